@@ -1,0 +1,1 @@
+"""The ``edge-seg`` command line: thin click commands over the library."""

@@ -1,0 +1,21 @@
+"""Import optional dependencies only where a command needs them, with a one-line hint."""
+
+import importlib
+from types import ModuleType
+
+import click
+
+EXTRA_HINTS = {
+    "train": "TensorFlow",
+    "demo": "scikit-image",
+}
+
+
+def import_extra(module: str, extra: str) -> ModuleType:
+    """Import ``module`` or fail with a one-line error naming the package extra that provides it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise click.ClickException(
+            f"{EXTRA_HINTS[extra]} is not installed: pip install 'retina-edge-seg[{extra}]'"
+        ) from None

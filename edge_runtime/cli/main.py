@@ -1,0 +1,54 @@
+"""The ``edge-seg`` command group.
+
+Device subcommands live in this package. Host subcommands (training, conversion) are registered by
+the ``training`` and ``converters`` packages under the ``edge_seg.commands`` entry-point group and
+are imported only when invoked, so the device side never imports them or TensorFlow.
+"""
+
+from importlib.metadata import EntryPoint, entry_points
+
+import click
+
+from edge_runtime import __version__
+from edge_runtime.errors import EdgeSegError
+
+PLUGIN_GROUP = "edge_seg.commands"
+
+
+class InputFailure(click.ClickException):
+    """A library error shown as one line; exit status 2 marks bad input."""
+
+    exit_code = 2
+
+
+def _plugins() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
+
+
+class EdgeSegGroup(click.Group):
+    """Lists plugin commands without importing them; turns library errors into one-line errors."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_plugins()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in _plugins():
+            command = _plugins()[cmd_name].load()
+        return command
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except EdgeSegError as exc:
+            raise InputFailure(str(exc)) from None
+
+
+@click.group(cls=EdgeSegGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edge-seg")
+def cli() -> None:
+    """Retinal vessel segmentation on small devices.
+
+    Device commands need only numpy, Pillow, click and a LiteRT interpreter. Host commands
+    (train) need the 'train' extra: pip install 'retina-edge-seg[train]'.
+    """

@@ -1,0 +1,140 @@
+"""Load and validate labeled patch sets stored in the reference ``.npz`` format.
+
+The format holds ``x_train`` (N, 64, 64) grayscale patches and ``y_train`` binary vessel masks of
+the same shape, optionally ``x_val``/``y_val`` and unlabeled ``x_test``. Patches may carry a
+trailing channel axis of 1. Every problem is raised as :class:`InputError` naming the file.
+"""
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.errors import InputError
+from edge_runtime.preprocessing import PATCH_SIZE
+
+
+@dataclass(frozen=True)
+class PatchDataset:
+    """The arrays of a reference ``.npz`` file, validated.
+
+    Images keep their stored dtype with shape (N, 64, 64); labels are uint8 {0, 1} of the same
+    shape. Optional splits are ``None`` when the file does not have them.
+    """
+
+    path: Path
+    sha256: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    x_test: np.ndarray | None = None
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open_npz(path: Path) -> np.lib.npyio.NpzFile:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected an .npz file")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(f"{path}: not a readable .npz file ({exc})") from None
+
+
+def _read(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
+    if key not in npz.files:
+        raise InputError(f"{path}: missing array '{key}' (has: {', '.join(sorted(npz.files))})")
+    try:
+        return npz[key]
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(f"{path}: array '{key}' cannot be read ({exc})") from None
+
+
+def _check_images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3 or x.shape[1:] != (PATCH_SIZE, PATCH_SIZE) or len(x) == 0:
+        raise InputError(
+            f"{path}: '{key}' has shape {x.shape}, "
+            f"expected (N, {PATCH_SIZE}, {PATCH_SIZE}) or (N, {PATCH_SIZE}, {PATCH_SIZE}, 1), N > 0"
+        )
+    if not (x.dtype == bool or np.issubdtype(x.dtype, np.number)) or np.iscomplexobj(x):
+        raise InputError(f"{path}: '{key}' has dtype {x.dtype}, expected real numbers")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = int(np.count_nonzero(~np.isfinite(x)))
+        raise InputError(f"{path}: '{key}' has {bad} non-finite values (NaN or inf)")
+    return x
+
+
+def _check_labels(path: Path, key: str, y: np.ndarray, images_key: str, n: int) -> np.ndarray:
+    y = _check_images(path, key, y)
+    if len(y) != n:
+        raise InputError(f"{path}: '{key}' has {len(y)} masks but '{images_key}' has {n} patches")
+    values = np.unique(y)
+    if not np.isin(values, (0, 1)).all():
+        shown = ", ".join(str(v) for v in values[~np.isin(values, (0, 1))][:5])
+        raise InputError(f"{path}: '{key}' is not binary: found values {shown}, expected 0 and 1")
+    return y.astype(np.uint8)
+
+
+def _read_pair(
+    path: Path, npz: np.lib.npyio.NpzFile, images_key: str, labels_key: str
+) -> tuple[np.ndarray, np.ndarray]:
+    x = _check_images(path, images_key, _read(path, npz, images_key))
+    y = _check_labels(path, labels_key, _read(path, npz, labels_key), images_key, len(x))
+    return x, y
+
+
+def load_patches(path: str | Path, key: str) -> np.ndarray:
+    """Load one validated image array (N, 64, 64) from an ``.npz`` file."""
+    path = Path(path)
+    with _open_npz(path) as npz:
+        return _check_images(path, key, _read(path, npz, key))
+
+
+def load_labeled_patches(
+    path: str | Path, images_key: str, labels_key: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load validated patches (N, 64, 64) and their uint8 {0,1} masks from an ``.npz`` file."""
+    path = Path(path)
+    with _open_npz(path) as npz:
+        return _read_pair(path, npz, images_key, labels_key)
+
+
+def load_dataset(path: str | Path) -> PatchDataset:
+    """Load a reference ``.npz`` file: x_train/y_train, optional x_val/y_val and x_test.
+
+    Raises:
+        InputError: the file is missing or unreadable, a required array is missing, shapes or
+            lengths do not match, values are not finite, labels are not binary, or only one of
+            ``x_val``/``y_val`` is present.
+    """
+    path = Path(path)
+    with _open_npz(path) as npz:
+        x_train, y_train = _read_pair(path, npz, "x_train", "y_train")
+        present = set(npz.files)
+        if ("x_val" in present) != ("y_val" in present):
+            raise InputError(
+                f"{path}: has only one of 'x_val' and 'y_val', expected both or neither"
+            )
+        x_val, y_val = (
+            _read_pair(path, npz, "x_val", "y_val") if "x_val" in present else (None, None)
+        )
+        x_test = (
+            _check_images(path, "x_test", _read(path, npz, "x_test"))
+            if "x_test" in present
+            else None
+        )
+    return PatchDataset(path, file_sha256(path), x_train, y_train, x_val, y_val, x_test)

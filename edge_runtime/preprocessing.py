@@ -1,0 +1,50 @@
+"""Per-patch contrast stretch, exactly as the reference notebook prepared its 64x64 patches."""
+
+import numpy as np
+
+PATCH_SIZE = 64
+"""Side of the square patches the models are trained on."""
+
+PREPROCESSING_NAME = "contrast_stretch_255"
+"""Name recorded in model metadata for :func:`preprocess_patches`."""
+
+
+def contrast_stretch(patches: np.ndarray) -> np.ndarray:
+    """Stretch each patch's intensities to the full 0-255 range.
+
+    The minimum of each patch maps to 0 and its maximum to 255; values in between are scaled
+    linearly and rounded down, as the notebook's ``astype(np.uint8)`` did. A constant patch has no
+    range to stretch and maps to all zeros (no division by zero).
+
+    Args:
+        patches: real array of shape (..., H, W); the stretch is computed over the last two axes.
+
+    Returns:
+        uint8 array of the same shape.
+    """
+    x = np.asarray(patches, dtype=np.float64)
+    if x.ndim < 2:
+        raise ValueError(f"got an array of shape {x.shape}, expected (..., H, W)")
+    lo = x.min(axis=(-2, -1), keepdims=True)
+    span = x.max(axis=(-2, -1), keepdims=True) - lo
+    unit = np.divide(x - lo, span, out=np.zeros_like(x), where=span > 0)
+    return np.floor(unit * 255.0).astype(np.uint8)
+
+
+def preprocess_patches(patches: np.ndarray) -> np.ndarray:
+    """Turn raw grayscale patches into model input: contrast stretch, then scale to [0, 1].
+
+    Args:
+        patches: real array of shape (N, H, W) or (N, H, W, 1).
+
+    Returns:
+        float32 array of shape (N, H, W, 1) with values k/255, k an integer in 0..255.
+    """
+    x = np.asarray(patches)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3:
+        raise ValueError(
+            f"got patches of shape {np.shape(patches)}, expected (N, H, W) or (N, H, W, 1)"
+        )
+    return (contrast_stretch(x).astype(np.float32) / np.float32(255.0))[..., np.newaxis]

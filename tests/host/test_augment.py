@@ -1,0 +1,33 @@
+import numpy as np
+
+from training.augment import GAMMA_RANGE, dihedral, gamma_jitter, random_dihedral
+
+
+def test_the_eight_transforms_are_distinct_symmetries():
+    patch = np.arange(9).reshape(3, 3)
+    outs = {dihedral(patch, t).tobytes() for t in range(8)}
+    assert len(outs) == 8
+    np.testing.assert_array_equal(dihedral(patch, 0), patch)
+    np.testing.assert_array_equal(dihedral(patch, 1), patch[:, ::-1])
+    np.testing.assert_array_equal(dihedral(patch, 2), np.rot90(patch))
+
+
+def test_image_and_mask_get_the_same_transform():
+    rng = np.random.default_rng(1)
+    images = rng.random((16, 8, 8, 1))
+    images_out, masks_out = random_dihedral(images, images.copy(), rng)
+    np.testing.assert_array_equal(images_out, masks_out)
+    assert not np.array_equal(images_out, images)
+
+
+def test_gamma_jitter_keeps_the_unit_range_and_ends():
+    x = np.linspace(0, 1, 4 * 16, dtype=np.float32).reshape(4, 4, 4, 1)
+    out = gamma_jitter(x, np.random.default_rng(2))
+    assert out.dtype == np.float32
+    assert out.min() == 0.0 and out.max() == 1.0
+    # each image follows one power law within the configured range
+    for original, jittered in zip(x, out, strict=True):
+        inner = (original > 0) & (original < 1)
+        gammas = np.log(jittered[inner]) / np.log(original[inner])
+        assert np.ptp(gammas) < 1e-3
+        assert GAMMA_RANGE[0] <= gammas.mean() <= GAMMA_RANGE[1]

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
+
+from training.models import build_model, build_unet  # noqa: E402
+
+
+def _layer_types(model):
+    return {type(layer).__name__ for layer in model.layers}
+
+
+def _interpolations(model, layer_type):
+    return [layer.interpolation for layer in model.layers if type(layer).__name__ == layer_type]
+
+
+def test_seed_matches_the_notebook_parameter_count():
+    model = build_model("seed")
+    assert model.count_params() == 90_589
+    interpolations = _interpolations(model, "UpSampling2D")
+    assert interpolations == ["bicubic", "nearest"]
+
+
+def test_seed_edge_has_the_same_topology_without_upsampling_layers():
+    model = build_model("seed-edge")
+    assert model.count_params() == 90_589
+    assert "UpSampling2D" not in _layer_types(model)
+    assert _interpolations(model, "Resizing") == ["bilinear", "nearest"]
+
+
+@pytest.mark.parametrize(("width", "params"), [(4, 30_821), (6, 68_767), (8, 121_737)])
+def test_unet_size_follows_width(width, params):
+    model = build_model("unet", width=width)
+    assert model.count_params() == params
+    assert {"Conv2DTranspose", "Concatenate"} <= _layer_types(model)
+
+
+@pytest.mark.parametrize("arch", ["seed", "seed-edge", "unet"])
+def test_static_batch_one_export_shape_and_output_range(arch):
+    model = build_model(arch, batch_size=1, width=4)
+    assert tuple(model.input.shape) == (1, 64, 64, 1)
+    out = model(np.random.default_rng(0).random((1, 64, 64, 1), dtype=np.float32))
+    assert tuple(out.shape) == (1, 64, 64, 1)
+    assert float(np.min(out)) >= 0.0 and float(np.max(out)) <= 1.0
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="architecture 'vgg'"):
+        build_model("vgg")
+    with pytest.raises(ValueError, match="depth 7"):
+        build_unet(depth=7)

@@ -1,0 +1,127 @@
+"""Smoke trainings of a few steps on a small subset: outputs, reload, determinism, CLI errors."""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
+
+from edge_runtime.cli.main import cli  # noqa: E402
+from edge_runtime.dataset import file_sha256  # noqa: E402
+
+SMOKE = ["--epochs", "2", "--batch-size", "16", "--seed", "7"]
+
+
+@pytest.fixture(scope="module")
+def subset_npz(dev_npz, tmp_path_factory):
+    """The first 120 training patches (contiguous rows of photographs)."""
+    with np.load(dev_npz) as npz:
+        x, y = npz["x_train"][:120], npz["y_train"][:120]
+    path = tmp_path_factory.mktemp("data") / "subset.npz"
+    np.savez(path, x_train=x, y_train=y)
+    return path
+
+
+def _train(data, out, *extra):
+    result = CliRunner().invoke(
+        cli, ["train", str(data), "--out", str(out), *SMOKE, *extra], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def unet_run(subset_npz, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "unet"
+    result = _train(subset_npz, out, "--arch", "unet", "--width", "4", "--jitter")
+    return out, result
+
+
+def test_run_writes_every_output(unet_run, subset_npz):
+    out, result = unet_run
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "history.png",
+        "metrics.json",
+        "model.keras",
+    ]
+    assert (out / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["arch"] == "unet" and metrics["epochs"] == 2 and metrics["seed"] == 7
+    assert metrics["params"] == 30_821
+    assert metrics["data_sha256"] == file_sha256(subset_npz)
+    assert metrics["holdout_patches"] == 24 and metrics["train_patches"] == 48
+    assert 1 <= metrics["best_epoch"] <= 2
+    assert 0.05 <= metrics["threshold"] <= 0.95
+    assert 0 <= metrics["holdout_dice_at_0_5"] <= metrics["holdout_dice_at_threshold"] <= 1
+    per_patch = metrics["holdout_dice_per_patch"]
+    assert len(per_patch) == 24
+    assert np.mean(per_patch) == pytest.approx(metrics["holdout_dice_at_threshold"], abs=1e-5)
+    assert {"tensorflow", "keras", "numpy", "edge_seg", "python"} <= set(metrics["versions"])
+    config = json.loads((out / "config.json").read_text())
+    assert config["width"] == 4 and config["jitter"] is True and config["loss"] == "bce-dice"
+    assert "holdout Dice" in result.output
+
+
+def test_saved_model_reloads_and_predicts_identically(unet_run, subset_npz):
+    from edge_runtime.preprocessing import preprocess_patches
+
+    out, _ = unet_run
+    model = keras.models.load_model(out / "model.keras")
+    with np.load(subset_npz) as npz:
+        x = preprocess_patches(npz["x_train"][:4])
+    again = keras.models.load_model(out / "model.keras")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), again.predict(x, verbose=0))
+    assert model.predict(x, verbose=0).shape == (4, 64, 64, 1)
+
+
+def test_same_seed_gives_identical_weights(subset_npz, tmp_path):
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for out in runs:
+        _train(subset_npz, out, "--arch", "seed-edge")
+    first, second = (keras.models.load_model(out / "model.keras").get_weights() for out in runs)
+    assert len(first) == len(second) > 0
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    metrics = [json.loads((out / "metrics.json").read_text()) for out in runs]
+    assert metrics[0]["holdout_dice_per_patch"] == metrics[1]["holdout_dice_per_patch"]
+
+
+def test_no_holdout_trains_on_everything_and_keeps_the_last_epoch(subset_npz, tmp_path):
+    _train(subset_npz, tmp_path, "--arch", "seed", "--loss", "bce", "--holdout", "0")
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["params"] == 90_589
+    assert metrics["train_patches"] == 120 and metrics["holdout_patches"] == 0
+    assert metrics["best_epoch"] == 2 and metrics["threshold"] == 0.5
+    assert metrics["holdout_dice_at_0_5"] is None
+
+
+def test_existing_run_is_not_overwritten(unet_run, subset_npz):
+    out, _ = unet_run
+    before = (out / "model.keras").read_bytes()
+    result = CliRunner().invoke(cli, ["train", str(subset_npz), "--out", str(out), *SMOKE])
+    assert result.exit_code == 1
+    assert "already holds model.keras" in result.output and "--overwrite" in result.output
+    assert (out / "model.keras").read_bytes() == before
+
+
+def test_bad_data_file_is_one_line_error(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_text("not an npz")
+    result = CliRunner().invoke(cli, ["train", str(bad), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {bad}: not a readable .npz file (")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_without_tensorflow_says_which_extra(monkeypatch, subset_npz, tmp_path):
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # import tensorflow now raises
+    result = CliRunner().invoke(cli, ["train", str(subset_npz), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: TensorFlow is not installed: pip install 'retina-edge-seg[train]'\n"
+    )

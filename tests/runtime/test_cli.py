@@ -1,0 +1,51 @@
+"""The device side of the command line: no TensorFlow, plugins listed without importing them."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import edge_runtime
+from edge_runtime.cli.main import cli
+
+PACKAGE_DIR = Path(edge_runtime.__file__).parent
+RUNTIME_MODULES = sorted(
+    ".".join(("edge_runtime", *p.relative_to(PACKAGE_DIR).with_suffix("").parts))
+    for p in PACKAGE_DIR.rglob("*.py")
+    if p.name != "__init__.py"
+)
+
+
+def test_importing_every_runtime_module_and_help_never_imports_tensorflow():
+    code = (
+        "import sys, importlib\n"
+        f"for name in {RUNTIME_MODULES!r}: importlib.import_module(name)\n"
+        "from click.testing import CliRunner\n"
+        "from edge_runtime.cli.main import cli\n"
+        "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
+        "assert CliRunner().invoke(cli, ['train', '--help']).exit_code == 0\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "assert not bad, bad\n"
+        "print(len(sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(RUNTIME_MODULES) >= 6
+
+
+def test_help_lists_the_host_commands():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "train" in result.output
+
+
+def test_version():
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.output == f"edge-seg, version {edge_runtime.__version__}\n"
+
+
+def test_unknown_command_is_a_usage_error():
+    result = CliRunner().invoke(cli, ["segmentt"])
+    assert result.exit_code == 2
+    assert "No such command 'segmentt'" in result.output

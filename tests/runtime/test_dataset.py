@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+
+from edge_runtime.dataset import load_dataset, load_labeled_patches, load_patches
+from edge_runtime.errors import InputError
+
+
+def _patches(n, value=1):
+    return np.full((n, 64, 64), value, dtype=np.uint32)
+
+
+def _masks(n):
+    y = np.zeros((n, 64, 64))
+    y[:, 10:20, 10:20] = 1.0
+    return y
+
+
+X2, Y2, X3 = _patches(2), _masks(2), _patches(3)
+
+
+def _write(tmp_path, **arrays):
+    path = tmp_path / "data.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+def test_loads_the_dev_file_without_a_validation_split(dev_npz):
+    data = load_dataset(dev_npz)
+    assert data.x_train.shape == (537, 64, 64)
+    assert data.y_train.shape == (537, 64, 64) and data.y_train.dtype == np.uint8
+    assert set(np.unique(data.y_train)) == {0, 1}
+    assert data.x_val is None and data.y_val is None
+    assert data.x_test.shape == (174, 64, 64)
+    assert len(data.sha256) == 64
+
+
+def test_accepts_a_validation_split_and_channel_axis(tmp_path):
+    path = _write(
+        tmp_path,
+        x_train=_patches(4)[..., None],
+        y_train=_masks(4)[..., None],
+        x_val=_patches(2),
+        y_val=_masks(2).astype(bool),
+    )
+    data = load_dataset(path)
+    assert data.x_train.shape == (4, 64, 64) and data.y_train.shape == (4, 64, 64)
+    assert data.x_val.shape == (2, 64, 64) and data.y_val.dtype == np.uint8
+    assert data.x_test is None
+
+
+def test_labeled_loader_reads_any_keys(tmp_path):
+    path = _write(tmp_path, imgs=_patches(3), masks=_masks(3))
+    x, y = load_labeled_patches(path, "imgs", "masks")
+    assert x.shape == y.shape == (3, 64, 64)
+    assert load_patches(path, "imgs").shape == (3, 64, 64)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"x_train": X3}, "missing array 'y_train'"),
+        ({"x_train": X3, "y_train": Y2}, "'y_train' has 2 masks but 'x_train' has 3"),
+        ({"x_train": X2, "y_train": Y2 * 2}, "'y_train' is not binary: found values 2"),
+        ({"x_train": X2 * np.nan, "y_train": Y2}, "'x_train' has 8192 non-finite values"),
+        ({"x_train": X2[:, :32], "y_train": Y2}, r"'x_train' has shape \(2, 32, 64\)"),
+        ({"x_train": np.zeros((0, 64, 64)), "y_train": _masks(0)}, r"has shape \(0, 64, 64\)"),
+        ({"x_train": X2, "y_train": Y2, "x_val": X2}, "only one of 'x_val' and 'y_val'"),
+        (
+            {"x_train": X2, "y_train": Y2, "x_val": X2[:1], "y_val": Y2},
+            "'y_val' has 2 masks but 'x_val' has 1",
+        ),
+        ({"x_train": np.array(["a"] * 2), "y_train": Y2}, "'x_train' has shape"),
+    ],
+)
+def test_bad_arrays_name_the_file_and_problem(tmp_path, arrays, message):
+    path = _write(tmp_path, **arrays)
+    with pytest.raises(InputError, match=message) as excinfo:
+        load_dataset(path)
+    assert str(excinfo.value).startswith(f"{path}: ")
+    assert "\n" not in str(excinfo.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_dataset(tmp_path / "absent.npz")
+
+
+def test_directory(tmp_path):
+    with pytest.raises(InputError, match="is a directory"):
+        load_dataset(tmp_path)
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, not numpy", b"PK\x03\x04truncated"])
+def test_not_an_npz(tmp_path, content):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"not a readable \.npz file"):
+        load_dataset(path)
+
+
+def test_string_dtype_is_rejected(tmp_path):
+    path = _write(tmp_path, x_train=np.full((2, 64, 64), "a"), y_train=_masks(2))
+    with pytest.raises(InputError, match="dtype <U1, expected real numbers"):
+        load_dataset(path)

@@ -1,0 +1,34 @@
+"""Patch augmentation in numpy: the eight flips/rotations of the square, and gamma jitter.
+
+Per-patch contrast stretching undoes any linear brightness or contrast change, so the intensity
+jitter that can reach the model is non-linear: a random gamma applied to the stretched patch.
+"""
+
+import numpy as np
+
+GAMMA_RANGE = (0.7, 1.4)
+"""Gamma drawn log-uniformly from this range by :func:`gamma_jitter`."""
+
+
+def dihedral(patch: np.ndarray, transform: int) -> np.ndarray:
+    """One of the 8 symmetries of the square: ``transform // 2`` quarter turns, then a left-right
+    flip when ``transform`` is odd. Works on (H, W) or (H, W, C) arrays."""
+    out = np.rot90(patch, transform // 2, axes=(0, 1))
+    return out[:, ::-1] if transform % 2 else out
+
+
+def random_dihedral(
+    images: np.ndarray, masks: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the same random symmetry to each image (N, H, W, C) and its mask."""
+    transforms = rng.integers(0, 8, size=len(images))
+    out_images = np.stack([dihedral(x, t) for x, t in zip(images, transforms, strict=True)])
+    out_masks = np.stack([dihedral(y, t) for y, t in zip(masks, transforms, strict=True)])
+    return out_images, out_masks
+
+
+def gamma_jitter(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Raise each image (N, ...) in [0, 1] to a power drawn log-uniformly from GAMMA_RANGE."""
+    low, high = np.log(GAMMA_RANGE)
+    gamma = np.exp(rng.uniform(low, high, size=len(images))).astype(images.dtype)
+    return images ** gamma.reshape((-1,) + (1,) * (images.ndim - 1))

@@ -1,0 +1,106 @@
+"""Model architectures. All map a (64, 64, 1) patch in [0, 1] to a vessel probability map.
+
+- ``seed``: the reference notebook's autoencoder as its code builds it, bicubic upsampling
+  included. Kept for reproduction only: bicubic resizing needs TensorFlow (Flex) ops, so it has no
+  builtin int8 LiteRT form.
+- ``seed-edge``: the same topology and parameter count with upsampling that lowers to builtin ops
+  (RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR).
+- ``unet``: a small U-Net (skip connections, batch norm, transposed-convolution upsampling, which
+  lowers to TRANSPOSE_CONV) whose size is set by ``width``.
+
+Every builder takes ``batch_size``: ``None`` for training, 1 for export (the Edge TPU needs a
+static batch-1 input).
+"""
+
+import keras
+from keras import layers
+
+from edge_runtime.preprocessing import PATCH_SIZE
+from training.config import ARCHITECTURES
+
+
+def _conv(x, filters: int, kernel: int = 3, name: str | None = None):
+    return layers.Conv2D(filters, kernel, padding="same", activation="relu", name=name)(x)
+
+
+def _seed_topology(batch_size: int | None, name: str, upsample_1, upsample_2) -> keras.Model:
+    """Conv 4-8 / 16-32 / 64-64 / 32-32 / 4-4 with two 2x poolings, dropout, 1x1 sigmoid."""
+    inputs = keras.Input((PATCH_SIZE, PATCH_SIZE, 1), batch_size=batch_size, name="patch")
+    x = _conv(_conv(inputs, 4), 8)
+    x = layers.MaxPooling2D(2)(x)
+    x = _conv(_conv(x, 16), 32)
+    x = layers.MaxPooling2D(2)(x)
+    x = _conv(_conv(x, 64), 64)
+    x = layers.Dropout(0.2)(x)
+    x = upsample_1(x)
+    x = _conv(_conv(x, 32), 32)
+    x = upsample_2(x)
+    x = _conv(_conv(x, 4), 4)
+    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="vessel_probability")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_seed(batch_size: int | None = None) -> keras.Model:
+    """The notebook's autoencoder (90,589 parameters): bicubic then nearest 2x upsampling."""
+    return _seed_topology(
+        batch_size,
+        "seed",
+        layers.UpSampling2D(2, interpolation="bicubic", name="upsample_bicubic"),
+        layers.UpSampling2D(2, interpolation="nearest", name="upsample_nearest"),
+    )
+
+
+def build_seed_edge(batch_size: int | None = None) -> keras.Model:
+    """The notebook's topology with builtin-op upsampling: bilinear, then nearest resizing."""
+    half = PATCH_SIZE // 2
+    return _seed_topology(
+        batch_size,
+        "seed_edge",
+        layers.Resizing(half, half, interpolation="bilinear", name="upsample_bilinear"),
+        layers.Resizing(PATCH_SIZE, PATCH_SIZE, interpolation="nearest", name="upsample_nearest"),
+    )
+
+
+def _double_conv(x, filters: int):
+    for _ in range(2):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    return x
+
+
+def build_unet(batch_size: int | None = None, width: int = 8, depth: int = 3) -> keras.Model:
+    """A U-Net with ``depth`` 2x poolings; level ``i`` has ``width * 2**i`` channels.
+
+    Each level is two 3x3 convolutions with batch norm (folded into the convolutions on export) and
+    ReLU; the decoder upsamples with 2x2 transposed convolutions and concatenates the skip.
+    """
+    if width < 1 or depth < 1 or PATCH_SIZE % 2**depth:
+        raise ValueError(
+            f"got width {width}, depth {depth}, expected width >= 1 and 1 <= depth <= 6"
+        )
+    inputs = keras.Input((PATCH_SIZE, PATCH_SIZE, 1), batch_size=batch_size, name="patch")
+    skips = []
+    x = inputs
+    for level in range(depth):
+        x = _double_conv(x, width * 2**level)
+        skips.append(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = _double_conv(x, width * 2**depth)
+    for level in reversed(range(depth)):
+        x = layers.Conv2DTranspose(width * 2**level, 2, strides=2, padding="same")(x)
+        x = layers.Concatenate()([x, skips[level]])
+        x = _double_conv(x, width * 2**level)
+    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="vessel_probability")(x)
+    return keras.Model(inputs, outputs, name=f"unet_w{width}_d{depth}")
+
+
+def build_model(arch: str, batch_size: int | None = None, width: int = 8) -> keras.Model:
+    """Build an architecture by name; ``width`` applies to ``unet`` only."""
+    if arch == "seed":
+        return build_seed(batch_size)
+    if arch == "seed-edge":
+        return build_seed_edge(batch_size)
+    if arch == "unet":
+        return build_unet(batch_size, width=width)
+    raise ValueError(f"got architecture {arch!r}, expected one of {', '.join(ARCHITECTURES)}")
