@@ -18,11 +18,11 @@ import tensorflow as tf
 from edge_runtime import __version__
 from edge_runtime.atomic import atomic_path
 from edge_runtime.dataset import load_dataset
+from edge_runtime.holdout import holdout_split
 from edge_runtime.metrics import DEFAULT_THRESHOLD, binarize, dice_per_patch, tune_threshold
 from edge_runtime.preprocessing import preprocess_patches
 from training.augment import gamma_jitter, random_dihedral
 from training.config import SCHEDULES, TrainConfig
-from training.data import holdout_split
 from training.losses import get_loss
 from training.models import build_model
 from training.plots import plot_history

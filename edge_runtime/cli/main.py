@@ -10,6 +10,7 @@ from importlib.metadata import EntryPoint, entry_points
 import click
 
 from edge_runtime import __version__
+from edge_runtime.cli.info import info
 from edge_runtime.errors import EdgeSegError
 
 PLUGIN_GROUP = "edge_seg.commands"
@@ -52,3 +53,6 @@ def cli() -> None:
     Device commands need only numpy, Pillow, click and a LiteRT interpreter. Host commands
     (train) need the 'train' extra: pip install 'retina-edge-seg[train]'.
     """
+
+
+cli.add_command(info)

@@ -12,31 +12,11 @@ keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (
 from edge_runtime.cli.main import cli  # noqa: E402
 from edge_runtime.dataset import file_sha256  # noqa: E402
 
-SMOKE = ["--epochs", "2", "--batch-size", "16", "--seed", "7"]
-
 
 @pytest.fixture(scope="module")
-def subset_npz(dev_npz, tmp_path_factory):
-    """The first 120 training patches (contiguous rows of photographs)."""
-    with np.load(dev_npz) as npz:
-        x, y = npz["x_train"][:120], npz["y_train"][:120]
-    path = tmp_path_factory.mktemp("data") / "subset.npz"
-    np.savez(path, x_train=x, y_train=y)
-    return path
-
-
-def _train(data, out, *extra):
-    result = CliRunner().invoke(
-        cli, ["train", str(data), "--out", str(out), *SMOKE, *extra], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    return result
-
-
-@pytest.fixture(scope="module")
-def unet_run(subset_npz, tmp_path_factory):
+def unet_run(subset_npz, tmp_path_factory, train_smoke):
     out = tmp_path_factory.mktemp("run") / "unet"
-    result = _train(subset_npz, out, "--arch", "unet", "--width", "4", "--jitter")
+    result = train_smoke(subset_npz, out, "--arch", "unet", "--width", "4", "--jitter")
     return out, result
 
 
@@ -78,10 +58,10 @@ def test_saved_model_reloads_and_predicts_identically(unet_run, subset_npz):
     assert model.predict(x, verbose=0).shape == (4, 64, 64, 1)
 
 
-def test_same_seed_gives_identical_weights(subset_npz, tmp_path):
+def test_same_seed_gives_identical_weights(subset_npz, tmp_path, train_smoke):
     runs = [tmp_path / "a", tmp_path / "b"]
     for out in runs:
-        _train(subset_npz, out, "--arch", "seed-edge")
+        train_smoke(subset_npz, out, "--arch", "seed-edge")
     first, second = (keras.models.load_model(out / "model.keras").get_weights() for out in runs)
     assert len(first) == len(second) > 0
     for a, b in zip(first, second, strict=True):
@@ -90,8 +70,10 @@ def test_same_seed_gives_identical_weights(subset_npz, tmp_path):
     assert metrics[0]["holdout_dice_per_patch"] == metrics[1]["holdout_dice_per_patch"]
 
 
-def test_no_holdout_trains_on_everything_and_keeps_the_last_epoch(subset_npz, tmp_path):
-    _train(subset_npz, tmp_path, "--arch", "seed", "--loss", "bce", "--holdout", "0")
+def test_no_holdout_trains_on_everything_and_keeps_the_last_epoch(
+    subset_npz, tmp_path, train_smoke
+):
+    train_smoke(subset_npz, tmp_path, "--arch", "seed", "--loss", "bce", "--holdout", "0")
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["params"] == 90_589
     assert metrics["train_patches"] == 120 and metrics["holdout_patches"] == 0
@@ -99,11 +81,10 @@ def test_no_holdout_trains_on_everything_and_keeps_the_last_epoch(subset_npz, tm
     assert metrics["holdout_dice_at_0_5"] is None
 
 
-def test_existing_run_is_not_overwritten(unet_run, subset_npz):
+def test_existing_run_is_not_overwritten(unet_run, subset_npz, run_cli):
     out, _ = unet_run
     before = (out / "model.keras").read_bytes()
-    result = CliRunner().invoke(cli, ["train", str(subset_npz), "--out", str(out), *SMOKE])
-    assert result.exit_code == 1
+    result = run_cli("train", subset_npz, "--out", out, "--epochs", "1", expect=1)
     assert "already holds model.keras" in result.output and "--overwrite" in result.output
     assert (out / "model.keras").read_bytes() == before
 

@@ -1,0 +1,264 @@
+"""``edge-seg convert`` and ``edge-seg check`` (host side; need the 'train' extra)."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+
+from edge_runtime.cli.extras import import_extra
+
+GATE_OPTIONS = [
+    click.option("--max-mean-drop", type=float, default=0.005, show_default=True,
+                 help="Largest allowed drop of the mean Dice (Keras minus LiteRT)."),
+    click.option("--max-image-drop", type=float, default=0.05, show_default=True,
+                 help="Largest allowed Dice drop of any single patch."),
+    click.option("--min-dice", type=float, default=None,
+                 help="Floor for the LiteRT model's mean Dice."),
+]  # fmt: skip
+
+
+def gate_options(command):
+    """Add the gate limits shared by ``convert`` and ``check``."""
+    for option in reversed(GATE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _echo_gate(report: dict) -> None:
+    keras = report["keras"]
+    line = f"LiteRT Dice {report['tflite']['dice_mean']:.4f}"
+    if keras:
+        line = (
+            f"Keras Dice {keras['dice_mean']:.4f}, {line}, drop {report['mean_drop']:+.4f}, "
+            f"pixel agreement {report['pixel_agreement']:.4%}"
+        )
+    click.echo(
+        f"gate {'passed' if report['passed'] else 'FAILED'}: {line} ({report['n']} patches)",
+        err=True,
+    )
+    for failure in report["failures"]:
+        click.echo(f"  gate failed: {failure}", err=True)
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--calibration",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="An .npz file whose patches calibrate int8 activation ranges.",
+)
+@click.option(
+    "--images",
+    "images_key",
+    default="x_train",
+    show_default=True,
+    help="Array of calibration patches in --calibration.",
+)
+@click.option(
+    "--calibration-size",
+    type=click.IntRange(1),
+    default=None,
+    help="Use only the first N calibration patches [default: all].",
+)
+@click.option(
+    "--int8/--float",
+    "int8",
+    default=True,
+    show_default=True,
+    help="Full-integer int8 model, or its float32 twin for comparison.",
+)
+@click.option(
+    "--io",
+    type=click.Choice(["int8", "uint8", "float"]),
+    default="int8",
+    show_default=True,
+    help="Input/output type of an int8 model (uint8 as Coral/pycoral users expect).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Decision threshold to record [default: tuned in training (metrics.json beside "
+    "MODEL), else 0.5].",
+)
+@click.option(
+    "--model-version",
+    default="unversioned",
+    show_default=True,
+    help="Version string recorded in the metadata.",
+)
+@click.option(
+    "--check-data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Labeled .npz for the Dice gate against MODEL (required unless --no-check).",
+)
+@click.option("--check-images", default="x_train", show_default=True)
+@click.option("--check-labels", default="y_train", show_default=True)
+@click.option(
+    "--check-holdout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    help="Gate only on the contiguous-block holdout that train --holdout F carved.",
+)
+@click.option("--no-check", is_flag=True, help="Skip the Dice gate (the metadata says so).")
+@gate_options
+@click.option(
+    "--edgetpu",
+    is_flag=True,
+    help="Also compile for the Edge TPU with edgetpu_compiler (x86 Debian host), "
+    "or print the command to do so.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: Path | None,
+            edgetpu: bool, **options) -> None:  # fmt: skip
+    """Convert a trained Keras MODEL to a LiteRT model with embedded metadata.
+
+    By default the model is full-integer int8 (weights, activations, input and output), static
+    batch 1, calibrated on the preprocessed --calibration patches in file order. The Dice gate
+    then compares it with MODEL on --check-data; if a gate fails, nothing is written to OUTPUT.
+    """
+    if check_data is None and not no_check:
+        raise click.UsageError(
+            "name a labeled set for the Dice gate with --check-data, or pass --no-check"
+        )
+    if output.resolve() == model.resolve():
+        raise click.UsageError(f"{output}: the output would overwrite the input model")
+    import_extra("tensorflow", "train")
+    from converters.gate import GateFailure
+    from converters.pipeline import ConvertOptions, convert_model
+
+    try:
+        result = convert_model(ConvertOptions(
+            keras_path=model, output=output, quantization="int8" if int8 else "float",
+            check_data=None if no_check else check_data, **options,
+        ))  # fmt: skip
+    except GateFailure as failure:
+        _echo_gate(failure.report)
+        click.echo(f"not written: {output}", err=True)
+        raise SystemExit(1) from None
+    if result.gate:
+        _echo_gate(result.gate)
+    click.echo(
+        f"wrote {output} ({result.size_bytes / 1024:.1f} KiB, {result.quantization})", err=True
+    )
+    if edgetpu:
+        _compile_edgetpu(output)
+
+
+def _compile_edgetpu(model: Path) -> None:
+    command = ["edgetpu_compiler", "-s", "-o", str(model.parent), str(model)]
+    compiled = model.with_name(f"{model.stem}_edgetpu.tflite")
+    if shutil.which("edgetpu_compiler") is None:
+        click.echo(
+            "edgetpu_compiler is not on PATH (it runs on x86-64 Debian/Ubuntu, from Coral's apt "
+            f"repository). There, run:\n  {' '.join(command)}\n"
+            f"  edge-seg embed-metadata --from {model} {compiled}",
+            err=True,
+        )
+        return
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise click.ClickException(
+            f"edgetpu_compiler failed: {done.stderr.strip().splitlines()[-1:]}"
+        )
+    from converters.pipeline import copy_metadata
+
+    copy_metadata(model, compiled)
+    click.echo(f"wrote {compiled} (compiled for the Edge TPU, metadata re-embedded)", err=True)
+
+
+@click.command("embed-metadata")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="A model converted by edge-seg convert.",
+)
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def embed_metadata_command(source: Path, target: Path) -> None:
+    """Copy our metadata from a converted model into TARGET (e.g. after edgetpu_compiler)."""
+    import_extra("tensorflow", "train")
+    from converters.pipeline import copy_metadata
+
+    copy_metadata(source, target)
+    click.echo(f"embedded the metadata of {source} in {target}", err=True)
+
+
+@click.command()
+@click.option(
+    "--keras",
+    "keras_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The Keras model the LiteRT model was converted from.",
+)
+@click.option(
+    "--tflite", "tflite_path", type=click.Path(dir_okay=False, path_type=Path), required=True
+)
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Labeled .npz file.",
+)
+@click.option("--images", "images_key", required=True, help="Array of patches in --data.")
+@click.option("--labels", "labels_key", required=True, help="Array of masks in --data.")
+@click.option(
+    "--holdout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    help="Use only the contiguous-block holdout that train --holdout F carved.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Decision threshold for both models [default: the LiteRT model's].",
+)
+@gate_options
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write report.json, report.md and dice_delta.png here.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def check(keras_path: Path | None, tflite_path: Path, data: Path, images_key: str, labels_key: str,
+          holdout: float | None, threshold: float | None, max_mean_drop: float,
+          max_image_drop: float, min_dice: float | None, report_dir: Path | None,
+          as_json: bool) -> None:  # fmt: skip
+    """Dice regression gate: the LiteRT model (run as on the device) vs its Keras source.
+
+    Exit status 0 when every gate holds, 1 when one fails, 2 on bad input. Without --keras only
+    the absolute floor --min-dice is checked.
+    """
+    if keras_path is None and min_dice is None:
+        raise click.UsageError("without --keras there is nothing to compare: give --min-dice")
+    import_extra("tensorflow", "train")
+    from converters.check import load_gate_patches, run_gate
+    from converters.gate import Gates
+    from converters.report import write_report
+
+    patches = load_gate_patches(data, images_key, labels_key, holdout)
+    gates = (
+        Gates(max_mean_drop, max_image_drop, min_dice)
+        if keras_path
+        else Gates(None, None, min_dice)
+    )
+    report = run_gate(tflite_path, patches, gates, keras_path, threshold)
+    report["data"] = {
+        "path": str(data),
+        "images": images_key,
+        "labels": labels_key,
+        "holdout": holdout,
+    }
+    if report_dir:
+        write_report(report_dir, report)
+    if as_json:
+        click.echo(json.dumps(report))
+    _echo_gate(report)
+    if not report["passed"]:
+        raise SystemExit(1)

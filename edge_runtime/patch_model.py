@@ -1,0 +1,95 @@
+"""A .tflite vessel model on 64x64 patches: preprocessed patches in, probabilities out."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.errors import InputError
+from edge_runtime.interpreter import make_interpreter, read_model_bytes
+from edge_runtime.metadata import ModelSettings, model_settings, read_metadata
+from edge_runtime.metrics import binarize
+from edge_runtime.preprocessing import PREPROCESSING_NAME, preprocess_patches
+from edge_runtime.quantization import dequantize, quantize
+
+
+class PatchModel:
+    """Runs a vessel model on batches of patches through a LiteRT interpreter.
+
+    Reads our embedded metadata (threshold, patch size, preprocessing); a model without it runs
+    with the reference defaults and a warning. Inputs are quantized and outputs dequantized with
+    the tensors' own scale and zero point, so int8, uint8 and float models are used alike.
+    """
+
+    def __init__(self, path: str | Path, threads: int = 1, delegate: str | None = None):
+        self.path = Path(path)
+        content = read_model_bytes(self.path)
+        try:
+            self.metadata = read_metadata(content)
+        except ValueError as exc:
+            raise InputError(f"{self.path}: {exc}") from None
+        self.settings: ModelSettings = model_settings(self.metadata)
+        if not self.settings.has_metadata:
+            warnings.warn(
+                f"{self.path}: no edge-seg metadata; assuming threshold "
+                f"{self.settings.threshold}, {self.settings.patch_size}x{self.settings.patch_size} "
+                f"patches, {self.settings.preprocessing}",
+                stacklevel=2,
+            )
+        if self.settings.preprocessing != PREPROCESSING_NAME:
+            raise InputError(
+                f"{self.path}: preprocessing {self.settings.preprocessing!r} is not supported, "
+                f"expected {PREPROCESSING_NAME!r}"
+            )
+        self.interpreter = make_interpreter(content, threads=threads, delegate=delegate)
+        self._input = self.interpreter.get_input_details()[0]
+        self._output = self.interpreter.get_output_details()[0]
+        self._check_shapes()
+        self._batched = int(self._input["shape_signature"][0]) == -1
+        self.interpreter.allocate_tensors()
+
+    def _check_shapes(self) -> None:
+        side = self.settings.patch_size
+        for role, detail in (("input", self._input), ("output", self._output)):
+            shape = tuple(int(d) for d in detail["shape_signature"])
+            if len(shape) != 4 or shape[0] not in (1, -1) or shape[1:] != (side, side, 1):
+                raise InputError(
+                    f"{self.path}: {role} shape {list(shape)}, expected [1, {side}, {side}, 1]"
+                )
+
+    def predict(self, patches: np.ndarray) -> np.ndarray:
+        """Vessel probabilities of preprocessed patches.
+
+        Args:
+            patches: float array (N, P, P, 1) or (N, P, P) with values in [0, 1], as returned by
+                :func:`edge_runtime.preprocessing.preprocess_patches`.
+
+        Returns:
+            float32 array (N, P, P).
+        """
+        x = np.asarray(patches, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[..., np.newaxis]
+        side = self.settings.patch_size
+        if x.ndim != 4 or x.shape[1:] != (side, side, 1):
+            raise ValueError(
+                f"got patches of shape {np.shape(patches)}, expected (N, {side}, {side}, 1)"
+            )
+        if self._batched:
+            return self._invoke(x)
+        return np.concatenate([self._invoke(x[i : i + 1]) for i in range(len(x))])
+
+    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+        if self._batched and tuple(self._input["shape"]) != batch.shape:
+            self.interpreter.resize_tensor_input(self._input["index"], batch.shape)
+            self.interpreter.allocate_tensors()
+            self._input = self.interpreter.get_input_details()[0]
+        self.interpreter.set_tensor(self._input["index"], quantize(batch, self._input))
+        self.interpreter.invoke()
+        return dequantize(self.interpreter.get_tensor(self._output["index"]), self._output)[..., 0]
+
+    def segment_patches(self, raw: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """Binary uint8 vessel masks (N, P, P) of raw grayscale patches (N, P, P): preprocess,
+        predict, threshold (the model's own threshold unless given)."""
+        threshold = self.settings.threshold if threshold is None else threshold
+        return binarize(self.predict(preprocess_patches(raw)), threshold)
