@@ -148,10 +148,16 @@ def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: P
         _compile_edgetpu(output)
 
 
+def find_edgetpu_compiler() -> str | None:
+    """Path of ``edgetpu_compiler`` on PATH, or None."""
+    return shutil.which("edgetpu_compiler")
+
+
 def _compile_edgetpu(model: Path) -> None:
+    compiler = find_edgetpu_compiler()
     command = ["edgetpu_compiler", "-s", "-o", str(model.parent), str(model)]
     compiled = model.with_name(f"{model.stem}_edgetpu.tflite")
-    if shutil.which("edgetpu_compiler") is None:
+    if compiler is None:
         click.echo(
             "edgetpu_compiler is not on PATH (it runs on x86-64 Debian/Ubuntu, from Coral's apt "
             f"repository). There, run:\n  {' '.join(command)}\n"
@@ -159,7 +165,7 @@ def _compile_edgetpu(model: Path) -> None:
             err=True,
         )
         return
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run([compiler, *command[1:]], capture_output=True, text=True)
     if done.returncode != 0:
         raise click.ClickException(
             f"edgetpu_compiler failed: {done.stderr.strip().splitlines()[-1:]}"

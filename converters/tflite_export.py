@@ -1,6 +1,7 @@
 """Keras model to LiteRT flatbuffer: full-integer post-training quantization, or float32."""
 
 import contextlib
+import io
 import warnings
 
 import numpy as np
@@ -14,7 +15,7 @@ IO_TYPES = {"int8": tf.int8, "uint8": tf.uint8, "float": tf.float32}
 
 
 def export_tflite(
-    model, calibration: np.ndarray | None, quantization: str = "int8", io: str = "int8"
+    model, calibration: np.ndarray | None, quantization: str = "int8", io_type: str = "int8"
 ) -> bytes:
     """Convert a Keras model with a static batch-1 input.
 
@@ -23,7 +24,7 @@ def export_tflite(
         calibration: preprocessed patches (N, H, W, 1), fed one at a time in this order to
             calibrate activation ranges; required for int8.
         quantization: "int8" (int8 weights and activations) or "float" (float32 twin).
-        io: input/output type of an int8 model: "int8", "uint8" or "float" (float at the ends,
+        io_type: input/output type of an int8 model: "int8", "uint8" or "float" (float at the ends,
             with QUANTIZE/DEQUANTIZE inside the model).
 
     Raises:
@@ -44,8 +45,8 @@ def export_tflite(
             [calibration[i : i + 1]] for i in range(len(calibration))
         )
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = IO_TYPES[io]
-        converter.inference_output_type = IO_TYPES[io]
+        converter.inference_input_type = IO_TYPES[io_type]
+        converter.inference_output_type = IO_TYPES[io_type]
     elif quantization == "float":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     else:

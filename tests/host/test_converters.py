@@ -231,3 +231,56 @@ def test_convert_without_a_gate_set_is_a_usage_error(trained_run, subset_npz, ru
         expect=2,
     )
     assert "--check-data" in result.output
+
+
+def test_edgetpu_without_the_compiler_prints_the_commands(
+    trained_run, subset_npz, run_cli, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("converters.cli.find_edgetpu_compiler", lambda: None)
+    target = tmp_path / "m.tflite"
+    result = run_cli(
+        "convert",
+        trained_run / "model.keras",
+        "--calibration",
+        subset_npz,
+        "--no-check",
+        "--edgetpu",
+        "-o",
+        target,
+    )
+    assert target.exists()
+    assert f"edgetpu_compiler -s -o {tmp_path} {target}" in result.output
+    assert (
+        f"edge-seg embed-metadata --from {target} {tmp_path / 'm_edgetpu.tflite'}" in result.output
+    )
+
+
+def test_edgetpu_compiles_and_re_embeds_the_metadata(
+    trained_run, subset_npz, run_cli, tmp_path, monkeypatch
+):
+    # a stand-in compiler: writes <stem>_edgetpu.tflite without our metadata, as the real one does
+    fake = tmp_path / "edgetpu_compiler"
+    calibration = np.random.default_rng(0).random((4, 64, 64, 1), dtype=np.float32)
+    bare = tmp_path / "bare.tflite"
+    bare.write_bytes(export_tflite(_tile_model(), calibration))
+    fake.write_text(
+        "#!/bin/sh\n# called as: edgetpu_compiler -s -o DIR MODEL\n"
+        f'cp {bare} "$3/$(basename "$4" .tflite)_edgetpu.tflite"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr("converters.cli.find_edgetpu_compiler", lambda: str(fake))
+    target = tmp_path / "out" / "m.tflite"
+    target.parent.mkdir()
+    result = run_cli(
+        "convert",
+        trained_run / "model.keras",
+        "--calibration",
+        subset_npz,
+        "--no-check",
+        "--edgetpu",
+        "-o",
+        target,
+    )
+    compiled = tmp_path / "out" / "m_edgetpu.tflite"
+    assert "metadata re-embedded" in result.output
+    assert read_metadata(compiled.read_bytes()) == read_metadata(target.read_bytes()) is not None
