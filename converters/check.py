@@ -8,7 +8,7 @@ import numpy as np
 from converters.gate import Gates, evaluate_gate
 from converters.keras_model import keras_probabilities, load_keras_model
 from edge_runtime.dataset import load_labeled_patches
-from edge_runtime.holdout import holdout_split
+from edge_runtime.holdout import holdout_indices
 from edge_runtime.patch_model import PatchModel
 from edge_runtime.preprocessing import preprocess_patches
 
@@ -28,7 +28,7 @@ def load_gate_patches(
     """All labeled patches of a file, or only the contiguous-block holdout that
     ``edge-seg train --holdout FRACTION`` carved from the same arrays."""
     images, labels = load_labeled_patches(data, images_key, labels_key)
-    keep = holdout_split(len(images), holdout).holdout if holdout else np.arange(len(images))
+    keep = holdout_indices(len(images), holdout)
     return GatePatches(images[keep], labels[keep], keep)
 
 

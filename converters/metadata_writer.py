@@ -9,7 +9,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
 from edge_runtime import __version__
-from edge_runtime.metadata import FORMAT_VERSION, METADATA_NAME
+from edge_runtime.metadata import FORMAT_VERSION, FOV_DIAMETER, METADATA_NAME
 from edge_runtime.preprocessing import PATCH_SIZE, PREPROCESSING_NAME
 from edge_runtime.quantization import tensor_quantization
 
@@ -71,6 +71,7 @@ def build_metadata(
         "width": config.get("width") if config.get("arch") == "unet" else None,
         "parameters": parameters,
         "patch_size": PATCH_SIZE,
+        "fov_diameter": FOV_DIAMETER,
         "preprocessing": {"name": PREPROCESSING_NAME, "output_range": [0.0, 1.0]},
         "threshold": threshold,
         "quantization": quantization,

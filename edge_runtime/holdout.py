@@ -61,3 +61,9 @@ def holdout_split(
     return Split(
         np.flatnonzero(train), np.flatnonzero(holdout), np.flatnonzero(excluded & ~holdout)
     )
+
+
+def holdout_indices(n: int, fraction: float | None) -> np.ndarray:
+    """Indices of the holdout of ``n`` patches for ``fraction``, or all of them when it is
+    ``None`` or 0 (for evaluating on a whole labeled file)."""
+    return holdout_split(n, fraction).holdout if fraction else np.arange(n)

@@ -15,11 +15,17 @@ from edge_runtime.preprocessing import PATCH_SIZE, PREPROCESSING_NAME
 METADATA_NAME = "edge_seg_metadata"
 FORMAT_VERSION = 1
 
+FOV_DIAMETER = 540.0
+"""Field-of-view diameter (pixels) of the training photographs. The reference patches are tiles
+of DRIVE-sized photographs (565x584, a disc about 540 pixels across): rows of the patch set span
+5-8 whole tiles of 64 pixels."""
+
 DEFAULTS = {
     "format_version": FORMAT_VERSION,
     "patch_size": PATCH_SIZE,
     "preprocessing": {"name": PREPROCESSING_NAME},
     "threshold": DEFAULT_THRESHOLD,
+    "fov_diameter": FOV_DIAMETER,
 }
 """Settings assumed for a model that carries no metadata of ours."""
 
@@ -31,6 +37,7 @@ class ModelSettings:
     patch_size: int
     preprocessing: str
     threshold: float
+    fov_diameter: float
     has_metadata: bool
 
 
@@ -107,5 +114,6 @@ def model_settings(metadata: dict | None) -> ModelSettings:
         patch_size=int(merged["patch_size"]),
         preprocessing=str(merged["preprocessing"]["name"]),
         threshold=float(merged["threshold"]),
+        fov_diameter=float(merged["fov_diameter"]),
         has_metadata=metadata is not None,
     )

@@ -10,7 +10,11 @@ from importlib.metadata import EntryPoint, entry_points
 import click
 
 from edge_runtime import __version__
+from edge_runtime.cli.bench import bench
+from edge_runtime.cli.demo import demo
+from edge_runtime.cli.evaluate import evaluate
 from edge_runtime.cli.info import info
+from edge_runtime.cli.segment import segment
 from edge_runtime.errors import EdgeSegError
 
 PLUGIN_GROUP = "edge_seg.commands"
@@ -55,4 +59,8 @@ def cli() -> None:
     """
 
 
+cli.add_command(bench)
+cli.add_command(demo)
+cli.add_command(evaluate)
 cli.add_command(info)
+cli.add_command(segment)

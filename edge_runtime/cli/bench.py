@@ -1,0 +1,84 @@
+"""``edge-seg bench``: latency per patch and per photograph, peak memory, on this device."""
+
+import json
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from edge_runtime.cli.options import delegate_option, json_option, model_option, threads_option
+from edge_runtime.image_io import load_image
+from edge_runtime.interpreter import backend_name
+from edge_runtime.segmenter import Segmenter
+from edge_runtime.synthetic import synthetic_fundus
+
+PATCH_INVOKES = 50
+"""Single-patch invokes per run when timing the patch latency."""
+
+
+def _size(_ctx, _param, value: str) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"got {value!r}, expected HEIGHTxWIDTH, e.g. 584x565") from None
+    if min(height, width) < 64:
+        raise click.BadParameter(f"got {value!r}, each side needs at least 64 pixels")
+    return height, width
+
+
+def _median_ms(run, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+@click.command()
+@model_option
+@threads_option
+@delegate_option
+@click.option("--image", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A photograph to time end to end (decoding included).")  # fmt: skip
+@click.option("--size", default="584x565", show_default=True, callback=_size,
+              help="HEIGHTxWIDTH of a synthetic photograph, when no --image is given "
+                   "(default: a DRIVE-sized photograph).")  # fmt: skip
+@click.option("--runs", type=click.IntRange(1), default=10, show_default=True)
+@json_option
+def bench(model, threads, delegate, image, size, runs, as_json):
+    """Median milliseconds per 64x64 patch and per whole photograph, tiles per photograph and
+    peak memory, with the interpreter backend in use."""
+    segmenter = Segmenter(model, threads=threads, delegate=delegate)
+    target = image if image is not None else synthetic_fundus(*size)
+    shape = load_image(image).shape if image is not None else target.shape
+    patch = np.random.default_rng(0).random(
+        (1, segmenter.tile, segmenter.tile, 1), dtype=np.float32
+    )
+    segmenter.model.predict(patch)  # warm-up
+    patch_ms = _median_ms(
+        lambda: [segmenter.model.predict(patch) for _ in range(PATCH_INVOKES)], runs
+    )
+    result = segmenter.segment(target)  # warm-up, and the tile count
+    photo_ms = _median_ms(lambda: segmenter.segment(target), runs)
+    report = {
+        "model": str(segmenter.model.path),
+        "backend": backend_name(),
+        "threads": threads,
+        "photo": str(image) if image is not None else f"synthetic {shape[0]}x{shape[1]}",
+        "height": int(shape[0]),
+        "width": int(shape[1]),
+        "patch_ms": round(patch_ms / PATCH_INVOKES, 3),
+        "photo_ms": round(photo_ms, 1),
+        "tiles": result.stats.tiles,
+        "runs": runs,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        for key, value in report.items():
+            click.echo(f"{key + ':':<13}{value}")

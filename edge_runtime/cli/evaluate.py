@@ -1,0 +1,50 @@
+"""``edge-seg eval``: mean per-patch Dice of a model on labeled patches."""
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from edge_runtime.cli.options import delegate_option, json_option, model_option, threads_option
+from edge_runtime.dataset import load_labeled_patches
+from edge_runtime.holdout import holdout_indices
+from edge_runtime.metrics import dice_per_patch
+from edge_runtime.model_report import resolve_model
+from edge_runtime.patch_model import PatchModel
+
+
+@click.command("eval")
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--images", "images_key", required=True, help="Array of patches in DATA.")
+@click.option("--labels", "labels_key", required=True, help="Array of masks in DATA.")
+@click.option("--holdout", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="Only the contiguous-block holdout that train --holdout F carved.")  # fmt: skip
+@model_option
+@threads_option
+@delegate_option
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Decision threshold [default: the model's].")  # fmt: skip
+@json_option
+def evaluate(data, images_key, labels_key, holdout, model, threads, delegate, threshold, as_json):
+    """Mean per-patch Dice of a model on the labeled patches of DATA.npz."""
+    images, labels = load_labeled_patches(data, images_key, labels_key)
+    keep = holdout_indices(len(images), holdout)
+    images, labels = images[keep], labels[keep]
+    patch_model = PatchModel(resolve_model(model), threads=threads, delegate=delegate)
+    threshold = patch_model.settings.threshold if threshold is None else threshold
+    dice = dice_per_patch(labels, patch_model.segment_patches(images, threshold))
+    report = {
+        "model": str(patch_model.path),
+        "data": str(data),
+        "n": len(dice),
+        "threshold": threshold,
+        "dice_mean": float(dice.mean()),
+        "dice_min": float(dice.min()),
+        "dice_median": float(np.median(dice)),
+    }
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        click.echo(f"mean Dice {report['dice_mean']:.4f} on {report['n']} patches "
+                   f"(threshold {threshold}, model {patch_model.path})")  # fmt: skip

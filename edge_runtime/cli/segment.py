@@ -1,0 +1,98 @@
+"""``edge-seg segment``: segment vessels in photographs, writing one mask PNG per input."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import click
+
+from edge_runtime.cli.options import json_option, segmenter_options
+from edge_runtime.errors import EdgeSegError
+from edge_runtime.image_io import load_image
+from edge_runtime.outputs import collect_inputs, plan_outputs, write_outputs
+from edge_runtime.segmenter import Segmenter
+
+
+def prepare_outdir(outdir: Path) -> None:
+    """Create the output directory and check it is writable, or fail with one line."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EdgeSegError(
+            f"{outdir}: cannot create the output directory ({exc.strerror})"
+        ) from None
+    if not outdir.is_dir():
+        raise EdgeSegError(f"{outdir}: is not a directory")
+    if not os.access(outdir, os.W_OK | os.X_OK):
+        raise EdgeSegError(f"{outdir}: the output directory is not writable")
+
+
+def segment_one(segmenter: Segmenter, path: Path, outputs, overlay: bool, prob: bool) -> dict:
+    """Segment one file and write its outputs; returns its JSON record (raises on bad input)."""
+    started = time.perf_counter()
+    image = load_image(path)
+    result = segmenter.segment(image)
+    written = write_outputs(outputs, image, result.mask, result.probability, overlay, prob)
+    return {
+        "path": str(path),
+        "ok": True,
+        "outputs": written,
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "vessel_fraction": round(result.stats.vessel_fraction, 6),
+        "tiles": result.stats.tiles,
+        "fov_found": result.stats.fov_found,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Directory for <stem>_mask.png (and overlays).")  # fmt: skip
+@segmenter_options
+@click.option(
+    "--overlay", is_flag=True, help="Also write <stem>_overlay.png (vessels over the photo)."
+)
+@click.option("--prob", is_flag=True, help="Also write <stem>_prob.png (probability x 255).")
+@json_option
+def segment(inputs, outdir, model, threads, delegate, threshold, channel, overlay, prob, as_json):
+    """Segment vessels in photographs: files, directories or glob patterns.
+
+    Writes OUTDIR/<stem>_mask.png (8-bit, 255 = vessel, the size of the input). A bad file is
+    reported on one line and skipped; the exit status is 1 if any input failed. Outputs are
+    written under a temporary name and renamed, and never replace an input.
+    """
+    segmenter = Segmenter(
+        model, threads=threads, delegate=delegate, threshold=threshold, channel=channel
+    )
+    paths = collect_inputs(list(inputs))
+    prepare_outdir(outdir)
+    plans = plan_outputs(paths, outdir)
+    failed = 0
+    progress = len(paths) > 1 and not as_json
+    stderr = click.get_text_stream("stderr")
+    jobs = list(zip(paths, plans, strict=True))
+    with click.progressbar(jobs, label="segmenting", file=stderr, hidden=not progress) as bar:
+        for path, outputs in bar:
+            try:
+                record = segment_one(segmenter, path, outputs, overlay, prob)
+            except EdgeSegError as exc:
+                failed += 1
+                record = {"path": str(path), "ok": False, "error": str(exc)}
+                newline = "\n" if progress and stderr.isatty() else ""  # end the bar's line
+                click.echo(f"{newline}error: {exc}", err=True)
+            _report(record, as_json, progress)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(paths)} inputs failed")
+
+
+def _report(record: dict, as_json: bool, progress: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(record))
+    elif record["ok"] and not progress:
+        click.echo(
+            f"{record['path']} -> {record['outputs']['mask']} (vessels "
+            f"{record['vessel_fraction']:.1%} of the field of view, {record['ms']:.0f} ms)"
+        )

@@ -1,0 +1,79 @@
+"""Field-of-view detection: the bright disc of the retina inside the photograph's dark border."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ANALYSIS_SIDE = 256
+"""Detection works on a copy subsampled to about this many pixels a side."""
+
+RIM = 0.015
+"""Share of the radius trimmed from the mask: the disc's bright rim is not retina."""
+
+BORDER_LEVEL = 0.15
+"""A pixel is inside when brighter than the dark level plus this share of the dark-to-bright
+range (1st to 99th percentile)."""
+
+MIN_BORDER = 0.03
+"""A dark border must cover at least this share of the frame..."""
+
+BLACK = 0.1
+"""...and its median must be below this share of the bright level: a border is near black."""
+
+
+@dataclass(frozen=True)
+class FieldOfView:
+    """A disc (centre and radius, in pixels of the photograph); ``found`` is False when the
+    photograph has no dark border, and the field of view is then the whole frame."""
+
+    center_y: float
+    center_x: float
+    radius: float
+    found: bool
+
+    def mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """Boolean (H, W) mask of the pixels inside (the rim, :data:`RIM`, excluded)."""
+        if not self.found:
+            return np.ones(shape, dtype=bool)
+        ys = (np.arange(shape[0], dtype=np.float32) - self.center_y) ** 2
+        xs = (np.arange(shape[1], dtype=np.float32) - self.center_x) ** 2
+        return ys[:, None] + xs[None, :] <= (self.radius * (1 - RIM)) ** 2
+
+    def box(self, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+        """(top, bottom, left, right) of the disc clipped to the frame, bottom/right exclusive."""
+        if not self.found:
+            return 0, shape[0], 0, shape[1]
+        top = max(0, int(np.floor(self.center_y - self.radius)))
+        left = max(0, int(np.floor(self.center_x - self.radius)))
+        bottom = min(shape[0], int(np.ceil(self.center_y + self.radius)) + 1)
+        right = min(shape[1], int(np.ceil(self.center_x + self.radius)) + 1)
+        return top, bottom, left, right
+
+
+def detect_fov(gray: np.ndarray) -> FieldOfView:
+    """Find the field-of-view disc of a grayscale photograph (H, W).
+
+    The photograph is subsampled, thresholded between its dark and bright levels, and a disc is
+    fitted to the widest rows of the bright region: the first and last bright pixel of each row
+    make the fit insensitive to dark vessels and lesions inside, and a disc cut off at the top or
+    bottom of the frame is still measured across its full diameter.
+    """
+    step = max(1, int(np.ceil(max(gray.shape) / ANALYSIS_SIDE)))
+    small = np.asarray(gray[::step, ::step], dtype=np.float32)
+    dark, bright = np.percentile(small, (1, 99))
+    whole = FieldOfView((gray.shape[0] - 1) / 2, (gray.shape[1] - 1) / 2, 0.0, found=False)
+    if bright - dark <= 0:
+        return whole
+    inside = small > dark + BORDER_LEVEL * (bright - dark)
+    outside = small[~inside]
+    if outside.size < MIN_BORDER * small.size or np.median(outside) > BLACK * bright:
+        return whole  # no dark border: a frame filled by the retina, or no retina at all
+    rows = np.flatnonzero(inside.any(axis=1))
+    first = inside[rows].argmax(axis=1)
+    last = inside.shape[1] - 1 - inside[rows, ::-1].argmax(axis=1)
+    widths = last - first + 1
+    widest = widths >= 0.98 * widths.max()
+    radius = widths.max() / 2 * step
+    center_y = float(np.mean(rows[widest])) * step
+    center_x = float(np.median((first[widest] + last[widest]) / 2)) * step
+    return FieldOfView(center_y, center_x, radius, found=True)

@@ -1,0 +1,177 @@
+"""Whole-photograph vessel segmentation: the device's Python API.
+
+    from edge_runtime.segmenter import Segmenter
+    result = Segmenter().segment("photo.jpg")   # bundled model; or Segmenter("model.tflite")
+    result.mask        # (H, W) uint8, 1 = vessel, 0 outside the field of view
+    result.stats       # vessel fraction, tiles, milliseconds per stage
+
+Steps: decode (Pillow, EXIF orientation) -> grayscale -> field-of-view disc -> resize so the
+disc's diameter matches the training photographs -> overlapping 64x64 tiles inside the disc,
+each contrast-stretched as in training -> inference in batches -> weighted stitching -> resize
+back -> threshold, zero outside the field of view.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from edge_runtime.errors import InputError
+from edge_runtime.fov import FieldOfView, detect_fov
+from edge_runtime.grayscale import to_grayscale
+from edge_runtime.image_io import MIN_SIDE, load_image
+from edge_runtime.metrics import binarize
+from edge_runtime.model_report import resolve_model
+from edge_runtime.patch_model import PatchModel
+from edge_runtime.preprocessing import preprocess_patches
+from edge_runtime.tiling import Stitcher, extract_tiles, tile_grid
+
+DEFAULT_STRIDE = 48
+"""Tile stride in pixels of the resized photograph (64-pixel tiles overlap by 16; 1.8x tile
+redundancy). Chosen by measurement: see benchmarks/stride.py."""
+
+BATCH_SIZE = 32
+"""Tiles preprocessed and run per batch; bounds the working memory."""
+
+
+@dataclass
+class Stats:
+    """What one segmentation did and how long each stage took (milliseconds)."""
+
+    vessel_fraction: float
+    tiles: int
+    scale: float
+    fov_found: bool
+    fov_center: tuple[float, float]
+    fov_radius: float
+    ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """Masks and probabilities at the size of the input photograph (H, W)."""
+
+    mask: np.ndarray
+    probability: np.ndarray
+    fov: np.ndarray
+    stats: Stats
+
+
+def _as_image(image: np.ndarray | str | Path) -> np.ndarray:
+    if isinstance(image, (str, Path)):
+        return load_image(image)
+    array = np.asarray(image)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise InputError(f"image array: shape {array.shape}, expected (H, W) or (H, W, 3|4)")
+    if array.dtype not in (np.uint8, np.uint16):
+        raise InputError(f"image array: dtype {array.dtype}, expected uint8 or uint16")
+    if min(array.shape[:2]) < MIN_SIDE:
+        raise InputError(
+            f"image array: shape {array.shape} is too small, each side needs {MIN_SIDE}"
+        )
+    return array
+
+
+def _resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear (antialiased when shrinking) resize of a float32 (H, W) array to (h, w)."""
+    if image.shape == shape:
+        return image
+    resized = Image.fromarray(image, mode="F").resize(
+        (shape[1], shape[0]), Image.Resampling.BILINEAR
+    )
+    return np.asarray(resized, dtype=np.float32)
+
+
+class Segmenter:
+    """Segments vessels in whole fundus photographs with a LiteRT patch model.
+
+    Args:
+        model: a .tflite file; ``None`` for the model bundled with the package.
+        threads: CPU threads of the interpreter.
+        delegate: ``None`` (CPU) or ``"edgetpu"``.
+        threshold: decision threshold; ``None`` for the model's own (from its metadata).
+        channel: grayscale conversion, ``"luma"`` or ``"green"`` (see ``edge_runtime.grayscale``).
+        fov_diameter: field-of-view diameter in pixels of the photographs the model was trained
+            on; photographs are resized to match. ``None`` for the model's metadata (540 by
+            default, the DRIVE photographs' disc).
+        stride: tile stride in pixels of the resized photograph.
+    """
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        threads: int = 1,
+        delegate: str | None = None,
+        threshold: float | None = None,
+        channel: str = "luma",
+        fov_diameter: float | None = None,
+        stride: int = DEFAULT_STRIDE,
+    ):
+        self.model = PatchModel(resolve_model(model), threads=threads, delegate=delegate)
+        settings = self.model.settings
+        self.tile = settings.patch_size
+        self.threshold = settings.threshold if threshold is None else threshold
+        self.fov_diameter = settings.fov_diameter if fov_diameter is None else fov_diameter
+        if not 1 <= stride <= self.tile:
+            raise ValueError(f"got stride {stride}, expected 1..{self.tile}")
+        self.channel, self.stride = channel, stride
+
+    def segment(self, image: np.ndarray | str | Path) -> Result:
+        """Segment one photograph: a path, or an (H, W) / (H, W, 3|4) uint8 or uint16 array."""
+        clock = _Clock()
+        gray = to_grayscale(_as_image(image), self.channel)
+        clock.lap("decode")
+        fov = detect_fov(gray)
+        top, bottom, left, right = fov.box(gray.shape)
+        scale = self.fov_diameter / (2 * fov.radius) if fov.found else 1.0
+        crop_shape = (bottom - top, right - left)
+        work_shape = tuple(max(self.tile, round(s * scale)) for s in crop_shape)
+        work = _resize(gray[top:bottom, left:right], work_shape)
+        work_fov = FieldOfView(
+            (fov.center_y - top) * work_shape[0] / crop_shape[0],
+            (fov.center_x - left) * work_shape[1] / crop_shape[1],
+            fov.radius * scale,
+            fov.found,
+        ).mask(work_shape)
+        clock.lap("fov_and_resize")
+        corners = tile_grid(work_shape, self.tile, self.stride)
+        corners = corners[
+            [work_fov[y : y + self.tile, x : x + self.tile].any() for y, x in corners]
+        ]
+        stitcher = Stitcher(work_shape, self.tile)
+        for start in range(0, len(corners), BATCH_SIZE):
+            batch = corners[start : start + BATCH_SIZE]
+            stitcher.add(
+                self.model.predict(preprocess_patches(extract_tiles(work, batch, self.tile))), batch
+            )
+        clock.lap("tiles_and_inference")
+        probability = np.zeros(gray.shape, dtype=np.float32)
+        probability[top:bottom, left:right] = _resize(stitcher.result(), crop_shape)
+        fov_mask = fov.mask(gray.shape)
+        probability[~fov_mask] = 0.0
+        mask = binarize(probability, self.threshold)
+        clock.lap("stitch_and_threshold")
+        stats = Stats(
+            vessel_fraction=float(mask[fov_mask].mean()) if fov_mask.any() else 0.0,
+            tiles=len(corners),
+            scale=scale,
+            fov_found=fov.found,
+            fov_center=(fov.center_y, fov.center_x),
+            fov_radius=fov.radius,
+            ms=clock.laps,
+        )
+        return Result(mask, probability, fov_mask, stats)
+
+
+class _Clock:
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._start = self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self._last) * 1000, 2)
+        self.laps["total"] = round((now - self._start) * 1000, 2)
+        self._last = now

@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from edge_runtime.tiling import Stitcher, blend_window, extract_tiles, tile_grid, tile_starts
+
+
+@pytest.mark.parametrize(
+    ("length", "stride"), [(64, 48), (65, 48), (200, 48), (565, 64), (584, 32)]
+)
+def test_tiles_cover_the_length_and_end_flush(length, stride):
+    starts = tile_starts(length, 64, stride)
+    assert starts[0] == 0 and starts[-1] == length - 64
+    assert (np.diff(starts) <= stride).all() and (np.diff(starts) > 0).all()
+
+
+def test_too_short_is_refused():
+    with pytest.raises(ValueError, match="at least the tile size 64"):
+        tile_starts(63, 64, 48)
+
+
+def test_window_is_positive_symmetric_and_peaks_in_the_centre():
+    w = blend_window(64)
+    assert w.min() > 0 and np.allclose(w, w.T) and np.allclose(w, w[::-1, ::-1])
+    assert w[32, 32] == w.max() and w[0, 0] == w.min()
+
+
+@pytest.mark.parametrize("stride", [16, 48, 64])
+def test_stitching_identity_predictions_reproduces_the_image_exactly(stride):
+    image = np.random.default_rng(0).random((150, 211), dtype=np.float32)
+    corners = tile_grid(image.shape, 64, stride)
+    stitcher = Stitcher(image.shape, 64)
+    stitcher.add(extract_tiles(image, corners, 64), corners)
+    np.testing.assert_allclose(stitcher.result(), image, rtol=1e-6, atol=1e-7)
+
+
+def test_stitching_a_constant_is_exact_and_uncovered_pixels_are_zero():
+    corners = np.array([[0, 0], [0, 40]])
+    stitcher = Stitcher((64, 120), 64)
+    stitcher.add(np.full((2, 64, 64), 0.7, dtype=np.float32), corners)
+    out = stitcher.result()
+    np.testing.assert_allclose(out[:, :104], 0.7, rtol=1e-6)
+    assert (out[:, 104:] == 0).all()
