@@ -40,19 +40,27 @@ class OutputPaths:
     prob: Path
 
 
-def plan_outputs(inputs: list[Path], outdir: Path) -> list[OutputPaths]:
+def output_paths(outdir: Path, name: str) -> OutputPaths:
+    """The output files of one photograph named ``name`` (usually its stem)."""
+    return OutputPaths(*(outdir / f"{name}_{kind}.png" for kind in ("mask", "overlay", "prob")))
+
+
+def plan_outputs(
+    inputs: list[Path], outdir: Path, used: set[str] | None = None
+) -> list[OutputPaths]:
     """Output paths for every input, in order. Inputs that share a stem get ``-2``, ``-3``, ...
-    after it, and no output may land on an input file, so nothing is overwritten silently."""
+    after it, and no output may land on an input file, so nothing is overwritten silently.
+
+    ``used`` holds output names already taken (e.g. by earlier runs); it is updated in place.
+    """
     taken = {p.resolve() for p in inputs}
-    used: set[str] = set()
+    used = set() if used is None else used
     plans = []
     for path in inputs:
         stem, n = path.stem, 1
         while True:
             name = stem if n == 1 else f"{stem}-{n}"
-            outputs = OutputPaths(
-                *(outdir / f"{name}_{kind}.png" for kind in ("mask", "overlay", "prob"))
-            )
+            outputs = output_paths(outdir, name)
             clash = any(p.resolve() in taken for p in (outputs.mask, outputs.overlay, outputs.prob))
             if name not in used and not clash:
                 break

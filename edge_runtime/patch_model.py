@@ -29,13 +29,6 @@ class PatchModel:
         except ValueError as exc:
             raise InputError(f"{self.path}: {exc}") from None
         self.settings: ModelSettings = model_settings(self.metadata)
-        if not self.settings.has_metadata:
-            warnings.warn(
-                f"{self.path}: no edge-seg metadata; assuming threshold "
-                f"{self.settings.threshold}, {self.settings.patch_size}x{self.settings.patch_size} "
-                f"patches, {self.settings.preprocessing}",
-                stacklevel=2,
-            )
         if self.settings.preprocessing != PREPROCESSING_NAME:
             raise InputError(
                 f"{self.path}: preprocessing {self.settings.preprocessing!r} is not supported, "
@@ -47,6 +40,13 @@ class PatchModel:
         self._check_shapes()
         self._batched = int(self._input["shape_signature"][0]) == -1
         self.interpreter.allocate_tensors()
+        if not self.settings.has_metadata:
+            warnings.warn(
+                f"{self.path}: no edge-seg metadata; assuming threshold "
+                f"{self.settings.threshold}, {self.settings.patch_size}x{self.settings.patch_size} "
+                f"patches, {self.settings.preprocessing}",
+                stacklevel=2,
+            )
 
     def _check_shapes(self) -> None:
         side = self.settings.patch_size

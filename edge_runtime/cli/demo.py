@@ -7,7 +7,7 @@ import click
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import segmenter_options
 from edge_runtime.cli.segment import prepare_outdir
-from edge_runtime.outputs import OutputPaths, write_outputs
+from edge_runtime.outputs import output_paths, write_outputs
 from edge_runtime.segmenter import Segmenter
 
 
@@ -24,7 +24,7 @@ def demo(outdir, model, threads, delegate, threshold, channel):
     )
     prepare_outdir(outdir)
     result = segmenter.segment(photo)
-    paths = OutputPaths(*(outdir / f"retina_{kind}.png" for kind in ("mask", "overlay", "prob")))
+    paths = output_paths(outdir, "retina")
     written = write_outputs(paths, photo, result.mask, result.probability, True, False)
     click.echo(
         f"scikit-image retina {photo.shape[1]}x{photo.shape[0]}: vessels "

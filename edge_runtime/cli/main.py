@@ -5,6 +5,7 @@ the ``training`` and ``converters`` packages under the ``edge_seg.commands`` ent
 are imported only when invoked, so the device side never imports them or TensorFlow.
 """
 
+import warnings
 from importlib.metadata import EntryPoint, entry_points
 
 import click
@@ -15,6 +16,7 @@ from edge_runtime.cli.demo import demo
 from edge_runtime.cli.evaluate import evaluate
 from edge_runtime.cli.info import info
 from edge_runtime.cli.segment import segment
+from edge_runtime.cli.watch import watch
 from edge_runtime.errors import EdgeSegError
 
 PLUGIN_GROUP = "edge_seg.commands"
@@ -43,10 +45,16 @@ class EdgeSegGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except EdgeSegError as exc:
-            raise InputFailure(str(exc)) from None
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            try:
+                return super().invoke(ctx)
+            except EdgeSegError as exc:
+                raise InputFailure(str(exc)) from None
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"warning: {message}", err=True)
 
 
 @click.group(cls=EdgeSegGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,3 +72,8 @@ cli.add_command(demo)
 cli.add_command(evaluate)
 cli.add_command(info)
 cli.add_command(segment)
+cli.add_command(watch)
+
+
+if __name__ == "__main__":
+    cli()

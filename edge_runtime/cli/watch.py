@@ -1,0 +1,66 @@
+"""``edge-seg watch``: the camera's drop folder."""
+
+import json
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from edge_runtime.cli.options import json_option, segmenter_options
+from edge_runtime.cli.segment import prepare_outdir, segment_one
+from edge_runtime.segmenter import Segmenter
+from edge_runtime.watch import FolderWatcher
+
+
+@click.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@segmenter_options
+@click.option("--overlay", is_flag=True, help="Also write <stem>_overlay.png.")
+@click.option("--prob", is_flag=True, help="Also write <stem>_prob.png.")
+@click.option("--interval", type=click.FloatRange(0.05), default=0.5, show_default=True,
+              help="Seconds between looks at the folder.")  # fmt: skip
+@click.option("--settle", type=click.FloatRange(0), default=1.0, show_default=True,
+              help="Seconds a file must stay unchanged before it is taken (complete).")  # fmt: skip
+@click.option("--once", is_flag=True, help="Process what has settled now, then exit.")
+@json_option
+def watch(directory, outdir, model, threads, delegate, threshold, channel, overlay, prob,
+          interval, settle, once, as_json):  # fmt: skip
+    """Segment each new photograph dropped into DIRECTORY, once, when completely written.
+
+    Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts; a bad file is
+    reported and skipped; SIGINT or SIGTERM stops after the current photograph.
+    """
+    segmenter = Segmenter(
+        model, threads=threads, delegate=delegate, threshold=threshold, channel=channel
+    )
+    prepare_outdir(outdir)
+    try:
+        watcher = FolderWatcher(
+            directory,
+            outdir,
+            lambda path, outputs: segment_one(segmenter, path, outputs, overlay, prob),
+            settle,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+    def report(record: dict) -> None:
+        if as_json:
+            click.echo(json.dumps(record))
+        elif record["ok"]:
+            click.echo(f"{record['path']} -> {record['outputs']['mask']} ({record['ms']:.0f} ms)")
+        else:
+            click.echo(f"error: {record['error']}", err=True)
+
+    if once:
+        for record in watcher.poll():
+            report(record)
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"watching {directory} -> {outdir} (Ctrl-C to stop)", err=True)
+    watcher.run(stop, interval, report)
+    click.echo("stopped", err=True)

@@ -1,0 +1,175 @@
+"""Device commands through click's runner, with the bundled model (no TensorFlow)."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from edge_runtime.cli.main import cli
+from edge_runtime.metadata import read_metadata
+from edge_runtime.model_report import DEFAULT_MODEL
+from edge_runtime.synthetic import synthetic_fundus
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def run(*args, expect=0):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == expect, result.output
+    return result
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Two good photographs and a collection of bad inputs."""
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(synthetic_fundus(200, 220, seed=1)).save(src / "a.png")
+    Image.fromarray(synthetic_fundus(180, 160, seed=2)).save(src / "b.jpg")
+    return src
+
+
+def test_segment_writes_masks_the_size_of_the_inputs(photos, tmp_path):
+    out = tmp_path / "out"
+    result = run("segment", photos / "a.png", photos / "b.jpg", "-o", out, "--overlay", "--prob")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"{s}_{k}.png" for s in "ab" for k in ("mask", "overlay", "prob")]
+    mask = np.asarray(Image.open(out / "a_mask.png"))
+    assert mask.shape == (200, 220) and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+    assert np.asarray(Image.open(out / "b_overlay.png")).shape == (180, 160, 3)
+    assert "vessels" not in result.output  # many files: progress bar instead of lines
+
+
+def test_directory_and_glob_inputs_and_json_lines(photos, tmp_path):
+    out = tmp_path / "out"
+    lines = run("segment", photos, "-o", out, "--json").output.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [Path(r["path"]).name for r in records] == ["a.png", "b.jpg"]
+    assert all(r["ok"] and r["tiles"] > 0 and 0 <= r["vessel_fraction"] <= 1 for r in records)
+    assert set(records[0]["outputs"]) == {"mask"}
+    globbed = run("segment", str(photos / "*.png"), "-o", out, "--json").output.splitlines()
+    assert len(globbed) == 1
+
+
+def test_bad_inputs_are_reported_and_the_rest_processed(photos, tmp_path):
+    (photos / "text.png").write_text("hello")
+    (photos / "empty.png").write_bytes(b"")
+    whole = (photos / "a.png").read_bytes()
+    (photos / "cut.png").write_bytes(whole[: len(whole) // 2])
+    Image.fromarray(synthetic_fundus(40, 40)).save(photos / "small.png")
+    out = tmp_path / "out"
+    inputs = [
+        photos / n
+        for n in ("text.png", "a.png", "missing.png", "empty.png", "cut.png", "small.png")
+    ]
+    result = run("segment", *inputs, photos, "-o", out, "--json", expect=1)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    failed = {Path(r["path"]).name: r["error"] for r in records if not r["ok"]}
+    assert set(failed) == {"text.png", "missing.png", "empty.png", "cut.png", "small.png"}
+    for name, error in failed.items():
+        assert error.startswith(str(photos / name) + ": ") and "\n" not in error
+    assert "Traceback" not in result.output
+    assert result.output.strip().endswith("inputs failed")
+    written = sorted(p.name for p in out.iterdir())
+    # a.png twice (named and via the directory) gets a second name; b.jpg is done too
+    assert written == ["a-2_mask.png", "a_mask.png", "b_mask.png"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_same_stem_is_disambiguated_and_inputs_never_overwritten(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    Image.fromarray(synthetic_fundus(100, 100, seed=3)).save(one / "eye.png")
+    Image.fromarray(synthetic_fundus(100, 100, seed=4)).save(two / "eye.png")
+    # an input sitting exactly where an output would go
+    Image.fromarray(synthetic_fundus(100, 100, seed=5)).save(one / "eye_mask.png")
+    before = (one / "eye_mask.png").read_bytes()
+    run("segment", one / "eye.png", two / "eye.png", one / "eye_mask.png", "-o", one)
+    assert (one / "eye_mask.png").read_bytes() == before
+    assert sorted(p.name for p in one.glob("eye-*")) == ["eye-2_mask.png", "eye-3_mask.png"]
+    assert (one / "eye_mask_mask.png").exists()
+
+
+def test_unwritable_output_directory(photos, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run("segment", photos / "a.png", "-o", blocker / "sub", expect=2)
+    assert result.output.startswith(f"Error: {blocker / 'sub'}: cannot create the output directory")
+    assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (FIXTURES / "README.md", "not a TFLite model"),
+        (
+            FIXTURES / "wrong_input_shape.tflite",
+            "input shape [1, 32, 32, 3], expected [1, 64, 64, 1]",
+        ),
+        (FIXTURES / "absent.tflite", "no such model file"),
+    ],
+)
+def test_bad_models(photos, tmp_path, model, message):
+    result = run("segment", photos / "a.png", "--model", model, "-o", tmp_path / "o", expect=2)
+    assert result.output.startswith(f"Error: {model}: {message}")
+    assert result.output.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_info_on_the_bundled_model():
+    report = json.loads(run("info", "--json").output)
+    assert report["default_model"] is True and report["edgetpu_ready"] is True
+    assert report["metadata"]["gate"]["passed"] is True
+    assert report["inputs"][0]["dtype"] == "int8" and report["inputs"][0]["shape"] == [1, 64, 64, 1]
+    text = run("info").output
+    assert "bundled default" in text and "Edge TPU:     ready" in text
+
+
+def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz):
+    gate = read_metadata(DEFAULT_MODEL.read_bytes())["gate"]
+    assert gate["data"] == {
+        "path": "retinal_vessel_dev.npz", "images": "x_train", "labels": "y_train", "holdout": 0.2,
+    }  # fmt: skip
+    args = [
+        "eval",
+        dev_npz,
+        "--images",
+        "x_train",
+        "--labels",
+        "y_train",
+        "--holdout",
+        "0.2",
+        "--json",
+    ]
+    report = json.loads(run(*args).output)
+    assert report["n"] == gate["n"] and report["threshold"] == gate["threshold"]
+    assert report["dice_mean"] == pytest.approx(gate["tflite_dice_mean"], abs=1e-12)
+
+
+def test_bench_json(tmp_path):
+    report = json.loads(run("bench", "--size", "128x160", "--runs", "1", "--json").output)
+    assert {"patch_ms", "photo_ms", "peak_rss_mb", "tiles", "backend"} <= set(report)
+    assert report["patch_ms"] > 0 and report["photo_ms"] > 0 and report["tiles"] > 0
+    assert "HEIGHTxWIDTH" in run("bench", "--size", "big", expect=2).output
+
+
+def test_demo_writes_mask_and_overlay(tmp_path):
+    pytest.importorskip("skimage", reason="the demo photograph ships with scikit-image")
+    result = run("demo", "-o", tmp_path)
+    assert "scikit-image retina 1411x1411" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["retina_mask.png", "retina_overlay.png"]
+
+
+def test_demo_without_scikit_image_says_which_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "skimage", None)
+    monkeypatch.setitem(sys.modules, "skimage.data", None)
+    result = run("demo", "-o", tmp_path, expect=1)
+    assert (
+        result.output
+        == "Error: scikit-image is not installed: pip install 'retina-edge-seg[demo]'\n"
+    )

@@ -1,0 +1,83 @@
+"""The whole-photograph pipeline with the bundled model, on synthetic and real photographs."""
+
+import numpy as np
+import pytest
+
+from edge_runtime.errors import InputError
+from edge_runtime.segmenter import Segmenter
+from edge_runtime.synthetic import synthetic_fundus
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    return Segmenter()
+
+
+@pytest.fixture(scope="module")
+def retina():
+    data = pytest.importorskip(
+        "skimage.data", reason="the real photograph ships with scikit-image (the 'demo' extra)"
+    )
+    return data.retina()
+
+
+def test_real_photo(segmenter, retina):
+    result = segmenter.segment(retina)
+    assert result.mask.shape == result.probability.shape == result.fov.shape == (1411, 1411)
+    assert result.mask.dtype == np.uint8 and set(np.unique(result.mask)) == {0, 1}
+    assert not result.mask[~result.fov].any() and not result.probability[~result.fov].any()
+    assert result.stats.fov_found and result.stats.fov_radius == pytest.approx(696, rel=0.02)
+    # a fundus photograph: vessels cover roughly a tenth of the field of view
+    assert 0.05 < result.stats.vessel_fraction < 0.25
+    assert result.stats.scale == pytest.approx(540 / (2 * result.stats.fov_radius))
+    assert set(result.stats.ms) >= {"decode", "fov_and_resize", "tiles_and_inference", "total"}
+
+
+def test_same_input_same_mask_across_runs_and_threads(segmenter, retina):
+    first = segmenter.segment(retina).mask
+    np.testing.assert_array_equal(first, segmenter.segment(retina).mask)
+    np.testing.assert_array_equal(first, Segmenter(threads=2).segment(retina).mask)
+
+
+def test_16_bit_and_rgba_input_match_8_bit(segmenter):
+    photo = synthetic_fundus(300, 280)
+    expected = segmenter.segment(photo).mask
+    as16 = photo.astype(np.uint16) * 257
+    assert np.mean(segmenter.segment(as16).mask == expected) > 0.999
+    rgba = np.dstack([photo, np.full(photo.shape[:2], 7, np.uint8)])
+    np.testing.assert_array_equal(segmenter.segment(rgba).mask, expected)
+
+
+def test_grayscale_and_path_input(segmenter, tmp_path):
+    from PIL import Image
+
+    photo = synthetic_fundus(200, 240)
+    Image.fromarray(photo).save(tmp_path / "p.png")
+    from_path = segmenter.segment(tmp_path / "p.png")
+    np.testing.assert_array_equal(from_path.mask, segmenter.segment(photo).mask)
+    gray = segmenter.segment(photo[..., 0])
+    assert gray.mask.shape == (200, 240)
+
+
+def test_threshold_override_changes_the_mask(retina):
+    low, high = Segmenter(threshold=0.2).segment(retina), Segmenter(threshold=0.8).segment(retina)
+    assert low.mask.sum() > high.mask.sum()
+    np.testing.assert_array_equal(low.probability, high.probability)
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.zeros((100, 100, 2), np.uint8), r"shape \(100, 100, 2\)"),
+        (np.zeros((100, 100), np.float64), "dtype float64, expected uint8 or uint16"),
+        (np.zeros((30, 100), np.uint8), "too small"),
+    ],
+)
+def test_bad_arrays(segmenter, array, message):
+    with pytest.raises(InputError, match=message):
+        segmenter.segment(array)
+
+
+def test_stride_is_checked():
+    with pytest.raises(ValueError, match="stride 0"):
+        Segmenter(stride=0)
