@@ -138,3 +138,19 @@ def load_dataset(path: str | Path) -> PatchDataset:
             else None
         )
     return PatchDataset(path, file_sha256(path), x_train, y_train, x_val, y_val, x_test)
+
+
+def horizontal_runs(images: np.ndarray, min_length: int = 3) -> list[range]:
+    """Runs of consecutive patches (N, H, W) that continue each other left to right.
+
+    The reference patches are tiles of photographs stored row by row, so consecutive patches
+    usually sit side by side. A seam is where a patch's right column and the next patch's left
+    column differ far more than neighbouring columns inside patches do (3x the median plus 3
+    grey levels). Used to rebuild wide labeled strips for measuring stitching.
+    """
+    x = np.asarray(images, dtype=np.float32)
+    seam = np.abs(x[:-1, :, -1] - x[1:, :, 0]).mean(axis=1)
+    inner = float(np.median(np.abs(x[:, :, -1] - x[:, :, -2]).mean(axis=1)))
+    starts = np.r_[0, np.flatnonzero(seam > 3 * inner + 3) + 1]
+    stops = np.r_[starts[1:], len(x)]
+    return [range(a, b) for a, b in zip(starts, stops, strict=True) if b - a >= min_length]

@@ -136,26 +136,17 @@ class Segmenter:
             fov.found,
         ).mask(work_shape)
         clock.lap("fov_and_resize")
-        corners = tile_grid(work_shape, self.tile, self.stride)
-        corners = corners[
-            [work_fov[y : y + self.tile, x : x + self.tile].any() for y, x in corners]
-        ]
-        stitcher = Stitcher(work_shape, self.tile)
-        for start in range(0, len(corners), BATCH_SIZE):
-            batch = corners[start : start + BATCH_SIZE]
-            stitcher.add(
-                self.model.predict(preprocess_patches(extract_tiles(work, batch, self.tile))), batch
-            )
+        work_probability, tiles = self.tile_probabilities(work, work_fov)
         clock.lap("tiles_and_inference")
         probability = np.zeros(gray.shape, dtype=np.float32)
-        probability[top:bottom, left:right] = _resize(stitcher.result(), crop_shape)
+        probability[top:bottom, left:right] = _resize(work_probability, crop_shape)
         fov_mask = fov.mask(gray.shape)
         probability[~fov_mask] = 0.0
         mask = binarize(probability, self.threshold)
         clock.lap("stitch_and_threshold")
         stats = Stats(
             vessel_fraction=float(mask[fov_mask].mean()) if fov_mask.any() else 0.0,
-            tiles=len(corners),
+            tiles=tiles,
             scale=scale,
             fov_found=fov.found,
             fov_center=(fov.center_y, fov.center_x),
@@ -163,6 +154,23 @@ class Segmenter:
             ms=clock.laps,
         )
         return Result(mask, probability, fov_mask, stats)
+
+    def tile_probabilities(self, image: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, int]:
+        """Vessel probabilities (H, W) of a grayscale image already at the training scale.
+
+        The image is covered by tiles every ``stride`` pixels; tiles that do not touch ``inside``
+        (boolean (H, W)) are skipped and their pixels get 0. Each tile is contrast-stretched on
+        its own, as the training patches were. Returns the probabilities and the tile count.
+        """
+        corners = tile_grid(image.shape, self.tile, self.stride)
+        t = self.tile
+        corners = corners[[inside[y : y + t, x : x + t].any() for y, x in corners]]
+        stitcher = Stitcher(image.shape, t)
+        for start in range(0, len(corners), BATCH_SIZE):
+            batch = corners[start : start + BATCH_SIZE]
+            patches = preprocess_patches(extract_tiles(image, batch, t))
+            stitcher.add(self.model.predict(patches), batch)
+        return stitcher.result(), len(corners)
 
 
 class _Clock:
