@@ -12,6 +12,10 @@ from edge_runtime.metrics import binarize
 from edge_runtime.preprocessing import PREPROCESSING_NAME, preprocess_patches
 from edge_runtime.quantization import dequantize, quantize
 
+BATCH_SIZE = 16
+"""Patches per invoke where the model can be resized to a batch (measured: 8-32 all give about
+the same speed-up, 1.2-1.9x over one patch per invoke, on this project's models)."""
+
 
 class PatchModel:
     """Runs a vessel model on batches of patches through a LiteRT interpreter.
@@ -19,9 +23,19 @@ class PatchModel:
     Reads our embedded metadata (threshold, patch size, preprocessing); a model without it runs
     with the reference defaults and a warning. Inputs are quantized and outputs dequantized with
     the tensors' own scale and zero point, so int8, uint8 and float models are used alike.
+
+    Patches run ``batch_size`` at a time: the batch-1 input is resized to a batch when the model
+    allows it (every op here works patch by patch, so results are identical to one at a time,
+    and faster); otherwise, and always on the Edge TPU, one patch per invoke.
     """
 
-    def __init__(self, path: str | Path, threads: int = 1, delegate: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        threads: int = 1,
+        delegate: str | None = None,
+        batch_size: int = BATCH_SIZE,
+    ):
         self.path = Path(path)
         content = read_model_bytes(self.path)
         try:
@@ -38,8 +52,7 @@ class PatchModel:
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
         self._check_shapes()
-        self._batched = int(self._input["shape_signature"][0]) == -1
-        self.interpreter.allocate_tensors()
+        self.batch_size = self._allocate(batch_size if delegate is None else 1)
         if not self.settings.has_metadata:
             warnings.warn(
                 f"{self.path}: no edge-seg metadata; assuming threshold "
@@ -47,6 +60,24 @@ class PatchModel:
                 f"patches, {self.settings.preprocessing}",
                 stacklevel=2,
             )
+
+    def _allocate(self, batch_size: int) -> int:
+        """Allocate tensors for ``batch_size`` patches if the model allows, else for one."""
+        side = self.settings.patch_size
+        if batch_size > 1:
+            try:
+                self.interpreter.resize_tensor_input(
+                    self._input["index"], [batch_size, side, side, 1], strict=False
+                )
+                self.interpreter.allocate_tensors()
+                shape = tuple(self.interpreter.get_output_details()[0]["shape"])
+                if shape == (batch_size, side, side, 1):
+                    return batch_size
+            except (ValueError, RuntimeError):
+                pass
+            self.interpreter.resize_tensor_input(self._input["index"], [1, side, side, 1])
+        self.interpreter.allocate_tensors()
+        return 1
 
     def _check_shapes(self) -> None:
         side = self.settings.patch_size
@@ -75,18 +106,22 @@ class PatchModel:
             raise ValueError(
                 f"got patches of shape {np.shape(patches)}, expected (N, {side}, {side}, 1)"
             )
-        if self._batched:
-            return self._invoke(x)
-        return np.concatenate([self._invoke(x[i : i + 1]) for i in range(len(x))])
+        out = np.empty(x.shape[:3], dtype=np.float32)
+        for start in range(0, len(x), self.batch_size):
+            chunk = x[start : start + self.batch_size]
+            out[start : start + len(chunk)] = self._invoke(chunk)
+        return out
 
-    def _invoke(self, batch: np.ndarray) -> np.ndarray:
-        if self._batched and tuple(self._input["shape"]) != batch.shape:
-            self.interpreter.resize_tensor_input(self._input["index"], batch.shape)
-            self.interpreter.allocate_tensors()
-            self._input = self.interpreter.get_input_details()[0]
+    def _invoke(self, chunk: np.ndarray) -> np.ndarray:
+        """Run up to ``batch_size`` patches; a short chunk is padded (no re-allocation)."""
+        batch = chunk
+        if len(chunk) < self.batch_size:
+            batch = np.zeros((self.batch_size, *chunk.shape[1:]), dtype=chunk.dtype)
+            batch[: len(chunk)] = chunk
         self.interpreter.set_tensor(self._input["index"], quantize(batch, self._input))
         self.interpreter.invoke()
-        return dequantize(self.interpreter.get_tensor(self._output["index"]), self._output)[..., 0]
+        probabilities = self.interpreter.get_tensor(self._output["index"])[: len(chunk), ..., 0]
+        return dequantize(probabilities, self._output)
 
     def segment_patches(self, raw: np.ndarray, threshold: float | None = None) -> np.ndarray:
         """Binary uint8 vessel masks (N, P, P) of raw grayscale patches (N, P, P): preprocess,
