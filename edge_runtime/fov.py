@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.grayscale import to_grayscale
+
 ANALYSIS_SIDE = 256
 """Detection works on a copy subsampled to about this many pixels a side."""
 
@@ -31,37 +33,42 @@ class FieldOfView:
     radius: float
     found: bool
 
-    def mask(self, shape: tuple[int, int]) -> np.ndarray:
-        """Boolean (H, W) mask of the pixels inside (the rim, :data:`RIM`, excluded)."""
+    def mask(
+        self, shape: tuple[int, int], window: tuple[int, int, int, int] | None = None
+    ) -> np.ndarray:
+        """Boolean mask of the pixels inside (the rim, :data:`RIM`, excluded): of the whole
+        (H, W) frame, or of a (top, left, bottom, right) window of it."""
+        top, left, bottom, right = window or (0, 0, *shape)
         if not self.found:
-            return np.ones(shape, dtype=bool)
-        ys = (np.arange(shape[0], dtype=np.float32) - self.center_y) ** 2
-        xs = (np.arange(shape[1], dtype=np.float32) - self.center_x) ** 2
+            return np.ones((bottom - top, right - left), dtype=bool)
+        ys = (np.arange(top, bottom, dtype=np.float32) - self.center_y) ** 2
+        xs = (np.arange(left, right, dtype=np.float32) - self.center_x) ** 2
         return ys[:, None] + xs[None, :] <= (self.radius * (1 - RIM)) ** 2
 
     def box(self, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-        """(top, bottom, left, right) of the disc clipped to the frame, bottom/right exclusive."""
+        """(top, left, bottom, right) of the disc clipped to the frame, bottom/right exclusive."""
         if not self.found:
-            return 0, shape[0], 0, shape[1]
+            return 0, 0, shape[0], shape[1]
         top = max(0, int(np.floor(self.center_y - self.radius)))
         left = max(0, int(np.floor(self.center_x - self.radius)))
         bottom = min(shape[0], int(np.ceil(self.center_y + self.radius)) + 1)
         right = min(shape[1], int(np.ceil(self.center_x + self.radius)) + 1)
-        return top, bottom, left, right
+        return top, left, bottom, right
 
 
-def detect_fov(gray: np.ndarray) -> FieldOfView:
-    """Find the field-of-view disc of a grayscale photograph (H, W).
+def detect_fov(image: np.ndarray) -> FieldOfView:
+    """Find the field-of-view disc of a photograph (H, W) or (H, W, 3|4).
 
     The photograph is subsampled, thresholded between its dark and bright levels, and a disc is
     fitted to the widest rows of the bright region: the first and last bright pixel of each row
     make the fit insensitive to dark vessels and lesions inside, and a disc cut off at the top or
     bottom of the frame is still measured across its full diameter.
     """
-    step = max(1, int(np.ceil(max(gray.shape) / ANALYSIS_SIDE)))
-    small = np.asarray(gray[::step, ::step], dtype=np.float32)
+    height, width = image.shape[:2]
+    step = max(1, int(np.ceil(max(height, width) / ANALYSIS_SIDE)))
+    small = to_grayscale(image[::step, ::step])
     dark, bright = np.percentile(small, (1, 99))
-    whole = FieldOfView((gray.shape[0] - 1) / 2, (gray.shape[1] - 1) / 2, 0.0, found=False)
+    whole = FieldOfView((height - 1) / 2, (width - 1) / 2, 0.0, found=False)
     if bright - dark <= 0:
         return whole
     inside = small > dark + BORDER_LEVEL * (bright - dark)

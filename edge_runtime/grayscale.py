@@ -24,4 +24,7 @@ def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:
         raise ValueError(f"got an image of shape {array.shape}, expected (H, W) or (H, W, 3|4)")
     if channel == "green":
         return array[..., 1].astype(np.float32)
-    return array[..., :3].astype(np.float32) @ LUMA_WEIGHTS
+    gray = array[..., 0] * LUMA_WEIGHTS[0]  # channel by channel: no float copy of all three
+    gray += array[..., 1] * LUMA_WEIGHTS[1]
+    gray += array[..., 2] * LUMA_WEIGHTS[2]
+    return gray

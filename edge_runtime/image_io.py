@@ -61,7 +61,8 @@ def load_image(path: str | Path) -> np.ndarray:
                 if width * height > MAX_PIXELS:
                     raise InputError(f"{path}: {width}x{height} pixels {_TOO_LARGE}")
                 image.load()
-                array = _array(ImageOps.exif_transpose(image))
+                ImageOps.exif_transpose(image, in_place=True)
+                array = _array(image)
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image file Pillow can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -26,6 +26,7 @@ from edge_runtime.metrics import binarize
 from edge_runtime.model_report import resolve_model
 from edge_runtime.patch_model import PatchModel
 from edge_runtime.preprocessing import preprocess_patches
+from edge_runtime.resize import upsample_bilinear
 from edge_runtime.tiling import Stitcher, extract_tiles, tile_grid
 
 DEFAULT_STRIDE = 48
@@ -75,7 +76,7 @@ def _as_image(image: np.ndarray | str | Path) -> np.ndarray:
 
 
 def _resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear (antialiased when shrinking) resize of a float32 (H, W) array to (h, w)."""
+    """Bilinear resize (antialiased when shrinking) of a float32 (H, W) array to (h, w)."""
     if image.shape == shape:
         return image
     resized = Image.fromarray(image, mode="F").resize(
@@ -121,14 +122,15 @@ class Segmenter:
     def segment(self, image: np.ndarray | str | Path) -> Result:
         """Segment one photograph: a path, or an (H, W) / (H, W, 3|4) uint8 or uint16 array."""
         clock = _Clock()
-        gray = to_grayscale(_as_image(image), self.channel)
+        photo = _as_image(image)
+        shape = photo.shape[:2]
         clock.lap("decode")
-        fov = detect_fov(gray)
-        top, bottom, left, right = fov.box(gray.shape)
+        fov = detect_fov(photo)
+        top, left, bottom, right = fov.box(shape)
         scale = self.fov_diameter / (2 * fov.radius) if fov.found else 1.0
         crop_shape = (bottom - top, right - left)
         work_shape = tuple(max(self.tile, round(s * scale)) for s in crop_shape)
-        work = _resize(gray[top:bottom, left:right], work_shape)
+        work = _resize(to_grayscale(photo[top:bottom, left:right], self.channel), work_shape)
         work_fov = FieldOfView(
             (fov.center_y - top) * work_shape[0] / crop_shape[0],
             (fov.center_x - left) * work_shape[1] / crop_shape[1],
@@ -138,10 +140,12 @@ class Segmenter:
         clock.lap("fov_and_resize")
         work_probability, tiles = self.tile_probabilities(work, work_fov)
         clock.lap("tiles_and_inference")
-        probability = np.zeros(gray.shape, dtype=np.float32)
-        probability[top:bottom, left:right] = _resize(work_probability, crop_shape)
-        fov_mask = fov.mask(gray.shape)
-        probability[~fov_mask] = 0.0
+        fov_mask = np.zeros(shape, dtype=bool)
+        fov_mask[top:bottom, left:right] = fov.mask(shape, (top, left, bottom, right))
+        probability = np.zeros(shape, dtype=np.float32)
+        inside = probability[top:bottom, left:right]
+        upsample_bilinear(work_probability, inside)
+        inside *= fov_mask[top:bottom, left:right]
         mask = binarize(probability, self.threshold)
         clock.lap("stitch_and_threshold")
         stats = Stats(

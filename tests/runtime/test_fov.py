@@ -24,7 +24,7 @@ def test_a_disc_cut_by_the_frame_is_measured_across_its_full_width():
     fov = detect_fov(gray)
     assert fov.found and fov.radius == pytest.approx(0.46 * 800, rel=0.03)
     assert fov.center_y == pytest.approx(399.5 - 150, abs=12)
-    top, bottom, left, right = fov.box(gray.shape)
+    top, left, bottom, right = fov.box(gray.shape)
     assert (top, bottom) == (0, 500) and left > 0 and right < 800
 
 
@@ -39,7 +39,7 @@ def test_a_photo_without_a_dark_border_is_all_field_of_view():
     gray = np.random.default_rng(0).uniform(100, 200, (300, 400)).astype(np.float32)
     fov = detect_fov(gray)
     assert not fov.found
-    assert fov.mask(gray.shape).all() and fov.box(gray.shape) == (0, 300, 0, 400)
+    assert fov.mask(gray.shape).all() and fov.box(gray.shape) == (0, 0, 300, 400)
 
 
 def test_a_blank_photo_is_all_field_of_view():
