@@ -25,8 +25,8 @@ class FolderWatcher:
     Args:
         directory: the drop folder (not searched recursively; hidden files are ignored).
         outdir: where outputs and the state file go; must differ from ``directory``.
-        process: called as ``process(path, outputs)``; returns a JSON-ready record. An
-            :class:`EdgeSegError` it raises marks the file as failed.
+        process: called as ``process(path, outputs)``; returns a JSON-ready record. Any
+            exception it raises marks the file as failed (and is reported in the record).
         settle: seconds a file must stay unchanged before it is taken.
     """
 
@@ -78,6 +78,9 @@ class FolderWatcher:
             record = self.process(path, outputs)
         except EdgeSegError as exc:
             record = {"path": str(path), "ok": False, "error": str(exc)}
+        except Exception as exc:  # a daemon outlives any one file; the record says what happened
+            error = f"{path}: unexpected {type(exc).__name__}: {exc}"
+            record = {"path": str(path), "ok": False, "error": error}
         name = outputs.mask.name.removesuffix("_mask.png")
         self.state[path.name] = {
             "size": stat.st_size,

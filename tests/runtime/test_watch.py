@@ -40,7 +40,7 @@ def test_a_file_written_slowly_in_pieces_is_processed_once_when_complete(tmp_pat
     out.mkdir()
     content = _png_bytes(tmp_path)
     calls, records = [], []
-    watcher = FolderWatcher(drop, out, _fake_process(calls), settle=0.4)
+    watcher = FolderWatcher(drop, out, _fake_process(calls), settle=1.0)
     stop = threading.Event()
     thread = threading.Thread(target=watcher.run, args=(stop, 0.05, records.append))
     thread.start()
@@ -49,16 +49,16 @@ def test_a_file_written_slowly_in_pieces_is_processed_once_when_complete(tmp_pat
             for start in range(0, len(content), len(content) // 8 + 1):
                 f.write(content[start : start + len(content) // 8 + 1])
                 f.flush()
-                time.sleep(0.15)  # shorter than settle: the file stays young while written
-        deadline = time.monotonic() + 10
-        while not records and time.monotonic() < deadline:
+                time.sleep(0.1)  # far shorter than settle: the file stays young while written
+        deadline = time.monotonic() + 20
+        while not any(r["ok"] for r in records) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)  # more polls: it must not be taken twice
     finally:
         stop.set()
         thread.join()
-    assert calls == ["slow.png"]
-    assert records[0]["ok"] is True
+    assert calls == ["slow.png"]  # decoded once, complete
+    assert records[-1]["ok"] is True
     assert (out / "slow_mask.png").exists()
 
 
@@ -133,3 +133,23 @@ def test_watch_stops_cleanly_on_a_signal(tmp_path, signum):
         proc.kill()
     assert proc.returncode == 0
     assert "stopped" in err and "Traceback" not in err
+
+
+def test_an_unexpected_error_in_one_file_does_not_stop_the_watcher(tmp_path):
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    out.mkdir()
+    for name in ("a.png", "b.png"):
+        (drop / name).write_bytes(_png_bytes(tmp_path))
+    old = time.time() - 10
+    for p in drop.iterdir():
+        os.utime(p, (old, old))
+
+    def process(path, outputs):
+        if path.name == "a.png":
+            raise MemoryError("simulated")
+        return {"path": str(path), "ok": True}
+
+    records = FolderWatcher(drop, out, process, settle=1).poll()
+    assert [r["ok"] for r in records] == [False, True]
+    assert records[0]["error"].endswith("a.png: unexpected MemoryError: simulated")
