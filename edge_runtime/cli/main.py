@@ -62,8 +62,9 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def cli() -> None:
     """Retinal vessel segmentation on small devices.
 
-    Device commands need only numpy, Pillow, click and a LiteRT interpreter. Host commands
-    (train) need the 'train' extra: pip install 'retina-edge-seg[train]'.
+    Device commands (segment, watch, eval, bench, info, demo) need only numpy, Pillow, click and a
+    LiteRT interpreter. Host commands (train, convert, check, embed-metadata) need the 'train'
+    extra: pip install 'retina-edge-seg[train]'.
     """
 
 

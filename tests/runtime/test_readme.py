@@ -1,0 +1,38 @@
+"""The README's commands name real commands and options, so it cannot drift from the CLI."""
+
+import re
+import shlex
+from pathlib import Path
+
+import click
+import pytest
+
+from edge_runtime.cli.main import cli
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def _commands() -> list[list[str]]:
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S)
+    lines = "\n".join(blocks).replace("\\\n", " ").splitlines()
+    return [shlex.split(line)[1:] for line in lines if line.startswith("edge-seg ")]
+
+
+def _parse(args: list[str]) -> None:
+    command = cli.get_command(click.Context(cli), args[0])
+    assert command is not None, f"no command {args[0]!r}"
+    command.make_context(args[0], args[1:])  # parses and converts every option, runs nothing
+
+
+def test_readme_has_commands():
+    assert {args[0] for args in _commands()} >= {"demo", "train", "convert", "info", "segment"}
+
+
+@pytest.mark.parametrize("args", _commands(), ids=lambda args: " ".join(args)[:60])
+def test_readme_command_parses(args):
+    _parse(args)
+
+
+def test_an_unknown_option_would_be_caught():
+    with pytest.raises(click.NoSuchOption):
+        _parse(["segment", "photo.jpg", "--no-such-option"])
