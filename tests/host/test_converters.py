@@ -194,6 +194,20 @@ def _tile_model():
     return keras.Model(inputs, outputs)
 
 
+def _bare_model(path):
+    """A small int8 model without our metadata."""
+    calibration = np.random.default_rng(0).random((4, 64, 64, 1), dtype=np.float32)
+    path.write_bytes(export_tflite(_tile_model(), calibration))
+    return path
+
+
+def _convert_for_edgetpu(run_cli, trained_run, subset_npz, target):
+    model = trained_run / "model.keras"
+    return run_cli(
+        "convert", model, "--calibration", subset_npz, "--no-check", "--edgetpu", "-o", target
+    )
+
+
 def test_info_says_not_ready_for_tile_and_float_models(tmp_path, subset_npz, run_cli):
     calibration = np.random.default_rng(0).random((8, 64, 64, 1), dtype=np.float32)
     model = _tile_model()
@@ -213,9 +227,7 @@ def test_info_says_not_ready_for_tile_and_float_models(tmp_path, subset_npz, run
 
 def test_embed_metadata_copies_the_document(converted, tmp_path, run_cli):
     out, _ = converted
-    calibration = np.random.default_rng(0).random((4, 64, 64, 1), dtype=np.float32)
-    bare = tmp_path / "bare.tflite"
-    bare.write_bytes(export_tflite(_tile_model(), calibration))
+    bare = _bare_model(tmp_path / "bare.tflite")
     run_cli("embed-metadata", "--from", out / "int8.tflite", bare)
     assert read_metadata(bare.read_bytes()) == read_metadata((out / "int8.tflite").read_bytes())
 
@@ -238,16 +250,7 @@ def test_edgetpu_without_the_compiler_prints_the_commands(
 ):
     monkeypatch.setattr("converters.cli.find_edgetpu_compiler", lambda: None)
     target = tmp_path / "m.tflite"
-    result = run_cli(
-        "convert",
-        trained_run / "model.keras",
-        "--calibration",
-        subset_npz,
-        "--no-check",
-        "--edgetpu",
-        "-o",
-        target,
-    )
+    result = _convert_for_edgetpu(run_cli, trained_run, subset_npz, target)
     assert target.exists()
     assert f"edgetpu_compiler -s -o {tmp_path} {target}" in result.output
     assert (
@@ -260,9 +263,7 @@ def test_edgetpu_compiles_and_re_embeds_the_metadata(
 ):
     # a stand-in compiler: writes <stem>_edgetpu.tflite without our metadata, as the real one does
     fake = tmp_path / "edgetpu_compiler"
-    calibration = np.random.default_rng(0).random((4, 64, 64, 1), dtype=np.float32)
-    bare = tmp_path / "bare.tflite"
-    bare.write_bytes(export_tflite(_tile_model(), calibration))
+    bare = _bare_model(tmp_path / "bare.tflite")
     fake.write_text(
         "#!/bin/sh\n# called as: edgetpu_compiler -s -o DIR MODEL\n"
         f'cp {bare} "$3/$(basename "$4" .tflite)_edgetpu.tflite"\n'
@@ -271,16 +272,7 @@ def test_edgetpu_compiles_and_re_embeds_the_metadata(
     monkeypatch.setattr("converters.cli.find_edgetpu_compiler", lambda: str(fake))
     target = tmp_path / "out" / "m.tflite"
     target.parent.mkdir()
-    result = run_cli(
-        "convert",
-        trained_run / "model.keras",
-        "--calibration",
-        subset_npz,
-        "--no-check",
-        "--edgetpu",
-        "-o",
-        target,
-    )
+    result = _convert_for_edgetpu(run_cli, trained_run, subset_npz, target)
     compiled = tmp_path / "out" / "m_edgetpu.tflite"
     assert "metadata re-embedded" in result.output
     assert read_metadata(compiled.read_bytes()) == read_metadata(target.read_bytes()) is not None
