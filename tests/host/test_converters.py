@@ -126,7 +126,7 @@ def test_gate_fails_for_a_damaged_model_and_writes_nothing(
         "--data", subset_npz, "--images", "x_train", "--labels", "y_train", "--holdout", "0.2",
         "--json", "--report", tmp_path / "report", expect=1,
     )  # fmt: skip
-    report = json.loads(result.output.splitlines()[0])
+    report = json.loads(result.stdout.splitlines()[0])
     assert report["passed"] is False and report["failures"]
     assert report["mean_drop"] > 0.005 or report["max_image_drop"] > 0.05
     assert {"keras", "tflite", "mean_drop", "pixel_agreement", "worst_drops"} <= set(report)
@@ -151,7 +151,7 @@ def test_check_passes_for_the_faithful_model(converted, trained_run, subset_npz,
         "--data", subset_npz, "--images", "x_train", "--labels", "y_train", "--holdout", "0.2",
         "--json",
     )  # fmt: skip
-    report = json.loads(result.output.splitlines()[0])
+    report = json.loads(result.stdout.splitlines()[0])
     assert report["passed"] is True
     assert report["n"] == 24 and abs(report["mean_drop"]) <= 0.005
     assert report["keras"]["dice_mean"] > 0.2
@@ -213,14 +213,14 @@ def test_info_says_not_ready_for_tile_and_float_models(tmp_path, subset_npz, run
     model = _tile_model()
     for name, quantization in (("tile", "int8"), ("float", "float")):
         (tmp_path / f"{name}.tflite").write_bytes(export_tflite(model, calibration, quantization))
-    tile = json.loads(run_cli("info", "--model", tmp_path / "tile.tflite", "--json").output)
+    tile = json.loads(run_cli("info", "--model", tmp_path / "tile.tflite", "--json").stdout)
     assert "TILE" in tile["ops"] and tile["edgetpu_ready"] is False
     assert any(
         i.startswith("TILE is not supported; it and every op after it")
         for i in tile["edgetpu_issues"]
     )
     assert tile["metadata"] is None and tile["settings"]["threshold"] == 0.5
-    float_ = json.loads(run_cli("info", "--model", tmp_path / "float.tflite", "--json").output)
+    float_ = json.loads(run_cli("info", "--model", tmp_path / "float.tflite", "--json").stdout)
     assert float_["edgetpu_ready"] is False
     assert any("float32" in issue for issue in float_["edgetpu_issues"])
 

@@ -46,12 +46,12 @@ def test_segment_writes_masks_the_size_of_the_inputs(photos, tmp_path):
 
 def test_directory_and_glob_inputs_and_json_lines(photos, tmp_path):
     out = tmp_path / "out"
-    lines = run("segment", photos, "-o", out, "--json").output.splitlines()
+    lines = run("segment", photos, "-o", out, "--json").stdout.splitlines()
     records = [json.loads(line) for line in lines]
     assert [Path(r["path"]).name for r in records] == ["a.png", "b.jpg"]
     assert all(r["ok"] and r["tiles"] > 0 and 0 <= r["vessel_fraction"] <= 1 for r in records)
     assert set(records[0]["outputs"]) == {"mask"}
-    globbed = run("segment", str(photos / "*.png"), "-o", out, "--json").output.splitlines()
+    globbed = run("segment", str(photos / "*.png"), "-o", out, "--json").stdout.splitlines()
     assert len(globbed) == 1
 
 
@@ -122,7 +122,7 @@ def test_bad_models(photos, tmp_path, model, message):
 
 
 def test_info_on_the_bundled_model():
-    report = json.loads(run("info", "--json").output)
+    report = json.loads(run("info", "--json").stdout)
     assert report["default_model"] is True and report["edgetpu_ready"] is True
     assert report["metadata"]["gate"]["passed"] is True
     assert report["inputs"][0]["dtype"] == "int8" and report["inputs"][0]["shape"] == [1, 64, 64, 1]
@@ -146,13 +146,13 @@ def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz):
         "0.2",
         "--json",
     ]
-    report = json.loads(run(*args).output)
+    report = json.loads(run(*args).stdout)
     assert report["n"] == gate["n"] and report["threshold"] == gate["threshold"]
     assert report["dice_mean"] == pytest.approx(gate["tflite_dice_mean"], abs=1e-12)
 
 
 def test_bench_json(tmp_path):
-    report = json.loads(run("bench", "--size", "128x160", "--runs", "1", "--json").output)
+    report = json.loads(run("bench", "--size", "128x160", "--runs", "1", "--json").stdout)
     assert {"patch_ms", "photo_ms", "peak_rss_mb", "tiles", "backend"} <= set(report)
     assert report["patch_ms"] > 0 and report["photo_ms"] > 0 and report["tiles"] > 0
     assert "HEIGHTxWIDTH" in run("bench", "--size", "big", expect=2).output
