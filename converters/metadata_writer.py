@@ -12,6 +12,7 @@ from edge_runtime import __version__
 from edge_runtime.metadata import FORMAT_VERSION, FOV_DIAMETER, METADATA_NAME
 from edge_runtime.preprocessing import PATCH_SIZE, PREPROCESSING_NAME
 from edge_runtime.quantization import tensor_quantization
+from training.config import WIDTH_ARCHITECTURES
 
 
 def embed_metadata(content: bytes, document: dict) -> bytes:
@@ -68,7 +69,7 @@ def build_metadata(
         "format_version": FORMAT_VERSION,
         "model_version": model_version,
         "architecture": metrics.get("arch", config.get("arch", "unknown")),
-        "width": config.get("width") if config.get("arch") == "unet" else None,
+        "width": config.get("width") if config.get("arch") in WIDTH_ARCHITECTURES else None,
         "parameters": parameters,
         "patch_size": PATCH_SIZE,
         "fov_diameter": FOV_DIAMETER,

@@ -16,14 +16,14 @@ from training.config import ARCHITECTURES, LOSSES, RUN_FILES, SCHEDULES, TrainCo
     default="unet",
     show_default=True,
     help="seed: the notebook's model (no int8 export); seed-edge: its exportable twin; "
-    "unet: small U-Net.",
+    "unet: small U-Net; unet-lite: half-resolution U-Net for speed.",
 )
 @click.option(
     "--width",
     type=click.IntRange(1, 64),
     default=8,
     show_default=True,
-    help="Channels of the first U-Net level (unet only).",
+    help="Channels of the first U-Net level (unet, unet-lite).",
 )
 @click.option("--loss", type=click.Choice(LOSSES), default="bce-dice", show_default=True)
 @click.option(

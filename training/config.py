@@ -2,8 +2,11 @@
 
 from dataclasses import dataclass
 
-ARCHITECTURES = ("seed", "seed-edge", "unet")
+ARCHITECTURES = ("seed", "seed-edge", "unet", "unet-lite")
 """Model architectures, see :mod:`training.models`."""
+
+WIDTH_ARCHITECTURES = ("unet", "unet-lite")
+"""Architectures whose size is set by ``--width``."""
 
 LOSSES = ("bce", "bce-dice")
 """Losses, see :mod:`training.losses`."""

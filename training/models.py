@@ -7,6 +7,10 @@
   (RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR).
 - ``unet``: a small U-Net (skip connections, batch norm, transposed-convolution upsampling, which
   lowers to TRANSPOSE_CONV) whose size is set by ``width``.
+- ``unet-lite``: a U-Net that works at half resolution for speed: a 2x2 stride-2 stem (like
+  space-to-depth), additive skips instead of concatenation, and a 2x2 transposed convolution
+  back to full resolution. Few-channel int8 convolutions at 64x64 and CONCATENATION are the
+  slowest ops of the full-resolution U-Net on a CPU; this design has neither.
 
 Every builder takes ``batch_size``: ``None`` for training, 1 for export (the Edge TPU needs a
 static batch-1 input).
@@ -95,12 +99,45 @@ def build_unet(batch_size: int | None = None, width: int = 8, depth: int = 3) ->
     return keras.Model(inputs, outputs, name=f"unet_w{width}_d{depth}")
 
 
+def _conv_bn_relu(x, filters: int, kernel: int = 3, strides: int = 1):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def build_unet_lite(batch_size: int | None = None, width: int = 12, depth: int = 2) -> keras.Model:
+    """Half-resolution U-Net: stem 2x2/2 to 32x32, ``depth`` poolings, additive skips, and a
+    2x2/2 transposed-convolution head with a sigmoid to the 64x64 probability map."""
+    if width < 1 or depth < 1 or PATCH_SIZE // 2 % 2**depth:
+        raise ValueError(
+            f"got width {width}, depth {depth}, expected width >= 1 and 1 <= depth <= 5"
+        )
+    inputs = keras.Input((PATCH_SIZE, PATCH_SIZE, 1), batch_size=batch_size, name="patch")
+    x = _conv_bn_relu(inputs, width, kernel=2, strides=2)
+    skips = []
+    for level in range(depth):
+        x = _conv_bn_relu(_conv_bn_relu(x, width * 2**level), width * 2**level)
+        skips.append(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = _conv_bn_relu(_conv_bn_relu(x, width * 2**depth), width * 2**depth)
+    for level in reversed(range(depth)):
+        x = layers.Conv2DTranspose(width * 2**level, 2, strides=2)(x)
+        x = layers.Add()([x, skips[level]])
+        x = _conv_bn_relu(_conv_bn_relu(x, width * 2**level), width * 2**level)
+    outputs = layers.Conv2DTranspose(
+        1, 2, strides=2, activation="sigmoid", name="vessel_probability"
+    )(x)
+    return keras.Model(inputs, outputs, name=f"unet_lite_w{width}_d{depth}")
+
+
 def build_model(arch: str, batch_size: int | None = None, width: int = 8) -> keras.Model:
-    """Build an architecture by name; ``width`` applies to ``unet`` only."""
+    """Build an architecture by name; ``width`` applies to ``unet`` and ``unet-lite``."""
     if arch == "seed":
         return build_seed(batch_size)
     if arch == "seed-edge":
         return build_seed_edge(batch_size)
     if arch == "unet":
         return build_unet(batch_size, width=width)
+    if arch == "unet-lite":
+        return build_unet_lite(batch_size, width=width)
     raise ValueError(f"got architecture {arch!r}, expected one of {', '.join(ARCHITECTURES)}")

@@ -35,7 +35,18 @@ def test_unet_size_follows_width(width, params):
     assert {"Conv2DTranspose", "Concatenate"} <= _layer_types(model)
 
 
-@pytest.mark.parametrize("arch", ["seed", "seed-edge", "unet"])
+@pytest.mark.parametrize(("width", "params"), [(8, 27_513), (12, 61_333)])
+def test_unet_lite_works_at_half_resolution_without_concatenation(width, params):
+    model = build_model("unet-lite", width=width)
+    assert model.count_params() == params
+    types = _layer_types(model)
+    assert "Add" in types and "Concatenate" not in types
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert convs[0].strides == (2, 2) and convs[0].kernel_size == (2, 2)
+    assert all(tuple(c.output.shape[1:3]) != (64, 64) for c in convs)  # nothing at full size
+
+
+@pytest.mark.parametrize("arch", ["seed", "seed-edge", "unet", "unet-lite"])
 def test_static_batch_one_export_shape_and_output_range(arch):
     model = build_model(arch, batch_size=1, width=4)
     assert tuple(model.input.shape) == (1, 64, 64, 1)
