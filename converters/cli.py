@@ -167,9 +167,9 @@ def _compile_edgetpu(model: Path) -> None:
         return
     done = subprocess.run([compiler, *command[1:]], capture_output=True, text=True)
     if done.returncode != 0:
-        raise click.ClickException(
-            f"edgetpu_compiler failed: {done.stderr.strip().splitlines()[-1:]}"
-        )
+        said = (done.stderr or done.stdout).strip().splitlines()
+        reason = said[-1] if said else f"exit status {done.returncode}"
+        raise click.ClickException(f"edgetpu_compiler failed on {model}: {reason}")
     from converters.pipeline import copy_metadata
 
     copy_metadata(model, compiled)
