@@ -71,6 +71,7 @@ def build_metadata(
         "architecture": metrics.get("arch", config.get("arch", "unknown")),
         "width": config.get("width") if config.get("arch") in WIDTH_ARCHITECTURES else None,
         "parameters": parameters,
+        "macs_per_patch": metrics.get("macs_per_patch"),
         "patch_size": PATCH_SIZE,
         "fov_diameter": FOV_DIAMETER,
         "preprocessing": {"name": PREPROCESSING_NAME, "output_range": [0.0, 1.0]},

@@ -17,6 +17,7 @@ static batch-1 input).
 """
 
 import keras
+import numpy as np
 from keras import layers
 
 from edge_runtime.preprocessing import PATCH_SIZE
@@ -141,3 +142,18 @@ def build_model(arch: str, batch_size: int | None = None, width: int = 8) -> ker
     if arch == "unet-lite":
         return build_unet_lite(batch_size, width=width)
     raise ValueError(f"got architecture {arch!r}, expected one of {', '.join(ARCHITECTURES)}")
+
+
+def multiply_accumulates(model: keras.Model) -> int:
+    """Multiply-accumulates of one forward pass per patch, counted over the convolutions (the
+    rest of the model is a rounding error). A transposed convolution costs its kernel once per
+    input pixel."""
+    total = 0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind not in ("Conv2D", "Conv2DTranspose"):
+            continue
+        pixels_at = layer.input if kind == "Conv2DTranspose" else layer.output
+        height, width = pixels_at.shape[1:3]
+        total += int(np.prod(layer.kernel.shape)) * height * width
+    return total

@@ -24,7 +24,7 @@ from edge_runtime.preprocessing import preprocess_patches
 from training.augment import gamma_jitter, random_dihedral
 from training.config import SCHEDULES, TrainConfig
 from training.losses import get_loss
-from training.models import build_model
+from training.models import build_model, multiply_accumulates
 from training.plots import plot_history
 
 
@@ -34,6 +34,7 @@ class TrainResult:
 
     arch: str
     params: int
+    macs_per_patch: int
     epochs: int
     best_epoch: int
     seed: int
@@ -184,6 +185,7 @@ def train(config: TrainConfig) -> TrainResult:
     result = TrainResult(
         arch=config.arch,
         params=model.count_params(),
+        macs_per_patch=multiply_accumulates(model),
         epochs=config.epochs,
         best_epoch=best_epoch,
         seed=config.seed,

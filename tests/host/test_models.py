@@ -3,7 +3,7 @@ import pytest
 
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
-from training.models import build_model, build_unet  # noqa: E402
+from training.models import build_model, build_unet, multiply_accumulates  # noqa: E402
 
 
 def _layer_types(model):
@@ -17,6 +17,8 @@ def _interpolations(model, layer_type):
 def test_seed_matches_the_notebook_parameter_count():
     model = build_model("seed")
     assert model.count_params() == 90_589
+    # 55 M multiply-accumulates, as measured for the notebook's model
+    assert multiply_accumulates(model) == 55_017_472
     interpolations = _interpolations(model, "UpSampling2D")
     assert interpolations == ["bicubic", "nearest"]
 
@@ -60,3 +62,11 @@ def test_bad_arguments():
         build_model("vgg")
     with pytest.raises(ValueError, match="depth 7"):
         build_unet(depth=7)
+
+
+def test_multiply_accumulates_of_a_hand_checked_model():
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(2, 3, padding="same")(inputs)  # 8*8 pixels * 3*3*1*2 = 1152
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2DTranspose(1, 2, strides=2)(x)  # 4*4 input pixels * 2*2*2*1 = 128
+    assert multiply_accumulates(keras.Model(inputs, x)) == 1152 + 128

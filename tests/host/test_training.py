@@ -31,7 +31,7 @@ def test_run_writes_every_output(unet_run, subset_npz):
     assert (out / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["arch"] == "unet" and metrics["epochs"] == 2 and metrics["seed"] == 7
-    assert metrics["params"] == 30_821
+    assert metrics["params"] == 30_821 and metrics["macs_per_patch"] > 1_000_000
     assert metrics["data_sha256"] == file_sha256(subset_npz)
     assert metrics["holdout_patches"] == 24 and metrics["train_patches"] == 48
     assert 1 <= metrics["best_epoch"] <= 2
