@@ -20,6 +20,12 @@ work=$(mktemp -d)
 results=()
 
 say() { printf '== %s\n' "$*"; }
+# run in the arm64 userland with a clean environment, as a fresh login on a Pi would have, plus
+# the host's CA bundle so that pip also works behind a TLS-inspecting proxy
+in_arm64() {
+  chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+    PIP_CERT=/tmp/edge-seg/host-ca.crt "$@"
+}
 record() { results+=("$1"); printf '%s\n' "$1"; }
 cleanup() {
   for mount in "$root/proc" "$root/dev"; do
@@ -68,7 +74,7 @@ if [ ! -f "$root/.complete" ]; then
 else
   record "PASS  arm64 bookworm userland from cache"
 fi
-record "INFO  $(chroot "$root" uname -m) userland, $(chroot "$root" python3 --version)"
+record "INFO  $(in_arm64 uname -m) userland, $(in_arm64 python3 --version)"
 
 say "wheel and photo on the host"
 "$python" -m pip wheel --quiet --no-deps -w "$work/wheel" "$repo" >/dev/null
@@ -87,30 +93,31 @@ mkdir -p "$root/dev" "$root/proc" "$root/tmp/edge-seg"
 mount --bind /dev "$root/dev"
 mount -t proc proc "$root/proc"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+cp "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$root/tmp/edge-seg/host-ca.crt"
 cp "$wheel" "$work/retina.jpg" "$root/tmp/edge-seg/"
 rm -rf "$root/opt/edge-seg"
 started=$SECONDS
-if chroot "$root" /bin/sh -c "python3 -m venv /opt/edge-seg && \
+if in_arm64 /bin/sh -c "python3 -m venv /opt/edge-seg && \
     /opt/edge-seg/bin/pip install --quiet /tmp/edge-seg/$(basename "$wheel")" > "$work/pip.log" 2>&1; then
   size=$(du -sm "$root/opt/edge-seg" | cut -f1)
   record "PASS  pip install (base dependencies only) in $((SECONDS - started)) s, venv ${size} MB"
 else
   tail -5 "$work/pip.log"; record "FAIL  pip install in the arm64 venv"; summary
 fi
-if chroot "$root" /opt/edge-seg/bin/python -c "import tensorflow" 2>/dev/null; then
+if in_arm64 /opt/edge-seg/bin/python -c "import tensorflow" 2>/dev/null; then
   record "FAIL  TensorFlow is installed in the device environment"
 else
   record "PASS  no TensorFlow in the device environment"
 fi
 
 say "edge-seg on arm64"
-if chroot "$root" /opt/edge-seg/bin/edge-seg info > "$work/info.txt" 2>&1; then
+if in_arm64 /opt/edge-seg/bin/edge-seg info > "$work/info.txt" 2>&1; then
   record "PASS  edge-seg info: $(grep -E '^backend' "$work/info.txt" | tr -s ' ')"
 else
   cat "$work/info.txt"; record "FAIL  edge-seg info"
 fi
 started=$SECONDS
-if chroot "$root" /opt/edge-seg/bin/edge-seg segment /tmp/edge-seg/retina.jpg -o /tmp/edge-seg/arm64 \
+if in_arm64 /opt/edge-seg/bin/edge-seg segment /tmp/edge-seg/retina.jpg -o /tmp/edge-seg/arm64 \
     > "$work/segment.txt" 2>&1; then
   record "PASS  edge-seg segment in $((SECONDS - started)) s under emulation (not a device timing)"
 else

@@ -1,0 +1,127 @@
+"""firmware_notes/ is executed, so it cannot drift from the code.
+
+- ```bash and ```python blocks run here, in a scratch directory, with this environment's
+  `edge-seg` and `python` (the device runtime, no TensorFlow needed).
+- ```device blocks are for the device or a Coral compile host (apt, systemctl, the Edge TPU):
+  they cannot run here, so every `edge-seg` line in them is parsed against the real CLI instead.
+- The systemd unit passes `systemd-analyze verify` where systemd is installed, else a
+  structural check; verify_arm64.sh is syntax-checked (running it takes root and minutes: it is
+  run by hand, see raspberry-pi.md).
+"""
+
+import configparser
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from edge_runtime.cli.main import cli
+
+NOTES = Path(__file__).parents[2] / "firmware_notes"
+DOCS = sorted(NOTES.glob("*.md"))
+
+
+def _blocks(language: str) -> list[tuple[str, str]]:
+    found = []
+    for doc in DOCS:
+        for i, block in enumerate(re.findall(rf"```{language}\n(.*?)```", doc.read_text(), re.S)):
+            found.append((f"{doc.name}#{i + 1}", block))
+    return found
+
+
+def _env() -> dict[str, str]:
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    (tmp_path / "firmware_notes").symlink_to(NOTES)
+    return tmp_path
+
+
+def test_the_notes_exist_and_have_runnable_snippets():
+    names = {doc.name for doc in DOCS}
+    assert {
+        "raspberry-pi.md",
+        "coral.md",
+        "camera-integration.md",
+        "model-updates.md",
+        "budgets.md",
+    } <= names
+    assert len(_blocks("bash")) >= 4 and len(_blocks("python")) >= 1
+
+
+@pytest.mark.parametrize(("where", "script"), _blocks("bash"), ids=lambda v: v if "#" in v else "")
+def test_shell_snippet_runs(where, script, scratch):
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=scratch, env=_env(),
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, f"{where} failed:\n{done.stdout}\n{done.stderr}"
+
+
+@pytest.mark.parametrize(("where", "code"), _blocks("python"), ids=lambda v: v if "#" in v else "")
+def test_python_snippet_runs(where, code, scratch):
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=scratch, env=_env(), capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, f"{where} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def _device_commands() -> list[tuple[str, list[str]]]:
+    commands = []
+    for where, block in _blocks("device"):
+        for line in block.replace("\\\n", " ").splitlines():
+            for part in line.split("&&"):
+                words = shlex.split(part.strip())
+                if words[:1] == ["sudo"]:
+                    words = words[1:]
+                if words[:1] == ["edge-seg"]:
+                    commands.append((where, words[1:]))
+    return commands
+
+
+@pytest.mark.parametrize(
+    ("where", "args"), _device_commands(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_device_only_edge_seg_commands_parse(where, args):
+    command = cli.get_command(click.Context(cli), args[0])
+    assert command is not None, f"{where}: no command {args[0]!r}"
+    command.make_context(args[0], args[1:])
+
+
+def test_systemd_unit(tmp_path):
+    unit = (NOTES / "edge-seg-watch.service").read_text()
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str
+    parser.read_string(unit)
+    service = parser["Service"]
+    exec_start = shlex.split(service["ExecStart"])
+    assert exec_start[0] == "/opt/edge-seg/bin/edge-seg" and exec_start[1] == "watch"
+    assert service["User"] == "edge-seg" and service["Restart"] == "on-failure"
+    assert service["StandardOutput"] == "journal" and "MemoryMax" in service
+    assert parser["Install"]["WantedBy"] == "multi-user.target"
+    watched = [str(tmp_path) if a == "/var/lib/edge-seg/incoming" else a for a in exec_start[2:]]
+    cli.get_command(click.Context(cli), "watch").make_context("watch", watched)
+    if shutil.which("systemd-analyze") is None:
+        return  # the structural checks above are all this machine can do
+    edge_seg = shutil.which("edge-seg", path=_env()["PATH"])
+    local = tmp_path / "edge-seg-watch.service"
+    local.write_text(unit.replace("/opt/edge-seg/bin/edge-seg", edge_seg))
+    done = subprocess.run(["systemd-analyze", "verify", str(local)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "edge-seg-watch.service" not in done.stderr, done.stderr
+
+
+def test_verify_arm64_script_is_valid_shell():
+    script = NOTES / "verify_arm64.sh"
+    assert os.access(script, os.X_OK)
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
