@@ -41,9 +41,14 @@ class FieldOfView:
         top, left, bottom, right = window or (0, 0, *shape)
         if not self.found:
             return np.ones((bottom - top, right - left), dtype=bool)
-        ys = (np.arange(top, bottom, dtype=np.float32) - self.center_y) ** 2
-        xs = (np.arange(left, right, dtype=np.float32) - self.center_x) ** 2
-        return ys[:, None] + xs[None, :] <= (self.radius * (1 - RIM)) ** 2
+        # each row is inside between two columns: no full-size float temporaries
+        dy = np.arange(top, bottom, dtype=np.float64) - self.center_y
+        half = np.sqrt(np.maximum((self.radius * (1 - RIM)) ** 2 - dy**2, 0.0))
+        half[np.abs(dy) > self.radius * (1 - RIM)] = -1.0  # rows that miss the disc
+        first = np.ceil(self.center_x - half) - left
+        last = np.floor(self.center_x + half) - left
+        columns = np.arange(right - left)
+        return (columns >= first[:, None]) & (columns <= last[:, None])
 
     def box(self, shape: tuple[int, int]) -> tuple[int, int, int, int]:
         """(top, left, bottom, right) of the disc clipped to the frame, bottom/right exclusive."""

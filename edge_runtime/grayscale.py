@@ -11,6 +11,7 @@ import numpy as np
 
 CHANNELS = ("luma", "green")
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+ROWS_PER_BLOCK = 128
 
 
 def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:
@@ -24,7 +25,8 @@ def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:
         raise ValueError(f"got an image of shape {array.shape}, expected (H, W) or (H, W, 3|4)")
     if channel == "green":
         return array[..., 1].astype(np.float32)
-    gray = array[..., 0] * LUMA_WEIGHTS[0]  # channel by channel: no float copy of all three
-    gray += array[..., 1] * LUMA_WEIGHTS[1]
-    gray += array[..., 2] * LUMA_WEIGHTS[2]
+    gray = np.empty(array.shape[:2], dtype=np.float32)
+    for start in range(0, len(array), ROWS_PER_BLOCK):  # blocks: no full-size temporaries
+        rows = array[start : start + ROWS_PER_BLOCK, :, :3].astype(np.float32)
+        gray[start : start + ROWS_PER_BLOCK] = rows @ LUMA_WEIGHTS
     return gray

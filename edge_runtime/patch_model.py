@@ -63,21 +63,24 @@ class PatchModel:
 
     def _allocate(self, batch_size: int) -> int:
         """Allocate tensors for ``batch_size`` patches if the model allows, else for one."""
-        side = self.settings.patch_size
         if batch_size > 1:
             try:
-                self.interpreter.resize_tensor_input(
-                    self._input["index"], [batch_size, side, side, 1], strict=False
-                )
-                self.interpreter.allocate_tensors()
+                self._resize(batch_size)
                 shape = tuple(self.interpreter.get_output_details()[0]["shape"])
-                if shape == (batch_size, side, side, 1):
+                if shape[0] == batch_size:
                     return batch_size
             except (ValueError, RuntimeError):
                 pass
-            self.interpreter.resize_tensor_input(self._input["index"], [1, side, side, 1])
-        self.interpreter.allocate_tensors()
+        self._resize(1)
         return 1
+
+    def _resize(self, batch: int) -> None:
+        side = self.settings.patch_size
+        self.interpreter.resize_tensor_input(
+            self._input["index"], [batch, side, side, 1], strict=False
+        )
+        self.interpreter.allocate_tensors()
+        self._allocated = batch
 
     def _check_shapes(self) -> None:
         side = self.settings.patch_size
@@ -113,14 +116,13 @@ class PatchModel:
         return out
 
     def _invoke(self, chunk: np.ndarray) -> np.ndarray:
-        """Run up to ``batch_size`` patches; a short chunk is padded (no re-allocation)."""
-        batch = chunk
-        if len(chunk) < self.batch_size:
-            batch = np.zeros((self.batch_size, *chunk.shape[1:]), dtype=chunk.dtype)
-            batch[: len(chunk)] = chunk
-        self.interpreter.set_tensor(self._input["index"], quantize(batch, self._input))
+        """Run up to ``batch_size`` patches; the input is resized to a short last chunk (cheaper
+        than padding it: re-allocating takes microseconds)."""
+        if len(chunk) != self._allocated:
+            self._resize(len(chunk))
+        self.interpreter.set_tensor(self._input["index"], quantize(chunk, self._input))
         self.interpreter.invoke()
-        probabilities = self.interpreter.get_tensor(self._output["index"])[: len(chunk), ..., 0]
+        probabilities = self.interpreter.get_tensor(self._output["index"])[..., 0]
         return dequantize(probabilities, self._output)
 
     def segment_patches(self, raw: np.ndarray, threshold: float | None = None) -> np.ndarray:

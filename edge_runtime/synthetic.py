@@ -1,12 +1,25 @@
 """A synthetic fundus-like photograph for benchmarks and tests where no real one is at hand."""
 
 import numpy as np
+from PIL import Image
+
+DRAW_SIDE = 640
+"""Larger images are drawn at about this size and enlarged, so that making a test photograph
+costs little memory next to segmenting it."""
 
 
 def synthetic_fundus(height: int, width: int, seed: int = 0) -> np.ndarray:
     """An (H, W, 3) uint8 image: a textured orange disc with dark curved "vessels" inside a
     black border, deterministic for a seed. Not a substitute for real photographs in accuracy
     checks; it exercises decoding, field-of-view detection, tiling and timing."""
+    shrink = max(height, width) / DRAW_SIDE
+    if shrink > 1:
+        small = _draw(round(height / shrink), round(width / shrink), seed)
+        return np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.BILINEAR))
+    return _draw(height, width, seed)
+
+
+def _draw(height: int, width: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     cy, cx, radius = (height - 1) / 2, (width - 1) / 2, 0.46 * min(height, width)

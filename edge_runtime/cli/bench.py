@@ -10,7 +10,6 @@ import click
 import numpy as np
 
 from edge_runtime.cli.options import delegate_option, json_option, model_option, threads_option
-from edge_runtime.image_io import load_image
 from edge_runtime.interpreter import backend_name
 from edge_runtime.segmenter import Segmenter
 from edge_runtime.synthetic import synthetic_fundus
@@ -55,7 +54,6 @@ def bench(model, threads, delegate, image, size, runs, as_json):
     tiles per photograph and peak memory, with the interpreter backend in use."""
     segmenter = Segmenter(model, threads=threads, delegate=delegate)
     target = image if image is not None else synthetic_fundus(*size)
-    shape = load_image(image).shape if image is not None else target.shape
     side = segmenter.tile
     patches = np.random.default_rng(0).random((PATCHES, side, side, 1), dtype=np.float32)
     segmenter.model.predict(patches)  # warm-up
@@ -66,9 +64,9 @@ def bench(model, threads, delegate, image, size, runs, as_json):
         "model": str(segmenter.model.path),
         "backend": backend_name(),
         "threads": threads,
-        "photo": str(image) if image is not None else f"synthetic {shape[0]}x{shape[1]}",
-        "height": int(shape[0]),
-        "width": int(shape[1]),
+        "photo": str(image) if image is not None else f"synthetic {size[0]}x{size[1]}",
+        "height": int(result.mask.shape[0]),
+        "width": int(result.mask.shape[1]),
         "patch_ms": round(patch_ms / PATCHES, 3),
         "batch_size": segmenter.model.batch_size,
         "photo_ms": round(photo_ms, 1),
