@@ -6,7 +6,6 @@ are imported only when invoked, so the device side never imports them or TensorF
 """
 
 import warnings
-from importlib.metadata import EntryPoint, entry_points
 
 import click
 
@@ -28,7 +27,11 @@ class InputFailure(click.ClickException):
     exit_code = 2
 
 
-def _plugins() -> dict[str, EntryPoint]:
+def _plugins() -> dict:
+    """Registered host commands by name (entry points; imported only here, as reading the
+    installed distributions' metadata costs tens of milliseconds of start-up)."""
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
 
 
