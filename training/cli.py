@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from edge_runtime.cli.extras import import_extra
-from training.config import ARCHITECTURES, LOSSES, RUN_FILES, SCHEDULES, TrainConfig
+from training.config import ARCHITECTURES, LOSSES, RECIPES, RUN_FILES, SCHEDULES, TrainConfig
 
 
 @click.command()
@@ -70,20 +70,32 @@ from training.config import ARCHITECTURES, LOSSES, RUN_FILES, SCHEDULES, TrainCo
     required=True,
     help="Run directory: model.keras, metrics.json, config.json, history.png.",
 )
+@click.option(
+    "--recipe",
+    type=click.Choice(sorted(RECIPES)),
+    default=None,
+    help="Start from a named recipe's settings (v1: the release model); options given on the "
+    "command line still win.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the files of an existing run directory.")
-def train(data: Path, out: Path, overwrite: bool, **options) -> None:
+def train(data: Path, out: Path, overwrite: bool, recipe: str | None, **options) -> None:
     """Train a vessel segmentation model on DATA.npz (x_train, y_train; x_val/y_val unused).
 
     The checkpoint with the best holdout Dice is kept and the decision threshold is tuned on the
     holdout. The same seed on the same machine gives the same weights.
     """
+    if recipe:
+        context = click.get_current_context()
+        for name, value in RECIPES[recipe].items():
+            if context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
+                options[name] = value
     existing = [name for name in RUN_FILES if (out / name).exists()]
     if existing and not overwrite:
         raise click.ClickException(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
     import_extra("tensorflow", "train")
     from training.trainer import train as run_training
 
-    result = run_training(TrainConfig(data=str(data), out=str(out), **options))
+    result = run_training(TrainConfig(data=str(data), out=str(out), recipe=recipe, **options))
     if result.holdout_dice_at_0_5 is None:
         click.echo(f"trained on all {result.train_patches} patches; wrote {out}", err=True)
     else:

@@ -14,6 +14,24 @@ LOSSES = ("bce", "bce-dice")
 SCHEDULES = ("constant", "cosine")
 """Learning-rate schedules: constant, or cosine decay to 0 over all training steps."""
 
+RECIPES = {
+    "v1": {
+        "arch": "unet-lite",
+        "width": 14,
+        "loss": "bce-dice",
+        "augment": True,
+        "jitter": True,
+        "epochs": 300,
+        "batch_size": 16,
+        "learning_rate": 0.002,
+        "schedule": "cosine",
+        "seed": 2211,
+        "holdout": 0.2,
+    },
+}
+"""Named training settings. ``v1``: the release model bundled with the package (see
+firmware_notes/MODEL_CARD.md)."""
+
 RUN_FILES = ("model.keras", "metrics.json", "config.json", "history.png")
 """Files a training run writes into its run directory."""
 
@@ -35,3 +53,4 @@ class TrainConfig:
     schedule: str = "constant"
     seed: int = 2211
     holdout: float = 0.2
+    recipe: str | None = None

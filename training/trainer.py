@@ -212,8 +212,10 @@ def _write_run(
     out: Path, model: keras.Model, config: TrainConfig, result: TrainResult, history
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    inference = build_model(config.arch, width=config.width)  # no optimizer state: a third the size
+    inference.set_weights(model.get_weights())
     with atomic_path(out / "model.keras") as tmp:
-        model.save(tmp)
+        inference.save(tmp)
     with atomic_path(out / "history.png") as tmp:
         plot_history(history, result.best_epoch, tmp)
     _write_json(out / "config.json", asdict(config))

@@ -106,3 +106,12 @@ def test_train_without_tensorflow_says_which_extra(monkeypatch, subset_npz, tmp_
     assert result.output == (
         "Error: TensorFlow is not installed: pip install 'retina-edge-seg[train]'\n"
     )
+
+
+def test_recipe_settings_apply_and_command_line_options_win(subset_npz, tmp_path, train_smoke):
+    train_smoke(subset_npz, tmp_path, "--recipe", "v1", "--epochs", "1", "--holdout", "0.2")
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["recipe"] == "v1"
+    assert (config["arch"], config["width"], config["jitter"]) == ("unet-lite", 14, True)
+    assert (config["learning_rate"], config["schedule"]) == (0.002, "cosine")
+    assert config["epochs"] == 1 and config["seed"] == 7  # given on the command line

@@ -1,0 +1,39 @@
+"""The release gate, re-run on every change: the bundled int8 model against its Keras twin."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("keras", reason="the release gate runs the Keras twin (the 'train' extra)")
+
+from edge_runtime.dataset import file_sha256
+from edge_runtime.metadata import read_metadata
+from edge_runtime.model_report import DEFAULT_MODEL
+
+RELEASE = Path(__file__).parents[2] / "training" / "release"
+
+
+def test_the_release_files_belong_together(dev_npz):
+    metrics = json.loads((RELEASE / "metrics.json").read_text())
+    config = json.loads((RELEASE / "config.json").read_text())
+    meta = read_metadata(DEFAULT_MODEL.read_bytes())
+    assert metrics["data_sha256"] == meta["training_data_sha256"] == file_sha256(dev_npz)
+    assert metrics["params"] == meta["parameters"] and config["arch"] == meta["architecture"]
+    assert metrics["threshold"] == meta["threshold"]
+    assert config["recipe"] == "v1"
+
+
+def test_bundled_model_passes_the_gate_against_its_keras_twin(dev_npz, run_cli):
+    holdout = json.loads((RELEASE / "config.json").read_text())["holdout"]
+    result = run_cli(
+        "check", "--keras", RELEASE / "model.keras", "--tflite", DEFAULT_MODEL, "--data", dev_npz,
+        "--images", "x_train", "--labels", "y_train", "--holdout", holdout, "--json",
+    )  # fmt: skip
+    report = json.loads(result.stdout.splitlines()[0])
+    assert report["passed"] is True and report["n"] == 107
+    recorded = read_metadata(DEFAULT_MODEL.read_bytes())["gate"]
+    assert recorded["passed"] is True and recorded["n"] == report["n"]
+    # the LiteRT side is bit-exact across runs; Keras on another CPU may round differently
+    assert report["tflite"]["dice_mean"] == pytest.approx(recorded["tflite_dice_mean"], abs=1e-9)
+    assert report["keras"]["dice_mean"] == pytest.approx(recorded["keras_dice_mean"], abs=2e-3)
