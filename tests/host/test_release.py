@@ -37,3 +37,9 @@ def test_bundled_model_passes_the_gate_against_its_keras_twin(dev_npz, run_cli):
     # the LiteRT side is bit-exact across runs; Keras on another CPU may round differently
     assert report["tflite"]["dice_mean"] == pytest.approx(recorded["tflite_dice_mean"], abs=1e-9)
     assert report["keras"]["dice_mean"] == pytest.approx(recorded["keras_dice_mean"], abs=2e-3)
+
+
+def test_the_release_build_script_is_valid_shell():
+    import subprocess
+
+    assert subprocess.run(["bash", "-n", str(RELEASE / "build.sh")]).returncode == 0
