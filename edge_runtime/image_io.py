@@ -78,6 +78,13 @@ def load_image(path: str | Path) -> np.ndarray:
 
 
 def save_png(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 (H, W) or (H, W, 3) array as PNG, atomically (never a partial file)."""
-    with atomic_path(path) as tmp:
-        Image.fromarray(array).save(tmp, format="PNG")
+    """Write a uint8 (H, W) or (H, W, 3) array as PNG, atomically (never a partial file).
+
+    Raises:
+        InputError: the file cannot be written (full disk, a directory in the way, ...).
+    """
+    try:
+        with atomic_path(path) as tmp:
+            Image.fromarray(array).save(tmp, format="PNG")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None

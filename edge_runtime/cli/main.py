@@ -54,6 +54,9 @@ class EdgeSegGroup(click.Group):
                 return super().invoke(ctx)
             except EdgeSegError as exc:
                 raise InputFailure(str(exc)) from None
+            except OSError as exc:  # the file system said no: name the file, no traceback
+                where = f"{exc.filename}: " if exc.filename else ""
+                raise InputFailure(f"{where}{exc.strerror or exc}") from None
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

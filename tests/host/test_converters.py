@@ -276,3 +276,21 @@ def test_edgetpu_compiles_and_re_embeds_the_metadata(
     compiled = tmp_path / "out" / "m_edgetpu.tflite"
     assert "metadata re-embedded" in result.output
     assert read_metadata(compiled.read_bytes()) == read_metadata(target.read_bytes()) is not None
+
+
+def test_unwritable_outputs_are_one_line_errors(
+    converted, trained_run, subset_npz, run_cli, tmp_path
+):
+    out, _ = converted
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    args = ["check", "--tflite", out / "int8.tflite", "--data", subset_npz, "--images", "x_train"]
+    result = run_cli(
+        *args, "--labels", "y_train", "--min-dice", "0", "--report", blocker / "r", expect=2
+    )
+    assert result.output.startswith(f"Error: {blocker / 'r'}") and result.output.count("\n") == 1
+    result = run_cli(
+        "convert", trained_run / "model.keras", "--calibration", subset_npz, "--no-check",
+        "-o", blocker / "m.tflite", expect=2,
+    )  # fmt: skip
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1

@@ -103,6 +103,18 @@ def test_unwritable_output_directory(photos, tmp_path):
     assert result.output.count("\n") == 1
 
 
+def test_an_output_that_cannot_be_written_is_reported_and_the_rest_done(photos, tmp_path):
+    out = tmp_path / "out"
+    (out / "a_mask.png").mkdir(parents=True)  # a directory where the mask should go
+    result = run("segment", photos / "a.png", photos / "b.jpg", "-o", out, "--json", expect=1)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0]["ok"] is False
+    assert records[0]["error"].startswith(f"{out / 'a_mask.png'}: cannot write")
+    assert records[1]["ok"] is True and (out / "b_mask.png").exists()
+    assert "Traceback" not in result.output
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
 @pytest.mark.parametrize(
     ("model", "message"),
     [
