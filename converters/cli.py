@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from edge_runtime.cli.extras import import_extra
+from edge_runtime.cli.options import holdout_option
 
 GATE_OPTIONS = [
     click.option("--max-mean-drop", type=float, default=0.005, show_default=True,
@@ -212,12 +213,7 @@ def embed_metadata_command(source: Path, target: Path) -> None:
 )
 @click.option("--images", "images_key", required=True, help="Array of patches in --data.")
 @click.option("--labels", "labels_key", required=True, help="Array of masks in --data.")
-@click.option(
-    "--holdout",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=None,
-    help="Use only the contiguous-block holdout that train --holdout F carved.",
-)
+@holdout_option
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),

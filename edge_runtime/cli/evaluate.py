@@ -6,7 +6,13 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edge_runtime.cli.options import delegate_option, json_option, model_option, threads_option
+from edge_runtime.cli.options import (
+    delegate_option,
+    holdout_option,
+    json_option,
+    model_option,
+    threads_option,
+)
 from edge_runtime.dataset import load_labeled_patches
 from edge_runtime.holdout import holdout_indices
 from edge_runtime.metrics import dice_per_patch
@@ -18,8 +24,7 @@ from edge_runtime.patch_model import PatchModel
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--images", "images_key", required=True, help="Array of patches in DATA.")
 @click.option("--labels", "labels_key", required=True, help="Array of masks in DATA.")
-@click.option("--holdout", type=click.FloatRange(0, 1, max_open=True), default=None,
-              help="Only the contiguous-block holdout that train --holdout F carved.")  # fmt: skip
+@holdout_option
 @model_option
 @threads_option
 @delegate_option

@@ -33,6 +33,12 @@ channel_option = click.option(
     help="Grayscale from colour photographs: luma (as the training data) or the green channel.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+holdout_option = click.option(
+    "--holdout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    help="Use only the contiguous-block holdout that train --holdout F carved.",
+)
 
 
 def segmenter_options(command):
