@@ -10,34 +10,16 @@ high, so their redundancy is one-dimensional; on a photograph tiles overlap in b
 (64 / stride)^2.
 """
 
-import time
 from pathlib import Path
 
 import click
-import numpy as np
 
-from edge_runtime.dataset import horizontal_runs, load_labeled_patches
-from edge_runtime.holdout import holdout_indices
-from edge_runtime.metrics import binarize, dice_per_patch
+from edge_runtime.dataset import load_labeled_patches
+from edge_runtime.metrics import dice_per_patch
 from edge_runtime.segmenter import Segmenter
+from edge_runtime.strips import holdout_runs, stitched_patch_dice
 
 STRIDES = (64, 56, 52, 48, 40, 32)
-
-
-def stitched_patch_dice(
-    segmenter: Segmenter, images, labels, runs
-) -> tuple[np.ndarray, int, float]:
-    """Per-patch Dice of the stitched strips, the tile count and the seconds spent."""
-    scores, tiles, seconds = [], 0, 0.0
-    for run in runs:
-        strip = np.concatenate(list(images[run]), axis=1).astype(np.float32)
-        started = time.perf_counter()
-        prob, count = segmenter.tile_probabilities(strip, np.ones(strip.shape, dtype=bool))
-        seconds += time.perf_counter() - started
-        tiles += count
-        masks = np.stack(np.split(binarize(prob, segmenter.threshold), len(run), axis=1))
-        scores.append(dice_per_patch(labels[run], masks))
-    return np.concatenate(scores), tiles, seconds
 
 
 @click.command()
@@ -52,8 +34,7 @@ def stitched_patch_dice(
 def main(data: Path, images: str, labels: str, model: str | None, holdout: float) -> None:
     """Print, per stride: tile redundancy, stitched Dice and its difference from per-patch Dice."""
     x, y = load_labeled_patches(data, images, labels)
-    keep = set(holdout_indices(len(x), holdout).tolist())
-    runs = [run for run in horizontal_runs(x) if set(run) <= keep]
+    runs = holdout_runs(x, holdout)
     covered = [i for run in runs for i in run]
     base = Segmenter(model)
     per_patch = dice_per_patch(y[covered], base.model.segment_patches(x[covered], base.threshold))
@@ -66,11 +47,11 @@ def main(data: Path, images: str, labels: str, model: str | None, holdout: float
     )
     for stride in STRIDES:
         segmenter = Segmenter(model, stride=stride)
-        scores, tiles, seconds = stitched_patch_dice(segmenter, x, y, runs)
+        strips = stitched_patch_dice(segmenter, x, y, runs)
         click.echo(
-            f"{stride:>6}  {tiles / len(covered):>15.2f}x  {(64 / stride) ** 2:>15.2f}x  "
-            f"{scores.mean():>13.4f}  {scores.mean() - per_patch.mean():>+10.4f}  "
-            f"{seconds * 1000 / len(covered):>13.2f}"
+            f"{stride:>6}  {strips.tiles / len(covered):>15.2f}x  {(64 / stride) ** 2:>15.2f}x  "
+            f"{strips.dice.mean():>13.4f}  {strips.dice.mean() - per_patch.mean():>+10.4f}  "
+            f"{strips.seconds * 1000 / len(covered):>13.2f}"
         )
 
 

@@ -11,6 +11,7 @@ from edge_runtime.metadata import ModelSettings, model_settings, read_metadata
 from edge_runtime.metrics import binarize
 from edge_runtime.preprocessing import PREPROCESSING_NAME, preprocess_patches
 from edge_runtime.quantization import dequantize, quantize
+from edge_runtime.symmetry import TTA_MODES, dihedral, undo_dihedral
 
 BATCH_SIZE = 16
 """Patches per invoke where the model can be resized to a batch (measured: 8-32 all give about
@@ -27,6 +28,10 @@ class PatchModel:
     Patches run ``batch_size`` at a time: the batch-1 input is resized to a batch when the model
     allows it (every op here works patch by patch, so results are identical to one at a time,
     and faster); otherwise, and always on the Edge TPU, one patch per invoke.
+
+    ``tta`` (a key of :data:`edge_runtime.symmetry.TTA_MODES`) averages the probabilities over
+    flipped/rotated copies of each patch: ``flip`` costs two model runs per patch, ``dihedral``
+    eight (benchmarks/tta.py measures what they buy).
     """
 
     def __init__(
@@ -35,8 +40,12 @@ class PatchModel:
         threads: int = 1,
         delegate: str | None = None,
         batch_size: int = BATCH_SIZE,
+        tta: str = "off",
     ):
+        if tta not in TTA_MODES:
+            raise ValueError(f"got tta {tta!r}, expected one of {', '.join(TTA_MODES)}")
         self.path = Path(path)
+        self.tta = tta
         content = read_model_bytes(self.path)
         try:
             self.metadata = read_metadata(content)
@@ -109,11 +118,16 @@ class PatchModel:
             raise ValueError(
                 f"got patches of shape {np.shape(patches)}, expected (N, {side}, {side}, 1)"
             )
-        out = np.empty(x.shape[:3], dtype=np.float32)
+        transforms = TTA_MODES[self.tta]
+        out = np.zeros(x.shape[:3], dtype=np.float32)
         for start in range(0, len(x), self.batch_size):
             chunk = x[start : start + self.batch_size]
-            out[start : start + len(chunk)] = self._invoke(chunk)
-        return out
+            for transform in transforms:
+                moved = np.ascontiguousarray(dihedral(chunk, transform, axes=(1, 2)))
+                out[start : start + len(chunk)] += undo_dihedral(
+                    self._invoke(moved), transform, axes=(1, 2)
+                )
+        return out / len(transforms)
 
     def _invoke(self, chunk: np.ndarray) -> np.ndarray:
         """Run up to ``batch_size`` patches; the input is resized to a short last chunk (cheaper

@@ -100,6 +100,7 @@ class Segmenter:
             on; photographs are resized to match. ``None`` for the model's metadata (540 by
             default, the DRIVE photographs' disc).
         stride: tile stride in pixels of the resized photograph.
+        tta: test-time averaging, a key of :data:`edge_runtime.symmetry.TTA_MODES`.
     """
 
     def __init__(
@@ -111,8 +112,9 @@ class Segmenter:
         channel: str = "luma",
         fov_diameter: float | None = None,
         stride: int = DEFAULT_STRIDE,
+        tta: str = "off",
     ):
-        self.model = PatchModel(resolve_model(model), threads=threads, delegate=delegate)
+        self.model = PatchModel(resolve_model(model), threads=threads, delegate=delegate, tta=tta)
         settings = self.model.settings
         self.tile = settings.patch_size
         self.threshold = settings.threshold if threshold is None else threshold

@@ -1,4 +1,5 @@
-"""Patch augmentation in numpy: the eight flips/rotations of the square, and gamma jitter.
+"""Patch augmentation in numpy: random flips/rotations of the square
+(:func:`edge_runtime.symmetry.dihedral`), and gamma jitter.
 
 Per-patch contrast stretching undoes any linear brightness or contrast change, so the intensity
 jitter that can reach the model is non-linear: a random gamma applied to the stretched patch.
@@ -6,15 +7,10 @@ jitter that can reach the model is non-linear: a random gamma applied to the str
 
 import numpy as np
 
+from edge_runtime.symmetry import dihedral
+
 GAMMA_RANGE = (0.7, 1.4)
 """Gamma drawn log-uniformly from this range by :func:`gamma_jitter`."""
-
-
-def dihedral(patch: np.ndarray, transform: int) -> np.ndarray:
-    """One of the 8 symmetries of the square: ``transform // 2`` quarter turns, then a left-right
-    flip when ``transform`` is odd. Works on (H, W) or (H, W, C) arrays."""
-    out = np.rot90(patch, transform // 2, axes=(0, 1))
-    return out[:, ::-1] if transform % 2 else out
 
 
 def random_dihedral(

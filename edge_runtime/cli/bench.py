@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edge_runtime.cli.options import delegate_option, json_option, model_option, threads_option
+from edge_runtime.cli.options import (
+    delegate_option,
+    json_option,
+    model_option,
+    threads_option,
+    tta_option,
+)
 from edge_runtime.interpreter import backend_name
 from edge_runtime.segmenter import Segmenter
 from edge_runtime.synthetic import synthetic_fundus
@@ -42,6 +48,7 @@ def _median_ms(run, repeats: int) -> float:
 @model_option
 @threads_option
 @delegate_option
+@tta_option
 @click.option("--image", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A photograph to time end to end (decoding included).")  # fmt: skip
 @click.option("--size", default="584x565", show_default=True, callback=_size,
@@ -49,10 +56,10 @@ def _median_ms(run, repeats: int) -> float:
                    "(default: a DRIVE-sized photograph).")  # fmt: skip
 @click.option("--runs", type=click.IntRange(1), default=10, show_default=True)
 @json_option
-def bench(model, threads, delegate, image, size, runs, as_json):
+def bench(model, threads, delegate, tta, image, size, runs, as_json):
     """Median milliseconds per 64x64 patch (in batches) and per whole photograph end to end,
     tiles per photograph and peak memory, with the interpreter backend in use."""
-    segmenter = Segmenter(model, threads=threads, delegate=delegate)
+    segmenter = Segmenter(model, threads=threads, delegate=delegate, tta=tta)
     target = image if image is not None else synthetic_fundus(*size)
     side = segmenter.tile
     patches = np.random.default_rng(0).random((PATCHES, side, side, 1), dtype=np.float32)
@@ -64,6 +71,7 @@ def bench(model, threads, delegate, image, size, runs, as_json):
         "model": str(segmenter.model.path),
         "backend": backend_name(),
         "threads": threads,
+        "tta": tta,
         "photo": str(image) if image is not None else f"synthetic {size[0]}x{size[1]}",
         "height": int(result.mask.shape[0]),
         "width": int(result.mask.shape[1]),

@@ -8,20 +8,16 @@ from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import segmenter_options
 from edge_runtime.cli.segment import prepare_outdir
 from edge_runtime.outputs import output_paths, write_outputs
-from edge_runtime.segmenter import Segmenter
 
 
 @click.command()
 @click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("edge-seg-demo"), show_default=True)  # fmt: skip
 @segmenter_options
-def demo(outdir, model, threads, delegate, threshold, channel):
+def demo(outdir, segmenter):
     """Segment scikit-image's bundled retina photograph (offline; needs the 'demo' extra) and
     write retina_mask.png and retina_overlay.png."""
     photo = import_extra("skimage.data", "demo").retina()
-    segmenter = Segmenter(
-        model, threads=threads, delegate=delegate, threshold=threshold, channel=channel
-    )
     prepare_outdir(outdir)
     result = segmenter.segment(photo)
     paths = output_paths(outdir, "retina")

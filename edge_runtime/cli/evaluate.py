@@ -12,6 +12,7 @@ from edge_runtime.cli.options import (
     json_option,
     model_option,
     threads_option,
+    tta_option,
 )
 from edge_runtime.dataset import load_labeled_patches
 from edge_runtime.holdout import holdout_indices
@@ -28,15 +29,18 @@ from edge_runtime.patch_model import PatchModel
 @model_option
 @threads_option
 @delegate_option
+@tta_option
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
               help="Decision threshold [default: the model's].")  # fmt: skip
 @json_option
-def evaluate(data, images_key, labels_key, holdout, model, threads, delegate, threshold, as_json):
+def evaluate(
+    data, images_key, labels_key, holdout, model, threads, delegate, tta, threshold, as_json
+):
     """Mean per-patch Dice of a model on the labeled patches of DATA.npz."""
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = holdout_indices(len(images), holdout)
     images, labels = images[keep], labels[keep]
-    patch_model = PatchModel(resolve_model(model), threads=threads, delegate=delegate)
+    patch_model = PatchModel(resolve_model(model), threads=threads, delegate=delegate, tta=tta)
     threshold = patch_model.settings.threshold if threshold is None else threshold
     dice = dice_per_patch(labels, patch_model.segment_patches(images, threshold))
     report = {
@@ -44,6 +48,7 @@ def evaluate(data, images_key, labels_key, holdout, model, threads, delegate, th
         "data": str(data),
         "n": len(dice),
         "threshold": threshold,
+        "tta": tta,
         "dice_mean": float(dice.mean()),
         "dice_min": float(dice.min()),
         "dice_median": float(np.median(dice)),

@@ -1,8 +1,12 @@
 """Options shared by the device commands, as reusable decorators."""
 
+import functools
+
 import click
 
 from edge_runtime.grayscale import CHANNELS
+from edge_runtime.segmenter import Segmenter
+from edge_runtime.symmetry import TTA_MODES
 
 model_option = click.option(
     "--model",
@@ -32,6 +36,14 @@ channel_option = click.option(
     show_default=True,
     help="Grayscale from colour photographs: luma (as the training data) or the green channel.",
 )
+tta_option = click.option(
+    "--tta",
+    type=click.Choice(list(TTA_MODES)),
+    default="off",
+    show_default=True,
+    help="Test-time averaging over flipped/rotated copies of each tile: flip runs the model "
+    "twice per tile, dihedral eight times (slower; see the model card for what it gains).",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 holdout_option = click.option(
     "--holdout",
@@ -42,9 +54,24 @@ holdout_option = click.option(
 
 
 def segmenter_options(command):
-    """Options that build a :class:`~edge_runtime.segmenter.Segmenter`."""
-    for option in reversed(
-        [model_option, threads_option, delegate_option, threshold_option, channel_option]
-    ):
-        command = option(command)
-    return command
+    """Options that build a :class:`~edge_runtime.segmenter.Segmenter`, which the command
+    receives as its ``segmenter`` argument."""
+
+    @functools.wraps(command)
+    def build(*args, model, threads, delegate, threshold, channel, tta, **kwargs):
+        segmenter = Segmenter(
+            model, threads=threads, delegate=delegate, threshold=threshold, channel=channel, tta=tta
+        )
+        return command(*args, segmenter=segmenter, **kwargs)
+
+    options = [
+        model_option,
+        threads_option,
+        delegate_option,
+        threshold_option,
+        channel_option,
+        tta_option,
+    ]
+    for option in reversed(options):
+        build = option(build)
+    return build

@@ -57,16 +57,13 @@ def segment_one(segmenter: Segmenter, path: Path, outputs, overlay: bool, prob: 
 )
 @click.option("--prob", is_flag=True, help="Also write <stem>_prob.png (probability x 255).")
 @json_option
-def segment(inputs, outdir, model, threads, delegate, threshold, channel, overlay, prob, as_json):
+def segment(inputs, outdir, segmenter, overlay, prob, as_json):
     """Segment vessels in photographs: files, directories or glob patterns.
 
     Writes OUTDIR/<stem>_mask.png (8-bit, 255 = vessel, the size of the input). A bad file is
     reported on one line and skipped; the exit status is 1 if any input failed. Outputs are
     written under a temporary name and renamed, and never replace an input.
     """
-    segmenter = Segmenter(
-        model, threads=threads, delegate=delegate, threshold=threshold, channel=channel
-    )
     paths = collect_inputs(list(inputs))
     prepare_outdir(outdir)
     plans = plan_outputs(paths, outdir)

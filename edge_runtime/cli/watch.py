@@ -9,7 +9,6 @@ import click
 
 from edge_runtime.cli.options import json_option, segmenter_options
 from edge_runtime.cli.segment import prepare_outdir, segment_one
-from edge_runtime.segmenter import Segmenter
 from edge_runtime.watch import FolderWatcher
 
 
@@ -25,16 +24,13 @@ from edge_runtime.watch import FolderWatcher
               help="Seconds a file must stay unchanged before it is taken (complete).")  # fmt: skip
 @click.option("--once", is_flag=True, help="Process what has settled now, then exit.")
 @json_option
-def watch(directory, outdir, model, threads, delegate, threshold, channel, overlay, prob,
+def watch(directory, outdir, segmenter, overlay, prob,
           interval, settle, once, as_json):  # fmt: skip
     """Segment each new photograph dropped into DIRECTORY, once, when completely written.
 
     Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts; a bad file is
     reported and skipped; SIGINT or SIGTERM stops after the current photograph.
     """
-    segmenter = Segmenter(
-        model, threads=threads, delegate=delegate, threshold=threshold, channel=channel
-    )
     prepare_outdir(outdir)
     try:
         watcher = FolderWatcher(

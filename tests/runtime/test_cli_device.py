@@ -163,6 +163,18 @@ def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz):
     assert report["dice_mean"] == pytest.approx(gate["tflite_dice_mean"], abs=1e-12)
 
 
+def test_tta_option_reaches_the_model(photos, tmp_path):
+    plain, flipped = tmp_path / "plain", tmp_path / "flip"
+    run("segment", photos / "a.png", "-o", plain, "--prob")
+    run("segment", photos / "a.png", "-o", flipped, "--prob", "--tta", "flip")
+    prob = [np.asarray(Image.open(d / "a_prob.png"), dtype=int) for d in (plain, flipped)]
+    assert prob[0].shape == prob[1].shape and not np.array_equal(*prob)
+    assert "'twice' is not one of" in run("segment", photos, "--tta", "twice", expect=2).output
+    report = json.loads(run("bench", "--size", "128x160", "--runs", "1", "--tta", "dihedral",
+                            "--json").stdout)  # fmt: skip
+    assert report["tta"] == "dihedral"
+
+
 def test_bench_json(tmp_path):
     report = json.loads(run("bench", "--size", "128x160", "--runs", "1", "--json").stdout)
     assert {"patch_ms", "photo_ms", "peak_rss_mb", "tiles", "backend"} <= set(report)

@@ -84,24 +84,20 @@ def test_stride_is_checked():
 
 
 def test_stitched_strips_score_like_the_patches_themselves(segmenter, dev_npz):
-    """Wide strips rebuilt from contiguous training patches, tiled at the default stride and
+    """Wide strips rebuilt from contiguous holdout patches, tiled at the default stride and
     stitched, score within 0.01 of the model run on the patches one by one."""
-    from edge_runtime.dataset import horizontal_runs, load_labeled_patches
-    from edge_runtime.holdout import holdout_indices
-    from edge_runtime.metrics import binarize, dice_per_patch
+    from edge_runtime.dataset import load_labeled_patches
+    from edge_runtime.metrics import dice_per_patch
+    from edge_runtime.strips import holdout_runs, stitched_patch_dice
 
     x, y = load_labeled_patches(dev_npz, "x_train", "y_train")
-    unseen = set(holdout_indices(len(x), 0.2).tolist())  # the bundled model's holdout
-    runs = [run for run in horizontal_runs(x) if set(run) <= unseen]
+    runs = holdout_runs(x, 0.2)  # the bundled model's holdout
     covered = [i for run in runs for i in run]
     assert len(runs) >= 10 and len(covered) >= 70
     per_patch = dice_per_patch(y[covered], segmenter.model.segment_patches(x[covered])).mean()
-    stitched = []
-    for run in runs:
-        strip = np.concatenate(list(x[run]), axis=1).astype(np.float32)
-        prob, tiles = segmenter.tile_probabilities(strip, np.ones(strip.shape, dtype=bool))
-        span, stride = strip.shape[1] - 64, segmenter.stride
-        assert tiles == len(range(0, span + 1, stride)) + (span % stride > 0)
-        masks = np.stack(np.split(binarize(prob, segmenter.threshold), len(run), axis=1))
-        stitched.append(dice_per_patch(y[run], masks))
-    assert abs(np.concatenate(stitched).mean() - per_patch) < 0.01
+    strips = stitched_patch_dice(segmenter, x, y, runs)
+    spans = [64 * (len(run) - 1) for run in runs]
+    stride = segmenter.stride
+    assert strips.tiles == sum(len(range(0, s + 1, stride)) + (s % stride > 0) for s in spans)
+    assert strips.dice.shape == (len(covered),)
+    assert abs(strips.dice.mean() - per_patch) < 0.01

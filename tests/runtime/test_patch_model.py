@@ -1,0 +1,50 @@
+"""PatchModel with the bundled model: batching and test-time averaging."""
+
+import numpy as np
+import pytest
+
+from edge_runtime.model_report import DEFAULT_MODEL
+from edge_runtime.patch_model import PatchModel
+from edge_runtime.symmetry import dihedral, undo_dihedral
+
+
+@pytest.fixture(scope="module")
+def patches():
+    rng = np.random.default_rng(5)
+    return rng.random((21, 64, 64, 1), dtype=np.float32)  # not a multiple of the batch
+
+
+def test_batches_give_the_same_probabilities_as_one_patch_per_invoke(patches):
+    batched = PatchModel(DEFAULT_MODEL)
+    single = PatchModel(DEFAULT_MODEL, batch_size=1)
+    assert batched.batch_size > 1 and single.batch_size == 1
+    np.testing.assert_array_equal(batched.predict(patches), single.predict(patches))
+
+
+@pytest.mark.parametrize("tta", ["flip", "dihedral"])
+def test_tta_averages_the_undone_predictions_of_transformed_patches(patches, tta):
+    plain = PatchModel(DEFAULT_MODEL)
+    transforms = (0, 1) if tta == "flip" else range(8)
+    expected = np.mean(
+        [
+            undo_dihedral(plain.predict(dihedral(patches, t, axes=(1, 2))), t, axes=(1, 2))
+            for t in transforms
+        ],
+        axis=0,
+    )
+    averaged = PatchModel(DEFAULT_MODEL, tta=tta).predict(patches)
+    np.testing.assert_allclose(averaged, expected, atol=1e-6)
+    assert not np.allclose(averaged, plain.predict(patches), atol=1e-3)
+
+
+def test_dihedral_tta_makes_the_model_equivariant(patches):
+    model = PatchModel(DEFAULT_MODEL, tta="dihedral")
+    turned = np.rot90(patches, 1, axes=(1, 2))
+    np.testing.assert_allclose(
+        model.predict(turned), np.rot90(model.predict(patches), 1, axes=(1, 2)), atol=1e-5
+    )
+
+
+def test_unknown_tta_mode():
+    with pytest.raises(ValueError, match="got tta 'twice'"):
+        PatchModel(DEFAULT_MODEL, tta="twice")
