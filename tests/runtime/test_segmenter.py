@@ -101,3 +101,17 @@ def test_stitched_strips_score_like_the_patches_themselves(segmenter, dev_npz):
     assert strips.tiles == sum(len(range(0, s + 1, stride)) + (s % stride > 0) for s in spans)
     assert strips.dice.shape == (len(covered),)
     assert abs(strips.dice.mean() - per_patch) < 0.01
+
+
+def test_under_exposure_and_vignetting_barely_change_the_mask(segmenter, retina):
+    """Each tile is contrast-stretched on its own, so a darker photograph or a dark periphery
+    gives nearly the same vessels (benchmarks/robustness.py measures more degradations)."""
+    from edge_runtime.metrics import dice_score
+
+    reference = segmenter.segment(retina)
+    ys, xs = np.mgrid[0 : retina.shape[0], 0 : retina.shape[1]]
+    falloff = 1 - 0.5 * (np.hypot(ys - 705, xs - 705) / 998) ** 2
+    for factor in (0.5, falloff):
+        darker = np.rint(retina * np.asarray(factor)[..., None]).astype(np.uint8)
+        mask = segmenter.segment(darker).mask
+        assert dice_score(reference.mask[reference.fov], mask[reference.fov]) > 0.97
