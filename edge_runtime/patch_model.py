@@ -11,7 +11,7 @@ from edge_runtime.metadata import ModelSettings, model_settings, read_metadata
 from edge_runtime.metrics import binarize
 from edge_runtime.preprocessing import PREPROCESSING_NAME, preprocess_patches
 from edge_runtime.quantization import dequantize, quantize
-from edge_runtime.symmetry import TTA_MODES, dihedral, undo_dihedral
+from edge_runtime.symmetry import TTA_MODES, symmetry_average
 
 BATCH_SIZE = 16
 """Patches per invoke where the model can be resized to a batch (measured: 8-32 all give about
@@ -119,15 +119,11 @@ class PatchModel:
                 f"got patches of shape {np.shape(patches)}, expected (N, {side}, {side}, 1)"
             )
         transforms = TTA_MODES[self.tta]
-        out = np.zeros(x.shape[:3], dtype=np.float32)
+        out = np.empty(x.shape[:3], dtype=np.float32)
         for start in range(0, len(x), self.batch_size):
             chunk = x[start : start + self.batch_size]
-            for transform in transforms:
-                moved = np.ascontiguousarray(dihedral(chunk, transform, axes=(1, 2)))
-                out[start : start + len(chunk)] += undo_dihedral(
-                    self._invoke(moved), transform, axes=(1, 2)
-                )
-        return out / len(transforms)
+            out[start : start + len(chunk)] = symmetry_average(self._invoke, chunk, transforms)
+        return out
 
     def _invoke(self, chunk: np.ndarray) -> np.ndarray:
         """Run up to ``batch_size`` patches; the input is resized to a short last chunk (cheaper

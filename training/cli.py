@@ -5,7 +5,15 @@ from pathlib import Path
 import click
 
 from edge_runtime.cli.extras import import_extra
-from training.config import ARCHITECTURES, LOSSES, RECIPES, RUN_FILES, SCHEDULES, TrainConfig
+from training.config import (
+    ARCHITECTURES,
+    LOSSES,
+    RECIPES,
+    RUN_FILES,
+    SCHEDULES,
+    TEACHER_RECIPES,
+    TrainConfig,
+)
 
 
 @click.command()
@@ -65,6 +73,20 @@ from training.config import ARCHITECTURES, LOSSES, RECIPES, RUN_FILES, SCHEDULES
     "threshold tuning; 0 trains on everything and keeps the last epoch.",
 )
 @click.option(
+    "--teacher",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Distil from this trained model (a run's model.keras, usually much larger): its "
+    "probabilities, averaged over flips and rotations, become extra soft targets.",
+)
+@click.option(
+    "--teacher-weight",
+    type=click.FloatRange(0, 1),
+    default=0.8,
+    show_default=True,
+    help="Share of the loss that follows the teacher rather than the labels (with --teacher).",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
@@ -74,8 +96,8 @@ from training.config import ARCHITECTURES, LOSSES, RECIPES, RUN_FILES, SCHEDULES
     "--recipe",
     type=click.Choice(sorted(RECIPES)),
     default=None,
-    help="Start from a named recipe's settings (v1: the release model); options given on the "
-    "command line still win.",
+    help="Start from a named recipe's settings (v1: the release model, distilled from a "
+    "v1-teacher model given with --teacher); options given on the command line still win.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the files of an existing run directory.")
 def train(data: Path, out: Path, overwrite: bool, recipe: str | None, **options) -> None:
@@ -89,6 +111,11 @@ def train(data: Path, out: Path, overwrite: bool, recipe: str | None, **options)
         for name, value in RECIPES[recipe].items():
             if context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
                 options[name] = value
+        if recipe in TEACHER_RECIPES and options["teacher"] is None:
+            raise click.UsageError(
+                f"recipe {recipe} distils from a teacher: train one with --recipe "
+                f"{TEACHER_RECIPES[recipe]} and pass its model.keras with --teacher"
+            )
     existing = [name for name in RUN_FILES if (out / name).exists()]
     if existing and not overwrite:
         raise click.ClickException(f"{out}: already holds {', '.join(existing)}; pass --overwrite")

@@ -14,23 +14,28 @@ LOSSES = ("bce", "bce-dice")
 SCHEDULES = ("constant", "cosine")
 """Learning-rate schedules: constant, or cosine decay to 0 over all training steps."""
 
+_RELEASE_COMMON = {
+    "arch": "unet-lite",
+    "loss": "bce-dice",
+    "augment": True,
+    "jitter": True,
+    "epochs": 150,
+    "batch_size": 16,
+    "schedule": "cosine",
+    "seed": 2211,
+    "holdout": 0.2,
+}
+
 RECIPES = {
-    "v1": {
-        "arch": "unet-lite",
-        "width": 14,
-        "loss": "bce-dice",
-        "augment": True,
-        "jitter": True,
-        "epochs": 300,
-        "batch_size": 16,
-        "learning_rate": 0.002,
-        "schedule": "cosine",
-        "seed": 2211,
-        "holdout": 0.2,
-    },
+    "v1-teacher": {**_RELEASE_COMMON, "width": 40, "learning_rate": 0.004},
+    "v1": {**_RELEASE_COMMON, "width": 14, "learning_rate": 0.006, "teacher_weight": 0.8},
 }
 """Named training settings. ``v1``: the release model bundled with the package (see
-firmware_notes/MODEL_CARD.md)."""
+firmware_notes/MODEL_CARD.md), distilled from a ``v1-teacher`` model (672,601 parameters)
+trained on the same split."""
+
+TEACHER_RECIPES = {"v1": "v1-teacher"}
+"""Recipes that distil, and the recipe of the teacher each one needs (``--teacher``)."""
 
 RUN_FILES = ("model.keras", "metrics.json", "config.json", "history.png")
 """Files a training run writes into its run directory."""
@@ -53,4 +58,6 @@ class TrainConfig:
     schedule: str = "constant"
     seed: int = 2211
     holdout: float = 0.2
+    teacher: str | None = None
+    teacher_weight: float = 0.8
     recipe: str | None = None

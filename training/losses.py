@@ -1,4 +1,4 @@
-"""Training losses: binary cross-entropy (the reference) and BCE plus soft Dice."""
+"""Training losses: binary cross-entropy (the reference), BCE plus soft Dice, and distillation."""
 
 import keras
 from keras import ops
@@ -21,6 +21,17 @@ def bce_dice_loss(y_true, y_pred):
     """Binary cross-entropy plus soft Dice loss."""
     bce = ops.mean(keras.losses.binary_crossentropy(y_true, y_pred))
     return bce + soft_dice_loss(y_true, y_pred)
+
+
+def distillation_loss(loss, teacher_weight: float):
+    """``loss`` against the labels (channel 0 of ``y_true``) and against a teacher's
+    probabilities (channel 1), mixed ``1 - teacher_weight`` : ``teacher_weight``."""
+
+    def distillation(y_true, y_pred):
+        labels, teacher = y_true[..., :1], y_true[..., 1:]
+        return (1 - teacher_weight) * loss(labels, y_pred) + teacher_weight * loss(teacher, y_pred)
+
+    return distillation
 
 
 def get_loss(name: str):

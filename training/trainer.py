@@ -23,7 +23,8 @@ from edge_runtime.metrics import DEFAULT_THRESHOLD, binarize, dice_per_patch, tu
 from edge_runtime.preprocessing import preprocess_patches
 from training.augment import gamma_jitter, random_dihedral
 from training.config import SCHEDULES, TrainConfig
-from training.losses import get_loss
+from training.distill import load_teacher, teacher_probabilities
+from training.losses import distillation_loss, get_loss
 from training.models import build_model, multiply_accumulates
 from training.plots import plot_history
 
@@ -45,6 +46,7 @@ class TrainResult:
     holdout_dice_at_threshold: float | None
     holdout_dice_per_patch: list[float] | None
     data_sha256: str
+    teacher_sha256: str | None
     train_seconds: float
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -163,16 +165,21 @@ def train(config: TrainConfig) -> TrainResult:
     split = holdout_split(len(data.x_train), config.holdout)
     x = preprocess_patches(data.x_train)
     y = data.y_train[..., np.newaxis].astype(np.float32)
+    loss, teacher_sha256, targets = get_loss(config.loss), None, y
+    if config.teacher:
+        teacher, teacher_sha256 = load_teacher(config.teacher)
+        targets = np.concatenate([y, teacher_probabilities(teacher, x)], axis=-1)
+        loss = distillation_loss(loss, config.teacher_weight)
     batches = AugmentedBatches(
         x[split.train],
-        y[split.train],
+        targets[split.train],
         config.batch_size,
         config.seed,
         config.augment,
         config.jitter,
     )
     model = build_model(config.arch, width=config.width)
-    model.compile(optimizer=_optimizer(config, len(batches)), loss=get_loss(config.loss))
+    model.compile(optimizer=_optimizer(config, len(batches)), loss=loss)
     callbacks = [HoldoutDice(x[split.holdout], y[split.holdout])] if len(split.holdout) else []
     history = model.fit(batches, epochs=config.epochs, callbacks=callbacks, verbose=2)
 
@@ -196,6 +203,7 @@ def train(config: TrainConfig) -> TrainResult:
         holdout_dice_at_threshold=scores.dice_at_threshold,
         holdout_dice_per_patch=scores.per_patch,
         data_sha256=data.sha256,
+        teacher_sha256=teacher_sha256,
         train_seconds=round(time.perf_counter() - started, 1),
         versions=_versions(),
     )

@@ -21,7 +21,8 @@ def test_the_release_files_belong_together(dev_npz):
     assert metrics["data_sha256"] == meta["training_data_sha256"] == file_sha256(dev_npz)
     assert metrics["params"] == meta["parameters"] and config["arch"] == meta["architecture"]
     assert metrics["threshold"] == meta["threshold"]
-    assert config["recipe"] == "v1"
+    assert config["recipe"] == "v1" and config["teacher_weight"] > 0
+    assert len(metrics["teacher_sha256"]) == 64  # distilled: the teacher is on record
 
 
 def test_bundled_model_passes_the_gate_against_its_keras_twin(dev_npz, run_cli):

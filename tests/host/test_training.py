@@ -108,10 +108,14 @@ def test_train_without_tensorflow_says_which_extra(monkeypatch, subset_npz, tmp_
     )
 
 
-def test_recipe_settings_apply_and_command_line_options_win(subset_npz, tmp_path, train_smoke):
-    train_smoke(subset_npz, tmp_path, "--recipe", "v1", "--epochs", "1", "--holdout", "0.2")
+def test_recipe_settings_apply_and_command_line_options_win(
+    subset_npz, trained_run, tmp_path, train_smoke
+):
+    teacher = trained_run / "model.keras"
+    train_smoke(subset_npz, tmp_path, "--recipe", "v1", "--teacher", teacher, "--epochs", "1")
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["recipe"] == "v1"
+    assert config["recipe"] == "v1" and config["teacher"] == str(teacher)
     assert (config["arch"], config["width"], config["jitter"]) == ("unet-lite", 14, True)
-    assert (config["learning_rate"], config["schedule"]) == (0.002, "cosine")
+    assert (config["learning_rate"], config["schedule"]) == (0.006, "cosine")
+    assert config["teacher_weight"] == 0.8 and config["holdout"] == 0.2
     assert config["epochs"] == 1 and config["seed"] == 7  # given on the command line

@@ -1,0 +1,54 @@
+"""Distillation: teacher targets, the mixed loss, and a smoke run through the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
+
+from edge_runtime.dataset import file_sha256  # noqa: E402
+from training.distill import teacher_probabilities  # noqa: E402
+from training.losses import bce_dice_loss, distillation_loss  # noqa: E402
+from training.models import build_unet_lite  # noqa: E402
+
+
+def test_teacher_targets_are_equivariant_probabilities():
+    keras.utils.set_random_seed(3)
+    teacher = build_unet_lite(width=2)
+    x = np.random.default_rng(3).random((3, 64, 64, 1), dtype=np.float32)
+    targets = teacher_probabilities(teacher, x)
+    assert targets.shape == x.shape and targets.dtype == np.float32
+    assert targets.min() >= 0 and targets.max() <= 1
+    # averaged over all eight symmetries: turning the input turns the targets
+    turned = teacher_probabilities(teacher, np.ascontiguousarray(np.rot90(x, 1, axes=(1, 2))))
+    np.testing.assert_allclose(turned, np.rot90(targets, 1, axes=(1, 2)), atol=1e-5)
+
+
+def test_distillation_loss_mixes_labels_and_teacher():
+    rng = np.random.default_rng(4)
+    labels = (rng.random((2, 8, 8, 1)) > 0.7).astype("float32")
+    teacher = rng.random((2, 8, 8, 1)).astype("float32")
+    pred = rng.uniform(0.05, 0.95, (2, 8, 8, 1)).astype("float32")
+    y = np.concatenate([labels, teacher], axis=-1)
+    on_labels = float(bce_dice_loss(labels, pred))
+    on_teacher = float(bce_dice_loss(teacher, pred))
+    assert on_labels != pytest.approx(on_teacher)
+    for weight in (0.0, 0.8, 1.0):
+        mixed = float(distillation_loss(bce_dice_loss, weight)(y, pred))
+        assert mixed == pytest.approx((1 - weight) * on_labels + weight * on_teacher, rel=1e-5)
+
+
+def test_distilled_run_records_its_teacher(subset_npz, trained_run, tmp_path, train_smoke):
+    teacher = trained_run / "model.keras"
+    train_smoke(subset_npz, tmp_path, "--arch", "unet-lite", "--width", "4", "--teacher", teacher)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert metrics["teacher_sha256"] == file_sha256(teacher)
+    assert config["teacher"] == str(teacher) and config["teacher_weight"] == 0.8
+
+
+def test_a_recipe_that_distils_needs_its_teacher(subset_npz, tmp_path, run_cli):
+    result = run_cli("train", subset_npz, "--recipe", "v1", "--out", tmp_path, expect=2)
+    assert "recipe v1 distils from a teacher: train one with --recipe v1-teacher" in result.output
+    assert not any(tmp_path.iterdir())

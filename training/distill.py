@@ -1,0 +1,23 @@
+"""Knowledge distillation: a larger teacher model's probabilities as extra, soft targets for the
+small student (:func:`training.losses.distillation_loss`)."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from edge_runtime.dataset import file_sha256
+from edge_runtime.symmetry import TTA_MODES, symmetry_average
+
+
+def load_teacher(path: str | Path) -> tuple[keras.Model, str]:
+    """A trained model (a run's ``model.keras``) and the SHA-256 of its file."""
+    return keras.saving.load_model(path, compile=False), file_sha256(path)
+
+
+def teacher_probabilities(teacher: keras.Model, x: np.ndarray) -> np.ndarray:
+    """The teacher's vessel probabilities (N, H, W, 1) of preprocessed patches, averaged over
+    the eight symmetries of the square (smoother, better targets than a single pass)."""
+    return symmetry_average(
+        lambda batch: teacher.predict(batch, batch_size=64, verbose=0), x, TTA_MODES["dihedral"]
+    )
