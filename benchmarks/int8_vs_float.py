@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from converters.keras_model import load_keras_model
 from converters.tflite_export import export_tflite
 from edge_runtime.dataset import load_patches
 from edge_runtime.patch_model import PatchModel
 from edge_runtime.preprocessing import preprocess_patches
+from training.model_io import load_keras_model
 
 
 def _ms_per_patch(model: PatchModel, x) -> float:

@@ -6,11 +6,12 @@ from pathlib import Path
 import numpy as np
 
 from converters.gate import Gates, evaluate_gate
-from converters.keras_model import keras_probabilities, load_keras_model
+from converters.keras_model import keras_probabilities
 from edge_runtime.dataset import load_labeled_patches
 from edge_runtime.holdout import holdout_indices
 from edge_runtime.patch_model import PatchModel
 from edge_runtime.preprocessing import preprocess_patches
+from training.model_io import load_keras_model
 
 
 @dataclass(frozen=True)

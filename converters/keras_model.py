@@ -1,27 +1,10 @@
-"""Load trained Keras models and prepare them for export (static batch 1, builtin ops only)."""
-
-from pathlib import Path
+"""Prepare trained Keras models for export (static batch 1, builtin ops only)."""
 
 import keras
 import numpy as np
 
-import training.losses  # noqa: F401  (registers the custom losses saved with a model)
-from edge_runtime.errors import InputError
-
 BUILTIN_INTERPOLATIONS = ("nearest", "bilinear")
 """Resizing interpolations that lower to builtin LiteRT ops (RESIZE_NEAREST_NEIGHBOR/BILINEAR)."""
-
-
-def load_keras_model(path: str | Path) -> keras.Model:
-    """Load a ``.keras`` file for inference; one-line :class:`InputError` when it cannot be."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such Keras model file")
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as exc:  # Keras raises many types for a bad file
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot be loaded as a Keras model ({first_line})") from None
 
 
 def flex_layers(model: keras.Model) -> list[str]:

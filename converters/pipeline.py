@@ -5,7 +5,6 @@ from pathlib import Path
 
 from converters.check import load_gate_patches, run_gate
 from converters.gate import GateFailure, Gates
-from converters.keras_model import load_keras_model
 from converters.metadata_writer import build_metadata, embed_metadata
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
@@ -14,6 +13,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.interpreter import make_interpreter, read_model_bytes
 from edge_runtime.metadata import read_metadata
 from edge_runtime.preprocessing import preprocess_patches
+from training.model_io import load_keras_model
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ from training.config import (
 )
 @click.option(
     "--teacher",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     default=None,
     help="Distil from this trained model (a run's model.keras, usually much larger): its "
     "probabilities, averaged over flips and rotations, become extra soft targets.",

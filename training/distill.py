@@ -8,11 +8,12 @@ import numpy as np
 
 from edge_runtime.dataset import file_sha256
 from edge_runtime.symmetry import TTA_MODES, symmetry_average
+from training.model_io import load_keras_model
 
 
 def load_teacher(path: str | Path) -> tuple[keras.Model, str]:
     """A trained model (a run's ``model.keras``) and the SHA-256 of its file."""
-    return keras.saving.load_model(path, compile=False), file_sha256(path)
+    return load_keras_model(path), file_sha256(path)
 
 
 def teacher_probabilities(teacher: keras.Model, x: np.ndarray) -> np.ndarray:

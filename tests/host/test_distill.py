@@ -52,3 +52,10 @@ def test_a_recipe_that_distils_needs_its_teacher(subset_npz, tmp_path, run_cli):
     result = run_cli("train", subset_npz, "--recipe", "v1", "--out", tmp_path, expect=2)
     assert "recipe v1 distils from a teacher: train one with --recipe v1-teacher" in result.output
     assert not any(tmp_path.iterdir())
+
+
+def test_a_missing_teacher_is_a_one_line_error(subset_npz, tmp_path, run_cli):
+    missing = tmp_path / "nowhere" / "model.keras"
+    result = run_cli("train", subset_npz, "--out", tmp_path / "run", "--teacher", missing, expect=2)
+    assert result.output == f"Error: {missing}: no such Keras model file\n"
+    assert not (tmp_path / "run").exists()
