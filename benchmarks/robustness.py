@@ -17,6 +17,7 @@ import click
 import numpy as np
 from PIL import Image, ImageFilter
 
+from edge_runtime.cli.options import tta_option
 from edge_runtime.metrics import dice_score
 from edge_runtime.segmenter import Segmenter
 
@@ -77,7 +78,7 @@ DEGRADATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 @click.command()
 @click.option("--model", default=None, help="A .tflite model [default: bundled].")
-@click.option("--tta", type=click.Choice(["off", "flip", "dihedral"]), default="off")
+@tta_option
 def main(model: str | None, tta: str) -> None:
     """Print, per degradation: Dice against the original's mask (field of view, periphery)."""
     from skimage.data import retina
@@ -88,7 +89,8 @@ def main(model: str | None, tta: str) -> None:
     stats = reference.stats
     ys, xs = np.mgrid[0 : photo.shape[0], 0 : photo.shape[1]]
     radius = np.hypot(ys - stats.fov_center[0], xs - stats.fov_center[1]) / stats.fov_radius
-    outer = reference.fov & (radius > OUTER_RING)
+    inside = reference.fov
+    outer = inside & (radius > OUTER_RING)
     click.echo(
         f"scikit-image retina {photo.shape[1]}x{photo.shape[0]}, model "
         f"{segmenter.model.path}, tta {tta}: vessels {stats.vessel_fraction:.1%} of the field "
@@ -97,7 +99,6 @@ def main(model: str | None, tta: str) -> None:
     click.echo("degradation        Dice (FOV)  Dice (periphery)  vessels  FOV radius")
     for name, degrade in DEGRADATIONS.items():
         result = segmenter.segment(degrade(photo))
-        inside = reference.fov
         click.echo(
             f"{name:<18} {dice_score(reference.mask[inside], result.mask[inside]):>10.3f}  "
             f"{dice_score(reference.mask[outer], result.mask[outer]):>16.3f}  "
