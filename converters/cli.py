@@ -1,5 +1,6 @@
 """``edge-seg convert`` and ``edge-seg check`` (host side; need the 'train' extra)."""
 
+import functools
 import json
 import shutil
 import subprocess
@@ -7,24 +8,44 @@ from pathlib import Path
 
 import click
 
+from converters.gate import Gates
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import holdout_option
 
+DEFAULT_GATES = Gates()
+
 GATE_OPTIONS = [
-    click.option("--max-mean-drop", type=float, default=0.005, show_default=True,
+    click.option("--max-mean-drop", type=float, default=DEFAULT_GATES.max_mean_drop,
+                 show_default=True,
                  help="Largest allowed drop of the mean Dice (Keras minus LiteRT)."),
-    click.option("--max-image-drop", type=float, default=0.05, show_default=True,
-                 help="Largest allowed Dice drop of any single patch."),
+    click.option("--max-image-drop", type=float, default=DEFAULT_GATES.max_image_drop,
+                 show_default=True, help="Largest allowed Dice drop of any single patch."),
+    click.option("--min-pixel-agreement", type=click.FloatRange(0, 1),
+                 default=DEFAULT_GATES.min_pixel_agreement, show_default=True,
+                 help="Smallest share of mask pixels on which LiteRT and Keras must agree "
+                      "(fidelity: is the LiteRT file this Keras model's conversion?)."),
+    click.option("--max-mean-gain", type=float, default=DEFAULT_GATES.max_mean_gain,
+                 show_default=True,
+                 help="Largest allowed rise of the mean Dice (LiteRT minus Keras): a conversion "
+                      "does not improve a model by more."),
     click.option("--min-dice", type=float, default=None,
                  help="Floor for the LiteRT model's mean Dice."),
 ]  # fmt: skip
 
 
 def gate_options(command):
-    """Add the gate limits shared by ``convert`` and ``check``."""
+    """Add the gate limits shared by ``convert`` and ``check``; the command receives them as
+    one :class:`~converters.gate.Gates` argument, ``gates``."""
+
+    @functools.wraps(command)
+    def build(*args, max_mean_drop, max_image_drop, min_pixel_agreement, max_mean_gain, min_dice,
+              **kwargs):  # fmt: skip
+        gates = Gates(max_mean_drop, max_image_drop, min_pixel_agreement, max_mean_gain, min_dice)
+        return command(*args, gates=gates, **kwargs)
+
     for option in reversed(GATE_OPTIONS):
-        command = option(command)
-    return command
+        build = option(build)
+    return build
 
 
 def _echo_gate(report: dict) -> None:
@@ -229,27 +250,22 @@ def embed_metadata_command(source: Path, target: Path) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def check(keras_path: Path | None, tflite_path: Path, data: Path, images_key: str, labels_key: str,
-          holdout: float | None, threshold: float | None, max_mean_drop: float,
-          max_image_drop: float, min_dice: float | None, report_dir: Path | None,
-          as_json: bool) -> None:  # fmt: skip
+          holdout: float | None, threshold: float | None, gates: Gates,
+          report_dir: Path | None, as_json: bool) -> None:  # fmt: skip
     """Dice regression gate: the LiteRT model (run as on the device) vs its Keras source.
 
     Exit status 0 when every gate holds, 1 when one fails, 2 on bad input. Without --keras only
     the absolute floor --min-dice is checked.
     """
-    if keras_path is None and min_dice is None:
+    if keras_path is None and gates.min_dice is None:
         raise click.UsageError("without --keras there is nothing to compare: give --min-dice")
     import_extra("tensorflow", "train")
     from converters.check import load_gate_patches, run_gate
-    from converters.gate import Gates
     from converters.report import write_report
 
     patches = load_gate_patches(data, images_key, labels_key, holdout)
-    gates = (
-        Gates(max_mean_drop, max_image_drop, min_dice)
-        if keras_path
-        else Gates(None, None, min_dice)
-    )
+    if keras_path is None:  # only the floor can be checked
+        gates = Gates(None, None, None, None, gates.min_dice)
     report = run_gate(tflite_path, patches, gates, keras_path, threshold)
     report["data"] = {
         "path": str(data),

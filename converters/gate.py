@@ -24,10 +24,20 @@ class GateFailure(Exception):
 
 @dataclass(frozen=True)
 class Gates:
-    """Limits a converted model must hold; ``None`` disables a limit."""
+    """Limits a converted model must hold; ``None`` disables a limit.
+
+    Two kinds: regression limits (the LiteRT model may not score worse than its Keras twin by
+    more than ``max_mean_drop`` on average or ``max_image_drop`` on any image, nor below
+    ``min_dice``), and fidelity limits, which certify that the LiteRT file reproduces the twin it
+    is checked against: its masks agree on at least ``min_pixel_agreement`` of the pixels, and
+    it does not score better by more than ``max_mean_gain`` (a conversion does not improve a
+    model by that much; a different model does).
+    """
 
     max_mean_drop: float | None = 0.005
     max_image_drop: float | None = 0.05
+    min_pixel_agreement: float | None = 0.99
+    max_mean_gain: float | None = 0.01
     min_dice: float | None = None
 
 
@@ -99,6 +109,7 @@ def evaluate_gate(
             for i in worst
         ]
         report["pixel_agreement"] = float(np.mean(keras_mask == tflite_mask))
+        failures += _fidelity_failures(report, gates)
         names = ", ".join(str(w["index"]) for w in report["worst_drops"][:3])
         if gates.max_mean_drop is not None and report["mean_drop"] > gates.max_mean_drop:
             failures.append(
@@ -113,6 +124,26 @@ def evaluate_gate(
             )
     report["passed"] = not failures
     return report
+
+
+def _fidelity_failures(report: dict, gates: Gates) -> list[str]:
+    """Why the LiteRT model is not a faithful conversion of the Keras model, if it is not."""
+    failures = []
+    agreement, gain = report["pixel_agreement"], -report["mean_drop"]
+    if gates.min_pixel_agreement is not None and agreement < gates.min_pixel_agreement:
+        failures.append(
+            f"the masks of the LiteRT model and its Keras twin agree on only {agreement:.2%} of "
+            f"the pixels (at least {gates.min_pixel_agreement:.2%} required): the LiteRT file is "
+            "not a faithful conversion of this Keras model (a mixed-up file, or a broken "
+            "conversion)"
+        )
+    if gates.max_mean_gain is not None and gain > gates.max_mean_gain:
+        failures.append(
+            f"the LiteRT model scores {gain:.4f} mean Dice above its Keras twin (at most "
+            f"{gates.max_mean_gain} allowed): a conversion does not improve a model that much; "
+            "is the Keras file the one it was converted from?"
+        )
+    return failures
 
 
 def gate_markdown(report: dict) -> str:

@@ -1,6 +1,6 @@
 """Convert, describe, gate and write a model, atomically: a failing gate leaves no output."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from converters.check import load_gate_patches, run_gate
@@ -33,9 +33,7 @@ class ConvertOptions:
     check_images: str = "x_train"
     check_labels: str = "y_train"
     check_holdout: float | None = None
-    max_mean_drop: float | None = 0.005
-    max_image_drop: float | None = 0.05
-    min_dice: float | None = None
+    gates: Gates = field(default_factory=Gates)
 
 
 @dataclass(frozen=True)
@@ -91,8 +89,7 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
                 options.check_labels,
                 options.check_holdout,
             )
-            gates = Gates(options.max_mean_drop, options.max_image_drop, options.min_dice)
-            report = run_gate(tmp, patches, gates, keras_path=options.keras_path)
+            report = run_gate(tmp, patches, options.gates, keras_path=options.keras_path)
             if not report["passed"]:
                 raise GateFailure(report)  # leaves the with block: the output is not written
             content = embed_metadata(content, {**metadata, "gate": _gate_summary(report, options)})

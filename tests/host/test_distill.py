@@ -39,8 +39,8 @@ def test_distillation_loss_mixes_labels_and_teacher():
         assert mixed == pytest.approx((1 - weight) * on_labels + weight * on_teacher, rel=1e-5)
 
 
-def test_distilled_run_records_its_teacher(subset_npz, trained_run, tmp_path, train_smoke):
-    teacher = trained_run / "model.keras"
+def test_distilled_run_records_its_teacher(subset_npz, host_model, tmp_path, train_smoke):
+    teacher = host_model
     train_smoke(subset_npz, tmp_path, "--arch", "unet-lite", "--width", "4", "--teacher", teacher)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     config = json.loads((tmp_path / "config.json").read_text())

@@ -35,8 +35,8 @@ def test_bundled_model_passes_the_gate_against_its_keras_twin(dev_npz, run_cli):
     assert report["passed"] is True and report["n"] == 107
     recorded = read_metadata(DEFAULT_MODEL.read_bytes())["gate"]
     assert recorded["passed"] is True and recorded["n"] == report["n"]
-    # the LiteRT side is bit-exact across runs; Keras on another CPU may round differently
-    assert report["tflite"]["dice_mean"] == pytest.approx(recorded["tflite_dice_mean"], abs=1e-9)
+    # both sides round differently on other CPUs (TensorFlow's floats; int8 kernels on ARM)
+    assert report["tflite"]["dice_mean"] == pytest.approx(recorded["tflite_dice_mean"], abs=2e-3)
     assert report["keras"]["dice_mean"] == pytest.approx(recorded["keras_dice_mean"], abs=2e-3)
 
 

@@ -109,9 +109,9 @@ def test_train_without_tensorflow_says_which_extra(monkeypatch, subset_npz, tmp_
 
 
 def test_recipe_settings_apply_and_command_line_options_win(
-    subset_npz, trained_run, tmp_path, train_smoke
+    subset_npz, host_model, tmp_path, train_smoke
 ):
-    teacher = trained_run / "model.keras"
+    teacher = host_model
     train_smoke(subset_npz, tmp_path, "--recipe", "v1", "--teacher", teacher, "--epochs", "1")
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["recipe"] == "v1" and config["teacher"] == str(teacher)

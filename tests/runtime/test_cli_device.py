@@ -160,7 +160,9 @@ def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz):
     ]
     report = json.loads(run(*args).stdout)
     assert report["n"] == gate["n"] and report["threshold"] == gate["threshold"]
-    assert report["dice_mean"] == pytest.approx(gate["tflite_dice_mean"], abs=1e-12)
+    # int8 kernels round differently on other CPUs (arm64 masks agree with x86 on 99.97 % of
+    # the pixels, firmware_notes/budgets.md): the recorded figure holds to within 0.002
+    assert report["dice_mean"] == pytest.approx(gate["tflite_dice_mean"], abs=2e-3)
 
 
 def test_tta_option_reaches_the_model(photos, tmp_path):
