@@ -15,9 +15,9 @@ from pathlib import Path
 import click
 
 from converters.tflite_export import export_tflite
-from edge_runtime.dataset import load_patches
-from edge_runtime.patch_model import PatchModel
-from edge_runtime.preprocessing import preprocess_patches
+from edge_runtime.contract.preprocessing import preprocess_patches
+from edge_runtime.data.patches import load_patches
+from edge_runtime.inference.patch_model import PatchModel
 from training.model_io import load_keras_model
 
 

@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from edge_runtime.cli.options import tta_option
-from edge_runtime.metrics import dice_score
-from edge_runtime.segmenter import Segmenter
+from edge_runtime.contract.metrics import dice_score
+from edge_runtime.pipeline.segmenter import Segmenter
 
 OUTER_RING = 0.7
 """Pixels beyond this fraction of the field-of-view radius form the "periphery"."""

@@ -23,8 +23,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edge_runtime.image_io import load_image
-from edge_runtime.segmenter import Segmenter
+from edge_runtime.pipeline.decode import load_image
+from edge_runtime.pipeline.segmenter import Segmenter
 
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
@@ -47,20 +47,9 @@ keras.models.load_model(sys.argv[1], compile=False).predict(np.load(sys.argv[2])
 
 
 def _tiles(segmenter: Segmenter, photo: np.ndarray) -> np.ndarray:
-    """The preprocessed tiles the segmenter runs for this photograph (same geometry)."""
-    captured = []
-    original = segmenter.model.predict
-
-    def spy(patches):
-        captured.append(patches)
-        return original(patches)
-
-    segmenter.model.predict = spy
-    try:
-        segmenter.segment(photo)
-    finally:
-        segmenter.model.predict = original
-    return np.concatenate(captured)
+    """The preprocessed tiles the segmenter runs for this photograph (its own stages 1-2)."""
+    prepared = segmenter.prepare(photo)
+    return segmenter.tile_inputs(prepared.work, segmenter.tile_corners(prepared.inside))
 
 
 def _run(command: list[str]) -> tuple[float, str]:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.dataset import load_labeled_patches
-from edge_runtime.metrics import dice_per_patch
-from edge_runtime.segmenter import Segmenter
-from edge_runtime.strips import holdout_runs, stitched_patch_dice
+from edge_runtime.contract.metrics import dice_per_patch
+from edge_runtime.data.patches import load_labeled_patches
+from edge_runtime.evaluation.strips import holdout_runs, stitched_patch_dice
+from edge_runtime.pipeline.segmenter import Segmenter
 
 STRIDES = (64, 56, 52, 48, 40, 32)
 
@@ -37,7 +37,7 @@ def main(data: Path, images: str, labels: str, model: str | None, holdout: float
     runs = holdout_runs(x, holdout)
     covered = [i for run in runs for i in run]
     base = Segmenter(model)
-    per_patch = dice_per_patch(y[covered], base.model.segment_patches(x[covered], base.threshold))
+    per_patch = dice_per_patch(y[covered], base.model.segment_patches(x[covered]))
     click.echo(
         f"{len(runs)} strips of {len(covered)} patches; per-patch Dice {per_patch.mean():.4f} "
         f"(model {base.model.path}, threshold {base.threshold})"

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.dataset import load_labeled_patches
-from edge_runtime.metrics import dice_per_patch
-from edge_runtime.segmenter import Segmenter
-from edge_runtime.strips import holdout_runs, stitched_patch_dice
-from edge_runtime.symmetry import TTA_MODES
-from edge_runtime.synthetic import synthetic_fundus
+from edge_runtime.contract.metrics import dice_per_patch
+from edge_runtime.contract.symmetry import TTA_MODES
+from edge_runtime.data.patches import load_labeled_patches
+from edge_runtime.evaluation.strips import holdout_runs, stitched_patch_dice
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.pipeline.segmenter import Segmenter
 
 
 @click.command()

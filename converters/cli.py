@@ -2,40 +2,42 @@
 
 import functools
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import click
 
-from converters.gate import Gates
 from edge_runtime.cli.extras import import_extra
-from edge_runtime.cli.options import holdout_option
+from edge_runtime.cli.options import finite_range, holdout_option, threshold_option
+from edge_runtime.contract.gate_report import GateReport, Gates
+from edge_runtime.contract.metrics import THRESHOLD_RANGE
+from edge_runtime.contract.schema import encode
 
 DEFAULT_GATES = Gates()
+_LIMIT = finite_range(0, 1)
 
 GATE_OPTIONS = [
-    click.option("--max-mean-drop", type=float, default=DEFAULT_GATES.max_mean_drop,
+    click.option("--max-mean-drop", type=_LIMIT, default=DEFAULT_GATES.max_mean_drop,
                  show_default=True,
                  help="Largest allowed drop of the mean Dice (Keras minus LiteRT)."),
-    click.option("--max-image-drop", type=float, default=DEFAULT_GATES.max_image_drop,
-                 show_default=True, help="Largest allowed Dice drop of any single patch."),
-    click.option("--min-pixel-agreement", type=click.FloatRange(0, 1),
+    click.option("--max-image-drop", type=_LIMIT, default=DEFAULT_GATES.max_image_drop,
+                 show_default=True,
+                 help="Largest allowed Dice drop of any single image (patch or photograph)."),
+    click.option("--min-pixel-agreement", type=_LIMIT,
                  default=DEFAULT_GATES.min_pixel_agreement, show_default=True,
                  help="Smallest share of mask pixels on which LiteRT and Keras must agree "
                       "(fidelity: is the LiteRT file this Keras model's conversion?)."),
-    click.option("--max-mean-gain", type=float, default=DEFAULT_GATES.max_mean_gain,
+    click.option("--max-mean-gain", type=_LIMIT, default=DEFAULT_GATES.max_mean_gain,
                  show_default=True,
                  help="Largest allowed rise of the mean Dice (LiteRT minus Keras): a conversion "
                       "does not improve a model by more."),
-    click.option("--min-dice", type=float, default=None,
+    click.option("--min-dice", type=_LIMIT, default=DEFAULT_GATES.min_dice,
                  help="Floor for the LiteRT model's mean Dice."),
 ]  # fmt: skip
 
 
 def gate_options(command):
     """Add the gate limits shared by ``convert`` and ``check``; the command receives them as
-    one :class:`~converters.gate.Gates` argument, ``gates``."""
+    one :class:`~edge_runtime.contract.gate_report.Gates` argument, ``gates``."""
 
     @functools.wraps(command)
     def build(*args, max_mean_drop, max_image_drop, min_pixel_agreement, max_mean_gain, min_dice,
@@ -48,19 +50,16 @@ def gate_options(command):
     return build
 
 
-def _echo_gate(report: dict) -> None:
-    keras = report["keras"]
-    line = f"LiteRT Dice {report['tflite']['dice_mean']:.4f}"
-    if keras:
+def _echo_gate(report: GateReport) -> None:
+    line = f"LiteRT Dice {report.tflite.dice_mean:.4f}"
+    if report.keras:
         line = (
-            f"Keras Dice {keras['dice_mean']:.4f}, {line}, drop {report['mean_drop']:+.4f}, "
-            f"pixel agreement {report['pixel_agreement']:.4%}"
+            f"Keras Dice {report.keras.dice_mean:.4f}, {line}, drop {report.mean_drop:+.4f}, "
+            f"pixel agreement {report.pixel_agreement:.4%}"
         )
-    click.echo(
-        f"gate {'passed' if report['passed'] else 'FAILED'}: {line} ({report['n']} patches)",
-        err=True,
-    )
-    for failure in report["failures"]:
+    verdict = "passed" if report.passed else "FAILED"
+    click.echo(f"gate {verdict}: {line} ({report.n} {report.unit})", err=True)
+    for failure in report.failures:
         click.echo(f"  gate failed: {failure}", err=True)
 
 
@@ -101,7 +100,7 @@ def _echo_gate(report: dict) -> None:
 )
 @click.option(
     "--threshold",
-    type=click.FloatRange(0, 1),
+    type=finite_range(*THRESHOLD_RANGE),
     default=None,
     help="Decision threshold to record [default: tuned in training (metrics.json beside "
     "MODEL), else 0.5].",
@@ -121,7 +120,7 @@ def _echo_gate(report: dict) -> None:
 @click.option("--check-labels", default="y_train", show_default=True)
 @click.option(
     "--check-holdout",
-    type=click.FloatRange(0, 1, max_open=True),
+    type=finite_range(0, 1, max_open=True),
     default=None,
     help="Gate only on the contiguous-block holdout that train --holdout F carved.",
 )
@@ -170,32 +169,19 @@ def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: P
         _compile_edgetpu(output)
 
 
-def find_edgetpu_compiler() -> str | None:
-    """Path of ``edgetpu_compiler`` on PATH, or None."""
-    return shutil.which("edgetpu_compiler")
-
-
 def _compile_edgetpu(model: Path) -> None:
-    compiler = find_edgetpu_compiler()
-    command = ["edgetpu_compiler", "-s", "-o", str(model.parent), str(model)]
-    compiled = model.with_name(f"{model.stem}_edgetpu.tflite")
-    if compiler is None:
-        click.echo(
-            "edgetpu_compiler is not on PATH (it runs on x86-64 Debian/Ubuntu, from Coral's apt "
-            f"repository). There, run:\n  {' '.join(command)}\n"
-            f"  edge-seg embed-metadata --from {model} {compiled}",
-            err=True,
-        )
-        return
-    done = subprocess.run([compiler, *command[1:]], capture_output=True, text=True)
-    if done.returncode != 0:
-        said = (done.stderr or done.stdout).strip().splitlines()
-        reason = said[-1] if said else f"exit status {done.returncode}"
-        raise click.ClickException(f"edgetpu_compiler failed on {model}: {reason}")
-    from converters.pipeline import copy_metadata
+    from converters.edgetpu_compile import compile_for_edgetpu
 
-    copy_metadata(model, compiled)
-    click.echo(f"wrote {compiled} (compiled for the Edge TPU, metadata re-embedded)", err=True)
+    build = compile_for_edgetpu(model)
+    if build.done:
+        click.echo(f"wrote {build.compiled} (compiled for the Edge TPU, metadata re-embedded)",
+                   err=True)  # fmt: skip
+        return
+    click.echo(
+        "edgetpu_compiler is not on PATH (it runs on x86-64 Debian/Ubuntu, from Coral's apt "
+        "repository). There, run:\n" + "\n".join(f"  {c}" for c in build.commands),
+        err=True,
+    )
 
 
 @click.command("embed-metadata")
@@ -210,9 +196,9 @@ def _compile_edgetpu(model: Path) -> None:
 def embed_metadata_command(source: Path, target: Path) -> None:
     """Copy our metadata from a converted model into TARGET (e.g. after edgetpu_compiler)."""
     import_extra("tensorflow", "train")
-    from converters.pipeline import copy_metadata
+    from converters.pipeline import copy_card
 
-    copy_metadata(source, target)
+    copy_card(source, target)
     click.echo(f"embedded the metadata of {source} in {target}", err=True)
 
 
@@ -235,12 +221,7 @@ def embed_metadata_command(source: Path, target: Path) -> None:
 @click.option("--images", "images_key", required=True, help="Array of patches in --data.")
 @click.option("--labels", "labels_key", required=True, help="Array of masks in --data.")
 @holdout_option
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help="Decision threshold for both models [default: the LiteRT model's].",
-)
+@threshold_option
 @gate_options
 @click.option(
     "--report",
@@ -264,19 +245,13 @@ def check(keras_path: Path | None, tflite_path: Path, data: Path, images_key: st
     from converters.report import write_report
 
     patches = load_gate_patches(data, images_key, labels_key, holdout)
-    if keras_path is None:  # only the floor can be checked
-        gates = Gates(None, None, None, None, gates.min_dice)
+    if keras_path is None:
+        gates = gates.floor_only()
     report = run_gate(tflite_path, patches, gates, keras_path, threshold)
-    report["data"] = {
-        "path": str(data),
-        "images": images_key,
-        "labels": labels_key,
-        "holdout": holdout,
-    }
     if report_dir:
         write_report(report_dir, report)
     if as_json:
-        click.echo(json.dumps(report))
+        click.echo(json.dumps(encode(report)))
     _echo_gate(report)
-    if not report["passed"]:
+    if not report.passed:
         raise SystemExit(1)

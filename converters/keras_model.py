@@ -1,7 +1,6 @@
 """Prepare trained Keras models for export (static batch 1, builtin ops only)."""
 
 import keras
-import numpy as np
 
 BUILTIN_INTERPOLATIONS = ("nearest", "bilinear")
 """Resizing interpolations that lower to builtin LiteRT ops (RESIZE_NEAREST_NEIGHBOR/BILINEAR)."""
@@ -28,8 +27,3 @@ def with_batch_one(model: keras.Model) -> keras.Model:
     exported = keras.Model.from_config(config)
     exported.set_weights(model.get_weights())
     return exported
-
-
-def keras_probabilities(model: keras.Model, patches: np.ndarray) -> np.ndarray:
-    """Vessel probabilities (N, H, W) float32 of preprocessed patches (N, H, W, 1)."""
-    return model.predict(patches, batch_size=64, verbose=0)[..., 0].astype(np.float32)

@@ -1,18 +1,20 @@
 """Convert, describe, gate and write a model, atomically: a failing gate leaves no output."""
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from converters.check import load_gate_patches, run_gate
-from converters.gate import GateFailure, Gates
-from converters.metadata_writer import build_metadata, embed_metadata
+from converters.gate import GateFailure
+from converters.metadata_writer import build_card, embed_card
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
-from edge_runtime.dataset import load_patches
-from edge_runtime.errors import InputError
-from edge_runtime.interpreter import make_interpreter, read_model_bytes
-from edge_runtime.metadata import read_metadata
-from edge_runtime.preprocessing import preprocess_patches
+from edge_runtime.contract.gate_report import GateReport, Gates
+from edge_runtime.contract.preprocessing import preprocess_patches
+from edge_runtime.data.patches import load_patches
+from edge_runtime.errors import ModelError
+from edge_runtime.inference.interpreter import make_interpreter
+from edge_runtime.inference.model_file import read_card, read_model_bytes
 from training.model_io import load_keras_model
 
 
@@ -38,47 +40,34 @@ class ConvertOptions:
 
 @dataclass(frozen=True)
 class ConvertResult:
+    """What ``convert_model`` wrote: its size and format, and the gate's report (``None``
+    without a gate)."""
+
     size_bytes: int
     quantization: str
-    gate: dict | None
-
-
-def _gate_summary(report: dict, options: ConvertOptions) -> dict:
-    return {
-        "passed": report["passed"],
-        "keras_dice_mean": report["keras"]["dice_mean"],
-        "tflite_dice_mean": report["tflite"]["dice_mean"],
-        "mean_drop": report["mean_drop"],
-        "max_image_drop": report["max_image_drop"],
-        "pixel_agreement": report["pixel_agreement"],
-        "n": report["n"],
-        "threshold": report["threshold"],
-        "data": {
-            "path": Path(options.check_data).name,
-            "images": options.check_images,
-            "labels": options.check_labels,
-            "holdout": options.check_holdout,
-        },
-        "gates": report["gates"],
-    }
+    gate: GateReport | None
 
 
 def convert_model(options: ConvertOptions) -> ConvertResult:
-    """Convert ``options.keras_path`` and write ``options.output`` only if the gate passes."""
+    """Convert ``options.keras_path`` and write ``options.output`` only if the gate passes.
+
+    Raises:
+        GateFailure: the gate failed (nothing was written).
+    """
     model = load_keras_model(options.keras_path)
     calibration = preprocess_patches(load_patches(options.calibration, options.images_key))
     if options.calibration_size:
         calibration = calibration[: options.calibration_size]
     content = export_tflite(model, calibration, options.quantization, options.io)
-    metadata = build_metadata(
+    card = build_card(
         options.keras_path,
-        make_interpreter(content),
+        make_interpreter(content, name=str(options.keras_path)),
         options.quantization,
         options.threshold,
         options.model_version,
         model.count_params(),
     )
-    content = embed_metadata(content, metadata)
+    content = embed_card(content, card)
     report = None
     with atomic_path(options.output) as tmp:
         tmp.write_bytes(content)
@@ -90,18 +79,26 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
                 options.check_holdout,
             )
             report = run_gate(tmp, patches, options.gates, keras_path=options.keras_path)
-            if not report["passed"]:
+            if not report.passed:
                 raise GateFailure(report)  # leaves the with block: the output is not written
-            content = embed_metadata(content, {**metadata, "gate": _gate_summary(report, options)})
+            content = embed_card(content, dataclasses.replace(card, gate=report.summary()))
             tmp.write_bytes(content)
     return ConvertResult(len(content), options.quantization, report)
 
 
-def copy_metadata(source: Path, target: Path) -> None:
-    """Embed the metadata of ``source`` into ``target`` in place (atomically)."""
-    document = read_metadata(read_model_bytes(source))
-    if document is None:
-        raise InputError(f"{source}: has no edge-seg metadata to copy")
-    content = embed_metadata(read_model_bytes(target), document)
+def copy_card(source: Path, target: Path) -> None:
+    """Embed the model card of ``source`` into ``target`` in place (atomically), e.g. after
+    ``edgetpu_compiler`` dropped it.
+
+    Raises:
+        ModelError: either file is not a model, or ``source`` has no valid card.
+    """
+    try:
+        card = read_card(read_model_bytes(source))
+    except ValueError as exc:
+        raise ModelError(f"{source}: {exc}") from None
+    if card is None:
+        raise ModelError(f"{source}: has no edge-seg metadata to copy")
+    content = embed_card(read_model_bytes(target), card)
     with atomic_path(target) as tmp:
         tmp.write_bytes(content)

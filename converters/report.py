@@ -9,32 +9,69 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from converters.gate import gate_markdown
 from edge_runtime.atomic import atomic_path
+from edge_runtime.contract.gate_report import UNITS, GateReport
+from edge_runtime.contract.schema import encode
 
 
-def write_report(directory: Path, report: dict) -> None:
+def write_report(directory: Path, report: GateReport) -> None:
     """Write the three report files into ``directory`` (created if needed), each atomically."""
     directory.mkdir(parents=True, exist_ok=True)
     with atomic_path(directory / "report.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=2) + "\n")
+        tmp.write_text(json.dumps(encode(report), indent=2) + "\n")
     with atomic_path(directory / "report.md") as tmp:
         tmp.write_text(gate_markdown(report))
     with atomic_path(directory / "dice_delta.png") as tmp:
         _plot_delta(report, tmp)
 
 
-def _plot_delta(report: dict, path: Path) -> None:
+def gate_markdown(report: GateReport) -> str:
+    """A Markdown summary of a gate report, for a pull-request review."""
+    verdict = "PASSED" if report.passed else "FAILED"
+    lines = [
+        f"## Quantization gate: {verdict}",
+        "",
+        f"{report.n} labelled {report.unit}, threshold {report.threshold}.",
+        "",
+        "| model | mean Dice |",
+        "|---|---|",
+    ]
+    if report.keras:
+        lines.append(f"| Keras (float) | {report.keras.dice_mean:.4f} |")
+    lines.append(f"| LiteRT | {report.tflite.dice_mean:.4f} |")
+    lines.append("")
+    if report.keras:
+        one = UNITS[report.unit]
+        lines += [
+            f"Mean drop {report.mean_drop:+.4f}; largest per-{one} drop "
+            f"{report.max_image_drop:+.4f}; mask pixel agreement {report.pixel_agreement:.4%}.",
+            "",
+            f"| {one} | Keras | LiteRT | drop |",
+            "|---|---|---|---|",
+            *(
+                f"| {w.index} | {w.keras:.4f} | {w.tflite:.4f} | {w.drop:+.4f} |"
+                for w in report.worst_drops
+            ),
+            "",
+        ]
+    limits = ", ".join(f"{k} = {v}" for k, v in encode(report.gates).items() if v is not None)
+    lines.append(f"Gates: {limits}.")
+    lines += [f"- FAILED: {failure}" for failure in report.failures]
+    return "\n".join(lines) + "\n"
+
+
+def _plot_delta(report: GateReport, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    tflite = np.asarray(report["tflite"]["dice_per_patch"])
-    if report["keras"]:
-        delta = tflite - np.asarray(report["keras"]["dice_per_patch"])
+    tflite = np.asarray(report.tflite.dice_per_image)
+    one = UNITS[report.unit]
+    if report.keras:
+        delta = tflite - np.asarray(report.keras.dice_per_image)
         ax.hist(delta, bins=40)
-        ax.set(xlabel="per-patch Dice change (LiteRT - Keras)", ylabel="patches")
+        ax.set(xlabel=f"per-{one} Dice change (LiteRT - Keras)", ylabel=report.unit)
     else:
         ax.hist(tflite, bins=40)
-        ax.set(xlabel="per-patch Dice (LiteRT)", ylabel="patches")
-    ax.set_title(f"{'passed' if report['passed'] else 'FAILED'}: {report['n']} patches")
+        ax.set(xlabel=f"per-{one} Dice (LiteRT)", ylabel=report.unit)
+    ax.set_title(f"{'passed' if report.passed else 'FAILED'}: {report.n} {report.unit}")
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=100)
     plt.close(fig)

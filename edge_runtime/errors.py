@@ -1,4 +1,10 @@
-"""Exceptions the library raises; the CLI turns them into one-line errors."""
+"""Exceptions the library raises; the CLI turns them into one-line errors.
+
+Who is at fault decides what a batch or the drop-folder watcher does next: an
+:class:`InputError` is the input's (that file is reported and skipped for good), a
+:class:`ModelError` is the model's (nothing can be segmented with it), an :class:`OutputError`
+is the output side's (a full disk, a read-only folder: the same input may succeed later).
+"""
 
 
 class EdgeSegError(Exception):
@@ -7,3 +13,11 @@ class EdgeSegError(Exception):
 
 class InputError(EdgeSegError, ValueError):
     """A file or array given by the user cannot be used; the message names it and the problem."""
+
+
+class ModelError(InputError):
+    """The model file cannot be loaded or run; the message names it and the problem."""
+
+
+class OutputError(EdgeSegError, OSError):
+    """An output cannot be written (the message names it); the input itself may be fine."""

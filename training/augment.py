@@ -1,5 +1,5 @@
 """Patch augmentation in numpy: random flips/rotations of the square
-(:func:`edge_runtime.symmetry.dihedral`), and gamma jitter.
+(:func:`edge_runtime.contract.symmetry.dihedral`), and gamma jitter.
 
 Per-patch contrast stretching undoes any linear brightness or contrast change, so the intensity
 jitter that can reach the model is non-linear: a random gamma applied to the stretched patch.
@@ -7,7 +7,7 @@ jitter that can reach the model is non-linear: a random gamma applied to the str
 
 import numpy as np
 
-from edge_runtime.symmetry import dihedral
+from edge_runtime.contract.symmetry import dihedral
 
 GAMMA_RANGE = (0.7, 1.4)
 """Gamma drawn log-uniformly from this range by :func:`gamma_jitter`."""

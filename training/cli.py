@@ -5,14 +5,15 @@ from pathlib import Path
 import click
 
 from edge_runtime.cli.extras import import_extra
+from edge_runtime.cli.options import finite_range
 from training.config import (
     ARCHITECTURES,
     LOSSES,
     RECIPES,
     RUN_FILES,
     SCHEDULES,
-    TEACHER_RECIPES,
     TrainConfig,
+    default,
 )
 
 
@@ -21,7 +22,7 @@ from training.config import (
 @click.option(
     "--arch",
     type=click.Choice(ARCHITECTURES),
-    default="unet",
+    default=default("arch"),
     show_default=True,
     help="seed: the notebook's model (no int8 export); seed-edge: its exportable twin; "
     "unet: small U-Net; unet-lite: half-resolution U-Net for speed.",
@@ -29,45 +30,51 @@ from training.config import (
 @click.option(
     "--width",
     type=click.IntRange(1, 64),
-    default=8,
+    default=default("width"),
     show_default=True,
     help="Channels of the first U-Net level (unet, unet-lite).",
 )
-@click.option("--loss", type=click.Choice(LOSSES), default="bce-dice", show_default=True)
+@click.option("--loss", type=click.Choice(LOSSES), default=default("loss"), show_default=True)
 @click.option(
     "--augment/--no-augment",
-    default=True,
+    default=default("augment"),
     show_default=True,
     help="Random flips and 90-degree rotations.",
 )
 @click.option(
     "--jitter/--no-jitter",
-    default=False,
+    default=default("jitter"),
     show_default=True,
     help="Random gamma on the preprocessed patch.",
 )
-@click.option("--epochs", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
+@click.option(
+    "--epochs", type=click.IntRange(1, 100_000), default=default("epochs"), show_default=True
+)
+@click.option(
+    "--batch-size", type=click.IntRange(1, 4096), default=default("batch_size"), show_default=True
+)
 @click.option(
     "--lr",
     "learning_rate",
-    type=click.FloatRange(0, min_open=True),
-    default=1e-3,
+    type=finite_range(0, 10, min_open=True),
+    default=default("learning_rate"),
     show_default=True,
     help="Adam learning rate.",
 )
 @click.option(
     "--schedule",
     type=click.Choice(SCHEDULES),
-    default="constant",
+    default=default("schedule"),
     show_default=True,
     help="Learning-rate schedule: constant, or cosine decay to 0 over all epochs.",
 )
-@click.option("--seed", type=int, default=2211, show_default=True)
+@click.option(
+    "--seed", type=click.IntRange(0, 2**32 - 1), default=default("seed"), show_default=True
+)
 @click.option(
     "--holdout",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=0.2,
+    type=finite_range(0, 1, max_open=True),
+    default=default("holdout"),
     show_default=True,
     help="Share of patches held out in contiguous blocks for checkpoint selection and "
     "threshold tuning; 0 trains on everything and keeps the last epoch.",
@@ -81,8 +88,8 @@ from training.config import (
 )
 @click.option(
     "--teacher-weight",
-    type=click.FloatRange(0, 1),
-    default=0.8,
+    type=finite_range(0, 1),
+    default=default("teacher_weight"),
     show_default=True,
     help="Share of the loss that follows the teacher rather than the labels (with --teacher).",
 )
@@ -106,23 +113,27 @@ def train(data: Path, out: Path, overwrite: bool, recipe: str | None, **options)
     The checkpoint with the best holdout Dice is kept and the decision threshold is tuned on the
     holdout. The same seed on the same machine gives the same weights.
     """
-    if recipe:
+    settings = {"data": str(data), "out": str(out)}
+    if recipe:  # the recipe fills what the command line left at its defaults
         context = click.get_current_context()
-        for name, value in RECIPES[recipe].items():
-            if context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
-                options[name] = value
-        if recipe in TEACHER_RECIPES and options["teacher"] is None:
-            raise click.UsageError(
-                f"recipe {recipe} distils from a teacher: train one with --recipe "
-                f"{TEACHER_RECIPES[recipe]} and pass its model.keras with --teacher"
-            )
+        given = {
+            name: value
+            for name, value in options.items()
+            if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        }
+        try:
+            config = TrainConfig.from_recipe(recipe, **settings, **given)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+    else:
+        config = TrainConfig(**settings, **options)
     existing = [name for name in RUN_FILES if (out / name).exists()]
     if existing and not overwrite:
         raise click.ClickException(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
     import_extra("tensorflow", "train")
     from training.trainer import train as run_training
 
-    result = run_training(TrainConfig(data=str(data), out=str(out), recipe=recipe, **options))
+    result = run_training(config)
     if result.holdout_dice_at_0_5 is None:
         click.echo(f"trained on all {result.train_patches} patches; wrote {out}", err=True)
     else:

@@ -1,12 +1,13 @@
 """Names and settings of a training run, importable without TensorFlow (for the CLI)."""
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 ARCHITECTURES = ("seed", "seed-edge", "unet", "unet-lite")
 """Model architectures, see :mod:`training.models`."""
 
 WIDTH_ARCHITECTURES = ("unet", "unet-lite")
-"""Architectures whose size is set by ``--width``."""
+"""Architectures whose size is set by ``width``."""
 
 LOSSES = ("bce", "bce-dice")
 """Losses, see :mod:`training.losses`."""
@@ -35,7 +36,7 @@ firmware_notes/MODEL_CARD.md), distilled from a ``v1-teacher`` model (672,601 pa
 trained on the same split."""
 
 TEACHER_RECIPES = {"v1": "v1-teacher"}
-"""Recipes that distil, and the recipe of the teacher each one needs (``--teacher``)."""
+"""Recipes that distil, and the recipe of the teacher each one needs (``teacher``)."""
 
 RUN_FILES = ("model.keras", "metrics.json", "config.json", "history.png")
 """Files a training run writes into its run directory."""
@@ -43,7 +44,12 @@ RUN_FILES = ("model.keras", "metrics.json", "config.json", "history.png")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a training run (written to ``config.json``)."""
+    """Everything that determines a training run (written to ``config.json``); the defaults
+    here are the command line's.
+
+    ``recipe`` names the recipe the settings started from; only :meth:`from_recipe` sets it, so
+    a record never names a recipe whose settings were not applied.
+    """
 
     data: str
     out: str
@@ -60,4 +66,34 @@ class TrainConfig:
     holdout: float = 0.2
     teacher: str | None = None
     teacher_weight: float = 0.8
-    recipe: str | None = None
+    recipe: str | None = field(default=None, init=False)
+
+    def __post_init__(self):
+        for name, options in (("arch", ARCHITECTURES), ("loss", LOSSES), ("schedule", SCHEDULES)):
+            if getattr(self, name) not in options:
+                raise ValueError(
+                    f"got {name} {getattr(self, name)!r}, expected one of {', '.join(options)}"
+                )
+
+    @classmethod
+    def from_recipe(cls, recipe: str, **settings) -> "TrainConfig":
+        """The settings of a named recipe (:data:`RECIPES`), ``settings`` overriding them.
+
+        Raises:
+            ValueError: an unknown recipe, or a distilling recipe without its ``teacher``.
+        """
+        if recipe not in RECIPES:
+            raise ValueError(f"got recipe {recipe!r}, expected one of {', '.join(RECIPES)}")
+        config = cls(**{**RECIPES[recipe], **settings})
+        if recipe in TEACHER_RECIPES and config.teacher is None:
+            raise ValueError(
+                f"recipe {recipe} distils from a teacher: train one with --recipe "
+                f"{TEACHER_RECIPES[recipe]} and pass its model.keras with --teacher"
+            )
+        object.__setattr__(config, "recipe", recipe)  # frozen: set once, here
+        return config
+
+
+def default(name: str):
+    """The default of a :class:`TrainConfig` setting (for the command line's options)."""
+    return next(f.default for f in dataclasses.fields(TrainConfig) if f.name == name)

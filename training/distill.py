@@ -6,9 +6,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from edge_runtime.dataset import file_sha256
-from edge_runtime.symmetry import TTA_MODES, symmetry_average
-from training.model_io import load_keras_model
+from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
+from edge_runtime.data.patches import file_sha256
+from training.model_io import load_keras_model, predict_probabilities
 
 
 def load_teacher(path: str | Path) -> tuple[keras.Model, str]:
@@ -20,5 +20,5 @@ def teacher_probabilities(teacher: keras.Model, x: np.ndarray) -> np.ndarray:
     """The teacher's vessel probabilities (N, H, W, 1) of preprocessed patches, averaged over
     the eight symmetries of the square (smoother, better targets than a single pass)."""
     return symmetry_average(
-        lambda batch: teacher.predict(batch, batch_size=64, verbose=0), x, TTA_MODES["dihedral"]
+        lambda batch: predict_probabilities(teacher, batch), x, TTA_MODES["dihedral"]
     )

@@ -1,11 +1,15 @@
-"""Load saved Keras models (a run's ``model.keras``) for inference, with one-line errors."""
+"""Load saved Keras models (a run's ``model.keras``) and run them on preprocessed patches."""
 
 from pathlib import Path
 
 import keras
+import numpy as np
 
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
 from edge_runtime.errors import InputError
+
+PREDICT_BATCH = 64
+"""Patches per Keras predict step (memory, not results: predictions do not depend on it)."""
 
 
 def load_keras_model(path: str | Path) -> keras.Model:
@@ -18,3 +22,8 @@ def load_keras_model(path: str | Path) -> keras.Model:
     except Exception as exc:  # Keras raises many types for a bad file
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot be loaded as a Keras model ({first_line})") from None
+
+
+def predict_probabilities(model: keras.Model, patches: np.ndarray) -> np.ndarray:
+    """Vessel probabilities (N, H, W, 1) float32 of preprocessed patches (N, H, W, 1)."""
+    return np.asarray(model.predict(patches, batch_size=PREDICT_BATCH, verbose=0), np.float32)

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from edge_runtime.preprocessing import PATCH_SIZE
+from edge_runtime.contract.preprocessing import PATCH_SIZE
 from training.config import ARCHITECTURES
 
 

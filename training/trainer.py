@@ -8,7 +8,7 @@ configuration, data and machine give the same weights.
 import json
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
@@ -17,38 +17,23 @@ import tensorflow as tf
 
 from edge_runtime import __version__
 from edge_runtime.atomic import atomic_path
-from edge_runtime.dataset import load_dataset
-from edge_runtime.holdout import holdout_split
-from edge_runtime.metrics import DEFAULT_THRESHOLD, binarize, dice_per_patch, tune_threshold
-from edge_runtime.preprocessing import preprocess_patches
+from edge_runtime.contract.holdout import holdout_split
+from edge_runtime.contract.metrics import (
+    DEFAULT_THRESHOLD,
+    binarize,
+    dice_per_patch,
+    tune_threshold,
+)
+from edge_runtime.contract.preprocessing import preprocess_patches
+from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord, Versions
+from edge_runtime.data.patches import load_dataset
 from training.augment import gamma_jitter, random_dihedral
-from training.config import SCHEDULES, TrainConfig
+from training.config import SCHEDULES, WIDTH_ARCHITECTURES, TrainConfig
 from training.distill import load_teacher, teacher_probabilities
 from training.losses import distillation_loss, get_loss
+from training.model_io import predict_probabilities
 from training.models import build_model, multiply_accumulates
 from training.plots import plot_history
-
-
-@dataclass
-class TrainResult:
-    """What a run measured (written to ``metrics.json``)."""
-
-    arch: str
-    params: int
-    macs_per_patch: int
-    epochs: int
-    best_epoch: int
-    seed: int
-    threshold: float
-    holdout_patches: int
-    train_patches: int
-    holdout_dice_at_0_5: float | None
-    holdout_dice_at_threshold: float | None
-    holdout_dice_per_patch: list[float] | None
-    data_sha256: str
-    teacher_sha256: str | None
-    train_seconds: float
-    versions: dict[str, str] = field(default_factory=dict)
 
 
 class AugmentedBatches(keras.utils.PyDataset):
@@ -93,7 +78,7 @@ class HoldoutDice(keras.callbacks.Callback):
         self.best_dice, self.best_epoch, self.best_weights = -1.0, 0, None
 
     def on_epoch_end(self, epoch, logs=None):
-        prob = self.model.predict(self.x, batch_size=64, verbose=0)
+        prob = predict_probabilities(self.model, self.x)
         dice = float(dice_per_patch(self.y, binarize(prob)).mean())
         if logs is not None:
             logs["holdout_dice"] = dice
@@ -121,14 +106,14 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
     return keras.optimizers.Adam(rate)
 
 
-def _versions() -> dict[str, str]:
-    return {
-        "edge_seg": __version__,
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-    }
+def _versions() -> Versions:
+    return Versions(
+        edge_seg=__version__,
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+        numpy=np.__version__,
+        python=platform.python_version(),
+    )
 
 
 @dataclass(frozen=True)
@@ -138,22 +123,22 @@ class HoldoutScores:
     threshold: float = DEFAULT_THRESHOLD
     dice_at_0_5: float | None = None
     dice_at_threshold: float | None = None
-    per_patch: list[float] | None = None
+    per_patch: tuple[float, ...] | None = None
 
 
 def _score_holdout(model: keras.Model, x: np.ndarray, y: np.ndarray) -> HoldoutScores:
-    prob = model.predict(x, batch_size=64, verbose=0)
+    prob = predict_probabilities(model, x)
     threshold, at_threshold = tune_threshold(y, prob)
     per_patch = dice_per_patch(y, binarize(prob, threshold))
     return HoldoutScores(
         threshold=threshold,
         dice_at_0_5=float(dice_per_patch(y, binarize(prob)).mean()),
         dice_at_threshold=at_threshold,
-        per_patch=[round(d, 6) for d in per_patch.tolist()],
+        per_patch=tuple(round(d, 6) for d in per_patch.tolist()),
     )
 
 
-def train(config: TrainConfig) -> TrainResult:
+def train(config: TrainConfig) -> TrainingRecord:
     """Train, select the best epoch by holdout Dice, tune the threshold and write the run directory.
 
     With ``holdout == 0`` every patch is used for training, the last epoch is kept and the
@@ -189,8 +174,11 @@ def train(config: TrainConfig) -> TrainResult:
         best_epoch = callbacks[0].best_epoch
         scores = _score_holdout(model, x[split.holdout], y[split.holdout])
 
-    result = TrainResult(
+    result = TrainingRecord(
         arch=config.arch,
+        width=config.width if config.arch in WIDTH_ARCHITECTURES else None,
+        loss=config.loss,
+        holdout=config.holdout,
         params=model.count_params(),
         macs_per_patch=multiply_accumulates(model),
         epochs=config.epochs,
@@ -217,7 +205,7 @@ def _write_json(path: Path, document: dict) -> None:
 
 
 def _write_run(
-    out: Path, model: keras.Model, config: TrainConfig, result: TrainResult, history
+    out: Path, model: keras.Model, config: TrainConfig, result: TrainingRecord, history
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     inference = build_model(config.arch, width=config.width)  # no optimizer state: a third the size
@@ -227,4 +215,5 @@ def _write_run(
     with atomic_path(out / "history.png") as tmp:
         plot_history(history, result.best_epoch, tmp)
     _write_json(out / "config.json", asdict(config))
-    _write_json(out / "metrics.json", asdict(result))
+    with atomic_path(out / RECORD_FILE) as tmp:
+        result.write(tmp)

@@ -16,9 +16,9 @@ from edge_runtime.cli.options import (
     threads_option,
     tta_option,
 )
-from edge_runtime.interpreter import backend_name
-from edge_runtime.segmenter import Segmenter
-from edge_runtime.synthetic import synthetic_fundus
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.interpreter import backend_name
+from edge_runtime.pipeline.segmenter import Segmenter
 
 PATCHES = 64
 """Patches per run when timing the per-patch cost (run in the model's batches, as a photograph's

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.app.files import prepare_outdir
+from edge_runtime.app.outputs import Extras, output_paths, write_outputs
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import segmenter_options
-from edge_runtime.cli.segment import prepare_outdir
-from edge_runtime.outputs import output_paths, write_outputs
 
 
 @click.command()
@@ -21,7 +21,7 @@ def demo(outdir, segmenter):
     prepare_outdir(outdir)
     result = segmenter.segment(photo)
     paths = output_paths(outdir, "retina")
-    written = write_outputs(paths, photo, result.mask, result.probability, True, False)
+    written = write_outputs(paths, photo, result.mask, result.probability, Extras(overlay=True))
     click.echo(
         f"scikit-image retina {photo.shape[1]}x{photo.shape[0]}: vessels "
         f"{result.stats.vessel_fraction:.1%} of the field of view, {result.stats.tiles} tiles, "

@@ -12,13 +12,14 @@ from edge_runtime.cli.options import (
     json_option,
     model_option,
     threads_option,
+    threshold_option,
     tta_option,
 )
-from edge_runtime.dataset import load_labeled_patches
-from edge_runtime.holdout import holdout_indices
-from edge_runtime.metrics import dice_per_patch
-from edge_runtime.model_report import resolve_model
-from edge_runtime.patch_model import PatchModel
+from edge_runtime.contract.holdout import holdout_indices
+from edge_runtime.contract.metrics import dice_per_patch
+from edge_runtime.data.patches import load_labeled_patches
+from edge_runtime.inference.bundled import resolve_model
+from edge_runtime.inference.patch_model import PatchModel
 
 
 @click.command("eval")
@@ -30,8 +31,7 @@ from edge_runtime.patch_model import PatchModel
 @threads_option
 @delegate_option
 @tta_option
-@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
-              help="Decision threshold [default: the model's].")  # fmt: skip
+@threshold_option
 @json_option
 def evaluate(
     data, images_key, labels_key, holdout, model, threads, delegate, tta, threshold, as_json
@@ -40,9 +40,11 @@ def evaluate(
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = holdout_indices(len(images), holdout)
     images, labels = images[keep], labels[keep]
-    patch_model = PatchModel(resolve_model(model), threads=threads, delegate=delegate, tta=tta)
-    threshold = patch_model.settings.threshold if threshold is None else threshold
-    dice = dice_per_patch(labels, patch_model.segment_patches(images, threshold))
+    patch_model = PatchModel(
+        resolve_model(model), threads=threads, delegate=delegate, tta=tta, threshold=threshold
+    )
+    threshold = patch_model.threshold
+    dice = dice_per_patch(labels, patch_model.segment_patches(images))
     report = {
         "model": str(patch_model.path),
         "data": str(data),

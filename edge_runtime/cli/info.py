@@ -4,53 +4,58 @@ import json
 
 import click
 
-from edge_runtime.model_report import describe_model
+from edge_runtime.cli.options import json_option, model_option
+from edge_runtime.contract.gate_report import GateReport
+from edge_runtime.inference.report import ModelReport, describe_model
 
 
-def _summary(report: dict) -> str:
-    meta = report["metadata"] or {}
-    gate = meta.get("gate") or {}
+def _gate_line(gate: GateReport) -> str:
+    scores = f"tflite {gate.tflite.dice_mean:.4f}"
+    if gate.keras is not None:
+        scores = f"float {gate.keras.dice_mean:.4f}, {scores}"
+    verdict = "passed" if gate.passed else "FAILED"
+    return f"{verdict}: Dice {scores} on {gate.n} {gate.unit}"
+
+
+def _summary(report: ModelReport) -> str:
+    card, settings = report.card, report.settings
+    default = " (bundled default)" if report.default_model else ""
     lines = [
-        f"model:        {report['model']}{' (bundled default)' if report['default_model'] else ''}",
-        f"size:         {report['size_bytes'] / 1024:.1f} KiB",
-        f"backend:      {report['backend']}",
-        f"metadata:     {'embedded' if report['metadata'] else 'none (defaults in effect)'}",
+        f"model:        {report.model}{default}",
+        f"size:         {report.size_bytes / 1024:.1f} KiB",
+        f"backend:      {report.backend}",
+        f"metadata:     {'embedded' if card else 'none (defaults in effect)'}",
     ]
-    if meta:
+    if card:
+        parameters = f"{card.parameters:,}" if card.parameters is not None else "?"
         lines += [
-            f"version:      {meta.get('model_version', '?')} ({meta.get('architecture', '?')}, "
-            f"{meta.get('parameters', 0):,} parameters, {meta.get('quantization', '?')})",
-            f"created:      {meta.get('created', '?')} "
-            f"by edge-seg {meta.get('package_version', '?')}",
+            f"version:      {card.model_version} ({card.architecture}, {parameters} parameters, "
+            f"{card.quantization})",
+            f"created:      {card.created or '?'} by edge-seg {card.package_version or '?'}",
         ]
-    if gate:
-        lines.append(
-            f"gate:         {'passed' if gate.get('passed') else 'FAILED'}: Dice float "
-            f"{gate.get('keras_dice_mean', float('nan')):.4f}, tflite "
-            f"{gate.get('tflite_dice_mean', float('nan')):.4f} on {gate.get('n', '?')} patches"
-        )
-    settings = report["settings"]
+        if card.gate:
+            lines.append(f"gate:         {_gate_line(card.gate)}")
     lines.append(
-        f"settings:     threshold {settings['threshold']}, {settings['patch_size']}px patches, "
-        f"{settings['preprocessing']}"
+        f"settings:     threshold {settings.threshold}, {settings.patch_size}px patches, "
+        f"{settings.preprocessing.name}"
     )
-    for role in ("inputs", "outputs"):
-        for t in report[role]:
+    for role, tensors in (("input", report.inputs), ("output", report.outputs)):
+        for t in tensors:
             lines.append(
-                f"{role[:-1]:<13} {t['name']} {t['shape']} {t['dtype']} "
-                f"scale {t['scale']:.6g} zero point {t['zero_point']}"
+                f"{role:<13} {t.name} {list(t.shape)} {t.dtype} "
+                f"scale {t.scale:.6g} zero point {t.zero_point}"
             )
-    counts = ", ".join(f"{name} x{n}" for name, n in report["op_counts"].items())
-    lines.append(f"ops:          {len(report['ops'])} ({counts})")
-    lines.append(f"Edge TPU:     {'ready' if report['edgetpu_ready'] else 'not ready'}")
-    lines += [f"  - {issue}" for issue in report["edgetpu_issues"]]
+    counts = ", ".join(f"{name} x{n}" for name, n in report.to_json()["op_counts"].items())
+    lines.append(f"ops:          {len(report.ops)} ({counts})")
+    lines.append(f"Edge TPU:     {'ready' if not report.edgetpu_issues else 'not ready'}")
+    lines += [f"  - {issue}" for issue in report.edgetpu_issues]
     return "\n".join(lines)
 
 
 @click.command()
-@click.option("--model", type=click.Path(path_type=str), help="A .tflite model [default: bundled].")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@model_option
+@json_option
 def info(model: str | None, as_json: bool) -> None:
     """Show a model's metadata, tensors, operators and Edge TPU readiness."""
     report = describe_model(model)
-    click.echo(json.dumps(report) if as_json else _summary(report))
+    click.echo(json.dumps(report.to_json()) if as_json else _summary(report))

@@ -1,12 +1,34 @@
-"""Options shared by the device commands, as reusable decorators."""
+"""Options shared by the commands, as reusable decorators (defaults come from the library)."""
 
 import functools
+import math
 
 import click
 
-from edge_runtime.grayscale import CHANNELS
-from edge_runtime.segmenter import Segmenter
-from edge_runtime.symmetry import TTA_MODES
+from edge_runtime.contract.metrics import THRESHOLD_RANGE
+from edge_runtime.contract.symmetry import TTA_MODES
+from edge_runtime.inference.interpreter import MAX_THREADS
+from edge_runtime.pipeline.grayscale import CHANNELS
+from edge_runtime.pipeline.segmenter import Segmenter
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses NaN and infinities (which pass every comparison check
+    of :class:`click.FloatRange` unnoticed, or make a time wait forever)."""
+
+    name = "finite float range"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def finite_range(low: float | None = None, high: float | None = None, **kwargs) -> click.ParamType:
+    """The click type of a finite float between ``low`` and ``high`` (either may be open)."""
+    return FiniteFloatRange(low, high, **kwargs)
+
 
 model_option = click.option(
     "--model",
@@ -15,7 +37,11 @@ model_option = click.option(
     help="A .tflite model [default: the model bundled with the package].",
 )
 threads_option = click.option(
-    "--threads", type=click.IntRange(1), default=1, show_default=True, help="Interpreter threads."
+    "--threads",
+    type=click.IntRange(1, MAX_THREADS),
+    default=1,
+    show_default=True,
+    help="Interpreter threads.",
 )
 delegate_option = click.option(
     "--delegate",
@@ -25,7 +51,7 @@ delegate_option = click.option(
 )
 threshold_option = click.option(
     "--threshold",
-    type=click.FloatRange(0, 1),
+    type=finite_range(*THRESHOLD_RANGE),
     default=None,
     help="Decision threshold [default: the model's, from its metadata].",
 )
@@ -47,15 +73,15 @@ tta_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 holdout_option = click.option(
     "--holdout",
-    type=click.FloatRange(0, 1, max_open=True),
+    type=finite_range(0, 1, max_open=True),
     default=None,
     help="Use only the contiguous-block holdout that train --holdout F carved.",
 )
 
 
 def segmenter_options(command):
-    """Options that build a :class:`~edge_runtime.segmenter.Segmenter`, which the command
-    receives as its ``segmenter`` argument."""
+    """Options that build a :class:`~edge_runtime.pipeline.segmenter.Segmenter`, which the
+    command receives as its ``segmenter`` argument."""
 
     @functools.wraps(command)
     def build(*args, model, threads, delegate, threshold, channel, tta, **kwargs):

@@ -1,50 +1,14 @@
 """``edge-seg segment``: segment vessels in photographs, writing one mask PNG per input."""
 
 import json
-import os
-import time
 from pathlib import Path
 
 import click
 
+from edge_runtime.app.files import prepare_outdir, segment_file
+from edge_runtime.app.outputs import Extras, collect_inputs, plan_outputs
 from edge_runtime.cli.options import json_option, segmenter_options
 from edge_runtime.errors import EdgeSegError
-from edge_runtime.image_io import load_image
-from edge_runtime.outputs import collect_inputs, plan_outputs, write_outputs
-from edge_runtime.segmenter import Segmenter
-
-
-def prepare_outdir(outdir: Path) -> None:
-    """Create the output directory and check it is writable, or fail with one line."""
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EdgeSegError(
-            f"{outdir}: cannot create the output directory ({exc.strerror})"
-        ) from None
-    if not outdir.is_dir():
-        raise EdgeSegError(f"{outdir}: is not a directory")
-    if not os.access(outdir, os.W_OK | os.X_OK):
-        raise EdgeSegError(f"{outdir}: the output directory is not writable")
-
-
-def segment_one(segmenter: Segmenter, path: Path, outputs, overlay: bool, prob: bool) -> dict:
-    """Segment one file and write its outputs; returns its JSON record (raises on bad input)."""
-    started = time.perf_counter()
-    image = load_image(path)
-    result = segmenter.segment(image)
-    written = write_outputs(outputs, image, result.mask, result.probability, overlay, prob)
-    return {
-        "path": str(path),
-        "ok": True,
-        "outputs": written,
-        "width": int(image.shape[1]),
-        "height": int(image.shape[0]),
-        "vessel_fraction": round(result.stats.vessel_fraction, 6),
-        "tiles": result.stats.tiles,
-        "fov_found": result.stats.fov_found,
-        "ms": round((time.perf_counter() - started) * 1000, 1),
-    }
 
 
 @click.command()
@@ -74,7 +38,7 @@ def segment(inputs, outdir, segmenter, overlay, prob, as_json):
     with click.progressbar(jobs, label="segmenting", file=stderr, hidden=not progress) as bar:
         for path, outputs in bar:
             try:
-                record = segment_one(segmenter, path, outputs, overlay, prob)
+                record = segment_file(segmenter, path, outputs, Extras(overlay, prob))
             except EdgeSegError as exc:
                 failed += 1
                 record = {"path": str(path), "ok": False, "error": str(exc)}

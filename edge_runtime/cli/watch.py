@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.app.files import prepare_outdir, segment_file
+from edge_runtime.app.outputs import Extras
+from edge_runtime.app.watch import FolderWatcher
 from edge_runtime.cli.options import json_option, segmenter_options
-from edge_runtime.cli.segment import prepare_outdir, segment_one
-from edge_runtime.watch import FolderWatcher
 
 
 @click.command()
@@ -36,7 +37,7 @@ def watch(directory, outdir, segmenter, overlay, prob,
         watcher = FolderWatcher(
             directory,
             outdir,
-            lambda path, outputs: segment_one(segmenter, path, outputs, overlay, prob),
+            lambda path, outputs: segment_file(segmenter, path, outputs, Extras(overlay, prob)),
             settle,
         )
     except ValueError as exc:

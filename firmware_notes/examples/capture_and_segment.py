@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.outputs import output_paths, write_outputs
-from edge_runtime.segmenter import Segmenter
+from edge_runtime import Segmenter
+from edge_runtime.app.outputs import Extras, output_paths, write_outputs
 
 
 def capture_frame() -> np.ndarray:
@@ -21,7 +21,7 @@ def capture_frame() -> np.ndarray:
     try:
         from picamera2 import Picamera2
     except ImportError:
-        from edge_runtime.synthetic import synthetic_fundus
+        from edge_runtime.evaluation.synthetic import synthetic_fundus
 
         return synthetic_fundus(584, 565)
     camera = Picamera2()
@@ -39,7 +39,7 @@ def main(outdir: Path) -> None:
     result = segmenter.segment(frame)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = output_paths(outdir, "frame")
-    write_outputs(paths, frame, result.mask, result.probability, with_overlay=True, with_prob=False)
+    write_outputs(paths, frame, result.mask, result.probability, Extras(overlay=True))
     stats = result.stats
     print(
         f"vessels cover {stats.vessel_fraction:.1%} of the field of view "

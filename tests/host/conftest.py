@@ -38,18 +38,17 @@ def subset_npz(dev_npz, tmp_path_factory):
 def host_model(dev_npz) -> Path:
     """``model.keras`` of the committed fixture run (unet width 4, holdout 0.2 of the dev file),
     after checking that this machine's TensorFlow reproduces its holdout Dice."""
-    from converters.keras_model import keras_probabilities
-    from edge_runtime.dataset import load_labeled_patches
-    from edge_runtime.holdout import holdout_indices
-    from edge_runtime.metrics import binarize, mean_dice
-    from edge_runtime.preprocessing import preprocess_patches
-    from training.model_io import load_keras_model
+    from edge_runtime.contract.holdout import holdout_indices
+    from edge_runtime.contract.metrics import binarize, mean_dice
+    from edge_runtime.contract.preprocessing import preprocess_patches
+    from edge_runtime.data.patches import load_labeled_patches
+    from training.model_io import load_keras_model, predict_probabilities
 
     metrics = json.loads((HOST_MODEL / "metrics.json").read_text())
     x, y = load_labeled_patches(dev_npz, "x_train", "y_train")
     keep = holdout_indices(len(x), 0.2)
     model = load_keras_model(HOST_MODEL / "model.keras")
-    prob = keras_probabilities(model, preprocess_patches(x[keep]))
+    prob = predict_probabilities(model, preprocess_patches(x[keep]))[..., 0]
     dice = mean_dice(y[keep], binarize(prob, metrics["threshold"]))
     if dice < MIN_HOST_MODEL_DICE:
         pytest.fail(

@@ -11,9 +11,10 @@ import pytest
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
 from converters.tflite_export import export_tflite  # noqa: E402
-from edge_runtime.metadata import METADATA_NAME, read_metadata  # noqa: E402
-from edge_runtime.model_report import describe_model  # noqa: E402
-from edge_runtime.patch_model import PatchModel  # noqa: E402
+from edge_runtime.contract.model_card import METADATA_NAME, ModelCard  # noqa: E402
+from edge_runtime.inference.model_file import card_text, read_card  # noqa: E402
+from edge_runtime.inference.patch_model import PatchModel  # noqa: E402
+from edge_runtime.inference.report import describe_model  # noqa: E402
 from training.models import build_seed  # noqa: E402
 
 CALIBRATION = ["--calibration-size", "128"]
@@ -43,7 +44,7 @@ def test_int8_model_is_small_quantized_and_gated(converted):
     # weights shrink 4x; the fixed part (graph, quantization parameters, metadata) weighs more
     # in this 31 k-parameter model than in the release model (see the benchmark for that ratio)
     assert int8 < 0.42 * float_
-    report = describe_model(out / "int8.tflite")
+    report = describe_model(out / "int8.tflite").to_json()
     assert report["inputs"][0]["dtype"] == "int8" and report["outputs"][0]["dtype"] == "int8"
     assert report["inputs"][0]["shape"] == [1, 64, 64, 1]
     assert report["edgetpu_ready"], report["edgetpu_issues"]
@@ -53,36 +54,39 @@ def test_int8_model_is_small_quantized_and_gated(converted):
 def test_metadata_round_trip(converted, host_model):
     out, _ = converted
     metrics = json.loads((host_model.parent / "metrics.json").read_text())
-    meta = read_metadata((out / "int8.tflite").read_bytes())
-    assert meta["format_version"] == 1
-    assert meta["architecture"] == "unet" and meta["width"] == 4
-    assert meta["parameters"] == metrics["params"]
-    assert meta["threshold"] == metrics["threshold"]
-    assert meta["training_data_sha256"] == metrics["data_sha256"]
-    assert meta["preprocessing"]["name"] == "contrast_stretch_255"
-    assert meta["patch_size"] == 64 and meta["quantization"] == "int8"
-    assert meta["input"]["dtype"] == "int8" and meta["input"]["scale"] > 0
-    gate = meta["gate"]
-    assert gate["passed"] is True and gate["n"] == 107
-    assert abs(gate["keras_dice_mean"] - gate["tflite_dice_mean"] - gate["mean_drop"]) < 1e-9
-    assert meta["package_version"] and meta["created"]
-    assert read_metadata((out / "uint8.tflite").read_bytes())["input"]["dtype"] == "uint8"
+    card = read_card((out / "int8.tflite").read_bytes())
+    assert card.format_version == 2
+    assert card.architecture == "unet" and card.width == 4
+    assert card.parameters == metrics["params"]
+    assert card.threshold == metrics["threshold"]
+    assert card.training_data_sha256 == metrics["data_sha256"]
+    assert card.preprocessing.name == "contrast_stretch_255"
+    assert card.patch_size == 64 and card.quantization == "int8"
+    assert card.input.dtype == "int8" and card.input.scale > 0
+    assert card.training.epochs == metrics["epochs"] and card.training.holdout == 0.2
+    gate = card.gate
+    assert gate.passed is True and gate.n == 107 and gate.unit == "patches"
+    assert gate.data.path == "retinal_vessel_dev.npz" and gate.data.holdout == 0.2
+    assert abs(gate.keras.dice_mean - gate.tflite.dice_mean - gate.mean_drop) < 1e-9
+    assert gate.tflite.dice_per_image == () and gate.keras.dice_per_image == ()  # a summary
+    assert card.package_version and card.created
+    assert read_card((out / "uint8.tflite").read_bytes()).input.dtype == "uint8"
 
 
 def test_metadata_is_read_without_tensorflow(converted):
     out, _ = converted
     code = (
         "import sys; sys.modules['tensorflow'] = None\n"
-        "from edge_runtime.metadata import read_metadata\n"
-        "from edge_runtime.model_report import describe_model\n"
-        f"meta = read_metadata(open({str(out / 'int8.tflite')!r}, 'rb').read())\n"
+        "from edge_runtime.inference.model_file import read_card\n"
+        "from edge_runtime.inference.report import describe_model\n"
+        f"card = read_card(open({str(out / 'int8.tflite')!r}, 'rb').read())\n"
         f"report = describe_model({str(out / 'int8.tflite')!r})\n"
-        "assert report['metadata'] == meta\n"
-        "print(meta['threshold'])\n"
+        "assert report.card == card\n"
+        "print(card.threshold)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert float(done.stdout) == read_metadata((out / "int8.tflite").read_bytes())["threshold"]
+    assert float(done.stdout) == read_card((out / "int8.tflite").read_bytes()).threshold
 
 
 def test_stdlib_reader_agrees_with_the_flatbuffer_schema(converted):
@@ -92,8 +96,9 @@ def test_stdlib_reader_agrees_with_the_flatbuffer_schema(converted):
     content = (out / "int8.tflite").read_bytes()
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
     entry = next(m for m in model.metadata if m.name.decode() == METADATA_NAME)
-    via_schema = json.loads(bytes(model.buffers[entry.buffer].data))
-    assert read_metadata(content) == via_schema
+    via_schema = bytes(model.buffers[entry.buffer].data)
+    assert card_text(content) == via_schema
+    assert read_card(content) == ModelCard.from_json(via_schema)
 
 
 def test_int8_uint8_and_float_models_segment_alike(converted, dev_npz):
@@ -140,7 +145,7 @@ def test_gate_fails_for_a_damaged_model_and_writes_nothing(host_model, dev_npz, 
     target = tmp_path / "refused.tflite"
     result = run_cli(
         "convert", damaged_path, "--calibration", dev_npz, *CALIBRATION, "--check-data", dev_npz,
-        "--check-holdout", "0.2", "--max-mean-drop", "-1", "-o", target, expect=1,
+        "--check-holdout", "0.2", "-o", target, expect=1,
     )  # fmt: skip
     assert "gate FAILED" in result.output and not target.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -231,7 +236,7 @@ def test_embed_metadata_copies_the_document(converted, tmp_path, run_cli):
     out, _ = converted
     bare = _bare_model(tmp_path / "bare.tflite")
     run_cli("embed-metadata", "--from", out / "int8.tflite", bare)
-    assert read_metadata(bare.read_bytes()) == read_metadata((out / "int8.tflite").read_bytes())
+    assert read_card(bare.read_bytes()) == read_card((out / "int8.tflite").read_bytes())
 
 
 def test_convert_without_a_gate_set_is_a_usage_error(host_model, dev_npz, run_cli, tmp_path):
@@ -244,7 +249,7 @@ def test_convert_without_a_gate_set_is_a_usage_error(host_model, dev_npz, run_cl
 def test_edgetpu_without_the_compiler_prints_the_commands(
     host_model, dev_npz, run_cli, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr("converters.cli.find_edgetpu_compiler", lambda: None)
+    monkeypatch.setattr("converters.edgetpu_compile.find_edgetpu_compiler", lambda: None)
     target = tmp_path / "m.tflite"
     result = _convert_for_edgetpu(run_cli, host_model, dev_npz, target)
     assert target.exists()
@@ -265,13 +270,13 @@ def test_edgetpu_compiles_and_re_embeds_the_metadata(
         f'cp {bare} "$3/$(basename "$4" .tflite)_edgetpu.tflite"\n'
     )
     fake.chmod(0o755)
-    monkeypatch.setattr("converters.cli.find_edgetpu_compiler", lambda: str(fake))
+    monkeypatch.setattr("converters.edgetpu_compile.find_edgetpu_compiler", lambda: str(fake))
     target = tmp_path / "out" / "m.tflite"
     target.parent.mkdir()
     result = _convert_for_edgetpu(run_cli, host_model, dev_npz, target)
     compiled = tmp_path / "out" / "m_edgetpu.tflite"
     assert "metadata re-embedded" in result.output
-    assert read_metadata(compiled.read_bytes()) == read_metadata(target.read_bytes()) is not None
+    assert read_card(compiled.read_bytes()) == read_card(target.read_bytes()) is not None
 
 
 def test_unwritable_outputs_are_one_line_errors(

@@ -7,7 +7,7 @@ import pytest
 
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
-from edge_runtime.dataset import file_sha256  # noqa: E402
+from edge_runtime.data.patches import file_sha256  # noqa: E402
 from training.distill import teacher_probabilities  # noqa: E402
 from training.losses import bce_dice_loss, distillation_loss  # noqa: E402
 from training.models import build_unet_lite  # noqa: E402

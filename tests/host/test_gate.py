@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from converters.gate import Gates, evaluate_gate
+from converters.gate import evaluate_gate
+from edge_runtime.contract.gate_report import Gates
 
 LABELS = np.zeros((4, 8, 8), dtype=np.uint8)
 LABELS[:, 2:6, 3:5] = 1
@@ -17,15 +18,15 @@ def _prob(masks: np.ndarray) -> np.ndarray:
 
 def test_a_faithful_conversion_passes():
     report = evaluate_gate(LABELS, _prob(LABELS), _prob(LABELS), 0.5, Gates())
-    assert report["passed"] and report["pixel_agreement"] == 1.0 and report["mean_drop"] == 0.0
+    assert report.passed and report.pixel_agreement == 1.0 and report.mean_drop == 0.0
 
 
 def test_an_int8_model_far_better_than_its_twin_fails_as_not_its_conversion():
     empty = np.zeros_like(LABELS)
     report = evaluate_gate(LABELS, _prob(LABELS), _prob(empty), 0.5, Gates())
-    assert report["keras"]["dice_mean"] == 0.0 and report["tflite"]["dice_mean"] == 1.0
-    assert not report["passed"]
-    agreement, gain = report["failures"]
+    assert report.keras.dice_mean == 0.0 and report.tflite.dice_mean == 1.0
+    assert not report.passed
+    agreement, gain = report.failures
     assert "agree on only 87.50% of the pixels (at least 99.00% required)" in agreement
     assert "not a faithful conversion" in agreement
     assert "scores 1.0000 mean Dice above its Keras twin (at most 0.01 allowed)" in gain
@@ -35,8 +36,8 @@ def test_an_int8_model_worse_than_its_twin_fails_on_the_drop_and_the_agreement()
     worse = LABELS.copy()
     worse[0] = 0  # one image loses its vessels: Dice 0 there
     report = evaluate_gate(LABELS, _prob(worse), _prob(LABELS), 0.5, Gates())
-    assert report["mean_drop"] == pytest.approx(0.25)
-    failures = " | ".join(report["failures"])
+    assert report.mean_drop == pytest.approx(0.25)
+    failures = " | ".join(report.failures)
     assert "agree on only 96.88%" in failures
     assert "mean Dice drop 0.2500 exceeds 0.005" in failures
     assert "1 patches drop more than 0.05 Dice (worst: patch 0, 1.0000)" in failures
@@ -45,13 +46,13 @@ def test_an_int8_model_worse_than_its_twin_fails_on_the_drop_and_the_agreement()
 def test_each_limit_can_be_turned_off():
     empty = np.zeros_like(LABELS)
     off = Gates(None, None, None, None, None)
-    assert evaluate_gate(LABELS, _prob(LABELS), _prob(empty), 0.5, off)["passed"]
+    assert evaluate_gate(LABELS, _prob(LABELS), _prob(empty), 0.5, off).passed
 
 
 def test_check_fails_a_int8_model_that_is_not_its_twins(host_model, dev_npz, run_cli, tmp_path):
     """The bundled int8 model checked against the fixture's Keras model: two competent models,
     but not a pair, so the check must fail however close their scores are."""
-    from edge_runtime.model_report import DEFAULT_MODEL
+    from edge_runtime.inference.bundled import DEFAULT_MODEL
 
     result = run_cli(
         "check", "--keras", host_model, "--tflite", DEFAULT_MODEL, "--data", dev_npz,

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
 from edge_runtime.cli.main import cli  # noqa: E402
-from edge_runtime.dataset import file_sha256  # noqa: E402
+from edge_runtime.data.patches import file_sha256  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_run_writes_every_output(unet_run, subset_npz):
 
 
 def test_saved_model_reloads_and_predicts_identically(unet_run, subset_npz):
-    from edge_runtime.preprocessing import preprocess_patches
+    from edge_runtime.contract.preprocessing import preprocess_patches
 
     out, _ = unet_run
     model = keras.models.load_model(out / "model.keras")
@@ -119,3 +119,16 @@ def test_recipe_settings_apply_and_command_line_options_win(
     assert (config["learning_rate"], config["schedule"]) == (0.006, "cosine")
     assert config["teacher_weight"] == 0.8 and config["holdout"] == 0.2
     assert config["epochs"] == 1 and config["seed"] == 7  # given on the command line
+
+
+def test_recipes_apply_from_python_too():
+    from training.config import RECIPES, TrainConfig
+
+    config = TrainConfig.from_recipe("v1-teacher", data="d.npz", out="run", epochs=3)
+    assert config.recipe == "v1-teacher" and config.epochs == 3
+    assert (config.width, config.learning_rate) == (40, RECIPES["v1-teacher"]["learning_rate"])
+    with pytest.raises(ValueError, match="recipe v1 distils from a teacher"):
+        TrainConfig.from_recipe("v1", data="d.npz", out="run")
+    with pytest.raises(TypeError):  # a recipe is only ever recorded by from_recipe
+        TrainConfig(data="d.npz", out="run", recipe="v1")
+    assert TrainConfig(data="d.npz", out="run").recipe is None

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from edge_runtime.cli.main import cli
-from edge_runtime.metadata import read_metadata
-from edge_runtime.model_report import DEFAULT_MODEL
-from edge_runtime.synthetic import synthetic_fundus
+from edge_runtime.contract.gate_report import GateData
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.model_file import read_card
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -143,10 +144,8 @@ def test_info_on_the_bundled_model():
 
 
 def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz):
-    gate = read_metadata(DEFAULT_MODEL.read_bytes())["gate"]
-    assert gate["data"] == {
-        "path": "retinal_vessel_dev.npz", "images": "x_train", "labels": "y_train", "holdout": 0.2,
-    }  # fmt: skip
+    gate = read_card(DEFAULT_MODEL.read_bytes()).gate
+    assert gate.data == GateData("retinal_vessel_dev.npz", "x_train", "y_train", 0.2)
     args = [
         "eval",
         dev_npz,
@@ -159,10 +158,10 @@ def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz):
         "--json",
     ]
     report = json.loads(run(*args).stdout)
-    assert report["n"] == gate["n"] and report["threshold"] == gate["threshold"]
+    assert report["n"] == gate.n and report["threshold"] == gate.threshold
     # int8 kernels round differently on other CPUs (arm64 masks agree with x86 on 99.97 % of
     # the pixels, firmware_notes/budgets.md): the recorded figure holds to within 0.002
-    assert report["dice_mean"] == pytest.approx(gate["tflite_dice_mean"], abs=2e-3)
+    assert report["dice_mean"] == pytest.approx(gate.tflite.dice_mean, abs=2e-3)
 
 
 def test_tta_option_reaches_the_model(photos, tmp_path):

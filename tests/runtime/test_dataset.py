@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from edge_runtime.dataset import load_dataset, load_labeled_patches, load_patches
+from edge_runtime.data.patches import load_dataset, load_labeled_patches, load_patches
 from edge_runtime.errors import InputError
 
 

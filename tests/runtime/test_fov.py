@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from edge_runtime.fov import detect_fov
-from edge_runtime.grayscale import to_grayscale
-from edge_runtime.synthetic import synthetic_fundus
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.pipeline.fov import detect_fov
+from edge_runtime.pipeline.grayscale import to_grayscale
 
 
 @pytest.mark.parametrize(("height", "width"), [(584, 565), (1000, 1400), (300, 300)])

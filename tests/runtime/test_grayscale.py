@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime.grayscale import to_grayscale
+from edge_runtime.pipeline.grayscale import to_grayscale
 
 
 def test_luma_matches_pillow_l_conversion():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from edge_runtime.holdout import GUARD, holdout_split
+from edge_runtime.contract.holdout import GUARD, holdout_split
 
 
 def _runs(indices):

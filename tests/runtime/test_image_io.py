@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from edge_runtime.errors import InputError
-from edge_runtime.image_io import load_image
-from edge_runtime.synthetic import synthetic_fundus
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.pipeline.decode import load_image
 
 PHOTO = synthetic_fundus(120, 160)
 

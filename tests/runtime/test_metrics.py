@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from edge_runtime.metrics import binarize, dice_per_patch, dice_score, mean_dice, tune_threshold
+from edge_runtime.contract.metrics import (
+    binarize,
+    dice_per_patch,
+    dice_score,
+    mean_dice,
+    tune_threshold,
+)
 
 
 def test_reproduces_notebook_threshold(sample_data):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from edge_runtime.model_report import DEFAULT_MODEL
-from edge_runtime.patch_model import PatchModel
-from edge_runtime.symmetry import dihedral, undo_dihedral
+from edge_runtime.contract.symmetry import dihedral, undo_dihedral
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.patch_model import PatchModel
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from edge_runtime.preprocessing import contrast_stretch, preprocess_patches
+from edge_runtime.contract.preprocessing import contrast_stretch, preprocess_patches
 
 
 def test_reproduces_notebook_enhancement(sample_data):

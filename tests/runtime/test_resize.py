@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime.resize import ROWS_PER_BLOCK, upsample_bilinear
+from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK
+from edge_runtime.pipeline.resize import upsample_bilinear
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from edge_runtime.errors import InputError
-from edge_runtime.segmenter import Segmenter
-from edge_runtime.synthetic import synthetic_fundus
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.pipeline.segmenter import Segmenter
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +86,9 @@ def test_stride_is_checked():
 def test_stitched_strips_score_like_the_patches_themselves(segmenter, dev_npz):
     """Wide strips rebuilt from contiguous holdout patches, tiled at the default stride and
     stitched, score within 0.01 of the model run on the patches one by one."""
-    from edge_runtime.dataset import load_labeled_patches
-    from edge_runtime.metrics import dice_per_patch
-    from edge_runtime.strips import holdout_runs, stitched_patch_dice
+    from edge_runtime.contract.metrics import dice_per_patch
+    from edge_runtime.data.patches import load_labeled_patches
+    from edge_runtime.evaluation.strips import holdout_runs, stitched_patch_dice
 
     x, y = load_labeled_patches(dev_npz, "x_train", "y_train")
     runs = holdout_runs(x, 0.2)  # the bundled model's holdout
@@ -106,7 +106,7 @@ def test_stitched_strips_score_like_the_patches_themselves(segmenter, dev_npz):
 def test_under_exposure_and_vignetting_barely_change_the_mask(segmenter, retina):
     """Each tile is contrast-stretched on its own, so a darker photograph or a dark periphery
     gives nearly the same vessels (benchmarks/robustness.py measures more degradations)."""
-    from edge_runtime.metrics import dice_score
+    from edge_runtime.contract.metrics import dice_score
 
     reference = segmenter.segment(retina)
     ys, xs = np.mgrid[0 : retina.shape[0], 0 : retina.shape[1]]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from edge_runtime.symmetry import TTA_MODES, dihedral, undo_dihedral
+from edge_runtime.contract.symmetry import TTA_MODES, dihedral, undo_dihedral
 
 
 def test_the_eight_transforms_are_distinct_symmetries():

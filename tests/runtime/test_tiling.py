@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from edge_runtime.tiling import Stitcher, blend_window, extract_tiles, tile_grid, tile_starts
+from edge_runtime.pipeline.tiling import (
+    Stitcher,
+    blend_window,
+    extract_tiles,
+    tile_grid,
+    tile_starts,
+)
 
 
 @pytest.mark.parametrize(

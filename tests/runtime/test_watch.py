@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from edge_runtime.app.watch import STATE_FILE, FolderWatcher
 from edge_runtime.cli.main import cli
-from edge_runtime.synthetic import synthetic_fundus
-from edge_runtime.watch import STATE_FILE, FolderWatcher
+from edge_runtime.evaluation.synthetic import synthetic_fundus
 
 
 def _png_bytes(tmp_path, seed=0):

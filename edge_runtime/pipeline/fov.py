@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_runtime.grayscale import to_grayscale
+from edge_runtime.pipeline.grayscale import to_grayscale
 
 ANALYSIS_SIDE = 256
 """Detection works on a copy subsampled to about this many pixels a side."""
@@ -21,6 +21,10 @@ MIN_BORDER = 0.03
 
 BLACK = 0.1
 """...and its median must be below this share of the bright level: a border is near black."""
+
+WIDEST = 0.98
+"""Rows at least this share of the widest bright row's width span the disc's diameter; the
+centre is measured on them."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,39 @@ class FieldOfView:
         right = min(shape[1], int(np.ceil(self.center_x + self.radius)) + 1)
         return top, left, bottom, right
 
+    def framing(self, shape: tuple[int, int], diameter: float, min_side: int) -> "Framing":
+        """How the model sees a photograph of ``shape`` with this field of view: cropped to the
+        disc's box and scaled so that the disc is ``diameter`` pixels across (unscaled when no
+        disc was found), each working side at least ``min_side`` pixels."""
+        top, left, bottom, right = self.box(shape)
+        scale = diameter / (2 * self.radius) if self.found else 1.0
+        crop = (bottom - top, right - left)
+        work = (max(min_side, round(crop[0] * scale)), max(min_side, round(crop[1] * scale)))
+        work_fov = FieldOfView(
+            (self.center_y - top) * work[0] / crop[0],
+            (self.center_x - left) * work[1] / crop[1],
+            self.radius * scale,
+            self.found,
+        )
+        return Framing((top, left, bottom, right), scale, work, work_fov)
+
+
+@dataclass(frozen=True)
+class Framing:
+    """A photograph as the model sees it: the ``box`` (top, left, bottom, right; bottom/right
+    exclusive) cut around the field of view, resized to ``work_shape`` (about ``scale`` working
+    pixels per photograph pixel), where the field of view is ``work_fov``."""
+
+    box: tuple[int, int, int, int]
+    scale: float
+    work_shape: tuple[int, int]
+    work_fov: FieldOfView
+
+    @property
+    def crop_shape(self) -> tuple[int, int]:
+        top, left, bottom, right = self.box
+        return bottom - top, right - left
+
 
 def detect_fov(image: np.ndarray) -> FieldOfView:
     """Find the field-of-view disc of a photograph (H, W) or (H, W, 3|4).
@@ -84,7 +121,7 @@ def detect_fov(image: np.ndarray) -> FieldOfView:
     first = inside[rows].argmax(axis=1)
     last = inside.shape[1] - 1 - inside[rows, ::-1].argmax(axis=1)
     widths = last - first + 1
-    widest = widths >= 0.98 * widths.max()
+    widest = widths >= WIDEST * widths.max()
     radius = widths.max() / 2 * step
     center_y = float(np.mean(rows[widest])) * step
     center_x = float(np.median((first[widest] + last[widest]) / 2)) * step

@@ -1,4 +1,4 @@
-"""Decode photographs with Pillow and write masks atomically.
+"""Decode photographs with Pillow (stage 1 of the pipeline).
 
 Decoding honours EXIF orientation and accepts 8- and 16-bit grayscale, RGB, RGBA, palette and
 CMYK files. Every problem is raised as :class:`InputError` naming the file.
@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from edge_runtime.atomic import atomic_path
 from edge_runtime.errors import InputError
 
 MAX_PIXELS = 64_000_000
@@ -27,8 +26,6 @@ _GRAY_MODES = {"L": np.uint8, "I;16": np.uint16, "I;16B": np.uint16, "I;16L": np
 def _array(image: Image.Image) -> np.ndarray:
     if image.mode in _GRAY_MODES:
         return np.asarray(image, dtype=_GRAY_MODES[image.mode])
-    if image.mode in ("I", "F"):
-        return np.asarray(image, dtype=np.float32)
     if image.mode in ("1", "LA", "La"):
         return np.asarray(image.convert("L"))
     if image.mode == "RGB":
@@ -39,8 +36,8 @@ def _array(image: Image.Image) -> np.ndarray:
 def load_image(path: str | Path) -> np.ndarray:
     """Decode a photograph into (H, W) grayscale or (H, W, 3) RGB, uint8 or uint16.
 
-    Alpha is dropped, palette and CMYK images become RGB, 32-bit integer and float grayscale
-    images become float32. The image is rotated upright by its EXIF orientation.
+    Alpha is dropped, palette and CMYK images become RGB; 32-bit integer and float images are
+    refused. The image is rotated upright by its EXIF orientation.
 
     Raises:
         InputError: missing path, a directory, an empty, unreadable or truncated file, an image
@@ -60,6 +57,11 @@ def load_image(path: str | Path) -> np.ndarray:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise InputError(f"{path}: {width}x{height} pixels {_TOO_LARGE}")
+                if image.mode in ("I", "F"):
+                    raise InputError(
+                        f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
+                        "are not supported; save the photograph with 8 or 16 bits per channel"
+                    )
                 image.load()
                 ImageOps.exif_transpose(image, in_place=True)
                 array = _array(image)
@@ -75,16 +77,3 @@ def load_image(path: str | Path) -> np.ndarray:
             f"(each side needs at least {MIN_SIDE})"
         )
     return array
-
-
-def save_png(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 (H, W) or (H, W, 3) array as PNG, atomically (never a partial file).
-
-    Raises:
-        InputError: the file cannot be written (full disk, a directory in the way, ...).
-    """
-    try:
-        with atomic_path(path) as tmp:
-            Image.fromarray(array).save(tmp, format="PNG")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None

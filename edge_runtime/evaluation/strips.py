@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_runtime.dataset import horizontal_runs
-from edge_runtime.holdout import holdout_indices
-from edge_runtime.metrics import binarize, dice_per_patch
-from edge_runtime.segmenter import Segmenter
+from edge_runtime.contract.holdout import holdout_indices
+from edge_runtime.contract.metrics import binarize, dice_per_patch
+from edge_runtime.data.patches import horizontal_runs
+from edge_runtime.pipeline.segmenter import Segmenter
 
 
 def holdout_runs(images: np.ndarray, holdout: float | None) -> list[range]:
     """Runs of patches that continue each other left to right (see
-    :func:`edge_runtime.dataset.horizontal_runs`) lying wholly inside the holdout of
+    :func:`edge_runtime.data.patches.horizontal_runs`) lying wholly inside the holdout of
     ``holdout`` (every run when ``holdout`` is 0 or ``None``)."""
     keep = set(holdout_indices(len(images), holdout).tolist())
     return [run for run in horizontal_runs(images) if set(run) <= keep]

@@ -5,6 +5,10 @@ import numpy as np
 DEFAULT_THRESHOLD = 0.5
 """Decision threshold of the reference notebook, used when a model records none."""
 
+THRESHOLD_RANGE = (0.01, 0.99)
+"""Decision thresholds accepted from a model card or an option: nearer 0 or 1 a mask is all
+vessel or empty, which is a broken setting, not a choice."""
+
 
 def binarize(probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
     """Threshold probabilities: ``p >= threshold`` is vessel (1), the rest background (0).

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from edge_runtime.app.outputs import IMAGE_SUFFIXES, plan_outputs
 from edge_runtime.atomic import atomic_path
 from edge_runtime.errors import EdgeSegError
-from edge_runtime.outputs import IMAGE_SUFFIXES, plan_outputs
 
 STATE_FILE = ".edge-seg-watch.json"
 
@@ -81,11 +81,10 @@ class FolderWatcher:
         except Exception as exc:  # a daemon outlives any one file; the record says what happened
             error = f"{path}: unexpected {type(exc).__name__}: {exc}"
             record = {"path": str(path), "ok": False, "error": error}
-        name = outputs.mask.name.removesuffix("_mask.png")
         self.state[path.name] = {
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
-            "name": name,
+            "name": outputs.name,
             "ok": record["ok"],
         }
         self._save_state()

@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from edge_runtime.image_io import save_png
+from edge_runtime.atomic import atomic_path
+from edge_runtime.errors import OutputError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".webp")
 OVERLAY_COLOUR = np.array([0, 255, 64], dtype=np.float32)
@@ -33,8 +35,10 @@ def collect_inputs(arguments: list[str]) -> list[Path]:
 
 @dataclass(frozen=True)
 class OutputPaths:
-    """The files written for one input."""
+    """The files written for one input, all named after ``name`` (its stem, or the stem with a
+    ``-2``, ``-3``... when inputs share one)."""
 
+    name: str
     mask: Path
     overlay: Path
     prob: Path
@@ -42,7 +46,9 @@ class OutputPaths:
 
 def output_paths(outdir: Path, name: str) -> OutputPaths:
     """The output files of one photograph named ``name`` (usually its stem)."""
-    return OutputPaths(*(outdir / f"{name}_{kind}.png" for kind in ("mask", "overlay", "prob")))
+    return OutputPaths(
+        name, *(outdir / f"{name}_{kind}.png" for kind in ("mask", "overlay", "prob"))
+    )
 
 
 def plan_outputs(
@@ -89,18 +95,42 @@ def overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)
 
 
+def save_png(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 (H, W) or (H, W, 3) array as PNG, atomically (never a partial file).
+
+    Raises:
+        OutputError: the file cannot be written (full disk, a directory in the way, ...).
+    """
+    try:
+        with atomic_path(path) as tmp:
+            Image.fromarray(array).save(tmp, format="PNG")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+@dataclass(frozen=True)
+class Extras:
+    """Which files beside the mask to write."""
+
+    overlay: bool = False
+    prob: bool = False
+
+
 def write_outputs(
-    paths: OutputPaths, image: np.ndarray, mask: np.ndarray, probability: np.ndarray,
-    with_overlay: bool, with_prob: bool,
-) -> dict[str, str]:  # fmt: skip
-    """Write the mask (8-bit 0/255) and the optional overlay and probability PNGs, each
+    paths: OutputPaths,
+    image: np.ndarray,
+    mask: np.ndarray,
+    probability: np.ndarray,
+    extras: Extras = Extras(),
+) -> dict[str, str]:
+    """Write the mask (8-bit 0/255) and the ``extras`` (overlay, probability PNG), each
     atomically; returns {kind: path} of what was written."""
     written = {"mask": paths.mask}
     save_png(paths.mask, (mask * 255).astype(np.uint8))
-    if with_overlay:
+    if extras.overlay:
         save_png(paths.overlay, overlay(image, mask))
         written["overlay"] = paths.overlay
-    if with_prob:
+    if extras.prob:
         save_png(paths.prob, np.round(probability * 255).astype(np.uint8))
         written["prob"] = paths.prob
     return {kind: str(path) for kind, path in written.items()}

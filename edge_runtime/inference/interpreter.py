@@ -1,10 +1,12 @@
 """Interpreter creation: the only place that picks the LiteRT backend, threads and delegate."""
 
+import ctypes
 import importlib
 from pathlib import Path
 from types import ModuleType
 
-from edge_runtime.errors import EdgeSegError, InputError
+from edge_runtime.errors import EdgeSegError, ModelError
+from edge_runtime.inference.model_file import read_model_bytes
 
 BACKENDS = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter")
 """Interpreter modules in order of preference: LiteRT, then the legacy tflite-runtime."""
@@ -12,6 +14,9 @@ BACKENDS = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter")
 EDGETPU_LIBRARY = "libedgetpu.so.1"
 EDGETPU_CUSTOM_OP = "edgetpu-custom-op"
 DELEGATES = ("edgetpu",)
+
+MAX_THREADS = 64
+"""Most interpreter threads accepted (a Raspberry Pi has 4 cores, a large host a few dozen)."""
 
 
 def load_backend() -> ModuleType:
@@ -39,17 +44,24 @@ def backend_name() -> str:
     return f"{package} {version}" if version else package
 
 
-def read_model_bytes(model: str | Path) -> bytes:
-    """Read a model file, checking that it is a TFLite flatbuffer ('TFL3' identifier)."""
-    path = Path(model)
-    if not path.exists():
-        raise InputError(f"{path}: no such model file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a .tflite model file")
-    content = path.read_bytes()
-    if len(content) < 8 or content[4:8] != b"TFL3":
-        raise InputError(f"{path}: not a TFLite model (no 'TFL3' flatbuffer identifier)")
-    return content
+def compiled_for_edgetpu(content: bytes) -> bool:
+    """Whether a model's bytes hold an Edge TPU compiled graph (``edgetpu_compiler`` output)."""
+    return EDGETPU_CUSTOM_OP.encode() in content
+
+
+def _edgetpu_delegate(backend: ModuleType):
+    # load the library ourselves first: when the backend's loader fails to, its half-made
+    # Delegate object prints an "Exception ignored" traceback as it is collected
+    try:
+        ctypes.CDLL(EDGETPU_LIBRARY)
+        return backend.load_delegate(EDGETPU_LIBRARY)
+    except (ValueError, RuntimeError, OSError) as exc:
+        said = str(exc).strip().splitlines()
+        raise EdgeSegError(
+            f"cannot load the Edge TPU delegate {EDGETPU_LIBRARY} "
+            f"({said[0] if said else type(exc).__name__}); "
+            "install libedgetpu and plug in the accelerator"
+        ) from None
 
 
 def make_interpreter(
@@ -57,41 +69,43 @@ def make_interpreter(
     threads: int = 1,
     delegate: str | None = None,
     default_delegates: bool = True,
+    name: str | None = None,
 ):
     """Create an interpreter for a model file or its bytes; tensors are not yet allocated.
 
     Args:
         model: path of a .tflite file, or its content.
-        threads: CPU threads for the interpreter's kernels.
+        threads: CPU threads for the interpreter's kernels, 1 to :data:`MAX_THREADS`.
         delegate: ``None`` for the CPU, or ``"edgetpu"`` to run on a Coral Edge TPU through
             ``libedgetpu.so.1`` (the model must be compiled with ``edgetpu_compiler``).
         default_delegates: apply the backend's default CPU delegate (XNNPACK). Turn off to see the
             model's own operators, e.g. for an op audit.
+        name: what messages call the model (default: its path, or "model bytes").
 
     Raises:
-        InputError: the file is not a loadable TFLite model.
+        ModelError: the file is not a loadable TFLite model, or is compiled for the Edge TPU
+            and no delegate was asked for (or the other way round).
         EdgeSegError: no backend is installed, or the Edge TPU delegate cannot be used.
     """
-    name = "<model bytes>" if isinstance(model, bytes) else str(model)
-    content = model if isinstance(model, bytes) else read_model_bytes(model)
+    if isinstance(model, bytes):
+        content, name = model, name or "model bytes"
+    else:
+        content, name = read_model_bytes(model), name or str(model)
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"got threads {threads!r}, expected 1..{MAX_THREADS}")
     backend = load_backend()
     options = {"model_content": content, "num_threads": threads}
     if delegate == "edgetpu":
-        if EDGETPU_CUSTOM_OP.encode() not in content:
-            raise EdgeSegError(
+        if not compiled_for_edgetpu(content):
+            raise ModelError(
                 f"{name}: not compiled for the Edge TPU (no {EDGETPU_CUSTOM_OP}); "
                 "compile it with edge-seg convert --edgetpu"
             )
-        try:
-            options["experimental_delegates"] = [backend.load_delegate(EDGETPU_LIBRARY)]
-        except (ValueError, RuntimeError, OSError) as exc:
-            first_line = str(exc).strip().splitlines()[0]
-            raise EdgeSegError(
-                f"cannot load the Edge TPU delegate {EDGETPU_LIBRARY} ({first_line}); "
-                "install libedgetpu and plug in the accelerator"
-            ) from None
+        options["experimental_delegates"] = [_edgetpu_delegate(backend)]
     elif delegate is not None:
         raise ValueError(f"got delegate {delegate!r}, expected None or one of {DELEGATES}")
+    elif compiled_for_edgetpu(content) and default_delegates:
+        raise ModelError(f"{name}: compiled for the Edge TPU; run it with --delegate edgetpu")
     if not default_delegates:
         options["experimental_op_resolver_type"] = (
             backend.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
@@ -99,5 +113,12 @@ def make_interpreter(
     try:
         return backend.Interpreter(**options)
     except (ValueError, RuntimeError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{name}: cannot be loaded as a TFLite model ({first_line})") from None
+        raise ModelError(
+            f"{name}: cannot be loaded as a TFLite model ({first_line(exc)})"
+        ) from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (native errors run to many lines), or its type."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__

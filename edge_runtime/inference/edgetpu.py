@@ -7,7 +7,7 @@ CPU. The supported set follows Coral's operation table (coral.ai/docs/edgetpu/mo
 
 import numpy as np
 
-from edge_runtime.interpreter import EDGETPU_CUSTOM_OP
+from edge_runtime.inference.interpreter import EDGETPU_CUSTOM_OP
 
 EDGETPU_OPS = frozenset(
     {

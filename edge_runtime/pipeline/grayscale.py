@@ -9,9 +9,10 @@ rescaling.
 
 import numpy as np
 
+from edge_runtime.pipeline.blocks import row_blocks
+
 CHANNELS = ("luma", "green")
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-ROWS_PER_BLOCK = 128
 
 
 def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:
@@ -26,7 +27,6 @@ def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:
     if channel == "green":
         return array[..., 1].astype(np.float32)
     gray = np.empty(array.shape[:2], dtype=np.float32)
-    for start in range(0, len(array), ROWS_PER_BLOCK):  # blocks: no full-size temporaries
-        rows = array[start : start + ROWS_PER_BLOCK, :, :3].astype(np.float32)
-        gray[start : start + ROWS_PER_BLOCK] = rows @ LUMA_WEIGHTS
+    for rows in row_blocks(len(array)):  # no full-size float temporaries
+        gray[rows] = array[rows, :, :3].astype(np.float32) @ LUMA_WEIGHTS
     return gray

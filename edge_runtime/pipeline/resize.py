@@ -2,7 +2,7 @@
 
 import numpy as np
 
-ROWS_PER_BLOCK = 128
+from edge_runtime.pipeline.blocks import row_blocks
 
 
 def _sample_positions(size_out: int, size_in: int, start: int = 0, stop: int | None = None):
@@ -19,15 +19,17 @@ def upsample_bilinear(source: np.ndarray, out: np.ndarray) -> None:
     """Write the bilinear interpolation of ``source`` (h, w) into ``out`` (H, W), in place.
 
     Pixel centres are aligned (as Pillow and OpenCV do); values beyond the edge are clamped.
-    Meant for enlarging: shrinking this way would alias. Works through ``out`` in blocks of
-    :data:`ROWS_PER_BLOCK` rows, so the extra memory is a few blocks, not a full-size copy.
+    Meant for enlarging: shrinking this way would alias. Works through ``out`` in blocks of rows
+    (:mod:`edge_runtime.pipeline.blocks`), so the extra memory is a few blocks, not a full-size
+    copy.
     """
     src = np.asarray(source, dtype=np.float32)
     x_low, x_high, x_weight = _sample_positions(out.shape[1], src.shape[1])
-    for start in range(0, out.shape[0], ROWS_PER_BLOCK):
-        stop = min(start + ROWS_PER_BLOCK, out.shape[0])
-        y_low, y_high, y_weight = _sample_positions(out.shape[0], src.shape[0], start, stop)
+    for rows in row_blocks(out.shape[0]):
+        y_low, y_high, y_weight = _sample_positions(
+            out.shape[0], src.shape[0], rows.start, rows.stop
+        )
         upper, lower = src[y_low], src[y_high]
         upper = upper[:, x_low] * (1 - x_weight) + upper[:, x_high] * x_weight
         lower = lower[:, x_low] * (1 - x_weight) + lower[:, x_high] * x_weight
-        out[start:stop] = upper * (1 - y_weight[:, None]) + lower * y_weight[:, None]
+        out[rows] = upper * (1 - y_weight[:, None]) + lower * y_weight[:, None]

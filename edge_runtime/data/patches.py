@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.contract.preprocessing import PATCH_SIZE
 from edge_runtime.errors import InputError
-from edge_runtime.preprocessing import PATCH_SIZE
 
 
 @dataclass(frozen=True)
@@ -140,17 +140,24 @@ def load_dataset(path: str | Path) -> PatchDataset:
     return PatchDataset(path, file_sha256(path), x_train, y_train, x_val, y_val, x_test)
 
 
+SEAM_RATIO = 3.0
+SEAM_LEVELS = 3.0
+"""Consecutive patches are not neighbours when their touching columns differ by more than
+``SEAM_RATIO`` times the median step between neighbouring columns inside a patch, plus
+``SEAM_LEVELS`` grey levels."""
+
+
 def horizontal_runs(images: np.ndarray, min_length: int = 3) -> list[range]:
     """Runs of consecutive patches (N, H, W) that continue each other left to right.
 
     The reference patches are tiles of photographs stored row by row, so consecutive patches
     usually sit side by side. A seam is where a patch's right column and the next patch's left
-    column differ far more than neighbouring columns inside patches do (3x the median plus 3
-    grey levels). Used to rebuild wide labeled strips for measuring stitching.
+    column differ far more than neighbouring columns inside patches do (:data:`SEAM_RATIO`,
+    :data:`SEAM_LEVELS`). Used to rebuild wide labeled strips for measuring stitching.
     """
     x = np.asarray(images, dtype=np.float32)
     seam = np.abs(x[:-1, :, -1] - x[1:, :, 0]).mean(axis=1)
     inner = float(np.median(np.abs(x[:, :, -1] - x[:, :, -2]).mean(axis=1)))
-    starts = np.r_[0, np.flatnonzero(seam > 3 * inner + 3) + 1]
+    starts = np.r_[0, np.flatnonzero(seam > SEAM_RATIO * inner + SEAM_LEVELS) + 1]
     stops = np.r_[starts[1:], len(x)]
     return [range(a, b) for a, b in zip(starts, stops, strict=True) if b - a >= min_length]

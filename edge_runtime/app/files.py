@@ -1,0 +1,53 @@
+"""Segment photograph files into an output folder: what ``segment``, ``watch`` and ``demo`` do
+for each input."""
+
+import os
+import time
+from pathlib import Path
+
+from edge_runtime.app.outputs import Extras, OutputPaths, write_outputs
+from edge_runtime.errors import OutputError
+from edge_runtime.pipeline.decode import load_image
+from edge_runtime.pipeline.segmenter import Segmenter
+
+
+def prepare_outdir(outdir: Path) -> None:
+    """Create the output directory and check it is writable.
+
+    Raises:
+        OutputError: it cannot be created, is not a directory, or is not writable.
+    """
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"{outdir}: cannot create the output directory ({exc.strerror})"
+        ) from None
+    if not outdir.is_dir():
+        raise OutputError(f"{outdir}: is not a directory")
+    if not os.access(outdir, os.W_OK | os.X_OK):
+        raise OutputError(f"{outdir}: the output directory is not writable")
+
+
+def segment_file(segmenter: Segmenter, path: Path, outputs: OutputPaths, extras: Extras) -> dict:
+    """Segment one file and write its outputs; returns its JSON-ready record.
+
+    Raises:
+        InputError: the file cannot be segmented.
+        OutputError: an output cannot be written.
+    """
+    started = time.perf_counter()
+    image = load_image(path)
+    result = segmenter.segment(image)
+    written = write_outputs(outputs, image, result.mask, result.probability, extras)
+    return {
+        "path": str(path),
+        "ok": True,
+        "outputs": written,
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "vessel_fraction": round(result.stats.vessel_fraction, 6),
+        "tiles": result.stats.tiles,
+        "fov_found": result.stats.fov_found,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }

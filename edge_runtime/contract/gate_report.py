@@ -1,0 +1,93 @@
+"""The quantization gate's limits and verdict: what ``check`` prints, ``convert`` enforces and a
+model card embeds (as :meth:`GateReport.summary`)."""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from edge_runtime.contract.schema import bounded, choice
+
+UNITS = {"patches": "patch", "photographs": "photograph"}
+"""What a gate's images are (labelled patches of an .npz file, or whole photographs), and one
+of them."""
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Limits a converted model must hold; ``None`` disables a limit.
+
+    Two kinds: regression limits (the LiteRT model may not score worse than its Keras twin by
+    more than ``max_mean_drop`` on average or ``max_image_drop`` on any image, nor below
+    ``min_dice``), and fidelity limits, which certify that the LiteRT file reproduces the twin it
+    is checked against: its masks agree on at least ``min_pixel_agreement`` of the pixels, and
+    it does not score better by more than ``max_mean_gain`` (a conversion does not improve a
+    model by that much; a different model does).
+    """
+
+    max_mean_drop: float | None = bounded(0.005, 0, 1)
+    max_image_drop: float | None = bounded(0.05, 0, 1)
+    min_pixel_agreement: float | None = bounded(0.99, 0, 1)
+    max_mean_gain: float | None = bounded(0.01, 0, 1)
+    min_dice: float | None = bounded(None, 0, 1)
+
+    def floor_only(self) -> "Gates":
+        """Only ``min_dice``: what can be checked without a Keras twin."""
+        return Gates(None, None, None, None, self.min_dice)
+
+
+@dataclass(frozen=True)
+class GateData:
+    """The labelled data a gate ran on (a file name, the arrays, the holdout share)."""
+
+    path: str
+    images: str | None = None
+    labels: str | None = None
+    holdout: float | None = bounded(None, 0, 1)
+
+
+@dataclass(frozen=True)
+class ModelScores:
+    """One model's Dice on the gate's images (the F1 of each photograph, for photographs)."""
+
+    model: str
+    dice_mean: float = bounded(low=0, high=1)
+    dice_per_image: tuple[float, ...] = bounded((), 0, 1)
+
+
+@dataclass(frozen=True)
+class ImageDrop:
+    """One image's Dice under both models; ``index`` is its place in the data."""
+
+    index: int = bounded(low=0)
+    keras: float = bounded(low=0, high=1)
+    tflite: float = bounded(low=0, high=1)
+    drop: float = bounded(low=-1, high=1)
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """A gate's verdict: ``failures`` holds one sentence per limit that failed.
+
+    ``keras`` and the comparisons (``mean_drop`` = Keras minus LiteRT mean Dice, the largest
+    per-image drop, the worst images, mask pixel agreement) are ``None`` when only the floor was
+    checked.
+    """
+
+    passed: bool
+    threshold: float = bounded(low=0, high=1)
+    n: int = bounded(low=0)
+    tflite: ModelScores
+    gates: Gates = field(default_factory=Gates)
+    failures: tuple[str, ...] = ()
+    unit: str = choice("patches", tuple(UNITS))
+    data: GateData | None = None
+    keras: ModelScores | None = None
+    mean_drop: float | None = bounded(None, -1, 1)
+    max_image_drop: float | None = bounded(None, -1, 1)
+    pixel_agreement: float | None = bounded(None, 0, 1)
+    worst_drops: tuple[ImageDrop, ...] = ()
+
+    def summary(self) -> "GateReport":
+        """The report without its per-image scores: what a model card carries."""
+        keras = self.keras and dataclasses.replace(self.keras, dice_per_image=())
+        tflite = dataclasses.replace(self.tflite, dice_per_image=())
+        return dataclasses.replace(self, tflite=tflite, keras=keras)

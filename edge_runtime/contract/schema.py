@@ -1,0 +1,127 @@
+"""JSON documents to typed dataclasses and back, every field checked on the way in.
+
+The contracts (model card, gate report, training record) are frozen dataclasses whose fields
+carry their own bounds (:func:`bounded`). :func:`decode` builds one from parsed JSON, refusing
+with one sentence that names the field whatever is missing, mistyped, non-finite or out of
+bounds; :func:`encode` turns one back into JSON-ready values. Fields the class does not know are
+ignored, so an older reader accepts a newer document's additions.
+"""
+
+import dataclasses
+import math
+import types
+import typing
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+MAX_TEXT = 4096
+"""Longest string accepted in a document (names, versions, messages)."""
+
+MAX_ITEMS = 100_000
+"""Most items accepted in one list of a document (per-image scores)."""
+
+
+class SchemaError(ValueError):
+    """A document does not fit its contract; the message names the field."""
+
+
+def bounded(default: Any = dataclasses.MISSING, low: float = -math.inf, high: float = math.inf):
+    """A dataclass field whose number (or each number of a list) must lie in [low, high]."""
+    return dataclasses.field(default=default, metadata={"bounds": (low, high)})
+
+
+def choice(default: Any, options: tuple[str, ...]):
+    """A dataclass field whose string must be one of ``options``."""
+    return dataclasses.field(default=default, metadata={"choices": options})
+
+
+def _fail(where: str, got: Any, expected: str) -> typing.NoReturn:
+    shown = repr(got)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    raise SchemaError(f"field '{where}': got {shown}, expected {expected}")
+
+
+def _number(value: Any, kind: type, where: str, bounds: tuple[float, float]) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(where, value, f"a{'n integer' if kind is int else ' number'}")
+    if kind is int and not isinstance(value, int):
+        if not (math.isfinite(value) and value == int(value)):
+            _fail(where, value, "an integer")
+        value = int(value)
+    if not math.isfinite(value):
+        _fail(where, value, "a finite number")
+    low, high = bounds
+    if not low <= value <= high:
+        _fail(where, value, f"a number in [{low:g}, {high:g}]")
+    return kind(value)
+
+
+def _decode(hint: Any, value: Any, where: str, bounds: tuple[float, float]) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _decode(inner, value, where, bounds)
+    if hint is Any:
+        return value
+    if dataclasses.is_dataclass(hint):
+        return decode(hint, value, where)
+    if hint in (int, float):
+        return _number(value, hint, where, bounds)
+    if hint is bool:
+        if not isinstance(value, bool):
+            _fail(where, value, "true or false")
+        return value
+    if hint is str:
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            _fail(where, value, f"a string of at most {MAX_TEXT} characters")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list) or len(value) > MAX_ITEMS:
+            _fail(where, value, f"a list of at most {MAX_ITEMS} items")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v, f"{where}[{i}]", bounds) for i, v in enumerate(value))
+        if len(value) != len(args):
+            _fail(where, value, f"a list of {len(args)} items")
+        pairs = enumerate(zip(args, value, strict=True))
+        return tuple(_decode(a, v, f"{where}[{i}]", bounds) for i, (a, v) in pairs)
+    raise TypeError(f"{where}: unsupported field type {hint!r}")
+
+
+def decode(cls: type[T], document: Any, where: str = "") -> T:
+    """A ``cls`` instance from a parsed JSON object, every field checked.
+
+    Raises:
+        SchemaError: a required field is missing, or a field has the wrong type, is not finite,
+            or is out of its bounds.
+    """
+    if not isinstance(document, dict):
+        _fail(where or cls.__name__, document, "an object")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for spec in dataclasses.fields(cls):
+        if not spec.init:
+            continue
+        name = f"{where}.{spec.name}" if where else spec.name
+        if spec.name not in document:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise SchemaError(f"field '{name}' is missing")
+            continue
+        bounds = spec.metadata.get("bounds", (-math.inf, math.inf))
+        value = _decode(hints[spec.name], document[spec.name], name, bounds)
+        options = spec.metadata.get("choices")
+        if options and value is not None and value not in options:
+            _fail(name, value, f"one of {', '.join(options)}")
+        values[spec.name] = value
+    return cls(**values)
+
+
+def encode(value: Any) -> Any:
+    """JSON-ready values of a dataclass (tuples become lists; key order is field order)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [encode(v) for v in value]
+    return value

@@ -1,0 +1,65 @@
+"""The training record (a run's ``metrics.json``): what a training run made and measured,
+written by ``train`` and read by ``convert`` (threshold, architecture, data fingerprint)."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_runtime.contract.metrics import THRESHOLD_RANGE
+from edge_runtime.contract.schema import bounded, decode, encode
+
+RECORD_FILE = "metrics.json"
+"""Name of the record in a run directory, beside ``model.keras``."""
+
+
+@dataclass(frozen=True)
+class Versions:
+    """Software that made the run."""
+
+    edge_seg: str
+    tensorflow: str
+    keras: str
+    numpy: str
+    python: str
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What a run made and measured. Holdout figures are ``None`` when it had no holdout."""
+
+    arch: str
+    params: int = bounded(low=0)
+    macs_per_patch: int = bounded(low=0)
+    epochs: int = bounded(low=0)
+    best_epoch: int = bounded(low=0)
+    seed: int = bounded()
+    threshold: float = bounded(low=THRESHOLD_RANGE[0], high=THRESHOLD_RANGE[1])
+    holdout_patches: int = bounded(low=0)
+    train_patches: int = bounded(low=0)
+    holdout_dice_at_0_5: float | None = bounded(None, 0, 1)
+    holdout_dice_at_threshold: float | None = bounded(None, 0, 1)
+    holdout_dice_per_patch: tuple[float, ...] | None = bounded(None, 0, 1)
+    data_sha256: str = ""
+    teacher_sha256: str | None = None
+    train_seconds: float = bounded(0.0, 0)
+    versions: Versions | None = None
+    width: int | None = bounded(None, 1, 4096)
+    loss: str | None = None
+    holdout: float | None = bounded(None, 0, 1)
+
+    def write(self, path: Path) -> None:
+        """Write as indented JSON (the caller makes it atomic)."""
+        path.write_text(json.dumps(encode(self), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: Path) -> "TrainingRecord":
+        """Read and check a record.
+
+        Raises:
+            ValueError: not JSON, or a field is missing, mistyped or out of bounds (the message
+                names the file and the field).
+        """
+        try:
+            return decode(cls, json.loads(path.read_text()))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: {exc}") from None

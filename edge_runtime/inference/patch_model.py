@@ -1,0 +1,202 @@
+"""A .tflite vessel model on square patches: preprocessed patches in, probabilities out."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.contract.metrics import THRESHOLD_RANGE, binarize
+from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
+from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
+from edge_runtime.errors import ModelError
+from edge_runtime.inference.interpreter import first_line, make_interpreter
+from edge_runtime.inference.model_file import read_card, read_model_bytes
+from edge_runtime.inference.quantization import dequantize, quantize
+
+INVOKE_BATCH = 16
+"""Patches per invoke where the model can be resized to a batch (measured: 8-32 all give about
+the same speed-up, 1.2-1.9x over one patch per invoke, on this project's models)."""
+
+NATIVE_ERRORS = (RuntimeError, ValueError, IndexError)
+"""What the interpreter raises when a model that loaded cannot be prepared or run."""
+
+
+def resolve_threshold(threshold: float | None, card: ModelCard) -> float:
+    """The decision threshold in effect: ``threshold`` if given, else the model card's.
+
+    Raises:
+        ValueError: ``threshold`` is outside :data:`~edge_runtime.contract.metrics.THRESHOLD_RANGE`
+            (or not a number).
+    """
+    if threshold is None:
+        return card.threshold
+    low, high = THRESHOLD_RANGE
+    if not low <= threshold <= high:  # False for NaN too
+        raise ValueError(f"got threshold {threshold}, expected {low}..{high}")
+    return float(threshold)
+
+
+class PatchModel:
+    """Runs a vessel model on batches of patches through a LiteRT interpreter.
+
+    Reads the model card (threshold, patch size, preprocessing); a model without one runs with
+    the reference defaults and a warning. Inputs are quantized and outputs dequantized with the
+    tensors' own scale and zero point, so int8, uint8 and float models are used alike.
+
+    Patches run ``batch_size`` at a time: the batch-1 input is resized to a batch when the model
+    allows it (every op here works patch by patch, so results are identical to one at a time,
+    and faster); otherwise, and always on the Edge TPU, one patch per invoke.
+
+    Args:
+        path: the .tflite file.
+        threads: interpreter threads.
+        delegate: ``None`` (CPU) or ``"edgetpu"``.
+        batch_size: patches per invoke.
+        tta: a key of :data:`edge_runtime.contract.symmetry.TTA_MODES`: the probabilities are
+            averaged over flipped/rotated copies of each patch (``flip`` costs two model runs per
+            patch, ``dihedral`` eight; benchmarks/tta.py measures what they buy).
+        threshold: decision threshold; ``None`` for the card's (:func:`resolve_threshold`).
+
+    Raises:
+        ModelError: the file is not a usable vessel model of ours (the message says why).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        threads: int = 1,
+        delegate: str | None = None,
+        batch_size: int = INVOKE_BATCH,
+        tta: str = "off",
+        threshold: float | None = None,
+    ):
+        if tta not in TTA_MODES:
+            raise ValueError(f"got tta {tta!r}, expected one of {', '.join(TTA_MODES)}")
+        self.path = Path(path)
+        self.tta = tta
+        content = read_model_bytes(self.path)
+        try:
+            card = read_card(content)
+        except ValueError as exc:
+            raise ModelError(f"{self.path}: {exc}") from None
+        self.has_card = card is not None
+        self.card = card or ModelCard()
+        self.threshold = resolve_threshold(threshold, self.card)
+        if self.card.preprocessing.name != PREPROCESSING_NAME:
+            raise ModelError(
+                f"{self.path}: preprocessing {self.card.preprocessing.name!r} is not supported, "
+                f"expected {PREPROCESSING_NAME!r}"
+            )
+        self.interpreter = make_interpreter(
+            content, threads=threads, delegate=delegate, name=str(self.path)
+        )
+        self._check_signature()
+        self.batch_size = self._allocate(batch_size if delegate is None else 1)
+        if not self.has_card:
+            warnings.warn(
+                f"{self.path}: no edge-seg model card; assuming threshold {self.card.threshold}, "
+                f"{self.side}x{self.side} patches, {self.card.preprocessing.name}",
+                stacklevel=2,
+            )
+
+    @property
+    def side(self) -> int:
+        """Side of the square patches the model takes."""
+        return self.card.patch_size
+
+    def _check_signature(self) -> None:
+        inputs = self.interpreter.get_input_details()
+        outputs = self.interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelError(
+                f"{self.path}: {len(inputs)} inputs and {len(outputs)} outputs, expected one each"
+            )
+        self._input, self._output = inputs[0], outputs[0]
+        side = self.side
+        for role, detail in (("input", self._input), ("output", self._output)):
+            shape = tuple(int(d) for d in detail["shape_signature"])
+            if len(shape) != 4 or shape[0] not in (1, -1) or shape[1:] != (side, side, 1):
+                raise ModelError(
+                    f"{self.path}: {role} shape {list(shape)}, expected [1, {side}, {side}, 1]"
+                )
+            if np.dtype(detail["dtype"]) not in (np.int8, np.uint8, np.float32):
+                raise ModelError(
+                    f"{self.path}: {role} type {np.dtype(detail['dtype']).name}, "
+                    "expected int8, uint8 or float32"
+                )
+
+    def _allocate(self, batch_size: int) -> int:
+        """Allocate tensors for ``batch_size`` patches if the model allows, else for one."""
+        if batch_size > 1:
+            try:
+                self._resize(batch_size)
+                shape = tuple(self.interpreter.get_output_details()[0]["shape"])
+                if shape[0] == batch_size:
+                    return batch_size
+            except NATIVE_ERRORS:
+                pass
+        try:
+            self._resize(1)
+        except NATIVE_ERRORS as exc:
+            raise ModelError(
+                f"{self.path}: cannot be prepared to run ({first_line(exc)})"
+            ) from None
+        return 1
+
+    def _resize(self, batch: int) -> None:
+        side = self.side
+        self.interpreter.resize_tensor_input(
+            self._input["index"], [batch, side, side, 1], strict=False
+        )
+        self.interpreter.allocate_tensors()
+        self._allocated = batch
+
+    def predict(self, patches: np.ndarray) -> np.ndarray:
+        """Vessel probabilities of preprocessed patches.
+
+        Args:
+            patches: float array (N, P, P, 1) or (N, P, P) with values in [0, 1], as returned by
+                :func:`edge_runtime.contract.preprocessing.preprocess_patches`.
+
+        Returns:
+            float32 array (N, P, P).
+
+        Raises:
+            ModelError: the interpreter fails to run the model.
+        """
+        x = np.asarray(patches, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[..., np.newaxis]
+        side = self.side
+        if x.ndim != 4 or x.shape[1:] != (side, side, 1):
+            raise ValueError(
+                f"got patches of shape {np.shape(patches)}, expected (N, {side}, {side}, 1)"
+            )
+        transforms = TTA_MODES[self.tta]
+        out = np.empty(x.shape[:3], dtype=np.float32)
+        for start in range(0, len(x), self.batch_size):
+            chunk = x[start : start + self.batch_size]
+            out[start : start + len(chunk)] = symmetry_average(self._invoke, chunk, transforms)
+        return out
+
+    def _invoke(self, chunk: np.ndarray) -> np.ndarray:
+        """Run up to ``batch_size`` patches; the input is resized to a short last chunk (cheaper
+        than padding it: re-allocating takes microseconds)."""
+        try:
+            if len(chunk) != self._allocated:
+                self._resize(len(chunk))
+            self.interpreter.set_tensor(self._input["index"], quantize(chunk, self._input))
+            self.interpreter.invoke()
+            probabilities = self.interpreter.get_tensor(self._output["index"])[..., 0]
+        except NATIVE_ERRORS as exc:
+            raise ModelError(f"{self.path}: the interpreter failed ({first_line(exc)})") from None
+        probabilities = dequantize(probabilities, self._output)
+        if not np.isfinite(probabilities).all():
+            raise ModelError(f"{self.path}: the model gave non-finite probabilities")
+        return np.clip(probabilities, 0.0, 1.0)
+
+    def segment_patches(self, raw: np.ndarray) -> np.ndarray:
+        """Binary uint8 vessel masks (N, P, P) of raw grayscale patches (N, P, P): preprocess,
+        predict, threshold at :attr:`threshold`."""
+        return binarize(self.predict(preprocess_patches(raw)), self.threshold)

@@ -1,0 +1,115 @@
+"""What a model file is: model card, tensors, operators and Edge TPU readiness (for ``info``)."""
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.schema import encode
+from edge_runtime.errors import ModelError
+from edge_runtime.inference.bundled import DEFAULT_MODEL, resolve_model
+from edge_runtime.inference.edgetpu import audit_edgetpu
+from edge_runtime.inference.interpreter import backend_name, first_line, make_interpreter
+from edge_runtime.inference.model_file import read_card, read_model_bytes
+from edge_runtime.inference.quantization import tensor_quantization
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One input or output tensor."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float
+    zero_point: int
+
+    @classmethod
+    def of(cls, detail: dict) -> "TensorInfo":
+        scale, zero_point = tensor_quantization(detail)
+        shape = tuple(int(d) for d in detail["shape_signature"])
+        return cls(str(detail["name"]), shape, np.dtype(detail["dtype"]).name, scale, zero_point)
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    """A model file described: its card (``None`` without one; the defaults are then in
+    effect), tensors, operators in execution order, and why it would not run wholly on the Edge
+    TPU (empty when it would)."""
+
+    model: str
+    default_model: bool
+    size_bytes: int
+    backend: str
+    card: ModelCard | None
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    ops: tuple[str, ...]
+    edgetpu_issues: tuple[str, ...]
+
+    @property
+    def settings(self) -> ModelCard:
+        """The card in effect: the model's own, or the defaults."""
+        return self.card or ModelCard()
+
+    def to_json(self) -> dict:
+        """JSON-ready keys: ``model``, ``default_model``, ``size_bytes``, ``backend``,
+        ``metadata`` (the card or None), ``settings`` (threshold, patch size, preprocessing in
+        effect), ``inputs``, ``outputs``, ``ops``, ``op_counts``, ``edgetpu_ready``,
+        ``edgetpu_issues``."""
+        settings = self.settings
+        return {
+            "model": self.model,
+            "default_model": self.default_model,
+            "size_bytes": self.size_bytes,
+            "backend": self.backend,
+            "metadata": encode(self.card),
+            "settings": {
+                "threshold": settings.threshold,
+                "patch_size": settings.patch_size,
+                "preprocessing": settings.preprocessing.name,
+                "from_metadata": self.card is not None,
+            },
+            "inputs": encode(self.inputs),
+            "outputs": encode(self.outputs),
+            "ops": list(self.ops),
+            "op_counts": dict(sorted(Counter(self.ops).items())),
+            "edgetpu_ready": not self.edgetpu_issues,
+            "edgetpu_issues": list(self.edgetpu_issues),
+        }
+
+
+def describe_model(model: str | Path | None = None) -> ModelReport:
+    """Describe a model file (the bundled default when ``model`` is None).
+
+    Raises:
+        ModelError: the file is not a readable TFLite model, or its card is invalid.
+    """
+    path = resolve_model(model)
+    content = read_model_bytes(path)
+    try:
+        card = read_card(content)
+    except ValueError as exc:
+        raise ModelError(f"{path}: {exc}") from None
+    interpreter = make_interpreter(content, default_delegates=False, name=str(path))
+    try:
+        # LiteRT has no public call for the operator list; its own model analyzer and the
+        # Edge TPU tooling read this one, which every backend version here provides
+        ops = interpreter._get_ops_details()
+        tensors = interpreter.get_tensor_details()
+    except (RuntimeError, ValueError, IndexError) as exc:
+        raise ModelError(f"{path}: cannot list the model's operators ({first_line(exc)})") from None
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    return ModelReport(
+        model=str(path),
+        default_model=path.resolve() == DEFAULT_MODEL.resolve(),
+        size_bytes=len(content),
+        backend=backend_name(),
+        card=card,
+        inputs=tuple(TensorInfo.of(d) for d in inputs),
+        outputs=tuple(TensorInfo.of(d) for d in outputs),
+        ops=tuple(str(op["op_name"]) for op in ops),
+        edgetpu_issues=tuple(audit_edgetpu(ops, tensors, inputs, outputs)),
+    )

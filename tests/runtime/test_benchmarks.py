@@ -1,0 +1,45 @@
+"""The benchmark scripts still run against the library (briefly: what they print is measured by
+running them by hand; here only that they work and print their tables)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
+
+
+def _run(script: str, *args) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *map(str, args)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def small_npz(dev_npz, tmp_path_factory):
+    with np.load(dev_npz) as npz:
+        x, y = npz["x_train"][:120], npz["y_train"][:120]
+    path = tmp_path_factory.mktemp("bench") / "small.npz"
+    np.savez(path, x_train=x, y_train=y)
+    return path
+
+
+def test_stride(small_npz):
+    out = _run("stride.py", small_npz, "--holdout", "0")
+    assert "stitched Dice" in out and len(out.splitlines()) == 8
+
+
+def test_tta(small_npz):
+    out = _run("tta.py", small_npz, "--holdout", "0", "--repeats", "1")
+    assert [line.split()[0] for line in out.splitlines()[2:]] == ["off", "flip", "dihedral"]
+
+
+def test_robustness():
+    pytest.importorskip("skimage", reason="the benchmark photograph ships with scikit-image")
+    out = _run("robustness.py")
+    assert "JPEG" in out or "jpeg" in out

@@ -1,0 +1,91 @@
+"""The typed documents: decoding checks every field; JSON round trips; format 1 is still read."""
+
+import json
+
+import pytest
+
+from edge_runtime.contract.gate_report import GateData, GateReport, Gates, ModelScores
+from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.schema import SchemaError, decode, encode
+from edge_runtime.contract.training_record import TrainingRecord
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.model_file import read_card
+
+
+def _card(**fields) -> str:
+    return json.dumps({**json.loads(ModelCard().to_json()), **fields})
+
+
+def test_a_card_round_trips_through_json():
+    gate = GateReport(True, 0.47, 3, ModelScores("m.tflite", 0.8, (0.7, 0.8, 0.9)), Gates())
+    card = ModelCard(model_version="9.9", threshold=0.47, gate=gate.summary())
+    assert ModelCard.from_json(card.to_json()) == card
+    assert card.gate.tflite.dice_per_image == ()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"threshold": float("nan")}, "field 'threshold': got nan, expected a finite number"),
+        ({"threshold": 2}, r"field 'threshold': got 2, expected a number in \[0.01, 0.99\]"),
+        ({"threshold": "0.5"}, "field 'threshold': got '0.5', expected a number"),
+        ({"threshold": True}, "field 'threshold': got True, expected a number"),
+        ({"fov_diameter": 20000}, r"expected a number in \[64, 4096\]"),
+        ({"fov_diameter": 0}, r"expected a number in \[64, 4096\]"),
+        ({"patch_size": 64.5}, "field 'patch_size': got 64.5, expected an integer"),
+        ({"preprocessing": None}, "field 'preprocessing': got None, expected an object"),
+        ({"preprocessing": {"name": 7}}, "field 'preprocessing.name': got 7, expected a string"),
+        ({"quantization": "int4"}, "field 'quantization': got 'int4', expected one of int8"),
+        ({"format_version": 3}, r"expected a number in \[1, 2\]"),
+        ({"gate": {"passed": True}}, "field 'gate.threshold' is missing"),
+    ],
+)
+def test_a_damaged_card_is_refused_naming_the_field(fields, message):
+    with pytest.raises(ValueError, match=message):
+        ModelCard.from_json(_card(**fields))
+
+
+@pytest.mark.parametrize("text", ["[]", "null", "7", "{", '"card"', "[" * 100_000])
+def test_a_card_that_is_not_an_object_is_refused(text):
+    with pytest.raises(ValueError, match="edge_seg_metadata"):
+        ModelCard.from_json(text)
+
+
+def test_unknown_fields_are_ignored():
+    assert ModelCard.from_json(_card(added_in_a_later_version=[1, 2])) == ModelCard()
+
+
+def test_the_bundled_format_1_card_is_read_in_todays_terms():
+    card = read_card(DEFAULT_MODEL.read_bytes())
+    assert card.format_version == 1 and card.model_version == "1.0.0-rc2"
+    gate = card.gate
+    assert gate.passed and gate.n == 107 and gate.unit == "patches"
+    assert gate.tflite.dice_mean == pytest.approx(0.7742, abs=1e-4)
+    assert gate.keras.dice_mean == pytest.approx(0.7749, abs=1e-4)
+    assert gate.mean_drop == pytest.approx(gate.keras.dice_mean - gate.tflite.dice_mean)
+    # format 1 had no fidelity limits: none are shown as if they had been applied
+    assert gate.gates.min_pixel_agreement is None and gate.gates.max_mean_gain is None
+    assert gate.gates.max_mean_drop == 0.005
+    assert gate.data == GateData("retinal_vessel_dev.npz", "x_train", "y_train", 0.2)
+
+
+def test_a_training_record_is_checked(tmp_path):
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"arch": "unet", "params": -1}))
+    with pytest.raises(ValueError, match=r"metrics.json: field 'params': got -1"):
+        TrainingRecord.read(path)
+    path.write_text("{")
+    with pytest.raises(ValueError, match=r"metrics\.json"):
+        TrainingRecord.read(path)
+
+
+def test_decode_and_encode_are_inverse_for_a_report():
+    report = GateReport(
+        False, 0.5, 2, ModelScores("a", 0.5, (0.4, 0.6)), Gates(), failures=("why",),
+        keras=ModelScores("b", 0.9, (0.9, 0.9)), mean_drop=0.4,
+    )  # fmt: skip
+    assert decode(GateReport, json.loads(json.dumps(encode(report)))) == report
+    damaged = {**encode(report), "tflite": {"model": "a", "dice_mean": 0.5,
+                                            "dice_per_image": [0.1, 1.5]}}  # fmt: skip
+    with pytest.raises(SchemaError, match=r"field 'tflite.dice_per_image\[1\]': got 1.5"):
+        decode(GateReport, damaged)
