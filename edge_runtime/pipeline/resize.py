@@ -1,6 +1,7 @@
-"""Bilinear resizing into a preallocated array, a block of rows at a time (bounded memory)."""
+"""Bilinear resizing that antialiases when it shrinks and keeps memory bounded when it enlarges."""
 
 import numpy as np
+from PIL import Image
 
 from edge_runtime.pipeline.blocks import row_blocks
 
@@ -19,9 +20,9 @@ def upsample_bilinear(source: np.ndarray, out: np.ndarray) -> None:
     """Write the bilinear interpolation of ``source`` (h, w) into ``out`` (H, W), in place.
 
     Pixel centres are aligned (as Pillow and OpenCV do); values beyond the edge are clamped.
-    Meant for enlarging: shrinking this way would alias. Works through ``out`` in blocks of rows
-    (:mod:`edge_runtime.pipeline.blocks`), so the extra memory is a few blocks, not a full-size
-    copy.
+    Meant for enlarging: shrinking this way would alias (:func:`resize` picks). Works through
+    ``out`` in blocks of rows (:mod:`edge_runtime.pipeline.blocks`), so the extra memory is a
+    few blocks, not a full-size copy.
     """
     src = np.asarray(source, dtype=np.float32)
     x_low, x_high, x_weight = _sample_positions(out.shape[1], src.shape[1])
@@ -33,3 +34,24 @@ def upsample_bilinear(source: np.ndarray, out: np.ndarray) -> None:
         upper = upper[:, x_low] * (1 - x_weight) + upper[:, x_high] * x_weight
         lower = lower[:, x_low] * (1 - x_weight) + lower[:, x_high] * x_weight
         out[rows] = upper * (1 - y_weight[:, None]) + lower * y_weight[:, None]
+
+
+def resize(image: np.ndarray, shape: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
+    """Bilinear resize of a float32 (h, w) array to ``shape``, into ``out`` when given.
+
+    Where either side shrinks, Pillow's bilinear filter, widened to the scale factor, averages
+    every source pixel (antialiasing: a thin vessel is not dropped or broken into dashes).
+    Where both sides grow or stay, plain bilinear interpolation is written block by block
+    (:func:`upsample_bilinear`), so a large result needs no full-size temporaries.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    if image.shape == tuple(shape):
+        out[...] = image
+    elif shape[0] < image.shape[0] or shape[1] < image.shape[1]:
+        shrunk = Image.fromarray(image, mode="F").resize(shape[::-1], Image.Resampling.BILINEAR)
+        out[...] = np.asarray(shrunk, dtype=np.float32)
+    else:
+        upsample_bilinear(image, out)
+    return out

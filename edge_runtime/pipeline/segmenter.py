@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
@@ -31,7 +30,7 @@ from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.pipeline.decode import MIN_SIDE, load_image
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
 from edge_runtime.pipeline.grayscale import to_grayscale
-from edge_runtime.pipeline.resize import upsample_bilinear
+from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.tiling import Stitcher, extract_tiles, tile_grid
 
 STRIDE_SHARE = 52 / 64
@@ -98,16 +97,6 @@ def as_photograph(image: np.ndarray | str | Path) -> np.ndarray:
             f"image array: shape {array.shape} is too small, each side needs {MIN_SIDE}"
         )
     return array
-
-
-def _resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize (antialiased when shrinking) of a float32 (H, W) array to (h, w)."""
-    if image.shape == shape:
-        return image
-    resized = Image.fromarray(image, mode="F").resize(
-        (shape[1], shape[0]), Image.Resampling.BILINEAR
-    )
-    return np.asarray(resized, dtype=np.float32)
 
 
 class Segmenter:
@@ -183,7 +172,7 @@ class Segmenter:
         framing = fov.framing(shape, self.fov_diameter, self.tile)
         top, left, bottom, right = framing.box
         gray = to_grayscale(photo[top:bottom, left:right], self.channel)
-        work = _resize(gray, framing.work_shape)
+        work = resize(gray, framing.work_shape)
         return Prepared(shape, fov, framing, work, framing.work_fov.mask(framing.work_shape))
 
     def tile_corners(self, inside: np.ndarray) -> np.ndarray:
@@ -213,13 +202,13 @@ class Segmenter:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Stage 4: probability (float32), mask (uint8) and field of view (bool), each (H, W),
         from working-scale probabilities."""
-        shape = prepared.shape
-        top, left, bottom, right = prepared.framing.box
+        shape, framing = prepared.shape, prepared.framing
+        top, left, bottom, right = framing.box
         fov_mask = np.zeros(shape, dtype=bool)
-        fov_mask[top:bottom, left:right] = prepared.fov.mask(shape, prepared.framing.box)
+        fov_mask[top:bottom, left:right] = prepared.fov.mask(shape, framing.box)
         probability = np.zeros(shape, dtype=np.float32)
         inside = probability[top:bottom, left:right]
-        upsample_bilinear(work_probability, inside)
+        resize(work_probability, framing.crop_shape, out=inside)
         inside *= fov_mask[top:bottom, left:right]
         return probability, binarize(probability, self.threshold), fov_mask
 

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK
-from edge_runtime.pipeline.resize import upsample_bilinear
+from edge_runtime.pipeline.resize import resize, upsample_bilinear
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,23 @@ def test_constant_stays_constant_and_writes_into_a_view():
     upsample_bilinear(np.full((5, 7), 0.25, dtype=np.float32), canvas[5:35, 10:40])
     assert (canvas[5:35, 10:40] == 0.25).all()
     assert canvas[:5].sum() == 0 and canvas[:, :10].sum() == 0
+
+
+def test_resize_antialiases_when_shrinking_so_a_thin_vessel_survives():
+    image = np.zeros((90, 90), dtype=np.float32)
+    image[:, 45] = 1.0  # a one-pixel vessel that plain interpolation at 1/3 would step over
+    sampled = np.empty((30, 30), dtype=np.float32)
+    upsample_bilinear(image, sampled)
+    assert sampled.max() == 0.0  # the aliasing the direction check exists for
+    shrunk = resize(image, (30, 30))
+    assert shrunk.sum(axis=1) == pytest.approx(np.full(30, 1 / 3), abs=1e-5)  # mass kept
+
+
+def test_resize_enlarges_into_a_given_view_block_by_block():
+    src = np.random.default_rng(1).random((20, 30), dtype=np.float32)
+    canvas = np.zeros((300, 400), dtype=np.float32)
+    out = resize(src, (200, 300), out=canvas[50:250, 60:360])
+    expected = np.empty((200, 300), dtype=np.float32)
+    upsample_bilinear(src, expected)
+    np.testing.assert_array_equal(out, expected)
+    assert canvas[:50].sum() == 0 and np.shares_memory(out, canvas)
