@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edge_runtime.pipeline.decode import load_image
+from edge_runtime.pipeline.decode import Photo, load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
 
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -46,7 +46,7 @@ keras.models.load_model(sys.argv[1], compile=False).predict(np.load(sys.argv[2])
 """
 
 
-def _tiles(segmenter: Segmenter, photo: np.ndarray) -> np.ndarray:
+def _tiles(segmenter: Segmenter, photo: Photo) -> np.ndarray:
     """The preprocessed tiles the segmenter runs for this photograph (its own stages 1-2)."""
     prepared = segmenter.prepare(photo)
     return segmenter.tile_inputs(prepared.work, segmenter.tile_corners(prepared.inside))
@@ -68,7 +68,7 @@ def _run(command: list[str]) -> tuple[float, str]:
               help="Photographs per warm measurement.")  # fmt: skip
 def main(keras_model: Path, tflite_model: Path, photo: Path, repeats: int, runs: int) -> None:
     """Print warm and cold milliseconds of both, and the runtime's speed-up."""
-    tiles = _tiles(Segmenter(tflite_model), load_image(photo))
+    tiles = _tiles(Segmenter(tflite_model), load_photo(photo))
     edge_seg = [sys.executable, "-m", "edge_runtime.cli.main"]
     with tempfile.TemporaryDirectory() as tmp:
         np.save(f"{tmp}/tiles.npy", tiles)

@@ -7,9 +7,8 @@ import numpy as np
 
 from converters.gate import evaluate_gate
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates
-from edge_runtime.contract.holdout import holdout_indices
 from edge_runtime.contract.preprocessing import preprocess_patches
-from edge_runtime.data.patches import load_labeled_patches
+from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.inference.patch_model import PatchModel
 from training.model_io import load_keras_model, predict_probabilities
 
@@ -30,7 +29,7 @@ def load_gate_patches(
     """All labelled patches of a file, or only the contiguous-block holdout that
     ``edge-seg train --holdout FRACTION`` carved from the same arrays."""
     images, labels = load_labeled_patches(data, images_key, labels_key)
-    keep = holdout_indices(len(images), holdout)
+    keep = select_holdout(data, len(images), holdout)
     described = GateData(Path(data).name, images_key, labels_key, holdout)
     return GatePatches(images[keep], labels[keep], keep, described)
 

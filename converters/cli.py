@@ -251,7 +251,7 @@ def check(keras_path: Path | None, tflite_path: Path, data: Path, images_key: st
     if report_dir:
         write_report(report_dir, report)
     if as_json:
-        click.echo(json.dumps(encode(report)))
+        click.echo(json.dumps(encode(report), allow_nan=False))
     _echo_gate(report)
     if not report.passed:
         raise SystemExit(1)

@@ -1,5 +1,6 @@
 """Build a converted model's card and embed it in the .tflite flatbuffer (host side, TensorFlow)."""
 
+import dataclasses
 import datetime
 from pathlib import Path
 
@@ -12,20 +13,51 @@ from edge_runtime.contract.metrics import DEFAULT_THRESHOLD
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard, TensorCoding, TrainingSummary
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
 from edge_runtime.errors import InputError
+from edge_runtime.inference.model_file import card_span, model_digest
 from edge_runtime.inference.quantization import tensor_quantization
 
+CARD_ROOM = 100
+"""Bytes reserved in the card's buffer for the digest it records (``"model_sha256": "..."``)."""
 
-def embed_card(content: bytes, card: ModelCard) -> bytes:
-    """Return the model with ``card`` as JSON under :data:`METADATA_NAME` (replacing any)."""
+
+def _embed_text(content: bytes, text: bytes) -> bytes:
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
     buffer = schema.BufferT()
-    buffer.data = np.frombuffer(card.to_json().encode(), dtype=np.uint8)
+    buffer.data = np.frombuffer(text, dtype=np.uint8)
     model.buffers.append(buffer)
     entry = schema.MetadataT()
     entry.name = METADATA_NAME
     entry.buffer = len(model.buffers) - 1
     kept = [m for m in (model.metadata or []) if m.name.decode() != METADATA_NAME]
     model.metadata = [*kept, entry]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def embed_card(content: bytes, card: ModelCard) -> bytes:
+    """Return the model with ``card`` as JSON under :data:`METADATA_NAME` (replacing any),
+    recording the model's digest in it (:func:`~edge_runtime.inference.model_file.model_digest`).
+
+    The card is first embedded padded to its final length, the digest taken, then the card
+    written again with the digest into the same bytes: nothing else in the file moves.
+    """
+    if METADATA_NAME.encode() in content:  # an earlier card goes first: the digest excludes it
+        content = _without_card(content)
+    card = dataclasses.replace(card, model_sha256=None)
+    room = len(card.to_json()) + CARD_ROOM
+    draft = _embed_text(content, card.to_json().encode().ljust(room))
+    final = dataclasses.replace(card, model_sha256=model_digest(draft, card))
+    embedded = _embed_text(content, final.to_json().encode().ljust(room))
+    assert len(embedded) == len(draft) and card_span(embedded) == card_span(draft)
+    return embedded
+
+
+def _without_card(content: bytes) -> bytes:
+    """The model without its card: the entry gone, its buffer emptied (no tensor uses it)."""
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    for entry in model.metadata or []:
+        if entry.name.decode() == METADATA_NAME:
+            model.buffers[entry.buffer].data = None
+    model.metadata = [m for m in (model.metadata or []) if m.name.decode() != METADATA_NAME]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 

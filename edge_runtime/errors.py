@@ -21,3 +21,20 @@ class ModelError(InputError):
 
 class OutputError(EdgeSegError, OSError):
     """An output cannot be written (the message names it); the input itself may be fine."""
+
+
+def one_line(message: str) -> str:
+    """``message`` with control characters (a newline in a file name, say) escaped, so that it
+    stays one line on a terminal or in a log."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
+def describe_failure(exc: BaseException, path: object) -> str:
+    """One line for an exception raised while processing ``path``: our own errors say it
+    themselves; anything else is named as unexpected."""
+    if isinstance(exc, EdgeSegError):
+        return one_line(str(exc))
+    said = str(exc).strip().splitlines()
+    return one_line(
+        f"{path}: unexpected {type(exc).__name__}: {said[0] if said else ''}".rstrip(": ")
+    )

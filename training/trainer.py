@@ -27,6 +27,7 @@ from edge_runtime.contract.metrics import (
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord, Versions
 from edge_runtime.data.patches import load_dataset
+from edge_runtime.errors import InputError
 from training.augment import gamma_jitter, random_dihedral
 from training.config import SCHEDULES, WIDTH_ARCHITECTURES, TrainConfig
 from training.distill import load_teacher, teacher_probabilities
@@ -147,7 +148,10 @@ def train(config: TrainConfig) -> TrainingRecord:
     started = time.perf_counter()
     _make_deterministic(config.seed)
     data = load_dataset(config.data)
-    split = holdout_split(len(data.x_train), config.holdout)
+    try:
+        split = holdout_split(len(data.x_train), config.holdout)
+    except ValueError as exc:
+        raise InputError(f"{config.data}: {exc}") from None
     x = preprocess_patches(data.x_train)
     y = data.y_train[..., np.newaxis].astype(np.float32)
     loss, teacher_sha256, targets = get_loss(config.loss), None, y

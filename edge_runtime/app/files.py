@@ -7,7 +7,7 @@ from pathlib import Path
 
 from edge_runtime.app.outputs import Extras, OutputPaths, write_outputs
 from edge_runtime.errors import OutputError
-from edge_runtime.pipeline.decode import load_image
+from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
@@ -37,15 +37,15 @@ def segment_file(segmenter: Segmenter, path: Path, outputs: OutputPaths, extras:
         OutputError: an output cannot be written.
     """
     started = time.perf_counter()
-    image = load_image(path)
-    result = segmenter.segment(image)
-    written = write_outputs(outputs, image, result.mask, result.probability, extras)
+    photo = load_photo(path)
+    result = segmenter.segment(photo)
+    written = write_outputs(outputs, photo, result, extras)
     return {
         "path": str(path),
         "ok": True,
         "outputs": written,
-        "width": int(image.shape[1]),
-        "height": int(image.shape[0]),
+        "width": photo.shape[1],
+        "height": photo.shape[0],
         "vessel_fraction": round(result.stats.vessel_fraction, 6),
         "tiles": result.stats.tiles,
         "fov_found": result.stats.fov_found,

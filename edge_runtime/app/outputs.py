@@ -1,6 +1,7 @@
 """Where a segmentation's files go, and what they look like: mask, overlay, probability PNGs."""
 
 import glob
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,28 +10,77 @@ from PIL import Image
 
 from edge_runtime.atomic import atomic_path
 from edge_runtime.errors import OutputError
+from edge_runtime.pipeline.decode import Photo
+from edge_runtime.pipeline.segmenter import Result
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".webp")
-OVERLAY_COLOUR = np.array([0, 255, 64], dtype=np.float32)
-OVERLAY_ALPHA = 0.6
+OVERLAY_COLOUR = (0, 255, 64)
+OVERLAY_WEIGHT = 153
+"""Blend weight of the overlay colour on vessel pixels, out of 255 (0.6)."""
 
 
-def collect_inputs(arguments: list[str]) -> list[Path]:
+@dataclass(frozen=True)
+class Input:
+    """One input to segment; ``problem`` says why it could not even be listed (reported in its
+    turn, like any bad input)."""
+
+    path: Path
+    problem: str | None = None
+
+
+def _image_files(directory: Path) -> list[Input]:
+    """The image files of a directory (sorted); an entry that cannot be examined is kept, and
+    fails in its turn with its own error."""
+    found = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+            except OSError:
+                pass  # let it fail in its turn, naming itself
+            found.append(Input(Path(entry.path)))
+    return sorted(found, key=lambda i: i.path)
+
+
+def collect_inputs(arguments: list[str]) -> list[Input]:
     """Expand command-line inputs: a directory gives its image files (sorted), a pattern with
     ``*?[`` gives its matches (sorted), anything else is taken as a path (even a missing one,
-    so that it is reported in its turn)."""
-    paths: list[Path] = []
+    so that it is reported in its turn). A directory that cannot be listed is one failed input,
+    never the end of the batch."""
+    inputs: list[Input] = []
     for argument in arguments:
         path = Path(argument)
-        if path.is_dir():
-            paths += sorted(
-                p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-            )
-        elif glob.has_magic(argument) and not path.exists():
-            paths += sorted(Path(p) for p in glob.glob(argument)) or [path]
+        try:
+            is_dir = path.is_dir()
+        except OSError as exc:
+            inputs.append(Input(path, f"{path}: cannot be read ({exc.strerror or exc})"))
+            continue
+        if is_dir:
+            try:
+                inputs += _image_files(path)
+            except OSError as exc:
+                inputs.append(
+                    Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")
+                )
+        elif glob.has_magic(argument) and not os.path.lexists(argument):
+            inputs += [Input(Path(p)) for p in sorted(glob.glob(argument))] or [Input(path)]
         else:
-            paths.append(path)
-    return paths
+            inputs.append(Input(path))
+    return inputs
+
+
+def identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file a path leads to, or ``None`` when there is none: the same
+    file under another path (a bind mount, a hard link, another letter case on a FAT card) has
+    the same identity."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
 
 
 @dataclass(frozen=True)
@@ -51,23 +101,36 @@ def output_paths(outdir: Path, name: str) -> OutputPaths:
     )
 
 
+MAX_NAME_BYTES = 255 - len("_overlay.png") - len("-9999")
+"""Output names are cut to this many bytes, so that every output file name fits the 255 bytes
+file systems allow."""
+
+
+def _fitted(stem: str) -> str:
+    raw = os.fsencode(stem)
+    if len(raw) <= MAX_NAME_BYTES:
+        return stem
+    return os.fsdecode(raw[:MAX_NAME_BYTES].decode("utf-8", "ignore").encode())
+
+
 def plan_outputs(
     inputs: list[Path], outdir: Path, used: set[str] | None = None
 ) -> list[OutputPaths]:
     """Output paths for every input, in order. Inputs that share a stem get ``-2``, ``-3``, ...
-    after it, and no output may land on an input file, so nothing is overwritten silently.
+    after it, and no output may be an input file under any path (files are compared by
+    identity, :func:`identity`), so nothing is overwritten silently.
 
     ``used`` holds output names already taken (e.g. by earlier runs); it is updated in place.
     """
-    taken = {p.resolve() for p in inputs}
+    taken = {identity(p) for p in inputs} - {None}
     used = set() if used is None else used
     plans = []
     for path in inputs:
-        stem, n = path.stem, 1
+        stem, n = _fitted(path.stem), 1
         while True:
             name = stem if n == 1 else f"{stem}-{n}"
             outputs = output_paths(outdir, name)
-            clash = any(p.resolve() in taken for p in (outputs.mask, outputs.overlay, outputs.prob))
+            clash = any(identity(p) in taken for p in (outputs.mask, outputs.overlay, outputs.prob))
             if name not in used and not clash:
                 break
             n += 1
@@ -76,36 +139,41 @@ def plan_outputs(
     return plans
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """A displayable 8-bit RGB copy of an (H, W) or (H, W, 3|4) image of any range."""
-    array = np.asarray(image)
-    if array.dtype != np.uint8:
-        top = float(array.max()) or 1.0
-        array = np.clip(array.astype(np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
-    if array.ndim == 2:
-        return np.repeat(array[..., None], 3, axis=2)
-    return array[..., :3]
+def overlay(photo: Photo, mask: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
+    """The photograph (8-bit RGB, :meth:`Photo.picture`) with vessel pixels tinted green.
+    ``alpha``, if given, is a uint8 (H, W) buffer to use for the blend weights (it is
+    overwritten), sparing a photograph-sized allocation."""
+    picture = photo.picture()
+    weight = np.empty(mask.shape, dtype=np.uint8) if alpha is None else alpha
+    np.multiply(mask, OVERLAY_WEIGHT, out=weight, dtype=np.uint8)
+    height, width = mask.shape
+    blend = Image.frombuffer("L", (width, height), weight, "raw", "L", 0, 1)  # shares ``weight``
+    picture.paste(OVERLAY_COLOUR, mask=blend)
+    return picture
 
 
-def overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The photograph (8-bit RGB) with vessel pixels tinted green."""
-    out = to_uint8(image).astype(np.float32)
-    vessels = mask.astype(bool)
-    out[vessels] = (1 - OVERLAY_ALPHA) * out[vessels] + OVERLAY_ALPHA * OVERLAY_COLOUR
-    return out.astype(np.uint8)
-
-
-def save_png(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 (H, W) or (H, W, 3) array as PNG, atomically (never a partial file).
+def save_png(path: Path, image: np.ndarray | Image.Image) -> None:
+    """Write a uint8 (H, W) or (H, W, 3) array, or a Pillow image, as PNG, atomically (never a
+    partial file).
 
     Raises:
         OutputError: the file cannot be written (full disk, a directory in the way, ...).
     """
     try:
         with atomic_path(path) as tmp:
-            Image.fromarray(array).save(tmp, format="PNG")
+            picture = image if isinstance(image, Image.Image) else _shared_image(image)
+            picture.save(tmp, format="PNG")
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _shared_image(array: np.ndarray) -> Image.Image:
+    """A Pillow image over a uint8 array's own memory where it can be (grayscale), sparing a
+    photograph-sized copy."""
+    if array.ndim == 2 and array.flags.c_contiguous:
+        height, width = array.shape
+        return Image.frombuffer("L", (width, height), array, "raw", "L", 0, 1)
+    return Image.fromarray(array)
 
 
 @dataclass(frozen=True)
@@ -118,19 +186,22 @@ class Extras:
 
 def write_outputs(
     paths: OutputPaths,
-    image: np.ndarray,
-    mask: np.ndarray,
-    probability: np.ndarray,
+    photo: Photo,
+    result: Result,
     extras: Extras = Extras(),
 ) -> dict[str, str]:
-    """Write the mask (8-bit 0/255) and the ``extras`` (overlay, probability PNG), each
-    atomically; returns {kind: path} of what was written."""
+    """Write the mask (8-bit 0/255) and the ``extras`` (probability PNG, overlay), each
+    atomically; returns {kind: path} of what was written. One photograph-sized uint8 buffer
+    serves all three in turn."""
     written = {"mask": paths.mask}
-    save_png(paths.mask, (mask * 255).astype(np.uint8))
+    buffer = np.multiply(result.mask, 255, dtype=np.uint8)
+    save_png(paths.mask, buffer)
     if extras.overlay:
-        save_png(paths.overlay, overlay(image, mask))
+        save_png(paths.overlay, overlay(photo, result.mask, alpha=buffer))
         written["overlay"] = paths.overlay
     if extras.prob:
-        save_png(paths.prob, np.round(probability * 255).astype(np.uint8))
+        for rows, probability in result.probability_rows():
+            buffer[rows] = np.round(probability * 255)
+        save_png(paths.prob, buffer)
         written["prob"] = paths.prob
     return {kind: str(path) for kind, path in written.items()}

@@ -18,6 +18,7 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.interpreter import backend_name
+from edge_runtime.pipeline.decode import MAX_PIXELS, MIN_SIDE
 from edge_runtime.pipeline.segmenter import Segmenter
 
 PATCHES = 64
@@ -30,8 +31,12 @@ def _size(_ctx, _param, value: str) -> tuple[int, int]:
         height, width = (int(v) for v in value.lower().split("x"))
     except ValueError:
         raise click.BadParameter(f"got {value!r}, expected HEIGHTxWIDTH, e.g. 584x565") from None
-    if min(height, width) < 64:
-        raise click.BadParameter(f"got {value!r}, each side needs at least 64 pixels")
+    if min(height, width) < MIN_SIDE:
+        raise click.BadParameter(f"got {value!r}, each side needs at least {MIN_SIDE} pixels")
+    if height * width > MAX_PIXELS:
+        raise click.BadParameter(
+            f"got {value!r}, photographs above {MAX_PIXELS // 1_000_000} megapixels are refused"
+        )
     return height, width
 
 
@@ -54,7 +59,7 @@ def _median_ms(run, repeats: int) -> float:
 @click.option("--size", default="584x565", show_default=True, callback=_size,
               help="HEIGHTxWIDTH of a synthetic photograph, when no --image is given "
                    "(default: a DRIVE-sized photograph).")  # fmt: skip
-@click.option("--runs", type=click.IntRange(1), default=10, show_default=True)
+@click.option("--runs", type=click.IntRange(1, 10_000), default=10, show_default=True)
 @json_option
 def bench(model, threads, delegate, tta, image, size, runs, as_json):
     """Median milliseconds per 64x64 patch (in batches) and per whole photograph end to end,
@@ -83,7 +88,7 @@ def bench(model, threads, delegate, tta, image, size, runs, as_json):
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     if as_json:
-        click.echo(json.dumps(report))
+        click.echo(json.dumps(report, allow_nan=False))
     else:
         for key, value in report.items():
             click.echo(f"{key + ':':<13}{value}")

@@ -8,6 +8,7 @@ from edge_runtime.app.files import prepare_outdir
 from edge_runtime.app.outputs import Extras, output_paths, write_outputs
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import segmenter_options
+from edge_runtime.pipeline.decode import photo_from_array
 
 
 @click.command()
@@ -19,9 +20,10 @@ def demo(outdir, segmenter):
     write retina_mask.png and retina_overlay.png."""
     photo = import_extra("skimage.data", "demo").retina()
     prepare_outdir(outdir)
+    photo = photo_from_array(photo)
     result = segmenter.segment(photo)
     paths = output_paths(outdir, "retina")
-    written = write_outputs(paths, photo, result.mask, result.probability, Extras(overlay=True))
+    written = write_outputs(paths, photo, result, Extras(overlay=True))
     click.echo(
         f"scikit-image retina {photo.shape[1]}x{photo.shape[0]}: vessels "
         f"{result.stats.vessel_fraction:.1%} of the field of view, {result.stats.tiles} tiles, "

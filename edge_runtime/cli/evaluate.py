@@ -15,9 +15,8 @@ from edge_runtime.cli.options import (
     threshold_option,
     tta_option,
 )
-from edge_runtime.contract.holdout import holdout_indices
 from edge_runtime.contract.metrics import dice_per_patch
-from edge_runtime.data.patches import load_labeled_patches
+from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.inference.bundled import resolve_model
 from edge_runtime.inference.patch_model import PatchModel
 
@@ -38,7 +37,7 @@ def evaluate(
 ):
     """Mean per-patch Dice of a model on the labeled patches of DATA.npz."""
     images, labels = load_labeled_patches(data, images_key, labels_key)
-    keep = holdout_indices(len(images), holdout)
+    keep = select_holdout(data, len(images), holdout)
     images, labels = images[keep], labels[keep]
     patch_model = PatchModel(
         resolve_model(model), threads=threads, delegate=delegate, tta=tta, threshold=threshold
@@ -56,7 +55,7 @@ def evaluate(
         "dice_median": float(np.median(dice)),
     }
     if as_json:
-        click.echo(json.dumps(report))
+        click.echo(json.dumps(report, allow_nan=False))
     else:
         click.echo(f"mean Dice {report['dice_mean']:.4f} on {report['n']} patches "
                    f"(threshold {threshold}, model {patch_model.path})")  # fmt: skip

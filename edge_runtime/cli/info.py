@@ -58,4 +58,4 @@ def _summary(report: ModelReport) -> str:
 def info(model: str | None, as_json: bool) -> None:
     """Show a model's metadata, tensors, operators and Edge TPU readiness."""
     report = describe_model(model)
-    click.echo(json.dumps(report.to_json()) if as_json else _summary(report))
+    click.echo(json.dumps(report.to_json(), allow_nan=False) if as_json else _summary(report))

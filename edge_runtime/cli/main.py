@@ -16,7 +16,7 @@ from edge_runtime.cli.evaluate import evaluate
 from edge_runtime.cli.info import info
 from edge_runtime.cli.segment import segment
 from edge_runtime.cli.watch import watch
-from edge_runtime.errors import EdgeSegError
+from edge_runtime.errors import EdgeSegError, one_line
 
 PLUGIN_GROUP = "edge_seg.commands"
 
@@ -53,14 +53,16 @@ class EdgeSegGroup(click.Group):
             try:
                 return super().invoke(ctx)
             except EdgeSegError as exc:
-                raise InputFailure(str(exc)) from None
+                raise InputFailure(one_line(str(exc))) from None
             except OSError as exc:  # the file system said no: name the file, no traceback
                 where = f"{exc.filename}: " if exc.filename else ""
-                raise InputFailure(f"{where}{exc.strerror or exc}") from None
+                raise InputFailure(one_line(f"{where}{exc.strerror or exc}")) from None
+            except MemoryError:
+                raise click.ClickException("out of memory") from None
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {one_line(str(message))}", err=True)
 
 
 @click.group(cls=EdgeSegGroup, context_settings={"help_option_names": ["-h", "--help"]})

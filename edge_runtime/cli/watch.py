@@ -10,7 +10,8 @@ import click
 from edge_runtime.app.files import prepare_outdir, segment_file
 from edge_runtime.app.outputs import Extras
 from edge_runtime.app.watch import FolderWatcher
-from edge_runtime.cli.options import json_option, segmenter_options
+from edge_runtime.cli.options import finite_range, json_option, segmenter_options
+from edge_runtime.errors import one_line
 
 
 @click.command()
@@ -19,9 +20,9 @@ from edge_runtime.cli.options import json_option, segmenter_options
 @segmenter_options
 @click.option("--overlay", is_flag=True, help="Also write <stem>_overlay.png.")
 @click.option("--prob", is_flag=True, help="Also write <stem>_prob.png.")
-@click.option("--interval", type=click.FloatRange(0.05), default=0.5, show_default=True,
+@click.option("--interval", type=finite_range(0.05, 3600), default=0.5, show_default=True,
               help="Seconds between looks at the folder.")  # fmt: skip
-@click.option("--settle", type=click.FloatRange(0), default=1.0, show_default=True,
+@click.option("--settle", type=finite_range(0, 3600), default=1.0, show_default=True,
               help="Seconds a file must stay unchanged before it is taken (complete).")  # fmt: skip
 @click.option("--once", is_flag=True, help="Process what has settled now, then exit.")
 @json_option
@@ -30,7 +31,9 @@ def watch(directory, outdir, segmenter, overlay, prob,
     """Segment each new photograph dropped into DIRECTORY, once, when completely written.
 
     Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts; a bad file is
-    reported and skipped; SIGINT or SIGTERM stops after the current photograph.
+    reported and skipped (until it changes); a failure that is not the file's (a full disk, a
+    model that fails) is retried with growing pauses; SIGINT or SIGTERM stops after the current
+    photograph. With --once, the exit status is 1 if any photograph failed.
     """
     prepare_outdir(outdir)
     try:
@@ -39,21 +42,30 @@ def watch(directory, outdir, segmenter, overlay, prob,
             outdir,
             lambda path, outputs: segment_file(segmenter, path, outputs, Extras(overlay, prob)),
             settle,
+            warn=lambda message: click.echo(f"warning: {message}", err=True),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
     def report(record: dict) -> None:
         if as_json:
-            click.echo(json.dumps(record))
+            click.echo(json.dumps(record, allow_nan=False))
         elif record["ok"]:
-            click.echo(f"{record['path']} -> {record['outputs']['mask']} ({record['ms']:.0f} ms)")
+            path, mask = one_line(record["path"]), one_line(record["outputs"]["mask"])
+            click.echo(f"{path} -> {mask} ({record['ms']:.0f} ms)")
         else:
-            click.echo(f"error: {record['error']}", err=True)
+            retry = (
+                f" (trying again in {record['retry_in_s']:g} s)" if "retry_in_s" in record else ""
+            )
+            click.echo(f"error: {record['error']}{retry}", err=True)
 
     if once:
+        failed = 0
         for record in watcher.poll():
             report(record)
+            failed += not record["ok"]
+        if failed:
+            raise click.ClickException(f"{failed} photographs failed")
         return
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

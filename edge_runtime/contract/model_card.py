@@ -85,6 +85,9 @@ class ModelCard:
     gate: GateReport | None = None
     created: str | None = None
     package_version: str | None = None
+    model_sha256: str | None = None
+    """:func:`~edge_runtime.inference.model_file.model_digest` of the model: checked on every
+    load, so a damaged file is refused before an interpreter reads it."""
 
     def to_json(self) -> str:
         """The card as the JSON text a model embeds (keys sorted)."""

@@ -5,15 +5,21 @@ the same shape, optionally ``x_val``/``y_val`` and unlabeled ``x_test``. Patches
 trailing channel axis of 1. Every problem is raised as :class:`InputError` naming the file.
 """
 
+import contextlib
 import hashlib
+import tokenize
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.contract.holdout import holdout_indices
 from edge_runtime.contract.preprocessing import PATCH_SIZE
 from edge_runtime.errors import InputError
+from edge_runtime.safe_open import open_regular
 
 
 @dataclass(frozen=True)
@@ -42,34 +48,89 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _open_npz(path: Path) -> np.lib.npyio.NpzFile:
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected an .npz file")
+MAX_ARRAY_BYTES = 2**30
+"""Largest array read from an .npz file (1 GiB: about 65,000 float32 patches); its declared
+shape and size are checked before any of it is inflated."""
+
+_READ_ERRORS = (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error, KeyError,
+                SyntaxError, tokenize.TokenError, NotImplementedError)  # fmt: skip
+"""What numpy and zipfile raise for damaged bytes (a damaged array header is parsed as Python
+literals, hence the syntax errors; a damaged zip header can claim a version zipfile lacks)."""
+
+
+@contextlib.contextmanager
+def _open_npz(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
+    with open_regular(path, "an .npz file") as f:
+        try:
+            npz = np.load(f, allow_pickle=False)
+        except _READ_ERRORS as exc:
+            raise InputError(f"{path}: not a readable .npz file ({exc})") from None
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise InputError(f"{path}: holds a single array (.npy), expected an .npz file")
+        with npz:
+            yield npz
+
+
+def _declared(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype an array declares in its header (nothing is inflated yet)."""
     try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"{path}: not a readable .npz file ({exc})") from None
+        with npz.zip.open(f"{key}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    except _READ_ERRORS as exc:
+        raise InputError(f"{path}: array '{key}' cannot be read ({exc})") from None
+    return shape, dtype
 
 
 def _read(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
+    """An array of the file, its declared shape checked as patches before it is inflated."""
     if key not in npz.files:
         raise InputError(f"{path}: missing array '{key}' (has: {', '.join(sorted(npz.files))})")
+    shape, dtype = _declared(path, npz, key)
+    _check_patch_shape(path, key, shape)
+    if dtype.hasobject or not (dtype.kind == "b" or np.issubdtype(dtype, np.number)):
+        raise InputError(f"{path}: '{key}' has dtype {dtype}, expected real numbers")
+    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size > MAX_ARRAY_BYTES:
+        raise InputError(
+            f"{path}: '{key}' declares {size / 2**30:.1f} GiB, more than the "
+            f"{MAX_ARRAY_BYTES // 2**30} GiB allowed"
+        )
     try:
         return npz[key]
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+    except _READ_ERRORS as exc:
         raise InputError(f"{path}: array '{key}' cannot be read ({exc})") from None
 
 
-def _check_images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
-    if x.ndim == 4 and x.shape[-1] == 1:
-        x = x[..., 0]
-    if x.ndim != 3 or x.shape[1:] != (PATCH_SIZE, PATCH_SIZE) or len(x) == 0:
+def _check_patch_shape(path: Path, key: str, shape: tuple[int, ...]) -> None:
+    side = (PATCH_SIZE, PATCH_SIZE)
+    if (
+        not (len(shape) == 3 or (len(shape) == 4 and shape[-1] == 1))
+        or tuple(shape[1:3]) != side
+        or shape[0] == 0
+    ):
         raise InputError(
-            f"{path}: '{key}' has shape {x.shape}, "
+            f"{path}: '{key}' has shape {tuple(shape)}, "
             f"expected (N, {PATCH_SIZE}, {PATCH_SIZE}) or (N, {PATCH_SIZE}, {PATCH_SIZE}, 1), N > 0"
         )
+
+
+def select_holdout(path: Path, n: int, fraction: float | None) -> np.ndarray:
+    """:func:`~edge_runtime.contract.holdout.holdout_indices` of a file's ``n`` patches, with a
+    one-line error naming the file when the fraction cannot be carved from them."""
+    try:
+        return holdout_indices(n, fraction)
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _check_images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
+    _check_patch_shape(path, key, x.shape)
+    if x.ndim == 4:
+        x = x[..., 0]
     if not (x.dtype == bool or np.issubdtype(x.dtype, np.number)) or np.iscomplexobj(x):
         raise InputError(f"{path}: '{key}' has dtype {x.dtype}, expected real numbers")
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():

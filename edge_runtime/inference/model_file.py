@@ -1,13 +1,14 @@
 """A .tflite model file: read with bounds, and the model card embedded in it (standard library
 only: no TensorFlow, no flatbuffers package)."""
 
-import os
-import stat
+import dataclasses
+import hashlib
 import struct
 from pathlib import Path
 
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, ModelError
+from edge_runtime.safe_open import open_regular
 
 MAX_MODEL_BYTES = 64 * 2**20
 """Largest model file read (64 MiB). Ours are about 100 KiB, an Edge TPU build a few MiB; a
@@ -15,42 +16,25 @@ bigger file is not a model of this package, and reading it whole would cost its 
 
 
 def read_model_bytes(model: str | Path) -> bytes:
-    """The bytes of a model file, checked to be a TFLite flatbuffer ('TFL3' identifier).
-
-    Only a regular file is opened (a FIFO or a device would block or never end), and at most
-    :data:`MAX_MODEL_BYTES` are read.
+    """The bytes of a model file, checked to be a TFLite flatbuffer ('TFL3' identifier), read
+    with :func:`~edge_runtime.safe_open.open_regular` (at most :data:`MAX_MODEL_BYTES`).
 
     Raises:
-        InputError: missing, not a regular file, too large, unreadable, or not a TFLite model.
+        ModelError: missing, not a regular file, too large, unreadable, or not a TFLite model.
     """
     path = Path(model)
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{path}: is a directory, expected a .tflite model file")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{path}: not a regular file, expected a .tflite model file")
-        if info.st_size > MAX_MODEL_BYTES:
-            raise InputError(
-                f"{path}: {info.st_size / 2**20:.0f} MiB is larger than any model of ours "
-                f"(limit {MAX_MODEL_BYTES // 2**20} MiB)"
-            )
-        with open(path, "rb", opener=_nonblocking) as f:
+        with open_regular(path, "a .tflite model file", MAX_MODEL_BYTES) as f:
             content = f.read(MAX_MODEL_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such model file") from None
+    except InputError as exc:
+        raise ModelError(str(exc).replace(": no such file", ": no such model file")) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the model ({exc.strerror or exc})") from None
+        raise ModelError(f"{path}: cannot read the model ({exc.strerror or exc})") from None
     if len(content) > MAX_MODEL_BYTES:
-        raise InputError(f"{path}: grew beyond {MAX_MODEL_BYTES // 2**20} MiB while read")
+        raise ModelError(f"{path}: grew beyond {MAX_MODEL_BYTES // 2**20} MiB while read")
     if len(content) < 8 or content[4:8] != b"TFL3":
-        raise InputError(f"{path}: not a TFLite model (no 'TFL3' flatbuffer identifier)")
+        raise ModelError(f"{path}: not a TFLite model (no 'TFL3' flatbuffer identifier)")
     return content
-
-
-def _nonblocking(path: str, flags: int) -> int:
-    """Open without blocking: a file swapped for a FIFO after the check fails instead of hanging."""
-    return os.open(path, flags | os.O_NONBLOCK)
 
 
 class _Table:
@@ -97,14 +81,18 @@ class _Table:
         return self.buf[start : start + length]
 
 
-def _buffer_bytes(content: bytes, buffer: _Table) -> bytes:
-    data = buffer.bytes(0)
-    offset, size = buffer.scalar(1, "<Q"), buffer.scalar(2, "<Q")
-    return content[offset : offset + size] if not data and offset > 1 else data
+def _buffer_span(buffer: _Table) -> tuple[int, int]:
+    """(start, end) of a buffer's bytes in the file: inline, or at an offset (large models)."""
+    start, length = buffer.vector(0)
+    if not length:
+        offset, size = buffer.scalar(1, "<Q"), buffer.scalar(2, "<Q")
+        if offset > 1:
+            start, length = offset, size
+    return start, start + length
 
 
-def card_text(content: bytes) -> bytes | None:
-    """The raw embedded card of a model's bytes, or ``None`` when it has none.
+def card_span(content: bytes) -> tuple[int, int] | None:
+    """(start, end) of the embedded card's bytes in a model's bytes, or ``None`` without one.
 
     Raises:
         ValueError: the flatbuffer is malformed.
@@ -114,18 +102,51 @@ def card_text(content: bytes) -> bytes | None:
         entries = [(m.bytes(0), m.scalar(1, "<I")) for m in model.tables(6)]
         for name, index in entries:
             if name == METADATA_NAME.encode():
-                return _buffer_bytes(content, model.tables(4)[index])
+                start, end = _buffer_span(model.tables(4)[index])
+                if not 0 <= start <= end <= len(content):
+                    raise IndexError(f"the card's buffer {start}..{end} lies outside the file")
+                return start, end
     except (struct.error, IndexError) as exc:
         raise ValueError(f"malformed model flatbuffer ({exc})") from None
     return None
 
 
+def card_text(content: bytes) -> bytes | None:
+    """The raw embedded card of a model's bytes, or ``None`` when it has none.
+
+    Raises:
+        ValueError: the flatbuffer is malformed.
+    """
+    span = card_span(content)
+    return None if span is None else content[span[0] : span[1]]
+
+
+def model_digest(content: bytes, card: ModelCard) -> str:
+    """SHA-256 of a model that carries ``card``: every byte of the file but the card's own,
+    then the card itself as canonical JSON without its ``model_sha256`` (so a change anywhere,
+    the card included, changes the digest, and recording the digest does not)."""
+    start, end = card_span(content)
+    digest = hashlib.sha256(content[:start])
+    digest.update(content[end:])
+    digest.update(dataclasses.replace(card, model_sha256=None).to_json().encode())
+    return digest.hexdigest()
+
+
 def read_card(content: bytes) -> ModelCard | None:
     """The checked model card of a model's bytes, or ``None`` when it carries none.
 
+    A card that records the model's digest (``model_sha256``, written by ``convert`` since
+    format 2) must match it: a file damaged anywhere (a flipped bit on an SD card) is refused
+    before an interpreter ever reads it.
+
     Raises:
-        ValueError: the flatbuffer is malformed, or the card is not valid (the message names the
-            field).
+        ValueError: the flatbuffer is malformed, the card is not valid (the message names the
+            field), or the file does not match its digest.
     """
     text = card_text(content)
-    return None if text is None else ModelCard.from_json(text)
+    if text is None:
+        return None
+    card = ModelCard.from_json(text)
+    if card.model_sha256 is not None and model_digest(content, card) != card.model_sha256:
+        raise ValueError("damaged: its bytes do not match the SHA-256 its model card records")
+    return card

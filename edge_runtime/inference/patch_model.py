@@ -188,9 +188,15 @@ class PatchModel:
                 self._resize(len(chunk))
             self.interpreter.set_tensor(self._input["index"], quantize(chunk, self._input))
             self.interpreter.invoke()
-            probabilities = self.interpreter.get_tensor(self._output["index"])[..., 0]
+            output = self.interpreter.get_tensor(self._output["index"])
         except NATIVE_ERRORS as exc:
             raise ModelError(f"{self.path}: the interpreter failed ({first_line(exc)})") from None
+        if output.shape != (*chunk.shape[:3], 1):
+            raise ModelError(
+                f"{self.path}: gave an output of shape {list(output.shape)} for "
+                f"{len(chunk)} patches, expected {[*chunk.shape[:3], 1]}"
+            )
+        probabilities = output[..., 0]
         probabilities = dequantize(probabilities, self._output)
         if not np.isfinite(probabilities).all():
             raise ModelError(f"{self.path}: the model gave non-finite probabilities")

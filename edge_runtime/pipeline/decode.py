@@ -1,31 +1,103 @@
-"""Decode photographs with Pillow (stage 1 of the pipeline).
+"""Decode photographs with Pillow (stage 1 of the pipeline), at no more resolution than needed.
 
 Decoding honours EXIF orientation and accepts 8- and 16-bit grayscale, RGB, RGBA, palette and
-CMYK files. Every problem is raised as :class:`InputError` naming the file.
+CMYK files. A large photograph is decoded reduced by a power of two (a JPEG by its decoder's own
+DCT scaling, cheaply; other files by averaging blocks of pixels), keeping its long side at least
+:data:`REDUCED_LONG_SIDE`: the model works on a field of view about 540 pixels across, and the
+memory and time of a photograph then stay bounded whatever its size. Every problem is raised as
+:class:`InputError` naming the file.
 """
 
+import contextlib
 import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from edge_runtime.errors import InputError
+from edge_runtime.pipeline.blocks import row_blocks
+from edge_runtime.safe_open import open_regular
 
-MAX_PIXELS = 64_000_000
-"""Largest photograph accepted (64 megapixels); larger dimensions are treated as a
-decompression bomb and refused before decoding."""
+MAX_PIXELS = 25_000_000
+"""Largest photograph accepted (25 megapixels: 6000x4000 and every fundus camera we know of).
+Larger dimensions are refused before decoding. With every output asked for, a photograph costs
+about 9 bytes per pixel at its peak (firmware_notes/budgets.md), so the largest stays well under
+the systemd unit's memory cap."""
 
 MIN_SIDE = 64
 """Smallest accepted side in pixels."""
+
+REDUCED_LONG_SIDE = 1600
+"""A photograph is decoded reduced by the largest power of two (up to 8) that keeps its long side
+at least this long: a field of view spanning a third of that is still wider than the model's
+working disc (540 pixels)."""
+
+MAX_REDUCTION = 8
+"""JPEG decoders scale by 1/2, 1/4 or 1/8."""
 
 _TOO_LARGE = f"exceed the {MAX_PIXELS // 1_000_000}-megapixel limit"
 _GRAY_MODES = {"L": np.uint8, "I;16": np.uint16, "I;16B": np.uint16, "I;16L": np.uint16}
 
 
+@dataclass(frozen=True)
+class Photo:
+    """A decoded photograph, upright.
+
+    ``pixels`` is (h, w) grayscale or (h, w, 3) RGB, uint8 or uint16, reduced by ``reduction``
+    (1, 2, 4 or 8) from the photograph's own ``shape`` (H, W): pixel (y, x) of ``pixels`` covers
+    the photograph's pixels [y*r, (y+1)*r) x [x*r, (x+1)*r). ``source`` is the file it came from,
+    or ``original`` the array: what :meth:`picture` shows at full size.
+    """
+
+    pixels: np.ndarray
+    shape: tuple[int, int]
+    reduction: int = 1
+    source: Path | None = None
+    original: np.ndarray | None = None
+
+    def picture(self) -> Image.Image:
+        """The photograph at its own size as an 8-bit RGB Pillow image, for display (16-bit
+        photographs are scaled by their maximum); a reduced file is decoded again."""
+        if self.reduction > 1 and self.source is not None:
+            with _opened(self.source) as image:
+                image.load()
+                return _rgb8(_upright(image, image.getexif().get(ORIENTATION, 1)))
+        pixels = self.original if self.original is not None else self.pixels
+        return Image.fromarray(to_uint8(pixels))
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """An 8-bit RGB (H, W, 3) version of an (H, W) or (H, W, 3|4) image of any range (uint8 RGB
+    is returned as it is; others are made a block of rows at a time)."""
+    array = np.asarray(image)
+    if array.dtype == np.uint8 and array.ndim == 3 and array.shape[2] == 3:
+        return array
+    out = np.empty((*array.shape[:2], 3), dtype=np.uint8)
+    top = 255.0 if array.dtype == np.uint8 else float(array.max()) or 1.0
+    for rows in row_blocks(len(array)):
+        block = array[rows] if array.ndim == 3 else array[rows, :, np.newaxis]
+        if array.dtype != np.uint8:
+            block = np.clip(block.astype(np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
+        out[rows] = block[..., :3]
+    return out
+
+
+def reduction_for(height: int, width: int) -> int:
+    """The power of two (at most :data:`MAX_REDUCTION`) to decode a photograph reduced by."""
+    reduction = 1
+    while reduction < MAX_REDUCTION and max(height, width) / (2 * reduction) >= REDUCED_LONG_SIDE:
+        reduction *= 2
+    return reduction
+
+
 def _array(image: Image.Image) -> np.ndarray:
     if image.mode in _GRAY_MODES:
         return np.asarray(image, dtype=_GRAY_MODES[image.mode])
+    if image.mode == "I":  # 16-bit grayscale widened to average it (see _reduced)
+        return np.asarray(image).astype(np.uint16)
     if image.mode in ("1", "LA", "La"):
         return np.asarray(image.convert("L"))
     if image.mode == "RGB":
@@ -33,47 +105,156 @@ def _array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"))  # RGBA, palette, CMYK, YCbCr, ...
 
 
-def load_image(path: str | Path) -> np.ndarray:
-    """Decode a photograph into (H, W) grayscale or (H, W, 3) RGB, uint8 or uint16.
+def _reduced(image: Image.Image, reduction: int) -> Image.Image:
+    """Average ``reduction`` x ``reduction`` blocks in Pillow (partial blocks at the right and
+    bottom edges average what they hold, rounding to the pixel type)."""
+    if reduction == 1:
+        return image
+    if image.mode in _GRAY_MODES and image.mode != "L":
+        return image.convert("I").reduce(reduction)  # Pillow averages 32-bit, not 16-bit, pixels
+    if image.mode in ("L", "RGB", "RGBA", "RGBX", "CMYK", "LA"):
+        return image.reduce(reduction)  # reduced first: converting the small image is cheap
+    return image.convert("RGB").reduce(reduction)  # palette: its indices cannot be averaged
+
+
+def reduce_pixels(pixels: np.ndarray, reduction: int) -> np.ndarray:
+    """:func:`_reduced` for an (H, W[, 3]) uint8/uint16 array."""
+    if reduction == 1:
+        return pixels
+    if pixels.dtype == np.uint8:
+        return np.asarray(Image.fromarray(pixels).reduce(reduction))
+    planes = [pixels] if pixels.ndim == 2 else [pixels[..., c] for c in range(3)]
+    reduced = [_array(_reduced(Image.fromarray(p.astype(np.int32)), reduction)) for p in planes]
+    return reduced[0] if pixels.ndim == 2 else np.dstack(reduced)
+
+
+ORIENTATION = 0x0112
+"""EXIF orientation tag; values 5-8 turn the photograph a quarter, swapping its sides."""
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""What turns a photograph of each EXIF orientation upright."""
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _TRANSPOSE.get(orientation)
+    return image if method is None else image.transpose(method)
+
+
+def _rgb8(image: Image.Image) -> Image.Image:
+    if image.mode in _GRAY_MODES and image.mode != "L":
+        top = max(1, image.getextrema()[1])
+        image = image.convert("I").point(lambda v: v * (255 / top)).convert("L")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The file opened by Pillow (header read, pixels not yet), its size and mode checked."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's complaints about damaged tags name no file
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with open_regular(path, "an image file") as f, Image.open(f) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise InputError(f"{path}: {width}x{height} pixels {_TOO_LARGE}")
+            if image.mode in ("I", "F"):
+                raise InputError(
+                    f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
+                    "are not supported; save the photograph with 8 or 16 bits per channel"
+                )
+            yield image
+
+
+def _decode(path: Path, reduce: bool = True) -> Photo:
+    with _opened(path) as image:
+        width, height = image.size
+        orientation = image.getexif().get(ORIENTATION, 1)
+        reduction = reduction_for(height, width) if reduce else 1
+        if reduction > 1 and image.format == "JPEG":
+            image.draft(image.mode, (-(-width // reduction), -(-height // reduction)))
+        image.load()
+        drafted = round(width / image.size[0])  # what the JPEG decoder did already
+        pixels = _array(_upright(_reduced(image, reduction // drafted), orientation))
+    shape = (width, height) if orientation in (5, 6, 7, 8) else (height, width)
+    return Photo(pixels, shape, reduction, path)
+
+
+def load_photo(path: str | Path) -> Photo:
+    """Decode a photograph for the pipeline, reduced when large (see :class:`Photo`).
 
     Alpha is dropped, palette and CMYK images become RGB; 32-bit integer and float images are
     refused. The image is rotated upright by its EXIF orientation.
 
     Raises:
-        InputError: missing path, a directory, an empty, unreadable or truncated file, an image
-            larger than :data:`MAX_PIXELS` or with a side below :data:`MIN_SIDE`.
+        InputError: missing path, not a regular file, an empty, unreadable, truncated or
+            malformed file, an image larger than :data:`MAX_PIXELS` or with a side below
+            :data:`MIN_SIDE`.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected an image file")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: empty file")
+    return _load(path, lambda: _decode(path))
+
+
+def _load(path: Path, decode) -> Photo:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise InputError(f"{path}: {width}x{height} pixels {_TOO_LARGE}")
-                if image.mode in ("I", "F"):
-                    raise InputError(
-                        f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
-                        "are not supported; save the photograph with 8 or 16 bits per channel"
-                    )
-                image.load()
-                ImageOps.exif_transpose(image, in_place=True)
-                array = _array(image)
+        photo = decode()
+    except InputError:
+        raise
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image file Pillow can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{path}: image dimensions {_TOO_LARGE} (decompression bomb?)") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"{path}: cannot decode image ({exc})") from None
-    if min(array.shape[:2]) < MIN_SIDE:
+    except MemoryError:
+        raise
+    except Exception as exc:  # malformed bytes make Pillow's decoders raise almost anything
+        said = str(exc).strip().splitlines()
+        reason = said[0] if said else type(exc).__name__
+        raise InputError(f"{path}: cannot decode image ({reason})") from None
+    if min(photo.shape) < MIN_SIDE:
         raise InputError(
-            f"{path}: {array.shape[1]}x{array.shape[0]} pixels is too small to segment "
+            f"{path}: {photo.shape[1]}x{photo.shape[0]} pixels is too small to segment "
             f"(each side needs at least {MIN_SIDE})"
         )
-    return array
+    return photo
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """The pixels of a photograph at its own size: (H, W) grayscale or (H, W, 3) RGB, uint8 or
+    uint16 (see :func:`load_photo` for what is accepted).
+
+    Raises:
+        InputError: as :func:`load_photo`.
+    """
+    path = Path(path)
+    return _load(path, lambda: _decode(path, reduce=False)).pixels
+
+
+def photo_from_array(image: np.ndarray) -> Photo:
+    """A :class:`Photo` of an (H, W[, 3|4]) uint8/uint16 array (alpha dropped), reduced as a file
+    of that size would be.
+
+    Raises:
+        InputError: the array has the wrong shape or dtype, is too small or too large.
+    """
+    array = np.asarray(image)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise InputError(f"image array: shape {array.shape}, expected (H, W) or (H, W, 3|4)")
+    if array.dtype not in (np.uint8, np.uint16):
+        raise InputError(f"image array: dtype {array.dtype}, expected uint8 or uint16")
+    height, width = array.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise InputError(
+            f"image array: shape {array.shape} is too small, each side needs {MIN_SIDE}"
+        )
+    if height * width > MAX_PIXELS:
+        raise InputError(f"image array: {width}x{height} pixels {_TOO_LARGE}")
+    pixels = array[..., :3] if array.ndim == 3 else array
+    reduction = reduction_for(height, width)
+    return Photo(reduce_pixels(pixels, reduction), (height, width), reduction, original=pixels)

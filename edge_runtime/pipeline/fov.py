@@ -64,12 +64,27 @@ class FieldOfView:
         right = min(shape[1], int(np.ceil(self.center_x + self.radius)) + 1)
         return top, left, bottom, right
 
+    def enlarged(self, factor: int) -> "FieldOfView":
+        """The same disc in the pixels of a photograph ``factor`` times larger, whose pixels
+        [y*factor, (y+1)*factor) make up pixel y of this one."""
+        if factor == 1:
+            return self
+        return FieldOfView(
+            (self.center_y + 0.5) * factor - 0.5,
+            (self.center_x + 0.5) * factor - 0.5,
+            self.radius * factor,
+            self.found,
+        )
+
     def framing(self, shape: tuple[int, int], diameter: float, min_side: int) -> "Framing":
         """How the model sees a photograph of ``shape`` with this field of view: cropped to the
-        disc's box and scaled so that the disc is ``diameter`` pixels across (unscaled when no
-        disc was found), each working side at least ``min_side`` pixels."""
+        disc's box and scaled so that the disc is ``diameter`` pixels across, each working side
+        at least ``min_side`` pixels. Without a disc, the frame's long side is taken for its
+        diameter (a retina filling the frame has a disc at least that wide; a border too pale to
+        detect leaves one nearly that wide), so the working size stays bounded whatever the
+        photograph's size."""
         top, left, bottom, right = self.box(shape)
-        scale = diameter / (2 * self.radius) if self.found else 1.0
+        scale = diameter / (2 * self.radius if self.found else max(shape))
         crop = (bottom - top, right - left)
         work = (max(min_side, round(crop[0] * scale)), max(min_side, round(crop[1] * scale)))
         work_fov = FieldOfView(

@@ -16,24 +16,32 @@ def _sample_positions(size_out: int, size_in: int, start: int = 0, stop: int | N
     return low, high, (position - low).astype(np.float32)
 
 
-def upsample_bilinear(source: np.ndarray, out: np.ndarray) -> None:
-    """Write the bilinear interpolation of ``source`` (h, w) into ``out`` (H, W), in place.
+def upsample_rows(
+    source: np.ndarray, shape: tuple[int, int], first: int, last: int, out: np.ndarray
+) -> None:
+    """Write rows ``first..last`` of the bilinear enlargement of ``source`` (h, w) to ``shape``
+    (H, W) into ``out`` (last - first, W), a block of rows at a time.
 
     Pixel centres are aligned (as Pillow and OpenCV do); values beyond the edge are clamped.
-    Meant for enlarging: shrinking this way would alias (:func:`resize` picks). Works through
-    ``out`` in blocks of rows (:mod:`edge_runtime.pipeline.blocks`), so the extra memory is a
-    few blocks, not a full-size copy.
+    Each row depends only on its index, so any split into rows gives the same values. Meant for
+    enlarging: shrinking this way would alias (:func:`resize` picks).
     """
     src = np.asarray(source, dtype=np.float32)
-    x_low, x_high, x_weight = _sample_positions(out.shape[1], src.shape[1])
-    for rows in row_blocks(out.shape[0]):
-        y_low, y_high, y_weight = _sample_positions(
-            out.shape[0], src.shape[0], rows.start, rows.stop
-        )
+    x_low, x_high, x_weight = _sample_positions(shape[1], src.shape[1])
+    for rows in row_blocks(last - first):
+        start, stop = first + rows.start, first + rows.stop
+        y_low, y_high, y_weight = _sample_positions(shape[0], src.shape[0], start, stop)
         upper, lower = src[y_low], src[y_high]
         upper = upper[:, x_low] * (1 - x_weight) + upper[:, x_high] * x_weight
         lower = lower[:, x_low] * (1 - x_weight) + lower[:, x_high] * x_weight
         out[rows] = upper * (1 - y_weight[:, None]) + lower * y_weight[:, None]
+
+
+def upsample_bilinear(source: np.ndarray, out: np.ndarray) -> None:
+    """Write the bilinear enlargement of ``source`` (h, w) into ``out`` (H, W), in place, a block
+    of rows at a time (:func:`upsample_rows`): the extra memory is a few blocks, not a full-size
+    copy."""
+    upsample_rows(source, out.shape, 0, out.shape[0], out)
 
 
 def resize(image: np.ndarray, shape: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:

@@ -13,10 +13,13 @@ look in between):
 2. :meth:`Segmenter.tile_corners` and :meth:`Segmenter.tile_inputs`: overlapping tiles inside
    the disc, each contrast-stretched on its own as the training patches were;
 3. :meth:`Segmenter.tile_probabilities`: inference in batches and weighted, seam-free stitching;
-4. :meth:`Segmenter.finish`: resize back to the photograph, threshold, zero outside the disc.
+4. :class:`Result`: resize back to the photograph, threshold, zero outside the disc, a block of
+   rows at a time (the photograph-sized probabilities are made only when asked for).
 """
 
+import functools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +27,13 @@ import numpy as np
 
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
-from edge_runtime.errors import InputError
 from edge_runtime.inference.bundled import resolve_model
 from edge_runtime.inference.patch_model import PatchModel
-from edge_runtime.pipeline.decode import MIN_SIDE, load_image
+from edge_runtime.pipeline.blocks import row_blocks
+from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
 from edge_runtime.pipeline.grayscale import to_grayscale
-from edge_runtime.pipeline.resize import resize
+from edge_runtime.pipeline.resize import resize, upsample_rows
 from edge_runtime.pipeline.tiling import Stitcher, extract_tiles, tile_grid
 
 STRIDE_SHARE = 52 / 64
@@ -56,47 +59,107 @@ class Stats:
     ms: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass
-class Result:
-    """Masks and probabilities at the size of the input photograph (H, W)."""
-
-    mask: np.ndarray
-    probability: np.ndarray
-    fov: np.ndarray
-    stats: Stats
-
-
 @dataclass(frozen=True)
 class Prepared:
-    """A photograph ready for the model: ``work`` is its field of view as float32 grayscale at
-    the working scale, ``inside`` the disc there (boolean, same shape)."""
+    """A photograph ready for the model.
+
+    ``work`` is its field of view as float32 grayscale at the working scale, ``inside`` the disc
+    there (boolean, same shape), ``framing`` how ``work`` was cut and scaled from the decoded
+    pixels. ``shape`` is the photograph's own (H, W), ``fov`` its disc and ``box`` the framing's
+    box in the photograph's own pixels (the decoded pixels may be reduced: see
+    :class:`~edge_runtime.pipeline.decode.Photo`).
+    """
 
     shape: tuple[int, int]
     fov: FieldOfView
+    box: tuple[int, int, int, int]
     framing: Framing
     work: np.ndarray
     inside: np.ndarray
 
 
-def as_photograph(image: np.ndarray | str | Path) -> np.ndarray:
-    """A photograph to segment: decoded from a path, or a checked (H, W[, 3|4]) uint8/uint16
-    array.
+class Result:
+    """A segmentation at the size of the input photograph (H, W).
+
+    ``mask`` (uint8, 1 = vessel, 0 outside the field of view) and ``stats`` are made with the
+    result. ``probability`` (float32) and ``fov`` (bool), each as large as the photograph, are
+    made when first asked for, so a caller that needs only the mask never pays their memory;
+    :meth:`probability_rows` gives the probabilities a block of rows at a time.
+    """
+
+    def __init__(self, prepared: Prepared, work_probability: np.ndarray, threshold: float):
+        self._prepared, self._work_probability = prepared, work_probability
+        self.threshold = threshold
+        self.mask = np.zeros(prepared.shape, dtype=np.uint8)
+        self.vessel_pixels = self.fov_pixels = 0
+        for rows, probability in self.probability_rows():
+            self.mask[rows] = binarize(probability, threshold)
+            self.vessel_pixels += int(np.count_nonzero(self.mask[rows]))
+        self.fov_pixels = int(sum(np.count_nonzero(block) for _, block in self._fov_rows()))
+        self.stats: Stats | None = None
+
+    @property
+    def vessel_fraction(self) -> float:
+        """Share of the field of view marked as vessel."""
+        return self.vessel_pixels / self.fov_pixels if self.fov_pixels else 0.0
+
+    def _fov_rows(self) -> Iterator[tuple[slice, np.ndarray]]:
+        prepared = self._prepared
+        height, width = prepared.shape
+        for rows in row_blocks(height):
+            yield rows, prepared.fov.mask(prepared.shape, (rows.start, 0, rows.stop, width))
+
+    def probability_rows(self) -> Iterator[tuple[slice, np.ndarray]]:
+        """(rows, float32 (rows, W) probabilities) down the photograph, a block at a time; 0
+        outside the field of view."""
+        prepared = self._prepared
+        top, left, bottom, right = prepared.box
+        crop_shape = (bottom - top, right - left)
+        work = self._work_probability
+        shrunk = None
+        if crop_shape[0] < work.shape[0] or crop_shape[1] < work.shape[1]:
+            shrunk = resize(work, crop_shape)  # a photograph smaller than the working scale
+        for rows, fov in self._fov_rows():
+            block = np.zeros(fov.shape, dtype=np.float32)
+            first, last = max(rows.start, top), min(rows.stop, bottom)
+            if first < last:
+                inside = block[first - rows.start : last - rows.start, left:right]
+                if shrunk is not None:
+                    inside[...] = shrunk[first - top : last - top]
+                else:
+                    upsample_rows(work, crop_shape, first - top, last - top, out=inside)
+            block *= fov
+            yield rows, block
+
+    @functools.cached_property
+    def probability(self) -> np.ndarray:
+        """Vessel probabilities (H, W) float32, 0 outside the field of view."""
+        out = np.empty(self._prepared.shape, dtype=np.float32)
+        for rows, block in self.probability_rows():
+            out[rows] = block
+        return out
+
+    @functools.cached_property
+    def fov(self) -> np.ndarray:
+        """The field of view (H, W) bool."""
+        out = np.empty(self._prepared.shape, dtype=bool)
+        for rows, block in self._fov_rows():
+            out[rows] = block
+        return out
+
+
+def as_photo(image: "np.ndarray | str | Path | Photo") -> Photo:
+    """A photograph to segment: a :class:`Photo`, decoded from a path, or a checked (H, W[, 3|4])
+    uint8/uint16 array.
 
     Raises:
         InputError: the file cannot be used, or the array has the wrong shape or dtype.
     """
+    if isinstance(image, Photo):
+        return image
     if isinstance(image, (str, Path)):
-        return load_image(image)
-    array = np.asarray(image)
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise InputError(f"image array: shape {array.shape}, expected (H, W) or (H, W, 3|4)")
-    if array.dtype not in (np.uint8, np.uint16):
-        raise InputError(f"image array: dtype {array.dtype}, expected uint8 or uint16")
-    if min(array.shape[:2]) < MIN_SIDE:
-        raise InputError(
-            f"image array: shape {array.shape} is too small, each side needs {MIN_SIDE}"
-        )
-    return array
+        return load_photo(image)
+    return photo_from_array(image)
 
 
 class Segmenter:
@@ -143,37 +206,45 @@ class Segmenter:
         """The decision threshold in effect."""
         return self.model.threshold
 
-    def segment(self, image: np.ndarray | str | Path) -> Result:
-        """Segment one photograph: a path, or an (H, W) / (H, W, 3|4) uint8 or uint16 array."""
+    def segment(self, image: "np.ndarray | str | Path | Photo") -> Result:
+        """Segment one photograph: a path, a decoded :class:`Photo`, or an (H, W) / (H, W, 3|4)
+        uint8 or uint16 array."""
         clock = _Clock()
-        photo = as_photograph(image)
+        photo = as_photo(image)
         clock.lap("decode")
         prepared = self.prepare(photo)
         clock.lap("fov_and_resize")
         work_probability, tiles = self.tile_probabilities(prepared.work, prepared.inside)
         clock.lap("tiles_and_inference")
-        probability, mask, fov_mask = self.finish(prepared, work_probability)
+        result = Result(prepared, work_probability, self.threshold)
         clock.lap("stitch_and_threshold")
-        stats = Stats(
-            vessel_fraction=float(mask[fov_mask].mean()) if fov_mask.any() else 0.0,
+        fov = prepared.fov
+        result.stats = Stats(
+            vessel_fraction=result.vessel_fraction,
             tiles=tiles,
-            scale=prepared.framing.scale,
-            fov_found=prepared.fov.found,
-            fov_center=(prepared.fov.center_y, prepared.fov.center_x),
-            fov_radius=prepared.fov.radius,
+            scale=prepared.framing.scale / photo.reduction,
+            fov_found=fov.found,
+            fov_center=(fov.center_y, fov.center_x),
+            fov_radius=fov.radius,
             ms=clock.laps,
         )
-        return Result(mask, probability, fov_mask, stats)
+        return result
 
-    def prepare(self, photo: np.ndarray) -> Prepared:
+    def prepare(self, photo: Photo) -> Prepared:
         """Stage 1: the field of view of a decoded photograph, in grayscale at the working scale."""
-        shape = photo.shape[:2]
-        fov = detect_fov(photo)
-        framing = fov.framing(shape, self.fov_diameter, self.tile)
+        pixels, reduction = photo.pixels, photo.reduction
+        fov = detect_fov(pixels)
+        framing = fov.framing(pixels.shape[:2], self.fov_diameter, self.tile)
         top, left, bottom, right = framing.box
-        gray = to_grayscale(photo[top:bottom, left:right], self.channel)
+        gray = to_grayscale(pixels[top:bottom, left:right], self.channel)
         work = resize(gray, framing.work_shape)
-        return Prepared(shape, fov, framing, work, framing.work_fov.mask(framing.work_shape))
+        height, width = photo.shape
+        box = (top * reduction, left * reduction,
+               min(bottom * reduction, height), min(right * reduction, width))  # fmt: skip
+        return Prepared(
+            photo.shape, fov.enlarged(reduction), box, framing, work,
+            framing.work_fov.mask(framing.work_shape),
+        )  # fmt: skip
 
     def tile_corners(self, inside: np.ndarray) -> np.ndarray:
         """Stage 2: (N, 2) top-left corners of the tiles, every ``stride`` pixels, that touch
@@ -196,21 +267,6 @@ class Segmenter:
             batch = corners[start : start + TILES_PER_STEP]
             stitcher.add(self.model.predict(self.tile_inputs(work, batch)), batch)
         return stitcher.result(), len(corners)
-
-    def finish(
-        self, prepared: Prepared, work_probability: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Stage 4: probability (float32), mask (uint8) and field of view (bool), each (H, W),
-        from working-scale probabilities."""
-        shape, framing = prepared.shape, prepared.framing
-        top, left, bottom, right = framing.box
-        fov_mask = np.zeros(shape, dtype=bool)
-        fov_mask[top:bottom, left:right] = prepared.fov.mask(shape, framing.box)
-        probability = np.zeros(shape, dtype=np.float32)
-        inside = probability[top:bottom, left:right]
-        resize(work_probability, framing.crop_shape, out=inside)
-        inside *= fov_mask[top:bottom, left:right]
-        return probability, binarize(probability, self.threshold), fov_mask
 
 
 class _Clock:

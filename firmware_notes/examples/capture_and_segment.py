@@ -14,6 +14,7 @@ import numpy as np
 
 from edge_runtime import Segmenter
 from edge_runtime.app.outputs import Extras, output_paths, write_outputs
+from edge_runtime.pipeline.decode import photo_from_array
 
 
 def capture_frame() -> np.ndarray:
@@ -35,11 +36,11 @@ def capture_frame() -> np.ndarray:
 
 def main(outdir: Path) -> None:
     segmenter = Segmenter(threads=2)  # the bundled model; Segmenter("model.tflite") for another
-    frame = capture_frame()
+    frame = photo_from_array(capture_frame())
     result = segmenter.segment(frame)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = output_paths(outdir, "frame")
-    write_outputs(paths, frame, result.mask, result.probability, Extras(overlay=True))
+    write_outputs(paths, frame, result, Extras(overlay=True))
     stats = result.stats
     print(
         f"vessels cover {stats.vessel_fraction:.1%} of the field of view "

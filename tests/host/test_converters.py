@@ -1,6 +1,7 @@
 """Conversion, embedded metadata, the Dice gate and the Edge TPU audit, on the committed fixture
 model (tests/fixtures/host_model: unet width 4, holdout Dice 0.7575)."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (
 
 from converters.tflite_export import export_tflite  # noqa: E402
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard  # noqa: E402
-from edge_runtime.inference.model_file import card_text, read_card  # noqa: E402
+from edge_runtime.inference.model_file import card_text, model_digest, read_card  # noqa: E402
 from edge_runtime.inference.patch_model import PatchModel  # noqa: E402
 from edge_runtime.inference.report import describe_model  # noqa: E402
 from training.models import build_seed  # noqa: E402
@@ -54,8 +55,9 @@ def test_int8_model_is_small_quantized_and_gated(converted):
 def test_metadata_round_trip(converted, host_model):
     out, _ = converted
     metrics = json.loads((host_model.parent / "metrics.json").read_text())
-    card = read_card((out / "int8.tflite").read_bytes())
-    assert card.format_version == 2
+    content = (out / "int8.tflite").read_bytes()
+    card = read_card(content)
+    assert card.format_version == 2 and card.model_sha256 == model_digest(content, card)
     assert card.architecture == "unet" and card.width == 4
     assert card.parameters == metrics["params"]
     assert card.threshold == metrics["threshold"]
@@ -236,7 +238,11 @@ def test_embed_metadata_copies_the_document(converted, tmp_path, run_cli):
     out, _ = converted
     bare = _bare_model(tmp_path / "bare.tflite")
     run_cli("embed-metadata", "--from", out / "int8.tflite", bare)
-    assert read_card(bare.read_bytes()) == read_card((out / "int8.tflite").read_bytes())
+    copied, source = read_card(bare.read_bytes()), read_card((out / "int8.tflite").read_bytes())
+    assert dataclasses.replace(copied, model_sha256=None) == dataclasses.replace(
+        source, model_sha256=None
+    )
+    assert copied.model_sha256 == model_digest(bare.read_bytes(), copied)  # its own bytes
 
 
 def test_convert_without_a_gate_set_is_a_usage_error(host_model, dev_npz, run_cli, tmp_path):
@@ -276,7 +282,10 @@ def test_edgetpu_compiles_and_re_embeds_the_metadata(
     result = _convert_for_edgetpu(run_cli, host_model, dev_npz, target)
     compiled = tmp_path / "out" / "m_edgetpu.tflite"
     assert "metadata re-embedded" in result.output
-    assert read_card(compiled.read_bytes()) == read_card(target.read_bytes()) is not None
+    copied, source = read_card(compiled.read_bytes()), read_card(target.read_bytes())
+    assert dataclasses.replace(copied, model_sha256=None) == dataclasses.replace(
+        source, model_sha256=None
+    )
 
 
 def test_unwritable_outputs_are_one_line_errors(

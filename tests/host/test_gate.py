@@ -62,3 +62,11 @@ def test_check_fails_a_int8_model_that_is_not_its_twins(host_model, dev_npz, run
     assert report["passed"] is False
     assert report["pixel_agreement"] < 0.99
     assert any("not a faithful conversion" in f for f in report["failures"])
+
+
+@pytest.mark.parametrize("option", ["--max-mean-drop", "--max-image-drop", "--min-pixel-agreement",
+                                    "--max-mean-gain", "--min-dice", "--threshold"])  # fmt: skip
+def test_gate_limits_that_are_not_finite_are_usage_errors(option, run_cli, tmp_path):
+    result = run_cli("check", "--tflite", tmp_path / "m.tflite", "--data", tmp_path / "d.npz",
+                     "--images", "x", "--labels", "y", option, "nan", expect=2)  # fmt: skip
+    assert "is not a finite number" in result.output

@@ -132,3 +132,20 @@ def test_recipes_apply_from_python_too():
     with pytest.raises(TypeError):  # a recipe is only ever recorded by from_recipe
         TrainConfig(data="d.npz", out="run", recipe="v1")
     assert TrainConfig(data="d.npz", out="run").recipe is None
+
+
+def test_a_file_too_small_for_the_holdout_is_a_one_line_error(dev_npz, tmp_path, run_cli):
+    with np.load(dev_npz) as npz:
+        np.savez(tmp_path / "few.npz", x_train=npz["x_train"][:60], y_train=npz["y_train"][:60])
+    result = run_cli("train", tmp_path / "few.npz", "--out", tmp_path / "run", expect=2)
+    assert result.output == (
+        f"Error: {tmp_path / 'few.npz'}: holdout fraction 0.2 of 60 patches leaves nothing to "
+        "train on\n"
+    )
+
+
+@pytest.mark.parametrize("option", ["--lr", "--teacher-weight", "--holdout"])
+def test_training_options_that_are_not_finite_are_usage_errors(subset_npz, tmp_path, option):
+    result = CliRunner().invoke(cli, ["train", str(subset_npz), "--out", str(tmp_path), option,
+                                      "nan"])  # fmt: skip
+    assert result.exit_code == 2 and "is not a finite number" in result.output

@@ -1,6 +1,7 @@
 """The typed documents: decoding checks every field; JSON round trips; format 1 is still read."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -9,7 +10,9 @@ from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.schema import SchemaError, decode, encode
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.inference.bundled import DEFAULT_MODEL
-from edge_runtime.inference.model_file import read_card
+from edge_runtime.inference.model_file import card_span, model_digest, read_card
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def _card(**fields) -> str:
@@ -55,8 +58,9 @@ def test_unknown_fields_are_ignored():
     assert ModelCard.from_json(_card(added_in_a_later_version=[1, 2])) == ModelCard()
 
 
-def test_the_bundled_format_1_card_is_read_in_todays_terms():
-    card = read_card(DEFAULT_MODEL.read_bytes())
+def test_a_format_1_card_is_read_in_todays_terms():
+    """The card release candidates up to 1.0.0-rc2 carried (tests/fixtures/card_format_1.json)."""
+    card = ModelCard.from_json((FIXTURES / "card_format_1.json").read_bytes())
     assert card.format_version == 1 and card.model_version == "1.0.0-rc2"
     gate = card.gate
     assert gate.passed and gate.n == 107 and gate.unit == "patches"
@@ -67,6 +71,27 @@ def test_the_bundled_format_1_card_is_read_in_todays_terms():
     assert gate.gates.min_pixel_agreement is None and gate.gates.max_mean_gain is None
     assert gate.gates.max_mean_drop == 0.005
     assert gate.data == GateData("retinal_vessel_dev.npz", "x_train", "y_train", 0.2)
+    assert card.model_sha256 is None  # no digest then: nothing to check
+
+
+def test_the_bundled_model_records_its_digest():
+    content = DEFAULT_MODEL.read_bytes()
+    card = read_card(content)
+    assert card.format_version == 2 and card.model_version == "1.0.0-rc2"
+    assert card.model_sha256 == model_digest(content, card)
+
+
+@pytest.mark.parametrize("where", ["weights", "card"])
+def test_a_damaged_model_is_refused_before_the_interpreter_sees_it(where):
+    content = bytearray(DEFAULT_MODEL.read_bytes())
+    start, end = card_span(bytes(content))
+    if where == "weights":
+        content[end + 5000] ^= 0x10  # one bit, as a worn SD card flips it
+    else:
+        at = content.index(b'"threshold": 0.47', start)
+        content[at + 16] = ord("8")  # 0.47 -> 0.48: still a valid card, not this model's
+    with pytest.raises(ValueError, match="damaged: its bytes do not match the SHA-256"):
+        read_card(bytes(content))
 
 
 def test_a_training_record_is_checked(tmp_path):

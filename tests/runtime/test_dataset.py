@@ -90,11 +90,18 @@ def test_directory(tmp_path):
         load_dataset(tmp_path)
 
 
-@pytest.mark.parametrize("content", [b"", b"hello, not numpy", b"PK\x03\x04truncated"])
-def test_not_an_npz(tmp_path, content):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file"),
+        (b"hello, not numpy", r"not a readable \.npz file"),
+        (b"PK\x03\x04truncated", r"not a readable \.npz file"),
+    ],
+)
+def test_not_an_npz(tmp_path, content, message):
     path = tmp_path / "bad.npz"
     path.write_bytes(content)
-    with pytest.raises(InputError, match=r"not a readable \.npz file"):
+    with pytest.raises(InputError, match=message):
         load_dataset(path)
 
 

@@ -1,0 +1,402 @@
+"""Hostile and broken inputs to the device commands: each is one line naming the file, a non-zero
+exit, no traceback, no hang, bounded memory, and the other inputs still done."""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from edge_runtime.cli.main import cli
+from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.model_file import card_text
+from edge_runtime.pipeline.decode import MAX_PIXELS
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+EDGE_SEG = [sys.executable, "-m", "edge_runtime.cli.main"]
+EDGETPU = b"edgetpu-custom-op"
+"""What marks a model compiled for the Edge TPU (appended to a card-less fixture, whose
+checksum nothing records)."""
+
+
+def run(*args, expect=0):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == expect, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def _photo(path: Path, seed: int = 1, size=(160, 180)) -> Path:
+    Image.fromarray(synthetic_fundus(*size, seed=seed)).save(path)
+    return path
+
+
+def _records(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def _one_error_line(result, starts: str) -> None:
+    assert result.output.startswith(f"Error: {starts}"), result.output
+    assert result.output.count("\n") == 1, result.output
+
+
+# -- inputs that cannot be examined or listed --------------------------------------------------
+
+
+def test_an_input_whose_stat_fails_is_one_failed_input(tmp_path, monkeypatch):
+    good, bad = _photo(tmp_path / "good.png"), _photo(tmp_path / "bad.png", 2)
+    real_stat = os.stat
+
+    def failing_stat(path, *args, **kwargs):  # a damaged SD card: EIO on one file
+        if os.fspath(path) == str(bad):
+            raise OSError(errno.EIO, "Input/output error", str(bad))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", failing_stat)
+    result = run("segment", tmp_path, "-o", tmp_path / "out", "--json", expect=1)
+    records = {Path(r["path"]).name: r for r in _records(result)}
+    assert records["good.png"]["ok"] and not records["bad.png"]["ok"]
+    assert records["bad.png"]["error"] == f"{bad}: cannot be read (Input/output error)"
+    assert (tmp_path / "out" / "good_mask.png").exists() and good.exists()
+
+
+def test_a_folder_that_cannot_be_listed_is_one_failed_input(tmp_path, monkeypatch):
+    locked, other = tmp_path / "locked", _photo(tmp_path / "other.png")
+    locked.mkdir()
+    real_scandir = os.scandir
+
+    def failing_scandir(path="."):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", failing_scandir)
+    result = run("segment", locked, other, "-o", tmp_path / "out", "--json", expect=1)
+    records = _records(result)
+    assert records[0] == {
+        "path": str(locked),
+        "ok": False,
+        "error": f"{locked}: cannot list the folder (Permission denied)",
+    }
+    assert records[1]["ok"]
+
+
+def test_a_symlink_loop_among_the_inputs(tmp_path):
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    good = _photo(tmp_path / "good.png")
+    result = run("segment", tmp_path / "loop.png", good, "-o", tmp_path / "out", "--json",
+                 expect=1)  # fmt: skip
+    first, second = _records(result)
+    assert first["error"].startswith(f"{tmp_path / 'loop.png'}: ") and second["ok"]
+
+
+# -- outputs never replace inputs, whatever path leads to them ---------------------------------
+
+
+def test_an_output_folder_that_is_the_input_folder_under_another_path(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("bind mounts need root; the identity check is also tested with hard links")
+    source, mirror = tmp_path / "photos", tmp_path / "mirror"
+    source.mkdir()
+    mirror.mkdir()
+    _photo(source / "eye.png")
+    _photo(source / "eye_mask.png", 2)  # an input named like the other input's mask
+    before = (source / "eye_mask.png").read_bytes()
+    if subprocess.run(["mount", "--bind", str(source), str(mirror)]).returncode != 0:
+        pytest.skip("mount --bind is not permitted here")
+    try:
+        run("segment", source / "eye.png", source / "eye_mask.png", "-o", mirror)
+    finally:
+        subprocess.run(["umount", str(mirror)], check=True)
+    assert (source / "eye_mask.png").read_bytes() == before
+    assert (source / "eye-2_mask.png").exists()
+
+
+def test_a_hard_link_to_an_input_is_never_an_output(tmp_path):
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    out.mkdir()
+    _photo(photos / "eye.png")
+    os.link(photos / "eye.png", out / "eye_mask.png")  # the input, where its mask would go
+    run("segment", photos / "eye.png", "-o", out)
+    assert (out / "eye_mask.png").read_bytes() == (photos / "eye.png").read_bytes()
+    assert (out / "eye-2_mask.png").exists()
+
+
+def test_a_very_long_file_name(tmp_path):
+    stem = "x" * 244  # the longest name a file system takes is 255 bytes
+    photo = _photo(tmp_path / f"{stem}.png")
+    result = run("segment", photo, "-o", tmp_path / "out", "--overlay", "--prob", "--json")
+    (record,) = _records(result)
+    assert record["ok"] and len(record["outputs"]) == 3
+    assert all(len(Path(p).name.encode()) <= 255 for p in record["outputs"].values())
+
+
+def test_a_newline_in_a_file_name_keeps_the_error_one_line(tmp_path):
+    bad = tmp_path / "bad\nname.png"
+    bad.write_text("not an image")
+    result = run("segment", bad, "-o", tmp_path / "out", expect=1)
+    error_lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert error_lines == [f"error: {tmp_path}/bad\\nname.png: not an image file Pillow can read"]
+
+
+# -- malformed files ---------------------------------------------------------------------------
+
+
+def _dds_named_png(path: Path) -> Path:
+    """228 bytes: a DDS header that promises a DXT1 texture Pillow cannot decode."""
+    header = bytearray(128)
+    header[0:4] = b"DDS "
+    header[4:8] = (124).to_bytes(4, "little")
+    header[8:12] = (0x1007).to_bytes(4, "little")
+    header[12:16] = (4096).to_bytes(4, "little")  # height
+    header[16:20] = (4096).to_bytes(4, "little")  # width
+    header[76:80] = (32).to_bytes(4, "little")
+    header[80:84] = (4).to_bytes(4, "little")  # DDPF_FOURCC
+    header[84:88] = b"DXT1"
+    path.write_bytes(bytes(header) + b"\xff" * 100)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_dds_named_png, "cannot decode image"),
+        (lambda p: p.write_bytes(np.zeros((64, 64), np.float32).tobytes()), "not an image file"),
+        (lambda p: Image.fromarray(np.ones((80, 80), np.float32)).save(p.with_suffix(".tif"))
+         or os.replace(p.with_suffix(".tif"), p), "32-bit float pixels are not supported"),
+        (lambda p: os.mkfifo(p), "not a regular file"),
+    ],
+    ids=["dds", "raw-bytes", "float-tiff", "fifo"],
+)  # fmt: skip
+def test_malformed_photographs_are_one_failed_input_each(tmp_path, make, message):
+    bad = tmp_path / "bad.png"
+    make(bad)
+    good = _photo(tmp_path / "good.png")
+    started = time.monotonic()
+    result = run("segment", bad, good, "-o", tmp_path / "out", "--json", expect=1)
+    assert time.monotonic() - started < 30
+    first, second = _records(result)
+    assert first["error"].startswith(f"{bad}: ") and message in first["error"]
+    assert second["ok"]
+
+
+def test_a_photograph_over_the_pixel_limit_is_refused_before_decoding(tmp_path):
+    height = MAX_PIXELS // 5000 + 1
+    big = tmp_path / "big.png"
+    Image.new("L", (5000, height)).save(big)
+    result = run("segment", big, "-o", tmp_path / "out", "--json", expect=1)
+    assert f"5000x{height} pixels exceed the 25-megapixel limit" in _records(result)[0]["error"]
+
+
+# -- memory stays bounded ----------------------------------------------------------------------
+
+UNIT = Path(__file__).parents[2] / "firmware_notes" / "edge-seg-watch.service"
+MEMORY_CAP_MB = next(
+    int(line.split("=")[1].rstrip("M\n"))
+    for line in UNIT.read_text().splitlines()
+    if line.startswith("MemoryMax=")
+)
+"""The systemd unit's MemoryMax, in MB."""
+
+
+def _peak_mb(*args) -> float:
+    """Peak RSS of a fresh ``edge-seg`` process running ``args``."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "assert done.returncode == 0, done.stderr.decode()[-2000:]\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *EDGE_SEG, *map(str, args)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return float(done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("rgb.png", lambda: Image.fromarray(synthetic_fundus(4080, 6120))),
+        ("rgba.png", lambda: Image.fromarray(synthetic_fundus(4080, 6120)).convert("RGBA")),
+        ("palette.png", lambda: Image.fromarray(synthetic_fundus(4080, 6120)).convert("P")),
+        ("rgb.jpg", lambda: Image.fromarray(synthetic_fundus(4080, 6120))),
+        ("uniform.png", lambda: Image.new("L", (6120, 4080), 128)),
+    ],
+)
+def test_the_largest_accepted_photograph_stays_well_under_the_units_memory_cap(
+    tmp_path, name, make
+):
+    photo = tmp_path / name
+    make().save(photo)
+    peak = _peak_mb("segment", photo, "-o", tmp_path / "out", "--overlay", "--prob")
+    assert peak < 0.75 * MEMORY_CAP_MB, f"{name}: {peak:.0f} MB"
+
+
+# -- options that are not numbers, or too large ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["segment", "x.png", "--threshold", "nan"],
+        ["segment", "x.png", "--threshold", "2"],
+        ["segment", "x.png", "--threads", "2147483648"],
+        ["eval", "d.npz", "--images", "x", "--labels", "y", "--threshold", "nan"],
+        ["eval", "d.npz", "--images", "x", "--labels", "y", "--holdout", "nan"],
+        ["watch", ".", "-o", "out", "--settle", "nan"],
+        ["watch", ".", "-o", "out", "--interval", "nan"],
+        ["watch", ".", "-o", "out", "--interval", "inf"],
+        ["bench", "--size", "100000x100000"],
+        ["bench", "--size", "64xnan"],
+    ],
+    ids=lambda args: " ".join(args[:1] + args[-2:]),
+)
+def test_options_that_are_not_finite_or_out_of_range_are_usage_errors(args):
+    result = run(*args, expect=2)
+    assert "Invalid value" in result.output
+
+
+# -- models that are not what they claim -------------------------------------------------------
+
+
+def _with_card(tmp_path: Path, **fields) -> Path:
+    """The bundled model with some card fields replaced, in place (same JSON length)."""
+    content = DEFAULT_MODEL.read_bytes()
+    text = card_text(content)
+    document = json.loads(text)
+    del document["created"]  # room for longer replacements
+    document.update(fields)
+    new = json.dumps(document, sort_keys=True).encode()
+    assert len(new) <= len(text), "the replacement must not be longer"
+    new += b" " * (len(text) - len(new))
+    path = tmp_path / "damaged.tflite"
+    path.write_bytes(content.replace(text, new))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"threshold": float("nan")}, "field 'threshold': got nan, expected a finite number"),
+        ({"threshold": -1}, "field 'threshold': got -1"),
+        ({"fov_diameter": 20000}, "field 'fov_diameter': got 20000"),
+        ({"fov_diameter": 0}, "field 'fov_diameter': got 0"),
+        ({"patch_size": "64"}, "field 'patch_size': got '64', expected an integer"),
+        ({"preprocessing": [1]}, "field 'preprocessing': got [1], expected an object"),
+        ({"gate": 5}, "field 'gate': got 5, expected an object"),
+    ],
+)
+def test_a_damaged_model_card_is_a_one_line_error(tmp_path, fields, message):
+    model = _with_card(tmp_path, **fields)
+    photo = _photo(tmp_path / "p.png")
+    for command in (["segment", photo, "-o", tmp_path / "out"], ["info"]):
+        result = run(*command, "--model", model, expect=2)
+        _one_error_line(result, f"{model}: embedded edge_seg_metadata: {message}")
+    assert ModelCard.from_json(card_text(DEFAULT_MODEL.read_bytes()))  # the original is fine
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: os.mkfifo(p), "not a regular file, expected a .tflite model file"),
+        (lambda p: p.symlink_to("/dev/zero"), "not a regular file"),
+        (lambda p: os.truncate(p.write_bytes(b"") or p, 2 * 2**30),
+         "2048.0 MiB is larger than the 64 MiB allowed"),
+        (lambda p: p.write_bytes((FIXTURES / "two_inputs.tflite").read_bytes()),
+         "2 inputs and 1 outputs, expected one each"),
+        (lambda p: p.write_bytes((FIXTURES / "wrong_input_shape.tflite").read_bytes() + EDGETPU),
+         "compiled for the Edge TPU; run it with --delegate edgetpu"),
+    ],
+    ids=["fifo", "dev-zero", "2-GiB", "two-inputs", "edgetpu-without-delegate"],
+)  # fmt: skip
+def test_model_files_that_would_hang_or_mislead(tmp_path, make, message):
+    model = tmp_path / "m.tflite"
+    make(model)
+    started = time.monotonic()
+    result = run("segment", _photo(tmp_path / "p.png"), "--model", model, "-o", tmp_path / "o",
+                 expect=2)  # fmt: skip
+    assert time.monotonic() - started < 30
+    _one_error_line(result, f"{model}: {message}")
+
+
+def test_a_missing_edge_tpu_library_is_one_line_without_a_traceback(tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes((FIXTURES / "wrong_input_shape.tflite").read_bytes() + EDGETPU)
+    done = subprocess.run(
+        [*EDGE_SEG, "info", "--model", str(model)], capture_output=True, text=True
+    )  # info runs without the delegate: what is the model
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    done = subprocess.run(
+        [*EDGE_SEG, "bench", "--model", str(model), "--delegate", "edgetpu", "--runs", "1"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("Error: cannot load the Edge TPU delegate libedgetpu.so.1")
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+# -- data files --------------------------------------------------------------------------------
+
+
+def _npz_with(tmp_path: Path, **arrays) -> Path:
+    path = tmp_path / "d.npz"
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def _eval(data: Path, *extra, expect=2):
+    return run("eval", data, "--images", "x", "--labels", "y", *extra, expect=expect)
+
+
+def test_data_files_that_are_not_what_they_claim(tmp_path):
+    x = np.zeros((60, 64, 64), np.uint8)
+    y = np.zeros((60, 64, 64), np.uint8)
+    npy = tmp_path / "d.npy"
+    np.save(npy, x)
+    _one_error_line(_eval(npy), f"{npy}: holds a single array (.npy), expected an .npz file")
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    _one_error_line(_eval(fifo), f"{fifo}: not a regular file, expected an .npz file")
+    few = _npz_with(tmp_path, x=x, y=y)
+    result = _eval(few, "--holdout", "0.2")
+    _one_error_line(result, f"{few}: holdout fraction 0.2 of 60 patches leaves nothing to train on")
+
+
+def test_a_corrupt_compressed_array(tmp_path):
+    path = _npz_with(tmp_path, x=np.arange(64 * 64 * 8, dtype=np.uint8).reshape(8, 64, 64),
+                     y=np.zeros((8, 64, 64), np.uint8))  # fmt: skip
+    content = bytearray(path.read_bytes())
+    middle = content.index(b"x.npy") + 200
+    content[middle : middle + 40] = b"\x00" * 40
+    path.write_bytes(bytes(content))
+    result = _eval(path)
+    assert result.output.startswith(f"Error: {path}: ") and result.output.count("\n") == 1
+
+
+def test_an_array_that_declares_a_huge_shape_is_refused_before_inflating(tmp_path):
+    """A small file whose array header promises 100 GB: refused from the header alone."""
+    import zipfile
+
+    path = tmp_path / "bomb.npz"
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 64, 64), np.float32))
+    header["shape"] = (6_000_000, 64, 64)
+    with zipfile.ZipFile(path, "w") as archive:
+        for key in ("x", "y"):
+            with archive.open(f"{key}.npy", "w") as member:
+                np.lib.format.write_array_header_1_0(member, header)
+                member.write(b"\0" * 1024)
+    started = time.monotonic()
+    result = _eval(path)
+    assert time.monotonic() - started < 10
+    _one_error_line(result, f"{path}: 'x' declares 91.6 GiB, more than the 1 GiB allowed")
