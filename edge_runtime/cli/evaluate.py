@@ -1,4 +1,5 @@
-"""``edge-seg eval``: mean per-patch Dice of a model on labeled patches."""
+"""``edge-seg eval``: a model's accuracy on labelled photographs (the field's whole-photograph
+metrics) or on labelled patches of an .npz file (mean per-patch Dice)."""
 
 import json
 from pathlib import Path
@@ -6,50 +7,63 @@ from pathlib import Path
 import click
 import numpy as np
 
+from edge_runtime.app.files import prepare_outdir
 from edge_runtime.cli.options import (
-    delegate_option,
     holdout_option,
     json_option,
-    model_option,
-    threads_option,
-    threshold_option,
-    tta_option,
+    layout_option,
+    segmenter_options,
 )
 from edge_runtime.contract.metrics import dice_per_patch
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
-from edge_runtime.inference.bundled import resolve_model
-from edge_runtime.inference.patch_model import PatchModel
+from edge_runtime.data.photos import find_dataset
+from edge_runtime.evaluation.photos import METRICS, evaluate_photos, write_summary
+from edge_runtime.pipeline.segmenter import Segmenter
 
 
-@click.command("eval")
-@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--images", "images_key", required=True, help="Array of patches in DATA.")
-@click.option("--labels", "labels_key", required=True, help="Array of masks in DATA.")
-@holdout_option
-@model_option
-@threads_option
-@delegate_option
-@tta_option
-@threshold_option
-@json_option
-def evaluate(
-    data, images_key, labels_key, holdout, model, threads, delegate, tta, threshold, as_json
-):
-    """Mean per-patch Dice of a model on the labeled patches of DATA.npz."""
+def _on_terminal(message: str) -> None:
+    stderr = click.get_text_stream("stderr")
+    if stderr.isatty():
+        click.echo(f"\r\033[Kevaluating {message}", err=True, nl=False)
+
+
+def _photographs(data: Path, layout: str | None, segmenter: Segmenter, report: Path | None,
+                 as_json: bool) -> None:  # fmt: skip
+    dataset = find_dataset(data, layout)
+    if report is not None:
+        prepare_outdir(report)
+    evaluation = evaluate_photos(segmenter, dataset, report, _on_terminal)
+    if click.get_text_stream("stderr").isatty():
+        click.echo("\r\033[K", err=True, nl=False)
+    if report is not None:
+        write_summary(report, evaluation)
+    if as_json:
+        click.echo(json.dumps(evaluation.to_json(), allow_nan=False))
+        return
+    mean = evaluation.mean
+    shown = ", ".join(
+        f"{m} {getattr(mean, m):.4f}" for m in METRICS if getattr(mean, m) is not None
+    )
+    click.echo(
+        f"{shown} (mean of {len(evaluation.photos)} photographs, {dataset.layout} layout; "
+        f"threshold {evaluation.threshold}, model {evaluation.model})"
+    )
+
+
+def _patches(data: Path, images_key: str | None, labels_key: str | None,
+             holdout: float | None, segmenter: Segmenter, as_json: bool) -> None:  # fmt: skip
+    if not images_key or not labels_key:
+        raise click.UsageError(f"{data}: an .npz file needs --images and --labels (its arrays)")
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = select_holdout(data, len(images), holdout)
-    images, labels = images[keep], labels[keep]
-    patch_model = PatchModel(
-        resolve_model(model), threads=threads, delegate=delegate, tta=tta, threshold=threshold
-    )
-    threshold = patch_model.threshold
-    dice = dice_per_patch(labels, patch_model.segment_patches(images))
+    patch_model = segmenter.model
+    dice = dice_per_patch(labels[keep], patch_model.segment_patches(images[keep]))
     report = {
         "model": str(patch_model.path),
         "data": str(data),
         "n": len(dice),
-        "threshold": threshold,
-        "tta": tta,
+        "threshold": patch_model.threshold,
+        "tta": patch_model.tta,
         "dice_mean": float(dice.mean()),
         "dice_min": float(dice.min()),
         "dice_median": float(np.median(dice)),
@@ -58,4 +72,33 @@ def evaluate(
         click.echo(json.dumps(report, allow_nan=False))
     else:
         click.echo(f"mean Dice {report['dice_mean']:.4f} on {report['n']} patches "
-                   f"(threshold {threshold}, model {patch_model.path})")  # fmt: skip
+                   f"(threshold {report['threshold']}, model {patch_model.path})")  # fmt: skip
+
+
+@click.command("eval")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--images", "images_key", help="Array of patches in DATA.npz.")
+@click.option("--labels", "labels_key", help="Array of masks in DATA.npz.")
+@holdout_option
+@layout_option
+@click.option(
+    "--report",
+    "report",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write, per photograph, a picture of true positives (green), false positives (red) "
+    "and false negatives (blue), and summary.csv and summary.md, into this folder.",
+)
+@segmenter_options
+@json_option
+def evaluate(data, images_key, labels_key, holdout, layout, report, segmenter, as_json):
+    """A model's accuracy on DATA: a folder of labelled photographs, or an .npz of patches.
+
+    For photographs (the layouts of DRIVE, STARE, CHASE_DB1 and HRF, or images/ labels/
+    [masks/]): F1 (the Dice of the binary mask), sensitivity, specificity, accuracy and ROC AUC
+    inside the field of view, per photograph and their mean, through the same pipeline as
+    segment. For an .npz file: mean per-patch Dice of --images against --labels.
+    """
+    if data.is_dir():
+        _photographs(data, layout, segmenter, report, as_json)
+    else:
+        _patches(data, images_key, labels_key, holdout, segmenter, as_json)

@@ -7,6 +7,7 @@ import click
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.symmetry import TTA_MODES
+from edge_runtime.data.photos import LAYOUTS
 from edge_runtime.inference.interpreter import MAX_THREADS
 from edge_runtime.pipeline.grayscale import CHANNELS
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -76,6 +77,13 @@ holdout_option = click.option(
     type=finite_range(0, 1, max_open=True),
     default=None,
     help="Use only the contiguous-block holdout that train --holdout F carved.",
+)
+
+layout_option = click.option(
+    "--layout",
+    type=click.Choice(list(LAYOUTS)),
+    default=None,
+    help="Layout of a folder of labelled photographs [default: detected].",
 )
 
 

@@ -1,4 +1,8 @@
-"""Thresholding and the Dice coefficient, defined once for training, conversion and the device."""
+"""Thresholding, the Dice coefficient and the whole-photograph metrics, defined once for
+training, conversion and the device."""
+
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,3 +84,68 @@ def tune_threshold(
     best = np.flatnonzero(scores == scores.max())
     pick = best[np.argmin(np.abs(np.asarray(candidates)[best] - DEFAULT_THRESHOLD))]
     return float(candidates[pick]), float(scores[pick])
+
+
+def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float | None:
+    """Exact area under the ROC curve of ``scores`` for binary ``truth`` (same shape): the
+    probability that a random vessel pixel scores above a random background pixel, ties counting
+    one half (Mann-Whitney U from ranks, tied scores given their average rank). ``None`` when
+    ``truth`` has only one class."""
+    values = np.asarray(scores, dtype=np.float64).ravel()
+    positive = np.asarray(truth).ravel().astype(bool)
+    n_pos = int(np.count_nonzero(positive))
+    n_neg = positive.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return None
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first_rank = np.cumsum(counts) - counts + 1  # 1-based rank of each distinct value's first
+    average_rank = first_rank + (counts - 1) / 2.0
+    rank_sum = float(average_rank[inverse][positive].sum())
+    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+
+
+@dataclass(frozen=True)
+class PhotoScores:
+    """The field's whole-photograph metrics, inside the field of view: ``f1`` (the Dice of the
+    binary mask), ``sensitivity`` (share of vessel pixels found), ``specificity`` (share of
+    background kept), ``accuracy`` and ``auc`` (ROC AUC of the probabilities). ``sensitivity``
+    and ``auc`` are ``None`` for a photograph whose label has no vessel pixel."""
+
+    f1: float
+    sensitivity: float | None
+    specificity: float | None
+    accuracy: float
+    auc: float | None
+
+
+def photo_scores(
+    probability: np.ndarray, label: np.ndarray, fov: np.ndarray, threshold: float
+) -> PhotoScores:
+    """:class:`PhotoScores` of probabilities (H, W) against a binary label (H, W), counting only
+    the pixels inside ``fov`` (boolean (H, W))."""
+    inside = np.asarray(fov, dtype=bool)
+    scores = np.asarray(probability)[inside]
+    truth = np.asarray(label)[inside].astype(bool)
+    predicted = scores >= threshold
+    tp = int(np.count_nonzero(predicted & truth))
+    fp = int(np.count_nonzero(predicted & ~truth))
+    fn = int(np.count_nonzero(~predicted & truth))
+    tn = truth.size - tp - fp - fn
+    positives, negatives = tp + fn, tn + fp
+    return PhotoScores(
+        f1=2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0,
+        sensitivity=tp / positives if positives else None,
+        specificity=tn / negatives if negatives else None,
+        accuracy=(tp + tn) / truth.size if truth.size else 1.0,
+        auc=roc_auc(scores, truth),
+    )
+
+
+def mean_scores(scores: list[PhotoScores]) -> PhotoScores:
+    """The mean of each metric over photographs (those where it is defined)."""
+
+    def mean(name: str) -> float | None:
+        values = [getattr(s, name) for s in scores if getattr(s, name) is not None]
+        return float(np.mean(values)) if values else None
+
+    return PhotoScores(*(mean(f.name) for f in dataclasses.fields(PhotoScores)))

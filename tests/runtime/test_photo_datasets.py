@@ -1,0 +1,186 @@
+"""Folders of labelled photographs in every layout, the whole-photograph metrics, and eval on
+them (checked against an independent computation)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from edge_runtime.cli.main import cli
+from edge_runtime.contract.metrics import photo_scores, roc_auc
+from edge_runtime.data.photos import find_dataset, load_labelled
+from edge_runtime.errors import InputError
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.pipeline.segmenter import Segmenter
+
+
+def _pair(seed: int, size=(120, 130)) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic photograph and a label of its dark curves."""
+    photo = synthetic_fundus(*size, seed=seed)
+    gray = photo.mean(axis=2)
+    label = ((gray < 0.8 * np.percentile(gray[gray > 20], 60)) & (gray > 20)).astype(np.uint8)
+    return photo, label * 255
+
+
+def _write(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+def _fov(size=(120, 130)) -> np.ndarray:
+    return (synthetic_fundus(*size).sum(axis=2) > 0).astype(np.uint8) * 255
+
+
+LAYOUT_FILES = {
+    "drive": lambda root, i: {
+        root / "images" / f"{i:02d}_test.tif": "photo",
+        root / "1st_manual" / f"{i:02d}_manual1.gif": "label",
+        root / "mask" / f"{i:02d}_test_mask.gif": "mask",
+    },
+    "stare": lambda root, i: {
+        root / "stare-images" / f"im{i:04d}.png": "photo",
+        root / "labels-ah" / f"im{i:04d}.ah.png": "label",
+    },
+    "hrf": lambda root, i: {
+        root / "images" / f"{i:02d}_h.jpg": "photo",
+        root / "manual1" / f"{i:02d}_h.tif": "label",
+        root / "mask" / f"{i:02d}_h_mask.tif": "mask",
+    },
+    "chase": lambda root, i: {
+        root / "photos" / f"Image_{i:02d}L.jpg": "photo",
+        root / "labels" / f"Image_{i:02d}L_1stHO.png": "label",
+    },
+    "generic": lambda root, i: {
+        root / "images" / f"eye{i}.png": "photo",
+        root / "labels" / f"eye{i}.png": "label",
+        root / "masks" / f"eye{i}.bmp": "mask",
+    },
+}
+
+
+def _dataset(root: Path, layout: str, count: int = 3) -> Path:
+    for i in range(1, count + 1):
+        photo, label = _pair(i)
+        arrays = {"photo": photo, "label": label, "mask": _fov()}
+        for path, kind in LAYOUT_FILES[layout](root, i).items():
+            _write(path, arrays[kind])
+    return root
+
+
+@pytest.mark.parametrize("layout", list(LAYOUT_FILES))
+def test_each_layout_is_detected_and_read(tmp_path, layout):
+    dataset = find_dataset(_dataset(tmp_path, layout))
+    assert dataset.layout == layout and len(dataset.photos) == 3
+    loaded = load_labelled(dataset.photos[0])
+    assert loaded.label.shape == loaded.photo.shape == (120, 130)
+    assert loaded.label.dtype == bool and loaded.label.any()
+    has_mask = "mask" in LAYOUT_FILES[layout](tmp_path, 1).values()
+    assert (loaded.fov is not None) == has_mask
+
+
+def test_drive_training_and_test_folders_together(tmp_path):
+    _dataset(tmp_path / "training", "drive")
+    _dataset(tmp_path / "test", "drive")
+    assert len(find_dataset(tmp_path).photos) == 6
+
+
+def test_bad_datasets_name_the_file(tmp_path):
+    root = _dataset(tmp_path / "d", "generic")
+    (root / "labels" / "eye2.png").unlink()
+    with pytest.raises(InputError, match=r"eye2.png: no label for this photograph in .*labels"):
+        find_dataset(root)
+    root = _dataset(tmp_path / "e", "generic")
+    _write(root / "labels" / "eye2.png", np.zeros((50, 60), np.uint8))
+    dataset = find_dataset(root)
+    with pytest.raises(InputError, match=r"eye2.png: 60x50 pixels, but the photograph is 130x120"):
+        load_labelled(dataset.photos[1])
+    (root / "masks" / "eye3.bmp").write_text("not an image")
+    with pytest.raises(InputError, match=r"eye3.bmp: cannot read the mask"):
+        load_labelled(dataset.photos[2])
+    with pytest.raises(InputError, match="no labelled photographs found"):
+        find_dataset(tmp_path / "d" / "images")
+
+
+def test_roc_auc_agrees_with_counting_pairs():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        scores = np.round(rng.random(200), 1)  # many ties
+        truth = rng.random(200) < 0.3
+        pos, neg = scores[truth], scores[~truth]
+        pairs = (pos[:, None] > neg).sum() + 0.5 * (pos[:, None] == neg).sum()
+        assert roc_auc(scores, truth) == pytest.approx(pairs / (len(pos) * len(neg)), abs=1e-12)
+    assert roc_auc(np.ones(4), np.zeros(4)) is None
+
+
+def test_photo_scores_on_a_hand_made_case():
+    probability = np.array([[0.9, 0.8, 0.2], [0.1, 0.6, 0.0]])
+    label = np.array([[1, 0, 1], [0, 1, 0]])
+    fov = np.array([[1, 1, 1], [1, 1, 0]], dtype=bool)  # the last pixel does not count
+    scores = photo_scores(probability, label, fov, 0.5)
+    # inside: TP 2 (0.9, 0.6), FP 1 (0.8), FN 1 (0.2), TN 1 (0.1)
+    assert scores.f1 == pytest.approx(4 / 6)
+    assert scores.sensitivity == pytest.approx(2 / 3) and scores.specificity == pytest.approx(0.5)
+    assert scores.accuracy == pytest.approx(3 / 5)
+    assert scores.auc == pytest.approx(4 / 6)  # of 6 vessel/background pairs, 4 ordered right
+
+
+def _independent_metrics(probability, label, fov, threshold) -> dict:
+    """The same metrics another way: counts from sets of pixels, AUC by the trapezoid rule over
+    the ROC curve's distinct thresholds."""
+    p, t = probability[fov], label[fov].astype(bool)
+    predicted = p >= threshold
+    tp, fp = np.sum(predicted & t), np.sum(predicted & ~t)
+    fn, tn = np.sum(~predicted & t), np.sum(~predicted & ~t)
+    order = np.argsort(-p, kind="stable")
+    ends = np.r_[np.flatnonzero(np.diff(p[order])), len(p) - 1]  # last of each distinct score
+    tpr = np.r_[0, np.cumsum(t[order])[ends]] / t.sum()
+    fpr = np.r_[0, np.cumsum(~t[order])[ends]] / (~t).sum()
+    return {
+        "f1": 2 * tp / (2 * tp + fp + fn),
+        "sensitivity": tp / (tp + fn),
+        "specificity": tn / (tn + fp),
+        "accuracy": (tp + tn) / t.size,
+        "auc": float(np.sum((fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1]) / 2)),
+    }
+
+
+def test_eval_on_drive_photographs_agrees_with_an_independent_computation(dev_npz, tmp_path):
+    drive = dev_npz.parent / "drive"
+    root = tmp_path / "drive"
+    for folder, pattern in (("images", "1[78]_test.tif"), ("1st_manual", "1[78]_manual1.gif"),
+                            ("mask", "1[78]_test_mask.gif")):  # fmt: skip
+        (root / folder).mkdir(parents=True)
+        for path in (drive / folder).glob(pattern):
+            shutil.copy(path, root / folder)
+    result = CliRunner().invoke(cli, ["eval", str(root), "--json", "--report", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 2 and [p["name"] for p in report["photos"]] == ["17_test", "18_test"]
+    segmenter = Segmenter()
+    for photo, scored in zip(find_dataset(root).photos, report["photos"], strict=True):
+        loaded = load_labelled(photo)
+        result = segmenter.segment(loaded.photo)
+        expected = _independent_metrics(
+            result.probability, loaded.label, loaded.fov, segmenter.threshold
+        )
+        for metric, value in expected.items():
+            assert scored[metric] == pytest.approx(value, abs=0.001), metric
+    for metric in expected:
+        mean = np.mean([p[metric] for p in report["photos"]])
+        assert report["mean"][metric] == pytest.approx(mean, abs=1e-12)
+    assert 0.7 < report["mean"]["f1"] < 0.9 and report["mean"]["auc"] > 0.95
+    written = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert written == ["17_test_comparison.png", "18_test_comparison.png", "summary.csv",
+                       "summary.md"]  # fmt: skip
+    assert (tmp_path / "r" / "summary.csv").read_text().splitlines()[0] == (
+        "photograph,f1,sensitivity,specificity,accuracy,auc"
+    )
+
+
+def test_eval_of_an_npz_still_needs_its_arrays(dev_npz):
+    result = CliRunner().invoke(cli, ["eval", str(dev_npz)])
+    assert result.exit_code == 2 and "needs --images and --labels" in result.output
