@@ -1,16 +1,21 @@
-"""Run the gate: a LiteRT model, run as on the device, against its Keras source."""
+"""Run the gate: a LiteRT model, run as on the device, against its Keras source, on labelled
+patches or on whole labelled photographs."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from converters.gate import evaluate_gate
+from converters.gate import evaluate_gate, evaluate_masks
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates
+from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
+from edge_runtime.data.photos import LoadedPhoto, find_dataset, load_labelled, photo_holdout
+from edge_runtime.errors import InputError
 from edge_runtime.inference.patch_model import PatchModel
-from training.model_io import load_keras_model, predict_probabilities
+from edge_runtime.pipeline.segmenter import Segmenter
+from training.model_io import KerasPatches, load_keras_model, predict_probabilities
 
 
 @dataclass(frozen=True)
@@ -23,33 +28,74 @@ class GatePatches:
     data: GateData
 
 
-def load_gate_patches(
-    data: Path, images_key: str, labels_key: str, holdout: float | None
-) -> GatePatches:
-    """All labelled patches of a file, or only the contiguous-block holdout that
-    ``edge-seg train --holdout FRACTION`` carved from the same arrays."""
+@dataclass(frozen=True)
+class GatePhotos:
+    """Labelled photographs for the gate, their indices in the folder, and what it is."""
+
+    photos: list[LoadedPhoto]
+    indices: np.ndarray
+    data: GateData
+
+
+def load_gate_data(
+    data: Path, images_key: str | None, labels_key: str | None, holdout: float | None
+) -> GatePatches | GatePhotos:
+    """The gate's labelled data: a folder of photographs (all, or the holdout that
+    ``edge-seg train --holdout FRACTION`` kept of it), or an .npz file's patches (all, or its
+    contiguous-block holdout).
+
+    Raises:
+        InputError: the data cannot be used, or an .npz file without its array names.
+    """
+    if data.is_dir():
+        dataset = find_dataset(data)
+        keep = (
+            photo_holdout(len(dataset.photos), holdout)
+            if holdout
+            else np.arange(len(dataset.photos))
+        )
+        photos = [load_labelled(dataset.photos[i]) for i in keep]
+        return GatePhotos(photos, keep, GateData(data.name, holdout=holdout))
+    if not images_key or not labels_key:
+        raise InputError(f"{data}: an .npz file needs its arrays' names (images and labels)")
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = select_holdout(data, len(images), holdout)
-    described = GateData(Path(data).name, images_key, labels_key, holdout)
+    described = GateData(data.name, images_key, labels_key, holdout)
     return GatePatches(images[keep], labels[keep], keep, described)
 
 
 def run_gate(
     tflite_path: Path,
-    patches: GatePatches,
+    gate_data: GatePatches | GatePhotos,
     gates: Gates,
     keras_path: Path | None = None,
     threshold: float | None = None,
 ) -> GateReport:
-    """Score the LiteRT model and, when given, the Keras model on the same preprocessed patches
-    with the same threshold (the LiteRT model's own unless ``threshold`` is given)."""
-    x = preprocess_patches(patches.images)
-    model = PatchModel(tflite_path, threshold=threshold)
-    keras_prob = (
-        predict_probabilities(load_keras_model(keras_path), x)[..., 0] if keras_path else None
-    )
-    return evaluate_gate(
-        patches.labels, model.predict(x), keras_prob, model.threshold, gates,
-        models=(str(tflite_path), str(keras_path or "")), indices=patches.indices,
-        data=patches.data,
+    """Score the LiteRT model and, when given, the Keras model on the same data with the same
+    threshold (the LiteRT model's own unless ``threshold`` is given): patches preprocessed
+    alike, or photographs through the device's whole pipeline (per-photograph F1 inside the
+    field of view)."""
+    models = (str(tflite_path), str(keras_path or ""))
+    keras = load_keras_model(keras_path) if keras_path else None
+    if isinstance(gate_data, GatePatches):
+        x = preprocess_patches(gate_data.images)
+        model = PatchModel(tflite_path, threshold=threshold)
+        keras_prob = predict_probabilities(keras, x)[..., 0] if keras else None
+        return evaluate_gate(
+            gate_data.labels, model.predict(x), keras_prob, model.threshold, gates, models,
+            gate_data.indices, gate_data.data,
+        )  # fmt: skip
+    device = Segmenter(tflite_path, threshold=threshold)
+    twin = Segmenter(KerasPatches(keras, device.threshold)) if keras else None
+    labels, device_masks, twin_masks = [], [], []
+    for loaded in gate_data.photos:
+        result = device.segment(loaded.photo)
+        fov = result.fov if loaded.fov is None else loaded.fov
+        labels.append(loaded.label[fov])
+        device_masks.append(result.mask[fov])
+        if twin is not None:
+            twin_masks.append(binarize(twin.segment(loaded.photo).probability[fov], twin.threshold))
+    return evaluate_masks(
+        labels, device_masks, twin_masks if twin else None, device.threshold, gates, models,
+        gate_data.indices, gate_data.data, unit="photographs",
     )  # fmt: skip

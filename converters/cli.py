@@ -113,8 +113,9 @@ def _echo_gate(report: GateReport) -> None:
 )
 @click.option(
     "--check-data",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Labeled .npz for the Dice gate against MODEL (required unless --no-check).",
+    type=click.Path(path_type=Path),
+    help="Labelled data for the gate against MODEL (required unless --no-check): a folder of "
+    "labelled photographs, or an .npz file (--check-images, --check-labels).",
 )
 @click.option("--check-images", default="x_train", show_default=True)
 @click.option("--check-labels", default="y_train", show_default=True)
@@ -214,12 +215,12 @@ def embed_metadata_command(source: Path, target: Path) -> None:
 )
 @click.option(
     "--data",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
-    help="Labeled .npz file.",
+    help="A folder of labelled photographs (the layouts eval reads), or a labelled .npz file.",
 )
-@click.option("--images", "images_key", required=True, help="Array of patches in --data.")
-@click.option("--labels", "labels_key", required=True, help="Array of masks in --data.")
+@click.option("--images", "images_key", help="Array of patches in --data (an .npz file).")
+@click.option("--labels", "labels_key", help="Array of masks in --data (an .npz file).")
 @holdout_option
 @threshold_option
 @gate_options
@@ -233,21 +234,24 @@ def embed_metadata_command(source: Path, target: Path) -> None:
 def check(keras_path: Path | None, tflite_path: Path, data: Path, images_key: str, labels_key: str,
           holdout: float | None, threshold: float | None, gates: Gates,
           report_dir: Path | None, as_json: bool) -> None:  # fmt: skip
-    """Dice regression gate: the LiteRT model (run as on the device) vs its Keras source.
+    """Quantization gate: the LiteRT model (run as on the device) vs its Keras source.
 
-    Exit status 0 when every gate holds, 1 when one fails, 2 on bad input. Without --keras only
-    the absolute floor --min-dice is checked.
+    On a folder of labelled photographs, both run through the device's whole pipeline and each
+    photograph's F1 is compared (inside the field of view); on an .npz file, each patch's Dice.
+    --holdout F restricts either to the holdout that train --holdout F kept. Exit status 0 when
+    every gate holds, 1 when one fails, 2 on bad input. Without --keras only the absolute floor
+    --min-dice is checked.
     """
     if keras_path is None and gates.min_dice is None:
         raise click.UsageError("without --keras there is nothing to compare: give --min-dice")
     import_extra("tensorflow", "train")
-    from converters.check import load_gate_patches, run_gate
+    from converters.check import load_gate_data, run_gate
     from converters.report import write_report
 
-    patches = load_gate_patches(data, images_key, labels_key, holdout)
+    gate_data = load_gate_data(data, images_key, labels_key, holdout)
     if keras_path is None:
         gates = gates.floor_only()
-    report = run_gate(tflite_path, patches, gates, keras_path, threshold)
+    report = run_gate(tflite_path, gate_data, gates, keras_path, threshold)
     if report_dir:
         write_report(report_dir, report)
     if as_json:

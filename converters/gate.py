@@ -6,6 +6,7 @@ thresholded here with the same threshold. The limits and the verdict are the sha
 """
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from edge_runtime.contract.gate_report import (
     ImageDrop,
     ModelScores,
 )
-from edge_runtime.contract.metrics import binarize, dice_per_patch
+from edge_runtime.contract.metrics import binarize, dice_per_patch, dice_score
 
 WORST = 5
 """How many of the largest per-image drops a report lists."""
@@ -31,46 +32,87 @@ class GateFailure(Exception):
         self.report = report
 
 
-def _scores(model: str, masks: np.ndarray, labels: np.ndarray) -> ModelScores:
-    dice = dice_per_patch(labels, masks)
+Images = np.ndarray | Sequence[np.ndarray]
+"""Per-image arrays: an (N, H, W) array of patches, or a list of each photograph's pixels
+inside its field of view (any shapes)."""
+
+
+def _dice(labels: Images, masks: Images) -> np.ndarray:
+    if isinstance(labels, np.ndarray):
+        return dice_per_patch(labels, masks)
+    return np.array([dice_score(t, m) for t, m in zip(labels, masks, strict=True)])
+
+
+def _scores(model: str, masks: Images, labels: Images) -> ModelScores:
+    dice = _dice(labels, masks)
     return ModelScores(model, float(dice.mean()), tuple(dice.round(6).tolist()))
 
 
+def _binarize(probabilities: Images, threshold: float) -> Images:
+    if isinstance(probabilities, np.ndarray):
+        return binarize(probabilities, threshold)
+    return [binarize(p, threshold) for p in probabilities]
+
+
+def _agreement(first: Images, second: Images) -> float:
+    same = sum(int(np.count_nonzero(a == b)) for a, b in zip(first, second, strict=True))
+    return same / sum(np.size(a) for a in first)
+
+
 def evaluate_gate(
-    labels: np.ndarray,
-    tflite_prob: np.ndarray,
-    keras_prob: np.ndarray | None,
+    labels: Images,
+    tflite_prob: Images,
+    keras_prob: Images | None,
     threshold: float,
     gates: Gates,
     models: tuple[str, str] = ("", ""),
     indices: np.ndarray | None = None,
     data: GateData | None = None,
+    unit: str = "patches",
 ) -> GateReport:
     """Score both models and decide every limit.
 
     Args:
-        labels: binary masks (N, H, W).
-        tflite_prob: probabilities of the converted model (N, H, W).
+        labels: binary masks, per image (:data:`Images`).
+        tflite_prob: probabilities of the converted model, alike.
         keras_prob: probabilities of the Keras model, or ``None`` to check only ``min_dice``.
         threshold: decision threshold applied to both.
         gates: the limits.
         models: the (LiteRT, Keras) model files, as the report names them.
-        indices: each image's index in its data file, used to name the worst images
-            (default 0..N-1).
+        indices: each image's index in its data (default 0..N-1).
         data: what the images are, for the report.
+        unit: ``"patches"`` or ``"photographs"``.
     """
+    keras_mask = None if keras_prob is None else _binarize(keras_prob, threshold)
+    return evaluate_masks(
+        labels, _binarize(tflite_prob, threshold), keras_mask, threshold, gates, models,
+        indices, data, unit,
+    )  # fmt: skip
+
+
+def evaluate_masks(
+    labels: Images,
+    tflite_mask: Images,
+    keras_mask: Images | None,
+    threshold: float,
+    gates: Gates,
+    models: tuple[str, str] = ("", ""),
+    indices: np.ndarray | None = None,
+    data: GateData | None = None,
+    unit: str = "patches",
+) -> GateReport:
+    """:func:`evaluate_gate` of masks already thresholded (at ``threshold``, which the report
+    records): what a gate on photographs keeps, a byte per pixel rather than four."""
     indices = np.arange(len(labels)) if indices is None else np.asarray(indices)
-    tflite_mask = binarize(tflite_prob, threshold)
     tflite = _scores(models[0], tflite_mask, labels)
     failures = []
     if gates.min_dice is not None and tflite.dice_mean < gates.min_dice:
         failures.append(f"mean Dice {tflite.dice_mean:.4f} is below the floor {gates.min_dice}")
-    if keras_prob is None:
+    if keras_mask is None:
         return GateReport(
             passed=not failures, threshold=threshold, n=len(labels), tflite=tflite, gates=gates,
-            failures=tuple(failures), data=data,
+            failures=tuple(failures), data=data, unit=unit,
         )  # fmt: skip
-    keras_mask = binarize(keras_prob, threshold)
     keras = _scores(models[1], keras_mask, labels)
     drop = np.asarray(keras.dice_per_image) - np.asarray(tflite.dice_per_image)
     worst = np.argsort(-drop, kind="stable")[:WORST]
@@ -80,11 +122,12 @@ def evaluate_gate(
         n=len(labels),
         tflite=tflite,
         gates=gates,
+        unit=unit,
         data=data,
         keras=keras,
         mean_drop=keras.dice_mean - tflite.dice_mean,
         max_image_drop=float(drop.max()),
-        pixel_agreement=float(np.mean(keras_mask == tflite_mask)),
+        pixel_agreement=_agreement(keras_mask, tflite_mask),
         worst_drops=tuple(
             ImageDrop(
                 int(indices[i]), keras.dice_per_image[i], tflite.dice_per_image[i], float(drop[i])

@@ -4,7 +4,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from converters.check import load_gate_patches, run_gate
+from converters.check import load_gate_data, run_gate
 from converters.gate import GateFailure
 from converters.metadata_writer import build_card, embed_card
 from converters.tflite_export import export_tflite
@@ -72,13 +72,13 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
     with atomic_path(options.output) as tmp:
         tmp.write_bytes(content)
         if options.check_data is not None:
-            patches = load_gate_patches(
+            gate_data = load_gate_data(
                 options.check_data,
                 options.check_images,
                 options.check_labels,
                 options.check_holdout,
             )
-            report = run_gate(tmp, patches, options.gates, keras_path=options.keras_path)
+            report = run_gate(tmp, gate_data, options.gates, keras_path=options.keras_path)
             if not report.passed:
                 raise GateFailure(report)  # leaves the with block: the output is not written
             content = embed_card(content, dataclasses.replace(card, gate=report.summary()))

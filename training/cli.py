@@ -1,4 +1,5 @@
-"""``edge-seg train``: train a model on a reference ``.npz`` patch set (needs the 'train' extra)."""
+"""``edge-seg train``: train a model on labelled patches and photographs (needs the 'train'
+extra)."""
 
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from training.config import (
 
 
 @click.command()
-@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", nargs=-1, required=True)
 @click.option(
     "--arch",
     type=click.Choice(ARCHITECTURES),
@@ -106,14 +107,34 @@ from training.config import (
     help="Start from a named recipe's settings (v1: the release model, distilled from a "
     "v1-teacher model given with --teacher); options given on the command line still win.",
 )
+@click.option(
+    "--crops",
+    type=click.IntRange(1, 10**7),
+    default=default("crops"),
+    show_default=True,
+    help="Training samples per epoch when DATA is more than one .npz file (photographs are "
+    "cropped at new random places every epoch).",
+)
+@click.option(
+    "--init",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Start from this model's weights (a run's model.keras of the same --arch and --width): "
+    "fine-tuning, e.g. the release model for a new camera (recipe finetune).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the files of an existing run directory.")
-def train(data: Path, out: Path, overwrite: bool, recipe: str | None, **options) -> None:
-    """Train a vessel segmentation model on DATA.npz (x_train, y_train; x_val/y_val unused).
+def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
+          **options) -> None:  # fmt: skip
+    """Train a vessel segmentation model on DATA: .npz patch files (x_train, y_train; x_val/y_val
+    are never used) and folders of labelled photographs (the layouts eval reads), each
+    optionally PATH:WEIGHT to set its share of the samples.
 
-    The checkpoint with the best holdout Dice is kept and the decision threshold is tuned on the
+    Photographs go through the device's own pipeline and are cropped at random places every
+    epoch; their holdout is whole photographs, scored as the device segments them. The
+    checkpoint with the best holdout score is kept and the decision threshold is tuned on the
     holdout. The same seed on the same machine gives the same weights.
     """
-    settings = {"data": str(data), "out": str(out)}
+    settings = {"data": tuple(data), "out": str(out)}
     if recipe:  # the recipe fills what the command line left at its defaults
         context = click.get_current_context()
         given = {
@@ -134,13 +155,18 @@ def train(data: Path, out: Path, overwrite: bool, recipe: str | None, **options)
     from training.trainer import train as run_training
 
     result = run_training(config)
-    if result.holdout_dice_at_0_5 is None:
-        click.echo(f"trained on all {result.train_patches} patches; wrote {out}", err=True)
-    else:
+    run = f"(best epoch {result.best_epoch}/{result.epochs}, {result.params:,} parameters)"
+    if result.holdout_f1 is not None:
+        click.echo(
+            f"holdout photographs: F1 {result.holdout_f1:.4f}, AUC {result.holdout_auc:.4f} at "
+            f"tuned threshold {result.threshold:.2f} on {len(result.holdout_photos)} "
+            f"photographs {run}; wrote {out}"
+        )
+    elif result.holdout_dice_at_0_5 is not None:
         click.echo(
             f"holdout Dice {result.holdout_dice_at_0_5:.4f} at 0.5, "
             f"{result.holdout_dice_at_threshold:.4f} at tuned threshold {result.threshold:.2f} "
-            f"(best epoch {result.best_epoch}/{result.epochs}, {result.params:,} parameters); "
-            f"wrote {out}",
-            err=True,
+            f"{run}; wrote {out}"
         )
+    else:
+        click.echo(f"trained without a holdout {run}; wrote {out}")

@@ -47,11 +47,16 @@ class TrainConfig:
     """Everything that determines a training run (written to ``config.json``); the defaults
     here are the command line's.
 
+    ``data`` lists the sources: .npz patch files and folders of labelled photographs, each
+    optionally ``PATH:WEIGHT``. ``crops`` is the number of training samples drawn per epoch when
+    the data is more than one patch file (photographs are cropped afresh every epoch); ``init``
+    a model whose weights training starts from (fine-tuning).
+
     ``recipe`` names the recipe the settings started from; only :meth:`from_recipe` sets it, so
     a record never names a recipe whose settings were not applied.
     """
 
-    data: str
+    data: tuple[str, ...]
     out: str
     arch: str = "unet"
     width: int = 8
@@ -66,9 +71,13 @@ class TrainConfig:
     holdout: float = 0.2
     teacher: str | None = None
     teacher_weight: float = 0.8
+    crops: int = 4800
+    init: str | None = None
     recipe: str | None = field(default=None, init=False)
 
     def __post_init__(self):
+        if isinstance(self.data, str):  # one source, as before there could be several
+            object.__setattr__(self, "data", (self.data,))
         for name, options in (("arch", ARCHITECTURES), ("loss", LOSSES), ("schedule", SCHEDULES)):
             if getattr(self, name) not in options:
                 raise ValueError(

@@ -1,11 +1,15 @@
-"""Load saved Keras models (a run's ``model.keras``) and run them on preprocessed patches."""
+"""Load saved Keras models (a run's ``model.keras``) and run them on preprocessed patches, alone
+or through the device's pipeline (:class:`KerasPatches`)."""
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
+from edge_runtime.contract.metrics import DEFAULT_THRESHOLD
+from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.errors import InputError
 
 PREDICT_BATCH = 64
@@ -27,3 +31,25 @@ def load_keras_model(path: str | Path) -> keras.Model:
 def predict_probabilities(model: keras.Model, patches: np.ndarray) -> np.ndarray:
     """Vessel probabilities (N, H, W, 1) float32 of preprocessed patches (N, H, W, 1)."""
     return np.asarray(model.predict(patches, batch_size=PREDICT_BATCH, verbose=0), np.float32)
+
+
+@dataclass
+class KerasPatches:
+    """A Keras patch model behind the runtime's
+    :class:`~edge_runtime.inference.patch_model.PatchPredictor` interface, so that training and
+    the gate run it through the device's own pipeline (tiles, stitching, field of view)."""
+
+    model: keras.Model
+    threshold: float = DEFAULT_THRESHOLD
+    path: str = "Keras model"
+    card: ModelCard = field(default_factory=ModelCard)
+    tta: str = "off"
+
+    @property
+    def side(self) -> int:
+        return int(self.model.input.shape[1])
+
+    def predict(self, patches: np.ndarray) -> np.ndarray:
+        """Probabilities (N, P, P) float32 of preprocessed patches (N, P, P[, 1])."""
+        x = np.asarray(patches, dtype=np.float32)
+        return predict_probabilities(model=self.model, patches=x.reshape(*x.shape[:3], 1))[..., 0]

@@ -1,8 +1,11 @@
-"""Train a model on a reference ``.npz`` patch set and write a run directory.
+"""Train a model on labelled patches and photographs and write a run directory.
 
-A run directory holds ``model.keras`` (the checkpoint with the best holdout Dice), ``metrics.json``,
-``config.json`` and ``history.png``. Training is seeded and deterministic on the CPU: the same
-configuration, data and machine give the same weights.
+A run directory holds ``model.keras`` (the checkpoint with the best holdout score),
+``metrics.json``, ``config.json`` and ``history.png``. The holdout score is the mean
+whole-photograph F1 of the holdout photographs, segmented through the device's own pipeline,
+when the data has photographs; else the mean per-patch Dice of the holdout patches. Training is
+seeded and deterministic on the CPU: the same configuration, data and machine give the same
+weights.
 """
 
 import json
@@ -17,24 +20,38 @@ import tensorflow as tf
 
 from edge_runtime import __version__
 from edge_runtime.atomic import atomic_path
-from edge_runtime.contract.holdout import holdout_split
 from edge_runtime.contract.metrics import (
     DEFAULT_THRESHOLD,
     binarize,
     dice_per_patch,
+    photo_scores,
     tune_threshold,
 )
-from edge_runtime.contract.preprocessing import preprocess_patches
-from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord, Versions
-from edge_runtime.data.patches import load_dataset
+from edge_runtime.contract.training_record import (
+    RECORD_FILE,
+    PhotoRecord,
+    TrainingRecord,
+    Versions,
+)
+from edge_runtime.data.patches import file_sha256
+from edge_runtime.data.photos import LoadedPhoto
 from edge_runtime.errors import InputError
+from edge_runtime.pipeline.segmenter import Segmenter
 from training.augment import gamma_jitter, random_dihedral
 from training.config import SCHEDULES, WIDTH_ARCHITECTURES, TrainConfig
 from training.distill import load_teacher, teacher_probabilities
 from training.losses import distillation_loss, get_loss
-from training.model_io import predict_probabilities
+from training.model_io import KerasPatches, load_keras_model, predict_probabilities
 from training.models import build_model, multiply_accumulates
 from training.plots import plot_history
+from training.sources import (
+    PatchSource,
+    PhotoSource,
+    load_patch_source,
+    load_photo_source,
+    parse_data_argument,
+    sources_sha256,
+)
 
 
 class AugmentedBatches(keras.utils.PyDataset):
@@ -70,22 +87,90 @@ class AugmentedBatches(keras.utils.PyDataset):
         self._order = self._shuffle()
 
 
-class HoldoutDice(keras.callbacks.Callback):
-    """Logs the holdout mean Dice at 0.5 each epoch and keeps the weights of the best epoch."""
+class CropBatches(keras.utils.PyDataset):
+    """``crops`` samples per epoch drawn from the sources in proportion to their weights
+    (random crops of photographs, random patches of patch files), optionally augmented; each
+    batch's randomness depends only on (seed, epoch, batch index)."""
 
-    def __init__(self, x, y):
+    def __init__(self, sources: list, config: TrainConfig):
         super().__init__()
-        self.x, self.y = x, y
-        self.best_dice, self.best_epoch, self.best_weights = -1.0, 0, None
+        self.sources, self.config = sources, config
+        weights = np.array([source.weight for source in sources], dtype=np.float64)
+        self.shares = weights / weights.sum()
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return -(-self.config.crops // self.config.batch_size)
+
+    def __getitem__(self, index: int):
+        config = self.config
+        size = min(config.batch_size, config.crops - index * config.batch_size)
+        rng = np.random.default_rng([config.seed, self.epoch, index])
+        counts = rng.multinomial(size, self.shares)
+        parts = [s.crops(rng, n) for s, n in zip(self.sources, counts, strict=True) if n]
+        x = np.concatenate([p[0] for p in parts])
+        y = np.concatenate([p[1] for p in parts])
+        if config.augment:
+            x, y = random_dihedral(x, y, rng)
+        if config.jitter:
+            x = gamma_jitter(x, rng)
+        return x, y
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+
+class Holdout(keras.callbacks.Callback):
+    """Scores the holdout after each epoch at 0.5 (whole photographs if there are any, else
+    patches), logs it, and keeps the weights of the best epoch."""
+
+    def __init__(self, holdout: "HoldoutData"):
+        super().__init__()
+        self.holdout = holdout
+        self.best_score, self.best_epoch, self.best_weights = -1.0, 0, None
 
     def on_epoch_end(self, epoch, logs=None):
-        prob = predict_probabilities(self.model, self.x)
-        dice = float(dice_per_patch(self.y, binarize(prob)).mean())
+        score = self.holdout.score(self.model)
         if logs is not None:
-            logs["holdout_dice"] = dice
-        if dice > self.best_dice:
-            self.best_dice, self.best_epoch = dice, epoch + 1
+            logs[self.holdout.metric] = score
+        if score > self.best_score:
+            self.best_score, self.best_epoch = score, epoch + 1
             self.best_weights = self.model.get_weights()
+
+
+@dataclass
+class HoldoutData:
+    """What a run holds out: patches of patch files, photographs of folders."""
+
+    x: np.ndarray
+    y: np.ndarray
+    photos: list[LoadedPhoto]
+    segmenter: Segmenter
+
+    @property
+    def metric(self) -> str:
+        return "holdout_f1" if self.photos else "holdout_dice"
+
+    def __bool__(self) -> bool:
+        return bool(self.photos) or len(self.x) > 0
+
+    def photo_probabilities(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+        """(name, probability, label, field of view) of each holdout photograph, segmented by
+        the model under training through the device's pipeline."""
+        found = []
+        for loaded in self.photos:
+            result = self.segmenter.segment(loaded.photo)
+            fov = result.fov if loaded.fov is None else loaded.fov
+            found.append((loaded.name, result.probability, loaded.label, fov))
+        return found
+
+    def score(self, model: keras.Model) -> float:
+        if self.photos:
+            return float(np.mean([
+                photo_scores(p, label, fov, DEFAULT_THRESHOLD).f1
+                for _, p, label, fov in self.photo_probabilities()
+            ]))  # fmt: skip
+        return float(dice_per_patch(self.y, binarize(predict_probabilities(model, self.x))).mean())
 
 
 def _make_deterministic(seed: int) -> None:
@@ -119,24 +204,71 @@ def _versions() -> Versions:
 
 @dataclass(frozen=True)
 class HoldoutScores:
-    """Holdout Dice at 0.5 and at the tuned threshold; empty (threshold 0.5) without a holdout."""
+    """Holdout scores at 0.5 and at the tuned threshold; empty (threshold 0.5) without a holdout.
+    Photographs, when there are any, choose the threshold (best mean F1)."""
 
     threshold: float = DEFAULT_THRESHOLD
     dice_at_0_5: float | None = None
     dice_at_threshold: float | None = None
     per_patch: tuple[float, ...] | None = None
+    photos: tuple[PhotoRecord, ...] | None = None
 
 
-def _score_holdout(model: keras.Model, x: np.ndarray, y: np.ndarray) -> HoldoutScores:
-    prob = predict_probabilities(model, x)
-    threshold, at_threshold = tune_threshold(y, prob)
-    per_patch = dice_per_patch(y, binarize(prob, threshold))
-    return HoldoutScores(
-        threshold=threshold,
-        dice_at_0_5=float(dice_per_patch(y, binarize(prob)).mean()),
-        dice_at_threshold=at_threshold,
-        per_patch=tuple(round(d, 6) for d in per_patch.tolist()),
-    )
+def _score_holdout(model: keras.Model, holdout: HoldoutData) -> HoldoutScores:
+    scores = {}
+    if len(holdout.x):
+        prob = predict_probabilities(model, holdout.x)
+        threshold, at_threshold = tune_threshold(holdout.y, prob)
+        scores = {
+            "threshold": threshold,
+            "dice_at_0_5": float(dice_per_patch(holdout.y, binarize(prob)).mean()),
+            "dice_at_threshold": at_threshold,
+        }
+    if holdout.photos:
+        found = holdout.photo_probabilities()
+        candidates = np.round(np.arange(0.05, 0.951, 0.01), 2)
+        means = [
+            np.mean([photo_scores(p, label, fov, t).f1 for _, p, label, fov in found])
+            for t in candidates
+        ]
+        scores["threshold"] = threshold = float(candidates[int(np.argmax(means))])
+        scores["photos"] = tuple(
+            PhotoRecord(name, **asdict(photo_scores(p, label, fov, threshold)))
+            for name, p, label, fov in found
+        )
+    if len(holdout.x):  # per patch, at the threshold in effect
+        prob = predict_probabilities(model, holdout.x)
+        per_patch = dice_per_patch(holdout.y, binarize(prob, scores["threshold"]))
+        scores["per_patch"] = tuple(round(d, 6) for d in per_patch.tolist())
+        scores["dice_at_threshold"] = float(per_patch.mean())
+    return HoldoutScores(**scores)
+
+
+def _sources(config: TrainConfig) -> list[PatchSource | PhotoSource]:
+    sources = []
+    for argument in config.data:
+        path, weight = parse_data_argument(argument)
+        if path.is_dir():
+            sources.append(load_photo_source(path, weight, config.holdout))
+        else:
+            sources.append(load_patch_source(path, weight, config.holdout))
+    return sources
+
+
+def _initial_model(config: TrainConfig) -> tuple[keras.Model, str | None]:
+    """A new model of the configured architecture, or one carrying ``config.init``'s weights
+    (and the SHA-256 of that file)."""
+    model = build_model(config.arch, width=config.width)
+    if config.init is None:
+        return model, None
+    start = load_keras_model(config.init)
+    try:
+        model.set_weights(start.get_weights())
+    except ValueError:
+        raise InputError(
+            f"{config.init}: its weights do not fit --arch {config.arch} --width {config.width}"
+        ) from None
+    return model, file_sha256(config.init)
 
 
 def train(config: TrainConfig) -> TrainingRecord:
@@ -147,36 +279,41 @@ def train(config: TrainConfig) -> TrainingRecord:
     """
     started = time.perf_counter()
     _make_deterministic(config.seed)
-    data = load_dataset(config.data)
-    try:
-        split = holdout_split(len(data.x_train), config.holdout)
-    except ValueError as exc:
-        raise InputError(f"{config.data}: {exc}") from None
-    x = preprocess_patches(data.x_train)
-    y = data.y_train[..., np.newaxis].astype(np.float32)
-    loss, teacher_sha256, targets = get_loss(config.loss), None, y
-    if config.teacher:
-        teacher, teacher_sha256 = load_teacher(config.teacher)
-        targets = np.concatenate([y, teacher_probabilities(teacher, x)], axis=-1)
-        loss = distillation_loss(loss, config.teacher_weight)
-    batches = AugmentedBatches(
-        x[split.train],
-        targets[split.train],
-        config.batch_size,
-        config.seed,
-        config.augment,
-        config.jitter,
+    sources = _sources(config)
+    photo_sources = [s for s in sources if isinstance(s, PhotoSource)]
+    patch_sources = [s for s in sources if isinstance(s, PatchSource)]
+    loss, teacher_sha256 = get_loss(config.loss), None
+    if len(sources) == 1 and patch_sources:  # one patch file: every patch once per epoch
+        source = patch_sources[0]
+        targets = source.y
+        if config.teacher:  # the teacher sees every patch, as when the release was made
+            teacher, teacher_sha256 = load_teacher(config.teacher)
+            targets = np.concatenate([targets, teacher_probabilities(teacher, source.x)], axis=-1)
+            loss = distillation_loss(loss, config.teacher_weight)
+        batches = AugmentedBatches(
+            source.x_train, targets[source.split.train], config.batch_size, config.seed,
+            config.augment, config.jitter,
+        )  # fmt: skip
+    elif config.teacher:
+        raise InputError(f"{config.teacher}: distillation takes a single .npz file as data")
+    else:
+        batches = CropBatches(sources, config)
+    model, init_sha256 = _initial_model(config)  # after the data: the seed's draws as ever
+    holdout = HoldoutData(
+        np.concatenate([s.x_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
+        np.concatenate([s.y_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
+        [photo for s in photo_sources for photo in s.holdout],
+        Segmenter(KerasPatches(model)),  # the device's pipeline, with the model in training
     )
-    model = build_model(config.arch, width=config.width)
     model.compile(optimizer=_optimizer(config, len(batches)), loss=loss)
-    callbacks = [HoldoutDice(x[split.holdout], y[split.holdout])] if len(split.holdout) else []
+    callbacks = [Holdout(holdout)] if holdout else []
     history = model.fit(batches, epochs=config.epochs, callbacks=callbacks, verbose=2)
 
     best_epoch, scores = config.epochs, HoldoutScores()
     if callbacks:
         model.set_weights(callbacks[0].best_weights)
         best_epoch = callbacks[0].best_epoch
-        scores = _score_holdout(model, x[split.holdout], y[split.holdout])
+        scores = _score_holdout(model, holdout)
 
     result = TrainingRecord(
         arch=config.arch,
@@ -189,18 +326,28 @@ def train(config: TrainConfig) -> TrainingRecord:
         best_epoch=best_epoch,
         seed=config.seed,
         threshold=scores.threshold,
-        holdout_patches=len(split.holdout),
-        train_patches=len(split.train),
+        holdout_patches=len(holdout.x),
+        train_patches=sum(len(s.x_train) for s in patch_sources),
         holdout_dice_at_0_5=scores.dice_at_0_5,
         holdout_dice_at_threshold=scores.dice_at_threshold,
         holdout_dice_per_patch=scores.per_patch,
-        data_sha256=data.sha256,
+        data_sha256=sources_sha256(sources),
         teacher_sha256=teacher_sha256,
         train_seconds=round(time.perf_counter() - started, 1),
         versions=_versions(),
+        train_photos=sum(len(s.train) for s in photo_sources),
+        holdout_photos=scores.photos,
+        holdout_f1=_mean(scores.photos, "f1"),
+        holdout_auc=_mean(scores.photos, "auc"),
+        init_sha256=init_sha256,
     )
     _write_run(Path(config.out), model, config, result, history.history)
     return result
+
+
+def _mean(photos: tuple[PhotoRecord, ...] | None, metric: str) -> float | None:
+    values = [getattr(p, metric) for p in photos or () if getattr(p, metric) is not None]
+    return float(np.mean(values)) if values else None
 
 
 def _write_json(path: Path, document: dict) -> None:

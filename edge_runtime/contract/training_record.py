@@ -24,8 +24,26 @@ class Versions:
 
 
 @dataclass(frozen=True)
+class PhotoRecord:
+    """One holdout photograph's whole-photograph metrics (see
+    :class:`~edge_runtime.contract.metrics.PhotoScores`)."""
+
+    name: str
+    f1: float = bounded(0.0, 0, 1)
+    sensitivity: float | None = bounded(None, 0, 1)
+    specificity: float | None = bounded(None, 0, 1)
+    accuracy: float = bounded(0.0, 0, 1)
+    auc: float | None = bounded(None, 0, 1)
+
+
+@dataclass(frozen=True)
 class TrainingRecord:
-    """What a run made and measured. Holdout figures are ``None`` when it had no holdout."""
+    """What a run made and measured. Holdout figures are ``None`` when it had no holdout.
+
+    A run on photographs records each holdout photograph's metrics at the tuned threshold
+    (``holdout_photos``) and their mean F1 and AUC; ``train_photos`` counts the photographs its
+    crops came from.
+    """
 
     arch: str
     params: int = bounded(low=0)
@@ -46,6 +64,11 @@ class TrainingRecord:
     width: int | None = bounded(None, 1, 4096)
     loss: str | None = None
     holdout: float | None = bounded(None, 0, 1)
+    train_photos: int = bounded(0, 0)
+    holdout_photos: tuple[PhotoRecord, ...] | None = None
+    holdout_f1: float | None = bounded(None, 0, 1)
+    holdout_auc: float | None = bounded(None, 0, 1)
+    init_sha256: str | None = None
 
     def write(self, path: Path) -> None:
         """Write as indented JSON (the caller makes it atomic)."""

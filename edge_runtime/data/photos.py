@@ -215,3 +215,12 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
     label = read_binary(photo.label, pixels.shape, "label")
     fov = None if photo.mask is None else read_binary(photo.mask, pixels.shape, "mask")
     return LoadedPhoto(photo.name, pixels, label, fov)
+
+
+def photo_holdout(count: int, fraction: float) -> np.ndarray:
+    """Indices of the photographs held out: ``fraction`` of ``count`` (at least one when the
+    fraction is above 0 and there are two or more), spread evenly over the sorted names."""
+    if fraction <= 0 or count < 2:
+        return np.zeros(0, dtype=np.int64)
+    held = min(count - 1, max(1, round(count * fraction)))
+    return np.unique(((np.arange(held) + 0.5) * count / held).astype(np.int64))

@@ -2,6 +2,7 @@
 
 import warnings
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -20,6 +21,21 @@ the same speed-up, 1.2-1.9x over one patch per invoke, on this project's models)
 
 NATIVE_ERRORS = (RuntimeError, ValueError, IndexError)
 """What the interpreter raises when a model that loaded cannot be prepared or run."""
+
+
+class PatchPredictor(Protocol):
+    """What the pipeline needs of a patch model: :class:`PatchModel` on the device; a Keras
+    model in training and in the gate (``training.model_io.KerasPatches``)."""
+
+    path: Path | str
+    card: ModelCard
+    threshold: float
+    tta: str
+
+    @property
+    def side(self) -> int: ...
+
+    def predict(self, patches: np.ndarray) -> np.ndarray: ...
 
 
 def resolve_threshold(threshold: float | None, card: ModelCard) -> float:

@@ -28,7 +28,7 @@ import numpy as np
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.inference.bundled import resolve_model
-from edge_runtime.inference.patch_model import PatchModel
+from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
@@ -162,11 +162,32 @@ def as_photo(image: "np.ndarray | str | Path | Photo") -> Photo:
     return photo_from_array(image)
 
 
+def prepare(photo: Photo, fov_diameter: float, tile: int, channel: str = "luma") -> Prepared:
+    """Stage 1: the field of view of a decoded photograph, in grayscale at the working scale
+    (its disc ``fov_diameter`` pixels across; each side at least ``tile``)."""
+    pixels, reduction = photo.pixels, photo.reduction
+    fov = detect_fov(pixels)
+    framing = fov.framing(pixels.shape[:2], fov_diameter, tile)
+    top, left, bottom, right = framing.box
+    gray = to_grayscale(pixels[top:bottom, left:right], channel)
+    work = resize(gray, framing.work_shape)
+    height, width = photo.shape
+    box = (top * reduction, left * reduction,
+           min(bottom * reduction, height), min(right * reduction, width))  # fmt: skip
+    return Prepared(
+        photo.shape, fov.enlarged(reduction), box, framing, work,
+        framing.work_fov.mask(framing.work_shape),
+    )  # fmt: skip
+
+
 class Segmenter:
     """Segments vessels in whole fundus photographs with a LiteRT patch model.
 
     Args:
-        model: a .tflite file; ``None`` for the model bundled with the package.
+        model: a .tflite file; ``None`` for the model bundled with the package; or any
+            :class:`~edge_runtime.inference.patch_model.PatchPredictor` (training runs its
+            Keras models through the device's pipeline this way; the options that make a
+            :class:`PatchModel` are then not used).
         threads: CPU threads of the interpreter.
         delegate: ``None`` (CPU) or ``"edgetpu"``.
         threshold: decision threshold; ``None`` for the model's own (from its model card).
@@ -182,7 +203,7 @@ class Segmenter:
 
     def __init__(
         self,
-        model: str | Path | None = None,
+        model: "str | Path | PatchPredictor | None" = None,
         threads: int = 1,
         delegate: str | None = None,
         threshold: float | None = None,
@@ -191,9 +212,12 @@ class Segmenter:
         stride: int | None = None,
         tta: str = "off",
     ):
-        self.model = PatchModel(
-            resolve_model(model), threads=threads, delegate=delegate, tta=tta, threshold=threshold
-        )
+        if model is None or isinstance(model, (str, Path)):
+            model = PatchModel(
+                resolve_model(model), threads=threads, delegate=delegate, tta=tta,
+                threshold=threshold,
+            )  # fmt: skip
+        self.model: PatchPredictor = model
         self.tile = self.model.side
         self.fov_diameter = self.model.card.fov_diameter if fov_diameter is None else fov_diameter
         stride = round(self.tile * STRIDE_SHARE) if stride is None else stride
@@ -231,20 +255,8 @@ class Segmenter:
         return result
 
     def prepare(self, photo: Photo) -> Prepared:
-        """Stage 1: the field of view of a decoded photograph, in grayscale at the working scale."""
-        pixels, reduction = photo.pixels, photo.reduction
-        fov = detect_fov(pixels)
-        framing = fov.framing(pixels.shape[:2], self.fov_diameter, self.tile)
-        top, left, bottom, right = framing.box
-        gray = to_grayscale(pixels[top:bottom, left:right], self.channel)
-        work = resize(gray, framing.work_shape)
-        height, width = photo.shape
-        box = (top * reduction, left * reduction,
-               min(bottom * reduction, height), min(right * reduction, width))  # fmt: skip
-        return Prepared(
-            photo.shape, fov.enlarged(reduction), box, framing, work,
-            framing.work_fov.mask(framing.work_shape),
-        )  # fmt: skip
+        """Stage 1 (:func:`prepare`) with this segmenter's settings."""
+        return prepare(photo, self.fov_diameter, self.tile, self.channel)
 
     def tile_corners(self, inside: np.ndarray) -> np.ndarray:
         """Stage 2: (N, 2) top-left corners of the tiles, every ``stride`` pixels, that touch
