@@ -105,7 +105,8 @@ from training.config import (
     type=click.Choice(sorted(RECIPES)),
     default=None,
     help="Start from a named recipe's settings (v1: the release model, distilled from a "
-    "v1-teacher model given with --teacher); options given on the command line still win.",
+    "v1-teacher model given with --teacher; finetune: the release model adapted to a camera "
+    "from a few labelled photographs); options given on the command line still win.",
 )
 @click.option(
     "--crops",

@@ -149,3 +149,11 @@ def test_training_options_that_are_not_finite_are_usage_errors(subset_npz, tmp_p
     result = CliRunner().invoke(cli, ["train", str(subset_npz), "--out", str(tmp_path), option,
                                       "nan"])  # fmt: skip
     assert result.exit_code == 2 and "is not a finite number" in result.output
+
+
+def test_the_finetune_recipe_starts_from_the_release_twin():
+    from training.config import RELEASE_TWIN, TrainConfig
+
+    config = TrainConfig.from_recipe("finetune", data="camera", out="run")
+    assert config.init == str(RELEASE_TWIN) and RELEASE_TWIN.is_file()
+    assert (config.arch, config.width) == ("unet-lite", 14)  # the release model's shape
