@@ -35,9 +35,13 @@ RECIPES = {
     "v1-teacher": {**_RELEASE_COMMON, "width": 40, "learning_rate": 0.004},
     "v1": {**_RELEASE_COMMON, "width": 14, "learning_rate": 0.006, "teacher_weight": 0.8},
     "finetune": {
-        **_RELEASE_COMMON, "width": 14, "init": str(RELEASE_TWIN), "learning_rate": 0.001,
-        "epochs": 30, "crops": 2400,
-    },  # fmt: skip
+        **_RELEASE_COMMON,
+        "width": 14,
+        "init": str(RELEASE_TWIN),
+        "learning_rate": 0.001,
+        "epochs": 30,
+        "crops": 2400,
+    },
 }
 """Named training settings. ``v1``: the release model bundled with the package (see
 firmware_notes/MODEL_CARD.md), distilled from a ``v1-teacher`` model (672,601 parameters)
