@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,8 @@ from edge_runtime.contract.metrics import DEFAULT_THRESHOLD
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard, TensorCoding, TrainingSummary
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
 from edge_runtime.errors import InputError
-from edge_runtime.inference.model_file import card_span, model_digest
+from edge_runtime.inference.model_file import ZERO_DIGEST, digest_field
 from edge_runtime.inference.quantization import tensor_quantization
-
-CARD_ROOM = 100
-"""Bytes reserved in the card's buffer for the digest it records (``"model_sha256": "..."``)."""
 
 
 def _embed_text(content: bytes, text: bytes) -> bytes:
@@ -35,20 +33,17 @@ def _embed_text(content: bytes, text: bytes) -> bytes:
 
 def embed_card(content: bytes, card: ModelCard) -> bytes:
     """Return the model with ``card`` as JSON under :data:`METADATA_NAME` (replacing any),
-    recording the model's digest in it (:func:`~edge_runtime.inference.model_file.model_digest`).
-
-    The card is first embedded padded to its final length, the digest taken, then the card
-    written again with the digest into the same bytes: nothing else in the file moves.
-    """
-    if METADATA_NAME.encode() in content:  # an earlier card goes first: the digest excludes it
+    recording the model's digest in it (:func:`~edge_runtime.inference.model_file.model_digest`):
+    the card is embedded with a digest of zeros, the file hashed, and the zeros overwritten with
+    the digest in place (nothing else in the file moves)."""
+    if METADATA_NAME.encode() in content:
         content = _without_card(content)
-    card = dataclasses.replace(card, model_sha256=None)
-    room = len(card.to_json()) + CARD_ROOM
-    draft = _embed_text(content, card.to_json().encode().ljust(room))
-    final = dataclasses.replace(card, model_sha256=model_digest(draft, card))
-    embedded = _embed_text(content, final.to_json().encode().ljust(room))
-    assert len(embedded) == len(draft) and card_span(embedded) == card_span(draft)
-    return embedded
+    draft = _embed_text(
+        content, dataclasses.replace(card, model_sha256=ZERO_DIGEST).to_json().encode()
+    )
+    digest = hashlib.sha256(draft).hexdigest()
+    assert draft.count(digest_field(ZERO_DIGEST)) == 1
+    return draft.replace(digest_field(ZERO_DIGEST), digest_field(digest))
 
 
 def _without_card(content: bytes) -> bytes:
@@ -104,6 +99,7 @@ def build_card(
         parameters=parameters,
         macs_per_patch=record.macs_per_patch if record else None,
         threshold=threshold,
+        channel=record.channel if record else "luma",
         quantization=quantization,
         input=_coding(interpreter.get_input_details()[0]),
         output=_coding(interpreter.get_output_details()[0]),

@@ -7,6 +7,7 @@ import click
 
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import finite_range
+from edge_runtime.contract.preprocessing import CHANNELS
 from training.config import (
     ARCHITECTURES,
     LOSSES,
@@ -107,6 +108,14 @@ from training.config import (
     help="Start from a named recipe's settings (v1: the release model, distilled from a "
     "v1-teacher model given with --teacher; finetune: the release model adapted to a camera "
     "from a few labelled photographs); options given on the command line still win.",
+)
+@click.option(
+    "--channel",
+    type=click.Choice(CHANNELS),
+    default=default("channel"),
+    show_default=True,
+    help="Grayscale of colour photographs the model learns from (and the device will use: the "
+    "model card records it): luma, or the green channel (steadier across cameras).",
 )
 @click.option(
     "--crops",

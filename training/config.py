@@ -4,6 +4,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edge_runtime.contract.preprocessing import CHANNELS
+
 ARCHITECTURES = ("seed", "seed-edge", "unet", "unet-lite")
 """Model architectures, see :mod:`training.models`."""
 
@@ -87,12 +89,14 @@ class TrainConfig:
     teacher_weight: float = 0.8
     crops: int = 4800
     init: str | None = None
+    channel: str = "luma"
     recipe: str | None = field(default=None, init=False)
 
     def __post_init__(self):
         if isinstance(self.data, str):  # one source, as before there could be several
             object.__setattr__(self, "data", (self.data,))
-        for name, options in (("arch", ARCHITECTURES), ("loss", LOSSES), ("schedule", SCHEDULES)):
+        for name, options in (("arch", ARCHITECTURES), ("loss", LOSSES), ("schedule", SCHEDULES),
+                              ("channel", CHANNELS)):  # fmt: skip
             if getattr(self, name) not in options:
                 raise ValueError(
                     f"got {name} {getattr(self, name)!r}, expected one of {', '.join(options)}"

@@ -56,11 +56,11 @@ class WorkingPhoto:
     inside: np.ndarray
 
 
-def working_photo(loaded: LoadedPhoto) -> WorkingPhoto:
+def working_photo(loaded: LoadedPhoto, channel: str = "luma") -> WorkingPhoto:
     """A labelled photograph through the device's first stage (with the model card's default
     disc and the training patch size); its label cut and resized the same way (antialiased,
     then halved at 0.5)."""
-    prepared = prepare(loaded.photo, ModelCard().fov_diameter, PATCH_SIZE)
+    prepared = prepare(loaded.photo, ModelCard().fov_diameter, PATCH_SIZE, channel)
     top, left, bottom, right = prepared.box
     label = resize(loaded.label[top:bottom, left:right].astype(np.float32), prepared.work.shape)
     inside = np.argwhere(prepared.inside)
@@ -141,7 +141,7 @@ def load_patch_source(path: Path, weight: float, holdout: float) -> PatchSource:
 
 
 def load_photo_source(
-    path: Path, weight: float, holdout: float, layout: str | None = None
+    path: Path, weight: float, holdout: float, channel: str = "luma", layout: str | None = None
 ) -> PhotoSource:
     """A folder of labelled photographs, split by whole photographs (:func:`photo_holdout`).
 
@@ -156,7 +156,7 @@ def load_photo_source(
         if i in held:
             kept.append(loaded)
         else:
-            train.append(working_photo(loaded))
+            train.append(working_photo(loaded, channel))
     return PhotoSource(dataset, weight, train, kept)
 
 

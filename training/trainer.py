@@ -249,7 +249,7 @@ def _sources(config: TrainConfig) -> list[PatchSource | PhotoSource]:
     for argument in config.data:
         path, weight = parse_data_argument(argument)
         if path.is_dir():
-            sources.append(load_photo_source(path, weight, config.holdout))
+            sources.append(load_photo_source(path, weight, config.holdout, config.channel))
         else:
             sources.append(load_patch_source(path, weight, config.holdout))
     return sources
@@ -303,7 +303,7 @@ def train(config: TrainConfig) -> TrainingRecord:
         np.concatenate([s.x_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
         np.concatenate([s.y_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
         [photo for s in photo_sources for photo in s.holdout],
-        Segmenter(KerasPatches(model)),  # the device's pipeline, with the model in training
+        Segmenter(KerasPatches(model), channel=config.channel),  # the device's own pipeline
     )
     model.compile(optimizer=_optimizer(config, len(batches)), loss=loss)
     callbacks = [Holdout(holdout)] if holdout else []
@@ -340,6 +340,7 @@ def train(config: TrainConfig) -> TrainingRecord:
         holdout_f1=_mean(scores.photos, "f1"),
         holdout_auc=_mean(scores.photos, "auc"),
         init_sha256=init_sha256,
+        channel=config.channel,
     )
     _write_run(Path(config.out), model, config, result, history.history)
     return result

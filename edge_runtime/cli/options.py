@@ -6,10 +6,10 @@ import math
 import click
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
+from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.contract.symmetry import TTA_MODES
 from edge_runtime.data.photos import LAYOUTS
 from edge_runtime.inference.interpreter import MAX_THREADS
-from edge_runtime.pipeline.grayscale import CHANNELS
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
@@ -59,9 +59,9 @@ threshold_option = click.option(
 channel_option = click.option(
     "--channel",
     type=click.Choice(CHANNELS),
-    default="luma",
-    show_default=True,
-    help="Grayscale from colour photographs: luma (as the training data) or the green channel.",
+    default=None,
+    help="Grayscale from colour photographs: luma or the green channel [default: the one the "
+    "model was trained on, from its metadata].",
 )
 tta_option = click.option(
     "--tta",

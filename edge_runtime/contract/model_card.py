@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from edge_runtime.contract.gate_report import GateReport
 from edge_runtime.contract.metrics import DEFAULT_THRESHOLD, THRESHOLD_RANGE
-from edge_runtime.contract.preprocessing import PATCH_SIZE, PREPROCESSING_NAME
+from edge_runtime.contract.preprocessing import CHANNELS, PATCH_SIZE, PREPROCESSING_NAME
 from edge_runtime.contract.schema import bounded, choice, decode, encode
 
 METADATA_NAME = "edge_seg_metadata"
@@ -77,6 +77,7 @@ class ModelCard:
     fov_diameter: float = bounded(FOV_DIAMETER, *FOV_DIAMETER_RANGE)
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     threshold: float = bounded(DEFAULT_THRESHOLD, *THRESHOLD_RANGE)
+    channel: str = choice("luma", CHANNELS)
     quantization: str = choice("int8", QUANTIZATIONS)
     input: TensorCoding | None = None
     output: TensorCoding | None = None

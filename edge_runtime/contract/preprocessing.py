@@ -8,6 +8,10 @@ PATCH_SIZE = 64
 PREPROCESSING_NAME = "contrast_stretch_255"
 """Name recorded in model metadata for :func:`preprocess_patches`."""
 
+CHANNELS = ("luma", "green")
+"""How a colour photograph becomes the one grayscale channel a model sees
+(:mod:`edge_runtime.pipeline.grayscale`); a model card records which its model was trained on."""
+
 
 def contrast_stretch(patches: np.ndarray) -> np.ndarray:
     """Stretch each patch's intensities to the full 0-255 range.

@@ -69,6 +69,7 @@ class TrainingRecord:
     holdout_f1: float | None = bounded(None, 0, 1)
     holdout_auc: float | None = bounded(None, 0, 1)
     init_sha256: str | None = None
+    channel: str = "luma"
 
     def write(self, path: Path) -> None:
         """Write as indented JSON (the caller makes it atomic)."""

@@ -1,7 +1,6 @@
 """A .tflite model file: read with bounds, and the model card embedded in it (standard library
 only: no TensorFlow, no flatbuffers package)."""
 
-import dataclasses
 import hashlib
 import struct
 from pathlib import Path
@@ -121,15 +120,29 @@ def card_text(content: bytes) -> bytes | None:
     return None if span is None else content[span[0] : span[1]]
 
 
+ZERO_DIGEST = "0" * 64
+"""What a model's recorded digest is taken as while the digest is computed."""
+
+
+def digest_field(digest: str) -> bytes:
+    """How a card's JSON (sorted keys, default separators) spells its digest."""
+    return f'"model_sha256": "{digest}"'.encode()
+
+
 def model_digest(content: bytes, card: ModelCard) -> str:
-    """SHA-256 of a model that carries ``card``: every byte of the file but the card's own,
-    then the card itself as canonical JSON without its ``model_sha256`` (so a change anywhere,
-    the card included, changes the digest, and recording the digest does not)."""
+    """SHA-256 of a model file with the digest its card records written as zeros: every byte
+    counts, the card's own included, so a change anywhere changes the digest.
+
+    Raises:
+        ValueError: the card's text does not spell its digest as it was written.
+    """
     start, end = card_span(content)
-    digest = hashlib.sha256(content[:start])
-    digest.update(content[end:])
-    digest.update(dataclasses.replace(card, model_sha256=None).to_json().encode())
-    return digest.hexdigest()
+    recorded = digest_field(card.model_sha256 or ZERO_DIGEST)
+    at = content.find(recorded, start, end)
+    if at < 0:
+        raise ValueError("damaged: its model card does not spell the digest it records")
+    blank = content[:at] + digest_field(ZERO_DIGEST) + content[at + len(recorded) :]
+    return hashlib.sha256(blank).hexdigest()
 
 
 def read_card(content: bytes) -> ModelCard | None:

@@ -9,9 +9,9 @@ rescaling.
 
 import numpy as np
 
+from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.pipeline.blocks import row_blocks
 
-CHANNELS = ("luma", "green")
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 

@@ -192,7 +192,7 @@ class Segmenter:
         delegate: ``None`` (CPU) or ``"edgetpu"``.
         threshold: decision threshold; ``None`` for the model's own (from its model card).
         channel: grayscale conversion, ``"luma"`` or ``"green"``
-            (:mod:`edge_runtime.pipeline.grayscale`).
+            (:mod:`edge_runtime.pipeline.grayscale`); ``None`` for the model card's.
         fov_diameter: field-of-view diameter in pixels of the photographs the model was trained
             on; photographs are resized to match. ``None`` for the model card's (540 by
             default, the DRIVE photographs' disc).
@@ -207,7 +207,7 @@ class Segmenter:
         threads: int = 1,
         delegate: str | None = None,
         threshold: float | None = None,
-        channel: str = "luma",
+        channel: str | None = None,
         fov_diameter: float | None = None,
         stride: int | None = None,
         tta: str = "off",
@@ -223,7 +223,8 @@ class Segmenter:
         stride = round(self.tile * STRIDE_SHARE) if stride is None else stride
         if not 1 <= stride <= self.tile:
             raise ValueError(f"got stride {stride}, expected 1..{self.tile}")
-        self.channel, self.stride = channel, stride
+        self.channel = self.model.card.channel if channel is None else channel
+        self.stride = stride
 
     @property
     def threshold(self) -> float:
