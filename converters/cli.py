@@ -58,9 +58,9 @@ def _echo_gate(report: GateReport) -> None:
             f"pixel agreement {report.pixel_agreement:.4%}"
         )
     verdict = "passed" if report.passed else "FAILED"
-    click.echo(f"gate {verdict}: {line} ({report.n} {report.unit})", err=True)
+    click.echo(f"gate {verdict}: {line} ({report.n} {report.unit})")
     for failure in report.failures:
-        click.echo(f"  gate failed: {failure}", err=True)
+        click.echo(f"  gate failed: {failure}")
 
 
 @click.command()
@@ -163,9 +163,7 @@ def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: P
         raise SystemExit(1) from None
     if result.gate:
         _echo_gate(result.gate)
-    click.echo(
-        f"wrote {output} ({result.size_bytes / 1024:.1f} KiB, {result.quantization})", err=True
-    )
+    click.echo(f"wrote {output} ({result.size_bytes / 1024:.1f} KiB, {result.quantization})")
     if edgetpu:
         _compile_edgetpu(output)
 
@@ -175,13 +173,11 @@ def _compile_edgetpu(model: Path) -> None:
 
     build = compile_for_edgetpu(model)
     if build.done:
-        click.echo(f"wrote {build.compiled} (compiled for the Edge TPU, metadata re-embedded)",
-                   err=True)  # fmt: skip
+        click.echo(f"wrote {build.compiled} (compiled for the Edge TPU, metadata re-embedded)")
         return
     click.echo(
         "edgetpu_compiler is not on PATH (it runs on x86-64 Debian/Ubuntu, from Coral's apt "
-        "repository). There, run:\n" + "\n".join(f"  {c}" for c in build.commands),
-        err=True,
+        "repository). There, run:\n" + "\n".join(f"  {c}" for c in build.commands)
     )
 
 
@@ -200,7 +196,7 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     from converters.pipeline import copy_card
 
     copy_card(source, target)
-    click.echo(f"embedded the metadata of {source} in {target}", err=True)
+    click.echo(f"embedded the metadata of {source} in {target}")
 
 
 @click.command()
@@ -256,6 +252,7 @@ def check(keras_path: Path | None, tflite_path: Path, data: Path, images_key: st
         write_report(report_dir, report)
     if as_json:
         click.echo(json.dumps(encode(report), allow_nan=False))
-    _echo_gate(report)
+    else:
+        _echo_gate(report)
     if not report.passed:
         raise SystemExit(1)

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from converters.keras_model import flex_layers, with_batch_one
 from edge_runtime.errors import EdgeSegError
+from edge_runtime.native_logs import silenced
 
 QUANTIZATIONS = ("int8", "float")
 IO_TYPES = {"int8": tf.int8, "uint8": tf.uint8, "float": tf.float32}
@@ -54,7 +55,7 @@ def export_tflite(
     try:
         # the converter prints the saved artifact's signature to stdout and warns about input
         # statistics that full-integer calibration does not need: keep the CLI's output clean
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), silenced():
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
             return converter.convert()
     except Exception as exc:  # the converter raises ConverterError and others with long texts

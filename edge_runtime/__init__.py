@@ -15,7 +15,7 @@ sub-packages, in the order a photograph meets them:
 - :mod:`edge_runtime.cli`: the ``edge-seg`` command line.
 """
 
-__version__ = "0.1.0"
+__version__ = "1.1.0.dev0"
 
 from edge_runtime.pipeline.segmenter import Result, Segmenter
 

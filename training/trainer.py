@@ -9,7 +9,9 @@ weights.
 """
 
 import json
+import os
 import platform
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ from edge_runtime.contract.training_record import (
 from edge_runtime.data.patches import file_sha256
 from edge_runtime.data.photos import LoadedPhoto
 from edge_runtime.errors import InputError
+from edge_runtime.native_logs import VERBOSE_ENV
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.augment import gamma_jitter, random_dihedral
 from training.config import SCHEDULES, WIDTH_ARCHITECTURES, TrainConfig
@@ -52,6 +55,9 @@ from training.sources import (
     parse_data_argument,
     sources_sha256,
 )
+
+if os.environ.get(VERBOSE_ENV) != "1":  # TensorFlow's own Python warnings (retracing, ...)
+    tf.get_logger().setLevel("ERROR")
 
 
 class AugmentedBatches(keras.utils.PyDataset):
@@ -118,6 +124,21 @@ class CropBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
+
+
+class EpochLines(keras.callbacks.Callback):
+    """One line per epoch on standard error, on a terminal only (progress, not results)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not sys.stderr.isatty():
+            return
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
+        seconds = time.perf_counter() - self._started
+        print(f"epoch {epoch + 1}/{self.params['epochs']}: {shown} ({seconds:.0f} s)",
+              file=sys.stderr, flush=True)  # fmt: skip
 
 
 class Holdout(keras.callbacks.Callback):
@@ -307,7 +328,9 @@ def train(config: TrainConfig) -> TrainingRecord:
     )
     model.compile(optimizer=_optimizer(config, len(batches)), loss=loss)
     callbacks = [Holdout(holdout)] if holdout else []
-    history = model.fit(batches, epochs=config.epochs, callbacks=callbacks, verbose=2)
+    history = model.fit(
+        batches, epochs=config.epochs, callbacks=[*callbacks, EpochLines()], verbose=0
+    )
 
     best_epoch, scores = config.epochs, HoldoutScores()
     if callbacks:

@@ -15,13 +15,13 @@ from edge_runtime.pipeline.decode import photo_from_array
 @click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("edge-seg-demo"), show_default=True)  # fmt: skip
 @segmenter_options
-def demo(outdir, segmenter):
+def demo(outdir, settings):
     """Segment scikit-image's bundled retina photograph (offline; needs the 'demo' extra) and
     write retina_mask.png and retina_overlay.png."""
     photo = import_extra("skimage.data", "demo").retina()
     prepare_outdir(outdir)
     photo = photo_from_array(photo)
-    result = segmenter.segment(photo)
+    result = settings.build().segment(photo)
     paths = output_paths(outdir, "retina")
     written = write_outputs(paths, photo, result, Extras(overlay=True))
     click.echo(

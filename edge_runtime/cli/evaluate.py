@@ -2,14 +2,17 @@
 metrics) or on labelled patches of an .npz file (mean per-patch Dice)."""
 
 import json
+import sys
 from pathlib import Path
 
 import click
 import numpy as np
 
 from edge_runtime.app.files import prepare_outdir
+from edge_runtime.app.parallel import default_jobs
 from edge_runtime.cli.options import (
     holdout_option,
+    jobs_option,
     json_option,
     layout_option,
     segmenter_options,
@@ -18,22 +21,24 @@ from edge_runtime.contract.metrics import dice_per_patch
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.data.photos import find_dataset
 from edge_runtime.evaluation.photos import METRICS, evaluate_photos, write_summary
-from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.pipeline.segmenter import SegmenterSettings
 
 
 def _on_terminal(message: str) -> None:
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     if stderr.isatty():
         click.echo(f"\r\033[Kevaluating {message}", err=True, nl=False)
 
 
-def _photographs(data: Path, layout: str | None, segmenter: Segmenter, report: Path | None,
-                 as_json: bool) -> None:  # fmt: skip
+def _photographs(data: Path, layout: str | None, settings: SegmenterSettings,
+                 report: Path | None, jobs: int | None, as_json: bool) -> None:  # fmt: skip
+    segmenter = settings.build()
     dataset = find_dataset(data, layout)
     if report is not None:
         prepare_outdir(report)
-    evaluation = evaluate_photos(segmenter, dataset, report, _on_terminal)
-    if click.get_text_stream("stderr").isatty():
+    jobs = 1 if settings.delegate else (jobs or default_jobs(len(dataset.photos)))
+    evaluation = evaluate_photos(segmenter, dataset, report, _on_terminal, jobs, settings)
+    if sys.stderr.isatty():
         click.echo("\r\033[K", err=True, nl=False)
     if report is not None:
         write_summary(report, evaluation)
@@ -50,10 +55,11 @@ def _photographs(data: Path, layout: str | None, segmenter: Segmenter, report: P
     )
 
 
-def _patches(data: Path, images_key: str | None, labels_key: str | None,
-             holdout: float | None, segmenter: Segmenter, as_json: bool) -> None:  # fmt: skip
+def _patches(data: Path, images_key: str | None, labels_key: str | None, holdout: float | None,
+             settings: SegmenterSettings, as_json: bool) -> None:  # fmt: skip
     if not images_key or not labels_key:
         raise click.UsageError(f"{data}: an .npz file needs --images and --labels (its arrays)")
+    segmenter = settings.build()
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = select_holdout(data, len(images), holdout)
     patch_model = segmenter.model
@@ -89,8 +95,9 @@ def _patches(data: Path, images_key: str | None, labels_key: str | None,
     "and false negatives (blue), and summary.csv and summary.md, into this folder.",
 )
 @segmenter_options
+@jobs_option
 @json_option
-def evaluate(data, images_key, labels_key, holdout, layout, report, segmenter, as_json):
+def evaluate(data, images_key, labels_key, holdout, layout, report, settings, jobs, as_json):
     """A model's accuracy on DATA: a folder of labelled photographs, or an .npz of patches.
 
     For photographs (the layouts of DRIVE, STARE, CHASE_DB1 and HRF, or images/ labels/
@@ -99,6 +106,6 @@ def evaluate(data, images_key, labels_key, holdout, layout, report, segmenter, a
     segment. For an .npz file: mean per-patch Dice of --images against --labels.
     """
     if data.is_dir():
-        _photographs(data, layout, segmenter, report, as_json)
+        _photographs(data, layout, settings, report, jobs, as_json)
     else:
-        _patches(data, images_key, labels_key, holdout, segmenter, as_json)
+        _patches(data, images_key, labels_key, holdout, settings, as_json)

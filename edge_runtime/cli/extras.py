@@ -5,6 +5,8 @@ from types import ModuleType
 
 import click
 
+from edge_runtime.native_logs import quiet_tensorflow, silenced
+
 EXTRA_HINTS = {
     "train": "TensorFlow",
     "demo": "scikit-image",
@@ -13,8 +15,10 @@ EXTRA_HINTS = {
 
 def import_extra(module: str, extra: str) -> ModuleType:
     """Import ``module`` or fail with a one-line error naming the package extra that provides it."""
+    quiet_tensorflow()
     try:
-        return importlib.import_module(module)
+        with silenced():  # TensorFlow announces its instruction sets, oneDNN and absl on import
+            return importlib.import_module(module)
     except ImportError:
         raise click.ClickException(
             f"{EXTRA_HINTS[extra]} is not installed: pip install 'retina-edge-seg[{extra}]'"

@@ -17,6 +17,9 @@ from edge_runtime.cli.info import info
 from edge_runtime.cli.segment import segment
 from edge_runtime.cli.watch import watch
 from edge_runtime.errors import EdgeSegError, one_line
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.model_file import read_card, read_model_bytes
+from edge_runtime.native_logs import show_native_logs
 
 PLUGIN_GROUP = "edge_seg.commands"
 
@@ -65,8 +68,34 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     click.echo(f"warning: {one_line(str(message))}", err=True)
 
 
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        card = read_card(read_model_bytes(DEFAULT_MODEL))
+        model = card.model_version if card else "without a model card"
+    except (EdgeSegError, ValueError) as exc:
+        model = f"unreadable: {one_line(str(exc))}"
+    click.echo(f"edge-seg {__version__} (bundled model {model})")
+    ctx.exit()
+
+
+def _verbose(_ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        show_native_logs()
+
+
 @click.group(cls=EdgeSegGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="edge-seg")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the package's and the bundled model's versions.",
+)
+@click.option("--verbose", is_flag=True, expose_value=False, is_eager=True, callback=_verbose,
+              help="Let the native libraries' log lines through (LiteRT, TensorFlow).")  # fmt: skip
 def cli() -> None:
     """Retinal vessel segmentation on small devices.
 

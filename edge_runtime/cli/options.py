@@ -10,7 +10,7 @@ from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.contract.symmetry import TTA_MODES
 from edge_runtime.data.photos import LAYOUTS
 from edge_runtime.inference.interpreter import MAX_THREADS
-from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.pipeline.segmenter import SegmenterSettings
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -71,6 +71,13 @@ tta_option = click.option(
     help="Test-time averaging over flipped/rotated copies of each tile: flip runs the model "
     "twice per tile, dihedral eight times (slower; see the model card for what it gains).",
 )
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes, each with its own interpreter [default: one per core for several "
+    "photographs; one with --delegate edgetpu]. Results are the same as with one.",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 holdout_option = click.option(
     "--holdout",
@@ -88,15 +95,14 @@ layout_option = click.option(
 
 
 def segmenter_options(command):
-    """Options that build a :class:`~edge_runtime.pipeline.segmenter.Segmenter`, which the
-    command receives as its ``segmenter`` argument."""
+    """Options that make a :class:`~edge_runtime.pipeline.segmenter.Segmenter`, which the
+    command receives as its ``settings`` argument
+    (:class:`~edge_runtime.pipeline.segmenter.SegmenterSettings`)."""
 
     @functools.wraps(command)
     def build(*args, model, threads, delegate, threshold, channel, tta, **kwargs):
-        segmenter = Segmenter(
-            model, threads=threads, delegate=delegate, threshold=threshold, channel=channel, tta=tta
-        )
-        return command(*args, segmenter=segmenter, **kwargs)
+        settings = SegmenterSettings(model, threads, delegate, threshold, channel, tta)
+        return command(*args, settings=settings, **kwargs)
 
     options = [
         model_option,

@@ -26,7 +26,7 @@ from edge_runtime.errors import one_line
               help="Seconds a file must stay unchanged before it is taken (complete).")  # fmt: skip
 @click.option("--once", is_flag=True, help="Process what has settled now, then exit.")
 @json_option
-def watch(directory, outdir, segmenter, overlay, prob,
+def watch(directory, outdir, settings, overlay, prob,
           interval, settle, once, as_json):  # fmt: skip
     """Segment each new photograph dropped into DIRECTORY, once, when completely written.
 
@@ -35,6 +35,7 @@ def watch(directory, outdir, segmenter, overlay, prob,
     model that fails) is retried with growing pauses; SIGINT or SIGTERM stops after the current
     photograph. With --once, the exit status is 1 if any photograph failed.
     """
+    segmenter = settings.build()
     prepare_outdir(outdir)
     try:
         watcher = FolderWatcher(
@@ -70,6 +71,8 @@ def watch(directory, outdir, segmenter, overlay, prob,
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"watching {directory} -> {outdir} (Ctrl-C to stop)", err=True)
+    if not as_json:
+        click.echo(f"watching {directory} -> {outdir} (SIGINT or SIGTERM to stop)")
     watcher.run(stop, interval, report)
-    click.echo("stopped", err=True)
+    if not as_json:
+        click.echo("stopped")

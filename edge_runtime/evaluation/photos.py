@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.app.outputs import save_png
+from edge_runtime.app.parallel import run_jobs
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.metrics import PhotoScores, mean_scores, photo_scores
-from edge_runtime.data.photos import PhotoDataset, load_labelled
+from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.pipeline.decode import to_uint8
-from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.pipeline.segmenter import Segmenter, SegmenterSettings
 
 METRICS = tuple(f.name for f in dataclasses.fields(PhotoScores))
 
@@ -70,34 +71,44 @@ def comparison_picture(
     return picture
 
 
+def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) -> PhotoResult:
+    """One photograph segmented and scored (and drawn into the report folder, if any)."""
+    labelled, report = job
+    loaded = load_labelled(labelled)
+    result = segmenter.segment(loaded.photo)
+    fov = result.fov if loaded.fov is None else loaded.fov
+    scores = photo_scores(result.probability, loaded.label, fov, segmenter.threshold)
+    if report is not None:
+        picture = comparison_picture(
+            np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
+        )
+        save_png(report / f"{labelled.name}_comparison.png", picture)
+    return PhotoResult(labelled.name, scores)
+
+
 def evaluate_photos(
     segmenter: Segmenter,
     dataset: PhotoDataset,
     report: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
+    settings: SegmenterSettings | None = None,
 ) -> DatasetEvaluation:
     """Segment every photograph of ``dataset`` as the device does and score it inside its field
     of view (the dataset's mask, else the one the runtime detects). With ``report``, write a
     comparison picture per photograph there (``<name>_comparison.png``, see
-    :func:`comparison_picture`).
+    :func:`comparison_picture`). With ``jobs`` above 1 and ``settings``, on that many processes
+    (the same scores).
 
     Raises:
         InputError: a photograph or its label cannot be read.
     """
     results = []
-    for done, labelled in enumerate(dataset.photos):
+    work = [(photo, report) for photo in dataset.photos]
+    for done, result in enumerate(run_jobs(score_photo, work, segmenter, jobs, settings)):
+        results.append(result)
         if progress:
-            progress(f"{labelled.name} ({done + 1}/{len(dataset.photos)})")
-        loaded = load_labelled(labelled)
-        result = segmenter.segment(loaded.photo)
-        fov = result.fov if loaded.fov is None else loaded.fov
-        scores = photo_scores(result.probability, loaded.label, fov, segmenter.threshold)
-        results.append(PhotoResult(labelled.name, scores))
-        if report is not None:
-            picture = comparison_picture(
-                np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
-            )
-            save_png(report / f"{labelled.name}_comparison.png", picture)
+            progress(f"{result.name} ({done + 1}/{len(work)})")
     return DatasetEvaluation(str(segmenter.model.path), segmenter.threshold, tuple(results))
 
 

@@ -14,6 +14,7 @@ from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import first_line, make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.quantization import dequantize, quantize
+from edge_runtime.native_logs import silenced
 
 INVOKE_BATCH = 16
 """Patches per invoke where the model can be resized to a batch (measured: 8-32 all give about
@@ -146,14 +147,16 @@ class PatchModel:
         """Allocate tensors for ``batch_size`` patches if the model allows, else for one."""
         if batch_size > 1:
             try:
-                self._resize(batch_size)
+                with silenced():  # the first allocation announces LiteRT's CPU delegate
+                    self._resize(batch_size)
                 shape = tuple(self.interpreter.get_output_details()[0]["shape"])
                 if shape[0] == batch_size:
                     return batch_size
             except NATIVE_ERRORS:
                 pass
         try:
-            self._resize(1)
+            with silenced():
+                self._resize(1)
         except NATIVE_ERRORS as exc:
             raise ModelError(
                 f"{self.path}: cannot be prepared to run ({first_line(exc)})"

@@ -282,6 +282,24 @@ class Segmenter:
         return stitcher.result(), len(corners)
 
 
+@dataclass(frozen=True)
+class SegmenterSettings:
+    """What builds a :class:`Segmenter` in each worker (its constructor's arguments)."""
+
+    model: str | None = None
+    threads: int = 1
+    delegate: str | None = None
+    threshold: float | None = None
+    channel: str | None = None
+    tta: str = "off"
+
+    def build(self) -> "Segmenter":
+        return Segmenter(
+            self.model, threads=self.threads, delegate=self.delegate, threshold=self.threshold,
+            channel=self.channel, tta=self.tta,
+        )  # fmt: skip
+
+
 class _Clock:
     def __init__(self):
         self.laps: dict[str, float] = {}

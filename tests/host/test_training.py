@@ -157,3 +157,26 @@ def test_the_finetune_recipe_starts_from_the_release_twin():
     config = TrainConfig.from_recipe("finetune", data="camera", out="run")
     assert config.init == str(RELEASE_TWIN) and RELEASE_TWIN.is_file()
     assert (config.arch, config.width) == ("unet-lite", 14)  # the release model's shape
+
+
+def test_train_and_convert_print_results_on_stdout_and_nothing_on_stderr(
+    subset_npz, host_model, tmp_path
+):
+    """As a user runs them, without a terminal: TensorFlow's native log lines stay away."""
+    import subprocess
+
+    edge_seg = [sys.executable, "-m", "edge_runtime.cli.main"]
+    done = subprocess.run(
+        [*edge_seg, "train", str(subset_npz), "--out", str(tmp_path / "run"), "--epochs", "1",
+         "--arch", "unet", "--width", "4"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.startswith("holdout Dice ") and done.stdout.count("\n") == 1
+    done = subprocess.run(
+        [*edge_seg, "convert", str(host_model), "--calibration", str(subset_npz), "--no-check",
+         "-o", str(tmp_path / "m.tflite")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.startswith(f"wrote {tmp_path / 'm.tflite'} (")

@@ -43,3 +43,8 @@ def test_robustness():
     pytest.importorskip("skimage", reason="the benchmark photograph ships with scikit-image")
     out = _run("robustness.py")
     assert "JPEG" in out or "jpeg" in out
+
+
+def test_jobs():
+    out = _run("jobs.py", "--photos", "4", "--repeats", "1")
+    assert "speed-up:" in out

@@ -42,7 +42,10 @@ def test_segment_writes_masks_the_size_of_the_inputs(photos, tmp_path):
     mask = np.asarray(Image.open(out / "a_mask.png"))
     assert mask.shape == (200, 220) and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
     assert np.asarray(Image.open(out / "b_overlay.png")).shape == (180, 160, 3)
-    assert "vessels" not in result.output  # many files: progress bar instead of lines
+    lines = result.stdout.splitlines()  # a line per photograph, then the summary
+    assert lines[0].startswith(f"{photos / 'a.png'} -> {out / 'a_mask.png'}: vessels ")
+    assert " ms segmenting, " in lines[0] and lines[0].endswith(" ms writing")
+    assert lines[2].startswith("segmented 2 of 2 photographs in ") and len(lines) == 3
 
 
 def test_directory_and_glob_inputs_and_json_lines(photos, tmp_path):
