@@ -256,3 +256,31 @@ def check(keras_path: Path | None, tflite_path: Path, data: Path, images_key: st
         _echo_gate(report)
     if not report.passed:
         raise SystemExit(1)
+
+
+@click.command()
+@click.option("--private", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("edge-seg-signing.key"), show_default=True,
+              help="Where the private key goes (keep it off the cameras).")  # fmt: skip
+@click.option("--public", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("edge-seg-signing.pub"), show_default=True,
+              help="Where the public key goes (the cameras' trusted keys).")  # fmt: skip
+def keygen(private: Path, public: Path) -> None:
+    """Make an Ed25519 key pair to sign models with."""
+    from converters.signing import make_key_pair
+
+    click.echo(f"key {make_key_pair(private, public)}: wrote {private} (private) and {public}")
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The private key (edge-seg keygen).")  # fmt: skip
+def sign(model: Path, key: Path) -> None:
+    """Sign MODEL (its bytes, hence its card: version and gate verdict): writes MODEL.sig."""
+    from converters.signing import sign_model
+
+    target, signature = sign_model(model, key)
+    click.echo(
+        f"wrote {target} (key {signature.key_id}, model {signature.statement.model_version})"
+    )

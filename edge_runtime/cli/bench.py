@@ -14,6 +14,7 @@ from edge_runtime.cli.options import (
     json_option,
     model_option,
     threads_option,
+    trusted_keys_option,
     tta_option,
 )
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -54,6 +55,7 @@ def _median_ms(run, repeats: int) -> float:
 @threads_option
 @delegate_option
 @tta_option
+@trusted_keys_option
 @click.option("--image", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A photograph to time end to end (decoding included).")  # fmt: skip
 @click.option("--size", default="584x565", show_default=True, callback=_size,
@@ -61,10 +63,12 @@ def _median_ms(run, repeats: int) -> float:
                    "(default: a DRIVE-sized photograph).")  # fmt: skip
 @click.option("--runs", type=click.IntRange(1, 10_000), default=10, show_default=True)
 @json_option
-def bench(model, threads, delegate, tta, image, size, runs, as_json):
+def bench(model, threads, delegate, tta, trusted_keys, image, size, runs, as_json):
     """Median milliseconds per 64x64 patch (in batches) and per whole photograph end to end,
     tiles per photograph and peak memory, with the interpreter backend in use."""
-    segmenter = Segmenter(model, threads=threads, delegate=delegate, tta=tta)
+    segmenter = Segmenter(
+        model, threads=threads, delegate=delegate, tta=tta, trusted_keys=trusted_keys
+    )
     target = image if image is not None else synthetic_fundus(*size)
     side = segmenter.tile
     patches = np.random.default_rng(0).random((PATCHES, side, side, 1), dtype=np.float32)

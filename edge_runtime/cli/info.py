@@ -4,7 +4,7 @@ import json
 
 import click
 
-from edge_runtime.cli.options import json_option, model_option
+from edge_runtime.cli.options import json_option, model_option, trusted_keys_option
 from edge_runtime.contract.gate_report import GateReport
 from edge_runtime.inference.report import ModelReport, describe_model
 
@@ -47,6 +47,10 @@ def _summary(report: ModelReport) -> str:
             )
     counts = ", ".join(f"{name} x{n}" for name, n in report.to_json()["op_counts"].items())
     lines.append(f"ops:          {len(report.ops)} ({counts})")
+    signed = "no" if report.signed_by is None else f"by key {report.signed_by}"
+    if report.verified:
+        signed += " (verified against the trusted keys)"
+    lines.append(f"signed:       {signed}")
     lines.append(f"Edge TPU:     {'ready' if not report.edgetpu_issues else 'not ready'}")
     lines += [f"  - {issue}" for issue in report.edgetpu_issues]
     return "\n".join(lines)
@@ -54,8 +58,9 @@ def _summary(report: ModelReport) -> str:
 
 @click.command()
 @model_option
+@trusted_keys_option
 @json_option
-def info(model: str | None, as_json: bool) -> None:
-    """Show a model's metadata, tensors, operators and Edge TPU readiness."""
-    report = describe_model(model)
+def info(model: str | None, trusted_keys: str | None, as_json: bool) -> None:
+    """Show a model's metadata, tensors, operators, Edge TPU readiness and signature."""
+    report = describe_model(model, trusted_keys)
     click.echo(json.dumps(report.to_json(), allow_nan=False) if as_json else _summary(report))

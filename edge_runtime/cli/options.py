@@ -71,6 +71,14 @@ tta_option = click.option(
     help="Test-time averaging over flipped/rotated copies of each tile: flip runs the model "
     "twice per tile, dihedral eight times (slower; see the model card for what it gains).",
 )
+trusted_keys_option = click.option(
+    "--trusted-keys",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    envvar="EDGE_SEG_TRUSTED_KEYS",
+    show_envvar=True,
+    help="Run only models signed by one of the public keys (*.pub) in this folder.",
+)
 jobs_option = click.option(
     "--jobs",
     type=click.IntRange(1, 256),
@@ -100,8 +108,10 @@ def segmenter_options(command):
     (:class:`~edge_runtime.pipeline.segmenter.SegmenterSettings`)."""
 
     @functools.wraps(command)
-    def build(*args, model, threads, delegate, threshold, channel, tta, **kwargs):
-        settings = SegmenterSettings(model, threads, delegate, threshold, channel, tta)
+    def build(*args, model, threads, delegate, threshold, channel, tta, trusted_keys, **kwargs):
+        settings = SegmenterSettings(
+            model, threads, delegate, threshold, channel, tta, trusted_keys
+        )
         return command(*args, settings=settings, **kwargs)
 
     options = [
@@ -111,6 +121,7 @@ def segmenter_options(command):
         threshold_option,
         channel_option,
         tta_option,
+        trusted_keys_option,
     ]
     for option in reversed(options):
         build = option(build)

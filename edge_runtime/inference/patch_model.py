@@ -14,6 +14,7 @@ from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import first_line, make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.quantization import dequantize, quantize
+from edge_runtime.inference.signatures import configured_keys, verify_model
 from edge_runtime.native_logs import silenced
 
 INVOKE_BATCH = 16
@@ -74,6 +75,9 @@ class PatchModel:
             averaged over flipped/rotated copies of each patch (``flip`` costs two model runs per
             patch, ``dihedral`` eight; benchmarks/tta.py measures what they buy).
         threshold: decision threshold; ``None`` for the card's (:func:`resolve_threshold`).
+        trusted_keys: a folder of public keys: the model must carry a valid signature by one of
+            them (:mod:`edge_runtime.inference.signatures`), checked before anything else of it
+            is read; ``None`` for ``$EDGE_SEG_TRUSTED_KEYS``, unset: no check.
 
     Raises:
         ModelError: the file is not a usable vessel model of ours (the message says why).
@@ -87,12 +91,15 @@ class PatchModel:
         batch_size: int = INVOKE_BATCH,
         tta: str = "off",
         threshold: float | None = None,
+        trusted_keys: str | Path | None = None,
     ):
         if tta not in TTA_MODES:
             raise ValueError(f"got tta {tta!r}, expected one of {', '.join(TTA_MODES)}")
         self.path = Path(path)
         self.tta = tta
         content = read_model_bytes(self.path)
+        keys = configured_keys(trusted_keys)
+        self.signature = None if keys is None else verify_model(self.path, content, keys)
         try:
             card = read_card(content)
         except ValueError as exc:

@@ -8,12 +8,18 @@ import numpy as np
 
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.schema import encode
-from edge_runtime.errors import ModelError
+from edge_runtime.errors import InputError, ModelError
 from edge_runtime.inference.bundled import DEFAULT_MODEL, resolve_model
 from edge_runtime.inference.edgetpu import audit_edgetpu
 from edge_runtime.inference.interpreter import backend_name, first_line, make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.quantization import tensor_quantization
+from edge_runtime.inference.signatures import (
+    configured_keys,
+    read_signature,
+    signature_path,
+    verify_model,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class ModelReport:
     outputs: tuple[TensorInfo, ...]
     ops: tuple[str, ...]
     edgetpu_issues: tuple[str, ...]
+    signed_by: str | None = None
+    verified: bool | None = None
 
     @property
     def settings(self) -> ModelCard:
@@ -78,17 +86,33 @@ class ModelReport:
             "op_counts": dict(sorted(Counter(self.ops).items())),
             "edgetpu_ready": not self.edgetpu_issues,
             "edgetpu_issues": list(self.edgetpu_issues),
+            "signed_by": self.signed_by,
+            "signature_verified": self.verified,
         }
 
 
-def describe_model(model: str | Path | None = None) -> ModelReport:
-    """Describe a model file (the bundled default when ``model`` is None).
+def _signer(path: Path) -> str | None:
+    """The key id a model's signature file names (not checked), if it has one."""
+    try:
+        return read_signature(signature_path(path)).key_id
+    except InputError:
+        return None
+
+
+def describe_model(
+    model: str | Path | None = None, trusted_keys: str | Path | None = None
+) -> ModelReport:
+    """Describe a model file (the bundled default when ``model`` is None); with trusted keys
+    (or ``$EDGE_SEG_TRUSTED_KEYS``), its signature is checked first.
 
     Raises:
-        ModelError: the file is not a readable TFLite model, or its card is invalid.
+        ModelError: the file is not a readable TFLite model, its card is invalid, or (with
+            trusted keys) its signature does not hold.
     """
     path = resolve_model(model)
     content = read_model_bytes(path)
+    keys = configured_keys(trusted_keys)
+    verified = None if keys is None else bool(verify_model(path, content, keys))
     try:
         card = read_card(content)
     except ValueError as exc:
@@ -112,4 +136,6 @@ def describe_model(model: str | Path | None = None) -> ModelReport:
         outputs=tuple(TensorInfo.of(d) for d in outputs),
         ops=tuple(str(op["op_name"]) for op in ops),
         edgetpu_issues=tuple(audit_edgetpu(ops, tensors, inputs, outputs)),
+        signed_by=_signer(path),
+        verified=verified,
     )

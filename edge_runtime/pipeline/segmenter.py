@@ -199,6 +199,8 @@ class Segmenter:
         stride: tile stride in pixels of the resized photograph; ``None`` for
             :data:`STRIDE_SHARE` of the tile side.
         tta: test-time averaging, a key of :data:`edge_runtime.contract.symmetry.TTA_MODES`.
+        trusted_keys: a folder of public keys the model must be signed by (see
+            :class:`PatchModel`); ``None`` for ``$EDGE_SEG_TRUSTED_KEYS``.
     """
 
     def __init__(
@@ -211,11 +213,12 @@ class Segmenter:
         fov_diameter: float | None = None,
         stride: int | None = None,
         tta: str = "off",
+        trusted_keys: str | Path | None = None,
     ):
         if model is None or isinstance(model, (str, Path)):
             model = PatchModel(
                 resolve_model(model), threads=threads, delegate=delegate, tta=tta,
-                threshold=threshold,
+                threshold=threshold, trusted_keys=trusted_keys,
             )  # fmt: skip
         self.model: PatchPredictor = model
         self.tile = self.model.side
@@ -292,11 +295,12 @@ class SegmenterSettings:
     threshold: float | None = None
     channel: str | None = None
     tta: str = "off"
+    trusted_keys: str | None = None
 
     def build(self) -> "Segmenter":
         return Segmenter(
             self.model, threads=self.threads, delegate=self.delegate, threshold=self.threshold,
-            channel=self.channel, tta=self.tta,
+            channel=self.channel, tta=self.tta, trusted_keys=self.trusted_keys,
         )  # fmt: skip
 
 

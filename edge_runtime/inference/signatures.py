@@ -1,0 +1,168 @@
+"""Signed models: a detached Ed25519 signature beside each model file, checked against the
+camera maker's public keys before an interpreter ever reads the model.
+
+``MODEL.tflite.sig`` is a small JSON document: the statement that was signed (the model file's
+SHA-256, and from its model card the model version and the gate's verdict, so that what ``info``
+shows is what was signed) and the signature over that statement, with the id of the key that
+made it. Keys are Ed25519 (``cryptography``, PyCA's library: wheels for every platform we run
+on, no network); a public key's id is the first 16 hex digits of the SHA-256 of its 32 bytes.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.schema import SchemaError, bounded, decode, encode
+from edge_runtime.errors import InputError, ModelError
+from edge_runtime.safe_open import open_regular
+
+SIGNATURE_SUFFIX = ".sig"
+TRUSTED_KEYS_ENV = "EDGE_SEG_TRUSTED_KEYS"
+"""A folder of trusted public keys (``*.pub``), for the device commands and the API alike."""
+
+MAX_SIGNATURE_BYTES = 64 * 1024
+MAX_KEY_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What a signature vouches for."""
+
+    model_sha256: str
+    model_version: str | None = None
+    gate_passed: bool | None = None
+    format: int = bounded(1, 1, 1)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A signature file: the ``statement``, and the ``signature`` (base64) over its canonical
+    JSON by the key ``key_id``."""
+
+    statement: Statement
+    key_id: str
+    signature: str
+    algorithm: str = "ed25519"
+
+
+def canonical(statement: Statement) -> bytes:
+    """The bytes a signature is made over."""
+    return json.dumps(encode(statement), sort_keys=True, separators=(",", ":")).encode()
+
+
+def key_id(public_key) -> str:
+    """The id of an Ed25519 public key."""
+    from cryptography.hazmat.primitives import serialization
+
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def statement_for(content: bytes, card: ModelCard | None) -> Statement:
+    """The statement that signs a model's bytes (and, for a reader's convenience, its card's
+    version and gate verdict, which those bytes hold)."""
+    return Statement(
+        model_sha256=hashlib.sha256(content).hexdigest(),
+        model_version=card.model_version if card else None,
+        gate_passed=card.gate.passed if card and card.gate else None,
+    )
+
+
+def signature_path(model: Path) -> Path:
+    """Where a model's signature lies: beside the file itself (a symbolic link such as
+    ``current.tflite`` is followed, so rolling back by relinking keeps the signature found)."""
+    real = Path(os.path.realpath(model))
+    beside = real.with_name(real.name + SIGNATURE_SUFFIX)
+    given = model.with_name(model.name + SIGNATURE_SUFFIX)
+    return beside if beside.exists() or not given.exists() else given
+
+
+def read_signature(path: Path) -> Signature:
+    """Read and check a signature file's shape.
+
+    Raises:
+        InputError: missing, unreadable, or not a signature document.
+    """
+    try:
+        with open_regular(path, "a signature file", MAX_SIGNATURE_BYTES) as f:
+            return decode(Signature, json.loads(f.read(MAX_SIGNATURE_BYTES + 1)))
+    except (SchemaError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"{path}: not a signature file ({exc})") from None
+
+
+def load_public_key(path: Path):
+    """An Ed25519 public key from a PEM file.
+
+    Raises:
+        InputError: unreadable, or not an Ed25519 public key.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    with open_regular(path, "a public key file", MAX_KEY_BYTES) as f:
+        data = f.read(MAX_KEY_BYTES + 1)
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path}: not a PEM public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise InputError(f"{path}: not an Ed25519 public key")
+    return key
+
+
+def trusted_keys(folder: Path) -> dict[str, object]:
+    """The public keys (``*.pub``) of a folder, by id.
+
+    Raises:
+        InputError: not a folder, no keys in it, or a key file that cannot be read.
+    """
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of trusted public keys")
+    keys = {key_id(k): k for k in (load_public_key(p) for p in sorted(folder.glob("*.pub")))}
+    if not keys:
+        raise InputError(f"{folder}: no public keys (*.pub) to trust")
+    return keys
+
+
+def verify_model(model: Path, content: bytes, keys: dict) -> Signature:
+    """Check that ``content`` (the bytes of ``model``) carries a valid signature by one of
+    ``keys`` over these very bytes; nothing else of the model is read before.
+
+    Raises:
+        ModelError: no signature, a malformed one, an unknown key, an invalid signature, or a
+            signature of other bytes (one line naming the model file).
+    """
+    from cryptography.exceptions import InvalidSignature
+
+    path = signature_path(model)
+    if not path.exists():
+        raise ModelError(f"{model}: unsigned (no {path.name}), and only signed models may run")
+    try:
+        signature = read_signature(path)
+    except InputError as exc:
+        raise ModelError(f"{model}: {exc}") from None
+    key = keys.get(signature.key_id)
+    if key is None:
+        raise ModelError(f"{model}: signed by key {signature.key_id}, which is not trusted here")
+    try:
+        key.verify(base64.b64decode(signature.signature, validate=True),
+                   canonical(signature.statement))  # fmt: skip
+    except (InvalidSignature, binascii.Error, ValueError):
+        raise ModelError(f"{model}: the signature in {path.name} is not valid") from None
+    if signature.statement.model_sha256 != hashlib.sha256(content).hexdigest():
+        raise ModelError(
+            f"{model}: its bytes are not the ones {path.name} signs (damaged, or replaced)"
+        )
+    return signature
+
+
+def configured_keys(folder: str | Path | None) -> dict | None:
+    """The trusted keys of ``folder``, else of ``$EDGE_SEG_TRUSTED_KEYS``; ``None`` when neither
+    is set (any model may run, as before signatures)."""
+    folder = folder or os.environ.get(TRUSTED_KEYS_ENV)
+    return trusted_keys(Path(folder)) if folder else None
