@@ -1,6 +1,7 @@
 """Run the gate: a LiteRT model, run as on the device, against its Keras source, on labelled
 patches or on whole labelled photographs."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,24 +39,33 @@ class GatePhotos:
 
 
 def load_gate_data(
-    data: Path, images_key: str | None, labels_key: str | None, holdout: float | None
+    data: Path | Sequence[Path],
+    images_key: str | None,
+    labels_key: str | None,
+    holdout: float | None,
 ) -> GatePatches | GatePhotos:
-    """The gate's labelled data: a folder of photographs (all, or the holdout that
-    ``edge-seg train --holdout FRACTION`` kept of it), or an .npz file's patches (all, or its
+    """The gate's labelled data: folders of photographs (all, or the holdout that
+    ``edge-seg train --holdout FRACTION`` kept of each), or an .npz file's patches (all, or its
     contiguous-block holdout).
 
     Raises:
-        InputError: the data cannot be used, or an .npz file without its array names.
+        InputError: the data cannot be used, an .npz file without its array names, or more than
+            one source that is not a folder.
     """
-    if data.is_dir():
-        dataset = find_dataset(data)
-        keep = (
-            photo_holdout(len(dataset.photos), holdout)
-            if holdout
-            else np.arange(len(dataset.photos))
-        )
-        photos = [load_labelled(dataset.photos[i]) for i in keep]
-        return GatePhotos(photos, keep, GateData(data.name, holdout=holdout))
+    sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
+    if all(source.is_dir() for source in sources):
+        photos, indices = [], []
+        for source in sources:
+            dataset = find_dataset(source)
+            count = len(dataset.photos)
+            keep = photo_holdout(count, holdout) if holdout else np.arange(count)
+            photos += [load_labelled(dataset.photos[i]) for i in keep]
+            indices += [len(indices) + i for i in range(len(keep))]
+        named = "+".join(source.name for source in sources)
+        return GatePhotos(photos, np.array(indices), GateData(named, holdout=holdout))
+    if len(sources) > 1:
+        raise InputError(f"{sources[1]}: the gate takes several folders, or one .npz file")
+    (data,) = sources
     if not images_key or not labels_key:
         raise InputError(f"{data}: an .npz file needs its arrays' names (images and labels)")
     images, labels = load_labeled_patches(data, images_key, labels_key)

@@ -114,8 +114,10 @@ def _echo_gate(report: GateReport) -> None:
 @click.option(
     "--check-data",
     type=click.Path(path_type=Path),
-    help="Labelled data for the gate against MODEL (required unless --no-check): a folder of "
-    "labelled photographs, or an .npz file (--check-images, --check-labels).",
+    multiple=True,
+    help="Labelled data for the gate against MODEL (required unless --no-check): folders of "
+    "labelled photographs (repeat the option for several), or an .npz file (--check-images, "
+    "--check-labels).",
 )
 @click.option("--check-images", default="x_train", show_default=True)
 @click.option("--check-labels", default="y_train", show_default=True)
@@ -134,7 +136,7 @@ def _echo_gate(report: GateReport) -> None:
     "or print the command to do so.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: Path | None,
+def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: tuple[Path, ...],
             edgetpu: bool, **options) -> None:  # fmt: skip
     """Convert a trained Keras MODEL to a LiteRT model with embedded metadata.
 
@@ -142,7 +144,7 @@ def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: P
     batch 1, calibrated on the preprocessed --calibration patches in file order. The Dice gate
     then compares it with MODEL on --check-data; if a gate fails, nothing is written to OUTPUT.
     """
-    if check_data is None and not no_check:
+    if not check_data and not no_check:
         raise click.UsageError(
             "name a labeled set for the Dice gate with --check-data, or pass --no-check"
         )
@@ -155,7 +157,7 @@ def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: P
     try:
         result = convert_model(ConvertOptions(
             keras_path=model, output=output, quantization="int8" if int8 else "float",
-            check_data=None if no_check else check_data, **options,
+            check_data=() if no_check else check_data, **options,
         ))  # fmt: skip
     except GateFailure as failure:
         _echo_gate(failure.report)
@@ -213,7 +215,9 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     "--data",
     type=click.Path(path_type=Path),
     required=True,
-    help="A folder of labelled photographs (the layouts eval reads), or a labelled .npz file.",
+    multiple=True,
+    help="Folders of labelled photographs (the layouts eval reads; repeat the option for "
+    "several), or a labelled .npz file.",
 )
 @click.option("--images", "images_key", help="Array of patches in --data (an .npz file).")
 @click.option("--labels", "labels_key", help="Array of masks in --data (an .npz file).")
@@ -227,8 +231,8 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     help="Write report.json, report.md and dice_delta.png here.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def check(keras_path: Path | None, tflite_path: Path, data: Path, images_key: str, labels_key: str,
-          holdout: float | None, threshold: float | None, gates: Gates,
+def check(keras_path: Path | None, tflite_path: Path, data: tuple[Path, ...], images_key: str,
+          labels_key: str, holdout: float | None, threshold: float | None, gates: Gates,
           report_dir: Path | None, as_json: bool) -> None:  # fmt: skip
     """Quantization gate: the LiteRT model (run as on the device) vs its Keras source.
 

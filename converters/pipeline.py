@@ -31,7 +31,7 @@ class ConvertOptions:
     io: str = "int8"
     threshold: float | None = None
     model_version: str = "unversioned"
-    check_data: Path | None = None
+    check_data: tuple[Path, ...] = ()
     check_images: str = "x_train"
     check_labels: str = "y_train"
     check_holdout: float | None = None
@@ -71,7 +71,7 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
     report = None
     with atomic_path(options.output) as tmp:
         tmp.write_bytes(content)
-        if options.check_data is not None:
+        if options.check_data:
             gate_data = load_gate_data(
                 options.check_data,
                 options.check_images,

@@ -110,6 +110,10 @@ def test_the_gate_on_photographs(tmp_path, host_model, dev_npz, run_cli):
     assert len(report["tflite"]["dice_per_image"]) == 2
     from edge_runtime.inference.bundled import DEFAULT_MODEL
 
+    shutil.copytree(drive, tmp_path / "again")  # several folders: one gate over all of them
+    both = json.loads(run_cli("check", "--keras", host_model, "--tflite", model, "--data", drive,
+                              "--data", tmp_path / "again", "--json").stdout)  # fmt: skip
+    assert both["n"] == 4 and both["data"]["path"] == "drive+again" and both["passed"]
     mixed_up = run_cli("check", "--keras", host_model, "--tflite", DEFAULT_MODEL, "--data", drive,
                        "--json", expect=1)  # fmt: skip
     assert any("not a faithful conversion" in f for f in json.loads(mixed_up.stdout)["failures"])
