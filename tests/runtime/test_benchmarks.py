@@ -48,3 +48,14 @@ def test_robustness():
 def test_jobs():
     out = _run("jobs.py", "--photos", "4", "--repeats", "1")
     assert "speed-up:" in out
+
+
+def test_high_resolution(dev_npz, tmp_path):
+    import shutil
+
+    for folder, pattern in (("images", "17_test.tif"), ("1st_manual", "17_manual1.gif"),
+                            ("mask", "17_test_mask.gif")):  # fmt: skip
+        (tmp_path / folder).mkdir()
+        shutil.copy(dev_npz.parent / "drive" / folder / pattern, tmp_path / folder)
+    out = _run("high_resolution.py", tmp_path, "--factor", "2")
+    assert "native (565x584)" in out and "enlarged (1130x1168)" in out
