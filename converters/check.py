@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converters.gate import evaluate_gate, evaluate_masks
+from converters.gate import evaluate_gate
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
@@ -90,10 +90,12 @@ def run_gate(
     if isinstance(gate_data, GatePatches):
         x = preprocess_patches(gate_data.images)
         model = PatchModel(tflite_path, threshold=threshold)
-        keras_prob = predict_probabilities(keras, x)[..., 0] if keras else None
+        keras_mask = (
+            binarize(predict_probabilities(keras, x)[..., 0], model.threshold) if keras else None
+        )
         return evaluate_gate(
-            gate_data.labels, model.predict(x), keras_prob, model.threshold, gates, models,
-            gate_data.indices, gate_data.data,
+            gate_data.labels, binarize(model.predict(x), model.threshold), keras_mask,
+            model.threshold, gates, models, gate_data.indices, gate_data.data,
         )  # fmt: skip
     device = Segmenter(tflite_path, threshold=threshold)
     twin = Segmenter(KerasPatches(keras, device.threshold)) if keras else None
@@ -105,7 +107,7 @@ def run_gate(
         device_masks.append(result.mask[fov])
         if twin is not None:
             twin_masks.append(binarize(twin.segment(loaded.photo).probability[fov], twin.threshold))
-    return evaluate_masks(
+    return evaluate_gate(
         labels, device_masks, twin_masks if twin else None, device.threshold, gates, models,
         gate_data.indices, gate_data.data, unit="photographs",
     )  # fmt: skip

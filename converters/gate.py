@@ -1,7 +1,7 @@
 """The quantization gate: compare a LiteRT model with its Keras source on labelled images.
 
-Pure numpy: both models' probabilities are computed elsewhere with the same preprocessing, and
-thresholded here with the same threshold. The limits and the verdict are the shared contract's
+Pure numpy: both models' masks are made elsewhere, from the same preprocessing and with the same
+threshold. The limits and the verdict are the shared contract's
 (:mod:`edge_runtime.contract.gate_report`).
 """
 
@@ -18,7 +18,7 @@ from edge_runtime.contract.gate_report import (
     ImageDrop,
     ModelScores,
 )
-from edge_runtime.contract.metrics import binarize, dice_per_patch, dice_score
+from edge_runtime.contract.metrics import dice_per_patch, dice_score
 
 WORST = 5
 """How many of the largest per-image drops a report lists."""
@@ -48,49 +48,12 @@ def _scores(model: str, masks: Images, labels: Images) -> ModelScores:
     return ModelScores(model, float(dice.mean()), tuple(dice.round(6).tolist()))
 
 
-def _binarize(probabilities: Images, threshold: float) -> Images:
-    if isinstance(probabilities, np.ndarray):
-        return binarize(probabilities, threshold)
-    return [binarize(p, threshold) for p in probabilities]
-
-
 def _agreement(first: Images, second: Images) -> float:
     same = sum(int(np.count_nonzero(a == b)) for a, b in zip(first, second, strict=True))
     return same / sum(np.size(a) for a in first)
 
 
 def evaluate_gate(
-    labels: Images,
-    tflite_prob: Images,
-    keras_prob: Images | None,
-    threshold: float,
-    gates: Gates,
-    models: tuple[str, str] = ("", ""),
-    indices: np.ndarray | None = None,
-    data: GateData | None = None,
-    unit: str = "patches",
-) -> GateReport:
-    """Score both models and decide every limit.
-
-    Args:
-        labels: binary masks, per image (:data:`Images`).
-        tflite_prob: probabilities of the converted model, alike.
-        keras_prob: probabilities of the Keras model, or ``None`` to check only ``min_dice``.
-        threshold: decision threshold applied to both.
-        gates: the limits.
-        models: the (LiteRT, Keras) model files, as the report names them.
-        indices: each image's index in its data (default 0..N-1).
-        data: what the images are, for the report.
-        unit: ``"patches"`` or ``"photographs"``.
-    """
-    keras_mask = None if keras_prob is None else _binarize(keras_prob, threshold)
-    return evaluate_masks(
-        labels, _binarize(tflite_prob, threshold), keras_mask, threshold, gates, models,
-        indices, data, unit,
-    )  # fmt: skip
-
-
-def evaluate_masks(
     labels: Images,
     tflite_mask: Images,
     keras_mask: Images | None,
@@ -101,8 +64,19 @@ def evaluate_masks(
     data: GateData | None = None,
     unit: str = "patches",
 ) -> GateReport:
-    """:func:`evaluate_gate` of masks already thresholded (at ``threshold``, which the report
-    records): what a gate on photographs keeps, a byte per pixel rather than four."""
+    """Score both models' masks and decide every limit.
+
+    Args:
+        labels: binary labels, per image (:data:`Images`).
+        tflite_mask: the converted model's binary masks, alike.
+        keras_mask: the Keras model's, or ``None`` to check only ``min_dice``.
+        threshold: the decision threshold both masks were made at (for the report).
+        gates: the limits.
+        models: the (LiteRT, Keras) model files, as the report names them.
+        indices: each image's index in its data (default 0..N-1).
+        data: what the images are, for the report.
+        unit: ``"patches"`` or ``"photographs"``.
+    """
     indices = np.arange(len(labels)) if indices is None else np.asarray(indices)
     tflite = _scores(models[0], tflite_mask, labels)
     failures = []

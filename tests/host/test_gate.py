@@ -12,18 +12,18 @@ LABELS = np.zeros((4, 8, 8), dtype=np.uint8)
 LABELS[:, 2:6, 3:5] = 1
 
 
-def _prob(masks: np.ndarray) -> np.ndarray:
-    return np.where(masks > 0, 0.9, 0.1).astype(np.float32)
+def _mask(masks: np.ndarray) -> np.ndarray:
+    return (masks > 0).astype(np.uint8)
 
 
 def test_a_faithful_conversion_passes():
-    report = evaluate_gate(LABELS, _prob(LABELS), _prob(LABELS), 0.5, Gates())
+    report = evaluate_gate(LABELS, _mask(LABELS), _mask(LABELS), 0.5, Gates())
     assert report.passed and report.pixel_agreement == 1.0 and report.mean_drop == 0.0
 
 
 def test_an_int8_model_far_better_than_its_twin_fails_as_not_its_conversion():
     empty = np.zeros_like(LABELS)
-    report = evaluate_gate(LABELS, _prob(LABELS), _prob(empty), 0.5, Gates())
+    report = evaluate_gate(LABELS, _mask(LABELS), _mask(empty), 0.5, Gates())
     assert report.keras.dice_mean == 0.0 and report.tflite.dice_mean == 1.0
     assert not report.passed
     agreement, gain = report.failures
@@ -35,7 +35,7 @@ def test_an_int8_model_far_better_than_its_twin_fails_as_not_its_conversion():
 def test_an_int8_model_worse_than_its_twin_fails_on_the_drop_and_the_agreement():
     worse = LABELS.copy()
     worse[0] = 0  # one image loses its vessels: Dice 0 there
-    report = evaluate_gate(LABELS, _prob(worse), _prob(LABELS), 0.5, Gates())
+    report = evaluate_gate(LABELS, _mask(worse), _mask(LABELS), 0.5, Gates())
     assert report.mean_drop == pytest.approx(0.25)
     failures = " | ".join(report.failures)
     assert "agree on only 96.88%" in failures
@@ -46,7 +46,7 @@ def test_an_int8_model_worse_than_its_twin_fails_on_the_drop_and_the_agreement()
 def test_each_limit_can_be_turned_off():
     empty = np.zeros_like(LABELS)
     off = Gates(None, None, None, None, None)
-    assert evaluate_gate(LABELS, _prob(LABELS), _prob(empty), 0.5, off).passed
+    assert evaluate_gate(LABELS, _mask(LABELS), _mask(empty), 0.5, off).passed
 
 
 def test_check_fails_a_int8_model_that_is_not_its_twins(host_model, dev_npz, run_cli, tmp_path):

@@ -1,23 +1,8 @@
 """The benchmark scripts still run against the library (briefly: what they print is measured by
 running them by hand; here only that they work and print their tables)."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
-
-
-def _run(script: str, *args) -> str:
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *map(str, args)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -29,33 +14,33 @@ def small_npz(dev_npz, tmp_path_factory):
     return path
 
 
-def test_stride(small_npz):
-    out = _run("stride.py", small_npz, "--holdout", "0")
+def test_stride(small_npz, run_benchmark):
+    out = run_benchmark("stride.py", small_npz, "--holdout", "0")
     assert "stitched Dice" in out and len(out.splitlines()) == 8
 
 
-def test_tta(small_npz):
-    out = _run("tta.py", small_npz, "--holdout", "0", "--repeats", "1")
+def test_tta(small_npz, run_benchmark):
+    out = run_benchmark("tta.py", small_npz, "--holdout", "0", "--repeats", "1")
     assert [line.split()[0] for line in out.splitlines()[2:]] == ["off", "flip", "dihedral"]
 
 
-def test_robustness():
+def test_robustness(run_benchmark):
     pytest.importorskip("skimage", reason="the benchmark photograph ships with scikit-image")
-    out = _run("robustness.py")
+    out = run_benchmark("robustness.py")
     assert "JPEG" in out or "jpeg" in out
 
 
-def test_jobs():
-    out = _run("jobs.py", "--photos", "4", "--repeats", "1")
+def test_jobs(run_benchmark):
+    out = run_benchmark("jobs.py", "--photos", "4", "--repeats", "1")
     assert "speed-up:" in out
 
 
-def test_high_resolution(dev_npz, tmp_path):
+def test_high_resolution(dev_npz, tmp_path, run_benchmark):
     import shutil
 
     for folder, pattern in (("images", "17_test.tif"), ("1st_manual", "17_manual1.gif"),
                             ("mask", "17_test_mask.gif")):  # fmt: skip
         (tmp_path / folder).mkdir()
         shutil.copy(dev_npz.parent / "drive" / folder / pattern, tmp_path / folder)
-    out = _run("high_resolution.py", tmp_path, "--factor", "2")
+    out = run_benchmark("high_resolution.py", tmp_path, "--factor", "2")
     assert "native (565x584)" in out and "enlarged (1130x1168)" in out
