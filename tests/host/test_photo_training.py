@@ -117,3 +117,17 @@ def test_the_gate_on_photographs(tmp_path, host_model, dev_npz, run_cli):
     mixed_up = run_cli("check", "--keras", host_model, "--tflite", DEFAULT_MODEL, "--data", drive,
                        "--json", expect=1)  # fmt: skip
     assert any("not a faithful conversion" in f for f in json.loads(mixed_up.stdout)["failures"])
+
+
+@pytest.mark.parametrize("layout", ["drive", "stare", "hrf", "chase", "generic"])
+def test_every_layout_gives_training_crops_and_holdout_photographs(
+    tmp_path, layout, make_photo_dataset
+):
+    """The training side reads the same folders eval reads."""
+    from training.sources import load_photo_source
+
+    source = load_photo_source(make_photo_dataset(tmp_path, layout, count=5), 1.0, 0.2)
+    assert len(source.train) == 4 and len(source.holdout) == 1
+    x, y = source.crops(np.random.default_rng(0), 6)
+    assert x.shape == y.shape == (6, 64, 64, 1) and set(np.unique(y)) <= {0.0, 1.0}
+    assert x.min() >= 0 and x.max() <= 1

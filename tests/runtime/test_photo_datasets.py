@@ -3,7 +3,6 @@ them (checked against an independent computation)."""
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,89 +11,35 @@ from PIL import Image
 
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.metrics import photo_scores, roc_auc
-from edge_runtime.data.photos import find_dataset, load_labelled
+from edge_runtime.data.photos import LAYOUTS, find_dataset, load_labelled
 from edge_runtime.errors import InputError
-from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
-def _pair(seed: int, size=(120, 130)) -> tuple[np.ndarray, np.ndarray]:
-    """A synthetic photograph and a label of its dark curves."""
-    photo = synthetic_fundus(*size, seed=seed)
-    gray = photo.mean(axis=2)
-    label = ((gray < 0.8 * np.percentile(gray[gray > 20], 60)) & (gray > 20)).astype(np.uint8)
-    return photo, label * 255
-
-
-def _write(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(array).save(path)
-
-
-def _fov(size=(120, 130)) -> np.ndarray:
-    return (synthetic_fundus(*size).sum(axis=2) > 0).astype(np.uint8) * 255
-
-
-LAYOUT_FILES = {
-    "drive": lambda root, i: {
-        root / "images" / f"{i:02d}_test.tif": "photo",
-        root / "1st_manual" / f"{i:02d}_manual1.gif": "label",
-        root / "mask" / f"{i:02d}_test_mask.gif": "mask",
-    },
-    "stare": lambda root, i: {
-        root / "stare-images" / f"im{i:04d}.png": "photo",
-        root / "labels-ah" / f"im{i:04d}.ah.png": "label",
-    },
-    "hrf": lambda root, i: {
-        root / "images" / f"{i:02d}_h.jpg": "photo",
-        root / "manual1" / f"{i:02d}_h.tif": "label",
-        root / "mask" / f"{i:02d}_h_mask.tif": "mask",
-    },
-    "chase": lambda root, i: {
-        root / "photos" / f"Image_{i:02d}L.jpg": "photo",
-        root / "labels" / f"Image_{i:02d}L_1stHO.png": "label",
-    },
-    "generic": lambda root, i: {
-        root / "images" / f"eye{i}.png": "photo",
-        root / "labels" / f"eye{i}.png": "label",
-        root / "masks" / f"eye{i}.bmp": "mask",
-    },
-}
-
-
-def _dataset(root: Path, layout: str, count: int = 3) -> Path:
-    for i in range(1, count + 1):
-        photo, label = _pair(i)
-        arrays = {"photo": photo, "label": label, "mask": _fov()}
-        for path, kind in LAYOUT_FILES[layout](root, i).items():
-            _write(path, arrays[kind])
-    return root
-
-
-@pytest.mark.parametrize("layout", list(LAYOUT_FILES))
-def test_each_layout_is_detected_and_read(tmp_path, layout):
-    dataset = find_dataset(_dataset(tmp_path, layout))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_each_layout_is_detected_and_read(tmp_path, layout, make_photo_dataset):
+    dataset = find_dataset(make_photo_dataset(tmp_path, layout))
     assert dataset.layout == layout and len(dataset.photos) == 3
     loaded = load_labelled(dataset.photos[0])
     assert loaded.label.shape == loaded.photo.shape == (120, 130)
     assert loaded.label.dtype == bool and loaded.label.any()
-    has_mask = "mask" in LAYOUT_FILES[layout](tmp_path, 1).values()
+    has_mask = layout in ("drive", "hrf", "generic")
     assert (loaded.fov is not None) == has_mask
 
 
-def test_drive_training_and_test_folders_together(tmp_path):
-    _dataset(tmp_path / "training", "drive")
-    _dataset(tmp_path / "test", "drive")
+def test_drive_training_and_test_folders_together(tmp_path, make_photo_dataset):
+    make_photo_dataset(tmp_path / "training", "drive")
+    make_photo_dataset(tmp_path / "test", "drive")
     assert len(find_dataset(tmp_path).photos) == 6
 
 
-def test_bad_datasets_name_the_file(tmp_path):
-    root = _dataset(tmp_path / "d", "generic")
+def test_bad_datasets_name_the_file(tmp_path, make_photo_dataset):
+    root = make_photo_dataset(tmp_path / "d", "generic")
     (root / "labels" / "eye2.png").unlink()
     with pytest.raises(InputError, match=r"eye2.png: no label for this photograph in .*labels"):
         find_dataset(root)
-    root = _dataset(tmp_path / "e", "generic")
-    _write(root / "labels" / "eye2.png", np.zeros((50, 60), np.uint8))
+    root = make_photo_dataset(tmp_path / "e", "generic")
+    Image.fromarray(np.zeros((50, 60), np.uint8)).save(root / "labels" / "eye2.png")
     dataset = find_dataset(root)
     with pytest.raises(InputError, match=r"eye2.png: 60x50 pixels, but the photograph is 130x120"):
         load_labelled(dataset.photos[1])
