@@ -1,4 +1,5 @@
-"""Shared fixtures: the reference data set, read from ../shared/data or $EDGE_SEG_DATA_DIR."""
+"""Shared fixtures: the reference data (read from ../shared/data or $EDGE_SEG_DATA_DIR), synthetic
+labelled photograph folders, and a runner for the benchmark scripts."""
 
 import os
 import subprocess
