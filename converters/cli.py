@@ -67,9 +67,10 @@ def _echo_gate(report: GateReport) -> None:
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--calibration",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
-    help="An .npz file whose patches calibrate int8 activation ranges.",
+    help="What calibrates int8 activation ranges: an .npz file's patches, or a folder of "
+    "photographs (random crops through the device's pipeline).",
 )
 @click.option(
     "--images",
@@ -82,7 +83,8 @@ def _echo_gate(report: GateReport) -> None:
     "--calibration-size",
     type=click.IntRange(1),
     default=None,
-    help="Use only the first N calibration patches [default: all].",
+    help="Use only the first N patches of an .npz file [default: all], or N crops of a folder "
+    "of photographs [default: 512].",
 )
 @click.option(
     "--int8/--float",

@@ -4,9 +4,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from converters.check import load_gate_data, run_gate
 from converters.gate import GateFailure
-from converters.metadata_writer import build_card, embed_card
+from converters.metadata_writer import build_card, embed_card, training_record
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.gate_report import GateReport, Gates
@@ -16,6 +18,7 @@ from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from training.model_io import load_keras_model
+from training.sources import load_photo_source
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,25 @@ class ConvertResult:
     gate: GateReport | None
 
 
+CALIBRATION_CROPS = 512
+CALIBRATION_SEED = 2211
+"""Crops drawn (with this seed) from a folder of photographs to calibrate with, unless a size
+is given."""
+
+
+def calibration_patches(options: ConvertOptions) -> np.ndarray:
+    """Preprocessed patches (N, P, P, 1) to calibrate int8 ranges on: an .npz file's patches in
+    file order, or random crops of a folder's photographs through the device's pipeline, in the
+    grayscale channel the model was trained on (its training record), drawn with a fixed seed."""
+    if not options.calibration.is_dir():
+        calibration = preprocess_patches(load_patches(options.calibration, options.images_key))
+        return calibration[: options.calibration_size] if options.calibration_size else calibration
+    record = training_record(options.keras_path)
+    source = load_photo_source(options.calibration, 1.0, 0.0, record.channel if record else "luma")
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    return source.crops(rng, options.calibration_size or CALIBRATION_CROPS)[0]
+
+
 def convert_model(options: ConvertOptions) -> ConvertResult:
     """Convert ``options.keras_path`` and write ``options.output`` only if the gate passes.
 
@@ -55,9 +77,7 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
         GateFailure: the gate failed (nothing was written).
     """
     model = load_keras_model(options.keras_path)
-    calibration = preprocess_patches(load_patches(options.calibration, options.images_key))
-    if options.calibration_size:
-        calibration = calibration[: options.calibration_size]
+    calibration = calibration_patches(options)
     content = export_tflite(model, calibration, options.quantization, options.io)
     card = build_card(
         options.keras_path,

@@ -96,7 +96,7 @@ def test_the_gate_on_photographs(tmp_path, host_model, dev_npz, run_cli):
         for path in (dev_npz.parent / "drive" / folder).glob(pattern):
             shutil.copy(path, drive / folder)
     model = tmp_path / "m.tflite"
-    result = run_cli("convert", host_model, "--calibration", dev_npz, "--calibration-size", "128",
+    result = run_cli("convert", host_model, "--calibration", drive, "--calibration-size", "128",
                      "--check-data", drive, "-o", model)  # fmt: skip
     assert "gate passed" in result.output and "(2 photographs)" in result.output
     from edge_runtime.inference.model_file import read_card
