@@ -36,6 +36,7 @@ RELEASE_TWIN = Path(__file__).parent / "release" / "model.keras"
 RECIPES = {
     "v1-teacher": {**_RELEASE_COMMON, "width": 40, "learning_rate": 0.004},
     "v1": {**_RELEASE_COMMON, "width": 14, "learning_rate": 0.006, "teacher_weight": 0.8},
+    "v2": {**_RELEASE_COMMON, "width": 14, "learning_rate": 0.006, "epochs": 40, "crops": 4800},
     "finetune": {
         **_RELEASE_COMMON,
         "width": 14,
@@ -45,11 +46,11 @@ RECIPES = {
         "crops": 2400,
     },
 }
-"""Named training settings. ``v1``: the release model bundled with the package (see
-firmware_notes/MODEL_CARD.md), distilled from a ``v1-teacher`` model (672,601 parameters)
-trained on the same split. ``finetune``: the release model adapted to a camera from a few of its
-labelled photographs (firmware_notes/own-camera.md: 5 STARE photographs lift F1 on the other 15
-from 0.731 to 0.811 in 4 minutes)."""
+"""Named training settings. ``v1``: release candidate 1.0.0-rc2, distilled from a ``v1-teacher``
+model (672,601 parameters) trained on the same patches. ``v2``: the 1.1 release, trained on
+photographs of two cameras (DRIVE and STARE; ``training/release/build.sh``). ``finetune``: the
+release model adapted to a camera from a few of its labelled photographs
+(firmware_notes/own-camera.md)."""
 
 TEACHER_RECIPES = {"v1": "v1-teacher"}
 """Recipes that distil, and the recipe of the teacher each one needs (``teacher``)."""

@@ -9,8 +9,10 @@ from edge_runtime.pipeline.grayscale import to_grayscale
 ANALYSIS_SIDE = 256
 """Detection works on a copy subsampled to about this many pixels a side."""
 
-RIM = 0.015
-"""Share of the radius trimmed from the mask: the disc's bright rim is not retina."""
+RIM = 0.005
+"""Share of the radius trimmed from the mask: the disc's bright rim is not retina. Measured
+(leave-photographs-out models on DRIVE and STARE): 0.005 against 0.015 gains 0.005 AUC and
+0.002 F1 on DRIVE (whose field-of-view masks include the rim) and costs 0.002 F1 on STARE."""
 
 BORDER_LEVEL = 0.15
 """A pixel is inside when brighter than the dark level plus this share of the dark-to-bright

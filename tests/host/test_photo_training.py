@@ -131,3 +131,15 @@ def test_every_layout_gives_training_crops_and_holdout_photographs(
     x, y = source.crops(np.random.default_rng(0), 6)
     assert x.shape == y.shape == (6, 64, 64, 1) and set(np.unique(y)) <= {0.0, 1.0}
     assert x.min() >= 0 and x.max() <= 1
+
+
+def test_training_on_photographs_is_deterministic(tmp_path, train_smoke):
+    import keras
+    import numpy as np
+
+    photos = _photos(tmp_path / "photos")
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for out in runs:
+        train_smoke(photos, out, "--arch", "unet-lite", "--width", "4", "--crops", "64")
+    first, second = (keras.models.load_model(r / "model.keras").get_weights() for r in runs)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
