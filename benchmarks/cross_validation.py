@@ -50,8 +50,11 @@ def _run(*args) -> str:
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--folds", type=click.IntRange(2, 10), default=4, show_default=True)
+@click.option("--reuse", is_flag=True, help="Keep the folds' models already trained in --out.")
 @click.argument("train_options", nargs=-1, type=click.UNPROCESSED)
-def main(data_dir: Path, out: Path, folds: int, train_options: tuple[str, ...]) -> None:
+def main(
+    data_dir: Path, out: Path, folds: int, reuse: bool, train_options: tuple[str, ...]
+) -> None:
     """Cross-validate `edge-seg train TRAIN_OPTIONS` over DATA_DIR/drive and DATA_DIR/stare."""
     cameras = {name: find_dataset(data_dir / name) for name in ("drive", "stare")}
     scores: dict[str, list[dict]] = {name: [] for name in cameras}
@@ -66,8 +69,9 @@ def main(data_dir: Path, out: Path, folds: int, train_options: tuple[str, ...]) 
             test_data[name] = _subset(dataset, test, where / f"{name}-test")
             both = _subset(dataset, test, where / "test")  # both cameras' test photographs
         run = where / "run"
-        _run("train", *train_data, "--out", run, "--overwrite", *train_options)
-        _run("convert", run / "model.keras", "--calibration", data_dir / "retinal_vessel_dev.npz",
+        if not (reuse and (run / "model.keras").exists()):
+            _run("train", *train_data, "--out", run, "--overwrite", *train_options)
+        _run("convert", run / "model.keras", "--calibration", train_data[0],
              "--check-data", both, "-o", run / "model_int8.tflite")  # fmt: skip
         gate = json.loads(_run("check", "--keras", run / "model.keras", "--tflite",
                                run / "model_int8.tflite", "--data", both, "--json"))  # fmt: skip

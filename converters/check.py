@@ -98,7 +98,9 @@ def run_gate(
             model.threshold, gates, models, gate_data.indices, gate_data.data,
         )  # fmt: skip
     device = Segmenter(tflite_path, threshold=threshold)
-    twin = Segmenter(KerasPatches(keras, device.threshold)) if keras else None
+    twin = (
+        Segmenter(KerasPatches(keras, device.threshold), channel=device.channel) if keras else None
+    )
     labels, device_masks, twin_masks = [], [], []
     for loaded in gate_data.photos:
         result = device.segment(loaded.photo)

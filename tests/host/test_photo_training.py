@@ -143,3 +143,27 @@ def test_training_on_photographs_is_deterministic(tmp_path, train_smoke):
         train_smoke(photos, out, "--arch", "unet-lite", "--width", "4", "--crops", "64")
     first, second = (keras.models.load_model(r / "model.keras").get_weights() for r in runs)
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+def test_the_gate_runs_the_twin_in_the_models_own_channel(tmp_path, host_model, dev_npz, run_cli):
+    """A model whose card says green: the Keras twin must see the green channel too, or the
+    gate would compare two different inputs (and fail a faithful conversion)."""
+    import dataclasses
+
+    from converters.metadata_writer import embed_card
+    from edge_runtime.inference.model_file import read_card
+
+    drive = tmp_path / "drive"
+    for folder, pattern in (("images", "17_test.tif"), ("1st_manual", "17_manual1.gif"),
+                            ("mask", "17_test_mask.gif")):  # fmt: skip
+        (drive / folder).mkdir(parents=True)
+        shutil.copy(dev_npz.parent / "drive" / folder / pattern, drive / folder)
+    model = tmp_path / "m.tflite"
+    run_cli("convert", host_model, "--calibration", dev_npz, "--calibration-size", "64",
+            "--no-check", "-o", model)  # fmt: skip
+    content = model.read_bytes()
+    card = dataclasses.replace(read_card(content), channel="green")
+    model.write_bytes(embed_card(content, card))
+    report = json.loads(run_cli("check", "--keras", host_model, "--tflite", model, "--data",
+                                drive, "--json").stdout)  # fmt: skip
+    assert report["pixel_agreement"] > 0.99 and report["passed"]
