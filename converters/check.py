@@ -12,7 +12,7 @@ from edge_runtime.contract.gate_report import GateData, GateReport, Gates
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
-from edge_runtime.data.photos import LoadedPhoto, find_dataset, load_labelled, photo_holdout
+from edge_runtime.data.photos import LoadedPhoto, find_dataset, held_out, load_labelled
 from edge_runtime.errors import InputError
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -31,10 +31,10 @@ class GatePatches:
 
 @dataclass(frozen=True)
 class GatePhotos:
-    """Labelled photographs for the gate, their indices in the folder, and what it is."""
+    """Labelled photographs for the gate, their names (``folder/name``), and what they are."""
 
     photos: list[LoadedPhoto]
-    indices: np.ndarray
+    names: list[str]
     data: GateData
 
 
@@ -54,15 +54,13 @@ def load_gate_data(
     """
     sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
     if all(source.is_dir() for source in sources):
-        photos, indices = [], []
+        photos, names = [], []
         for source in sources:
-            dataset = find_dataset(source)
-            count = len(dataset.photos)
-            keep = photo_holdout(count, holdout) if holdout else np.arange(count)
-            photos += [load_labelled(dataset.photos[i]) for i in keep]
-            indices += [len(indices) + i for i in range(len(keep))]
+            dataset = held_out(find_dataset(source), holdout)
+            photos += [load_labelled(photo) for photo in dataset.photos]
+            names += [f"{source.name}/{photo.name}" for photo in dataset.photos]
         named = "+".join(source.name for source in sources)
-        return GatePhotos(photos, np.array(indices), GateData(named, holdout=holdout))
+        return GatePhotos(photos, names, GateData(named, holdout=holdout))
     if len(sources) > 1:
         raise InputError(f"{sources[1]}: the gate takes several folders, or one .npz file")
     (data,) = sources
@@ -111,5 +109,5 @@ def run_gate(
             twin_masks.append(binarize(twin.segment(loaded.photo).probability[fov], twin.threshold))
     return evaluate_gate(
         labels, device_masks, twin_masks if twin else None, device.threshold, gates, models,
-        gate_data.indices, gate_data.data, unit="photographs",
+        data=gate_data.data, unit="photographs", names=gate_data.names,
     )  # fmt: skip

@@ -127,7 +127,7 @@ def _echo_gate(report: GateReport) -> None:
     "--check-holdout",
     type=finite_range(0, 1, max_open=True),
     default=None,
-    help="Gate only on the contiguous-block holdout that train --holdout F carved.",
+    help="Gate only on what train --holdout F held out (see check --holdout).",
 )
 @click.option("--no-check", is_flag=True, help="Skip the Dice gate (the metadata says so).")
 @gate_options

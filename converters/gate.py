@@ -63,6 +63,7 @@ def evaluate_gate(
     indices: np.ndarray | None = None,
     data: GateData | None = None,
     unit: str = "patches",
+    names: Sequence[str] | None = None,
 ) -> GateReport:
     """Score both models' masks and decide every limit.
 
@@ -76,6 +77,7 @@ def evaluate_gate(
         indices: each image's index in its data (default 0..N-1).
         data: what the images are, for the report.
         unit: ``"patches"`` or ``"photographs"``.
+        names: each photograph's name, for the report.
     """
     indices = np.arange(len(labels)) if indices is None else np.asarray(indices)
     tflite = _scores(models[0], tflite_mask, labels)
@@ -104,7 +106,11 @@ def evaluate_gate(
         pixel_agreement=_agreement(keras_mask, tflite_mask),
         worst_drops=tuple(
             ImageDrop(
-                int(indices[i]), keras.dice_per_image[i], tflite.dice_per_image[i], float(drop[i])
+                index=int(indices[i]),
+                keras=keras.dice_per_image[i],
+                tflite=tflite.dice_per_image[i],
+                drop=float(drop[i]),
+                name=names[i] if names else None,
             )
             for i in worst
         ),
@@ -138,7 +144,7 @@ def _regression_failures(report: GateReport, gates: Gates, drop: np.ndarray) -> 
     """Where the LiteRT model scores worse than its Keras twin by more than allowed."""
     failures = []
     unit = report.unit
-    names = ", ".join(str(w.index) for w in report.worst_drops[:3])
+    names = ", ".join(w.shown for w in report.worst_drops[:3])
     if gates.max_mean_drop is not None and report.mean_drop > gates.max_mean_drop:
         failures.append(
             f"mean Dice drop {report.mean_drop:.4f} exceeds {gates.max_mean_drop} "
@@ -149,6 +155,6 @@ def _regression_failures(report: GateReport, gates: Gates, drop: np.ndarray) -> 
         worst = report.worst_drops[0]
         failures.append(
             f"{count} {unit} drop more than {gates.max_image_drop} Dice "
-            f"(worst: {UNITS[unit]} {worst.index}, {report.max_image_drop:.4f})"
+            f"(worst: {UNITS[unit]} {worst.shown}, {report.max_image_drop:.4f})"
         )
     return failures

@@ -49,7 +49,7 @@ def gate_markdown(report: GateReport) -> str:
             f"| {one} | Keras | LiteRT | drop |",
             "|---|---|---|---|",
             *(
-                f"| {w.index} | {w.keras:.4f} | {w.tflite:.4f} | {w.drop:+.4f} |"
+                f"| {w.shown} | {w.keras:.4f} | {w.tflite:.4f} | {w.drop:+.4f} |"
                 for w in report.worst_drops
             ),
             "",

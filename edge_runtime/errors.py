@@ -29,12 +29,15 @@ def one_line(message: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (native errors run to many lines), or its type."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__
+
+
 def describe_failure(exc: BaseException, path: object) -> str:
     """One line for an exception raised while processing ``path``: our own errors say it
     themselves; anything else is named as unexpected."""
     if isinstance(exc, EdgeSegError):
         return one_line(str(exc))
-    said = str(exc).strip().splitlines()
-    return one_line(
-        f"{path}: unexpected {type(exc).__name__}: {said[0] if said else ''}".rstrip(": ")
-    )
+    return one_line(f"{path}: unexpected {type(exc).__name__}: {first_line(exc)}")

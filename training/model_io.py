@@ -10,7 +10,7 @@ import numpy as np
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
 from edge_runtime.contract.metrics import DEFAULT_THRESHOLD
 from edge_runtime.contract.model_card import ModelCard
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, first_line
 
 PREDICT_BATCH = 64
 """Patches per Keras predict step (memory, not results: predictions do not depend on it)."""
@@ -24,8 +24,7 @@ def load_keras_model(path: str | Path) -> keras.Model:
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for a bad file
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot be loaded as a Keras model ({first_line})") from None
+        raise InputError(f"{path}: cannot be loaded as a Keras model ({first_line(exc)})") from None
 
 
 def predict_probabilities(model: keras.Model, patches: np.ndarray) -> np.ndarray:

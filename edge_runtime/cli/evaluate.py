@@ -19,7 +19,7 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.contract.metrics import dice_per_patch
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
-from edge_runtime.data.photos import find_dataset
+from edge_runtime.data.photos import find_dataset, held_out
 from edge_runtime.evaluation.photos import METRICS, evaluate_photos, write_summary
 from edge_runtime.pipeline.segmenter import SegmenterSettings
 
@@ -30,10 +30,11 @@ def _on_terminal(message: str) -> None:
         click.echo(f"\r\033[Kevaluating {message}", err=True, nl=False)
 
 
-def _photographs(data: Path, layout: str | None, settings: SegmenterSettings,
-                 report: Path | None, jobs: int | None, as_json: bool) -> None:  # fmt: skip
+def _photographs(data: Path, layout: str | None, holdout: float | None,
+                 settings: SegmenterSettings, report: Path | None, jobs: int | None,
+                 as_json: bool) -> None:  # fmt: skip
     segmenter = settings.build()
-    dataset = find_dataset(data, layout)
+    dataset = held_out(find_dataset(data, layout), holdout)
     if report is not None:
         prepare_outdir(report)
     jobs = 1 if settings.delegate else (jobs or default_jobs(len(dataset.photos)))
@@ -82,7 +83,7 @@ def _patches(data: Path, images_key: str | None, labels_key: str | None, holdout
 
 
 @click.command("eval")
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(exists=True, path_type=Path))
 @click.option("--images", "images_key", help="Array of patches in DATA.npz.")
 @click.option("--labels", "labels_key", help="Array of masks in DATA.npz.")
 @holdout_option
@@ -106,6 +107,15 @@ def evaluate(data, images_key, labels_key, holdout, layout, report, settings, jo
     segment. For an .npz file: mean per-patch Dice of --images against --labels.
     """
     if data.is_dir():
-        _photographs(data, layout, settings, report, jobs, as_json)
+        _refuse(data, "a folder of photographs", images=images_key, labels=labels_key)
+        _photographs(data, layout, holdout, settings, report, jobs, as_json)
     else:
+        _refuse(data, "an .npz file", layout=layout, report=report, jobs=jobs)
         _patches(data, images_key, labels_key, holdout, settings, as_json)
+
+
+def _refuse(data: Path, kind: str, **given) -> None:
+    """A usage error when an option that does not apply to ``data`` was given."""
+    extra = [f"--{name}" for name, value in given.items() if value is not None]
+    if extra:
+        raise click.UsageError(f"{data}: {kind} takes no {' or '.join(extra)}")

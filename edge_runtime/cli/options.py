@@ -91,7 +91,8 @@ holdout_option = click.option(
     "--holdout",
     type=finite_range(0, 1, max_open=True),
     default=None,
-    help="Use only the contiguous-block holdout that train --holdout F carved.",
+    help="Use only what train --holdout F held out: contiguous blocks of an .npz file's "
+    "patches, or photographs spread over a folder's sorted names.",
 )
 
 layout_option = click.option(

@@ -55,12 +55,19 @@ class ModelScores:
 
 @dataclass(frozen=True)
 class ImageDrop:
-    """One image's Dice under both models; ``index`` is its place in the data."""
+    """One image's Dice under both models; ``index`` is its place in the gate's data, ``name``
+    a photograph's ``folder/name`` (``None`` for a patch)."""
 
     index: int = bounded(low=0)
     keras: float = bounded(low=0, high=1)
     tflite: float = bounded(low=0, high=1)
     drop: float = bounded(low=-1, high=1)
+    name: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """How reports name the image: the photograph's name, else the patch's index."""
+        return self.name if self.name is not None else str(self.index)
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,16 @@ Every problem (no photographs, a missing label, sizes that differ, an unreadable
 :class:`~edge_runtime.errors.InputError` naming the file.
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from edge_runtime.errors import InputError
-from edge_runtime.pipeline.decode import MAX_PIXELS, Photo, load_photo
+from edge_runtime.pipeline.decode import MAX_PIXELS, ORIENTATION, Photo, load_photo
 from edge_runtime.safe_open import open_regular
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".gif",
@@ -180,7 +181,8 @@ def find_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:
 
 
 def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
-    """A label or mask image as a boolean (H, W) array (non-zero = True), checked to be the
+    """A label or mask image as a boolean (H, W) array (non-zero colour = True; alpha is
+    ignored), turned upright by its EXIF orientation like the photograph, and checked to be the
     photograph's ``shape``.
 
     Raises:
@@ -191,11 +193,14 @@ def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise InputError(f"{path}: {width}x{height} pixels is larger than any photograph")
+            if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):
+                width, height = height, width
             if (height, width) != tuple(shape):
                 raise InputError(
                     f"{path}: {width}x{height} pixels, but the photograph is {shape[1]}x{shape[0]}"
                 )
-            if image.mode == "P":
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("P", "PA") or image.mode.endswith(("A", "a")):
                 image = image.convert("RGB")
             array = np.asarray(image)
     except InputError:
@@ -215,6 +220,15 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
     label = read_binary(photo.label, pixels.shape, "label")
     fov = None if photo.mask is None else read_binary(photo.mask, pixels.shape, "mask")
     return LoadedPhoto(photo.name, pixels, label, fov)
+
+
+def held_out(dataset: PhotoDataset, fraction: float | None) -> PhotoDataset:
+    """The photographs of ``dataset`` that ``train --holdout FRACTION`` held out (all of them
+    when ``fraction`` is ``None`` or 0)."""
+    if not fraction:
+        return dataset
+    keep = photo_holdout(len(dataset.photos), fraction)
+    return dataclasses.replace(dataset, photos=tuple(dataset.photos[i] for i in keep))
 
 
 def photo_holdout(count: int, fraction: float) -> np.ndarray:

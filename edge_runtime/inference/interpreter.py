@@ -5,7 +5,7 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-from edge_runtime.errors import EdgeSegError, ModelError
+from edge_runtime.errors import EdgeSegError, ModelError, first_line
 from edge_runtime.inference.model_file import read_model_bytes
 
 BACKENDS = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter")
@@ -56,10 +56,8 @@ def _edgetpu_delegate(backend: ModuleType):
         ctypes.CDLL(EDGETPU_LIBRARY)
         return backend.load_delegate(EDGETPU_LIBRARY)
     except (ValueError, RuntimeError, OSError) as exc:
-        said = str(exc).strip().splitlines()
         raise EdgeSegError(
-            f"cannot load the Edge TPU delegate {EDGETPU_LIBRARY} "
-            f"({said[0] if said else type(exc).__name__}); "
+            f"cannot load the Edge TPU delegate {EDGETPU_LIBRARY} ({first_line(exc)}); "
             "install libedgetpu and plug in the accelerator"
         ) from None
 
@@ -116,9 +114,3 @@ def make_interpreter(
         raise ModelError(
             f"{name}: cannot be loaded as a TFLite model ({first_line(exc)})"
         ) from None
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (native errors run to many lines), or its type."""
-    lines = str(exc).strip().splitlines()
-    return lines[0].strip() if lines else type(exc).__name__

@@ -10,8 +10,8 @@ from edge_runtime.contract.metrics import THRESHOLD_RANGE, binarize
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
-from edge_runtime.errors import ModelError
-from edge_runtime.inference.interpreter import first_line, make_interpreter
+from edge_runtime.errors import ModelError, first_line
+from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.quantization import dequantize, quantize
 from edge_runtime.inference.signatures import configured_keys, verify_model

@@ -8,10 +8,10 @@ import numpy as np
 
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.schema import encode
-from edge_runtime.errors import InputError, ModelError
+from edge_runtime.errors import InputError, ModelError, first_line
 from edge_runtime.inference.bundled import DEFAULT_MODEL, resolve_model
 from edge_runtime.inference.edgetpu import audit_edgetpu
-from edge_runtime.inference.interpreter import backend_name, first_line, make_interpreter
+from edge_runtime.inference.interpreter import backend_name, make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.quantization import tensor_quantization
 from edge_runtime.inference.signatures import (

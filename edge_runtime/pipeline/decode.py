@@ -10,14 +10,15 @@ memory and time of a photograph then stay bounded whatever its size. Every probl
 
 import contextlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.safe_open import open_regular
 
@@ -38,6 +39,7 @@ working disc (540 pixels)."""
 MAX_REDUCTION = 8
 """JPEG decoders scale by 1/2, 1/4 or 1/8."""
 
+_T = TypeVar("_T")
 _TOO_LARGE = f"exceed the {MAX_PIXELS // 1_000_000}-megapixel limit"
 _GRAY_MODES = {"L": np.uint8, "I;16": np.uint16, "I;16B": np.uint16, "I;16L": np.uint16}
 
@@ -62,11 +64,19 @@ class Photo:
         """The photograph at its own size as an 8-bit RGB Pillow image, for display (16-bit
         photographs are scaled by their maximum); a reduced file is decoded again."""
         if self.reduction > 1 and self.source is not None:
-            with _opened(self.source) as image:
-                image.load()
-                return _rgb8(_upright(image, image.getexif().get(ORIENTATION, 1)))
+            return _decoding(self.source, self._full_picture)
         pixels = self.original if self.original is not None else self.pixels
         return Image.fromarray(to_uint8(pixels))
+
+    def _full_picture(self) -> Image.Image:
+        stored, orientation = _stored_rgb8(self.source)
+        picture = _upright(stored, orientation)  # turned after the file's own pixels are freed
+        if picture.size[::-1] != self.shape:
+            raise InputError(
+                f"{self.source}: changed while being segmented (now {picture.size[0]}x"
+                f"{picture.size[1]} pixels, was {self.shape[1]}x{self.shape[0]})"
+            )
+        return picture
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -105,16 +115,49 @@ def _array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"))  # RGBA, palette, CMYK, YCbCr, ...
 
 
-def _reduced(image: Image.Image, reduction: int) -> Image.Image:
-    """Average ``reduction`` x ``reduction`` blocks in Pillow (partial blocks at the right and
-    bottom edges average what they hold, rounding to the pixel type)."""
+def _reduced(
+    image: Image.Image, reduction: int, box: tuple[int, int, int, int] | None = None
+) -> Image.Image:
+    """Average ``reduction`` x ``reduction`` blocks of ``box`` (all of the image by default) in
+    Pillow; partial blocks at the right and bottom edges average what they hold, rounding to the
+    pixel type."""
     if reduction == 1:
-        return image
+        return image if box is None else image.crop(box)
     if image.mode in _GRAY_MODES and image.mode != "L":
-        return image.convert("I").reduce(reduction)  # Pillow averages 32-bit, not 16-bit, pixels
-    if image.mode in ("L", "RGB", "RGBA", "RGBX", "CMYK", "LA"):
-        return image.reduce(reduction)  # reduced first: converting the small image is cheap
-    return image.convert("RGB").reduce(reduction)  # palette: its indices cannot be averaged
+        image = image.convert("I")  # Pillow averages 32-bit, not 16-bit, pixels
+    if image.mode in ("L", "I", "RGB", "RGBA", "RGBX", "CMYK", "LA"):
+        return image.reduce(reduction, box)  # reduced first: converting the small image is cheap
+    return image.convert("RGB").reduce(reduction, box)  # palette: its indices cannot be averaged
+
+
+def _spans(length: int, reduction: int, reversed_: bool) -> list[tuple[int, int, int]]:
+    """(start, end, reduced offset) of the spans of an axis to reduce separately: all of it,
+    or, when the axis is reversed on turning upright, its partial block first."""
+    partial = length % reduction
+    if not reversed_ or partial == 0:
+        return [(0, length, 0)]
+    return [(0, partial, 0), (partial, length, 1)]
+
+
+def _reduced_upright(image: Image.Image, reduction: int, orientation: int) -> Image.Image:
+    """``image`` reduced and turned upright, its blocks aligned to the upright photograph's top
+    left corner: an axis that turning reverses is reduced with its partial block at its start
+    (so that it ends at the bottom or right), without turning the large image."""
+    reversed_ = _REVERSED.get(orientation, "")
+    xs = _spans(image.width, reduction, "x" in reversed_)
+    ys = _spans(image.height, reduction, "y" in reversed_)
+    if len(xs) == len(ys) == 1:
+        return _upright(_reduced(image, reduction), orientation)
+    pieces = [
+        (_reduced(image, reduction, (x0, y0, x1, y1)), (dx, dy))
+        for x0, x1, dx in xs
+        for y0, y1, dy in ys
+    ]
+    size = (-(-image.width // reduction), -(-image.height // reduction))
+    reduced = Image.new(pieces[0][0].mode, size)
+    for piece, at in pieces:
+        reduced.paste(piece, at)
+    return _upright(reduced, orientation)
 
 
 def reduce_pixels(pixels: np.ndarray, reduction: int) -> np.ndarray:
@@ -142,6 +185,9 @@ _TRANSPOSE = {
 }
 """What turns a photograph of each EXIF orientation upright."""
 
+_REVERSED = {2: "x", 3: "xy", 4: "y", 6: "y", 7: "xy", 8: "x"}
+"""The stored axes each EXIF orientation's turn reverses."""
+
 
 def _upright(image: Image.Image, orientation: int) -> Image.Image:
     method = _TRANSPOSE.get(orientation)
@@ -153,6 +199,13 @@ def _rgb8(image: Image.Image) -> Image.Image:
         top = max(1, image.getextrema()[1])
         image = image.convert("I").point(lambda v: v * (255 / top)).convert("L")
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
+    """A file's pixels as stored, in 8-bit RGB, and its EXIF orientation."""
+    with _opened(path) as image:
+        image.load()
+        return _rgb8(image), image.getexif().get(ORIENTATION, 1)
 
 
 @contextlib.contextmanager
@@ -178,11 +231,13 @@ def _decode(path: Path, reduce: bool = True) -> Photo:
         width, height = image.size
         orientation = image.getexif().get(ORIENTATION, 1)
         reduction = reduction_for(height, width) if reduce else 1
-        if reduction > 1 and image.format == "JPEG":
+        # the JPEG decoder's own scaling leaves partial blocks at the stored right and bottom
+        aligned = orientation == 1 or (width % reduction == 0 and height % reduction == 0)
+        if reduction > 1 and image.format == "JPEG" and aligned:
             image.draft(image.mode, (-(-width // reduction), -(-height // reduction)))
         image.load()
-        drafted = round(width / image.size[0])  # what the JPEG decoder did already
-        pixels = _array(_upright(_reduced(image, reduction // drafted), orientation))
+        rest = reduction // round(width / image.size[0])  # the JPEG decoder may have done some
+        pixels = _array(_reduced_upright(image, rest, orientation))
     shape = (width, height) if orientation in (5, 6, 7, 8) else (height, width)
     return Photo(pixels, shape, reduction, path)
 
@@ -202,9 +257,10 @@ def load_photo(path: str | Path) -> Photo:
     return _load(path, lambda: _decode(path))
 
 
-def _load(path: Path, decode) -> Photo:
+def _decoding(path: Path, decode: Callable[[], _T]) -> _T:
+    """``decode()``, whatever Pillow raises turned into an :class:`InputError` naming ``path``."""
     try:
-        photo = decode()
+        return decode()
     except InputError:
         raise
     except UnidentifiedImageError:
@@ -214,9 +270,11 @@ def _load(path: Path, decode) -> Photo:
     except MemoryError:
         raise
     except Exception as exc:  # malformed bytes make Pillow's decoders raise almost anything
-        said = str(exc).strip().splitlines()
-        reason = said[0] if said else type(exc).__name__
-        raise InputError(f"{path}: cannot decode image ({reason})") from None
+        raise InputError(f"{path}: cannot decode image ({first_line(exc)})") from None
+
+
+def _load(path: Path, decode: Callable[[], Photo]) -> Photo:
+    photo = _decoding(path, decode)
     if min(photo.shape) < MIN_SIDE:
         raise InputError(
             f"{path}: {photo.shape[1]}x{photo.shape[0]} pixels is too small to segment "

@@ -108,6 +108,7 @@ def test_the_gate_on_photographs(tmp_path, host_model, dev_npz, run_cli):
                                 drive, "--json").stdout.splitlines()[0])  # fmt: skip
     assert report["passed"] and report["unit"] == "photographs"
     assert len(report["tflite"]["dice_per_image"]) == 2
+    assert sorted(w["name"] for w in report["worst_drops"]) == ["drive/17_test", "drive/18_test"]
     from edge_runtime.inference.bundled import DEFAULT_MODEL
 
     shutil.copytree(drive, tmp_path / "again")  # several folders: one gate over all of them

@@ -224,21 +224,30 @@ def _peak_mb(*args) -> float:
     return float(done.stdout)
 
 
+def _fundus(mode: str, width: int = 6120, height: int = 4080) -> Image.Image:
+    return Image.fromarray(synthetic_fundus(height, width)).convert(mode)
+
+
 @pytest.mark.parametrize(
-    ("name", "make"),
+    ("name", "make", "orientation"),
     [
-        ("rgb.png", lambda: Image.fromarray(synthetic_fundus(4080, 6120))),
-        ("rgba.png", lambda: Image.fromarray(synthetic_fundus(4080, 6120)).convert("RGBA")),
-        ("palette.png", lambda: Image.fromarray(synthetic_fundus(4080, 6120)).convert("P")),
-        ("rgb.jpg", lambda: Image.fromarray(synthetic_fundus(4080, 6120))),
-        ("uniform.png", lambda: Image.new("L", (6120, 4080), 128)),
+        ("rgb.png", lambda: _fundus("RGB"), 1),
+        ("rgba.png", lambda: _fundus("RGBA"), 1),
+        ("palette.png", lambda: _fundus("P"), 1),
+        ("rgb.jpg", lambda: _fundus("RGB"), 1),
+        ("uniform.png", lambda: Image.new("L", (6120, 4080), 128), 1),
+        # turned 180 degrees, sides not multiples of the reduction: turned before it is reduced
+        ("turned.png", lambda: _fundus("RGBA", 6119, 4079), 3),
+        ("turned.jpg", lambda: _fundus("RGB", 6119, 4079), 3),
     ],
 )
 def test_the_largest_accepted_photograph_stays_well_under_the_units_memory_cap(
-    tmp_path, name, make
+    tmp_path, name, make, orientation
 ):
     photo = tmp_path / name
-    make().save(photo)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    make().save(photo, exif=exif.tobytes())
     peak = _peak_mb("segment", photo, "-o", tmp_path / "out", "--overlay", "--prob")
     assert peak < 0.75 * MEMORY_CAP_MB, f"{name}: {peak:.0f} MB"
 

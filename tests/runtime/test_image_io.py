@@ -7,7 +7,7 @@ from PIL import Image
 
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
-from edge_runtime.pipeline.decode import load_image
+from edge_runtime.pipeline.decode import load_image, load_photo, photo_from_array
 
 PHOTO = synthetic_fundus(120, 160)
 
@@ -60,6 +60,65 @@ def test_exif_orientation_is_honoured(tmp_path):
     Image.fromarray(PHOTO).save(tmp_path / "rot.jpg", exif=exif.tobytes())
     out = load_image(tmp_path / "rot.jpg")
     assert out.shape == (160, 120, 3)
+
+
+def _block_mean(image: np.ndarray, r: int) -> np.ndarray:
+    """Means of r x r blocks (partial blocks at the right and bottom mean what they hold)."""
+    starts = [np.arange(0, n, r) for n in image.shape[:2]]
+    sums = np.add.reduceat(np.add.reduceat(image.astype(float), starts[0], 0), starts[1], 1)
+    ones = np.ones(image.shape[:2])
+    counts = np.add.reduceat(np.add.reduceat(ones, starts[0], 0), starts[1], 1)
+    return sums / (counts if image.ndim == 2 else counts[..., np.newaxis])
+
+
+def _wide(width: int, height: int, gray16: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(width)
+    if gray16:
+        return rng.integers(0, 65536, (height, width), dtype=np.uint16)
+    return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "orientation", "gray16", "tolerance"),
+    [
+        ("rgb.png", 3203, 6, False, 0.5),  # partial blocks, turned a quarter: reduced when upright
+        ("gray16.png", 3203, 3, True, 0.5),
+        ("odd.jpg", 3203, 8, False, 0.5),  # turned, partial blocks: decoded whole, then reduced
+        ("even.jpg", 3200, 6, False, 24),  # the JPEG decoder's own scaling, not an exact mean
+    ],
+)
+def test_large_photographs_are_decoded_reduced_by_block_means_of_the_upright_photograph(
+    tmp_path, name, width, orientation, gray16, tolerance
+):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = _save(tmp_path, name, _wide(width, 66, gray16), exif=exif.tobytes())
+    upright = load_image(path)
+    photo = load_photo(path)
+    assert photo.reduction == 2 and photo.shape == upright.shape[:2]
+    assert photo.pixels.dtype == upright.dtype and photo.pixels.ndim == upright.ndim
+    expected = _block_mean(upright, 2)
+    assert photo.pixels.shape == expected.shape
+    assert np.abs(photo.pixels - expected).mean() <= tolerance
+
+
+@pytest.mark.parametrize("channels", [(), (3,)])
+def test_large_16_bit_arrays_are_reduced_in_16_bits(channels):
+    array = np.random.default_rng(1).integers(0, 65536, (3203, 66, *channels), dtype=np.uint16)
+    photo = photo_from_array(array)
+    assert photo.reduction == 2 and photo.pixels.dtype == np.uint16
+    assert np.abs(photo.pixels - _block_mean(array, 2)).max() <= 0.5
+
+
+def test_a_photograph_changed_before_its_picture_is_drawn_is_named(tmp_path):
+    path = _save(tmp_path, "p.png", _wide(3203, 66))
+    photo = load_photo(path)
+    _save(tmp_path, "p.png", _wide(3300, 66))
+    with pytest.raises(InputError, match=r"p\.png: changed while being segmented"):
+        photo.picture()
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(InputError, match=r"p\.png: cannot decode image"):
+        photo.picture()
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from PIL import Image
 
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.metrics import photo_scores, roc_auc
-from edge_runtime.data.photos import LAYOUTS, find_dataset, load_labelled
+from edge_runtime.data.photos import LAYOUTS, find_dataset, load_labelled, photo_holdout
 from edge_runtime.errors import InputError
 from edge_runtime.pipeline.segmenter import Segmenter
 
@@ -31,6 +31,23 @@ def test_drive_training_and_test_folders_together(tmp_path, make_photo_dataset):
     make_photo_dataset(tmp_path / "training", "drive")
     make_photo_dataset(tmp_path / "test", "drive")
     assert len(find_dataset(tmp_path).photos) == 6
+
+
+def test_labels_are_turned_upright_with_their_photograph_and_alpha_is_ignored(tmp_path):
+    root = tmp_path / "d"
+    for folder in ("images", "labels"):
+        (root / folder).mkdir(parents=True)
+    photo = np.zeros((64, 96, 3), np.uint8)
+    label = np.zeros((64, 96), np.uint8)
+    label[:8, :8] = 255  # a vessel in the stored top left corner
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned a quarter clockwise to be upright
+    Image.fromarray(photo).save(root / "images" / "eye.png", exif=exif.tobytes())
+    opaque = np.dstack([label, label, label, np.full_like(label, 255)])  # RGBA, opaque all over
+    Image.fromarray(opaque).save(root / "labels" / "eye.png", exif=exif.tobytes())
+    loaded = load_labelled(find_dataset(root).photos[0])
+    assert loaded.photo.shape == loaded.label.shape == (96, 64)
+    assert loaded.label.sum() == 64 and loaded.label[:8, -8:].all()  # now top right
 
 
 def test_bad_datasets_name_the_file(tmp_path, make_photo_dataset):
@@ -129,3 +146,31 @@ def test_eval_on_drive_photographs_agrees_with_an_independent_computation(dev_np
 def test_eval_of_an_npz_still_needs_its_arrays(dev_npz):
     result = CliRunner().invoke(cli, ["eval", str(dev_npz)])
     assert result.exit_code == 2 and "needs --images and --labels" in result.output
+
+
+def test_eval_holdout_scores_the_photographs_training_held_out(tmp_path, make_photo_dataset):
+    root = make_photo_dataset(tmp_path / "d", "generic")
+    result = CliRunner().invoke(cli, ["eval", str(root), "--holdout", "0.3", "--json"])
+    assert result.exit_code == 0, result.output
+    held = [find_dataset(root).photos[i].name for i in photo_holdout(3, 0.3)]
+    assert [p["name"] for p in json.loads(result.stdout)["photos"]] == held == ["eye2"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{folder}", "--images", "x"], "a folder of photographs takes no --images"),
+        (
+            ["{npz}", "--images", "x", "--labels", "y", "--layout", "drive", "--jobs", "2"],
+            "an .npz file takes no --layout or --jobs",
+        ),
+        (["{folder}/missing"], "does not exist"),
+    ],
+)
+def test_eval_refuses_options_that_do_not_apply(tmp_path, make_photo_dataset, args, message):
+    folder = make_photo_dataset(tmp_path / "d", "generic")
+    npz = tmp_path / "d.npz"
+    npz.write_bytes(b"")
+    args = [a.format(folder=folder, npz=npz) for a in args]
+    result = CliRunner().invoke(cli, ["eval", *args])
+    assert result.exit_code == 2 and message in result.output, result.output
