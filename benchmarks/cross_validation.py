@@ -39,6 +39,11 @@ def _subset(dataset: PhotoDataset, names: set[str], out: Path) -> Path:
     return out
 
 
+def _mean(values) -> float:
+    """Mean of the defined values (a photograph without vessels has no AUC)."""
+    return float(np.mean([v for v in values if v is not None]))
+
+
 def _run(*args) -> str:
     done = subprocess.run([*EDGE_SEG, *map(str, args)], capture_output=True, text=True)
     if done.returncode:
@@ -50,7 +55,11 @@ def _run(*args) -> str:
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--folds", type=click.IntRange(2, 10), default=4, show_default=True)
-@click.option("--reuse", is_flag=True, help="Keep the folds' models already trained in --out.")
+@click.option(
+    "--reuse",
+    is_flag=True,
+    help="Keep the folds' models already trained in --out (by the same --folds and options).",
+)
 @click.argument("train_options", nargs=-1, type=click.UNPROCESSED)
 def main(
     data_dir: Path, out: Path, folds: int, reuse: bool, train_options: tuple[str, ...]
@@ -61,6 +70,9 @@ def main(
     gates = []
     for fold in range(folds):
         where = out / f"fold{fold}"
+        for stale in where.glob("*") if where.is_dir() else ():  # another run's photographs
+            if stale.name != "run" or not reuse:
+                shutil.rmtree(stale)
         train_data, test_data = [], {}
         for name, dataset in cameras.items():
             names = [p.name for p in dataset.photos]
@@ -83,8 +95,7 @@ def main(
             click.echo(f"fold {fold} {name}: F1 {report['mean']['f1']:.4f} AUC "
                        f"{report['mean']['auc']:.4f} ({report['n']} photographs)")  # fmt: skip
     summary = {
-        name: {m: float(np.mean([p[m] for p in photos])) for m in ("f1", "auc")}
-        | {"n": len(photos)}
+        name: {m: _mean(p[m] for p in photos) for m in ("f1", "auc")} | {"n": len(photos)}
         for name, photos in scores.items()
     }
     summary["gate"] = {k: float(np.mean([g[k] for g in gates])) for k in gates[0]}

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from edge_runtime.contract.metrics import photo_scores
-from edge_runtime.data.photos import find_dataset, load_labelled
+from edge_runtime.data.photos import LabelledPhoto, find_dataset, load_labelled
 from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
 
@@ -29,6 +29,34 @@ from edge_runtime.pipeline.segmenter import Segmenter
 def _enlarged(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     image = Image.fromarray(mask.astype(np.float32), mode="F")
     return np.asarray(image.resize(size, Image.Resampling.BICUBIC)) >= 0.5
+
+
+def _measure(
+    segmenter: Segmenter, labelled: LabelledPhoto, factor: float, scratch: Path, rows: dict
+) -> None:
+    """Segment one photograph as it is and enlarged (a JPEG in ``scratch``); append to rows."""
+    loaded = load_labelled(labelled)
+    picture = loaded.photo.picture()
+    size = (round(picture.width * factor), round(picture.height * factor))
+    big = picture.resize(size, Image.Resampling.BICUBIC)
+    big = big.filter(ImageFilter.GaussianBlur(factor / 3))
+    buffer = io.BytesIO()
+    big.save(buffer, format="JPEG", quality=90)
+    path = scratch / f"{labelled.name}.jpg"
+    path.write_bytes(buffer.getvalue())
+    label, fov = loaded.label, loaded.fov
+    versions = {
+        "native": (labelled.image, label, fov),
+        "enlarged": (path, _enlarged(label, size),
+                     None if fov is None else _enlarged(fov, size)),
+    }  # fmt: skip
+    for name, (source, truth, inside) in versions.items():
+        started = time.perf_counter()
+        result = segmenter.segment(load_photo(source))
+        ms = (time.perf_counter() - started) * 1000
+        inside = result.fov if inside is None else inside
+        scores = photo_scores(result.probability, truth, inside, segmenter.threshold)
+        rows[name].append((scores.f1, scores.auc, ms, result.mask.shape))
 
 
 @click.command()
@@ -39,30 +67,9 @@ def main(dataset: Path, factor: float, model: str | None) -> None:
     """Print F1, AUC and ms per photograph at the native and the enlarged resolution."""
     segmenter = Segmenter(model)
     rows: dict[str, list] = {"native": [], "enlarged": []}
-    for labelled in find_dataset(dataset).photos:
-        loaded = load_labelled(labelled)
-        picture = loaded.photo.picture()
-        size = (round(picture.width * factor), round(picture.height * factor))
-        big = picture.resize(size, Image.Resampling.BICUBIC)
-        big = big.filter(ImageFilter.GaussianBlur(factor / 3))
-        buffer = io.BytesIO()
-        big.save(buffer, format="JPEG", quality=90)
-        path = Path(tempfile.gettempdir()) / f"high_resolution_{labelled.name}.jpg"
-        path.write_bytes(buffer.getvalue())
-        label, fov = loaded.label, loaded.fov
-        versions = {
-            "native": (labelled.image, label, fov),
-            "enlarged": (path, _enlarged(label, size),
-                         None if fov is None else _enlarged(fov, size)),
-        }  # fmt: skip
-        for name, (source, truth, inside) in versions.items():
-            started = time.perf_counter()
-            result = segmenter.segment(load_photo(source))
-            ms = (time.perf_counter() - started) * 1000
-            inside = result.fov if inside is None else inside
-            scores = photo_scores(result.probability, truth, inside, segmenter.threshold)
-            rows[name].append((scores.f1, scores.auc, ms, result.mask.shape))
-        path.unlink()
+    with tempfile.TemporaryDirectory() as scratch:
+        for labelled in find_dataset(dataset).photos:
+            _measure(segmenter, labelled, factor, Path(scratch), rows)
     click.echo(f"{len(rows['native'])} photographs of {dataset}, model {segmenter.model.path}")
     for name, values in rows.items():
         f1, auc, ms, shape = zip(*values, strict=True)

@@ -15,6 +15,7 @@ from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.data.photos import LoadedPhoto, find_dataset, held_out, load_labelled
 from edge_runtime.errors import InputError
 from edge_runtime.inference.patch_model import PatchModel
+from edge_runtime.inference.signatures import UNCHECKED
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.model_io import KerasPatches, load_keras_model, predict_probabilities
 
@@ -78,16 +79,21 @@ def run_gate(
     gates: Gates,
     keras_path: Path | None = None,
     threshold: float | None = None,
+    unsigned: Path | None = None,
 ) -> GateReport:
     """Score the LiteRT model and, when given, the Keras model on the same data with the same
     threshold (the LiteRT model's own unless ``threshold`` is given): patches preprocessed
     alike, or photographs through the device's whole pipeline (per-photograph F1 inside the
-    field of view)."""
-    models = (str(tflite_path), str(keras_path or ""))
+    field of view).
+
+    ``unsigned``: the LiteRT model is a conversion on its way to this file, not yet signed: its
+    signature is not checked, and the report names this file."""
+    keys = UNCHECKED if unsigned else None
+    models = (str(unsigned or tflite_path), str(keras_path or ""))
     keras = load_keras_model(keras_path) if keras_path else None
     if isinstance(gate_data, GatePatches):
         x = preprocess_patches(gate_data.images)
-        model = PatchModel(tflite_path, threshold=threshold)
+        model = PatchModel(tflite_path, threshold=threshold, trusted_keys=keys)
         keras_mask = (
             binarize(predict_probabilities(keras, x)[..., 0], model.threshold) if keras else None
         )
@@ -95,7 +101,7 @@ def run_gate(
             gate_data.labels, binarize(model.predict(x), model.threshold), keras_mask,
             model.threshold, gates, models, gate_data.indices, gate_data.data,
         )  # fmt: skip
-    device = Segmenter(tflite_path, threshold=threshold)
+    device = Segmenter(tflite_path, threshold=threshold, trusted_keys=keys)
     twin = (
         Segmenter(KerasPatches(keras, device.threshold), channel=device.channel) if keras else None
     )
@@ -106,7 +112,7 @@ def run_gate(
         labels.append(loaded.label[fov])
         device_masks.append(result.mask[fov])
         if twin is not None:
-            twin_masks.append(binarize(twin.segment(loaded.photo).probability[fov], twin.threshold))
+            twin_masks.append(twin.segment(loaded.photo).mask[fov])
     return evaluate_gate(
         labels, device_masks, twin_masks if twin else None, device.threshold, gates, models,
         data=gate_data.data, unit="photographs", names=gate_data.names,

@@ -1,5 +1,6 @@
 """Compile a converted model for the Coral Edge TPU with ``edgetpu_compiler``, keeping its card."""
 
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ def compile_for_edgetpu(model: Path) -> EdgeTpuBuild:
     """
     compiled = model.with_name(f"{model.stem}_edgetpu.tflite")
     command = [COMPILER, "-s", "-o", str(model.parent), str(model)]
-    commands = (" ".join(command), f"edge-seg embed-metadata --from {model} {compiled}")
+    embed = ["edge-seg", "embed-metadata", "--from", str(model), str(compiled)]
+    commands = (shlex.join(command), shlex.join(embed))  # safe to paste into a shell
     compiler = find_edgetpu_compiler()
     if compiler is None:
         return EdgeTpuBuild(compiled, commands, done=False)

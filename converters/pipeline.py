@@ -98,7 +98,9 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
                 options.check_labels,
                 options.check_holdout,
             )
-            report = run_gate(tmp, gate_data, options.gates, keras_path=options.keras_path)
+            report = run_gate(
+                tmp, gate_data, options.gates, options.keras_path, unsigned=options.output
+            )
             if not report.passed:
                 raise GateFailure(report)  # leaves the with block: the output is not written
             content = embed_card(content, dataclasses.replace(card, gate=report.summary()))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.schema import encode
-from edge_runtime.errors import InputError, OutputError
+from edge_runtime.errors import InputError, OutputError, first_line
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.signatures import (
     MAX_KEY_BYTES,
@@ -63,6 +63,7 @@ def load_private_key(path: Path):
     Raises:
         InputError: unreadable, or not an unencrypted Ed25519 private key.
     """
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -70,8 +71,8 @@ def load_private_key(path: Path):
         data = f.read(MAX_KEY_BYTES + 1)
     try:
         key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{path}: not a PEM private key ({exc})") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise InputError(f"{path}: not a PEM private key ({first_line(exc)})") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InputError(f"{path}: not an Ed25519 private key")
     return key

@@ -24,8 +24,11 @@ from edge_runtime import __version__
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.metrics import (
     DEFAULT_THRESHOLD,
+    THRESHOLD_CANDIDATES,
+    best_threshold,
     binarize,
     dice_per_patch,
+    f1_by_threshold,
     photo_scores,
     tune_threshold,
 )
@@ -247,18 +250,14 @@ def _score_holdout(model: keras.Model, holdout: HoldoutData) -> HoldoutScores:
         }
     if holdout.photos:
         found = holdout.photo_probabilities()
-        candidates = np.round(np.arange(0.05, 0.951, 0.01), 2)
-        means = [
-            np.mean([photo_scores(p, label, fov, t).f1 for _, p, label, fov in found])
-            for t in candidates
-        ]
-        scores["threshold"] = threshold = float(candidates[int(np.argmax(means))])
+        means = np.mean([f1_by_threshold(p, label, fov) for _, p, label, fov in found], axis=0)
+        threshold = float(THRESHOLD_CANDIDATES[best_threshold(means)])
+        scores["threshold"] = threshold
         scores["photos"] = tuple(
             PhotoRecord(name, **asdict(photo_scores(p, label, fov, threshold)))
             for name, p, label, fov in found
         )
     if len(holdout.x):  # per patch, at the threshold in effect
-        prob = predict_probabilities(model, holdout.x)
         per_patch = dice_per_patch(holdout.y, binarize(prob, scores["threshold"]))
         scores["per_patch"] = tuple(round(d, 6) for d in per_patch.tolist())
         scores["dice_at_threshold"] = float(per_patch.mean())

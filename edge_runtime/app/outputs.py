@@ -10,10 +10,9 @@ from PIL import Image
 
 from edge_runtime.atomic import atomic_path
 from edge_runtime.errors import OutputError
-from edge_runtime.pipeline.decode import Photo
+from edge_runtime.pipeline.decode import IMAGE_SUFFIXES, Photo
 from edge_runtime.pipeline.segmenter import Result
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".webp")
 OVERLAY_COLOUR = (0, 255, 64)
 OVERLAY_WEIGHT = 153
 """Blend weight of the overlay colour on vessel pixels, out of 255 (0.6)."""

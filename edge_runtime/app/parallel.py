@@ -10,25 +10,40 @@ in one process. Workers are forked where the system can (Linux: a script without
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from edge_runtime.pipeline.segmenter import Segmenter, SegmenterSettings
 
 
-def default_jobs(items: int) -> int:
-    """One process per core for a batch of several photographs, one for a single one."""
-    return max(1, min(os.cpu_count() or 1, items))
+def job_count(requested: int | None, items: int, settings: SegmenterSettings) -> int:
+    """Processes for ``items`` photographs: one with a delegate (there is one accelerator),
+    else ``requested``, else as many as the cores hold at ``settings.threads`` interpreter
+    threads each, and no more than there are photographs. Each process holds its own
+    photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
+    if settings.delegate:
+        return 1
+    if requested:
+        return requested
+    return max(1, min((os.cpu_count() or 1) // settings.threads, items))
 
 
 _worker: dict[str, Any] = {}
 
 
 def _start(settings: SegmenterSettings, task: Callable) -> None:
-    _worker["segmenter"], _worker["task"] = settings.build(), task
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker["task"] = task
+    try:
+        _worker["segmenter"] = settings.build()
+    except Exception as exc:  # raised with the first job: a pool would restart a failed worker
+        _worker["failure"] = exc
 
 
 def _run(item: Any) -> Any:
+    if "failure" in _worker:
+        raise _worker["failure"]
     return _worker["task"](_worker["segmenter"], item)
 
 

@@ -6,7 +6,8 @@ time is at least ``settle`` seconds in the past. A writer appending in pieces ke
 signature; a camera whose clock is wrong (a Raspberry Pi has no clock battery) cannot keep a file
 in the future forever. What was done is remembered in a state file in the output directory, so a
 restart neither repeats nor misses work; a file that changes (even into one of the same size and
-time, ``cp -p``) is done again.
+time, ``cp -p``) is done again. A photograph removed from the folder is forgotten, so the state
+stays as small as the folder; its outputs stay.
 
 Who is at fault decides what follows a failure. A bad file (unreadable, truncated, not a
 photograph: :class:`~edge_runtime.errors.InputError`) is recorded as failed and retried only if
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_runtime.app.outputs import IMAGE_SUFFIXES, OutputPaths, identity, plan_outputs
+from edge_runtime.app.outputs import OutputPaths, identity, plan_outputs
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.schema import bounded, decode, encode
 from edge_runtime.errors import (
@@ -36,6 +37,7 @@ from edge_runtime.errors import (
     describe_failure,
     one_line,
 )
+from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
 from edge_runtime.safe_open import open_regular
 
 STATE_FILE = ".edge-seg-watch.json"
@@ -164,19 +166,36 @@ class FolderWatcher:
             return
         self._unsaved = False
 
-    def _candidates(self) -> list[tuple[Path, os.stat_result]]:
-        """The photographs of the folder with their stat; entries that cannot be examined are
-        skipped (with a warning) and looked at again next time."""
-        found = []
+    def _listing(self) -> list[str] | None:
+        """The names of the folder's photographs, sorted (``None``, with a warning, when the
+        folder cannot be listed)."""
         try:
             with os.scandir(self.directory) as entries:
-                names = sorted(
+                return sorted(
                     e.name for e in entries
                     if not e.name.startswith(".") and Path(e.name).suffix.lower() in IMAGE_SUFFIXES
                 )  # fmt: skip
         except OSError as exc:
             self.warn(one_line(f"{self.directory}: cannot list ({exc.strerror or exc})"))
-            return []
+            return None
+
+    def _forget_gone(self, names: list[str]) -> None:
+        """Forget the photographs no longer in the folder, so that the state stays as small as
+        the folder (a camera that clears it after upload)."""
+        present = set(names)
+        for memory in (self._seen, self._retry):
+            for name in memory.keys() - present:
+                del memory[name]
+        gone = self.state.keys() - present
+        if gone:
+            for name in gone:
+                del self.state[name]
+            self._unsaved = True
+
+    def _candidates(self, names: list[str]) -> list[tuple[Path, os.stat_result]]:
+        """The photographs with their stat; entries that cannot be examined are skipped (with a
+        warning) and looked at again next time."""
+        found = []
         for name in names:
             path = self.directory / name
             try:
@@ -202,7 +221,11 @@ class FolderWatcher:
     def poll(self, stop: threading.Event | None = None) -> Iterator[dict]:
         """Process every new or changed photograph that has settled, yielding each record as it
         is made; returns early when ``stop`` is set (after the photograph in progress)."""
-        for path, info in self._candidates():
+        names = self._listing()
+        if names is None:
+            return
+        self._forget_gone(names)
+        for path, info in self._candidates(names):
             if stop is not None and stop.is_set():
                 return
             done = self.state.get(path.name)

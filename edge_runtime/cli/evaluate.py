@@ -2,6 +2,7 @@
 metrics) or on labelled patches of an .npz file (mean per-patch Dice)."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import click
 import numpy as np
 
 from edge_runtime.app.files import prepare_outdir
-from edge_runtime.app.parallel import default_jobs
+from edge_runtime.app.parallel import job_count
 from edge_runtime.cli.options import (
     holdout_option,
     jobs_option,
@@ -20,6 +21,7 @@ from edge_runtime.cli.options import (
 from edge_runtime.contract.metrics import dice_per_patch
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.data.photos import find_dataset, held_out
+from edge_runtime.errors import InputError
 from edge_runtime.evaluation.photos import METRICS, evaluate_photos, write_summary
 from edge_runtime.pipeline.segmenter import SegmenterSettings
 
@@ -37,7 +39,7 @@ def _photographs(data: Path, layout: str | None, holdout: float | None,
     dataset = held_out(find_dataset(data, layout), holdout)
     if report is not None:
         prepare_outdir(report)
-    jobs = 1 if settings.delegate else (jobs or default_jobs(len(dataset.photos)))
+    jobs = job_count(jobs, len(dataset.photos), settings)
     evaluation = evaluate_photos(segmenter, dataset, report, _on_terminal, jobs, settings)
     if sys.stderr.isatty():
         click.echo("\r\033[K", err=True, nl=False)
@@ -83,7 +85,7 @@ def _patches(data: Path, images_key: str | None, labels_key: str | None, holdout
 
 
 @click.command("eval")
-@click.argument("data", type=click.Path(exists=True, path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
 @click.option("--images", "images_key", help="Array of patches in DATA.npz.")
 @click.option("--labels", "labels_key", help="Array of masks in DATA.npz.")
 @holdout_option
@@ -106,6 +108,8 @@ def evaluate(data, images_key, labels_key, holdout, layout, report, settings, jo
     inside the field of view, per photograph and their mean, through the same pipeline as
     segment. For an .npz file: mean per-patch Dice of --images against --labels.
     """
+    if not os.path.lexists(data):
+        raise InputError(f"{data}: no such file or folder")
     if data.is_dir():
         _refuse(data, "a folder of photographs", images=images_key, labels=labels_key)
         _photographs(data, layout, holdout, settings, report, jobs, as_json)

@@ -48,6 +48,8 @@ def _summary(report: ModelReport) -> str:
     counts = ", ".join(f"{name} x{n}" for name, n in report.to_json()["op_counts"].items())
     lines.append(f"ops:          {len(report.ops)} ({counts})")
     signed = "no" if report.signed_by is None else f"by key {report.signed_by}"
+    if report.signature_issue:
+        signed = f"unreadable signature ({report.signature_issue})"
     if report.verified:
         signed += " (verified against the trusted keys)"
     lines.append(f"signed:       {signed}")

@@ -83,8 +83,9 @@ jobs_option = click.option(
     "--jobs",
     type=click.IntRange(1, 256),
     default=None,
-    help="Processes, each with its own interpreter [default: one per core for several "
-    "photographs; one with --delegate edgetpu]. Results are the same as with one.",
+    help="Processes, each with its own interpreter [default: as many as the cores hold at "
+    "--threads each, for several photographs; one with --delegate edgetpu]. Results are the "
+    "same as with one.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 holdout_option = click.option(

@@ -10,7 +10,7 @@ import click
 
 from edge_runtime.app.files import prepare_outdir, segment_file
 from edge_runtime.app.outputs import Extras, Input, OutputPaths, collect_inputs, plan_outputs
-from edge_runtime.app.parallel import default_jobs, run_jobs
+from edge_runtime.app.parallel import job_count, run_jobs
 from edge_runtime.cli.options import jobs_option, json_option, segmenter_options
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -66,7 +66,7 @@ def segment(inputs, outdir, settings, overlay, prob, jobs, as_json):
     plans = plan_outputs([item.path for item in listed], outdir)
     extras = Extras(overlay, prob)
     work = [Job(item, outputs, extras) for item, outputs in zip(listed, plans, strict=True)]
-    jobs = 1 if settings.delegate else (jobs or default_jobs(len(work)))
+    jobs = job_count(jobs, len(work), settings)
     stdout, stderr = sys.stdout, sys.stderr
     bar = len(work) > 1 and stderr.isatty() and not (stdout.isatty() or as_json)
     failed = 0

@@ -65,43 +65,49 @@ def mean_dice(truth: np.ndarray, prediction: np.ndarray) -> float:
     return float(dice_per_patch(truth, prediction).mean())
 
 
+THRESHOLD_CANDIDATES = np.round(np.arange(0.05, 0.951, 0.01), 2)
+"""Thresholds tried when one is tuned: 0.05, 0.06, ..., 0.95."""
+
+
+def best_threshold(scores: np.ndarray, candidates: np.ndarray = THRESHOLD_CANDIDATES) -> int:
+    """Index of the candidate with the highest score; ties go to the one closest to 0.5."""
+    scores = np.asarray(scores)
+    best = np.flatnonzero(scores == scores.max())
+    return int(best[np.argmin(np.abs(np.asarray(candidates)[best] - DEFAULT_THRESHOLD))])
+
+
 def tune_threshold(
-    truth: np.ndarray, probabilities: np.ndarray, candidates: np.ndarray | None = None
+    truth: np.ndarray, probabilities: np.ndarray, candidates: np.ndarray = THRESHOLD_CANDIDATES
 ) -> tuple[float, float]:
     """Pick the threshold that maximises the mean per-patch Dice.
 
     Args:
         truth: binary masks (N, ...).
         probabilities: predicted probabilities of the same shape.
-        candidates: thresholds to try; default 0.05, 0.06, ..., 0.95.
+        candidates: thresholds to try.
 
     Returns:
-        (threshold, mean Dice at that threshold); ties go to the candidate closest to 0.5.
+        (threshold, mean Dice at that threshold), as :func:`best_threshold` picks.
     """
-    if candidates is None:
-        candidates = np.round(np.arange(0.05, 0.951, 0.01), 2)
     scores = np.array([mean_dice(truth, binarize(probabilities, t)) for t in candidates])
-    best = np.flatnonzero(scores == scores.max())
-    pick = best[np.argmin(np.abs(np.asarray(candidates)[best] - DEFAULT_THRESHOLD))]
+    pick = best_threshold(scores, candidates)
     return float(candidates[pick]), float(scores[pick])
 
 
 def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float | None:
     """Exact area under the ROC curve of ``scores`` for binary ``truth`` (same shape): the
     probability that a random vessel pixel scores above a random background pixel, ties counting
-    one half (Mann-Whitney U from ranks, tied scores given their average rank). ``None`` when
-    ``truth`` has only one class."""
-    values = np.asarray(scores, dtype=np.float64).ravel()
+    one half (the Mann-Whitney U statistic, counted against the sorted background scores).
+    ``None`` when ``truth`` has only one class."""
+    values = np.asarray(scores).ravel()
     positive = np.asarray(truth).ravel().astype(bool)
-    n_pos = int(np.count_nonzero(positive))
-    n_neg = positive.size - n_pos
-    if n_pos == 0 or n_neg == 0:
+    above = values[positive]
+    below = np.sort(values[~positive])  # memory: one copy of the scores, not a ranking of them
+    if len(above) == 0 or len(below) == 0:
         return None
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    first_rank = np.cumsum(counts) - counts + 1  # 1-based rank of each distinct value's first
-    average_rank = first_rank + (counts - 1) / 2.0
-    rank_sum = float(average_rank[inverse][positive].sum())
-    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+    lower = np.searchsorted(below, above, "left").sum(dtype=np.int64)  # pairs won
+    not_higher = np.searchsorted(below, above, "right").sum(dtype=np.int64)  # won or tied
+    return float(lower + not_higher) / 2.0 / (len(above) * len(below))
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,8 @@ class PhotoScores:
     """The field's whole-photograph metrics, inside the field of view: ``f1`` (the Dice of the
     binary mask), ``sensitivity`` (share of vessel pixels found), ``specificity`` (share of
     background kept), ``accuracy`` and ``auc`` (ROC AUC of the probabilities). ``sensitivity``
-    and ``auc`` are ``None`` for a photograph whose label has no vessel pixel."""
+    is ``None`` for a photograph whose label has no vessel pixel, ``specificity`` for one with
+    no background pixel, ``auc`` for either."""
 
     f1: float
     sensitivity: float | None
@@ -139,6 +146,26 @@ def photo_scores(
         accuracy=(tp + tn) / truth.size if truth.size else 1.0,
         auc=roc_auc(scores, truth),
     )
+
+
+def f1_by_threshold(
+    probability: np.ndarray,
+    label: np.ndarray,
+    fov: np.ndarray,
+    candidates: np.ndarray = THRESHOLD_CANDIDATES,
+) -> np.ndarray:
+    """One photograph's F1 inside ``fov`` at each candidate threshold, as :func:`photo_scores`
+    gives it, counted from the sorted scores rather than a pass over the pixels per threshold."""
+    inside = np.asarray(fov, dtype=bool)
+    scores = np.asarray(probability)[inside]
+    truth = np.asarray(label)[inside].astype(bool)
+    at = np.asarray(candidates, dtype=scores.dtype)  # compared as photo_scores compares
+    vessel, background = np.sort(scores[truth]), np.sort(scores[~truth])
+    tp = len(vessel) - np.searchsorted(vessel, at, "left")
+    fp = len(background) - np.searchsorted(background, at, "left")
+    fn = len(vessel) - tp
+    wrong_or_found = 2 * tp + fp + fn
+    return np.divide(2.0 * tp, wrong_or_found, out=np.ones(len(at)), where=wrong_or_found > 0)
 
 
 def mean_scores(scores: list[PhotoScores]) -> PhotoScores:

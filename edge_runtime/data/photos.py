@@ -25,11 +25,17 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from edge_runtime.errors import InputError
-from edge_runtime.pipeline.decode import MAX_PIXELS, ORIENTATION, Photo, load_photo
+from edge_runtime.pipeline.decode import (
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    ORIENTATION,
+    Photo,
+    load_photo,
+)
 from edge_runtime.safe_open import open_regular
 
-PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".gif",
-                  ".webp")  # fmt: skip
+DATASET_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
+"""File name endings of a dataset's images (DRIVE's labels and masks are GIFs)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def _files(folder: Path) -> dict[str, Path]:
     return {
         p.name.lower(): p
         for p in folder.iterdir()
-        if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith(".")
+        if p.suffix.lower() in DATASET_SUFFIXES and not p.name.startswith(".")
     }
 
 

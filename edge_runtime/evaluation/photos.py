@@ -62,7 +62,7 @@ def comparison_picture(
 ) -> np.ndarray:
     """The photograph, dimmed, with true positives, false positives and false negatives in
     their colours (RGB uint8, the photograph's size); outside the field of view dimmer still."""
-    picture = (to_uint8(pixels).astype(np.float32) * 0.5).astype(np.uint8)
+    picture = to_uint8(pixels) // 2
     picture[~fov] //= 2
     predicted, truth = mask.astype(bool) & fov, label & fov
     picture[predicted & truth] = TRUE_POSITIVE

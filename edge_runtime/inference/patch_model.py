@@ -14,7 +14,7 @@ from edge_runtime.errors import ModelError, first_line
 from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.quantization import dequantize, quantize
-from edge_runtime.inference.signatures import configured_keys, verify_model
+from edge_runtime.inference.signatures import TrustedKeys, configured_keys, verify_model
 from edge_runtime.native_logs import silenced
 
 INVOKE_BATCH = 16
@@ -77,7 +77,8 @@ class PatchModel:
         threshold: decision threshold; ``None`` for the card's (:func:`resolve_threshold`).
         trusted_keys: a folder of public keys: the model must carry a valid signature by one of
             them (:mod:`edge_runtime.inference.signatures`), checked before anything else of it
-            is read; ``None`` for ``$EDGE_SEG_TRUSTED_KEYS``, unset: no check.
+            is read; ``None`` for ``$EDGE_SEG_TRUSTED_KEYS`` (unset: no check); ``UNCHECKED``
+            for no check.
 
     Raises:
         ModelError: the file is not a usable vessel model of ours (the message says why).
@@ -91,7 +92,7 @@ class PatchModel:
         batch_size: int = INVOKE_BATCH,
         tta: str = "off",
         threshold: float | None = None,
-        trusted_keys: str | Path | None = None,
+        trusted_keys: TrustedKeys = None,
     ):
         if tta not in TTA_MODES:
             raise ValueError(f"got tta {tta!r}, expected one of {', '.join(TTA_MODES)}")

@@ -1,5 +1,6 @@
 """What a model file is: model card, tensors, operators and Edge TPU readiness (for ``info``)."""
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from edge_runtime.inference.interpreter import backend_name, make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.quantization import tensor_quantization
 from edge_runtime.inference.signatures import (
+    TrustedKeys,
     configured_keys,
     read_signature,
     signature_path,
@@ -56,6 +58,7 @@ class ModelReport:
     edgetpu_issues: tuple[str, ...]
     signed_by: str | None = None
     verified: bool | None = None
+    signature_issue: str | None = None
 
     @property
     def settings(self) -> ModelCard:
@@ -66,7 +69,9 @@ class ModelReport:
         """JSON-ready keys: ``model``, ``default_model``, ``size_bytes``, ``backend``,
         ``metadata`` (the card or None), ``settings`` (threshold, patch size, preprocessing in
         effect), ``inputs``, ``outputs``, ``ops``, ``op_counts``, ``edgetpu_ready``,
-        ``edgetpu_issues``."""
+        ``edgetpu_issues``, ``signed_by`` (the key id the signature file names, unchecked),
+        ``signature_verified`` (None without trusted keys), ``signature_issue`` (why a
+        signature file beside the model cannot be read)."""
         settings = self.settings
         return {
             "model": self.model,
@@ -88,19 +93,24 @@ class ModelReport:
             "edgetpu_issues": list(self.edgetpu_issues),
             "signed_by": self.signed_by,
             "signature_verified": self.verified,
+            "signature_issue": self.signature_issue,
         }
 
 
-def _signer(path: Path) -> str | None:
-    """The key id a model's signature file names (not checked), if it has one."""
+def _signer(path: Path) -> tuple[str | None, str | None]:
+    """The key id a model's signature file names (not checked), and why that file cannot be
+    read when it is there but damaged."""
+    where = signature_path(path)
+    if not os.path.lexists(where):
+        return None, None
     try:
-        return read_signature(signature_path(path)).key_id
-    except InputError:
-        return None
+        return read_signature(where).key_id, None
+    except InputError as exc:
+        return None, str(exc)
 
 
 def describe_model(
-    model: str | Path | None = None, trusted_keys: str | Path | None = None
+    model: str | Path | None = None, trusted_keys: TrustedKeys = None
 ) -> ModelReport:
     """Describe a model file (the bundled default when ``model`` is None); with trusted keys
     (or ``$EDGE_SEG_TRUSTED_KEYS``), its signature is checked first.
@@ -126,6 +136,7 @@ def describe_model(
     except (RuntimeError, ValueError, IndexError) as exc:
         raise ModelError(f"{path}: cannot list the model's operators ({first_line(exc)})") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    signed_by, signature_issue = _signer(path)
     return ModelReport(
         model=str(path),
         default_model=path.resolve() == DEFAULT_MODEL.resolve(),
@@ -136,6 +147,7 @@ def describe_model(
         outputs=tuple(TensorInfo.of(d) for d in outputs),
         ops=tuple(str(op["op_name"]) for op in ops),
         edgetpu_issues=tuple(audit_edgetpu(ops, tensors, inputs, outputs)),
-        signed_by=_signer(path),
+        signed_by=signed_by,
         verified=verified,
+        signature_issue=signature_issue,
     )

@@ -10,6 +10,7 @@ on, no network); a public key's id is the first 16 hex digits of the SHA-256 of 
 
 import base64
 import binascii
+import enum
 import hashlib
 import json
 import os
@@ -18,12 +19,25 @@ from pathlib import Path
 
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.schema import SchemaError, bounded, decode, encode
-from edge_runtime.errors import InputError, ModelError
+from edge_runtime.errors import InputError, ModelError, first_line
 from edge_runtime.safe_open import open_regular
 
 SIGNATURE_SUFFIX = ".sig"
 TRUSTED_KEYS_ENV = "EDGE_SEG_TRUSTED_KEYS"
 """A folder of trusted public keys (``*.pub``), for the device commands and the API alike."""
+
+
+class _Unchecked(enum.Enum):
+    UNCHECKED = "unchecked"
+
+
+UNCHECKED = _Unchecked.UNCHECKED
+"""Trusted keys that check nothing, whatever ``$EDGE_SEG_TRUSTED_KEYS`` says: for the gate on a
+model just converted, which cannot be signed yet."""
+
+TrustedKeys = str | Path | _Unchecked | None
+"""A folder of trusted public keys, ``None`` for ``$EDGE_SEG_TRUSTED_KEYS``, or
+:data:`UNCHECKED`."""
 
 MAX_SIGNATURE_BYTES = 64 * 1024
 MAX_KEY_BYTES = 16 * 1024
@@ -101,6 +115,7 @@ def load_public_key(path: Path):
     Raises:
         InputError: unreadable, or not an Ed25519 public key.
     """
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -108,8 +123,8 @@ def load_public_key(path: Path):
         data = f.read(MAX_KEY_BYTES + 1)
     try:
         key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{path}: not a PEM public key ({exc})") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise InputError(f"{path}: not a PEM public key ({first_line(exc)})") from None
     if not isinstance(key, Ed25519PublicKey):
         raise InputError(f"{path}: not an Ed25519 public key")
     return key
@@ -161,8 +176,10 @@ def verify_model(model: Path, content: bytes, keys: dict) -> Signature:
     return signature
 
 
-def configured_keys(folder: str | Path | None) -> dict | None:
+def configured_keys(folder: "TrustedKeys") -> dict | None:
     """The trusted keys of ``folder``, else of ``$EDGE_SEG_TRUSTED_KEYS``; ``None`` when neither
-    is set (any model may run, as before signatures)."""
+    is set (any model may run, as before signatures) or ``folder`` is :data:`UNCHECKED`."""
+    if folder is UNCHECKED:
+        return None
     folder = folder or os.environ.get(TRUSTED_KEYS_ENV)
     return trusted_keys(Path(folder)) if folder else None

@@ -28,6 +28,9 @@ Larger dimensions are refused before decoding. With every output asked for, a ph
 about 9 bytes per pixel at its peak (firmware_notes/budgets.md), so the largest stays well under
 the systemd unit's memory cap."""
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".webp")
+"""File name endings taken as photographs when a folder is given (any case)."""
+
 MIN_SIDE = 64
 """Smallest accepted side in pixels."""
 

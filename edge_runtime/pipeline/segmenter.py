@@ -29,6 +29,7 @@ from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.inference.bundled import resolve_model
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
+from edge_runtime.inference.signatures import TrustedKeys
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
@@ -92,10 +93,10 @@ class Result:
         self.threshold = threshold
         self.mask = np.zeros(prepared.shape, dtype=np.uint8)
         self.vessel_pixels = self.fov_pixels = 0
-        for rows, probability in self.probability_rows():
+        for rows, fov, probability in self._rows():
             self.mask[rows] = binarize(probability, threshold)
             self.vessel_pixels += int(np.count_nonzero(self.mask[rows]))
-        self.fov_pixels = int(sum(np.count_nonzero(block) for _, block in self._fov_rows()))
+            self.fov_pixels += int(np.count_nonzero(fov))
         self.stats: Stats | None = None
 
     @property
@@ -112,6 +113,11 @@ class Result:
     def probability_rows(self) -> Iterator[tuple[slice, np.ndarray]]:
         """(rows, float32 (rows, W) probabilities) down the photograph, a block at a time; 0
         outside the field of view."""
+        for rows, _, probability in self._rows():
+            yield rows, probability
+
+    def _rows(self) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """(rows, field of view, probabilities) down the photograph, a block at a time."""
         prepared = self._prepared
         top, left, bottom, right = prepared.box
         crop_shape = (bottom - top, right - left)
@@ -129,7 +135,7 @@ class Result:
                 else:
                     upsample_rows(work, crop_shape, first - top, last - top, out=inside)
             block *= fov
-            yield rows, block
+            yield rows, fov, block
 
     @functools.cached_property
     def probability(self) -> np.ndarray:
@@ -213,7 +219,7 @@ class Segmenter:
         fov_diameter: float | None = None,
         stride: int | None = None,
         tta: str = "off",
-        trusted_keys: str | Path | None = None,
+        trusted_keys: TrustedKeys = None,
     ):
         if model is None or isinstance(model, (str, Path)):
             model = PatchModel(
@@ -287,7 +293,8 @@ class Segmenter:
 
 @dataclass(frozen=True)
 class SegmenterSettings:
-    """What builds a :class:`Segmenter` in each worker (its constructor's arguments)."""
+    """What builds a :class:`Segmenter` in each worker: the constructor's arguments the command
+    line sets (``fov_diameter`` and ``stride`` are the model card's and the default)."""
 
     model: str | None = None
     threads: int = 1

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,26 +22,31 @@ from training.models import build_seed  # noqa: E402
 CALIBRATION = ["--calibration-size", "128"]
 HOLDOUT = ["--images", "x_train", "--labels", "y_train", "--holdout", "0.2"]
 """The fixture's holdout: 107 patches of the dev file."""
+RELEASE_KEYS = Path(__file__).parents[2] / "firmware_notes" / "keys"
 
 
 @pytest.fixture(scope="module")
 def converted(host_model, dev_npz, run_cli, tmp_path_factory):
-    """int8 (gated), uint8-io and float conversions of the fixture model."""
+    """int8 (gated), uint8-io and float conversions of the fixture model, on a host that trusts
+    the release key (the gate runs on a conversion not yet signed)."""
     out = tmp_path_factory.mktemp("converted")
     model = host_model
     common = ["--calibration", dev_npz, *CALIBRATION, "--check-data", dev_npz]
     common += ["--check-holdout", "0.2"]
-    results = {
-        "int8": run_cli("convert", model, *common, "-o", out / "int8.tflite"),
-        "uint8": run_cli("convert", model, *common, "--io", "uint8", "-o", out / "uint8.tflite"),
-        "float": run_cli("convert", model, *common, "--float", "-o", out / "float.tflite"),
-    }
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("EDGE_SEG_TRUSTED_KEYS", str(RELEASE_KEYS))
+        results = {
+            name: run_cli("convert", model, *common, *extra, "-o", out / f"{name}.tflite")
+            for name, extra in (("int8", []), ("uint8", ["--io", "uint8"]), ("float", ["--float"]))
+        }
     return out, results
 
 
 def test_int8_model_is_small_quantized_and_gated(converted):
     out, results = converted
     assert "gate passed" in results["int8"].output
+    gate = read_card((out / "int8.tflite").read_bytes()).gate
+    assert gate.tflite.model == str(out / "int8.tflite")  # not the name it was written under
     int8, float_ = (out / "int8.tflite").stat().st_size, (out / "float.tflite").stat().st_size
     # weights shrink 4x; the fixed part (graph, quantization parameters, metadata) weighs more
     # in this 31 k-parameter model than in the release model (see the benchmark for that ratio)

@@ -2,10 +2,13 @@ import numpy as np
 import pytest
 
 from edge_runtime.contract.metrics import (
+    THRESHOLD_CANDIDATES,
     binarize,
     dice_per_patch,
     dice_score,
+    f1_by_threshold,
     mean_dice,
+    photo_scores,
     tune_threshold,
 )
 
@@ -63,3 +66,16 @@ def test_tune_threshold_prefers_the_candidate_closest_to_one_half_on_ties():
     truth = np.array([[[1, 0]]])
     prob = np.array([[[0.99, 0.01]]])
     assert tune_threshold(truth, prob)[0] == 0.5
+
+
+def test_f1_by_threshold_agrees_with_photo_scores_at_every_threshold():
+    rng = np.random.default_rng(3)
+    label = rng.random((90, 80)) < 0.12
+    probability = np.clip(label * 0.35 + rng.random((90, 80)) * 0.7, 0, 1).astype(np.float32)
+    probability[:5] = 0.47  # ties exactly at a candidate
+    fov = np.zeros((90, 80), bool)
+    fov[5:85, 8:75] = True
+    sweep = f1_by_threshold(probability, label, fov)
+    expected = [photo_scores(probability, label, fov, t).f1 for t in THRESHOLD_CANDIDATES]
+    np.testing.assert_allclose(sweep, expected, rtol=0, atol=1e-12)
+    assert sweep.std() > 0.05  # the thresholds make a difference on this photograph

@@ -164,10 +164,12 @@ def test_eval_holdout_scores_the_photographs_training_held_out(tmp_path, make_ph
             ["{npz}", "--images", "x", "--labels", "y", "--layout", "drive", "--jobs", "2"],
             "an .npz file takes no --layout or --jobs",
         ),
-        (["{folder}/missing"], "does not exist"),
+        (["{folder}/missing"], "missing: no such file or folder"),
     ],
 )
-def test_eval_refuses_options_that_do_not_apply(tmp_path, make_photo_dataset, args, message):
+def test_eval_refuses_a_missing_path_and_options_that_do_not_apply(
+    tmp_path, make_photo_dataset, args, message
+):
     folder = make_photo_dataset(tmp_path / "d", "generic")
     npz = tmp_path / "d.npz"
     npz.write_bytes(b"")

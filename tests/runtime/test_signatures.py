@@ -1,6 +1,7 @@
 """Signed models: with trusted keys, only a model signed by one of them runs, checked before any
 interpreter sees its bytes; without, everything is as before."""
 
+import base64
 import json
 import shutil
 
@@ -109,9 +110,22 @@ def test_an_unknown_key_is_refused(signed, tmp_path, no_interpreter):
     _one_line(result, "which is not trusted here")
 
 
-def test_a_malformed_key_file_is_one_line_naming_it(signed, tmp_path, no_interpreter):
+def _with_unknown_algorithm(public_pem: str) -> str:
+    """The PEM of a public key, its algorithm changed to one no library knows (1.3.101.99)."""
+    der = base64.b64decode("".join(public_pem.strip().splitlines()[1:-1]))
+    der = der.replace(bytes([6, 3, 0x2B, 0x65, 0x70]), bytes([6, 3, 0x2B, 0x65, 0x63]))
+    body = base64.b64encode(der).decode()
+    return f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n"
+
+
+@pytest.mark.parametrize("damage", ["not base64", "unknown algorithm"])
+def test_a_malformed_key_file_is_one_line_naming_it(signed, tmp_path, no_interpreter, damage):
     model, keys, photo = signed
-    (keys / "broken.pub").write_text("-----BEGIN PUBLIC KEY-----\nnot base64\n")
+    (keys / "broken.pub").write_text(
+        "-----BEGIN PUBLIC KEY-----\nnot base64\n"
+        if damage == "not base64"
+        else _with_unknown_algorithm((keys / "maker.pub").read_text())
+    )
     result = _segment(model, keys, photo, tmp_path / "out", expect=2)
     _one_line(result, f"{keys / 'broken.pub'}: not a PEM public key")
 
@@ -122,6 +136,9 @@ def test_without_trusted_keys_an_unsigned_model_runs_as_before(signed, tmp_path)
     run("segment", photo, "--model", model, "-o", tmp_path / "out")
     report = json.loads(run("info", "--model", model, "--json").stdout)
     assert report["signed_by"] is None and report["signature_verified"] is None
+    assert report["signature_issue"] is None
+    model.with_name("m.tflite.sig").write_text("{damaged")  # info says so, not "unsigned"
+    assert "signed:       unreadable signature (" in run("info", "--model", model).stdout
 
 
 def test_the_environment_variable_turns_verification_on(signed, tmp_path, monkeypatch):

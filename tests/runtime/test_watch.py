@@ -101,6 +101,25 @@ def test_restart_does_not_repeat_work_and_a_changed_file_is_redone(tmp_path):
     assert calls == ["a.png", "a.png"]
 
 
+def test_photographs_removed_from_the_folder_are_forgotten(tmp_path):
+    drop, out = _folders(tmp_path)
+    old = time.time() - 10
+    for name, seed in (("a.png", 1), ("b.png", 2)):
+        (drop / name).write_bytes(_png_bytes(tmp_path, seed))
+        os.utime(drop / name, (old, old))
+    calls = []
+    watcher = FolderWatcher(drop, out, _fake_process(calls), settle=1)
+    assert len(list(watcher.poll())) == 2
+    (drop / "a.png").unlink()
+    assert list(watcher.poll()) == []
+    assert set(json.loads((out / STATE_FILE).read_text())) == {"b.png"}
+    assert (out / "a_mask.png").exists()  # its outputs stay
+    (drop / "a.png").write_bytes(_png_bytes(tmp_path, 1))  # back again: a new photograph
+    os.utime(drop / "a.png", (old, old))
+    assert [r["path"].rsplit("/", 1)[1] for r in watcher.poll()] == ["a.png"]
+    assert calls == ["a.png", "b.png", "a.png"]
+
+
 def test_watching_the_output_directory_is_refused(tmp_path):
     with pytest.raises(ValueError, match="must differ"):
         FolderWatcher(tmp_path, tmp_path, lambda p, o: {}, settle=1)
