@@ -105,9 +105,11 @@ from training.config import (
     "--recipe",
     type=click.Choice(sorted(RECIPES)),
     default=None,
-    help="Start from a named recipe's settings (v1: the release model, distilled from a "
-    "v1-teacher model given with --teacher; finetune: the release model adapted to a camera "
-    "from a few labelled photographs); options given on the command line still win.",
+    help="Start from a named recipe's settings (v2: the release model, from labelled "
+    "photographs of two cameras in the green channel; v1: release candidate 1.0.0-rc2, "
+    "distilled from a v1-teacher model given with --teacher; finetune: the release model "
+    "adapted to a camera from a few labelled photographs); options given on the command line "
+    "still win.",
 )
 @click.option(
     "--channel",

@@ -33,13 +33,21 @@ _RELEASE_COMMON = {
 RELEASE_TWIN = Path(__file__).parent / "release" / "model.keras"
 """The Keras twin of the model bundled with the package."""
 
+_V2 = {
+    **_RELEASE_COMMON,
+    "width": 14,
+    "learning_rate": 0.006,
+    "epochs": 40,
+    "crops": 4800,
+    "channel": "green",
+}
+
 RECIPES = {
     "v1-teacher": {**_RELEASE_COMMON, "width": 40, "learning_rate": 0.004},
     "v1": {**_RELEASE_COMMON, "width": 14, "learning_rate": 0.006, "teacher_weight": 0.8},
-    "v2": {**_RELEASE_COMMON, "width": 14, "learning_rate": 0.006, "epochs": 40, "crops": 4800},
+    "v2": _V2,
     "finetune": {
-        **_RELEASE_COMMON,
-        "width": 14,
+        **_V2,
         "init": str(RELEASE_TWIN),
         "learning_rate": 0.001,
         "epochs": 30,
@@ -48,9 +56,10 @@ RECIPES = {
 }
 """Named training settings. ``v1``: release candidate 1.0.0-rc2, distilled from a ``v1-teacher``
 model (672,601 parameters) trained on the same patches. ``v2``: the 1.1 release, trained on
-photographs of two cameras (DRIVE and STARE; ``training/release/build.sh``). ``finetune``: the
-release model adapted to a camera from a few of its labelled photographs
-(firmware_notes/own-camera.md)."""
+photographs of two cameras (DRIVE and STARE; ``training/release/build.sh``) in the green channel
+(steadier across cameras than luma in leave-photographs-out cross-validation). ``finetune``: the
+release model adapted to a camera from a few of its labelled photographs, in the release's
+channel (firmware_notes/own-camera.md)."""
 
 TEACHER_RECIPES = {"v1": "v1-teacher"}
 """Recipes that distil, and the recipe of the teacher each one needs (``teacher``)."""

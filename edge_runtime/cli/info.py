@@ -36,8 +36,8 @@ def _summary(report: ModelReport) -> str:
         if card.gate:
             lines.append(f"gate:         {_gate_line(card.gate)}")
     lines.append(
-        f"settings:     threshold {settings.threshold}, {settings.patch_size}px patches, "
-        f"{settings.preprocessing.name}"
+        f"settings:     threshold {settings.threshold}, {settings.channel} channel, "
+        f"{settings.patch_size}px patches, {settings.preprocessing.name}"
     )
     for role, tensors in (("input", report.inputs), ("output", report.outputs)):
         for t in tensors:

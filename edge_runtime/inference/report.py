@@ -67,11 +67,11 @@ class ModelReport:
 
     def to_json(self) -> dict:
         """JSON-ready keys: ``model``, ``default_model``, ``size_bytes``, ``backend``,
-        ``metadata`` (the card or None), ``settings`` (threshold, patch size, preprocessing in
-        effect), ``inputs``, ``outputs``, ``ops``, ``op_counts``, ``edgetpu_ready``,
-        ``edgetpu_issues``, ``signed_by`` (the key id the signature file names, unchecked),
-        ``signature_verified`` (None without trusted keys), ``signature_issue`` (why a
-        signature file beside the model cannot be read)."""
+        ``metadata`` (the card or None), ``settings`` (threshold, channel, patch size,
+        preprocessing in effect), ``inputs``, ``outputs``, ``ops``, ``op_counts``,
+        ``edgetpu_ready``, ``edgetpu_issues``, ``signed_by`` (the key id the signature file
+        names, unchecked), ``signature_verified`` (None without trusted keys),
+        ``signature_issue`` (why a signature file beside the model cannot be read)."""
         settings = self.settings
         return {
             "model": self.model,
@@ -81,6 +81,7 @@ class ModelReport:
             "metadata": encode(self.card),
             "settings": {
                 "threshold": settings.threshold,
+                "channel": settings.channel,
                 "patch_size": settings.patch_size,
                 "preprocessing": settings.preprocessing.name,
                 "from_metadata": self.card is not None,

@@ -1,11 +1,11 @@
 {
  "statement": {
-  "model_sha256": "ebf1e00e027e45a6c697db4004a5e195c7520b535d7ca113493058e14cdaf5dd",
-  "model_version": "1.0.0-rc2",
+  "model_sha256": "72fd5b74bfb1494e9a7ba7e75a0b4b4d0d4b14bf5937ba9c4cf8534af0b2b12f",
+  "model_version": "1.1.0",
   "gate_passed": true,
   "format": 1
  },
  "key_id": "5c744115c4f07af0",
- "signature": "+EiYJx7f1aiqGcVcJ7h89qd/uuE+WsUxH4S9dpKo+6CfK5vYqq1SGDDSzsSWe4xxetlMgO4pZG6XqZmNWV+UDQ==",
+ "signature": "rSIpX5FpHz6U+f94MqqyEu0E9kiKj6pHvTqmq/+elmy4BCx6Pn9c0RrSnNZtmkAnwMEW2NECx4UG28kCNzzsBw==",
  "algorithm": "ed25519"
 }

@@ -157,6 +157,8 @@ def test_the_finetune_recipe_starts_from_the_release_twin():
     config = TrainConfig.from_recipe("finetune", data="camera", out="run")
     assert config.init == str(RELEASE_TWIN) and RELEASE_TWIN.is_file()
     assert (config.arch, config.width) == ("unet-lite", 14)  # the release model's shape
+    released = json.loads((RELEASE_TWIN.parent / "config.json").read_text())
+    assert config.channel == released["channel"]  # and the channel it was trained in
 
 
 def test_train_and_convert_print_results_on_stdout_and_nothing_on_stderr(

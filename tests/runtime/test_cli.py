@@ -42,7 +42,7 @@ def test_help_lists_the_host_commands():
 
 def test_version_names_the_package_and_the_bundled_model():
     result = CliRunner().invoke(cli, ["--version"])
-    assert result.output == f"edge-seg {edge_runtime.__version__} (bundled model 1.0.0-rc2)\n"
+    assert result.output == f"edge-seg {edge_runtime.__version__} (bundled model 1.1.0)\n"
 
 
 def test_unknown_command_is_a_usage_error():

@@ -77,7 +77,7 @@ def test_a_format_1_card_is_read_in_todays_terms():
 def test_the_bundled_model_records_its_digest():
     content = DEFAULT_MODEL.read_bytes()
     card = read_card(content)
-    assert card.format_version == 2 and card.model_version == "1.0.0-rc2"
+    assert card.format_version == 2 and card.model_version == "1.1.0"
     assert card.model_sha256 == model_digest(content, card)
 
 
@@ -88,8 +88,8 @@ def test_a_damaged_model_is_refused_before_the_interpreter_sees_it(where):
     if where == "weights":
         content[end + 5000] ^= 0x10  # one bit, as a worn SD card flips it
     else:
-        at = content.index(b'"threshold": 0.47', start)
-        content[at + 16] = ord("8")  # 0.47 -> 0.48: still a valid card, not this model's
+        at = content.index(b'"threshold": 0.', start) + len(b'"threshold": 0.')
+        content[at] = ord("1" if content[at] != ord("1") else "2")  # a valid card, not this model's
     with pytest.raises(ValueError, match="damaged: its bytes do not match the SHA-256"):
         read_card(bytes(content))
 

@@ -57,7 +57,7 @@ def test_a_good_signature_runs_and_info_says_who_signed(signed, tmp_path):
     report = json.loads(run("info", "--model", model, "--trusted-keys", keys, "--json").stdout)
     signature = json.loads(model.with_name("m.tflite.sig").read_text())
     assert report["signed_by"] == signature["key_id"] and report["signature_verified"] is True
-    assert signature["statement"]["model_version"] == "1.0.0-rc2"
+    assert signature["statement"]["model_version"] == "1.1.0"
     assert signature["statement"]["gate_passed"] is True
 
 
