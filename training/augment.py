@@ -28,3 +28,19 @@ def gamma_jitter(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     low, high = np.log(GAMMA_RANGE)
     gamma = np.exp(rng.uniform(low, high, size=len(images))).astype(images.dtype)
     return images ** gamma.reshape((-1,) + (1,) * (images.ndim - 1))
+
+
+def augment_batch(
+    images: np.ndarray,
+    masks: np.ndarray,
+    rng: np.random.Generator,
+    symmetries: bool,
+    jitter: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A training batch's augmentation: random symmetries (images and masks alike), then gamma
+    jitter of the images, each when asked for, drawing from ``rng`` in that order."""
+    if symmetries:
+        images, masks = random_dihedral(images, masks, rng)
+    if jitter:
+        images = gamma_jitter(images, rng)
+    return images, masks

@@ -43,7 +43,7 @@ from edge_runtime.data.photos import LoadedPhoto
 from edge_runtime.errors import InputError
 from edge_runtime.native_logs import VERBOSE_ENV
 from edge_runtime.pipeline.segmenter import Segmenter
-from training.augment import gamma_jitter, random_dihedral
+from training.augment import augment_batch
 from training.config import SCHEDULES, WIDTH_ARCHITECTURES, TrainConfig
 from training.distill import load_teacher, teacher_probabilities
 from training.losses import distillation_loss, get_loss
@@ -85,11 +85,7 @@ class AugmentedBatches(keras.utils.PyDataset):
         idx = self._order[index * self.batch_size : (index + 1) * self.batch_size]
         x, y = self.x[idx], self.y[idx]
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        if self.augment:
-            x, y = random_dihedral(x, y, rng)
-        if self.jitter:
-            x = gamma_jitter(x, rng)
-        return x, y
+        return augment_batch(x, y, rng, self.augment, self.jitter)
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
@@ -119,11 +115,7 @@ class CropBatches(keras.utils.PyDataset):
         parts = [s.crops(rng, n) for s, n in zip(self.sources, counts, strict=True) if n]
         x = np.concatenate([p[0] for p in parts])
         y = np.concatenate([p[1] for p in parts])
-        if config.augment:
-            x, y = random_dihedral(x, y, rng)
-        if config.jitter:
-            x = gamma_jitter(x, rng)
-        return x, y
+        return augment_batch(x, y, rng, config.augment, config.jitter)
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
