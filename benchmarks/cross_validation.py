@@ -31,8 +31,11 @@ def _subset(dataset: PhotoDataset, names: set[str], out: Path) -> Path:
     for photo in dataset.photos:
         if photo.name not in names:
             continue
-        for folder, path in (("images", photo.image), ("labels", photo.label),
-                             ("masks", photo.mask)):  # fmt: skip
+        for folder, path in (
+            ("images", photo.image),
+            ("labels", photo.label),
+            ("masks", photo.mask),
+        ):
             if path is not None:
                 (out / folder).mkdir(parents=True, exist_ok=True)
                 shutil.copy(path, out / folder / f"{photo.name}{path.suffix}")
@@ -83,17 +86,21 @@ def main(
         run = where / "run"
         if not (reuse and (run / "model.keras").exists()):
             _run("train", *train_data, "--out", run, "--overwrite", *train_options)
-        _run("convert", run / "model.keras", "--calibration", train_data[0],
-             "--check-data", both, "-o", run / "model_int8.tflite")  # fmt: skip
-        gate = json.loads(_run("check", "--keras", run / "model.keras", "--tflite",
-                               run / "model_int8.tflite", "--data", both, "--json"))  # fmt: skip
+        keras_model, int8 = run / "model.keras", run / "model_int8.tflite"
+        _run(
+            "convert", keras_model, "--calibration", train_data[0], "--check-data", both, "-o", int8
+        )
+        gate = json.loads(
+            _run("check", "--keras", keras_model, "--tflite", int8, "--data", both, "--json")
+        )
         gates.append({k: gate[k] for k in ("mean_drop", "max_image_drop", "pixel_agreement")})
         for name in cameras:
-            report = json.loads(_run("eval", test_data[name], "--model",
-                                     run / "model_int8.tflite", "--json"))  # fmt: skip
+            report = json.loads(_run("eval", test_data[name], "--model", int8, "--json"))
             scores[name] += report["photos"]
-            click.echo(f"fold {fold} {name}: F1 {report['mean']['f1']:.4f} AUC "
-                       f"{report['mean']['auc']:.4f} ({report['n']} photographs)")  # fmt: skip
+            click.echo(
+                f"fold {fold} {name}: F1 {report['mean']['f1']:.4f} AUC "
+                f"{report['mean']['auc']:.4f} ({report['n']} photographs)"
+            )
     summary = {
         name: {m: _mean(p[m] for p in photos) for m in ("f1", "auc")} | {"n": len(photos)}
         for name, photos in scores.items()
@@ -102,10 +109,14 @@ def main(
     summary["options"] = list(train_options)
     (out / "summary.json").write_text(json.dumps({**summary, "photos": scores}, indent=1))
     for name in cameras:
-        click.echo(f"{name}: F1 {summary[name]['f1']:.4f}, AUC {summary[name]['auc']:.4f} over "
-                   f"{summary[name]['n']} photographs, each scored once, unseen")  # fmt: skip
-    click.echo(f"int8 gate, mean over folds: drop {summary['gate']['mean_drop']:+.4f}, agreement "
-               f"{summary['gate']['pixel_agreement']:.4%}")  # fmt: skip
+        click.echo(
+            f"{name}: F1 {summary[name]['f1']:.4f}, AUC {summary[name]['auc']:.4f} over "
+            f"{summary[name]['n']} photographs, each scored once, unseen"
+        )
+    click.echo(
+        f"int8 gate, mean over folds: drop {summary['gate']['mean_drop']:+.4f}, agreement "
+        f"{summary['gate']['pixel_agreement']:.4%}"
+    )
 
 
 if __name__ == "__main__":

@@ -47,9 +47,8 @@ def _measure(
     label, fov = loaded.label, loaded.fov
     versions = {
         "native": (labelled.image, label, fov),
-        "enlarged": (path, _enlarged(label, size),
-                     None if fov is None else _enlarged(fov, size)),
-    }  # fmt: skip
+        "enlarged": (path, _enlarged(label, size), None if fov is None else _enlarged(fov, size)),
+    }
     for name, (source, truth, inside) in versions.items():
         started = time.perf_counter()
         result = segmenter.segment(load_photo(source))
@@ -70,12 +69,14 @@ def main(dataset: Path, factor: float, model: str | None) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for labelled in find_dataset(dataset).photos:
             _measure(segmenter, labelled, factor, Path(scratch), rows)
-    click.echo(f"{len(rows['native'])} photographs of {dataset}, model {segmenter.model.path}")
+    click.echo(f"{len(rows['native'])} photographs of {dataset}, model {segmenter.model_name}")
     for name, values in rows.items():
         f1, auc, ms, shape = zip(*values, strict=True)
         size = f"{shape[0][1]}x{shape[0][0]}"
-        click.echo(f"{name:>9} ({size}): F1 {np.mean(f1):.4f}, AUC {np.mean(auc):.4f}, "
-                   f"{statistics.median(ms):.0f} ms per photograph")  # fmt: skip
+        click.echo(
+            f"{name:>9} ({size}): F1 {np.mean(f1):.4f}, AUC {np.mean(auc):.4f}, "
+            f"{statistics.median(ms):.0f} ms per photograph"
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from converters.tflite_export import export_tflite
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.data.patches import load_patches
 from edge_runtime.inference.patch_model import PatchModel
+from edge_runtime.inference.runtime_options import RuntimeOptions
 from training.model_io import load_keras_model
 
 
@@ -45,7 +46,7 @@ def main(
         for name, quantization in (("float32", "float"), ("int8", "int8")):
             paths[name] = Path(tmp) / f"{name}.tflite"
             paths[name].write_bytes(export_tflite(model, x, quantization))
-        models = {name: PatchModel(path, threads=threads) for name, path in paths.items()}
+        models = {name: PatchModel(RuntimeOptions(path, threads)) for name, path in paths.items()}
         for m in models.values():
             m.predict(x[:8])  # warm-up
         times = {name: [] for name in models}
@@ -54,8 +55,10 @@ def main(
                 times[name].append(_ms_per_patch(m, x))
         sizes = {name: path.stat().st_size for name, path in paths.items()}
     ratios = [f / q for f, q in zip(times["float32"], times["int8"], strict=True)]
-    click.echo(f"model: {keras_model} ({model.count_params():,} parameters), {len(x)} patches, "
-               f"{threads} thread(s), {repeats} alternating repeats")  # fmt: skip
+    click.echo(
+        f"model: {keras_model} ({model.count_params():,} parameters), {len(x)} patches, "
+        f"{threads} thread(s), {repeats} alternating repeats"
+    )
     for name in models:
         median = statistics.median(times[name])
         click.echo(f"{name:>8}: {median:.3f} ms/patch, {sizes[name] / 1024:.1f} KiB")

@@ -10,15 +10,16 @@ periphery vignetting bites), vessel fraction, and the field-of-view radius found
 labels for this photograph: it measures consistency, not accuracy.
 """
 
-import io
 from collections.abc import Callable
 
 import click
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from edge_runtime.cli.options import tta_option
 from edge_runtime.contract.metrics import dice_score
+from edge_runtime.contract.segmenter_config import SegmenterConfig
+from edge_runtime.evaluation.degradations import defocus, exposure, jpeg, sensor_noise
 from edge_runtime.pipeline.segmenter import Segmenter
 
 OUTER_RING = 0.7
@@ -37,21 +38,6 @@ def _vignette(photo: np.ndarray, rim: float) -> np.ndarray:
     return _scaled(photo, 1 - (1 - rim) * r**2)
 
 
-def _jpeg(photo: np.ndarray, quality: int) -> np.ndarray:
-    buffer = io.BytesIO()
-    Image.fromarray(photo).save(buffer, format="JPEG", quality=quality)
-    return np.asarray(Image.open(buffer).convert("RGB"))
-
-
-def _noise(photo: np.ndarray, sigma: float) -> np.ndarray:
-    noise = np.random.default_rng(0).normal(0, sigma, photo.shape)
-    return np.clip(np.rint(photo + noise), 0, 255).astype(np.uint8)
-
-
-def _blur(photo: np.ndarray, radius: float) -> np.ndarray:
-    return np.asarray(Image.fromarray(photo).filter(ImageFilter.GaussianBlur(radius)))
-
-
 def _shrunk(photo: np.ndarray, factor: float) -> np.ndarray:
     height, width = photo.shape[:2]
     size = (round(width * factor), round(height * factor))
@@ -60,16 +46,16 @@ def _shrunk(photo: np.ndarray, factor: float) -> np.ndarray:
 
 
 DEGRADATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "exposure x0.5": lambda p: _scaled(p, 0.5),
-    "exposure x0.25": lambda p: _scaled(p, 0.25),
+    "exposure x0.5": lambda p: exposure(p, 0.5),
+    "exposure x0.25": lambda p: exposure(p, 0.25),
     "vignette to 0.5": lambda p: _vignette(p, 0.5),
     "vignette to 0.25": lambda p: _vignette(p, 0.25),
-    "JPEG quality 50": lambda p: _jpeg(p, 50),
-    "JPEG quality 20": lambda p: _jpeg(p, 20),
-    "noise sigma 5": lambda p: _noise(p, 5),
-    "noise sigma 15": lambda p: _noise(p, 15),
-    "blur radius 1": lambda p: _blur(p, 1),
-    "blur radius 3": lambda p: _blur(p, 3),
+    "JPEG quality 50": lambda p: jpeg(p, 50),
+    "JPEG quality 20": lambda p: jpeg(p, 20),
+    "noise sigma 5": lambda p: sensor_noise(p, 5),
+    "noise sigma 15": lambda p: sensor_noise(p, 15),
+    "blur radius 1": lambda p: defocus(p, 1),
+    "blur radius 3": lambda p: defocus(p, 3),
     "resolution x0.5": lambda p: _shrunk(p, 0.5),
     "resolution x0.25": lambda p: _shrunk(p, 0.25),
 }
@@ -84,7 +70,7 @@ def main(model: str | None, tta: str) -> None:
     from skimage.data import retina
 
     photo = retina()
-    segmenter = Segmenter(model, tta=tta)
+    segmenter = Segmenter(model, SegmenterConfig(tta=tta))
     reference = segmenter.segment(photo)
     stats = reference.stats
     ys, xs = np.mgrid[0 : photo.shape[0], 0 : photo.shape[1]]
@@ -93,7 +79,7 @@ def main(model: str | None, tta: str) -> None:
     outer = inside & (radius > OUTER_RING)
     click.echo(
         f"scikit-image retina {photo.shape[1]}x{photo.shape[0]}, model "
-        f"{segmenter.model.path}, tta {tta}: vessels {stats.vessel_fraction:.1%} of the field "
+        f"{segmenter.model_name}, tta {tta}: vessels {stats.vessel_fraction:.1%} of the field "
         f"of view, radius {stats.fov_radius:.0f} px"
     )
     click.echo("degradation        Dice (FOV)  Dice (periphery)  vessels  FOV radius")

@@ -54,8 +54,9 @@ def _tiles(segmenter: Segmenter, photo: Photo) -> np.ndarray:
 
 def _run(command: list[str]) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run(command, check=True, capture_output=True, text=True,
-                          env={**os.environ, **ONE_THREAD})  # fmt: skip
+    done = subprocess.run(
+        command, check=True, capture_output=True, text=True, env={**os.environ, **ONE_THREAD}
+    )
     return (time.perf_counter() - started) * 1000, done.stdout
 
 
@@ -64,23 +65,27 @@ def _run(command: list[str]) -> tuple[float, str]:
 @click.argument("tflite_model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("photo", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
-@click.option("--runs", type=click.IntRange(1), default=10, show_default=True,
-              help="Photographs per warm measurement.")  # fmt: skip
+@click.option(
+    "--runs",
+    type=click.IntRange(1),
+    default=10,
+    show_default=True,
+    help="Photographs per warm measurement.",
+)
 def main(keras_model: Path, tflite_model: Path, photo: Path, repeats: int, runs: int) -> None:
     """Print warm and cold milliseconds of both, and the runtime's speed-up."""
     tiles = _tiles(Segmenter(tflite_model), load_photo(photo))
     edge_seg = [sys.executable, "-m", "edge_runtime.cli.main"]
     with tempfile.TemporaryDirectory() as tmp:
         np.save(f"{tmp}/tiles.npy", tiles)
+        model, keras_tiles = ["--model", str(tflite_model)], [str(keras_model), f"{tmp}/tiles.npy"]
+        photo_runs = ["--image", str(photo), "--runs", str(runs)]
         commands = {
-            "warm runtime": [*edge_seg, "bench", "--model", str(tflite_model),
-                             "--image", str(photo), "--runs", str(runs), "--json"],
-            "warm keras": [sys.executable, "-c", KERAS_WARM, str(keras_model), f"{tmp}/tiles.npy",
-                           str(runs)],
-            "cold runtime": [*edge_seg, "segment", str(photo), "--model", str(tflite_model),
-                             "-o", tmp],
-            "cold keras": [sys.executable, "-c", KERAS_COLD, str(keras_model), f"{tmp}/tiles.npy"],
-        }  # fmt: skip
+            "warm runtime": [*edge_seg, "bench", *model, *photo_runs, "--json"],
+            "warm keras": [sys.executable, "-c", KERAS_WARM, *keras_tiles, str(runs)],
+            "cold runtime": [*edge_seg, "segment", str(photo), *model, "-o", tmp],
+            "cold keras": [sys.executable, "-c", KERAS_COLD, *keras_tiles],
+        }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(repeats):
             for name, command in commands.items():
@@ -94,8 +99,10 @@ def main(keras_model: Path, tflite_model: Path, photo: Path, repeats: int, runs:
     )
     for kind in ("warm", "cold"):
         runtime, keras_ms = median[f"{kind} runtime"], median[f"{kind} keras"]
-        click.echo(f"{kind}: runtime {runtime:.0f} ms, Keras {keras_ms:.0f} ms, "
-                   f"runtime {keras_ms / runtime:.1f}x faster")  # fmt: skip
+        click.echo(
+            f"{kind}: runtime {runtime:.0f} ms, Keras {keras_ms:.0f} ms, "
+            f"runtime {keras_ms / runtime:.1f}x faster"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from edge_runtime.contract.metrics import dice_per_patch
+from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches
 from edge_runtime.evaluation.strips import holdout_runs, stitched_patch_dice
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -27,26 +28,31 @@ STRIDES = (64, 56, 52, 48, 40, 32)
 @click.option("--images", default="x_train", show_default=True)
 @click.option("--labels", default="y_train", show_default=True)
 @click.option("--model", default=None, help="A .tflite model [default: bundled].")
-@click.option("--holdout", type=float, default=0.2, show_default=True,
-              help="Use only strips inside the training holdout (patches the model never saw; "
-                   "on training patches per-patch scores are inflated by memorisation). "
-                   "0 uses every strip.")  # fmt: skip
+@click.option(
+    "--holdout",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="Use only strips inside the training holdout (patches the model never saw; "
+    "on training patches per-patch scores are inflated by memorisation). "
+    "0 uses every strip.",
+)
 def main(data: Path, images: str, labels: str, model: str | None, holdout: float) -> None:
     """Print, per stride: tile redundancy, stitched Dice and its difference from per-patch Dice."""
     x, y = load_labeled_patches(data, images, labels)
     runs = holdout_runs(x, holdout)
     covered = [i for run in runs for i in run]
     base = Segmenter(model)
-    per_patch = dice_per_patch(y[covered], base.model.segment_patches(x[covered]))
+    per_patch = dice_per_patch(y[covered], base.patch_masks(x[covered]))
     click.echo(
         f"{len(runs)} strips of {len(covered)} patches; per-patch Dice {per_patch.mean():.4f} "
-        f"(model {base.model.path}, threshold {base.threshold})"
+        f"(model {base.model_name}, threshold {base.threshold})"
     )
     click.echo(
         "stride  strip redundancy  photo redundancy  stitched Dice  difference  ms/patch area"
     )
     for stride in STRIDES:
-        segmenter = Segmenter(model, stride=stride)
+        segmenter = Segmenter(model, SegmenterConfig(stride=stride))
         strips = stitched_patch_dice(segmenter, x, y, runs)
         click.echo(
             f"{stride:>6}  {strips.tiles / len(covered):>15.2f}x  {(64 / stride) ** 2:>15.2f}x  "

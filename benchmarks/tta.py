@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from edge_runtime.contract.metrics import dice_per_patch
+from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES
 from edge_runtime.data.patches import load_labeled_patches
 from edge_runtime.evaluation.strips import holdout_runs, stitched_patch_dice
@@ -33,7 +34,7 @@ def main(data: Path, model: str | None, holdout: float, repeats: int) -> None:
     x, y = load_labeled_patches(data, "x_train", "y_train")
     runs = holdout_runs(x, holdout)
     covered = [i for run in runs for i in run]
-    segmenters = {mode: Segmenter(model, tta=mode) for mode in TTA_MODES}
+    segmenters = {mode: Segmenter(model, SegmenterConfig(tta=mode)) for mode in TTA_MODES}
     photo = synthetic_fundus(584, 565)
     times: dict[str, list[float]] = {mode: [] for mode in TTA_MODES}
     for segmenter in segmenters.values():
@@ -45,10 +46,10 @@ def main(data: Path, model: str | None, holdout: float, repeats: int) -> None:
             times[mode].append((time.perf_counter() - started) * 1000)
     rows = {}
     for mode, segmenter in segmenters.items():
-        patches = dice_per_patch(y[covered], segmenter.model.segment_patches(x[covered])).mean()
+        patches = dice_per_patch(y[covered], segmenter.patch_masks(x[covered])).mean()
         strips = stitched_patch_dice(segmenter, x, y, runs).dice.mean()
         rows[mode] = (patches, strips, statistics.median(times[mode]))
-    path = segmenters["off"].model.path
+    path = segmenters["off"].model_name
     click.echo(f"{len(covered)} holdout patches in {len(runs)} strips; model {path}")
     click.echo("mode      patch Dice  (gain)   strip Dice  (gain)   ms/photo  (x off)")
     base = rows["off"]

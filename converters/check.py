@@ -1,5 +1,7 @@
-"""Run the gate: a LiteRT model, run as on the device, against its Keras source, on labelled
-patches or on whole labelled photographs."""
+"""Run the gate: a LiteRT model, run as on the device, against its Keras source.
+
+It scores both on labelled patches or on whole labelled photographs.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,15 +11,14 @@ import numpy as np
 
 from converters.gate import evaluate_gate
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates
-from edge_runtime.contract.metrics import binarize
-from edge_runtime.contract.preprocessing import preprocess_patches
+from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.data.photos import LoadedPhoto, find_dataset, held_out, load_labelled
 from edge_runtime.errors import InputError
-from edge_runtime.inference.patch_model import PatchModel
+from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.inference.signatures import UNCHECKED
 from edge_runtime.pipeline.segmenter import Segmenter
-from training.model_io import KerasPatches, load_keras_model, predict_probabilities
+from training.model_io import KerasPatches, load_keras_model
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,10 @@ def load_gate_data(
     labels_key: str | None,
     holdout: float | None,
 ) -> GatePatches | GatePhotos:
-    """The gate's labelled data: folders of photographs (all, or the holdout that
-    ``edge-seg train --holdout FRACTION`` kept of each), or an .npz file's patches (all, or its
-    contiguous-block holdout).
+    """The gate's labelled data: folders of photographs or an .npz file's patches.
+
+    Of folders, all photographs or the holdout that ``edge-seg train --holdout FRACTION`` kept
+    of each; of an .npz file, all its patches or its contiguous-block holdout.
 
     Raises:
         InputError: the data cannot be used, an .npz file without its array names, or more than
@@ -81,30 +83,33 @@ def run_gate(
     threshold: float | None = None,
     unsigned: Path | None = None,
 ) -> GateReport:
-    """Score the LiteRT model and, when given, the Keras model on the same data with the same
-    threshold (the LiteRT model's own unless ``threshold`` is given): patches preprocessed
-    alike, or photographs through the device's whole pipeline (per-photograph F1 inside the
+    """Score the LiteRT model and, when given, the Keras model on the same data.
+
+    Both decide alike, by the LiteRT model's configuration (its card's threshold unless
+    ``threshold`` is given, its channel, working size and stride), on patches preprocessed
+    alike, or on photographs through the device's whole pipeline (per-photograph F1 inside the
     field of view).
 
     ``unsigned``: the LiteRT model is a conversion on its way to this file, not yet signed: its
-    signature is not checked, and the report names this file."""
+    signature is not checked, and the report names this file.
+    """
     keys = UNCHECKED if unsigned else None
     models = (str(unsigned or tflite_path), str(keras_path or ""))
-    keras = load_keras_model(keras_path) if keras_path else None
+    keras = KerasPatches(load_keras_model(keras_path)) if keras_path else None
+    device = Segmenter(RuntimeOptions(tflite_path, trusted_keys=keys), SegmenterConfig(threshold))
+    twin = Segmenter(keras, device.config) if keras else None
     if isinstance(gate_data, GatePatches):
-        x = preprocess_patches(gate_data.images)
-        model = PatchModel(tflite_path, threshold=threshold, trusted_keys=keys)
-        keras_mask = (
-            binarize(predict_probabilities(keras, x)[..., 0], model.threshold) if keras else None
-        )
+        images = gate_data.images
         return evaluate_gate(
-            gate_data.labels, binarize(model.predict(x), model.threshold), keras_mask,
-            model.threshold, gates, models, gate_data.indices, gate_data.data,
-        )  # fmt: skip
-    device = Segmenter(tflite_path, threshold=threshold, trusted_keys=keys)
-    twin = (
-        Segmenter(KerasPatches(keras, device.threshold), channel=device.channel) if keras else None
-    )
+            gate_data.labels,
+            device.patch_masks(images),
+            twin.patch_masks(images) if twin else None,
+            device.threshold,
+            gates,
+            models,
+            gate_data.indices,
+            gate_data.data,
+        )
     labels, device_masks, twin_masks = [], [], []
     for loaded in gate_data.photos:
         result = device.segment(loaded.photo)
@@ -114,6 +119,13 @@ def run_gate(
         if twin is not None:
             twin_masks.append(twin.segment(loaded.photo).mask[fov])
     return evaluate_gate(
-        labels, device_masks, twin_masks if twin else None, device.threshold, gates, models,
-        data=gate_data.data, unit="photographs", names=gate_data.names,
-    )  # fmt: skip
+        labels,
+        device_masks,
+        twin_masks if twin else None,
+        device.threshold,
+        gates,
+        models,
+        data=gate_data.data,
+        unit="photographs",
+        names=gate_data.names,
+    )

@@ -7,41 +7,69 @@ from pathlib import Path
 import click
 
 from edge_runtime.cli.extras import import_extra
-from edge_runtime.cli.options import finite_range, holdout_option, threshold_option
+from edge_runtime.cli.options import (
+    NonBlankPath,
+    finite_range,
+    holdout_option,
+    threshold_option,
+)
 from edge_runtime.contract.gate_report import GateReport, Gates
-from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.schema import encode
 
 DEFAULT_GATES = Gates()
 _LIMIT = finite_range(0, 1)
 
 GATE_OPTIONS = [
-    click.option("--max-mean-drop", type=_LIMIT, default=DEFAULT_GATES.max_mean_drop,
-                 show_default=True,
-                 help="Largest allowed drop of the mean Dice (Keras minus LiteRT)."),
-    click.option("--max-image-drop", type=_LIMIT, default=DEFAULT_GATES.max_image_drop,
-                 show_default=True,
-                 help="Largest allowed Dice drop of any single image (patch or photograph)."),
-    click.option("--min-pixel-agreement", type=_LIMIT,
-                 default=DEFAULT_GATES.min_pixel_agreement, show_default=True,
-                 help="Smallest share of mask pixels on which LiteRT and Keras must agree "
-                      "(fidelity: is the LiteRT file this Keras model's conversion?)."),
-    click.option("--max-mean-gain", type=_LIMIT, default=DEFAULT_GATES.max_mean_gain,
-                 show_default=True,
-                 help="Largest allowed rise of the mean Dice (LiteRT minus Keras): a conversion "
-                      "does not improve a model by more."),
-    click.option("--min-dice", type=_LIMIT, default=DEFAULT_GATES.min_dice,
-                 help="Floor for the LiteRT model's mean Dice."),
-]  # fmt: skip
+    click.option(
+        "--max-mean-drop",
+        type=_LIMIT,
+        default=DEFAULT_GATES.max_mean_drop,
+        show_default=True,
+        help="Largest allowed drop of the mean Dice (Keras minus LiteRT).",
+    ),
+    click.option(
+        "--max-image-drop",
+        type=_LIMIT,
+        default=DEFAULT_GATES.max_image_drop,
+        show_default=True,
+        help="Largest allowed Dice drop of any single image (patch or photograph).",
+    ),
+    click.option(
+        "--min-pixel-agreement",
+        type=_LIMIT,
+        default=DEFAULT_GATES.min_pixel_agreement,
+        show_default=True,
+        help="Smallest share of mask pixels on which LiteRT and Keras must agree "
+        "(fidelity: is the LiteRT file this Keras model's conversion?).",
+    ),
+    click.option(
+        "--max-mean-gain",
+        type=_LIMIT,
+        default=DEFAULT_GATES.max_mean_gain,
+        show_default=True,
+        help="Largest allowed rise of the mean Dice (LiteRT minus Keras): a conversion "
+        "does not improve a model by more.",
+    ),
+    click.option(
+        "--min-dice",
+        type=_LIMIT,
+        default=DEFAULT_GATES.min_dice,
+        help="Floor for the LiteRT model's mean Dice.",
+    ),
+]
 
 
 def gate_options(command):
-    """Add the gate limits shared by ``convert`` and ``check``; the command receives them as
-    one :class:`~edge_runtime.contract.gate_report.Gates` argument, ``gates``."""
+    """Add the gate limits that ``convert`` and ``check`` share to a command.
+
+    The command receives them as one :class:`~edge_runtime.contract.gate_report.Gates`
+    argument, ``gates``.
+    """
 
     @functools.wraps(command)
-    def build(*args, max_mean_drop, max_image_drop, min_pixel_agreement, max_mean_gain, min_dice,
-              **kwargs):  # fmt: skip
+    def build(
+        *args, max_mean_drop, max_image_drop, min_pixel_agreement, max_mean_gain, min_dice, **kwargs
+    ):
         gates = Gates(max_mean_drop, max_image_drop, min_pixel_agreement, max_mean_gain, min_dice)
         return command(*args, gates=gates, **kwargs)
 
@@ -100,10 +128,7 @@ def _echo_gate(report: GateReport) -> None:
     show_default=True,
     help="Input/output type of an int8 model (uint8 as Coral/pycoral users expect).",
 )
-@click.option(
-    "--threshold",
-    type=finite_range(*THRESHOLD_RANGE),
-    default=None,
+@threshold_option(
     help="Decision threshold to record [default: tuned in training (metrics.json beside "
     "MODEL), else 0.5].",
 )
@@ -121,12 +146,20 @@ def _echo_gate(report: GateReport) -> None:
     "labelled photographs (repeat the option for several), or an .npz file (--check-images, "
     "--check-labels).",
 )
-@click.option("--check-images", default="x_train", show_default=True)
-@click.option("--check-labels", default="y_train", show_default=True)
 @click.option(
+    "--check-images",
+    default="x_train",
+    show_default=True,
+    help="Array of patches in --check-data, when it is an .npz file.",
+)
+@click.option(
+    "--check-labels",
+    default="y_train",
+    show_default=True,
+    help="Array of masks in --check-data, when it is an .npz file.",
+)
+@holdout_option(
     "--check-holdout",
-    type=finite_range(0, 1, max_open=True),
-    default=None,
     help="Gate only on what train --holdout F held out (see check --holdout).",
 )
 @click.option("--no-check", is_flag=True, help="Skip the Dice gate (the metadata says so).")
@@ -137,10 +170,23 @@ def _echo_gate(report: GateReport) -> None:
     help="Also compile for the Edge TPU with edgetpu_compiler (x86 Debian host), "
     "or print the command to do so.",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: tuple[Path, ...],
-            edgetpu: bool, **options) -> None:  # fmt: skip
-    """Convert a trained Keras MODEL to a LiteRT model with embedded metadata.
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The .tflite file to write (atomically; nothing is written when the gate fails).",
+)
+def convert(
+    model: Path,
+    output: Path,
+    int8: bool,
+    no_check: bool,
+    check_data: tuple[Path, ...],
+    edgetpu: bool,
+    **options,
+) -> None:
+    """Convert a Keras MODEL to an int8 LiteRT model with its card, behind the gate.
 
     By default the model is full-integer int8 (weights, activations, input and output), static
     batch 1, calibrated on the preprocessed --calibration patches in file order. The Dice gate
@@ -157,10 +203,15 @@ def convert(model: Path, output: Path, int8: bool, no_check: bool, check_data: t
     from converters.pipeline import ConvertOptions, convert_model
 
     try:
-        result = convert_model(ConvertOptions(
-            keras_path=model, output=output, quantization="int8" if int8 else "float",
-            check_data=() if no_check else check_data, **options,
-        ))  # fmt: skip
+        result = convert_model(
+            ConvertOptions(
+                keras_path=model,
+                output=output,
+                quantization="int8" if int8 else "float",
+                check_data=() if no_check else check_data,
+                **options,
+            )
+        )
     except GateFailure as failure:
         _echo_gate(failure.report)
         click.echo(f"not written: {output}", err=True)
@@ -195,7 +246,7 @@ def _compile_edgetpu(model: Path) -> None:
 )
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def embed_metadata_command(source: Path, target: Path) -> None:
-    """Copy our metadata from a converted model into TARGET (e.g. after edgetpu_compiler)."""
+    """Copy a converted model's card into TARGET (after edgetpu_compiler)."""
     import_extra("tensorflow", "train")
     from converters.pipeline import copy_card
 
@@ -211,7 +262,11 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     help="The Keras model the LiteRT model was converted from.",
 )
 @click.option(
-    "--tflite", "tflite_path", type=click.Path(dir_okay=False, path_type=Path), required=True
+    "--tflite",
+    "tflite_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The converted LiteRT model to certify.",
 )
 @click.option(
     "--data",
@@ -223,8 +278,8 @@ def embed_metadata_command(source: Path, target: Path) -> None:
 )
 @click.option("--images", "images_key", help="Array of patches in --data (an .npz file).")
 @click.option("--labels", "labels_key", help="Array of masks in --data (an .npz file).")
-@holdout_option
-@threshold_option
+@holdout_option()
+@threshold_option()
 @gate_options
 @click.option(
     "--report",
@@ -233,10 +288,19 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     help="Write report.json, report.md and dice_delta.png here.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def check(keras_path: Path | None, tflite_path: Path, data: tuple[Path, ...], images_key: str,
-          labels_key: str, holdout: float | None, threshold: float | None, gates: Gates,
-          report_dir: Path | None, as_json: bool) -> None:  # fmt: skip
-    """Quantization gate: the LiteRT model (run as on the device) vs its Keras source.
+def check(
+    keras_path: Path | None,
+    tflite_path: Path,
+    data: tuple[Path, ...],
+    images_key: str,
+    labels_key: str,
+    holdout: float | None,
+    threshold: float | None,
+    gates: Gates,
+    report_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """The quantization gate: the LiteRT model, run as on the device, vs its Keras source.
 
     On a folder of labelled photographs, both run through the device's whole pipeline and each
     photograph's F1 is compared (inside the field of view); on an .npz file, each patch's Dice.
@@ -248,7 +312,7 @@ def check(keras_path: Path | None, tflite_path: Path, data: tuple[Path, ...], im
         raise click.UsageError("without --keras there is nothing to compare: give --min-dice")
     import_extra("tensorflow", "train")
     from converters.check import load_gate_data, run_gate
-    from converters.report import write_report
+    from converters.gate_files import write_report
 
     gate_data = load_gate_data(data, images_key, labels_key, holdout)
     if keras_path is None:
@@ -265,12 +329,20 @@ def check(keras_path: Path | None, tflite_path: Path, data: tuple[Path, ...], im
 
 
 @click.command()
-@click.option("--private", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("edge-seg-signing.key"), show_default=True,
-              help="Where the private key goes (keep it off the cameras).")  # fmt: skip
-@click.option("--public", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("edge-seg-signing.pub"), show_default=True,
-              help="Where the public key goes (the cameras' trusted keys).")  # fmt: skip
+@click.option(
+    "--private",
+    type=NonBlankPath(dir_okay=False, path_type=Path),
+    default=Path("edge-seg-signing.key"),
+    show_default=True,
+    help="Where the private key goes (keep it off the cameras).",
+)
+@click.option(
+    "--public",
+    type=NonBlankPath(dir_okay=False, path_type=Path),
+    default=Path("edge-seg-signing.pub"),
+    show_default=True,
+    help="Where the public key goes (the cameras' trusted keys).",
+)
 def keygen(private: Path, public: Path) -> None:
     """Make an Ed25519 key pair to sign models with."""
     from converters.signing import make_key_pair
@@ -279,11 +351,15 @@ def keygen(private: Path, public: Path) -> None:
 
 
 @click.command()
-@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The private key (edge-seg keygen).")  # fmt: skip
+@click.argument("model", type=NonBlankPath(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    type=NonBlankPath(dir_okay=False, path_type=Path),
+    required=True,
+    help="The private key (edge-seg keygen).",
+)
 def sign(model: Path, key: Path) -> None:
-    """Sign MODEL (its bytes, hence its card: version and gate verdict): writes MODEL.sig."""
+    """Sign MODEL (its bytes, hence its card): writes MODEL.sig beside it."""
     from converters.signing import sign_model
 
     target, signature = sign_model(model, key)

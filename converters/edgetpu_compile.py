@@ -11,11 +11,18 @@ from edge_runtime.errors import EdgeSegError
 
 COMPILER = "edgetpu_compiler"
 
+COMPILE_TIMEOUT_S = 300.0
+"""Longest the compiler may run: this project's models compile in seconds, so one that runs
+this long is a compiler that hangs (it is then ended)."""
+
 
 @dataclass(frozen=True)
 class EdgeTpuBuild:
-    """The compiled file, and the commands that make it (run here, or to run on a host that has
-    the compiler: it exists for x86-64 Debian/Ubuntu only)."""
+    """The compiled file, and the commands that make it.
+
+    They are run here, or to be run on a host that has the compiler (it exists for x86-64
+    Debian/Ubuntu only).
+    """
 
     compiled: Path
     commands: tuple[str, ...]
@@ -28,11 +35,14 @@ def find_edgetpu_compiler() -> str | None:
 
 
 def compile_for_edgetpu(model: Path) -> EdgeTpuBuild:
-    """Compile ``model`` to ``<stem>_edgetpu.tflite`` beside it and re-embed the model card the
-    compiler drops; without the compiler, only say how (``done`` is False).
+    """Compile ``model`` for the Edge TPU, or say how when the compiler is missing.
+
+    The result is ``<stem>_edgetpu.tflite`` beside it, with the model card the compiler drops
+    embedded again; without the compiler, ``done`` is False.
 
     Raises:
-        EdgeSegError: the compiler failed (its last line says why).
+        EdgeSegError: the compiler failed (its last line says why), or ran past
+            :data:`COMPILE_TIMEOUT_S`.
     """
     compiled = model.with_name(f"{model.stem}_edgetpu.tflite")
     command = [COMPILER, "-s", "-o", str(model.parent), str(model)]
@@ -41,7 +51,14 @@ def compile_for_edgetpu(model: Path) -> EdgeTpuBuild:
     compiler = find_edgetpu_compiler()
     if compiler is None:
         return EdgeTpuBuild(compiled, commands, done=False)
-    done = subprocess.run([compiler, *command[1:]], capture_output=True, text=True)
+    try:
+        done = subprocess.run(
+            [compiler, *command[1:]], capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise EdgeSegError(
+            f"{COMPILER} did not finish on {model} in {COMPILE_TIMEOUT_S:g} s (it was ended)"
+        ) from None
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()
         reason = said[-1] if said else f"exit status {done.returncode}"

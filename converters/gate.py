@@ -86,9 +86,15 @@ def evaluate_gate(
         failures.append(f"mean Dice {tflite.dice_mean:.4f} is below the floor {gates.min_dice}")
     if keras_mask is None:
         return GateReport(
-            passed=not failures, threshold=threshold, n=len(labels), tflite=tflite, gates=gates,
-            failures=tuple(failures), data=data, unit=unit,
-        )  # fmt: skip
+            passed=not failures,
+            threshold=threshold,
+            n=len(labels),
+            tflite=tflite,
+            gates=gates,
+            failures=tuple(failures),
+            data=data,
+            unit=unit,
+        )
     keras = _scores(models[1], keras_mask, labels)
     drop = np.asarray(keras.dice_per_image) - np.asarray(tflite.dice_per_image)
     worst = np.argsort(-drop, kind="stable")[:WORST]

@@ -32,10 +32,13 @@ def _embed_text(content: bytes, text: bytes) -> bytes:
 
 
 def embed_card(content: bytes, card: ModelCard) -> bytes:
-    """Return the model with ``card`` as JSON under :data:`METADATA_NAME` (replacing any),
-    recording the model's digest in it (:func:`~edge_runtime.inference.model_file.model_digest`):
-    the card is embedded with a digest of zeros, the file hashed, and the zeros overwritten with
-    the digest in place (nothing else in the file moves)."""
+    """Return the model with ``card`` as JSON under :data:`METADATA_NAME`, replacing any.
+
+    The card records the model's digest
+    (:func:`~edge_runtime.inference.model_file.model_digest`): it is embedded with a digest of
+    zeros, the file hashed, and the zeros overwritten with the digest in place (nothing else in
+    the file moves).
+    """
     if METADATA_NAME.encode() in content:
         content = _without_card(content)
     draft = _embed_text(

@@ -43,8 +43,10 @@ class ConvertOptions:
 
 @dataclass(frozen=True)
 class ConvertResult:
-    """What ``convert_model`` wrote: its size and format, and the gate's report (``None``
-    without a gate)."""
+    """What ``convert_model`` wrote: its size and format, and the gate's report.
+
+    The report is ``None`` without a gate.
+    """
 
     size_bytes: int
     quantization: str
@@ -58,9 +60,12 @@ is given."""
 
 
 def calibration_patches(options: ConvertOptions) -> np.ndarray:
-    """Preprocessed patches (N, P, P, 1) to calibrate int8 ranges on: an .npz file's patches in
-    file order, or random crops of a folder's photographs through the device's pipeline, in the
-    grayscale channel the model was trained on (its training record), drawn with a fixed seed."""
+    """Preprocessed patches (N, P, P, 1) to calibrate int8 ranges on.
+
+    They are an .npz file's patches in file order, or random crops of a folder's photographs
+    through the device's pipeline, in the grayscale channel the model was trained on (its
+    training record), drawn with a fixed seed.
+    """
     if not options.calibration.is_dir():
         calibration = preprocess_patches(load_patches(options.calibration, options.images_key))
         return calibration[: options.calibration_size] if options.calibration_size else calibration
@@ -109,8 +114,9 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
 
 
 def copy_card(source: Path, target: Path) -> None:
-    """Embed the model card of ``source`` into ``target`` in place (atomically), e.g. after
-    ``edgetpu_compiler`` dropped it.
+    """Embed the model card of ``source`` into ``target`` in place (atomically).
+
+    For instance after ``edgetpu_compiler`` dropped it.
 
     Raises:
         ModelError: either file is not a model, or ``source`` has no valid card.

@@ -1,8 +1,12 @@
-"""Make signing keys and sign models (host side; needs only ``cryptography``, a base
-dependency): what the device checks with :mod:`edge_runtime.inference.signatures`."""
+"""Make signing keys and sign models, as the device checks them.
+
+Host side; it needs only ``cryptography``, a base dependency. The device checks signatures with
+:mod:`edge_runtime.inference.signatures`.
+"""
 
 import base64
 import json
+import os
 from pathlib import Path
 
 from edge_runtime.atomic import atomic_path
@@ -10,28 +14,32 @@ from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, OutputError, first_line
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.signatures import (
-    MAX_KEY_BYTES,
     SIGNATURE_SUFFIX,
     Signature,
     canonical,
     key_id,
+    read_key_file,
     statement_for,
 )
-from edge_runtime.safe_open import open_regular
 
 
 def make_key_pair(private: Path, public: Path) -> str:
-    """Write a new Ed25519 key pair: the private key (PEM, PKCS#8, readable by its owner only)
-    and the public key (PEM) the cameras trust; returns the key id.
+    """Write a new Ed25519 key pair, both files or neither, and return its key id.
+
+    The private key is PEM, PKCS#8, readable by its owner only; the public key (PEM) is the one
+    the cameras trust.
 
     Raises:
+        InputError: both paths lead to the same file.
         OutputError: a key file exists already, or cannot be written.
     """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    if os.path.realpath(private) == os.path.realpath(public):
+        raise InputError(f"{public}: got the same file for the private and the public key")
     for path in (private, public):
-        if path.exists():
+        if os.path.lexists(path):
             raise OutputError(f"{path}: exists already; a key is never overwritten")
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
@@ -42,9 +50,31 @@ def make_key_pair(private: Path, public: Path) -> str:
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    _write(public, public_pem, 0o644)
-    _write(private, private_pem, 0o600)
+    _create(private, private_pem, 0o600)
+    try:
+        _create(public, public_pem, 0o644)
+    except BaseException:
+        private.unlink()  # a private key without its public half would only mislead
+        raise
     return key_id(key.public_key())
+
+
+def _create(path: Path, data: bytes, mode: int) -> None:
+    """Write a new file, never replacing one, not even one made since it was looked for.
+
+    A failed write leaves nothing.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise _cannot_write(path, exc) from None
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
@@ -54,21 +84,24 @@ def _write(path: Path, data: bytes, mode: int) -> None:
             tmp.touch(mode=mode)
             tmp.write_bytes(data)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise _cannot_write(path, exc) from None
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    return OutputError(f"{path}: cannot write ({exc.strerror or exc})")
 
 
 def load_private_key(path: Path):
-    """An Ed25519 private key from a PEM file.
+    """An Ed25519 private key from a PEM file that holds it alone.
 
     Raises:
-        InputError: unreadable, or not an unencrypted Ed25519 private key.
+        InputError: unreadable, several keys, or not an unencrypted Ed25519 private key.
     """
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    with open_regular(path, "a private key file", MAX_KEY_BYTES) as f:
-        data = f.read(MAX_KEY_BYTES + 1)
+    data = read_key_file(path, "private")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:

@@ -1,12 +1,28 @@
-"""Write files atomically: to a temporary name in the same directory, then rename."""
+"""Write files atomically: to a temporary name in the same directory, then rename (PNG pictures
+too, :func:`save_png`)."""
 
 import contextlib
 import itertools
 import os
+import re
+import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
+from edge_runtime.errors import OutputError
+
 _serial = itertools.count()
+
+_PARTIAL_NAME = re.compile(r"\.edge-seg-\d+-\d+\.partial(\.[^.]{0,15})?")
+"""The temporary names :func:`atomic_path` gives, and nothing else."""
+
+STALE_PARTIAL_AGE = 600.0
+"""Seconds after its last change that a temporary file of :func:`atomic_path` is taken as left
+by a writer that was killed (by SIGKILL, or the power going): far longer than any write."""
 
 
 @contextlib.contextmanager
@@ -16,7 +32,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     The temporary name is short whatever the final one (a long file name must not fail only
     because of it), hidden, unique to this process, and keeps the suffix (some writers choose
     the format from it). It is removed on any error or interrupt, so ``path`` is either absent,
-    the old file, or the complete new file.
+    the old file, or the complete new file; only a writer killed outright leaves it behind
+    (:func:`remove_stale_partials`).
     """
     path = Path(path)
     tmp = path.with_name(f".edge-seg-{os.getpid()}-{next(_serial)}.partial{path.suffix[:16]}")
@@ -25,3 +42,47 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_stale_partials(directory: Path, age: float = STALE_PARTIAL_AGE) -> list[Path]:
+    """Remove the temporary files of :func:`atomic_path` in ``directory`` (regular files with
+    its naming, never another file) unchanged for ``age`` seconds; returns those removed.
+
+    Raises:
+        OSError: the directory cannot be listed.
+    """
+    removed = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not _PARTIAL_NAME.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(FileNotFoundError):  # its writer finished meanwhile
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and time.time() - info.st_mtime >= age:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return sorted(removed)
+
+
+def save_png(path: Path, image: np.ndarray | Image.Image) -> None:
+    """Write a uint8 (H, W) or (H, W, 3) array, or a Pillow image, as PNG, atomically (never a
+    partial file).
+
+    Raises:
+        OutputError: the file cannot be written (full disk, a directory in the way, ...).
+    """
+    try:
+        with atomic_path(path) as tmp:
+            picture = image if isinstance(image, Image.Image) else _shared_image(image)
+            picture.save(tmp, format="PNG")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _shared_image(array: np.ndarray) -> Image.Image:
+    """A Pillow image over a uint8 array's own memory where it can be (grayscale), sparing a
+    photograph-sized copy."""
+    if array.ndim == 2 and array.flags.c_contiguous:
+        height, width = array.shape
+        return Image.frombuffer("L", (width, height), array, "raw", "L", 0, 1)
+    return Image.fromarray(array)

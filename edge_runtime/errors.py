@@ -15,12 +15,20 @@ class InputError(EdgeSegError, ValueError):
     """A file or array given by the user cannot be used; the message names it and the problem."""
 
 
-class ModelError(InputError):
-    """The model file cannot be loaded or run; the message names it and the problem."""
+class ModelError(EdgeSegError, ValueError):
+    """The model file cannot be loaded or run; the message names it and the problem.
+
+    Not an :class:`InputError`: a bad model fails every input, a bad input only itself.
+    """
 
 
 class OutputError(EdgeSegError, OSError):
     """An output cannot be written (the message names it); the input itself may be fine."""
+
+
+class NetworkError(EdgeSegError):
+    """A download failed on the way (the network or the server); the message names the address,
+    and trying again may succeed."""
 
 
 def one_line(message: str) -> str:

@@ -1,5 +1,12 @@
-"""Shared fixtures: the reference data (read from ../shared/data or $EDGE_SEG_DATA_DIR), synthetic
-labelled photograph folders, and a runner for the benchmark scripts."""
+"""Shared fixtures: the reference data (read from ../shared/data or $EDGE_SEG_DATA_DIR), data the
+tests make themselves (synthetic labelled photographs and patch sets), runners for the command
+line and the benchmark scripts, and the test tiers.
+
+Tiers: the default run skips the ``slow`` tier (subprocess memory measurements, the docs' snippets,
+benchmark scripts) with its reason; ``--slow`` runs it, and so does CI (``CI=true``). Tests that
+need the reference data are skipped, with one reason naming what is missing and how to get it,
+when it is absent; under CI, or with ``EDGE_SEG_REQUIRE_DATA=1``, a missing file fails instead.
+"""
 
 import os
 import subprocess
@@ -8,29 +15,60 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner, Result
 from PIL import Image
 
-from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.evaluation.synthetic import synthetic_fundus, synthetic_label, synthetic_patches
 
 DATA_DIR_ENV = "EDGE_SEG_DATA_DIR"
+REQUIRE_DATA_ENV = "EDGE_SEG_REQUIRE_DATA"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def _strict() -> bool:
+    """Under CI (or when asked), a missing data file or a skipped tier is an error."""
+    return any(
+        os.environ.get(name, "").lower() in ("1", "true") for name in ("CI", REQUIRE_DATA_ENV)
+    )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the slow tier: subprocess memory measurements, the docs' snippets and "
+        "the benchmark scripts (CI=true implies it)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow") or _strict() or "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow tier (memory, docs snippets, benchmarks): add --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def _data_file(name: str) -> Path:
-    directory = Path(os.environ.get(DATA_DIR_ENV, DEFAULT_DATA_DIR))
+    directory = Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
     path = directory / name
     if not path.is_file():
-        pytest.fail(
-            f"test data {path} not found: put the shared data beside the checkout "
-            f"(../shared/data) or set {DATA_DIR_ENV} to its directory",
-            pytrace=False,
+        message = (
+            f"reference data not found in {directory} (its {name} is missing): set "
+            f"{DATA_DIR_ENV} to the folder that holds retinal_vessel_dev.npz, sample_data.npz, "
+            "drive/ and stare/ (README, 'Tests')"
         )
+        if _strict():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     return path
 
 
 @pytest.fixture(scope="session")
 def dev_npz() -> Path:
-    """Path of retinal_vessel_dev.npz (x_train, y_train, x_test; no validation split)."""
+    """Path of retinal_vessel_dev.npz (x_train, y_train, x_test; no validation split); its
+    folder also holds drive/ and stare/."""
     return _data_file("retinal_vessel_dev.npz")
 
 
@@ -41,14 +79,48 @@ def sample_data() -> dict[str, np.ndarray]:
         return dict(npz)
 
 
+@pytest.fixture(scope="session")
+def patches_npz(tmp_path_factory) -> Path:
+    """A labelled patch file the tests make (``x_train``/``y_train``: 172 patches of four
+    synthetic photographs, :func:`~edge_runtime.evaluation.synthetic.synthetic_patches`), for
+    what does not depend on real photographs: file handling, conversion, the gate."""
+    x, y = synthetic_patches()
+    path = tmp_path_factory.mktemp("patches") / "synthetic_patches.npz"
+    np.savez(path, x_train=x, y_train=y)
+    return path
+
+
+def _run_cli(*args, expect: int = 0) -> Result:
+    from edge_runtime.cli.main import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == expect, result.output
+    # a failure is an exit status and a line, never an exception escaping the command
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    """``run_cli(*args, expect=0)``: run ``edge-seg`` in-process and return click's result.
+
+    It checks the exit status, and that nothing but an exit escaped the command and no
+    traceback was printed.
+    """
+    return _run_cli
+
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _run_benchmark(script: str, *args) -> str:
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *map(str, args)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -63,9 +135,7 @@ def run_benchmark():
 def _pair(seed: int, size=(120, 130)) -> tuple[np.ndarray, np.ndarray]:
     """A synthetic photograph and a label of its dark curves."""
     photo = synthetic_fundus(*size, seed=seed)
-    gray = photo.mean(axis=2)
-    label = ((gray < 0.8 * np.percentile(gray[gray > 20], 60)) & (gray > 20)).astype(np.uint8)
-    return photo, label * 255
+    return photo, synthetic_label(photo).astype(np.uint8) * 255
 
 
 def _write(path: Path, array: np.ndarray) -> None:

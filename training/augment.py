@@ -1,5 +1,6 @@
-"""Patch augmentation in numpy: random flips/rotations of the square
-(:func:`edge_runtime.contract.symmetry.dihedral`), and gamma jitter.
+"""Patch augmentation in numpy: random flips and rotations of the square, and gamma jitter.
+
+The symmetries are :func:`edge_runtime.contract.symmetry.dihedral`'s.
 
 Per-patch contrast stretching undoes any linear brightness or contrast change, so the intensity
 jitter that can reach the model is non-linear: a random gamma applied to the stretched patch.
@@ -37,8 +38,11 @@ def augment_batch(
     symmetries: bool,
     jitter: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A training batch's augmentation: random symmetries (images and masks alike), then gamma
-    jitter of the images, each when asked for, drawing from ``rng`` in that order."""
+    """Augment a training batch: random symmetries, then gamma jitter, each when asked for.
+
+    The symmetries apply to images and masks alike, the jitter to the images; both draw from
+    ``rng``, in that order.
+    """
     if symmetries:
         images, masks = random_dihedral(images, masks, rng)
     if jitter:

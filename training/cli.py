@@ -1,42 +1,42 @@
-"""``edge-seg train``: train a model on labelled patches and photographs (needs the 'train'
-extra)."""
+"""``edge-seg train``: train a model on labelled patches and photographs.
+
+It needs the 'train' extra (TensorFlow).
+"""
 
 from pathlib import Path
 
 import click
 
 from edge_runtime.cli.extras import import_extra
-from edge_runtime.cli.options import finite_range
-from edge_runtime.contract.preprocessing import CHANNELS
-from training.config import (
-    ARCHITECTURES,
-    LOSSES,
-    RECIPES,
-    RUN_FILES,
-    SCHEDULES,
-    TrainConfig,
-    default,
-)
+from edge_runtime.cli.options import channel_option, finite_range, holdout_option
+from training.config import LOSSES, RECIPES, RUN_FILES, SCHEDULES, TrainConfig, default
+from training.models import ARCHITECTURES
 
 
 @click.command()
 @click.argument("data", nargs=-1, required=True)
 @click.option(
     "--arch",
-    type=click.Choice(ARCHITECTURES),
+    type=click.Choice(tuple(ARCHITECTURES)),
     default=default("arch"),
     show_default=True,
-    help="seed: the notebook's model (no int8 export); seed-edge: its exportable twin; "
-    "unet: small U-Net; unet-lite: half-resolution U-Net for speed.",
+    help=" ".join(f"{a.name}: {a.description}." for a in ARCHITECTURES.values()),
 )
 @click.option(
     "--width",
     type=click.IntRange(1, 64),
     default=default("width"),
     show_default=True,
-    help="Channels of the first U-Net level (unet, unet-lite).",
+    help="Channels of the first level, which set the size of "
+    f"{', '.join(a.name for a in ARCHITECTURES.values() if a.sized)}.",
 )
-@click.option("--loss", type=click.Choice(LOSSES), default=default("loss"), show_default=True)
+@click.option(
+    "--loss",
+    type=click.Choice(LOSSES),
+    default=default("loss"),
+    show_default=True,
+    help="bce: binary cross-entropy; bce-dice: BCE plus soft Dice.",
+)
 @click.option(
     "--augment/--no-augment",
     default=default("augment"),
@@ -50,10 +50,18 @@ from training.config import (
     help="Random gamma on the preprocessed patch.",
 )
 @click.option(
-    "--epochs", type=click.IntRange(1, 100_000), default=default("epochs"), show_default=True
+    "--epochs",
+    type=click.IntRange(1, 100_000),
+    default=default("epochs"),
+    show_default=True,
+    help="Passes over the training data (or over --crops samples of photographs).",
 )
 @click.option(
-    "--batch-size", type=click.IntRange(1, 4096), default=default("batch_size"), show_default=True
+    "--batch-size",
+    type=click.IntRange(1, 4096),
+    default=default("batch_size"),
+    show_default=True,
+    help="Samples per optimisation step.",
 )
 @click.option(
     "--lr",
@@ -71,15 +79,17 @@ from training.config import (
     help="Learning-rate schedule: constant, or cosine decay to 0 over all epochs.",
 )
 @click.option(
-    "--seed", type=click.IntRange(0, 2**32 - 1), default=default("seed"), show_default=True
-)
-@click.option(
-    "--holdout",
-    type=finite_range(0, 1, max_open=True),
-    default=default("holdout"),
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=default("seed"),
     show_default=True,
-    help="Share of patches held out in contiguous blocks for checkpoint selection and "
-    "threshold tuning; 0 trains on everything and keeps the last epoch.",
+    help="Random seed of weights, crops and augmentation (same seed, same machine: same weights).",
+)
+@holdout_option(
+    default=default("holdout"),
+    help="Share held out for checkpoint selection and threshold tuning: of each .npz file, "
+    "contiguous blocks of patches; of each folder, whole photographs spread over the sorted "
+    "names. 0 trains on everything and keeps the last epoch.",
 )
 @click.option(
     "--teacher",
@@ -111,11 +121,8 @@ from training.config import (
     "adapted to a camera from a few labelled photographs); options given on the command line "
     "still win.",
 )
-@click.option(
-    "--channel",
-    type=click.Choice(CHANNELS),
+@channel_option(
     default=default("channel"),
-    show_default=True,
     help="Grayscale of colour photographs the model learns from (and the device will use: the "
     "model card records it): luma, or the green channel (steadier across cameras).",
 )
@@ -135,11 +142,12 @@ from training.config import (
     "fine-tuning, e.g. the release model for a new camera (recipe finetune).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the files of an existing run directory.")
-def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
-          **options) -> None:  # fmt: skip
-    """Train a vessel segmentation model on DATA: .npz patch files (x_train, y_train; x_val/y_val
-    are never used) and folders of labelled photographs (the layouts eval reads), each
-    optionally PATH:WEIGHT to set its share of the samples.
+def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None, **options) -> None:
+    """Train a vessel model on patch files and folders of labelled photographs.
+
+    DATA: .npz patch files (x_train, y_train; x_val/y_val are never used) and folders of
+    labelled photographs (the layouts eval reads), each optionally PATH:WEIGHT to set its share
+    of the samples.
 
     Photographs go through the device's own pipeline and are cropped at random places every
     epoch; their holdout is whole photographs, scored as the device segments them. The
@@ -169,10 +177,13 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
     result = run_training(config)
     run = f"(best epoch {result.best_epoch}/{result.epochs}, {result.params:,} parameters)"
     if result.holdout_f1 is not None:
+        photos = result.holdout_photos
+        defined = sum(p.auc is not None for p in photos)  # both classes in the field of view
+        auc = "undefined" if result.holdout_auc is None else f"{result.holdout_auc:.4f}"
+        auc += f" (over {defined})" if 0 < defined < len(photos) else ""
         click.echo(
-            f"holdout photographs: F1 {result.holdout_f1:.4f}, AUC {result.holdout_auc:.4f} at "
-            f"tuned threshold {result.threshold:.2f} on {len(result.holdout_photos)} "
-            f"photographs {run}; wrote {out}"
+            f"holdout photographs: F1 {result.holdout_f1:.4f}, AUC {auc} at tuned threshold "
+            f"{result.threshold:.2f} on {len(photos)} photographs {run}; wrote {out}"
         )
     elif result.holdout_dice_at_0_5 is not None:
         click.echo(

@@ -2,15 +2,10 @@
 
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from edge_runtime.contract.preprocessing import CHANNELS
-
-ARCHITECTURES = ("seed", "seed-edge", "unet", "unet-lite")
-"""Model architectures, see :mod:`training.models`."""
-
-WIDTH_ARCHITECTURES = ("unet", "unet-lite")
-"""Architectures whose size is set by ``width``."""
+from training.models import ARCHITECTURES
 
 LOSSES = ("bce", "bce-dice")
 """Losses, see :mod:`training.losses`."""
@@ -70,8 +65,9 @@ RUN_FILES = ("model.keras", "metrics.json", "config.json", "history.png")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a training run (written to ``config.json``); the defaults
-    here are the command line's.
+    """Everything that determines a training run (written to ``config.json``).
+
+    The defaults here are the command line's.
 
     ``data`` lists the sources: .npz patch files and folders of labelled photographs, each
     optionally ``PATH:WEIGHT``. ``crops`` is the number of training samples drawn per epoch when
@@ -105,8 +101,13 @@ class TrainConfig:
     def __post_init__(self):
         if isinstance(self.data, str):  # one source, as before there could be several
             object.__setattr__(self, "data", (self.data,))
-        for name, options in (("arch", ARCHITECTURES), ("loss", LOSSES), ("schedule", SCHEDULES),
-                              ("channel", CHANNELS)):  # fmt: skip
+        choices = {
+            "arch": ARCHITECTURES,
+            "loss": LOSSES,
+            "schedule": SCHEDULES,
+            "channel": CHANNELS,
+        }
+        for name, options in choices.items():
             if getattr(self, name) not in options:
                 raise ValueError(
                     f"got {name} {getattr(self, name)!r}, expected one of {', '.join(options)}"
@@ -129,6 +130,20 @@ class TrainConfig:
             )
         object.__setattr__(config, "recipe", recipe)  # frozen: set once, here
         return config
+
+    def record(self) -> dict:
+        """What ``config.json`` records: these settings, with file names instead of paths.
+
+        Each data source, teacher and initial model is named by its file or folder name (and
+        weight), and the run directory is left out. A record travels with a release; the paths
+        of the machine that trained do not (the files' SHA-256 digests are in ``metrics.json``).
+        """
+        settings = dataclasses.asdict(self)
+        del settings["out"]
+        settings["data"] = [PurePath(source).name for source in self.data]
+        for name in ("teacher", "init"):
+            settings[name] = settings[name] and PurePath(settings[name]).name
+        return settings
 
 
 def default(name: str):

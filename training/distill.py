@@ -1,5 +1,7 @@
-"""Knowledge distillation: a larger teacher model's probabilities as extra, soft targets for the
-small student (:func:`training.losses.distillation_loss`)."""
+"""Knowledge distillation: a larger teacher's probabilities as extra targets for a student.
+
+The targets are soft; :func:`training.losses.distillation_loss` weighs them against the labels.
+"""
 
 from pathlib import Path
 
@@ -17,8 +19,11 @@ def load_teacher(path: str | Path) -> tuple[keras.Model, str]:
 
 
 def teacher_probabilities(teacher: keras.Model, x: np.ndarray) -> np.ndarray:
-    """The teacher's vessel probabilities (N, H, W, 1) of preprocessed patches, averaged over
-    the eight symmetries of the square (smoother, better targets than a single pass)."""
+    """The teacher's vessel probabilities (N, H, W, 1) of preprocessed patches.
+
+    They are averaged over the eight symmetries of the square: smoother, better targets than a
+    single pass.
+    """
     return symmetry_average(
         lambda batch: predict_probabilities(teacher, batch), x, TTA_MODES["dihedral"]
     )

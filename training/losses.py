@@ -24,8 +24,11 @@ def bce_dice_loss(y_true, y_pred):
 
 
 def distillation_loss(loss, teacher_weight: float):
-    """``loss`` against the labels (channel 0 of ``y_true``) and against a teacher's
-    probabilities (channel 1), mixed ``1 - teacher_weight`` : ``teacher_weight``."""
+    """``loss`` against the labels and against a teacher's probabilities, mixed.
+
+    The labels are channel 0 of ``y_true``, the teacher's probabilities channel 1; they weigh
+    ``1 - teacher_weight`` : ``teacher_weight``.
+    """
 
     def distillation(y_true, y_pred):
         labels, teacher = y_true[..., :1], y_true[..., 1:]

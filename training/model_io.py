@@ -1,14 +1,15 @@
-"""Load saved Keras models (a run's ``model.keras``) and run them on preprocessed patches, alone
-or through the device's pipeline (:class:`KerasPatches`)."""
+"""Load saved Keras models (a run's ``model.keras``) and run them on preprocessed patches.
 
-from dataclasses import dataclass, field
+They run alone, or through the device's pipeline (:class:`KerasPatches`).
+"""
+
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
-from edge_runtime.contract.metrics import DEFAULT_THRESHOLD
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.errors import InputError, first_line
 
@@ -32,21 +33,26 @@ def predict_probabilities(model: keras.Model, patches: np.ndarray) -> np.ndarray
     return np.asarray(model.predict(patches, batch_size=PREDICT_BATCH, verbose=0), np.float32)
 
 
-@dataclass
+@dataclass(frozen=True)
 class KerasPatches:
-    """A Keras patch model behind the runtime's
-    :class:`~edge_runtime.inference.patch_model.PatchPredictor` interface, so that training and
-    the gate run it through the device's own pipeline (tiles, stitching, field of view)."""
+    """A Keras patch model as the runtime's patch predictor.
+
+    It has the :class:`~edge_runtime.inference.patch_model.PatchPredictor` interface, so that
+    training and the gate run it through the device's own pipeline (tiles, stitching, field of
+    view).
+    """
 
     model: keras.Model
-    threshold: float = DEFAULT_THRESHOLD
-    path: str = "Keras model"
-    card: ModelCard = field(default_factory=ModelCard)
-    tta: str = "off"
 
     @property
     def side(self) -> int:
+        """Side of the square patches the model takes."""
         return int(self.model.input.shape[1])
+
+    @property
+    def card(self) -> ModelCard:
+        """The defaults a model without a card runs by, at its patch size."""
+        return ModelCard(patch_size=self.side)
 
     def predict(self, patches: np.ndarray) -> np.ndarray:
         """Probabilities (N, P, P) float32 of preprocessed patches (N, P, P[, 1])."""

@@ -1,4 +1,10 @@
-"""Model architectures. All map a (64, 64, 1) patch in [0, 1] to a vessel probability map.
+"""Model architectures, one registry entry each, all from a 64x64 patch to its vessel map.
+
+An architecture is a builder function registered with :func:`architecture`, which names it and
+gives its one-line summary (``train --arch``'s help is made from it; the README's table shows
+it). Adding an architecture is adding such a function here and its expected size to
+``tests/host/test_models.py``. Each maps a (64, 64, 1) patch in [0, 1] to a vessel probability
+map:
 
 - ``seed``: the reference notebook's autoencoder as its code builds it, bicubic upsampling
   included. Kept for reproduction only: bicubic resizing needs TensorFlow (Flex) ops, so it has no
@@ -13,23 +19,79 @@
   slowest ops of the full-resolution U-Net on a CPU; this design has neither.
 
 Every builder takes ``batch_size``: ``None`` for training, 1 for export (the Edge TPU needs a
-static batch-1 input).
+static batch-1 input). Keras is imported inside the builders, so that the registry, and with it
+``edge-seg train --help``, is read without TensorFlow.
+
+Model kinds: every architecture here is a *tile* model (a 64x64 patch in, its probabilities
+out; the device tiles the working photograph and stitches the tiles). A second kind, a fully
+convolutional model of the whole working disc (planned for release 1.2; its screening is in
+firmware_notes/MODEL_CARD.md), is more than a registry entry: it plugs in where tiles are
+assumed, which is where training samples are cut (``training.sources``: crops of
+``PATCH_SIZE``), what the model card declares (``patch_size``, which ``PatchModel`` checks the
+model's input against), and the device's ``Segmenter``, whose tile stages such a model replaces
+by one invoke on the working photograph. Until there is such a model there is no kind setting,
+rather than one with a single value.
 """
 
-import keras
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
-from keras import layers
 
 from edge_runtime.contract.preprocessing import PATCH_SIZE
-from training.config import ARCHITECTURES
+
+if TYPE_CHECKING:
+    import keras
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registered architecture: its name, what it is, and how it is built."""
+
+    name: str
+    summary: str
+    """One line: what it is and what it is for."""
+    build: Callable[..., "keras.Model"]
+    """``build(batch_size)``, and ``width=`` when :attr:`sized`."""
+    sized: bool
+    """Whether ``--width`` sets its size."""
+    int8: bool
+    """Whether it converts to builtin int8 LiteRT ops (else it needs TensorFlow ops)."""
+
+    @property
+    def description(self) -> str:
+        """The summary, and whether it lacks an int8 form (``--arch``'s help, the README)."""
+        return self.summary + ("" if self.int8 else ", no int8 LiteRT form (needs TensorFlow ops)")
+
+
+ARCHITECTURES: dict[str, Architecture] = {}
+"""The architectures by name, in the order they are registered."""
+
+
+def architecture(name: str, summary: str, *, sized: bool = False, int8: bool = True) -> Callable:
+    """Register the decorated builder as architecture ``name`` (see :class:`Architecture`)."""
+
+    def register(build: Callable[..., "keras.Model"]) -> Callable[..., "keras.Model"]:
+        if name in ARCHITECTURES:
+            raise ValueError(f"got architecture {name!r} twice, expected each name once")
+        ARCHITECTURES[name] = Architecture(name, summary, build, sized, int8)
+        return build
+
+    return register
 
 
 def _conv(x, filters: int, kernel: int = 3, name: str | None = None):
+    from keras import layers
+
     return layers.Conv2D(filters, kernel, padding="same", activation="relu", name=name)(x)
 
 
-def _seed_topology(batch_size: int | None, name: str, upsample_1, upsample_2) -> keras.Model:
+def _seed_topology(batch_size: int | None, name: str, upsample_1, upsample_2) -> "keras.Model":
     """Conv 4-8 / 16-32 / 64-64 / 32-32 / 4-4 with two 2x poolings, dropout, 1x1 sigmoid."""
+    import keras
+    from keras import layers
+
     inputs = keras.Input((PATCH_SIZE, PATCH_SIZE, 1), batch_size=batch_size, name="patch")
     x = _conv(_conv(inputs, 4), 8)
     x = layers.MaxPooling2D(2)(x)
@@ -45,8 +107,15 @@ def _seed_topology(batch_size: int | None, name: str, upsample_1, upsample_2) ->
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_seed(batch_size: int | None = None) -> keras.Model:
+@architecture(
+    "seed",
+    "the reference notebook's autoencoder (90,589 parameters, bicubic upsampling)",
+    int8=False,
+)
+def build_seed(batch_size: int | None = None) -> "keras.Model":
     """The notebook's autoencoder (90,589 parameters): bicubic then nearest 2x upsampling."""
+    from keras import layers
+
     return _seed_topology(
         batch_size,
         "seed",
@@ -55,8 +124,11 @@ def build_seed(batch_size: int | None = None) -> keras.Model:
     )
 
 
-def build_seed_edge(batch_size: int | None = None) -> keras.Model:
+@architecture("seed-edge", "the same topology with bilinear/nearest resizing (builtin ops)")
+def build_seed_edge(batch_size: int | None = None) -> "keras.Model":
     """The notebook's topology with builtin-op upsampling: bilinear, then nearest resizing."""
+    from keras import layers
+
     half = PATCH_SIZE // 2
     return _seed_topology(
         batch_size,
@@ -67,6 +139,8 @@ def build_seed_edge(batch_size: int | None = None) -> keras.Model:
 
 
 def _double_conv(x, filters: int):
+    from keras import layers
+
     for _ in range(2):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
@@ -74,12 +148,16 @@ def _double_conv(x, filters: int):
     return x
 
 
-def build_unet(batch_size: int | None = None, width: int = 8, depth: int = 3) -> keras.Model:
+@architecture("unet", "small U-Net with skip connections", sized=True)
+def build_unet(batch_size: int | None = None, width: int = 8, depth: int = 3) -> "keras.Model":
     """A U-Net with ``depth`` 2x poolings; level ``i`` has ``width * 2**i`` channels.
 
     Each level is two 3x3 convolutions with batch norm (folded into the convolutions on export) and
     ReLU; the decoder upsamples with 2x2 transposed convolutions and concatenates the skip.
     """
+    import keras
+    from keras import layers
+
     if width < 1 or depth < 1 or PATCH_SIZE % 2**depth:
         raise ValueError(
             f"got width {width}, depth {depth}, expected width >= 1 and 1 <= depth <= 6"
@@ -101,14 +179,30 @@ def build_unet(batch_size: int | None = None, width: int = 8, depth: int = 3) ->
 
 
 def _conv_bn_relu(x, filters: int, kernel: int = 3, strides: int = 1):
+    from keras import layers
+
     x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 
 
-def build_unet_lite(batch_size: int | None = None, width: int = 12, depth: int = 2) -> keras.Model:
-    """Half-resolution U-Net: stem 2x2/2 to 32x32, ``depth`` poolings, additive skips, and a
-    2x2/2 transposed-convolution head with a sigmoid to the 64x64 probability map."""
+@architecture(
+    "unet-lite",
+    "U-Net at half resolution (2x2 stride-2 stem, additive skips, transposed-convolution head), "
+    "built for CPU speed",
+    sized=True,
+)
+def build_unet_lite(
+    batch_size: int | None = None, width: int = 12, depth: int = 2
+) -> "keras.Model":
+    """Half-resolution U-Net to the 64x64 probability map.
+
+    A 2x2/2 stem to 32x32, ``depth`` poolings, additive skips, and a 2x2/2
+    transposed-convolution head with a sigmoid.
+    """
+    import keras
+    from keras import layers
+
     if width < 1 or depth < 1 or PATCH_SIZE // 2 % 2**depth:
         raise ValueError(
             f"got width {width}, depth {depth}, expected width >= 1 and 1 <= depth <= 5"
@@ -131,23 +225,28 @@ def build_unet_lite(batch_size: int | None = None, width: int = 12, depth: int =
     return keras.Model(inputs, outputs, name=f"unet_lite_w{width}_d{depth}")
 
 
-def build_model(arch: str, batch_size: int | None = None, width: int = 8) -> keras.Model:
-    """Build an architecture by name; ``width`` applies to ``unet`` and ``unet-lite``."""
-    if arch == "seed":
-        return build_seed(batch_size)
-    if arch == "seed-edge":
-        return build_seed_edge(batch_size)
-    if arch == "unet":
-        return build_unet(batch_size, width=width)
-    if arch == "unet-lite":
-        return build_unet_lite(batch_size, width=width)
-    raise ValueError(f"got architecture {arch!r}, expected one of {', '.join(ARCHITECTURES)}")
+def build_model(
+    arch: str, batch_size: int | None = None, width: int | None = None
+) -> "keras.Model":
+    """Build a registered architecture by name.
+
+    ``width`` sets the size of the :attr:`~Architecture.sized` ones (``None``: the builder's
+    default) and is ignored by the others.
+    """
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"got architecture {arch!r}, expected one of {', '.join(ARCHITECTURES)}")
+    entry = ARCHITECTURES[arch]
+    if entry.sized and width is not None:
+        return entry.build(batch_size, width=width)
+    return entry.build(batch_size)
 
 
-def multiply_accumulates(model: keras.Model) -> int:
-    """Multiply-accumulates of one forward pass per patch, counted over the convolutions (the
-    rest of the model is a rounding error). A transposed convolution costs its kernel once per
-    input pixel."""
+def multiply_accumulates(model: "keras.Model") -> int:
+    """Multiply-accumulates of one forward pass per patch, counted over the convolutions.
+
+    The rest of the model is a rounding error. A transposed convolution costs its kernel once per
+    input pixel.
+    """
     total = 0
     for layer in model.layers:
         kind = type(layer).__name__

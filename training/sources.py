@@ -3,11 +3,17 @@
 A folder of photographs becomes training data through the device's own pipeline (field of view,
 scale to the model's working disc, grayscale: ``edge_runtime.pipeline.segmenter.prepare``):
 random crops at random positions inside the field of view, drawn afresh every epoch, each
-contrast-stretched as the device stretches its tiles. Its holdout is whole photographs, never
-crops of one photograph on both sides. A patch file keeps its contiguous-block holdout.
+contrast-stretched as the device stretches its tiles; the prepared photographs wait on disk
+(:class:`PhotoCache`), so memory does not grow with their number. Its holdout is whole
+photographs, never crops of one photograph on both sides, and only those that can be scored. A
+patch file keeps its contiguous-block holdout.
 """
 
 import hashlib
+import os
+import tempfile
+import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +24,7 @@ from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.preprocessing import PATCH_SIZE, preprocess_patches
 from edge_runtime.data.patches import file_sha256, load_dataset
 from edge_runtime.data.photos import (
+    LabelledPhoto,
     LoadedPhoto,
     PhotoDataset,
     find_dataset,
@@ -26,12 +33,14 @@ from edge_runtime.data.photos import (
 )
 from edge_runtime.errors import InputError
 from edge_runtime.pipeline.resize import resize
-from edge_runtime.pipeline.segmenter import prepare
+from edge_runtime.pipeline.segmenter import Prepared, prepare
 
 
 def parse_data_argument(argument: str) -> tuple[Path, float]:
-    """``PATH`` or ``PATH:WEIGHT`` (a positive number): a data source and its share of the
-    training samples, relative to the other sources' weights (1 by default)."""
+    """Split ``PATH`` or ``PATH:WEIGHT`` into a data source and its share of the samples.
+
+    The weight, a positive number, is relative to the other sources' weights (1 by default).
+    """
     path, _, weight = argument.rpartition(":")
     if path:
         try:
@@ -46,9 +55,11 @@ def parse_data_argument(argument: str) -> tuple[Path, float]:
 
 @dataclass
 class WorkingPhoto:
-    """A training photograph as the model sees it: ``work`` (float32 grayscale at the working
-    scale), ``label`` (float32 {0, 1}, same shape) and the field of view's pixel positions
-    (``inside``, (N, 2)) where crops are centred."""
+    """A training photograph as the model sees it.
+
+    ``work`` is float32 grayscale at the working scale, ``label`` its boolean label, and
+    ``inside`` the field of view there (boolean), where crops are centred; all of one shape.
+    """
 
     name: str
     work: np.ndarray
@@ -56,46 +67,165 @@ class WorkingPhoto:
     inside: np.ndarray
 
 
+def _prepared(loaded: LoadedPhoto, channel: str) -> Prepared:
+    """The device's first stage with the model card's default disc and the training patch size."""
+    return prepare(loaded.photo, ModelCard().fov_diameter, PATCH_SIZE, channel)
+
+
 def working_photo(loaded: LoadedPhoto, channel: str = "luma") -> WorkingPhoto:
-    """A labelled photograph through the device's first stage (with the model card's default
-    disc and the training patch size); its label cut and resized the same way (antialiased,
-    then halved at 0.5)."""
-    prepared = prepare(loaded.photo, ModelCard().fov_diameter, PATCH_SIZE, channel)
+    """A labelled photograph through the device's first stage, its label cut and resized alike.
+
+    The label is resized antialiased, then halved at 0.5.
+    """
+    prepared = _prepared(loaded, channel)
     top, left, bottom, right = prepared.box
     label = resize(loaded.label[top:bottom, left:right].astype(np.float32), prepared.work.shape)
-    inside = np.argwhere(prepared.inside)
-    return WorkingPhoto(loaded.name, prepared.work, (label >= 0.5).astype(np.float32), inside)
+    return WorkingPhoto(loaded.name, prepared.work, label >= 0.5, prepared.inside)
+
+
+@dataclass(frozen=True)
+class CachedPhoto:
+    """Where a :class:`PhotoCache` keeps one working photograph.
+
+    From ``offset``: the running count of field-of-view pixels before each row (int64,
+    ``height + 1``), ``work`` (float32), then ``label`` and ``inside`` (bits, each row packed to
+    whole bytes).
+    """
+
+    name: str
+    offset: int
+    height: int
+    width: int
+    fov_pixels: int
+
+    @property
+    def row_bytes(self) -> int:
+        """Bytes of one packed row of ``label`` or ``inside``."""
+        return -(-self.width // 8)
+
+    @property
+    def work_offset(self) -> int:
+        """Where ``work`` starts."""
+        return self.offset + 8 * (self.height + 1)
+
+    @property
+    def label_offset(self) -> int:
+        """Where ``label`` starts."""
+        return self.work_offset + 4 * self.height * self.width
+
+    @property
+    def inside_offset(self) -> int:
+        """Where ``inside`` starts."""
+        return self.label_offset + self.height * self.row_bytes
+
+
+class PhotoCache:
+    """Working photographs in one temporary file, read back a crop at a time.
+
+    Memory holds only where each lies, however many there are. The file has no name (it goes
+    when the cache is closed or the process ends, however it ends); it lies in the temporary
+    folder (``$TMPDIR``), about 1.3 MB per photograph at the default working scale.
+    """
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile(prefix="edge-seg-photos-")  # noqa: SIM115 (close())
+        self._lock = threading.Lock()  # a seek and a read belong together
+        self.photos: list[CachedPhoto] = []
+
+    def __len__(self) -> int:
+        return len(self.photos)
+
+    def __enter__(self) -> "PhotoCache":
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close (and so remove) the file."""
+        self._file.close()
+
+    def add(self, photo: WorkingPhoto) -> None:
+        """Append a working photograph."""
+        height, width = photo.work.shape
+        rows = np.zeros(height + 1, dtype=np.int64)
+        np.cumsum(np.count_nonzero(photo.inside, axis=1), out=rows[1:])
+        offset = self._file.seek(0, os.SEEK_END)
+        label, inside = np.packbits(photo.label, axis=1), np.packbits(photo.inside, axis=1)
+        for part in (rows, photo.work.astype(np.float32), label, inside):
+            self._file.write(np.ascontiguousarray(part).data)
+        self._file.flush()
+        self.photos.append(CachedPhoto(photo.name, offset, height, width, int(rows[-1])))
+
+    def _read(self, offset: int, dtype: type, count: int) -> np.ndarray:
+        out = np.empty(count, dtype=dtype)
+        with self._lock:
+            self._file.seek(offset)
+            got = self._file.readinto(memoryview(out).cast("B"))
+        if got != out.nbytes:
+            raise OSError(f"training photograph cache: read {got} of {out.nbytes} bytes")
+        return out
+
+    def _bit_rows(self, photo: CachedPhoto, offset: int, first: int, count: int) -> np.ndarray:
+        packed = self._read(offset + first * photo.row_bytes, np.uint8, count * photo.row_bytes)
+        return np.unpackbits(packed.reshape(count, -1), axis=1, count=photo.width)
+
+    def position(self, photo: CachedPhoto, index: int) -> tuple[int, int]:
+        """(row, column) of the ``index``-th field-of-view pixel, in row-major order."""
+        rows = self._read(photo.offset, np.int64, photo.height + 1)
+        row = int(np.searchsorted(rows, index, "right")) - 1
+        inside = self._bit_rows(photo, photo.inside_offset, row, 1)[0]
+        return row, int(np.flatnonzero(inside)[index - rows[row]])
+
+    def crop(self, photo: CachedPhoto, y: int, x: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``size``-square of ``work`` (float32) and of ``label`` (uint8 {0, 1}) at (y, x)."""
+        work = self._read(photo.work_offset + 4 * y * photo.width, np.float32, size * photo.width)
+        label = self._bit_rows(photo, photo.label_offset, y, size)
+        return work.reshape(size, -1)[:, x : x + size], label[:, x : x + size]
 
 
 @dataclass
 class PhotoSource:
-    """A folder of labelled photographs: the training ones prepared for cropping, the holdout
-    ones kept whole (:class:`LoadedPhoto`) to be scored as the device would."""
+    """A folder of labelled photographs: the training ones ready to crop, the holdout ones.
+
+    The training photographs are kept on disk (:class:`PhotoCache`); the holdout is the ones
+    that can be scored, read again whenever they are, to be segmented as the device would.
+    """
 
     dataset: PhotoDataset
     weight: float
-    train: list[WorkingPhoto]
-    holdout: list[LoadedPhoto]
+    train: PhotoCache
+    holdout: list[LabelledPhoto]
+
+    def __enter__(self) -> "PhotoSource":
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.train.close()
 
     def crops(self, rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """``count`` random crops: preprocessed inputs (N, P, P, 1) and labels (N, P, P, 1)."""
+        """``count`` random crops centred inside the field of view, clipped to the photograph.
+
+        Returns preprocessed inputs (N, P, P, 1) and labels (N, P, P, 1).
+        """
         images = np.empty((count, PATCH_SIZE, PATCH_SIZE), dtype=np.float32)
         labels = np.empty_like(images)
+        cache = self.train
         for i in range(count):
-            photo = self.train[rng.integers(len(self.train))]
-            cy, cx = photo.inside[rng.integers(len(photo.inside))]
-            height, width = photo.work.shape
-            y = int(np.clip(cy - PATCH_SIZE // 2, 0, height - PATCH_SIZE))
-            x = int(np.clip(cx - PATCH_SIZE // 2, 0, width - PATCH_SIZE))
-            images[i] = photo.work[y : y + PATCH_SIZE, x : x + PATCH_SIZE]
-            labels[i] = photo.label[y : y + PATCH_SIZE, x : x + PATCH_SIZE]
+            photo = cache.photos[rng.integers(len(cache))]
+            cy, cx = cache.position(photo, int(rng.integers(photo.fov_pixels)))
+            y = int(np.clip(cy - PATCH_SIZE // 2, 0, photo.height - PATCH_SIZE))
+            x = int(np.clip(cx - PATCH_SIZE // 2, 0, photo.width - PATCH_SIZE))
+            images[i], labels[i] = cache.crop(photo, y, x, PATCH_SIZE)
         return preprocess_patches(images), labels[..., np.newaxis]
 
 
 @dataclass
 class PatchSource:
-    """An .npz patch file, preprocessed: all its patches ``x``/``y`` and its contiguous-block
-    ``split`` into training and holdout."""
+    """An .npz patch file, preprocessed, and its split into training and holdout.
+
+    ``x``/``y`` are all its patches, ``split`` its contiguous blocks.
+    """
 
     path: Path
     weight: float
@@ -105,18 +235,22 @@ class PatchSource:
 
     @property
     def x_train(self) -> np.ndarray:
+        """The training patches."""
         return self.x[self.split.train]
 
     @property
     def y_train(self) -> np.ndarray:
+        """The training patches' labels."""
         return self.y[self.split.train]
 
     @property
     def x_holdout(self) -> np.ndarray:
+        """The held-out patches."""
         return self.x[self.split.holdout]
 
     @property
     def y_holdout(self) -> np.ndarray:
+        """The held-out patches' labels."""
         return self.y[self.split.holdout]
 
     def crops(self, rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,24 +279,69 @@ def load_photo_source(
 ) -> PhotoSource:
     """A folder of labelled photographs, split by whole photographs (:func:`photo_holdout`).
 
+    The training ones are prepared into a :class:`PhotoCache`; of the held-out ones, those that
+    can be scored are kept (:func:`unscorable`; the others are left out with a warning each).
+
     Raises:
-        InputError: the folder or one of its files cannot be used.
+        InputError: the folder or one of its training photographs cannot be used, or none of
+            its held-out photographs can be scored.
     """
     dataset = find_dataset(path, layout)
-    held = set(photo_holdout(len(dataset.photos), holdout).tolist())
-    train, kept = [], []
-    for i, photo in enumerate(dataset.photos):
-        loaded = load_labelled(photo)
-        if i in held:
-            kept.append(loaded)
+    held = photo_holdout(len(dataset.photos), holdout)
+    scorable = []
+    for i in held:
+        problem = unscorable(dataset.photos[i], channel)
+        if problem:
+            warnings.warn(
+                f"{problem}; this held-out photograph does not take part in choosing the "
+                "checkpoint and threshold",
+                stacklevel=2,
+            )
         else:
-            train.append(working_photo(loaded, channel))
-    return PhotoSource(dataset, weight, train, kept)
+            scorable.append(dataset.photos[i])
+    if len(held) and not scorable:
+        raise InputError(
+            f"{path}: none of its {len(held)} held-out photographs can be scored, expected at "
+            "least one to choose the checkpoint and threshold"
+        )
+    training = np.delete(np.arange(len(dataset.photos)), held)
+    cache = PhotoCache()
+    try:
+        for i in training:
+            cache.add(working_photo(load_labelled(dataset.photos[i]), channel))
+    except BaseException:
+        cache.close()
+        raise
+    return PhotoSource(dataset, weight, cache, scorable)
+
+
+def unscorable(photo: LabelledPhoto, channel: str) -> str | None:
+    """Why a held-out photograph cannot choose a checkpoint or threshold (``None`` if it can).
+
+    It cannot be read, or no vessel pixel of its label lies inside the field of view it is
+    scored in (its mask, else the one the runtime detects), so that its F1 would be undefined or
+    its field of view empty.
+    """
+    try:
+        loaded = load_labelled(photo)
+    except InputError as exc:
+        return str(exc)
+    fov = loaded.fov
+    if fov is None:
+        prepared = _prepared(loaded, channel)
+        fov = prepared.fov.mask(prepared.shape)
+    if not fov.any():
+        return f"{photo.mask or photo.image}: no pixel inside the field of view"
+    if not (loaded.label & fov).any():
+        return f"{photo.label}: no vessel pixel inside the field of view"
+    return None
 
 
 def dataset_sha256(dataset: PhotoDataset) -> str:
-    """SHA-256 over a dataset's files (photographs, labels, masks) in order, by name and
-    content: the same photographs always give the same fingerprint."""
+    """SHA-256 over a dataset's files (photographs, labels, masks) in order, by name and content.
+
+    The same photographs always give the same fingerprint.
+    """
     digest = hashlib.sha256()
     for photo in dataset.photos:
         for path in (photo.image, photo.label, photo.mask):
@@ -172,8 +351,11 @@ def dataset_sha256(dataset: PhotoDataset) -> str:
 
 
 def sources_sha256(sources: list[PatchSource | PhotoSource]) -> str:
-    """The training data's fingerprint: a single patch file's own SHA-256 (as before there were
-    folders), else SHA-256 over every source's fingerprint and weight."""
+    """The training data's fingerprint.
+
+    It is a single patch file's own SHA-256 (as before there were folders), else SHA-256 over
+    every source's fingerprint and weight.
+    """
     if len(sources) == 1 and isinstance(sources[0], PatchSource):
         return file_sha256(sources[0].path)
     digest = hashlib.sha256()

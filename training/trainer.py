@@ -13,6 +13,8 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from edge_runtime.contract.metrics import (
     photo_scores,
     tune_threshold,
 )
+from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.training_record import (
     RECORD_FILE,
     PhotoRecord,
@@ -39,16 +42,16 @@ from edge_runtime.contract.training_record import (
     Versions,
 )
 from edge_runtime.data.patches import file_sha256
-from edge_runtime.data.photos import LoadedPhoto
+from edge_runtime.data.photos import LabelledPhoto, load_labelled
 from edge_runtime.errors import InputError
 from edge_runtime.native_logs import VERBOSE_ENV
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.augment import augment_batch
-from training.config import SCHEDULES, WIDTH_ARCHITECTURES, TrainConfig
+from training.config import SCHEDULES, TrainConfig
 from training.distill import load_teacher, teacher_probabilities
 from training.losses import distillation_loss, get_loss
 from training.model_io import KerasPatches, load_keras_model, predict_probabilities
-from training.models import build_model, multiply_accumulates
+from training.models import ARCHITECTURES, build_model, multiply_accumulates
 from training.plots import plot_history
 from training.sources import (
     PatchSource,
@@ -64,8 +67,10 @@ if os.environ.get(VERBOSE_ENV) != "1":  # TensorFlow's own Python warnings (retr
 
 
 class AugmentedBatches(keras.utils.PyDataset):
-    """Shuffled, optionally augmented batches; each batch's randomness depends only on
-    (seed, epoch, batch index), so the sequence is reproducible."""
+    """Shuffled, optionally augmented batches of one patch file, reproducible.
+
+    Each batch's randomness depends only on (seed, epoch, batch index).
+    """
 
     def __init__(self, x, y, batch_size: int, seed: int, augment: bool, jitter: bool):
         super().__init__()
@@ -88,14 +93,17 @@ class AugmentedBatches(keras.utils.PyDataset):
         return augment_batch(x, y, rng, self.augment, self.jitter)
 
     def on_epoch_end(self) -> None:
+        """Count the epoch and shuffle the patches for the next."""
         self.epoch += 1
         self._order = self._shuffle()
 
 
 class CropBatches(keras.utils.PyDataset):
-    """``crops`` samples per epoch drawn from the sources in proportion to their weights
-    (random crops of photographs, random patches of patch files), optionally augmented; each
-    batch's randomness depends only on (seed, epoch, batch index)."""
+    """``crops`` samples per epoch drawn from the sources in proportion to their weights.
+
+    They are random crops of photographs and random patches of patch files, optionally
+    augmented; each batch's randomness depends only on (seed, epoch, batch index).
+    """
 
     def __init__(self, sources: list, config: TrainConfig):
         super().__init__()
@@ -118,6 +126,7 @@ class CropBatches(keras.utils.PyDataset):
         return augment_batch(x, y, rng, config.augment, config.jitter)
 
     def on_epoch_end(self) -> None:
+        """Count the epoch, on which the next batches' randomness depends."""
         self.epoch += 1
 
 
@@ -125,20 +134,27 @@ class EpochLines(keras.callbacks.Callback):
     """One line per epoch on standard error, on a terminal only (progress, not results)."""
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Start the epoch's clock."""
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        """Print the epoch's line, on a terminal."""
         if not sys.stderr.isatty():
             return
         shown = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
         seconds = time.perf_counter() - self._started
-        print(f"epoch {epoch + 1}/{self.params['epochs']}: {shown} ({seconds:.0f} s)",
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"epoch {epoch + 1}/{self.params['epochs']}: {shown} ({seconds:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 class Holdout(keras.callbacks.Callback):
-    """Scores the holdout after each epoch at 0.5 (whole photographs if there are any, else
-    patches), logs it, and keeps the weights of the best epoch."""
+    """Score the holdout at 0.5 after each epoch, log it, and keep the best epoch's weights.
+
+    The holdout is whole photographs if there are any, else patches.
+    """
 
     def __init__(self, holdout: "HoldoutData"):
         super().__init__()
@@ -146,6 +162,7 @@ class Holdout(keras.callbacks.Callback):
         self.best_score, self.best_epoch, self.best_weights = -1.0, 0, None
 
     def on_epoch_end(self, epoch, logs=None):
+        """Score the epoch, log the score, and keep its weights if it is the best yet."""
         score = self.holdout.score(self.model)
         if logs is not None:
             logs[self.holdout.metric] = score
@@ -160,32 +177,34 @@ class HoldoutData:
 
     x: np.ndarray
     y: np.ndarray
-    photos: list[LoadedPhoto]
+    photos: list[LabelledPhoto]
     segmenter: Segmenter
 
     @property
     def metric(self) -> str:
+        """The name of the holdout's score in the training logs."""
         return "holdout_f1" if self.photos else "holdout_dice"
 
     def __bool__(self) -> bool:
         return bool(self.photos) or len(self.x) > 0
 
-    def photo_probabilities(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-        """(name, probability, label, field of view) of each holdout photograph, segmented by
-        the model under training through the device's pipeline."""
-        found = []
-        for loaded in self.photos:
+    def photo_probabilities(self) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+        """(name, probability, label, field of view) of each holdout photograph, one at a time.
+
+        Each is read and segmented by the model under training through the device's pipeline.
+        """
+        for photo in self.photos:
+            loaded = load_labelled(photo)
             result = self.segmenter.segment(loaded.photo)
             fov = result.fov if loaded.fov is None else loaded.fov
-            found.append((loaded.name, result.probability, loaded.label, fov))
-        return found
+            yield loaded.name, result.probability, loaded.label, fov
 
     def score(self, model: keras.Model) -> float:
+        """``model``'s score at 0.5: mean whole-photograph F1, else mean per-patch Dice."""
         if self.photos:
-            return float(np.mean([
-                photo_scores(p, label, fov, DEFAULT_THRESHOLD).f1
-                for _, p, label, fov in self.photo_probabilities()
-            ]))  # fmt: skip
+            found = self.photo_probabilities()
+            f1 = [photo_scores(p, label, fov, DEFAULT_THRESHOLD).f1 for _, p, label, fov in found]
+            return float(np.mean(f1))
         return float(dice_per_patch(self.y, binarize(predict_probabilities(model, self.x))).mean())
 
 
@@ -221,7 +240,9 @@ def _versions() -> Versions:
 @dataclass(frozen=True)
 class HoldoutScores:
     """Holdout scores at 0.5 and at the tuned threshold; empty (threshold 0.5) without a holdout.
-    Photographs, when there are any, choose the threshold (best mean F1)."""
+
+    Photographs, when there are any, choose the threshold (best mean F1).
+    """
 
     threshold: float = DEFAULT_THRESHOLD
     dice_at_0_5: float | None = None
@@ -240,14 +261,14 @@ def _score_holdout(model: keras.Model, holdout: HoldoutData) -> HoldoutScores:
             "dice_at_0_5": float(dice_per_patch(holdout.y, binarize(prob)).mean()),
             "dice_at_threshold": at_threshold,
         }
-    if holdout.photos:
+    if holdout.photos:  # two passes, so that one photograph's probabilities are held at a time
         found = holdout.photo_probabilities()
         means = np.mean([f1_by_threshold(p, label, fov) for _, p, label, fov in found], axis=0)
         threshold = float(THRESHOLD_CANDIDATES[best_threshold(means)])
         scores["threshold"] = threshold
         scores["photos"] = tuple(
             PhotoRecord(name, **asdict(photo_scores(p, label, fov, threshold)))
-            for name, p, label, fov in found
+            for name, p, label, fov in holdout.photo_probabilities()
         )
     if len(holdout.x):  # per patch, at the threshold in effect
         per_patch = dice_per_patch(holdout.y, binarize(prob, scores["threshold"]))
@@ -256,20 +277,24 @@ def _score_holdout(model: keras.Model, holdout: HoldoutData) -> HoldoutScores:
     return HoldoutScores(**scores)
 
 
-def _sources(config: TrainConfig) -> list[PatchSource | PhotoSource]:
+def _sources(config: TrainConfig, stack: ExitStack) -> list[PatchSource | PhotoSource]:
+    """The training data, each folder's photograph cache closed with ``stack``."""
     sources = []
     for argument in config.data:
         path, weight = parse_data_argument(argument)
         if path.is_dir():
-            sources.append(load_photo_source(path, weight, config.holdout, config.channel))
+            source = load_photo_source(path, weight, config.holdout, config.channel)
+            sources.append(stack.enter_context(source))
         else:
             sources.append(load_patch_source(path, weight, config.holdout))
     return sources
 
 
 def _initial_model(config: TrainConfig) -> tuple[keras.Model, str | None]:
-    """A new model of the configured architecture, or one carrying ``config.init``'s weights
-    (and the SHA-256 of that file)."""
+    """A new model of the configured architecture, or one with ``config.init``'s weights.
+
+    With ``config.init``, also the SHA-256 of that file.
+    """
     model = build_model(config.arch, width=config.width)
     if config.init is None:
         return model, None
@@ -291,7 +316,13 @@ def train(config: TrainConfig) -> TrainingRecord:
     """
     started = time.perf_counter()
     _make_deterministic(config.seed)
-    sources = _sources(config)
+    with ExitStack() as stack:
+        return _train(config, _sources(config, stack), started)
+
+
+def _train(
+    config: TrainConfig, sources: list[PatchSource | PhotoSource], started: float
+) -> TrainingRecord:
     photo_sources = [s for s in sources if isinstance(s, PhotoSource)]
     patch_sources = [s for s in sources if isinstance(s, PatchSource)]
     loss, teacher_sha256 = get_loss(config.loss), None
@@ -303,9 +334,13 @@ def train(config: TrainConfig) -> TrainingRecord:
             targets = np.concatenate([targets, teacher_probabilities(teacher, source.x)], axis=-1)
             loss = distillation_loss(loss, config.teacher_weight)
         batches = AugmentedBatches(
-            source.x_train, targets[source.split.train], config.batch_size, config.seed,
-            config.augment, config.jitter,
-        )  # fmt: skip
+            source.x_train,
+            targets[source.split.train],
+            config.batch_size,
+            config.seed,
+            config.augment,
+            config.jitter,
+        )
     elif config.teacher:
         raise InputError(f"{config.teacher}: distillation takes a single .npz file as data")
     else:
@@ -315,7 +350,7 @@ def train(config: TrainConfig) -> TrainingRecord:
         np.concatenate([s.x_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
         np.concatenate([s.y_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
         [photo for s in photo_sources for photo in s.holdout],
-        Segmenter(KerasPatches(model), channel=config.channel),  # the device's own pipeline
+        Segmenter(KerasPatches(model), SegmenterConfig(channel=config.channel)),  # as on the device
     )
     model.compile(optimizer=_optimizer(config, len(batches)), loss=loss)
     callbacks = [Holdout(holdout)] if holdout else []
@@ -331,7 +366,7 @@ def train(config: TrainConfig) -> TrainingRecord:
 
     result = TrainingRecord(
         arch=config.arch,
-        width=config.width if config.arch in WIDTH_ARCHITECTURES else None,
+        width=config.width if ARCHITECTURES[config.arch].sized else None,
         loss=config.loss,
         holdout=config.holdout,
         params=model.count_params(),
@@ -380,6 +415,6 @@ def _write_run(
         inference.save(tmp)
     with atomic_path(out / "history.png") as tmp:
         plot_history(history, result.best_epoch, tmp)
-    _write_json(out / "config.json", asdict(config))
+    _write_json(out / "config.json", config.record())
     with atomic_path(out / RECORD_FILE) as tmp:
         result.write(tmp)

@@ -3,12 +3,14 @@ for each input."""
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.app.outputs import Extras, OutputPaths, write_outputs
+from edge_runtime.contract.segment_record import SegmentRecord
 from edge_runtime.errors import OutputError
 from edge_runtime.pipeline.decode import load_photo
-from edge_runtime.pipeline.segmenter import Segmenter
 
 
 def prepare_outdir(outdir: Path) -> None:
@@ -33,9 +35,25 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def segment_file(segmenter: Segmenter, path: Path, outputs: OutputPaths, extras: Extras) -> dict:
-    """Segment one file and write its outputs; returns its JSON-ready record: ``segment_ms``
-    (decoding included) and ``write_ms`` apart, ``stages_ms`` per stage, ``ms`` in all.
+@dataclass(frozen=True)
+class Findings:
+    """What each record reads from the segmentation besides its files: the verdict (on unless
+    turned off) and the vascular measurements (on request)."""
+
+    verdict: bool = True
+    measurements: bool = False
+
+
+def segment_file(
+    segmenter: Segmenter,
+    path: Path,
+    outputs: OutputPaths,
+    extras: Extras,
+    findings: Findings = Findings(),
+) -> SegmentRecord:
+    """Segment one file, read its ``findings`` and write its outputs; returns its record, with
+    ``segment_ms`` (decoding included) and ``write_ms`` apart, ``stages_ms`` per stage
+    (``verdict`` and ``measure`` when read), ``ms`` in all.
 
     Raises:
         InputError: the file cannot be segmented.
@@ -46,20 +64,30 @@ def segment_file(segmenter: Segmenter, path: Path, outputs: OutputPaths, extras:
     decoded = time.perf_counter()
     result = segmenter.segment(photo)
     segmented = time.perf_counter()
+    stages = {k: v for k, v in result.stats.ms.items() if k not in ("decode", "total")}
+    verdict = measurements = None
+    if findings.verdict:
+        verdict = result.verdict.record()
+        stages["verdict"] = _ms(time.perf_counter() - segmented)
+    if findings.measurements:
+        measuring = time.perf_counter()
+        measurements = result.measurements
+        stages["measure"] = _ms(time.perf_counter() - measuring)
+    writing = time.perf_counter()
     written = write_outputs(outputs, photo, result, extras)
     done = time.perf_counter()
-    stages = {k: v for k, v in result.stats.ms.items() if k not in ("decode", "total")}
-    return {
-        "path": str(path),
-        "ok": True,
-        "outputs": written,
-        "width": photo.shape[1],
-        "height": photo.shape[0],
-        "vessel_fraction": round(result.stats.vessel_fraction, 6),
-        "tiles": result.stats.tiles,
-        "fov_found": result.stats.fov_found,
-        "ms": _ms(done - started),
-        "segment_ms": _ms(segmented - started),
-        "write_ms": _ms(done - segmented),
-        "stages_ms": {"decode": _ms(decoded - started), **stages, "write": _ms(done - segmented)},
-    }
+    return SegmentRecord(
+        path=str(path),
+        outputs=written,
+        width=photo.shape[1],
+        height=photo.shape[0],
+        vessel_fraction=round(result.stats.vessel_fraction, 6),
+        tiles=result.stats.tiles,
+        fov_found=result.stats.fov_found,
+        ms=_ms(done - started),
+        segment_ms=_ms(segmented - started),
+        write_ms=_ms(done - writing),
+        stages_ms={"decode": _ms(decoded - started), **stages, "write": _ms(done - writing)},
+        verdict=verdict,
+        measurements=measurements,
+    )

@@ -1,6 +1,5 @@
 """Where a segmentation's files go, and what they look like: mask, overlay, probability PNGs."""
 
-import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,67 +7,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from edge_runtime.atomic import atomic_path
-from edge_runtime.errors import OutputError
-from edge_runtime.pipeline.decode import IMAGE_SUFFIXES, Photo
+from edge_runtime.atomic import save_png
+from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.segmenter import Result
 
 OVERLAY_COLOUR = (0, 255, 64)
 OVERLAY_WEIGHT = 153
 """Blend weight of the overlay colour on vessel pixels, out of 255 (0.6)."""
-
-
-@dataclass(frozen=True)
-class Input:
-    """One input to segment; ``problem`` says why it could not even be listed (reported in its
-    turn, like any bad input)."""
-
-    path: Path
-    problem: str | None = None
-
-
-def _image_files(directory: Path) -> list[Input]:
-    """The image files of a directory (sorted); an entry that cannot be examined is kept, and
-    fails in its turn with its own error."""
-    found = []
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            if Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            try:
-                if not entry.is_file():
-                    continue
-            except OSError:
-                pass  # let it fail in its turn, naming itself
-            found.append(Input(Path(entry.path)))
-    return sorted(found, key=lambda i: i.path)
-
-
-def collect_inputs(arguments: list[str]) -> list[Input]:
-    """Expand command-line inputs: a directory gives its image files (sorted), a pattern with
-    ``*?[`` gives its matches (sorted), anything else is taken as a path (even a missing one,
-    so that it is reported in its turn). A directory that cannot be listed is one failed input,
-    never the end of the batch."""
-    inputs: list[Input] = []
-    for argument in arguments:
-        path = Path(argument)
-        try:
-            is_dir = path.is_dir()
-        except OSError as exc:
-            inputs.append(Input(path, f"{path}: cannot be read ({exc.strerror or exc})"))
-            continue
-        if is_dir:
-            try:
-                inputs += _image_files(path)
-            except OSError as exc:
-                inputs.append(
-                    Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")
-                )
-        elif glob.has_magic(argument) and not os.path.lexists(argument):
-            inputs += [Input(Path(p)) for p in sorted(glob.glob(argument))] or [Input(path)]
-        else:
-            inputs.append(Input(path))
-    return inputs
 
 
 def identity(path: Path) -> tuple[int, int] | None:
@@ -149,30 +94,6 @@ def overlay(photo: Photo, mask: np.ndarray, alpha: np.ndarray | None = None) -> 
     blend = Image.frombuffer("L", (width, height), weight, "raw", "L", 0, 1)  # shares ``weight``
     picture.paste(OVERLAY_COLOUR, mask=blend)
     return picture
-
-
-def save_png(path: Path, image: np.ndarray | Image.Image) -> None:
-    """Write a uint8 (H, W) or (H, W, 3) array, or a Pillow image, as PNG, atomically (never a
-    partial file).
-
-    Raises:
-        OutputError: the file cannot be written (full disk, a directory in the way, ...).
-    """
-    try:
-        with atomic_path(path) as tmp:
-            picture = image if isinstance(image, Image.Image) else _shared_image(image)
-            picture.save(tmp, format="PNG")
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-
-
-def _shared_image(array: np.ndarray) -> Image.Image:
-    """A Pillow image over a uint8 array's own memory where it can be (grayscale), sparing a
-    photograph-sized copy."""
-    if array.ndim == 2 and array.flags.c_contiguous:
-        height, width = array.shape
-        return Image.frombuffer("L", (width, height), array, "raw", "L", 0, 1)
-    return Image.fromarray(array)
 
 
 @dataclass(frozen=True)

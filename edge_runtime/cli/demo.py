@@ -7,21 +7,30 @@ import click
 from edge_runtime.app.files import prepare_outdir
 from edge_runtime.app.outputs import Extras, output_paths, write_outputs
 from edge_runtime.cli.extras import import_extra
-from edge_runtime.cli.options import segmenter_options
+from edge_runtime.cli.options import NonBlankPath, segmenter_options
 from edge_runtime.pipeline.decode import photo_from_array
+from edge_runtime.pipeline.segmenter import Segmenter
 
 
 @click.command()
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("edge-seg-demo"), show_default=True)  # fmt: skip
+@click.option(
+    "-o",
+    "--outdir",
+    type=NonBlankPath(file_okay=False, path_type=Path),
+    default=Path("edge-seg-demo"),
+    show_default=True,
+    help="Folder for retina_mask.png and retina_overlay.png (made if missing).",
+)
 @segmenter_options
-def demo(outdir, settings):
-    """Segment scikit-image's bundled retina photograph (offline; needs the 'demo' extra) and
-    write retina_mask.png and retina_overlay.png."""
+def demo(outdir, runtime, config):
+    """Segment scikit-image's retina photograph (offline; the 'demo' extra).
+
+    Writes retina_mask.png and retina_overlay.png in OUTDIR."""
     photo = import_extra("skimage.data", "demo").retina()
+    segmenter = Segmenter(runtime, config)  # a bad model or setting stops here, before any output
     prepare_outdir(outdir)
     photo = photo_from_array(photo)
-    result = settings.build().segment(photo)
+    result = segmenter.segment(photo)
     paths = output_paths(outdir, "retina")
     written = write_outputs(paths, photo, result, Extras(overlay=True))
     click.echo(

@@ -4,118 +4,180 @@ metrics) or on labelled patches of an .npz file (mean per-patch Dice)."""
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
-import numpy as np
 
 from edge_runtime.app.files import prepare_outdir
-from edge_runtime.app.parallel import job_count
 from edge_runtime.cli.options import (
+    NonBlankPath,
     holdout_option,
     jobs_option,
     json_option,
     layout_option,
     segmenter_options,
 )
-from edge_runtime.contract.metrics import dice_per_patch
+from edge_runtime.contract.evaluation_record import FailedPhoto
+from edge_runtime.contract.metrics import PhotoScores
+from edge_runtime.contract.schema import encode
+from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
-from edge_runtime.data.photos import find_dataset, held_out
-from edge_runtime.errors import InputError
-from edge_runtime.evaluation.photos import METRICS, evaluate_photos, write_summary
-from edge_runtime.pipeline.segmenter import SegmenterSettings
+from edge_runtime.data.photos import describe_layouts, held_out, list_dataset
+from edge_runtime.errors import InputError, one_line
+from edge_runtime.evaluation.patches import evaluate_patches
+from edge_runtime.evaluation.photos import METRICS, PhotoResult, evaluate_photos, write_summary
+from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.parallel import job_count, stopping_on_signals
+from edge_runtime.pipeline.segmenter import Segmenter
 
 
-def _on_terminal(message: str) -> None:
-    stderr = sys.stderr
-    if stderr.isatty():
-        click.echo(f"\r\033[Kevaluating {message}", err=True, nl=False)
+def _shown(scores: PhotoScores, counts: dict[str, int] | None = None, n: int = 0) -> str:
+    """``f1 0.8012, sensitivity undefined, ...``; with the ``counts`` of a mean of ``n``
+    photographs, over how many each is taken where that is fewer."""
+    parts = []
+    for metric in METRICS:
+        value = getattr(scores, metric)
+        text = "undefined" if value is None else f"{value:.4f}"
+        if counts is not None and counts[metric] != n:
+            text += f" (over {counts[metric]})"
+        parts.append(f"{metric} {text}")
+    return ", ".join(parts)
 
 
-def _photographs(data: Path, layout: str | None, holdout: float | None,
-                 settings: SegmenterSettings, report: Path | None, jobs: int | None,
-                 as_json: bool) -> None:  # fmt: skip
-    segmenter = settings.build()
-    dataset = held_out(find_dataset(data, layout), holdout)
+def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
+    """What is shown of each photograph as it is done: its error on stderr, its scores on
+    stdout (without --json), and how far it has got on stderr when that is a terminal."""
+    terminal = sys.stderr.isatty()
+
+    def report(result: PhotoResult, done: int) -> None:
+        if terminal:
+            click.echo("\r\033[K", err=True, nl=False)
+        if isinstance(result, FailedPhoto):
+            click.echo(f"error: {result.error}", err=True)
+        elif not as_json:
+            click.echo(f"{one_line(result.name)}: {_shown(result)}")
+        if terminal and done < total:
+            click.echo(f"evaluated {done} of {total} photographs", err=True, nl=False)
+
+    return report
+
+
+def _nothing_to_evaluate(data: Path, reason: str) -> NoReturn:
+    """A warning, and exit status 1 (nothing to evaluate is not a bad input)."""
+    click.echo(f"warning: {one_line(f'{data}: nothing to evaluate: {reason}')}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _photographs(
+    data: Path,
+    layout: str | None,
+    holdout: float | None,
+    runtime: RuntimeOptions,
+    config: SegmenterConfig,
+    report: Path | None,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
+    segmenter = Segmenter(runtime, config)
+    found = list_dataset(data, layout)
+    dataset = held_out(found, holdout)
+    if not found.photos:
+        _nothing_to_evaluate(data, f"no photographs in the {found.layout} layout")
+    if not dataset.photos:
+        count = f"{len(found.photos)} photograph"  # photo_holdout holds out one of two or more
+        _nothing_to_evaluate(data, f"--holdout {holdout} of {count} holds none out")
     if report is not None:
         prepare_outdir(report)
-    jobs = job_count(jobs, len(dataset.photos), settings)
-    evaluation = evaluate_photos(segmenter, dataset, report, _on_terminal, jobs, settings)
-    if sys.stderr.isatty():
-        click.echo("\r\033[K", err=True, nl=False)
+    total = len(dataset.photos)
+    jobs = job_count(jobs, total, runtime)
+    progress = _reporter(total, as_json)
+    with stopping_on_signals() as stop:
+        evaluation = evaluate_photos(segmenter, dataset, report, progress, jobs, stop)
     if report is not None:
         write_summary(report, evaluation)
+    scored = evaluation.n
     if as_json:
-        click.echo(json.dumps(evaluation.to_json(), allow_nan=False))
-        return
-    mean = evaluation.mean
-    shown = ", ".join(
-        f"{m} {getattr(mean, m):.4f}" for m in METRICS if getattr(mean, m) is not None
-    )
-    click.echo(
-        f"{shown} (mean of {len(evaluation.photos)} photographs, {dataset.layout} layout; "
-        f"threshold {evaluation.threshold}, model {evaluation.model})"
-    )
+        click.echo(json.dumps(encode(evaluation), allow_nan=False))
+    elif scored:
+        click.echo(
+            f"mean of {scored} photograph{'s' * (scored > 1)}: "
+            f"{_shown(evaluation.mean, evaluation.counts, scored)} "
+            f"({dataset.layout} layout; threshold {evaluation.threshold}, "
+            f"model {evaluation.model})"
+        )
+    if evaluation.failed:
+        raise click.ClickException(f"{len(evaluation.failed)} of {total} photographs failed")
 
 
-def _patches(data: Path, images_key: str | None, labels_key: str | None, holdout: float | None,
-             settings: SegmenterSettings, as_json: bool) -> None:  # fmt: skip
+def _patches(
+    data: Path,
+    images_key: str | None,
+    labels_key: str | None,
+    holdout: float | None,
+    runtime: RuntimeOptions,
+    config: SegmenterConfig,
+    as_json: bool,
+) -> None:
     if not images_key or not labels_key:
         raise click.UsageError(f"{data}: an .npz file needs --images and --labels (its arrays)")
-    segmenter = settings.build()
+    segmenter = Segmenter(runtime, config)
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = select_holdout(data, len(images), holdout)
-    patch_model = segmenter.model
-    dice = dice_per_patch(labels[keep], patch_model.segment_patches(images[keep]))
-    report = {
-        "model": str(patch_model.path),
-        "data": str(data),
-        "n": len(dice),
-        "threshold": patch_model.threshold,
-        "tta": patch_model.tta,
-        "dice_mean": float(dice.mean()),
-        "dice_min": float(dice.min()),
-        "dice_median": float(np.median(dice)),
-    }
+    if not len(keep):
+        count = f"{len(images)} patch{'es' * (len(images) > 1)}"
+        _nothing_to_evaluate(data, f"--holdout {holdout} of {count} holds none out")
+    evaluation = evaluate_patches(segmenter, images[keep], labels[keep], str(data))
     if as_json:
-        click.echo(json.dumps(report, allow_nan=False))
-    else:
-        click.echo(f"mean Dice {report['dice_mean']:.4f} on {report['n']} patches "
-                   f"(threshold {report['threshold']}, model {patch_model.path})")  # fmt: skip
+        click.echo(json.dumps(encode(evaluation), allow_nan=False))
+        return
+    empty = evaluation.both_empty
+    convention = f"{empty} without a vessel in label or mask count as 1; " if empty else ""
+    click.echo(
+        f"mean Dice {evaluation.dice_mean:.4f} on {evaluation.n} patches "
+        f"({convention}threshold {evaluation.threshold}, model {evaluation.model})"
+    )
 
 
-@click.command("eval")
-@click.argument("data", type=click.Path(path_type=Path))
+@click.command(
+    "eval", epilog="\b\nLayouts (detected, or named with --layout):\n" + describe_layouts()
+)
+@click.argument("data", type=NonBlankPath(path_type=Path))
 @click.option("--images", "images_key", help="Array of patches in DATA.npz.")
 @click.option("--labels", "labels_key", help="Array of masks in DATA.npz.")
-@holdout_option
+@holdout_option()
 @layout_option
 @click.option(
     "--report",
     "report",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonBlankPath(file_okay=False, path_type=Path),
     help="Write, per photograph, a picture of true positives (green), false positives (red) "
     "and false negatives (blue), and summary.csv and summary.md, into this folder.",
 )
 @segmenter_options
 @jobs_option
 @json_option
-def evaluate(data, images_key, labels_key, holdout, layout, report, settings, jobs, as_json):
-    """A model's accuracy on DATA: a folder of labelled photographs, or an .npz of patches.
+def evaluate(data, images_key, labels_key, holdout, layout, report, runtime, config, jobs, as_json):
+    """Score a model on labelled photographs (a dataset folder) or patches (.npz).
 
     For photographs (the layouts of DRIVE, STARE, CHASE_DB1 and HRF, or images/ labels/
     [masks/]): F1 (the Dice of the binary mask), sensitivity, specificity, accuracy and ROC AUC
     inside the field of view, per photograph and their mean, through the same pipeline as
-    segment. For an .npz file: mean per-patch Dice of --images against --labels.
+    segment; a metric that is undefined on a photograph (an empty denominator) is left out of
+    its mean. For an .npz file: mean per-patch Dice of --images against --labels. A photograph
+    that cannot be scored is reported on one line and skipped; the exit status is 1 if any was,
+    or if there is nothing to evaluate. SIGINT or SIGTERM stops it after the photographs in
+    progress; the others fail as stopped.
     """
     if not os.path.lexists(data):
         raise InputError(f"{data}: no such file or folder")
     if data.is_dir():
         _refuse(data, "a folder of photographs", images=images_key, labels=labels_key)
-        _photographs(data, layout, holdout, settings, report, jobs, as_json)
+        _photographs(data, layout, holdout, runtime, config, report, jobs, as_json)
     else:
         _refuse(data, "an .npz file", layout=layout, report=report, jobs=jobs)
-        _patches(data, images_key, labels_key, holdout, settings, as_json)
+        _patches(data, images_key, labels_key, holdout, runtime, config, as_json)
 
 
 def _refuse(data: Path, kind: str, **given) -> None:

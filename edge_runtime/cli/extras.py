@@ -21,5 +21,6 @@ def import_extra(module: str, extra: str) -> ModuleType:
             return importlib.import_module(module)
     except ImportError:
         raise click.ClickException(
-            f"{EXTRA_HINTS[extra]} is not installed: pip install 'retina-edge-seg[{extra}]'"
+            f"{EXTRA_HINTS[extra]} is not installed: install the '{extra}' extra "
+            f"(in the project's checkout: pip install -e '.[{extra}]')"
         ) from None

@@ -6,7 +6,7 @@ import click
 
 from edge_runtime.cli.options import json_option, model_option, trusted_keys_option
 from edge_runtime.contract.gate_report import GateReport
-from edge_runtime.inference.report import ModelReport, describe_model
+from edge_runtime.inference.description import ModelReport, describe_model
 
 
 def _gate_line(gate: GateReport) -> str:
@@ -15,6 +15,19 @@ def _gate_line(gate: GateReport) -> str:
         scores = f"float {gate.keras.dice_mean:.4f}, {scores}"
     verdict = "passed" if gate.passed else "FAILED"
     return f"{verdict}: Dice {scores} on {gate.n} {gate.unit}"
+
+
+def _signature_line(report: ModelReport) -> str:
+    if report.signature_issue:
+        return f"damaged signature ({report.signature_issue})"
+    if report.signed_by:
+        return f"by key {report.signed_by} (verified against the trusted keys)"
+    if report.signature_key_id:
+        return (
+            "signature present, not verified (no trusted keys given); it names key "
+            f"{report.signature_key_id}"
+        )
+    return "no"
 
 
 def _summary(report: ModelReport) -> str:
@@ -47,12 +60,7 @@ def _summary(report: ModelReport) -> str:
             )
     counts = ", ".join(f"{name} x{n}" for name, n in report.to_json()["op_counts"].items())
     lines.append(f"ops:          {len(report.ops)} ({counts})")
-    signed = "no" if report.signed_by is None else f"by key {report.signed_by}"
-    if report.signature_issue:
-        signed = f"unreadable signature ({report.signature_issue})"
-    if report.verified:
-        signed += " (verified against the trusted keys)"
-    lines.append(f"signed:       {signed}")
+    lines.append(f"signed:       {_signature_line(report)}")
     lines.append(f"Edge TPU:     {'ready' if not report.edgetpu_issues else 'not ready'}")
     lines += [f"  - {issue}" for issue in report.edgetpu_issues]
     return "\n".join(lines)

@@ -11,10 +11,13 @@ import click
 
 from edge_runtime import __version__
 from edge_runtime.cli.bench import bench
+from edge_runtime.cli.datasets import datasets
 from edge_runtime.cli.demo import demo
 from edge_runtime.cli.evaluate import evaluate
 from edge_runtime.cli.info import info
+from edge_runtime.cli.measure import measure
 from edge_runtime.cli.segment import segment
+from edge_runtime.cli.verdict import verdict
 from edge_runtime.cli.watch import watch
 from edge_runtime.errors import EdgeSegError, one_line
 from edge_runtime.inference.bundled import DEFAULT_MODEL
@@ -22,6 +25,12 @@ from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.native_logs import show_native_logs
 
 PLUGIN_GROUP = "edge_seg.commands"
+
+KEY_COMMANDS = ("keygen", "sign")
+"""Host commands that handle signing keys (the 'cryptography' base dependency, no TensorFlow)."""
+
+SUMMARY_LIMIT = 200
+"""Command summaries are shown whole in ``edge-seg --help`` (click cuts them at 45 characters)."""
 
 
 class InputFailure(click.ClickException):
@@ -43,6 +52,25 @@ class EdgeSegGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(_plugins()))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands in three groups (device, host, keys), each with its whole summary."""
+        device = set(super().list_commands(ctx))
+        sections = {
+            "Device commands (numpy, Pillow, click and LiteRT only)": [],
+            "Host commands (need the 'train' extra: TensorFlow)": [],
+            "Signing keys (host)": [],
+        }
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            kind = 0 if name in device else 2 if name in KEY_COMMANDS else 1
+            sections[list(sections)[kind]].append((name, command.get_short_help_str(SUMMARY_LIMIT)))
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
@@ -99,17 +127,21 @@ def _verbose(_ctx: click.Context, _param, value: bool) -> None:
 def cli() -> None:
     """Retinal vessel segmentation on small devices.
 
-    Device commands (segment, watch, eval, bench, info, demo) need only numpy, Pillow, click and a
-    LiteRT interpreter. Host commands (train, convert, check, embed-metadata) need the 'train'
-    extra: pip install 'retina-edge-seg[train]'.
+    Device commands need only numpy, Pillow, click and a LiteRT interpreter; host commands need
+    the 'train' extra (in the project's checkout: pip install -e '.[train]'). Exit status: 0 done,
+    1 when some of several inputs failed, none was found, or a gate failed, 2 for a bad model,
+    data file or option.
     """
 
 
 cli.add_command(bench)
+cli.add_command(datasets)
 cli.add_command(demo)
 cli.add_command(evaluate)
 cli.add_command(info)
+cli.add_command(measure)
 cli.add_command(segment)
+cli.add_command(verdict)
 cli.add_command(watch)
 
 

@@ -5,19 +5,22 @@ import math
 
 import click
 
+from edge_runtime.app.files import Findings
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS
+from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES
 from edge_runtime.data.photos import LAYOUTS
 from edge_runtime.inference.interpreter import MAX_THREADS
-from edge_runtime.pipeline.segmenter import SegmenterSettings
+from edge_runtime.inference.runtime_options import DEFAULT_RUNTIME, RuntimeOptions
+from edge_runtime.inference.signatures import TRUSTED_KEYS_ENV
 
 
 class FiniteFloatRange(click.FloatRange):
     """A float range that also refuses NaN and infinities (which pass every comparison check
     of :class:`click.FloatRange` unnoticed, or make a time wait forever)."""
 
-    name = "finite float range"
+    name = "number"
 
     def convert(self, value, param, ctx):
         number = super().convert(value, param, ctx)
@@ -31,16 +34,26 @@ def finite_range(low: float | None = None, high: float | None = None, **kwargs) 
     return FiniteFloatRange(low, high, **kwargs)
 
 
+class NonBlankPath(click.Path):
+    """A path that refuses an empty or blank value, which would otherwise be taken as the
+    current folder (``-o ''`` writing where the command runs) or as no setting at all."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail(f"got {value!r}, expected a path.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 model_option = click.option(
     "--model",
-    type=click.Path(path_type=str),
+    type=NonBlankPath(path_type=str),
     default=None,
     help="A .tflite model [default: the model bundled with the package].",
 )
 threads_option = click.option(
     "--threads",
     type=click.IntRange(1, MAX_THREADS),
-    default=1,
+    default=DEFAULT_RUNTIME.threads,
     show_default=True,
     help="Interpreter threads.",
 )
@@ -50,34 +63,62 @@ delegate_option = click.option(
     default=None,
     help="Run on a Coral Edge TPU (libedgetpu.so.1; the model must be compiled for it).",
 )
-threshold_option = click.option(
-    "--threshold",
-    type=finite_range(*THRESHOLD_RANGE),
-    default=None,
-    help="Decision threshold [default: the model's, from its metadata].",
-)
-channel_option = click.option(
-    "--channel",
-    type=click.Choice(CHANNELS),
-    default=None,
-    help="Grayscale from colour photographs: luma or the green channel [default: the one the "
-    "model was trained on, from its metadata].",
-)
+
+
+def threshold_option(
+    help: str = "Decision threshold [default: the model's, from its metadata].",
+):
+    """``--threshold``, a decision threshold (``None`` when not given)."""
+    return click.option("--threshold", type=finite_range(*THRESHOLD_RANGE), default=None, help=help)
+
+
+def channel_option(
+    default: str | None = DEFAULT_CONFIG.channel,
+    help: str = "Grayscale from colour photographs: luma or the green channel [default: the one "
+    "the model was trained on, from its metadata].",
+):
+    """``--channel``, the grayscale conversion (``default`` when not given)."""
+    return click.option(
+        "--channel",
+        type=click.Choice(CHANNELS),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def holdout_option(
+    name: str = "--holdout",
+    default: float | None = None,
+    help: str = "Use only what train --holdout F held out: contiguous blocks of an .npz file's "
+    "patches, or photographs spread over a folder's sorted names.",
+):
+    """``--holdout`` (or another ``name``), the share of the data a training run held out."""
+    return click.option(
+        name,
+        type=finite_range(0, 1, max_open=True),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
 tta_option = click.option(
     "--tta",
     type=click.Choice(list(TTA_MODES)),
-    default="off",
+    default=DEFAULT_CONFIG.tta,
     show_default=True,
     help="Test-time averaging over flipped/rotated copies of each tile: flip runs the model "
     "twice per tile, dihedral eight times (slower; see the model card for what it gains).",
 )
 trusted_keys_option = click.option(
     "--trusted-keys",
-    type=click.Path(file_okay=False, path_type=str),
+    type=NonBlankPath(file_okay=False, path_type=str),
     default=None,
-    envvar="EDGE_SEG_TRUSTED_KEYS",
+    envvar=TRUSTED_KEYS_ENV,
     show_envvar=True,
-    help="Run only models signed by one of the public keys (*.pub) in this folder.",
+    help="Run only models signed by one of the public keys (*.pub) in this folder; set but "
+    "empty, or without a usable key, nothing runs.",
 )
 jobs_option = click.option(
     "--jobs",
@@ -88,13 +129,6 @@ jobs_option = click.option(
     "same as with one.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-holdout_option = click.option(
-    "--holdout",
-    type=finite_range(0, 1, max_open=True),
-    default=None,
-    help="Use only what train --holdout F held out: contiguous blocks of an .npz file's "
-    "patches, or photographs spread over a folder's sorted names.",
-)
 
 layout_option = click.option(
     "--layout",
@@ -104,24 +138,49 @@ layout_option = click.option(
 )
 
 
-def segmenter_options(command):
-    """Options that make a :class:`~edge_runtime.pipeline.segmenter.Segmenter`, which the
-    command receives as its ``settings`` argument
-    (:class:`~edge_runtime.pipeline.segmenter.SegmenterSettings`)."""
+def findings_options(command):
+    """``--verdict/--no-verdict`` and ``--measure``, which the command receives as ``findings``
+    (:class:`~edge_runtime.app.files.Findings`)."""
 
     @functools.wraps(command)
-    def build(*args, model, threads, delegate, threshold, channel, tta, trusted_keys, **kwargs):
-        settings = SegmenterSettings(
-            model, threads, delegate, threshold, channel, tta, trusted_keys
-        )
-        return command(*args, settings=settings, **kwargs)
+    def build(*args, verdict, measure, **kwargs):
+        return command(*args, findings=Findings(verdict, measure), **kwargs)
+
+    build = click.option(
+        "--measure",
+        is_flag=True,
+        help="Also measure each vessel map (density, length, width, fractal dimensions, "
+        'tortuosity, branching, disc; in pixels): in --json as "measurements", and '
+        "OUTDIR/measurements.csv (segment). Seconds on a large photograph.",
+    )(build)
+    return click.option(
+        "--verdict/--no-verdict",
+        default=Findings.verdict,
+        show_default=True,
+        help="Judge each photograph (fundus, usable, quality, reasons to retake; "
+        "firmware_notes/VERDICT.md): a few per cent of segmenting time.",
+    )(build)
+
+
+def segmenter_options(command):
+    """Options that make a :class:`~edge_runtime.pipeline.segmenter.Segmenter`, which the
+    command receives as ``runtime``
+    (:class:`~edge_runtime.inference.runtime_options.RuntimeOptions`: the model and how it runs)
+    and ``config`` (:class:`~edge_runtime.contract.segmenter_config.SegmenterConfig`: how it
+    decides)."""
+
+    @functools.wraps(command)
+    def build(*args, model, threads, delegate, trusted_keys, threshold, channel, tta, **kwargs):
+        runtime = RuntimeOptions(model, threads, delegate, trusted_keys)
+        config = SegmenterConfig(threshold=threshold, channel=channel, tta=tta)
+        return command(*args, runtime=runtime, config=config, **kwargs)
 
     options = [
         model_option,
         threads_option,
         delegate_option,
-        threshold_option,
-        channel_option,
+        threshold_option(),
+        channel_option(),
         tta_option,
         trusted_keys_option,
     ]

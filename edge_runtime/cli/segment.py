@@ -8,12 +8,30 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.app.files import prepare_outdir, segment_file
-from edge_runtime.app.outputs import Extras, Input, OutputPaths, collect_inputs, plan_outputs
-from edge_runtime.app.parallel import job_count, run_jobs
-from edge_runtime.cli.options import jobs_option, json_option, segmenter_options
+from edge_runtime.analysis.segmentation import Segmenter
+from edge_runtime.app.files import Findings, prepare_outdir, segment_file
+from edge_runtime.app.inputs import Input, collect_inputs
+from edge_runtime.app.measurement_csv import (
+    check_csv_target,
+    measurement_row,
+    write_measurement_csv,
+)
+from edge_runtime.app.outputs import Extras, OutputPaths, plan_outputs
+from edge_runtime.cli.options import (
+    NonBlankPath,
+    findings_options,
+    jobs_option,
+    json_option,
+    segmenter_options,
+)
+from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
+from edge_runtime.contract.schema import encode
+from edge_runtime.contract.segment_record import SegmentFailure, SegmentRecord
 from edge_runtime.errors import InputError, describe_failure, one_line
-from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.pipeline.parallel import job_count, run_jobs, stopping_on_signals
+
+MEASUREMENTS_CSV = "measurements.csv"
+"""The file in OUTDIR that ``--measure`` writes: one row per input of the run."""
 
 
 @dataclass(frozen=True)
@@ -23,78 +41,133 @@ class Job:
     item: Input
     outputs: OutputPaths
     extras: Extras
+    findings: Findings
 
 
-def run_job(segmenter: Segmenter, job: Job) -> dict:
+Record = SegmentRecord | SegmentFailure
+
+
+def run_job(segmenter: Segmenter, job: Job) -> Record:
     """The record of one input, a failure included (one input's failure, whatever it is, ends
     only that input)."""
     try:
         if job.item.problem:
             raise InputError(job.item.problem)
-        return segment_file(segmenter, job.item.path, job.outputs, job.extras)
+        return segment_file(segmenter, job.item.path, job.outputs, job.extras, job.findings)
     except Exception as exc:
-        return {
-            "path": str(job.item.path),
-            "ok": False,
-            "error": describe_failure(exc, job.item.path),
-        }
+        return SegmentFailure(str(job.item.path), describe_failure(exc, job.item.path))
+
+
+def lost_job(job: Job, reason: str) -> SegmentFailure:
+    """The record of an input without a result of its own: its worker died, or a stop came
+    before it was started."""
+    return SegmentFailure(str(job.item.path), one_line(f"{job.item.path}: {reason}"))
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Directory for <stem>_mask.png (and overlays).")  # fmt: skip
+@click.argument("inputs", nargs=-1, required=True, type=NonBlankPath(readable=False, path_type=str))
+@click.option(
+    "-o",
+    "--outdir",
+    type=NonBlankPath(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory for <stem>_mask.png (and overlays).",
+)
 @segmenter_options
 @click.option(
     "--overlay", is_flag=True, help="Also write <stem>_overlay.png (vessels over the photo)."
 )
 @click.option("--prob", is_flag=True, help="Also write <stem>_prob.png (probability x 255).")
+@findings_options
 @jobs_option
 @json_option
-def segment(inputs, outdir, settings, overlay, prob, jobs, as_json):
-    """Segment vessels in photographs: files, directories or glob patterns.
+def segment(inputs, outdir, runtime, config, overlay, prob, findings, jobs, as_json):
+    """Segment vessels in photographs: files, folders or glob patterns.
 
     Writes OUTDIR/<stem>_mask.png (8-bit, 255 = vessel, the size of the input). Prints a line
     per photograph (or a JSON record with --json) and a closing summary on stdout; a bad file is
-    reported on one line on stderr and skipped, and the exit status is 1 if any input failed.
-    Outputs are written under a temporary name and renamed, and never replace an input.
+    reported on one line on stderr and skipped, and the exit status is 1 if any input failed or
+    none was found (a warning says so: an empty folder is usually a camera that wrote elsewhere).
+    Each photograph gets a verdict ("ok", "retake: blurred", "not fundus"); one that is not a
+    fundus photograph is also a warning on stderr, and the exit status is 4 when some were not
+    (and none failed). Outputs are written under a temporary name and renamed, and never
+    replace an input.
+    SIGINT or SIGTERM stops it after the photographs in progress; the others fail as stopped.
     """
     started = time.perf_counter()
-    segmenter = settings.build()  # a bad model or option stops here, before any work
+    segmenter = Segmenter(runtime, config)  # a bad model or option stops here, before any work
     listed = collect_inputs(list(inputs))
+    if not listed:
+        click.echo(f"warning: no photographs in {one_line(' '.join(inputs))}", err=True)
+        click.get_current_context().exit(1)
     prepare_outdir(outdir)
+    table = outdir / MEASUREMENTS_CSV if findings.measurements else None
+    if table is not None:
+        check_csv_target(table, [item.path for item in listed])
     plans = plan_outputs([item.path for item in listed], outdir)
     extras = Extras(overlay, prob)
-    work = [Job(item, outputs, extras) for item, outputs in zip(listed, plans, strict=True)]
-    jobs = job_count(jobs, len(work), settings)
+    work = [
+        Job(item, outputs, extras, findings) for item, outputs in zip(listed, plans, strict=True)
+    ]
+    jobs = job_count(jobs, len(work), runtime)
     stdout, stderr = sys.stdout, sys.stderr
     bar = len(work) > 1 and stderr.isatty() and not (stdout.isatty() or as_json)
-    failed = 0
-    records = run_jobs(run_job, work, segmenter, jobs, settings)
-    with click.progressbar(records, length=len(work), label="segmenting", file=stderr,
-                           hidden=not bar) as progress:  # fmt: skip
-        for record in progress:
-            failed += not record["ok"]
-            _report(record, as_json)
+    failed = not_fundus = 0
+    rows = []
+    with stopping_on_signals() as stop:
+        records = run_jobs(run_job, work, segmenter, jobs, lost_job, stop)
+        with click.progressbar(
+            records, length=len(work), label="segmenting", file=stderr, hidden=not bar
+        ) as progress:
+            for record in progress:
+                failed += not record.ok
+                not_fundus += _not_fundus(record)
+                rows.append(_row(record))
+                _report(record, as_json)
+    if table is not None:
+        write_measurement_csv(table, rows)
     if not as_json:
         done = len(work) - failed
         click.echo(
             f"segmented {done} of {len(work)} photographs in "
             f"{time.perf_counter() - started:.1f} s ({jobs} process{'es' * (jobs > 1)})"
             + (f", {failed} failed" if failed else "")
+            + (f", {not_fundus} not fundus" if not_fundus else "")
         )
     if failed:
         raise click.ClickException(f"{failed} of {len(work)} inputs failed")
+    if not_fundus:
+        raise click.exceptions.Exit(EXIT_NOT_FUNDUS)
 
 
-def _report(record: dict, as_json: bool) -> None:
-    if not record["ok"]:
-        click.echo(f"error: {record['error']}", err=True)
+def _not_fundus(record: Record) -> bool:
+    return isinstance(record, SegmentRecord) and bool(record.verdict) and not record.verdict.fundus
+
+
+def _row(record: Record) -> dict[str, object]:
+    if isinstance(record, SegmentFailure):
+        return measurement_row(record.path, None, record.error)
+    return measurement_row(record.path, record.measurements)
+
+
+def warn_not_fundus(record: SegmentRecord) -> None:
+    """A warning on stderr for a picture that is not a fundus photograph, naming what failed."""
+    if _not_fundus(record):
+        click.echo(f"warning: {one_line(f'{record.path}: {record.verdict.summary()}')}", err=True)
+
+
+def _report(record: Record, as_json: bool) -> None:
+    if isinstance(record, SegmentFailure):
+        click.echo(f"error: {record.error}", err=True)
+    else:
+        warn_not_fundus(record)
     if as_json:
-        click.echo(json.dumps(record, allow_nan=False))
-    elif record["ok"]:
+        click.echo(json.dumps(encode(record), allow_nan=False))
+    elif isinstance(record, SegmentRecord):
+        verdict = "" if record.verdict is None else f"{record.verdict.word()}; "
         click.echo(
-            f"{one_line(record['path'])} -> {one_line(record['outputs']['mask'])}: vessels "
-            f"{record['vessel_fraction']:.1%} of the field of view; "
-            f"{record['segment_ms']:.0f} ms segmenting, {record['write_ms']:.0f} ms writing"
+            f"{one_line(record.path)} -> {one_line(record.outputs['mask'])}: {verdict}vessels "
+            f"{record.vessel_fraction:.1%} of the field of view; "
+            f"{record.segment_ms:.0f} ms segmenting, {record.write_ms:.0f} ms writing"
         )

@@ -3,6 +3,7 @@ model card embeds (as :meth:`GateReport.summary`)."""
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from edge_runtime.contract.schema import bounded, choice
 
@@ -52,6 +53,10 @@ class ModelScores:
     dice_mean: float = bounded(low=0, high=1)
     dice_per_image: tuple[float, ...] = bounded((), 0, 1)
 
+    def summary(self) -> "ModelScores":
+        """The mean only, and the model by its file name."""
+        return ModelScores(PurePath(self.model).name, self.dice_mean)
+
 
 @dataclass(frozen=True)
 class ImageDrop:
@@ -94,7 +99,7 @@ class GateReport:
     worst_drops: tuple[ImageDrop, ...] = ()
 
     def summary(self) -> "GateReport":
-        """The report without its per-image scores: what a model card carries."""
-        keras = self.keras and dataclasses.replace(self.keras, dice_per_image=())
-        tflite = dataclasses.replace(self.tflite, dice_per_image=())
-        return dataclasses.replace(self, tflite=tflite, keras=keras)
+        """What a model card carries: the report without its per-image scores, each model named
+        by its file name (a card travels; the paths of the machine that built it do not)."""
+        keras = self.keras and self.keras.summary()
+        return dataclasses.replace(self, tflite=self.tflite.summary(), keras=keras)

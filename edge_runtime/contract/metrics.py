@@ -27,11 +27,23 @@ def binarize(probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) ->
     return (np.asarray(probabilities) >= threshold).astype(np.uint8)
 
 
+def _flat_pairs(truth: np.ndarray, prediction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two batches of masks (N, ...) as boolean (N, pixels) arrays, checked to match."""
+    a = np.asarray(truth).astype(bool)
+    b = np.asarray(prediction).astype(bool)
+    if a.shape != b.shape:
+        raise ValueError(f"got masks of shapes {a.shape} and {b.shape}, expected equal shapes")
+    if a.ndim == 0:
+        raise ValueError("got scalar masks, expected arrays of shape (N, ...)")
+    return a.reshape(len(a), -1), b.reshape(len(b), -1)
+
+
 def dice_per_patch(truth: np.ndarray, prediction: np.ndarray) -> np.ndarray:
     """Dice coefficient 2|A∩B| / (|A|+|B|) of each patch of a batch.
 
-    Nonzero values count as vessel. Both masks empty gives 1.0 (perfect agreement on "no vessel");
-    exactly one empty gives 0.0.
+    Nonzero values count as vessel. Dice is undefined (0/0) when both masks are empty; by the
+    reference notebook's convention such a patch counts as 1.0 (perfect agreement on "no
+    vessel"), and :func:`count_both_empty` says how many did. Exactly one empty gives 0.0.
 
     Args:
         truth: array (N, ...) of binary masks.
@@ -40,17 +52,17 @@ def dice_per_patch(truth: np.ndarray, prediction: np.ndarray) -> np.ndarray:
     Returns:
         float64 array (N,) of Dice scores.
     """
-    a = np.asarray(truth).astype(bool)
-    b = np.asarray(prediction).astype(bool)
-    if a.shape != b.shape:
-        raise ValueError(f"got masks of shapes {a.shape} and {b.shape}, expected equal shapes")
-    if a.ndim == 0:
-        raise ValueError("got scalar masks, expected arrays of shape (N, ...)")
-    a = a.reshape(len(a), -1)
-    b = b.reshape(len(b), -1)
+    a, b = _flat_pairs(truth, prediction)
     overlap = np.count_nonzero(a & b, axis=1)
     total = np.count_nonzero(a, axis=1) + np.count_nonzero(b, axis=1)
     return np.divide(2.0 * overlap, total, out=np.ones(len(a)), where=total > 0)
+
+
+def count_both_empty(truth: np.ndarray, prediction: np.ndarray) -> int:
+    """How many patches of a batch have no vessel in either mask: those :func:`dice_per_patch`
+    counts as 1.0 by convention, where Dice itself is undefined."""
+    a, b = _flat_pairs(truth, prediction)
+    return int(np.count_nonzero(~(a.any(axis=1) | b.any(axis=1))))
 
 
 def dice_score(truth: np.ndarray, prediction: np.ndarray) -> float:
@@ -114,22 +126,30 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float | None:
 class PhotoScores:
     """The field's whole-photograph metrics, inside the field of view: ``f1`` (the Dice of the
     binary mask), ``sensitivity`` (share of vessel pixels found), ``specificity`` (share of
-    background kept), ``accuracy`` and ``auc`` (ROC AUC of the probabilities). ``sensitivity``
-    is ``None`` for a photograph whose label has no vessel pixel, ``specificity`` for one with
-    no background pixel, ``auc`` for either."""
+    background kept), ``accuracy`` and ``auc`` (ROC AUC of the probabilities).
 
-    f1: float
+    A metric whose denominator is empty is undefined and ``None``, never a made-up 1.0 or 0.0:
+    ``f1`` when neither the label nor the mask has a vessel pixel, ``sensitivity`` when the
+    label has none, ``specificity`` when it has no background pixel, ``auc`` for either,
+    ``accuracy`` (and every other) when the field of view is empty."""
+
+    f1: float | None
     sensitivity: float | None
     specificity: float | None
-    accuracy: float
+    accuracy: float | None
     auc: float | None
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """``numerator / denominator``, or ``None`` (undefined) when the denominator is 0."""
+    return numerator / denominator if denominator else None
 
 
 def photo_scores(
     probability: np.ndarray, label: np.ndarray, fov: np.ndarray, threshold: float
 ) -> PhotoScores:
     """:class:`PhotoScores` of probabilities (H, W) against a binary label (H, W), counting only
-    the pixels inside ``fov`` (boolean (H, W))."""
+    the pixels inside ``fov`` (boolean (H, W)); undefined metrics are ``None``."""
     inside = np.asarray(fov, dtype=bool)
     scores = np.asarray(probability)[inside]
     truth = np.asarray(label)[inside].astype(bool)
@@ -138,12 +158,11 @@ def photo_scores(
     fp = int(np.count_nonzero(predicted & ~truth))
     fn = int(np.count_nonzero(~predicted & truth))
     tn = truth.size - tp - fp - fn
-    positives, negatives = tp + fn, tn + fp
     return PhotoScores(
-        f1=2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0,
-        sensitivity=tp / positives if positives else None,
-        specificity=tn / negatives if negatives else None,
-        accuracy=(tp + tn) / truth.size if truth.size else 1.0,
+        f1=ratio(2 * tp, 2 * tp + fp + fn),
+        sensitivity=ratio(tp, tp + fn),
+        specificity=ratio(tn, tn + fp),
+        accuracy=ratio(tp + tn, truth.size),
         auc=roc_auc(scores, truth),
     )
 
@@ -155,7 +174,9 @@ def f1_by_threshold(
     candidates: np.ndarray = THRESHOLD_CANDIDATES,
 ) -> np.ndarray:
     """One photograph's F1 inside ``fov`` at each candidate threshold, as :func:`photo_scores`
-    gives it, counted from the sorted scores rather than a pass over the pixels per threshold."""
+    gives it, counted from the sorted scores rather than a pass over the pixels per threshold;
+    NaN where F1 is undefined (no vessel pixel in the label nor the mask: ``np.nanmean``
+    leaves such a photograph out of a mean)."""
     inside = np.asarray(fov, dtype=bool)
     scores = np.asarray(probability)[inside]
     truth = np.asarray(label)[inside].astype(bool)
@@ -165,14 +186,26 @@ def f1_by_threshold(
     fp = len(background) - np.searchsorted(background, at, "left")
     fn = len(vessel) - tp
     wrong_or_found = 2 * tp + fp + fn
-    return np.divide(2.0 * tp, wrong_or_found, out=np.ones(len(at)), where=wrong_or_found > 0)
+    return np.divide(
+        2.0 * tp, wrong_or_found, out=np.full(len(at), np.nan), where=wrong_or_found > 0
+    )
 
 
 def mean_scores(scores: list[PhotoScores]) -> PhotoScores:
-    """The mean of each metric over photographs (those where it is defined)."""
+    """The mean of each metric over the photographs where it is defined (``None`` where it is
+    defined on none); :func:`defined_counts` says over how many."""
 
     def mean(name: str) -> float | None:
         values = [getattr(s, name) for s in scores if getattr(s, name) is not None]
         return float(np.mean(values)) if values else None
 
     return PhotoScores(*(mean(f.name) for f in dataclasses.fields(PhotoScores)))
+
+
+def defined_counts(scores: list[PhotoScores]) -> dict[str, int]:
+    """For each metric (by name), on how many of the photographs it is defined: the count of
+    its :func:`mean_scores` mean."""
+    return {
+        f.name: sum(getattr(s, f.name) is not None for s in scores)
+        for f in dataclasses.fields(PhotoScores)
+    }

@@ -19,7 +19,7 @@ import numpy as np
 from edge_runtime.contract.holdout import holdout_indices
 from edge_runtime.contract.preprocessing import PATCH_SIZE
 from edge_runtime.errors import InputError
-from edge_runtime.safe_open import open_regular
+from edge_runtime.safe_open import open_regular, size_and_limit
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ def file_sha256(path: str | Path) -> str:
 
 
 MAX_ARRAY_BYTES = 2**30
-"""Largest array read from an .npz file (1 GiB: about 65,000 float32 patches); its declared
-shape and size are checked before any of it is inflated."""
+"""Largest array read from an .npz file (1 GiB: about 65,000 float32 patches); the declared
+shapes, sizes and counts of all the arrays read are checked before any of them is inflated."""
 
 _READ_ERRORS = (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error, KeyError,
                 SyntaxError, tokenize.TokenError, NotImplementedError)  # fmt: skip
@@ -71,8 +71,12 @@ def _open_npz(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
             yield npz
 
 
-def _declared(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> tuple[tuple[int, ...], np.dtype]:
-    """Shape and dtype an array declares in its header (nothing is inflated yet)."""
+def _declared(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> int:
+    """The number of patches an array declares, checked from its header and its zip entry
+    before anything is inflated: patches of real numbers, at most :data:`MAX_ARRAY_BYTES`, in
+    an entry whose declared uncompressed size is what the header makes it."""
+    if key not in npz.files:
+        raise InputError(f"{path}: missing array '{key}' (has: {', '.join(sorted(npz.files))})")
     try:
         with npz.zip.open(f"{key}.npy") as member:
             version = np.lib.format.read_magic(member)
@@ -80,25 +84,46 @@ def _declared(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> tuple[tuple[in
                 shape, _, dtype = np.lib.format.read_array_header_1_0(member)
             else:
                 shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            header_bytes, stored = member.tell(), npz.zip.getinfo(f"{key}.npy").file_size
     except _READ_ERRORS as exc:
         raise InputError(f"{path}: array '{key}' cannot be read ({exc})") from None
-    return shape, dtype
-
-
-def _read(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
-    """An array of the file, its declared shape checked as patches before it is inflated."""
-    if key not in npz.files:
-        raise InputError(f"{path}: missing array '{key}' (has: {', '.join(sorted(npz.files))})")
-    shape, dtype = _declared(path, npz, key)
     _check_patch_shape(path, key, shape)
     if dtype.hasobject or not (dtype.kind == "b" or np.issubdtype(dtype, np.number)):
         raise InputError(f"{path}: '{key}' has dtype {dtype}, expected real numbers")
     size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if size > MAX_ARRAY_BYTES:
+        declared, limit = size_and_limit(size, MAX_ARRAY_BYTES)
+        raise InputError(f"{path}: '{key}' declares {declared}, more than the {limit} allowed")
+    if stored - header_bytes != size:
         raise InputError(
-            f"{path}: '{key}' declares {size / 2**30:.1f} GiB, more than the "
-            f"{MAX_ARRAY_BYTES // 2**30} GiB allowed"
+            f"{path}: '{key}' holds {stored - header_bytes:,} bytes of data, "
+            f"expected {size:,} for its shape {tuple(shape)} and dtype {dtype}"
         )
+    return shape[0]
+
+
+def _check_declared(
+    path: Path, npz: np.lib.npyio.NpzFile, pairs: list[tuple[str, str]], others: list[str]
+) -> None:
+    """Every array about to be read (:func:`_declared`), and each labels array declaring a mask
+    for each patch of its images array, before any of them is inflated."""
+    for images_key, labels_key in pairs:
+        n, masks = _declared(path, npz, images_key), _declared(path, npz, labels_key)
+        _check_counts(path, images_key, n, labels_key, masks)
+    for key in others:
+        _declared(path, npz, key)
+
+
+def _check_counts(path: Path, images_key: str, n: int, labels_key: str, masks: int) -> None:
+    if masks != n:
+        raise InputError(
+            f"{path}: '{labels_key}' has {masks} masks but '{images_key}' has {n} patches"
+        )
+
+
+def _read(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
+    """An array of the file, its header checked (:func:`_declared`) before it is inflated."""
+    _declared(path, npz, key)
     try:
         return npz[key]
     except _READ_ERRORS as exc:
@@ -141,8 +166,7 @@ def _check_images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
 
 def _check_labels(path: Path, key: str, y: np.ndarray, images_key: str, n: int) -> np.ndarray:
     y = _check_images(path, key, y)
-    if len(y) != n:
-        raise InputError(f"{path}: '{key}' has {len(y)} masks but '{images_key}' has {n} patches")
+    _check_counts(path, images_key, n, key, len(y))
     values = np.unique(y)
     if not np.isin(values, (0, 1)).all():
         shown = ", ".join(str(v) for v in values[~np.isin(values, (0, 1))][:5])
@@ -171,6 +195,7 @@ def load_labeled_patches(
     """Load validated patches (N, 64, 64) and their uint8 {0,1} masks from an ``.npz`` file."""
     path = Path(path)
     with _open_npz(path) as npz:
+        _check_declared(path, npz, [(images_key, labels_key)], [])
         return _read_pair(path, npz, images_key, labels_key)
 
 
@@ -184,12 +209,14 @@ def load_dataset(path: str | Path) -> PatchDataset:
     """
     path = Path(path)
     with _open_npz(path) as npz:
-        x_train, y_train = _read_pair(path, npz, "x_train", "y_train")
         present = set(npz.files)
         if ("x_val" in present) != ("y_val" in present):
             raise InputError(
                 f"{path}: has only one of 'x_val' and 'y_val', expected both or neither"
             )
+        pairs = [("x_train", "y_train")] + ([("x_val", "y_val")] if "x_val" in present else [])
+        _check_declared(path, npz, pairs, ["x_test"] if "x_test" in present else [])
+        x_train, y_train = _read_pair(path, npz, "x_train", "y_train")
         x_val, y_val = (
             _read_pair(path, npz, "x_val", "y_val") if "x_val" in present else (None, None)
         )

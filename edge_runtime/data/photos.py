@@ -5,26 +5,39 @@ vessel) and optionally a field-of-view mask (non-zero = inside); without one, th
 field-of-view detection decides. Layouts, detected in this order (or named):
 
 - ``drive``: ``images/NN_test.tif`` or ``NN_training.tif``, ``1st_manual/NN_manual1.gif``,
-  ``mask/NN_test_mask.gif``; or ``training/`` and ``test/`` folders holding that layout;
+  ``mask/NN_test_mask.gif``, optional artery/vein labels ``AV/NN_test.png`` (RITE); or
+  ``training/`` and ``test/`` folders holding that layout;
 - ``stare``: ``stare-images/imNNNN.png`` (or ``.ppm``), ``labels-ah/imNNNN.ah.png``;
 - ``hrf``: ``images/NN_h.jpg``, ``manual1/NN_h.tif``, ``mask/NN_h_mask.tif``;
 - ``chase``: ``Image_NNx.jpg`` with ``Image_NNx_1stHO.png``, in the folder or folders below it;
-- ``generic``: ``images/``, ``labels/`` and optional ``masks/``, files matched by stem, any
-  format Pillow reads.
+- ``generic``: ``images/``, ``labels/``, optional ``masks/`` and ``labels-av/`` (artery/vein
+  labels, :mod:`~edge_runtime.data.artery_vein`), files matched by stem, any format Pillow
+  reads.
 
-Every problem (no photographs, a missing label, sizes that differ, an unreadable file) is an
-:class:`~edge_runtime.errors.InputError` naming the file.
+File names are matched without regard to letter case. A name that does not match exactly one
+file is never settled by a guess: a photograph without a label, with two (``p05.gif`` beside
+``p05.png``, ``P05.png`` beside ``p05.png``), two masks or two artery/vein labels, and
+photographs sharing a name (another format, another letter case, another folder), are each
+listed with the problem, which loading them raises, so that the other photographs can still be
+used.
+
+Every problem is an :class:`~edge_runtime.errors.InputError` naming the file: a folder without
+photographs, or one of them that cannot be used (the problems above, a file that cannot be
+read, sizes that differ, a mask with no pixel inside, a label with no vessel pixel inside the
+mask: nothing to score).
 """
 
 import dataclasses
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.decode import (
     IMAGE_SUFFIXES,
     MAX_PIXELS,
@@ -40,12 +53,16 @@ DATASET_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 
 @dataclass(frozen=True)
 class LabelledPhoto:
-    """One photograph of a dataset: its files (``mask`` is ``None`` without one)."""
+    """One photograph of a dataset: its files (``mask`` and ``artery_vein`` are ``None``
+    without one), or in ``problem`` why it cannot be used (then ``label``, ``mask`` and
+    ``artery_vein`` may be ``None``), which :func:`load_labelled` raises."""
 
     name: str
     image: Path
-    label: Path
+    label: Path | None
     mask: Path | None = None
+    problem: str | None = None
+    artery_vein: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -68,128 +85,240 @@ class LoadedPhoto:
     fov: np.ndarray | None
 
 
-def _files(folder: Path) -> dict[str, Path]:
-    """Image files of a folder by lower-cased name (empty when there is no such folder)."""
+def _listed(folder: Path) -> list[Path]:
+    """Image files of a folder (anything named like one: a directory so named fails when it is
+    read), sorted by lower-cased name; empty when there is no such folder."""
     if not folder.is_dir():
-        return {}
-    return {
-        p.name.lower(): p
+        return []
+    found = [
+        p
         for p in folder.iterdir()
         if p.suffix.lower() in DATASET_SUFFIXES and not p.name.startswith(".")
-    }
+    ]
+    return sorted(found, key=lambda p: (p.name.lower(), p.name))
+
+
+def _by(key: Callable[[Path], str], paths: Iterable[Path]) -> dict[str, list[Path]]:
+    """Files grouped by a lower-cased key of their names: every file a key matches, so that
+    two files for one key are seen, not one of them silently kept."""
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for path in paths:
+        groups[key(path).lower()].append(path)
+    return groups
+
+
+_NAME, _STEM = attrgetter("name"), attrgetter("stem")
+
+
+def _listing(paths: list[Path]) -> str:
+    return " and ".join(str(p) for p in paths)
+
+
+def _photo(
+    name: str,
+    image: Path,
+    labels: list[Path],
+    masks: list[Path],
+    where: Path,
+    artery_veins: Sequence[Path] = (),
+) -> LabelledPhoto:
+    """A photograph with the labels, masks and artery/vein labels its name matches: exactly one
+    label and at most one of the others, else the problem."""
+    if not labels:
+        return LabelledPhoto(
+            name, image, None, problem=f"{image}: no label for this photograph in {where}"
+        )
+    for what, found in (("labels", labels), ("masks", masks), ("artery/vein labels", artery_veins)):
+        if len(found) > 1:
+            problem = f"{image}: got {len(found)} {what} for it ({_listing(found)}), expected one"
+            return LabelledPhoto(name, image, None, problem=problem)
+    return LabelledPhoto(
+        name,
+        image,
+        labels[0],
+        masks[0] if masks else None,
+        artery_vein=artery_veins[0] if artery_veins else None,
+    )
 
 
 def _drive(root: Path) -> list[LabelledPhoto]:
     parts = [root / "training", root / "test"]
     if any((part / "1st_manual").is_dir() for part in parts):
         return [photo for part in parts for photo in _drive(part)]
-    labels, masks = _files(root / "1st_manual"), _files(root / "mask")
+    labels, masks = _by(_NAME, _listed(root / "1st_manual")), _by(_NAME, _listed(root / "mask"))
+    artery_veins = _by(_STEM, _listed(root / "AV"))  # RITE: AV/01_test.png
     photos = []
-    for name, image in sorted(_files(root / "images").items()):
-        number, _, kind = Path(name).stem.partition("_")  # 21_training, 01_test
-        label = labels.get(f"{number}_manual1.gif")
-        mask = masks.get(f"{number}_{kind}_mask.gif")
-        photos.append(_photo(f"{number}_{kind}", image, label, mask, root / "1st_manual"))
+    for image in _listed(root / "images"):
+        number, _, kind = image.stem.lower().partition("_")  # 21_training, 01_test
+        label, mask = f"{number}_manual1.gif", f"{number}_{kind}_mask.gif"
+        photos.append(
+            _photo(
+                f"{number}_{kind}",
+                image,
+                labels.get(label, []),
+                masks.get(mask, []),
+                root / "1st_manual",
+                artery_veins.get(f"{number}_{kind}", []),
+            )
+        )
     return photos
 
 
 def _stare(root: Path) -> list[LabelledPhoto]:
-    labels = _files(root / "labels-ah")
+    labels = _by(_STEM, _listed(root / "labels-ah"))  # im0001.ah.png: stem im0001.ah
     photos = []
-    for name, image in sorted(_files(root / "stare-images").items()):
-        stem = Path(name).stem
-        label = labels.get(f"{stem}.ah{image.suffix.lower()}") or next(
-            (p for key, p in labels.items() if key.startswith(f"{stem}.ah.")), None
-        )
-        photos.append(_photo(stem, image, label, None, root / "labels-ah"))
+    for image in _listed(root / "stare-images"):
+        name = image.stem.lower()
+        photos.append(_photo(name, image, labels.get(f"{name}.ah", []), [], root / "labels-ah"))
     return photos
 
 
 def _hrf(root: Path) -> list[LabelledPhoto]:
-    labels, masks = _files(root / "manual1"), _files(root / "mask")
+    labels, masks = _by(_STEM, _listed(root / "manual1")), _by(_STEM, _listed(root / "mask"))
     photos = []
-    for name, image in sorted(_files(root / "images").items()):
-        stem = Path(name).stem
-        label = next((p for key, p in labels.items() if Path(key).stem == stem), None)
-        mask = next((p for key, p in masks.items() if Path(key).stem == f"{stem}_mask"), None)
-        photos.append(_photo(stem, image, label, mask, root / "manual1"))
+    for image in _listed(root / "images"):
+        name = image.stem.lower()
+        label, mask = labels.get(name, []), masks.get(f"{name}_mask", [])
+        photos.append(_photo(name, image, label, mask, root / "manual1"))
     return photos
 
 
 def _chase(root: Path) -> list[LabelledPhoto]:
-    found = {p.name.lower(): p for p in root.rglob("*") if p.name.lower().startswith("image_")}
+    found = sorted(
+        (p for p in root.rglob("*") if p.name.lower().startswith("image_")),
+        key=lambda p: (p.name.lower(), str(p)),
+    )
+    labels = _by(_NAME, found)
     photos = []
-    for name, image in sorted(found.items()):
-        if image.suffix.lower() != ".jpg":
-            continue
-        stem = Path(name).stem
-        photos.append(_photo(stem, image, found.get(f"{stem}_1stho.png"), None, root))
+    for image in found:
+        if image.suffix.lower() == ".jpg":
+            name = image.stem.lower()
+            photos.append(_photo(name, image, labels.get(f"{name}_1stho.png", []), [], root))
     return photos
 
 
 def _generic(root: Path) -> list[LabelledPhoto]:
-    labels, masks = _files(root / "labels"), _files(root / "masks")
-    by_stem = {Path(k).stem: p for k, p in labels.items()}
-    masks_by_stem = {Path(k).stem: p for k, p in masks.items()}
-    return [
-        _photo(Path(name).stem, image, by_stem.get(Path(name).stem),
-               masks_by_stem.get(Path(name).stem), root / "labels")
-        for name, image in sorted(_files(root / "images").items())
-    ]  # fmt: skip
+    labels, masks = _by(_STEM, _listed(root / "labels")), _by(_STEM, _listed(root / "masks"))
+    artery_veins = _by(_STEM, _listed(root / "labels-av"))
+    photos = []
+    for image in _listed(root / "images"):
+        name = image.stem.lower()
+        label, mask = labels.get(name, []), masks.get(name, [])
+        photos.append(_photo(name, image, label, mask, root / "labels", artery_veins.get(name, [])))
+    return photos
 
 
-def _photo(
-    name: str, image: Path, label: Path | None, mask: Path | None, where: Path
-) -> LabelledPhoto:
-    if label is None:
-        raise InputError(f"{image}: no label for this photograph in {where}")
-    return LabelledPhoto(name, image, label, mask)
+def _one_per_name(photos: list[LabelledPhoto]) -> list[LabelledPhoto]:
+    """The photographs, those that share a name (another format, another letter case, another
+    folder) each with that problem: a name must say which photograph a score is of."""
+    images: dict[str, list[Path]] = defaultdict(list)
+    for photo in photos:
+        images[photo.name].append(photo.image)
+    unique = []
+    for photo in photos:
+        same = images[photo.name]
+        if len(same) > 1:
+            problem = (
+                f"{photo.image}: got {len(same)} photographs named {photo.name!r} "
+                f"({_listing(same)}), expected one"
+            )
+            photo = LabelledPhoto(photo.name, photo.image, None, problem=problem)
+        unique.append(photo)
+    return unique
 
 
-LAYOUTS: dict[str, tuple[Callable[[Path], bool], Callable[[Path], list[LabelledPhoto]]]] = {
-    "drive": (
+@dataclass(frozen=True)
+class Layout:
+    """A dataset layout: how to recognise a folder in it, how to list its photographs, and its
+    file names in plain words (``edge-seg eval --help`` and the errors show them)."""
+
+    fits: Callable[[Path], bool]
+    photos: Callable[[Path], list[LabelledPhoto]]
+    files: str
+
+
+LAYOUTS: dict[str, Layout] = {
+    "drive": Layout(
         lambda r: any((r / d / "1st_manual").is_dir() for d in ("", "training", "test")),
         _drive,
+        "images/NN_test.tif, 1st_manual/NN_manual1.gif, mask/NN_test_mask.gif, optional "
+        "AV/NN_test.png (artery/vein) (also under training/ and test/)",
     ),
-    "stare": (lambda r: (r / "stare-images").is_dir(), _stare),
-    "hrf": (lambda r: (r / "manual1").is_dir(), _hrf),
-    "chase": (lambda r: any(r.rglob("*_1stHO.png")), _chase),
-    "generic": (lambda r: (r / "images").is_dir() and (r / "labels").is_dir(), _generic),
+    "stare": Layout(
+        lambda r: (r / "stare-images").is_dir(),
+        _stare,
+        "stare-images/imNNNN.png, labels-ah/imNNNN.ah.png",
+    ),
+    "hrf": Layout(
+        lambda r: (r / "manual1").is_dir(),
+        _hrf,
+        "images/NN_h.jpg, manual1/NN_h.tif, mask/NN_h_mask.tif",
+    ),
+    "chase": Layout(
+        lambda r: any(p.name.lower().endswith("_1stho.png") for p in r.rglob("*")),
+        _chase,
+        "Image_NNL.jpg beside Image_NNL_1stHO.png (any subfolder)",
+    ),
+    "generic": Layout(
+        lambda r: (r / "images").is_dir() and (r / "labels").is_dir(),
+        _generic,
+        "images/NAME.*, labels/NAME.* (non-zero = vessel), optional masks/NAME.* (field of view) "
+        "and labels-av/NAME.* (artery/vein)",
+    ),
 }
-"""Each layout: how to recognise it, and how to list its photographs."""
+"""The layouts a folder of labelled photographs may be in, tried in this order."""
 
 
-def find_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:
-    """The labelled photographs of a folder, in the named layout or the first that fits.
+def describe_layouts() -> str:
+    """One line per layout: its name and its file names."""
+    return "\n".join(f"{name}: {layout.files}" for name, layout in LAYOUTS.items())
+
+
+def list_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:
+    """The labelled photographs of a folder, in the named layout or the first that fits; none
+    when the layout's folders hold none.
+
+    A photograph that cannot be used (no label or two, two masks, a name it shares) is listed
+    with its :attr:`LabelledPhoto.problem`.
 
     Raises:
-        InputError: not a folder, no layout fits, a photograph without a label, or none found.
+        InputError: not a folder, it cannot be listed, or no layout fits.
     """
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"{root}: not a folder of labelled photographs")
     if layout is None:
-        layout = next((name for name, (fits, _) in LAYOUTS.items() if fits(root)), None)
+        layout = next((name for name, known in LAYOUTS.items() if known.fits(root)), None)
         if layout is None:
             raise InputError(
-                f"{root}: no labelled photographs found (layouts: {', '.join(LAYOUTS)}; "
-                "see edge_runtime/data/photos.py)"
+                f"{root}: no labelled photographs found in any layout ({', '.join(LAYOUTS)}; "
+                "`edge-seg eval --help` lists their file names)"
             )
     elif layout not in LAYOUTS:
         raise ValueError(f"got layout {layout!r}, expected one of {', '.join(LAYOUTS)}")
     try:
-        photos = LAYOUTS[layout][1](root)
+        photos = LAYOUTS[layout].photos(root)
     except OSError as exc:
         raise InputError(f"{root}: cannot be listed ({exc.strerror or exc})") from None
-    if not photos:
-        raise InputError(f"{root}: no photographs found in the {layout} layout")
-    return PhotoDataset(root, layout, tuple(photos))
+    return PhotoDataset(root, layout, tuple(_one_per_name(photos)))
 
 
-def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
-    """A label or mask image as a boolean (H, W) array (non-zero colour = True; alpha is
-    ignored), turned upright by its EXIF orientation like the photograph, and checked to be the
-    photograph's ``shape``.
+def find_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:
+    """:func:`list_dataset`, which must find at least one photograph.
+
+    Raises:
+        InputError: as :func:`list_dataset`, or no photograph found.
+    """
+    dataset = list_dataset(root, layout)
+    if not dataset.photos:
+        raise InputError(f"{dataset.root}: no photographs found in the {dataset.layout} layout")
+    return dataset
+
+
+def read_pixels(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
+    """The pixels of a label or mask image, (H, W) or (H, W, 3) (palette and alpha images as
+    RGB, alpha ignored), turned upright by its EXIF orientation like the photograph, and
+    checked to be the photograph's ``shape``.
 
     Raises:
         InputError: unreadable, or not the photograph's size.
@@ -208,11 +337,21 @@ def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
             image = ImageOps.exif_transpose(image)
             if image.mode in ("P", "PA") or image.mode.endswith(("A", "a")):
                 image = image.convert("RGB")
-            array = np.asarray(image)
+            return np.asarray(image)
     except InputError:
         raise
     except Exception as exc:  # malformed bytes make Pillow raise almost anything
-        raise InputError(f"{path}: cannot read the {what} ({exc})") from None
+        raise InputError(f"{path}: cannot read the {what} ({first_line(exc)})") from None
+
+
+def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
+    """A label or mask image (:func:`read_pixels`) as a boolean (H, W) array: non-zero colour
+    = True.
+
+    Raises:
+        InputError: as :func:`read_pixels`.
+    """
+    array = read_pixels(path, shape, what)
     return array.any(axis=2) if array.ndim == 3 else array > 0
 
 
@@ -220,11 +359,20 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
     """Read one labelled photograph.
 
     Raises:
-        InputError: any of its files cannot be read, or their sizes differ.
+        InputError: its problem (see :func:`find_dataset`), any of its files cannot be read,
+            their sizes differ, its mask has no pixel inside or its label no vessel pixel
+            (inside the mask): metrics on it would be undefined.
     """
+    if photo.problem or photo.label is None:
+        raise InputError(photo.problem or f"{photo.image}: no label for this photograph")
     pixels = load_photo(photo.image)
     label = read_binary(photo.label, pixels.shape, "label")
     fov = None if photo.mask is None else read_binary(photo.mask, pixels.shape, "mask")
+    if fov is not None and not fov.any():
+        raise InputError(f"{photo.mask}: no pixel inside the field of view, expected a disc")
+    if not (label.any() if fov is None else (label & fov).any()):
+        inside = "" if fov is None else f" inside the field of view of {photo.mask}"
+        raise InputError(f"{photo.label}: no vessel pixel{inside}, expected some to score")
     return LoadedPhoto(photo.name, pixels, label, fov)
 
 

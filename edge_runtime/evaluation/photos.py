@@ -1,22 +1,23 @@
 """Score a model on labelled photographs: the field's whole-photograph protocol, run through the
-device's own pipeline, with pictures of where it is right and wrong."""
+device's own pipeline, with pictures of where it is right and wrong. A photograph that cannot be
+scored is recorded with its error; the others are still scored."""
 
 import csv
 import dataclasses
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.app.outputs import save_png
-from edge_runtime.app.parallel import run_jobs
-from edge_runtime.atomic import atomic_path
-from edge_runtime.contract.metrics import PhotoScores, mean_scores, photo_scores
+from edge_runtime.atomic import atomic_path, save_png
+from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
+from edge_runtime.contract.metrics import PhotoScores, photo_scores
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
+from edge_runtime.errors import describe_failure, one_line
 from edge_runtime.pipeline.decode import to_uint8
-from edge_runtime.pipeline.segmenter import Segmenter, SegmenterSettings
+from edge_runtime.pipeline.parallel import Stop, run_jobs
+from edge_runtime.pipeline.segmenter import Segmenter
 
 METRICS = tuple(f.name for f in dataclasses.fields(PhotoScores))
 
@@ -25,36 +26,8 @@ FALSE_POSITIVE = (255, 40, 40)
 FALSE_NEGATIVE = (40, 110, 255)
 """Colours of the report pictures: vessels found, vessels invented, vessels missed."""
 
-
-@dataclass(frozen=True)
-class PhotoResult:
-    """One photograph's scores."""
-
-    name: str
-    scores: PhotoScores
-
-
-@dataclass(frozen=True)
-class DatasetEvaluation:
-    """A model's scores on every photograph of a dataset, and their mean."""
-
-    model: str
-    threshold: float
-    photos: tuple[PhotoResult, ...]
-
-    @property
-    def mean(self) -> PhotoScores:
-        return mean_scores([p.scores for p in self.photos])
-
-    def to_json(self) -> dict:
-        """``{"n", "threshold", "model", "mean": {metrics}, "photos": [{"name", metrics}]}``."""
-        return {
-            "n": len(self.photos),
-            "threshold": self.threshold,
-            "model": self.model,
-            "mean": dataclasses.asdict(self.mean),
-            "photos": [{"name": p.name, **dataclasses.asdict(p.scores)} for p in self.photos],
-        }
+PhotoResult = ScoredPhoto | FailedPhoto
+"""One photograph's scores, or the one-line error that kept it from being scored."""
 
 
 def comparison_picture(
@@ -72,44 +45,55 @@ def comparison_picture(
 
 
 def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) -> PhotoResult:
-    """One photograph segmented and scored (and drawn into the report folder, if any)."""
+    """One photograph segmented and scored (and drawn into the report folder, if any); what
+    goes wrong with it, whatever it is, is its result's error and ends nothing else."""
     labelled, report = job
-    loaded = load_labelled(labelled)
-    result = segmenter.segment(loaded.photo)
-    fov = result.fov if loaded.fov is None else loaded.fov
-    scores = photo_scores(result.probability, loaded.label, fov, segmenter.threshold)
-    if report is not None:
-        picture = comparison_picture(
-            np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
+    try:
+        loaded = load_labelled(labelled)
+        result = segmenter.segment(loaded.photo)
+        fov = result.fov if loaded.fov is None else loaded.fov
+        scores = photo_scores(result.probability, loaded.label, fov, result.threshold)
+        if report is not None:
+            picture = comparison_picture(
+                np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
+            )
+            save_png(report / f"{labelled.name}_comparison.png", picture)
+    except Exception as exc:
+        return FailedPhoto(
+            labelled.name, str(labelled.image), describe_failure(exc, labelled.image)
         )
-        save_png(report / f"{labelled.name}_comparison.png", picture)
-    return PhotoResult(labelled.name, scores)
+    return ScoredPhoto(**dataclasses.asdict(scores), name=labelled.name)
+
+
+def lost_photo(job: tuple[LabelledPhoto, Path | None], reason: str) -> FailedPhoto:
+    """The result of a photograph that was not scored because its worker process died or a stop
+    came before it was started (see :func:`~edge_runtime.pipeline.parallel.run_jobs`)."""
+    labelled, _ = job
+    return FailedPhoto(labelled.name, str(labelled.image), one_line(f"{labelled.image}: {reason}"))
 
 
 def evaluate_photos(
     segmenter: Segmenter,
     dataset: PhotoDataset,
     report: Path | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[PhotoResult, int], None] | None = None,
     jobs: int = 1,
-    settings: SegmenterSettings | None = None,
+    stop: Stop | None = None,
 ) -> DatasetEvaluation:
     """Segment every photograph of ``dataset`` as the device does and score it inside its field
     of view (the dataset's mask, else the one the runtime detects). With ``report``, write a
     comparison picture per photograph there (``<name>_comparison.png``, see
-    :func:`comparison_picture`). With ``jobs`` above 1 and ``settings``, on that many processes
-    (the same scores).
-
-    Raises:
-        InputError: a photograph or its label cannot be read.
-    """
+    :func:`comparison_picture`). ``progress(result, done)`` is told of each photograph as it is
+    scored or fails. With ``jobs`` above 1, on that many processes (the same scores). A
+    photograph that cannot be scored is recorded with its error (see :func:`score_photo`), and
+    so is each one not started once ``stop`` is set."""
     results = []
     work = [(photo, report) for photo in dataset.photos]
-    for done, result in enumerate(run_jobs(score_photo, work, segmenter, jobs, settings)):
+    for result in run_jobs(score_photo, work, segmenter, jobs, lost_photo, stop):
         results.append(result)
         if progress:
-            progress(f"{result.name} ({done + 1}/{len(work)})")
-    return DatasetEvaluation(str(segmenter.model.path), segmenter.threshold, tuple(results))
+            progress(result, len(results))
+    return DatasetEvaluation.of(segmenter.model_name, segmenter.threshold, results)
 
 
 def _cell(value: float | None) -> str:
@@ -117,8 +101,10 @@ def _cell(value: float | None) -> str:
 
 
 def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
-    """``summary.csv`` and ``summary.md``: every photograph's metrics and the mean."""
-    rows = [(p.name, p.scores) for p in evaluation.photos] + [("mean", evaluation.mean)]
+    """``summary.csv`` and ``summary.md``: every scored photograph's metrics and the mean (an
+    undefined metric is an empty cell); ``summary.md`` also says over how many photographs each
+    mean is taken, and lists the photographs that could not be scored with their errors."""
+    rows = [(p.name, p) for p in evaluation.photos] + [("mean", evaluation.mean)]
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["photograph", *METRICS])
@@ -126,10 +112,12 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         writer.writerow([name, *(_cell(getattr(scores, m)) for m in METRICS)])
     with atomic_path(report / "summary.csv") as tmp:
         tmp.write_text(table.getvalue())
+    counts = evaluation.counts
     lines = [
-        f"# {evaluation.model} on {len(evaluation.photos)} photographs",
+        f"# {evaluation.model} on {evaluation.n} photographs",
         "",
-        f"Threshold {evaluation.threshold}; metrics inside the field of view.",
+        f"Threshold {evaluation.threshold}; metrics inside the field of view; an empty cell is "
+        "undefined (an empty denominator) and left out of the mean.",
         "",
         "| photograph | " + " | ".join(METRICS) + " |",
         "|---" * (len(METRICS) + 1) + "|",
@@ -137,6 +125,10 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
             f"| {name} | " + " | ".join(_cell(getattr(s, m)) for m in METRICS) + " |"
             for name, s in rows
         ),
+        "| mean over | " + " | ".join(str(counts[m]) for m in METRICS) + " |",
     ]
+    if evaluation.failed:
+        lines += ["", f"Not scored ({len(evaluation.failed)}):", ""]
+        lines += [f"- {p.name}: {p.error}" for p in evaluation.failed]
     with atomic_path(report / "summary.md") as tmp:
         tmp.write_text("\n".join(lines) + "\n")

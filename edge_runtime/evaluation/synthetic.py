@@ -1,4 +1,5 @@
-"""A synthetic fundus-like photograph for benchmarks and tests where no real one is at hand."""
+"""Synthetic fundus-like photographs, their labels and patch sets, for benchmarks and tests
+where no real labelled photograph is at hand (a fresh clone has none)."""
 
 import numpy as np
 from PIL import Image
@@ -35,3 +36,33 @@ def _draw(height: int, width: int, seed: int) -> np.ndarray:
     gray = np.clip(brightness * (1 - 0.45 * vessels) + noise * (r <= 1), 0, 1)
     colour = np.array([230, 120, 50], dtype=np.float32)
     return (gray[..., None] * colour).astype(np.uint8)
+
+
+def synthetic_label(photo: np.ndarray) -> np.ndarray:
+    """The (H, W) bool "vessels" of a :func:`synthetic_fundus` photograph: its dark curves
+    inside the disc (darker than 0.8 of the disc's 60th brightness percentile)."""
+    gray = photo.mean(axis=2)
+    inside = gray > 20
+    return (gray < 0.8 * np.percentile(gray[inside], 60)) & inside
+
+
+def synthetic_patches(
+    photographs: int = 4, side: int = 64, shape: tuple[int, int] = (584, 565)
+) -> tuple[np.ndarray, np.ndarray]:
+    """A labelled patch set laid out like the reference one: (N, side, side) uint8 grayscale
+    patches (ITU-R 601 luma) and (N, side, side) uint8 0/1 labels, on a ``side``-pixel grid of
+    DRIVE-sized synthetic photographs (seeds 0.. ``photographs`` - 1), row by row, keeping the
+    patches at least 90 % inside the disc. The committed test model scores a Dice of about
+    0.75 on it, so conversion and gate mechanics can be tested without the reference data."""
+    images, labels = [], []
+    height, width = shape
+    for seed in range(photographs):
+        photo = synthetic_fundus(height, width, seed=seed)
+        gray = photo.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        label, inside = synthetic_label(photo), gray > 20
+        for y in range(0, height - side + 1, side):
+            for x in range(0, width - side + 1, side):
+                if inside[y : y + side, x : x + side].mean() > 0.9:
+                    images.append(gray[y : y + side, x : x + side].round().astype(np.uint8))
+                    labels.append(label[y : y + side, x : x + side].astype(np.uint8))
+    return np.stack(images), np.stack(labels)

@@ -1,20 +1,22 @@
 """A .tflite vessel model on square patches: preprocessed patches in, probabilities out."""
 
+import dataclasses
+import functools
 import warnings
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from edge_runtime.contract.metrics import THRESHOLD_RANGE, binarize
 from edge_runtime.contract.model_card import ModelCard
-from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
-from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
 from edge_runtime.errors import ModelError, first_line
+from edge_runtime.inference.bundled import resolve_model
 from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.quantization import dequantize, quantize
-from edge_runtime.inference.signatures import TrustedKeys, configured_keys, verify_model
+from edge_runtime.inference.runtime_options import DEFAULT_RUNTIME, RuntimeOptions
+from edge_runtime.inference.signatures import UNCHECKED, configured_keys, verify_model
+from edge_runtime.inference.trial import run_trial
 from edge_runtime.native_logs import silenced
 
 INVOKE_BATCH = 16
@@ -29,10 +31,8 @@ class PatchPredictor(Protocol):
     """What the pipeline needs of a patch model: :class:`PatchModel` on the device; a Keras
     model in training and in the gate (``training.model_io.KerasPatches``)."""
 
-    path: Path | str
-    card: ModelCard
-    threshold: float
-    tta: str
+    @property
+    def card(self) -> ModelCard: ...
 
     @property
     def side(self) -> int: ...
@@ -40,79 +40,61 @@ class PatchPredictor(Protocol):
     def predict(self, patches: np.ndarray) -> np.ndarray: ...
 
 
-def resolve_threshold(threshold: float | None, card: ModelCard) -> float:
-    """The decision threshold in effect: ``threshold`` if given, else the model card's.
-
-    Raises:
-        ValueError: ``threshold`` is outside :data:`~edge_runtime.contract.metrics.THRESHOLD_RANGE`
-            (or not a number).
-    """
-    if threshold is None:
-        return card.threshold
-    low, high = THRESHOLD_RANGE
-    if not low <= threshold <= high:  # False for NaN too
-        raise ValueError(f"got threshold {threshold}, expected {low}..{high}")
-    return float(threshold)
-
-
 class PatchModel:
     """Runs a vessel model on batches of patches through a LiteRT interpreter.
 
-    Reads the model card (threshold, patch size, preprocessing); a model without one runs with
-    the reference defaults and a warning. Inputs are quantized and outputs dequantized with the
-    tensors' own scale and zero point, so int8, uint8 and float models are used alike.
+    Reads the model card (patch size, preprocessing, and what the segmenter takes from it); a
+    model without one runs with the reference defaults and a warning. Inputs are quantized and
+    outputs dequantized with the tensors' own scale and zero point, so int8, uint8 and float
+    models are used alike.
 
     Patches run ``batch_size`` at a time: the batch-1 input is resized to a batch when the model
     allows it (every op here works patch by patch, so results are identical to one at a time,
     and faster); otherwise, and always on the Edge TPU, one patch per invoke.
 
+    On the CPU, a model whose card records no SHA-256 of its file (a model without a card, or
+    one converted before format 2) is first built and run in a throwaway child process
+    (:mod:`edge_runtime.inference.trial`), so that a damaged one that would crash the
+    interpreter natively is refused with one line instead; a recorded digest has already
+    refused any damaged file.
+
     Args:
-        path: the .tflite file.
-        threads: interpreter threads.
-        delegate: ``None`` (CPU) or ``"edgetpu"``.
+        options: which file, and how to run it (:class:`RuntimeOptions`); with trusted keys,
+            its signature is checked before anything else of it is read.
         batch_size: patches per invoke.
-        tta: a key of :data:`edge_runtime.contract.symmetry.TTA_MODES`: the probabilities are
-            averaged over flipped/rotated copies of each patch (``flip`` costs two model runs per
-            patch, ``dihedral`` eight; benchmarks/tta.py measures what they buy).
-        threshold: decision threshold; ``None`` for the card's (:func:`resolve_threshold`).
-        trusted_keys: a folder of public keys: the model must carry a valid signature by one of
-            them (:mod:`edge_runtime.inference.signatures`), checked before anything else of it
-            is read; ``None`` for ``$EDGE_SEG_TRUSTED_KEYS`` (unset: no check); ``UNCHECKED``
-            for no check.
+
+    :attr:`options` is then everything that built it, the checked bytes included, from which
+    another process builds the same model without opening or checking the file again.
 
     Raises:
         ModelError: the file is not a usable vessel model of ours (the message says why).
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        threads: int = 1,
-        delegate: str | None = None,
-        batch_size: int = INVOKE_BATCH,
-        tta: str = "off",
-        threshold: float | None = None,
-        trusted_keys: TrustedKeys = None,
-    ):
-        if tta not in TTA_MODES:
-            raise ValueError(f"got tta {tta!r}, expected one of {', '.join(TTA_MODES)}")
-        self.path = Path(path)
-        self.tta = tta
-        content = read_model_bytes(self.path)
-        keys = configured_keys(trusted_keys)
+    def __init__(self, options: RuntimeOptions = DEFAULT_RUNTIME, batch_size: int = INVOKE_BATCH):
+        self.path = resolve_model(options.model)
+        content = options.model_content
+        if content is None:
+            content = read_model_bytes(self.path)
+        keys = configured_keys(options.trusted_keys)
         self.signature = None if keys is None else verify_model(self.path, content, keys)
+        self.options = dataclasses.replace(
+            options, model=str(self.path), trusted_keys=UNCHECKED, model_content=content
+        )
         try:
             card = read_card(content)
         except ValueError as exc:
             raise ModelError(f"{self.path}: {exc}") from None
         self.has_card = card is not None
         self.card = card or ModelCard()
-        self.threshold = resolve_threshold(threshold, self.card)
         if self.card.preprocessing.name != PREPROCESSING_NAME:
             raise ModelError(
                 f"{self.path}: preprocessing {self.card.preprocessing.name!r} is not supported, "
                 f"expected {PREPROCESSING_NAME!r}"
             )
+        threads, delegate = options.threads, options.delegate
+        if delegate is None and self.card.model_sha256 is None:  # no digest vouches for it
+            trial = functools.partial(_trial_run, self.options, batch_size)
+            run_trial(content, (threads, batch_size), str(self.path), trial)
         self.interpreter = make_interpreter(
             content, threads=threads, delegate=delegate, name=str(self.path)
         )
@@ -200,11 +182,10 @@ class PatchModel:
             raise ValueError(
                 f"got patches of shape {np.shape(patches)}, expected (N, {side}, {side}, 1)"
             )
-        transforms = TTA_MODES[self.tta]
         out = np.empty(x.shape[:3], dtype=np.float32)
         for start in range(0, len(x), self.batch_size):
             chunk = x[start : start + self.batch_size]
-            out[start : start + len(chunk)] = symmetry_average(self._invoke, chunk, transforms)
+            out[start : start + len(chunk)] = self._invoke(chunk)
         return out
 
     def _invoke(self, chunk: np.ndarray) -> np.ndarray:
@@ -229,7 +210,9 @@ class PatchModel:
             raise ModelError(f"{self.path}: the model gave non-finite probabilities")
         return np.clip(probabilities, 0.0, 1.0)
 
-    def segment_patches(self, raw: np.ndarray) -> np.ndarray:
-        """Binary uint8 vessel masks (N, P, P) of raw grayscale patches (N, P, P): preprocess,
-        predict, threshold at :attr:`threshold`."""
-        return binarize(self.predict(preprocess_patches(raw)), self.threshold)
+
+def _trial_run(options: RuntimeOptions, batch_size: int) -> None:
+    """Build a model from its checked options and run it on zeros: a whole batch, then a
+    shorter one."""
+    model = PatchModel(options, batch_size=batch_size)
+    model.predict(np.zeros((model.batch_size + 1, model.side, model.side, 1), np.float32))

@@ -6,6 +6,10 @@ SHA-256, and from its model card the model version and the gate's verdict, so th
 shows is what was signed) and the signature over that statement, with the id of the key that
 made it. Keys are Ed25519 (``cryptography``, PyCA's library: wheels for every platform we run
 on, no network); a public key's id is the first 16 hex digits of the SHA-256 of its 32 bytes.
+A key file holds one key (PEM); several keys are trusted as several files.
+
+Trusted keys are a setting that fails closed: unset, any model runs as before signatures; set,
+even to an empty value or a folder without usable keys, it is a folder of keys or an error.
 """
 
 import base64
@@ -14,6 +18,7 @@ import enum
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +29,8 @@ from edge_runtime.safe_open import open_regular
 
 SIGNATURE_SUFFIX = ".sig"
 TRUSTED_KEYS_ENV = "EDGE_SEG_TRUSTED_KEYS"
-"""A folder of trusted public keys (``*.pub``), for the device commands and the API alike."""
+"""A folder of trusted public keys (``*.pub``), for the device commands and the API alike; set
+but empty, it is refused (never taken as "no verification")."""
 
 
 class _Unchecked(enum.Enum):
@@ -41,6 +47,8 @@ TrustedKeys = str | Path | _Unchecked | None
 
 MAX_SIGNATURE_BYTES = 64 * 1024
 MAX_KEY_BYTES = 16 * 1024
+
+_PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,64})-----")
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,29 @@ def signature_path(model: Path) -> Path:
     return beside if beside.exists() or not given.exists() else given
 
 
+def signature_of(model: Path, content: bytes) -> Signature | None:
+    """The signature file beside ``model``, checked to be a signature document over ``content``
+    (the bytes of ``model``) but not for its validity, which takes the signer's key; ``None``
+    when there is none.
+
+    Raises:
+        ModelError: a malformed signature file, or one over other bytes (one line naming the
+            model file).
+    """
+    path = signature_path(model)
+    if not os.path.lexists(path):
+        return None
+    try:
+        signature = read_signature(path)
+    except InputError as exc:
+        raise ModelError(f"{model}: {exc}") from None
+    if signature.statement.model_sha256 != hashlib.sha256(content).hexdigest():
+        raise ModelError(
+            f"{model}: its bytes are not the ones {path.name} signs (damaged, or replaced)"
+        )
+    return signature
+
+
 def read_signature(path: Path) -> Signature:
     """Read and check a signature file's shape.
 
@@ -109,18 +140,38 @@ def read_signature(path: Path) -> Signature:
         raise InputError(f"{path}: not a signature file ({exc})") from None
 
 
-def load_public_key(path: Path):
-    """An Ed25519 public key from a PEM file.
+def read_key_file(path: Path, kind: str) -> bytes:
+    """The bytes of a key file that holds at most one PEM block, a ``kind`` ("public" or
+    "private") key's.
 
     Raises:
-        InputError: unreadable, or not an Ed25519 public key.
+        InputError: unreadable, empty or too large, several PEM blocks (which one would be
+            meant?), or a block of another kind (a private key where a public one belongs).
+    """
+    with open_regular(path, f"a {kind} key file", MAX_KEY_BYTES) as f:
+        data = f.read(MAX_KEY_BYTES + 1)
+    labels = [label.decode() for label in _PEM_BEGIN.findall(data)]
+    if len(labels) > 1:
+        raise InputError(
+            f"{path}: got {len(labels)} PEM blocks ({', '.join(labels)}), expected one {kind} "
+            "key per file"
+        )
+    if labels and not labels[0].endswith(f"{kind.upper()} KEY"):
+        raise InputError(f"{path}: got a PEM {labels[0]}, expected a {kind} key")
+    return data
+
+
+def load_public_key(path: Path):
+    """An Ed25519 public key from a PEM file that holds it alone.
+
+    Raises:
+        InputError: unreadable, several keys, or not an Ed25519 public key.
     """
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    with open_regular(path, "a public key file", MAX_KEY_BYTES) as f:
-        data = f.read(MAX_KEY_BYTES + 1)
+    data = read_key_file(path, "public")
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
@@ -137,7 +188,8 @@ def trusted_keys(folder: Path) -> dict[str, object]:
         InputError: not a folder, no keys in it, or a key file that cannot be read.
     """
     if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder of trusted public keys")
+        found = "no such folder" if not os.path.lexists(folder) else "not a folder"
+        raise InputError(f"{folder}: {found}, expected a folder of trusted public keys (*.pub)")
     keys = {key_id(k): k for k in (load_public_key(p) for p in sorted(folder.glob("*.pub")))}
     if not keys:
         raise InputError(f"{folder}: no public keys (*.pub) to trust")
@@ -154,32 +206,42 @@ def verify_model(model: Path, content: bytes, keys: dict) -> Signature:
     """
     from cryptography.exceptions import InvalidSignature
 
+    signature = signature_of(model, content)
     path = signature_path(model)
-    if not path.exists():
+    if signature is None:
         raise ModelError(f"{model}: unsigned (no {path.name}), and only signed models may run")
-    try:
-        signature = read_signature(path)
-    except InputError as exc:
-        raise ModelError(f"{model}: {exc}") from None
     key = keys.get(signature.key_id)
     if key is None:
         raise ModelError(f"{model}: signed by key {signature.key_id}, which is not trusted here")
     try:
-        key.verify(base64.b64decode(signature.signature, validate=True),
-                   canonical(signature.statement))  # fmt: skip
+        raw = base64.b64decode(signature.signature, validate=True)
+        key.verify(raw, canonical(signature.statement))
     except (InvalidSignature, binascii.Error, ValueError):
         raise ModelError(f"{model}: the signature in {path.name} is not valid") from None
-    if signature.statement.model_sha256 != hashlib.sha256(content).hexdigest():
-        raise ModelError(
-            f"{model}: its bytes are not the ones {path.name} signs (damaged, or replaced)"
-        )
     return signature
 
 
 def configured_keys(folder: "TrustedKeys") -> dict | None:
-    """The trusted keys of ``folder``, else of ``$EDGE_SEG_TRUSTED_KEYS``; ``None`` when neither
-    is set (any model may run, as before signatures) or ``folder`` is :data:`UNCHECKED`."""
+    """The trusted keys of ``folder``, else (``None``) of ``$EDGE_SEG_TRUSTED_KEYS``; ``None``
+    only when the variable is unset (any model may run, as before signatures) or ``folder`` is
+    :data:`UNCHECKED`.
+
+    Raises:
+        InputError: the setting is empty or blank (a unit file whose variable is unset, say),
+            or names no usable keys (:func:`trusted_keys`): verification is never turned off
+            by a setting that is there.
+    """
     if folder is UNCHECKED:
         return None
-    folder = folder or os.environ.get(TRUSTED_KEYS_ENV)
-    return trusted_keys(Path(folder)) if folder else None
+    setting = "trusted keys"
+    if folder is None:
+        folder = os.environ.get(TRUSTED_KEYS_ENV)
+        if folder is None:
+            return None
+        setting = f"${TRUSTED_KEYS_ENV}"
+    if not str(folder).strip():
+        raise InputError(
+            f"{setting}: got {str(folder)!r}, expected a folder of trusted public keys (*.pub) "
+            "(an empty setting does not turn verification off)"
+        )
+    return trusted_keys(Path(folder))

@@ -2,10 +2,10 @@
 
 Decoding honours EXIF orientation and accepts 8- and 16-bit grayscale, RGB, RGBA, palette and
 CMYK files. A large photograph is decoded reduced by a power of two (a JPEG by its decoder's own
-DCT scaling, cheaply; other files by averaging blocks of pixels), keeping its long side at least
-:data:`REDUCED_LONG_SIDE`: the model works on a field of view about 540 pixels across, and the
-memory and time of a photograph then stay bounded whatever its size. Every problem is raised as
-:class:`InputError` naming the file.
+DCT scaling, cheaply; other files by averaging blocks of pixels, 16-bit ones a band of rows at a
+time), keeping its long side at least :data:`REDUCED_LONG_SIDE`: the model works on a field of
+view about 540 pixels across, and the memory and time of a photograph then stay bounded whatever
+its size. Every problem is raised as :class:`InputError` naming the file.
 """
 
 import contextlib
@@ -19,14 +19,22 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from edge_runtime.errors import InputError, first_line
-from edge_runtime.pipeline.blocks import row_blocks
+from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK, row_blocks
 from edge_runtime.safe_open import open_regular
 
 MAX_PIXELS = 25_000_000
 """Largest photograph accepted (25 megapixels: 6000x4000 and every fundus camera we know of).
-Larger dimensions are refused before decoding. With every output asked for, a photograph costs
-about 9 bytes per pixel at its peak (firmware_notes/budgets.md), so the largest stays well under
-the systemd unit's memory cap."""
+Larger dimensions are refused before decoding. With every output asked for, the largest of any
+format peaks under three quarters of the systemd unit's memory cap (firmware_notes/budgets.md
+lists each format)."""
+
+WHOLE_IMAGE_FORMATS = ("WEBP", "JPEG2000", "AVIF")
+"""Formats (Pillow's names) whose decoders cannot decode reduced and hold the whole photograph
+several times over while decoding (15-19 bytes per pixel for WebP and JPEG 2000)."""
+
+MAX_WHOLE_IMAGE_PIXELS = 12_000_000
+"""Largest photograph accepted in one of :data:`WHOLE_IMAGE_FORMATS` (12 megapixels, 4000x3000),
+so that it peaks no higher than the largest photograph of other formats."""
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".webp")
 """File name endings taken as photographs when a folder is given (any case)."""
@@ -45,6 +53,8 @@ MAX_REDUCTION = 8
 _T = TypeVar("_T")
 _TOO_LARGE = f"exceed the {MAX_PIXELS // 1_000_000}-megapixel limit"
 _GRAY_MODES = {"L": np.uint8, "I;16": np.uint16, "I;16B": np.uint16, "I;16L": np.uint16}
+_WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")
+"""16-bit grayscale as Pillow opens it (a 16-bit PGM opens as 32-bit "I"; see :func:`_opened`)."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +92,16 @@ class Photo:
         return picture
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """An 8-bit RGB (H, W, 3) version of an (H, W) or (H, W, 3|4) image of any range (uint8 RGB
-    is returned as it is; others are made a block of rows at a time)."""
+def to_uint8(image: np.ndarray, top: float | None = None) -> np.ndarray:
+    """An 8-bit RGB (H, W, 3) version of an (H, W) or (H, W, 3|4) image of any range, wider
+    pixels scaled so that ``top`` (by default their maximum) is 255 (uint8 RGB is returned as it
+    is; others are made a block of rows at a time)."""
     array = np.asarray(image)
     if array.dtype == np.uint8 and array.ndim == 3 and array.shape[2] == 3:
         return array
     out = np.empty((*array.shape[:2], 3), dtype=np.uint8)
-    top = 255.0 if array.dtype == np.uint8 else float(array.max()) or 1.0
+    if top is None:
+        top = 255.0 if array.dtype == np.uint8 else float(array.max()) or 1.0
     for rows in row_blocks(len(array)):
         block = array[rows] if array.ndim == 3 else array[rows, :, np.newaxis]
         if array.dtype != np.uint8:
@@ -126,11 +138,25 @@ def _reduced(
     pixel type."""
     if reduction == 1:
         return image if box is None else image.crop(box)
-    if image.mode in _GRAY_MODES and image.mode != "L":
-        image = image.convert("I")  # Pillow averages 32-bit, not 16-bit, pixels
-    if image.mode in ("L", "I", "RGB", "RGBA", "RGBX", "CMYK", "LA"):
+    if image.mode in _WIDE_GRAY_MODES:
+        return _reduced_wide(image, reduction, box)
+    if image.mode in ("L", "RGB", "RGBA", "RGBX", "CMYK", "LA"):
         return image.reduce(reduction, box)  # reduced first: converting the small image is cheap
     return image.convert("RGB").reduce(reduction, box)  # palette: its indices cannot be averaged
+
+
+def _reduced_wide(
+    image: Image.Image, reduction: int, box: tuple[int, int, int, int] | None
+) -> Image.Image:
+    """:func:`_reduced` of 16-bit grayscale: Pillow averages 32-bit ("I"), not 16-bit, pixels,
+    so each band of rows is widened and reduced in turn (the whole photograph widened at once
+    would double its memory)."""
+    left, top, right, bottom = box or (0, 0, *image.size)
+    reduced = Image.new("I", (-(-(right - left) // reduction), -(-(bottom - top) // reduction)))
+    for rows in row_blocks(bottom - top, ROWS_PER_BLOCK * reduction):
+        band = image.crop((left, top + rows.start, right, top + rows.stop)).convert("I")
+        reduced.paste(band.reduce(reduction), (0, rows.start // reduction))
+    return reduced
 
 
 def _spans(length: int, reduction: int, reversed_: bool) -> list[tuple[int, int, int]]:
@@ -198,10 +224,16 @@ def _upright(image: Image.Image, orientation: int) -> Image.Image:
 
 
 def _rgb8(image: Image.Image) -> Image.Image:
-    if image.mode in _GRAY_MODES and image.mode != "L":
-        top = max(1, image.getextrema()[1])
-        image = image.convert("I").point(lambda v: v * (255 / top)).convert("L")
-    return image if image.mode == "RGB" else image.convert("RGB")
+    """``image`` as 8-bit RGB; 16-bit grayscale is scaled by its maximum as :func:`to_uint8`
+    scales arrays, a band of rows at a time."""
+    if image.mode not in _WIDE_GRAY_MODES:
+        return image if image.mode == "RGB" else image.convert("RGB")
+    top = max(1, image.getextrema()[1])
+    rgb = Image.new("RGB", image.size)
+    for rows in row_blocks(image.height):
+        band = np.asarray(image.crop((0, rows.start, image.width, rows.stop)))
+        rgb.paste(Image.fromarray(to_uint8(band, top)), (0, rows.start))
+    return rgb
 
 
 def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
@@ -221,7 +253,15 @@ def _opened(path: Path) -> Iterator[Image.Image]:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise InputError(f"{path}: {width}x{height} pixels {_TOO_LARGE}")
-            if image.mode in ("I", "F"):
+            if image.format in WHOLE_IMAGE_FORMATS and width * height > MAX_WHOLE_IMAGE_PIXELS:
+                raise InputError(
+                    f"{path}: {width}x{height} pixels exceed the "
+                    f"{MAX_WHOLE_IMAGE_PIXELS // 1_000_000}-megapixel limit of {image.format} "
+                    "files (their decoder holds the whole photograph several times over); save "
+                    "it as JPEG, PNG or TIFF"
+                )
+            # a PGM's "I" pixels hold at most 16 bits (its maximum value is at most 65535)
+            if image.mode == "F" or (image.mode == "I" and image.format != "PPM"):
                 raise InputError(
                     f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
                     "are not supported; save the photograph with 8 or 16 bits per channel"
@@ -237,7 +277,8 @@ def _decode(path: Path, reduce: bool = True) -> Photo:
         # the JPEG decoder's own scaling leaves partial blocks at the stored right and bottom
         aligned = orientation == 1 or (width % reduction == 0 and height % reduction == 0)
         if reduction > 1 and image.format == "JPEG" and aligned:
-            image.draft(image.mode, (-(-width // reduction), -(-height // reduction)))
+            # asked for the sides rounded down: Pillow scales by the whole ratio of the two
+            image.draft(image.mode, (width // reduction, height // reduction))
         image.load()
         rest = reduction // round(width / image.size[0])  # the JPEG decoder may have done some
         pixels = _array(_reduced_upright(image, rest, orientation))

@@ -1,9 +1,10 @@
 """Whole-photograph vessel segmentation: the device's Python API.
 
-    from edge_runtime import Segmenter
+    from edge_runtime import RuntimeOptions, Segmenter, SegmenterConfig
     result = Segmenter().segment("photo.jpg")   # bundled model; or Segmenter("model.tflite")
     result.mask        # (H, W) uint8, 1 = vessel, 0 outside the field of view
     result.stats       # vessel fraction, tiles, milliseconds per stage
+    Segmenter(RuntimeOptions("model.tflite", threads=2), SegmenterConfig(tta="flip"))
 
 The pipeline, stage by stage (each a public method, so evaluation and benchmarks can stop or
 look in between):
@@ -27,21 +28,16 @@ import numpy as np
 
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
-from edge_runtime.inference.bundled import resolve_model
+from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
+from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
-from edge_runtime.inference.signatures import TrustedKeys
+from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
 from edge_runtime.pipeline.grayscale import to_grayscale
 from edge_runtime.pipeline.resize import resize, upsample_rows
 from edge_runtime.pipeline.tiling import Stitcher, extract_tiles, tile_grid
-
-STRIDE_SHARE = 52 / 64
-"""Tile stride as a share of the tile side: 52 pixels for 64-pixel tiles, which then overlap by
-12 (1.5x tile redundancy). Chosen by measurement (benchmarks/stride.py, on holdout strips the
-model never saw): overlap lifts the stitched Dice by about 0.005 over abutting tiles, and denser
-strides add nothing more."""
 
 TILES_PER_STEP = 32
 """Tiles preprocessed and run together; bounds the working memory of a large photograph."""
@@ -85,11 +81,16 @@ class Result:
     ``mask`` (uint8, 1 = vessel, 0 outside the field of view) and ``stats`` are made with the
     result. ``probability`` (float32) and ``fov`` (bool), each as large as the photograph, are
     made when first asked for, so a caller that needs only the mask never pays their memory;
-    :meth:`probability_rows` gives the probabilities a block of rows at a time.
+    :meth:`probability_rows` gives the probabilities a block of rows at a time. What they were
+    made from stays: the decoded ``photo``, what :func:`prepare` made of it (``prepared``) and
+    the probabilities at the working scale (``work_probability``, the shape of
+    ``prepared.work``).
     """
 
-    def __init__(self, prepared: Prepared, work_probability: np.ndarray, threshold: float):
-        self._prepared, self._work_probability = prepared, work_probability
+    def __init__(
+        self, photo: Photo, prepared: Prepared, work_probability: np.ndarray, threshold: float
+    ):
+        self.photo, self.prepared, self.work_probability = photo, prepared, work_probability
         self.threshold = threshold
         self.mask = np.zeros(prepared.shape, dtype=np.uint8)
         self.vessel_pixels = self.fov_pixels = 0
@@ -105,7 +106,7 @@ class Result:
         return self.vessel_pixels / self.fov_pixels if self.fov_pixels else 0.0
 
     def _fov_rows(self) -> Iterator[tuple[slice, np.ndarray]]:
-        prepared = self._prepared
+        prepared = self.prepared
         height, width = prepared.shape
         for rows in row_blocks(height):
             yield rows, prepared.fov.mask(prepared.shape, (rows.start, 0, rows.stop, width))
@@ -118,10 +119,10 @@ class Result:
 
     def _rows(self) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
         """(rows, field of view, probabilities) down the photograph, a block at a time."""
-        prepared = self._prepared
+        prepared = self.prepared
         top, left, bottom, right = prepared.box
         crop_shape = (bottom - top, right - left)
-        work = self._work_probability
+        work = self.work_probability
         shrunk = None
         if crop_shape[0] < work.shape[0] or crop_shape[1] < work.shape[1]:
             shrunk = resize(work, crop_shape)  # a photograph smaller than the working scale
@@ -140,7 +141,7 @@ class Result:
     @functools.cached_property
     def probability(self) -> np.ndarray:
         """Vessel probabilities (H, W) float32, 0 outside the field of view."""
-        out = np.empty(self._prepared.shape, dtype=np.float32)
+        out = np.empty(self.prepared.shape, dtype=np.float32)
         for rows, block in self.probability_rows():
             out[rows] = block
         return out
@@ -148,7 +149,7 @@ class Result:
     @functools.cached_property
     def fov(self) -> np.ndarray:
         """The field of view (H, W) bool."""
-        out = np.empty(self._prepared.shape, dtype=bool)
+        out = np.empty(self.prepared.shape, dtype=bool)
         for rows, block in self._fov_rows():
             out[rows] = block
         return out
@@ -178,67 +179,66 @@ def prepare(photo: Photo, fov_diameter: float, tile: int, channel: str = "luma")
     gray = to_grayscale(pixels[top:bottom, left:right], channel)
     work = resize(gray, framing.work_shape)
     height, width = photo.shape
-    box = (top * reduction, left * reduction,
-           min(bottom * reduction, height), min(right * reduction, width))  # fmt: skip
-    return Prepared(
-        photo.shape, fov.enlarged(reduction), box, framing, work,
-        framing.work_fov.mask(framing.work_shape),
-    )  # fmt: skip
+    box = (
+        top * reduction,
+        left * reduction,
+        min(bottom * reduction, height),
+        min(right * reduction, width),
+    )
+    inside = framing.work_fov.mask(framing.work_shape)
+    return Prepared(photo.shape, fov.enlarged(reduction), box, framing, work, inside)
 
 
 class Segmenter:
-    """Segments vessels in whole fundus photographs with a LiteRT patch model.
+    """Segments vessels in whole fundus photographs with a patch model.
 
     Args:
-        model: a .tflite file; ``None`` for the model bundled with the package; or any
-            :class:`~edge_runtime.inference.patch_model.PatchPredictor` (training runs its
-            Keras models through the device's pipeline this way; the options that make a
-            :class:`PatchModel` are then not used).
-        threads: CPU threads of the interpreter.
-        delegate: ``None`` (CPU) or ``"edgetpu"``.
-        threshold: decision threshold; ``None`` for the model's own (from its model card).
-        channel: grayscale conversion, ``"luma"`` or ``"green"``
-            (:mod:`edge_runtime.pipeline.grayscale`); ``None`` for the model card's.
-        fov_diameter: field-of-view diameter in pixels of the photographs the model was trained
-            on; photographs are resized to match. ``None`` for the model card's (540 by
-            default, the DRIVE photographs' disc).
-        stride: tile stride in pixels of the resized photograph; ``None`` for
-            :data:`STRIDE_SHARE` of the tile side.
-        tta: test-time averaging, a key of :data:`edge_runtime.contract.symmetry.TTA_MODES`.
-        trusted_keys: a folder of public keys the model must be signed by (see
-            :class:`PatchModel`); ``None`` for ``$EDGE_SEG_TRUSTED_KEYS``.
+        model: a .tflite file, or :class:`~edge_runtime.inference.runtime_options.RuntimeOptions`
+            to say also how its interpreter runs (threads, delegate, trusted keys); ``None`` for
+            the model bundled with the package; or any
+            :class:`~edge_runtime.inference.patch_model.PatchPredictor` (training and the gate
+            run Keras models through the device's pipeline this way).
+        config: how it decides (:class:`~edge_runtime.contract.segmenter_config.SegmenterConfig`:
+            threshold, channel, working size, stride, test-time averaging); what it leaves to
+            the model is taken from the model's card.
+
+    :attr:`config` is the configuration in effect, every value filled. A segmenter built from a
+    model file also has :attr:`runtime`, the options that built its model, the checked bytes
+    included: ``Segmenter(segmenter.runtime, segmenter.config)`` builds the same segmenter in
+    another process without opening the file again. One built on another predictor has
+    ``None``.
+
+    Raises:
+        ModelError: the model file is not a usable vessel model.
+        ValueError: ``config`` does not fit the model (a stride larger than its tile).
     """
+
+    result_type: type[Result] = Result
+    """What :meth:`segment` returns (a subclass may read more from it)."""
 
     def __init__(
         self,
-        model: "str | Path | PatchPredictor | None" = None,
-        threads: int = 1,
-        delegate: str | None = None,
-        threshold: float | None = None,
-        channel: str | None = None,
-        fov_diameter: float | None = None,
-        stride: int | None = None,
-        tta: str = "off",
-        trusted_keys: TrustedKeys = None,
+        model: "str | Path | RuntimeOptions | PatchPredictor | None" = None,
+        config: SegmenterConfig = DEFAULT_CONFIG,
     ):
         if model is None or isinstance(model, (str, Path)):
-            model = PatchModel(
-                resolve_model(model), threads=threads, delegate=delegate, tta=tta,
-                threshold=threshold, trusted_keys=trusted_keys,
-            )  # fmt: skip
+            model = RuntimeOptions(model)
+        if isinstance(model, RuntimeOptions):
+            model = PatchModel(model)
         self.model: PatchPredictor = model
-        self.tile = self.model.side
-        self.fov_diameter = self.model.card.fov_diameter if fov_diameter is None else fov_diameter
-        stride = round(self.tile * STRIDE_SHARE) if stride is None else stride
-        if not 1 <= stride <= self.tile:
-            raise ValueError(f"got stride {stride}, expected 1..{self.tile}")
-        self.channel = self.model.card.channel if channel is None else channel
-        self.stride = stride
+        self.runtime = model.options if isinstance(model, PatchModel) else None
+        self.config = config.resolved(model.card)
+        self.tile = model.side
 
     @property
     def threshold(self) -> float:
-        """The decision threshold in effect."""
-        return self.model.threshold
+        """The decision threshold in effect (that of :attr:`config`)."""
+        return self.config.threshold
+
+    @property
+    def model_name(self) -> str:
+        """What reports call the model: its file, or the kind of another predictor."""
+        return str(self.runtime.model) if self.runtime else type(self.model).__name__
 
     def segment(self, image: "np.ndarray | str | Path | Photo") -> Result:
         """Segment one photograph: a path, a decoded :class:`Photo`, or an (H, W) / (H, W, 3|4)
@@ -250,7 +250,7 @@ class Segmenter:
         clock.lap("fov_and_resize")
         work_probability, tiles = self.tile_probabilities(prepared.work, prepared.inside)
         clock.lap("tiles_and_inference")
-        result = Result(prepared, work_probability, self.threshold)
+        result = self.result_type(photo, prepared, work_probability, self.config.threshold)
         clock.lap("stitch_and_threshold")
         fov = prepared.fov
         result.stats = Stats(
@@ -265,13 +265,13 @@ class Segmenter:
         return result
 
     def prepare(self, photo: Photo) -> Prepared:
-        """Stage 1 (:func:`prepare`) with this segmenter's settings."""
-        return prepare(photo, self.fov_diameter, self.tile, self.channel)
+        """Stage 1 (:func:`prepare`) with this segmenter's configuration."""
+        return prepare(photo, self.config.fov_diameter, self.tile, self.config.channel)
 
     def tile_corners(self, inside: np.ndarray) -> np.ndarray:
-        """Stage 2: (N, 2) top-left corners of the tiles, every ``stride`` pixels, that touch
-        ``inside`` (a boolean working-scale mask); tiles wholly outside are skipped."""
-        corners = tile_grid(inside.shape, self.tile, self.stride)
+        """Stage 2: (N, 2) top-left corners of the tiles, every ``config.stride`` pixels, that
+        touch ``inside`` (a boolean working-scale mask); tiles wholly outside are skipped."""
+        corners = tile_grid(inside.shape, self.tile, self.config.stride)
         t = self.tile
         return corners[[inside[y : y + t, x : x + t].any() for y, x in corners]]
 
@@ -287,28 +287,19 @@ class Segmenter:
         stitcher = Stitcher(work.shape, self.tile)
         for start in range(0, len(corners), TILES_PER_STEP):
             batch = corners[start : start + TILES_PER_STEP]
-            stitcher.add(self.model.predict(self.tile_inputs(work, batch)), batch)
+            stitcher.add(self.patch_probabilities(self.tile_inputs(work, batch)), batch)
         return stitcher.result(), len(corners)
 
+    def patch_probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """Vessel probabilities (N, tile, tile) of model inputs (N, tile, tile, 1), averaged
+        over the symmetries of ``config.tta`` (each one more model run)."""
+        return symmetry_average(self.model.predict, inputs, TTA_MODES[self.config.tta])
 
-@dataclass(frozen=True)
-class SegmenterSettings:
-    """What builds a :class:`Segmenter` in each worker: the constructor's arguments the command
-    line sets (``fov_diameter`` and ``stride`` are the model card's and the default)."""
-
-    model: str | None = None
-    threads: int = 1
-    delegate: str | None = None
-    threshold: float | None = None
-    channel: str | None = None
-    tta: str = "off"
-    trusted_keys: str | None = None
-
-    def build(self) -> "Segmenter":
-        return Segmenter(
-            self.model, threads=self.threads, delegate=self.delegate, threshold=self.threshold,
-            channel=self.channel, tta=self.tta, trusted_keys=self.trusted_keys,
-        )  # fmt: skip
+    def patch_masks(self, patches: np.ndarray) -> np.ndarray:
+        """Binary uint8 vessel masks (N, tile, tile) of raw grayscale patches, each
+        preprocessed on its own as in training, at the decision threshold."""
+        probabilities = self.patch_probabilities(preprocess_patches(patches))
+        return binarize(probabilities, self.config.threshold)
 
 
 class _Clock:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime import Segmenter
+from edge_runtime import RuntimeOptions, Segmenter
 from edge_runtime.app.outputs import Extras, output_paths, write_outputs
 from edge_runtime.pipeline.decode import photo_from_array
 
@@ -35,7 +35,7 @@ def capture_frame() -> np.ndarray:
 
 
 def main(outdir: Path) -> None:
-    segmenter = Segmenter(threads=2)  # the bundled model; Segmenter("model.tflite") for another
+    segmenter = Segmenter(RuntimeOptions(threads=2))  # the bundled model; or RuntimeOptions(FILE)
     frame = photo_from_array(capture_frame())
     result = segmenter.segment(frame)
     outdir.mkdir(parents=True, exist_ok=True)

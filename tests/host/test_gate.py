@@ -49,24 +49,58 @@ def test_each_limit_can_be_turned_off():
     assert evaluate_gate(LABELS, _mask(LABELS), _mask(empty), 0.5, off).passed
 
 
-def test_check_fails_a_int8_model_that_is_not_its_twins(host_model, dev_npz, run_cli, tmp_path):
+def test_check_fails_a_int8_model_that_is_not_its_twins(host_model, patches_npz, run_cli, tmp_path):
     """The bundled int8 model checked against the fixture's Keras model: two competent models,
     but not a pair, so the check must fail however close their scores are."""
     from edge_runtime.inference.bundled import DEFAULT_MODEL
 
     result = run_cli(
-        "check", "--keras", host_model, "--tflite", DEFAULT_MODEL, "--data", dev_npz,
-        "--images", "x_train", "--labels", "y_train", "--holdout", "0.2", "--json", expect=1,
-    )  # fmt: skip
+        "check",
+        "--keras",
+        host_model,
+        "--tflite",
+        DEFAULT_MODEL,
+        "--data",
+        patches_npz,
+        "--images",
+        "x_train",
+        "--labels",
+        "y_train",
+        "--holdout",
+        "0.2",
+        "--json",
+        expect=1,
+    )
     report = json.loads(result.stdout.splitlines()[0])
     assert report["passed"] is False
     assert report["pixel_agreement"] < 0.99
     assert any("not a faithful conversion" in f for f in report["failures"])
 
 
-@pytest.mark.parametrize("option", ["--max-mean-drop", "--max-image-drop", "--min-pixel-agreement",
-                                    "--max-mean-gain", "--min-dice", "--threshold"])  # fmt: skip
+@pytest.mark.parametrize(
+    "option",
+    [
+        "--max-mean-drop",
+        "--max-image-drop",
+        "--min-pixel-agreement",
+        "--max-mean-gain",
+        "--min-dice",
+        "--threshold",
+    ],
+)
 def test_gate_limits_that_are_not_finite_are_usage_errors(option, run_cli, tmp_path):
-    result = run_cli("check", "--tflite", tmp_path / "m.tflite", "--data", tmp_path / "d.npz",
-                     "--images", "x", "--labels", "y", option, "nan", expect=2)  # fmt: skip
+    result = run_cli(
+        "check",
+        "--tflite",
+        tmp_path / "m.tflite",
+        "--data",
+        tmp_path / "d.npz",
+        "--images",
+        "x",
+        "--labels",
+        "y",
+        option,
+        "nan",
+        expect=2,
+    )
     assert "is not a finite number" in result.output

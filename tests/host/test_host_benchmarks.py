@@ -11,10 +11,12 @@ pytest.importorskip("keras", reason="these benchmarks convert and run Keras mode
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 
+pytestmark = pytest.mark.slow
 
-def test_int8_vs_float(host_model, dev_npz, run_benchmark):
+
+def test_int8_vs_float(host_model, patches_npz, run_benchmark):
     out = run_benchmark(
-        "int8_vs_float.py", host_model, dev_npz, "--patches", "16", "--repeats", "1"
+        "int8_vs_float.py", host_model, patches_npz, "--patches", "16", "--repeats", "1"
     )
     assert "int8" in out and "float32" in out
 

@@ -1,9 +1,80 @@
+"""The registered architectures: each builds, has its size and converts as it claims."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
-from training.models import build_model, build_unet, multiply_accumulates  # noqa: E402
+from converters.tflite_export import export_tflite  # noqa: E402
+from edge_runtime.errors import EdgeSegError  # noqa: E402
+from edge_runtime.inference.description import describe_model  # noqa: E402
+from training.models import (  # noqa: E402
+    ARCHITECTURES,
+    architecture,
+    build_model,
+    build_unet,
+    multiply_accumulates,
+)
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+@dataclass(frozen=True)
+class Size:
+    """The parameters an architecture has, built at ``width`` when its size is set by one."""
+
+    params: int
+    width: int | None = None
+
+
+EXPECTED = {
+    "seed": Size(90_589),
+    "seed-edge": Size(90_589),
+    "unet": Size(30_821, width=4),
+    "unet-lite": Size(27_513, width=8),
+}
+"""One entry per registered architecture."""
+
+
+def test_every_architecture_is_expected_here_and_described_in_the_readme():
+    assert list(EXPECTED) == list(ARCHITECTURES)
+    lines = README.read_text().splitlines()
+    names = "\\|".join(ARCHITECTURES)
+    (row,) = [line for line in lines if line.startswith(f"| `--arch {names}` |")]
+    for name, entry in ARCHITECTURES.items():
+        assert f"`{name}`: {entry.description}." in row
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_every_architecture_builds_and_converts_to_builtin_int8_ops_as_it_claims(arch, tmp_path):
+    entry, size = ARCHITECTURES[arch], EXPECTED[arch]
+    assert (size.width is not None) == entry.sized
+    model = build_model(arch, batch_size=1, width=size.width)
+    assert model.count_params() == size.params
+    assert multiply_accumulates(model) > 0
+    patches = np.random.default_rng(0).random((4, 64, 64, 1), dtype=np.float32)
+    assert tuple(model.input.shape) == (1, 64, 64, 1)
+    out = np.asarray(model(patches[:1]))
+    assert out.shape == (1, 64, 64, 1) and 0.0 <= out.min() <= out.max() <= 1.0
+    if not entry.int8:
+        with pytest.raises(EdgeSegError, match=r"needs TensorFlow \(Flex\) ops"):
+            export_tflite(model, patches)
+        return
+    path = tmp_path / f"{arch}.tflite"
+    path.write_bytes(export_tflite(model, patches))
+    report = describe_model(path).to_json()
+    assert report["inputs"][0]["dtype"] == report["outputs"][0]["dtype"] == "int8"
+    assert report["inputs"][0]["shape"] == [1, 64, 64, 1]
+    assert not [op for op in report["ops"] if op.startswith("Flex") or op == "CUSTOM"]
+
+
+def test_a_name_is_registered_once():
+    with pytest.raises(ValueError, match="got architecture 'unet' twice"):
+        architecture("unet", "another U-Net")(build_unet)
+    assert ARCHITECTURES["unet"].summary == "small U-Net with skip connections"
 
 
 def _layer_types(model):
@@ -14,9 +85,8 @@ def _interpolations(model, layer_type):
     return [layer.interpolation for layer in model.layers if type(layer).__name__ == layer_type]
 
 
-def test_seed_matches_the_notebook_parameter_count():
+def test_seed_matches_the_notebook_model():
     model = build_model("seed")
-    assert model.count_params() == 90_589
     # 55 M multiply-accumulates, as measured for the notebook's model
     assert multiply_accumulates(model) == 55_017_472
     interpolations = _interpolations(model, "UpSampling2D")
@@ -25,7 +95,6 @@ def test_seed_matches_the_notebook_parameter_count():
 
 def test_seed_edge_has_the_same_topology_without_upsampling_layers():
     model = build_model("seed-edge")
-    assert model.count_params() == 90_589
     assert "UpSampling2D" not in _layer_types(model)
     assert _interpolations(model, "Resizing") == ["bilinear", "nearest"]
 
@@ -46,15 +115,6 @@ def test_unet_lite_works_at_half_resolution_without_concatenation(width, params)
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     assert convs[0].strides == (2, 2) and convs[0].kernel_size == (2, 2)
     assert all(tuple(c.output.shape[1:3]) != (64, 64) for c in convs)  # nothing at full size
-
-
-@pytest.mark.parametrize("arch", ["seed", "seed-edge", "unet", "unet-lite"])
-def test_static_batch_one_export_shape_and_output_range(arch):
-    model = build_model(arch, batch_size=1, width=4)
-    assert tuple(model.input.shape) == (1, 64, 64, 1)
-    out = model(np.random.default_rng(0).random((1, 64, 64, 1), dtype=np.float32))
-    assert tuple(out.shape) == (1, 64, 64, 1)
-    assert float(np.min(out)) >= 0.0 and float(np.max(out)) <= 1.0
 
 
 def test_bad_arguments():

@@ -17,6 +17,7 @@ from edge_runtime.evaluation.synthetic import synthetic_fundus
 from training.sources import parse_data_argument
 
 TINY = ["--epochs", "2", "--crops", "64", "--batch-size", "16", "--seed", "7"]
+LITE = ["--arch", "unet-lite", "--width", "4"]
 
 
 def _photos(root: Path, count: int = 5, layout: str = "generic") -> Path:
@@ -48,9 +49,16 @@ def test_data_arguments_and_photo_holdouts():
 def test_training_on_photographs_and_patches_together(tmp_path, subset_npz, train_smoke):
     photos = _photos(tmp_path / "photos")
     result = train_smoke(
-        f"{photos}:3", tmp_path / "run", subset_npz, "--arch", "unet-lite", "--width", "4",
-        "--crops", "64",
-    )  # fmt: skip
+        f"{photos}:3",
+        tmp_path / "run",
+        subset_npz,
+        "--arch",
+        "unet-lite",
+        "--width",
+        "4",
+        "--crops",
+        "64",
+    )
     record = TrainingRecord.read(tmp_path / "run" / "metrics.json")
     assert record.train_photos == 4 and len(record.holdout_photos) == 1
     assert record.holdout_photos[0].name == "eye2"
@@ -59,21 +67,33 @@ def test_training_on_photographs_and_patches_together(tmp_path, subset_npz, trai
     assert record.train_patches == 48 and record.width == 4
     assert len(record.data_sha256) == 64
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["data"] == [f"{photos}:3", str(subset_npz)] and config["crops"] == 64
+    assert config["data"] == [f"{photos.name}:3", subset_npz.name] and config["crops"] == 64
+    assert "out" not in config  # no path of this machine
     assert "holdout photographs: F1" in result.stdout
 
 
 def test_fine_tuning_starts_from_the_given_weights(tmp_path, host_model, run_cli):
     photos = _photos(tmp_path / "photos", layout="stare")
     out = tmp_path / "tuned"
-    run_cli("train", photos, "--out", out, "--arch", "unet", "--width", "4", "--init",
-            host_model, *TINY)  # fmt: skip
+    run_cli(
+        "train", photos, "--out", out, "--arch", "unet", "--width", "4", "--init", host_model, *TINY
+    )
     record = TrainingRecord.read(out / "metrics.json")
     from edge_runtime.data.patches import file_sha256
 
     assert record.init_sha256 == file_sha256(host_model)
-    result = run_cli("train", photos, "--out", tmp_path / "bad", "--arch", "unet-lite",
-                     "--init", host_model, *TINY, expect=2)  # fmt: skip
+    result = run_cli(
+        "train",
+        photos,
+        "--out",
+        tmp_path / "bad",
+        "--arch",
+        "unet-lite",
+        "--init",
+        host_model,
+        *TINY,
+        expect=2,
+    )
     assert result.output == (
         f"Error: {host_model}: its weights do not fit --arch unet-lite --width 8\n"
     )
@@ -81,8 +101,17 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, host_model, run_cli
 
 def test_distillation_needs_a_single_patch_file(tmp_path, host_model, run_cli, subset_npz):
     photos = _photos(tmp_path / "photos")
-    result = run_cli("train", photos, subset_npz, "--out", tmp_path / "run", "--teacher",
-                     host_model, *TINY, expect=2)  # fmt: skip
+    result = run_cli(
+        "train",
+        photos,
+        subset_npz,
+        "--out",
+        tmp_path / "run",
+        "--teacher",
+        host_model,
+        *TINY,
+        expect=2,
+    )
     assert "distillation takes a single .npz file as data" in result.output
 
 
@@ -90,33 +119,70 @@ def test_the_gate_on_photographs(tmp_path, host_model, dev_npz, run_cli):
     """The fixture model converted to int8, gated on two DRIVE photographs through the
     device's pipeline: its own twin passes, another model's does not."""
     drive = tmp_path / "drive"
-    for folder, pattern in (("images", "1[78]_test.tif"), ("1st_manual", "1[78]_manual1.gif"),
-                            ("mask", "1[78]_test_mask.gif")):  # fmt: skip
+    for folder, pattern in (
+        ("images", "1[78]_test.tif"),
+        ("1st_manual", "1[78]_manual1.gif"),
+        ("mask", "1[78]_test_mask.gif"),
+    ):
         (drive / folder).mkdir(parents=True)
         for path in (dev_npz.parent / "drive" / folder).glob(pattern):
             shutil.copy(path, drive / folder)
     model = tmp_path / "m.tflite"
-    result = run_cli("convert", host_model, "--calibration", drive, "--calibration-size", "128",
-                     "--check-data", drive, "-o", model)  # fmt: skip
+    result = run_cli(
+        "convert",
+        host_model,
+        "--calibration",
+        drive,
+        "--calibration-size",
+        "128",
+        "--check-data",
+        drive,
+        "-o",
+        model,
+    )
     assert "gate passed" in result.output and "(2 photographs)" in result.output
     from edge_runtime.inference.model_file import read_card
 
     gate = read_card(model.read_bytes()).gate
     assert gate.unit == "photographs" and gate.n == 2 and gate.data.path == "drive"
     assert gate.pixel_agreement > 0.99
-    report = json.loads(run_cli("check", "--keras", host_model, "--tflite", model, "--data",
-                                drive, "--json").stdout.splitlines()[0])  # fmt: skip
+    report = json.loads(
+        run_cli(
+            "check", "--keras", host_model, "--tflite", model, "--data", drive, "--json"
+        ).stdout.splitlines()[0]
+    )
     assert report["passed"] and report["unit"] == "photographs"
     assert len(report["tflite"]["dice_per_image"]) == 2
     assert sorted(w["name"] for w in report["worst_drops"]) == ["drive/17_test", "drive/18_test"]
     from edge_runtime.inference.bundled import DEFAULT_MODEL
 
     shutil.copytree(drive, tmp_path / "again")  # several folders: one gate over all of them
-    both = json.loads(run_cli("check", "--keras", host_model, "--tflite", model, "--data", drive,
-                              "--data", tmp_path / "again", "--json").stdout)  # fmt: skip
+    both = json.loads(
+        run_cli(
+            "check",
+            "--keras",
+            host_model,
+            "--tflite",
+            model,
+            "--data",
+            drive,
+            "--data",
+            tmp_path / "again",
+            "--json",
+        ).stdout
+    )
     assert both["n"] == 4 and both["data"]["path"] == "drive+again" and both["passed"]
-    mixed_up = run_cli("check", "--keras", host_model, "--tflite", DEFAULT_MODEL, "--data", drive,
-                       "--json", expect=1)  # fmt: skip
+    mixed_up = run_cli(
+        "check",
+        "--keras",
+        host_model,
+        "--tflite",
+        DEFAULT_MODEL,
+        "--data",
+        drive,
+        "--json",
+        expect=1,
+    )
     assert any("not a faithful conversion" in f for f in json.loads(mixed_up.stdout)["failures"])
 
 
@@ -127,9 +193,9 @@ def test_every_layout_gives_training_crops_and_holdout_photographs(
     """The training side reads the same folders eval reads."""
     from training.sources import load_photo_source
 
-    source = load_photo_source(make_photo_dataset(tmp_path, layout, count=5), 1.0, 0.2)
-    assert len(source.train) == 4 and len(source.holdout) == 1
-    x, y = source.crops(np.random.default_rng(0), 6)
+    with load_photo_source(make_photo_dataset(tmp_path, layout, count=5), 1.0, 0.2) as source:
+        assert len(source.train) == 4 and len(source.holdout) == 1
+        x, y = source.crops(np.random.default_rng(0), 6)
     assert x.shape == y.shape == (6, 64, 64, 1) and set(np.unique(y)) <= {0.0, 1.0}
     assert x.min() >= 0 and x.max() <= 1
 
@@ -155,16 +221,154 @@ def test_the_gate_runs_the_twin_in_the_models_own_channel(tmp_path, host_model, 
     from edge_runtime.inference.model_file import read_card
 
     drive = tmp_path / "drive"
-    for folder, pattern in (("images", "17_test.tif"), ("1st_manual", "17_manual1.gif"),
-                            ("mask", "17_test_mask.gif")):  # fmt: skip
+    for folder, pattern in (
+        ("images", "17_test.tif"),
+        ("1st_manual", "17_manual1.gif"),
+        ("mask", "17_test_mask.gif"),
+    ):
         (drive / folder).mkdir(parents=True)
         shutil.copy(dev_npz.parent / "drive" / folder / pattern, drive / folder)
     model = tmp_path / "m.tflite"
-    run_cli("convert", host_model, "--calibration", dev_npz, "--calibration-size", "64",
-            "--no-check", "-o", model)  # fmt: skip
+    run_cli(
+        "convert",
+        host_model,
+        "--calibration",
+        dev_npz,
+        "--calibration-size",
+        "64",
+        "--no-check",
+        "-o",
+        model,
+    )
     content = model.read_bytes()
     card = dataclasses.replace(read_card(content), channel="green")
     model.write_bytes(embed_card(content, card))
-    report = json.loads(run_cli("check", "--keras", host_model, "--tflite", model, "--data",
-                                drive, "--json").stdout)  # fmt: skip
+    report = json.loads(
+        run_cli("check", "--keras", host_model, "--tflite", model, "--data", drive, "--json").stdout
+    )
     assert report["pixel_agreement"] > 0.99 and report["passed"]
+
+
+def test_photo_crops_are_cut_from_the_prepared_photographs(tmp_path, make_photo_dataset):
+    """The crops read back from the disk cache are exactly those cut from the prepared
+    photographs in memory, centred on the same draws: the same seed trains the same weights."""
+    from edge_runtime.contract.preprocessing import PATCH_SIZE, preprocess_patches
+    from edge_runtime.data.photos import find_dataset, load_labelled
+    from training.sources import load_photo_source, working_photo
+
+    folder = make_photo_dataset(tmp_path, "drive", count=3)
+    photos = [working_photo(load_labelled(p), "green") for p in find_dataset(folder).photos]
+    draws, expected_x, expected_y = np.random.default_rng(5), [], []
+    for _ in range(40):  # the draws of PhotoSource.crops, on the arrays in memory
+        photo = photos[draws.integers(len(photos))]
+        cy, cx = np.argwhere(photo.inside)[draws.integers(np.count_nonzero(photo.inside))]
+        y = int(np.clip(cy - PATCH_SIZE // 2, 0, photo.work.shape[0] - PATCH_SIZE))
+        x = int(np.clip(cx - PATCH_SIZE // 2, 0, photo.work.shape[1] - PATCH_SIZE))
+        expected_x.append(photo.work[y : y + PATCH_SIZE, x : x + PATCH_SIZE])
+        expected_y.append(photo.label[y : y + PATCH_SIZE, x : x + PATCH_SIZE])
+    with load_photo_source(folder, 1.0, 0.0, "green") as source:
+        x, y = source.crops(np.random.default_rng(5), 40)
+    np.testing.assert_array_equal(x, preprocess_patches(np.array(expected_x)))
+    np.testing.assert_array_equal(y[..., 0], np.array(expected_y, dtype=np.float32))
+
+
+PEAK_RSS = """
+import sys
+from pathlib import Path
+import numpy as np
+from training.sources import load_photo_source
+source = load_photo_source(Path(sys.argv[1]), 1.0, 0.0)  # its cache goes with the process
+source.crops(np.random.default_rng(0), 512)
+status = Path("/proc/self/status").read_text()  # not ru_maxrss: it counts the parent's peak
+print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+"""
+
+
+@pytest.mark.slow
+def test_training_photographs_are_not_held_in_memory(tmp_path, make_photo_dataset):
+    """Peak memory of preparing and cropping 24 photographs against 4: each prepared photograph
+    (about 6 MB in memory at the working scale, whatever its size) waits on disk."""
+    import subprocess
+    import sys
+
+    peak_kib = []
+    for count in (4, 24):
+        folder = make_photo_dataset(tmp_path / str(count), "generic", count=count)
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS, str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        peak_kib.append(int(done.stdout))
+    assert (peak_kib[1] - peak_kib[0]) / 20 < 1024  # KiB per photograph (it was 6,000)
+
+
+def test_the_photograph_cache_is_closed_when_training_fails(
+    tmp_path, host_model, run_cli, monkeypatch
+):
+    from training.sources import PhotoCache
+
+    made, make = [], PhotoCache.__init__
+
+    def recorded(cache):
+        make(cache)
+        made.append(cache)
+
+    monkeypatch.setattr(PhotoCache, "__init__", recorded)
+    photos = _photos(tmp_path / "photos")
+    run_cli(
+        "train", photos, "--out", tmp_path / "run", *LITE, "--init", host_model, *TINY, expect=2
+    )
+    assert len(made) == 1 and made[0]._file.closed
+
+
+def _blank(path: Path, value: int = 0) -> None:
+    """Replace a label or mask image with one of a single value."""
+    with Image.open(path) as image:
+        size = image.size
+    Image.new("L", size, value).save(path)
+
+
+def test_holdout_photographs_that_cannot_be_scored_are_left_out(tmp_path, run_cli):
+    """One held-out photograph with an empty field-of-view mask, one whose label's vessels all
+    lie outside the disc the runtime detects: neither has a vessel to find inside the field of
+    view it is scored in, so neither may choose the checkpoint; a warning names each."""
+    photos = _photos(tmp_path / "photos")
+    (photos / "masks").mkdir()
+    Image.new("L", (200, 180), 0).save(photos / "masks" / "eye0.png")
+    label = np.zeros((180, 200), dtype=np.uint8)
+    label[0, 0] = 255  # a corner, outside the disc
+    Image.fromarray(label).save(photos / "labels" / "eye2.png")
+    result = run_cli("train", photos, "--out", tmp_path / "run", *LITE, "--holdout", "0.6", *TINY)
+    record = TrainingRecord.read(tmp_path / "run" / "metrics.json")
+    assert [p.name for p in record.holdout_photos] == ["eye4"] and record.train_photos == 2
+    left_out = [line for line in result.stderr.splitlines() if "held-out photograph" in line]
+    assert len(left_out) == 2  # (under pytest, the libraries' deprecation warnings show too)
+    assert left_out[0].startswith(f"warning: {photos / 'masks' / 'eye0.png'}: no pixel inside")
+    assert left_out[1].startswith(f"warning: {photos / 'labels' / 'eye2.png'}: no vessel pixel")
+    assert all("does not take part in choosing the checkpoint" in w for w in left_out)
+
+
+def test_a_holdout_without_a_scorable_photograph_stops_before_training(tmp_path, run_cli):
+    photos = _photos(tmp_path / "photos")
+    _blank(photos / "labels" / "eye2.png")  # the one held out: no vessel to score
+    result = run_cli("train", photos, "--out", tmp_path / "run", *TINY, expect=2)
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {photos}: none of its 1 held-out photographs can be scored, expected at least "
+        "one to choose the checkpoint and threshold"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_undefined_holdout_auc_is_reported_as_such(tmp_path, run_cli):
+    """A held-out label that is vessel everywhere: F1 is defined, ROC AUC is not (one class)."""
+    photos = _photos(tmp_path / "photos")
+    _blank(photos / "labels" / "eye2.png", 255)
+    result = run_cli("train", photos, "--out", tmp_path / "run", *LITE, *TINY)
+    record = TrainingRecord.read(tmp_path / "run" / "metrics.json")
+    assert record.holdout_auc is None and record.holdout_photos[0].auc is None
+    assert record.holdout_f1 is not None
+    assert "holdout photographs: F1 " in result.stdout and ", AUC undefined at " in result.stdout

@@ -39,9 +39,19 @@ def test_bundled_model_passes_the_gate_against_its_keras_twin(dev_npz, run_cli):
     holdout = json.loads((RELEASE / "config.json").read_text())["holdout"]
     drive, stare = _cameras(dev_npz)
     result = run_cli(
-        "check", "--keras", RELEASE / "model.keras", "--tflite", DEFAULT_MODEL, "--data", drive,
-        "--data", stare, "--holdout", holdout, "--json",
-    )  # fmt: skip
+        "check",
+        "--keras",
+        RELEASE / "model.keras",
+        "--tflite",
+        DEFAULT_MODEL,
+        "--data",
+        drive,
+        "--data",
+        stare,
+        "--holdout",
+        holdout,
+        "--json",
+    )
     report = json.loads(result.stdout.splitlines()[0])
     recorded = read_card(DEFAULT_MODEL.read_bytes()).gate
     assert report["passed"] is True and recorded.passed is True

@@ -1,17 +1,14 @@
 """The benchmark scripts still run against the library (briefly: what they print is measured by
 running them by hand; here only that they work and print their tables)."""
 
-import numpy as np
 import pytest
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def small_npz(dev_npz, tmp_path_factory):
-    with np.load(dev_npz) as npz:
-        x, y = npz["x_train"][:120], npz["y_train"][:120]
-    path = tmp_path_factory.mktemp("bench") / "small.npz"
-    np.savez(path, x_train=x, y_train=y)
-    return path
+def small_npz(patches_npz):
+    return patches_npz
 
 
 def test_stride(small_npz, run_benchmark):
@@ -35,12 +32,7 @@ def test_jobs(run_benchmark):
     assert "speed-up:" in out
 
 
-def test_high_resolution(dev_npz, tmp_path, run_benchmark):
-    import shutil
-
-    for folder, pattern in (("images", "17_test.tif"), ("1st_manual", "17_manual1.gif"),
-                            ("mask", "17_test_mask.gif")):  # fmt: skip
-        (tmp_path / folder).mkdir()
-        shutil.copy(dev_npz.parent / "drive" / folder / pattern, tmp_path / folder)
-    out = run_benchmark("high_resolution.py", tmp_path, "--factor", "2")
-    assert "native (565x584)" in out and "enlarged (1130x1168)" in out
+def test_high_resolution(make_photo_dataset, tmp_path, run_benchmark):
+    dataset = make_photo_dataset(tmp_path / "drive", "drive", count=1)  # 130x120 photographs
+    out = run_benchmark("high_resolution.py", dataset, "--factor", "2")
+    assert "native (130x120)" in out and "enlarged (260x240)" in out

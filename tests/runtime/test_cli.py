@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
 import edge_runtime
@@ -34,10 +36,35 @@ def test_importing_every_runtime_module_and_help_never_imports_tensorflow():
     assert len(RUNTIME_MODULES) >= 6
 
 
-def test_help_lists_the_host_commands():
-    result = CliRunner().invoke(cli, ["--help"])
+def _commands() -> dict[str, click.Command]:
+    context = click.Context(cli)
+    return {name: cli.get_command(context, name) for name in cli.list_commands(context)}
+
+
+def test_help_groups_every_command_with_its_whole_summary():
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=200)
     assert result.exit_code == 0
-    assert "train" in result.output
+    sections = result.output.split("\n\n")
+    listed = {
+        title.split(" (")[0]: [line.split()[0] for line in lines]
+        for title, *lines in (section.splitlines() for section in sections)
+        if lines and not title.startswith(("Usage", "Options", " "))
+    }
+    assert listed["Device commands"][:4] == ["bench", "datasets", "demo", "eval"]
+    assert {"train", "convert", "check", "embed-metadata"} <= set(listed["Host commands"])
+    assert listed["Signing keys"] == ["keygen", "sign"]
+    assert sorted(name for names in listed.values() for name in names) == sorted(_commands())
+    commands = result.output.split("Device commands")[1]
+    assert "..." not in commands  # whole summaries, not cut
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_every_option_says_what_it_does(name):
+    command = _commands()[name]
+    undescribed = [p.opts[0] for p in command.params if isinstance(p, click.Option) and not p.help]
+    assert not undescribed
+    usage = CliRunner().invoke(cli, [name, "--help"]).output
+    assert "FINITE" not in usage  # "FINITE FLOAT RANGE" read as jargon; numbers say NUMBER
 
 
 def test_version_names_the_package_and_the_bundled_model():

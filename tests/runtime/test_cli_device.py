@@ -18,12 +18,6 @@ from edge_runtime.inference.model_file import read_card
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
-def run(*args, expect=0):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exit_code == expect, result.output
-    return result
-
-
 @pytest.fixture
 def photos(tmp_path):
     """Two good photographs and a collection of bad inputs."""
@@ -34,32 +28,35 @@ def photos(tmp_path):
     return src
 
 
-def test_segment_writes_masks_the_size_of_the_inputs(photos, tmp_path):
+def test_segment_writes_masks_the_size_of_the_inputs(photos, tmp_path, run_cli):
     out = tmp_path / "out"
-    result = run("segment", photos / "a.png", photos / "b.jpg", "-o", out, "--overlay", "--prob")
+    result = run_cli(
+        "segment", photos / "a.png", photos / "b.jpg", "-o", out, "--overlay", "--prob"
+    )
     names = sorted(p.name for p in out.iterdir())
     assert names == [f"{s}_{k}.png" for s in "ab" for k in ("mask", "overlay", "prob")]
     mask = np.asarray(Image.open(out / "a_mask.png"))
     assert mask.shape == (200, 220) and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
     assert np.asarray(Image.open(out / "b_overlay.png")).shape == (180, 160, 3)
     lines = result.stdout.splitlines()  # a line per photograph, then the summary
-    assert lines[0].startswith(f"{photos / 'a.png'} -> {out / 'a_mask.png'}: vessels ")
+    assert lines[0].startswith(f"{photos / 'a.png'} -> {out / 'a_mask.png'}: ")
+    assert "; vessels " in lines[0]  # after the verdict's word
     assert " ms segmenting, " in lines[0] and lines[0].endswith(" ms writing")
     assert lines[2].startswith("segmented 2 of 2 photographs in ") and len(lines) == 3
 
 
-def test_directory_and_glob_inputs_and_json_lines(photos, tmp_path):
+def test_directory_and_glob_inputs_and_json_lines(photos, tmp_path, run_cli):
     out = tmp_path / "out"
-    lines = run("segment", photos, "-o", out, "--json").stdout.splitlines()
+    lines = run_cli("segment", photos, "-o", out, "--json").stdout.splitlines()
     records = [json.loads(line) for line in lines]
     assert [Path(r["path"]).name for r in records] == ["a.png", "b.jpg"]
     assert all(r["ok"] and r["tiles"] > 0 and 0 <= r["vessel_fraction"] <= 1 for r in records)
     assert set(records[0]["outputs"]) == {"mask"}
-    globbed = run("segment", str(photos / "*.png"), "-o", out, "--json").stdout.splitlines()
+    globbed = run_cli("segment", str(photos / "*.png"), "-o", out, "--json").stdout.splitlines()
     assert len(globbed) == 1
 
 
-def test_bad_inputs_are_reported_and_the_rest_processed(photos, tmp_path):
+def test_bad_inputs_are_reported_and_the_rest_processed(photos, tmp_path, run_cli):
     (photos / "text.png").write_text("hello")
     (photos / "empty.png").write_bytes(b"")
     whole = (photos / "a.png").read_bytes()
@@ -70,7 +67,7 @@ def test_bad_inputs_are_reported_and_the_rest_processed(photos, tmp_path):
         photos / n
         for n in ("text.png", "a.png", "missing.png", "empty.png", "cut.png", "small.png")
     ]
-    result = run("segment", *inputs, photos, "-o", out, "--json", expect=1)
+    result = run_cli("segment", *inputs, photos, "-o", out, "--json", expect=1)
     records = [json.loads(line) for line in result.stdout.splitlines()]
     failed = {Path(r["path"]).name: r["error"] for r in records if not r["ok"]}
     assert set(failed) == {"text.png", "missing.png", "empty.png", "cut.png", "small.png"}
@@ -84,7 +81,7 @@ def test_bad_inputs_are_reported_and_the_rest_processed(photos, tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
-def test_same_stem_is_disambiguated_and_inputs_never_overwritten(tmp_path):
+def test_same_stem_is_disambiguated_and_inputs_never_overwritten(tmp_path, run_cli):
     one, two = tmp_path / "one", tmp_path / "two"
     one.mkdir()
     two.mkdir()
@@ -93,24 +90,24 @@ def test_same_stem_is_disambiguated_and_inputs_never_overwritten(tmp_path):
     # an input sitting exactly where an output would go
     Image.fromarray(synthetic_fundus(100, 100, seed=5)).save(one / "eye_mask.png")
     before = (one / "eye_mask.png").read_bytes()
-    run("segment", one / "eye.png", two / "eye.png", one / "eye_mask.png", "-o", one)
+    run_cli("segment", one / "eye.png", two / "eye.png", one / "eye_mask.png", "-o", one)
     assert (one / "eye_mask.png").read_bytes() == before
     assert sorted(p.name for p in one.glob("eye-*")) == ["eye-2_mask.png", "eye-3_mask.png"]
     assert (one / "eye_mask_mask.png").exists()
 
 
-def test_unwritable_output_directory(photos, tmp_path):
+def test_unwritable_output_directory(photos, tmp_path, run_cli):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = run("segment", photos / "a.png", "-o", blocker / "sub", expect=2)
+    result = run_cli("segment", photos / "a.png", "-o", blocker / "sub", expect=2)
     assert result.output.startswith(f"Error: {blocker / 'sub'}: cannot create the output directory")
     assert result.output.count("\n") == 1
 
 
-def test_an_output_that_cannot_be_written_is_reported_and_the_rest_done(photos, tmp_path):
+def test_an_output_that_cannot_be_written_is_reported_and_the_rest_done(photos, tmp_path, run_cli):
     out = tmp_path / "out"
     (out / "a_mask.png").mkdir(parents=True)  # a directory where the mask should go
-    result = run("segment", photos / "a.png", photos / "b.jpg", "-o", out, "--json", expect=1)
+    result = run_cli("segment", photos / "a.png", photos / "b.jpg", "-o", out, "--json", expect=1)
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert records[0]["ok"] is False
     assert records[0]["error"].startswith(f"{out / 'a_mask.png'}: cannot write")
@@ -130,31 +127,31 @@ def test_an_output_that_cannot_be_written_is_reported_and_the_rest_done(photos, 
         (FIXTURES / "absent.tflite", "no such model file"),
     ],
 )
-def test_bad_models(photos, tmp_path, model, message):
-    result = run("segment", photos / "a.png", "--model", model, "-o", tmp_path / "o", expect=2)
+def test_bad_models(photos, tmp_path, model, message, run_cli):
+    result = run_cli("segment", photos / "a.png", "--model", model, "-o", tmp_path / "o", expect=2)
     assert result.output.startswith(f"Error: {model}: {message}")
     assert result.output.count("\n") == 1
     assert not (tmp_path / "o").exists()
 
 
-def test_info_on_the_bundled_model():
-    report = json.loads(run("info", "--json").stdout)
+def test_info_on_the_bundled_model(run_cli):
+    report = json.loads(run_cli("info", "--json").stdout)
     assert report["default_model"] is True and report["edgetpu_ready"] is True
     assert report["metadata"]["gate"]["passed"] is True
     assert report["inputs"][0]["dtype"] == "int8" and report["inputs"][0]["shape"] == [1, 64, 64, 1]
     assert report["settings"]["channel"] == report["metadata"]["channel"] == "green"
-    text = run("info").output
+    text = run_cli("info").output
     assert "bundled default" in text and "Edge TPU:     ready" in text
     assert "threshold 0.52, green channel, 64px patches" in text
 
 
-def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz):
+def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz, run_cli):
     gate = read_card(DEFAULT_MODEL.read_bytes()).gate
     assert gate.data == GateData("drive+stare", holdout=0.2) and gate.unit == "photographs"
     scores = []
     for camera in ("drive", "stare"):
         args = ["eval", dev_npz.parent / camera, "--holdout", "0.2", "--json"]
-        report = json.loads(run(*args).stdout)
+        report = json.loads(run_cli(*args).stdout)
         assert report["threshold"] == gate.threshold
         scores += [photo["f1"] for photo in report["photos"]]
     assert len(scores) == gate.n
@@ -163,37 +160,47 @@ def test_eval_reproduces_the_gate_recorded_in_the_bundled_model(dev_npz):
     assert np.mean(scores) == pytest.approx(gate.tflite.dice_mean, abs=2e-3)
 
 
-def test_tta_option_reaches_the_model(photos, tmp_path):
+def test_tta_option_reaches_the_model(photos, tmp_path, run_cli):
     plain, flipped = tmp_path / "plain", tmp_path / "flip"
-    run("segment", photos / "a.png", "-o", plain, "--prob")
-    run("segment", photos / "a.png", "-o", flipped, "--prob", "--tta", "flip")
+    run_cli("segment", photos / "a.png", "-o", plain, "--prob")
+    run_cli("segment", photos / "a.png", "-o", flipped, "--prob", "--tta", "flip")
     prob = [np.asarray(Image.open(d / "a_prob.png"), dtype=int) for d in (plain, flipped)]
     assert prob[0].shape == prob[1].shape and not np.array_equal(*prob)
-    assert "'twice' is not one of" in run("segment", photos, "--tta", "twice", expect=2).output
-    report = json.loads(run("bench", "--size", "128x160", "--runs", "1", "--tta", "dihedral",
-                            "--json").stdout)  # fmt: skip
+    assert "'twice' is not one of" in run_cli("segment", photos, "--tta", "twice", expect=2).output
+    report = json.loads(
+        run_cli("bench", "--size", "128x160", "--runs", "1", "--tta", "dihedral", "--json").stdout
+    )
     assert report["tta"] == "dihedral"
 
 
-def test_bench_json(tmp_path):
-    report = json.loads(run("bench", "--size", "128x160", "--runs", "1", "--json").stdout)
+def test_bench_json(tmp_path, run_cli):
+    report = json.loads(run_cli("bench", "--size", "128x160", "--runs", "1", "--json").stdout)
     assert {"patch_ms", "photo_ms", "peak_rss_mb", "tiles", "backend"} <= set(report)
     assert report["patch_ms"] > 0 and report["photo_ms"] > 0 and report["tiles"] > 0
-    assert "HEIGHTxWIDTH" in run("bench", "--size", "big", expect=2).output
+    assert "HEIGHTxWIDTH" in run_cli("bench", "--size", "big", expect=2).output
 
 
-def test_demo_writes_mask_and_overlay(tmp_path):
+def test_demo_writes_mask_and_overlay(tmp_path, run_cli):
     pytest.importorskip("skimage", reason="the demo photograph ships with scikit-image")
-    result = run("demo", "-o", tmp_path)
+    result = run_cli("demo", "-o", tmp_path)
     assert "scikit-image retina 1411x1411" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["retina_mask.png", "retina_overlay.png"]
 
 
-def test_demo_without_scikit_image_says_which_extra(tmp_path, monkeypatch):
+def test_demo_without_scikit_image_says_which_extra(tmp_path, monkeypatch, run_cli):
     monkeypatch.setitem(sys.modules, "skimage", None)
     monkeypatch.setitem(sys.modules, "skimage.data", None)
-    result = run("demo", "-o", tmp_path, expect=1)
+    result = run_cli("demo", "-o", tmp_path, expect=1)
     assert (
-        result.output
-        == "Error: scikit-image is not installed: pip install 'retina-edge-seg[demo]'\n"
+        result.output == "Error: scikit-image is not installed: install the 'demo' extra "
+        "(in the project's checkout: pip install -e '.[demo]')\n"
     )
+
+
+def test_segment_on_an_empty_folder_warns_and_fails(tmp_path):
+    """(A pattern that matches nothing is an input that failed: "no such file".)"""
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(cli, ["segment", str(tmp_path / "empty"), "-o", tmp_path / "o"])
+    assert result.exit_code == 1
+    assert result.stderr == f"warning: no photographs in {tmp_path / 'empty'}\n"
+    assert result.stdout == "" and not (tmp_path / "o").exists()

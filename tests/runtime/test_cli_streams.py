@@ -34,8 +34,9 @@ def test_segment_prints_a_line_per_photograph_and_a_summary(photos, tmp_path):
     done = edge_seg("segment", photos, "-o", tmp_path)
     assert done.stderr == ""
     lines = done.stdout.splitlines()
-    assert [line.split(" -> ")[0] for line in lines[:4]] == [str(photos / f"p{i}.png")
-                                                             for i in range(4)]  # fmt: skip
+    assert [line.split(" -> ")[0] for line in lines[:4]] == [
+        str(photos / f"p{i}.png") for i in range(4)
+    ]
     assert lines[4].startswith("segmented 4 of 4 photographs in ")
 
 
@@ -43,8 +44,14 @@ def test_segment_json_has_the_times_apart(photos, tmp_path):
     done = edge_seg("segment", photos / "p0.png", "-o", tmp_path, "--json", "--overlay")
     record = json.loads(done.stdout)
     assert done.stderr == "" and record["ms"] >= record["segment_ms"]
-    assert set(record["stages_ms"]) == {"decode", "fov_and_resize", "tiles_and_inference",
-                                        "stitch_and_threshold", "write"}  # fmt: skip
+    assert set(record["stages_ms"]) == {
+        "decode",
+        "fov_and_resize",
+        "tiles_and_inference",
+        "stitch_and_threshold",
+        "verdict",
+        "write",
+    }
 
 
 def test_jobs_give_the_same_masks_in_the_same_order(photos, tmp_path):
@@ -59,9 +66,21 @@ def test_jobs_give_the_same_masks_in_the_same_order(photos, tmp_path):
 def test_a_failure_under_jobs_is_still_one_line_for_that_file(photos, tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_text("no image")
-    done = subprocess.run([*EDGE_SEG, "segment", photos / "p0.png", bad, photos / "p1.png",
-                           "-o", tmp_path / "o", "--jobs", "2"],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [
+            *EDGE_SEG,
+            "segment",
+            photos / "p0.png",
+            bad,
+            photos / "p1.png",
+            "-o",
+            tmp_path / "o",
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"error: {bad}: not an image file Pillow can read",

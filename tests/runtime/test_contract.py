@@ -106,11 +106,19 @@ def test_a_training_record_is_checked(tmp_path):
 
 def test_decode_and_encode_are_inverse_for_a_report():
     report = GateReport(
-        False, 0.5, 2, ModelScores("a", 0.5, (0.4, 0.6)), Gates(), failures=("why",),
-        keras=ModelScores("b", 0.9, (0.9, 0.9)), mean_drop=0.4,
-    )  # fmt: skip
+        False,
+        0.5,
+        2,
+        ModelScores("a", 0.5, (0.4, 0.6)),
+        Gates(),
+        failures=("why",),
+        keras=ModelScores("b", 0.9, (0.9, 0.9)),
+        mean_drop=0.4,
+    )
     assert decode(GateReport, json.loads(json.dumps(encode(report)))) == report
-    damaged = {**encode(report), "tflite": {"model": "a", "dice_mean": 0.5,
-                                            "dice_per_image": [0.1, 1.5]}}  # fmt: skip
+    damaged = {
+        **encode(report),
+        "tflite": {"model": "a", "dice_mean": 0.5, "dice_per_image": [0.1, 1.5]},
+    }
     with pytest.raises(SchemaError, match=r"field 'tflite.dice_per_image\[1\]': got 1.5"):
         decode(GateReport, damaged)

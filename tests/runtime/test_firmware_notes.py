@@ -23,6 +23,8 @@ import pytest
 
 from edge_runtime.cli.main import cli
 
+pytestmark = pytest.mark.slow
+
 NOTES = Path(__file__).parents[2] / "firmware_notes"
 DOCS = sorted(NOTES.glob("*.md"))
 
@@ -61,18 +63,44 @@ def test_the_notes_exist_and_have_runnable_snippets():
 @pytest.mark.parametrize(("where", "script"), _blocks("bash"), ids=lambda v: v if "#" in v else "")
 def test_shell_snippet_runs(where, script, scratch):
     done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=scratch, env=_env(),
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=scratch,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, f"{where} failed:\n{done.stdout}\n{done.stderr}"
+    _assert_outputs_are_ignored(where, scratch)
+
+
+def _assert_outputs_are_ignored(where: str, scratch: Path) -> None:
+    """What a snippet leaves behind, run in a checkout, is not offered to git (.gitignore)."""
+    left = [p.name + "/" * p.is_dir() for p in scratch.iterdir() if p.name != "firmware_notes"]
+    if not left:
+        return
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--verbose", "--non-matching", *left],
+        cwd=NOTES.parent,
+        capture_output=True,
+        text=True,
+    )
+    not_ignored = [
+        line.split("\t")[-1] for line in done.stdout.splitlines() if line.startswith("::")
+    ]
+    assert not not_ignored, f"{where} leaves {not_ignored}, which .gitignore does not name"
 
 
 @pytest.mark.parametrize(("where", "code"), _blocks("python"), ids=lambda v: v if "#" in v else "")
 def test_python_snippet_runs(where, code, scratch):
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=scratch, env=_env(), capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=scratch,
+        env=_env(),
+        capture_output=True,
+        text=True,
         timeout=300,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, f"{where} failed:\n{done.stdout}\n{done.stderr}"
 
 

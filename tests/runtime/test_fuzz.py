@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime.app.watch import STATE_FILE, FolderWatcher
+from edge_runtime.app.watcher import STATE_FILE, FolderWatcher
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.data.patches import load_dataset
 from edge_runtime.errors import EdgeSegError, InputError
@@ -125,10 +125,16 @@ def test_mutated_data_files_load_or_are_refused(tmp_path):
 def test_mutated_watch_states_load_or_are_set_aside(tmp_path):
     rng = np.random.default_rng(10)
     state = {
-        f"p{i}.png": {"size": 1000 + i, "mtime_ns": 10**18 + i, "name": f"p{i}", "ok": i % 2 == 0,
-                      "ctime_ns": 10**18, "inode": 100 + i}
+        f"p{i}.png": {
+            "size": 1000 + i,
+            "mtime_ns": 10**18 + i,
+            "name": f"p{i}",
+            "ok": i % 2 == 0,
+            "ctime_ns": 10**18,
+            "inode": 100 + i,
+        }
         for i in range(5)
-    }  # fmt: skip
+    }
     original = json.dumps(state).encode()
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -142,8 +148,23 @@ def test_mutated_watch_states_load_or_are_set_aside(tmp_path):
         assert all(isinstance(done.size, int) for done in watcher.state.values())
 
 
-CARD_VALUES = [None, True, -1, 0, 0.5, 1e308, float("nan"), float("inf"), "x", "", [], [1, 2],
-               {}, {"name": 1}, 2**70]  # fmt: skip
+CARD_VALUES = [
+    None,
+    True,
+    -1,
+    0,
+    0.5,
+    1e308,
+    float("nan"),
+    float("inf"),
+    "x",
+    "",
+    [],
+    [1, 2],
+    {},
+    {"name": 1},
+    2**70,
+]
 
 
 def test_cards_with_random_field_values_are_read_checked_or_refused():

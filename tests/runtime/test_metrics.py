@@ -3,11 +3,15 @@ import pytest
 
 from edge_runtime.contract.metrics import (
     THRESHOLD_CANDIDATES,
+    PhotoScores,
     binarize,
+    count_both_empty,
+    defined_counts,
     dice_per_patch,
     dice_score,
     f1_by_threshold,
     mean_dice,
+    mean_scores,
     photo_scores,
     tune_threshold,
 )
@@ -79,3 +83,65 @@ def test_f1_by_threshold_agrees_with_photo_scores_at_every_threshold():
     expected = [photo_scores(probability, label, fov, t).f1 for t in THRESHOLD_CANDIDATES]
     np.testing.assert_allclose(sweep, expected, rtol=0, atol=1e-12)
     assert sweep.std() > 0.05  # the thresholds make a difference on this photograph
+
+
+def test_count_both_empty_counts_the_patches_dice_calls_1_by_convention():
+    truth = np.zeros((4, 3, 3), np.uint8)
+    pred = np.zeros((4, 3, 3), np.uint8)
+    truth[1, 0, 0] = 1  # truth only: Dice 0
+    pred[2, 1, 1] = 1  # prediction only: Dice 0
+    truth[3, 2, 2] = pred[3, 2, 2] = 1  # both: Dice 1, defined
+    np.testing.assert_array_equal(dice_per_patch(truth, pred), [1.0, 0.0, 0.0, 1.0])
+    assert count_both_empty(truth, pred) == 1  # only patch 0 is 1.0 by convention
+    with pytest.raises(ValueError, match="shapes"):
+        count_both_empty(truth, pred[:, :2])
+
+
+RING = np.array([[0.9, 0.2], [0.7, 0.1]])
+
+
+@pytest.mark.parametrize(
+    ("label", "fov", "undefined"),
+    [
+        # empty field of view: no pixel to score, every metric undefined (was F1 1.0, accuracy 1.0)
+        ([[1, 0], [1, 0]], np.zeros((2, 2), bool), set(vars(mean_scores([])))),
+        # no vessel in the label, none predicted inside: F1 0/0 (was 1.0); no vessel to find
+        ([[0, 0], [0, 0]], [[False, True], [False, True]], {"f1", "sensitivity", "auc"}),
+        # every pixel inside is vessel: no background to keep
+        ([[1, 1], [1, 1]], [[True, False], [True, False]], {"specificity", "auc"}),
+    ],
+)
+def test_undefined_photo_metrics_are_none_never_a_made_up_score(label, fov, undefined):
+    scores = photo_scores(RING, np.array(label), np.array(fov), 0.5)
+    none = {name for name, value in vars(scores).items() if value is None}
+    assert none == undefined
+    assert all(0 <= value <= 1 for value in vars(scores).values() if value is not None)
+
+
+def test_an_empty_label_with_vessels_predicted_scores_f1_zero():
+    scores = photo_scores(RING, np.zeros((2, 2)), np.ones((2, 2), bool), 0.5)
+    assert scores.f1 == 0.0 and scores.sensitivity is None and scores.specificity == 0.5
+
+
+def test_f1_by_threshold_is_nan_where_f1_is_undefined():
+    label = np.zeros((2, 2))  # no vessel: F1 is 0 where vessels are predicted, else undefined
+    sweep = f1_by_threshold(RING, label, np.ones((2, 2), bool))
+    expected = [
+        photo_scores(RING, label, np.ones((2, 2), bool), t).f1 for t in THRESHOLD_CANDIDATES
+    ]
+    assert [None if np.isnan(v) else v for v in sweep] == expected
+    assert np.isnan(sweep[-1]) and sweep[0] == 0.0
+
+
+def test_means_leave_out_undefined_metrics_and_say_over_how_many():
+    scores = [
+        PhotoScores(0.8, 0.7, None, 0.9, None),
+        PhotoScores(0.6, 0.5, 0.95, 0.92, 0.97),
+        PhotoScores(None, None, 0.99, 0.94, None),
+    ]
+    mean = mean_scores(scores)
+    assert mean.f1 == pytest.approx(0.7) and mean.specificity == pytest.approx(0.97)
+    assert mean.auc == pytest.approx(0.97) and mean.accuracy == pytest.approx(0.92)
+    counts = {"f1": 2, "sensitivity": 2, "specificity": 2, "accuracy": 3, "auc": 1}
+    assert defined_counts(scores) == counts
+    assert mean_scores([]) == PhotoScores(None, None, None, None, None)

@@ -1,44 +1,321 @@
-"""How many processes run, and what happens when a worker cannot start."""
+"""Several processes (``--jobs``): how many run; a worker that dies fails only the photograph it
+held and never hangs the run; every worker runs exactly the segmenter the parent checked, the
+model file's later fate and every setting included; SIGINT and SIGTERM stop the run cleanly."""
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
+import numpy as np
 import pytest
+from click.testing import CliRunner
+from PIL import Image
+from test_fuzz import mutate
 
-from edge_runtime.app.parallel import job_count
-from edge_runtime.pipeline.segmenter import SegmenterSettings
+from edge_runtime.cli.main import cli
+from edge_runtime.contract.segmenter_config import SegmenterConfig
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.parallel import Stop, job_count, run_jobs
+from edge_runtime.pipeline.segmenter import Segmenter
+
+KILLED = "worker died: killed by signal 9 (out of memory?)"
+
+WITH_KILLS = textwrap.dedent(
+    """
+    import os, signal, sys
+    import edge_runtime.cli.segment as segment
+    import edge_runtime.evaluation.photos as photos
+    from edge_runtime.cli.main import cli
+
+    def killing(task, name_of):
+        def run(segmenter, job):
+            if "kill" in name_of(job):  # as the OOM killer would
+                os.kill(os.getpid(), signal.SIGKILL)
+            return task(segmenter, job)
+        return run
+
+    segment.run_job = killing(segment.run_job, lambda job: job.item.path.name)
+    photos.score_photo = killing(photos.score_photo, lambda job: job[0].name)
+    cli(sys.argv[1:])
+    """
+)
+"""``edge-seg ARGS`` where the worker that takes a photograph named ``*kill*`` is killed."""
+
+
+def edge_seg_with_kills(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run :data:`WITH_KILLS` in its own process group, all of which is killed if it hangs."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", WITH_KILLS, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"edge-seg {' '.join(map(str, args))} hung")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _photo(path: Path, seed: int, size=(120, 130)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(synthetic_fundus(*size, seed=seed)).save(path)
+    return path
+
+
+def _records(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def _no_traceback(stderr: str) -> None:
+    assert "Traceback" not in stderr, stderr
+    for line in stderr.splitlines():
+        assert line.startswith(("error: ", "Error: ", "warning: ")), stderr
 
 
 def test_job_count_fills_the_cores_at_the_interpreter_threads_each(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert job_count(None, 20, SegmenterSettings()) == 8
-    assert job_count(None, 20, SegmenterSettings(threads=2)) == 4
-    assert job_count(None, 20, SegmenterSettings(threads=16)) == 1
-    assert job_count(None, 3, SegmenterSettings()) == 3  # no more than the photographs
-    assert job_count(5, 20, SegmenterSettings(threads=4)) == 5  # as asked
-    assert job_count(5, 20, SegmenterSettings(delegate="edgetpu")) == 1  # one accelerator
+    assert job_count(None, 20, RuntimeOptions()) == 8
+    assert job_count(None, 20, RuntimeOptions(threads=2)) == 4
+    assert job_count(None, 20, RuntimeOptions(threads=16)) == 1
+    assert job_count(None, 3, RuntimeOptions()) == 3  # no more than the photographs
+    assert job_count(5, 20, RuntimeOptions(threads=4)) == 5  # as asked
+    assert job_count(5, 20, RuntimeOptions(delegate="edgetpu")) == 1  # one accelerator
+
+
+# -- a worker that dies ------------------------------------------------------------------------
+
+
+def test_a_killed_worker_fails_its_photograph_and_the_others_are_done(tmp_path):
+    """The OOM killer under a memory limit: the photograph the worker held fails with one line,
+    a new worker takes the rest, the records keep their order, the exit status is 1."""
+    names = ["a", "b", "c_kill", "d", "e"]
+    for seed, name in enumerate(names):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    done = edge_seg_with_kills(
+        "segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2", "--json"
+    )
+    assert done.returncode == 1, done.stderr
+    _no_traceback(done.stderr)
+    records = _records(done.stdout)
+    assert [Path(r["path"]).stem for r in records] == names
+    killed = records[2]
+    assert killed == {"path": killed["path"], "ok": False, "error": f"{killed['path']}: {KILLED}"}
+    assert f"error: {killed['path']}: {KILLED}" in done.stderr.splitlines()
+    for record in records[:2] + records[3:]:
+        mask = np.asarray(Image.open(record["outputs"]["mask"])) > 0
+        assert np.array_equal(mask, Segmenter().segment(record["path"]).mask.astype(bool))
+
+
+def test_a_killed_worker_fails_its_photograph_in_eval_too(tmp_path, make_photo_dataset):
+    """The same under ``eval``: no hang, that photograph fails with one line, the others are
+    scored."""
+    data = make_photo_dataset(tmp_path / "data", "generic", count=4)
+    (data / "images" / "eye2.png").rename(data / "images" / "kill2.png")
+    (data / "labels" / "eye2.png").rename(data / "labels" / "kill2.png")
+    (data / "masks" / "eye2.bmp").rename(data / "masks" / "kill2.bmp")
+    done = edge_seg_with_kills("eval", data, "--jobs", "2", "--json")
+    assert done.returncode == 1, done.stderr
+    _no_traceback(done.stderr)
+    assert f"error: {data / 'images' / 'kill2.png'}: {KILLED}" in done.stderr.splitlines()
+    assert sorted(p["name"] for p in json.loads(done.stdout)["photos"]) == ["eye1", "eye3", "eye4"]
+
+
+def _lost(item, reason):
+    return ["lost", item, reason]
 
 
 def test_a_worker_that_cannot_start_ends_the_run_instead_of_hanging(tmp_path):
-    """A pool restarts a worker whose start-up fails, for ever; the failure must reach the
-    parent with the first job instead."""
-    code = (
-        "from edge_runtime.app.parallel import run_jobs\n"
-        "from edge_runtime.pipeline.segmenter import Segmenter, SegmenterSettings\n"
-        "def task(segmenter, item):\n"
-        "    return item\n"
-        "settings = SegmenterSettings(model='gone.tflite')\n"
-        "try:\n"
-        "    list(run_jobs(task, [1, 2, 3], Segmenter(), 2, settings))\n"
-        "except Exception as exc:\n"
-        "    print(type(exc).__name__, exc)\n"
+    """What a worker raises building its segmenter (which no other worker could do better)
+    reaches the parent with the first photograph."""
+    code = textwrap.dedent(
+        """
+        import dataclasses
+        from edge_runtime.pipeline.parallel import run_jobs
+        from edge_runtime.pipeline.segmenter import Segmenter
+        def task(segmenter, item):
+            return item
+        segmenter = Segmenter()
+        segmenter.config = dataclasses.replace(segmenter.config, stride=999)
+        try:
+            list(run_jobs(task, [1, 2, 3], segmenter, 2, print))
+        except ValueError as exc:
+            print(type(exc).__name__, exc)
+        """
     )
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-            cwd=tmp_path,
-        )  # fmt: skip
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("the run hung on a worker that could not start")
-    assert done.stdout.startswith("ModelError gone.tflite"), done.stdout + done.stderr
+    assert done.stdout == "ValueError got stride 999, expected 1..64\n", done.stdout + done.stderr
+
+
+# -- the workers' segmenter --------------------------------------------------------------------
+
+
+def _what_segments(segmenter: Segmenter, item: int) -> tuple:
+    return os.getpid(), (segmenter.config, segmenter.runtime.model_content)
+
+
+def test_workers_keep_every_setting_of_the_parent_segmenter():
+    """A custom stride, field-of-view diameter, channel, threshold and test-time averaging all
+    reach the workers (they were rebuilt from the command line's settings, and lost them)."""
+    config = SegmenterConfig(threshold=0.3, channel="luma", fov_diameter=300, stride=20, tta="flip")
+    segmenter = Segmenter(config=config)
+    records = list(run_jobs(_what_segments, range(4), segmenter, 2, _lost))
+    assert os.getpid() not in {pid for pid, _ in records}  # they ran in workers
+    assert [what for _, what in records] == [(config, DEFAULT_MODEL.read_bytes())] * 4
+
+
+def test_a_model_replaced_during_a_run_is_not_used_by_it(tmp_path, monkeypatch):
+    """Workers run the bytes the parent read and checked, never the file again: a model
+    replaced while a --jobs 2 run starts gives no worker the new one (same threshold and
+    channel, so the same masks as one process with the first model)."""
+    model = tmp_path / "model.tflite"
+    model.write_bytes(DEFAULT_MODEL.read_bytes())
+    other = DEFAULT_MODEL.read_bytes().replace(b"edge_seg_metadata", b"edge_seg_metadatx")
+    inputs = [str(_photo(tmp_path / "in" / f"p{i}.png", i)) for i in range(4)]
+    options = ["--model", str(model), "--json"]
+    first = CliRunner().invoke(cli, ["segment", *inputs, "-o", str(tmp_path / "first"), *options])
+    assert first.exit_code == 0, first.output
+
+    import edge_runtime.cli.segment as segment
+
+    real_collect = segment.collect_inputs
+
+    def collect_then_replace(arguments):  # the model is checked by now, the workers not started
+        model.write_bytes(other)  # card-less: threshold 0.5 and luma, not 0.52 and green
+        return real_collect(arguments)
+
+    monkeypatch.setattr(segment, "collect_inputs", collect_then_replace)
+    model.write_bytes(DEFAULT_MODEL.read_bytes())
+    run = CliRunner().invoke(
+        cli, ["segment", *inputs, "-o", str(tmp_path / "run"), *options, "--jobs", "2"]
+    )
+    assert run.exit_code == 0, run.output
+    assert model.read_bytes() == other  # it was replaced
+    for name in (f"p{i}_mask.png" for i in range(4)):
+        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
+
+
+# -- SIGINT and SIGTERM ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signum", "to_group"),
+    [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGINT, True)],
+    ids=["SIGTERM-to-parent", "SIGTERM-to-group", "SIGINT-to-group"],
+)
+def test_a_signal_stops_a_run_after_the_photographs_in_progress(tmp_path, signum, to_group):
+    """To the parent (kill PID) or to the whole group (systemd's stop, Ctrl-C): the photographs
+    in progress are finished, the others fail as stopped, no one prints a traceback, the exit
+    status is 1 and no worker is left behind."""
+    inputs = [str(_photo(tmp_path / "in" / f"p{i:02d}.png", i, (400, 440))) for i in range(12)]
+    command = ["segment", *inputs, "-o", str(tmp_path / "out"), "--jobs", "2", "--json"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edge_runtime.cli.main", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout = process.stdout.readline()  # the first photograph is done
+        if to_group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the run did not stop")
+    stdout += process.stdout.read()
+    stderr = process.stderr.read()
+    assert process.returncode == 1, stderr
+    _no_traceback(stderr)
+    records = _records(stdout)
+    assert [r["path"] for r in records] == inputs
+    stopped = f"stopped by {signal.Signals(signum).name} before it was started"
+    assert records[0]["ok"] and records[-1]["error"] == f"{inputs[-1]}: {stopped}"
+    for record in records:
+        assert record["ok"] or record["error"].endswith(stopped), record
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # no worker is left
+
+
+def test_a_stop_in_one_process_comes_after_the_photograph_in_progress():
+    """With one process the same: items after the stop are lost as stopped."""
+    stop = Stop()
+
+    def task(segmenter, item):
+        if item == 1:
+            stop.request(signal.SIGTERM)
+        return item
+
+    records = list(run_jobs(task, range(4), Segmenter(), 1, _lost, stop))
+    reason = "stopped by SIGTERM before it was started"
+    assert records == [0, 1, ["lost", 2, reason], ["lost", 3, reason]]
+
+
+# -- fuzz: good photographs, damaged files and killed workers, mixed ---------------------------
+
+
+def test_jobs_fuzz_every_input_has_its_record_in_order(tmp_path):
+    """Fixed seed: runs of --jobs 2 or 3 over mixes of good photographs, damaged files and
+    photographs whose worker is killed. Every input has exactly one record, in order; good
+    photographs give the masks of one process; damaged ones work or fail with one line; killed
+    ones fail as such; the exit status says whether any failed; nothing hangs."""
+    rng = np.random.default_rng(20261204)
+    good = {seed: _photo(tmp_path / "good" / f"g{seed}.png", seed) for seed in range(3)}
+    reference = {seed: Segmenter().segment(path).mask for seed, path in good.items()}
+    seen = set()
+    for round_ in range(4):
+        folder = tmp_path / f"round{round_}"
+        folder.mkdir()
+        kinds = {}
+        for i in range(int(rng.integers(3, 7))):
+            kind = ("good", "damaged", "kill")[int(rng.integers(3))]
+            seed = int(rng.integers(3))
+            path = folder / f"{'kill' if kind == 'kill' else 'p'}{i}.png"
+            content = good[seed].read_bytes()
+            path.write_bytes(mutate(content, rng) if kind == "damaged" else content)
+            kinds[path] = (kind, seed)
+            seen.add(kind)
+        jobs = int(rng.integers(2, 4))
+        done = edge_seg_with_kills(
+            "segment", *kinds, "-o", folder / "out", "--jobs", jobs, "--json"
+        )
+        _no_traceback(done.stderr)
+        records = _records(done.stdout)
+        assert [Path(r["path"]) for r in records] == list(kinds)
+        for record in records:
+            kind, seed = kinds[Path(record["path"])]
+            if kind == "good":
+                mask = np.asarray(Image.open(record["outputs"]["mask"])) > 0
+                assert np.array_equal(mask, reference[seed].astype(bool))
+            elif kind == "kill":
+                assert record["error"] == f"{record['path']}: {KILLED}"
+            elif not record["ok"]:
+                assert record["error"].startswith(f"{record['path']}: ")
+                assert "\n" not in record["error"]
+        assert done.returncode == (1 if any(not r["ok"] for r in records) else 0), done.stderr
+    assert seen == {"good", "damaged", "kill"}  # the seed mixes them all
+
+
+def test_runtime_and_config_rebuild_the_segmenter_they_describe():
+    """A segmenter's runtime options and configuration build the same segmenter (what each
+    worker does)."""
+    segmenter = Segmenter(config=SegmenterConfig(threshold=0.4, stride=30))
+    again = Segmenter(segmenter.runtime, segmenter.config)
+    assert (again.runtime, again.config) == (segmenter.runtime, segmenter.config)

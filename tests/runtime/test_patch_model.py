@@ -1,11 +1,15 @@
-"""PatchModel with the bundled model: batching and test-time averaging."""
+"""PatchModel with the bundled model: batching; and the segmenter's test-time averaging around
+it."""
 
 import numpy as np
 import pytest
 
+from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.symmetry import dihedral, undo_dihedral
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.patch_model import PatchModel
+from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.segmenter import Segmenter
 
 
 @pytest.fixture(scope="module")
@@ -15,15 +19,15 @@ def patches():
 
 
 def test_batches_give_the_same_probabilities_as_one_patch_per_invoke(patches):
-    batched = PatchModel(DEFAULT_MODEL)
-    single = PatchModel(DEFAULT_MODEL, batch_size=1)
+    batched = PatchModel(RuntimeOptions(DEFAULT_MODEL))
+    single = PatchModel(RuntimeOptions(DEFAULT_MODEL), batch_size=1)
     assert batched.batch_size > 1 and single.batch_size == 1
     np.testing.assert_array_equal(batched.predict(patches), single.predict(patches))
 
 
 @pytest.mark.parametrize("tta", ["flip", "dihedral"])
 def test_tta_averages_the_undone_predictions_of_transformed_patches(patches, tta):
-    plain = PatchModel(DEFAULT_MODEL)
+    plain = PatchModel()
     transforms = (0, 1) if tta == "flip" else range(8)
     expected = np.mean(
         [
@@ -32,19 +36,21 @@ def test_tta_averages_the_undone_predictions_of_transformed_patches(patches, tta
         ],
         axis=0,
     )
-    averaged = PatchModel(DEFAULT_MODEL, tta=tta).predict(patches)
+    averaged = Segmenter(plain, SegmenterConfig(tta=tta)).patch_probabilities(patches)
     np.testing.assert_allclose(averaged, expected, atol=1e-6)
     assert not np.allclose(averaged, plain.predict(patches), atol=1e-3)
 
 
 def test_dihedral_tta_makes_the_model_equivariant(patches):
-    model = PatchModel(DEFAULT_MODEL, tta="dihedral")
+    segmenter = Segmenter(config=SegmenterConfig(tta="dihedral"))
     turned = np.rot90(patches, 1, axes=(1, 2))
     np.testing.assert_allclose(
-        model.predict(turned), np.rot90(model.predict(patches), 1, axes=(1, 2)), atol=1e-5
+        segmenter.patch_probabilities(turned),
+        np.rot90(segmenter.patch_probabilities(patches), 1, axes=(1, 2)),
+        atol=1e-5,
     )
 
 
 def test_unknown_tta_mode():
     with pytest.raises(ValueError, match="got tta 'twice'"):
-        PatchModel(DEFAULT_MODEL, tta="twice")
+        SegmenterConfig(tta="twice")

@@ -2,7 +2,9 @@
 them (checked against an independent computation)."""
 
 import json
+import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +13,12 @@ from PIL import Image
 
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.metrics import photo_scores, roc_auc
-from edge_runtime.data.photos import LAYOUTS, find_dataset, load_labelled, photo_holdout
+from edge_runtime.data.photos import (
+    LAYOUTS,
+    find_dataset,
+    load_labelled,
+    photo_holdout,
+)
 from edge_runtime.errors import InputError
 from edge_runtime.pipeline.segmenter import Segmenter
 
@@ -30,7 +37,106 @@ def test_each_layout_is_detected_and_read(tmp_path, layout, make_photo_dataset):
 def test_drive_training_and_test_folders_together(tmp_path, make_photo_dataset):
     make_photo_dataset(tmp_path / "training", "drive")
     make_photo_dataset(tmp_path / "test", "drive")
-    assert len(find_dataset(tmp_path).photos) == 6
+    photos = find_dataset(tmp_path).photos
+    assert len(photos) == 6
+    # the same names (01_test...) in both folders: which one a score is of cannot be told
+    first = tmp_path / "training" / "images" / "01_test.tif"
+    assert photos[0].problem == (
+        f"{first}: got 2 photographs named '01_test' "
+        f"({first} and {tmp_path / 'test' / 'images' / '01_test.tif'}), expected one"
+    )
+    assert all(photo.problem for photo in photos)
+
+
+def _twin(path: Path, name: str | None = None) -> Path:
+    """A copy of a file beside it, under its name in capitals (or ``name``)."""
+    twin = path.with_name(name or path.name.upper())
+    if twin.exists():
+        pytest.skip("the file system ignores letter case")
+    shutil.copy(path, twin)
+    return twin
+
+
+def _refused(photo) -> str:
+    with pytest.raises(InputError) as refused:
+        load_labelled(photo)
+    assert "\n" not in str(refused.value)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_label_in_two_letter_cases_is_refused_naming_both(tmp_path, layout, make_photo_dataset):
+    root = make_photo_dataset(tmp_path, layout)
+    label = find_dataset(root).photos[0].label
+    twin = _twin(label)
+    photos = find_dataset(root).photos
+    assert [photo.problem is None for photo in photos] == [False, True, True]
+    assert _refused(photos[0]) == (
+        f"{photos[0].image}: got 2 labels for it ({twin} and {label}), expected one"
+    )
+    load_labelled(photos[1])
+
+
+@pytest.mark.parametrize("layout", ["drive", "hrf", "generic"])
+def test_a_mask_in_two_letter_cases_is_refused_naming_both(tmp_path, layout, make_photo_dataset):
+    root = make_photo_dataset(tmp_path, layout)
+    mask = find_dataset(root).photos[2].mask
+    twin = _twin(mask)
+    photos = find_dataset(root).photos
+    assert (
+        _refused(photos[2])
+        == f"{photos[2].image}: got 2 masks for it ({twin} and {mask}), expected one"
+    )
+    assert [photo.problem is None for photo in photos] == [True, True, False]
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_photographs_sharing_a_name_are_refused_naming_both(tmp_path, layout, make_photo_dataset):
+    root = make_photo_dataset(tmp_path, layout)
+    image = find_dataset(root).photos[1].image
+    twin = _twin(image)
+    photos = find_dataset(root).photos
+    assert len(photos) == 4 and [p.problem is None for p in photos] == [True, False, False, True]
+    for photo in photos[1:3]:
+        assert f"2 photographs named '{photos[1].name}' ({twin} and {image})" in _refused(photo)
+
+
+def test_a_label_in_two_formats_is_refused_naming_both(tmp_path, make_photo_dataset):
+    """p05.gif beside p05.png: one of them used to be scored, whichever came last."""
+    root = make_photo_dataset(tmp_path, "generic")
+    label = root / "labels" / "eye2.png"
+    gif = label.with_suffix(".gif")
+    Image.open(label).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(gif)  # another drawing
+    photo = find_dataset(root).photos[1]
+    assert (
+        _refused(photo) == f"{photo.image}: got 2 labels for it ({gif} and {label}), expected one"
+    )
+
+
+def test_chase_photographs_of_one_name_in_two_folders_are_refused(tmp_path, make_photo_dataset):
+    root = make_photo_dataset(tmp_path, "chase")
+    (root / "copy").mkdir()
+    twin = shutil.copy(root / "photos" / "Image_03L.jpg", root / "copy")
+    photos = find_dataset(root).photos
+    assert [p.name for p in photos] == ["image_01l", "image_02l", "image_03l", "image_03l"]
+    assert f"({twin} and {root / 'photos' / 'Image_03L.jpg'})" in _refused(photos[2])
+
+
+def test_a_mask_with_nothing_inside_or_a_label_without_vessels_is_refused(
+    tmp_path, make_photo_dataset
+):
+    root = make_photo_dataset(tmp_path, "generic")
+    blank = np.zeros((120, 130), np.uint8)
+    Image.fromarray(blank).save(root / "masks" / "eye1.bmp")
+    Image.fromarray(blank).save(root / "labels" / "eye2.png")
+    photos = find_dataset(root).photos
+    assert _refused(photos[0]) == (
+        f"{root / 'masks' / 'eye1.bmp'}: no pixel inside the field of view, expected a disc"
+    )
+    assert _refused(photos[1]) == (
+        f"{root / 'labels' / 'eye2.png'}: no vessel pixel inside the field of view of "
+        f"{root / 'masks' / 'eye2.bmp'}, expected some to score"
+    )
 
 
 def test_labels_are_turned_upright_with_their_photograph_and_alpha_is_ignored(tmp_path):
@@ -53,8 +159,10 @@ def test_labels_are_turned_upright_with_their_photograph_and_alpha_is_ignored(tm
 def test_bad_datasets_name_the_file(tmp_path, make_photo_dataset):
     root = make_photo_dataset(tmp_path / "d", "generic")
     (root / "labels" / "eye2.png").unlink()
+    photos = find_dataset(root).photos  # listed, with the problem that loading it raises
+    assert [p.problem is None for p in photos] == [True, False, True]
     with pytest.raises(InputError, match=r"eye2.png: no label for this photograph in .*labels"):
-        find_dataset(root)
+        load_labelled(photos[1])
     root = make_photo_dataset(tmp_path / "e", "generic")
     Image.fromarray(np.zeros((50, 60), np.uint8)).save(root / "labels" / "eye2.png")
     dataset = find_dataset(root)
@@ -113,8 +221,11 @@ def _independent_metrics(probability, label, fov, threshold) -> dict:
 def test_eval_on_drive_photographs_agrees_with_an_independent_computation(dev_npz, tmp_path):
     drive = dev_npz.parent / "drive"
     root = tmp_path / "drive"
-    for folder, pattern in (("images", "1[78]_test.tif"), ("1st_manual", "1[78]_manual1.gif"),
-                            ("mask", "1[78]_test_mask.gif")):  # fmt: skip
+    for folder, pattern in (
+        ("images", "1[78]_test.tif"),
+        ("1st_manual", "1[78]_manual1.gif"),
+        ("mask", "1[78]_test_mask.gif"),
+    ):
         (root / folder).mkdir(parents=True)
         for path in (drive / folder).glob(pattern):
             shutil.copy(path, root / folder)
@@ -136,8 +247,12 @@ def test_eval_on_drive_photographs_agrees_with_an_independent_computation(dev_np
         assert report["mean"][metric] == pytest.approx(mean, abs=1e-12)
     assert 0.7 < report["mean"]["f1"] < 0.9 and report["mean"]["auc"] > 0.95
     written = sorted(p.name for p in (tmp_path / "r").iterdir())
-    assert written == ["17_test_comparison.png", "18_test_comparison.png", "summary.csv",
-                       "summary.md"]  # fmt: skip
+    assert written == [
+        "17_test_comparison.png",
+        "18_test_comparison.png",
+        "summary.csv",
+        "summary.md",
+    ]
     assert (tmp_path / "r" / "summary.csv").read_text().splitlines()[0] == (
         "photograph,f1,sensitivity,specificity,accuracy,auc"
     )
@@ -176,3 +291,119 @@ def test_eval_refuses_a_missing_path_and_options_that_do_not_apply(
     args = [a.format(folder=folder, npz=npz) for a in args]
     result = CliRunner().invoke(cli, ["eval", *args])
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def _eval(*args, expect: int):
+    result = CliRunner().invoke(cli, ["eval", *map(str, args)])
+    assert result.exit_code == expect, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_eval_scores_the_others_when_photographs_cannot_be_scored(tmp_path, make_photo_dataset):
+    """A damaged label, an empty mask, a FIFO, a directory and a looping symbolic link named
+    like photographs: each reported on one line and left out, the one good photograph scored
+    and alone in the mean (an empty mask used to score 1.0 and be averaged in)."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=6)
+    images, labels, masks = root / "images", root / "labels", root / "masks"
+    (labels / "eye2.png").write_bytes((labels / "eye2.png").read_bytes()[:300])
+    Image.fromarray(np.zeros((120, 130), np.uint8)).save(masks / "eye3.bmp")
+    for name in ("eye4", "eye5", "eye6"):
+        (images / f"{name}.png").unlink()
+    os.mkfifo(images / "eye4.png")
+    (images / "eye5.png").mkdir()
+    (images / "eye6.png").symlink_to("eye6.png")
+    result = _eval(root, "--json", "--report", tmp_path / "r", expect=1)
+    report = json.loads(result.stdout)
+    assert report["n"] == 1 and [p["name"] for p in report["photos"]] == ["eye1"]
+    assert report["mean"] == {k: v for k, v in report["photos"][0].items() if k != "name"}
+    failed = {f["name"]: f["error"] for f in report["failed"]}
+    assert failed == {
+        "eye2": f"{labels / 'eye2.png'}: cannot read the label (image file is truncated)",
+        "eye3": f"{masks / 'eye3.bmp'}: no pixel inside the field of view, expected a disc",
+        "eye4": f"{images / 'eye4.png'}: not a regular file, expected an image file",
+        "eye5": f"{images / 'eye5.png'}: is a directory, expected an image file",
+        "eye6": f"{images / 'eye6.png'}: cannot be read (Too many levels of symbolic links)",
+    }
+    assert result.stderr.splitlines() == [
+        *(f"error: {error}" for error in failed.values()),
+        "Error: 5 of 6 photographs failed",
+    ]
+    summary = (tmp_path / "r" / "summary.md").read_text().splitlines()
+    assert summary[-7:] == ["Not scored (5):", "", *(f"- {n}: {e}" for n, e in failed.items())]
+
+
+def test_eval_prints_each_photograph_then_the_mean_over_those_where_defined(
+    tmp_path, make_photo_dataset
+):
+    root = make_photo_dataset(tmp_path / "d", "generic")
+    full = np.full((120, 130), 255, np.uint8)  # every pixel vessel: no background to keep
+    Image.fromarray(full).save(root / "labels" / "eye3.png")
+    text = _eval(root, expect=0).stdout.splitlines()
+    report = json.loads(_eval(root, "--json", expect=0).stdout)
+    assert len(text) == 4 and [line.split(":")[0] for line in text[:3]] == ["eye1", "eye2", "eye3"]
+    for line, photo in zip(text, report["photos"], strict=False):
+        assert line == f"{photo['name']}: " + ", ".join(
+            f"{m} {'undefined' if photo[m] is None else format(photo[m], '.4f')}"
+            for m in ("f1", "sensitivity", "specificity", "accuracy", "auc")
+        )
+    assert report["photos"][2]["specificity"] is None and report["photos"][2]["auc"] is None
+    assert report["counts"] == {
+        "f1": 3,
+        "sensitivity": 3,
+        "specificity": 2,
+        "accuracy": 3,
+        "auc": 2,
+    }
+    specificity = np.mean([p["specificity"] for p in report["photos"][:2]])
+    assert report["mean"]["specificity"] == pytest.approx(specificity, abs=1e-12)
+    assert text[3].startswith("mean of 3 photographs: f1 ")
+    assert f"specificity {specificity:.4f} (over 2)" in text[3]
+
+
+@pytest.mark.parametrize("holdout", [None, "0.2"])
+def test_eval_with_nothing_to_evaluate_warns_and_exits_1(tmp_path, make_photo_dataset, holdout):
+    if holdout:  # one photograph: train --holdout held none out
+        root = make_photo_dataset(tmp_path / "d", "generic", count=1)
+        reason = "--holdout 0.2 of 1 photograph holds none out"
+    else:
+        root = tmp_path / "d"
+        for folder in ("images", "labels"):
+            (root / folder).mkdir(parents=True)
+        reason = "no photographs in the generic layout"
+    result = _eval(root, "--json", *(["--holdout", holdout] if holdout else []), expect=1)
+    assert result.stdout == ""
+    assert result.stderr == f"warning: {root}: nothing to evaluate: {reason}\n"
+
+
+def _npz(path: Path, count: int) -> Path:
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 256, (count, 64, 64), dtype=np.uint8)
+    x[count // 2 :] = 90  # flat patches: the model finds no vessel there
+    y = np.zeros_like(x)
+    y[: count // 2, 20:24] = 1  # the first half with a vessel, the rest without
+    np.savez(path, x=x, y=y)
+    return path
+
+
+def test_eval_of_one_patch_with_a_holdout_has_nothing_to_evaluate(tmp_path):
+    path = _npz(tmp_path / "one.npz", 1)
+    result = _eval(path, "--images", "x", "--labels", "y", "--holdout", "0.2", expect=1)
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"warning: {path}: nothing to evaluate: --holdout 0.2 of 1 patch holds none out\n"
+    )
+    report = json.loads(_eval(path, "--images", "x", "--labels", "y", "--json", expect=0).stdout)
+    assert report["n"] == 1 and report["dice_min"] == report["dice_mean"]
+
+
+def test_eval_of_patches_says_how_many_count_as_1_without_a_vessel(tmp_path):
+    path = _npz(tmp_path / "d.npz", 8)
+    report = json.loads(_eval(path, "--images", "x", "--labels", "y", "--json", expect=0).stdout)
+    with np.load(path) as npz:
+        x, y = npz["x"], npz["y"]
+    masks = Segmenter().patch_masks(x)
+    empty = ~(y.any(axis=(1, 2)) | masks.any(axis=(1, 2)))
+    assert empty.any() and report["both_empty"] == int(empty.sum())
+    text = _eval(path, "--images", "x", "--labels", "y", expect=0).stdout
+    assert f"({empty.sum()} without a vessel in label or mask count as 1; " in text

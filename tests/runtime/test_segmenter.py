@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
@@ -36,7 +38,7 @@ def test_real_photo(segmenter, retina):
 def test_same_input_same_mask_across_runs_and_threads(segmenter, retina):
     first = segmenter.segment(retina).mask
     np.testing.assert_array_equal(first, segmenter.segment(retina).mask)
-    np.testing.assert_array_equal(first, Segmenter(threads=2).segment(retina).mask)
+    np.testing.assert_array_equal(first, Segmenter(RuntimeOptions(threads=2)).segment(retina).mask)
 
 
 def test_16_bit_and_rgba_input_match_8_bit(segmenter):
@@ -60,7 +62,8 @@ def test_grayscale_and_path_input(segmenter, tmp_path):
 
 
 def test_threshold_override_changes_the_mask(retina):
-    low, high = Segmenter(threshold=0.2).segment(retina), Segmenter(threshold=0.8).segment(retina)
+    low = Segmenter(config=SegmenterConfig(threshold=0.2)).segment(retina)
+    high = Segmenter(config=SegmenterConfig(threshold=0.8)).segment(retina)
     assert low.mask.sum() > high.mask.sum()
     np.testing.assert_array_equal(low.probability, high.probability)
 
@@ -79,8 +82,10 @@ def test_bad_arrays(segmenter, array, message):
 
 
 def test_stride_is_checked():
-    with pytest.raises(ValueError, match="stride 0"):
-        Segmenter(stride=0)
+    with pytest.raises(ValueError, match="got stride 0, expected at least 1"):
+        SegmenterConfig(stride=0)
+    with pytest.raises(ValueError, match=r"got stride 65, expected 1\.\.64"):
+        Segmenter(config=SegmenterConfig(stride=65))
 
 
 def test_stitched_strips_score_like_the_patches_themselves(segmenter, dev_npz):
@@ -94,10 +99,10 @@ def test_stitched_strips_score_like_the_patches_themselves(segmenter, dev_npz):
     runs = holdout_runs(x, 0.2)  # the bundled model's holdout
     covered = [i for run in runs for i in run]
     assert len(runs) >= 10 and len(covered) >= 70
-    per_patch = dice_per_patch(y[covered], segmenter.model.segment_patches(x[covered])).mean()
+    per_patch = dice_per_patch(y[covered], segmenter.patch_masks(x[covered])).mean()
     strips = stitched_patch_dice(segmenter, x, y, runs)
     spans = [64 * (len(run) - 1) for run in runs]
-    stride = segmenter.stride
+    stride = segmenter.config.stride
     assert strips.tiles == sum(len(range(0, s + 1, stride)) + (s % stride > 0) for s in spans)
     assert strips.dice.shape == (len(covered),)
     assert abs(strips.dice.mean() - per_patch) < 0.01

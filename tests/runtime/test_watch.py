@@ -15,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from edge_runtime.app.watch import STATE_FILE, FolderWatcher
+from edge_runtime.app.watcher import STATE_FILE, FolderWatcher
 from edge_runtime.cli.main import cli
+from edge_runtime.errors import InputError, ModelError, NetworkError, OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 
 
@@ -121,7 +122,7 @@ def test_photographs_removed_from_the_folder_are_forgotten(tmp_path):
 
 
 def test_watching_the_output_directory_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="must differ"):
+    with pytest.raises(OutputError, match="must differ"):
         FolderWatcher(tmp_path, tmp_path, lambda p, o: {}, settle=1)
 
 
@@ -145,8 +146,10 @@ def test_watch_stops_cleanly_on_a_signal(tmp_path, signum):
     drop.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop), "-o", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         line = proc.stdout.readline()
@@ -192,8 +195,7 @@ def _old(path, seconds=10):
 
 
 def test_a_failure_that_is_not_the_files_is_retried_never_recorded(tmp_path):
-    from edge_runtime.app.watch import RETRY_FIRST
-    from edge_runtime.errors import OutputError
+    from edge_runtime.app.watcher import RETRY_FIRST
 
     drop, out = _folders(tmp_path)
     (drop / "a.png").write_bytes(_png_bytes(tmp_path))
@@ -220,6 +222,35 @@ def test_a_failure_that_is_not_the_files_is_retried_never_recorded(tmp_path):
     assert json.loads((out / STATE_FILE).read_text())["a.png"]["ok"] is True
     # a restart after space was freed finds nothing left to do, and nothing was lost
     assert list(FolderWatcher(drop, out, process, settle=1).poll()) == []
+
+
+@pytest.mark.parametrize(
+    ("failure", "the_files"),
+    [
+        (InputError("a.png: not an image file Pillow can read"), True),
+        (ValueError("a bug met on this file"), True),
+        (ModelError("m.tflite: the interpreter failed to run it"), False),
+        (OutputError("out/a_mask.png: cannot write (No space left on device)"), False),
+        (NetworkError("the server did not answer"), False),
+        (MemoryError(), False),
+    ],
+)
+def test_only_the_files_own_failures_are_recorded(tmp_path, failure, the_files):
+    """A bad file is recorded and left until it changes; a failure of the model, the disk or
+    memory says nothing about the file, which is tried again (whatever the errors' classes
+    inherit: a model error is not an input error)."""
+    drop, out = _folders(tmp_path)
+    (drop / "a.png").write_bytes(_png_bytes(tmp_path))
+    _old(drop / "a.png")
+
+    def process(path, outputs):
+        raise failure
+
+    watcher = FolderWatcher(drop, out, process, settle=1)
+    (record,) = list(watcher.poll())
+    assert not record["ok"]
+    assert ("a.png" in watcher.state) is the_files
+    assert ("retry_in_s" in record) is not the_files
 
 
 def test_a_full_disk_through_the_cli_is_retried_after_space_is_freed(tmp_path):
@@ -254,10 +285,20 @@ def test_sigterm_stops_a_long_batch_after_the_photograph_in_progress(tmp_path):
         (drop / f"p{i:02d}.png").write_bytes(content)
         _old(drop / f"p{i:02d}.png")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop), "-o", str(out),
-         "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "edge_runtime.cli.main",
+            "watch",
+            str(drop),
+            "-o",
+            str(out),
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = proc.stdout.readline()  # the first photograph is done: the batch is under way
         assert json.loads(first)["ok"]
@@ -323,7 +364,7 @@ def test_a_fifo_as_the_state_file_does_not_hang(tmp_path):
 
 
 def test_a_state_that_cannot_be_saved_is_named_and_kept_in_memory(tmp_path, monkeypatch):
-    import edge_runtime.app.watch as watch_module
+    import edge_runtime.app.watcher as watch_module
 
     drop, out = _folders(tmp_path)
     (drop / "a.png").write_bytes(_png_bytes(tmp_path))
@@ -347,5 +388,168 @@ def test_a_state_that_cannot_be_saved_is_named_and_kept_in_memory(tmp_path, monk
 def test_the_watched_folder_under_another_path_is_refused_as_output(tmp_path):
     (tmp_path / "alias").symlink_to(tmp_path / "drop")
     (tmp_path / "drop").mkdir()
-    with pytest.raises(ValueError, match="must differ"):
+    with pytest.raises(OutputError, match="must differ"):
         FolderWatcher(tmp_path / "drop", tmp_path / "alias", lambda p, o: {}, settle=1)
+
+
+# -- the output folder is the watcher's own ----------------------------------------------------
+
+
+def _copying_process(calls):
+    """Like the real one: the mask is a PNG (here the photograph itself), so that a mask taken
+    for a photograph would be segmented in its turn."""
+
+    def process(path, outputs):
+        Image.open(path).load()
+        calls.append(path.name)
+        outputs.mask.write_bytes(path.read_bytes())
+        return {"path": str(path), "ok": True, "outputs": {"mask": str(outputs.mask)}}
+
+    return process
+
+
+def _dropped(drop, tmp_path, name, seed=1):
+    (drop / name).write_bytes(_png_bytes(tmp_path, seed))
+    _old(drop / name)
+
+
+def test_a_removed_output_folder_is_made_again_and_nothing_is_redone(tmp_path):
+    import shutil
+
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    calls, warnings = [], []
+    watcher = FolderWatcher(drop, out, _copying_process(calls), settle=1, warn=warnings.append)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    shutil.rmtree(out)  # someone cleared the output folder
+    _dropped(drop, tmp_path, "b.png", seed=2)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    assert calls == ["a.png", "b.png"] and (out / "b_mask.png").exists()
+    assert set(json.loads((out / STATE_FILE).read_text())) == {"a.png", "b.png"}
+    assert warnings == [f"{out}: the output directory was removed; made it again"]
+
+
+def test_an_output_folder_that_cannot_be_made_again_stops_the_watcher(tmp_path):
+    drop, out = _folders(tmp_path)
+    (tmp_path / "file").write_text("not a folder")
+    link = tmp_path / "masks"
+    link.symlink_to(out)
+    command = ["watch", str(drop), "-o", str(link), "--interval", "0.05"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge_runtime.cli.main", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "watching" in proc.stdout.readline()
+        (tmp_path / "new").symlink_to(tmp_path / "file")
+        os.replace(tmp_path / "new", link)  # at once: the output folder is gone, a file there
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2  # the unit's RestartPreventExitStatus: it fails, and says so
+    assert err == f"Error: {link}: cannot create the output directory (File exists)\n"
+
+
+def test_folders_swapped_while_watching_stop_the_watcher(tmp_path):
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    calls = []
+    watcher = FolderWatcher(drop, out, _copying_process(calls), settle=1)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    os.rename(drop, tmp_path / "swap")
+    os.rename(out, drop)
+    os.rename(tmp_path / "swap", out)
+    _old(drop / "a_mask.png")
+    with pytest.raises(OutputError, match=f"^{drop}: holds a watch state"):
+        list(watcher.poll())
+    assert calls == ["a.png"]  # its own mask was never segmented
+
+
+def test_an_output_link_turned_to_the_watched_folder_stops_the_watcher(tmp_path):
+    drop, out = _folders(tmp_path)
+    (tmp_path / "link").symlink_to(out)
+    watcher = FolderWatcher(drop, tmp_path / "link", _copying_process([]), settle=1)
+    assert list(watcher.poll()) == []
+    (tmp_path / "link").unlink()
+    (tmp_path / "link").symlink_to(drop)
+    with pytest.raises(OutputError, match="must differ from the watched one"):
+        list(watcher.poll())
+
+
+def test_an_output_moved_into_the_watched_folder_is_not_segmented(tmp_path):
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    calls = []
+    watcher = FolderWatcher(drop, out, _copying_process(calls), settle=0)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    os.rename(out / "a_mask.png", drop / "a_mask.png")  # the same file, now in the folder
+    (record,) = watcher.poll()
+    assert not record["ok"] and calls == ["a.png"]
+    assert record["error"] == (
+        f"{drop / 'a_mask.png'}: is an output of a.png (written as {out / 'a_mask.png'}), "
+        "not a photograph to segment"
+    )
+
+
+def test_stale_temporary_files_of_a_killed_writer_are_removed_at_start(tmp_path):
+    drop, out = _folders(tmp_path)
+    code = (
+        "import os, signal, sys\n"
+        "from edge_runtime.atomic import atomic_path\n"
+        "with atomic_path(sys.argv[1]) as tmp:\n"
+        "    tmp.write_bytes(b'half a mask')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    for name in ("old_mask.png", "new_mask.png"):
+        subprocess.run([sys.executable, "-c", code, str(out / name)], check=False)
+    stale, fresh = sorted(out.iterdir(), key=lambda p: p.stat().st_mtime)
+    _old(stale, 3600)
+    mine = out / ".edge-seg-notes.partial.png"  # not a name atomic_path gives
+    mine.write_text("keep")
+    _old(mine, 3600)
+    warnings = []
+    FolderWatcher(drop, out, _copying_process([]), settle=1, warn=warnings.append)
+    assert sorted(out.iterdir()) == sorted([fresh, mine])
+    assert warnings == [f"{out}: removed 1 temporary files of writes cut short ({stale.name})"]
+
+
+# -- --once says what it left ------------------------------------------------------------------
+
+
+def test_watch_once_names_every_photograph_it_left_and_fails(tmp_path):
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "done.png")
+    (drop / "fresh.png").write_bytes(_png_bytes(tmp_path, 2))  # just written
+    (drop / "ahead.png").write_bytes(_png_bytes(tmp_path, 3))
+    future = time.time() + 24 * 3600  # a camera whose clock runs a day ahead
+    os.utime(drop / "ahead.png", (future, future))
+    (drop / "loop.png").symlink_to("loop.png")  # cannot be examined
+    result = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once", "--json"])
+    assert result.exit_code == 1
+    assert [json.loads(line)["ok"] for line in result.stdout.splitlines()] == [True]
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "Error: 0 photographs failed, 3 left unprocessed"
+    left = sorted(lines[:-1])
+    assert len(left) == 3 and all(line.startswith(f"warning: {drop}/") for line in left)
+    assert left[0].startswith(f"warning: {drop / 'ahead.png'}: left unprocessed, not settled: ")
+    assert "s in the future (a clock running ahead?)" in left[0]
+    assert left[1] == (
+        f"warning: {drop / 'fresh.png'}: left unprocessed, not settled: unchanged for less than 1 s"
+    )
+    assert left[2].startswith(f"warning: {drop / 'loop.png'}: left unprocessed, cannot be examined")
+
+
+def test_the_daemon_warns_once_about_a_file_it_cannot_examine(tmp_path):
+    drop, out = _folders(tmp_path)
+    (drop / "loop.png").symlink_to("loop.png")
+    warnings = []
+    watcher = FolderWatcher(drop, out, _copying_process([]), settle=1, warn=warnings.append)
+    stop = threading.Event()
+    thread = threading.Thread(target=watcher.run, args=(stop, 0.01, print))
+    thread.start()
+    time.sleep(0.3)  # tens of looks
+    stop.set()
+    thread.join()
+    assert warnings == [f"{drop / 'loop.png'}: cannot be examined ({os.strerror(errno.ELOOP)})"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild the release model from the data, as it was made (about 20 minutes on 2 CPU cores):
+# Rebuild the release model from the data, as it was made (about 7 minutes on 2 CPU cores):
 # train recipe v2 on the photographs of both cameras (DRIVE and STARE; a fifth of each held out
 # to choose the epoch and threshold), convert to int8 behind the gate on those held-out
 # photographs (through the device's pipeline), and write the gate's report. The same machine
@@ -11,13 +11,15 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 data=${1:-$repo/../shared/data}
 run=${2:-$repo/runs/release-v2}
 version=1.1.0
+floor=0.78 # the held-out photographs' mean F1 the model must reach (1.1.0: 0.826)
 
 edge-seg train "$data/drive" "$data/stare" --recipe v2 --out "$run" --overwrite
 edge-seg convert "$run/model.keras" --calibration "$data/drive" \
-  --check-data "$data/drive" --check-data "$data/stare" --check-holdout 0.2 \
+  --check-data "$data/drive" --check-data "$data/stare" --check-holdout 0.2 --min-dice "$floor" \
   --model-version "$version" -o "$run/vessels_int8.tflite"
 edge-seg check --keras "$run/model.keras" --tflite "$run/vessels_int8.tflite" \
-  --data "$data/drive" --data "$data/stare" --holdout 0.2 --report "$run/gate-report"
+  --data "$data/drive" --data "$data/stare" --holdout 0.2 --min-dice "$floor" \
+  --report "$run/gate-report"
 if [[ -n "${EDGE_SEG_SIGNING_KEY:-}" ]]; then
   edge-seg sign "$run/vessels_int8.tflite" --key "$EDGE_SEG_SIGNING_KEY"
 else

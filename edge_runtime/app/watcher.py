@@ -9,6 +9,15 @@ restart neither repeats nor misses work; a file that changes (even into one of t
 time, ``cp -p``) is done again. A photograph removed from the folder is forgotten, so the state
 stays as small as the folder; its outputs stay.
 
+The output folder is the watcher's own: removed, it is made again (with the state, so that
+nothing is redone); if it cannot be, the watcher stops with an
+:class:`~edge_runtime.errors.OutputError`, as it does when the two folders become one (a symbolic
+link changed) or the watched folder turns out to be an output folder (it holds a state file: the
+folders were swapped), checked on every look. A file that is one of the outputs the watcher
+wrote since it started (moved or linked into the watched folder) is never taken. Temporary
+files of writes cut short (a writer killed by SIGKILL) are removed at start, once
+:data:`~edge_runtime.atomic.STALE_PARTIAL_AGE` old.
+
 Who is at fault decides what follows a failure. A bad file (unreadable, truncated, not a
 photograph: :class:`~edge_runtime.errors.InputError`) is recorded as failed and retried only if
 it changes. Anything else (a full disk, an output folder gone read-only, a model that fails to
@@ -26,13 +35,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_runtime.app.files import prepare_outdir
 from edge_runtime.app.outputs import OutputPaths, identity, plan_outputs
-from edge_runtime.atomic import atomic_path
+from edge_runtime.atomic import atomic_path, remove_stale_partials
 from edge_runtime.contract.schema import bounded, decode, encode
 from edge_runtime.errors import (
     EdgeSegError,
     InputError,
-    ModelError,
     OutputError,
     describe_failure,
     one_line,
@@ -79,20 +88,48 @@ def _signature(info: os.stat_result) -> tuple[int, ...]:
     return info.st_size, info.st_mtime_ns, *_change(info)
 
 
+@dataclass(frozen=True)
+class _Output:
+    """An output the watcher wrote: where, of which photograph, and its size and modification
+    time (which the file keeps when moved, and a new file reusing its inode number lacks)."""
+
+    path: Path
+    source: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Unprocessed:
+    """A photograph (or the folder) a look left alone, and why; ``settling`` when it only
+    waits to settle, and a later look takes it."""
+
+    path: Path
+    reason: str
+    settling: bool = False
+
+
 def is_permanent(exc: BaseException) -> bool:
-    """Whether a failure belongs to the file (retrying the same file cannot help) rather than
-    to the system (a full disk, the model, memory)."""
-    if isinstance(exc, (ModelError, OutputError, MemoryError)):
-        return False
-    return isinstance(exc, InputError) or not isinstance(exc, (EdgeSegError, OSError))
+    """Whether a failure belongs to the file, so that retrying the same file cannot help.
+
+    The file's own errors (:class:`InputError`) and unexpected ones are; those of the system (a
+    full disk, the model, memory, the network: every other library error and ``OSError``) are
+    not.
+    """
+    if isinstance(exc, InputError):
+        return True
+    return not isinstance(exc, (EdgeSegError, OSError, MemoryError))
 
 
 class FolderWatcher:
     """Polls ``directory`` and hands complete new photographs to ``process``.
 
+    After each :meth:`poll`, :attr:`unprocessed` lists what that look left alone.
+
     Args:
         directory: the drop folder (not searched recursively; hidden files are ignored).
-        outdir: where outputs and the state file go; must not be ``directory`` under any path.
+        outdir: where outputs and the state file go; must not be ``directory`` under any path
+            (made again if it is removed).
         process: called as ``process(path, outputs)``; returns a JSON-ready record. What it
             raises is reported in the record, and decides whether the file is retried
             (:func:`is_permanent`).
@@ -102,7 +139,7 @@ class FolderWatcher:
         clock: monotonic seconds (for tests).
 
     Raises:
-        ValueError: ``outdir`` is ``directory``.
+        OutputError: ``outdir`` is ``directory``, or ``directory`` holds a watch state file.
         EdgeSegError: the state file is in the way and cannot be set aside.
     """
 
@@ -115,16 +152,63 @@ class FolderWatcher:
         warn: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
-        if identity(directory) is not None and identity(directory) == identity(outdir):
-            raise ValueError(f"{outdir}: the output directory must differ from the watched one")
         self.directory, self.outdir, self.process, self.settle = directory, outdir, process, settle
+        self._check_folders()
         self.warn = warn or (lambda message: warnings.warn(message, stacklevel=2))
         self.clock = clock
         self.state_path = outdir / STATE_FILE
+        self._remove_stale_partials()
         self.state: dict[str, Done] = self._load_state()
+        self.unprocessed: list[Unprocessed] = []
         self._seen: dict[str, tuple[tuple[int, ...], float]] = {}
         self._retry: dict[str, tuple[float, float]] = {}
+        self._outputs: dict[tuple[int, int], _Output] = {}  # by (device, inode)
+        self._warned: dict[Path, str] = {}
         self._unsaved = False
+
+    def _check_folders(self) -> None:
+        """Refuse an output folder that is the watched one under any path, and a watched folder
+        that holds a watch state (an output folder: the folders swapped)."""
+        if identity(self.directory) is not None and identity(self.directory) == identity(
+            self.outdir
+        ):
+            raise OutputError(
+                f"{self.outdir}: the output directory must differ from the watched one "
+                f"({self.directory})"
+            )
+        if os.path.lexists(self.directory / STATE_FILE):
+            raise OutputError(
+                f"{self.directory}: holds a watch state ({STATE_FILE}): it is an output "
+                "directory, not a folder of photographs to watch"
+            )
+
+    def _ensure_outdir(self) -> None:
+        """Make the output folder again if it was removed, and save the state there.
+
+        Raises:
+            OutputError: it cannot be made.
+        """
+        if os.path.isdir(self.outdir):
+            return
+        prepare_outdir(self.outdir)
+        self.warn(one_line(f"{self.outdir}: the output directory was removed; made it again"))
+        self._unsaved = True
+
+    def _remove_stale_partials(self) -> None:
+        try:
+            removed = remove_stale_partials(self.outdir)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            self.warn(one_line(f"{self.outdir}: cannot clear stale temporary files ({exc})"))
+            return
+        if removed:
+            self.warn(
+                one_line(
+                    f"{self.outdir}: removed {len(removed)} temporary files of writes cut short "
+                    f"({', '.join(p.name for p in removed[:3])}{', ...' * (len(removed) > 3)})"
+                )
+            )
 
     def _load_state(self) -> dict[str, Done]:
         if not os.path.lexists(self.state_path):
@@ -167,8 +251,8 @@ class FolderWatcher:
         self._unsaved = False
 
     def _listing(self) -> list[str] | None:
-        """The names of the folder's photographs, sorted (``None``, with a warning, when the
-        folder cannot be listed)."""
+        """The names of the folder's photographs, sorted (``None``, noted as unprocessed, when
+        the folder cannot be listed)."""
         try:
             with os.scandir(self.directory) as entries:
                 return sorted(
@@ -176,8 +260,11 @@ class FolderWatcher:
                     if not e.name.startswith(".") and Path(e.name).suffix.lower() in IMAGE_SUFFIXES
                 )  # fmt: skip
         except OSError as exc:
-            self.warn(one_line(f"{self.directory}: cannot list ({exc.strerror or exc})"))
+            self._leave(self.directory, f"cannot list ({exc.strerror or exc})")
             return None
+
+    def _leave(self, path: Path, reason: str, settling: bool = False) -> None:
+        self.unprocessed.append(Unprocessed(path, reason, settling))
 
     def _forget_gone(self, names: list[str]) -> None:
         """Forget the photographs no longer in the folder, so that the state stays as small as
@@ -186,6 +273,7 @@ class FolderWatcher:
         for memory in (self._seen, self._retry):
             for name in memory.keys() - present:
                 del memory[name]
+        self._outputs = {k: made for k, made in self._outputs.items() if made.source in present}
         gone = self.state.keys() - present
         if gone:
             for name in gone:
@@ -193,8 +281,8 @@ class FolderWatcher:
             self._unsaved = True
 
     def _candidates(self, names: list[str]) -> list[tuple[Path, os.stat_result]]:
-        """The photographs with their stat; entries that cannot be examined are skipped (with a
-        warning) and looked at again next time."""
+        """The photographs with their stat; entries that cannot be examined are left (noted as
+        unprocessed) and looked at again next time."""
         found = []
         for name in names:
             path = self.directory / name
@@ -203,24 +291,39 @@ class FolderWatcher:
             except FileNotFoundError:
                 continue  # removed between listing and looking
             except OSError as exc:
-                self.warn(one_line(f"{path}: cannot be examined ({exc.strerror or exc})"))
+                self._leave(path, f"cannot be examined ({exc.strerror or exc})")
                 continue
             if stat.S_ISREG(info.st_mode):
                 found.append((path, info))
         return found
 
     def _settled(self, path: Path, info: os.stat_result, now: float) -> bool:
+        """Whether a file has settled; if not, it is noted as unprocessed."""
         signature = _signature(info)
         seen = self._seen.get(path.name)
         if seen is None or seen[0] != signature:
             self._seen[path.name] = (signature, now)
             seen = self._seen[path.name]
         age = time.time() - info.st_mtime
-        return now - seen[1] >= self.settle or (age >= 0 and age >= self.settle)
+        if now - seen[1] >= self.settle or (age >= 0 and age >= self.settle):
+            return True
+        wait = f"unchanged for less than {self.settle:g} s"
+        if age < 0:
+            wait = f"modified {-age:.0f} s in the future (a clock running ahead?), {wait}"
+        self._leave(path, f"not settled: {wait}", settling=True)
+        return False
 
     def poll(self, stop: threading.Event | None = None) -> Iterator[dict]:
         """Process every new or changed photograph that has settled, yielding each record as it
-        is made; returns early when ``stop`` is set (after the photograph in progress)."""
+        is made; returns early when ``stop`` is set (after the photograph in progress).
+
+        Raises:
+            OutputError: the output folder was removed and cannot be made again, or the folders
+                are the same, or swapped (:meth:`_check_folders`).
+        """
+        self.unprocessed = []
+        self._ensure_outdir()
+        self._check_folders()
         names = self._listing()
         if names is None:
             return
@@ -245,7 +348,9 @@ class FolderWatcher:
         used = {done.name for key, done in self.state.items() if key != path.name}
         outputs: OutputPaths = plan_outputs([path], self.outdir, used)[0]
         try:
+            self._refuse_own_output(path, info)
             record = self.process(path, outputs)
+            self._remember_outputs(path, outputs)
         except Exception as exc:  # a daemon outlives any one file; the record says what happened
             record = {"path": str(path), "ok": False, "error": describe_failure(exc, path)}
             if not is_permanent(exc):
@@ -261,6 +366,26 @@ class FolderWatcher:
         self._save_state()
         return record
 
+    def _remember_outputs(self, path: Path, outputs: OutputPaths) -> None:
+        self._outputs = {k: made for k, made in self._outputs.items() if made.source != path.name}
+        for output in (outputs.mask, outputs.overlay, outputs.prob):
+            try:
+                info = os.stat(output)
+            except OSError:
+                continue  # not asked for
+            made = _Output(output, path.name, info.st_size, info.st_mtime_ns)
+            self._outputs[info.st_dev, info.st_ino] = made
+
+    def _refuse_own_output(self, path: Path, info: os.stat_result) -> None:
+        """Raise :class:`InputError` if ``path`` is one of the outputs written (moved or linked
+        into the watched folder)."""
+        made = self._outputs.get((info.st_dev, info.st_ino))
+        if made is not None and (made.size, made.mtime_ns) == (info.st_size, info.st_mtime_ns):
+            raise InputError(
+                f"{path}: is an output of {made.source} (written as {made.path}), "
+                "not a photograph to segment"
+            )
+
     def run(
         self, stop: threading.Event, interval: float = 0.5, on_record: Callable = print
     ) -> None:
@@ -269,4 +394,14 @@ class FolderWatcher:
         while not stop.is_set():
             for record in self.poll(stop):
                 on_record(record)
+            self._warn_unprocessed()
             stop.wait(interval)
+
+    def _warn_unprocessed(self) -> None:
+        """Warn about what a look could not examine (not about files still settling), once
+        until the problem changes."""
+        problems = {i.path: i.reason for i in self.unprocessed if not i.settling}
+        for path, reason in problems.items():
+            if self._warned.get(path) != reason:
+                self.warn(one_line(f"{path}: {reason}"))
+        self._warned = problems

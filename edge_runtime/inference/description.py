@@ -1,6 +1,5 @@
 """What a model file is: model card, tensors, operators and Edge TPU readiness (for ``info``)."""
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +8,7 @@ import numpy as np
 
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.schema import encode
-from edge_runtime.errors import InputError, ModelError, first_line
+from edge_runtime.errors import ModelError, first_line
 from edge_runtime.inference.bundled import DEFAULT_MODEL, resolve_model
 from edge_runtime.inference.edgetpu import audit_edgetpu
 from edge_runtime.inference.interpreter import backend_name, make_interpreter
@@ -18,8 +17,7 @@ from edge_runtime.inference.quantization import tensor_quantization
 from edge_runtime.inference.signatures import (
     TrustedKeys,
     configured_keys,
-    read_signature,
-    signature_path,
+    signature_of,
     verify_model,
 )
 
@@ -44,8 +42,10 @@ class TensorInfo:
 @dataclass(frozen=True)
 class ModelReport:
     """A model file described: its card (``None`` without one; the defaults are then in
-    effect), tensors, operators in execution order, and why it would not run wholly on the Edge
-    TPU (empty when it would)."""
+    effect), tensors, operators in execution order, why it would not run wholly on the Edge
+    TPU (empty when it would), and its signature: the key its signature file names
+    (``signature_key_id``), ``signed_by`` that key only once verified against trusted keys,
+    and ``signature_issue`` when the signature file is damaged or signs other bytes."""
 
     model: str
     default_model: bool
@@ -57,6 +57,7 @@ class ModelReport:
     ops: tuple[str, ...]
     edgetpu_issues: tuple[str, ...]
     signed_by: str | None = None
+    signature_key_id: str | None = None
     verified: bool | None = None
     signature_issue: str | None = None
 
@@ -69,9 +70,10 @@ class ModelReport:
         """JSON-ready keys: ``model``, ``default_model``, ``size_bytes``, ``backend``,
         ``metadata`` (the card or None), ``settings`` (threshold, channel, patch size,
         preprocessing in effect), ``inputs``, ``outputs``, ``ops``, ``op_counts``,
-        ``edgetpu_ready``, ``edgetpu_issues``, ``signed_by`` (the key id the signature file
-        names, unchecked), ``signature_verified`` (None without trusted keys),
-        ``signature_issue`` (why a signature file beside the model cannot be read)."""
+        ``edgetpu_ready``, ``edgetpu_issues``, ``signed_by`` (the key that signed it, only
+        when verified), ``signature_key_id`` (the key the signature file names, verified or
+        not), ``signature_verified`` (None without trusted keys), ``signature_issue`` (why the
+        signature file beside the model is damaged)."""
         settings = self.settings
         return {
             "model": self.model,
@@ -93,21 +95,23 @@ class ModelReport:
             "edgetpu_ready": not self.edgetpu_issues,
             "edgetpu_issues": list(self.edgetpu_issues),
             "signed_by": self.signed_by,
+            "signature_key_id": self.signature_key_id,
             "signature_verified": self.verified,
             "signature_issue": self.signature_issue,
         }
 
 
-def _signer(path: Path) -> tuple[str | None, str | None]:
-    """The key id a model's signature file names (not checked), and why that file cannot be
-    read when it is there but damaged."""
-    where = signature_path(path)
-    if not os.path.lexists(where):
-        return None, None
+def _signature(path: Path, content: bytes, keys: dict | None) -> tuple[str | None, str | None]:
+    """The key id a model's signature file names (verified with ``keys``, raising
+    :class:`ModelError` when it does not hold; without, only checked to sign these bytes), and
+    why that file is damaged."""
+    if keys is not None:
+        return verify_model(path, content, keys).key_id, None
     try:
-        return read_signature(where).key_id, None
-    except InputError as exc:
+        signature = signature_of(path, content)
+    except ModelError as exc:
         return None, str(exc)
+    return (signature.key_id if signature else None), None
 
 
 def describe_model(
@@ -123,7 +127,7 @@ def describe_model(
     path = resolve_model(model)
     content = read_model_bytes(path)
     keys = configured_keys(trusted_keys)
-    verified = None if keys is None else bool(verify_model(path, content, keys))
+    signer, signature_issue = _signature(path, content, keys)
     try:
         card = read_card(content)
     except ValueError as exc:
@@ -137,7 +141,6 @@ def describe_model(
     except (RuntimeError, ValueError, IndexError) as exc:
         raise ModelError(f"{path}: cannot list the model's operators ({first_line(exc)})") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
-    signed_by, signature_issue = _signer(path)
     return ModelReport(
         model=str(path),
         default_model=path.resolve() == DEFAULT_MODEL.resolve(),
@@ -148,7 +151,8 @@ def describe_model(
         outputs=tuple(TensorInfo.of(d) for d in outputs),
         ops=tuple(str(op["op_name"]) for op in ops),
         edgetpu_issues=tuple(audit_edgetpu(ops, tensors, inputs, outputs)),
-        signed_by=signed_by,
-        verified=verified,
+        signed_by=signer if keys is not None else None,
+        signature_key_id=signer,
+        verified=True if keys is not None else None,
         signature_issue=signature_issue,
     )

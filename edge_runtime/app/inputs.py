@@ -1,0 +1,62 @@
+"""What to segment: the photographs that command-line inputs (files, folders, glob patterns)
+name."""
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input to segment; ``problem`` says why it could not even be listed (reported in its
+    turn, like any bad input)."""
+
+    path: Path
+    problem: str | None = None
+
+
+def _image_files(directory: Path) -> list[Input]:
+    """The image files of a directory (sorted); an entry that cannot be examined is kept, and
+    fails in its turn with its own error."""
+    found = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+            except OSError:
+                pass  # let it fail in its turn, naming itself
+            found.append(Input(Path(entry.path)))
+    return sorted(found, key=lambda i: i.path)
+
+
+def collect_inputs(arguments: list[str]) -> list[Input]:
+    """Expand command-line inputs: a directory gives its image files (sorted), a pattern with
+    ``*?[`` gives its matches (sorted), anything else is taken as a path (even a missing one,
+    so that it is reported in its turn). A directory that cannot be listed is one failed input,
+    never the end of the batch."""
+    inputs: list[Input] = []
+    for argument in arguments:
+        path = Path(argument)
+        try:
+            is_dir = path.is_dir()
+        except OSError as exc:
+            inputs.append(Input(path, f"{path}: cannot be read ({exc.strerror or exc})"))
+            continue
+        if is_dir:
+            try:
+                inputs += _image_files(path)
+            except OSError as exc:
+                inputs.append(
+                    Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")
+                )
+        elif glob.has_magic(argument) and not os.path.lexists(argument):
+            inputs += [Input(Path(p)) for p in sorted(glob.glob(argument))] or [Input(path)]
+        else:
+            inputs.append(Input(path))
+    return inputs

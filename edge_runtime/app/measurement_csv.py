@@ -1,0 +1,51 @@
+"""The CSV file of a run's measurements (``measure --csv``, ``segment --measure``): one row
+per input, its path, whether it succeeded (else the error) and the flat measurements."""
+
+import csv
+from pathlib import Path
+
+from edge_runtime.app.outputs import identity
+from edge_runtime.atomic import atomic_path
+from edge_runtime.contract.measurement_record import MapMeasurements
+from edge_runtime.errors import OutputError
+from edge_runtime.measure.files import COLUMNS, flat_record
+
+HEADER = ["path", "ok", "error", *COLUMNS]
+"""The CSV's columns, in order."""
+
+
+def measurement_row(
+    path: str, measurements: MapMeasurements | None, error: str | None = None
+) -> dict[str, object]:
+    """One row: an input's measurements, or the error that left it without."""
+    if measurements is None:
+        return {"path": path, "ok": False, "error": error}
+    return {"path": path, "ok": True, **flat_record(measurements)}
+
+
+def check_csv_target(target: Path, inputs: list[Path]) -> None:
+    """Refuse, before any work, a CSV file that cannot be written where it is asked for or
+    that would replace an input.
+
+    Raises:
+        OutputError: its folder does not exist, or it is one of the ``inputs``.
+    """
+    if not target.parent.is_dir():
+        raise OutputError(f"{target}: cannot write, its folder does not exist")
+    if identity(target) is not None and identity(target) in {identity(p) for p in inputs}:
+        raise OutputError(f"{target}: is one of the inputs, expected a new file for the CSV")
+
+
+def write_measurement_csv(target: Path, rows: list[dict[str, object]]) -> None:
+    """All rows (:func:`measurement_row`) in one CSV file, written atomically.
+
+    Raises:
+        OutputError: it cannot be written.
+    """
+    try:
+        with atomic_path(target) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, HEADER, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from None

@@ -1,0 +1,200 @@
+"""``edge-seg measure``: vascular measurements of vessel masks or artery/vein label images."""
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import click
+
+from edge_runtime.app.files import prepare_outdir
+from edge_runtime.app.inputs import Input, collect_inputs
+from edge_runtime.app.measurement_csv import (
+    check_csv_target,
+    measurement_row,
+    write_measurement_csv,
+)
+from edge_runtime.app.outputs import identity
+from edge_runtime.atomic import save_png
+from edge_runtime.cli.options import NonBlankPath, finite_range, json_option
+from edge_runtime.errors import InputError, describe_failure, one_line
+from edge_runtime.measure.files import MeasureOptions, measure_file
+from edge_runtime.measure.maps import read_field_mask
+from edge_runtime.measure.measurements import MapMeasurements
+from edge_runtime.measure.picture import draw_picture
+from edge_runtime.measure.scale import MM_PER_DEGREE
+
+
+def _options(artery_vein, fov, fov_auto, pixel_mm, fov_degrees) -> MeasureOptions:
+    """The run's options, checked together; a field-of-view mask is read here, once.
+
+    Raises:
+        click.UsageError: options that contradict each other or lack what they need.
+        InputError: the field-of-view mask cannot be used.
+    """
+    if fov is not None and fov_auto:
+        raise click.UsageError("--fov and --fov-auto exclude each other: give one")
+    if pixel_mm is not None and fov_degrees is not None:
+        raise click.UsageError("--pixel-mm and --fov-degrees exclude each other: give one")
+    if fov_degrees is not None and fov is None and not fov_auto:
+        raise click.UsageError(
+            "--fov-degrees needs the field of view it spans: give --fov MASK or --fov-auto"
+        )
+    mask = None if fov is None else read_field_mask(fov)
+    return MeasureOptions(artery_vein, fov, mask, fov_auto, pixel_mm, fov_degrees)
+
+
+def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
+    """``OUTDIR/<stem>_measure.png`` for each map; maps sharing a stem get ``-2``, ``-3``...,
+    and no picture may be one of the maps under any path."""
+    taken = {identity(p) for p in paths} - {None}
+    used, chosen = set(), []
+    for path in paths:
+        n = 1
+        while True:
+            name = path.stem if n == 1 else f"{path.stem}-{n}"
+            target = outdir / f"{name}_measure.png"
+            if name not in used and identity(target) not in taken:
+                break
+            n += 1
+        used.add(name)
+        chosen.append(target)
+    return chosen
+
+
+def _measure_one(
+    item: Input, options: MeasureOptions, picture: Path | None
+) -> tuple[dict, MapMeasurements | None]:
+    """The JSON record of one map, and its measurements (``None`` when it failed, whatever
+    the reason: the record says why, and the other maps go on)."""
+    record = {"path": str(item.path), "ok": True}
+    try:
+        if item.problem:
+            raise InputError(item.problem)
+        analysis = measure_file(item.path, options)
+        if picture is not None:
+            save_png(picture, draw_picture(analysis))
+            record["picture"] = str(picture)
+    except Exception as exc:
+        return {**record, "ok": False, "error": describe_failure(exc, item.path)}, None
+    return {**record, **dataclasses.asdict(analysis.measurements)}, analysis.measurements
+
+
+def _text(path: Path, m: MapMeasurements) -> str:
+    """One line of the main measurements."""
+    v = m.vessels
+    parts = [f"vessels {v.density:.1%} of the field ({m.field})"]
+    length = f"length {v.length_px:.0f} px"
+    parts.append(length + ("" if v.length_mm is None else f" ({v.length_mm:.1f} mm)"))
+    if v.mean_width_px is not None:
+        parts.append(f"mean width {v.mean_width_px:.2f} px")
+    if v.d0 is not None:
+        parts.append(f"D0 {v.d0:.3f}")
+    if v.tortuosity_median is not None:
+        parts.append(f"tortuosity {v.tortuosity_median:.3f} ({v.segments} segments)")
+    parts.append(f"{v.end_points} end and {v.branch_points} branch points")
+    if m.disc:
+        parts.append(
+            f"disc at ({m.disc.center_x:.0f}, {m.disc.center_y:.0f}) "
+            f"confidence {m.disc.confidence:.2f}"
+        )
+    if m.calibers:
+        c = m.calibers
+        parts.append(f"CRAE {c.crae_px:.2f} px, CRVE {c.crve_px:.2f} px, AVR {c.avr:.3f}")
+    return f"{one_line(str(path))}: " + ", ".join(parts)
+
+
+@click.command()
+@click.argument("maps", nargs=-1, required=True, type=NonBlankPath(readable=False, path_type=str))
+@click.option(
+    "--av",
+    "artery_vein",
+    is_flag=True,
+    help="Read the maps as artery/vein labels (RGB: red artery, blue vein, green crossing) and "
+    "measure each class, the disc's zone B and CRAE/CRVE/AVR.",
+)
+@click.option(
+    "--fov",
+    type=NonBlankPath(dir_okay=False, path_type=Path),
+    default=None,
+    help="Field-of-view mask (non-zero = inside) of the maps' size: densities are per its "
+    "area [default: the whole frame].",
+)
+@click.option(
+    "--fov-auto",
+    is_flag=True,
+    help="Estimate each map's field of view from its vessels (a disc reaching the outermost).",
+)
+@click.option(
+    "--pixel-mm",
+    type=finite_range(0, None, min_open=True),
+    default=None,
+    help="Millimetres on the retina per pixel: adds millimetre values.",
+)
+@click.option(
+    "--fov-degrees",
+    type=finite_range(1, 180),
+    default=None,
+    help="The camera's field of view in degrees, across the field of view (--fov or "
+    f"--fov-auto): adds millimetre values, at {MM_PER_DEGREE} mm per degree.",
+)
+@json_option
+@click.option(
+    "--csv",
+    "csv_file",
+    type=NonBlankPath(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write one CSV row per map to this file.",
+)
+@click.option(
+    "--picture",
+    type=NonBlankPath(file_okay=False, path_type=Path),
+    default=None,
+    help="Write DIRECTORY/<stem>_measure.png per map: skeleton, end and branch points, disc, "
+    "zone B and the vessels of CRAE/CRVE.",
+)
+def measure(maps, artery_vein, fov, fov_auto, pixel_mm, fov_degrees, as_json, csv_file, picture):
+    """Vascular measurements of vessel maps: files, folders or glob patterns.
+
+    A map is a vessel mask (non-zero = vessel, as segment writes) or, with --av, an
+    artery/vein label. Prints a line per map (or a JSON record with --json): vessel density,
+    skeleton length, mean width, fractal dimension, tortuosity, end and branch points, the
+    optic disc (a heuristic, not validated) and, with --av, each class's and CRAE, CRVE and
+    AVR. A bad map is reported on one line on stderr and skipped; the exit status is 2 when
+    the only map failed, 1 when some of several did. Definitions, units and limits:
+    firmware_notes/MEASUREMENTS.md.
+    """
+    started = time.perf_counter()
+    options = _options(artery_vein, fov, fov_auto, pixel_mm, fov_degrees)
+    listed = collect_inputs(list(maps))
+    if not listed:
+        click.echo(f"warning: no maps in {one_line(' '.join(maps))}", err=True)
+        click.get_current_context().exit(1)
+    if csv_file is not None:
+        check_csv_target(csv_file, [item.path for item in listed] + ([fov] if fov else []))
+    pictures = [None] * len(listed)
+    if picture is not None:
+        prepare_outdir(picture)
+        pictures = _picture_paths([item.path for item in listed], picture)
+    rows, failed = [], 0
+    for item, target in zip(listed, pictures, strict=True):
+        record, measured = _measure_one(item, options, target)
+        rows.append(measurement_row(record["path"], measured, record.get("error")))
+        if measured is None:
+            failed += 1
+            click.echo(f"error: {record['error']}", err=True)
+        if as_json:
+            click.echo(json.dumps(record, allow_nan=False))
+        elif measured is not None:
+            click.echo(_text(item.path, measured))
+    if csv_file is not None:
+        write_measurement_csv(csv_file, rows)
+    if not as_json:
+        click.echo(
+            f"measured {len(listed) - failed} of {len(listed)} maps in "
+            f"{time.perf_counter() - started:.1f} s" + (f", {failed} failed" if failed else "")
+        )
+    if failed:
+        exception = click.ClickException(f"{failed} of {len(listed)} maps failed")
+        exception.exit_code = 2 if len(listed) == 1 else 1
+        raise exception

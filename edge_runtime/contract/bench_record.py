@@ -1,0 +1,25 @@
+"""What ``bench`` reports: a model's speed and memory on this device, the document ``--json``
+prints, encoded by :func:`~edge_runtime.contract.schema.encode`."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BenchRecord:
+    """Median milliseconds per patch (run in the model's batches of ``batch_size``) and per
+    whole photograph (``photo``, ``height`` x ``width``, ``tiles`` tiles) over ``runs`` runs,
+    and the process's peak resident memory (MB)."""
+
+    model: str
+    backend: str
+    threads: int
+    tta: str
+    photo: str
+    height: int
+    width: int
+    patch_ms: float
+    batch_size: int
+    photo_ms: float
+    tiles: int
+    runs: int
+    peak_rss_mb: float

@@ -1,0 +1,73 @@
+"""What ``eval`` reports: a model's scores on labelled photographs or patches, the documents
+``--json`` prints, encoded by :func:`~edge_runtime.contract.schema.encode`."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edge_runtime.contract.metrics import PhotoScores, defined_counts, mean_scores
+
+
+@dataclass(frozen=True)
+class ScoredPhoto(PhotoScores):
+    """One photograph's whole-photograph metrics, under its name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class FailedPhoto:
+    """A photograph (``image``, its file) that could not be scored, and the one line that says
+    why."""
+
+    name: str
+    image: str
+    error: str
+
+
+@dataclass(frozen=True)
+class DatasetEvaluation:
+    """A model's scores on the photographs of a dataset: ``n`` scored, each metric's ``mean``
+    over the photographs where it is defined and ``counts`` of them, every scored photograph,
+    and those that could not be scored."""
+
+    n: int
+    threshold: float
+    model: str
+    mean: PhotoScores
+    counts: dict[str, int]
+    photos: tuple[ScoredPhoto, ...]
+    failed: tuple[FailedPhoto, ...]
+
+    @classmethod
+    def of(
+        cls, model: str, threshold: float, results: Sequence[ScoredPhoto | FailedPhoto]
+    ) -> "DatasetEvaluation":
+        """The evaluation of ``results``, in their order."""
+        scored = tuple(r for r in results if isinstance(r, ScoredPhoto))
+        failed = tuple(r for r in results if isinstance(r, FailedPhoto))
+        return cls(
+            len(scored),
+            threshold,
+            model,
+            mean_scores(list(scored)),
+            defined_counts(list(scored)),
+            scored,
+            failed,
+        )
+
+
+@dataclass(frozen=True)
+class PatchEvaluation:
+    """A model's per-patch Dice on ``n`` labelled patches of ``data``: mean, minimum and median,
+    and how many have no vessel in label or mask (``both_empty``: Dice counts as 1 there, by the
+    reference notebook's convention)."""
+
+    model: str
+    data: str
+    n: int
+    threshold: float
+    tta: str
+    dice_mean: float
+    dice_min: float
+    dice_median: float
+    both_empty: int

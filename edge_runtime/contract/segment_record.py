@@ -1,0 +1,43 @@
+"""What ``segment`` (and ``watch``) report of each input: the JSON line ``--json`` prints,
+encoded by :func:`~edge_runtime.contract.schema.encode`."""
+
+from dataclasses import dataclass, field
+
+from edge_runtime.contract.measurement_record import MapMeasurements
+from edge_runtime.contract.verdict_record import VerdictRecord
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    """One photograph segmented and its outputs written.
+
+    ``outputs`` maps each kind written (``mask``, ``overlay``, ``prob``) to its file; ``ms`` is
+    the whole, ``segment_ms`` the segmentation with decoding, ``write_ms`` the writing, and
+    ``stages_ms`` each stage (``decode`` ... ``write``), all in milliseconds. ``verdict`` is
+    the verdict on the photograph (``None`` when turned off), ``measurements`` those of its
+    vessel map (``None`` unless asked for).
+    """
+
+    path: str
+    ok: bool = field(default=True, init=False)
+    outputs: dict[str, str]
+    width: int
+    height: int
+    vessel_fraction: float
+    tiles: int
+    fov_found: bool
+    ms: float
+    segment_ms: float
+    write_ms: float
+    stages_ms: dict[str, float]
+    verdict: VerdictRecord | None = None
+    measurements: MapMeasurements | None = None
+
+
+@dataclass(frozen=True)
+class SegmentFailure:
+    """An input that was not segmented, and the one line that says why."""
+
+    path: str
+    ok: bool = field(default=False, init=False)
+    error: str

@@ -1,0 +1,59 @@
+"""What ``verdict``, ``segment`` and ``watch`` report of a photograph's verdict: the typed record
+under ``"verdict"``, encoded by :func:`~edge_runtime.contract.schema.encode`, and its words."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a photograph is refused: a reason ``code`` (firmware_notes/VERDICT.md), the
+    ``measure`` that triggered it, the ``value`` measured and the ``limit`` it passed."""
+
+    code: str
+    measure: str
+    value: float
+    limit: float
+
+    def detail(self) -> str:
+        """What was measured against which limit: ``sharpness 1.1 < 1.16``."""
+        sign = "<" if self.value < self.limit else ">"
+        return f"{self.measure} {self.value:.3g} {sign} {self.limit:.3g}"
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.detail()})"
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    """A fundus photograph or not, usable or not, its quality in [0, 1], the reasons (worst
+    first), and what was measured on the photograph (``measurements``) and, when the model
+    ran, on its vessel map (``vessels``); a measurement that does not apply is ``None``."""
+
+    fundus: bool
+    usable: bool
+    quality: float
+    reasons: tuple[Reason, ...]
+    measurements: dict[str, float | bool | None]
+    vessels: dict[str, float] | None
+
+    def summary(self) -> str:
+        """One short line: ``ok``, ``retake: blurred (sharpness 1.1 < 1.16), ...`` or ``not a
+        fundus photograph (redness 0.33 < 0.45)``."""
+        if not self.fundus:
+            return f"not a fundus photograph ({self.reasons[0].detail()})"
+        if self.usable:
+            return "ok"
+        return "retake: " + ", ".join(str(reason) for reason in self.reasons)
+
+    def word(self) -> str:
+        """The verdict in a word or two (:func:`verdict_word`)."""
+        return verdict_word(self.fundus, self.usable, [reason.code for reason in self.reasons])
+
+
+def verdict_word(fundus: bool, usable: bool, codes: Sequence[str]) -> str:
+    """A verdict in a word or two, for a line per photograph: ``ok``, ``retake: blurred,
+    too-dark`` (the reasons' ``codes``), ``not fundus``."""
+    if not fundus:
+        return "not fundus"
+    return "ok" if usable else "retake: " + ", ".join(codes)

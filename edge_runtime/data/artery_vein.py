@@ -1,0 +1,89 @@
+"""Artery/vein labels: RGB images in the colours of the RITE, LES-AV and GAVE labels, decoded
+into :class:`~edge_runtime.contract.artery_vein_classes.ArteryVein` codes (the one place that
+does; ``edge-seg measure --av`` reads them through it too).
+
+The colours are exact: black background, red (255, 0, 0) artery, blue (0, 0, 255) vein, green
+(0, 255, 0) crossing or uncertain, and white, RITE's original mark for an uncertain vessel. The
+reference sets' files (DRIVE's ``AV/``, GAVE's and LES-AV's ``labels-av/``) hold the first four
+and no other colour; a label saved with lossy compression or resized smoothly has colours in
+between, and is refused with one of them named rather than guessed at.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.contract.artery_vein_classes import ArteryVein
+from edge_runtime.data.photos import read_pixels
+from edge_runtime.errors import InputError
+
+COLOURS: dict[tuple[int, int, int], ArteryVein] = {
+    (0, 0, 0): ArteryVein.BACKGROUND,
+    (255, 0, 0): ArteryVein.ARTERY,
+    (0, 0, 255): ArteryVein.VEIN,
+    (0, 255, 0): ArteryVein.UNCERTAIN,
+    (255, 255, 255): ArteryVein.UNCERTAIN,
+}
+"""The colours of an artery/vein label and the class each marks."""
+
+_STRAY = -1
+"""Where a colour of no class goes in the table below."""
+
+
+def _by_channels() -> np.ndarray:
+    """The class of each colour whose channels are each 0 or 255, by red·4 + green·2 + blue
+    (each 0 or 1): :data:`_STRAY` for those :data:`COLOURS` does not name (yellow, magenta,
+    cyan)."""
+    table = np.full(8, _STRAY, dtype=np.int8)
+    for (red, green, blue), code in COLOURS.items():
+        table[(red > 0) * 4 + (green > 0) * 2 + (blue > 0)] = code
+    return table
+
+
+_BY_CHANNELS = _by_channels()
+
+_EXPECTED = "expected an RGB artery/vein label (red artery, blue vein, green crossing)"
+
+
+def decode_artery_vein(pixels: np.ndarray, source: str | Path) -> np.ndarray:
+    """The :class:`ArteryVein` codes (int8, (H, W)) of an artery/vein label's pixels, (H, W, 3)
+    uint8 RGB; ``source`` names it in errors.
+
+    Raises:
+        InputError: not 8-bit RGB, a colour that is not one of :data:`COLOURS`, or neither an
+            artery nor a vein pixel (a vessel mask is not an artery/vein label).
+    """
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 2:
+        raise InputError(f"{source}: got a single-channel image, {_EXPECTED}")
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+        raise InputError(
+            f"{source}: got pixels of shape {pixels.shape} {pixels.dtype}, {_EXPECTED}"
+        )
+    on = pixels == 255
+    stray = ~(on | (pixels == 0)).all(axis=2)
+    bits = on.view(np.uint8)
+    classes = _BY_CHANNELS[bits[..., 0] << 2 | bits[..., 1] << 1 | bits[..., 2]]
+    stray |= classes == _STRAY
+    if stray.any():
+        y, x = np.unravel_index(np.flatnonzero(stray)[0], stray.shape)
+        raise InputError(
+            f"{source}: got colour {tuple(int(c) for c in pixels[y, x])} at pixel ({x}, {y}) "
+            f"and in {np.count_nonzero(stray):,} pixels in all, expected only the colours of "
+            "an artery/vein label: black, red, blue, green or white (a lossy-compressed or "
+            "resized label blurs them)"
+        )
+    if not np.isin(classes, (ArteryVein.ARTERY, ArteryVein.VEIN)).any():
+        raise InputError(f"{source}: got no red or blue pixel, {_EXPECTED}")
+    return classes
+
+
+def read_artery_vein(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """The :class:`ArteryVein` codes of an artery/vein label file, checked to be the
+    photograph's ``shape`` (as :func:`~edge_runtime.data.photos.read_pixels` reads it).
+
+    Raises:
+        InputError: unreadable, not the photograph's size, or not an artery/vein label
+            (:func:`decode_artery_vein`).
+    """
+    return decode_artery_vein(read_pixels(path, shape, "artery/vein label"), path)

@@ -1,0 +1,69 @@
+"""Exact Euclidean distance from chosen pixels of a binary image to its nearest background
+pixel, and where that pixel is (a distance transform evaluated where it is needed, not over the
+whole image)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_DISTANCE = 64
+"""Search radius in pixels: a pixel farther than this from any background pixel (inside a blob
+more than 128 pixels across, which no vessel is) is given this distance and no direction."""
+
+
+def _bands(limit: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The offsets (dy, dx) of the disc of radius ``limit`` and their squared lengths, in bands
+    of one pixel of radius, nearest first."""
+    dy, dx = np.mgrid[-limit : limit + 1, -limit : limit + 1]
+    squared = (dy**2 + dx**2).ravel()
+    band = np.floor(np.sqrt(squared)).astype(np.int64)
+    order = np.argsort(squared, kind="stable")
+    dy, dx, squared, band = dy.ravel()[order], dx.ravel()[order], squared[order], band[order]
+    edges = np.searchsorted(band, np.arange(1, limit + 1))
+    return [
+        (dy[a:b], dx[a:b], squared[a:b])
+        for a, b in zip(np.r_[0, edges], np.r_[edges, len(band)], strict=True)
+        if b > a
+    ]
+
+
+_BANDS = _bands(MAX_DISTANCE)
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """For each pixel asked about: the ``distance`` (pixels, centre to centre) to its nearest
+    background pixel, and that pixel's offset (``dy``, ``dx``) from it (0, 0 when none lies
+    within :data:`MAX_DISTANCE`; the first in a fixed order when several are as near)."""
+
+    distance: np.ndarray
+    dy: np.ndarray
+    dx: np.ndarray
+
+
+def nearest_background(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> Nearest:
+    """The nearest pixel outside an (H, W) ``mask`` (non-zero = inside) to each pixel
+    (``ys[i]``, ``xs[i]``); beyond the frame counts as outside.
+
+    The offsets around the pixels are searched in rings of growing radius, each ring for the
+    pixels not yet resolved: the first ring that holds a background pixel holds the nearest. A
+    background pixel is at 0.
+    """
+    padded = np.pad(np.asarray(mask) != 0, MAX_DISTANCE)
+    width = padded.shape[1]
+    at = (np.asarray(ys, np.int64) + MAX_DISTANCE) * width + np.asarray(xs, np.int64) + MAX_DISTANCE
+    flat = padded.ravel()
+    distance = np.full(len(at), float(MAX_DISTANCE))
+    near_y, near_x = np.zeros(len(at), np.int64), np.zeros(len(at), np.int64)
+    pending = np.arange(len(at))
+    for dy, dx, squared in _BANDS:
+        if not len(pending):
+            break
+        outside = ~flat[at[pending, None] + (dy * width + dx)[None, :]]
+        found = outside.any(axis=1)
+        first = outside[found].argmax(axis=1)  # a band is ordered nearest first
+        resolved = pending[found]
+        distance[resolved] = np.sqrt(squared[first])
+        near_y[resolved], near_x[resolved] = dy[first], dx[first]
+        pending = pending[~found]
+    return Nearest(distance, near_y, near_x)

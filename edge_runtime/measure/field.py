@@ -1,0 +1,65 @@
+"""The field of view a map is measured in: a mask of the retina's pixels and its diameter."""
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+AUTO_MARGIN = 2.0
+"""Pixels added to the radius of a field of view estimated from the vessels (their outermost
+pixels lie just inside its edge)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """The pixels measured (``mask``, boolean (H, W)), the field of view's diameter in pixels,
+    and where it comes from: ``frame`` (the whole image), ``mask`` (a given mask) or ``auto``
+    (estimated from the vessels)."""
+
+    mask: np.ndarray
+    diameter_px: float
+    source: str
+
+    @functools.cached_property
+    def area_px(self) -> int:
+        """Pixels inside."""
+        return int(np.count_nonzero(self.mask))
+
+
+def disc_mask(
+    shape: tuple[int, int], center_y: float, center_x: float, radius: float
+) -> np.ndarray:
+    """The boolean (H, W) mask of the pixels whose centres lie within ``radius`` of a centre,
+    made row by row (no image-sized float temporaries)."""
+    dy = np.arange(shape[0], dtype=np.float64) - center_y
+    half = np.sqrt(np.maximum(radius**2 - dy**2, 0.0))
+    half[np.abs(dy) > radius] = -1.0  # rows that miss the disc
+    columns = np.arange(shape[1])
+    return (columns >= center_x - half[:, None]) & (columns <= center_x + half[:, None])
+
+
+def whole_frame(shape: tuple[int, int]) -> Field:
+    """The whole image as the field of view; its diameter is the image's short side (the disc
+    the frame holds)."""
+    return Field(np.ones(shape, dtype=bool), float(min(shape)), "frame")
+
+
+def field_from_mask(mask: np.ndarray) -> Field:
+    """A given field-of-view mask (boolean, non-empty); its diameter is the longer side of the
+    box around it (a disc cut off at the top and bottom of the frame, as many cameras' are,
+    keeps its full width)."""
+    spans = [np.flatnonzero(mask.any(axis=axis)) for axis in (0, 1)]
+    return Field(mask, float(max(s[-1] - s[0] + 1 for s in spans)), "mask")
+
+
+def field_from_vessels(vessels: np.ndarray) -> Field:
+    """The field of view estimated from a vessel map alone: the disc centred on the box around
+    its vessels that reaches the farthest vessel pixel (plus :data:`AUTO_MARGIN`). Vessels run
+    out to the edge of the retina on most photographs, but not on all: a map whose vessels stop
+    short on every side gets too small a field."""
+    ys, xs = np.nonzero(vessels)
+    if not len(ys):
+        return whole_frame(vessels.shape)
+    cy, cx = (ys.min() + ys.max()) / 2, (xs.min() + xs.max()) / 2
+    radius = float(np.sqrt(((ys - cy) ** 2 + (xs - cx) ** 2).max())) + AUTO_MARGIN
+    return Field(disc_mask(vessels.shape, cy, cx, radius), 2.0 * radius, "auto")

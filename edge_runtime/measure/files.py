@@ -1,0 +1,94 @@
+"""Measure map files as ``edge-seg measure`` does: read, choose the field of view and the
+scale, measure; and the flat records (JSON, CSV) of the measurements."""
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.measure.field import Field, field_from_mask, field_from_vessels, whole_frame
+from edge_runtime.measure.maps import check_same_size, check_share, read_map
+from edge_runtime.measure.measurements import (
+    CaliberMeasurements,
+    DiscMeasurements,
+    MapAnalysis,
+    MapMeasurements,
+    VesselMeasurements,
+    analyse_map,
+)
+from edge_runtime.measure.scale import Scale, scale_from_field, scale_from_pixel_size
+
+
+@dataclass(frozen=True)
+class MeasureOptions:
+    """How every map of a run is measured: read as an artery/vein label or not
+    (``artery_vein``); its field of view, a mask (``field_mask``, read from ``field_path``),
+    estimated from its vessels (``field_auto``) or the whole frame; its scale from a pixel size
+    (``mm_per_px``) or the camera's field of view in degrees (``field_degrees``), or none."""
+
+    artery_vein: bool = False
+    field_path: Path | None = None
+    field_mask: np.ndarray | None = None
+    field_auto: bool = False
+    mm_per_px: float | None = None
+    field_degrees: float | None = None
+
+
+def _field(path: Path, vessels: np.ndarray, options: MeasureOptions) -> Field:
+    if options.field_mask is not None:
+        check_same_size(path, vessels, options.field_path, options.field_mask)
+        return field_from_mask(options.field_mask)
+    return field_from_vessels(vessels) if options.field_auto else whole_frame(vessels.shape)
+
+
+def _scale(field: Field, options: MeasureOptions) -> Scale | None:
+    if options.mm_per_px is not None:
+        return scale_from_pixel_size(options.mm_per_px)
+    if options.field_degrees is not None:
+        return scale_from_field(options.field_degrees, field.diameter_px)
+    return None
+
+
+def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
+    """Read and measure one map file.
+
+    Raises:
+        InputError: the file is not a usable map (see
+            :func:`~edge_runtime.measure.maps.read_map`), not its field mask's size, or its
+            vessels cover too much of the field to be a vessel map.
+    """
+    path = Path(path)
+    vessel_map = read_map(path, options.artery_vein)
+    field = _field(path, vessel_map.vessels, options)
+    check_share(path, vessel_map.vessels, field.mask)
+    return analyse_map(vessel_map, field, _scale(field, options))
+
+
+_NESTED = {
+    "vessels": VesselMeasurements,
+    "arteries": VesselMeasurements,
+    "veins": VesselMeasurements,
+    "disc": DiscMeasurements,
+    "calibers": CaliberMeasurements,
+}
+"""The fields of :class:`MapMeasurements` that hold records of their own."""
+
+COLUMNS = [f.name for f in dataclasses.fields(MapMeasurements) if f.name not in _NESTED] + [
+    f"{name}_{field.name}" for name, kind in _NESTED.items() for field in dataclasses.fields(kind)
+]
+"""The columns of a flat record, in order (nested records' fields as ``<record>_<field>``)."""
+
+
+def flat_record(measurements: MapMeasurements) -> dict[str, object]:
+    """The measurements as one flat row of :data:`COLUMNS` (``None`` where a nested record is
+    missing or a value undefined)."""
+    nested = dataclasses.asdict(measurements)
+    row = {}
+    for column in COLUMNS:
+        name, _, inner = column.partition("_")
+        if name in _NESTED:
+            row[column] = (nested[name] or {}).get(inner)
+        else:
+            row[column] = nested[column]
+    return row

@@ -1,0 +1,48 @@
+"""The labelled maps of folders of labelled photographs, for checking the measurements: each
+photograph's manual vessel label, its artery/vein label where the set has them (DRIVE's
+``AV/NN_test.png`` (RITE), the generic layout's ``labels-av/NAME.png``), and its field-of-view
+mask."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_runtime.data.photos import list_dataset
+
+CAMERAS = ("drive", "stare", "gave", "les-av")
+"""The folders of the shared reference data, one camera each."""
+
+
+@dataclass(frozen=True)
+class LabelledMap:
+    """One labelled photograph: its ``camera`` (folder), ``name``, files (``artery_vein`` and
+    ``mask`` are ``None`` where the set has none)."""
+
+    camera: str
+    name: str
+    image: Path
+    label: Path
+    artery_vein: Path | None
+    mask: Path | None
+
+
+def labelled_maps(data_dir: str | Path, cameras: tuple[str, ...] = CAMERAS) -> list[LabelledMap]:
+    """The usable labelled photographs of each camera's folder under ``data_dir`` (a folder
+    that is missing is skipped; a photograph with a problem is left out).
+
+    Raises:
+        InputError: a camera's folder is in no known layout.
+    """
+    found = []
+    for camera in cameras:
+        root = Path(data_dir) / camera
+        if not root.is_dir():
+            continue
+        for photo in list_dataset(root).photos:
+            if photo.problem or photo.label is None:
+                continue
+            found.append(
+                LabelledMap(
+                    camera, photo.name, photo.image, photo.label, photo.artery_vein, photo.mask
+                )
+            )
+    return found

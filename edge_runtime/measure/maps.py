@@ -1,0 +1,136 @@
+"""Vessel maps read from image files: binary vessel masks and artery/vein label images.
+
+A vessel mask is any image whose non-zero pixels are vessel (what ``edge-seg segment`` writes,
+and the manual labels of the public sets). An artery/vein label is an RGB image in the colours
+of the RITE, GAVE and LES-AV labels, decoded by :mod:`edge_runtime.data.artery_vein`: red
+artery, blue vein, green (or white) where they cross or the class is uncertain, black
+background. A crossing belongs to both classes, so that neither vessel is cut where they cross.
+"""
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from edge_runtime.contract.artery_vein_classes import ArteryVein
+from edge_runtime.data.artery_vein import decode_artery_vein
+from edge_runtime.errors import InputError, first_line
+from edge_runtime.pipeline.decode import MAX_PIXELS
+from edge_runtime.safe_open import open_regular
+
+MAX_LEVELS = 16
+"""A map holds a few values (a mask two, an artery/vein label four); an image with more
+distinct values than this is a photograph or a probability map, not a map."""
+
+MAX_VESSEL_SHARE = 0.5
+"""Vessels cover 5-20 % of a retina; a map where they cover more than this share of the field
+of view is inverted (white background) or not a vessel map."""
+
+
+@dataclass(frozen=True)
+class VesselMap:
+    """A map's ``vessels`` (boolean (H, W)), and for an artery/vein label its ``arteries`` and
+    ``veins`` (crossings in both)."""
+
+    vessels: np.ndarray
+    arteries: np.ndarray | None = None
+    veins: np.ndarray | None = None
+
+
+def _pixels(path: Path, what: str) -> np.ndarray:
+    """The pixels of an image file, upright: (H, W) or (H, W, 3)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's complaints about damaged tags name no file
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with open_regular(path, what) as f, Image.open(f) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise InputError(
+                        f"{path}: {width}x{height} pixels, expected at most {MAX_PIXELS:,}"
+                    )
+                upright = ImageOps.exif_transpose(image)
+                if upright.mode not in ("1", "L", "RGB", "I;16", "I"):
+                    upright = upright.convert("RGB")  # palette (GIF), alpha, CMYK
+                return np.asarray(upright)
+    except InputError:
+        raise
+    except Exception as exc:  # malformed bytes make Pillow raise almost anything
+        raise InputError(f"{path}: cannot read {what} ({first_line(exc)})") from None
+
+
+def _levels(pixels: np.ndarray) -> int:
+    """Distinct values (colours) of an image."""
+    if pixels.ndim == 3:
+        packed = pixels[..., 0].astype(np.uint32) << 16 | pixels[..., 1].astype(np.uint32) << 8
+        return len(np.unique(packed | pixels[..., 2]))
+    return len(np.unique(pixels))
+
+
+def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:
+    """Read a vessel mask, or with ``artery_vein`` an artery/vein label (module docstring).
+
+    Raises:
+        InputError: unreadable, not a map (more than :data:`MAX_LEVELS` values), or not an
+            artery/vein label (:func:`~edge_runtime.data.artery_vein.decode_artery_vein`).
+    """
+    path = Path(path)
+    if artery_vein:
+        classes = decode_artery_vein(_pixels(path, "an artery/vein label image"), path)
+        crossing = classes == ArteryVein.UNCERTAIN
+        return VesselMap(
+            classes != ArteryVein.BACKGROUND,
+            (classes == ArteryVein.ARTERY) | crossing,
+            (classes == ArteryVein.VEIN) | crossing,
+        )
+    pixels = _pixels(path, "a vessel map image")
+    levels = _levels(pixels)
+    if levels > MAX_LEVELS:
+        raise InputError(
+            f"{path}: got {levels} distinct values, expected a vessel map of a few "
+            "(0 = background, non-zero = vessel; a photograph or a probability map is not one)"
+        )
+    return VesselMap(pixels.any(axis=2) if pixels.ndim == 3 else pixels > 0)
+
+
+def read_field_mask(path: str | Path) -> np.ndarray:
+    """A field-of-view mask (non-zero = inside), boolean (H, W).
+
+    Raises:
+        InputError: unreadable, or no pixel inside.
+    """
+    path = Path(path)
+    pixels = _pixels(path, "a field-of-view mask image")
+    mask = pixels.any(axis=2) if pixels.ndim == 3 else pixels > 0
+    if not mask.any():
+        raise InputError(f"{path}: no pixel inside the field of view, expected a disc")
+    return mask
+
+
+def check_same_size(path: str | Path, vessels: np.ndarray, mask_path: str | Path, mask: np.ndarray):
+    """Refuse a map whose size is not its field-of-view mask's.
+
+    Raises:
+        InputError: the sizes differ.
+    """
+    if vessels.shape != mask.shape:
+        raise InputError(
+            f"{path}: got {vessels.shape[1]}x{vessels.shape[0]} pixels, expected the "
+            f"{mask.shape[1]}x{mask.shape[0]} of the field-of-view mask {mask_path}"
+        )
+
+
+def check_share(path: str | Path, vessels: np.ndarray, field: np.ndarray) -> None:
+    """Refuse a map whose vessels cover more than :data:`MAX_VESSEL_SHARE` of its field.
+
+    Raises:
+        InputError: they do.
+    """
+    share = np.count_nonzero(vessels & field) / max(1, np.count_nonzero(field))
+    if share > MAX_VESSEL_SHARE:
+        raise InputError(
+            f"{path}: vessels cover {share:.0%} of the field of view, expected at most "
+            f"{MAX_VESSEL_SHARE:.0%} (an inverted mask, white background?)"
+        )

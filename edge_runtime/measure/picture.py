@@ -1,0 +1,91 @@
+"""A picture of what was measured on a map: its skeleton, end and branch points, the optic disc
+with zone B, and the vessels that entered CRAE and CRVE, with the main numbers written on it."""
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from edge_runtime.measure.caliber import ZONE_B, ZoneVessel
+from edge_runtime.measure.measurements import MapAnalysis, VesselMeasurements
+
+COLOURS = {
+    "outside": (16, 16, 16),
+    "field": (40, 40, 40),
+    "vessel": (95, 95, 95),
+    "skeleton": (235, 235, 235),
+    "end": (0, 200, 255),
+    "branch": (255, 200, 0),
+    "disc": (0, 230, 90),
+    "artery": (255, 40, 40),
+    "vein": (60, 110, 255),
+    "text": (255, 255, 255),
+}
+"""The colours (RGB) of each thing drawn."""
+
+
+def _summary(m: VesselMeasurements, name: str) -> str:
+    width = "-" if m.mean_width_px is None else f"{m.mean_width_px:.1f} px"
+    d0 = "-" if m.d0 is None else f"{m.d0:.3f}"
+    tortuosity = "-" if m.tortuosity_median is None else f"{m.tortuosity_median:.3f}"
+    return (
+        f"{name}: density {m.density:.1%}, length {m.length_px:.0f} px, width {width}, "
+        f"D0 {d0}, tortuosity {tortuosity}, {m.end_points} ends, {m.branch_points} branches"
+    )
+
+
+def _lines(analysis: MapAnalysis) -> list[str]:
+    m = analysis.measurements
+    lines = [_summary(m.vessels, "vessels")]
+    lines += [_summary(c, name) for c, name in ((m.arteries, "arteries"), (m.veins, "veins")) if c]
+    if m.disc:
+        lines.append(f"disc: confidence {m.disc.confidence:.2f} (not validated)")
+    if m.calibers:
+        c = m.calibers
+        lines.append(f"CRAE {c.crae_px:.1f} px, CRVE {c.crve_px:.1f} px, AVR {c.avr:.2f}")
+    return lines
+
+
+def _dots(draw: ImageDraw.ImageDraw, points: np.ndarray, colour: tuple, radius: float) -> None:
+    for y, x in points:
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), outline=colour)
+
+
+def _chosen(analysis: MapAnalysis) -> list[tuple[ZoneVessel, tuple[int, int, int]]]:
+    """The vessels that entered CRAE and CRVE, each with its class's colour."""
+    if not analysis.calibers:
+        return []
+    return [(v, COLOURS["artery"]) for v in analysis.calibers.arteries] + [
+        (v, COLOURS["vein"]) for v in analysis.calibers.veins
+    ]
+
+
+def draw_picture(analysis: MapAnalysis) -> Image.Image:
+    """The picture of one map (RGB, the map's size)."""
+    shape = analysis.vessels.shape
+    pixels = np.empty((*shape, 3), dtype=np.uint8)
+    pixels[:] = COLOURS["outside"]
+    pixels[analysis.field.mask] = COLOURS["field"]
+    pixels[analysis.vessels] = COLOURS["vessel"]
+    pixels[analysis.traced.skeleton] = COLOURS["skeleton"]
+    chosen = _chosen(analysis)
+    for vessel, colour in chosen:
+        pixels[vessel.ys, vessel.xs] = colour
+    picture = Image.fromarray(pixels)
+    draw = ImageDraw.Draw(picture)
+    dot = max(2.0, min(shape) / 200)
+    graph = analysis.traced.graph
+    _dots(draw, graph.end_points, COLOURS["end"], dot)
+    _dots(draw, graph.branch_points, COLOURS["branch"], dot)
+    disc = analysis.disc
+    if disc:
+        for radius in (0.5, *ZONE_B):  # the disc's margin, then zone B's two edges
+            r = radius * disc.diameter_px
+            box = (disc.center_x - r, disc.center_y - r, disc.center_x + r, disc.center_y + r)
+            draw.ellipse(box, outline=COLOURS["disc"], width=2 if radius == 0.5 else 1)
+    for vessel, colour in chosen:
+        middle = len(vessel.ys) // 2
+        draw.text(
+            (vessel.xs[middle] + dot, vessel.ys[middle]), f"{vessel.width_px:.1f}", fill=colour
+        )
+    for row, line in enumerate(_lines(analysis)):
+        draw.text((4, 4 + 12 * row), line, fill=COLOURS["text"])
+    return picture

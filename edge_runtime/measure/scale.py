@@ -1,0 +1,37 @@
+"""From pixels to millimetres on the retina.
+
+The convention: millimetres per pixel = the field of view's diameter in millimetres on the
+retina / its diameter in pixels, with :data:`MM_PER_DEGREE` millimetres of retina per degree of
+the camera's field of view. That constant holds for an average (emmetropic) eye; an eye's own
+length and refraction change it by up to about 10 % either way, which no photograph tells
+(Littmann's and Bennett's corrections need the eye's biometry).
+"""
+
+from dataclasses import dataclass
+
+MM_PER_DEGREE = 0.288
+"""Millimetres of retina per degree of visual angle, Gullstrand's schematic eye (the value
+fundus photography's measurements conventionally use)."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Millimetres on the retina per pixel of a map, and where that comes from."""
+
+    mm_per_px: float
+    source: str
+
+
+def scale_from_pixel_size(mm_per_px: float) -> Scale:
+    """A scale given directly (a camera's calibration)."""
+    return Scale(mm_per_px, f"given: {mm_per_px:g} mm per pixel")
+
+
+def scale_from_field(degrees: float, field_diameter_px: float) -> Scale:
+    """The scale of a map whose field of view, ``degrees`` wide, is ``field_diameter_px``
+    pixels across."""
+    return Scale(
+        degrees * MM_PER_DEGREE / field_diameter_px,
+        f"{degrees:g} degree field of view, {field_diameter_px:.0f} pixels across, "
+        f"{MM_PER_DEGREE} mm per degree",
+    )

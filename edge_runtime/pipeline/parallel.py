@@ -1,0 +1,275 @@
+"""Run one job per photograph on several processes, each with its own interpreter, and hand
+the results back in the order of the photographs.
+
+Every worker builds its own :class:`~edge_runtime.pipeline.segmenter.Segmenter` (an interpreter
+is not shared between processes) from the parent segmenter's
+:attr:`~edge_runtime.pipeline.segmenter.Segmenter.runtime` (the model bytes the parent read and
+checked, never the file again: a model replaced during a run is not used by it) and its
+:attr:`~edge_runtime.pipeline.segmenter.Segmenter.config` in effect, so its results are those one
+process gives, photograph for photograph.
+
+Each worker holds one photograph at a time, so a worker that dies (the OOM killer under a
+memory limit, a signal, a native crash) is known with the photograph it held: that photograph
+fails with "worker died: killed by signal 9 (out of memory?)", a new worker takes the rest, and
+nothing waits for ever. Workers ignore SIGINT and SIGTERM, which are the parent's to handle
+(:func:`stopping_on_signals`), and leave quietly when the parent is gone.
+"""
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from edge_runtime.contract.segmenter_config import SegmenterConfig
+from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.processes import can_fork, exit_description, process_context
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int:
+    """Processes for ``items`` photographs: one with a delegate (there is one accelerator),
+    else ``requested``, else as many as the cores hold at ``runtime.threads`` interpreter
+    threads each, and no more than there are photographs. Each process holds its own
+    photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
+    if runtime.delegate:
+        return 1
+    if requested:
+        return requested
+    return max(1, min((os.cpu_count() or 1) // runtime.threads, items))
+
+
+class Stop(threading.Event):
+    """A request to stop after the items in hand (the event, set), and the signal that made
+    it."""
+
+    def __init__(self):
+        super().__init__()
+        self.signum: int | None = None
+
+    def request(self, signum: int) -> None:
+        """Ask the run to stop (from a signal handler)."""
+        self.signum = signum
+        self.set()
+
+    @property
+    def reason(self) -> str:
+        """Why an item was not started: "stopped by SIGTERM before it was started"."""
+        by = f" by {signal.Signals(self.signum).name}" if self.signum else ""
+        return f"stopped{by} before it was started"
+
+
+@contextlib.contextmanager
+def stopping_on_signals() -> Iterator[Stop]:
+    """Inside the block, SIGINT and SIGTERM ask the returned :class:`Stop` instead of ending
+    the process (the previous handlers come back after it). In a thread other than the main
+    one, where handlers cannot be set, the signals keep their usual effect."""
+    stop = Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {s: signal.signal(s, lambda signum, _: stop.request(signum)) for s in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+Lost = Callable[[Any, str], Any]
+"""``lost(item, reason)``: the record of an item that has no result of its own, because its
+worker died ("worker died: killed by signal 9 (out of memory?)") or a stop came before it was
+started ("stopped by SIGTERM before it was started")."""
+
+
+def run_jobs(
+    task: Callable[[Segmenter, Any], Any],
+    items: Iterable[Any],
+    segmenter: Segmenter,
+    jobs: int,
+    lost: Lost,
+    stop: Stop | None = None,
+) -> Iterator[Any]:
+    """``task(segmenter, item)`` for every item, in order: in this process with ``segmenter``
+    when ``jobs`` is 1 (or the segmenter runs no model file: it has no
+    :attr:`~Segmenter.runtime`), else on ``jobs`` processes, each with a copy of ``segmenter``
+    (of its class).
+    ``task`` must be a module-level function; what it raises ends the run, so a per-item failure
+    should be its record. An item without a result of its own gets ``lost(item, reason)``. Once
+    ``stop`` is set, no item is started.
+
+    Raises:
+        Exception: what ``task`` raised, or what a worker raised building its segmenter.
+    """
+    items = list(items)
+    stop = stop or Stop()
+    if jobs <= 1 or len(items) <= 1 or segmenter.runtime is None:
+        for item in items:
+            yield lost(item, stop.reason) if stop.is_set() else task(segmenter, item)
+        return
+    pool = _Pool(task, type(segmenter), segmenter.runtime, segmenter.config, min(jobs, len(items)))
+    try:
+        yield from pool.run(items, lost, stop)
+    finally:
+        pool.close()
+
+
+@dataclass
+class _Worker:
+    """A worker process, the parent's end of its pipe, and the item it holds."""
+
+    process: BaseProcess
+    conn: Connection
+    holds: tuple[int, Any] | None = None
+
+
+class _Pool:
+    """Worker processes handed one item at a time, each replaced when it dies."""
+
+    def __init__(
+        self,
+        task: Callable,
+        kind: type[Segmenter],
+        runtime: RuntimeOptions,
+        config: SegmenterConfig,
+        size: int,
+    ):
+        self.task, self.kind, self.runtime, self.config = task, kind, runtime, config
+        self.size = size
+        self.context = process_context()
+        self.workers: list[_Worker] = []
+
+    def run(self, items: list, lost: Lost, stop: Stop) -> Iterator[Any]:
+        """The records of ``items`` in order, as they come."""
+        pending = list(enumerate(items))[::-1]  # popped from the end: the first item first
+        done: dict[int, Any] = {}
+        following = 0
+        while following < len(items):
+            if stop.is_set():
+                while pending:
+                    index, item = pending.pop()
+                    done[index] = lost(item, stop.reason)
+            self._hand_out(pending, done, lost)
+            while following in done:
+                yield done.pop(following)
+                following += 1
+            if following < len(items):
+                self._collect(done, lost)
+
+    def _start(self) -> _Worker:
+        parent_end, child_end = self.context.Pipe()
+        # a forked child inherits the parent's end of every pipe; it closes them, so that the
+        # parent's death ends its pipe
+        inherited = [w.conn for w in self.workers] + [parent_end] if can_fork() else []
+        process = self.context.Process(
+            target=_serve,
+            args=(child_end, inherited, self.kind, self.runtime, self.config, self.task),
+            name="edge-seg worker",
+        )
+        process.start()
+        child_end.close()
+        worker = _Worker(process, parent_end)
+        self.workers.append(worker)
+        return worker
+
+    def _hand_out(self, pending: list, done: dict, lost: Lost) -> None:
+        """An item to every idle worker, starting workers up to the pool's size."""
+        while pending:
+            idle = next((w for w in self.workers if w.holds is None), None)
+            if idle is None:
+                if len(self.workers) >= self.size:
+                    return
+                idle = self._start()
+            idle.holds = pending.pop()
+            try:
+                idle.conn.send(idle.holds)
+            except OSError:  # it died before it took the item
+                self._bury(idle, done, lost)
+
+    def _collect(self, done: dict, lost: Lost) -> None:
+        """Wait until a worker finishes its item or dies, and record what came of it."""
+        busy = [w for w in self.workers if w.holds is not None]
+        wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+        for worker in busy:
+            answer = _answer(worker.conn)
+            if answer is not None:
+                kind, payload = answer
+                if kind != "done":  # the task raised, or the worker could not start
+                    raise payload
+                done[worker.holds[0]] = payload
+                worker.holds = None
+            if not worker.process.is_alive():
+                self._bury(worker, done, lost)
+
+    def _bury(self, worker: _Worker, done: dict, lost: Lost) -> None:
+        """A dead worker: the item it held is lost."""
+        self._retire(worker)
+        if worker.holds is not None:
+            index, item = worker.holds
+            done[index] = lost(item, f"worker died: {exit_description(worker.process.exitcode)}")
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.process.join()
+        worker.conn.close()
+        self.workers.remove(worker)
+
+    def close(self) -> None:
+        """Let every worker go: those that hold nothing leave, the others are ended."""
+        for worker in self.workers:
+            if worker.holds is None:
+                with contextlib.suppress(OSError):
+                    worker.conn.send(None)
+            else:
+                worker.process.kill()
+        for worker in list(self.workers):
+            self._retire(worker)
+
+
+def _answer(conn: Connection) -> tuple[str, Any] | None:
+    """What a worker sent, or ``None`` when it sent nothing (whole)."""
+    try:
+        return conn.recv() if conn.poll() else None
+    except (EOFError, OSError):  # it died while it answered
+        return None
+
+
+def _serve(
+    conn: Connection,
+    inherited: list[Connection],
+    kind: type[Segmenter],
+    runtime: RuntimeOptions,
+    config: SegmenterConfig,
+    task: Callable,
+) -> None:
+    """A worker: build the segmenter (of the parent's ``kind``), then run each item it is
+    handed, until it is told to leave or the parent is gone."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)  # the parent's to handle
+    for other in inherited:
+        other.close()
+    try:
+        segmenter = kind(runtime, config)
+    except Exception as exc:
+        conn.send(("failed", exc))
+        return
+    while True:
+        try:
+            handed = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        if handed is None:
+            return
+        try:
+            answer = ("done", task(segmenter, handed[1]))
+        except Exception as exc:  # ends the run, in the parent
+            answer = ("raised", exc)
+        try:
+            conn.send(answer)
+        except OSError:  # the parent is gone
+            return

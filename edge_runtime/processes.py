@@ -1,0 +1,32 @@
+"""Child processes: how they are started, and what a child's end says."""
+
+import multiprocessing
+import signal
+from multiprocessing.context import BaseContext
+
+
+def can_fork() -> bool:
+    """Whether children can be forked here (Linux, macOS): they then share the parent's memory,
+    a model's bytes included, and need nothing pickled."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def process_context() -> BaseContext:
+    """Forked children where the system can fork (Linux: a script without a ``__main__`` guard,
+    or Python read from a pipe, can still use them), else spawned ones."""
+    return multiprocessing.get_context("fork" if can_fork() else "spawn")
+
+
+def exit_description(exitcode: int) -> str:
+    """How a child ended, from its :attr:`multiprocessing.Process.exitcode` (minus the signal
+    number when a signal ended it): "killed by signal 9 (out of memory?)", "killed by signal 6
+    (SIGABRT)", "exited with status 3"."""
+    if exitcode >= 0:
+        return f"exited with status {exitcode}"
+    number = -exitcode
+    if number == signal.SIGKILL:  # what the kernel's OOM killer sends
+        return f"killed by signal {number} (out of memory?)"
+    try:
+        return f"killed by signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"killed by signal {number}"

@@ -1,0 +1,99 @@
+"""The verdict's vocabulary and limits, defined once: each reason a photograph can be refused
+for, in plain words, and the measurement and limit that trigger it.
+
+The limits were chosen by leave-one-camera-out calibration on degraded labelled photographs of
+four cameras (benchmarks/verdict_calibration.py; results and method in
+firmware_notes/VERDICT.md).
+"""
+
+import math
+from dataclasses import dataclass
+
+NOT_FUNDUS = "not-fundus"
+
+REASONS: dict[str, str] = {
+    NOT_FUNDUS: "not a retinal photograph: not the orange-red of a fundus, or no fundus's detail",
+    "blurred": "out of focus or moved: fine vessels are smeared",
+    "too-dark": "under-exposed: too little light for the vessels to show",
+    "over-exposed": "over-exposed: part of the field is clipped white",
+    "uneven-light": "part of the field is in shadow (an eyelid, lashes, a small pupil)",
+    "field-cut-off": "part of the field of view lies outside the frame",
+    "off-centre": "the field of view is far from the frame's centre",
+    "low-contrast": "washed out (haze, a cataract, a dirty lens): vessels barely darker than "
+    "the retina",
+    "noisy": "grainy: sensor noise as strong as the vessels' contrast",
+    "compressed": "JPEG compression artefacts (blocks) that hide fine vessels: the camera "
+    "should save at a higher quality",
+}
+"""Every reason code and what it means to the operator."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A reason's trigger: ``code`` when the measurement ``measure`` (a field of
+    :class:`~edge_runtime.verdict.measures.Measurements`) is below ``limit`` (``below``) or
+    above it. ``clean`` is its typical value on clean photographs: the quality score counts how
+    far from it towards the limit a photograph lies, on a logarithmic scale for a
+    ``logarithmic`` measurement (a ratio), where halving is the same step at any level
+    (``clean`` is ``None`` for the checks of :data:`FUNDUS_CHECKS`, which are pass or fail)."""
+
+    code: str
+    measure: str
+    limit: float
+    below: bool
+    clean: float | None = None
+    logarithmic: bool = False
+
+    def fails(self, value: float | None) -> bool:
+        """Whether ``value`` is beyond the limit (a measurement that does not apply never is)."""
+        if value is None:
+            return False
+        return value < self.limit if self.below else value > self.limit
+
+    def excess(self, value: float | None) -> float:
+        """How far ``value`` lies from :attr:`clean` towards the limit: 0 at or better than
+        clean, 1 at the limit, more beyond (0 for a limit that is never reached)."""
+        if value is None or self.clean is None or not math.isfinite(self.limit):
+            return 0.0
+        scale = _log if self.logarithmic else float
+        clean, limit = scale(self.clean), scale(self.limit)
+        return max(0.0, (scale(value) - clean) / (limit - clean))
+
+
+def _log(value: float) -> float:
+    return math.log(max(value, TINY))
+
+
+TINY = 1e-6
+"""Logarithmic measurements are taken at least this large (a black frame's contrast is 0)."""
+
+
+FUNDUS_CHECKS: tuple[Check, ...] = (
+    Check(NOT_FUNDUS, "redness", 0.45, below=True),
+    Check(NOT_FUNDUS, "blueness", 0.26, below=False),
+    Check(NOT_FUNDUS, "contrast", 0.006, below=True),
+    Check(NOT_FUNDUS, "contrast", 0.45, below=False),
+    Check(NOT_FUNDUS, "round_field", 0.5, below=True),
+)
+"""A photograph is a fundus photograph when it passes all of these: warm (the red share of the
+field's colour high, the blue share low), and with the contrast of a retina's detail (not a
+blank frame, not a scene's or a document's hard edges). A grayscale photograph (a red-free or
+monochrome camera's) has no colour to judge: it must show a fundus camera's dark round border
+around its field instead."""
+
+CHECKS: tuple[Check, ...] = (
+    Check("blurred", "sharpness", 1.16, below=True, clean=1.84, logarithmic=True),
+    Check("too-dark", "brightness", 0.037, below=True, clean=0.31, logarithmic=True),
+    Check("over-exposed", "clipped", 0.39, below=False, clean=0.0),
+    Check("uneven-light", "evenness", 0.19, below=True, clean=0.72, logarithmic=True),
+    Check("field-cut-off", "field_lost", 0.25, below=False, clean=0.0),
+    Check("off-centre", "offset", 0.31, below=False, clean=0.01),
+    Check("low-contrast", "contrast", 0.021, below=True, clean=0.16, logarithmic=True),
+    Check("noisy", "signal_to_noise", 6.2, below=True, clean=30.0, logarithmic=True),
+    Check("compressed", "blockiness", 1.7, below=False, clean=0.15),
+)
+"""What makes a fundus photograph worth retaking; it is usable when it fails none."""
+
+VESSEL_QUALITY = Check("vessel-map", "indecision", 0.41, below=False, clean=0.31)
+"""With the model run, the share of the vessel map it is unsure of lowers the quality score too
+(it is not a reason: the photograph-level checks name the cause)."""

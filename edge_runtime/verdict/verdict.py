@@ -1,0 +1,97 @@
+"""The verdict on one photograph: is it a fundus photograph, is it good enough to keep, how
+good, and if not, why (reasons from :data:`~edge_runtime.verdict.checks.REASONS`)."""
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from edge_runtime.contract.schema import encode
+from edge_runtime.contract.verdict_record import Reason, VerdictRecord
+from edge_runtime.verdict.checks import CHECKS, FUNDUS_CHECKS, VESSEL_QUALITY, Check
+from edge_runtime.verdict.measures import Measurements
+from edge_runtime.verdict.vessels import VesselMeasurements
+
+QUALITY_AT_LIMIT = 0.5
+"""The quality score of a photograph exactly at one check's limit: 1 is a clean photograph's;
+the score falls with the root of the sum of the squared excesses over the checks
+(:meth:`~edge_runtime.verdict.checks.Check.excess`), to 0 at twice a limit's distance from
+clean; 0 for a picture that is not a fundus photograph."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``fundus``: a retinal photograph at all; ``usable``: good enough to keep (a fundus
+    photograph with no reason to retake it); ``quality`` in [0, 1], lower as the vessel map
+    suffers more (:data:`QUALITY_AT_LIMIT` at a limit); ``reasons``, worst first; and what
+    was measured (``vessels`` only when the model ran)."""
+
+    fundus: bool
+    usable: bool
+    quality: float
+    reasons: tuple[Reason, ...]
+    measurements: Measurements
+    vessels: VesselMeasurements | None = None
+
+    def summary(self) -> str:
+        """One short line: ``ok``, ``retake: blurred (sharpness 1.1 < 1.16), ...`` or ``not a
+        fundus photograph (redness 0.33 < 0.45)`` (:meth:`VerdictRecord.summary`)."""
+        return self.record().summary()
+
+    def record(self) -> VerdictRecord:
+        """What the commands print of it (values rounded to 4 decimals)."""
+        return VerdictRecord(
+            fundus=self.fundus,
+            usable=self.usable,
+            quality=round(self.quality, 4),
+            reasons=tuple(dataclasses.replace(r, value=_rounded(r.value)) for r in self.reasons),
+            measurements=_rounded_fields(self.measurements),
+            vessels=None if self.vessels is None else _rounded_fields(self.vessels),
+        )
+
+    def to_json(self) -> dict:
+        """``{"fundus", "usable", "quality", "reasons": [{"code", "measure", "value",
+        "limit"}], "measurements": {...}, "vessels": {...} or null}`` (a measurement that does
+        not apply is null): :meth:`record`, encoded."""
+        return encode(self.record())
+
+
+def _rounded(value):
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _rounded_fields(measured) -> dict:
+    return {name: _rounded(value) for name, value in dataclasses.asdict(measured).items()}
+
+
+def _failed(checks: tuple[Check, ...], measured: object) -> list[tuple[float, Reason]]:
+    """(excess, reason) of each check that ``measured`` fails."""
+    failed = []
+    for check in checks:
+        value = getattr(measured, check.measure)
+        if check.fails(value):
+            reason = Reason(check.code, check.measure, float(value), check.limit)
+            failed.append((check.excess(value), reason))
+    return failed
+
+
+def judge(
+    measurements: Measurements,
+    vessels: VesselMeasurements | None = None,
+    fundus_checks: tuple[Check, ...] = FUNDUS_CHECKS,
+    checks: tuple[Check, ...] = CHECKS,
+    vessel_quality: Check = VESSEL_QUALITY,
+) -> Verdict:
+    """The verdict on what was measured (``vessels`` when the model ran), by the shipped
+    limits or others (calibration tries them)."""
+    not_fundus = _failed(fundus_checks, measurements)
+    if not_fundus:
+        reasons = tuple(reason for _, reason in not_fundus)
+        return Verdict(False, False, 0.0, reasons, measurements, vessels)
+    failed = sorted(_failed(checks, measurements), key=lambda pair: -pair[0])
+    excess = [check.excess(getattr(measurements, check.measure)) for check in checks]
+    if vessels is not None:
+        excess.append(vessel_quality.excess(getattr(vessels, vessel_quality.measure)))
+    distance = math.sqrt(sum(e * e for e in excess))
+    quality = min(1.0, max(0.0, 1 - (1 - QUALITY_AT_LIMIT) * distance))
+    reasons = tuple(reason for _, reason in failed)
+    return Verdict(True, not reasons, quality, reasons, measurements, vessels)

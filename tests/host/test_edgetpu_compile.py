@@ -1,0 +1,27 @@
+"""The Edge TPU compiler is run with a time limit: one that hangs is ended, with one line."""
+
+import time
+
+import pytest
+
+pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
+
+from converters import edgetpu_compile
+from edge_runtime.errors import EdgeSegError
+
+
+def test_a_compiler_that_hangs_is_ended_with_one_line(tmp_path, monkeypatch):
+    hanging = tmp_path / "edgetpu_compiler"
+    hanging.write_text("#!/bin/sh\nexec sleep 60\n")
+    hanging.chmod(0o755)
+    monkeypatch.setattr(edgetpu_compile, "find_edgetpu_compiler", lambda: str(hanging))
+    monkeypatch.setattr(edgetpu_compile, "COMPILE_TIMEOUT_S", 0.5)
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"")
+    started = time.monotonic()
+    with pytest.raises(EdgeSegError) as raised:
+        edgetpu_compile.compile_for_edgetpu(model)
+    assert time.monotonic() - started < 30
+    said = f"edgetpu_compiler did not finish on {model} in 0.5 s (it was ended)"
+    assert str(raised.value) == said
+    assert not (tmp_path / "m_edgetpu.tflite").exists()

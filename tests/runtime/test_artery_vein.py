@@ -1,0 +1,260 @@
+"""Artery/vein labels (decoding their colours, finding them beside the photographs) and the
+field's artery/vein metrics: tiny maps checked by hand, every undefined case, the ground truth
+scored against itself, and the real labels of DRIVE (RITE), GAVE and LES-AV."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
+from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
+from edge_runtime.data.artery_vein import COLOURS, decode_artery_vein, read_artery_vein
+from edge_runtime.data.photos import find_dataset, list_dataset
+from edge_runtime.errors import InputError
+from edge_runtime.measure.labelled import labelled_maps
+from edge_runtime.measure.maps import read_map
+from edge_runtime.measure.skeleton import skeletonize
+
+A, V, U = ArteryVein.ARTERY, ArteryVein.VEIN, ArteryVein.UNCERTAIN
+BLACK, RED, GREEN, BLUE, WHITE = (0, 0, 0), (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
+
+
+def label(*colours: tuple[int, int, int]) -> np.ndarray:
+    """A one-row RGB label of these colours."""
+    return np.array([colours], dtype=np.uint8)
+
+
+def save(path, pixels: np.ndarray, **options):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path, **options)
+    return path
+
+
+# decoding the colours
+
+
+def test_each_colour_decodes_to_its_class():
+    classes = decode_artery_vein(label(BLACK, RED, BLUE, GREEN, WHITE), "av.png")
+    assert classes.dtype == np.int8
+    assert classes.tolist() == [[ArteryVein.BACKGROUND, A, V, U, U]]
+    assert set(COLOURS.values()) == set(ArteryVein)
+
+
+@pytest.mark.parametrize(
+    "stray, at",
+    [((250, 3, 0), (250, 3, 0)), ((255, 0, 255), (255, 0, 255)), ((0, 128, 0), (0, 128, 0))],
+)
+def test_a_colour_of_no_class_is_refused_naming_it(stray, at):
+    pixels = label(RED, BLUE, stray, stray)
+    with pytest.raises(InputError) as refused:
+        decode_artery_vein(pixels, "av.png")
+    message = str(refused.value)
+    assert message.startswith(f"av.png: got colour {at} at pixel (2, 0) and in 2 pixels in all")
+    assert "expected only the colours" in message and "\n" not in message
+
+
+def test_what_is_not_an_artery_vein_label_is_refused():
+    with pytest.raises(InputError, match=r"gray\.png: got a single-channel image, expected"):
+        decode_artery_vein(np.zeros((4, 4), np.uint8), "gray.png")
+    with pytest.raises(InputError, match=r"rgba\.png: got pixels of shape \(1, 2, 4\) uint8"):
+        decode_artery_vein(np.zeros((1, 2, 4), np.uint8), "rgba.png")
+    with pytest.raises(InputError, match=r"green\.png: got no red or blue pixel"):
+        decode_artery_vein(label(BLACK, GREEN, WHITE), "green.png")
+
+
+def test_a_label_file_is_read_at_the_photographs_size(tmp_path):
+    path = save(tmp_path / "av.png", label(RED, BLUE, GREEN))
+    assert read_artery_vein(path, (1, 3)).tolist() == [[A, V, U]]
+    with pytest.raises(InputError, match=r"av\.png: 3x1 pixels, but the photograph is 4x1"):
+        read_artery_vein(path, (1, 4))
+
+
+def test_a_lossy_label_is_refused_not_guessed(tmp_path):
+    pixels = np.zeros((32, 32, 3), np.uint8)
+    pixels[8:12] = RED
+    pixels[20:24] = BLUE
+    path = save(tmp_path / "av.jpg", pixels, quality=75)
+    with pytest.raises(InputError, match=r"av\.jpg: got colour \(\d+, \d+, \d+\) at pixel"):
+        read_artery_vein(path, (32, 32))
+
+
+def test_measure_reads_labels_through_the_same_decoding(tmp_path):
+    """``read_map(artery_vein=True)`` once took any channel from 128 as on: a blurred red
+    became an artery. Now it decodes as the metrics do."""
+    pixels = label(RED, BLUE, GREEN, WHITE)
+    vessel_map = read_map(save(tmp_path / "av.png", pixels), artery_vein=True)
+    assert vessel_map.arteries.tolist() == [[True, False, True, True]]
+    assert vessel_map.veins.tolist() == [[False, True, True, True]]
+    with pytest.raises(InputError, match=r"blurred\.png: got colour \(200, 0, 0\)"):
+        read_map(save(tmp_path / "blurred.png", label(RED, BLUE, (200, 0, 0))), artery_vein=True)
+
+
+# finding the labels beside the photographs
+
+
+def test_generic_layout_finds_labels_av_by_stem_in_any_letter_case(tmp_path, make_photo_dataset):
+    root = make_photo_dataset(tmp_path, "generic")  # images/eye1.png ... eye3.png, 120x130
+    save(root / "labels-av" / "EYE1.PNG", np.zeros((120, 130, 3), np.uint8))
+    save(root / "labels-av" / "eye2.bmp", np.zeros((120, 130, 3), np.uint8))
+    photos = find_dataset(root).photos
+    assert [p.artery_vein for p in photos] == [
+        root / "labels-av" / "EYE1.PNG",
+        root / "labels-av" / "eye2.bmp",
+        None,
+    ]
+    assert not any(p.problem for p in photos)
+
+
+def test_two_artery_vein_labels_for_a_photograph_are_a_problem(tmp_path, make_photo_dataset):
+    root = make_photo_dataset(tmp_path, "generic")
+    first = save(root / "labels-av" / "eye1.bmp", np.zeros((120, 130, 3), np.uint8))
+    second = save(root / "labels-av" / "eye1.png", np.zeros((120, 130, 3), np.uint8))
+    photos = find_dataset(root).photos
+    assert photos[0].problem == (
+        f"{photos[0].image}: got 2 artery/vein labels for it ({first} and {second}), expected one"
+    )
+    assert photos[1].problem is None
+
+
+def test_drive_layout_finds_av_beside_images(tmp_path, make_photo_dataset):
+    root = make_photo_dataset(tmp_path / "drive", "drive")  # images/01_test.tif ...
+    av = save(root / "AV" / "01_TEST.png", np.zeros((120, 130, 3), np.uint8))
+    photos = find_dataset(root).photos
+    assert [p.artery_vein for p in photos] == [av, None, None]
+    # measure's labelled maps take them from the dataset (it once looked for AV/01_test.png
+    # exactly, missing this one)
+    assert [m.artery_vein for m in labelled_maps(tmp_path, ("drive",))] == [av, None, None]
+
+
+# artery/vein maps from a model's outputs
+
+
+def test_classes_from_artery_probability():
+    vessels = np.array([[1, 1, 1, 0]])
+    probability = np.array([[0.5, 0.49, 0.9, 0.9]])
+    assert classes_from_probability(vessels, probability).tolist() == [[A, V, A, 0]]
+    assert classes_from_probability(vessels, probability, 0.95).tolist() == [[V, V, V, 0]]
+    with pytest.raises(InputError, match=r"got artery probabilities of shape \(1, 3\)"):
+        classes_from_probability(vessels, probability[:, :3])
+
+
+# the metrics, on maps checked by hand
+
+TRUTH = np.array([[A, A, A, V, V, U, 0, A, V]], dtype=np.int8)
+PREDICTED = np.array([[A, V, 0, V, A, A, A, A, U]], dtype=np.int8)
+FOV = np.array([[1, 1, 1, 1, 1, 1, 1, 0, 1]], dtype=bool)
+CENTRE = np.array([[1, 1, 1, 0, 0, 1, 0, 0, 0]], dtype=bool)
+
+
+def test_every_metric_on_a_map_checked_by_hand():
+    # graded (truth artery or vein, inside): pixels 0-4 and 8; found: 0, 1, 3, 4, 8;
+    # right: 0 (artery) and 3 (vein); 8 left uncertain by the model is wrong for both classes
+    scores = artery_vein_scores(TRUTH, PREDICTED, FOV, CENTRE)
+    assert dataclasses.asdict(scores) == pytest.approx(
+        {
+            "found": 5 / 6,
+            "accuracy": 2 / 5,
+            "artery_sensitivity": 1 / 2,  # of arteries 0, 1
+            "artery_specificity": 2 / 3,  # of veins 3, 4, 8: 4 called artery
+            "artery_dice": 2 / 4,
+            "vein_sensitivity": 1 / 3,
+            "vein_specificity": 1 / 2,
+            "vein_dice": 2 / 5,
+            "centreline_accuracy": 1 / 2,  # found centre-line pixels 0, 1 (5 is not graded)
+        }
+    )
+
+
+def _none_but(scores: ArteryVeinScores, **defined: float) -> None:
+    """Assert that the metrics named have these values and every other is ``None``."""
+    undefined = {f.name: None for f in dataclasses.fields(scores) if f.name not in defined}
+    assert dataclasses.asdict(scores) == pytest.approx({**undefined, **defined})
+
+
+def test_undefined_metrics_are_none_never_a_made_up_score():
+    everywhere = np.ones_like(FOV)
+    _none_but(artery_vein_scores(TRUTH, PREDICTED, np.zeros_like(FOV), CENTRE))  # no field
+    uncertain = np.where(TRUTH != 0, U, 0).astype(np.int8)
+    _none_but(artery_vein_scores(uncertain, PREDICTED, everywhere, CENTRE))  # nothing graded
+    _none_but(artery_vein_scores(TRUTH, np.zeros_like(TRUTH), FOV, CENTRE), found=0.0)
+    arteries = np.array([[A, A, 0]], dtype=np.int8)
+    row = np.ones((1, 3), bool)
+    _none_but(  # no vein anywhere: nothing to be specific about for arteries, nor to find
+        artery_vein_scores(arteries, arteries, row, np.zeros_like(row)),
+        found=1.0,
+        accuracy=1.0,
+        artery_sensitivity=1.0,
+        artery_dice=1.0,
+        vein_specificity=1.0,
+    )
+
+
+def test_inputs_that_do_not_fit_are_refused():
+    with pytest.raises(InputError, match=r"got a predicted artery/vein map of shape \(1, 8\)"):
+        artery_vein_scores(TRUTH, PREDICTED[:, :8], FOV, CENTRE)
+    with pytest.raises(InputError, match=r"got a field of view of shape \(9,\), expected \(1, 9\)"):
+        artery_vein_scores(TRUTH, PREDICTED, FOV[0], CENTRE)
+    with pytest.raises(InputError, match=r"ground-truth artery/vein map with values from 0 to 4"):
+        artery_vein_scores(TRUTH + (TRUTH == U), PREDICTED, FOV, CENTRE)
+    probabilities = np.where(PREDICTED == A, 0.9, 0.2)  # not classes: would truncate to 0
+    with pytest.raises(InputError, match=r"predicted artery/vein map of float64, expected"):
+        artery_vein_scores(TRUTH, probabilities, FOV, CENTRE)
+
+
+def _perfect(scores: ArteryVeinScores) -> bool:
+    return all(value == 1.0 for value in dataclasses.astuple(scores))
+
+
+def test_the_ground_truth_scores_perfectly_against_itself():
+    truth = np.zeros((40, 40), np.int8)
+    truth[10:13, 2:38], truth[25:30, 2:38], truth[2:38, 20:22] = A, V, U
+    centreline = skeletonize(truth != 0)
+    assert centreline[11, 5:35].all() and centreline[27, 5:35].all()
+    assert _perfect(artery_vein_scores(truth, truth, np.ones(truth.shape, bool), centreline))
+
+
+# the real labels
+
+
+@pytest.fixture(scope="module")
+def cameras(dev_npz):
+    """The folders of the reference data's artery/vein labels: drive/ (RITE's AV/) beside the
+    patch sets, and gave/ and les-av/ where they are there too."""
+    return {
+        name: dev_npz.parent / name
+        for name in ("drive", "gave", "les-av")
+        if (dev_npz.parent / name).is_dir()
+    }
+
+
+@pytest.mark.parametrize("camera", ["drive", "gave", "les-av"])
+def test_the_real_labels_are_found_decoded_and_plausible(cameras, camera):
+    if camera not in cameras:
+        pytest.skip(f"reference data has no {camera}/ folder")
+    photos = list_dataset(cameras[camera]).photos
+    assert photos and all(p.artery_vein is not None and not p.problem for p in photos)
+    shares = []
+    for photo in photos[:: max(1, len(photos) // 6)]:  # a spread of them: seconds, not minutes
+        with Image.open(photo.image) as image:
+            shape = image.size[::-1]
+        classes = read_artery_vein(photo.artery_vein, shape)  # any other colour raises
+        shares.append(np.bincount(classes.ravel(), minlength=4) / classes.size)
+        if len(shares) == 1:
+            centreline = skeletonize(classes != 0)
+            everywhere = np.ones(shape, bool)
+            assert _perfect(artery_vein_scores(classes, classes, everywhere, centreline))
+    background, artery, vein, uncertain = np.mean(shares, axis=0)
+    assert 0.85 < background < 0.97
+    assert 0.01 < artery < vein < 0.08  # veins are the wider vessels
+    assert 0 < uncertain < 0.01
+
+
+@pytest.mark.slow
+def test_baseline_benchmark_prints_its_table(dev_npz, run_benchmark):
+    out = run_benchmark(
+        "artery_vein_baseline.py", dev_npz.parent, "--cameras", "drive", "--limit", "2"
+    )
+    rows = [line for line in out.splitlines() if line.startswith("| drive | 2 |")]
+    assert [row.split(" | ")[2] for row in rows] == ["all veins", "brighter"]

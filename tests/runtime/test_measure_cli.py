@@ -1,0 +1,184 @@
+"""``edge-seg measure``: its outputs (text, JSON, CSV, pictures) and bad input (one line naming
+the file, an honest exit status, the other maps still measured)."""
+
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from test_measure_maps import star
+
+from edge_runtime.cli.main import cli
+from edge_runtime.measure.files import COLUMNS
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["measure", *map(str, args)])
+
+
+@pytest.fixture
+def maps(tmp_path):
+    """A vessel mask (0/255 PNG), an artery/vein label and a field-of-view mask, 300x300."""
+    label = star()
+    vessel = tmp_path / "eye.png"
+    Image.fromarray((label.any(axis=2) * 255).astype(np.uint8)).save(vessel)
+    av = tmp_path / "eye_av.png"
+    Image.fromarray(label).save(av)
+    yy, xx = np.mgrid[:300, :300]
+    fov = tmp_path / "fov.png"
+    Image.fromarray((np.hypot(yy - 150, xx - 150) <= 148).astype(np.uint8) * 255).save(fov)
+    return vessel, av, fov
+
+
+def one_line_error(result, *needles):
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert lines and all(n in lines[0] for n in needles), result.output
+    assert "Traceback" not in result.output
+
+
+def test_text_line_per_map_and_summary(maps):
+    vessel, _, _ = maps
+    result = run(vessel)
+    assert result.exit_code == 0, result.output
+    first, summary = result.output.splitlines()
+    assert first.startswith(f"{vessel}: vessels ") and "end and" in first and "disc at" in first
+    assert summary.startswith("measured 1 of 1 maps")
+
+
+def test_json_of_an_artery_vein_map_in_millimetres(maps):
+    _, av, fov = maps
+    result = run(av, "--av", "--fov", fov, "--fov-degrees", 45, "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["ok"] and record["field"] == "mask"
+    assert record["mm_per_px"] == pytest.approx(45 * 0.288 / 297)
+    assert record["arteries"]["density"] > 0 and record["veins"]["density"] > 0
+    calibers = record["calibers"]
+    assert calibers["arteries"] == calibers["veins"] == 6
+    assert calibers["crae_mm"] == pytest.approx(calibers["crae_px"] * record["mm_per_px"])
+
+
+def test_csv_and_pictures(maps, tmp_path):
+    vessel, av, _ = maps
+    table, pictures = tmp_path / "out.csv", tmp_path / "pictures"
+    result = run(vessel, av, "--csv", table, "--picture", pictures)
+    assert result.exit_code == 0, result.output
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["path"] for r in rows] == [str(vessel), str(av)]
+    assert list(rows[0]) == ["path", "ok", "error", *COLUMNS]
+    assert float(rows[0]["vessels_density"]) > 0 and rows[0]["calibers_crae_px"] == ""
+    for name in ("eye", "eye_av"):
+        with Image.open(pictures / f"{name}_measure.png") as picture:
+            assert picture.size == (300, 300) and picture.mode == "RGB"
+
+
+def test_one_bad_map_of_several_is_reported_and_the_others_measured(maps, tmp_path):
+    vessel, _, _ = maps
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG not really")
+    table = tmp_path / "out.csv"
+    result = run(junk, vessel, "--csv", table)
+    assert result.exit_code == 1
+    one_line_error(result, str(junk), "cannot read")
+    assert f"{vessel}: vessels" in result.output
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["ok"] for r in rows] == ["False", "True"] and "cannot read" in rows[0]["error"]
+
+
+@pytest.mark.parametrize(
+    ("make", "needles"),
+    [
+        (lambda p: None, ["no such file"]),
+        (lambda p: os.mkfifo(p), ["not a regular file"]),
+        (
+            lambda p: (
+                Image.fromarray(np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) % 251)
+                .convert("L")
+                .save(p, format="PNG")
+            ),
+            ["distinct values"],
+        ),
+        (
+            lambda p: Image.fromarray(np.full((64, 64), 255, np.uint8)).save(p, format="PNG"),
+            ["vessels cover 100%"],
+        ),
+    ],
+    ids=["missing", "fifo", "photograph", "inverted"],
+)
+def test_a_bad_single_map_exits_2_with_one_line(tmp_path, make, needles):
+    path = tmp_path / "map.png"
+    make(path)
+    result = run(path)
+    assert result.exit_code == 2
+    one_line_error(result, str(path), *needles)
+
+
+def test_artery_vein_reading_of_a_gray_mask_is_refused(maps):
+    vessel, _, _ = maps
+    result = run(vessel, "--av")
+    assert result.exit_code == 2
+    one_line_error(result, str(vessel), "single-channel")
+
+
+def test_a_field_mask_of_another_size_fails_that_map(maps, tmp_path):
+    vessel, _, _ = maps
+    small = tmp_path / "small.png"
+    Image.fromarray(np.full((50, 60), 255, np.uint8)).save(small)
+    result = run(vessel, "--fov", small)
+    assert result.exit_code == 2
+    one_line_error(result, str(vessel), "expected the 60x50 of the field-of-view mask")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fov", "FOV", "--fov-auto"], "exclude each other"),
+        (["--pixel-mm", "0.01", "--fov-degrees", "45"], "exclude each other"),
+        (["--fov-degrees", "45"], "needs the field of view"),
+        (["--pixel-mm", "0"], "0"),
+        (["--pixel-mm", "nan"], "not a finite number"),
+        (["--csv", ""], "expected a path"),
+    ],
+)
+def test_contradictory_or_bad_options_exit_2(maps, args, message):
+    vessel, _, fov = maps
+    result = run(vessel, *[str(fov) if a == "FOV" else a for a in args])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_empty_field_mask_stops_before_any_map(maps, tmp_path):
+    vessel, _, _ = maps
+    empty = tmp_path / "empty.png"
+    Image.fromarray(np.zeros((300, 300), np.uint8)).save(empty)
+    result = run(vessel, "--fov", empty)
+    assert result.exit_code == 2 and "no pixel inside" in result.output
+    assert "vessels" not in result.output
+
+
+def test_a_folder_without_maps_warns_and_exits_1(tmp_path):
+    result = run(tmp_path)
+    assert result.exit_code == 1 and "warning: no maps" in result.output
+
+
+def test_auto_field_is_smaller_than_the_frame(maps):
+    vessel, _, _ = maps
+    frame = json.loads(run(vessel, "--json").output)
+    auto = json.loads(run(vessel, "--json", "--fov-auto").output)
+    assert auto["field"] == "auto" and auto["field_area_px"] < frame["field_area_px"]
+    assert auto["vessels"]["density"] > frame["vessels"]["density"]
+
+
+def test_a_csv_that_cannot_be_written_or_would_replace_a_map_stops_first(maps, tmp_path):
+    vessel, _, _ = maps
+    result = run(vessel, "--csv", tmp_path / "missing" / "out.csv")
+    assert result.exit_code == 2 and "its folder does not exist" in result.output
+    assert "vessels" not in result.output
+    result = run(vessel, "--csv", vessel)
+    assert result.exit_code == 2 and "is one of the inputs" in result.output
+    assert Image.open(vessel).size == (300, 300)  # untouched

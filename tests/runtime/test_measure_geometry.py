@@ -1,0 +1,271 @@
+"""The geometry of vessel measurements on maps whose answers can be worked out by hand:
+skeleton, graph (length, end and branch points, segments), distance and width, fractal
+dimensions, tortuosity."""
+
+import math
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from edge_runtime.measure.distance import MAX_DISTANCE, nearest_background
+from edge_runtime.measure.fractal import box_sizes, fractal_dimensions
+from edge_runtime.measure.graph import skeleton_graph
+from edge_runtime.measure.grid import Grid, components
+from edge_runtime.measure.skeleton import REDUNDANT, skeletonize
+from edge_runtime.measure.tortuosity import MIN_ARC, tortuosity
+from edge_runtime.measure.width import vessel_widths
+
+CHAIN_BIAS = 0.06
+"""Pixel chains measure a curve's length with steps of 1 and sqrt(2): exact along the axes and
+diagonals, up to 8 % long in between, about 5 % long around a circle."""
+
+
+def bar(thickness: int, length: int = 80, shape=(40, 100)) -> np.ndarray:
+    """A horizontal bar ``thickness`` pixels thick."""
+    mask = np.zeros(shape, dtype=bool)
+    top = shape[0] // 2 - thickness // 2
+    mask[top : top + thickness, 10 : 10 + length] = True
+    return mask
+
+
+def ring_arc(radius: float, half_width: float = 1.5, shape=(200, 200)) -> np.ndarray:
+    """The upper half of a ring centred at (150, 100)."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return (np.abs(np.hypot(yy - 150, xx - 100) - radius) <= half_width) & (yy <= 150)
+
+
+def y_shape() -> np.ndarray:
+    """A one-pixel Y: a stem from (5, 20) down to (19, 20), two arms from (20, 20) to
+    (34, 6) and (34, 34)."""
+    mask = np.zeros((40, 40), dtype=bool)
+    for i in range(15):
+        mask[5 + i, 20] = mask[20 + i, 20 - i] = mask[20 + i, 20 + i] = True
+    return mask
+
+
+def _pieces(mask: np.ndarray) -> int:
+    """8-connected pieces of a mask, by a plain flood fill (independent of the code tested)."""
+    seen, count = np.zeros_like(mask), 0
+    for start in zip(*np.nonzero(mask), strict=True):
+        if seen[start]:
+            continue
+        count += 1
+        stack = [start]
+        seen[start] = True
+        while stack:
+            y, x = stack.pop()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    ny, nx = y + dy, x + dx
+                    inside = 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1]
+                    if inside and mask[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+    return count
+
+
+def blobs(seed: int, shape=(60, 70)) -> np.ndarray:
+    """Random thick curves and blobs."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    mask = np.zeros(shape, dtype=bool)
+    for _ in range(6):
+        cy, cx, r = rng.uniform(0, shape[0]), rng.uniform(0, shape[1]), rng.uniform(2, 12)
+        mask |= np.abs(np.hypot(yy - cy, xx - cx) - r) <= rng.uniform(0.5, 3)
+    return mask
+
+
+# skeleton
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_skeleton_is_thin_minimal_inside_and_keeps_the_pieces(seed):
+    mask = blobs(seed)
+    skeleton = skeletonize(mask)
+    assert not (skeleton & ~mask).any()
+    assert _pieces(skeleton) == _pieces(mask)
+    blocks = skeleton[:-1, :-1] & skeleton[1:, :-1] & skeleton[:-1, 1:] & skeleton[1:, 1:]
+    assert not blocks.any()  # one pixel wide
+    grid = Grid.of(skeleton)
+    assert not REDUNDANT[grid.codes(grid.set_pixels())].any()  # no removable staircase pixel
+
+
+def test_skeleton_of_a_bar_is_its_centre_line():
+    skeleton = skeletonize(bar(5))
+    rows = np.flatnonzero(skeleton.any(axis=1))
+    assert rows.tolist() == [20]
+    assert 80 - 5 <= skeleton.sum() <= 80 - 4  # the ends lose up to half the width each
+
+
+def test_skeleton_of_an_empty_map_is_empty():
+    assert not skeletonize(np.zeros((10, 10), dtype=bool)).any()
+
+
+# graph
+
+
+def test_straight_line_has_known_length_two_ends_and_tortuosity_one():
+    mask = np.zeros((30, 60), dtype=bool)
+    mask[10, 5:46] = True
+    graph = skeleton_graph(skeletonize(mask))
+    assert graph.length == 40
+    assert sorted(map(tuple, graph.end_points.tolist())) == [(10, 5), (10, 45)]
+    assert len(graph.branch_points) == 0
+    assert tortuosity(graph.segment_arc, graph.segment_chord).median == 1.0
+
+
+def test_diagonal_line_length_counts_root_two_per_step():
+    mask = np.zeros((40, 40), dtype=bool)
+    np.fill_diagonal(mask[5:35, 5:35], True)
+    assert skeleton_graph(skeletonize(mask)).length == pytest.approx(29 * math.sqrt(2))
+
+
+def test_y_has_one_branch_point_and_three_ends():
+    graph = skeleton_graph(skeletonize(y_shape()))
+    assert len(graph.end_points) == 3
+    assert graph.branch_points.tolist() == [[20.0, 20.0]]
+    assert sorted(graph.segment_arc.round(6).tolist()) == sorted(
+        [14.0, round(13 * math.sqrt(2), 6), round(13 * math.sqrt(2), 6)]
+    )
+    assert graph.length == pytest.approx(15 + 2 * 14 * math.sqrt(2))  # to the junction pixel
+
+
+def test_a_cross_is_one_branch_point():
+    mask = np.zeros((41, 41), dtype=bool)
+    mask[20, 5:36] = mask[5:36, 20] = True
+    graph = skeleton_graph(skeletonize(mask))
+    assert len(graph.branch_points) == 1 and len(graph.end_points) == 4
+
+
+def test_half_circle_length_and_tortuosity():
+    radius = 70
+    graph = skeleton_graph(skeletonize(ring_arc(radius)))
+    assert len(graph.end_points) == 2 and len(graph.branch_points) == 0
+    assert graph.length == pytest.approx(math.pi * radius, rel=CHAIN_BIAS)
+    measured = tortuosity(graph.segment_arc, graph.segment_chord)
+    assert measured.segments == 1
+    assert measured.median == pytest.approx(math.pi / 2, rel=CHAIN_BIAS)
+    assert measured.median > 1.5
+
+
+def test_a_closed_ring_has_no_ends_and_no_segment_to_measure():
+    yy, xx = np.mgrid[:60, :60]
+    graph = skeleton_graph(skeletonize(np.abs(np.hypot(yy - 30, xx - 30) - 20) <= 1.5))
+    assert len(graph.end_points) == 0 and len(graph.branch_points) == 0
+    assert tortuosity(graph.segment_arc, graph.segment_chord).median is None
+
+
+def test_tortuosity_leaves_out_short_segments():
+    measured = tortuosity(np.array([MIN_ARC - 0.5, 12.0, 30.0]), np.array([5.0, 12.0, 20.0]))
+    assert measured.segments == 2
+    assert measured.median == pytest.approx((1.0 + 1.5) / 2)
+    assert measured.index == pytest.approx(42 / 32)
+
+
+def test_components_labels_chains_and_isolated_nodes():
+    labels = components(6, np.array([0, 1, 4]), np.array([1, 2, 5]))
+    assert labels.tolist() == [0, 0, 0, 1, 2, 2]
+    assert components(3, np.array([], dtype=int), np.array([], dtype=int)).tolist() == [0, 1, 2]
+
+
+# distance and width
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_distance_to_background_is_exact(seed):
+    mask = blobs(seed, shape=(30, 40))
+    ys, xs = np.nonzero(mask)
+    padded = np.pad(mask, 1)  # beyond the frame counts as background
+    by, bx = np.nonzero(~padded)
+    brute = np.sqrt(((ys[:, None] + 1 - by) ** 2 + (xs[:, None] + 1 - bx) ** 2).min(axis=1))
+    near = nearest_background(mask, ys, xs)
+    np.testing.assert_array_equal(near.distance, brute)
+    outside = ~np.pad(mask, 1)[ys + 1 + near.dy, xs + 1 + near.dx]
+    assert outside.all()  # the offset leads to a background pixel at that distance
+    np.testing.assert_array_equal(np.hypot(near.dy, near.dx), brute)
+
+
+def test_distance_is_capped_inside_a_huge_blob():
+    mask = np.ones((300, 300), dtype=bool)
+    assert nearest_background(mask, np.array([150]), np.array([150])).distance[0] == MAX_DISTANCE
+
+
+@pytest.mark.parametrize("thickness", [1, 2, 3, 5, 6, 7, 10])
+def test_width_of_a_bar_of_known_thickness(thickness):
+    mask = bar(thickness)
+    ys, xs = np.nonzero(skeletonize(mask))
+    assert set(vessel_widths(mask, ys, xs).tolist()) == {float(thickness)}
+
+
+def oblique(width: float, degrees: float, shape=(300, 300)) -> np.ndarray:
+    """A straight vessel ``width`` pixels across at an angle, 130 pixels long."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    angle = math.radians(degrees)
+    along = (xx - 150) * math.cos(angle) + (yy - 150) * math.sin(angle)
+    across = -(xx - 150) * math.sin(angle) + (yy - 150) * math.cos(angle)
+    return (np.abs(across) <= width / 2) & (along >= 10) & (along <= 140)
+
+
+@pytest.mark.parametrize("width", [2, 3, 5, 9])
+@pytest.mark.parametrize("degrees", [10, 22.5, 30, 60, 75])
+def test_width_across_oblique_vessels_within_half_a_pixel(width, degrees):
+    mask = oblique(width, degrees)
+    ys, xs = np.nonzero(skeletonize(mask))
+    assert np.median(vessel_widths(mask, ys, xs)) == pytest.approx(width, abs=0.5)
+
+
+# fractal dimensions
+
+
+def test_filled_square_has_dimension_two():
+    mask = np.zeros((256, 256), dtype=bool)
+    mask[:128, :128] = True
+    found = fractal_dimensions(mask)
+    assert (found.d0, found.d1, found.d2) == pytest.approx((2, 2, 2))
+
+
+def test_square_off_the_grid_is_still_about_two():
+    mask = np.zeros((300, 300), dtype=bool)
+    mask[37:250, 20:280] = True
+    assert fractal_dimensions(mask).d0 == pytest.approx(2, abs=0.1)
+
+
+@pytest.mark.parametrize("diagonal", [False, True])
+def test_line_has_dimension_one(diagonal):
+    mask = np.zeros((256, 256), dtype=bool)
+    if diagonal:
+        np.fill_diagonal(mask, True)
+    else:
+        mask[100] = True
+    found = fractal_dimensions(mask)
+    assert (found.d0, found.d1, found.d2) == pytest.approx((1, 1, 1))
+
+
+def test_a_sparse_dust_has_dimension_below_one():
+    mask = np.zeros((256, 256), dtype=bool)
+    mask[::64, ::64] = True  # 16 isolated points: at small boxes their count stays 16
+    assert fractal_dimensions(mask, [2, 4, 8, 16]).d0 == pytest.approx(0)
+
+
+def test_fractal_dimension_is_undefined_without_vessels_or_room():
+    assert fractal_dimensions(np.zeros((64, 64), dtype=bool)) is None
+    assert box_sizes((20, 200)) == [2, 4]
+    assert fractal_dimensions(np.ones((20, 200), dtype=bool)) is None
+
+
+def test_fractal_accepts_box_sizes_that_are_not_powers_of_two():
+    mask = np.zeros((90, 90), dtype=bool)
+    mask[:60, :60] = True
+    assert fractal_dimensions(mask, [3, 5, 6, 10]).d0 == pytest.approx(2)
+
+
+def test_pillow_one_bit_images_are_measured_as_their_pixels():
+    """Pillow's 1-bit images give boolean arrays whose true bytes are 255, not 1."""
+    image = Image.new("1", (100, 60))
+    ImageDraw.Draw(image).line([(10, 30), (90, 30)], fill=1, width=5)
+    raw, clean = np.asarray(image), np.asarray(image) != 0
+    np.testing.assert_array_equal(skeletonize(raw), skeletonize(clean))
+    ys, xs = np.nonzero(skeletonize(clean))
+    np.testing.assert_array_equal(vessel_widths(raw, ys, xs), vessel_widths(clean, ys, xs))
+    assert fractal_dimensions(raw) == fractal_dimensions(clean)

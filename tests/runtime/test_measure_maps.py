@@ -1,0 +1,235 @@
+"""Vessel maps read from files, the field of view and the scale, the optic disc, zone B and the
+central retinal equivalents, and a whole map's measurements."""
+
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edge_runtime.errors import InputError
+from edge_runtime.measure.caliber import (
+    KNUDTSON,
+    calibers,
+    central_equivalent,
+    zone_b,
+    zone_vessels,
+)
+from edge_runtime.measure.disc import Disc, disc_diameter_px
+from edge_runtime.measure.field import field_from_mask, field_from_vessels, whole_frame
+from edge_runtime.measure.maps import (
+    VesselMap,
+    check_same_size,
+    check_share,
+    read_field_mask,
+    read_map,
+)
+from edge_runtime.measure.measurements import analyse_map, trace
+from edge_runtime.measure.scale import MM_PER_DEGREE, scale_from_field, scale_from_pixel_size
+
+RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
+CENTRE = (150, 150)
+ARTERY_WIDTH, VEIN_WIDTH = 5, 9
+OBLIQUE = 0.5
+"""Widths across oblique vessels are within half a pixel (vessel_widths)."""
+
+
+def star(size: int = 300) -> np.ndarray:
+    """An artery/vein label (RGB): twelve straight vessels radiating from a disc at the centre
+    (from 8 to 140 pixels from it: they merge near it, as in the disc), arteries (red, 5
+    pixels wide) and veins (blue, 9 wide) in turn, 30 degrees apart."""
+    yy, xx = np.mgrid[:size, :size]
+    pixels = np.zeros((size, size, 3), dtype=np.uint8)
+    for k in range(12):
+        angle = math.radians(15 + 30 * k)
+        along = (xx - CENTRE[1]) * math.cos(angle) + (yy - CENTRE[0]) * math.sin(angle)
+        across = -(xx - CENTRE[1]) * math.sin(angle) + (yy - CENTRE[0]) * math.cos(angle)
+        artery = k % 2 == 0
+        width = ARTERY_WIDTH if artery else VEIN_WIDTH
+        pixels[(np.abs(across) <= width / 2) & (along >= 8) & (along <= 140)] = (
+            RED if artery else BLUE
+        )
+    return pixels
+
+
+def save(tmp_path, name: str, image: Image.Image | np.ndarray):
+    path = tmp_path / name
+    (image if isinstance(image, Image.Image) else Image.fromarray(image)).save(path)
+    return path
+
+
+# reading
+
+
+def test_a_mask_reads_non_zero_as_vessel(tmp_path):
+    pixels = np.zeros((40, 50), dtype=np.uint8)
+    pixels[10:12, 5:45] = 255
+    pixels[30, 5:45] = 1
+    read = read_map(save(tmp_path, "mask.png", pixels))
+    np.testing.assert_array_equal(read.vessels, pixels > 0)
+    assert read.arteries is None and read.veins is None
+
+
+def test_an_artery_vein_label_reads_its_colours(tmp_path):
+    pixels = np.zeros((10, 10, 3), dtype=np.uint8)
+    pixels[1, 1], pixels[2, 2], pixels[3, 3], pixels[4, 4] = RED, BLUE, GREEN, WHITE
+    read = read_map(save(tmp_path, "av.png", pixels), artery_vein=True)
+    assert list(zip(*np.nonzero(read.arteries), strict=True)) == [(1, 1), (3, 3), (4, 4)]
+    assert list(zip(*np.nonzero(read.veins), strict=True)) == [(2, 2), (3, 3), (4, 4)]
+    assert read.vessels.sum() == 4
+
+
+def test_a_photograph_is_not_a_map(tmp_path):
+    photo = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
+    with pytest.raises(InputError, match=r"photo.png: got \d+ distinct values, expected a"):
+        read_map(save(tmp_path, "photo.png", photo))
+
+
+def test_artery_vein_labels_must_be_rgb_with_classes(tmp_path):
+    gray = save(tmp_path, "gray.png", np.zeros((20, 20), dtype=np.uint8))
+    with pytest.raises(InputError, match=r"gray\.png: got a single-channel image, expected an RGB"):
+        read_map(gray, artery_vein=True)
+    green = np.zeros((20, 20, 3), dtype=np.uint8)
+    green[5, 5] = GREEN
+    with pytest.raises(InputError, match=r"green\.png: got no red or blue pixel"):
+        read_map(save(tmp_path, "green.png", green), artery_vein=True)
+
+
+def test_unreadable_files_are_named(tmp_path):
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not a png at all")
+    with pytest.raises(InputError, match=r"junk\.png: cannot read a vessel map image"):
+        read_map(junk)
+    with pytest.raises(InputError, match=r"missing\.png: no such file"):
+        read_map(tmp_path / "missing.png")
+
+
+def test_field_masks_are_checked(tmp_path):
+    with pytest.raises(InputError, match=r"empty\.png: no pixel inside the field of view"):
+        read_field_mask(save(tmp_path, "empty.png", np.zeros((20, 20), dtype=np.uint8)))
+    with pytest.raises(InputError, match=r"map.png: got 30x20 pixels, expected the 20x20"):
+        check_same_size("map.png", np.zeros((20, 30), bool), "fov.png", np.ones((20, 20), bool))
+
+
+def test_an_inverted_mask_is_refused():
+    vessels = np.ones((50, 50), dtype=bool)
+    vessels[20:22] = False
+    with pytest.raises(InputError, match=r"inv.png: vessels cover 96% of the field of view"):
+        check_share("inv.png", vessels, np.ones_like(vessels))
+
+
+# field of view and scale
+
+
+def test_field_diameters():
+    assert whole_frame((584, 565)).diameter_px == 565
+    mask = np.zeros((100, 120), dtype=bool)
+    mask[5:95, 10:110] = True  # a field cut at the top and bottom keeps its width
+    assert field_from_mask(mask).diameter_px == 100
+    vessels = np.zeros((100, 100), dtype=bool)
+    vessels[50, 20:81] = vessels[20:81, 50] = True
+    auto = field_from_vessels(vessels)
+    assert auto.source == "auto" and auto.mask[vessels].all()
+    assert auto.diameter_px == pytest.approx(60 + 2 * 2.0)
+
+
+def test_scale_from_the_field_of_view():
+    assert scale_from_field(45, 540).mm_per_px == pytest.approx(45 * MM_PER_DEGREE / 540)
+    assert scale_from_pixel_size(0.01).mm_per_px == 0.01
+    # the disc is 1.8 mm: 1.8 / (45 * 0.288 / 540) = 75 pixels on a DRIVE photograph
+    assert disc_diameter_px(540, None) == pytest.approx(75)
+    assert disc_diameter_px(540, 0.012) == pytest.approx(150)
+
+
+# central retinal equivalents
+
+
+def test_knudtson_pairs_widest_with_narrowest_until_one_is_left():
+    k = KNUDTSON["artery"]
+    # 10 & 60, 20 & 50, 30 & 40; then the middle one is carried; then the last pair
+    first = [k * math.hypot(10, 60), k * math.hypot(20, 50), k * math.hypot(30, 40)]
+    low, middle, high = sorted(first)
+    expected = k * math.hypot(middle, k * math.hypot(low, high))
+    assert central_equivalent([30, 10, 60, 40, 20, 50], k) == pytest.approx(expected)
+    assert central_equivalent([7.0], k) == 7.0
+    equal = central_equivalent([1.0] * 6, KNUDTSON["vein"])
+    assert equal == pytest.approx(
+        0.95 * math.hypot(0.95 * math.sqrt(2) * 0.95 * math.sqrt(2), 0.95 * math.sqrt(2))
+    )
+
+
+def _star_vessels():
+    label = read_map_from(star())
+    disc = Disc(*CENTRE, diameter_px=40, confidence=1.0)
+    ring = zone_b(label.vessels.shape, disc)
+    found = {}
+    for name in ("arteries", "veins"):
+        traced = trace(getattr(label, name))
+        found[name] = zone_vessels(traced.graph.points, traced.widths, disc, ring)
+    return label, disc, ring, found
+
+
+def read_map_from(pixels: np.ndarray) -> VesselMap:
+    pixels = pixels >= 128
+    red, blue = pixels[..., 0], pixels[..., 2]
+    return VesselMap(red | blue, red, blue)
+
+
+def test_zone_b_finds_each_vessel_with_its_width():
+    _, _, _, found = _star_vessels()
+    assert len(found["arteries"]) == len(found["veins"]) == 6
+    for name, width in (("arteries", ARTERY_WIDTH), ("veins", VEIN_WIDTH)):
+        for vessel in found[name]:
+            assert vessel.width_px == pytest.approx(width, abs=OBLIQUE)
+
+
+def test_calibers_combine_the_six_widest_of_each_class():
+    _, _, ring, found = _star_vessels()
+    result = calibers(found["arteries"], found["veins"], ring, np.ones_like(ring))
+    widths = [v.width_px for v in found["arteries"]]
+    assert result.crae_px == pytest.approx(central_equivalent(widths, KNUDTSON["artery"]))
+    assert result.avr == pytest.approx(result.crae_px / result.crve_px)
+    assert result.avr < 1  # thinner arteries
+    half = np.zeros_like(ring)
+    half[:, :140] = True  # most of zone B out of the field of view
+    assert calibers(found["arteries"], found["veins"], ring, half) is None
+    assert calibers(found["arteries"][:1], found["veins"], ring, np.ones_like(ring)) is None
+
+
+def test_a_map_is_measured_whole():
+    label = read_map_from(star())
+    field = whole_frame(label.vessels.shape)
+    analysis = analyse_map(label, field, scale_from_pixel_size(0.02))
+    m = analysis.measurements
+    assert m.disc is not None
+    assert (
+        math.hypot(m.disc.center_y - CENTRE[0], m.disc.center_x - CENTRE[1])
+        < m.disc.diameter_px / 4
+    )
+    assert m.disc.confidence > 0.5  # nothing else converges
+    assert m.calibers is not None and (m.calibers.arteries, m.calibers.veins) == (6, 6)
+    assert m.calibers.crae_mm == pytest.approx(m.calibers.crae_px * 0.02)
+    assert m.arteries.vessel_pixels + m.veins.vessel_pixels == m.vessels.vessel_pixels
+    assert m.vessels.density == m.vessels.vessel_pixels / (300 * 300)
+    assert m.vessels.length_mm == pytest.approx(m.vessels.length_px * 0.02)
+    assert m.vessels.length_density_per_mm == pytest.approx(
+        m.vessels.length_px * 0.02 / (300 * 300 * 0.02**2)
+    )
+    assert m.vessels.end_points == 12  # their outer ends: they meet at the centre
+    # straight, but their pixel chains are up to 8 % long at oblique angles
+    assert 1 <= m.vessels.tortuosity_median <= 1.08
+    assert m.arteries.mean_width_px == pytest.approx(ARTERY_WIDTH, abs=OBLIQUE)
+
+
+def test_an_empty_map_measures_zero_and_undefined():
+    m = analyse_map(VesselMap(np.zeros((64, 64), bool)), whole_frame((64, 64)), None).measurements
+    assert (m.vessels.density, m.vessels.length_px, m.vessels.end_points) == (0, 0, 0)
+    assert m.vessels.mean_width_px is None and m.vessels.d0 is None and m.disc is None
+    assert m.vessels.length_mm is None and m.mm_per_px is None
+
+
+def test_a_map_larger_than_any_photograph_is_refused_before_decoding(tmp_path):
+    huge = tmp_path / "huge.png"
+    Image.new("1", (6000, 4200)).save(huge)  # 25.2 megapixels, a few kilobytes
+    with pytest.raises(InputError, match=r"huge\.png: 6000x4200 pixels, expected at most"):
+        read_map(huge)

@@ -1,0 +1,103 @@
+"""What the device commands print with --json: typed records encoded by the contract's schema,
+their keys and order pinned (scripts on the cameras read them)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from edge_runtime.contract.metrics import PhotoScores
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+
+SEGMENT_KEYS = [
+    "path",
+    "ok",
+    "outputs",
+    "width",
+    "height",
+    "vessel_fraction",
+    "tiles",
+    "fov_found",
+    "ms",
+    "segment_ms",
+    "write_ms",
+    "stages_ms",
+    "verdict",
+    "measurements",
+]
+METRICS = ["f1", "sensitivity", "specificity", "accuracy", "auc"]
+
+
+def test_segment_json_keeps_its_keys_and_values(tmp_path, run_cli):
+    photo = tmp_path / "a.png"
+    Image.fromarray(synthetic_fundus(200, 220)).save(photo)
+    missing = tmp_path / "missing.png"
+    done = run_cli("segment", photo, missing, "-o", tmp_path / "out", "--json", expect=1)
+    record, failure = (json.loads(line) for line in done.stdout.splitlines())
+    assert list(record) == SEGMENT_KEYS
+    assert record["path"] == str(photo) and record["ok"] is True
+    assert record["outputs"] == {"mask": str(tmp_path / "out" / "a_mask.png")}
+    assert (record["width"], record["height"]) == (220, 200) and record["fov_found"] is True
+    assert isinstance(record["tiles"], int) and 0 < record["vessel_fraction"] < 1
+    assert list(failure) == ["path", "ok", "error"]
+    assert failure["path"] == str(missing) and failure["ok"] is False
+    assert failure["error"].startswith(f"{missing}: ")
+
+
+def test_eval_json_keeps_its_keys(tmp_path, run_cli, make_photo_dataset):
+    data = make_photo_dataset(tmp_path / "data", "generic", count=2)
+    (data / "labels" / "eye2.png").write_bytes(b"not a picture")
+    report = json.loads(run_cli("eval", data, "--json", expect=1).stdout)
+    assert list(report) == ["n", "threshold", "model", "mean", "counts", "photos", "failed"]
+    assert report["n"] == 1 and list(report["mean"]) == METRICS
+    assert report["counts"] == dict.fromkeys(METRICS, 1)
+    (photo,) = report["photos"]
+    assert photo["name"] == "eye1" and set(photo) == {"name", *METRICS}
+    assert PhotoScores(*(photo[m] for m in METRICS)) == PhotoScores(**report["mean"])
+    (failed,) = report["failed"]
+    assert list(failed) == ["name", "image", "error"] and failed["name"] == "eye2"
+
+
+def test_bench_json_keeps_its_keys(run_cli):
+    report = json.loads(run_cli("bench", "--size", "128x160", "--runs", "1", "--json").stdout)
+    assert " ".join(report) == (
+        "model backend threads tta photo height width patch_ms batch_size photo_ms tiles runs "
+        "peak_rss_mb"
+    )
+    assert report["photo"] == "synthetic 128x160" and report["threads"] == 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_eval_stops_after_the_photograph_in_progress_on_a_signal(
+    tmp_path, make_photo_dataset, signum
+):
+    """SIGTERM (systemd's stop) or SIGINT (Ctrl-C) during ``eval``: the photograph in progress
+    is scored, the others fail as stopped, one line each, no traceback, exit status 1."""
+    data = make_photo_dataset(tmp_path / "data", "generic", count=12)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edge_runtime.cli.main", "eval", str(data), "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        first = process.stdout.readline()  # the first photograph is scored
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("eval did not stop")
+    assert first.startswith("eye1: f1 ") and process.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    stopped = f"stopped by {signal.Signals(signum).name} before it was started"
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    last = sorted((data / "images").iterdir())[-1]
+    assert errors[-1] == f"error: {last}: {stopped}"
+    assert all(line.endswith(stopped) for line in errors)
+    assert stderr.splitlines()[-1] == f"Error: {len(errors)} of 12 photographs failed"
+    assert stdout.splitlines()[-1].startswith(f"mean of {12 - len(errors)} photograph")

@@ -1,0 +1,135 @@
+"""The verdict and the measurements everywhere a user looks: the Python API's Result, segment
+(--json, the line per photograph, the not-fundus warning and exit status 4, --measure and its
+CSV) and the watch folder."""
+
+import csv
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edge_runtime import Result, Segmenter
+from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
+from edge_runtime.contract.measurement_record import MapMeasurements
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.measure.files import COLUMNS
+from edge_runtime.pipeline import segmenter as pipeline
+from edge_runtime.verdict import Verdict, assess_capture
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    return Segmenter()
+
+
+def _fundus(path, seed=0):
+    Image.fromarray(synthetic_fundus(200, 220, seed=seed)).save(path)
+    return path
+
+
+def _blue(path):
+    """A picture that is no fundus photograph: a cold, flat blue."""
+    Image.fromarray(np.full((150, 160, 3), (40, 90, 200), np.uint8)).save(path)
+    return path
+
+
+def test_the_api_result_has_a_verdict_and_lazy_measurements(segmenter, tmp_path):
+    result = segmenter.segment(synthetic_fundus(200, 220))
+    assert isinstance(result, Result)
+    assert "measurements" not in vars(result)  # nothing measured until asked
+    assert isinstance(result.verdict, Verdict) and result.verdict.fundus
+    assert result.verdict.vessels is not None  # the vessel map counts
+    measured = result.measurements
+    assert isinstance(measured, MapMeasurements)
+    assert measured.vessels.vessel_pixels == int(result.mask.sum())
+    assert measured.field_area_px == int(result.fov.sum())
+    assert (measured.width, measured.height) == (220, 200)
+
+
+def test_a_blue_picture_is_judged_not_fundus_by_the_api(segmenter, tmp_path):
+    verdict = segmenter.segment(str(_blue(tmp_path / "blue.png"))).verdict
+    assert not verdict.fundus and verdict.reasons[0].code == "not-fundus"
+    assert assess_capture(tmp_path / "blue.png").fundus is False  # the capture loop agrees
+
+
+def test_verdict_and_measurements_leave_mask_and_probabilities_bit_identical(segmenter):
+    photo = synthetic_fundus(230, 250, seed=4)
+    plain = pipeline.Segmenter(segmenter.runtime, segmenter.config).segment(photo)
+    judged = segmenter.segment(photo)
+    judged.verdict, judged.measurements  # noqa: B018 - read them before comparing
+    assert np.array_equal(plain.mask, judged.mask)
+    assert np.array_equal(plain.probability, judged.probability)
+
+
+def test_segment_json_carries_the_verdict_and_on_request_measurements(tmp_path, run_cli):
+    photo = _fundus(tmp_path / "a.png")
+    out = tmp_path / "out"
+    record = json.loads(run_cli("segment", photo, "-o", out, "--json").stdout)
+    assert list(record["verdict"]) == [
+        "fundus",
+        "usable",
+        "quality",
+        "reasons",
+        "measurements",
+        "vessels",
+    ]
+    assert record["verdict"]["fundus"] is True and 0 <= record["verdict"]["quality"] <= 1
+    assert record["measurements"] is None and "verdict" in record["stages_ms"]
+    assert not (out / "measurements.csv").exists()
+    measured = json.loads(run_cli("segment", photo, "-o", out, "--json", "--measure").stdout)
+    assert measured["measurements"]["vessels"]["vessel_pixels"] > 0
+    assert measured["measurements"]["field"] == "mask" and "measure" in measured["stages_ms"]
+    off = json.loads(run_cli("segment", photo, "-o", out, "--json", "--no-verdict").stdout)
+    assert off["verdict"] is None and "verdict" not in off["stages_ms"]
+
+
+def test_segment_measure_writes_one_csv_row_per_input_failures_included(tmp_path, run_cli):
+    good, missing = _fundus(tmp_path / "a.png"), tmp_path / "missing.png"
+    out = tmp_path / "out"
+    done = run_cli("segment", good, missing, "-o", out, "--measure", "--json", expect=1)
+    record = json.loads(done.stdout.splitlines()[0])
+    with open(out / "measurements.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["path", "ok", "error", *COLUMNS]
+    assert [row["path"] for row in rows] == [str(good), str(missing)]
+    assert rows[0]["ok"] == "True" and rows[1]["ok"] == "False" and rows[1]["error"]
+    pixels = record["measurements"]["vessels"]["vessel_pixels"]
+    assert int(rows[0]["vessels_vessel_pixels"]) == pixels
+
+
+def test_segment_names_the_verdict_in_its_line_and_warns_of_a_picture_not_fundus(tmp_path, run_cli):
+    photo, blue = _fundus(tmp_path / "a.png"), _blue(tmp_path / "blue.png")
+    done = run_cli("segment", photo, blue, "-o", tmp_path / "out", expect=EXIT_NOT_FUNDUS)
+    lines = done.stdout.splitlines()
+    assert any(word in lines[0] for word in (": ok;", ": retake: "))
+    assert ": not fundus;" in lines[1] and "1 not fundus" in lines[2]
+    assert f"warning: {blue}: not a fundus photograph (" in done.stderr
+    assert (tmp_path / "out" / "blue_mask.png").exists()  # its mask is still written
+    run_cli("segment", photo, "-o", tmp_path / "out")  # a fundus photograph alone: 0
+
+
+def test_a_failure_outranks_a_picture_not_fundus_in_the_exit_status(tmp_path, run_cli):
+    blue = _blue(tmp_path / "blue.png")
+    run_cli("segment", blue, tmp_path / "missing.png", "-o", tmp_path / "out", expect=1)
+
+
+def test_watch_json_carries_the_verdict_and_measurements_and_warns(tmp_path, run_cli):
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    _fundus(drop / "eye.png")
+    _blue(drop / "blue.png")
+    old = time.time() - 10
+    for path in drop.iterdir():
+        os.utime(path, (old, old))
+    done = run_cli("watch", drop, "-o", out, "--once", "--json", "--measure")
+    records = {json.loads(line)["path"]: json.loads(line) for line in done.stdout.splitlines()}
+    eye, blue = records[str(drop / "eye.png")], records[str(drop / "blue.png")]
+    assert eye["verdict"]["fundus"] is True and eye["measurements"]["vessels"]["segments"] >= 0
+    assert blue["verdict"]["fundus"] is False
+    assert f"warning: {drop / 'blue.png'}: not a fundus photograph (" in done.stderr
+    (out / ".edge-seg-watch.json").unlink()  # all done again, in text
+    text = run_cli("watch", drop, "-o", out, "--once").stdout
+    assert f"{drop / 'blue.png'} -> {out / 'blue_mask.png'}: not fundus (" in text

@@ -1,0 +1,87 @@
+"""One segmenter configuration: filled from the model card where it leaves a value to the model,
+checked when made, and followed by any predictor (a Keras twin in training and the gate as much
+as the device's LiteRT model), test-time averaging included."""
+
+import dataclasses
+import math
+import re
+
+import numpy as np
+import pytest
+
+from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.segmenter_config import STRIDE_SHARE, SegmenterConfig
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.pipeline.segmenter import Segmenter
+
+CARD = ModelCard(threshold=0.42, channel="green", fov_diameter=500.0, patch_size=64)
+
+
+def test_resolved_takes_what_it_leaves_to_the_model_from_the_card():
+    assert SegmenterConfig().resolved(CARD) == SegmenterConfig(
+        threshold=0.42, channel="green", fov_diameter=500.0, stride=round(64 * STRIDE_SHARE)
+    )
+    given = SegmenterConfig(threshold=0.3, channel="luma", fov_diameter=300, stride=20, tta="flip")
+    assert given.resolved(CARD) == given
+    assert given.resolved(CARD).resolved(ModelCard()) == given  # resolved once, for good
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"threshold": 0.0}, "got threshold 0.0, expected 0.01..0.99"),
+        ({"threshold": math.nan}, "got threshold nan, expected"),
+        ({"channel": "red"}, "got channel 'red', expected one of luma, green"),
+        ({"fov_diameter": 10}, "got fov_diameter 10, expected 64..4096"),
+        ({"stride": 0}, "got stride 0, expected at least 1"),
+        ({"tta": "twice"}, "got tta 'twice', expected one of off, flip, dihedral"),
+    ],
+)
+def test_a_value_out_of_its_range_is_refused_when_the_config_is_made(values, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SegmenterConfig(**values)
+
+
+def test_a_stride_beyond_the_tile_is_refused_against_the_card():
+    with pytest.raises(ValueError, match=r"got stride 65, expected 1\.\.64"):
+        SegmenterConfig(stride=65).resolved(CARD)
+
+
+@dataclasses.dataclass(frozen=True)
+class Ramp:
+    """A predictor that is not a model file: every patch gets the same left-to-right ramp of
+    probabilities, from 0 to ``top``."""
+
+    top: float = 0.8
+    card: ModelCard = dataclasses.field(default_factory=ModelCard)
+
+    @property
+    def side(self) -> int:
+        return self.card.patch_size
+
+    def predict(self, patches: np.ndarray) -> np.ndarray:
+        ramp = np.linspace(0, self.top, self.side, dtype=np.float32)
+        return np.broadcast_to(ramp, (len(patches), self.side, self.side)).copy()
+
+
+def test_any_predictor_decides_by_the_config_it_is_given():
+    """The threshold given with a predictor that is not a model file is the one its masks are
+    made at (it was silently replaced by the predictor's own)."""
+    photo = synthetic_fundus(200, 220)
+    low = Segmenter(Ramp(top=0.4), SegmenterConfig(threshold=0.3)).segment(photo)
+    high = Segmenter(Ramp(top=0.4), SegmenterConfig(threshold=0.6)).segment(photo)
+    assert low.threshold == 0.3 and high.threshold == 0.6
+    assert low.mask.any() and not high.mask.any()
+    segmenter = Segmenter(Ramp())
+    assert segmenter.threshold == ModelCard().threshold and segmenter.runtime is None
+    assert segmenter.model_name == "Ramp"
+
+
+def test_test_time_averaging_is_the_segmenters_for_any_predictor():
+    """``tta`` averages any predictor's probabilities over the flipped tiles (a Keras twin's
+    too: its own ``tta`` field was never read)."""
+    patches = np.zeros((3, 64, 64, 1), np.float32)
+    plain = Segmenter(Ramp()).patch_probabilities(patches)
+    flipped = Segmenter(Ramp(), SegmenterConfig(tta="flip")).patch_probabilities(patches)
+    np.testing.assert_allclose(flipped, (plain + plain[..., ::-1]) / 2, atol=1e-6)
+    assert not np.allclose(flipped, plain)

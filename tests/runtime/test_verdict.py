@@ -1,0 +1,211 @@
+"""The photograph verdict (edge_runtime.verdict): fundus photographs are kept; each reason is
+given exactly when the degradation it names takes its measurement past its limit; ordinary
+pictures are not fundus photographs."""
+
+import json
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from edge_runtime.evaluation import degradations as d
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.pipeline.decode import photo_from_array
+from edge_runtime.pipeline.fov import detect_fov
+from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.verdict import CHECKS, FUNDUS_CHECKS, REASONS, Verdict, assess, assess_capture
+from edge_runtime.verdict.checks import NOT_FUNDUS
+
+SHARP_SEED = 3
+"""A synthetic photograph whose drawn vessels are sharp enough to keep: the generator draws
+them as Gaussian profiles 1.5-5 pixels wide, softer than a camera's, and with some seeds (0
+of the first six) they are soft enough to read as blurred."""
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return synthetic_fundus(584, 565, seed=SHARP_SEED)
+
+
+def _codes(verdict: Verdict) -> set[str]:
+    return {reason.code for reason in verdict.reasons}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_synthetic_fundus_photographs_are_fundus_and_sharp_ones_usable(seed):
+    verdict = assess_capture(synthetic_fundus(584, 565, seed=seed))
+    assert verdict.fundus and {r.code for r in verdict.reasons} <= {"blurred"}
+    if seed in (SHARP_SEED, 5):
+        assert (verdict.usable, verdict.reasons, verdict.summary()) == (True, (), "ok")
+        assert 0.5 < verdict.quality <= 1
+
+
+def test_the_real_photograph_of_scikit_image_is_fundus_and_usable():
+    data = pytest.importorskip(
+        "skimage.data", reason="the real photograph ships with scikit-image (the 'demo' extra)"
+    )
+    verdict = assess_capture(data.retina())
+    assert (verdict.fundus, verdict.usable) == (True, True), verdict.summary()
+
+
+def test_a_16_bit_photograph_is_judged_as_its_8_bit_self(photo):
+    eight, sixteen = assess_capture(photo), assess_capture(photo.astype(np.uint16) * 257)
+    assert sixteen.usable and sixteen.measurements.brightness == pytest.approx(
+        eight.measurements.brightness, rel=0.01
+    )
+
+
+def test_every_check_names_a_documented_reason_and_a_measurement(photo):
+    measured = assess_capture(photo).measurements
+    for check in FUNDUS_CHECKS + CHECKS:
+        assert check.code in REASONS and hasattr(measured, check.measure)
+    assert {c.code for c in CHECKS} | {NOT_FUNDUS} == set(REASONS)
+
+
+def _grayer(photo: np.ndarray, share: float) -> np.ndarray:
+    gray = photo.astype(np.float32).mean(axis=2, keepdims=True)
+    return np.clip(photo * (1 - share) + gray * share, 0, 255).astype(np.uint8)
+
+
+def _shaded(photo: np.ndarray, depth: float) -> np.ndarray:
+    """The top third of the photograph in a shadow ``depth`` deep (0: none, 1: black)."""
+    shaded = photo.copy()
+    shaded[: len(photo) // 3] = photo[: len(photo) // 3] * (1 - depth)
+    return shaded
+
+
+def _wide(photo: np.ndarray) -> np.ndarray:
+    """The photograph in a frame twice as wide (black beside it)."""
+    side = photo.shape[1] // 2
+    return np.pad(photo, ((0, 0), (side, side), (0, 0)))
+
+
+def _degradations(photo: np.ndarray) -> dict[str, tuple[Callable, float, float]]:
+    """Per reason: a degradation of ``photo`` by a strength, one strength that gives no such
+    reason and one that does."""
+    disc = detect_fov(photo)
+    wide = _wide(photo)
+    return {
+        "blurred": (lambda s: d.defocus(photo, s), 0.0, 6.0),
+        "too-dark": (lambda s: d.exposure(photo, s), 1.0, 0.03),
+        "over-exposed": (lambda s: d.exposure(photo, s), 1.0, 4.0),
+        "uneven-light": (lambda s: _shaded(photo, s), 0.0, 0.97),
+        "field-cut-off": (lambda s: d.shifted(photo, round(s * disc.radius), 0), 0.0, 1.2),
+        "off-centre": (lambda s: d.shifted(wide, 0, round(s * disc.radius)), 0.0, 1.5),
+        "low-contrast": (lambda s: d.haze(photo, disc, s), 0.0, 0.95),
+        "noisy": (lambda s: d.sensor_noise(photo, s), 0.0, 20.0),
+        "compressed": (lambda s: d.jpeg(photo, round(s)), 95, 2),
+        NOT_FUNDUS: (lambda s: _grayer(photo, s), 0.0, 0.95),  # colour, too pale (not gray)
+    }
+
+
+def _crossing(degrade: Callable, code: str, good: float, bad: float, steps: int = 7):
+    """Bisect the strength between one without ``code`` and one with it: the verdicts just
+    on either side."""
+    on_good, on_bad = assess_capture(degrade(good)), assess_capture(degrade(bad))
+    assert code not in _codes(on_good) and code in _codes(on_bad), (on_good, on_bad)
+    for _ in range(steps):
+        middle = (good + bad) / 2
+        if code == "compressed" and round(middle) in (round(good), round(bad)):
+            break
+        judged = assess_capture(degrade(middle))
+        if code in _codes(judged):
+            bad, on_bad = middle, judged
+        else:
+            good, on_good = middle, judged
+    return on_good, on_bad
+
+
+@pytest.mark.parametrize("code", list(REASONS))
+def test_each_reason_is_given_just_beyond_its_limit_and_not_just_inside(photo, code):
+    degrade, good, bad = _degradations(photo)[code]
+    inside, beyond = _crossing(degrade, code, good, bad)
+    reason = next(r for r in beyond.reasons if r.code == code)
+    checks = [c for c in FUNDUS_CHECKS + CHECKS if c.code == code and c.measure == reason.measure]
+    assert len(checks) == 1 and reason.limit == checks[0].limit
+    assert checks[0].fails(reason.value)
+    assert not checks[0].fails(getattr(inside.measurements, reason.measure))
+    if code == NOT_FUNDUS:
+        assert not beyond.fundus and not beyond.usable and beyond.quality == 0
+        assert beyond.summary().startswith("not a fundus photograph (")
+    else:
+        assert beyond.fundus and not beyond.usable and beyond.quality <= 0.5
+        assert "retake: " in beyond.summary() and str(reason) in beyond.summary()
+
+
+def _page() -> np.ndarray:
+    page = Image.new("RGB", (640, 480), (245, 242, 235))
+    draw = ImageDraw.Draw(page)
+    for row in range(12):
+        draw.text(
+            (30, 20 + 36 * row),
+            "The quick brown fox jumps over the lazy dog. " * 2,
+            fill=(20, 20, 20),
+        )
+    return np.asarray(page)
+
+
+ORDINARY = {
+    "a page of text": _page,
+    "a black frame (lens cap)": lambda: np.full((480, 640, 3), 2, np.uint8),
+    "a white flash": lambda: np.full((480, 640, 3), 252, np.uint8),
+    "a warm flash": lambda: np.full((480, 640, 3), (255, 205, 160), np.uint8),
+    "noise": lambda: np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8),
+}
+
+
+@pytest.mark.parametrize("name", list(ORDINARY))
+def test_ordinary_pictures_are_not_fundus_photographs(name):
+    verdict = assess_capture(ORDINARY[name]())
+    assert (verdict.fundus, verdict.usable, verdict.quality) == (False, False, 0.0)
+    assert verdict.reasons and {r.code for r in verdict.reasons} == {NOT_FUNDUS}
+
+
+@pytest.mark.parametrize("name", ["astronaut", "chelsea", "coffee", "rocket", "camera"])
+def test_natural_photographs_are_not_fundus_photographs(name):
+    data = pytest.importorskip("skimage.data", reason="the pictures ship with scikit-image")
+    assert not assess_capture(getattr(data, name)()).fundus
+
+
+def test_a_grayscale_fundus_photograph_is_judged_by_its_round_field_not_its_colour(photo):
+    """A red-free or monochrome camera's photograph stays a fundus photograph; a grayscale
+    picture without a fundus camera's round field does not."""
+    gray = photo.mean(axis=2).astype(np.uint8)
+    for picture in (gray, np.repeat(gray[..., None], 3, axis=2)):
+        verdict = assess_capture(picture)
+        assert verdict.fundus and verdict.measurements.round_field == 1.0, verdict
+    scene = gray.copy()
+    scene[gray < 20] = 120  # the border lit: a grayscale picture that fills its frame
+    verdict = assess_capture(scene)
+    assert not verdict.fundus and verdict.reasons[0].measure == "round_field", verdict
+
+
+def test_the_vessel_map_counts_when_the_model_ran(photo):
+    segmenter = Segmenter()
+    decoded = photo_from_array(photo)
+    prepared = segmenter.prepare(decoded)
+    probability, _ = segmenter.tile_probabilities(prepared.work, prepared.inside)
+    verdict = assess(decoded, prepared, probability, segmenter.threshold)
+    without = assess(decoded, prepared)
+    assert verdict.vessels is not None and without.vessels is None
+    assert 0.02 < verdict.vessels.vessel_fraction < 0.4 and 0 <= verdict.vessels.indecision < 1
+    assert verdict.measurements == without.measurements and verdict.quality <= without.quality
+    with pytest.raises(ValueError, match="expected shape"):
+        assess(decoded, prepared, probability[1:], segmenter.threshold)
+
+
+def test_the_verdict_as_json_is_strict_json_with_every_measurement(photo):
+    for picture in (photo, ORDINARY["a black frame (lens cap)"](), d.defocus(photo, 5)):
+        record = assess_capture(picture).to_json()
+        again = json.loads(json.dumps(record, allow_nan=False))
+        assert set(again) == {"fundus", "usable", "quality", "reasons", "measurements", "vessels"}
+        assert {"redness", "sharpness", "signal_to_noise"} <= set(again["measurements"])
+        for reason in again["reasons"]:
+            assert set(reason) == {"code", "measure", "value", "limit"}
+
+
+def test_the_capture_verdict_reads_files(tmp_path, photo):
+    path = tmp_path / "photo.png"
+    Image.fromarray(photo).save(path)
+    assert assess_capture(path) == assess_capture(photo)

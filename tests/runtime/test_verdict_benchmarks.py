@@ -1,0 +1,19 @@
+"""The verdict's benchmark scripts still run against the library (briefly: what they print is
+measured by running them by hand, firmware_notes/VERDICT.md)."""
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_verdict_cost(run_benchmark):
+    out = run_benchmark("verdict_cost.py", "--repeats", "1")
+    assert out.count("ratio") == 2 and "capture verdict" in out
+
+
+def test_verdict_calibration(dev_npz, run_benchmark, tmp_path):
+    pytest.importorskip("skimage", reason="the not-fundus pictures ship with scikit-image")
+    cache = tmp_path / "measurements.jsonl"
+    out = run_benchmark("verdict_calibration.py", dev_npz.parent, "--photos", "1", "--cache", cache)
+    assert "## Leave one camera out" in out and "| les-av |" in out and cache.is_file()
+    assert run_benchmark("verdict_calibration.py", dev_npz.parent, "--cache", cache) == out
