@@ -33,6 +33,7 @@ MEASURES = (
     "d2",
     "tortuosity_median",
     "tortuosity_index",
+    "tortuosity_density",
     "end_points",
     "branch_points",
 )

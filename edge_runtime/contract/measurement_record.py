@@ -14,9 +14,9 @@ class VesselMeasurements:
     """The measurements of one class of vessels (all, arteries or veins) in a field of view:
     ``density`` (share of its pixels that are vessel), skeleton ``length`` and ``length_density``
     (length per field area), ``mean_width`` along the skeleton, fractal dimensions ``d0``,
-    ``d1``, ``d2``, tortuosity (``tortuosity_median`` and ``tortuosity_index`` over
-    ``segments``), ``end_points`` and ``branch_points``. ``None`` where undefined (no vessel,
-    no segment long enough) or, for ``_mm``, without a scale."""
+    ``d1``, ``d2``, tortuosity (``tortuosity_median``, ``tortuosity_index`` and
+    ``tortuosity_density`` over ``segments``), ``end_points`` and ``branch_points``. ``None``
+    where undefined (no vessel, no segment long enough) or, for ``_mm``, without a scale."""
 
     vessel_pixels: int
     density: float
@@ -31,6 +31,7 @@ class VesselMeasurements:
     d2: float | None
     tortuosity_median: float | None
     tortuosity_index: float | None
+    tortuosity_density: float | None
     segments: int
     end_points: int
     branch_points: int

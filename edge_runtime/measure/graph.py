@@ -9,6 +9,7 @@ vessel pieces between two end or branch points.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -50,19 +51,45 @@ def skeleton_links(grid: Grid, index: np.ndarray) -> Links:
 
 
 @dataclass(frozen=True)
+class Segments:
+    """The segments of a skeleton that have two ends, each as its pixels in order from one end
+    to the other: segment ``i`` is ``points[bounds[i]:bounds[i + 1]]`` ((n, 2) y, x)."""
+
+    points: np.ndarray
+    bounds: np.ndarray
+
+    @cached_property
+    def steps(self) -> np.ndarray:
+        """Length of each step from one pixel to the next along ``points`` (1 or sqrt(2); 0
+        from the last pixel of a segment to the first of the next)."""
+        step = np.hypot(*np.diff(self.points, axis=0).T) if len(self.points) else np.zeros(0)
+        step[self.bounds[1:-1] - 1] = 0.0
+        return step
+
+    @cached_property
+    def arc(self) -> np.ndarray:
+        """Length along each segment (pixels)."""
+        along = np.concatenate([[0.0], np.cumsum(self.steps)])
+        return along[self.bounds[1:] - 1] - along[self.bounds[:-1]]
+
+    @cached_property
+    def chord(self) -> np.ndarray:
+        """Straight distance between each segment's two end pixels (pixels)."""
+        return np.hypot(*(self.points[self.bounds[1:] - 1] - self.points[self.bounds[:-1]]).T)
+
+
+@dataclass(frozen=True)
 class SkeletonGraph:
     """What a skeleton holds: its pixels (``points``, (n, 2) y, x, row after row), its total
     ``length`` (pixels), ``end_points`` and ``branch_points`` ((n, 2) y, x; a branch point is
-    the centre of its junction pixels), and the segments that have two ends: ``segment_arc``
-    (length along it) and ``segment_chord`` (straight distance between its two end pixels), in
-    pixels."""
+    the centre of its junction pixels), and the ``segments`` that have two ends, in order
+    along each."""
 
     points: np.ndarray
     length: float
     end_points: np.ndarray
     branch_points: np.ndarray
-    segment_arc: np.ndarray
-    segment_chord: np.ndarray
+    segments: Segments
 
 
 def skeleton_graph(skeleton: np.ndarray) -> SkeletonGraph:
@@ -85,7 +112,7 @@ def graph_of(grid: Grid, index: np.ndarray) -> SkeletonGraph:
         length=float(links.length.sum()),
         end_points=points[degree == 1],
         branch_points=_clusters(points, links, junction),
-        **_segments(points, links, ~junction),
+        segments=_segments(points, links, ~junction),
     )
 
 
@@ -107,23 +134,54 @@ def _clusters(points: np.ndarray, links: Links, member: np.ndarray) -> np.ndarra
     return np.column_stack([np.bincount(label, weights=points[where, k]) / count for k in (0, 1)])
 
 
-def _segments(points: np.ndarray, links: Links, member: np.ndarray) -> dict[str, np.ndarray]:
-    """Arc and chord of each piece of ``member`` pixels that is a path with two ends (a closed
-    loop, or a single pixel, has no chord)."""
+def _segments(points: np.ndarray, links: Links, member: np.ndarray) -> Segments:
+    """The pieces of ``member`` pixels that are paths with two ends (not a closed loop, not a
+    single pixel), each in order from its end of lower index to the other.
+
+    Vectorised over all pieces at once: each link is taken both ways (an arc), each arc is
+    followed by the arc that leaves its head pixel by the other link (or turns back at an end),
+    which makes a closed tour of each piece; cut before the arc that leaves the piece's first
+    end, the tours are ranked by pointer jumping (each arc's distance to its tour's end,
+    doubling the jump each round), and the first half of each tour is the piece in order.
+    """
     where = np.flatnonzero(member)
     local = np.full(len(points), -1)
     local[where] = np.arange(len(where))
     inside = _within(links, member)
     first, second = local[links.first[inside]], local[links.second[inside]]
     label = components(len(where), first, second)
-    pieces = label.max() + 1 if len(label) else 0
-    arc = np.bincount(label[first], weights=links.length[inside], minlength=pieces)
     degree = np.bincount(np.concatenate([first, second]), minlength=len(where))
+    pieces = label.max() + 1 if len(label) else 0
     ends = np.flatnonzero(degree == 1)
-    ends = ends[np.argsort(label[ends], kind="stable")]
-    per_piece = np.bincount(label[ends], minlength=pieces)
-    two = np.flatnonzero(per_piece == 2)
-    start = np.searchsorted(label[ends], two)
-    a, b = points[where[ends[start]]], points[where[ends[start + 1]]]
-    chord = np.hypot(*(a - b).T) if len(two) else np.zeros(0)
-    return {"segment_arc": arc[two], "segment_chord": chord}
+    two = np.bincount(label[ends], minlength=pieces) == 2
+    keep = two[label[first]]
+    source = np.concatenate([first[keep], second[keep]])
+    target = np.concatenate([second[keep], first[keep]])
+    arcs = np.arange(len(source))
+    out_first, out_last = np.full(len(where), -1), np.full(len(where), -1)
+    out_last[source] = arcs
+    out_first[source[::-1]] = arcs[::-1]
+    follow = out_first[target]
+    follow = np.where(target[follow] == source, out_last[target], follow)
+    start_end = np.full(pieces, len(where))
+    np.minimum.at(start_end, label[ends], ends)
+    head = np.zeros(len(arcs), dtype=bool)
+    head[out_first[start_end[two]]] = True
+    last = head[follow]
+    follow[last] = arcs[last]
+    rank = (~last).astype(np.int64)  # arcs from each arc to its tour's last
+    while len(arcs) and not np.array_equal(follow[follow], follow):
+        rank += rank[follow]
+        follow = follow[follow]
+    links_in = np.bincount(label[source], minlength=pieces)[label[source]] // 2
+    position = 2 * links_in - 1 - rank  # from the start end along the tour
+    forward = position < links_in
+    lengths = np.bincount(label[source[forward]], minlength=pieces)[two] + 1
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    offset = np.zeros(pieces, dtype=np.int64)
+    offset[two] = bounds[:-1]
+    order = np.empty(bounds[-1], dtype=np.int64)
+    order[offset[label[source[forward]]] + position[forward]] = source[forward]
+    far = forward & (position == links_in - 1)
+    order[offset[label[target[far]]] + links_in[far]] = target[far]
+    return Segments(points[where[order]], bounds)

@@ -25,7 +25,7 @@ from edge_runtime.measure.grid import Grid
 from edge_runtime.measure.maps import VesselMap
 from edge_runtime.measure.scale import Scale
 from edge_runtime.measure.skeleton import thin
-from edge_runtime.measure.tortuosity import tortuosity
+from edge_runtime.measure.tortuosity import tortuosity, turn_span
 from edge_runtime.measure.width import vessel_widths
 
 
@@ -80,7 +80,7 @@ def measure_vessels(
     count = int(np.count_nonzero(vessels))
     mean_width = float(widths.mean()) if len(widths) else None
     fractal = fractal_dimensions(vessels)
-    tortuous = tortuosity(graph.segment_arc, graph.segment_chord)
+    tortuous = tortuosity(graph.segments, turn_span(field.diameter_px))
     return VesselMeasurements(
         vessel_pixels=count,
         density=count / area,
@@ -95,6 +95,7 @@ def measure_vessels(
         d2=None if fractal is None else fractal.d2,
         tortuosity_median=tortuous.median,
         tortuosity_index=tortuous.index,
+        tortuosity_density=tortuous.density,
         segments=tortuous.segments,
         end_points=len(graph.end_points),
         branch_points=len(graph.branch_points),

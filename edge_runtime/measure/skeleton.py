@@ -12,7 +12,7 @@ parity of row and column, never neighbours of one another), which makes the skel
 
 import numpy as np
 
-from edge_runtime.measure.grid import Grid
+from edge_runtime.measure.grid import RING, Grid
 
 
 def _bits(code: int) -> list[int]:
@@ -69,15 +69,29 @@ def minimal(skeleton: np.ndarray) -> np.ndarray:
 
 def thin(grid: Grid) -> np.ndarray:
     """Thin the image a :class:`Grid` holds to its skeleton, in place (:func:`skeletonize`);
-    returns the skeleton's pixels (flat indices, ascending)."""
+    returns the skeleton's pixels (flat indices, ascending).
+
+    The ring codes of the pixels left are looked up once and then kept up to date: removing a
+    pixel clears one bit in each of its eight neighbours' codes (for each direction the
+    neighbours of distinct pixels are distinct, so one vectorised step per direction).
+    """
     left = grid.set_pixels()
+    code = np.zeros(len(grid.flat), dtype=np.uint8)
+    code[left] = grid.codes(left)
+    toward = [
+        (grid.offset(dy, dx), np.uint8(~(1 << (bit + 4) % 8) & 0xFF))
+        for bit, (dy, dx) in enumerate(RING)
+    ]
     removing = True
     while removing:
         removing = False
         for table in ZHANG_SUEN:
-            gone = table[grid.codes(left)]
+            gone = table[code[left]]
             if gone.any():
-                grid.flat[left[gone]] = 0
+                removed = left[gone]
+                grid.flat[removed] = 0
+                for offset, keep in toward:  # the neighbour's bit pointing back at ``removed``
+                    code[removed + offset] &= keep
                 left = left[~gone]
                 removing = True
     _remove_redundant(grid, left)

@@ -16,4 +16,4 @@ def test_measure_agreement(dev_npz, run_benchmark):
         "measure_agreement.py", dev_npz.parent, "--cameras", "drive", "--limit", "3"
     )
     rows = [line for line in out.splitlines() if line.startswith("| drive | 3 |")]
-    assert len(rows) == 11  # ten measurements and the disc
+    assert len(rows) == 12  # eleven measurements and the disc

@@ -10,10 +10,17 @@ from PIL import Image, ImageDraw
 
 from edge_runtime.measure.distance import MAX_DISTANCE, nearest_background
 from edge_runtime.measure.fractal import box_sizes, fractal_dimensions
-from edge_runtime.measure.graph import skeleton_graph
+from edge_runtime.measure.graph import Segments, skeleton_graph
 from edge_runtime.measure.grid import Grid, components
 from edge_runtime.measure.skeleton import REDUNDANT, skeletonize
-from edge_runtime.measure.tortuosity import MIN_ARC, tortuosity
+from edge_runtime.measure.tortuosity import (
+    MIN_ARC,
+    MIN_TURN_SPAN,
+    Tortuosity,
+    tortuosity,
+    tortuosity_density,
+    turn_sides,
+)
 from edge_runtime.measure.width import vessel_widths
 
 CHAIN_BIAS = 0.06
@@ -112,7 +119,8 @@ def test_straight_line_has_known_length_two_ends_and_tortuosity_one():
     assert graph.length == 40
     assert sorted(map(tuple, graph.end_points.tolist())) == [(10, 5), (10, 45)]
     assert len(graph.branch_points) == 0
-    assert tortuosity(graph.segment_arc, graph.segment_chord).median == 1.0
+    measured = tortuosity(graph.segments, MIN_TURN_SPAN)
+    assert (measured.median, measured.index, measured.density) == (1.0, 1.0, 0.0)
 
 
 def test_diagonal_line_length_counts_root_two_per_step():
@@ -125,7 +133,7 @@ def test_y_has_one_branch_point_and_three_ends():
     graph = skeleton_graph(skeletonize(y_shape()))
     assert len(graph.end_points) == 3
     assert graph.branch_points.tolist() == [[20.0, 20.0]]
-    assert sorted(graph.segment_arc.round(6).tolist()) == sorted(
+    assert sorted(graph.segments.arc.round(6).tolist()) == sorted(
         [14.0, round(13 * math.sqrt(2), 6), round(13 * math.sqrt(2), 6)]
     )
     assert graph.length == pytest.approx(15 + 2 * 14 * math.sqrt(2))  # to the junction pixel
@@ -143,24 +151,88 @@ def test_half_circle_length_and_tortuosity():
     graph = skeleton_graph(skeletonize(ring_arc(radius)))
     assert len(graph.end_points) == 2 and len(graph.branch_points) == 0
     assert graph.length == pytest.approx(math.pi * radius, rel=CHAIN_BIAS)
-    measured = tortuosity(graph.segment_arc, graph.segment_chord)
+    measured = tortuosity(graph.segments, MIN_TURN_SPAN)
     assert measured.segments == 1
     assert measured.median == pytest.approx(math.pi / 2, rel=CHAIN_BIAS)
     assert measured.median > 1.5
+    assert measured.density == 0.0  # it turns one way only: no inflection
 
 
 def test_a_closed_ring_has_no_ends_and_no_segment_to_measure():
     yy, xx = np.mgrid[:60, :60]
     graph = skeleton_graph(skeletonize(np.abs(np.hypot(yy - 30, xx - 30) - 20) <= 1.5))
     assert len(graph.end_points) == 0 and len(graph.branch_points) == 0
-    assert tortuosity(graph.segment_arc, graph.segment_chord).median is None
+    assert tortuosity(graph.segments, MIN_TURN_SPAN) == Tortuosity(None, None, None, 0)
 
 
 def test_tortuosity_leaves_out_short_segments():
-    measured = tortuosity(np.array([MIN_ARC - 0.5, 12.0, 30.0]), np.array([5.0, 12.0, 20.0]))
+    short = [(0, x) for x in range(int(MIN_ARC))]  # 9 steps along
+    straight = [(10, x) for x in range(13)]  # 12 along, 12 across
+    bent = [(20 + y, 0) for y in range(11)] + [(30, x) for x in range(1, 11)]  # 20 along
+    points = np.array(short + straight + bent)
+    segments = Segments(points, np.cumsum([0, len(short), len(straight), len(bent)]))
+    measured = tortuosity(segments, MIN_TURN_SPAN)
     assert measured.segments == 2
-    assert measured.median == pytest.approx((1.0 + 1.5) / 2)
-    assert measured.index == pytest.approx(42 / 32)
+    assert measured.median == pytest.approx((1.0 + 20 / math.hypot(10, 10)) / 2)
+    assert measured.index == pytest.approx(32 / (12 + math.hypot(10, 10)))
+    assert measured.density == 0.0  # neither changes the side it turns to
+
+
+def wave(periods: float, amplitude: float, length: int = 360, shape=(120, 400)) -> np.ndarray:
+    """A vessel 3 pixels wide along a sine of ``periods`` periods over ``length`` pixels."""
+    xs = np.arange(20, 20 + length + 1)
+    ys = 60 + amplitude * np.sin(2 * np.pi * periods * (xs - 20) / length)
+    image = Image.new("1", shape[::-1])
+    ImageDraw.Draw(image).line(list(zip(xs, ys, strict=True)), fill=1, width=3)
+    return np.asarray(image)
+
+
+def _inflections(segments: Segments) -> int:
+    side = turn_sides(segments, MIN_TURN_SPAN)
+    turning = side[side != 0]
+    return int(np.count_nonzero(turning[1:] != turning[:-1]))
+
+
+@pytest.mark.parametrize("periods", [2, 3, 4])
+def test_a_wave_turns_sides_at_each_inflection(periods):
+    graph = skeleton_graph(skeletonize(wave(periods, 20)))
+    assert len(graph.segments.arc) == 1
+    assert _inflections(graph.segments) == 2 * periods - 1  # between its crests and troughs
+
+
+def test_tortuosity_density_grows_with_turns_and_their_depth():
+    def density(periods, amplitude):
+        graph = skeleton_graph(skeletonize(wave(periods, amplitude)))
+        return tortuosity(graph.segments, MIN_TURN_SPAN).density
+
+    assert 0 < density(3, 10) < density(3, 25)  # deeper turns
+    assert density(2, 20) < density(3, 20) < density(4, 20)  # more turns
+    assert density(1, 20) == 0.0  # turns under 10 degrees over the span are straight
+    arch = skeleton_graph(skeletonize(wave(0.5, 40, length=120))).segments
+    assert turn_sides(arch, MIN_TURN_SPAN).any()
+    assert tortuosity(arch, MIN_TURN_SPAN).density == 0.0  # it turns one way: no inflection
+
+
+@pytest.mark.parametrize("degrees", range(0, 91, 5))
+def test_a_straight_line_at_any_angle_has_no_inflection(degrees):
+    angle = math.radians(degrees)
+    end = np.array([math.sin(angle), math.cos(angle)]) * 110
+    image = Image.new("1", (260, 260))
+    ImageDraw.Draw(image).line([tuple((130 - end)[::-1]), tuple((130 + end)[::-1])], fill=1)
+    segments = skeleton_graph(skeletonize(np.asarray(image))).segments
+    assert not turn_sides(segments, MIN_TURN_SPAN).any()
+    assert tortuosity_density(segments, MIN_TURN_SPAN).tolist() == [0.0]
+
+
+def test_segments_run_in_order_from_end_to_end():
+    graph = skeleton_graph(skeletonize(y_shape()))
+    segments = graph.segments
+    steps = np.abs(np.diff(segments.points, axis=0)).max(axis=1)
+    steps[segments.bounds[1:-1] - 1] = 1
+    assert (steps == 1).all()  # each pixel next to the one before
+    ends = {tuple(p) for p in graph.end_points.tolist()}
+    firsts = {tuple(segments.points[i].tolist()) for i in segments.bounds[:-1]}
+    assert firsts <= ends | {(19, 20), (21, 19), (21, 21)}
 
 
 def test_components_labels_chains_and_isolated_nodes():
