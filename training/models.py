@@ -193,21 +193,28 @@ def _conv_bn_relu(x, filters: int, kernel: int = 3, strides: int = 1):
     sized=True,
 )
 def build_unet_lite(
-    batch_size: int | None = None, width: int = 12, depth: int = 2
+    batch_size: int | None = None,
+    width: int = 12,
+    depth: int = 2,
+    *,
+    size: int = PATCH_SIZE,
+    channels: int = 1,
+    output: str = "vessel_probability",
 ) -> "keras.Model":
-    """Half-resolution U-Net to the 64x64 probability map.
+    """Half-resolution U-Net to the ``size`` x ``size`` probability map (a patch by default).
 
-    A 2x2/2 stem to 32x32, ``depth`` poolings, additive skips, and a 2x2/2
-    transposed-convolution head with a sigmoid.
+    A 2x2/2 stem to half the size, ``depth`` poolings, additive skips, and a 2x2/2
+    transposed-convolution head with a sigmoid, named ``output``; ``channels`` inputs.
     """
     import keras
     from keras import layers
 
-    if width < 1 or depth < 1 or PATCH_SIZE // 2 % 2**depth:
+    if width < 1 or depth < 1 or size // 2 % 2**depth:
         raise ValueError(
-            f"got width {width}, depth {depth}, expected width >= 1 and 1 <= depth <= 5"
+            f"got width {width}, depth {depth}, size {size}, expected width >= 1, depth >= 1 "
+            f"and the size a multiple of 2**(depth + 1)"
         )
-    inputs = keras.Input((PATCH_SIZE, PATCH_SIZE, 1), batch_size=batch_size, name="patch")
+    inputs = keras.Input((size, size, channels), batch_size=batch_size, name="patch")
     x = _conv_bn_relu(inputs, width, kernel=2, strides=2)
     skips = []
     for level in range(depth):
@@ -219,9 +226,7 @@ def build_unet_lite(
         x = layers.Conv2DTranspose(width * 2**level, 2, strides=2)(x)
         x = layers.Add()([x, skips[level]])
         x = _conv_bn_relu(_conv_bn_relu(x, width * 2**level), width * 2**level)
-    outputs = layers.Conv2DTranspose(
-        1, 2, strides=2, activation="sigmoid", name="vessel_probability"
-    )(x)
+    outputs = layers.Conv2DTranspose(1, 2, strides=2, activation="sigmoid", name=output)(x)
     return keras.Model(inputs, outputs, name=f"unet_lite_w{width}_d{depth}")
 
 

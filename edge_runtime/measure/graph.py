@@ -46,8 +46,8 @@ def skeleton_links(grid: Grid, index: np.ndarray) -> Links:
         corner = index[first[here]]
         keep[here] = ~(grid.flat[corner + grid.offset(0, dx)] | grid.flat[corner + dy * grid.width])
     first, second, step = first[keep], second[keep], step[keep]
-    is_diagonal = np.isin(step, list(diagonal))
-    return Links(index, first, second, np.where(is_diagonal, SQRT2, 1.0))
+    side = (step == grid.offset(0, 1)) | (step == grid.offset(1, 0))
+    return Links(index, first, second, np.where(side, 1.0, SQRT2))
 
 
 @dataclass(frozen=True)

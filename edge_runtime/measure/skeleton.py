@@ -54,8 +54,9 @@ def _remove_redundant(grid: Grid, index: np.ndarray) -> None:
     time (one parity of row and column: never neighbours of one another, so no two removals
     can break a line together)."""
     y, x = np.divmod(index, grid.width)
-    for parity in range(4):
-        one = index[(y % 2) * 2 + x % 2 == parity]
+    parity = (y & 1) * 2 + (x & 1)
+    for quarter in range(4):
+        one = index[parity == quarter]
         grid.flat[one[REDUNDANT[grid.codes(one)]]] = 0
 
 

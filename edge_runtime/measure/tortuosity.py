@@ -51,19 +51,18 @@ def turn_sides(segments: Segments, span: int) -> np.ndarray:
     """The side each segment pixel turns to (+1 or -1, in the segment's direction), 0 where it
     turns by less than :data:`MIN_TURN` or lies within ``span`` of an end (no chord both ways
     of the full span)."""
-    count = len(segments.points)
-    index = np.arange(count)
+    index = np.arange(len(segments.points))
     member = np.repeat(np.arange(len(segments.bounds) - 1), np.diff(segments.bounds))
     first, last = segments.bounds[member], segments.bounds[member + 1] - 1
     before, after = index - span, index + span
     whole = (before >= first) & (after <= last)
-    points = segments.points.astype(np.float64)
-    back = points - points[np.clip(before, first, last)]
-    ahead = points[np.clip(after, first, last)] - points
-    cross = back[:, 0] * ahead[:, 1] - back[:, 1] * ahead[:, 0]
-    norms = np.hypot(*back.T) * np.hypot(*ahead.T)
-    sine = np.divide(cross, norms, out=np.zeros(count), where=norms > 0)
-    return np.where(whole & (np.abs(sine) >= MIN_TURN), np.sign(sine), 0).astype(np.int8)
+    ys, xs = segments.points.T.astype(np.float64)
+    back_y, back_x = ys - ys[np.clip(before, first, last)], xs - xs[np.clip(before, first, last)]
+    ahead_y, ahead_x = ys[np.clip(after, first, last)] - ys, xs[np.clip(after, first, last)] - xs
+    cross = back_y * ahead_x - back_x * ahead_y  # |back| |ahead| sin(turn)
+    lengths = (back_y**2 + back_x**2) * (ahead_y**2 + ahead_x**2)
+    turning = whole & (cross**2 >= MIN_TURN**2 * lengths)
+    return np.where(turning, np.sign(cross), 0).astype(np.int8)
 
 
 def tortuosity_density(segments: Segments, span: int) -> np.ndarray:
@@ -88,7 +87,9 @@ def tortuosity_density(segments: Segments, span: int) -> np.ndarray:
     starts = np.sort(np.concatenate([bounds[:-1], cuts]))
     piece_member = member[starts]
     following = np.r_[starts[1:], bounds[-1]]
-    ends = np.where(np.isin(following, cuts), following, following - 1)
+    cut = np.zeros(len(side) + 1, dtype=bool)
+    cut[cuts] = True
+    ends = np.where(cut[following], following, following - 1)
     along = np.concatenate([[0.0], np.cumsum(segments.steps)])
     arc = along[ends] - along[starts]
     chord = np.hypot(*(segments.points[ends] - segments.points[starts]).T)

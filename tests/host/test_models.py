@@ -16,6 +16,7 @@ from training.models import (  # noqa: E402
     architecture,
     build_model,
     build_unet,
+    build_unet_lite,
     multiply_accumulates,
 )
 
@@ -115,6 +116,21 @@ def test_unet_lite_works_at_half_resolution_without_concatenation(width, params)
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     assert convs[0].strides == (2, 2) and convs[0].kernel_size == (2, 2)
     assert all(tuple(c.output.shape[1:3]) != (64, 64) for c in convs)  # nothing at full size
+
+
+def test_unet_lite_takes_any_size_and_channels_with_the_same_weights():
+    """A second output (artery/vein) reads more channels over larger crops; the weights do
+    not depend on the size, so a model trained on crops runs on a whole photograph."""
+    crops = build_unet_lite(None, 8, 3, size=64, channels=4, output="artery_probability")
+    whole = build_unet_lite(1, 8, 3, size=128, channels=4, output="artery_probability")
+    assert crops.input_shape == (None, 64, 64, 4) and whole.output_shape == (1, 128, 128, 1)
+    assert crops.output_names == ["artery_probability"]
+    whole.set_weights(crops.get_weights())
+    assert all(
+        np.array_equal(a, b) for a, b in zip(whole.get_weights(), crops.get_weights(), strict=True)
+    )
+    with pytest.raises(ValueError, match="size 72"):
+        build_unet_lite(size=72, depth=3)
 
 
 def test_bad_arguments():
