@@ -27,7 +27,11 @@ import click
 import numpy as np
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
-from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
+from edge_runtime.contract.artery_vein_metrics import (
+    ArteryVeinScores,
+    artery_vein_scores,
+    mean_scores,
+)
 from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, list_dataset, read_binary
 from edge_runtime.measure.skeleton import skeletonize
@@ -78,8 +82,8 @@ def _scores(segmenter: Segmenter, photo: LabelledPhoto) -> dict[str, ArteryVeinS
 
 
 def _mean(scores: list[ArteryVeinScores], name: str) -> str:
-    values = [getattr(s, name) for s in scores if getattr(s, name) is not None]
-    return f"{np.mean(values):.3f}" if values else "-"
+    value = getattr(mean_scores(scores), name)
+    return "-" if value is None else f"{value:.3f}"
 
 
 @click.command()

@@ -3,7 +3,7 @@ vessel model, which classifies the vessels it found as artery or vein, scored on
 never saw (leave one camera out).
 
     python benchmarks/artery_vein_screen.py ../shared/data [--cameras drive,gave,les-av]
-        [--width 16] [--depth 3] [--epochs 8] [--limit N]
+        [--width 16] [--depth 3] [--epochs 8] [--crops 3000] [--limit N]
 
 Each photograph with an artery/vein label is segmented by the bundled vessel model; its field
 of view is taken at the segmenter's working scale (:class:`~edge_runtime.pipeline.segmenter.
@@ -32,7 +32,11 @@ import numpy as np
 from PIL import Image
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
-from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
+from edge_runtime.contract.artery_vein_metrics import (
+    ArteryVeinScores,
+    artery_vein_scores,
+    mean_scores,
+)
 from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import list_dataset
 from edge_runtime.measure.skeleton import skeletonize
@@ -45,9 +49,6 @@ CAMERAS = ("drive", "gave", "les-av")
 
 CROP = 128
 """Side of the training crops (working-scale pixels)."""
-
-CROPS_PER_EPOCH = 3000
-"""Random crops drawn afresh for each epoch."""
 
 
 @dataclass(frozen=True)
@@ -143,9 +144,11 @@ def _score(photo: Working, artery: np.ndarray) -> ArteryVeinScores:
     return artery_vein_scores(photo.truth, classes, photo.inside, centreline)
 
 
-def _mean(scores: list[ArteryVeinScores], name: str) -> str:
-    values = [getattr(s, name) for s in scores if getattr(s, name) is not None]
-    return f"{np.mean(values):.3f}" if values else "-"
+def _figures(scores: list[ArteryVeinScores]) -> str:
+    """The mean accuracy and centre-line accuracy of a camera's photographs, as table cells."""
+    means = mean_scores(scores)
+    pair = (means.accuracy, means.centreline_accuracy)
+    return " | ".join("-" if value is None else f"{value:.3f}" for value in pair)
 
 
 @click.command()
@@ -154,10 +157,24 @@ def _mean(scores: list[ArteryVeinScores], name: str) -> str:
 @click.option("--width", type=click.IntRange(2), default=16, show_default=True)
 @click.option("--depth", type=click.IntRange(1, 5), default=3, show_default=True)
 @click.option("--epochs", type=click.IntRange(1), default=8, show_default=True)
+@click.option(
+    "--crops",
+    type=click.IntRange(1),
+    default=3000,
+    show_default=True,
+    help="Random crops drawn afresh for each epoch.",
+)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Photographs per camera.")
 @click.option("--seed", type=int, default=0, show_default=True)
 def main(
-    data_dir: Path, cameras: str, width: int, depth: int, epochs: int, limit: int | None, seed: int
+    data_dir: Path,
+    cameras: str,
+    width: int,
+    depth: int,
+    epochs: int,
+    crops: int,
+    limit: int | None,
+    seed: int,
 ) -> None:
     """Print, per held-out camera, the candidate's and the baseline's artery/vein accuracy."""
     import keras
@@ -189,7 +206,7 @@ def main(
         model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy")
         started = time.perf_counter()
         for _ in range(epochs):
-            x, y, w = _crops(train, rng, CROPS_PER_EPOCH)
+            x, y, w = _crops(train, rng, crops)
             model.fit(x, y, sample_weight=w, batch_size=16, epochs=1, verbose=0)
         trained = time.perf_counter() - started
         weights = model.get_weights()
@@ -201,8 +218,7 @@ def main(
             (f"unet-lite w{width} d{depth}", candidate, f"{params} | {trained:.0f}"),
         ):
             print(
-                f"| {held} | {len(scores)} | {name} | {_mean(scores, 'accuracy')} | "
-                f"{_mean(scores, 'centreline_accuracy')} | {cost} |",
+                f"| {held} | {len(scores)} | {name} | {_figures(scores)} | {cost} |",
                 flush=True,
             )
 

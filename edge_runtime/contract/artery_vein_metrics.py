@@ -52,7 +52,7 @@ Sources and where conventions differ:
   the vessel metrics keep apart here.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -155,3 +155,13 @@ def artery_vein_scores(
         *_as_positive(confusion, ArteryVein.VEIN),
         _accuracy(_confusion(truth, predicted, found & centreline)),
     )
+
+
+def mean_scores(scores: list[ArteryVeinScores]) -> ArteryVeinScores:
+    """Each metric's mean over the photographs where it is defined (``None`` where it is on
+    none): what a set of photographs scores."""
+    means = {}
+    for field in fields(ArteryVeinScores):
+        values = [getattr(s, field.name) for s in scores if getattr(s, field.name) is not None]
+        means[field.name] = float(np.mean(values)) if values else None
+    return ArteryVeinScores(**means)

@@ -29,3 +29,23 @@ def test_runtime_vs_keras(tmp_path, run_benchmark):
         "runtime_vs_keras.py", twin, DEFAULT_MODEL, photo, "--repeats", "1", "--runs", "1"
     )
     assert "warm:" in out and "cold:" in out
+
+
+def test_artery_vein_screen(dev_npz, run_benchmark):
+    out = run_benchmark(
+        "artery_vein_screen.py",
+        dev_npz.parent,
+        "--cameras",
+        "drive,les-av",
+        "--limit",
+        "2",
+        "--epochs",
+        "1",
+        "--crops",
+        "32",
+        "--width",
+        "4",
+    )
+    rows = [line.split(" | ") for line in out.splitlines() if line.startswith("| drive | 2 |")]
+    assert [row[2] for row in rows] == ["brighter", "unet-lite w4 d3"]
+    assert all(0 <= float(row[3]) <= 1 for row in rows)  # accuracy on the vessels found

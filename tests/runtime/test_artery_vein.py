@@ -9,7 +9,11 @@ import pytest
 from PIL import Image
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
-from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
+from edge_runtime.contract.artery_vein_metrics import (
+    ArteryVeinScores,
+    artery_vein_scores,
+    mean_scores,
+)
 from edge_runtime.data.artery_vein import COLOURS, decode_artery_vein, read_artery_vein
 from edge_runtime.data.photos import find_dataset, list_dataset
 from edge_runtime.errors import InputError
@@ -258,3 +262,15 @@ def test_baseline_benchmark_prints_its_table(dev_npz, run_benchmark):
     )
     rows = [line for line in out.splitlines() if line.startswith("| drive | 2 |")]
     assert [row.split(" | ")[2] for row in rows] == ["all veins", "brighter"]
+
+
+def test_mean_scores_average_each_metric_where_it_is_defined():
+    names = [f.name for f in dataclasses.fields(ArteryVeinScores)]
+    first = ArteryVeinScores(**dict.fromkeys(names, 0.5))
+    second = dataclasses.replace(first, accuracy=1.0, artery_dice=None)
+    undefined = ArteryVeinScores(**dict.fromkeys(names, None))
+    means = mean_scores([first, second, undefined])
+    assert means.accuracy == 0.75 and means.found == 0.5
+    assert means.artery_dice == 0.5  # the photographs where it is defined only
+    assert mean_scores([undefined]) == undefined
+    assert mean_scores([]) == undefined
