@@ -14,7 +14,8 @@ sub-packages are layers, each importing only those listed before it:
   and several photographs on several processes;
 - :mod:`edge_runtime.data`: labelled data on disk;
 - :mod:`edge_runtime.evaluation`: scoring, timing and test material;
-- :mod:`edge_runtime.measure`: vascular measurements of vessel maps;
+- :mod:`edge_runtime.measure`: vascular measurements of vessel maps (in millimetres too with
+  a :class:`CameraScale`);
 - :mod:`edge_runtime.verdict`: the verdict on a photograph;
 - :mod:`edge_runtime.analysis`: a segmentation with its verdict and measurements (the
   :class:`Segmenter` and :class:`Result` of the Python API);
@@ -27,5 +28,6 @@ __version__ = "1.1.0.dev0"
 from edge_runtime.analysis.segmentation import Result, Segmenter
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.measure.scale import CameraScale
 
-__all__ = ["Result", "RuntimeOptions", "Segmenter", "SegmenterConfig", "__version__"]
+__all__ = ["CameraScale", "Result", "RuntimeOptions", "Segmenter", "SegmenterConfig", "__version__"]

@@ -1,10 +1,11 @@
 """The Python API's segmenter and result: the pipeline's, with the verdict on the photograph
 and the measurements of its vessel map read from what segmentation made.
 
-    from edge_runtime import Segmenter
+    from edge_runtime import CameraScale, Segmenter
     result = Segmenter().segment("photo.jpg")
     result.verdict.summary()              # "ok", "retake: blurred (...)", "not a fundus ..."
     result.measurements.vessels.d0        # computed when first asked for
+    result.measure(CameraScale(field_degrees=45)).vessels.length_mm   # and in millimetres
 
 Both only read the segmentation (mask and probabilities stay those of the pipeline), and
 both are computed when first asked for: the verdict from the decoded photograph, its field of
@@ -20,6 +21,7 @@ from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.measure.field import field_from_mask
 from edge_runtime.measure.maps import VesselMap
 from edge_runtime.measure.measurements import analyse_map
+from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
 from edge_runtime.pipeline import segmenter
 from edge_runtime.verdict import Verdict, assess
 
@@ -37,9 +39,16 @@ class Result(segmenter.Result):
     @functools.cached_property
     def measurements(self) -> MapMeasurements:
         """The vascular measurements of the mask inside the detected field of view, in pixels
-        (firmware_notes/MEASUREMENTS.md)."""
+        (firmware_notes/MEASUREMENTS.md): :meth:`measure` without a scale."""
+        return self.measure()
+
+    def measure(self, camera: CameraScale = PIXELS_ONLY) -> MapMeasurements:
+        """The vascular measurements of the mask inside the detected field of view, in pixels
+        and, when the ``camera``'s scale is known (its field of view in degrees, across the
+        detected one, or its pixel size), in millimetres."""
+        field = field_from_mask(self.fov)
         vessels = VesselMap(self.mask.astype(bool))
-        return analyse_map(vessels, field_from_mask(self.fov), None).measurements
+        return analyse_map(vessels, field, camera.scale(field.diameter_px)).measurements
 
 
 class Segmenter(segmenter.Segmenter):

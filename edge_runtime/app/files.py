@@ -10,6 +10,7 @@ from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.app.outputs import Extras, OutputPaths, write_outputs
 from edge_runtime.contract.segment_record import SegmentRecord
 from edge_runtime.errors import OutputError
+from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
 from edge_runtime.pipeline.decode import load_photo
 
 
@@ -38,10 +39,12 @@ def _ms(seconds: float) -> float:
 @dataclass(frozen=True)
 class Findings:
     """What each record reads from the segmentation besides its files: the verdict (on unless
-    turned off) and the vascular measurements (on request)."""
+    turned off) and the vascular measurements (on request), in millimetres too when the
+    ``camera``'s scale is known."""
 
     verdict: bool = True
     measurements: bool = False
+    camera: CameraScale = PIXELS_ONLY
 
 
 def segment_file(
@@ -71,7 +74,7 @@ def segment_file(
         stages["verdict"] = _ms(time.perf_counter() - segmented)
     if findings.measurements:
         measuring = time.perf_counter()
-        measurements = result.measurements
+        measurements = result.measure(findings.camera)
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
     written = write_outputs(outputs, photo, result, extras)

@@ -16,16 +16,16 @@ from edge_runtime.app.measurement_csv import (
 )
 from edge_runtime.app.outputs import identity
 from edge_runtime.atomic import save_png
-from edge_runtime.cli.options import NonBlankPath, finite_range, json_option
+from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import read_field_mask
 from edge_runtime.measure.measurements import MapMeasurements
 from edge_runtime.measure.picture import draw_picture
-from edge_runtime.measure.scale import MM_PER_DEGREE
+from edge_runtime.measure.scale import CameraScale
 
 
-def _options(artery_vein, fov, fov_auto, pixel_mm, fov_degrees) -> MeasureOptions:
+def _options(artery_vein, fov, fov_auto, camera: CameraScale) -> MeasureOptions:
     """The run's options, checked together; a field-of-view mask is read here, once.
 
     Raises:
@@ -34,14 +34,12 @@ def _options(artery_vein, fov, fov_auto, pixel_mm, fov_degrees) -> MeasureOption
     """
     if fov is not None and fov_auto:
         raise click.UsageError("--fov and --fov-auto exclude each other: give one")
-    if pixel_mm is not None and fov_degrees is not None:
-        raise click.UsageError("--pixel-mm and --fov-degrees exclude each other: give one")
-    if fov_degrees is not None and fov is None and not fov_auto:
+    if camera.field_degrees is not None and fov is None and not fov_auto:
         raise click.UsageError(
             "--fov-degrees needs the field of view it spans: give --fov MASK or --fov-auto"
         )
     mask = None if fov is None else read_field_mask(fov)
-    return MeasureOptions(artery_vein, fov, mask, fov_auto, pixel_mm, fov_degrees)
+    return MeasureOptions(artery_vein, fov, mask, fov_auto, camera)
 
 
 def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
@@ -128,19 +126,7 @@ def _text(path: Path, m: MapMeasurements) -> str:
     is_flag=True,
     help="Estimate each map's field of view from its vessels (a disc reaching the outermost).",
 )
-@click.option(
-    "--pixel-mm",
-    type=finite_range(0, None, min_open=True),
-    default=None,
-    help="Millimetres on the retina per pixel: adds millimetre values.",
-)
-@click.option(
-    "--fov-degrees",
-    type=finite_range(1, 180),
-    default=None,
-    help="The camera's field of view in degrees, across the field of view (--fov or "
-    f"--fov-auto): adds millimetre values, at {MM_PER_DEGREE} mm per degree.",
-)
+@camera_scale_options
 @json_option
 @click.option(
     "--csv",
@@ -156,7 +142,7 @@ def _text(path: Path, m: MapMeasurements) -> str:
     help="Write DIRECTORY/<stem>_measure.png per map: skeleton, end and branch points, disc, "
     "zone B and the vessels of CRAE/CRVE.",
 )
-def measure(maps, artery_vein, fov, fov_auto, pixel_mm, fov_degrees, as_json, csv_file, picture):
+def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture):
     """Vascular measurements of vessel maps: files, folders or glob patterns.
 
     A map is a vessel mask (non-zero = vessel, as segment writes) or, with --av, an
@@ -168,7 +154,7 @@ def measure(maps, artery_vein, fov, fov_auto, pixel_mm, fov_degrees, as_json, cs
     firmware_notes/MEASUREMENTS.md.
     """
     started = time.perf_counter()
-    options = _options(artery_vein, fov, fov_auto, pixel_mm, fov_degrees)
+    options = _options(artery_vein, fov, fov_auto, camera)
     listed = collect_inputs(list(maps))
     if not listed:
         click.echo(f"warning: no maps in {one_line(' '.join(maps))}", err=True)

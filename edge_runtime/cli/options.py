@@ -14,6 +14,7 @@ from edge_runtime.data.photos import LAYOUTS
 from edge_runtime.inference.interpreter import MAX_THREADS
 from edge_runtime.inference.runtime_options import DEFAULT_RUNTIME, RuntimeOptions
 from edge_runtime.inference.signatures import TRUSTED_KEYS_ENV
+from edge_runtime.measure.scale import MM_PER_DEGREE, PIXELS_ONLY, CameraScale
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -138,20 +139,51 @@ layout_option = click.option(
 )
 
 
-def findings_options(command):
-    """``--verdict/--no-verdict`` and ``--measure``, which the command receives as ``findings``
-    (:class:`~edge_runtime.app.files.Findings`)."""
+def camera_scale_options(command):
+    """``--pixel-mm`` and ``--fov-degrees`` (at most one), which the command receives as
+    ``camera`` (:class:`~edge_runtime.measure.scale.CameraScale`)."""
 
     @functools.wraps(command)
-    def build(*args, verdict, measure, **kwargs):
-        return command(*args, findings=Findings(verdict, measure), **kwargs)
+    def build(*args, pixel_mm, fov_degrees, **kwargs):
+        if pixel_mm is not None and fov_degrees is not None:
+            raise click.UsageError("--pixel-mm and --fov-degrees exclude each other: give one")
+        return command(*args, camera=CameraScale(pixel_mm, fov_degrees), **kwargs)
 
+    build = click.option(
+        "--fov-degrees",
+        type=finite_range(1, 180),
+        default=None,
+        help="The camera's field of view in degrees, across the field-of-view disc (segment and "
+        f"watch: the one detected; measure: --fov or --fov-auto): adds millimetres, at "
+        f"{MM_PER_DEGREE} mm per degree.",
+    )(build)
+    return click.option(
+        "--pixel-mm",
+        type=finite_range(0, None, min_open=True),
+        default=None,
+        help="Millimetres on the retina per pixel (a camera's calibration at one resolution): "
+        "adds millimetres.",
+    )(build)
+
+
+def findings_options(command):
+    """``--verdict/--no-verdict``, ``--measure`` and its scale (:func:`camera_scale_options`),
+    which the command receives as ``findings`` (:class:`~edge_runtime.app.files.Findings`)."""
+
+    @functools.wraps(command)
+    def build(*args, verdict, measure, camera, **kwargs):
+        if camera != PIXELS_ONLY and not measure:
+            raise click.UsageError("--pixel-mm and --fov-degrees scale --measure: add it")
+        return command(*args, findings=Findings(verdict, measure, camera), **kwargs)
+
+    build = camera_scale_options(build)
     build = click.option(
         "--measure",
         is_flag=True,
         help="Also measure each vessel map (density, length, width, fractal dimensions, "
-        'tortuosity, branching, disc; in pixels): in --json as "measurements", and '
-        "OUTDIR/measurements.csv (segment). Seconds on a large photograph.",
+        "tortuosity, branching, disc; in pixels, and in millimetres with --fov-degrees or "
+        '--pixel-mm): in --json as "measurements", and OUTDIR/measurements.csv (segment). '
+        "Seconds on a large photograph.",
     )(build)
     return click.option(
         "--verdict/--no-verdict",

@@ -17,22 +17,21 @@ from edge_runtime.measure.measurements import (
     VesselMeasurements,
     analyse_map,
 )
-from edge_runtime.measure.scale import Scale, scale_from_field, scale_from_pixel_size
+from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
 
 
 @dataclass(frozen=True)
 class MeasureOptions:
     """How every map of a run is measured: read as an artery/vein label or not
     (``artery_vein``); its field of view, a mask (``field_mask``, read from ``field_path``),
-    estimated from its vessels (``field_auto``) or the whole frame; its scale from a pixel size
-    (``mm_per_px``) or the camera's field of view in degrees (``field_degrees``), or none."""
+    estimated from its vessels (``field_auto``) or the whole frame; and how millimetres are
+    known (``camera``)."""
 
     artery_vein: bool = False
     field_path: Path | None = None
     field_mask: np.ndarray | None = None
     field_auto: bool = False
-    mm_per_px: float | None = None
-    field_degrees: float | None = None
+    camera: CameraScale = PIXELS_ONLY
 
 
 def _field(path: Path, vessels: np.ndarray, options: MeasureOptions) -> Field:
@@ -40,14 +39,6 @@ def _field(path: Path, vessels: np.ndarray, options: MeasureOptions) -> Field:
         check_same_size(path, vessels, options.field_path, options.field_mask)
         return field_from_mask(options.field_mask)
     return field_from_vessels(vessels) if options.field_auto else whole_frame(vessels.shape)
-
-
-def _scale(field: Field, options: MeasureOptions) -> Scale | None:
-    if options.mm_per_px is not None:
-        return scale_from_pixel_size(options.mm_per_px)
-    if options.field_degrees is not None:
-        return scale_from_field(options.field_degrees, field.diameter_px)
-    return None
 
 
 def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
@@ -62,7 +53,7 @@ def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
     vessel_map = read_map(path, options.artery_vein)
     field = _field(path, vessel_map.vessels, options)
     check_share(path, vessel_map.vessels, field.mask)
-    return analyse_map(vessel_map, field, _scale(field, options))
+    return analyse_map(vessel_map, field, options.camera.scale(field.diameter_px))
 
 
 _NESTED = {

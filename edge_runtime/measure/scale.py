@@ -35,3 +35,26 @@ def scale_from_field(degrees: float, field_diameter_px: float) -> Scale:
         f"{degrees:g} degree field of view, {field_diameter_px:.0f} pixels across, "
         f"{MM_PER_DEGREE} mm per degree",
     )
+
+
+@dataclass(frozen=True)
+class CameraScale:
+    """How a run knows millimetres on the retina: a pixel size given (``mm_per_px``, a
+    camera's calibration at one resolution) or the camera's field of view in degrees
+    (``field_degrees``, across each map's field of view, whatever its resolution); neither:
+    pixels only. At most one is set."""
+
+    mm_per_px: float | None = None
+    field_degrees: float | None = None
+
+    def scale(self, field_diameter_px: float) -> Scale | None:
+        """The scale of a map whose field of view is ``field_diameter_px`` pixels across."""
+        if self.mm_per_px is not None:
+            return scale_from_pixel_size(self.mm_per_px)
+        if self.field_degrees is not None:
+            return scale_from_field(self.field_degrees, field_diameter_px)
+        return None
+
+
+PIXELS_ONLY = CameraScale()
+"""No scale known: measurements in pixels only."""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime import Result, Segmenter
+from edge_runtime import CameraScale, Result, Segmenter
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -49,6 +49,18 @@ def test_the_api_result_has_a_verdict_and_lazy_measurements(segmenter, tmp_path)
     assert (measured.width, measured.height) == (220, 200)
 
 
+def test_the_api_measures_in_millimetres_with_the_camera_scale(segmenter):
+    result = segmenter.segment(synthetic_fundus(200, 220))
+    assert result.measurements.mm_per_px is None and result.measurements.vessels.length_mm is None
+    scaled = result.measure(CameraScale(field_degrees=45))
+    mm_per_px = 45 * 0.288 / scaled.field_diameter_px  # across the detected field of view
+    assert scaled.mm_per_px == pytest.approx(mm_per_px)
+    assert scaled.vessels.length_px == result.measurements.vessels.length_px  # same map
+    assert scaled.vessels.length_mm == pytest.approx(scaled.vessels.length_px * mm_per_px)
+    given = result.measure(CameraScale(mm_per_px=0.01))
+    assert given.vessels.mean_width_mm == pytest.approx(given.vessels.mean_width_px * 0.01)
+
+
 def test_a_blue_picture_is_judged_not_fundus_by_the_api(segmenter, tmp_path):
     verdict = segmenter.segment(str(_blue(tmp_path / "blue.png"))).verdict
     assert not verdict.fundus and verdict.reasons[0].code == "not-fundus"
@@ -84,6 +96,37 @@ def test_segment_json_carries_the_verdict_and_on_request_measurements(tmp_path, 
     assert measured["measurements"]["field"] == "mask" and "measure" in measured["stages_ms"]
     off = json.loads(run_cli("segment", photo, "-o", out, "--json", "--no-verdict").stdout)
     assert off["verdict"] is None and "verdict" not in off["stages_ms"]
+
+
+def test_segment_measures_in_millimetres_with_the_camera_field_of_view(tmp_path, run_cli):
+    photo, out = _fundus(tmp_path / "a.png"), tmp_path / "out"
+    args = ("segment", photo, "-o", out, "--json", "--measure")
+    record = json.loads(run_cli(*args, "--fov-degrees", "45").stdout)["measurements"]
+    assert record["mm_per_px"] == pytest.approx(45 * 0.288 / record["field_diameter_px"])
+    length = record["vessels"]["length_px"] * record["mm_per_px"]
+    assert record["vessels"]["length_mm"] == pytest.approx(length)
+    with open(out / "measurements.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert float(row["vessels_length_mm"]) == pytest.approx(length)
+    record = json.loads(run_cli(*args, "--pixel-mm", "0.01").stdout)["measurements"]
+    assert record["mm_per_px"] == 0.01
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--fov-degrees", "45"], "scale --measure: add it"),
+        (["--pixel-mm", "0.01"], "scale --measure: add it"),
+        (["--measure", "--fov-degrees", "45", "--pixel-mm", "0.01"], "exclude each other"),
+        (["--measure", "--fov-degrees", "0"], "--fov-degrees"),
+    ],
+)
+def test_a_scale_without_measure_or_twice_is_refused_before_any_work(
+    tmp_path, run_cli, options, message
+):
+    out = tmp_path / "out"
+    done = run_cli("segment", _fundus(tmp_path / "a.png"), "-o", out, *options, expect=2)
+    assert message in done.stderr and not out.exists()
 
 
 def test_segment_measure_writes_one_csv_row_per_input_failures_included(tmp_path, run_cli):
@@ -124,10 +167,11 @@ def test_watch_json_carries_the_verdict_and_measurements_and_warns(tmp_path, run
     old = time.time() - 10
     for path in drop.iterdir():
         os.utime(path, (old, old))
-    done = run_cli("watch", drop, "-o", out, "--once", "--json", "--measure")
+    done = run_cli("watch", drop, "-o", out, "--once", "--json", "--measure", "--fov-degrees", "45")
     records = {json.loads(line)["path"]: json.loads(line) for line in done.stdout.splitlines()}
     eye, blue = records[str(drop / "eye.png")], records[str(drop / "blue.png")]
     assert eye["verdict"]["fundus"] is True and eye["measurements"]["vessels"]["segments"] >= 0
+    assert eye["measurements"]["mm_per_px"] > 0  # millimetres, from the camera's field of view
     assert blue["verdict"]["fundus"] is False
     assert f"warning: {drop / 'blue.png'}: not a fundus photograph (" in done.stderr
     (out / ".edge-seg-watch.json").unlink()  # all done again, in text
