@@ -59,23 +59,36 @@ class Segments:
     bounds: np.ndarray
 
     @cached_property
-    def steps(self) -> np.ndarray:
-        """Length of each step from one pixel to the next along ``points`` (1 or sqrt(2); 0
-        from the last pixel of a segment to the first of the next)."""
+    def member(self) -> np.ndarray:
+        """The segment each pixel of ``points`` belongs to."""
+        return np.repeat(np.arange(len(self.bounds) - 1), np.diff(self.bounds))
+
+    @cached_property
+    def along(self) -> np.ndarray:
+        """Length along ``points`` from the first to each (steps of 1 or sqrt(2) within a
+        segment, none from one segment to the next)."""
         step = np.hypot(*np.diff(self.points, axis=0).T) if len(self.points) else np.zeros(0)
         step[self.bounds[1:-1] - 1] = 0.0
-        return step
+        return np.concatenate([[0.0], np.cumsum(step)])
+
+    def arc_between(self, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Length along the segments from pixel ``first[i]`` to pixel ``last[i]`` (positions in
+        ``points``, in one segment)."""
+        return self.along[last] - self.along[first]
+
+    def chord_between(self, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Straight distance from pixel ``first[i]`` to pixel ``last[i]``."""
+        return np.hypot(*(self.points[last] - self.points[first]).T)
 
     @cached_property
     def arc(self) -> np.ndarray:
         """Length along each segment (pixels)."""
-        along = np.concatenate([[0.0], np.cumsum(self.steps)])
-        return along[self.bounds[1:] - 1] - along[self.bounds[:-1]]
+        return self.arc_between(self.bounds[:-1], self.bounds[1:] - 1)
 
     @cached_property
     def chord(self) -> np.ndarray:
         """Straight distance between each segment's two end pixels (pixels)."""
-        return np.hypot(*(self.points[self.bounds[1:] - 1] - self.points[self.bounds[:-1]]).T)
+        return self.chord_between(self.bounds[:-1], self.bounds[1:] - 1)
 
 
 @dataclass(frozen=True)

@@ -52,13 +52,14 @@ def turn_sides(segments: Segments, span: int) -> np.ndarray:
     turns by less than :data:`MIN_TURN` or lies within ``span`` of an end (no chord both ways
     of the full span)."""
     index = np.arange(len(segments.points))
-    member = np.repeat(np.arange(len(segments.bounds) - 1), np.diff(segments.bounds))
+    member = segments.member
     first, last = segments.bounds[member], segments.bounds[member + 1] - 1
     before, after = index - span, index + span
     whole = (before >= first) & (after <= last)
+    behind, ahead = np.clip(before, first, last), np.clip(after, first, last)
     ys, xs = segments.points.T.astype(np.float64)
-    back_y, back_x = ys - ys[np.clip(before, first, last)], xs - xs[np.clip(before, first, last)]
-    ahead_y, ahead_x = ys[np.clip(after, first, last)] - ys, xs[np.clip(after, first, last)] - xs
+    back_y, back_x = ys - ys[behind], xs - xs[behind]
+    ahead_y, ahead_x = ys[ahead] - ys, xs[ahead] - xs
     cross = back_y * ahead_x - back_x * ahead_y  # |back| |ahead| sin(turn)
     lengths = (back_y**2 + back_x**2) * (ahead_y**2 + ahead_x**2)
     turning = whole & (cross**2 >= MIN_TURN**2 * lengths)
@@ -78,7 +79,7 @@ def tortuosity_density(segments: Segments, span: int) -> np.ndarray:
         return np.zeros(0)
     side = turn_sides(segments, span)
     index = np.arange(len(side))
-    member = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+    member = segments.member
     turning = side != 0
     latest = np.maximum.accumulate(np.where(turning, index, -1))  # last turning pixel so far
     previous = np.r_[-1, latest[:-1]]
@@ -90,9 +91,8 @@ def tortuosity_density(segments: Segments, span: int) -> np.ndarray:
     cut = np.zeros(len(side) + 1, dtype=bool)
     cut[cuts] = True
     ends = np.where(cut[following], following, following - 1)
-    along = np.concatenate([[0.0], np.cumsum(segments.steps)])
-    arc = along[ends] - along[starts]
-    chord = np.hypot(*(segments.points[ends] - segments.points[starts]).T)
+    arc = segments.arc_between(starts, ends)
+    chord = segments.chord_between(starts, ends)
     excess = np.divide(arc, chord, out=np.ones(len(arc)), where=chord > 0) - 1.0
     pieces = np.bincount(piece_member, minlength=len(bounds) - 1)
     total = np.bincount(piece_member, weights=excess, minlength=len(bounds) - 1)
