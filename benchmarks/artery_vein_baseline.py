@@ -33,13 +33,11 @@ from edge_runtime.contract.artery_vein_metrics import (
     mean_scores,
 )
 from edge_runtime.data.artery_vein import read_artery_vein
-from edge_runtime.data.photos import LabelledPhoto, list_dataset, read_binary
+from edge_runtime.data.photos import read_binary
+from edge_runtime.measure.labelled import ARTERY_VEIN_CAMERAS, LabelledMap, artery_vein_maps
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
-
-CAMERAS = ("drive", "gave", "les-av")
-"""The folders of the shared reference data with artery/vein labels."""
 
 
 def _all_veins(rgb: np.ndarray, found: np.ndarray) -> np.ndarray:
@@ -61,7 +59,7 @@ BASELINES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 field of view."""
 
 
-def _scores(segmenter: Segmenter, photo: LabelledPhoto) -> dict[str, ArteryVeinScores]:
+def _scores(segmenter: Segmenter, photo: LabelledMap) -> dict[str, ArteryVeinScores]:
     """Each baseline's scores on one photograph."""
     decoded = load_photo(photo.image)
     rgb = np.asarray(decoded.picture())
@@ -88,7 +86,7 @@ def _mean(scores: list[ArteryVeinScores], name: str) -> str:
 
 @click.command()
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--cameras", default=",".join(CAMERAS), show_default=True)
+@click.option("--cameras", default=",".join(ARTERY_VEIN_CAMERAS), show_default=True)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Photographs per camera.")
 def main(data_dir: Path, cameras: str, limit: int | None) -> None:
     """Print, per camera and baseline, the mean artery/vein metrics over the photographs."""
@@ -97,11 +95,8 @@ def main(data_dir: Path, cameras: str, limit: int | None) -> None:
     print("| camera | photographs | baseline | " + " | ".join(metrics) + " |")
     print("|---" * (3 + len(metrics)) + "|")
     for camera in cameras.split(","):
-        photos = [
-            p for p in list_dataset(data_dir / camera).photos if p.artery_vein and not p.problem
-        ][:limit]
         by_baseline: dict[str, list[ArteryVeinScores]] = defaultdict(list)
-        for photo in photos:
+        for photo in artery_vein_maps(data_dir, (camera,), limit):
             for name, scores in _scores(segmenter, photo).items():
                 by_baseline[name].append(scores)
         for name, scores in by_baseline.items():

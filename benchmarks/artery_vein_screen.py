@@ -38,14 +38,11 @@ from edge_runtime.contract.artery_vein_metrics import (
     mean_scores,
 )
 from edge_runtime.data.artery_vein import read_artery_vein
-from edge_runtime.data.photos import list_dataset
+from edge_runtime.measure.labelled import ARTERY_VEIN_CAMERAS, artery_vein_maps
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.segmenter import Segmenter
-
-CAMERAS = ("drive", "gave", "les-av")
-"""The folders of the shared reference data with artery/vein labels."""
 
 CROP = 128
 """Side of the training crops (working-scale pixels)."""
@@ -153,7 +150,7 @@ def _figures(scores: list[ArteryVeinScores]) -> str:
 
 @click.command()
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--cameras", default=",".join(CAMERAS), show_default=True)
+@click.option("--cameras", default=",".join(ARTERY_VEIN_CAMERAS), show_default=True)
 @click.option("--width", type=click.IntRange(2), default=16, show_default=True)
 @click.option("--depth", type=click.IntRange(1, 5), default=3, show_default=True)
 @click.option("--epochs", type=click.IntRange(1), default=8, show_default=True)
@@ -182,12 +179,10 @@ def main(
     from training.models import build_unet_lite
 
     segmenter = Segmenter()
-    photos = []
-    for camera in cameras.split(","):
-        listed = [
-            p for p in list_dataset(data_dir / camera).photos if p.artery_vein and not p.problem
-        ][:limit]
-        photos += [_working(segmenter, camera, p.image, p.artery_vein) for p in listed]
+    photos = [
+        _working(segmenter, item.camera, item.image, item.artery_vein)
+        for item in artery_vein_maps(data_dir, tuple(cameras.split(",")), limit)
+    ]
     header = ("held out", "photographs", "model", "accuracy", "centreline_accuracy")
     print("| " + " | ".join(header) + " | parameters | training s |")
     print("|---|---|---|---|---|---|---|")

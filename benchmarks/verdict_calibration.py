@@ -40,6 +40,7 @@ from edge_runtime.contract.model_card import FOV_DIAMETER
 from edge_runtime.data.photos import find_dataset, load_labelled
 from edge_runtime.evaluation import degradations as d
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.measure.labelled import CAMERAS
 from edge_runtime.pipeline.decode import photo_from_array
 from edge_runtime.pipeline.fov import FieldOfView, detect_fov
 from edge_runtime.pipeline.segmenter import Result, Segmenter
@@ -48,7 +49,6 @@ from edge_runtime.verdict.checks import VESSEL_QUALITY, Check
 from edge_runtime.verdict.measures import Measurements
 from edge_runtime.verdict.vessels import VesselMeasurements
 
-CAMERAS = ("drive", "stare", "gave", "les-av")
 RETAKE_DROP, KEEP_DROP = 0.15, 0.02
 """An F1 drop above 0.15 should be retaken, one below 0.02 kept (issue 22's targets)."""
 

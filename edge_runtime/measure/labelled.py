@@ -3,6 +3,7 @@ photograph's manual vessel label, its artery/vein label where the set has them (
 ``AV/NN_test.png`` (RITE), the generic layout's ``labels-av/NAME.png``), and its field-of-view
 mask."""
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from edge_runtime.data.photos import list_dataset
 
 CAMERAS = ("drive", "stare", "gave", "les-av")
 """The folders of the shared reference data, one camera each."""
+
+ARTERY_VEIN_CAMERAS = ("drive", "gave", "les-av")
+"""Those with artery/vein labels."""
 
 
 @dataclass(frozen=True)
@@ -45,4 +49,22 @@ def labelled_maps(data_dir: str | Path, cameras: tuple[str, ...] = CAMERAS) -> l
                     camera, photo.name, photo.image, photo.label, photo.artery_vein, photo.mask
                 )
             )
+    return found
+
+
+def artery_vein_maps(
+    data_dir: str | Path, cameras: tuple[str, ...] = ARTERY_VEIN_CAMERAS, limit: int | None = None
+) -> list[LabelledMap]:
+    """The usable labelled photographs with an artery/vein label (:func:`labelled_maps`), at
+    most ``limit`` of each camera.
+
+    Raises:
+        InputError: a camera's folder is in no known layout.
+    """
+    taken: Counter[str] = Counter()
+    found = []
+    for item in labelled_maps(data_dir, cameras):
+        if item.artery_vein is not None and (limit is None or taken[item.camera] < limit):
+            taken[item.camera] += 1
+            found.append(item)
     return found

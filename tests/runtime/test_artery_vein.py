@@ -17,7 +17,7 @@ from edge_runtime.contract.artery_vein_metrics import (
 from edge_runtime.data.artery_vein import COLOURS, decode_artery_vein, read_artery_vein
 from edge_runtime.data.photos import find_dataset, list_dataset
 from edge_runtime.errors import InputError
-from edge_runtime.measure.labelled import labelled_maps
+from edge_runtime.measure.labelled import artery_vein_maps, labelled_maps
 from edge_runtime.measure.maps import read_map
 from edge_runtime.measure.skeleton import skeletonize
 
@@ -130,6 +130,22 @@ def test_drive_layout_finds_av_beside_images(tmp_path, make_photo_dataset):
     # measure's labelled maps take them from the dataset (it once looked for AV/01_test.png
     # exactly, missing this one)
     assert [m.artery_vein for m in labelled_maps(tmp_path, ("drive",))] == [av, None, None]
+
+
+def test_artery_vein_maps_are_the_labelled_ones_a_limit_per_camera(tmp_path, make_photo_dataset):
+    drive = make_photo_dataset(tmp_path / "drive", "drive")
+    first = save(drive / "AV" / "01_test.png", np.zeros((120, 130, 3), np.uint8))
+    second = save(drive / "AV" / "02_test.png", np.zeros((120, 130, 3), np.uint8))
+    gave = make_photo_dataset(tmp_path / "gave", "generic")
+    third = save(gave / "labels-av" / "eye1.png", np.zeros((120, 130, 3), np.uint8))
+    found = artery_vein_maps(tmp_path, ("drive", "gave"))
+    assert [(m.camera, m.artery_vein) for m in found] == [
+        ("drive", first),
+        ("drive", second),
+        ("gave", third),
+    ]
+    limited = artery_vein_maps(tmp_path, ("drive", "gave"), limit=1)
+    assert [m.artery_vein for m in limited] == [first, third]
 
 
 # artery/vein maps from a model's outputs
