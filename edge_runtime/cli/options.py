@@ -14,7 +14,7 @@ from edge_runtime.data.photos import LAYOUTS
 from edge_runtime.inference.interpreter import MAX_THREADS
 from edge_runtime.inference.runtime_options import DEFAULT_RUNTIME, RuntimeOptions
 from edge_runtime.inference.signatures import TRUSTED_KEYS_ENV
-from edge_runtime.measure.scale import MM_PER_DEGREE, PIXELS_ONLY, CameraScale
+from edge_runtime.measure.scale import FIELD_DEGREES, MM_PER_DEGREE, PIXELS_ONLY, CameraScale
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -151,7 +151,7 @@ def camera_scale_options(command):
 
     build = click.option(
         "--fov-degrees",
-        type=finite_range(1, 180),
+        type=finite_range(*FIELD_DEGREES),
         default=None,
         help="The camera's field of view in degrees, across the field-of-view disc (segment and "
         f"watch: the one detected; measure: --fov or --fov-auto): adds millimetres, at "

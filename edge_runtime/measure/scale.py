@@ -7,6 +7,7 @@ length and refraction change it by up to about 10 % either way, which no photogr
 (Littmann's and Bennett's corrections need the eye's biometry).
 """
 
+import math
 from dataclasses import dataclass
 
 MM_PER_DEGREE = 0.288
@@ -37,6 +38,10 @@ def scale_from_field(degrees: float, field_diameter_px: float) -> Scale:
     )
 
 
+FIELD_DEGREES = (1.0, 180.0)
+"""The fields of view in degrees a camera may give, across its field-of-view disc."""
+
+
 @dataclass(frozen=True)
 class CameraScale:
     """How a run knows millimetres on the retina: a pixel size given (``mm_per_px``, a
@@ -46,6 +51,25 @@ class CameraScale:
 
     mm_per_px: float | None = None
     field_degrees: float | None = None
+
+    def __post_init__(self):
+        """Refuse a scale that would give wrong millimetres rather than none.
+
+        Raises:
+            ValueError: both are set, the pixel size is not a finite positive number, or the
+                field of view is outside :data:`FIELD_DEGREES`.
+        """
+        if self.mm_per_px is not None and self.field_degrees is not None:
+            raise ValueError("got a pixel size and a field of view in degrees, expected one")
+        size = self.mm_per_px
+        if size is not None and not (math.isfinite(size) and size > 0):
+            raise ValueError(f"got {size} mm per pixel, expected a positive number")
+        low, high = FIELD_DEGREES
+        degrees = self.field_degrees
+        if degrees is not None and not (math.isfinite(degrees) and low <= degrees <= high):
+            raise ValueError(
+                f"got a field of view of {degrees} degrees, expected {low:g} to {high:g}"
+            )
 
     def scale(self, field_diameter_px: float) -> Scale | None:
         """The scale of a map whose field of view is ``field_diameter_px`` pixels across."""

@@ -61,6 +61,21 @@ def test_the_api_measures_in_millimetres_with_the_camera_scale(segmenter):
     assert given.vessels.mean_width_mm == pytest.approx(given.vessels.mean_width_px * 0.01)
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"mm_per_px": 0.01, "field_degrees": 45}, "expected one"),
+        ({"mm_per_px": 0.0}, "0.0 mm per pixel"),
+        ({"mm_per_px": float("nan")}, "nan mm per pixel"),
+        ({"field_degrees": 0.5}, "0.5 degrees, expected 1 to 180"),
+        ({"field_degrees": float("inf")}, "inf degrees"),
+    ],
+)
+def test_a_camera_scale_that_would_give_wrong_millimetres_is_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        CameraScale(**settings)
+
+
 def test_a_blue_picture_is_judged_not_fundus_by_the_api(segmenter, tmp_path):
     verdict = segmenter.segment(str(_blue(tmp_path / "blue.png"))).verdict
     assert not verdict.fundus and verdict.reasons[0].code == "not-fundus"
