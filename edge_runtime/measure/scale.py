@@ -38,7 +38,7 @@ def scale_from_field(degrees: float, field_diameter_px: float) -> Scale:
     )
 
 
-FIELD_DEGREES = (1.0, 180.0)
+FIELD_DEGREES = (1, 180)
 """The fields of view in degrees a camera may give, across its field-of-view disc."""
 
 
