@@ -19,7 +19,9 @@ metadata (the host commands' entry points in the checkout's .egg-info) never mix
 # importing training or converters until one is invoked (the dependency points one way).
 HOST_COMMANDS = [
     "train = training.cli:train",
+    "train-artery-vein = training.cli:train_artery_vein_command",
     "convert = converters.cli:convert",
+    "convert-artery-vein = converters.cli:convert_artery_vein_command",
     "check = converters.cli:check",
     "embed-metadata = converters.cli:embed_metadata_command",
     "keygen = converters.cli:keygen",

@@ -13,7 +13,12 @@ from edge_runtime.cli.options import (
     holdout_option,
     threshold_option,
 )
-from edge_runtime.contract.gate_report import GateReport, Gates
+from edge_runtime.contract.gate_report import (
+    ArteryVeinGateReport,
+    ArteryVeinGates,
+    GateReport,
+    Gates,
+)
 from edge_runtime.contract.schema import encode
 
 DEFAULT_GATES = Gates()
@@ -366,3 +371,90 @@ def sign(model: Path, key: Path) -> None:
     click.echo(
         f"wrote {target} (key {signature.key_id}, model {signature.statement.model_version})"
     )
+
+
+_AV_GATES = ArteryVeinGates()
+
+
+@click.command("convert-artery-vein")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--data",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of photographs with artery/vein labels to calibrate and gate on; repeatable.",
+)
+@click.option(
+    "--max-mean-drop",
+    type=_LIMIT,
+    default=_AV_GATES.max_mean_drop,
+    show_default=True,
+    help="Largest allowed drop of the mean accuracy on found vessel pixels (float minus int8).",
+)
+@click.option(
+    "--min-agreement",
+    type=_LIMIT,
+    default=_AV_GATES.min_agreement,
+    show_default=True,
+    help="Smallest share of found vessel pixels that int8 and float must class alike.",
+)
+@click.option(
+    "--model-version",
+    default="unversioned",
+    show_default=True,
+    help="Version recorded in the model card.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The .tflite file to write (atomically; nothing is written when the gate fails).",
+)
+def convert_artery_vein_command(
+    model, data, max_mean_drop, min_agreement, model_version, output
+) -> None:
+    """Convert an artery/vein Keras MODEL to int8, behind its gate.
+
+    MODEL comes from `edge-seg train-artery-vein`. Full-integer int8, calibrated on crops of
+    the --data photographs as the device sees them. The gate runs the int8 model and MODEL as
+    the device runs them (the bundled vessel model first, then stitched tiles) on the --data
+    photographs; if the int8 model's mean accuracy on the found vessel pixels falls by more
+    than --max-mean-drop, or the two class fewer than --min-agreement of those pixels alike,
+    nothing is written to OUTPUT.
+    """
+    if output.resolve() == model.resolve():
+        raise click.UsageError(f"{output}: the output would overwrite the input model")
+    import_extra("tensorflow", "train")
+    from converters.artery_vein import (
+        ArteryVeinConversion,
+        ArteryVeinGateFailure,
+        convert_artery_vein,
+    )
+
+    gates = ArteryVeinGates(max_mean_drop, min_agreement)
+    try:
+        report = convert_artery_vein(
+            ArteryVeinConversion(model, tuple(data), output, model_version, gates)
+        )
+    except ArteryVeinGateFailure as failure:
+        _echo_artery_vein_gate(failure.report)
+        click.echo(f"not written: {output}", err=True)
+        raise SystemExit(1) from None
+    _echo_artery_vein_gate(report)
+    click.echo(f"wrote {output} ({output.stat().st_size / 1024:.1f} KiB, int8)")
+
+
+def _echo_artery_vein_gate(report: ArteryVeinGateReport) -> None:
+    numbers = ", ".join(
+        f"{name} {value:.4f}"
+        for name, value in (
+            ("float accuracy", report.float_accuracy),
+            ("int8 accuracy", report.int8_accuracy),
+            ("agreement", report.agreement),
+        )
+        if value is not None
+    )
+    verdict = "passed" if report.passed else "FAILED: " + "; ".join(report.failures)
+    click.echo(f"artery/vein gate on {report.photographs} photographs: {numbers}; {verdict}")

@@ -59,7 +59,8 @@ def _without_card(content: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def _coding(detail: dict) -> TensorCoding:
+def tensor_coding(detail: dict) -> TensorCoding:
+    """The dtype and quantization of an interpreter's input or output tensor."""
     scale, zero_point = tensor_quantization(detail)
     return TensorCoding(np.dtype(detail["dtype"]).name, scale, zero_point)
 
@@ -104,8 +105,8 @@ def build_card(
         threshold=threshold,
         channel=record.channel if record else "luma",
         quantization=quantization,
-        input=_coding(interpreter.get_input_details()[0]),
-        output=_coding(interpreter.get_output_details()[0]),
+        input=tensor_coding(interpreter.get_input_details()[0]),
+        output=tensor_coding(interpreter.get_output_details()[0]),
         training_data_sha256=record.data_sha256 if record else None,
         training=(
             TrainingSummary(record.loss, record.epochs, record.seed, record.holdout)

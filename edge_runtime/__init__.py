@@ -26,8 +26,19 @@ sub-packages are layers, each importing only those listed before it:
 __version__ = "1.1.0.dev0"
 
 from edge_runtime.analysis.segmentation import Result, Segmenter
+from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.measure.scale import CameraScale
+from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 
-__all__ = ["CameraScale", "Result", "RuntimeOptions", "Segmenter", "SegmenterConfig", "__version__"]
+__all__ = [
+    "ArteryVein",
+    "ArteryVeinModel",
+    "CameraScale",
+    "Result",
+    "RuntimeOptions",
+    "Segmenter",
+    "SegmenterConfig",
+    "__version__",
+]

@@ -3,14 +3,26 @@
 It needs the 'train' extra (TensorFlow).
 """
 
+import functools
 from pathlib import Path
 
 import click
 
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import channel_option, finite_range, holdout_option
-from training.config import LOSSES, RECIPES, RUN_FILES, SCHEDULES, TrainConfig, default
+from training.config import (
+    ARTERY_VEIN_RECORD,
+    LOSSES,
+    RECIPES,
+    RUN_FILES,
+    SCHEDULES,
+    ArteryVeinTraining,
+    TrainConfig,
+    default,
+)
 from training.models import ARCHITECTURES
+
+AV_DEFAULTS = ArteryVeinTraining()
 
 
 @click.command()
@@ -193,3 +205,103 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         )
     else:
         click.echo(f"trained without a holdout {run}; wrote {out}")
+
+
+def artery_vein_training_options(command):
+    """Add an artery/vein run's settings to a command, which receives them as ``training``.
+
+    Width, depth, epochs, crops and seed make one :class:`~training.config.ArteryVeinTraining`.
+    """
+
+    @functools.wraps(command)
+    def build(*args, width, depth, epochs, crops, seed, **kwargs):
+        training = ArteryVeinTraining(width, depth, epochs=epochs, crops=crops, seed=seed)
+        return command(*args, training=training, **kwargs)
+
+    options = [
+        click.option(
+            "--width",
+            type=click.IntRange(2, 64),
+            default=AV_DEFAULTS.width,
+            show_default=True,
+            help="Channels of the U-Net's first level.",
+        ),
+        click.option(
+            "--depth",
+            type=click.IntRange(1, 5),
+            default=AV_DEFAULTS.depth,
+            show_default=True,
+            help="Poolings of the U-Net (its context grows with each).",
+        ),
+        click.option(
+            "--epochs",
+            type=click.IntRange(1),
+            default=AV_DEFAULTS.epochs,
+            show_default=True,
+            help="Passes, each over freshly drawn crops.",
+        ),
+        click.option(
+            "--crops",
+            type=click.IntRange(1),
+            default=AV_DEFAULTS.crops,
+            show_default=True,
+            help="Random crops drawn afresh for each epoch.",
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=AV_DEFAULTS.seed,
+            show_default=True,
+            help="Seed of the weights and the crops (the same machine gives the same model).",
+        ),
+    ]
+    for option in reversed(options):
+        build = option(build)
+    return build
+
+
+@click.command("train-artery-vein")
+@click.argument(
+    "data", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Run directory for model.keras and artery_vein.json.",
+)
+@click.option(
+    "--score",
+    "score_folders",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A labelled folder to score the model on after training (a camera left out); repeatable.",
+)
+@artery_vein_training_options
+@click.option("--overwrite", is_flag=True, help="Replace the files of an earlier run in OUT.")
+def train_artery_vein_command(data, out, score_folders, overwrite, training):
+    """Train an artery/vein model on folders of photographs with artery/vein labels.
+
+    Each photograph is segmented by the bundled vessel model through the device's pipeline;
+    the model learns, at the working scale, which of the vessels are arteries and which veins
+    (firmware_notes/ARTERY_VEIN.md). With --score, the folders given are scored as the device
+    runs the model (accuracy on the found vessel pixels). Convert the result with
+    `edge-seg convert-artery-vein`.
+    """
+    existing = [name for name in ("model.keras", ARTERY_VEIN_RECORD) if (out / name).exists()]
+    if existing and not overwrite:
+        raise click.ClickException(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
+    import_extra("tensorflow", "train")
+    from training.artery_vein import train_artery_vein_run
+
+    record = train_artery_vein_run(list(data), out, training, list(score_folders))
+    line = (
+        f"trained on {record.photographs} photographs ({record.parameters:,} parameters, "
+        f"{record.train_seconds:.0f} s)"
+    )
+    if record.accuracy is not None:
+        line += (
+            f"; scored {len(record.scored)} photographs: accuracy on found vessels "
+            f"{record.accuracy:.4f}, centre lines {record.centreline_accuracy:.4f}"
+        )
+    click.echo(f"{line}; wrote {out}")

@@ -149,3 +149,23 @@ class TrainConfig:
 def default(name: str):
     """The default of a :class:`TrainConfig` setting (for the command line's options)."""
     return next(f.default for f in dataclasses.fields(TrainConfig) if f.name == name)
+
+
+ARTERY_VEIN_RECORD = "artery_vein.json"
+"""The record of an artery/vein run (``edge-seg train-artery-vein``), beside its ``model.keras``."""
+
+
+@dataclass(frozen=True)
+class ArteryVeinTraining:
+    """Everything that determines an artery/vein training run."""
+
+    width: int = 12
+    depth: int = 3
+    tile: int = 128
+    """Side of the training crops and of the tiles the device runs."""
+    epochs: int = 16
+    crops: int = 3000
+    """Random crops drawn afresh for each epoch."""
+    batch_size: int = 16
+    learning_rate: float = 2e-3
+    seed: int = 2211

@@ -10,7 +10,8 @@ import keras
 import numpy as np
 
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
-from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.model_card import ModelCard, Preprocessing
+from edge_runtime.contract.preprocessing import MODEL_INPUTS
 from edge_runtime.errors import InputError, first_line
 
 PREDICT_BATCH = 64
@@ -50,11 +51,17 @@ class KerasPatches:
         return int(self.model.input.shape[1])
 
     @property
+    def channels(self) -> int:
+        """Channels of the patches the model takes (1 for a vessel model, 4 for artery/vein)."""
+        return int(self.model.input.shape[-1])
+
+    @property
     def card(self) -> ModelCard:
-        """The defaults a model without a card runs by, at its patch size."""
-        return ModelCard(patch_size=self.side)
+        """The defaults a model without a card runs by: its patch size, its channels' input."""
+        name = next(n for n, known in MODEL_INPUTS.items() if known.channels == self.channels)
+        return ModelCard(patch_size=self.side, preprocessing=Preprocessing(name))
 
     def predict(self, patches: np.ndarray) -> np.ndarray:
-        """Probabilities (N, P, P) float32 of preprocessed patches (N, P, P[, 1])."""
-        x = np.asarray(patches, dtype=np.float32)
-        return predict_probabilities(model=self.model, patches=x.reshape(*x.shape[:3], 1))[..., 0]
+        """Probabilities (N, P, P) float32 of preprocessed patches (N, P, P[, C])."""
+        x = np.asarray(patches, dtype=np.float32).reshape(-1, self.side, self.side, self.channels)
+        return predict_probabilities(model=self.model, patches=x)[..., 0]

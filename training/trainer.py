@@ -208,7 +208,8 @@ class HoldoutData:
         return float(dice_per_patch(self.y, binarize(predict_probabilities(model, self.x))).mean())
 
 
-def _make_deterministic(seed: int) -> None:
+def make_deterministic(seed: int) -> None:
+    """Seed every generator and make TensorFlow's ops deterministic (same machine, same model)."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
@@ -227,7 +228,8 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
     return keras.optimizers.Adam(rate)
 
 
-def _versions() -> Versions:
+def software_versions() -> Versions:
+    """The software that makes a run."""
     return Versions(
         edge_seg=__version__,
         tensorflow=tf.__version__,
@@ -315,7 +317,7 @@ def train(config: TrainConfig) -> TrainingRecord:
     threshold stays at 0.5.
     """
     started = time.perf_counter()
-    _make_deterministic(config.seed)
+    make_deterministic(config.seed)
     with ExitStack() as stack:
         return _train(config, _sources(config, stack), started)
 
@@ -383,7 +385,7 @@ def _train(
         data_sha256=sources_sha256(sources),
         teacher_sha256=teacher_sha256,
         train_seconds=round(time.perf_counter() - started, 1),
-        versions=_versions(),
+        versions=software_versions(),
         train_photos=sum(len(s.train) for s in photo_sources),
         holdout_photos=scores.photos,
         holdout_f1=_mean(scores.photos, "f1"),

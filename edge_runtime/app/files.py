@@ -56,7 +56,7 @@ def segment_file(
 ) -> SegmentRecord:
     """Segment one file, read its ``findings`` and write its outputs; returns its record, with
     ``segment_ms`` (decoding included) and ``write_ms`` apart, ``stages_ms`` per stage
-    (``verdict`` and ``measure`` when read), ``ms`` in all.
+    (``verdict``, ``artery_vein`` and ``measure`` when made), ``ms`` in all.
 
     Raises:
         InputError: the file cannot be segmented.
@@ -72,6 +72,10 @@ def segment_file(
     if findings.verdict:
         verdict = result.verdict.record()
         stages["verdict"] = _ms(time.perf_counter() - segmented)
+    if segmenter.artery_vein is not None:
+        classing = time.perf_counter()
+        result.artery_vein  # noqa: B018  (made here, to be timed apart)
+        stages["artery_vein"] = _ms(time.perf_counter() - classing)
     if findings.measurements:
         measuring = time.perf_counter()
         measurements = result.measure(findings.camera)

@@ -1,4 +1,5 @@
-"""Where a segmentation's files go, and what they look like: mask, overlay, probability PNGs."""
+"""Where a segmentation's files go, and what they look like: mask, overlay, probability and
+artery/vein PNGs."""
 
 import os
 from dataclasses import dataclass
@@ -7,9 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from edge_runtime.analysis.segmentation import Result
 from edge_runtime.atomic import save_png
+from edge_runtime.data.artery_vein import colour_codes
 from edge_runtime.pipeline.decode import Photo
-from edge_runtime.pipeline.segmenter import Result
 
 OVERLAY_COLOUR = (0, 255, 64)
 OVERLAY_WEIGHT = 153
@@ -36,12 +38,17 @@ class OutputPaths:
     mask: Path
     overlay: Path
     prob: Path
+    artery_vein: Path
+
+    def files(self) -> tuple[Path, ...]:
+        """Every file it may write."""
+        return self.mask, self.overlay, self.prob, self.artery_vein
 
 
 def output_paths(outdir: Path, name: str) -> OutputPaths:
     """The output files of one photograph named ``name`` (usually its stem)."""
     return OutputPaths(
-        name, *(outdir / f"{name}_{kind}.png" for kind in ("mask", "overlay", "prob"))
+        name, *(outdir / f"{name}_{kind}.png" for kind in ("mask", "overlay", "prob", "av"))
     )
 
 
@@ -74,7 +81,7 @@ def plan_outputs(
         while True:
             name = stem if n == 1 else f"{stem}-{n}"
             outputs = output_paths(outdir, name)
-            clash = any(identity(p) in taken for p in (outputs.mask, outputs.overlay, outputs.prob))
+            clash = any(identity(p) in taken for p in outputs.files())
             if name not in used and not clash:
                 break
             n += 1
@@ -110,9 +117,10 @@ def write_outputs(
     result: Result,
     extras: Extras = Extras(),
 ) -> dict[str, str]:
-    """Write the mask (8-bit 0/255) and the ``extras`` (probability PNG, overlay), each
-    atomically; returns {kind: path} of what was written. One photograph-sized uint8 buffer
-    serves all three in turn."""
+    """Write the mask (8-bit 0/255), the ``extras`` (probability PNG, overlay) and, when the
+    result has arteries and veins, their map (RGB: red artery, blue vein, black background),
+    each atomically; returns {kind: path} of what was written. One photograph-sized uint8
+    buffer serves the first three in turn."""
     written = {"mask": paths.mask}
     buffer = np.multiply(result.mask, 255, dtype=np.uint8)
     save_png(paths.mask, buffer)
@@ -124,4 +132,8 @@ def write_outputs(
             buffer[rows] = np.round(probability * 255)
         save_png(paths.prob, buffer)
         written["prob"] = paths.prob
+    classes = result.artery_vein
+    if classes is not None:
+        save_png(paths.artery_vein, colour_codes(classes))
+        written["artery_vein"] = paths.artery_vein
     return {kind: str(path) for kind, path in written.items()}

@@ -368,7 +368,7 @@ class FolderWatcher:
 
     def _remember_outputs(self, path: Path, outputs: OutputPaths) -> None:
         self._outputs = {k: made for k, made in self._outputs.items() if made.source != path.name}
-        for output in (outputs.mask, outputs.overlay, outputs.prob):
+        for output in outputs.files():
             try:
                 info = os.stat(output)
             except OSError:

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.app.files import prepare_outdir
 from edge_runtime.app.outputs import Extras, output_paths, write_outputs
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import NonBlankPath, segmenter_options
 from edge_runtime.pipeline.decode import photo_from_array
-from edge_runtime.pipeline.segmenter import Segmenter
 
 
 @click.command()

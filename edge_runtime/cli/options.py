@@ -2,6 +2,7 @@
 
 import functools
 import math
+from pathlib import Path
 
 import click
 
@@ -11,6 +12,7 @@ from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES
 from edge_runtime.data.photos import LAYOUTS
+from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL
 from edge_runtime.inference.interpreter import MAX_THREADS
 from edge_runtime.inference.runtime_options import DEFAULT_RUNTIME, RuntimeOptions
 from edge_runtime.inference.signatures import TRUSTED_KEYS_ENV
@@ -191,6 +193,36 @@ def findings_options(command):
         show_default=True,
         help="Judge each photograph (fundus, usable, quality, reasons to retake; "
         "firmware_notes/VERDICT.md): a few per cent of segmenting time.",
+    )(build)
+
+
+def artery_vein_options(command):
+    """``--av`` and ``--av-model``, which the command receives as ``artery_vein``: the
+    options of the artery/vein model to chain after the vessel model
+    (:class:`~edge_runtime.inference.runtime_options.RuntimeOptions`, on the CPU with the
+    vessel model's threads and trusted keys), or ``None``. Goes below
+    :func:`segmenter_options`, whose ``runtime`` it reads."""
+
+    @functools.wraps(command)
+    def build(*args, av, av_model, runtime, **kwargs):
+        chained = None
+        if av or av_model is not None:
+            model = av_model or ARTERY_VEIN_MODEL
+            chained = RuntimeOptions(model, runtime.threads, None, runtime.trusted_keys)
+        return command(*args, runtime=runtime, artery_vein=chained, **kwargs)
+
+    build = click.option(
+        "--av-model",
+        type=NonBlankPath(dir_okay=False, path_type=Path),
+        default=None,
+        help="The artery/vein model for --av (default: the bundled one); implies --av.",
+    )(build)
+    return click.option(
+        "--av",
+        is_flag=True,
+        help="Also tell arteries from veins (a second model, chained after the vessel model, "
+        "on the CPU): writes <stem>_av.png (red artery, blue vein, black background), and "
+        "--measure then measures each class (CRAE, CRVE, AVR).",
     )(build)
 
 

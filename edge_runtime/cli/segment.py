@@ -19,6 +19,7 @@ from edge_runtime.app.measurement_csv import (
 from edge_runtime.app.outputs import Extras, OutputPaths, plan_outputs
 from edge_runtime.cli.options import (
     NonBlankPath,
+    artery_vein_options,
     findings_options,
     jobs_option,
     json_option,
@@ -75,6 +76,7 @@ def lost_job(job: Job, reason: str) -> SegmentFailure:
     help="Directory for <stem>_mask.png (and overlays).",
 )
 @segmenter_options
+@artery_vein_options
 @click.option(
     "--overlay", is_flag=True, help="Also write <stem>_overlay.png (vessels over the photo)."
 )
@@ -82,7 +84,7 @@ def lost_job(job: Job, reason: str) -> SegmentFailure:
 @findings_options
 @jobs_option
 @json_option
-def segment(inputs, outdir, runtime, config, overlay, prob, findings, jobs, as_json):
+def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, findings, jobs, as_json):
     """Segment vessels in photographs: files, folders or glob patterns.
 
     Writes OUTDIR/<stem>_mask.png (8-bit, 255 = vessel, the size of the input). Prints a line
@@ -96,7 +98,7 @@ def segment(inputs, outdir, runtime, config, overlay, prob, findings, jobs, as_j
     SIGINT or SIGTERM stops it after the photographs in progress; the others fail as stopped.
     """
     started = time.perf_counter()
-    segmenter = Segmenter(runtime, config)  # a bad model or option stops here, before any work
+    segmenter = Segmenter(runtime, config, artery_vein)  # a bad model or option stops here
     listed = collect_inputs(list(inputs))
     if not listed:
         click.echo(f"warning: no photographs in {one_line(' '.join(inputs))}", err=True)

@@ -11,6 +11,7 @@ from edge_runtime.app.outputs import Extras
 from edge_runtime.app.watcher import FolderWatcher
 from edge_runtime.cli.options import (
     NonBlankPath,
+    artery_vein_options,
     findings_options,
     finite_range,
     json_option,
@@ -34,6 +35,7 @@ from edge_runtime.pipeline.parallel import stopping_on_signals
     "the watched folder.",
 )
 @segmenter_options
+@artery_vein_options
 @click.option("--overlay", is_flag=True, help="Also write <stem>_overlay.png.")
 @click.option("--prob", is_flag=True, help="Also write <stem>_prob.png.")
 @findings_options
@@ -59,7 +61,18 @@ from edge_runtime.pipeline.parallel import stopping_on_signals
 )
 @json_option
 def watch(
-    directory, outdir, runtime, config, overlay, prob, findings, interval, settle, once, as_json
+    directory,
+    outdir,
+    runtime,
+    config,
+    artery_vein,
+    overlay,
+    prob,
+    findings,
+    interval,
+    settle,
+    once,
+    as_json,
 ):
     """Segment each photograph dropped into DIRECTORY once, when it is fully written.
 
@@ -70,7 +83,7 @@ def watch(
     warning on stderr). With --once, each photograph left unprocessed (not settled yet, or not
     examinable) gets a warning, and the exit status is 1 if any photograph failed or was left.
     """
-    segmenter = Segmenter(runtime, config)
+    segmenter = Segmenter(runtime, config, artery_vein)
     prepare_outdir(outdir)
 
     def warn(message: str) -> None:

@@ -103,3 +103,29 @@ class GateReport:
         by its file name (a card travels; the paths of the machine that built it do not)."""
         keras = self.keras and self.keras.summary()
         return dataclasses.replace(self, tflite=self.tflite.summary(), keras=keras)
+
+
+@dataclass(frozen=True)
+class ArteryVeinGates:
+    """Limits a converted artery/vein model must hold against its float twin, both run as on
+    the device on labelled photographs: its mean accuracy on the found vessel pixels may not
+    fall by more than ``max_mean_drop``, and the two must give the same class to at least
+    ``min_agreement`` of the found vessel pixels."""
+
+    max_mean_drop: float = bounded(0.01, 0, 1)
+    min_agreement: float = bounded(0.97, 0, 1)
+
+
+@dataclass(frozen=True)
+class ArteryVeinGateReport:
+    """What the artery/vein gate measured (mean accuracies on the found vessel pixels, the
+    share of them on which int8 and float agree), on which photographs, and its verdict."""
+
+    passed: bool
+    photographs: int = bounded(0, 0)
+    data: tuple[str, ...] = ()
+    float_accuracy: float | None = bounded(None, 0, 1)
+    int8_accuracy: float | None = bounded(None, 0, 1)
+    agreement: float | None = bounded(None, 0, 1)
+    gates: ArteryVeinGates = field(default_factory=ArteryVeinGates)
+    failures: tuple[str, ...] = ()

@@ -10,7 +10,7 @@ refused with one sentence, never trusted. A model without a card runs with the d
 import json
 from dataclasses import dataclass, field
 
-from edge_runtime.contract.gate_report import GateReport
+from edge_runtime.contract.gate_report import ArteryVeinGateReport, GateReport
 from edge_runtime.contract.metrics import DEFAULT_THRESHOLD, THRESHOLD_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS, PATCH_SIZE, PREPROCESSING_NAME
 from edge_runtime.contract.schema import bounded, choice, decode, encode
@@ -84,6 +84,8 @@ class ModelCard:
     training_data_sha256: str | None = None
     training: TrainingSummary | None = None
     gate: GateReport | None = None
+    artery_vein_gate: ArteryVeinGateReport | None = None
+    """An artery/vein model's gate (its ``gate`` is a vessel model's)."""
     created: str | None = None
     package_version: str | None = None
     model_sha256: str | None = None

@@ -1,12 +1,33 @@
 """Per-patch contrast stretch, exactly as the reference notebook prepared its 64x64 patches."""
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_CHANNELS, ARTERY_VEIN_PREPROCESSING
 
 PATCH_SIZE = 64
 """Side of the square patches the models are trained on."""
 
 PREPROCESSING_NAME = "contrast_stretch_255"
 """Name recorded in model metadata for :func:`preprocess_patches`."""
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """What a model takes: its input channels, and the kind of model that takes them."""
+
+    channels: int
+    kind: str
+
+
+MODEL_INPUTS = {
+    PREPROCESSING_NAME: ModelInput(1, "vessel"),
+    ARTERY_VEIN_PREPROCESSING: ModelInput(ARTERY_VEIN_CHANNELS, "artery/vein"),
+}
+"""The inputs a model may take, by the name its card records: a vessel model's
+(:func:`preprocess_patches`) and an artery/vein model's
+(:func:`edge_runtime.contract.artery_vein_input.artery_vein_input`)."""
 
 CHANNELS = ("luma", "green")
 """How a colour photograph becomes the one grayscale channel a model sees

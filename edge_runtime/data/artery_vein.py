@@ -26,6 +26,10 @@ COLOURS: dict[tuple[int, int, int], ArteryVein] = {
 }
 """The colours of an artery/vein label and the class each marks."""
 
+CLASS_COLOURS = np.array([(0, 0, 0), (255, 0, 0), (0, 0, 255), (0, 255, 0)], dtype=np.uint8)
+"""The colour a map written by this package gives each class, by its code: black background,
+red artery, blue vein, green uncertain (one of :data:`COLOURS` each)."""
+
 _STRAY = -1
 """Where a colour of no class goes in the table below."""
 
@@ -43,6 +47,12 @@ def _by_channels() -> np.ndarray:
 _BY_CHANNELS = _by_channels()
 
 _EXPECTED = "expected an RGB artery/vein label (red artery, blue vein, green crossing)"
+
+
+def colour_codes(classes: np.ndarray) -> np.ndarray:
+    """The RGB label (H, W, 3) uint8 of an :class:`ArteryVein` map, in
+    :data:`CLASS_COLOURS` (what :func:`decode_artery_vein` reads back)."""
+    return CLASS_COLOURS[np.asarray(classes, dtype=np.intp)]
 
 
 def decode_artery_vein(pixels: np.ndarray, source: str | Path) -> np.ndarray:

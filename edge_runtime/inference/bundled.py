@@ -8,6 +8,10 @@ DEFAULT_MODEL = Path(__file__).parents[1] / "models" / "vessels_int8.tflite"
 """The int8 model bundled with the package (``edge_runtime/models/``)."""
 
 
+ARTERY_VEIN_MODEL = DEFAULT_MODEL.with_name("artery_vein_int8.tflite")
+"""The int8 artery/vein model bundled with the package, chained after the vessel model."""
+
+
 def resolve_model(model: str | Path | None) -> Path:
     """The named model, or the bundled default when ``model`` is ``None``."""
     if model is not None:

@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from edge_runtime.contract.model_card import ModelCard
-from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
+from edge_runtime.contract.preprocessing import MODEL_INPUTS, PREPROCESSING_NAME
 from edge_runtime.errors import ModelError, first_line
 from edge_runtime.inference.bundled import resolve_model
 from edge_runtime.inference.interpreter import make_interpreter
@@ -62,6 +62,10 @@ class PatchModel:
         options: which file, and how to run it (:class:`RuntimeOptions`); with trusted keys,
             its signature is checked before anything else of it is read.
         batch_size: patches per invoke.
+        preprocessing: what the model must take (the name on its card, one of
+            :data:`~edge_runtime.contract.preprocessing.MODEL_INPUTS`): a vessel
+            model's contrast-stretched grayscale tiles by default, or an artery/vein model's
+            four channels; it sets the input's channels.
 
     :attr:`options` is then everything that built it, the checked bytes included, from which
     another process builds the same model without opening or checking the file again.
@@ -70,7 +74,12 @@ class PatchModel:
         ModelError: the file is not a usable vessel model of ours (the message says why).
     """
 
-    def __init__(self, options: RuntimeOptions = DEFAULT_RUNTIME, batch_size: int = INVOKE_BATCH):
+    def __init__(
+        self,
+        options: RuntimeOptions = DEFAULT_RUNTIME,
+        batch_size: int = INVOKE_BATCH,
+        preprocessing: str = PREPROCESSING_NAME,
+    ):
         self.path = resolve_model(options.model)
         content = options.model_content
         if content is None:
@@ -86,14 +95,15 @@ class PatchModel:
             raise ModelError(f"{self.path}: {exc}") from None
         self.has_card = card is not None
         self.card = card or ModelCard()
-        if self.card.preprocessing.name != PREPROCESSING_NAME:
+        if self.card.preprocessing.name != preprocessing:
             raise ModelError(
-                f"{self.path}: preprocessing {self.card.preprocessing.name!r} is not supported, "
-                f"expected {PREPROCESSING_NAME!r}"
+                f"{self.path}: takes {self.card.preprocessing.name!r} input, expected "
+                f"{preprocessing!r}, the input of {MODEL_INPUTS[preprocessing].kind} models"
             )
+        self.channels = MODEL_INPUTS[preprocessing].channels
         threads, delegate = options.threads, options.delegate
         if delegate is None and self.card.model_sha256 is None:  # no digest vouches for it
-            trial = functools.partial(_trial_run, self.options, batch_size)
+            trial = functools.partial(_trial_run, self.options, batch_size, preprocessing)
             run_trial(content, (threads, batch_size), str(self.path), trial)
         self.interpreter = make_interpreter(
             content, threads=threads, delegate=delegate, name=str(self.path)
@@ -121,11 +131,15 @@ class PatchModel:
             )
         self._input, self._output = inputs[0], outputs[0]
         side = self.side
-        for role, detail in (("input", self._input), ("output", self._output)):
+        for role, detail, depth in (
+            ("input", self._input, self.channels),
+            ("output", self._output, 1),
+        ):
             shape = tuple(int(d) for d in detail["shape_signature"])
-            if len(shape) != 4 or shape[0] not in (1, -1) or shape[1:] != (side, side, 1):
+            if len(shape) != 4 or shape[0] not in (1, -1) or shape[1:] != (side, side, depth):
                 raise ModelError(
-                    f"{self.path}: {role} shape {list(shape)}, expected [1, {side}, {side}, 1]"
+                    f"{self.path}: {role} shape {list(shape)}, "
+                    f"expected [1, {side}, {side}, {depth}]"
                 )
             if np.dtype(detail["dtype"]) not in (np.int8, np.uint8, np.float32):
                 raise ModelError(
@@ -156,17 +170,21 @@ class PatchModel:
     def _resize(self, batch: int) -> None:
         side = self.side
         self.interpreter.resize_tensor_input(
-            self._input["index"], [batch, side, side, 1], strict=False
+            self._input["index"], [batch, side, side, self.channels], strict=False
         )
         self.interpreter.allocate_tensors()
         self._allocated = batch
 
     def predict(self, patches: np.ndarray) -> np.ndarray:
-        """Vessel probabilities of preprocessed patches.
+        """The model's probabilities of preprocessed patches (a vessel model's: vessel; an
+        artery/vein model's: artery).
 
         Args:
-            patches: float array (N, P, P, 1) or (N, P, P) with values in [0, 1], as returned by
-                :func:`edge_runtime.contract.preprocessing.preprocess_patches`.
+            patches: float array (N, P, P, C), or (N, P, P) when C is 1: for a vessel model
+                values in [0, 1], as returned by
+                :func:`edge_runtime.contract.preprocessing.preprocess_patches`; for an
+                artery/vein model tiles of
+                :func:`edge_runtime.contract.artery_vein_input.artery_vein_input`.
 
         Returns:
             float32 array (N, P, P).
@@ -177,10 +195,11 @@ class PatchModel:
         x = np.asarray(patches, dtype=np.float32)
         if x.ndim == 3:
             x = x[..., np.newaxis]
-        side = self.side
-        if x.ndim != 4 or x.shape[1:] != (side, side, 1):
+        side, channels = self.side, self.channels
+        if x.ndim != 4 or x.shape[1:] != (side, side, channels):
             raise ValueError(
-                f"got patches of shape {np.shape(patches)}, expected (N, {side}, {side}, 1)"
+                f"got patches of shape {np.shape(patches)}, "
+                f"expected (N, {side}, {side}, {channels})"
             )
         out = np.empty(x.shape[:3], dtype=np.float32)
         for start in range(0, len(x), self.batch_size):
@@ -211,8 +230,9 @@ class PatchModel:
         return np.clip(probabilities, 0.0, 1.0)
 
 
-def _trial_run(options: RuntimeOptions, batch_size: int) -> None:
+def _trial_run(options: RuntimeOptions, batch_size: int, preprocessing: str) -> None:
     """Build a model from its checked options and run it on zeros: a whole batch, then a
     shorter one."""
-    model = PatchModel(options, batch_size=batch_size)
-    model.predict(np.zeros((model.batch_size + 1, model.side, model.side, 1), np.float32))
+    model = PatchModel(options, batch_size=batch_size, preprocessing=preprocessing)
+    shape = (model.batch_size + 1, model.side, model.side, model.channels)
+    model.predict(np.zeros(shape, np.float32))

@@ -3,10 +3,10 @@ the results back in the order of the photographs.
 
 Every worker builds its own :class:`~edge_runtime.pipeline.segmenter.Segmenter` (an interpreter
 is not shared between processes) from the parent segmenter's
-:attr:`~edge_runtime.pipeline.segmenter.Segmenter.runtime` (the model bytes the parent read and
-checked, never the file again: a model replaced during a run is not used by it) and its
-:attr:`~edge_runtime.pipeline.segmenter.Segmenter.config` in effect, so its results are those one
-process gives, photograph for photograph.
+:meth:`~edge_runtime.pipeline.segmenter.Segmenter.recipe`: its models' options (the model bytes
+the parent read and checked, never the files again: a model replaced during a run is not used by
+it) and its configuration in effect, so its results are those one process gives, photograph for
+photograph.
 
 Each worker holds one photograph at a time, so a worker that dies (the OOM killer under a
 memory limit, a signal, a native crash) is known with the photograph it held: that photograph
@@ -25,7 +25,6 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.segmenter import Segmenter
 from edge_runtime.processes import can_fork, exit_description, process_context
@@ -98,7 +97,7 @@ def run_jobs(
 ) -> Iterator[Any]:
     """``task(segmenter, item)`` for every item, in order: in this process with ``segmenter``
     when ``jobs`` is 1 (or the segmenter runs no model file: it has no
-    :attr:`~Segmenter.runtime`), else on ``jobs`` processes, each with a copy of ``segmenter``
+    :meth:`~Segmenter.recipe`), else on ``jobs`` processes, each with a copy of ``segmenter``
     (of its class).
     ``task`` must be a module-level function; what it raises ends the run, so a per-item failure
     should be its record. An item without a result of its own gets ``lost(item, reason)``. Once
@@ -109,11 +108,12 @@ def run_jobs(
     """
     items = list(items)
     stop = stop or Stop()
-    if jobs <= 1 or len(items) <= 1 or segmenter.runtime is None:
+    recipe = segmenter.recipe()
+    if jobs <= 1 or len(items) <= 1 or recipe is None:
         for item in items:
             yield lost(item, stop.reason) if stop.is_set() else task(segmenter, item)
         return
-    pool = _Pool(task, type(segmenter), segmenter.runtime, segmenter.config, min(jobs, len(items)))
+    pool = _Pool(task, recipe, min(jobs, len(items)))
     try:
         yield from pool.run(items, lost, stop)
     finally:
@@ -132,15 +132,8 @@ class _Worker:
 class _Pool:
     """Worker processes handed one item at a time, each replaced when it dies."""
 
-    def __init__(
-        self,
-        task: Callable,
-        kind: type[Segmenter],
-        runtime: RuntimeOptions,
-        config: SegmenterConfig,
-        size: int,
-    ):
-        self.task, self.kind, self.runtime, self.config = task, kind, runtime, config
+    def __init__(self, task: Callable, recipe: Callable[[], Segmenter], size: int):
+        self.task, self.recipe = task, recipe
         self.size = size
         self.context = process_context()
         self.workers: list[_Worker] = []
@@ -169,7 +162,7 @@ class _Pool:
         inherited = [w.conn for w in self.workers] + [parent_end] if can_fork() else []
         process = self.context.Process(
             target=_serve,
-            args=(child_end, inherited, self.kind, self.runtime, self.config, self.task),
+            args=(child_end, inherited, self.recipe, self.task),
             name="edge-seg worker",
         )
         process.start()
@@ -242,19 +235,17 @@ def _answer(conn: Connection) -> tuple[str, Any] | None:
 def _serve(
     conn: Connection,
     inherited: list[Connection],
-    kind: type[Segmenter],
-    runtime: RuntimeOptions,
-    config: SegmenterConfig,
+    recipe: Callable[[], Segmenter],
     task: Callable,
 ) -> None:
-    """A worker: build the segmenter (of the parent's ``kind``), then run each item it is
+    """A worker: build the segmenter (the parent's ``recipe``), then run each item it is
     handed, until it is told to leave or the parent is gone."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)  # the parent's to handle
     for other in inherited:
         other.close()
     try:
-        segmenter = kind(runtime, config)
+        segmenter = recipe()
     except Exception as exc:
         conn.send(("failed", exc))
         return

@@ -20,7 +20,7 @@ look in between):
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
 from edge_runtime.pipeline.grayscale import to_grayscale
 from edge_runtime.pipeline.resize import resize, upsample_rows
-from edge_runtime.pipeline.tiling import Stitcher, extract_tiles, tile_grid
+from edge_runtime.pipeline.tiling import Stitcher, corners_inside, extract_tiles
 
 TILES_PER_STEP = 32
 """Tiles preprocessed and run together; bounds the working memory of a large photograph."""
@@ -94,7 +94,7 @@ class Result:
         self.threshold = threshold
         self.mask = np.zeros(prepared.shape, dtype=np.uint8)
         self.vessel_pixels = self.fov_pixels = 0
-        for rows, fov, probability in self._rows():
+        for rows, fov, probability in self.working_rows(work_probability):
             self.mask[rows] = binarize(probability, threshold)
             self.vessel_pixels += int(np.count_nonzero(self.mask[rows]))
             self.fov_pixels += int(np.count_nonzero(fov))
@@ -114,15 +114,16 @@ class Result:
     def probability_rows(self) -> Iterator[tuple[slice, np.ndarray]]:
         """(rows, float32 (rows, W) probabilities) down the photograph, a block at a time; 0
         outside the field of view."""
-        for rows, _, probability in self._rows():
+        for rows, _, probability in self.working_rows(self.work_probability):
             yield rows, probability
 
-    def _rows(self) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-        """(rows, field of view, probabilities) down the photograph, a block at a time."""
+    def working_rows(self, work: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """(rows, field of view, values) down the photograph, a block at a time: a float map at
+        the working scale (the shape of ``prepared.work``) brought to the photograph's size,
+        0 outside the field of view."""
         prepared = self.prepared
         top, left, bottom, right = prepared.box
         crop_shape = (bottom - top, right - left)
-        work = self.work_probability
         shrunk = None
         if crop_shape[0] < work.shape[0] or crop_shape[1] < work.shape[1]:
             shrunk = resize(work, crop_shape)  # a photograph smaller than the working scale
@@ -204,9 +205,8 @@ class Segmenter:
 
     :attr:`config` is the configuration in effect, every value filled. A segmenter built from a
     model file also has :attr:`runtime`, the options that built its model, the checked bytes
-    included: ``Segmenter(segmenter.runtime, segmenter.config)`` builds the same segmenter in
-    another process without opening the file again. One built on another predictor has
-    ``None``.
+    included: :meth:`recipe` builds the same segmenter in another process without opening the
+    file again. One built on another predictor has ``None``.
 
     Raises:
         ModelError: the model file is not a usable vessel model.
@@ -264,6 +264,13 @@ class Segmenter:
         )
         return result
 
+    def recipe(self) -> Callable[[], "Segmenter"] | None:
+        """What builds this segmenter again in another process (picklable, from the checked
+        model bytes, never the file again), or ``None`` when it runs no model file."""
+        if self.runtime is None:
+            return None
+        return functools.partial(type(self), self.runtime, self.config)
+
     def prepare(self, photo: Photo) -> Prepared:
         """Stage 1 (:func:`prepare`) with this segmenter's configuration."""
         return prepare(photo, self.config.fov_diameter, self.tile, self.config.channel)
@@ -271,9 +278,7 @@ class Segmenter:
     def tile_corners(self, inside: np.ndarray) -> np.ndarray:
         """Stage 2: (N, 2) top-left corners of the tiles, every ``config.stride`` pixels, that
         touch ``inside`` (a boolean working-scale mask); tiles wholly outside are skipped."""
-        corners = tile_grid(inside.shape, self.tile, self.config.stride)
-        t = self.tile
-        return corners[[inside[y : y + t, x : x + t].any() for y, x in corners]]
+        return corners_inside(inside, self.tile, self.config.stride)
 
     def tile_inputs(self, work: np.ndarray, corners: np.ndarray) -> np.ndarray:
         """Stage 2: model inputs (N, tile, tile, 1) of the tiles at ``corners``, each

@@ -18,8 +18,15 @@ def tile_grid(shape: tuple[int, int], tile: int, stride: int) -> np.ndarray:
     return np.stack(np.meshgrid(ys, xs, indexing="ij"), axis=-1).reshape(-1, 2)
 
 
+def corners_inside(inside: np.ndarray, tile: int, stride: int) -> np.ndarray:
+    """(N, 2) corners of the tiles, every ``stride`` pixels, that touch ``inside`` (a boolean
+    (H, W) mask, each side at least ``tile``); tiles wholly outside are skipped."""
+    corners = tile_grid(inside.shape, tile, stride)
+    return corners[[inside[y : y + tile, x : x + tile].any() for y, x in corners]]
+
+
 def extract_tiles(image: np.ndarray, corners: np.ndarray, tile: int) -> np.ndarray:
-    """Tiles (N, tile, tile) of a 2-D image at the given corners."""
+    """Tiles (N, tile, tile[, C]) of an (H, W[, C]) image at the given corners."""
     return np.stack([image[y : y + tile, x : x + tile] for y, x in corners])
 
 

@@ -62,6 +62,45 @@ def test_bundled_model_passes_the_gate_against_its_keras_twin(dev_npz, run_cli):
 
 
 def test_the_release_build_script_is_valid_shell():
+    assert subprocess_ok(RELEASE / "build.sh")
+
+
+def test_the_artery_vein_release_files_belong_together():
+    from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
+    from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL
+    from training.artery_vein import ArteryVeinRecord
+    from training.config import ARTERY_VEIN_RECORD
+
+    record = ArteryVeinRecord.read(RELEASE / "artery_vein" / ARTERY_VEIN_RECORD)
+    card = read_card(ARTERY_VEIN_MODEL.read_bytes())
+    assert card.preprocessing.name == ARTERY_VEIN_PREPROCESSING
+    assert record.parameters == card.parameters and card.width == record.training.width
+    assert card.patch_size == record.training.tile and card.model_version == "1.2.0-dev"
+    assert record.data == ("drive", "gave", "les-av") and record.photographs == 88
+    gate = card.artery_vein_gate
+    assert gate.passed and gate.photographs == 88 and gate.data == record.data
+    assert subprocess_ok(RELEASE / "build_artery_vein.sh")
+
+
+def test_bundled_artery_vein_model_passes_its_gate_against_its_keras_twin(dev_npz):
+    from converters.artery_vein import artery_vein_gate
+    from edge_runtime.contract.gate_report import ArteryVeinGates
+    from edge_runtime.pipeline.artery_vein import ArteryVeinModel
+    from edge_runtime.pipeline.segmenter import Segmenter
+    from training.artery_vein import load_examples
+    from training.model_io import KerasPatches, load_keras_model
+
+    twin = load_keras_model(RELEASE / "artery_vein" / "model.keras")
+    examples = load_examples([dev_npz.parent / "drive"], Segmenter())
+    report = artery_vein_gate(
+        ArteryVeinModel(KerasPatches(twin)), ArteryVeinModel(), examples, ArteryVeinGates(), ()
+    )
+    assert report.passed, report.failures
+    assert report.photographs == 16 and report.int8_accuracy > 0.8  # photographs it trained on
+
+
+def subprocess_ok(script: Path) -> bool:
+    """Whether ``script`` is valid shell."""
     import subprocess
 
-    assert subprocess.run(["bash", "-n", str(RELEASE / "build.sh")]).returncode == 0
+    return subprocess.run(["bash", "-n", str(script)]).returncode == 0

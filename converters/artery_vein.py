@@ -1,0 +1,161 @@
+"""Convert an artery/vein model to int8 behind its gate; a failing gate leaves no output.
+
+The gate runs the int8 model as on the device against its float twin on labelled photographs.
+"""
+
+import dataclasses
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from converters.metadata_writer import embed_card, tensor_coding
+from converters.tflite_export import export_tflite
+from edge_runtime import __version__
+from edge_runtime.atomic import atomic_path
+from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
+from edge_runtime.contract.artery_vein_metrics import mean_scores
+from edge_runtime.contract.gate_report import ArteryVeinGateReport, ArteryVeinGates
+from edge_runtime.contract.model_card import ModelCard, Preprocessing, TrainingSummary
+from edge_runtime.errors import EdgeSegError, InputError
+from edge_runtime.inference.interpreter import make_interpreter
+from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.artery_vein import ArteryVeinModel
+from edge_runtime.pipeline.segmenter import Segmenter
+from training.artery_vein import (
+    ArteryVeinExample,
+    ArteryVeinRecord,
+    draw_crops,
+    load_examples,
+    predicted_classes,
+    score_classes,
+)
+from training.config import ARTERY_VEIN_RECORD
+from training.model_io import KerasPatches, load_keras_model
+
+CALIBRATION_CROPS = 256
+CALIBRATION_SEED = 2211
+"""Crops of the labelled photographs (drawn with this seed) that calibrate int8 ranges."""
+
+
+class ArteryVeinGateFailure(EdgeSegError):
+    """A converted artery/vein model failed its gate; ``report`` says how."""
+
+    def __init__(self, report: ArteryVeinGateReport):
+        super().__init__("artery/vein gate failed: " + "; ".join(report.failures))
+        self.report = report
+
+
+@dataclass(frozen=True)
+class ArteryVeinConversion:
+    """Everything ``edge-seg convert-artery-vein`` decides (see its --help)."""
+
+    keras_path: Path
+    data: tuple[Path, ...]
+    output: Path
+    model_version: str = "unversioned"
+    gates: ArteryVeinGates = dataclasses.field(default_factory=ArteryVeinGates)
+
+
+def artery_vein_gate(
+    float_model: ArteryVeinModel,
+    int8_model: ArteryVeinModel,
+    examples: list[ArteryVeinExample],
+    gates: ArteryVeinGates,
+    data: tuple[str, ...],
+) -> ArteryVeinGateReport:
+    """The gate's report: both models run as on the device on the examples.
+
+    It holds their mean accuracies on the found vessel pixels, the share of found pixels both
+    class alike, and the verdict.
+    """
+    same = total = 0
+    scores: tuple[list, list] = ([], [])
+    for example in examples:
+        classes = [predicted_classes(m, example) for m in (float_model, int8_model)]
+        for kept, predicted in zip(scores, classes, strict=True):
+            kept.append(score_classes(example, predicted))
+        same += int(np.count_nonzero((classes[0] == classes[1]) & example.found))
+        total += int(np.count_nonzero(example.found))
+    float_scores, int8_scores = (mean_scores(kept) for kept in scores)
+    agreement = same / total if total else None
+    failures = []
+    if float_scores.accuracy is None or int8_scores.accuracy is None or agreement is None:
+        failures.append("no found vessel pixel with an artery/vein label to score")
+    else:
+        drop = float_scores.accuracy - int8_scores.accuracy
+        if drop > gates.max_mean_drop:
+            failures.append(
+                f"mean accuracy fell by {drop:.4f} (float {float_scores.accuracy:.4f}, int8 "
+                f"{int8_scores.accuracy:.4f}), allowed {gates.max_mean_drop}"
+            )
+        if agreement < gates.min_agreement:
+            failures.append(
+                f"int8 and float agree on {agreement:.4f} of the found vessel pixels, "
+                f"required {gates.min_agreement}"
+            )
+    return ArteryVeinGateReport(
+        passed=not failures,
+        photographs=len(examples),
+        data=data,
+        float_accuracy=float_scores.accuracy,
+        int8_accuracy=int8_scores.accuracy,
+        agreement=agreement,
+        gates=gates,
+        failures=tuple(failures),
+    )
+
+
+def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
+    """Convert ``options.keras_path`` to int8; write ``options.output`` if the gate passes.
+
+    The gate runs on the labelled photographs of ``options.data``.
+
+    Raises:
+        ArteryVeinGateFailure: the gate failed (nothing was written).
+        InputError: the model, its record or the data cannot be used.
+    """
+    model = load_keras_model(options.keras_path)
+    record_path = options.keras_path.parent / ARTERY_VEIN_RECORD
+    try:
+        record = ArteryVeinRecord.read(record_path) if record_path.is_file() else None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    examples = load_examples(list(options.data), Segmenter())
+    side = KerasPatches(model).side
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    calibration = draw_crops(examples, rng, CALIBRATION_CROPS, side)[0]
+    content = export_tflite(model, calibration, "int8", "int8")
+    interpreter = make_interpreter(content, name=str(options.keras_path))
+    training = record.training if record else None
+    card = ModelCard(
+        model_version=options.model_version,
+        architecture="unet-lite" if training else "unknown",
+        width=training.width if training else None,
+        parameters=model.count_params(),
+        patch_size=side,
+        preprocessing=Preprocessing(ARTERY_VEIN_PREPROCESSING),
+        quantization="int8",
+        input=tensor_coding(interpreter.get_input_details()[0]),
+        output=tensor_coding(interpreter.get_output_details()[0]),
+        training=(
+            TrainingSummary("binary_crossentropy", training.epochs, training.seed)
+            if training
+            else None
+        ),
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        package_version=__version__,
+    )
+    content = embed_card(content, card)
+    data = tuple(Path(folder).name for folder in options.data)
+    with atomic_path(options.output) as tmp:
+        tmp.write_bytes(content)
+        int8_model = ArteryVeinModel(RuntimeOptions(tmp))
+        report = artery_vein_gate(
+            ArteryVeinModel(KerasPatches(model)), int8_model, examples, options.gates, data
+        )
+        if not report.passed:
+            raise ArteryVeinGateFailure(report)  # leaves the with block: nothing is written
+        tmp.write_bytes(embed_card(content, dataclasses.replace(card, artery_vein_gate=report)))
+    return report

@@ -1,0 +1,43 @@
+"""What an artery/vein model sees, defined once for training and the device: the field of view
+at the working scale in four channels, red, green and blue, each standardised inside the field
+(so that cameras and exposures meet), and the vessel model's probability."""
+
+import numpy as np
+
+ARTERY_VEIN_PREPROCESSING = "field_standardised_rgb_vessel"
+"""Name recorded in an artery/vein model's card for :func:`artery_vein_input`."""
+
+ARTERY_VEIN_CHANNELS = 4
+"""Channels of an artery/vein model's input: red, green, blue, vessel probability."""
+
+MIN_SPREAD = 1e-6
+"""Added to each colour's spread, so that a flat channel is standardised to zeros."""
+
+
+def artery_vein_input(
+    colour: np.ndarray, inside: np.ndarray, vessel_probability: np.ndarray
+) -> np.ndarray:
+    """The model input (H, W, 4) float32 of a working-scale colour field of view.
+
+    Args:
+        colour: (H, W, 3) red, green and blue at the working scale, any real values.
+        inside: (H, W) bool, the field of view; outside it every channel is 0.
+        vessel_probability: (H, W) the vessel model's probabilities at the working scale.
+    """
+    colour = np.asarray(colour, dtype=np.float32)
+    inside = np.asarray(inside, dtype=bool)
+    if colour.ndim != 3 or colour.shape[2] != 3 or colour.shape[:2] != inside.shape:
+        raise ValueError(
+            f"got colour {colour.shape} and field {inside.shape}, expected (H, W, 3) and (H, W)"
+        )
+    if np.shape(vessel_probability) != inside.shape:
+        raise ValueError(
+            f"got vessel probabilities {np.shape(vessel_probability)}, expected {inside.shape}"
+        )
+    out = np.zeros((*inside.shape, ARTERY_VEIN_CHANNELS), dtype=np.float32)
+    if inside.any():
+        pixels = colour[inside]
+        mean, spread = pixels.mean(axis=0), pixels.std(axis=0) + MIN_SPREAD
+        out[inside, :3] = (pixels - mean) / spread
+    out[..., 3] = np.where(inside, vessel_probability, 0.0)
+    return out

@@ -1,0 +1,87 @@
+"""Arteries and veins: a second model, chained after the vessel model, gives each pixel of the
+field of view its probability of being an artery; the vessels the vessel model found take the
+class it says (:func:`~edge_runtime.contract.artery_vein_classes.classes_from_probability`).
+
+It sees the field of view at the vessel model's working scale, in colour and with the vessel
+probabilities (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`), in
+overlapping square tiles stitched without seams as the vessel model's are.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING, artery_vein_input
+from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL
+from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
+from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.decode import Photo
+from edge_runtime.pipeline.resize import resize
+from edge_runtime.pipeline.segmenter import TILES_PER_STEP, Prepared
+from edge_runtime.pipeline.tiling import Stitcher, corners_inside, extract_tiles
+
+STRIDE_SHARE = 2
+"""Tiles overlap by half: one starts every tile side / this many pixels."""
+
+
+def working_colour(photo: Photo, prepared: Prepared) -> np.ndarray:
+    """The field of view's red, green and blue (H, W, 3) float32 at the working scale (a
+    grayscale photograph's one channel in all three)."""
+    framing = prepared.framing
+    top, left, bottom, right = framing.box
+    pixels = photo.pixels[top:bottom, left:right]
+    planes = [pixels] * 3 if pixels.ndim == 2 else [pixels[..., c] for c in range(3)]
+    return np.stack([resize(plane, framing.work_shape) for plane in planes], axis=-1)
+
+
+class ArteryVeinModel:
+    """Runs an artery/vein model over a segmented photograph's field of view.
+
+    Args:
+        model: a .tflite file, or :class:`RuntimeOptions` to say also how its interpreter runs;
+            ``None`` for the model bundled with the package; or any
+            :class:`~edge_runtime.inference.patch_model.PatchPredictor` on four-channel tiles
+            (training and the gate run Keras models this way).
+
+    :attr:`runtime` is, as for the vessel segmenter, the options that built it, the checked
+    bytes included, or ``None`` for another predictor.
+
+    Raises:
+        ModelError: the file is not a usable artery/vein model (a vessel model is refused).
+    """
+
+    def __init__(self, model: "str | Path | RuntimeOptions | PatchPredictor | None" = None):
+        if model is None or isinstance(model, (str, Path)):
+            model = RuntimeOptions(model or ARTERY_VEIN_MODEL)
+        if isinstance(model, RuntimeOptions):
+            model = PatchModel(model, preprocessing=ARTERY_VEIN_PREPROCESSING)
+        self.model: PatchPredictor = model
+        self.runtime = model.options if isinstance(model, PatchModel) else None
+        self.tile = model.side
+
+    def artery_probability(
+        self, photo: Photo, prepared: Prepared, vessel_probability: np.ndarray
+    ) -> np.ndarray:
+        """Each working-scale pixel's probability of being an artery (the shape of
+        ``prepared.work``; 0 where no tile reached), from the decoded photograph, what the
+        segmenter prepared of it and its working-scale vessel probabilities."""
+        colour = working_colour(photo, prepared)
+        inputs = artery_vein_input(colour, prepared.inside, vessel_probability)
+        return self.tiled_probability(inputs, prepared.inside)
+
+    def tiled_probability(self, inputs: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        """Each pixel's probability of being an artery (H, W) from the model's input (H, W, 4)
+        (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`) in overlapping
+        tiles that touch ``inside`` (the field of view); 0 where no tile reached."""
+        shape = inputs.shape[:2]
+        tile = self.tile
+        padded = np.zeros((max(shape[0], tile), max(shape[1], tile), inputs.shape[2]), np.float32)
+        padded[: shape[0], : shape[1]] = inputs
+        field = np.zeros(padded.shape[:2], dtype=bool)
+        field[: shape[0], : shape[1]] = inside
+        corners = corners_inside(field, tile, max(1, tile // STRIDE_SHARE))
+        stitcher = Stitcher(field.shape, tile)
+        for start in range(0, len(corners), TILES_PER_STEP):
+            batch = corners[start : start + TILES_PER_STEP]
+            stitcher.add(self.model.predict(extract_tiles(padded, batch, tile)), batch)
+        return stitcher.result()[: shape[0], : shape[1]]

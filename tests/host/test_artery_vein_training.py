@@ -1,0 +1,150 @@
+"""Training an artery/vein model, converting it to int8 behind its gate, and running what was
+written on the device: on a small synthetic folder with artery/vein labels (the commands'
+mechanics; the real candidates' accuracies are benchmarks/artery_vein_screen.py's)."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from converters.artery_vein import artery_vein_gate
+from edge_runtime import ArteryVein, ArteryVeinModel, Segmenter
+from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
+from edge_runtime.contract.gate_report import ArteryVeinGates
+from edge_runtime.contract.model_card import ModelCard, Preprocessing
+from edge_runtime.data.artery_vein import decode_artery_vein
+from edge_runtime.inference.model_file import read_card, read_model_bytes
+from training.artery_vein import ArteryVeinRecord, load_examples
+from training.config import ARTERY_VEIN_RECORD
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory, make_photo_dataset):
+    """Two synthetic photographs whose vessels left of the middle are arteries, the others
+    veins."""
+    root = make_photo_dataset(tmp_path_factory.mktemp("av") / "eyes", "generic", count=2)
+    (root / "labels-av").mkdir()
+    for label in sorted((root / "labels").glob("*.png")):
+        vessels = np.asarray(Image.open(label)) > 0
+        colours = np.zeros((*vessels.shape, 3), np.uint8)
+        left = np.arange(vessels.shape[1]) < vessels.shape[1] // 2
+        colours[vessels & left] = (255, 0, 0)
+        colours[vessels & ~left] = (0, 0, 255)
+        Image.fromarray(colours).save(root / "labels-av" / label.name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def converted(labelled, tmp_path_factory, run_cli):
+    """A run of train-artery-vein and its conversion: (run folder, int8 model, outputs)."""
+    run = tmp_path_factory.mktemp("run")
+    trained = run_cli(
+        "train-artery-vein",
+        labelled,
+        "--out",
+        run,
+        "--epochs",
+        "1",
+        "--crops",
+        "16",
+        "--width",
+        "4",
+        "--score",
+        labelled,
+    )
+    model = run / "av.tflite"
+    # one epoch leaves every probability near 0.5, where int8 rounding flips classes: the
+    # gate's limits are opened here (its verdicts are tested below)
+    convert = run_cli(
+        "convert-artery-vein",
+        run / "model.keras",
+        "--data",
+        labelled,
+        "-o",
+        model,
+        "--max-mean-drop",
+        "1",
+        "--min-agreement",
+        "0",
+    )
+    return run, model, trained.stdout + convert.stdout
+
+
+def test_training_writes_the_model_and_a_record_of_what_it_scored(converted):
+    run, _, printed = converted
+    record = ArteryVeinRecord.read(run / ARTERY_VEIN_RECORD)
+    assert record.photographs == 2 and record.data == ("eyes",) and record.parameters > 0
+    assert record.training.epochs == 1 and record.training.width == 4
+    assert [p.name for p in record.scored] == ["eyes/eye1", "eyes/eye2"]
+    assert 0 <= record.accuracy <= 1
+    assert f"accuracy on found vessels {record.accuracy:.4f}" in printed
+
+
+def test_the_int8_model_carries_its_card_and_gate_and_runs_on_the_device(converted, labelled):
+    _, model, printed = converted
+    card = read_card(read_model_bytes(model))
+    assert card.preprocessing.name == ARTERY_VEIN_PREPROCESSING and card.patch_size == 128
+    assert card.quantization == "int8" and card.input.dtype == "int8"
+    gate = card.artery_vein_gate
+    assert gate.passed and gate.photographs == 2 and gate.data == ("eyes",)
+    assert f"int8 accuracy {gate.int8_accuracy:.4f}" in printed and "passed" in printed
+    photo = next((labelled / "images").glob("*.png"))
+    result = Segmenter(artery_vein=model).segment(photo)
+    assert np.array_equal(result.artery_vein != ArteryVein.BACKGROUND, result.mask.astype(bool))
+
+
+def test_segment_av_writes_the_map_at_the_photographs_size(converted, labelled, tmp_path, run_cli):
+    _, model, _ = converted
+    photos = sorted((labelled / "images").glob("*.png"))
+    printed = run_cli(
+        "segment", *photos, "--av-model", model, "-o", tmp_path, "--json", "--jobs", "2"
+    )
+    records = [json.loads(line) for line in printed.stdout.splitlines()]
+    for photo, record in zip(photos, records, strict=True):
+        written = Image.open(record["outputs"]["artery_vein"])
+        assert written.mode == "RGB" and written.size == Image.open(photo).size
+        classes = decode_artery_vein(np.asarray(written), "av")
+        mask = np.asarray(Image.open(record["outputs"]["mask"])) > 0
+        assert np.array_equal(classes != ArteryVein.BACKGROUND, mask)
+        assert record["stages_ms"]["artery_vein"] > 0
+
+
+def test_a_failing_gate_writes_nothing_and_says_why(converted, labelled, tmp_path, run_cli):
+    run, _, _ = converted
+    target = tmp_path / "av.tflite"
+    failed = run_cli(
+        "convert-artery-vein",
+        run / "model.keras",
+        "--data",
+        labelled,
+        "-o",
+        target,
+        "--min-agreement",
+        "1",
+        expect=1,
+    )
+    assert "FAILED: " in failed.stdout and "int8 and float agree on" in failed.stdout
+    assert "of the found vessel pixels, required 1.0" in failed.stdout
+    assert f"not written: {target}" in failed.stderr and not target.exists()
+
+
+class Constant:
+    side = 128
+    card = ModelCard(patch_size=128, preprocessing=Preprocessing(ARTERY_VEIN_PREPROCESSING))
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def predict(self, patches):
+        return np.full(patches.shape[:3], self.value, np.float32)
+
+
+def test_the_gate_fails_a_model_that_classes_otherwise_than_its_twin(labelled):
+    examples = load_examples([labelled], Segmenter())
+    arteries, veins = (ArteryVeinModel(Constant(v)) for v in (1.0, 0.0))
+    same = artery_vein_gate(arteries, arteries, examples, ArteryVeinGates(), ("eyes",))
+    assert same.passed and same.agreement == 1.0 and same.failures == ()
+    report = artery_vein_gate(arteries, veins, examples, ArteryVeinGates(), ("eyes",))
+    assert not report.passed and report.agreement == 0.0
+    assert any("agree on 0.0000 of the found vessel pixels" in f for f in report.failures)

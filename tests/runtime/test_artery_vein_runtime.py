@@ -1,0 +1,144 @@
+"""The artery/vein output on the device: a second model chained after the vessel model, its
+four-channel input, its map at the photograph's size, the models refusing each other's place,
+and its file (``segment --av``)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edge_runtime import ArteryVein, ArteryVeinModel, Segmenter
+from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING, artery_vein_input
+from edge_runtime.contract.model_card import ModelCard, Preprocessing
+from edge_runtime.data.artery_vein import CLASS_COLOURS, colour_codes, decode_artery_vein
+from edge_runtime.errors import ModelError
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.patch_model import PatchModel
+from edge_runtime.inference.runtime_options import RuntimeOptions
+
+
+class ByChannel:
+    """A stand-in artery/vein predictor: a pixel is an artery where ``rule`` says so of its
+    input channels; it counts the tiles it was given."""
+
+    side = 32
+    card = ModelCard(patch_size=32, preprocessing=Preprocessing(ARTERY_VEIN_PREPROCESSING))
+
+    def __init__(self, rule):
+        self.rule, self.tiles = rule, 0
+
+    def predict(self, patches: np.ndarray) -> np.ndarray:
+        assert patches.shape[1:] == (32, 32, 4)
+        self.tiles += len(patches)
+        return self.rule(patches).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return synthetic_fundus(300, 320, seed=3)
+
+
+def test_the_input_is_colour_standardised_in_the_field_and_the_vessel_probability():
+    rng = np.random.default_rng(0)
+    colour = rng.uniform(0, 255, (40, 50, 3)) * np.array([1.0, 0.5, 0.1])
+    inside = np.zeros((40, 50), bool)
+    inside[5:35, 10:45] = True
+    probability = rng.uniform(0, 1, (40, 50))
+    x = artery_vein_input(colour, inside, probability)
+    assert x.shape == (40, 50, 4) and x.dtype == np.float32
+    np.testing.assert_allclose(x[inside, :3].mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(x[inside, :3].std(axis=0), 1, atol=1e-3)
+    np.testing.assert_allclose(x[inside, 3], probability[inside], rtol=1e-6)
+    assert not x[~inside].any()
+    flat = artery_vein_input(np.full((40, 50, 3), 7.0), inside, probability)
+    assert not flat[..., :3].any()  # a flat channel has no spread: zeros, not a division by 0
+
+
+def test_each_found_vessel_is_an_artery_or_a_vein_and_nothing_else_is(photo):
+    red_above_mean = ByChannel(lambda x: x[..., 0] > 0)
+    result = Segmenter(artery_vein=ArteryVeinModel(red_above_mean)).segment(photo)
+    classes = result.artery_vein
+    assert classes.shape == photo.shape[:2] and classes.dtype == np.int8
+    assert np.array_equal(classes != ArteryVein.BACKGROUND, result.mask.astype(bool))
+    assert set(np.unique(classes)) == {ArteryVein.BACKGROUND, ArteryVein.ARTERY, ArteryVein.VEIN}
+    assert red_above_mean.tiles > 0
+    # the class follows the model: all arteries, then all veins
+    for rule, expected in ((np.ones_like, ArteryVein.ARTERY), (np.zeros_like, ArteryVein.VEIN)):
+        model = ArteryVeinModel(ByChannel(lambda x, rule=rule: rule(x[..., 0])))
+        classes = Segmenter(artery_vein=model).segment(photo).artery_vein
+        assert set(np.unique(classes[result.mask.astype(bool)])) == {expected}
+
+
+def test_without_an_artery_vein_model_there_is_no_map_and_it_costs_nothing(photo):
+    result = Segmenter().segment(photo)
+    assert result.artery_vein is None and result.work_artery_probability is None
+    assert result.measurements.arteries is None
+
+
+def test_the_measurements_take_each_class_from_the_map(photo):
+    model = ArteryVeinModel(ByChannel(lambda x: x[..., 1] > 0))
+    result = Segmenter(artery_vein=model).segment(photo)
+    measured = result.measurements
+    arteries = np.count_nonzero(result.artery_vein == ArteryVein.ARTERY)
+    veins = np.count_nonzero(result.artery_vein == ArteryVein.VEIN)
+    assert measured.arteries.vessel_pixels == arteries > 0
+    assert measured.veins.vessel_pixels == veins > 0
+    assert measured.vessels.vessel_pixels == arteries + veins
+
+
+def test_a_vessel_model_is_refused_as_the_artery_vein_model_and_the_other_way_round(tmp_path):
+    with pytest.raises(ModelError, match="takes 'contrast_stretch_255' input, expected "):
+        ArteryVeinModel(DEFAULT_MODEL)
+    with pytest.raises(ModelError) as refused:
+        PatchModel(RuntimeOptions(DEFAULT_MODEL), preprocessing=ARTERY_VEIN_PREPROCESSING)
+    assert "the input of artery/vein models" in str(refused.value)
+
+
+def test_the_map_file_reads_back_as_the_classes_it_was_written_from():
+    classes = np.array([[0, 1, 2, 3], [2, 1, 0, 0]], dtype=np.int8)
+    pixels = colour_codes(classes)
+    assert pixels.dtype == np.uint8 and pixels.shape == (2, 4, 3)
+    assert pixels[0, 1].tolist() == [255, 0, 0] and pixels[0, 2].tolist() == [0, 0, 255]
+    assert np.array_equal(decode_artery_vein(pixels, "av.png"), classes)
+    assert len(CLASS_COLOURS) == len(ArteryVein)
+
+
+def test_segment_refuses_a_vessel_model_for_av_on_one_line(tmp_path, run_cli):
+    Image.fromarray(synthetic_fundus(200, 210)).save(tmp_path / "eye.png")
+    failed = run_cli(
+        "segment", tmp_path / "eye.png", "--av-model", DEFAULT_MODEL, "-o", tmp_path, expect=2
+    )
+    assert failed.stderr.count("\n") == 1 and "the input of artery/vein models" in failed.stderr
+    assert not list(tmp_path.glob("*_mask.png"))  # refused before any work
+
+
+def test_the_bundled_artery_vein_model_runs_by_default(photo):
+    model = ArteryVeinModel()
+    assert model.tile == 128 and model.runtime is not None
+    result = Segmenter(artery_vein=model).segment(photo)
+    assert np.array_equal(result.artery_vein != ArteryVein.BACKGROUND, result.mask.astype(bool))
+    assert 0 <= result.work_artery_probability.min() <= result.work_artery_probability.max() <= 1
+
+
+def test_segment_av_writes_the_same_maps_on_two_processes_as_on_one(tmp_path, run_cli):
+    photos = []
+    for seed in (1, 2):
+        photos.append(tmp_path / f"eye{seed}.png")
+        Image.fromarray(synthetic_fundus(260, 280, seed=seed)).save(photos[-1])
+    maps = {}
+    for jobs in ("1", "2"):
+        run_cli("segment", *photos, "--av", "--jobs", jobs, "-o", tmp_path / jobs)
+        maps[jobs] = [np.asarray(Image.open(tmp_path / jobs / f"{p.stem}_av.png")) for p in photos]
+    for one, two, photo in zip(maps["1"], maps["2"], photos, strict=True):
+        assert one.shape == (*Image.open(photo).size[::-1], 3)
+        assert np.array_equal(one, two)
+        assert set(map(tuple, one.reshape(-1, 3))) <= {tuple(c) for c in CLASS_COLOURS[:3]}
+
+
+def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):
+    (tmp_path / "in").mkdir()
+    Image.fromarray(synthetic_fundus(260, 280)).save(tmp_path / "in" / "eye.png")
+    run_cli("watch", tmp_path / "in", "-o", tmp_path / "out", "--av", "--once", "--settle", "0")
+    written = np.asarray(Image.open(tmp_path / "out" / "eye_av.png"))
+    mask = np.asarray(Image.open(tmp_path / "out" / "eye_mask.png")) > 0
+    assert np.array_equal(decode_artery_vein(written, "eye_av.png") != ArteryVein.BACKGROUND, mask)

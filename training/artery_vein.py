@@ -1,0 +1,265 @@
+"""Train an artery/vein model, which the runtime chains after the vessel model.
+
+The model (:class:`~edge_runtime.pipeline.artery_vein.ArteryVeinModel` on the device) gives
+each pixel its probability of being an artery. Each photograph with an artery/vein label is
+segmented by a vessel model through the device's pipeline, and taken at its working scale as
+the device takes it (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`:
+colour standardised in the field of view, and the vessel probabilities). The model, a U-Net
+(``unet-lite`` with four input channels), learns from random square crops, each centred near a
+labelled vessel pixel and flipped at random, its loss weighted to the labelled artery and vein
+pixels (crossings and uncertain pixels weigh nothing). It is scored as the device runs it: in
+stitched tiles, on the vessels the vessel model found (the field's metrics,
+:mod:`~edge_runtime.contract.artery_vein_metrics`).
+"""
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from PIL import Image
+
+from edge_runtime.atomic import atomic_path
+from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
+from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_CHANNELS, artery_vein_input
+from edge_runtime.contract.artery_vein_metrics import (
+    ArteryVeinScores,
+    artery_vein_scores,
+    mean_scores,
+)
+from edge_runtime.contract.schema import bounded, decode, encode
+from edge_runtime.contract.training_record import Versions
+from edge_runtime.data.artery_vein import read_artery_vein
+from edge_runtime.data.photos import list_dataset
+from edge_runtime.errors import InputError
+from edge_runtime.measure.skeleton import skeletonize
+from edge_runtime.pipeline.artery_vein import ArteryVeinModel, working_colour
+from edge_runtime.pipeline.decode import load_photo
+from edge_runtime.pipeline.segmenter import Segmenter
+from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
+from training.model_io import KerasPatches
+from training.models import build_unet_lite
+from training.trainer import make_deterministic, software_versions
+
+OUTPUT_NAME = "artery_probability"
+"""Name of an artery/vein model's output."""
+
+
+@dataclass(frozen=True)
+class ArteryVeinExample:
+    """One labelled photograph at the working scale.
+
+    Its model input (H, W, 4), the label's :class:`ArteryVein` codes, the vessels the vessel
+    model found, and the field of view.
+    """
+
+    name: str
+    inputs: np.ndarray
+    truth: np.ndarray
+    found: np.ndarray
+    inside: np.ndarray
+
+
+def make_example(segmenter: Segmenter, name: str, image: Path, label: Path) -> ArteryVeinExample:
+    """A photograph and its artery/vein label at the working scale of ``segmenter``.
+
+    Raises:
+        InputError: the photograph or its label cannot be used.
+    """
+    photo = load_photo(image)
+    result = segmenter.segment(photo)
+    prepared = result.prepared
+    probability = result.work_probability
+    inputs = artery_vein_input(working_colour(photo, prepared), prepared.inside, probability)
+    top, left, bottom, right = prepared.box
+    height, width = prepared.framing.work_shape
+    codes = read_artery_vein(label, photo.shape)[top:bottom, left:right]
+    truth = np.asarray(
+        Image.fromarray(codes.astype(np.uint8)).resize((width, height), Image.NEAREST), np.int8
+    )
+    found = (probability >= result.threshold) & prepared.inside
+    return ArteryVeinExample(name, inputs, truth, found, prepared.inside)
+
+
+def load_examples(folders: list[Path], segmenter: Segmenter) -> list[ArteryVeinExample]:
+    """The photographs with an artery/vein label in labelled folders (``folder/name``).
+
+    Raises:
+        InputError: a folder has none, or one cannot be used.
+    """
+    examples = []
+    for folder in folders:
+        photos = [p for p in list_dataset(folder).photos if p.artery_vein and not p.problem]
+        if not photos:
+            raise InputError(f"{folder}: no photographs with an artery/vein label")
+        for photo in photos:
+            name = f"{Path(folder).name}/{photo.name}"
+            examples.append(make_example(segmenter, name, photo.image, photo.artery_vein))
+    return examples
+
+
+def build_model(training: ArteryVeinTraining, size: int | None = None) -> keras.Model:
+    """The artery/vein U-Net on ``size`` (by default the tile's) square four-channel inputs."""
+    return build_unet_lite(
+        None,
+        training.width,
+        training.depth,
+        size=size or training.tile,
+        channels=ARTERY_VEIN_CHANNELS,
+        output=OUTPUT_NAME,
+    )
+
+
+def draw_crops(
+    examples: list[ArteryVeinExample], rng: np.random.Generator, count: int, side: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random crops (inputs, artery target, weight), each near a labelled vessel pixel."""
+    x = np.zeros((count, side, side, ARTERY_VEIN_CHANNELS), np.float32)
+    y = np.zeros((count, side, side, 1), np.float32)
+    w = np.zeros((count, side, side), np.float32)
+    graded = (ArteryVein.ARTERY, ArteryVein.VEIN)
+    labelled = [np.argwhere(np.isin(e.truth, graded)) for e in examples]
+    for i in range(count):
+        k = rng.integers(len(examples))
+        example, points = examples[k], labelled[k]
+        cy, cx = points[rng.integers(len(points))]
+        height, width = example.truth.shape
+        top = int(np.clip(cy - rng.integers(side), 0, height - side))
+        left = int(np.clip(cx - rng.integers(side), 0, width - side))
+        window = slice(top, top + side), slice(left, left + side)
+        inputs, truth = example.inputs[window], example.truth[window]
+        if rng.random() < 0.5:
+            inputs, truth = inputs[:, ::-1], truth[:, ::-1]
+        if rng.random() < 0.5:
+            inputs, truth = inputs[::-1], truth[::-1]
+        x[i] = inputs
+        y[i, ..., 0] = truth == ArteryVein.ARTERY
+        w[i] = np.isin(truth, graded)
+    return x, y, w
+
+
+def train_artery_vein(
+    examples: list[ArteryVeinExample], training: ArteryVeinTraining
+) -> tuple[keras.Model, float]:
+    """An artery/vein model trained on ``examples``, and the seconds it took."""
+    make_deterministic(training.seed)
+    rng = np.random.default_rng(training.seed)
+    model = build_model(training)
+    model.compile(
+        optimizer=keras.optimizers.Adam(training.learning_rate), loss="binary_crossentropy"
+    )
+    started = time.perf_counter()
+    for _ in range(training.epochs):
+        x, y, w = draw_crops(examples, rng, training.crops, training.tile)
+        model.fit(x, y, sample_weight=w, batch_size=training.batch_size, epochs=1, verbose=0)
+    return model, time.perf_counter() - started
+
+
+def predicted_classes(model: ArteryVeinModel, example: ArteryVeinExample) -> np.ndarray:
+    """The model's classes of the vessels the vessel model found, run as on the device."""
+    artery = model.tiled_probability(example.inputs, example.inside)
+    return classes_from_probability(example.found, artery)
+
+
+def score_classes(example: ArteryVeinExample, classes: np.ndarray) -> ArteryVeinScores:
+    """The artery/vein metrics of one photograph's predicted classes (on its label's lines)."""
+    centreline = skeletonize(example.truth != ArteryVein.BACKGROUND)
+    return artery_vein_scores(example.truth, classes, example.inside, centreline)
+
+
+@dataclass(frozen=True)
+class ScoredPhoto:
+    """One scored photograph's accuracy on found vessel pixels and on their centre lines."""
+
+    name: str
+    accuracy: float | None = bounded(None, 0, 1)
+    centreline_accuracy: float | None = bounded(None, 0, 1)
+
+
+@dataclass(frozen=True)
+class ArteryVeinRecord:
+    """What an artery/vein run trained on, what it made, and how it scored.
+
+    ``scored`` are the photographs it was asked to score, of folders it was not trained on
+    (scores on its own training photographs would say nothing).
+    """
+
+    training: ArteryVeinTraining
+    data: tuple[str, ...]
+    photographs: int = bounded(0, 0)
+    parameters: int = bounded(0, 0)
+    train_seconds: float = bounded(0.0, 0)
+    scored: tuple[ScoredPhoto, ...] = ()
+    accuracy: float | None = bounded(None, 0, 1)
+    centreline_accuracy: float | None = bounded(None, 0, 1)
+    versions: Versions | None = None
+
+    def write(self, path: Path) -> None:
+        """Write as indented JSON, atomically."""
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(encode(self), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: Path) -> "ArteryVeinRecord":
+        """Read and check a record.
+
+        Raises:
+            ValueError: not JSON, or a field is missing, mistyped or out of bounds.
+        """
+        try:
+            return decode(cls, json.loads(path.read_text()))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+
+def scored_photos(
+    model: ArteryVeinModel, examples: list[ArteryVeinExample]
+) -> tuple[tuple[ScoredPhoto, ...], ArteryVeinScores]:
+    """Each example's accuracies, and the mean scores over them."""
+    scores = [score_classes(e, predicted_classes(model, e)) for e in examples]
+    photos = tuple(
+        ScoredPhoto(e.name, s.accuracy, s.centreline_accuracy)
+        for e, s in zip(examples, scores, strict=True)
+    )
+    return photos, mean_scores(scores)
+
+
+def train_artery_vein_run(
+    data: list[Path], out: Path, training: ArteryVeinTraining, score: list[Path]
+) -> ArteryVeinRecord:
+    """Train, score and write an artery/vein run (``model.keras`` and its record in ``out``).
+
+    It trains on the artery/vein labelled photographs of the ``data`` folders (segmented by
+    the bundled vessel model) and scores on those of the ``score`` folders.
+
+    Raises:
+        InputError: a folder has no usable artery/vein labelled photograph.
+    """
+    segmenter = Segmenter()
+    examples = load_examples(data, segmenter)
+    model, seconds = train_artery_vein(examples, training)
+    photos, means = (), None
+    if score:
+        photos, means = scored_photos(
+            ArteryVeinModel(KerasPatches(model)), load_examples(score, segmenter)
+        )
+    record = ArteryVeinRecord(
+        training=training,
+        data=tuple(Path(folder).name for folder in data),
+        photographs=len(examples),
+        parameters=model.count_params(),
+        train_seconds=round(seconds, 1),
+        scored=photos,
+        accuracy=means.accuracy if means else None,
+        centreline_accuracy=means.centreline_accuracy if means else None,
+        versions=software_versions(),
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    inference = build_model(training)  # no optimizer state: a third the size
+    inference.set_weights(model.get_weights())
+    with atomic_path(out / "model.keras") as tmp:
+        inference.save(tmp)
+    record.write(out / ARTERY_VEIN_RECORD)
+    return record
