@@ -44,7 +44,8 @@ class ArteryVeinModel:
             (training and the gate run Keras models this way).
 
     :attr:`runtime` is, as for the vessel segmenter, the options that built it, the checked
-    bytes included, or ``None`` for another predictor.
+    bytes included, or ``None`` for another predictor; :attr:`tile` and :attr:`stride` are its
+    tiles' side and spacing (working-scale pixels).
 
     Raises:
         ModelError: the file is not a usable artery/vein model (a vessel model is refused).
@@ -58,6 +59,7 @@ class ArteryVeinModel:
         self.model: PatchPredictor = model
         self.runtime = model.options if isinstance(model, PatchModel) else None
         self.tile = model.side
+        self.stride = max(1, self.tile // STRIDE_SHARE)
 
     def artery_probability(
         self, photo: Photo, prepared: Prepared, vessel_probability: np.ndarray
@@ -79,7 +81,7 @@ class ArteryVeinModel:
         padded[: shape[0], : shape[1]] = inputs
         field = np.zeros(padded.shape[:2], dtype=bool)
         field[: shape[0], : shape[1]] = inside
-        corners = corners_inside(field, tile, max(1, tile // STRIDE_SHARE))
+        corners = corners_inside(field, tile, self.stride)
         stitcher = Stitcher(field.shape, tile)
         for start in range(0, len(corners), TILES_PER_STEP):
             batch = corners[start : start + TILES_PER_STEP]

@@ -142,3 +142,9 @@ def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):
     written = np.asarray(Image.open(tmp_path / "out" / "eye_av.png"))
     mask = np.asarray(Image.open(tmp_path / "out" / "eye_mask.png")) > 0
     assert np.array_equal(decode_artery_vein(written, "eye_av.png") != ArteryVein.BACKGROUND, mask)
+
+
+@pytest.mark.slow
+def test_artery_vein_cost(run_benchmark):
+    out = run_benchmark("artery_vein_cost.py", "--repeats", "1", "--size", "300x320")
+    assert "artery/vein tiles of 128 px" in out and "ratio" in out
