@@ -50,9 +50,10 @@ def _window_sums(weight: np.ndarray, side: int) -> np.ndarray:
     """The sum of ``weight`` in the ``side`` x ``side`` square (``side`` odd) centred on each
     cell (the frame padded with zeros), from the integral image."""
     half = side // 2
-    padded = np.pad(weight, ((half + 1, half), (half + 1, half)))
-    integral = padded.cumsum(axis=0).cumsum(axis=1)
     h, w = weight.shape
+    padded = np.zeros((h + side, w + side))
+    padded[half + 1 : half + 1 + h, half + 1 : half + 1 + w] = weight
+    integral = padded.cumsum(axis=0).cumsum(axis=1)
     return (
         integral[side : side + h, side : side + w]
         - integral[:h, side : side + w]

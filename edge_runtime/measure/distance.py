@@ -31,6 +31,31 @@ _BANDS = _bands(MAX_DISTANCE)
 
 
 @dataclass(frozen=True)
+class Padded:
+    """A binary (H, W) image padded by :data:`MAX_DISTANCE` background pixels on every side:
+    ``flat`` holds its pixels (boolean, True = set) row after row, ``width`` = W + 2
+    :data:`MAX_DISTANCE`; every pixel up to that far past the frame has a flat index."""
+
+    flat: np.ndarray
+    width: int
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> "Padded":
+        """The padded copy of an (H, W) ``mask`` (non-zero = set)."""
+        mask = np.asarray(mask)
+        margin = MAX_DISTANCE
+        padded = np.zeros((mask.shape[0] + 2 * margin, mask.shape[1] + 2 * margin), dtype=bool)
+        np.not_equal(mask, 0, out=padded[margin:-margin, margin:-margin])
+        return cls(padded.ravel(), padded.shape[1])
+
+    def index(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Flat indices of the pixels (``ys``, ``xs``) of the image (or past its frame, up to
+        :data:`MAX_DISTANCE`)."""
+        ys, xs = np.asarray(ys, np.int64), np.asarray(xs, np.int64)
+        return ys * self.width + (xs + MAX_DISTANCE * (self.width + 1))
+
+
+@dataclass(frozen=True)
 class Nearest:
     """For each pixel asked about: the ``distance`` (pixels, centre to centre) to its nearest
     background pixel, and that pixel's offset (``dy``, ``dx``) from it (0, 0 when none lies
@@ -43,25 +68,33 @@ class Nearest:
 
 def nearest_background(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> Nearest:
     """The nearest pixel outside an (H, W) ``mask`` (non-zero = inside) to each pixel
-    (``ys[i]``, ``xs[i]``); beyond the frame counts as outside.
+    (``ys[i]``, ``xs[i]``); beyond the frame counts as outside."""
+    image = Padded.of(mask)
+    return nearest_in(image, image.index(ys, xs))
+
+
+def nearest_in(image: Padded, at: np.ndarray) -> Nearest:
+    """The nearest background pixel of a :class:`Padded` image to each pixel of flat index
+    ``at[i]``.
 
     The offsets around the pixels are searched in rings of growing radius, each ring for the
     pixels not yet resolved: the first ring that holds a background pixel holds the nearest. A
     background pixel is at 0.
     """
-    padded = np.pad(np.asarray(mask) != 0, MAX_DISTANCE)
-    width = padded.shape[1]
-    at = (np.asarray(ys, np.int64) + MAX_DISTANCE) * width + np.asarray(xs, np.int64) + MAX_DISTANCE
-    flat = padded.ravel()
     distance = np.full(len(at), float(MAX_DISTANCE))
     near_y, near_x = np.zeros(len(at), np.int64), np.zeros(len(at), np.int64)
     pending = np.arange(len(at))
     for dy, dx, squared in _BANDS:
         if not len(pending):
             break
-        outside = ~flat[at[pending, None] + (dy * width + dx)[None, :]]
-        found = outside.any(axis=1)
-        first = outside[found].argmax(axis=1)  # a band is ordered nearest first
+        inside = image.flat[(dy * image.width + dx)[:, None] + at[pending]]  # offset by pixel
+        # a band is ordered nearest first: its first offset outside is the nearest, found as the
+        # largest of descending weights (numpy's argmax down the columns is slow)
+        rows = len(dy)
+        weight = np.arange(rows, 0, -1, dtype=np.min_scalar_type(rows))[:, None]
+        score = (~inside * weight).max(axis=0)  # rows - the first offset outside; 0: none
+        found = score > 0
+        first = (rows - score[found]).astype(np.intp)
         resolved = pending[found]
         distance[resolved] = np.sqrt(squared[first])
         near_y[resolved], near_x[resolved] = dy[first], dx[first]

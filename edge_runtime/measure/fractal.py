@@ -42,30 +42,32 @@ def box_sizes(shape: tuple[int, int]) -> list[int]:
     return sizes
 
 
-def _block_sums(level: np.ndarray, factor: int) -> np.ndarray:
-    """Sums of ``factor`` x ``factor`` blocks of ``level`` (int32), padded with zeros to whole
-    blocks at the bottom and right: every ``factor``-th row added up, then every column."""
-    height, width = (-(-side // factor) * factor for side in level.shape)
-    if (height, width) != level.shape:
-        level = np.pad(level, ((0, height - level.shape[0]), (0, width - level.shape[1])))
-    rows = np.zeros((height // factor, width), dtype=np.int32)
+def _block_sums(level: np.ndarray, factor: int, dtype: np.dtype) -> np.ndarray:
+    """Sums of ``factor`` x ``factor`` blocks of ``level`` (in ``dtype``), the blocks at the
+    bottom and right filled up with zeros: every ``factor``-th row added up, then every
+    column."""
+    height, width = (-(-side // factor) for side in level.shape)
+    rows = np.zeros((height, level.shape[1]), dtype=dtype)
     for i in range(factor):
-        rows += level[i::factor]
-    blocks = np.zeros((height // factor, width // factor), dtype=np.int32)
+        part = level[i::factor]
+        rows[: len(part)] += part
+    blocks = np.zeros((height, width), dtype=dtype)
     for i in range(factor):
-        blocks += rows[:, i::factor]
+        part = rows[:, i::factor]
+        blocks[:, : part.shape[1]] += part
     return blocks
 
 
-def box_masses(mask: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """The number of set pixels in each non-empty box of a grid anchored at the top left (the
-    boxes at the bottom and right may stick out of the image), for each box side in ``sizes``
-    (ascending). Each size is summed from the one before when it is a multiple of it."""
-    masses, level, side = [], mask, 1
+def box_masses(pixels: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """The number of set pixels of a 0/1 (H, W) image in each non-empty box of a grid anchored
+    at the top left (the boxes at the bottom and right may stick out of the image), for each box
+    side in ``sizes`` (ascending). Each size is summed from the one before when it is a multiple
+    of it."""
+    masses, level, side = [], pixels, 1
     for size in sizes:
         if size % side:
-            level, side = mask, 1
-        level, side = _block_sums(level, size // side), size
+            level, side = pixels, 1
+        level, side = _block_sums(level, size // side, np.min_scalar_type(size * size)), size
         masses.append(level[level > 0])
     return masses
 
@@ -83,13 +85,16 @@ def fractal_dimensions(
     ``sizes`` (ascending; by default :func:`box_sizes`); ``None`` for an empty map or fewer
     than :data:`MIN_SIZES` sizes."""
     sizes = box_sizes(mask.shape) if sizes is None else sizes
-    mask = np.asarray(mask) != 0
-    total = int(np.count_nonzero(mask))
+    pixels = np.asarray(mask)
+    if pixels.dtype != bool or pixels.view(np.uint8).max(initial=0) > 1:  # 1-bit images: 255
+        pixels = pixels != 0
+    pixels = pixels.view(np.uint8)
+    total = int(np.count_nonzero(pixels))
     if len(sizes) < MIN_SIZES or total == 0:
         return None
     log_inverse = -np.log(np.asarray(sizes, dtype=np.float64))
     count, entropy, collision = [], [], []
-    for mass in box_masses(mask, sizes):
+    for mass in box_masses(pixels, sizes):
         share = mass / total
         count.append(np.log(len(mass)))
         entropy.append(-np.sum(share * np.log(share)))

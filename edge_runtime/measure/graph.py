@@ -1,11 +1,11 @@
 """A skeleton as a graph: its links, end points, branch points and the segments between them.
 
 Neighbouring skeleton pixels are linked (8-connectivity), 1 pixel apart side by side and
-sqrt(2) diagonally; a diagonal link is left out where the two pixels also meet through a common
-side neighbour (it would close a triangle and count the same step twice). A pixel with one link
-is an end point; a pixel with three or more is a junction, and junction pixels that touch make
-one branch point. What is left when the junctions are taken out falls into segments: the
-vessel pieces between two end or branch points.
+sqrt(2) diagonally: every pair of neighbours, diagonal ones too where the two pixels also meet
+through a common side neighbour (a triangle, which the minimal skeleton leaves only at
+junctions). A pixel with one link is an end point; a pixel with three or more is a junction,
+and junction pixels that touch make one branch point. What is left when the junctions are
+taken out falls into segments: the vessel pieces between two end or branch points.
 """
 
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from edge_runtime.measure.grid import FORWARD, Grid, components, neighbour_pairs
+from edge_runtime.measure.grid import FORWARD, RING, Grid, components
 
 SQRT2 = float(np.sqrt(2.0))
 
@@ -34,20 +34,17 @@ class Links:
         return np.bincount(np.concatenate([self.first, self.second]), minlength=len(self.index))
 
 
-def skeleton_links(grid: Grid, index: np.ndarray) -> Links:
+def skeleton_links(grid: Grid, index: np.ndarray, codes: np.ndarray) -> Links:
     """The links of the skeleton a :class:`Grid` holds, whose pixels are ``index`` (flat,
-    ascending)."""
-    first, second = neighbour_pairs(grid, index)
-    step = index[second] - index[first]
-    diagonal = {grid.offset(dy, dx): (dy, dx) for dy, dx in FORWARD if dy and dx}
-    keep = np.ones(len(first), dtype=bool)
-    for offset, (dy, dx) in diagonal.items():
-        here = step == offset
-        corner = index[first[here]]
-        keep[here] = ~(grid.flat[corner + grid.offset(0, dx)] | grid.flat[corner + dy * grid.width])
-    first, second, step = first[keep], second[keep], step[keep]
-    side = (step == grid.offset(0, 1)) | (step == grid.offset(1, 0))
-    return Links(index, first, second, np.where(side, 1.0, SQRT2))
+    ascending: all its set pixels) with ring codes ``codes``
+    (:meth:`~edge_runtime.measure.grid.Grid.codes`)."""
+    first, second, length = [], [], []
+    for dy, dx in FORWARD:
+        mine = np.flatnonzero(codes & (1 << RING.index((dy, dx))))
+        first.append(mine)
+        second.append(np.searchsorted(index, index[mine] + grid.offset(dy, dx)))
+        length.append(np.full(len(mine), SQRT2 if dy and dx else 1.0))
+    return Links(index, *(np.concatenate(parts) for parts in (first, second, length)))
 
 
 @dataclass(frozen=True)
@@ -109,13 +106,14 @@ def skeleton_graph(skeleton: np.ndarray) -> SkeletonGraph:
     """The graph of a boolean (H, W) skeleton (see
     :func:`~edge_runtime.measure.skeleton.skeletonize`)."""
     grid = Grid.of(skeleton)
-    return graph_of(grid, grid.set_pixels())
+    index = grid.set_pixels()
+    return graph_of(grid, index, grid.codes(index))
 
 
-def graph_of(grid: Grid, index: np.ndarray) -> SkeletonGraph:
+def graph_of(grid: Grid, index: np.ndarray, codes: np.ndarray) -> SkeletonGraph:
     """The graph of the skeleton a :class:`Grid` holds, whose pixels are ``index`` (flat,
-    ascending)."""
-    links = skeleton_links(grid, index)
+    ascending: all its set pixels) with ring codes ``codes``."""
+    links = skeleton_links(grid, index, codes)
     degree = links.degree
     ys, xs = grid.coordinates(links.index)
     points = np.column_stack([ys, xs])
@@ -149,52 +147,53 @@ def _clusters(points: np.ndarray, links: Links, member: np.ndarray) -> np.ndarra
 
 def _segments(points: np.ndarray, links: Links, member: np.ndarray) -> Segments:
     """The pieces of ``member`` pixels that are paths with two ends (not a closed loop, not a
-    single pixel), each in order from its end of lower index to the other.
+    single pixel), each in order from its end of lower index to the other, the pieces in the
+    order of those ends.
 
-    Vectorised over all pieces at once: each link is taken both ways (an arc), each arc is
-    followed by the arc that leaves its head pixel by the other link (or turns back at an end),
-    which makes a closed tour of each piece; cut before the arc that leaves the piece's first
-    end, the tours are ranked by pointer jumping (each arc's distance to its tour's end,
-    doubling the jump each round), and the first half of each tour is the piece in order.
+    Vectorised over all pieces at once: each link is taken both ways (an arc), and each arc is
+    followed by the arc that leaves its head pixel by the other link (or turns back at an end).
+    Cut before every arc that leaves an end, this makes two chains of each path, one each way,
+    and leaves closed loops uncut. The chains are ranked by pointer jumping (each arc's distance
+    to its chain's last arc, doubling the jump each round) until a round brings no more arcs to
+    the last of their chain: after k rounds every arc up to 2**k from it is there, so such a
+    round means all are (a closed loop's arcs never are). The chain from each path's lower end
+    is the piece in order.
     """
     where = np.flatnonzero(member)
     local = np.full(len(points), -1)
     local[where] = np.arange(len(where))
     inside = _within(links, member)
     first, second = local[links.first[inside]], local[links.second[inside]]
-    label = components(len(where), first, second)
-    degree = np.bincount(np.concatenate([first, second]), minlength=len(where))
-    pieces = label.max() + 1 if len(label) else 0
-    ends = np.flatnonzero(degree == 1)
-    two = np.bincount(label[ends], minlength=pieces) == 2
-    keep = two[label[first]]
-    source = np.concatenate([first[keep], second[keep]])
-    target = np.concatenate([second[keep], first[keep]])
+    source = np.concatenate([first, second])
+    target = np.concatenate([second, first])
     arcs = np.arange(len(source))
     out_first, out_last = np.full(len(where), -1), np.full(len(where), -1)
     out_last[source] = arcs
     out_first[source[::-1]] = arcs[::-1]
     follow = out_first[target]
     follow = np.where(target[follow] == source, out_last[target], follow)
-    start_end = np.full(pieces, len(where))
-    np.minimum.at(start_end, label[ends], ends)
-    head = np.zeros(len(arcs), dtype=bool)
-    head[out_first[start_end[two]]] = True
+    head = np.bincount(source, minlength=len(where))[source] == 1  # the arc leaves an end
     last = head[follow]
     follow[last] = arcs[last]
-    rank = (~last).astype(np.int64)  # arcs from each arc to its tour's last
-    while len(arcs) and not np.array_equal(follow[follow], follow):
+    rank = (~last).astype(np.int64)  # arcs from each arc to its chain's last
+    reached = np.count_nonzero(last[follow])
+    while True:
+        ahead = follow[follow]
+        now = np.count_nonzero(last[ahead])
+        if now == reached:
+            break
         rank += rank[follow]
-        follow = follow[follow]
-    links_in = np.bincount(label[source], minlength=pieces)[label[source]] // 2
-    position = 2 * links_in - 1 - rank  # from the start end along the tour
-    forward = position < links_in
-    lengths = np.bincount(label[source[forward]], minlength=pieces)[two] + 1
-    bounds = np.concatenate([[0], np.cumsum(lengths)])
-    offset = np.zeros(pieces, dtype=np.int64)
-    offset[two] = bounds[:-1]
+        follow, reached = ahead, now
+    starts = np.flatnonzero(head)
+    starts = starts[source[starts] < target[follow[starts]]]  # the chains from a lower end
+    starts = starts[np.argsort(source[starts])]
+    bounds = np.concatenate([[0], np.cumsum(rank[starts] + 2)])
+    last_at = np.full(len(arcs), -1)  # where the last arc of each chain taken goes in order
+    last_at[follow[starts]] = bounds[:-1] + rank[starts]
+    last_at = last_at[follow]
+    along = np.flatnonzero(last_at >= 0)
+    position = last_at[along] - rank[along]
     order = np.empty(bounds[-1], dtype=np.int64)
-    order[offset[label[source[forward]]] + position[forward]] = source[forward]
-    far = forward & (position == links_in - 1)
-    order[offset[label[target[far]]] + links_in[far]] = target[far]
+    order[position] = source[along]
+    order[position + 1] = target[along]
     return Segments(points[where[order]], bounds)

@@ -5,6 +5,7 @@ so that each pixel's eight neighbours are at fixed offsets of its flat index and
 lookup leaves the array.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,12 +30,20 @@ class Grid:
     def of(cls, mask: np.ndarray) -> "Grid":
         """The padded copy of an (H, W) ``mask`` (non-zero = set; a boolean array's bytes are
         not trusted to be 0 or 1: Pillow's 1-bit images give 255)."""
-        padded = np.pad(np.asarray(mask) != 0, 1).view(np.uint8)
-        return cls(padded.ravel(), padded.shape[1], mask.shape)
+        mask = np.asarray(mask)
+        padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=bool)
+        np.not_equal(mask, 0, out=padded[1:-1, 1:-1])
+        return cls(padded.view(np.uint8).ravel(), padded.shape[1], mask.shape)
 
     def offset(self, dy: int, dx: int) -> int:
         """Flat index step to the neighbour (dy, dx)."""
         return dy * self.width + dx
+
+    @functools.cached_property
+    def ring(self) -> np.ndarray:
+        """The flat index steps to the eight neighbours in :data:`RING` order, a (8, 1) column
+        (``grid.ring + index`` holds the neighbours of pixels ``index``, a row per direction)."""
+        return np.array([self.offset(dy, dx) for dy, dx in RING])[:, None]
 
     def set_pixels(self) -> np.ndarray:
         """Flat indices of the set pixels, ascending."""
@@ -43,8 +52,8 @@ class Grid:
     def codes(self, index: np.ndarray) -> np.ndarray:
         """The ring code (uint8; bit ``i`` set when neighbour ``RING[i]`` is) of each pixel."""
         code = np.zeros(len(index), dtype=np.uint8)
-        for bit, (dy, dx) in enumerate(RING):
-            code |= self.flat[index + self.offset(dy, dx)] << np.uint8(bit)
+        for bit, neighbours in enumerate(self.ring + index):
+            code |= self.flat[neighbours] << np.uint8(bit)
         return code
 
     def coordinates(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -65,7 +65,7 @@ def _mm(value: float | None, scale: Scale | None, power: int = 1) -> float | Non
 def trace(vessels: np.ndarray) -> Traced:
     """Skeleton, graph and widths of a boolean vessel map."""
     grid = Grid.of(vessels)
-    graph = graph_of(grid, thin(grid))
+    graph = graph_of(grid, *thin(grid))
     return Traced(vessels.shape, graph, vessel_widths(vessels, *graph.points.T))
 
 

@@ -12,7 +12,7 @@ parity of row and column, never neighbours of one another), which makes the skel
 
 import numpy as np
 
-from edge_runtime.measure.grid import RING, Grid
+from edge_runtime.measure.grid import Grid
 
 
 def _bits(code: int) -> list[int]:
@@ -49,54 +49,68 @@ REDUNDANT = np.array([_simple_not_end(c) for c in range(256)])
 """What the last pass removes, by ring code."""
 
 
-def _remove_redundant(grid: Grid, index: np.ndarray) -> None:
-    """Remove the pixels :data:`REDUNDANT` marks among the set pixels ``index``, a quarter at a
-    time (one parity of row and column: never neighbours of one another, so no two removals
-    can break a line together)."""
+BACK = tuple(np.uint8(~(1 << (bit + 4) % 8) & 0xFF) for bit in range(8))
+"""For each ring direction, what clears the neighbour's bit pointing back at the pixel."""
+
+
+def _ring_codes(grid: Grid, index: np.ndarray) -> np.ndarray:
+    """The ring codes of the set pixels ``index``, in an array as long as ``grid.flat`` (0 at
+    the other pixels)."""
+    code = np.zeros(len(grid.flat), dtype=np.uint8)
+    code[index] = grid.codes(index)
+    return code
+
+
+def _remove(grid: Grid, code: np.ndarray, removed: np.ndarray) -> None:
+    """Clear the pixels ``removed`` and keep the ring codes ``code`` up to date: in each of
+    their neighbours' codes, the bit pointing back at them (for each direction the neighbours
+    of distinct pixels are distinct, so one vectorised step per direction)."""
+    grid.flat[removed] = 0
+    for neighbours, keep in zip(grid.ring + removed, BACK, strict=True):
+        code[neighbours] &= keep
+
+
+def _remove_redundant(grid: Grid, code: np.ndarray, index: np.ndarray) -> None:
+    """Remove the pixels :data:`REDUNDANT` marks among the set pixels ``index`` (ring codes in
+    ``code``), a quarter at a time (one parity of row and column: never neighbours of one
+    another, so no two removals can break a line together)."""
     y, x = np.divmod(index, grid.width)
     parity = (y & 1) * 2 + (x & 1)
     for quarter in range(4):
         one = index[parity == quarter]
-        grid.flat[one[REDUNDANT[grid.codes(one)]]] = 0
+        _remove(grid, code, one[np.take(REDUNDANT, code[one])])
 
 
 def minimal(skeleton: np.ndarray) -> np.ndarray:
     """A one-pixel-wide boolean skeleton without its staircase pixels (those whose removal
     changes no connectivity and ends no line), as :func:`skeletonize` leaves its own."""
     grid = Grid.of(skeleton)
-    _remove_redundant(grid, grid.set_pixels())
+    index = grid.set_pixels()
+    _remove_redundant(grid, _ring_codes(grid, index), index)
     return grid.image()
 
 
-def thin(grid: Grid) -> np.ndarray:
+def thin(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Thin the image a :class:`Grid` holds to its skeleton, in place (:func:`skeletonize`);
-    returns the skeleton's pixels (flat indices, ascending).
+    returns the skeleton's pixels (flat indices, ascending) and their ring codes.
 
-    The ring codes of the pixels left are looked up once and then kept up to date: removing a
-    pixel clears one bit in each of its eight neighbours' codes (for each direction the
-    neighbours of distinct pixels are distinct, so one vectorised step per direction).
+    The ring codes of the pixels left are looked up once and then kept up to date as pixels
+    are removed (:func:`_remove`).
     """
     left = grid.set_pixels()
-    code = np.zeros(len(grid.flat), dtype=np.uint8)
-    code[left] = grid.codes(left)
-    toward = [
-        (grid.offset(dy, dx), np.uint8(~(1 << (bit + 4) % 8) & 0xFF))
-        for bit, (dy, dx) in enumerate(RING)
-    ]
+    code = _ring_codes(grid, left)
     removing = True
     while removing:
         removing = False
         for table in ZHANG_SUEN:
-            gone = table[code[left]]
+            gone = np.take(table, code[left])  # faster than indexing by uint8 codes
             if gone.any():
-                removed = left[gone]
-                grid.flat[removed] = 0
-                for offset, keep in toward:  # the neighbour's bit pointing back at ``removed``
-                    code[removed + offset] &= keep
+                _remove(grid, code, left[gone])
                 left = left[~gone]
                 removing = True
-    _remove_redundant(grid, left)
-    return left[grid.flat[left] == 1]
+    _remove_redundant(grid, code, left)
+    skeleton = left[grid.flat[left] == 1]
+    return skeleton, code[skeleton]
 
 
 def skeletonize(mask: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from edge_runtime.measure.distance import nearest_background
+from edge_runtime.measure.distance import Padded, nearest_in
 
 OFF_CENTRE = 2.0
 """A thinned centre line runs at most a pixel beside the vessel's middle, so the far edge lies
@@ -21,11 +21,12 @@ def vessel_widths(vessels: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.nda
     nearest background ambiguous), the vessel is taken as centred: ``2 d - 1``.
 
     On straight vessels 2 to 9 pixels wide at any angle it is within half a pixel of their
-    width; the steps of the pixel grid leave no better. Beyond the frame counts as background.
+    width; the steps of the pixel grid leave no better. Beyond the frame counts as background
+    (the walk along the line meets it one pixel past the frame, inside the padding).
     """
-    height, width = vessels.shape
+    image = Padded.of(vessels)
     ys, xs = np.asarray(ys, np.int64), np.asarray(xs, np.int64)
-    near = nearest_background(vessels, ys, xs)
+    near = nearest_in(image, image.index(ys, xs))
     length = np.hypot(near.dy, near.dx)
     step_y = -near.dy / np.maximum(length, 1.0)
     step_x = -near.dx / np.maximum(length, 1.0)
@@ -37,11 +38,9 @@ def vessel_widths(vessels: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.nda
         pending = pending[step <= limit[pending]]
         py = np.rint(ys[pending] + step * step_y[pending]).astype(np.int64)
         px = np.rint(xs[pending] + step * step_x[pending]).astype(np.int64)
-        inside = (py >= 0) & (py < height) & (px >= 0) & (px < width)
-        outside = ~inside
-        outside[inside] = vessels[py[inside], px[inside]] == 0
-        far[pending[outside]] = step
-        pending = pending[~outside]
+        inside = image.flat[image.index(py, px)]
+        far[pending[~inside]] = step
+        pending = pending[inside]
         step += 1
     centred = 2.0 * near.distance - 1.0
     return np.where(np.isfinite(far), near.distance + far - 1.0, centred)
