@@ -21,7 +21,6 @@ from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.pipeline.decode import load_image
-from edge_runtime.pipeline.tiling import corners_inside
 
 
 @click.command()
@@ -45,10 +44,10 @@ def main(image: str | None, size: str, repeats: int) -> None:
         vessel_ms.append((segmented - started) * 1000)
         artery_vein_ms.append((done - segmented) * 1000)
     vessels, arteries_veins = statistics.median(vessel_ms), statistics.median(artery_vein_ms)
-    tiles = len(corners_inside(result.prepared.inside, model.tile, model.stride))
+    tiles = len(model.tile_corners(result.prepared.inside))
     print(
         f"photograph {photo.shape[1]}x{photo.shape[0]}: {result.stats.tiles} vessel tiles of "
-        f"{segmenter.tile} px, {tiles} artery/vein tiles of {model.tile} px, "
+        f"{segmenter.tile} px, {tiles} artery/vein tile{'s' * (tiles > 1)} of {model.tile} px, "
         f"{np.count_nonzero(classes == 1)} artery and {np.count_nonzero(classes == 2)} vein pixels"
     )
     print(f"vessels {vessels:.1f} ms, arteries/veins {arteries_veins:.1f} ms (median of {repeats})")

@@ -9,9 +9,10 @@ Each photograph with an artery/vein label is segmented by the bundled vessel mod
 at its working scale as the device takes it, and the candidate is trained as
 ``edge-seg train-artery-vein`` trains (:mod:`training.artery_vein`). For each camera in turn
 it is trained on the others' photographs and scored on that camera's as the device runs it
-(stitched tiles): the vessels the vessel model found, classed by the candidate, against the
-label (the field's metrics, :func:`~edge_runtime.contract.artery_vein_metrics.
-artery_vein_scores`; centre lines: the label's skeleton), at the working scale. The
+(the whole working field at once): the vessels the vessel model found, classed by the
+candidate, against the label (the field's metrics, :func:`~edge_runtime.contract.
+artery_vein_metrics.artery_vein_scores`; centre lines: the label's skeleton), at the working
+scale. The
 ``brighter`` baseline (a found pixel brighter in green than the photograph's median vessel
 pixel is an artery) is scored the same way.
 
@@ -49,6 +50,7 @@ def _figures(scores: list[ArteryVeinScores]) -> str:
 def main(data_dir: Path, cameras: str, limit: int | None, training: ArteryVeinTraining) -> None:
     """Print, per held-out camera, the candidate's and the baseline's artery/vein accuracy."""
     from training.artery_vein import (
+        device_model,
         make_example,
         predicted_classes,
         score_classes,
@@ -69,7 +71,7 @@ def main(data_dir: Path, cameras: str, limit: int | None, training: ArteryVeinTr
         train = [e for e, item in zip(examples, items, strict=True) if item.camera != held]
         test = [e for e, item in zip(examples, items, strict=True) if item.camera == held]
         model, seconds = train_artery_vein(train, training)
-        chained = ArteryVeinModel(KerasPatches(model))
+        chained = ArteryVeinModel(KerasPatches(device_model(model, training)))
         candidate = [score_classes(e, predicted_classes(chained, e)) for e in test]
         baseline = [score_classes(e, _brighter(e)) for e in test]
         rows = (

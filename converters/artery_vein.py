@@ -26,17 +26,18 @@ from edge_runtime.pipeline.segmenter import Segmenter
 from training.artery_vein import (
     ArteryVeinExample,
     ArteryVeinRecord,
-    draw_crops,
+    device_model,
     load_examples,
     predicted_classes,
     score_classes,
+    whole_fields,
 )
 from training.config import ARTERY_VEIN_RECORD
 from training.model_io import KerasPatches, load_keras_model
 
-CALIBRATION_CROPS = 256
-CALIBRATION_SEED = 2211
-"""Crops of the labelled photographs (drawn with this seed) that calibrate int8 ranges."""
+CALIBRATION_FIELDS = 64
+"""Working fields of view (the first of the labelled photographs, spread over the folders)
+that calibrate int8 ranges."""
 
 
 class ArteryVeinGateFailure(EdgeSegError):
@@ -114,36 +115,37 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
 
     Raises:
         ArteryVeinGateFailure: the gate failed (nothing was written).
-        InputError: the model, its record or the data cannot be used.
+        InputError: the model, its record (``artery_vein.json`` beside it) or the data cannot
+            be used.
     """
     model = load_keras_model(options.keras_path)
     record_path = options.keras_path.parent / ARTERY_VEIN_RECORD
+    if not record_path.is_file():
+        raise InputError(
+            f"{record_path}: missing; an artery/vein model is converted from its run folder "
+            "(edge-seg train-artery-vein), whose record says how it was built"
+        )
     try:
-        record = ArteryVeinRecord.read(record_path) if record_path.is_file() else None
+        training = ArteryVeinRecord.read(record_path).training
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    model = device_model(model, training)
     examples = load_examples(list(options.data), Segmenter())
-    side = KerasPatches(model).side
-    rng = np.random.default_rng(CALIBRATION_SEED)
-    calibration = draw_crops(examples, rng, CALIBRATION_CROPS, side)[0]
+    spread = examples[:: max(1, len(examples) // CALIBRATION_FIELDS)][:CALIBRATION_FIELDS]
+    calibration = whole_fields(spread, training.device_side)
     content = export_tflite(model, calibration, "int8", "int8")
     interpreter = make_interpreter(content, name=str(options.keras_path))
-    training = record.training if record else None
     card = ModelCard(
         model_version=options.model_version,
-        architecture="unet-lite" if training else "unknown",
-        width=training.width if training else None,
+        architecture="unet-lite",
+        width=training.width,
         parameters=model.count_params(),
-        patch_size=side,
+        patch_size=training.device_side,
         preprocessing=Preprocessing(ARTERY_VEIN_PREPROCESSING),
         quantization="int8",
         input=tensor_coding(interpreter.get_input_details()[0]),
         output=tensor_coding(interpreter.get_output_details()[0]),
-        training=(
-            TrainingSummary("binary_crossentropy", training.epochs, training.seed)
-            if training
-            else None
-        ),
+        training=TrainingSummary("binary_crossentropy", training.epochs, training.seed),
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         package_version=__version__,
     )

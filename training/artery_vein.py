@@ -7,8 +7,9 @@ the device takes it (:func:`~edge_runtime.contract.artery_vein_input.artery_vein
 colour standardised in the field of view, and the vessel probabilities). The model, a U-Net
 (``unet-lite`` with four input channels), learns from random square crops, each centred near a
 labelled vessel pixel and flipped at random, its loss weighted to the labelled artery and vein
-pixels (crossings and uncertain pixels weigh nothing). It is scored as the device runs it: in
-stitched tiles, on the vessels the vessel model found (the field's metrics,
+pixels (crossings and uncertain pixels weigh nothing). It is scored as the device runs it: the
+whole field at once (:attr:`~training.config.ArteryVeinTraining.device_side`), on the vessels
+the vessel model found (the field's metrics,
 :mod:`~edge_runtime.contract.artery_vein_metrics`).
 """
 
@@ -110,6 +111,22 @@ def build_model(training: ArteryVeinTraining, size: int | None = None) -> keras.
         channels=ARTERY_VEIN_CHANNELS,
         output=OUTPUT_NAME,
     )
+
+
+def device_model(model: keras.Model, training: ArteryVeinTraining) -> keras.Model:
+    """The trained ``model``'s weights in a model of the device's input side."""
+    device = build_model(training, training.device_side)
+    device.set_weights(model.get_weights())
+    return device
+
+
+def whole_fields(examples: list[ArteryVeinExample], side: int) -> np.ndarray:
+    """The examples' inputs (N, side, side, 4), each padded with zeros (or cut) to the side."""
+    out = np.zeros((len(examples), side, side, ARTERY_VEIN_CHANNELS), np.float32)
+    for slot, example in zip(out, examples, strict=True):
+        height, width = (min(n, side) for n in example.inputs.shape[:2])
+        slot[:height, :width] = example.inputs[:height, :width]
+    return out
 
 
 def draw_crops(
@@ -243,7 +260,8 @@ def train_artery_vein_run(
     photos, means = (), None
     if score:
         photos, means = scored_photos(
-            ArteryVeinModel(KerasPatches(model)), load_examples(score, segmenter)
+            ArteryVeinModel(KerasPatches(device_model(model, training))),
+            load_examples(score, segmenter),
         )
     record = ArteryVeinRecord(
         training=training,

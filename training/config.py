@@ -162,7 +162,13 @@ class ArteryVeinTraining:
     width: int = 12
     depth: int = 3
     tile: int = 128
-    """Side of the training crops and of the tiles the device runs."""
+    """Side of the training crops."""
+    device_side: int = 544
+    """Side of the converted model's square input: the whole working field of view at once
+    (a disc 540 pixels across and its margin; every photograph of the four reference cameras
+    fits), padded; a larger working image runs in overlapping tiles of this side. The model is
+    fully convolutional: the trained weights serve any side that is a multiple of
+    2 ** (depth + 1)."""
     epochs: int = 16
     crops: int = 3000
     """Random crops drawn afresh for each epoch."""

@@ -34,10 +34,17 @@ def artery_vein_input(
         raise ValueError(
             f"got vessel probabilities {np.shape(vessel_probability)}, expected {inside.shape}"
         )
-    out = np.zeros((*inside.shape, ARTERY_VEIN_CHANNELS), dtype=np.float32)
-    if inside.any():
-        pixels = colour[inside]
-        mean, spread = pixels.mean(axis=0), pixels.std(axis=0) + MIN_SPREAD
-        out[inside, :3] = (pixels - mean) / spread
-    out[..., 3] = np.where(inside, vessel_probability, 0.0)
+    out = np.empty((*inside.shape, ARTERY_VEIN_CHANNELS), dtype=np.float32)
+    count = int(np.count_nonzero(inside))
+    if count:
+        weight = inside.reshape(-1).astype(np.float64)  # sums as products: no masked copies
+        pixels = colour.reshape(-1, 3).astype(np.float64)
+        mean = weight @ pixels / count
+        variance = np.maximum(weight @ (pixels - mean) ** 2 / count, 0.0)
+        spread = (np.sqrt(variance) + MIN_SPREAD).astype(np.float32)
+        np.divide(colour - mean.astype(np.float32), spread, out=out[..., :3])
+    else:
+        out[..., :3] = 0.0
+    out[..., 3] = vessel_probability
+    out *= inside[..., None]
     return out

@@ -3,8 +3,10 @@ field of view its probability of being an artery; the vessels the vessel model f
 class it says (:func:`~edge_runtime.contract.artery_vein_classes.classes_from_probability`).
 
 It sees the field of view at the vessel model's working scale, in colour and with the vessel
-probabilities (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`), in
-overlapping square tiles stitched without seams as the vessel model's are.
+probabilities (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`): all at once
+when the working image fits the model's square input (the bundled model's is 544 pixels, a
+working disc 540 pixels across with its margin), padded with zeros; else in overlapping square
+tiles of that side, stitched without seams as the vessel model's are.
 """
 
 from pathlib import Path
@@ -71,19 +73,24 @@ class ArteryVeinModel:
         inputs = artery_vein_input(colour, prepared.inside, vessel_probability)
         return self.tiled_probability(inputs, prepared.inside)
 
+    def tile_corners(self, inside: np.ndarray) -> np.ndarray:
+        """(N, 2) corners of the tiles that touch ``inside`` (a working-scale field of view,
+        padded at the bottom and right to at least one tile)."""
+        field = np.zeros([max(side, self.tile) for side in inside.shape], dtype=bool)
+        field[: inside.shape[0], : inside.shape[1]] = inside
+        return corners_inside(field, self.tile, self.stride)
+
     def tiled_probability(self, inputs: np.ndarray, inside: np.ndarray) -> np.ndarray:
         """Each pixel's probability of being an artery (H, W) from the model's input (H, W, 4)
-        (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`) in overlapping
-        tiles that touch ``inside`` (the field of view); 0 where no tile reached."""
-        shape = inputs.shape[:2]
+        (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`) in the tiles of
+        :meth:`tile_corners`; 0 where no tile reached."""
+        height, width = inputs.shape[:2]
         tile = self.tile
-        padded = np.zeros((max(shape[0], tile), max(shape[1], tile), inputs.shape[2]), np.float32)
-        padded[: shape[0], : shape[1]] = inputs
-        field = np.zeros(padded.shape[:2], dtype=bool)
-        field[: shape[0], : shape[1]] = inside
-        corners = corners_inside(field, tile, self.stride)
-        stitcher = Stitcher(field.shape, tile)
+        padded = np.zeros((max(height, tile), max(width, tile), inputs.shape[2]), np.float32)
+        padded[:height, :width] = inputs
+        corners = self.tile_corners(inside)
+        stitcher = Stitcher(padded.shape[:2], tile)
         for start in range(0, len(corners), TILES_PER_STEP):
             batch = corners[start : start + TILES_PER_STEP]
             stitcher.add(self.model.predict(extract_tiles(padded, batch, tile)), batch)
-        return stitcher.result()[: shape[0], : shape[1]]
+        return stitcher.result()[:height, :width]

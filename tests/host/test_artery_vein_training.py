@@ -84,7 +84,8 @@ def test_training_writes_the_model_and_a_record_of_what_it_scored(converted):
 def test_the_int8_model_carries_its_card_and_gate_and_runs_on_the_device(converted, labelled):
     _, model, printed = converted
     card = read_card(read_model_bytes(model))
-    assert card.preprocessing.name == ARTERY_VEIN_PREPROCESSING and card.patch_size == 128
+    # the whole working field at once (trained on 128-pixel crops: fully convolutional)
+    assert card.preprocessing.name == ARTERY_VEIN_PREPROCESSING and card.patch_size == 544
     assert card.quantization == "int8" and card.input.dtype == "int8"
     gate = card.artery_vein_gate
     assert gate.passed and gate.photographs == 2 and gate.data == ("eyes",)
@@ -127,6 +128,17 @@ def test_a_failing_gate_writes_nothing_and_says_why(converted, labelled, tmp_pat
     assert "FAILED: " in failed.stdout and "int8 and float agree on" in failed.stdout
     assert "of the found vessel pixels, required 1.0" in failed.stdout
     assert f"not written: {target}" in failed.stderr and not target.exists()
+
+
+def test_a_model_without_its_run_record_is_refused_on_one_line(converted, tmp_path, run_cli):
+    run, _, _ = converted
+    alone = tmp_path / "model.keras"
+    alone.write_bytes((run / "model.keras").read_bytes())
+    failed = run_cli(
+        "convert-artery-vein", alone, "--data", tmp_path, "-o", tmp_path / "x", expect=2
+    )
+    assert f"{tmp_path / ARTERY_VEIN_RECORD}: missing" in failed.stderr
+    assert failed.stderr.count("\n") == 1 and not (tmp_path / "x").exists()
 
 
 class Constant:

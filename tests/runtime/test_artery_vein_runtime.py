@@ -114,7 +114,7 @@ def test_segment_refuses_a_vessel_model_for_av_on_one_line(tmp_path, run_cli):
 
 def test_the_bundled_artery_vein_model_runs_by_default(photo):
     model = ArteryVeinModel()
-    assert model.tile == 128 and model.runtime is not None
+    assert model.tile == 544 and model.runtime is not None  # the whole working field
     result = Segmenter(artery_vein=model).segment(photo)
     assert np.array_equal(result.artery_vein != ArteryVein.BACKGROUND, result.mask.astype(bool))
     assert 0 <= result.work_artery_probability.min() <= result.work_artery_probability.max() <= 1

@@ -13,10 +13,11 @@ import pytest
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).parents[2]
-MAX_WHEEL_BYTES = 330_000
-"""The notes say "about 280 KB" (274 KB measured); the bundled model alone is 104 KiB."""
-MAX_INSTALLED_BYTES = 700_000
-"""The notes say "about 0.6 MB of files" (573 KB measured) before bytecode compilation."""
+MAX_WHEEL_BYTES = 600_000
+"""The notes say "about 540 KB" (537 KB measured); the bundled models are 104 KiB (vessels) and
+274 KiB (arteries and veins)."""
+MAX_INSTALLED_BYTES = 1_000_000
+"""The notes say "about 0.9 MB of files" (920 KB measured) before bytecode compilation."""
 
 
 def _local_files(folder: str, names: list[str]) -> list[str]:
@@ -53,6 +54,7 @@ def test_the_device_wheel_carries_the_runtime_only(device_wheel):
     assert "edge_runtime/data/photos.py" in names and "edge_runtime/cli/main.py" in names
     assert "edge_runtime/models/vessels_int8.tflite" in names
     assert "edge_runtime/models/vessels_int8.tflite.sig" in names
+    assert "edge_runtime/models/artery_vein_int8.tflite" in names
     assert not any(name.endswith(".keras") for name in names)
     assert b"edge_seg.commands" not in entry_points and b"edge-seg = " in entry_points
     assert device_wheel.stat().st_size < MAX_WHEEL_BYTES
