@@ -10,12 +10,13 @@ sub-packages are layers, each importing only those listed before it:
   record, what the commands print);
 - :mod:`edge_runtime.inference`: the model file, its interpreter (:class:`RuntimeOptions`) and
   what it is;
-- :mod:`edge_runtime.pipeline`: the photograph pipeline, decode to mask (:class:`Segmenter`),
-  and several photographs on several processes;
+- :mod:`edge_runtime.pipeline`: the photograph pipeline, decode to mask (:class:`Segmenter`)
+  and an artery/vein model chained after it (:class:`ArteryVeinModel`), and several
+  photographs on several processes;
 - :mod:`edge_runtime.data`: labelled data on disk;
-- :mod:`edge_runtime.evaluation`: scoring, timing and test material;
 - :mod:`edge_runtime.measure`: vascular measurements of vessel maps (in millimetres too with
   a :class:`CameraScale`);
+- :mod:`edge_runtime.evaluation`: scoring, timing and test material;
 - :mod:`edge_runtime.verdict`: the verdict on a photograph;
 - :mod:`edge_runtime.analysis`: a segmentation with its verdict and measurements (the
   :class:`Segmenter` and :class:`Result` of the Python API);

@@ -19,54 +19,20 @@ photograph, benchmarks/measure_cost.py).
 """
 
 import functools
-from collections.abc import Callable
-from pathlib import Path
 
-import numpy as np
-
-from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
+from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.measurement_record import MapMeasurements
-from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
-from edge_runtime.inference.patch_model import PatchPredictor
-from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.measure.field import field_from_mask
 from edge_runtime.measure.maps import VesselMap
 from edge_runtime.measure.measurements import analyse_map
 from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
 from edge_runtime.pipeline import segmenter
-from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.verdict import Verdict, assess
 
 
 class Result(segmenter.Result):
-    """A segmentation (:class:`edge_runtime.pipeline.segmenter.Result`) with its
-    :attr:`verdict`, :attr:`artery_vein` and :attr:`measurements`."""
-
-    artery_vein_model: ArteryVeinModel | None = None
-    """The artery/vein model its segmenter chains after the vessel model, if any."""
-
-    @functools.cached_property
-    def work_artery_probability(self) -> np.ndarray | None:
-        """Each working-scale pixel's probability of being an artery (the shape of
-        ``prepared.work``), or ``None`` without an artery/vein model."""
-        if self.artery_vein_model is None:
-            return None
-        return self.artery_vein_model.artery_probability(
-            self.photo, self.prepared, self.work_probability
-        )
-
-    @functools.cached_property
-    def artery_vein(self) -> np.ndarray | None:
-        """The arteries and veins (H, W) int8 :class:`ArteryVein` codes: each vessel pixel of
-        :attr:`mask` an artery or a vein, the rest background; ``None`` without an artery/vein
-        model."""
-        artery = self.work_artery_probability
-        if artery is None:
-            return None
-        out = np.empty(self.prepared.shape, dtype=np.int8)
-        for rows, _, probability in self.working_rows(artery):
-            out[rows] = classes_from_probability(self.mask[rows], probability)
-        return out
+    """A segmentation (:class:`edge_runtime.pipeline.segmenter.Result`, its arteries and veins
+    included) with its :attr:`verdict` and :attr:`measurements`."""
 
     @functools.cached_property
     def verdict(self) -> Verdict:
@@ -96,36 +62,7 @@ class Result(segmenter.Result):
 
 class Segmenter(segmenter.Segmenter):
     """The pipeline's segmenter (:class:`edge_runtime.pipeline.segmenter.Segmenter`, the same
-    arguments), whose results have a verdict and measurements, and arteries and veins when
-    ``artery_vein`` (an :class:`ArteryVeinModel`, or what builds one: a file, its options) is
-    given."""
+    arguments, an artery/vein model among them), whose results have a verdict and
+    measurements."""
 
     result_type = Result
-
-    def __init__(
-        self,
-        model: "str | Path | RuntimeOptions | PatchPredictor | None" = None,
-        config: SegmenterConfig = DEFAULT_CONFIG,
-        artery_vein: "ArteryVeinModel | str | Path | RuntimeOptions | None" = None,
-    ):
-        super().__init__(model, config)
-        if artery_vein is not None and not isinstance(artery_vein, ArteryVeinModel):
-            artery_vein = ArteryVeinModel(artery_vein)
-        self.artery_vein = artery_vein
-
-    def segment(self, image) -> Result:
-        """The pipeline's :meth:`~edge_runtime.pipeline.segmenter.Segmenter.segment`, its
-        result chained to this segmenter's artery/vein model."""
-        result = super().segment(image)
-        result.artery_vein_model = self.artery_vein
-        return result
-
-    def recipe(self) -> Callable[[], "Segmenter"] | None:
-        """The pipeline's :meth:`~edge_runtime.pipeline.segmenter.Segmenter.recipe`, with the
-        artery/vein model's options; ``None`` when either runs no model file."""
-        vessels = super().recipe()
-        if vessels is None or self.artery_vein is None:
-            return vessels
-        if self.artery_vein.runtime is None:
-            return None
-        return functools.partial(vessels, artery_vein=self.artery_vein.runtime)

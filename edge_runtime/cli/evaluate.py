@@ -13,12 +13,14 @@ import click
 from edge_runtime.app.files import prepare_outdir
 from edge_runtime.cli.options import (
     NonBlankPath,
+    artery_vein_options,
     holdout_option,
     jobs_option,
     json_option,
     layout_option,
     segmenter_options,
 )
+from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
 from edge_runtime.contract.evaluation_record import FailedPhoto
 from edge_runtime.contract.metrics import PhotoScores
 from edge_runtime.contract.schema import encode
@@ -46,6 +48,18 @@ def _shown(scores: PhotoScores, counts: dict[str, int] | None = None, n: int = 0
     return ", ".join(parts)
 
 
+def _shown_artery_vein(scores: ArteryVeinScores) -> str:
+    """``arteries/veins: accuracy 0.8123, centre lines ..., arteries found as arteries ...``."""
+    parts = (
+        ("accuracy", scores.accuracy),
+        ("centre lines", scores.centreline_accuracy),
+        ("artery sensitivity", scores.artery_sensitivity),
+        ("vein sensitivity", scores.vein_sensitivity),
+    )
+    shown = ", ".join(f"{name} {'undefined' if v is None else f'{v:.4f}'}" for name, v in parts)
+    return f"arteries/veins on the vessels found: {shown}"
+
+
 def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
     """What is shown of each photograph as it is done: its error on stderr, its scores on
     stdout (without --json), and how far it has got on stderr when that is a terminal."""
@@ -57,7 +71,10 @@ def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
         if isinstance(result, FailedPhoto):
             click.echo(f"error: {result.error}", err=True)
         elif not as_json:
-            click.echo(f"{one_line(result.name)}: {_shown(result)}")
+            graded = (
+                "" if result.artery_vein is None else "; " + _shown_artery_vein(result.artery_vein)
+            )
+            click.echo(f"{one_line(result.name)}: {_shown(result)}{graded}")
         if terminal and done < total:
             click.echo(f"evaluated {done} of {total} photographs", err=True, nl=False)
 
@@ -76,11 +93,12 @@ def _photographs(
     holdout: float | None,
     runtime: RuntimeOptions,
     config: SegmenterConfig,
+    artery_vein: RuntimeOptions | None,
     report: Path | None,
     jobs: int | None,
     as_json: bool,
 ) -> None:
-    segmenter = Segmenter(runtime, config)
+    segmenter = Segmenter(runtime, config, artery_vein)
     found = list_dataset(data, layout)
     dataset = held_out(found, holdout)
     if not found.photos:
@@ -88,6 +106,9 @@ def _photographs(
     if not dataset.photos:
         count = f"{len(found.photos)} photograph"  # photo_holdout holds out one of two or more
         _nothing_to_evaluate(data, f"--holdout {holdout} of {count} holds none out")
+    if artery_vein is not None and not any(p.artery_vein for p in dataset.photos):
+        missing = f"{data}: no artery/vein labels (labels-av/, AV/) to score --av on"
+        click.echo(f"warning: {one_line(missing)}", err=True)
     if report is not None:
         prepare_outdir(report)
     total = len(dataset.photos)
@@ -107,6 +128,11 @@ def _photographs(
             f"({dataset.layout} layout; threshold {evaluation.threshold}, "
             f"model {evaluation.model})"
         )
+        if evaluation.artery_vein is not None:
+            click.echo(
+                f"mean of {evaluation.artery_vein_n} with artery/vein labels: "
+                f"{_shown_artery_vein(evaluation.artery_vein)}"
+            )
     if evaluation.failed:
         raise click.ClickException(f"{len(evaluation.failed)} of {total} photographs failed")
 
@@ -156,16 +182,32 @@ def _patches(
     "and false negatives (blue), and summary.csv and summary.md, into this folder.",
 )
 @segmenter_options
+@artery_vein_options
 @jobs_option
 @json_option
-def evaluate(data, images_key, labels_key, holdout, layout, report, runtime, config, jobs, as_json):
+def evaluate(
+    data,
+    images_key,
+    labels_key,
+    holdout,
+    layout,
+    report,
+    runtime,
+    config,
+    artery_vein,
+    jobs,
+    as_json,
+):
     """Score a model on labelled photographs (a dataset folder) or patches (.npz).
 
     For photographs (the layouts of DRIVE, STARE, CHASE_DB1 and HRF, or images/ labels/
     [masks/]): F1 (the Dice of the binary mask), sensitivity, specificity, accuracy and ROC AUC
     inside the field of view, per photograph and their mean, through the same pipeline as
     segment; a metric that is undefined on a photograph (an empty denominator) is left out of
-    its mean. For an .npz file: mean per-patch Dice of --images against --labels. A photograph
+    its mean. With --av, the photographs with an artery/vein label (DRIVE's AV/, or labels-av/)
+    are also scored on their arteries and veins, on the vessels the model found (accuracy,
+    centre-line accuracy, each class's sensitivity, specificity and Dice). For an .npz file:
+    mean per-patch Dice of --images against --labels. A photograph
     that cannot be scored is reported on one line and skipped; the exit status is 1 if any was,
     or if there is nothing to evaluate. SIGINT or SIGTERM stops it after the photographs in
     progress; the others fail as stopped.
@@ -174,9 +216,9 @@ def evaluate(data, images_key, labels_key, holdout, layout, report, runtime, con
         raise InputError(f"{data}: no such file or folder")
     if data.is_dir():
         _refuse(data, "a folder of photographs", images=images_key, labels=labels_key)
-        _photographs(data, layout, holdout, runtime, config, report, jobs, as_json)
+        _photographs(data, layout, holdout, runtime, config, artery_vein, report, jobs, as_json)
     else:
-        _refuse(data, "an .npz file", layout=layout, report=report, jobs=jobs)
+        _refuse(data, "an .npz file", layout=layout, report=report, jobs=jobs, av=artery_vein)
         _patches(data, images_key, labels_key, holdout, runtime, config, as_json)
 
 

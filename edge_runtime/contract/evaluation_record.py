@@ -4,14 +4,18 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
+from edge_runtime.contract.artery_vein_metrics import mean_scores as mean_artery_vein
 from edge_runtime.contract.metrics import PhotoScores, defined_counts, mean_scores
 
 
 @dataclass(frozen=True)
 class ScoredPhoto(PhotoScores):
-    """One photograph's whole-photograph metrics, under its name."""
+    """One photograph's whole-photograph metrics, under its name, and its artery/vein metrics
+    when an artery/vein model classed its vessels and it has an artery/vein label."""
 
     name: str
+    artery_vein: ArteryVeinScores | None = None
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,9 @@ class FailedPhoto:
 class DatasetEvaluation:
     """A model's scores on the photographs of a dataset: ``n`` scored, each metric's ``mean``
     over the photographs where it is defined and ``counts`` of them, every scored photograph,
-    and those that could not be scored."""
+    and those that could not be scored; the mean artery/vein metrics over the
+    ``artery_vein_n`` photographs that have them (each metric over those where it is
+    defined)."""
 
     n: int
     threshold: float
@@ -37,6 +43,8 @@ class DatasetEvaluation:
     counts: dict[str, int]
     photos: tuple[ScoredPhoto, ...]
     failed: tuple[FailedPhoto, ...]
+    artery_vein_n: int = 0
+    artery_vein: ArteryVeinScores | None = None
 
     @classmethod
     def of(
@@ -45,6 +53,7 @@ class DatasetEvaluation:
         """The evaluation of ``results``, in their order."""
         scored = tuple(r for r in results if isinstance(r, ScoredPhoto))
         failed = tuple(r for r in results if isinstance(r, FailedPhoto))
+        graded = [r.artery_vein for r in scored if r.artery_vein is not None]
         return cls(
             len(scored),
             threshold,
@@ -53,6 +62,8 @@ class DatasetEvaluation:
             defined_counts(list(scored)),
             scored,
             failed,
+            len(graded),
+            mean_artery_vein(graded) if graded else None,
         )
 
 

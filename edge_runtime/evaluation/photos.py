@@ -11,10 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.atomic import atomic_path, save_png
+from edge_runtime.contract.artery_vein_classes import ArteryVein
+from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
 from edge_runtime.contract.metrics import PhotoScores, photo_scores
+from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.errors import describe_failure, one_line
+from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import to_uint8
 from edge_runtime.pipeline.parallel import Stop, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -44,15 +48,29 @@ def comparison_picture(
     return picture
 
 
+def grade_artery_vein(label: Path, classes: np.ndarray, fov: np.ndarray) -> ArteryVeinScores:
+    """The artery/vein metrics of a photograph's classes (:class:`ArteryVein` codes) against its
+    artery/vein label file, inside ``fov``, at the photograph's size; centre lines: the
+    label's skeleton (crossings included, so that lines run through them)."""
+    truth = read_artery_vein(label, classes.shape)
+    centreline = skeletonize(truth != ArteryVein.BACKGROUND)
+    return artery_vein_scores(truth, classes, fov, centreline)
+
+
 def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) -> PhotoResult:
-    """One photograph segmented and scored (and drawn into the report folder, if any); what
-    goes wrong with it, whatever it is, is its result's error and ends nothing else."""
+    """One photograph segmented and scored, its arteries and veins too when the segmenter
+    chains an artery/vein model and the photograph has an artery/vein label (and drawn into
+    the report folder, if any); what goes wrong with it, whatever it is, is its result's error
+    and ends nothing else."""
     labelled, report = job
     try:
         loaded = load_labelled(labelled)
         result = segmenter.segment(loaded.photo)
         fov = result.fov if loaded.fov is None else loaded.fov
         scores = photo_scores(result.probability, loaded.label, fov, result.threshold)
+        graded = None
+        if result.artery_vein is not None and labelled.artery_vein is not None:
+            graded = grade_artery_vein(labelled.artery_vein, result.artery_vein, fov)
         if report is not None:
             picture = comparison_picture(
                 np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
@@ -62,7 +80,7 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         return FailedPhoto(
             labelled.name, str(labelled.image), describe_failure(exc, labelled.image)
         )
-    return ScoredPhoto(**dataclasses.asdict(scores), name=labelled.name)
+    return ScoredPhoto(**dataclasses.asdict(scores), name=labelled.name, artery_vein=graded)
 
 
 def lost_photo(job: tuple[LabelledPhoto, Path | None], reason: str) -> FailedPhoto:

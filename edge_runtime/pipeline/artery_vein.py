@@ -10,6 +10,7 @@ tiles of that side, stitched without seams as the vessel model's are.
 """
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,14 +20,16 @@ from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.resize import resize
-from edge_runtime.pipeline.segmenter import TILES_PER_STEP, Prepared
-from edge_runtime.pipeline.tiling import Stitcher, corners_inside, extract_tiles
+from edge_runtime.pipeline.tiling import TILES_PER_STEP, Stitcher, corners_inside, extract_tiles
+
+if TYPE_CHECKING:  # the segmenter chains this model: it imports this module
+    from edge_runtime.pipeline.segmenter import Prepared
 
 STRIDE_SHARE = 2
 """Tiles overlap by half: one starts every tile side / this many pixels."""
 
 
-def working_colour(photo: Photo, prepared: Prepared) -> np.ndarray:
+def working_colour(photo: Photo, prepared: "Prepared") -> np.ndarray:
     """The field of view's red, green and blue (H, W, 3) float32 at the working scale (a
     grayscale photograph's one channel in all three)."""
     framing = prepared.framing
@@ -64,7 +67,7 @@ class ArteryVeinModel:
         self.stride = max(1, self.tile // STRIDE_SHARE)
 
     def artery_probability(
-        self, photo: Photo, prepared: Prepared, vessel_probability: np.ndarray
+        self, photo: Photo, prepared: "Prepared", vessel_probability: np.ndarray
     ) -> np.ndarray:
         """Each working-scale pixel's probability of being an artery (the shape of
         ``prepared.work``; 0 where no tile reached), from the decoded photograph, what the

@@ -5,6 +5,7 @@
     result.mask        # (H, W) uint8, 1 = vessel, 0 outside the field of view
     result.stats       # vessel fraction, tiles, milliseconds per stage
     Segmenter(RuntimeOptions("model.tflite", threads=2), SegmenterConfig(tta="flip"))
+    Segmenter(artery_vein=ArteryVeinModel()).segment("photo.jpg").artery_vein  # a second output
 
 The pipeline, stage by stage (each a public method, so evaluation and benchmarks can stop or
 look in between):
@@ -15,7 +16,9 @@ look in between):
    the disc, each contrast-stretched on its own as the training patches were;
 3. :meth:`Segmenter.tile_probabilities`: inference in batches and weighted, seam-free stitching;
 4. :class:`Result`: resize back to the photograph, threshold, zero outside the disc, a block of
-   rows at a time (the photograph-sized probabilities are made only when asked for).
+   rows at a time (the photograph-sized probabilities are made only when asked for);
+5. with an artery/vein model chained (:mod:`edge_runtime.pipeline.artery_vein`), the class of
+   each vessel pixel, when first asked for (:attr:`Result.artery_vein`).
 """
 
 import functools
@@ -26,21 +29,20 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.contract.artery_vein_classes import classes_from_probability
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
 from edge_runtime.pipeline.grayscale import to_grayscale
 from edge_runtime.pipeline.resize import resize, upsample_rows
-from edge_runtime.pipeline.tiling import Stitcher, corners_inside, extract_tiles
-
-TILES_PER_STEP = 32
-"""Tiles preprocessed and run together; bounds the working memory of a large photograph."""
+from edge_runtime.pipeline.tiling import TILES_PER_STEP, Stitcher, corners_inside, extract_tiles
 
 
 @dataclass
@@ -84,14 +86,20 @@ class Result:
     :meth:`probability_rows` gives the probabilities a block of rows at a time. What they were
     made from stays: the decoded ``photo``, what :func:`prepare` made of it (``prepared``) and
     the probabilities at the working scale (``work_probability``, the shape of
-    ``prepared.work``).
+    ``prepared.work``). With an ``artery_vein_model`` chained, :attr:`artery_vein` classes each
+    vessel pixel, when first asked for.
     """
 
     def __init__(
-        self, photo: Photo, prepared: Prepared, work_probability: np.ndarray, threshold: float
+        self,
+        photo: Photo,
+        prepared: Prepared,
+        work_probability: np.ndarray,
+        threshold: float,
+        artery_vein_model: ArteryVeinModel | None = None,
     ):
         self.photo, self.prepared, self.work_probability = photo, prepared, work_probability
-        self.threshold = threshold
+        self.threshold, self.artery_vein_model = threshold, artery_vein_model
         self.mask = np.zeros(prepared.shape, dtype=np.uint8)
         self.vessel_pixels = self.fov_pixels = 0
         for rows, fov, probability in self.working_rows(work_probability):
@@ -145,6 +153,30 @@ class Result:
         out = np.empty(self.prepared.shape, dtype=np.float32)
         for rows, block in self.probability_rows():
             out[rows] = block
+        return out
+
+    @functools.cached_property
+    def work_artery_probability(self) -> np.ndarray | None:
+        """Each working-scale pixel's probability of being an artery (the shape of
+        ``prepared.work``), or ``None`` without an artery/vein model."""
+        if self.artery_vein_model is None:
+            return None
+        return self.artery_vein_model.artery_probability(
+            self.photo, self.prepared, self.work_probability
+        )
+
+    @functools.cached_property
+    def artery_vein(self) -> np.ndarray | None:
+        """The arteries and veins (H, W) int8
+        :class:`~edge_runtime.contract.artery_vein_classes.ArteryVein` codes: each vessel pixel
+        of :attr:`mask` an artery or a vein, the rest background; ``None`` without an
+        artery/vein model."""
+        artery = self.work_artery_probability
+        if artery is None:
+            return None
+        out = np.empty(self.prepared.shape, dtype=np.int8)
+        for rows, _, probability in self.working_rows(artery):
+            out[rows] = classes_from_probability(self.mask[rows], probability)
         return out
 
     @functools.cached_property
@@ -202,11 +234,14 @@ class Segmenter:
         config: how it decides (:class:`~edge_runtime.contract.segmenter_config.SegmenterConfig`:
             threshold, channel, working size, stride, test-time averaging); what it leaves to
             the model is taken from the model's card.
+        artery_vein: an artery/vein model to chain after the vessel model
+            (:class:`~edge_runtime.pipeline.artery_vein.ArteryVeinModel`, or what builds one: a
+            file, its :class:`RuntimeOptions`), or ``None`` for vessels only.
 
     :attr:`config` is the configuration in effect, every value filled. A segmenter built from a
     model file also has :attr:`runtime`, the options that built its model, the checked bytes
     included: :meth:`recipe` builds the same segmenter in another process without opening the
-    file again. One built on another predictor has ``None``.
+    files again. One built on another predictor has ``None``.
 
     Raises:
         ModelError: the model file is not a usable vessel model.
@@ -220,7 +255,11 @@ class Segmenter:
         self,
         model: "str | Path | RuntimeOptions | PatchPredictor | None" = None,
         config: SegmenterConfig = DEFAULT_CONFIG,
+        artery_vein: "ArteryVeinModel | str | Path | RuntimeOptions | None" = None,
     ):
+        if artery_vein is not None and not isinstance(artery_vein, ArteryVeinModel):
+            artery_vein = ArteryVeinModel(artery_vein)
+        self.artery_vein = artery_vein
         if model is None or isinstance(model, (str, Path)):
             model = RuntimeOptions(model)
         if isinstance(model, RuntimeOptions):
@@ -250,7 +289,9 @@ class Segmenter:
         clock.lap("fov_and_resize")
         work_probability, tiles = self.tile_probabilities(prepared.work, prepared.inside)
         clock.lap("tiles_and_inference")
-        result = self.result_type(photo, prepared, work_probability, self.config.threshold)
+        result = self.result_type(
+            photo, prepared, work_probability, self.config.threshold, self.artery_vein
+        )
         clock.lap("stitch_and_threshold")
         fov = prepared.fov
         result.stats = Stats(
@@ -266,10 +307,11 @@ class Segmenter:
 
     def recipe(self) -> Callable[[], "Segmenter"] | None:
         """What builds this segmenter again in another process (picklable, from the checked
-        model bytes, never the file again), or ``None`` when it runs no model file."""
-        if self.runtime is None:
+        model bytes, never the files again), or ``None`` when it runs a model that is no file."""
+        chained = self.artery_vein
+        if self.runtime is None or (chained is not None and chained.runtime is None):
             return None
-        return functools.partial(type(self), self.runtime, self.config)
+        return functools.partial(type(self), self.runtime, self.config, chained and chained.runtime)
 
     def prepare(self, photo: Photo) -> Prepared:
         """Stage 1 (:func:`prepare`) with this segmenter's configuration."""

@@ -2,6 +2,9 @@
 
 import numpy as np
 
+TILES_PER_STEP = 32
+"""Tiles preprocessed and run together; bounds the working memory of a large photograph."""
+
 
 def tile_starts(length: int, tile: int, stride: int) -> np.ndarray:
     """Start offsets of tiles covering ``[0, length)``: every ``stride``, the last flush with

@@ -148,3 +148,49 @@ def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):
 def test_artery_vein_cost(run_benchmark):
     out = run_benchmark("artery_vein_cost.py", "--repeats", "1", "--size", "300x320")
     assert "artery/vein tiles of 128 px" in out and "ratio" in out
+
+
+def _with_artery_vein_labels(root):
+    """Artery/vein labels beside a generic folder's vessel labels: left half arteries."""
+    (root / "labels-av").mkdir()
+    for label in sorted((root / "labels").glob("*.png")):
+        vessels = np.asarray(Image.open(label)) > 0
+        colours = np.zeros((*vessels.shape, 3), np.uint8)
+        left = np.arange(vessels.shape[1]) < vessels.shape[1] // 2
+        colours[vessels & left] = CLASS_COLOURS[ArteryVein.ARTERY]
+        colours[vessels & ~left] = CLASS_COLOURS[ArteryVein.VEIN]
+        Image.fromarray(colours).save(root / "labels-av" / label.name)
+    return root
+
+
+def test_eval_av_scores_the_photographs_with_artery_vein_labels(
+    tmp_path, make_photo_dataset, run_cli
+):
+    import json
+
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    (root / "labels-av" / "eye2.png").unlink()  # one photograph without
+    printed = run_cli("eval", root, "--av", "--json", "--jobs", "1")
+    evaluation = json.loads(printed.stdout)
+    graded = [p["artery_vein"] for p in evaluation["photos"]]
+    assert graded[1] is None and set(graded[0]) >= {"accuracy", "centreline_accuracy", "found"}
+    assert evaluation["artery_vein_n"] == 1
+    assert evaluation["artery_vein"]["accuracy"] == graded[0]["accuracy"]
+    text = run_cli("eval", root, "--av").stdout
+    assert (
+        "mean of 1 with artery/vein labels: arteries/veins on the vessels found: accuracy" in text
+    )
+    plain = json.loads(run_cli("eval", root, "--json").stdout)  # without --av: vessels only
+    assert plain["artery_vein"] is None and plain["artery_vein_n"] == 0
+
+
+def test_eval_av_warns_when_nothing_has_artery_vein_labels(tmp_path, make_photo_dataset, run_cli):
+    root = make_photo_dataset(tmp_path / "eyes", "generic", count=1)
+    done = run_cli("eval", root, "--av")
+    assert "no artery/vein labels (labels-av/, AV/) to score --av on" in done.stderr
+    assert "with artery/vein labels" not in done.stdout
+
+
+def test_eval_refuses_av_on_patches(patches_npz, run_cli):
+    refused = run_cli("eval", patches_npz, "--images", "x", "--labels", "y", "--av", expect=2)
+    assert "an .npz file takes no --av" in refused.stderr

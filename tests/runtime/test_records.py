@@ -52,11 +52,15 @@ def test_eval_json_keeps_its_keys(tmp_path, run_cli, make_photo_dataset):
     data = make_photo_dataset(tmp_path / "data", "generic", count=2)
     (data / "labels" / "eye2.png").write_bytes(b"not a picture")
     report = json.loads(run_cli("eval", data, "--json", expect=1).stdout)
-    assert list(report) == ["n", "threshold", "model", "mean", "counts", "photos", "failed"]
+    assert list(report) == [
+        *("n", "threshold", "model", "mean", "counts", "photos", "failed"),
+        *("artery_vein_n", "artery_vein"),  # added in 1.2: --av
+    ]
+    assert report["artery_vein_n"] == 0 and report["artery_vein"] is None
     assert report["n"] == 1 and list(report["mean"]) == METRICS
     assert report["counts"] == dict.fromkeys(METRICS, 1)
     (photo,) = report["photos"]
-    assert photo["name"] == "eye1" and set(photo) == {"name", *METRICS}
+    assert photo["name"] == "eye1" and set(photo) == {"name", *METRICS, "artery_vein"}
     assert PhotoScores(*(photo[m] for m in METRICS)) == PhotoScores(**report["mean"])
     (failed,) = report["failed"]
     assert list(failed) == ["name", "image", "error"] and failed["name"] == "eye2"
