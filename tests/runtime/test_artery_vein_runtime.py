@@ -147,7 +147,7 @@ def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):
 @pytest.mark.slow
 def test_artery_vein_cost(run_benchmark):
     out = run_benchmark("artery_vein_cost.py", "--repeats", "1", "--size", "300x320")
-    assert "artery/vein tiles of 128 px" in out and "ratio" in out
+    assert "1 artery/vein tile of 544 px" in out and "ratio" in out  # the whole field
 
 
 def _with_artery_vein_labels(root):
