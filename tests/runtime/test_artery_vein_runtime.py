@@ -194,3 +194,36 @@ def test_eval_av_warns_when_nothing_has_artery_vein_labels(tmp_path, make_photo_
 def test_eval_refuses_av_on_patches(patches_npz, run_cli):
     refused = run_cli("eval", patches_npz, "--images", "x", "--labels", "y", "--av", expect=2)
     assert "an .npz file takes no --av" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (lambda p: p.write_bytes(np.random.default_rng(0).bytes(4096)), "av.tflite: "),
+        (lambda p: None, "av.tflite: "),  # no such file
+    ],
+)
+def test_a_bad_artery_vein_model_stops_segment_on_one_line(tmp_path, run_cli, make, says):
+    model = tmp_path / "av.tflite"
+    make(model)
+    Image.fromarray(synthetic_fundus(200, 210)).save(tmp_path / "eye.png")
+    failed = run_cli("segment", tmp_path / "eye.png", "--av-model", model, "-o", tmp_path, expect=2)
+    assert failed.stderr.startswith("Error: ") and says in failed.stderr
+    assert failed.stderr.count("\n") == 1 and not list(tmp_path.glob("*_mask.png"))
+
+
+def test_eval_av_fails_only_the_photograph_whose_artery_vein_label_is_damaged(
+    tmp_path, make_photo_dataset, run_cli
+):
+    import json
+
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    blurred = np.asarray(Image.open(root / "labels-av" / "eye1.png")).copy()
+    blurred[blurred == 255] = 250  # as a lossy save leaves it
+    Image.fromarray(blurred).save(root / "labels-av" / "eye1.png")
+    done = run_cli("eval", root, "--av", "--json", expect=1)
+    evaluation = json.loads(done.stdout)
+    assert [p["name"] for p in evaluation["photos"]] == ["eye2"]
+    (failed,) = evaluation["failed"]
+    assert failed["name"] == "eye1" and "eye1.png: got colour (250, 0, 0)" in failed["error"]
+    assert evaluation["artery_vein_n"] == 1
