@@ -14,7 +14,6 @@ from edge_runtime.cli.options import (
     threshold_option,
 )
 from edge_runtime.contract.gate_report import (
-    ArteryVeinGateReport,
     ArteryVeinGates,
     GateReport,
     Gates,
@@ -439,22 +438,8 @@ def convert_artery_vein_command(
             ArteryVeinConversion(model, tuple(data), output, model_version, gates)
         )
     except ArteryVeinGateFailure as failure:
-        _echo_artery_vein_gate(failure.report)
+        click.echo(failure.report.line())
         click.echo(f"not written: {output}", err=True)
         raise SystemExit(1) from None
-    _echo_artery_vein_gate(report)
+    click.echo(report.line())
     click.echo(f"wrote {output} ({output.stat().st_size / 1024:.1f} KiB, int8)")
-
-
-def _echo_artery_vein_gate(report: ArteryVeinGateReport) -> None:
-    numbers = ", ".join(
-        f"{name} {value:.4f}"
-        for name, value in (
-            ("float accuracy", report.float_accuracy),
-            ("int8 accuracy", report.int8_accuracy),
-            ("agreement", report.agreement),
-        )
-        if value is not None
-    )
-    verdict = "passed" if report.passed else "FAILED: " + "; ".join(report.failures)
-    click.echo(f"artery/vein gate on {report.photographs} photographs: {numbers}; {verdict}")

@@ -53,10 +53,10 @@ class Result(segmenter.Result):
         its pixel size), in millimetres."""
         field = field_from_mask(self.fov)
         classes = self.artery_vein
-        vessels = VesselMap(self.mask.astype(bool))
+        arteries = veins = None
         if classes is not None:
             arteries, veins = classes == ArteryVein.ARTERY, classes == ArteryVein.VEIN
-            vessels = VesselMap(vessels.vessels, arteries, veins)
+        vessels = VesselMap(self.mask.astype(bool), arteries, veins)
         return analyse_map(vessels, field, camera.scale(field.diameter_px)).measurements
 
 

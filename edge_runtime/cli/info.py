@@ -5,7 +5,7 @@ import json
 import click
 
 from edge_runtime.cli.options import json_option, model_option, trusted_keys_option
-from edge_runtime.contract.gate_report import ArteryVeinGateReport, GateReport
+from edge_runtime.contract.gate_report import GateReport
 from edge_runtime.contract.preprocessing import MODEL_INPUTS
 from edge_runtime.inference.description import ModelReport, describe_model
 
@@ -16,19 +16,6 @@ def _gate_line(gate: GateReport) -> str:
         scores = f"float {gate.keras.dice_mean:.4f}, {scores}"
     verdict = "passed" if gate.passed else "FAILED"
     return f"{verdict}: Dice {scores} on {gate.n} {gate.unit}"
-
-
-def _artery_vein_gate_line(gate: ArteryVeinGateReport) -> str:
-    numbers = ", ".join(
-        f"{name} {value:.4f}"
-        for name, value in (("float", gate.float_accuracy), ("int8", gate.int8_accuracy))
-        if value is not None
-    )
-    verdict = "passed" if gate.passed else "FAILED"
-    return (
-        f"{verdict}: accuracy on found vessels {numbers}, agreement {gate.agreement or 0:.4f} "
-        f"on {gate.photographs} photographs"
-    )
 
 
 def _signature_line(report: ModelReport) -> str:
@@ -63,7 +50,7 @@ def _summary(report: ModelReport) -> str:
         if card.gate:
             lines.append(f"gate:         {_gate_line(card.gate)}")
         if card.artery_vein_gate:
-            lines.append(f"gate:         {_artery_vein_gate_line(card.artery_vein_gate)}")
+            lines.append(f"gate:         {card.artery_vein_gate.line()}")
     known = MODEL_INPUTS.get(settings.preprocessing.name)
     lines.append(f"kind:         {known.kind if known else 'unknown'} model")
     lines.append(

@@ -129,3 +129,18 @@ class ArteryVeinGateReport:
     agreement: float | None = bounded(None, 0, 1)
     gates: ArteryVeinGates = field(default_factory=ArteryVeinGates)
     failures: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """What it measured and its verdict, on one line (``convert-artery-vein`` and ``info``
+        print it)."""
+        numbers = ", ".join(
+            f"{name} {value:.4f}"
+            for name, value in (
+                ("float accuracy", self.float_accuracy),
+                ("int8 accuracy", self.int8_accuracy),
+                ("agreement", self.agreement),
+            )
+            if value is not None
+        )
+        verdict = "passed" if self.passed else "FAILED: " + "; ".join(self.failures)
+        return f"artery/vein gate on {self.photographs} photographs: {numbers}; {verdict}"

@@ -20,7 +20,7 @@ from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.resize import resize
-from edge_runtime.pipeline.tiling import TILES_PER_STEP, Stitcher, corners_inside, extract_tiles
+from edge_runtime.pipeline.tiling import corners_inside, extract_tiles, stitch_tiles
 
 if TYPE_CHECKING:  # the segmenter chains this model: it imports this module
     from edge_runtime.pipeline.segmenter import Prepared
@@ -92,8 +92,8 @@ class ArteryVeinModel:
         padded = np.zeros((max(height, tile), max(width, tile), inputs.shape[2]), np.float32)
         padded[:height, :width] = inputs
         corners = self.tile_corners(inside)
-        stitcher = Stitcher(padded.shape[:2], tile)
-        for start in range(0, len(corners), TILES_PER_STEP):
-            batch = corners[start : start + TILES_PER_STEP]
-            stitcher.add(self.model.predict(extract_tiles(padded, batch, tile)), batch)
-        return stitcher.result()[:height, :width]
+
+        def predict(batch: np.ndarray) -> np.ndarray:
+            return self.model.predict(extract_tiles(padded, batch, tile))
+
+        return stitch_tiles(padded.shape[:2], tile, corners, predict)[:height, :width]

@@ -42,7 +42,7 @@ from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
 from edge_runtime.pipeline.grayscale import to_grayscale
 from edge_runtime.pipeline.resize import resize, upsample_rows
-from edge_runtime.pipeline.tiling import TILES_PER_STEP, Stitcher, corners_inside, extract_tiles
+from edge_runtime.pipeline.tiling import corners_inside, extract_tiles, stitch_tiles
 
 
 @dataclass
@@ -331,11 +331,11 @@ class Segmenter:
         """Stage 3: vessel probabilities (H, W) of a grayscale image already at the working
         scale (0 where no tile reached), and the tile count."""
         corners = self.tile_corners(inside)
-        stitcher = Stitcher(work.shape, self.tile)
-        for start in range(0, len(corners), TILES_PER_STEP):
-            batch = corners[start : start + TILES_PER_STEP]
-            stitcher.add(self.patch_probabilities(self.tile_inputs(work, batch)), batch)
-        return stitcher.result(), len(corners)
+
+        def predict(batch: np.ndarray) -> np.ndarray:
+            return self.patch_probabilities(self.tile_inputs(work, batch))
+
+        return stitch_tiles(work.shape, self.tile, corners, predict), len(corners)
 
     def patch_probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """Vessel probabilities (N, tile, tile) of model inputs (N, tile, tile, 1), averaged

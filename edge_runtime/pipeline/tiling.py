@@ -1,5 +1,7 @@
 """Overlapping tiles over an image, and seam-free weighted stitching of their predictions."""
 
+from collections.abc import Callable
+
 import numpy as np
 
 TILES_PER_STEP = 32
@@ -61,3 +63,19 @@ class Stitcher:
         return np.divide(
             self.total, self.weight, out=np.zeros_like(self.total), where=self.weight > 0
         )
+
+
+def stitch_tiles(
+    shape: tuple[int, int],
+    tile: int,
+    corners: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """The weighted mean (H, W) of ``predict(batch)``, predictions (N, tile, tile) of the tiles
+    at a batch of corners, run :data:`TILES_PER_STEP` corners at a time (0 where no tile
+    reached)."""
+    stitcher = Stitcher(shape, tile)
+    for start in range(0, len(corners), TILES_PER_STEP):
+        batch = corners[start : start + TILES_PER_STEP]
+        stitcher.add(predict(batch), batch)
+    return stitcher.result()
