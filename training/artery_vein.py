@@ -13,6 +13,7 @@ the vessel model found (the field's metrics,
 :mod:`~edge_runtime.contract.artery_vein_metrics`).
 """
 
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -61,6 +62,11 @@ class ArteryVeinExample:
     truth: np.ndarray
     found: np.ndarray
     inside: np.ndarray
+
+    @functools.cached_property
+    def centreline(self) -> np.ndarray:
+        """The label's centre lines (its vessels' skeleton, crossings included), thinned once."""
+        return skeletonize(self.truth != ArteryVein.BACKGROUND)
 
 
 def make_example(segmenter: Segmenter, name: str, image: Path, label: Path) -> ArteryVeinExample:
@@ -182,8 +188,7 @@ def predicted_classes(model: ArteryVeinModel, example: ArteryVeinExample) -> np.
 
 def score_classes(example: ArteryVeinExample, classes: np.ndarray) -> ArteryVeinScores:
     """The artery/vein metrics of one photograph's predicted classes (on its label's lines)."""
-    centreline = skeletonize(example.truth != ArteryVein.BACKGROUND)
-    return artery_vein_scores(example.truth, classes, example.inside, centreline)
+    return artery_vein_scores(example.truth, classes, example.inside, example.centreline)
 
 
 @dataclass(frozen=True)
