@@ -39,7 +39,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel, working_colour
 from edge_runtime.pipeline.decode import load_photo
-from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.pipeline.segmenter import Prepared, Segmenter
 from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
 from training.model_io import KerasPatches
 from training.models import build_unet_lite
@@ -80,14 +80,25 @@ def make_example(segmenter: Segmenter, name: str, image: Path, label: Path) -> A
     prepared = result.prepared
     probability = result.work_probability
     inputs = artery_vein_input(working_colour(photo, prepared), prepared.inside, probability)
-    top, left, bottom, right = prepared.box
-    height, width = prepared.framing.work_shape
-    codes = read_artery_vein(label, photo.shape)[top:bottom, left:right]
-    truth = np.asarray(
-        Image.fromarray(codes.astype(np.uint8)).resize((width, height), Image.NEAREST), np.int8
-    )
+    truth = working_classes(label, prepared)
     found = (probability >= result.threshold) & prepared.inside
     return ArteryVeinExample(name, inputs, truth, found, prepared.inside)
+
+
+def working_classes(label: Path, prepared: Prepared) -> np.ndarray:
+    """An artery/vein label's :class:`ArteryVein` codes (int8) at the working scale.
+
+    Cut and resized (nearest) as the device's first stage cut and resized its photograph.
+
+    Raises:
+        InputError: the label cannot be used.
+    """
+    top, left, bottom, right = prepared.box
+    height, width = prepared.framing.work_shape
+    codes = read_artery_vein(label, prepared.shape)[top:bottom, left:right]
+    return np.asarray(
+        Image.fromarray(codes.astype(np.uint8)).resize((width, height), Image.NEAREST), np.int8
+    )
 
 
 def load_examples(folders: list[Path], segmenter: Segmenter) -> list[ArteryVeinExample]:
@@ -135,6 +146,28 @@ def whole_fields(examples: list[ArteryVeinExample], side: int) -> np.ndarray:
     return out
 
 
+def random_window(
+    rng: np.random.Generator, points: np.ndarray, shape: tuple[int, int], side: int
+) -> tuple[tuple[slice, slice], bool, bool]:
+    """A random square window, and whether to flip it left-right and upside down.
+
+    The window, of ``side``, lies inside ``shape`` and holds one of ``points`` (N, 2), picked at
+    random; each flip has even odds.
+    """
+    cy, cx = points[rng.integers(len(points))]
+    height, width = shape
+    top = int(np.clip(cy - rng.integers(side), 0, height - side))
+    left = int(np.clip(cx - rng.integers(side), 0, width - side))
+    window = slice(top, top + side), slice(left, left + side)
+    return window, rng.random() < 0.5, rng.random() < 0.5
+
+
+def flipped(image: np.ndarray, left_right: bool, upside_down: bool) -> np.ndarray:
+    """``image`` (H, W[, C]) flipped as :func:`random_window` says."""
+    image = image[:, ::-1] if left_right else image
+    return image[::-1] if upside_down else image
+
+
 def draw_crops(
     examples: list[ArteryVeinExample], rng: np.random.Generator, count: int, side: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,18 +179,10 @@ def draw_crops(
     labelled = [np.argwhere(np.isin(e.truth, graded)) for e in examples]
     for i in range(count):
         k = rng.integers(len(examples))
-        example, points = examples[k], labelled[k]
-        cy, cx = points[rng.integers(len(points))]
-        height, width = example.truth.shape
-        top = int(np.clip(cy - rng.integers(side), 0, height - side))
-        left = int(np.clip(cx - rng.integers(side), 0, width - side))
-        window = slice(top, top + side), slice(left, left + side)
-        inputs, truth = example.inputs[window], example.truth[window]
-        if rng.random() < 0.5:
-            inputs, truth = inputs[:, ::-1], truth[:, ::-1]
-        if rng.random() < 0.5:
-            inputs, truth = inputs[::-1], truth[::-1]
-        x[i] = inputs
+        example = examples[k]
+        window, *flips = random_window(rng, labelled[k], example.truth.shape, side)
+        x[i] = flipped(example.inputs[window], *flips)
+        truth = flipped(example.truth[window], *flips)
         y[i, ..., 0] = truth == ArteryVein.ARTERY
         w[i] = np.isin(truth, graded)
     return x, y, w

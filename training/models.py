@@ -200,8 +200,9 @@ def build_unet_lite(
     size: int = PATCH_SIZE,
     channels: int = 1,
     output: str = "vessel_probability",
+    maps: int = 1,
 ) -> "keras.Model":
-    """Half-resolution U-Net to the ``size`` x ``size`` probability map (a patch by default).
+    """Half-resolution U-Net to ``maps`` probability maps of ``size`` x ``size`` (one by default).
 
     A 2x2/2 stem to half the size, ``depth`` poolings, additive skips, and a 2x2/2
     transposed-convolution head with a sigmoid, named ``output``; ``channels`` inputs.
@@ -226,7 +227,7 @@ def build_unet_lite(
         x = layers.Conv2DTranspose(width * 2**level, 2, strides=2)(x)
         x = layers.Add()([x, skips[level]])
         x = _conv_bn_relu(_conv_bn_relu(x, width * 2**level), width * 2**level)
-    outputs = layers.Conv2DTranspose(1, 2, strides=2, activation="sigmoid", name=output)(x)
+    outputs = layers.Conv2DTranspose(maps, 2, strides=2, activation="sigmoid", name=output)(x)
     return keras.Model(inputs, outputs, name=f"unet_lite_w{width}_d{depth}")
 
 

@@ -67,7 +67,7 @@ class WorkingPhoto:
     inside: np.ndarray
 
 
-def _prepared(loaded: LoadedPhoto, channel: str) -> Prepared:
+def training_prepared(loaded: LoadedPhoto, channel: str) -> Prepared:
     """The device's first stage with the model card's default disc and the training patch size."""
     return prepare(loaded.photo, ModelCard().fov_diameter, PATCH_SIZE, channel)
 
@@ -77,10 +77,20 @@ def working_photo(loaded: LoadedPhoto, channel: str = "luma") -> WorkingPhoto:
 
     The label is resized antialiased, then halved at 0.5.
     """
-    prepared = _prepared(loaded, channel)
+    prepared = training_prepared(loaded, channel)
+    return WorkingPhoto(
+        loaded.name, prepared.work, working_label(loaded.label, prepared), prepared.inside
+    )
+
+
+def working_label(label: np.ndarray, prepared: Prepared) -> np.ndarray:
+    """A photograph-size boolean label at the working scale.
+
+    Cut and resized as the device's first stage cut and resized the photograph: antialiased,
+    then halved at 0.5.
+    """
     top, left, bottom, right = prepared.box
-    label = resize(loaded.label[top:bottom, left:right].astype(np.float32), prepared.work.shape)
-    return WorkingPhoto(loaded.name, prepared.work, label >= 0.5, prepared.inside)
+    return resize(label[top:bottom, left:right].astype(np.float32), prepared.work.shape) >= 0.5
 
 
 @dataclass(frozen=True)
@@ -328,7 +338,7 @@ def unscorable(photo: LabelledPhoto, channel: str) -> str | None:
         return str(exc)
     fov = loaded.fov
     if fov is None:
-        prepared = _prepared(loaded, channel)
+        prepared = training_prepared(loaded, channel)
         fov = prepared.fov.mask(prepared.shape)
     if not fov.any():
         return f"{photo.mask or photo.image}: no pixel inside the field of view"

@@ -14,15 +14,16 @@ MIN_SPREAD = 1e-6
 """Added to each colour's spread, so that a flat channel is standardised to zeros."""
 
 
-def artery_vein_input(
-    colour: np.ndarray, inside: np.ndarray, vessel_probability: np.ndarray
+def standardised_colour(
+    colour: np.ndarray, inside: np.ndarray, out: np.ndarray | None = None
 ) -> np.ndarray:
-    """The model input (H, W, 4) float32 of a working-scale colour field of view.
+    """Red, green and blue (H, W, 3) float32, each standardised inside the field of view (mean
+    0, spread 1 there) and 0 outside it, written into ``out`` when given.
 
     Args:
         colour: (H, W, 3) red, green and blue at the working scale, any real values.
-        inside: (H, W) bool, the field of view; outside it every channel is 0.
-        vessel_probability: (H, W) the vessel model's probabilities at the working scale.
+        inside: (H, W) bool, the field of view.
+        out: where to write, (H, W, 3) float32 (a view of a larger input, say).
     """
     colour = np.asarray(colour, dtype=np.float32)
     inside = np.asarray(inside, dtype=bool)
@@ -30,11 +31,8 @@ def artery_vein_input(
         raise ValueError(
             f"got colour {colour.shape} and field {inside.shape}, expected (H, W, 3) and (H, W)"
         )
-    if np.shape(vessel_probability) != inside.shape:
-        raise ValueError(
-            f"got vessel probabilities {np.shape(vessel_probability)}, expected {inside.shape}"
-        )
-    out = np.empty((*inside.shape, ARTERY_VEIN_CHANNELS), dtype=np.float32)
+    if out is None:
+        out = np.empty(colour.shape, dtype=np.float32)
     count = int(np.count_nonzero(inside))
     if count:
         weight = inside.reshape(-1).astype(np.float64)  # sums as products: no masked copies
@@ -42,9 +40,30 @@ def artery_vein_input(
         mean = weight @ pixels / count
         variance = np.maximum(weight @ (pixels - mean) ** 2 / count, 0.0)
         spread = (np.sqrt(variance) + MIN_SPREAD).astype(np.float32)
-        np.divide(colour - mean.astype(np.float32), spread, out=out[..., :3])
+        np.divide(colour - mean.astype(np.float32), spread, out=out)
+        out *= inside[..., None]
     else:
-        out[..., :3] = 0.0
-    out[..., 3] = vessel_probability
-    out *= inside[..., None]
+        out[...] = 0.0
+    return out
+
+
+def artery_vein_input(
+    colour: np.ndarray, inside: np.ndarray, vessel_probability: np.ndarray
+) -> np.ndarray:
+    """The model input (H, W, 4) float32 of a working-scale colour field of view: its
+    :func:`standardised_colour` and the vessel probabilities, all 0 outside the field.
+
+    Args:
+        colour: (H, W, 3) red, green and blue at the working scale, any real values.
+        inside: (H, W) bool, the field of view.
+        vessel_probability: (H, W) the vessel model's probabilities at the working scale.
+    """
+    inside = np.asarray(inside, dtype=bool)
+    if np.shape(vessel_probability) != inside.shape:
+        raise ValueError(
+            f"got vessel probabilities {np.shape(vessel_probability)}, expected {inside.shape}"
+        )
+    out = np.empty((*inside.shape, ARTERY_VEIN_CHANNELS), dtype=np.float32)
+    standardised_colour(colour, inside, out[..., :3])
+    np.multiply(vessel_probability, inside, out=out[..., 3])
     return out

@@ -1,6 +1,7 @@
 """The host benchmark scripts still run against the library (briefly; their numbers come from
 running them by hand)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,22 @@ def test_artery_vein_screen(dev_npz, run_benchmark):
     rows = [line.split(" | ") for line in out.splitlines() if line.startswith("| drive | 2 |")]
     assert [row[2] for row in rows] == ["brighter", "unet-lite w4 d3"]
     assert all(0 <= float(row[3]) <= 1 for row in rows)  # accuracy on the vessels found
+
+
+def test_whole_field_screen(dev_npz, run_benchmark, tmp_path):
+    release = Path(__file__).parents[2] / "training" / "release"
+    for camera in ("drive", "les-av"):  # the release's tile model stands in for each fold's
+        (tmp_path / f"tiles-{camera}").mkdir()
+        for name in ("model.keras", "metrics.json"):
+            (tmp_path / f"tiles-{camera}" / name).symlink_to(release / name)
+    out = run_benchmark(
+        "whole_field_screen.py",
+        dev_npz.parent,
+        *f"--tile-runs {tmp_path} --cameras drive,les-av --limit 2 --epochs 1".split(),
+        *f"--crops 32 --width 4 --out {tmp_path / 'screen.json'}".split(),
+    )
+    rows = [line.split(" | ") for line in out.splitlines() if line.startswith("| drive | ")]
+    assert [row[1] for row in rows] == ["whole field w4 d3", "tiles v2"]
+    assert all(0 <= float(row[n]) <= 1 for row in rows for n in (3, 4))  # F1, AUC
+    assert 0 <= float(rows[0][6]) <= 1 and rows[1][6] == "-"  # A/V accuracy: the candidate's
+    assert json.loads((tmp_path / "screen.json").read_text())[1]["model"] == "tiles v2"

@@ -131,6 +131,8 @@ def test_unet_lite_takes_any_size_and_channels_with_the_same_weights():
     )
     with pytest.raises(ValueError, match="size 72"):
         build_unet_lite(size=72, depth=3)
+    both = build_unet_lite(None, 8, 3, size=64, channels=3, output="maps", maps=2)
+    assert both.output_shape == (None, 64, 64, 2)  # vessel and artery maps from one model
 
 
 def test_bad_arguments():

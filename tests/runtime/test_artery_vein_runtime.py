@@ -7,7 +7,11 @@ import pytest
 from PIL import Image
 
 from edge_runtime import ArteryVein, ArteryVeinModel, Segmenter
-from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING, artery_vein_input
+from edge_runtime.contract.artery_vein_input import (
+    ARTERY_VEIN_PREPROCESSING,
+    artery_vein_input,
+    standardised_colour,
+)
 from edge_runtime.contract.model_card import ModelCard, Preprocessing
 from edge_runtime.data.artery_vein import CLASS_COLOURS, colour_codes, decode_artery_vein
 from edge_runtime.errors import ModelError
@@ -52,6 +56,8 @@ def test_the_input_is_colour_standardised_in_the_field_and_the_vessel_probabilit
     assert not x[~inside].any()
     flat = artery_vein_input(np.full((40, 50, 3), 7.0), inside, probability)
     assert not flat[..., :3].any()  # a flat channel has no spread: zeros, not a division by 0
+    assert np.array_equal(standardised_colour(colour, inside), x[..., :3])  # one definition
+    assert not standardised_colour(colour, np.zeros_like(inside)).any()  # no field: zeros
 
 
 def test_each_found_vessel_is_an_artery_or_a_vein_and_nothing_else_is(photo):
