@@ -1,13 +1,16 @@
 """Screen the whole-field model kind (issue 21) against today's tiles, leaving one camera out.
 
     python benchmarks/whole_field_screen.py ../shared/data --tile-runs runs/wf [--width 12]
-        [--depth 3] [--epochs 16] [--crops 3000] [--limit N] [--out runs/wf/screen.json]
+        [--depth 3] [--inputs rgb|rgb+local-green] [--epochs 16] [--crops 3000] [--limit N]
+        [--no-candidate] [--out runs/wf/screen.json]
 
-The candidate is one fully convolutional model (``unet-lite`` with three input channels and
-two output maps) that sees the field of view at the working scale, in colour standardised
-inside the field (:func:`~edge_runtime.contract.artery_vein_input.standardised_colour`), all at
-once on the device (:attr:`~training.config.ArteryVeinTraining.device_side`), and gives each
-pixel two probabilities: vessel and artery. It learns from random square crops centred inside
+The candidate is one fully convolutional model (``unet-lite`` with two output maps) that sees
+the field of view at the working scale, in colour standardised inside the field
+(:func:`~edge_runtime.contract.artery_vein_input.standardised_colour`; with ``--inputs
+rgb+local-green`` also the green normalised in a 31-pixel window around each pixel,
+:func:`local_contrast`), all at once on the device
+(:attr:`~training.config.ArteryVeinTraining.device_side`), and gives each pixel two
+probabilities: vessel and artery. It learns from random square crops centred inside
 the field and flipped at random: weighted cross-entropy plus soft Dice on the vessel map inside
 the field, cross-entropy on the artery map at the labelled artery and vein pixels only (STARE
 has no artery/vein label and teaches vessels only). Its threshold is the one with the best
@@ -23,7 +26,8 @@ resized as the photograph, the field of view the device detects): vessel F1 and 
 for the candidate the artery/vein accuracy on the vessel pixels it found and on the label's
 centre lines (the field's metrics). Cost: parameters and multiply-accumulates on one
 DRIVE-size photograph (the tiles the device runs on DRIVE's first photograph, against one
-whole field). Prints a table per held-out camera and writes it as JSON.
+whole field). Prints a table per held-out camera and writes it as JSON. ``--no-candidate``
+scores the tile runs alone; every tile run must be finished before the screen starts.
 """
 
 import json
@@ -76,11 +80,46 @@ class Example:
     inside: np.ndarray
 
 
-def load_example(camera: str, photo: LabelledPhoto) -> Example:
-    """A labelled photograph through the device's first stage."""
+LOCAL_RADIUS = 15
+"""Half the side of the square window of :func:`local_contrast` (31 working-scale pixels)."""
+
+
+def box_sums(image: np.ndarray, radius: int) -> np.ndarray:
+    """Each pixel's sum of ``image`` (H, W) over the square of side ``2 * radius + 1`` around it
+    (cut at the edges), from one summed-area table."""
+    table = np.pad(image, ((radius + 1, radius), (radius + 1, radius))).cumsum(0).cumsum(1)
+    side = 2 * radius + 1
+    return table[side:, side:] - table[:-side, side:] - table[side:, :-side] + table[:-side, :-side]
+
+
+def local_contrast(plane: np.ndarray, inside: np.ndarray, radius: int = LOCAL_RADIUS) -> np.ndarray:
+    """``plane`` (H, W) less its mean over the field-of-view pixels of a square window around
+    each pixel, over their spread plus one grey level; 0 outside the field."""
+    weight = inside.astype(np.float64)
+    values = plane.astype(np.float64) * weight
+    count = np.maximum(box_sums(weight, radius), 1.0)
+    mean = box_sums(values, radius) / count
+    spread = np.sqrt(np.maximum(box_sums(values * values, radius) / count - mean**2, 0.0))
+    return ((plane - mean) / (spread + 1.0) * weight).astype(np.float32)
+
+
+INPUTS = {
+    "rgb": lambda colour, inside: standardised_colour(colour, inside),
+    "rgb+local-green": lambda colour, inside: np.concatenate(
+        [standardised_colour(colour, inside), local_contrast(colour[..., 1], inside)[..., None]],
+        axis=-1,
+    ),
+}
+"""The candidate's inputs: the colour standardised over the whole field, and with it the green
+normalised over a window around each pixel (the tile model stretches each 64-pixel tile)."""
+
+
+def load_example(camera: str, photo: LabelledPhoto, inputs: str) -> Example:
+    """A labelled photograph through the device's first stage, as the ``inputs`` say."""
     loaded = load_labelled(photo)
     prepared = training_prepared(loaded, "green")
-    inputs = standardised_colour(working_colour(loaded.photo, prepared), prepared.inside)
+    colour = working_colour(loaded.photo, prepared)
+    inputs = INPUTS[inputs](colour, prepared.inside)
     vessels = working_label(loaded.label, prepared)
     classes = working_classes(photo.artery_vein, prepared) if photo.artery_vein else None
     return Example(camera, photo, inputs, vessels, classes, prepared.inside)
@@ -104,7 +143,7 @@ def draw_crops(
     examples: list[Example], rng: np.random.Generator, count: int, side: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random crops (inputs, targets and weights), each centred near a field-of-view pixel."""
-    x = np.zeros((count, side, side, 3), np.float32)
+    x = np.zeros((count, side, side, examples[0].inputs.shape[-1]), np.float32)
     y = np.zeros((count, side, side, 4), np.float32)
     fields = [np.argwhere(e.inside) for e in examples]
     for i in range(count):
@@ -120,10 +159,10 @@ def draw_crops(
     return x, y
 
 
-def build(training: ArteryVeinTraining, size: int) -> keras.Model:
-    """The candidate on ``size`` square three-channel inputs."""
+def build(training: ArteryVeinTraining, size: int, channels: int) -> keras.Model:
+    """The candidate on ``size`` square inputs of ``channels``."""
     return build_unet_lite(
-        None, training.width, training.depth, size=size, channels=3, output="maps", maps=2
+        None, training.width, training.depth, size=size, channels=channels, output="maps", maps=2
     )
 
 
@@ -131,13 +170,14 @@ def train(examples: list[Example], training: ArteryVeinTraining) -> tuple[keras.
     """The candidate trained on ``examples``, at the device's input side, and its seconds."""
     make_deterministic(training.seed)
     rng = np.random.default_rng(training.seed)
-    model = build(training, training.tile)
+    channels = examples[0].inputs.shape[-1]
+    model = build(training, training.tile, channels)
     model.compile(optimizer=keras.optimizers.Adam(training.learning_rate), loss=joint_loss)
     started = time.perf_counter()
     for _ in range(training.epochs):
         x, y = draw_crops(examples, rng, training.crops, training.tile)
         model.fit(x, y, batch_size=training.batch_size, epochs=1, verbose=0)
-    device = build(training, training.device_side)
+    device = build(training, training.device_side, channels)
     device.set_weights(model.get_weights())
     return device, time.perf_counter() - started
 
@@ -148,7 +188,7 @@ def whole_field(model: keras.Model, example: Example) -> np.ndarray:
     height, width = example.inside.shape
     if height > side or width > side:
         raise click.ClickException(f"{example.photo.image}: working field {height}x{width}")
-    padded = np.zeros((1, side, side, 3), np.float32)
+    padded = np.zeros((1, side, side, example.inputs.shape[-1]), np.float32)
     padded[0, :height, :width] = example.inputs
     return np.asarray(model.predict(padded, verbose=0))[0, :height, :width]
 
@@ -199,7 +239,7 @@ class Row:
 
 
 def candidate_row(
-    held: str, train_on: list[Example], test: list[Example], training: ArteryVeinTraining
+    held: str, train_on: list[Example], test: list[Example], training: ArteryVeinTraining, name: str
 ) -> Row:
     """Train the candidate on ``train_on`` and score it on ``test``."""
     model, seconds = train(train_on, training)
@@ -222,7 +262,7 @@ def candidate_row(
     means, av = mean_photo_scores(vessels), mean_scores(classes) if classes else None
     return Row(
         held,
-        f"whole field w{training.width} d{training.depth}",
+        name,
         len(test),
         means.f1,
         means.auc,
@@ -271,9 +311,13 @@ def tile_row(held: str, run: Path, test: list[Example], tiles_per_photograph: in
 @click.option("--cameras", default=",".join(CAMERAS), show_default=True)
 @click.option("--width", type=click.IntRange(1, 64), default=12, show_default=True)
 @click.option("--depth", type=click.IntRange(1, 5), default=3, show_default=True)
+@click.option("--inputs", type=click.Choice(list(INPUTS)), default="rgb", show_default=True)
 @click.option("--epochs", type=click.IntRange(1), default=16, show_default=True)
 @click.option("--crops", type=click.IntRange(1), default=3000, show_default=True)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Photographs per camera.")
+@click.option(
+    "--candidate/--no-candidate", default=True, help="Train the candidate (or score only tiles)."
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def main(
     data_dir: Path,
@@ -281,20 +325,25 @@ def main(
     cameras: str,
     width: int,
     depth: int,
+    inputs: str,
     epochs: int,
     crops: int,
     limit: int | None,
+    candidate: bool,
     out: Path | None,
 ) -> None:
     """Print, per held-out camera, the whole-field candidate's and the tile model's scores."""
     training = ArteryVeinTraining(width=width, depth=depth, epochs=epochs, crops=crops)
     chosen = tuple(cameras.split(","))
+    for held in chosen if tile_runs is not None else ():
+        if not (tile_runs / f"tiles-{held}" / "metrics.json").is_file():
+            raise click.ClickException(f"{tile_runs / f'tiles-{held}'}: no finished tile run")
     examples = []
     for item in labelled_maps(data_dir, chosen):
         if limit is not None and sum(e.camera == item.camera for e in examples) == limit:
             continue
         photo = LabelledPhoto(item.name, item.image, item.label, item.mask, None, item.artery_vein)
-        examples.append(load_example(item.camera, photo))
+        examples.append(load_example(item.camera, photo, inputs))
     drive = next((e for e in examples if e.camera == "drive"), examples[0])
     tiles = Segmenter().segment(drive.photo.image).stats.tiles
     print(f"{len(examples)} photographs; tiles on {drive.photo.image.name}: {tiles}")
@@ -305,8 +354,10 @@ def main(
     for held in chosen:
         test = [e for e in examples if e.camera == held]
         train_on = [e for e in examples if e.camera != held]
-        rows.append(candidate_row(held, train_on, test, training))
-        print(rows[-1].line(), flush=True)
+        if candidate:
+            name = f"whole field {inputs} w{width} d{depth}"
+            rows.append(candidate_row(held, train_on, test, training, name))
+            print(rows[-1].line(), flush=True)
         if tile_runs is not None:
             rows.append(tile_row(held, tile_runs / f"tiles-{held}", test, tiles))
             print(rows[-1].line(), flush=True)

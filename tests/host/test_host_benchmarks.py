@@ -62,10 +62,10 @@ def test_whole_field_screen(dev_npz, run_benchmark, tmp_path):
         "whole_field_screen.py",
         dev_npz.parent,
         *f"--tile-runs {tmp_path} --cameras drive,les-av --limit 2 --epochs 1".split(),
-        *f"--crops 32 --width 4 --out {tmp_path / 'screen.json'}".split(),
+        *f"--crops 32 --width 4 --inputs rgb+local-green --out {tmp_path / 'screen.json'}".split(),
     )
     rows = [line.split(" | ") for line in out.splitlines() if line.startswith("| drive | ")]
-    assert [row[1] for row in rows] == ["whole field w4 d3", "tiles v2"]
+    assert [row[1] for row in rows] == ["whole field rgb+local-green w4 d3", "tiles v2"]
     assert all(0 <= float(row[n]) <= 1 for row in rows for n in (3, 4))  # F1, AUC
     assert 0 <= float(rows[0][6]) <= 1 and rows[1][6] == "-"  # A/V accuracy: the candidate's
     assert json.loads((tmp_path / "screen.json").read_text())[1]["model"] == "tiles v2"
