@@ -43,20 +43,17 @@ from keras import ops
 from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
 from edge_runtime.contract.artery_vein_input import standardised_colour
 from edge_runtime.contract.artery_vein_metrics import artery_vein_scores, mean_scores
-from edge_runtime.contract.metrics import (
-    THRESHOLD_CANDIDATES,
-    best_threshold,
-    f1_by_threshold,
-    photo_scores,
-)
+from edge_runtime.contract.metrics import best_mean_threshold, f1_by_threshold, photo_scores
 from edge_runtime.contract.metrics import mean_scores as mean_photo_scores
 from edge_runtime.contract.segmenter_config import SegmenterConfig
+from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
 from edge_runtime.data.photos import LabelledPhoto, load_labelled
 from edge_runtime.measure.labelled import CAMERAS, labelled_maps
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.artery_vein import working_colour
 from edge_runtime.pipeline.segmenter import Segmenter
-from training.artery_vein import flipped, random_window, working_classes
+from training.artery_vein import flipped, random_window, whole_fields, working_classes
+from training.cli import artery_vein_training_options
 from training.config import ArteryVeinTraining
 from training.model_io import KerasPatches, load_keras_model
 from training.models import build_unet_lite, multiply_accumulates
@@ -188,18 +185,14 @@ def whole_field(model: keras.Model, example: Example) -> np.ndarray:
     height, width = example.inside.shape
     if height > side or width > side:
         raise click.ClickException(f"{example.photo.image}: working field {height}x{width}")
-    padded = np.zeros((1, side, side, example.inputs.shape[-1]), np.float32)
-    padded[0, :height, :width] = example.inputs
-    return np.asarray(model.predict(padded, verbose=0))[0, :height, :width]
+    return np.asarray(model.predict(whole_fields([example], side), verbose=0))[0, :height, :width]
 
 
 def tuned_threshold(model: keras.Model, examples: list[Example]) -> float:
     """The threshold with the best mean vessel F1 over ``examples``."""
-    f1 = [
-        f1_by_threshold(whole_field(model, e)[..., 0], e.vessels, e.inside, THRESHOLD_CANDIDATES)
-        for e in examples
-    ]
-    return float(THRESHOLD_CANDIDATES[best_threshold(np.nanmean(f1, axis=0))])
+    return best_mean_threshold(
+        [f1_by_threshold(whole_field(model, e)[..., 0], e.vessels, e.inside) for e in examples]
+    )
 
 
 @dataclass(frozen=True)
@@ -277,9 +270,9 @@ def candidate_row(
 
 def tile_row(held: str, run: Path, test: list[Example], tiles_per_photograph: int) -> Row:
     """Score the tile model of ``run`` (trained without ``held``) on ``test``."""
-    record = json.loads((run / "metrics.json").read_text())
+    record = TrainingRecord.read(run / RECORD_FILE)
     model = load_keras_model(run / "model.keras")
-    config = SegmenterConfig(threshold=record["threshold"], channel=record["channel"])
+    config = SegmenterConfig(threshold=record.threshold, channel=record.channel)
     segmenter = Segmenter(KerasPatches(model), config)
     scores = []
     for example in test:
@@ -301,7 +294,7 @@ def tile_row(held: str, run: Path, test: list[Example], tiles_per_photograph: in
         None,
         model.count_params(),
         multiply_accumulates(model) * tiles_per_photograph,
-        record.get("train_seconds"),
+        record.train_seconds,
     )
 
 
@@ -309,11 +302,8 @@ def tile_row(held: str, run: Path, test: list[Example], tiles_per_photograph: in
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--tile-runs", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--cameras", default=",".join(CAMERAS), show_default=True)
-@click.option("--width", type=click.IntRange(1, 64), default=12, show_default=True)
-@click.option("--depth", type=click.IntRange(1, 5), default=3, show_default=True)
+@artery_vein_training_options
 @click.option("--inputs", type=click.Choice(list(INPUTS)), default="rgb", show_default=True)
-@click.option("--epochs", type=click.IntRange(1), default=16, show_default=True)
-@click.option("--crops", type=click.IntRange(1), default=3000, show_default=True)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Photographs per camera.")
 @click.option(
     "--candidate/--no-candidate", default=True, help="Train the candidate (or score only tiles)."
@@ -323,20 +313,16 @@ def main(
     data_dir: Path,
     tile_runs: Path | None,
     cameras: str,
-    width: int,
-    depth: int,
+    training: ArteryVeinTraining,
     inputs: str,
-    epochs: int,
-    crops: int,
     limit: int | None,
     candidate: bool,
     out: Path | None,
 ) -> None:
     """Print, per held-out camera, the whole-field candidate's and the tile model's scores."""
-    training = ArteryVeinTraining(width=width, depth=depth, epochs=epochs, crops=crops)
     chosen = tuple(cameras.split(","))
     for held in chosen if tile_runs is not None else ():
-        if not (tile_runs / f"tiles-{held}" / "metrics.json").is_file():
+        if not (tile_runs / f"tiles-{held}" / RECORD_FILE).is_file():
             raise click.ClickException(f"{tile_runs / f'tiles-{held}'}: no finished tile run")
     examples = []
     for item in labelled_maps(data_dir, chosen):
@@ -355,7 +341,7 @@ def main(
         test = [e for e in examples if e.camera == held]
         train_on = [e for e in examples if e.camera != held]
         if candidate:
-            name = f"whole field {inputs} w{width} d{depth}"
+            name = f"whole field {inputs} w{training.width} d{training.depth}"
             rows.append(candidate_row(held, train_on, test, training, name))
             print(rows[-1].line(), flush=True)
         if tile_runs is not None:

@@ -138,8 +138,8 @@ def device_model(model: keras.Model, training: ArteryVeinTraining) -> keras.Mode
 
 
 def whole_fields(examples: list[ArteryVeinExample], side: int) -> np.ndarray:
-    """The examples' inputs (N, side, side, 4), each padded with zeros (or cut) to the side."""
-    out = np.zeros((len(examples), side, side, ARTERY_VEIN_CHANNELS), np.float32)
+    """The examples' inputs (N, side, side, C), each padded with zeros (or cut) to the side."""
+    out = np.zeros((len(examples), side, side, examples[0].inputs.shape[-1]), np.float32)
     for slot, example in zip(out, examples, strict=True):
         height, width = (min(n, side) for n in example.inputs.shape[:2])
         slot[:height, :width] = example.inputs[:height, :width]

@@ -26,8 +26,7 @@ from edge_runtime import __version__
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.metrics import (
     DEFAULT_THRESHOLD,
-    THRESHOLD_CANDIDATES,
-    best_threshold,
+    best_mean_threshold,
     binarize,
     dice_per_patch,
     f1_by_threshold,
@@ -265,8 +264,7 @@ def _score_holdout(model: keras.Model, holdout: HoldoutData) -> HoldoutScores:
         }
     if holdout.photos:  # two passes, so that one photograph's probabilities are held at a time
         found = holdout.photo_probabilities()
-        means = np.mean([f1_by_threshold(p, label, fov) for _, p, label, fov in found], axis=0)
-        threshold = float(THRESHOLD_CANDIDATES[best_threshold(means)])
+        threshold = best_mean_threshold([f1_by_threshold(p, lab, fov) for _, p, lab, fov in found])
         scores["threshold"] = threshold
         scores["photos"] = tuple(
             PhotoRecord(name, **asdict(photo_scores(p, label, fov, threshold)))

@@ -88,6 +88,13 @@ def best_threshold(scores: np.ndarray, candidates: np.ndarray = THRESHOLD_CANDID
     return int(best[np.argmin(np.abs(np.asarray(candidates)[best] - DEFAULT_THRESHOLD))])
 
 
+def best_mean_threshold(curves: list[np.ndarray]) -> float:
+    """The threshold of :data:`THRESHOLD_CANDIDATES` with the highest mean F1 over photographs,
+    from each one's :func:`f1_by_threshold` (a photograph whose F1 is undefined at a threshold
+    is left out of that threshold's mean)."""
+    return float(THRESHOLD_CANDIDATES[best_threshold(np.nanmean(curves, axis=0))])
+
+
 def tune_threshold(
     truth: np.ndarray, probabilities: np.ndarray, candidates: np.ndarray = THRESHOLD_CANDIDATES
 ) -> tuple[float, float]:

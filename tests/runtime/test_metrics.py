@@ -4,6 +4,7 @@ import pytest
 from edge_runtime.contract.metrics import (
     THRESHOLD_CANDIDATES,
     PhotoScores,
+    best_mean_threshold,
     binarize,
     count_both_empty,
     defined_counts,
@@ -131,6 +132,15 @@ def test_f1_by_threshold_is_nan_where_f1_is_undefined():
     ]
     assert [None if np.isnan(v) else v for v in sweep] == expected
     assert np.isnan(sweep[-1]) and sweep[0] == 0.0
+
+
+def test_photographs_choose_the_threshold_of_their_best_mean_f1():
+    n = len(THRESHOLD_CANDIDATES)
+    peak = np.where(THRESHOLD_CANDIDATES == 0.3, 0.9, 0.5)  # best at 0.3
+    undefined = np.full(n, np.nan)  # a photograph with no F1 anywhere is left out of every mean
+    assert best_mean_threshold([peak, peak, undefined]) == 0.3
+    flat = np.full(n, 0.7)  # a tie everywhere goes to the candidate closest to 0.5
+    assert best_mean_threshold([flat]) == 0.5
 
 
 def test_means_leave_out_undefined_metrics_and_say_over_how_many():
