@@ -5,7 +5,7 @@
         [--no-candidate] [--out runs/wf/screen.json]
 
 The candidate is one fully convolutional model (``unet-lite`` with two output maps) that sees
-the field of view at the working scale, in colour standardised inside the field
+the field of view at the vessel model's working scale, in colour standardised inside the field
 (:func:`~edge_runtime.contract.artery_vein_input.standardised_colour`; with ``--inputs
 rgb+local-green`` also the green normalised in a 31-pixel window around each pixel,
 :func:`local_contrast`), all at once on the device
@@ -30,6 +30,7 @@ whole field). Prints a table per held-out camera and writes it as JSON. ``--no-c
 scores the tile runs alone; every tile run must be finished before the screen starts.
 """
 
+import dataclasses
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -45,12 +46,13 @@ from edge_runtime.contract.artery_vein_input import standardised_colour
 from edge_runtime.contract.artery_vein_metrics import artery_vein_scores, mean_scores
 from edge_runtime.contract.metrics import best_mean_threshold, f1_by_threshold, photo_scores
 from edge_runtime.contract.metrics import mean_scores as mean_photo_scores
+from edge_runtime.contract.model_card import FOV_DIAMETER
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
 from edge_runtime.data.photos import LabelledPhoto, load_labelled
 from edge_runtime.measure.labelled import CAMERAS, labelled_maps
 from edge_runtime.measure.skeleton import skeletonize
-from edge_runtime.pipeline.artery_vein import working_colour
+from edge_runtime.pipeline.artery_vein import framed_colour
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.artery_vein import flipped, random_window, whole_fields, working_classes
 from training.cli import artery_vein_training_options
@@ -115,7 +117,7 @@ def load_example(camera: str, photo: LabelledPhoto, inputs: str) -> Example:
     """A labelled photograph through the device's first stage, as the ``inputs`` say."""
     loaded = load_labelled(photo)
     prepared = training_prepared(loaded, "green")
-    colour = working_colour(loaded.photo, prepared)
+    colour = framed_colour(loaded.photo, prepared.framing)
     inputs = INPUTS[inputs](colour, prepared.inside)
     vessels = working_label(loaded.label, prepared)
     classes = working_classes(photo.artery_vein, prepared) if photo.artery_vein else None
@@ -320,6 +322,7 @@ def main(
     out: Path | None,
 ) -> None:
     """Print, per held-out camera, the whole-field candidate's and the tile model's scores."""
+    training = dataclasses.replace(training, fov_diameter=FOV_DIAMETER)  # the vessels' scale
     chosen = tuple(cameras.split(","))
     for held in chosen if tile_runs is not None else ():
         if not (tile_runs / f"tiles-{held}" / RECORD_FILE).is_file():

@@ -26,6 +26,7 @@ from edge_runtime.pipeline.segmenter import Segmenter
 from training.artery_vein import (
     ArteryVeinExample,
     ArteryVeinRecord,
+    chained_model,
     device_model,
     load_examples,
     predicted_classes,
@@ -33,7 +34,7 @@ from training.artery_vein import (
     whole_fields,
 )
 from training.config import ARTERY_VEIN_RECORD
-from training.model_io import KerasPatches, load_keras_model
+from training.model_io import load_keras_model
 
 CALIBRATION_FIELDS = 64
 """Working fields of view (the first of the labelled photographs, spread over the folders)
@@ -130,7 +131,7 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
     except ValueError as exc:
         raise InputError(str(exc)) from None
     model = device_model(model, training)
-    examples = load_examples(list(options.data), Segmenter())
+    examples = load_examples(list(options.data), Segmenter(), training)
     spread = examples[:: max(1, len(examples) // CALIBRATION_FIELDS)][:CALIBRATION_FIELDS]
     calibration = whole_fields(spread, training.device_side)
     content = export_tflite(model, calibration, "int8", "int8")
@@ -141,6 +142,7 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         width=training.width,
         parameters=model.count_params(),
         patch_size=training.device_side,
+        fov_diameter=training.fov_diameter,
         preprocessing=Preprocessing(ARTERY_VEIN_PREPROCESSING),
         quantization="int8",
         input=tensor_coding(interpreter.get_input_details()[0]),
@@ -155,7 +157,7 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         tmp.write_bytes(content)
         int8_model = ArteryVeinModel(RuntimeOptions(tmp))
         report = artery_vein_gate(
-            ArteryVeinModel(KerasPatches(model)), int8_model, examples, options.gates, data
+            chained_model(model, training), int8_model, examples, options.gates, data
         )
         if not report.passed:
             raise ArteryVeinGateFailure(report)  # leaves the with block: nothing is written

@@ -2,14 +2,15 @@
 
 The model (:class:`~edge_runtime.pipeline.artery_vein.ArteryVeinModel` on the device) gives
 each pixel its probability of being an artery. Each photograph with an artery/vein label is
-segmented by a vessel model through the device's pipeline, and taken at its working scale as
-the device takes it (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`:
-colour standardised in the field of view, and the vessel probabilities). The model, a U-Net
+segmented by a vessel model through the device's pipeline, and taken at the artery/vein
+model's own working scale as the device takes it
+(:func:`~edge_runtime.pipeline.artery_vein.framed_input`: colour standardised in the field of
+view, and the vessel probabilities). The model, a U-Net
 (``unet-lite`` with four input channels), learns from random square crops, each centred near a
 labelled vessel pixel and flipped at random, its loss weighted to the labelled artery and vein
 pixels (crossings and uncertain pixels weigh nothing). It is scored as the device runs it: the
 whole field at once (:attr:`~training.config.ArteryVeinTraining.device_side`), on the vessels
-the vessel model found (the field's metrics,
+the vessel model found, at the vessel model's working scale (the field's metrics,
 :mod:`~edge_runtime.contract.artery_vein_metrics`).
 """
 
@@ -25,7 +26,7 @@ from PIL import Image
 
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
-from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_CHANNELS, artery_vein_input
+from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_CHANNELS
 from edge_runtime.contract.artery_vein_metrics import (
     ArteryVeinScores,
     artery_vein_scores,
@@ -37,8 +38,9 @@ from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import list_dataset
 from edge_runtime.errors import InputError
 from edge_runtime.measure.skeleton import skeletonize
-from edge_runtime.pipeline.artery_vein import ArteryVeinModel, working_colour
+from edge_runtime.pipeline.artery_vein import ArteryVeinModel, framed_input
 from edge_runtime.pipeline.decode import load_photo
+from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.segmenter import Prepared, Segmenter
 from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
 from training.model_io import KerasPatches
@@ -51,14 +53,18 @@ OUTPUT_NAME = "artery_probability"
 
 @dataclass(frozen=True)
 class ArteryVeinExample:
-    """One labelled photograph at the working scale.
+    """One labelled photograph.
 
-    Its model input (H, W, 4), the label's :class:`ArteryVein` codes, the vessels the vessel
-    model found, and the field of view.
+    At the artery/vein model's working scale, what the model learns from: its input (h, w, 4),
+    the field of view there and the label's :class:`ArteryVein` codes (``target``). At the
+    vessel model's working scale, what it is scored on: the label's codes (``truth``), the
+    vessels the vessel model found and the field of view. (At one scale, each pair is one.)
     """
 
     name: str
     inputs: np.ndarray
+    field: np.ndarray
+    target: np.ndarray
     truth: np.ndarray
     found: np.ndarray
     inside: np.ndarray
@@ -69,8 +75,12 @@ class ArteryVeinExample:
         return skeletonize(self.truth != ArteryVein.BACKGROUND)
 
 
-def make_example(segmenter: Segmenter, name: str, image: Path, label: Path) -> ArteryVeinExample:
-    """A photograph and its artery/vein label at the working scale of ``segmenter``.
+def make_example(
+    segmenter: Segmenter, training: ArteryVeinTraining, name: str, image: Path, label: Path
+) -> ArteryVeinExample:
+    """A photograph and its artery/vein label, at ``training``'s working scale.
+
+    The photograph is segmented by ``segmenter``.
 
     Raises:
         InputError: the photograph or its label cannot be used.
@@ -79,30 +89,38 @@ def make_example(segmenter: Segmenter, name: str, image: Path, label: Path) -> A
     result = segmenter.segment(photo)
     prepared = result.prepared
     probability = result.work_probability
-    inputs = artery_vein_input(working_colour(photo, prepared), prepared.inside, probability)
+    inputs, field = framed_input(photo, prepared, probability, training.fov_diameter)
     truth = working_classes(label, prepared)
+    target = truth if field.shape == truth.shape else working_classes(label, prepared, field.shape)
     found = (probability >= result.threshold) & prepared.inside
-    return ArteryVeinExample(name, inputs, truth, found, prepared.inside)
+    return ArteryVeinExample(name, inputs, field, target, truth, found, prepared.inside)
 
 
-def working_classes(label: Path, prepared: Prepared) -> np.ndarray:
+def working_classes(
+    label: Path, prepared: Prepared, shape: tuple[int, int] | None = None
+) -> np.ndarray:
     """An artery/vein label's :class:`ArteryVein` codes (int8) at the working scale.
 
-    Cut and resized (nearest) as the device's first stage cut and resized its photograph.
+    Or at ``shape``, another scale of the same box. Cut and resized (nearest) as the device's
+    first stage cut and resized its photograph.
 
     Raises:
         InputError: the label cannot be used.
     """
     top, left, bottom, right = prepared.box
-    height, width = prepared.framing.work_shape
+    height, width = shape or prepared.framing.work_shape
     codes = read_artery_vein(label, prepared.shape)[top:bottom, left:right]
     return np.asarray(
         Image.fromarray(codes.astype(np.uint8)).resize((width, height), Image.NEAREST), np.int8
     )
 
 
-def load_examples(folders: list[Path], segmenter: Segmenter) -> list[ArteryVeinExample]:
+def load_examples(
+    folders: list[Path], segmenter: Segmenter, training: ArteryVeinTraining
+) -> list[ArteryVeinExample]:
     """The photographs with an artery/vein label in labelled folders (``folder/name``).
+
+    Each at the working scale of ``training``'s model (:func:`make_example`).
 
     Raises:
         InputError: a folder has none, or one cannot be used.
@@ -114,7 +132,7 @@ def load_examples(folders: list[Path], segmenter: Segmenter) -> list[ArteryVeinE
             raise InputError(f"{folder}: no photographs with an artery/vein label")
         for photo in photos:
             name = f"{Path(folder).name}/{photo.name}"
-            examples.append(make_example(segmenter, name, photo.image, photo.artery_vein))
+            examples.append(make_example(segmenter, training, name, photo.image, photo.artery_vein))
     return examples
 
 
@@ -135,6 +153,14 @@ def device_model(model: keras.Model, training: ArteryVeinTraining) -> keras.Mode
     device = build_model(training, training.device_side)
     device.set_weights(model.get_weights())
     return device
+
+
+def chained_model(device: keras.Model, training: ArteryVeinTraining) -> ArteryVeinModel:
+    """A Keras model of the device's input side, run as the runtime runs a converted one.
+
+    ``device`` is :func:`device_model`'s; it runs at ``training``'s working scale.
+    """
+    return ArteryVeinModel(KerasPatches(device, training.fov_diameter))
 
 
 def whole_fields(examples: list[ArteryVeinExample], side: int) -> np.ndarray:
@@ -176,13 +202,13 @@ def draw_crops(
     y = np.zeros((count, side, side, 1), np.float32)
     w = np.zeros((count, side, side), np.float32)
     graded = (ArteryVein.ARTERY, ArteryVein.VEIN)
-    labelled = [np.argwhere(np.isin(e.truth, graded)) for e in examples]
+    labelled = [np.argwhere(np.isin(e.target, graded)) for e in examples]
     for i in range(count):
         k = rng.integers(len(examples))
         example = examples[k]
-        window, *flips = random_window(rng, labelled[k], example.truth.shape, side)
+        window, *flips = random_window(rng, labelled[k], example.target.shape, side)
         x[i] = flipped(example.inputs[window], *flips)
-        truth = flipped(example.truth[window], *flips)
+        truth = flipped(example.target[window], *flips)
         y[i, ..., 0] = truth == ArteryVein.ARTERY
         w[i] = np.isin(truth, graded)
     return x, y, w
@@ -206,9 +232,12 @@ def train_artery_vein(
 
 
 def predicted_classes(model: ArteryVeinModel, example: ArteryVeinExample) -> np.ndarray:
-    """The model's classes of the vessels the vessel model found, run as on the device."""
-    artery = model.tiled_probability(example.inputs, example.inside)
-    return classes_from_probability(example.found, artery)
+    """The model's classes of the vessels the vessel model found, run as on the device.
+
+    At the vessel model's working scale, where the example is scored.
+    """
+    artery = model.tiled_probability(example.inputs, example.field)
+    return classes_from_probability(example.found, resize(artery, example.found.shape))
 
 
 def score_classes(example: ArteryVeinExample, classes: np.ndarray) -> ArteryVeinScores:
@@ -285,13 +314,13 @@ def train_artery_vein_run(
         InputError: a folder has no usable artery/vein labelled photograph.
     """
     segmenter = Segmenter()
-    examples = load_examples(data, segmenter)
+    examples = load_examples(data, segmenter, training)
     model, seconds = train_artery_vein(examples, training)
     photos, means = (), None
     if score:
         photos, means = scored_photos(
-            ArteryVeinModel(KerasPatches(device_model(model, training))),
-            load_examples(score, segmenter),
+            chained_model(device_model(model, training), training),
+            load_examples(score, segmenter, training),
         )
     record = ArteryVeinRecord(
         training=training,

@@ -1,6 +1,7 @@
 """Names and settings of a training run, importable without TensorFlow (for the CLI)."""
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -162,16 +163,25 @@ class ArteryVeinTraining:
     width: int = 12
     depth: int = 3
     tile: int = 128
-    """Side of the training crops."""
-    device_side: int = 544
-    """Side of the converted model's square input: the whole working field of view at once
-    (a disc 540 pixels across and its margin; every photograph of the four reference cameras
-    fits), padded; a larger working image runs in overlapping tiles of this side. The model is
-    fully convolutional: the trained weights serve any side that is a multiple of
-    2 ** (depth + 1)."""
+    """Side of the training crops (pixels of the model's working scale)."""
+    fov_diameter: float = 270.0
+    """The disc's diameter at the model's working scale: half the vessel model's (540), a
+    quarter of its pixels. On each camera left out, this half scale classed better than the
+    vessel model's own scale (firmware_notes/ARTERY_VEIN.md): a crop holds twice the context."""
     epochs: int = 16
     crops: int = 3000
     """Random crops drawn afresh for each epoch."""
     batch_size: int = 16
     learning_rate: float = 2e-3
     seed: int = 2211
+
+    @property
+    def device_side(self) -> int:
+        """Side of the converted model's square input: the whole field of view at once.
+
+        The disc and its margin of a pixel each side: every photograph of the four reference
+        cameras fits, padded; a larger working image runs in overlapping tiles of this side.
+        The model is fully convolutional: the trained weights serve any side that is a
+        multiple of 2 ** (depth + 1), and this is the least such side that holds the disc."""
+        unit = 2 ** (self.depth + 1)
+        return unit * math.ceil((math.ceil(self.fov_diameter) + 2) / unit)

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
-from edge_runtime.contract.model_card import ModelCard, Preprocessing
+from edge_runtime.contract.model_card import FOV_DIAMETER, ModelCard, Preprocessing
 from edge_runtime.contract.preprocessing import MODEL_INPUTS
 from edge_runtime.errors import InputError, first_line
 
@@ -40,10 +40,11 @@ class KerasPatches:
 
     It has the :class:`~edge_runtime.inference.patch_model.PatchPredictor` interface, so that
     training and the gate run it through the device's own pipeline (tiles, stitching, field of
-    view).
+    view). ``fov_diameter`` is the disc's diameter at the model's working scale (a card's).
     """
 
     model: keras.Model
+    fov_diameter: float = FOV_DIAMETER
 
     @property
     def side(self) -> int:
@@ -57,9 +58,11 @@ class KerasPatches:
 
     @property
     def card(self) -> ModelCard:
-        """The defaults a model without a card runs by: its patch size, its channels' input."""
+        """The card a model without one runs by: its patch size, input and working scale."""
         name = next(n for n, known in MODEL_INPUTS.items() if known.channels == self.channels)
-        return ModelCard(patch_size=self.side, preprocessing=Preprocessing(name))
+        return ModelCard(
+            patch_size=self.side, fov_diameter=self.fov_diameter, preprocessing=Preprocessing(name)
+        )
 
     def predict(self, patches: np.ndarray) -> np.ndarray:
         """Probabilities (N, P, P) float32 of preprocessed patches (N, P, P[, C])."""

@@ -1,6 +1,6 @@
 """What an artery/vein model sees, defined once for training and the device: the field of view
-at the working scale in four channels, red, green and blue, each standardised inside the field
-(so that cameras and exposures meet), and the vessel model's probability."""
+at the model's working scale in four channels, red, green and blue, each standardised inside
+the field (so that cameras and exposures meet), and the vessel model's probability."""
 
 import numpy as np
 
@@ -21,7 +21,7 @@ def standardised_colour(
     0, spread 1 there) and 0 outside it, written into ``out`` when given.
 
     Args:
-        colour: (H, W, 3) red, green and blue at the working scale, any real values.
+        colour: (H, W, 3) red, green and blue at the model's working scale, any real values.
         inside: (H, W) bool, the field of view.
         out: where to write, (H, W, 3) float32 (a view of a larger input, say).
     """
@@ -54,9 +54,9 @@ def artery_vein_input(
     :func:`standardised_colour` and the vessel probabilities, all 0 outside the field.
 
     Args:
-        colour: (H, W, 3) red, green and blue at the working scale, any real values.
+        colour: (H, W, 3) red, green and blue at the model's working scale, any real values.
         inside: (H, W) bool, the field of view.
-        vessel_probability: (H, W) the vessel model's probabilities at the working scale.
+        vessel_probability: (H, W) the vessel model's probabilities at that scale.
     """
     inside = np.asarray(inside, dtype=bool)
     if np.shape(vessel_probability) != inside.shape:

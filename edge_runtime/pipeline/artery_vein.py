@@ -2,10 +2,11 @@
 field of view its probability of being an artery; the vessels the vessel model found take the
 class it says (:func:`~edge_runtime.contract.artery_vein_classes.classes_from_probability`).
 
-It sees the field of view at the vessel model's working scale, in colour and with the vessel
-probabilities (:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`): all at once
-when the working image fits the model's square input (the bundled model's is 544 pixels, a
-working disc 540 pixels across with its margin), padded with zeros; else in overlapping square
+It sees the field of view in colour and with the vessel probabilities
+(:func:`~edge_runtime.contract.artery_vein_input.artery_vein_input`) at its own working scale,
+the disc its card's ``fov_diameter`` pixels across (the bundled model's: 270, half the vessel
+model's), cut from the same box as the vessel model's: all at once when that fits the model's
+square input (the bundled model's is 272 pixels), padded with zeros; else in overlapping square
 tiles of that side, stitched without seams as the vessel model's are.
 """
 
@@ -19,6 +20,7 @@ from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.decode import Photo
+from edge_runtime.pipeline.fov import Framing
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.tiling import corners_inside, extract_tiles, stitch_tiles
 
@@ -29,14 +31,25 @@ STRIDE_SHARE = 2
 """Tiles overlap by half: one starts every tile side / this many pixels."""
 
 
-def working_colour(photo: Photo, prepared: "Prepared") -> np.ndarray:
-    """The field of view's red, green and blue (H, W, 3) float32 at the working scale (a
-    grayscale photograph's one channel in all three)."""
-    framing = prepared.framing
+def framed_colour(photo: Photo, framing: Framing) -> np.ndarray:
+    """The field of view's red, green and blue (H, W, 3) float32 as ``framing`` cuts and scales
+    it (a grayscale photograph's one channel in all three)."""
     top, left, bottom, right = framing.box
     pixels = photo.pixels[top:bottom, left:right]
     planes = [pixels] * 3 if pixels.ndim == 2 else [pixels[..., c] for c in range(3)]
     return np.stack([resize(plane, framing.work_shape) for plane in planes], axis=-1)
+
+
+def framed_input(
+    photo: Photo, prepared: "Prepared", vessel_probability: np.ndarray, diameter: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """An artery/vein model's input (h, w, 4) at its working scale, the disc ``diameter`` pixels
+    across, and the field of view there (h, w): from the decoded photograph, what the segmenter
+    prepared of it and its working-scale vessel probabilities (resized to that scale)."""
+    framing = prepared.framing.at_diameter(diameter)
+    inside = framing.work_fov.mask(framing.work_shape)
+    vessels = resize(vessel_probability, framing.work_shape)
+    return artery_vein_input(framed_colour(photo, framing), inside, vessels), inside
 
 
 class ArteryVeinModel:
@@ -50,7 +63,8 @@ class ArteryVeinModel:
 
     :attr:`runtime` is, as for the vessel segmenter, the options that built it, the checked
     bytes included, or ``None`` for another predictor; :attr:`tile` and :attr:`stride` are its
-    tiles' side and spacing (working-scale pixels).
+    tiles' side and spacing, :attr:`fov_diameter` the disc's diameter at its working scale (its
+    card's), in pixels of that scale.
 
     Raises:
         ModelError: the file is not a usable artery/vein model (a vessel model is refused).
@@ -65,16 +79,16 @@ class ArteryVeinModel:
         self.runtime = model.options if isinstance(model, PatchModel) else None
         self.tile = model.side
         self.stride = max(1, self.tile // STRIDE_SHARE)
+        self.fov_diameter = model.card.fov_diameter
 
     def artery_probability(
         self, photo: Photo, prepared: "Prepared", vessel_probability: np.ndarray
     ) -> np.ndarray:
-        """Each working-scale pixel's probability of being an artery (the shape of
-        ``prepared.work``; 0 where no tile reached), from the decoded photograph, what the
+        """Each pixel's probability of being an artery at the model's working scale (the box of
+        ``prepared``, resized; 0 where no tile reached), from the decoded photograph, what the
         segmenter prepared of it and its working-scale vessel probabilities."""
-        colour = working_colour(photo, prepared)
-        inputs = artery_vein_input(colour, prepared.inside, vessel_probability)
-        return self.tiled_probability(inputs, prepared.inside)
+        inputs, inside = framed_input(photo, prepared, vessel_probability, self.fov_diameter)
+        return self.tiled_probability(inputs, inside)
 
     def tile_corners(self, inside: np.ndarray) -> np.ndarray:
         """(N, 2) corners of the tiles that touch ``inside`` (a working-scale field of view,

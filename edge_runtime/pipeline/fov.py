@@ -108,19 +108,37 @@ class FieldOfView:
             self.radius * scale,
             self.found,
         )
-        return Framing((top, left, bottom, right), scale, work, work_fov)
+        return Framing((top, left, bottom, right), scale, work, work_fov, diameter)
 
 
 @dataclass(frozen=True)
 class Framing:
     """A photograph as the model sees it: the ``box`` (top, left, bottom, right; bottom/right
     exclusive) cut around the field of view, resized to ``work_shape`` (about ``scale`` working
-    pixels per photograph pixel), where the field of view is ``work_fov``."""
+    pixels per photograph pixel), where the field of view is ``work_fov``, a disc ``diameter``
+    pixels across."""
 
     box: tuple[int, int, int, int]
     scale: float
     work_shape: tuple[int, int]
     work_fov: FieldOfView
+    diameter: float
+
+    def at_diameter(self, diameter: float) -> "Framing":
+        """The same box with the disc ``diameter`` pixels across (a chained model's own working
+        scale; each side at least one pixel); this framing itself at its own diameter."""
+        if diameter == self.diameter:
+            return self
+        scale = self.scale * diameter / self.diameter
+        work = tuple(max(1, round(side * scale)) for side in self.crop_shape)
+        fov = self.work_fov
+        work_fov = FieldOfView(
+            fov.center_y * work[0] / self.work_shape[0],
+            fov.center_x * work[1] / self.work_shape[1],
+            fov.radius * diameter / self.diameter,
+            fov.found,
+        )
+        return Framing(self.box, scale, work, work_fov, diameter)
 
     @property
     def crop_shape(self) -> tuple[int, int]:

@@ -126,9 +126,9 @@ class Result:
             yield rows, probability
 
     def working_rows(self, work: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-        """(rows, field of view, values) down the photograph, a block at a time: a float map at
-        the working scale (the shape of ``prepared.work``) brought to the photograph's size,
-        0 outside the field of view."""
+        """(rows, field of view, values) down the photograph, a block at a time: a float map of
+        the framing's box at any scale (the working scale's: the shape of ``prepared.work``)
+        brought to the photograph's size, 0 outside the field of view."""
         prepared = self.prepared
         top, left, bottom, right = prepared.box
         crop_shape = (bottom - top, right - left)
@@ -157,8 +157,9 @@ class Result:
 
     @functools.cached_property
     def work_artery_probability(self) -> np.ndarray | None:
-        """Each working-scale pixel's probability of being an artery (the shape of
-        ``prepared.work``), or ``None`` without an artery/vein model."""
+        """Each pixel's probability of being an artery, at the artery/vein model's working scale
+        (:meth:`~edge_runtime.pipeline.artery_vein.ArteryVeinModel.artery_probability`), or
+        ``None`` without an artery/vein model."""
         if self.artery_vein_model is None:
             return None
         return self.artery_vein_model.artery_probability(

@@ -16,7 +16,7 @@ from edge_runtime.contract.model_card import ModelCard, Preprocessing
 from edge_runtime.data.artery_vein import decode_artery_vein
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from training.artery_vein import ArteryVeinRecord, load_examples
-from training.config import ARTERY_VEIN_RECORD
+from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +84,10 @@ def test_training_writes_the_model_and_a_record_of_what_it_scored(converted):
 def test_the_int8_model_carries_its_card_and_gate_and_runs_on_the_device(converted, labelled):
     _, model, printed = converted
     card = read_card(read_model_bytes(model))
-    # the whole working field at once (trained on 128-pixel crops: fully convolutional)
-    assert card.preprocessing.name == ARTERY_VEIN_PREPROCESSING and card.patch_size == 544
+    # the whole field at once, at half the vessel model's scale (trained on 128-pixel crops:
+    # fully convolutional)
+    assert card.preprocessing.name == ARTERY_VEIN_PREPROCESSING
+    assert (card.patch_size, card.fov_diameter) == (272, 270)
     assert card.quantization == "int8" and card.input.dtype == "int8"
     gate = card.artery_vein_gate
     assert gate.passed and gate.photographs == 2 and gate.data == ("eyes",)
@@ -93,6 +95,8 @@ def test_the_int8_model_carries_its_card_and_gate_and_runs_on_the_device(convert
     photo = next((labelled / "images").glob("*.png"))
     result = Segmenter(artery_vein=model).segment(photo)
     assert np.array_equal(result.artery_vein != ArteryVein.BACKGROUND, result.mask.astype(bool))
+    work, artery = result.prepared.work.shape, result.work_artery_probability.shape
+    assert all(abs(a - w / 2) <= 1 for a, w in zip(artery, work, strict=True))
 
 
 def test_segment_av_writes_the_map_at_the_photographs_size(converted, labelled, tmp_path, run_cli):
@@ -153,7 +157,7 @@ class Constant:
 
 
 def test_the_gate_fails_a_model_that_classes_otherwise_than_its_twin(labelled):
-    examples = load_examples([labelled], Segmenter())
+    examples = load_examples([labelled], Segmenter(), ArteryVeinTraining())
     arteries, veins = (ArteryVeinModel(Constant(v)) for v in (1.0, 0.0))
     same = artery_vein_gate(arteries, arteries, examples, ArteryVeinGates(), ("eyes",))
     assert same.passed and same.agreement == 1.0 and same.failures == ()

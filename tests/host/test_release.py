@@ -76,6 +76,7 @@ def test_the_artery_vein_release_files_belong_together():
     assert card.preprocessing.name == ARTERY_VEIN_PREPROCESSING
     assert record.parameters == card.parameters and card.width == record.training.width
     assert card.patch_size == record.training.device_side and card.model_version == "1.2.0-dev"
+    assert card.fov_diameter == record.training.fov_diameter
     assert record.data == ("drive", "gave", "les-av") and record.photographs == 88
     gate = card.artery_vein_gate
     assert gate.passed and gate.photographs == 88 and gate.data == record.data
@@ -87,15 +88,20 @@ def test_bundled_artery_vein_model_passes_its_gate_against_its_keras_twin(dev_np
     from edge_runtime.contract.gate_report import ArteryVeinGates
     from edge_runtime.pipeline.artery_vein import ArteryVeinModel
     from edge_runtime.pipeline.segmenter import Segmenter
-    from training.artery_vein import ArteryVeinRecord, device_model, load_examples
+    from training.artery_vein import (
+        ArteryVeinRecord,
+        chained_model,
+        device_model,
+        load_examples,
+    )
     from training.config import ARTERY_VEIN_RECORD
-    from training.model_io import KerasPatches, load_keras_model
+    from training.model_io import load_keras_model
 
     training = ArteryVeinRecord.read(RELEASE / "artery_vein" / ARTERY_VEIN_RECORD).training
     twin = device_model(load_keras_model(RELEASE / "artery_vein" / "model.keras"), training)
-    examples = load_examples([dev_npz.parent / "drive"], Segmenter())
+    examples = load_examples([dev_npz.parent / "drive"], Segmenter(), training)
     report = artery_vein_gate(
-        ArteryVeinModel(KerasPatches(twin)), ArteryVeinModel(), examples, ArteryVeinGates(), ()
+        chained_model(twin, training), ArteryVeinModel(), examples, ArteryVeinGates(), ()
     )
     assert report.passed, report.failures
     assert report.photographs == 16 and report.int8_accuracy > 0.8  # photographs it trained on

@@ -120,10 +120,15 @@ def test_segment_refuses_a_vessel_model_for_av_on_one_line(tmp_path, run_cli):
 
 def test_the_bundled_artery_vein_model_runs_by_default(photo):
     model = ArteryVeinModel()
-    assert model.tile == 544 and model.runtime is not None  # the whole working field
+    # the whole field at once, at half the vessel model's scale
+    assert (model.tile, model.fov_diameter) == (272, 270) and model.runtime is not None
     result = Segmenter(artery_vein=model).segment(photo)
     assert np.array_equal(result.artery_vein != ArteryVein.BACKGROUND, result.mask.astype(bool))
-    assert 0 <= result.work_artery_probability.min() <= result.work_artery_probability.max() <= 1
+    artery = result.work_artery_probability
+    assert 0 <= artery.min() <= artery.max() <= 1
+    assert all(
+        abs(a - w / 2) <= 1 for a, w in zip(artery.shape, result.prepared.work.shape, strict=False)
+    )
 
 
 def test_segment_av_writes_the_same_maps_on_two_processes_as_on_one(tmp_path, run_cli):
@@ -153,7 +158,7 @@ def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):
 @pytest.mark.slow
 def test_artery_vein_cost(run_benchmark):
     out = run_benchmark("artery_vein_cost.py", "--repeats", "1", "--size", "300x320")
-    assert "1 artery/vein tile of 544 px" in out and "ratio" in out  # the whole field
+    assert "1 artery/vein tile of 272 px" in out and "ratio" in out  # the whole field
 
 
 def _with_artery_vein_labels(root):

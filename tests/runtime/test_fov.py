@@ -44,3 +44,27 @@ def test_a_photo_without_a_dark_border_is_all_field_of_view():
 
 def test_a_blank_photo_is_all_field_of_view():
     assert not detect_fov(np.zeros((100, 100), dtype=np.float32)).found
+
+
+@pytest.mark.parametrize(("height", "width"), [(584, 565), (1000, 1400), (300, 400)])
+def test_a_framing_at_half_the_diameter_holds_the_same_disc_in_a_quarter_of_the_pixels(
+    height, width
+):
+    gray = to_grayscale(synthetic_fundus(height, width))
+    if width == 400:
+        gray = np.random.default_rng(0).uniform(100, 200, (height, width)).astype(np.float32)
+    framing = detect_fov(gray).framing(gray.shape, 540, 64)
+    assert framing.at_diameter(540) is framing
+    half = framing.at_diameter(270)
+    assert half.box == framing.box and half.diameter == 270
+    assert half.scale == pytest.approx(framing.scale / 2)
+    assert all(
+        abs(h - w / 2) <= 1 for h, w in zip(half.work_shape, framing.work_shape, strict=True)
+    )
+    inside, half_inside = (f.work_fov.mask(f.work_shape) for f in (framing, half))
+    assert half_inside.sum() == pytest.approx(inside.sum() / 4, rel=0.02)
+    # the same disc: the half-scale field, enlarged, lies where the full one is
+    enlarged = np.kron(half_inside, np.ones((2, 2), bool))[: inside.shape[0], : inside.shape[1]]
+    padded = np.zeros_like(inside)
+    padded[: enlarged.shape[0], : enlarged.shape[1]] = enlarged
+    assert np.count_nonzero(padded != inside) <= 0.02 * inside.sum()
