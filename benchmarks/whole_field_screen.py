@@ -54,7 +54,13 @@ from edge_runtime.measure.labelled import CAMERAS, labelled_maps
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.artery_vein import framed_colour
 from edge_runtime.pipeline.segmenter import Segmenter
-from training.artery_vein import flipped, random_window, whole_fields, working_classes
+from training.artery_vein import (
+    boxed_classes,
+    flipped,
+    random_window,
+    resized_classes,
+    whole_fields,
+)
 from training.cli import artery_vein_training_options
 from training.config import ArteryVeinTraining
 from training.model_io import KerasPatches, load_keras_model
@@ -120,7 +126,10 @@ def load_example(camera: str, photo: LabelledPhoto, inputs: str) -> Example:
     colour = framed_colour(loaded.photo, prepared.framing)
     inputs = INPUTS[inputs](colour, prepared.inside)
     vessels = working_label(loaded.label, prepared)
-    classes = working_classes(photo.artery_vein, prepared) if photo.artery_vein else None
+    classes = None
+    if photo.artery_vein:
+        codes = boxed_classes(photo.artery_vein, prepared)
+        classes = resized_classes(codes, prepared.framing.work_shape)
     return Example(camera, photo, inputs, vessels, classes, prepared.inside)
 
 

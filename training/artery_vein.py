@@ -90,26 +90,28 @@ def make_example(
     prepared = result.prepared
     probability = result.work_probability
     inputs, field = framed_input(photo, prepared, probability, training.fov_diameter)
-    truth = working_classes(label, prepared)
-    target = truth if field.shape == truth.shape else working_classes(label, prepared, field.shape)
+    codes = boxed_classes(label, prepared)  # read once, resized to both scales
+    shapes = (prepared.framing.work_shape, field.shape)
+    truth, target = (resized_classes(codes, shape) for shape in shapes)
     found = (probability >= result.threshold) & prepared.inside
     return ArteryVeinExample(name, inputs, field, target, truth, found, prepared.inside)
 
 
-def working_classes(
-    label: Path, prepared: Prepared, shape: tuple[int, int] | None = None
-) -> np.ndarray:
-    """An artery/vein label's :class:`ArteryVein` codes (int8) at the working scale.
+def boxed_classes(label: Path, prepared: Prepared) -> np.ndarray:
+    """An artery/vein label's :class:`ArteryVein` codes (int8) in its photograph's box.
 
-    Or at ``shape``, another scale of the same box. Cut and resized (nearest) as the device's
-    first stage cut and resized its photograph.
+    The box the device's first stage cut from the photograph.
 
     Raises:
         InputError: the label cannot be used.
     """
     top, left, bottom, right = prepared.box
-    height, width = shape or prepared.framing.work_shape
-    codes = read_artery_vein(label, prepared.shape)[top:bottom, left:right]
+    return read_artery_vein(label, prepared.shape)[top:bottom, left:right]
+
+
+def resized_classes(codes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """:func:`boxed_classes` resized (nearest) to ``shape``, as the device resized its photo."""
+    height, width = shape
     return np.asarray(
         Image.fromarray(codes.astype(np.uint8)).resize((width, height), Image.NEAREST), np.int8
     )
