@@ -5,7 +5,12 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.cli.options import NonBlankPath, json_option, segmenter_options
+from edge_runtime.cli.options import (
+    NonBlankPath,
+    artery_vein_options,
+    json_option,
+    segmenter_options,
+)
 from edge_runtime.contract.schema import encode
 from edge_runtime.evaluation.bench import benchmark
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -28,6 +33,7 @@ def _size(_ctx, _param, value: str) -> tuple[int, int]:
 
 @click.command()
 @segmenter_options
+@artery_vein_options("times both outputs (photo_ms), as segment --av makes them.")
 @click.option(
     "--image",
     type=NonBlankPath(dir_okay=False, path_type=Path),
@@ -50,7 +56,7 @@ def _size(_ctx, _param, value: str) -> tuple[int, int]:
     help="Timed repetitions of each measurement (the median is reported).",
 )
 @json_option
-def bench(runtime, config, image, size, runs, as_json):
+def bench(runtime, config, artery_vein, image, size, runs, as_json):
     """Time a model per patch and per whole photograph, with peak memory.
 
     Median milliseconds per 64x64 patch (in batches) and per whole photograph end to end, tiles
@@ -59,9 +65,10 @@ def bench(runtime, config, image, size, runs, as_json):
         photo, name = synthetic_fundus(*size), f"synthetic {size[0]}x{size[1]}"
     else:
         photo, name = image, str(image)
-    record = encode(benchmark(runtime, config, photo, name, runs))
+    record = encode(benchmark(runtime, config, photo, name, runs, artery_vein))
     if as_json:
         click.echo(json.dumps(record, allow_nan=False))
     else:
+        width = max(map(len, record)) + 2
         for key, value in record.items():
-            click.echo(f"{key + ':':<13}{value}")
+            click.echo(f"{key + ':':<{width}}{'none' if value is None else value}")

@@ -182,7 +182,9 @@ def _patches(
     "and false negatives (blue), and summary.csv and summary.md, into this folder.",
 )
 @segmenter_options
-@artery_vein_options
+@artery_vein_options(
+    "scores the photographs with an artery/vein label on their arteries and veins."
+)
 @jobs_option
 @json_option
 def evaluate(

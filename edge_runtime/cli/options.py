@@ -196,34 +196,38 @@ def findings_options(command):
     )(build)
 
 
-def artery_vein_options(command):
-    """``--av`` and ``--av-model``, which the command receives as ``artery_vein``: the
-    options of the artery/vein model to chain after the vessel model
+ARTERY_VEIN_HELP = (
+    "Also tell arteries from veins (a second model, chained after the vessel model, on the CPU)"
+)
+"""What ``--av`` does in every command; each command adds what it does with the classes."""
+
+
+def artery_vein_options(what: str):
+    """``--av`` (its help :data:`ARTERY_VEIN_HELP` and ``what``, what the command does with the
+    classes) and ``--av-model``, which the command receives as ``artery_vein``: the options of
+    the artery/vein model to chain after the vessel model
     (:class:`~edge_runtime.inference.runtime_options.RuntimeOptions`, on the CPU with the
     vessel model's threads and trusted keys), or ``None``. Goes below
     :func:`segmenter_options`, whose ``runtime`` it reads."""
 
-    @functools.wraps(command)
-    def build(*args, av, av_model, runtime, **kwargs):
-        chained = None
-        if av or av_model is not None:
-            model = av_model or ARTERY_VEIN_MODEL
-            chained = RuntimeOptions(model, runtime.threads, None, runtime.trusted_keys)
-        return command(*args, runtime=runtime, artery_vein=chained, **kwargs)
+    def decorate(command):
+        @functools.wraps(command)
+        def build(*args, av, av_model, runtime, **kwargs):
+            chained = None
+            if av or av_model is not None:
+                model = av_model or ARTERY_VEIN_MODEL
+                chained = RuntimeOptions(model, runtime.threads, None, runtime.trusted_keys)
+            return command(*args, runtime=runtime, artery_vein=chained, **kwargs)
 
-    build = click.option(
-        "--av-model",
-        type=NonBlankPath(dir_okay=False, path_type=Path),
-        default=None,
-        help="The artery/vein model for --av (default: the bundled one); implies --av.",
-    )(build)
-    return click.option(
-        "--av",
-        is_flag=True,
-        help="Also tell arteries from veins (a second model, chained after the vessel model, "
-        "on the CPU): writes <stem>_av.png (red artery, blue vein, black background), and "
-        "--measure then measures each class (CRAE, CRVE, AVR).",
-    )(build)
+        build = click.option(
+            "--av-model",
+            type=NonBlankPath(dir_okay=False, path_type=Path),
+            default=None,
+            help="The artery/vein model for --av (default: the bundled one); implies --av.",
+        )(build)
+        return click.option("--av", is_flag=True, help=f"{ARTERY_VEIN_HELP}: {what}")(build)
+
+    return decorate
 
 
 def segmenter_options(command):

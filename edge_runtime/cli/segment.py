@@ -76,7 +76,10 @@ def lost_job(job: Job, reason: str) -> SegmentFailure:
     help="Directory for <stem>_mask.png (and overlays).",
 )
 @segmenter_options
-@artery_vein_options
+@artery_vein_options(
+    "writes <stem>_av.png (red artery, blue vein, black background), and --measure then "
+    "measures each class (CRAE, CRVE, AVR)."
+)
 @click.option(
     "--overlay", is_flag=True, help="Also write <stem>_overlay.png (vessels over the photo)."
 )

@@ -35,7 +35,10 @@ from edge_runtime.pipeline.parallel import stopping_on_signals
     "the watched folder.",
 )
 @segmenter_options
-@artery_vein_options
+@artery_vein_options(
+    "writes <stem>_av.png (red artery, blue vein, black background), and --measure then "
+    "measures each class (CRAE, CRVE, AVR)."
+)
 @click.option("--overlay", is_flag=True, help="Also write <stem>_overlay.png.")
 @click.option("--prob", is_flag=True, help="Also write <stem>_prob.png.")
 @findings_options

@@ -37,6 +37,8 @@ def classes_from_probability(
             f"got artery probabilities of shape {artery.shape}, expected the vessel mask's "
             f"{vessels.shape}"
         )
-    classes = np.where(artery, ArteryVein.ARTERY, ArteryVein.VEIN).astype(np.int8)
-    classes[~vessels] = ArteryVein.BACKGROUND
+    # in int8 arithmetic (np.where is ten times slower): VEIN less one is ARTERY, times 0 is
+    # BACKGROUND
+    classes = np.int8(ArteryVein.VEIN) - artery.view(np.int8)
+    classes *= vessels.view(np.int8)
     return classes

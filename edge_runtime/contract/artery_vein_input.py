@@ -34,16 +34,22 @@ def standardised_colour(
     if out is None:
         out = np.empty(colour.shape, dtype=np.float32)
     count = int(np.count_nonzero(inside))
-    if count:
-        weight = inside.reshape(-1).astype(np.float64)  # sums as products: no masked copies
-        pixels = colour.reshape(-1, 3).astype(np.float64)
-        mean = weight @ pixels / count
-        variance = np.maximum(weight @ (pixels - mean) ** 2 / count, 0.0)
-        spread = (np.sqrt(variance) + MIN_SPREAD).astype(np.float32)
-        np.divide(colour - mean.astype(np.float32), spread, out=out)
-        out *= inside[..., None]
-    else:
+    if not count:
         out[...] = 0.0
+        return out
+    weight = inside.reshape(-1).astype(np.float64)  # sums as products: no masked copies
+    pixels = colour.reshape(-1, 3).astype(np.float64)
+    mean = weight @ pixels / count
+    pixels -= mean
+    pixels *= pixels
+    variance = np.maximum(weight @ pixels / count, 0.0)
+    spread = (np.sqrt(variance) + MIN_SPREAD).astype(np.float32)
+    # a plane at a time: numpy is slow on a last axis of three
+    field, centre = inside.astype(np.float32), mean.astype(np.float32)
+    for c, plane in enumerate(out.transpose(2, 0, 1)):
+        np.subtract(colour[..., c], centre[c], out=plane)
+        plane /= spread[c]
+        plane *= field
     return out
 
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class BenchRecord:
     """Median milliseconds per patch (run in the model's batches of ``batch_size``) and per
-    whole photograph (``photo``, ``height`` x ``width``, ``tiles`` tiles) over ``runs`` runs,
-    and the process's peak resident memory (MB)."""
+    whole photograph (``photo``, ``height`` x ``width``, ``tiles`` tiles; its arteries and veins
+    too with an ``artery_vein_model``) over ``runs`` runs, and the process's peak resident
+    memory (MB)."""
 
     model: str
+    artery_vein_model: str | None
     backend: str
     threads: int
     tta: str

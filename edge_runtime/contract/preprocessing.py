@@ -47,13 +47,18 @@ def contrast_stretch(patches: np.ndarray) -> np.ndarray:
     Returns:
         uint8 array of the same shape.
     """
-    x = np.asarray(patches, dtype=np.float64)
-    if x.ndim < 2:
-        raise ValueError(f"got an array of shape {x.shape}, expected (..., H, W)")
-    lo = x.min(axis=(-2, -1), keepdims=True)
-    span = x.max(axis=(-2, -1), keepdims=True) - lo
-    unit = np.divide(x - lo, span, out=np.zeros_like(x), where=span > 0)
-    return np.floor(unit * 255.0).astype(np.uint8)
+    patches = np.asarray(patches)
+    if patches.ndim < 2:
+        raise ValueError(f"got an array of shape {patches.shape}, expected (..., H, W)")
+    # The extremes are read from the patches as they are (exact in any real dtype); the rest is
+    # computed in float64 in one array, in place, with the same operations in the same order.
+    lo = patches.min(axis=(-2, -1), keepdims=True).astype(np.float64)
+    span = patches.max(axis=(-2, -1), keepdims=True).astype(np.float64) - lo
+    x = patches.astype(np.float64)
+    x -= lo
+    x /= np.where(span > 0, span, 1.0)  # a constant patch is all 0 already: 0 / 1 stays 0
+    x *= 255.0
+    return np.floor(x, out=x).astype(np.uint8)
 
 
 def preprocess_patches(patches: np.ndarray) -> np.ndarray:

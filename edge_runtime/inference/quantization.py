@@ -19,8 +19,10 @@ def quantize(values: np.ndarray, detail: dict) -> np.ndarray:
     if scale == 0.0:
         return np.asarray(values, dtype=dtype)
     info = np.iinfo(dtype)
-    q = np.round(np.asarray(values, dtype=np.float32) / np.float32(scale)) + zero_point
-    return np.clip(q, info.min, info.max).astype(dtype)
+    q = np.asarray(values, dtype=np.float32) / np.float32(scale)
+    np.round(q, out=q)
+    q += zero_point
+    return np.clip(q, info.min, info.max, out=q).astype(dtype)
 
 
 def dequantize(values: np.ndarray, detail: dict) -> np.ndarray:

@@ -28,13 +28,21 @@ def upsample_rows(
     """
     src = np.asarray(source, dtype=np.float32)
     x_low, x_high, x_weight = _sample_positions(shape[1], src.shape[1])
+    x_keep = 1 - x_weight
     for rows in row_blocks(last - first):
         start, stop = first + rows.start, first + rows.stop
         y_low, y_high, y_weight = _sample_positions(shape[0], src.shape[0], start, stop)
-        upper, lower = src[y_low], src[y_high]
-        upper = upper[:, x_low] * (1 - x_weight) + upper[:, x_high] * x_weight
-        lower = lower[:, x_low] * (1 - x_weight) + lower[:, x_high] * x_weight
-        out[rows] = upper * (1 - y_weight[:, None]) + lower * y_weight[:, None]
+        # each source row the block reads, interpolated across once (an enlarged row reads
+        # each source row for several output rows)
+        band = src[y_low[0] : y_high[-1] + 1]
+        across, right = band[:, x_low], band[:, x_high]  # in place from here: no temporaries
+        across *= x_keep
+        right *= x_weight
+        across += right
+        upper, lower = across[y_low - y_low[0]], across[y_high - y_low[0]]
+        upper *= (1 - y_weight)[:, None]
+        lower *= y_weight[:, None]
+        np.add(upper, lower, out=out[rows])
 
 
 def upsample_bilinear(source: np.ndarray, out: np.ndarray) -> None:

@@ -53,10 +53,10 @@ class Stitcher:
 
     def add(self, tiles: np.ndarray, corners: np.ndarray) -> None:
         """Add predictions (N, tile, tile) at their (N, 2) corners."""
-        t = self.tile
-        for values, (y, x) in zip(tiles, corners, strict=True):
-            self.total[y : y + t, x : x + t] += values * self.window
-            self.weight[y : y + t, x : x + t] += self.window
+        t, window = self.tile, self.window
+        for values, (y, x) in zip(tiles * window, corners.tolist(), strict=True):
+            self.total[y : y + t, x : x + t] += values
+            self.weight[y : y + t, x : x + t] += window
 
     def result(self) -> np.ndarray:
         """The weighted mean (H, W); 0 where no tile was added."""

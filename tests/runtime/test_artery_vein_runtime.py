@@ -2,6 +2,9 @@
 four-channel input, its map at the photograph's size, the models refusing each other's place,
 and its file (``segment --av``)."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -15,6 +18,7 @@ from edge_runtime.contract.artery_vein_input import (
 from edge_runtime.contract.model_card import ModelCard, Preprocessing
 from edge_runtime.data.artery_vein import CLASS_COLOURS, colour_codes, decode_artery_vein
 from edge_runtime.errors import ModelError
+from edge_runtime.evaluation.bench import segment
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.patch_model import PatchModel
@@ -153,6 +157,34 @@ def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):
     written = np.asarray(Image.open(tmp_path / "out" / "eye_av.png"))
     mask = np.asarray(Image.open(tmp_path / "out" / "eye_mask.png")) > 0
     assert np.array_equal(decode_artery_vein(written, "eye_av.png") != ArteryVein.BACKGROUND, mask)
+
+
+def test_bench_av_times_both_outputs_and_names_the_model(run_cli):
+    size = ("--size", "200x210", "--runs", "1", "--json")
+    plain = json.loads(run_cli("bench", *size).stdout)
+    both = json.loads(run_cli("bench", *size, "--av").stdout)
+    assert plain["artery_vein_model"] is None
+    assert Path(both["artery_vein_model"]).name == "artery_vein_int8.tflite"
+    assert both["tiles"] == plain["tiles"] and both["photo_ms"] > 0
+    refused = run_cli("bench", "--size", "200x210", "--av-model", DEFAULT_MODEL, expect=2)
+    assert refused.stderr.count("\n") == 1 and "the input of artery/vein models" in refused.stderr
+
+
+def test_the_benchmark_classes_each_photograph_it_times(photo):
+    result = segment(Segmenter(artery_vein=ArteryVeinModel()), photo)
+    made = vars(result).get("artery_vein")  # made inside the timed call, not after it
+    assert made is not None and made.shape == result.mask.shape
+
+
+def test_each_command_says_what_it_does_with_the_arteries_and_veins(run_cli):
+    said = {
+        command: " ".join(run_cli(command, "--help").stdout.split())
+        for command in ("segment", "watch", "eval", "bench")
+    }
+    assert all("Also tell arteries from veins" in text for text in said.values())
+    assert "writes <stem>_av.png" in said["segment"] and "writes <stem>_av.png" in said["watch"]
+    assert "_av.png" not in said["eval"] and "scores the photographs" in said["eval"]
+    assert "times both outputs" in said["bench"] and "_av.png" not in said["bench"]
 
 
 @pytest.mark.slow

@@ -57,3 +57,18 @@ def test_stretch_keeps_order_and_spans_full_range(patch):
         assert out.min() == 0 and out.max() == 255
     else:
         assert not out.any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8, np.uint16, np.int32])
+def test_stretch_computes_the_notebook_formula_exactly(dtype):
+    """floor((x - min) / (max - min) * 255) in float64, as the notebook did, bit for bit."""
+    rng = np.random.default_rng(3)
+    patches = (rng.random((40, 16, 16)) * rng.choice([1e-3, 1, 255, 60000], (40, 1, 1))).astype(
+        dtype
+    )
+    patches[5] = patches[5, 0, 0]  # a constant patch among them
+    x = patches.astype(np.float64)
+    lo = x.min(axis=(1, 2), keepdims=True)
+    span = x.max(axis=(1, 2), keepdims=True) - lo
+    unit = np.divide(x - lo, span, out=np.zeros_like(x), where=span > 0)
+    np.testing.assert_array_equal(contrast_stretch(patches), np.floor(unit * 255.0))

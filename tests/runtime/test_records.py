@@ -69,7 +69,8 @@ def test_eval_json_keeps_its_keys(tmp_path, run_cli, make_photo_dataset):
 def test_bench_json_keeps_its_keys(run_cli):
     report = json.loads(run_cli("bench", "--size", "128x160", "--runs", "1", "--json").stdout)
     assert " ".join(report) == (
-        "model backend threads tta photo height width patch_ms batch_size photo_ms tiles runs "
+        "model artery_vein_model backend threads tta photo height width patch_ms batch_size "
+        "photo_ms tiles runs "
         "peak_rss_mb"
     )
     assert report["photo"] == "synthetic 128x160" and report["threads"] == 1

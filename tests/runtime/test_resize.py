@@ -45,3 +45,23 @@ def test_resize_enlarges_into_a_given_view_block_by_block():
     upsample_bilinear(src, expected)
     np.testing.assert_array_equal(out, expected)
     assert canvas[:50].sum() == 0 and np.shares_memory(out, canvas)
+
+
+def test_enlarging_computes_the_bilinear_formula_exactly_across_blocks():
+    """Each output pixel: the two source rows' values across, then between the rows, in
+    float32, whatever the blocks (pixel centres aligned, edges clamped)."""
+    src = np.random.default_rng(2).random((37, 23), dtype=np.float32)
+    shape = (2 * ROWS_PER_BLOCK + 9, 61)
+
+    def positions(size_out, size_in):
+        at = (np.arange(size_out, dtype=np.float32) + 0.5) * (size_in / size_out) - 0.5
+        at = np.clip(at, 0, size_in - 1)
+        low = np.floor(at).astype(int)
+        return low, np.minimum(low + 1, size_in - 1), (at - low).astype(np.float32)
+
+    (yl, yh, yw), (xl, xh, xw) = positions(shape[0], 37), positions(shape[1], 23)
+    across = src[:, xl] * (1 - xw) + src[:, xh] * xw
+    expected = across[yl] * (1 - yw[:, None]) + across[yh] * yw[:, None]
+    out = np.empty(shape, dtype=np.float32)
+    upsample_bilinear(src, out)
+    np.testing.assert_array_equal(out, expected)
