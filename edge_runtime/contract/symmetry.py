@@ -30,6 +30,8 @@ def symmetry_average(
     transformed back: ``predict`` maps a C-contiguous batch to maps of the same height and
     width."""
     transforms = tuple(transforms)
+    if transforms == (0,):  # the identity alone: nothing to average
+        return predict(np.ascontiguousarray(batch))
     total = np.float32(0)
     for transform in transforms:
         moved = np.ascontiguousarray(dihedral(batch, transform, axes=(1, 2)))

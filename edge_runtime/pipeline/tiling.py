@@ -26,8 +26,13 @@ def tile_grid(shape: tuple[int, int], tile: int, stride: int) -> np.ndarray:
 def corners_inside(inside: np.ndarray, tile: int, stride: int) -> np.ndarray:
     """(N, 2) corners of the tiles, every ``stride`` pixels, that touch ``inside`` (a boolean
     (H, W) mask, each side at least ``tile``); tiles wholly outside are skipped."""
-    corners = tile_grid(inside.shape, tile, stride)
-    return corners[[inside[y : y + tile, x : x + tile].any() for y, x in corners]]
+    xs = tile_starts(inside.shape[1], tile, stride)
+    touched = []
+    for y in tile_starts(inside.shape[0], tile, stride):
+        # a row of tiles touches the mask where its band's columns do (counted, not searched)
+        columns = np.concatenate([[0], np.cumsum(inside[y : y + tile].any(axis=0))])
+        touched.append(columns[xs + tile] > columns[xs])
+    return tile_grid(inside.shape, tile, stride)[np.concatenate(touched)]
 
 
 def extract_tiles(image: np.ndarray, corners: np.ndarray, tile: int) -> np.ndarray:

@@ -1,7 +1,12 @@
 """The benchmark scripts still run against the library (briefly: what they print is measured by
 running them by hand; here only that they work and print their tables)."""
 
+from pathlib import Path
+
 import pytest
+from PIL import Image
+
+from edge_runtime.evaluation.synthetic import synthetic_fundus
 
 pytestmark = pytest.mark.slow
 
@@ -36,3 +41,16 @@ def test_high_resolution(make_photo_dataset, tmp_path, run_benchmark):
     dataset = make_photo_dataset(tmp_path / "drive", "drive", count=1)  # 130x120 photographs
     out = run_benchmark("high_resolution.py", dataset, "--factor", "2")
     assert "native (130x120)" in out and "enlarged (260x240)" in out
+
+
+def test_against_release(run_benchmark, tmp_path):
+    repo = Path(__file__).resolve().parents[2]  # this checkout as its own baseline
+    Image.fromarray(synthetic_fundus(300, 320)).save(tmp_path / "large.png")
+    brief = ("--size", "200x210", "--rounds", "1", "--runs", "1")
+    out = run_benchmark(
+        "against_release.py", "--baseline", repo, *brief, "--large-image", tmp_path / "large.png"
+    )
+    lines = out.splitlines()
+    assert lines[0].startswith("round 1: baseline, vessels") and "both outputs / baseline" in out
+    assert lines[-4].endswith("1.000x baseline") and lines[-2].startswith("now, both outputs")
+    assert lines[-1].startswith("now, both outputs, large photograph")

@@ -4,6 +4,7 @@ import pytest
 from edge_runtime.pipeline.tiling import (
     Stitcher,
     blend_window,
+    corners_inside,
     extract_tiles,
     tile_grid,
     tile_starts,
@@ -46,3 +47,15 @@ def test_stitching_a_constant_is_exact_and_uncovered_pixels_are_zero():
     out = stitcher.result()
     np.testing.assert_allclose(out[:, :104], 0.7, rtol=1e-6)
     assert (out[:, 104:] == 0).all()
+
+
+@pytest.mark.parametrize("share", [0.0, 0.0005, 0.02, 1.0])
+def test_the_tiles_kept_are_exactly_those_that_touch_the_mask(share):
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        height, width = rng.integers(64, 300, size=2)
+        stride = int(rng.integers(1, 65))
+        inside = rng.random((height, width)) < share
+        every = tile_grid(inside.shape, 64, stride)
+        touching = [inside[y : y + 64, x : x + 64].any() for y, x in every]
+        np.testing.assert_array_equal(corners_inside(inside, 64, stride), every[touching])

@@ -1,0 +1,104 @@
+"""Issue 21's device budget, measured in one run: ``edge-seg bench`` of an earlier release (its
+vessels) against this checkout's vessels and both outputs (``--av``), alternating, so that
+machine noise hits all three alike.
+
+    git worktree add ../release-1.1.0 3a0ef90    # release 1.1.0: its code and bundled model
+    python benchmarks/against_release.py --baseline ../release-1.1.0 \\
+        [--image PHOTO | --size HxW] [--large-image PHOTO] [--rounds 5] [--runs 20] [--threads 1]
+
+Each round runs the benches in turn (each ``--runs`` timed photographs after a warm-up, its
+median ``photo_ms``), every one in a fresh process on the same photograph (but the large
+photograph's); the baseline
+runs from its own source folder (``PYTHONPATH``), with its own bundled model. Prints each
+round, the medians over rounds and the ratios to the baseline. The budget: both outputs no
+slower than release 1.1.0 with one (a ratio of at most 1), and a 3504x2336 photograph with both
+(``--large-image``) within 3x of 1.1.0's DRIVE-size photograph (``--image``) with one.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _photo_ms(source: Path, photo: list[str], runs: int, threads: int, av: bool) -> float:
+    command = [sys.executable, "-m", "edge_runtime.cli.main", "bench", *photo, "--json"]
+    command += ["--runs", str(runs), "--threads", str(threads)] + ["--av"] * av
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    # python -m puts its working folder first on the path: run in the source folder itself
+    done = subprocess.run(command, cwd=source, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise click.ClickException(f"bench in {source} failed: {done.stderr.strip()}")
+    record = json.loads(done.stdout)
+    if not Path(record["model"]).resolve().is_relative_to(source):
+        raise click.ClickException(f"bench ran {record['model']}, not the model of {source}")
+    return float(record["photo_ms"])
+
+
+def _photo(image: str | None, size: str | None) -> list[str]:
+    return ["--image", str(Path(image).resolve())] if image else ["--size", size] if size else []
+
+
+@click.command()
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="A source checkout of the earlier release (its edge_runtime folder inside).",
+)
+@click.option("--image", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--size", default=None, help="A synthetic photograph HxW instead of --image.")
+@click.option(
+    "--large-image",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Also time both outputs on this photograph (a 3504x2336 one), against the baseline's "
+    "time on --image.",
+)
+@click.option("--rounds", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--runs", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True)
+def main(
+    baseline: Path,
+    image: str | None,
+    size: str | None,
+    large_image: str | None,
+    rounds: int,
+    runs: int,
+    threads: int,
+) -> None:
+    """Print the baseline's, this checkout's and both outputs' milliseconds, and the ratios."""
+    if not (baseline / "edge_runtime").is_dir():
+        raise click.BadParameter(f"{baseline} holds no edge_runtime folder", param_hint="baseline")
+    photo = _photo(image, size)
+    benches = {
+        "baseline, vessels": (baseline.resolve(), photo, False),
+        "now, vessels": (HERE, photo, False),
+        "now, both outputs": (HERE, photo, True),
+    }
+    if large_image:
+        benches["now, both outputs, large photograph"] = (HERE, _photo(large_image, None), True)
+    times: dict[str, list[float]] = {name: [] for name in benches}
+    for k in range(rounds):
+        for name, (source, shown_photo, av) in benches.items():
+            times[name].append(_photo_ms(source, shown_photo, runs, threads, av))
+        shown = ", ".join(f"{n} {t[-1]:.1f} ms" for n, t in times.items())
+        ratio = times["now, both outputs"][-1] / times["baseline, vessels"][-1]
+        click.echo(f"round {k + 1}: {shown}; both outputs / baseline {ratio:.3f}")
+    median = {name: statistics.median(t) for name, t in times.items()}
+    base = median["baseline, vessels"]
+    click.echo(f"{image or size or 'a synthetic DRIVE-sized photograph'}, {threads} thread(s)")
+    if large_image:
+        click.echo(f"large photograph: {large_image}")
+    for name, ms in median.items():
+        click.echo(f"{name}: {ms:.1f} ms (median of {rounds} rounds), {ms / base:.3f}x baseline")
+
+
+if __name__ == "__main__":
+    main()
