@@ -7,12 +7,12 @@ machine noise hits all three alike.
         [--image PHOTO | --size HxW] [--large-image PHOTO] [--rounds 5] [--runs 20] [--threads 1]
 
 Each round runs the benches in turn (each ``--runs`` timed photographs after a warm-up, its
-median ``photo_ms``), every one in a fresh process on the same photograph (but the large
-photograph's); the baseline
-runs from its own source folder (``PYTHONPATH``), with its own bundled model. Prints each
-round, the medians over rounds and the ratios to the baseline. The budget: both outputs no
-slower than release 1.1.0 with one (a ratio of at most 1), and a 3504x2336 photograph with both
-(``--large-image``) within 3x of 1.1.0's DRIVE-size photograph (``--image``) with one.
+median ``photo_ms``), every one in a fresh process, all on ``--image`` but the large
+photograph's; the baseline runs from its own source folder (``PYTHONPATH``), with its own
+bundled model. Prints each round, the medians over rounds and the ratios to the baseline.
+The budget: both outputs no slower than release 1.1.0 with one (a ratio of at most 1), and a
+3504x2336 photograph with both (``--large-image``) within 3x of 1.1.0's DRIVE-size photograph
+(``--image``) with one.
 """
 
 import json
@@ -86,8 +86,8 @@ def main(
         benches["now, both outputs, large photograph"] = (HERE, _photo(large_image, None), True)
     times: dict[str, list[float]] = {name: [] for name in benches}
     for k in range(rounds):
-        for name, (source, shown_photo, av) in benches.items():
-            times[name].append(_photo_ms(source, shown_photo, runs, threads, av))
+        for name, (source, bench_photo, av) in benches.items():
+            times[name].append(_photo_ms(source, bench_photo, runs, threads, av))
         shown = ", ".join(f"{n} {t[-1]:.1f} ms" for n, t in times.items())
         ratio = times["now, both outputs"][-1] / times["baseline, vessels"][-1]
         click.echo(f"round {k + 1}: {shown}; both outputs / baseline {ratio:.3f}")

@@ -201,6 +201,12 @@ ARTERY_VEIN_HELP = (
 )
 """What ``--av`` does in every command; each command adds what it does with the classes."""
 
+ARTERY_VEIN_MAP_HELP = (
+    "writes <stem>_av.png (red artery, blue vein, black background), and --measure then "
+    "measures each class (CRAE, CRVE, AVR)."
+)
+"""What ``--av`` adds in the commands that write a photograph's outputs (segment, watch)."""
+
 
 def artery_vein_options(what: str):
     """``--av`` (its help :data:`ARTERY_VEIN_HELP` and ``what``, what the command does with the

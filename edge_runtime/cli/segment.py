@@ -18,6 +18,7 @@ from edge_runtime.app.measurement_csv import (
 )
 from edge_runtime.app.outputs import Extras, OutputPaths, plan_outputs
 from edge_runtime.cli.options import (
+    ARTERY_VEIN_MAP_HELP,
     NonBlankPath,
     artery_vein_options,
     findings_options,
@@ -76,10 +77,7 @@ def lost_job(job: Job, reason: str) -> SegmentFailure:
     help="Directory for <stem>_mask.png (and overlays).",
 )
 @segmenter_options
-@artery_vein_options(
-    "writes <stem>_av.png (red artery, blue vein, black background), and --measure then "
-    "measures each class (CRAE, CRVE, AVR)."
-)
+@artery_vein_options(ARTERY_VEIN_MAP_HELP)
 @click.option(
     "--overlay", is_flag=True, help="Also write <stem>_overlay.png (vessels over the photo)."
 )

@@ -10,6 +10,7 @@ from edge_runtime.app.files import prepare_outdir, segment_file
 from edge_runtime.app.outputs import Extras
 from edge_runtime.app.watcher import FolderWatcher
 from edge_runtime.cli.options import (
+    ARTERY_VEIN_MAP_HELP,
     NonBlankPath,
     artery_vein_options,
     findings_options,
@@ -35,10 +36,7 @@ from edge_runtime.pipeline.parallel import stopping_on_signals
     "the watched folder.",
 )
 @segmenter_options
-@artery_vein_options(
-    "writes <stem>_av.png (red artery, blue vein, black background), and --measure then "
-    "measures each class (CRAE, CRVE, AVR)."
-)
+@artery_vein_options(ARTERY_VEIN_MAP_HELP)
 @click.option("--overlay", is_flag=True, help="Also write <stem>_overlay.png.")
 @click.option("--prob", is_flag=True, help="Also write <stem>_prob.png.")
 @findings_options
