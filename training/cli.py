@@ -285,9 +285,8 @@ def train_artery_vein_command(data, out, score_folders, overwrite, training):
     Each photograph is segmented by the bundled vessel model through the device's pipeline;
     the model learns, at half the vessel model's working scale (a disc 270 pixels across),
     which of the vessels are arteries and which veins (firmware_notes/ARTERY_VEIN.md). With
-    --score, the folders given are scored as the device
-    runs the model (accuracy on the found vessel pixels). Convert the result with
-    `edge-seg convert-artery-vein`.
+    --score, the folders given are scored as the device runs the model (accuracy on the found
+    vessel pixels). Convert the result with `edge-seg convert-artery-vein`.
     """
     existing = [name for name in ("model.keras", ARTERY_VEIN_RECORD) if (out / name).exists()]
     if existing and not overwrite:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 import edge_runtime
 from edge_runtime.cli.main import cli
+from training.config import ArteryVeinTraining
 
 PACKAGE_DIR = Path(edge_runtime.__file__).parent
 RUNTIME_MODULES = sorted(
@@ -76,3 +77,8 @@ def test_unknown_command_is_a_usage_error():
     result = CliRunner().invoke(cli, ["segmentt"])
     assert result.exit_code == 2
     assert "No such command 'segmentt'" in result.output
+
+
+def test_train_artery_vein_help_states_the_scale_the_training_defaults_to():
+    said = " ".join(CliRunner().invoke(cli, ["train-artery-vein", "--help"]).output.split())
+    assert f"(a disc {ArteryVeinTraining().fov_diameter:g} pixels across)" in said
