@@ -74,7 +74,10 @@ def segment_file(
         stages["verdict"] = _ms(time.perf_counter() - segmented)
     if segmenter.artery_vein is not None:
         classing = time.perf_counter()
-        result.artery_vein  # noqa: B018  (made here, to be timed apart)
+        # the model's part, timed apart; the photograph-sized map is made when written, after
+        # the vessel files (write_outputs), so that it and the overlay's picture are never held
+        # at once
+        result.work_artery_probability  # noqa: B018
         stages["artery_vein"] = _ms(time.perf_counter() - classing)
     if findings.measurements:
         measuring = time.perf_counter()

@@ -10,7 +10,7 @@ from PIL import Image
 
 from edge_runtime.analysis.segmentation import Result
 from edge_runtime.atomic import save_png
-from edge_runtime.data.artery_vein import colour_codes
+from edge_runtime.data.artery_vein import colour_picture
 from edge_runtime.pipeline.decode import Photo
 
 OVERLAY_COLOUR = (0, 255, 64)
@@ -117,10 +117,21 @@ def write_outputs(
     result: Result,
     extras: Extras = Extras(),
 ) -> dict[str, str]:
-    """Write the mask (8-bit 0/255), the ``extras`` (probability PNG, overlay) and, when the
-    result has arteries and veins, their map (RGB: red artery, blue vein, black background),
-    each atomically; returns {kind: path} of what was written. One photograph-sized uint8
-    buffer serves the first three in turn."""
+    """Write the vessel files (:func:`write_vessel_files`) and, when the result has arteries and
+    veins, their map (:func:`write_artery_vein_file`), in that order: a map not made yet is
+    made after the vessel files' buffer and the overlay's picture are freed. Returns {kind:
+    path} of what was written."""
+    written = write_vessel_files(paths, photo, result, extras)
+    written.update(write_artery_vein_file(paths, result))
+    return {kind: str(path) for kind, path in written.items()}
+
+
+def write_vessel_files(
+    paths: OutputPaths, photo: Photo, result: Result, extras: Extras = Extras()
+) -> dict[str, Path]:
+    """Write the mask (8-bit 0/255) and the ``extras`` (overlay, probability PNG), each
+    atomically; returns {kind: path} of what was written. One photograph-sized uint8 buffer
+    serves all three in turn."""
     written = {"mask": paths.mask}
     buffer = np.multiply(result.mask, 255, dtype=np.uint8)
     save_png(paths.mask, buffer)
@@ -132,8 +143,14 @@ def write_outputs(
             buffer[rows] = np.round(probability * 255)
         save_png(paths.prob, buffer)
         written["prob"] = paths.prob
+    return written
+
+
+def write_artery_vein_file(paths: OutputPaths, result: Result) -> dict[str, Path]:
+    """Write the result's arteries and veins, when it has them, as an RGB map (red artery, blue
+    vein, black background), atomically; returns {kind: path} of what was written."""
     classes = result.artery_vein
-    if classes is not None:
-        save_png(paths.artery_vein, colour_codes(classes))
-        written["artery_vein"] = paths.artery_vein
-    return {kind: str(path) for kind, path in written.items()}
+    if classes is None:
+        return {}
+    save_png(paths.artery_vein, colour_picture(classes))
+    return {"artery_vein": paths.artery_vein}

@@ -12,6 +12,7 @@ between, and is refused with one of them named rather than guessed at.
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.photos import read_pixels
@@ -49,10 +50,26 @@ _BY_CHANNELS = _by_channels()
 _EXPECTED = "expected an RGB artery/vein label (red artery, blue vein, green crossing)"
 
 
-def colour_codes(classes: np.ndarray) -> np.ndarray:
-    """The RGB label (H, W, 3) uint8 of an :class:`ArteryVein` map, in
-    :data:`CLASS_COLOURS` (what :func:`decode_artery_vein` reads back)."""
-    return CLASS_COLOURS[np.asarray(classes, dtype=np.intp)]
+def colour_picture(classes: np.ndarray) -> Image.Image:
+    """The RGB picture of an :class:`ArteryVein` map (H, W), in :data:`CLASS_COLOURS` (what
+    :func:`decode_artery_vein` reads back): a palette image over the map's own bytes, made RGB
+    once (Pillow's 4 bytes a pixel, where an index array, an RGB array and Pillow's copy of it
+    took 15).
+
+    Raises:
+        ValueError: a code that is not one of :class:`ArteryVein`'s.
+    """
+    codes = np.ascontiguousarray(classes, dtype=np.int8)
+    if codes.ndim != 2:
+        raise ValueError(f"got an artery/vein map of shape {codes.shape}, expected (H, W)")
+    if codes.size and not 0 <= codes.min() <= codes.max() < len(ArteryVein):
+        raise ValueError(
+            f"got artery/vein codes {codes.min()}..{codes.max()}, expected 0..{len(ArteryVein) - 1}"
+        )
+    height, width = codes.shape
+    picture = Image.frombuffer("P", (width, height), codes.view(np.uint8), "raw", "P", 0, 1)
+    picture.putpalette(CLASS_COLOURS.tobytes())
+    return picture.convert("RGB")
 
 
 def decode_artery_vein(pixels: np.ndarray, source: str | Path) -> np.ndarray:

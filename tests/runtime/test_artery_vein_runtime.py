@@ -16,7 +16,7 @@ from edge_runtime.contract.artery_vein_input import (
     standardised_colour,
 )
 from edge_runtime.contract.model_card import ModelCard, Preprocessing
-from edge_runtime.data.artery_vein import CLASS_COLOURS, colour_codes, decode_artery_vein
+from edge_runtime.data.artery_vein import CLASS_COLOURS, colour_picture, decode_artery_vein
 from edge_runtime.errors import ModelError
 from edge_runtime.evaluation.bench import segment
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -106,11 +106,15 @@ def test_a_vessel_model_is_refused_as_the_artery_vein_model_and_the_other_way_ro
 
 def test_the_map_file_reads_back_as_the_classes_it_was_written_from():
     classes = np.array([[0, 1, 2, 3], [2, 1, 0, 0]], dtype=np.int8)
-    pixels = colour_codes(classes)
+    picture = colour_picture(classes)
+    assert picture.mode == "RGB" and picture.size == (4, 2)
+    pixels = np.asarray(picture)
     assert pixels.dtype == np.uint8 and pixels.shape == (2, 4, 3)
     assert pixels[0, 1].tolist() == [255, 0, 0] and pixels[0, 2].tolist() == [0, 0, 255]
     assert np.array_equal(decode_artery_vein(pixels, "av.png"), classes)
     assert len(CLASS_COLOURS) == len(ArteryVein)
+    with pytest.raises(ValueError, match=r"got artery/vein codes 0\.\.4, expected 0\.\.3"):
+        colour_picture(np.array([[0, 4]], dtype=np.int8))  # no colour: never written black
 
 
 def test_segment_refuses_a_vessel_model_for_av_on_one_line(tmp_path, run_cli):
