@@ -4,7 +4,8 @@ machine noise hits all three alike.
 
     git worktree add ../release-1.1.0 3a0ef90    # release 1.1.0: its code and bundled model
     python benchmarks/against_release.py --baseline ../release-1.1.0 \\
-        [--image PHOTO | --size HxW] [--large-image PHOTO] [--rounds 5] [--runs 20] [--threads 1]
+        [--image PHOTO | --size HxW] [--large-image PHOTO] [--allocators] [--rounds 5] \\
+        [--runs 20] [--threads 1]
 
 Each round runs the benches in turn (each ``--runs`` timed photographs after a warm-up, its
 median ``photo_ms``), every one in a fresh process, all on ``--image`` but the large
@@ -12,7 +13,10 @@ photograph's; the baseline runs from its own source folder (``PYTHONPATH``), wit
 bundled model. Prints each round, the medians over rounds and the ratios to the baseline.
 The budget: both outputs no slower than release 1.1.0 with one (a ratio of at most 1), and a
 3504x2336 photograph with both (``--large-image``) within 3x of 1.1.0's DRIVE-size photograph
-(``--image``) with one.
+(``--image``) with one. ``--allocators`` adds two benches: both outputs with glibc's ``malloc``
+at its defaults, and the baseline with this runtime's settings of it (edge_runtime.memory), so
+that what keeping freed memory gives, to either, is seen apart from the code. The caller's own
+``MALLOC_..._`` and ``GLIBC_TUNABLES`` settings are left out of every bench.
 """
 
 import json
@@ -24,13 +28,30 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.memory import KEEP_FREE_UP_TO, MAP_ALONE_FROM
+
 HERE = Path(__file__).resolve().parents[1]
 
 
-def _photo_ms(source: Path, photo: list[str], runs: int, threads: int, av: bool) -> float:
+GLIBC_DEFAULTS = {"GLIBC_TUNABLES": "glibc.malloc.perturb=0"}
+"""An environment that leaves glibc's ``malloc`` at its defaults: a malloc setting named (to its
+default value), so that the runtime keeps its hands off (edge_runtime.memory)."""
+
+MEMORY_KEPT = {
+    "MALLOC_MMAP_THRESHOLD_": str(MAP_ALONE_FROM),
+    "MALLOC_TRIM_THRESHOLD_": str(KEEP_FREE_UP_TO),
+}
+"""The runtime's own ``malloc`` settings, through the environment, for a release without
+them."""
+
+
+def _photo_ms(
+    source: Path, photo: list[str], runs: int, threads: int, av: bool, env: dict[str, str]
+) -> float:
     command = [sys.executable, "-m", "edge_runtime.cli.main", "bench", *photo, "--json"]
     command += ["--runs", str(runs), "--threads", str(threads)] + ["--av"] * av
-    env = {**os.environ, "PYTHONPATH": str(source)}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_"))}
+    env = {**clean, **env, "PYTHONPATH": str(source)}
     # python -m puts its working folder first on the path: run in the source folder itself
     done = subprocess.run(command, cwd=source, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
@@ -61,6 +82,12 @@ def _photo(image: str | None, size: str | None) -> list[str]:
     help="Also time both outputs on this photograph (a 3504x2336 one), against the baseline's "
     "time on --image.",
 )
+@click.option(
+    "--allocators",
+    is_flag=True,
+    help="Also time both outputs with glibc's malloc at its defaults, and the baseline with "
+    "this runtime's malloc settings (through the environment): what keeping freed memory gives.",
+)
 @click.option("--rounds", type=click.IntRange(1), default=5, show_default=True)
 @click.option("--runs", type=click.IntRange(1), default=20, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True)
@@ -69,6 +96,7 @@ def main(
     image: str | None,
     size: str | None,
     large_image: str | None,
+    allocators: bool,
     rounds: int,
     runs: int,
     threads: int,
@@ -78,16 +106,20 @@ def main(
         raise click.BadParameter(f"{baseline} holds no edge_runtime folder", param_hint="baseline")
     photo = _photo(image, size)
     benches = {
-        "baseline, vessels": (baseline.resolve(), photo, False),
-        "now, vessels": (HERE, photo, False),
-        "now, both outputs": (HERE, photo, True),
+        "baseline, vessels": (baseline.resolve(), photo, False, {}),
+        "now, vessels": (HERE, photo, False, {}),
+        "now, both outputs": (HERE, photo, True, {}),
     }
     if large_image:
-        benches["now, both outputs, large photograph"] = (HERE, _photo(large_image, None), True)
+        large = _photo(large_image, None)
+        benches["now, both outputs, large photograph"] = (HERE, large, True, {})
+    if allocators:
+        benches["now, both outputs, glibc's malloc defaults"] = (HERE, photo, True, GLIBC_DEFAULTS)
+        benches["baseline, vessels, memory kept"] = (baseline.resolve(), photo, False, MEMORY_KEPT)
     times: dict[str, list[float]] = {name: [] for name in benches}
     for k in range(rounds):
-        for name, (source, bench_photo, av) in benches.items():
-            times[name].append(_photo_ms(source, bench_photo, runs, threads, av))
+        for name, (source, bench_photo, av, env) in benches.items():
+            times[name].append(_photo_ms(source, bench_photo, runs, threads, av, env))
         shown = ", ".join(f"{n} {t[-1]:.1f} ms" for n, t in times.items())
         ratio = times["now, both outputs"][-1] / times["baseline, vessels"][-1]
         click.echo(f"round {k + 1}: {shown}; both outputs / baseline {ratio:.3f}")

@@ -36,6 +36,7 @@ from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConf
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.memory import keep_freed_memory
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
@@ -125,18 +126,19 @@ class Result:
         for rows, _, probability in self.working_rows(self.work_probability):
             yield rows, probability
 
-    def working_rows(self, work: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-        """(rows, field of view, values) down the photograph, a block at a time: a float map of
-        the framing's box at any scale (the working scale's: the shape of ``prepared.work``)
-        brought to the photograph's size, 0 outside the field of view."""
+    def box_rows(self, work: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+        """(rows, values) down the photograph, a block at a time: a float map of the framing's
+        box at any scale (the working scale's: the shape of ``prepared.work``) brought to the
+        photograph's size, 0 outside the box (:meth:`working_rows` also zeroes what lies
+        outside the field of view)."""
         prepared = self.prepared
         top, left, bottom, right = prepared.box
         crop_shape = (bottom - top, right - left)
         shrunk = None
         if crop_shape[0] < work.shape[0] or crop_shape[1] < work.shape[1]:
             shrunk = resize(work, crop_shape)  # a photograph smaller than the working scale
-        for rows, fov in self._fov_rows():
-            block = np.zeros(fov.shape, dtype=np.float32)
+        for rows in row_blocks(prepared.shape[0]):
+            block = np.zeros((rows.stop - rows.start, prepared.shape[1]), dtype=np.float32)
             first, last = max(rows.start, top), min(rows.stop, bottom)
             if first < last:
                 inside = block[first - rows.start : last - rows.start, left:right]
@@ -144,6 +146,12 @@ class Result:
                     inside[...] = shrunk[first - top : last - top]
                 else:
                     upsample_rows(work, crop_shape, first - top, last - top, out=inside)
+            yield rows, block
+
+    def working_rows(self, work: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """(rows, field of view, values) down the photograph, a block at a time: :meth:`box_rows`
+        of ``work``, 0 outside the field of view."""
+        for (rows, block), (_, fov) in zip(self.box_rows(work), self._fov_rows(), strict=True):
             block *= fov
             yield rows, fov, block
 
@@ -176,7 +184,7 @@ class Result:
         if artery is None:
             return None
         out = np.empty(self.prepared.shape, dtype=np.int8)
-        for rows, _, probability in self.working_rows(artery):
+        for rows, probability in self.box_rows(artery):  # the mask is 0 outside the field
             out[rows] = classes_from_probability(self.mask[rows], probability)
         return out
 
@@ -244,6 +252,10 @@ class Segmenter:
     included: :meth:`recipe` builds the same segmenter in another process without opening the
     files again. One built on another predictor has ``None``.
 
+    The first segmenter of a process has glibc's ``malloc`` keep a photograph's freed memory for
+    the next (:func:`~edge_runtime.memory.keep_freed_memory`), unless the environment tunes
+    ``malloc`` itself.
+
     Raises:
         ModelError: the model file is not a usable vessel model.
         ValueError: ``config`` does not fit the model (a stride larger than its tile).
@@ -258,6 +270,7 @@ class Segmenter:
         config: SegmenterConfig = DEFAULT_CONFIG,
         artery_vein: "ArteryVeinModel | str | Path | RuntimeOptions | None" = None,
     ):
+        keep_freed_memory()
         if artery_vein is not None and not isinstance(artery_vein, ArteryVeinModel):
             artery_vein = ArteryVeinModel(artery_vein)
         self.artery_vein = artery_vein

@@ -47,10 +47,12 @@ def test_against_release(run_benchmark, tmp_path):
     repo = Path(__file__).resolve().parents[2]  # this checkout as its own baseline
     Image.fromarray(synthetic_fundus(300, 320)).save(tmp_path / "large.png")
     brief = ("--size", "200x210", "--rounds", "1", "--runs", "1")
-    out = run_benchmark(
-        "against_release.py", "--baseline", repo, *brief, "--large-image", tmp_path / "large.png"
-    )
+    large = ("--large-image", tmp_path / "large.png")
+    out = run_benchmark("against_release.py", "--baseline", repo, *brief, *large, "--allocators")
     lines = out.splitlines()
     assert lines[0].startswith("round 1: baseline, vessels") and "both outputs / baseline" in out
-    assert lines[-4].endswith("1.000x baseline") and lines[-2].startswith("now, both outputs")
-    assert lines[-1].startswith("now, both outputs, large photograph")
+    assert lines[-6].startswith("baseline, vessels:") and lines[-6].endswith("1.000x baseline")
+    assert lines[-4].startswith("now, both outputs:")
+    assert lines[-3].startswith("now, both outputs, large photograph:")
+    assert lines[-2].startswith("now, both outputs, glibc's malloc defaults:")
+    assert lines[-1].startswith("baseline, vessels, memory kept:")

@@ -1,0 +1,43 @@
+"""Freed memory kept for the next photograph: glibc's ``malloc`` otherwise maps each large array
+on its own and trims the top of its heap, handing a photograph's memory back to the system only
+to fault it in again, a page at a time, for the next one (firmware_notes/budgets.md)."""
+
+import ctypes
+import functools
+import os
+import platform
+
+MAP_ALONE_FROM = 32 * 2**20
+"""Arrays of at least this many bytes are mapped on their own, and unmapped when freed (a
+3504x2336 photograph's full-size float map is one); smaller ones come from the heap. The
+most that 64-bit glibc accepts."""
+
+KEEP_FREE_UP_TO = 128 * 2**20
+"""Bytes of free memory at the top of the heap that it keeps rather than hands back: more than
+a photograph's smaller arrays together."""
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+"""``mallopt``'s parameter numbers (glibc's ``malloc.h``)."""
+
+
+def allocator_tuned_by_environment() -> bool:
+    """Whether the environment tunes glibc's ``malloc`` itself (a ``MALLOC_..._`` variable, or
+    ``glibc.malloc`` in ``GLIBC_TUNABLES``): its settings are then left as they are."""
+    return "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "") or any(
+        name.startswith("MALLOC_") and name.endswith("_") for name in os.environ
+    )
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Have glibc's ``malloc`` keep a photograph's freed memory for the next, once per process
+    (:data:`MAP_ALONE_FROM`, :data:`KEEP_FREE_UP_TO`; the
+    :class:`~edge_runtime.pipeline.segmenter.Segmenter` asks): whether it took the settings.
+    False where the C library is not glibc, or :func:`allocator_tuned_by_environment`."""
+    if platform.libc_ver()[0] != "glibc" or allocator_tuned_by_environment():
+        return False
+    mallopt = ctypes.CDLL(None).mallopt
+    return (
+        mallopt(_M_MMAP_THRESHOLD, MAP_ALONE_FROM) == 1
+        and mallopt(_M_TRIM_THRESHOLD, KEEP_FREE_UP_TO) == 1
+    )
