@@ -28,14 +28,10 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.memory import KEEP_FREE_UP_TO, MAP_ALONE_FROM
+from edge_runtime.memory import GLIBC_DEFAULTS, KEEP_FREE_UP_TO, MAP_ALONE_FROM
 
 HERE = Path(__file__).resolve().parents[1]
 
-
-GLIBC_DEFAULTS = {"GLIBC_TUNABLES": "glibc.malloc.perturb=0"}
-"""An environment that leaves glibc's ``malloc`` at its defaults: a malloc setting named (to its
-default value), so that the runtime keeps its hands off (edge_runtime.memory)."""
 
 MEMORY_KEPT = {
     "MALLOC_MMAP_THRESHOLD_": str(MAP_ALONE_FROM),

@@ -9,12 +9,16 @@ import platform
 
 MAP_ALONE_FROM = 32 * 2**20
 """Arrays of at least this many bytes are mapped on their own, and unmapped when freed (a
-3504x2336 photograph's full-size float map is one); smaller ones come from the heap. The
-most that 64-bit glibc accepts."""
+full-size float map of a photograph above 8.4 megapixels is one); smaller ones come from the
+heap. The most that 64-bit glibc accepts."""
 
 KEEP_FREE_UP_TO = 128 * 2**20
 """Bytes of free memory at the top of the heap that it keeps rather than hands back: more than
 a photograph's smaller arrays together."""
+
+GLIBC_DEFAULTS = {"GLIBC_TUNABLES": "glibc.malloc.perturb=0"}
+"""An environment that leaves glibc's ``malloc`` at its defaults: a setting of it named, at its
+default value, so that :func:`keep_freed_memory` keeps its hands off (benchmarks compare)."""
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 """``mallopt``'s parameter numbers (glibc's ``malloc.h``)."""

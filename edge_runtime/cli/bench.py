@@ -60,7 +60,8 @@ def bench(runtime, config, artery_vein, image, size, runs, as_json):
     """Time a model per patch and per whole photograph, with peak memory.
 
     Median milliseconds per 64x64 patch (in batches) and per whole photograph end to end, tiles
-    per photograph, peak memory and the interpreter backend in use."""
+    per photograph, peak memory, the interpreter backend in use, and whether each photograph's
+    freed memory was kept for the next (glibc's malloc)."""
     if image is None:
         photo, name = synthetic_fundus(*size), f"synthetic {size[0]}x{size[1]}"
     else:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 class BenchRecord:
     """Median milliseconds per patch (run in the model's batches of ``batch_size``) and per
     whole photograph (``photo``, ``height`` x ``width``, ``tiles`` tiles; its arteries and veins
-    too with an ``artery_vein_model``) over ``runs`` runs, and the process's peak resident
-    memory (MB)."""
+    too with an ``artery_vein_model``) over ``runs`` runs, the process's peak resident memory
+    (MB), and whether it kept a photograph's freed memory for the next (``memory_kept``:
+    :func:`~edge_runtime.memory.keep_freed_memory`; without, each photograph faults its memory
+    in again)."""
 
     model: str
     artery_vein_model: str | None
@@ -25,3 +27,4 @@ class BenchRecord:
     tiles: int
     runs: int
     peak_rss_mb: float
+    memory_kept: bool

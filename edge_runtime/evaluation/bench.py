@@ -13,6 +13,7 @@ from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.inference.interpreter import backend_name
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.memory import keep_freed_memory
 from edge_runtime.pipeline.segmenter import Result, Segmenter
 
 PATCHES = 64
@@ -82,4 +83,5 @@ def benchmark(
         tiles=result.stats.tiles,
         runs=runs,
         peak_rss_mb=round(peak_rss_mb(), 1),
+        memory_kept=keep_freed_memory(),
     )

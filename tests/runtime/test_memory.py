@@ -1,5 +1,6 @@
 """Freed memory kept for the next photograph (:mod:`edge_runtime.memory`)."""
 
+import json
 import os
 import platform
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import pytest
 from PIL import Image
 
-from edge_runtime.memory import allocator_tuned_by_environment
+from edge_runtime.memory import GLIBC_DEFAULTS, allocator_tuned_by_environment
 
 GLIBC = platform.libc_ver()[0] == "glibc"
 
@@ -29,11 +30,15 @@ print(keep_freed_memory(), faults)
 the allocator took the settings, and the page faults of each photograph after the first two."""
 
 
+def _clean_environment() -> dict[str, str]:
+    """This process's environment without its malloc settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_"))}
+
+
 def _segmented_again(photo, **environment) -> tuple[bool, float]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_"))}
     done = subprocess.run(
         [sys.executable, "-c", SEGMENT_AGAIN, str(photo)],
-        env={**clean, **environment},
+        env={**_clean_environment(), **environment},
         capture_output=True,
         text=True,
         check=True,
@@ -78,5 +83,19 @@ def test_a_segmenter_reuses_the_memory_of_the_photograph_before(photo):
 
 @pytest.mark.skipif(not GLIBC, reason="the settings are glibc's malloc's; another C library's stay")
 def test_an_allocator_tuned_by_the_environment_is_left_as_it_is(photo):
-    kept, _ = _segmented_again(photo, MALLOC_TOP_PAD_="131072")
+    kept, _ = _segmented_again(photo, **GLIBC_DEFAULTS)
     assert not kept
+
+
+@pytest.mark.skipif(not GLIBC, reason="the settings are glibc's malloc's; another C library's stay")
+@pytest.mark.parametrize("environment, kept", [({}, True), (GLIBC_DEFAULTS, False)])
+def test_bench_says_whether_the_memory_was_kept(environment, kept):
+    bench = [sys.executable, "-m", "edge_runtime.cli.main", "bench", "--size", "128x160"]
+    done = subprocess.run(
+        [*bench, "--runs", "1", "--json"],
+        env={**_clean_environment(), **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["memory_kept"] is kept

@@ -71,7 +71,7 @@ def test_bench_json_keeps_its_keys(run_cli):
     assert " ".join(report) == (
         "model artery_vein_model backend threads tta photo height width patch_ms batch_size "
         "photo_ms tiles runs "
-        "peak_rss_mb"
+        "peak_rss_mb memory_kept"
     )
     assert report["photo"] == "synthetic 128x160" and report["threads"] == 1
 
