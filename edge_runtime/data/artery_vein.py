@@ -59,13 +59,15 @@ def colour_picture(classes: np.ndarray) -> Image.Image:
     Raises:
         ValueError: a code that is not one of :class:`ArteryVein`'s.
     """
-    codes = np.ascontiguousarray(classes, dtype=np.int8)
+    codes = np.ascontiguousarray(classes)
     if codes.ndim != 2:
         raise ValueError(f"got an artery/vein map of shape {codes.shape}, expected (H, W)")
     if codes.size and not 0 <= codes.min() <= codes.max() < len(ArteryVein):
         raise ValueError(
             f"got artery/vein codes {codes.min()}..{codes.max()}, expected 0..{len(ArteryVein) - 1}"
         )
+    if codes.dtype not in (np.int8, np.uint8):
+        codes = codes.astype(np.uint8)  # checked first: no value wraps
     height, width = codes.shape
     picture = Image.frombuffer("P", (width, height), codes.view(np.uint8), "raw", "P", 0, 1)
     picture.putpalette(CLASS_COLOURS.tobytes())

@@ -115,6 +115,9 @@ def test_the_map_file_reads_back_as_the_classes_it_was_written_from():
     assert len(CLASS_COLOURS) == len(ArteryVein)
     with pytest.raises(ValueError, match=r"got artery/vein codes 0\.\.4, expected 0\.\.3"):
         colour_picture(np.array([[0, 4]], dtype=np.int8))  # no colour: never written black
+    with pytest.raises(ValueError, match=r"codes 0\.\.260"):
+        colour_picture(np.array([[0, 260]]))  # not wrapped round to a class
+    assert np.array_equal(np.asarray(colour_picture(classes.astype(np.int64))), pixels)
 
 
 def test_segment_refuses_a_vessel_model_for_av_on_one_line(tmp_path, run_cli):
