@@ -28,7 +28,12 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.memory import GLIBC_DEFAULTS, KEEP_FREE_UP_TO, MAP_ALONE_FROM
+from edge_runtime.memory import (
+    GLIBC_DEFAULTS,
+    KEEP_FREE_UP_TO,
+    MAP_ALONE_FROM,
+    without_allocator_settings,
+)
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -46,8 +51,7 @@ def _photo_ms(
 ) -> float:
     command = [sys.executable, "-m", "edge_runtime.cli.main", "bench", *photo, "--json"]
     command += ["--runs", str(runs), "--threads", str(threads)] + ["--av"] * av
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_"))}
-    env = {**clean, **env, "PYTHONPATH": str(source)}
+    env = {**without_allocator_settings(os.environ), **env, "PYTHONPATH": str(source)}
     # python -m puts its working folder first on the path: run in the source folder itself
     done = subprocess.run(command, cwd=source, env=env, capture_output=True, text=True, check=False)
     if done.returncode:

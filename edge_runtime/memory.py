@@ -6,6 +6,7 @@ import ctypes
 import functools
 import os
 import platform
+from collections.abc import Mapping
 
 MAP_ALONE_FROM = 32 * 2**20
 """Arrays of at least this many bytes are mapped on their own, and unmapped when freed (a
@@ -24,12 +25,24 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 """``mallopt``'s parameter numbers (glibc's ``malloc.h``)."""
 
 
+def _tunes_allocator(name: str, value: str) -> bool:
+    """Whether an environment variable sets glibc's ``malloc`` (a ``MALLOC_..._`` variable, or
+    ``glibc.malloc`` in ``GLIBC_TUNABLES``)."""
+    if name == "GLIBC_TUNABLES":
+        return "glibc.malloc." in value
+    return name.startswith("MALLOC_") and name.endswith("_")
+
+
 def allocator_tuned_by_environment() -> bool:
     """Whether the environment tunes glibc's ``malloc`` itself (a ``MALLOC_..._`` variable, or
     ``glibc.malloc`` in ``GLIBC_TUNABLES``): its settings are then left as they are."""
-    return "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "") or any(
-        name.startswith("MALLOC_") and name.endswith("_") for name in os.environ
-    )
+    return any(_tunes_allocator(name, value) for name, value in os.environ.items())
+
+
+def without_allocator_settings(environment: Mapping[str, str]) -> dict[str, str]:
+    """``environment`` less what tunes glibc's ``malloc`` (:func:`allocator_tuned_by_environment`
+    reads): for a child that should start from the runtime's own choice."""
+    return {k: v for k, v in environment.items() if not _tunes_allocator(k, v)}
 
 
 @functools.cache

@@ -117,21 +117,20 @@ def write_outputs(
     result: Result,
     extras: Extras = Extras(),
 ) -> dict[str, str]:
-    """Write the vessel files (:func:`write_vessel_files`) and, when the result has arteries and
-    veins, their map (:func:`write_artery_vein_file`), in that order: a map not made yet is
-    made after the vessel files' buffer and the overlay's picture are freed. Returns {kind:
-    path} of what was written."""
-    written = write_vessel_files(paths, photo, result, extras)
-    written.update(write_artery_vein_file(paths, result))
+    """Write the mask (8-bit 0/255), the ``extras`` (overlay, probability PNG) and, when the
+    result has arteries and veins, their map (RGB: red artery, blue vein, black background),
+    each atomically, in that order: a map not made yet is made after the vessel files' buffer
+    and the overlay's picture are freed. Returns {kind: path} of what was written."""
+    written = _write_vessel_files(paths, photo, result, extras)
+    written.update(_write_artery_vein_file(paths, result))
     return {kind: str(path) for kind, path in written.items()}
 
 
-def write_vessel_files(
-    paths: OutputPaths, photo: Photo, result: Result, extras: Extras = Extras()
+def _write_vessel_files(
+    paths: OutputPaths, photo: Photo, result: Result, extras: Extras
 ) -> dict[str, Path]:
-    """Write the mask (8-bit 0/255) and the ``extras`` (overlay, probability PNG), each
-    atomically; returns {kind: path} of what was written. One photograph-sized uint8 buffer
-    serves all three in turn."""
+    """The mask and the ``extras``: one photograph-sized uint8 buffer serves all three in
+    turn."""
     written = {"mask": paths.mask}
     buffer = np.multiply(result.mask, 255, dtype=np.uint8)
     save_png(paths.mask, buffer)
@@ -146,9 +145,8 @@ def write_vessel_files(
     return written
 
 
-def write_artery_vein_file(paths: OutputPaths, result: Result) -> dict[str, Path]:
-    """Write the result's arteries and veins, when it has them, as an RGB map (red artery, blue
-    vein, black background), atomically; returns {kind: path} of what was written."""
+def _write_artery_vein_file(paths: OutputPaths, result: Result) -> dict[str, Path]:
+    """The arteries and veins, when the result has them."""
     classes = result.artery_vein
     if classes is None:
         return {}

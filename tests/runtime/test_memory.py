@@ -9,7 +9,11 @@ import sys
 import pytest
 from PIL import Image
 
-from edge_runtime.memory import GLIBC_DEFAULTS, allocator_tuned_by_environment
+from edge_runtime.memory import (
+    GLIBC_DEFAULTS,
+    allocator_tuned_by_environment,
+    without_allocator_settings,
+)
 
 GLIBC = platform.libc_ver()[0] == "glibc"
 
@@ -30,15 +34,10 @@ print(keep_freed_memory(), faults)
 the allocator took the settings, and the page faults of each photograph after the first two."""
 
 
-def _clean_environment() -> dict[str, str]:
-    """This process's environment without its malloc settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_"))}
-
-
 def _segmented_again(photo, **environment) -> tuple[bool, float]:
     done = subprocess.run(
         [sys.executable, "-c", SEGMENT_AGAIN, str(photo)],
-        env={**_clean_environment(), **environment},
+        env={**without_allocator_settings(os.environ), **environment},
         capture_output=True,
         text=True,
         check=True,
@@ -58,9 +57,8 @@ def photo(tmp_path_factory):
 
 
 def test_the_environment_tunes_the_allocator_when_it_names_a_malloc_setting(monkeypatch):
-    for name in list(os.environ):
-        if name.startswith(("MALLOC_", "GLIBC_")):
-            monkeypatch.delenv(name)
+    for name in set(os.environ) - set(without_allocator_settings(os.environ)):
+        monkeypatch.delenv(name)
     assert not allocator_tuned_by_environment()
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=2048")
     assert not allocator_tuned_by_environment()
@@ -93,7 +91,7 @@ def test_bench_says_whether_the_memory_was_kept(environment, kept):
     bench = [sys.executable, "-m", "edge_runtime.cli.main", "bench", "--size", "128x160"]
     done = subprocess.run(
         [*bench, "--runs", "1", "--json"],
-        env={**_clean_environment(), **environment},
+        env={**without_allocator_settings(os.environ), **environment},
         capture_output=True,
         text=True,
         check=True,
