@@ -49,15 +49,16 @@ class Result(segmenter.Result):
     def measure(self, camera: CameraScale = PIXELS_ONLY) -> MapMeasurements:
         """The vascular measurements of the mask (and of its arteries and veins, with an
         artery/vein model) inside the detected field of view, in pixels and, when the
-        ``camera``'s scale is known (its field of view in degrees, across the detected one, or
-        its pixel size), in millimetres."""
+        ``camera``'s scale is known (its pixel size, or its field of view in degrees across the
+        detected one: none where none was detected), in millimetres."""
         field = field_from_mask(self.fov)
+        found = field.diameter_px if self.stats.fov_found else None
         classes = self.artery_vein
         arteries = veins = None
         if classes is not None:
             arteries, veins = classes == ArteryVein.ARTERY, classes == ArteryVein.VEIN
         vessels = VesselMap(self.mask.astype(bool), arteries, veins)
-        return analyse_map(vessels, field, camera.scale(field.diameter_px)).measurements
+        return analyse_map(vessels, field, camera.scale(found)).measurements
 
 
 class Segmenter(segmenter.Segmenter):

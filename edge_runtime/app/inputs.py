@@ -38,9 +38,11 @@ def _image_files(directory: Path) -> list[Input]:
 def collect_inputs(arguments: list[str]) -> list[Input]:
     """Expand command-line inputs: a directory gives its image files (sorted), a pattern with
     ``*?[`` gives its matches (sorted), anything else is taken as a path (even a missing one,
-    so that it is reported in its turn). A directory that cannot be listed is one failed input,
-    never the end of the batch."""
+    so that it is reported in its turn). A directory that cannot be listed, or that holds no
+    image file while other inputs give some, is one failed input, never the end of the batch
+    (nor a silent nothing); when no input gives any, the list is empty (the command says so)."""
     inputs: list[Input] = []
+    empty = 0
     for argument in arguments:
         path = Path(argument)
         try:
@@ -50,13 +52,14 @@ def collect_inputs(arguments: list[str]) -> list[Input]:
             continue
         if is_dir:
             try:
-                inputs += _image_files(path)
+                found = _image_files(path)
             except OSError as exc:
-                inputs.append(
-                    Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")
-                )
+                found = [Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")]
+            if not found:
+                found, empty = [Input(path, f"{path}: no image files in the folder")], empty + 1
+            inputs += found
         elif glob.has_magic(argument) and not os.path.lexists(argument):
             inputs += [Input(Path(p)) for p in sorted(glob.glob(argument))] or [Input(path)]
         else:
             inputs.append(Input(path))
-    return inputs
+    return [] if empty == len(inputs) else inputs

@@ -1,6 +1,7 @@
 """Where a segmentation's files go, and what they look like: mask, overlay, probability and
 artery/vein PNGs."""
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,20 +121,31 @@ def write_outputs(
     """Write the mask (8-bit 0/255), the ``extras`` (overlay, probability PNG) and, when the
     result has arteries and veins, their map (RGB: red artery, blue vein, black background),
     each atomically, in that order: a map not made yet is made after the vessel files' buffer
-    and the overlay's picture are freed. Returns {kind: path} of what was written."""
-    written = _write_vessel_files(paths, photo, result, extras)
-    written.update(_write_artery_vein_file(paths, result))
+    and the overlay's picture are freed. Returns {kind: path} of what was written.
+
+    All or none: when one cannot be written, those already written are removed before the
+    error goes on (a photograph reported failed leaves no files).
+    """
+    written: dict[str, Path] = {}
+    try:
+        _write_vessel_files(paths, photo, result, extras, written)
+        _write_artery_vein_file(paths, result, written)
+    except BaseException:
+        for path in written.values():
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
     return {kind: str(path) for kind, path in written.items()}
 
 
 def _write_vessel_files(
-    paths: OutputPaths, photo: Photo, result: Result, extras: Extras
-) -> dict[str, Path]:
-    """The mask and the ``extras``: one photograph-sized uint8 buffer serves all three in
-    turn."""
-    written = {"mask": paths.mask}
+    paths: OutputPaths, photo: Photo, result: Result, extras: Extras, written: dict[str, Path]
+) -> None:
+    """The mask and the ``extras``, each added to ``written`` once it is: one
+    photograph-sized uint8 buffer serves all three in turn."""
     buffer = np.multiply(result.mask, 255, dtype=np.uint8)
     save_png(paths.mask, buffer)
+    written["mask"] = paths.mask
     if extras.overlay:
         save_png(paths.overlay, overlay(photo, result.mask, alpha=buffer))
         written["overlay"] = paths.overlay
@@ -142,13 +154,11 @@ def _write_vessel_files(
             buffer[rows] = np.round(probability * 255)
         save_png(paths.prob, buffer)
         written["prob"] = paths.prob
-    return written
 
 
-def _write_artery_vein_file(paths: OutputPaths, result: Result) -> dict[str, Path]:
-    """The arteries and veins, when the result has them."""
+def _write_artery_vein_file(paths: OutputPaths, result: Result, written: dict[str, Path]) -> None:
+    """The arteries and veins, when the result has them, added to ``written``."""
     classes = result.artery_vein
-    if classes is None:
-        return {}
-    save_png(paths.artery_vein, colour_picture(classes))
-    return {"artery_vein": paths.artery_vein}
+    if classes is not None:
+        save_png(paths.artery_vein, colour_picture(classes))
+        written["artery_vein"] = paths.artery_vein

@@ -130,7 +130,8 @@ def cli() -> None:
     Device commands need only numpy, Pillow, click and a LiteRT interpreter; host commands need
     the 'train' extra (in the project's checkout: pip install -e '.[train]'). Exit status: 0 done,
     1 when some of several inputs failed, none was found, or a gate failed, 2 for a bad model,
-    data file or option.
+    data file or option; `verdict` 3 when photographs are to be taken again, `segment` and
+    `verdict` 4 when a picture is not a fundus photograph.
     """
 
 

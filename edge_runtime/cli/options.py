@@ -16,7 +16,13 @@ from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL
 from edge_runtime.inference.interpreter import MAX_THREADS
 from edge_runtime.inference.runtime_options import DEFAULT_RUNTIME, RuntimeOptions
 from edge_runtime.inference.signatures import TRUSTED_KEYS_ENV
-from edge_runtime.measure.scale import FIELD_DEGREES, MM_PER_DEGREE, PIXELS_ONLY, CameraScale
+from edge_runtime.measure.scale import (
+    FIELD_DEGREES,
+    MM_PER_DEGREE,
+    PIXEL_MM,
+    PIXELS_ONLY,
+    CameraScale,
+)
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -161,7 +167,7 @@ def camera_scale_options(command):
     )(build)
     return click.option(
         "--pixel-mm",
-        type=finite_range(0, None, min_open=True),
+        type=finite_range(*PIXEL_MM),
         default=None,
         help="Millimetres on the retina per pixel (a camera's calibration at one resolution): "
         "adds millimetres.",

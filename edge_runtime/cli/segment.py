@@ -30,6 +30,7 @@ from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.segment_record import SegmentFailure, SegmentRecord
 from edge_runtime.errors import InputError, describe_failure, one_line
+from edge_runtime.measure.scale import CameraScale
 from edge_runtime.pipeline.parallel import job_count, run_jobs, stopping_on_signals
 
 MEASUREMENTS_CSV = "measurements.csv"
@@ -127,7 +128,7 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
                 failed += not record.ok
                 not_fundus += _not_fundus(record)
                 rows.append(_row(record))
-                _report(record, as_json)
+                _report(record, as_json, findings.camera, artery_vein is not None)
     if table is not None:
         write_measurement_csv(table, rows)
     if not as_json:
@@ -154,17 +155,26 @@ def _row(record: Record) -> dict[str, object]:
     return measurement_row(record.path, record.measurements)
 
 
-def warn_not_fundus(record: SegmentRecord) -> None:
-    """A warning on stderr for a picture that is not a fundus photograph, naming what failed."""
+def warn_of(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> None:
+    """Warnings on stderr, each naming the file: a picture that is not a fundus photograph (and
+    what failed); millimetres asked for by the ``camera``'s field of view in degrees where no
+    field of view was found (its measurements are in pixels only); arteries and veins asked
+    for (``artery_vein``) of a photograph without colour (no map is written)."""
+    if artery_vein and "artery_vein" not in record.outputs:
+        grey = "no colour (a grayscale photograph), so no artery/vein map: they differ in colour"
+        click.echo(f"warning: {one_line(f'{record.path}: {grey}')}", err=True)
     if _not_fundus(record):
         click.echo(f"warning: {one_line(f'{record.path}: {record.verdict.summary()}')}", err=True)
+    if camera.field_degrees is not None and record.measurements and not record.fov_found:
+        unscaled = "no field of view found, so --fov-degrees gives no millimetres (--pixel-mm does)"
+        click.echo(f"warning: {one_line(f'{record.path}: {unscaled}')}", err=True)
 
 
-def _report(record: Record, as_json: bool) -> None:
+def _report(record: Record, as_json: bool, camera: CameraScale, artery_vein: bool) -> None:
     if isinstance(record, SegmentFailure):
         click.echo(f"error: {record.error}", err=True)
     else:
-        warn_not_fundus(record)
+        warn_of(record, camera, artery_vein)
     if as_json:
         click.echo(json.dumps(encode(record), allow_nan=False))
     elif isinstance(record, SegmentRecord):

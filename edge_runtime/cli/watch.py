@@ -18,7 +18,7 @@ from edge_runtime.cli.options import (
     json_option,
     segmenter_options,
 )
-from edge_runtime.cli.segment import warn_not_fundus
+from edge_runtime.cli.segment import warn_of
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.verdict_record import verdict_word
 from edge_runtime.errors import one_line
@@ -83,7 +83,10 @@ def watch(
     photograph. Each photograph gets a verdict ("ok", "retake: blurred", "not fundus": also a
     warning on stderr). With --once, each photograph left unprocessed (not settled yet, or not
     examinable) gets a warning, and the exit status is 1 if any photograph failed or was left.
+    --measure needs --json: the records are where the measurements go.
     """
+    if findings.measurements and not as_json:
+        raise click.UsageError("--measure needs --json: the JSON records carry the measurements")
     segmenter = Segmenter(runtime, config, artery_vein)
     prepare_outdir(outdir)
 
@@ -92,7 +95,7 @@ def watch(
 
     def process(path: Path, outputs) -> dict:
         record = segment_file(segmenter, path, outputs, Extras(overlay, prob), findings)
-        warn_not_fundus(record)
+        warn_of(record, findings.camera, artery_vein is not None)
         return encode(record)
 
     watcher = FolderWatcher(directory, outdir, process, settle, warn=warn)

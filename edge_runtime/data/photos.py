@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from edge_runtime.data.vessel_share import check_inside, check_share
 from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.decode import (
     IMAGE_SUFFIXES,
@@ -361,7 +362,8 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
     Raises:
         InputError: its problem (see :func:`find_dataset`), any of its files cannot be read,
             their sizes differ, its mask has no pixel inside or its label no vessel pixel
-            (inside the mask): metrics on it would be undefined.
+            (inside the mask): metrics on it would be undefined; or its label or mask is
+            inverted (:mod:`~edge_runtime.data.vessel_share`): they would be wrong.
     """
     if photo.problem or photo.label is None:
         raise InputError(photo.problem or f"{photo.image}: no label for this photograph")
@@ -373,6 +375,9 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
     if not (label.any() if fov is None else (label & fov).any()):
         inside = "" if fov is None else f" inside the field of view of {photo.mask}"
         raise InputError(f"{photo.label}: no vessel pixel{inside}, expected some to score")
+    if fov is not None:
+        check_inside(photo.mask, label, fov)
+    check_share(photo.label, label, np.ones_like(label) if fov is None else fov)
     return LoadedPhoto(photo.name, pixels, label, fov)
 
 

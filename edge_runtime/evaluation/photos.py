@@ -17,7 +17,8 @@ from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPho
 from edge_runtime.contract.metrics import PhotoScores, photo_scores
 from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
-from edge_runtime.errors import describe_failure, one_line
+from edge_runtime.data.vessel_share import check_share
+from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import to_uint8
 from edge_runtime.pipeline.parallel import Stop, run_jobs
@@ -51,8 +52,14 @@ def comparison_picture(
 def grade_artery_vein(label: Path, classes: np.ndarray, fov: np.ndarray) -> ArteryVeinScores:
     """The artery/vein metrics of a photograph's classes (:class:`ArteryVein` codes) against its
     artery/vein label file, inside ``fov``, at the photograph's size; centre lines: the
-    label's skeleton (crossings included, so that lines run through them)."""
+    label's skeleton (crossings included, so that lines run through them).
+
+    Raises:
+        InputError: the label is unreadable, not the photograph's size, not an artery/vein
+            label, or covers too much of ``fov`` to be one (a white background).
+    """
     truth = read_artery_vein(label, classes.shape)
+    check_share(label, truth != ArteryVein.BACKGROUND, fov)
     centreline = skeletonize(truth != ArteryVein.BACKGROUND)
     return artery_vein_scores(truth, classes, fov, centreline)
 
@@ -69,7 +76,12 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         fov = result.fov if loaded.fov is None else loaded.fov
         scores = photo_scores(result.probability, loaded.label, fov, result.threshold)
         graded = None
-        if result.artery_vein is not None and labelled.artery_vein is not None:
+        if segmenter.artery_vein is not None and labelled.artery_vein is not None:
+            if result.artery_vein is None:
+                raise InputError(
+                    f"{labelled.image}: no colour (a grayscale photograph), so no arteries and "
+                    f"veins to score against {labelled.artery_vein}"
+                )
             graded = grade_artery_vein(labelled.artery_vein, result.artery_vein, fov)
         if report is not None:
             picture = comparison_picture(

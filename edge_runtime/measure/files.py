@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.data.vessel_share import check_inside, check_share
 from edge_runtime.measure.field import Field, field_from_mask, field_from_vessels, whole_frame
-from edge_runtime.measure.maps import check_same_size, check_share, read_map
+from edge_runtime.measure.maps import check_same_size, read_map
 from edge_runtime.measure.measurements import (
     CaliberMeasurements,
     DiscMeasurements,
@@ -37,6 +38,7 @@ class MeasureOptions:
 def _field(path: Path, vessels: np.ndarray, options: MeasureOptions) -> Field:
     if options.field_mask is not None:
         check_same_size(path, vessels, options.field_path, options.field_mask)
+        check_inside(options.field_path, vessels, options.field_mask)
         return field_from_mask(options.field_mask)
     return field_from_vessels(vessels) if options.field_auto else whole_frame(vessels.shape)
 
@@ -46,8 +48,9 @@ def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
 
     Raises:
         InputError: the file is not a usable map (see
-            :func:`~edge_runtime.measure.maps.read_map`), not its field mask's size, or its
-            vessels cover too much of the field to be a vessel map.
+            :func:`~edge_runtime.measure.maps.read_map`), not its field mask's size, its
+            vessels mostly outside that mask, or covering too much of the field to be a vessel
+            map (:mod:`~edge_runtime.data.vessel_share`).
     """
     path = Path(path)
     vessel_map = read_map(path, options.artery_vein)

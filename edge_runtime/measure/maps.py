@@ -24,10 +24,6 @@ MAX_LEVELS = 16
 """A map holds a few values (a mask two, an artery/vein label four); an image with more
 distinct values than this is a photograph or a probability map, not a map."""
 
-MAX_VESSEL_SHARE = 0.5
-"""Vessels cover 5-20 % of a retina; a map where they cover more than this share of the field
-of view is inverted (white background) or not a vessel map."""
-
 
 @dataclass(frozen=True)
 class VesselMap:
@@ -119,18 +115,4 @@ def check_same_size(path: str | Path, vessels: np.ndarray, mask_path: str | Path
         raise InputError(
             f"{path}: got {vessels.shape[1]}x{vessels.shape[0]} pixels, expected the "
             f"{mask.shape[1]}x{mask.shape[0]} of the field-of-view mask {mask_path}"
-        )
-
-
-def check_share(path: str | Path, vessels: np.ndarray, field: np.ndarray) -> None:
-    """Refuse a map whose vessels cover more than :data:`MAX_VESSEL_SHARE` of its field.
-
-    Raises:
-        InputError: they do.
-    """
-    share = np.count_nonzero(vessels & field) / max(1, np.count_nonzero(field))
-    if share > MAX_VESSEL_SHARE:
-        raise InputError(
-            f"{path}: vessels cover {share:.0%} of the field of view, expected at most "
-            f"{MAX_VESSEL_SHARE:.0%} (an inverted mask, white background?)"
         )

@@ -38,6 +38,11 @@ def scale_from_field(degrees: float, field_diameter_px: float) -> Scale:
     )
 
 
+PIXEL_MM = (1e-4, 1.0)
+"""The pixel sizes in millimetres a camera may give: from a 25-megapixel photograph of a narrow
+field (about 0.002 mm a pixel) to a thumbnail (0.2), with a margin; a value outside is a unit
+mistake (micrometres given as millimetres, say), whose millimetres would all be wrong."""
+
 FIELD_DEGREES = (1, 180)
 """The fields of view in degrees a camera may give, across its field-of-view disc."""
 
@@ -56,14 +61,15 @@ class CameraScale:
         """Refuse a scale that would give wrong millimetres rather than none.
 
         Raises:
-            ValueError: both are set, the pixel size is not a finite positive number, or the
-                field of view is outside :data:`FIELD_DEGREES`.
+            ValueError: both are set, the pixel size is outside :data:`PIXEL_MM`, or the
+                field of view outside :data:`FIELD_DEGREES`.
         """
         if self.mm_per_px is not None and self.field_degrees is not None:
             raise ValueError("got a pixel size and a field of view in degrees, expected one")
         size = self.mm_per_px
-        if size is not None and not (math.isfinite(size) and size > 0):
-            raise ValueError(f"got {size} mm per pixel, expected a positive number")
+        small, large = PIXEL_MM
+        if size is not None and not (math.isfinite(size) and small <= size <= large):
+            raise ValueError(f"got {size} mm per pixel, expected {small:g} to {large:g}")
         low, high = FIELD_DEGREES
         degrees = self.field_degrees
         if degrees is not None and not (math.isfinite(degrees) and low <= degrees <= high):
@@ -71,11 +77,12 @@ class CameraScale:
                 f"got a field of view of {degrees} degrees, expected {low:g} to {high:g}"
             )
 
-    def scale(self, field_diameter_px: float) -> Scale | None:
-        """The scale of a map whose field of view is ``field_diameter_px`` pixels across."""
+    def scale(self, field_diameter_px: float | None) -> Scale | None:
+        """The scale of a map whose field of view is ``field_diameter_px`` pixels across
+        (``None``: no field of view was found, so a field in degrees gives no scale)."""
         if self.mm_per_px is not None:
             return scale_from_pixel_size(self.mm_per_px)
-        if self.field_degrees is not None:
+        if self.field_degrees is not None and field_diameter_px is not None:
             return scale_from_field(self.field_degrees, field_diameter_px)
         return None
 

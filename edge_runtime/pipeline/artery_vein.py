@@ -21,6 +21,7 @@ from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.fov import Framing
+from edge_runtime.pipeline.grayscale import has_colour
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.tiling import corners_inside, extract_tiles, stitch_tiles
 
@@ -83,10 +84,16 @@ class ArteryVeinModel:
 
     def artery_probability(
         self, photo: Photo, prepared: "Prepared", vessel_probability: np.ndarray
-    ) -> np.ndarray:
+    ) -> np.ndarray | None:
         """Each pixel's probability of being an artery at the model's working scale (the box of
         ``prepared``, resized; 0 where no tile reached), from the decoded photograph, what the
-        segmenter prepared of it and its working-scale vessel probabilities."""
+        segmenter prepared of it and its working-scale vessel probabilities; ``None`` for a
+        photograph without colour (:func:`~edge_runtime.pipeline.grayscale.has_colour`): the
+        model tells arteries from veins by their colour above all (on eight of its own training
+        photographs, DRIVE's, made grayscale it classed 0.81 of the vessel pixels right, 0.67 at
+        worst, against 0.96 in colour; it was never trained or checked on grayscale)."""
+        if not has_colour(photo.pixels):
+            return None
         inputs, inside = framed_input(photo, prepared, vessel_probability, self.fov_diameter)
         return self.tiled_probability(inputs, inside)
 

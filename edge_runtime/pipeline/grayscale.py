@@ -7,12 +7,33 @@ contrast stretch that follows removes any linear scaling, so 8- and 16-bit photo
 rescaling.
 """
 
+import math
+
 import numpy as np
 
 from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.pipeline.blocks import row_blocks
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+COLOUR_SIDE = 80
+"""A photograph's colour is read from a copy subsampled to about this many pixels a side."""
+
+
+def colour_sample(pixels: np.ndarray) -> tuple[np.ndarray, int]:
+    """A photograph's (H, W, 3|4) pixels subsampled to about :data:`COLOUR_SIDE` a side (its
+    first three channels), and the step taken."""
+    step = max(1, math.ceil(max(pixels.shape[:2]) / COLOUR_SIDE))
+    return pixels[::step, ::step, :3], step
+
+
+def has_colour(pixels: np.ndarray) -> bool:
+    """Whether a photograph's pixels have colour: three channels, not all equal (on
+    :func:`colour_sample`). A red-free or monochrome camera's have none."""
+    if pixels.ndim == 2:
+        return False
+    small, _ = colour_sample(pixels)
+    return not ((small[..., 0] == small[..., 1]).all() and (small[..., 1] == small[..., 2]).all())
 
 
 def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:

@@ -39,9 +39,8 @@ def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int
     photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
     if runtime.delegate:
         return 1
-    if requested:
-        return requested
-    return max(1, min((os.cpu_count() or 1) // runtime.threads, items))
+    wanted = requested or (os.cpu_count() or 1) // runtime.threads
+    return max(1, min(wanted, items))
 
 
 class Stop(threading.Event):

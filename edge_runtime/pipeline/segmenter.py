@@ -167,7 +167,7 @@ class Result:
     def work_artery_probability(self) -> np.ndarray | None:
         """Each pixel's probability of being an artery, at the artery/vein model's working scale
         (:meth:`~edge_runtime.pipeline.artery_vein.ArteryVeinModel.artery_probability`), or
-        ``None`` without an artery/vein model."""
+        ``None`` without an artery/vein model or for a photograph without colour."""
         if self.artery_vein_model is None:
             return None
         return self.artery_vein_model.artery_probability(
@@ -179,7 +179,8 @@ class Result:
         """The arteries and veins (H, W) int8
         :class:`~edge_runtime.contract.artery_vein_classes.ArteryVein` codes: each vessel pixel
         of :attr:`mask` an artery or a vein, the rest background; ``None`` without an
-        artery/vein model."""
+        artery/vein model or for a photograph without colour (a red-free or monochrome
+        camera's: arteries and veins are told apart by colour)."""
         artery = self.work_artery_probability
         if artery is None:
             return None

@@ -14,10 +14,8 @@ import numpy as np
 
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.fov import FieldOfView
+from edge_runtime.pipeline.grayscale import colour_sample, has_colour
 from edge_runtime.pipeline.segmenter import Prepared
-
-COLOUR_SIDE = 80
-"""The colour of the field is read from a copy subsampled to about this many pixels a side."""
 
 INNER = 0.9
 """Share of the field's radius measured: its rim is dark and sharp on every camera."""
@@ -175,8 +173,7 @@ def field_colour(pixels: np.ndarray, fov: FieldOfView) -> tuple[float | None, fl
     photograph (:func:`measure` does not ask it of a grayscale one); ``None`` (not judged) when
     fewer than :data:`COLOURED` of the field's pixels are left: clipped colours are not the
     retina's."""
-    step = max(1, math.ceil(max(pixels.shape[:2]) / COLOUR_SIDE))
-    small = pixels[::step, ::step, :3]
+    small, step = colour_sample(pixels)
     field = small[inner_field(small.shape[:2], shrunk(fov, step))]
     unclipped = field[(field < CLIPPED * np.iinfo(pixels.dtype).max).all(axis=1)]
     if len(unclipped) < max(2, COLOURED * len(field)):
@@ -186,15 +183,6 @@ def field_colour(pixels: np.ndarray, fov: FieldOfView) -> tuple[float | None, fl
     dark = np.array([quantile(field[:, c], DARK_PERCENTILE / 100) for c in range(3)])
     (red, blue), (reflected_red, reflected_blue) = _shares(mean), _shares(mean - dark)
     return max(red, reflected_red), min(blue, reflected_blue)
-
-
-def _grayscale(pixels: np.ndarray) -> bool:
-    """Whether a photograph has no colour: one channel, or three equal ones (sampled)."""
-    if pixels.ndim == 2:
-        return True
-    step = max(1, math.ceil(max(pixels.shape[:2]) / COLOUR_SIDE))
-    small = pixels[::step, ::step, :3]
-    return bool((small[..., 0] == small[..., 1]).all() and (small[..., 1] == small[..., 2]).all())
 
 
 def _shares(colour: np.ndarray) -> tuple[float, float]:
@@ -404,7 +392,7 @@ def measure(photo: Photo, prepared: Prepared) -> Measurements:
     if reduction == 1 and pixels.dtype == np.uint8:
         blocks = (blockiness(pixels, framed.box) - 1) * framed.scale
     lost, offset = framing(prepared.shape, fov) if fov.found else (None, None)
-    grayscale = _grayscale(pixels)  # a red-free or monochrome camera's: no colour to judge
+    grayscale = not has_colour(pixels)  # a red-free or monochrome camera's: no colour to judge
     redness, blueness = (None, None) if grayscale else field_colour(pixels, shrunk(fov, reduction))
     return Measurements(
         redness,

@@ -157,6 +157,35 @@ def test_segment_av_writes_the_same_maps_on_two_processes_as_on_one(tmp_path, ru
         assert set(map(tuple, one.reshape(-1, 3))) <= {tuple(c) for c in CLASS_COLOURS[:3]}
 
 
+def test_a_photograph_without_colour_gets_no_artery_vein_map(photo):
+    """The model tells arteries from veins by colour and never saw a grayscale photograph:
+    no map rather than a guess, whether the photograph has one channel or three equal ones."""
+    segmenter = Segmenter(artery_vein=ArteryVeinModel(ByChannel(lambda x: x[..., 0] > 0)))
+    grey = np.asarray(Image.fromarray(photo).convert("L"))
+    for pixels in (grey, np.dstack([grey] * 3)):
+        result = segmenter.segment(pixels)
+        assert result.artery_vein is None and result.mask.any()  # the vessels as ever
+        assert result.measurements.arteries is None
+    assert segmenter.segment(photo).artery_vein is not None
+
+
+def test_segment_av_warns_of_a_grayscale_photograph_and_maps_the_others(tmp_path, run_cli):
+    colour, grey = tmp_path / "colour.png", tmp_path / "grey.png"
+    Image.fromarray(synthetic_fundus(260, 280, seed=1)).save(colour)
+    Image.open(colour).convert("L").save(grey)
+    done = run_cli("segment", colour, grey, "--av", "--jobs", "1", "-o", tmp_path / "out")
+    assert done.stderr == (
+        f"warning: {grey}: no colour (a grayscale photograph), so no artery/vein map: they "
+        "differ in colour\n"
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "colour_av.png",
+        "colour_mask.png",
+        "grey_mask.png",
+    ]
+    assert not run_cli("segment", grey, "-o", tmp_path / "out").stderr  # no --av, no warning
+
+
 def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):
     (tmp_path / "in").mkdir()
     Image.fromarray(synthetic_fundus(260, 280)).save(tmp_path / "in" / "eye.png")
@@ -234,11 +263,46 @@ def test_eval_av_scores_the_photographs_with_artery_vein_labels(
     assert plain["artery_vein"] is None and plain["artery_vein_n"] == 0
 
 
-def test_eval_av_warns_when_nothing_has_artery_vein_labels(tmp_path, make_photo_dataset, run_cli):
+def test_eval_av_fails_when_nothing_has_artery_vein_labels(tmp_path, make_photo_dataset, run_cli):
     root = make_photo_dataset(tmp_path / "eyes", "generic", count=1)
-    done = run_cli("eval", root, "--av")
-    assert "no artery/vein labels (labels-av/, AV/) to score --av on" in done.stderr
-    assert "with artery/vein labels" not in done.stdout
+    (root / "labels-av").mkdir()  # empty: a gate run with --av must not pass on nothing
+    done = run_cli("eval", root, "--av", expect=1)
+    assert "nothing to evaluate: no artery/vein labels (labels-av/, AV/) to score --av on" in (
+        done.stderr
+    )
+    assert "mean of" not in done.stdout
+
+
+def test_eval_refuses_an_artery_vein_label_with_a_white_background(
+    tmp_path, make_photo_dataset, run_cli
+):
+    import json
+
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    label = root / "labels-av" / "eye2.png"
+    colours = np.asarray(Image.open(label)).copy()
+    colours[(colours == 0).all(axis=2)] = 255  # white: RITE's "uncertain vessel"
+    Image.fromarray(colours).save(label)
+    done = run_cli("eval", root, "--av", "--json", "--jobs", "1", expect=1)
+    failed = json.loads(done.stdout)["failed"]
+    assert [f["name"] for f in failed] == ["eye2"]
+    assert "vessels cover" in failed[0]["error"] and "white background" in failed[0]["error"]
+
+
+def test_eval_av_fails_a_grayscale_photograph_with_an_artery_vein_label(
+    tmp_path, make_photo_dataset, run_cli
+):
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    image = next((root / "images").glob("eye2.*"))
+    Image.open(image).convert("L").save(image)
+    evaluation = json.loads(run_cli("eval", root, "--av", "--json", expect=1).stdout)
+    [failed] = evaluation["failed"]
+    assert failed["error"] == (
+        f"{image}: no colour (a grayscale photograph), so no arteries and veins to score "
+        f"against {root / 'labels-av' / 'eye2.png'}"
+    )
+    assert evaluation["artery_vein_n"] == 1  # the colour photograph scored
+    assert run_cli("eval", root, "--json").stdout  # without --av it is scored on its vessels
 
 
 def test_eval_refuses_av_on_patches(patches_npz, run_cli):

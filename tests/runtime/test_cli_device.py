@@ -116,6 +116,19 @@ def test_an_output_that_cannot_be_written_is_reported_and_the_rest_done(photos, 
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.parametrize("blocked", ["overlay", "prob", "av"])
+def test_a_photograph_whose_last_output_fails_leaves_none(photos, tmp_path, run_cli, blocked):
+    """Its mask was once left behind, for a photograph reported failed."""
+    out = tmp_path / "out"
+    (out / f"a_{blocked}.png").mkdir(parents=True)
+    args = ("segment", photos / "a.png", photos / "b.jpg", "-o", out, "--overlay", "--prob", "--av")
+    result = run_cli(*args, expect=1)
+    assert f"{out / f'a_{blocked}.png'}: cannot write" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"a_{blocked}.png", "b_mask.png", "b_overlay.png", "b_prob.png", "b_av.png"]
+    )
+
+
 @pytest.mark.parametrize(
     ("model", "message"),
     [
@@ -204,3 +217,20 @@ def test_segment_on_an_empty_folder_warns_and_fails(tmp_path):
     assert result.exit_code == 1
     assert result.stderr == f"warning: no photographs in {tmp_path / 'empty'}\n"
     assert result.stdout == "" and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", ["segment", "verdict", "measure"])
+def test_an_empty_folder_among_other_inputs_is_a_failed_input(photos, tmp_path, command):
+    """Once left out without a word, and the run ended 0: a camera writing elsewhere."""
+    (tmp_path / "empty").mkdir()
+    mask = tmp_path / "map.png"
+    stripes = np.zeros((60, 60), np.uint8)
+    stripes[::9] = stripes[1::9] = 255  # a few vessels, well under half the frame
+    Image.fromarray(stripes).save(mask)
+    given = mask if command == "measure" else photos / "a.png"
+    args = [command, str(given), str(tmp_path / "empty")]
+    result = CliRunner().invoke(cli, args + (["-o", str(tmp_path / "o")] * (command == "segment")))
+    assert result.exit_code == 1, result.output
+    assert f"error: {tmp_path / 'empty'}: no image files in the folder\n" in result.stderr
+    assert "Traceback" not in result.output
+    assert result.output.count("error:") == 1  # the other input was done

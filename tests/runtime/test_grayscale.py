@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime.pipeline.grayscale import to_grayscale
+from edge_runtime.pipeline.grayscale import has_colour, to_grayscale
 
 
 def test_luma_matches_pillow_l_conversion():
@@ -25,3 +25,14 @@ def test_bad_arguments():
         to_grayscale(np.zeros((4, 4)), "red")
     with pytest.raises(ValueError, match=r"shape \(4, 4, 2\)"):
         to_grayscale(np.zeros((4, 4, 2)))
+
+
+def test_a_photograph_has_colour_unless_its_channels_are_one_or_equal():
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 256, (300, 200), dtype=np.uint8)
+    assert not has_colour(grey) and not has_colour(np.dstack([grey] * 3))
+    assert not has_colour(np.dstack([grey] * 3 + [np.zeros_like(grey)]))  # alpha is no colour
+    tinted = np.dstack([grey] * 3)
+    tinted[::4, ::4, 0] = 255 - tinted[::4, ::4, 0]  # on the pixels the sample reads
+    assert has_colour(tinted)
+    assert has_colour(rng.integers(0, 2**16, (50, 60, 3), dtype=np.uint16))

@@ -142,6 +142,8 @@ def test_a_field_mask_of_another_size_fails_that_map(maps, tmp_path):
         (["--fov-degrees", "45"], "needs the field of view"),
         (["--pixel-mm", "0"], "0"),
         (["--pixel-mm", "nan"], "not a finite number"),
+        (["--pixel-mm", "1e-20"], "0.0001<=x<=1"),  # once an overflow blamed on every map
+        (["--pixel-mm", "1e300"], "0.0001<=x<=1"),
         (["--csv", ""], "expected a path"),
     ],
 )
@@ -150,6 +152,15 @@ def test_contradictory_or_bad_options_exit_2(maps, args, message):
     result = run(vessel, *[str(fov) if a == "FOV" else a for a in args])
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_inverted_field_mask_is_refused_for_each_map(maps, tmp_path):
+    vessel, _, fov = maps
+    inverted = tmp_path / "inverted.png"
+    Image.fromarray(255 - np.asarray(Image.open(fov))).save(inverted)
+    result = run(vessel, "--fov", inverted)
+    assert result.exit_code == 2, result.output  # not the ring outside the retina, measured
+    one_line_error(result, str(inverted), "of the map's vessel pixels", "inverted")
 
 
 def test_an_empty_field_mask_stops_before_any_map(maps, tmp_path):

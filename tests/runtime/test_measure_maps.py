@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from edge_runtime.data.vessel_share import check_inside, check_share
 from edge_runtime.errors import InputError
 from edge_runtime.measure.caliber import (
     KNUDTSON,
@@ -17,13 +18,7 @@ from edge_runtime.measure.caliber import (
 )
 from edge_runtime.measure.disc import Disc, disc_diameter_px
 from edge_runtime.measure.field import field_from_mask, field_from_vessels, whole_frame
-from edge_runtime.measure.maps import (
-    VesselMap,
-    check_same_size,
-    check_share,
-    read_field_mask,
-    read_map,
-)
+from edge_runtime.measure.maps import VesselMap, check_same_size, read_field_mask, read_map
 from edge_runtime.measure.measurements import analyse_map, trace
 from edge_runtime.measure.scale import MM_PER_DEGREE, scale_from_field, scale_from_pixel_size
 
@@ -116,6 +111,17 @@ def test_an_inverted_mask_is_refused():
     vessels[20:22] = False
     with pytest.raises(InputError, match=r"inv.png: vessels cover 96% of the field of view"):
         check_share("inv.png", vessels, np.ones_like(vessels))
+
+
+def test_an_inverted_field_mask_is_refused():
+    vessels = np.zeros((50, 50), dtype=bool)
+    vessels[20:22, 10:40] = True
+    disc = np.zeros_like(vessels)
+    disc[5:45, 5:45] = True
+    check_inside("fov.png", vessels, disc)  # holds them all
+    check_inside("fov.png", np.zeros_like(vessels), ~disc)  # no vessel: nothing to hold
+    with pytest.raises(InputError, match=r"fov.png: holds 0% of the map's vessel pixels"):
+        check_inside("fov.png", vessels, ~disc)
 
 
 # field of view and scale

@@ -89,6 +89,7 @@ def test_job_count_fills_the_cores_at_the_interpreter_threads_each(monkeypatch):
     assert job_count(None, 20, RuntimeOptions(threads=16)) == 1
     assert job_count(None, 3, RuntimeOptions()) == 3  # no more than the photographs
     assert job_count(5, 20, RuntimeOptions(threads=4)) == 5  # as asked
+    assert job_count(256, 2, RuntimeOptions()) == 2  # as asked, but no more than the photographs
     assert job_count(5, 20, RuntimeOptions(delegate="edgetpu")) == 1  # one accelerator
 
 

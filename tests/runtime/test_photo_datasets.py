@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from edge_runtime.cli.evaluate import _shown
 from edge_runtime.cli.main import cli
+from edge_runtime.contract.evaluation_record import DatasetEvaluation, ScoredPhoto
 from edge_runtime.contract.metrics import photo_scores, roc_auc
 from edge_runtime.data.photos import (
     LAYOUTS,
@@ -20,6 +22,7 @@ from edge_runtime.data.photos import (
     photo_holdout,
 )
 from edge_runtime.errors import InputError
+from edge_runtime.evaluation.photos import METRICS
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
@@ -334,32 +337,60 @@ def test_eval_scores_the_others_when_photographs_cannot_be_scored(tmp_path, make
     assert summary[-7:] == ["Not scored (5):", "", *(f"- {n}: {e}" for n, e in failed.items())]
 
 
-def test_eval_prints_each_photograph_then_the_mean_over_those_where_defined(
-    tmp_path, make_photo_dataset
-):
+def test_eval_prints_each_photograph_then_the_mean(tmp_path, make_photo_dataset):
     root = make_photo_dataset(tmp_path / "d", "generic")
-    full = np.full((120, 130), 255, np.uint8)  # every pixel vessel: no background to keep
-    Image.fromarray(full).save(root / "labels" / "eye3.png")
     text = _eval(root, expect=0).stdout.splitlines()
     report = json.loads(_eval(root, "--json", expect=0).stdout)
     assert len(text) == 4 and [line.split(":")[0] for line in text[:3]] == ["eye1", "eye2", "eye3"]
     for line, photo in zip(text, report["photos"], strict=False):
         assert line == f"{photo['name']}: " + ", ".join(
-            f"{m} {'undefined' if photo[m] is None else format(photo[m], '.4f')}"
-            for m in ("f1", "sensitivity", "specificity", "accuracy", "auc")
+            f"{m} {'undefined' if photo[m] is None else format(photo[m], '.4f')}" for m in METRICS
         )
-    assert report["photos"][2]["specificity"] is None and report["photos"][2]["auc"] is None
-    assert report["counts"] == {
-        "f1": 3,
-        "sensitivity": 3,
-        "specificity": 2,
-        "accuracy": 3,
-        "auc": 2,
-    }
-    specificity = np.mean([p["specificity"] for p in report["photos"][:2]])
+    assert report["counts"] == dict.fromkeys(METRICS, 3)
+    specificity = np.mean([p["specificity"] for p in report["photos"]])
     assert report["mean"]["specificity"] == pytest.approx(specificity, abs=1e-12)
-    assert text[3].startswith("mean of 3 photographs: f1 ")
-    assert f"specificity {specificity:.4f} (over 2)" in text[3]
+    assert text[3].startswith("mean of 3 photographs: f1 ") and "(over" not in text[3]
+    assert f"specificity {specificity:.4f}," in text[3]
+
+
+def test_a_mean_says_over_how_many_photographs_each_metric_is_defined():
+    """A metric undefined on a photograph (here no background kept to score) is left out of
+    its mean, which says so."""
+    photos = [
+        ScoredPhoto(0.8, 0.7, 0.98, 0.96, 0.97, name="a"),
+        ScoredPhoto(0.6, 0.5, None, 0.95, None, name="b"),
+    ]
+    evaluation = DatasetEvaluation.of("m.tflite", 0.5, photos)
+    assert evaluation.mean.specificity == 0.98 and evaluation.counts["specificity"] == 1
+    shown = _shown(evaluation.mean, evaluation.counts, evaluation.n)
+    assert "f1 0.7000, " in shown and "specificity 0.9800 (over 1)" in shown
+    assert _shown(photos[1]).endswith("specificity undefined, accuracy 0.9500, auc undefined")
+
+
+@pytest.mark.parametrize("kind", ["inverted", "every pixel vessel"])
+def test_eval_refuses_an_inverted_label_rather_than_scoring_it(tmp_path, make_photo_dataset, kind):
+    """A white-background label once scored f1 0.09 and lowered the mean without a word."""
+    root = make_photo_dataset(tmp_path / "d", "generic")
+    label = root / "labels" / "eye3.png"
+    pixels = np.asarray(Image.open(label))
+    Image.fromarray(255 - pixels if kind == "inverted" else np.full_like(pixels, 255)).save(label)
+    report = json.loads(_eval(root, "--json", expect=1).stdout)
+    assert [p["name"] for p in report["photos"]] == ["eye1", "eye2"]
+    [failed] = report["failed"]
+    assert failed["name"] == "eye3" and failed["error"].startswith(f"{label}: vessels cover ")
+    assert "white background" in failed["error"]
+
+
+def test_eval_refuses_a_report_folder_that_holds_the_dataset(tmp_path, make_photo_dataset):
+    """Its pictures would join the photographs (the next run reads them) or overwrite a label
+    named like one, and be scored against."""
+    root = make_photo_dataset(tmp_path / "d", "generic")
+    before = sorted(p.name for p in (root / "labels").iterdir())
+    for folder in ("images", "labels", "masks", "labels/../labels"):
+        result = _eval(root, "--report", root / folder, expect=2)
+        assert "holds the dataset's photographs, labels or masks" in result.output
+    assert sorted(p.name for p in (root / "labels").iterdir()) == before
+    _eval(root, "--report", root / "report", expect=0)  # a folder of its own, even inside
 
 
 @pytest.mark.parametrize("holdout", [None, "0.2"])

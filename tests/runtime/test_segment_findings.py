@@ -67,6 +67,8 @@ def test_the_api_measures_in_millimetres_with_the_camera_scale(segmenter):
         ({"mm_per_px": 0.01, "field_degrees": 45}, "expected one"),
         ({"mm_per_px": 0.0}, "0.0 mm per pixel"),
         ({"mm_per_px": float("nan")}, "nan mm per pixel"),
+        ({"mm_per_px": 1e-20}, "1e-20 mm per pixel, expected 0.0001 to 1"),  # µm as mm, and less
+        ({"mm_per_px": 2.0}, "2.0 mm per pixel"),
         ({"field_degrees": 0.5}, "0.5 degrees, expected 1 to 180"),
         ({"field_degrees": float("inf")}, "inf degrees"),
     ],
@@ -125,6 +127,34 @@ def test_segment_measures_in_millimetres_with_the_camera_field_of_view(tmp_path,
     assert float(row["vessels_length_mm"]) == pytest.approx(length)
     record = json.loads(run_cli(*args, "--pixel-mm", "0.01").stdout)["measurements"]
     assert record["mm_per_px"] == 0.01
+
+
+def _crop(path):
+    """The middle of a fundus photograph, without its dark border: no field of view to find."""
+    Image.fromarray(synthetic_fundus(400, 400)[100:300, 100:300]).save(path)
+    return path
+
+
+def test_a_field_of_view_in_degrees_gives_no_millimetres_where_none_was_found(
+    tmp_path, run_cli, segmenter
+):
+    """The frame is not the camera's field of view: its 200 pixels once made 45 degrees, and
+    every length in millimetres wrong by the crop's ratio, without a word."""
+    photo, out = _crop(tmp_path / "crop.png"), tmp_path / "out"
+    args = ("segment", photo, "-o", out, "--json", "--measure")
+    done = run_cli(*args, "--fov-degrees", "45")
+    record = json.loads(done.stdout)
+    assert record["fov_found"] is False
+    assert record["measurements"]["mm_per_px"] is None
+    assert record["measurements"]["vessels"]["length_mm"] is None
+    assert done.stderr == (
+        f"warning: {photo}: no field of view found, so --fov-degrees gives no millimetres "
+        "(--pixel-mm does)\n"
+    )
+    given = run_cli(*args, "--pixel-mm", "0.01")  # a pixel size needs no field of view
+    assert json.loads(given.stdout)["measurements"]["mm_per_px"] == 0.01 and not given.stderr
+    result = segmenter.segment(str(photo))
+    assert result.measure(CameraScale(field_degrees=45)).mm_per_px is None
 
 
 @pytest.mark.parametrize(
@@ -192,3 +222,5 @@ def test_watch_json_carries_the_verdict_and_measurements_and_warns(tmp_path, run
     (out / ".edge-seg-watch.json").unlink()  # all done again, in text
     text = run_cli("watch", drop, "-o", out, "--once").stdout
     assert f"{drop / 'blue.png'} -> {out / 'blue_mask.png'}: not fundus (" in text
+    refused = run_cli("watch", drop, "-o", out, "--once", "--measure", expect=2)  # nowhere to go
+    assert "--measure needs --json: the JSON records carry the measurements" in refused.output

@@ -2,6 +2,8 @@
 skipped, and an exit status that says what was found."""
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from edge_runtime.cli.main import cli
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS, EXIT_RETAKE
 from edge_runtime.evaluation import degradations as d
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.verdict.checks import CHECKS, FUNDUS_CHECKS
 
 SHARP_SEED = 3
 """A synthetic photograph sharp enough to keep (see tests/runtime/test_verdict.py)."""
@@ -102,3 +105,25 @@ def test_a_bad_model_or_no_photographs_are_refused(pictures, tmp_path):
     result = _run(tmp_path / "empty")
     assert result.exit_code == 1
     assert result.stderr == f"warning: no photographs in {tmp_path / 'empty'}\n"
+
+
+def test_the_examples_of_reasons_quote_the_shipped_limits():
+    """Each "measure value < limit" the README, the notes, the help and the docstrings show
+    names a shipped check's limit, on the side that fails it."""
+    root = Path(__file__).resolve().parents[2]
+    texts = {
+        path: path.read_text(encoding="utf-8")
+        for pattern in ("README.md", "firmware_notes/*.md", "edge_runtime/**/*.py")
+        for path in root.glob(pattern)
+    }
+    texts["edge-seg verdict --help"] = CliRunner().invoke(cli, ["verdict", "--help"]).output
+    limits = {check.measure: check for check in (*FUNDUS_CHECKS, *CHECKS)}
+    example = re.compile(rf"\b({'|'.join(limits)}) (\d+(?:\.\d+)?) ([<>]) (\d+(?:\.\d+)?)")
+    found = 0
+    for where, text in texts.items():
+        for measure, value, sign, limit in example.findall(text):
+            check, found = limits[measure], found + 1
+            assert float(limit) == pytest.approx(check.limit, abs=5e-4), (where, measure)
+            assert (sign == "<") == check.below, (where, measure)
+            assert (float(value) < check.limit) == check.below, (where, measure)
+    assert found >= 5  # the README's, the help's, the docstrings' and the notes' examples

@@ -1,0 +1,49 @@
+"""How much of a field of view a vessel map may cover, and how much of it must lie inside:
+what tells a vessel map from an inverted one (white background) or an inverted field of view,
+for every reader of maps and labels (``measure``, ``eval``, training)."""
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.errors import InputError
+
+MAX_VESSEL_SHARE = 0.5
+"""Vessels cover 5-20 % of a retina; a map where they cover more than this share of the field
+of view is inverted (white background) or not a vessel map."""
+
+MIN_INSIDE_SHARE = 0.5
+"""A map's vessels lie inside its field of view (a model's all of them, a manual label's all
+but a few at the rim); a field of view that holds less than this share of them is inverted or
+another photograph's."""
+
+
+def check_share(path: str | Path, vessels: np.ndarray, field: np.ndarray) -> None:
+    """Refuse a map or label whose vessels cover more than :data:`MAX_VESSEL_SHARE` of its
+    field of view (``field``, boolean, the map's size).
+
+    Raises:
+        InputError: they do.
+    """
+    share = np.count_nonzero(vessels & field) / max(1, np.count_nonzero(field))
+    if share > MAX_VESSEL_SHARE:
+        raise InputError(
+            f"{path}: vessels cover {share:.0%} of the field of view, expected at most "
+            f"{MAX_VESSEL_SHARE:.0%} (an inverted mask, white background?)"
+        )
+
+
+def check_inside(field_path: str | Path, vessels: np.ndarray, field: np.ndarray) -> None:
+    """Refuse a field-of-view mask (read from ``field_path``) that holds less than
+    :data:`MIN_INSIDE_SHARE` of a map's vessels; a map without vessels passes.
+
+    Raises:
+        InputError: it does.
+    """
+    count = np.count_nonzero(vessels)
+    inside = np.count_nonzero(vessels & field) / max(1, count)
+    if count and inside < MIN_INSIDE_SHARE:
+        raise InputError(
+            f"{field_path}: holds {inside:.0%} of the map's vessel pixels, expected at least "
+            f"{MIN_INSIDE_SHARE:.0%} (an inverted field-of-view mask, or another photograph's?)"
+        )
