@@ -367,9 +367,8 @@ def sign(model: Path, key: Path) -> None:
     from converters.signing import sign_model
 
     target, signature = sign_model(model, key)
-    click.echo(
-        f"wrote {target} (key {signature.key_id}, model {signature.statement.model_version})"
-    )
+    version = signature.statement.model_version or "without a card: no version"
+    click.echo(f"wrote {target} (key {signature.key_id}, model {version})")
 
 
 _AV_GATES = ArteryVeinGates()

@@ -88,6 +88,8 @@ def _write(path: Path, data: bytes, mode: int) -> None:
 
 
 def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) and not path.parent.is_dir():
+        return OutputError(f"{path}: cannot write (a folder on its path is a file)")
     return OutputError(f"{path}: cannot write ({exc.strerror or exc})")
 
 

@@ -1,9 +1,12 @@
 """``edge-seg datasets``: the labelled sets the project reads: list them, fetch those with a
 public download, prepare those downloaded by hand."""
 
+import contextlib
 import dataclasses
 import json
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -53,6 +56,21 @@ class _Bars:
             self._bar = None
 
 
+@contextlib.contextmanager
+def _ending_cleanly_on_sigterm() -> Iterator[None]:
+    """SIGTERM ends the command as SIGINT does, through its clean-up (the hidden unpacking
+    folder removed), with status 143 (128 + the signal)."""
+
+    def end(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, end)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @click.group()
 def datasets() -> None:
     """Public labelled datasets: list them, fetch or prepare them for eval and train.
@@ -100,7 +118,8 @@ def fetch(name: str, outdir: Path | None, mirror: str | None) -> None:
     dataset = DATASETS[name]
     bars = _Bars()
     try:
-        prepared = fetch_dataset(dataset, outdir or Path("data", name), mirror, bars)
+        with _ending_cleanly_on_sigterm():
+            prepared = fetch_dataset(dataset, outdir or Path("data", name), mirror, bars)
     except NetworkError as exc:
         raise click.ClickException(one_line(str(exc))) from None  # exit 1: try again later
     finally:
@@ -120,7 +139,8 @@ def prepare(name: str, archives: tuple[Path, ...], outdir: Path | None) -> None:
     dataset = DATASETS[name]
     bars = _Bars()
     try:
-        prepared = prepare_dataset(dataset, archives, outdir or Path("data", name), bars)
+        with _ending_cleanly_on_sigterm():
+            prepared = prepare_dataset(dataset, archives, outdir or Path("data", name), bars)
     finally:
         bars.close()
     _report(dataset, prepared)

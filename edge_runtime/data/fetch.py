@@ -8,35 +8,61 @@ own server). Only the standard library's ``urllib`` is used, with the system's p
 certificate authorities.
 """
 
+import contextlib
 import hashlib
 import re
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.client import HTTPException, HTTPResponse
 from pathlib import Path
 
 from edge_runtime import __version__
 from edge_runtime.data.catalog import Archive, Dataset
-from edge_runtime.data.unpack import PARTIAL, Prepared, Progress, check_target, no_progress, prepare
+from edge_runtime.data.unpack import (
+    MAX_ARCHIVE_BYTES,
+    PARTIAL,
+    Prepared,
+    Progress,
+    check_target,
+    no_progress,
+    prepare,
+)
 from edge_runtime.errors import EdgeSegError, InputError, NetworkError, OutputError
 from edge_runtime.safe_open import size_and_limit
 
 TIMEOUT_S = 60
 """Seconds a connection may stay silent before the download is given up (and can be resumed)."""
 
-MAX_DOWNLOAD_BYTES = 2 * 2**30
-"""Largest archive downloaded (HRF's, the largest, is 73 MB)."""
+MAX_DOWNLOAD_BYTES = MAX_ARCHIVE_BYTES
+"""Largest archive downloaded: the largest one unpacked."""
 
 _CHUNK = 2**16
 _RESUME = "run the same command again to resume"
 
 
+def check_mirror(mirror: str) -> None:
+    """Refuse a mirror that is not an http:// or https:// address with a host (and a port that
+    is a number, if any).
+
+    Raises:
+        InputError: it is not.
+    """
+    try:
+        parts = urllib.parse.urlsplit(mirror)
+        parts.port  # noqa: B018  (a port that is not a number raises)
+    except ValueError as exc:
+        raise InputError(f"got mirror {mirror!r}, not an address ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"got mirror {mirror!r}, expected an http:// or https:// address")
+
+
 def archive_url(dataset: Dataset, archive: Archive, mirror: str | None = None) -> str:
-    """Where ``archive`` is downloaded from: the publisher's address, or ``MIRROR/NAME/FILE``."""
+    """Where ``archive`` is downloaded from: the publisher's address, or ``MIRROR/NAME/FILE``
+    (:func:`check_mirror`)."""
     if mirror:
-        if not mirror.startswith(("http://", "https://")):
-            raise InputError(f"got mirror {mirror!r}, expected an http:// or https:// address")
+        check_mirror(mirror)
         return f"{mirror.rstrip('/')}/{dataset.name}/{archive.file}"
     if archive.url is None:
         raise InputError(f"{dataset.name}: {archive.file} has no public download address")
@@ -50,12 +76,15 @@ def fetch(
     :func:`~edge_runtime.data.unpack.prepare`).
 
     Raises:
-        InputError: the dataset has no public download, ``target`` is taken, or an archive is
-            refused (a wrong checksum, damaged, unsafe, not the dataset's): its download is
-            removed.
-        NetworkError: a download failed on the way; what arrived is kept for the next run.
+        InputError: the mirror is not an address (nothing is touched), the dataset has no
+            public download, ``target`` is taken, or an archive is refused (a wrong checksum,
+            damaged, unsafe, not the dataset's): its download is removed.
+        NetworkError: a download failed on the way; what arrived is kept for the next run
+            (folders left empty are not).
         OutputError: the disk refused.
     """
+    if mirror:
+        check_mirror(mirror)
     check_target(dataset, target)
     if dataset.access != "direct":
         raise InputError(f"{dataset.name}: no public download; {dataset.how_to_get()}")
@@ -67,9 +96,18 @@ def fetch(
         return prepare(dataset, paths, target, progress)
     except InputError:
         shutil.rmtree(partial, ignore_errors=True)
-        if target.is_dir() and not any(target.iterdir()):
-            target.rmdir()
+        _remove_if_empty(target)
         raise
+    except NetworkError:
+        _remove_if_empty(partial)
+        _remove_if_empty(target)
+        raise
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` if it is an empty folder."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # refused unless it is an empty folder
 
 
 def download(

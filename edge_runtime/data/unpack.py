@@ -13,6 +13,7 @@ place. Every problem is an :class:`~edge_runtime.errors.InputError` naming the a
 """
 
 import contextlib
+import glob
 import gzip
 import io
 import os
@@ -36,6 +37,13 @@ from edge_runtime.errors import InputError, OutputError, first_line
 from edge_runtime.pipeline.decode import MAX_PIXELS
 from edge_runtime.safe_open import open_regular
 
+MAX_ARCHIVE_BYTES = 2 * 2**30
+"""Largest archive read (HRF's, the largest, is 73 MB)."""
+
+MAX_MEMBERS = 20_000
+"""Most members an archive may list (the public sets' hold a few hundred at most): each is held
+while the archive is checked, so more would grow memory without bound."""
+
 MAX_UNPACKED_BYTES = 2 * 2**30
 """Most bytes one archive may unpack to (HRF's archive, the largest, is 73 MB)."""
 
@@ -50,6 +58,10 @@ MAX_IMAGE_MEMBER_BYTES = 64 * 2**20
 
 PARTIAL = ".partial"
 """Folder inside the target where downloads wait until they are unpacked."""
+
+_TAR_MODES = ((b"\x1f\x8b", "r:gz"), (b"BZh", "r:bz2"), (b"\xfd7zXZ\x00", "r:xz"))
+"""A compressed tar archive's mode, by its first bytes; any other is read as a plain tar (not
+left to tarfile's guessing, whose xz attempt reads a file of zeros to its end)."""
 
 _CHUNK = 2**20
 _ERRORS = (
@@ -141,9 +153,10 @@ def prepare(
         OutputError: the folder beside ``target`` cannot be written.
     """
     check_target(dataset, target)
-    staging = target.parent / f".{target.name}.unpacking-{os.getpid()}"
+    staging = target.parent / f"{_staging_prefix(target)}{os.getpid()}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(target)
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
     except OSError as exc:
@@ -158,6 +171,32 @@ def prepare(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Prepared(target, photographs, len(written), size)
+
+
+def _staging_prefix(target: Path) -> str:
+    """The name of a staging folder beside ``target``, but the process id that ends it."""
+    return f".{target.name}.unpacking-"
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """Remove the staging folders beside ``target`` of runs that ended without removing theirs
+    (killed): those whose process is gone."""
+    prefix = _staging_prefix(target)
+    for folder in target.parent.glob(f"{glob.escape(prefix)}*"):
+        pid = folder.name.removeprefix(prefix)
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists (this user's or another's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's
+    return True
 
 
 def check_target(dataset: Dataset, target: Path) -> None:
@@ -179,7 +218,13 @@ def _unpack(
     """Unpack the members of one archive that ``dataset`` names; ``written`` maps each file
     made so far to the member it came from."""
     with open_regular(path, "an archive") as file:
-        budget = _Budget(path, os.fstat(file.fileno()).st_size)
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_ARCHIVE_BYTES:
+            raise InputError(
+                f"{path}: {size:,} bytes, larger than the {MAX_ARCHIVE_BYTES:,} of any archive "
+                f"of {dataset.name}"
+            )
+        budget = _Budget(path, size)
         with _entries(path, file, budget) as entries:
             for entry in entries:
                 _refuse_unsafe(path, entry)
@@ -210,7 +255,8 @@ def _entries(path: Path, file: BinaryIO, budget: _Budget) -> Iterator[list[_Entr
     """The members of a zip or tar archive (tar possibly compressed), kept open; refused as
     soon as the sizes they declare exceed the budget (a compressed tar is decompressed to be
     listed)."""
-    is_zip = file.read(4) == b"PK\x03\x04"
+    start = file.read(6)
+    is_zip = start.startswith(b"PK\x03\x04")
     file.seek(0)
     with contextlib.ExitStack() as stack:
         entries = []
@@ -219,13 +265,19 @@ def _entries(path: Path, file: BinaryIO, budget: _Budget) -> Iterator[list[_Entr
                 archive = stack.enter_context(zipfile.ZipFile(file))
                 members = (_zip_entry(archive, info) for info in archive.infolist())
             else:
-                archive = stack.enter_context(tarfile.open(fileobj=file))
+                mode = next((m for magic, m in _TAR_MODES if start.startswith(magic)), "r:")
+                archive = stack.enter_context(tarfile.open(fileobj=file, mode=mode))
                 members = (_tar_entry(archive, member) for member in archive)
             declared = 0
             for entry in members:
                 entries.append(entry)
                 declared += entry.size
                 budget.refuse_over(declared)
+                if len(entries) > MAX_MEMBERS:
+                    raise InputError(
+                        f"{path}: lists more than {MAX_MEMBERS:,} members, expected a dataset's "
+                        "few hundred: refused"
+                    )
         except InputError:
             raise
         except _ERRORS as exc:

@@ -10,6 +10,7 @@ import numpy as np
 
 from edge_runtime.contract.bench_record import BenchRecord
 from edge_runtime.contract.segmenter_config import SegmenterConfig
+from edge_runtime.errors import InputError
 from edge_runtime.inference.interpreter import backend_name
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
@@ -59,14 +60,20 @@ def benchmark(
 
     Raises:
         ModelError: the model cannot be used.
-        InputError: the photograph cannot be.
+        InputError: the photograph cannot be, or has no colour for a chained artery/vein model
+            to class (its time would leave the second model out).
     """
     model = PatchModel(runtime)
     segmenter = Segmenter(model, config, artery_vein)
+    result = segment(segmenter, photo)  # warm-up, and the tile count
+    if artery_vein is not None and result.artery_vein is None:
+        raise InputError(
+            f"{name}: no colour (a grayscale photograph), so the artery/vein model would not "
+            "run: time it on a colour photograph"
+        )
     patches = np.random.default_rng(0).random((PATCHES, model.side, model.side, 1), np.float32)
     segmenter.patch_probabilities(patches)  # warm-up
     patch_ms = median_ms(lambda: segmenter.patch_probabilities(patches), runs)
-    result = segment(segmenter, photo)  # warm-up, and the tile count
     photo_ms = median_ms(lambda: segment(segmenter, photo), runs)
     return BenchRecord(
         model=str(model.path),

@@ -184,6 +184,10 @@ def test_segment_av_warns_of_a_grayscale_photograph_and_maps_the_others(tmp_path
         "grey_mask.png",
     ]
     assert not run_cli("segment", grey, "-o", tmp_path / "out").stderr  # no --av, no warning
+    refused = run_cli("bench", "--image", grey, "--av", "--runs", "1", expect=2)
+    assert "no colour (a grayscale photograph), so the artery/vein model would not run" in (
+        refused.output
+    )  # once timed without it, as if both outputs
 
 
 def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):

@@ -6,7 +6,9 @@ import dataclasses
 import gzip
 import io
 import json
+import os
 import re
+import signal
 import tarfile
 import threading
 import zipfile
@@ -271,7 +273,7 @@ def test_a_page_served_instead_of_the_archive_is_refused(tmp_path, mirror):
     mirror.files["/chase/CHASEDB1.zip"] = b"<html><body>Please log in</body></html>\n" * 40
     out = tmp_path / "chase"
     line = _one_line_error(_fetch(mirror, "chase", out), 2)
-    assert "CHASEDB1.zip: not a zip or tar archive, or damaged (file could not be opened" in line
+    assert line.endswith("CHASEDB1.zip: not a zip or tar archive, or damaged (invalid header)")
     _nothing_left(out)
 
 
@@ -486,3 +488,77 @@ def test_a_blank_path_is_a_usage_error(tmp_path, monkeypatch, args):
 def test_prepare_of_a_missing_archive_names_it(tmp_path):
     line = _one_line_error(_run("prepare", "chase", tmp_path / "nope.zip", "-o", tmp_path / "c"), 2)
     assert line.endswith("nope.zip: no such file")
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ("http://[::1", "not an address (Invalid IPv6 URL)"),  # once a traceback
+        ("http://localhost:abc", "not an address (Port could not be cast"),  # once "resume"
+        ("ftp://x", "expected an http:// or https:// address"),
+        ("http://", "expected an http:// or https:// address"),
+    ],
+)
+def test_a_mirror_that_is_no_address_is_refused_before_anything_is_touched(tmp_path, address, says):
+    out = tmp_path / "stare"
+    kept = out / ".partial" / "stare-images.tar"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"what a download cut short left, to resume")
+    line = _one_line_error(_run("fetch", "stare", "-o", out, "--mirror", address), 2)
+    assert says in line
+    assert kept.read_bytes() == b"what a download cut short left, to resume"  # once removed
+
+
+def test_a_download_that_never_started_leaves_no_empty_folders(tmp_path):
+    out = tmp_path / "stare"
+    line = _one_line_error(_run("fetch", "stare", "-o", out, "--mirror", "http://127.0.0.1:9"), 1)
+    assert "run the same command again to resume" in line
+    _nothing_left(out)
+
+
+def test_an_archive_of_zeros_is_refused_at_once(tmp_path):
+    """tarfile's guessing read it to the end trying xz: 80 s a gigabyte, a hang in effect."""
+    zeros = tmp_path / "zeros.tar"
+    with open(zeros, "wb") as f:
+        f.truncate(2**30)  # sparse: no disk taken
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("took over 20 s"))
+    signal.alarm(20)  # it takes milliseconds
+    try:
+        line = _one_line_error(_run("prepare", "stare", zeros, "-o", tmp_path / "stare"), 2)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert "zeros.tar: holds none of stare's files (expected stare-images.tar, " in line
+
+
+def test_an_archive_of_too_many_members_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for n in range(20_001):
+            archive.addfile(tarfile.TarInfo(f"x/{n}"))
+    (tmp_path / "many.tar.gz").write_bytes(buffer.getvalue())
+    out = tmp_path / "stare"
+    line = _one_line_error(_run("prepare", "stare", tmp_path / "many.tar.gz", "-o", out), 2)
+    assert line.endswith(
+        "many.tar.gz: lists more than 20,000 members, expected a dataset's few hundred: refused"
+    )
+    _nothing_left(out)
+
+
+def test_sigterm_ends_prepare_through_its_clean_up_and_a_killed_run_is_cleaned_after(
+    tmp_path, chase_files, monkeypatch
+):
+    (tmp_path / "CHASEDB1.zip").write_bytes(_zip(chase_files))
+    out = tmp_path / "chase"
+    killed = tmp_path / ".chase.unpacking-4194305"  # above any process id Linux gives
+    (killed / "images").mkdir(parents=True)
+    from edge_runtime.data import unpack
+
+    def terminated(*_args):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(unpack, "_check", terminated)  # once unpacked, before the check
+    result = _run("prepare", "chase", tmp_path / "CHASEDB1.zip", "-o", out)
+    assert result.exit_code == 128 + signal.SIGTERM
+    _nothing_left(out)  # neither this run's unpacking folder nor the killed one's
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # given back

@@ -221,7 +221,7 @@ def test_keygen_writes_both_keys_or_neither(tmp_path, blocked, run_cli):
     paths = {"private": tmp_path / "k.key", "public": tmp_path / "k.pub"}
     paths[blocked] = tmp_path / "blocked" / "k"
     result = run_cli("keygen", "--private", paths["private"], "--public", paths["public"], expect=2)
-    _one_line(result, f"{paths[blocked]}: cannot write")
+    _one_line(result, f"{paths[blocked]}: cannot write (a folder on its path is a file)")
     assert sorted(os.listdir(tmp_path)) == ["blocked"]
 
 
