@@ -9,6 +9,7 @@ it (in a worker process, or for a Keras twin in the gate) decides alike.
 
 import dataclasses
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.model_card import FOV_DIAMETER_RANGE, ModelCard
@@ -41,7 +42,7 @@ class SegmenterConfig:
             they buy).
 
     Raises:
-        ValueError: a value is out of its range (the message names it).
+        ValueError: a value is out of its range or not of its type (the message names it).
     """
 
     threshold: float | None = None
@@ -51,6 +52,15 @@ class SegmenterConfig:
     tta: str = "off"
 
     def __post_init__(self):
+        for name, kind in (("threshold", Real), ("fov_diameter", Real), ("stride", Integral)):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+                expected = "an integer" if kind is Integral else "a number"
+                raise ValueError(f"got {name} {value!r}, expected {expected}")
+        for name in ("channel", "tta"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"got {name} {value!r}, expected a name")
         low, high = THRESHOLD_RANGE
         if self.threshold is not None and not low <= self.threshold <= high:  # False for NaN
             raise ValueError(f"got threshold {self.threshold}, expected {low}..{high}")

@@ -2,6 +2,7 @@
 
 import dataclasses
 import functools
+import threading
 import warnings
 from typing import Protocol
 
@@ -81,6 +82,7 @@ class PatchModel:
         preprocessing: str = PREPROCESSING_NAME,
     ):
         self.path = resolve_model(options.model)
+        self._running = threading.Lock()  # one interpreter: one invoke at a time
         content = options.model_content
         if content is None:
             content = read_model_bytes(self.path)
@@ -209,13 +211,15 @@ class PatchModel:
 
     def _invoke(self, chunk: np.ndarray) -> np.ndarray:
         """Run up to ``batch_size`` patches; the input is resized to a short last chunk (cheaper
-        than padding it: re-allocating takes microseconds)."""
+        than padding it: re-allocating takes microseconds). One thread at a time: a
+        :class:`~edge_runtime.pipeline.segmenter.Segmenter` may be shared by threads."""
         try:
-            if len(chunk) != self._allocated:
-                self._resize(len(chunk))
-            self.interpreter.set_tensor(self._input["index"], quantize(chunk, self._input))
-            self.interpreter.invoke()
-            output = self.interpreter.get_tensor(self._output["index"])
+            with self._running:
+                if len(chunk) != self._allocated:
+                    self._resize(len(chunk))
+                self.interpreter.set_tensor(self._input["index"], quantize(chunk, self._input))
+                self.interpreter.invoke()
+                output = self.interpreter.get_tensor(self._output["index"])
         except NATIVE_ERRORS as exc:
             raise ModelError(f"{self.path}: the interpreter failed ({first_line(exc)})") from None
         if output.shape != (*chunk.shape[:3], 1):

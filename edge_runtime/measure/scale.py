@@ -9,6 +9,7 @@ length and refraction change it by up to about 10 % either way, which no photogr
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 MM_PER_DEGREE = 0.288
 """Millimetres of retina per degree of visual angle, Gullstrand's schematic eye (the value
@@ -66,6 +67,10 @@ class CameraScale:
         """
         if self.mm_per_px is not None and self.field_degrees is not None:
             raise ValueError("got a pixel size and a field of view in degrees, expected one")
+        for name in ("mm_per_px", "field_degrees"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, Real)):
+                raise ValueError(f"got {name} {value!r}, expected a number")
         size = self.mm_per_px
         small, large = PIXEL_MM
         if size is not None and not (math.isfinite(size) and small <= size <= large):

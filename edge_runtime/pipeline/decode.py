@@ -338,9 +338,31 @@ def load_image(path: str | Path) -> np.ndarray:
     return _load(path, lambda: _decode(path, reduce=False)).pixels
 
 
+def photo_from_picture(image: Image.Image) -> Photo:
+    """A :class:`Photo` of a Pillow image in memory, its mode read as a file's is (palette,
+    CMYK, YCbCr and alpha become RGB; 8- and 16-bit grayscale stay), as it stands (a picture
+    in memory has no EXIF turn left to make).
+
+    Raises:
+        InputError: 32-bit or float pixels, or a size :func:`photo_from_array` refuses.
+    """
+    if image.mode in ("F", "I"):
+        kind = "float" if image.mode == "F" else "integer"
+        raise InputError(
+            f"image: 32-bit {kind} pixels ({image.mode!r} mode) are not supported, expected 8 "
+            "or 16 bits per channel"
+        )
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise InputError(f"image: {width}x{height} pixels {_TOO_LARGE}")
+    return photo_from_array(_array(image))
+
+
 def photo_from_array(image: np.ndarray) -> Photo:
     """A :class:`Photo` of an (H, W[, 3|4]) uint8/uint16 array (alpha dropped), reduced as a file
-    of that size would be.
+    of that size would be. It holds a copy of the array's pixels: what is read of them later (a
+    result's verdict, arteries and veins, picture) is the photograph given, even where the
+    caller's buffer has since taken the next frame.
 
     Raises:
         InputError: the array has the wrong shape or dtype, is too small or too large.
@@ -357,6 +379,6 @@ def photo_from_array(image: np.ndarray) -> Photo:
         )
     if height * width > MAX_PIXELS:
         raise InputError(f"image array: {width}x{height} pixels {_TOO_LARGE}")
-    pixels = array[..., :3] if array.ndim == 3 else array
+    pixels = np.array(array[..., :3] if array.ndim == 3 else array)  # the caller's no longer
     reduction = reduction_for(height, width)
     return Photo(reduce_pixels(pixels, reduction), (height, width), reduction, original=pixels)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from edge_runtime.contract.artery_vein_classes import classes_from_probability
 from edge_runtime.contract.metrics import binarize
@@ -39,7 +40,7 @@ from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.memory import keep_freed_memory
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.pipeline.blocks import row_blocks
-from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array
+from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array, photo_from_picture
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
 from edge_runtime.pipeline.grayscale import to_grayscale
 from edge_runtime.pipeline.resize import resize, upsample_rows
@@ -198,17 +199,20 @@ class Result:
         return out
 
 
-def as_photo(image: "np.ndarray | str | Path | Photo") -> Photo:
-    """A photograph to segment: a :class:`Photo`, decoded from a path, or a checked (H, W[, 3|4])
-    uint8/uint16 array.
+def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
+    """A photograph to segment: a :class:`Photo`, decoded from a path, a Pillow image (its
+    mode read as a file's), or a checked (H, W[, 3|4]) uint8/uint16 array.
 
     Raises:
-        InputError: the file cannot be used, or the array has the wrong shape or dtype.
+        InputError: the file or picture cannot be used, or the array has the wrong shape or
+            dtype.
     """
     if isinstance(image, Photo):
         return image
     if isinstance(image, (str, Path)):
         return load_photo(image)
+    if isinstance(image, Image.Image):
+        return photo_from_picture(image)
     return photo_from_array(image)
 
 
@@ -272,6 +276,13 @@ class Segmenter:
         artery_vein: "ArteryVeinModel | str | Path | RuntimeOptions | None" = None,
     ):
         keep_freed_memory()
+        if not isinstance(config, SegmenterConfig):
+            raise TypeError(f"got config {config!r}, expected a SegmenterConfig")
+        known = model is None or isinstance(model, (str, Path, RuntimeOptions, PatchModel))
+        if not known and not all(hasattr(model, name) for name in ("predict", "card", "side")):
+            raise TypeError(
+                f"got model {model!r}, expected a .tflite path, RuntimeOptions or a predictor"
+            )
         if artery_vein is not None and not isinstance(artery_vein, ArteryVeinModel):
             artery_vein = ArteryVeinModel(artery_vein)
         self.artery_vein = artery_vein
@@ -294,9 +305,9 @@ class Segmenter:
         """What reports call the model: its file, or the kind of another predictor."""
         return str(self.runtime.model) if self.runtime else type(self.model).__name__
 
-    def segment(self, image: "np.ndarray | str | Path | Photo") -> Result:
-        """Segment one photograph: a path, a decoded :class:`Photo`, or an (H, W) / (H, W, 3|4)
-        uint8 or uint16 array."""
+    def segment(self, image: "np.ndarray | str | Path | Image.Image | Photo") -> Result:
+        """Segment one photograph: a path, a decoded :class:`Photo`, a Pillow image, or an
+        (H, W) / (H, W, 3|4) uint8 or uint16 array (copied: the caller may reuse its buffer)."""
         clock = _Clock()
         photo = as_photo(image)
         clock.lap("decode")

@@ -4,6 +4,7 @@ fast, for a camera's capture loop (:func:`assess_capture`: no model)."""
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from edge_runtime.contract.model_card import FOV_DIAMETER
 from edge_runtime.contract.preprocessing import PATCH_SIZE
@@ -43,9 +44,10 @@ def assess(
     return judge(measure(photo, prepared), vessels)
 
 
-def assess_capture(image: "np.ndarray | str | Path | Photo") -> Verdict:
+def assess_capture(image: "np.ndarray | str | Path | Image.Image | Photo") -> Verdict:
     """The verdict without the model, for the capture loop: a path, a decoded :class:`Photo`,
-    or an (H, W[, 3|4]) uint8/uint16 array, prepared as the bundled model would see it.
+    a Pillow image or an (H, W[, 3|4]) uint8/uint16 array, prepared as the bundled model would
+    see it.
 
     Raises:
         InputError: the file cannot be read or the array cannot be a photograph.
@@ -54,7 +56,9 @@ def assess_capture(image: "np.ndarray | str | Path | Photo") -> Verdict:
     return assess(photo, prepare(photo, FOV_DIAMETER, PATCH_SIZE, CAPTURE_CHANNEL))
 
 
-def assess_with_model(segmenter: Segmenter, image: "np.ndarray | str | Path | Photo") -> Verdict:
+def assess_with_model(
+    segmenter: Segmenter, image: "np.ndarray | str | Path | Image.Image | Photo"
+) -> Verdict:
     """The verdict with the vessel map of ``segmenter``'s model counted too (it segments the
     photograph: a model's time, not the capture loop's)."""
     photo = as_photo(image)

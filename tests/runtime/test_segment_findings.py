@@ -69,6 +69,8 @@ def test_the_api_measures_in_millimetres_with_the_camera_scale(segmenter):
         ({"mm_per_px": float("nan")}, "nan mm per pixel"),
         ({"mm_per_px": 1e-20}, "1e-20 mm per pixel, expected 0.0001 to 1"),  # µm as mm, and less
         ({"mm_per_px": 2.0}, "2.0 mm per pixel"),
+        ({"mm_per_px": True}, "got mm_per_px True, expected a number"),  # once 1 mm a pixel
+        ({"field_degrees": "45"}, "got field_degrees '45', expected a number"),
         ({"field_degrees": 0.5}, "0.5 degrees, expected 1 to 180"),
         ({"field_degrees": float("inf")}, "inf degrees"),
     ],

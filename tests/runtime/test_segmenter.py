@@ -120,3 +120,51 @@ def test_under_exposure_and_vignetting_barely_change_the_mask(segmenter, retina)
         darker = np.rint(retina * np.asarray(factor)[..., None]).astype(np.uint8)
         mask = segmenter.segment(darker).mask
         assert dice_score(reference.mask[reference.fov], mask[reference.fov]) > 0.97
+
+
+@pytest.mark.parametrize("mode", ["RGB", "P", "CMYK", "YCbCr", "RGBA"])
+def test_a_pillow_image_is_read_as_its_file_would_be(segmenter, tmp_path, mode):
+    """A palette image once went in as its indices, a CMYK one as RGBA: other vessels."""
+    from PIL import Image
+
+    picture = Image.fromarray(synthetic_fundus(200, 240)).convert(mode)
+    saved = tmp_path / ("p.tif" if mode in ("CMYK", "YCbCr") else "p.png")
+    picture.save(saved)
+    from_file = segmenter.segment(saved).mask
+    np.testing.assert_array_equal(segmenter.segment(picture).mask, from_file)
+
+
+def test_a_pillow_image_of_32_bit_pixels_is_refused(segmenter):
+    from PIL import Image
+
+    with pytest.raises(InputError, match=r"32-bit float pixels \('F' mode\)"):
+        segmenter.segment(Image.new("F", (240, 200)))
+
+
+def test_a_result_keeps_the_photograph_given_when_the_caller_reuses_its_buffer():
+    """A camera loop captures into one buffer: the verdict and arteries/veins, read later,
+    once read the next frame."""
+    from edge_runtime import ArteryVeinModel
+    from edge_runtime.analysis.segmentation import Segmenter as Analysing
+
+    segmenter = Analysing(artery_vein=ArteryVeinModel())
+    frame = synthetic_fundus(260, 280, seed=3)
+    expected = segmenter.segment(frame.copy())
+    buffer = frame.copy()
+    result = segmenter.segment(buffer)
+    buffer[:] = np.random.default_rng(0).integers(0, 256, buffer.shape, dtype=np.uint8)
+    assert result.verdict == expected.verdict
+    np.testing.assert_array_equal(result.artery_vein, expected.artery_vein)
+
+
+def test_one_segmenter_serves_two_threads_with_the_results_of_one(segmenter):
+    """Two threads once shared its interpreter's tensors: a ModelError blamed on the model, or
+    another photograph's mask."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [synthetic_fundus(200, 240, seed=seed) for seed in range(4)]
+    expected = [segmenter.segment(photo).mask for photo in photos]
+    with ThreadPoolExecutor(2) as pool:
+        masks = list(pool.map(lambda i: segmenter.segment(photos[i % 4]).mask, range(16)))
+    for i, mask in enumerate(masks):
+        np.testing.assert_array_equal(mask, expected[i % 4])

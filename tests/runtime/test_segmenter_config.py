@@ -35,6 +35,13 @@ def test_resolved_takes_what_it_leaves_to_the_model_from_the_card():
         ({"fov_diameter": 10}, "got fov_diameter 10, expected 64..4096"),
         ({"stride": 0}, "got stride 0, expected at least 1"),
         ({"tta": "twice"}, "got tta 'twice', expected one of off, flip, dihedral"),
+        # of the wrong type: once a TypeError at the first photograph, or stride True taken as 1
+        ({"stride": 2.5}, "got stride 2.5, expected an integer"),
+        ({"stride": True}, "got stride True, expected an integer"),
+        ({"stride": math.nan}, "got stride nan, expected an integer"),
+        ({"threshold": "0.5"}, "got threshold '0.5', expected a number"),
+        ({"fov_diameter": "540"}, "got fov_diameter '540', expected a number"),
+        ({"tta": ["flip"]}, "got tta ['flip'], expected a name"),
     ],
 )
 def test_a_value_out_of_its_range_is_refused_when_the_config_is_made(values, message):
@@ -85,3 +92,15 @@ def test_test_time_averaging_is_the_segmenters_for_any_predictor():
     flipped = Segmenter(Ramp(), SegmenterConfig(tta="flip")).patch_probabilities(patches)
     np.testing.assert_allclose(flipped, (plain + plain[..., ::-1]) / 2, atol=1e-6)
     assert not np.allclose(flipped, plain)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"model": 123}, "got model 123, expected a .tflite path, RuntimeOptions or a predictor"),
+        ({"config": {"threshold": 0.5}}, "got config {'threshold': 0.5}, expected a SegmenterC"),
+    ],
+)
+def test_a_segmenter_of_the_wrong_things_says_which(arguments, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        Segmenter(**arguments)
