@@ -363,12 +363,13 @@ def test_a_holdout_without_a_scorable_photograph_stops_before_training(tmp_path,
     assert not (tmp_path / "run").exists()
 
 
-def test_an_undefined_holdout_auc_is_reported_as_such(tmp_path, run_cli):
-    """A held-out label that is vessel everywhere: F1 is defined, ROC AUC is not (one class)."""
+def test_a_held_out_label_that_is_vessel_everywhere_is_refused(tmp_path, run_cli):
+    """An inverted label once chose the checkpoint and the threshold (its AUC undefined, its F1
+    nonsense): it is refused, with one line, and a run left with no held-out photograph stops."""
     photos = _photos(tmp_path / "photos")
     _blank(photos / "labels" / "eye2.png", 255)
-    result = run_cli("train", photos, "--out", tmp_path / "run", *LITE, *TINY)
-    record = TrainingRecord.read(tmp_path / "run" / "metrics.json")
-    assert record.holdout_auc is None and record.holdout_photos[0].auc is None
-    assert record.holdout_f1 is not None
-    assert "holdout photographs: F1 " in result.stdout and ", AUC undefined at " in result.stdout
+    result = run_cli("train", photos, "--out", tmp_path / "run", *LITE, *TINY, expect=2)
+    assert f"{photos / 'labels' / 'eye2.png'}: vessels cover 100% of the field of view" in (
+        result.output
+    )
+    assert "none of its 1 held-out photographs can be scored" in result.output
