@@ -36,6 +36,7 @@ from edge_runtime.contract.schema import bounded, decode, encode
 from edge_runtime.contract.training_record import Versions
 from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import list_dataset
+from edge_runtime.data.vessel_share import check_share
 from edge_runtime.errors import InputError
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel, framed_input
@@ -103,10 +104,14 @@ def boxed_classes(label: Path, prepared: Prepared) -> np.ndarray:
     The box the device's first stage cut from the photograph.
 
     Raises:
-        InputError: the label cannot be used.
+        InputError: the label cannot be used (a white background too: vessels over more than
+            half the frame).
     """
     top, left, bottom, right = prepared.box
-    return read_artery_vein(label, prepared.shape)[top:bottom, left:right]
+    codes = read_artery_vein(label, prepared.shape)
+    vessels = codes != ArteryVein.BACKGROUND
+    check_share(label, vessels, np.ones_like(vessels))
+    return codes[top:bottom, left:right]
 
 
 def resized_classes(codes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -164,3 +164,20 @@ def test_the_gate_fails_a_model_that_classes_otherwise_than_its_twin(labelled):
     report = artery_vein_gate(arteries, veins, examples, ArteryVeinGates(), ("eyes",))
     assert not report.passed and report.agreement == 0.0
     assert any("agree on 0.0000 of the found vessel pixels" in f for f in report.failures)
+
+
+def test_training_refuses_an_artery_vein_label_with_a_white_background(labelled, tmp_path):
+    """As eval does: white is RITE's mark for an uncertain vessel, so a white background would
+    be taught as vessels everywhere."""
+    import shutil
+
+    from edge_runtime.errors import InputError
+
+    root = tmp_path / "eyes"
+    shutil.copytree(labelled, root)
+    label = root / "labels-av" / "eye2.png"
+    colours = np.asarray(Image.open(label)).copy()
+    colours[(colours == 0).all(axis=2)] = 255
+    Image.fromarray(colours).save(label)
+    with pytest.raises(InputError, match=r"eye2\.png: vessels cover 100% of the field of view"):
+        load_examples([root], Segmenter(), ArteryVeinTraining())
