@@ -52,8 +52,8 @@ def load_gate_data(
     of each; of an .npz file, all its patches or its contiguous-block holdout.
 
     Raises:
-        InputError: the data cannot be used, an .npz file without its array names, or more than
-            one source that is not a folder.
+        InputError: the data cannot be used, an .npz file without its array names, more than
+            one source that is not a folder, or a holdout that holds nothing out.
     """
     sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
     if all(source.is_dir() for source in sources):
@@ -63,6 +63,8 @@ def load_gate_data(
             photos += [load_labelled(photo) for photo in dataset.photos]
             names += [f"{source.name}/{photo.name}" for photo in dataset.photos]
         named = "+".join(source.name for source in sources)
+        if not photos:
+            raise InputError(f"{named}: --holdout {holdout} holds no photograph out to gate on")
         return GatePhotos(photos, names, GateData(named, holdout=holdout))
     if len(sources) > 1:
         raise InputError(f"{sources[1]}: the gate takes several folders, or one .npz file")
@@ -71,6 +73,10 @@ def load_gate_data(
         raise InputError(f"{data}: an .npz file needs its arrays' names (images and labels)")
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = select_holdout(data, len(images), holdout)
+    if not len(keep):
+        raise InputError(
+            f"{data}: --holdout {holdout} of {len(images)} patches holds none out to gate on"
+        )
     described = GateData(data.name, images_key, labels_key, holdout)
     return GatePatches(images[keep], labels[keep], keep, described)
 

@@ -62,6 +62,10 @@ GATE_OPTIONS = [
     ),
 ]
 
+MAX_CALIBRATION_SIZE = 100_000
+"""Most calibration patches (64 MB of 64-pixel tiles in memory at once; int8 ranges settle
+within a few hundred)."""
+
 
 def gate_options(command):
     """Add the gate limits that ``convert`` and ``check`` share to a command.
@@ -96,10 +100,10 @@ def _echo_gate(report: GateReport) -> None:
 
 
 @click.command()
-@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("model", type=NonBlankPath(dir_okay=False, path_type=Path))
 @click.option(
     "--calibration",
-    type=click.Path(path_type=Path),
+    type=NonBlankPath(path_type=Path),
     required=True,
     help="What calibrates int8 activation ranges: an .npz file's patches, or a folder of "
     "photographs (random crops through the device's pipeline).",
@@ -113,7 +117,7 @@ def _echo_gate(report: GateReport) -> None:
 )
 @click.option(
     "--calibration-size",
-    type=click.IntRange(1),
+    type=click.IntRange(1, MAX_CALIBRATION_SIZE),
     default=None,
     help="Use only the first N patches of an .npz file [default: all], or N crops of a folder "
     "of photographs [default: 512].",
@@ -144,7 +148,7 @@ def _echo_gate(report: GateReport) -> None:
 )
 @click.option(
     "--check-data",
-    type=click.Path(path_type=Path),
+    type=NonBlankPath(path_type=Path),
     multiple=True,
     help="Labelled data for the gate against MODEL (required unless --no-check): folders of "
     "labelled photographs (repeat the option for several), or an .npz file (--check-images, "
@@ -177,7 +181,7 @@ def _echo_gate(report: GateReport) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonBlankPath(dir_okay=False, path_type=Path),
     required=True,
     help="The .tflite file to write (atomically; nothing is written when the gate fails).",
 )
@@ -244,11 +248,11 @@ def _compile_edgetpu(model: Path) -> None:
 @click.option(
     "--from",
     "source",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonBlankPath(dir_okay=False, path_type=Path),
     required=True,
     help="A model converted by edge-seg convert.",
 )
-@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", type=NonBlankPath(dir_okay=False, path_type=Path))
 def embed_metadata_command(source: Path, target: Path) -> None:
     """Copy a converted model's card into TARGET (after edgetpu_compiler)."""
     import_extra("tensorflow", "train")
@@ -262,19 +266,19 @@ def embed_metadata_command(source: Path, target: Path) -> None:
 @click.option(
     "--keras",
     "keras_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonBlankPath(dir_okay=False, path_type=Path),
     help="The Keras model the LiteRT model was converted from.",
 )
 @click.option(
     "--tflite",
     "tflite_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonBlankPath(dir_okay=False, path_type=Path),
     required=True,
     help="The converted LiteRT model to certify.",
 )
 @click.option(
     "--data",
-    type=click.Path(path_type=Path),
+    type=NonBlankPath(path_type=Path),
     required=True,
     multiple=True,
     help="Folders of labelled photographs (the layouts eval reads; repeat the option for "
@@ -288,7 +292,7 @@ def embed_metadata_command(source: Path, target: Path) -> None:
 @click.option(
     "--report",
     "report_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonBlankPath(file_okay=False, path_type=Path),
     help="Write report.json, report.md and dice_delta.png here.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
@@ -375,12 +379,12 @@ _AV_GATES = ArteryVeinGates()
 
 
 @click.command("convert-artery-vein")
-@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("model", type=NonBlankPath(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--data",
     multiple=True,
     required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=NonBlankPath(exists=True, file_okay=False, path_type=Path),
     help="A folder of photographs with artery/vein labels to calibrate and gate on; repeatable.",
 )
 @click.option(
@@ -406,7 +410,7 @@ _AV_GATES = ArteryVeinGates()
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonBlankPath(dir_okay=False, path_type=Path),
     required=True,
     help="The .tflite file to write (atomically; nothing is written when the gate fails).",
 )

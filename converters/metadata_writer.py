@@ -80,6 +80,25 @@ def training_record(keras_path: Path) -> TrainingRecord | None:
         raise InputError(str(exc)) from None
 
 
+def check_run_record(keras_path: Path, parameters: int) -> None:
+    """Refuse a run record beside a Keras model (``metrics.json``) that is not that model's.
+
+    Its card would take another run's channel and threshold, and the gate, running both models
+    alike, would not see it (a run stopped between writing its files, a record copied or
+    edited).
+
+    Raises:
+        InputError: the record counts other parameters than the model's ``parameters``.
+    """
+    record = training_record(keras_path)
+    if record is not None and record.params != parameters:
+        raise InputError(
+            f"{keras_path.parent / RECORD_FILE}: records a model of {record.params:,} "
+            f"parameters, but {keras_path} has {parameters:,}: not its run's record (a run "
+            "stopped while writing its files, or a record copied or edited?)"
+        )
+
+
 def build_card(
     keras_path: Path,
     interpreter,

@@ -8,7 +8,7 @@ import numpy as np
 
 from converters.check import load_gate_data, run_gate
 from converters.gate import GateFailure
-from converters.metadata_writer import build_card, embed_card, training_record
+from converters.metadata_writer import build_card, check_run_record, embed_card, training_record
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.gate_report import GateReport, Gates
@@ -80,8 +80,10 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
 
     Raises:
         GateFailure: the gate failed (nothing was written).
+        InputError: the run record beside the model is not its run's.
     """
     model = load_keras_model(options.keras_path)
+    check_run_record(options.keras_path, model.count_params())
     calibration = calibration_patches(options)
     content = export_tflite(model, calibration, options.quantization, options.io)
     card = build_card(

@@ -41,6 +41,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel, framed_input
 from edge_runtime.pipeline.decode import load_photo
+from edge_runtime.pipeline.grayscale import has_colour
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.segmenter import Prepared, Segmenter
 from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
@@ -84,9 +85,15 @@ def make_example(
     The photograph is segmented by ``segmenter``.
 
     Raises:
-        InputError: the photograph or its label cannot be used.
+        InputError: the photograph or its label cannot be used (a photograph without colour
+            neither: the device makes no map of one).
     """
     photo = load_photo(image)
+    if not has_colour(photo.pixels):
+        raise InputError(
+            f"{image}: no colour (a grayscale photograph): arteries and veins are told apart by "
+            "colour, and the device makes no map of one"
+        )
     result = segmenter.segment(photo)
     prepared = result.prepared
     probability = result.work_probability

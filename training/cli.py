@@ -9,10 +9,11 @@ from pathlib import Path
 import click
 
 from edge_runtime.cli.extras import import_extra
-from edge_runtime.cli.options import channel_option, finite_range, holdout_option
+from edge_runtime.cli.options import NonBlankPath, channel_option, finite_range, holdout_option
 from training.config import (
     ARTERY_VEIN_RECORD,
     LOSSES,
+    MAX_ARTERY_VEIN_CROPS,
     RECIPES,
     RUN_FILES,
     SCHEDULES,
@@ -105,7 +106,7 @@ AV_DEFAULTS = ArteryVeinTraining()
 )
 @click.option(
     "--teacher",
-    type=click.Path(dir_okay=False),
+    type=NonBlankPath(dir_okay=False),
     default=None,
     help="Distil from this trained model (a run's model.keras, usually much larger): its "
     "probabilities, averaged over flips and rotations, become extra soft targets.",
@@ -119,7 +120,7 @@ AV_DEFAULTS = ArteryVeinTraining()
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonBlankPath(file_okay=False, path_type=Path),
     required=True,
     help="Run directory: model.keras, metrics.json, config.json, history.png.",
 )
@@ -148,7 +149,7 @@ AV_DEFAULTS = ArteryVeinTraining()
 )
 @click.option(
     "--init",
-    type=click.Path(dir_okay=False),
+    type=NonBlankPath(dir_okay=False),
     default=None,
     help="Start from this model's weights (a run's model.keras of the same --arch and --width): "
     "fine-tuning, e.g. the release model for a new camera (recipe finetune).",
@@ -242,14 +243,14 @@ def artery_vein_training_options(command):
         ),
         click.option(
             "--crops",
-            type=click.IntRange(1),
+            type=click.IntRange(1, MAX_ARTERY_VEIN_CROPS),
             default=AV_DEFAULTS.crops,
             show_default=True,
             help="Random crops drawn afresh for each epoch.",
         ),
         click.option(
             "--seed",
-            type=int,
+            type=click.IntRange(0, 2**32 - 1),
             default=AV_DEFAULTS.seed,
             show_default=True,
             help="Seed of the weights and the crops (the same machine gives the same model).",
@@ -262,11 +263,11 @@ def artery_vein_training_options(command):
 
 @click.command("train-artery-vein")
 @click.argument(
-    "data", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
+    "data", nargs=-1, required=True, type=NonBlankPath(exists=True, file_okay=False, path_type=Path)
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonBlankPath(file_okay=False, path_type=Path),
     required=True,
     help="Run directory for model.keras and artery_vein.json.",
 )
@@ -274,7 +275,7 @@ def artery_vein_training_options(command):
     "--score",
     "score_folders",
     multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=NonBlankPath(exists=True, file_okay=False, path_type=Path),
     help="A labelled folder to score the model on after training (a camera left out); repeatable.",
 )
 @artery_vein_training_options

@@ -152,6 +152,9 @@ def default(name: str):
     return next(f.default for f in dataclasses.fields(TrainConfig) if f.name == name)
 
 
+MAX_ARTERY_VEIN_CROPS = 20_000
+"""Most crops an artery/vein epoch may draw: held at once, they take 5 GB."""
+
 ARTERY_VEIN_RECORD = "artery_vein.json"
 """The record of an artery/vein run (``edge-seg train-artery-vein``), beside its ``model.keras``."""
 
@@ -170,7 +173,7 @@ class ArteryVeinTraining:
     vessel model's own scale (firmware_notes/ARTERY_VEIN.md): a crop holds twice the context."""
     epochs: int = 16
     crops: int = 3000
-    """Random crops drawn afresh for each epoch."""
+    """Random crops drawn afresh for each epoch (all held at once: 256 KiB each)."""
     batch_size: int = 16
     learning_rate: float = 2e-3
     seed: int = 2211

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
-from edge_runtime.contract.schema import bounded, decode, encode
+from edge_runtime.contract.preprocessing import CHANNELS
+from edge_runtime.contract.schema import bounded, choice, decode, encode
 
 RECORD_FILE = "metrics.json"
 """Name of the record in a run directory, beside ``model.keras``."""
@@ -69,7 +70,7 @@ class TrainingRecord:
     holdout_f1: float | None = bounded(None, 0, 1)
     holdout_auc: float | None = bounded(None, 0, 1)
     init_sha256: str | None = None
-    channel: str = "luma"
+    channel: str = choice("luma", CHANNELS)
 
     def write(self, path: Path) -> None:
         """Write as indented JSON (the caller makes it atomic)."""

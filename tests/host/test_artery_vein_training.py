@@ -181,3 +181,18 @@ def test_training_refuses_an_artery_vein_label_with_a_white_background(labelled,
     Image.fromarray(colours).save(label)
     with pytest.raises(InputError, match=r"eye2\.png: vessels cover 100% of the field of view"):
         load_examples([root], Segmenter(), ArteryVeinTraining())
+
+
+def test_training_refuses_a_grayscale_photograph(labelled, tmp_path):
+    """The device makes no artery/vein map of one; training on it, or scoring it, would count
+    what never runs."""
+    import shutil
+
+    from edge_runtime.errors import InputError
+
+    root = tmp_path / "eyes"
+    shutil.copytree(labelled, root)
+    image = next((root / "images").glob("eye2.*"))
+    Image.open(image).convert("L").save(image)
+    with pytest.raises(InputError, match=r"eye2\.png: no colour \(a grayscale photograph\)"):
+        load_examples([root], Segmenter(), ArteryVeinTraining())

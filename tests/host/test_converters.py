@@ -221,6 +221,18 @@ def test_floor_only_check(converted, subset_npz, run_cli):
     run_cli(*args, "--min-dice", "0.0")
     assert "below the floor 0.99" in run_cli(*args, "--min-dice", "0.99", expect=1).output
     assert "give --min-dice" in run_cli(*args, expect=2).output
+    none = run_cli(*args, "--min-dice", "0.0", "--holdout", "0.001", expect=2)  # once a traceback
+    assert (
+        "--holdout 0.001 of " in none.output and "patches holds none out to gate on" in none.output
+    )
+
+
+@pytest.mark.parametrize("option", ["--out", "-o"])
+def test_host_commands_refuse_an_empty_output_path(subset_npz, tmp_path, run_cli, option):
+    """An empty --out once trained into the current folder; -o '' failed after the conversion."""
+    command = ["train", subset_npz] if option == "--out" else ["convert", tmp_path / "m.keras"]
+    done = run_cli(*command, option, "", expect=2)
+    assert "got '', expected a path" in done.output
 
 
 def test_bicubic_seed_model_is_refused_naming_the_layer(tmp_path, subset_npz, run_cli):
@@ -365,3 +377,25 @@ def test_unwritable_outputs_are_one_line_errors(
         expect=2,
     )
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        ({"params": 999}, "records a model of 999 parameters, but "),  # another run's record
+        ({"channel": "bogus"}, "channel"),  # once a traceback, or a card no runtime reads
+    ],
+)
+def test_convert_refuses_a_run_record_that_is_not_the_models(
+    host_model, patches_npz, tmp_path, run_cli, edit, says
+):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    record = json.loads((run / "metrics.json").read_text())
+    (run / "metrics.json").write_text(json.dumps({**record, **edit}))
+    args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
+    done = run_cli(*args, "--no-check", "-o", tmp_path / "m.tflite", expect=2)
+    assert says in done.output and "metrics.json" in done.output
+    assert not (tmp_path / "m.tflite").exists()
