@@ -2,6 +2,7 @@
 
 import functools
 import json
+import re
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from edge_runtime.contract.gate_report import (
     Gates,
 )
 from edge_runtime.contract.schema import encode
+from edge_runtime.processes import ending_cleanly_on_sigterm
 
 DEFAULT_GATES = Gates()
 _LIMIT = finite_range(0, 1)
@@ -61,6 +63,21 @@ GATE_OPTIONS = [
         help="Floor for the LiteRT model's mean Dice.",
     ),
 ]
+
+VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}"
+"""What a model version may be (``1.2.0``, ``1.2.0-dev``, ``fold-drive``): one word, printable,
+so that no version can forge a line of what ``info`` prints."""
+
+
+def _model_version(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """The ``--model-version`` given, checked against :data:`VERSION_PATTERN`."""
+    if not re.fullmatch(VERSION_PATTERN, value):
+        raise click.BadParameter(
+            f"got {value!r}, expected up to 64 letters, digits and . + _ - (starting with a "
+            "letter or digit)"
+        )
+    return value
+
 
 MAX_CALIBRATION_SIZE = 100_000
 """Most calibration patches (64 MB of 64-pixel tiles in memory at once; int8 ranges settle
@@ -143,6 +160,7 @@ def _echo_gate(report: GateReport) -> None:
 @click.option(
     "--model-version",
     default="unversioned",
+    callback=_model_version,
     show_default=True,
     help="Version string recorded in the metadata.",
 )
@@ -211,15 +229,16 @@ def convert(
     from converters.pipeline import ConvertOptions, convert_model
 
     try:
-        result = convert_model(
-            ConvertOptions(
-                keras_path=model,
-                output=output,
-                quantization="int8" if int8 else "float",
-                check_data=() if no_check else check_data,
-                **options,
+        with ending_cleanly_on_sigterm():  # an unfinished output is removed, never left
+            result = convert_model(
+                ConvertOptions(
+                    keras_path=model,
+                    output=output,
+                    quantization="int8" if int8 else "float",
+                    check_data=() if no_check else check_data,
+                    **options,
+                )
             )
-        )
     except GateFailure as failure:
         _echo_gate(failure.report)
         click.echo(f"not written: {output}", err=True)
@@ -404,6 +423,7 @@ _AV_GATES = ArteryVeinGates()
 @click.option(
     "--model-version",
     default="unversioned",
+    callback=_model_version,
     show_default=True,
     help="Version recorded in the model card.",
 )
@@ -437,9 +457,10 @@ def convert_artery_vein_command(
 
     gates = ArteryVeinGates(max_mean_drop, min_agreement)
     try:
-        report = convert_artery_vein(
-            ArteryVeinConversion(model, tuple(data), output, model_version, gates)
-        )
+        with ending_cleanly_on_sigterm():  # an unfinished output is removed, never left
+            report = convert_artery_vein(
+                ArteryVeinConversion(model, tuple(data), output, model_version, gates)
+            )
     except ArteryVeinGateFailure as failure:
         click.echo(failure.report.line())
         click.echo(f"not written: {output}", err=True)

@@ -1,7 +1,10 @@
-"""Child processes: how they are started, and what a child's end says."""
+"""Child processes: how they are started, and what a child's end says; and ending this
+process cleanly on SIGTERM."""
 
+import contextlib
 import multiprocessing
 import signal
+from collections.abc import Iterator
 from multiprocessing.context import BaseContext
 
 
@@ -30,3 +33,19 @@ def exit_description(exitcode: int) -> str:
         return f"killed by signal {number} ({signal.Signals(number).name})"
     except ValueError:
         return f"killed by signal {number}"
+
+
+@contextlib.contextmanager
+def ending_cleanly_on_sigterm() -> Iterator[None]:
+    """SIGTERM ends what runs inside as SIGINT does, through its clean-up (a hidden unpacking
+    folder, an unfinished output removed), with status 143 (128 + the signal); the handler
+    before is put back after."""
+
+    def end(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, end)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,12 +1,9 @@
 """``edge-seg datasets``: the labelled sets the project reads: list them, fetch those with a
 public download, prepare those downloaded by hand."""
 
-import contextlib
 import dataclasses
 import json
-import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -17,6 +14,7 @@ from edge_runtime.data.fetch import fetch as fetch_dataset
 from edge_runtime.data.unpack import Prepared
 from edge_runtime.data.unpack import prepare as prepare_dataset
 from edge_runtime.errors import NetworkError, one_line
+from edge_runtime.processes import ending_cleanly_on_sigterm
 
 MIRROR_ENV = "EDGE_SEG_DATA_MIRROR"
 
@@ -54,21 +52,6 @@ class _Bars:
         if self._bar is not None:
             self._bar.render_finish()
             self._bar = None
-
-
-@contextlib.contextmanager
-def _ending_cleanly_on_sigterm() -> Iterator[None]:
-    """SIGTERM ends the command as SIGINT does, through its clean-up (the hidden unpacking
-    folder removed), with status 143 (128 + the signal)."""
-
-    def end(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, end)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group()
@@ -118,7 +101,7 @@ def fetch(name: str, outdir: Path | None, mirror: str | None) -> None:
     dataset = DATASETS[name]
     bars = _Bars()
     try:
-        with _ending_cleanly_on_sigterm():
+        with ending_cleanly_on_sigterm():
             prepared = fetch_dataset(dataset, outdir or Path("data", name), mirror, bars)
     except NetworkError as exc:
         raise click.ClickException(one_line(str(exc))) from None  # exit 1: try again later
@@ -139,7 +122,7 @@ def prepare(name: str, archives: tuple[Path, ...], outdir: Path | None) -> None:
     dataset = DATASETS[name]
     bars = _Bars()
     try:
-        with _ending_cleanly_on_sigterm():
+        with ending_cleanly_on_sigterm():
             prepared = prepare_dataset(dataset, archives, outdir or Path("data", name), bars)
     finally:
         bars.close()

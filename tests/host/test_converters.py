@@ -399,3 +399,30 @@ def test_convert_refuses_a_run_record_that_is_not_the_models(
     done = run_cli(*args, "--no-check", "-o", tmp_path / "m.tflite", expect=2)
     assert says in done.output and "metrics.json" in done.output
     assert not (tmp_path / "m.tflite").exists()
+
+
+@pytest.mark.parametrize("version", ["1.0\nFAKE: gate passed", "", "x" * 65, "-rc1", "1.0 beta"])
+def test_a_model_version_that_could_forge_a_line_is_refused(tmp_path, run_cli, version):
+    for command in ("convert", "convert-artery-vein"):
+        args = [command, tmp_path / "m.keras", "--model-version", version, "-o", tmp_path / "o"]
+        assert "--model-version" in run_cli(*args, expect=2).output
+
+
+def test_sigterm_during_the_gate_leaves_no_output(
+    host_model, patches_npz, tmp_path, run_cli, monkeypatch
+):
+    """A complete, ungated .tflite was once left under a hidden name."""
+    import os
+    import signal
+
+    from converters import pipeline
+
+    monkeypatch.setattr(
+        pipeline, "run_gate", lambda *_a, **_k: os.kill(os.getpid(), signal.SIGTERM)
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["convert", host_model, "--calibration", patches_npz, *CALIBRATION]
+    run_cli(*args, "--check-data", patches_npz, "-o", out / "m.tflite", expect=128 + signal.SIGTERM)
+    assert list(out.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
