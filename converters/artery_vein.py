@@ -18,7 +18,7 @@ from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
 from edge_runtime.contract.artery_vein_metrics import mean_scores
 from edge_runtime.contract.gate_report import ArteryVeinGateReport, ArteryVeinGates
 from edge_runtime.contract.model_card import ModelCard, Preprocessing, TrainingSummary
-from edge_runtime.errors import EdgeSegError, InputError
+from edge_runtime.errors import EdgeSegError, InputError, first_line
 from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
@@ -127,10 +127,22 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
             "(edge-seg train-artery-vein), whose record says how it was built"
         )
     try:
-        training = ArteryVeinRecord.read(record_path).training
+        record = ArteryVeinRecord.read(record_path)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    model = device_model(model, training)
+    training = record.training
+    if record.parameters != model.count_params():
+        raise InputError(
+            f"{record_path}: records a model of {record.parameters:,} parameters, but "
+            f"{options.keras_path} has {model.count_params():,}: not its run's record"
+        )
+    try:
+        model = device_model(model, training)
+    except ValueError as exc:  # a width or depth that does not build the model's layers
+        raise InputError(
+            f"{record_path}: its width {training.width} and depth {training.depth} do not build "
+            f"{options.keras_path} ({first_line(exc)})"
+        ) from None
     examples = load_examples(list(options.data), Segmenter(), training)
     spread = examples[:: max(1, len(examples) // CALIBRATION_FIELDS)][:CALIBRATION_FIELDS]
     calibration = whole_fields(spread, training.device_side)

@@ -5,7 +5,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from edge_runtime.contract.model_card import FOV_DIAMETER_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS
+from edge_runtime.contract.schema import bounded
 from training.models import ARCHITECTURES
 
 LOSSES = ("bce", "bce-dice")
@@ -163,20 +165,20 @@ ARTERY_VEIN_RECORD = "artery_vein.json"
 class ArteryVeinTraining:
     """Everything that determines an artery/vein training run."""
 
-    width: int = 12
-    depth: int = 3
-    tile: int = 128
+    width: int = bounded(12, 2, 64)
+    depth: int = bounded(3, 1, 5)
+    tile: int = bounded(128, 16, 1024)
     """Side of the training crops (pixels of the model's working scale)."""
-    fov_diameter: float = 270.0
+    fov_diameter: float = bounded(270.0, *FOV_DIAMETER_RANGE)
     """The disc's diameter at the model's working scale: half the vessel model's (540), a
     quarter of its pixels. On each camera left out, this half scale classed better than the
     vessel model's own scale (firmware_notes/ARTERY_VEIN.md): a crop holds twice the context."""
-    epochs: int = 16
-    crops: int = 3000
+    epochs: int = bounded(16, 1)
+    crops: int = bounded(3000, 1, MAX_ARTERY_VEIN_CROPS)
     """Random crops drawn afresh for each epoch (all held at once: 256 KiB each)."""
-    batch_size: int = 16
-    learning_rate: float = 2e-3
-    seed: int = 2211
+    batch_size: int = bounded(16, 1, 4096)
+    learning_rate: float = bounded(2e-3, 0, 1)
+    seed: int = bounded(2211, 0, 2**32 - 1)
 
     @property
     def device_side(self) -> int:

@@ -196,3 +196,30 @@ def test_training_refuses_a_grayscale_photograph(labelled, tmp_path):
     Image.open(image).convert("L").save(image)
     with pytest.raises(InputError, match=r"eye2\.png: no colour \(a grayscale photograph\)"):
         load_examples([root], Segmenter(), ArteryVeinTraining())
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        ({"parameters": 999}, "records a model of 999 parameters"),
+        ({"training": {"width": 16}}, "do not build"),  # once a set_weights traceback
+        ({"training": {"fov_diameter": 20000}}, "fov_diameter"),  # once killed for memory
+        ({"training": {"epochs": 0}}, "epochs"),
+    ],
+)
+def test_convert_refuses_a_run_record_that_is_not_the_models(
+    converted, labelled, tmp_path, run_cli, edit, says
+):
+    import shutil
+
+    run, _, _ = converted
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    record = json.loads((copy / ARTERY_VEIN_RECORD).read_text())
+    record.update({k: v for k, v in edit.items() if k != "training"})
+    record["training"].update(edit.get("training", {}))
+    (copy / ARTERY_VEIN_RECORD).write_text(json.dumps(record))
+    args = ["convert-artery-vein", copy / "model.keras", "--data", labelled]
+    done = run_cli(*args, "-o", tmp_path / "m.tflite", expect=2)
+    assert says in done.output and ARTERY_VEIN_RECORD in done.output
+    assert not (tmp_path / "m.tflite").exists()
