@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converters.metadata_writer import embed_card, tensor_coding
+from converters.metadata_writer import embed_card, refuse_another_runs_record, tensor_coding
 from converters.tflite_export import export_tflite
 from edge_runtime import __version__
 from edge_runtime.atomic import atomic_path
@@ -131,11 +131,9 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
     except ValueError as exc:
         raise InputError(str(exc)) from None
     training = record.training
-    if record.parameters != model.count_params():
-        raise InputError(
-            f"{record_path}: records a model of {record.parameters:,} parameters, but "
-            f"{options.keras_path} has {model.count_params():,}: not its run's record"
-        )
+    refuse_another_runs_record(
+        record_path, record.parameters, options.keras_path, model.count_params()
+    )
     try:
         model = device_model(model, training)
     except ValueError as exc:  # a width or depth that does not build the model's layers

@@ -65,42 +65,49 @@ def tensor_coding(detail: dict) -> TensorCoding:
     return TensorCoding(np.dtype(detail["dtype"]).name, scale, zero_point)
 
 
-def training_record(keras_path: Path) -> TrainingRecord | None:
-    """The record of the run a Keras model came from (``metrics.json`` beside it), if any.
+def run_record(keras_path: Path, parameters: int) -> TrainingRecord | None:
+    """The checked record of the run a Keras model came from (``metrics.json``), if any.
+
+    It must count the model's ``parameters``.
+
+    Its card takes the run's channel and threshold, and the gate, running both models alike,
+    would not see another run's (a run stopped between writing its files, a record copied or
+    edited).
 
     Raises:
-        InputError: the record is there but invalid.
+        InputError: the record is there but invalid, or counts other parameters.
     """
     path = keras_path.parent / RECORD_FILE
     if not path.is_file():
         return None
     try:
-        return TrainingRecord.read(path)
+        record = TrainingRecord.read(path)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    refuse_another_runs_record(path, record.params, keras_path, parameters)
+    return record
 
 
-def check_run_record(keras_path: Path, parameters: int) -> None:
-    """Refuse a run record beside a Keras model (``metrics.json``) that is not that model's.
+def refuse_another_runs_record(
+    record_path: Path, recorded: int, keras_path: Path, parameters: int
+) -> None:
+    """Refuse a run's record that counts other parameters than the Keras model beside it.
 
-    Its card would take another run's channel and threshold, and the gate, running both models
-    alike, would not see it (a run stopped between writing its files, a record copied or
-    edited).
+    ``record_path`` counts ``recorded``; the model at ``keras_path`` has ``parameters``.
 
     Raises:
-        InputError: the record counts other parameters than the model's ``parameters``.
+        InputError: the counts differ.
     """
-    record = training_record(keras_path)
-    if record is not None and record.params != parameters:
+    if recorded != parameters:
         raise InputError(
-            f"{keras_path.parent / RECORD_FILE}: records a model of {record.params:,} "
-            f"parameters, but {keras_path} has {parameters:,}: not its run's record (a run "
-            "stopped while writing its files, or a record copied or edited?)"
+            f"{record_path}: records a model of {recorded:,} parameters, but {keras_path} has "
+            f"{parameters:,}: not its run's record (a run stopped while writing its files, or a "
+            "record copied or edited?)"
         )
 
 
 def build_card(
-    keras_path: Path,
+    record: TrainingRecord | None,
     interpreter,
     quantization: str,
     threshold: float | None,
@@ -109,10 +116,9 @@ def build_card(
 ) -> ModelCard:
     """The card of a converted model, without a gate (the caller adds it after the gate).
 
-    The threshold is ``threshold`` if given, else the one tuned in training (the run's record
-    beside the Keras model), else the default.
+    The threshold is ``threshold`` if given, else the one tuned in training (the run's
+    ``record``, :func:`run_record`), else the default.
     """
-    record = training_record(keras_path)
     if threshold is None:
         threshold = record.threshold if record else DEFAULT_THRESHOLD
     return ModelCard(

@@ -8,11 +8,12 @@ import numpy as np
 
 from converters.check import load_gate_data, run_gate
 from converters.gate import GateFailure
-from converters.metadata_writer import build_card, check_run_record, embed_card, training_record
+from converters.metadata_writer import build_card, embed_card, run_record
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.gate_report import GateReport, Gates
 from edge_runtime.contract.preprocessing import preprocess_patches
+from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.data.patches import load_patches
 from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import make_interpreter
@@ -59,17 +60,16 @@ CALIBRATION_SEED = 2211
 is given."""
 
 
-def calibration_patches(options: ConvertOptions) -> np.ndarray:
+def calibration_patches(options: ConvertOptions, record: TrainingRecord | None) -> np.ndarray:
     """Preprocessed patches (N, P, P, 1) to calibrate int8 ranges on.
 
     They are an .npz file's patches in file order, or random crops of a folder's photographs
-    through the device's pipeline, in the grayscale channel the model was trained on (its
-    training record), drawn with a fixed seed.
+    through the device's pipeline, in the grayscale channel the model was trained on (its run's
+    ``record``), drawn with a fixed seed.
     """
     if not options.calibration.is_dir():
         calibration = preprocess_patches(load_patches(options.calibration, options.images_key))
         return calibration[: options.calibration_size] if options.calibration_size else calibration
-    record = training_record(options.keras_path)
     source = load_photo_source(options.calibration, 1.0, 0.0, record.channel if record else "luma")
     rng = np.random.default_rng(CALIBRATION_SEED)
     return source.crops(rng, options.calibration_size or CALIBRATION_CROPS)[0]
@@ -83,16 +83,17 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
         InputError: the run record beside the model is not its run's.
     """
     model = load_keras_model(options.keras_path)
-    check_run_record(options.keras_path, model.count_params())
-    calibration = calibration_patches(options)
+    parameters = model.count_params()
+    record = run_record(options.keras_path, parameters)
+    calibration = calibration_patches(options, record)
     content = export_tflite(model, calibration, options.quantization, options.io)
     card = build_card(
-        options.keras_path,
+        record,
         make_interpreter(content, name=str(options.keras_path)),
         options.quantization,
         options.threshold,
         options.model_version,
-        model.count_params(),
+        parameters,
     )
     content = embed_card(content, card)
     report = None

@@ -41,7 +41,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel, framed_input
 from edge_runtime.pipeline.decode import load_photo
-from edge_runtime.pipeline.grayscale import has_colour
+from edge_runtime.pipeline.grayscale import NO_COLOUR, has_colour
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.segmenter import Prepared, Segmenter
 from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
@@ -91,7 +91,7 @@ def make_example(
     photo = load_photo(image)
     if not has_colour(photo.pixels):
         raise InputError(
-            f"{image}: no colour (a grayscale photograph): arteries and veins are told apart by "
+            f"{image}: {NO_COLOUR}: arteries and veins are told apart by "
             "colour, and the device makes no map of one"
         )
     result = segmenter.segment(photo)
@@ -116,8 +116,7 @@ def boxed_classes(label: Path, prepared: Prepared) -> np.ndarray:
     """
     top, left, bottom, right = prepared.box
     codes = read_artery_vein(label, prepared.shape)
-    vessels = codes != ArteryVein.BACKGROUND
-    check_share(label, vessels, np.ones_like(vessels))
+    check_share(label, codes != ArteryVein.BACKGROUND, None)
     return codes[top:bottom, left:right]
 
 

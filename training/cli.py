@@ -3,7 +3,9 @@
 It needs the 'train' extra (TensorFlow).
 """
 
+import dataclasses
 import functools
+import math
 from pathlib import Path
 
 import click
@@ -13,7 +15,7 @@ from edge_runtime.cli.options import NonBlankPath, channel_option, finite_range,
 from training.config import (
     ARTERY_VEIN_RECORD,
     LOSSES,
-    MAX_ARTERY_VEIN_CROPS,
+    MAX_SEED,
     RECIPES,
     RUN_FILES,
     SCHEDULES,
@@ -93,7 +95,7 @@ AV_DEFAULTS = ArteryVeinTraining()
 )
 @click.option(
     "--seed",
-    type=click.IntRange(0, 2**32 - 1),
+    type=click.IntRange(0, MAX_SEED),
     default=default("seed"),
     show_default=True,
     help="Random seed of weights, crops and augmentation (same seed, same machine: same weights).",
@@ -208,6 +210,13 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         click.echo(f"trained without a holdout {run}; wrote {out}")
 
 
+def _av_range(name: str) -> click.IntRange:
+    """The range of an :class:`ArteryVeinTraining` field: the bounds its record is read with."""
+    spec = next(f for f in dataclasses.fields(ArteryVeinTraining) if f.name == name)
+    low, high = spec.metadata["bounds"]
+    return click.IntRange(low, None if math.isinf(high) else high)
+
+
 def artery_vein_training_options(command):
     """Add an artery/vein run's settings to a command, which receives them as ``training``.
 
@@ -222,35 +231,35 @@ def artery_vein_training_options(command):
     options = [
         click.option(
             "--width",
-            type=click.IntRange(2, 64),
+            type=_av_range("width"),
             default=AV_DEFAULTS.width,
             show_default=True,
             help="Channels of the U-Net's first level.",
         ),
         click.option(
             "--depth",
-            type=click.IntRange(1, 5),
+            type=_av_range("depth"),
             default=AV_DEFAULTS.depth,
             show_default=True,
             help="Poolings of the U-Net (its context grows with each).",
         ),
         click.option(
             "--epochs",
-            type=click.IntRange(1),
+            type=_av_range("epochs"),
             default=AV_DEFAULTS.epochs,
             show_default=True,
             help="Passes, each over freshly drawn crops.",
         ),
         click.option(
             "--crops",
-            type=click.IntRange(1, MAX_ARTERY_VEIN_CROPS),
+            type=_av_range("crops"),
             default=AV_DEFAULTS.crops,
             show_default=True,
             help="Random crops drawn afresh for each epoch.",
         ),
         click.option(
             "--seed",
-            type=click.IntRange(0, 2**32 - 1),
+            type=_av_range("seed"),
             default=AV_DEFAULTS.seed,
             show_default=True,
             help="Seed of the weights and the crops (the same machine gives the same model).",

@@ -154,6 +154,9 @@ def default(name: str):
     return next(f.default for f in dataclasses.fields(TrainConfig) if f.name == name)
 
 
+MAX_SEED = 2**32 - 1
+"""Largest seed numpy's generators take."""
+
 MAX_ARTERY_VEIN_CROPS = 20_000
 """Most crops an artery/vein epoch may draw: held at once, they take 5 GB."""
 
@@ -178,7 +181,7 @@ class ArteryVeinTraining:
     """Random crops drawn afresh for each epoch (all held at once: 256 KiB each)."""
     batch_size: int = bounded(16, 1, 4096)
     learning_rate: float = bounded(2e-3, 0, 1)
-    seed: int = bounded(2211, 0, 2**32 - 1)
+    seed: int = bounded(2211, 0, MAX_SEED)
 
     @property
     def device_side(self) -> int:

@@ -31,6 +31,7 @@ from edge_runtime.contract.schema import encode
 from edge_runtime.contract.segment_record import SegmentFailure, SegmentRecord
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.scale import CameraScale
+from edge_runtime.pipeline.grayscale import NO_COLOUR
 from edge_runtime.pipeline.parallel import job_count, run_jobs, stopping_on_signals
 
 MEASUREMENTS_CSV = "measurements.csv"
@@ -161,7 +162,7 @@ def warn_of(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> No
     field of view was found (its measurements are in pixels only); arteries and veins asked
     for (``artery_vein``) of a photograph without colour (no map is written)."""
     if artery_vein and "artery_vein" not in record.outputs:
-        grey = "no colour (a grayscale photograph), so no artery/vein map: they differ in colour"
+        grey = f"{NO_COLOUR}, so no artery/vein map: they differ in colour"
         click.echo(f"warning: {one_line(f'{record.path}: {grey}')}", err=True)
     if _not_fundus(record):
         click.echo(f"warning: {one_line(f'{record.path}: {record.verdict.summary()}')}", err=True)

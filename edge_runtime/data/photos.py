@@ -377,7 +377,7 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
         raise InputError(f"{photo.label}: no vessel pixel{inside}, expected some to score")
     if fov is not None:
         check_inside(photo.mask, label, fov)
-    check_share(photo.label, label, np.ones_like(label) if fov is None else fov)
+    check_share(photo.label, label, fov)
     return LoadedPhoto(photo.name, pixels, label, fov)
 
 

@@ -18,14 +18,17 @@ but a few at the rim); a field of view that holds less than this share of them i
 another photograph's."""
 
 
-def check_share(path: str | Path, vessels: np.ndarray, field: np.ndarray) -> None:
+def check_share(path: str | Path, vessels: np.ndarray, field: np.ndarray | None) -> None:
     """Refuse a map or label whose vessels cover more than :data:`MAX_VESSEL_SHARE` of its
-    field of view (``field``, boolean, the map's size).
+    field of view (``field``, boolean, the map's size; ``None``: the whole frame).
 
     Raises:
         InputError: they do.
     """
-    share = np.count_nonzero(vessels & field) / max(1, np.count_nonzero(field))
+    if field is None:
+        share = np.count_nonzero(vessels) / max(1, vessels.size)
+    else:
+        share = np.count_nonzero(vessels & field) / max(1, np.count_nonzero(field))
     if share > MAX_VESSEL_SHARE:
         raise InputError(
             f"{path}: vessels cover {share:.0%} of the field of view, expected at most "

@@ -15,6 +15,7 @@ from edge_runtime.inference.interpreter import backend_name
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.memory import keep_freed_memory
+from edge_runtime.pipeline.grayscale import NO_COLOUR
 from edge_runtime.pipeline.segmenter import Result, Segmenter
 
 PATCHES = 64
@@ -68,7 +69,7 @@ def benchmark(
     result = segment(segmenter, photo)  # warm-up, and the tile count
     if artery_vein is not None and result.artery_vein is None:
         raise InputError(
-            f"{name}: no colour (a grayscale photograph), so the artery/vein model would not "
+            f"{name}: {NO_COLOUR}, so the artery/vein model would not "
             "run: time it on a colour photograph"
         )
     patches = np.random.default_rng(0).random((PATCHES, model.side, model.side, 1), np.float32)

@@ -21,6 +21,7 @@ from edge_runtime.data.vessel_share import check_share
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import to_uint8
+from edge_runtime.pipeline.grayscale import NO_COLOUR
 from edge_runtime.pipeline.parallel import Stop, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
 
@@ -79,7 +80,7 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         if segmenter.artery_vein is not None and labelled.artery_vein is not None:
             if result.artery_vein is None:
                 raise InputError(
-                    f"{labelled.image}: no colour (a grayscale photograph), so no arteries and "
+                    f"{labelled.image}: {NO_COLOUR}, so no arteries and "
                     f"veins to score against {labelled.artery_vein}"
                 )
             graded = grade_artery_vein(labelled.artery_vein, result.artery_vein, fov)

@@ -16,6 +16,9 @@ from edge_runtime.pipeline.blocks import row_blocks
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
+NO_COLOUR = "no colour (a grayscale photograph)"
+"""How the messages that skip or refuse a photograph without colour name it."""
+
 COLOUR_SIDE = 80
 """A photograph's colour is read from a copy subsampled to about this many pixels a side."""
 
