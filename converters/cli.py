@@ -273,7 +273,11 @@ def _compile_edgetpu(model: Path) -> None:
 )
 @click.argument("target", type=NonBlankPath(dir_okay=False, path_type=Path))
 def embed_metadata_command(source: Path, target: Path) -> None:
-    """Copy a converted model's card into TARGET (after edgetpu_compiler)."""
+    """Copy a converted model's card into TARGET (after edgetpu_compiler).
+
+    TARGET must be the model itself or its Edge TPU build: same inputs and outputs, and
+    (unless compiled) same ops and weights. Another model is refused.
+    """
     import_extra("tensorflow", "train")
     from converters.pipeline import copy_card
 

@@ -9,6 +9,7 @@ import numpy as np
 from converters.check import load_gate_data, run_gate
 from converters.gate import GateFailure
 from converters.metadata_writer import build_card, embed_card, run_record
+from converters.model_identity import check_same_model
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.gate_report import GateReport, Gates
@@ -122,14 +123,18 @@ def copy_card(source: Path, target: Path) -> None:
     For instance after ``edgetpu_compiler`` dropped it.
 
     Raises:
-        ModelError: either file is not a model, or ``source`` has no valid card.
+        ModelError: either file is not a whole model, ``source`` has no valid card, or
+            ``target`` is not ``source``'s model (:func:`check_same_model`).
     """
+    content = read_model_bytes(source)
     try:
-        card = read_card(read_model_bytes(source))
+        card = read_card(content)
     except ValueError as exc:
         raise ModelError(f"{source}: {exc}") from None
     if card is None:
         raise ModelError(f"{source}: has no edge-seg metadata to copy")
-    content = embed_card(read_model_bytes(target), card)
+    built = read_model_bytes(target)
+    check_same_model(content, source, built, target)
+    content = embed_card(built, card)
     with atomic_path(target) as tmp:
         tmp.write_bytes(content)

@@ -270,6 +270,29 @@ def _bare_model(path):
     return path
 
 
+STAND_IN_BUILD = """
+import sys
+from tensorflow.lite.python import schema_py_generated as schema
+from tensorflow.lite.tools import flatbuffer_utils
+
+model = flatbuffer_utils.read_model_with_mutable_tensors(sys.argv[1])
+model.metadata = None  # the compiler drops the card
+code = model.operatorCodes[0]  # the ops become the compiler's op, the weights its blob
+code.builtinCode, code.customCode = schema.BuiltinOperator.CUSTOM, b"edgetpu-custom-op"
+for tensor in model.subgraphs[0].tensors:
+    if tensor.buffer and model.buffers[tensor.buffer].data is not None:
+        model.buffers[tensor.buffer].data = model.buffers[tensor.buffer].data[::-1]
+flatbuffer_utils.write_model(model, sys.argv[2])
+"""
+"""What edgetpu_compiler makes of a model, as far as embed-metadata can tell: the same inputs
+and outputs, other ops and weights, no card (``python -c STAND_IN_BUILD SOURCE BUILT``)."""
+
+
+def _stand_in_build(source, built):
+    subprocess.run([sys.executable, "-c", STAND_IN_BUILD, source, built], check=True)
+    return built
+
+
 def _convert_for_edgetpu(run_cli, host_model, patches_npz, target):
     return run_cli(
         "convert",
@@ -303,13 +326,55 @@ def test_info_says_not_ready_for_tile_and_float_models(tmp_path, run_cli):
 
 def test_embed_metadata_copies_the_document(converted, tmp_path, run_cli):
     out, _ = converted
-    bare = _bare_model(tmp_path / "bare.tflite")
-    run_cli("embed-metadata", "--from", out / "int8.tflite", bare)
-    copied, source = read_card(bare.read_bytes()), read_card((out / "int8.tflite").read_bytes())
+    built = _stand_in_build(out / "int8.tflite", tmp_path / "int8_edgetpu.tflite")
+    assert read_card(built.read_bytes()) is None
+    run_cli("embed-metadata", "--from", out / "int8.tflite", built)
+    copied, source = read_card(built.read_bytes()), read_card((out / "int8.tflite").read_bytes())
     assert dataclasses.replace(copied, model_sha256=None) == dataclasses.replace(
         source, model_sha256=None
     )
-    assert copied.model_sha256 == model_digest(bare.read_bytes(), copied)  # its own bytes
+    assert copied.model_sha256 == model_digest(built.read_bytes(), copied)  # its own bytes
+
+
+def _other_weights(source, path):
+    """``source`` with one weight changed: same inputs and outputs, another model."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_with_mutable_tensors(str(source))
+    tensor = next(
+        t
+        for t in model.subgraphs[0].tensors
+        if t.buffer and model.buffers[t.buffer].data is not None
+    )
+    model.buffers[tensor.buffer].data[0] ^= 1
+    flatbuffer_utils.write_model(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        (lambda src, tmp: _bare_model(tmp / "t.tflite"), "its inputs or outputs"),
+        (lambda src, tmp: _other_weights(src, tmp / "t.tflite"), "its ops or weights"),
+        (
+            lambda src, tmp: (
+                (tmp / "t.tflite").write_bytes(src.read_bytes()[:5000]) and tmp / "t.tflite"
+            ),
+            "not a whole TFLite model (truncated or damaged)",
+        ),
+    ],
+    ids=["another model", "other weights", "truncated"],
+)
+def test_embed_metadata_refuses_a_model_that_is_not_the_sources(
+    converted, tmp_path, run_cli, target, said
+):
+    # the card carries a passed gate: copied onto another model, it would certify it unmeasured
+    source = converted[0] / "int8.tflite"
+    path = target(source, tmp_path)
+    before = path.read_bytes()
+    result = run_cli("embed-metadata", "--from", source, path, expect=2)
+    assert f"{path}: {said}" in result.output and "Traceback" not in result.output
+    assert path.read_bytes() == before
 
 
 def test_convert_without_a_gate_set_is_a_usage_error(host_model, patches_npz, run_cli, tmp_path):
@@ -336,11 +401,11 @@ def test_edgetpu_compiles_and_re_embeds_the_metadata(
     host_model, patches_npz, run_cli, tmp_path, monkeypatch
 ):
     # a stand-in compiler: writes <stem>_edgetpu.tflite without our metadata, as the real one does
-    fake = tmp_path / "edgetpu_compiler"
-    bare = _bare_model(tmp_path / "bare.tflite")
+    fake, build = tmp_path / "edgetpu_compiler", tmp_path / "build.py"
+    build.write_text(STAND_IN_BUILD)
     fake.write_text(
         "#!/bin/sh\n# called as: edgetpu_compiler -s -o DIR MODEL\n"
-        f'cp {bare} "$3/$(basename "$4" .tflite)_edgetpu.tflite"\n'
+        f'{sys.executable} {build} "$4" "$3/$(basename "$4" .tflite)_edgetpu.tflite"\n'
     )
     fake.chmod(0o755)
     monkeypatch.setattr("converters.edgetpu_compile.find_edgetpu_compiler", lambda: str(fake))
