@@ -62,8 +62,9 @@ def _shown_artery_vein(scores: ArteryVeinScores) -> str:
 
 
 def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
-    """What is shown of each photograph as it is done: its error on stderr, its scores on
-    stdout (without --json), and how far it has got on stderr when that is a terminal."""
+    """What is shown of each photograph as it is done: its error (or its arteries and veins')
+    on stderr, its scores on stdout (without --json), and how far it has got on stderr when
+    that is a terminal."""
     terminal = sys.stderr.isatty()
 
     def report(result: PhotoResult, done: int) -> None:
@@ -71,11 +72,12 @@ def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
             click.echo("\r\033[K", err=True, nl=False)
         if isinstance(result, FailedPhoto):
             click.echo(f"error: {result.error}", err=True)
-        elif not as_json:
-            graded = (
-                "" if result.artery_vein is None else "; " + _shown_artery_vein(result.artery_vein)
-            )
-            click.echo(f"{one_line(result.name)}: {_shown(result)}{graded}")
+        else:
+            if not as_json:
+                graded = result.artery_vein and "; " + _shown_artery_vein(result.artery_vein)
+                click.echo(f"{one_line(result.name)}: {_shown(result)}{graded or ''}")
+            if result.artery_vein_error:
+                click.echo(f"error: {result.artery_vein_error}", err=True)
         if terminal and done < total:
             click.echo(f"evaluated {done} of {total} photographs", err=True, nl=False)
 
@@ -151,8 +153,17 @@ def _photographs(
                 f"mean of {evaluation.artery_vein_n} with artery/vein labels: "
                 f"{_shown_artery_vein(evaluation.artery_vein)}"
             )
-    if evaluation.failed:
-        raise click.ClickException(f"{len(evaluation.failed)} of {total} photographs failed")
+    ungraded = sum(1 for p in evaluation.photos if p.artery_vein_error)
+    failures = [
+        f"{count} of {total} {what}"
+        for count, what in (
+            (len(evaluation.failed), "photographs failed"),
+            (ungraded, "photographs' arteries and veins could not be scored"),
+        )
+        if count
+    ]
+    if failures:
+        raise click.ClickException("; ".join(failures))
 
 
 def _patches(

@@ -11,11 +11,16 @@ from edge_runtime.contract.metrics import PhotoScores, defined_counts, mean_scor
 
 @dataclass(frozen=True)
 class ScoredPhoto(PhotoScores):
-    """One photograph's whole-photograph metrics, under its name, and its artery/vein metrics
-    when an artery/vein model classed its vessels and it has an artery/vein label."""
+    """One photograph's whole-photograph metrics, under its name, and its artery/vein metrics.
+
+    They are there when an artery/vein model classed its vessels and it has an artery/vein
+    label; when they could not be made (a damaged label, a grayscale photograph),
+    ``artery_vein_error`` is the one line that says why, and the vessel metrics still count.
+    """
 
     name: str
     artery_vein: ArteryVeinScores | None = None
+    artery_vein_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class DatasetEvaluation:
     over the photographs where it is defined and ``counts`` of them, every scored photograph,
     and those that could not be scored; the mean artery/vein metrics over the
     ``artery_vein_n`` photographs that have them (each metric over those where it is
-    defined)."""
+    defined; a photograph whose arteries and veins could not be scored is left out of it)."""
 
     n: int
     threshold: float

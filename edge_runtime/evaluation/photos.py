@@ -66,24 +66,19 @@ def grade_artery_vein(label: Path, classes: np.ndarray, fov: np.ndarray) -> Arte
 
 
 def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) -> PhotoResult:
-    """One photograph segmented and scored, its arteries and veins too when the segmenter
-    chains an artery/vein model and the photograph has an artery/vein label (and drawn into
-    the report folder, if any); what goes wrong with it, whatever it is, is its result's error
-    and ends nothing else."""
+    """One photograph segmented and scored (and drawn into the report folder, if any).
+
+    Its arteries and veins are scored too when the segmenter chains an artery/vein model and
+    the photograph has an artery/vein label. What goes wrong with the photograph, whatever it
+    is, is its result's error and ends nothing else; what goes wrong with its arteries and
+    veins only is their error, and its vessel scores stand.
+    """
     labelled, report = job
     try:
         loaded = load_labelled(labelled)
         result = segmenter.segment(loaded.photo)
         fov = result.fov if loaded.fov is None else loaded.fov
         scores = photo_scores(result.probability, loaded.label, fov, result.threshold)
-        graded = None
-        if segmenter.artery_vein is not None and labelled.artery_vein is not None:
-            if result.artery_vein is None:
-                raise InputError(
-                    f"{labelled.image}: {NO_COLOUR}, so no arteries and "
-                    f"veins to score against {labelled.artery_vein}"
-                )
-            graded = grade_artery_vein(labelled.artery_vein, result.artery_vein, fov)
         if report is not None:
             picture = comparison_picture(
                 np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
@@ -93,7 +88,31 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         return FailedPhoto(
             labelled.name, str(labelled.image), describe_failure(exc, labelled.image)
         )
-    return ScoredPhoto(**dataclasses.asdict(scores), name=labelled.name, artery_vein=graded)
+    graded = error = None
+    if segmenter.artery_vein is not None and labelled.artery_vein is not None:
+        try:
+            graded = _grade_result(labelled, result.artery_vein, fov)
+        except Exception as exc:
+            error = describe_failure(exc, labelled.artery_vein)
+    return ScoredPhoto(
+        **dataclasses.asdict(scores),
+        name=labelled.name,
+        artery_vein=graded,
+        artery_vein_error=error,
+    )
+
+
+def _grade_result(
+    labelled: LabelledPhoto, classes: np.ndarray | None, fov: np.ndarray
+) -> ArteryVeinScores:
+    """:func:`grade_artery_vein` of a segmentation's classes, which a grayscale photograph has
+    not (an :class:`InputError`)."""
+    if classes is None:
+        raise InputError(
+            f"{labelled.image}: {NO_COLOUR}, so no arteries and veins to score against "
+            f"{labelled.artery_vein}"
+        )
+    return grade_artery_vein(labelled.artery_vein, classes, fov)
 
 
 def lost_photo(job: tuple[LabelledPhoto, Path | None], reason: str) -> FailedPhoto:
@@ -161,5 +180,9 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     if evaluation.failed:
         lines += ["", f"Not scored ({len(evaluation.failed)}):", ""]
         lines += [f"- {p.name}: {p.error}" for p in evaluation.failed]
+    ungraded = [p for p in evaluation.photos if p.artery_vein_error]
+    if ungraded:
+        lines += ["", f"Arteries and veins not scored ({len(ungraded)}):", ""]
+        lines += [f"- {p.name}: {p.artery_vein_error}" for p in ungraded]
     with atomic_path(report / "summary.md") as tmp:
         tmp.write_text("\n".join(lines) + "\n")

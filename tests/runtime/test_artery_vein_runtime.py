@@ -288,9 +288,15 @@ def test_eval_refuses_an_artery_vein_label_with_a_white_background(
     colours[(colours == 0).all(axis=2)] = 255  # white: RITE's "uncertain vessel"
     Image.fromarray(colours).save(label)
     done = run_cli("eval", root, "--av", "--json", "--jobs", "1", expect=1)
-    failed = json.loads(done.stdout)["failed"]
-    assert [f["name"] for f in failed] == ["eye2"]
-    assert "vessels cover" in failed[0]["error"] and "white background" in failed[0]["error"]
+    evaluation = json.loads(done.stdout)
+    assert not evaluation["failed"] and evaluation["n"] == 2  # the vessels are still scored
+    error = evaluation["photos"][1]["artery_vein_error"]
+    assert (
+        error.startswith(f"{label}: ") and "vessels cover" in error and "white background" in error
+    )
+    assert evaluation["photos"][1]["artery_vein"] is None and evaluation["artery_vein_n"] == 1
+    assert f"error: {error}" in done.stderr
+    assert "1 of 2 photographs' arteries and veins could not be scored" in done.stderr
 
 
 def test_eval_av_fails_a_grayscale_photograph_with_an_artery_vein_label(
@@ -300,8 +306,8 @@ def test_eval_av_fails_a_grayscale_photograph_with_an_artery_vein_label(
     image = next((root / "images").glob("eye2.*"))
     Image.open(image).convert("L").save(image)
     evaluation = json.loads(run_cli("eval", root, "--av", "--json", expect=1).stdout)
-    [failed] = evaluation["failed"]
-    assert failed["error"] == (
+    assert not evaluation["failed"] and evaluation["n"] == 2
+    assert evaluation["photos"][1]["artery_vein_error"] == (
         f"{image}: no colour (a grayscale photograph), so no arteries and veins to score "
         f"against {root / 'labels-av' / 'eye2.png'}"
     )
@@ -341,7 +347,14 @@ def test_eval_av_fails_only_the_photograph_whose_artery_vein_label_is_damaged(
     Image.fromarray(blurred).save(root / "labels-av" / "eye1.png")
     done = run_cli("eval", root, "--av", "--json", expect=1)
     evaluation = json.loads(done.stdout)
-    assert [p["name"] for p in evaluation["photos"]] == ["eye2"]
-    (failed,) = evaluation["failed"]
-    assert failed["name"] == "eye1" and "eye1.png: got colour (250, 0, 0)" in failed["error"]
-    assert evaluation["artery_vein_n"] == 1
+    assert [p["name"] for p in evaluation["photos"]] == ["eye1", "eye2"] and not evaluation[
+        "failed"
+    ]
+    damaged, whole = evaluation["photos"]
+    assert (
+        damaged["artery_vein"] is None
+        and "eye1.png: got colour (250, 0, 0)" in (damaged["artery_vein_error"])
+    )
+    assert whole["artery_vein_error"] is None and evaluation["artery_vein_n"] == 1
+    plain = json.loads(run_cli("eval", root, "--json").stdout)  # the vessel scores are the same
+    assert [p["f1"] for p in plain["photos"]] == [p["f1"] for p in evaluation["photos"]]

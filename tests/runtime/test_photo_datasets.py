@@ -320,7 +320,7 @@ def test_eval_scores_the_others_when_photographs_cannot_be_scored(tmp_path, make
     report = json.loads(result.stdout)
     assert report["n"] == 1 and [p["name"] for p in report["photos"]] == ["eye1"]
     photo = report["photos"][0]
-    assert report["mean"] == {k: v for k, v in photo.items() if k not in ("name", "artery_vein")}
+    assert report["mean"] == {k: photo[k] for k in METRICS}
     failed = {f["name"]: f["error"] for f in report["failed"]}
     assert failed == {
         "eye2": f"{labels / 'eye2.png'}: cannot read the label (image file is truncated)",
