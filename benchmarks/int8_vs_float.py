@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from converters.tflite_export import export_tflite
-from edge_runtime.contract.preprocessing import preprocess_patches
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
 from edge_runtime.data.patches import load_patches
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
@@ -40,7 +40,7 @@ def main(
 ) -> None:
     """Print float and int8 ms per patch, their ratio, and the two file sizes."""
     x = preprocess_patches(load_patches(data, images)[:patches])
-    model = load_keras_model(keras_model)
+    model = load_keras_model(keras_model, PREPROCESSING_NAME)
     with tempfile.TemporaryDirectory() as tmp:
         paths = {}
         for name, quantization in (("float32", "float"), ("int8", "int8")):

@@ -47,6 +47,7 @@ from edge_runtime.contract.artery_vein_metrics import artery_vein_scores, mean_s
 from edge_runtime.contract.metrics import best_mean_threshold, f1_by_threshold, photo_scores
 from edge_runtime.contract.metrics import mean_scores as mean_photo_scores
 from edge_runtime.contract.model_card import FOV_DIAMETER
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
 from edge_runtime.data.photos import LabelledPhoto, load_labelled
@@ -282,7 +283,7 @@ def candidate_row(
 def tile_row(held: str, run: Path, test: list[Example], tiles_per_photograph: int) -> Row:
     """Score the tile model of ``run`` (trained without ``held``) on ``test``."""
     record = TrainingRecord.read(run / RECORD_FILE)
-    model = load_keras_model(run / "model.keras")
+    model = load_keras_model(run / "model.keras", PREPROCESSING_NAME)
     config = SegmenterConfig(threshold=record.threshold, channel=record.channel)
     segmenter = Segmenter(KerasPatches(model), config)
     scores = []

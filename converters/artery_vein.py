@@ -119,7 +119,7 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         InputError: the model, its record (``artery_vein.json`` beside it) or the data cannot
             be used.
     """
-    model = load_keras_model(options.keras_path)
+    model = load_keras_model(options.keras_path, ARTERY_VEIN_PREPROCESSING)
     record_path = options.keras_path.parent / ARTERY_VEIN_RECORD
     if not record_path.is_file():
         raise InputError(

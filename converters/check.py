@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from converters.gate import evaluate_gate
+from converters.gate import MaskComparison, evaluate_gate
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
-from edge_runtime.data.photos import LoadedPhoto, find_dataset, held_out, load_labelled
+from edge_runtime.data.photos import LabelledPhoto, find_dataset, held_out, load_labelled
 from edge_runtime.errors import InputError
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.inference.signatures import UNCHECKED
@@ -33,9 +34,12 @@ class GatePatches:
 
 @dataclass(frozen=True)
 class GatePhotos:
-    """Labelled photographs for the gate, their names (``folder/name``), and what they are."""
+    """Labelled photographs for the gate, their names (``folder/name``), and what they are.
 
-    photos: list[LoadedPhoto]
+    Each is read when the gate comes to it, so that the gate's memory does not grow with them.
+    """
+
+    photos: list[LabelledPhoto]
     names: list[str]
     data: GateData
 
@@ -60,7 +64,7 @@ def load_gate_data(
         photos, names = [], []
         for source in sources:
             dataset = held_out(find_dataset(source), holdout)
-            photos += [load_labelled(photo) for photo in dataset.photos]
+            photos += dataset.photos
             names += [f"{source.name}/{photo.name}" for photo in dataset.photos]
         named = "+".join(source.name for source in sources)
         if not photos:
@@ -101,33 +105,33 @@ def run_gate(
     """
     keys = UNCHECKED if unsigned else None
     models = (str(unsigned or tflite_path), str(keras_path or ""))
-    keras = KerasPatches(load_keras_model(keras_path)) if keras_path else None
+    keras = KerasPatches(load_keras_model(keras_path, PREPROCESSING_NAME)) if keras_path else None
     device = Segmenter(RuntimeOptions(tflite_path, trusted_keys=keys), SegmenterConfig(threshold))
     twin = Segmenter(keras, device.config) if keras else None
     if isinstance(gate_data, GatePatches):
         images = gate_data.images
-        return evaluate_gate(
+        compared = MaskComparison.of(
             gate_data.labels,
             device.patch_masks(images),
             twin.patch_masks(images) if twin else None,
+        )
+        return evaluate_gate(
+            compared,
             device.threshold,
             gates,
             models,
             gate_data.indices,
             gate_data.data,
         )
-    labels, device_masks, twin_masks = [], [], []
-    for loaded in gate_data.photos:
+    compared = []
+    for photo in gate_data.photos:
+        loaded = load_labelled(photo)
         result = device.segment(loaded.photo)
         fov = result.fov if loaded.fov is None else loaded.fov
-        labels.append(loaded.label[fov])
-        device_masks.append(result.mask[fov])
-        if twin is not None:
-            twin_masks.append(twin.segment(loaded.photo).mask[fov])
+        twin_mask = [twin.segment(loaded.photo).mask[fov]] if twin else None
+        compared.append(MaskComparison.of([loaded.label[fov]], [result.mask[fov]], twin_mask))
     return evaluate_gate(
-        labels,
-        device_masks,
-        twin_masks if twin else None,
+        MaskComparison.joined(compared),
         device.threshold,
         gates,
         models,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.atomic import check_writable
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -222,8 +223,7 @@ def convert(
         raise click.UsageError(
             "name a labeled set for the Dice gate with --check-data, or pass --no-check"
         )
-    if output.resolve() == model.resolve():
-        raise click.UsageError(f"{output}: the output would overwrite the input model")
+    _check_output(output, model)
     import_extra("tensorflow", "train")
     from converters.gate import GateFailure
     from converters.pipeline import ConvertOptions, convert_model
@@ -261,6 +261,13 @@ def _compile_edgetpu(model: Path) -> None:
         "edgetpu_compiler is not on PATH (it runs on x86-64 Debian/Ubuntu, from Coral's apt "
         "repository). There, run:\n" + "\n".join(f"  {c}" for c in build.commands)
     )
+
+
+def _check_output(output: Path, model: Path) -> None:
+    """Refuse, before converting, an output that would overwrite ``model`` or cannot be written."""
+    if output.resolve() == model.resolve():
+        raise click.UsageError(f"{output}: the output would overwrite the input model")
+    check_writable(output)
 
 
 @click.command("embed-metadata")
@@ -450,8 +457,7 @@ def convert_artery_vein_command(
     than --max-mean-drop, or the two class fewer than --min-agreement of those pixels alike,
     nothing is written to OUTPUT.
     """
-    if output.resolve() == model.resolve():
-        raise click.UsageError(f"{output}: the output would overwrite the input model")
+    _check_output(output, model)
     import_extra("tensorflow", "train")
     from converters.artery_vein import (
         ArteryVeinConversion,

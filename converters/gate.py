@@ -7,6 +7,7 @@ threshold. The limits and the verdict are the shared contract's
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,20 +44,51 @@ def _dice(labels: Images, masks: Images) -> np.ndarray:
     return np.array([dice_score(t, m) for t, m in zip(labels, masks, strict=True)])
 
 
-def _scores(model: str, masks: Images, labels: Images) -> ModelScores:
-    dice = _dice(labels, masks)
+@dataclass(frozen=True)
+class MaskComparison:
+    """What the gate reads of both models' masks: each image's Dice, and their agreement.
+
+    ``keras_dice`` is ``None`` without a Keras model; ``agreeing`` of ``pixels`` mask pixels
+    are the same in both models' masks. A few numbers per image, so that a gate over many
+    photographs keeps none of their masks.
+    """
+
+    tflite_dice: np.ndarray
+    keras_dice: np.ndarray | None = None
+    agreeing: int = 0
+    pixels: int = 0
+
+    @classmethod
+    def of(cls, labels: Images, tflite_mask: Images, keras_mask: Images | None) -> "MaskComparison":
+        """The comparison of both models' binary masks with the binary ``labels``, per image."""
+        if keras_mask is None:
+            return cls(_dice(labels, tflite_mask))
+        pairs = list(zip(keras_mask, tflite_mask, strict=True))
+        return cls(
+            _dice(labels, tflite_mask),
+            _dice(labels, keras_mask),
+            sum(int(np.count_nonzero(a == b)) for a, b in pairs),
+            sum(np.size(a) for a, _ in pairs),
+        )
+
+    @classmethod
+    def joined(cls, parts: Sequence["MaskComparison"]) -> "MaskComparison":
+        """The comparison of all ``parts``' images, in their order."""
+        keras = [p.keras_dice for p in parts]
+        return cls(
+            np.concatenate([p.tflite_dice for p in parts]),
+            None if None in keras else np.concatenate(keras),
+            sum(p.agreeing for p in parts),
+            sum(p.pixels for p in parts),
+        )
+
+
+def _scores(model: str, dice: np.ndarray) -> ModelScores:
     return ModelScores(model, float(dice.mean()), tuple(dice.round(6).tolist()))
 
 
-def _agreement(first: Images, second: Images) -> float:
-    same = sum(int(np.count_nonzero(a == b)) for a, b in zip(first, second, strict=True))
-    return same / sum(np.size(a) for a in first)
-
-
 def evaluate_gate(
-    labels: Images,
-    tflite_mask: Images,
-    keras_mask: Images | None,
+    compared: MaskComparison,
     threshold: float,
     gates: Gates,
     models: tuple[str, str] = ("", ""),
@@ -68,9 +100,8 @@ def evaluate_gate(
     """Score both models' masks and decide every limit.
 
     Args:
-        labels: binary labels, per image (:data:`Images`).
-        tflite_mask: the converted model's binary masks, alike.
-        keras_mask: the Keras model's, or ``None`` to check only ``min_dice``.
+        compared: both models' masks against the labels (without a Keras model, only
+            ``min_dice`` is checked).
         threshold: the decision threshold both masks were made at (for the report).
         gates: the limits.
         models: the (LiteRT, Keras) model files, as the report names them.
@@ -79,29 +110,30 @@ def evaluate_gate(
         unit: ``"patches"`` or ``"photographs"``.
         names: each photograph's name, for the report.
     """
-    indices = np.arange(len(labels)) if indices is None else np.asarray(indices)
-    tflite = _scores(models[0], tflite_mask, labels)
+    n = len(compared.tflite_dice)
+    indices = np.arange(n) if indices is None else np.asarray(indices)
+    tflite = _scores(models[0], compared.tflite_dice)
     failures = []
     if gates.min_dice is not None and tflite.dice_mean < gates.min_dice:
         failures.append(f"mean Dice {tflite.dice_mean:.4f} is below the floor {gates.min_dice}")
-    if keras_mask is None:
+    if compared.keras_dice is None:
         return GateReport(
             passed=not failures,
             threshold=threshold,
-            n=len(labels),
+            n=n,
             tflite=tflite,
             gates=gates,
             failures=tuple(failures),
             data=data,
             unit=unit,
         )
-    keras = _scores(models[1], keras_mask, labels)
+    keras = _scores(models[1], compared.keras_dice)
     drop = np.asarray(keras.dice_per_image) - np.asarray(tflite.dice_per_image)
     worst = np.argsort(-drop, kind="stable")[:WORST]
     report = GateReport(
         passed=False,
         threshold=threshold,
-        n=len(labels),
+        n=n,
         tflite=tflite,
         gates=gates,
         unit=unit,
@@ -109,7 +141,7 @@ def evaluate_gate(
         keras=keras,
         mean_drop=keras.dice_mean - tflite.dice_mean,
         max_image_drop=float(drop.max()),
-        pixel_agreement=_agreement(keras_mask, tflite_mask),
+        pixel_agreement=compared.agreeing / compared.pixels,
         worst_drops=tuple(
             ImageDrop(
                 index=int(indices[i]),

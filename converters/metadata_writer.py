@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -74,11 +75,19 @@ def run_record(keras_path: Path, parameters: int) -> TrainingRecord | None:
     would not see another run's (a run stopped between writing its files, a record copied or
     edited).
 
+    Without one, a warning says what the card then records.
+
     Raises:
         InputError: the record is there but invalid, or counts other parameters.
     """
     path = keras_path.parent / RECORD_FILE
     if not path.is_file():
+        warnings.warn(
+            f"{path}: missing, so the card says nothing of the model's training, and records "
+            f"the luma channel and threshold {DEFAULT_THRESHOLD} (unless --threshold): right "
+            "only for a model trained so (a model moved out of its run folder?)",
+            stacklevel=2,
+        )
         return None
     try:
         record = TrainingRecord.read(path)

@@ -13,7 +13,7 @@ from converters.model_identity import check_same_model
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.gate_report import GateReport, Gates
-from edge_runtime.contract.preprocessing import preprocess_patches
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.data.patches import load_patches
 from edge_runtime.errors import ModelError
@@ -83,7 +83,7 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
         GateFailure: the gate failed (nothing was written).
         InputError: the run record beside the model is not its run's.
     """
-    model = load_keras_model(options.keras_path)
+    model = load_keras_model(options.keras_path, PREPROCESSING_NAME)
     parameters = model.count_params()
     record = run_record(options.keras_path, parameters)
     calibration = calibration_patches(options, record)

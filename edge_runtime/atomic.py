@@ -44,6 +44,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def check_writable(path: Path) -> None:
+    """Refuse, before any work, a file that :func:`atomic_path` could not write.
+
+    Raises:
+        OutputError: ``path`` is a folder, or its folder is missing, not a folder or not
+            writable.
+    """
+    folder = path.parent
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder, not a file to write")
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: no such folder to write {path.name} in")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{folder}: not writable, so {path.name} cannot be written there")
+
+
 def remove_stale_partials(directory: Path, age: float = STALE_PARTIAL_AGE) -> list[Path]:
     """Remove the temporary files of :func:`atomic_path` in ``directory`` (regular files with
     its naming, never another file) unchanged for ``age`` seconds; returns those removed.

@@ -12,8 +12,9 @@ import click
 
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import NonBlankPath, channel_option, finite_range, holdout_option
+from edge_runtime.errors import InputError
 from training.config import (
-    ARTERY_VEIN_RECORD,
+    ARTERY_VEIN_RUN_FILES,
     LOSSES,
     MAX_SEED,
     RECIPES,
@@ -26,6 +27,17 @@ from training.config import (
 from training.models import ARCHITECTURES
 
 AV_DEFAULTS = ArteryVeinTraining()
+
+
+def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) -> None:
+    """Refuse to train into ``out`` when it holds any of a run's ``files``, unless overwriting.
+
+    Raises:
+        InputError: ``out`` holds an earlier run (exit status 2, as any bad option).
+    """
+    existing = [name for name in files if (out / name).exists()]
+    if existing and not overwrite:
+        raise InputError(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
 
 
 @click.command()
@@ -183,9 +195,7 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
             raise click.UsageError(str(exc)) from None
     else:
         config = TrainConfig(**settings, **options)
-    existing = [name for name in RUN_FILES if (out / name).exists()]
-    if existing and not overwrite:
-        raise click.ClickException(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
+    refuse_an_earlier_run(out, RUN_FILES, overwrite)
     import_extra("tensorflow", "train")
     from training.trainer import train as run_training
 
@@ -298,9 +308,7 @@ def train_artery_vein_command(data, out, score_folders, overwrite, training):
     --score, the folders given are scored as the device runs the model (accuracy on the found
     vessel pixels). Convert the result with `edge-seg convert-artery-vein`.
     """
-    existing = [name for name in ("model.keras", ARTERY_VEIN_RECORD) if (out / name).exists()]
-    if existing and not overwrite:
-        raise click.ClickException(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
+    refuse_an_earlier_run(out, ARTERY_VEIN_RUN_FILES, overwrite)
     import_extra("tensorflow", "train")
     from training.artery_vein import train_artery_vein_run
 

@@ -163,6 +163,9 @@ MAX_ARTERY_VEIN_CROPS = 20_000
 ARTERY_VEIN_RECORD = "artery_vein.json"
 """The record of an artery/vein run (``edge-seg train-artery-vein``), beside its ``model.keras``."""
 
+ARTERY_VEIN_RUN_FILES = ("model.keras", ARTERY_VEIN_RECORD)
+"""What an artery/vein run writes in its folder."""
+
 
 @dataclass(frozen=True)
 class ArteryVeinTraining:

@@ -8,6 +8,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
 from edge_runtime.data.patches import file_sha256
 from training.model_io import load_keras_model, predict_probabilities
@@ -15,7 +16,7 @@ from training.model_io import load_keras_model, predict_probabilities
 
 def load_teacher(path: str | Path) -> tuple[keras.Model, str]:
     """A trained model (a run's ``model.keras``) and the SHA-256 of its file."""
-    return load_keras_model(path), file_sha256(path)
+    return load_keras_model(path, PREPROCESSING_NAME), file_sha256(path)
 
 
 def teacher_probabilities(teacher: keras.Model, x: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 They run alone, or through the device's pipeline (:class:`KerasPatches`).
 """
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,22 +12,52 @@ import numpy as np
 
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
 from edge_runtime.contract.model_card import FOV_DIAMETER, ModelCard, Preprocessing
-from edge_runtime.contract.preprocessing import MODEL_INPUTS
+from edge_runtime.contract.preprocessing import MODEL_INPUTS, ModelInput
 from edge_runtime.errors import InputError, first_line
 
 PREDICT_BATCH = 64
 """Patches per Keras predict step (memory, not results: predictions do not depend on it)."""
 
 
-def load_keras_model(path: str | Path) -> keras.Model:
-    """Load a ``.keras`` file for inference; one-line :class:`InputError` when it cannot be."""
+def load_keras_model(path: str | Path, takes: str) -> keras.Model:
+    """Load a ``.keras`` file for inference, checked to be a patch model of the right kind.
+
+    It must take the input named ``takes``
+    (:data:`~edge_runtime.contract.preprocessing.MODEL_INPUTS`).
+
+    Raises:
+        InputError: one line naming the file: missing, not a Keras model, or a model of
+            another kind (an artery/vein model where a vessel model is needed, say).
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such Keras model file")
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: not a .keras model file (not a zip archive)")
     try:
-        return keras.models.load_model(path, compile=False)
+        model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for a bad file
         raise InputError(f"{path}: cannot be loaded as a Keras model ({first_line(exc)})") from None
+    _check_kind(model, path, MODEL_INPUTS[takes])
+    return model
+
+
+def _check_kind(model: keras.Model, path: Path, expected: ModelInput) -> None:
+    """Refuse a model that does not map square patches of ``expected``'s channels to one map."""
+    shapes = [tuple(t.shape) for t in (*model.inputs, *model.outputs)]
+    patch = len(shapes) == 2 and len(shapes[0]) == 4 and shapes[0][1] == shapes[0][2]
+    if not patch or shapes[0][1] is None or shapes[1][1:] != (*shapes[0][1:3], 1):
+        raise InputError(
+            f"{path}: not a patch model of this package (maps {shapes[:-1]} to {shapes[-1:]}; "
+            f"expected square patches of {expected.channels} channel(s) to one probability map)"
+        )
+    channels = shapes[0][3]
+    if channels != expected.channels:
+        kinds = [k.kind for k in MODEL_INPUTS.values() if k.channels == channels]
+        raise InputError(
+            f"{path}: takes {channels}-channel patches, as {kinds[0] if kinds else 'no'} models "
+            f"do; this takes {expected.kind} models ({expected.channels}-channel patches)"
+        )
 
 
 def predict_probabilities(model: keras.Model, patches: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ from edge_runtime.contract.metrics import (
     photo_scores,
     tune_threshold,
 )
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.training_record import (
     RECORD_FILE,
@@ -298,7 +299,7 @@ def _initial_model(config: TrainConfig) -> tuple[keras.Model, str | None]:
     model = build_model(config.arch, width=config.width)
     if config.init is None:
         return model, None
-    start = load_keras_model(config.init)
+    start = load_keras_model(config.init, PREPROCESSING_NAME)
     try:
         model.set_weights(start.get_weights())
     except ValueError:

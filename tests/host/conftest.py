@@ -38,13 +38,13 @@ def host_model(patches_npz) -> Path:
     patches), after checking that this machine's TensorFlow computes a competent model from it
     on the synthetic patch set (Dice about 0.75 there)."""
     from edge_runtime.contract.metrics import binarize, mean_dice
-    from edge_runtime.contract.preprocessing import preprocess_patches
+    from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
     from edge_runtime.data.patches import load_labeled_patches
     from training.model_io import load_keras_model, predict_probabilities
 
     metrics = json.loads((HOST_MODEL / "metrics.json").read_text())
     x, y = load_labeled_patches(patches_npz, "x_train", "y_train")
-    model = load_keras_model(HOST_MODEL / "model.keras")
+    model = load_keras_model(HOST_MODEL / "model.keras", PREPROCESSING_NAME)
     prob = predict_probabilities(model, preprocess_patches(x))[..., 0]
     dice = mean_dice(y, binarize(prob, metrics["threshold"]))
     if dice < MIN_HOST_MODEL_DICE:

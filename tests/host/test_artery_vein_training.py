@@ -81,6 +81,14 @@ def test_training_writes_the_model_and_a_record_of_what_it_scored(converted):
     assert f"accuracy on found vessels {record.accuracy:.4f}" in printed
 
 
+def test_an_earlier_run_is_not_overwritten(converted, labelled, run_cli):
+    run = converted[0]
+    before = (run / "model.keras").read_bytes()
+    result = run_cli("train-artery-vein", labelled, "--out", run, "--epochs", "1", expect=2)
+    assert f"{run}: already holds model.keras, artery_vein.json; pass --overwrite" in result.output
+    assert (run / "model.keras").read_bytes() == before
+
+
 def test_the_int8_model_carries_its_card_and_gate_and_runs_on_the_device(converted, labelled):
     _, model, printed = converted
     card = read_card(read_model_bytes(model))

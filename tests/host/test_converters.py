@@ -248,7 +248,9 @@ def test_bicubic_seed_model_is_refused_naming_the_layer(tmp_path, subset_npz, ru
         tmp_path / "s.tflite",
         expect=2,
     )
-    assert result.output.count("\n") == 1
+    warning, error = result.output.splitlines()  # a seed model has no run record beside it
+    assert warning.startswith(f"warning: {tmp_path / 'metrics.json'}: missing")
+    assert error.startswith("Error: ")
     assert "layer 'upsample_bicubic' (UpSampling2D, interpolation='bicubic')" in result.output
     assert "--arch seed-edge" in result.output
     assert not (tmp_path / "s.tflite").exists()
@@ -441,7 +443,7 @@ def test_unwritable_outputs_are_one_line_errors(
         blocker / "m.tflite",
         expect=2,
     )
-    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert result.output == f"Error: {blocker}: no such folder to write m.tflite in\n"
 
 
 @pytest.mark.parametrize(
@@ -491,3 +493,87 @@ def test_sigterm_during_the_gate_leaves_no_output(
     run_cli(*args, "--check-data", patches_npz, "-o", out / "m.tflite", expect=128 + signal.SIGTERM)
     assert list(out.iterdir()) == []
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+ARTERY_VEIN_KERAS = (
+    Path(__file__).parents[2] / "training" / "release" / "artery_vein" / "model.keras"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "--keras", "{av}", "--tflite", "{tflite}", "--data", "{npz}", *HOLDOUT],
+        ["convert", "{av}", "--calibration", "{npz}", "--no-check", "-o", "{out}"],
+        ["train", "{npz}", "--teacher", "{av}", "--epochs", "1", "--out", "{run}"],
+    ],
+    ids=["check", "convert", "train --teacher"],
+)
+def test_an_artery_vein_model_where_a_vessel_model_goes_is_one_line(
+    converted, patches_npz, run_cli, tmp_path, command
+):
+    values = {
+        "av": ARTERY_VEIN_KERAS,
+        "tflite": converted[0] / "int8.tflite",
+        "npz": patches_npz,
+        "out": tmp_path / "m.tflite",
+        "run": tmp_path / "run",
+    }
+    result = run_cli(*(a.format(**values) for a in command), expect=2)
+    assert (
+        f"{ARTERY_VEIN_KERAS}: takes 4-channel patches, as artery/vein models do; this takes "
+        "vessel models (1-channel patches)" in result.output
+    )
+    assert not (tmp_path / "m.tflite").exists() and not (tmp_path / "run").exists()
+
+
+def test_convert_artery_vein_refuses_a_vessel_model(host_model, run_cli, tmp_path):
+    result = run_cli(
+        "convert-artery-vein", host_model, "--data", tmp_path, "-o", tmp_path / "m.tflite", expect=2
+    )
+    assert f"{host_model}: takes 1-channel patches, as vessel models do" in result.output
+
+
+def _three_maps(path):
+    inputs = keras.Input((64, 64, 1))
+    keras.Model(inputs, keras.layers.Conv2D(3, 1)(inputs)).save(path)
+
+
+@pytest.mark.parametrize(
+    ("write", "said"),
+    [
+        (
+            lambda path: path.write_text("not a model"),
+            "not a .keras model file (not a zip archive)",
+        ),
+        (_three_maps, "not a patch model of this package"),
+    ],
+    ids=["text", "three output maps"],
+)
+def test_a_file_that_is_no_patch_model_is_named(
+    converted, patches_npz, run_cli, tmp_path, write, said
+):
+    path = tmp_path / "model.keras"
+    write(path)
+    tflite = converted[0] / "int8.tflite"
+    result = run_cli(
+        "check", "--keras", path, "--tflite", tflite, "--data", patches_npz, *HOLDOUT, expect=2
+    )
+    assert f"{path}: {said}" in result.output
+
+
+def test_convert_without_the_run_record_warns_what_the_card_records(
+    host_model, patches_npz, run_cli, tmp_path
+):
+    moved = tmp_path / "model.keras"  # out of its run folder: no metrics.json beside it
+    moved.write_bytes(host_model.read_bytes())
+    out = tmp_path / "m.tflite"
+    args = ["--calibration", patches_npz, *CALIBRATION, "--no-check", "-o", out]
+    result = run_cli("convert", moved, *args)
+    assert (
+        f"warning: {tmp_path / 'metrics.json'}: missing, so the card says nothing of the model's "
+        "training, and records the luma channel and threshold 0.5" in result.output
+    )
+    card = read_card(out.read_bytes())
+    assert (card.channel, card.threshold, card.training) == ("luma", 0.5, None)
+    assert "warning" not in run_cli("convert", host_model, *args).output

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from converters.gate import evaluate_gate
+from converters.gate import MaskComparison, evaluate_gate
 from edge_runtime.contract.gate_report import Gates
 
 LABELS = np.zeros((4, 8, 8), dtype=np.uint8)
@@ -17,13 +17,13 @@ def _mask(masks: np.ndarray) -> np.ndarray:
 
 
 def test_a_faithful_conversion_passes():
-    report = evaluate_gate(LABELS, _mask(LABELS), _mask(LABELS), 0.5, Gates())
+    report = evaluate_gate(MaskComparison.of(LABELS, _mask(LABELS), _mask(LABELS)), 0.5, Gates())
     assert report.passed and report.pixel_agreement == 1.0 and report.mean_drop == 0.0
 
 
 def test_an_int8_model_far_better_than_its_twin_fails_as_not_its_conversion():
     empty = np.zeros_like(LABELS)
-    report = evaluate_gate(LABELS, _mask(LABELS), _mask(empty), 0.5, Gates())
+    report = evaluate_gate(MaskComparison.of(LABELS, _mask(LABELS), _mask(empty)), 0.5, Gates())
     assert report.keras.dice_mean == 0.0 and report.tflite.dice_mean == 1.0
     assert not report.passed
     agreement, gain = report.failures
@@ -35,7 +35,7 @@ def test_an_int8_model_far_better_than_its_twin_fails_as_not_its_conversion():
 def test_an_int8_model_worse_than_its_twin_fails_on_the_drop_and_the_agreement():
     worse = LABELS.copy()
     worse[0] = 0  # one image loses its vessels: Dice 0 there
-    report = evaluate_gate(LABELS, _mask(worse), _mask(LABELS), 0.5, Gates())
+    report = evaluate_gate(MaskComparison.of(LABELS, _mask(worse), _mask(LABELS)), 0.5, Gates())
     assert report.mean_drop == pytest.approx(0.25)
     failures = " | ".join(report.failures)
     assert "agree on only 96.88%" in failures
@@ -46,7 +46,25 @@ def test_an_int8_model_worse_than_its_twin_fails_on_the_drop_and_the_agreement()
 def test_each_limit_can_be_turned_off():
     empty = np.zeros_like(LABELS)
     off = Gates(None, None, None, None, None)
-    assert evaluate_gate(LABELS, _mask(LABELS), _mask(empty), 0.5, off).passed
+    assert evaluate_gate(MaskComparison.of(LABELS, _mask(LABELS), _mask(empty)), 0.5, off).passed
+
+
+def test_photographs_compared_one_at_a_time_are_compared_as_all_at_once():
+    worse = LABELS.copy()
+    worse[1, 2:4] = 0
+    whole = MaskComparison.of(LABELS, _mask(worse), _mask(LABELS))
+    each = [  # as the gate reads photographs: a flat list of pixels each, one at a time
+        MaskComparison.of([t.ravel()], [_mask(w).ravel()], [_mask(t).ravel()])
+        for t, w in zip(LABELS, worse, strict=True)
+    ]
+    joined = MaskComparison.joined(each)
+    assert np.array_equal(joined.tflite_dice, whole.tflite_dice)
+    assert np.array_equal(joined.keras_dice, whole.keras_dice)
+    assert (joined.agreeing, joined.pixels) == (whole.agreeing, whole.pixels) == (252, 256)
+    report = evaluate_gate(joined, 0.5, Gates())
+    assert report == evaluate_gate(whole, 0.5, Gates()) and not report.passed
+    alone = MaskComparison.joined([MaskComparison.of([LABELS[0]], [LABELS[0]], None)])
+    assert alone.keras_dice is None and evaluate_gate(alone, 0.5, Gates()).keras is None
 
 
 def test_check_fails_a_int8_model_that_is_not_its_twins(host_model, patches_npz, run_cli, tmp_path):

@@ -85,6 +85,7 @@ def test_the_artery_vein_release_files_belong_together():
 
 def test_bundled_artery_vein_model_passes_its_gate_against_its_keras_twin(dev_npz):
     from converters.artery_vein import artery_vein_gate
+    from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
     from edge_runtime.contract.gate_report import ArteryVeinGates
     from edge_runtime.pipeline.artery_vein import ArteryVeinModel
     from edge_runtime.pipeline.segmenter import Segmenter
@@ -98,7 +99,10 @@ def test_bundled_artery_vein_model_passes_its_gate_against_its_keras_twin(dev_np
     from training.model_io import load_keras_model
 
     training = ArteryVeinRecord.read(RELEASE / "artery_vein" / ARTERY_VEIN_RECORD).training
-    twin = device_model(load_keras_model(RELEASE / "artery_vein" / "model.keras"), training)
+    twin = device_model(
+        load_keras_model(RELEASE / "artery_vein" / "model.keras", ARTERY_VEIN_PREPROCESSING),
+        training,
+    )
     examples = load_examples([dev_npz.parent / "drive"], Segmenter(), training)
     report = artery_vein_gate(
         chained_model(twin, training), ArteryVeinModel(), examples, ArteryVeinGates(), ()

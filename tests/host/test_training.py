@@ -84,7 +84,7 @@ def test_no_holdout_trains_on_everything_and_keeps_the_last_epoch(
 def test_existing_run_is_not_overwritten(unet_run, subset_npz, run_cli):
     out, _ = unet_run
     before = (out / "model.keras").read_bytes()
-    result = run_cli("train", subset_npz, "--out", out, "--epochs", "1", expect=1)
+    result = run_cli("train", subset_npz, "--out", out, "--epochs", "1", expect=2)
     assert "already holds model.keras" in result.output and "--overwrite" in result.output
     assert (out / "model.keras").read_bytes() == before
 

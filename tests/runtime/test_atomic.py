@@ -1,6 +1,9 @@
+import os
+
 import pytest
 
-from edge_runtime.atomic import atomic_path
+from edge_runtime.atomic import atomic_path, check_writable
+from edge_runtime.errors import OutputError
 
 
 def test_file_appears_only_when_complete(tmp_path):
@@ -22,3 +25,18 @@ def test_failure_keeps_the_old_file_and_leaves_no_partial(tmp_path, error):
         raise error
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+
+
+def test_check_writable_names_what_stands_in_the_way(tmp_path):
+    check_writable(tmp_path / "m.tflite")  # a folder that exists: fine
+    with pytest.raises(OutputError, match=f"^{tmp_path}: is a folder, not a file to write$"):
+        check_writable(tmp_path)
+    missing = tmp_path / "missing" / "m.tflite"
+    with pytest.raises(OutputError, match=f"^{missing.parent}: no such folder to write m.tflite"):
+        check_writable(missing)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):
+        pytest.skip("running as root, which may write in any folder: nothing is unwritable")
+    with pytest.raises(OutputError, match=f"^{locked}: not writable, so m.tflite cannot"):
+        check_writable(locked / "m.tflite")
