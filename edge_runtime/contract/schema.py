@@ -11,6 +11,7 @@ import dataclasses
 import math
 import types
 import typing
+from numbers import Integral, Real
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -34,6 +35,21 @@ def bounded(default: Any = dataclasses.MISSING, low: float = -math.inf, high: fl
 def choice(default: Any, options: tuple[str, ...]):
     """A dataclass field whose string must be one of ``options``."""
     return dataclasses.field(default=default, metadata={"choices": options})
+
+
+EXPECTED = {Real: "a number", Integral: "an integer", str: "a name"}
+"""What :func:`check_type` calls each kind it checks."""
+
+
+def check_type(name: str, value: Any, kind: type) -> None:
+    """Refuse a value given in code that is neither ``None`` nor of ``kind`` (one of
+    :data:`EXPECTED`; a bool is no number: ``stride=True`` is not 1).
+
+    Raises:
+        ValueError: the message names ``name``, the value and what was expected.
+    """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise ValueError(f"got {name} {value!r}, expected {EXPECTED[kind]}")
 
 
 def _fail(where: str, got: Any, expected: str) -> typing.NoReturn:

@@ -14,6 +14,7 @@ from numbers import Integral, Real
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.model_card import FOV_DIAMETER_RANGE, ModelCard
 from edge_runtime.contract.preprocessing import CHANNELS
+from edge_runtime.contract.schema import check_type
 from edge_runtime.contract.symmetry import TTA_MODES
 
 STRIDE_SHARE = 52 / 64
@@ -21,6 +22,10 @@ STRIDE_SHARE = 52 / 64
 12 (1.5x tile redundancy). Chosen by measurement (benchmarks/stride.py, on holdout strips the
 model never saw): overlap lifts the stitched Dice by about 0.005 over abutting tiles, and denser
 strides add nothing more."""
+
+
+TYPES = {"threshold": Real, "channel": str, "fov_diameter": Real, "stride": Integral, "tta": str}
+"""The type of each setting (``None`` aside: left to the model)."""
 
 
 @dataclass(frozen=True)
@@ -52,15 +57,8 @@ class SegmenterConfig:
     tta: str = "off"
 
     def __post_init__(self):
-        for name, kind in (("threshold", Real), ("fov_diameter", Real), ("stride", Integral)):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
-                expected = "an integer" if kind is Integral else "a number"
-                raise ValueError(f"got {name} {value!r}, expected {expected}")
-        for name in ("channel", "tta"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"got {name} {value!r}, expected a name")
+        for name, kind in TYPES.items():
+            check_type(name, getattr(self, name), kind)
         low, high = THRESHOLD_RANGE
         if self.threshold is not None and not low <= self.threshold <= high:  # False for NaN
             raise ValueError(f"got threshold {self.threshold}, expected {low}..{high}")

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from numbers import Real
 
+from edge_runtime.contract.schema import check_type
+
 MM_PER_DEGREE = 0.288
 """Millimetres of retina per degree of visual angle, Gullstrand's schematic eye (the value
 fundus photography's measurements conventionally use)."""
@@ -68,9 +70,7 @@ class CameraScale:
         if self.mm_per_px is not None and self.field_degrees is not None:
             raise ValueError("got a pixel size and a field of view in degrees, expected one")
         for name in ("mm_per_px", "field_degrees"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, Real)):
-                raise ValueError(f"got {name} {value!r}, expected a number")
+            check_type(name, getattr(self, name), Real)
         size = self.mm_per_px
         small, large = PIXEL_MM
         if size is not None and not (math.isfinite(size) and small <= size <= large):
