@@ -3,6 +3,7 @@
 import functools
 import json
 import re
+import warnings
 from pathlib import Path
 
 import click
@@ -283,12 +284,20 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     """Copy a converted model's card into TARGET (after edgetpu_compiler).
 
     TARGET must be the model itself or its Edge TPU build: same inputs and outputs, and
-    (unless compiled) same ops and weights. Another model is refused.
+    (unless compiled) same ops and weights. Another model is refused. A build's weights cannot
+    be compared, so a build of another model of the same kind and patch size passes, with a
+    warning.
     """
     import_extra("tensorflow", "train")
     from converters.pipeline import copy_card
 
-    copy_card(source, target)
+    if copy_card(source, target):
+        warnings.warn(
+            f"{target}: an Edge TPU build, whose weights are the compiler's: only its inputs and "
+            f"outputs were compared with {source}'s (any vessel model of its patch size has "
+            "these), so be sure it is that model's build",
+            stacklevel=1,
+        )
     click.echo(f"embedded the metadata of {source} in {target}")
 
 

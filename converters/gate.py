@@ -77,7 +77,7 @@ class MaskComparison:
         keras = [p.keras_dice for p in parts]
         return cls(
             np.concatenate([p.tflite_dice for p in parts]),
-            None if None in keras else np.concatenate(keras),
+            None if any(k is None for k in keras) else np.concatenate(keras),
             sum(p.agreeing for p in parts),
             sum(p.pixels for p in parts),
         )

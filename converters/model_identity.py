@@ -6,6 +6,7 @@ It is when it is the same file without its card, or that file's Edge TPU build.
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
@@ -34,13 +35,18 @@ class Graph:
     weights: tuple[bytes, ...]
 
 
+def _values(array) -> tuple:
+    """A flatbuffer vector (a numpy array, a list, or ``None``) as a tuple of numbers."""
+    return tuple(np.asarray(array if array is not None else ()).ravel().tolist())
+
+
 def _port(tensor: schema.TensorT) -> Port:
     quantization = tensor.quantization
     return Port(
-        tuple(int(d) for d in tensor.shape),
+        _values(tensor.shape),
         int(tensor.type),
-        tuple(float(s) for s in (quantization.scale if quantization is not None else None) or ()),
-        tuple(int(z) for z in (quantization.zeroPoint if quantization is not None else None) or ()),
+        _values(quantization.scale if quantization is not None else None),
+        _values(quantization.zeroPoint if quantization is not None else None),
     )
 
 
@@ -61,28 +67,27 @@ def read_graph(content: bytes, name: Path) -> Graph:
         graph = model.subgraphs[0]
         codes = [_op_name(c) for c in model.operatorCodes]
         ops = tuple(codes[op.opcodeIndex] for op in graph.operators)
+        tensors = [graph.tensors[i] for i in (*graph.inputs, *graph.outputs)]
         weights = tuple(
             bytes(model.buffers[t.buffer].data)
             for t in graph.tensors
             if t.buffer and model.buffers[t.buffer].data is not None
         )
-        return Graph(
-            tuple(_port(graph.tensors[i]) for i in graph.inputs),
-            tuple(_port(graph.tensors[i]) for i in graph.outputs),
-            EDGETPU_CUSTOM_OP in ops,
-            ops,
-            weights,
-        )
     except Exception:  # the generated reader raises whatever a damaged buffer makes it raise
         raise ModelError(f"{name}: not a whole TFLite model (truncated or damaged)") from None
+    ports = tuple(_port(t) for t in tensors)
+    inputs = len(graph.inputs)
+    return Graph(ports[:inputs], ports[inputs:], EDGETPU_CUSTOM_OP in ops, ops, weights)
 
 
-def check_same_model(source: bytes, source_name: Path, target: bytes, target_name: Path) -> None:
+def check_same_model(source: bytes, source_name: Path, target: bytes, target_name: Path) -> bool:
     """Refuse a ``target`` that is not ``source``'s model, before its card is copied there.
 
     A target is ``source``'s model when its ops and weights are ``source``'s, or, for an Edge
     TPU build (whose weights the compiler packs into its own op), when its inputs and outputs
-    have ``source``'s shapes, types and quantization.
+    have ``source``'s shapes, types and quantization. Every vessel model of one patch size has
+    the same inputs and outputs, so a build's check tells kinds apart, not models; returns
+    whether ``target`` is such a build.
 
     Raises:
         ModelError: either file is damaged, or the target is another model (the card, with its
@@ -99,3 +104,4 @@ def check_same_model(source: bytes, source_name: Path, target: bytes, target_nam
             f"{target_name}: its ops or weights are not those of {source_name} (nor is it an "
             "Edge TPU build of it); it is another model, and the card is not copied"
         )
+    return now.compiled

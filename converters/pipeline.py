@@ -117,10 +117,11 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
     return ConvertResult(len(content), options.quantization, report)
 
 
-def copy_card(source: Path, target: Path) -> None:
+def copy_card(source: Path, target: Path) -> bool:
     """Embed the model card of ``source`` into ``target`` in place (atomically).
 
-    For instance after ``edgetpu_compiler`` dropped it.
+    For instance after ``edgetpu_compiler`` dropped it. Returns whether ``target`` is an Edge
+    TPU build, whose weights could not be compared with ``source``'s.
 
     Raises:
         ModelError: either file is not a whole model, ``source`` has no valid card, or
@@ -134,7 +135,8 @@ def copy_card(source: Path, target: Path) -> None:
     if card is None:
         raise ModelError(f"{source}: has no edge-seg metadata to copy")
     built = read_model_bytes(target)
-    check_same_model(content, source, built, target)
+    compiled = check_same_model(content, source, built, target)
     content = embed_card(built, card)
     with atomic_path(target) as tmp:
         tmp.write_bytes(content)
+    return compiled

@@ -54,6 +54,8 @@ def check_writable(path: Path) -> None:
     folder = path.parent
     if path.is_dir():
         raise OutputError(f"{path}: is a folder, not a file to write")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: not a folder, so {path.name} cannot be written in it")
     if not folder.is_dir():
         raise OutputError(f"{folder}: no such folder to write {path.name} in")
     if not os.access(folder, os.W_OK | os.X_OK):

@@ -140,12 +140,13 @@ def load_examples(
     """
     examples = []
     for folder in folders:
-        photos = [p for p in list_dataset(folder).photos if p.artery_vein and not p.problem]
+        photos = [p for p in list_dataset(folder).photos if p.has_artery_vein and not p.problem]
         if not photos:
             raise InputError(f"{folder}: no photographs with an artery/vein label")
         for photo in photos:
             name = f"{Path(folder).name}/{photo.name}"
-            examples.append(make_example(segmenter, training, name, photo.image, photo.artery_vein))
+            label = photo.artery_vein_label()
+            examples.append(make_example(segmenter, training, name, photo.image, label))
     return examples
 
 

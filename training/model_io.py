@@ -44,11 +44,13 @@ def load_keras_model(path: str | Path, takes: str) -> keras.Model:
 
 def _check_kind(model: keras.Model, path: Path, expected: ModelInput) -> None:
     """Refuse a model that does not map square patches of ``expected``'s channels to one map."""
-    shapes = [tuple(t.shape) for t in (*model.inputs, *model.outputs)]
+    inputs = [tuple(t.shape) for t in model.inputs]
+    outputs = [tuple(t.shape) for t in model.outputs]
+    shapes = inputs + outputs
     patch = len(shapes) == 2 and len(shapes[0]) == 4 and shapes[0][1] == shapes[0][2]
     if not patch or shapes[0][1] is None or shapes[1][1:] != (*shapes[0][1:3], 1):
         raise InputError(
-            f"{path}: not a patch model of this package (maps {shapes[:-1]} to {shapes[-1:]}; "
+            f"{path}: not a patch model of this package (inputs {inputs}, outputs {outputs}; "
             f"expected square patches of {expected.channels} channel(s) to one probability map)"
         )
     channels = shapes[0][3]

@@ -126,7 +126,7 @@ def _photographs(
     if not dataset.photos:
         count = f"{len(found.photos)} photograph"  # photo_holdout holds out one of two or more
         _nothing_to_evaluate(data, f"--holdout {holdout} of {count} holds none out")
-    if artery_vein is not None and not any(p.artery_vein for p in dataset.photos):
+    if artery_vein is not None and not any(p.has_artery_vein for p in dataset.photos):
         _nothing_to_evaluate(data, "no artery/vein labels (labels-av/, AV/) to score --av on")
     if report is not None:
         _refuse_report_among_inputs(report, found)
@@ -153,12 +153,11 @@ def _photographs(
                 f"mean of {evaluation.artery_vein_n} with artery/vein labels: "
                 f"{_shown_artery_vein(evaluation.artery_vein)}"
             )
-    ungraded = sum(1 for p in evaluation.photos if p.artery_vein_error)
     failures = [
         f"{count} of {total} {what}"
         for count, what in (
             (len(evaluation.failed), "photographs failed"),
-            (ungraded, "photographs' arteries and veins could not be scored"),
+            (len(evaluation.ungraded), "photographs' arteries and veins could not be scored"),
         )
         if count
     ]
@@ -239,7 +238,8 @@ def evaluate(
     are also scored on their arteries and veins, on the vessels the model found (accuracy,
     centre-line accuracy, each class's sensitivity, specificity and Dice). For an .npz file:
     mean per-patch Dice of --images against --labels. A photograph
-    that cannot be scored is reported on one line and skipped; the exit status is 1 if any was,
+    that cannot be scored is reported on one line and skipped; the exit status is 1 if any was
+    (or, with --av, if a photograph's arteries and veins could not be scored: its vessels are),
     or if there is nothing to evaluate. SIGINT or SIGTERM stops it after the photographs in
     progress; the others fail as stopped.
     """

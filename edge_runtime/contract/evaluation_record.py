@@ -51,6 +51,11 @@ class DatasetEvaluation:
     artery_vein_n: int = 0
     artery_vein: ArteryVeinScores | None = None
 
+    @property
+    def ungraded(self) -> tuple[ScoredPhoto, ...]:
+        """The scored photographs whose arteries and veins could not be scored."""
+        return tuple(p for p in self.photos if p.artery_vein_error)
+
     @classmethod
     def of(
         cls, model: str, threshold: float, results: Sequence[ScoredPhoto | FailedPhoto]

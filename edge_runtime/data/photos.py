@@ -56,7 +56,11 @@ DATASET_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 class LabelledPhoto:
     """One photograph of a dataset: its files (``mask`` and ``artery_vein`` are ``None``
     without one), or in ``problem`` why it cannot be used (then ``label``, ``mask`` and
-    ``artery_vein`` may be ``None``), which :func:`load_labelled` raises."""
+    ``artery_vein`` may be ``None``), which :func:`load_labelled` raises.
+
+    ``artery_vein_problem`` says why its artery/vein label cannot be used (two of them), while
+    the photograph itself can: only what scores or learns arteries and veins refuses it.
+    """
 
     name: str
     image: Path
@@ -64,6 +68,22 @@ class LabelledPhoto:
     mask: Path | None = None
     problem: str | None = None
     artery_vein: Path | None = None
+    artery_vein_problem: str | None = None
+
+    @property
+    def has_artery_vein(self) -> bool:
+        """Whether an artery/vein label was given for it (usable or not)."""
+        return self.artery_vein is not None or self.artery_vein_problem is not None
+
+    def artery_vein_label(self) -> Path:
+        """Its artery/vein label.
+
+        Raises:
+            InputError: it has none, or not one it can be scored against.
+        """
+        if self.artery_vein is None:
+            raise InputError(self.artery_vein_problem or f"{self.image}: no artery/vein label")
+        return self.artery_vein
 
 
 @dataclass(frozen=True)
@@ -124,21 +144,30 @@ def _photo(
     artery_veins: Sequence[Path] = (),
 ) -> LabelledPhoto:
     """A photograph with the labels, masks and artery/vein labels its name matches: exactly one
-    label and at most one of the others, else the problem."""
+    label and at most one of the others, else the problem (the artery/vein problem, when only
+    its artery/vein labels are two or more)."""
     if not labels:
         return LabelledPhoto(
             name, image, None, problem=f"{image}: no label for this photograph in {where}"
         )
-    for what, found in (("labels", labels), ("masks", masks), ("artery/vein labels", artery_veins)):
-        if len(found) > 1:
-            problem = f"{image}: got {len(found)} {what} for it ({_listing(found)}), expected one"
-            return LabelledPhoto(name, image, None, problem=problem)
+    problems = {
+        what: f"{image}: got {len(found)} {what} for it ({_listing(found)}), expected one"
+        for what, found in (
+            ("labels", labels),
+            ("masks", masks),
+            ("artery/vein labels", artery_veins),
+        )
+        if len(found) > 1
+    }
+    if "labels" in problems or "masks" in problems:
+        return LabelledPhoto(name, image, None, problem=next(iter(problems.values())))
     return LabelledPhoto(
         name,
         image,
         labels[0],
         masks[0] if masks else None,
-        artery_vein=artery_veins[0] if artery_veins else None,
+        artery_vein=artery_veins[0] if len(artery_veins) == 1 else None,
+        artery_vein_problem=problems.get("artery/vein labels"),
     )
 
 

@@ -89,11 +89,11 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
             labelled.name, str(labelled.image), describe_failure(exc, labelled.image)
         )
     graded = error = None
-    if segmenter.artery_vein is not None and labelled.artery_vein is not None:
+    if segmenter.artery_vein is not None and labelled.has_artery_vein:
         try:
             graded = _grade_result(labelled, result.artery_vein, fov)
         except Exception as exc:
-            error = describe_failure(exc, labelled.artery_vein)
+            error = describe_failure(exc, labelled.artery_vein or labelled.image)
     return ScoredPhoto(
         **dataclasses.asdict(scores),
         name=labelled.name,
@@ -105,14 +105,19 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
 def _grade_result(
     labelled: LabelledPhoto, classes: np.ndarray | None, fov: np.ndarray
 ) -> ArteryVeinScores:
-    """:func:`grade_artery_vein` of a segmentation's classes, which a grayscale photograph has
-    not (an :class:`InputError`)."""
+    """:func:`grade_artery_vein` of a segmentation's classes against the photograph's label.
+
+    Raises:
+        InputError: the photograph has no usable artery/vein label, or no classes (a grayscale
+            photograph's), or the label cannot be scored against.
+    """
+    label = labelled.artery_vein_label()
     if classes is None:
         raise InputError(
             f"{labelled.image}: {NO_COLOUR}, so no arteries and veins to score against "
             f"{labelled.artery_vein}"
         )
-    return grade_artery_vein(labelled.artery_vein, classes, fov)
+    return grade_artery_vein(label, classes, fov)
 
 
 def lost_photo(job: tuple[LabelledPhoto, Path | None], reason: str) -> FailedPhoto:
@@ -180,7 +185,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     if evaluation.failed:
         lines += ["", f"Not scored ({len(evaluation.failed)}):", ""]
         lines += [f"- {p.name}: {p.error}" for p in evaluation.failed]
-    ungraded = [p for p in evaluation.photos if p.artery_vein_error]
+    ungraded = evaluation.ungraded
     if ungraded:
         lines += ["", f"Arteries and veins not scored ({len(ungraded)}):", ""]
         lines += [f"- {p.name}: {p.artery_vein_error}" for p in ungraded]

@@ -330,7 +330,8 @@ def test_embed_metadata_copies_the_document(converted, tmp_path, run_cli):
     out, _ = converted
     built = _stand_in_build(out / "int8.tflite", tmp_path / "int8_edgetpu.tflite")
     assert read_card(built.read_bytes()) is None
-    run_cli("embed-metadata", "--from", out / "int8.tflite", built)
+    done = run_cli("embed-metadata", "--from", out / "int8.tflite", built)
+    assert f"warning: {built}: an Edge TPU build, whose weights are the compiler's" in done.output
     copied, source = read_card(built.read_bytes()), read_card((out / "int8.tflite").read_bytes())
     assert dataclasses.replace(copied, model_sha256=None) == dataclasses.replace(
         source, model_sha256=None
@@ -443,7 +444,7 @@ def test_unwritable_outputs_are_one_line_errors(
         blocker / "m.tflite",
         expect=2,
     )
-    assert result.output == f"Error: {blocker}: no such folder to write m.tflite in\n"
+    assert result.output == f"Error: {blocker}: not a folder, so m.tflite cannot be written in it\n"
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,11 @@ def test_photographs_compared_one_at_a_time_are_compared_as_all_at_once():
     assert (joined.agreeing, joined.pixels) == (whole.agreeing, whole.pixels) == (252, 256)
     report = evaluate_gate(joined, 0.5, Gates())
     assert report == evaluate_gate(whole, 0.5, Gates()) and not report.passed
+    halves = [
+        MaskComparison.of(LABELS[h], _mask(worse[h]), _mask(LABELS[h]))
+        for h in (slice(0, 2), slice(2, 4))
+    ]
+    assert evaluate_gate(MaskComparison.joined(halves), 0.5, Gates()) == report  # any parts
     alone = MaskComparison.joined([MaskComparison.of([LABELS[0]], [LABELS[0]], None)])
     assert alone.keras_dice is None and evaluate_gate(alone, 0.5, Gates()).keras is None
 

@@ -3,6 +3,7 @@ field's artery/vein metrics: tiny maps checked by hand, every undefined case, th
 scored against itself, and the real labels of DRIVE (RITE), GAVE and LES-AV."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -111,15 +112,27 @@ def test_generic_layout_finds_labels_av_by_stem_in_any_letter_case(tmp_path, mak
     assert not any(p.problem for p in photos)
 
 
-def test_two_artery_vein_labels_for_a_photograph_are_a_problem(tmp_path, make_photo_dataset):
+def test_two_artery_vein_labels_for_a_photograph_are_a_problem_of_its_arteries_and_veins(
+    tmp_path, make_photo_dataset, run_cli
+):
     root = make_photo_dataset(tmp_path, "generic")
     first = save(root / "labels-av" / "eye1.bmp", np.zeros((120, 130, 3), np.uint8))
     second = save(root / "labels-av" / "eye1.png", np.zeros((120, 130, 3), np.uint8))
     photos = find_dataset(root).photos
-    assert photos[0].problem == (
+    problem = (
         f"{photos[0].image}: got 2 artery/vein labels for it ({first} and {second}), expected one"
     )
-    assert photos[1].problem is None
+    assert (photos[0].problem, photos[0].artery_vein, photos[0].artery_vein_problem) == (
+        None,
+        None,
+        problem,
+    )
+    assert photos[0].has_artery_vein and photos[1].problem is None
+    with pytest.raises(InputError, match="got 2 artery/vein labels"):
+        photos[0].artery_vein_label()
+    assert json.loads(run_cli("eval", root, "--json").stdout)["n"] == 3  # not asked: no matter
+    scored = json.loads(run_cli("eval", root, "--av", "--json", expect=1).stdout)
+    assert scored["n"] == 3 and scored["photos"][0]["artery_vein_error"] == problem
 
 
 def test_drive_layout_finds_av_beside_images(tmp_path, make_photo_dataset):

@@ -31,6 +31,10 @@ def test_check_writable_names_what_stands_in_the_way(tmp_path):
     check_writable(tmp_path / "m.tflite")  # a folder that exists: fine
     with pytest.raises(OutputError, match=f"^{tmp_path}: is a folder, not a file to write$"):
         check_writable(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match=f"^{blocker}: not a folder, so m.tflite cannot"):
+        check_writable(blocker / "m.tflite")
     missing = tmp_path / "missing" / "m.tflite"
     with pytest.raises(OutputError, match=f"^{missing.parent}: no such folder to write m.tflite"):
         check_writable(missing)
