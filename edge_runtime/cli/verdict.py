@@ -39,7 +39,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
     """Judge photographs: files, folders or glob patterns (no model unless --with-vessels).
 
     Prints a line per photograph: "ok", "retake: " and the reasons with what was measured
-    (e.g. "blurred (sharpness 1.14 < 1.16)"), or "not a fundus photograph" (also a warning on
+    (e.g. "blurred (sharpness 1.13 < 1.26)"), or "not a fundus photograph" (also a warning on
     stderr); with --json a record per photograph ("path", "ok", "verdict": {"fundus",
     "usable", "quality", "reasons", ...}, "ms"; or "error"). A bad file is reported on one
     line and skipped. Exit status: 0 every photograph usable, 3 some to retake, 4 some not

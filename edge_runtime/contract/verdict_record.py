@@ -16,7 +16,7 @@ class Reason:
     limit: float
 
     def detail(self) -> str:
-        """What was measured against which limit: ``sharpness 1.14 < 1.16``."""
+        """What was measured against which limit: ``sharpness 1.13 < 1.26``."""
         sign = "<" if self.value < self.limit else ">"
         return f"{self.measure} {self.value:.3g} {sign} {self.limit:.3g}"
 
@@ -38,7 +38,7 @@ class VerdictRecord:
     vessels: dict[str, float] | None
 
     def summary(self) -> str:
-        """One short line: ``ok``, ``retake: blurred (sharpness 1.14 < 1.16), ...`` or ``not a
+        """One short line: ``ok``, ``retake: blurred (sharpness 1.13 < 1.26), ...`` or ``not a
         fundus photograph (redness 0.33 < 0.45)``."""
         if not self.fundus:
             return f"not a fundus photograph ({self.reasons[0].detail()})"

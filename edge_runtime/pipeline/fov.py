@@ -27,7 +27,7 @@ BLACK = 0.2
 most cameras, a dark grey of about 0.13 on STARE's)."""
 
 ERODE = 2
-"""Erosions of the bright region before the disc is fitted (see :func:`_eroded`)."""
+"""Erosions of the bright region before the disc is fitted (see :func:`eroded`)."""
 
 OUTSIDE_MARGIN = 1.05
 """The border is taken this many radii from the disc's centre and beyond (its rim blends into
@@ -146,7 +146,7 @@ class Framing:
         return bottom - top, right - left
 
 
-def _eroded(mask: np.ndarray, times: int) -> np.ndarray:
+def eroded(mask: np.ndarray, times: int) -> np.ndarray:
     """``mask`` eroded ``times`` by a 3x3 square: specks and lines thinner than 2*times+1
     pixels (sensor noise, a caption along the border) vanish; a disc shrinks by ``times``."""
     for _ in range(times):
@@ -198,7 +198,7 @@ def detect_fov(image: np.ndarray) -> FieldOfView:
     whole = FieldOfView((height - 1) / 2, (width - 1) / 2, 0.0, found=False)
     if bright - dark <= 0:
         return whole
-    inside = _eroded(small > dark + BORDER_LEVEL * (bright - dark), ERODE)
+    inside = eroded(small > dark + BORDER_LEVEL * (bright - dark), ERODE)
     rows = np.flatnonzero(inside.any(axis=1))
     if len(rows) < 3:
         return whole

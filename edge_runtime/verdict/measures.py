@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_runtime.pipeline.decode import Photo
-from edge_runtime.pipeline.fov import FieldOfView
+from edge_runtime.pipeline.fov import FieldOfView, eroded
 from edge_runtime.pipeline.grayscale import colour_sample, has_colour
 from edge_runtime.pipeline.segmenter import Prepared
 
@@ -59,6 +59,14 @@ BRIGHT = 1.5
 """Sharpness is measured with the field clipped at this many times its median brightness: a
 bright reflection or exudate has edges far stronger than any vessel's, and a few of them
 would otherwise decide the comparison."""
+
+DARK = 0.4
+DARK_MARGIN = 2
+"""Sharpness reads only the lit field: quarter-scale pixels at least ``DARK`` times its median
+brightness, ``DARK_MARGIN`` quarter-scale pixels away from any darker. A field cut straight by
+the camera's aperture (STARE's, at top and bottom) has a dark band inside the disc, and that
+band's straight edge, which falls over two or three quarter-scale pixels, would otherwise
+decide the horizontal edges' strength, differently in a photograph and its mirror image."""
 
 EDGE_CANDIDATES = 0.1
 """Share of the strongest gradients among which each orientation's strongest are sought."""
@@ -295,21 +303,20 @@ def sharpness(
     that lost most (a hand's movement blurs one orientation): 4 x the
     :data:`EDGE_PERCENTILE` of the gradient at full scale (every :data:`FINE_ROW_STEP`-th
     row) over that at quarter scale, least over four orientations, with the field clipped at
-    :data:`BRIGHT` times its ``median``. About 1.0-2.3 on clean photographs; 1 when detail
-    finer than 4 pixels is gone."""
+    :data:`BRIGHT` times its ``median``, on its lit part only (:data:`DARK`). About 1.0-2.3
+    on clean photographs; 1 when detail finer than 4 pixels is gone."""
     bright = np.float32(BRIGHT * median)
+    lit = eroded(quarter_inner & (quarter >= DARK * median), DARK_MARGIN)
     step = FINE_ROW_STEP
     rows = len(work[1::step])
     fine = _edge_strengths(
         work[0:-1:step][:rows],
         work[1::step],
-        rows_inside(quarter_inner, np.arange(0, rows * step, step), work.shape[1]),
+        rows_inside(lit, np.arange(0, rows * step, step), work.shape[1]),
         bright,
         EDGE_PERCENTILE / 100,
     )
-    coarse = _edge_strengths(
-        quarter[:-1], quarter[1:], quarter_inner[:-1], bright, EDGE_PERCENTILE / 100
-    )
+    coarse = _edge_strengths(quarter[:-1], quarter[1:], lit[:-1], bright, EDGE_PERCENTILE / 100)
     if not coarse.all():
         return 0.0
     return float(np.min(4 * fine / coarse))
