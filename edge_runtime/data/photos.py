@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from edge_runtime.data.binary_image import as_binary
 from edge_runtime.data.vessel_share import check_inside, check_share
 from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.decode import (
@@ -379,10 +380,10 @@ def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
     = True.
 
     Raises:
-        InputError: as :func:`read_pixels`.
+        InputError: as :func:`read_pixels`, or not a map of a few values
+            (:func:`~edge_runtime.data.binary_image.as_binary`).
     """
-    array = read_pixels(path, shape, what)
-    return array.any(axis=2) if array.ndim == 3 else array > 0
+    return as_binary(read_pixels(path, shape, what), path, what)
 
 
 def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:

@@ -16,13 +16,10 @@ from PIL import Image, ImageOps
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.artery_vein import decode_artery_vein
+from edge_runtime.data.binary_image import as_binary
 from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.decode import MAX_PIXELS
 from edge_runtime.safe_open import open_regular
-
-MAX_LEVELS = 16
-"""A map holds a few values (a mask two, an artery/vein label four); an image with more
-distinct values than this is a photograph or a probability map, not a map."""
 
 
 @dataclass(frozen=True)
@@ -57,20 +54,13 @@ def _pixels(path: Path, what: str) -> np.ndarray:
         raise InputError(f"{path}: cannot read {what} ({first_line(exc)})") from None
 
 
-def _levels(pixels: np.ndarray) -> int:
-    """Distinct values (colours) of an image."""
-    if pixels.ndim == 3:
-        packed = pixels[..., 0].astype(np.uint32) << 16 | pixels[..., 1].astype(np.uint32) << 8
-        return len(np.unique(packed | pixels[..., 2]))
-    return len(np.unique(pixels))
-
-
 def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:
     """Read a vessel mask, or with ``artery_vein`` an artery/vein label (module docstring).
 
     Raises:
-        InputError: unreadable, not a map (more than :data:`MAX_LEVELS` values), or not an
-            artery/vein label (:func:`~edge_runtime.data.artery_vein.decode_artery_vein`).
+        InputError: unreadable, not a map of a few values
+            (:func:`~edge_runtime.data.binary_image.as_binary`), or not an artery/vein label
+            (:func:`~edge_runtime.data.artery_vein.decode_artery_vein`).
     """
     path = Path(path)
     if artery_vein:
@@ -81,25 +71,18 @@ def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:
             (classes == ArteryVein.ARTERY) | crossing,
             (classes == ArteryVein.VEIN) | crossing,
         )
-    pixels = _pixels(path, "a vessel map image")
-    levels = _levels(pixels)
-    if levels > MAX_LEVELS:
-        raise InputError(
-            f"{path}: got {levels} distinct values, expected a vessel map of a few "
-            "(0 = background, non-zero = vessel; a photograph or a probability map is not one)"
-        )
-    return VesselMap(pixels.any(axis=2) if pixels.ndim == 3 else pixels > 0)
+    return VesselMap(as_binary(_pixels(path, "a vessel map image"), path, "vessel map"))
 
 
 def read_field_mask(path: str | Path) -> np.ndarray:
     """A field-of-view mask (non-zero = inside), boolean (H, W).
 
     Raises:
-        InputError: unreadable, or no pixel inside.
+        InputError: unreadable, not a mask (:func:`~edge_runtime.data.binary_image.as_binary`),
+            or no pixel inside.
     """
     path = Path(path)
-    pixels = _pixels(path, "a field-of-view mask image")
-    mask = pixels.any(axis=2) if pixels.ndim == 3 else pixels > 0
+    mask = as_binary(_pixels(path, "a field-of-view mask image"), path, "field-of-view mask")
     if not mask.any():
         raise InputError(f"{path}: no pixel inside the field of view, expected a disc")
     return mask

@@ -78,6 +78,8 @@ def test_a_photograph_is_not_a_map(tmp_path):
     photo = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
     with pytest.raises(InputError, match=r"photo.png: got \d+ distinct values, expected a"):
         read_map(save(tmp_path, "photo.png", photo))
+    with pytest.raises(InputError, match=r"photo.png: got \d+ distinct values, expected a field"):
+        read_field_mask(tmp_path / "photo.png")  # once read as a field of what was not dark
 
 
 def test_artery_vein_labels_must_be_rgb_with_classes(tmp_path):

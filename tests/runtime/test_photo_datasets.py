@@ -439,3 +439,20 @@ def test_eval_of_patches_says_how_many_count_as_1_without_a_vessel(tmp_path):
     assert empty.any() and report["both_empty"] == int(empty.sum())
     text = _eval(path, "--images", "x", "--labels", "y", expect=0).stdout
     assert f"({empty.sum()} without a vessel in label or mask count as 1; " in text
+
+
+def test_a_label_or_mask_saved_as_jpeg_is_refused_not_scored(tmp_path, make_photo_dataset):
+    # compression noise around each vessel was read as vessel: F1 0.50 where the label gives 0.79
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    label = root / "labels" / "eye1.png"
+    Image.open(label).convert("L").save(root / "labels" / "eye1.jpg", quality=75)
+    label.unlink()
+    mask = root / "masks" / "eye2.bmp"
+    Image.open(mask).convert("L").save(root / "masks" / "eye2.jpg", quality=75)
+    mask.unlink()
+    report = json.loads(_eval(root, "--json", expect=1).stdout)
+    assert report["n"] == 0
+    errors = {f["name"]: f["error"] for f in report["failed"]}
+    assert errors["eye1"].startswith(f"{root / 'labels' / 'eye1.jpg'}: got ")
+    assert errors["eye2"].startswith(f"{root / 'masks' / 'eye2.jpg'}: got ")
+    assert all("distinct values, expected a" in e and "JPEG copy" in e for e in errors.values())

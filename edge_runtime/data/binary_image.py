@@ -1,0 +1,36 @@
+"""Label, mask and vessel-map images as booleans: non-zero is set, in an image of a few values."""
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.errors import InputError
+
+MAX_LEVELS = 16
+"""A map holds a few values (a mask two, an artery/vein label four); an image with more
+distinct values than this is a photograph, a probability map or a JPEG copy of a map (whose
+compression noise would be read as set pixels), not a map."""
+
+
+def levels(pixels: np.ndarray) -> int:
+    """Distinct values (colours) of an (H, W) or (H, W, 3) image."""
+    if pixels.ndim == 3:
+        packed = pixels[..., 0].astype(np.uint32) << 16 | pixels[..., 1].astype(np.uint32) << 8
+        return len(np.unique(packed | pixels[..., 2]))
+    return len(np.unique(pixels))
+
+
+def as_binary(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
+    """The set pixels (any non-zero colour) of a ``what`` image, boolean (H, W).
+
+    Raises:
+        InputError: it holds more than :data:`MAX_LEVELS` values.
+    """
+    found = levels(pixels)
+    if found > MAX_LEVELS:
+        raise InputError(
+            f"{path}: got {found} distinct values, expected a {what} of a few (0 = background, "
+            "non-zero = set; a photograph, a probability map or a JPEG copy is not one: save "
+            "it losslessly, as PNG)"
+        )
+    return pixels.any(axis=2) if pixels.ndim == 3 else pixels > 0
