@@ -45,6 +45,7 @@ from edge_runtime.pipeline.decode import (
     MAX_PIXELS,
     ORIENTATION,
     Photo,
+    check_single_picture,
     load_photo,
 )
 from edge_runtime.safe_open import open_regular
@@ -365,6 +366,7 @@ def read_pixels(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
                 raise InputError(
                     f"{path}: {width}x{height} pixels, but the photograph is {shape[1]}x{shape[0]}"
                 )
+            check_single_picture(image, path)
             image = ImageOps.exif_transpose(image)
             if image.mode in ("P", "PA") or image.mode.endswith(("A", "a")):
                 image = image.convert("RGB")

@@ -18,7 +18,7 @@ from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.artery_vein import decode_artery_vein
 from edge_runtime.data.binary_image import as_binary
 from edge_runtime.errors import InputError, first_line
-from edge_runtime.pipeline.decode import MAX_PIXELS
+from edge_runtime.pipeline.decode import MAX_PIXELS, check_single_picture
 from edge_runtime.safe_open import open_regular
 
 
@@ -44,6 +44,7 @@ def _pixels(path: Path, what: str) -> np.ndarray:
                     raise InputError(
                         f"{path}: {width}x{height} pixels, expected at most {MAX_PIXELS:,}"
                     )
+                check_single_picture(image, path)
                 upright = ImageOps.exif_transpose(image)
                 if upright.mode not in ("1", "L", "RGB", "I;16", "I"):
                     upright = upright.convert("RGB")  # palette (GIF), alpha, CMYK

@@ -236,6 +236,39 @@ def _rgb8(image: Image.Image) -> Image.Image:
     return rgb
 
 
+ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")
+"""Formats whose several frames are an animation, each the whole picture: which one is meant
+is not known. (A JPEG's further pictures, MPO, are previews or a stereo twin: its first is the
+photograph.)"""
+
+
+def check_single_picture(image: Image.Image, path: Path) -> None:
+    """Refuse a file that holds several full-size pictures: a multi-page TIFF (a thumbnail, a
+    smaller page, is left) or an animation; only the first would have been read.
+
+    Raises:
+        InputError: it holds two or more.
+    """
+    frames = getattr(image, "n_frames", 1)
+    if frames < 2 or image.format not in (*ANIMATED_FORMATS, "TIFF"):
+        return
+    full = frames
+    if image.format == "TIFF":  # its pages' headers are read, not their pixels
+        size = image.size
+        try:
+            full = 0
+            for page in range(frames):
+                image.seek(page)
+                full += image.size == size
+        finally:
+            image.seek(0)
+    if full > 1:
+        raise InputError(
+            f"{path}: holds {full} pictures of {image.size[0]}x{image.size[1]}, expected one "
+            "(a multi-page or animated file: save the one meant alone)"
+        )
+
+
 def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
     """A file's pixels as stored, in 8-bit RGB, and its EXIF orientation."""
     with _opened(path) as image:
@@ -266,6 +299,7 @@ def _opened(path: Path) -> Iterator[Image.Image]:
                     f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
                     "are not supported; save the photograph with 8 or 16 bits per channel"
                 )
+            check_single_picture(image, path)
             yield image
 
 
@@ -295,7 +329,7 @@ def load_photo(path: str | Path) -> Photo:
     Raises:
         InputError: missing path, not a regular file, an empty, unreadable, truncated or
             malformed file, an image larger than :data:`MAX_PIXELS` or with a side below
-            :data:`MIN_SIDE`.
+            :data:`MIN_SIDE`, or a file of several pictures (:func:`check_single_picture`).
     """
     path = Path(path)
     return _load(path, lambda: _decode(path))

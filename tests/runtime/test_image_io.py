@@ -7,6 +7,7 @@ from PIL import Image
 
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.measure.maps import read_map
 from edge_runtime.pipeline.decode import load_image, load_photo, photo_from_array
 
 PHOTO = synthetic_fundus(120, 160)
@@ -157,3 +158,22 @@ def test_too_small(tmp_path):
     path = _save(tmp_path, "tiny.png", PHOTO[:40, :100])
     with pytest.raises(InputError, match="100x40 pixels is too small"):
         load_image(path)
+
+
+def _pages(path, *pages):
+    first, *rest = (Image.fromarray(page) for page in pages)
+    first.save(path, save_all=True, append_images=rest)
+    return path
+
+
+def test_a_file_of_several_pictures_is_refused_and_a_thumbnail_page_is_not(tmp_path):
+    # only the first picture was read: a blank first page made a photograph "not fundus"
+    photo = synthetic_fundus(300, 320)
+    blank = np.zeros_like(photo)
+    for name in ("pages.tif", "animated.gif"):
+        with pytest.raises(InputError, match=f"{name}: holds 2 pictures of 320x300, expected one"):
+            load_photo(_pages(tmp_path / name, blank, photo))
+    with pytest.raises(InputError, match=r"label\.tif: holds 2 pictures"):
+        read_map(_pages(tmp_path / "label.tif", blank[..., 0], photo[..., 0] > 99))
+    thumbnailed = _pages(tmp_path / "thumbnailed.tif", photo, photo[:40, :60].copy())
+    assert np.array_equal(load_photo(thumbnailed).pixels, photo)  # a camera's TIFF thumbnail
