@@ -5,6 +5,7 @@ import json
 import time
 
 import click
+from click.core import ParameterSource
 
 from edge_runtime.app.inputs import collect_inputs
 from edge_runtime.cli.options import NonBlankPath, json_option, segmenter_options
@@ -26,6 +27,26 @@ def _judge(path, segmenter: Segmenter | None) -> Verdict:
     return assess_capture(photo) if segmenter is None else assess_with_model(segmenter, photo)
 
 
+MODEL_OPTIONS = ("model", "threads", "delegate", "trusted_keys", "threshold", "channel", "tta")
+"""The options of :func:`~edge_runtime.cli.options.segmenter_options`: only the model uses them."""
+
+
+def _refuse_model_options(ctx: click.Context) -> None:
+    """A usage error when an option of the model is given and the model does not run: it would
+    change nothing (a truncated --model would pass unread)."""
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in MODEL_OPTIONS
+        and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
+    ]
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)}: {'options' if len(given) > 1 else 'an option'} of the model, "
+            "which runs only with --with-vessels"
+        )
+
+
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=NonBlankPath(readable=False, path_type=str))
 @click.option(
@@ -43,9 +64,12 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
     stderr); with --json a record per photograph ("path", "ok", "verdict": {"fundus",
     "usable", "quality", "reasons", ...}, "ms"; or "error"). A bad file is reported on one
     line and skipped. Exit status: 0 every photograph usable, 3 some to retake, 4 some not
-    fundus photographs, 1 some could not be read or none was found, 2 a bad model or option.
+    fundus photographs, 1 some could not be read or none was found, 2 a bad model or option
+    (the model's options without --with-vessels too: they would change nothing).
     The reasons and their limits: firmware_notes/VERDICT.md.
     """
+    if not with_vessels:
+        _refuse_model_options(click.get_current_context())
     segmenter = Segmenter(runtime, config) if with_vessels else None  # a bad model stops here
     listed = collect_inputs(list(inputs))
     if not listed:

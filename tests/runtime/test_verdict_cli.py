@@ -107,6 +107,22 @@ def test_a_bad_model_or_no_photographs_are_refused(pictures, tmp_path):
     assert result.stderr == f"warning: no photographs in {tmp_path / 'empty'}\n"
 
 
+def test_the_models_options_without_the_model_are_a_usage_error(pictures, tmp_path):
+    # a truncated --model once passed unread, and --threshold changed nothing, with status 0
+    truncated = tmp_path / "m.tflite"
+    truncated.write_bytes(b"TFL3" * 10)
+    result = _run(pictures / "good.png", "--model", truncated)
+    assert result.exit_code == 2
+    assert "Error: --model: an option of the model, which runs only with --with-vessels" in (
+        result.stderr
+    )
+    result = _run(pictures / "good.png", "--threshold", "0.9", "--tta", "flip")
+    assert result.exit_code == 2 and "Error: --threshold, --tta: options of the model" in (
+        result.stderr
+    )
+    assert _run(pictures / "good.png", "--with-vessels", "--threshold", "0.6").exit_code == 0
+
+
 def test_the_examples_of_reasons_quote_the_shipped_limits():
     """Each "measure value < limit" the README, the notes, the help and the docstrings show
     names a shipped check's limit, on the side that fails it."""
