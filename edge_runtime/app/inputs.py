@@ -3,6 +3,7 @@ name."""
 
 import glob
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +19,17 @@ class Input:
     problem: str | None = None
 
 
-def _image_files(directory: Path) -> list[Input]:
-    """The image files of a directory (sorted); an entry that cannot be examined is kept, and
-    fails in its turn with its own error."""
+def _image_files(
+    directory: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]
+) -> list[Input]:
+    """The image files of a directory (sorted) with one of ``suffixes`` that it should
+    ``keep``; an entry that cannot be examined is kept, and fails in its turn with its own
+    error."""
     found = []
     with os.scandir(directory) as entries:
         for entry in entries:
-            if Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
+            name = Path(entry.name)
+            if name.suffix.lower() not in suffixes or not keep(name):
                 continue
             try:
                 if not entry.is_file():
@@ -35,10 +40,15 @@ def _image_files(directory: Path) -> list[Input]:
     return sorted(found, key=lambda i: i.path)
 
 
-def collect_inputs(arguments: list[str]) -> list[Input]:
-    """Expand command-line inputs: a directory gives its image files (sorted), a pattern with
-    ``*?[`` gives its matches (sorted), anything else is taken as a path (even a missing one,
-    so that it is reported in its turn). A directory that cannot be listed, or that holds no
+def collect_inputs(
+    arguments: list[str],
+    suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
+    keep: Callable[[Path], bool] = lambda _name: True,
+) -> list[Input]:
+    """Expand command-line inputs: a directory gives its image files (sorted; those with one
+    of ``suffixes`` whose name it should ``keep``), a pattern with ``*?[`` gives its matches
+    (sorted), anything else is taken as a path (even a missing one, so that it is reported in
+    its turn). A directory that cannot be listed, or that holds no
     image file while other inputs give some, is one failed input, never the end of the batch
     (nor a silent nothing); when no input gives any, the list is empty (the command says so)."""
     inputs: list[Input] = []
@@ -52,7 +62,7 @@ def collect_inputs(arguments: list[str]) -> list[Input]:
             continue
         if is_dir:
             try:
-                found = _image_files(path)
+                found = _image_files(path, suffixes, keep)
             except OSError as exc:
                 found = [Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")]
             if not found:

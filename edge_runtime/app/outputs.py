@@ -46,11 +46,13 @@ class OutputPaths:
         return self.mask, self.overlay, self.prob, self.artery_vein
 
 
+OUTPUT_KINDS = ("mask", "overlay", "prob", "av")
+"""What each output file is, in :class:`OutputPaths`' order: ``<name>_<kind>.png``."""
+
+
 def output_paths(outdir: Path, name: str) -> OutputPaths:
     """The output files of one photograph named ``name`` (usually its stem)."""
-    return OutputPaths(
-        name, *(outdir / f"{name}_{kind}.png" for kind in ("mask", "overlay", "prob", "av"))
-    )
+    return OutputPaths(name, *(outdir / f"{name}_{kind}.png" for kind in OUTPUT_KINDS))
 
 
 MAX_NAME_BYTES = 255 - len("_overlay.png") - len("-9999")

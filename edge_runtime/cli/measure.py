@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,7 +15,7 @@ from edge_runtime.app.measurement_csv import (
     measurement_row,
     write_measurement_csv,
 )
-from edge_runtime.app.outputs import identity
+from edge_runtime.app.outputs import OUTPUT_KINDS, identity
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.errors import InputError, describe_failure, one_line
@@ -23,6 +24,7 @@ from edge_runtime.measure.maps import read_field_mask
 from edge_runtime.measure.measurements import MapMeasurements
 from edge_runtime.measure.picture import draw_picture
 from edge_runtime.measure.scale import CameraScale
+from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
 
 
 def _options(artery_vein, fov, fov_auto, camera: CameraScale) -> MeasureOptions:
@@ -42,6 +44,22 @@ def _options(artery_vein, fov, fov_auto, camera: CameraScale) -> MeasureOptions:
     return MeasureOptions(artery_vein, fov, mask, fov_auto, camera)
 
 
+PICTURE_KIND = "measure"
+"""What ``--picture`` names its files: ``<stem>_measure.png``."""
+
+MAP_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
+"""A folder's maps: its image files, GIFs too (DRIVE's manual labels are GIFs)."""
+
+
+def _is_map(artery_vein: bool) -> Callable[[Path], bool]:
+    """Whether a file in a folder is a map to measure: not another output of ``segment`` or of
+    ``measure --picture`` beside its maps (an overlay, probabilities, a picture), and of the
+    kind asked for (``segment``'s ``_av.png`` with ``--av``, its ``_mask.png`` without)."""
+    measured = "av" if artery_vein else "mask"
+    others = {f"_{kind}" for kind in (*OUTPUT_KINDS, PICTURE_KIND) if kind != measured}
+    return lambda name: not name.stem.endswith(tuple(others))
+
+
 def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
     """``OUTDIR/<stem>_measure.png`` for each map; maps sharing a stem get ``-2``, ``-3``...,
     and no picture may be one of the maps under any path."""
@@ -51,7 +69,7 @@ def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
         n = 1
         while True:
             name = path.stem if n == 1 else f"{path.stem}-{n}"
-            target = outdir / f"{name}_measure.png"
+            target = outdir / f"{name}_{PICTURE_KIND}.png"
             if name not in used and identity(target) not in taken:
                 break
             n += 1
@@ -149,13 +167,15 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
     artery/vein label. Prints a line per map (or a JSON record with --json): vessel density,
     skeleton length, mean width, fractal dimension, tortuosity, end and branch points, the
     optic disc (a heuristic, not validated) and, with --av, each class's and CRAE, CRVE and
-    AVR. A bad map is reported on one line on stderr and skipped; the exit status is 2 when
-    the only map failed, 1 when some of several did. Definitions, units and limits:
+    AVR. A folder gives its image files (GIFs too), less what segment and --picture write
+    beside the maps (_overlay, _prob, _measure, and _av without --av or _mask with it). A
+    bad map is reported on one line on stderr and skipped; the exit status is 2 when the
+    only map failed, 1 when some of several did. Definitions, units and limits:
     firmware_notes/MEASUREMENTS.md.
     """
     started = time.perf_counter()
     options = _options(artery_vein, fov, fov_auto, camera)
-    listed = collect_inputs(list(maps))
+    listed = collect_inputs(list(maps), MAP_SUFFIXES, _is_map(artery_vein))
     if not listed:
         click.echo(f"warning: no maps in {one_line(' '.join(maps))}", err=True)
         click.get_current_context().exit(1)

@@ -177,6 +177,30 @@ def test_a_folder_without_maps_warns_and_exits_1(tmp_path):
     assert result.exit_code == 1 and "warning: no maps" in result.output
 
 
+def test_a_folder_gives_its_maps_not_the_other_outputs_beside_them(maps, tmp_path):
+    # as segment --overlay --prob --av and measure --picture leave them; DRIVE's labels are GIFs
+    vessel, av, _ = maps
+    folder = tmp_path / "out"
+    folder.mkdir()
+    Image.open(vessel).save(folder / "eye_mask.png")
+    Image.open(vessel).convert("P").save(folder / "manual.gif")
+    Image.open(av).save(folder / "eye_av.png")
+    noise = np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    for name in ("eye_overlay.png", "eye_prob.png", "eye_measure.png", "eye_av_measure.png"):
+        Image.fromarray(noise).save(folder / name)  # not maps: each would fail
+    done = run(folder, "--json")
+    assert done.exit_code == 0, done.output
+    measured = [json.loads(line)["path"] for line in done.stdout.splitlines()]
+    assert measured == [str(folder / "eye_mask.png"), str(folder / "manual.gif")]
+    done = run(folder, "--av", "--json", "--picture", folder)
+    assert done.exit_code == 1  # manual.gif is no artery/vein label: the user's own file
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["path"], r["ok"]) for r in records] == [
+        (str(folder / "eye_av.png"), True),
+        (str(folder / "manual.gif"), False),
+    ]
+
+
 def test_auto_field_is_smaller_than_the_frame(maps):
     vessel, _, _ = maps
     frame = json.loads(run(vessel, "--json").output)
