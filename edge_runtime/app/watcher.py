@@ -19,10 +19,12 @@ files of writes cut short (a writer killed by SIGKILL) are removed at start, onc
 :data:`~edge_runtime.atomic.STALE_PARTIAL_AGE` old.
 
 Who is at fault decides what follows a failure. A bad file (unreadable, truncated, not a
-photograph: :class:`~edge_runtime.errors.InputError`) is recorded as failed and retried only if
-it changes. Anything else (a full disk, an output folder gone read-only, a model that fails to
-run, memory running out) says nothing about the file: it is not recorded, and the file is tried
-again after a pause that doubles up to :data:`RETRY_MAX` seconds, until it succeeds.
+photograph: :class:`~edge_runtime.errors.InputError`) is recorded as failed, with its error, and
+retried only if it changes; until then it is left unprocessed, which a restarted watcher says
+once and each run of ``--once`` says again. Anything else (a full disk, an output folder gone
+read-only, a model that fails to run, memory running out) says nothing about the file: it is
+not recorded, and the file is tried again after a pause that doubles up to :data:`RETRY_MAX`
+seconds, until it succeeds.
 """
 
 import json
@@ -63,7 +65,7 @@ up to the longest."""
 @dataclass(frozen=True)
 class Done:
     """What the state file remembers of one photograph: its signature when it was taken, the
-    name its outputs got, and whether it succeeded."""
+    name its outputs got, whether it succeeded, and if not why (older state files lack it)."""
 
     size: int = bounded(low=0)
     mtime_ns: int = bounded()
@@ -71,6 +73,7 @@ class Done:
     ok: bool = False
     ctime_ns: int | None = None
     inode: int | None = None
+    error: str | None = None
 
     def matches(self, info: os.stat_result) -> bool:
         """Whether a file with this stat is the one that was done (older state files lack the
@@ -333,6 +336,9 @@ class FolderWatcher:
                 return
             done = self.state.get(path.name)
             if done is not None and done.matches(info):
+                if not done.ok:  # said again after a restart, or by each run of --once
+                    why = done.error or "no reason kept"
+                    self._leave(path, f"failed before and unchanged since ({why})")
                 continue
             now = self.clock()
             if not self._settled(path, info, now):
@@ -361,7 +367,12 @@ class FolderWatcher:
                 return record
         self._retry.pop(path.name, None)
         self.state[path.name] = Done(
-            info.st_size, info.st_mtime_ns, outputs.name, record["ok"], *_change(info)
+            info.st_size,
+            info.st_mtime_ns,
+            outputs.name,
+            record["ok"],
+            *_change(info),
+            error=record.get("error"),
         )
         self._save_state()
         return record

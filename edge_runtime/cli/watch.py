@@ -81,8 +81,9 @@ def watch(
     reported and skipped (until it changes); a failure that is not the file's (a full disk, a
     model that fails) is retried with growing pauses; SIGINT or SIGTERM stops after the current
     photograph. Each photograph gets a verdict ("ok", "retake: blurred", "not fundus": also a
-    warning on stderr). With --once, each photograph left unprocessed (not settled yet, or not
-    examinable) gets a warning, and the exit status is 1 if any photograph failed or was left.
+    warning on stderr). With --once, each photograph left unprocessed (not settled yet, not
+    examinable, or failed in an earlier run and unchanged since) gets a warning, and the exit
+    status is 1 if any photograph failed or was left.
     --measure needs --json: the records are where the measurements go.
     """
     if findings.measurements and not as_json:

@@ -541,6 +541,23 @@ def test_watch_once_names_every_photograph_it_left_and_fails(tmp_path):
     assert left[2].startswith(f"warning: {drop / 'loop.png'}: left unprocessed, cannot be examined")
 
 
+def test_watch_once_says_again_what_failed_before_and_is_unchanged(tmp_path):
+    # a second run used to pass over a damaged photograph in silence, with status 0
+    drop, out = _folders(tmp_path)
+    (drop / "bad.png").write_bytes(b"not a picture")
+    _old(drop / "bad.png")
+    args = ["watch", str(drop), "-o", str(out), "--once"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 1 and "error: " + str(drop / "bad.png") in first.stderr
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 1
+    assert again.stderr.splitlines() == [
+        f"warning: {drop / 'bad.png'}: left unprocessed, failed before and unchanged since "
+        f"({drop / 'bad.png'}: not an image file Pillow can read)",
+        "Error: 0 photographs failed, 1 left unprocessed",
+    ]
+
+
 def test_the_daemon_warns_once_about_a_file_it_cannot_examine(tmp_path):
     drop, out = _folders(tmp_path)
     (drop / "loop.png").symlink_to("loop.png")
