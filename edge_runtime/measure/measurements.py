@@ -117,12 +117,16 @@ def _classes(
 ) -> _Classes:
     ring = None if disc is None else zone_b(field.mask.shape, disc)
     measured, crossing = {}, {}
+    shared = vessel_map.arteries & vessel_map.veins  # crossings and uncertain vessels
     for name in ("arteries", "veins"):
         vessels = getattr(vessel_map, name) & field.mask
         traced = trace(vessels)
         measured[name] = measure_vessels(vessels, field, scale, traced)
         if ring is not None:
-            crossing[name] = zone_vessels(traced.graph.points, traced.widths, disc, ring)
+            # a class of crossings and uncertain vessels only (a label without veins) has none
+            own = (vessels & ~shared).any()
+            zone = zone_vessels(traced.graph.points, traced.widths, disc, ring) if own else []
+            crossing[name] = zone
     found = None
     if ring is not None:
         found = calibers(crossing["arteries"], crossing["veins"], ring, field.mask)

@@ -61,6 +61,18 @@ def test_json_of_an_artery_vein_map_in_millimetres(maps):
     assert calibers["crae_mm"] == pytest.approx(calibers["crae_px"] * record["mm_per_px"])
 
 
+def test_a_class_of_crossings_alone_gets_no_caliber(maps, tmp_path):
+    # a label whose veins were all painted as crossings (green): CRVE came from the crossings
+    _, av, fov = maps
+    pixels = np.asarray(Image.open(av)).copy()
+    pixels[(pixels == (0, 0, 255)).all(axis=2)] = (0, 255, 0)
+    veinless = tmp_path / "veinless.png"
+    Image.fromarray(pixels).save(veinless)
+    record = json.loads(run(veinless, "--av", "--fov", fov, "--json").output)
+    assert record["ok"] and record["veins"]["density"] > 0  # the crossings are veins too
+    assert record["calibers"] is None
+
+
 def test_csv_and_pictures(maps, tmp_path):
     vessel, av, _ = maps
     table, pictures = tmp_path / "out.csv", tmp_path / "pictures"
