@@ -23,14 +23,14 @@ def _image_files(
     directory: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]
 ) -> list[Input]:
     """The image files of a directory (sorted) with one of ``suffixes`` that it should
-    ``keep``; an entry that cannot be examined is kept, and fails in its turn with its own
-    error."""
+    ``keep``, hidden ones left out; an entry that cannot be examined is kept, and fails in its
+    turn with its own error."""
     found = []
     with os.scandir(directory) as entries:
         for entry in entries:
             name = Path(entry.name)
-            if name.suffix.lower() not in suffixes or not keep(name):
-                continue
+            if name.name.startswith(".") or name.suffix.lower() not in suffixes or not keep(name):
+                continue  # hidden: macOS's ._ files, a writer's temporary file
             try:
                 if not entry.is_file():
                     continue

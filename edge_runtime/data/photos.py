@@ -35,7 +35,7 @@ from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from edge_runtime.data.binary_image import as_binary
 from edge_runtime.data.vessel_share import check_inside, check_share
@@ -43,6 +43,7 @@ from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.decode import (
     IMAGE_SUFFIXES,
     MAX_PIXELS,
+    NOT_AN_IMAGE,
     ORIENTATION,
     Photo,
     check_single_picture,
@@ -373,6 +374,8 @@ def read_pixels(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
             return np.asarray(image)
     except InputError:
         raise
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: cannot read the {what} ({NOT_AN_IMAGE})") from None
     except Exception as exc:  # malformed bytes make Pillow raise almost anything
         raise InputError(f"{path}: cannot read the {what} ({first_line(exc)})") from None
 

@@ -155,11 +155,18 @@ def _cell(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
+def _markdown(text: str) -> str:
+    """``text`` on one line, with no ``|`` to split a table's cell (a photograph's name)."""
+    return one_line(text).replace("|", "\\|")
+
+
 def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     """``summary.csv`` and ``summary.md``: every scored photograph's metrics and the mean (an
     undefined metric is an empty cell); ``summary.md`` also says over how many photographs each
-    mean is taken, and lists the photographs that could not be scored with their errors."""
-    rows = [(p.name, p) for p in evaluation.photos] + [("mean", evaluation.mean)]
+    mean is taken, and lists the photographs that could not be scored with their errors. The
+    mean's row is named ``(mean of N)``, which no photograph of a dataset is named."""
+    mean = f"(mean of {evaluation.n})"
+    rows = [(p.name, p) for p in evaluation.photos] + [(mean, evaluation.mean)]
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["photograph", *METRICS])
@@ -177,17 +184,17 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         "| photograph | " + " | ".join(METRICS) + " |",
         "|---" * (len(METRICS) + 1) + "|",
         *(
-            f"| {name} | " + " | ".join(_cell(getattr(s, m)) for m in METRICS) + " |"
+            f"| {_markdown(name)} | " + " | ".join(_cell(getattr(s, m)) for m in METRICS) + " |"
             for name, s in rows
         ),
         "| mean over | " + " | ".join(str(counts[m]) for m in METRICS) + " |",
     ]
     if evaluation.failed:
         lines += ["", f"Not scored ({len(evaluation.failed)}):", ""]
-        lines += [f"- {p.name}: {p.error}" for p in evaluation.failed]
+        lines += [f"- {_markdown(p.name)}: {p.error}" for p in evaluation.failed]
     ungraded = evaluation.ungraded
     if ungraded:
         lines += ["", f"Arteries and veins not scored ({len(ungraded)}):", ""]
-        lines += [f"- {p.name}: {p.artery_vein_error}" for p in ungraded]
+        lines += [f"- {_markdown(p.name)}: {p.artery_vein_error}" for p in ungraded]
     with atomic_path(report / "summary.md") as tmp:
         tmp.write_text("\n".join(lines) + "\n")

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.artery_vein import decode_artery_vein
 from edge_runtime.data.binary_image import as_binary
 from edge_runtime.errors import InputError, first_line
-from edge_runtime.pipeline.decode import MAX_PIXELS, check_single_picture
+from edge_runtime.pipeline.decode import MAX_PIXELS, NOT_AN_IMAGE, check_single_picture
 from edge_runtime.safe_open import open_regular
 
 
@@ -51,6 +51,8 @@ def _pixels(path: Path, what: str) -> np.ndarray:
                 return np.asarray(upright)
     except InputError:
         raise
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: cannot read {what} ({NOT_AN_IMAGE})") from None
     except Exception as exc:  # malformed bytes make Pillow raise almost anything
         raise InputError(f"{path}: cannot read {what} ({first_line(exc)})") from None
 

@@ -335,6 +335,11 @@ def load_photo(path: str | Path) -> Photo:
     return _load(path, lambda: _decode(path))
 
 
+NOT_AN_IMAGE = "not an image file Pillow can read"
+"""What a file Pillow does not recognise is (Pillow's own message names the file object, not the
+file)."""
+
+
 def _decoding(path: Path, decode: Callable[[], _T]) -> _T:
     """``decode()``, whatever Pillow raises turned into an :class:`InputError` naming ``path``."""
     try:
@@ -342,7 +347,7 @@ def _decoding(path: Path, decode: Callable[[], _T]) -> _T:
     except InputError:
         raise
     except UnidentifiedImageError:
-        raise InputError(f"{path}: not an image file Pillow can read") from None
+        raise InputError(f"{path}: {NOT_AN_IMAGE}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{path}: image dimensions {_TOO_LARGE} (decompression bomb?)") from None
     except MemoryError:

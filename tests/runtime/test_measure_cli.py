@@ -229,3 +229,22 @@ def test_a_csv_that_cannot_be_written_or_would_replace_a_map_stops_first(maps, t
     result = run(vessel, "--csv", vessel)
     assert result.exit_code == 2 and "is one of the inputs" in result.output
     assert Image.open(vessel).size == (300, 300)  # untouched
+
+
+def test_hidden_files_in_a_folder_are_left_out_and_a_non_image_is_named(maps, tmp_path):
+    # macOS leaves ._NAME beside each file it copies; measure, segment and verdict failed on it
+    vessel, _, _ = maps
+    folder = tmp_path / "copied"
+    folder.mkdir()
+    Image.open(vessel).save(folder / "eye.png")
+    (folder / "._eye.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    done = run(folder, "--json")
+    assert done.exit_code == 0, done.output
+    assert [json.loads(line)["path"] for line in done.stdout.splitlines()] == [
+        str(folder / "eye.png")
+    ]
+    named = run(folder / "._eye.png")  # given by name, it is read, and fails naming itself
+    assert named.exit_code == 2
+    assert f"error: {folder / '._eye.png'}: cannot read a vessel map image (not an image" in (
+        named.output
+    )

@@ -456,3 +456,26 @@ def test_a_label_or_mask_saved_as_jpeg_is_refused_not_scored(tmp_path, make_phot
     assert errors["eye1"].startswith(f"{root / 'labels' / 'eye1.jpg'}: got ")
     assert errors["eye2"].startswith(f"{root / 'masks' / 'eye2.jpg'}: got ")
     assert all("distinct values, expected a" in e and "JPEG copy" in e for e in errors.values())
+
+
+def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(
+    tmp_path, make_photo_dataset
+):
+    # a "|" split a Markdown row, and a photograph named "mean" gave two "mean" rows
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    for old, new in (("eye1", "a|b"), ("eye2", "mean")):
+        for path in root.glob(f"*/{old}.*"):
+            path.rename(path.with_name(new + path.suffix))
+    _eval(root, "--report", tmp_path / "r", expect=0)
+    rows = (tmp_path / "r" / "summary.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows] == ["photograph", "a|b", "mean", "(mean of 2)"]
+    table = [
+        line for line in (tmp_path / "r" / "summary.md").read_text().splitlines() if "|" in line
+    ]
+    assert [line.split(" | ")[0] for line in table[2:]] == [
+        "| a\\|b",
+        "| mean",
+        "| (mean of 2)",
+        "| mean over",
+    ]
+    assert all(line.replace("\\|", "").count("|") == 7 for line in table)
