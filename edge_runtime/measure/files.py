@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.data.vessel_share import check_inside, check_share
+from edge_runtime.errors import InputError
 from edge_runtime.measure.field import Field, field_from_mask, field_from_vessels, whole_frame
 from edge_runtime.measure.maps import check_same_size, read_map
 from edge_runtime.measure.measurements import (
@@ -15,6 +16,7 @@ from edge_runtime.measure.measurements import (
     DiscMeasurements,
     MapAnalysis,
     MapMeasurements,
+    NotVessels,
     VesselMeasurements,
     analyse_map,
 )
@@ -50,13 +52,17 @@ def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
         InputError: the file is not a usable map (see
             :func:`~edge_runtime.measure.maps.read_map`), not its field mask's size, its
             vessels mostly outside that mask, or covering too much of the field to be a vessel
-            map (:mod:`~edge_runtime.data.vessel_share`).
+            map (:mod:`~edge_runtime.data.vessel_share`), or with centre lines too dense to be
+            one (:class:`~edge_runtime.measure.measurements.NotVessels`).
     """
     path = Path(path)
     vessel_map = read_map(path, options.artery_vein)
     field = _field(path, vessel_map.vessels, options)
     check_share(path, vessel_map.vessels, field.mask)
-    return analyse_map(vessel_map, field, options.camera.scale(field.diameter_px))
+    try:
+        return analyse_map(vessel_map, field, options.camera.scale(field.diameter_px))
+    except NotVessels as exc:
+        raise InputError(f"{path}: {exc}") from None
 
 
 _NESTED = {

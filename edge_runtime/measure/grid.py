@@ -6,6 +6,7 @@ lookup leaves the array.
 """
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,10 +41,11 @@ class Grid:
         return dy * self.width + dx
 
     @functools.cached_property
-    def ring(self) -> np.ndarray:
-        """The flat index steps to the eight neighbours in :data:`RING` order, a (8, 1) column
-        (``grid.ring + index`` holds the neighbours of pixels ``index``, a row per direction)."""
-        return np.array([self.offset(dy, dx) for dy, dx in RING])[:, None]
+    def ring(self) -> tuple[int, ...]:
+        """The flat index steps to the eight neighbours, in :data:`RING` order (``index +
+        step`` holds the neighbours of pixels ``index`` in one direction: a direction at a
+        time, so that a large map's eight neighbour arrays never exist at once)."""
+        return tuple(self.offset(dy, dx) for dy, dx in RING)
 
     def set_pixels(self) -> np.ndarray:
         """Flat indices of the set pixels, ascending."""
@@ -52,8 +54,8 @@ class Grid:
     def codes(self, index: np.ndarray) -> np.ndarray:
         """The ring code (uint8; bit ``i`` set when neighbour ``RING[i]`` is) of each pixel."""
         code = np.zeros(len(index), dtype=np.uint8)
-        for bit, neighbours in enumerate(self.ring + index):
-            code |= self.flat[neighbours] << np.uint8(bit)
+        for bit, step in enumerate(self.ring):
+            code |= self.flat[index + step] << np.uint8(bit)
         return code
 
     def coordinates(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,17 +95,33 @@ def components(count: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return (np.cumsum(root) - 1)[parent]
 
 
+POSITION_TABLE_UP_TO = 2**23
+"""Pixels of the largest grid whose set pixels' positions are looked up in a table as large as
+the grid (8 bytes a pixel: 64 MB at most); in a larger one they are searched for, slower but in
+memory of their number (the table would take 190 MB for a 24-megapixel map)."""
+
+
+def _positions(grid: Grid, index: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """What gives the position in ``index`` (sorted flat indices) of flat indices that are in
+    it; of those that are not, some position whose index differs."""
+    if len(grid.flat) > POSITION_TABLE_UP_TO:
+        last = max(len(index) - 1, 0)
+        return lambda flat: np.minimum(np.searchsorted(index, flat), last)
+    table = np.zeros(len(grid.flat), dtype=np.intp)
+    table[index] = np.arange(len(index))
+    return table.__getitem__
+
+
 def neighbour_pairs(grid: Grid, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each pair of 8-adjacent set pixels among ``index`` (sorted flat indices), once, as
-    positions in ``index``."""
-    position = np.zeros(len(grid.flat), dtype=np.intp)  # each pixel's position in ``index``
-    position[index] = np.arange(len(index))
+    positions in ``index`` (:func:`_positions`)."""
+    position = _positions(grid, index)
     first, second = [], []
     for dy, dx in FORWARD:
         other = index + grid.offset(dy, dx)
         mine = np.flatnonzero(grid.flat[other].view(bool))
-        where = position[other[mine]]
-        hit = index[where] == other[mine]  # a set pixel outside ``index`` reads position 0
+        where = position(other[mine])
+        hit = index[where] == other[mine]  # a set pixel outside ``index`` is not found there
         first.append(mine[hit])
         second.append(where[hit])
     return np.concatenate(first), np.concatenate(second)

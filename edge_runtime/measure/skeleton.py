@@ -66,8 +66,8 @@ def _remove(grid: Grid, code: np.ndarray, removed: np.ndarray) -> None:
     their neighbours' codes, the bit pointing back at them (for each direction the neighbours
     of distinct pixels are distinct, so one vectorised step per direction)."""
     grid.flat[removed] = 0
-    for neighbours, keep in zip(grid.ring + removed, BACK, strict=True):
-        code[neighbours] &= keep
+    for step, keep in zip(grid.ring, BACK, strict=True):
+        code[removed + step] &= keep
 
 
 def _remove_redundant(grid: Grid, code: np.ndarray, index: np.ndarray) -> None:

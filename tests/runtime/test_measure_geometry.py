@@ -341,3 +341,17 @@ def test_pillow_one_bit_images_are_measured_as_their_pixels():
     ys, xs = np.nonzero(skeletonize(clean))
     np.testing.assert_array_equal(vessel_widths(raw, ys, xs), vessel_widths(clean, ys, xs))
     assert fractal_dimensions(raw) == fractal_dimensions(clean)
+
+
+def test_neighbour_pairs_are_the_same_searched_as_looked_up(monkeypatch):
+    # large maps search for positions instead of holding a table the map's size
+    import edge_runtime.measure.grid as grid_module
+
+    mask = np.random.default_rng(0).random((60, 70)) > 0.6
+    grid = Grid.of(mask)
+    index = grid.set_pixels()
+    table = grid_module.neighbour_pairs(grid, index)
+    monkeypatch.setattr(grid_module, "POSITION_TABLE_UP_TO", 0)
+    searched = grid_module.neighbour_pairs(grid, index)
+    assert len(table[0]) > 1000
+    assert all(np.array_equal(a, b) for a, b in zip(table, searched, strict=True))
