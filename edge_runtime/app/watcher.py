@@ -83,6 +83,13 @@ class Done:
         )
 
 
+def _failed_before(path: Path, error: str | None) -> str:
+    """Why a photograph is left: it failed in an earlier look, with ``error``, and has not
+    changed since (the error without the path it starts with)."""
+    problem = (error or "no reason kept").removeprefix(f"{path}: ")
+    return f"failed before and unchanged since: {problem}"
+
+
 def _change(info: os.stat_result) -> tuple[int, int]:
     return info.st_ctime_ns, info.st_ino
 
@@ -167,6 +174,7 @@ class FolderWatcher:
         self._retry: dict[str, tuple[float, float]] = {}
         self._outputs: dict[tuple[int, int], _Output] = {}  # by (device, inode)
         self._warned: dict[Path, str] = {}
+        self._reported: set[str] = set()  # the photographs whose failure this run recorded
         self._unsaved = False
 
     def _check_folders(self) -> None:
@@ -277,6 +285,7 @@ class FolderWatcher:
             for name in memory.keys() - present:
                 del memory[name]
         self._outputs = {k: made for k, made in self._outputs.items() if made.source in present}
+        self._reported &= present
         gone = self.state.keys() - present
         if gone:
             for name in gone:
@@ -336,9 +345,8 @@ class FolderWatcher:
                 return
             done = self.state.get(path.name)
             if done is not None and done.matches(info):
-                if not done.ok:  # said again after a restart, or by each run of --once
-                    why = done.error or "no reason kept"
-                    self._leave(path, f"failed before and unchanged since ({why})")
+                if not done.ok and path.name not in self._reported:  # a failure of an earlier run
+                    self._leave(path, _failed_before(path, done.error))
                 continue
             now = self.clock()
             if not self._settled(path, info, now):
@@ -366,6 +374,8 @@ class FolderWatcher:
                 record["retry_in_s"] = pause
                 return record
         self._retry.pop(path.name, None)
+        if not record["ok"]:  # its record says so: the looks that follow need not
+            self._reported.add(path.name)
         self.state[path.name] = Done(
             info.st_size,
             info.st_mtime_ns,

@@ -552,9 +552,36 @@ def test_watch_once_says_again_what_failed_before_and_is_unchanged(tmp_path):
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 1
     assert again.stderr.splitlines() == [
-        f"warning: {drop / 'bad.png'}: left unprocessed, failed before and unchanged since "
-        f"({drop / 'bad.png'}: not an image file Pillow can read)",
+        f"warning: {drop / 'bad.png'}: left unprocessed, failed before and unchanged since: "
+        "not an image file Pillow can read",
         "Error: 0 photographs failed, 1 left unprocessed",
+    ]
+
+
+def test_the_daemon_says_a_failure_once_and_a_restarted_one_once_more(tmp_path):
+    drop, out = _folders(tmp_path)
+    (drop / "bad.png").write_bytes(b"not a picture")
+    _old(drop / "bad.png")
+
+    def process(path, outputs):
+        raise InputError(f"{path}: not an image file Pillow can read")
+
+    def run_a_while():
+        warnings, records = [], []
+        watcher = FolderWatcher(drop, out, process, settle=1, warn=warnings.append)
+        stop = threading.Event()
+        thread = threading.Thread(target=watcher.run, args=(stop, 0.01, records.append))
+        thread.start()
+        time.sleep(0.3)  # tens of looks
+        stop.set()
+        thread.join()
+        return warnings, records
+
+    warnings, records = run_a_while()
+    assert [r["ok"] for r in records] == [False] and warnings == []  # the record said it
+    warnings, records = run_a_while()
+    assert records == [] and warnings == [
+        f"{drop / 'bad.png'}: failed before and unchanged since: not an image file Pillow can read"
     ]
 
 
