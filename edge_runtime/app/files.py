@@ -9,7 +9,8 @@ from pathlib import Path
 from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.app.outputs import Extras, OutputPaths, write_outputs
 from edge_runtime.contract.segment_record import SegmentRecord
-from edge_runtime.errors import OutputError
+from edge_runtime.errors import InputError, OutputError
+from edge_runtime.measure.measurements import NotVessels
 from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
 from edge_runtime.pipeline.decode import load_photo
 
@@ -81,7 +82,10 @@ def segment_file(
         stages["artery_vein"] = _ms(time.perf_counter() - classing)
     if findings.measurements:
         measuring = time.perf_counter()
-        measurements = result.measure(findings.camera)
+        try:
+            measurements = result.measure(findings.camera)
+        except NotVessels as exc:  # not seen of the model's maps (6.5 % at most on noise)
+            raise InputError(f"{path}: its vessel map cannot be measured: {exc}") from None
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
     written = write_outputs(outputs, photo, result, extras)

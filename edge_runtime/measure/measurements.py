@@ -65,8 +65,13 @@ def _mm(value: float | None, scale: Scale | None, power: int = 1) -> float | Non
 
 MAX_CENTRE_LINES = 0.15
 """Largest share of a map's frame that its centre lines may cover. A vessel map's cover a few
-per cent (4.5 % at most on the 108 manual labels of four cameras); a grid of lines or noise
-covers a third or more, and its graph would take gigabytes (2.2 GB for a 25-megapixel grid)."""
+per cent (4.5 % at most on the 108 manual labels of four cameras, up to 12.5 % on a quarter of
+one shrunk to 64 pixels); a grid of lines or noise covers a third or more, and its graph would
+take gigabytes (2.2 GB for a 25-megapixel grid)."""
+
+CENTRE_LINES_CHECKED_FROM = 100_000
+"""Centre-line pixels from which :data:`MAX_CENTRE_LINES` applies: below, any map's graph is
+small (tens of megabytes), so a small map is never refused for it."""
 
 
 class NotVessels(InputError):
@@ -77,12 +82,13 @@ def trace(vessels: np.ndarray) -> Traced:
     """Skeleton, graph and widths of a boolean vessel map.
 
     Raises:
-        NotVessels: its centre lines are too dense for a vessel map (:data:`MAX_CENTRE_LINES`).
+        NotVessels: its centre lines are too dense and too many for a vessel map
+            (:data:`MAX_CENTRE_LINES`, :data:`CENTRE_LINES_CHECKED_FROM`).
     """
     grid = Grid.of(vessels)
     skeleton, codes = thin(grid)
     share = len(skeleton) / max(1, vessels.size)
-    if share > MAX_CENTRE_LINES:
+    if share > MAX_CENTRE_LINES and len(skeleton) >= CENTRE_LINES_CHECKED_FROM:
         raise NotVessels(
             f"its centre lines cover {share:.0%} of the frame, expected a vessel map's few per "
             f"cent (at most {MAX_CENTRE_LINES:.0%}: a grid, noise or a texture is not one)"
