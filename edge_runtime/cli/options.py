@@ -242,6 +242,10 @@ def artery_vein_options(what: str):
     return decorate
 
 
+SEGMENTER_OPTIONS = ("model", "threads", "delegate", "trusted_keys", "threshold", "channel", "tta")
+"""The parameters :func:`segmenter_options` adds: what makes the model and how it decides."""
+
+
 def segmenter_options(command):
     """Options that make a :class:`~edge_runtime.pipeline.segmenter.Segmenter`, which the
     command receives as ``runtime``

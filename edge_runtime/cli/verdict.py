@@ -8,7 +8,12 @@ import click
 from click.core import ParameterSource
 
 from edge_runtime.app.inputs import collect_inputs
-from edge_runtime.cli.options import NonBlankPath, json_option, segmenter_options
+from edge_runtime.cli.options import (
+    SEGMENTER_OPTIONS,
+    NonBlankPath,
+    json_option,
+    segmenter_options,
+)
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -27,17 +32,13 @@ def _judge(path, segmenter: Segmenter | None) -> Verdict:
     return assess_capture(photo) if segmenter is None else assess_with_model(segmenter, photo)
 
 
-MODEL_OPTIONS = ("model", "threads", "delegate", "trusted_keys", "threshold", "channel", "tta")
-"""The options of :func:`~edge_runtime.cli.options.segmenter_options`: only the model uses them."""
-
-
 def _refuse_model_options(ctx: click.Context) -> None:
     """A usage error when an option of the model is given and the model does not run: it would
     change nothing (a truncated --model would pass unread)."""
     given = [
         param.opts[0]
         for param in ctx.command.params
-        if param.name in MODEL_OPTIONS
+        if param.name in SEGMENTER_OPTIONS
         and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
     ]
     if given:

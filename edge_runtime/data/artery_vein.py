@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
-from edge_runtime.data.photos import read_pixels
+from edge_runtime.data.label_image import read_label_image
 from edge_runtime.errors import InputError
 
 COLOURS: dict[tuple[int, int, int], ArteryVein] = {
@@ -109,10 +109,10 @@ def decode_artery_vein(pixels: np.ndarray, source: str | Path) -> np.ndarray:
 
 def read_artery_vein(path: Path, shape: tuple[int, int]) -> np.ndarray:
     """The :class:`ArteryVein` codes of an artery/vein label file, checked to be the
-    photograph's ``shape`` (as :func:`~edge_runtime.data.photos.read_pixels` reads it).
+    photograph's ``shape`` (as :func:`~edge_runtime.data.label_image.read_label_image` reads it).
 
     Raises:
         InputError: unreadable, not the photograph's size, or not an artery/vein label
             (:func:`decode_artery_vein`).
     """
-    return decode_artery_vein(read_pixels(path, shape, "artery/vein label"), path)
+    return decode_artery_vein(read_label_image(path, "the artery/vein label", shape), path)

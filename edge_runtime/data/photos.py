@@ -35,21 +35,16 @@ from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from edge_runtime.data.binary_image import as_binary
+from edge_runtime.data.label_image import read_label_image
 from edge_runtime.data.vessel_share import check_inside, check_share
-from edge_runtime.errors import InputError, first_line
+from edge_runtime.errors import InputError
 from edge_runtime.pipeline.decode import (
     IMAGE_SUFFIXES,
-    MAX_PIXELS,
-    NOT_AN_IMAGE,
-    ORIENTATION,
     Photo,
-    check_single_picture,
     load_photo,
 )
-from edge_runtime.safe_open import open_regular
 
 DATASET_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 """File name endings of a dataset's images (DRIVE's labels and masks are GIFs)."""
@@ -348,47 +343,16 @@ def find_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:
     return dataset
 
 
-def read_pixels(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
-    """The pixels of a label or mask image, (H, W) or (H, W, 3) (palette and alpha images as
-    RGB, alpha ignored), turned upright by its EXIF orientation like the photograph, and
-    checked to be the photograph's ``shape``.
-
-    Raises:
-        InputError: unreadable, or not the photograph's size.
-    """
-    try:
-        with open_regular(path, f"a {what} image") as f, Image.open(f) as image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise InputError(f"{path}: {width}x{height} pixels is larger than any photograph")
-            if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):
-                width, height = height, width
-            if (height, width) != tuple(shape):
-                raise InputError(
-                    f"{path}: {width}x{height} pixels, but the photograph is {shape[1]}x{shape[0]}"
-                )
-            check_single_picture(image, path)
-            image = ImageOps.exif_transpose(image)
-            if image.mode in ("P", "PA") or image.mode.endswith(("A", "a")):
-                image = image.convert("RGB")
-            return np.asarray(image)
-    except InputError:
-        raise
-    except UnidentifiedImageError:
-        raise InputError(f"{path}: cannot read the {what} ({NOT_AN_IMAGE})") from None
-    except Exception as exc:  # malformed bytes make Pillow raise almost anything
-        raise InputError(f"{path}: cannot read the {what} ({first_line(exc)})") from None
-
-
 def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
-    """A label or mask image (:func:`read_pixels`) as a boolean (H, W) array: non-zero colour
-    = True.
+    """A label or mask image of the photograph's ``shape``
+    (:func:`~edge_runtime.data.label_image.read_label_image`) as a boolean (H, W) array:
+    non-zero colour = True.
 
     Raises:
-        InputError: as :func:`read_pixels`, or not a map of a few values
-            (:func:`~edge_runtime.data.binary_image.as_binary`).
+        InputError: as :func:`~edge_runtime.data.label_image.read_label_image`, or not a map of
+            a few values (:func:`~edge_runtime.data.binary_image.as_binary`).
     """
-    return as_binary(read_pixels(path, shape, what), path, what)
+    return as_binary(read_label_image(path, f"the {what}", shape), path, what)
 
 
 def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:

@@ -7,19 +7,16 @@ artery, blue vein, green (or white) where they cross or the class is uncertain, 
 background. A crossing belongs to both classes, so that neither vessel is cut where they cross.
 """
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.artery_vein import decode_artery_vein
 from edge_runtime.data.binary_image import as_binary
-from edge_runtime.errors import InputError, first_line
-from edge_runtime.pipeline.decode import MAX_PIXELS, NOT_AN_IMAGE, check_single_picture
-from edge_runtime.safe_open import open_regular
+from edge_runtime.data.label_image import read_label_image
+from edge_runtime.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -32,31 +29,6 @@ class VesselMap:
     veins: np.ndarray | None = None
 
 
-def _pixels(path: Path, what: str) -> np.ndarray:
-    """The pixels of an image file, upright: (H, W) or (H, W, 3)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's complaints about damaged tags name no file
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with open_regular(path, what) as f, Image.open(f) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise InputError(
-                        f"{path}: {width}x{height} pixels, expected at most {MAX_PIXELS:,}"
-                    )
-                check_single_picture(image, path)
-                upright = ImageOps.exif_transpose(image)
-                if upright.mode not in ("1", "L", "RGB", "I;16", "I"):
-                    upright = upright.convert("RGB")  # palette (GIF), alpha, CMYK
-                return np.asarray(upright)
-    except InputError:
-        raise
-    except UnidentifiedImageError:
-        raise InputError(f"{path}: cannot read {what} ({NOT_AN_IMAGE})") from None
-    except Exception as exc:  # malformed bytes make Pillow raise almost anything
-        raise InputError(f"{path}: cannot read {what} ({first_line(exc)})") from None
-
-
 def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:
     """Read a vessel mask, or with ``artery_vein`` an artery/vein label (module docstring).
 
@@ -67,14 +39,14 @@ def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:
     """
     path = Path(path)
     if artery_vein:
-        classes = decode_artery_vein(_pixels(path, "an artery/vein label image"), path)
+        classes = decode_artery_vein(read_label_image(path, "an artery/vein label image"), path)
         crossing = classes == ArteryVein.UNCERTAIN
         return VesselMap(
             classes != ArteryVein.BACKGROUND,
             (classes == ArteryVein.ARTERY) | crossing,
             (classes == ArteryVein.VEIN) | crossing,
         )
-    return VesselMap(as_binary(_pixels(path, "a vessel map image"), path, "vessel map"))
+    return VesselMap(as_binary(read_label_image(path, "a vessel map image"), path, "vessel map"))
 
 
 def read_field_mask(path: str | Path) -> np.ndarray:
@@ -85,7 +57,9 @@ def read_field_mask(path: str | Path) -> np.ndarray:
             or no pixel inside.
     """
     path = Path(path)
-    mask = as_binary(_pixels(path, "a field-of-view mask image"), path, "field-of-view mask")
+    mask = as_binary(
+        read_label_image(path, "a field-of-view mask image"), path, "field-of-view mask"
+    )
     if not mask.any():
         raise InputError(f"{path}: no pixel inside the field of view, expected a disc")
     return mask

@@ -244,24 +244,32 @@ photograph.)"""
 
 def check_single_picture(image: Image.Image, path: Path) -> None:
     """Refuse a file that holds several full-size pictures: a multi-page TIFF (a thumbnail, a
-    smaller page, is left) or an animation; only the first would have been read.
+    smaller page after the first, is left) or an animation; only the first would have been
+    read. A TIFF whose first page is smaller than a later one (a thumbnail first) is refused
+    too.
 
     Raises:
-        InputError: it holds two or more.
+        InputError: it holds two or more, or its first is not its largest.
     """
     frames = getattr(image, "n_frames", 1)
     if frames < 2 or image.format not in (*ANIMATED_FORMATS, "TIFF"):
         return
     full = frames
     if image.format == "TIFF":  # its pages' headers are read, not their pixels
-        size = image.size
+        size, sizes = image.size, []
         try:
-            full = 0
             for page in range(frames):
                 image.seek(page)
-                full += image.size == size
+                sizes.append(image.size)
         finally:
             image.seek(0)
+        full = sizes.count(size)
+        largest = max(sizes, key=lambda s: s[0] * s[1])
+        if largest[0] * largest[1] > size[0] * size[1]:
+            raise InputError(
+                f"{path}: its first picture, {size[0]}x{size[1]}, is smaller than a later one, "
+                f"{largest[0]}x{largest[1]} (a thumbnail first?): save the photograph alone"
+            )
     if full > 1:
         raise InputError(
             f"{path}: holds {full} pictures of {image.size[0]}x{image.size[1]}, expected one "

@@ -303,8 +303,9 @@ def sharpness(
     that lost most (a hand's movement blurs one orientation): 4 x the
     :data:`EDGE_PERCENTILE` of the gradient at full scale (every :data:`FINE_ROW_STEP`-th
     row) over that at quarter scale, least over four orientations, with the field clipped at
-    :data:`BRIGHT` times its ``median``, on its lit part only (:data:`DARK`). About 1.0-2.3
-    on clean photographs; 1 when detail finer than 4 pixels is gone."""
+    :data:`BRIGHT` times its ``median``, on its lit part only (:data:`DARK`). 1.28-2.55 on
+    the 108 clean photographs of four cameras; 1 when detail finer than 4 pixels is gone; 0
+    when nothing of the field is lit."""
     bright = np.float32(BRIGHT * median)
     lit = eroded(quarter_inner & (quarter >= DARK * median), DARK_MARGIN)
     step = FINE_ROW_STEP

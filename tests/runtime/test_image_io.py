@@ -177,3 +177,6 @@ def test_a_file_of_several_pictures_is_refused_and_a_thumbnail_page_is_not(tmp_p
         read_map(_pages(tmp_path / "label.tif", blank[..., 0], photo[..., 0] > 99))
     thumbnailed = _pages(tmp_path / "thumbnailed.tif", photo, photo[:40, :60].copy())
     assert np.array_equal(load_photo(thumbnailed).pixels, photo)  # a camera's TIFF thumbnail
+    first = _pages(tmp_path / "thumbnail_first.tif", photo[:40, :60].copy(), photo)
+    with pytest.raises(InputError, match="its first picture, 60x40, is smaller than a later"):
+        load_photo(first)  # the thumbnail was read as the photograph

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from edge_runtime.cli.main import cli
+from edge_runtime.cli.options import SEGMENTER_OPTIONS, segmenter_options
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS, EXIT_RETAKE
 from edge_runtime.evaluation import degradations as d
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -121,6 +122,8 @@ def test_the_models_options_without_the_model_are_a_usage_error(pictures, tmp_pa
         result.stderr
     )
     assert _run(pictures / "good.png", "--with-vessels", "--threshold", "0.6").exit_code == 0
+    added = {p.name for p in segmenter_options(lambda **_: None).__click_params__}
+    assert added == set(SEGMENTER_OPTIONS)  # each refused without the model, none forgotten
 
 
 def test_the_examples_of_reasons_quote_the_shipped_limits():
