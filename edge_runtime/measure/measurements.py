@@ -145,14 +145,14 @@ def _classes(
 ) -> _Classes:
     ring = None if disc is None else zone_b(field.mask.shape, disc)
     measured, crossing = {}, {}
-    shared = vessel_map.arteries & vessel_map.veins  # crossings and uncertain vessels
+    other = {"arteries": vessel_map.veins, "veins": vessel_map.arteries}
     for name in ("arteries", "veins"):
         vessels = getattr(vessel_map, name) & field.mask
         traced = trace(vessels)
         measured[name] = measure_vessels(vessels, field, scale, traced)
         if ring is not None:
             # a class of crossings and uncertain vessels only (a label without veins) has none
-            own = (vessels & ~shared).any()
+            own = np.greater(vessels, other[name]).any()  # a pixel of the class, not the other's
             zone = zone_vessels(traced.graph.points, traced.widths, disc, ring) if own else []
             crossing[name] = zone
     found = None
