@@ -54,7 +54,8 @@ _T = TypeVar("_T")
 _TOO_LARGE = f"exceed the {MAX_PIXELS // 1_000_000}-megapixel limit"
 _GRAY_MODES = {"L": np.uint8, "I;16": np.uint16, "I;16B": np.uint16, "I;16L": np.uint16}
 _WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")
-"""16-bit grayscale as Pillow opens it (a 16-bit PGM opens as 32-bit "I"; see :func:`_opened`)."""
+"""16-bit grayscale as Pillow opens it (a 16-bit PGM opens as 32-bit "I"; see
+:func:`opened_image`)."""
 
 
 @dataclass(frozen=True)
@@ -279,18 +280,28 @@ def check_single_picture(image: Image.Image, path: Path) -> None:
 
 def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
     """A file's pixels as stored, in 8-bit RGB, and its EXIF orientation."""
-    with _opened(path) as image:
+    with opened_image(path) as image:
         image.load()
         return _rgb8(image), image.getexif().get(ORIENTATION, 1)
 
 
 @contextlib.contextmanager
-def _opened(path: Path) -> Iterator[Image.Image]:
-    """The file opened by Pillow (header read, pixels not yet), its size and mode checked."""
+def opened_image(
+    path: Path, what: str = "an image file", wide_integers: bool = False
+) -> Iterator[Image.Image]:
+    """The file opened by Pillow (header read, pixels not yet), its size and mode checked:
+    at most :data:`MAX_PIXELS` (:data:`MAX_WHOLE_IMAGE_PIXELS` in one of
+    :data:`WHOLE_IMAGE_FORMATS`), one picture (:func:`check_single_picture`), and no 32-bit
+    pixels but a 16-bit PGM's, unless ``wide_integers`` (a label's 32-bit integer classes);
+    ``what`` names it in messages.
+
+    Raises:
+        InputError: missing, not a regular file, or any of these checks failed.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's complaints about damaged tags name no file
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with open_regular(path, "an image file") as f, Image.open(f) as image:
+        with open_regular(path, what) as f, Image.open(f) as image:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise InputError(f"{path}: {width}x{height} pixels {_TOO_LARGE}")
@@ -298,21 +309,22 @@ def _opened(path: Path) -> Iterator[Image.Image]:
                 raise InputError(
                     f"{path}: {width}x{height} pixels exceed the "
                     f"{MAX_WHOLE_IMAGE_PIXELS // 1_000_000}-megapixel limit of {image.format} "
-                    "files (their decoder holds the whole photograph several times over); save "
-                    "it as JPEG, PNG or TIFF"
+                    "files (their decoder holds the whole picture several times over); save "
+                    "it as PNG or TIFF (a photograph also as JPEG)"
                 )
             # a PGM's "I" pixels hold at most 16 bits (its maximum value is at most 65535)
-            if image.mode == "F" or (image.mode == "I" and image.format != "PPM"):
+            wide = image.mode == "I" and image.format != "PPM" and not wide_integers
+            if image.mode == "F" or wide:
                 raise InputError(
                     f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
-                    "are not supported; save the photograph with 8 or 16 bits per channel"
+                    "are not supported; save it with 8 or 16 bits per channel"
                 )
             check_single_picture(image, path)
             yield image
 
 
 def _decode(path: Path, reduce: bool = True) -> Photo:
-    with _opened(path) as image:
+    with opened_image(path) as image:
         width, height = image.size
         orientation = image.getexif().get(ORIENTATION, 1)
         reduction = reduction_for(height, width) if reduce else 1

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from edge_runtime.data.label_image import read_label_image
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK
@@ -54,12 +55,13 @@ def _big_avif() -> bytes:
 def test_formats_decoded_whole_are_refused_above_their_lower_limit(tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content())
-    with pytest.raises(InputError) as refused:
-        load_photo(path)
-    assert str(refused.value).startswith(
-        f"{path}: {WIDTH}x{HEIGHT} pixels exceed the 12-megapixel limit of "
-    )
-    assert str(refused.value).endswith("save it as JPEG, PNG or TIFF")
+    for read in (load_photo, lambda p: read_label_image(p, "the label")):
+        with pytest.raises(InputError) as refused:
+            read(path)
+        assert str(refused.value).startswith(
+            f"{path}: {WIDTH}x{HEIGHT} pixels exceed the 12-megapixel limit of "
+        )
+        assert str(refused.value).endswith("save it as PNG or TIFF (a photograph also as JPEG)")
 
 
 def test_a_16_bit_pgm_is_a_16_bit_photograph(tmp_path):

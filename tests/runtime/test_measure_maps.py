@@ -239,5 +239,18 @@ def test_an_empty_map_measures_zero_and_undefined():
 def test_a_map_larger_than_any_photograph_is_refused_before_decoding(tmp_path):
     huge = tmp_path / "huge.png"
     Image.new("1", (6000, 4200)).save(huge)  # 25.2 megapixels, a few kilobytes
-    with pytest.raises(InputError, match=r"huge\.png: 6000x4200 pixels, expected at most"):
+    with pytest.raises(InputError, match=r"huge\.png: 6000x4200 pixels exceed the 25-megapixel"):
         read_map(huge)
+
+
+def test_a_float_map_is_refused_and_32_bit_integer_classes_are_read(tmp_path):
+    """A probability map in floats is not a vessel map: read as 8 bits it kept only p = 1."""
+    probabilities = np.zeros((64, 64), np.float32)
+    probabilities[20:40, 10:50] = 0.8
+    probabilities[30, 30] = 1.0
+    Image.fromarray(probabilities).save(tmp_path / "p.tif")
+    with pytest.raises(InputError, match=r"p\.tif: 32-bit float pixels are not supported"):
+        read_map(tmp_path / "p.tif")
+    classes = (probabilities > 0).astype(np.int32)
+    Image.fromarray(classes).save(tmp_path / "classes.tif")
+    np.testing.assert_array_equal(read_map(tmp_path / "classes.tif").vessels, classes > 0)
