@@ -44,12 +44,13 @@ def collect_inputs(
     arguments: list[str],
     suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
     keep: Callable[[Path], bool] = lambda _name: True,
+    wanted: str = "image files",
 ) -> list[Input]:
     """Expand command-line inputs: a directory gives its image files (sorted; those with one
-    of ``suffixes`` whose name it should ``keep``), a pattern with ``*?[`` gives its matches
-    (sorted), anything else is taken as a path (even a missing one, so that it is reported in
-    its turn). A directory that cannot be listed, or that holds no
-    image file while other inputs give some, is one failed input, never the end of the batch
+    of ``suffixes`` whose name it should ``keep``: the ``wanted``), a pattern with ``*?[``
+    gives its matches (sorted), anything else is taken as a path (even a missing one, so that
+    it is reported in its turn). A directory that cannot be listed, or that holds none of the
+    ``wanted`` while other inputs give some, is one failed input, never the end of the batch
     (nor a silent nothing); when no input gives any, the list is empty (the command says so)."""
     inputs: list[Input] = []
     empty = 0
@@ -66,7 +67,7 @@ def collect_inputs(
             except OSError as exc:
                 found = [Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")]
             if not found:
-                found, empty = [Input(path, f"{path}: no image files in the folder")], empty + 1
+                found, empty = [Input(path, f"{path}: no {wanted} in the folder")], empty + 1
             inputs += found
         elif glob.has_magic(argument) and not os.path.lexists(argument):
             inputs += [Input(Path(p)) for p in sorted(glob.glob(argument))] or [Input(path)]

@@ -60,6 +60,13 @@ def _is_map(artery_vein: bool) -> Callable[[Path], bool]:
     return lambda name: not name.stem.endswith(tuple(others))
 
 
+def _maps_read(artery_vein: bool) -> str:
+    """Which of segment's outputs are maps, as the warning says when there are none."""
+    measured, other = ("av", "mask") if artery_vein else ("mask", "av")
+    option = "without --av" if artery_vein else "with --av"
+    return f"of segment's outputs, <stem>_{measured}.png is read; <stem>_{other}.png {option}"
+
+
 def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
     """``OUTDIR/<stem>_measure.png`` for each map; maps sharing a stem get ``-2``, ``-3``...,
     and no picture may be one of the maps under any path."""
@@ -175,9 +182,10 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
     """
     started = time.perf_counter()
     options = _options(artery_vein, fov, fov_auto, camera)
-    listed = collect_inputs(list(maps), MAP_SUFFIXES, _is_map(artery_vein))
+    listed = collect_inputs(list(maps), MAP_SUFFIXES, _is_map(artery_vein), "maps")
     if not listed:
-        click.echo(f"warning: no maps in {one_line(' '.join(maps))}", err=True)
+        named = one_line(" ".join(maps))
+        click.echo(f"warning: no maps in {named} ({_maps_read(artery_vein)})", err=True)
         click.get_current_context().exit(1)
     if csv_file is not None:
         check_csv_target(csv_file, [item.path for item in listed] + ([fov] if fov else []))

@@ -231,6 +231,7 @@ def test_an_empty_folder_among_other_inputs_is_a_failed_input(photos, tmp_path, 
     args = [command, str(given), str(tmp_path / "empty")]
     result = CliRunner().invoke(cli, args + (["-o", str(tmp_path / "o")] * (command == "segment")))
     assert result.exit_code == 1, result.output
-    assert f"error: {tmp_path / 'empty'}: no image files in the folder\n" in result.stderr
+    wanted = "maps" if command == "measure" else "image files"
+    assert f"error: {tmp_path / 'empty'}: no {wanted} in the folder\n" in result.stderr
     assert "Traceback" not in result.output
     assert result.output.count("error:") == 1  # the other input was done

@@ -189,6 +189,22 @@ def test_a_folder_without_maps_warns_and_exits_1(tmp_path):
     assert result.exit_code == 1 and "warning: no maps" in result.output
 
 
+def test_a_folder_of_the_other_kind_of_map_says_which_is_read(tmp_path):
+    """segment's masks given to measure --av: the warning says what --av reads."""
+    (tmp_path / "out").mkdir()
+    Image.new("L", (300, 300)).save(tmp_path / "out" / "eye_mask.png")
+    result = run(tmp_path / "out", "--av")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"warning: no maps in {tmp_path / 'out'} (of segment's outputs, <stem>_av.png is read; "
+        "<stem>_mask.png without --av)\n"
+    )
+    other = tmp_path / "other.png"
+    Image.new("L", (300, 300)).save(other)
+    result = run(tmp_path / "out", other, "--av")
+    assert f"error: {tmp_path / 'out'}: no maps in the folder\n" in result.output
+
+
 def test_a_folder_gives_its_maps_not_the_other_outputs_beside_them(maps, tmp_path):
     # as segment --overlay --prob --av and measure --picture leave them; DRIVE's labels are GIFs
     vessel, av, _ = maps
