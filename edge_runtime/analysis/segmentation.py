@@ -19,8 +19,9 @@ photograph, benchmarks/measure_cost.py).
 """
 
 import functools
+from collections.abc import Callable
+from typing import TypeVar
 
-from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.measure.field import field_from_mask
 from edge_runtime.measure.maps import VesselMap
@@ -28,6 +29,8 @@ from edge_runtime.measure.measurements import analyse_map
 from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
 from edge_runtime.pipeline import segmenter
 from edge_runtime.verdict import Verdict, assess
+
+_T = TypeVar("_T")
 
 
 class Result(segmenter.Result):
@@ -51,14 +54,18 @@ class Result(segmenter.Result):
         artery/vein model) inside the detected field of view, in pixels and, when the
         ``camera``'s scale is known (its pixel size, or its field of view in degrees across the
         detected one: none where none was detected), in millimetres."""
-        field = field_from_mask(self.fov)
+        field = field_from_mask(_kept_or_made(self, "fov", self.make_fov))
         found = field.diameter_px if self.stats.fov_found else None
-        classes = self.artery_vein
-        arteries = veins = None
-        if classes is not None:
-            arteries, veins = classes == ArteryVein.ARTERY, classes == ArteryVein.VEIN
-        vessels = VesselMap(self.mask.astype(bool), arteries, veins)
+        classes = _kept_or_made(self, "artery_vein", self.make_artery_vein)
+        vessels = VesselMap(self.mask.view(bool), classes)  # the mask is 0/1: no copy
         return analyse_map(vessels, field, camera.scale(found)).measurements
+
+
+def _kept_or_made(result: Result, name: str, make: Callable[[], _T]) -> _T:
+    r"""The result's photograph-sized map ``name`` when it keeps one, else one ``make``\ s for a
+    single use: measuring leaves no field or artery/vein map the photograph's size behind while
+    the outputs are written."""
+    return vars(result)[name] if name in vars(result) else make()
 
 
 class Segmenter(segmenter.Segmenter):

@@ -21,12 +21,31 @@ from edge_runtime.errors import InputError
 
 @dataclass(frozen=True)
 class VesselMap:
-    """A map's ``vessels`` (boolean (H, W)), and for an artery/vein label its ``arteries`` and
-    ``veins`` (crossings in both)."""
+    """A map's ``vessels`` (boolean (H, W)), and for an artery/vein map its ``classes``
+    (int8 (H, W) :class:`~edge_runtime.contract.artery_vein_classes.ArteryVein` codes), from
+    which each class's vessels are made when asked for, one at a time."""
 
     vessels: np.ndarray
-    arteries: np.ndarray | None = None
-    veins: np.ndarray | None = None
+    classes: np.ndarray | None = None
+
+    def of_class(self, code: ArteryVein) -> np.ndarray | None:
+        """The vessels of the class ``code`` (ARTERY or VEIN), boolean (H, W): its own and the
+        uncertain ones and crossings, which belong to both; ``None`` for a vessel map alone."""
+        if self.classes is None:
+            return None
+        found = self.classes == code
+        found |= self.classes == ArteryVein.UNCERTAIN
+        return found
+
+    @property
+    def arteries(self) -> np.ndarray | None:
+        """The arteries (:meth:`of_class`)."""
+        return self.of_class(ArteryVein.ARTERY)
+
+    @property
+    def veins(self) -> np.ndarray | None:
+        """The veins (:meth:`of_class`)."""
+        return self.of_class(ArteryVein.VEIN)
 
 
 def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:
@@ -40,12 +59,7 @@ def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:
     path = Path(path)
     if artery_vein:
         classes = decode_artery_vein(read_label_image(path, "an artery/vein label image"), path)
-        crossing = classes == ArteryVein.UNCERTAIN
-        return VesselMap(
-            classes != ArteryVein.BACKGROUND,
-            (classes == ArteryVein.ARTERY) | crossing,
-            (classes == ArteryVein.VEIN) | crossing,
-        )
+        return VesselMap(classes != ArteryVein.BACKGROUND, classes)
     return VesselMap(as_binary(read_label_image(path, "a vessel map image"), path, "vessel map"))
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.measurement_record import (
     CaliberMeasurements,
     DiscMeasurements,
@@ -145,14 +146,14 @@ def _classes(
 ) -> _Classes:
     ring = None if disc is None else zone_b(field.mask.shape, disc)
     measured, crossing = {}, {}
-    other = {"arteries": vessel_map.veins, "veins": vessel_map.arteries}
-    for name in ("arteries", "veins"):
-        vessels = getattr(vessel_map, name) & field.mask
+    for name, code in (("arteries", ArteryVein.ARTERY), ("veins", ArteryVein.VEIN)):
+        vessels = vessel_map.of_class(code)
+        vessels &= field.mask
         traced = trace(vessels)
         measured[name] = measure_vessels(vessels, field, scale, traced)
         if ring is not None:
             # a class of crossings and uncertain vessels only (a label without veins) has none
-            own = np.greater(vessels, other[name]).any()  # a pixel of the class, not the other's
+            own = np.logical_and(vessel_map.classes == code, field.mask).any()
             zone = zone_vessels(traced.graph.points, traced.widths, disc, ring) if own else []
             crossing[name] = zone
     found = None
@@ -194,7 +195,7 @@ def analyse_map(vessel_map: VesselMap, field: Field, scale: Scale | None) -> Map
     diameter = disc_diameter_px(field.diameter_px, mm_per_px)
     disc = locate_disc(vessels.shape, *traced.graph.points.T, traced.widths, field.mask, diameter)
     classes = None
-    if vessel_map.arteries is not None and vessel_map.veins is not None:
+    if vessel_map.classes is not None:
         classes = _classes(vessel_map, field, scale, disc)
     found = None if classes is None else classes.calibers
     measurements = MapMeasurements(

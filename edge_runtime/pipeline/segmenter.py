@@ -182,6 +182,10 @@ class Result:
         of :attr:`mask` an artery or a vein, the rest background; ``None`` without an
         artery/vein model or for a photograph without colour (a red-free or monochrome
         camera's: arteries and veins are told apart by colour)."""
+        return self.make_artery_vein()
+
+    def make_artery_vein(self) -> np.ndarray | None:
+        """A new :attr:`artery_vein` map, not kept (for a caller that needs it only once)."""
         artery = self.work_artery_probability
         if artery is None:
             return None
@@ -193,6 +197,10 @@ class Result:
     @functools.cached_property
     def fov(self) -> np.ndarray:
         """The field of view (H, W) bool."""
+        return self.make_fov()
+
+    def make_fov(self) -> np.ndarray:
+        """A new :attr:`fov` map, not kept (for a caller that needs it only once)."""
         out = np.empty(self.prepared.shape, dtype=bool)
         for rows, block in self._fov_rows():
             out[rows] = block

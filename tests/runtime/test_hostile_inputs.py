@@ -296,7 +296,8 @@ def test_the_largest_accepted_photograph_stays_well_under_the_units_memory_cap(t
     photo = tmp_path / name
     image = MEMORY_CASES[name]()
     image.save(photo, exif=image.getexif())
-    peak = _peak_mb("segment", photo, "-o", tmp_path / "out", "--overlay", "--prob", "--av")
+    outputs = ("--overlay", "--prob", "--av", "--measure")
+    peak = _peak_mb("segment", photo, "-o", tmp_path / "out", *outputs)
     assert peak < MEMORY_LIMIT_MB, f"{name}: {peak:.0f} MB"
 
 

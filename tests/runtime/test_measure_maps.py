@@ -180,7 +180,7 @@ def _star_vessels():
 def read_map_from(pixels: np.ndarray) -> VesselMap:
     pixels = pixels >= 128
     red, blue = pixels[..., 0], pixels[..., 2]
-    return VesselMap(red | blue, red, blue)
+    return VesselMap(red | blue, red + 2 * blue.astype(np.int8))  # both: UNCERTAIN
 
 
 def test_zone_b_finds_each_vessel_with_its_width():
