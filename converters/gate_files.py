@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from edge_runtime.atomic import atomic_path
+from edge_runtime.atomic import atomic_path, write_text
 from edge_runtime.contract.gate_report import UNITS, GateReport
 from edge_runtime.contract.schema import encode
 
@@ -17,10 +17,8 @@ from edge_runtime.contract.schema import encode
 def write_report(directory: Path, report: GateReport) -> None:
     """Write the three report files into ``directory`` (created if needed), each atomically."""
     directory.mkdir(parents=True, exist_ok=True)
-    with atomic_path(directory / "report.json") as tmp:
-        tmp.write_text(json.dumps(encode(report), indent=2) + "\n")
-    with atomic_path(directory / "report.md") as tmp:
-        tmp.write_text(gate_markdown(report))
+    write_text(directory / "report.json", json.dumps(encode(report), indent=2) + "\n")
+    write_text(directory / "report.md", gate_markdown(report))
     with atomic_path(directory / "dice_delta.png") as tmp:
         _plot_delta(report, tmp)
 

@@ -44,6 +44,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically in UTF-8; what a file name's bytes that are not
+    UTF-8 became (``\\udcff``) is written as that escape, as messages show it.
+
+    Raises:
+        OutputError: it cannot be written (naming ``path``, not the temporary file).
+    """
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
 def check_writable(path: Path) -> None:
     """Refuse, before any work, a file that :func:`atomic_path` could not write.
 

@@ -2,10 +2,11 @@
 per input, its path, whether it succeeded (else the error) and the flat measurements."""
 
 import csv
+import io
 from pathlib import Path
 
 from edge_runtime.app.outputs import identity
-from edge_runtime.atomic import atomic_path
+from edge_runtime.atomic import check_writable, write_text
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.errors import OutputError
 from edge_runtime.measure.files import COLUMNS, flat_record
@@ -28,10 +29,10 @@ def check_csv_target(target: Path, inputs: list[Path]) -> None:
     that would replace an input.
 
     Raises:
-        OutputError: its folder does not exist, or it is one of the ``inputs``.
+        OutputError: it cannot be written (:func:`~edge_runtime.atomic.check_writable`), or it
+            is one of the ``inputs``.
     """
-    if not target.parent.is_dir():
-        raise OutputError(f"{target}: cannot write, its folder does not exist")
+    check_writable(target)
     if identity(target) is not None and identity(target) in {identity(p) for p in inputs}:
         raise OutputError(f"{target}: is one of the inputs, expected a new file for the CSV")
 
@@ -42,10 +43,8 @@ def write_measurement_csv(target: Path, rows: list[dict[str, object]]) -> None:
     Raises:
         OutputError: it cannot be written.
     """
-    try:
-        with atomic_path(target) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, HEADER, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-    except OSError as exc:
-        raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, HEADER, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(target, table.getvalue())

@@ -12,6 +12,7 @@ import click
 
 from edge_runtime.app.files import prepare_outdir
 from edge_runtime.app.outputs import identity
+from edge_runtime.atomic import check_writable
 from edge_runtime.cli.options import (
     NonBlankPath,
     artery_vein_options,
@@ -30,7 +31,13 @@ from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.data.photos import PhotoDataset, describe_layouts, held_out, list_dataset
 from edge_runtime.errors import InputError, one_line
 from edge_runtime.evaluation.patches import evaluate_patches
-from edge_runtime.evaluation.photos import METRICS, PhotoResult, evaluate_photos, write_summary
+from edge_runtime.evaluation.photos import (
+    METRICS,
+    SUMMARY_FILES,
+    PhotoResult,
+    evaluate_photos,
+    write_summary,
+)
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.parallel import job_count, stopping_on_signals
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -131,6 +138,8 @@ def _photographs(
     if report is not None:
         _refuse_report_among_inputs(report, found)
         prepare_outdir(report)
+        for name in SUMMARY_FILES:
+            check_writable(report / name)
     total = len(dataset.photos)
     jobs = job_count(jobs, total, runtime)
     progress = _reporter(total, as_json)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.atomic import atomic_path, save_png
+from edge_runtime.atomic import save_png, write_text
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
@@ -160,6 +160,10 @@ def _markdown(text: str) -> str:
     return one_line(text).replace("|", "\\|")
 
 
+SUMMARY_FILES = ("summary.csv", "summary.md")
+"""What :func:`write_summary` writes in the report folder."""
+
+
 def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     """``summary.csv`` and ``summary.md``: every scored photograph's metrics and the mean (an
     undefined metric is an empty cell); ``summary.md`` also says over how many photographs each
@@ -172,8 +176,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     writer.writerow(["photograph", *METRICS])
     for name, scores in rows:
         writer.writerow([name, *(_cell(getattr(scores, m)) for m in METRICS)])
-    with atomic_path(report / "summary.csv") as tmp:
-        tmp.write_text(table.getvalue())
+    write_text(report / SUMMARY_FILES[0], table.getvalue())
     counts = evaluation.counts
     lines = [
         f"# {evaluation.model} on {evaluation.n} photographs",
@@ -196,5 +199,4 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     if ungraded:
         lines += ["", f"Arteries and veins not scored ({len(ungraded)}):", ""]
         lines += [f"- {_markdown(p.name)}: {p.artery_vein_error}" for p in ungraded]
-    with atomic_path(report / "summary.md") as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
+    write_text(report / SUMMARY_FILES[1], "\n".join(lines) + "\n")

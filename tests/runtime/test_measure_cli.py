@@ -240,7 +240,11 @@ def test_auto_field_is_smaller_than_the_frame(maps):
 def test_a_csv_that_cannot_be_written_or_would_replace_a_map_stops_first(maps, tmp_path):
     vessel, _, _ = maps
     result = run(vessel, "--csv", tmp_path / "missing" / "out.csv")
-    assert result.exit_code == 2 and "its folder does not exist" in result.output
+    assert result.exit_code == 2 and "no such folder to write out.csv in" in result.output
+    assert "vessels" not in result.output
+    (tmp_path / "taken.csv").mkdir()
+    result = run(vessel, "--csv", tmp_path / "taken.csv")
+    assert result.exit_code == 2 and "taken.csv' is a directory" in result.output
     assert "vessels" not in result.output
     result = run(vessel, "--csv", vessel)
     assert result.exit_code == 2 and "is one of the inputs" in result.output

@@ -458,6 +458,34 @@ def test_a_label_or_mask_saved_as_jpeg_is_refused_not_scored(tmp_path, make_phot
     assert all("distinct values, expected a" in e and "JPEG copy" in e for e in errors.values())
 
 
+def test_a_summary_target_that_is_a_folder_stops_eval_before_any_work(tmp_path, make_photo_dataset):
+    """Found once after every photograph was scored, naming the temporary file."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    (tmp_path / "r" / "summary.md").mkdir(parents=True)
+    result = _eval(root, "--report", tmp_path / "r", expect=2)
+    assert (
+        result.stderr
+        == f"Error: {tmp_path / 'r' / 'summary.md'}: is a folder, not a file to write\n"
+    )
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["summary.md"]
+
+
+def test_a_photograph_named_in_bytes_not_utf_8_gets_its_summary_row(tmp_path, make_photo_dataset):
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    for path in root.glob("*/eye1.*"):
+        path.rename(os.fsdecode(bytes(path.with_name("eye")) + b"\xff" + path.suffix.encode()))
+    result = _eval(root, "--report", tmp_path / "r", expect=0)
+    assert "Traceback" not in result.output and "mean" in result.stdout
+    rows = (tmp_path / "r" / "summary.csv").read_text(encoding="utf-8").splitlines()
+    assert [row.split(",")[0] for row in rows] == [
+        "photograph",
+        "eye2",
+        "eye\\udcff",
+        "(mean of 2)",
+    ]
+    assert "| eye\\udcff |" in (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+
+
 def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(
     tmp_path, make_photo_dataset
 ):

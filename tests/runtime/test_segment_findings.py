@@ -5,7 +5,9 @@ CSV) and the watch folder."""
 import csv
 import json
 import os
+import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -188,6 +190,25 @@ def test_segment_measure_writes_one_csv_row_per_input_failures_included(tmp_path
     assert rows[0]["ok"] == "True" and rows[1]["ok"] == "False" and rows[1]["error"]
     pixels = record["measurements"]["vessels"]["vessel_pixels"]
     assert int(rows[0]["vessels_vessel_pixels"]) == pixels
+
+
+def test_a_name_not_utf_8_is_written_to_the_csv_escaped_as_messages_show_it(tmp_path, run_cli):
+    """A traceback once, after every photograph was done: no CSV and no summary line."""
+    odd = Path(os.fsdecode(bytes(tmp_path / "p") + b"\xff.png"))
+    shutil.copy(_fundus(tmp_path / "a.png"), odd)
+    out = tmp_path / "out"
+    done = run_cli("segment", odd, tmp_path / "a.png", "-o", out, "--measure", expect=0)
+    assert "Traceback" not in done.output and "2 photographs" in done.stdout
+    rows = (out / "measurements.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[1].startswith(f"{tmp_path / 'p'}\\udcff.png,True,")
+
+
+def test_a_csv_target_that_is_a_folder_stops_segment_before_any_work(tmp_path, run_cli):
+    out = tmp_path / "out"
+    (out / "measurements.csv").mkdir(parents=True)
+    done = run_cli("segment", _fundus(tmp_path / "a.png"), "-o", out, "--measure", expect=2)
+    assert "measurements.csv: is a folder, not a file to write" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["measurements.csv"]
 
 
 def test_segment_names_the_verdict_in_its_line_and_warns_of_a_picture_not_fundus(tmp_path, run_cli):
