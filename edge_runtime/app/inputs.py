@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_runtime.app.outputs import is_written_output
 from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
 
 
@@ -19,18 +20,22 @@ class Input:
     problem: str | None = None
 
 
+def _listed(name: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]) -> bool:
+    """Whether a file found in a folder or by a pattern is an input: not hidden (macOS's ._
+    files, a writer's temporary file), with one of ``suffixes``, and one to ``keep``."""
+    return not name.name.startswith(".") and name.suffix.lower() in suffixes and keep(name)
+
+
 def _image_files(
     directory: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]
 ) -> list[Input]:
-    """The image files of a directory (sorted) with one of ``suffixes`` that it should
-    ``keep``, hidden ones left out; an entry that cannot be examined is kept, and fails in its
-    turn with its own error."""
+    """The files of a directory (sorted) that are inputs (:func:`_listed`); an entry that
+    cannot be examined is kept, and fails in its turn with its own error."""
     found = []
     with os.scandir(directory) as entries:
         for entry in entries:
-            name = Path(entry.name)
-            if name.name.startswith(".") or name.suffix.lower() not in suffixes or not keep(name):
-                continue  # hidden: macOS's ._ files, a writer's temporary file
+            if not _listed(Path(entry.name), suffixes, keep):
+                continue
             try:
                 if not entry.is_file():
                     continue
@@ -40,37 +45,49 @@ def _image_files(
     return sorted(found, key=lambda i: i.path)
 
 
+def _folder(
+    path: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool], wanted: str
+) -> list[Input]:
+    """A folder's inputs, or one failed input saying why there are none."""
+    try:
+        found = _image_files(path, suffixes, keep)
+    except OSError as exc:
+        return [Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")]
+    return found or [Input(path, f"{path}: no {wanted} in the folder")]
+
+
 def collect_inputs(
     arguments: list[str],
     suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
-    keep: Callable[[Path], bool] = lambda _name: True,
+    keep: Callable[[Path], bool] = lambda name: not is_written_output(name),
     wanted: str = "image files",
 ) -> list[Input]:
     """Expand command-line inputs: a directory gives its image files (sorted; those with one
-    of ``suffixes`` whose name it should ``keep``: the ``wanted``), a pattern with ``*?[``
-    gives its matches (sorted), anything else is taken as a path (even a missing one, so that
-    it is reported in its turn). A directory that cannot be listed, or that holds none of the
-    ``wanted`` while other inputs give some, is one failed input, never the end of the batch
-    (nor a silent nothing); when no input gives any, the list is empty (the command says so)."""
+    of ``suffixes`` whose name it should ``keep``: the ``wanted``; by default not what
+    ``segment`` writes), a pattern with ``*?[`` gives its matches (sorted) as a folder gives
+    its files, and its folders as folders, anything else is taken as a path (even a missing
+    one, so that it is reported in its turn). A directory that cannot be listed, or that holds
+    none of the ``wanted`` while other inputs give some, is one failed input, never the end of
+    the batch (nor a silent nothing); when no input gives any, the list is empty (the command
+    says so)."""
     inputs: list[Input] = []
-    empty = 0
     for argument in arguments:
         path = Path(argument)
+        if glob.has_magic(argument) and not os.path.lexists(argument):
+            matches = [Path(p) for p in sorted(glob.glob(argument))]
+            if not matches:
+                inputs.append(Input(path))  # reported as missing
+            for match in matches:
+                if match.is_dir():
+                    inputs += _folder(match, suffixes, keep, wanted)
+                elif _listed(match, suffixes, keep):
+                    inputs.append(Input(match))
+            continue
         try:
             is_dir = path.is_dir()
         except OSError as exc:
             inputs.append(Input(path, f"{path}: cannot be read ({exc.strerror or exc})"))
             continue
-        if is_dir:
-            try:
-                found = _image_files(path, suffixes, keep)
-            except OSError as exc:
-                found = [Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")]
-            if not found:
-                found, empty = [Input(path, f"{path}: no {wanted} in the folder")], empty + 1
-            inputs += found
-        elif glob.has_magic(argument) and not os.path.lexists(argument):
-            inputs += [Input(Path(p)) for p in sorted(glob.glob(argument))] or [Input(path)]
-        else:
-            inputs.append(Input(path))
-    return [] if empty == len(inputs) else inputs
+        inputs += _folder(path, suffixes, keep, wanted) if is_dir else [Input(path)]
+    empty = [i for i in inputs if i.problem is not None and i.problem.endswith("in the folder")]
+    return [] if len(empty) == len(inputs) else inputs

@@ -50,6 +50,20 @@ OUTPUT_KINDS = ("mask", "overlay", "prob", "av")
 """What each output file is, in :class:`OutputPaths`' order: ``<name>_<kind>.png``."""
 
 
+PICTURE_KIND = "measure"
+"""What ``measure --picture`` writes beside the maps: ``<name>_measure.png``."""
+
+WRITTEN_KINDS = (*OUTPUT_KINDS, PICTURE_KIND)
+"""Every kind of file that ``segment`` and ``measure --picture`` write."""
+
+
+def is_written_output(name: Path, kinds: tuple[str, ...] = WRITTEN_KINDS) -> bool:
+    """Whether a file's name is one that ``segment`` or ``measure --picture`` writes, of one
+    of ``kinds`` (``<name>_<kind>.png``): a folder of inputs leaves them out, so that a run on
+    its own output folder does not take its masks and overlays for photographs."""
+    return name.suffix.lower() == ".png" and name.stem.endswith(tuple(f"_{k}" for k in kinds))
+
+
 def output_paths(outdir: Path, name: str) -> OutputPaths:
     """The output files of one photograph named ``name`` (usually its stem)."""
     return OutputPaths(name, *(outdir / f"{name}_{kind}.png" for kind in OUTPUT_KINDS))

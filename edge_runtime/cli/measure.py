@@ -15,7 +15,7 @@ from edge_runtime.app.measurement_csv import (
     measurement_row,
     write_measurement_csv,
 )
-from edge_runtime.app.outputs import OUTPUT_KINDS, identity
+from edge_runtime.app.outputs import PICTURE_KIND, WRITTEN_KINDS, identity, is_written_output
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.errors import InputError, describe_failure, one_line
@@ -44,9 +44,6 @@ def _options(artery_vein, fov, fov_auto, camera: CameraScale) -> MeasureOptions:
     return MeasureOptions(artery_vein, fov, mask, fov_auto, camera)
 
 
-PICTURE_KIND = "measure"
-"""What ``--picture`` names its files: ``<stem>_measure.png``."""
-
 MAP_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 """A folder's maps: its image files, GIFs too (DRIVE's manual labels are GIFs)."""
 
@@ -56,8 +53,8 @@ def _is_map(artery_vein: bool) -> Callable[[Path], bool]:
     ``measure --picture`` beside its maps (an overlay, probabilities, a picture), and of the
     kind asked for (``segment``'s ``_av.png`` with ``--av``, its ``_mask.png`` without)."""
     measured = "av" if artery_vein else "mask"
-    others = {f"_{kind}" for kind in (*OUTPUT_KINDS, PICTURE_KIND) if kind != measured}
-    return lambda name: not name.stem.endswith(tuple(others))
+    others = tuple(kind for kind in WRITTEN_KINDS if kind != measured)
+    return lambda name: not is_written_output(name, others)
 
 
 def _maps_read(artery_vein: bool) -> str:

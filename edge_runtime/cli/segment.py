@@ -90,6 +90,8 @@ def lost_job(job: Job, reason: str) -> SegmentFailure:
 def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, findings, jobs, as_json):
     """Segment vessels in photographs: files, folders or glob patterns.
 
+    A folder (or a pattern's) gives its image files, less hidden ones and what segment writes
+    (<stem>_mask.png, _overlay, _prob, _av; so OUTDIR may be the photographs' folder).
     Writes OUTDIR/<stem>_mask.png (8-bit, 255 = vessel, the size of the input). Prints a line
     per photograph (or a JSON record with --json) and a closing summary on stdout; a bad file is
     reported on one line on stderr and skipped, and the exit status is 1 if any input failed or

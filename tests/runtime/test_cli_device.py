@@ -56,6 +56,34 @@ def test_directory_and_glob_inputs_and_json_lines(photos, tmp_path, run_cli):
     assert len(globbed) == 1
 
 
+def test_a_run_on_its_own_output_folder_segments_only_the_photographs(photos, run_cli):
+    """Run twice in the camera's folder (the default -o .), the second run once segmented the
+    first's masks and overlays as photographs, judged an overlay usable, and moved the real
+    outputs to a-2_*."""
+    for _ in range(2):
+        done = run_cli("segment", photos, "-o", photos, "--overlay", "--json")
+        assert [Path(json.loads(line)["path"]).name for line in done.stdout.splitlines()] == [
+            "a.png",
+            "b.jpg",
+        ]
+    kinds = ("mask", "overlay")
+    assert sorted(p.name for p in photos.iterdir()) == sorted(
+        ["a.png", "b.jpg", *(f"{s}_{k}.png" for s in "ab" for k in kinds)]
+    )
+
+
+def test_a_glob_gives_its_folders_photographs_and_leaves_other_files(photos, tmp_path, run_cli):
+    (tmp_path / "more").mkdir()
+    Image.fromarray(synthetic_fundus(150, 150, seed=3)).save(tmp_path / "more" / "c.png")
+    (tmp_path / "notes.txt").write_text("not a photograph")
+    done = run_cli("verdict", str(tmp_path / "*"), "--json", expect=3)  # small: blurred
+    assert [Path(json.loads(line)["path"]).name for line in done.stdout.splitlines()] == [
+        "a.png",
+        "b.jpg",
+        "c.png",
+    ]
+
+
 def test_bad_inputs_are_reported_and_the_rest_processed(photos, tmp_path, run_cli):
     (photos / "text.png").write_text("hello")
     (photos / "empty.png").write_bytes(b"")
