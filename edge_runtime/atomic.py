@@ -17,7 +17,7 @@ from edge_runtime.errors import OutputError
 
 _serial = itertools.count()
 
-_PARTIAL_NAME = re.compile(r"\.edge-seg-\d+-\d+\.partial(\.[^.]{0,15})?")
+_PARTIAL_NAME = re.compile(r"\.edge-seg-(\d+)-\d+\.partial(\.[^.]{0,15})?")
 """The temporary names :func:`atomic_path` gives, and nothing else."""
 
 STALE_PARTIAL_AGE = 600.0
@@ -94,6 +94,34 @@ def remove_stale_partials(directory: Path, age: float = STALE_PARTIAL_AGE) -> li
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return sorted(removed)
+
+
+def remove_orphaned_partials(directory: Path) -> list[Path]:
+    """Remove the temporary files of :func:`atomic_path` in ``directory`` whose writing process
+    is no longer running (a worker killed outright), whatever their age; returns those removed.
+    A directory that cannot be listed is left as it is."""
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            named = _PARTIAL_NAME.fullmatch(entry.name)
+            if named is None or _running(int(named[1])):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return sorted(removed)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of this id runs (one of another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def save_png(path: Path, image: np.ndarray | Image.Image) -> None:

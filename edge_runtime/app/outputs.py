@@ -45,6 +45,28 @@ class OutputPaths:
         """Every file it may write."""
         return self.mask, self.overlay, self.prob, self.artery_vein
 
+    def states(self) -> tuple[tuple[int, int, int] | None, ...]:
+        """What is at each of :meth:`files` now: (device, inode, modification time in ns),
+        ``None`` where nothing is (:meth:`remove_changed` compares)."""
+        return tuple(_state(path) for path in self.files())
+
+    def remove_changed(self, before: tuple[tuple[int, int, int] | None, ...]) -> None:
+        """Remove the files written since ``before`` (:meth:`states`) and no others: what a
+        worker that died wrote of a photograph, which is then reported failed."""
+        for path, was in zip(self.files(), before, strict=True):
+            now = _state(path)
+            if now is not None and now != was:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def _state(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino, info.st_mtime_ns
+
 
 OUTPUT_KINDS = ("mask", "overlay", "prob", "av")
 """What each output file is, in :class:`OutputPaths`' order: ``<name>_<kind>.png``."""

@@ -17,6 +17,7 @@ from edge_runtime.app.measurement_csv import (
     write_measurement_csv,
 )
 from edge_runtime.app.outputs import Extras, OutputPaths, plan_outputs
+from edge_runtime.atomic import remove_orphaned_partials
 from edge_runtime.cli.options import (
     ARTERY_VEIN_MAP_HELP,
     NonBlankPath,
@@ -46,6 +47,8 @@ class Job:
     outputs: OutputPaths
     extras: Extras
     findings: Findings
+    before: tuple[tuple[int, int, int] | None, ...]
+    """What was at the outputs' paths when the run began (:meth:`OutputPaths.states`)."""
 
 
 Record = SegmentRecord | SegmentFailure
@@ -64,7 +67,10 @@ def run_job(segmenter: Segmenter, job: Job) -> Record:
 
 def lost_job(job: Job, reason: str) -> SegmentFailure:
     """The record of an input without a result of its own: its worker died, or a stop came
-    before it was started."""
+    before it was started. What a worker that died wrote of it in this run, files and
+    temporaries, is removed (a photograph reported failed leaves no files)."""
+    job.outputs.remove_changed(job.before)
+    remove_orphaned_partials(job.outputs.mask.parent)
     return SegmentFailure(str(job.item.path), one_line(f"{job.item.path}: {reason}"))
 
 
@@ -115,7 +121,8 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     plans = plan_outputs([item.path for item in listed], outdir)
     extras = Extras(overlay, prob)
     work = [
-        Job(item, outputs, extras, findings) for item, outputs in zip(listed, plans, strict=True)
+        Job(item, outputs, extras, findings, outputs.states())
+        for item, outputs in zip(listed, plans, strict=True)
     ]
     jobs = job_count(jobs, len(work), runtime)
     stdout, stderr = sys.stdout, sys.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.atomic import save_png, write_text
+from edge_runtime.atomic import remove_orphaned_partials, save_png, write_text
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
@@ -122,8 +122,11 @@ def _grade_result(
 
 def lost_photo(job: tuple[LabelledPhoto, Path | None], reason: str) -> FailedPhoto:
     """The result of a photograph that was not scored because its worker process died or a stop
-    came before it was started (see :func:`~edge_runtime.pipeline.parallel.run_jobs`)."""
-    labelled, _ = job
+    came before it was started (see :func:`~edge_runtime.pipeline.parallel.run_jobs`); a dead
+    worker's temporary files in the report folder are removed."""
+    labelled, report = job
+    if report is not None:
+        remove_orphaned_partials(report)
     return FailedPhoto(labelled.name, str(labelled.image), one_line(f"{labelled.image}: {reason}"))
 
 

@@ -30,7 +30,9 @@ WITH_KILLS = textwrap.dedent(
     """
     import os, signal, sys
     import edge_runtime.cli.segment as segment
+    import edge_runtime.app.outputs as outputs
     import edge_runtime.evaluation.photos as photos
+    from edge_runtime.atomic import atomic_path
     from edge_runtime.cli.main import cli
 
     def killing(task, name_of):
@@ -40,12 +42,23 @@ WITH_KILLS = textwrap.dedent(
             return task(segmenter, job)
         return run
 
+    def dying(save):
+        def run(path, image):
+            if "die" in path.name and path.name.endswith("_overlay.png"):
+                with atomic_path(path) as tmp:  # half written
+                    tmp.write_bytes(b"half a picture")
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return save(path, image)
+        return run
+
     segment.run_job = killing(segment.run_job, lambda job: job.item.path.name)
     photos.score_photo = killing(photos.score_photo, lambda job: job[0].name)
+    outputs.save_png = dying(outputs.save_png)
     cli(sys.argv[1:])
     """
 )
-"""``edge-seg ARGS`` where the worker that takes a photograph named ``*kill*`` is killed."""
+"""``edge-seg ARGS`` where the worker that takes a photograph named ``*kill*`` is killed, and
+one that writes the overlay of a photograph named ``*die*`` is killed half-way through it."""
 
 
 def edge_seg_with_kills(*args, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -115,6 +128,29 @@ def test_a_killed_worker_fails_its_photograph_and_the_others_are_done(tmp_path):
     for record in records[:2] + records[3:]:
         mask = np.asarray(Image.open(record["outputs"]["mask"])) > 0
         assert np.array_equal(mask, Segmenter().segment(record["path"]).mask.astype(bool))
+
+
+def test_a_worker_killed_while_writing_leaves_no_file_of_its_photograph(tmp_path):
+    """Its mask and the overlay's temporary file were left beside the others' outputs."""
+    for seed, name in enumerate(["a", "b_die", "c"]):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    out = tmp_path / "out"
+    out.mkdir()
+    _photo(out / "b_die_overlay.png", 9)  # an earlier run's, not this one's: kept
+    earlier = (out / "b_die_overlay.png").read_bytes()
+    done = edge_seg_with_kills(
+        "segment", tmp_path / "in", "-o", out, "--jobs", "2", "--overlay", "--json"
+    )
+    assert done.returncode == 1, done.stderr
+    assert [r["ok"] for r in _records(done.stdout)] == [True, False, True]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a_mask.png",
+        "a_overlay.png",
+        "b_die_overlay.png",
+        "c_mask.png",
+        "c_overlay.png",
+    ]
+    assert (out / "b_die_overlay.png").read_bytes() == earlier
 
 
 def test_a_killed_worker_fails_its_photograph_in_eval_too(tmp_path, make_photo_dataset):
