@@ -53,7 +53,13 @@ class Result(segmenter.Result):
         """The vascular measurements of the mask (and of its arteries and veins, with an
         artery/vein model) inside the detected field of view, in pixels and, when the
         ``camera``'s scale is known (its pixel size, or its field of view in degrees across the
-        detected one: none where none was detected), in millimetres."""
+        detected one: none where none was detected), in millimetres.
+
+        Raises:
+            TypeError: ``camera`` is not a :class:`CameraScale`.
+        """
+        if not isinstance(camera, CameraScale):
+            raise TypeError(f"got camera {camera!r}, expected a CameraScale")
         field = field_from_mask(_kept_or_made(self, "fov", self.make_fov))
         found = field.diameter_px if self.stats.fov_found else None
         classes = _kept_or_made(self, "artery_vein", self.make_artery_vein)

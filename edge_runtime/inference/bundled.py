@@ -13,8 +13,15 @@ ARTERY_VEIN_MODEL = DEFAULT_MODEL.with_name("artery_vein_int8.tflite")
 
 
 def resolve_model(model: str | Path | None) -> Path:
-    """The named model, or the bundled default when ``model`` is ``None``."""
+    """The named model, or the bundled default when ``model`` is ``None``.
+
+    Raises:
+        ModelError: ``model`` is a blank path (never taken for the default), or the bundled
+            model is missing.
+    """
     if model is not None:
+        if not str(model).strip():
+            raise ModelError(f"got model path {str(model)!r}, expected a .tflite file")
         return Path(model)
     if not DEFAULT_MODEL.is_file():
         raise ModelError(f"{DEFAULT_MODEL}: the bundled default model is missing; pass --model")

@@ -4,6 +4,7 @@ import dataclasses
 import functools
 import threading
 import warnings
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -240,3 +241,27 @@ def _trial_run(options: RuntimeOptions, batch_size: int, preprocessing: str) -> 
     model = PatchModel(options, batch_size=batch_size, preprocessing=preprocessing)
     shape = (model.batch_size + 1, model.side, model.side, model.channels)
     model.predict(np.zeros(shape, np.float32))
+
+
+def as_predictor(
+    model: "str | Path | RuntimeOptions | PatchPredictor | None",
+    default: Path | None = None,
+    preprocessing: str = PREPROCESSING_NAME,
+) -> PatchPredictor:
+    """A segmenter's model argument as a predictor: a path or :class:`RuntimeOptions` gives a
+    :class:`PatchModel` (``default`` for ``None``: by default the bundled vessel model; an empty
+    path is refused, never taken for the default), a predictor is itself.
+
+    Raises:
+        TypeError: ``model`` is none of these.
+        ModelError: its file cannot be used.
+    """
+    if model is None or isinstance(model, (str, Path)):
+        model = RuntimeOptions(default if model is None else model)
+    if isinstance(model, RuntimeOptions):
+        return PatchModel(model, preprocessing=preprocessing)
+    if isinstance(model, bool) or not all(hasattr(model, n) for n in ("predict", "card", "side")):
+        raise TypeError(
+            f"got model {model!r}, expected a .tflite path, RuntimeOptions or a predictor"
+        )
+    return model

@@ -17,7 +17,7 @@ import numpy as np
 
 from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING, artery_vein_input
 from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL
-from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
+from edge_runtime.inference.patch_model import PatchModel, PatchPredictor, as_predictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.fov import Framing
@@ -72,10 +72,7 @@ class ArteryVeinModel:
     """
 
     def __init__(self, model: "str | Path | RuntimeOptions | PatchPredictor | None" = None):
-        if model is None or isinstance(model, (str, Path)):
-            model = RuntimeOptions(model or ARTERY_VEIN_MODEL)
-        if isinstance(model, RuntimeOptions):
-            model = PatchModel(model, preprocessing=ARTERY_VEIN_PREPROCESSING)
+        model = as_predictor(model, ARTERY_VEIN_MODEL, ARTERY_VEIN_PREPROCESSING)
         self.model: PatchPredictor = model
         self.runtime = model.options if isinstance(model, PatchModel) else None
         self.tile = model.side

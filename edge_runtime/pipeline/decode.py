@@ -399,13 +399,14 @@ def load_image(path: str | Path) -> np.ndarray:
 
 def photo_from_picture(image: Image.Image) -> Photo:
     """A :class:`Photo` of a Pillow image in memory, its mode read as a file's is (palette,
-    CMYK, YCbCr and alpha become RGB; 8- and 16-bit grayscale stay), as it stands (a picture
-    in memory has no EXIF turn left to make).
+    CMYK, YCbCr and alpha become RGB; 8- and 16-bit grayscale stay, a 16-bit PGM's too),
+    turned upright by its EXIF orientation as a file is (an image from ``Image.open`` still
+    has it; ``ImageOps.exif_transpose`` removes it from the image it turns).
 
     Raises:
         InputError: 32-bit or float pixels, or a size :func:`photo_from_array` refuses.
     """
-    if image.mode in ("F", "I"):
+    if image.mode == "F" or (image.mode == "I" and image.format != "PPM"):
         kind = "float" if image.mode == "F" else "integer"
         raise InputError(
             f"image: 32-bit {kind} pixels ({image.mode!r} mode) are not supported, expected 8 "
@@ -414,7 +415,7 @@ def photo_from_picture(image: Image.Image) -> Photo:
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise InputError(f"image: {width}x{height} pixels {_TOO_LARGE}")
-    return photo_from_array(_array(image))
+    return photo_from_array(_array(_upright(image, image.getexif().get(ORIENTATION, 1))))
 
 
 def photo_from_array(image: np.ndarray) -> Photo:

@@ -35,7 +35,7 @@ from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
-from edge_runtime.inference.patch_model import PatchModel, PatchPredictor
+from edge_runtime.inference.patch_model import PatchModel, PatchPredictor, as_predictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.memory import keep_freed_memory
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
@@ -214,6 +214,7 @@ def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
     Raises:
         InputError: the file or picture cannot be used, or the array has the wrong shape or
             dtype.
+        TypeError: ``image`` is none of these.
     """
     if isinstance(image, Photo):
         return image
@@ -221,6 +222,11 @@ def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
         return load_photo(image)
     if isinstance(image, Image.Image):
         return photo_from_picture(image)
+    if not isinstance(image, np.ndarray):
+        raise TypeError(
+            f"got a {type(image).__name__} to segment, expected a path, a Pillow image, a "
+            "Photo or a numpy array"
+        )
     return photo_from_array(image)
 
 
@@ -286,18 +292,10 @@ class Segmenter:
         keep_freed_memory()
         if not isinstance(config, SegmenterConfig):
             raise TypeError(f"got config {config!r}, expected a SegmenterConfig")
-        known = model is None or isinstance(model, (str, Path, RuntimeOptions, PatchModel))
-        if not known and not all(hasattr(model, name) for name in ("predict", "card", "side")):
-            raise TypeError(
-                f"got model {model!r}, expected a .tflite path, RuntimeOptions or a predictor"
-            )
         if artery_vein is not None and not isinstance(artery_vein, ArteryVeinModel):
             artery_vein = ArteryVeinModel(artery_vein)
         self.artery_vein = artery_vein
-        if model is None or isinstance(model, (str, Path)):
-            model = RuntimeOptions(model)
-        if isinstance(model, RuntimeOptions):
-            model = PatchModel(model)
+        model = as_predictor(model)
         self.model: PatchPredictor = model
         self.runtime = model.options if isinstance(model, PatchModel) else None
         self.config = config.resolved(model.card)

@@ -61,6 +61,8 @@ def test_the_api_measures_in_millimetres_with_the_camera_scale(segmenter):
     assert scaled.vessels.length_mm == pytest.approx(scaled.vessels.length_px * mm_per_px)
     given = result.measure(CameraScale(mm_per_px=0.01))
     assert given.vessels.mean_width_mm == pytest.approx(given.vessels.mean_width_px * 0.01)
+    with pytest.raises(TypeError, match="got camera 45, expected a CameraScale"):
+        result.measure(45)  # an AttributeError deep inside, once
 
 
 @pytest.mark.parametrize(

@@ -134,6 +134,41 @@ def test_a_pillow_image_is_read_as_its_file_would_be(segmenter, tmp_path, mode):
     np.testing.assert_array_equal(segmenter.segment(picture).mask, from_file)
 
 
+def test_an_opened_file_is_read_as_its_path_is(segmenter, tmp_path):
+    """Image.open() keeps the EXIF orientation: it once went in unturned, and a 16-bit PGM
+    was refused as 32-bit."""
+    from PIL import Image
+
+    picture = Image.fromarray(synthetic_fundus(200, 240))
+    exif = picture.getexif()
+    exif[0x0112] = 6
+    picture.save(tmp_path / "turned.jpg", exif=exif)
+    Image.fromarray(np.asarray(picture.convert("L"), np.uint16) * 257).save(tmp_path / "g.pgm")
+    for name, shape in (("turned.jpg", (240, 200)), ("g.pgm", (200, 240))):
+        with Image.open(tmp_path / name) as opened:
+            from_picture = segmenter.segment(opened).mask
+        np.testing.assert_array_equal(from_picture, segmenter.segment(tmp_path / name).mask)
+        assert from_picture.shape == shape
+
+
+@pytest.mark.parametrize("given", [None, b"photo.png", 5, [[0, 1], [1, 0]]])
+def test_what_is_no_photograph_is_a_type_error_naming_its_type(segmenter, given):
+    with pytest.raises(TypeError, match=f"got a {type(given).__name__} to segment, expected"):
+        segmenter.segment(given)
+
+
+@pytest.mark.parametrize("model", ["", " ", 5, True])
+def test_a_blank_or_wrong_model_is_refused_not_taken_for_the_bundled_one(model):
+    """ArteryVeinModel("") once ran the bundled model."""
+    from edge_runtime import ArteryVeinModel
+    from edge_runtime.errors import ModelError
+
+    error = ModelError if isinstance(model, str) else TypeError
+    for make in (Segmenter, ArteryVeinModel, lambda m: Segmenter(artery_vein=m)):
+        with pytest.raises(error, match=f"got model {model!r}|got model path {model!r}"):
+            make(model)
+
+
 def test_a_pillow_image_of_32_bit_pixels_is_refused(segmenter):
     from PIL import Image
 
