@@ -104,7 +104,7 @@ def remove_orphaned_partials(directory: Path) -> list[Path]:
     with contextlib.suppress(OSError), os.scandir(directory) as entries:
         for entry in entries:
             named = _PARTIAL_NAME.fullmatch(entry.name)
-            if named is None or _running(int(named[1])):
+            if named is None or process_running(int(named[1])):
                 continue
             with contextlib.suppress(OSError):
                 if entry.is_file(follow_symlinks=False):
@@ -113,14 +113,14 @@ def remove_orphaned_partials(directory: Path) -> list[Path]:
     return sorted(removed)
 
 
-def _running(pid: int) -> bool:
-    """Whether a process of this id runs (one of another user's counts as running)."""
+def process_running(pid: int) -> bool:
+    """Whether a process of this id exists (this user's or another's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError):
-        return True
+    except (OSError, OverflowError):
+        return True  # someone else's
     return True
 
 

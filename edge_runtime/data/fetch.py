@@ -61,7 +61,7 @@ def check_mirror(mirror: str) -> None:
 def archive_url(dataset: Dataset, archive: Archive, mirror: str | None = None) -> str:
     """Where ``archive`` is downloaded from: the publisher's address, or ``MIRROR/NAME/FILE``
     (:func:`check_mirror`)."""
-    if mirror:
+    if mirror is not None:
         check_mirror(mirror)
         return f"{mirror.rstrip('/')}/{dataset.name}/{archive.file}"
     if archive.url is None:
@@ -83,7 +83,7 @@ def fetch(
             (folders left empty are not).
         OutputError: the disk refused.
     """
-    if mirror:
+    if mirror is not None:  # an empty one is refused, never taken for the publisher's
         check_mirror(mirror)
     check_target(dataset, target)
     if dataset.access != "direct":

@@ -31,6 +31,7 @@ from typing import BinaryIO, Literal
 import numpy as np
 from PIL import Image
 
+from edge_runtime.atomic import process_running
 from edge_runtime.data.catalog import Dataset, Member
 from edge_runtime.data.photos import find_dataset, load_labelled
 from edge_runtime.errors import InputError, OutputError, first_line
@@ -139,6 +140,15 @@ class _Budget:
             )
 
 
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those above it that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
 def prepare(
     dataset: Dataset, archives: Sequence[Path], target: Path, progress: Progress = no_progress
 ) -> Prepared:
@@ -154,6 +164,7 @@ def prepare(
     """
     check_target(dataset, target)
     staging = target.parent / f"{_staging_prefix(target)}{os.getpid()}"
+    created = _missing_folders(target.parent)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_staging(target)
@@ -168,8 +179,13 @@ def prepare(
         photographs = _check(staging, dataset, archives, progress)
         size = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
         _install(staging, target)
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in created:  # a refused archive leaves nothing behind, nor its folders
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return Prepared(target, photographs, len(written), size)
 
 
@@ -184,19 +200,8 @@ def _remove_stale_staging(target: Path) -> None:
     prefix = _staging_prefix(target)
     for folder in target.parent.glob(f"{glob.escape(prefix)}*"):
         pid = folder.name.removeprefix(prefix)
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not process_running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    """Whether a process ``pid`` exists (this user's or another's)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's
-    return True
 
 
 def check_target(dataset: Dataset, target: Path) -> None:

@@ -323,11 +323,20 @@ def test_a_network_failure_is_exit_status_1_naming_the_address(tmp_path, mirror,
     assert f"{url}/chase/CHASEDB1.zip" in line and says in line
 
 
-def test_a_mirror_that_is_not_a_web_address_is_refused(tmp_path):
-    result = _run("fetch", "chase", "-o", tmp_path / "chase", "--mirror", "ftp.example.org")
+@pytest.mark.parametrize("given", ["ftp.example.org", ""])
+def test_a_mirror_that_is_not_a_web_address_is_refused(tmp_path, given):
+    """An empty one once fetched from the publisher: off-line sites give one to stay off-line."""
+    result = _run("fetch", "chase", "-o", tmp_path / "chase", "--mirror", given)
     line = _one_line_error(result, 2)
-    assert line.endswith("got mirror 'ftp.example.org', expected an http:// or https:// address")
+    assert line.endswith(f"got mirror {given!r}, expected an http:// or https:// address")
     _nothing_left(tmp_path / "chase")
+
+
+def test_a_refused_archive_leaves_no_folder_made_for_it(tmp_path, monkeypatch):
+    (tmp_path / "fake.zip").write_bytes(b"junk")
+    monkeypatch.chdir(tmp_path)
+    _one_line_error(_run("prepare", "chase", "fake.zip"), 2)  # into data/chase by default
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake.zip"]
 
 
 # --- hostile archives ----------------------------------------------------------------------
