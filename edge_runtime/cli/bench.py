@@ -9,6 +9,7 @@ from edge_runtime.cli.options import (
     NonBlankPath,
     artery_vein_options,
     json_option,
+    refuse_given,
     segmenter_options,
 )
 from edge_runtime.contract.schema import encode
@@ -62,6 +63,12 @@ def bench(runtime, config, artery_vein, image, size, runs, as_json):
     Median milliseconds per 64x64 patch (in batches) and per whole photograph end to end, tiles
     per photograph, peak memory, the interpreter backend in use, and whether each photograph's
     freed memory was kept for the next (glibc's malloc)."""
+    if image is not None:
+        refuse_given(
+            click.get_current_context(),
+            ("size",),
+            "sizes the synthetic photograph, timed only without --image",
+        )
     if image is None:
         photo, name = synthetic_fundus(*size), f"synthetic {size[0]}x{size[1]}"
     else:

@@ -5,6 +5,7 @@ import math
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from edge_runtime.app.files import Findings
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
@@ -36,6 +37,26 @@ class FiniteFloatRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
+
+
+_TYPED = ParameterSource.COMMANDLINE
+
+
+def refuse_given(ctx: click.Context, names: tuple[str, ...], why: str) -> None:
+    """A usage error when one of the options ``names`` is given on the command line where it
+    would change nothing (``why`` says so): such an option would pass unread.
+
+    Raises:
+        click.UsageError: naming the options given.
+    """
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in names
+        and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
+    ]
+    if given:
+        raise click.UsageError(f"{', '.join(given)}: {why}")
 
 
 def finite_range(low: float | None = None, high: float | None = None, **kwargs) -> click.ParamType:

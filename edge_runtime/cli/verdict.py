@@ -5,13 +5,13 @@ import json
 import time
 
 import click
-from click.core import ParameterSource
 
 from edge_runtime.app.inputs import collect_inputs
 from edge_runtime.cli.options import (
     SEGMENTER_OPTIONS,
     NonBlankPath,
     json_option,
+    refuse_given,
     segmenter_options,
 )
 from edge_runtime.errors import InputError, describe_failure, one_line
@@ -30,22 +30,6 @@ EXIT_NOT_FUNDUS = 4
 def _judge(path, segmenter: Segmenter | None) -> Verdict:
     photo = load_photo(path)
     return assess_capture(photo) if segmenter is None else assess_with_model(segmenter, photo)
-
-
-def _refuse_model_options(ctx: click.Context) -> None:
-    """A usage error when an option of the model is given and the model does not run: it would
-    change nothing (a truncated --model would pass unread)."""
-    given = [
-        param.opts[0]
-        for param in ctx.command.params
-        if param.name in SEGMENTER_OPTIONS
-        and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
-    ]
-    if given:
-        raise click.UsageError(
-            f"{', '.join(given)}: {'options' if len(given) > 1 else 'an option'} of the model, "
-            "which runs only with --with-vessels"
-        )
 
 
 @click.command()
@@ -70,7 +54,11 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
     The reasons and their limits: firmware_notes/VERDICT.md.
     """
     if not with_vessels:
-        _refuse_model_options(click.get_current_context())
+        refuse_given(
+            click.get_current_context(),
+            SEGMENTER_OPTIONS,
+            "of the model, which runs only with --with-vessels",
+        )
     segmenter = Segmenter(runtime, config) if with_vessels else None  # a bad model stops here
     listed = collect_inputs(list(inputs))
     if not listed:

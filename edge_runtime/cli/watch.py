@@ -16,6 +16,7 @@ from edge_runtime.cli.options import (
     findings_options,
     finite_range,
     json_option,
+    refuse_given,
     segmenter_options,
 )
 from edge_runtime.cli.segment import warn_of
@@ -86,6 +87,10 @@ def watch(
     status is 1 if any photograph failed or was left.
     --measure needs --json: the records are where the measurements go.
     """
+    if once:
+        refuse_given(
+            click.get_current_context(), ("interval",), "between looks, but --once looks once"
+        )
     if findings.measurements and not as_json:
         raise click.UsageError("--measure needs --json: the JSON records carry the measurements")
     segmenter = Segmenter(runtime, config, artery_vein)

@@ -221,6 +221,18 @@ def test_bench_json(tmp_path, run_cli):
     assert "HEIGHTxWIDTH" in run_cli("bench", "--size", "big", expect=2).output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "--image", "x.png", "--size", "100x100"], "--size: sizes the synthetic"),
+        (["watch", ".", "-o", "out", "--once", "--interval", "3"], "--interval: between looks"),
+    ],
+)
+def test_an_option_that_would_change_nothing_is_a_usage_error(args, message, run_cli):
+    """bench once timed the --image at its own size and said nothing of --size."""
+    assert f"Error: {message}" in run_cli(*args, expect=2).stderr
+
+
 def test_demo_writes_mask_and_overlay(tmp_path, run_cli):
     pytest.importorskip("skimage", reason="the demo photograph ships with scikit-image")
     result = run_cli("demo", "-o", tmp_path)
