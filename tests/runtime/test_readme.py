@@ -36,3 +36,15 @@ def test_readme_command_parses(args):
 def test_an_unknown_option_would_be_caught():
     with pytest.raises(click.NoSuchOption):
         _parse(["segment", "photo.jpg", "--no-such-option"])
+
+
+def test_the_segment_section_names_every_field_of_its_json_records():
+    """It once left out width, height and fov_found."""
+    from dataclasses import fields
+
+    from edge_runtime.contract.segment_record import SegmentRecord
+
+    section = README.read_text().split("### `edge-seg segment")[1].split("\n### ")[0]
+    named = set(re.findall(r"`(\w+)`", section))
+    missing = [f.name for f in fields(SegmentRecord) if f.name not in named]
+    assert not missing, f"README's segment section does not name {missing}"
