@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.errors import InputError
+
 AUTO_MARGIN = 2.0
 """Pixels added to the radius of a field of view estimated from the vessels (their outermost
 pixels lie just inside its edge)."""
@@ -47,7 +49,15 @@ def whole_frame(shape: tuple[int, int]) -> Field:
 def field_from_mask(mask: np.ndarray) -> Field:
     """A given field-of-view mask (boolean, non-empty); its diameter is the longer side of the
     box around it (a disc cut off at the top and bottom of the frame, as many cameras' are,
-    keeps its full width)."""
+    keeps its full width).
+
+    Raises:
+        InputError: ``mask`` is not a boolean (H, W) array, or has no pixel inside.
+    """
+    if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.ndim != 2:
+        raise InputError("field-of-view mask: expected a boolean (H, W) array")
+    if not mask.any():
+        raise InputError("field-of-view mask: no pixel inside, expected a disc")
     spans = [np.flatnonzero(mask.any(axis=axis)) for axis in (0, 1)]
     return Field(mask, float(max(s[-1] - s[0] + 1 for s in spans)), "mask")
 

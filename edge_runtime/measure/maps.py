@@ -28,6 +28,23 @@ class VesselMap:
     vessels: np.ndarray
     classes: np.ndarray | None = None
 
+    def __post_init__(self):
+        vessels = self.vessels
+        if not isinstance(vessels, np.ndarray) or vessels.dtype != bool or vessels.ndim != 2:
+            raise InputError(
+                f"vessel map: got {_described(vessels)}, expected a boolean (H, W) array"
+            )
+        classes = self.classes
+        if classes is not None and (
+            not isinstance(classes, np.ndarray)
+            or classes.dtype != np.int8
+            or classes.shape != vessels.shape
+        ):
+            raise InputError(
+                f"artery/vein map: got {_described(classes)}, expected int8 ArteryVein codes "
+                f"of the vessel map's shape {vessels.shape}"
+            )
+
     def of_class(self, code: ArteryVein) -> np.ndarray | None:
         """The vessels of the class ``code`` (ARTERY or VEIN), boolean (H, W): its own and the
         uncertain ones and crossings, which belong to both; ``None`` for a vessel map alone."""
@@ -46,6 +63,13 @@ class VesselMap:
     def veins(self) -> np.ndarray | None:
         """The veins (:meth:`of_class`)."""
         return self.of_class(ArteryVein.VEIN)
+
+
+def _described(array: object) -> str:
+    """What an argument is, for a message: an array's dtype and shape, or its type."""
+    if isinstance(array, np.ndarray):
+        return f"a {array.dtype} array of shape {array.shape}"
+    return f"a {type(array).__name__}"
 
 
 def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:

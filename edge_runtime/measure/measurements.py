@@ -188,7 +188,17 @@ def _caliber_record(found: Calibers | None, scale: Scale | None) -> CaliberMeasu
 def analyse_map(vessel_map: VesselMap, field: Field, scale: Scale | None) -> MapAnalysis:
     """Measure a map inside a field of view (``field.mask`` the map's size), with a scale or
     without (``None``): all its vessels, the disc, and for an artery/vein map each class and
-    the calibers of zone B."""
+    the calibers of zone B.
+
+    Raises:
+        InputError: the field is not the map's size.
+        NotVessels: the map is no vessel map (:func:`trace`).
+    """
+    if field.mask.shape != vessel_map.vessels.shape:
+        raise InputError(
+            f"field of view of shape {field.mask.shape}, expected the map's "
+            f"{vessel_map.vessels.shape}"
+        )
     vessels = vessel_map.vessels & field.mask
     traced = trace(vessels)
     mm_per_px = None if scale is None else scale.mm_per_px

@@ -430,7 +430,8 @@ def photo_from_array(image: np.ndarray) -> Photo:
     array = np.asarray(image)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise InputError(f"image array: shape {array.shape}, expected (H, W) or (H, W, 3|4)")
-    if array.dtype not in (np.uint8, np.uint16):
+    native = array.dtype.newbyteorder("=")  # a big-endian frame buffer's uint16 too
+    if native not in (np.uint8, np.uint16):
         raise InputError(f"image array: dtype {array.dtype}, expected uint8 or uint16")
     height, width = array.shape[:2]
     if min(height, width) < MIN_SIDE:
@@ -439,6 +440,7 @@ def photo_from_array(image: np.ndarray) -> Photo:
         )
     if height * width > MAX_PIXELS:
         raise InputError(f"image array: {width}x{height} pixels {_TOO_LARGE}")
-    pixels = np.array(array[..., :3] if array.ndim == 3 else array)  # the caller's no longer
+    # a copy, in this machine's byte order: the caller's buffer is no longer read
+    pixels = np.array(array[..., :3] if array.ndim == 3 else array, dtype=native)
     reduction = reduction_for(height, width)
     return Photo(reduce_pixels(pixels, reduction), (height, width), reduction, original=pixels)

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.model_card import FOV_DIAMETER
 from edge_runtime.contract.preprocessing import PATCH_SIZE
 from edge_runtime.pipeline.decode import Photo
@@ -17,6 +18,11 @@ from edge_runtime.verdict.vessels import measure_vessels
 CAPTURE_CHANNEL = "green"
 """The grayscale :func:`assess_capture` judges: the bundled model's channel, the one the
 limits were calibrated in."""
+
+
+_ROUNDING = 1e-5
+"""How far stitched probabilities may stray outside [0, 1] by float rounding (NaN never
+passes)."""
 
 
 def assess(
@@ -31,15 +37,23 @@ def assess(
     ``threshold``, the vessel map's measurements count too.
 
     Raises:
-        ValueError: ``probability`` is not the working scale's shape, or has no threshold.
+        ValueError: ``probability`` is not the working scale's shape or holds values outside
+            [0, 1] (NaN among them), or the threshold is missing or outside
+            :data:`~edge_runtime.contract.metrics.THRESHOLD_RANGE`.
     """
     vessels = None
     if probability is not None:
-        if np.shape(probability) != prepared.work.shape or threshold is None:
+        low, high = THRESHOLD_RANGE
+        if np.shape(probability) != prepared.work.shape or not (
+            threshold is not None and low <= threshold <= high  # NaN fails
+        ):
             raise ValueError(
                 f"got probabilities of shape {np.shape(probability)} and threshold "
-                f"{threshold}, expected shape {prepared.work.shape} and a threshold"
+                f"{threshold}, expected shape {prepared.work.shape} and a threshold in "
+                f"[{low}, {high}]"
             )
+        if not (np.min(probability) >= -_ROUNDING and np.max(probability) <= 1 + _ROUNDING):
+            raise ValueError("got probabilities outside [0, 1], expected the model's")
         vessels = measure_vessels(probability, prepared.inside, threshold)
     return judge(measure(photo, prepared), vessels)
 

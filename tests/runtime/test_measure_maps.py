@@ -254,3 +254,17 @@ def test_a_float_map_is_refused_and_32_bit_integer_classes_are_read(tmp_path):
     classes = (probabilities > 0).astype(np.int32)
     Image.fromarray(classes).save(tmp_path / "classes.tif")
     np.testing.assert_array_equal(read_map(tmp_path / "classes.tif").vessels, classes > 0)
+
+
+def test_the_measurement_api_names_what_it_was_given_wrong():
+    """A float map, a field of another size and an empty field failed deep inside numpy."""
+    vessels = np.zeros((64, 64), bool)
+    vessels[30:33, 5:60] = True
+    with pytest.raises(InputError, match=r"got a float64 array of shape \(64, 64\), expected"):
+        VesselMap(vessels.astype(float))
+    with pytest.raises(InputError, match="artery/vein map: got a int64 array"):
+        VesselMap(vessels, vessels.astype(np.int64))
+    with pytest.raises(InputError, match=r"field of view of shape \(60, 64\), expected the map's"):
+        analyse_map(VesselMap(vessels), whole_frame((60, 64)), None)
+    with pytest.raises(InputError, match="field-of-view mask: no pixel inside"):
+        field_from_mask(np.zeros((64, 64), bool))

@@ -151,6 +151,13 @@ def test_an_opened_file_is_read_as_its_path_is(segmenter, tmp_path):
         assert from_picture.shape == shape
 
 
+def test_a_big_endian_array_is_read_as_its_values(segmenter):
+    """A big-endian frame buffer's uint16 was refused as if it were another dtype."""
+    photo = np.asarray(synthetic_fundus(200, 240), np.uint16) * 257
+    swapped = photo.astype(">u2")
+    np.testing.assert_array_equal(segmenter.segment(swapped).mask, segmenter.segment(photo).mask)
+
+
 @pytest.mark.parametrize("given", [None, b"photo.png", 5, [[0, 1], [1, 0]]])
 def test_what_is_no_photograph_is_a_type_error_naming_its_type(segmenter, given):
     with pytest.raises(TypeError, match=f"got a {type(given).__name__} to segment, expected"):

@@ -216,6 +216,13 @@ def test_the_vessel_map_counts_when_the_model_ran(photo):
     assert verdict.measurements == without.measurements and verdict.quality <= without.quality
     with pytest.raises(ValueError, match="expected shape"):
         assess(decoded, prepared, probability[1:], segmenter.threshold)
+    # each once gave a plausible verdict: no vessel at all, or a third of the field
+    for threshold in (float("nan"), 5.0, None):
+        with pytest.raises(ValueError, match=r"and a threshold in \[0.01, 0.99\]"):
+            assess(decoded, prepared, probability, threshold)
+    for wrong in (probability * 255, np.full_like(probability, np.nan)):
+        with pytest.raises(ValueError, match=r"probabilities outside \[0, 1\]"):
+            assess(decoded, prepared, wrong, segmenter.threshold)
 
 
 def test_the_verdict_as_json_is_strict_json_with_every_measurement(photo):
