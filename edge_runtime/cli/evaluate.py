@@ -16,6 +16,7 @@ from edge_runtime.atomic import check_writable
 from edge_runtime.cli.options import (
     NonBlankPath,
     artery_vein_options,
+    check_jobs,
     holdout_option,
     jobs_option,
     json_option,
@@ -125,6 +126,7 @@ def _photographs(
     jobs: int | None,
     as_json: bool,
 ) -> None:
+    check_jobs(jobs, runtime)
     segmenter = Segmenter(runtime, config, artery_vein)
     found = list_dataset(data, layout)
     dataset = held_out(found, holdout)

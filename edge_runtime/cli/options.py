@@ -155,9 +155,24 @@ jobs_option = click.option(
     type=click.IntRange(1, 256),
     default=None,
     help="Processes, each with its own interpreter [default: as many as the cores hold at "
-    "--threads each, for several photographs; one with --delegate edgetpu]. Results are the "
-    "same as with one.",
+    "--threads each, for several photographs]; one only with --delegate edgetpu (more is a usage "
+    "error). Results are the same as with one.",
 )
+
+
+def check_jobs(jobs: int | None, runtime: RuntimeOptions) -> None:
+    """A usage error for more than one process with a delegate: one process drives the
+    accelerator, and asked for several, the run would quietly take one.
+
+    Raises:
+        click.UsageError: ``jobs`` above 1 with a delegate.
+    """
+    if jobs is not None and jobs > 1 and runtime.delegate:
+        raise click.UsageError(
+            f"--jobs {jobs}: one process drives the accelerator (--delegate {runtime.delegate})"
+        )
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 layout_option = click.option(

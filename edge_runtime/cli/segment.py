@@ -22,6 +22,7 @@ from edge_runtime.cli.options import (
     ARTERY_VEIN_MAP_HELP,
     NonBlankPath,
     artery_vein_options,
+    check_jobs,
     findings_options,
     jobs_option,
     json_option,
@@ -109,6 +110,7 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     SIGINT or SIGTERM stops it after the photographs in progress; the others fail as stopped.
     """
     started = time.perf_counter()
+    check_jobs(jobs, runtime)
     segmenter = Segmenter(runtime, config, artery_vein)  # a bad model or option stops here
     listed = collect_inputs(list(inputs))
     if not listed:

@@ -226,10 +226,13 @@ def test_bench_json(tmp_path, run_cli):
     [
         (["bench", "--image", "x.png", "--size", "100x100"], "--size: sizes the synthetic"),
         (["watch", ".", "-o", "out", "--once", "--interval", "3"], "--interval: between looks"),
+        (["segment", "x.png", "--delegate", "edgetpu", "--jobs", "2"], "--jobs 2: one process"),
+        (["eval", ".", "--delegate", "edgetpu", "--jobs", "4"], "--jobs 4: one process"),
     ],
 )
 def test_an_option_that_would_change_nothing_is_a_usage_error(args, message, run_cli):
-    """bench once timed the --image at its own size and said nothing of --size."""
+    """bench once timed the --image at its own size and said nothing of --size; --jobs with
+    the Edge TPU ran one process."""
     assert f"Error: {message}" in run_cli(*args, expect=2).stderr
 
 
