@@ -56,3 +56,9 @@ def test_against_release(run_benchmark, tmp_path):
     assert lines[-3].startswith("now, both outputs, large photograph:")
     assert lines[-2].startswith("now, both outputs, glibc's malloc defaults:")
     assert lines[-1].startswith("baseline, vessels, memory kept:")
+
+
+def test_png_level(run_benchmark):
+    out = run_benchmark("png_level.py", "--repeats", "1")
+    for output in ("mask", "overlay", "prob", "artery/vein"):
+        assert f"\n{output}: " in out and "faster" in out and "larger" in out
