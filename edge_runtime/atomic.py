@@ -96,15 +96,15 @@ def remove_stale_partials(directory: Path, age: float = STALE_PARTIAL_AGE) -> li
     return sorted(removed)
 
 
-def remove_orphaned_partials(directory: Path) -> list[Path]:
-    """Remove the temporary files of :func:`atomic_path` in ``directory`` whose writing process
-    is no longer running (a worker killed outright), whatever their age; returns those removed.
-    A directory that cannot be listed is left as it is."""
+def remove_partials_of(directory: Path, pid: int) -> list[Path]:
+    """Remove the temporary files of :func:`atomic_path` that process ``pid`` left in
+    ``directory`` (a worker killed outright: they would wait :data:`STALE_PARTIAL_AGE`
+    otherwise); returns those removed. A directory that cannot be listed is left as it is."""
     removed = []
     with contextlib.suppress(OSError), os.scandir(directory) as entries:
         for entry in entries:
             named = _PARTIAL_NAME.fullmatch(entry.name)
-            if named is None or process_running(int(named[1])):
+            if named is None or int(named[1]) != pid:
                 continue
             with contextlib.suppress(OSError):
                 if entry.is_file(follow_symlinks=False):

@@ -58,11 +58,3 @@ def keep_freed_memory() -> bool:
         mallopt(_M_MMAP_THRESHOLD, MAP_ALONE_FROM) == 1
         and mallopt(_M_TRIM_THRESHOLD, KEEP_FREE_UP_TO) == 1
     )
-
-
-def hand_back_freed_memory() -> None:
-    """Hand the heap's free memory back to the system now (glibc's ``malloc_trim``; nothing
-    elsewhere): after a step whose many arrays below :data:`MAP_ALONE_FROM` were freed, so that
-    the next step's own arrays do not come on top of them."""
-    if platform.libc_ver()[0] == "glibc":
-        ctypes.CDLL(None).malloc_trim(0)

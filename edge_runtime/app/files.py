@@ -12,7 +12,6 @@ from edge_runtime.contract.segment_record import SegmentRecord
 from edge_runtime.errors import InputError, OutputError
 from edge_runtime.measure.measurements import NotVessels
 from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
-from edge_runtime.memory import hand_back_freed_memory
 from edge_runtime.pipeline.decode import load_photo
 
 
@@ -87,7 +86,6 @@ def segment_file(
             measurements = result.measure(findings.camera)
         except NotVessels as exc:  # not seen of the model's maps (6.5 % at most on noise)
             raise InputError(f"{path}: its vessel map cannot be measured: {exc}") from None
-        hand_back_freed_memory()  # measuring's thinning and tracing, before the outputs
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
     written = write_outputs(outputs, photo, result, extras)

@@ -64,8 +64,8 @@ def collect_inputs(
 ) -> list[Input]:
     """Expand command-line inputs: a directory gives its image files (sorted; those with one
     of ``suffixes`` whose name it should ``keep``: the ``wanted``; by default not what
-    ``segment`` writes), a pattern with ``*?[`` gives its matches (sorted) as a folder gives
-    its files, and its folders as folders, anything else is taken as a path (even a missing
+    ``segment`` writes), a pattern with ``*?[`` gives its matches (sorted): its files, each
+    taken as named, and its folders as folders; anything else is taken as a path (even a missing
     one, so that it is reported in its turn). A directory that cannot be listed, or that holds
     none of the ``wanted`` while other inputs give some, is one failed input, never the end of
     the batch (nor a silent nothing); when no input gives any, the list is empty (the command
@@ -77,11 +77,9 @@ def collect_inputs(
             matches = [Path(p) for p in sorted(glob.glob(argument))]
             if not matches:
                 inputs.append(Input(path))  # reported as missing
-            for match in matches:
-                if match.is_dir():
-                    inputs += _folder(match, suffixes, keep, wanted)
-                elif _listed(match, suffixes, keep):
-                    inputs.append(Input(match))
+            for match in matches:  # its files as named, as a shell would give them
+                is_folder = match.is_dir()
+                inputs += _folder(match, suffixes, keep, wanted) if is_folder else [Input(match)]
             continue
         try:
             is_dir = path.is_dir()

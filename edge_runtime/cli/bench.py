@@ -67,7 +67,7 @@ def bench(runtime, config, artery_vein, image, size, runs, as_json):
         refuse_given(
             click.get_current_context(),
             ("size",),
-            "sizes the synthetic photograph, timed only without --image",
+            "of the synthetic photograph, timed only without --image",
         )
     if image is None:
         photo, name = synthetic_fundus(*size), f"synthetic {size[0]}x{size[1]}"

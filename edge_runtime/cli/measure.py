@@ -61,7 +61,10 @@ def _maps_read(artery_vein: bool) -> str:
     """Which of segment's outputs are maps, as the warning says when there are none."""
     measured, other = ("av", "mask") if artery_vein else ("mask", "av")
     option = "without --av" if artery_vein else "with --av"
-    return f"of segment's outputs, <stem>_{measured}.png is read; <stem>_{other}.png {option}"
+    return (
+        f"a folder gives its image files; of segment's outputs, <stem>_{measured}.png, and "
+        f"<stem>_{other}.png {option}"
+    )
 
 
 def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:

@@ -44,19 +44,16 @@ _TYPED = ParameterSource.COMMANDLINE
 
 def refuse_given(ctx: click.Context, names: tuple[str, ...], why: str) -> None:
     """A usage error when one of the options ``names`` is given on the command line where it
-    would change nothing (``why`` says so): such an option would pass unread.
+    would change nothing (``why`` completes "an option ..."): it would pass unread.
 
     Raises:
         click.UsageError: naming the options given.
     """
-    given = [
-        param.opts[0]
-        for param in ctx.command.params
-        if param.name in names
-        and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE
-    ]
+    typed = [p for p in ctx.command.params if ctx.get_parameter_source(p.name) is _TYPED]
+    given = [param.opts[0] for param in typed if param.name in names]
     if given:
-        raise click.UsageError(f"{', '.join(given)}: {why}")
+        kind = "an option" if len(given) == 1 else "options"
+        raise click.UsageError(f"{', '.join(given)}: {kind} {why}")
 
 
 def finite_range(low: float | None = None, high: float | None = None, **kwargs) -> click.ParamType:

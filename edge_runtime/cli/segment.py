@@ -17,7 +17,7 @@ from edge_runtime.app.measurement_csv import (
     write_measurement_csv,
 )
 from edge_runtime.app.outputs import Extras, OutputPaths, plan_outputs
-from edge_runtime.atomic import remove_orphaned_partials
+from edge_runtime.atomic import remove_partials_of
 from edge_runtime.cli.options import (
     ARTERY_VEIN_MAP_HELP,
     NonBlankPath,
@@ -66,12 +66,14 @@ def run_job(segmenter: Segmenter, job: Job) -> Record:
         return SegmentFailure(str(job.item.path), describe_failure(exc, job.item.path))
 
 
-def lost_job(job: Job, reason: str) -> SegmentFailure:
-    """The record of an input without a result of its own: its worker died, or a stop came
-    before it was started. What a worker that died wrote of it in this run, files and
-    temporaries, is removed (a photograph reported failed leaves no files)."""
-    job.outputs.remove_changed(job.before)
-    remove_orphaned_partials(job.outputs.mask.parent)
+def lost_job(job: Job, reason: str, writer: int | None) -> SegmentFailure:
+    """The record of an input without a result of its own: its worker (process ``writer``)
+    died, or a stop came before it was started (``None``). What a worker that died wrote of it
+    in this run, files and temporaries, is removed (a photograph reported failed leaves no
+    files)."""
+    if writer is not None:
+        job.outputs.remove_changed(job.before)
+        remove_partials_of(job.outputs.mask.parent, writer)
     return SegmentFailure(str(job.item.path), one_line(f"{job.item.path}: {reason}"))
 
 
@@ -97,8 +99,9 @@ def lost_job(job: Job, reason: str) -> SegmentFailure:
 def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, findings, jobs, as_json):
     """Segment vessels in photographs: files, folders or glob patterns.
 
-    A folder (or a pattern's) gives its image files, less hidden ones and what segment writes
-    (<stem>_mask.png, _overlay, _prob, _av; so OUTDIR may be the photographs' folder).
+    A folder (also one a pattern matches) gives its image files, less hidden ones and what
+    segment and measure --picture write (<stem>_mask.png, _overlay, _prob, _av, _measure), so
+    OUTDIR may be the photographs' folder.
     Writes OUTDIR/<stem>_mask.png (8-bit, 255 = vessel, the size of the input). Prints a line
     per photograph (or a JSON record with --json) and a closing summary on stdout; a bad file is
     reported on one line on stderr and skipped, and the exit status is 1 if any input failed or

@@ -44,6 +44,7 @@ def _judge(path, segmenter: Segmenter | None) -> Verdict:
 def verdict(inputs, with_vessels, runtime, config, as_json):
     """Judge photographs: files, folders or glob patterns (no model unless --with-vessels).
 
+    A folder gives its image files, less what segment writes (as segment's folders do).
     Prints a line per photograph: "ok", "retake: " and the reasons with what was measured
     (e.g. "blurred (sharpness 1.13 < 1.26)"), or "not a fundus photograph" (also a warning on
     stderr); with --json a record per photograph ("path", "ok", "verdict": {"fundus",

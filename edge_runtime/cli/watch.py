@@ -88,9 +88,8 @@ def watch(
     --measure needs --json: the records are where the measurements go.
     """
     if once:
-        refuse_given(
-            click.get_current_context(), ("interval",), "between looks, but --once looks once"
-        )
+        why = "of the time between looks, but --once looks once"
+        refuse_given(click.get_current_context(), ("interval",), why)
     if findings.measurements and not as_json:
         raise click.UsageError("--measure needs --json: the JSON records carry the measurements")
     segmenter = Segmenter(runtime, config, artery_vein)

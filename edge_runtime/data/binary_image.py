@@ -24,8 +24,11 @@ def as_binary(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
     """The set pixels (any non-zero colour) of a ``what`` image, boolean (H, W).
 
     Raises:
-        InputError: it holds more than :data:`MAX_LEVELS` values.
+        InputError: it holds more than :data:`MAX_LEVELS` values, or (in floats) one that is
+            not a number.
     """
+    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
+        raise InputError(f"{path}: holds values that are not numbers (NaN or infinite)")
     found = levels(pixels)
     if found > MAX_LEVELS:
         raise InputError(
@@ -33,4 +36,4 @@ def as_binary(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
             "non-zero = set; a photograph, a probability map or a JPEG copy is not one: save "
             "it losslessly, as PNG)"
         )
-    return pixels.any(axis=2) if pixels.ndim == 3 else pixels > 0
+    return pixels.any(axis=2) if pixels.ndim == 3 else pixels != 0

@@ -8,7 +8,7 @@ from PIL import ImageOps, UnidentifiedImageError
 from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.decode import NOT_AN_IMAGE, ORIENTATION, opened_image
 
-KEPT_MODES = ("1", "L", "RGB", "I;16", "I;16B", "I;16L", "I")
+KEPT_MODES = ("1", "L", "RGB", "I;16", "I;16B", "I;16L", "I", "F")
 """Pillow modes read as they are; any other (palette, alpha, CMYK) is read as RGB."""
 
 
@@ -20,11 +20,11 @@ def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None
 
     Raises:
         InputError: unreadable, refused by :func:`~edge_runtime.pipeline.decode.opened_image`
-            (too large, several pictures, float pixels; 32-bit integer classes are read), or not
-            ``shape``.
+            (too large, several pictures; 32-bit integer and float values are read as they are),
+            or not ``shape``.
     """
     try:
-        with opened_image(path, what, wide_integers=True) as image:
+        with opened_image(path, what, any_depth=True) as image:
             width, height = image.size
             if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):
                 width, height = height, width

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.atomic import remove_orphaned_partials, save_png, write_text
+from edge_runtime.atomic import remove_partials_of, save_png, write_text
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
@@ -120,13 +120,16 @@ def _grade_result(
     return grade_artery_vein(label, classes, fov)
 
 
-def lost_photo(job: tuple[LabelledPhoto, Path | None], reason: str) -> FailedPhoto:
-    """The result of a photograph that was not scored because its worker process died or a stop
-    came before it was started (see :func:`~edge_runtime.pipeline.parallel.run_jobs`); a dead
-    worker's temporary files in the report folder are removed."""
+def lost_photo(
+    job: tuple[LabelledPhoto, Path | None], reason: str, writer: int | None
+) -> FailedPhoto:
+    """The result of a photograph that was not scored because its worker process (``writer``)
+    died or a stop came before it was started (see
+    :func:`~edge_runtime.pipeline.parallel.run_jobs`); a dead worker's temporary files in the
+    report folder are removed."""
     labelled, report = job
-    if report is not None:
-        remove_orphaned_partials(report)
+    if report is not None and writer is not None:
+        remove_partials_of(report, writer)
     return FailedPhoto(labelled.name, str(labelled.image), one_line(f"{labelled.image}: {reason}"))
 
 

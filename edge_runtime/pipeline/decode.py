@@ -287,13 +287,13 @@ def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
 
 @contextlib.contextmanager
 def opened_image(
-    path: Path, what: str = "an image file", wide_integers: bool = False
+    path: Path, what: str = "an image file", any_depth: bool = False
 ) -> Iterator[Image.Image]:
     """The file opened by Pillow (header read, pixels not yet), its size and mode checked:
     at most :data:`MAX_PIXELS` (:data:`MAX_WHOLE_IMAGE_PIXELS` in one of
     :data:`WHOLE_IMAGE_FORMATS`), one picture (:func:`check_single_picture`), and no 32-bit
-    pixels but a 16-bit PGM's, unless ``wide_integers`` (a label's 32-bit integer classes);
-    ``what`` names it in messages.
+    pixels but a 16-bit PGM's, unless ``any_depth`` (a label's, mask's or map's 32-bit integer
+    or float values, which are judged by their count instead); ``what`` names it in messages.
 
     Raises:
         InputError: missing, not a regular file, or any of these checks failed.
@@ -313,8 +313,8 @@ def opened_image(
                     "it as PNG or TIFF (a photograph also as JPEG)"
                 )
             # a PGM's "I" pixels hold at most 16 bits (its maximum value is at most 65535)
-            wide = image.mode == "I" and image.format != "PPM" and not wide_integers
-            if image.mode == "F" or wide:
+            wide = image.mode == "F" or (image.mode == "I" and image.format != "PPM")
+            if wide and not any_depth:
                 raise InputError(
                     f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
                     "are not supported; save it with 8 or 16 bits per channel"
@@ -401,7 +401,9 @@ def photo_from_picture(image: Image.Image) -> Photo:
     """A :class:`Photo` of a Pillow image in memory, its mode read as a file's is (palette,
     CMYK, YCbCr and alpha become RGB; 8- and 16-bit grayscale stay, a 16-bit PGM's too),
     turned upright by its EXIF orientation as a file is (an image from ``Image.open`` still
-    has it; ``ImageOps.exif_transpose`` removes it from the image it turns).
+    has it). Pillow's own ``transpose`` and ``rotate`` keep the tag: an image turned that way
+    is turned again; ``ImageOps.exif_transpose`` removes it from the image it turns, and an
+    array has none.
 
     Raises:
         InputError: 32-bit or float pixels, or a size :func:`photo_from_array` refuses.

@@ -80,10 +80,11 @@ def stopping_on_signals() -> Iterator[Stop]:
             signal.signal(signum, handler)
 
 
-Lost = Callable[[Any, str], Any]
-"""``lost(item, reason)``: the record of an item that has no result of its own, because its
-worker died ("worker died: killed by signal 9 (out of memory?)") or a stop came before it was
-started ("stopped by SIGTERM before it was started")."""
+Lost = Callable[[Any, str, int | None], Any]
+"""``lost(item, reason, writer)``: the record of an item that has no result of its own, because
+its worker died ("worker died: killed by signal 9 (out of memory?)"; ``writer`` is that
+worker's process id, which names the temporary files it left) or a stop came before it was
+started ("stopped by SIGTERM before it was started"; ``writer`` is ``None``)."""
 
 
 def run_jobs(
@@ -99,8 +100,8 @@ def run_jobs(
     :meth:`~Segmenter.recipe`), else on ``jobs`` processes, each with a copy of ``segmenter``
     (of its class).
     ``task`` must be a module-level function; what it raises ends the run, so a per-item failure
-    should be its record. An item without a result of its own gets ``lost(item, reason)``. Once
-    ``stop`` is set, no item is started.
+    should be its record. An item without a result of its own gets ``lost(item, reason,
+    writer)`` (:data:`Lost`). Once ``stop`` is set, no item is started.
 
     Raises:
         Exception: what ``task`` raised, or what a worker raised building its segmenter.
@@ -110,7 +111,7 @@ def run_jobs(
     recipe = segmenter.recipe()
     if jobs <= 1 or len(items) <= 1 or recipe is None:
         for item in items:
-            yield lost(item, stop.reason) if stop.is_set() else task(segmenter, item)
+            yield lost(item, stop.reason, None) if stop.is_set() else task(segmenter, item)
         return
     pool = _Pool(task, recipe, min(jobs, len(items)))
     try:
@@ -146,7 +147,7 @@ class _Pool:
             if stop.is_set():
                 while pending:
                     index, item = pending.pop()
-                    done[index] = lost(item, stop.reason)
+                    done[index] = lost(item, stop.reason, None)
             self._hand_out(pending, done, lost)
             while following in done:
                 yield done.pop(following)
@@ -204,7 +205,8 @@ class _Pool:
         self._retire(worker)
         if worker.holds is not None:
             index, item = worker.holds
-            done[index] = lost(item, f"worker died: {exit_description(worker.process.exitcode)}")
+            reason = f"worker died: {exit_description(worker.process.exitcode)}"
+            done[index] = lost(item, reason, worker.process.pid)
 
     def _retire(self, worker: _Worker) -> None:
         worker.process.join()

@@ -72,12 +72,15 @@ def test_a_run_on_its_own_output_folder_segments_only_the_photographs(photos, ru
     )
 
 
-def test_a_glob_gives_its_folders_photographs_and_leaves_other_files(photos, tmp_path, run_cli):
+def test_a_glob_gives_its_folders_photographs_and_its_files_as_named(photos, tmp_path, run_cli):
+    """A folder it matched failed as 'is a directory'; a GIF it matched is a photograph, as the
+    shell would have given it."""
     (tmp_path / "more").mkdir()
     Image.fromarray(synthetic_fundus(150, 150, seed=3)).save(tmp_path / "more" / "c.png")
-    (tmp_path / "notes.txt").write_text("not a photograph")
+    Image.fromarray(synthetic_fundus(150, 150, seed=4)).save(tmp_path / "d.gif")
     done = run_cli("verdict", str(tmp_path / "*"), "--json", expect=3)  # small: blurred
     assert [Path(json.loads(line)["path"]).name for line in done.stdout.splitlines()] == [
+        "d.gif",
         "a.png",
         "b.jpg",
         "c.png",
@@ -224,8 +227,8 @@ def test_bench_json(tmp_path, run_cli):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["bench", "--image", "x.png", "--size", "100x100"], "--size: sizes the synthetic"),
-        (["watch", ".", "-o", "out", "--once", "--interval", "3"], "--interval: between looks"),
+        (["bench", "--image", "x.png", "--size", "100x100"], "--size: an option of the synthetic"),
+        (["watch", ".", "-o", "out", "--once", "--interval", "3"], "--interval: an option of"),
         (["segment", "x.png", "--delegate", "edgetpu", "--jobs", "2"], "--jobs 2: one process"),
         (["eval", ".", "--delegate", "edgetpu", "--jobs", "4"], "--jobs 4: one process"),
     ],

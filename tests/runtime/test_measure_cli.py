@@ -196,8 +196,8 @@ def test_a_folder_of_the_other_kind_of_map_says_which_is_read(tmp_path):
     result = run(tmp_path / "out", "--av")
     assert result.exit_code == 1
     assert result.output == (
-        f"warning: no maps in {tmp_path / 'out'} (of segment's outputs, <stem>_av.png is read; "
-        "<stem>_mask.png without --av)\n"
+        f"warning: no maps in {tmp_path / 'out'} (a folder gives its image files; of segment's "
+        "outputs, <stem>_av.png, and <stem>_mask.png without --av)\n"
     )
     other = tmp_path / "other.png"
     Image.new("L", (300, 300)).save(other)

@@ -243,17 +243,25 @@ def test_a_map_larger_than_any_photograph_is_refused_before_decoding(tmp_path):
         read_map(huge)
 
 
-def test_a_float_map_is_refused_and_32_bit_integer_classes_are_read(tmp_path):
-    """A probability map in floats is not a vessel map: read as 8 bits it kept only p = 1."""
+def test_float_and_32_bit_integer_maps_are_read_and_a_probability_map_refused(tmp_path):
+    """A float 0/1 map (ImageJ's, MATLAB's) is a map; a probability map in floats is not (read
+    as 8 bits, it kept only p = 1)."""
     probabilities = np.zeros((64, 64), np.float32)
-    probabilities[20:40, 10:50] = 0.8
-    probabilities[30, 30] = 1.0
+    probabilities[20:40, 10:50] = np.linspace(0.5, 0.9, 40)
     Image.fromarray(probabilities).save(tmp_path / "p.tif")
-    with pytest.raises(InputError, match=r"p\.tif: 32-bit float pixels are not supported"):
+    with pytest.raises(InputError, match=r"p\.tif: got 41 distinct values, expected a vessel map"):
         read_map(tmp_path / "p.tif")
-    classes = (probabilities > 0).astype(np.int32)
-    Image.fromarray(classes).save(tmp_path / "classes.tif")
-    np.testing.assert_array_equal(read_map(tmp_path / "classes.tif").vessels, classes > 0)
+    vessels = probabilities > 0
+    for name, values in (
+        ("f.tif", vessels.astype(np.float32)),
+        ("i.tif", vessels.astype(np.int32)),
+    ):
+        Image.fromarray(values).save(tmp_path / name)
+        np.testing.assert_array_equal(read_map(tmp_path / name).vessels, vessels)
+    probabilities[0, 0] = np.nan
+    Image.fromarray(probabilities).save(tmp_path / "nan.tif")
+    with pytest.raises(InputError, match=r"nan\.tif: holds values that are not numbers"):
+        read_map(tmp_path / "nan.tif")
 
 
 def test_the_measurement_api_names_what_it_was_given_wrong():

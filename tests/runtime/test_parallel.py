@@ -167,8 +167,8 @@ def test_a_killed_worker_fails_its_photograph_in_eval_too(tmp_path, make_photo_d
     assert sorted(p["name"] for p in json.loads(done.stdout)["photos"]) == ["eye1", "eye3", "eye4"]
 
 
-def _lost(item, reason):
-    return ["lost", item, reason]
+def _lost(item, reason, writer):
+    return ["lost", item, reason, writer]
 
 
 def test_a_worker_that_cannot_start_ends_the_run_instead_of_hanging(tmp_path):
@@ -302,7 +302,7 @@ def test_a_stop_in_one_process_comes_after_the_photograph_in_progress():
 
     records = list(run_jobs(task, range(4), Segmenter(), 1, _lost, stop))
     reason = "stopped by SIGTERM before it was started"
-    assert records == [0, 1, ["lost", 2, reason], ["lost", 3, reason]]
+    assert records == [0, 1, ["lost", 2, reason, None], ["lost", 3, reason, None]]
 
 
 # -- fuzz: good photographs, damaged files and killed workers, mixed ---------------------------
