@@ -81,6 +81,11 @@ def load_gate_data(
         raise InputError(
             f"{data}: --holdout {holdout} of {len(images)} patches holds none out to gate on"
         )
+    if not labels[keep].any():
+        raise InputError(
+            f"{data}: the {len(keep)} patches gated on hold no vessel pixel, expected some: "
+            "a Dice gate on empty labels measures nothing"
+        )
     described = GateData(data.name, images_key, labels_key, holdout)
     return GatePatches(images[keep], labels[keep], keep, described)
 

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.app.outputs import identity
 from edge_runtime.atomic import check_writable
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
     finite_range,
     holdout_option,
+    refuse_given,
     threshold_option,
 )
 from edge_runtime.contract.gate_report import (
@@ -23,6 +25,7 @@ from edge_runtime.contract.gate_report import (
 )
 from edge_runtime.contract.schema import encode
 from edge_runtime.processes import ending_cleanly_on_sigterm
+from training.config import ARTERY_VEIN_RUN_FILES, RUN_FILES
 
 DEFAULT_GATES = Gates()
 _LIMIT = finite_range(0, 1)
@@ -84,6 +87,20 @@ def _model_version(_ctx: click.Context, _param: click.Parameter, value: str) -> 
 MAX_CALIBRATION_SIZE = 100_000
 """Most calibration patches (64 MB of 64-pixel tiles in memory at once; int8 ranges settle
 within a few hundred)."""
+
+
+DRIFT_GATES = ("max_mean_drop", "max_image_drop", "min_pixel_agreement", "max_mean_gain")
+"""The gates that compare the LiteRT model with its Keras twin (``min_dice`` is a floor)."""
+
+NPZ_ARRAYS = ("images_key", "labels_key", "check_images", "check_labels")
+"""Options that name an .npz file's arrays."""
+
+
+def _refuse_arrays_of_folders(data: tuple[Path, ...]) -> None:
+    """A usage error when an .npz file's array names are given with folders of photographs."""
+    if data and all(path.is_dir() for path in data):
+        why = "of an .npz file's arrays, but the data are folders of photographs"
+        refuse_given(click.get_current_context(), NPZ_ARRAYS, why)
 
 
 def gate_options(command):
@@ -224,7 +241,14 @@ def convert(
         raise click.UsageError(
             "name a labeled set for the Dice gate with --check-data, or pass --no-check"
         )
-    _check_output(output, model)
+    ctx = click.get_current_context()
+    if no_check:
+        gate = ("check_data", "check_images", "check_labels", "check_holdout", *DRIFT_GATES)
+        refuse_given(ctx, (*gate, "min_dice"), "of the gate, which --no-check skips")
+    if not int8:
+        refuse_given(ctx, ("io", "edgetpu"), "of an int8 model, but --float makes a float one")
+    _refuse_arrays_of_folders(check_data)
+    _check_output(output, model, (options["calibration"], *check_data))
     import_extra("tensorflow", "train")
     from converters.gate import GateFailure
     from converters.pipeline import ConvertOptions, convert_model
@@ -264,10 +288,17 @@ def _compile_edgetpu(model: Path) -> None:
     )
 
 
-def _check_output(output: Path, model: Path) -> None:
-    """Refuse, before converting, an output that would overwrite ``model`` or cannot be written."""
-    if output.resolve() == model.resolve():
-        raise click.UsageError(f"{output}: the output would overwrite the input model")
+def _check_output(output: Path, model: Path, data: tuple[Path, ...] = ()) -> None:
+    """Refuse, before converting, an output that cannot be written or overwrites an input.
+
+    The inputs: ``model``, the run's files beside it (its record, which the card is made from)
+    and the ``data`` files.
+    """
+    inputs = [model, *(model.parent / name for name in {*RUN_FILES, *ARTERY_VEIN_RUN_FILES})]
+    taken = identity(output)
+    for given in (*inputs, *data):
+        if given.resolve() == output.resolve() or (taken and identity(given) == taken):
+            raise click.UsageError(f"{output}: the output would overwrite the input {given}")
     check_writable(output)
 
 
@@ -357,20 +388,26 @@ def check(
     """
     if keras_path is None and gates.min_dice is None:
         raise click.UsageError("without --keras there is nothing to compare: give --min-dice")
+    if keras_path is None:
+        why = "of the comparison with the Keras twin, which needs --keras"
+        refuse_given(click.get_current_context(), DRIFT_GATES, why)
+    _refuse_arrays_of_folders(data)
     import_extra("tensorflow", "train")
     from converters.check import load_gate_data, run_gate
-    from converters.gate_files import write_report
+    from converters.gate_files import prepare_report_folder, write_report
 
+    if report_dir:
+        prepare_report_folder(report_dir)
     gate_data = load_gate_data(data, images_key, labels_key, holdout)
     if keras_path is None:
-        gates = gates.floor_only()
+        gates = gates.floor_only()  # the limits given were refused above; these are defaults
     report = run_gate(tflite_path, gate_data, gates, keras_path, threshold)
-    if report_dir:
-        write_report(report_dir, report)
     if as_json:
         click.echo(json.dumps(encode(report), allow_nan=False))
     else:
         _echo_gate(report)
+    if report_dir:
+        write_report(report_dir, report)
     if not report.passed:
         raise SystemExit(1)
 
@@ -466,7 +503,7 @@ def convert_artery_vein_command(
     than --max-mean-drop, or the two class fewer than --min-agreement of those pixels alike,
     nothing is written to OUTPUT.
     """
-    _check_output(output, model)
+    _check_output(output, model, data)
     import_extra("tensorflow", "train")
     from converters.artery_vein import (
         ArteryVeinConversion,

@@ -33,13 +33,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     because of it), hidden, unique to this process, and keeps the suffix (some writers choose
     the format from it). It is removed on any error or interrupt, so ``path`` is either absent,
     the old file, or the complete new file; only a writer killed outright leaves it behind
-    (:func:`remove_stale_partials`).
+    (:func:`remove_stale_partials`). An error that names the temporary file is made to name
+    ``path``.
     """
     path = Path(path)
     tmp = path.with_name(f".edge-seg-{os.getpid()}-{next(_serial)}.partial{path.suffix[:16]}")
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename != str(tmp) or exc.errno is None:
+            raise
+        # name the file asked for, not its hidden temporary
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -17,6 +17,7 @@ the vessel model found, at the vessel model's working scale (the field's metrics
 import functools
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,12 @@ from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.grayscale import NO_COLOUR, has_colour
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.segmenter import Prepared, Segmenter
-from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
+from training.config import (
+    ARTERY_VEIN_RECORD,
+    ARTERY_VEIN_RUN_FILES,
+    ArteryVeinTraining,
+    remove_earlier_run,
+)
 from training.model_io import KerasPatches
 from training.models import build_unet_lite
 from training.trainer import make_deterministic, software_versions
@@ -135,12 +141,22 @@ def load_examples(
 
     Each at the working scale of ``training``'s model (:func:`make_example`).
 
+    A photograph without an artery/vein label, or whose files cannot be used, is left out with
+    a warning.
+
     Raises:
         InputError: a folder has none, or one cannot be used.
     """
     examples = []
     for folder in folders:
-        photos = [p for p in list_dataset(folder).photos if p.has_artery_vein and not p.problem]
+        photos = []
+        for photo in list_dataset(folder).photos:
+            if not photo.has_artery_vein:
+                warnings.warn(f"{photo.image}: no artery/vein label, left out", stacklevel=2)
+            elif photo.problem:
+                warnings.warn(f"{photo.problem}; left out", stacklevel=2)
+            else:
+                photos.append(photo)
         if not photos:
             raise InputError(f"{folder}: no photographs with an artery/vein label")
         for photo in photos:
@@ -348,6 +364,7 @@ def train_artery_vein_run(
         versions=software_versions(),
     )
     out.mkdir(parents=True, exist_ok=True)
+    remove_earlier_run(out, ARTERY_VEIN_RUN_FILES)
     inference = build_model(training)  # no optimizer state: a third the size
     inference.set_weights(model.get_weights())
     with atomic_path(out / "model.keras") as tmp:

@@ -11,7 +11,13 @@ from pathlib import Path
 import click
 
 from edge_runtime.cli.extras import import_extra
-from edge_runtime.cli.options import NonBlankPath, channel_option, finite_range, holdout_option
+from edge_runtime.cli.options import (
+    NonBlankPath,
+    channel_option,
+    finite_range,
+    holdout_option,
+    refuse_given,
+)
 from edge_runtime.errors import InputError
 from training.config import (
     ARTERY_VEIN_RUN_FILES,
@@ -195,6 +201,9 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
             raise click.UsageError(str(exc)) from None
     else:
         config = TrainConfig(**settings, **options)
+    if config.teacher is None:
+        why = "of distillation, which needs --teacher"
+        refuse_given(click.get_current_context(), ("teacher_weight",), why)
     refuse_an_earlier_run(out, RUN_FILES, overwrite)
     import_extra("tensorflow", "train")
     from training.trainer import train as run_training

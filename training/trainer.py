@@ -47,7 +47,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.native_logs import VERBOSE_ENV
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.augment import augment_batch
-from training.config import SCHEDULES, TrainConfig
+from training.config import RUN_FILES, SCHEDULES, TrainConfig, remove_earlier_run
 from training.distill import load_teacher, teacher_probabilities
 from training.losses import distillation_loss, get_loss
 from training.model_io import KerasPatches, load_keras_model, predict_probabilities
@@ -353,6 +353,11 @@ def _train(
         [photo for s in photo_sources for photo in s.holdout],
         Segmenter(KerasPatches(model), SegmenterConfig(channel=config.channel)),  # as on the device
     )
+    if config.holdout and not holdout:  # one photograph: photo_holdout holds none of it out
+        raise InputError(
+            f"--holdout {config.holdout} holds nothing out of {', '.join(config.data)}: give "
+            "more photographs, or --holdout 0 to train on all without one"
+        )
     model.compile(optimizer=_optimizer(config, len(batches)), loss=loss)
     callbacks = [Holdout(holdout)] if holdout else []
     history = model.fit(
@@ -410,6 +415,7 @@ def _write_run(
     out: Path, model: keras.Model, config: TrainConfig, result: TrainingRecord, history
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    remove_earlier_run(out, RUN_FILES)
     inference = build_model(config.arch, width=config.width)  # no optimizer state: a third the size
     inference.set_weights(model.get_weights())
     with atomic_path(out / "model.keras") as tmp:

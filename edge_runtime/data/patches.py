@@ -171,6 +171,8 @@ def _check_labels(path: Path, key: str, y: np.ndarray, images_key: str, n: int) 
     if not np.isin(values, (0, 1)).all():
         shown = ", ".join(str(v) for v in values[~np.isin(values, (0, 1))][:5])
         raise InputError(f"{path}: '{key}' is not binary: found values {shown}, expected 0 and 1")
+    if not (values == 1).any():  # every Dice would be 1 or 0: a score or gate measures nothing
+        raise InputError(f"{path}: '{key}' holds no vessel pixel, expected labelled vessels")
     return y.astype(np.uint8)
 
 

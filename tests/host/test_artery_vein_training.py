@@ -3,6 +3,7 @@ written on the device: on a small synthetic folder with artery/vein labels (the 
 mechanics; the real candidates' accuracies are benchmarks/artery_vein_screen.py's)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,6 +190,30 @@ def test_training_refuses_an_artery_vein_label_with_a_white_background(labelled,
     Image.fromarray(colours).save(label)
     with pytest.raises(InputError, match=r"eye2\.png: vessels cover 100% of the field of view"):
         load_examples([root], Segmenter(), ArteryVeinTraining())
+
+
+def test_a_photograph_without_an_artery_vein_label_is_left_out_with_a_warning(labelled, tmp_path):
+    """It was left out without a word ("trained on 2 photographs")."""
+    import shutil
+
+    root = tmp_path / "eyes"
+    shutil.copytree(labelled, root)
+    (root / "labels-av" / "eye2.png").unlink()
+    with pytest.warns(UserWarning, match=r"eye2\.png: no artery/vein label, left out"):
+        examples = load_examples([root], Segmenter(), ArteryVeinTraining())
+    assert [example.name for example in examples] == ["eyes/eye1"]
+
+
+def test_the_int8_model_is_gated_whatever_keys_the_device_trusts(
+    converted, labelled, tmp_path, run_cli, monkeypatch
+):
+    """With $EDGE_SEG_TRUSTED_KEYS set, the gate refused its own unsigned temporary file."""
+    run, _, _ = converted
+    release_keys = Path(__file__).parents[2] / "firmware_notes" / "keys"  # the vessel model's
+    monkeypatch.setenv("EDGE_SEG_TRUSTED_KEYS", str(release_keys))
+    args = ["convert-artery-vein", run / "model.keras", "--data", labelled, "-o", tmp_path / "m"]
+    run_cli(*args, "--max-mean-drop", "1", "--min-agreement", "0")
+    assert (tmp_path / "m").is_file()
 
 
 def test_training_refuses_a_grayscale_photograph(labelled, tmp_path):

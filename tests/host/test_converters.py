@@ -221,6 +221,9 @@ def test_floor_only_check(converted, subset_npz, run_cli):
     run_cli(*args, "--min-dice", "0.0")
     assert "below the floor 0.99" in run_cli(*args, "--min-dice", "0.99", expect=1).output
     assert "give --min-dice" in run_cli(*args, expect=2).output
+    # limits of the comparison, without --keras to compare with, passed unread and unchecked
+    drift = run_cli(*args, "--min-dice", "0.0", "--max-mean-drop", "0.0001", expect=2)
+    assert "--max-mean-drop: an option of the comparison with the Keras twin" in drift.output
     none = run_cli(*args, "--min-dice", "0.0", "--holdout", "0.001", expect=2)  # once a traceback
     assert (
         "--holdout 0.001 of " in none.output and "patches holds none out to gate on" in none.output
@@ -387,6 +390,42 @@ def test_convert_without_a_gate_set_is_a_usage_error(host_model, patches_npz, ru
     assert "--check-data" in result.output
 
 
+def test_convert_refuses_an_output_that_is_one_of_its_inputs(
+    host_model, subset_npz, tmp_path, run_cli
+):
+    """A labelled .npz, or the run record the card is made from, was overwritten with the
+    model (exit 0)."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    data = tmp_path / "data.npz"
+    shutil.copy(subset_npz, data)
+    for output in (data, run / "metrics.json", tmp_path / "run" / ".." / "data.npz"):
+        args = ["convert", run / "model.keras", "--calibration", data, "--check-data", data]
+        done = run_cli(*args, "-o", output, expect=2)
+        assert f"{output}: the output would overwrite the input " in done.output
+    assert data.read_bytes() == subset_npz.read_bytes()
+    assert json.loads((run / "metrics.json").read_text())  # still the record
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--no-check", "--min-dice", "0.99"], "--min-dice: an option of the gate, which --no"),
+        (["--no-check", "--check-data", "x.npz"], "--check-data: an option of the gate"),
+        (["--float", "--io", "uint8", "--no-check"], "--io: an option of an int8 model"),
+        (["--float", "--edgetpu", "--no-check"], "--edgetpu: an option of an int8 model"),
+    ],
+)
+def test_convert_options_that_would_change_nothing_are_usage_errors(
+    host_model, subset_npz, tmp_path, run_cli, options, says
+):
+    args = ["convert", host_model, "--calibration", subset_npz, "-o", tmp_path / "m.tflite"]
+    assert says in run_cli(*args, *options, expect=2).output
+    assert not (tmp_path / "m.tflite").exists()
+
+
 def test_edgetpu_without_the_compiler_prints_the_commands(
     host_model, patches_npz, run_cli, tmp_path, monkeypatch
 ):
@@ -434,6 +473,7 @@ def test_unwritable_outputs_are_one_line_errors(
         *args, "--labels", "y_train", "--min-dice", "0", "--report", blocker / "r", expect=2
     )
     assert result.output.startswith(f"Error: {blocker / 'r'}") and result.output.count("\n") == 1
+    assert "gate" not in result.output  # refused before the gate ran
     result = run_cli(
         "convert",
         host_model,

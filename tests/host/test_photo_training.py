@@ -363,6 +363,17 @@ def test_a_holdout_without_a_scorable_photograph_stops_before_training(tmp_path,
     assert not (tmp_path / "run").exists()
 
 
+def test_a_holdout_of_one_photograph_is_refused_not_left_out(tmp_path, run_cli):
+    """It trained 'without a holdout', its record saying holdout 0.2 and an untuned 0.5."""
+    photos = _photos(tmp_path / "photos", count=1)
+    result = run_cli("train", photos, "--out", tmp_path / "run", *TINY, expect=2)
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: --holdout 0.2 holds nothing out of {photos}: give more photographs, or "
+        "--holdout 0 to train on all without one"
+    )
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
 def test_a_held_out_label_that_is_vessel_everywhere_is_refused(tmp_path, run_cli):
     """An inverted label once chose the checkpoint and the threshold (its AUC undefined, its F1
     nonsense): it is refused, with one line, and a run left with no held-out photograph stops."""

@@ -89,6 +89,23 @@ def test_existing_run_is_not_overwritten(unet_run, subset_npz, run_cli):
     assert (out / "model.keras").read_bytes() == before
 
 
+def test_an_overwrite_that_fails_leaves_no_new_model_beside_the_old_record(
+    unet_run, subset_npz, tmp_path, run_cli
+):
+    """history.png a folder: the new model.keras was in place beside the old metrics.json,
+    which convert put on its card, and the error named a hidden temporary file."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(unet_run[0], out)
+    (out / "history.png").unlink()
+    (out / "history.png").mkdir()
+    args = ["train", subset_npz, "--out", out, "--epochs", "1", "--overwrite"]
+    done = run_cli(*args, "--arch", "unet-lite", "--width", "2", expect=2)
+    assert done.output.splitlines()[-1].startswith(f"Error: {out / 'history.png'}")
+    assert not (out / "metrics.json").exists()
+
+
 def test_bad_data_file_is_one_line_error(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_text("not an npz")
@@ -151,6 +168,15 @@ def test_training_options_that_are_not_finite_are_usage_errors(subset_npz, tmp_p
         cli, ["train", str(subset_npz), "--out", str(tmp_path), option, "nan"]
     )
     assert result.exit_code == 2 and "is not a finite number" in result.output
+
+
+def test_a_teacher_weight_without_a_teacher_is_a_usage_error(subset_npz, tmp_path, run_cli):
+    """It was recorded in config.json as if it had weighed anything."""
+    done = run_cli(
+        "train", subset_npz, "--out", tmp_path / "r", "--teacher-weight", "0.3", expect=2
+    )
+    assert "--teacher-weight: an option of distillation, which needs --teacher" in done.output
+    assert not (tmp_path / "r").exists()
 
 
 def test_the_finetune_recipe_starts_from_the_release_twin():

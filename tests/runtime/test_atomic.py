@@ -44,3 +44,12 @@ def test_check_writable_names_what_stands_in_the_way(tmp_path):
         pytest.skip("running as root, which may write in any folder: nothing is unwritable")
     with pytest.raises(OutputError, match=f"^{locked}: not writable, so m.tflite cannot"):
         check_writable(locked / "m.tflite")
+
+
+def test_an_error_names_the_file_asked_for_not_its_temporary(tmp_path):
+    """'Error: out/.edge-seg-8196-1.partial.png: Is a directory' named a hidden file."""
+    (tmp_path / "history.png").mkdir()
+    with pytest.raises(IsADirectoryError) as raised, atomic_path(tmp_path / "history.png") as tmp:
+        tmp.write_bytes(b"picture")
+    assert str(raised.value) == f"[Errno 21] Is a directory: '{tmp_path / 'history.png'}'"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.png"]

@@ -61,6 +61,8 @@ def test_labeled_loader_reads_any_keys(tmp_path):
         ({"x_train": X3}, "missing array 'y_train'"),
         ({"x_train": X3, "y_train": Y2}, "'y_train' has 2 masks but 'x_train' has 3"),
         ({"x_train": X2, "y_train": Y2 * 2}, "'y_train' is not binary: found values 2"),
+        # scored Dice 1.0 and passed the gate, measuring nothing
+        ({"x_train": X2, "y_train": Y2 * 0}, "'y_train' holds no vessel pixel, expected"),
         ({"x_train": X2 * np.nan, "y_train": Y2}, "'x_train' has 8192 non-finite values"),
         ({"x_train": X2[:, :32], "y_train": Y2}, r"'x_train' has shape \(2, 32, 64\)"),
         ({"x_train": np.zeros((0, 64, 64)), "y_train": _masks(0)}, r"has shape \(0, 64, 64\)"),

@@ -413,7 +413,7 @@ def _npz(path: Path, count: int) -> Path:
     x = rng.integers(0, 256, (count, 64, 64), dtype=np.uint8)
     x[count // 2 :] = 90  # flat patches: the model finds no vessel there
     y = np.zeros_like(x)
-    y[: count // 2, 20:24] = 1  # the first half with a vessel, the rest without
+    y[: max(1, count // 2), 20:24] = 1  # the first half (one at least) with a vessel
     np.savez(path, x=x, y=y)
     return path
 
