@@ -435,6 +435,7 @@ def _eval(run_cli, data: Path, *extra, expect=2):
 def test_data_files_that_are_not_what_they_claim(tmp_path, run_cli):
     x = np.zeros((60, 64, 64), np.uint8)
     y = np.zeros((60, 64, 64), np.uint8)
+    y[:, 30:33] = 1  # a vessel in each
     npy = tmp_path / "d.npy"
     np.save(npy, x)
     _one_error_line(
