@@ -1,6 +1,7 @@
 """Convert, describe, gate and write a model, atomically: a failing gate leaves no output."""
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,12 +14,14 @@ from converters.model_identity import check_same_model
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.gate_report import GateReport, Gates
+from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.data.patches import load_patches
 from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import make_interpreter
-from edge_runtime.inference.model_file import read_card, read_model_bytes
+from edge_runtime.inference.model_file import model_digest, read_card, read_model_bytes
+from edge_runtime.inference.signatures import SIGNATURE_SUFFIX
 from training.model_io import load_keras_model
 from training.sources import load_photo_source
 
@@ -136,7 +139,27 @@ def copy_card(source: Path, target: Path) -> bool:
         raise ModelError(f"{source}: has no edge-seg metadata to copy")
     built = read_model_bytes(target)
     compiled = check_same_model(content, source, built, target)
+    if _carries(built, card):
+        return compiled  # already this card, its digest whole: the bytes (and a signature) stay
     content = embed_card(built, card)
     with atomic_path(target) as tmp:
         tmp.write_bytes(content)
+    signature = target.with_name(target.name + SIGNATURE_SUFFIX)
+    if signature.exists():
+        warnings.warn(
+            f"{signature}: signed {target}'s bytes before the card was copied in, so it no "
+            "longer verifies: sign the model again",
+            stacklevel=2,
+        )
     return compiled
+
+
+def _carries(content: bytes, card: ModelCard) -> bool:
+    """Whether a model already holds ``card`` (but for its own digest), and that digest is its."""
+    try:
+        held = read_card(content)
+        whole = held is not None and held.model_sha256 == model_digest(content, held)
+    except ValueError:
+        return False
+    blank = dataclasses.replace(card, model_sha256=None)
+    return whole and dataclasses.replace(held, model_sha256=None) == blank

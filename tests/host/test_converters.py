@@ -342,6 +342,23 @@ def test_embed_metadata_copies_the_document(converted, tmp_path, run_cli):
     assert copied.model_sha256 == model_digest(built.read_bytes(), copied)  # its own bytes
 
 
+def test_embed_metadata_again_changes_nothing_and_a_stale_signature_is_named(
+    converted, tmp_path, run_cli
+):
+    """Each run added 8 bytes, and a signature beside the target went stale without a word."""
+    out, _ = converted
+    built = _stand_in_build(out / "int8.tflite", tmp_path / "int8_edgetpu.tflite")
+    run_cli("keygen", "--private", tmp_path / "k.key", "--public", tmp_path / "k.pub")
+    run_cli("sign", "--key", tmp_path / "k.key", built)
+    done = run_cli("embed-metadata", "--from", out / "int8.tflite", built)
+    assert f"warning: {built}.sig: signed {built}'s bytes before the card was copied in" in (
+        done.output
+    )
+    once = built.read_bytes()
+    run_cli("embed-metadata", "--from", out / "int8.tflite", built)
+    assert built.read_bytes() == once
+
+
 def _other_weights(source, path):
     """``source`` with one weight changed: same inputs and outputs, another model."""
     from tensorflow.lite.tools import flatbuffer_utils
