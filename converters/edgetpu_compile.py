@@ -40,9 +40,12 @@ def compile_for_edgetpu(model: Path) -> EdgeTpuBuild:
     The result is ``<stem>_edgetpu.tflite`` beside it, with the model card the compiler drops
     embedded again; without the compiler, ``done`` is False.
 
+    A failed compilation, or a build that is not the model's, leaves no build.
+
     Raises:
         EdgeSegError: the compiler failed (its last line says why), or ran past
             :data:`COMPILE_TIMEOUT_S`.
+        ModelError: its build is not the model's (:func:`~converters.pipeline.copy_card`).
     """
     compiled = model.with_name(f"{model.stem}_edgetpu.tflite")
     command = [COMPILER, "-s", "-o", str(model.parent), str(model)]
@@ -51,6 +54,21 @@ def compile_for_edgetpu(model: Path) -> EdgeTpuBuild:
     compiler = find_edgetpu_compiler()
     if compiler is None:
         return EdgeTpuBuild(compiled, commands, done=False)
+    try:
+        _compile(compiler, command, model)
+        copy_card(model, compiled)
+    except BaseException:
+        compiled.unlink(missing_ok=True)  # no build beside the model that is not its own
+        raise
+    return EdgeTpuBuild(compiled, commands, done=True)
+
+
+def _compile(compiler: str, command: list[str], model: Path) -> None:
+    """Run the compiler's ``command``.
+
+    Raises:
+        EdgeSegError: it failed (its last line says why) or ran past :data:`COMPILE_TIMEOUT_S`.
+    """
     try:
         done = subprocess.run(
             [compiler, *command[1:]], capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S
@@ -63,5 +81,3 @@ def compile_for_edgetpu(model: Path) -> EdgeTpuBuild:
         said = (done.stderr or done.stdout).strip().splitlines()
         reason = said[-1] if said else f"exit status {done.returncode}"
         raise EdgeSegError(f"{COMPILER} failed on {model}: {reason}")
-    copy_card(model, compiled)
-    return EdgeTpuBuild(compiled, commands, done=True)

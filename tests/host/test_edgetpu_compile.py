@@ -25,3 +25,17 @@ def test_a_compiler_that_hangs_is_ended_with_one_line(tmp_path, monkeypatch):
     said = f"edgetpu_compiler did not finish on {model} in 0.5 s (it was ended)"
     assert str(raised.value) == said
     assert not (tmp_path / "m_edgetpu.tflite").exists()
+
+
+def test_a_compiler_that_fails_leaves_no_build(tmp_path, monkeypatch):
+    """A half-written build stayed beside the model after 'edgetpu_compiler failed'."""
+    failing = tmp_path / "edgetpu_compiler"
+    script = '#!/bin/sh\necho half > "$3/m_edgetpu.tflite"\necho "no TPU ops" >&2\nexit 1\n'
+    failing.write_text(script)
+    failing.chmod(0o755)
+    monkeypatch.setattr(edgetpu_compile, "find_edgetpu_compiler", lambda: str(failing))
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"")
+    with pytest.raises(EdgeSegError, match=r"edgetpu_compiler failed on .*: no TPU ops"):
+        edgetpu_compile.compile_for_edgetpu(model)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edgetpu_compiler", "m.tflite"]
