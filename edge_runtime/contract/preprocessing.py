@@ -77,4 +77,6 @@ def preprocess_patches(patches: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"got patches of shape {np.shape(patches)}, expected (N, H, W) or (N, H, W, 1)"
         )
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError("got patches with values that are not numbers (NaN or infinite)")
     return (contrast_stretch(x).astype(np.float32) / np.float32(255.0))[..., np.newaxis]

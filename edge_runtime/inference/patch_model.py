@@ -34,12 +34,19 @@ class PatchPredictor(Protocol):
     model in training and in the gate (``training.model_io.KerasPatches``)."""
 
     @property
-    def card(self) -> ModelCard: ...
+    def card(self) -> ModelCard:
+        """The model card: patch size, preprocessing and what the segmenter takes from it."""
+        ...
 
     @property
-    def side(self) -> int: ...
+    def side(self) -> int:
+        """The side of the square patches it takes, in pixels."""
+        ...
 
-    def predict(self, patches: np.ndarray) -> np.ndarray: ...
+    def predict(self, patches: np.ndarray) -> np.ndarray:
+        """Probabilities (N, side, side) of preprocessed patches (N, side, side[, channels]):
+        a vessel model's of vessel, an artery/vein model's of artery."""
+        ...
 
 
 class PatchModel:

@@ -142,6 +142,7 @@ class Framing:
 
     @property
     def crop_shape(self) -> tuple[int, int]:
+        """(height, width) of :attr:`box`, the crop of the photograph."""
         top, left, bottom, right = self.box
         return bottom - top, right - left
 

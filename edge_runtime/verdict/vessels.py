@@ -31,6 +31,6 @@ def measure_vessels(
     seen = np.count_nonzero(field > low)
     unsure = seen - np.count_nonzero(field >= high)  # high > low: those are all seen
     return VesselMeasurements(
-        vessel_fraction=np.count_nonzero(field >= threshold) / field.size,
-        indecision=unsure / seen if seen else 0.0,
+        vessel_fraction=float(np.count_nonzero(field >= threshold) / field.size),
+        indecision=float(unsure / seen) if seen else 0.0,
     )
