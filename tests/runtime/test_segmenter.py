@@ -176,6 +176,12 @@ def test_a_blank_or_wrong_model_is_refused_not_taken_for_the_bundled_one(model):
             make(model)
 
 
+def test_patches_that_are_not_numbers_are_refused(segmenter):
+    """NaN patches gave a RuntimeWarning and masks."""
+    with pytest.raises(ValueError, match="values that are not numbers"):
+        segmenter.patch_masks(np.full((2, 64, 64), np.nan))
+
+
 def test_a_pillow_image_of_32_bit_pixels_is_refused(segmenter):
     from PIL import Image
 

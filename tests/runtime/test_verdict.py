@@ -213,6 +213,7 @@ def test_the_vessel_map_counts_when_the_model_ran(photo):
     without = assess(decoded, prepared)
     assert verdict.vessels is not None and without.vessels is None
     assert 0.02 < verdict.vessels.vessel_fraction < 0.4 and 0 <= verdict.vessels.indecision < 1
+    assert type(verdict.vessels.vessel_fraction) is float  # as typed, not numpy's float64
     assert verdict.measurements == without.measurements and verdict.quality <= without.quality
     with pytest.raises(ValueError, match="expected shape"):
         assess(decoded, prepared, probability[1:], segmenter.threshold)
