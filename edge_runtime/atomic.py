@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,14 @@ def check_writable(path: Path) -> None:
         raise OutputError(f"{folder}: no such folder to write {path.name} in")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{folder}: not writable, so {path.name} cannot be written there")
+    try:  # access() says yes to root where the file system says no (/sys, some mounts)
+        descriptor, probe = tempfile.mkstemp(prefix=".edge-seg-probe-", dir=folder)
+    except OSError as exc:
+        raise OutputError(
+            f"{folder}: not writable ({exc.strerror}), so {path.name} cannot be written there"
+        ) from None
+    os.close(descriptor)
+    os.unlink(probe)
 
 
 def remove_stale_partials(directory: Path, age: float = STALE_PARTIAL_AGE) -> list[Path]:

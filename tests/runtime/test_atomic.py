@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,10 @@ def test_an_error_names_the_file_asked_for_not_its_temporary(tmp_path):
         tmp.write_bytes(b"picture")
     assert str(raised.value) == f"[Errno 21] Is a directory: '{tmp_path / 'history.png'}'"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.png"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys"), reason="no /sys on this system (Linux's sysfs)")
+def test_a_folder_the_file_system_refuses_is_not_writable_even_to_root():
+    """access() told root /sys was writable: the conversion ran, then failed on its temporary."""
+    with pytest.raises(OutputError, match=r"^/sys: not writable"):
+        check_writable(Path("/sys/m.tflite"))
