@@ -62,3 +62,11 @@ def test_png_level(run_benchmark):
     out = run_benchmark("png_level.py", "--repeats", "1")
     for output in ("mask", "overlay", "prob", "artery/vein"):
         assert f"\n{output}: " in out and "faster" in out and "size" in out
+
+
+def test_against_release_written(run_benchmark, tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    Image.fromarray(synthetic_fundus(200, 210)).save(tmp_path / "photo.png")
+    brief = ("--image", tmp_path / "photo.png", "--rounds", "1", "--runs", "2")
+    out = run_benchmark("against_release.py", "--baseline", repo, *brief, "--written")
+    assert "segment, outputs written" in out and "now, both outputs: " in out
