@@ -14,10 +14,11 @@ from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
 @dataclass(frozen=True)
 class Input:
     """One input to segment; ``problem`` says why it could not even be listed (reported in its
-    turn, like any bad input)."""
+    turn, like any bad input); ``empty``: a folder with nothing to take."""
 
     path: Path
     problem: str | None = None
+    empty: bool = False
 
 
 def _listed(name: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]) -> bool:
@@ -53,7 +54,7 @@ def _folder(
         found = _image_files(path, suffixes, keep)
     except OSError as exc:
         return [Input(path, f"{path}: cannot list the folder ({exc.strerror or exc})")]
-    return found or [Input(path, f"{path}: no {wanted} in the folder")]
+    return found or [Input(path, f"{path}: no {wanted} in the folder", empty=True)]
 
 
 def collect_inputs(
@@ -87,5 +88,4 @@ def collect_inputs(
             inputs.append(Input(path, f"{path}: cannot be read ({exc.strerror or exc})"))
             continue
         inputs += _folder(path, suffixes, keep, wanted) if is_dir else [Input(path)]
-    empty = [i for i in inputs if i.problem is not None and i.problem.endswith("in the folder")]
-    return [] if len(empty) == len(inputs) else inputs
+    return [] if all(item.empty for item in inputs) else inputs
