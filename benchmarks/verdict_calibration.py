@@ -466,7 +466,8 @@ def degradation_table(samples: list[Sample]) -> str:
                     f"{np.mean([v.quality for v in verdicts]):.2f}",
                     ", ".join(
                         f"{c} {codes.count(c)}"
-                        for c in sorted(set(codes), key=codes.count, reverse=True)
+                        # most first, ties by name: a set's order changes with each process
+                        for c in sorted(set(codes), key=lambda c: (-codes.count(c), c))
                     ),
                 ]
             )
