@@ -20,7 +20,7 @@ from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.data.patches import load_patches
 from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import make_interpreter
-from edge_runtime.inference.model_file import model_digest, read_card, read_model_bytes
+from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.signatures import SIGNATURE_SUFFIX
 from training.model_io import load_keras_model
 from training.sources import load_photo_source
@@ -155,11 +155,16 @@ def copy_card(source: Path, target: Path) -> bool:
 
 
 def _carries(content: bytes, card: ModelCard) -> bool:
-    """Whether a model already holds ``card`` (but for its own digest), and that digest is its."""
+    """Whether a model already holds ``card``, but for its digest, which matches its bytes.
+
+    :func:`read_card` checks the digest.
+    """
     try:
         held = read_card(content)
-        whole = held is not None and held.model_sha256 == model_digest(content, held)
     except ValueError:
         return False
-    blank = dataclasses.replace(card, model_sha256=None)
-    return whole and dataclasses.replace(held, model_sha256=None) == blank
+    if held is None or held.model_sha256 is None:
+        return False
+    return dataclasses.replace(held, model_sha256=None) == dataclasses.replace(
+        card, model_sha256=None
+    )

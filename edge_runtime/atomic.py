@@ -129,17 +129,6 @@ def remove_partials_of(directory: Path, pid: int) -> list[Path]:
     return sorted(removed)
 
 
-def process_running(pid: int) -> bool:
-    """Whether a process of this id exists (this user's or another's)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):
-        return True  # someone else's
-    return True
-
-
 PNG_OPTIONS = {"compress_level": 1, "compress_type": zlib.Z_RLE}
 """How every PNG is written: zlib's fastest level, run-length matching only (masks and maps are
 runs of a few values). On DRIVE's 05_test it writes the mask 2x, the probabilities 2.6x, the

@@ -31,7 +31,6 @@ from typing import BinaryIO, Literal
 import numpy as np
 from PIL import Image
 
-from edge_runtime.atomic import process_running
 from edge_runtime.data.catalog import Dataset, Member
 from edge_runtime.data.photos import find_dataset, load_labelled
 from edge_runtime.errors import InputError, OutputError, first_line
@@ -166,26 +165,27 @@ def prepare(
     staging = target.parent / f"{_staging_prefix(target)}{os.getpid()}"
     created = _missing_folders(target.parent)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_staging(target)
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-    except OSError as exc:
-        raise OutputError(f"{staging}: cannot be created ({exc.strerror or exc})") from None
-    try:
-        written: dict[str, str] = {}
-        for archive in archives:
-            _unpack(archive, dataset, staging, written, progress)
-        photographs = _check(staging, dataset, archives, progress)
-        size = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
-        _install(staging, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_staging(target)
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
+        except OSError as exc:
+            raise OutputError(f"{staging}: cannot be created ({exc.strerror or exc})") from None
+        try:
+            written: dict[str, str] = {}
+            for archive in archives:
+                _unpack(archive, dataset, staging, written, progress)
+            photographs = _check(staging, dataset, archives, progress)
+            size = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
+            _install(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
         for folder in created:  # a refused archive leaves nothing behind, nor its folders
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
-    shutil.rmtree(staging, ignore_errors=True)
     return Prepared(target, photographs, len(written), size)
 
 
@@ -200,8 +200,19 @@ def _remove_stale_staging(target: Path) -> None:
     prefix = _staging_prefix(target)
     for folder in target.parent.glob(f"{glob.escape(prefix)}*"):
         pid = folder.name.removeprefix(prefix)
-        if pid.isdigit() and not process_running(int(pid)):
+        if pid.isdigit() and not _running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists (this user's or another's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's
+    return True
 
 
 def check_target(dataset: Dataset, target: Path) -> None:

@@ -285,6 +285,12 @@ def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
         return _rgb8(image), image.getexif().get(ORIENTATION, 1)
 
 
+def _deeper_than_16_bits(image: Image.Image) -> bool:
+    """Whether an image's pixels are 32-bit float or integer values (a PGM's "I" pixels hold
+    at most 16 bits: its maximum value is at most 65535)."""
+    return image.mode == "F" or (image.mode == "I" and image.format != "PPM")
+
+
 @contextlib.contextmanager
 def opened_image(
     path: Path, what: str = "an image file", any_depth: bool = False
@@ -312,9 +318,7 @@ def opened_image(
                     "files (their decoder holds the whole picture several times over); save "
                     "it as PNG or TIFF (a photograph also as JPEG)"
                 )
-            # a PGM's "I" pixels hold at most 16 bits (its maximum value is at most 65535)
-            wide = image.mode == "F" or (image.mode == "I" and image.format != "PPM")
-            if wide and not any_depth:
+            if _deeper_than_16_bits(image) and not any_depth:
                 raise InputError(
                     f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
                     "are not supported; save it with 8 or 16 bits per channel"
@@ -408,7 +412,7 @@ def photo_from_picture(image: Image.Image) -> Photo:
     Raises:
         InputError: 32-bit or float pixels, or a size :func:`photo_from_array` refuses.
     """
-    if image.mode == "F" or (image.mode == "I" and image.format != "PPM"):
+    if _deeper_than_16_bits(image):
         kind = "float" if image.mode == "F" else "integer"
         raise InputError(
             f"image: 32-bit {kind} pixels ({image.mode!r} mode) are not supported, expected 8 "
