@@ -9,8 +9,12 @@ artery/vein model as ``segment --av`` does (its four-channel input at its own wo
 stitched tiles, the map at the photograph's size): the bundled one, or each ``--av-model`` in
 turn. Prints, per artery/vein model, the median milliseconds of each step (all timed in turn,
 so that machine noise hits them alike), the tiles of each model and the ratio (vessels +
-arteries/veins) / vessels: where the second output's time goes. Issue 21's budget itself (both
-outputs against release 1.1.0 with one) is measured by ``benchmarks/against_release.py``.
+arteries/veins) / vessels: where the second output's time goes. Then each model's inference
+alone, per tile, one tile to an invoke (as a photograph's one or few tiles run) against a full
+batch: the CPU library's kernels may depend on the batch (on an AMX machine, XNNPACK picks its
+transposed-convolution kernel by the batch size, and one tile alone took 2.8x the time per
+tile of a batch). Issue 21's budget itself (both outputs against release 1.1.0 with one) is
+measured by ``benchmarks/against_release.py``.
 """
 
 import statistics
@@ -22,6 +26,7 @@ import numpy as np
 
 from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.pipeline.decode import load_image
 
@@ -76,6 +81,28 @@ def main(image: str | None, size: str, repeats: int, models: tuple[str, ...]) ->
             f"pixels; vessels {vessels:.1f} ms, arteries/veins {arteries_veins:.1f} ms (median of "
             f"{repeats}); ratio {(vessels + arteries_veins) / vessels:.3f}"
         )
+    for segmenter in segmenters:
+        alone, batched, batch = _tile_ms(segmenter.artery_vein.model, repeats)
+        print(
+            f"{Path(segmenter.artery_vein.runtime.model).name} inference per tile: "
+            f"{alone:.1f} ms one to an invoke, {batched:.1f} ms in a batch of {batch} "
+            f"(median of {repeats}); ratio {alone / batched:.2f}"
+        )
+
+
+def _tile_ms(model: PatchModel, repeats: int) -> tuple[float, float, int]:
+    """Median milliseconds per tile of ``model`` on one tile to an invoke and on a full batch,
+    timed in turn, and the batch."""
+    tiles = np.zeros((model.batch_size, model.side, model.side, model.channels), np.float32)
+    runs: dict[int, list[float]] = {1: [], len(tiles): []}
+    for count in runs:
+        model.predict(tiles[:count])  # warm-up: the interpreter resized to this batch
+    for _ in range(repeats):
+        for count, times in runs.items():
+            started = time.perf_counter()
+            model.predict(tiles[:count])
+            times.append((time.perf_counter() - started) * 1000 / count)
+    return statistics.median(runs[1]), statistics.median(runs[len(tiles)]), len(tiles)
 
 
 if __name__ == "__main__":

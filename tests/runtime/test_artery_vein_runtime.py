@@ -244,6 +244,7 @@ def test_each_command_says_what_it_does_with_the_arteries_and_veins(run_cli):
 def test_artery_vein_cost(run_benchmark):
     out = run_benchmark("artery_vein_cost.py", "--repeats", "1", "--size", "300x320")
     assert "1 artery/vein tile of 272 px" in out and "ratio" in out  # the whole field
+    assert "ms one to an invoke" in out and "in a batch of 16" in out
 
 
 def _with_artery_vein_labels(root):
