@@ -8,6 +8,10 @@ along it (:func:`~edge_runtime.measure.width.vessel_widths`). The six widest of 
 combined in pairs, widest with narrowest, ``w = k * sqrt(w1^2 + w2^2)`` (k = 0.88 for
 arteries, 0.95 for veins), the odd one out carried to the next round, until one width is left.
 
+A piece more than :data:`MAX_UNCERTAIN` of whose skeleton is of uncertain class (green in a
+label: the annotator could not tell) is measured in neither class: its class is not known.
+Crossings, green too, are short stretches of a piece and keep it in both classes.
+
 Known limits: a vessel that branches inside the ring counts as one piece (its median width is
 then mostly its trunk's); two vessels that touch in the map merge into one; a ring that
 reaches out of the field of view loses the vessels there (no result when less than
@@ -35,6 +39,10 @@ LARGEST = 6
 
 MIN_VESSELS = 2
 """Fewer vessels of a class in zone B give no equivalent."""
+
+MAX_UNCERTAIN = 0.5
+"""Share of a zone-B piece's skeleton of uncertain class above which it counts in neither
+class."""
 
 MIN_RING_INSIDE = 0.5
 """Share of zone B that must lie inside the field of view."""
@@ -85,10 +93,15 @@ def zone_b(shape: tuple[int, int], disc: Disc) -> np.ndarray:
 
 
 def zone_vessels(
-    points: np.ndarray, widths: np.ndarray, disc: Disc, ring: np.ndarray
+    points: np.ndarray,
+    widths: np.ndarray,
+    disc: Disc,
+    ring: np.ndarray,
+    uncertain: np.ndarray | None = None,
 ) -> list[ZoneVessel]:
     """The vessels of one class crossing zone B (``ring``, boolean (H, W)): ``points`` are its
-    skeleton's pixels ((n, 2) y, x, row after row) and ``widths`` its vessel widths there."""
+    skeleton's pixels ((n, 2) y, x, row after row) and ``widths`` its vessel widths there;
+    pieces mostly of ``uncertain`` class (boolean (H, W), :data:`MAX_UNCERTAIN`) left out."""
     inside = ring[points[:, 0], points[:, 1]]
     ys, xs, width = points[inside, 0], points[inside, 1], widths[inside]
     skeleton = np.zeros(ring.shape, dtype=bool)
@@ -101,6 +114,8 @@ def zone_vessels(
     vessels = []
     for piece in range(label.max() + 1 if len(label) else 0):
         mine = label == piece
+        if uncertain is not None and uncertain[ys[mine], xs[mine]].mean() > MAX_UNCERTAIN:
+            continue
         if np.ptp(radius[mine]) >= MIN_SPAN * depth:
             vessels.append(ZoneVessel(ys[mine], xs[mine], float(np.median(width[mine]))))
     return sorted(vessels, key=lambda v: -v.width_px)

@@ -47,7 +47,9 @@ class VesselMap:
 
     def of_class(self, code: ArteryVein) -> np.ndarray | None:
         """The vessels of the class ``code`` (ARTERY or VEIN), boolean (H, W): its own and the
-        uncertain ones and crossings, which belong to both; ``None`` for a vessel map alone."""
+        uncertain ones and crossings, which belong to both (zone B's calibers then leave out the
+        vessels mostly uncertain: :mod:`~edge_runtime.measure.caliber`); ``None`` for a vessel
+        map alone."""
         if self.classes is None:
             return None
         found = self.classes == code

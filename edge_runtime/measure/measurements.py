@@ -145,6 +145,7 @@ def _classes(
     vessel_map: VesselMap, field: Field, scale: Scale | None, disc: Disc | None
 ) -> _Classes:
     ring = None if disc is None else zone_b(field.mask.shape, disc)
+    uncertain = vessel_map.classes == ArteryVein.UNCERTAIN
     measured, crossing = {}, {}
     for name, code in (("arteries", ArteryVein.ARTERY), ("veins", ArteryVein.VEIN)):
         vessels = vessel_map.of_class(code)
@@ -152,10 +153,8 @@ def _classes(
         traced = trace(vessels)
         measured[name] = measure_vessels(vessels, field, scale, traced)
         if ring is not None:
-            # a class of crossings and uncertain vessels only (a label without veins) has none
-            own = np.logical_and(vessel_map.classes == code, field.mask).any()
-            zone = zone_vessels(traced.graph.points, traced.widths, disc, ring) if own else []
-            crossing[name] = zone
+            points, widths = traced.graph.points, traced.widths
+            crossing[name] = zone_vessels(points, widths, disc, ring, uncertain)
     found = None
     if ring is not None:
         found = calibers(crossing["arteries"], crossing["veins"], ring, field.mask)

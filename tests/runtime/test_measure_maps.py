@@ -33,18 +33,21 @@ def star(size: int = 300) -> np.ndarray:
     """An artery/vein label (RGB): twelve straight vessels radiating from a disc at the centre
     (from 8 to 140 pixels from it: they merge near it, as in the disc), arteries (red, 5
     pixels wide) and veins (blue, 9 wide) in turn, 30 degrees apart."""
-    yy, xx = np.mgrid[:size, :size]
     pixels = np.zeros((size, size, 3), dtype=np.uint8)
     for k in range(12):
-        angle = math.radians(15 + 30 * k)
-        along = (xx - CENTRE[1]) * math.cos(angle) + (yy - CENTRE[0]) * math.sin(angle)
-        across = -(xx - CENTRE[1]) * math.sin(angle) + (yy - CENTRE[0]) * math.cos(angle)
-        artery = k % 2 == 0
-        width = ARTERY_WIDTH if artery else VEIN_WIDTH
-        pixels[(np.abs(across) <= width / 2) & (along >= 8) & (along <= 140)] = (
-            RED if artery else BLUE
-        )
+        pixels[ray(k, size)] = BLUE if k % 2 else RED
     return pixels
+
+
+def ray(k: int, size: int = 300, near: float = 8, far: float = 140) -> np.ndarray:
+    """The pixels (boolean (size, size)) of the star's vessel ``k`` from ``near`` to ``far``
+    pixels from its centre."""
+    yy, xx = np.mgrid[:size, :size]
+    angle = math.radians(15 + 30 * k)
+    along = (xx - CENTRE[1]) * math.cos(angle) + (yy - CENTRE[0]) * math.sin(angle)
+    across = -(xx - CENTRE[1]) * math.sin(angle) + (yy - CENTRE[0]) * math.cos(angle)
+    width = VEIN_WIDTH if k % 2 else ARTERY_WIDTH
+    return (np.abs(across) <= width / 2) & (along >= near) & (along <= far)
 
 
 def save(tmp_path, name: str, image: Image.Image | np.ndarray):
@@ -227,6 +230,26 @@ def test_a_map_is_measured_whole():
     # straight, but their pixel chains are up to 8 % long at oblique angles
     assert 1 <= m.vessels.tortuosity_median <= 1.08
     assert m.arteries.mean_width_px == pytest.approx(ARTERY_WIDTH, abs=OBLIQUE)
+
+
+def test_a_vessel_of_uncertain_class_enters_neither_caliber_and_a_crossing_keeps_its_vessel(
+    tmp_path,
+):
+    """Green in a label is a crossing or a vessel the annotator could not class: a zone-B
+    vessel mostly green counts as neither an artery nor a vein (it counted as both, pulling
+    the AVR towards 1), and a short green stretch, a crossing, leaves its vessel in its class."""
+    pixels = star()
+    for k in (1, 3):  # two veins of uncertain class
+        pixels[ray(k)] = GREEN
+    pixels[ray(0, near=48, far=54)] = GREEN  # a crossing on an artery, inside zone B
+    label = read_map(save(tmp_path, "av.png", pixels), artery_vein=True)
+    m = analyse_map(label, whole_frame(label.vessels.shape), None).measurements
+    assert (m.calibers.arteries, m.calibers.veins) == (6, 4)
+    assert m.veins.vessel_pixels == np.count_nonzero(pixels[..., 1:].any(axis=2))  # still veins
+    for k in (1, 3, 5, 7, 9, 11):
+        pixels[ray(k)] = GREEN  # no vein of its own: no CRVE
+    label = read_map(save(tmp_path, "av.png", pixels), artery_vein=True)
+    assert analyse_map(label, whole_frame(label.vessels.shape), None).measurements.calibers is None
 
 
 def test_an_empty_map_measures_zero_and_undefined():
