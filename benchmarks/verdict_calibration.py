@@ -213,6 +213,9 @@ def not_fundus_pictures() -> dict[str, np.ndarray]:
     found["warm flash"] = np.full((480, 640, 3), (255, 200, 150), np.uint8)
     found["colour noise"] = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
     found["gray noise"] = rng.integers(0, 256, (480, 640), dtype=np.uint8)
+    # small enough that enlarging it to the working scale smooths it past the noise check
+    red = rng.integers((100, 0, 0), (256, 120, 60), (300, 300, 3))
+    found["red-tinted noise, 300 px"] = red.astype(np.uint8)
     ys, xs = np.mgrid[0:480, 0:640] / np.array([480, 640])[:, None, None]
     orange = np.stack([np.full_like(xs, 255), 140 + 60 * xs, np.full_like(xs, 40)], axis=-1)
     found["orange gradient (skin, a finger)"] = (orange * (0.5 + 0.5 * ys[..., None])).astype(

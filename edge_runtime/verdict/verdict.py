@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.verdict_record import Reason, VerdictRecord
-from edge_runtime.verdict.checks import CHECKS, FUNDUS_CHECKS, VESSEL_QUALITY, Check
+from edge_runtime.verdict.checks import (
+    CHECKS,
+    FUNDUS_CHECKS,
+    VESSEL_FUNDUS,
+    VESSEL_QUALITY,
+    Check,
+)
 from edge_runtime.verdict.measures import Measurements
 from edge_runtime.verdict.vessels import VesselMeasurements
 
@@ -82,12 +88,17 @@ def judge(
     vessel_quality: Check = VESSEL_QUALITY,
 ) -> Verdict:
     """The verdict on what was measured (``vessels`` when the model ran), by the shipped
-    limits or others (calibration tries them)."""
+    limits or others (calibration tries them): not a fundus photograph when it fails a check of
+    ``fundus_checks``, or, failing no other check, :data:`VESSEL_FUNDUS`."""
     not_fundus = _failed(fundus_checks, measurements)
     if not_fundus:
         reasons = tuple(reason for _, reason in not_fundus)
         return Verdict(False, False, 0.0, reasons, measurements, vessels)
     failed = sorted(_failed(checks, measurements), key=lambda pair: -pair[0])
+    if vessels is not None and not failed:  # a failed check names why the model is unsure
+        not_fundus = _failed((VESSEL_FUNDUS,), vessels)
+        if not_fundus:
+            return Verdict(False, False, 0.0, (not_fundus[0][1],), measurements, vessels)
     excess = [check.excess(getattr(measurements, check.measure)) for check in checks]
     if vessels is not None:
         excess.append(vessel_quality.excess(getattr(vessels, vessel_quality.measure)))

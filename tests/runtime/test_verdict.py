@@ -15,7 +15,10 @@ from edge_runtime.pipeline.decode import photo_from_array
 from edge_runtime.pipeline.fov import detect_fov
 from edge_runtime.pipeline.segmenter import Segmenter
 from edge_runtime.verdict import CHECKS, FUNDUS_CHECKS, REASONS, Verdict, assess, assess_capture
-from edge_runtime.verdict.checks import NOT_FUNDUS
+from edge_runtime.verdict.assess import assess_with_model
+from edge_runtime.verdict.checks import NOT_FUNDUS, VESSEL_FUNDUS
+from edge_runtime.verdict.verdict import judge
+from edge_runtime.verdict.vessels import VesselMeasurements
 
 SHARP_SEED = 3
 """A synthetic photograph whose drawn vessels are sharp enough to keep: the generator draws
@@ -224,6 +227,32 @@ def test_the_vessel_map_counts_when_the_model_ran(photo):
     for wrong in (probability * 255, np.full_like(probability, np.nan)):
         with pytest.raises(ValueError, match=r"probabilities outside \[0, 1\]"):
             assess(decoded, prepared, wrong, segmenter.threshold)
+
+
+def _red_noise(size: int) -> np.ndarray:
+    """A picture of noise in a fundus's colours: red 100-255, green 0-119, blue 0-59."""
+    high = np.array([256, 120, 60])
+    return np.random.default_rng(0).integers((100, 0, 0), high, (size, size, 3)).astype(np.uint8)
+
+
+def test_red_tinted_noise_is_no_fundus_photograph_once_the_model_has_seen_it(photo):
+    """Enlarged to the working scale, a small picture of red-tinted noise passes every check
+    of the photograph alone; the model, sure of almost nothing it marks, tells it from a
+    fundus. Where a check fails, it names why the model is unsure instead: a fundus
+    photograph with strong sensor noise stays a noisy fundus photograph."""
+    segmenter = Segmenter()
+    noise = _red_noise(300)
+    assert assess_capture(noise).usable  # what the photograph alone cannot tell
+    verdict = assess_with_model(segmenter, noise)
+    assert (verdict.fundus, verdict.usable, verdict.quality) == (False, False, 0.0)
+    assert [(r.code, r.measure) for r in verdict.reasons] == [(NOT_FUNDUS, "indecision")]
+    assert verdict.vessels.indecision > VESSEL_FUNDUS.limit
+    clean = assess_with_model(segmenter, photo)
+    assert clean.usable and clean.vessels.indecision < VESSEL_FUNDUS.limit / 2
+    unsure = VesselMeasurements(vessel_fraction=0.1, indecision=0.9)
+    noisy = assess_capture(d.sensor_noise(photo, 20)).measurements
+    assert _codes(judge(noisy, unsure)) == {"noisy"} and judge(noisy, unsure).fundus
+    assert not judge(clean.measurements, unsure).fundus
 
 
 def test_the_verdict_as_json_is_strict_json_with_every_measurement(photo):
