@@ -73,13 +73,16 @@ FUNDUS_CHECKS: tuple[Check, ...] = (
     Check(NOT_FUNDUS, "blueness", 0.26, below=False),
     Check(NOT_FUNDUS, "contrast", 0.006, below=True),
     Check(NOT_FUNDUS, "contrast", 0.45, below=False),
+    Check(NOT_FUNDUS, "structure", 0.04, below=True),
     Check(NOT_FUNDUS, "round_field", 0.5, below=True),
 )
 """A photograph is a fundus photograph when it passes all of these: warm (the red share of the
-field's colour high, the blue share low), and with the contrast of a retina's detail (not a
-blank frame, not a scene's or a document's hard edges). A grayscale photograph (a red-free or
-monochrome camera's) has no colour to judge: it must show a fundus camera's dark round border
-around its field instead."""
+field's colour high, the blue share low), with the contrast of a retina's detail (not a blank
+frame, not a scene's or a document's hard edges), and with structure larger than grain (not
+noise, however tinted: 0.015-0.018 for noise, 0.06 at least for real photographs in the
+calibration, over-exposed four times over; 0.23 with lesions). A grayscale photograph (a
+red-free or monochrome camera's) has no colour to judge: it must show a fundus camera's dark
+round border around its field instead."""
 
 CHECKS: tuple[Check, ...] = (
     Check("blurred", "sharpness", 1.26, below=True, clean=1.87, logarithmic=True),
@@ -96,8 +99,8 @@ CHECKS: tuple[Check, ...] = (
 
 VESSEL_FUNDUS = Check(NOT_FUNDUS, "indecision", 0.7, below=False)
 """With the model run, a picture that fails no other check is no fundus photograph when the
-model is sure of almost none of what it marks: it sees no fundus's vessels (a picture of
-red-tinted noise that passes every photograph-level check: 0.85). Set by hand in the gap:
+model is sure of almost none of what it marks: it sees no fundus's vessels (red-tinted blotches
+a few pixels across, whose structure and contrast pass: 0.88). Set by hand in the gap:
 real photographs that pass every other check stay at or below 0.49 in the calibration
 (0.25-0.36 clean); above 0.7 only under strong noise, which the ``noisy`` check names."""
 

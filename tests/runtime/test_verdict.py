@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from edge_runtime.evaluation import degradations as d
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -229,21 +229,47 @@ def test_the_vessel_map_counts_when_the_model_ran(photo):
             assess(decoded, prepared, wrong, segmenter.threshold)
 
 
-def _red_noise(size: int) -> np.ndarray:
-    """A picture of noise in a fundus's colours: red 100-255, green 0-119, blue 0-59."""
+def _red_noise(size: int, blur: float = 0) -> np.ndarray:
+    """A picture of noise in a fundus's colours (red 100-255, green 0-119, blue 0-59), or of
+    blotches ``blur`` pixels across, stretched back to a fundus's colours and contrast."""
     high = np.array([256, 120, 60])
-    return np.random.default_rng(0).integers((100, 0, 0), high, (size, size, 3)).astype(np.uint8)
+    noise = np.random.default_rng(0).integers((100, 0, 0), high, (size, size, 3)).astype(np.uint8)
+    if not blur:
+        return noise
+    blotches = np.asarray(Image.fromarray(noise).filter(ImageFilter.GaussianBlur(blur)), float)
+    blotches -= blotches.mean(axis=(0, 1))
+    blotches *= np.array([40, 30, 15]) / blotches.std(axis=(0, 1))
+    return np.clip(blotches + np.array([180, 60, 30]), 0, 255).astype(np.uint8)
 
 
-def test_red_tinted_noise_is_no_fundus_photograph_once_the_model_has_seen_it(photo):
-    """Enlarged to the working scale, a small picture of red-tinted noise passes every check
-    of the photograph alone; the model, sure of almost nothing it marks, tells it from a
-    fundus. Where a check fails, it names why the model is unsure instead: a fundus
-    photograph with strong sensor noise stays a noisy fundus photograph."""
+@pytest.mark.parametrize("size", [300, 600])
+def test_noise_in_a_fundus_s_colours_is_no_fundus_photograph(size):
+    """Enlarged to the working scale, a small picture of red-tinted noise passed every other
+    check as a usable fundus photograph; a larger one was a noisy fundus photograph. Neither
+    has any structure larger than its grain."""
+    verdict = assess_capture(_red_noise(size))
+    assert [(r.code, r.measure) for r in verdict.reasons] == [(NOT_FUNDUS, "structure")]
+    assert verdict.measurements.structure < 0.02
+
+
+def test_a_fundus_photograph_keeps_its_structure_when_noisy_hazy_or_blurred(photo):
+    disc = detect_fov(photo)
+    hazy = d.haze(photo, disc, 0.85)
+    for picture in (photo, d.sensor_noise(photo, 12), hazy, d.defocus(photo, 3)):
+        assert assess_capture(picture).measurements.structure > 0.3
+
+
+def test_blotches_in_a_fundus_s_colours_are_no_fundus_photograph_once_the_model_has_seen_them(
+    photo,
+):
+    """Blotches a few pixels across pass every check of the photograph alone; the model, sure
+    of almost nothing it marks, tells them from a fundus. Where a check fails, it names why the
+    model is unsure instead: a fundus photograph with strong sensor noise stays a noisy fundus
+    photograph."""
     segmenter = Segmenter()
-    noise = _red_noise(300)
-    assert assess_capture(noise).usable  # what the photograph alone cannot tell
-    verdict = assess_with_model(segmenter, noise)
+    blotches = _red_noise(300, blur=5)
+    assert assess_capture(blotches).usable  # what the photograph alone cannot tell
+    verdict = assess_with_model(segmenter, blotches)
     assert (verdict.fundus, verdict.usable, verdict.quality) == (False, False, 0.0)
     assert [(r.code, r.measure) for r in verdict.reasons] == [(NOT_FUNDUS, "indecision")]
     assert verdict.vessels.indecision > VESSEL_FUNDUS.limit
