@@ -11,6 +11,11 @@ from edge_runtime.pipeline.decode import NOT_AN_IMAGE, ORIENTATION, opened_image
 KEPT_MODES = ("1", "L", "RGB", "I;16", "I;16B", "I;16L", "I", "F")
 """Pillow modes read as they are; any other (palette, alpha, CMYK) is read as RGB."""
 
+LOSSY_FORMATS = ("JPEG", "MPO")
+"""Pillow formats that are always lossy: a label, mask or map saved so has compression noise
+around every edge, which would be read as set pixels (a JPEG of quality 98 has few enough
+distinct values to pass as a map)."""
+
 
 def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None) -> np.ndarray:
     """The pixels of a label, mask or map image, (H, W) or (H, W, 3), turned upright by its
@@ -21,10 +26,15 @@ def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None
     Raises:
         InputError: unreadable, refused by :func:`~edge_runtime.pipeline.decode.opened_image`
             (too large, several pictures; 32-bit integer and float values are read as they are),
-            or not ``shape``.
+            saved in a lossy format (:data:`LOSSY_FORMATS`), or not ``shape``.
     """
     try:
         with opened_image(path, what, any_depth=True) as image:
+            if image.format in LOSSY_FORMATS:
+                raise InputError(
+                    f"{path}: {what} saved as {image.format}, whose compression changes the "
+                    "pixels around every edge: save it losslessly, as PNG"
+                )
             width, height = image.size
             if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):
                 width, height = height, width

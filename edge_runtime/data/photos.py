@@ -4,9 +4,9 @@ A dataset is a folder of photographs, each with a hand-drawn vessel map (the lab
 vessel) and optionally a field-of-view mask (non-zero = inside); without one, the runtime's own
 field-of-view detection decides. Layouts, detected in this order (or named):
 
-- ``drive``: ``images/NN_test.tif`` or ``NN_training.tif``, ``1st_manual/NN_manual1.gif``,
-  ``mask/NN_test_mask.gif``, optional artery/vein labels ``AV/NN_test.png`` (RITE); or
-  ``training/`` and ``test/`` folders holding that layout;
+- ``drive``: ``images/NN_test.tif`` or ``NN_training.tif`` (no other names),
+  ``1st_manual/NN_manual1.gif``, ``mask/NN_test_mask.gif``, optional artery/vein labels
+  ``AV/NN_test.png`` (RITE); or ``training/`` and ``test/`` folders holding that layout;
 - ``stare``: ``stare-images/imNNNN.png`` (or ``.ppm``), ``labels-ah/imNNNN.ah.png``;
 - ``hrf``: ``images/NN_h.jpg``, ``manual1/NN_h.tif``, ``mask/NN_h_mask.tif``;
 - ``chase``: ``Image_NNx.jpg`` with ``Image_NNx_1stHO.png``, in the folder or folders below it;
@@ -14,12 +14,14 @@ field-of-view detection decides. Layouts, detected in this order (or named):
   labels, :mod:`~edge_runtime.data.artery_vein`), files matched by stem, any format Pillow
   reads.
 
-File names are matched without regard to letter case. A name that does not match exactly one
-file is never settled by a guess: a photograph without a label, with two (``p05.gif`` beside
-``p05.png``, ``P05.png`` beside ``p05.png``), two masks or two artery/vein labels, and
-photographs sharing a name (another format, another letter case, another folder), are each
-listed with the problem, which loading them raises, so that the other photographs can still be
-used.
+File names are matched without regard to letter case, and labels and masks by their names
+less the ending (any image format; the names above are the sets' own). A name that does not
+match exactly one file is never settled by a guess: a photograph without a label, with two
+(``p05.gif`` beside ``p05.png``, ``P05.png`` beside ``p05.png``), two masks or two artery/vein
+labels, photographs sharing a name (another format, another letter case, another folder) or a
+label (DRIVE names it by the number alone), and a photograph without a mask where others have
+one, are each listed with the problem, which loading them raises, so that the other
+photographs can still be used.
 
 Every problem is an :class:`~edge_runtime.errors.InputError` naming the file: a folder without
 photographs, or one of them that cannot be used (the problems above, a file that cannot be
@@ -126,7 +128,14 @@ def _by(key: Callable[[Path], str], paths: Iterable[Path]) -> dict[str, list[Pat
     return groups
 
 
-_NAME, _STEM = attrgetter("name"), attrgetter("stem")
+_STEM = attrgetter("stem")
+
+DRIVE_KINDS = ("test", "training")
+"""What follows the number in a DRIVE photograph's name: its label is named by the number alone,
+so any other name would be paired with it by a guess."""
+
+CHASE_LABELS = ("_1stho", "_2ndho")
+"""Endings of CHASE_DB1's label names (the first observer's is scored)."""
 
 
 def _listing(paths: list[Path]) -> str:
@@ -173,20 +182,24 @@ def _drive(root: Path) -> list[LabelledPhoto]:
     parts = [root / "training", root / "test"]
     if any((part / "1st_manual").is_dir() for part in parts):
         return [photo for part in parts for photo in _drive(part)]
-    labels, masks = _by(_NAME, _listed(root / "1st_manual")), _by(_NAME, _listed(root / "mask"))
+    labels, masks = _by(_STEM, _listed(root / "1st_manual")), _by(_STEM, _listed(root / "mask"))
     artery_veins = _by(_STEM, _listed(root / "AV"))  # RITE: AV/01_test.png
     photos = []
     for image in _listed(root / "images"):
-        number, _, kind = image.stem.lower().partition("_")  # 21_training, 01_test
-        label, mask = f"{number}_manual1.gif", f"{number}_{kind}_mask.gif"
+        name = image.stem.lower()
+        number, _, kind = name.partition("_")  # 21_training, 01_test
+        if not number.isdigit() or kind not in DRIVE_KINDS:
+            problem = f"{image}: not a DRIVE photograph's name (NN_test or NN_training)"
+            photos.append(LabelledPhoto(name, image, None, problem=problem))
+            continue
         photos.append(
             _photo(
-                f"{number}_{kind}",
+                name,
                 image,
-                labels.get(label, []),
-                masks.get(mask, []),
+                labels.get(f"{number}_manual1", []),
+                masks.get(f"{name}_mask", []),
                 root / "1st_manual",
-                artery_veins.get(f"{number}_{kind}", []),
+                artery_veins.get(name, []),
             )
         )
     return photos
@@ -213,15 +226,19 @@ def _hrf(root: Path) -> list[LabelledPhoto]:
 
 def _chase(root: Path) -> list[LabelledPhoto]:
     found = sorted(
-        (p for p in root.rglob("*") if p.name.lower().startswith("image_")),
+        (
+            p
+            for p in root.rglob("*")
+            if p.name.lower().startswith("image_") and p.suffix.lower() in DATASET_SUFFIXES
+        ),
         key=lambda p: (p.name.lower(), str(p)),
     )
-    labels = _by(_NAME, found)
+    labels = _by(_STEM, found)
     photos = []
     for image in found:
-        if image.suffix.lower() == ".jpg":
-            name = image.stem.lower()
-            photos.append(_photo(name, image, labels.get(f"{name}_1stho.png", []), [], root))
+        name = image.stem.lower()
+        if not name.endswith(CHASE_LABELS):
+            photos.append(_photo(name, image, labels.get(f"{name}_1stho", []), [], root))
     return photos
 
 
@@ -253,6 +270,35 @@ def _one_per_name(photos: list[LabelledPhoto]) -> list[LabelledPhoto]:
             photo = LabelledPhoto(photo.name, photo.image, None, problem=problem)
         unique.append(photo)
     return unique
+
+
+def _with_their_own_files(photos: list[LabelledPhoto]) -> list[LabelledPhoto]:
+    """The photographs, each with a problem where its label is also another's (a label is drawn
+    on one photograph), or where it has no mask while others have one (its field of view would
+    be detected, not given, unlike theirs)."""
+    users: dict[Path, list[Path]] = defaultdict(list)
+    for photo in photos:
+        if photo.label is not None:
+            users[photo.label].append(photo.image)
+    masked = any(photo.mask is not None for photo in photos)
+    checked = []
+    for photo in photos:
+        problem = None
+        if photo.label is not None and len(users[photo.label]) > 1:
+            others = [image for image in users[photo.label] if image != photo.image]
+            problem = (
+                f"{photo.image}: its label {photo.label} is also {_listing(others)}'s, "
+                "expected a label of its own"
+            )
+        elif photo.label is not None and photo.mask is None and masked:
+            problem = (
+                f"{photo.image}: no field-of-view mask for this photograph, while others have "
+                "one (its field would be detected, theirs given)"
+            )
+        if problem:
+            photo = LabelledPhoto(photo.name, photo.image, None, problem=problem)
+        checked.append(photo)
+    return checked
 
 
 @dataclass(frozen=True)
@@ -328,7 +374,7 @@ def list_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:
         photos = LAYOUTS[layout].photos(root)
     except OSError as exc:
         raise InputError(f"{root}: cannot be listed ({exc.strerror or exc})") from None
-    return PhotoDataset(root, layout, tuple(_one_per_name(photos)))
+    return PhotoDataset(root, layout, tuple(_with_their_own_files(_one_per_name(photos))))
 
 
 def find_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:

@@ -80,8 +80,11 @@ def test_a_lossy_label_is_refused_not_guessed(tmp_path):
     pixels = np.zeros((32, 32, 3), np.uint8)
     pixels[8:12] = RED
     pixels[20:24] = BLUE
-    path = save(tmp_path / "av.jpg", pixels, quality=75)
-    with pytest.raises(InputError, match=r"av\.jpg: got colour \(\d+, \d+, \d+\) at pixel"):
+    path = save(tmp_path / "av.webp", pixels, quality=75)
+    with pytest.raises(InputError, match=r"av\.webp: got colour \(\d+, \d+, \d+\) at pixel"):
+        read_artery_vein(path, (32, 32))
+    path = save(tmp_path / "av.jpg", pixels, quality=100)
+    with pytest.raises(InputError, match=r"av\.jpg: the artery/vein label saved as JPEG"):
         read_artery_vein(path, (32, 32))
 
 
