@@ -2,6 +2,7 @@
 too, :func:`save_png`)."""
 
 import contextlib
+import errno
 import itertools
 import os
 import re
@@ -36,9 +37,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     the format from it). It is removed on any error or interrupt, so ``path`` is either absent,
     the old file, or the complete new file; only a writer killed outright leaves it behind
     (:func:`remove_stale_partials`). An error that names the temporary file is made to name
-    ``path``.
+    ``path``. What :func:`what_is_in_the_way` finds at ``path`` is refused (an OSError whose
+    ``strerror`` says what it is): renaming over it would replace a device, a pipe or a link.
     """
     path = Path(path)
+    in_the_way = what_is_in_the_way(path)
+    if in_the_way:
+        raise OSError(errno.EEXIST, in_the_way, str(path))
     tmp = path.with_name(f".edge-seg-{os.getpid()}-{next(_serial)}.partial{path.suffix[:16]}")
     try:
         yield tmp
@@ -66,16 +71,35 @@ def write_text(path: Path, text: str) -> None:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
+def what_is_in_the_way(path: Path) -> str | None:
+    """What lies at ``path`` that a write must not replace, in words: a folder, a symbolic link
+    (the file it points to would be left as it was), a device, a pipe or a socket (as root,
+    ``--csv /dev/null`` once replaced the device with a file); ``None`` for a regular file or
+    nothing."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file to write"
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link, not written over: name the file it points to"
+    return "is a device, a pipe or a socket, not a regular file: not written over"
+
+
 def check_writable(path: Path) -> None:
     """Refuse, before any work, a file that :func:`atomic_path` could not write.
 
     Raises:
-        OutputError: ``path`` is a folder, or its folder is missing, not a folder or not
-            writable.
+        OutputError: something is in the way at ``path`` (:func:`what_is_in_the_way`), or its
+            folder is missing, not a folder or not writable.
     """
     folder = path.parent
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder, not a file to write")
+    in_the_way = what_is_in_the_way(path)
+    if in_the_way:
+        raise OutputError(f"{path}: {in_the_way}")
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: not a folder, so {path.name} cannot be written in it")
     if not folder.is_dir():

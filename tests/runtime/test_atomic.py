@@ -47,13 +47,44 @@ def test_check_writable_names_what_stands_in_the_way(tmp_path):
         check_writable(locked / "m.tflite")
 
 
-def test_an_error_names_the_file_asked_for_not_its_temporary(tmp_path):
+def test_an_error_names_the_file_asked_for_not_its_temporary(tmp_path, monkeypatch):
     """'Error: out/.edge-seg-8196-1.partial.png: Is a directory' named a hidden file."""
     (tmp_path / "history.png").mkdir()
-    with pytest.raises(IsADirectoryError) as raised, atomic_path(tmp_path / "history.png") as tmp:
+    with pytest.raises(OSError) as raised, atomic_path(tmp_path / "history.png") as tmp:
         tmp.write_bytes(b"picture")
-    assert str(raised.value) == f"[Errno 21] Is a directory: '{tmp_path / 'history.png'}'"
+    assert str(raised.value) == (
+        f"[Errno 17] is a folder, not a file to write: '{tmp_path / 'history.png'}'"
+    )
+
+    def full(source, target):
+        raise OSError(28, "No space left on device", str(source))
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError) as raised, atomic_path(tmp_path / "m.png") as tmp:
+        tmp.write_bytes(b"picture")
+    assert str(raised.value) == f"[Errno 28] No space left on device: '{tmp_path / 'm.png'}'"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.png"]
+
+
+def test_a_link_a_device_or_a_pipe_is_never_written_over(tmp_path):
+    """As root, ``measure --csv /dev/full`` replaced the device with a regular file, exit 0; a
+    link was replaced by a file and the file it pointed to left as it was."""
+    real = tmp_path / "real.csv"
+    real.write_text("kept")
+    (tmp_path / "link.csv").symlink_to(real)
+    os.mkfifo(tmp_path / "pipe.csv")
+    said = {
+        "link.csv": "is a symbolic link, not written over: name the file it points to",
+        "pipe.csv": "is a device, a pipe or a socket, not a regular file: not written over",
+    }
+    for name, words in said.items():
+        target = tmp_path / name
+        with pytest.raises(OutputError, match=f"^{target}: {words}$"):
+            check_writable(target)
+        with pytest.raises(OSError, match=f"{words}: '{target}'$"), atomic_path(target) as tmp:
+            tmp.write_text("new")
+    assert real.read_text() == "kept" and (tmp_path / "link.csv").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "pipe.csv", "real.csv"]
 
 
 @pytest.mark.skipif(not os.path.isdir("/sys"), reason="no /sys on this system (Linux's sysfs)")
