@@ -6,8 +6,10 @@ time is at least ``settle`` seconds in the past. A writer appending in pieces ke
 signature; a camera whose clock is wrong (a Raspberry Pi has no clock battery) cannot keep a file
 in the future forever. What was done is remembered in a state file in the output directory, so a
 restart neither repeats nor misses work; a file that changes (even into one of the same size and
-time, ``cp -p``) is done again. A photograph removed from the folder is forgotten, so the state
-stays as small as the folder; its outputs stay.
+time, ``cp -p``) is done again, and what was made of it before is removed first (it describes
+another photograph). A photograph removed from the folder is forgotten, so the state stays as
+small as the folder; its outputs stay. One removed while it is read is not a failure: the next
+look forgets it.
 
 The output folder is the watcher's own: removed, it is made again (with the state, so that
 nothing is redone); if it cannot be, the watcher stops with an
@@ -27,6 +29,7 @@ not recorded, and the file is tried again after a pause that doubles up to :data
 seconds, until it succeeds.
 """
 
+import contextlib
 import json
 import os
 import stat
@@ -38,9 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.app.files import prepare_outdir
-from edge_runtime.app.outputs import OutputPaths, identity, plan_outputs
+from edge_runtime.app.outputs import OutputPaths, identity, output_paths, plan_outputs
 from edge_runtime.atomic import atomic_path, remove_stale_partials
-from edge_runtime.contract.schema import bounded, decode, encode
+from edge_runtime.contract.schema import MAX_TEXT, bounded, decode, encode
 from edge_runtime.errors import (
     EdgeSegError,
     InputError,
@@ -88,6 +91,14 @@ def _failed_before(path: Path, error: str | None) -> str:
     changed since (the error without the path it starts with)."""
     problem = (error or "no reason kept").removeprefix(f"{path}: ")
     return f"failed before and unchanged since: {problem}"
+
+
+def _kept(error: str | None) -> str | None:
+    """An error as the state file keeps it: at most the schema's :data:`MAX_TEXT` characters
+    (a path of escaped bytes made one longer, and every restart then set the state aside)."""
+    if error is None or len(error) <= MAX_TEXT:
+        return error
+    return error[: MAX_TEXT - 1] + "\u2026"
 
 
 def _change(info: os.stat_result) -> tuple[int, int]:
@@ -292,10 +303,11 @@ class FolderWatcher:
                 del self.state[name]
             self._unsaved = True
 
-    def _candidates(self, names: list[str]) -> list[tuple[Path, os.stat_result]]:
-        """The photographs with their stat; entries that cannot be examined are left (noted as
-        unprocessed) and looked at again next time."""
-        found = []
+    def _candidates(self, names: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
+        """The photographs with their stat, each taken when it is reached (a stat taken at the
+        look's start grows stale while the photographs before it are segmented: a file still
+        being written was taken half-written); entries that cannot be examined are left (noted
+        as unprocessed) and looked at again next time."""
         for name in names:
             path = self.directory / name
             try:
@@ -306,8 +318,7 @@ class FolderWatcher:
                 self._leave(path, f"cannot be examined ({exc.strerror or exc})")
                 continue
             if stat.S_ISREG(info.st_mode):
-                found.append((path, info))
-        return found
+                yield path, info
 
     def _settled(self, path: Path, info: os.stat_result, now: float) -> bool:
         """Whether a file has settled; if not, it is noted as unprocessed."""
@@ -354,18 +365,29 @@ class FolderWatcher:
             retry_at, _ = self._retry.get(path.name, (0.0, 0.0))
             if now < retry_at:
                 continue
-            yield self._take(path, info)
+            record = self._take(path, info)
+            if record is not None:
+                yield record
         if self._unsaved:
             self._save_state()
 
-    def _take(self, path: Path, info: os.stat_result) -> dict:
+    def _take(self, path: Path, info: os.stat_result) -> dict | None:
+        """Process a photograph: its record, or ``None`` when it was removed while it was read
+        (gone, not failed: the next look forgets it)."""
         used = {done.name for key, done in self.state.items() if key != path.name}
         outputs: OutputPaths = plan_outputs([path], self.outdir, used)[0]
+        earlier = self.state.get(path.name)
+        if earlier is not None:  # it changed: what was made of it before describes another
+            for made in output_paths(self.outdir, earlier.name).files():
+                with contextlib.suppress(OSError):
+                    made.unlink()
         try:
             self._refuse_own_output(path, info)
             record = self.process(path, outputs)
             self._remember_outputs(path, outputs)
         except Exception as exc:  # a daemon outlives any one file; the record says what happened
+            if isinstance(exc, InputError) and not os.path.lexists(path):
+                return None
             record = {"path": str(path), "ok": False, "error": describe_failure(exc, path)}
             if not is_permanent(exc):
                 _, pause = self._retry.get(path.name, (0.0, RETRY_FIRST / 2))
@@ -382,7 +404,7 @@ class FolderWatcher:
             outputs.name,
             record["ok"],
             *_change(info),
-            error=record.get("error"),
+            error=_kept(record.get("error")),
         )
         self._save_state()
         return record

@@ -81,10 +81,12 @@ def watch(
     Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts; a bad file is
     reported and skipped (until it changes); a failure that is not the file's (a full disk, a
     model that fails) is retried with growing pauses; SIGINT or SIGTERM stops after the current
-    photograph. Each photograph gets a verdict ("ok", "retake: blurred", "not fundus": also a
-    warning on stderr). With --once, each photograph left unprocessed (not settled yet, not
-    examinable, or failed in an earlier run and unchanged since) gets a warning, and the exit
-    status is 1 if any photograph failed or was left.
+    photograph. A photograph that changed is done again, its earlier outputs removed. Each
+    photograph gets a verdict ("ok", "retake: blurred", "not fundus": also a warning on
+    stderr). With --once, each photograph left unprocessed (not settled yet, not examinable, or
+    failed in an earlier run and unchanged since) gets a warning, and the exit status is 1 if
+    any photograph failed or was left, or a signal stopped it (the rest are left for the next
+    run).
     --measure needs --json: the records are where the measurements go.
     """
     if once:
@@ -121,19 +123,21 @@ def watch(
 
     if once:
         failed = 0
-        for record in watcher.poll():
-            report(record)
-            failed += not record["ok"]
+        with stopping_on_signals() as stop:
+            for record in watcher.poll(stop):
+                report(record)
+                failed += not record["ok"]
         for left in watcher.unprocessed:
             warn(one_line(f"{left.path}: left unprocessed, {left.reason}"))
-        if failed or watcher.unprocessed:
-            raise click.ClickException(
-                f"{failed} photographs failed, {len(watcher.unprocessed)} left unprocessed"
-            )
+        said = f"{failed} photographs failed, {len(watcher.unprocessed)} left unprocessed"
+        if stop.is_set():
+            said += f"; stopped{stop.by}: those not looked at are left for the next run"
+        if failed or watcher.unprocessed or stop.is_set():
+            raise click.ClickException(said)
         return
     with stopping_on_signals() as stop:
         if not as_json:
-            click.echo(f"watching {directory} -> {outdir} (SIGINT or SIGTERM to stop)")
+            click.echo(one_line(f"watching {directory} -> {outdir} (SIGINT or SIGTERM to stop)"))
         watcher.run(stop, interval, report)
     if not as_json:
         click.echo("stopped")

@@ -57,10 +57,14 @@ class Stop(threading.Event):
         self.set()
 
     @property
+    def by(self) -> str:
+        """What asked: " by SIGTERM", or "" when no signal did."""
+        return f" by {signal.Signals(self.signum).name}" if self.signum else ""
+
+    @property
     def reason(self) -> str:
         """Why an item was not started: "stopped by SIGTERM before it was started"."""
-        by = f" by {signal.Signals(self.signum).name}" if self.signum else ""
-        return f"stopped{by} before it was started"
+        return f"stopped{self.by} before it was started"
 
 
 @contextlib.contextmanager

@@ -597,3 +597,105 @@ def test_the_daemon_warns_once_about_a_file_it_cannot_examine(tmp_path):
     stop.set()
     thread.join()
     assert warnings == [f"{drop / 'loop.png'}: cannot be examined ({os.strerror(errno.ELOOP)})"]
+
+
+def test_a_file_growing_while_others_are_segmented_is_not_taken_half_written(tmp_path):
+    """Each file's stat was taken at the look's start: a file still being written, reached
+    after photographs that took longer than the settle time, counted as settled and failed as
+    truncated."""
+    drop, out = _folders(tmp_path)
+    content = _png_bytes(tmp_path)
+    (drop / "a.png").write_bytes(_png_bytes(tmp_path, 1))
+    (drop / "z.png").write_bytes(content[:100])
+    calls, clock = [], _Clock()
+    fake = _fake_process(calls)
+
+    def process(path, outputs):
+        if path.name == "a.png":
+            clock.now += 5  # a long photograph, while the camera goes on writing z.png
+            with open(drop / "z.png", "ab") as f:
+                f.write(content[100:200])
+        return fake(path, outputs)
+
+    watcher = FolderWatcher(drop, out, process, settle=1, clock=clock)
+    assert list(watcher.poll()) == []  # both first seen
+    clock.now += 1
+    assert [r["path"] for r in watcher.poll()] == [str(drop / "a.png")]  # z.png grew meanwhile
+    with open(drop / "z.png", "ab") as f:
+        f.write(content[200:])
+    clock.now += 1
+    assert list(watcher.poll()) == []  # first seen complete
+    clock.now += 1
+    assert [r["ok"] for r in watcher.poll()] == [True] and calls == ["a.png", "z.png"]
+
+
+def test_a_changed_photograph_loses_its_earlier_outputs_and_one_removed_while_read_is_gone(
+    tmp_path,
+):
+    """A photograph replaced under its name kept the overlay of the one before beside its new
+    mask; one removed by the camera while it was read was recorded as failed."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png", seed=1)
+    calls = []
+    fake = _fake_process(calls)
+
+    def with_overlay(path, outputs):
+        outputs.overlay.write_bytes(b"overlay")
+        return fake(path, outputs)
+
+    assert len(list(FolderWatcher(drop, out, with_overlay, settle=1).poll())) == 1
+    assert (out / "a_overlay.png").exists()
+    _dropped(drop, tmp_path, "a.png", seed=2)
+    assert [r["ok"] for r in FolderWatcher(drop, out, fake, settle=1).poll()] == [True]
+    assert (out / "a_mask.png").exists() and not (out / "a_overlay.png").exists()
+
+    def removed_while_read(path, outputs):
+        path.unlink()
+        raise InputError(f"{path}: no such file")
+
+    _dropped(drop, tmp_path, "b.png", seed=3)
+    watcher = FolderWatcher(drop, out, removed_while_read, settle=1)
+    assert list(watcher.poll()) == [] and "b.png" not in watcher.state
+
+
+def test_an_error_too_long_for_the_state_file_is_kept_shortened(tmp_path):
+    """Escaped bytes made an error longer than the state file reads back: every restart set
+    the state aside and did the work again."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+
+    def long_failure(path, outputs):
+        raise InputError(f"{path}: " + "\\udcff" * 1000)
+
+    assert [r["ok"] for r in FolderWatcher(drop, out, long_failure, settle=1).poll()] == [False]
+    warned = []
+    again = FolderWatcher(drop, out, long_failure, settle=1, warn=warned.append)
+    assert warned == [] and not again.state["a.png"].ok
+    assert len(again.state["a.png"].error) == 4096 and list(again.poll()) == []
+
+
+def test_watch_once_stops_on_sigterm_after_the_photograph_in_progress(tmp_path):
+    """--once ended at once on SIGTERM (status 143, a temporary file and a mask without its
+    overlay left behind)."""
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    content = _png_bytes(tmp_path, 5)
+    for i in range(60):
+        (drop / f"p{i:02d}.png").write_bytes(content)
+        _old(drop / f"p{i:02d}.png")
+    command = [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop)]
+    command += ["-o", str(out), "--once", "--overlay", "--json"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(proc.stdout.readline())["ok"]  # the batch is under way
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    done = 1 + len(rest.splitlines())
+    assert proc.returncode == 1 and done < 60
+    assert err.endswith("stopped by SIGTERM: those not looked at are left for the next run\n")
+    masks = sorted(p.name for p in out.glob("*_mask.png"))
+    overlays = sorted(p.name for p in out.glob("*_overlay.png"))
+    assert len(masks) == done and [m.replace("mask", "overlay") for m in masks] == overlays
+    assert not list(out.glob(".edge-seg-*.partial*"))
