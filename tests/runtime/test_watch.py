@@ -277,13 +277,19 @@ def test_a_full_disk_through_the_cli_is_retried_after_space_is_freed(tmp_path):
         subprocess.run(["umount", str(out)], check=True)
 
 
-def test_sigterm_stops_a_long_batch_after_the_photograph_in_progress(tmp_path):
+def _long_batch(tmp_path):
+    """A drop folder of 60 settled photographs, and an output folder not yet made."""
     drop, out = tmp_path / "drop", tmp_path / "out"
     drop.mkdir()
     content = _png_bytes(tmp_path, 5)
     for i in range(60):
         (drop / f"p{i:02d}.png").write_bytes(content)
         _old(drop / f"p{i:02d}.png")
+    return drop, out
+
+
+def test_sigterm_stops_a_long_batch_after_the_photograph_in_progress(tmp_path):
+    drop, out = _long_batch(tmp_path)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -677,12 +683,7 @@ def test_an_error_too_long_for_the_state_file_is_kept_shortened(tmp_path):
 def test_watch_once_stops_on_sigterm_after_the_photograph_in_progress(tmp_path):
     """--once ended at once on SIGTERM (status 143, a temporary file and a mask without its
     overlay left behind)."""
-    drop, out = tmp_path / "drop", tmp_path / "out"
-    drop.mkdir()
-    content = _png_bytes(tmp_path, 5)
-    for i in range(60):
-        (drop / f"p{i:02d}.png").write_bytes(content)
-        _old(drop / f"p{i:02d}.png")
+    drop, out = _long_batch(tmp_path)
     command = [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop)]
     command += ["-o", str(out), "--once", "--overlay", "--json"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
