@@ -53,14 +53,20 @@ def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
             :func:`~edge_runtime.measure.maps.read_map`), not its field mask's size, its
             vessels mostly outside that mask, or covering too much of the field to be a vessel
             map (:mod:`~edge_runtime.data.vessel_share`), or with centre lines too dense to be
-            one (:class:`~edge_runtime.measure.measurements.NotVessels`).
+            one (:class:`~edge_runtime.measure.measurements.NotVessels`), or its field of view
+            too small for the field in degrees to give a pixel size
+            (:meth:`~edge_runtime.measure.scale.CameraScale.scale`).
     """
     path = Path(path)
     vessel_map = read_map(path, options.artery_vein)
     field = _field(path, vessel_map.vessels, options)
     check_share(path, vessel_map.vessels, field.mask)
     try:
-        return analyse_map(vessel_map, field, options.camera.scale(field.diameter_px))
+        scale = options.camera.scale(field.diameter_px)
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    try:
+        return analyse_map(vessel_map, field, scale)
     except NotVessels as exc:
         raise InputError(f"{path}: {exc}") from None
 

@@ -84,12 +84,26 @@ class CameraScale:
 
     def scale(self, field_diameter_px: float | None) -> Scale | None:
         """The scale of a map whose field of view is ``field_diameter_px`` pixels across
-        (``None``: no field of view was found, so a field in degrees gives no scale)."""
+        (``None``: no field of view was found, so a field in degrees gives no scale).
+
+        Raises:
+            ValueError: the field in degrees over that many pixels makes a pixel size outside
+                :data:`PIXEL_MM` (a field of view found a few pixels across): every
+                millimetre would be wrong.
+        """
         if self.mm_per_px is not None:
             return scale_from_pixel_size(self.mm_per_px)
-        if self.field_degrees is not None and field_diameter_px is not None:
-            return scale_from_field(self.field_degrees, field_diameter_px)
-        return None
+        if self.field_degrees is None or field_diameter_px is None:
+            return None
+        found = scale_from_field(self.field_degrees, field_diameter_px)
+        small, large = PIXEL_MM
+        if not small <= found.mm_per_px <= large:
+            raise ValueError(
+                f"a field of view {field_diameter_px:.0f} pixels across makes "
+                f"{self.field_degrees:g} degrees {found.mm_per_px:.3g} mm a pixel, expected "
+                f"{small:g} to {large:g}: no millimetres"
+            )
+        return found
 
 
 PIXELS_ONLY = CameraScale()

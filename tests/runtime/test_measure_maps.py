@@ -18,9 +18,15 @@ from edge_runtime.measure.caliber import (
 )
 from edge_runtime.measure.disc import Disc, disc_diameter_px
 from edge_runtime.measure.field import field_from_mask, field_from_vessels, whole_frame
+from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import VesselMap, check_same_size, read_field_mask, read_map
 from edge_runtime.measure.measurements import analyse_map, trace
-from edge_runtime.measure.scale import MM_PER_DEGREE, scale_from_field, scale_from_pixel_size
+from edge_runtime.measure.scale import (
+    MM_PER_DEGREE,
+    CameraScale,
+    scale_from_field,
+    scale_from_pixel_size,
+)
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 CENTRE = (150, 150)
@@ -150,6 +156,21 @@ def test_scale_from_the_field_of_view():
     # the disc is 1.8 mm: 1.8 / (45 * 0.288 / 540) = 75 pixels on a DRIVE photograph
     assert disc_diameter_px(540, None) == pytest.approx(75)
     assert disc_diameter_px(540, 0.012) == pytest.approx(150)
+
+
+def test_a_field_in_degrees_over_a_few_pixels_gives_no_millimetres(tmp_path):
+    """A one-pixel map with --fov-auto --fov-degrees 45 reported 3.24 mm a pixel and a vessel
+    3.24 mm wide, where a pixel size given so is refused as a unit mistake."""
+    camera = CameraScale(field_degrees=45)
+    assert camera.scale(540).mm_per_px == pytest.approx(45 * MM_PER_DEGREE / 540)
+    with pytest.raises(ValueError, match=r"^a field of view 4 pixels across makes 45 degrees "):
+        camera.scale(4)
+    pixel = np.zeros((50, 50), np.uint8)
+    pixel[20, 20] = 255
+    path = save(tmp_path, "px.png", pixel)
+    options = MeasureOptions(camera=camera, field_auto=True)
+    with pytest.raises(InputError, match=r"px\.png: a field of view 4 pixels across makes 45 "):
+        measure_file(path, options)
 
 
 # central retinal equivalents
