@@ -5,7 +5,8 @@ so the disc is where the widest vessels crowd together. Each skeleton pixel weig
 width squared (a main trunk 8 pixels wide outweighs a capillary 2 wide sixteen times); the disc
 is the centre of the disc-sized square that holds the most weight. Its ``confidence`` is how
 clearly that square stands out: 1 - (the best weight at least two disc diameters away) / (the
-best weight), 0 when another place holds as much.
+best weight), 0 when another place holds as much, and 0 when no place of the field lies that
+far (a map a few disc diameters across, or a disc as large as the map: nothing to compare).
 
 It is a heuristic and it has not been checked against marked discs (no labelled set here has
 them): a map without the disc in view, or with the disc cut off at the edge of the field, still
@@ -90,9 +91,10 @@ def locate_disc(
         return None
     gy, gx = np.ogrid[: grid[0], : grid[1]]
     far = (gy - best[0]) ** 2 + (gx - best[1]) ** 2 >= (APART * diameter_px / block) ** 2
-    rival = float(sums[far].max()) if far.any() else 0.0
+    far &= field[::block, ::block]
+    confidence = 1.0 - float(sums[far].max()) / top if far.any() else 0.0
     center_y, center_x = ((np.array(best) + 0.5) * block - 0.5).tolist()
-    return Disc(center_y, center_x, float(diameter_px), 1.0 - rival / top)
+    return Disc(center_y, center_x, float(diameter_px), confidence)
 
 
 def disc_diameter_px(field_diameter_px: float, mm_per_px: float | None) -> float:

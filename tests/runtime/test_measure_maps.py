@@ -273,6 +273,19 @@ def test_a_vessel_of_uncertain_class_enters_neither_caliber_and_a_crossing_keeps
     assert analyse_map(label, whole_frame(label.vessels.shape), None).measurements.calibers is None
 
 
+def test_a_disc_with_nothing_to_compare_has_no_confidence(tmp_path):
+    """A crop away from the disc, too small for a place two disc diameters away, reported its
+    best guess with confidence 1.00; so did a map far smaller than the disc."""
+    label = read_map_from(star())
+    field = whole_frame(label.vessels.shape)
+    assert analyse_map(label, field, None).measurements.disc.confidence > 0.5
+    crop = VesselMap(label.vessels[90:210, 90:210].copy())  # the disc 60 pixels across
+    measured = analyse_map(crop, whole_frame((120, 120)), scale_from_pixel_size(0.03))
+    assert measured.measurements.disc.confidence == 0
+    tiny = scale_from_pixel_size(1e-4)  # a disc 18,000 pixels across
+    assert analyse_map(label, field, tiny).measurements.disc.confidence == 0
+
+
 def test_an_empty_map_measures_zero_and_undefined():
     m = analyse_map(VesselMap(np.zeros((64, 64), bool)), whole_frame((64, 64)), None).measurements
     assert (m.vessels.density, m.vessels.length_px, m.vessels.end_points) == (0, 0, 0)
