@@ -15,6 +15,7 @@ the disc is taken as :data:`DISC_DIAMETER_MM` across (about 1.8 mm in adults, fr
 in pixels by the map's scale.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,10 @@ disc in pixels."""
 
 BLOCKS_PER_DISC = 16
 """The search runs on blocks of pixels this many to a disc diameter."""
+
+MAX_BLOCKS = 2**20
+"""Blocks of the search at most, larger blocks where a disc is so small in pixels that more
+would be needed (a 25-megapixel map at 1 mm a pixel searched pixel by pixel: 838 MB)."""
 
 APART = 2.0
 """The rival place the confidence compares with lies at least this many disc diameters away."""
@@ -77,7 +82,11 @@ def locate_disc(
     if not len(ys):
         return None
     # on a grid of blocks about 1/16 of a disc across: a sixteenth of a disc is precise enough
-    block = max(1, int(diameter_px // BLOCKS_PER_DISC))
+    block = max(
+        1,
+        int(diameter_px // BLOCKS_PER_DISC),
+        math.ceil(math.sqrt(shape[0] * shape[1] / MAX_BLOCKS)),
+    )
     grid = (-(-shape[0] // block), -(-shape[1] // block))
     cells = (np.asarray(ys) // block) * grid[1] + np.asarray(xs) // block
     weight = np.bincount(

@@ -258,6 +258,18 @@ def test_distance_to_background_is_exact(seed):
     np.testing.assert_array_equal(np.hypot(near.dy, near.dx), brute)
 
 
+@pytest.mark.parametrize("shape", [(1, 50), (2, 9), (7, 40), (30, 40), (129, 131)])
+def test_distance_is_exact_in_a_map_filled_edge_to_edge_however_narrow(shape):
+    """The padding is bounded by the shorter side (a 1x25,000,000 map padded by 64 pixels on
+    every side took 3 GiB): the farthest search, from the middle of a full map, still finds
+    the frame."""
+    mask = np.ones(shape, dtype=bool)
+    ys, xs = np.nonzero(mask)
+    to_frame = np.minimum.reduce([ys + 1, shape[0] - ys, xs + 1, shape[1] - xs])
+    expected = np.minimum(to_frame, MAX_DISTANCE).astype(float)
+    np.testing.assert_array_equal(nearest_background(mask, ys, xs).distance, expected)
+
+
 def test_distance_is_capped_inside_a_huge_blob():
     mask = np.ones((300, 300), dtype=bool)
     assert nearest_background(mask, np.array([150]), np.array([150])).distance[0] == MAX_DISTANCE
