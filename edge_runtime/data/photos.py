@@ -147,16 +147,15 @@ def _photo(
     image: Path,
     labels: list[Path],
     masks: list[Path],
-    where: Path,
+    label_name: Path,
     artery_veins: Sequence[Path] = (),
 ) -> LabelledPhoto:
     """A photograph with the labels, masks and artery/vein labels its name matches: exactly one
-    label and at most one of the others, else the problem (the artery/vein problem, when only
-    its artery/vein labels are two or more)."""
+    label (named ``label_name``, any image format) and at most one of the others, else the
+    problem (the artery/vein problem, when only its artery/vein labels are two or more)."""
     if not labels:
-        return LabelledPhoto(
-            name, image, None, problem=f"{image}: no label for this photograph in {where}"
-        )
+        problem = f"{image}: no label for this photograph (expected {label_name}.*)"
+        return LabelledPhoto(name, image, None, problem=problem)
     problems = {
         what: f"{image}: got {len(found)} {what} for it ({_listing(found)}), expected one"
         for what, found in (
@@ -198,7 +197,7 @@ def _drive(root: Path) -> list[LabelledPhoto]:
                 image,
                 labels.get(f"{number}_manual1", []),
                 masks.get(f"{name}_mask", []),
-                root / "1st_manual",
+                root / "1st_manual" / f"{number}_manual1",
                 artery_veins.get(name, []),
             )
         )
@@ -210,7 +209,8 @@ def _stare(root: Path) -> list[LabelledPhoto]:
     photos = []
     for image in _listed(root / "stare-images"):
         name = image.stem.lower()
-        photos.append(_photo(name, image, labels.get(f"{name}.ah", []), [], root / "labels-ah"))
+        label = root / "labels-ah" / f"{image.stem}.ah"
+        photos.append(_photo(name, image, labels.get(f"{name}.ah", []), [], label))
     return photos
 
 
@@ -220,7 +220,7 @@ def _hrf(root: Path) -> list[LabelledPhoto]:
     for image in _listed(root / "images"):
         name = image.stem.lower()
         label, mask = labels.get(name, []), masks.get(f"{name}_mask", [])
-        photos.append(_photo(name, image, label, mask, root / "manual1"))
+        photos.append(_photo(name, image, label, mask, root / "manual1" / image.stem))
     return photos
 
 
@@ -238,7 +238,8 @@ def _chase(root: Path) -> list[LabelledPhoto]:
     for image in found:
         name = image.stem.lower()
         if not name.endswith(CHASE_LABELS):
-            photos.append(_photo(name, image, labels.get(f"{name}_1stho", []), [], root))
+            label = image.with_name(f"{image.stem}_1stHO")
+            photos.append(_photo(name, image, labels.get(f"{name}_1stho", []), [], label))
     return photos
 
 
@@ -249,7 +250,8 @@ def _generic(root: Path) -> list[LabelledPhoto]:
     for image in _listed(root / "images"):
         name = image.stem.lower()
         label, mask = labels.get(name, []), masks.get(name, [])
-        photos.append(_photo(name, image, label, mask, root / "labels", artery_veins.get(name, [])))
+        expected = root / "labels" / image.stem
+        photos.append(_photo(name, image, label, mask, expected, artery_veins.get(name, [])))
     return photos
 
 

@@ -14,6 +14,7 @@ pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFl
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.data.photos import photo_holdout
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.pipeline.fov import detect_fov
 from training.sources import parse_data_argument
 
 TINY = ["--epochs", "2", "--crops", "64", "--batch-size", "16", "--seed", "7"]
@@ -333,11 +334,14 @@ def _blank(path: Path, value: int = 0) -> None:
 
 def test_holdout_photographs_that_cannot_be_scored_are_left_out(tmp_path, run_cli):
     """One held-out photograph with an empty field-of-view mask, one whose label's vessels all
-    lie outside the disc the runtime detects: neither has a vessel to find inside the field of
-    view it is scored in, so neither may choose the checkpoint; a warning names each."""
+    lie outside its disc: neither has a vessel to find inside the field of view it is scored
+    in, so neither may choose the checkpoint; a warning names each."""
     photos = _photos(tmp_path / "photos")
     (photos / "masks").mkdir()
     Image.new("L", (200, 180), 0).save(photos / "masks" / "eye0.png")
+    for i in range(1, 5):  # the others' masks: their discs (where one has a mask, all must)
+        disc = detect_fov(np.asarray(Image.open(photos / "images" / f"eye{i}.png")))
+        Image.fromarray(disc.mask((180, 200))).save(photos / "masks" / f"eye{i}.png")
     label = np.zeros((180, 200), dtype=np.uint8)
     label[0, 0] = 255  # a corner, outside the disc
     Image.fromarray(label).save(photos / "labels" / "eye2.png")

@@ -164,7 +164,9 @@ def test_bad_datasets_name_the_file(tmp_path, make_photo_dataset):
     (root / "labels" / "eye2.png").unlink()
     photos = find_dataset(root).photos  # listed, with the problem that loading it raises
     assert [p.problem is None for p in photos] == [True, False, True]
-    with pytest.raises(InputError, match=r"eye2.png: no label for this photograph in .*labels"):
+    with pytest.raises(
+        InputError, match=r"eye2.png: no label for this photograph \(expected .*/labels/eye2\.\*\)"
+    ):
         load_labelled(photos[1])
     root = make_photo_dataset(tmp_path / "e", "generic")
     Image.fromarray(np.zeros((50, 60), np.uint8)).save(root / "labels" / "eye2.png")
