@@ -16,7 +16,7 @@ from edge_runtime.measure.caliber import (
     zone_b,
     zone_vessels,
 )
-from edge_runtime.measure.disc import Disc, disc_diameter_px
+from edge_runtime.measure.disc import Disc, disc_diameter_px, locate_disc
 from edge_runtime.measure.field import field_from_mask, field_from_vessels, whole_frame
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import VesselMap, check_same_size, read_field_mask, read_map
@@ -271,6 +271,22 @@ def test_a_vessel_of_uncertain_class_enters_neither_caliber_and_a_crossing_keeps
         pixels[ray(k)] = GREEN  # no vein of its own: no CRVE
     label = read_map(save(tmp_path, "av.png", pixels), artery_vein=True)
     assert analyse_map(label, whole_frame(label.vessels.shape), None).measurements.calibers is None
+
+
+def test_the_disc_is_found_in_the_same_place_in_a_mirror_image():
+    """The centre of the best block, a sixteenth of a disc across, fell on the blocks' grid,
+    which lies differently on a map and its mirror image: on the 88 artery/vein labels the AVR
+    of a mirrored label differed by more than 10 % on 29 of 176 flips, now on 7."""
+    yy, xx = np.mgrid[:200, :203]
+    crowd = (yy - 90.0) ** 2 + (xx - 100.0) ** 2 <= 20**2  # vessels converging on (90, 100)
+    ys, xs = np.nonzero(crowd)
+    widths = 8.0 - np.hypot(ys - 90.0, xs - 100.0) / 4  # the widest at the centre
+    field = np.ones((200, 203), dtype=bool)
+    found = locate_disc(field.shape, ys, xs, widths, field, 64.0)
+    mirrored = locate_disc(field.shape, ys, 202 - xs, widths, field, 64.0)
+    assert found.center_y == pytest.approx(90, abs=0.1) == mirrored.center_y
+    assert found.center_x == pytest.approx(100, abs=0.1)
+    assert 202 - mirrored.center_x == pytest.approx(found.center_x, abs=0.1)
 
 
 def test_a_disc_with_nothing_to_compare_has_no_confidence(tmp_path):
