@@ -48,6 +48,9 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+NPZ_MAGIC, NPY_MAGIC = b"PK\x03\x04", b"\x93NUMPY"
+"""How an .npz file (a zip) and a single array's .npy file begin."""
+
 MAX_ARRAY_BYTES = 2**30
 """Largest array read from an .npz file (1 GiB: about 65,000 float32 patches); the declared
 shapes, sizes and counts of all the arrays read are checked before any of them is inflated."""
@@ -61,6 +64,12 @@ literals, hence the syntax errors; a damaged zip header can claim a version zipf
 @contextlib.contextmanager
 def _open_npz(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
     with open_regular(path, "an .npz file") as f:
+        if not f.read(len(NPZ_MAGIC)).startswith((NPZ_MAGIC, NPY_MAGIC[: len(NPZ_MAGIC)])):
+            raise InputError(
+                f"{path}: not an .npz file (numpy's zip of arrays); labelled photographs are "
+                "given as their folder"
+            )
+        f.seek(0)
         try:
             npz = np.load(f, allow_pickle=False)
         except _READ_ERRORS as exc:

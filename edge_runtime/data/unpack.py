@@ -164,6 +164,9 @@ def prepare(
     check_target(dataset, target)
     staging = target.parent / f"{_staging_prefix(target)}{os.getpid()}"
     created = _missing_folders(target.parent)
+    blocked = next((f for f in (target.parent, *target.parent.parents) if f.is_file()), None)
+    if blocked is not None:
+        raise OutputError(f"{blocked}: not a folder, so {target} cannot be made in it")
     try:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

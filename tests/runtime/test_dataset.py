@@ -96,7 +96,7 @@ def test_directory(tmp_path):
     ("content", "message"),
     [
         (b"", "empty file"),
-        (b"hello, not numpy", r"not a readable \.npz file"),
+        (b"hello, not numpy", r"bad\.npz: not an \.npz file \(numpy's zip of arrays\)"),
         (b"PK\x03\x04truncated", r"not a readable \.npz file"),
     ],
 )

@@ -494,6 +494,16 @@ def test_a_blank_path_is_a_usage_error(tmp_path, monkeypatch, args):
     assert not list(tmp_path.iterdir())
 
 
+def test_prepare_under_a_file_names_the_file_not_a_hidden_staging_folder(tmp_path, chase_files):
+    """It said 'rfile/.x.unpacking-23237: cannot be created (File exists)'."""
+    (tmp_path / "rfile").write_text("")
+    archive = tmp_path / "chase.zip"
+    archive.write_bytes(_zip(chase_files))
+    line = _one_line_error(_run("prepare", "chase", archive, "-o", tmp_path / "rfile" / "x"), 2)
+    target = tmp_path / "rfile" / "x"
+    assert line == f"Error: {target.parent}: not a folder, so {target} cannot be made in it"
+
+
 def test_prepare_of_a_missing_archive_names_it(tmp_path):
     line = _one_line_error(_run("prepare", "chase", tmp_path / "nope.zip", "-o", tmp_path / "c"), 2)
     assert line.endswith("nope.zip: no such file")
