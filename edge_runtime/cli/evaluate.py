@@ -84,8 +84,9 @@ def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
             if not as_json:
                 graded = result.artery_vein and "; " + _shown_artery_vein(result.artery_vein)
                 click.echo(f"{one_line(result.name)}: {_shown(result)}{graded or ''}")
-            if result.artery_vein_error:
-                click.echo(f"error: {result.artery_vein_error}", err=True)
+            for error in (result.artery_vein_error, result.report_error):
+                if error:
+                    click.echo(f"error: {error}", err=True)
         if terminal and done < total:
             click.echo(f"evaluated {done} of {total} photographs", err=True, nl=False)
 
@@ -169,6 +170,7 @@ def _photographs(
         for count, what in (
             (len(evaluation.failed), "photographs failed"),
             (len(evaluation.ungraded), "photographs' arteries and veins could not be scored"),
+            (len(evaluation.undrawn), "report pictures could not be written"),
         )
         if count
     ]

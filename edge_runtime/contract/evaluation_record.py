@@ -16,11 +16,14 @@ class ScoredPhoto(PhotoScores):
     They are there when an artery/vein model classed its vessels and it has an artery/vein
     label; when they could not be made (a damaged label, a grayscale photograph),
     ``artery_vein_error`` is the one line that says why, and the vessel metrics still count.
+    ``report_error`` says why its picture could not be written in the report folder (a full
+    disk): its metrics still count.
     """
 
     name: str
     artery_vein: ArteryVeinScores | None = None
     artery_vein_error: str | None = None
+    report_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ class DatasetEvaluation:
     def ungraded(self) -> tuple[ScoredPhoto, ...]:
         """The scored photographs whose arteries and veins could not be scored."""
         return tuple(p for p in self.photos if p.artery_vein_error)
+
+    @property
+    def undrawn(self) -> tuple[ScoredPhoto, ...]:
+        """The scored photographs whose report picture could not be written."""
+        return tuple(p for p in self.photos if p.report_error)
 
     @classmethod
     def of(

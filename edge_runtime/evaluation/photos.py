@@ -18,7 +18,7 @@ from edge_runtime.contract.metrics import PhotoScores, photo_scores
 from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.data.vessel_share import check_share
-from edge_runtime.errors import InputError, describe_failure, one_line
+from edge_runtime.errors import InputError, OutputError, describe_failure, one_line
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import to_uint8
 from edge_runtime.pipeline.grayscale import NO_COLOUR
@@ -71,7 +71,7 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
     Its arteries and veins are scored too when the segmenter chains an artery/vein model and
     the photograph has an artery/vein label. What goes wrong with the photograph, whatever it
     is, is its result's error and ends nothing else; what goes wrong with its arteries and
-    veins only is their error, and its vessel scores stand.
+    veins only, or with writing its picture, is that error, and its vessel scores stand.
     """
     labelled, report = job
     try:
@@ -79,15 +79,19 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         result = segmenter.segment(loaded.photo)
         fov = result.fov if loaded.fov is None else loaded.fov
         scores = photo_scores(result.probability, loaded.label, fov, result.threshold)
-        if report is not None:
-            picture = comparison_picture(
-                np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
-            )
-            save_png(report / f"{labelled.name}_comparison.png", picture)
     except Exception as exc:
         return FailedPhoto(
             labelled.name, str(labelled.image), describe_failure(exc, labelled.image)
         )
+    report_error = None
+    if report is not None:
+        picture = comparison_picture(
+            np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
+        )
+        try:
+            save_png(report / f"{labelled.name}_comparison.png", picture)
+        except OutputError as exc:  # the scores stand; the report lacks this picture
+            report_error = str(exc)
     graded = error = None
     if segmenter.artery_vein is not None and labelled.has_artery_vein:
         try:
@@ -99,6 +103,7 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         name=labelled.name,
         artery_vein=graded,
         artery_vein_error=error,
+        report_error=report_error,
     )
 
 

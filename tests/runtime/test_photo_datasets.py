@@ -305,6 +305,26 @@ def _eval(*args, expect: int):
     return result
 
 
+def test_a_report_picture_that_cannot_be_written_keeps_the_photograph_s_scores(
+    tmp_path, make_photo_dataset
+):
+    """A picture that could not be written (a full disk; here a folder in its way) listed the
+    photograph as failed and left its scores out of the mean."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    report = tmp_path / "r"
+    (report / "eye1_comparison.png").mkdir(parents=True)
+    result = _eval(root, "--report", report, "--json", expect=1)
+    evaluation = json.loads(result.stdout)
+    assert evaluation["n"] == 2 and not evaluation["failed"]
+    said = f"{report / 'eye1_comparison.png'}: cannot write (is a folder, not a file to write)"
+    assert [p["report_error"] for p in evaluation["photos"]] == [said, None]
+    assert result.stderr.splitlines() == [
+        f"error: {said}",
+        "Error: 1 of 2 report pictures could not be written",
+    ]
+    assert (report / "eye2_comparison.png").is_file() and (report / "summary.md").is_file()
+
+
 def test_eval_scores_the_others_when_photographs_cannot_be_scored(tmp_path, make_photo_dataset):
     """A damaged label, an empty mask, a FIFO, a directory and a looping symbolic link named
     like photographs: each reported on one line and left out, the one good photograph scored

@@ -61,7 +61,7 @@ def test_eval_json_keeps_its_keys(tmp_path, run_cli, make_photo_dataset):
     assert report["counts"] == dict.fromkeys(METRICS, 1)
     (photo,) = report["photos"]
     assert photo["name"] == "eye1"
-    assert set(photo) == {"name", *METRICS, "artery_vein", "artery_vein_error"}
+    assert set(photo) == {"name", *METRICS, "artery_vein", "artery_vein_error", "report_error"}
     assert PhotoScores(*(photo[m] for m in METRICS)) == PhotoScores(**report["mean"])
     (failed,) = report["failed"]
     assert list(failed) == ["name", "image", "error"] and failed["name"] == "eye2"
