@@ -331,7 +331,10 @@ LAYOUTS: dict[str, Layout] = {
         "images/NN_h.jpg, manual1/NN_h.tif, mask/NN_h_mask.tif",
     ),
     "chase": Layout(
-        lambda r: any(p.name.lower().endswith("_1stho.png") for p in r.rglob("*")),
+        lambda r: any(
+            p.stem.lower().endswith("_1stho") and p.suffix.lower() in DATASET_SUFFIXES
+            for p in r.rglob("*")
+        ),
         _chase,
         "Image_NNL.jpg beside Image_NNL_1stHO.png (any subfolder)",
     ),

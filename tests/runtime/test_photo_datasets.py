@@ -540,6 +540,10 @@ def test_chase_photographs_of_any_format_are_found(tmp_path, make_photo_dataset)
     photos = find_dataset(root).photos
     assert len(photos) == 3 and not any(photo.problem for photo in photos)
     assert first.with_suffix(".png") in {photo.image for photo in photos}
+    for label in root.rglob("*_1stHO.png"):  # labels of another format: still CHASE's layout
+        Image.open(label).save(label.with_suffix(".gif"))
+        label.unlink()
+    assert find_dataset(root).layout == "chase"
 
 
 def test_a_summary_target_that_is_a_folder_stops_eval_before_any_work(tmp_path, make_photo_dataset):
