@@ -27,6 +27,7 @@ shipped limits (edge_runtime/verdict/checks.py) on every camera. Prints Markdown
 
 import dataclasses
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -522,7 +523,11 @@ def limits_table(fits: dict[str, Limits]) -> str:
 def _load(cache: Path | None) -> list[Sample] | None:
     if cache is None or not cache.is_file():
         return None
-    return [Sample(**json.loads(line)) for line in cache.read_text().splitlines()]
+    samples = [Sample(**json.loads(line)) for line in cache.read_text().splitlines()]
+    measured = {field.name for field in dataclasses.fields(Measurements)}
+    if any(set(sample.measurements) != measured for sample in samples):
+        sys.exit(f"{cache}: measurements of another version of the verdict; delete it to measure")
+    return samples
 
 
 @click.command()

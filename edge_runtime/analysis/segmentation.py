@@ -57,8 +57,8 @@ class Result(segmenter.Result):
 
         Raises:
             TypeError: ``camera`` is not a :class:`CameraScale`.
-            ValueError: its field of view in degrees over the field detected makes no pixel
-                size a camera has (:meth:`CameraScale.scale`).
+            NoScale: its field of view in degrees over the field detected makes no pixel size
+                a camera has (:meth:`CameraScale.scale`).
         """
         if not isinstance(camera, CameraScale):
             raise TypeError(f"got camera {camera!r}, expected a CameraScale")

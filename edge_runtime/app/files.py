@@ -11,7 +11,7 @@ from edge_runtime.app.outputs import Extras, OutputPaths, write_outputs
 from edge_runtime.contract.segment_record import SegmentRecord
 from edge_runtime.errors import InputError, OutputError
 from edge_runtime.measure.measurements import NotVessels
-from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
+from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale, NoScale
 from edge_runtime.pipeline.decode import load_photo
 
 
@@ -86,6 +86,8 @@ def segment_file(
             measurements = result.measure(findings.camera)
         except NotVessels as exc:  # not seen of the model's maps (6.5 % at most on noise)
             raise InputError(f"{path}: its vessel map cannot be measured: {exc}") from None
+        except NoScale as exc:  # its field of view too small for the camera's degrees
+            raise InputError(f"{path}: {exc}") from None
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
     written = write_outputs(outputs, photo, result, extras)

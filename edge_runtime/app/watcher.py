@@ -377,7 +377,7 @@ class FolderWatcher:
         used = {done.name for key, done in self.state.items() if key != path.name}
         outputs: OutputPaths = plan_outputs([path], self.outdir, used)[0]
         earlier = self.state.get(path.name)
-        if earlier is not None:  # it changed: what was made of it before describes another
+        if earlier is not None and earlier.ok:  # it changed: what it made describes another
             for made in output_paths(self.outdir, earlier.name).files():
                 with contextlib.suppress(OSError):
                     made.unlink()

@@ -59,7 +59,7 @@ from edge_runtime.pipeline.parallel import stopping_on_signals
     "--once",
     is_flag=True,
     help="Process what has settled now, then exit (status 1 if a photograph failed or was left "
-    "unprocessed).",
+    "unprocessed, or a signal stopped it).",
 )
 @json_option
 def watch(

@@ -48,8 +48,8 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-NPZ_MAGIC, NPY_MAGIC = b"PK\x03\x04", b"\x93NUMPY"
-"""How an .npz file (a zip) and a single array's .npy file begin."""
+NPZ_MAGIC, NPY_MAGIC = b"PK", b"\x93NUMPY"
+"""How an .npz file (a zip, empty or not) and a single array's .npy file begin."""
 
 MAX_ARRAY_BYTES = 2**30
 """Largest array read from an .npz file (1 GiB: about 65,000 float32 patches); the declared

@@ -30,6 +30,7 @@ mask: nothing to score).
 """
 
 import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -137,6 +138,10 @@ so any other name would be paired with it by a guess."""
 CHASE_LABELS = ("_1stho", "_2ndho")
 """Endings of CHASE_DB1's label names (the first observer's is scored)."""
 
+_CHASE_NAME = re.compile(r"image_\d{2}[lr](?:_1stho|_2ndho)?")
+"""CHASE_DB1's photographs and labels, lower-cased stems: Image_01L, Image_01L_1stHO; nothing
+else under its folder (``eval --report``'s pictures, ``segment``'s masks) is read as one."""
+
 
 def _listing(paths: list[Path]) -> str:
     return " and ".join(str(p) for p in paths)
@@ -226,13 +231,10 @@ def _hrf(root: Path) -> list[LabelledPhoto]:
 
 def _chase(root: Path) -> list[LabelledPhoto]:
     found = sorted(
-        (
-            p
-            for p in root.rglob("*")
-            if p.name.lower().startswith("image_") and p.suffix.lower() in DATASET_SUFFIXES
-        ),
+        (p for p in root.rglob("*") if _CHASE_NAME.fullmatch(p.stem.lower())),
         key=lambda p: (p.name.lower(), str(p)),
     )
+    found = [p for p in found if p.suffix.lower() in DATASET_SUFFIXES]
     labels = _by(_STEM, found)
     photos = []
     for image in found:
@@ -332,8 +334,9 @@ LAYOUTS: dict[str, Layout] = {
     ),
     "chase": Layout(
         lambda r: any(
-            p.stem.lower().endswith("_1stho") and p.suffix.lower() in DATASET_SUFFIXES
+            _CHASE_NAME.fullmatch(p.stem.lower()) and p.stem.lower().endswith("_1stho")
             for p in r.rglob("*")
+            if p.suffix.lower() in DATASET_SUFFIXES
         ),
         _chase,
         "Image_NNL.jpg beside Image_NNL_1stHO.png (any subfolder)",

@@ -18,7 +18,7 @@ from edge_runtime.contract.metrics import PhotoScores, photo_scores
 from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.data.vessel_share import check_share
-from edge_runtime.errors import InputError, OutputError, describe_failure, one_line
+from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import to_uint8
 from edge_runtime.pipeline.grayscale import NO_COLOUR
@@ -85,13 +85,14 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         )
     report_error = None
     if report is not None:
-        picture = comparison_picture(
-            np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
-        )
+        target = report / f"{labelled.name}_comparison.png"
         try:
-            save_png(report / f"{labelled.name}_comparison.png", picture)
-        except OutputError as exc:  # the scores stand; the report lacks this picture
-            report_error = str(exc)
+            picture = comparison_picture(
+                np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
+            )
+            save_png(target, picture)
+        except Exception as exc:  # the scores stand; the report lacks this picture
+            report_error = describe_failure(exc, target)
     graded = error = None
     if segmenter.artery_vein is not None and labelled.has_artery_vein:
         try:
@@ -210,4 +211,8 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     if ungraded:
         lines += ["", f"Arteries and veins not scored ({len(ungraded)}):", ""]
         lines += [f"- {_markdown(p.name)}: {p.artery_vein_error}" for p in ungraded]
+    undrawn = evaluation.undrawn
+    if undrawn:
+        lines += ["", f"Pictures not written ({len(undrawn)}):", ""]
+        lines += [f"- {_markdown(p.name)}: {p.report_error}" for p in undrawn]
     write_text(report / SUMMARY_FILES[1], "\n".join(lines) + "\n")

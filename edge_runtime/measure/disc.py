@@ -75,6 +75,16 @@ def _window_sums(weight: np.ndarray, side: int) -> np.ndarray:
     )
 
 
+def search_block(shape: tuple[int, int], diameter_px: float) -> int:
+    """Side in pixels of the blocks the disc is searched on in a map of ``shape``: a
+    :data:`BLOCKS_PER_DISC`-th of its diameter, or larger where more than :data:`MAX_BLOCKS`
+    would cover the map."""
+    block = max(1, int(diameter_px // BLOCKS_PER_DISC))
+    while -(-shape[0] // block) * -(-shape[1] // block) > MAX_BLOCKS:
+        block = max(block + 1, math.ceil(block * 1.25))
+    return block
+
+
 def locate_disc(
     shape: tuple[int, int],
     ys: np.ndarray,
@@ -89,11 +99,7 @@ def locate_disc(
     if not len(ys):
         return None
     # on a grid of blocks about 1/16 of a disc across: a sixteenth of a disc is precise enough
-    block = max(
-        1,
-        int(diameter_px // BLOCKS_PER_DISC),
-        math.ceil(math.sqrt(shape[0] * shape[1] / MAX_BLOCKS)),
-    )
+    block = search_block(shape, diameter_px)
     grid = (-(-shape[0] // block), -(-shape[1] // block))
     cells = (np.asarray(ys) // block) * grid[1] + np.asarray(xs) // block
     weight = np.bincount(

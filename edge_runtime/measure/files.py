@@ -20,7 +20,7 @@ from edge_runtime.measure.measurements import (
     VesselMeasurements,
     analyse_map,
 )
-from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
+from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale, NoScale
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,8 @@ def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
     field = _field(path, vessel_map.vessels, options)
     check_share(path, vessel_map.vessels, field.mask)
     try:
-        scale = options.camera.scale(field.diameter_px)
-    except ValueError as exc:
-        raise InputError(f"{path}: {exc}") from None
-    try:
-        return analyse_map(vessel_map, field, scale)
-    except NotVessels as exc:
+        return analyse_map(vessel_map, field, options.camera.scale(field.diameter_px))
+    except (NotVessels, NoScale) as exc:
         raise InputError(f"{path}: {exc}") from None
 
 

@@ -50,6 +50,11 @@ FIELD_DEGREES = (1, 180)
 """The fields of view in degrees a camera may give, across its field-of-view disc."""
 
 
+class NoScale(ValueError):
+    """A camera's field of view in degrees over the field of view found makes no pixel size a
+    camera has (:data:`PIXEL_MM`): every millimetre would be wrong."""
+
+
 @dataclass(frozen=True)
 class CameraScale:
     """How a run knows millimetres on the retina: a pixel size given (``mm_per_px``, a
@@ -87,9 +92,8 @@ class CameraScale:
         (``None``: no field of view was found, so a field in degrees gives no scale).
 
         Raises:
-            ValueError: the field in degrees over that many pixels makes a pixel size outside
-                :data:`PIXEL_MM` (a field of view found a few pixels across): every
-                millimetre would be wrong.
+            NoScale: the field in degrees over that many pixels makes a pixel size outside
+                :data:`PIXEL_MM` (a field of view found a few pixels across).
         """
         if self.mm_per_px is not None:
             return scale_from_pixel_size(self.mm_per_px)
@@ -98,7 +102,7 @@ class CameraScale:
         found = scale_from_field(self.field_degrees, field_diameter_px)
         small, large = PIXEL_MM
         if not small <= found.mm_per_px <= large:
-            raise ValueError(
+            raise NoScale(
                 f"a field of view {field_diameter_px:.0f} pixels across makes "
                 f"{self.field_degrees:g} degrees {found.mm_per_px:.3g} mm a pixel, expected "
                 f"{small:g} to {large:g}: no millimetres"

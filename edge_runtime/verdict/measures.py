@@ -124,7 +124,7 @@ class Measurements:
     field_lost: float | None
     offset: float | None
     fov_found: bool
-    structure: float = 1.0
+    structure: float
     round_field: float | None = None
     """For a grayscale photograph, whose colour cannot be judged: 1 when a fundus camera's dark,
     round border was found around its field, else 0 (``None`` for a colour photograph)."""

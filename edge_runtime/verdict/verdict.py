@@ -86,17 +86,19 @@ def judge(
     fundus_checks: tuple[Check, ...] = FUNDUS_CHECKS,
     checks: tuple[Check, ...] = CHECKS,
     vessel_quality: Check = VESSEL_QUALITY,
+    vessel_fundus: Check = VESSEL_FUNDUS,
 ) -> Verdict:
     """The verdict on what was measured (``vessels`` when the model ran), by the shipped
     limits or others (calibration tries them): not a fundus photograph when it fails a check of
-    ``fundus_checks``, or, failing no other check, :data:`VESSEL_FUNDUS`."""
+    ``fundus_checks``, or, failing no other check, ``vessel_fundus``
+    (:data:`~edge_runtime.verdict.checks.VESSEL_FUNDUS`)."""
     not_fundus = _failed(fundus_checks, measurements)
     if not_fundus:
         reasons = tuple(reason for _, reason in not_fundus)
         return Verdict(False, False, 0.0, reasons, measurements, vessels)
     failed = sorted(_failed(checks, measurements), key=lambda pair: -pair[0])
     if vessels is not None and not failed:  # a failed check names why the model is unsure
-        not_fundus = _failed((VESSEL_FUNDUS,), vessels)
+        not_fundus = _failed((vessel_fundus,), vessels)
         if not_fundus:
             return Verdict(False, False, 0.0, (not_fundus[0][1],), measurements, vessels)
     excess = [check.excess(getattr(measurements, check.measure)) for check in checks]

@@ -16,7 +16,13 @@ from edge_runtime.measure.caliber import (
     zone_b,
     zone_vessels,
 )
-from edge_runtime.measure.disc import Disc, disc_diameter_px, locate_disc
+from edge_runtime.measure.disc import (
+    MAX_BLOCKS,
+    Disc,
+    disc_diameter_px,
+    locate_disc,
+    search_block,
+)
 from edge_runtime.measure.field import field_from_mask, field_from_vessels, whole_frame
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import VesselMap, check_same_size, read_field_mask, read_map
@@ -24,6 +30,7 @@ from edge_runtime.measure.measurements import analyse_map, trace
 from edge_runtime.measure.scale import (
     MM_PER_DEGREE,
     CameraScale,
+    NoScale,
     scale_from_field,
     scale_from_pixel_size,
 )
@@ -163,7 +170,7 @@ def test_a_field_in_degrees_over_a_few_pixels_gives_no_millimetres(tmp_path):
     3.24 mm wide, where a pixel size given so is refused as a unit mistake."""
     camera = CameraScale(field_degrees=45)
     assert camera.scale(540).mm_per_px == pytest.approx(45 * MM_PER_DEGREE / 540)
-    with pytest.raises(ValueError, match=r"^a field of view 4 pixels across makes 45 degrees "):
+    with pytest.raises(NoScale, match=r"^a field of view 4 pixels across makes 45 degrees "):
         camera.scale(4)
     pixel = np.zeros((50, 50), np.uint8)
     pixel[20, 20] = 255
@@ -287,6 +294,17 @@ def test_the_disc_is_found_in_the_same_place_in_a_mirror_image():
     assert found.center_y == pytest.approx(90, abs=0.1) == mirrored.center_y
     assert found.center_x == pytest.approx(100, abs=0.1)
     assert 202 - mirrored.center_x == pytest.approx(found.center_x, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("shape", "diameter", "block"),
+    [((584, 565), 75.0, 4), ((5000, 5000), 1.8, 5), ((1, 25_000_000), 2.0, 24)],
+)
+def test_the_disc_search_is_bounded_on_any_map(shape, diameter, block):
+    """A 5000x5000 map at a millimetre a pixel was searched pixel by pixel (838 MB); blocks
+    sized by the map's area gave a 1x25,000,000 map five million of them."""
+    found = search_block(shape, diameter)
+    assert found == block and -(-shape[0] // found) * -(-shape[1] // found) <= MAX_BLOCKS
 
 
 def test_a_disc_with_nothing_to_compare_has_no_confidence(tmp_path):

@@ -322,7 +322,24 @@ def test_a_report_picture_that_cannot_be_written_keeps_the_photograph_s_scores(
         f"error: {said}",
         "Error: 1 of 2 report pictures could not be written",
     ]
-    assert (report / "eye2_comparison.png").is_file() and (report / "summary.md").is_file()
+    assert (report / "eye2_comparison.png").is_file()
+    assert f"Pictures not written (1):\n\n- eye1: {said}\n" in (report / "summary.md").read_text()
+
+
+def test_a_report_picture_that_cannot_be_drawn_keeps_the_photograph_s_scores(
+    tmp_path, make_photo_dataset, monkeypatch
+):
+    """Drawing moved out of the scoring's guard once let a failure to draw end the run."""
+    import edge_runtime.evaluation.photos as photos
+
+    def out_of_memory(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(photos, "comparison_picture", out_of_memory)
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    evaluation = json.loads(_eval(root, "--report", tmp_path / "r", "--json", expect=1).stdout)
+    assert evaluation["n"] == 2
+    assert all(": unexpected MemoryError" in p["report_error"] for p in evaluation["photos"])
 
 
 def test_eval_scores_the_others_when_photographs_cannot_be_scored(tmp_path, make_photo_dataset):
@@ -544,6 +561,12 @@ def test_chase_photographs_of_any_format_are_found(tmp_path, make_photo_dataset)
         Image.open(label).save(label.with_suffix(".gif"))
         label.unlink()
     assert find_dataset(root).layout == "chase"
+    # what eval --report and segment write beside them is not taken for photographs
+    (root / "report").mkdir()
+    shutil.copy(first.with_suffix(".png"), root / "report" / f"{first.stem}_comparison.png")
+    shutil.copy(first.with_suffix(".png"), root / "report" / f"{first.stem}_mask.png")
+    photos = find_dataset(root).photos
+    assert len(photos) == 3 and not any(photo.problem for photo in photos)
 
 
 def test_a_summary_target_that_is_a_folder_stops_eval_before_any_work(tmp_path, make_photo_dataset):

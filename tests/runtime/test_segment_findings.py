@@ -163,6 +163,20 @@ def test_a_field_of_view_in_degrees_gives_no_millimetres_where_none_was_found(
     assert result.measure(CameraScale(field_degrees=45)).mm_per_px is None
 
 
+def test_a_field_of_view_too_small_for_its_degrees_fails_on_one_line(tmp_path, run_cli):
+    """'unexpected ValueError: a field of view 36 pixels across makes 180 degrees 1.44 mm a
+    pixel...'"""
+    photo = tmp_path / "small.png"
+    fundus = np.zeros((100, 100, 3), np.uint8)
+    fundus[30:70, 30:70] = synthetic_fundus(40, 40, seed=3)
+    Image.fromarray(fundus).save(photo)
+    args = ("segment", photo, "-o", tmp_path / "out", "--measure", "--fov-degrees", "180")
+    done = run_cli(*args, expect=1)
+    assert "unexpected" not in done.stderr
+    assert f"error: {photo}: a field of view " in done.stderr and "degrees" in done.stderr
+    assert "mm a pixel, expected 0.0001 to 1: no millimetres" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

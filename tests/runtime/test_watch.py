@@ -655,6 +655,18 @@ def test_a_changed_photograph_loses_its_earlier_outputs_and_one_removed_while_re
     assert [r["ok"] for r in FolderWatcher(drop, out, fake, settle=1).poll()] == [True]
     assert (out / "a_mask.png").exists() and not (out / "a_overlay.png").exists()
 
+    # a photograph of the same stem, done and removed, keeps its outputs while another fails
+    (drop / "a.png").unlink()
+    list(FolderWatcher(drop, out, fake, settle=1).poll())  # a.png forgotten; a_mask.png stays
+    (drop / "a.tif").write_bytes(b"not a photograph")
+    _old(drop / "a.tif")
+    assert [r["ok"] for r in FolderWatcher(drop, out, fake, settle=1).poll()] == [False]
+    (drop / "a.tif").write_bytes(b"still not a photograph")
+    _old(drop / "a.tif")
+    assert [r["ok"] for r in FolderWatcher(drop, out, fake, settle=1).poll()] == [False]
+    assert (out / "a_mask.png").exists()
+    (drop / "a.tif").unlink()
+
     def removed_while_read(path, outputs):
         path.unlink()
         raise InputError(f"{path}: no such file")
