@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 NOT_FUNDUS = "not-fundus"
+UNSURE_VESSELS = "unsure-vessels"
 
 REASONS: dict[str, str] = {
     NOT_FUNDUS: "not a retinal photograph: not the orange-red of a fundus, or no fundus's detail",
@@ -24,6 +25,9 @@ REASONS: dict[str, str] = {
     "noisy": "grainy: sensor noise as strong as the vessels' contrast",
     "compressed": "JPEG compression artefacts (blocks) that hide fine vessels: the camera "
     "should save at a higher quality",
+    UNSURE_VESSELS: "the model is unsure of most of the vessels it marks: noise or blur the "
+    "other checks miss (a small photograph enlarged, noise smoothed by the camera), or no "
+    "fundus at all",
 }
 """Every reason code and what it means to the operator."""
 
@@ -97,13 +101,14 @@ CHECKS: tuple[Check, ...] = (
 )
 """What makes a fundus photograph worth retaking; it is usable when it fails none."""
 
-VESSEL_FUNDUS = Check(NOT_FUNDUS, "indecision", 0.7, below=False)
-"""With the model run, a picture that fails no other check is no fundus photograph when the
-model is sure of almost none of what it marks: it sees no fundus's vessels (red-tinted blotches
-a few pixels across, whose structure and contrast pass: 0.88). Set by hand in the gap:
-real photographs that pass every other check stay at or below 0.49 in the calibration
-(0.25-0.36 clean); above 0.7 only under strong noise, which the ``noisy`` check names."""
-
 VESSEL_QUALITY = Check("vessel-map", "indecision", 0.41, below=False, clean=0.31)
 """With the model run, the share of the vessel map it is unsure of lowers the quality score too
-(it is not a reason: the photograph-level checks name the cause)."""
+(it is not a reason at this limit: the photograph-level checks name the cause)."""
+
+VESSEL_RETAKE = Check(UNSURE_VESSELS, "indecision", 0.7, below=False, clean=VESSEL_QUALITY.clean)
+"""With the model run, a reason to retake when the model is unsure of most of what it marks,
+whatever else the photograph shows: strong noise that the noise measure cannot see (a small
+photograph enlarged to the working scale, noise the camera smoothed: 0.75-0.86), or no fundus
+at all (red-tinted blotches whose structure and contrast pass: 0.88). Set by hand in the gap:
+real photographs that pass every other check stay at or below 0.49 in the calibration
+(0.25-0.36 clean). Not a not-fundus reason: a real photograph, too noisy, reaches it too."""

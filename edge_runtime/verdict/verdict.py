@@ -10,8 +10,8 @@ from edge_runtime.contract.verdict_record import Reason, VerdictRecord
 from edge_runtime.verdict.checks import (
     CHECKS,
     FUNDUS_CHECKS,
-    VESSEL_FUNDUS,
     VESSEL_QUALITY,
+    VESSEL_RETAKE,
     Check,
 )
 from edge_runtime.verdict.measures import Measurements
@@ -86,21 +86,20 @@ def judge(
     fundus_checks: tuple[Check, ...] = FUNDUS_CHECKS,
     checks: tuple[Check, ...] = CHECKS,
     vessel_quality: Check = VESSEL_QUALITY,
-    vessel_fundus: Check = VESSEL_FUNDUS,
+    vessel_retake: Check = VESSEL_RETAKE,
 ) -> Verdict:
     """The verdict on what was measured (``vessels`` when the model ran), by the shipped
     limits or others (calibration tries them): not a fundus photograph when it fails a check of
-    ``fundus_checks``, or, failing no other check, ``vessel_fundus``
-    (:data:`~edge_runtime.verdict.checks.VESSEL_FUNDUS`)."""
+    ``fundus_checks``; to retake when it fails one of ``checks`` or, with the model run,
+    ``vessel_retake``."""
     not_fundus = _failed(fundus_checks, measurements)
     if not_fundus:
         reasons = tuple(reason for _, reason in not_fundus)
         return Verdict(False, False, 0.0, reasons, measurements, vessels)
-    failed = sorted(_failed(checks, measurements), key=lambda pair: -pair[0])
-    if vessels is not None and not failed:  # a failed check names why the model is unsure
-        not_fundus = _failed((vessel_fundus,), vessels)
-        if not_fundus:
-            return Verdict(False, False, 0.0, (not_fundus[0][1],), measurements, vessels)
+    failed = _failed(checks, measurements)
+    if vessels is not None:
+        failed += _failed((vessel_retake,), vessels)
+    failed.sort(key=lambda pair: -pair[0])
     excess = [check.excess(getattr(measurements, check.measure)) for check in checks]
     if vessels is not None:
         excess.append(vessel_quality.excess(getattr(vessels, vessel_quality.measure)))
