@@ -165,12 +165,13 @@ def _photographs(
                 f"mean of {evaluation.artery_vein_n} with artery/vein labels: "
                 f"{_shown_artery_vein(evaluation.artery_vein)}"
             )
+    ungraded = "photographs' arteries and veins could not be scored"
     failures = [
-        f"{count} of {total} {what}"
-        for count, what in (
-            (len(evaluation.failed), "photographs failed"),
-            (len(evaluation.ungraded), "photographs' arteries and veins could not be scored"),
-            (len(evaluation.undrawn), "report pictures could not be written"),
+        f"{count} of {of} {what}"
+        for count, of, what in (
+            (len(evaluation.failed), total, "photographs failed"),
+            (len(evaluation.ungraded), total, ungraded),
+            (len(evaluation.undrawn), evaluation.n, "report pictures could not be written"),
         )
         if count
     ]
@@ -252,8 +253,9 @@ def evaluate(
     centre-line accuracy, each class's sensitivity, specificity and Dice). For an .npz file:
     mean per-patch Dice of --images against --labels. A photograph
     that cannot be scored is reported on one line and skipped; the exit status is 1 if any was
-    (or, with --av, if a photograph's arteries and veins could not be scored: its vessels are),
-    or if there is nothing to evaluate. SIGINT or SIGTERM stops it after the photographs in
+    (or, with --av, if a photograph's arteries and veins could not be scored: its vessels are;
+    or, with --report, if a picture could not be written: its scores stand), or if there is
+    nothing to evaluate. SIGINT or SIGTERM stops it after the photographs in
     progress; the others fail as stopped.
     """
     if not os.path.lexists(data):

@@ -89,17 +89,21 @@ def _measure_one(
     item: Input, options: MeasureOptions, picture: Path | None
 ) -> tuple[dict, MapMeasurements | None]:
     """The JSON record of one map, and its measurements (``None`` when it failed, whatever
-    the reason: the record says why, and the other maps go on)."""
+    the reason: the record says why, and the other maps go on). A picture that cannot be
+    drawn or written is the record's ``picture_error``: the measurements stand."""
     record = {"path": str(item.path), "ok": True}
     try:
         if item.problem:
             raise InputError(item.problem)
         analysis = measure_file(item.path, options)
-        if picture is not None:
-            save_png(picture, draw_picture(analysis))
-            record["picture"] = str(picture)
     except Exception as exc:
         return {**record, "ok": False, "error": describe_failure(exc, item.path)}, None
+    if picture is not None:
+        try:
+            save_png(picture, draw_picture(analysis))
+            record["picture"] = str(picture)
+        except Exception as exc:
+            record["picture_error"] = describe_failure(exc, picture)
     return {**record, **dataclasses.asdict(analysis.measurements)}, analysis.measurements
 
 
@@ -177,7 +181,8 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
     AVR. A folder gives its image files (GIFs too), less what segment and --picture write
     beside the maps (_overlay, _prob, _measure, and _av without --av or _mask with it). A
     bad map is reported on one line on stderr and skipped; the exit status is 2 when the
-    only map failed, 1 when some of several did. Definitions, units and limits:
+    only map failed, 1 when some of several did or a picture could not be written (its map's
+    measurements stand). Definitions, units and limits:
     firmware_notes/MEASUREMENTS.md.
     """
     started = time.perf_counter()
@@ -193,13 +198,16 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
     if picture is not None:
         prepare_outdir(picture)
         pictures = _picture_paths([item.path for item in listed], picture)
-    rows, failed = [], 0
+    rows, failed, undrawn = [], 0, 0
     for item, target in zip(listed, pictures, strict=True):
         record, measured = _measure_one(item, options, target)
         rows.append(measurement_row(record["path"], measured, record.get("error")))
         if measured is None:
             failed += 1
             click.echo(f"error: {record['error']}", err=True)
+        if "picture_error" in record:
+            undrawn += 1
+            click.echo(f"error: {record['picture_error']}", err=True)
         if as_json:
             click.echo(json.dumps(record, allow_nan=False))
         elif measured is not None:
@@ -211,7 +219,9 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
             f"measured {len(listed) - failed} of {len(listed)} maps in "
             f"{time.perf_counter() - started:.1f} s" + (f", {failed} failed" if failed else "")
         )
-    if failed:
-        exception = click.ClickException(f"{failed} of {len(listed)} maps failed")
-        exception.exit_code = 2 if len(listed) == 1 else 1
+    if failed or undrawn:
+        said = [f"{failed} of {len(listed)} maps failed"] * bool(failed)
+        said += [f"{undrawn} of {len(listed)} pictures could not be written"] * bool(undrawn)
+        exception = click.ClickException("; ".join(said))
+        exception.exit_code = 2 if len(listed) == 1 and failed else 1
         raise exception

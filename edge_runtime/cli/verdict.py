@@ -37,7 +37,8 @@ def _judge(path, segmenter: Segmenter | None) -> Verdict:
 @click.option(
     "--with-vessels",
     is_flag=True,
-    help="Also run the model (slower) and let its vessel map count in the quality score.",
+    help="Also run the model (slower): its vessel map counts in the quality score, and a map "
+    "it is unsure of is a reason to retake (unsure-vessels).",
 )
 @segmenter_options
 @json_option

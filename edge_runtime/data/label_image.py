@@ -14,7 +14,35 @@ KEPT_MODES = ("1", "L", "RGB", "I;16", "I;16B", "I;16L", "I", "F")
 LOSSY_FORMATS = ("JPEG", "MPO")
 """Pillow formats that are always lossy: a label, mask or map saved so has compression noise
 around every edge, which would be read as set pixels (a JPEG of quality 98 has few enough
-distinct values to pass as a map)."""
+distinct values to pass as a map). A TIFF compressed as JPEG and a lossy WebP are refused too
+(:func:`lossy`)."""
+
+WEBP_LOSSY, WEBP_LOSSLESS = b"VP8 ", b"VP8L"
+"""The chunks that hold a WebP's picture, lossy or lossless."""
+
+
+def lossy(image, path: Path) -> str | None:
+    """How an image opened from ``path`` was saved with loss ("JPEG", "TIFF compressed as
+    JPEG", "lossy WebP"), or ``None``."""
+    if image.format in LOSSY_FORMATS:
+        return image.format
+    if image.format == "TIFF" and "jpeg" in str(image.info.get("compression", "")):
+        return "TIFF compressed as JPEG"
+    if image.format == "WEBP" and _webp_picture_chunk(path) == WEBP_LOSSY:
+        return "lossy WebP"
+    return None
+
+
+def _webp_picture_chunk(path: Path) -> bytes | None:
+    """The first picture chunk of a WebP file (its RIFF chunks walked from the header)."""
+    with open(path, "rb") as f:
+        f.seek(12)  # RIFF, the size, WEBP
+        while len(header := f.read(8)) == 8:
+            kind, size = header[:4], int.from_bytes(header[4:], "little")
+            if kind in (WEBP_LOSSY, WEBP_LOSSLESS):
+                return kind
+            f.seek(size + size % 2, 1)
+    return None
 
 
 def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -26,13 +54,14 @@ def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None
     Raises:
         InputError: unreadable, refused by :func:`~edge_runtime.pipeline.decode.opened_image`
             (too large, several pictures; 32-bit integer and float values are read as they are),
-            saved in a lossy format (:data:`LOSSY_FORMATS`), or not ``shape``.
+            saved with loss (:func:`lossy`), or not ``shape``.
     """
     try:
         with opened_image(path, what, any_depth=True) as image:
-            if image.format in LOSSY_FORMATS:
+            saved = lossy(image, path)
+            if saved:
                 raise InputError(
-                    f"{path}: {what} saved as {image.format}, whose compression changes the "
+                    f"{path}: {what} saved as {saved}, whose compression changes the "
                     "pixels around every edge: save it losslessly, as PNG"
                 )
             width, height = image.size

@@ -319,8 +319,9 @@ LAYOUTS: dict[str, Layout] = {
     "drive": Layout(
         lambda r: any((r / d / "1st_manual").is_dir() for d in ("", "training", "test")),
         _drive,
-        "images/NN_test.tif, 1st_manual/NN_manual1.gif, mask/NN_test_mask.gif, optional "
-        "AV/NN_test.png (artery/vein) (also under training/ and test/)",
+        "images/NN_test.tif or NN_training.tif, 1st_manual/NN_manual1.gif, "
+        "mask/NN_test_mask.gif, optional AV/NN_test.png (artery/vein) (also under training/ "
+        "and test/)",
     ),
     "stare": Layout(
         lambda r: (r / "stare-images").is_dir(),

@@ -80,12 +80,20 @@ def test_a_lossy_label_is_refused_not_guessed(tmp_path):
     pixels = np.zeros((32, 32, 3), np.uint8)
     pixels[8:12] = RED
     pixels[20:24] = BLUE
-    path = save(tmp_path / "av.webp", pixels, quality=75)
-    with pytest.raises(InputError, match=r"av\.webp: got colour \(\d+, \d+, \d+\) at pixel"):
+    smoothed = np.asarray(Image.fromarray(pixels).resize((64, 64)).resize((32, 32)))
+    path = save(tmp_path / "av.png", smoothed)  # resampled: colours between the classes'
+    with pytest.raises(InputError, match=r"av\.png: got colour \(\d+, \d+, \d+\) at pixel"):
         read_artery_vein(path, (32, 32))
-    path = save(tmp_path / "av.jpg", pixels, quality=100)
-    with pytest.raises(InputError, match=r"av\.jpg: the artery/vein label saved as JPEG"):
-        read_artery_vein(path, (32, 32))
+    for name, saved, options in (
+        ("av.jpg", "JPEG", {"quality": 100}),
+        ("av.webp", "lossy WebP", {"quality": 100}),
+        ("av.tif", "TIFF compressed as JPEG", {"compression": "jpeg", "quality": 100}),
+    ):
+        path = save(tmp_path / name, pixels, **options)
+        with pytest.raises(InputError, match=f"{name}: the artery/vein label saved as {saved},"):
+            read_artery_vein(path, (32, 32))
+    lossless = save(tmp_path / "lossless.webp", pixels, lossless=True)
+    assert (read_artery_vein(lossless, (32, 32)) != 0).any()
 
 
 def test_measure_reads_labels_through_the_same_decoding(tmp_path):

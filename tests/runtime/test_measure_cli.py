@@ -88,6 +88,24 @@ def test_csv_and_pictures(maps, tmp_path):
             assert picture.size == (300, 300) and picture.mode == "RGB"
 
 
+def test_a_picture_that_cannot_be_written_keeps_its_map_s_measurements(maps, tmp_path):
+    """The map was reported failed and its measurements lost from the JSON and the CSV."""
+    vessel, _, _ = maps
+    pictures, table = tmp_path / "pictures", tmp_path / "out.csv"
+    (pictures / "eye_measure.png").mkdir(parents=True)
+    result = run(vessel, "--json", "--csv", table, "--picture", pictures)
+    assert result.exit_code == 1
+    record = json.loads(result.stdout)
+    said = f"{pictures / 'eye_measure.png'}: cannot write (is a folder, not a file to write)"
+    assert record["ok"] and record["picture_error"] == said and record["vessels"]["density"] > 0
+    assert result.stderr.splitlines() == [
+        f"error: {said}",
+        "Error: 1 of 1 pictures could not be written",
+    ]
+    with open(table, newline="") as f:
+        assert float(next(csv.DictReader(f))["vessels_density"]) > 0
+
+
 def test_one_bad_map_of_several_is_reported_and_the_others_measured(maps, tmp_path):
     vessel, _, _ = maps
     junk = tmp_path / "junk.png"
