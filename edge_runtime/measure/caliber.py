@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.measure.disc import Disc
 from edge_runtime.measure.field import disc_mask
 from edge_runtime.measure.grid import Grid, components, neighbour_pairs
@@ -97,11 +98,12 @@ def zone_vessels(
     widths: np.ndarray,
     disc: Disc,
     ring: np.ndarray,
-    uncertain: np.ndarray | None = None,
+    classes: np.ndarray | None = None,
 ) -> list[ZoneVessel]:
     """The vessels of one class crossing zone B (``ring``, boolean (H, W)): ``points`` are its
     skeleton's pixels ((n, 2) y, x, row after row) and ``widths`` its vessel widths there;
-    pieces mostly of ``uncertain`` class (boolean (H, W), :data:`MAX_UNCERTAIN`) left out."""
+    pieces mostly of uncertain class in the map's ``classes`` (int8 (H, W) artery/vein codes,
+    :data:`MAX_UNCERTAIN`) left out."""
     inside = ring[points[:, 0], points[:, 1]]
     ys, xs, width = points[inside, 0], points[inside, 1], widths[inside]
     skeleton = np.zeros(ring.shape, dtype=bool)
@@ -114,11 +116,16 @@ def zone_vessels(
     vessels = []
     for piece in range(label.max() + 1 if len(label) else 0):
         mine = label == piece
-        if uncertain is not None and uncertain[ys[mine], xs[mine]].mean() > MAX_UNCERTAIN:
+        if classes is not None and _uncertain_share(classes[ys[mine], xs[mine]]) > MAX_UNCERTAIN:
             continue
         if np.ptp(radius[mine]) >= MIN_SPAN * depth:
             vessels.append(ZoneVessel(ys[mine], xs[mine], float(np.median(width[mine]))))
     return sorted(vessels, key=lambda v: -v.width_px)
+
+
+def _uncertain_share(codes: np.ndarray) -> float:
+    """Share of artery/vein ``codes`` that are of uncertain class."""
+    return float(np.mean(codes == ArteryVein.UNCERTAIN))
 
 
 def calibers(

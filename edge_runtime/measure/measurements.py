@@ -145,7 +145,6 @@ def _classes(
     vessel_map: VesselMap, field: Field, scale: Scale | None, disc: Disc | None
 ) -> _Classes:
     ring = None if disc is None else zone_b(field.mask.shape, disc)
-    uncertain = vessel_map.classes == ArteryVein.UNCERTAIN
     measured, crossing = {}, {}
     for name, code in (("arteries", ArteryVein.ARTERY), ("veins", ArteryVein.VEIN)):
         vessels = vessel_map.of_class(code)
@@ -154,7 +153,7 @@ def _classes(
         measured[name] = measure_vessels(vessels, field, scale, traced)
         if ring is not None:
             points, widths = traced.graph.points, traced.widths
-            crossing[name] = zone_vessels(points, widths, disc, ring, uncertain)
+            crossing[name] = zone_vessels(points, widths, disc, ring, vessel_map.classes)
     found = None
     if ring is not None:
         found = calibers(crossing["arteries"], crossing["veins"], ring, field.mask)

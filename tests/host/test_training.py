@@ -111,7 +111,7 @@ def test_bad_data_file_is_one_line_error(tmp_path):
     bad.write_text("not an npz")
     result = CliRunner().invoke(cli, ["train", str(bad), "--out", str(tmp_path / "run")])
     assert result.exit_code == 2
-    assert result.output.startswith(f"Error: {bad}: not a readable .npz file (")
+    assert result.output.startswith(f"Error: {bad}: not an .npz file (numpy's zip of arrays)")
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()
 
