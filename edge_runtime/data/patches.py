@@ -64,7 +64,7 @@ literals, hence the syntax errors; a damaged zip header can claim a version zipf
 @contextlib.contextmanager
 def _open_npz(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
     with open_regular(path, "an .npz file") as f:
-        if not f.read(len(NPZ_MAGIC)).startswith((NPZ_MAGIC, NPY_MAGIC[: len(NPZ_MAGIC)])):
+        if not f.read(len(NPY_MAGIC)).startswith((NPZ_MAGIC, NPY_MAGIC)):
             raise InputError(
                 f"{path}: not an .npz file (numpy's zip of arrays); labelled photographs are "
                 "given as their folder"

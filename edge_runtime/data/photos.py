@@ -32,7 +32,7 @@ mask: nothing to score).
 import dataclasses
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -229,12 +229,15 @@ def _hrf(root: Path) -> list[LabelledPhoto]:
     return photos
 
 
+def _chase_files(root: Path) -> Iterator[Path]:
+    """The image files under ``root`` named as CHASE_DB1's photographs and labels are."""
+    for path in root.rglob("*"):
+        if path.suffix.lower() in DATASET_SUFFIXES and _CHASE_NAME.fullmatch(path.stem.lower()):
+            yield path
+
+
 def _chase(root: Path) -> list[LabelledPhoto]:
-    found = sorted(
-        (p for p in root.rglob("*") if _CHASE_NAME.fullmatch(p.stem.lower())),
-        key=lambda p: (p.name.lower(), str(p)),
-    )
-    found = [p for p in found if p.suffix.lower() in DATASET_SUFFIXES]
+    found = sorted(_chase_files(root), key=lambda p: (p.name.lower(), str(p)))
     labels = _by(_STEM, found)
     photos = []
     for image in found:
@@ -334,11 +337,7 @@ LAYOUTS: dict[str, Layout] = {
         "images/NN_h.jpg, manual1/NN_h.tif, mask/NN_h_mask.tif",
     ),
     "chase": Layout(
-        lambda r: any(
-            _CHASE_NAME.fullmatch(p.stem.lower()) and p.stem.lower().endswith("_1stho")
-            for p in r.rglob("*")
-            if p.suffix.lower() in DATASET_SUFFIXES
-        ),
+        lambda r: any(p.stem.lower().endswith("_1stho") for p in _chase_files(r)),
         _chase,
         "Image_NNL.jpg beside Image_NNL_1stHO.png (any subfolder)",
     ),

@@ -204,15 +204,12 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         ),
         "| mean over | " + " | ".join(str(counts[m]) for m in METRICS) + " |",
     ]
-    if evaluation.failed:
-        lines += ["", f"Not scored ({len(evaluation.failed)}):", ""]
-        lines += [f"- {_markdown(p.name)}: {p.error}" for p in evaluation.failed]
-    ungraded = evaluation.ungraded
-    if ungraded:
-        lines += ["", f"Arteries and veins not scored ({len(ungraded)}):", ""]
-        lines += [f"- {_markdown(p.name)}: {p.artery_vein_error}" for p in ungraded]
-    undrawn = evaluation.undrawn
-    if undrawn:
-        lines += ["", f"Pictures not written ({len(undrawn)}):", ""]
-        lines += [f"- {_markdown(p.name)}: {p.report_error}" for p in undrawn]
+    for title, photos, error in (
+        ("Not scored", evaluation.failed, "error"),
+        ("Arteries and veins not scored", evaluation.ungraded, "artery_vein_error"),
+        ("Pictures not written", evaluation.undrawn, "report_error"),
+    ):
+        if photos:
+            lines += ["", f"{title} ({len(photos)}):", ""]
+            lines += [f"- {_markdown(p.name)}: {getattr(p, error)}" for p in photos]
     write_text(report / SUMMARY_FILES[1], "\n".join(lines) + "\n")

@@ -102,9 +102,8 @@ def locate_disc(
     block = search_block(shape, diameter_px)
     grid = (-(-shape[0] // block), -(-shape[1] // block))
     cells = (np.asarray(ys) // block) * grid[1] + np.asarray(xs) // block
-    weight = np.bincount(
-        cells, weights=np.maximum(widths, 1.0) ** 2, minlength=grid[0] * grid[1]
-    ).reshape(grid)
+    pixel_weight = np.maximum(widths, 1.0) ** 2
+    weight = np.bincount(cells, weights=pixel_weight, minlength=grid[0] * grid[1]).reshape(grid)
     side = max(3, round(diameter_px / block) | 1)
     sums = np.where(field[::block, ::block], _window_sums(weight, side), 0.0)
     best = np.unravel_index(int(np.argmax(sums)), grid)
@@ -116,19 +115,19 @@ def locate_disc(
     far &= field[::block, ::block]
     confidence = 1.0 - float(sums[far].max()) / top if far.any() else 0.0
     center_y, center_x = ((np.array(best) + 0.5) * block - 0.5).tolist()
-    center_y, center_x = _settled(ys, xs, widths, center_y, center_x, diameter_px / 2)
+    center_y, center_x = _settled(ys, xs, pixel_weight, center_y, center_x, diameter_px / 2)
     return Disc(center_y, center_x, float(diameter_px), confidence)
 
 
 def _settled(
-    ys: np.ndarray, xs: np.ndarray, widths: np.ndarray, y: float, x: float, radius: float
+    ys: np.ndarray, xs: np.ndarray, weight: np.ndarray, y: float, x: float, radius: float
 ) -> tuple[float, float]:
-    """The centre moved to the weighted mean of the skeleton pixels within ``radius`` of it,
+    """The centre moved to the mean of the skeleton pixels within ``radius`` of it, each by its
+    ``weight``,
     again and again until it stays (mean shift): a place of the vessels themselves, which
     neither the blocks' grid nor the thinning's pixel-level choices (which differ between a
     photograph and its mirror image) decide."""
     ys, xs = np.asarray(ys, np.float64), np.asarray(xs, np.float64)
-    weight = np.maximum(widths, 1.0) ** 2
     for _ in range(SETTLE_STEPS):
         near = (ys - y) ** 2 + (xs - x) ** 2 <= radius**2
         if not near.any():

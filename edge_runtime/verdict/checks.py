@@ -109,6 +109,7 @@ VESSEL_RETAKE = Check(UNSURE_VESSELS, "indecision", 0.7, below=False, clean=VESS
 """With the model run, a reason to retake when the model is unsure of most of what it marks,
 whatever else the photograph shows: strong noise that the noise measure cannot see (a small
 photograph enlarged to the working scale, noise the camera smoothed: 0.75-0.86), or no fundus
-at all (red-tinted blotches whose structure and contrast pass: 0.88). Set by hand in the gap:
-real photographs that pass every other check stay at or below 0.49 in the calibration
-(0.25-0.36 clean). Not a not-fundus reason: a real photograph, too noisy, reaches it too."""
+at all (red-tinted blotches whose structure and contrast pass: indecision 0.88). Set by hand
+in the gap: real photographs that pass every other check stay at or below 0.49 in the
+calibration (0.25-0.36 clean). Not a not-fundus reason: a real photograph, too noisy, reaches
+it too."""
