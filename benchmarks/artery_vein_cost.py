@@ -12,9 +12,10 @@ so that machine noise hits them alike), the tiles of each model and the ratio (v
 arteries/veins) / vessels: where the second output's time goes. Then each model's inference
 alone, per tile, one tile to an invoke (as a photograph's one or few tiles run) against a full
 batch: the CPU library's kernels may depend on the batch (on an AMX machine, XNNPACK picks its
-transposed-convolution kernel by the batch size, and one tile alone took 2.8x the time per
-tile of a batch). Issue 21's budget itself (both outputs against release 1.1.0 with one) is
-measured by ``benchmarks/against_release.py``.
+transposed-convolution kernel by the batch size, and one tile alone of a model converted with
+them took 2.8x the time per tile of a batch; the bundled model is converted pixel-shuffled,
+without them: firmware_notes/ARTERY_VEIN.md, "Cost"). Issue 21's budget itself (both outputs
+against release 1.1.0 with one) is measured by ``benchmarks/against_release.py``.
 """
 
 import statistics

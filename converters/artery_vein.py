@@ -151,7 +151,7 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         model_version=options.model_version,
         architecture="unet-lite",
         width=training.width,
-        parameters=model.count_params(),
+        parameters=record.parameters,  # learned: the device form repeats biases
         patch_size=training.device_side,
         fov_diameter=training.fov_diameter,
         preprocessing=Preprocessing(ARTERY_VEIN_PREPROCESSING),

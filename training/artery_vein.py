@@ -52,7 +52,7 @@ from training.config import (
     remove_earlier_run,
 )
 from training.model_io import KerasPatches
-from training.models import build_unet_lite
+from training.models import build_unet_lite, pixel_shuffle_weights
 from training.trainer import make_deterministic, software_versions
 
 OUTPUT_NAME = "artery_probability"
@@ -166,7 +166,9 @@ def load_examples(
     return examples
 
 
-def build_model(training: ArteryVeinTraining, size: int | None = None) -> keras.Model:
+def build_model(
+    training: ArteryVeinTraining, size: int | None = None, *, pixel_shuffle: bool = False
+) -> keras.Model:
     """The artery/vein U-Net on ``size`` (by default the tile's) square four-channel inputs."""
     return build_unet_lite(
         None,
@@ -175,13 +177,18 @@ def build_model(training: ArteryVeinTraining, size: int | None = None) -> keras.
         size=size or training.tile,
         channels=ARTERY_VEIN_CHANNELS,
         output=OUTPUT_NAME,
+        pixel_shuffle=pixel_shuffle,
     )
 
 
 def device_model(model: keras.Model, training: ArteryVeinTraining) -> keras.Model:
-    """The trained ``model``'s weights in a model of the device's input side."""
-    device = build_model(training, training.device_side)
-    device.set_weights(model.get_weights())
+    """The trained ``model`` as the device runs it: the device's input side, pixel-shuffled.
+
+    The same map (:func:`training.models.pixel_shuffle_weights`), in operators that run one
+    field (a batch of one) as fast as a batch on a CPU.
+    """
+    device = build_model(training, training.device_side, pixel_shuffle=True)
+    device.set_weights(pixel_shuffle_weights(model))
     return device
 
 

@@ -16,7 +16,10 @@ map:
 - ``unet-lite``: a U-Net that works at half resolution for speed: a 2x2 stride-2 stem (like
   space-to-depth), additive skips instead of concatenation, and a 2x2 transposed convolution
   back to full resolution. Few-channel int8 convolutions at 64x64 and CONCATENATION are the
-  slowest ops of the full-resolution U-Net on a CPU; this design has neither.
+  slowest ops of the full-resolution U-Net on a CPU; this design has neither. Built with
+  ``pixel_shuffle``, each of its transposed convolutions becomes the same map in other operators
+  (:func:`pixel_shuffle_weights` carries a trained model's weights over): the device form of a
+  model run one field at a time (the artery/vein model, ``training.artery_vein.device_model``).
 
 Every builder takes ``batch_size``: ``None`` for training, 1 for export (the Edge TPU needs a
 static batch-1 input). Keras is imported inside the builders, so that the registry, and with it
@@ -201,11 +204,13 @@ def build_unet_lite(
     channels: int = 1,
     output: str = "vessel_probability",
     maps: int = 1,
+    pixel_shuffle: bool = False,
 ) -> "keras.Model":
     """Half-resolution U-Net to ``maps`` probability maps of ``size`` x ``size`` (one by default).
 
     A 2x2/2 stem to half the size, ``depth`` poolings, additive skips, and a 2x2/2
-    transposed-convolution head with a sigmoid, named ``output``; ``channels`` inputs.
+    transposed-convolution head with a sigmoid, named ``output``; ``channels`` inputs. With
+    ``pixel_shuffle``, every transposed convolution is built as :func:`_doubled` builds it.
     """
     import keras
     from keras import layers
@@ -224,11 +229,54 @@ def build_unet_lite(
         x = layers.MaxPooling2D(2)(x)
     x = _conv_bn_relu(_conv_bn_relu(x, width * 2**depth), width * 2**depth)
     for level in reversed(range(depth)):
-        x = layers.Conv2DTranspose(width * 2**level, 2, strides=2)(x)
+        x = _doubled(x, width * 2**level, pixel_shuffle)
         x = layers.Add()([x, skips[level]])
         x = _conv_bn_relu(_conv_bn_relu(x, width * 2**level), width * 2**level)
-    outputs = layers.Conv2DTranspose(maps, 2, strides=2, activation="sigmoid", name=output)(x)
+    outputs = _doubled(x, maps, pixel_shuffle, activation="sigmoid", name=output)
     return keras.Model(inputs, outputs, name=f"unet_lite_w{width}_d{depth}")
+
+
+def _doubled(x, filters: int, pixel_shuffle: bool, activation: str | None = None, name=None):
+    """``x`` at twice its size through a 2x2/2 transposed convolution, or the same map shuffled.
+
+    ``pixel_shuffle``: a 1x1 convolution for each output row parity, giving both columns'
+    channels; the two laid side by side and reshaped put each value in its pixel. CONV_2D,
+    CONCATENATION and RESHAPE, Edge TPU operators all: on a CPU they run as fast for one input as
+    for a batch, where XNNPACK's TRANSPOSE_CONV picks a one-row kernel for a batch of one (3.2x
+    slower on an AMX machine: firmware_notes/ARTERY_VEIN.md).
+    """
+    from keras import layers
+
+    from training.layers import BatchFreeReshape
+
+    if not pixel_shuffle:
+        return layers.Conv2DTranspose(filters, 2, strides=2, activation=activation, name=name)(x)
+    rows = layers.Concatenate(axis=2)([layers.Conv2D(2 * filters, 1)(x) for _ in range(2)])
+    height, width = rows.shape[1:3]
+    if activation is None:
+        return BatchFreeReshape((2 * height, width, filters), name=name)(rows)
+    x = BatchFreeReshape((2 * height, width, filters))(rows)
+    return layers.Activation(activation, name=name)(x)
+
+
+def pixel_shuffle_weights(model: "keras.Model") -> list[np.ndarray]:
+    """``model``'s weights for its twin built with ``pixel_shuffle``: the same map, exactly.
+
+    A 2x2/2 transposed convolution's kernel (2, 2, out, in) gives output pixel (2i + a, 2j + b)
+    ``kernel[a, b] @ x[i, j]``; row parity ``a``'s 1x1 convolution holds ``kernel[a, b]`` for
+    ``b`` = 0, 1 side by side, each with the bias.
+    """
+    from keras import layers
+
+    weights = []
+    for layer in model.layers:
+        if not isinstance(layer, layers.Conv2DTranspose):
+            weights += layer.get_weights()
+            continue
+        kernel, bias = layer.get_weights()
+        for row in kernel:
+            weights += [row.reshape(-1, row.shape[-1]).T[None, None], np.tile(bias, 2)]
+    return weights
 
 
 def build_model(

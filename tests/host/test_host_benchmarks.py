@@ -69,3 +69,11 @@ def test_whole_field_screen(dev_npz, run_benchmark, tmp_path):
     assert all(0 <= float(row[n]) <= 1 for row in rows for n in (3, 4))  # F1, AUC
     assert 0 <= float(rows[0][6]) <= 1 and rows[1][6] == "-"  # A/V accuracy: the candidate's
     assert json.loads((tmp_path / "screen.json").read_text())[1]["model"] == "tiles v2"
+
+
+def test_pixel_shuffle(make_photo_dataset, tmp_path, run_benchmark):
+    dataset = make_photo_dataset(tmp_path / "drive", "drive", count=2)
+    out = run_benchmark("pixel_shuffle.py", dataset, "--crops", "16", "--repeats", "1")
+    (gap,) = [line.split()[-1] for line in out.splitlines() if line.startswith("Keras outputs")]
+    assert float(gap) < 1e-5  # the same map (float rounding may differ between CPUs)
+    assert [line.split(":")[0] for line in out.splitlines()[-2:]] == ["batch of 16", "batch of 1"]

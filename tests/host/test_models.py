@@ -11,6 +11,8 @@ keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (
 from converters.tflite_export import export_tflite  # noqa: E402
 from edge_runtime.errors import EdgeSegError  # noqa: E402
 from edge_runtime.inference.description import describe_model  # noqa: E402
+from edge_runtime.inference.interpreter import make_interpreter  # noqa: E402
+from edge_runtime.inference.quantization import quantize  # noqa: E402
 from training.models import (  # noqa: E402
     ARCHITECTURES,
     architecture,
@@ -18,6 +20,7 @@ from training.models import (  # noqa: E402
     build_unet,
     build_unet_lite,
     multiply_accumulates,
+    pixel_shuffle_weights,
 )
 
 README = Path(__file__).parents[2] / "README.md"
@@ -133,6 +136,54 @@ def test_unet_lite_takes_any_size_and_channels_with_the_same_weights():
         build_unet_lite(size=72, depth=3)
     both = build_unet_lite(None, 8, 3, size=64, channels=3, output="maps", maps=2)
     assert both.output_shape == (None, 64, 64, 2)  # vessel and artery maps from one model
+
+
+def test_pixel_shuffle_twin_is_the_same_map_in_edge_tpu_operators_without_transposed_ones(
+    tmp_path,
+):
+    """The artery/vein model's device form: a batch of one runs XNNPACK's one-row kernel for a
+    transposed convolution; the twin has none, and gives the trained model's output."""
+    trained = build_unet_lite(None, 4, 2, size=48, channels=4, output="artery_probability")
+    rng = np.random.default_rng(3)
+    trained.set_weights(
+        [
+            rng.uniform(0.5, 1.5, w.shape) if "variance" in w.name else rng.normal(0, 0.5, w.shape)
+            for w in trained.weights
+        ]
+    )
+    twin = build_unet_lite(
+        None, 4, 2, size=48, channels=4, output="artery_probability", pixel_shuffle=True
+    )
+    twin.set_weights(pixel_shuffle_weights(trained))
+    assert multiply_accumulates(twin) == multiply_accumulates(
+        build_unet_lite(1, 4, 2, size=48, channels=4)
+    )
+    assert "Conv2DTranspose" not in _layer_types(twin) and twin.output_names == trained.output_names
+    fields = rng.normal(size=(3, 48, 48, 4)).astype(np.float32)
+    expected = np.asarray(trained(fields))
+    assert expected.std() > 0.05  # no constant map that any order of the weights would give
+    np.testing.assert_allclose(np.asarray(twin(fields)), expected, atol=1e-5)
+    path = tmp_path / "twin.tflite"
+    path.write_bytes(export_tflite(twin, fields))
+    report = describe_model(path).to_json()
+    assert report["edgetpu_ready"], report["edgetpu_issues"]
+    assert {"CONV_2D", "CONCATENATION", "RESHAPE"} <= set(report["ops"])
+    assert "TRANSPOSE_CONV" not in report["ops"]
+    batched = _int8_outputs(path, fields)  # a batch runs in one invoke
+    assert batched.shape == (3, 48, 48, 1)
+    for field, out in zip(fields, batched, strict=True):
+        np.testing.assert_array_equal(_int8_outputs(path, field[None])[0], out)
+
+
+def _int8_outputs(path: Path, batch: np.ndarray) -> np.ndarray:
+    """The int8 outputs of the model at ``path`` on ``batch``, in one invoke."""
+    interpreter = make_interpreter(path)
+    detail = interpreter.get_input_details()[0]
+    interpreter.resize_tensor_input(detail["index"], list(batch.shape))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(detail["index"], quantize(batch, detail))
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
 
 def test_bad_arguments():
