@@ -104,13 +104,15 @@ def _fitted(stem: str) -> str:
 
 
 def plan_outputs(
-    inputs: list[Path], outdir: Path, used: set[str] | None = None
+    inputs: list[Path], outdir: Path, used: set[str] | None = None, *, keep_existing: bool = False
 ) -> list[OutputPaths]:
     """Output paths for every input, in order. Inputs that share a stem get ``-2``, ``-3``, ...
     after it, and no output may be an input file under any path (files are compared by
     identity, :func:`identity`), so nothing is overwritten silently.
 
     ``used`` holds output names already taken (e.g. by earlier runs); it is updated in place.
+    ``keep_existing``: a name any of whose files is already there is taken too (``watch``: such
+    files are the results of a photograph it no longer holds, or of another program).
     """
     taken = {identity(p) for p in inputs} - {None}
     used = set() if used is None else used
@@ -120,7 +122,10 @@ def plan_outputs(
         while True:
             name = stem if n == 1 else f"{stem}-{n}"
             outputs = output_paths(outdir, name)
-            clash = any(identity(p) in taken for p in outputs.files())
+            clash = any(
+                identity(p) in taken or (keep_existing and os.path.lexists(p))
+                for p in outputs.files()
+            )
             if name not in used and not clash:
                 break
             n += 1

@@ -374,13 +374,14 @@ class FolderWatcher:
     def _take(self, path: Path, info: os.stat_result) -> dict | None:
         """Process a photograph: its record, or ``None`` when it was removed while it was read
         (gone, not failed: the next look forgets it)."""
-        used = {done.name for key, done in self.state.items() if key != path.name}
-        outputs: OutputPaths = plan_outputs([path], self.outdir, used)[0]
         earlier = self.state.get(path.name)
         if earlier is not None and earlier.ok:  # it changed: what it made describes another
             for made in output_paths(self.outdir, earlier.name).files():
                 with contextlib.suppress(OSError):
                     made.unlink()
+        used = {done.name for key, done in self.state.items() if key != path.name}
+        # a forgotten photograph's results keep their names: a new one of its stem gets "-2"
+        outputs: OutputPaths = plan_outputs([path], self.outdir, used, keep_existing=True)[0]
         try:
             self._refuse_own_output(path, info)
             record = self.process(path, outputs)

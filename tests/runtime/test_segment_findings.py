@@ -258,8 +258,8 @@ def test_watch_json_carries_the_verdict_and_measurements_and_warns(tmp_path, run
     assert eye["measurements"]["mm_per_px"] > 0  # millimetres, from the camera's field of view
     assert blue["verdict"]["fundus"] is False
     assert f"warning: {drop / 'blue.png'}: not a fundus photograph (" in done.stderr
-    (out / ".edge-seg-watch.json").unlink()  # all done again, in text
+    (out / ".edge-seg-watch.json").unlink()  # all done again, in text, beside the first
     text = run_cli("watch", drop, "-o", out, "--once").stdout
-    assert f"{drop / 'blue.png'} -> {out / 'blue_mask.png'}: not fundus (" in text
+    assert f"{drop / 'blue.png'} -> {out / 'blue-2_mask.png'}: not fundus (" in text
     refused = run_cli("watch", drop, "-o", out, "--once", "--measure", expect=2)  # nowhere to go
     assert "--measure needs --json: the JSON records carry the measurements" in refused.output

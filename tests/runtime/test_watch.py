@@ -114,11 +114,19 @@ def test_photographs_removed_from_the_folder_are_forgotten(tmp_path):
     (drop / "a.png").unlink()
     assert list(watcher.poll()) == []
     assert set(json.loads((out / STATE_FILE).read_text())) == {"b.png"}
-    assert (out / "a_mask.png").exists()  # its outputs stay
+    assert (out / "a_mask.png").read_bytes() == b"mask"  # its outputs stay
     (drop / "a.png").write_bytes(_png_bytes(tmp_path, 1))  # back again: a new photograph
     os.utime(drop / "a.png", (old, old))
-    assert [r["path"].rsplit("/", 1)[1] for r in watcher.poll()] == ["a.png"]
+    (record,) = watcher.poll()
+    assert record["path"].rsplit("/", 1)[1] == "a.png"
+    assert record["outputs"]["mask"] == str(out / "a-2_mask.png")  # the first one's are kept
     assert calls == ["a.png", "b.png", "a.png"]
+    (out / "a_mask.png").write_bytes(b"the first a.png's")
+    (drop / "a.png").write_bytes(_png_bytes(tmp_path, 3))  # changed: redone under its name
+    os.utime(drop / "a.png", (old + 5, old + 5))
+    (record,) = watcher.poll()
+    assert record["outputs"]["mask"] == str(out / "a-2_mask.png")
+    assert (out / "a_mask.png").read_bytes() == b"the first a.png's"
 
 
 def test_watching_the_output_directory_is_refused(tmp_path):
