@@ -1,6 +1,7 @@
 """What the pixel-shuffled device form buys the vessel model, measured in one run.
 
     python benchmarks/pixel_shuffle.py ../shared/data/drive [--keras training/release/model.keras]
+        [--image ../shared/data/drive/images/05_test.tif]
 
 Converts the release vessel model's Keras twin to int8 twice, with the same calibration (crops
 of the folder's photographs, as ``edge-seg convert --calibration FOLDER`` draws them): as
@@ -8,23 +9,35 @@ trained, each 2x2 stride-2 transposed convolution a TRANSPOSE_CONV, and pixel-sh
 (``training.models.pixel_shuffle_weights``: the same map in CONV_2D, CONCATENATION and RESHAPE,
 the form the artery/vein model is converted in). Prints the Keras outputs' largest difference
 (the same map: 0 up to float rounding), how the int8 probabilities of the two differ on the
-calibration crops (their int8 ranges are calibrated apart), and the inference per tile of each
-in batches of 16 (as the device runs a photograph's tiles) and of one, timed in turn, with the
-ratios. The bundled vessel model is release 1.1.0's, signed with the release key; converted in
-this form it is another file, to be signed at the next release.
+calibration crops (their int8 ranges are calibrated apart), the inference per tile of each in
+batches of 16 (as the device runs a photograph's tiles) and of one, and a photograph (``--image``,
+else a synthetic DRIVE-sized one) segmented by each, with vessels only and with the bundled
+artery/vein model too, as ``edge-seg bench`` times it; all timed in turn, with the ratios. The
+bundled vessel model is release 1.1.0's, signed with the release key; converted in this form it
+is another file, to be signed at the next release (the two files here carry its card, for the
+runtime to read, and are removed after).
 """
 
+import dataclasses
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
 import click
 import numpy as np
 
+from converters.metadata_writer import embed_card, tensor_coding
 from converters.tflite_export import export_tflite
 from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.interpreter import make_interpreter
+from edge_runtime.inference.model_file import read_card
 from edge_runtime.inference.quantization import dequantize, quantize
+from edge_runtime.pipeline.artery_vein import ArteryVeinModel
+from edge_runtime.pipeline.decode import load_image
+from edge_runtime.pipeline.segmenter import Segmenter
 from training.model_io import load_keras_model
 from training.models import build_unet_lite, pixel_shuffle_weights
 from training.sources import load_photo_source
@@ -43,8 +56,10 @@ RELEASE = Path(__file__).parents[1] / "training" / "release" / "model.keras"
 )
 @click.option("--crops", type=click.IntRange(16), default=512, show_default=True)
 @click.option("--repeats", type=click.IntRange(1), default=15, show_default=True)
-def main(folder: Path, keras_path: Path, crops: int, repeats: int) -> None:
-    """Print the two forms' agreement and milliseconds per tile, and their ratios."""
+@click.option("--image", type=click.Path(exists=True, dir_okay=False), default=None)
+def main(folder: Path, keras_path: Path, crops: int, repeats: int, image: str | None) -> None:
+    """Print the two forms' agreement, their milliseconds per tile and per photograph, and the
+    ratios."""
     trained = load_keras_model(keras_path, PREPROCESSING_NAME)
     width = next(layer for layer in trained.layers if type(layer).__name__ == "Conv2D").filters
     depth = sum(type(layer).__name__ == "MaxPooling2D" for layer in trained.layers)
@@ -74,11 +89,56 @@ def main(folder: Path, keras_path: Path, crops: int, repeats: int) -> None:
             times[key].append((time.perf_counter() - started) * 1000 / key[1])
     ms = {key: statistics.median(values) for key, values in times.items()}
     for batch in (16, 1):
-        old, new = ms["transposed", batch], ms["pixel-shuffled", batch]
-        print(
-            f"batch of {batch}: transposed {old:.3f} ms a tile, pixel-shuffled {new:.3f} ms "
-            f"(median of {repeats}); pixel-shuffled / transposed {new / old:.3f}"
+        _print_ratio(
+            f"batch of {batch}",
+            ms["transposed", batch],
+            ms["pixel-shuffled", batch],
+            "a tile",
+            repeats,
         )
+    photo = load_image(image) if image else synthetic_fundus(584, 565)
+    with tempfile.TemporaryDirectory() as folder:
+        segmenters = {
+            (name, both): Segmenter(
+                _carded(content, Path(folder) / f"{name}.tflite"),
+                artery_vein=ArteryVeinModel() if both else None,
+            )
+            for name, content in forms.items()
+            for both in (False, True)
+        }
+        photo_ms = {key: [] for key in segmenters}
+        for segmenter in segmenters.values():
+            segmenter.segment(photo).artery_vein  # noqa: B018  (warm-up)
+        for _ in range(repeats):
+            for key, segmenter in segmenters.items():
+                started = time.perf_counter()
+                segmenter.segment(photo).artery_vein  # noqa: B018  (made when asked for)
+                photo_ms[key].append((time.perf_counter() - started) * 1000)
+    for both, what in ((False, "vessels"), (True, "both outputs")):
+        old, new = (statistics.median(photo_ms[name, both]) for name in forms)
+        _print_ratio(f"photograph {photo.shape[1]}x{photo.shape[0]}, {what}", old, new, "", repeats)
+
+
+def _print_ratio(what: str, old: float, new: float, unit: str, repeats: int) -> None:
+    """One line: the two forms' milliseconds and their ratio."""
+    print(
+        f"{what}: transposed {old:.3f} ms{' ' * bool(unit)}{unit}, pixel-shuffled {new:.3f} ms "
+        f"(median of {repeats}); pixel-shuffled / transposed {new / old:.3f}"
+    )
+
+
+def _carded(content: bytes, path: Path) -> Path:
+    """``content`` written to ``path`` with the bundled vessel model's card, its tensors' own
+    coding and no gate: a file the runtime reads as a vessel model."""
+    interpreter = make_interpreter(content)
+    card = dataclasses.replace(
+        read_card(DEFAULT_MODEL.read_bytes()),
+        input=tensor_coding(interpreter.get_input_details()[0]),
+        output=tensor_coding(interpreter.get_output_details()[0]),
+        gate=None,
+    )
+    path.write_bytes(embed_card(content, card))
+    return path
 
 
 def _allocated(content: bytes, tiles: np.ndarray):

@@ -187,8 +187,10 @@ def device_model(model: keras.Model, training: ArteryVeinTraining) -> keras.Mode
     The same map (:func:`training.models.pixel_shuffle_weights`), in operators that run one
     field (a batch of one) as fast as a batch on a CPU.
     """
+    plain = build_model(training, training.device_side)
+    plain.set_weights(model.get_weights())  # a width or depth not the model's fails in its terms
     device = build_model(training, training.device_side, pixel_shuffle=True)
-    device.set_weights(pixel_shuffle_weights(model))
+    device.set_weights(pixel_shuffle_weights(plain))
     return device
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+import training.layers  # (registers the layers a device form holds)
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
 from edge_runtime.contract.model_card import FOV_DIAMETER, ModelCard, Preprocessing
 from edge_runtime.contract.preprocessing import MODEL_INPUTS, ModelInput

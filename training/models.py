@@ -242,8 +242,8 @@ def _doubled(x, filters: int, pixel_shuffle: bool, activation: str | None = None
     ``pixel_shuffle``: a 1x1 convolution for each output row parity, giving both columns'
     channels; the two laid side by side and reshaped put each value in its pixel. CONV_2D,
     CONCATENATION and RESHAPE, Edge TPU operators all: on a CPU they run as fast for one input as
-    for a batch, where XNNPACK's TRANSPOSE_CONV picks a one-row kernel for a batch of one (3.2x
-    slower on an AMX machine: firmware_notes/ARTERY_VEIN.md).
+    for a batch, where XNNPACK's TRANSPOSE_CONV picks a one-row kernel for a batch of one (about
+    3x slower on an AMX machine: firmware_notes/ARTERY_VEIN.md, "Cost").
     """
     from keras import layers
 
@@ -252,10 +252,10 @@ def _doubled(x, filters: int, pixel_shuffle: bool, activation: str | None = None
     if not pixel_shuffle:
         return layers.Conv2DTranspose(filters, 2, strides=2, activation=activation, name=name)(x)
     rows = layers.Concatenate(axis=2)([layers.Conv2D(2 * filters, 1)(x) for _ in range(2)])
-    height, width = rows.shape[1:3]
+    doubled = (2 * x.shape[1], 2 * x.shape[2], filters)  # rows is (h, 2w, 2 filters)
     if activation is None:
-        return BatchFreeReshape((2 * height, width, filters), name=name)(rows)
-    x = BatchFreeReshape((2 * height, width, filters))(rows)
+        return BatchFreeReshape(doubled, name=name)(rows)
+    x = BatchFreeReshape(doubled)(rows)
     return layers.Activation(activation, name=name)(x)
 
 

@@ -76,4 +76,9 @@ def test_pixel_shuffle(make_photo_dataset, tmp_path, run_benchmark):
     out = run_benchmark("pixel_shuffle.py", dataset, "--crops", "16", "--repeats", "1")
     (gap,) = [line.split()[-1] for line in out.splitlines() if line.startswith("Keras outputs")]
     assert float(gap) < 1e-5  # the same map (float rounding may differ between CPUs)
-    assert [line.split(":")[0] for line in out.splitlines()[-2:]] == ["batch of 16", "batch of 1"]
+    assert [line.split(":")[0] for line in out.splitlines()[-4:]] == [
+        "batch of 16",
+        "batch of 1",
+        "photograph 565x584, vessels",
+        "photograph 565x584, both outputs",
+    ]

@@ -1,5 +1,7 @@
 """The registered architectures: each builds, has its size and converts as it claims."""
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,6 +165,19 @@ def test_pixel_shuffle_twin_is_the_same_map_in_edge_tpu_operators_without_transp
     expected = np.asarray(trained(fields))
     assert expected.std() > 0.05  # no constant map that any order of the weights would give
     np.testing.assert_allclose(np.asarray(twin(fields)), expected, atol=1e-5)
+    twin.save(tmp_path / "twin.keras")  # loads in a fresh process: its layers are registered
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from training.model_io import load_keras_model; "
+            "load_keras_model(sys.argv[1], 'field_standardised_rgb_vessel')",
+            tmp_path / "twin.keras",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
     path = tmp_path / "twin.tflite"
     path.write_bytes(export_tflite(twin, fields))
     report = describe_model(path).to_json()
