@@ -15,9 +15,13 @@ The output folder is the watcher's own: removed, it is made again (with the stat
 nothing is redone); if it cannot be, the watcher stops with an
 :class:`~edge_runtime.errors.OutputError`, as it does when the two folders become one (a symbolic
 link changed) or the watched folder turns out to be an output folder (it holds a state file: the
-folders were swapped), checked on every look. A file that is one of the outputs the watcher
-wrote since it started (moved or linked into the watched folder) is never taken. Temporary
-files of writes cut short (a writer killed by SIGKILL) are removed at start, once
+folders were swapped), checked on every look. A file that is one of the watcher's outputs is
+never taken: linked into the watched folder while the output is in the output folder, or moved
+there while the watcher runs. No output file is replaced unless the state says its photograph
+made it (a new photograph of a forgotten one's name gets ``-2`` outputs). A photograph is
+remembered as taken (``pending``) before its outputs are written: one cut short (SIGKILL, power
+lost) is done again under its name at the next start, what it wrote removed first. Temporary
+files of writes cut short are removed at start, once
 :data:`~edge_runtime.atomic.STALE_PARTIAL_AGE` old.
 
 Who is at fault decides what follows a failure. A bad file (unreadable, truncated, not a
@@ -30,6 +34,8 @@ seconds, until it succeeds.
 """
 
 import contextlib
+import dataclasses
+import itertools
 import json
 import os
 import stat
@@ -41,7 +47,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.app.files import prepare_outdir
-from edge_runtime.app.outputs import OutputPaths, identity, output_paths, plan_outputs
+from edge_runtime.app.outputs import (
+    OutputPaths,
+    identity,
+    is_written_output,
+    output_paths,
+    plan_outputs,
+)
 from edge_runtime.atomic import atomic_path, remove_stale_partials
 from edge_runtime.contract.schema import MAX_TEXT, bounded, decode, encode
 from edge_runtime.errors import (
@@ -68,7 +80,16 @@ up to the longest."""
 @dataclass(frozen=True)
 class Done:
     """What the state file remembers of one photograph: its signature when it was taken, the
-    name its outputs got, whether it succeeded, and if not why (older state files lack it)."""
+    name its outputs got, whether it succeeded, and if not why (older state files lack it).
+
+    A photograph is remembered ``pending`` from the moment it is taken until its record is
+    made: found so at a start, it was cut short (SIGKILL, power lost), and what it wrote is
+    removed and it is done again under its name.
+
+    Raises:
+        ValueError: ``name`` is not a file name of the output folder (a state file edited, or
+            damaged, to remove files elsewhere).
+    """
 
     size: int = bounded(low=0)
     mtime_ns: int = bounded()
@@ -77,6 +98,11 @@ class Done:
     ctime_ns: int | None = None
     inode: int | None = None
     error: str | None = None
+    pending: bool = False
+
+    def __post_init__(self):
+        if any(c in self.name for c in {"\0", os.sep, os.altsep or os.sep}):
+            raise ValueError(f"got output name {self.name!r}, expected a file name")
 
     def matches(self, info: os.stat_result) -> bool:
         """Whether a file with this stat is the one that was done (older state files lack the
@@ -128,6 +154,18 @@ class Unprocessed:
     path: Path
     reason: str
     settling: bool = False
+
+
+def _output_files(outdir: Path) -> dict[tuple[int, int], Path]:
+    """The files of ``outdir`` named as outputs, by (device, inode)."""
+    found = {}
+    with contextlib.suppress(OSError), os.scandir(outdir) as entries:
+        for entry in entries:
+            if is_written_output(Path(entry.name)):
+                with contextlib.suppress(OSError):
+                    info = entry.stat(follow_symlinks=False)
+                    found[info.st_dev, info.st_ino] = Path(entry.path)
+    return found
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -187,6 +225,7 @@ class FolderWatcher:
         self._warned: dict[Path, str] = {}
         self._reported: set[str] = set()  # the photographs whose failure this run recorded
         self._unsaved = False
+        self._written: dict[tuple[int, int], Path] | None = None  # the output folder's, a look
 
     def _check_folders(self) -> None:
         """Refuse an output folder that is the watched one under any path, and a watched folder
@@ -247,9 +286,13 @@ class FolderWatcher:
             return self._set_aside(f"is not a watch state ({exc})")
 
     def _set_aside(self, problem: str) -> dict[str, Done]:
-        """Move a damaged state file out of the way (kept for a look) and start afresh: the
-        photographs are then done again, never lost."""
+        """Move a damaged state file out of the way (kept for a look, beside any set aside
+        before) and start afresh: the photographs are then done again, never lost."""
         aside = self.state_path.with_name(f"{STATE_FILE}.bad")
+        for n in itertools.count(2):
+            if not os.path.lexists(aside):
+                break
+            aside = self.state_path.with_name(f"{STATE_FILE}.bad.{n}")
         try:
             os.replace(self.state_path, aside)
         except OSError as exc:
@@ -300,8 +343,16 @@ class FolderWatcher:
         gone = self.state.keys() - present
         if gone:
             for name in gone:
+                if self.state[name].pending:  # cut short: what it wrote is no result
+                    self._remove_outputs(self.state[name].name)
                 del self.state[name]
             self._unsaved = True
+
+    def _remove_outputs(self, name: str) -> None:
+        """Remove the output files named ``name`` that are there."""
+        for made in output_paths(self.outdir, name).files():
+            with contextlib.suppress(OSError):
+                made.unlink()
 
     def _candidates(self, names: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
         """The photographs with their stat, each taken when it is reached (a stat taken at the
@@ -313,7 +364,12 @@ class FolderWatcher:
             try:
                 info = os.stat(path)
             except FileNotFoundError:
-                continue  # removed between listing and looking
+                if os.path.islink(path):  # a link to nothing (a card not mounted, say)
+                    self._leave(
+                        path,
+                        f"cannot be examined (a link to {os.readlink(path)}, which is not there)",
+                    )
+                continue  # else removed between listing and looking
             except OSError as exc:
                 self._leave(path, f"cannot be examined ({exc.strerror or exc})")
                 continue
@@ -345,6 +401,7 @@ class FolderWatcher:
                 are the same, or swapped (:meth:`_check_folders`).
         """
         self.unprocessed = []
+        self._written = None
         self._ensure_outdir()
         self._check_folders()
         names = self._listing()
@@ -355,7 +412,7 @@ class FolderWatcher:
             if stop is not None and stop.is_set():
                 return
             done = self.state.get(path.name)
-            if done is not None and done.matches(info):
+            if done is not None and done.matches(info) and not done.pending:
                 if not done.ok and path.name not in self._reported:  # a failure of an earlier run
                     self._leave(path, _failed_before(path, done.error))
                 continue
@@ -375,21 +432,25 @@ class FolderWatcher:
         """Process a photograph: its record, or ``None`` when it was removed while it was read
         (gone, not failed: the next look forgets it)."""
         earlier = self.state.get(path.name)
-        if earlier is not None and earlier.ok:  # it changed: what it made describes another
-            for made in output_paths(self.outdir, earlier.name).files():
-                with contextlib.suppress(OSError):
-                    made.unlink()
+        if earlier is not None and (earlier.ok or earlier.pending):
+            self._remove_outputs(earlier.name)  # they describe another photograph, or a part
         used = {done.name for key, done in self.state.items() if key != path.name}
         # a forgotten photograph's results keep their names: a new one of its stem gets "-2"
         outputs: OutputPaths = plan_outputs([path], self.outdir, used, keep_existing=True)[0]
+        taken = Done(info.st_size, info.st_mtime_ns, outputs.name, False, *_change(info))
+        self.state[path.name] = dataclasses.replace(taken, pending=True)
+        self._save_state()  # before any output: a run cut short is known at the next start
         try:
             self._refuse_own_output(path, info)
             record = self.process(path, outputs)
             self._remember_outputs(path, outputs)
         except Exception as exc:  # a daemon outlives any one file; the record says what happened
-            if isinstance(exc, InputError) and not os.path.lexists(path):
-                return None
+            gone = isinstance(exc, InputError) and not os.path.lexists(path)
             record = {"path": str(path), "ok": False, "error": describe_failure(exc, path)}
+            if gone or not is_permanent(exc):  # nothing to record: as it was before
+                self._restore(path.name, earlier)
+            if gone:
+                return None
             if not is_permanent(exc):
                 _, pause = self._retry.get(path.name, (0.0, RETRY_FIRST / 2))
                 pause = min(RETRY_MAX, 2 * pause)
@@ -399,16 +460,19 @@ class FolderWatcher:
         self._retry.pop(path.name, None)
         if not record["ok"]:  # its record says so: the looks that follow need not
             self._reported.add(path.name)
-        self.state[path.name] = Done(
-            info.st_size,
-            info.st_mtime_ns,
-            outputs.name,
-            record["ok"],
-            *_change(info),
-            error=_kept(record.get("error")),
-        )
+        error = _kept(record.get("error"))
+        self.state[path.name] = dataclasses.replace(taken, ok=record["ok"], error=error)
         self._save_state()
         return record
+
+    def _restore(self, name: str, earlier: Done | None) -> None:
+        """Remember of ``name`` what was remembered before it was taken (its outputs, if any,
+        were removed: the next look that takes it finds none)."""
+        if earlier is None:
+            self.state.pop(name, None)
+        else:
+            self.state[name] = earlier
+        self._unsaved = True
 
     def _remember_outputs(self, path: Path, outputs: OutputPaths) -> None:
         self._outputs = {k: made for k, made in self._outputs.items() if made.source != path.name}
@@ -422,13 +486,26 @@ class FolderWatcher:
 
     def _refuse_own_output(self, path: Path, info: os.stat_result) -> None:
         """Raise :class:`InputError` if ``path`` is one of the outputs written (moved or linked
-        into the watched folder)."""
+        into the watched folder: moved, while this watcher runs; linked, as long as the output
+        is in the output folder)."""
         made = self._outputs.get((info.st_dev, info.st_ino))
         if made is not None and (made.size, made.mtime_ns) == (info.st_size, info.st_mtime_ns):
             raise InputError(
                 f"{path}: is an output of {made.source} (written as {made.path}), "
                 "not a photograph to segment"
             )
+        if self._written is None:  # the output folder's outputs, once a look
+            self._written = _output_files(self.outdir)
+        output = self._written.get((info.st_dev, info.st_ino))
+        if output is not None:
+            raise InputError(f"{path}: is {output}, an output, not a photograph to segment")
+
+    def save(self) -> bool:
+        """Save the state if it is not saved yet; whether the state file now holds what was
+        done (else a restart does some of it again)."""
+        if self._unsaved:
+            self._save_state()
+        return not self._unsaved
 
     def run(
         self, stop: threading.Event, interval: float = 0.5, on_record: Callable = print

@@ -86,7 +86,7 @@ def watch(
     stderr). With --once, each photograph left unprocessed (not settled yet, not examinable, or
     failed in an earlier run and unchanged since) gets a warning, and the exit status is 1 if
     any photograph failed or was left, or a signal stopped it (the rest are left for the next
-    run).
+    run). Either way the exit status is 1 if the state could not be saved at the end.
     --measure needs --json: the records are where the measurements go.
     """
     if once:
@@ -132,15 +132,23 @@ def watch(
         said = f"{failed} photographs failed, {len(watcher.unprocessed)} left unprocessed"
         if stop.is_set():
             said += f"; stopped{stop.by}: those not looked at are left for the next run"
-        if failed or watcher.unprocessed or stop.is_set():
+        saved = watcher.save()
+        if not saved:
+            said += f"; {UNSAVED}"
+        if failed or watcher.unprocessed or stop.is_set() or not saved:
             raise click.ClickException(said)
         return
     with stopping_on_signals() as stop:
         if not as_json:
             click.echo(one_line(f"watching {directory} -> {outdir} (SIGINT or SIGTERM to stop)"))
         watcher.run(stop, interval, report)
+    if not watcher.save():
+        raise click.ClickException(f"stopped; {UNSAVED}")
     if not as_json:
         click.echo("stopped")
+
+
+UNSAVED = "the watch state could not be saved: a restart does again what it does not hold"
 
 
 def _word(verdict: dict) -> str:

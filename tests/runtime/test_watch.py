@@ -218,7 +218,7 @@ def test_a_failure_that_is_not_the_files_is_retried_never_recorded(tmp_path):
     watcher = FolderWatcher(drop, out, process, settle=1, clock=clock)
     (record,) = list(watcher.poll())
     assert not record["ok"] and record["retry_in_s"] == RETRY_FIRST
-    assert "a.png" not in watcher.state and not (out / STATE_FILE).exists()
+    assert "a.png" not in watcher.state and json.loads((out / STATE_FILE).read_text()) == {}
     assert list(watcher.poll()) == []  # not before the pause is over
     clock.now += RETRY_FIRST
     (record,) = list(watcher.poll())
@@ -720,3 +720,104 @@ def test_watch_once_stops_on_sigterm_after_the_photograph_in_progress(tmp_path):
     overlays = sorted(p.name for p in out.glob("*_overlay.png"))
     assert len(masks) == done and [m.replace("mask", "overlay") for m in masks] == overlays
     assert not list(out.glob(".edge-seg-*.partial*"))
+
+
+# -- a run cut short, a damaged state, links ------------------------------------------------------
+
+
+class _Killed(BaseException):
+    """What a SIGKILL leaves: the process ends where it is (no ``except Exception`` runs)."""
+
+
+def _killed_after_the_mask(path, outputs):
+    outputs.mask.write_bytes(b"half a result")
+    raise _Killed
+
+
+def test_a_photograph_cut_short_is_done_again_under_its_name_and_its_part_removed(tmp_path):
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    _dropped(drop, tmp_path, "b.png", seed=2)
+    with pytest.raises(_Killed):
+        list(FolderWatcher(drop, out, _killed_after_the_mask, settle=1).poll())
+    assert json.loads((out / STATE_FILE).read_text())["a.png"]["pending"] is True
+    calls = []
+    records = list(FolderWatcher(drop, out, _copying_process(calls), settle=1).poll())
+    assert [r["outputs"]["mask"] for r in records] == [
+        str(out / "a_mask.png"),
+        str(out / "b_mask.png"),
+    ]
+    assert (out / "a_mask.png").read_bytes() == (drop / "a.png").read_bytes()  # not "-2"
+    assert not json.loads((out / STATE_FILE).read_text())["a.png"]["pending"]
+    with pytest.raises(_Killed):  # cut short again, then the photograph is taken away
+        (drop / "a.png").write_bytes(_png_bytes(tmp_path, 3))
+        list(FolderWatcher(drop, out, _killed_after_the_mask, settle=0).poll())
+    (drop / "a.png").unlink()
+    assert list(FolderWatcher(drop, out, _copying_process(calls), settle=1).poll()) == []
+    assert not (out / "a_mask.png").exists()  # half a result is no result
+    assert (out / "b_mask.png").exists()
+
+
+def test_a_state_naming_outputs_elsewhere_is_set_aside_and_nothing_there_removed(tmp_path):
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "x.png")
+    (tmp_path / "victim").mkdir()
+    (tmp_path / "victim" / "v_mask.png").write_text("keep")
+    entry = {"size": 1, "mtime_ns": 1, "name": "../victim/v", "ok": True}
+    (out / STATE_FILE).write_text(json.dumps({"x.png": entry}))
+    warnings, calls = [], []
+    watcher = FolderWatcher(drop, out, _copying_process(calls), settle=1, warn=warnings.append)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    assert (tmp_path / "victim" / "v_mask.png").read_text() == "keep"
+    assert "expected a file name" in warnings[0] and (out / f"{STATE_FILE}.bad").exists()
+
+
+def test_states_set_aside_are_kept_each_and_a_directory_in_the_way_does_not_stop_it(tmp_path):
+    drop, out = _folders(tmp_path)
+    (out / f"{STATE_FILE}.bad").mkdir()  # in the way of the first name
+    (out / f"{STATE_FILE}.bad.2").write_text("an older one")
+    (out / STATE_FILE).write_text("[1, 2")
+    FolderWatcher(drop, out, _copying_process([]), settle=1, warn=lambda m: None)
+    assert (out / f"{STATE_FILE}.bad.3").read_text() == "[1, 2"
+    assert (out / f"{STATE_FILE}.bad.2").read_text() == "an older one"
+
+
+def test_a_link_to_nothing_is_left_unprocessed_and_said(tmp_path):
+    drop, out = _folders(tmp_path)
+    (drop / "p.png").symlink_to(tmp_path / "card" / "p.png")
+    watcher = FolderWatcher(drop, out, _copying_process([]), settle=1)
+    assert list(watcher.poll()) == []
+    (left,) = watcher.unprocessed
+    assert left.path == drop / "p.png" and "which is not there" in left.reason
+    assert not left.settling
+
+
+def test_its_outputs_linked_into_the_folder_are_refused_after_a_restart_too(tmp_path):
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "x.png")
+    calls = []
+    assert [r["ok"] for r in FolderWatcher(drop, out, _copying_process(calls), settle=1).poll()]
+    (drop / "x.png").rename(tmp_path / "x.png")  # the source leaves the folder
+    os.link(out / "x_mask.png", drop / "y.png")
+    (drop / "z.png").symlink_to(out / "x_mask.png")
+    records = list(FolderWatcher(drop, out, _copying_process(calls), settle=0).poll())
+    assert [r["ok"] for r in records] == [False, False] and calls == ["x.png"]
+    assert all(f"is {out / 'x_mask.png'}, an output" in r["error"] for r in records)
+
+
+def test_watch_once_fails_when_its_state_cannot_be_saved(tmp_path, monkeypatch):
+    import edge_runtime.app.watcher as watch_module
+
+    drop, out = _folders(tmp_path)
+    Image.fromarray(synthetic_fundus(160, 180)).save(drop / "a.png")
+    _old(drop / "a.png")
+
+    @contextlib.contextmanager
+    def full_disk(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+        yield
+
+    monkeypatch.setattr(watch_module, "atomic_path", full_disk)
+    result = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
+    assert result.exit_code == 1 and (out / "a_mask.png").exists()
+    assert "the watch state could not be saved" in result.output
