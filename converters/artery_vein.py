@@ -5,12 +5,14 @@ The gate runs the int8 model as on the device against its float twin on labelled
 
 import dataclasses
 import datetime
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from converters.metadata_writer import embed_card, refuse_another_runs_record, tensor_coding
+from converters.signing import warn_if_signed_before
 from converters.tflite_export import export_tflite
 from edge_runtime import __version__
 from edge_runtime.atomic import atomic_path
@@ -122,7 +124,7 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
     """
     model = load_keras_model(options.keras_path, ARTERY_VEIN_PREPROCESSING)
     record_path = options.keras_path.parent / ARTERY_VEIN_RECORD
-    if not record_path.is_file():
+    if not os.path.lexists(record_path):
         raise InputError(
             f"{record_path}: missing; an artery/vein model is converted from its run folder "
             "(edge-seg train-artery-vein), whose record says how it was built"
@@ -133,7 +135,11 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         raise InputError(str(exc)) from None
     training = record.training
     refuse_another_runs_record(
-        record_path, record.parameters, options.keras_path, model.count_params()
+        record_path,
+        record.parameters,
+        options.keras_path,
+        model.count_params(),
+        record.model_sha256,
     )
     try:
         model = device_model(model, training)
@@ -174,4 +180,5 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         if not report.passed:
             raise ArteryVeinGateFailure(report)  # leaves the with block: nothing is written
         tmp.write_bytes(embed_card(content, dataclasses.replace(card, artery_vein_gate=report)))
+    warn_if_signed_before(options.output, "it was converted again")
     return report

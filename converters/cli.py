@@ -292,13 +292,17 @@ def _check_output(output: Path, model: Path, data: tuple[Path, ...] = ()) -> Non
     """Refuse, before converting, an output that cannot be written or overwrites an input.
 
     The inputs: ``model``, the run's files beside it (its record, which the card is made from)
-    and the ``data`` files.
+    and the ``data`` files, and the files in the ``data`` folders (photographs, labels).
     """
     inputs = [model, *(model.parent / name for name in {*RUN_FILES, *ARTERY_VEIN_RUN_FILES})]
     taken = identity(output)
     for given in (*inputs, *data):
         if given.resolve() == output.resolve() or (taken and identity(given) == taken):
             raise click.UsageError(f"{output}: the output would overwrite the input {given}")
+        if taken and given.is_dir() and output.resolve().is_relative_to(given.resolve()):
+            raise click.UsageError(
+                f"{output}: the output would overwrite a file of the data folder {given}"
+            )
     check_writable(output)
 
 
@@ -315,9 +319,9 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     """Copy a converted model's card into TARGET (after edgetpu_compiler).
 
     TARGET must be the model itself or its Edge TPU build: same inputs and outputs, and
-    (unless compiled) same ops and weights. Another model is refused. A build's weights cannot
-    be compared, so a build of another model of the same kind and patch size passes, with a
-    warning.
+    (unless compiled) same ops, tensors and weights. Another model is refused. A build's weights
+    cannot be compared, so a build of another model of the same kind and patch size passes, with
+    a warning.
     """
     import_extra("tensorflow", "train")
     from converters.pipeline import copy_card

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import hashlib
+import os
 import warnings
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from edge_runtime import __version__
 from edge_runtime.contract.metrics import DEFAULT_THRESHOLD
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard, TensorCoding, TrainingSummary
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
+from edge_runtime.data.patches import file_sha256
 from edge_runtime.errors import InputError
 from edge_runtime.inference.model_file import ZERO_DIGEST, digest_field
 from edge_runtime.inference.quantization import tensor_quantization
@@ -81,7 +83,7 @@ def run_record(keras_path: Path, parameters: int) -> TrainingRecord | None:
         InputError: the record is there but invalid, or counts other parameters.
     """
     path = keras_path.parent / RECORD_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         warnings.warn(
             f"{path}: missing, so the card says nothing of the model's training, and records "
             f"the luma channel and threshold {DEFAULT_THRESHOLD} (unless --threshold): right "
@@ -93,25 +95,35 @@ def run_record(keras_path: Path, parameters: int) -> TrainingRecord | None:
         record = TrainingRecord.read(path)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    refuse_another_runs_record(path, record.params, keras_path, parameters)
+    refuse_another_runs_record(path, record.params, keras_path, parameters, record.model_sha256)
     return record
 
 
 def refuse_another_runs_record(
-    record_path: Path, recorded: int, keras_path: Path, parameters: int
+    record_path: Path, recorded: int, keras_path: Path, parameters: int, digest: str | None
 ) -> None:
-    """Refuse a run's record that counts other parameters than the Keras model beside it.
+    """Refuse a run's record that is not the Keras model's beside it.
 
-    ``record_path`` counts ``recorded``; the model at ``keras_path`` has ``parameters``.
+    ``record_path`` counts ``recorded`` parameters and records the model file's ``digest``
+    (SHA-256; ``None`` in older records, which only the count checks); the model at
+    ``keras_path`` has ``parameters``.
 
     Raises:
-        InputError: the counts differ.
+        InputError: the counts or the digests differ.
     """
+    why = (
+        "not its run's record (a run stopped while writing its files, or a record copied or "
+        "edited?)"
+    )
     if recorded != parameters:
         raise InputError(
             f"{record_path}: records a model of {recorded:,} parameters, but {keras_path} has "
-            f"{parameters:,}: not its run's record (a run stopped while writing its files, or a "
-            "record copied or edited?)"
+            f"{parameters:,}: {why}"
+        )
+    if digest is not None and digest != file_sha256(keras_path):
+        raise InputError(
+            f"{record_path}: records another model file than {keras_path} (SHA-256 "
+            f"{digest[:12]}...): {why}"
         )
 
 

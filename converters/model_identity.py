@@ -26,12 +26,17 @@ class Port:
 
 @dataclass(frozen=True)
 class Graph:
-    """What a model computes: its ports, and (outside an Edge TPU build) its ops and weights."""
+    """What a model computes: its ports, and (outside an Edge TPU build) the rest of it.
+
+    The rest: its ops, how they are wired and set, every tensor's shape, type and quantization,
+    and the weights.
+    """
 
     inputs: tuple[Port, ...]
     outputs: tuple[Port, ...]
     compiled: bool
-    ops: tuple[str, ...]
+    ops: tuple[tuple, ...]
+    tensors: tuple[Port, ...]
     weights: tuple[bytes, ...]
 
 
@@ -50,6 +55,13 @@ def _port(tensor: schema.TensorT) -> Port:
     )
 
 
+def _op(codes: list[str], op: schema.OperatorT) -> tuple:
+    """An op as what it computes: its kind, its tensors and its settings (stride, padding...)."""
+    options = vars(op.builtinOptions) if op.builtinOptions is not None else {}
+    settings = tuple(sorted((key, repr(value)) for key, value in options.items()))
+    return codes[op.opcodeIndex], _values(op.inputs), _values(op.outputs), settings
+
+
 def _op_name(code: schema.OperatorCodeT) -> str:
     if code.customCode:
         return code.customCode.decode()
@@ -66,25 +78,26 @@ def read_graph(content: bytes, name: Path) -> Graph:
         model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
         graph = model.subgraphs[0]
         codes = [_op_name(c) for c in model.operatorCodes]
-        ops = tuple(codes[op.opcodeIndex] for op in graph.operators)
-        tensors = [graph.tensors[i] for i in (*graph.inputs, *graph.outputs)]
+        ops = tuple(_op(codes, op) for op in graph.operators)
+        tensors = tuple(_port(t) for t in graph.tensors)
         weights = tuple(
             bytes(model.buffers[t.buffer].data)
             for t in graph.tensors
             if t.buffer and model.buffers[t.buffer].data is not None
         )
+        ports = tuple(tensors[i] for i in (*graph.inputs, *graph.outputs))
     except Exception:  # the generated reader raises whatever a damaged buffer makes it raise
         raise ModelError(f"{name}: not a whole TFLite model (truncated or damaged)") from None
-    ports = tuple(_port(t) for t in tensors)
     inputs = len(graph.inputs)
-    return Graph(ports[:inputs], ports[inputs:], EDGETPU_CUSTOM_OP in ops, ops, weights)
+    compiled = EDGETPU_CUSTOM_OP in {op[0] for op in ops}
+    return Graph(ports[:inputs], ports[inputs:], compiled, ops, tensors, weights)
 
 
 def check_same_model(source: bytes, source_name: Path, target: bytes, target_name: Path) -> bool:
     """Refuse a ``target`` that is not ``source``'s model, before its card is copied there.
 
-    A target is ``source``'s model when its ops and weights are ``source``'s, or, for an Edge
-    TPU build (whose weights the compiler packs into its own op), when its inputs and outputs
+    A target is ``source``'s model when its ops, tensors and weights are ``source``'s, or, for an
+    Edge TPU build (whose weights the compiler packs into its own op), when its inputs and outputs
     have ``source``'s shapes, types and quantization. Every vessel model of one patch size has
     the same inputs and outputs, so a build's check tells kinds apart, not models; returns
     whether ``target`` is such a build.
@@ -99,9 +112,13 @@ def check_same_model(source: bytes, source_name: Path, target: bytes, target_nam
             f"{target_name}: its inputs or outputs (shape, type, quantization) are not those of "
             f"{source_name}; it is another model, and the card is not copied"
         )
-    if not now.compiled and (was.ops, was.weights) != (now.ops, now.weights):
+    if not now.compiled and (was.ops, was.tensors, was.weights) != (
+        now.ops,
+        now.tensors,
+        now.weights,
+    ):
         raise ModelError(
-            f"{target_name}: its ops or weights are not those of {source_name} (nor is it an "
-            "Edge TPU build of it); it is another model, and the card is not copied"
+            f"{target_name}: its ops, tensors or weights are not those of {source_name} (nor is "
+            "it an Edge TPU build of it); it is another model, and the card is not copied"
         )
     return now.compiled

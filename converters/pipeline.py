@@ -1,7 +1,6 @@
 """Convert, describe, gate and write a model, atomically: a failing gate leaves no output."""
 
 import dataclasses
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from converters.check import load_gate_data, run_gate
 from converters.gate import GateFailure
 from converters.metadata_writer import build_card, embed_card, run_record
 from converters.model_identity import check_same_model
+from converters.signing import warn_if_signed_before
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.gate_report import GateReport, Gates
@@ -21,7 +21,6 @@ from edge_runtime.data.patches import load_patches
 from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
-from edge_runtime.inference.signatures import SIGNATURE_SUFFIX
 from training.model_io import load_keras_model
 from training.sources import load_photo_source
 
@@ -117,6 +116,7 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
                 raise GateFailure(report)  # leaves the with block: the output is not written
             content = embed_card(content, dataclasses.replace(card, gate=report.summary()))
             tmp.write_bytes(content)
+    warn_if_signed_before(options.output, "it was converted again")
     return ConvertResult(len(content), options.quantization, report)
 
 
@@ -144,13 +144,7 @@ def copy_card(source: Path, target: Path) -> bool:
     content = embed_card(built, card)
     with atomic_path(target) as tmp:
         tmp.write_bytes(content)
-    signature = target.with_name(target.name + SIGNATURE_SUFFIX)
-    if signature.exists():
-        warnings.warn(
-            f"{signature}: signed {target}'s bytes before the card was copied in, so it no "
-            "longer verifies: sign the model again",
-            stacklevel=2,
-        )
+    warn_if_signed_before(target, "the card was copied in")
     return compiled
 
 

@@ -7,6 +7,7 @@ Host side; it needs only ``cryptography``, a base dependency. The device checks 
 import base64
 import json
 import os
+import warnings
 from pathlib import Path
 
 from edge_runtime.atomic import atomic_path
@@ -21,6 +22,17 @@ from edge_runtime.inference.signatures import (
     read_key_file,
     statement_for,
 )
+
+
+def warn_if_signed_before(model: Path, why: str) -> None:
+    """Warn that ``model``'s signature file, if any, signed the bytes before ``why``."""
+    signature = model.with_name(model.name + SIGNATURE_SUFFIX)
+    if os.path.lexists(signature):
+        warnings.warn(
+            f"{signature}: signed {model}'s bytes before {why}, so it no longer verifies: sign "
+            "the model again",
+            stacklevel=3,
+        )
 
 
 def make_key_pair(private: Path, public: Path) -> str:

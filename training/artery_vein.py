@@ -14,6 +14,7 @@ the vessel model found, at the vessel model's working scale (the field's metrics
 :mod:`~edge_runtime.contract.artery_vein_metrics`).
 """
 
+import dataclasses
 import functools
 import json
 import time
@@ -33,9 +34,10 @@ from edge_runtime.contract.artery_vein_metrics import (
     artery_vein_scores,
     mean_scores,
 )
-from edge_runtime.contract.schema import bounded, decode, encode
+from edge_runtime.contract.schema import bounded, encode, read_record
 from edge_runtime.contract.training_record import Versions
 from edge_runtime.data.artery_vein import read_artery_vein
+from edge_runtime.data.patches import file_sha256
 from edge_runtime.data.photos import list_dataset
 from edge_runtime.data.vessel_share import check_share
 from edge_runtime.errors import InputError
@@ -310,6 +312,8 @@ class ArteryVeinRecord:
     accuracy: float | None = bounded(None, 0, 1)
     centreline_accuracy: float | None = bounded(None, 0, 1)
     versions: Versions | None = None
+    model_sha256: str | None = None
+    """SHA-256 of the run's ``model.keras`` (``None`` in records older than 1.2.0-dev)."""
 
     def write(self, path: Path) -> None:
         """Write as indented JSON, atomically."""
@@ -321,12 +325,9 @@ class ArteryVeinRecord:
         """Read and check a record.
 
         Raises:
-            ValueError: not JSON, or a field is missing, mistyped or out of bounds.
+            ValueError: as :func:`~edge_runtime.contract.schema.read_record` says.
         """
-        try:
-            return decode(cls, json.loads(path.read_text()))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        return read_record(cls, path, "an artery/vein record")
 
 
 def scored_photos(
@@ -378,5 +379,6 @@ def train_artery_vein_run(
     inference.set_weights(model.get_weights())
     with atomic_path(out / "model.keras") as tmp:
         inference.save(tmp)
+    record = dataclasses.replace(record, model_sha256=file_sha256(out / "model.keras"))
     record.write(out / ARTERY_VEIN_RECORD)
     return record

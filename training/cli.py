@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.app.outputs import identity
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -317,6 +318,12 @@ def train_artery_vein_command(data, out, score_folders, overwrite, training):
     --score, the folders given are scored as the device runs the model (accuracy on the found
     vessel pixels). Convert the result with `edge-seg convert-artery-vein`.
     """
+    trained = {identity(folder) for folder in data} - {None}
+    for folder in score_folders:
+        if identity(folder) in trained:
+            raise click.UsageError(
+                f"--score {folder}: is a folder the model trains on; score a camera left out"
+            )
     refuse_an_earlier_run(out, ARTERY_VEIN_RUN_FILES, overwrite)
     import_extra("tensorflow", "train")
     from training.artery_vein import train_artery_vein_run

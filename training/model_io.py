@@ -15,6 +15,7 @@ import training.losses  # noqa: F401  (registers the custom losses saved with a 
 from edge_runtime.contract.model_card import FOV_DIAMETER, ModelCard, Preprocessing
 from edge_runtime.contract.preprocessing import MODEL_INPUTS, ModelInput
 from edge_runtime.errors import InputError, first_line
+from edge_runtime.safe_open import size_and_limit
 
 PREDICT_BATCH = 64
 """Patches per Keras predict step (memory, not results: predictions do not depend on it)."""
@@ -35,12 +36,32 @@ def load_keras_model(path: str | Path, takes: str) -> keras.Model:
         raise InputError(f"{path}: no such Keras model file")
     if not zipfile.is_zipfile(path):
         raise InputError(f"{path}: not a .keras model file (not a zip archive)")
+    _refuse_large_members(path)
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for a bad file
         raise InputError(f"{path}: cannot be loaded as a Keras model ({first_line(exc)})") from None
     _check_kind(model, path, MODEL_INPUTS[takes])
     return model
+
+
+MAX_KERAS_MEMBER_BYTES = {".h5": 512 * 2**20, "": 16 * 2**20}
+"""Largest member of a .keras archive, unpacked: the weights (``.h5``), the rest (its config
+and metadata; our models' configs are tens of kilobytes)."""
+
+
+def _refuse_large_members(path: Path) -> None:
+    """Refuse a .keras archive a member of which unpacks larger than it may (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: not a .keras model file ({first_line(exc)})") from None
+    for member in members:
+        limit = MAX_KERAS_MEMBER_BYTES[".h5" if member.filename.endswith(".h5") else ""]
+        if member.file_size > limit:
+            size, most = size_and_limit(member.file_size, limit)
+            raise InputError(f"{path}: its {member.filename} unpacks to {size}, more than {most}")
 
 
 def _check_kind(model: keras.Model, path: Path, expected: ModelInput) -> None:

@@ -8,6 +8,7 @@ seeded and deterministic on the CPU: the same configuration, data and machine gi
 weights.
 """
 
+import dataclasses
 import json
 import os
 import platform
@@ -109,6 +110,7 @@ class CropBatches(keras.utils.PyDataset):
         super().__init__()
         self.sources, self.config = sources, config
         weights = np.array([source.weight for source in sources], dtype=np.float64)
+        weights /= weights.max()  # before the sum: weights near the float range would overflow it
         self.shares = weights / weights.sum()
         self.epoch = 0
 
@@ -424,4 +426,4 @@ def _write_run(
         plot_history(history, result.best_epoch, tmp)
     _write_json(out / "config.json", config.record())
     with atomic_path(out / RECORD_FILE) as tmp:
-        result.write(tmp)
+        dataclasses.replace(result, model_sha256=file_sha256(out / "model.keras")).write(tmp)

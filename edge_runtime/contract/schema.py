@@ -8,11 +8,15 @@ ignored, so an older reader accepts a newer document's additions.
 """
 
 import dataclasses
+import json
 import math
 import types
 import typing
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any, TypeVar
+
+from edge_runtime.safe_open import open_regular
 
 T = TypeVar("T")
 
@@ -104,6 +108,28 @@ def _decode(hint: Any, value: Any, where: str, bounds: tuple[float, float]) -> A
         pairs = enumerate(zip(args, value, strict=True))
         return tuple(_decode(a, v, f"{where}[{i}]", bounds) for i, (a, v) in pairs)
     raise TypeError(f"{where}: unsupported field type {hint!r}")
+
+
+MAX_RECORD_BYTES = 4 * 2**20
+"""Largest JSON record read (a run's record is a few kilobytes)."""
+
+
+def read_record(cls: type[T], path: Path, what: str) -> T:
+    """A ``cls`` instance from the JSON file ``path`` (``what`` it is, for messages), every
+    field checked.
+
+    Raises:
+        ValueError: the file is missing, not a regular file, empty, larger than
+            :data:`MAX_RECORD_BYTES` or unreadable (an :class:`InputError`), or not JSON, nested
+            too deep, or a field is missing, mistyped or out of bounds; the message names the
+            file (and the field).
+    """
+    with open_regular(path, what, MAX_RECORD_BYTES) as f:
+        raw = f.read(MAX_RECORD_BYTES + 1)
+    try:
+        return decode(cls, json.loads(raw))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def decode(cls: type[T], document: Any, where: str = "") -> T:

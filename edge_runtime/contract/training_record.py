@@ -7,7 +7,7 @@ from pathlib import Path
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS
-from edge_runtime.contract.schema import bounded, choice, decode, encode
+from edge_runtime.contract.schema import bounded, choice, encode, read_record
 
 RECORD_FILE = "metrics.json"
 """Name of the record in a run directory, beside ``model.keras``."""
@@ -71,6 +71,8 @@ class TrainingRecord:
     holdout_auc: float | None = bounded(None, 0, 1)
     init_sha256: str | None = None
     channel: str = choice("luma", CHANNELS)
+    model_sha256: str | None = None
+    """SHA-256 of the run's ``model.keras`` (``None`` in records older than 1.2.0-dev)."""
 
     def write(self, path: Path) -> None:
         """Write as indented JSON (the caller makes it atomic)."""
@@ -81,10 +83,7 @@ class TrainingRecord:
         """Read and check a record.
 
         Raises:
-            ValueError: not JSON, or a field is missing, mistyped or out of bounds (the message
+            ValueError: as :func:`~edge_runtime.contract.schema.read_record` says (the message
                 names the file and the field).
         """
-        try:
-            return decode(cls, json.loads(path.read_text()))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        return read_record(cls, path, "a training record")

@@ -90,6 +90,16 @@ def test_an_earlier_run_is_not_overwritten(converted, labelled, run_cli):
     assert (run / "model.keras").read_bytes() == before
 
 
+def test_scoring_a_folder_it_trains_on_is_a_usage_error(labelled, run_cli, tmp_path):
+    alias = tmp_path / "alias"
+    alias.symlink_to(labelled)
+    result = run_cli(
+        "train-artery-vein", labelled, "--score", alias, "--out", tmp_path / "r", expect=2
+    )
+    assert f"--score {alias}: is a folder the model trains on" in result.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_int8_model_carries_its_card_and_gate_and_runs_on_the_device(converted, labelled):
     _, model, printed = converted
     card = read_card(read_model_bytes(model))

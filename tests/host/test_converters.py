@@ -374,11 +374,32 @@ def _other_weights(source, path):
     return path
 
 
+def _other_activation_ranges(source, path):
+    """``source`` with its inner activations' quantization scales tripled: the same ops,
+    weights, inputs and outputs, and another model (its int8 results are not the gated ones)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_with_mutable_tensors(str(source))
+    graph = model.subgraphs[0]
+    ports = {*graph.inputs, *graph.outputs}
+    for index, tensor in enumerate(graph.tensors):
+        weight = tensor.buffer and model.buffers[tensor.buffer].data is not None
+        quantized = tensor.quantization is not None and tensor.quantization.scale is not None
+        if index not in ports and not weight and quantized:
+            tensor.quantization.scale = 3 * np.asarray(tensor.quantization.scale)
+    flatbuffer_utils.write_model(model, str(path))
+    return path
+
+
 @pytest.mark.parametrize(
     ("target", "said"),
     [
         (lambda src, tmp: _bare_model(tmp / "t.tflite"), "its inputs or outputs"),
-        (lambda src, tmp: _other_weights(src, tmp / "t.tflite"), "its ops or weights"),
+        (lambda src, tmp: _other_weights(src, tmp / "t.tflite"), "its ops, tensors or weights"),
+        (
+            lambda src, tmp: _other_activation_ranges(src, tmp / "t.tflite"),
+            "its ops, tensors or weights",
+        ),
         (
             lambda src, tmp: (
                 (tmp / "t.tflite").write_bytes(src.read_bytes()[:5000]) and tmp / "t.tflite"
@@ -386,7 +407,7 @@ def _other_weights(source, path):
             "not a whole TFLite model (truncated or damaged)",
         ),
     ],
-    ids=["another model", "other weights", "truncated"],
+    ids=["another model", "other weights", "other activation ranges", "truncated"],
 )
 def test_embed_metadata_refuses_a_model_that_is_not_the_sources(
     converted, tmp_path, run_cli, target, said
@@ -408,10 +429,10 @@ def test_convert_without_a_gate_set_is_a_usage_error(host_model, patches_npz, ru
 
 
 def test_convert_refuses_an_output_that_is_one_of_its_inputs(
-    host_model, subset_npz, tmp_path, run_cli
+    host_model, subset_npz, tmp_path, run_cli, make_photo_dataset
 ):
-    """A labelled .npz, or the run record the card is made from, was overwritten with the
-    model (exit 0)."""
+    """A labelled .npz, the run record the card is made from, or a photograph of a data folder
+    was overwritten with the model (exit 0)."""
     import shutil
 
     run = tmp_path / "run"
@@ -424,6 +445,15 @@ def test_convert_refuses_an_output_that_is_one_of_its_inputs(
         assert f"{output}: the output would overwrite the input " in done.output
     assert data.read_bytes() == subset_npz.read_bytes()
     assert json.loads((run / "metrics.json").read_text())  # still the record
+    folder = make_photo_dataset(tmp_path / "drive", "drive", count=1)
+    photograph = next((folder / "images").iterdir())
+    before = photograph.read_bytes()
+    args = ["convert", run / "model.keras", "--calibration", folder, "--no-check"]
+    done = run_cli(*args, "-o", photograph, expect=2)
+    assert f"{photograph}: the output would overwrite a file of the data folder {folder}" in (
+        done.output
+    )
+    assert photograph.read_bytes() == before
 
 
 @pytest.mark.parametrize(
@@ -635,3 +665,52 @@ def test_convert_without_the_run_record_warns_what_the_card_records(
     card = read_card(out.read_bytes())
     assert (card.channel, card.threshold, card.training) == ("luma", 0.5, None)
     assert "warning" not in run_cli("convert", host_model, *args).output
+
+
+def test_a_record_that_is_no_file_is_refused_not_taken_for_missing(
+    host_model, subset_npz, tmp_path, run_cli
+):
+    """A directory (or a FIFO, a link to a device) named metrics.json was "missing": the card
+    got the defaults (luma, threshold 0.5) with exit 0."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    (run / "metrics.json").unlink()
+    (run / "metrics.json").mkdir()
+    args = ["convert", run / "model.keras", "--calibration", subset_npz, "--no-check"]
+    done = run_cli(*args, "-o", tmp_path / "m.tflite", expect=2)
+    assert f"{run / 'metrics.json'}: is a directory, expected a training record" in done.output
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_a_keras_file_whose_config_unpacks_too_large_is_refused(tmp_path, run_cli, subset_npz):
+    """An 850 KB archive whose config.json unpacked to 800 MiB took 2.2 GB to load."""
+    import zipfile
+
+    bomb = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", b" " * (17 * 2**20))
+    done = run_cli(
+        "convert",
+        bomb,
+        "--calibration",
+        subset_npz,
+        "--no-check",
+        "-o",
+        tmp_path / "m.tflite",
+        expect=2,
+    )
+    assert f"{bomb}: its config.json unpacks to 17.0 MiB, more than 16 MiB" in done.output
+
+
+def test_converting_over_a_signed_model_names_its_stale_signature(
+    host_model, subset_npz, tmp_path, run_cli
+):
+    target = tmp_path / "m.tflite"
+    args = ["convert", host_model, "--calibration", subset_npz, "--no-check", "-o", target]
+    run_cli(*args)
+    run_cli("keygen", "--private", tmp_path / "k.key", "--public", tmp_path / "k.pub")
+    run_cli("sign", target, "--key", tmp_path / "k.key")
+    done = run_cli(*args)
+    assert f"{target}.sig: signed {target}'s bytes before it was converted again" in done.output

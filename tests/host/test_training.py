@@ -231,3 +231,45 @@ def test_train_and_convert_print_results_on_stdout_and_nothing_on_stderr(
     )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert done.stdout.startswith(f"wrote {tmp_path / 'm.tflite'} (")
+
+
+def test_sources_of_weights_near_the_float_range_share_the_crops_as_their_weights_say():
+    """Weights of 1e308 summed to infinity, and every crop came from the last source."""
+    from types import SimpleNamespace
+
+    from training.config import TrainConfig
+    from training.trainer import CropBatches
+
+    sources = [SimpleNamespace(weight=1e308), SimpleNamespace(weight=1e308)]
+    np.testing.assert_allclose(
+        CropBatches(sources, TrainConfig(data=[], out="run")).shares, [0.5, 0.5]
+    )
+    sources = [SimpleNamespace(weight=3.0), SimpleNamespace(weight=1.0)]
+    np.testing.assert_allclose(
+        CropBatches(sources, TrainConfig(data=[], out="run")).shares, [0.75, 0.25]
+    )
+
+
+def test_a_record_beside_another_model_file_of_the_same_size_is_refused(
+    unet_run, subset_npz, tmp_path, run_cli
+):
+    """Another run's metrics.json (another channel, threshold, data) of the same parameter count
+    made the card of a model it never described (exit 0)."""
+    import shutil
+
+    import keras
+
+    from edge_runtime.data.patches import file_sha256
+
+    out, _ = unet_run
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["model_sha256"] == file_sha256(out / "model.keras")
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    keras.models.load_model(run / "model.keras", compile=False).save(run / "other.keras")
+    (run / "other.keras").replace(run / "model.keras")  # the same model, another file
+    args = ["convert", run / "model.keras", "--calibration", subset_npz, "--no-check"]
+    done = run_cli(*args, "-o", tmp_path / "m.tflite", expect=2)
+    assert f"{run / 'metrics.json'}: records another model file than {run / 'model.keras'}" in (
+        done.output
+    )

@@ -7,7 +7,7 @@ import pytest
 
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates, ModelScores
 from edge_runtime.contract.model_card import ModelCard
-from edge_runtime.contract.schema import SchemaError, decode, encode
+from edge_runtime.contract.schema import MAX_RECORD_BYTES, SchemaError, decode, encode
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import card_span, model_digest, read_card
@@ -101,6 +101,16 @@ def test_a_training_record_is_checked(tmp_path):
         TrainingRecord.read(path)
     path.write_text("{")
     with pytest.raises(ValueError, match=r"metrics\.json"):
+        TrainingRecord.read(path)
+    path.write_text("[" * 5000 + "]" * 5000)  # nested past Python's recursion limit
+    with pytest.raises(ValueError, match=r"metrics\.json: maximum recursion depth"):
+        TrainingRecord.read(path)
+    path.write_text(" " * MAX_RECORD_BYTES + "{}")  # read whole, it would take any memory
+    with pytest.raises(ValueError, match=r"metrics\.json: 4,194,306 bytes is larger than the"):
+        TrainingRecord.read(path)
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(ValueError, match=r"metrics\.json: is a directory, expected a training"):
         TrainingRecord.read(path)
 
 
