@@ -377,12 +377,10 @@ def test_a_fifo_as_the_state_file_does_not_hang(tmp_path):
     assert watcher.state == {} and "not a regular file" in warnings[0]
 
 
-def test_a_state_that_cannot_be_saved_is_named_and_kept_in_memory(tmp_path, monkeypatch):
+@pytest.fixture
+def unsaveable_state(monkeypatch):
+    """The watcher's files cannot be written: a full disk."""
     import edge_runtime.app.watcher as watch_module
-
-    drop, out = _folders(tmp_path)
-    (drop / "a.png").write_bytes(_png_bytes(tmp_path))
-    _old(drop / "a.png")
 
     @contextlib.contextmanager
     def full_disk(path):
@@ -390,6 +388,12 @@ def test_a_state_that_cannot_be_saved_is_named_and_kept_in_memory(tmp_path, monk
         yield
 
     monkeypatch.setattr(watch_module, "atomic_path", full_disk)
+
+
+def test_a_state_that_cannot_be_saved_is_named_and_kept_in_memory(tmp_path, unsaveable_state):
+    drop, out = _folders(tmp_path)
+    (drop / "a.png").write_bytes(_png_bytes(tmp_path))
+    _old(drop / "a.png")
     warnings, calls = [], []
     watcher = FolderWatcher(drop, out, _fake_process(calls), settle=1, warn=warnings.append)
     assert [r["ok"] for r in watcher.poll()] == [True]
@@ -805,19 +809,10 @@ def test_its_outputs_linked_into_the_folder_are_refused_after_a_restart_too(tmp_
     assert all(f"is {out / 'x_mask.png'}, an output" in r["error"] for r in records)
 
 
-def test_watch_once_fails_when_its_state_cannot_be_saved(tmp_path, monkeypatch):
-    import edge_runtime.app.watcher as watch_module
-
+def test_watch_once_fails_when_its_state_cannot_be_saved(tmp_path, unsaveable_state):
     drop, out = _folders(tmp_path)
     Image.fromarray(synthetic_fundus(160, 180)).save(drop / "a.png")
     _old(drop / "a.png")
-
-    @contextlib.contextmanager
-    def full_disk(path):
-        raise OSError(errno.ENOSPC, "No space left on device")
-        yield
-
-    monkeypatch.setattr(watch_module, "atomic_path", full_disk)
     result = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
     assert result.exit_code == 1 and (out / "a_mask.png").exists()
     assert "the watch state could not be saved" in result.output
