@@ -457,7 +457,10 @@ def _check(staging: Path, dataset: Dataset, archives: Sequence[Path], progress: 
             f"{dataset.photographs}"
         )
     for done, photo in enumerate(photos, 1):
-        load_labelled(photo)
+        try:
+            load_labelled(photo)
+        except InputError as exc:  # named by the archives and the member, not the staging path
+            raise InputError(f"{given}: {str(exc).replace(f'{staging}{os.sep}', '')}") from None
         progress("checking photographs", done, len(photos))
     return len(photos)
 

@@ -479,6 +479,17 @@ def test_an_unreadable_photograph_is_refused(tmp_path, chase_files):
     _nothing_left(out)
 
 
+def test_a_label_of_another_size_is_named_by_its_archive_and_member(tmp_path, chase_files):
+    """It was named by the staging folder's path, removed by the time it was read."""
+    small = _encoded(np.zeros((10, 10), np.uint8), "PNG")
+    archive = tmp_path / "CHASEDB1.zip"
+    archive.write_bytes(_zip({**chase_files, "Image_07L_1stHO.png": small}))
+    out = tmp_path / "chase"
+    line = _one_line_error(_run("prepare", "chase", archive, "-o", out), 2)
+    assert line.startswith(f"Error: {archive}: Image_07L_1stHO.png: 10x10 pixels")
+    _nothing_left(out)
+
+
 def test_an_archive_given_twice_is_refused(tmp_path, chase_files):
     archive = tmp_path / "CHASEDB1.zip"
     archive.write_bytes(_zip(chase_files))
