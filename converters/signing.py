@@ -10,7 +10,7 @@ import os
 import warnings
 from pathlib import Path
 
-from edge_runtime.atomic import atomic_path
+from edge_runtime.atomic import atomic_path, folders_removed_on_failure
 from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, OutputError, first_line
 from edge_runtime.inference.model_file import read_card, read_model_bytes
@@ -38,8 +38,8 @@ def warn_if_signed_before(model: Path, why: str) -> None:
 def make_key_pair(private: Path, public: Path) -> str:
     """Write a new Ed25519 key pair, both files or neither, and return its key id.
 
-    The private key is PEM, PKCS#8, readable by its owner only; the public key (PEM) is the one
-    the cameras trust.
+    A failed write leaves neither key, nor the folders made for them. The private key is PEM,
+    PKCS#8, readable by its owner only; the public key (PEM) is the one the cameras trust.
 
     Raises:
         InputError: both paths lead to the same file.
@@ -62,12 +62,13 @@ def make_key_pair(private: Path, public: Path) -> str:
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    _create(private, private_pem, 0o600)
-    try:
-        _create(public, public_pem, 0o644)
-    except BaseException:
-        private.unlink()  # a private key without its public half would only mislead
-        raise
+    with folders_removed_on_failure(private.parent, public.parent):
+        _create(private, private_pem, 0o600)
+        try:
+            _create(public, public_pem, 0o644)
+        except BaseException:
+            private.unlink()  # a private key without its public half would only mislead
+            raise
     return key_id(key.public_key())
 
 

@@ -57,6 +57,24 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def folders_removed_on_failure(*folders: Path) -> Iterator[None]:
+    """Inside the block, ``folders`` (and those above them) may be made; if it fails, those it
+    made are removed again, when empty, so that a refused output leaves no folder behind."""
+    missing: list[Path] = []
+    for folder in folders:
+        while not folder.exists() and folder != folder.parent and folder not in missing:
+            missing.append(folder)
+            folder = folder.parent
+    try:
+        yield
+    except BaseException:
+        for folder in sorted(missing, key=lambda f: len(f.parts), reverse=True):  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # refused unless it is an empty folder
+        raise
+
+
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically in UTF-8; what a file name's bytes that are not
     UTF-8 became (``\\udcff``) is written as that escape, as messages show it.

@@ -93,7 +93,7 @@ def patches_npz(tmp_path_factory) -> Path:
 def _run_cli(*args, expect: int = 0) -> Result:
     from edge_runtime.cli.main import cli
 
-    result = CliRunner().invoke(cli, [str(a) for a in args])
+    result = CliRunner().invoke(cli, [str(a) for a in args], prog_name="edge-seg")
     assert result.exit_code == expect, result.output
     # a failure is an exit status and a line, never an exception escaping the command
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from edge_runtime.contract.measurement_record import MapMeasurements
-from edge_runtime.measure.field import field_from_mask
+from edge_runtime.measure.field import field_from_mask, whole_frame
 from edge_runtime.measure.maps import VesselMap
 from edge_runtime.measure.measurements import analyse_map
 from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
@@ -62,8 +62,11 @@ class Result(segmenter.Result):
         """
         if not isinstance(camera, CameraScale):
             raise TypeError(f"got camera {camera!r}, expected a CameraScale")
-        field = field_from_mask(_kept_or_made(self, "fov", self.make_fov))
-        found = field.diameter_px if self.stats.fov_found else None
+        if self.stats.fov_found:
+            field = field_from_mask(_kept_or_made(self, "fov", self.make_fov))
+            found = field.diameter_px
+        else:  # the whole frame, as measure calls it (its disc the short side's), no scale
+            field, found = whole_frame(self.mask.shape), None
         classes = _kept_or_made(self, "artery_vein", self.make_artery_vein)
         vessels = VesselMap(self.mask.view(bool), classes)  # the mask is 0/1: no copy
         return analyse_map(vessels, field, camera.scale(found)).measurements

@@ -43,30 +43,40 @@ from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.parallel import job_count, stopping_on_signals
 from edge_runtime.pipeline.segmenter import Segmenter
 
+ARTERY_VEIN_SHOWN = {
+    "accuracy": "accuracy",
+    "centreline_accuracy": "centre lines",
+    "artery_sensitivity": "artery sensitivity",
+    "vein_sensitivity": "vein sensitivity",
+}
+"""The artery/vein metrics a line shows, and their names there."""
 
-def _shown(scores: PhotoScores, counts: dict[str, int] | None = None, n: int = 0) -> str:
-    """``f1 0.8012, sensitivity undefined, ...``; with the ``counts`` of a mean of ``n``
+
+def _shown(
+    scores: PhotoScores | ArteryVeinScores,
+    counts: dict[str, int] | None = None,
+    n: int = 0,
+    names: dict[str, str] | None = None,
+) -> str:
+    """``f1 0.8012, sensitivity undefined, ...``: the metrics of ``names`` (metric: name
+    shown; every vessel metric by default); with the ``counts`` of a mean of ``n``
     photographs, over how many each is taken where that is fewer."""
     parts = []
-    for metric in METRICS:
+    for metric, name in (names or {m: m for m in METRICS}).items():
         value = getattr(scores, metric)
         text = "undefined" if value is None else f"{value:.4f}"
         if counts is not None and counts[metric] != n:
             text += f" (over {counts[metric]})"
-        parts.append(f"{metric} {text}")
+        parts.append(f"{name} {text}")
     return ", ".join(parts)
 
 
-def _shown_artery_vein(scores: ArteryVeinScores) -> str:
-    """``arteries/veins: accuracy 0.8123, centre lines ..., arteries found as arteries ...``."""
-    parts = (
-        ("accuracy", scores.accuracy),
-        ("centre lines", scores.centreline_accuracy),
-        ("artery sensitivity", scores.artery_sensitivity),
-        ("vein sensitivity", scores.vein_sensitivity),
-    )
-    shown = ", ".join(f"{name} {'undefined' if v is None else f'{v:.4f}'}" for name, v in parts)
-    return f"arteries/veins on the vessels found: {shown}"
+def _shown_artery_vein(
+    scores: ArteryVeinScores, counts: dict[str, int] | None = None, n: int = 0
+) -> str:
+    """``arteries/veins on the vessels found: accuracy 0.8123, centre lines ...`` (:func:`_shown`
+    of :data:`ARTERY_VEIN_SHOWN`)."""
+    return f"arteries/veins on the vessels found: {_shown(scores, counts, n, ARTERY_VEIN_SHOWN)}"
 
 
 def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
@@ -163,7 +173,9 @@ def _photographs(
         if evaluation.artery_vein is not None:
             click.echo(
                 f"mean of {evaluation.artery_vein_n} with artery/vein labels: "
-                f"{_shown_artery_vein(evaluation.artery_vein)}"
+                + _shown_artery_vein(
+                    evaluation.artery_vein, evaluation.artery_vein_counts, evaluation.artery_vein_n
+                )
             )
     ungraded = "photographs' arteries and veins could not be scored"
     failures = [

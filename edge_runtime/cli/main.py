@@ -5,6 +5,7 @@ the ``training`` and ``converters`` packages under the ``edge_seg.commands`` ent
 are imported only when invoked, so the device side never imports them or TensorFlow.
 """
 
+import signal
 import warnings
 
 import click
@@ -37,6 +38,28 @@ class InputFailure(click.ClickException):
     """A library error shown as one line; exit status 2 marks bad input."""
 
     exit_code = 2
+
+
+class Interrupted(click.ClickException):
+    """Stopped by SIGINT (Ctrl-C): status 130 (128 + the signal), as a shell reports it, never
+    taken for a failed gate or input (1)."""
+
+    exit_code = 128 + signal.SIGINT
+
+
+SHOWS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+"""What click raises to show a group's help when no command is given (click 8.2 and later)."""
+
+
+def usage_failure(error: click.UsageError) -> click.UsageError:
+    """A usage error (a bad or missing option) as one line that names the command and where
+    its help is, instead of click's block of usage, hint and error; a group's help, asked for
+    by giving no command, is left as it is."""
+    if isinstance(error, SHOWS_HELP):
+        return error
+    command = error.ctx.command_path if error.ctx else "edge-seg"
+    message = error.format_message().replace("\n\t", " ").rstrip(".")  # click lists choices so
+    return InputFailure(one_line(f"{command}: {message} (see {command} --help)"))
 
 
 def _plugins() -> dict:
@@ -78,6 +101,12 @@ class EdgeSegGroup(click.Group):
             command = _plugins()[cmd_name].load()
         return command
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise usage_failure(exc) from None
+
     def invoke(self, ctx: click.Context):
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
@@ -85,6 +114,10 @@ class EdgeSegGroup(click.Group):
                 return super().invoke(ctx)
             except EdgeSegError as exc:
                 raise InputFailure(one_line(str(exc))) from None
+            except click.UsageError as exc:
+                raise usage_failure(exc) from None
+            except KeyboardInterrupt:
+                raise Interrupted("interrupted") from None
             except OSError as exc:  # the file system said no: name the file, no traceback
                 where = f"{exc.filename}: " if exc.filename else ""
                 raise InputFailure(one_line(f"{where}{exc.strerror or exc}")) from None
@@ -131,7 +164,8 @@ def cli() -> None:
     the 'train' extra (in the project's checkout: pip install -e '.[train]'). Exit status: 0 done,
     1 when some of several inputs failed, none was found, or a gate failed, 2 for a bad model,
     data file or option; `verdict` 3 when photographs are to be taken again, `segment` and
-    `verdict` 4 when a picture is not a fundus photograph.
+    `verdict` 4 when a picture is not a fundus photograph; 130 when stopped by Ctrl-C (`segment`,
+    `eval` and `watch` finish the photographs in progress first, and exit as they say).
     """
 
 

@@ -41,8 +41,9 @@ class DatasetEvaluation:
     """A model's scores on the photographs of a dataset: ``n`` scored, each metric's ``mean``
     over the photographs where it is defined and ``counts`` of them, every scored photograph,
     and those that could not be scored; the mean artery/vein metrics over the
-    ``artery_vein_n`` photographs that have them (each metric over those where it is
-    defined; a photograph whose arteries and veins could not be scored is left out of it)."""
+    ``artery_vein_n`` photographs that have them (each metric over the
+    ``artery_vein_counts`` of them where it is defined; a photograph whose arteries and veins
+    could not be scored is left out of it)."""
 
     n: int
     threshold: float
@@ -53,6 +54,7 @@ class DatasetEvaluation:
     failed: tuple[FailedPhoto, ...]
     artery_vein_n: int = 0
     artery_vein: ArteryVeinScores | None = None
+    artery_vein_counts: dict[str, int] | None = None
 
     @property
     def ungraded(self) -> tuple[ScoredPhoto, ...]:
@@ -82,6 +84,7 @@ class DatasetEvaluation:
             failed,
             len(graded),
             mean_artery_vein(graded) if graded else None,
+            defined_counts(graded, ArteryVeinScores) if graded else None,
         )
 
 

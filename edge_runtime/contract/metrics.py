@@ -2,6 +2,7 @@
 training, conversion and the device."""
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,10 +210,11 @@ def mean_scores(scores: list[PhotoScores]) -> PhotoScores:
     return PhotoScores(*(mean(f.name) for f in dataclasses.fields(PhotoScores)))
 
 
-def defined_counts(scores: list[PhotoScores]) -> dict[str, int]:
-    """For each metric (by name), on how many of the photographs it is defined: the count of
-    its :func:`mean_scores` mean."""
+def defined_counts(scores: Sequence[object], kind: type = PhotoScores) -> dict[str, int]:
+    """For each metric (by name) of ``kind``, a dataclass of scores, on how many of the
+    photographs it is defined: the count of its mean (:func:`mean_scores`, or the artery/vein
+    metrics' own)."""
     return {
         f.name: sum(getattr(s, f.name) is not None for s in scores)
-        for f in dataclasses.fields(PhotoScores)
+        for f in dataclasses.fields(kind)
     }

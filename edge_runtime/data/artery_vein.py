@@ -74,9 +74,12 @@ def colour_picture(classes: np.ndarray) -> Image.Image:
     return picture.convert("RGB")
 
 
-def decode_artery_vein(pixels: np.ndarray, source: str | Path) -> np.ndarray:
+def decode_artery_vein(
+    pixels: np.ndarray, source: str | Path, blank_ok: bool = False
+) -> np.ndarray:
     """The :class:`ArteryVein` codes (int8, (H, W)) of an artery/vein label's pixels, (H, W, 3)
-    uint8 RGB; ``source`` names it in errors.
+    uint8 RGB; ``source`` names it in errors. With ``blank_ok``, an all-black map (a model's
+    that found no vessel) is taken, as no vessel.
 
     Raises:
         InputError: not 8-bit RGB, a colour that is not one of :data:`COLOURS`, or neither an
@@ -102,7 +105,8 @@ def decode_artery_vein(pixels: np.ndarray, source: str | Path) -> np.ndarray:
             "an artery/vein label: black, red, blue, green or white (a lossy-compressed or "
             "resized label blurs them)"
         )
-    if not np.isin(classes, (ArteryVein.ARTERY, ArteryVein.VEIN)).any():
+    blank = blank_ok and not classes.any()
+    if not blank and not np.isin(classes, (ArteryVein.ARTERY, ArteryVein.VEIN)).any():
         raise InputError(f"{source}: got no red or blue pixel, {_EXPECTED}")
     return classes
 

@@ -78,7 +78,8 @@ def fetch(
     Raises:
         InputError: the mirror is not an address (nothing is touched), the dataset has no
             public download, ``target`` is taken, or an archive is refused (a wrong checksum,
-            damaged, unsafe, not the dataset's): its download is removed.
+            damaged, unsafe, not the dataset's): its download is removed, and the error names
+            its address.
         NetworkError: a download failed on the way; what arrived is kept for the next run
             (folders left empty are not).
         OutputError: the disk refused.
@@ -90,14 +91,18 @@ def fetch(
         raise InputError(f"{dataset.name}: no public download; {dataset.how_to_get()}")
     partial = target / PARTIAL
     paths = [partial / archive.file for archive in dataset.archives]
+    urls = [archive_url(dataset, archive, mirror) for archive in dataset.archives]
     try:
-        for archive, path in zip(dataset.archives, paths, strict=True):
-            download(archive_url(dataset, archive, mirror), path, archive.sha256, progress)
+        for archive, path, url in zip(dataset.archives, paths, urls, strict=True):
+            download(url, path, archive.sha256, progress)
         return prepare(dataset, paths, target, progress)
-    except InputError:
+    except InputError as exc:
         shutil.rmtree(partial, ignore_errors=True)
         _remove_if_empty(target)
-        raise
+        message = str(exc)
+        for path, url in zip(paths, urls, strict=True):  # the downloads named are removed
+            message = message.replace(str(path), url)
+        raise InputError(message) from None
     except NetworkError:
         _remove_if_empty(partial)
         _remove_if_empty(target)

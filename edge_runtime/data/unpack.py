@@ -31,6 +31,7 @@ from typing import BinaryIO, Literal
 import numpy as np
 from PIL import Image
 
+from edge_runtime.atomic import folders_removed_on_failure
 from edge_runtime.data.catalog import Dataset, Member
 from edge_runtime.data.photos import find_dataset, load_labelled
 from edge_runtime.errors import InputError, OutputError, first_line
@@ -139,15 +140,6 @@ class _Budget:
             )
 
 
-def _missing_folders(folder: Path) -> list[Path]:
-    """``folder`` and those above it that do not exist yet, deepest first."""
-    missing = []
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    return missing
-
-
 def prepare(
     dataset: Dataset, archives: Sequence[Path], target: Path, progress: Progress = no_progress
 ) -> Prepared:
@@ -163,11 +155,11 @@ def prepare(
     """
     check_target(dataset, target)
     staging = target.parent / f"{_staging_prefix(target)}{os.getpid()}"
-    created = _missing_folders(target.parent)
     blocked = next((f for f in (target.parent, *target.parent.parents) if f.is_file()), None)
     if blocked is not None:
         raise OutputError(f"{blocked}: not a folder, so {target} cannot be made in it")
-    try:
+    # a refused archive leaves nothing behind, nor its folders
+    with folders_removed_on_failure(target.parent):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             _remove_stale_staging(target)
@@ -184,11 +176,6 @@ def prepare(
             _install(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        for folder in created:  # a refused archive leaves nothing behind, nor its folders
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
     return Prepared(target, photographs, len(written), size)
 
 

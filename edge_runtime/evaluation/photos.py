@@ -17,7 +17,7 @@ from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPho
 from edge_runtime.contract.metrics import PhotoScores, photo_scores
 from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
-from edge_runtime.data.vessel_share import check_share
+from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import to_uint8
@@ -57,9 +57,22 @@ def grade_artery_vein(label: Path, classes: np.ndarray, fov: np.ndarray) -> Arte
 
     Raises:
         InputError: the label is unreadable, not the photograph's size, not an artery/vein
-            label, or covers too much of ``fov`` to be one (a white background).
+            label, covers too much of ``fov`` to be one (a white background), has no artery or
+            vein pixel inside it (its metrics would be undefined), or has most of them outside
+            it (another photograph's label).
     """
     truth = read_artery_vein(label, classes.shape)
+    graded = (truth == ArteryVein.ARTERY) | (truth == ArteryVein.VEIN)
+    if not (graded & fov).any():
+        raise InputError(
+            f"{label}: no artery or vein pixel inside the field of view, expected some to score"
+        )
+    inside = np.count_nonzero(graded & fov) / np.count_nonzero(graded)
+    if inside < MIN_INSIDE_SHARE:
+        raise InputError(
+            f"{label}: {inside:.0%} of its artery and vein pixels lie inside the field of view, "
+            f"expected at least {MIN_INSIDE_SHARE:.0%} (another photograph's label?)"
+        )
     check_share(label, truth != ArteryVein.BACKGROUND, fov)
     centreline = skeletonize(truth != ArteryVein.BACKGROUND)
     return artery_vein_scores(truth, classes, fov, centreline)

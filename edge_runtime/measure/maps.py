@@ -80,11 +80,13 @@ def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:
     Raises:
         InputError: unreadable, not a map of a few values
             (:func:`~edge_runtime.data.binary_image.as_binary`), or not an artery/vein label
-            (:func:`~edge_runtime.data.artery_vein.decode_artery_vein`).
+            (:func:`~edge_runtime.data.artery_vein.decode_artery_vein`; an all-black one is a
+            map without vessels, as ``segment --av`` writes it when it finds none).
     """
     path = Path(path)
     if artery_vein:
-        classes = decode_artery_vein(read_label_image(path, "an artery/vein label image"), path)
+        pixels = read_label_image(path, "an artery/vein label image")
+        classes = decode_artery_vein(pixels, path, blank_ok=True)
         return VesselMap(classes != ArteryVein.BACKGROUND, classes)
     return VesselMap(as_binary(read_label_image(path, "a vessel map image"), path, "vessel map"))
 

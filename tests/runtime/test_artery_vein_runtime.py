@@ -372,3 +372,51 @@ def test_eval_av_fails_only_the_photograph_whose_artery_vein_label_is_damaged(
     assert whole["artery_vein_error"] is None and evaluation["artery_vein_n"] == 1
     plain = json.loads(run_cli("eval", root, "--json").stdout)  # the vessel scores are the same
     assert [p["f1"] for p in plain["photos"]] == [p["f1"] for p in evaluation["photos"]]
+
+
+@pytest.mark.parametrize(
+    "where, says",
+    [
+        ("rim", "no artery or vein pixel inside the field of view, expected some to score"),
+        ("outside", "of its artery and vein pixels lie inside the field of view, expected at "),
+    ],
+)
+def test_eval_refuses_an_artery_vein_label_off_the_field_of_view(
+    tmp_path, make_photo_dataset, run_cli, where, says
+):
+    """Such a label's photograph was once counted in the artery/vein mean with no scores, or
+    scored silently, where a vessel label the same is refused."""
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    label = root / "labels-av" / "eye2.png"
+    colours = np.asarray(Image.open(label)).copy()
+    fov = np.asarray(Image.open(next((root / "masks").glob("eye2.*")))) > 0
+    if where == "rim":  # a few labelled pixels, none inside
+        colours[...] = 0
+        colours[0, :4] = CLASS_COLOURS[ArteryVein.ARTERY]
+    else:  # as many stripes outside as the vessels inside
+        rows = np.zeros(fov.shape, bool)
+        rows[::2] = True
+        colours[rows & ~fov] = CLASS_COLOURS[ArteryVein.VEIN]
+    Image.fromarray(colours).save(label)
+    done = run_cli("eval", root, "--av", "--json", "--jobs", "1", expect=1)
+    evaluation = json.loads(done.stdout)
+    error = evaluation["photos"][1]["artery_vein_error"]
+    assert error.startswith(f"{label}: ") and says in error
+    assert evaluation["artery_vein_n"] == 1 and evaluation["artery_vein_counts"]["accuracy"] == 1
+
+
+def test_eval_says_over_how_many_an_artery_vein_mean_is_taken(
+    tmp_path, make_photo_dataset, run_cli
+):
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    label = root / "labels-av" / "eye2.png"
+    colours = np.asarray(Image.open(label)).copy()
+    colours[(colours != 0).any(axis=2)] = CLASS_COLOURS[ArteryVein.ARTERY]  # no vein
+    Image.fromarray(colours).save(label)
+    evaluation = json.loads(run_cli("eval", root, "--av", "--json", "--jobs", "1").stdout)
+    counts = evaluation["artery_vein_counts"]
+    assert evaluation["artery_vein_n"] == 2 and counts["accuracy"] == 2
+    assert counts["vein_sensitivity"] == 1
+    mean = run_cli("eval", root, "--av", "--jobs", "1").stdout.splitlines()[-1]
+    assert mean.startswith("mean of 2 with artery/vein labels: ")
+    assert mean.endswith(" (over 1)") and "vein sensitivity " in mean

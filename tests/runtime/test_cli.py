@@ -82,3 +82,36 @@ def test_unknown_command_is_a_usage_error():
 def test_train_artery_vein_help_states_the_scale_the_training_defaults_to():
     said = " ".join(CliRunner().invoke(cli, ["train-artery-vein", "--help"]).output.split())
     assert f"(a disc {ArteryVeinTraining().fov_diameter:g} pixels across)" in said
+
+
+@pytest.mark.parametrize(
+    "args, command",
+    [
+        (["segmentt"], "edge-seg"),
+        (["--bogus"], "edge-seg"),
+        (["segment", "--threshold", "5", "photo.png"], "edge-seg segment"),
+        (["segment"], "edge-seg segment"),
+        (["datasets", "fetch"], "edge-seg datasets fetch"),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_command_and_its_help(args, command):
+    result = CliRunner().invoke(cli, args, prog_name="edge-seg")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {command}: ")
+    assert result.output.endswith(f" (see {command} --help)\n")
+    assert result.output.count("\n") == 1, result.output
+
+
+def test_a_group_without_its_command_shows_its_help():
+    result = CliRunner().invoke(cli, ["datasets"])
+    assert "fetch" in result.output and "prepare" in result.output
+    assert "Error" not in result.output
+
+
+def test_ctrl_c_exits_130_as_a_shell_reports_it_not_1_as_a_failed_gate(monkeypatch):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("edge_runtime.cli.info.describe_model", interrupted)
+    result = CliRunner().invoke(cli, ["info"])
+    assert (result.exit_code, result.output) == (130, "Error: interrupted\n")

@@ -236,7 +236,7 @@ def test_bench_json(tmp_path, run_cli):
 def test_an_option_that_would_change_nothing_is_a_usage_error(args, message, run_cli):
     """bench once timed the --image at its own size and said nothing of --size; --jobs with
     the Edge TPU ran one process."""
-    assert f"Error: {message}" in run_cli(*args, expect=2).stderr
+    assert f"Error: edge-seg {args[0]}: {message}" in run_cli(*args, expect=2).stderr
 
 
 def test_demo_writes_mask_and_overlay(tmp_path, run_cli):

@@ -310,7 +310,9 @@ def test_a_wrong_checksum_is_refused_and_the_download_removed(
     out = tmp_path / "chase"
     line = _one_line_error(_fetch(mirror, "chase", out), 2)
     assert re.search(
-        r"CHASEDB1\.zip: SHA-256 [0-9a-f]{64}, expected the publisher's (ab){32}", line
+        rf"^Error: {mirror.url}/chase/CHASEDB1\.zip: SHA-256 [0-9a-f]{{64}}, expected the "
+        "publisher's (ab){32}",
+        line,
     )
     _nothing_left(out)
 

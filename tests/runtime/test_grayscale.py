@@ -36,3 +36,19 @@ def test_a_photograph_has_colour_unless_its_channels_are_one_or_equal():
     tinted[::4, ::4, 0] = 255 - tinted[::4, ::4, 0]  # on the pixels the sample reads
     assert has_colour(tinted)
     assert has_colour(rng.integers(0, 2**16, (50, 60, 3), dtype=np.uint16))
+
+
+def test_a_green_channel_alone_or_a_coloured_stamp_on_grey_is_no_colour():
+    """Each once had colour: the artery/vein model classed a red-free photograph, and the
+    verdict judged a stamped one's redness."""
+    rng = np.random.default_rng(1)
+    grey = rng.integers(0, 256, (400, 500), dtype=np.uint8)
+    green = np.dstack([np.zeros_like(grey), grey, np.zeros_like(grey)])
+    stamped = np.dstack([grey] * 3)
+    stamped[5:15, 5:60] = (255, 200, 0)
+    noisy = np.clip(np.dstack([grey] * 3) + rng.normal(0, 0.5, (400, 500, 3)), 0, 255)
+    for picture in (green, stamped, noisy.astype(np.uint8)):
+        assert not has_colour(picture)
+    sepia = (np.dstack([grey] * 3) * np.array([1.0, 0.8, 0.55])).astype(np.uint8)
+    assert has_colour(sepia) and has_colour(sepia // 8)  # however dim
+    assert has_colour(sepia.astype(np.uint16) << 4)  # 12 bits in a 16-bit file

@@ -298,3 +298,30 @@ def test_a_grid_of_lines_is_not_a_vessel_map(tmp_path):
     assert f"{tmp_path / 'grid.png'}: its centre lines cover 44% of the frame" in done.output
     Image.fromarray(grid[:200, :200]).save(tmp_path / "small.png")  # small: its graph is too
     assert run(tmp_path / "small.png").exit_code == 0
+
+
+def test_an_all_black_artery_vein_map_is_measured_as_no_vessel_and_a_white_one_refused(
+    tmp_path,
+):
+    """segment --av writes an all-black map where it finds no vessel; measure once refused
+    it, as no artery/vein label."""
+    blank, white = tmp_path / "eye_av.png", tmp_path / "white_av.png"
+    Image.new("RGB", (300, 300)).save(blank)
+    record = json.loads(run(blank, "--av", "--json").output)
+    assert record["ok"] and record["vessels"]["vessel_pixels"] == 0
+    assert record["arteries"]["vessel_pixels"] == record["veins"]["vessel_pixels"] == 0
+    picture = Image.new("RGB", (300, 300))
+    picture.paste((255, 255, 255), (100, 0, 104, 300))  # a vessel mask saved in RGB
+    picture.save(white)
+    result = run(white, "--av")
+    assert result.exit_code == 2
+    one_line_error(result, str(white), "got no red or blue pixel")
+
+
+def test_a_map_without_vessels_under_fov_auto_gets_no_millimetres_from_the_frame(tmp_path):
+    """The frame is no field of view in degrees: it once gave a pixel size."""
+    Image.new("L", (300, 300)).save(tmp_path / "empty.png")
+    record = json.loads(
+        run(tmp_path / "empty.png", "--fov-auto", "--fov-degrees", 45, "--json").output
+    )
+    assert record["ok"] and record["field"] == "frame" and record["mm_per_px"] is None

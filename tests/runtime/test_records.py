@@ -54,9 +54,10 @@ def test_eval_json_keeps_its_keys(tmp_path, run_cli, make_photo_dataset):
     report = json.loads(run_cli("eval", data, "--json", expect=1).stdout)
     assert list(report) == [
         *("n", "threshold", "model", "mean", "counts", "photos", "failed"),
-        *("artery_vein_n", "artery_vein"),  # added in 1.2: --av
+        *("artery_vein_n", "artery_vein", "artery_vein_counts"),  # added in 1.2: --av
     ]
     assert report["artery_vein_n"] == 0 and report["artery_vein"] is None
+    assert report["artery_vein_counts"] is None
     assert report["n"] == 1 and list(report["mean"]) == METRICS
     assert report["counts"] == dict.fromkeys(METRICS, 1)
     (photo,) = report["photos"]

@@ -263,3 +263,15 @@ def test_watch_json_carries_the_verdict_and_measurements_and_warns(tmp_path, run
     assert f"{drop / 'blue.png'} -> {out / 'blue-2_mask.png'}: not fundus (" in text
     refused = run_cli("watch", drop, "-o", out, "--once", "--measure", expect=2)  # nowhere to go
     assert "--measure needs --json: the JSON records carry the measurements" in refused.output
+
+
+def test_a_photograph_without_a_field_of_view_is_measured_in_the_frame_as_measure_does(
+    tmp_path, segmenter
+):
+    """segment --measure once called it a mask, its diameter the frame's long side."""
+    photo = tmp_path / "wide.png"
+    Image.fromarray(synthetic_fundus(400, 400)[150:250, 60:340]).save(photo)
+    result = segmenter.segment(str(photo))
+    assert result.stats.fov_found is False
+    measured = result.measurements
+    assert (measured.field, measured.field_diameter_px) == ("frame", 100.0)

@@ -216,9 +216,9 @@ def test_keygen_refuses_one_file_for_both_keys_before_writing(tmp_path, public, 
 
 
 @pytest.mark.parametrize("blocked", ["private", "public"])
-def test_keygen_writes_both_keys_or_neither(tmp_path, blocked, run_cli):
+def test_keygen_writes_both_keys_or_neither_nor_the_folders_it_made(tmp_path, blocked, run_cli):
     (tmp_path / "blocked").write_text("a file where a key's folder would go")
-    paths = {"private": tmp_path / "k.key", "public": tmp_path / "k.pub"}
+    paths = {"private": tmp_path / "new" / "deeper" / "k.key", "public": tmp_path / "k.pub"}
     paths[blocked] = tmp_path / "blocked" / "k"
     result = run_cli("keygen", "--private", paths["private"], "--public", paths["public"], expect=2)
     _one_line(result, f"{paths[blocked]}: cannot write (a folder on its path is a file)")

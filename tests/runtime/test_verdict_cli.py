@@ -37,7 +37,7 @@ def pictures(tmp_path_factory):
 
 
 def _run(*args):
-    return CliRunner().invoke(cli, ["verdict", *map(str, args)])
+    return CliRunner().invoke(cli, ["verdict", *map(str, args)], prog_name="edge-seg")
 
 
 def test_a_usable_photograph_prints_ok_and_exits_0(pictures):
@@ -114,11 +114,11 @@ def test_the_models_options_without_the_model_are_a_usage_error(pictures, tmp_pa
     truncated.write_bytes(b"TFL3" * 10)
     result = _run(pictures / "good.png", "--model", truncated)
     assert result.exit_code == 2
-    expected = "Error: --model: an option of the model, which runs only with --with-vessels"
-    assert expected in result.stderr
+    expected = "--model: an option of the model, which runs only with --with-vessels"
+    assert f"Error: edge-seg verdict: {expected}" in result.stderr
     result = _run(pictures / "good.png", "--threshold", "0.9", "--tta", "flip")
     assert result.exit_code == 2
-    assert "Error: --threshold, --tta: options of the model" in result.stderr
+    assert "Error: edge-seg verdict: --threshold, --tta: options of the model" in result.stderr
     assert _run(pictures / "good.png", "--with-vessels", "--threshold", "0.6").exit_code == 0
     added = {p.name for p in segmenter_options(lambda **_: None).__click_params__}
     assert added == set(SEGMENTER_OPTIONS)  # each refused without the model, none forgotten
