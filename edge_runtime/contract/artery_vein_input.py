@@ -40,16 +40,18 @@ def standardised_colour(
     weight = inside.reshape(-1).astype(np.float64)  # sums as products: no masked copies
     pixels = colour.reshape(-1, 3).astype(np.float64)
     mean = weight @ pixels / count
-    pixels -= mean
+    # a colour at a time here and below: numpy is slow on a last axis of three
+    for c in range(3):
+        pixels[:, c] -= mean[c]
     pixels *= pixels
     variance = np.maximum(weight @ pixels / count, 0.0)
     spread = (np.sqrt(variance) + MIN_SPREAD).astype(np.float32)
-    # a plane at a time: numpy is slow on a last axis of three
     field, centre = inside.astype(np.float32), mean.astype(np.float32)
-    for c, plane in enumerate(out.transpose(2, 0, 1)):
+    plane = np.empty(inside.shape, dtype=np.float32)  # contiguous: faster than working in out
+    for c in range(3):
         np.subtract(colour[..., c], centre[c], out=plane)
         plane /= spread[c]
-        plane *= field
+        np.multiply(plane, field, out=out[..., c])
     return out
 
 

@@ -37,8 +37,13 @@ def framed_colour(photo: Photo, framing: Framing) -> np.ndarray:
     it (a grayscale photograph's one channel in all three)."""
     top, left, bottom, right = framing.box
     pixels = photo.pixels[top:bottom, left:right]
-    planes = [pixels] * 3 if pixels.ndim == 2 else [pixels[..., c] for c in range(3)]
-    return np.stack([resize(plane, framing.work_shape) for plane in planes], axis=-1)
+    out = np.empty((*framing.work_shape, 3), dtype=np.float32)
+    if pixels.ndim == 2:
+        out[...] = resize(pixels, framing.work_shape)[..., np.newaxis]
+    else:
+        for c in range(3):
+            resize(pixels[..., c], framing.work_shape, out=out[..., c])
+    return out
 
 
 def framed_input(

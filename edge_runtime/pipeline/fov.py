@@ -64,10 +64,13 @@ class FieldOfView:
         dy = np.arange(top, bottom, dtype=np.float64) - self.center_y
         half = np.sqrt(np.maximum((self.radius * (1 - RIM)) ** 2 - dy**2, 0.0))
         half[np.abs(dy) > self.radius * (1 - RIM)] = -1.0  # rows that miss the disc
-        first = np.ceil(self.center_x - half) - left
-        last = np.floor(self.center_x + half) - left
-        columns = np.arange(right - left)
-        return (columns >= first[:, None]) & (columns <= last[:, None])
+        width = right - left
+        first = np.clip(np.ceil(self.center_x - half) - left, 0, width).astype(np.intp)
+        stop = np.clip(np.floor(self.center_x + half) - left + 1, 0, width).astype(np.intp)
+        mask = np.zeros((bottom - top, width), dtype=bool)
+        for row, start, end in zip(mask, first.tolist(), stop.tolist(), strict=True):
+            row[start:end] = True  # a row at a time: faster than comparing every column
+        return mask
 
     def box(self, shape: tuple[int, int]) -> tuple[int, int, int, int]:
         """(top, left, bottom, right) of the disc clipped to the frame, bottom/right exclusive."""

@@ -35,11 +35,13 @@ def upsample_rows(
         # each source row the block reads, interpolated across once (an enlarged row reads
         # each source row for several output rows)
         band = src[y_low[0] : y_high[-1] + 1]
-        across, right = band[:, x_low], band[:, x_high]  # in place from here: no temporaries
+        # np.take: faster than indexing; in place from here: no temporaries
+        across, right = np.take(band, x_low, axis=1), np.take(band, x_high, axis=1)
         across *= x_keep
         right *= x_weight
         across += right
-        upper, lower = across[y_low - y_low[0]], across[y_high - y_low[0]]
+        upper = np.take(across, y_low - y_low[0], axis=0)
+        lower = np.take(across, y_high - y_low[0], axis=0)
         upper *= (1 - y_weight)[:, None]
         lower *= y_weight[:, None]
         np.add(upper, lower, out=out[rows])
@@ -52,21 +54,30 @@ def upsample_bilinear(source: np.ndarray, out: np.ndarray) -> None:
     upsample_rows(source, out.shape, 0, out.shape[0], out)
 
 
+def _float_picture(image: np.ndarray) -> Image.Image:
+    """A Pillow "F" (float32) picture of an (h, w) array: 8- and 16-bit integers converted by
+    Pillow (exactly, as numpy would), so that no float32 copy is made of them."""
+    if image.dtype in (np.uint8, np.uint16):
+        return Image.fromarray(image).convert("F")
+    return Image.fromarray(np.asarray(image, dtype=np.float32), mode="F")
+
+
 def resize(image: np.ndarray, shape: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
-    """Bilinear resize of a float32 (h, w) array to ``shape``, into ``out`` when given.
+    """Bilinear resize of a real (h, w) array to ``shape`` (float32, the values as if made
+    float32 first), into ``out`` when given.
 
     Where either side shrinks, Pillow's bilinear filter, widened to the scale factor, averages
     every source pixel (antialiasing: a thin vessel is not dropped or broken into dashes).
     Where both sides grow or stay, plain bilinear interpolation is written block by block
     (:func:`upsample_bilinear`), so a large result needs no full-size temporaries.
     """
-    image = np.asarray(image, dtype=np.float32)
+    image = np.asarray(image)
     if out is None:
         out = np.empty(shape, dtype=np.float32)
     if image.shape == tuple(shape):
         out[...] = image
     elif shape[0] < image.shape[0] or shape[1] < image.shape[1]:
-        shrunk = Image.fromarray(image, mode="F").resize(shape[::-1], Image.Resampling.BILINEAR)
+        shrunk = _float_picture(image).resize(shape[::-1], Image.Resampling.BILINEAR)
         out[...] = np.asarray(shrunk, dtype=np.float32)
     else:
         upsample_bilinear(image, out)
