@@ -26,6 +26,7 @@ from edge_runtime.pipeline.parallel import Stop, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
 
 METRICS = tuple(f.name for f in dataclasses.fields(PhotoScores))
+ARTERY_VEIN_METRICS = tuple(f.name for f in dataclasses.fields(ArteryVeinScores))
 
 TRUE_POSITIVE = (0, 200, 0)
 FALSE_POSITIVE = (255, 40, 40)
@@ -191,31 +192,39 @@ SUMMARY_FILES = ("summary.csv", "summary.md")
 
 def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     """``summary.csv`` and ``summary.md``: every scored photograph's metrics and the mean (an
-    undefined metric is an empty cell); ``summary.md`` also says over how many photographs each
-    mean is taken, and lists the photographs that could not be scored with their errors. The
-    mean's row is named ``(mean of N)``, which no photograph of a dataset is named."""
+    undefined metric is an empty cell), with its artery/vein metrics (``av_...``) when some
+    were scored; ``summary.md`` also says over how many photographs each mean is taken, and
+    lists the photographs that could not be scored with their errors. The mean's row is named
+    ``(mean of N)``, which no photograph of a dataset is named."""
+    graded = evaluation.artery_vein is not None
+    av_columns = [f"av_{m}" for m in ARTERY_VEIN_METRICS] if graded else []
+
+    def cells(vessels: PhotoScores, artery_vein: ArteryVeinScores | None) -> list[str]:
+        av = [_cell(getattr(artery_vein, m, None)) for m in ARTERY_VEIN_METRICS]
+        return [_cell(getattr(vessels, m)) for m in METRICS] + (av if graded else [])
+
     mean = f"(mean of {evaluation.n})"
-    rows = [(p.name, p) for p in evaluation.photos] + [(mean, evaluation.mean)]
+    rows = [(p.name, cells(p, p.artery_vein)) for p in evaluation.photos]
+    rows.append((mean, cells(evaluation.mean, evaluation.artery_vein)))
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(["photograph", *METRICS])
-    for name, scores in rows:
-        writer.writerow([name, *(_cell(getattr(scores, m)) for m in METRICS)])
+    writer.writerow(["photograph", *METRICS, *av_columns])
+    writer.writerows([name, *row] for name, row in rows)
     write_text(report / SUMMARY_FILES[0], table.getvalue())
-    counts = evaluation.counts
+    counts = [evaluation.counts[m] for m in METRICS]
+    if graded:
+        counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]
+    columns = [*METRICS, *av_columns]
     lines = [
         f"# {evaluation.model} on {evaluation.n} photographs",
         "",
         f"Threshold {evaluation.threshold}; metrics inside the field of view; an empty cell is "
         "undefined (an empty denominator) and left out of the mean.",
         "",
-        "| photograph | " + " | ".join(METRICS) + " |",
-        "|---" * (len(METRICS) + 1) + "|",
-        *(
-            f"| {_markdown(name)} | " + " | ".join(_cell(getattr(s, m)) for m in METRICS) + " |"
-            for name, s in rows
-        ),
-        "| mean over | " + " | ".join(str(counts[m]) for m in METRICS) + " |",
+        "| photograph | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        *(f"| {_markdown(name)} | " + " | ".join(row) + " |" for name, row in rows),
+        "| mean over | " + " | ".join(map(str, counts)) + " |",
     ]
     for title, photos, error in (
         ("Not scored", evaluation.failed, "error"),

@@ -2,6 +2,7 @@
 four-channel input, its map at the photograph's size, the models refusing each other's place,
 and its file (``segment --av``)."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -420,3 +421,26 @@ def test_eval_says_over_how_many_an_artery_vein_mean_is_taken(
     mean = run_cli("eval", root, "--av", "--jobs", "1").stdout.splitlines()[-1]
     assert mean.startswith("mean of 2 with artery/vein labels: ")
     assert mean.endswith(" (over 1)") and "vein sensitivity " in mean
+
+
+def test_eval_av_report_summary_carries_the_artery_vein_scores(
+    tmp_path, make_photo_dataset, run_cli
+):
+    """The summary once held the vessel scores alone."""
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    (root / "labels-av" / "eye2.png").unlink()
+    report = tmp_path / "report"
+    done = run_cli("eval", root, "--av", "--json", "--jobs", "1", "--report", report)
+    evaluation = json.loads(done.stdout)
+    with open(report / "summary.csv", newline="") as table:
+        rows = list(csv.DictReader(table))
+    assert [r["photograph"] for r in rows] == ["eye1", "eye2", "(mean of 2)"]
+    scores = evaluation["photos"][0]["artery_vein"]
+    assert float(rows[0]["av_accuracy"]) == pytest.approx(scores["accuracy"], abs=5e-5)
+    assert rows[1]["av_accuracy"] == "" and rows[1]["f1"] != ""  # no artery/vein label
+    assert float(rows[2]["av_accuracy"]) == pytest.approx(scores["accuracy"], abs=5e-5)
+    mean_over = (report / "summary.md").read_text().splitlines()[-1]
+    assert mean_over == "| mean over | 2 | 2 | 2 | 2 | 2 | " + " | ".join(["1"] * 9) + " |"
+    plain = tmp_path / "plain"
+    run_cli("eval", root, "--jobs", "1", "--report", plain)
+    assert "av_" not in (plain / "summary.csv").read_text()
