@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import numpy as np
-from PIL import ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.decode import NOT_AN_IMAGE, ORIENTATION, opened_image
@@ -45,6 +45,21 @@ def _webp_picture_chunk(path: Path) -> bytes | None:
     return None
 
 
+def _refuse_transparency(image: Image.Image, path: Path, what: str) -> None:
+    """Refuse an image with pixels that are not opaque: what they show depends on what lies
+    behind them (a map painted on a transparent layer, or held in its transparency alone, would
+    be read as its colours without it).
+
+    Raises:
+        InputError: it has such pixels.
+    """
+    if image.has_transparency_data and image.convert("RGBA").getchannel("A").getextrema()[0] < 255:
+        raise InputError(
+            f"{path}: {what} has transparent pixels, whose value depends on the background: "
+            "save it without transparency"
+        )
+
+
 def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None) -> np.ndarray:
     """The pixels of a label, mask or map image, (H, W) or (H, W, 3), turned upright by its
     EXIF orientation (like a photograph); ``what`` names it in messages ("the label").
@@ -54,7 +69,7 @@ def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None
     Raises:
         InputError: unreadable, refused by :func:`~edge_runtime.pipeline.decode.opened_image`
             (too large, several pictures; 32-bit integer and float values are read as they are),
-            saved with loss (:func:`lossy`), or not ``shape``.
+            saved with loss (:func:`lossy`), not ``shape``, or with transparent pixels.
     """
     try:
         with opened_image(path, what, any_depth=True) as image:
@@ -72,6 +87,7 @@ def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None
                     f"{path}: {width}x{height} pixels, but the photograph is {shape[1]}x{shape[0]}"
                 )
             upright = ImageOps.exif_transpose(image)
+            _refuse_transparency(upright, path, what)
             if upright.mode not in KEPT_MODES:
                 upright = upright.convert("RGB")
             return np.asarray(upright)

@@ -325,3 +325,22 @@ def test_a_map_without_vessels_under_fov_auto_gets_no_millimetres_from_the_frame
         run(tmp_path / "empty.png", "--fov-auto", "--fov-degrees", 45, "--json").output
     )
     assert record["ok"] and record["field"] == "frame" and record["mm_per_px"] is None
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_a_map_with_transparent_pixels_is_refused_and_an_opaque_alpha_is_read(tmp_path, mode):
+    """A map held in its transparency alone was once measured as empty, with status 0."""
+    vessels = np.zeros((300, 300), np.uint8)
+    vessels[100:104] = 255
+    path = tmp_path / "map.png"
+    if mode == "P":  # the palette's first colour, black, transparent
+        Image.fromarray(vessels).convert("P").save(path, transparency=0)
+    else:
+        black = np.zeros_like(vessels)
+        Image.fromarray(np.dstack([black] * (len(mode) - 1) + [vessels])).save(path)  # LA, RGBA
+    result = run(path)
+    assert result.exit_code == 2
+    one_line_error(result, str(path), "transparent pixels", "save it without transparency")
+    opaque = tmp_path / "opaque.png"
+    Image.fromarray(np.dstack([vessels] * 3 + [np.full_like(vessels, 255)])).save(opaque)
+    assert json.loads(run(opaque, "--json").output)["vessels"]["vessel_pixels"] == 1200
