@@ -9,6 +9,7 @@ half a disc diameter (mean shift). Its ``confidence`` is how
 clearly that square stands out: 1 - (the best weight at least two disc diameters away) / (the
 best weight), 0 when another place holds as much, and 0 when no place of the field lies that
 far (a map a few disc diameters across, or a disc as large as the map: nothing to compare).
+A map whose best square holds less than a disc diameter of centre line has none.
 
 It is a heuristic and it has not been checked against marked discs (no labelled set here has
 them): a map without the disc in view, or with the disc cut off at the edge of the field, still
@@ -46,6 +47,11 @@ would be needed (a 25-megapixel map at 1 mm a pixel searched pixel by pixel: 838
 
 APART = 2.0
 """The rival place the confidence compares with lies at least this many disc diameters away."""
+
+MIN_CENTRE_LINE = 1.0
+"""Disc diameters of centre line the disc's square must hold (the vessels that leave a disc
+hold several; a disc larger than the map, the map's shorter side): fewer is no disc, but a few
+stray pixels."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ def locate_disc(
 ) -> Disc | None:
     """The optic disc of a map of ``shape`` whose skeleton pixels (``ys``, ``xs``) have vessel
     ``widths``, inside the boolean ``field``; ``diameter_px`` sizes it. ``None`` without
-    vessels."""
+    vessels, or with less centre line where they crowd most than :data:`MIN_CENTRE_LINE`."""
     if not len(ys):
         return None
     # on a grid of blocks about 1/16 of a disc across: a sixteenth of a disc is precise enough
@@ -108,7 +114,8 @@ def locate_disc(
     sums = np.where(field[::block, ::block], _window_sums(weight, side), 0.0)
     best = np.unravel_index(int(np.argmax(sums)), grid)
     top = float(sums[best])
-    if top <= 0:
+    length = _window_sums(np.bincount(cells, minlength=sums.size).reshape(grid), side)[best]
+    if top <= 0 or length < MIN_CENTRE_LINE * min(diameter_px, *shape):  # a disc past the map
         return None
     gy, gx = np.ogrid[: grid[0], : grid[1]]
     far = (gy - best[0]) ** 2 + (gx - best[1]) ** 2 >= (APART * diameter_px / block) ** 2

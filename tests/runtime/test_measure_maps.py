@@ -367,3 +367,13 @@ def test_the_measurement_api_names_what_it_was_given_wrong():
         analyse_map(VesselMap(vessels), whole_frame((60, 64)), None)
     with pytest.raises(InputError, match="field-of-view mask: no pixel inside"):
         field_from_mask(np.zeros((64, 64), bool))
+
+
+def test_a_few_stray_pixels_are_no_disc():
+    """A single pixel once gave a disc, with confidence 1.0, beside it."""
+    field = np.ones((220, 200), dtype=bool)
+    one = locate_disc(field.shape, np.array([50]), np.array([50]), np.array([3.0]), field, 20.0)
+    assert one is None
+    ys = np.arange(40, 80)  # two disc diameters of a vessel: a disc may lie on it
+    disc = locate_disc(field.shape, ys, np.full(40, 100), np.full(40, 3.0), field, 20.0)
+    assert disc is not None and abs(disc.center_x - 100) < 10
