@@ -6,16 +6,17 @@
 Converts the release vessel model's Keras twin to int8 twice, with the same calibration (crops
 of the folder's photographs, as ``edge-seg convert --calibration FOLDER`` draws them): as
 trained, each 2x2 stride-2 transposed convolution a TRANSPOSE_CONV, and pixel-shuffled
-(``training.models.pixel_shuffle_weights``: the same map in CONV_2D, CONCATENATION and RESHAPE,
-the form the artery/vein model is converted in). Prints the Keras outputs' largest difference
-(the same map: 0 up to float rounding), how the int8 probabilities of the two differ on the
-calibration crops (their int8 ranges are calibrated apart), the inference per tile of each in
+(``training.models.pixel_shuffled``: the same map in CONV_2D, CONCATENATION and RESHAPE, the
+form ``edge-seg convert`` and ``convert-artery-vein`` write). Prints the Keras outputs' largest
+difference (the same map: 0 up to float rounding), how the int8 probabilities of the two
+differ on the calibration crops (their int8 ranges are calibrated apart), the inference per
+tile of each in
 batches of 16 (as the device runs a photograph's tiles) and of one, and a photograph (``--image``,
 else a synthetic DRIVE-sized one) segmented by each, with vessels only and with the bundled
 artery/vein model too, as ``edge-seg bench`` times it; all timed in turn, with the ratios. The
-bundled vessel model is release 1.1.0's, signed with the release key; converted in this form it
-is another file, to be signed at the next release (the two files here carry its card, for the
-runtime to read, and are removed after).
+bundled vessel model is release 1.1.0's transposed form, signed with the release key; converted
+again it is another file, to be signed at the next release (the two files here carry its card,
+for the runtime to read, and are removed after).
 """
 
 import dataclasses
@@ -39,7 +40,7 @@ from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.pipeline.decode import load_image
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.model_io import load_keras_model
-from training.models import build_unet_lite, pixel_shuffle_weights
+from training.models import pixel_shuffled
 from training.sources import load_photo_source
 
 RELEASE = Path(__file__).parents[1] / "training" / "release" / "model.keras"
@@ -61,10 +62,7 @@ def main(folder: Path, keras_path: Path, crops: int, repeats: int, image: str | 
     """Print the two forms' agreement, their milliseconds per tile and per photograph, and the
     ratios."""
     trained = load_keras_model(keras_path, PREPROCESSING_NAME)
-    width = next(layer for layer in trained.layers if type(layer).__name__ == "Conv2D").filters
-    depth = sum(type(layer).__name__ == "MaxPooling2D" for layer in trained.layers)
-    shuffled = build_unet_lite(None, width, depth, pixel_shuffle=True)
-    shuffled.set_weights(pixel_shuffle_weights(trained))
+    shuffled = pixel_shuffled(trained)
     source = load_photo_source(folder, 1.0, 0.0, "green")
     calibration = source.crops(np.random.default_rng(2211), crops)[0]
     gap = np.abs(trained.predict(calibration, verbose=0) - shuffled.predict(calibration, verbose=0))

@@ -54,7 +54,7 @@ from training.config import (
     remove_earlier_run,
 )
 from training.model_io import KerasPatches
-from training.models import build_unet_lite, pixel_shuffle_weights
+from training.models import build_unet_lite, pixel_shuffled
 from training.trainer import make_deterministic, software_versions
 
 OUTPUT_NAME = "artery_probability"
@@ -168,9 +168,7 @@ def load_examples(
     return examples
 
 
-def build_model(
-    training: ArteryVeinTraining, size: int | None = None, *, pixel_shuffle: bool = False
-) -> keras.Model:
+def build_model(training: ArteryVeinTraining, size: int | None = None) -> keras.Model:
     """The artery/vein U-Net on ``size`` (by default the tile's) square four-channel inputs."""
     return build_unet_lite(
         None,
@@ -179,21 +177,18 @@ def build_model(
         size=size or training.tile,
         channels=ARTERY_VEIN_CHANNELS,
         output=OUTPUT_NAME,
-        pixel_shuffle=pixel_shuffle,
     )
 
 
 def device_model(model: keras.Model, training: ArteryVeinTraining) -> keras.Model:
     """The trained ``model`` as the device runs it: the device's input side, pixel-shuffled.
 
-    The same map (:func:`training.models.pixel_shuffle_weights`), in operators that run one
-    field (a batch of one) as fast as a batch on a CPU.
+    :func:`training.models.pixel_shuffled`: the same map, in operators that run one field (a
+    batch of one) as fast as a batch on a CPU.
     """
     plain = build_model(training, training.device_side)
     plain.set_weights(model.get_weights())  # a width or depth not the model's fails in its terms
-    device = build_model(training, training.device_side, pixel_shuffle=True)
-    device.set_weights(pixel_shuffle_weights(plain))
-    return device
+    return pixel_shuffled(plain)
 
 
 def chained_model(device: keras.Model, training: ArteryVeinTraining) -> ArteryVeinModel:

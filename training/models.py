@@ -16,10 +16,12 @@ map:
 - ``unet-lite``: a U-Net that works at half resolution for speed: a 2x2 stride-2 stem (like
   space-to-depth), additive skips instead of concatenation, and a 2x2 transposed convolution
   back to full resolution. Few-channel int8 convolutions at 64x64 and CONCATENATION are the
-  slowest ops of the full-resolution U-Net on a CPU; this design has neither. Built with
-  ``pixel_shuffle``, each of its transposed convolutions becomes the same map in other operators
-  (:func:`pixel_shuffle_weights` carries a trained model's weights over): the device form of a
-  model run one field at a time (the artery/vein model, ``training.artery_vein.device_model``).
+  slowest ops of the full-resolution U-Net on a CPU; this design has neither.
+
+Any of them is converted in its device form, :func:`pixel_shuffled`: each 2x2 stride-2
+transposed convolution becomes the same map in CONV_2D, CONCATENATION and RESHAPE (the weights
+carried over, :func:`pixel_shuffle_weights`), faster on a CPU for a batch of tiles and for one
+field alike; training keeps the transposed convolutions.
 
 Every builder takes ``batch_size``: ``None`` for training, 1 for export (the Edge TPU needs a
 static batch-1 input). Keras is imported inside the builders, so that the registry, and with it
@@ -36,7 +38,7 @@ by one invoke on the working photograph. Until there is such a model there is no
 rather than one with a single value.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -204,13 +206,11 @@ def build_unet_lite(
     channels: int = 1,
     output: str = "vessel_probability",
     maps: int = 1,
-    pixel_shuffle: bool = False,
 ) -> "keras.Model":
     """Half-resolution U-Net to ``maps`` probability maps of ``size`` x ``size`` (one by default).
 
     A 2x2/2 stem to half the size, ``depth`` poolings, additive skips, and a 2x2/2
-    transposed-convolution head with a sigmoid, named ``output``; ``channels`` inputs. With
-    ``pixel_shuffle``, every transposed convolution is built as :func:`_doubled` builds it.
+    transposed-convolution head with a sigmoid, named ``output``; ``channels`` inputs.
     """
     import keras
     from keras import layers
@@ -229,48 +229,83 @@ def build_unet_lite(
         x = layers.MaxPooling2D(2)(x)
     x = _conv_bn_relu(_conv_bn_relu(x, width * 2**depth), width * 2**depth)
     for level in reversed(range(depth)):
-        x = _doubled(x, width * 2**level, pixel_shuffle)
+        x = layers.Conv2DTranspose(width * 2**level, 2, strides=2)(x)
         x = layers.Add()([x, skips[level]])
         x = _conv_bn_relu(_conv_bn_relu(x, width * 2**level), width * 2**level)
-    outputs = _doubled(x, maps, pixel_shuffle, activation="sigmoid", name=output)
+    outputs = layers.Conv2DTranspose(maps, 2, strides=2, activation="sigmoid", name=output)(x)
     return keras.Model(inputs, outputs, name=f"unet_lite_w{width}_d{depth}")
 
 
-def _doubled(x, filters: int, pixel_shuffle: bool, activation: str | None = None, name=None):
-    """``x`` at twice its size through a 2x2/2 transposed convolution, or the same map shuffled.
+def _pixel_shuffled_doubling(layer: "keras.layers.Conv2DTranspose") -> "keras.Model":
+    """A 2x2/2 transposed convolution's map built pixel-shuffled, as a small model in its place.
 
-    ``pixel_shuffle``: a 1x1 convolution for each output row parity, giving both columns'
-    channels; the two laid side by side and reshaped put each value in its pixel. CONV_2D,
-    CONCATENATION and RESHAPE, Edge TPU operators all: on a CPU they run as fast for one input as
-    for a batch, where XNNPACK's TRANSPOSE_CONV picks a one-row kernel for a batch of one (about
-    3x slower on an AMX machine: firmware_notes/ARTERY_VEIN.md, "Cost").
+    A 1x1 convolution for each output row parity, giving both columns' channels; the two laid
+    side by side and reshaped put each value in its pixel. CONV_2D, CONCATENATION and RESHAPE,
+    Edge TPU operators all: on a CPU they run as fast for one input as for a batch, where
+    XNNPACK's TRANSPOSE_CONV picks a one-row kernel for a batch of one (about 3x slower on an
+    AMX machine), and a batch of tiles takes about 0.86x the time (firmware_notes/ARTERY_VEIN.md,
+    "Cost").
     """
+    import keras
     from keras import layers
 
     from training.layers import BatchFreeReshape
 
-    if not pixel_shuffle:
-        return layers.Conv2DTranspose(filters, 2, strides=2, activation=activation, name=name)(x)
-    rows = layers.Concatenate(axis=2)([layers.Conv2D(2 * filters, 1)(x) for _ in range(2)])
-    doubled = (2 * x.shape[1], 2 * x.shape[2], filters)  # rows is (h, 2w, 2 filters)
-    if activation is None:
-        return BatchFreeReshape(doubled, name=name)(rows)
-    x = BatchFreeReshape(doubled)(rows)
-    return layers.Activation(activation, name=name)(x)
+    inputs = keras.Input(layer.input.shape[1:])
+    rows = layers.Concatenate(axis=2)([layers.Conv2D(2 * layer.filters, 1)(inputs) for _ in "ab"])
+    height, width = layer.input.shape[1:3]
+    x = BatchFreeReshape((2 * height, 2 * width, layer.filters))(rows)  # rows: (h, 2w, 2 f)
+    if layer.activation is not keras.activations.linear:
+        x = layers.Activation(layer.activation)(x)
+    return keras.Model(inputs, x, name=layer.name)
+
+
+def _is_doubling(layer: "keras.layers.Layer") -> bool:
+    """Whether ``layer`` is a 2x2 stride-2 transposed convolution, with a bias, channels last.
+
+    Each input pixel gives its own 2x2 output pixels: no overlap, no padding.
+    """
+    from keras import layers
+
+    return (
+        isinstance(layer, layers.Conv2DTranspose)
+        and tuple(layer.kernel_size) == tuple(layer.strides) == (2, 2)
+        and tuple(layer.dilation_rate) == (1, 1)
+        and layer.output_padding is None
+        and layer.use_bias
+        and layer.data_format == "channels_last"
+    )
+
+
+def pixel_shuffled(model: "keras.Model") -> "keras.Model":
+    """``model`` as the device runs it, the same map exactly, whatever its architecture.
+
+    Each 2x2 stride-2 transposed convolution is built pixel-shuffled
+    (:func:`_pixel_shuffled_doubling`), its weights carried over (:func:`pixel_shuffle_weights`);
+    the other layers are copied as they are.
+    """
+    import keras
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        if _is_doubling(layer):
+            return _pixel_shuffled_doubling(layer)
+        return layer.__class__.from_config(layer.get_config())
+
+    twin = keras.models.clone_model(model, clone_function=clone)
+    twin.set_weights(pixel_shuffle_weights(model))
+    return twin
 
 
 def pixel_shuffle_weights(model: "keras.Model") -> list[np.ndarray]:
-    """``model``'s weights for its twin built with ``pixel_shuffle``: the same map, exactly.
+    """``model``'s weights for its :func:`pixel_shuffled` twin.
 
     A 2x2/2 transposed convolution's kernel (2, 2, out, in) gives output pixel (2i + a, 2j + b)
     ``kernel[a, b] @ x[i, j]``; row parity ``a``'s 1x1 convolution holds ``kernel[a, b]`` for
     ``b`` = 0, 1 side by side, each with the bias.
     """
-    from keras import layers
-
     weights = []
     for layer in model.layers:
-        if not isinstance(layer, layers.Conv2DTranspose):
+        if not _is_doubling(layer):
             weights += layer.get_weights()
             continue
         kernel, bias = layer.get_weights()
@@ -295,6 +330,15 @@ def build_model(
     return entry.build(batch_size)
 
 
+def all_layers(model: "keras.Model") -> Iterator["keras.layers.Layer"]:
+    """``model``'s layers, those of the models it nests included (:func:`pixel_shuffled`'s)."""
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            yield from all_layers(layer)
+        else:
+            yield layer
+
+
 def multiply_accumulates(model: "keras.Model") -> int:
     """Multiply-accumulates of one forward pass per patch, counted over the convolutions.
 
@@ -302,7 +346,7 @@ def multiply_accumulates(model: "keras.Model") -> int:
     input pixel.
     """
     total = 0
-    for layer in model.layers:
+    for layer in all_layers(model):
         kind = type(layer).__name__
         if kind not in ("Conv2D", "Conv2DTranspose"):
             continue

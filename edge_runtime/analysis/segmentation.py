@@ -45,15 +45,16 @@ class Result(segmenter.Result):
 
     @functools.cached_property
     def measurements(self) -> MapMeasurements:
-        """The vascular measurements of the mask inside the detected field of view, in pixels
-        (firmware_notes/MEASUREMENTS.md): :meth:`measure` without a scale."""
+        """The vascular measurements of the mask inside the detected field of view (the whole
+        frame where none was), in pixels (firmware_notes/MEASUREMENTS.md): :meth:`measure`
+        without a scale."""
         return self.measure()
 
     def measure(self, camera: CameraScale = PIXELS_ONLY) -> MapMeasurements:
         """The vascular measurements of the mask (and of its arteries and veins, with an
-        artery/vein model) inside the detected field of view, in pixels and, when the
-        ``camera``'s scale is known (its pixel size, or its field of view in degrees across the
-        detected one: none where none was detected), in millimetres.
+        artery/vein model) inside the detected field of view (the whole frame where none was),
+        in pixels and, when the ``camera``'s scale is known (its pixel size, or its field of
+        view in degrees across the detected one: none where none was detected), in millimetres.
 
         Raises:
             TypeError: ``camera`` is not a :class:`CameraScale`.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.cli.groups import NamingGroup
 from edge_runtime.cli.options import NonBlankPath, json_option
 from edge_runtime.data.catalog import DATASETS, Dataset
 from edge_runtime.data.fetch import fetch as fetch_dataset
@@ -54,7 +55,7 @@ class _Bars:
             self._bar = None
 
 
-@click.group()
+@click.group(cls=NamingGroup)
 def datasets() -> None:
     """Public labelled datasets: list them, fetch or prepare them for eval and train.
 

@@ -5,7 +5,6 @@ the ``training`` and ``converters`` packages under the ``edge_seg.commands`` ent
 are imported only when invoked, so the device side never imports them or TensorFlow.
 """
 
-import signal
 import warnings
 
 import click
@@ -15,6 +14,7 @@ from edge_runtime.cli.bench import bench
 from edge_runtime.cli.datasets import datasets
 from edge_runtime.cli.demo import demo
 from edge_runtime.cli.evaluate import evaluate
+from edge_runtime.cli.groups import InputFailure, Interrupted, NamingGroup, usage_failure
 from edge_runtime.cli.info import info
 from edge_runtime.cli.measure import measure
 from edge_runtime.cli.segment import segment
@@ -34,34 +34,6 @@ SUMMARY_LIMIT = 200
 """Command summaries are shown whole in ``edge-seg --help`` (click cuts them at 45 characters)."""
 
 
-class InputFailure(click.ClickException):
-    """A library error shown as one line; exit status 2 marks bad input."""
-
-    exit_code = 2
-
-
-class Interrupted(click.ClickException):
-    """Stopped by SIGINT (Ctrl-C): status 130 (128 + the signal), as a shell reports it, never
-    taken for a failed gate or input (1)."""
-
-    exit_code = 128 + signal.SIGINT
-
-
-SHOWS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
-"""What click raises to show a group's help when no command is given (click 8.2 and later)."""
-
-
-def usage_failure(error: click.UsageError) -> click.UsageError:
-    """A usage error (a bad or missing option) as one line that names the command and where
-    its help is, instead of click's block of usage, hint and error; a group's help, asked for
-    by giving no command, is left as it is."""
-    if isinstance(error, SHOWS_HELP):
-        return error
-    command = error.ctx.command_path if error.ctx else "edge-seg"
-    message = error.format_message().replace("\n\t", " ").rstrip(".")  # click lists choices so
-    return InputFailure(one_line(f"{command}: {message} (see {command} --help)"))
-
-
 def _plugins() -> dict:
     """Registered host commands by name (entry points; imported only here, as reading the
     installed distributions' metadata costs tens of milliseconds of start-up)."""
@@ -70,7 +42,7 @@ def _plugins() -> dict:
     return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
 
 
-class EdgeSegGroup(click.Group):
+class EdgeSegGroup(NamingGroup):
     """Lists plugin commands without importing them; turns library errors into one-line errors."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -105,7 +77,7 @@ class EdgeSegGroup(click.Group):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
-            raise usage_failure(exc) from None
+            raise usage_failure(exc, ctx) from None
 
     def invoke(self, ctx: click.Context):
         with warnings.catch_warnings():
@@ -115,7 +87,7 @@ class EdgeSegGroup(click.Group):
             except EdgeSegError as exc:
                 raise InputFailure(one_line(str(exc))) from None
             except click.UsageError as exc:
-                raise usage_failure(exc) from None
+                raise usage_failure(exc, ctx) from None
             except KeyboardInterrupt:
                 raise Interrupted("interrupted") from None
             except OSError as exc:  # the file system said no: name the file, no traceback

@@ -36,6 +36,12 @@ def check_share(path: str | Path, vessels: np.ndarray, field: np.ndarray | None)
         )
 
 
+def share_inside(vessels: np.ndarray, field: np.ndarray) -> float:
+    """The share of a map's vessel pixels that lie inside ``field`` (1 for a map without)."""
+    count = np.count_nonzero(vessels)
+    return np.count_nonzero(vessels & field) / count if count else 1.0
+
+
 def check_inside(field_path: str | Path, vessels: np.ndarray, field: np.ndarray) -> None:
     """Refuse a field-of-view mask (read from ``field_path``) that holds less than
     :data:`MIN_INSIDE_SHARE` of a map's vessels; a map without vessels passes.
@@ -43,9 +49,8 @@ def check_inside(field_path: str | Path, vessels: np.ndarray, field: np.ndarray)
     Raises:
         InputError: it does.
     """
-    count = np.count_nonzero(vessels)
-    inside = np.count_nonzero(vessels & field) / max(1, count)
-    if count and inside < MIN_INSIDE_SHARE:
+    inside = share_inside(vessels, field)
+    if inside < MIN_INSIDE_SHARE:
         raise InputError(
             f"{field_path}: holds {inside:.0%} of the map's vessel pixels, expected at least "
             f"{MIN_INSIDE_SHARE:.0%} (an inverted field-of-view mask, or another photograph's?)"

@@ -17,7 +17,7 @@ from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPho
 from edge_runtime.contract.metrics import PhotoScores, photo_scores
 from edge_runtime.data.artery_vein import read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
-from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share
+from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share, share_inside
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import to_uint8
@@ -68,7 +68,7 @@ def grade_artery_vein(label: Path, classes: np.ndarray, fov: np.ndarray) -> Arte
         raise InputError(
             f"{label}: no artery or vein pixel inside the field of view, expected some to score"
         )
-    inside = np.count_nonzero(graded & fov) / np.count_nonzero(graded)
+    inside = share_inside(graded, fov)
     if inside < MIN_INSIDE_SHARE:
         raise InputError(
             f"{label}: {inside:.0%} of its artery and vein pixels lie inside the field of view, "

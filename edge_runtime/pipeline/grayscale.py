@@ -31,31 +31,39 @@ def colour_sample(pixels: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 COLOUR_LEVELS = 3.0
-"""Levels (of 255) by which a pixel's channels must differ to count as colour, and a channel
-must stray from its median to count as varying: more than rounding and a JPEG's chroma noise
-leave on a grayscale photograph."""
+"""Levels (of 255) by which a pixel's channels must differ to count as colour, and a channel's
+values spread (5th to 95th percentile) to count as varying: more than rounding and a JPEG's
+chroma noise leave on a grayscale photograph."""
+
+LIT_LEVEL = 10.0
+"""Level (of 255) a pixel's brightest channel must pass to be judged for colour: the black
+around the field of view, however much of the frame it fills, has no say."""
 
 COLOUR_SHARE = 0.05
-"""Share of a photograph's sampled pixels that must be coloured so (and vary so, in two
-channels) for it to have colour: a colour photograph's are half or more, a coloured stamp or
-overlay on a grayscale one about 0.1 %."""
+"""Share of a photograph's lit sampled pixels that must be coloured so for it to have colour:
+a colour photograph's are two thirds or more (DRIVE, STARE, GAVE, LES-AV), a coloured stamp or
+overlay on a grayscale one about 0.2 %."""
 
 
 def has_colour(pixels: np.ndarray) -> bool:
-    """Whether a photograph's pixels have colour, on its :func:`colour_sample`: its channels
-    differ on :data:`COLOUR_SHARE` of the pixels, and two of them vary. A red-free or
-    monochrome camera's have none: one channel, three equal ones (a coloured stamp on them
-    aside), or the green alone. A 16-bit photograph is read on the scale of its brightest
-    sampled value (a 12-bit sensor's as a 16-bit one's)."""
+    """Whether a photograph's pixels have colour, on the lit pixels (:data:`LIT_LEVEL`) of its
+    :func:`colour_sample`: its channels differ on :data:`COLOUR_SHARE` of them, and two
+    channels vary. A red-free or monochrome camera's have none: one channel, three equal ones (a
+    coloured stamp on them aside), or one alone. A 16-bit photograph is read on the scale of
+    its brightest sampled value (a 12-bit sensor's as a 16-bit one's)."""
     if pixels.ndim == 2:
         return False
     small, _ = colour_sample(pixels)
     levels = small.reshape(-1, 3).astype(np.float32)
     if pixels.dtype != np.uint8:
-        levels *= 255 / max(float(levels.max()), 1.0)
-    varying = np.mean(np.abs(levels - np.median(levels, axis=0)) > COLOUR_LEVELS, axis=0)
+        levels *= 255 / max(float(levels.max(initial=0)), 1.0)
+    levels = levels[levels.max(axis=1) > LIT_LEVEL]
+    if not len(levels):
+        return False
+    low, high = np.percentile(levels, [5, 95], axis=0)
+    varying = np.count_nonzero(high - low > COLOUR_LEVELS)
     differing = np.mean(np.ptp(levels, axis=1) > COLOUR_LEVELS)
-    return bool(np.count_nonzero(varying >= COLOUR_SHARE) >= 2 and differing >= COLOUR_SHARE)
+    return bool(varying >= 2 and differing >= COLOUR_SHARE)
 
 
 def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:

@@ -11,18 +11,21 @@ import pytest
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
 from converters.tflite_export import export_tflite  # noqa: E402
+from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING  # noqa: E402
+from edge_runtime.contract.preprocessing import PREPROCESSING_NAME  # noqa: E402
 from edge_runtime.errors import EdgeSegError  # noqa: E402
 from edge_runtime.inference.description import describe_model  # noqa: E402
 from edge_runtime.inference.interpreter import make_interpreter  # noqa: E402
 from edge_runtime.inference.quantization import quantize  # noqa: E402
 from training.models import (  # noqa: E402
     ARCHITECTURES,
+    all_layers,
     architecture,
     build_model,
     build_unet,
     build_unet_lite,
     multiply_accumulates,
-    pixel_shuffle_weights,
+    pixel_shuffled,
 )
 
 README = Path(__file__).parents[2] / "README.md"
@@ -140,12 +143,22 @@ def test_unet_lite_takes_any_size_and_channels_with_the_same_weights():
     assert both.output_shape == (None, 64, 64, 2)  # vessel and artery maps from one model
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: build_unet_lite(None, 4, 2, size=48, channels=4, output="artery_probability"),
+        lambda: build_model("unet", width=4),  # padding "same", concatenated skips
+        lambda: build_model("unet-lite", width=4),
+    ],
+    ids=["artery-vein", "unet", "unet-lite"],
+)
 def test_pixel_shuffle_twin_is_the_same_map_in_edge_tpu_operators_without_transposed_ones(
-    tmp_path,
+    tmp_path, build
 ):
-    """The artery/vein model's device form: a batch of one runs XNNPACK's one-row kernel for a
-    transposed convolution; the twin has none, and gives the trained model's output."""
-    trained = build_unet_lite(None, 4, 2, size=48, channels=4, output="artery_probability")
+    """The device form of any model: a batch of one runs XNNPACK's one-row kernel for a
+    transposed convolution, and a batch of tiles its slower kernel; the twin has none, and
+    gives the trained model's output."""
+    trained = build()
     rng = np.random.default_rng(3)
     trained.set_weights(
         [
@@ -153,15 +166,11 @@ def test_pixel_shuffle_twin_is_the_same_map_in_edge_tpu_operators_without_transp
             for w in trained.weights
         ]
     )
-    twin = build_unet_lite(
-        None, 4, 2, size=48, channels=4, output="artery_probability", pixel_shuffle=True
-    )
-    twin.set_weights(pixel_shuffle_weights(trained))
-    assert multiply_accumulates(twin) == multiply_accumulates(
-        build_unet_lite(1, 4, 2, size=48, channels=4)
-    )
-    assert "Conv2DTranspose" not in _layer_types(twin) and twin.output_names == trained.output_names
-    fields = rng.normal(size=(3, 48, 48, 4)).astype(np.float32)
+    twin = pixel_shuffled(trained)
+    assert multiply_accumulates(twin) == multiply_accumulates(trained)
+    assert "Conv2DTranspose" not in {type(layer).__name__ for layer in all_layers(twin)}
+    assert twin.output_names == trained.output_names
+    fields = rng.normal(size=(3, *trained.input_shape[1:])).astype(np.float32)
     expected = np.asarray(trained(fields))
     assert expected.std() > 0.05  # no constant map that any order of the weights would give
     np.testing.assert_allclose(np.asarray(twin(fields)), expected, atol=1e-5)
@@ -171,8 +180,9 @@ def test_pixel_shuffle_twin_is_the_same_map_in_edge_tpu_operators_without_transp
             sys.executable,
             "-c",
             "import sys; from training.model_io import load_keras_model; "
-            "load_keras_model(sys.argv[1], 'field_standardised_rgb_vessel')",
+            "load_keras_model(sys.argv[1], sys.argv[2])",
             tmp_path / "twin.keras",
+            ARTERY_VEIN_PREPROCESSING if fields.shape[-1] == 4 else PREPROCESSING_NAME,
         ],
         capture_output=True,
         text=True,
@@ -185,7 +195,7 @@ def test_pixel_shuffle_twin_is_the_same_map_in_edge_tpu_operators_without_transp
     assert {"CONV_2D", "CONCATENATION", "RESHAPE"} <= set(report["ops"])
     assert "TRANSPOSE_CONV" not in report["ops"]
     batched = _int8_outputs(path, fields)  # a batch runs in one invoke
-    assert batched.shape == (3, 48, 48, 1)
+    assert batched.shape == (3, *trained.output_shape[1:])
     for field, out in zip(fields, batched, strict=True):
         # one step at most: kernels for other batch sizes may round differently on some CPUs
         single = _int8_outputs(path, field[None])[0].astype(int)

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.bundled import DEFAULT_MODEL
 
 pytestmark = pytest.mark.slow
 
@@ -64,9 +65,16 @@ def test_png_level(run_benchmark):
         assert f"\n{output}: " in out and "faster" in out and "size" in out
 
 
-def test_against_release_written(run_benchmark, tmp_path):
+def test_against_release_written_on_a_candidate_model(run_benchmark, tmp_path):
     repo = Path(__file__).resolve().parents[2]
     Image.fromarray(synthetic_fundus(200, 210)).save(tmp_path / "photo.png")
+    candidate = tmp_path / "candidate.tflite"
+    candidate.write_bytes(DEFAULT_MODEL.read_bytes())
     brief = ("--image", tmp_path / "photo.png", "--rounds", "1", "--runs", "2")
-    out = run_benchmark("against_release.py", "--baseline", repo, *brief, "--written")
+    out = run_benchmark(
+        "against_release.py", "--baseline", repo, *brief, "--written", "--model", candidate
+    )
     assert "segment, outputs written" in out and "now, both outputs: " in out
+    assert f"this checkout's vessel model: {candidate}" in out
+    bench = ("--size", "200x210", "--rounds", "1", "--runs", "1", "--model", candidate)
+    assert "now, vessels: " in run_benchmark("against_release.py", "--baseline", repo, *bench)

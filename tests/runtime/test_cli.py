@@ -92,6 +92,9 @@ def test_train_artery_vein_help_states_the_scale_the_training_defaults_to():
         (["segment", "--threshold", "5", "photo.png"], "edge-seg segment"),
         (["segment"], "edge-seg segment"),
         (["datasets", "fetch"], "edge-seg datasets fetch"),
+        # click raises these two without the command's context: named by what was resolved
+        (["segment", "-o"], "edge-seg segment"),
+        (["datasets", "fetch", "drive", "--mirror"], "edge-seg datasets fetch"),
     ],
 )
 def test_a_usage_error_is_one_line_naming_the_command_and_its_help(args, command):

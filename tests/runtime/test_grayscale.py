@@ -52,3 +52,13 @@ def test_a_green_channel_alone_or_a_coloured_stamp_on_grey_is_no_colour():
     sepia = (np.dstack([grey] * 3) * np.array([1.0, 0.8, 0.55])).astype(np.uint8)
     assert has_colour(sepia) and has_colour(sepia // 8)  # however dim
     assert has_colour(sepia.astype(np.uint16) << 4)  # 12 bits in a 16-bit file
+
+
+def test_a_small_colour_field_in_a_large_black_frame_has_colour():
+    """The black around it once outvoted it (a handheld camera's frame, say)."""
+    rng = np.random.default_rng(2)
+    frame = np.zeros((1080, 1920, 3), np.uint8)
+    field = np.dstack([rng.integers(150, 256, (150, 160)), rng.integers(40, 120, (150, 160))] * 2)
+    frame[465:615, 880:1040] = field[..., :3]
+    assert has_colour(frame)
+    assert not has_colour(np.zeros((64, 64, 3), np.uint8))  # nothing lit: nothing to judge
