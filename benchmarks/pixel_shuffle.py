@@ -10,10 +10,10 @@ trained, each 2x2 stride-2 transposed convolution a TRANSPOSE_CONV, and pixel-sh
 form ``edge-seg convert`` and ``convert-artery-vein`` write). Prints the Keras outputs' largest
 difference (the same map: 0 up to float rounding), how the int8 probabilities of the two
 differ on the calibration crops (their int8 ranges are calibrated apart), the inference per
-tile of each in
-batches of 16 (as the device runs a photograph's tiles) and of one, and a photograph (``--image``,
-else a synthetic DRIVE-sized one) segmented by each, with vessels only and with the bundled
-artery/vein model too, as ``edge-seg bench`` times it; all timed in turn, with the ratios. The
+tile of each in batches of 16 (as the device runs a photograph's tiles) and of one, and a
+photograph (``--image``, else a synthetic DRIVE-sized one) segmented by each, with vessels only
+and with the bundled artery/vein model too, as ``edge-seg bench`` times it; all timed in turn,
+with the ratios. The
 bundled vessel model is release 1.1.0's transposed form, signed with the release key; converted
 again it is another file, to be signed at the next release (the two files here carry its card,
 for the runtime to read, and are removed after).

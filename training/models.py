@@ -20,8 +20,8 @@ map:
 
 Any of them is converted in its device form, :func:`pixel_shuffled`: each 2x2 stride-2
 transposed convolution becomes the same map in CONV_2D, CONCATENATION and RESHAPE (the weights
-carried over, :func:`pixel_shuffle_weights`), faster on a CPU for a batch of tiles and for one
-field alike; training keeps the transposed convolutions.
+carried over), faster on the CPU measured (an AMX Xeon) for a batch of tiles and for one field
+alike; training keeps the transposed convolutions.
 
 Every builder takes ``batch_size``: ``None`` for training, 1 for export (the Edge TPU needs a
 static batch-1 input). Keras is imported inside the builders, so that the registry, and with it
@@ -281,7 +281,7 @@ def pixel_shuffled(model: "keras.Model") -> "keras.Model":
     """``model`` as the device runs it, the same map exactly, whatever its architecture.
 
     Each 2x2 stride-2 transposed convolution is built pixel-shuffled
-    (:func:`_pixel_shuffled_doubling`), its weights carried over (:func:`pixel_shuffle_weights`);
+    (:func:`_pixel_shuffled_doubling`), its weights carried over (:func:`_pixel_shuffle_weights`);
     the other layers are copied as they are.
     """
     import keras
@@ -292,11 +292,11 @@ def pixel_shuffled(model: "keras.Model") -> "keras.Model":
         return layer.__class__.from_config(layer.get_config())
 
     twin = keras.models.clone_model(model, clone_function=clone)
-    twin.set_weights(pixel_shuffle_weights(model))
+    twin.set_weights(_pixel_shuffle_weights(model))
     return twin
 
 
-def pixel_shuffle_weights(model: "keras.Model") -> list[np.ndarray]:
+def _pixel_shuffle_weights(model: "keras.Model") -> list[np.ndarray]:
     """``model``'s weights for its :func:`pixel_shuffled` twin.
 
     A 2x2/2 transposed convolution's kernel (2, 2, out, in) gives output pixel (2i + a, 2j + b)

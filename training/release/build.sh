@@ -4,7 +4,7 @@
 # held out to choose the epoch and threshold), convert to int8 behind the gate on those held-out
 # photographs (through the device's pipeline), and write the gate's report. The same machine
 # and seed give the same weights (training/release/model.keras). This checkout converts them
-# pixel-shuffled (the same map, faster on a CPU): the next release's candidate, 1.2.0-dev; the
+# pixel-shuffled (the same map, faster on an AMX Xeon): the next release's candidate, 1.2.0-dev; the
 # bundled 1.1.0 file, converted with transposed convolutions, is rebuilt by release 1.1.0's
 # own checkout (git worktree add ../release-1.1.0 3a0ef90). With EDGE_SEG_SIGNING_KEY (the
 # release private key, kept off the repository and the cameras: firmware_notes/model-updates.md),
