@@ -11,17 +11,17 @@ map:
   builtin int8 LiteRT form.
 - ``seed-edge``: the same topology and parameter count with upsampling that lowers to builtin ops
   (RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR).
-- ``unet``: a small U-Net (skip connections, batch norm, transposed-convolution upsampling, which
-  lowers to TRANSPOSE_CONV) whose size is set by ``width``.
+- ``unet``: a small U-Net (skip connections, batch norm, transposed-convolution upsampling)
+  whose size is set by ``width``.
 - ``unet-lite``: a U-Net that works at half resolution for speed: a 2x2 stride-2 stem (like
   space-to-depth), additive skips instead of concatenation, and a 2x2 transposed convolution
-  back to full resolution. Few-channel int8 convolutions at 64x64 and CONCATENATION are the
-  slowest ops of the full-resolution U-Net on a CPU; this design has neither.
+  back to full resolution. Few-channel int8 convolutions at 64x64 and the concatenated skips are
+  the slowest work of the full-resolution U-Net on a CPU; this design has neither.
 
-Any of them is converted in its device form, :func:`pixel_shuffled`: each 2x2 stride-2
-transposed convolution becomes the same map in CONV_2D, CONCATENATION and RESHAPE (the weights
-carried over), faster on the CPU measured (an AMX Xeon) for a batch of tiles and for one field
-alike; training keeps the transposed convolutions.
+Each is converted in its device form, :func:`pixel_shuffled`: each 2x2 stride-2 transposed
+convolution becomes the same map in CONV_2D, CONCATENATION and RESHAPE (the weights carried
+over; for ``unet-lite``, measured on an AMX Xeon, faster for a batch of tiles and for one field
+alike); training keeps the transposed convolutions.
 
 Every builder takes ``batch_size``: ``None`` for training, 1 for export (the Edge TPU needs a
 static batch-1 input). Keras is imported inside the builders, so that the registry, and with it
@@ -261,14 +261,17 @@ def _pixel_shuffled_doubling(layer: "keras.layers.Conv2DTranspose") -> "keras.Mo
 
 
 def _is_doubling(layer: "keras.layers.Layer") -> bool:
-    """Whether ``layer`` is a 2x2 stride-2 transposed convolution, with a bias, channels last.
+    """Whether ``layer`` is a 2x2 stride-2 transposed convolution that can be pixel-shuffled.
 
-    Each input pixel gives its own 2x2 output pixels: no overlap, no padding.
+    Each input pixel gives its own 2x2 output pixels (no overlap, no padding); it has a bias,
+    its channels last, and is called once, on inputs of a fixed size.
     """
     from keras import layers
 
     return (
         isinstance(layer, layers.Conv2DTranspose)
+        and len(layer._inbound_nodes) == 1  # a layer shared at two sizes has no one shuffle
+        and None not in layer.input.shape[1:3]
         and tuple(layer.kernel_size) == tuple(layer.strides) == (2, 2)
         and tuple(layer.dilation_rate) == (1, 1)
         and layer.output_padding is None
@@ -278,11 +281,12 @@ def _is_doubling(layer: "keras.layers.Layer") -> bool:
 
 
 def pixel_shuffled(model: "keras.Model") -> "keras.Model":
-    """``model`` as the device runs it, the same map exactly, whatever its architecture.
+    """``model`` as the device runs it: the same map, exactly.
 
-    Each 2x2 stride-2 transposed convolution is built pixel-shuffled
-    (:func:`_pixel_shuffled_doubling`), its weights carried over (:func:`_pixel_shuffle_weights`);
-    the other layers are copied as they are.
+    Each of its own 2x2 stride-2 transposed convolutions (:func:`_is_doubling`) is built
+    pixel-shuffled (:func:`_pixel_shuffled_doubling`), its weights carried over
+    (:func:`_pixel_shuffle_weights`); the other layers, and any model nested in it, are copied as
+    they are. Every registered architecture is converted whole.
     """
     import keras
 

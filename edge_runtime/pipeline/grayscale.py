@@ -50,13 +50,13 @@ def has_colour(pixels: np.ndarray) -> bool:
     :func:`colour_sample`: its channels differ on :data:`COLOUR_SHARE` of them, and two
     channels vary. A red-free or monochrome camera's have none: one channel, three equal ones (a
     coloured stamp on them aside), or one alone. A 16-bit photograph is read on the scale of
-    its brightest sampled value (a 12-bit sensor's as a 16-bit one's)."""
+    its sample's 99th percentile (a 12-bit sensor's as a 16-bit one's)."""
     if pixels.ndim == 2:
         return False
     small, _ = colour_sample(pixels)
     levels = small.reshape(-1, 3).astype(np.float32)
-    if pixels.dtype != np.uint8:
-        levels *= 255 / max(float(levels.max(initial=0)), 1.0)
+    if pixels.dtype != np.uint8 and levels.size:  # a burned-in white label does not set it
+        levels *= 255 / max(float(np.percentile(levels, 99)), 1.0)
     levels = levels[levels.max(axis=1) > LIT_LEVEL]
     if not len(levels):
         return False

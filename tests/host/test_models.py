@@ -226,3 +226,19 @@ def test_multiply_accumulates_of_a_hand_checked_model():
     x = keras.layers.MaxPooling2D(2)(x)
     x = keras.layers.Conv2DTranspose(1, 2, strides=2)(x)  # 4*4 input pixels * 2*2*2*1 = 128
     assert multiply_accumulates(keras.Model(inputs, x)) == 1152 + 128
+
+
+def test_transposed_convolutions_that_cannot_be_shuffled_are_kept_as_they_are():
+    """Free sizes, or one layer called at two sizes, have no one shuffle: they once failed."""
+    free = keras.Input((None, None, 3))
+    ct = keras.layers.Conv2DTranspose(3, 2, strides=2)
+    small, large = keras.Input((8, 8, 3)), keras.Input((16, 16, 3))
+    for model, inputs in (
+        (keras.Model(free, keras.layers.Conv2DTranspose(2, 2, strides=2)(free)), [(2, 8, 8, 3)]),
+        (keras.Model([small, large], [ct(small), ct(large)]), [(2, 8, 8, 3), (2, 16, 16, 3)]),
+    ):
+        twin = pixel_shuffled(model)
+        assert "Conv2DTranspose" in {type(layer).__name__ for layer in all_layers(twin)}
+        x = [np.random.default_rng(0).random(shape, np.float32) for shape in inputs]
+        for a, b in zip(keras.tree.flatten(model(x)), keras.tree.flatten(twin(x)), strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

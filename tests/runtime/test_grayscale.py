@@ -51,7 +51,10 @@ def test_a_green_channel_alone_or_a_coloured_stamp_on_grey_is_no_colour():
         assert not has_colour(picture)
     sepia = (np.dstack([grey] * 3) * np.array([1.0, 0.8, 0.55])).astype(np.uint8)
     assert has_colour(sepia) and has_colour(sepia // 8)  # however dim
-    assert has_colour(sepia.astype(np.uint16) << 4)  # 12 bits in a 16-bit file
+    twelve_bits = sepia.astype(np.uint16) << 4  # 12 bits in a 16-bit file
+    assert has_colour(twelve_bits)
+    twelve_bits[:4] = 65535  # a burned-in white label at full scale
+    assert has_colour(twelve_bits)
 
 
 def test_a_small_colour_field_in_a_large_black_frame_has_colour():

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Rebuild the release vessel model from the data, as it was made (about 7 minutes on 2 CPU
-# cores): train recipe v2 on the photographs of both cameras (DRIVE and STARE; a fifth of each
+# Rebuild the release vessel model from the data, trained as it was made (about 7 minutes on 2
+# CPU cores): train recipe v2 on the photographs of both cameras (DRIVE and STARE; a fifth of each
 # held out to choose the epoch and threshold), convert to int8 behind the gate on those held-out
 # photographs (through the device's pipeline), and write the gate's report. The same machine
 # and seed give the same weights (training/release/model.keras). This checkout converts them
@@ -30,4 +30,4 @@ else
   echo "not signed: set EDGE_SEG_SIGNING_KEY to the release private key" >&2
 fi
 echo "to ship: cp $run/{model.keras,metrics.json,config.json,history.png} $repo/training/release/"
-echo "         cp $run/vessels_int8.tflite* $repo/edge_runtime/models/"
+echo "         cp $run/vessels_int8.tflite* $repo/edge_runtime/models/   (a release: set version first)"
