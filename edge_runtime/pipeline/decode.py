@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from edge_runtime.errors import InputError, first_line
-from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK, row_blocks
+from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.safe_open import open_regular
 
 MAX_PIXELS = 25_000_000
@@ -103,7 +103,7 @@ def to_uint8(image: np.ndarray, top: float | None = None) -> np.ndarray:
     out = np.empty((*array.shape[:2], 3), dtype=np.uint8)
     if top is None:
         top = 255.0 if array.dtype == np.uint8 else float(array.max()) or 1.0
-    for rows in row_blocks(len(array)):
+    for rows in row_blocks(*array.shape[:2]):
         block = array[rows] if array.ndim == 3 else array[rows, :, np.newaxis]
         if array.dtype != np.uint8:
             block = np.clip(block.astype(np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
@@ -154,7 +154,7 @@ def _reduced_wide(
     would double its memory)."""
     left, top, right, bottom = box or (0, 0, *image.size)
     reduced = Image.new("I", (-(-(right - left) // reduction), -(-(bottom - top) // reduction)))
-    for rows in row_blocks(bottom - top, ROWS_PER_BLOCK * reduction):
+    for rows in row_blocks(bottom - top, right - left, reduction):
         band = image.crop((left, top + rows.start, right, top + rows.stop)).convert("I")
         reduced.paste(band.reduce(reduction), (0, rows.start // reduction))
     return reduced
@@ -231,7 +231,7 @@ def _rgb8(image: Image.Image) -> Image.Image:
         return image if image.mode == "RGB" else image.convert("RGB")
     top = max(1, image.getextrema()[1])
     rgb = Image.new("RGB", image.size)
-    for rows in row_blocks(image.height):
+    for rows in row_blocks(image.height, image.width):
         band = np.asarray(image.crop((0, rows.start, image.width, rows.stop)))
         rgb.paste(Image.fromarray(to_uint8(band, top)), (0, rows.start))
     return rgb

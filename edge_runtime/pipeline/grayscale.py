@@ -78,6 +78,6 @@ def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:
     if channel == "green":
         return array[..., 1].astype(np.float32)
     gray = np.empty(array.shape[:2], dtype=np.float32)
-    for rows in row_blocks(len(array)):  # no full-size float temporaries
+    for rows in row_blocks(*array.shape[:2]):  # no full-size float temporaries
         gray[rows] = array[rows, :, :3].astype(np.float32) @ LUMA_WEIGHTS
     return gray

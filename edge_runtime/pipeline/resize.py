@@ -29,7 +29,7 @@ def upsample_rows(
     src = np.asarray(source, dtype=np.float32)
     x_low, x_high, x_weight = _sample_positions(shape[1], src.shape[1])
     x_keep = 1 - x_weight
-    for rows in row_blocks(last - first):
+    for rows in row_blocks(last - first, shape[1]):
         start, stop = first + rows.start, first + rows.stop
         y_low, y_high, y_weight = _sample_positions(shape[0], src.shape[0], start, stop)
         # each source row the block reads, interpolated across once (an enlarged row reads

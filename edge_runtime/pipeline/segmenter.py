@@ -118,7 +118,7 @@ class Result:
     def _fov_rows(self) -> Iterator[tuple[slice, np.ndarray]]:
         prepared = self.prepared
         height, width = prepared.shape
-        for rows in row_blocks(height):
+        for rows in row_blocks(height, width):
             yield rows, prepared.fov.mask(prepared.shape, (rows.start, 0, rows.stop, width))
 
     def probability_rows(self) -> Iterator[tuple[slice, np.ndarray]]:
@@ -138,7 +138,7 @@ class Result:
         shrunk = None
         if crop_shape[0] < work.shape[0] or crop_shape[1] < work.shape[1]:
             shrunk = resize(work, crop_shape)  # a photograph smaller than the working scale
-        for rows in row_blocks(prepared.shape[0]):
+        for rows in row_blocks(*prepared.shape):
             block = np.zeros((rows.stop - rows.start, prepared.shape[1]), dtype=np.float32)
             first, last = max(rows.start, top), min(rows.stop, bottom)
             if first < last:

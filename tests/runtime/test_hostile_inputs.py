@@ -285,6 +285,8 @@ MEMORY_CASES = {
     "alpha.webp": lambda: _translucent(LARGEST_WHOLE),
     "rgb.jp2": lambda: _fundus("RGB", LARGEST_WHOLE),
     "rgb.avif": lambda: _fundus("RGB", LARGEST_WHOLE),
+    # 64 rows of 390,000: once worked through as one block of rows the size of the photograph
+    "strip.png": lambda: _fundus("RGB", (MAX_PIXELS // 64, 64)),
 }
 """The largest accepted photograph of every format Pillow decodes a different way (budgets.md
 lists what each peaks at)."""

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK
+from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK, row_blocks
 from edge_runtime.pipeline.resize import resize, upsample_bilinear
 
 
@@ -65,3 +65,11 @@ def test_enlarging_computes_the_bilinear_formula_exactly_across_blocks():
     out = np.empty(shape, dtype=np.float32)
     upsample_bilinear(src, out)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_row_blocks_bound_the_pixels_of_a_block_however_wide_the_image():
+    """A strip 64 rows high and 390,000 wide was one block of the whole photograph."""
+    assert [b.stop - b.start for b in row_blocks(300, 565)] == [128, 128, 44]
+    assert {b.stop - b.start for b in row_blocks(64, 390_000)} == {1}
+    assert [b.stop - b.start for b in row_blocks(10, 100_000, multiple=4)] == [8, 2]
+    assert [b.start for b in row_blocks(1000, 8192)][:3] == [0, 64, 128]
