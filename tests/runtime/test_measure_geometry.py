@@ -367,3 +367,20 @@ def test_neighbour_pairs_are_the_same_searched_as_looked_up(monkeypatch):
     searched = grid_module.neighbour_pairs(grid, index)
     assert len(table[0]) > 1000
     assert all(np.array_equal(a, b) for a, b in zip(table, searched, strict=True))
+
+
+def test_the_nearest_background_is_the_same_however_few_pixels_are_looked_up_at_once(
+    monkeypatch,
+):
+    """The pixels are taken a chunk at a time (a 25-megapixel map took 1.9 GB at once)."""
+    from edge_runtime.measure import distance
+
+    rng = np.random.default_rng(4)
+    mask = rng.random((80, 90)) < 0.7
+    ys, xs = np.nonzero(mask)
+    whole = nearest_background(mask, ys, xs)
+    monkeypatch.setattr(distance, "LOOKUPS_AT_ONCE", 7)
+    chunked = nearest_background(mask, ys, xs)
+    for name in ("distance", "dy", "dx"):
+        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name))
+    assert whole.distance.max() > 1  # some pixels need more than the first band
