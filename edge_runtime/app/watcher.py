@@ -71,6 +71,11 @@ STATE_FILE = ".edge-seg-watch.json"
 MAX_STATE_BYTES = 64 * 2**20
 """Largest state file read (64 MiB: several hundred thousand photographs)."""
 
+MAX_CUT_SHORT = 2
+"""Runs cut short while segmenting one photograph (the process killed: out of memory, say)
+after which it is left alone, failed: a photograph that kills the watcher would otherwise
+stop every photograph after it, restart after restart."""
+
 RETRY_FIRST = 2.0
 RETRY_MAX = 300.0
 """Seconds before a file whose failure was not its own is tried again: the first pause, doubling
@@ -83,8 +88,10 @@ class Done:
     name its outputs got, whether it succeeded, and if not why (older state files lack it).
 
     A photograph is remembered ``pending`` from the moment it is taken until its record is
-    made: found so at a start, it was cut short (SIGKILL, power lost), and what it wrote is
-    removed and it is done again under its name.
+    made: found so at a start, it was cut short (SIGKILL, power lost, the memory cap), and what
+    it wrote is removed and it is done again under its name, ``cut_short`` counting the times;
+    at :data:`MAX_CUT_SHORT` it is left alone, failed, so that the photographs after it are
+    done.
 
     Raises:
         ValueError: ``name`` is not a file name of the output folder (a state file edited, or
@@ -99,6 +106,7 @@ class Done:
     inode: int | None = None
     error: str | None = None
     pending: bool = False
+    cut_short: int = bounded(low=0, default=0)
 
     def __post_init__(self):
         if any(c in self.name for c in {"\0", os.sep, os.altsep or os.sep}):
@@ -279,11 +287,16 @@ class FolderWatcher:
                 document = json.loads(f.read(MAX_STATE_BYTES + 1))
             if not isinstance(document, dict):
                 raise ValueError(f"a JSON {type(document).__name__}, expected an object")
-            return {str(name): decode(Done, entry, name) for name, entry in document.items()}
+            state = {str(name): decode(Done, entry, name) for name, entry in document.items()}
         except InputError as exc:
             return self._set_aside(str(exc).split(": ", 1)[-1])
         except (OSError, ValueError, RecursionError) as exc:
             return self._set_aside(f"is not a watch state ({exc})")
+        # one still pending was cut short: counted once, here, however often it is retried
+        return {
+            name: dataclasses.replace(done, cut_short=done.cut_short + 1) if done.pending else done
+            for name, done in state.items()
+        }
 
     def _set_aside(self, problem: str) -> dict[str, Done]:
         """Move a damaged state file out of the way (kept for a look, beside any set aside
@@ -428,17 +441,32 @@ class FolderWatcher:
         if self._unsaved:
             self._save_state()
 
+    def _give_up(self, path: Path, earlier: Done, cut_short: int) -> dict:
+        """Leave a photograph alone, failed, after ``cut_short`` runs were cut short on it."""
+        error = (
+            f"{path}: the watcher was cut short {cut_short} times while segmenting it (killed: "
+            "out of memory?), so it is left alone"
+        )
+        self.state[path.name] = dataclasses.replace(
+            earlier, pending=False, ok=False, error=_kept(one_line(error))
+        )
+        self._save_state()
+        return {"path": str(path), "ok": False, "error": one_line(error)}
+
     def _take(self, path: Path, info: os.stat_result) -> dict | None:
         """Process a photograph: its record, or ``None`` when it was removed while it was read
         (gone, not failed: the next look forgets it)."""
         earlier = self.state.get(path.name)
         if earlier is not None and (earlier.ok or earlier.pending):
             self._remove_outputs(earlier.name)  # they describe another photograph, or a part
+        cut_short = earlier.cut_short if earlier and earlier.pending else 0
+        if cut_short >= MAX_CUT_SHORT and earlier.matches(info):
+            return self._give_up(path, earlier, cut_short)
         used = {done.name for key, done in self.state.items() if key != path.name}
         # a forgotten photograph's results keep their names: a new one of its stem gets "-2"
         outputs: OutputPaths = plan_outputs([path], self.outdir, used, keep_existing=True)[0]
         taken = Done(info.st_size, info.st_mtime_ns, outputs.name, False, *_change(info))
-        self.state[path.name] = dataclasses.replace(taken, pending=True)
+        self.state[path.name] = dataclasses.replace(taken, pending=True, cut_short=cut_short)
         self._save_state()  # before any output: a run cut short is known at the next start
         try:
             self._refuse_own_output(path, info)

@@ -762,6 +762,55 @@ def test_a_photograph_cut_short_is_done_again_under_its_name_and_its_part_remove
     assert (out / "b_mask.png").exists()
 
 
+def test_a_photograph_that_cuts_two_runs_short_is_left_failed_and_the_next_are_done(tmp_path):
+    """One that killed the watcher (its memory cap) was taken at every restart, for ever, and
+    the photographs after it never."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    _dropped(drop, tmp_path, "b.png", seed=2)
+    for _ in range(2):
+        with pytest.raises(_Killed):
+            list(FolderWatcher(drop, out, _killed_after_the_mask, settle=1).poll())
+    calls = []
+    records = list(FolderWatcher(drop, out, _copying_process(calls), settle=1).poll())
+    assert [r["ok"] for r in records] == [False, True] and calls == ["b.png"]
+    assert records[0]["error"] == (
+        f"{drop / 'a.png'}: the watcher was cut short 2 times while segmenting it (killed: out "
+        "of memory?), so it is left alone"
+    )
+    assert not (out / "a_mask.png").exists()  # half a result is no result
+    state = json.loads((out / STATE_FILE).read_text())["a.png"]
+    assert not state["pending"] and not state["ok"]
+    (drop / "a.png").write_bytes(_png_bytes(tmp_path, 3))  # a new photograph of the name
+    assert [r["ok"] for r in FolderWatcher(drop, out, _copying_process(calls), settle=0).poll()]
+
+
+def test_a_failure_of_the_system_after_a_run_cut_short_is_not_counted_as_one(tmp_path):
+    from edge_runtime.app.watcher import RETRY_FIRST
+
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    with pytest.raises(_Killed):
+        list(FolderWatcher(drop, out, _killed_after_the_mask, settle=1).poll())
+    calls, clock, disk_full = [], _Clock(), [True]
+
+    def process(path, outputs):
+        calls.append(path.name)
+        if disk_full[0]:
+            raise OutputError(f"{outputs.mask}: cannot write (No space left on device)")
+        return _killed_after_the_mask(path, outputs)
+
+    watcher = FolderWatcher(drop, out, process, settle=1, clock=clock)
+    assert [r["ok"] for r in watcher.poll()] == [False]  # the disk: tried again later
+    disk_full[0] = False
+    clock.now += RETRY_FIRST
+    with pytest.raises(_Killed):  # taken again, and cut short a second time
+        list(watcher.poll())
+    assert calls == ["a.png", "a.png"]
+    (record,) = FolderWatcher(drop, out, process, settle=1).poll()
+    assert "cut short 2 times" in record["error"] and len(calls) == 2
+
+
 def test_a_state_naming_outputs_elsewhere_is_set_aside_and_nothing_there_removed(tmp_path):
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "x.png")
