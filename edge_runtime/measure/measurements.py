@@ -189,9 +189,11 @@ def analyse_map(vessel_map: VesselMap, field: Field, scale: Scale | None) -> Map
     the calibers of zone B.
 
     Raises:
-        InputError: the field is not the map's size.
+        InputError: the map is empty (no pixel), or the field is not its size.
         NotVessels: the map is no vessel map (:func:`trace`).
     """
+    if not vessel_map.vessels.size:
+        raise InputError(f"a map of {vessel_map.vessels.shape} pixels: nothing to measure")
     if field.mask.shape != vessel_map.vessels.shape:
         raise InputError(
             f"field of view of shape {field.mask.shape}, expected the map's "

@@ -99,8 +99,10 @@ class CameraScale:
             return scale_from_pixel_size(self.mm_per_px)
         if self.field_degrees is None or field_diameter_px is None:
             return None
-        found = scale_from_field(self.field_degrees, field_diameter_px)
         small, large = PIXEL_MM
+        if not field_diameter_px > 0:  # no field: any pixel size would be made up
+            raise NoScale(f"a field of view {field_diameter_px:g} pixels across: no millimetres")
+        found = scale_from_field(self.field_degrees, field_diameter_px)
         if not small <= found.mm_per_px <= large:
             raise NoScale(
                 f"a field of view {field_diameter_px:.0f} pixels across makes "

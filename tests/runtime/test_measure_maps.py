@@ -172,6 +172,9 @@ def test_a_field_in_degrees_over_a_few_pixels_gives_no_millimetres(tmp_path):
     assert camera.scale(540).mm_per_px == pytest.approx(45 * MM_PER_DEGREE / 540)
     with pytest.raises(NoScale, match=r"^a field of view 4 pixels across makes 45 degrees "):
         camera.scale(4)
+    for none in (0, -3.0, float("nan")):  # once a ZeroDivisionError, or a made-up scale
+        with pytest.raises(NoScale, match=r"pixels across: no millimetres$"):
+            camera.scale(none)
     pixel = np.zeros((50, 50), np.uint8)
     pixel[20, 20] = 255
     path = save(tmp_path, "px.png", pixel)
@@ -318,6 +321,12 @@ def test_a_disc_with_nothing_to_compare_has_no_confidence(tmp_path):
     assert measured.measurements.disc.confidence == 0
     tiny = scale_from_pixel_size(1e-4)  # a disc 18,000 pixels across
     assert analyse_map(label, field, tiny).measurements.disc.confidence == 0
+
+
+def test_a_map_of_no_pixels_is_refused_on_one_line():
+    """It was a ZeroDivisionError."""
+    with pytest.raises(InputError, match=r"^a map of \(0, 0\) pixels: nothing to measure$"):
+        analyse_map(VesselMap(np.zeros((0, 0), bool)), whole_frame((0, 0)), None)
 
 
 def test_an_empty_map_measures_zero_and_undefined():
