@@ -49,3 +49,10 @@ def describe_failure(exc: BaseException, path: object) -> str:
     if isinstance(exc, EdgeSegError):
         return one_line(str(exc))
     return one_line(f"{path}: unexpected {type(exc).__name__}: {first_line(exc)}")
+
+
+def described(value: object) -> str:
+    """What an argument is, for a message: an array's dtype and shape, or its type."""
+    if hasattr(value, "dtype") and hasattr(value, "shape"):
+        return f"a {value.dtype} array of shape {value.shape}"
+    return f"a {type(value).__name__}"

@@ -16,7 +16,7 @@ from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.artery_vein import decode_artery_vein
 from edge_runtime.data.binary_image import as_binary
 from edge_runtime.data.label_image import read_label_image
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, described
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class VesselMap:
         vessels = self.vessels
         if not isinstance(vessels, np.ndarray) or vessels.dtype != bool or vessels.ndim != 2:
             raise InputError(
-                f"vessel map: got {_described(vessels)}, expected a boolean (H, W) array"
+                f"vessel map: got {described(vessels)}, expected a boolean (H, W) array"
             )
         classes = self.classes
         if classes is not None and (
@@ -41,7 +41,7 @@ class VesselMap:
             or classes.shape != vessels.shape
         ):
             raise InputError(
-                f"artery/vein map: got {_described(classes)}, expected int8 ArteryVein codes "
+                f"artery/vein map: got {described(classes)}, expected int8 ArteryVein codes "
                 f"of the vessel map's shape {vessels.shape}"
             )
 
@@ -65,13 +65,6 @@ class VesselMap:
     def veins(self) -> np.ndarray | None:
         """The veins (:meth:`of_class`)."""
         return self.of_class(ArteryVein.VEIN)
-
-
-def _described(array: object) -> str:
-    """What an argument is, for a message: an array's dtype and shape, or its type."""
-    if isinstance(array, np.ndarray):
-        return f"a {array.dtype} array of shape {array.shape}"
-    return f"a {type(array).__name__}"
 
 
 def read_map(path: str | Path, artery_vein: bool = False) -> VesselMap:

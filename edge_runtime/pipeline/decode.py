@@ -18,7 +18,7 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from edge_runtime.errors import InputError, first_line
+from edge_runtime.errors import InputError, described, first_line
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.safe_open import open_regular
 
@@ -73,6 +73,37 @@ class Photo:
     reduction: int = 1
     source: Path | None = None
     original: np.ndarray | None = None
+
+    def __post_init__(self):
+        """Refuse pixels that cannot be this photograph's (a made-up one given to a segmenter
+        was segmented at the size it claimed).
+
+        Raises:
+            InputError: the pixels are not (h, w) or (h, w, 3) uint8 or uint16, the reduction
+                not 1, 2, 4 or 8, or the pixels not ``shape`` reduced (:func:`check_sides`
+                says whether it is large enough to segment).
+        """
+        pixels, reduction = self.pixels, self.reduction
+        if not (
+            isinstance(pixels, np.ndarray)
+            and (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3))
+            and pixels.dtype in (np.uint8, np.uint16)
+        ):
+            raise InputError(
+                f"photo: got pixels {described(pixels)}, expected (h, w) or (h, w, 3) uint8 "
+                "or uint16"
+            )
+        if reduction not in (1, 2, 4, 8) or len(self.shape) != 2:
+            raise InputError(
+                f"photo: got shape {self.shape} reduced by {reduction}, expected (H, W) and a "
+                "reduction of 1, 2, 4 or 8"
+            )
+        sides = zip(pixels.shape[:2], self.shape, strict=True)
+        if not all(s // reduction <= n <= -(-s // reduction) for n, s in sides):
+            raise InputError(
+                f"photo: got pixels of {pixels.shape[:2]}, which are not its shape {self.shape} "
+                f"reduced by {reduction}"
+            )
 
     def picture(self) -> Image.Image:
         """The photograph at its own size as an 8-bit RGB Pillow image, for display (16-bit
@@ -381,10 +412,18 @@ def _decoding(path: Path, decode: Callable[[], _T]) -> _T:
 
 
 def _load(path: Path, decode: Callable[[], Photo]) -> Photo:
-    photo = _decoding(path, decode)
+    return check_sides(_decoding(path, decode), path)
+
+
+def check_sides(photo: Photo, name: str | Path = "photo") -> Photo:
+    """``photo``, if each side is at least :data:`MIN_SIDE` (``name`` says which in errors).
+
+    Raises:
+        InputError: it is smaller.
+    """
     if min(photo.shape) < MIN_SIDE:
         raise InputError(
-            f"{path}: {photo.shape[1]}x{photo.shape[0]} pixels is too small to segment "
+            f"{name}: {photo.shape[1]}x{photo.shape[0]} pixels is too small to segment "
             f"(each side needs at least {MIN_SIDE})"
         )
     return photo

@@ -40,7 +40,13 @@ from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.memory import keep_freed_memory
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.pipeline.blocks import row_blocks
-from edge_runtime.pipeline.decode import Photo, load_photo, photo_from_array, photo_from_picture
+from edge_runtime.pipeline.decode import (
+    Photo,
+    check_sides,
+    load_photo,
+    photo_from_array,
+    photo_from_picture,
+)
 from edge_runtime.pipeline.fov import FieldOfView, Framing, detect_fov
 from edge_runtime.pipeline.grayscale import to_grayscale
 from edge_runtime.pipeline.resize import resize, upsample_rows
@@ -217,7 +223,7 @@ def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
         TypeError: ``image`` is none of these.
     """
     if isinstance(image, Photo):
-        return image
+        return check_sides(image)
     if isinstance(image, (str, Path)):
         return load_photo(image)
     if isinstance(image, Image.Image):

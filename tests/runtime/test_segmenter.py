@@ -1,5 +1,7 @@
 """The whole-photograph pipeline with the bundled model, on synthetic and real photographs."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
@@ -216,3 +219,25 @@ def test_one_segmenter_serves_two_threads_with_the_results_of_one(segmenter):
         masks = list(pool.map(lambda i: segmenter.segment(photos[i % 4]).mask, range(16)))
     for i, mask in enumerate(masks):
         np.testing.assert_array_equal(mask, expected[i % 4])
+
+
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (lambda p: Photo(p, (2000, 2000)), "which are not its shape (2000, 2000) reduced by 1"),
+        (lambda p: Photo(p.astype(np.float32), p.shape[:2]), "got pixels a float32 array"),
+        (lambda p: Photo(p, p.shape[:2], 3), "a reduction of 1, 2, 4 or 8"),
+    ],
+    ids=["claims-another-size", "float", "reduction"],
+)
+def test_a_photo_that_cannot_be_its_pixels_is_refused(make, says):
+    """A Photo claiming 2000x2000 over 584x565 pixels gave a 2000x2000 mask."""
+    pixels = synthetic_fundus(120, 130)
+    with pytest.raises(InputError, match=re.escape(says)):
+        make(pixels)
+
+
+def test_a_photo_too_small_to_segment_is_refused_as_a_file_of_its_size_is():
+    photo = Photo(synthetic_fundus(70, 70)[:5, :5].copy(), (5, 5))
+    with pytest.raises(InputError, match=r"^photo: 5x5 pixels is too small to segment"):
+        Segmenter().segment(photo)
