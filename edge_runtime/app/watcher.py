@@ -370,8 +370,8 @@ class FolderWatcher:
     def _candidates(self, names: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
         """The photographs with their stat, each taken when it is reached (a stat taken at the
         look's start grows stale while the photographs before it are segmented: a file still
-        being written was taken half-written); entries that cannot be examined are left (noted
-        as unprocessed) and looked at again next time."""
+        being written was taken half-written); entries that cannot be examined, or are no
+        regular file, are left (noted as unprocessed) and looked at again next time."""
         for name in names:
             path = self.directory / name
             try:
@@ -388,6 +388,8 @@ class FolderWatcher:
                 continue
             if stat.S_ISREG(info.st_mode):
                 yield path, info
+            else:  # segment refuses it: so does the watcher, said once, not skipped silently
+                self._leave(path, "is not a regular file (a folder or FIFO named as a photograph)")
 
     def _settled(self, path: Path, info: os.stat_result, now: float) -> bool:
         """Whether a file has settled; if not, it is noted as unprocessed."""

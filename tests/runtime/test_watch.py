@@ -845,6 +845,19 @@ def test_a_link_to_nothing_is_left_unprocessed_and_said(tmp_path):
     assert not left.settling
 
 
+def test_an_entry_named_as_a_photograph_that_is_no_file_is_left_unprocessed_and_said(tmp_path):
+    """A folder or a FIFO named so was skipped without a word, and --once exited 0."""
+    drop, out = _folders(tmp_path)
+    (drop / "f.jpg").mkdir()
+    os.mkfifo(drop / "q.png")
+    _dropped(drop, tmp_path, "a.png")
+    watcher = FolderWatcher(drop, out, _copying_process([]), settle=1)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    left = {i.path.name: i.reason for i in watcher.unprocessed if not i.settling}
+    assert set(left) == {"f.jpg", "q.png"}
+    assert all(reason.startswith("is not a regular file") for reason in left.values())
+
+
 def test_its_outputs_linked_into_the_folder_are_refused_after_a_restart_too(tmp_path):
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "x.png")
