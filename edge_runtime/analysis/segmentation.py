@@ -65,12 +65,11 @@ class Result(segmenter.Result):
             raise TypeError(f"got camera {camera!r}, expected a CameraScale")
         if self.stats.fov_found:
             field = field_from_mask(_kept_or_made(self, "fov", self.make_fov))
-            found = field.diameter_px
-        else:  # the whole frame, as measure calls it (its disc the short side's), no scale
-            field, found = whole_frame(self.mask.shape), None
+        else:  # the whole frame, as measure calls it (its disc the short side's)
+            field = whole_frame(self.mask.shape)
         classes = _kept_or_made(self, "artery_vein", self.make_artery_vein)
         vessels = VesselMap(self.mask.view(bool), classes)  # the mask is 0/1: no copy
-        return analyse_map(vessels, field, camera.scale(found)).measurements
+        return analyse_map(vessels, field, camera.scale(field.spanned_px)).measurements
 
 
 def _kept_or_made(result: Result, name: str, make: Callable[[], _T]) -> _T:

@@ -114,7 +114,11 @@ def locate_disc(
     sums = np.where(field[::block, ::block], _window_sums(weight, side), 0.0)
     best = np.unravel_index(int(np.argmax(sums)), grid)
     top = float(sums[best])
-    length = _window_sums(np.bincount(cells, minlength=sums.size).reshape(grid), side)[best]
+    count = np.bincount(cells, minlength=sums.size).reshape(grid)
+    half = side // 2  # the centre lines in the best square alone
+    length = count[
+        max(0, best[0] - half) : best[0] + half + 1, max(0, best[1] - half) : best[1] + half + 1
+    ].sum()
     if top <= 0 or length < MIN_CENTRE_LINE * min(diameter_px, *shape):  # a disc past the map
         return None
     gy, gx = np.ogrid[: grid[0], : grid[1]]

@@ -22,6 +22,12 @@ class Field:
     diameter_px: float
     source: str
 
+    @property
+    def spanned_px(self) -> float | None:
+        """The diameter a camera's field of view in degrees spans: ``None`` for the frame,
+        which is not the camera's field of view (a map without one found gets no scale)."""
+        return None if self.source == "frame" else self.diameter_px
+
     @functools.cached_property
     def area_px(self) -> int:
         """Pixels inside."""

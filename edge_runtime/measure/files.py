@@ -61,9 +61,8 @@ def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
     vessel_map = read_map(path, options.artery_vein)
     field = _field(path, vessel_map.vessels, options)
     check_share(path, vessel_map.vessels, field.mask)
-    found = None if field.source == "frame" else field.diameter_px  # the frame spans no degrees
     try:
-        return analyse_map(vessel_map, field, options.camera.scale(found))
+        return analyse_map(vessel_map, field, options.camera.scale(field.spanned_px))
     except (NotVessels, NoScale) as exc:
         raise InputError(f"{path}: {exc}") from None
 
