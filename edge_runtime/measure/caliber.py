@@ -18,6 +18,7 @@ reaches out of the field of view loses the vessels there (no result when less th
 :data:`MIN_RING_INSIDE` of it is inside).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,29 +86,64 @@ def central_equivalent(widths: list[float], coefficient: float) -> float:
     return float(widths[0])
 
 
-def zone_b(shape: tuple[int, int], disc: Disc) -> np.ndarray:
-    """The boolean (H, W) ring of zone B around ``disc``."""
-    inner, outer = (
-        disc_mask(shape, disc.center_y, disc.center_x, disc.diameter_px * r) for r in ZONE_B
+@dataclass(frozen=True)
+class ZoneB:
+    """Zone B of a map: its pixels (``mask``, boolean) in the box of the map that holds them,
+    whose first pixel is the map's (``top``, ``left``); a map-sized ring would take as much
+    memory as the map for a ring a few per cent of it."""
+
+    mask: np.ndarray
+    top: int
+    left: int
+
+    def _box(self, image: np.ndarray) -> np.ndarray:
+        """The part of a map-sized ``image`` under the box."""
+        height, width = self.mask.shape
+        return image[self.top : self.top + height, self.left : self.left + width]
+
+    def holds(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Whether each pixel (``ys``, ``xs``) of the map lies in the ring."""
+        ys, xs = np.asarray(ys) - self.top, np.asarray(xs) - self.left
+        height, width = self.mask.shape
+        boxed = (ys >= 0) & (ys < height) & (xs >= 0) & (xs < width)
+        held = np.zeros(len(ys), dtype=bool)
+        held[boxed] = self.mask[ys[boxed], xs[boxed]]
+        return held
+
+    def share_inside(self, field: np.ndarray) -> float:
+        """Share of the ring inside a map-sized boolean ``field``."""
+        return np.count_nonzero(self.mask & self._box(field)) / max(1, np.count_nonzero(self.mask))
+
+
+def zone_b(shape: tuple[int, int], disc: Disc) -> ZoneB:
+    """Zone B around ``disc`` on a map of ``shape`` (H, W)."""
+    radii = [disc.diameter_px * r for r in ZONE_B]
+    # a pixel more each way than the outer circle's extent: never one of its pixels left out
+    top, left = (max(0, math.floor(c - radii[1]) - 1) for c in (disc.center_y, disc.center_x))
+    bottom, right = (
+        min(side, max(start, math.ceil(c + radii[1]) + 2))
+        for side, start, c in zip(shape, (top, left), (disc.center_y, disc.center_x), strict=True)
     )
-    return outer & ~inner
+    box = (max(0, bottom - top), max(0, right - left))
+    inner, outer = (disc_mask(box, disc.center_y, disc.center_x, r, (top, left)) for r in radii)
+    return ZoneB(outer & ~inner, top, left)
 
 
 def zone_vessels(
     points: np.ndarray,
     widths: np.ndarray,
     disc: Disc,
-    ring: np.ndarray,
+    ring: ZoneB,
     classes: np.ndarray | None = None,
 ) -> list[ZoneVessel]:
-    """The vessels of one class crossing zone B (``ring``, boolean (H, W)): ``points`` are its
+    """The vessels of one class crossing zone B (``ring``): ``points`` are its
     skeleton's pixels ((n, 2) y, x, row after row) and ``widths`` its vessel widths there;
     pieces mostly of uncertain class in the map's ``classes`` (int8 (H, W) artery/vein codes,
     :data:`MAX_UNCERTAIN`) left out."""
-    inside = ring[points[:, 0], points[:, 1]]
+    inside = ring.holds(points[:, 0], points[:, 1])
     ys, xs, width = points[inside, 0], points[inside, 1], widths[inside]
-    skeleton = np.zeros(ring.shape, dtype=bool)
-    skeleton[ys, xs] = True
+    skeleton = np.zeros(ring.mask.shape, dtype=bool)  # in the ring's box
+    skeleton[ys - ring.top, xs - ring.left] = True
     grid = Grid.of(skeleton)
     index = grid.set_pixels()  # the same pixels in the same (row-major) order as ys, xs
     label = components(len(index), *neighbour_pairs(grid, index))
@@ -129,12 +165,12 @@ def _uncertain_share(codes: np.ndarray) -> float:
 
 
 def calibers(
-    arteries: list[ZoneVessel], veins: list[ZoneVessel], ring: np.ndarray, field: np.ndarray
+    arteries: list[ZoneVessel], veins: list[ZoneVessel], ring: ZoneB, field: np.ndarray
 ) -> Calibers | None:
     """CRAE, CRVE and AVR from the vessels of each class in zone B (``ring``); ``None`` when a
-    class has fewer than :data:`MIN_VESSELS` or the ring lies mostly outside the ``field``."""
-    inside = np.count_nonzero(ring & field) / max(1, np.count_nonzero(ring))
-    if inside < MIN_RING_INSIDE or min(len(arteries), len(veins)) < MIN_VESSELS:
+    class has fewer than :data:`MIN_VESSELS` or the ring lies mostly outside the ``field``
+    (boolean, the map's size)."""
+    if ring.share_inside(field) < MIN_RING_INSIDE or min(len(arteries), len(veins)) < MIN_VESSELS:
         return None
     arteries, veins = arteries[:LARGEST], veins[:LARGEST]
     crae = central_equivalent([v.width_px for v in arteries], KNUDTSON["artery"])

@@ -35,14 +35,20 @@ class Field:
 
 
 def disc_mask(
-    shape: tuple[int, int], center_y: float, center_x: float, radius: float
+    shape: tuple[int, int],
+    center_y: float,
+    center_x: float,
+    radius: float,
+    origin: tuple[int, int] = (0, 0),
 ) -> np.ndarray:
     """The boolean (H, W) mask of the pixels whose centres lie within ``radius`` of a centre,
-    made row by row (no image-sized float temporaries)."""
-    dy = np.arange(shape[0], dtype=np.float64) - center_y
+    made row by row (no image-sized float temporaries); with an ``origin`` (y, x), the mask of
+    the (H, W) box of a larger image that starts at that pixel (the same pixels as the larger
+    image's mask holds there)."""
+    dy = np.arange(origin[0], origin[0] + shape[0], dtype=np.float64) - center_y
     half = np.sqrt(np.maximum(radius**2 - dy**2, 0.0))
     half[np.abs(dy) > radius] = -1.0  # rows that miss the disc
-    columns = np.arange(shape[1])
+    columns = np.arange(origin[1], origin[1] + shape[1])
     return (columns >= center_x - half[:, None]) & (columns <= center_x + half[:, None])
 
 

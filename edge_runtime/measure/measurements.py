@@ -86,6 +86,12 @@ def trace(vessels: np.ndarray) -> Traced:
         NotVessels: its centre lines are too dense and too many for a vessel map
             (:data:`MAX_CENTRE_LINES`, :data:`CENTRE_LINES_CHECKED_FROM`).
     """
+    graph = _centre_lines(vessels)  # its thinned copy of the map gone before the widths
+    return Traced(vessels.shape, graph, vessel_widths(vessels, *graph.points.T))
+
+
+def _centre_lines(vessels: np.ndarray) -> SkeletonGraph:
+    """The graph of a boolean vessel map's centre lines (:func:`trace`)."""
     grid = Grid.of(vessels)
     skeleton, codes = thin(grid)
     share = len(skeleton) / max(1, vessels.size)
@@ -94,8 +100,7 @@ def trace(vessels: np.ndarray) -> Traced:
             f"its centre lines cover {share:.0%} of the frame, expected a vessel map's few per "
             f"cent (at most {MAX_CENTRE_LINES:.0%}: a grid, noise or a texture is not one)"
         )
-    graph = graph_of(grid, skeleton, codes)
-    return Traced(vessels.shape, graph, vessel_widths(vessels, *graph.points.T))
+    return graph_of(grid, skeleton, codes)
 
 
 def measure_vessels(

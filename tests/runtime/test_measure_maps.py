@@ -11,6 +11,7 @@ from edge_runtime.data.vessel_share import check_inside, check_share
 from edge_runtime.errors import InputError
 from edge_runtime.measure.caliber import (
     KNUDTSON,
+    ZONE_B,
     calibers,
     central_equivalent,
     zone_b,
@@ -23,7 +24,12 @@ from edge_runtime.measure.disc import (
     locate_disc,
     search_block,
 )
-from edge_runtime.measure.field import field_from_mask, field_from_vessels, whole_frame
+from edge_runtime.measure.field import (
+    disc_mask,
+    field_from_mask,
+    field_from_vessels,
+    whole_frame,
+)
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import VesselMap, check_same_size, read_field_mask, read_map
 from edge_runtime.measure.measurements import analyse_map, trace
@@ -225,17 +231,45 @@ def test_zone_b_finds_each_vessel_with_its_width():
             assert vessel.width_px == pytest.approx(width, abs=OBLIQUE)
 
 
+@pytest.mark.parametrize(
+    "centre, diameter",
+    [((150.0, 150.0), 40.0), ((3.7, 290.2), 61.3), ((-50.5, 120.0), 40.0), ((900.0, 9.9), 80.0)],
+)
+def test_zone_b_holds_the_ring_of_the_whole_map_in_its_box(centre, diameter):
+    """The ring is kept in the box that holds it (a map-sized one took 24 MB on the largest
+    photograph), with the same pixels as the map-sized ring, also for a disc by or off the
+    frame's edge."""
+    shape = (300, 320)
+    disc = Disc(*centre, diameter_px=diameter, confidence=1.0)
+    whole = [disc_mask(shape, disc.center_y, disc.center_x, diameter * r) for r in ZONE_B]
+    expected = whole[1] & ~whole[0]
+    ring = zone_b(shape, disc)
+    placed = np.zeros(shape, dtype=bool)
+    height, width = ring.mask.shape
+    placed[ring.top : ring.top + height, ring.left : ring.left + width] = ring.mask
+    assert np.array_equal(placed, expected)
+    assert ring.mask.size <= (3 * diameter + 4) ** 2
+    ys, xs = np.indices(shape).reshape(2, -1)
+    assert np.array_equal(ring.holds(ys, xs), expected.ravel())
+    assert not ring.holds(np.array([-1, 0, 400]), np.array([0, -5, 10])).any()  # off the map
+    left_half = np.zeros(shape, dtype=bool)
+    left_half[:, :160] = True
+    share = np.count_nonzero(expected & left_half) / max(1, np.count_nonzero(expected))
+    assert ring.share_inside(left_half) == share
+
+
 def test_calibers_combine_the_six_widest_of_each_class():
-    _, _, ring, found = _star_vessels()
-    result = calibers(found["arteries"], found["veins"], ring, np.ones_like(ring))
+    label, _, ring, found = _star_vessels()
+    everywhere = np.ones(label.vessels.shape, dtype=bool)
+    result = calibers(found["arteries"], found["veins"], ring, everywhere)
     widths = [v.width_px for v in found["arteries"]]
     assert result.crae_px == pytest.approx(central_equivalent(widths, KNUDTSON["artery"]))
     assert result.avr == pytest.approx(result.crae_px / result.crve_px)
     assert result.avr < 1  # thinner arteries
-    half = np.zeros_like(ring)
+    half = np.zeros_like(everywhere)
     half[:, :140] = True  # most of zone B out of the field of view
     assert calibers(found["arteries"], found["veins"], ring, half) is None
-    assert calibers(found["arteries"][:1], found["veins"], ring, np.ones_like(ring)) is None
+    assert calibers(found["arteries"][:1], found["veins"], ring, everywhere) is None
 
 
 def test_a_map_is_measured_whole():
