@@ -6,8 +6,9 @@ ends, until none is left. Its result can keep two-pixel "staircases" on diagonal
 would make lengths too long, so a last pass removes every pixel that is 8-simple (its removal
 changes no connectivity) and not a line end, a quarter of the pixels at a time (those of one
 parity of row and column, never neighbours of one another), which makes the skeleton
-8-connected and minimal. Each sub-iteration looks up the neighbourhoods of the pixels left
-(vectorised over them, through a table of the 256 neighbourhoods), never of the background.
+8-connected and minimal. Each sub-iteration looks up the neighbourhoods of the pixels left on
+the border (vectorised over them, through a table of the 256 neighbourhoods), never of the
+background nor of the pixels inside, which it cannot remove.
 """
 
 import numpy as np
@@ -53,6 +54,11 @@ BACK = tuple(np.uint8(~(1 << (bit + 4) % 8) & 0xFF) for bit in range(8))
 """For each ring direction, what clears the neighbour's bit pointing back at the pixel."""
 
 
+INTERIOR = 0xFF
+"""The ring code of a pixel whose eight neighbours are all set: never removed (Zhang and Suen
+remove a pixel with at most six), so a sub-iteration looks at the others alone."""
+
+
 def _ring_codes(grid: Grid, index: np.ndarray) -> np.ndarray:
     """The ring codes of the set pixels ``index``, in an array as long as ``grid.flat`` (0 at
     the other pixels)."""
@@ -61,13 +67,19 @@ def _ring_codes(grid: Grid, index: np.ndarray) -> np.ndarray:
     return code
 
 
-def _remove(grid: Grid, code: np.ndarray, removed: np.ndarray) -> None:
+def _remove(grid: Grid, code: np.ndarray, removed: np.ndarray) -> np.ndarray:
     """Clear the pixels ``removed`` and keep the ring codes ``code`` up to date: in each of
     their neighbours' codes, the bit pointing back at them (for each direction the neighbours
-    of distinct pixels are distinct, so one vectorised step per direction)."""
+    of distinct pixels are distinct, so one vectorised step per direction). Returns the
+    neighbours that were :data:`INTERIOR` (each once: after its first direction a pixel's code
+    no longer is)."""
     grid.flat[removed] = 0
+    uncovered = []
     for step, keep in zip(grid.ring, BACK, strict=True):
-        code[removed + step] &= keep
+        near = removed + step
+        uncovered.append(near[code[near] == INTERIOR])
+        code[near] &= keep
+    return np.concatenate(uncovered)
 
 
 def _remove_redundant(grid: Grid, code: np.ndarray, index: np.ndarray) -> None:
@@ -95,19 +107,24 @@ def thin(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     returns the skeleton's pixels (flat indices, ascending) and their ring codes.
 
     The ring codes of the pixels left are looked up once and then kept up to date as pixels
-    are removed (:func:`_remove`).
+    are removed (:func:`_remove`). Each sub-iteration looks at the border alone (the pixels
+    left that are not :data:`INTERIOR`): a pixel joins it when a neighbour is removed, so a
+    thick blob takes time in proportion to its area, not to its area times its thickness
+    (a 2000 by 1000 band took 4 s).
     """
     left = grid.set_pixels()
     code = _ring_codes(grid, left)
+    border = left[code[left] != INTERIOR]
     removing = True
     while removing:
         removing = False
         for table in ZHANG_SUEN:
-            gone = np.take(table, code[left])  # faster than indexing by uint8 codes
+            gone = np.take(table, code[border])  # faster than indexing by uint8 codes
             if gone.any():
-                _remove(grid, code, left[gone])
-                left = left[~gone]
+                uncovered = _remove(grid, code, border[gone])
+                border = np.concatenate([border[~gone], uncovered])
                 removing = True
+    left = grid.set_pixels()
     _remove_redundant(grid, code, left)
     skeleton = left[grid.flat[left] == 1]
     return skeleton, code[skeleton]

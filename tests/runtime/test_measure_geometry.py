@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from edge_runtime.measure import skeleton as skeleton_module
 from edge_runtime.measure.distance import MAX_DISTANCE, nearest_background
 from edge_runtime.measure.fractal import box_sizes, fractal_dimensions
 from edge_runtime.measure.graph import Segments, skeleton_graph
@@ -103,6 +104,34 @@ def test_skeleton_of_a_bar_is_its_centre_line():
     rows = np.flatnonzero(skeleton.any(axis=1))
     assert rows.tolist() == [20]
     assert 80 - 5 <= skeleton.sum() <= 80 - 4  # the ends lose up to half the width each
+
+
+class _CountedLookups:
+    """numpy, but counting the pixels whose ring codes the thinning looks up (``np.take``)."""
+
+    def __init__(self):
+        self.looked_up = 0
+
+    def take(self, table, codes):
+        self.looked_up += len(codes)
+        return np.take(table, codes)
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def test_thinning_a_thick_blob_looks_at_its_border_not_at_every_pixel_each_round(monkeypatch):
+    """Each round looked at every pixel left: a blob T pixels thick took T/2 rounds over its
+    whole area (108 s for a 25-megapixel map half covered by a band; 1.5 s now)."""
+    band = np.zeros((320, 140), dtype=bool)
+    band[10:310, 10:130] = True  # 120 thick: 60 rounds
+    counted = _CountedLookups()
+    monkeypatch.setattr(skeleton_module, "np", counted)
+    skeleton = skeletonize(band)
+    area = np.count_nonzero(band)
+    assert counted.looked_up < 4 * area  # each pixel about twice; it was 52 times
+    rows, columns = np.nonzero(skeleton)
+    assert set(columns[(rows > 80) & (rows < 240)].tolist()) <= {69, 70}  # its centre line
 
 
 def test_skeleton_of_an_empty_map_is_empty():
