@@ -12,6 +12,7 @@ from edge_runtime.contract.segment_record import SegmentRecord
 from edge_runtime.errors import InputError, OutputError
 from edge_runtime.measure.measurements import NotVessels
 from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale, NoScale
+from edge_runtime.memory import give_back_freed_memory
 from edge_runtime.pipeline.decode import load_photo
 
 
@@ -88,6 +89,8 @@ def segment_file(
             raise InputError(f"{path}: its vessel map cannot be measured: {exc}") from None
         except NoScale as exc:  # its field of view too small for the camera's degrees
             raise InputError(f"{path}: {exc}") from None
+        finally:
+            give_back_freed_memory()
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
     written = write_outputs(outputs, photo, result, extras)
