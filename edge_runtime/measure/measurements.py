@@ -64,27 +64,30 @@ def _mm(value: float | None, scale: Scale | None, power: int = 1) -> float | Non
     return None if value is None or scale is None else value * scale.mm_per_px**power
 
 
-MAX_CENTRE_LINES = 0.15
-"""Largest share of a map's frame that its centre lines may cover. A vessel map's cover a few
-per cent (4.5 % at most on the 108 manual labels of four cameras, up to 12.5 % on a quarter of
-one shrunk to 64 pixels); a grid of lines or noise covers a third or more, and its graph would
-take gigabytes (2.2 GB for a 25-megapixel grid)."""
+MAX_CENTRE_LINE_SIDES = 150
+"""Longest that a map's centre lines may be, in pixels per pixel of its shorter side. A vessel
+map's are at most 31 times its shorter side (on the 148 manual labels of DRIVE, STARE, GAVE
+and LES-AV; 23 on the bundled model's maps of their 108 photographs, under 10 on its maps of
+noise), whatever its size; a grid of lines or noise is hundreds of times (a 24-megapixel grid
+of lines 14 pixels apart: 827), and its graph takes about 250 bytes a centre-line pixel (968 MB
+for that grid). At this limit a graph of the largest accepted map takes under 200 MB."""
 
 CENTRE_LINES_CHECKED_FROM = 100_000
-"""Centre-line pixels from which :data:`MAX_CENTRE_LINES` applies: below, any map's graph is
-small (tens of megabytes), so a small map is never refused for it."""
+"""Centre-line pixels from which :data:`MAX_CENTRE_LINE_SIDES` applies: below, any map's graph
+is small (tens of megabytes), so a small map is never refused for it."""
 
 
 class NotVessels(InputError):
-    """A map whose centre lines cover more than :data:`MAX_CENTRE_LINES` of its frame."""
+    """A map whose centre lines are longer than :data:`MAX_CENTRE_LINE_SIDES` times its
+    shorter side."""
 
 
 def trace(vessels: np.ndarray) -> Traced:
     """Skeleton, graph and widths of a boolean vessel map.
 
     Raises:
-        NotVessels: its centre lines are too dense and too many for a vessel map
-            (:data:`MAX_CENTRE_LINES`, :data:`CENTRE_LINES_CHECKED_FROM`).
+        NotVessels: its centre lines are too long and too many for a vessel map
+            (:data:`MAX_CENTRE_LINE_SIDES`, :data:`CENTRE_LINES_CHECKED_FROM`).
     """
     graph = _centre_lines(vessels)  # its thinned copy of the map gone before the widths
     return Traced(vessels.shape, graph, vessel_widths(vessels, *graph.points.T))
@@ -94,11 +97,12 @@ def _centre_lines(vessels: np.ndarray) -> SkeletonGraph:
     """The graph of a boolean vessel map's centre lines (:func:`trace`)."""
     grid = Grid.of(vessels)
     skeleton, codes = thin(grid)
-    share = len(skeleton) / max(1, vessels.size)
-    if share > MAX_CENTRE_LINES and len(skeleton) >= CENTRE_LINES_CHECKED_FROM:
+    sides = len(skeleton) / max(1, min(vessels.shape))
+    if sides > MAX_CENTRE_LINE_SIDES and len(skeleton) >= CENTRE_LINES_CHECKED_FROM:
         raise NotVessels(
-            f"its centre lines cover {share:.0%} of the frame, expected a vessel map's few per "
-            f"cent (at most {MAX_CENTRE_LINES:.0%}: a grid, noise or a texture is not one)"
+            f"its centre lines are {sides:.0f} times as long as its shorter side, expected a "
+            f"vessel map's few dozen (at most {MAX_CENTRE_LINE_SIDES}: a grid, noise or a "
+            "texture is not one)"
         )
     return graph_of(grid, skeleton, codes)
 
