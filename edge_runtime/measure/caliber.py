@@ -147,21 +147,25 @@ def zone_vessels(
     grid = Grid.of(skeleton)
     index = grid.set_pixels()  # the same pixels in the same (row-major) order as ys, xs
     label = components(len(index), *neighbour_pairs(grid, index))
-    radius = np.hypot(ys - disc.center_y, xs - disc.center_x)
-    depth = (ZONE_B[1] - ZONE_B[0]) * disc.diameter_px
-    vessels = []
-    for piece in range(label.max() + 1 if len(label) else 0):
-        mine = label == piece
-        if classes is not None and _uncertain_share(classes[ys[mine], xs[mine]]) > MAX_UNCERTAIN:
-            continue
-        if np.ptp(radius[mine]) >= MIN_SPAN * depth:
-            vessels.append(ZoneVessel(ys[mine], xs[mine], float(np.median(width[mine]))))
+    if not len(label):
+        return []
+    # each piece's pixels together, still row after row: one pass over all pieces at once (a
+    # loop over the pieces was quadratic: 101 s for 485,000 dots in zone B)
+    order = np.argsort(label, kind="stable")
+    count = np.bincount(label)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    radius = np.hypot(ys - disc.center_y, xs - disc.center_x)[order]
+    span = np.maximum.reduceat(radius, start) - np.minimum.reduceat(radius, start)
+    kept = span >= MIN_SPAN * (ZONE_B[1] - ZONE_B[0]) * disc.diameter_px
+    if classes is not None:
+        uncertain = classes[ys, xs] == ArteryVein.UNCERTAIN
+        kept &= np.bincount(label, weights=uncertain) / count <= MAX_UNCERTAIN
+    ys, xs, width = ys[order], xs[order], width[order]
+    vessels = [
+        ZoneVessel(ys[piece], xs[piece], float(np.median(width[piece])))
+        for piece in (slice(start[k], start[k] + count[k]) for k in np.flatnonzero(kept))
+    ]
     return sorted(vessels, key=lambda v: -v.width_px)
-
-
-def _uncertain_share(codes: np.ndarray) -> float:
-    """Share of artery/vein ``codes`` that are of uncertain class."""
-    return float(np.mean(codes == ArteryVein.UNCERTAIN))
 
 
 def calibers(
