@@ -13,6 +13,7 @@ from test_measure_maps import star
 
 from edge_runtime.cli.main import cli
 from edge_runtime.measure.files import COLUMNS
+from edge_runtime.measure.picture import COLOURS
 
 
 def run(*args):
@@ -85,7 +86,12 @@ def test_csv_and_pictures(maps, tmp_path):
     assert float(rows[0]["vessels_density"]) > 0 and rows[0]["calibers_crae_px"] == ""
     for name in ("eye", "eye_av"):
         with Image.open(pictures / f"{name}_measure.png") as picture:
-            assert picture.size == (300, 300) and picture.mode == "RGB"
+            # a byte a pixel: in RGB, a 25-megapixel map's picture took 420 MB
+            assert picture.size == (300, 300) and picture.mode == "P"
+            colours = np.unique(np.asarray(picture.convert("RGB")).reshape(-1, 3), axis=0)
+        used = {name for name, colour in COLOURS.items() if colour in map(tuple, colours)}
+        assert len(used) == len(colours)  # nothing but the things drawn, in their colours
+        assert {"field", "vessel", "skeleton", "end", "disc", "text"} <= used
 
 
 def test_a_picture_that_cannot_be_written_keeps_its_map_s_measurements(maps, tmp_path):
