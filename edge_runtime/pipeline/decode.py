@@ -52,8 +52,14 @@ MAX_REDUCTION = 8
 
 _T = TypeVar("_T")
 _TOO_LARGE = f"exceed the {MAX_PIXELS // 1_000_000}-megapixel limit"
-_GRAY_MODES = {"L": np.uint8, "I;16": np.uint16, "I;16B": np.uint16, "I;16L": np.uint16}
-_WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")
+_GRAY_MODES = {
+    "L": np.uint8,
+    "I;16": np.uint16,
+    "I;16B": np.uint16,
+    "I;16L": np.uint16,
+    "I;16N": np.uint16,
+}
+_WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 """16-bit grayscale as Pillow opens it (a 16-bit PGM opens as 32-bit "I"; see
 :func:`opened_image`)."""
 
@@ -155,7 +161,9 @@ def _array(image: Image.Image) -> np.ndarray:
         return np.asarray(image, dtype=_GRAY_MODES[image.mode])
     if image.mode == "I":  # 16-bit grayscale widened to average it (see _reduced)
         return np.asarray(image).astype(np.uint16)
-    if image.mode in ("1", "LA", "La"):
+    if image.mode == "La":  # premultiplied: Pillow converts it to "LA" alone
+        image = image.convert("LA")
+    if image.mode in ("1", "LA"):
         return np.asarray(image.convert("L"))
     if image.mode == "RGB":
         return np.asarray(image)

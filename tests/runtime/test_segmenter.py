@@ -192,6 +192,33 @@ def test_a_pillow_image_of_32_bit_pixels_is_refused(segmenter):
         segmenter.segment(Image.new("F", (240, 200)))
 
 
+def test_a_pillow_image_of_every_mode_of_8_or_16_bits_is_its_photograph():
+    """A premultiplied "La" image raised Pillow's own ValueError, and a native-order 16-bit
+    "I;16N" one was cut to 8-bit RGB, its values clipped."""
+    from PIL import Image
+
+    from edge_runtime.pipeline.decode import photo_from_picture
+
+    grey = synthetic_fundus(80, 90)[..., 1]
+    wide = grey.astype(np.uint16) * 257
+    expected = {"La": grey, "I;16N": wide, "I;16": wide, "LA": grey}
+    pictures = {
+        "La": Image.fromarray(grey).convert("LA").convert("La"),
+        "LA": Image.fromarray(grey).convert("LA"),
+        "I;16": Image.fromarray(wide),
+        "I;16N": Image.frombuffer("I;16N", (90, 80), wide.astype("=u2").tobytes(), "raw"),
+    }
+    for mode, picture in pictures.items():
+        assert picture.mode == mode
+        photo = photo_from_picture(picture)
+        assert photo.pixels.dtype == expected[mode].dtype, mode
+        np.testing.assert_array_equal(photo.pixels, expected[mode], err_msg=mode)
+    colour = Image.fromarray(synthetic_fundus(80, 90))
+    for mode in ("1", "P", "PA", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
+        photo = photo_from_picture(colour.convert(mode))
+        assert photo.pixels.dtype == np.uint8 and photo.shape == (80, 90), mode
+
+
 def test_a_result_keeps_the_photograph_given_when_the_caller_reuses_its_buffer():
     """A camera loop captures into one buffer: the verdict and arteries/veins, read later,
     once read the next frame."""
