@@ -20,6 +20,7 @@ from edge_runtime.contract.gate_report import (
     ModelScores,
 )
 from edge_runtime.contract.metrics import dice_per_patch, dice_score
+from edge_runtime.data.vessel_share import MAX_VESSEL_SHARE
 
 WORST = 5
 """How many of the largest per-image drops a report lists."""
@@ -46,29 +47,36 @@ def _dice(labels: Images, masks: Images) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MaskComparison:
-    """What the gate reads of both models' masks: each image's Dice, and their agreement.
+    """What the gate reads of both models' masks: Dice per image, agreement, vessel pixels.
 
-    ``keras_dice`` is ``None`` without a Keras model; ``agreeing`` of ``pixels`` mask pixels
-    are the same in both models' masks. A few numbers per image, so that a gate over many
-    photographs keeps none of their masks.
+    Each model's masks mark ``tflite_vessels`` and ``keras_vessels`` of their ``pixels`` as
+    vessel; ``keras_dice`` is ``None`` without a Keras model; ``agreeing`` of the ``pixels`` are the
+    same in both models' masks. A few numbers per image, so that a gate over many photographs
+    keeps none of their masks.
     """
 
     tflite_dice: np.ndarray
     keras_dice: np.ndarray | None = None
     agreeing: int = 0
     pixels: int = 0
+    tflite_vessels: int = 0
+    keras_vessels: int = 0
 
     @classmethod
     def of(cls, labels: Images, tflite_mask: Images, keras_mask: Images | None) -> "MaskComparison":
         """The comparison of both models' binary masks with the binary ``labels``, per image."""
+        pixels = sum(np.size(m) for m in tflite_mask)
+        tflite_vessels = sum(int(np.count_nonzero(m)) for m in tflite_mask)
         if keras_mask is None:
-            return cls(_dice(labels, tflite_mask))
+            return cls(_dice(labels, tflite_mask), pixels=pixels, tflite_vessels=tflite_vessels)
         pairs = list(zip(keras_mask, tflite_mask, strict=True))
         return cls(
             _dice(labels, tflite_mask),
             _dice(labels, keras_mask),
             sum(int(np.count_nonzero(a == b)) for a, b in pairs),
-            sum(np.size(a) for a, _ in pairs),
+            pixels,
+            tflite_vessels,
+            sum(int(np.count_nonzero(a)) for a, _ in pairs),
         )
 
     @classmethod
@@ -78,9 +86,35 @@ class MaskComparison:
         return cls(
             np.concatenate([p.tflite_dice for p in parts]),
             None if any(k is None for k in keras) else np.concatenate(keras),
-            sum(p.agreeing for p in parts),
-            sum(p.pixels for p in parts),
+            *(sum(getattr(p, name) for p in parts) for name in _COUNTS),
         )
+
+
+_COUNTS = ("agreeing", "pixels", "tflite_vessels", "keras_vessels")
+"""The counts of a :class:`MaskComparison`, which its parts' add up to."""
+
+
+def _blank_failures(compared: MaskComparison) -> list[str]:
+    """Why the masks compared tell nothing, if they do not.
+
+    A model's masks that mark no pixel as vessel, or more than :data:`MAX_VESSEL_SHARE` of
+    them, agree with any other such masks: a threshold of 0.99 once passed the gate on empty
+    masks, Dice 0 against 0.
+    """
+    counts = {"LiteRT model": compared.tflite_vessels}
+    if compared.keras_dice is not None:
+        counts["Keras model"] = compared.keras_vessels
+    failures = []
+    for model, vessels in counts.items():
+        share = vessels / max(1, compared.pixels)
+        if not vessels or share > MAX_VESSEL_SHARE:
+            marked = "no pixel" if not vessels else f"{share:.0%} of the pixels"
+            failures.append(
+                f"the {model}'s masks mark {marked} as vessel (a vessel map marks some, at most "
+                f"{MAX_VESSEL_SHARE:.0%}): the gate compared nothing (a threshold out of its "
+                "range, an untrained model?)"
+            )
+    return failures
 
 
 def _scores(model: str, dice: np.ndarray) -> ModelScores:
@@ -113,7 +147,7 @@ def evaluate_gate(
     n = len(compared.tflite_dice)
     indices = np.arange(n) if indices is None else np.asarray(indices)
     tflite = _scores(models[0], compared.tflite_dice)
-    failures = []
+    failures = _blank_failures(compared)
     if gates.min_dice is not None and tflite.dice_mean < gates.min_dice:
         failures.append(f"mean Dice {tflite.dice_mean:.4f} is below the floor {gates.min_dice}")
     if compared.keras_dice is None:

@@ -26,7 +26,8 @@ def test_an_int8_model_far_better_than_its_twin_fails_as_not_its_conversion():
     report = evaluate_gate(MaskComparison.of(LABELS, _mask(LABELS), _mask(empty)), 0.5, Gates())
     assert report.keras.dice_mean == 0.0 and report.tflite.dice_mean == 1.0
     assert not report.passed
-    agreement, gain = report.failures
+    blank, agreement, gain = report.failures
+    assert blank.startswith("the Keras model's masks mark no pixel as vessel")
     assert "agree on only 87.50% of the pixels (at least 99.00% required)" in agreement
     assert "not a faithful conversion" in agreement
     assert "scores 1.0000 mean Dice above its Keras twin (at most 0.01 allowed)" in gain
@@ -44,9 +45,35 @@ def test_an_int8_model_worse_than_its_twin_fails_on_the_drop_and_the_agreement()
 
 
 def test_each_limit_can_be_turned_off():
-    empty = np.zeros_like(LABELS)
+    shifted = np.roll(LABELS, 2, axis=2)  # vessels elsewhere: Dice 0, 25 % disagreeing
     off = Gates(None, None, None, None, None)
-    assert evaluate_gate(MaskComparison.of(LABELS, _mask(LABELS), _mask(empty)), 0.5, off).passed
+    assert evaluate_gate(MaskComparison.of(LABELS, _mask(LABELS), _mask(shifted)), 0.5, off).passed
+    assert not evaluate_gate(
+        MaskComparison.of(LABELS, _mask(LABELS), _mask(shifted)), 0.5, Gates()
+    ).passed
+
+
+@pytest.mark.parametrize("keras_too", [True, False])
+@pytest.mark.parametrize(
+    "masks, said",
+    [(np.zeros_like(LABELS), "mark no pixel"), (1 - LABELS, "mark 88% of the pixels")],
+)
+def test_masks_that_mark_no_vessel_or_mostly_vessel_fail_whatever_the_limits(
+    masks, said, keras_too
+):
+    """Empty masks (a threshold of 0.99) agree with empty masks: the gate passed at Dice 0
+    against 0, 100 % agreement, and the model card said "passed"; so did an untrained model
+    marking every pixel."""
+    off = Gates(None, None, None, None, None)
+    compared = MaskComparison.of(LABELS, _mask(masks), _mask(masks) if keras_too else None)
+    report = evaluate_gate(compared, 0.99, off)
+    models = ["LiteRT", "Keras"] if keras_too else ["LiteRT"]
+    assert not report.passed and len(report.failures) == len(models)
+    for model, failure in zip(models, report.failures, strict=True):
+        assert failure.startswith(f"the {model} model's masks {said} as vessel")
+        assert "the gate compared nothing" in failure
+    joined = MaskComparison.joined([MaskComparison.of(LABELS[:1], _mask(masks[:1]), None)] * 2)
+    assert joined.pixels == 128 and joined.tflite_vessels == 2 * np.count_nonzero(masks[0])
 
 
 def test_photographs_compared_one_at_a_time_are_compared_as_all_at_once():
