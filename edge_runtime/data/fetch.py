@@ -8,7 +8,6 @@ own server). Only the standard library's ``urllib`` is used, with the system's p
 certificate authorities.
 """
 
-import contextlib
 import hashlib
 import re
 import shutil
@@ -19,6 +18,7 @@ from http.client import HTTPException, HTTPResponse
 from pathlib import Path
 
 from edge_runtime import __version__
+from edge_runtime.atomic import folders_removed_on_failure
 from edge_runtime.data.catalog import Archive, Dataset
 from edge_runtime.data.unpack import (
     MAX_ARCHIVE_BYTES,
@@ -81,7 +81,8 @@ def fetch(
             damaged, unsafe, not the dataset's): its download is removed, and the error names
             its address.
         NetworkError: a download failed on the way; what arrived is kept for the next run
-            (folders left empty are not).
+            (the folders this run made and left empty are not; a folder that was there
+            before, ``target`` too, always is).
         OutputError: the disk refused.
     """
     if mirror is not None:  # an empty one is refused, never taken for the publisher's
@@ -92,27 +93,18 @@ def fetch(
     partial = target / PARTIAL
     paths = [partial / archive.file for archive in dataset.archives]
     urls = [archive_url(dataset, archive, mirror) for archive in dataset.archives]
-    try:
-        for archive, path, url in zip(dataset.archives, paths, urls, strict=True):
-            download(url, path, archive.sha256, progress)
-        return prepare(dataset, paths, target, progress)
-    except InputError as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        _remove_if_empty(target)
-        message = str(exc)
-        for path, url in zip(paths, urls, strict=True):  # the downloads named are removed
-            message = message.replace(str(path), url)
-        raise InputError(message) from None
-    except NetworkError:
-        _remove_if_empty(partial)
-        _remove_if_empty(target)
-        raise
-
-
-def _remove_if_empty(folder: Path) -> None:
-    """Remove ``folder`` if it is an empty folder."""
-    with contextlib.suppress(OSError):
-        folder.rmdir()  # refused unless it is an empty folder
+    # on failure, the folders this run made and left empty go (never one the user made)
+    with folders_removed_on_failure(partial):
+        try:
+            for archive, path, url in zip(dataset.archives, paths, urls, strict=True):
+                download(url, path, archive.sha256, progress)
+            return prepare(dataset, paths, target, progress)
+        except InputError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            message = str(exc)
+            for path, url in zip(paths, urls, strict=True):  # the downloads named are removed
+                message = message.replace(str(path), url)
+            raise InputError(message) from None
 
 
 def download(

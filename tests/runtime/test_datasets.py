@@ -548,6 +548,25 @@ def test_a_download_that_never_started_leaves_no_empty_folders(tmp_path):
     _nothing_left(out)
 
 
+@pytest.mark.parametrize("failure", ["network", "refused"])
+def test_a_failed_fetch_keeps_the_empty_folder_the_user_made(tmp_path, mirror, failure):
+    """It was removed (an empty -o, or one made for the set beforehand)."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    url = "http://127.0.0.1:9" if failure == "network" else mirror.url  # nothing listens on 9
+    mirror.files["/chase/CHASEDB1.zip"] = b"<html><body>Please log in</body></html>\n" * 40
+    result = _run("fetch", "chase", "-o", out, "--mirror", url)
+    _one_line_error(result, 1 if failure == "network" else 2)
+    assert out.is_dir() and not list(out.iterdir())
+
+
+def test_a_failed_fetch_into_the_default_folder_leaves_no_data_folder(tmp_path, monkeypatch):
+    """data/ was made for data/stare, and left behind empty."""
+    monkeypatch.chdir(tmp_path)
+    _one_line_error(_run("fetch", "stare", "--mirror", "http://127.0.0.1:9"), 1)
+    assert not list(tmp_path.iterdir())
+
+
 def test_an_archive_of_zeros_is_refused_at_once(tmp_path):
     """tarfile's guessing read it to the end trying xz: 80 s a gigabyte, a hang in effect."""
     zeros = tmp_path / "zeros.tar"
