@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from edge_runtime.app.outputs import identity
-from edge_runtime.atomic import check_writable
+from edge_runtime.atomic import check_writable, folders_removed_on_failure
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -400,18 +400,20 @@ def check(
     from converters.check import load_gate_data, run_gate
     from converters.gate_files import prepare_report_folder, write_report
 
-    if report_dir:
-        prepare_report_folder(report_dir)
-    gate_data = load_gate_data(data, images_key, labels_key, holdout)
-    if keras_path is None:
-        gates = gates.floor_only()  # the limits given were refused above; these are defaults
-    report = run_gate(tflite_path, gate_data, gates, keras_path, threshold)
-    if as_json:
-        click.echo(json.dumps(encode(report), allow_nan=False))
-    else:
-        _echo_gate(report)
-    if report_dir:
-        write_report(report_dir, report)
+    # a report folder made for a run that fails before its report is removed again
+    with folders_removed_on_failure(*filter(None, [report_dir])):
+        if report_dir:
+            prepare_report_folder(report_dir)
+        gate_data = load_gate_data(data, images_key, labels_key, holdout)
+        if keras_path is None:
+            gates = gates.floor_only()  # the limits given were refused above; these are defaults
+        report = run_gate(tflite_path, gate_data, gates, keras_path, threshold)
+        if as_json:
+            click.echo(json.dumps(encode(report), allow_nan=False))
+        else:
+            _echo_gate(report)
+        if report_dir:
+            write_report(report_dir, report)
     if not report.passed:
         raise SystemExit(1)
 

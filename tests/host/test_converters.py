@@ -510,6 +510,21 @@ def test_edgetpu_compiles_and_re_embeds_the_metadata(
     )
 
 
+def test_a_check_refused_before_its_report_leaves_no_report_folder(
+    converted, subset_npz, run_cli, tmp_path
+):
+    """The folder was made first, and left empty by a run whose data were refused."""
+    out, _ = converted
+    report = tmp_path / "new" / "report"
+    args = ["check", "--tflite", out / "int8.tflite", "--data", subset_npz, "--images", "x_nope"]
+    result = run_cli(*args, "--labels", "y_train", "--min-dice", "0", "--report", report, expect=2)
+    assert "x_nope" in result.output and result.output.count("\n") == 1
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()  # a folder the user made stays
+    run_cli(*args, "--labels", "y_train", "--report", tmp_path / "mine", expect=2)
+    assert (tmp_path / "mine").is_dir()
+
+
 def test_unwritable_outputs_are_one_line_errors(
     converted, host_model, subset_npz, run_cli, tmp_path
 ):
