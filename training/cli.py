@@ -23,6 +23,7 @@ from edge_runtime.errors import InputError
 from training.config import (
     ARTERY_VEIN_RUN_FILES,
     LOSSES,
+    MAX_EPOCHS,
     MAX_SEED,
     RECIPES,
     RUN_FILES,
@@ -85,7 +86,7 @@ def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) ->
 )
 @click.option(
     "--epochs",
-    type=click.IntRange(1, 100_000),
+    type=click.IntRange(1, MAX_EPOCHS),
     default=default("epochs"),
     show_default=True,
     help="Passes over the training data (or over --crops samples of photographs).",

@@ -157,6 +157,9 @@ def default(name: str):
 MAX_SEED = 2**32 - 1
 """Largest seed numpy's generators take."""
 
+MAX_EPOCHS = 100_000
+"""Most passes a run may make (more would run until stopped: days for either model)."""
+
 MAX_ARTERY_VEIN_CROPS = 20_000
 """Most crops an artery/vein epoch may draw: held at once, they take 5 GB."""
 
@@ -179,7 +182,7 @@ class ArteryVeinTraining:
     """The disc's diameter at the model's working scale: half the vessel model's (540), a
     quarter of its pixels. On each camera left out, this half scale classed better than the
     vessel model's own scale (firmware_notes/ARTERY_VEIN.md): a crop holds twice the context."""
-    epochs: int = bounded(16, 1)
+    epochs: int = bounded(16, 1, MAX_EPOCHS)
     crops: int = bounded(3000, 1, MAX_ARTERY_VEIN_CROPS)
     """Random crops drawn afresh for each epoch (all held at once: 256 KiB each)."""
     batch_size: int = bounded(16, 1, 4096)

@@ -269,3 +269,14 @@ def test_convert_refuses_a_run_record_that_is_not_the_models(
     done = run_cli(*args, "-o", tmp_path / "m.tflite", expect=2)
     assert says in done.output and ARTERY_VEIN_RECORD in done.output
     assert not (tmp_path / "m.tflite").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "train-artery-vein"])
+def test_both_trainings_refuse_more_epochs_than_the_most_a_run_may_make(command, run_cli, tmp_path):
+    """train-artery-vein took any number: 10**26 epochs ran until killed."""
+    from training.config import MAX_EPOCHS
+
+    args = [command, tmp_path, "--epochs", str(MAX_EPOCHS + 1), "--out", tmp_path / "run"]
+    done = run_cli(*args, expect=2)
+    assert f"{MAX_EPOCHS + 1} is not in the range 1<=x<={MAX_EPOCHS}" in done.output
+    assert done.output.count("\n") == 1 and not (tmp_path / "run").exists()
