@@ -13,6 +13,7 @@ from edge_runtime.atomic import check_writable, folders_removed_on_failure
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
+    distinct_paths,
     finite_range,
     holdout_option,
     refuse_given,
@@ -187,6 +188,7 @@ def _echo_gate(report: GateReport) -> None:
     "--check-data",
     type=NonBlankPath(path_type=Path),
     multiple=True,
+    callback=distinct_paths,
     help="Labelled data for the gate against MODEL (required unless --no-check): folders of "
     "labelled photographs (repeat the option for several), or an .npz file (--check-images, "
     "--check-labels).",
@@ -355,6 +357,7 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     type=NonBlankPath(path_type=Path),
     required=True,
     multiple=True,
+    callback=distinct_paths,
     help="Folders of labelled photographs (the layouts eval reads; repeat the option for "
     "several), or a labelled .npz file.",
 )
@@ -467,6 +470,7 @@ _AV_GATES = ArteryVeinGates()
     multiple=True,
     required=True,
     type=NonBlankPath(exists=True, file_okay=False, path_type=Path),
+    callback=distinct_paths,
     help="A folder of photographs with artery/vein labels to calibrate and gate on; repeatable.",
 )
 @click.option(

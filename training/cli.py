@@ -15,6 +15,7 @@ from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
     channel_option,
+    distinct_paths,
     finite_range,
     holdout_option,
     refuse_given,
@@ -49,7 +50,7 @@ def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) ->
 
 
 @click.command()
-@click.argument("data", nargs=-1, required=True)
+@click.argument("data", nargs=-1, required=True, callback=distinct_paths)
 @click.option(
     "--arch",
     type=click.Choice(tuple(ARCHITECTURES)),
@@ -293,7 +294,11 @@ def artery_vein_training_options(command):
 
 @click.command("train-artery-vein")
 @click.argument(
-    "data", nargs=-1, required=True, type=NonBlankPath(exists=True, file_okay=False, path_type=Path)
+    "data",
+    nargs=-1,
+    required=True,
+    type=NonBlankPath(exists=True, file_okay=False, path_type=Path),
+    callback=distinct_paths,
 )
 @click.option(
     "--out",
@@ -306,6 +311,7 @@ def artery_vein_training_options(command):
     "score_folders",
     multiple=True,
     type=NonBlankPath(exists=True, file_okay=False, path_type=Path),
+    callback=distinct_paths,
     help="A labelled folder to score the model on after training (a camera left out); repeatable.",
 )
 @artery_vein_training_options

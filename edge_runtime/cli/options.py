@@ -8,6 +8,7 @@ import click
 from click.core import ParameterSource
 
 from edge_runtime.app.files import Findings
+from edge_runtime.app.outputs import identity
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
@@ -69,6 +70,27 @@ class NonBlankPath(click.Path):
         if isinstance(value, str) and not value.strip():
             self.fail(f"got {value!r}, expected a path.", param, ctx)
         return super().convert(value, param, ctx)
+
+
+def distinct_paths(ctx: click.Context, param: click.Parameter, paths: tuple) -> tuple:
+    """A click callback for data given as several paths: refuse one that names the same file or
+    folder as another (under any path), whose photographs would count twice (a gate "on 6
+    photographs" of 3).
+
+    Raises:
+        click.BadParameter: naming both.
+    """
+    seen: dict = {}
+    for path in paths:
+        key = identity(Path(path)) or Path(path)  # a missing path is refused in its turn
+        if key in seen:
+            raise click.BadParameter(
+                f"{path} is given twice (also as {seen[key]}): its data would count twice",
+                ctx,
+                param,
+            )
+        seen[key] = path
+    return paths
 
 
 model_option = click.option(

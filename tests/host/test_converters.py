@@ -730,3 +730,28 @@ def test_converting_over_a_signed_model_names_its_stale_signature(
     run_cli("sign", target, "--key", tmp_path / "k.key")
     done = run_cli(*args)
     assert f"{target}.sig: signed {target}'s bytes before it was converted again" in done.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "{a}", "{b}", "--out", "{tmp}/run"],
+        ["train-artery-vein", "{a}", "{b}", "--out", "{tmp}/run"],
+        ["train-artery-vein", "{a}", "--score", "{a}", "--score", "{b}", "--out", "{tmp}/run"],
+        ["check", "--tflite", "{tmp}/m.tflite", "--data", "{a}", "--data", "{b}"],
+        ["convert", "{tmp}/m.keras", "--check-data", "{a}", "--check-data", "{b}"],
+        ["convert-artery-vein", "{tmp}/m.keras", "--data", "{a}", "--data", "{b}"],
+    ],
+)
+def test_data_given_twice_is_refused_not_counted_twice(command, run_cli, tmp_path):
+    """train's holdout of one photograph given twice was "2 photographs", and the gate of
+    three given twice "on 6 photographs"."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (tmp_path / "m.keras").write_text("x")
+    (tmp_path / "m.tflite").write_text("x")
+    other = tmp_path / "photos" / ".." / "photos"  # the same folder by another path
+    args = [a.format(a=folder, b=other, tmp=tmp_path) for a in command]
+    done = run_cli(*args, expect=2)
+    assert f"{other} is given twice (also as {folder}): its data would count twice" in done.output
+    assert done.output.count("\n") == 1 and not (tmp_path / "run").exists()
