@@ -51,6 +51,8 @@ def _summary(report: ModelReport) -> str:
             lines.append(f"gate:         {_gate_line(card.gate)}")
         if card.artery_vein_gate:
             lines.append(f"gate:         {card.artery_vein_gate.line()}")
+        if not (card.gate or card.artery_vein_gate):  # said, not left out as if nothing amiss
+            lines.append("gate:         none recorded (not checked: converted with --no-check?)")
     known = MODEL_INPUTS.get(settings.preprocessing.name)
     lines.append(f"kind:         {known.kind if known else 'unknown'} model")
     lines.append(

@@ -147,6 +147,9 @@ def test_gate_fails_for_a_damaged_model_and_writes_nothing(
         "-o",
         damaged_tflite,
     )
+    # its card has no gate, and info says so (a line was left out, as if nothing were amiss)
+    said = run_cli("info", "--model", damaged_tflite).stdout
+    assert "gate:         none recorded (not checked: converted with --no-check?)" in said
     # the damaged LiteRT model against the faithful Keras model: the gate must fail
     result = run_cli(
         "check",
