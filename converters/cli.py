@@ -143,7 +143,8 @@ def _echo_gate(report: GateReport) -> None:
     type=NonBlankPath(path_type=Path),
     required=True,
     help="What calibrates int8 activation ranges: an .npz file's patches, or a folder of "
-    "photographs (random crops through the device's pipeline).",
+    "labelled photographs, the layouts eval reads (random crops through the device's "
+    "pipeline; the labels are not read).",
 )
 @click.option(
     "--images",
