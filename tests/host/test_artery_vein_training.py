@@ -178,14 +178,34 @@ class Constant:
         return np.full(patches.shape[:3], self.value, np.float32)
 
 
+class SureVessels(Constant):
+    """Artery where the vessel probability (the fourth input channel) is above ``value``: some
+    of the found vessels of each class."""
+
+    def predict(self, patches):
+        return (patches[..., 3] > self.value).astype(np.float32)
+
+
 def test_the_gate_fails_a_model_that_classes_otherwise_than_its_twin(labelled):
     examples = load_examples([labelled], Segmenter(), ArteryVeinTraining())
-    arteries, veins = (ArteryVeinModel(Constant(v)) for v in (1.0, 0.0))
-    same = artery_vein_gate(arteries, arteries, examples, ArteryVeinGates(), ("eyes",))
+    model = ArteryVeinModel(SureVessels(0.9))
+    same = artery_vein_gate(model, model, examples, ArteryVeinGates(), ("eyes",))
     assert same.passed and same.agreement == 1.0 and same.failures == ()
-    report = artery_vein_gate(arteries, veins, examples, ArteryVeinGates(), ("eyes",))
-    assert not report.passed and report.agreement == 0.0
-    assert any("agree on 0.0000 of the found vessel pixels" in f for f in report.failures)
+    other = ArteryVeinModel(Constant(0.0))
+    report = artery_vein_gate(model, other, examples, ArteryVeinGates(), ("eyes",))
+    assert not report.passed and report.agreement < 0.97
+    assert any("of the found vessel pixels, required 0.97" in f for f in report.failures)
+
+
+def test_the_gate_fails_models_that_call_every_vessel_one_class_though_they_agree(labelled):
+    """A constant model agreed with itself on every pixel, and passed."""
+    examples = load_examples([labelled], Segmenter(), ArteryVeinTraining())
+    for value, share in ((1.0, "100%"), (0.0, "0%")):
+        constant = ArteryVeinModel(Constant(value))
+        report = artery_vein_gate(constant, constant, examples, ArteryVeinGates(), ("eyes",))
+        assert not report.passed and report.agreement == 1.0
+        for model, failure in zip(("float", "int8"), report.failures, strict=True):
+            assert failure.startswith(f"the {model} model calls {share} of the found vessel")
 
 
 def test_training_refuses_an_artery_vein_label_with_a_white_background(labelled, tmp_path):
