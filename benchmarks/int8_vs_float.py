@@ -16,7 +16,7 @@ import click
 
 from converters.tflite_export import export_tflite
 from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
-from edge_runtime.data.patches import load_patches
+from edge_runtime.data.patches import TRAIN_IMAGES, load_patches
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from training.model_io import load_keras_model
@@ -31,7 +31,7 @@ def _ms_per_patch(model: PatchModel, x) -> float:
 @click.command()
 @click.argument("keras_model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--images", default="x_train", show_default=True)
+@click.option("--images", default=TRAIN_IMAGES, show_default=True)
 @click.option("--patches", type=click.IntRange(1), default=200, show_default=True)
 @click.option("--repeats", type=click.IntRange(1), default=7, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True)

@@ -18,7 +18,7 @@ import click
 from edge_runtime.contract.metrics import dice_per_patch
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES
-from edge_runtime.data.patches import load_labeled_patches
+from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS, load_labeled_patches
 from edge_runtime.evaluation.strips import holdout_runs, stitched_patch_dice
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -31,7 +31,7 @@ from edge_runtime.pipeline.segmenter import Segmenter
 @click.option("--repeats", type=click.IntRange(1), default=7, show_default=True)
 def main(data: Path, model: str | None, holdout: float, repeats: int) -> None:
     """Print, per test-time averaging mode: patch Dice, stitched Dice, ms per photograph."""
-    x, y = load_labeled_patches(data, "x_train", "y_train")
+    x, y = load_labeled_patches(data, TRAIN_IMAGES, TRAIN_LABELS)
     runs = holdout_runs(x, holdout)
     covered = [i for run in runs for i in run]
     segmenters = {mode: Segmenter(model, SegmenterConfig(tta=mode)) for mode in TTA_MODES}

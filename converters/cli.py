@@ -25,6 +25,7 @@ from edge_runtime.contract.gate_report import (
     Gates,
 )
 from edge_runtime.contract.schema import encode
+from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import ARTERY_VEIN_RUN_FILES, RUN_FILES
 
@@ -149,7 +150,7 @@ def _echo_gate(report: GateReport) -> None:
 @click.option(
     "--images",
     "images_key",
-    default="x_train",
+    default=TRAIN_IMAGES,
     show_default=True,
     help="Array of calibration patches in --calibration.",
 )
@@ -196,13 +197,13 @@ def _echo_gate(report: GateReport) -> None:
 )
 @click.option(
     "--check-images",
-    default="x_train",
+    default=TRAIN_IMAGES,
     show_default=True,
     help="Array of patches in --check-data, when it is an .npz file.",
 )
 @click.option(
     "--check-labels",
-    default="y_train",
+    default=TRAIN_LABELS,
     show_default=True,
     help="Array of masks in --check-data, when it is an .npz file.",
 )
@@ -362,8 +363,20 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     help="Folders of labelled photographs (the layouts eval reads; repeat the option for "
     "several), or a labelled .npz file.",
 )
-@click.option("--images", "images_key", help="Array of patches in --data (an .npz file).")
-@click.option("--labels", "labels_key", help="Array of masks in --data (an .npz file).")
+@click.option(
+    "--images",
+    "images_key",
+    default=TRAIN_IMAGES,
+    show_default=True,
+    help="Array of patches in --data, when it is an .npz file.",
+)
+@click.option(
+    "--labels",
+    "labels_key",
+    default=TRAIN_LABELS,
+    show_default=True,
+    help="Array of masks in --data, when it is an .npz file.",
+)
 @holdout_option()
 @threshold_option()
 @gate_options

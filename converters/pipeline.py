@@ -17,7 +17,7 @@ from edge_runtime.contract.gate_report import GateReport, Gates
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
 from edge_runtime.contract.training_record import TrainingRecord
-from edge_runtime.data.patches import load_patches
+from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS, load_patches
 from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
@@ -33,15 +33,15 @@ class ConvertOptions:
     keras_path: Path
     output: Path
     calibration: Path
-    images_key: str = "x_train"
+    images_key: str = TRAIN_IMAGES
     calibration_size: int | None = None
     quantization: str = "int8"
     io: str = "int8"
     threshold: float | None = None
     model_version: str = "unversioned"
     check_data: tuple[Path, ...] = ()
-    check_images: str = "x_train"
-    check_labels: str = "y_train"
+    check_images: str = TRAIN_IMAGES
+    check_labels: str = TRAIN_LABELS
     check_holdout: float | None = None
     gates: Gates = field(default_factory=Gates)
 

@@ -21,6 +21,9 @@ from edge_runtime.contract.preprocessing import PATCH_SIZE
 from edge_runtime.errors import InputError
 from edge_runtime.safe_open import open_regular, size_and_limit
 
+TRAIN_IMAGES, TRAIN_LABELS = "x_train", "y_train"
+"""The training split's arrays: what each command reads of a patch file unless told others."""
+
 
 @dataclass(frozen=True)
 class PatchDataset:
@@ -225,9 +228,10 @@ def load_dataset(path: str | Path) -> PatchDataset:
             raise InputError(
                 f"{path}: has only one of 'x_val' and 'y_val', expected both or neither"
             )
-        pairs = [("x_train", "y_train")] + ([("x_val", "y_val")] if "x_val" in present else [])
+        validation = [("x_val", "y_val")] if "x_val" in present else []
+        pairs = [(TRAIN_IMAGES, TRAIN_LABELS), *validation]
         _check_declared(path, npz, pairs, ["x_test"] if "x_test" in present else [])
-        x_train, y_train = _read_pair(path, npz, "x_train", "y_train")
+        x_train, y_train = _read_pair(path, npz, TRAIN_IMAGES, TRAIN_LABELS)
         x_val, y_val = (
             _read_pair(path, npz, "x_val", "y_val") if "x_val" in present else (None, None)
         )

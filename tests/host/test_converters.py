@@ -758,3 +758,13 @@ def test_data_given_twice_is_refused_not_counted_twice(command, run_cli, tmp_pat
     done = run_cli(*args, expect=2)
     assert f"{other} is given twice (also as {folder}): its data would count twice" in done.output
     assert done.output.count("\n") == 1 and not (tmp_path / "run").exists()
+
+
+def test_check_reads_a_patch_file_s_training_arrays_by_default(converted, patches_npz, run_cli):
+    """It required --images and --labels where convert's gate defaults to x_train/y_train."""
+    out, _ = converted
+    args = ["check", "--tflite", out / "int8.tflite", "--data", patches_npz, "--min-dice", "0"]
+    args += ["--json"]
+    named = run_cli(*args, *HOLDOUT)
+    default = run_cli(*args, "--holdout", "0.2")
+    assert json.loads(default.stdout) == json.loads(named.stdout)
