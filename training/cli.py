@@ -34,6 +34,7 @@ from training.config import (
     default,
 )
 from training.models import ARCHITECTURES
+from training.sources import parse_data_argument
 
 AV_DEFAULTS = ArteryVeinTraining()
 
@@ -49,8 +50,20 @@ def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) ->
         raise InputError(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
 
 
+def _source_path(argument: str) -> Path:
+    """The path a ``PATH[:WEIGHT]`` argument names (a bad weight is refused in its turn)."""
+    try:
+        return parse_data_argument(argument)[0]
+    except InputError:
+        return Path(argument)
+
+
+_distinct_sources = functools.partial(distinct_paths, path_of=_source_path)
+"""``distinct_paths`` of train's sources, their weights set aside (``drive drive:2``)."""
+
+
 @click.command()
-@click.argument("data", nargs=-1, required=True, callback=distinct_paths)
+@click.argument("data", nargs=-1, required=True, callback=_distinct_sources)
 @click.option(
     "--arch",
     type=click.Choice(tuple(ARCHITECTURES)),

@@ -2,6 +2,7 @@
 
 import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -72,25 +73,28 @@ class NonBlankPath(click.Path):
         return super().convert(value, param, ctx)
 
 
-def distinct_paths(ctx: click.Context, param: click.Parameter, paths: tuple) -> tuple:
+def distinct_paths(
+    ctx: click.Context, param: click.Parameter, given: tuple, path_of: Callable = Path
+) -> tuple:
     """A click callback for data given as several paths: refuse one that names the same file or
     folder as another (under any path), whose photographs would count twice (a gate "on 6
-    photographs" of 3).
+    photographs" of 3); ``path_of`` reads the path an argument names (train's ``PATH:WEIGHT``).
 
     Raises:
         click.BadParameter: naming both.
     """
     seen: dict = {}
-    for path in paths:
-        key = identity(Path(path)) or Path(path)  # a missing path is refused in its turn
+    for argument in given:
+        path = path_of(argument)
+        key = identity(path) or path  # a missing path is refused in its turn
         if key in seen:
             raise click.BadParameter(
-                f"{path} is given twice (also as {seen[key]}): its data would count twice",
+                f"{argument} is given twice (also as {seen[key]}): its data would count twice",
                 ctx,
                 param,
             )
-        seen[key] = path
-    return paths
+        seen[key] = argument
+    return given
 
 
 model_option = click.option(
