@@ -85,7 +85,7 @@ def segment_file(
         measuring = time.perf_counter()
         try:
             measurements = result.measure(findings.camera)
-        except NotVessels as exc:  # not seen of the model's maps (under 10 sides on noise)
+        except NotVessels as exc:  # not seen of the model's maps (under 10 on noise)
             raise InputError(f"{path}: its vessel map cannot be measured: {exc}") from None
         except NoScale as exc:  # its field of view too small for the camera's degrees
             raise InputError(f"{path}: {exc}") from None

@@ -6,6 +6,7 @@ densities are per field-of-view area. Each measurement's definition, unit and li
 firmware_notes/MEASUREMENTS.md.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,12 +66,13 @@ def _mm(value: float | None, scale: Scale | None, power: int = 1) -> float | Non
 
 
 MAX_CENTRE_LINE_SIDES = 150
-"""Longest that a map's centre lines may be, in pixels per pixel of its shorter side. A vessel
-map's are at most 31 times its shorter side (on the 148 manual labels of DRIVE, STARE, GAVE
-and LES-AV; 23 on the bundled model's maps of their 108 photographs, under 10 on its maps of
-noise), whatever its size; a grid of lines or noise is hundreds of times (a 24-megapixel grid
-of lines 14 pixels apart: 827), and its graph takes about 250 bytes a centre-line pixel (968 MB
-for that grid). At this limit a graph of the largest accepted map takes under 200 MB."""
+"""Longest that a map's centre lines may be, in sides of a square of the map's area (its
+shorter side would refuse a mosaic of fields side by side). A vessel map's are at most 29
+times (on the 148 manual labels of DRIVE, STARE, GAVE and LES-AV; 19 on the bundled model's
+maps of their 108 photographs, under 10 on its maps of noise), whatever its size; a grid of
+lines or noise is hundreds of times (a 24-megapixel grid of lines 14 pixels apart: 675), and
+its graph takes about 250 bytes a centre-line pixel (968 MB for that grid). At this limit a
+graph of the largest accepted map takes under 200 MB."""
 
 CENTRE_LINES_CHECKED_FROM = 100_000
 """Centre-line pixels from which :data:`MAX_CENTRE_LINE_SIDES` applies: below, any map's graph
@@ -78,8 +80,8 @@ is small (tens of megabytes), so a small map is never refused for it."""
 
 
 class NotVessels(InputError):
-    """A map whose centre lines are longer than :data:`MAX_CENTRE_LINE_SIDES` times its
-    shorter side."""
+    """A map whose centre lines are longer than :data:`MAX_CENTRE_LINE_SIDES` times the side
+    of a square of its area."""
 
 
 def trace(vessels: np.ndarray) -> Traced:
@@ -97,12 +99,12 @@ def _centre_lines(vessels: np.ndarray) -> SkeletonGraph:
     """The graph of a boolean vessel map's centre lines (:func:`trace`)."""
     grid = Grid.of(vessels)
     skeleton, codes = thin(grid)
-    sides = len(skeleton) / max(1, min(vessels.shape))
+    sides = len(skeleton) / max(1.0, math.sqrt(vessels.size))
     if sides > MAX_CENTRE_LINE_SIDES and len(skeleton) >= CENTRE_LINES_CHECKED_FROM:
         raise NotVessels(
-            f"its centre lines are {sides:.0f} times as long as its shorter side, expected a "
-            f"vessel map's few dozen (at most {MAX_CENTRE_LINE_SIDES}: a grid, noise or a "
-            "texture is not one)"
+            f"its centre lines are {sides:.0f} times as long as a square of its area is wide, "
+            f"expected a vessel map's few dozen (at most {MAX_CENTRE_LINE_SIDES}: a grid, noise "
+            "or a texture is not one)"
         )
     return graph_of(grid, skeleton, codes)
 
