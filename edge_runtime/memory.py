@@ -60,11 +60,21 @@ def keep_freed_memory() -> bool:
     )
 
 
-def give_back_freed_memory() -> None:
-    """Hand the free memory the heap keeps back to the system (glibc's ``malloc_trim``), after
-    a step that freed far more than a photograph's segmentation keeps (measuring a large map:
-    tens of megabytes of photograph-sized maps): larger arrays are mapped on their own
-    (:data:`MAP_ALONE_FROM`) and cannot reuse it, so the overlay's picture decoded after the
-    measurements peaked 10-23 MB higher. Nothing where the C library is not glibc."""
-    if platform.libc_ver()[0] == "glibc":
-        ctypes.CDLL(None).malloc_trim(0)
+GIVE_BACK_FROM = MAP_ALONE_FROM // 4
+"""Photographs of at least this many pixels (8.4 megapixels) have their freed memory handed
+back after measuring: their photograph-sized planes (a float map, a decoder's 32-bit planes)
+are mapped on their own and cannot reuse what the heap keeps. Below, handing it back saves
+nothing and costs the next photograph its page faults (3 % of a DRIVE photograph's time with
+``--measure``)."""
+
+
+def give_back_freed_memory(pixels: int) -> bool:
+    """After measuring a photograph of ``pixels``, hand the free memory the heap keeps back to
+    the system (glibc's ``malloc_trim``) when it is large (:data:`GIVE_BACK_FROM`) and the
+    memory is kept by this module's settings (:func:`keep_freed_memory`; an environment that
+    tunes the allocator is left alone): the overlay's picture decoded next peaked 10-23 MB
+    higher. Whether it did."""
+    if pixels < GIVE_BACK_FROM or not keep_freed_memory():
+        return False
+    ctypes.CDLL(None).malloc_trim(0)
+    return True

@@ -90,7 +90,7 @@ def segment_file(
         except NoScale as exc:  # its field of view too small for the camera's degrees
             raise InputError(f"{path}: {exc}") from None
         finally:
-            give_back_freed_memory()
+            give_back_freed_memory(photo.shape[0] * photo.shape[1])
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
     written = write_outputs(outputs, photo, result, extras)
