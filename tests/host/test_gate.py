@@ -74,6 +74,18 @@ def test_masks_that_mark_no_vessel_or_mostly_vessel_fail_whatever_the_limits(
         assert "the gate compared nothing" in failure
     joined = MaskComparison.joined([MaskComparison.of(LABELS[:1], _mask(masks[:1]), None)] * 2)
     assert joined.pixels == 128 and joined.tflite_vessels == 2 * np.count_nonzero(masks[0])
+    assert joined.label_vessels == 2 * np.count_nonzero(LABELS[0])
+
+
+def test_labels_without_vessels_fail_the_gate_naming_the_data_not_the_models():
+    background = np.zeros_like(LABELS)  # empty masks are right there, and prove nothing
+    compared = MaskComparison.of(background, background, background)
+    report = evaluate_gate(compared, 0.5, Gates(None, None, None, None, None))
+    assert not report.passed
+    assert report.failures == (
+        "the data's labels mark no pixel as vessel: the gate compared nothing (a holdout of "
+        "background patches?)",
+    )
 
 
 def test_photographs_compared_one_at_a_time_are_compared_as_all_at_once():

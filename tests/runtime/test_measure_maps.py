@@ -305,6 +305,11 @@ def test_zone_b_takes_all_its_pieces_at_once_as_it_would_one_by_one(seed):
     found = zone_vessels(points, widths, disc, ring, classes)
     assert [(v.ys.tolist(), v.xs.tolist(), v.width_px) for v in found] == expected
     assert len(expected) >= 5  # spokes crossing the ring, beside dots that do not count
+    certain = np.where(classes == ArteryVein.UNCERTAIN, ArteryVein.ARTERY, classes)
+    everything = _zone_vessels_piece_by_piece(points, widths, disc, ring, certain)
+    found = zone_vessels(points, widths, disc, ring)  # a vessel map alone: no class to weigh
+    assert [(v.ys.tolist(), v.xs.tolist(), v.width_px) for v in found] == everything
+    assert len(everything) > len(expected)  # the uncertain spokes count then
 
 
 def test_calibers_combine_the_six_widest_of_each_class():
