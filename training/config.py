@@ -66,6 +66,10 @@ RUN_FILES = ("model.keras", "metrics.json", "config.json", "history.png")
 """Files a training run writes into its run directory."""
 
 
+MAX_EPOCHS = 100_000
+"""Most passes a run may make (more would run until stopped: days for either model)."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that determines a training run (written to ``config.json``).
@@ -115,6 +119,8 @@ class TrainConfig:
                 raise ValueError(
                     f"got {name} {getattr(self, name)!r}, expected one of {', '.join(options)}"
                 )
+        if not 1 <= self.epochs <= MAX_EPOCHS:  # as the artery/vein run's are
+            raise ValueError(f"got epochs {self.epochs}, expected 1 to {MAX_EPOCHS}")
 
     @classmethod
     def from_recipe(cls, recipe: str, **settings) -> "TrainConfig":
@@ -156,9 +162,6 @@ def default(name: str):
 
 MAX_SEED = 2**32 - 1
 """Largest seed numpy's generators take."""
-
-MAX_EPOCHS = 100_000
-"""Most passes a run may make (more would run until stopped: days for either model)."""
 
 MAX_ARTERY_VEIN_CROPS = 20_000
 """Most crops an artery/vein epoch may draw: held at once, they take 5 GB."""

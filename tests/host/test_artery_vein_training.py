@@ -300,3 +300,13 @@ def test_both_trainings_refuse_more_epochs_than_the_most_a_run_may_make(command,
     done = run_cli(*args, expect=2)
     assert f"{MAX_EPOCHS + 1} is not in the range 1<=x<={MAX_EPOCHS}" in done.output
     assert done.output.count("\n") == 1 and not (tmp_path / "run").exists()
+
+
+def test_a_vessel_run_of_no_or_too_many_epochs_is_refused_as_an_artery_vein_run_is():
+    """Its record's epochs were unbounded (only the command's option was bounded)."""
+    from training.config import MAX_EPOCHS, TrainConfig
+
+    assert TrainConfig(data=("x.npz",), out="run", epochs=MAX_EPOCHS).epochs == MAX_EPOCHS
+    for epochs in (0, MAX_EPOCHS + 1):
+        with pytest.raises(ValueError, match=f"got epochs {epochs}, expected 1 to {MAX_EPOCHS}"):
+            TrainConfig(data=("x.npz",), out="run", epochs=epochs)
