@@ -6,9 +6,14 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from edge_runtime.errors import InputError, first_line
-from edge_runtime.pipeline.decode import NOT_AN_IMAGE, ORIENTATION, opened_image
+from edge_runtime.pipeline.decode import (
+    NOT_AN_IMAGE,
+    ORIENTATION,
+    SIXTEEN_BIT_MODES,
+    opened_image,
+)
 
-KEPT_MODES = ("1", "L", "RGB", "I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+KEPT_MODES = ("1", "L", "RGB", *SIXTEEN_BIT_MODES, "I", "F")
 """Pillow modes read as they are; any other (palette, alpha, CMYK) is read as RGB."""
 
 LOSSY_FORMATS = ("JPEG", "MPO")

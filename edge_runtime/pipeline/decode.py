@@ -50,16 +50,16 @@ working disc (540 pixels)."""
 MAX_REDUCTION = 8
 """JPEG decoders scale by 1/2, 1/4 or 1/8."""
 
+REDUCTIONS = tuple(2**k for k in range(MAX_REDUCTION.bit_length()))
+"""What a photograph may be reduced by: 1, 2, 4 or 8."""
+
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
+"""Pillow's modes of 16-bit grayscale, in each byte order."""
+
 _T = TypeVar("_T")
 _TOO_LARGE = f"exceed the {MAX_PIXELS // 1_000_000}-megapixel limit"
-_GRAY_MODES = {
-    "L": np.uint8,
-    "I;16": np.uint16,
-    "I;16B": np.uint16,
-    "I;16L": np.uint16,
-    "I;16N": np.uint16,
-}
-_WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+_GRAY_MODES = {"L": np.uint8, **dict.fromkeys(SIXTEEN_BIT_MODES, np.uint16)}
+_WIDE_GRAY_MODES = (*SIXTEEN_BIT_MODES, "I")
 """16-bit grayscale as Pillow opens it (a 16-bit PGM opens as 32-bit "I"; see
 :func:`opened_image`)."""
 
@@ -99,7 +99,7 @@ class Photo:
                 f"photo: got pixels {described(pixels)}, expected (h, w) or (h, w, 3) uint8 "
                 "or uint16"
             )
-        if reduction not in (1, 2, 4, 8) or len(self.shape) != 2:
+        if reduction not in REDUCTIONS or len(self.shape) != 2:
             raise InputError(
                 f"photo: got shape {self.shape} reduced by {reduction}, expected (H, W) and a "
                 "reduction of 1, 2, 4 or 8"
