@@ -1,12 +1,13 @@
-"""Leave-photographs-out cross-validation of a training recipe on both cameras, in one run.
+"""Leave-photographs-out cross-validation of a training recipe on several cameras, in one run.
 
     python benchmarks/cross_validation.py ../shared/data --out runs/cv -- --arch unet-lite \\
         --width 14 --jitter --epochs 40 --lr 0.006 --schedule cosine
 
-The 16 DRIVE and 20 STARE photographs are split into ``--folds`` folds (by sorted name, every
-k-th photograph). For each fold, a model is trained with ``edge-seg train`` (the options after
-``--``) on the other folds of both cameras (its own holdout, a fifth of those photographs,
-chooses the epoch and threshold), converted to int8 behind the gate on the fold's photographs,
+Each camera's photographs (``--camera``, repeated; DRIVE's 16 and STARE's 20 by default) are
+split into ``--folds`` folds (by sorted name, every k-th photograph). For each fold, a model is
+trained with ``edge-seg train`` (the options after ``--``) on the other folds of every camera
+(its own holdout, a fifth of those photographs, chooses the epoch and threshold), converted to
+int8 behind the gate on the fold's photographs,
 and evaluated with ``edge-seg eval`` on the fold's photographs of each camera, which it never
 saw. Prints per fold and overall (every photograph scored exactly once) F1 and AUC per camera,
 and the int8 gate's figures; writes ``summary.json``. About an hour per recipe on 2 cores.
@@ -59,16 +60,29 @@ def _run(*args) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--folds", type=click.IntRange(2, 10), default=4, show_default=True)
 @click.option(
+    "--camera",
+    "camera_names",
+    multiple=True,
+    default=("drive", "stare"),
+    show_default=True,
+    help="A camera's folder under DATA_DIR (repeat for each camera trained on and scored).",
+)
+@click.option(
     "--reuse",
     is_flag=True,
     help="Keep the folds' models already trained in --out (by the same --folds and options).",
 )
 @click.argument("train_options", nargs=-1, type=click.UNPROCESSED)
 def main(
-    data_dir: Path, out: Path, folds: int, reuse: bool, train_options: tuple[str, ...]
+    data_dir: Path,
+    out: Path,
+    folds: int,
+    camera_names: tuple[str, ...],
+    reuse: bool,
+    train_options: tuple[str, ...],
 ) -> None:
-    """Cross-validate `edge-seg train TRAIN_OPTIONS` over DATA_DIR/drive and DATA_DIR/stare."""
-    cameras = {name: find_dataset(data_dir / name) for name in ("drive", "stare")}
+    """Cross-validate `edge-seg train TRAIN_OPTIONS` over the cameras' folders in DATA_DIR."""
+    cameras = {name: find_dataset(data_dir / name) for name in camera_names}
     scores: dict[str, list[dict]] = {name: [] for name in cameras}
     gates = []
     for fold in range(folds):
@@ -82,7 +96,7 @@ def main(
             test = {n for i, n in enumerate(names) if i % folds == fold}
             train_data.append(_subset(dataset, set(names) - test, where / f"{name}-train"))
             test_data[name] = _subset(dataset, test, where / f"{name}-test")
-            both = _subset(dataset, test, where / "test")  # both cameras' test photographs
+            both = _subset(dataset, test, where / "test")  # every camera's test photographs
         run = where / "run"
         if not (reuse and (run / "model.keras").exists()):
             _run("train", *train_data, "--out", run, "--overwrite", *train_options)

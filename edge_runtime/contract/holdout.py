@@ -26,6 +26,25 @@ class Split:
     guard: np.ndarray
 
 
+def _blocks(n: int, fraction: float, blocks: int, guard: int) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the held-out indices and of those excluded from training (blocks and guards)."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"got holdout fraction {fraction}, expected 0 <= fraction < 1")
+    holdout = np.zeros(n, dtype=bool)
+    excluded = np.zeros(n, dtype=bool)
+    size = round(n * fraction)
+    if size == 0:
+        return holdout, excluded
+    blocks = max(1, min(blocks, size))
+    sizes = np.full(blocks, size // blocks) + (np.arange(blocks) < size % blocks)
+    centres = (np.arange(blocks) + 0.5) * n / blocks
+    for centre, length in zip(centres, sizes, strict=True):
+        start = int(np.clip(round(centre - length / 2), 0, n - length))
+        holdout[start : start + length] = True
+        excluded[max(0, start - guard) : start + length + guard] = True
+    return holdout, excluded
+
+
 def holdout_split(
     n: int, fraction: float, blocks: int = HOLDOUT_BLOCKS, guard: int = GUARD
 ) -> Split:
@@ -39,22 +58,12 @@ def holdout_split(
 
     Returns:
         The split; the same arguments always give the same indices.
+
+    Raises:
+        ValueError: the fraction is out of range, or the holdout and its guards leave no
+            patch to train on.
     """
-    if not 0 <= fraction < 1:
-        raise ValueError(f"got holdout fraction {fraction}, expected 0 <= fraction < 1")
-    size = round(n * fraction)
-    if size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Split(np.arange(n), empty, empty)
-    blocks = max(1, min(blocks, size))
-    sizes = np.full(blocks, size // blocks) + (np.arange(blocks) < size % blocks)
-    centres = (np.arange(blocks) + 0.5) * n / blocks
-    holdout = np.zeros(n, dtype=bool)
-    excluded = np.zeros(n, dtype=bool)
-    for centre, length in zip(centres, sizes, strict=True):
-        start = int(np.clip(round(centre - length / 2), 0, n - length))
-        holdout[start : start + length] = True
-        excluded[max(0, start - guard) : start + length + guard] = True
+    holdout, excluded = _blocks(n, fraction, blocks, guard)
     train = ~excluded
     if not train.any():
         raise ValueError(f"holdout fraction {fraction} of {n} patches leaves nothing to train on")
@@ -65,5 +74,11 @@ def holdout_split(
 
 def holdout_indices(n: int, fraction: float | None) -> np.ndarray:
     """Indices of the holdout of ``n`` patches for ``fraction``, or all of them when it is
-    ``None`` or 0 (for evaluating on a whole labeled file)."""
-    return holdout_split(n, fraction).holdout if fraction else np.arange(n)
+    ``None`` or 0 (for evaluating on a whole labeled file).
+
+    The holdout is the one training keeps for the same fraction; scoring it needs no patch left
+    to train on, so a fraction too large for training still names its blocks here.
+    """
+    if not fraction:
+        return np.arange(n)
+    return np.flatnonzero(_blocks(n, fraction, HOLDOUT_BLOCKS, GUARD)[0])

@@ -157,7 +157,7 @@ def _check_patch_shape(path: Path, key: str, shape: tuple[int, ...]) -> None:
 
 def select_holdout(path: Path, n: int, fraction: float | None) -> np.ndarray:
     """:func:`~edge_runtime.contract.holdout.holdout_indices` of a file's ``n`` patches, with a
-    one-line error naming the file when the fraction cannot be carved from them."""
+    one-line error naming the file when the fraction is out of range."""
     try:
         return holdout_indices(n, fraction)
     except ValueError as exc:

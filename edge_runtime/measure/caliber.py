@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
+from edge_runtime.data.vessel_share import share_inside
 from edge_runtime.measure.disc import Disc
 from edge_runtime.measure.field import disc_mask
 from edge_runtime.measure.grid import Grid, components, neighbour_pairs
@@ -111,8 +112,8 @@ class ZoneB:
         return held
 
     def share_inside(self, field: np.ndarray) -> float:
-        """Share of the ring inside a map-sized boolean ``field``."""
-        return np.count_nonzero(self.mask & self._box(field)) / max(1, np.count_nonzero(self.mask))
+        """Share of the ring inside a map-sized boolean ``field`` (1 for an empty ring)."""
+        return share_inside(self.mask, self._box(field))
 
 
 def zone_b(shape: tuple[int, int], disc: Disc) -> ZoneB:

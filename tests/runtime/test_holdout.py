@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from edge_runtime.contract.holdout import GUARD, holdout_split
+from edge_runtime.contract.holdout import GUARD, holdout_indices, holdout_split
 
 
 def _runs(indices):
@@ -46,3 +46,16 @@ def test_fraction_out_of_range(fraction):
 def test_holdout_leaving_no_training_data_is_refused():
     with pytest.raises(ValueError, match="leaves nothing to train on"):
         holdout_split(20, 0.5, blocks=2, guard=8)
+
+
+@pytest.mark.parametrize("n", [60, 500])
+def test_scoring_a_holdout_needs_nothing_left_to_train_on(n):
+    """Evaluating and gating score the holdout that training keeps, even on a file too small to
+    train on (60 patches: the guards of three blocks cover them all)."""
+    kept = holdout_indices(n, 0.2)
+    assert len(kept) == round(n * 0.2)
+    if n > 60:
+        np.testing.assert_array_equal(kept, holdout_split(n, 0.2).holdout)
+    else:
+        with pytest.raises(ValueError, match="leaves nothing to train on"):
+            holdout_split(n, 0.2)
