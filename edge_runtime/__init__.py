@@ -24,7 +24,7 @@ sub-packages are layers, each importing only those listed before it:
 - :mod:`edge_runtime.cli`: the ``edge-seg`` command line.
 """
 
-__version__ = "1.1.0.dev0"
+__version__ = "1.2.0.dev0"
 
 from edge_runtime.analysis.segmentation import Result, Segmenter
 from edge_runtime.contract.artery_vein_classes import ArteryVein

@@ -25,7 +25,7 @@ _outdir = click.option(
     "--outdir",
     type=NonBlankPath(file_okay=False, path_type=Path),
     default=None,
-    help="Folder to unpack into (it must not exist yet) [default: data/NAME].",
+    help="Folder to unpack into (it must not exist yet, or be empty) [default: data/NAME].",
 )
 
 
