@@ -35,7 +35,7 @@ def _image_files(
     found = []
     with os.scandir(directory) as entries:
         for entry in entries:
-            if not _listed(Path(entry.name), suffixes, keep):
+            if not _listed(Path(entry.path), suffixes, keep):
                 continue
             try:
                 if not entry.is_file():

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,11 +51,20 @@ MAP_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 
 def _is_map(artery_vein: bool) -> Callable[[Path], bool]:
     """Whether a file in a folder is a map to measure: not another output of ``segment`` or of
-    ``measure --picture`` beside its maps (an overlay, probabilities, a picture), and of the
-    kind asked for (``segment``'s ``_av.png`` with ``--av``, its ``_mask.png`` without)."""
+    ``measure --picture`` beside its maps (an overlay, probabilities, a picture), of the kind
+    asked for (``segment``'s ``_av.png`` with ``--av``, its ``_mask.png`` without), and not the
+    photograph that ``segment`` made such a map of beside it (``photo.jpg`` by
+    ``photo_mask.png``: segment's default folder is the photograph's)."""
     measured = "av" if artery_vein else "mask"
     others = tuple(kind for kind in WRITTEN_KINDS if kind != measured)
-    return lambda name: not is_written_output(name, others)
+
+    def is_map(path: Path) -> bool:
+        if is_written_output(path, others):
+            return False
+        own_map = path.with_name(f"{path.stem}_{measured}.png")
+        return is_written_output(path, (measured,)) or not os.path.lexists(own_map)
+
+    return is_map
 
 
 def _maps_read(artery_vein: bool) -> str:
@@ -179,7 +189,8 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
     skeleton length, mean width, fractal dimension, tortuosity, end and branch points, the
     optic disc (a heuristic, not validated) and, with --av, each class's and CRAE, CRVE and
     AVR. A folder gives its image files (GIFs too), less what segment and --picture write
-    beside the maps (_overlay, _prob, _measure, and _av without --av or _mask with it). A
+    beside the maps (_overlay, _prob, _measure, and _av without --av or _mask with it) and
+    the photographs of the maps beside them (photo.jpg by photo_mask.png). A
     bad map is reported on one line on stderr and skipped; the exit status is 2 when the
     only map failed, 1 when some of several did or a picture could not be written (its map's
     measurements stand). Definitions, units and limits:

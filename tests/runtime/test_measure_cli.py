@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from test_measure_maps import star
 
 from edge_runtime.cli.main import cli
+from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.files import COLUMNS
 from edge_runtime.measure.picture import COLOURS
 
@@ -251,6 +252,24 @@ def test_a_folder_gives_its_maps_not_the_other_outputs_beside_them(maps, tmp_pat
         (str(folder / "eye_av.png"), True),
         (str(folder / "manual.gif"), False),
     ]
+
+
+def test_a_folder_segment_wrote_into_gives_the_maps_not_the_photographs(tmp_path):
+    """segment's default folder is the photograph's: measure took each photograph beside its
+    mask for a map and reported it as an error."""
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    Image.fromarray(synthetic_fundus(300, 320, seed=1)).save(folder / "eye.jpg")
+    Image.fromarray(synthetic_fundus(300, 320, seed=2)).save(folder / "unsegmented.png")
+    segmented = CliRunner().invoke(cli, ["segment", str(folder / "eye.jpg"), "-o", str(folder)])
+    assert segmented.exit_code == 0, segmented.output
+    done = run(folder, "--json")
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["path"], r["ok"]) for r in records] == [
+        (str(folder / "eye_mask.png"), True),
+        (str(folder / "unsegmented.png"), False),  # no map of it beside it: read, and refused
+    ]
+    assert done.exit_code == 1
 
 
 def test_auto_field_is_smaller_than_the_frame(maps):
