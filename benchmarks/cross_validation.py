@@ -96,17 +96,15 @@ def main(
             test = {n for i, n in enumerate(names) if i % folds == fold}
             train_data.append(_subset(dataset, set(names) - test, where / f"{name}-train"))
             test_data[name] = _subset(dataset, test, where / f"{name}-test")
-            both = _subset(dataset, test, where / "test")  # every camera's test photographs
         run = where / "run"
         if not (reuse and (run / "model.keras").exists()):
             _run("train", *train_data, "--out", run, "--overwrite", *train_options)
         keras_model, int8 = run / "model.keras", run / "model_int8.tflite"
-        _run(
-            "convert", keras_model, "--calibration", train_data[0], "--check-data", both, "-o", int8
-        )
-        gate = json.loads(
-            _run("check", "--keras", keras_model, "--tflite", int8, "--data", both, "--json")
-        )
+        tests = list(test_data.values())  # one folder a camera: fields given or detected
+        check_data = [arg for folder in tests for arg in ("--check-data", folder)]
+        _run("convert", keras_model, "--calibration", train_data[0], *check_data, "-o", int8)
+        data = [arg for folder in tests for arg in ("--data", folder)]
+        gate = json.loads(_run("check", "--keras", keras_model, "--tflite", int8, *data, "--json"))
         gates.append({k: gate[k] for k in ("mean_drop", "max_image_drop", "pixel_agreement")})
         for name in cameras:
             report = json.loads(_run("eval", test_data[name], "--model", int8, "--json"))
