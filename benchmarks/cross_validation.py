@@ -70,7 +70,8 @@ def _run(*args) -> str:
 @click.option(
     "--reuse",
     is_flag=True,
-    help="Keep the folds' models already trained in --out (by the same --folds and options).",
+    help="Keep the folds' models already trained in --out (by the same --folds, --camera and "
+    "options: not checked).",
 )
 @click.argument("train_options", nargs=-1, type=click.UNPROCESSED)
 def main(

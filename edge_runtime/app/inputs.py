@@ -21,10 +21,10 @@ class Input:
     empty: bool = False
 
 
-def _listed(name: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]) -> bool:
-    """Whether a file found in a folder or by a pattern is an input: not hidden (macOS's ._
-    files, a writer's temporary file), with one of ``suffixes``, and one to ``keep``."""
-    return not name.name.startswith(".") and name.suffix.lower() in suffixes and keep(name)
+def _listed(path: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]) -> bool:
+    """Whether a file found in a folder is an input: not hidden (macOS's ._ files, a writer's
+    temporary file), with one of ``suffixes``, and one to ``keep`` (given its path)."""
+    return not path.name.startswith(".") and path.suffix.lower() in suffixes and keep(path)
 
 
 def _image_files(
@@ -60,7 +60,7 @@ def _folder(
 def collect_inputs(
     arguments: list[str],
     suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
-    keep: Callable[[Path], bool] = lambda name: not is_written_output(name),
+    keep: Callable[[Path], bool] = lambda path: not is_written_output(path),
     wanted: str = "image files",
 ) -> list[Input]:
     """Expand command-line inputs: a directory gives its image files (sorted; those with one

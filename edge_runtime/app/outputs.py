@@ -96,7 +96,8 @@ MAX_NAME_BYTES = 255 - len("_overlay.png") - len("-9999")
 file systems allow."""
 
 
-def _fitted(stem: str) -> str:
+def fitted_name(stem: str) -> str:
+    """A photograph's stem as its output files are named: cut to :data:`MAX_NAME_BYTES`."""
     raw = os.fsencode(stem)
     if len(raw) <= MAX_NAME_BYTES:
         return stem
@@ -118,7 +119,7 @@ def plan_outputs(
     used = set() if used is None else used
     plans = []
     for path in inputs:
-        stem, n = _fitted(path.stem), 1
+        stem, n = fitted_name(path.stem), 1
         while True:
             name = stem if n == 1 else f"{stem}-{n}"
             outputs = output_paths(outdir, name)

@@ -4,7 +4,6 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,7 +15,13 @@ from edge_runtime.app.measurement_csv import (
     measurement_row,
     write_measurement_csv,
 )
-from edge_runtime.app.outputs import PICTURE_KIND, WRITTEN_KINDS, identity, is_written_output
+from edge_runtime.app.outputs import (
+    PICTURE_KIND,
+    WRITTEN_KINDS,
+    fitted_name,
+    identity,
+    is_written_output,
+)
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.errors import InputError, describe_failure, one_line
@@ -49,22 +54,38 @@ MAP_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 """A folder's maps: its image files, GIFs too (DRIVE's manual labels are GIFs)."""
 
 
-def _is_map(artery_vein: bool) -> Callable[[Path], bool]:
+@dataclasses.dataclass
+class _FolderMaps:
     """Whether a file in a folder is a map to measure: not another output of ``segment`` or of
     ``measure --picture`` beside its maps (an overlay, probabilities, a picture), of the kind
     asked for (``segment``'s ``_av.png`` with ``--av``, its ``_mask.png`` without), and not the
     photograph that ``segment`` made such a map of beside it (``photo.jpg`` by
-    ``photo_mask.png``: segment's default folder is the photograph's)."""
-    measured = "av" if artery_vein else "mask"
-    others = tuple(kind for kind in WRITTEN_KINDS if kind != measured)
+    ``photo_mask.png``, when segment wrote into the photographs' folder), which it collects in
+    ``beside`` (they are named, never dropped in silence: a file is told by its name alone)."""
 
-    def is_map(path: Path) -> bool:
-        if is_written_output(path, others):
+    artery_vein: bool
+    beside: list[Path] = dataclasses.field(default_factory=list)
+
+    def __call__(self, path: Path) -> bool:
+        measured = "av" if self.artery_vein else "mask"
+        if is_written_output(path, tuple(kind for kind in WRITTEN_KINDS if kind != measured)):
             return False
-        own_map = path.with_name(f"{path.stem}_{measured}.png")
-        return is_written_output(path, (measured,)) or not os.path.lexists(own_map)
+        own_map = path.with_name(f"{fitted_name(path.stem)}_{measured}.png")
+        if is_written_output(path, (measured,)) or not os.path.lexists(own_map):
+            return True
+        self.beside.append(path)
+        return False
 
-    return is_map
+
+def _left_out(beside: list[Path], artery_vein: bool) -> str:
+    """The note naming the photographs a folder gave that were left out beside their maps."""
+    kind = "av" if artery_vein else "mask"
+    named = ", ".join(one_line(str(path)) for path in sorted(beside)[:3])
+    more = f" and {len(beside) - 3} more" if len(beside) > 3 else ""
+    return (
+        f"note: left out {len(beside)} file(s) with a <stem>_{kind}.png beside them, taken for "
+        f"the photographs segment made those maps of: {named}{more} (name one to measure it)"
+    )
 
 
 def _maps_read(artery_vein: bool) -> str:
@@ -190,7 +211,8 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
     optic disc (a heuristic, not validated) and, with --av, each class's and CRAE, CRVE and
     AVR. A folder gives its image files (GIFs too), less what segment and --picture write
     beside the maps (_overlay, _prob, _measure, and _av without --av or _mask with it) and
-    the photographs of the maps beside them (photo.jpg by photo_mask.png). A
+    the photographs of the maps beside them (photo.jpg by photo_mask.png; a note names
+    them). A
     bad map is reported on one line on stderr and skipped; the exit status is 2 when the
     only map failed, 1 when some of several did or a picture could not be written (its map's
     measurements stand). Definitions, units and limits:
@@ -198,7 +220,10 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
     """
     started = time.perf_counter()
     options = _options(artery_vein, fov, fov_auto, camera)
-    listed = collect_inputs(list(maps), MAP_SUFFIXES, _is_map(artery_vein), "maps")
+    folder_maps = _FolderMaps(artery_vein)
+    listed = collect_inputs(list(maps), MAP_SUFFIXES, folder_maps, "maps")
+    if folder_maps.beside:
+        click.echo(_left_out(folder_maps.beside, artery_vein), err=True)
     if not listed:
         named = one_line(" ".join(maps))
         click.echo(f"warning: no maps in {named} ({_maps_read(artery_vein)})", err=True)

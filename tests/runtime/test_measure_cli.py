@@ -263,13 +263,23 @@ def test_a_folder_segment_wrote_into_gives_the_maps_not_the_photographs(tmp_path
     Image.fromarray(synthetic_fundus(300, 320, seed=2)).save(folder / "unsegmented.png")
     segmented = CliRunner().invoke(cli, ["segment", str(folder / "eye.jpg"), "-o", str(folder)])
     assert segmented.exit_code == 0, segmented.output
+    long = "e" * 245  # segment cuts its outputs' names to fit the file system's 255 bytes
+    Image.fromarray(synthetic_fundus(300, 320, seed=3)).save(folder / f"{long}.png")
+    segmented = CliRunner().invoke(cli, ["segment", str(folder / f"{long}.png"), "-o", str(folder)])
+    assert segmented.exit_code == 0, segmented.output
     done = run(folder, "--json")
     records = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [(r["path"], r["ok"]) for r in records] == [
-        (str(folder / "eye_mask.png"), True),
-        (str(folder / "unsegmented.png"), False),  # no map of it beside it: read, and refused
-    ]
+    masks = sorted(str(path) for path in folder.glob("*_mask.png"))
+    assert [(r["path"], r["ok"]) for r in records] == sorted(
+        [(mask, True) for mask in masks]
+        + [(str(folder / "unsegmented.png"), False)]  # no map of it beside it: read, refused
+    )
     assert done.exit_code == 1
+    assert (  # a file is told by its name alone: those left out are named
+        f"note: left out 2 file(s) with a <stem>_mask.png beside them, taken for the "
+        f"photographs segment made those maps of: {folder / 'eee'}" in done.stderr
+    )
+    assert str(folder / "eye.jpg") in done.stderr
 
 
 def test_auto_field_is_smaller_than_the_frame(maps):
