@@ -47,9 +47,26 @@ def _lines(analysis: MapAnalysis) -> list[str]:
     return lines
 
 
-def _dots(draw: ImageDraw.ImageDraw, points: np.ndarray, ink: int, radius: float) -> None:
-    for y, x in points:
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), outline=ink)
+def _ring(radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (rows, columns) from a point of the circle of ``radius`` drawn around it."""
+    centre = int(np.ceil(radius)) + 1
+    stamp = Image.new("1", (2 * centre + 1, 2 * centre + 1))
+    box = (centre - radius, centre - radius, centre + radius, centre + radius)
+    ImageDraw.Draw(stamp).ellipse(box, outline=1)
+    rows, columns = np.nonzero(np.asarray(stamp))
+    return rows - centre, columns - centre
+
+
+def _circle(pixels: np.ndarray, points: np.ndarray, ink: int, radius: float) -> None:
+    """Circle each point (an (N, 2) array of rows and columns, rounded to the pixel) in
+    ``pixels``, an offset at a time over all points (drawn one at a time, a noisy map's 695,000
+    end points took 6.5 s)."""
+    height, width = pixels.shape
+    ys, xs = np.rint(points).astype(np.intp).reshape(-1, 2).T
+    for dy, dx in zip(*_ring(radius), strict=True):
+        y, x = ys + dy, xs + dx
+        inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+        pixels[y[inside], x[inside]] = ink
 
 
 def _chosen(analysis: MapAnalysis) -> list[tuple[ZoneVessel, int]]:
@@ -73,12 +90,12 @@ def draw_picture(analysis: MapAnalysis) -> Image.Image:
     chosen = _chosen(analysis)
     for vessel, ink in chosen:
         pixels[vessel.ys, vessel.xs] = ink
+    dot = max(2.0, min(shape) / 200)
+    _circle(pixels, graph.end_points, INK["end"], dot)
+    _circle(pixels, graph.branch_points, INK["branch"], dot)
     picture = Image.fromarray(pixels)
     picture.putpalette([level for colour in COLOURS.values() for level in colour])
     draw = ImageDraw.Draw(picture)
-    dot = max(2.0, min(shape) / 200)
-    _dots(draw, graph.end_points, INK["end"], dot)
-    _dots(draw, graph.branch_points, INK["branch"], dot)
     disc = analysis.disc
     if disc:
         for radius in (0.5, *ZONE_B):  # the disc's margin, then zone B's two edges
