@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -41,10 +42,29 @@ def test_check_writable_names_what_stands_in_the_way(tmp_path):
         check_writable(missing)
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    if os.access(locked, os.W_OK):
-        pytest.skip("running as root, which may write in any folder: nothing is unwritable")
-    with pytest.raises(OutputError, match=f"^{locked}: not writable, so m.tflite cannot"):
+    if os.access(locked, os.W_OK):  # root may write in any folder, and this one is no exception
         check_writable(locked / "m.tflite")
+    else:
+        with pytest.raises(OutputError, match=f"^{locked}: not writable, so m.tflite cannot"):
+            check_writable(locked / "m.tflite")
+
+
+def test_check_writable_refuses_a_folder_the_system_says_it_may_not_write(tmp_path, monkeypatch):
+    """Whoever runs the tests: a folder access() refuses, and one it allows but where no file
+    can be made (root on /sys or a read-only mount)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "access", lambda path, mode: False)
+        with pytest.raises(OutputError, match=f"^{tmp_path}: not writable, so m.tflite cannot"):
+            check_writable(tmp_path / "m.tflite")
+
+    def refused(**_):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "access", lambda path, mode: True)
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    said = f"^{tmp_path}: not writable \\(Permission denied\\), so m.tflite cannot be written"
+    with pytest.raises(OutputError, match=said):
+        check_writable(tmp_path / "m.tflite")
 
 
 def test_an_error_names_the_file_asked_for_not_its_temporary(tmp_path, monkeypatch):

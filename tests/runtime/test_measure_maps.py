@@ -15,6 +15,7 @@ from edge_runtime.measure.caliber import (
     MAX_UNCERTAIN,
     MIN_SPAN,
     ZONE_B,
+    ZoneVessel,
     calibers,
     central_equivalent,
     zone_b,
@@ -315,10 +316,23 @@ def test_calibers_combine_the_six_widest_of_each_class():
     label, _, ring, found = _star_vessels()
     everywhere = np.ones(label.vessels.shape, dtype=bool)
     result = calibers(found["arteries"], found["veins"], ring, everywhere)
-    widths = [v.width_px for v in found["arteries"]]
-    assert result.crae_px == pytest.approx(central_equivalent(widths, KNUDTSON["artery"]))
+    widths = {kind: [v.width_px for v in found[kind]] for kind in ("arteries", "veins")}
+    assert result.crae_px == pytest.approx(
+        central_equivalent(widths["arteries"], KNUDTSON["artery"])
+    )
+    assert result.crve_px == pytest.approx(central_equivalent(widths["veins"], KNUDTSON["vein"]))
     assert result.avr == pytest.approx(result.crae_px / result.crve_px)
     assert result.avr < 1  # thinner arteries
+    # more than six of a class (widest first, as zone_vessels gives them): the six widest count
+    widest = {kind: ZoneVessel(np.zeros(1, int), np.zeros(1, int), 30.0) for kind in widths}
+    thinnest = {kind: ZoneVessel(np.zeros(1, int), np.zeros(1, int), 0.5) for kind in widths}
+    more = {kind: [widest[kind], *found[kind], thinnest[kind]] for kind in widths}
+    result = calibers(more["arteries"], more["veins"], ring, everywhere)
+    assert result.arteries == (widest["arteries"], *found["arteries"][:5])
+    assert result.veins == (widest["veins"], *found["veins"][:5])
+    kept = {kind: [30.0, *widths[kind][:5]] for kind in widths}
+    assert result.crae_px == pytest.approx(central_equivalent(kept["arteries"], KNUDTSON["artery"]))
+    assert result.crve_px == pytest.approx(central_equivalent(kept["veins"], KNUDTSON["vein"]))
     half = np.zeros_like(everywhere)
     half[:, :140] = True  # most of zone B out of the field of view
     assert calibers(found["arteries"], found["veins"], ring, half) is None

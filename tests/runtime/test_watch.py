@@ -782,7 +782,9 @@ def test_a_photograph_that_cuts_two_runs_short_is_left_failed_and_the_next_are_d
     state = json.loads((out / STATE_FILE).read_text())["a.png"]
     assert not state["pending"] and not state["ok"]
     (drop / "a.png").write_bytes(_png_bytes(tmp_path, 3))  # a new photograph of the name
-    assert [r["ok"] for r in FolderWatcher(drop, out, _copying_process(calls), settle=0).poll()]
+    assert [
+        r["ok"] for r in FolderWatcher(drop, out, _copying_process(calls), settle=0).poll()
+    ] == [True]
 
 
 def test_a_failure_of_the_system_after_a_run_cut_short_is_not_counted_as_one(tmp_path):
@@ -862,7 +864,9 @@ def test_its_outputs_linked_into_the_folder_are_refused_after_a_restart_too(tmp_
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "x.png")
     calls = []
-    assert [r["ok"] for r in FolderWatcher(drop, out, _copying_process(calls), settle=1).poll()]
+    assert [
+        r["ok"] for r in FolderWatcher(drop, out, _copying_process(calls), settle=1).poll()
+    ] == [True]
     (drop / "x.png").rename(tmp_path / "x.png")  # the source leaves the folder
     os.link(out / "x_mask.png", drop / "y.png")
     (drop / "z.png").symlink_to(out / "x_mask.png")
