@@ -1,6 +1,7 @@
 """What to segment: the photographs that command-line inputs (files, folders, glob patterns)
 name."""
 
+import contextlib
 import glob
 import os
 from collections.abc import Callable
@@ -30,18 +31,17 @@ def _listed(path: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool])
 def _image_files(
     directory: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]
 ) -> list[Input]:
-    """The files of a directory (sorted) that are inputs (:func:`_listed`); an entry that
-    cannot be examined is kept, and fails in its turn with its own error."""
+    """The entries of a directory (sorted) that are inputs (:func:`_listed`), folders left
+    out; anything else named as an input is kept and fails in its turn with its own error
+    (a broken link, a pipe, an entry that cannot be examined), never dropped in silence."""
     found = []
     with os.scandir(directory) as entries:
         for entry in entries:
             if not _listed(Path(entry.path), suffixes, keep):
                 continue
-            try:
-                if not entry.is_file():
+            with contextlib.suppress(OSError):  # cannot be examined: let it fail in its turn
+                if entry.is_dir():
                     continue
-            except OSError:
-                pass  # let it fail in its turn, naming itself
             found.append(Input(Path(entry.path)))
     return sorted(found, key=lambda i: i.path)
 

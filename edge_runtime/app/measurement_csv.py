@@ -5,7 +5,7 @@ import csv
 import io
 from pathlib import Path
 
-from edge_runtime.app.outputs import identity
+from edge_runtime.app.outputs import identity, is_written_output
 from edge_runtime.atomic import check_writable, write_text
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.errors import OutputError
@@ -29,9 +29,15 @@ def check_csv_target(target: Path, inputs: list[Path]) -> None:
     that would replace an input.
 
     Raises:
-        OutputError: it cannot be written (:func:`~edge_runtime.atomic.check_writable`), or it
-            is one of the ``inputs``.
+        OutputError: it cannot be written (:func:`~edge_runtime.atomic.check_writable`), it
+            is named as a mask, map or picture is (the run could write one there), or it is one
+            of the ``inputs``.
     """
+    if is_written_output(target):
+        raise OutputError(
+            f"{target}: named as segment's maps and measure's pictures are, expected a new "
+            "file for the CSV (one of them could be written there)"
+        )
     check_writable(target)
     if identity(target) is not None and identity(target) in {identity(p) for p in inputs}:
         raise OutputError(f"{target}: is one of the inputs, expected a new file for the CSV")

@@ -5,6 +5,7 @@ the ``training`` and ``converters`` packages under the ``edge_seg.commands`` ent
 are imported only when invoked, so the device side never imports them or TensorFlow.
 """
 
+import sys
 import warnings
 
 import click
@@ -80,6 +81,11 @@ class EdgeSegGroup(NamingGroup):
             raise usage_failure(exc, ctx) from None
 
     def invoke(self, ctx: click.Context):
+        if sys.stdout is None:  # started with it closed (>&-): what is printed would be lost
+            raise InputFailure(
+                "standard output is closed, so what this command prints would be lost "
+                "(send it to /dev/null to discard it)"
+            )
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
             try:

@@ -1,5 +1,6 @@
 """The device side of the command line: no TensorFlow, plugins listed without importing them."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,19 @@ def test_ctrl_c_exits_130_as_a_shell_reports_it_not_1_as_a_failed_gate(monkeypat
     monkeypatch.setattr("edge_runtime.cli.info.describe_model", interrupted)
     result = CliRunner().invoke(cli, ["info"])
     assert (result.exit_code, result.output) == (130, "Error: interrupted\n")
+
+
+def test_a_closed_standard_output_is_an_error_not_a_silent_success():
+    """Started with stdout closed (>&-), measure, eval and verdict printed nothing and exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-m", "edge_runtime.cli.main", "info"],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "Error: standard output is closed, so what this command prints would be lost "
+        "(send it to /dev/null to discard it)\n"
+    )

@@ -92,6 +92,22 @@ def test_a_symlink_loop_among_the_inputs(tmp_path, run_cli):
     assert first["error"].startswith(f"{tmp_path / 'loop.png'}: ") and second["ok"]
 
 
+def test_a_broken_link_or_a_pipe_in_a_folder_is_reported_not_dropped(tmp_path, run_cli):
+    """A folder's broken link was left out in silence ("segmented 1 of 1", exit 0); its folders
+    are still left out."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    _photo(photos / "a.png")
+    (photos / "b.png").symlink_to(tmp_path / "gone.png")
+    os.mkfifo(photos / "c.png")
+    (photos / "d.png").mkdir()
+    result = run_cli("segment", photos, "-o", tmp_path / "out", "--json", expect=1)
+    records = _records(result)
+    assert [r["ok"] for r in records] == [True, False, False]
+    assert records[1]["error"] == f"{photos / 'b.png'}: no such file"
+    assert records[2]["error"].startswith(f"{photos / 'c.png'}: not a regular file")
+
+
 # -- outputs never replace inputs, whatever path leads to them ---------------------------------
 
 

@@ -302,6 +302,14 @@ def test_a_csv_that_cannot_be_written_or_would_replace_a_map_stops_first(maps, t
     result = run(vessel, "--csv", vessel)
     assert result.exit_code == 2 and "is one of the inputs" in result.output
     assert Image.open(vessel).size == (300, 300)  # untouched
+    # the picture's own name: the CSV replaced it after it was written, exit 0
+    pictures = tmp_path / "pictures"
+    result = run(vessel, "--picture", pictures, "--csv", pictures / "eye_measure.png")
+    assert result.exit_code == 2 and result.output == (
+        f"Error: {pictures / 'eye_measure.png'}: named as segment's maps and measure's pictures "
+        "are, expected a new file for the CSV (one of them could be written there)\n"
+    )
+    assert not pictures.exists()
 
 
 def test_hidden_files_in_a_folder_are_left_out_and_a_non_image_is_named(maps, tmp_path):
