@@ -94,6 +94,9 @@ class PhotoDataset:
     root: Path
     layout: str
     photos: tuple[LabelledPhoto, ...]
+    unmatched: tuple[Path, ...] = ()
+    """Files of its label, mask and artery/vein label folders that match no photograph's name
+    (a misnamed label, one whose photograph is missing): read by nothing."""
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,13 @@ def _generic(root: Path) -> list[LabelledPhoto]:
     return photos
 
 
+def _generic_unmatched(root: Path) -> list[Path]:
+    """The generic layout's labels, masks and artery/vein labels named as no photograph is."""
+    names = {image.stem.lower() for image in _listed(root / "images")}
+    folders = ("labels", "masks", "labels-av")
+    return [p for f in folders for p in _listed(root / f) if p.stem.lower() not in names]
+
+
 def _one_per_name(photos: list[LabelledPhoto]) -> list[LabelledPhoto]:
     """The photographs, those that share a name (another format, another letter case, another
     folder) each with that problem: a name must say which photograph a score is of."""
@@ -316,6 +326,7 @@ class Layout:
     fits: Callable[[Path], bool]
     photos: Callable[[Path], list[LabelledPhoto]]
     files: str
+    unmatched: Callable[[Path], list[Path]] = lambda _root: []
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -346,6 +357,7 @@ LAYOUTS: dict[str, Layout] = {
         _generic,
         "images/NAME.*, labels/NAME.* (non-zero = vessel), optional masks/NAME.* (field of view) "
         "and labels-av/NAME.* (artery/vein)",
+        _generic_unmatched,
     ),
 }
 """The layouts a folder of labelled photographs may be in, tried in this order."""
@@ -380,9 +392,11 @@ def list_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:
         raise ValueError(f"got layout {layout!r}, expected one of {', '.join(LAYOUTS)}")
     try:
         photos = LAYOUTS[layout].photos(root)
+        unmatched = LAYOUTS[layout].unmatched(root)
     except OSError as exc:
         raise InputError(f"{root}: cannot be listed ({exc.strerror or exc})") from None
-    return PhotoDataset(root, layout, tuple(_with_their_own_files(_one_per_name(photos))))
+    checked = tuple(_with_their_own_files(_one_per_name(photos)))
+    return PhotoDataset(root, layout, checked, tuple(unmatched))
 
 
 def find_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:

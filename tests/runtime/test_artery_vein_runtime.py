@@ -444,3 +444,38 @@ def test_eval_av_report_summary_carries_the_artery_vein_scores(
     plain = tmp_path / "plain"
     run_cli("eval", root, "--jobs", "1", "--report", plain)
     assert "av_" not in (plain / "summary.csv").read_text()
+
+
+def test_eval_refuses_another_photograph_s_artery_vein_label(tmp_path, make_photo_dataset, run_cli):
+    """Swapped, each label was scored against the other photograph (accuracy 0.49 instead of
+    0.96 on DRIVE's 06), exit 0: its arteries and veins must lie on the photograph's vessels."""
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    first, second = root / "labels-av" / "eye1.png", root / "labels-av" / "eye2.png"
+    swapped = first.read_bytes()
+    first.write_bytes(second.read_bytes())
+    second.write_bytes(swapped)
+    done = run_cli("eval", root, "--av", "--json", "--jobs", "1", expect=1)
+    evaluation = json.loads(done.stdout)
+    assert evaluation["n"] == 2 and evaluation["artery_vein_n"] == 0  # the vessels still scored
+    for photo, label in zip(evaluation["photos"], (first, second), strict=True):
+        error = photo["artery_vein_error"]
+        assert error.startswith(f"{label}: ") and error.endswith(
+            "of its artery and vein pixels lie on the photograph's vessel label, expected at "
+            "least 60% (another photograph's label?)"
+        )
+
+
+def test_eval_names_the_labels_that_match_no_photograph(tmp_path, make_photo_dataset, run_cli):
+    """A misnamed artery/vein label (eye2_av.png) was left unread in silence, its photograph
+    scored without arteries and veins."""
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=2))
+    misnamed = root / "labels-av" / "eye2_av.png"
+    (root / "labels-av" / "eye2.png").rename(misnamed)
+    orphan = root / "labels" / "eye3.png"
+    orphan.write_bytes((root / "labels" / "eye1.png").read_bytes())
+    done = run_cli("eval", root, "--av", "--json", "--jobs", "1")
+    assert done.stderr.splitlines()[:2] == [
+        f"warning: {path}: matches no photograph's name, so nothing reads it"
+        for path in (orphan, misnamed)
+    ]
+    assert json.loads(done.stdout)["artery_vein_n"] == 1
