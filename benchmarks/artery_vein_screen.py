@@ -77,7 +77,12 @@ def main(
     items = artery_vein_maps(data_dir, tuple(cameras.split(",")), limit)
     examples = [
         make_example(
-            segmenter, training, f"{item.camera}/{item.name}", item.image, item.artery_vein
+            segmenter,
+            training,
+            f"{item.camera}/{item.name}",
+            item.image,
+            item.artery_vein,
+            item.label,
         )
         for item in items
     ]

@@ -129,7 +129,7 @@ def load_example(camera: str, photo: LabelledPhoto, inputs: str) -> Example:
     vessels = working_label(loaded.label, prepared)
     classes = None
     if photo.artery_vein:
-        codes = boxed_classes(photo.artery_vein, prepared)
+        codes = boxed_classes(photo.artery_vein, prepared, loaded.label)
         classes = resized_classes(codes, prepared.framing.work_shape)
     return Example(camera, photo, inputs, vessels, classes, prepared.inside)
 

@@ -36,9 +36,9 @@ from edge_runtime.contract.artery_vein_metrics import (
 )
 from edge_runtime.contract.schema import bounded, encode, read_record
 from edge_runtime.contract.training_record import Versions
-from edge_runtime.data.artery_vein import read_artery_vein
+from edge_runtime.data.artery_vein import check_on_vessels, read_artery_vein
 from edge_runtime.data.patches import file_sha256
-from edge_runtime.data.photos import list_dataset
+from edge_runtime.data.photos import list_dataset, read_binary
 from edge_runtime.data.vessel_share import check_share
 from edge_runtime.errors import InputError
 from edge_runtime.measure.skeleton import skeletonize
@@ -86,14 +86,20 @@ class ArteryVeinExample:
 
 
 def make_example(
-    segmenter: Segmenter, training: ArteryVeinTraining, name: str, image: Path, label: Path
+    segmenter: Segmenter,
+    training: ArteryVeinTraining,
+    name: str,
+    image: Path,
+    label: Path,
+    vessels: Path,
 ) -> ArteryVeinExample:
     """A photograph and its artery/vein label, at ``training``'s working scale.
 
-    The photograph is segmented by ``segmenter``.
+    The photograph is segmented by ``segmenter``; ``vessels`` is its vessel label, which the
+    artery/vein label must follow.
 
     Raises:
-        InputError: the photograph or its label cannot be used (a photograph without colour
+        InputError: the photograph or its labels cannot be used (a photograph without colour
             neither: the device makes no map of one).
     """
     photo = load_photo(image)
@@ -106,25 +112,28 @@ def make_example(
     prepared = result.prepared
     probability = result.work_probability
     inputs, field = framed_input(photo, prepared, probability, training.fov_diameter)
-    codes = boxed_classes(label, prepared)  # read once, resized to both scales
+    vessel_label = read_binary(vessels, prepared.shape, "label")
+    codes = boxed_classes(label, prepared, vessel_label)  # read once, resized to both scales
     shapes = (prepared.framing.work_shape, field.shape)
     truth, target = (resized_classes(codes, shape) for shape in shapes)
     found = (probability >= result.threshold) & prepared.inside
     return ArteryVeinExample(name, inputs, field, target, truth, found, prepared.inside)
 
 
-def boxed_classes(label: Path, prepared: Prepared) -> np.ndarray:
+def boxed_classes(label: Path, prepared: Prepared, vessels: np.ndarray) -> np.ndarray:
     """An artery/vein label's :class:`ArteryVein` codes (int8) in its photograph's box.
 
-    The box the device's first stage cut from the photograph.
+    The box the device's first stage cut from the photograph; ``vessels`` is the photograph's
+    vessel label (boolean, its size).
 
     Raises:
         InputError: the label cannot be used (a white background too: vessels over more than
-            half the frame).
+            half the frame; or its arteries and veins off the vessel label: another's).
     """
     top, left, bottom, right = prepared.box
     codes = read_artery_vein(label, prepared.shape)
     check_share(label, codes != ArteryVein.BACKGROUND, None)
+    check_on_vessels(label, codes, vessels)
     return codes[top:bottom, left:right]
 
 
@@ -164,7 +173,8 @@ def load_examples(
         for photo in photos:
             name = f"{Path(folder).name}/{photo.name}"
             label = photo.artery_vein_label()
-            examples.append(make_example(segmenter, training, name, photo.image, label))
+            example = make_example(segmenter, training, name, photo.image, label, photo.label)
+            examples.append(example)
     return examples
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.label_image import read_label_image
+from edge_runtime.data.vessel_share import share_inside
 from edge_runtime.errors import InputError
 
 COLOURS: dict[tuple[int, int, int], ArteryVein] = {
@@ -120,3 +121,37 @@ def read_artery_vein(path: Path, shape: tuple[int, int]) -> np.ndarray:
             (:func:`decode_artery_vein`).
     """
     return decode_artery_vein(read_label_image(path, "the artery/vein label", shape), path)
+
+
+MIN_ON_VESSELS = 0.6
+"""An artery/vein label's artery and vein pixels lie on its photograph's vessel label, within a
+pixel: 0.89 to 1 of them on the 88 reference photographs with both, 0.12 to 0.33 on another
+photograph's of the same camera. A label with less than this share on them is another's."""
+
+
+def _near(mask: np.ndarray) -> np.ndarray:
+    """``mask`` grown by one pixel, sideways and diagonally."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    rows = grown.copy()
+    grown[:, 1:] |= rows[:, :-1]
+    grown[:, :-1] |= rows[:, 1:]
+    return grown
+
+
+def check_on_vessels(source: str | Path, codes: np.ndarray, vessels: np.ndarray) -> None:
+    """Refuse an artery/vein label (its :class:`ArteryVein` ``codes``, read from ``source``)
+    whose artery and vein pixels lie off its photograph's vessel label (``vessels``, boolean,
+    the same size) more than :data:`MIN_ON_VESSELS` allows.
+
+    Raises:
+        InputError: they do (another photograph's label?).
+    """
+    graded = (codes == ArteryVein.ARTERY) | (codes == ArteryVein.VEIN)
+    on_vessels = share_inside(graded, _near(vessels))
+    if on_vessels < MIN_ON_VESSELS:
+        raise InputError(
+            f"{source}: {on_vessels:.0%} of its artery and vein pixels lie on the photograph's "
+            f"vessel label, expected at least {MIN_ON_VESSELS:.0%} (another photograph's label?)"
+        )

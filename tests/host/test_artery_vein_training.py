@@ -224,6 +224,21 @@ def test_training_refuses_an_artery_vein_label_with_a_white_background(labelled,
         load_examples([root], Segmenter(), ArteryVeinTraining())
 
 
+def test_training_refuses_another_photograph_s_artery_vein_label(labelled, tmp_path):
+    """As eval does: a label swapped with another photograph's would teach classes off its
+    vessels."""
+    from edge_runtime.errors import InputError
+
+    root = tmp_path / "eyes"
+    shutil.copytree(labelled, root)
+    first, second = root / "labels-av" / "eye1.png", root / "labels-av" / "eye2.png"
+    swapped = first.read_bytes()
+    first.write_bytes(second.read_bytes())
+    second.write_bytes(swapped)
+    with pytest.raises(InputError, match=r"eye1\.png: \d+% of its artery and vein pixels lie on"):
+        load_examples([root], Segmenter(), ArteryVeinTraining())
+
+
 def test_a_photograph_without_an_artery_vein_label_is_left_out_with_a_warning(labelled, tmp_path):
     """It was left out without a word ("trained on 2 photographs")."""
     import shutil
