@@ -443,7 +443,7 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
         inside = "" if fov is None else f" inside the field of view of {photo.mask}"
         raise InputError(f"{photo.label}: no vessel pixel{inside}, expected some to score")
     if fov is not None:
-        check_inside(photo.mask, label, fov)
+        check_inside(photo.mask, label, fov, photo.label)
     check_share(photo.label, label, fov)
     return LoadedPhoto(photo.name, pixels, label, fov)
 

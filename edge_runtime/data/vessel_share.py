@@ -42,9 +42,12 @@ def share_inside(vessels: np.ndarray, field: np.ndarray) -> float:
     return np.count_nonzero(vessels & field) / count if count else 1.0
 
 
-def check_inside(field_path: str | Path, vessels: np.ndarray, field: np.ndarray) -> None:
+def check_inside(
+    field_path: str | Path, vessels: np.ndarray, field: np.ndarray, map_path: str | Path
+) -> None:
     """Refuse a field-of-view mask (read from ``field_path``) that holds less than
-    :data:`MIN_INSIDE_SHARE` of a map's vessels; a map without vessels passes.
+    :data:`MIN_INSIDE_SHARE` of a map's vessels (read from ``map_path``, named too: one mask
+    may serve many maps); a map without vessels passes.
 
     Raises:
         InputError: it does.
@@ -52,6 +55,7 @@ def check_inside(field_path: str | Path, vessels: np.ndarray, field: np.ndarray)
     inside = share_inside(vessels, field)
     if inside < MIN_INSIDE_SHARE:
         raise InputError(
-            f"{field_path}: holds {inside:.0%} of the map's vessel pixels, expected at least "
-            f"{MIN_INSIDE_SHARE:.0%} (an inverted field-of-view mask, or another photograph's?)"
+            f"{field_path}: holds {inside:.0%} of the vessel pixels of {map_path}, expected at "
+            f"least {MIN_INSIDE_SHARE:.0%} (an inverted field-of-view mask, or another "
+            "photograph's?)"
         )

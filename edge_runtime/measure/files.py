@@ -40,7 +40,7 @@ class MeasureOptions:
 def _field(path: Path, vessels: np.ndarray, options: MeasureOptions) -> Field:
     if options.field_mask is not None:
         check_same_size(path, vessels, options.field_path, options.field_mask)
-        check_inside(options.field_path, vessels, options.field_mask)
+        check_inside(options.field_path, vessels, options.field_mask, path)
         return field_from_mask(options.field_mask)
     return field_from_vessels(vessels) if options.field_auto else whole_frame(vessels.shape)
 

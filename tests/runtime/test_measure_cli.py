@@ -197,7 +197,7 @@ def test_an_inverted_field_mask_is_refused_for_each_map(maps, tmp_path):
     Image.fromarray(255 - np.asarray(Image.open(fov))).save(inverted)
     result = run(vessel, "--fov", inverted)
     assert result.exit_code == 2, result.output  # not the ring outside the retina, measured
-    one_line_error(result, str(inverted), "of the map's vessel pixels", "inverted")
+    one_line_error(result, str(inverted), f"of the vessel pixels of {vessel}", "inverted")
 
 
 def test_an_empty_field_mask_stops_before_any_map(maps, tmp_path):

@@ -147,10 +147,10 @@ def test_an_inverted_field_mask_is_refused():
     vessels[20:22, 10:40] = True
     disc = np.zeros_like(vessels)
     disc[5:45, 5:45] = True
-    check_inside("fov.png", vessels, disc)  # holds them all
-    check_inside("fov.png", np.zeros_like(vessels), ~disc)  # no vessel: nothing to hold
-    with pytest.raises(InputError, match=r"fov.png: holds 0% of the map's vessel pixels"):
-        check_inside("fov.png", vessels, ~disc)
+    check_inside("fov.png", vessels, disc, "eye.png")  # holds them all
+    check_inside("fov.png", np.zeros_like(vessels), ~disc, "eye.png")  # no vessel: nothing to hold
+    with pytest.raises(InputError, match=r"^fov.png: holds 0% of the vessel pixels of eye.png, "):
+        check_inside("fov.png", vessels, ~disc, "eye.png")
 
 
 # field of view and scale
