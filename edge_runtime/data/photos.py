@@ -41,7 +41,7 @@ import numpy as np
 
 from edge_runtime.data.binary_image import as_binary
 from edge_runtime.data.label_image import read_label_image
-from edge_runtime.data.vessel_share import check_inside, check_share
+from edge_runtime.data.vessel_share import check_inside, check_not_speckle, check_share
 from edge_runtime.errors import InputError
 from edge_runtime.pipeline.decode import (
     IMAGE_SUFFIXES,
@@ -430,7 +430,8 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
         InputError: its problem (see :func:`find_dataset`), any of its files cannot be read,
             their sizes differ, its mask has no pixel inside or its label no vessel pixel
             (inside the mask): metrics on it would be undefined; or its label or mask is
-            inverted (:mod:`~edge_runtime.data.vessel_share`): they would be wrong.
+            inverted, or its label noise (:mod:`~edge_runtime.data.vessel_share`): they would
+            be wrong.
     """
     if photo.problem or photo.label is None:
         raise InputError(photo.problem or f"{photo.image}: no label for this photograph")
@@ -445,6 +446,7 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
     if fov is not None:
         check_inside(photo.mask, label, fov, photo.label)
     check_share(photo.label, label, fov)
+    check_not_speckle(photo.label, label)
     return LoadedPhoto(photo.name, pixels, label, fov)
 
 

@@ -420,6 +420,27 @@ def test_eval_refuses_an_inverted_label_rather_than_scoring_it(tmp_path, make_ph
     assert "white background" in failed["error"]
 
 
+@pytest.mark.parametrize("kind", ["checkerboard", "dithered"])
+def test_eval_refuses_a_label_of_noise_rather_than_scoring_it(tmp_path, make_photo_dataset, kind):
+    """A checkerboard label was scored (f1 0.18, AUC 0.50) into the mean without a word; a soft
+    label saved as 1-bit (Pillow dithers it) would be too."""
+    root = make_photo_dataset(tmp_path / "d", "generic")
+    label = root / "labels" / "eye3.png"
+    vessels = np.asarray(Image.open(label)) > 0
+    if kind == "checkerboard":
+        Image.fromarray((np.indices(vessels.shape).sum(axis=0) % 2 * 255).astype(np.uint8)).save(
+            label
+        )
+    else:
+        soft = vessels * 150 + np.random.default_rng(0).integers(0, 80, vessels.shape)
+        Image.fromarray(soft.astype(np.uint8)).convert("1").save(label)
+    report = json.loads(_eval(root, "--json", expect=1).stdout)
+    assert [p["name"] for p in report["photos"]] == ["eye1", "eye2"]
+    [failed] = report["failed"]
+    assert failed["name"] == "eye3" and failed["error"].startswith(f"{label}: ")
+    assert "of its vessel pixels touch no other, expected at most 10%" in failed["error"]
+
+
 def test_eval_refuses_a_report_folder_that_holds_the_dataset(tmp_path, make_photo_dataset):
     """Its pictures would join the photographs (the next run reads them) or overwrite a label
     named like one, and be scored against."""
