@@ -1,5 +1,6 @@
 """``edge-seg segment``: segment vessels in photographs, writing one mask PNG per input."""
 
+import dataclasses
 import json
 import sys
 import time
@@ -170,26 +171,32 @@ def _row(record: Record) -> dict[str, object]:
     return measurement_row(record.path, record.measurements)
 
 
-def warn_of(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> None:
-    """Warnings on stderr, each naming the file: a picture that is not a fundus photograph (and
-    what failed); millimetres asked for by the ``camera``'s field of view in degrees where no
-    field of view was found (its measurements are in pixels only); arteries and veins asked
-    for (``artery_vein``) of a photograph without colour (no map is written)."""
+def warned(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> SegmentRecord:
+    """The record with its warnings, each also printed on stderr naming the file: a picture
+    that is not a fundus photograph (and what failed); millimetres asked for by the
+    ``camera``'s field of view in degrees where no field of view was found (its measurements
+    are in pixels only); arteries and veins asked for (``artery_vein``) of a photograph without
+    colour (no map is written)."""
+    found = []
     if artery_vein and "artery_vein" not in record.outputs:
-        grey = f"{NO_COLOUR}, so no artery/vein map: they differ in colour"
-        click.echo(f"warning: {one_line(f'{record.path}: {grey}')}", err=True)
+        found.append(f"{NO_COLOUR}, so no artery/vein map: they differ in colour")
     if _not_fundus(record):
-        click.echo(f"warning: {one_line(f'{record.path}: {record.verdict.summary()}')}", err=True)
+        found.append(record.verdict.summary())
     if camera.field_degrees is not None and record.measurements and not record.fov_found:
-        unscaled = "no field of view found, so --fov-degrees gives no millimetres (--pixel-mm does)"
-        click.echo(f"warning: {one_line(f'{record.path}: {unscaled}')}", err=True)
+        found.append(
+            "no field of view found, so --fov-degrees gives no millimetres (--pixel-mm does)"
+        )
+    lines = tuple(one_line(f"{record.path}: {warning}") for warning in found)
+    for line in lines:
+        click.echo(f"warning: {line}", err=True)
+    return dataclasses.replace(record, warnings=lines)
 
 
 def _report(record: Record, as_json: bool, camera: CameraScale, artery_vein: bool) -> None:
     if isinstance(record, SegmentFailure):
         click.echo(f"error: {record.error}", err=True)
     else:
-        warn_of(record, camera, artery_vein)
+        record = warned(record, camera, artery_vein)
     if as_json:
         click.echo(json.dumps(encode(record), allow_nan=False))
     elif isinstance(record, SegmentRecord):

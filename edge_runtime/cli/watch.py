@@ -19,7 +19,7 @@ from edge_runtime.cli.options import (
     refuse_given,
     segmenter_options,
 )
-from edge_runtime.cli.segment import warn_of
+from edge_runtime.cli.segment import warned
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.verdict_record import verdict_word
 from edge_runtime.errors import one_line
@@ -102,8 +102,7 @@ def watch(
 
     def process(path: Path, outputs) -> dict:
         record = segment_file(segmenter, path, outputs, Extras(overlay, prob), findings)
-        warn_of(record, findings.camera, artery_vein is not None)
-        return encode(record)
+        return encode(warned(record, findings.camera, artery_vein is not None))
 
     watcher = FolderWatcher(directory, outdir, process, settle, warn=warn)
 

@@ -198,6 +198,10 @@ def test_segment_av_warns_of_a_grayscale_photograph_and_maps_the_others(tmp_path
         "grey_mask.png",
     ]
     assert not run_cli("segment", grey, "-o", tmp_path / "out").stderr  # no --av, no warning
+    # a JSON reader is told too (it saw only that outputs lacked artery_vein)
+    args = ("segment", colour, grey, "--av", "--json", "--jobs", "1", "-o", tmp_path / "again")
+    records = [json.loads(line) for line in run_cli(*args).stdout.splitlines()]
+    assert [r["warnings"] for r in records] == [[], [done.stderr.removeprefix("warning: ")[:-1]]]
     refused = run_cli("bench", "--image", grey, "--av", "--runs", "1", expect=2)
     assert "no colour (a grayscale photograph), so the artery/vein model would not run" in (
         refused.output

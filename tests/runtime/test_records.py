@@ -28,6 +28,7 @@ SEGMENT_KEYS = [
     "stages_ms",
     "verdict",
     "measurements",
+    "warnings",  # added in 1.2
 ]
 METRICS = ["f1", "sensitivity", "specificity", "accuracy", "auc"]
 
@@ -43,6 +44,7 @@ def test_segment_json_keeps_its_keys_and_values(tmp_path, run_cli):
     assert record["outputs"] == {"mask": str(tmp_path / "out" / "a_mask.png")}
     assert (record["width"], record["height"]) == (220, 200) and record["fov_found"] is True
     assert isinstance(record["tiles"], int) and 0 < record["vessel_fraction"] < 1
+    assert record["warnings"] == []
     assert list(failure) == ["path", "ok", "error"]
     assert failure["path"] == str(missing) and failure["ok"] is False
     assert failure["error"].startswith(f"{missing}: ")
