@@ -133,7 +133,7 @@ def boxed_classes(label: Path, prepared: Prepared, vessels: np.ndarray) -> np.nd
     top, left, bottom, right = prepared.box
     codes = read_artery_vein(label, prepared.shape)
     check_share(label, codes != ArteryVein.BACKGROUND, None)
-    check_on_vessels(label, codes, vessels)
+    check_on_vessels(label, skeletonize(codes != ArteryVein.BACKGROUND), vessels)
     return codes[top:bottom, left:right]
 
 

@@ -33,7 +33,7 @@ def check_csv_target(target: Path, inputs: list[Path]) -> None:
             is named as a mask, map or picture is (the run could write one there), or it is one
             of the ``inputs``.
     """
-    if is_written_output(target):
+    if is_written_output(Path(target.name.lower())):  # what a case-blind file system takes
         raise OutputError(
             f"{target}: named as segment's maps and measure's pictures are, expected a new "
             "file for the CSV (one of them could be written there)"

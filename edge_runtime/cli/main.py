@@ -80,12 +80,17 @@ class EdgeSegGroup(NamingGroup):
         except click.UsageError as exc:
             raise usage_failure(exc, ctx) from None
 
-    def invoke(self, ctx: click.Context):
+    def main(self, *args, **kwargs):
         if sys.stdout is None:  # started with it closed (>&-): what is printed would be lost
-            raise InputFailure(
-                "standard output is closed, so what this command prints would be lost "
-                "(send it to /dev/null to discard it)"
+            click.echo(
+                "Error: standard output is closed, so what this command prints would be lost "
+                "(send it to /dev/null to discard it)",
+                err=True,
             )
+            sys.exit(InputFailure.exit_code)
+        return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context):
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
             try:
@@ -141,9 +146,10 @@ def cli() -> None:
     Device commands need only numpy, Pillow, click and a LiteRT interpreter; host commands need
     the 'train' extra (in the project's checkout: pip install -e '.[train]'). Exit status: 0 done,
     1 when some of several inputs failed, none was found, or a gate failed, 2 for a bad model,
-    data file or option; `verdict` 3 when photographs are to be taken again, `segment` and
-    `verdict` 4 when a picture is not a fundus photograph; 130 when stopped by Ctrl-C (`segment`,
-    `eval` and `watch` finish the photographs in progress first, and exit as they say).
+    data file or option (or standard output closed); `verdict` 3 when photographs are to be
+    taken again, `segment` and `verdict` 4 when a picture is not a fundus photograph; 130 when
+    stopped by Ctrl-C (`segment`, `eval` and `watch` finish the photographs in progress first,
+    and exit as they say).
     """
 
 

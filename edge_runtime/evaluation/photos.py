@@ -78,8 +78,8 @@ def grade_artery_vein(
             f"expected at least {MIN_INSIDE_SHARE:.0%} (another photograph's label?)"
         )
     check_share(label, truth != ArteryVein.BACKGROUND, fov)
-    check_on_vessels(label, truth, vessels)
     centreline = skeletonize(truth != ArteryVein.BACKGROUND)
+    check_on_vessels(label, centreline, vessels)
     return artery_vein_scores(truth, classes, fov, centreline)
 
 

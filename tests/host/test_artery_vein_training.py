@@ -235,7 +235,9 @@ def test_training_refuses_another_photograph_s_artery_vein_label(labelled, tmp_p
     swapped = first.read_bytes()
     first.write_bytes(second.read_bytes())
     second.write_bytes(swapped)
-    with pytest.raises(InputError, match=r"eye1\.png: \d+% of its artery and vein pixels lie on"):
+    with pytest.raises(
+        InputError, match=r"eye1\.png: \d+% of its centre lines lie on the photograph's vessel"
+    ):
         load_examples([root], Segmenter(), ArteryVeinTraining())
 
 

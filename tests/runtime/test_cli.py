@@ -121,10 +121,11 @@ def test_ctrl_c_exits_130_as_a_shell_reports_it_not_1_as_a_failed_gate(monkeypat
     assert (result.exit_code, result.output) == (130, "Error: interrupted\n")
 
 
-def test_a_closed_standard_output_is_an_error_not_a_silent_success():
+@pytest.mark.parametrize("args", [["info"], ["--help"], ["segment", "--help"]])
+def test_a_closed_standard_output_is_an_error_not_a_silent_success(args):
     """Started with stdout closed (>&-), measure, eval and verdict printed nothing and exit 0."""
     done = subprocess.run(
-        [sys.executable, "-m", "edge_runtime.cli.main", "info"],
+        [sys.executable, "-m", "edge_runtime.cli.main", *args],
         stdin=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -92,7 +92,7 @@ def test_csv_and_pictures(maps, tmp_path):
             colours = np.unique(np.asarray(picture.convert("RGB")).reshape(-1, 3), axis=0)
         used = {name for name, colour in COLOURS.items() if colour in map(tuple, colours)}
         assert len(used) == len(colours)  # nothing but the things drawn, in their colours
-        assert {"field", "vessel", "skeleton", "end", "disc", "text"} <= used
+        assert {"field", "vessel", "skeleton", "end", "branch", "disc", "text"} <= used
 
 
 def test_a_picture_that_cannot_be_written_keeps_its_map_s_measurements(maps, tmp_path):
@@ -304,11 +304,12 @@ def test_a_csv_that_cannot_be_written_or_would_replace_a_map_stops_first(maps, t
     assert Image.open(vessel).size == (300, 300)  # untouched
     # the picture's own name: the CSV replaced it after it was written, exit 0
     pictures = tmp_path / "pictures"
-    result = run(vessel, "--picture", pictures, "--csv", pictures / "eye_measure.png")
-    assert result.exit_code == 2 and result.output == (
-        f"Error: {pictures / 'eye_measure.png'}: named as segment's maps and measure's pictures "
-        "are, expected a new file for the CSV (one of them could be written there)\n"
-    )
+    for name in ("eye_measure.png", "eye_MEASURE.PNG"):  # the same file where case is ignored
+        result = run(vessel, "--picture", pictures, "--csv", pictures / name)
+        assert result.exit_code == 2 and result.output == (
+            f"Error: {pictures / name}: named as segment's maps and measure's pictures are, "
+            "expected a new file for the CSV (one of them could be written there)\n"
+        )
     assert not pictures.exists()
 
 

@@ -23,6 +23,7 @@ from edge_runtime.data.photos import (
 )
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.photos import METRICS
+from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
@@ -438,7 +439,23 @@ def test_eval_refuses_a_label_of_noise_rather_than_scoring_it(tmp_path, make_pho
     assert [p["name"] for p in report["photos"]] == ["eye1", "eye2"]
     [failed] = report["failed"]
     assert failed["name"] == "eye3" and failed["error"].startswith(f"{label}: ")
-    assert "of its vessel pixels touch no other, expected at most 10%" in failed["error"]
+    assert failed["error"].endswith(
+        "have none above, below or beside them, expected at most 50% (noise, a dithered or a "
+        "checkerboard image is no vessel label)"
+        if kind == "checkerboard"
+        else "touch no other, expected at most 30% (noise, a dithered or a checkerboard image "
+        "is no vessel label)"
+    )
+
+
+def test_eval_scores_a_label_of_centre_lines(tmp_path, make_photo_dataset):
+    """Thin and diagonal vessels touch one another at their corners only: not noise."""
+    root = make_photo_dataset(tmp_path / "d", "generic")
+    label = root / "labels" / "eye3.png"
+    lines = skeletonize(np.asarray(Image.open(label)) > 0)
+    Image.fromarray(lines.astype(np.uint8) * 255).save(label)
+    report = json.loads(_eval(root, "--json", expect=0).stdout)
+    assert [p["name"] for p in report["photos"]] == ["eye1", "eye2", "eye3"]
 
 
 def test_eval_refuses_a_report_folder_that_holds_the_dataset(tmp_path, make_photo_dataset):
