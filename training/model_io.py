@@ -65,7 +65,16 @@ def _refuse_large_members(path: Path) -> None:
 
 
 def _check_kind(model: keras.Model, path: Path, expected: ModelInput) -> None:
-    """Refuse a model that does not map square patches of ``expected``'s channels to one map."""
+    """Refuse a model that is not a functional patch model of ``expected``'s channels.
+
+    It must map square patches of those channels to one map, and be functional as this
+    package's are (a Sequential one cannot be rebuilt with a batch of one for conversion).
+    """
+    if isinstance(model, keras.Sequential):
+        raise InputError(
+            f"{path}: not a patch model of this package (a Sequential model; this package's "
+            "are functional, as its train command writes them)"
+        )
     inputs = [tuple(t.shape) for t in model.inputs]
     outputs = [tuple(t.shape) for t in model.outputs]
     shapes = inputs + outputs

@@ -646,6 +646,11 @@ def _three_maps(path):
     keras.Model(inputs, keras.layers.Conv2D(3, 1)(inputs)).save(path)
 
 
+def _sequential(path):
+    layers = [keras.Input((64, 64, 1)), keras.layers.Conv2D(1, 3, padding="same")]
+    keras.Sequential(layers).save(path)  # the right shapes: convert and check gave tracebacks
+
+
 @pytest.mark.parametrize(
     ("write", "said"),
     [
@@ -654,8 +659,9 @@ def _three_maps(path):
             "not a .keras model file (not a zip archive)",
         ),
         (_three_maps, "not a patch model of this package"),
+        (_sequential, "not a patch model of this package (a Sequential model; "),
     ],
-    ids=["text", "three output maps"],
+    ids=["text", "three output maps", "sequential"],
 )
 def test_a_file_that_is_no_patch_model_is_named(
     converted, patches_npz, run_cli, tmp_path, write, said
