@@ -6,8 +6,10 @@ import errno
 import itertools
 import os
 import re
+import signal
 import stat
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -28,6 +30,12 @@ STALE_PARTIAL_AGE = 600.0
 by a writer that was killed (by SIGKILL, or the power going): far longer than any write."""
 
 
+def _temporary(path: Path) -> Path:
+    """A temporary name beside ``path``: short whatever its own, hidden, unique to this process,
+    with its suffix (some writers choose the format from it)."""
+    return path.with_name(f".edge-seg-{os.getpid()}-{next(_serial)}.partial{path.suffix[:16]}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds.
@@ -44,7 +52,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     in_the_way = what_is_in_the_way(path)
     if in_the_way:
         raise OSError(errno.EEXIST, in_the_way, str(path))
-    tmp = path.with_name(f".edge-seg-{os.getpid()}-{next(_serial)}.partial{path.suffix[:16]}")
+    tmp = _temporary(path)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -55,6 +63,56 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM that arrive inside the block are acted on after it, as they would
+    have been (a few renames must not be cut in two). Outside the main thread, where handlers
+    cannot be set, it holds nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda sig, _frame: arrived.append(sig)) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for sig in dict.fromkeys(arrived):
+            signal.raise_signal(sig)
+
+
+@contextlib.contextmanager
+def files_together(folder: Path, names: tuple[str, ...]) -> Iterator[dict[str, Path]]:
+    """Yield a temporary path in ``folder`` for each of ``names``; when the block succeeds, put
+    those written in place all at once and remove the others there (an earlier set's).
+
+    Stopped or failed inside the block, nothing in ``folder`` changes (the temporaries are
+    removed); the renames that follow it are not cut in two by SIGINT or SIGTERM
+    (:func:`signals_held`). So ``folder`` holds the earlier set or the new one, never part of
+    each: a run's model beside another run's record. What :func:`what_is_in_the_way` finds at
+    one of the paths is refused (an OSError whose ``strerror`` says what it is).
+    """
+    targets = {name: folder / name for name in names}
+    for path in targets.values():
+        in_the_way = what_is_in_the_way(path)
+        if in_the_way:
+            raise OSError(errno.EEXIST, in_the_way, str(path))
+    temporaries = {name: _temporary(path) for name, path in targets.items()}
+    try:
+        yield temporaries
+        with signals_held():
+            for name, tmp in temporaries.items():
+                if tmp.exists():
+                    os.replace(tmp, targets[name])
+                else:
+                    targets[name].unlink(missing_ok=True)
+    finally:
+        for tmp in temporaries.values():
+            tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from edge_runtime.atomic import atomic_path
+from edge_runtime.atomic import atomic_path, files_together
 from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
 from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_CHANNELS
 from edge_runtime.contract.artery_vein_metrics import (
@@ -51,7 +51,6 @@ from training.config import (
     ARTERY_VEIN_RECORD,
     ARTERY_VEIN_RUN_FILES,
     ArteryVeinTraining,
-    remove_earlier_run,
 )
 from training.model_io import KerasPatches
 from training.models import build_unet_lite, pixel_shuffled
@@ -379,11 +378,10 @@ def train_artery_vein_run(
         versions=software_versions(),
     )
     out.mkdir(parents=True, exist_ok=True)
-    remove_earlier_run(out, ARTERY_VEIN_RUN_FILES)
     inference = build_model(training)  # no optimizer state: a third the size
     inference.set_weights(model.get_weights())
-    with atomic_path(out / "model.keras") as tmp:
-        inference.save(tmp)
-    record = dataclasses.replace(record, model_sha256=file_sha256(out / "model.keras"))
-    record.write(out / ARTERY_VEIN_RECORD)
+    with files_together(out, ARTERY_VEIN_RUN_FILES) as files:  # never half a run, nor a lost one
+        inference.save(files["model.keras"])
+        record = dataclasses.replace(record, model_sha256=file_sha256(files["model.keras"]))
+        record.write(files[ARTERY_VEIN_RECORD])
     return record

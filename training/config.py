@@ -202,13 +202,3 @@ class ArteryVeinTraining:
         multiple of 2 ** (depth + 1), and this is the least such side that holds the disc."""
         unit = 2 ** (self.depth + 1)
         return unit * math.ceil((math.ceil(self.fov_diameter) + 2) / unit)
-
-
-def remove_earlier_run(out: Path, files: tuple[str, ...]) -> None:
-    """Remove an earlier run's ``files`` from ``out`` (``--overwrite``), before the new run's.
-
-    A run stopped while writing then leaves some of its own files, never the new model beside
-    the old record, which a conversion would put on its card.
-    """
-    for name in files:
-        (out / name).unlink(missing_ok=True)

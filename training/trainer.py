@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from edge_runtime import __version__
-from edge_runtime.atomic import atomic_path
+from edge_runtime.atomic import files_together
 from edge_runtime.contract.metrics import (
     DEFAULT_THRESHOLD,
     best_mean_threshold,
@@ -48,7 +48,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.native_logs import VERBOSE_ENV
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.augment import augment_batch
-from training.config import RUN_FILES, SCHEDULES, TrainConfig, remove_earlier_run
+from training.config import RUN_FILES, SCHEDULES, TrainConfig
 from training.distill import load_teacher, teacher_probabilities
 from training.losses import distillation_loss, get_loss
 from training.model_io import KerasPatches, load_keras_model, predict_probabilities
@@ -408,22 +408,20 @@ def _mean(photos: tuple[PhotoRecord, ...] | None, metric: str) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def _write_json(path: Path, document: dict) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(document, indent=2) + "\n")
-
-
 def _write_run(
     out: Path, model: keras.Model, config: TrainConfig, result: TrainingRecord, history
 ) -> None:
+    """Write the run's files (:data:`RUN_FILES`), in place together over an earlier run's.
+
+    :func:`~edge_runtime.atomic.files_together`: stopped while they are written, the folder
+    keeps the earlier run whole, never a new model beside an old record or half a run.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    remove_earlier_run(out, RUN_FILES)
     inference = build_model(config.arch, width=config.width)  # no optimizer state: a third the size
     inference.set_weights(model.get_weights())
-    with atomic_path(out / "model.keras") as tmp:
-        inference.save(tmp)
-    with atomic_path(out / "history.png") as tmp:
-        plot_history(history, result.best_epoch, tmp)
-    _write_json(out / "config.json", config.record())
-    with atomic_path(out / RECORD_FILE) as tmp:
-        dataclasses.replace(result, model_sha256=file_sha256(out / "model.keras")).write(tmp)
+    with files_together(out, RUN_FILES) as files:
+        inference.save(files["model.keras"])
+        plot_history(history, result.best_epoch, files["history.png"])
+        files["config.json"].write_text(json.dumps(config.record(), indent=2) + "\n")
+        digest = file_sha256(files["model.keras"])
+        dataclasses.replace(result, model_sha256=digest).write(files[RECORD_FILE])

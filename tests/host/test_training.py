@@ -98,12 +98,36 @@ def test_an_overwrite_that_fails_leaves_no_new_model_beside_the_old_record(
 
     out = tmp_path / "run"
     shutil.copytree(unet_run[0], out)
+    before = {name: (out / name).read_bytes() for name in ("model.keras", "metrics.json")}
     (out / "history.png").unlink()
     (out / "history.png").mkdir()
     args = ["train", subset_npz, "--out", out, "--epochs", "1", "--overwrite"]
     done = run_cli(*args, "--arch", "unet-lite", "--width", "2", expect=2)
     assert done.output.splitlines()[-1].startswith(f"Error: {out / 'history.png'}")
-    assert not (out / "metrics.json").exists()
+    assert {name: (out / name).read_bytes() for name in before} == before  # the old run, whole
+
+
+def test_an_overwrite_stopped_while_writing_keeps_the_earlier_run_whole(
+    unet_run, subset_npz, tmp_path, monkeypatch
+):
+    """Stopped while it wrote its files, a run left its model alone, and with --overwrite lost
+    the earlier run too."""
+    import shutil
+
+    import training.trainer
+
+    out = tmp_path / "run"
+    shutil.copytree(unet_run[0], out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    def stopped(*_args):
+        raise KeyboardInterrupt  # Ctrl-C, once the new model is written
+
+    monkeypatch.setattr(training.trainer, "plot_history", stopped)
+    args = ["train", str(subset_npz), "--out", str(out), "--epochs", "1", "--overwrite"]
+    done = CliRunner().invoke(cli, [*args, "--arch", "unet-lite", "--width", "2"])
+    assert (done.exit_code, done.output.splitlines()[-1]) == (130, "Error: interrupted")
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
 
 
 def test_bad_data_file_is_one_line_error(tmp_path):

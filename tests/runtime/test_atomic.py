@@ -1,10 +1,12 @@
 import os
+import signal
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from edge_runtime.atomic import atomic_path, check_writable
+from edge_runtime.atomic import atomic_path, check_writable, files_together, signals_held
 from edge_runtime.errors import OutputError
 
 
@@ -112,3 +114,36 @@ def test_a_folder_the_file_system_refuses_is_not_writable_even_to_root():
     """access() told root /sys was writable: the conversion ran, then failed on its temporary."""
     with pytest.raises(OutputError, match=r"^/sys: not writable"):
         check_writable(Path("/sys/m.tflite"))
+
+
+def test_files_together_replace_an_earlier_set_whole(tmp_path):
+    for name in ("model.keras", "metrics.json", "history.png"):
+        (tmp_path / name).write_text("old")
+    with files_together(tmp_path, ("model.keras", "metrics.json", "history.png")) as files:
+        files["model.keras"].write_text("new")
+        files["metrics.json"].write_text("new")
+        assert (tmp_path / "model.keras").read_text() == "old"  # nothing moves before the end
+    assert (tmp_path / "model.keras").read_text() == (tmp_path / "metrics.json").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "model.keras"]
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_files_together_stopped_leave_the_earlier_set_as_it_was(tmp_path, error):
+    """A run stopped while writing once left its model alone, or (--overwrite) no run at all."""
+    for name in ("model.keras", "metrics.json"):
+        (tmp_path / name).write_text("old")
+    with pytest.raises(error), files_together(tmp_path, ("model.keras", "metrics.json")) as files:
+        files["model.keras"].write_text("new")
+        raise error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "model.keras"]
+    assert {p.read_text() for p in tmp_path.iterdir()} == {"old"}
+
+
+def test_a_signal_inside_held_signals_is_acted_on_after_the_block():
+    done = []
+    with pytest.raises(KeyboardInterrupt), signals_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)  # where the handler would have run
+        done.append("renamed")
+    assert done == ["renamed"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
