@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.app.outputs import identity
+from edge_runtime.app.outputs import identity, refuse_output_among
 from edge_runtime.atomic import check_writable, folders_removed_on_failure
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
@@ -26,6 +26,7 @@ from edge_runtime.contract.gate_report import (
 )
 from edge_runtime.contract.schema import encode
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS
+from edge_runtime.data.photos import datasets_of_folders
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import ARTERY_VEIN_RUN_FILES, RUN_FILES
 
@@ -413,6 +414,8 @@ def check(
         why = "of the comparison with the Keras twin, which needs --keras"
         refuse_given(click.get_current_context(), DRIFT_GATES, why)
     _refuse_arrays_of_folders(data)
+    if report_dir:
+        refuse_output_among(report_dir, datasets_of_folders(data), "--report")
     import_extra("tensorflow", "train")
     from converters.check import load_gate_data, run_gate
     from converters.gate_files import prepare_report_folder, write_report

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.app.outputs import identity
+from edge_runtime.app.outputs import identity, refuse_output_among
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -20,6 +20,7 @@ from edge_runtime.cli.options import (
     holdout_option,
     refuse_given,
 )
+from edge_runtime.data.photos import datasets_of_folders
 from edge_runtime.errors import InputError
 from training.config import (
     ARTERY_VEIN_RUN_FILES,
@@ -221,6 +222,7 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         why = "of distillation, which needs --teacher"
         refuse_given(click.get_current_context(), ("teacher_weight",), why)
     refuse_an_earlier_run(out, RUN_FILES, overwrite)
+    refuse_output_among(out, datasets_of_folders(map(_source_path, data)), "--out")
     import_extra("tensorflow", "train")
     from training.trainer import train as run_training
 
@@ -345,6 +347,7 @@ def train_artery_vein_command(data, out, score_folders, overwrite, training):
                 f"--score {folder}: is a folder the model trains on; score a camera left out"
             )
     refuse_an_earlier_run(out, ARTERY_VEIN_RUN_FILES, overwrite)
+    refuse_output_among(out, datasets_of_folders([*data, *score_folders]), "--out")
     import_extra("tensorflow", "train")
     from training.artery_vein import train_artery_vein_run
 

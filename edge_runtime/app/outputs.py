@@ -3,6 +3,7 @@ artery/vein PNGs."""
 
 import contextlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from PIL import Image
 from edge_runtime.analysis.segmentation import Result
 from edge_runtime.atomic import save_png
 from edge_runtime.data.artery_vein import colour_picture
+from edge_runtime.data.photos import PhotoDataset
+from edge_runtime.errors import InputError
 from edge_runtime.pipeline.decode import Photo
 
 OVERLAY_COLOUR = (0, 255, 64)
@@ -28,6 +31,28 @@ def identity(path: Path) -> tuple[int, int] | None:
     except (OSError, ValueError):
         return None
     return info.st_dev, info.st_ino
+
+
+def refuse_output_among(folder: Path, datasets: Iterable[PhotoDataset], option: str) -> None:
+    """Refuse an output folder (given with ``option``) that holds the ``datasets``' own files
+    (a folder of their photographs, labels or masks, under any path): what is written there
+    would join them or overwrite one named alike, and the next run would read it.
+
+    Raises:
+        InputError: it does.
+    """
+    folders = {
+        identity(path.parent)
+        for dataset in datasets
+        for photo in dataset.photos
+        for path in (photo.image, photo.label, photo.mask, photo.artery_vein)
+        if path is not None
+    }
+    if identity(folder) in folders - {None}:
+        raise InputError(
+            f"{folder}: holds the dataset's photographs, labels or masks, which the output "
+            f"would add to or overwrite; give {option} another folder"
+        )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import NoReturn
 import click
 
 from edge_runtime.app.files import prepare_outdir
-from edge_runtime.app.outputs import identity
+from edge_runtime.app.outputs import refuse_output_among
 from edge_runtime.atomic import check_writable
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -29,7 +29,7 @@ from edge_runtime.contract.metrics import PhotoScores
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
-from edge_runtime.data.photos import PhotoDataset, describe_layouts, held_out, list_dataset
+from edge_runtime.data.photos import describe_layouts, held_out, list_dataset
 from edge_runtime.errors import InputError, one_line
 from edge_runtime.evaluation.patches import evaluate_patches
 from edge_runtime.evaluation.photos import (
@@ -109,23 +109,6 @@ def _nothing_to_evaluate(data: Path, reason: str) -> NoReturn:
     raise click.exceptions.Exit(1)
 
 
-def _refuse_report_among_inputs(report: Path, found: PhotoDataset) -> None:
-    """Refuse a report folder that holds the dataset's own files (a folder of its photographs,
-    labels or masks under any path): its pictures would join them or overwrite one named like
-    a picture, and the next run would read them."""
-    folders = {
-        identity(path.parent)
-        for photo in found.photos
-        for path in (photo.image, photo.label, photo.mask, photo.artery_vein)
-        if path is not None
-    }
-    if identity(report) in folders - {None}:
-        raise InputError(
-            f"{report}: holds the dataset's photographs, labels or masks, which the report "
-            "would add to or overwrite; give --report another folder"
-        )
-
-
 def _photographs(
     data: Path,
     layout: str | None,
@@ -152,7 +135,7 @@ def _photographs(
     if artery_vein is not None and not any(p.has_artery_vein for p in dataset.photos):
         _nothing_to_evaluate(data, "no artery/vein labels (labels-av/, AV/) to score --av on")
     if report is not None:
-        _refuse_report_among_inputs(report, found)
+        refuse_output_among(report, [found], "--report")
         prepare_outdir(report)
         for name in SUMMARY_FILES:
             check_writable(report / name)

@@ -29,6 +29,7 @@ read, sizes that differ, a mask with no pixel inside, a label with no vessel pix
 mask: nothing to score).
 """
 
+import contextlib
 import dataclasses
 import re
 from collections import defaultdict
@@ -409,6 +410,17 @@ def find_dataset(root: str | Path, layout: str | None = None) -> PhotoDataset:
     if not dataset.photos:
         raise InputError(f"{dataset.root}: no photographs found in the {dataset.layout} layout")
     return dataset
+
+
+def datasets_of_folders(paths: Iterable[Path]) -> list[PhotoDataset]:
+    """The datasets of the folders among ``paths``: a folder in no layout, or a file, has none
+    (what reads it refuses it in its turn)."""
+    found = []
+    for path in map(Path, paths):
+        with contextlib.suppress(InputError):
+            if path.is_dir():
+                found.append(list_dataset(path))
+    return found
 
 
 def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:

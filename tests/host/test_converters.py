@@ -513,6 +513,22 @@ def test_edgetpu_compiles_and_re_embeds_the_metadata(
     )
 
 
+def test_a_check_report_in_a_folder_of_the_data_is_refused(
+    converted, run_cli, tmp_path, make_photo_dataset
+):
+    """check --report DATA/images wrote dice_delta.png among the photographs, which the next
+    run refused (no label for it)."""
+    data = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    before = sorted(p.name for p in (data / "labels").iterdir())
+    args = ["check", "--tflite", converted[0] / "int8.tflite", "--data", data, "--min-dice", "0"]
+    done = run_cli(*args, "--report", data / "labels", expect=2)
+    assert done.output == (
+        f"Error: {data / 'labels'}: holds the dataset's photographs, labels or masks, which the "
+        "output would add to or overwrite; give --report another folder\n"
+    )
+    assert sorted(p.name for p in (data / "labels").iterdir()) == before
+
+
 def test_a_check_refused_before_its_report_leaves_no_report_folder(
     converted, subset_npz, run_cli, tmp_path
 ):

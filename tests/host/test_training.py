@@ -297,3 +297,19 @@ def test_a_record_beside_another_model_file_of_the_same_size_is_refused(
     assert f"{run / 'metrics.json'}: records another model file than {run / 'model.keras'}" in (
         done.output
     )
+
+
+@pytest.mark.parametrize("command", ["train", "train-artery-vein"])
+def test_a_run_folder_that_is_a_folder_of_the_data_is_refused(
+    command, tmp_path, make_photo_dataset
+):
+    """train --out DATA/images wrote history.png among the photographs: the next run refused
+    the folder (no label for history.png)."""
+    data = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    before = sorted(p.name for p in (data / "images").iterdir())
+    done = CliRunner().invoke(cli, [command, str(data), "--out", str(data / "images")])
+    assert done.exit_code == 2 and done.output == (
+        f"Error: {data / 'images'}: holds the dataset's photographs, labels or masks, which the "
+        "output would add to or overwrite; give --out another folder\n"
+    )
+    assert sorted(p.name for p in (data / "images").iterdir()) == before
