@@ -35,14 +35,19 @@ def exit_description(exitcode: int) -> str:
         return f"killed by signal {number}"
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the process was (a BaseException, as KeyboardInterrupt is, so that
+    no handler of errors takes it for one): the command line says so on one line, status 143."""
+
+
 @contextlib.contextmanager
 def ending_cleanly_on_sigterm() -> Iterator[None]:
     """SIGTERM ends what runs inside as SIGINT does, through its clean-up (a hidden unpacking
-    folder, an unfinished output removed), with status 143 (128 + the signal); the handler
-    before is put back after."""
+    folder, an unfinished output removed): :class:`Terminated` is raised; the handler before is
+    put back after."""
 
-    def end(signum, _frame):
-        raise SystemExit(128 + signum)
+    def end(_signum, _frame):
+        raise Terminated
 
     previous = signal.signal(signal.SIGTERM, end)
     try:

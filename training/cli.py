@@ -22,6 +22,7 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.data.photos import datasets_of_folders
 from edge_runtime.errors import InputError
+from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import (
     ARTERY_VEIN_RUN_FILES,
     LOSSES,
@@ -226,7 +227,8 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
     import_extra("tensorflow", "train")
     from training.trainer import train as run_training
 
-    result = run_training(config)
+    with ending_cleanly_on_sigterm():  # an unfinished run's files are removed, never left
+        result = run_training(config)
     run = f"(best epoch {result.best_epoch}/{result.epochs}, {result.params:,} parameters)"
     if result.holdout_f1 is not None:
         photos = result.holdout_photos
@@ -351,7 +353,8 @@ def train_artery_vein_command(data, out, score_folders, overwrite, training):
     import_extra("tensorflow", "train")
     from training.artery_vein import train_artery_vein_run
 
-    record = train_artery_vein_run(list(data), out, training, list(score_folders))
+    with ending_cleanly_on_sigterm():
+        record = train_artery_vein_run(list(data), out, training, list(score_folders))
     line = (
         f"trained on {record.photographs} photographs ({record.parameters:,} parameters, "
         f"{record.train_seconds:.0f} s)"

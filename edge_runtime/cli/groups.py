@@ -24,6 +24,12 @@ class Interrupted(click.ClickException):
     exit_code = 128 + signal.SIGINT
 
 
+class Stopped(click.ClickException):
+    """Stopped by SIGTERM (a service stopped, ``timeout``): status 143 (128 + the signal)."""
+
+    exit_code = 128 + signal.SIGTERM
+
+
 class NamingGroup(click.Group):
     """A group that records the command it resolves (:data:`COMMAND_PATH`)."""
 

@@ -15,7 +15,13 @@ from edge_runtime.cli.bench import bench
 from edge_runtime.cli.datasets import datasets
 from edge_runtime.cli.demo import demo
 from edge_runtime.cli.evaluate import evaluate
-from edge_runtime.cli.groups import InputFailure, Interrupted, NamingGroup, usage_failure
+from edge_runtime.cli.groups import (
+    InputFailure,
+    Interrupted,
+    NamingGroup,
+    Stopped,
+    usage_failure,
+)
 from edge_runtime.cli.info import info
 from edge_runtime.cli.measure import measure
 from edge_runtime.cli.segment import segment
@@ -25,6 +31,7 @@ from edge_runtime.errors import EdgeSegError, one_line
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.native_logs import show_native_logs
+from edge_runtime.processes import Terminated
 
 PLUGIN_GROUP = "edge_seg.commands"
 
@@ -101,6 +108,8 @@ class EdgeSegGroup(NamingGroup):
                 raise usage_failure(exc, ctx) from None
             except KeyboardInterrupt:
                 raise Interrupted("interrupted") from None
+            except Terminated:
+                raise Stopped("terminated") from None
             except OSError as exc:  # the file system said no: name the file, no traceback
                 where = f"{exc.filename}: " if exc.filename else ""
                 raise InputFailure(one_line(f"{where}{exc.strerror or exc}")) from None

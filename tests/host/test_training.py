@@ -1,6 +1,8 @@
 """Smoke trainings of a few steps on a small subset: outputs, reload, determinism, CLI errors."""
 
 import json
+import os
+import signal
 import sys
 
 import numpy as np
@@ -313,3 +315,27 @@ def test_a_run_folder_that_is_a_folder_of_the_data_is_refused(
         "output would add to or overwrite; give --out another folder\n"
     )
     assert sorted(p.name for p in (data / "images").iterdir()) == before
+
+
+def test_sigterm_while_a_run_is_written_keeps_the_earlier_run_and_says_so(
+    unet_run, subset_npz, tmp_path, monkeypatch
+):
+    """SIGTERM (a service stopped, timeout) ended train in silence, status 143, leaving the
+    new model alone in the folder."""
+    import shutil
+
+    import training.trainer
+
+    out = tmp_path / "run"
+    shutil.copytree(unet_run[0], out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    def terminated(*_args):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(training.trainer, "plot_history", terminated)
+    args = ["train", str(subset_npz), "--out", str(out), "--epochs", "1", "--overwrite"]
+    done = CliRunner().invoke(cli, [*args, "--arch", "unet-lite", "--width", "2"])
+    assert (done.exit_code, done.output.splitlines()[-1]) == (143, "Error: terminated")
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # given back

@@ -611,5 +611,6 @@ def test_sigterm_ends_prepare_through_its_clean_up_and_a_killed_run_is_cleaned_a
     monkeypatch.setattr(unpack, "_check", terminated)  # once unpacked, before the check
     result = _run("prepare", "chase", tmp_path / "CHASEDB1.zip", "-o", out)
     assert result.exit_code == 128 + signal.SIGTERM
+    assert result.output.splitlines()[-1] == "Error: terminated"  # it ended in silence
     _nothing_left(out)  # neither this run's unpacking folder nor the killed one's
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # given back
