@@ -358,7 +358,7 @@ def _train(
     if config.holdout and not holdout:  # one photograph: photo_holdout holds none of it out
         raise InputError(
             f"--holdout {config.holdout} holds nothing out of {', '.join(config.data)}: give "
-            "more photographs, or --holdout 0 to train on all without one"
+            "more photographs or patches, or --holdout 0 to train on all without one"
         )
     model.compile(optimizer=_optimizer(config, len(batches)), loss=loss)
     callbacks = [Holdout(holdout)] if holdout else []

@@ -372,7 +372,7 @@ def test_a_holdout_of_one_photograph_is_refused_not_left_out(tmp_path, run_cli):
     photos = _photos(tmp_path / "photos", count=1)
     result = run_cli("train", photos, "--out", tmp_path / "run", *TINY, expect=2)
     assert result.stderr.splitlines()[-1] == (
-        f"Error: --holdout 0.2 holds nothing out of {photos}: give more photographs, or "
+        f"Error: --holdout 0.2 holds nothing out of {photos}: give more photographs or patches, or "
         "--holdout 0 to train on all without one"
     )
     assert not (tmp_path / "run" / "metrics.json").exists()
