@@ -69,32 +69,34 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def signals_held() -> Iterator[None]:
     """SIGINT and SIGTERM that arrive inside the block are acted on after it, as they would
     have been (a few renames must not be cut in two). Outside the main thread, where handlers
-    cannot be set, it holds nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    cannot be set, it holds nothing; nor a signal whose handler was set outside Python, which
+    could not be put back."""
+    held = ()
+    if threading.current_thread() is threading.main_thread():
+        held = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not None]
     arrived: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, lambda sig, _frame: arrived.append(sig)) for sig in held}
-    try:
+    with contextlib.ExitStack() as handlers:
+        for sig in held:  # each put back, whatever happens after it was set
+            handlers.callback(signal.signal, sig, signal.getsignal(sig))
+            signal.signal(sig, lambda sig, _frame: arrived.append(sig))
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
-        for sig in dict.fromkeys(arrived):
-            signal.raise_signal(sig)
+    for sig in dict.fromkeys(arrived):
+        signal.raise_signal(sig)
 
 
 @contextlib.contextmanager
 def files_together(folder: Path, names: tuple[str, ...]) -> Iterator[dict[str, Path]]:
     """Yield a temporary path in ``folder`` for each of ``names``; when the block succeeds, put
-    those written in place all at once and remove the others there (an earlier set's).
+    those written in place, in the order of ``names``, and remove the others there (an earlier
+    set's).
 
     Stopped or failed inside the block, nothing in ``folder`` changes (the temporaries are
     removed); the renames that follow it are not cut in two by SIGINT or SIGTERM
-    (:func:`signals_held`). So ``folder`` holds the earlier set or the new one, never part of
-    each: a run's model beside another run's record. What :func:`what_is_in_the_way` finds at
-    one of the paths is refused (an OSError whose ``strerror`` says what it is).
+    (:func:`signals_held`). So stopped, ``folder`` holds the earlier set or the new one, never
+    part of each: a run's model beside another run's record. Killed outright (or on a failed
+    rename), part of the renames may be done: name last the file that must not be found alone.
+    What :func:`what_is_in_the_way` finds at one of the paths is refused (an OSError whose
+    ``strerror`` says what it is).
     """
     targets = {name: folder / name for name in names}
     for path in targets.values():

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from edge_runtime.atomic import atomic_path, files_together
+from edge_runtime.atomic import atomic_path, files_together, folders_removed_on_failure
 from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
 from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_CHANNELS
 from edge_runtime.contract.artery_vein_metrics import (
@@ -377,10 +377,12 @@ def train_artery_vein_run(
         centreline_accuracy=means.centreline_accuracy if means else None,
         versions=software_versions(),
     )
-    out.mkdir(parents=True, exist_ok=True)
     inference = build_model(training)  # no optimizer state: a third the size
     inference.set_weights(model.get_weights())
-    with files_together(out, ARTERY_VEIN_RUN_FILES) as files:  # never half a run, nor a lost one
+    # never half a run, nor a lost one; the model last (a model alone would be taken)
+    run_files = ARTERY_VEIN_RUN_FILES[::-1]
+    with folders_removed_on_failure(out), files_together(out, run_files) as files:
+        out.mkdir(parents=True, exist_ok=True)
         inference.save(files["model.keras"])
         record = dataclasses.replace(record, model_sha256=file_sha256(files["model.keras"]))
         record.write(files[ARTERY_VEIN_RECORD])

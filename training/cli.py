@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from edge_runtime.app.outputs import identity, refuse_output_among
+from edge_runtime.atomic import what_is_in_the_way
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -42,14 +43,22 @@ AV_DEFAULTS = ArteryVeinTraining()
 
 
 def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) -> None:
-    """Refuse to train into ``out`` when it holds any of a run's ``files``, unless overwriting.
+    """Refuse to train into ``out`` when it holds a run's ``files`` or something in their way.
+
+    An earlier run's files are refused unless overwriting; a folder or a link where one would go
+    always (refused only once trained, the training would be lost).
 
     Raises:
-        InputError: ``out`` holds an earlier run (exit status 2, as any bad option).
+        InputError: ``out`` holds an earlier run, or something in a file's way (exit status 2,
+            as any bad option).
     """
     existing = [name for name in files if (out / name).exists()]
     if existing and not overwrite:
         raise InputError(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
+    for name in files:
+        in_the_way = what_is_in_the_way(out / name)
+        if in_the_way:
+            raise InputError(f"{out / name}: {in_the_way}")
 
 
 def _source_path(argument: str) -> Path:

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from edge_runtime import __version__
-from edge_runtime.atomic import files_together
+from edge_runtime.atomic import files_together, folders_removed_on_failure
 from edge_runtime.contract.metrics import (
     DEFAULT_THRESHOLD,
     best_mean_threshold,
@@ -416,10 +416,11 @@ def _write_run(
     :func:`~edge_runtime.atomic.files_together`: stopped while they are written, the folder
     keeps the earlier run whole, never a new model beside an old record or half a run.
     """
-    out.mkdir(parents=True, exist_ok=True)
     inference = build_model(config.arch, width=config.width)  # no optimizer state: a third the size
     inference.set_weights(model.get_weights())
-    with files_together(out, RUN_FILES) as files:
+    # the model last: cut short, a record without its model is refused, a model alone is not
+    with folders_removed_on_failure(out), files_together(out, RUN_FILES[::-1]) as files:
+        out.mkdir(parents=True, exist_ok=True)
         inference.save(files["model.keras"])
         plot_history(history, result.best_epoch, files["history.png"])
         files["config.json"].write_text(json.dumps(config.record(), indent=2) + "\n")

@@ -158,7 +158,7 @@ def cli() -> None:
     data file or option (or standard output closed); `verdict` 3 when photographs are to be
     taken again, `segment` and `verdict` 4 when a picture is not a fundus photograph; 130 when
     stopped by Ctrl-C (`segment`, `eval` and `watch` finish the photographs in progress first,
-    and exit as they say).
+    and exit as they say); 143 when `train`, `convert` or `datasets` is stopped by SIGTERM.
     """
 
 

@@ -105,7 +105,9 @@ def test_an_overwrite_that_fails_leaves_no_new_model_beside_the_old_record(
     (out / "history.png").mkdir()
     args = ["train", subset_npz, "--out", out, "--epochs", "1", "--overwrite"]
     done = run_cli(*args, "--arch", "unet-lite", "--width", "2", expect=2)
-    assert done.output.splitlines()[-1].startswith(f"Error: {out / 'history.png'}")
+    assert done.output.splitlines() == [
+        f"Error: {out / 'history.png'}: is a folder, not a file to write"
+    ]  # before training, which would be lost
     assert {name: (out / name).read_bytes() for name in before} == before  # the old run, whole
 
 
@@ -130,6 +132,10 @@ def test_an_overwrite_stopped_while_writing_keeps_the_earlier_run_whole(
     done = CliRunner().invoke(cli, [*args, "--arch", "unet-lite", "--width", "2"])
     assert (done.exit_code, done.output.splitlines()[-1]) == (130, "Error: interrupted")
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    fresh = tmp_path / "new" / "run"  # no earlier run: no folder is left behind either
+    args = ["train", str(subset_npz), "--out", str(fresh), "--epochs", "1"]
+    done = CliRunner().invoke(cli, [*args, "--arch", "unet-lite", "--width", "2"])
+    assert done.exit_code == 130 and not (tmp_path / "new").exists()
 
 
 def test_bad_data_file_is_one_line_error(tmp_path):

@@ -147,3 +147,14 @@ def test_a_signal_inside_held_signals_is_acted_on_after_the_block():
         done.append("renamed")
     assert done == ["renamed"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_held_signals_give_back_an_ignoring_handler_and_stay_ignored():
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.01)
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN  # and this process lives on
+    finally:
+        signal.signal(signal.SIGTERM, previous)
