@@ -140,13 +140,19 @@ def test_files_together_stopped_leave_the_earlier_set_as_it_was(tmp_path, error)
 
 
 def test_a_signal_inside_held_signals_is_acted_on_after_the_block():
+    # Python's own Ctrl-C handler, whatever this run started with (a background job of a
+    # script ignores SIGINT)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     done = []
-    with pytest.raises(KeyboardInterrupt), signals_held():
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.01)  # where the handler would have run
-        done.append("renamed")
+    try:
+        with pytest.raises(KeyboardInterrupt), signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)  # where the handler would have run
+            done.append("renamed")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert done == ["renamed"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_held_signals_give_back_an_ignoring_handler_and_stay_ignored():
