@@ -54,6 +54,11 @@ MAP_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 """A folder's maps: its image files, GIFs too (DRIVE's manual labels are GIFs)."""
 
 
+def _measured_kind(artery_vein: bool) -> str:
+    """The kind of segment's output that is measured: its ``av`` maps with --av, else ``mask``."""
+    return "av" if artery_vein else "mask"
+
+
 @dataclasses.dataclass
 class _FolderMaps:
     """Whether a file in a folder is a map to measure: not another output of ``segment`` or of
@@ -67,7 +72,7 @@ class _FolderMaps:
     beside: list[Path] = dataclasses.field(default_factory=list)
 
     def __call__(self, path: Path) -> bool:
-        measured = "av" if self.artery_vein else "mask"
+        measured = _measured_kind(self.artery_vein)
         if is_written_output(path, tuple(kind for kind in WRITTEN_KINDS if kind != measured)):
             return False
         own_map = path.with_name(f"{fitted_name(path.stem)}_{measured}.png")
@@ -79,7 +84,7 @@ class _FolderMaps:
 
 def _left_out(beside: list[Path], artery_vein: bool) -> str:
     """The note naming the photographs a folder gave that were left out beside their maps."""
-    kind = "av" if artery_vein else "mask"
+    kind = _measured_kind(artery_vein)
     named = ", ".join(one_line(str(path)) for path in sorted(beside)[:3])
     more = f" and {len(beside) - 3} more" if len(beside) > 3 else ""
     return (
@@ -90,7 +95,7 @@ def _left_out(beside: list[Path], artery_vein: bool) -> str:
 
 def _maps_read(artery_vein: bool) -> str:
     """Which of segment's outputs are maps, as the warning says when there are none."""
-    measured, other = ("av", "mask") if artery_vein else ("mask", "av")
+    measured, other = _measured_kind(artery_vein), _measured_kind(not artery_vein)
     option = "without --av" if artery_vein else "with --av"
     return (
         f"a folder gives its image files; of segment's outputs, <stem>_{measured}.png, and "
