@@ -77,6 +77,8 @@ class ArteryVeinExample:
     truth: np.ndarray
     found: np.ndarray
     inside: np.ndarray
+    camera: int = 0
+    """Which of the training folders (a camera each) it came from, counted from 0."""
 
     @functools.cached_property
     def centreline(self) -> np.ndarray:
@@ -158,7 +160,7 @@ def load_examples(
         InputError: a folder has none, or one cannot be used.
     """
     examples = []
-    for folder in folders:
+    for camera, folder in enumerate(folders):
         photos = []
         for photo in list_dataset(folder).photos:
             if not photo.has_artery_vein:
@@ -173,7 +175,7 @@ def load_examples(
             name = f"{Path(folder).name}/{photo.name}"
             label = photo.artery_vein_label()
             example = make_example(segmenter, training, name, photo.image, label, photo.label)
-            examples.append(example)
+            examples.append(dataclasses.replace(example, camera=camera))
     return examples
 
 
@@ -239,17 +241,38 @@ def flipped(image: np.ndarray, left_right: bool, upside_down: bool) -> np.ndarra
     return image[::-1] if upside_down else image
 
 
+def drawn_groups(examples: list[ArteryVeinExample], draw_by: str) -> list[list[int]]:
+    """The examples' indices in the groups a crop's photograph is drawn from, evenly.
+
+    Drawn by ``"photograph"``, one group of all; by ``"camera"``, a group per camera, so that
+    each camera weighs as much as another, whatever its number of photographs.
+    """
+    if draw_by == "photograph":
+        return [list(range(len(examples)))]
+    cameras = sorted({e.camera for e in examples})
+    return [[k for k, e in enumerate(examples) if e.camera == camera] for camera in cameras]
+
+
 def draw_crops(
-    examples: list[ArteryVeinExample], rng: np.random.Generator, count: int, side: int
+    examples: list[ArteryVeinExample],
+    rng: np.random.Generator,
+    count: int,
+    side: int,
+    groups: list[list[int]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random crops (inputs, artery target, weight), each near a labelled vessel pixel."""
+    """Random crops (inputs, artery target, weight), each near a labelled vessel pixel.
+
+    Each crop's photograph is drawn from one of ``groups`` (:func:`drawn_groups`), the group
+    and the photograph in it evenly.
+    """
     x = np.zeros((count, side, side, ARTERY_VEIN_CHANNELS), np.float32)
     y = np.zeros((count, side, side, 1), np.float32)
     w = np.zeros((count, side, side), np.float32)
     graded = (ArteryVein.ARTERY, ArteryVein.VEIN)
     labelled = [np.argwhere(np.isin(e.target, graded)) for e in examples]
     for i in range(count):
-        k = rng.integers(len(examples))
+        group = groups[rng.integers(len(groups))] if len(groups) > 1 else groups[0]
+        k = group[rng.integers(len(group))]
         example = examples[k]
         window, *flips = random_window(rng, labelled[k], example.target.shape, side)
         x[i] = flipped(example.inputs[window], *flips)
@@ -269,9 +292,10 @@ def train_artery_vein(
     model.compile(
         optimizer=keras.optimizers.Adam(training.learning_rate), loss="binary_crossentropy"
     )
+    groups = drawn_groups(examples, training.draw_by)
     started = time.perf_counter()
     for _ in range(training.epochs):
-        x, y, w = draw_crops(examples, rng, training.crops, training.tile)
+        x, y, w = draw_crops(examples, rng, training.crops, training.tile, groups)
         model.fit(x, y, sample_weight=w, batch_size=training.batch_size, epochs=1, verbose=0)
     return model, time.perf_counter() - started
 

@@ -26,6 +26,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import (
     ARTERY_VEIN_RUN_FILES,
+    CROP_DRAWS,
     LOSSES,
     MAX_EPOCHS,
     MAX_SEED,
@@ -268,12 +269,15 @@ def _av_range(name: str) -> click.IntRange:
 def artery_vein_training_options(command):
     """Add an artery/vein run's settings to a command, which receives them as ``training``.
 
-    Width, depth, epochs, crops and seed make one :class:`~training.config.ArteryVeinTraining`.
+    Width, depth, epochs, crops, their draw and seed make one
+    :class:`~training.config.ArteryVeinTraining`.
     """
 
     @functools.wraps(command)
-    def build(*args, width, depth, epochs, crops, seed, **kwargs):
-        training = ArteryVeinTraining(width, depth, epochs=epochs, crops=crops, seed=seed)
+    def build(*args, width, depth, epochs, crops, draw_by, seed, **kwargs):
+        training = ArteryVeinTraining(
+            width, depth, epochs=epochs, crops=crops, draw_by=draw_by, seed=seed
+        )
         return command(*args, training=training, **kwargs)
 
     options = [
@@ -304,6 +308,14 @@ def artery_vein_training_options(command):
             default=AV_DEFAULTS.crops,
             show_default=True,
             help="Random crops drawn afresh for each epoch.",
+        ),
+        click.option(
+            "--draw-by",
+            type=click.Choice(CROP_DRAWS),
+            default=AV_DEFAULTS.draw_by,
+            show_default=True,
+            help="Draw each crop's photograph evenly over the photographs, or over the "
+            "cameras (the DATA folders) and then their photographs.",
         ),
         click.option(
             "--seed",

@@ -7,7 +7,7 @@ from pathlib import Path, PurePath
 
 from edge_runtime.contract.model_card import FOV_DIAMETER_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS
-from edge_runtime.contract.schema import bounded
+from edge_runtime.contract.schema import bounded, choice
 from training.models import ARCHITECTURES
 
 LOSSES = ("bce", "bce-dice")
@@ -163,6 +163,10 @@ def default(name: str):
 MAX_SEED = 2**32 - 1
 """Largest seed numpy's generators take."""
 
+CROP_DRAWS = ("photograph", "camera")
+"""How an artery/vein run draws its crops' photographs: each photograph as likely as another, or
+each camera (a data folder) as likely as another, then each of its photographs alike."""
+
 MAX_ARTERY_VEIN_CROPS = 20_000
 """Most crops an artery/vein epoch may draw: held at once, they take 5 GB."""
 
@@ -188,6 +192,8 @@ class ArteryVeinTraining:
     epochs: int = bounded(16, 1, MAX_EPOCHS)
     crops: int = bounded(3000, 1, MAX_ARTERY_VEIN_CROPS)
     """Random crops drawn afresh for each epoch (all held at once: 256 KiB each)."""
+    draw_by: str = choice("photograph", CROP_DRAWS)
+    """Whether a crop's photograph is drawn evenly over photographs or over cameras."""
     batch_size: int = bounded(16, 1, 4096)
     learning_rate: float = bounded(2e-3, 0, 1)
     seed: int = bounded(2211, 0, MAX_SEED)

@@ -17,7 +17,13 @@ from edge_runtime.contract.gate_report import ArteryVeinGates
 from edge_runtime.contract.model_card import ModelCard, Preprocessing
 from edge_runtime.data.artery_vein import decode_artery_vein
 from edge_runtime.inference.model_file import read_card, read_model_bytes
-from training.artery_vein import ArteryVeinRecord, load_examples
+from training.artery_vein import (
+    ArteryVeinExample,
+    ArteryVeinRecord,
+    draw_crops,
+    drawn_groups,
+    load_examples,
+)
 from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
 
 
@@ -54,6 +60,8 @@ def converted(labelled, tmp_path_factory, run_cli):
         "16",
         "--width",
         "4",
+        "--draw-by",
+        "camera",
         "--score",
         left_out,
     )
@@ -80,6 +88,7 @@ def test_training_writes_the_model_and_a_record_of_what_it_scored(converted):
     record = ArteryVeinRecord.read(run / ARTERY_VEIN_RECORD)
     assert record.photographs == 2 and record.data == ("eyes",) and record.parameters > 0
     assert record.training.epochs == 1 and record.training.width == 4
+    assert record.training.draw_by == "camera"  # as given
     assert [p.name for p in record.scored] == ["eyes/eye1", "eyes/eye2"]
     assert f"accuracy on found vessels {record.accuracy:.4f}" in printed
 
@@ -326,3 +335,38 @@ def test_a_vessel_run_of_no_or_too_many_epochs_is_refused_as_an_artery_vein_run_
     for epochs in (0, MAX_EPOCHS + 1):
         with pytest.raises(ValueError, match=f"got epochs {epochs}, expected 1 to {MAX_EPOCHS}"):
             TrainConfig(data=("x.npz",), out="run", epochs=epochs)
+
+
+def _example(camera: int, value: float) -> ArteryVeinExample:
+    """A 32-pixel example whose inputs are all ``value``, every pixel a labelled artery."""
+    side = 32
+    codes = np.full((side, side), ArteryVein.ARTERY, np.int8)
+    inside = np.ones((side, side), bool)
+    inputs = np.full((side, side, 4), value, np.float32)
+    return ArteryVeinExample(
+        f"c{camera}/{value:g}", inputs, inside, codes, codes, inside, inside, camera
+    )
+
+
+@pytest.mark.parametrize("draw_by, first_camera_share", [("photograph", 0.25), ("camera", 0.5)])
+def test_crops_are_drawn_evenly_over_photographs_or_over_cameras(draw_by, first_camera_share):
+    """One camera of one photograph, another of three: drawn by camera, each camera gives half
+    the crops, whatever its number of photographs."""
+    examples = [_example(0, 0.0), _example(1, 1.0), _example(1, 2.0), _example(1, 3.0)]
+    groups = drawn_groups(examples, draw_by)
+    x, y, w = draw_crops(examples, np.random.default_rng(0), 4000, 16, groups)
+    values = x[:, 0, 0, 0]
+    assert abs(np.mean(values == 0.0) - first_camera_share) < 0.03
+    for value in (1.0, 2.0, 3.0):  # the second camera's photographs alike
+        assert abs(np.mean(values == value) - (1 - first_camera_share) / 3) < 0.03
+    assert y.min() == 1 and w.min() == 1
+
+
+def test_each_training_folder_is_a_camera_of_its_own(labelled, tmp_path):
+    """Its photographs are drawn as one camera's when crops are drawn by camera."""
+    other = tmp_path / "eyes"
+    shutil.copytree(labelled, other)
+    examples = load_examples([labelled, other], Segmenter(), ArteryVeinTraining())
+    assert [e.camera for e in examples] == [0, 0, 1, 1]
+    assert drawn_groups(examples, "camera") == [[0, 1], [2, 3]]
+    assert drawn_groups(examples, "photograph") == [[0, 1, 2, 3]]
