@@ -232,6 +232,8 @@ def _unpack(
             )
         budget = _Budget(path, size)
         with _entries(path, file, budget) as entries:
+            if not entries:
+                raise InputError(f"{path}: an empty archive (it holds no files)")
             for entry in entries:
                 _refuse_unsafe(path, entry)
             chosen = [
@@ -262,7 +264,7 @@ def _entries(path: Path, file: BinaryIO, budget: _Budget) -> Iterator[list[_Entr
     soon as the sizes they declare exceed the budget (a compressed tar is decompressed to be
     listed)."""
     start = file.read(6)
-    is_zip = start.startswith(b"PK\x03\x04")
+    is_zip = start.startswith((b"PK\x03\x04", b"PK\x05\x06"))  # the latter: empty
     file.seek(0)
     with contextlib.ExitStack() as stack:
         entries = []

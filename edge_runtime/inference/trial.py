@@ -23,6 +23,9 @@ TRIAL_TIMEOUT_S = 60.0
 """Longest a trial run may take: far beyond any model of ours (milliseconds), so a trial that
 runs this long is a model that hangs the interpreter."""
 
+_LEFT_TO_THE_CALLER = (signal.SIGINT, signal.SIGTERM)
+"""Signals a trial's child ignores: the caller handles them and ends the child."""
+
 _passed: set[tuple[str, Hashable]] = set()
 """(SHA-256 of the model's bytes, the settings) of the trials that passed in this process."""
 
@@ -40,7 +43,11 @@ def run_trial(content: bytes, settings: Hashable, name: str, trial: Callable[[],
     if key in _passed or not can_fork():
         return
     child = process_context().Process(target=_in_child, args=(key, trial), name="model trial")
-    child.start()
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _LEFT_TO_THE_CALLER)
+    try:  # the child starts with them held until it ignores them: never the caller's handler
+        child.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     try:
         child.join(TRIAL_TIMEOUT_S)
         finished = child.exitcode is not None
@@ -65,8 +72,9 @@ def _in_child(key: tuple[str, Hashable], trial: Callable[[], object]) -> None:
     """The trial, its output (native crash messages, warnings, a fault handler's traceback)
     kept off the caller's terminal, and SIGINT and SIGTERM left to the caller (which the
     trial does not outlast)."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _LEFT_TO_THE_CALLER:
         signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _LEFT_TO_THE_CALLER)  # any held: ignored
     faulthandler.disable()
     nowhere = os.open(os.devnull, os.O_WRONLY)
     os.dup2(nowhere, 1)

@@ -579,7 +579,7 @@ def test_an_archive_of_zeros_is_refused_at_once(tmp_path):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    assert "zeros.tar: holds none of stare's files (expected stare-images.tar, " in line
+    assert line.endswith("zeros.tar: an empty archive (it holds no files)")  # a tar of zeros is
 
 
 def test_an_archive_of_too_many_members_is_refused(tmp_path):
@@ -614,3 +614,13 @@ def test_sigterm_ends_prepare_through_its_clean_up_and_a_killed_run_is_cleaned_a
     assert result.output.splitlines()[-1] == "Error: terminated"  # it ended in silence
     _nothing_left(out)  # neither this run's unpacking folder nor the killed one's
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # given back
+
+
+@pytest.mark.parametrize("archive", [_zip({}), _tar({})], ids=["zip", "tar"])
+def test_an_empty_archive_is_called_empty(tmp_path, mirror, archive):
+    """It was called "not a zip or tar archive, or damaged"."""
+    mirror.files["/chase/CHASEDB1.zip"] = archive
+    out = tmp_path / "chase"
+    line = _one_line_error(_fetch(mirror, "chase", out), 2)
+    assert line.endswith("CHASEDB1.zip: an empty archive (it holds no files)")
+    _nothing_left(out)

@@ -126,3 +126,26 @@ def test_a_python_error_in_a_trial_is_left_to_the_real_build():
     trial.run_trial(content, 1, "m.tflite", lambda: 1 / 0)
     with pytest.raises(ModelError, match="SIGABRT"):
         trial.run_trial(content, 1, "m.tflite", lambda: os.kill(os.getpid(), signal.SIGABRT))
+
+
+def test_a_sigterm_as_the_trial_starts_is_the_callers_alone(monkeypatch, capfd):
+    """A SIGTERM that reached the child before it ignored SIGTERM ran the caller's handler in
+    the child, which printed a traceback (a supervisor ends a process group so)."""
+    from edge_runtime.processes import Terminated, ending_cleanly_on_sigterm
+
+    ignoring = trial._in_child
+
+    def signalled_first(key, run):
+        os.kill(os.getpid(), signal.SIGTERM)  # before the child ignores it
+        time.sleep(0.1)
+        ignoring(key, run)
+
+    monkeypatch.setattr(trial, "_in_child", signalled_first)
+    content = _unique()
+    with ending_cleanly_on_sigterm():
+        try:
+            trial.run_trial(content, 1, "m.tflite", lambda: None)
+        except Terminated:
+            pytest.fail("the child's SIGTERM reached the caller")
+    assert "Traceback" not in capfd.readouterr().err
+    assert (trial.hashlib.sha256(content).hexdigest(), 1) in trial._passed  # it ran, passed
