@@ -314,3 +314,14 @@ def test_mean_scores_average_each_metric_where_it_is_defined():
     assert means.artery_dice == 0.5  # the photographs where it is defined only
     assert mean_scores([undefined]) == undefined
     assert mean_scores([]) == undefined
+
+
+def test_sensitivity_and_specificity_are_not_swapped_when_the_errors_are_not_symmetric():
+    """The map checked by hand above has one error each way, so its confusion matrix is
+    symmetric: the matrix read transposed passed."""
+    truth = np.array([[A, A, A, V]], np.int8)
+    predicted = np.array([[A, V, V, V]], np.int8)  # two arteries called veins, no vein artery
+    s = artery_vein_scores(truth, predicted, np.ones((1, 4), bool), np.zeros((1, 4), bool))
+    artery = (s.artery_sensitivity, s.artery_specificity, s.artery_dice)
+    vein = (s.vein_sensitivity, s.vein_specificity, s.vein_dice)
+    assert artery == pytest.approx((1 / 3, 1, 1 / 2)) and vein == pytest.approx((1, 1 / 3, 1 / 2))

@@ -21,6 +21,7 @@ from edge_runtime.measure.tortuosity import (
     tortuosity,
     tortuosity_density,
     turn_sides,
+    turn_span,
 )
 from edge_runtime.measure.width import vessel_widths
 
@@ -413,3 +414,45 @@ def test_the_nearest_background_is_the_same_however_few_pixels_are_looked_up_at_
     for name in ("distance", "dy", "dx"):
         np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name))
     assert whole.distance.max() > 1  # some pixels need more than the first band
+
+
+def test_the_median_tortuosity_is_a_median_not_a_mean():
+    """Two straight segments and a bent one: the median is 1 (with two, it was their mean)."""
+    straight = [(0, x) for x in range(13)] + [(10, x) for x in range(13)]
+    bent = [(20 + y, 0) for y in range(11)] + [(30, x) for x in range(1, 11)]
+    segments = Segments(np.array(straight + bent), np.cumsum([0, 13, 13, len(bent)]))
+    assert tortuosity(segments, MIN_TURN_SPAN).median == 1.0
+
+
+def test_the_tortuosity_density_of_a_zigzag_by_hand():
+    """Three diagonal legs of 20 steps: two turns, each piece between them an arc of
+    30 sqrt(2) over a chord of hypot(30, 10), over the whole length of 60 sqrt(2)."""
+    legs = [(i, i) for i in range(21)]
+    legs += [(20 + i, 20 - i) for i in range(1, 21)] + [(40 + i, i) for i in range(1, 21)]
+    segments = Segments(np.array(legs), np.array([0, len(legs)]))
+    arc, chord = 30 * math.sqrt(2), math.hypot(30, 10)
+    expected = 0.5 * 2 * (arc / chord - 1) / (60 * math.sqrt(2))
+    assert tortuosity(segments, MIN_TURN_SPAN).density == pytest.approx(expected, rel=1e-6)
+
+
+def test_the_turn_span_is_a_ninetieth_of_the_field_and_at_least_its_floor():
+    assert (turn_span(540), turn_span(1800), turn_span(100)) == (6, 20, MIN_TURN_SPAN)
+
+
+def test_the_fractal_dimensions_of_an_uneven_map_against_their_definitions():
+    """An uneven map (D0, D1 and D2 differ; on the even maps above they are one) against a
+    box count written here: the mass in each box, its share, and the slopes over the sizes."""
+    xx = np.mgrid[:128, :128][1]
+    mask = np.random.default_rng(0).random((128, 128)) < (xx / 128) ** 3
+    sizes = [2, 4, 8, 16, 32]
+    shares = []
+    for s in sizes:
+        masses = mask.reshape(128 // s, s, 128 // s, s).sum(axis=(1, 3)).ravel()
+        shares.append(masses[masses > 0] / mask.sum())
+    logs = -np.log(sizes)
+    d0 = np.polyfit(logs, [np.log(len(p)) for p in shares], 1)[0]
+    d1 = np.polyfit(logs, [-(p * np.log(p)).sum() for p in shares], 1)[0]
+    d2 = np.polyfit(logs, [-np.log((p**2).sum()) for p in shares], 1)[0]
+    assert len({round(d, 3) for d in (d0, d1, d2)}) == 3
+    found = fractal_dimensions(mask, sizes)
+    assert (found.d0, found.d1, found.d2) == pytest.approx((d0, d1, d2), abs=1e-9)

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 from PIL import Image
+from test_measure_geometry import y_shape
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.vessel_share import check_inside, check_share, share_inside
@@ -35,6 +36,7 @@ from edge_runtime.measure.field import (
     whole_frame,
 )
 from edge_runtime.measure.files import MeasureOptions, measure_file
+from edge_runtime.measure.fractal import fractal_dimensions
 from edge_runtime.measure.grid import Grid, components, neighbour_pairs
 from edge_runtime.measure.maps import VesselMap, check_same_size, read_field_mask, read_map
 from edge_runtime.measure.measurements import analyse_map, trace
@@ -487,3 +489,58 @@ def test_a_few_stray_pixels_are_no_disc():
     ys = np.arange(40, 80)  # two disc diameters of a vessel: a disc may lie on it
     disc = locate_disc(field.shape, ys, np.full(40, 100), np.full(40, 3.0), field, 20.0)
     assert disc is not None and abs(disc.center_x - 100) < 10
+
+
+def test_knudtson_s_coefficients_are_the_published_ones():
+    assert KNUDTSON == {"artery": 0.88, "vein": 0.95}
+    assert central_equivalent([1.0, 1.0], 0.88) == pytest.approx(0.88 * math.sqrt(2))
+
+
+def test_zone_b_lies_one_to_one_and_a_half_disc_diameters_from_the_disc_s_centre():
+    """By distances, not by ZONE_B (the ring test above builds its ring from it)."""
+    ring = zone_b((300, 300), Disc(150.0, 150.0, diameter_px=40.0, confidence=1.0))
+    distances = np.array([35, 39, 41, 50, 59, 61, 65])
+    inside = ring.holds(np.full(7, 150), 150 + distances)
+    assert inside.tolist() == [False, False, True, True, True, False, False]
+
+
+def _radial(start: int, end: int, angle: float = 0.0) -> np.ndarray:
+    """(y, x) of a one-pixel line from ``start`` to ``end`` pixels from (150, 150)."""
+    r = np.arange(start, end + 1)
+    points = np.stack([150 + r * math.sin(angle), 150 + r * math.cos(angle)], axis=1)
+    return np.round(points).astype(int)
+
+
+def test_zone_b_takes_vessels_across_half_its_depth_and_mostly_of_a_known_class():
+    """A stub of 6 pixels in a ring 20 deep is left out, a vessel across 14 kept; the same
+    vessel 70 % uncertain is left out (the reference above shares MIN_SPAN and MAX_UNCERTAIN
+    with the code, and could not catch them changing)."""
+    disc = Disc(150.0, 150.0, diameter_px=40.0, confidence=1.0)  # ring 40 to 60 pixels out
+    ring = zone_b((300, 300), disc)
+    stub, across = _radial(42, 48), _radial(42, 56, angle=math.pi / 2)
+    points = np.concatenate([stub, across])
+    points = points[np.lexsort((points[:, 1], points[:, 0]))]
+    widths = np.full(len(points), 3.0)
+    found = zone_vessels(points, widths, disc, ring)
+    assert len(found) == 1 and found[0].xs.tolist() == [150] * len(across)
+    classes = np.zeros((300, 300), np.int8)
+    classes[tuple(across.T)] = ArteryVein.ARTERY
+    classes[tuple(across[: int(0.7 * len(across))].T)] = ArteryVein.UNCERTAIN
+    assert zone_vessels(points, widths, disc, ring, classes) == []
+
+
+def test_two_vessels_of_each_class_are_enough_for_the_calibers():
+    ring = zone_b((300, 300), Disc(150.0, 150.0, diameter_px=40.0, confidence=1.0))
+    two = [ZoneVessel(np.zeros(1, int), np.zeros(1, int), width) for width in (6.0, 5.0)]
+    assert calibers(two, two, ring, np.ones((300, 300), bool)) is not None
+
+
+def test_a_map_s_densities_widths_and_points_by_their_definitions():
+    label = read_map_from(star())
+    measured = analyse_map(label, whole_frame((300, 300)), scale_from_pixel_size(0.02))
+    vessels = measured.measurements.vessels
+    assert vessels.length_density_per_px == pytest.approx(vessels.length_px / (300 * 300))
+    assert vessels.mean_width_mm == pytest.approx(vessels.mean_width_px * 0.02)
+    assert vessels.d0 == fractal_dimensions(label.vessels).d0
+    y = analyse_map(VesselMap(y_shape()), whole_frame((40, 40)), None).measurements.vessels
+    assert (y.end_points, y.branch_points) == (3, 1)

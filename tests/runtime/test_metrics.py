@@ -155,3 +155,7 @@ def test_means_leave_out_undefined_metrics_and_say_over_how_many():
     counts = {"f1": 2, "sensitivity": 2, "specificity": 2, "accuracy": 3, "auc": 1}
     assert defined_counts(scores) == counts
     assert mean_scores([]) == PhotoScores(None, None, None, None, None)
+
+
+def test_the_threshold_candidates_are_every_hundredth_from_0_05_to_0_95():
+    assert THRESHOLD_CANDIDATES.tolist() == [round(0.05 + 0.01 * i, 2) for i in range(91)]

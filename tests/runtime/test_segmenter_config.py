@@ -104,3 +104,16 @@ def test_test_time_averaging_is_the_segmenters_for_any_predictor():
 def test_a_segmenter_of_the_wrong_things_says_which(arguments, message):
     with pytest.raises(TypeError, match=re.escape(message)):
         Segmenter(**arguments)
+
+
+def test_the_default_stride_and_the_bounds_by_their_values():
+    """The tests above derive the stride from STRIDE_SHARE, which they could not catch
+    changing; abutting tiles are allowed, a threshold of 0.995 or more is not."""
+    card = ModelCard(patch_size=64)
+    assert SegmenterConfig().resolved(card).stride == 52
+    assert SegmenterConfig(stride=64).resolved(card).stride == 64
+    for values in ({"threshold": 0.995}, {"threshold": 1.0}, {"fov_diameter": 4097}):
+        with pytest.raises(ValueError, match="expected"):
+            SegmenterConfig(**values)
+    assert SegmenterConfig(threshold=0.99).threshold == 0.99
+    assert SegmenterConfig(fov_diameter=4096).fov_diameter == 4096

@@ -2,8 +2,12 @@
 given exactly when the degradation it names takes its measurement past its limit; ordinary
 pictures are not fundus photographs."""
 
+import dataclasses
 import json
+import math
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,13 +16,14 @@ from PIL import Image, ImageDraw, ImageFilter
 from edge_runtime.evaluation import degradations as d
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.decode import photo_from_array
-from edge_runtime.pipeline.fov import detect_fov
+from edge_runtime.pipeline.fov import FieldOfView, detect_fov
 from edge_runtime.pipeline.segmenter import Segmenter
 from edge_runtime.verdict import CHECKS, FUNDUS_CHECKS, REASONS, Verdict, assess, assess_capture
 from edge_runtime.verdict.assess import assess_with_model
 from edge_runtime.verdict.checks import NOT_FUNDUS, UNSURE_VESSELS, VESSEL_RETAKE
+from edge_runtime.verdict.measures import Measurements, framing, noise_level
 from edge_runtime.verdict.verdict import judge
-from edge_runtime.verdict.vessels import VesselMeasurements
+from edge_runtime.verdict.vessels import VesselMeasurements, measure_vessels
 
 SHARP_SEED = 3
 """A synthetic photograph whose drawn vessels are sharp enough to keep: the generator draws
@@ -297,3 +302,86 @@ def test_the_capture_verdict_reads_files(tmp_path, photo):
     path = tmp_path / "photo.png"
     Image.fromarray(photo).save(path)
     assert assess_capture(path) == assess_capture(photo)
+
+
+CLEAN = Measurements(
+    redness=0.6,
+    blueness=0.1,
+    brightness=0.31,
+    clipped=0.0,
+    evenness=0.72,
+    contrast=0.16,
+    sharpness=1.87,
+    noise=1.0,
+    signal_to_noise=30.0,
+    blockiness=0.15,
+    field_lost=0.0,
+    offset=0.01,
+    fov_found=True,
+    structure=0.5,
+)
+"""Measurements of a clean photograph, each well inside its check's limit."""
+
+
+def test_quality_is_one_when_clean_half_at_a_limit_and_falls_with_the_distance_beyond():
+    """An audit's mutations survived: the distance as a sum or a maximum of the excesses, and
+    sharpness on a linear scale instead of a logarithmic one."""
+    assert judge(CLEAN).quality == 1.0 and judge(CLEAN).usable
+    assert judge(dataclasses.replace(CLEAN, sharpness=1.26)).quality == pytest.approx(0.5)
+    two = dataclasses.replace(CLEAN, sharpness=1.26, offset=0.31)  # at two limits
+    assert judge(two).quality == pytest.approx(1 - 0.5 * math.sqrt(2))  # their root sum square
+    halfway = dataclasses.replace(CLEAN, sharpness=math.sqrt(1.87 * 1.26))  # on a log scale
+    assert judge(halfway).quality == pytest.approx(0.75)
+
+
+def test_the_reasons_are_listed_worst_first():
+    far_off_centre = dataclasses.replace(CLEAN, sharpness=1.2, offset=0.9)
+    assert [r.code for r in judge(far_off_centre).reasons] == ["off-centre", "blurred"]
+    very_blurred = dataclasses.replace(CLEAN, sharpness=0.5, offset=0.35)
+    assert [r.code for r in judge(very_blurred).reasons] == ["blurred", "off-centre"]
+
+
+def test_the_shipped_limits_are_the_documented_ones():
+    """Each reason's measure, side and limit in VERDICT.md's table, for every check: a limit
+    changed in the code alone (offset 0.31 to 0.6, say) passed every other test."""
+    text = (Path(__file__).resolve().parents[2] / "firmware_notes" / "VERDICT.md").read_text()
+    rows = {
+        code: (measure, side, float(limit))
+        for code, measure, side, limit in re.findall(
+            r"^\| `([a-z-]+)` \|.*\| `(\w+)` ([<>]) ([\d.]+)", text, re.M
+        )
+    }
+    shipped = {c.code: (c.measure, "<" if c.below else ">", c.limit) for c in CHECKS}
+    shipped[VESSEL_RETAKE.code] = (VESSEL_RETAKE.measure, ">", VESSEL_RETAKE.limit)
+    assert rows == shipped
+
+
+def test_the_field_s_offset_is_in_radii_and_its_loss_a_share_of_the_disc():
+    lost, offset = framing((200, 400), FieldOfView(99.5, 249.5, 80, True))  # 50 px right
+    assert lost == 0 and offset == pytest.approx(50 / 80)
+    lost, offset = framing((200, 400), FieldOfView(99.5, -0.5, 80, True))  # on the left edge
+    assert lost == pytest.approx(0.5, abs=0.02) and offset == pytest.approx(200 / 80)
+
+
+def test_the_noise_level_is_the_added_noise_s_standard_deviation():
+    work = (100 + np.random.default_rng(0).normal(0, 8, (400, 400))).astype(np.float32)
+    assert noise_level(work, np.ones((100, 100), bool)) == pytest.approx(8, rel=0.1)
+
+
+def test_only_pixels_at_the_top_of_the_scale_count_as_clipped():
+    photo = synthetic_fundus(584, 565, seed=SHARP_SEED)
+    fov = detect_fov(photo)
+    yy, xx = np.mgrid[: photo.shape[0], : photo.shape[1]]
+    patch = np.hypot(yy - fov.center_y, xx - fov.center_x) < fov.radius * 0.5
+    for level, clipped in ((235, False), (255, True)):
+        lit = photo.copy()
+        lit[patch] = level
+        assert (assess_capture(lit).measurements.clipped > 0.1) == clipped
+
+
+def test_the_vessel_measurements_by_hand():
+    """Every other row is read; the threshold given marks vessels, 0.2-0.8 is unsure."""
+    probability = np.array([[0.1, 0.3, 0.5, 0.7, 0.9, 0.85, 0.15, 0.45], [1.0] * 8], np.float32)
+    measured = measure_vessels(probability, np.ones_like(probability, bool), 0.4)
+    assert measured.vessel_fraction == pytest.approx(5 / 8)  # 0.5, 0.7, 0.9, 0.85, 0.45
+    assert measured.indecision == pytest.approx(4 / 6)  # of the 6 over 0.2: 0.3, 0.45, 0.5, 0.7
