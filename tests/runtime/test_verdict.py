@@ -342,8 +342,9 @@ def test_the_reasons_are_listed_worst_first():
 
 
 def test_the_shipped_limits_are_the_documented_ones():
-    """Each reason's measure, side and limit in VERDICT.md's table, for every check: a limit
-    changed in the code alone (offset 0.31 to 0.6, say) passed every other test."""
+    """Each reason's measure, side and limit in VERDICT.md's table, and the fundus checks' in
+    its sentence: a limit changed in the code alone (offset 0.31 to 0.6, say) passed every
+    other test."""
     text = (Path(__file__).resolve().parents[2] / "firmware_notes" / "VERDICT.md").read_text()
     rows = {
         code: (measure, side, float(limit))
@@ -354,6 +355,14 @@ def test_the_shipped_limits_are_the_documented_ones():
     shipped = {c.code: (c.measure, "<" if c.below else ">", c.limit) for c in CHECKS}
     shipped[VESSEL_RETAKE.code] = (VESSEL_RETAKE.measure, ">", VESSEL_RETAKE.limit)
     assert rows == shipped
+    sentence = re.search(r"fundus photograph when\s+(.*?)\(a grayscale", text, re.S).group(1)
+    bounds = re.findall(r"([\d.]+) <= `(\w+)` <= ([\d.]+)", sentence)
+    written = {(m, "<", float(low)) for low, m, _ in bounds}
+    written |= {(m, ">", float(high)) for _, m, high in bounds}
+    written |= {(m, "<", float(v)) for m, v in re.findall(r"`(\w+)` >= ([\d.]+)", sentence)}
+    written |= {(m, ">", float(v)) for m, v in re.findall(r"`(\w+)` <= ([\d.]+)", sentence)}
+    colour = {(c.measure, "<" if c.below else ">", c.limit) for c in FUNDUS_CHECKS}
+    assert written == colour - {("round_field", "<", 0.5)}  # the grayscale one, in words
 
 
 def test_the_field_s_offset_is_in_radii_and_its_loss_a_share_of_the_disc():
