@@ -63,7 +63,9 @@ def load_gate_data(
     if all(source.is_dir() for source in sources):
         photos, names = [], []
         for source in sources:
-            dataset = held_out(find_dataset(source), holdout)
+            found = find_dataset(source)
+            found.warn_of_unmatched()
+            dataset = held_out(found, holdout)
             photos += dataset.photos
             names += [f"{source.name}/{photo.name}" for photo in dataset.photos]
         named = "+".join(source.name for source in sources)

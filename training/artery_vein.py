@@ -162,7 +162,9 @@ def load_examples(
     examples = []
     for camera, folder in enumerate(folders):
         photos = []
-        for photo in list_dataset(folder).photos:
+        dataset = list_dataset(folder)
+        dataset.warn_of_unmatched()
+        for photo in dataset.photos:
             if not photo.has_artery_vein:
                 warnings.warn(f"{photo.image}: no artery/vein label, left out", stacklevel=2)
             elif photo.problem:

@@ -297,6 +297,7 @@ def load_photo_source(
             its held-out photographs can be scored.
     """
     dataset = find_dataset(path, layout)
+    dataset.warn_of_unmatched()
     held = photo_holdout(len(dataset.photos), holdout)
     scorable = []
     for i in held:

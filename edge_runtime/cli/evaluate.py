@@ -123,9 +123,7 @@ def _photographs(
     check_jobs(jobs, runtime)
     segmenter = Segmenter(runtime, config, artery_vein)
     found = list_dataset(data, layout)
-    for path in found.unmatched:
-        unread = f"{path}: matches no photograph's name, so nothing reads it"
-        click.echo(f"warning: {one_line(unread)}", err=True)
+    found.warn_of_unmatched()
     dataset = held_out(found, holdout)
     if not found.photos:
         _nothing_to_evaluate(data, f"no photographs in the {found.layout} layout")

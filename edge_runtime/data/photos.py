@@ -32,6 +32,7 @@ mask: nothing to score).
 import contextlib
 import dataclasses
 import re
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -98,6 +99,12 @@ class PhotoDataset:
     unmatched: tuple[Path, ...] = ()
     """Files of its label, mask and artery/vein label folders that match no photograph's name
     (a misnamed label, one whose photograph is missing): read by nothing."""
+
+    def warn_of_unmatched(self) -> None:
+        """Warn of each of :attr:`unmatched`, which whatever reads the dataset leaves unread."""
+        for path in self.unmatched:
+            unread = f"{path}: matches no photograph's name, so nothing reads it"
+            warnings.warn(unread, stacklevel=2)
 
 
 @dataclass(frozen=True)

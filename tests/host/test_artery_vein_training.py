@@ -370,3 +370,17 @@ def test_each_training_folder_is_a_camera_of_its_own(labelled, tmp_path):
     assert [e.camera for e in examples] == [0, 0, 1, 1]
     assert drawn_groups(examples, "camera") == [[0, 1], [2, 3]]
     assert drawn_groups(examples, "photograph") == [[0, 1, 2, 3]]
+
+
+def test_training_names_an_artery_vein_label_that_matches_no_photograph(labelled, tmp_path):
+    root = tmp_path / "eyes"
+    shutil.copytree(labelled, root)
+    misnamed = root / "labels-av" / "eye2_av.png"
+    (root / "labels-av" / "eye2.png").rename(misnamed)
+    with pytest.warns(UserWarning) as warned:
+        examples = load_examples([root], Segmenter(), ArteryVeinTraining())
+    assert [str(w.message) for w in warned] == [
+        f"{misnamed}: matches no photograph's name, so nothing reads it",
+        f"{root / 'images' / 'eye2.png'}: no artery/vein label, left out",
+    ]
+    assert [example.name for example in examples] == ["eyes/eye1"]

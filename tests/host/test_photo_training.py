@@ -388,3 +388,24 @@ def test_a_held_out_label_that_is_vessel_everywhere_is_refused(tmp_path, run_cli
         result.output
     )
     assert "none of its 1 held-out photographs can be scored" in result.output
+
+
+@pytest.mark.parametrize("reader", ["training", "the gate"])
+def test_training_and_the_gate_name_a_label_that_matches_no_photograph(
+    reader, tmp_path, make_photo_dataset
+):
+    """Only eval named it; training and the gate left it unread in silence (a label whose
+    photograph is missing here; a misnamed one leaves its photograph without one, which
+    training refuses)."""
+    from converters.check import load_gate_data
+    from training.sources import load_photo_source
+
+    root = make_photo_dataset(tmp_path / "eyes", "generic", count=5)
+    orphan = root / "labels" / "eye9.png"
+    shutil.copy(root / "labels" / "eye5.png", orphan)
+    with pytest.warns(UserWarning, match=f"{orphan}: matches no photograph's name"):
+        if reader == "training":
+            with load_photo_source(root, 1.0, 0.2):
+                pass
+        else:
+            load_gate_data(root, None, None, None)
