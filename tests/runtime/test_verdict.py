@@ -3,6 +3,7 @@ given exactly when the degradation it names takes its measurement past its limit
 pictures are not fundus photographs."""
 
 import dataclasses
+import io
 import json
 import math
 import re
@@ -394,3 +395,18 @@ def test_the_vessel_measurements_by_hand():
     measured = measure_vessels(probability, np.ones_like(probability, bool), 0.4)
     assert measured.vessel_fraction == pytest.approx(5 / 8)  # 0.5, 0.7, 0.9, 0.85, 0.45
     assert measured.indecision == pytest.approx(4 / 6)  # of the 6 over 0.2: 0.3, 0.45, 0.5, 0.7
+
+
+def test_the_same_jpeg_blocks_weigh_less_on_a_larger_photograph():
+    """Blockiness is read at the working scale times that scale: 8-pixel blocks of a photograph
+    twice the size cover half as much of the retina (without the scale, the largest read
+    blockier than the middle one)."""
+    read = []
+    for height, width in ((1168, 1130), (584, 565), (292, 283)):
+        saved = io.BytesIO()
+        Image.fromarray(synthetic_fundus(height, width, seed=SHARP_SEED)).save(
+            saved, "JPEG", quality=10
+        )
+        photo = np.asarray(Image.open(saved))
+        read.append(assess_capture(photo).measurements.blockiness)
+    assert read == sorted(read)
