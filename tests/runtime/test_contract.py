@@ -132,3 +132,16 @@ def test_decode_and_encode_are_inverse_for_a_report():
     }
     with pytest.raises(SchemaError, match=r"field 'tflite.dice_per_image\[1\]': got 1.5"):
         decode(GateReport, damaged)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"patch_size": 0}, r"field 'patch_size': got 0, expected a number in \[16, 1024\]"),
+        ({"patch_size": 4096}, r"field 'patch_size': got 4096, expected a number in \[16, 1024\]"),
+        ({"input": {"dtype": "int8", "scale": -1.0}}, r"field 'input.scale': got -1.0, expected"),
+    ],
+)
+def test_a_card_out_of_its_bounds_is_refused(fields, message):
+    with pytest.raises(ValueError, match=message):
+        ModelCard.from_json(_card(**fields))

@@ -68,3 +68,43 @@ def test_a_framing_at_half_the_diameter_holds_the_same_disc_in_a_quarter_of_the_
     padded = np.zeros_like(inside)
     padded[: enlarged.shape[0], : enlarged.shape[1]] = enlarged
     assert np.count_nonzero(padded != inside) <= 0.02 * inside.sum()
+
+
+def test_the_mask_of_an_off_centre_disc_is_the_disc_less_its_rim():
+    """Against a brute-force disc of radius * 0.995 (RIM 0.005), off centre in a wide frame:
+    the rows are measured from centre_y and the columns from centre_x."""
+    from edge_runtime.pipeline.fov import FieldOfView
+
+    fov = FieldOfView(60.0, 140.0, 50.0, True)
+    ys, xs = np.mgrid[0:150, 0:300]
+    expected = (ys - 60.0) ** 2 + (xs - 140.0) ** 2 <= (50.0 * 0.995) ** 2
+    np.testing.assert_array_equal(fov.mask((150, 300)), expected)
+    np.testing.assert_array_equal(
+        fov.mask((150, 300), (40, 100, 90, 250)), expected[40:90, 100:250]
+    )
+
+
+def test_without_a_disc_the_long_side_is_taken_for_the_diameter():
+    from edge_runtime.pipeline.fov import FieldOfView
+
+    framing = FieldOfView(149.5, 199.5, 0.0, found=False).framing((300, 400), 540, 64)
+    assert framing.box == (0, 0, 300, 400)
+    assert framing.scale == pytest.approx(540 / 400) and framing.work_shape == (405, 540)
+
+
+def test_a_disc_enlarged_keeps_its_centre_on_the_same_photograph_pixels():
+    """Pixel y of the reduced photograph covers [4y, 4y + 4): its centre is 4y + 1.5."""
+    from edge_runtime.pipeline.fov import FieldOfView
+
+    assert FieldOfView(10.0, 20.0, 5.0, True).enlarged(4) == FieldOfView(41.5, 81.5, 20.0, True)
+
+
+@pytest.mark.parametrize(("height", "width"), [(584, 565), (1000, 1400), (300, 300), (800, 800)])
+def test_the_disc_radius_is_measured_to_half_a_percent(height, width):
+    """The working scale is 540 / the diameter: a 1 % radius error is a 1 % scale error. The
+    detection is within 0.2 % on these; without EDGE it is 1 % short."""
+    from edge_runtime.pipeline.fov import detect_fov
+    from edge_runtime.pipeline.grayscale import to_grayscale
+
+    fov = detect_fov(to_grayscale(synthetic_fundus(height, width)))
+    assert fov.radius == pytest.approx(0.46 * min(height, width), rel=0.005)

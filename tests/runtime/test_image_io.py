@@ -180,3 +180,10 @@ def test_a_file_of_several_pictures_is_refused_and_a_thumbnail_page_is_not(tmp_p
     first = _pages(tmp_path / "thumbnail_first.tif", photo[:40, :60].copy(), photo)
     with pytest.raises(InputError, match="its first picture, 60x40, is smaller than a later"):
         load_photo(first)  # the thumbnail was read as the photograph
+
+
+def test_an_array_over_the_pixel_limit_is_refused_as_a_file_is():
+    from edge_runtime.pipeline.decode import MAX_PIXELS, photo_from_array
+
+    with pytest.raises(InputError, match="exceed the 25-megapixel limit"):
+        photo_from_array(np.zeros((MAX_PIXELS // 5000 + 1, 5000), np.uint8))

@@ -54,3 +54,27 @@ def test_dihedral_tta_makes_the_model_equivariant(patches):
 def test_unknown_tta_mode():
     with pytest.raises(ValueError, match="got tta 'twice'"):
         SegmenterConfig(tta="twice")
+
+
+QUANTIZED_INPUT = {"dtype": np.int8, "quantization": (1 / 255, -128)}  # the bundled model's tensors
+QUANTIZED_OUTPUT = {"dtype": np.int8, "quantization": (1 / 256, -128)}
+
+
+def test_quantize_rounds_adds_the_zero_point_and_saturates():
+    from edge_runtime.inference.quantization import quantize
+
+    detail = {"dtype": np.int8, "quantization": (0.1, 3)}
+    got = quantize(np.array([0.26, -0.26, 100.0, -100.0], np.float32), detail)
+    assert got.dtype == np.int8 and got.tolist() == [6, 0, 127, -128]
+    # every model input k/255 goes in as k - 128, exactly
+    levels = np.arange(256, dtype=np.float32) / np.float32(255)
+    np.testing.assert_array_equal(quantize(levels, QUANTIZED_INPUT), np.arange(256) - 128)
+    floats = {"dtype": np.float32, "quantization": (0.0, 0)}
+    np.testing.assert_array_equal(quantize(levels, floats), levels)
+
+
+def test_dequantize_subtracts_the_zero_point_and_scales():
+    from edge_runtime.inference.quantization import dequantize
+
+    got = dequantize(np.array([-128, 0, 127], np.int8), QUANTIZED_OUTPUT)
+    np.testing.assert_array_equal(got, np.array([0.0, 0.5, 255 / 256], np.float32))

@@ -656,3 +656,25 @@ def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(
         "| mean over",
     ]
     assert all(line.replace("\\|", "").count("|") == 7 for line in table)
+
+
+def test_a_label_inverted_inside_a_small_field_of_view_is_refused():
+    """Vessels cover 90 % of a field of view that is 7 % of the frame: the share is of the
+    field, not the frame (6 %)."""
+    from edge_runtime.data.vessel_share import check_share
+
+    ys, xs = np.mgrid[0:200, 0:200]
+    field = np.hypot(ys - 100, xs - 100) <= 30
+    lines = np.zeros_like(field)
+    lines[::10] = True
+    with pytest.raises(InputError, match=r"vessels cover 9\d% of the field of view"):
+        check_share("label.png", field & ~lines, field)
+    check_share("label.png", field & lines, field)  # 10 %: a label
+
+
+def test_the_photo_holdout_leaves_a_photograph_to_train_on_and_spreads_over_the_names():
+    from edge_runtime.data.photos import photo_holdout
+
+    for count in range(2, 12):
+        assert len(photo_holdout(count, 0.99)) == count - 1
+    assert photo_holdout(10, 0.2).tolist() == [2, 7]

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -110,3 +111,34 @@ def test_eval_stops_after_the_photograph_in_progress_on_a_signal(
     assert all(line.endswith(stopped) for line in errors)
     assert stderr.splitlines()[-1] == f"Error: {len(errors)} of 12 photographs failed"
     assert stdout.splitlines()[-1].startswith(f"mean of {12 - len(errors)} photograph")
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    from edge_runtime.pipeline.segmenter import Segmenter
+
+    return Segmenter()
+
+
+def test_the_probability_png_is_the_probabilities_rounded_to_255_levels(segmenter, tmp_path):
+    from edge_runtime.app.outputs import Extras, output_paths, write_outputs
+
+    result = segmenter.segment(synthetic_fundus(200, 240))
+    paths = output_paths(tmp_path, "p")
+    write_outputs(paths, result.photo, result, Extras(prob=True))
+    saved = np.asarray(Image.open(paths.prob))
+    np.testing.assert_array_equal(saved, np.round(result.probability * 255).astype(np.uint8))
+    np.testing.assert_array_equal(np.asarray(Image.open(paths.mask)), result.mask * 255)
+
+
+def test_the_overlay_tints_vessels_at_six_tenths_and_leaves_the_rest():
+    from edge_runtime.app.outputs import overlay
+    from edge_runtime.pipeline.decode import photo_from_array
+
+    photo = photo_from_array(np.full((70, 80, 3), 100, np.uint8))
+    mask = np.zeros((70, 80), np.uint8)
+    mask[30, 40] = 1
+    picture = np.asarray(overlay(photo, mask), dtype=int)
+    # 100 + (colour - 100) * 153 / 255 for colour (0, 255, 64)
+    assert np.abs(picture[30, 40] - [40, 193, 78.4]).max() <= 1
+    assert (picture[mask == 0] == 100).all()

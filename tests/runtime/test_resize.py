@@ -73,3 +73,10 @@ def test_row_blocks_bound_the_pixels_of_a_block_however_wide_the_image():
     assert {b.stop - b.start for b in row_blocks(64, 390_000)} == {1}
     assert [b.stop - b.start for b in row_blocks(10, 100_000, multiple=4)] == [8, 2]
     assert [b.start for b in row_blocks(1000, 8192)][:3] == [0, 64, 128]
+
+
+def test_a_side_that_shrinks_is_antialiased_even_when_the_other_grows():
+    image = np.zeros((90, 40), dtype=np.float32)
+    image[45, :] = 1.0  # a one-pixel vessel across, which sampling every third row steps over
+    out = resize(image, (30, 80))
+    assert out.sum(axis=0) == pytest.approx(np.full(80, 1 / 3), abs=1e-5)

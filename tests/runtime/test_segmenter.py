@@ -268,3 +268,21 @@ def test_a_photo_too_small_to_segment_is_refused_as_a_file_of_its_size_is():
     photo = Photo(synthetic_fundus(70, 70)[:5, :5].copy(), (5, 5))
     with pytest.raises(InputError, match=r"^photo: 5x5 pixels is too small to segment"):
         Segmenter().segment(photo)
+
+
+def test_the_vessel_fraction_is_of_the_field_of_view_not_the_frame(segmenter):
+    result = segmenter.segment(synthetic_fundus(200, 240))
+    fov = result.fov
+    assert fov.sum() < 0.8 * fov.size  # a dark border: the two shares differ
+    assert result.stats.vessel_fraction == pytest.approx(result.mask.sum() / fov.sum())
+
+
+def test_a_reduced_photograph_reports_its_scale_and_box_in_its_own_pixels(segmenter):
+    """3210 pixels wide: decoded reduced by 2. The scale is working pixels per photograph
+    pixel, and the box the decoded box times 2 (clipped to the photograph)."""
+    photo = synthetic_fundus(1700, 3210)
+    result = segmenter.segment(photo)
+    assert result.photo.reduction == 2
+    assert result.stats.scale == pytest.approx(540 / (2 * result.stats.fov_radius))
+    top, left, bottom, right = result.prepared.framing.box
+    assert result.prepared.box == (2 * top, 2 * left, min(2 * bottom, 1700), min(2 * right, 3210))

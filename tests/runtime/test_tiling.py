@@ -59,3 +59,23 @@ def test_the_tiles_kept_are_exactly_those_that_touch_the_mask(share):
         every = tile_grid(inside.shape, 64, stride)
         touching = [inside[y : y + 64, x : x + 64].any() for y, x in every]
         np.testing.assert_array_equal(corners_inside(inside, 64, stride), every[touching])
+
+
+def test_overlapping_tiles_blend_linearly_across_the_overlap_not_in_a_step():
+    """Two tiles overlapping by 24 columns, predicting 0 and 1: across the overlap the result
+    rises with each tile's distance-to-edge weight (a uniform window gives a flat 0.5 and a
+    seam at each tile edge)."""
+    from edge_runtime.pipeline.tiling import Stitcher, blend_window
+
+    window = blend_window(64)
+    assert window[0, 0] == pytest.approx(0.25) and window[31, 31] == pytest.approx(31.5**2)
+    stitcher = Stitcher((64, 104), 64)
+    tiles = np.stack([np.zeros((64, 64), np.float32), np.ones((64, 64), np.float32)])
+    stitcher.add(tiles, np.array([[0, 0], [0, 40]]))
+    out = stitcher.result()
+    cols = np.arange(40, 64)
+    w_a = np.minimum(cols + 0.5, 63.5 - cols)
+    w_b = np.minimum(cols - 40 + 0.5, 63.5 - (cols - 40))
+    np.testing.assert_allclose(out[10, 40:64], w_b / (w_a + w_b), rtol=1e-6)
+    assert (np.diff(out[10, 40:64]) > 0).all()
+    assert (out[:, :40] == 0).all() and (out[:, 64:] == 1).all()
