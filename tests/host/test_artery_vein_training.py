@@ -26,6 +26,8 @@ from training.artery_vein import (
 )
 from training.config import ARTERY_VEIN_RECORD, ArteryVeinTraining
 
+A, V, U = ArteryVein.ARTERY, ArteryVein.VEIN, ArteryVein.UNCERTAIN
+
 
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory, make_photo_dataset):
@@ -384,3 +386,145 @@ def test_training_names_an_artery_vein_label_that_matches_no_photograph(labelled
         f"{root / 'images' / 'eye2.png'}: no artery/vein label, left out",
     ]
     assert [example.name for example in examples] == ["eyes/eye1"]
+
+
+class _ByChannel:
+    """Artery probability = one input channel (what the example's inputs say)."""
+
+    side = 32
+    card = ModelCard(patch_size=32, preprocessing=Preprocessing(ARTERY_VEIN_PREPROCESSING))
+
+    def __init__(self, channel: int):
+        self.channel = channel
+
+    def predict(self, patches):
+        return patches[..., self.channel].astype(np.float32)
+
+
+def _gate_example(float_wrong: int, int8_wrong: int, int8_arteries: int | None = None):
+    """A 32-pixel example: left half arteries, right half veins; 200 found pixels (rows 0-9,
+    columns 6-25), 100 of each class; channel 0 the float model's probability, channel 1 the
+    int8 model's, each wrong on its first ``*_wrong`` found pixels (or, with
+    ``int8_arteries``, calling that many of the found pixels arteries, all in float too)."""
+    from training.artery_vein import ArteryVeinExample
+
+    side = 32
+    codes = np.where(np.arange(side) < 16, A, V).astype(np.int8)[np.newaxis].repeat(side, 0)
+    found = np.zeros((side, side), bool)
+    found[0:10, 6:26] = True
+    inside = np.ones((side, side), bool)
+    right = (codes == A).astype(np.float32)
+    inputs = np.zeros((side, side, 4), np.float32)
+    where = np.argwhere(found)
+    for channel, wrong in ((0, float_wrong), (1, int8_wrong)):
+        plane = right.copy()
+        for y, x in where[:wrong]:
+            plane[y, x] = 1 - plane[y, x]
+        inputs[..., channel] = plane
+    if int8_arteries is not None:
+        plane = np.zeros((side, side), np.float32)
+        for y, x in where[:int8_arteries]:
+            plane[y, x] = 1
+        inputs[..., 0] = inputs[..., 1] = plane
+    return ArteryVeinExample("x/eye", inputs, inside, codes, codes, found, inside)
+
+
+def _gate(example, gates):
+    from converters.artery_vein import artery_vein_gate
+
+    models = ArteryVeinModel(_ByChannel(0)), ArteryVeinModel(_ByChannel(1))
+    return artery_vein_gate(*models, [example], gates, ("x",))
+
+
+def test_the_gate_fails_an_int8_model_less_accurate_than_its_float_twin_not_a_better_one():
+    """Kills: max_mean_drop unchecked or its difference reversed: no test ever failed on it
+    (the converted fixture opens it to 1)."""
+    from edge_runtime.contract.gate_report import ArteryVeinGates
+
+    gates = ArteryVeinGates(max_mean_drop=0.01, min_agreement=0.0)
+    worse = _gate(_gate_example(0, 4), gates)  # int8 right on 196 of 200: drop 0.02
+    assert (worse.float_accuracy, worse.int8_accuracy) == (1.0, 0.98) and not worse.passed
+    assert worse.failures == (
+        "mean accuracy fell by 0.0200 (float 1.0000, int8 0.9800), allowed 0.01",
+    )
+    better = _gate(_gate_example(4, 0), gates)  # int8 the better one
+    assert better.passed and better.failures == ()
+    assert _gate(_gate_example(0, 1), gates).passed  # drop 0.005: allowed
+
+
+def test_the_gate_s_agreement_is_over_the_found_vessel_pixels_and_its_limit_is_inclusive():
+    """Kills: agreement over every pixel (the background always agrees) and '<' made '<='."""
+    from edge_runtime.contract.gate_report import ArteryVeinGates
+
+    gates = ArteryVeinGates(max_mean_drop=1.0, min_agreement=0.97)
+    at_limit = _gate(_gate_example(0, 6), gates)  # 194 of 200 found pixels agree
+    assert at_limit.agreement == 0.97 and at_limit.passed
+    below = _gate(_gate_example(0, 7), gates)  # 193 of 200; 1017 of 1024 pixels
+    assert below.agreement == pytest.approx(193 / 200) and not below.passed
+    assert below.failures == (
+        "int8 and float agree on 0.9650 of the found vessel pixels, required 0.97",
+    )
+
+
+@pytest.mark.parametrize(
+    "arteries, passed", [(190, False), (181, False), (180, True), (20, True), (19, False)]
+)
+def test_the_gate_fails_a_model_calling_more_than_90_percent_of_the_found_vessels_one_class(
+    arteries, passed
+):
+    """Kills: MAX_ONE_CLASS loosened (only 0 % and 100 % were tested)."""
+    from edge_runtime.contract.gate_report import ArteryVeinGates
+
+    report = _gate(_gate_example(0, 0, int8_arteries=arteries), ArteryVeinGates())
+    assert report.agreement == 1.0 and report.passed is passed
+    if not passed:
+        share = f"{arteries / 200:.0%}"
+        assert report.failures[0].startswith(f"the float model calls {share} of the found")
+
+
+def test_crops_hold_a_labelled_pixel_and_weigh_and_target_only_arteries_and_veins_flipped_alike():
+    """Kills: crops centred anywhere, crossings/uncertain pixels weighted (or every pixel),
+    uncertain taught as artery, and a target not flipped with its inputs: the existing crop test
+    uses examples that are all artery and uniform, where none of these shows."""
+    from training.artery_vein import ArteryVeinExample, draw_crops
+
+    rng = np.random.default_rng(1)
+    side = 64
+    codes = np.zeros((side, side), np.int8)
+    codes[50:60, 44:60] = rng.choice([0, A, V, U], size=(10, 16))  # one corner, asymmetric
+    codes[50, 44], codes[51, 44], codes[52, 44] = A, V, U
+    inside = np.ones((side, side), bool)
+    inputs = np.zeros((side, side, 4), np.float32)
+    inputs[..., 0] = codes  # the crop's inputs say where its target should be
+    inputs[..., 1] = np.arange(side)[:, np.newaxis]  # and which way up
+    example = ArteryVeinExample("x/eye", inputs, inside, codes, codes, inside, inside)
+    x, y, w = draw_crops([example], np.random.default_rng(0), 300, 16, [[0]])
+    seen = x[..., 0].round().astype(np.int8)
+    assert np.array_equal(y[..., 0], (seen == A).astype(np.float32))
+    assert np.array_equal(w, np.isin(seen, (A, V)).astype(np.float32))
+    assert w.reshape(len(w), -1).any(axis=1).all()  # each crop near a labelled pixel
+    assert (x[:, 0, 0, 1] > x[:, -1, 0, 1]).any() and (x[:, 0, 0, 1] < x[:, -1, 0, 1]).any()
+    assert (seen == U).any()  # uncertain pixels were in the crops, weighing nothing
+
+
+def test_training_scores_on_the_vessels_the_device_finds(tmp_path, make_photo_dataset):
+    """Kills: ``found`` cut at another threshold than the segmenter's: found should be the
+    device's mask, at the working scale."""
+    from training.artery_vein import load_examples
+    from training.config import ArteryVeinTraining
+
+    root = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    (root / "labels-av").mkdir()
+    for label in sorted((root / "labels").glob("*.png")):
+        vessels = np.asarray(Image.open(label)) > 0
+        colours = np.zeros((*vessels.shape, 3), np.uint8)
+        left = np.arange(vessels.shape[1]) < vessels.shape[1] // 2
+        colours[vessels & left], colours[vessels & ~left] = (255, 0, 0), (0, 0, 255)
+        Image.fromarray(colours).save(root / "labels-av" / label.name)
+    segmenter = Segmenter()
+    examples = load_examples([root], segmenter, ArteryVeinTraining())
+    images = sorted((root / "images").glob("*.png"))
+    for example, image in zip(examples, images, strict=True):
+        result = segmenter.segment(image)
+        share = np.count_nonzero(example.found) / np.count_nonzero(example.inside)
+        assert share == pytest.approx(result.vessel_fraction, rel=0.25)

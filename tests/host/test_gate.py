@@ -166,3 +166,35 @@ def test_gate_limits_that_are_not_finite_are_usage_errors(option, run_cli, tmp_p
         expect=2,
     )
     assert "is not a finite number" in result.output
+
+
+_LABELS = np.zeros((4, 8, 8), dtype=np.uint8)
+_LABELS[:, 2:6, 3:5] = 1
+
+
+def test_a_small_mean_drop_fails_and_one_image_s_drop_fails_though_the_mean_is_small():
+    """Kills: the mean-drop limit loosened (only a 0.25 drop, far past any limit, was tested),
+    and the per-image limit read off the mean drop (the tested images dropped 1.0 and 0.25)."""
+    from converters.gate import MaskComparison, evaluate_gate
+    from edge_runtime.contract.gate_report import Gates
+
+    worse = _LABELS.copy()
+    worse[0, 2, 3] = 0  # one pixel of patch 0: Dice 14/15 there, drop 1/15; mean drop 1/60
+    compared = MaskComparison.of(_LABELS, worse, _LABELS)
+    mean_only = evaluate_gate(compared, 0.5, Gates(0.005, None, None, None, None))
+    assert mean_only.mean_drop == pytest.approx(1 / 60)
+    assert mean_only.failures == ("mean Dice drop 0.0167 exceeds 0.005 (worst patches: 0, 1, 2)",)
+    image_only = evaluate_gate(compared, 0.5, Gates(None, 0.05, None, None, None))
+    assert not image_only.passed
+    assert image_only.failures[0].startswith("1 patches drop more than 0.05 Dice (worst: patch 0")
+    assert evaluate_gate(compared, 0.5, Gates(None, 0.07, None, None, None)).passed
+
+
+def test_a_zero_drop_passes_limits_of_zero():
+    """Kills: '>' made '>=' in the drop limits: no drop at all must pass a limit of no drop."""
+    from converters.gate import MaskComparison, evaluate_gate
+    from edge_runtime.contract.gate_report import Gates
+
+    compared = MaskComparison.of(_LABELS, _LABELS, _LABELS)
+    report = evaluate_gate(compared, 0.5, Gates(0.0, 0.0, 1.0, 0.0, None))
+    assert report.passed and report.failures == ()

@@ -15,7 +15,12 @@ from edge_runtime.contract.artery_vein_metrics import (
     artery_vein_scores,
     mean_scores,
 )
-from edge_runtime.data.artery_vein import COLOURS, decode_artery_vein, read_artery_vein
+from edge_runtime.data.artery_vein import (
+    COLOURS,
+    check_on_vessels,
+    decode_artery_vein,
+    read_artery_vein,
+)
 from edge_runtime.data.photos import find_dataset, list_dataset
 from edge_runtime.errors import InputError
 from edge_runtime.measure.labelled import artery_vein_maps, labelled_maps
@@ -325,3 +330,42 @@ def test_sensitivity_and_specificity_are_not_swapped_when_the_errors_are_not_sym
     artery = (s.artery_sensitivity, s.artery_specificity, s.artery_dice)
     vein = (s.vein_sensitivity, s.vein_specificity, s.vein_dice)
     assert artery == pytest.approx((1 / 3, 1, 1 / 2)) and vein == pytest.approx((1, 1 / 3, 1 / 2))
+
+
+def test_centre_lines_within_a_pixel_of_the_vessels_pass_even_diagonally_farther_do_not():
+    """Kills: check_on_vessels without its 1-pixel tolerance, or with side neighbours only
+    (the eval test 'drawn wider' thins the vessel label to the same skeleton the artery/vein
+    label has, so its centre lines lie exactly on it)."""
+    vessels = np.zeros((24, 24), bool)
+    centre = np.zeros_like(vessels)
+    vessels[10, 2:20] = True
+    centre[11, 2:20] = True  # a pixel below
+    check_on_vessels("av.png", centre, vessels)
+    diagonal, beside = np.zeros_like(vessels), np.zeros_like(vessels)
+    for i in range(2, 20):
+        diagonal[i, i] = True
+        beside[i, min(i + 2, 23)] = True  # touches the diagonal at corners only
+    check_on_vessels("av.png", beside, diagonal)
+    two_off = np.zeros_like(vessels)
+    two_off[12, 2:20] = True
+    with pytest.raises(InputError, match=r"av\.png: 0% of its centre lines lie on"):
+        check_on_vessels("av.png", two_off, vessels)
+
+
+def test_half_the_centre_lines_on_the_vessels_is_enough_less_is_not():
+    """Kills: MIN_ON_VESSELS' comparison moved (0.99, 0.3, <=): only 0 % and 100 % cases were
+    tested, and the 50 % only through the message text."""
+    vessels = np.zeros((30, 30), bool)
+    vessels[5, 0:5] = True
+    centre = np.zeros_like(vessels)
+    centre[5, 0:5] = True  # 5 on
+    centre[25, 0:5] = True  # 5 far off
+    check_on_vessels("av.png", centre, vessels)  # 50 %: taken
+    centre[25, 10] = True  # 5 of 11
+    with pytest.raises(InputError, match=r"45% of its centre lines"):
+        check_on_vessels("av.png", centre, vessels)
+    centre[25, 10], centre[25, 0:2] = False, False  # 5 of 8: taken
+    check_on_vessels("av.png", centre, vessels)
+    centre[25, 0:5], centre[5, 2:5] = True, False  # 2 of 7
+    with pytest.raises(InputError):
+        check_on_vessels("av.png", centre, vessels)

@@ -16,6 +16,7 @@ from edge_runtime.contract.artery_vein_input import (
     artery_vein_input,
     standardised_colour,
 )
+from edge_runtime.contract.artery_vein_metrics import artery_vein_scores
 from edge_runtime.contract.model_card import ModelCard, Preprocessing
 from edge_runtime.data.artery_vein import CLASS_COLOURS, colour_picture, decode_artery_vein
 from edge_runtime.errors import ModelError
@@ -25,6 +26,8 @@ from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.measure.skeleton import skeletonize
+
+A, V, U = ArteryVein.ARTERY, ArteryVein.VEIN, ArteryVein.UNCERTAIN
 
 
 class ByChannel:
@@ -497,3 +500,66 @@ def test_eval_names_the_labels_that_match_no_photograph(tmp_path, make_photo_dat
         for path in (orphan, misnamed)
     ]
     assert json.loads(done.stdout)["artery_vein_n"] == 1
+
+
+def test_segment_av_writes_each_class_in_its_own_colour(tmp_path, run_cli):
+    """Kills: red and blue swapped in the written map (outputs.py). The existing tests only
+    check that the file's colours are among CLASS_COLOURS and that its non-black pixels are the
+    mask: a map with arteries and veins swapped passed."""
+    path = tmp_path / "eye.png"
+    Image.fromarray(synthetic_fundus(260, 280, seed=1)).save(path)
+    run_cli("segment", path, "--av", "--jobs", "1", "-o", tmp_path / "out")
+    written = np.asarray(Image.open(tmp_path / "out" / "eye_av.png"))
+    classes = Segmenter(artery_vein=ArteryVeinModel()).segment(path).artery_vein
+    assert {A, V} <= set(np.unique(classes))  # both classes, so a swap shows
+    assert (written[classes == A] == (255, 0, 0)).all()  # red artery
+    assert (written[classes == V] == (0, 0, 255)).all()  # blue vein
+    assert np.array_equal(decode_artery_vein(written, "eye_av.png"), classes)
+
+
+def test_the_framed_input_keeps_red_green_blue_in_order_and_standardises_inside_the_disc():
+    """Kills: the colour planes framed in reverse (BGR) and the field of view taken as the whole
+    frame: every existing test reads either one channel or the full-frame statistics."""
+    from edge_runtime.pipeline.artery_vein import framed_colour, framed_input
+
+    pixels = synthetic_fundus(300, 320, seed=3)  # a fundus: red mean >> green >> blue
+    result = Segmenter().segment(pixels)
+    framing = result.prepared.framing.at_diameter(270)
+    colour = framed_colour(result.photo, framing)
+    top, left, bottom, right = framing.box
+    box = result.photo.pixels[top:bottom, left:right].reshape(-1, 3).mean(axis=0)
+    np.testing.assert_allclose(colour.reshape(-1, 3).mean(axis=0), box, rtol=0.03)
+    assert box[0] > 2 * box[2]  # so that a red/blue swap cannot pass the line above
+    inputs, inside = framed_input(result.photo, result.prepared, result.work_probability, 270)
+    assert inside.any() and not inside.all()
+    assert not inputs[~inside].any()  # nothing outside the disc, the vessel channel neither
+    np.testing.assert_allclose(inputs[inside, :3].mean(axis=0), 0, atol=1e-3)
+    np.testing.assert_allclose(inputs[inside, :3].std(axis=0), 1, atol=1e-2)
+
+
+def test_eval_scores_the_classes_inside_the_field_on_the_labels_centre_lines(tmp_path):
+    """Kills: eval scoring on the whole frame (fov ignored) or on the prediction's skeleton:
+    the eval tests only check which keys a score has and how many photographs were scored."""
+    from edge_runtime.evaluation.photos import grade_artery_vein
+
+    truth = np.zeros((40, 40), np.int8)
+    truth[10:13, 2:38], truth[25:30, 2:38] = A, V
+    colours = CLASS_COLOURS[truth]
+    label = tmp_path / "av.png"
+    Image.fromarray(colours).save(label)
+    fov = np.zeros(truth.shape, bool)
+    fov[:, :30] = True  # columns 30-37 lie outside
+    classes = np.zeros_like(truth)
+    classes[10:13, 2:20], classes[10:13, 20:38] = A, V  # arteries right up to column 19
+    classes[25:27, 2:38] = V  # only the vein's upper edge found: off its centre line
+    scores = grade_artery_vein(label, classes, fov, truth != 0)
+    # graded inside: 3 x 28 artery + 5 x 28 vein = 224; found 84 + 56 = 140; right 54 + 56
+    assert scores.found == pytest.approx(140 / 224)
+    assert scores.accuracy == pytest.approx(110 / 140)
+    expected = artery_vein_scores(truth, classes, fov, skeletonize(truth != 0))
+    assert scores == expected
+    # the checks above can tell: a frame-wide or a prediction-skeleton score differs
+    assert (
+        artery_vein_scores(truth, classes, np.ones_like(fov), skeletonize(truth != 0)) != expected
+    )
+    assert artery_vein_scores(truth, classes, fov, skeletonize(classes != 0)) != expected
