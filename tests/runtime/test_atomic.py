@@ -1,6 +1,7 @@
 import os
 import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -164,3 +165,67 @@ def test_held_signals_give_back_an_ignoring_handler_and_stay_ignored():
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN  # and this process lives on
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_files_together_are_renamed_whole_when_a_signal_arrives_between_renames(
+    tmp_path, monkeypatch
+):
+    """Kills: ``with signals_held():`` dropped from files_together (atomic.py:113): Ctrl-C
+    between two renames left the new model beside the old record."""
+    for name in ("model.keras", "metrics.json"):
+        (tmp_path / name).write_text("old")
+    real_replace = os.replace
+
+    def interrupted_replace(source, target):
+        real_replace(source, target)
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C right after the first rename
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with (
+            pytest.raises(KeyboardInterrupt),
+            files_together(tmp_path, ("model.keras", "metrics.json")) as files,
+        ):
+            files["model.keras"].write_text("new")
+            files["metrics.json"].write_text("new")
+            monkeypatch.setattr(os, "replace", interrupted_replace)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        monkeypatch.undo()
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
+        "model.keras": "new",
+        "metrics.json": "new",
+    }
+
+
+def test_files_together_never_writes_over_a_link(tmp_path):
+    """Kills: the _refuse_in_the_way loop dropped from files_together (atomic.py:108)."""
+    real = tmp_path / "elsewhere.json"
+    real.write_text("kept")
+    (tmp_path / "metrics.json").symlink_to(real)
+    with (
+        pytest.raises(OSError, match="is a symbolic link, not written over"),
+        files_together(tmp_path, ("model.keras", "metrics.json")) as files,
+    ):
+        files["model.keras"].write_text("new")
+        files["metrics.json"].write_text("new")
+    assert (tmp_path / "metrics.json").is_symlink() and real.read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere.json", "metrics.json"]
+
+
+def test_files_together_work_outside_the_main_thread(tmp_path):
+    """Kills: the main-thread test dropped from signals_held (atomic.py:81): signal.signal
+    raises ValueError in any other thread."""
+    failures = []
+
+    def write():
+        try:
+            with files_together(tmp_path, ("a.txt",)) as files:
+                files["a.txt"].write_text("new")
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join()
+    assert failures == [] and (tmp_path / "a.txt").read_text() == "new"

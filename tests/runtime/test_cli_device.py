@@ -1,6 +1,7 @@
 """Device commands through click's runner, with the bundled model (no TensorFlow)."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -281,3 +282,50 @@ def test_an_empty_folder_among_other_inputs_is_a_failed_input(photos, tmp_path, 
     assert f"error: {tmp_path / 'empty'}: no {wanted} in the folder\n" in result.stderr
     assert "Traceback" not in result.output
     assert result.output.count("error:") == 1  # the other input was done
+
+
+def test_jobs_reaches_the_run_and_its_summary(tmp_path, run_cli, monkeypatch):
+    """Kills: segment's ``job_count(jobs, ...)`` -> ``job_count(None, ...)`` (segment.py:133),
+    --jobs ignored: test_jobs_give_the_same_masks compares only the results, which are the
+    same whatever the count."""
+    import edge_runtime.cli.segment as segment_module
+
+    for seed in (1, 2):
+        Image.fromarray(synthetic_fundus(120, 130, seed=seed)).save(tmp_path / f"p{seed}.png")
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)  # the default would be 2 processes
+    asked = []
+    real = segment_module.run_jobs
+
+    def in_this_process(task, items, segmenter, jobs, lost, stop=None):
+        asked.append(jobs)
+        return real(task, items, segmenter, 1, lost, stop)
+
+    monkeypatch.setattr(segment_module, "run_jobs", in_this_process)
+    photos = (tmp_path / "p1.png", tmp_path / "p2.png")
+    one = run_cli("segment", *photos, "-o", tmp_path / "one", "--jobs", "1")
+    assert asked == [1] and "(1 process)" in one.stdout.splitlines()[-1]
+    run_cli("segment", *photos, "-o", tmp_path / "default")
+    assert asked == [1, 2]
+
+
+def test_bench_reports_per_patch_per_photograph_and_the_size_as_measured(run_cli, monkeypatch):
+    """Kills: patch_ms = PATCHES / ms (the ratio inverted), photo_ms divided by PATCHES, and
+    height and width swapped (evaluation/bench.py:77-88): test_bench_json checks only > 0."""
+    import edge_runtime.evaluation.bench as bench_module
+
+    medians = iter([640.0, 50.0])  # per run of 64 patches, then per photograph
+    monkeypatch.setattr(bench_module, "median_ms", lambda run, repeats: next(medians))
+    report = json.loads(run_cli("bench", "--size", "128x160", "--runs", "1", "--json").stdout)
+    assert report["patch_ms"] == 640.0 / bench_module.PATCHES == 10.0
+    assert report["photo_ms"] == 50.0
+    assert (report["height"], report["width"]) == (128, 160)
+
+
+def test_a_folder_leaves_out_outputs_whatever_the_case_of_their_suffix(tmp_path):
+    """A mask copied off a FAT card as ``eye_mask.PNG``. Kills: ``name.suffix.lower()`` ->
+    ``name.suffix`` in is_written_output (outputs.py:111)."""
+    from edge_runtime.app.inputs import collect_inputs
+
+    for name in ("eye.png", "eye_mask.PNG", "eye_overlay.Png"):
+        Image.fromarray(synthetic_fundus(80, 80)).save(tmp_path / name, format="PNG")
+    assert [i.path.name for i in collect_inputs([str(tmp_path)])] == ["eye.png"]

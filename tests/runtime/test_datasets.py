@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import stat
 import tarfile
 import threading
 import zipfile
@@ -624,3 +625,107 @@ def test_an_empty_archive_is_called_empty(tmp_path, mirror, archive):
     line = _one_line_error(_fetch(mirror, "chase", out), 2)
     assert line.endswith("CHASEDB1.zip: an empty archive (it holds no files)")
     _nothing_left(out)
+
+
+@pytest.mark.parametrize("name", ["..\\..\\Image_99L.jpg", "CHASEDB1\\..\\..\\x.jpg"])
+def test_a_member_that_escapes_with_backslashes_is_refused(tmp_path, chase_files, name):
+    """Kills: ``re.split(r"[/\\]", ...)`` -> ``name.split("/")`` in _refuse_unsafe
+    (unpack.py:323): the archive was unpacked, the member left in it."""
+    archive = tmp_path / "CHASEDB1.zip"
+    archive.write_bytes(_zip({**chase_files, name: b"x"}))
+    out = tmp_path / "chase"
+    line = _one_line_error(_run("prepare", "chase", archive, "-o", out), 2)
+    assert f"member {name!r} leaves the folder it is unpacked into (..)" in line
+    _nothing_left(out)
+
+
+def test_a_member_with_a_drive_letter_is_refused_as_absolute(tmp_path, chase_files):
+    """Kills: the ``re.match(r"[A-Za-z]:", ...)`` test dropped (unpack.py:326)."""
+    archive = tmp_path / "CHASEDB1.zip"
+    archive.write_bytes(_zip({**chase_files, "C:/Users/x/Image_99L.jpg": b"x"}))
+    out = tmp_path / "chase"
+    line = _one_line_error(_run("prepare", "chase", archive, "-o", out), 2)
+    assert "member 'C:/Users/x/Image_99L.jpg' is an absolute path" in line
+    _nothing_left(out)
+
+
+def test_an_archive_of_exactly_max_members_is_taken(tmp_path, chase_files, monkeypatch):
+    """Kills: ``len(entries) > MAX_MEMBERS`` -> ``>=`` (unpack.py:284): the existing test lists
+    20,001 members, which both refuse."""
+    from edge_runtime.data import unpack
+
+    archive = tmp_path / "CHASEDB1.zip"
+    archive.write_bytes(_zip(chase_files))  # 84 members
+    monkeypatch.setattr(unpack, "MAX_MEMBERS", len(chase_files))
+    assert _run("prepare", "chase", archive, "-o", tmp_path / "chase").exit_code == 0
+    monkeypatch.setattr(unpack, "MAX_MEMBERS", len(chase_files) - 1)
+    line = _one_line_error(_run("prepare", "chase", archive, "-o", tmp_path / "again"), 2)
+    assert line.endswith(f"lists more than {len(chase_files) - 1} members, expected a dataset's "
+                         "few hundred: refused")  # fmt: skip
+
+
+def test_a_zip_symlink_member_is_refused_as_a_link(tmp_path, chase_files):
+    """Kills: the ``S_ISLNK`` branch dropped from _zip_entry (unpack.py:299): only tar links
+    were tested."""
+    buffer = tmp_path / "CHASEDB1.zip"
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in chase_files.items():
+            archive.writestr(name, data)
+        link = zipfile.ZipInfo("Image_99L.jpg")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    out = tmp_path / "chase"
+    line = _one_line_error(_run("prepare", "chase", buffer, "-o", out), 2)
+    assert "member 'Image_99L.jpg' is a link (a dataset holds regular files only)" in line
+    _nothing_left(out)
+
+
+def test_an_archive_over_max_archive_bytes_is_refused_before_it_is_read(tmp_path):
+    """Kills: ``size > MAX_ARCHIVE_BYTES`` -> ``size > 4 * MAX_ARCHIVE_BYTES`` (unpack.py:228)."""
+    from edge_runtime.data.unpack import MAX_ARCHIVE_BYTES
+
+    big = tmp_path / "stare-images.tar"
+    with open(big, "wb") as f:
+        f.truncate(MAX_ARCHIVE_BYTES + 1)  # sparse: no disk taken
+    line = _one_line_error(_run("prepare", "stare", big, "-o", tmp_path / "stare"), 2)
+    assert line.endswith(
+        f"{MAX_ARCHIVE_BYTES + 1:,} bytes, larger than the {MAX_ARCHIVE_BYTES:,} of any archive "
+        "of stare"
+    )
+
+
+def test_the_unpacked_bytes_cap_binds_at_its_value(tmp_path, chase_files, monkeypatch):
+    """Kills: ``min(MAX_UNPACKED_BYTES, ...)`` -> ``min(4 * MAX_UNPACKED_BYTES, ...)``
+    (unpack.py:113): the bombs tested are all stopped by MAX_RATIO first."""
+    from edge_runtime.data import unpack
+
+    archive = tmp_path / "CHASEDB1.zip"
+    archive.write_bytes(_zip(chase_files))
+    total = sum(map(len, chase_files.values()))
+    monkeypatch.setattr(unpack, "MAX_UNPACKED_BYTES", total - 1)
+    out = tmp_path / "chase"
+    line = _one_line_error(_run("prepare", "chase", archive, "-o", out), 2)
+    assert f"unpacks to more than {total - 1:,} bytes" in line
+    _nothing_left(out)
+    monkeypatch.setattr(unpack, "MAX_UNPACKED_BYTES", total)
+    assert _run("prepare", "chase", archive, "-o", out).exit_code == 0
+
+
+def test_apple_double_files_beside_the_photographs_are_left_out(tmp_path):
+    """A tar made on macOS holds ``._NAME`` beside each file (not under __MACOSX). Kills: the
+    hidden-file test dropped from _junk (unpack.py:342)."""
+    members = {}
+    for i in range(50):
+        photo, label = _photo(i)
+        av = __import__("numpy").stack([label, label * 0, label * 0], axis=2)
+        fov = (photo.sum(axis=2) > 0).astype("uint8") * 255
+        members[f"GAVE/training/images/{i:03d}.png"] = _encoded(photo, "PNG")
+        members[f"GAVE/training/masks/{i:03d}.png"] = _encoded(fov, "PNG")
+        members[f"GAVE/training/av/{i:03d}.png"] = _encoded(av, "PNG")
+    members["GAVE/training/images/._000.png"] = b"\x00\x05\x16\x07 AppleDouble"
+    archive = tmp_path / "GAVE.tar"
+    archive.write_bytes(_tar(members))
+    out = tmp_path / "gave"
+    result = _run("prepare", "gave", archive, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert not (out / "images" / "._000.png").exists()

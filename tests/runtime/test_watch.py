@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from edge_runtime.app.watcher import STATE_FILE, FolderWatcher
+from edge_runtime.app.watcher import RETRY_FIRST, RETRY_MAX, STATE_FILE, FolderWatcher
 from edge_runtime.cli.main import cli
 from edge_runtime.errors import InputError, ModelError, NetworkError, OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -882,3 +882,106 @@ def test_watch_once_fails_when_its_state_cannot_be_saved(tmp_path, unsaveable_st
     result = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
     assert result.exit_code == 1 and (out / "a_mask.png").exists()
     assert "the watch state could not be saved" in result.output
+
+
+def test_the_pause_between_retries_doubles_up_to_retry_max_and_stays_there(tmp_path):
+    """Kills: ``pause = min(RETRY_MAX, 2 * pause)`` -> ``pause = 2 * pause`` (watcher.py:486)."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    clock = _Clock()
+
+    def disk_full(path, outputs):
+        raise OutputError(f"{outputs.mask}: cannot write (No space left on device)")
+
+    watcher = FolderWatcher(drop, out, disk_full, settle=1, clock=clock)
+    pauses = []
+    for _ in range(10):
+        (record,) = watcher.poll()
+        pauses.append(record["retry_in_s"])
+        clock.now += record["retry_in_s"]
+    assert pauses == [RETRY_FIRST * 2**n for n in range(8)] + [RETRY_MAX, RETRY_MAX]
+
+
+def test_a_success_starts_the_pause_of_a_later_failure_afresh(tmp_path):
+    """Kills: ``self._retry.pop(path.name, None)`` removed after a success (watcher.py:490)."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    disk_full, calls, clock = [True], [], _Clock()
+
+    def process(path, outputs):
+        if disk_full[0]:
+            raise OutputError(f"{outputs.mask}: cannot write (No space left on device)")
+        return _fake_process(calls)(path, outputs)
+
+    watcher = FolderWatcher(drop, out, process, settle=1, clock=clock)
+    assert [r["retry_in_s"] for r in watcher.poll()] == [RETRY_FIRST]
+    disk_full[0] = False
+    clock.now += RETRY_FIRST
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    (drop / "a.png").write_bytes(_png_bytes(tmp_path, 2))  # a new photograph of the name
+    _old(drop / "a.png", 5)
+    disk_full[0] = True
+    assert [r["retry_in_s"] for r in watcher.poll()] == [RETRY_FIRST]  # not 2 * RETRY_FIRST
+
+
+def test_an_os_error_of_the_system_is_retried_never_recorded(tmp_path):
+    """Kills: ``OSError`` dropped from is_permanent's tuple (watcher.py:188); the parametrized
+    test has library errors and MemoryError, no plain OSError."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+
+    def process(path, outputs):
+        raise OSError(errno.EIO, "Input/output error", str(outputs.mask))
+
+    watcher = FolderWatcher(drop, out, process, settle=1)
+    (record,) = watcher.poll()
+    assert not record["ok"] and record["retry_in_s"] == RETRY_FIRST
+    assert "a.png" not in watcher.state
+    assert json.loads((out / STATE_FILE).read_text()) == {}
+
+
+def test_a_hidden_file_named_as_a_photograph_is_never_taken(tmp_path):
+    """A writer's temporary (``.eye.png``) or macOS's ``._eye.png``. Kills: the
+    ``not e.name.startswith(".")`` filter dropped from _listing (watcher.py:338)."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, ".eye.png")
+    _dropped(drop, tmp_path, "._eye.png", seed=2)
+    calls = []
+    watcher = FolderWatcher(drop, out, _fake_process(calls), settle=1)
+    assert list(watcher.poll()) == [] and calls == [] and watcher.unprocessed == []
+
+
+def test_a_file_with_an_outputs_inode_but_not_its_size_and_time_is_taken(tmp_path):
+    """What a new file reusing a removed output's inode number looks like: it is a photograph.
+    Kills: the size and modification-time comparison dropped from _refuse_own_output
+    (watcher.py:522), which refuses every file of an output's inode."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    calls = []
+    watcher = FolderWatcher(drop, out, _copying_process(calls), settle=0)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    os.rename(out / "a_mask.png", drop / "b.png")
+    inode = os.stat(drop / "b.png").st_ino
+    with open(drop / "b.png", "r+b") as f:  # rewritten in place: the same inode
+        f.truncate(0)
+        f.write(_png_bytes(tmp_path, 7))
+    _old(drop / "b.png", 20)
+    assert os.stat(drop / "b.png").st_ino == inode
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    assert calls == ["a.png", "b.png"]
+
+
+def test_an_output_written_by_another_run_after_a_look_is_refused_at_the_next(tmp_path):
+    """Kills: ``self._written = None`` dropped from poll (watcher.py:419): the output folder's
+    listing of the first look was kept, and an output made since, linked into the folder, was
+    segmented."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    calls = []
+    watcher = FolderWatcher(drop, out, _copying_process(calls), settle=0)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    Image.fromarray(synthetic_fundus(160, 180, seed=9)).save(out / "z_mask.png")  # segment's
+    os.link(out / "z_mask.png", drop / "q.png")
+    (record,) = watcher.poll()
+    assert not record["ok"] and f"is {out / 'z_mask.png'}, an output" in record["error"]
+    assert calls == ["a.png"]
