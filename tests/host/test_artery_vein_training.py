@@ -437,7 +437,7 @@ def _gate(example, gates):
 
 
 def test_the_gate_fails_an_int8_model_less_accurate_than_its_float_twin_not_a_better_one():
-    """Kills: max_mean_drop unchecked or its difference reversed: no test ever failed on it
+    """Guards against max_mean_drop unchecked or its difference reversed: no test ever failed on it
     (the converted fixture opens it to 1)."""
     from edge_runtime.contract.gate_report import ArteryVeinGates
 
@@ -453,7 +453,8 @@ def test_the_gate_fails_an_int8_model_less_accurate_than_its_float_twin_not_a_be
 
 
 def test_the_gate_s_agreement_is_over_the_found_vessel_pixels_and_its_limit_is_inclusive():
-    """Kills: agreement over every pixel (the background always agrees) and '<' made '<='."""
+    """Guards against agreement over every pixel (the background always agrees) and '<' made
+    '<='."""
     from edge_runtime.contract.gate_report import ArteryVeinGates
 
     gates = ArteryVeinGates(max_mean_drop=1.0, min_agreement=0.97)
@@ -472,7 +473,7 @@ def test_the_gate_s_agreement_is_over_the_found_vessel_pixels_and_its_limit_is_i
 def test_the_gate_fails_a_model_calling_more_than_90_percent_of_the_found_vessels_one_class(
     arteries, passed
 ):
-    """Kills: MAX_ONE_CLASS loosened (only 0 % and 100 % were tested)."""
+    """Guards against MAX_ONE_CLASS loosened (only 0 % and 100 % were tested)."""
     from edge_runtime.contract.gate_report import ArteryVeinGates
 
     report = _gate(_gate_example(0, 0, int8_arteries=arteries), ArteryVeinGates())
@@ -483,7 +484,7 @@ def test_the_gate_fails_a_model_calling_more_than_90_percent_of_the_found_vessel
 
 
 def test_crops_hold_a_labelled_pixel_and_weigh_and_target_only_arteries_and_veins_flipped_alike():
-    """Kills: crops centred anywhere, crossings/uncertain pixels weighted (or every pixel),
+    """Guards against crops centred anywhere, crossings/uncertain pixels weighted (or every pixel),
     uncertain taught as artery, and a target not flipped with its inputs: the existing crop test
     uses examples that are all artery and uniform, where none of these shows."""
     from training.artery_vein import ArteryVeinExample, draw_crops
@@ -508,7 +509,7 @@ def test_crops_hold_a_labelled_pixel_and_weigh_and_target_only_arteries_and_vein
 
 
 def test_training_scores_on_the_vessels_the_device_finds(tmp_path, make_photo_dataset):
-    """Kills: ``found`` cut at another threshold than the segmenter's: found should be the
+    """Guards against ``found`` cut at another threshold than the segmenter's: found should be the
     device's mask, at the working scale."""
     from training.artery_vein import load_examples
     from training.config import ArteryVeinTraining

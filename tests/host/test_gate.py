@@ -173,8 +173,9 @@ _LABELS[:, 2:6, 3:5] = 1
 
 
 def test_a_small_mean_drop_fails_and_one_image_s_drop_fails_though_the_mean_is_small():
-    """Kills: the mean-drop limit loosened (only a 0.25 drop, far past any limit, was tested),
-    and the per-image limit read off the mean drop (the tested images dropped 1.0 and 0.25)."""
+    """Guards against the mean-drop limit loosened (only a 0.25 drop, far past any limit, was
+    tested), and the per-image limit read off the mean drop (the tested images dropped 1.0 and
+    0.25)."""
     from converters.gate import MaskComparison, evaluate_gate
     from edge_runtime.contract.gate_report import Gates
 
@@ -191,7 +192,8 @@ def test_a_small_mean_drop_fails_and_one_image_s_drop_fails_though_the_mean_is_s
 
 
 def test_a_zero_drop_passes_limits_of_zero():
-    """Kills: '>' made '>=' in the drop limits: no drop at all must pass a limit of no drop."""
+    """Guards against '>' made '>=' in the drop limits: no drop at all must pass a limit of no
+    drop."""
     from converters.gate import MaskComparison, evaluate_gate
     from edge_runtime.contract.gate_report import Gates
 

@@ -333,7 +333,7 @@ def test_sensitivity_and_specificity_are_not_swapped_when_the_errors_are_not_sym
 
 
 def test_centre_lines_within_a_pixel_of_the_vessels_pass_even_diagonally_farther_do_not():
-    """Kills: check_on_vessels without its 1-pixel tolerance, or with side neighbours only
+    """Guards against check_on_vessels without its 1-pixel tolerance, or with side neighbours only
     (the eval test 'drawn wider' thins the vessel label to the same skeleton the artery/vein
     label has, so its centre lines lie exactly on it)."""
     vessels = np.zeros((24, 24), bool)
@@ -353,8 +353,8 @@ def test_centre_lines_within_a_pixel_of_the_vessels_pass_even_diagonally_farther
 
 
 def test_half_the_centre_lines_on_the_vessels_is_enough_less_is_not():
-    """Kills: MIN_ON_VESSELS' comparison moved (0.99, 0.3, <=): only 0 % and 100 % cases were
-    tested, and the 50 % only through the message text."""
+    """Guards against MIN_ON_VESSELS' comparison moved (0.99, 0.3, <=): only 0 % and 100 % cases
+    were tested, and the 50 % only through the message text."""
     vessels = np.zeros((30, 30), bool)
     vessels[5, 0:5] = True
     centre = np.zeros_like(vessels)

@@ -503,7 +503,7 @@ def test_eval_names_the_labels_that_match_no_photograph(tmp_path, make_photo_dat
 
 
 def test_segment_av_writes_each_class_in_its_own_colour(tmp_path, run_cli):
-    """Kills: red and blue swapped in the written map (outputs.py). The existing tests only
+    """Guards against red and blue swapped in the written map . The existing tests only
     check that the file's colours are among CLASS_COLOURS and that its non-black pixels are the
     mask: a map with arteries and veins swapped passed."""
     path = tmp_path / "eye.png"
@@ -518,8 +518,8 @@ def test_segment_av_writes_each_class_in_its_own_colour(tmp_path, run_cli):
 
 
 def test_the_framed_input_keeps_red_green_blue_in_order_and_standardises_inside_the_disc():
-    """Kills: the colour planes framed in reverse (BGR) and the field of view taken as the whole
-    frame: every existing test reads either one channel or the full-frame statistics."""
+    """Guards against the colour planes framed in reverse (BGR) and the field of view taken as the
+    whole frame: every existing test reads either one channel or the full-frame statistics."""
     from edge_runtime.pipeline.artery_vein import framed_colour, framed_input
 
     pixels = synthetic_fundus(300, 320, seed=3)  # a fundus: red mean >> green >> blue
@@ -538,7 +538,7 @@ def test_the_framed_input_keeps_red_green_blue_in_order_and_standardises_inside_
 
 
 def test_eval_scores_the_classes_inside_the_field_on_the_labels_centre_lines(tmp_path):
-    """Kills: eval scoring on the whole frame (fov ignored) or on the prediction's skeleton:
+    """Guards against eval scoring on the whole frame (fov ignored) or on the prediction's skeleton:
     the eval tests only check which keys a score has and how many photographs were scored."""
     from edge_runtime.evaluation.photos import grade_artery_vein
 

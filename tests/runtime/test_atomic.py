@@ -170,7 +170,7 @@ def test_held_signals_give_back_an_ignoring_handler_and_stay_ignored():
 def test_files_together_are_renamed_whole_when_a_signal_arrives_between_renames(
     tmp_path, monkeypatch
 ):
-    """Kills: ``with signals_held():`` dropped from files_together (atomic.py:113): Ctrl-C
+    """Guards against ``with signals_held():`` dropped from files_together: Ctrl-C
     between two renames left the new model beside the old record."""
     for name in ("model.keras", "metrics.json"):
         (tmp_path / name).write_text("old")
@@ -199,7 +199,7 @@ def test_files_together_are_renamed_whole_when_a_signal_arrives_between_renames(
 
 
 def test_files_together_never_writes_over_a_link(tmp_path):
-    """Kills: the _refuse_in_the_way loop dropped from files_together (atomic.py:108)."""
+    """Guards against the _refuse_in_the_way loop dropped from files_together."""
     real = tmp_path / "elsewhere.json"
     real.write_text("kept")
     (tmp_path / "metrics.json").symlink_to(real)
@@ -214,7 +214,7 @@ def test_files_together_never_writes_over_a_link(tmp_path):
 
 
 def test_files_together_work_outside_the_main_thread(tmp_path):
-    """Kills: the main-thread test dropped from signals_held (atomic.py:81): signal.signal
+    """Guards against the main-thread test dropped from signals_held: signal.signal
     raises ValueError in any other thread."""
     failures = []
 

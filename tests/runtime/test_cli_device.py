@@ -285,7 +285,7 @@ def test_an_empty_folder_among_other_inputs_is_a_failed_input(photos, tmp_path, 
 
 
 def test_jobs_reaches_the_run_and_its_summary(tmp_path, run_cli, monkeypatch):
-    """Kills: segment's ``job_count(jobs, ...)`` -> ``job_count(None, ...)`` (segment.py:133),
+    """Guards against segment's ``job_count(jobs, ...)`` -> ``job_count(None, ...)``,
     --jobs ignored: test_jobs_give_the_same_masks compares only the results, which are the
     same whatever the count."""
     import edge_runtime.cli.segment as segment_module
@@ -309,8 +309,8 @@ def test_jobs_reaches_the_run_and_its_summary(tmp_path, run_cli, monkeypatch):
 
 
 def test_bench_reports_per_patch_per_photograph_and_the_size_as_measured(run_cli, monkeypatch):
-    """Kills: patch_ms = PATCHES / ms (the ratio inverted), photo_ms divided by PATCHES, and
-    height and width swapped (evaluation/bench.py:77-88): test_bench_json checks only > 0."""
+    """Guards against patch_ms = PATCHES / ms (the ratio inverted), photo_ms divided by PATCHES, and
+    height and width swapped: test_bench_json checks only > 0."""
     import edge_runtime.evaluation.bench as bench_module
 
     medians = iter([640.0, 50.0])  # per run of 64 patches, then per photograph
@@ -322,8 +322,8 @@ def test_bench_reports_per_patch_per_photograph_and_the_size_as_measured(run_cli
 
 
 def test_a_folder_leaves_out_outputs_whatever_the_case_of_their_suffix(tmp_path):
-    """A mask copied off a FAT card as ``eye_mask.PNG``. Kills: ``name.suffix.lower()`` ->
-    ``name.suffix`` in is_written_output (outputs.py:111)."""
+    """A mask copied off a FAT card as ``eye_mask.PNG``. Guards against ``name.suffix.lower()`` ->
+    ``name.suffix`` in is_written_output."""
     from edge_runtime.app.inputs import collect_inputs
 
     for name in ("eye.png", "eye_mask.PNG", "eye_overlay.Png"):

@@ -629,8 +629,8 @@ def test_an_empty_archive_is_called_empty(tmp_path, mirror, archive):
 
 @pytest.mark.parametrize("name", ["..\\..\\Image_99L.jpg", "CHASEDB1\\..\\..\\x.jpg"])
 def test_a_member_that_escapes_with_backslashes_is_refused(tmp_path, chase_files, name):
-    """Kills: ``re.split(r"[/\\]", ...)`` -> ``name.split("/")`` in _refuse_unsafe
-    (unpack.py:323): the archive was unpacked, the member left in it."""
+    """Guards against ``re.split(r"[/\\]", ...)`` -> ``name.split("/")`` in _refuse_unsafe
+    : the archive was unpacked, the member left in it."""
     archive = tmp_path / "CHASEDB1.zip"
     archive.write_bytes(_zip({**chase_files, name: b"x"}))
     out = tmp_path / "chase"
@@ -640,7 +640,7 @@ def test_a_member_that_escapes_with_backslashes_is_refused(tmp_path, chase_files
 
 
 def test_a_member_with_a_drive_letter_is_refused_as_absolute(tmp_path, chase_files):
-    """Kills: the ``re.match(r"[A-Za-z]:", ...)`` test dropped (unpack.py:326)."""
+    """Guards against the ``re.match(r"[A-Za-z]:", ...)`` test dropped."""
     archive = tmp_path / "CHASEDB1.zip"
     archive.write_bytes(_zip({**chase_files, "C:/Users/x/Image_99L.jpg": b"x"}))
     out = tmp_path / "chase"
@@ -650,7 +650,7 @@ def test_a_member_with_a_drive_letter_is_refused_as_absolute(tmp_path, chase_fil
 
 
 def test_an_archive_of_exactly_max_members_is_taken(tmp_path, chase_files, monkeypatch):
-    """Kills: ``len(entries) > MAX_MEMBERS`` -> ``>=`` (unpack.py:284): the existing test lists
+    """Guards against ``len(entries) > MAX_MEMBERS`` -> ``>=``: the existing test lists
     20,001 members, which both refuse."""
     from edge_runtime.data import unpack
 
@@ -665,7 +665,7 @@ def test_an_archive_of_exactly_max_members_is_taken(tmp_path, chase_files, monke
 
 
 def test_a_zip_symlink_member_is_refused_as_a_link(tmp_path, chase_files):
-    """Kills: the ``S_ISLNK`` branch dropped from _zip_entry (unpack.py:299): only tar links
+    """Guards against the ``S_ISLNK`` branch dropped from _zip_entry: only tar links
     were tested."""
     buffer = tmp_path / "CHASEDB1.zip"
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -681,7 +681,7 @@ def test_a_zip_symlink_member_is_refused_as_a_link(tmp_path, chase_files):
 
 
 def test_an_archive_over_max_archive_bytes_is_refused_before_it_is_read(tmp_path):
-    """Kills: ``size > MAX_ARCHIVE_BYTES`` -> ``size > 4 * MAX_ARCHIVE_BYTES`` (unpack.py:228)."""
+    """Guards against ``size > MAX_ARCHIVE_BYTES`` -> ``size > 4 * MAX_ARCHIVE_BYTES``."""
     from edge_runtime.data.unpack import MAX_ARCHIVE_BYTES
 
     big = tmp_path / "stare-images.tar"
@@ -695,8 +695,8 @@ def test_an_archive_over_max_archive_bytes_is_refused_before_it_is_read(tmp_path
 
 
 def test_the_unpacked_bytes_cap_binds_at_its_value(tmp_path, chase_files, monkeypatch):
-    """Kills: ``min(MAX_UNPACKED_BYTES, ...)`` -> ``min(4 * MAX_UNPACKED_BYTES, ...)``
-    (unpack.py:113): the bombs tested are all stopped by MAX_RATIO first."""
+    """Guards against ``min(MAX_UNPACKED_BYTES, ...)`` -> ``min(4 * MAX_UNPACKED_BYTES, ...)``
+    : the bombs tested are all stopped by MAX_RATIO first."""
     from edge_runtime.data import unpack
 
     archive = tmp_path / "CHASEDB1.zip"
@@ -712,8 +712,8 @@ def test_the_unpacked_bytes_cap_binds_at_its_value(tmp_path, chase_files, monkey
 
 
 def test_apple_double_files_beside_the_photographs_are_left_out(tmp_path):
-    """A tar made on macOS holds ``._NAME`` beside each file (not under __MACOSX). Kills: the
-    hidden-file test dropped from _junk (unpack.py:342)."""
+    """A tar made on macOS holds ``._NAME`` beside each file (not under __MACOSX). Guards against
+    the hidden-file test dropped from _junk."""
     members = {}
     for i in range(50):
         photo, label = _photo(i)

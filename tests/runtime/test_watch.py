@@ -45,6 +45,17 @@ def _fake_process(calls):
     return process
 
 
+def _failing_while(disk_full: list[bool], then):
+    """A process that fails as a full disk does while ``disk_full[0]``, and is ``then`` after."""
+
+    def process(path, outputs):
+        if disk_full[0]:
+            raise OutputError(f"{outputs.mask}: cannot write (No space left on device)")
+        return then(path, outputs)
+
+    return process
+
+
 def test_a_file_written_slowly_in_pieces_is_processed_once_when_complete(tmp_path):
     drop, out = _folders(tmp_path)
     content = _png_bytes(tmp_path)
@@ -210,11 +221,7 @@ def test_a_failure_that_is_not_the_files_is_retried_never_recorded(tmp_path):
     _old(drop / "a.png")
     disk_full, calls, clock = [True], [], _Clock()
 
-    def process(path, outputs):
-        if disk_full[0]:
-            raise OutputError(f"{outputs.mask}: cannot write (No space left on device)")
-        return _fake_process(calls)(path, outputs)
-
+    process = _failing_while(disk_full, _fake_process(calls))
     watcher = FolderWatcher(drop, out, process, settle=1, clock=clock)
     (record,) = list(watcher.poll())
     assert not record["ok"] and record["retry_in_s"] == RETRY_FIRST
@@ -885,15 +892,12 @@ def test_watch_once_fails_when_its_state_cannot_be_saved(tmp_path, unsaveable_st
 
 
 def test_the_pause_between_retries_doubles_up_to_retry_max_and_stays_there(tmp_path):
-    """Kills: ``pause = min(RETRY_MAX, 2 * pause)`` -> ``pause = 2 * pause`` (watcher.py:486)."""
+    """Guards against ``pause = min(RETRY_MAX, 2 * pause)`` -> ``pause = 2 * pause``."""
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "a.png")
     clock = _Clock()
 
-    def disk_full(path, outputs):
-        raise OutputError(f"{outputs.mask}: cannot write (No space left on device)")
-
-    watcher = FolderWatcher(drop, out, disk_full, settle=1, clock=clock)
+    watcher = FolderWatcher(drop, out, _failing_while([True], None), settle=1, clock=clock)
     pauses = []
     for _ in range(10):
         (record,) = watcher.poll()
@@ -903,16 +907,12 @@ def test_the_pause_between_retries_doubles_up_to_retry_max_and_stays_there(tmp_p
 
 
 def test_a_success_starts_the_pause_of_a_later_failure_afresh(tmp_path):
-    """Kills: ``self._retry.pop(path.name, None)`` removed after a success (watcher.py:490)."""
+    """Guards against ``self._retry.pop(path.name, None)`` removed after a success."""
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "a.png")
     disk_full, calls, clock = [True], [], _Clock()
 
-    def process(path, outputs):
-        if disk_full[0]:
-            raise OutputError(f"{outputs.mask}: cannot write (No space left on device)")
-        return _fake_process(calls)(path, outputs)
-
+    process = _failing_while(disk_full, _fake_process(calls))
     watcher = FolderWatcher(drop, out, process, settle=1, clock=clock)
     assert [r["retry_in_s"] for r in watcher.poll()] == [RETRY_FIRST]
     disk_full[0] = False
@@ -925,7 +925,7 @@ def test_a_success_starts_the_pause_of_a_later_failure_afresh(tmp_path):
 
 
 def test_an_os_error_of_the_system_is_retried_never_recorded(tmp_path):
-    """Kills: ``OSError`` dropped from is_permanent's tuple (watcher.py:188); the parametrized
+    """Guards against ``OSError`` dropped from is_permanent's tuple; the parametrized
     test has library errors and MemoryError, no plain OSError."""
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "a.png")
@@ -941,8 +941,8 @@ def test_an_os_error_of_the_system_is_retried_never_recorded(tmp_path):
 
 
 def test_a_hidden_file_named_as_a_photograph_is_never_taken(tmp_path):
-    """A writer's temporary (``.eye.png``) or macOS's ``._eye.png``. Kills: the
-    ``not e.name.startswith(".")`` filter dropped from _listing (watcher.py:338)."""
+    """A writer's temporary (``.eye.png``) or macOS's ``._eye.png``. Guards against the
+    ``not e.name.startswith(".")`` filter dropped from _listing."""
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, ".eye.png")
     _dropped(drop, tmp_path, "._eye.png", seed=2)
@@ -953,8 +953,8 @@ def test_a_hidden_file_named_as_a_photograph_is_never_taken(tmp_path):
 
 def test_a_file_with_an_outputs_inode_but_not_its_size_and_time_is_taken(tmp_path):
     """What a new file reusing a removed output's inode number looks like: it is a photograph.
-    Kills: the size and modification-time comparison dropped from _refuse_own_output
-    (watcher.py:522), which refuses every file of an output's inode."""
+     Guards against the size and modification-time comparison dropped from _refuse_own_output
+    , which refuses every file of an output's inode."""
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "a.png")
     calls = []
@@ -972,7 +972,7 @@ def test_a_file_with_an_outputs_inode_but_not_its_size_and_time_is_taken(tmp_pat
 
 
 def test_an_output_written_by_another_run_after_a_look_is_refused_at_the_next(tmp_path):
-    """Kills: ``self._written = None`` dropped from poll (watcher.py:419): the output folder's
+    """Guards against ``self._written = None`` dropped from poll: the output folder's
     listing of the first look was kept, and an output made since, linked into the folder, was
     segmented."""
     drop, out = _folders(tmp_path)
