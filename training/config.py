@@ -198,6 +198,11 @@ class ArteryVeinTraining:
     learning_rate: float = bounded(2e-3, 0, 1)
     seed: int = bounded(2211, 0, MAX_SEED)
 
+    def __post_init__(self):
+        if self.draw_by not in CROP_DRAWS:  # the command line and the record check it too
+            options = ", ".join(CROP_DRAWS)
+            raise ValueError(f"got draw_by {self.draw_by!r}, expected one of {options}")
+
     @property
     def device_side(self) -> int:
         """Side of the converted model's square input: the whole field of view at once.

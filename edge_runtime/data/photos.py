@@ -104,7 +104,7 @@ class PhotoDataset:
         """Warn of each of :attr:`unmatched`, which whatever reads the dataset leaves unread."""
         for path in self.unmatched:
             unread = f"{path}: matches no photograph's name, so nothing reads it"
-            warnings.warn(unread, stacklevel=2)
+            warnings.warn(unread, stacklevel=1)  # one place: said once whoever lists it
 
 
 @dataclass(frozen=True)

@@ -43,16 +43,17 @@ def run_trial(content: bytes, settings: Hashable, name: str, trial: Callable[[],
     if key in _passed or not can_fork():
         return
     child = process_context().Process(target=_in_child, args=(key, trial), name="model trial")
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _LEFT_TO_THE_CALLER)
-    try:  # the child starts with them held until it ignores them: never the caller's handler
-        child.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # as it is
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _LEFT_TO_THE_CALLER)
+        try:  # the child starts with them held until it ignores them: never our handler
+            child.start()
+        finally:  # one that came meanwhile is ours now, and may end us here
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         child.join(TRIAL_TIMEOUT_S)
         finished = child.exitcode is not None
     finally:  # also when the caller is interrupted: no child outlives its trial
-        if child.exitcode is None:
+        if child.pid is not None and child.exitcode is None:
             child.kill()
             child.join()
     if not finished:

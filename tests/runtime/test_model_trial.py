@@ -149,3 +149,26 @@ def test_a_sigterm_as_the_trial_starts_is_the_callers_alone(monkeypatch, capfd):
             pytest.fail("the child's SIGTERM reached the caller")
     assert "Traceback" not in capfd.readouterr().err
     assert (trial.hashlib.sha256(content).hexdigest(), 1) in trial._passed  # it ran, passed
+
+
+def test_a_sigterm_while_the_child_starts_ends_the_child_too(monkeypatch):
+    """A SIGTERM held while the child started was delivered once the mask was put back, before
+    the child was guarded: it outlived its trial (it ignores SIGTERM), and the command waited
+    for it at exit."""
+    import multiprocessing.process
+
+    from edge_runtime.processes import Terminated, ending_cleanly_on_sigterm
+
+    started = []
+    real_start = multiprocessing.process.BaseProcess.start
+
+    def signalled_start(process):
+        os.kill(os.getpid(), signal.SIGTERM)  # held until the child has started
+        real_start(process)
+        started.append(process)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", signalled_start)
+    with ending_cleanly_on_sigterm(), pytest.raises(Terminated):
+        trial.run_trial(_unique(), 1, "m.tflite", lambda: time.sleep(60))
+    (child,) = started
+    assert child.exitcode is not None  # killed and joined, not left running

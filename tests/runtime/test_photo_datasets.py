@@ -4,6 +4,7 @@ them (checked against an independent computation)."""
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -678,3 +679,20 @@ def test_the_photo_holdout_leaves_a_photograph_to_train_on_and_spreads_over_the_
     for count in range(2, 12):
         assert len(photo_holdout(count, 0.99)) == count - 1
     assert photo_holdout(10, 0.2).tolist() == [2, 7]
+
+
+def test_a_file_matching_no_photograph_is_named_once_whoever_lists_its_folder(
+    tmp_path, make_photo_dataset
+):
+    """convert reads one folder twice (its calibration and its gate's data), and named such a
+    file twice; the command line's warnings are Python's, shown once per place and text."""
+    root = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    orphan = root / "labels" / "eye9.png"
+    orphan.write_bytes((root / "labels" / "eye1.png").read_bytes())
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("default")
+        find_dataset(root).warn_of_unmatched()  # the calibration's
+        find_dataset(root).warn_of_unmatched()  # the gate's
+    assert [str(w.message) for w in said] == [
+        f"{orphan}: matches no photograph's name, so nothing reads it"
+    ]
