@@ -22,3 +22,21 @@ def test_gamma_jitter_keeps_the_unit_range_and_ends():
         gammas = np.log(jittered[inner]) / np.log(original[inner])
         assert np.ptp(gammas) < 1e-3
         assert GAMMA_RANGE[0] <= gammas.mean() <= GAMMA_RANGE[1]
+
+
+def test_augment_batch_turns_each_label_with_its_image():
+    """augment_batch, as the trainer calls it, turns masks with images (random_dihedral alone
+    was tested)."""
+    from training.augment import augment_batch
+
+    rng = np.random.default_rng(1)
+    images = rng.random((16, 8, 8, 1))
+    out_images, out_masks = augment_batch(images, images.copy(), rng, True, False)
+    np.testing.assert_array_equal(out_images, out_masks)
+    assert not np.array_equal(out_images, images)
+    # the jitter leaves a binary mask as it was turned, and changes the images
+    masks = (images > 0.5).astype(np.float32)
+    a = augment_batch(images, masks, np.random.default_rng(2), True, False)
+    b = augment_batch(images, masks, np.random.default_rng(2), True, True)
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.allclose(a[0], b[0])

@@ -792,3 +792,143 @@ def test_check_reads_a_patch_file_s_training_arrays_by_default(converted, patche
     named = run_cli(*args, *HOLDOUT)
     default = run_cli(*args, "--holdout", "0.2")
     assert json.loads(default.stdout) == json.loads(named.stdout)
+
+
+class _Interpreter:
+    """The two calls build_card makes of an interpreter."""
+
+    def get_input_details(self):
+        return [{"dtype": np.int8, "quantization": (1 / 255, -128)}]
+
+    def get_output_details(self):
+        return [{"dtype": np.int8, "quantization": (1 / 256, -128)}]
+
+
+def test_the_card_takes_each_field_from_its_own_record_field():
+    from converters.metadata_writer import build_card
+    from edge_runtime.contract.model_card import TrainingSummary
+    from edge_runtime.contract.training_record import TrainingRecord
+
+    record = dataclasses.replace(
+        TrainingRecord.read(Path(__file__).parents[1] / "fixtures" / "host_model" / "metrics.json"),
+        channel="green",
+        seed=123,
+        loss="bce",
+        threshold=0.37,
+    )
+    card = build_card(record, _Interpreter(), "int8", None, "1.0.0", record.params)
+    assert (card.channel, card.threshold, card.width) == ("green", 0.37, record.width)
+    assert card.macs_per_patch == record.macs_per_patch
+    assert card.training == TrainingSummary("bce", record.epochs, 123, record.holdout)
+    assert card.training_data_sha256 == record.data_sha256
+    given = build_card(record, _Interpreter(), "int8", 0.61, "1.0.0", record.params)
+    assert given.threshold == 0.61  # convert --threshold wins over the tuned one
+
+
+def _calibrated_model():
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((16, 16, 1), batch_size=1)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(1, 1, activation="sigmoid")(x))
+
+
+def _run_int8(content: bytes, x: np.ndarray) -> np.ndarray:
+    from edge_runtime.inference.interpreter import make_interpreter
+    from edge_runtime.inference.quantization import quantize
+
+    interpreter = make_interpreter(content, name="m")
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    results = []
+    for patch in x:
+        interpreter.set_tensor(inp["index"], quantize(patch[None], inp))
+        interpreter.invoke()
+        scale, zero = out["quantization"]
+        results.append((interpreter.get_tensor(out["index"]).astype(np.float32) - zero) * scale)
+    return np.concatenate(results)
+
+
+def test_uint8_io_gives_uint8_at_both_ends():
+    from converters.tflite_export import export_tflite
+    from edge_runtime.inference.interpreter import make_interpreter
+
+    calibration = np.random.default_rng(0).random((8, 16, 16, 1), dtype=np.float32)
+    content = export_tflite(_calibrated_model(), calibration, "int8", "uint8")
+    interpreter = make_interpreter(content, name="m")
+    assert interpreter.get_input_details()[0]["dtype"] == np.uint8
+    assert interpreter.get_output_details()[0]["dtype"] == np.uint8
+
+
+def test_every_calibration_patch_sets_the_ranges():
+    """A blank first patch: calibrated on it alone, every other input would saturate."""
+    from converters.tflite_export import export_tflite
+
+    rng = np.random.default_rng(0)
+    calibration = rng.random((16, 16, 16, 1), dtype=np.float32)
+    calibration[0] = 0
+    model = _calibrated_model()
+    content = export_tflite(model, calibration)
+    x = rng.random((4, 16, 16, 1), dtype=np.float32)
+    assert np.abs(_run_int8(content, x) - np.asarray(model(x))).max() < 0.03
+
+
+def _edgetpu_stand_in(content: bytes) -> bytes:
+    """What edgetpu_compiler makes of a model, in process (test_converters' STAND_IN_BUILD)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    model.metadata = None
+    code = model.operatorCodes[0]
+    code.builtinCode, code.customCode = schema.BuiltinOperator.CUSTOM, b"edgetpu-custom-op"
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def test_an_edge_tpu_build_of_another_kind_of_model_is_refused():
+    from converters.model_identity import check_same_model
+    from edge_runtime.errors import ModelError
+    from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL, DEFAULT_MODEL
+
+    source = DEFAULT_MODEL.read_bytes()
+    assert check_same_model(source, Path("m"), _edgetpu_stand_in(source), Path("b")) is True
+    other = _edgetpu_stand_in(ARTERY_VEIN_MODEL.read_bytes())
+    with pytest.raises(ModelError, match="its inputs or outputs"):
+        check_same_model(source, Path("m"), other, Path("b"))
+
+
+def test_a_model_whose_ops_are_set_otherwise_is_another_model():
+    """Same ops, tensors and weights, one op's fused activation changed: another model."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from converters.model_identity import check_same_model
+    from edge_runtime.errors import ModelError
+    from edge_runtime.inference.bundled import DEFAULT_MODEL
+
+    source = DEFAULT_MODEL.read_bytes()
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(source))
+    op = next(
+        op
+        for op in model.subgraphs[0].operators
+        if hasattr(op.builtinOptions, "fusedActivationFunction")
+    )
+    activation = op.builtinOptions.fusedActivationFunction
+    op.builtinOptions.fusedActivationFunction = 1 - min(activation, 1)
+    other = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+    with pytest.raises(ModelError, match="its ops, tensors or weights"):
+        check_same_model(source, Path("m"), other, Path("t"))
+
+
+def test_check_decides_at_the_threshold_given(monkeypatch):
+    """check --threshold: the gate decides (and reports) at it, not at the card's."""
+    from converters.check import GatePatches, run_gate
+    from edge_runtime.contract.gate_report import GateData, Gates
+    from edge_runtime.evaluation.synthetic import synthetic_patches
+    from edge_runtime.inference.bundled import DEFAULT_MODEL
+
+    monkeypatch.delenv("EDGE_SEG_TRUSTED_KEYS", raising=False)
+    x, y = synthetic_patches(1)
+    patches = GatePatches(x[:8], y[:8], np.arange(8), GateData("s.npz", "x_train", "y_train"))
+    gates = Gates(None, None, None, None, 0.0)
+    low, high = (run_gate(DEFAULT_MODEL, patches, gates, threshold=t) for t in (0.1, 0.9))
+    assert (low.threshold, high.threshold) == (0.1, 0.9)
+    assert low.tflite.dice_mean != high.tflite.dice_mean

@@ -59,3 +59,58 @@ def test_a_missing_teacher_is_a_one_line_error(subset_npz, tmp_path, run_cli):
     result = run_cli("train", subset_npz, "--out", tmp_path / "run", "--teacher", missing, expect=2)
     assert result.output == f"Error: {missing}: no such Keras model file\n"
     assert not (tmp_path / "run").exists()
+
+
+def test_soft_dice_loss_values_and_smoothing():
+    from training.losses import soft_dice_loss
+
+    labels = np.zeros((2, 4, 4, 1), np.float32)
+    labels[:, :2] = 1  # 8 vessel pixels per patch
+    assert float(soft_dice_loss(labels, labels)) == pytest.approx(0.0, abs=1e-6)  # perfect
+    other = 1 - labels  # disjoint: overlap 0, total 16 -> 1 - 1/17
+    assert float(soft_dice_loss(labels, other)) == pytest.approx(1 - 1 / 17, rel=1e-5)
+    empty = np.zeros_like(labels)  # both empty: the smoothing makes it a perfect match
+    assert float(soft_dice_loss(empty, empty)) == pytest.approx(0.0, abs=1e-6)
+    half = np.full_like(labels, 0.5)  # overlap 4, total 8 + 8 -> 1 - 9/17
+    assert float(soft_dice_loss(labels, half)) == pytest.approx(1 - 9 / 17, rel=1e-5)
+
+
+def test_bce_dice_is_bce_plus_dice_and_get_loss_names_it():
+    from training.losses import bce_dice_loss, get_loss, soft_dice_loss
+
+    rng = np.random.default_rng(4)
+    labels = (rng.random((2, 8, 8, 1)) > 0.7).astype("float32")
+    pred = rng.uniform(0.05, 0.95, (2, 8, 8, 1)).astype("float32")
+    bce = float(keras.losses.BinaryCrossentropy()(labels, pred))
+    dice = float(soft_dice_loss(labels, pred))
+    assert dice > 0.1
+    assert float(bce_dice_loss(labels, pred)) == pytest.approx(bce + dice, rel=1e-5)
+    assert float(get_loss("bce-dice")(labels, pred)) == pytest.approx(bce + dice, rel=1e-5)
+    assert float(get_loss("bce")(labels, pred)) == pytest.approx(bce, rel=1e-5)
+
+
+def test_distillation_weighs_the_teacher_by_teacher_weight(subset_npz, tmp_path, monkeypatch):
+    """The trainer hands --teacher-weight to the mixed loss as the teacher's share."""
+    import training.trainer
+    from training.config import TrainConfig
+    from training.models import build_unet_lite
+
+    class Handed(Exception):
+        pass
+
+    def spy(loss, teacher_weight):
+        raise Handed(teacher_weight)
+
+    monkeypatch.setattr(training.trainer, "distillation_loss", spy)
+    teacher = tmp_path / "teacher.keras"
+    build_unet_lite(width=2).save(teacher)
+    config = TrainConfig(
+        data=(str(subset_npz),),
+        out=str(tmp_path / "run"),
+        teacher=str(teacher),
+        teacher_weight=0.3,
+        epochs=1,
+    )
+    with pytest.raises(Handed) as handed:
+        training.trainer.train(config)
+    assert handed.value.args == (0.3,)

@@ -1,5 +1,6 @@
 """The Edge TPU compiler is run with a time limit: one that hangs is ended, with one line."""
 
+import shutil
 import time
 
 import pytest
@@ -39,3 +40,20 @@ def test_a_compiler_that_fails_leaves_no_build(tmp_path, monkeypatch):
     with pytest.raises(EdgeSegError, match=r"edgetpu_compiler failed on .*: no TPU ops"):
         edgetpu_compile.compile_for_edgetpu(model)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["edgetpu_compiler", "m.tflite"]
+
+
+def test_a_build_that_is_not_the_models_is_removed(tmp_path, monkeypatch):
+    """The compiler exits 0 but its build is no model of ours: refused, and not left beside it."""
+    from converters import edgetpu_compile
+    from edge_runtime.errors import ModelError
+    from edge_runtime.inference.bundled import DEFAULT_MODEL
+
+    compiler = tmp_path / "edgetpu_compiler"
+    compiler.write_text('#!/bin/sh\necho garbage > "$3/m_edgetpu.tflite"\n')
+    compiler.chmod(0o755)
+    monkeypatch.setattr(edgetpu_compile, "find_edgetpu_compiler", lambda: str(compiler))
+    model = tmp_path / "m.tflite"
+    shutil.copy(DEFAULT_MODEL, model)
+    with pytest.raises(ModelError):
+        edgetpu_compile.compile_for_edgetpu(model)
+    assert not (tmp_path / "m_edgetpu.tflite").exists()

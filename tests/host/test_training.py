@@ -4,6 +4,8 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -345,3 +347,145 @@ def test_sigterm_while_a_run_is_written_keeps_the_earlier_run_and_says_so(
     assert (done.exit_code, done.output.splitlines()[-1]) == (143, "Error: terminated")
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # given back
+
+
+def _identity_model(side: int = 4):
+    inputs = keras.Input((side, side, 1))
+    return keras.Model(inputs, keras.layers.Identity()(inputs))
+
+
+def test_the_threshold_is_the_best_on_the_holdout_patches_and_the_dice_is_taken_there():
+    """Vessels have probabilities 0.325 to 0.45 or above; background 0.2 or below: every
+    threshold in (0.2, 0.32] is perfect, 0.32 (closest to 0.5) is chosen, and 0.5 misses
+    vessels."""
+    from training.trainer import HoldoutData, _score_holdout
+
+    rng = np.random.default_rng(0)
+    prob = rng.choice([0.1, 0.2, 0.325, 0.4, 0.45, 0.7, 0.9], size=(5, 4, 4, 1))
+    prob[:, 0, 0, 0] = 0.4  # each patch has a vessel pixel that 0.5 misses
+    truth = (prob > 0.3).astype(np.float32)
+    holdout = HoldoutData(prob.astype(np.float32), truth, [], None)
+    scores = _score_holdout(_identity_model(), holdout)
+    assert scores.threshold == pytest.approx(0.32)
+    assert scores.dice_at_threshold == pytest.approx(1.0)
+    assert scores.per_patch == (1.0,) * 5
+    assert scores.dice_at_0_5 < 0.95
+
+
+def test_holdout_photographs_choose_the_threshold_and_are_scored_at_it():
+    """Vessels at 0.65 and 0.8, background at 0.1 and 0.55: 0.56 to 0.65 are perfect (F1 1),
+    0.56 is chosen; the patches are then scored at the photographs' threshold."""
+    from training.trainer import HoldoutData, _score_holdout
+
+    rng = np.random.default_rng(1)
+    label = rng.random((20, 20)) < 0.3
+    prob = np.where(label, rng.choice([0.65, 0.8], (20, 20)), rng.choice([0.1, 0.55], (20, 20)))
+    fov = np.ones((20, 20), bool)
+
+    class Photos(HoldoutData):
+        def photo_probabilities(self):
+            yield "eye", prob, label, fov
+
+    patches = np.full((2, 4, 4, 1), 0.6, np.float32)  # vessels at 0.6: found at 0.56, not 0.65
+    holdout = Photos(patches, np.ones_like(patches), [object()], None)
+    scores = _score_holdout(_identity_model(), holdout)
+    assert scores.threshold == pytest.approx(0.56)
+    assert scores.photos[0].name == "eye" and scores.photos[0].f1 == pytest.approx(1.0)
+    assert scores.per_patch == (1.0, 1.0)
+
+
+def test_the_holdout_callback_keeps_the_best_epochs_weights():
+    from training.trainer import Holdout
+
+    model = _identity_model()
+    model = keras.Model(model.input, keras.layers.Dense(1)(model.input))
+    scores = iter([0.4, 0.9, 0.6])
+    callback = Holdout(SimpleNamespace(score=lambda m: next(scores), metric="holdout_dice"))
+    callback.set_model(model)
+    seen = []
+    for epoch in range(3):
+        model.set_weights([np.full_like(w, epoch + 1) for w in model.get_weights()])
+        seen.append(model.get_weights())
+        logs = {}
+        callback.on_epoch_end(epoch, logs)
+        assert "holdout_dice" in logs
+    assert (callback.best_epoch, callback.best_score) == (2, 0.9)
+    for kept, second in zip(callback.best_weights, seen[1], strict=True):
+        np.testing.assert_array_equal(kept, second)
+
+
+def test_the_run_keeps_the_best_epochs_weights_not_the_last(subset_npz, tmp_path, monkeypatch):
+    """Epoch 1 scores best: model.keras holds its weights, not epoch 2's."""
+    from training.config import TrainConfig
+    from training.trainer import HoldoutData, train
+
+    seen = []
+
+    def score(self, model):
+        seen.append(model.get_weights())
+        return [0.9, 0.1][len(seen) - 1]
+
+    monkeypatch.setattr(HoldoutData, "score", score)
+    out = tmp_path / "run"
+    config = TrainConfig(
+        data=(str(subset_npz),),
+        out=str(out),
+        arch="unet-lite",
+        width=2,
+        epochs=2,
+        batch_size=32,
+        seed=7,
+        augment=False,
+    )
+    record = train(config)
+    assert record.best_epoch == 1
+    kept = keras.models.load_model(out / "model.keras", compile=False).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(kept, seen[0], strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(kept, seen[1], strict=True))
+
+
+def test_the_v2_recipe_is_the_release_models_settings():
+    """training/release/build.sh rebuilds the release with --recipe v2: its settings are those
+    the bundled model's config.json records."""
+    from training.config import TrainConfig
+
+    release = Path(__file__).parents[2] / "training" / "release"
+    released = json.loads((release / "config.json").read_text())
+    config = TrainConfig.from_recipe("v2", data=tuple(released["data"]), out="run")
+    assert config.record() == released
+
+
+def test_a_config_of_an_unknown_channel_is_refused():
+    from training.config import TrainConfig
+
+    with pytest.raises(ValueError, match="got channel 'red', expected one of"):
+        TrainConfig(data=("d.npz",), out="run", channel="red")
+
+
+def test_a_link_in_a_run_files_way_is_refused_before_training_without_overwrite(
+    subset_npz, tmp_path, monkeypatch
+):
+    """Not only with --overwrite: a dangling link is no earlier run's file; refused only when
+    the run's files are written, the training would be lost."""
+    from click.testing import CliRunner
+
+    import training.trainer
+    from edge_runtime.cli.main import cli
+
+    def trained(config):
+        raise AssertionError("trained before the link in the way was refused")
+
+    monkeypatch.setattr(training.trainer, "train", trained)
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "history.png").symlink_to(tmp_path / "elsewhere.png")
+    args = ["train", str(subset_npz), "--out", str(out), "--epochs", "1"]
+    done = CliRunner().invoke(cli, [*args, "--arch", "unet-lite", "--width", "2"])
+    assert done.exit_code == 2
+    assert done.output == (
+        f"Error: {out / 'history.png'}: is a symbolic link, not written over: name the file it "
+        "points to\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["history.png"]
+    assert not (tmp_path / "elsewhere.png").exists()

@@ -374,3 +374,26 @@ def test_the_systemd_unit_fails_closed_when_its_variable_is_unset(tmp_path, monk
         assert not masks.exists()
     else:
         assert result.exit_code == 0, result.output
+
+
+def test_a_key_file_made_since_it_was_looked_for_is_not_replaced(tmp_path):
+    from converters.signing import _create
+    from edge_runtime.errors import OutputError
+
+    key = tmp_path / "k.key"
+    key.write_bytes(b"someone else's key")
+    with pytest.raises(OutputError, match="cannot write"):
+        _create(key, b"new key", 0o600)
+    assert key.read_bytes() == b"someone else's key"
+
+
+def test_an_existing_public_key_is_never_overwritten(tmp_path):
+    from converters.signing import make_key_pair
+    from edge_runtime.errors import OutputError
+
+    public = tmp_path / "k.pub"
+    public.write_text("the key the cameras trust")
+    with pytest.raises(OutputError, match=f"{public}: exists already"):
+        make_key_pair(tmp_path / "k.key", public)
+    assert public.read_text() == "the key the cameras trust"
+    assert not (tmp_path / "k.key").exists()
