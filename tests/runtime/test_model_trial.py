@@ -7,6 +7,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -163,7 +164,9 @@ def test_a_sigterm_while_the_child_starts_ends_the_child_too(monkeypatch):
     real_start = multiprocessing.process.BaseProcess.start
 
     def signalled_start(process):
-        os.kill(os.getpid(), signal.SIGTERM)  # held until the child has started
+        # to this thread, which holds it until the child has started (sent to the process,
+        # another thread, numpy's, say, could take it at once)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
         real_start(process)
         started.append(process)
 
