@@ -2,6 +2,7 @@
 the file, an honest exit status, the other maps still measured)."""
 
 import csv
+import dataclasses
 import json
 import os
 
@@ -9,12 +10,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
-from test_measure_maps import star
+from test_measure_maps import star, star_off_the_diagonal
 
+from edge_runtime.app.measurement_csv import measurement_row, write_measurement_csv
 from edge_runtime.cli.main import cli
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.measure.field import whole_frame
 from edge_runtime.measure.files import COLUMNS
+from edge_runtime.measure.measurements import analyse_map
 from edge_runtime.measure.picture import COLOURS
+from edge_runtime.measure.scale import scale_from_pixel_size
 
 
 def run(*args):
@@ -416,3 +421,32 @@ def test_a_mosaic_of_vessel_maps_side_by_side_is_measured(tmp_path):
     Image.fromarray(np.tile(np.asarray(field), (1, 8))).save(tmp_path / "mosaic.png")
     record = json.loads(run(tmp_path / "mosaic.png", "--json").output)
     assert record["ok"] and record["vessels"]["length_px"] > max(150 * 500, 100_000)
+
+
+def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
+    """The CSV written from an artery/vein map's measurements: every ``<record>_<field>``
+    column holds that record's field (the arteries' under arteries_..., the veins' under
+    veins_...), checked against the nested record, not against the flattening code."""
+    label = star_off_the_diagonal()
+    m = analyse_map(label, whole_frame(label.vessels.shape), scale_from_pixel_size(0.02))
+    m = m.measurements
+    assert m.arteries.mean_width_px != m.veins.mean_width_px
+    target = tmp_path / "out.csv"
+    write_measurement_csv(target, [measurement_row("eye_av.png", m)])
+    with open(target, newline="") as f:
+        [row] = list(csv.DictReader(f))
+    assert (row["path"], row["ok"], row["error"]) == ("eye_av.png", "True", "")
+    record = dataclasses.asdict(m)
+    checked = 0
+    for name, value in record.items():
+        cells = value.items() if isinstance(value, dict) else [(None, value)]
+        for field, inner in cells:
+            column = name if field is None else f"{name}_{field}"
+            if inner is None:
+                assert row[column] == "", column
+            elif isinstance(inner, str):
+                assert row[column] == inner, column
+            else:
+                assert float(row[column]) == pytest.approx(inner), column
+            checked += 1
+    assert checked == len(row) - 3

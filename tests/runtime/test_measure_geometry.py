@@ -456,3 +456,36 @@ def test_the_fractal_dimensions_of_an_uneven_map_against_their_definitions():
     assert len({round(d, 3) for d in (d0, d1, d2)}) == 3
     found = fractal_dimensions(mask, sizes)
     assert (found.d0, found.d1, found.d2) == pytest.approx((d0, d1, d2), abs=1e-9)
+
+
+def test_an_isolated_pixel_has_no_link_and_is_no_end_point():
+    """An end point is a pixel with exactly one link: a lone pixel (a speck of the map) has
+    none, and must not add to the end points users read."""
+    mask = np.zeros((30, 60), dtype=bool)
+    mask[10, 5:46] = True
+    mask[25, 50] = True  # a speck
+    graph = skeleton_graph(skeletonize(mask))
+    assert sorted(map(tuple, graph.end_points.tolist())) == [(10, 5), (10, 45)]
+    assert skeleton_graph(mask[20:, 45:]).end_points.shape == (0, 2)  # the speck alone
+
+
+def test_a_branch_point_is_the_centre_of_its_junction_pixels_off_the_diagonal():
+    """A cross whose centre is not on y == x: its five junction pixels make one branch point,
+    at their centre (row, column), not at a pixel's or with row and column mixed up."""
+    mask = np.zeros((40, 60), dtype=bool)
+    mask[15, 5:50] = True
+    mask[2:30, 37] = True
+    graph = skeleton_graph(skeletonize(mask))
+    assert graph.branch_points.tolist() == [[15.0, 37.0]]
+
+
+@pytest.mark.parametrize("thickness", [1, 2, 3, 5, 6, 7, 10])
+def test_width_of_a_vertical_bar_is_its_thickness_up_to_its_ends(thickness):
+    """At the ends of a vertical vessel the nearest background lies along it, so no far edge
+    is met and the vessel is taken as centred (2 d - 1): the width stays the thickness there
+    too (horizontal bars never reach that branch)."""
+    mask = np.zeros((100, 40), dtype=bool)
+    left = 20 - thickness // 2
+    mask[10:90, left : left + thickness] = True
+    ys, xs = np.nonzero(skeletonize(mask))
+    assert set(vessel_widths(mask, ys, xs).tolist()) == {float(thickness)}

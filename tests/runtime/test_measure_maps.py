@@ -544,3 +544,95 @@ def test_a_map_s_densities_widths_and_points_by_their_definitions():
     assert vessels.d0 == fractal_dimensions(label.vessels).d0
     y = analyse_map(VesselMap(y_shape()), whole_frame((40, 40)), None).measurements.vessels
     assert (y.end_points, y.branch_points) == (3, 1)
+
+
+def star_off_the_diagonal():
+    """The star of test_measure_maps moved 80 pixels right: its centre at (150, 230), so that
+    a disc's x and y differ."""
+    return read_map_from(np.pad(star(), ((0, 0), (80, 0), (0, 0))))
+
+
+def test_the_disc_record_keeps_x_and_y_apart_and_its_sizes_in_millimetres():
+    """The disc's record (centre x and y, diameter in pixels and millimetres) and the CRVE in
+    millimetres, on a star whose centre is off the diagonal, at 0.02 mm a pixel: the disc is
+    1.8 mm, 90 pixels, across."""
+    label = star_off_the_diagonal()
+    m = analyse_map(label, whole_frame(label.vessels.shape), scale_from_pixel_size(0.02))
+    m = m.measurements
+    assert m.disc.center_x == pytest.approx(230, abs=5)
+    assert m.disc.center_y == pytest.approx(150, abs=5)
+    assert m.disc.diameter_px == pytest.approx(90)
+    assert m.disc.diameter_mm == pytest.approx(1.8)
+    assert m.calibers.crve_mm == pytest.approx(m.calibers.crve_px * 0.02)
+    assert m.calibers.crae_mm == pytest.approx(m.calibers.crae_px * 0.02)
+
+
+def _cross(cy: int, cx: int, arm: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(ys, xs) of a plus sign of arms ``arm`` long centred on (cy, cx): 4 arm + 1 pixels."""
+    r = np.arange(-arm, arm + 1)
+    ys = np.concatenate([np.full(len(r), cy), cy + r[r != 0]])
+    xs = np.concatenate([cx + r, np.full(len(r) - 1, cx)])
+    return ys, xs
+
+
+def test_the_disc_confidence_is_one_less_the_best_rival_s_share():
+    """A rival place two disc diameters away or more holding half the best place's weight
+    gives confidence 0.5 (against the best rival, not an average of the places)."""
+    field = np.ones((100, 200), dtype=bool)
+    (ay, ax), (by, bx) = _cross(50, 50), _cross(50, 150)
+    ys, xs = np.concatenate([ay, by]), np.concatenate([ax, bx])
+    widths = np.concatenate([np.full(len(ay), 4.0), np.full(len(by), 4.0 / math.sqrt(2))])
+    disc = locate_disc(field.shape, ys, xs, widths, field, 20.0)
+    assert (disc.center_y, disc.center_x) == pytest.approx((50, 50))
+    assert disc.diameter_px == 20.0
+    assert disc.confidence == pytest.approx(0.5)
+
+
+def test_the_disc_weighs_each_centre_line_pixel_by_its_vessel_s_width_squared():
+    """81 pixels of vessels 2 wide (weight 324; 162 by width) against 41 of vessels 3 wide
+    (369; 123 by width): by the width squared, the disc is where the wider vessels are."""
+    field = np.ones((100, 200), dtype=bool)
+    thin_y, thin_x = np.mgrid[46:55, 46:55].reshape(2, -1)
+    wide_y, wide_x = _cross(50, 150)
+    ys, xs = np.concatenate([thin_y, wide_y]), np.concatenate([thin_x, wide_x])
+    widths = np.concatenate([np.full(len(thin_y), 2.0), np.full(len(wide_y), 3.0)])
+    disc = locate_disc(field.shape, ys, xs, widths, field, 20.0)
+    assert (disc.center_y, disc.center_x) == pytest.approx((50, 150))
+
+
+def test_the_disc_settles_on_the_vessels_within_half_a_disc_diameter():
+    """A few heavy pixels 14 to 18 pixels from a crowd's centre, beyond half a disc diameter
+    (10) but within one: they do not pull the centre off the crowd."""
+    field = np.ones((100, 120), dtype=bool)
+    cy, cx = _cross(50, 50)
+    ys = np.concatenate([cy, np.full(5, 50)])
+    xs = np.concatenate([cx, np.arange(64, 69)])
+    widths = np.concatenate([np.full(len(cy), 4.0), np.full(5, 3.0)])
+    disc = locate_disc(field.shape, ys, xs, widths, field, 20.0)
+    assert (disc.center_y, disc.center_x) == pytest.approx((50, 50), abs=0.05)
+
+
+def test_under_a_disc_diameter_of_centre_line_is_no_disc():
+    """A vessel of 15 centre-line pixels, under the 20 of a disc diameter: no disc (the
+    suite's test has 1 and 40 pixels only)."""
+    field = np.ones((220, 200), dtype=bool)
+    ys = np.arange(40, 55)
+    assert locate_disc(field.shape, ys, np.full(15, 100), np.full(15, 3.0), field, 20.0) is None
+
+
+def test_a_map_is_measured_inside_its_field_of_view_only():
+    """With a field of view of the left half of the frame: vessels (and each class's) outside
+    it are not counted, and the densities are per field area, not per frame."""
+    label = read_map_from(star())
+    mask = np.zeros((300, 300), dtype=bool)
+    mask[:, :150] = True
+    m = analyse_map(label, field_from_mask(mask), None).measurements
+    area = 300 * 150
+    assert m.field_area_px == area
+    assert m.vessels.vessel_pixels == np.count_nonzero(label.vessels & mask)
+    assert m.arteries.vessel_pixels == np.count_nonzero(label.arteries & mask)
+    assert m.veins.vessel_pixels == np.count_nonzero(label.veins & mask)
+    assert m.vessels.density == pytest.approx(m.vessels.vessel_pixels / area)
+    assert m.vessels.length_density_per_px == pytest.approx(m.vessels.length_px / area)
+    whole = analyse_map(label, whole_frame((300, 300)), None).measurements
+    assert m.vessels.length_px < 0.6 * whole.vessels.length_px

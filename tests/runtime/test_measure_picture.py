@@ -1,9 +1,15 @@
 """``measure --picture``'s circles around end and branch points."""
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
+from test_measure_maps import star_off_the_diagonal
 
-from edge_runtime.measure.picture import _circle
+from edge_runtime.measure.caliber import ZONE_B
+from edge_runtime.measure.field import whole_frame
+from edge_runtime.measure.measurements import analyse_map
+from edge_runtime.measure.picture import INK, _circle, _lines, draw_picture
+from edge_runtime.measure.scale import scale_from_pixel_size
 
 
 def test_a_point_is_circled_as_pillow_draws_the_circle():
@@ -43,3 +49,55 @@ def test_many_points_each_get_their_circle_and_none_is_lost():
         alone = np.zeros_like(pixels)
         _circle(alone, np.array([[y, x]]), 1, 2.0)
         assert pixels[alone == 1].all()
+
+
+@pytest.fixture(scope="module")
+def star_analysis():
+    label = star_off_the_diagonal()
+    return analyse_map(label, whole_frame(label.vessels.shape), scale_from_pixel_size(0.02))
+
+
+def test_the_picture_s_text_gives_each_number_under_its_own_name(star_analysis):
+    """The numbers written on the picture: density as a percentage, ends and branches, CRAE
+    and CRVE, each beside its own name (the star has 12 ends and more branch points)."""
+    m = star_analysis.measurements
+    vessels, *_, disc, calibers = _lines(star_analysis)
+    assert vessels.startswith(f"vessels: density {100 * m.vessels.density:.1f}%, ")
+    assert vessels.endswith(f", {m.vessels.end_points} ends, {m.vessels.branch_points} branches")
+    assert m.vessels.end_points != m.vessels.branch_points
+    assert disc == f"disc: confidence {m.disc.confidence:.2f} (not validated)"
+    assert calibers == (
+        f"CRAE {m.calibers.crae_px:.1f} px, CRVE {m.calibers.crve_px:.1f} px, "
+        f"AVR {m.calibers.avr:.2f}"
+    )
+    assert f"{m.calibers.crae_px:.1f}" != f"{m.calibers.crve_px:.1f}"
+
+
+def _distances(picture, ink: int, points: np.ndarray) -> np.ndarray:
+    """Distance of each pixel of ``ink`` to the nearest of ``points``."""
+    inked = np.argwhere(np.asarray(picture) == ink)
+    return np.hypot(*(inked[:, None, :] - points[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+
+
+def test_the_picture_circles_ends_and_branches_in_their_own_colours(star_analysis):
+    """End points are ringed in the end colour, branch points in the branch colour."""
+    graph = star_analysis.traced.graph
+    picture = draw_picture(star_analysis)
+    dot = max(2.0, min(star_analysis.vessels.shape) / 200)
+    ends = _distances(picture, INK["end"], graph.end_points)
+    branches = _distances(picture, INK["branch"], graph.branch_points)
+    assert len(ends) and len(branches)
+    assert (ends <= dot + 1).all() and (branches <= dot + 1).all()
+
+
+def test_the_picture_draws_the_disc_margin_at_half_its_diameter_and_zone_b(star_analysis):
+    """The disc's margin (half a diameter from its centre) and zone B's two edges (1 and 1.5
+    diameters) are drawn in the disc colour, and nothing else is."""
+    disc = star_analysis.disc
+    inked = np.argwhere(np.asarray(draw_picture(star_analysis)) == INK["disc"])
+    radius = np.hypot(inked[:, 0] - disc.center_y, inked[:, 1] - disc.center_x)
+    radius /= disc.diameter_px
+    for ring in (0.5, *ZONE_B):
+        assert (np.abs(radius - ring) < 0.03).sum() > 100
+    rings = np.array([0.5, *ZONE_B])
+    assert (np.abs(radius[:, None] - rings).min(axis=1) < 0.03).all()

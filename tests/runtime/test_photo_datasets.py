@@ -1,6 +1,7 @@
 """Folders of labelled photographs in every layout, the whole-photograph metrics, and eval on
 them (checked against an independent computation)."""
 
+import csv
 import json
 import os
 import shutil
@@ -23,7 +24,14 @@ from edge_runtime.data.photos import (
     photo_holdout,
 )
 from edge_runtime.errors import InputError
-from edge_runtime.evaluation.photos import METRICS
+from edge_runtime.evaluation.photos import (
+    FALSE_NEGATIVE,
+    FALSE_POSITIVE,
+    METRICS,
+    TRUE_POSITIVE,
+    comparison_picture,
+    write_summary,
+)
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.segmenter import Segmenter
 
@@ -696,3 +704,51 @@ def test_a_file_matching_no_photograph_is_named_once_whoever_lists_its_folder(
     assert [str(w.message) for w in said] == [
         f"{orphan}: matches no photograph's name, so nothing reads it"
     ]
+
+
+def test_the_summary_puts_each_photograph_s_metric_under_its_column_and_counts_each_mean(
+    tmp_path,
+):
+    """summary.csv: each value under its metric's column (every metric different here);
+    summary.md: the "mean over" row gives, under each metric, over how many photographs its
+    mean is taken (here not all the same)."""
+    photos = [
+        ScoredPhoto(0.81, 0.72, 0.93, 0.94, 0.95, name="a"),
+        ScoredPhoto(0.61, 0.52, None, 0.84, None, name="b"),
+    ]
+    evaluation = DatasetEvaluation.of("m.tflite", 0.5, photos)
+    write_summary(tmp_path, evaluation)
+    with open(tmp_path / "summary.csv", newline="") as f:
+        rows = {row["photograph"]: row for row in csv.DictReader(f)}
+    for photo in photos:
+        for metric in METRICS:
+            value = getattr(photo, metric)
+            assert rows[photo.name][metric] == ("" if value is None else f"{value:.4f}")
+    mean = rows["(mean of 2)"]
+    assert (mean["f1"], mean["specificity"], mean["auc"]) == ("0.7100", "0.9300", "0.9500")
+    table = [line for line in (tmp_path / "summary.md").read_text().splitlines() if "|" in line]
+    header = [cell.strip() for cell in table[0].strip("|").split("|")]
+    over = [cell.strip() for cell in table[-1].strip("|").split("|")]
+    assert over[0] == "mean over"
+    assert dict(zip(header[1:], over[1:], strict=True)) == {
+        "f1": "2",
+        "sensitivity": "2",
+        "specificity": "1",
+        "accuracy": "2",
+        "auc": "1",
+    }
+
+
+def test_the_comparison_picture_colours_each_kind_of_pixel_inside_the_field_only():
+    """Found, invented and missed vessel pixels in their own colours inside the field of view;
+    background inside at half the photograph's level; outside, nothing coloured and a quarter
+    of the level."""
+    photo = np.full((2, 4, 3), 200, np.uint8)
+    mask = np.array([[1, 1, 0, 0], [1, 1, 0, 0]], bool)
+    label = np.array([[1, 0, 1, 0], [1, 0, 1, 0]], bool)
+    fov = np.array([[True] * 4, [False] * 4])
+    picture = comparison_picture(photo, mask, label, fov)
+    found, invented, missed, background = (tuple(p) for p in picture[0])
+    assert (found, invented, missed) == (TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE)
+    assert background == (100, 100, 100)
+    assert [tuple(p) for p in picture[1]] == [(50, 50, 50)] * 4
