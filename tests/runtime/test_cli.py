@@ -1,5 +1,6 @@
 """The device side of the command line: no TensorFlow, plugins listed without importing them."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -10,7 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 import edge_runtime
+from edge_runtime.cli.info import _summary
 from edge_runtime.cli.main import cli
+from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL
+from edge_runtime.inference.description import describe_model
 from training.config import ArteryVeinTraining
 
 PACKAGE_DIR = Path(edge_runtime.__file__).parent
@@ -136,3 +140,36 @@ def test_a_closed_standard_output_is_an_error_not_a_silent_success(args):
         "Error: standard output is closed, so what this command prints would be lost "
         "(send it to /dev/null to discard it)\n"
     )
+
+
+@pytest.fixture(scope="module")
+def bundled_report():
+    return describe_model()
+
+
+def _line(text: str, label: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(f"{label}:"))
+
+
+def test_info_gives_the_size_in_kib_and_the_quantization(bundled_report):
+    """Info's size is the file's bytes over 1024; its version line ends with the card's
+    quantization (not its architecture again)."""
+    text = _summary(bundled_report)
+    assert _line(text, "size") == f"size:         {bundled_report.size_bytes / 1024:.1f} KiB"
+    card = bundled_report.card
+    assert _line(text, "version").endswith(f"({card.architecture}, {card.parameters:,} "
+                                           f"parameters, {card.quantization})")  # fmt: skip
+
+
+def test_info_says_not_ready_for_the_edge_tpu_and_why(bundled_report):
+    """A model with Edge TPU issues is 'not ready', each issue listed under it."""
+    issues = ("op GELU is not supported", "input is float32")
+    text = _summary(dataclasses.replace(bundled_report, edgetpu_issues=issues))
+    assert "Edge TPU:     not ready\n  - op GELU is not supported\n  - input is float32" in text
+    assert "Edge TPU:     ready" in _summary(bundled_report)
+
+
+def test_info_names_an_artery_vein_model_as_such():
+    """Info's kind line follows the card's preprocessing: the bundled artery/vein model is not
+    called a vessel model."""
+    assert "kind:         artery/vein model" in _summary(describe_model(ARTERY_VEIN_MODEL))

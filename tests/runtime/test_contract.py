@@ -145,3 +145,30 @@ def test_decode_and_encode_are_inverse_for_a_report():
 def test_a_card_out_of_its_bounds_is_refused(fields, message):
     with pytest.raises(ValueError, match=message):
         ModelCard.from_json(_card(**fields))
+
+
+RECORD = {
+    "arch": "unet-lite", "params": 1000, "macs_per_patch": 10**6, "epochs": 3, "best_epoch": 2,
+    "seed": 0, "threshold": 0.5, "holdout_patches": 10, "train_patches": 90,
+}  # fmt: skip
+"""The fields a training record has always held (older records hold no others)."""
+
+
+def _record(tmp_path, **fields):
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({**RECORD, **fields}))
+    return path
+
+
+def test_a_record_from_before_channels_was_trained_on_luma(tmp_path):
+    """A training record without 'channel' (written before green was offered) is read as
+    luma, what every model was trained on then."""
+    assert TrainingRecord.read(_record(tmp_path)).channel == "luma"
+    assert TrainingRecord.read(_record(tmp_path, channel="green")).channel == "green"
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0, 1.5])
+def test_a_record_with_a_threshold_out_of_range_is_refused(tmp_path, threshold):
+    """convert takes its threshold from the record: one outside 0.01..0.99 is refused."""
+    with pytest.raises(ValueError, match="threshold"):
+        TrainingRecord.read(_record(tmp_path, threshold=threshold))

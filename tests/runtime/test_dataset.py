@@ -111,3 +111,22 @@ def test_string_dtype_is_rejected(tmp_path):
     path = _write(tmp_path, x_train=np.full((2, 64, 64), "a"), y_train=_masks(2))
     with pytest.raises(InputError, match="dtype <U1, expected real numbers"):
         load_dataset(path)
+
+
+X2 = np.ones((2, 64, 64), np.uint8)
+Y2 = np.zeros((2, 64, 64), np.uint8)
+Y2[:, 10:20, 10:20] = 1
+
+
+def test_masks_of_0_and_255_are_refused_as_not_binary(tmp_path):
+    """A mask saved 0/255 (as image tools do) is named, not read as a mask of 255 vessels."""
+    np.savez(tmp_path / "d.npz", x_train=X2, y_train=Y2 * 255)
+    with pytest.raises(InputError, match="'y_train' is not binary: found values 255"):
+        load_dataset(tmp_path / "d.npz")
+
+
+def test_colour_patches_are_refused(tmp_path):
+    """Patches are grayscale: a trailing axis of 3 channels is refused, only 1 is accepted."""
+    np.savez(tmp_path / "d.npz", x_train=np.ones((2, 64, 64, 3), np.uint8), y_train=Y2)
+    with pytest.raises(InputError, match=r"'x_train' has shape \(2, 64, 64, 3\)"):
+        load_dataset(tmp_path / "d.npz")

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from edge_runtime.data.binary_image import MAX_LEVELS, as_binary, levels
+from edge_runtime.data.label_image import read_label_image
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.maps import read_map
@@ -187,3 +189,62 @@ def test_an_array_over_the_pixel_limit_is_refused_as_a_file_is():
 
     with pytest.raises(InputError, match="exceed the 25-megapixel limit"):
         photo_from_array(np.zeros((MAX_PIXELS // 5000 + 1, 5000), np.uint8))
+
+
+def _label(tmp_path, image: Image.Image, name="label.png", **options):
+    path = tmp_path / name
+    image.save(path, **options)
+    return path
+
+
+def test_a_palette_label_is_read_by_its_colours_not_its_indices(tmp_path):
+    """Palette index 0 painted white is a set pixel; index 1 painted black is background."""
+    image = Image.fromarray(np.array([[0, 1], [1, 0]], np.uint8), mode="P")
+    image.putpalette([255, 255, 255, 0, 0, 0])
+    pixels = read_label_image(_label(tmp_path, image), "the label")
+    assert pixels.shape == (2, 2, 3)
+    np.testing.assert_array_equal(
+        as_binary(pixels, tmp_path, "label"), [[True, False], [False, True]]
+    )
+
+
+def test_a_16_bit_label_keeps_its_values(tmp_path):
+    """A 16-bit label is read as stored, not squeezed to 8 bits (which clips every value above
+    255 to one: 20 levels above 255 must still count as 20)."""
+    values = np.arange(300, 320, dtype=np.uint16).reshape(4, 5)
+    path = _label(tmp_path, Image.fromarray(values))
+    pixels = read_label_image(path, "the label")
+    np.testing.assert_array_equal(pixels, values)
+    with pytest.raises(InputError, match="got 20 distinct values"):
+        as_binary(pixels, path, "label")
+
+
+def test_a_label_turned_by_its_exif_matches_the_upright_photograph(tmp_path):
+    """A label stored 30 wide and 20 high with orientation 6 is 20 wide and 30 high upright,
+    the size of its photograph."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = np.zeros((20, 30), np.uint8)
+    stored[0, :] = 255
+    path = _label(tmp_path, Image.fromarray(stored), exif=exif.tobytes())
+    pixels = read_label_image(path, "the label", shape=(30, 20))
+    assert pixels.shape == (30, 20)
+    assert pixels[:, -1].all() and not pixels[:, 0].any()
+
+
+def test_a_transposed_label_is_refused(tmp_path):
+    """A label of the photograph's pixel count but the other way round is not its label."""
+    path = _label(tmp_path, Image.fromarray(np.zeros((20, 30), np.uint8)))
+    with pytest.raises(InputError, match="30x20 pixels, but the photograph is 20x30"):
+        read_label_image(path, "the label", shape=(30, 20))
+
+
+def test_colours_are_told_apart_by_every_channel():
+    """Colours that share their red channel are still distinct levels; a colour image of more
+    than MAX_LEVELS of them is refused."""
+    pixels = np.zeros((1, MAX_LEVELS + 1, 3), np.uint8)
+    pixels[0, :, 1] = np.arange(MAX_LEVELS + 1)
+    pixels[0, :, 2] = np.arange(MAX_LEVELS + 1)[::-1]
+    assert levels(pixels) == MAX_LEVELS + 1
+    with pytest.raises(InputError, match=f"got {MAX_LEVELS + 1} distinct values"):
+        as_binary(pixels, "m.png", "map")

@@ -146,3 +146,47 @@ def test_the_memory_kept_is_given_back_after_a_large_photograph_only():
 def test_an_allocator_tuned_by_the_environment_is_not_trimmed_either():
     kept, small, large, *_ = _given_back(**GLIBC_DEFAULTS)
     assert (kept, small, large) == ("False", "False", "False")
+
+
+def _has_mallinfo2() -> bool:
+    import ctypes
+
+    return platform.libc_ver()[0] == "glibc" and hasattr(ctypes.CDLL(None), "mallinfo2")
+
+
+MALLINFO2 = _has_mallinfo2()
+
+
+ALLOCATOR = """
+import ctypes
+from edge_runtime.memory import MAP_ALONE_FROM, give_back_freed_memory, keep_freed_memory
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks "
+                "fsmblks uordblks fordblks keepcost".split()]
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype, libc.malloc.restype = Info, ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+kept = keep_freed_memory()
+mapped = []
+for size in (MAP_ALONE_FROM - 2**20, MAP_ALONE_FROM + 2**20):
+    before = libc.mallinfo2().hblkhd
+    block = libc.malloc(size)
+    mapped.append(libc.mallinfo2().hblkhd - before >= size)
+    libc.free(block)
+print(kept, mapped, give_back_freed_memory(8 * 2**20 - 1), give_back_freed_memory(8 * 2**20))
+"""
+
+
+@pytest.mark.skipif(not MALLINFO2, reason="reads glibc's mallinfo2 (glibc 2.33 and later)")
+def test_arrays_are_mapped_alone_from_32_mib_and_memory_given_back_from_8_megapixels():
+    """With the runtime's settings, a block just under 32 MiB comes from the heap and one just
+    over is mapped on its own; freed memory is handed back after photographs of 8.4 megapixels
+    (2**23 pixels) and up, not below."""
+    done = subprocess.run(
+        [sys.executable, "-c", ALLOCATOR],
+        env=without_allocator_settings(os.environ),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split("\n")[0] == "True [False, True] False True"

@@ -1,11 +1,16 @@
 """PatchModel with the bundled model: batching; and the segmenter's test-time averaging around
 it."""
 
+import re
+import types
+
 import numpy as np
 import pytest
 
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.symmetry import dihedral, undo_dihedral
+from edge_runtime.errors import ModelError
+from edge_runtime.inference import interpreter, patch_model
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
@@ -78,3 +83,68 @@ def test_dequantize_subtracts_the_zero_point_and_scales():
 
     got = dequantize(np.array([-128, 0, 127], np.int8), QUANTIZED_OUTPUT)
     np.testing.assert_array_equal(got, np.array([0.0, 0.5, 255 / 256], np.float32))
+
+
+class _RecordingBackend(types.SimpleNamespace):
+    """A LiteRT backend that records the options each interpreter is made with."""
+
+    def __init__(self):
+        super().__init__(
+            OpResolverType=types.SimpleNamespace(BUILTIN_WITHOUT_DEFAULT_DELEGATES="no-defaults"),
+            made=[],
+        )
+
+    def Interpreter(self, **options):
+        self.made.append(options)
+        return object()
+
+
+@pytest.fixture
+def backend(monkeypatch):
+    recording = _RecordingBackend()
+    monkeypatch.setattr(interpreter, "load_backend", lambda: recording)
+    return recording
+
+
+@pytest.mark.parametrize("threads", [1, 3, interpreter.MAX_THREADS])
+def test_the_interpreter_runs_on_the_threads_asked_for(backend, threads):
+    """--threads reaches the interpreter: the count asked for is the count it is made with."""
+    interpreter.make_interpreter(DEFAULT_MODEL, threads=threads)
+    assert [made["num_threads"] for made in backend.made] == [threads]
+
+
+@pytest.mark.parametrize("threads", [0, -1, interpreter.MAX_THREADS + 1, True, 2.0])
+def test_a_thread_count_out_of_range_is_refused(backend, threads):
+    """Zero, negative, too many, or not an integer: refused before any interpreter is made."""
+    with pytest.raises(ValueError, match=re.escape(f"got threads {threads!r}, expected 1..64")):
+        interpreter.make_interpreter(DEFAULT_MODEL, threads=threads)
+    assert backend.made == []
+
+
+def test_the_edge_tpu_delegate_refuses_a_model_not_compiled_for_it(backend):
+    """--delegate edgetpu on a CPU model says to compile it, instead of loading the delegate."""
+    with pytest.raises(ModelError, match="not compiled for the Edge TPU"):
+        interpreter.make_interpreter(DEFAULT_MODEL, delegate="edgetpu")
+    assert backend.made == []
+
+
+def test_the_backend_is_named_by_the_package_it_comes_from():
+    """Info's backend line names the distribution of the interpreter module actually used."""
+    module = interpreter.load_backend().__name__.split(".")[0]
+    package = {"ai_edge_litert": "ai-edge-litert", "tflite_runtime": "tflite-runtime"}[module]
+    assert interpreter.backend_name().split()[0] == package
+
+
+def test_on_the_edge_tpu_patches_run_one_per_invoke_on_the_threads_asked(monkeypatch):
+    """A compiled Edge TPU graph takes one patch per invoke: the model is not resized to a
+    batch with the delegate, and the runtime options' threads reach the interpreter."""
+    made = []
+
+    def on_the_cpu(content, threads, delegate, name):
+        made.append((threads, delegate))
+        return interpreter.make_interpreter(content, threads=threads, name=name)
+
+    monkeypatch.setattr(patch_model, "make_interpreter", on_the_cpu)
+    model = PatchModel(RuntimeOptions(DEFAULT_MODEL, threads=2, delegate="edgetpu"))
+    assert made == [(2, "edgetpu")]
+    assert model.batch_size == 1
