@@ -30,7 +30,7 @@ STALE_PARTIAL_AGE = 600.0
 by a writer that was killed (by SIGKILL, or the power going): far longer than any write."""
 
 
-def _refuse_in_the_way(path: Path) -> None:
+def refuse_in_the_way(path: Path) -> None:
     """Refuse to write over what :func:`what_is_in_the_way` finds at ``path`` (an OSError whose
     ``strerror`` says what it is): renaming over it would replace a device, a pipe or a link."""
     in_the_way = what_is_in_the_way(path)
@@ -57,7 +57,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     ``strerror`` says what it is): renaming over it would replace a device, a pipe or a link.
     """
     path = Path(path)
-    _refuse_in_the_way(path)
+    refuse_in_the_way(path)
     tmp = _temporary(path)
     try:
         yield tmp
@@ -106,7 +106,7 @@ def files_together(folder: Path, names: tuple[str, ...]) -> Iterator[dict[str, P
     """
     targets = {name: folder / name for name in names}
     for path in targets.values():
-        _refuse_in_the_way(path)
+        refuse_in_the_way(path)
     temporaries = {name: _temporary(path) for name, path in targets.items()}
     try:
         yield temporaries

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from edge_runtime.app.outputs import identity, refuse_output_among
-from edge_runtime.atomic import what_is_in_the_way
+from edge_runtime.atomic import refuse_in_the_way
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -50,16 +50,15 @@ def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) ->
     always (refused only once trained, the training would be lost).
 
     Raises:
-        InputError: ``out`` holds an earlier run, or something in a file's way (exit status 2,
-            as any bad option).
+        InputError: ``out`` holds an earlier run (exit status 2, as any bad option).
+        OSError: something is in a file's way (:func:`~edge_runtime.atomic.refuse_in_the_way`,
+            which the run's writing would raise once trained; one line, exit status 2).
     """
     existing = [name for name in files if (out / name).exists()]
     if existing and not overwrite:
         raise InputError(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
     for name in files:
-        in_the_way = what_is_in_the_way(out / name)
-        if in_the_way:
-            raise InputError(f"{out / name}: {in_the_way}")
+        refuse_in_the_way(out / name)
 
 
 def _source_path(argument: str) -> Path:

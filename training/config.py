@@ -7,7 +7,7 @@ from pathlib import Path, PurePath
 
 from edge_runtime.contract.model_card import FOV_DIAMETER_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS
-from edge_runtime.contract.schema import bounded, choice
+from edge_runtime.contract.schema import bounded, check_choice, choice
 from training.models import ARCHITECTURES
 
 LOSSES = ("bce", "bce-dice")
@@ -115,10 +115,7 @@ class TrainConfig:
             "channel": CHANNELS,
         }
         for name, options in choices.items():
-            if getattr(self, name) not in options:
-                raise ValueError(
-                    f"got {name} {getattr(self, name)!r}, expected one of {', '.join(options)}"
-                )
+            check_choice(name, getattr(self, name), options)
         if not 1 <= self.epochs <= MAX_EPOCHS:  # as the artery/vein run's are
             raise ValueError(f"got epochs {self.epochs}, expected 1 to {MAX_EPOCHS}")
 
@@ -199,9 +196,7 @@ class ArteryVeinTraining:
     seed: int = bounded(2211, 0, MAX_SEED)
 
     def __post_init__(self):
-        if self.draw_by not in CROP_DRAWS:  # the command line and the record check it too
-            options = ", ".join(CROP_DRAWS)
-            raise ValueError(f"got draw_by {self.draw_by!r}, expected one of {options}")
+        check_choice("draw_by", self.draw_by, CROP_DRAWS)  # the command line and records too
 
     @property
     def device_side(self) -> int:

@@ -56,6 +56,17 @@ def check_type(name: str, value: Any, kind: type) -> None:
         raise ValueError(f"got {name} {value!r}, expected {EXPECTED[kind]}")
 
 
+def check_choice(name: str, value: Any, options: tuple[str, ...]) -> None:
+    """Refuse a value given in code that is not one of ``options`` (what :func:`choice` fields
+    are checked against when read).
+
+    Raises:
+        ValueError: the message names ``name``, the value and the options.
+    """
+    if value not in options:
+        raise ValueError(f"got {name} {value!r}, expected one of {', '.join(options)}")
+
+
 def _fail(where: str, got: Any, expected: str) -> typing.NoReturn:
     shown = repr(got)
     shown = shown if len(shown) <= 40 else shown[:37] + "..."

@@ -199,7 +199,7 @@ def test_files_together_are_renamed_whole_when_a_signal_arrives_between_renames(
 
 
 def test_files_together_never_writes_over_a_link(tmp_path):
-    """Guards against the _refuse_in_the_way loop dropped from files_together."""
+    """Guards against the refuse_in_the_way loop dropped from files_together."""
     real = tmp_path / "elsewhere.json"
     real.write_text("kept")
     (tmp_path / "metrics.json").symlink_to(real)
