@@ -20,7 +20,8 @@ LARGEST_BOX_SHARE = 4
 largest boxes still holds a few boxes across the image."""
 
 MIN_SIZES = 3
-"""Box sizes needed for a slope; fewer (an image under 24 pixels a side) give no dimension."""
+"""Box sizes needed for a slope; fewer (an image under 32 pixels a side, where a box of 8 is
+more than a :data:`LARGEST_BOX_SHARE` of it) give no dimension."""
 
 
 @dataclass(frozen=True)

@@ -932,3 +932,26 @@ def test_check_decides_at_the_threshold_given(monkeypatch):
     low, high = (run_gate(DEFAULT_MODEL, patches, gates, threshold=t) for t in (0.1, 0.9))
     assert (low.threshold, high.threshold) == (0.1, 0.9)
     assert low.tflite.dice_mean != high.tflite.dice_mean
+
+
+def test_a_model_with_a_fixed_batch_of_two_is_refused_naming_the_file(tmp_path, run_cli):
+    """The runtime runs one patch or a resizable batch: a model converted with a fixed batch
+    of 2 is refused on one line that names it, not resized and run."""
+    import tensorflow as tf
+    from PIL import Image
+
+    from edge_runtime.evaluation.synthetic import synthetic_fundus
+
+    inputs = keras.Input((64, 64, 1), batch_size=2)
+    outputs = keras.layers.Conv2D(1, 1, activation="sigmoid")(inputs)
+    content = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs)).convert()
+    model = tmp_path / "batch2.tflite"
+    model.write_bytes(content)
+    photo = tmp_path / "p.png"
+    Image.fromarray(synthetic_fundus(584, 565, seed=0)).save(photo)
+    result = run_cli("segment", photo, "--model", model, "-o", tmp_path / "o", expect=2)
+    assert result.output.startswith(
+        f"Error: {model}: input shape [2, 64, 64, 1], expected [1, 64, 64, 1]"
+    ), result.output
+    assert result.output.count("\n") == 1
+    assert not (tmp_path / "o").exists()

@@ -489,3 +489,35 @@ def test_width_of_a_vertical_bar_is_its_thickness_up_to_its_ends(thickness):
     mask[10:90, left : left + thickness] = True
     ys, xs = np.nonzero(skeletonize(mask))
     assert set(vessel_widths(mask, ys, xs).tolist()) == {float(thickness)}
+
+
+def _gasket(level: int) -> np.ndarray:
+    """A Sierpinski gasket on the pixel grid, 2**level pixels a side: three of each square's
+    four quarters kept, down to single pixels. Boxes of 2**j pixels find exactly 3**(level-j)
+    of its squares: its box-counting dimension is log 3 / log 2 at every box size up to its
+    side, and a larger box finds it whole (one box)."""
+    mask = np.ones((1, 1), dtype=bool)
+    for _ in range(level):
+        empty = np.zeros_like(mask)
+        mask = np.block([[mask, mask], [mask, empty]])
+    return mask
+
+
+def test_the_largest_box_is_a_quarter_of_the_short_side():
+    """A gasket a quarter of the frame's short side measures exactly log 3 / log 2: no box
+    larger than it (which would find it whole) is fitted, and every size up to it is."""
+    expected = math.log(3) / math.log(2)
+    for frame, side in (((256, 256), 64), ((256, 1000), 64), ((192, 192), 32)):
+        mask = np.zeros(frame, dtype=bool)
+        mask[:side, :side] = _gasket(side.bit_length() - 1)
+        found = fractal_dimensions(mask)
+        assert (found.d0, found.d1, found.d2) == pytest.approx((expected,) * 3)
+    assert box_sizes((256, 256)) == [2, 4, 8, 16, 32, 64]
+    assert box_sizes((255, 600)) == [2, 4, 8, 16, 32]
+
+
+def test_a_map_32_pixels_across_is_the_smallest_with_a_dimension():
+    """Three box sizes (2, 4 and 8 pixels, 8 a quarter of the side) are needed for a slope:
+    a 32-pixel gasket has its dimension, a map a pixel narrower none."""
+    assert fractal_dimensions(_gasket(5)).d0 == pytest.approx(math.log(3) / math.log(2))
+    assert fractal_dimensions(np.ones((31, 400), dtype=bool)) is None

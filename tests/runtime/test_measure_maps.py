@@ -636,3 +636,21 @@ def test_a_map_is_measured_inside_its_field_of_view_only():
     assert m.vessels.length_density_per_px == pytest.approx(m.vessels.length_px / area)
     whole = analyse_map(label, whole_frame((300, 300)), None).measurements
     assert m.vessels.length_px < 0.6 * whole.vessels.length_px
+
+
+def test_the_fractal_dimensions_are_those_of_the_vessels_inside_the_field_of_view():
+    """With a field of view of the left half of the frame, D0, D1 and D2 (of all vessels and
+    of each class) are those of the map cut to the field: vessels outside it do not count."""
+    label = read_map_from(star())
+    mask = np.zeros((300, 300), dtype=bool)
+    mask[:, :150] = True
+    m = analyse_map(label, field_from_mask(mask), None).measurements
+    for measured, vessels in (
+        (m.vessels, label.vessels),
+        (m.arteries, label.arteries),
+        (m.veins, label.veins),
+    ):
+        inside = fractal_dimensions(vessels & mask)
+        whole = fractal_dimensions(vessels)
+        assert (measured.d0, measured.d1, measured.d2) == (inside.d0, inside.d1, inside.d2)
+        assert abs(whole.d0 - inside.d0) > 0.01  # the half outside would change it

@@ -22,7 +22,14 @@ from edge_runtime.pipeline.segmenter import Segmenter
 from edge_runtime.verdict import CHECKS, FUNDUS_CHECKS, REASONS, Verdict, assess, assess_capture
 from edge_runtime.verdict.assess import assess_with_model
 from edge_runtime.verdict.checks import NOT_FUNDUS, UNSURE_VESSELS, VESSEL_RETAKE
-from edge_runtime.verdict.measures import Measurements, framing, noise_level
+from edge_runtime.verdict.measures import (
+    Measurements,
+    evenness,
+    framing,
+    half_scale,
+    noise_level,
+    sharpness,
+)
 from edge_runtime.verdict.verdict import judge
 from edge_runtime.verdict.vessels import VesselMeasurements, measure_vessels
 
@@ -410,3 +417,72 @@ def test_the_same_jpeg_blocks_weigh_less_on_a_larger_photograph():
         photo = np.asarray(Image.open(saved))
         read.append(assess_capture(photo).measurements.blockiness)
     assert read == sorted(read)
+
+
+def _plain_disc(dtype=np.uint8) -> np.ndarray:
+    """A fundus-like photograph with no detail and no noise at all: a disc 540 pixels across
+    of one colour (150, 80, 40 in 8-bit levels) on black, of ``dtype``."""
+    yy, xx = np.mgrid[:584, :565]
+    pixels = np.zeros((584, 565, 3), dtype)
+    scale = np.iinfo(dtype).max // 255  # 257 for 16 bits: the same colour
+    pixels[np.hypot(yy - 292, xx - 282.5) < 270] = np.array([150, 80, 40]) * scale
+    return pixels
+
+
+def test_a_photograph_without_noise_reports_the_least_noise_of_a_twentieth_of_a_level():
+    """The noise floor: a noise-free picture reports 0.05 8-bit levels whatever its depth,
+    while a real noise of half a level (16-bit) is reported as it is, not floored."""
+    for dtype in (np.uint8, np.uint16):
+        measured = assess_capture(_plain_disc(dtype)).measurements
+        assert measured.fov_found
+        assert measured.noise == pytest.approx(0.05)
+    noisy = _plain_disc(np.uint16) + np.random.default_rng(0).normal(0, 0.5 * 257, (584, 565, 3))
+    noisy = np.clip(noisy, 0, 65535).astype(np.uint16)
+    assert assess_capture(noisy).measurements.noise == pytest.approx(0.5, rel=0.05)
+
+
+def test_evenness_is_the_darkest_eighth_of_the_field_against_its_middle():
+    """Light falling linearly to nothing across the field: on an 8 x 8 grid the darkest
+    column of cells averages a sixteenth of the width's light, the median cell half of it."""
+    width = 64
+    ramp = np.tile(np.arange(width, dtype=np.float32) + 0.5, (width, 1))  # light = x
+    field = np.ones((width, width), dtype=bool)
+    # darkest cells: mean of x over [0, w/8) = w/16; median cell: w/2
+    assert evenness(ramp, field) == pytest.approx((width / 16) / (width / 2))
+    assert evenness(np.full((width, width), 90, np.float32), field) == 1.0
+
+
+def _sharpness_of(work: np.ndarray) -> float:
+    """The sharpness of a working-scale field that is all lit and all inside."""
+    work = work.astype(np.float32)
+    quarter = half_scale(half_scale(work))
+    inside = np.ones(quarter.shape, dtype=bool)
+    return sharpness(work, quarter, inside, float(np.median(quarter)))
+
+
+def _bumps(size: int = 512, period: int = 64) -> np.ndarray:
+    """Smooth detail in every orientation: a product of sines of ``period`` pixels, 20 levels
+    deep (no detail finer than 4 pixels: about as sharp at a quarter of the scale)."""
+    yy, xx = np.mgrid[:size, :size].astype(np.float32)
+    return 20 * np.sin(2 * np.pi * xx / period) * np.sin(2 * np.pi * yy / period)
+
+
+def test_sharpness_reads_the_strongest_edges_not_the_flat_field_between_them():
+    """A field flat but for detail on a seventh of it is as sharp as that detail everywhere:
+    the strongest edges decide, not the typical (flat, edgeless) pixel."""
+    bumps = _bumps()
+    everywhere = _sharpness_of(100 + bumps)
+    yy, xx = np.mgrid[:512, :512]
+    patches = (xx % 192 < 64) & (yy % 192 < 64)  # 9 patches of one period: 14 % of the field
+    assert 0.5 < everywhere < 1.5  # no detail finer than 4 pixels: about 1
+    assert _sharpness_of(100 + bumps * patches) == pytest.approx(everywhere, rel=0.05)
+
+
+def test_sharpness_is_not_decided_by_a_few_specks():
+    """A dozen single dark pixels (dust on the sensor) are far under the strongest 1 % of
+    the edges: the sharpness of the field around them is unchanged."""
+    work = 100 + _bumps()
+    rng = np.random.default_rng(0)
+    specked = work.copy()
+    specked[rng.integers(0, 512, 13), rng.integers(0, 512, 13)] = 0
+    assert _sharpness_of(specked) == pytest.approx(_sharpness_of(work), rel=0.02)
