@@ -26,7 +26,8 @@ def capture_frame() -> np.ndarray:
 
         return synthetic_fundus(584, 565)
     camera = Picamera2()
-    camera.configure(camera.create_still_configuration(main={"format": "RGB888"}))
+    # picamera2's "BGR888" arrays are [R, G, B] (its "RGB888" is [B, G, R]): the runtime reads RGB
+    camera.configure(camera.create_still_configuration(main={"format": "BGR888"}))
     camera.start()
     try:
         return camera.capture_array()

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 import pytest
 
 from edge_runtime.cli.main import cli
@@ -153,3 +154,41 @@ def test_verify_arm64_script_is_valid_shell():
     script = NOTES / "verify_arm64.sh"
     assert os.access(script, os.X_OK)
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+
+
+class _FakePicamera2:
+    """picamera2's documented channel orders (its manual, appendix A): a "BGR888" array is
+    [R, G, B], an "RGB888" one [B, G, R]; the scene is DRIVE-like red (200, 90, 40)."""
+
+    def create_still_configuration(self, main):
+        return main["format"]
+
+    def configure(self, form):
+        self.order = {"BGR888": [0, 1, 2], "RGB888": [2, 1, 0]}[form]
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def capture_array(self):
+        scene = np.zeros((48, 64, 3), np.uint8)
+        scene[:] = (200, 90, 40)
+        return scene[..., self.order]
+
+
+def test_the_capture_example_gives_the_runtime_red_green_blue(monkeypatch):
+    """Asked for picamera2's "RGB888", the example gave the runtime blue for red: every
+    fundus photograph was "not a fundus photograph" and its arteries and veins mis-classed."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location(
+        "capture_and_segment", NOTES / "examples" / "capture_and_segment.py"
+    )
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_FakePicamera2))
+    frame = example.capture_frame()
+    assert tuple(frame[0, 0]) == (200, 90, 40)
