@@ -177,8 +177,9 @@ jobs_option = click.option(
     "--jobs",
     type=click.IntRange(1, 256),
     default=None,
-    help="Processes, each with its own interpreter [default: as many as the cores hold at "
-    "--threads each, for several photographs]; one only with --delegate edgetpu (more is a usage "
+    help="Processes, each with its own interpreter [default: as many as the cores this process "
+    "may use (its CPU affinity and cgroup quota) hold at --threads each, for several "
+    "photographs]; one only with --delegate edgetpu (more is a usage "
     "error). Results are the same as with one.",
 )
 

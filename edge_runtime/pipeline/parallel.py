@@ -16,7 +16,6 @@ nothing waits for ever. Workers ignore SIGINT and SIGTERM, which are the parent'
 """
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -27,19 +26,20 @@ from typing import Any
 
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.segmenter import Segmenter
-from edge_runtime.processes import can_fork, exit_description, process_context
+from edge_runtime.processes import can_fork, exit_description, process_context, usable_cores
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int:
     """Processes for ``items`` photographs: one with a delegate (there is one accelerator),
-    else ``requested``, else as many as the cores hold at ``runtime.threads`` interpreter
+    else ``requested``, else as many as the cores this process may use
+    (:func:`~edge_runtime.processes.usable_cores`) hold at ``runtime.threads`` interpreter
     threads each, and no more than there are photographs. Each process holds its own
     photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
     if runtime.delegate:
         return 1
-    wanted = requested or (os.cpu_count() or 1) // runtime.threads
+    wanted = requested or usable_cores() // runtime.threads
     return max(1, min(wanted, items))
 
 

@@ -1,7 +1,6 @@
 """Device commands through click's runner, with the bundled model (no TensorFlow)."""
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -289,10 +288,11 @@ def test_jobs_reaches_the_run_and_its_summary(tmp_path, run_cli, monkeypatch):
     --jobs ignored: test_jobs_give_the_same_masks compares only the results, which are the
     same whatever the count."""
     import edge_runtime.cli.segment as segment_module
+    from edge_runtime.pipeline import parallel
 
     for seed in (1, 2):
         Image.fromarray(synthetic_fundus(120, 130, seed=seed)).save(tmp_path / f"p{seed}.png")
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)  # the default would be 2 processes
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 8)  # the default would be 2 processes
     asked = []
     real = segment_module.run_jobs
 
