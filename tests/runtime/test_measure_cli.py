@@ -5,6 +5,7 @@ import csv
 import dataclasses
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -53,6 +54,8 @@ def test_text_line_per_map_and_summary(maps):
     first, summary = result.output.splitlines()
     assert first.startswith(f"{vessel}: vessels ") and "end and" in first and "disc at" in first
     assert summary.startswith("measured 1 of 1 maps")
+    # Grisan's tortuosity density, not to be read as the vessels' density beside it
+    assert re.search(r"tortuosity [0-9.]+, tortuosity density [0-9.]+ \(\d+ segments\)", first)
 
 
 def test_json_of_an_artery_vein_map_in_millimetres(maps):
