@@ -13,14 +13,22 @@ EXTRA_HINTS = {
 }
 
 
+class MissingExtra(click.ClickException):
+    """A command's optional dependency is not installed: a setup problem (exit status 2, as a
+    bad option's), never read as inputs that failed or a failed gate (1)."""
+
+    exit_code = 2
+
+
 def import_extra(module: str, extra: str) -> ModuleType:
-    """Import ``module`` or fail with a one-line error naming the package extra that provides it."""
+    """Import ``module`` or fail with a one-line error naming the package extra that provides it
+    (:class:`MissingExtra`)."""
     quiet_tensorflow()
     try:
         with silenced():  # TensorFlow announces its instruction sets, oneDNN and absl on import
             return importlib.import_module(module)
     except ImportError:
-        raise click.ClickException(
+        raise MissingExtra(
             f"{EXTRA_HINTS[extra]} is not installed: install the '{extra}' extra "
             f"(in the project's checkout: pip install -e '.[{extra}]')"
         ) from None

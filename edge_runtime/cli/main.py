@@ -155,10 +155,11 @@ def cli() -> None:
     Device commands need only numpy, Pillow, click and a LiteRT interpreter; host commands need
     the 'train' extra (in the project's checkout: pip install -e '.[train]'). Exit status: 0 done,
     1 when some of several inputs failed, none was found, or a gate failed, 2 for a bad model,
-    data file or option (or standard output closed); `verdict` 3 when photographs are to be
-    taken again, `segment` and `verdict` 4 when a picture is not a fundus photograph; 130 when
-    stopped by Ctrl-C (`segment`, `eval` and `watch` finish the photographs in progress first,
-    and exit as they say); 143 when `train`, `convert` or `datasets` is stopped by SIGTERM.
+    data file or option (or standard output closed, or a missing extra); `verdict` 3 when
+    photographs are to be taken again, `segment` and `verdict` 4 when a picture is not a fundus
+    photograph; 130 when stopped by Ctrl-C, 143 when `train`, `convert` or `datasets` is stopped
+    by SIGTERM, but `segment` and `eval` finish the photographs in progress and exit 1 (the
+    others failed), and `watch` finishes the current one and exits 0 (1 with --once).
     """
 
 
