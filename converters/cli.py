@@ -332,14 +332,18 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     import_extra("tensorflow", "train")
     from converters.pipeline import copy_card
 
-    if copy_card(source, target):
+    copied = copy_card(source, target)
+    if copied.compiled:
         warnings.warn(
             f"{target}: an Edge TPU build, whose weights are the compiler's: only its inputs and "
             f"outputs were compared with {source}'s (any vessel model of its patch size has "
             "these), so be sure it is that model's build",
             stacklevel=1,
         )
-    click.echo(f"embedded the metadata of {source} in {target}")
+    if copied.written:
+        click.echo(f"embedded the metadata of {source} in {target}")
+    else:
+        click.echo(f"{target} already carries the metadata of {source}: left as it is")
 
 
 @click.command()

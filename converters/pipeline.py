@@ -124,11 +124,23 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
     return ConvertResult(len(content), options.quantization, report)
 
 
-def copy_card(source: Path, target: Path) -> bool:
+@dataclass(frozen=True)
+class CardCopy:
+    """What :func:`copy_card` did to its target.
+
+    ``compiled``: an Edge TPU build, whose weights could not be compared with the source's;
+    ``written``: false when it already carried the card.
+    """
+
+    compiled: bool
+    written: bool
+
+
+def copy_card(source: Path, target: Path) -> CardCopy:
     """Embed the model card of ``source`` into ``target`` in place (atomically).
 
-    For instance after ``edgetpu_compiler`` dropped it. Returns whether ``target`` is an Edge
-    TPU build, whose weights could not be compared with ``source``'s.
+    For instance after ``edgetpu_compiler`` dropped it. A target that already carries the card
+    is left as it is, its bytes (and a signature of them) whole.
 
     Raises:
         ModelError: either file is not a whole model, ``source`` has no valid card, or
@@ -144,12 +156,12 @@ def copy_card(source: Path, target: Path) -> bool:
     built = read_model_bytes(target)
     compiled = check_same_model(content, source, built, target)
     if _carries(built, card):
-        return compiled  # already this card, its digest whole: the bytes (and a signature) stay
+        return CardCopy(compiled, written=False)
     content = embed_card(built, card)
     with atomic_path(target) as tmp:
         tmp.write_bytes(content)
     warn_if_signed_before(target, "the card was copied in")
-    return compiled
+    return CardCopy(compiled, written=True)
 
 
 def _carries(content: bytes, card: ModelCard) -> bool:

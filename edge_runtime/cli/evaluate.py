@@ -208,8 +208,8 @@ def _patches(
     "eval", epilog="\b\nLayouts (detected, or named with --layout):\n" + describe_layouts()
 )
 @click.argument("data", type=NonBlankPath(path_type=Path))
-@click.option("--images", "images_key", help="Array of patches in DATA.npz.")
-@click.option("--labels", "labels_key", help="Array of masks in DATA.npz.")
+@click.option("--images", "images_key", help="Array of patches in DATA.npz (needed for an .npz).")
+@click.option("--labels", "labels_key", help="Array of masks in DATA.npz (needed for an .npz).")
 @holdout_option()
 @layout_option
 @click.option(

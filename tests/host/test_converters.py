@@ -359,8 +359,11 @@ def test_embed_metadata_again_changes_nothing_and_a_stale_signature_is_named(
         done.output
     )
     once = built.read_bytes()
-    run_cli("embed-metadata", "--from", out / "int8.tflite", built)
+    again = run_cli("embed-metadata", "--from", out / "int8.tflite", built)
     assert built.read_bytes() == once
+    assert again.stdout == (
+        f"{built} already carries the metadata of {out / 'int8.tflite'}: left as it is\n"
+    )
 
 
 def _other_weights(source, path):
