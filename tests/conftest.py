@@ -8,6 +8,7 @@ need the reference data are skipped, with one reason naming what is missing and 
 when it is absent; under CI, or with ``EDGE_SEG_REQUIRE_DATA=1``, a missing file fails instead.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -189,3 +190,39 @@ def make_photo_dataset():
     """``make_photo_dataset(root, layout, count=3)``: a folder of synthetic labelled photographs
     in one of the dataset layouts (``edge_runtime.data.photos.LAYOUTS``)."""
     return _photo_dataset
+
+
+def _bounds(printed: str) -> tuple[float, float]:
+    """The interval a number printed rounded to its last digit stands for."""
+    digits = printed.replace(",", "")
+    half = 0.5 * 10.0 ** -(len(digits.split(".")[1]) if "." in digits else 0)
+    value = float(digits)
+    return value - half, value + half
+
+
+def _ratio_agrees(ratio: str, numerator: str, denominator: str) -> bool:
+    """Whether a printed ratio can be numerator / denominator, each as printed (rounded)."""
+    (r0, r1), (n0, n1), (d0, d1) = map(_bounds, (ratio, numerator, denominator))
+    return n0 / d1 <= r1 and r0 <= n1 / max(d0, 1e-12)
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark(name)``: a benchmark script imported as a module, so that a test can
+    stand in for what it times or segments and run its ``main`` in-process."""
+
+    def load(name: str):
+        script = BENCHMARKS / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"benchmark_{name}", script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def ratio_agrees():
+    """``ratio_agrees(ratio, numerator, denominator)``: whether numbers a benchmark printed
+    (strings, rounded as printed) make the ratio it printed beside them."""
+    return _ratio_agrees

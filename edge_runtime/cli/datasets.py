@@ -3,6 +3,7 @@ public download, prepare those downloaded by hand."""
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -92,7 +93,8 @@ def list_datasets(as_json: bool) -> None:
     show_envvar=True,
     default=None,
     help="Download from this server instead of the publishers' (a site without internet "
-    "access keeps their archives there as MIRROR/NAME/FILE).",
+    "access keeps their archives there as MIRROR/NAME/FILE); set but empty, nothing is "
+    "downloaded.",
 )
 def fetch(name: str, outdir: Path | None, mirror: str | None) -> None:
     """Download a public dataset, check it and put it in data/NAME.
@@ -100,6 +102,11 @@ def fetch(name: str, outdir: Path | None, mirror: str | None) -> None:
     A download cut short is resumed by running the command again (exit status 1 for a network
     failure, 2 for an archive refused)."""
     dataset = DATASETS[name]
+    if mirror is None and os.environ.get(MIRROR_ENV) == "":  # click takes it for unset
+        raise click.UsageError(
+            f"{MIRROR_ENV} is set but empty: set it to the mirror's address, or unset it to "
+            "download from the publishers"
+        )
     bars = _Bars()
     try:
         with ending_cleanly_on_sigterm():

@@ -1,7 +1,9 @@
 """Device commands through click's runner, with the bundled model (no TensorFlow)."""
 
 import json
+import re
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +11,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from edge_runtime import Segmenter as FullSegmenter
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.gate_report import GateData
+from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import read_card
@@ -329,3 +333,62 @@ def test_a_folder_leaves_out_outputs_whatever_the_case_of_their_suffix(tmp_path)
     for name in ("eye.png", "eye_mask.PNG", "eye_overlay.Png"):
         Image.fromarray(synthetic_fundus(80, 80)).save(tmp_path / name, format="PNG")
     assert [i.path.name for i in collect_inputs([str(tmp_path)])] == ["eye.png"]
+
+
+_DEMO_LINE = re.compile(
+    r"scikit-image retina (\d+)x(\d+): vessels ([\d.]+)% of the field of view, (\d+) tiles, "
+    r"(\d+) ms; wrote (.+) and (.+)\n"
+)
+
+
+def _retina():
+    data = pytest.importorskip("skimage.data", reason="the demo photograph ships with scikit-image")
+    return data.retina()
+
+
+def test_demo_reports_the_vessels_tiles_time_and_files_of_its_segmentation(tmp_path, run_cli):
+    """The demo's line gives the segmenter's own vessel share, tiles and milliseconds and names
+    the mask then the overlay, and the mask written is the segmenter's."""
+    expected = FullSegmenter().segment(_retina())
+    started = time.perf_counter()
+    line = run_cli("demo", "-o", tmp_path).stdout
+    wall_ms = (time.perf_counter() - started) * 1000
+    found = _DEMO_LINE.fullmatch(line)
+    assert found, line
+    assert float(found[3]) == pytest.approx(100 * expected.stats.vessel_fraction, abs=0.051)
+    assert int(found[4]) == expected.stats.tiles
+    assert 1 <= int(found[5]) <= wall_ms  # milliseconds, not seconds
+    assert found[6] == str(tmp_path / "retina_mask.png")
+    assert found[7] == str(tmp_path / "retina_overlay.png")
+    mask = np.asarray(Image.open(found[6]))
+    assert np.array_equal(mask > 0, expected.mask > 0)
+
+
+def test_demo_applies_the_segmenter_options(tmp_path, run_cli):
+    """--threshold reaches the demo's segmenter: its mask is the one made at that threshold."""
+    photo = _retina()
+    high = FullSegmenter(config=SegmenterConfig(threshold=0.9)).segment(photo)
+    assert high.mask.sum() < FullSegmenter().segment(photo).mask.sum()  # the option matters
+    run_cli("demo", "-o", tmp_path, "--threshold", "0.9")
+    mask = np.asarray(Image.open(tmp_path / "retina_mask.png"))
+    assert np.array_equal(mask > 0, high.mask > 0)
+
+
+def test_demo_with_a_missing_model_makes_no_output_folder(tmp_path, run_cli):
+    """A bad model stops the demo before its output folder is made."""
+    _retina()
+    out = tmp_path / "out"
+    result = run_cli("demo", "-o", out, "--model", tmp_path / "nope.tflite", expect=2)
+    assert "nope.tflite: no such model file" in result.output
+    assert not out.exists()
+
+
+def test_demo_writes_into_edge_seg_demo_by_default(tmp_path, monkeypatch, run_cli):
+    """Without -o the demo's files go in ./edge-seg-demo, as its help says."""
+    _retina()
+    monkeypatch.chdir(tmp_path)
+    run_cli("demo")
+    assert sorted(p.name for p in (tmp_path / "edge-seg-demo").iterdir()) == [
+        "retina_mask.png",
+        "retina_overlay.png",
+    ]

@@ -2,14 +2,17 @@
 prepare from archives built here, good and hostile (truncated, a wrong checksum, members that
 escape, links, devices, decompression bombs, downloads cut short)."""
 
+import contextlib
 import dataclasses
 import gzip
+import hashlib
 import io
 import json
 import os
 import re
 import signal
 import stat
+import sys
 import tarfile
 import threading
 import zipfile
@@ -729,3 +732,308 @@ def test_apple_double_files_beside_the_photographs_are_left_out(tmp_path):
     result = _run("prepare", "gave", archive, "-o", out)
     assert result.exit_code == 0, result.output
     assert not (out / "images" / "._000.png").exists()
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    """``serve(answer)``: a context manager running a local HTTP server whose every GET is
+    answered by ``answer(handler)``; it yields the server's address."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    @contextlib.contextmanager
+    def serving(answer):
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                answer(self)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    return serving
+
+
+def test_a_kept_download_longer_than_the_archive_is_downloaded_again(tmp_path, mirror, chase_files):
+    """What is kept is not the start of what is served (416 for a range past its end): the
+    download starts again from the beginning."""
+    archive = _zip(chase_files)
+    mirror.files["/chase/CHASEDB1.zip"] = archive
+    out = tmp_path / "chase"
+    (out / ".partial").mkdir(parents=True)
+    (out / ".partial" / "CHASEDB1.zip").write_bytes(archive + b"stale tail")
+    result = _fetch(mirror, "chase", out)
+    assert result.exit_code == 0, result.output
+    assert mirror.ranges == [f"bytes={len(archive) + 10}-", None]
+    assert len(find_dataset(out).photos) == 28
+
+
+def test_a_resumed_download_cut_short_again_is_kept_for_the_next_run(tmp_path, mirror, chase_files):
+    """A resumed download (206) that stops a byte short of the size its range names is a network
+    failure that keeps what arrived, not an archive taken whole and refused."""
+    archive = _zip(chase_files)
+    mirror.files["/chase/CHASEDB1.zip"] = archive
+    mirror.cut["/chase/CHASEDB1.zip"] = len(archive) // 3
+    out = tmp_path / "chase"
+    _one_line_error(_fetch(mirror, "chase", out), 1)
+    mirror.cut["/chase/CHASEDB1.zip"] = len(archive) - 1
+    line = _one_line_error(_fetch(mirror, "chase", out), 1)
+    assert f"closed after {len(archive) - 1:,} of {len(archive):,} bytes" in line
+    assert (out / ".partial" / "CHASEDB1.zip").stat().st_size == len(archive) - 1
+    assert _fetch(mirror, "chase", out).exit_code == 0
+    assert mirror.ranges[-1] == f"bytes={len(archive) - 1}-"
+    assert len(find_dataset(out).photos) == 28
+
+
+def test_an_archive_of_exactly_the_largest_size_is_downloaded(
+    tmp_path, mirror, chase_files, monkeypatch
+):
+    """The download cap refuses what is larger than MAX_DOWNLOAD_BYTES, not what equals it."""
+    mirror.files["/chase/CHASEDB1.zip"] = archive = _zip(chase_files)
+    monkeypatch.setattr(fetch, "MAX_DOWNLOAD_BYTES", len(archive))
+    result = _fetch(mirror, "chase", tmp_path / "chase")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_archive_served_without_its_size_is_stopped_at_the_cap(tmp_path, serve, monkeypatch):
+    """A body without a Content-Length is counted as it arrives and refused past the cap."""
+    monkeypatch.setattr(fetch, "MAX_DOWNLOAD_BYTES", 4096)
+
+    def answer(handler):  # HTTP/1.0: the body ends when the connection closes
+        handler.send_response(200)
+        handler.end_headers()
+        handler.wfile.write(bytes(3 * 4096))
+
+    out = tmp_path / "chase"
+    with serve(answer) as url:
+        line = _one_line_error(_run("fetch", "chase", "-o", out, "--mirror", url), 2)
+    assert line.endswith(f"{url}/chase/CHASEDB1.zip: larger than the 4 KiB allowed for an archive")
+    _nothing_left(out)
+
+
+def test_a_416_to_a_download_from_the_start_is_a_network_failure(tmp_path, serve):
+    """A server that answers 416 with nothing kept is reported, not taken for a complete file."""
+
+    def answer(handler):
+        handler.send_response(416)
+        handler.send_header("Content-Range", "bytes */1234")
+        handler.end_headers()
+
+    out = tmp_path / "chase"
+    with serve(answer) as url:
+        line = _one_line_error(_run("fetch", "chase", "-o", out, "--mirror", url), 1)
+    assert f"{url}/chase/CHASEDB1.zip: the server answered 416" in line
+
+
+def test_a_part_that_does_not_follow_on_is_refused_and_what_is_kept_stays(tmp_path, serve):
+    """A resumed download whose part starts even one byte after what is kept is refused."""
+    kept = b"x" * 100
+
+    def answer(handler):
+        handler.send_response(206)
+        handler.send_header("Content-Range", "bytes 101-299/300")
+        handler.send_header("Content-Length", "199")
+        handler.end_headers()
+        handler.wfile.write(bytes(199))
+
+    out = tmp_path / "chase"
+    (out / ".partial").mkdir(parents=True)
+    (out / ".partial" / "CHASEDB1.zip").write_bytes(kept)
+    with serve(answer) as url:
+        line = _one_line_error(_run("fetch", "chase", "-o", out, "--mirror", url), 1)
+    assert "the server sent a part that does not follow on" in line
+    assert (out / ".partial" / "CHASEDB1.zip").read_bytes() == kept
+
+
+def test_the_right_checksum_is_accepted_in_capitals_too(tmp_path, mirror, chase_files, monkeypatch):
+    """A publisher's SHA-256 that matches, written in capitals, is accepted."""
+    archive = _zip(chase_files)
+    mirror.files["/chase/CHASEDB1.zip"] = archive
+    digest = hashlib.sha256(archive).hexdigest().upper()
+    checked = Archive("CHASEDB1.zip", "https://example.invalid/CHASEDB1.zip", digest)
+    monkeypatch.setitem(
+        DATASETS, "chase", dataclasses.replace(DATASETS["chase"], archives=(checked,))
+    )
+    result = _fetch(mirror, "chase", tmp_path / "chase")
+    assert result.exit_code == 0, result.output
+
+
+def test_download_removes_a_file_of_the_wrong_checksum(tmp_path, mirror):
+    """download() itself removes a file whose SHA-256 is not the one given."""
+    mirror.files["/x.zip"] = b"not the publisher's"
+    path = tmp_path / "x.zip"
+    with pytest.raises(fetch.InputError, match="expected the publisher's"):
+        fetch.download(f"{mirror.url}/x.zip", path, "ab" * 32)
+    assert not path.exists()
+
+
+def test_a_mirror_given_with_a_trailing_slash_asks_for_no_empty_path_segment():
+    """MIRROR/ is the same server as MIRROR: not MIRROR//NAME/FILE (the local test server
+    merges the two slashes; a server that does not would answer 404)."""
+    archive = DATASETS["chase"].archives[0]
+    for mirror in ("http://mirror.example/data", "http://mirror.example/data/"):
+        url = fetch.archive_url(DATASETS["chase"], archive, mirror)
+        assert url == "http://mirror.example/data/chase/CHASEDB1.zip"
+
+
+def test_the_mirror_can_be_given_by_its_environment_variable(tmp_path, mirror, chase_files):
+    """EDGE_SEG_DATA_MIRROR stands for --mirror (a site without internet access sets it once)."""
+    mirror.files["/chase/CHASEDB1.zip"] = _zip(chase_files)
+    result = CliRunner().invoke(
+        cli,
+        ["datasets", "fetch", "chase", "-o", str(tmp_path / "chase")],
+        env={"EDGE_SEG_DATA_MIRROR": mirror.url},
+    )
+    assert result.exit_code == 0, result.output
+    assert mirror.ranges == [None]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_progress_bar_on_a_terminal_counts_each_byte_once(monkeypatch):
+    """Each call gives the bytes done so far: the bar advances by the difference."""
+    from edge_runtime.cli.datasets import _Bars
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bars = _Bars()
+    for done in (100, 250, 400):
+        bars("downloading x.zip", done, 1000)
+    assert bars._bar.pos == 400
+    bars.close()
+    assert "downloading x.zip" in terminal.getvalue() and "40%" in terminal.getvalue()
+
+
+def test_list_gives_each_set_its_origin_camera_photographs_labels_and_how_to_get_it():
+    """Every field the list promises is printed under its own set, and the way to get it
+    matches the set's access."""
+    blocks = _run("list").output.strip().split("\n\n")
+    assert len(blocks) == len(DATASETS)
+    for dataset, block in zip(DATASETS.values(), blocks, strict=True):
+        lines = block.splitlines()
+        assert lines[0] == f"{dataset.name}: {dataset.title}"
+        assert f"  origin: {dataset.origin}; {dataset.homepage}" in lines
+        assert f"  photographs: {dataset.photographs}, {dataset.resolution}" in lines
+        assert f"  camera: {dataset.camera}" in lines
+        assert f"  labels: {dataset.labels}" in lines
+        get_it = next(line for line in lines if line.startswith("  get it: "))
+        expected = {
+            "direct": f"edge-seg datasets fetch {dataset.name} (",
+            "manual": f"then: edge-seg datasets prepare {dataset.name} ARCHIVE...",
+            "private": "not public",
+        }[dataset.access]
+        assert expected in get_it
+
+
+def test_each_public_archive_address_serves_the_file_it_names():
+    """A direct archive's address ends in its own file name (the mirror serves NAME/FILE)."""
+    for dataset in DATASETS.values():
+        for archive in dataset.archives:
+            if archive.url is not None:
+                assert archive.url.rsplit("/", 1)[1] == archive.file, dataset.name
+
+
+def test_a_set_name_is_taken_in_any_case_and_prepared_into_data_name(
+    tmp_path, monkeypatch, chase_files
+):
+    """`prepare CHASE` is chase's; without -o the set goes in data/NAME, as the help says."""
+    (tmp_path / "CHASEDB1.zip").write_bytes(_zip(chase_files))
+    monkeypatch.chdir(tmp_path)
+    result = _run("prepare", "CHASE", "CHASEDB1.zip")
+    assert result.exit_code == 0, result.output
+    assert find_dataset(tmp_path / "data" / "chase").layout == "chase"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["CHASEDB1.zip", "data"]
+
+
+def _drive_archive() -> dict[str, bytes]:
+    members = {}
+    for n in range(21, 41):
+        photo, label = _photo(n)
+        fov = (photo.sum(axis=2) > 0).astype(np.uint8) * 255
+        members[f"DRIVE/training/images/{n}_training.tif"] = _encoded(photo, "TIFF")
+        members[f"DRIVE/training/1st_manual/{n}_manual1.gif"] = _encoded(label, "GIF")
+        members[f"DRIVE/training/mask/{n}_training_mask.gif"] = _encoded(fov, "GIF")
+    return {"training.zip": _zip(members)}
+
+
+def _hrf_archive() -> dict[str, bytes]:
+    members = {}
+    for n in range(45):
+        photo, label = _photo(n)
+        fov = (photo.sum(axis=2) > 0).astype(np.uint8) * 255
+        stem = f"{n // 3 + 1:02d}_{('h', 'g', 'dr')[n % 3]}"
+        members[f"images/{stem}.jpg"] = _encoded(photo, "JPEG")
+        members[f"manual1/{stem}.tif"] = _encoded(label, "TIFF")
+        members[f"mask/{stem}_mask.tif"] = _encoded(fov, "TIFF")
+    return {"all.zip": _zip(members)}
+
+
+def _les_av_archive() -> dict[str, bytes]:
+    members = {}
+    for n in range(22):
+        photo, label = _photo(n)
+        fov = (photo.sum(axis=2) > 0).astype(np.uint8) * 255
+        av = np.stack([label, np.zeros_like(label), np.zeros_like(label)], axis=2)
+        members[f"LES-AV/images/{n:03d}.png"] = _encoded(photo, "PNG")
+        members[f"LES-AV/masks/{n:03d}.png"] = _encoded(fov, "PNG")
+        members[f"LES-AV/vessel-segmentations/{n:03d}.png"] = _encoded(label, "PNG")
+        members[f"LES-AV/arteries-and-veins/{n:03d}.png"] = _encoded(av, "PNG")
+    return {"LES-AV.zip": _zip(members)}
+
+
+@pytest.mark.parametrize(
+    ("name", "archives"),
+    [("drive", _drive_archive), ("hrf", _hrf_archive), ("les-av", _les_av_archive)],
+)
+def test_a_set_in_its_publishers_layout_becomes_the_layout_eval_reads(
+    tmp_path, mirror, name, archives
+):
+    """The catalogue's rules turn each publisher's archive into the set's layout, every
+    photograph with its own label, and the report names what was put where."""
+    dataset = DATASETS[name]
+    out = tmp_path / name
+    if dataset.access == "direct":
+        for file, data in archives().items():
+            mirror.files[f"/{name}/{file}"] = data
+        result = _fetch(mirror, name, out)
+    else:
+        result = _run("prepare", name, *_saved(tmp_path, archives()), "-o", out)
+    assert result.exit_code == 0, result.output
+    found = find_dataset(out)
+    assert found.layout == dataset.layout and len(found.photos) == dataset.photographs
+    loaded = load_labelled(found.photos[0])
+    assert loaded.label.shape == SIZE and loaded.label.any()
+    files = [p for p in out.rglob("*") if p.is_file()]
+    mib = sum(p.stat().st_size for p in files) / 2**20
+    assert result.stdout == (
+        f"{name}: {dataset.photographs} labelled photographs, {len(files)} files ({mib:.1f} MiB) "
+        f"in {out}, {dataset.layout} layout; edge-seg eval {out}\n"
+    )
+
+
+def test_an_empty_mirror_variable_is_refused_not_taken_for_the_publisher(tmp_path, monkeypatch):
+    """click takes a variable set empty for unset: EDGE_SEG_DATA_MIRROR="" (an off-line
+    site's) downloaded from the publisher over the internet, where --mirror '' is refused."""
+
+    def no_download(url, *args):
+        pytest.fail(f"downloaded {url}")
+
+    monkeypatch.setattr(fetch, "download", no_download)
+    monkeypatch.setenv("EDGE_SEG_DATA_MIRROR", "")
+    line = _one_line_error(_run("fetch", "chase", "-o", tmp_path / "chase"), 2)
+    assert (
+        "EDGE_SEG_DATA_MIRROR is set but empty: set it to the mirror's address, or unset it to "
+        "download from the publishers" in line
+    )
+    assert not (tmp_path / "chase").exists()

@@ -1,7 +1,15 @@
 """The measurement benchmarks still run against the library (briefly: their numbers are
 measured by hand, firmware_notes/MEASUREMENTS.md)."""
 
+import re
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
+from click.testing import CliRunner
+
+from edge_runtime.measure.labelled import labelled_maps
+from edge_runtime.measure.maps import read_map
 
 pytestmark = pytest.mark.slow
 
@@ -17,3 +25,36 @@ def test_measure_agreement(dev_npz, run_benchmark):
     )
     rows = [line for line in out.splitlines() if line.startswith("| drive | 3 |")]
     assert len(rows) == 12  # eleven measurements and the disc
+
+
+def test_measure_cost_ratio_and_its_goal_are_of_the_times_printed(run_benchmark, ratio_agrees):
+    """The ratio is (segment + measure) / segment, and "met" says whether it is within 1.2."""
+    out = run_benchmark("measure_cost.py", "--repeats", "1")
+    segment, measure = re.search(r"segment ([\d.]+) ms, measure ([\d.]+) ms", out).groups()
+    ratio, met = re.search(r"ratio ([\d.]+) \(goal <= 1.2\): (met|NOT met)", out).groups()
+    assert ratio_agrees(f"{float(ratio) - 1:.3f}", measure, segment)  # 1 + measure / segment
+    assert (met == "met") == (float(ratio) <= 1.2)
+
+
+def test_measure_agreement_bias_is_the_model_less_the_manual(
+    make_photo_dataset, tmp_path, monkeypatch, load_benchmark
+):
+    """With a model that finds only half of each manual label's vessels, the mean bias of the
+    vessels' density and length (model - manual) is negative."""
+    agreement = load_benchmark("measure_agreement")
+    dataset = make_photo_dataset(tmp_path / "drive", "drive", count=3)
+    labels = {item.image: item.label for item in labelled_maps(tmp_path, ("drive",))}
+
+    class HalfModel:
+        def segment(self, image):
+            vessels = read_map(labels[image]).vessels.copy()
+            vessels[:, : vessels.shape[1] // 2] = False
+            return SimpleNamespace(mask=vessels.astype(np.uint8), fov=None)
+
+    monkeypatch.setattr(agreement, "Segmenter", HalfModel)
+    result = CliRunner().invoke(agreement.main, [str(dataset.parent), "--cameras", "drive"])
+    assert result.exit_code == 0, result.output
+    drive = [line.split(" | ") for line in result.output.splitlines() if line.startswith("| drive")]
+    rows = {row[2]: row for row in drive}
+    for measurement in ("density", "length_density_per_px"):
+        assert rows[measurement][1] == "3" and float(rows[measurement][5].rstrip(" |")) < 0
