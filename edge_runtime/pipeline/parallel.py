@@ -24,9 +24,10 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from edge_runtime.cores import usable_cores
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.segmenter import Segmenter
-from edge_runtime.processes import can_fork, exit_description, process_context, usable_cores
+from edge_runtime.processes import can_fork, exit_description, process_context
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -34,7 +35,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int:
     """Processes for ``items`` photographs: one with a delegate (there is one accelerator),
     else ``requested``, else as many as the cores this process may use
-    (:func:`~edge_runtime.processes.usable_cores`) hold at ``runtime.threads`` interpreter
+    (:func:`~edge_runtime.cores.usable_cores`) hold at ``runtime.threads`` interpreter
     threads each, and no more than there are photographs. Each process holds its own
     photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
     if runtime.delegate:

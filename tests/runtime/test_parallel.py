@@ -16,7 +16,6 @@ from click.testing import CliRunner
 from PIL import Image
 from test_fuzz import mutate
 
-from edge_runtime import processes
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -106,50 +105,6 @@ def test_job_count_fills_the_cores_at_the_interpreter_threads_each(monkeypatch):
     assert job_count(5, 20, RuntimeOptions(threads=4)) == 5  # as asked
     assert job_count(256, 2, RuntimeOptions()) == 2  # as asked, but no more than the photographs
     assert job_count(5, 20, RuntimeOptions(delegate="edgetpu")) == 1  # one accelerator
-
-
-def test_the_default_count_keeps_to_the_cores_this_process_may_use(monkeypatch):
-    """os.cpu_count() counted the machine's cores: under `taskset -c 0` or a container's
-    cpuset the default started a process per core it could not use."""
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
-    monkeypatch.setattr(processes, "cgroup_cpu_quota", lambda: None)
-    assert processes.usable_cores() == 1
-    assert job_count(None, 20, RuntimeOptions()) == 1
-
-
-@pytest.mark.parametrize(
-    ("cpu_max", "cores"),
-    [("max 100000", None), ("150000 100000", 1.5), ("50000 100000", 0.5), ("200000", 2.0)],
-)
-def test_a_cgroup_cpu_max_is_read_in_cores(cpu_max, cores):
-    assert processes.quota_in_cores(cpu_max + "\n") == cores
-
-
-def _cgroups(root, own: str, quotas: dict[str, str]) -> None:
-    """A cgroup v2 tree under ``root``, this process in ``own``, ``cpu.max`` files as given."""
-    (root / "self").write_text(f"1:cpu:/\n0::{own}\n")
-    for folder, cpu_max in quotas.items():
-        place = root / "fs" / folder.lstrip("/")
-        place.mkdir(parents=True, exist_ok=True)
-        (place / "cpu.max").write_text(cpu_max + "\n")
-
-
-def test_the_tightest_cgroup_quota_above_this_process_caps_the_cores(tmp_path, monkeypatch):
-    """systemd's CPUQuota=150% on the unit, 3 cores on its slice: 2 processes (1.5 rounded
-    up), whatever the 8 cores allow."""
-    monkeypatch.setattr(processes, "OWN_CGROUP", tmp_path / "self")
-    monkeypatch.setattr(processes, "CGROUP_ROOT", tmp_path / "fs")
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
-    own = "/system.slice/edge-seg-watch.service"
-    _cgroups(tmp_path, own, {"/system.slice": "300000 100000", own: "150000 100000"})
-    assert processes.cgroup_cpu_quota() == 1.5
-    assert processes.usable_cores() == 2
-    _cgroups(tmp_path, own, {"/system.slice": "max 100000", own: "max 100000"})
-    assert processes.cgroup_cpu_quota() is None
-    assert processes.usable_cores() == 8
-    (tmp_path / "self").write_text("1:cpu:/\n")  # cgroup v1 alone: no quota read
-    assert processes.cgroup_cpu_quota() is None
 
 
 # -- a worker that dies ------------------------------------------------------------------------

@@ -1,0 +1,102 @@
+"""The cores a process may use, the default of --jobs: its CPU affinity, capped by the tightest
+CPU quota of its cgroups (v2 and v1), read from fake cgroup trees."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from edge_runtime import cores
+from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.pipeline.parallel import job_count
+
+UNIT = "/system.slice/edge-seg-watch.service"
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    """A fake /sys/fs/cgroup (``tree / "fs"``) and /proc/self/cgroup (``tree / "self"``)."""
+    monkeypatch.setattr(cores, "OWN_CGROUP", tmp_path / "self")
+    monkeypatch.setattr(cores, "CGROUP_ROOT", tmp_path / "fs")
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    (tmp_path / "fs").mkdir()
+    return tmp_path
+
+
+def _files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+
+
+def test_the_default_count_keeps_to_the_cores_this_process_may_use(tree, monkeypatch):
+    """os.cpu_count() counted the machine's cores: under `taskset -c 3` or a container's
+    cpuset the default started a process per core it could not use."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    (tree / "self").write_text("0::/\n")
+    assert cores.usable_cores() == 1
+    assert job_count(None, 20, RuntimeOptions()) == 1
+    monkeypatch.setattr(os, "process_cpu_count", lambda: 2, raising=False)  # Python 3.13's
+    assert cores.usable_cores() == 2
+
+
+def test_the_tightest_cgroup_v2_quota_above_this_process_caps_the_cores(tree):
+    """systemd's CPUQuota=150% on the unit, 3 cores on its slice: 2 processes (1.5 rounded
+    up), whatever the 8 cores allow; "max" sets none."""
+    (tree / "self").write_text(f"1:name=systemd:/\n0::{UNIT}\n")
+    _files(
+        tree / "fs", {"/system.slice/cpu.max": "300000 100000", f"{UNIT}/cpu.max": "150000 100000"}
+    )
+    assert cores.cgroup_cpu_quota() == 1.5
+    assert cores.usable_cores() == 2
+    _files(tree / "fs", {"/system.slice/cpu.max": "max 100000", f"{UNIT}/cpu.max": "max 100000"})
+    assert cores.cgroup_cpu_quota() is None
+    assert cores.usable_cores() == 8
+
+
+def test_a_cgroup_v1_quota_caps_the_cores_too(tree):
+    """Docker's --cpus=1 on a cgroup v1 host (cpu.cfs_quota_us over cpu.cfs_period_us), a
+    parent without a quota (-1)."""
+    (tree / "self").write_text("5:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n")
+    _files(
+        tree / "fs" / "cpu,cpuacct",
+        {
+            "docker/cpu.cfs_quota_us": "-1",
+            "docker/cpu.cfs_period_us": "100000",
+            "docker/abc/cpu.cfs_quota_us": "100000",
+            "docker/abc/cpu.cfs_period_us": "100000",
+        },
+    )
+    assert cores.cgroup_cpu_quota() == 1.0
+    assert cores.usable_cores() == 1
+
+
+def test_a_quota_under_a_core_still_gives_one_process(tree):
+    (tree / "self").write_text("0::/slow\n")
+    _files(tree / "fs", {"slow/cpu.max": "50000 100000"})
+    assert cores.cgroup_cpu_quota() == 0.5
+    assert cores.usable_cores() == 1
+
+
+def test_a_cgroup_outside_this_namespace_reads_no_quota(tree):
+    """A process entered into another cgroup namespace sees its cgroup as /../..: the quota at
+    the namespace's root is not its own."""
+    (tree / "self").write_text("0::/../../user.slice/session-1.scope\n")
+    _files(tree / "fs", {"cpu.max": "50000 100000"})
+    assert cores.cgroup_cpu_quota() is None
+
+
+@pytest.mark.parametrize("text", ["", "max", "200000", "x 100000", "100000 0", "-1 100000"])
+def test_a_cpu_max_without_a_quota_reads_none(tree, text):
+    (tree / "self").write_text("0::/a\n")
+    _files(tree / "fs", {"a/cpu.max": text})
+    assert cores.cgroup_cpu_quota() is None
+
+
+def test_no_cgroups_to_read_is_no_quota(tree):
+    assert cores.cgroup_cpu_quota() is None  # no /proc/self/cgroup (macOS)
+    (tree / "self").write_text("0::/gone\n")  # a cgroup without a cpu.max
+    assert cores.cgroup_cpu_quota() is None
