@@ -140,7 +140,8 @@ def copy_card(source: Path, target: Path) -> CardCopy:
     """Embed the model card of ``source`` into ``target`` in place (atomically).
 
     For instance after ``edgetpu_compiler`` dropped it. A target that already carries the card
-    is left as it is, its bytes (and a signature of them) whole.
+    is left as it is, its bytes (and a signature of them) whole. Returns what it did
+    (:class:`CardCopy`).
 
     Raises:
         ModelError: either file is not a whole model, ``source`` has no valid card, or

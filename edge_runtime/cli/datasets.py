@@ -12,10 +12,11 @@ import click
 from edge_runtime.cli.groups import NamingGroup
 from edge_runtime.cli.options import NonBlankPath, json_option
 from edge_runtime.data.catalog import DATASETS, Dataset
+from edge_runtime.data.fetch import check_mirror
 from edge_runtime.data.fetch import fetch as fetch_dataset
 from edge_runtime.data.unpack import Prepared
 from edge_runtime.data.unpack import prepare as prepare_dataset
-from edge_runtime.errors import NetworkError, one_line
+from edge_runtime.errors import InputError, NetworkError, one_line
 from edge_runtime.processes import ending_cleanly_on_sigterm
 
 MIRROR_ENV = "EDGE_SEG_DATA_MIRROR"
@@ -84,6 +85,19 @@ def list_datasets(as_json: bool) -> None:
         )
 
 
+def _check_mirror_setting(mirror: str | None) -> None:
+    """Refuse a bad :data:`MIRROR_ENV`, naming it, set empty too (click takes that for unset:
+    an off-line site's setting would download from the publishers)."""
+    from_variable = click.get_current_context().get_parameter_source("mirror")
+    if from_variable is click.core.ParameterSource.ENVIRONMENT or (
+        mirror is None and os.environ.get(MIRROR_ENV) == ""
+    ):
+        try:
+            check_mirror(os.environ[MIRROR_ENV])
+        except InputError as exc:
+            raise click.UsageError(f"${MIRROR_ENV}: {exc}") from None
+
+
 @datasets.command()
 @_name
 @_outdir
@@ -102,11 +116,7 @@ def fetch(name: str, outdir: Path | None, mirror: str | None) -> None:
     A download cut short is resumed by running the command again (exit status 1 for a network
     failure, 2 for an archive refused)."""
     dataset = DATASETS[name]
-    if mirror is None and os.environ.get(MIRROR_ENV) == "":  # click takes it for unset
-        raise click.UsageError(
-            f"{MIRROR_ENV} is set but empty: set it to the mirror's address, or unset it to "
-            "download from the publishers"
-        )
+    _check_mirror_setting(mirror)
     bars = _Bars()
     try:
         with ending_cleanly_on_sigterm():

@@ -158,8 +158,9 @@ def cli() -> None:
     data file or option (or standard output closed, or a missing extra); `verdict` 3 when
     photographs are to be taken again, `segment` and `verdict` 4 when a picture is not a fundus
     photograph; 130 when stopped by Ctrl-C, 143 when `train`, `convert` or `datasets` is stopped
-    by SIGTERM, but `segment` and `eval` finish the photographs in progress and exit 1 (the
-    others failed), and `watch` finishes the current one and exits 0 (1 with --once).
+    by SIGTERM. Stopped by either, `segment` and `eval` of photographs finish those in progress
+    and fail those not started (1); `watch` finishes the current one and exits 0 (1 with
+    --once).
     """
 
 

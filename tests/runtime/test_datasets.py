@@ -1030,10 +1030,8 @@ def test_an_empty_mirror_variable_is_refused_not_taken_for_the_publisher(tmp_pat
         pytest.fail(f"downloaded {url}")
 
     monkeypatch.setattr(fetch, "download", no_download)
-    monkeypatch.setenv("EDGE_SEG_DATA_MIRROR", "")
-    line = _one_line_error(_run("fetch", "chase", "-o", tmp_path / "chase"), 2)
-    assert (
-        "EDGE_SEG_DATA_MIRROR is set but empty: set it to the mirror's address, or unset it to "
-        "download from the publishers" in line
-    )
-    assert not (tmp_path / "chase").exists()
+    for setting in ("", "  ", "ftp://mirror"):
+        monkeypatch.setenv("EDGE_SEG_DATA_MIRROR", setting)
+        line = _one_line_error(_run("fetch", "chase", "-o", tmp_path / "chase"), 2)
+        assert f"$EDGE_SEG_DATA_MIRROR: got mirror {setting!r}, expected an http" in line
+        assert not (tmp_path / "chase").exists()
