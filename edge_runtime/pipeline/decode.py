@@ -457,18 +457,28 @@ def photo_from_picture(image: Image.Image) -> Photo:
     array has none.
 
     Raises:
-        InputError: 32-bit or float pixels, or a size :func:`photo_from_array` refuses.
+        InputError: 32-bit or float pixels, a size :func:`photo_from_array` refuses, several
+            pictures (as :func:`check_single_picture`), or pixels that cannot be decoded (a
+            damaged file, or one closed before they were read), named by the image's file.
     """
+    name = Path(getattr(image, "filename", "") or "image")
+    if getattr(image, "tile", None) and getattr(image, "fp", None) is None:
+        raise InputError(
+            f"{name}: its file was closed before its pixels were read (read them while it is "
+            "open: image.load())"
+        )
     if _deeper_than_16_bits(image):
         kind = "float" if image.mode == "F" else "integer"
         raise InputError(
-            f"image: 32-bit {kind} pixels ({image.mode!r} mode) are not supported, expected 8 "
+            f"{name}: 32-bit {kind} pixels ({image.mode!r} mode) are not supported, expected 8 "
             "or 16 bits per channel"
         )
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise InputError(f"image: {width}x{height} pixels {_TOO_LARGE}")
-    return photo_from_array(_array(_upright(image, image.getexif().get(ORIENTATION, 1))))
+        raise InputError(f"{name}: {width}x{height} pixels {_TOO_LARGE}")
+    check_single_picture(image, name)
+    upright = _decoding(name, lambda: _array(_upright(image, image.getexif().get(ORIENTATION, 1))))
+    return photo_from_array(upright)
 
 
 def photo_from_array(image: np.ndarray) -> Photo:

@@ -286,3 +286,54 @@ def test_a_reduced_photograph_reports_its_scale_and_box_in_its_own_pixels(segmen
     assert result.stats.scale == pytest.approx(540 / (2 * result.stats.fov_radius))
     top, left, bottom, right = result.prepared.framing.box
     assert result.prepared.box == (2 * top, 2 * left, min(2 * bottom, 1700), min(2 * right, 3210))
+
+
+def _saved(tmp_path, name: str, frames: int = 1) -> str:
+    """A synthetic photograph saved as ``name`` (``frames`` pictures of it)."""
+    from PIL import Image
+
+    pictures = [Image.fromarray(synthetic_fundus(200, 240, seed=s)) for s in range(frames)]
+    path = tmp_path / name
+    pictures[0].save(path, save_all=frames > 1, append_images=pictures[1:])
+    return str(path)
+
+
+def test_a_pillow_image_that_cannot_be_decoded_is_an_input_error_naming_its_file(
+    segmenter, tmp_path
+):
+    """Pillow's own OSError ("image file is truncated") escaped, past a capture loop catching
+    the package's errors; given as a path, the same file was an InputError."""
+    from PIL import Image
+
+    path = _saved(tmp_path, "cut.jpg")
+    with open(path, "r+b") as file:
+        file.truncate(len(file.read()) // 2)
+    with pytest.raises(InputError, match=r"cut\.jpg: cannot decode image \(image file is trunc"):
+        segmenter.segment(Image.open(path))
+
+
+def test_a_pillow_image_whose_file_was_closed_unread_says_so(segmenter, tmp_path):
+    """An empty AssertionError from Pillow escaped: the with block closed the file first."""
+    from PIL import Image
+
+    path = _saved(tmp_path, "eye.png")
+    with Image.open(path) as image:
+        pass
+    with pytest.raises(InputError, match=r"eye\.png: its file was closed before its pixels were"):
+        segmenter.segment(image)
+    with Image.open(path) as image:
+        image.load()
+    assert segmenter.segment(image).mask.shape == (200, 240)
+
+
+@pytest.mark.parametrize("name", ["eyes.gif", "eyes.tif"])
+def test_a_pillow_image_of_several_pictures_is_refused_as_its_file_is(segmenter, tmp_path, name):
+    """Given opened, an animation or a multi-page TIFF gave its first picture in silence; given
+    as a path it was refused. One picture of it, copied, is a photograph."""
+    from PIL import Image
+
+    image = Image.open(_saved(tmp_path, name, frames=2))
+    with pytest.raises(InputError, match=rf"{name}: holds 2 pictures of 240x200, expected one"):
+        segmenter.segment(image)
+    image.seek(1)
+    assert segmenter.segment(image.copy()).mask.shape == (200, 240)
