@@ -20,21 +20,30 @@ another photograph's."""
 
 
 def check_share(path: str | Path, vessels: np.ndarray, field: np.ndarray | None) -> None:
-    """Refuse a map or label whose vessels cover more than :data:`MAX_VESSEL_SHARE` of its
-    field of view (``field``, boolean, the map's size; ``None``: the whole frame).
+    """Refuse a map or label whose vessels cover too much of its field of view
+    (:func:`too_much_of_the_field`).
 
     Raises:
         InputError: they do.
     """
+    problem = too_much_of_the_field(vessels, field)
+    if problem:
+        raise InputError(f"{path}: {problem}")
+
+
+def too_much_of_the_field(vessels: np.ndarray, field: np.ndarray | None) -> str | None:
+    """Why a map's vessels cover more than :data:`MAX_VESSEL_SHARE` of its field of view
+    (``field``, boolean, the map's size; ``None``: the whole frame); ``None`` if they do not."""
     if field is None:
         share = np.count_nonzero(vessels) / max(1, vessels.size)
     else:
         share = np.count_nonzero(vessels & field) / max(1, np.count_nonzero(field))
-    if share > MAX_VESSEL_SHARE:
-        raise InputError(
-            f"{path}: vessels cover {share:.0%} of the field of view, expected at most "
-            f"{MAX_VESSEL_SHARE:.0%} (an inverted mask, white background?)"
-        )
+    if share <= MAX_VESSEL_SHARE:
+        return None
+    return (
+        f"vessels cover {share:.0%} of the field of view, expected at most "
+        f"{MAX_VESSEL_SHARE:.0%} (an inverted mask, white background?)"
+    )
 
 
 def share_inside(vessels: np.ndarray, field: np.ndarray) -> float:

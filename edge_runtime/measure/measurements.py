@@ -18,6 +18,7 @@ from edge_runtime.contract.measurement_record import (
     MapMeasurements,
     VesselMeasurements,
 )
+from edge_runtime.data.vessel_share import too_much_of_the_field
 from edge_runtime.errors import InputError
 from edge_runtime.measure.caliber import Calibers, calibers, zone_b, zone_vessels
 from edge_runtime.measure.disc import Disc, disc_diameter_px, locate_disc
@@ -80,8 +81,9 @@ is small (tens of megabytes), so a small map is never refused for it."""
 
 
 class NotVessels(InputError):
-    """A map whose centre lines are longer than :data:`MAX_CENTRE_LINE_SIDES` times the side
-    of a square of its area."""
+    """A map that is no vessel map: its vessels cover too much of its field, or its centre
+    lines are longer than :data:`MAX_CENTRE_LINE_SIDES` times the side of a square of its
+    area."""
 
 
 def trace(vessels: np.ndarray) -> Traced:
@@ -201,7 +203,9 @@ def analyse_map(vessel_map: VesselMap, field: Field, scale: Scale | None) -> Map
 
     Raises:
         InputError: the map is empty (no pixel), or the field is not its size.
-        NotVessels: the map is no vessel map (:func:`trace`).
+        NotVessels: the map is no vessel map: its vessels cover too much of the field
+            (:func:`~edge_runtime.data.vessel_share.too_much_of_the_field`: inverted?), or
+            their centre lines are too dense (:func:`trace`).
     """
     if not vessel_map.vessels.size:
         raise InputError(f"a map of {vessel_map.vessels.shape} pixels: nothing to measure")
@@ -210,6 +214,9 @@ def analyse_map(vessel_map: VesselMap, field: Field, scale: Scale | None) -> Map
             f"field of view of shape {field.mask.shape}, expected the map's "
             f"{vessel_map.vessels.shape}"
         )
+    problem = too_much_of_the_field(vessel_map.vessels, field.mask)
+    if problem:
+        raise NotVessels(problem)
     vessels = vessel_map.vessels & field.mask
     traced = trace(vessels)
     mm_per_px = None if scale is None else scale.mm_per_px

@@ -25,6 +25,16 @@ class Scale:
     mm_per_px: float
     source: str
 
+    def __post_init__(self):
+        """Refuse a pixel size that is no size: every millimetre made of it would be wrong.
+
+        Raises:
+            ValueError: it is not a finite number above 0.
+        """
+        check_type("mm_per_px", self.mm_per_px, Real)
+        if not (math.isfinite(self.mm_per_px) and self.mm_per_px > 0):
+            raise ValueError(f"got {self.mm_per_px} mm per pixel, expected a size above 0")
+
 
 def scale_from_pixel_size(mm_per_px: float) -> Scale:
     """A scale given directly (a camera's calibration)."""
@@ -33,7 +43,14 @@ def scale_from_pixel_size(mm_per_px: float) -> Scale:
 
 def scale_from_field(degrees: float, field_diameter_px: float) -> Scale:
     """The scale of a map whose field of view, ``degrees`` wide, is ``field_diameter_px``
-    pixels across."""
+    pixels across.
+
+    Raises:
+        ValueError: the field of view is not a number of pixels above 0, or the scale is no
+            size (:class:`Scale`).
+    """
+    if not field_diameter_px > 0:  # NaN too
+        raise ValueError(f"got a field of view {field_diameter_px} pixels across, expected more")
     return Scale(
         degrees * MM_PER_DEGREE / field_diameter_px,
         f"{degrees:g} degree field of view, {field_diameter_px:.0f} pixels across, "

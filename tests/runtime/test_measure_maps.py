@@ -39,7 +39,7 @@ from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.fractal import fractal_dimensions
 from edge_runtime.measure.grid import Grid, components, neighbour_pairs
 from edge_runtime.measure.maps import VesselMap, check_same_size, read_field_mask, read_map
-from edge_runtime.measure.measurements import analyse_map, trace
+from edge_runtime.measure.measurements import NotVessels, analyse_map, trace
 from edge_runtime.measure.scale import (
     MM_PER_DEGREE,
     CameraScale,
@@ -654,3 +654,31 @@ def test_the_fractal_dimensions_are_those_of_the_vessels_inside_the_field_of_vie
         whole = fractal_dimensions(vessels)
         assert (measured.d0, measured.d1, measured.d2) == (inside.d0, inside.d1, inside.d2)
         assert abs(whole.d0 - inside.d0) > 0.01  # the half outside would change it
+
+
+def test_an_inverted_map_is_no_vessel_map_in_python_too():
+    """`edge-seg measure` refused it, but analyse_map measured it: vessels 86 % of the field,
+    522 segments 14 pixels wide (DRIVE's 05, inverted)."""
+    inverted = VesselMap(~read_map_from(star()).vessels)
+    share = f"{inverted.vessels.mean():.0%}"  # the background's: 88 %
+    with pytest.raises(NotVessels, match=rf"^vessels cover {share} of the field of view, expec"):
+        analyse_map(inverted, whole_frame(inverted.vessels.shape), None)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: scale_from_pixel_size(-0.01),
+        lambda: scale_from_pixel_size(0.0),
+        lambda: scale_from_pixel_size(math.nan),
+        lambda: scale_from_field(45, 0),
+        lambda: scale_from_field(45, math.nan),
+        lambda: scale_from_field(-45, 1000),
+    ],
+    ids=["negative", "zero", "nan", "no field", "nan field", "negative degrees"],
+)
+def test_a_scale_that_is_no_size_is_refused(make):
+    """Negative millimetres came out of a negative pixel size, and 0 or NaN raised from deep
+    inside the disc search (ZeroDivisionError, "cannot convert float NaN to integer")."""
+    with pytest.raises(ValueError, match=r"^got .*(mm per pixel, expected a size|pixels across)"):
+        make()
