@@ -2,8 +2,10 @@
 
 import dataclasses
 import functools
+import os
 import threading
 import warnings
+import weakref
 from pathlib import Path
 from typing import Protocol
 
@@ -91,6 +93,7 @@ class PatchModel:
     ):
         self.path = resolve_model(options.model)
         self._running = threading.Lock()  # one interpreter: one invoke at a time
+        self._forked = False  # built in the process this one was forked from (_after_fork)
         content = options.model_content
         if content is None:
             content = read_model_bytes(self.path)
@@ -115,17 +118,24 @@ class PatchModel:
         if delegate is None and self.card.model_sha256 is None:  # no digest vouches for it
             trial = functools.partial(_trial_run, self.options, batch_size, preprocessing)
             run_trial(content, (threads, batch_size), str(self.path), trial)
-        self.interpreter = make_interpreter(
-            content, threads=threads, delegate=delegate, name=str(self.path)
-        )
-        self._check_signature()
-        self.batch_size = self._allocate(batch_size if delegate is None else 1)
+        self.batch_size = self._build(batch_size if delegate is None else 1)
+        _MODELS.add(self)
         if not self.has_card:
             warnings.warn(
                 f"{self.path}: no edge-seg model card; assuming threshold {self.card.threshold}, "
                 f"{self.side}x{self.side} patches, {self.card.preprocessing.name}",
                 stacklevel=2,
             )
+
+    def _build(self, batch_size: int) -> int:
+        """Make the interpreter of the checked bytes, check its inputs and outputs, and allocate
+        it for ``batch_size`` patches if it allows (the batch size it got)."""
+        options = self.options
+        self.interpreter = make_interpreter(
+            options.model_content, options.threads, options.delegate, name=str(self.path)
+        )
+        self._check_signature()
+        return self._allocate(batch_size)
 
     @property
     def side(self) -> int:
@@ -223,6 +233,9 @@ class PatchModel:
         :class:`~edge_runtime.pipeline.segmenter.Segmenter` may be shared by threads."""
         try:
             with self._running:
+                if self._forked:  # the parent's interpreter: its threads are not here
+                    self._build(self.batch_size)
+                    self._forked = False
                 if len(chunk) != self._allocated:
                     self._resize(len(chunk))
                 self.interpreter.set_tensor(self._input["index"], quantize(chunk, self._input))
@@ -272,3 +285,21 @@ def as_predictor(
             f"got model {model!r}, expected a .tflite path, RuntimeOptions or a predictor"
         )
     return model
+
+
+_MODELS: "weakref.WeakSet[PatchModel]" = weakref.WeakSet()
+"""The models of this process, to be made again in a process forked from it."""
+
+
+def _after_fork() -> None:
+    """In a forked child, give each model a lock of its own and have it make its interpreter
+    again before it next runs: the parent's lock may have been held by a thread that the child
+    does not have (a segmentation running while another thread forked), and the interpreter's
+    worker threads are not in the child either; either would hang it for ever."""
+    for model in list(_MODELS):
+        model._running = threading.Lock()
+        model._forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)

@@ -337,3 +337,45 @@ def test_a_pillow_image_of_several_pictures_is_refused_as_its_file_is(segmenter,
         segmenter.segment(image)
     image.seek(1)
     assert segmenter.segment(image.copy()).mask.shape == (200, 240)
+
+
+_FORK_WHILE_SEGMENTING = """
+import os, signal, sys, threading, time
+import numpy as np
+from edge_runtime import RuntimeOptions, Segmenter
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+
+segmenter = Segmenter(RuntimeOptions(threads=int(sys.argv[1])))
+photo = synthetic_fundus(200, 240, seed=0)
+expected = segmenter.segment(photo).mask
+busy = lambda: [segmenter.segment(photo) for _ in iter(int, 1)]  # for ever
+threading.Thread(target=busy, daemon=True).start()
+time.sleep(0.3)
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if np.array_equal(segmenter.segment(photo).mask, expected) else 3)
+    deadline = time.monotonic() + 15
+    while not os.waitpid(pid, os.WNOHANG)[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            sys.exit("a forked child hung")
+        time.sleep(0.02)
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_process_forked_while_another_thread_segments_can_segment(threads):
+    """The child inherited the model's lock held by a thread it does not have (and, with two
+    interpreter threads, an interpreter whose worker threads it does not have): three forks
+    in four hung for ever."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_WHILE_SEGMENTING, str(threads)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
