@@ -2,6 +2,7 @@
 
 import ctypes
 import importlib
+from numbers import Integral
 from pathlib import Path
 from types import ModuleType
 
@@ -89,10 +90,11 @@ def make_interpreter(
         content, name = model, name or "model bytes"
     else:
         content, name = read_model_bytes(model), name or str(model)
-    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
-        raise ValueError(f"got threads {threads!r}, expected 1..{MAX_THREADS}")
+    whole = isinstance(threads, Integral) and not isinstance(threads, bool)  # numpy's too
+    if not (whole and 1 <= threads <= MAX_THREADS):
+        raise ValueError(f"got threads {threads!r}, expected a whole number 1..{MAX_THREADS}")
     backend = load_backend()
-    options = {"model_content": content, "num_threads": threads}
+    options = {"model_content": content, "num_threads": int(threads)}
     if delegate == "edgetpu":
         if not compiled_for_edgetpu(content):
             raise ModelError(

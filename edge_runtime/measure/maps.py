@@ -44,6 +44,14 @@ class VesselMap:
                 f"artery/vein map: got {described(classes)}, expected int8 ArteryVein codes "
                 f"of the vessel map's shape {vessels.shape}"
             )
+        if classes is not None and classes.size:
+            low, high = int(classes.min()), int(classes.max())
+            if low < min(ArteryVein) or high > max(ArteryVein):
+                raise InputError(
+                    f"artery/vein map: holds codes {low} to {high}, expected ArteryVein codes "
+                    f"{min(ArteryVein):d} to {max(ArteryVein):d} (a code of no class would "
+                    "leave its pixels out of both)"
+                )
 
     def of_class(self, code: ArteryVein) -> np.ndarray | None:
         """The vessels of the class ``code`` (ARTERY or VEIN), boolean (H, W): its own and the

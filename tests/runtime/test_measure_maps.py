@@ -682,3 +682,15 @@ def test_a_scale_that_is_no_size_is_refused(make):
     inside the disc search (ZeroDivisionError, "cannot convert float NaN to integer")."""
     with pytest.raises(ValueError, match=r"^got .*(mm per pixel, expected a size|pixels across)"):
         make()
+
+
+@pytest.mark.parametrize("code", [-1, 4, 5])
+def test_an_artery_vein_code_of_no_class_is_refused(code):
+    """A code outside ArteryVein's left its pixels out of both classes without a word."""
+    vessels = np.ones((20, 30), dtype=bool)
+    classes = np.full((20, 30), ArteryVein.ARTERY, dtype=np.int8)
+    classes[5, 5] = code
+    with pytest.raises(InputError, match=r"artery/vein map: holds codes -?\d to \d, expected Ar"):
+        VesselMap(vessels, classes)
+    classes[5, 5] = ArteryVein.UNCERTAIN
+    assert VesselMap(vessels, classes).veins.sum() == 1

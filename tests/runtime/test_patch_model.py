@@ -116,9 +116,16 @@ def test_the_interpreter_runs_on_the_threads_asked_for(backend, threads):
 @pytest.mark.parametrize("threads", [0, -1, interpreter.MAX_THREADS + 1, True, 2.0])
 def test_a_thread_count_out_of_range_is_refused(backend, threads):
     """Zero, negative, too many, or not an integer: refused before any interpreter is made."""
-    with pytest.raises(ValueError, match=re.escape(f"got threads {threads!r}, expected 1..64")):
+    expected = f"got threads {threads!r}, expected a whole number 1..64"
+    with pytest.raises(ValueError, match=re.escape(expected)):
         interpreter.make_interpreter(DEFAULT_MODEL, threads=threads)
     assert backend.made == []
+
+
+def test_a_numpy_thread_count_is_a_thread_count(backend):
+    """np.int64(2) was refused as "expected 1..64", and SegmenterConfig took numpy strides."""
+    interpreter.make_interpreter(DEFAULT_MODEL, threads=np.int64(2))
+    assert backend.made[0]["num_threads"] == 2 and type(backend.made[0]["num_threads"]) is int
 
 
 def test_the_edge_tpu_delegate_refuses_a_model_not_compiled_for_it(backend):
