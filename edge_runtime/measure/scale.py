@@ -31,9 +31,10 @@ class Scale:
         Raises:
             ValueError: it is not a finite number above 0.
         """
-        check_type("mm_per_px", self.mm_per_px, Real)
-        if not (math.isfinite(self.mm_per_px) and self.mm_per_px > 0):
-            raise ValueError(f"got {self.mm_per_px} mm per pixel, expected a size above 0")
+        size = self.mm_per_px
+        is_number = isinstance(size, Real) and not isinstance(size, bool)
+        if not (is_number and math.isfinite(size) and size > 0):
+            raise ValueError(f"got {size!r} mm per pixel, expected a size above 0")
 
 
 def scale_from_pixel_size(mm_per_px: float) -> Scale:

@@ -100,3 +100,47 @@ def test_no_cgroups_to_read_is_no_quota(tree):
     assert cores.cgroup_cpu_quota() is None  # no /proc/self/cgroup (macOS)
     (tree / "self").write_text("0::/gone\n")  # a cgroup without a cpu.max
     assert cores.cgroup_cpu_quota() is None
+
+
+def test_a_quota_of_a_half_core_more_is_rounded_up(tree):
+    """2.5 cores give 3 processes: rounded to the nearest even number it would be 2."""
+    (tree / "self").write_text("0::/unit\n")
+    _files(tree / "fs", {"unit/cpu.max": "250000 100000"})
+    assert cores.cgroup_cpu_quota() == 2.5
+    assert cores.usable_cores() == 3
+
+
+def test_a_cgroup_v1_host_without_a_v2_line_reads_its_quota(tree):
+    """/proc/self/cgroup of a pure cgroup v1 host has no "0::" line: no v2 quota to look for."""
+    (tree / "self").write_text("4:cpu,cpuacct:/docker/abc\n3:memory:/docker/abc\n")
+    _files(
+        tree / "fs" / "cpu,cpuacct",
+        {"docker/abc/cpu.cfs_quota_us": "200000", "docker/abc/cpu.cfs_period_us": "100000"},
+    )
+    assert cores.cgroup_cpu_quota() == 2.0
+    assert cores.usable_cores() == 2
+
+
+def test_the_v1_cpu_controller_is_not_taken_for_cpuset(tree):
+    """cpuset's line, listed first and at another path, is not the CPU controller's."""
+    (tree / "self").write_text("5:cpuset:/\n4:cpu,cpuacct:/docker/abc\n0::/\n")
+    _files(
+        tree / "fs" / "cpu,cpuacct",
+        {"docker/abc/cpu.cfs_quota_us": "100000", "docker/abc/cpu.cfs_period_us": "100000"},
+    )
+    assert cores.cgroup_cpu_quota() == 1.0
+
+
+def test_a_v1_cpu_controller_that_is_not_mounted_reads_no_quota(tree):
+    """A container that lists a cpu,cpuacct cgroup but has no folder of it mounted."""
+    (tree / "self").write_text("4:cpu,cpuacct:/docker/abc\n0::/\n")
+    assert cores.cgroup_cpu_quota() is None
+    assert cores.usable_cores() == 8
+
+
+def test_a_cgroup_path_holding_a_colon_is_read_whole(tree):
+    """Only the first two colons of a /proc/self/cgroup line separate its fields."""
+    assert cores.own_cgroups("0::/pod:abc\n") == {"": "/pod:abc"}
+    (tree / "self").write_text("0::/pod:abc\n")
+    _files(tree / "fs", {"pod:abc/cpu.max": "100000 100000"})
+    assert cores.cgroup_cpu_quota() == 1.0

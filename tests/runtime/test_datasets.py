@@ -1035,3 +1035,14 @@ def test_an_empty_mirror_variable_is_refused_not_taken_for_the_publisher(tmp_pat
         line = _one_line_error(_run("fetch", "chase", "-o", tmp_path / "chase"), 2)
         assert f"$EDGE_SEG_DATA_MIRROR: got mirror {setting!r}, expected an http" in line
         assert not (tmp_path / "chase").exists()
+
+
+def test_a_mirror_on_the_command_line_stands_though_the_variable_is_set_empty(
+    tmp_path, mirror, chase_files, monkeypatch
+):
+    """An empty $EDGE_SEG_DATA_MIRROR is refused only where --mirror does not replace it."""
+    mirror.files["/chase/CHASEDB1.zip"] = _zip(chase_files)
+    monkeypatch.setenv("EDGE_SEG_DATA_MIRROR", "")
+    result = _fetch(mirror, "chase", tmp_path / "chase")
+    assert result.exit_code == 0, result.output
+    assert mirror.ranges == [None]

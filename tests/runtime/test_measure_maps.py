@@ -9,7 +9,12 @@ from PIL import Image
 from test_measure_geometry import y_shape
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
-from edge_runtime.data.vessel_share import check_inside, check_share, share_inside
+from edge_runtime.data.vessel_share import (
+    check_inside,
+    check_share,
+    share_inside,
+    too_much_of_the_field,
+)
 from edge_runtime.errors import InputError
 from edge_runtime.measure.caliber import (
     KNUDTSON,
@@ -694,3 +699,39 @@ def test_an_artery_vein_code_of_no_class_is_refused(code):
         VesselMap(vessels, classes)
     classes[5, 5] = ArteryVein.UNCERTAIN
     assert VesselMap(vessels, classes).veins.sum() == 1
+
+
+def test_vessels_outside_the_field_of_view_do_not_count_towards_its_share():
+    """A map white outside its field (a camera's border) is measured as the map inside it."""
+    label = read_map_from(star())
+    mask = np.zeros((300, 300), dtype=bool)
+    mask[:, :150] = True
+    bordered = label.vessels.copy()
+    bordered[:, 150:] = True
+    field = field_from_mask(mask)
+    measured = analyse_map(VesselMap(bordered), field, None).measurements
+    assert measured == analyse_map(VesselMap(label.vessels), field, None).measurements
+
+
+def test_vessels_covering_exactly_the_largest_share_are_let_through():
+    """The share refused is more than half of the field: half is still a map."""
+    half = np.zeros((20, 20), dtype=bool)
+    half[:10] = True
+    assert too_much_of_the_field(half, None) is None
+    assert too_much_of_the_field(half, np.ones_like(half)) is None
+    half[10, 0] = True
+    assert too_much_of_the_field(half, None).startswith("vessels cover 50% of the field of view")
+
+
+def test_an_empty_artery_vein_map_is_refused_as_nothing_to_measure():
+    """The codes of a map of no pixels have no range to check: it is an empty map."""
+    empty = VesselMap(np.zeros((0, 0), bool), np.zeros((0, 0), np.int8))
+    with pytest.raises(InputError, match=r"^a map of \(0, 0\) pixels: nothing to measure$"):
+        analyse_map(empty, whole_frame((0, 0)), None)
+
+
+@pytest.mark.parametrize("mm_per_px", [math.inf, True], ids=["infinite", "bool"])
+def test_a_pixel_size_that_is_infinite_or_a_bool_is_refused(mm_per_px):
+    """An infinite size makes infinite millimetres; True is no number (it would be 1 mm)."""
+    with pytest.raises(ValueError, match=r"^got (inf|True) mm per pixel"):
+        scale_from_pixel_size(mm_per_px)

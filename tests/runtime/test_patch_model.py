@@ -155,3 +155,16 @@ def test_on_the_edge_tpu_patches_run_one_per_invoke_on_the_threads_asked(monkeyp
     model = PatchModel(RuntimeOptions(DEFAULT_MODEL, threads=2, delegate="edgetpu"))
     assert made == [(2, "edgetpu")]
     assert model.batch_size == 1
+
+
+def test_after_a_fork_a_model_makes_its_interpreter_again_once(patches):
+    """The fork hook has the next invoke make the interpreter again, and only that one."""
+    model = PatchModel(RuntimeOptions(DEFAULT_MODEL))
+    expected = model.predict(patches)
+    parents = model.interpreter
+    patch_model._after_fork()  # what os.register_at_fork runs in the child
+    np.testing.assert_array_equal(model.predict(patches), expected)
+    remade = model.interpreter
+    assert remade is not parents
+    np.testing.assert_array_equal(model.predict(patches), expected)
+    assert model.interpreter is remade
