@@ -44,7 +44,7 @@ _RESUME = "run the same command again to resume"
 
 def check_mirror(mirror: str) -> None:
     """Refuse a mirror that is not an http:// or https:// address with a host (and a port that
-    is a number, if any).
+    is a number, if any), or that has a query or fragment.
 
     Raises:
         InputError: it is not.
@@ -56,6 +56,11 @@ def check_mirror(mirror: str) -> None:
         raise InputError(f"got mirror {mirror!r}, not an address ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"got mirror {mirror!r}, expected an http:// or https:// address")
+    if parts.query or parts.fragment:  # the archives' paths would be appended after them
+        raise InputError(
+            f"got mirror {mirror!r}, expected an address without a query or fragment (? or #): "
+            "files are fetched as MIRROR/NAME/FILE"
+        )
 
 
 def archive_url(dataset: Dataset, archive: Archive, mirror: str | None = None) -> str:

@@ -533,6 +533,9 @@ def test_prepare_of_a_missing_archive_names_it(tmp_path):
         ("http://localhost:abc", "not an address (Port could not be cast"),  # once "resume"
         ("ftp://x", "expected an http:// or https:// address"),
         ("http://", "expected an http:// or https:// address"),
+        # the archives' paths were appended after them: http://h/data?token=abc/stare/...
+        ("http://h/data?token=abc", "expected an address without a query or fragment"),
+        ("http://h/data#top", "expected an address without a query or fragment"),
     ],
 )
 def test_a_mirror_that_is_no_address_is_refused_before_anything_is_touched(tmp_path, address, says):
