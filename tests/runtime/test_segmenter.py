@@ -379,3 +379,10 @@ def test_a_process_forked_while_another_thread_segments_can_segment(threads):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("path", ["", "  "])
+def test_a_blank_image_path_is_refused_as_blank(segmenter, path):
+    """Path("") is the current folder: it was called ".: is a directory"."""
+    with pytest.raises(InputError, match=rf"^got image path {path!r}, expected a file$"):
+        segmenter.segment(path)
