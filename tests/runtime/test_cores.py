@@ -31,6 +31,12 @@ def _files(root: Path, files: dict[str, str]) -> None:
         path.write_text(text + "\n")
 
 
+def _v1_quota(tree: Path, folder: str, quota_us: str, period_us: str = "100000") -> None:
+    """A cgroup v1 CPU folder's quota and period in the fake tree."""
+    files = {"cpu.cfs_quota_us": quota_us, "cpu.cfs_period_us": period_us}
+    _files(tree / "fs" / "cpu,cpuacct" / folder, files)
+
+
 def test_the_default_count_keeps_to_the_cores_this_process_may_use(tree, monkeypatch):
     """os.cpu_count() counted the machine's cores: under `taskset -c 3` or a container's
     cpuset the default started a process per core it could not use."""
@@ -61,15 +67,8 @@ def test_a_cgroup_v1_quota_caps_the_cores_too(tree):
     """Docker's --cpus=1 on a cgroup v1 host (cpu.cfs_quota_us over cpu.cfs_period_us), a
     parent without a quota (-1)."""
     (tree / "self").write_text("5:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n")
-    _files(
-        tree / "fs" / "cpu,cpuacct",
-        {
-            "docker/cpu.cfs_quota_us": "-1",
-            "docker/cpu.cfs_period_us": "100000",
-            "docker/abc/cpu.cfs_quota_us": "100000",
-            "docker/abc/cpu.cfs_period_us": "100000",
-        },
-    )
+    _v1_quota(tree, "docker", "-1")
+    _v1_quota(tree, "docker/abc", "100000")
     assert cores.cgroup_cpu_quota() == 1.0
     assert cores.usable_cores() == 1
 
@@ -113,10 +112,7 @@ def test_a_quota_of_a_half_core_more_is_rounded_up(tree):
 def test_a_cgroup_v1_host_without_a_v2_line_reads_its_quota(tree):
     """/proc/self/cgroup of a pure cgroup v1 host has no "0::" line: no v2 quota to look for."""
     (tree / "self").write_text("4:cpu,cpuacct:/docker/abc\n3:memory:/docker/abc\n")
-    _files(
-        tree / "fs" / "cpu,cpuacct",
-        {"docker/abc/cpu.cfs_quota_us": "200000", "docker/abc/cpu.cfs_period_us": "100000"},
-    )
+    _v1_quota(tree, "docker/abc", "200000")
     assert cores.cgroup_cpu_quota() == 2.0
     assert cores.usable_cores() == 2
 
@@ -124,10 +120,7 @@ def test_a_cgroup_v1_host_without_a_v2_line_reads_its_quota(tree):
 def test_the_v1_cpu_controller_is_not_taken_for_cpuset(tree):
     """cpuset's line, listed first and at another path, is not the CPU controller's."""
     (tree / "self").write_text("5:cpuset:/\n4:cpu,cpuacct:/docker/abc\n0::/\n")
-    _files(
-        tree / "fs" / "cpu,cpuacct",
-        {"docker/abc/cpu.cfs_quota_us": "100000", "docker/abc/cpu.cfs_period_us": "100000"},
-    )
+    _v1_quota(tree, "docker/abc", "100000")
     assert cores.cgroup_cpu_quota() == 1.0
 
 
