@@ -282,11 +282,13 @@ is not known. (A JPEG's further pictures, MPO, are previews or a stereo twin: it
 photograph.)"""
 
 
-def check_single_picture(image: Image.Image, path: Path) -> None:
+def check_single_picture(
+    image: Image.Image, path: Path, remedy: str = "save the one meant alone"
+) -> None:
     """Refuse a file that holds several full-size pictures: a multi-page TIFF (a thumbnail, a
     smaller page after the first, is left) or an animation; only the first would have been
-    read. A TIFF whose first page is smaller than a later one (a thumbnail first) is refused
-    too.
+    read (``remedy`` says what to do instead). A TIFF whose first page is smaller than a later
+    one (a thumbnail first) is refused too.
 
     Raises:
         InputError: it holds two or more, or its first is not its largest.
@@ -313,7 +315,7 @@ def check_single_picture(image: Image.Image, path: Path) -> None:
     if full > 1:
         raise InputError(
             f"{path}: holds {full} pictures of {image.size[0]}x{image.size[1]}, expected one "
-            "(a multi-page or animated file: save the one meant alone)"
+            f"(a multi-page or animated file: {remedy})"
         )
 
 
@@ -476,7 +478,7 @@ def photo_from_picture(image: Image.Image) -> Photo:
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise InputError(f"{name}: {width}x{height} pixels {_TOO_LARGE}")
-    check_single_picture(image, name)
+    check_single_picture(image, name, "pass the one meant alone, image.copy() after image.seek")
     upright = _decoding(name, lambda: _array(_upright(image, image.getexif().get(ORIENTATION, 1))))
     return photo_from_array(upright)
 
