@@ -60,6 +60,8 @@ class Result(segmenter.Result):
             TypeError: ``camera`` is not a :class:`CameraScale`.
             NoScale: its field of view in degrees over the field detected makes no pixel size
                 a camera has (:meth:`CameraScale.scale`).
+            NotVessels: the mask is no vessel map to measure (the model marked more than half
+                the field: :func:`~edge_runtime.measure.measurements.analyse_map`).
         """
         if not isinstance(camera, CameraScale):
             raise TypeError(f"got camera {camera!r}, expected a CameraScale")

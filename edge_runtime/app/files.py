@@ -70,7 +70,7 @@ def segment_file(
     result = segmenter.segment(photo)
     segmented = time.perf_counter()
     stages = {k: v for k, v in result.stats.ms.items() if k not in ("decode", "total")}
-    verdict = measurements = None
+    verdict = measurements = not_measured = None
     if findings.verdict:
         verdict = result.verdict.record()
         stages["verdict"] = _ms(time.perf_counter() - segmented)
@@ -85,8 +85,8 @@ def segment_file(
         measuring = time.perf_counter()
         try:
             measurements = result.measure(findings.camera)
-        except NotVessels as exc:  # not seen of the model's maps (under 10 on noise)
-            raise InputError(f"{path}: its vessel map cannot be measured: {exc}") from None
+        except NotVessels as exc:  # a map the model made of something else: its files stand
+            not_measured = f"its vessel map is no vessel map to measure: {exc}"
         except NoScale as exc:  # its field of view too small for the camera's degrees
             raise InputError(f"{path}: {exc}") from None
         finally:
@@ -109,4 +109,5 @@ def segment_file(
         stages_ms={"decode": _ms(decoded - started), **stages, "write": _ms(done - writing)},
         verdict=verdict,
         measurements=measurements,
+        not_measured=not_measured,
     )

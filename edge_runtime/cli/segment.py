@@ -168,7 +168,7 @@ def _not_fundus(record: Record) -> bool:
 def _row(record: Record) -> dict[str, object]:
     if isinstance(record, SegmentFailure):
         return measurement_row(record.path, None, record.error)
-    return measurement_row(record.path, record.measurements)
+    return measurement_row(record.path, record.measurements, record.not_measured)
 
 
 def warned(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> SegmentRecord:
@@ -176,7 +176,7 @@ def warned(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> Seg
     that is not a fundus photograph (and what failed); millimetres asked for by the
     ``camera``'s field of view in degrees where no field of view was found (its measurements
     are in pixels only); arteries and veins asked for (``artery_vein``) of a photograph without
-    colour (no map is written)."""
+    colour (no map is written); a vessel map that was no vessel map to measure."""
     found = []
     if artery_vein and "artery_vein" not in record.outputs:
         found.append(f"{NO_COLOUR}, so no artery/vein map: they differ in colour")
@@ -186,6 +186,8 @@ def warned(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> Seg
         found.append(
             "no field of view found, so --fov-degrees gives no millimetres (--pixel-mm does)"
         )
+    if record.not_measured:
+        found.append(record.not_measured)
     lines = tuple(one_line(f"{record.path}: {warning}") for warning in found)
     for line in lines:
         click.echo(f"warning: {line}", err=True)

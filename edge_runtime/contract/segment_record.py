@@ -15,9 +15,10 @@ class SegmentRecord:
     the whole, ``segment_ms`` the segmentation with decoding, ``write_ms`` the writing, and
     ``stages_ms`` each stage (``decode`` ... ``write``), all in milliseconds. ``verdict`` is
     the verdict on the photograph (``None`` when turned off), ``measurements`` those of its
-    vessel map (``None`` unless asked for), ``warnings`` what was printed on stderr of it (each
-    line naming the file: not a fundus photograph, no artery/vein map of one without colour,
-    no millimetres).
+    vessel map (``None`` unless asked for, or when ``not_measured`` says why it is no vessel map
+    to measure), ``warnings`` what was printed on stderr of it (each line naming the file: not
+    a fundus photograph, no artery/vein map of one without colour, no millimetres, not
+    measured).
     """
 
     path: str
@@ -34,6 +35,7 @@ class SegmentRecord:
     stages_ms: dict[str, float]
     verdict: VerdictRecord | None = None
     measurements: MapMeasurements | None = None
+    not_measured: str | None = None
     warnings: tuple[str, ...] = ()
 
 

@@ -28,7 +28,7 @@ def check_share(path: str | Path, vessels: np.ndarray, field: np.ndarray | None)
     """
     problem = too_much_of_the_field(vessels, field)
     if problem:
-        raise InputError(f"{path}: {problem}")
+        raise InputError(f"{path}: {problem} (an inverted mask, white background?)")
 
 
 def too_much_of_the_field(vessels: np.ndarray, field: np.ndarray | None) -> str | None:
@@ -41,8 +41,7 @@ def too_much_of_the_field(vessels: np.ndarray, field: np.ndarray | None) -> str 
     if share <= MAX_VESSEL_SHARE:
         return None
     return (
-        f"vessels cover {share:.0%} of the field of view, expected at most "
-        f"{MAX_VESSEL_SHARE:.0%} (an inverted mask, white background?)"
+        f"vessels cover {share:.0%} of the field of view, expected at most {MAX_VESSEL_SHARE:.0%}"
     )
 
 

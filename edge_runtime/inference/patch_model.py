@@ -234,6 +234,11 @@ class PatchModel:
         try:
             with self._running:
                 if self._forked:  # the parent's interpreter: its threads are not here
+                    if self.options.delegate:
+                        raise ModelError(
+                            f"{self.path}: runs on the accelerator of the process this one was "
+                            "forked from: make a Segmenter in this process"
+                        )
                     self._build(self.batch_size)
                     self._forked = False
                 if len(chunk) != self._allocated:
@@ -293,9 +298,10 @@ _MODELS: "weakref.WeakSet[PatchModel]" = weakref.WeakSet()
 
 def _after_fork() -> None:
     """In a forked child, give each model a lock of its own and have it make its interpreter
-    again before it next runs: the parent's lock may have been held by a thread that the child
-    does not have (a segmentation running while another thread forked), and the interpreter's
-    worker threads are not in the child either; either would hang it for ever."""
+    again before it next runs (one on the Edge TPU, whose device the parent holds, refuses to
+    run instead): the parent's lock may have been held by a thread that the child does not
+    have (a segmentation running while another thread forked), and the interpreter's worker
+    threads are not in the child either; either would hang it for ever."""
     for model in list(_MODELS):
         model._running = threading.Lock()
         model._forked = True

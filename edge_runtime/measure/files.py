@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.data.vessel_share import check_inside
+from edge_runtime.data.vessel_share import check_inside, check_share
 from edge_runtime.errors import InputError
 from edge_runtime.measure.field import Field, field_from_mask, field_from_vessels, whole_frame
 from edge_runtime.measure.maps import check_same_size, read_map
@@ -60,6 +60,7 @@ def measure_file(path: str | Path, options: MeasureOptions) -> MapAnalysis:
     path = Path(path)
     vessel_map = read_map(path, options.artery_vein)
     field = _field(path, vessel_map.vessels, options)
+    check_share(path, vessel_map.vessels, field.mask)  # with a hint for a file: inverted?
     try:
         return analyse_map(vessel_map, field, options.camera.scale(field.spanned_px))
     except (NotVessels, NoScale) as exc:

@@ -7,6 +7,7 @@ length and refraction change it by up to about 10 % either way, which no photogr
 (Littmann's and Bennett's corrections need the eye's biometry).
 """
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from numbers import Real
@@ -39,7 +40,8 @@ class Scale:
 
 def scale_from_pixel_size(mm_per_px: float) -> Scale:
     """A scale given directly (a camera's calibration)."""
-    return Scale(mm_per_px, f"given: {mm_per_px:g} mm per pixel")
+    checked = Scale(mm_per_px, "given")
+    return dataclasses.replace(checked, source=f"given: {mm_per_px:g} mm per pixel")
 
 
 def scale_from_field(degrees: float, field_diameter_px: float) -> Scale:

@@ -478,9 +478,22 @@ def photo_from_picture(image: Image.Image) -> Photo:
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise InputError(f"{name}: {width}x{height} pixels {_TOO_LARGE}")
-    check_single_picture(image, name, "pass the one meant alone, image.copy() after image.seek")
+    _decoding(name, lambda: _check_opened_pictures(image, name))
     upright = _decoding(name, lambda: _array(_upright(image, image.getexif().get(ORIENTATION, 1))))
     return photo_from_array(upright)
+
+
+def _check_opened_pictures(image: Image.Image, name: Path) -> None:
+    """Refuse an image opened from a file that holds several pictures
+    (:func:`check_single_picture`), counted on the file opened again, so that the caller's
+    image, its frame and any pixels changed in it, stays as it is. An image whose file is
+    closed or gone is taken as it was read."""
+    filename = getattr(image, "filename", "")
+    if not filename or getattr(image, "fp", None) is None or not Path(filename).is_file():
+        return
+    with Image.open(filename) as twin:
+        remedy = "pass the one meant alone, image.copy() after image.seek"
+        check_single_picture(twin, name, remedy)
 
 
 def photo_from_array(image: np.ndarray) -> Photo:

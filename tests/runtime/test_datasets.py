@@ -536,6 +536,7 @@ def test_prepare_of_a_missing_archive_names_it(tmp_path):
         # the archives' paths were appended after them: http://h/data?token=abc/stare/...
         ("http://h/data?token=abc", "expected an address without a query or fragment"),
         ("http://h/data#top", "expected an address without a query or fragment"),
+        ("http://h/data?", "expected an address without a query or fragment"),
     ],
 )
 def test_a_mirror_that_is_no_address_is_refused_before_anything_is_touched(tmp_path, address, says):

@@ -1,6 +1,7 @@
 """PatchModel with the bundled model: batching; and the segmenter's test-time averaging around
 it."""
 
+import dataclasses
 import re
 import types
 
@@ -168,3 +169,13 @@ def test_after_a_fork_a_model_makes_its_interpreter_again_once(patches):
     assert remade is not parents
     np.testing.assert_array_equal(model.predict(patches), expected)
     assert model.interpreter is remade
+
+
+def test_after_a_fork_a_model_on_the_edge_tpu_refuses_to_run(patches):
+    """The parent holds the accelerator: the child would open it again under the parent's
+    interpreter; it says to make its own Segmenter instead."""
+    model = PatchModel(RuntimeOptions(DEFAULT_MODEL))
+    model.options = dataclasses.replace(model.options, delegate="edgetpu")
+    patch_model._after_fork()
+    with pytest.raises(ModelError, match=r"runs on the accelerator of the process this one was"):
+        model.predict(patches)

@@ -29,6 +29,7 @@ SEGMENT_KEYS = [
     "stages_ms",
     "verdict",
     "measurements",
+    "not_measured",  # added in 1.2
     "warnings",  # added in 1.2
 ]
 METRICS = ["f1", "sensitivity", "specificity", "accuracy", "auc"]

@@ -275,3 +275,29 @@ def test_a_photograph_without_a_field_of_view_is_measured_in_the_frame_as_measur
     assert result.stats.fov_found is False
     measured = result.measurements
     assert (measured.field, measured.field_diameter_px) == ("frame", 100.0)
+
+
+def test_a_model_map_that_is_no_vessel_map_is_not_measured_and_its_files_stand(
+    tmp_path, run_cli, monkeypatch
+):
+    """A model marking most of the field failed the whole photograph (no mask written) once
+    the share check moved into the measurements, with a hint (an inverted mask?) that is no
+    photograph's: its files are written, its measurements null, and it says why."""
+    from edge_runtime.inference import patch_model
+
+    monkeypatch.setattr(
+        patch_model.PatchModel, "predict", lambda self, tiles: np.ones(tiles.shape[:3], np.float32)
+    )
+    photo = _fundus(tmp_path / "a.png")
+    out = tmp_path / "out"
+    done = run_cli("segment", photo, "-o", out, "--json", "--measure", "--jobs", "1")
+    record = json.loads(done.stdout)
+    reason = "its vessel map is no vessel map to measure: vessels cover 100% of the field of view"
+    assert record["ok"] and record["measurements"] is None
+    assert record["not_measured"].startswith(reason)
+    assert record["warnings"] == [f"{photo}: {record['not_measured']}"]
+    assert "inverted" not in record["not_measured"]
+    assert (out / "a_mask.png").is_file()
+    with open(out / "measurements.csv", newline="") as file:
+        row = next(csv.DictReader(file))
+    assert (row["ok"], row["error"]) == ("False", record["not_measured"])

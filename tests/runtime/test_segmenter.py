@@ -386,3 +386,14 @@ def test_a_blank_image_path_is_refused_as_blank(segmenter, path):
     """Path("") is the current folder: it was called ".: is a directory"."""
     with pytest.raises(InputError, match=rf"^got image path {path!r}, expected a file$"):
         segmenter.segment(path)
+
+
+def test_a_pillow_image_read_then_closed_is_taken_as_read(segmenter, tmp_path):
+    """Read in a with block and closed: counting its pictures seeked the closed file and
+    Pillow's ValueError escaped (it was taken before, as it is again)."""
+    from PIL import Image
+
+    for name, frames in (("eye.gif", 1), ("eyes.gif", 2)):
+        with Image.open(_saved(tmp_path, name, frames)) as image:
+            image.load()
+        assert segmenter.segment(image).mask.shape == (200, 240)
