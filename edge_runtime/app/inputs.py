@@ -4,6 +4,8 @@ name."""
 import contextlib
 import glob
 import os
+import stat
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +72,7 @@ def collect_inputs(
     one, so that it is reported in its turn). A directory that cannot be listed, or that holds
     none of the ``wanted`` while other inputs give some, is one failed input, never the end of
     the batch (nor a silent nothing); when no input gives any, the list is empty (the command
-    says so)."""
+    says so). A file given twice is taken once (:func:`_each_file_once`)."""
     inputs: list[Input] = []
     for argument in arguments:
         path = Path(argument)
@@ -88,4 +90,26 @@ def collect_inputs(
             inputs.append(Input(path, f"{path}: cannot be read ({exc.strerror or exc})"))
             continue
         inputs += _folder(path, suffixes, keep, wanted) if is_dir else [Input(path)]
-    return [] if all(item.empty for item in inputs) else inputs
+    return [] if all(item.empty for item in inputs) else _each_file_once(inputs)
+
+
+def _each_file_once(inputs: list[Input]) -> list[Input]:
+    """``inputs`` with each file once: one given again (by another path, a pattern, its folder
+    or a link: the same device and inode) is left out, with a warning, so that no photograph
+    or map is counted twice in a run's results."""
+    first: dict[tuple[int, int], Path] = {}
+    kept = []
+    for item in inputs:
+        try:
+            info = os.stat(item.path)
+        except OSError:  # reported in its turn
+            info = None
+        if item.problem is None and info is not None and stat.S_ISREG(info.st_mode):
+            key = (info.st_dev, info.st_ino)
+            if key in first:
+                again = "" if first[key] == item.path else f" (as {first[key]})"
+                warnings.warn(f"{item.path}: given more than once{again}: taken once", stacklevel=2)
+                continue
+            first[key] = item.path
+        kept.append(item)
+    return kept

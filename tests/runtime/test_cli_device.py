@@ -111,8 +111,9 @@ def test_bad_inputs_are_reported_and_the_rest_processed(photos, tmp_path, run_cl
     assert "Traceback" not in result.output
     assert result.output.strip().endswith("inputs failed")
     written = sorted(p.name for p in out.iterdir())
-    # a.png twice (named and via the directory) gets a second name; b.jpg is done too
-    assert written == ["a-2_mask.png", "a_mask.png", "b_mask.png"]
+    # a.png twice (named and via the directory) is segmented once; b.jpg is done too
+    assert written == ["a_mask.png", "b_mask.png"]
+    assert f"warning: {photos / 'a.png'}: given more than once: taken once" in result.stderr
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 

@@ -453,3 +453,27 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
                 assert float(row[column]) == pytest.approx(inner), column
             checked += 1
     assert checked == len(row) - 3
+
+
+def test_a_map_given_more_than_once_is_measured_once(maps, tmp_path):
+    """Its folder, its name, a pattern, another spelling and a link gave eight CSV rows for
+    three maps: a study averaging them weighted some twice or three times."""
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    vessel = folder / "eye.png"
+    vessel.write_bytes(maps[0].read_bytes())
+    link = tmp_path / "link.png"
+    link.symlink_to(vessel)
+    table = tmp_path / "rows.csv"
+    given = [
+        vessel.parent,
+        vessel,
+        str(vessel.parent / "*.png"),
+        f"{vessel.parent}/./{vessel.name}",
+    ]
+    result = run(*given, link, "--csv", table)
+    assert result.exit_code == 0, result.output
+    with open(table, newline="") as file:
+        paths = [row["path"] for row in csv.DictReader(file)]
+    assert len(paths) == len(set(paths)) and paths.count(str(vessel)) == 1
+    assert f"warning: {link}: given more than once (as {vessel}): taken once" in result.output
