@@ -37,3 +37,22 @@ def as_binary(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
             "it losslessly, as PNG)"
         )
     return pixels.any(axis=2) if pixels.ndim == 3 else pixels != 0
+
+
+def as_field_mask(pixels: np.ndarray, path: Path) -> np.ndarray:
+    """The inside (any non-zero colour) of a field-of-view mask image, boolean (H, W).
+
+    Raises:
+        InputError: not a mask (:func:`as_binary`), no pixel inside, or none outside: a mask
+            whose outside is not 0 (1 and 255, say) or of the whole frame would have the
+            black beyond the field scored or measured as retina.
+    """
+    mask = as_binary(pixels, path, "field-of-view mask")
+    if not mask.any():
+        raise InputError(f"{path}: no pixel inside the field of view, expected a disc")
+    if mask.all():
+        raise InputError(
+            f"{path}: no pixel outside the field of view (0), expected a disc: its outside "
+            "is another value (1?), or it covers the whole frame (then give no mask)"
+        )
+    return mask

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.data.binary_image import as_binary
+from edge_runtime.data.binary_image import as_binary, as_field_mask
 from edge_runtime.data.label_image import read_label_image
 from edge_runtime.data.vessel_share import check_inside, check_not_speckle, check_share
 from edge_runtime.errors import InputError
@@ -448,17 +448,17 @@ def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:
     Raises:
         InputError: its problem (see :func:`find_dataset`), any of its files cannot be read,
             their sizes differ, its mask has no pixel inside or its label no vessel pixel
-            (inside the mask): metrics on it would be undefined; or its label or mask is
-            inverted, or its label noise (:mod:`~edge_runtime.data.vessel_share`): they would
-            be wrong.
+            (inside the mask): metrics on it would be undefined; or its mask no pixel outside,
+            its label or mask is inverted, or its label noise
+            (:mod:`~edge_runtime.data.vessel_share`): they would be wrong.
     """
     if photo.problem or photo.label is None:
         raise InputError(photo.problem or f"{photo.image}: no label for this photograph")
     pixels = load_photo(photo.image)
     label = read_binary(photo.label, pixels.shape, "label")
-    fov = None if photo.mask is None else read_binary(photo.mask, pixels.shape, "mask")
-    if fov is not None and not fov.any():
-        raise InputError(f"{photo.mask}: no pixel inside the field of view, expected a disc")
+    fov = None
+    if photo.mask is not None:
+        fov = as_field_mask(read_label_image(photo.mask, "the mask", pixels.shape), photo.mask)
     if not (label.any() if fov is None else (label & fov).any()):
         inside = "" if fov is None else f" inside the field of view of {photo.mask}"
         raise InputError(f"{photo.label}: no vessel pixel{inside}, expected some to score")

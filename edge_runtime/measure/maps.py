@@ -14,7 +14,7 @@ import numpy as np
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.artery_vein import decode_artery_vein
-from edge_runtime.data.binary_image import as_binary
+from edge_runtime.data.binary_image import as_binary, as_field_mask
 from edge_runtime.data.label_image import read_label_image
 from edge_runtime.errors import InputError, described
 
@@ -96,16 +96,11 @@ def read_field_mask(path: str | Path) -> np.ndarray:
     """A field-of-view mask (non-zero = inside), boolean (H, W).
 
     Raises:
-        InputError: unreadable, not a mask (:func:`~edge_runtime.data.binary_image.as_binary`),
-            or no pixel inside.
+        InputError: unreadable, or not a mask with an inside and an outside
+            (:func:`~edge_runtime.data.binary_image.as_field_mask`).
     """
     path = Path(path)
-    mask = as_binary(
-        read_label_image(path, "a field-of-view mask image"), path, "field-of-view mask"
-    )
-    if not mask.any():
-        raise InputError(f"{path}: no pixel inside the field of view, expected a disc")
-    return mask
+    return as_field_mask(read_label_image(path, "a field-of-view mask image"), path)
 
 
 def check_same_size(path: str | Path, vessels: np.ndarray, mask_path: str | Path, mask: np.ndarray):

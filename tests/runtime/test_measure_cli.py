@@ -173,7 +173,9 @@ def test_artery_vein_reading_of_a_gray_mask_is_refused(maps):
 def test_a_field_mask_of_another_size_fails_that_map(maps, tmp_path):
     vessel, _, _ = maps
     small = tmp_path / "small.png"
-    Image.fromarray(np.full((50, 60), 255, np.uint8)).save(small)
+    inside = np.zeros((50, 60), np.uint8)
+    inside[5:45, 5:55] = 255
+    Image.fromarray(inside).save(small)
     result = run(vessel, "--fov", small)
     assert result.exit_code == 2
     one_line_error(result, str(vessel), "expected the 60x50 of the field-of-view mask")
@@ -477,3 +479,16 @@ def test_a_map_given_more_than_once_is_measured_once(maps, tmp_path):
         paths = [row["path"] for row in csv.DictReader(file)]
     assert len(paths) == len(set(paths)) and paths.count(str(vessel)) == 1
     assert f"warning: {link}: given more than once (as {vessel}): taken once" in result.output
+
+
+@pytest.mark.parametrize("outside", [1, 255], ids=["outside 1", "whole frame"])
+def test_a_field_mask_with_no_pixel_outside_is_refused(maps, tmp_path, outside):
+    """A mask exported 1/255 (outside 1, inside 255) or of the whole frame was taken as the
+    whole frame: DRIVE 05's density 0.136 read 0.094, its length in millimetres 7.5 % short."""
+    vessel, _, fov = maps
+    mask = np.asarray(Image.open(fov))
+    odd = tmp_path / "odd.png"
+    Image.fromarray(np.where(mask > 0, 255, outside).astype(np.uint8)).save(odd)
+    result = run(vessel, "--fov", odd)
+    assert result.exit_code == 2
+    assert f"{odd}: no pixel outside the field of view (0), expected a disc" in result.output

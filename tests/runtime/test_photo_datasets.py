@@ -135,6 +135,22 @@ def test_chase_photographs_of_one_name_in_two_folders_are_refused(tmp_path, make
     assert f"({twin} and {root / 'photos' / 'Image_03L.jpg'})" in _refused(photos[2])
 
 
+def test_a_mask_with_nothing_outside_is_refused_not_scored_over_the_frame(
+    tmp_path, make_photo_dataset
+):
+    """A mask exported 1/255 (outside 1) was taken as the whole frame: GAVE g_001's
+    specificity 0.953 read 0.962 and its AUC 0.954 read 0.961, the black corners scored."""
+    root = make_photo_dataset(tmp_path, "generic")
+    mask = root / "masks" / "eye1.bmp"
+    inside = np.asarray(Image.open(mask)) > 0
+    assert not inside.all()  # the fixture's mask has an outside
+    Image.fromarray(np.where(inside, 255, 1).astype(np.uint8)).save(mask)
+    assert _refused(find_dataset(root).photos[0]) == (
+        f"{mask}: no pixel outside the field of view (0), expected a disc: its outside is "
+        "another value (1?), or it covers the whole frame (then give no mask)"
+    )
+
+
 def test_a_mask_with_nothing_inside_or_a_label_without_vessels_is_refused(
     tmp_path, make_photo_dataset
 ):
