@@ -29,7 +29,7 @@ from edge_runtime.contract.metrics import PhotoScores
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
-from edge_runtime.data.photos import describe_layouts, held_out, list_dataset
+from edge_runtime.data.photos import PhotoDataset, describe_layouts, held_out, list_dataset
 from edge_runtime.errors import InputError, one_line
 from edge_runtime.evaluation.patches import evaluate_patches
 from edge_runtime.evaluation.photos import (
@@ -77,6 +77,19 @@ def _shown_artery_vein(
     """``arteries/veins on the vessels found: accuracy 0.8123, centre lines ...`` (:func:`_shown`
     of :data:`ARTERY_VEIN_SHOWN`)."""
     return f"arteries/veins on the vessels found: {_shown(scores, counts, n, ARTERY_VEIN_SHOWN)}"
+
+
+def _warn_of_unlabelled(data: Path, dataset: PhotoDataset) -> None:
+    """Say which photographs have no artery/vein label: their vessels are scored, their
+    arteries and veins are not, and the artery/vein means are over the others."""
+    unlabelled = [p.name for p in dataset.photos if not p.has_artery_vein]
+    if unlabelled:
+        named = ", ".join(unlabelled[:3]) + (", ..." if len(unlabelled) > 3 else "")
+        click.echo(
+            f"warning: {data}: {len(unlabelled)} of {len(dataset.photos)} photographs have no "
+            f"artery/vein label ({named}): their arteries and veins are not scored",
+            err=True,
+        )
 
 
 def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
@@ -132,6 +145,8 @@ def _photographs(
         _nothing_to_evaluate(data, f"--holdout {holdout} of {count} holds none out")
     if artery_vein is not None and not any(p.has_artery_vein for p in dataset.photos):
         _nothing_to_evaluate(data, "no artery/vein labels (labels-av/, AV/) to score --av on")
+    if artery_vein is not None:
+        _warn_of_unlabelled(data, dataset)
     if report is not None:
         refuse_output_among(report, [found], "--report")
         prepare_outdir(report)
