@@ -392,12 +392,23 @@ def load_photo(path: str | Path) -> Photo:
     refused. The image is rotated upright by its EXIF orientation.
 
     Raises:
-        InputError: missing path, not a regular file, an empty, unreadable, truncated or
+        InputError: a blank or missing path, not a regular file, an empty, unreadable, truncated or
             malformed file, an image larger than :data:`MAX_PIXELS` or with a side below
             :data:`MIN_SIDE`, or a file of several pictures (:func:`check_single_picture`).
     """
-    path = Path(path)
+    path = _given_path(path)
     return _load(path, lambda: _decode(path))
+
+
+def _given_path(path: str | Path) -> Path:
+    """``path`` as a Path, a blank one refused (``Path("")`` is the current folder).
+
+    Raises:
+        InputError: it is blank.
+    """
+    if not str(path).strip():
+        raise InputError(f"got image path {str(path)!r}, expected a file")
+    return Path(path)
 
 
 NOT_AN_IMAGE = "not an image file Pillow can read"
@@ -446,7 +457,7 @@ def load_image(path: str | Path) -> np.ndarray:
     Raises:
         InputError: as :func:`load_photo`.
     """
-    path = Path(path)
+    path = _given_path(path)
     return _load(path, lambda: _decode(path, reduce=False)).pixels
 
 

@@ -35,7 +35,6 @@ from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
-from edge_runtime.errors import InputError
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor, as_predictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.memory import keep_freed_memory
@@ -226,8 +225,6 @@ def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
     if isinstance(image, Photo):
         return check_sides(image)
     if isinstance(image, (str, Path)):
-        if not str(image).strip():  # Path("") is the current folder
-            raise InputError(f"got image path {str(image)!r}, expected a file")
         return load_photo(image)
     if isinstance(image, Image.Image):
         return photo_from_picture(image)
