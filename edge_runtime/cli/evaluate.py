@@ -23,6 +23,7 @@ from edge_runtime.cli.options import (
     layout_option,
     segmenter_options,
 )
+from edge_runtime.cli.results import ResultLines
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
 from edge_runtime.contract.evaluation_record import FailedPhoto
 from edge_runtime.contract.metrics import PhotoScores
@@ -92,10 +93,10 @@ def _warn_of_unlabelled(data: Path, dataset: PhotoDataset) -> None:
         )
 
 
-def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
+def _reporter(total: int, out: ResultLines, as_json: bool) -> Callable[[PhotoResult, int], None]:
     """What is shown of each photograph as it is done: its error (or its arteries and veins')
-    on stderr, its scores on stdout (without --json), and how far it has got on stderr when
-    that is a terminal."""
+    on stderr, its scores on stdout (``out``, without --json), and how far it has got on
+    stderr when that is a terminal."""
     terminal = sys.stderr.isatty()
 
     def report(result: PhotoResult, done: int) -> None:
@@ -106,7 +107,7 @@ def _reporter(total: int, as_json: bool) -> Callable[[PhotoResult, int], None]:
         else:
             if not as_json:
                 graded = result.artery_vein and "; " + _shown_artery_vein(result.artery_vein)
-                click.echo(f"{one_line(result.name)}: {_shown(result)}{graded or ''}")
+                out.echo(f"{one_line(result.name)}: {_shown(result)}{graded or ''}")
             for error in (result.artery_vein_error, result.report_error):
                 if error:
                     click.echo(f"error: {error}", err=True)
@@ -154,23 +155,24 @@ def _photographs(
             check_writable(report / name)
     total = len(dataset.photos)
     jobs = job_count(jobs, total, runtime)
-    progress = _reporter(total, as_json)
     with stopping_on_signals() as stop:
+        out = ResultLines(stop)
+        progress = _reporter(total, out, as_json)
         evaluation = evaluate_photos(segmenter, dataset, report, progress, jobs, stop)
     if report is not None:
         write_summary(report, evaluation)
     scored = evaluation.n
     if as_json:
-        click.echo(json.dumps(encode(evaluation), allow_nan=False))
+        out.echo(json.dumps(encode(evaluation), allow_nan=False))
     elif scored:
-        click.echo(
+        out.echo(
             f"mean of {scored} photograph{'s' * (scored > 1)}: "
             f"{_shown(evaluation.mean, evaluation.counts, scored)} "
             f"({dataset.layout} layout; threshold {evaluation.threshold}, "
             f"model {evaluation.model})"
         )
         if evaluation.artery_vein is not None:
-            click.echo(
+            out.echo(
                 f"mean of {evaluation.artery_vein_n} with artery/vein labels: "
                 + _shown_artery_vein(
                     evaluation.artery_vein, evaluation.artery_vein_counts, evaluation.artery_vein_n
@@ -186,6 +188,7 @@ def _photographs(
         )
         if count
     ]
+    out.check(f"{scored} of {total} photographs")
     if failures:
         raise click.ClickException("; ".join(failures))
 

@@ -5,6 +5,7 @@ the ``training`` and ``converters`` packages under the ``edge_seg.commands`` ent
 are imported only when invoked, so the device side never imports them or TensorFlow.
 """
 
+import os
 import sys
 import warnings
 
@@ -88,6 +89,8 @@ class EdgeSegGroup(NamingGroup):
             raise usage_failure(exc, ctx) from None
 
     def main(self, *args, **kwargs):
+        if sys.stderr is None:  # started with it closed (2>&-): its lines go nowhere, as asked
+            sys.stderr = _devnull_on(STDERR)
         if sys.stdout is None:  # started with it closed (>&-): what is printed would be lost
             click.echo(
                 "Error: standard output is closed, so what this command prints would be lost "
@@ -115,6 +118,21 @@ class EdgeSegGroup(NamingGroup):
                 raise InputFailure(one_line(f"{where}{exc.strerror or exc}")) from None
             except MemoryError:
                 raise click.ClickException("out of memory") from None
+
+
+STDERR = 2
+"""Standard error's file descriptor."""
+
+
+def _devnull_on(fd: int):
+    """A text stream writing to the null device on file descriptor ``fd``, which is closed:
+    no file opened later takes that number and gets what is written there (a native library's
+    log lines)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    if devnull != fd:
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    return open(fd, "w", closefd=False)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -24,6 +24,7 @@ from edge_runtime.app.outputs import (
 )
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
+from edge_runtime.cli.results import ResultLines
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import read_field_mask
@@ -31,6 +32,7 @@ from edge_runtime.measure.measurements import MapMeasurements
 from edge_runtime.measure.picture import draw_picture
 from edge_runtime.measure.scale import CameraScale
 from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
+from edge_runtime.pipeline.parallel import Stop
 
 
 def _options(artery_vein, fov, fov_auto, camera: CameraScale) -> MeasureOptions:
@@ -240,7 +242,13 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
         prepare_outdir(picture)
         pictures = _picture_paths([item.path for item in listed], picture)
     rows, failed, undrawn = [], 0, 0
+    stop = Stop()
+    out = ResultLines(stop)
     for item, target in zip(listed, pictures, strict=True):
+        if stop.is_set():
+            failed += 1
+            rows.append(measurement_row(str(item.path), None, f"{item.path}: {stop.reason}"))
+            continue
         record, measured = _measure_one(item, options, target)
         rows.append(measurement_row(record["path"], measured, record.get("error")))
         if measured is None:
@@ -250,16 +258,18 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
             undrawn += 1
             click.echo(f"error: {record['picture_error']}", err=True)
         if as_json:
-            click.echo(json.dumps(record, allow_nan=False))
+            out.echo(json.dumps(record, allow_nan=False))
         elif measured is not None:
-            click.echo(_text(item.path, measured))
-    if csv_file is not None:
-        write_measurement_csv(csv_file, rows)
+            out.echo(_text(item.path, measured))
+    done = len(listed) - failed
     if not as_json:
-        click.echo(
-            f"measured {len(listed) - failed} of {len(listed)} maps in "
+        out.echo(
+            f"measured {done} of {len(listed)} maps in "
             f"{time.perf_counter() - started:.1f} s" + (f", {failed} failed" if failed else "")
         )
+    if csv_file is not None:
+        write_measurement_csv(csv_file, rows)
+    out.check(f"{done} of {len(listed)} maps")
     if failed or undrawn:
         said = [f"{failed} of {len(listed)} maps failed"] * bool(failed)
         said += [f"{undrawn} of {len(listed)} pictures could not be written"] * bool(undrawn)

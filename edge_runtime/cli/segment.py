@@ -29,6 +29,7 @@ from edge_runtime.cli.options import (
     json_option,
     segmenter_options,
 )
+from edge_runtime.cli.results import ResultLines
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.segment_record import SegmentFailure, SegmentRecord
@@ -112,6 +113,7 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     (and none failed). Outputs are written under a temporary name and renamed, and never
     replace an input.
     SIGINT or SIGTERM stops it after the photographs in progress; the others fail as stopped.
+    So does standard output closing (| head); the exit status is then 1.
     """
     started = time.perf_counter()
     check_jobs(jobs, runtime)
@@ -136,6 +138,7 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     failed = not_fundus = 0
     rows = []
     with stopping_on_signals() as stop:
+        out = ResultLines(stop)
         records = run_jobs(run_job, work, segmenter, jobs, lost_job, stop)
         with click.progressbar(
             records, length=len(work), label="segmenting", file=stderr, hidden=not bar
@@ -144,17 +147,18 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
                 failed += not record.ok
                 not_fundus += _not_fundus(record)
                 rows.append(_row(record))
-                _report(record, as_json, findings.camera, artery_vein is not None)
-    if table is not None:
-        write_measurement_csv(table, rows)
+                _report(record, out, as_json, findings.camera, artery_vein is not None)
+    done = len(work) - failed
     if not as_json:
-        done = len(work) - failed
-        click.echo(
+        out.echo(
             f"segmented {done} of {len(work)} photographs in "
             f"{time.perf_counter() - started:.1f} s ({jobs} process{'es' * (jobs > 1)})"
             + (f", {failed} failed" if failed else "")
             + (f", {not_fundus} not fundus" if not_fundus else "")
         )
+    if table is not None:
+        write_measurement_csv(table, rows)
+    out.check(f"{done} of {len(work)} photographs")
     if failed:
         raise click.ClickException(f"{failed} of {len(work)} inputs failed")
     if not_fundus:
@@ -194,16 +198,18 @@ def warned(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> Seg
     return dataclasses.replace(record, warnings=lines)
 
 
-def _report(record: Record, as_json: bool, camera: CameraScale, artery_vein: bool) -> None:
+def _report(
+    record: Record, out: ResultLines, as_json: bool, camera: CameraScale, artery_vein: bool
+) -> None:
     if isinstance(record, SegmentFailure):
         click.echo(f"error: {record.error}", err=True)
     else:
         record = warned(record, camera, artery_vein)
     if as_json:
-        click.echo(json.dumps(encode(record), allow_nan=False))
+        out.echo(json.dumps(encode(record), allow_nan=False))
     elif isinstance(record, SegmentRecord):
         verdict = "" if record.verdict is None else f"{record.verdict.word()}; "
-        click.echo(
+        out.echo(
             f"{one_line(record.path)} -> {one_line(record.outputs['mask'])}: {verdict}vessels "
             f"{record.vessel_fraction:.1%} of the field of view; "
             f"{record.segment_ms:.0f} ms segmenting, {record.write_ms:.0f} ms writing"

@@ -14,6 +14,7 @@ from edge_runtime.cli.options import (
     refuse_given,
     segmenter_options,
 )
+from edge_runtime.cli.results import ResultLines
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -67,7 +68,10 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
         click.echo(f"warning: no photographs in {one_line(' '.join(inputs))}", err=True)
         raise click.exceptions.Exit(1)
     failed = retake = not_fundus = 0
-    for item in listed:
+    out = ResultLines()
+    for done, item in enumerate(listed):
+        if out.closed:
+            out.check(f"{done} of {len(listed)} photographs")
         started = time.perf_counter()
         try:
             if item.problem:
@@ -78,7 +82,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
             error = describe_failure(exc, item.path)
             click.echo(f"error: {error}", err=True)
             if as_json:
-                click.echo(json.dumps({"path": str(item.path), "ok": False, "error": error}))
+                out.echo(json.dumps({"path": str(item.path), "ok": False, "error": error}))
             continue
         ms = round((time.perf_counter() - started) * 1000, 1)
         retake += judged.fundus and not judged.usable
@@ -87,11 +91,12 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
             click.echo(f"warning: {one_line(f'{item.path}: {judged.summary()}')}", err=True)
         if as_json:
             record = {"path": str(item.path), "ok": True, "verdict": judged.to_json(), "ms": ms}
-            click.echo(json.dumps(record, allow_nan=False))
+            out.echo(json.dumps(record, allow_nan=False))
         else:
-            click.echo(
+            out.echo(
                 f"{one_line(str(item.path))}: {judged.summary()} (quality {judged.quality:.2f})"
             )
+    out.check(f"{len(listed)} of {len(listed)} photographs")
     if failed:
         raise click.ClickException(f"{failed} of {len(listed)} inputs failed")
     if not_fundus or retake:

@@ -45,22 +45,21 @@ def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int
 
 
 class Stop(threading.Event):
-    """A request to stop after the items in hand (the event, set), and the signal that made
-    it."""
+    """A request to stop after the items in hand (the event, set), and what made it."""
 
     def __init__(self):
         super().__init__()
-        self.signum: int | None = None
+        self.by = ""
+        """What asked: " by SIGTERM", " as standard output closed", or "" when unsaid."""
 
     def request(self, signum: int) -> None:
         """Ask the run to stop (from a signal handler)."""
-        self.signum = signum
-        self.set()
+        self.request_because(f" by {signal.Signals(signum).name}")
 
-    @property
-    def by(self) -> str:
-        """What asked: " by SIGTERM", or "" when no signal did."""
-        return f" by {signal.Signals(self.signum).name}" if self.signum else ""
+    def request_because(self, by: str) -> None:
+        """Ask the run to stop, saying what asked (" as standard output closed")."""
+        self.by = by
+        self.set()
 
     @property
     def reason(self) -> str:
@@ -142,9 +141,11 @@ class _Pool:
         self.size = size
         self.context = process_context()
         self.workers: list[_Worker] = []
+        self.lost: Lost | None = None
 
     def run(self, items: list, lost: Lost, stop: Stop) -> Iterator[Any]:
         """The records of ``items`` in order, as they come."""
+        self.lost = lost
         pending = list(enumerate(items))[::-1]  # popped from the end: the first item first
         done: dict[int, Any] = {}
         following = 0
@@ -219,7 +220,9 @@ class _Pool:
         self.workers.remove(worker)
 
     def close(self) -> None:
-        """Let every worker go: those that hold nothing leave, the others are ended."""
+        """Let every worker go: those that hold nothing leave, the others are ended (the run
+        ended early: what took the records raised), and what they wrote of their items is
+        removed by :data:`Lost` (its records are nobody's)."""
         for worker in self.workers:
             if worker.holds is None:
                 with contextlib.suppress(OSError):
@@ -228,6 +231,8 @@ class _Pool:
                 worker.process.kill()
         for worker in list(self.workers):
             self._retire(worker)
+            if worker.holds is not None and self.lost is not None:
+                self.lost(worker.holds[1], "ended with the run", worker.process.pid)
 
 
 def _answer(conn: Connection) -> tuple[str, Any] | None:

@@ -3,6 +3,7 @@ run as a user runs them: in a subprocess, without a terminal. And --jobs gives t
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,3 +117,91 @@ def test_demo_is_quiet(tmp_path):
     pytest.importorskip("skimage", reason="the demo photograph ships with scikit-image")
     done = edge_seg("demo", "-o", tmp_path)
     assert done.stderr == "" and "wrote" in done.stdout
+
+
+def _with_stdout_closed(*args) -> subprocess.CompletedProcess:
+    """``edge-seg ARGS`` whose standard output is a pipe nobody reads (``| head`` done)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [*EDGE_SEG, *map(str, args)], stdout=write_end, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def _files(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_segment_stops_when_stdout_closes_and_writes_what_it_did(photos, tmp_path, jobs):
+    """A closed standard output stops segment as a signal does: the photographs in hand are
+    finished with all their files (none half written), the others fail as stopped, the
+    measurements of all are written, and the exit status is 1, said on one line."""
+    out = tmp_path / "out"
+    done = _with_stdout_closed(
+        "segment", photos, "-o", out, "--overlay", "--measure", "--jobs", jobs
+    )
+    said = re.fullmatch(
+        r"Error: standard output closed \(Broken pipe\): stopped after (\d) of 4 photographs",
+        done.stderr.splitlines()[-1],
+    )
+    assert done.returncode == 1 and said, done.stderr
+    finished = int(said[1])  # the first; with 2 processes, those in hand when it was printed
+    assert finished == 1 if jobs == "1" else finished >= 2
+    masks = [f"p{i}_mask.png" for i in range(finished)]
+    overlays = [f"p{i}_overlay.png" for i in range(finished)]
+    assert _files(out) == sorted(["measurements.csv", *masks, *overlays])
+    rows = (out / "measurements.csv").read_text().splitlines()
+    assert len(rows) == 5
+    stopped = "stopped as standard output closed before it was started"
+    assert all(stopped in row for row in rows[1 + finished :])
+
+
+def test_measure_eval_and_verdict_stop_when_stdout_closes(photos, tmp_path, dev_npz):
+    """measure writes its CSV row of every map (those after the closing as stopped), eval its
+    report's summary of what it scored, and verdict stops: each says so and exits 1."""
+    masks = tmp_path / "masks"
+    edge_seg("segment", photos, "-o", masks)
+    done = _with_stdout_closed("measure", masks, "--csv", tmp_path / "m.csv")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].endswith("stopped after 1 of 4 maps")
+    rows = (tmp_path / "m.csv").read_text().splitlines()
+    assert len(rows) == 5 and "stopped as standard output closed before it was started" in rows[-1]
+    done = _with_stdout_closed("verdict", photos)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].endswith("stopped after 1 of 4 photographs")
+    report = tmp_path / "report"
+    done = _with_stdout_closed("eval", dev_npz.parent / "drive", "--report", report, "--jobs", "1")
+    assert done.returncode == 1
+    assert re.search(r"stopped after 1 of \d+ photographs$", done.stderr.splitlines()[-1])
+    assert len((report / "summary.csv").read_text().splitlines()) == 3  # the photograph, mean
+
+
+def test_a_closed_stderr_loses_only_the_messages(photos, tmp_path):
+    """Started with standard error closed (``2>&-``, a supervisor's daemon), segment and watch
+    still do their work and say it on stdout; its messages go nowhere and the exit status
+    still tells of a failure."""
+    bad = tmp_path / "bad.png"
+    bad.write_text("no image")
+    closed = ["bash", "-c", 'exec "$@" 2>&-', "_", *EDGE_SEG]
+    done = subprocess.run(
+        [*closed, "segment", photos / "p0.png", bad, "-o", tmp_path / "o"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and "segmented 1 of 2 photographs" in done.stdout
+    assert _files(tmp_path / "o") == ["p0_mask.png"]
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(photos / "p1.png", drop)
+    os.utime(drop / "p1.png", (time.time() - 10,) * 2)
+    done = subprocess.run(
+        [*closed, "watch", drop, "-o", tmp_path / "w", "--once"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "p1_mask.png" in done.stdout
+    assert (tmp_path / "w" / "p1_mask.png").is_file()

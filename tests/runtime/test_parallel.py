@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +171,27 @@ def test_a_killed_worker_fails_its_photograph_in_eval_too(tmp_path, make_photo_d
 
 def _lost(item, reason, writer):
     return ["lost", item, reason, writer]
+
+
+def _first_quick(segmenter, item):
+    if item:
+        time.sleep(60)
+    return item
+
+
+def test_a_run_ended_early_ends_its_busy_workers_and_clears_up_after_them():
+    """When what takes the records stops taking them (it raised: standard output closed), the
+    workers still busy are ended and what they wrote of their items is removed (each item is
+    given to ``lost`` with its worker's process id), without waiting for them."""
+    lost = []
+    started = time.monotonic()
+    records = run_jobs(_first_quick, range(4), Segmenter(), 2, lambda *a: lost.append(a))
+    assert next(records) == 0
+    records.close()
+    assert time.monotonic() - started < 30
+    assert sorted(item for item, _, _ in lost) == [1, 2]
+    assert {reason for _, reason, _ in lost} == {"ended with the run"}
+    assert all(isinstance(writer, int) and writer > 0 for _, _, writer in lost)
 
 
 def test_a_worker_that_cannot_start_ends_the_run_instead_of_hanging(tmp_path):
