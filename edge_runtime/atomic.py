@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from edge_runtime.errors import OutputError
+from edge_runtime.processes import ENDING_SIGNALS
 
 _serial = itertools.count()
 
@@ -73,13 +74,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM that arrive inside the block are acted on after it, as they would
+    """SIGINT, SIGTERM and SIGHUP that arrive inside the block are acted on after it, as they would
     have been (a few renames must not be cut in two). Outside the main thread, where handlers
     cannot be set, it holds nothing; nor a signal whose handler was set outside Python, which
     could not be put back."""
     held = ()
     if threading.current_thread() is threading.main_thread():
-        held = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not None]
+        held = [sig for sig in ENDING_SIGNALS if signal.getsignal(sig) is not None]
     arrived: list[int] = []
     with contextlib.ExitStack() as handlers:
         for sig in held:  # each put back, whatever happens after it was set

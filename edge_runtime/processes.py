@@ -7,6 +7,10 @@ import signal
 from collections.abc import Iterator
 from multiprocessing.context import BaseContext
 
+ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""The signals that end a run from outside: Ctrl-C, a service stopped, the terminal hung up
+(an SSH session dropped)."""
+
 
 def can_fork() -> bool:
     """Whether children can be forked here (Linux, macOS): they then share the parent's memory,

@@ -17,14 +17,12 @@ import signal
 from collections.abc import Callable, Hashable
 
 from edge_runtime.errors import ModelError
-from edge_runtime.processes import can_fork, exit_description, process_context
+from edge_runtime.processes import ENDING_SIGNALS, can_fork, exit_description, process_context
 
 TRIAL_TIMEOUT_S = 60.0
 """Longest a trial run may take: far beyond any model of ours (milliseconds), so a trial that
 runs this long is a model that hangs the interpreter."""
 
-_LEFT_TO_THE_CALLER = (signal.SIGINT, signal.SIGTERM)
-"""Signals a trial's child ignores: the caller handles them and ends the child."""
 
 _passed: set[tuple[str, Hashable]] = set()
 """(SHA-256 of the model's bytes, the settings) of the trials that passed in this process."""
@@ -45,7 +43,7 @@ def run_trial(content: bytes, settings: Hashable, name: str, trial: Callable[[],
     child = process_context().Process(target=_in_child, args=(key, trial), name="model trial")
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # as it is
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _LEFT_TO_THE_CALLER)
+        signal.pthread_sigmask(signal.SIG_BLOCK, ENDING_SIGNALS)
         try:  # the child starts with them held until it ignores them: never our handler
             child.start()
         finally:  # one that came meanwhile is ours now, and may end us here
@@ -71,11 +69,11 @@ def run_trial(content: bytes, settings: Hashable, name: str, trial: Callable[[],
 
 def _in_child(key: tuple[str, Hashable], trial: Callable[[], object]) -> None:
     """The trial, its output (native crash messages, warnings, a fault handler's traceback)
-    kept off the caller's terminal, and SIGINT and SIGTERM left to the caller (which the
+    kept off the caller's terminal, and the ending signals left to the caller (which the
     trial does not outlast)."""
-    for signum in _LEFT_TO_THE_CALLER:
+    for signum in ENDING_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _LEFT_TO_THE_CALLER)  # any held: ignored
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, ENDING_SIGNALS)  # any held: ignored
     faulthandler.disable()
     nowhere = os.open(os.devnull, os.O_WRONLY)
     os.dup2(nowhere, 1)

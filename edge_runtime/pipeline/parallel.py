@@ -11,7 +11,7 @@ photograph.
 Each worker holds one photograph at a time, so a worker that dies (the OOM killer under a
 memory limit, a signal, a native crash) is known with the photograph it held: that photograph
 fails with "worker died: killed by signal 9 (out of memory?)", a new worker takes the rest, and
-nothing waits for ever. Workers ignore SIGINT and SIGTERM, which are the parent's to handle
+nothing waits for ever. Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
 (:func:`stopping_on_signals`), and leave quietly when the parent is gone.
 """
 
@@ -27,9 +27,12 @@ from typing import Any
 from edge_runtime.cores import usable_cores
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.segmenter import Segmenter
-from edge_runtime.processes import can_fork, exit_description, process_context
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+from edge_runtime.processes import (
+    ENDING_SIGNALS,
+    can_fork,
+    exit_description,
+    process_context,
+)
 
 
 def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int:
@@ -69,14 +72,17 @@ class Stop(threading.Event):
 
 @contextlib.contextmanager
 def stopping_on_signals() -> Iterator[Stop]:
-    """Inside the block, SIGINT and SIGTERM ask the returned :class:`Stop` instead of ending
-    the process (the previous handlers come back after it). In a thread other than the main
-    one, where handlers cannot be set, the signals keep their usual effect."""
+    """Inside the block, SIGINT, SIGTERM and SIGHUP (:data:`~edge_runtime.processes.ENDING_SIGNALS`)
+    ask the returned :class:`Stop` instead of ending the process (the previous handlers come
+    back after it); one ignored when the process started (``nohup``'s SIGHUP, a script's
+    background job's SIGINT) stays ignored. In a thread other than the main one, where
+    handlers cannot be set, the signals keep their usual effect."""
     stop = Stop()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
-    previous = {s: signal.signal(s, lambda signum, _: stop.request(signum)) for s in STOP_SIGNALS}
+    heeded = [s for s in ENDING_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, lambda signum, _: stop.request(signum)) for s in heeded}
     try:
         yield stop
     finally:
@@ -251,7 +257,7 @@ def _serve(
 ) -> None:
     """A worker: build the segmenter (the parent's ``recipe``), then run each item it is
     handed, until it is told to leave or the parent is gone."""
-    for signum in STOP_SIGNALS:
+    for signum in ENDING_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)  # the parent's to handle
     for other in inherited:
         other.close()

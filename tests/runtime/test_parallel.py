@@ -269,16 +269,17 @@ def test_a_model_replaced_during_a_run_is_not_used_by_it(tmp_path, monkeypatch):
         assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
 
 
-# -- SIGINT and SIGTERM ------------------------------------------------------------------------
+# -- SIGINT, SIGTERM and SIGHUP ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("signum", "to_group"),
-    [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGINT, True)],
-    ids=["SIGTERM-to-parent", "SIGTERM-to-group", "SIGINT-to-group"],
+    [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGINT, True), (signal.SIGHUP, True)],
+    ids=["SIGTERM-to-parent", "SIGTERM-to-group", "SIGINT-to-group", "SIGHUP-to-group"],
 )
 def test_a_signal_stops_a_run_after_the_photographs_in_progress(tmp_path, signum, to_group):
-    """To the parent (kill PID) or to the whole group (systemd's stop, Ctrl-C): the photographs
+    """To the parent (kill PID) or to the whole group (systemd's stop, Ctrl-C, a terminal's
+    hangup): the photographs
     in progress are finished, the others fail as stopped, no one prints a traceback, the exit
     status is 1 and no worker is left behind."""
     inputs = [str(_photo(tmp_path / "in" / f"p{i:02d}.png", i, (400, 440))) for i in range(12)]
@@ -312,6 +313,27 @@ def test_a_signal_stops_a_run_after_the_photographs_in_progress(tmp_path, signum
         assert record["ok"] or record["error"].endswith(stopped), record
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)  # no worker is left
+
+
+def test_a_hangup_ignored_from_the_start_stays_ignored(tmp_path):
+    """Started under ``nohup`` (SIGHUP ignored), a run goes on through a terminal's hangup and
+    does every photograph."""
+    inputs = [str(_photo(tmp_path / "in" / f"p{i}.png", i, (300, 320))) for i in range(3)]
+    command = ["segment", *inputs, "-o", str(tmp_path / "out"), "--jobs", "2", "--json"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edge_runtime.cli.main", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    first = process.stdout.readline()
+    os.killpg(process.pid, signal.SIGHUP)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert all(r["ok"] for r in _records(first + stdout))
+    assert len(list((tmp_path / "out").glob("*_mask.png"))) == 3
 
 
 def test_a_stop_in_one_process_comes_after_the_photograph_in_progress():
