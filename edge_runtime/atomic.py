@@ -140,6 +140,15 @@ def folders_removed_on_failure(*folders: Path) -> Iterator[None]:
         raise
 
 
+def _longest_name(folder: Path) -> int:
+    """The longest file name, in bytes, that ``folder``'s file system takes (255 when it does
+    not say)."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically in UTF-8; what a file name's bytes that are not
     UTF-8 became (``\\udcff``) is written as that escape, as messages show it.
@@ -149,9 +158,29 @@ def write_text(path: Path, text: str) -> None:
     """
     try:
         with atomic_path(path) as tmp:
-            tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
+            _write_utf8(tmp, text)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def write_texts(folder: Path, texts: dict[str, str]) -> None:
+    """Write each of ``texts`` (file name: text) in ``folder`` as :func:`write_text` does, all
+    of them or none (:func:`files_together`): a report's table never beside another run's.
+
+    Raises:
+        OutputError: they cannot be written (naming them).
+    """
+    try:
+        with files_together(folder, tuple(texts)) as temporaries:
+            for name, text in texts.items():
+                _write_utf8(temporaries[name], text)
+    except OSError as exc:
+        named = " and ".join(texts)
+        raise OutputError(f"{folder}: cannot write {named} ({exc.strerror or exc})") from None
+
+
+def _write_utf8(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", errors="backslashreplace")
 
 
 def what_is_in_the_way(path: Path) -> str | None:
@@ -176,8 +205,9 @@ def check_writable(path: Path) -> None:
     """Refuse, before any work, a file that :func:`atomic_path` could not write.
 
     Raises:
-        OutputError: something is in the way at ``path`` (:func:`what_is_in_the_way`), or its
-            folder is missing, not a folder or not writable.
+        OutputError: something is in the way at ``path`` (:func:`what_is_in_the_way`), its
+            folder is missing, not a folder or not writable, or its name longer than the
+            folder's file system takes.
     """
     folder = path.parent
     in_the_way = what_is_in_the_way(path)
@@ -187,6 +217,12 @@ def check_writable(path: Path) -> None:
         raise OutputError(f"{folder}: not a folder, so {path.name} cannot be written in it")
     if not folder.is_dir():
         raise OutputError(f"{folder}: no such folder to write {path.name} in")
+    length, longest = len(os.fsencode(path.name)), _longest_name(folder)
+    if length > longest:
+        raise OutputError(
+            f"{path}: a name of {length} bytes, longer than the {longest} its folder's file "
+            "system takes"
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{folder}: not writable, so {path.name} cannot be written there")
     try:  # access() says yes to root where the file system says no (/sys, some mounts)

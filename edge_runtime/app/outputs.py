@@ -118,15 +118,19 @@ def output_paths(outdir: Path, name: str) -> OutputPaths:
 
 MAX_NAME_BYTES = 255 - len("_overlay.png") - len("-9999")
 """Output names are cut to this many bytes, so that every output file name fits the 255 bytes
-file systems allow."""
+file systems allow (``eval --report``'s ``_comparison.png`` too, which has no ``-2``)."""
 
 
 def fitted_name(stem: str) -> str:
-    """A photograph's stem as its output files are named: cut to :data:`MAX_NAME_BYTES`."""
+    """A photograph's stem as its output files are named: cut to :data:`MAX_NAME_BYTES`, at
+    the start of a UTF-8 character (bytes that are no UTF-8 are kept as they are)."""
     raw = os.fsencode(stem)
     if len(raw) <= MAX_NAME_BYTES:
         return stem
-    return os.fsdecode(raw[:MAX_NAME_BYTES].decode("utf-8", "ignore").encode())
+    cut = MAX_NAME_BYTES
+    while cut > MAX_NAME_BYTES - 3 and raw[cut] & 0xC0 == 0x80:  # inside a UTF-8 character
+        cut -= 1
+    return os.fsdecode(raw[:cut])
 
 
 def plan_outputs(

@@ -159,8 +159,6 @@ def _photographs(
         out = ResultLines(stop)
         progress = _reporter(total, out, as_json)
         evaluation = evaluate_photos(segmenter, dataset, report, progress, jobs, stop)
-    if report is not None:
-        write_summary(report, evaluation)
     scored = evaluation.n
     if as_json:
         out.echo(json.dumps(encode(evaluation), allow_nan=False))
@@ -178,6 +176,8 @@ def _photographs(
                     evaluation.artery_vein, evaluation.artery_vein_counts, evaluation.artery_vein_n
                 )
             )
+    if report is not None:  # after the means are shown: a report that fails loses none
+        write_summary(report, evaluation)
     ungraded = "photographs' arteries and veins could not be scored"
     failures = [
         f"{count} of {of} {what}"

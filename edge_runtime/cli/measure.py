@@ -113,7 +113,8 @@ def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
     for path in paths:
         n = 1
         while True:
-            name = path.stem if n == 1 else f"{path.stem}-{n}"
+            stem = fitted_name(path.stem)
+            name = stem if n == 1 else f"{stem}-{n}"
             target = outdir / f"{name}_{PICTURE_KIND}.png"
             if name not in used and identity(target) not in taken:
                 break

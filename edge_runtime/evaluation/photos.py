@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.atomic import remove_partials_of, save_png, write_text
+from edge_runtime.app.outputs import fitted_name
+from edge_runtime.atomic import remove_partials_of, save_png, write_texts
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
@@ -103,7 +104,7 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         )
     report_error = None
     if report is not None:
-        target = report / f"{labelled.name}_comparison.png"
+        target = report / f"{fitted_name(labelled.name)}_comparison.png"
         try:
             picture = comparison_picture(
                 np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
@@ -199,7 +200,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     undefined metric is an empty cell), with its artery/vein metrics (``av_...``) when some
     were scored; ``summary.md`` also says over how many photographs each mean is taken, and
     lists the photographs that could not be scored with their errors. The mean's row is named
-    ``(mean of N)``, which no photograph of a dataset is named."""
+    ``(mean of N)``, which no photograph of a dataset is named. Both are written, or neither."""
     graded = evaluation.artery_vein is not None
     av_columns = [f"av_{m}" for m in ARTERY_VEIN_METRICS] if graded else []
 
@@ -214,7 +215,6 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["photograph", *METRICS, *av_columns])
     writer.writerows([name, *row] for name, row in rows)
-    write_text(report / SUMMARY_FILES[0], table.getvalue())
     counts = [evaluation.counts[m] for m in METRICS]
     if graded:
         counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]
@@ -238,4 +238,5 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         if photos:
             lines += ["", f"{title} ({len(photos)}):", ""]
             lines += [f"- {_markdown(p.name)}: {getattr(p, error)}" for p in photos]
-    write_text(report / SUMMARY_FILES[1], "\n".join(lines) + "\n")
+    table_name, summary_name = SUMMARY_FILES
+    write_texts(report, {table_name: table.getvalue(), summary_name: "\n".join(lines) + "\n"})

@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import edge_runtime.cli.measure as measure_command
+import edge_runtime.cli.segment as segment_command
 from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.errors import OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import card_text
@@ -565,3 +568,79 @@ def test_an_array_whose_zip_entry_is_shorter_than_its_header_declares(tmp_path):
         "(6400, 64, 64) and dtype float32"
     )
     assert peak < 10, f"{peak:.0f} MB allocated before refusing"
+
+
+def test_long_names_fit_measure_pictures_and_eval_reports(tmp_path, run_cli, make_photo_dataset):
+    """measure --picture and eval --report cut a long stem as segment does, so that
+    ``_measure.png`` and ``_comparison.png`` fit the 255 bytes a name may have."""
+    stem = "x" * 248
+    masks = tmp_path / "masks"
+    run_cli("segment", _photo(tmp_path / f"{stem}.png"), "-o", masks)
+    run_cli("measure", masks, "--picture", tmp_path / "pictures")
+    (picture,) = (tmp_path / "pictures").iterdir()
+    assert picture.name.endswith("_measure.png") and len(picture.name.encode()) <= 255
+    root = make_photo_dataset(tmp_path / "d", "generic", count=1)
+    for folder in ("images", "labels", "masks"):
+        (file,) = (root / folder).iterdir()
+        file.rename(file.with_name(stem + file.suffix))
+    run_cli("eval", root, "--report", tmp_path / "report")
+    summary_csv, summary_md, comparison = sorted(p.name for p in (tmp_path / "report").iterdir())
+    assert (summary_csv, summary_md) == ("summary.csv", "summary.md")
+    assert comparison.endswith("_comparison.png") and len(comparison.encode()) <= 255
+
+
+@pytest.mark.parametrize(
+    "stem",
+    [b"\xff" * 245, b"\xe9" * 240, "é".encode() * 120],
+    ids=["not-utf-8", "latin-1", "utf-8-two-bytes"],
+)
+def test_a_long_name_is_cut_keeping_its_bytes(tmp_path, run_cli, stem):
+    """A long name not in UTF-8 keeps its bytes in its outputs' names (they were all dropped:
+    every such photograph's mask was ``_mask.png``), and a UTF-8 one is cut between
+    characters."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo = Path(os.fsdecode(os.fsencode(folder) + b"/" + stem + b".png"))
+    _photo(photo)
+    run_cli("segment", photo, "-o", tmp_path / "out")
+    (mask,) = (os.fsencode(p.name) for p in (tmp_path / "out").iterdir())
+    assert mask.endswith(b"_mask.png") and len(mask) <= 255
+    kept = mask.removesuffix(b"_mask.png")
+    assert len(kept) >= 236 and stem.startswith(kept)
+    kept.decode("utf-8" if stem.startswith("é".encode()) else "latin-1")  # a whole character
+
+
+def test_an_output_name_too_long_is_refused_before_any_work(tmp_path, run_cli):
+    """A ``--csv`` or measurements name longer than the file system takes is refused on one
+    line before anything is measured (it failed after all the work)."""
+    masks = tmp_path / "masks"
+    run_cli("segment", _photo(tmp_path / "p.png"), "-o", masks)
+    result = run_cli("measure", masks, "--csv", tmp_path / ("c" * 256 + ".csv"), expect=2)
+    assert "a name of 260 bytes, longer than the 255 its folder's file system takes" in (
+        result.output
+    )
+    assert "measured" not in result.output
+
+
+@pytest.mark.parametrize("command", ["segment", "measure"])
+def test_a_table_that_cannot_be_written_loses_not_the_summary(
+    tmp_path, run_cli, monkeypatch, command
+):
+    """A measurements table that fails at the end (a full disk) comes after the closing
+    summary: the run's count is still shown, and the failure named."""
+
+    def full(path, rows):
+        raise OutputError(f"{path}: cannot write (No space left on device)")
+
+    module = segment_command if command == "segment" else measure_command
+    monkeypatch.setattr(module, "write_measurement_csv", full)
+    photo = _photo(tmp_path / "p.png")
+    masks = tmp_path / "masks"
+    if command == "segment":
+        args = ["segment", photo, "-o", masks, "--measure"]
+    else:
+        run_cli("segment", photo, "-o", masks)
+        args = ["measure", masks, "--csv", tmp_path / "m.csv"]
+    result = run_cli(*args, expect=2)
+    done = "segmented 1 of 1 photographs" if command == "segment" else "measured 1 of 1 maps"
+    assert done in result.output and "cannot write (No space left on device)" in result.output

@@ -768,3 +768,27 @@ def test_the_comparison_picture_colours_each_kind_of_pixel_inside_the_field_only
     assert (found, invented, missed) == (TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE)
     assert background == (100, 100, 100)
     assert [tuple(p) for p in picture[1]] == [(50, 50, 50)] * 4
+
+
+def test_a_report_that_cannot_be_written_loses_neither_the_means_nor_the_earlier_one(
+    tmp_path, make_photo_dataset, monkeypatch
+):
+    """The report's table and summary are written together after the means are printed: when
+    the second cannot be written, the means are still shown, the exit status says it failed,
+    and the earlier run's table is left, not joined to a summary it does not match."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    report = tmp_path / "report"
+    _eval(root, "--report", report, expect=0)
+    before = (report / "summary.csv").read_bytes()
+    real_write_text = Path.write_text
+
+    def failing(path, text, *args, **kwargs):
+        if path.name.startswith(".") and "| photograph |" in text:  # the summary's temporary
+            raise OSError(28, "No space left on device")
+        return real_write_text(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", failing)
+    result = _eval(root, "--report", report, "--threshold", "0.3", expect=2)
+    assert "mean of 2 photographs" in result.output
+    assert "cannot write summary.csv and summary.md (No space left on device)" in result.output
+    assert (report / "summary.csv").read_bytes() == before
