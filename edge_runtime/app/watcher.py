@@ -35,6 +35,7 @@ seconds, until it succeeds.
 
 import contextlib
 import dataclasses
+import fcntl
 import itertools
 import json
 import os
@@ -67,6 +68,10 @@ from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
 from edge_runtime.safe_open import open_regular
 
 STATE_FILE = ".edge-seg-watch.json"
+
+LOCK_FILE = ".edge-seg-watch.lock"
+"""The file in the output folder a watcher holds locked while it runs: one watcher per output
+folder (two would each do every photograph, and overwrite each other's state)."""
 
 MAX_STATE_BYTES = 64 * 2**20
 """Largest state file read (64 MiB: several hundred thousand photographs)."""
@@ -188,6 +193,10 @@ def is_permanent(exc: BaseException) -> bool:
     return not isinstance(exc, (EdgeSegError, OSError, MemoryError))
 
 
+_HELD_LOCKS: dict[tuple[int, int] | None, int] = {}
+"""The :data:`LOCK_FILE` descriptors this process holds, by their output folder's identity."""
+
+
 class FolderWatcher:
     """Polls ``directory`` and hands complete new photographs to ``process``.
 
@@ -206,7 +215,8 @@ class FolderWatcher:
         clock: monotonic seconds (for tests).
 
     Raises:
-        OutputError: ``outdir`` is ``directory``, or ``directory`` holds a watch state file.
+        OutputError: ``outdir`` is ``directory``, ``directory`` holds a watch state file, or
+            another watcher writes in ``outdir`` (:data:`LOCK_FILE`).
         EdgeSegError: the state file is in the way and cannot be set aside.
     """
 
@@ -224,6 +234,7 @@ class FolderWatcher:
         self.warn = warn or (lambda message: warnings.warn(message, stacklevel=2))
         self.clock = clock
         self.state_path = outdir / STATE_FILE
+        self._lock = self._hold_outdir()
         self._remove_stale_partials()
         self.state: dict[str, Done] = self._load_state()
         self.unprocessed: list[Unprocessed] = []
@@ -250,6 +261,33 @@ class FolderWatcher:
                 f"{self.directory}: holds a watch state ({STATE_FILE}): it is an output "
                 "directory, not a folder of photographs to watch"
             )
+
+    def _hold_outdir(self) -> int:
+        """Lock :data:`LOCK_FILE` in the output folder for as long as this process lives (the
+        kernel lets it go when the process ends, however it ends); its descriptor. A watcher
+        made again in the same process (a restart) takes over the lock.
+
+        Raises:
+            OutputError: another process's watcher holds it, or it cannot be opened.
+        """
+        path = self.outdir / LOCK_FILE
+        held = _HELD_LOCKS.get(identity(self.outdir))
+        if held is not None:
+            return held
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot open the watch lock ({exc.strerror})") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(descriptor)
+            raise OutputError(
+                f"{self.outdir}: another edge-seg watch writes here (it holds {LOCK_FILE}): "
+                "one watcher per output folder"
+            ) from None
+        _HELD_LOCKS[identity(self.outdir)] = descriptor
+        return descriptor
 
     def _ensure_outdir(self) -> None:
         """Make the output folder again if it was removed, and save the state there.
@@ -529,6 +567,13 @@ class FolderWatcher:
         output = self._written.get((info.st_dev, info.st_ino))
         if output is not None:
             raise InputError(f"{path}: is {output}, an output, not a photograph to segment")
+
+    def close(self) -> None:
+        """Let another watcher write in the output folder (this one is done)."""
+        if _HELD_LOCKS.get(identity(self.outdir)) == self._lock:
+            del _HELD_LOCKS[identity(self.outdir)]
+        with contextlib.suppress(OSError):
+            os.close(self._lock)
 
     def save(self) -> bool:
         """Save the state if it is not saved yet; whether the state file now holds what was

@@ -1,5 +1,6 @@
 """``edge-seg watch``: the camera's drop folder."""
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -120,31 +121,34 @@ def watch(
             )
             click.echo(f"error: {record['error']}{retry}", err=True)
 
-    if once:
-        failed = 0
+    with contextlib.closing(watcher):  # lets another watcher write there after it
+        if once:
+            failed = 0
+            with stopping_on_signals() as stop:
+                for record in watcher.poll(stop):
+                    report(record)
+                    failed += not record["ok"]
+            for left in watcher.unprocessed:
+                warn(one_line(f"{left.path}: left unprocessed, {left.reason}"))
+            said = f"{failed} photographs failed, {len(watcher.unprocessed)} left unprocessed"
+            if stop.is_set():
+                said += f"; stopped{stop.by}: those not looked at are left for the next run"
+            saved = watcher.save()
+            if not saved:
+                said += f"; {UNSAVED}"
+            if failed or watcher.unprocessed or stop.is_set() or not saved:
+                raise click.ClickException(said)
+            return
         with stopping_on_signals() as stop:
-            for record in watcher.poll(stop):
-                report(record)
-                failed += not record["ok"]
-        for left in watcher.unprocessed:
-            warn(one_line(f"{left.path}: left unprocessed, {left.reason}"))
-        said = f"{failed} photographs failed, {len(watcher.unprocessed)} left unprocessed"
-        if stop.is_set():
-            said += f"; stopped{stop.by}: those not looked at are left for the next run"
-        saved = watcher.save()
-        if not saved:
-            said += f"; {UNSAVED}"
-        if failed or watcher.unprocessed or stop.is_set() or not saved:
-            raise click.ClickException(said)
-        return
-    with stopping_on_signals() as stop:
+            if not as_json:
+                click.echo(
+                    one_line(f"watching {directory} -> {outdir} (SIGINT or SIGTERM to stop)")
+                )
+            watcher.run(stop, interval, report)
+        if not watcher.save():
+            raise click.ClickException(f"stopped; {UNSAVED}")
         if not as_json:
-            click.echo(one_line(f"watching {directory} -> {outdir} (SIGINT or SIGTERM to stop)"))
-        watcher.run(stop, interval, report)
-    if not watcher.save():
-        raise click.ClickException(f"stopped; {UNSAVED}")
-    if not as_json:
-        click.echo("stopped")
+            click.echo("stopped")
 
 
 UNSAVED = "the watch state could not be saved: a restart does again what it does not hold"

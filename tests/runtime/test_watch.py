@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from edge_runtime.app.watcher import RETRY_FIRST, RETRY_MAX, STATE_FILE, FolderWatcher
+from edge_runtime.app.watcher import LOCK_FILE, RETRY_FIRST, RETRY_MAX, STATE_FILE, FolderWatcher
 from edge_runtime.cli.main import cli
 from edge_runtime.errors import InputError, ModelError, NetworkError, OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -536,7 +536,7 @@ def test_stale_temporary_files_of_a_killed_writer_are_removed_at_start(tmp_path)
     _old(mine, 3600)
     warnings = []
     FolderWatcher(drop, out, _copying_process([]), settle=1, warn=warnings.append)
-    assert sorted(out.iterdir()) == sorted([fresh, mine])
+    assert sorted(out.iterdir()) == sorted([fresh, mine, out / LOCK_FILE])
     assert warnings == [f"{out}: removed 1 temporary files of writes cut short ({stale.name})"]
 
 
@@ -985,3 +985,32 @@ def test_an_output_written_by_another_run_after_a_look_is_refused_at_the_next(tm
     (record,) = watcher.poll()
     assert not record["ok"] and f"is {out / 'z_mask.png'}, an output" in record["error"]
     assert calls == ["a.png"]
+
+
+def test_a_second_watcher_on_the_same_output_folder_is_refused(tmp_path):
+    """Two watchers writing in one output folder each did every photograph (``p_mask.png``
+    and ``p-2_mask.png``) and overwrote each other's state: while one runs, another is refused
+    on one line (exit status 2); once it has stopped, the next may start."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "p.png")
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert daemon.stdout.readline().startswith("watching ")
+        second = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
+        assert second.exit_code == 2
+        assert second.output == (
+            f"Error: {out}: another edge-seg watch writes here (it holds {LOCK_FILE}): "
+            "one watcher per output folder\n"
+        )
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.communicate(timeout=60)
+    assert daemon.returncode == 0
+    again = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in out.glob("*_mask.png")) == ["p_mask.png"]
