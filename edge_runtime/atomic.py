@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +147,30 @@ def _longest_name(folder: Path) -> int:
         return os.pathconf(folder, "PC_NAME_MAX")
     except (OSError, ValueError):
         return 255
+
+
+def synced(paths: Iterable[Path]) -> None:
+    """Flush the files among ``paths`` (those that exist), and the folders that hold them, to
+    the storage: what the power going leaves of them is what they hold now, under their names.
+
+    Raises:
+        OSError: one cannot be opened or flushed.
+    """
+    folders = {}
+    for path in map(Path, paths):
+        if path.is_file():
+            _fsync(path)
+            folders[path.parent] = None
+    for folder in folders:
+        _fsync(folder)
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -55,7 +55,7 @@ from edge_runtime.app.outputs import (
     output_paths,
     plan_outputs,
 )
-from edge_runtime.atomic import atomic_path, remove_stale_partials
+from edge_runtime.atomic import atomic_path, remove_stale_partials, synced
 from edge_runtime.contract.schema import MAX_TEXT, bounded, decode, encode
 from edge_runtime.errors import (
     EdgeSegError,
@@ -215,8 +215,9 @@ class FolderWatcher:
         clock: monotonic seconds (for tests).
 
     Raises:
-        OutputError: ``outdir`` is ``directory``, ``directory`` holds a watch state file, or
-            another watcher writes in ``outdir`` (:data:`LOCK_FILE`).
+        OutputError: ``outdir`` is ``directory``, ``directory`` holds a watch state file,
+            another watcher writes in ``outdir`` (:data:`LOCK_FILE`), or its state file is a
+            symbolic link.
         EdgeSegError: the state file is in the way and cannot be set aside.
     """
 
@@ -234,9 +235,13 @@ class FolderWatcher:
         self.warn = warn or (lambda message: warnings.warn(message, stacklevel=2))
         self.clock = clock
         self.state_path = outdir / STATE_FILE
-        self._lock = self._hold_outdir()
-        self._remove_stale_partials()
-        self.state: dict[str, Done] = self._load_state()
+        self._held = self._hold_outdir()
+        try:
+            self._remove_stale_partials()
+            self.state: dict[str, Done] = self._load_state()
+        except BaseException:
+            self.close()
+            raise
         self.unprocessed: list[Unprocessed] = []
         self._seen: dict[str, tuple[tuple[int, ...], float]] = {}
         self._retry: dict[str, tuple[float, float]] = {}
@@ -262,18 +267,19 @@ class FolderWatcher:
                 "directory, not a folder of photographs to watch"
             )
 
-    def _hold_outdir(self) -> int:
+    def _hold_outdir(self) -> tuple[tuple[int, int] | None, int]:
         """Lock :data:`LOCK_FILE` in the output folder for as long as this process lives (the
-        kernel lets it go when the process ends, however it ends); its descriptor. A watcher
-        made again in the same process (a restart) takes over the lock.
+        kernel lets it go when the process ends, however it ends); the folder's identity and
+        the lock's descriptor. A watcher made again in the same process (a restart) takes over
+        the lock.
 
         Raises:
             OutputError: another process's watcher holds it, or it cannot be opened.
         """
         path = self.outdir / LOCK_FILE
-        held = _HELD_LOCKS.get(identity(self.outdir))
-        if held is not None:
-            return held
+        key = identity(self.outdir)
+        if key in _HELD_LOCKS:
+            return key, _HELD_LOCKS[key]
         try:
             descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError as exc:
@@ -286,18 +292,21 @@ class FolderWatcher:
                 f"{self.outdir}: another edge-seg watch writes here (it holds {LOCK_FILE}): "
                 "one watcher per output folder"
             ) from None
-        _HELD_LOCKS[identity(self.outdir)] = descriptor
-        return descriptor
+        _HELD_LOCKS[key] = descriptor
+        return key, descriptor
 
     def _ensure_outdir(self) -> None:
-        """Make the output folder again if it was removed, and save the state there.
+        """Make the output folder again if it was removed, hold it (:data:`LOCK_FILE`), and
+        save the state there.
 
         Raises:
-            OutputError: it cannot be made.
+            OutputError: it cannot be made, or another watcher took it meanwhile.
         """
         if os.path.isdir(self.outdir):
             return
         prepare_outdir(self.outdir)
+        self.close()
+        self._held = self._hold_outdir()
         self.warn(one_line(f"{self.outdir}: the output directory was removed; made it again"))
         self._unsaved = True
 
@@ -320,6 +329,11 @@ class FolderWatcher:
     def _load_state(self) -> dict[str, Done]:
         if not os.path.lexists(self.state_path):
             return {}
+        if self.state_path.is_symlink():  # read through, it could never be saved in its place
+            raise OutputError(
+                f"{self.state_path}: a symbolic link, where the watch state is a file of the "
+                "output folder: remove it"
+            )
         try:
             with open_regular(self.state_path, "a watch state file", MAX_STATE_BYTES) as f:
                 document = json.loads(f.read(MAX_STATE_BYTES + 1))
@@ -358,6 +372,8 @@ class FolderWatcher:
         try:
             with atomic_path(self.state_path) as tmp:
                 tmp.write_text(json.dumps(document, indent=1, sort_keys=True))
+                synced([tmp])  # the power going leaves the old state or the new, whole
+            synced([self.state_path])
         except OSError as exc:  # kept in memory; tried again after every poll, said once
             if not self._unsaved:
                 problem = exc.strerror or exc
@@ -511,6 +527,7 @@ class FolderWatcher:
         try:
             self._refuse_own_output(path, info)
             record = self.process(path, outputs)
+            synced(outputs.files())  # before the state says done: no empty mask taken as done
             self._remember_outputs(path, outputs)
         except Exception as exc:  # a daemon outlives any one file; the record says what happened
             gone = isinstance(exc, InputError) and not os.path.lexists(path)
@@ -570,10 +587,11 @@ class FolderWatcher:
 
     def close(self) -> None:
         """Let another watcher write in the output folder (this one is done)."""
-        if _HELD_LOCKS.get(identity(self.outdir)) == self._lock:
-            del _HELD_LOCKS[identity(self.outdir)]
-        with contextlib.suppress(OSError):
-            os.close(self._lock)
+        key, descriptor = self._held
+        if _HELD_LOCKS.get(key) == descriptor:
+            del _HELD_LOCKS[key]
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
 
     def save(self) -> bool:
         """Save the state if it is not saved yet; whether the state file now holds what was

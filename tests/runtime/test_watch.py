@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -1014,3 +1015,42 @@ def test_a_second_watcher_on_the_same_output_folder_is_refused(tmp_path):
     again = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
     assert again.exit_code == 0, again.output
     assert sorted(p.name for p in out.glob("*_mask.png")) == ["p_mask.png"]
+
+
+def test_outputs_and_state_reach_the_storage_before_the_state_says_done(tmp_path, monkeypatch):
+    """The power going (a camera's battery) after a photograph is recorded done must not leave
+    its mask empty, never to be redone: its outputs and their folder are flushed to the
+    storage before the state that says so, and the state's temporary before its rename."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    flushed = []
+    real_fsync = os.fsync
+
+    def logging_fsync(descriptor):
+        flushed.append(Path(os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    watcher = FolderWatcher(drop, out, _copying_process([]), settle=1)
+    monkeypatch.setattr(os, "fsync", logging_fsync)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    mask = flushed.index(out / "a_mask.png")
+    assert flushed[mask + 1] == out  # the folder that names it
+    temporaries = [p for p in flushed[mask:] if p.name.endswith(".partial.json")]
+    assert temporaries and flushed[-1] == out  # the state's rename too
+
+
+def test_a_state_file_that_is_a_link_is_refused_at_the_start(tmp_path):
+    """It was read through and never saved (a link is not replaced), so each run did every
+    photograph again under a new name (a_mask, a-2_mask, ...): it is refused, exit status 2."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    elsewhere = tmp_path / "state.json"
+    elsewhere.write_text("{}")
+    (out / STATE_FILE).symlink_to(elsewhere)
+    result = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: {out / STATE_FILE}: a symbolic link, where the watch state is a file of the "
+        "output folder: remove it\n"
+    )
+    assert not list(out.glob("*_mask.png"))
