@@ -136,8 +136,9 @@ def fitted_name(stem: str) -> str:
 def plan_outputs(
     inputs: list[Path], outdir: Path, used: set[str] | None = None, *, keep_existing: bool = False
 ) -> list[OutputPaths]:
-    """Output paths for every input, in order. Inputs that share a stem get ``-2``, ``-3``, ...
-    after it, and no output may be an input file under any path (files are compared by
+    """Output paths for every input, in order. Inputs that share a stem (in any case: a FAT
+    or exFAT card, or macOS, takes ``A`` and ``a`` for one name) get ``-2``, ``-3``, ... after
+    it, and no output may be an input file under any path (files are compared by
     identity, :func:`identity`), so nothing is overwritten silently.
 
     ``used`` holds output names already taken (e.g. by earlier runs); it is updated in place.
@@ -146,6 +147,7 @@ def plan_outputs(
     """
     taken = {identity(p) for p in inputs} - {None}
     used = set() if used is None else used
+    folded = {name.casefold() for name in used}  # A.png and a.jpg: one name on a FAT card
     plans = []
     for path in inputs:
         stem, n = fitted_name(path.stem), 1
@@ -156,10 +158,11 @@ def plan_outputs(
                 identity(p) in taken or (keep_existing and os.path.lexists(p))
                 for p in outputs.files()
             )
-            if name not in used and not clash:
+            if name.casefold() not in folded and not clash:
                 break
             n += 1
         used.add(name)
+        folded.add(name.casefold())
         plans.append(outputs)
     return plans
 

@@ -644,3 +644,20 @@ def test_a_table_that_cannot_be_written_loses_not_the_summary(
     result = run_cli(*args, expect=2)
     done = "segmented 1 of 1 photographs" if command == "segment" else "measured 1 of 1 maps"
     assert done in result.output and "cannot write (No space left on device)" in result.output
+
+
+def test_stems_differing_only_in_case_get_names_of_their_own(tmp_path, run_cli):
+    """``A.png`` and ``a.jpg`` would write ``A_mask.png`` and ``a_mask.png``, one file on a FAT
+    or exFAT card (a camera's) or on macOS, the second replacing the first while both were
+    reported written: the second gets ``-2``, in segment and in measure --picture."""
+    (tmp_path / "in").mkdir()
+    _photo(tmp_path / "in" / "A.png")
+    Image.open(tmp_path / "in" / "A.png").save(tmp_path / "in" / "a.jpg", quality=95)
+    run_cli("segment", tmp_path / "in", "-o", tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["A_mask.png", "a-2_mask.png"]
+    (tmp_path / "maps").mkdir()
+    os.replace(tmp_path / "out" / "a-2_mask.png", tmp_path / "maps" / "a.png")
+    os.replace(tmp_path / "out" / "A_mask.png", tmp_path / "maps" / "A.png")
+    run_cli("measure", tmp_path / "maps", "--picture", tmp_path / "pictures")
+    pictures = sorted(p.name for p in (tmp_path / "pictures").iterdir())
+    assert pictures == ["A_measure.png", "a-2_measure.png"]
