@@ -15,6 +15,7 @@ from edge_runtime.atomic import save_png
 from edge_runtime.data.artery_vein import colour_picture
 from edge_runtime.data.photos import PhotoDataset
 from edge_runtime.errors import InputError
+from edge_runtime.file_names import fitted_name
 from edge_runtime.pipeline.decode import Photo
 
 OVERLAY_COLOUR = (0, 255, 64)
@@ -114,23 +115,6 @@ def is_written_output(name: Path, kinds: tuple[str, ...] = WRITTEN_KINDS) -> boo
 def output_paths(outdir: Path, name: str) -> OutputPaths:
     """The output files of one photograph named ``name`` (usually its stem)."""
     return OutputPaths(name, *(outdir / f"{name}_{kind}.png" for kind in OUTPUT_KINDS))
-
-
-MAX_NAME_BYTES = 255 - len("_overlay.png") - len("-9999")
-"""Output names are cut to this many bytes, so that every output file name fits the 255 bytes
-file systems allow (``eval --report``'s ``_comparison.png`` too, which has no ``-2``)."""
-
-
-def fitted_name(stem: str) -> str:
-    """A photograph's stem as its output files are named: cut to :data:`MAX_NAME_BYTES`, at
-    the start of a UTF-8 character (bytes that are no UTF-8 are kept as they are)."""
-    raw = os.fsencode(stem)
-    if len(raw) <= MAX_NAME_BYTES:
-        return stem
-    cut = MAX_NAME_BYTES
-    while cut > MAX_NAME_BYTES - 3 and raw[cut] & 0xC0 == 0x80:  # inside a UTF-8 character
-        cut -= 1
-    return os.fsdecode(raw[:cut])
 
 
 def plan_outputs(

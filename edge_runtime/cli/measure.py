@@ -18,7 +18,6 @@ from edge_runtime.app.measurement_csv import (
 from edge_runtime.app.outputs import (
     PICTURE_KIND,
     WRITTEN_KINDS,
-    fitted_name,
     identity,
     is_written_output,
 )
@@ -26,6 +25,7 @@ from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.errors import InputError, describe_failure, one_line
+from edge_runtime.file_names import fitted_name
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import read_field_mask
 from edge_runtime.measure.measurements import MapMeasurements

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.app.outputs import fitted_name
 from edge_runtime.atomic import remove_partials_of, save_png, write_texts
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
@@ -20,6 +19,7 @@ from edge_runtime.data.artery_vein import check_on_vessels, read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share, share_inside
 from edge_runtime.errors import InputError, describe_failure, one_line
+from edge_runtime.file_names import fitted_name
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import to_uint8
 from edge_runtime.pipeline.grayscale import NO_COLOUR

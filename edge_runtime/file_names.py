@@ -1,0 +1,19 @@
+"""Output file names cut to fit the 255 bytes a file system allows a name."""
+
+import os
+
+MAX_NAME_BYTES = 255 - len("_overlay.png") - len("-9999")
+"""Output names are cut to this many bytes, so that every output file name fits the 255 bytes
+file systems allow (``eval --report``'s ``_comparison.png`` too, which has no ``-2``)."""
+
+
+def fitted_name(stem: str) -> str:
+    """A photograph's stem as its output files are named: cut to :data:`MAX_NAME_BYTES`, at
+    the start of a UTF-8 character (bytes that are no UTF-8 are kept as they are)."""
+    raw = os.fsencode(stem)
+    if len(raw) <= MAX_NAME_BYTES:
+        return stem
+    cut = MAX_NAME_BYTES
+    while cut > MAX_NAME_BYTES - 3 and raw[cut] & 0xC0 == 0x80:  # inside a UTF-8 character
+        cut -= 1
+    return os.fsdecode(raw[:cut])
