@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from edge_runtime import Segmenter as FullSegmenter
+from edge_runtime.app.inputs import collect_inputs
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.gate_report import GateData
 from edge_runtime.contract.segmenter_config import SegmenterConfig
@@ -393,3 +394,12 @@ def test_demo_writes_into_edge_seg_demo_by_default(tmp_path, monkeypatch, run_cl
         "retina_mask.png",
         "retina_overlay.png",
     ]
+
+
+def test_a_pattern_that_matches_nothing_stays_one_missing_input(tmp_path):
+    """A glob pattern that matches no file is kept as one input (reported missing in its turn)."""
+    (tmp_path / "photo.jpg").write_bytes(b"x")
+    pattern = str(tmp_path / "*.png")
+    inputs = collect_inputs([pattern, str(tmp_path / "photo.jpg")])
+    assert [str(i.path) for i in inputs] == [pattern, str(tmp_path / "photo.jpg")]
+    assert inputs[0].problem is None and not inputs[0].empty

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates, ModelScores
-from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.model_card import ModelCard, Preprocessing, TensorCoding
 from edge_runtime.contract.schema import MAX_RECORD_BYTES, SchemaError, decode, encode
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.inference.bundled import DEFAULT_MODEL
@@ -172,3 +172,33 @@ def test_a_record_with_a_threshold_out_of_range_is_refused(tmp_path, threshold):
     """convert takes its threshold from the record: one outside 0.01..0.99 is refused."""
     with pytest.raises(ValueError, match="threshold"):
         TrainingRecord.read(_record(tmp_path, threshold=threshold))
+
+
+def test_a_long_wrong_value_is_shown_cut_in_the_message():
+    """A refused value's repr is shown in at most 40 characters, ending in '...'."""
+    with pytest.raises(SchemaError) as caught:
+        decode(TensorCoding, {"dtype": "int8", "scale": "z" * 500})
+    message = str(caught.value)
+    assert message == f"field 'scale': got '{'z' * 36}..., expected a number"
+
+
+def test_a_pair_of_the_wrong_length_is_refused_naming_the_field():
+    """A pair field given another number of items is a SchemaError that names the field."""
+    with pytest.raises(
+        SchemaError, match=r"^field 'output_range': got \[0, 1, 2\], expected a list of 2 items$"
+    ):
+        decode(Preprocessing, {"output_range": [0, 1, 2]})
+    with pytest.raises(
+        ValueError,
+        match=r"field 'preprocessing.output_range': got \[0\], expected a list of 2 items",
+    ):
+        ModelCard.from_json('{"preprocessing": {"output_range": [0]}}')
+
+
+def test_a_format_1_gate_keeps_its_comparisons():
+    """A format-1 card's gate keeps its pixel agreement, largest image drop and threshold."""
+    fixtures = Path(__file__).parent.parent / "fixtures"
+    gate = ModelCard.from_json((fixtures / "card_format_1.json").read_bytes()).gate
+    assert gate.pixel_agreement == pytest.approx(0.998337, abs=1e-6)
+    assert gate.max_image_drop == pytest.approx(0.014947, abs=1e-6)
+    assert gate.threshold == 0.47

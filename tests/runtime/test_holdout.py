@@ -59,3 +59,20 @@ def test_scoring_a_holdout_needs_nothing_left_to_train_on(n):
     else:
         with pytest.raises(ValueError, match="leaves nothing to train on"):
             holdout_split(n, 0.2)
+
+
+@pytest.mark.parametrize("fraction", [1.0, 1.5, -0.1])
+def test_a_fraction_outside_zero_to_one_is_refused_for_scoring_too(fraction):
+    """holdout_indices and holdout_split refuse a fraction that is not in [0, 1) by its range."""
+    with pytest.raises(ValueError, match=r"expected 0 <= fraction < 1"):
+        holdout_indices(100, fraction)
+    with pytest.raises(ValueError, match=r"expected 0 <= fraction < 1"):
+        holdout_split(1000, fraction)
+
+
+def test_a_holdout_smaller_than_its_blocks_has_one_block_per_patch():
+    """With fewer held-out patches than blocks, each is its own block with its guard bands only."""
+    split = holdout_split(100, 0.02, blocks=3)
+    np.testing.assert_array_equal(split.holdout, [24, 74])
+    assert len(split.guard) == 2 * 2 * GUARD
+    assert len(split.train) == 100 - 2 - 4 * GUARD

@@ -6,13 +6,20 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
+import edge_runtime.app.files as files_module
+from edge_runtime import Segmenter
+from edge_runtime.app.files import prepare_outdir, segment_file
+from edge_runtime.app.outputs import Extras, output_paths
 from edge_runtime.contract.metrics import PhotoScores
+from edge_runtime.errors import OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.file_names import MAX_NAME_BYTES, fitted_name
 
 SEGMENT_KEYS = [
     "path",
@@ -143,3 +150,63 @@ def test_the_overlay_tints_vessels_at_six_tenths_and_leaves_the_rest():
     # 100 + (colour - 100) * 153 / 255 for colour (0, 255, 64)
     assert np.abs(picture[30, 40] - [40, 193, 78.4]).max() <= 1
     assert (picture[mask == 0] == 100).all()
+
+
+def test_output_names_leave_room_for_a_numbered_overlay_within_255_bytes():
+    """A long stem is cut so that '<name>-9999_overlay.png' still fits 255 bytes."""
+    name = fitted_name("e" * 400)
+    assert len(name.encode()) == MAX_NAME_BYTES
+    assert len(f"{name}-9999_overlay.png".encode()) <= 255
+    assert fitted_name("é" * 200).encode().decode() == "é" * (MAX_NAME_BYTES // 2)
+
+
+def test_an_output_folder_that_is_not_writable_is_refused(tmp_path, monkeypatch):
+    """prepare_outdir refuses a folder access() says cannot be written (even when it exists)."""
+    target = tmp_path / "out"
+    target.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode, **kw: (
+            False if str(path) == str(target) else real_access(path, mode, **kw)
+        ),
+    )
+    with pytest.raises(OutputError, match="the output directory is not writable"):
+        prepare_outdir(target)
+
+
+@pytest.fixture(scope="module")
+def bundled_segmenter():
+    return Segmenter()
+
+
+def test_segment_file_times_are_milliseconds_to_a_tenth_and_decode_is_the_files(
+    tmp_path, monkeypatch, bundled_segmenter
+):
+    """segment_file's times are rounded to 0.1 ms; stages_ms['decode'] times loading the file."""
+    photo = tmp_path / "a.png"
+    Image.fromarray(synthetic_fundus(120, 140, seed=3)).save(photo)
+    real_load = files_module.load_photo
+
+    def slow_load(path):
+        loaded = real_load(path)
+        time.sleep(0.05)
+        return loaded
+
+    monkeypatch.setattr(files_module, "load_photo", slow_load)
+    record = segment_file(bundled_segmenter, photo, output_paths(tmp_path, "a"), Extras())
+    assert record.stages_ms["decode"] >= 50.0
+    own = [record.ms, record.segment_ms, record.write_ms]
+    own += [record.stages_ms[k] for k in ("decode", "verdict", "write")]
+    assert all(value == round(value, 1) for value in own), own
+
+
+def test_segment_file_keeps_the_vessel_fraction_to_six_decimals(tmp_path, bundled_segmenter):
+    """The record's vessel_fraction is the segmentation's own, rounded to 6 decimals only."""
+    photo = tmp_path / "a.png"
+    Image.fromarray(synthetic_fundus(120, 140, seed=4)).save(photo)
+    expected = bundled_segmenter.segment(photo).stats.vessel_fraction
+    record = segment_file(bundled_segmenter, photo, output_paths(tmp_path, "a"), Extras())
+    assert 0 < expected < 1
+    assert record.vessel_fraction == pytest.approx(expected, abs=1e-6)

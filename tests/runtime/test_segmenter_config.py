@@ -3,6 +3,7 @@ checked when made, and followed by any predictor (a Keras twin in training and t
 as the device's LiteRT model), test-time averaging included."""
 
 import dataclasses
+import json
 import math
 import re
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.schema import encode
 from edge_runtime.contract.segmenter_config import STRIDE_SHARE, SegmenterConfig
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -117,3 +119,16 @@ def test_the_default_stride_and_the_bounds_by_their_values():
             SegmenterConfig(**values)
     assert SegmenterConfig(threshold=0.99).threshold == 0.99
     assert SegmenterConfig(fov_diameter=4096).fov_diameter == 4096
+
+
+def test_a_numpy_threshold_is_resolved_to_a_python_float():
+    """resolved() turns any real threshold (a numpy float32) into a float that JSON can write."""
+    resolved = SegmenterConfig(threshold=np.float32(0.25)).resolved(ModelCard())
+    assert type(resolved.threshold) is float and resolved.threshold == 0.25
+    assert json.loads(json.dumps(encode(resolved)))["threshold"] == 0.25
+
+
+def test_the_default_stride_is_the_share_of_the_tile_rounded_to_nearest():
+    """The default stride is round(side * 52/64), to the nearest pixel, not truncated."""
+    assert SegmenterConfig().resolved(ModelCard(patch_size=22)).stride == 18  # 17.875
+    assert SegmenterConfig().resolved(ModelCard(patch_size=64)).stride == 52

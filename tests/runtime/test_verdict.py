@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
+from edge_runtime.contract.verdict_record import Reason, VerdictRecord
 from edge_runtime.evaluation import degradations as d
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.decode import photo_from_array
@@ -486,3 +487,13 @@ def test_sharpness_is_not_decided_by_a_few_specks():
     specked = work.copy()
     specked[rng.integers(0, 512, 13), rng.integers(0, 512, 13)] = 0
     assert _sharpness_of(specked) == pytest.approx(_sharpness_of(work), rel=0.02)
+
+
+def test_a_value_rounded_onto_an_upper_limit_still_reads_beyond_it():
+    """A reason whose recorded value equals its limit (rounded to 4 decimals) reads '>' not '<'."""
+    reason = Reason("over-exposed", "clipped", 0.39, 0.39)  # 0.39004 failing 0.39, rounded
+    assert reason.detail() == "clipped 0.39 > 0.39"
+    assert str(reason) == "over-exposed (clipped 0.39 > 0.39)"
+    record = VerdictRecord(True, False, 0.5, (reason,), {}, None)
+    assert record.summary() == "retake: over-exposed (clipped 0.39 > 0.39)"
+    assert Reason("blurred", "sharpness", 1.13, 1.26).detail() == "sharpness 1.13 < 1.26"

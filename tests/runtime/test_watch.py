@@ -18,6 +18,7 @@ from PIL import Image
 
 from edge_runtime.app.watcher import LOCK_FILE, RETRY_FIRST, RETRY_MAX, STATE_FILE, FolderWatcher
 from edge_runtime.cli.main import cli
+from edge_runtime.contract.schema import MAX_TEXT
 from edge_runtime.errors import InputError, ModelError, NetworkError, OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 
@@ -1054,3 +1055,87 @@ def test_a_state_file_that_is_a_link_is_refused_at_the_start(tmp_path):
         "output folder: remove it\n"
     )
     assert not list(out.glob("*_mask.png"))
+
+
+def _watched_folders(tmp_path):
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    out.mkdir()
+    return drop, out
+
+
+def test_an_error_exactly_as_long_as_the_state_allows_is_kept_whole(tmp_path):
+    """A failure's error of exactly MAX_TEXT characters is remembered as it is, not shortened."""
+    drop, out = _watched_folders(tmp_path)
+    (drop / "a.png").write_bytes(b"not a picture")
+    then = time.time() - 10
+    os.utime(drop / "a.png", (then, then))
+
+    def failure_of_max_length(path, outputs):
+        prefix = f"{path}: "
+        raise InputError(prefix + "x" * (MAX_TEXT - len(prefix)))
+
+    watcher = FolderWatcher(drop, out, failure_of_max_length, settle=1)
+    (record,) = list(watcher.poll())
+    assert len(record["error"]) == MAX_TEXT
+    assert watcher.state["a.png"].error == record["error"]
+    again = FolderWatcher(drop, out, failure_of_max_length, settle=1)
+    assert again.state["a.png"].error == record["error"]
+
+
+def test_the_daemon_does_not_warn_about_a_file_that_is_only_settling(tmp_path):
+    """A file still settling is left for a later look without any warning (it is no problem)."""
+    drop, out = _watched_folders(tmp_path)
+    (drop / "fresh.png").write_bytes(b"being written")
+    warned, records = [], []
+    watcher = FolderWatcher(drop, out, lambda path, outputs: {}, settle=60, warn=warned.append)
+    stop = threading.Event()
+    thread = threading.Thread(target=watcher.run, args=(stop, 0.01, records.append))
+    thread.start()
+    time.sleep(0.3)  # tens of looks
+    stop.set()
+    thread.join()
+    assert records == [] and warned == []
+    assert list(watcher.poll()) == []  # a look of its own: the file is left, settling
+    assert [(u.path.name, u.settling) for u in watcher.unprocessed] == [("fresh.png", True)]
+
+
+def test_an_error_too_long_for_the_state_ends_with_an_ellipsis(tmp_path):
+    """An error longer than MAX_TEXT is kept cut to MAX_TEXT characters, the last an ellipsis."""
+    drop, out = _watched_folders(tmp_path)
+    (drop / "a.png").write_bytes(b"not a picture")
+    then = time.time() - 10
+    os.utime(drop / "a.png", (then, then))
+
+    def long_failure(path, outputs):
+        raise InputError(f"{path}: " + "y" * (2 * MAX_TEXT))
+
+    watcher = FolderWatcher(drop, out, long_failure, settle=1)
+    (record,) = list(watcher.poll())
+    kept = watcher.state["a.png"].error
+    assert len(kept) == MAX_TEXT and kept.endswith("y\u2026")
+    assert kept[:-1] == record["error"][: MAX_TEXT - 1]
+
+
+def test_a_photograph_rewritten_in_place_with_its_size_and_time_is_done_again(tmp_path):
+    """A file overwritten in place (same inode, size and mtime) is redone: its ctime changed."""
+    drop, out = _watched_folders(tmp_path)
+    photo = drop / "a.png"
+    photo.write_bytes(b"A" * 100)
+    then = time.time() - 10
+    os.utime(photo, (then, then))
+    stamp, inode = os.stat(photo).st_mtime_ns, os.stat(photo).st_ino
+    calls = []
+
+    def process(path, outputs):
+        calls.append(path.read_bytes()[:1])
+        return {"path": str(path), "ok": True}
+
+    assert len(list(FolderWatcher(drop, out, process, settle=1).poll())) == 1
+    time.sleep(0.02)
+    with open(photo, "r+b") as f:  # the same file: another photograph of the same size
+        f.write(b"B" * 100)
+    os.utime(photo, ns=(stamp, stamp))
+    assert (os.stat(photo).st_ino, os.stat(photo).st_mtime_ns) == (inode, stamp)
+    assert len(list(FolderWatcher(drop, out, process, settle=1).poll())) == 1
+    assert calls == [b"A", b"B"]
