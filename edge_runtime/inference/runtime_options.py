@@ -1,9 +1,10 @@
 """Which model file a segmenter runs, and how its interpreter runs it."""
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge_runtime.inference.signatures import TrustedKeys
+from edge_runtime.inference.signatures import UNCHECKED, TrustedKeys
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,29 @@ class RuntimeOptions:
     delegate: str | None = None
     trusted_keys: TrustedKeys = None
     model_content: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        """Refuse a model or key folder that is no path, naming the option (``trusted_keys=
+        False`` meant as "no check" fails closed, and says so, not deep inside ``os``).
+
+        Raises:
+            TypeError: ``model`` or ``trusted_keys`` is of another type.
+        """
+        if not (self.model is None or _is_path(self.model)):
+            raise TypeError(
+                f"got model {self.model!r}, expected a path or None (the bundled model)"
+            )
+        keys = self.trusted_keys
+        if not (keys is None or keys is UNCHECKED or _is_path(keys)):
+            raise TypeError(
+                f"got trusted_keys {keys!r}, expected a path, None ($EDGE_SEG_TRUSTED_KEYS) or "
+                "UNCHECKED"
+            )
+
+
+def _is_path(value: object) -> bool:
+    """Whether ``value`` names a file (``UNCHECKED``, a string too, does not)."""
+    return isinstance(value, str | os.PathLike) and value is not UNCHECKED
 
 
 DEFAULT_RUNTIME = RuntimeOptions()

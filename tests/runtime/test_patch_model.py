@@ -4,6 +4,7 @@ it."""
 import dataclasses
 import re
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from edge_runtime.inference import interpreter, patch_model
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.inference.signatures import UNCHECKED
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
@@ -179,3 +181,23 @@ def test_after_a_fork_a_model_on_the_edge_tpu_refuses_to_run(patches):
     patch_model._after_fork()
     with pytest.raises(ModelError, match=r"runs on the accelerator of the process this one was"):
         model.predict(patches)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"model": 5}, "got model 5, expected a path or None (the bundled model)"),
+        ({"model": UNCHECKED}, "got model <_Unchecked.UNCHECKED: 'unchecked'>, expected a path"),
+        (
+            {"trusted_keys": False},  # meant as "no check": fails closed, saying why
+            "got trusted_keys False, expected a path, None ($EDGE_SEG_TRUSTED_KEYS) or UNCHECKED",
+        ),
+    ],
+)
+def test_a_model_or_key_folder_that_is_no_path_is_refused_naming_the_option(options, expected):
+    """It was a TypeError from deep inside ``os`` that named neither ("expected str, bytes or
+    os.PathLike object, not bool")."""
+    with pytest.raises(TypeError) as refused:
+        RuntimeOptions(**options)
+    assert str(refused.value).startswith(expected)
+    assert RuntimeOptions(model=Path("m.tflite"), trusted_keys=UNCHECKED).trusted_keys is UNCHECKED
