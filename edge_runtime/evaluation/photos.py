@@ -200,7 +200,10 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     undefined metric is an empty cell), with its artery/vein metrics (``av_...``) when some
     were scored; ``summary.md`` also says over how many photographs each mean is taken, and
     lists the photographs that could not be scored with their errors. The mean's row is named
-    ``(mean of N)``, which no photograph of a dataset is named. Both are written, or neither."""
+    ``(mean of N)``, which no photograph of a dataset is named; in ``summary.csv`` the row after
+    it, ``(mean over)``, says over how many photographs each column's mean is taken (the
+    artery/vein means are over those with an artery/vein label). Both are written, or
+    neither."""
     graded = evaluation.artery_vein is not None
     av_columns = [f"av_{m}" for m in ARTERY_VEIN_METRICS] if graded else []
 
@@ -218,6 +221,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     counts = [evaluation.counts[m] for m in METRICS]
     if graded:
         counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]
+    writer.writerow(["(mean over)", *counts])
     columns = [*METRICS, *av_columns]
     lines = [
         f"# {evaluation.model} on {evaluation.n} photographs",

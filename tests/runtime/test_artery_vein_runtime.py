@@ -448,13 +448,15 @@ def test_eval_av_report_summary_carries_the_artery_vein_scores(
     evaluation = json.loads(done.stdout)
     with open(report / "summary.csv", newline="") as table:
         rows = list(csv.DictReader(table))
-    assert [r["photograph"] for r in rows] == ["eye1", "eye2", "(mean of 2)"]
+    assert [r["photograph"] for r in rows] == ["eye1", "eye2", "(mean of 2)", "(mean over)"]
     scores = evaluation["photos"][0]["artery_vein"]
     assert float(rows[0]["av_accuracy"]) == pytest.approx(scores["accuracy"], abs=5e-5)
     assert rows[1]["av_accuracy"] == "" and rows[1]["f1"] != ""  # no artery/vein label
     assert float(rows[2]["av_accuracy"]) == pytest.approx(scores["accuracy"], abs=5e-5)
     mean_over = (report / "summary.md").read_text().splitlines()[-1]
     assert mean_over == "| mean over | 2 | 2 | 2 | 2 | 2 | " + " | ".join(["1"] * 9) + " |"
+    over = rows[3]  # the table says it too: its artery/vein means are over one photograph
+    assert (over["f1"], over["av_accuracy"], over["av_artery_dice"]) == ("2", "1", "1")
     plain = tmp_path / "plain"
     run_cli("eval", root, "--jobs", "1", "--report", plain)
     assert "av_" not in (plain / "summary.csv").read_text()

@@ -179,7 +179,7 @@ def test_measure_eval_and_verdict_stop_when_stdout_closes(photos, tmp_path, dev_
     done = _with_stdout_closed("eval", dev_npz.parent / "drive", "--report", report, "--jobs", "1")
     assert done.returncode == 1
     assert re.search(r"stopped after 1 of \d+ photographs$", done.stderr.splitlines()[-1])
-    assert len((report / "summary.csv").read_text().splitlines()) == 3  # the photograph, mean
+    assert len((report / "summary.csv").read_text().splitlines()) == 4  # 1 photograph, means
 
 
 def test_a_closed_stderr_loses_only_the_messages(photos, tmp_path):

@@ -656,6 +656,7 @@ def test_a_photograph_named_in_bytes_not_utf_8_gets_its_summary_row(tmp_path, ma
         "eye2",
         "eye\\udcff",
         "(mean of 2)",
+        "(mean over)",
     ]
     assert "| eye\\udcff |" in (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
 
@@ -670,7 +671,13 @@ def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(
             path.rename(path.with_name(new + path.suffix))
     _eval(root, "--report", tmp_path / "r", expect=0)
     rows = (tmp_path / "r" / "summary.csv").read_text().splitlines()
-    assert [row.split(",")[0] for row in rows] == ["photograph", "a|b", "mean", "(mean of 2)"]
+    assert [row.split(",")[0] for row in rows] == [
+        "photograph",
+        "a|b",
+        "mean",
+        "(mean of 2)",
+        "(mean over)",
+    ]
     table = [
         line for line in (tmp_path / "r" / "summary.md").read_text().splitlines() if "|" in line
     ]
@@ -746,13 +753,9 @@ def test_the_summary_puts_each_photograph_s_metric_under_its_column_and_counts_e
     header = [cell.strip() for cell in table[0].strip("|").split("|")]
     over = [cell.strip() for cell in table[-1].strip("|").split("|")]
     assert over[0] == "mean over"
-    assert dict(zip(header[1:], over[1:], strict=True)) == {
-        "f1": "2",
-        "sensitivity": "2",
-        "specificity": "1",
-        "accuracy": "2",
-        "auc": "1",
-    }
+    counted = {"f1": "2", "sensitivity": "2", "specificity": "1", "accuracy": "2", "auc": "1"}
+    assert dict(zip(header[1:], over[1:], strict=True)) == counted
+    assert {m: rows["(mean over)"][m] for m in METRICS} == counted  # in summary.csv too
 
 
 def test_the_comparison_picture_colours_each_kind_of_pixel_inside_the_field_only():
