@@ -319,6 +319,18 @@ def check_single_picture(
         )
 
 
+def stored_orientation(path: Path) -> int:
+    """A file's EXIF orientation, from its header (1: stored upright; 1 too when it cannot be
+    read, which its reader then says): a PNG's only where its EXIF comes before its pixels."""
+    try:
+        with opened_image(path, any_depth=True) as image:
+            if image.format == "PNG" and "exif" not in image.info:  # else Pillow decodes it all
+                return 1
+            return image.getexif().get(ORIENTATION, 1)
+    except Exception:  # the file's reader raises what is wrong with it
+        return 1
+
+
 def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
     """A file's pixels as stored, in 8-bit RGB, and its EXIF orientation."""
     with opened_image(path) as image:

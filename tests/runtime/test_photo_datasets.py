@@ -5,6 +5,8 @@ import csv
 import json
 import os
 import shutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -795,3 +797,39 @@ def test_a_report_that_cannot_be_written_loses_neither_the_means_nor_the_earlier
     assert "mean of 2 photographs" in result.output
     assert "cannot write summary.csv and summary.md (No space left on device)" in result.output
     assert (report / "summary.csv").read_bytes() == before
+
+
+def test_a_photograph_stored_turned_apart_from_its_label_is_warned_of(tmp_path, make_photo_dataset):
+    """A photograph stored upside down with an EXIF orientation and a label without one: each
+    is read upright by its own, so a label drawn on the stored pixels is scored turned (DRIVE's
+    05 so: F1 0.13), without a word. It is warned of, naming the files' orientations, also by
+    a worker process; a label stored the same way is not."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    (image,) = (root / "images").glob("eye1.*")
+    stored = Image.open(image).rotate(180)
+    exif = Image.Exif()
+    exif[0x0112] = 3  # turned 180 degrees
+    image.unlink()
+    stored.save(root / "images" / "eye1.png", exif=exif)
+    expected = (
+        f"warning: {root / 'images' / 'eye1.png'}: its files are stored turned apart (EXIF "
+        "orientation: photograph 3, label 1, mask 1): each is read turned upright by its own"
+    )
+    result = _eval(root, "--jobs", "1", expect=0)
+    assert (
+        [line for line in result.output.splitlines() if "turned apart" in line]
+        == [line for line in result.output.splitlines() if line.startswith(expected)]
+        != []
+    )
+    by_workers = subprocess.run(
+        [sys.executable, "-m", "edge_runtime.cli.main", "eval", str(root), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+    )
+    assert by_workers.returncode == 0 and by_workers.stderr.startswith(expected)
+    for folder in ("labels", "masks"):  # as PNG: a BMP holds no orientation
+        (label,) = (root / folder).glob("eye1.*")
+        turned = Image.open(label).rotate(180)
+        label.unlink()
+        turned.save(label.with_suffix(".png"), exif=exif)
+    assert "turned apart" not in _eval(root, "--jobs", "1", expect=0).output
