@@ -74,14 +74,18 @@ class Stop(threading.Event):
 def stopping_on_signals() -> Iterator[Stop]:
     """Inside the block, SIGINT, SIGTERM and SIGHUP (:data:`~edge_runtime.processes.ENDING_SIGNALS`)
     ask the returned :class:`Stop` instead of ending the process (the previous handlers come
-    back after it); one ignored when the process started (``nohup``'s SIGHUP, a script's
-    background job's SIGINT) stays ignored. In a thread other than the main one, where
-    handlers cannot be set, the signals keep their usual effect."""
+    back after it); SIGHUP ignored when the process started (``nohup``) stays ignored. In a
+    thread other than the main one, where handlers cannot be set, the signals keep their usual
+    effect."""
     stop = Stop()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
-    heeded = [s for s in ENDING_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
+    heeded = [
+        s
+        for s in ENDING_SIGNALS
+        if s != signal.SIGHUP or signal.getsignal(s) is not signal.SIG_IGN  # nohup
+    ]
     previous = {s: signal.signal(s, lambda signum, _: stop.request(signum)) for s in heeded}
     try:
         yield stop
@@ -229,15 +233,18 @@ class _Pool:
         """Let every worker go: those that hold nothing leave, the others are ended (the run
         ended early: what took the records raised), and what they wrote of their items is
         removed by :data:`Lost` (its records are nobody's)."""
+        ended = []
         for worker in self.workers:
             if worker.holds is None:
                 with contextlib.suppress(OSError):
                     worker.conn.send(None)
-            else:
+            elif worker.process.is_alive():  # not one that could not start
                 worker.process.kill()
+                ended.append(worker)
         for worker in list(self.workers):
             self._retire(worker)
-            if worker.holds is not None and self.lost is not None:
+        for worker in ended:
+            if self.lost is not None:
                 self.lost(worker.holds[1], "ended with the run", worker.process.pid)
 
 
