@@ -4,27 +4,20 @@ where no real labelled photograph is at hand (a fresh clone has none)."""
 import numpy as np
 from PIL import Image
 
-from edge_runtime.pipeline.grayscale import LUMA_WEIGHTS
-
 DRAW_SIDE = 640
 """Larger images are drawn at about this size and enlarged, so that making a test photograph
 costs little memory next to segmenting it."""
 
 
 def synthetic_fundus(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """An (H, W, 3) uint8 image: a textured disc, orange turning red at its rim, with dark
-    curved "vessels" inside a black border, deterministic for a seed. Not a substitute for
-    real photographs in accuracy checks; it exercises decoding, field-of-view detection,
-    tiling and timing."""
+    """An (H, W, 3) uint8 image: a textured orange disc with dark curved "vessels" inside a
+    black border, deterministic for a seed. Not a substitute for real photographs in accuracy
+    checks; it exercises decoding, field-of-view detection, tiling and timing."""
     shrink = max(height, width) / DRAW_SIDE
     if shrink > 1:
         small = _draw(round(height / shrink), round(width / shrink), seed)
         return np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.BILINEAR))
     return _draw(height, width, seed)
-
-
-CENTRE_COLOUR = np.array([230, 120, 50], dtype=np.float32)
-RIM_COLOUR = np.array([240, 85, 45], dtype=np.float32)
 
 
 def _draw(height: int, width: int, seed: int) -> np.ndarray:
@@ -41,19 +34,14 @@ def _draw(height: int, width: int, seed: int) -> np.ndarray:
         vessels = np.maximum(vessels, np.exp(-(((ys - centre_line) / rng.uniform(1.5, 5)) ** 2)))
     noise = rng.normal(0, 0.02, (height, width)).astype(np.float32)
     gray = np.clip(brightness * (1 - 0.45 * vessels) + noise * (r <= 1), 0, 1)
-    # orange at the centre turning red towards the rim, as a fundus does (a photograph of one
-    # colour at different brightness is a tinted monochrome, which has no colour to judge);
-    # the same luma at every radius, so that its grayscale is the same
-    mix = np.clip(r, 0, 1)[..., None]
-    colour = (1 - mix) * CENTRE_COLOUR + mix * RIM_COLOUR
-    colour *= (CENTRE_COLOUR @ LUMA_WEIGHTS) / (colour @ LUMA_WEIGHTS)[..., None]
-    return np.clip(gray[..., None] * colour, 0, 255).astype(np.uint8)
+    colour = np.array([230, 120, 50], dtype=np.float32)
+    return (gray[..., None] * colour).astype(np.uint8)
 
 
 def synthetic_label(photo: np.ndarray) -> np.ndarray:
     """The (H, W) bool "vessels" of a :func:`synthetic_fundus` photograph: its dark curves
-    inside the disc (darker than 0.8 of the disc's 60th luma percentile)."""
-    gray = photo.astype(np.float32) @ LUMA_WEIGHTS
+    inside the disc (darker than 0.8 of the disc's 60th brightness percentile)."""
+    gray = photo.mean(axis=2)
     inside = gray > 20
     return (gray < 0.8 * np.percentile(gray[inside], 60)) & inside
 

@@ -10,7 +10,6 @@ rescaling.
 import math
 
 import numpy as np
-from PIL import Image
 
 from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.pipeline.blocks import row_blocks
@@ -46,73 +45,25 @@ a colour photograph's are two thirds or more (DRIVE, STARE, GAVE, LES-AV), a col
 overlay on a grayscale one about 0.2 %."""
 
 
-TINT_SPREAD = 0.015
-"""Least spread of a photograph's colours (:func:`colour_spread`) for it to have colour: below
-it, its colours are one colour at different brightness, a tinted monochrome (a red-free
-camera's green picture, a sepia print), in which arteries and veins are told apart no better
-than in grayscale (DRIVE's 16 tinted green: 0.727 of the vessel pixels found classed right,
-sepia 0.781, against 0.955 in colour; grayscale, refused, 0.81). Measured 2026-12-06: 0.030
-at least on the 108 colour photographs of DRIVE, STARE, GAVE and LES-AV (as they are, made
-dark or saved as JPEG of quality 60); at most 0.012 on their green channels and lumas tinted
-four ways and saved as PNG or JPEG of quality 90, 0.023 at quality 60 (95 % below 0.016)."""
-
-CLIPPED_LEVEL = 250.0
-"""Level (of 255) from which a channel may be clipped: a block holding one is left out of
-:func:`colour_spread` (clipping bends a tint's line)."""
-
-MIN_SPREAD_BLOCKS = 16
-"""Fewest lit, unclipped blocks :func:`colour_spread` judges on (fewer: not judged)."""
-
-
 def has_colour(pixels: np.ndarray) -> bool:
     """Whether a photograph's pixels have colour, on the lit pixels (:data:`LIT_LEVEL`) of its
-    :func:`colour_sample`: its channels differ on :data:`COLOUR_SHARE` of them, two channels
-    vary, and its colours spread (:data:`TINT_SPREAD`). A red-free or monochrome camera's have
-    none: one channel, three equal ones (a coloured stamp on them aside), one alone, or a tint
-    of one. A 16-bit photograph is read on the scale of its sample's 99th percentile (a 12-bit
-    sensor's as a 16-bit one's)."""
+    :func:`colour_sample`: its channels differ on :data:`COLOUR_SHARE` of them, and two
+    channels vary. A red-free or monochrome camera's have none: one channel, three equal ones (a
+    coloured stamp on them aside), or one alone. A 16-bit photograph is read on the scale of
+    its sample's 99th percentile (a 12-bit sensor's as a 16-bit one's)."""
     if pixels.ndim == 2:
         return False
     small, _ = colour_sample(pixels)
     levels = small.reshape(-1, 3).astype(np.float32)
-    scale = 1.0
     if pixels.dtype != np.uint8 and levels.size:  # a burned-in white label does not set it
-        scale = 255 / max(float(np.percentile(levels, 99)), 1.0)
-        levels *= scale
+        levels *= 255 / max(float(np.percentile(levels, 99)), 1.0)
     levels = levels[levels.max(axis=1) > LIT_LEVEL]
     if not len(levels):
         return False
     low, high = np.percentile(levels, [5, 95], axis=0)
     varying = np.count_nonzero(high - low > COLOUR_LEVELS)
     differing = np.mean(np.ptp(levels, axis=1) > COLOUR_LEVELS)
-    if not (varying >= 2 and differing >= COLOUR_SHARE):
-        return False
-    spread = colour_spread(pixels, scale)
-    return spread is None or spread >= TINT_SPREAD
-
-
-def colour_spread(pixels: np.ndarray, scale: float = 1.0) -> float | None:
-    """How far a photograph's colours stray from one colour at different brightness: the second
-    singular value of its blocks' mean colours over the first, on a grid of about
-    :data:`COLOUR_SIDE` blocks a side, each lit (:data:`LIT_LEVEL`) and unclipped
-    (:data:`CLIPPED_LEVEL`) in every pixel at ``scale`` (levels of 255 per unit of
-    ``pixels``). Averaging a block leaves a tint a tint and takes out a JPEG's chroma noise.
-    ``None`` with fewer than :data:`MIN_SPREAD_BLOCKS` such blocks."""
-    step = max(1, math.ceil(max(pixels.shape[:2]) / COLOUR_SIDE))
-    rgb = pixels[..., :3]
-    if rgb.dtype != np.uint8:
-        rgb = np.clip(rgb * np.float32(scale), 0, 255).astype(np.uint8)
-    brightest = np.maximum(
-        np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2]
-    )  # max(axis=2): 15x slower
-    unfit = (brightest <= LIT_LEVEL) | (brightest >= CLIPPED_LEVEL)
-    means = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).reduce(step), np.float64)
-    spoilt = np.asarray(Image.fromarray(unfit.astype(np.uint8) * 255).reduce(step))
-    kept = means[spoilt == 0]  # blocks without one unfit pixel (partial edge blocks included)
-    if len(kept) < MIN_SPREAD_BLOCKS:
-        return None
-    singular = np.linalg.svd(kept, compute_uv=False)
-    return float(singular[1] / singular[0])
+    return bool(varying >= 2 and differing >= COLOUR_SHARE)
 
 
 def to_grayscale(image: np.ndarray, channel: str = "luma") -> np.ndarray:

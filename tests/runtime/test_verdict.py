@@ -135,8 +135,8 @@ def _degradations(photo: np.ndarray) -> dict[str, tuple[Callable, float, float]]
         "off-centre": (lambda s: d.shifted(wide, 0, round(s * disc.radius)), 0.0, 1.5),
         "low-contrast": (lambda s: d.haze(photo, disc, s), 0.0, 0.95),
         "noisy": (lambda s: d.sensor_noise(photo, s), 0.0, 20.0),
-        "compressed": (lambda s: d.jpeg(photo, round(s)), 95, 4),
-        NOT_FUNDUS: (lambda s: _grayer(photo, s), 0.0, 0.6),  # colour, too pale (not a tint)
+        "compressed": (lambda s: d.jpeg(photo, round(s)), 95, 2),
+        NOT_FUNDUS: (lambda s: _grayer(photo, s), 0.0, 0.95),  # colour, too pale (not gray)
     }
 
 
