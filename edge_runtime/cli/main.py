@@ -5,7 +5,6 @@ the ``training`` and ``converters`` packages under the ``edge_seg.commands`` ent
 are imported only when invoked, so the device side never imports them or TensorFlow.
 """
 
-import os
 import sys
 import warnings
 
@@ -33,6 +32,7 @@ from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.native_logs import show_native_logs
 from edge_runtime.processes import Terminated
+from edge_runtime.streams import stderr_forgiving
 
 PLUGIN_GROUP = "edge_seg.commands"
 
@@ -89,8 +89,7 @@ class EdgeSegGroup(NamingGroup):
             raise usage_failure(exc, ctx) from None
 
     def main(self, *args, **kwargs):
-        if sys.stderr is None:  # started with it closed (2>&-): its lines go nowhere, as asked
-            sys.stderr = _devnull_on(STDERR)
+        stderr_forgiving()  # closed (2>&-) or gone (a hangup): its lines are lost, not the run
         if sys.stdout is None:  # started with it closed (>&-): what is printed would be lost
             click.echo(
                 "Error: standard output is closed, so what this command prints would be lost "
@@ -118,21 +117,6 @@ class EdgeSegGroup(NamingGroup):
                 raise InputFailure(one_line(f"{where}{exc.strerror or exc}")) from None
             except MemoryError:
                 raise click.ClickException("out of memory") from None
-
-
-STDERR = 2
-"""Standard error's file descriptor."""
-
-
-def _devnull_on(fd: int):
-    """A text stream writing to the null device on file descriptor ``fd``, which is closed:
-    no file opened later takes that number and gets what is written there (a native library's
-    log lines)."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    if devnull != fd:
-        os.dup2(devnull, fd)
-        os.close(devnull)
-    return open(fd, "w", closefd=False)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

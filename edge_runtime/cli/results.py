@@ -1,11 +1,11 @@
 """Results printed on standard output while a run goes on, until standard output closes."""
 
-import os
 import sys
 
 import click
 
 from edge_runtime.pipeline.parallel import Stop
+from edge_runtime.streams import to_null_device
 
 CLOSED = " as standard output closed"
 """What asks a run to stop when its standard output closes (a pipe's reader gone, a full
@@ -31,9 +31,7 @@ class ResultLines:
         except OSError as exc:
             self.closed = exc.strerror or str(exc)
             # what Python flushes at exit would fail again, with a traceback
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
+            to_null_device(sys.stdout.fileno())
             self.stop.request_because(CLOSED)
 
     def check(self, done: str) -> None:

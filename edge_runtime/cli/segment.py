@@ -1,5 +1,6 @@
 """``edge-seg segment``: segment vessels in photographs, writing one mask PNG per input."""
 
+import contextlib
 import dataclasses
 import json
 import sys
@@ -140,9 +141,12 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     with stopping_on_signals() as stop:
         out = ResultLines(stop)
         records = run_jobs(run_job, work, segmenter, jobs, lost_job, stop)
-        with click.progressbar(
-            records, length=len(work), label="segmenting", file=stderr, hidden=not bar
-        ) as progress:
+        with (
+            contextlib.closing(records),
+            click.progressbar(  # the workers go, whatever happens
+                records, length=len(work), label="segmenting", file=stderr, hidden=not bar
+            ) as progress,
+        ):
             for record in progress:
                 failed += not record.ok
                 not_fundus += _not_fundus(record)

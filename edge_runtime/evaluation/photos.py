@@ -2,6 +2,7 @@
 device's own pipeline, with pictures of where it is right and wrong. A photograph that cannot be
 scored is recorded with its error; the others are still scored."""
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -175,10 +176,11 @@ def evaluate_photos(
     so is each one not started once ``stop`` is set."""
     results = []
     work = [(photo, report) for photo in dataset.photos]
-    for result in run_jobs(score_photo, work, segmenter, jobs, lost_photo, stop):
-        results.append(result)
-        if progress:
-            progress(result, len(results))
+    with contextlib.closing(run_jobs(score_photo, work, segmenter, jobs, lost_photo, stop)) as run:
+        for result in run:  # the workers go, whatever happens
+            results.append(result)
+            if progress:
+                progress(result, len(results))
     return DatasetEvaluation.of(segmenter.model_name, segmenter.threshold, results)
 
 

@@ -205,3 +205,20 @@ def test_a_closed_stderr_loses_only_the_messages(photos, tmp_path):
     )
     assert done.returncode == 0 and "p1_mask.png" in done.stdout
     assert (tmp_path / "w" / "p1_mask.png").is_file()
+
+
+def test_a_stderr_that_cannot_be_written_loses_only_its_lines(photos, tmp_path):
+    """Standard error on a full disk (or a terminal gone): the error line about a bad file could
+    not be written, which ended the run on an OSError with the other photographs undone; now
+    that line is lost and the run goes on, its exit status honest."""
+    bad = tmp_path / "bad.png"
+    bad.write_text("no image")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*EDGE_SEG, "segment", bad, photos / "p0.png", "-o", tmp_path / "o"],
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+        )
+    assert done.returncode == 1 and "segmented 1 of 2 photographs" in done.stdout
+    assert _files(tmp_path / "o") == ["p0_mask.png"]

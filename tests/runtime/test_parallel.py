@@ -4,6 +4,7 @@ model file's later fate and every setting included; SIGINT and SIGTERM stop the 
 
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from test_fuzz import mutate
 
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.segmenter_config import SegmenterConfig
-from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.evaluation.synthetic import synthetic_fundus, synthetic_label
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline import parallel
@@ -318,6 +319,53 @@ def test_a_signal_stops_a_run_after_the_photographs_in_progress(tmp_path, signum
         assert record["ok"] or record["error"].endswith(stopped), record
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)  # no worker is left
+
+
+@pytest.mark.parametrize("command", ["segment", "eval"])
+def test_a_terminal_that_hangs_up_ends_the_run_with_its_files_written(tmp_path, command):
+    """On a terminal that goes away (an SSH session dropped), writing to it fails (EIO) before
+    SIGHUP arrives: the run hung for ever with its workers, or ended on the error with no
+    measurements.csv or report. It now stops as SIGTERM stops it: the photographs in hand are
+    finished, the files of what was done written, no worker left, exit status 1."""
+    folder = tmp_path / "in"
+    for i in range(8):
+        _photo(folder / f"p{i}.png", i, (400, 440))
+    out = tmp_path / "out"
+    if command == "segment":
+        args = ["segment", str(folder), "-o", str(out), "--measure", "--overlay"]
+    else:
+        for sub in ("images", "labels"):
+            (folder / sub).mkdir()
+        for photo in sorted(folder.glob("*.png")):
+            label = synthetic_label(np.asarray(Image.open(photo)))
+            Image.fromarray(label.astype(np.uint8) * 255).save(folder / "labels" / photo.name)
+            photo.rename(folder / "images" / photo.name)
+        args = ["eval", str(folder), "--report", str(out)]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: edge-seg on the terminal, as a user runs it
+        try:
+            os.execv(
+                sys.executable,
+                [sys.executable, "-m", "edge_runtime.cli.main", *args, "--jobs", "2"],
+            )
+        finally:
+            os._exit(127)
+    said = b""
+    while b"\n" not in said:  # its first photograph is done
+        said += os.read(terminal, 4096)
+    os.close(terminal)  # the terminal hangs up
+    deadline = time.monotonic() + 60
+    while (ended := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            pytest.fail("the run hung after the terminal hung up")
+        time.sleep(0.1)
+    assert os.waitstatus_to_exitcode(ended[1]) == 1
+    assert not [p for p in out.iterdir() if ".partial" in p.name]
+    if command == "segment":
+        assert len((out / "measurements.csv").read_text().splitlines()) == 9
+    else:
+        assert {"summary.csv", "summary.md"} <= {p.name for p in out.iterdir()}
 
 
 def test_a_hangup_ignored_from_the_start_stays_ignored(tmp_path):
