@@ -165,10 +165,18 @@ def synced(paths: Iterable[Path]) -> None:
         _fsync(folder)
 
 
+CANNOT_SYNC = (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS)
+"""What a file system that cannot flush a file or folder says (some do not flush folders):
+there is nothing more to be had, and nothing failed."""
+
+
 def _fsync(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
+    except OSError as exc:
+        if exc.errno not in CANNOT_SYNC:
+            raise
     finally:
         os.close(descriptor)
 

@@ -270,8 +270,9 @@ class FolderWatcher:
     def _hold_outdir(self) -> tuple[tuple[int, int] | None, int]:
         """Lock :data:`LOCK_FILE` in the output folder for as long as this process lives (the
         kernel lets it go when the process ends, however it ends); the folder's identity and
-        the lock's descriptor. A watcher made again in the same process (a restart) takes over
-        the lock.
+        the lock's descriptor (-1 where the file system has no locks: NFS without its lock
+        daemon, said in a warning). A watcher made again in the same process (a restart) takes
+        over the lock.
 
         Raises:
             OutputError: another process's watcher holds it, or it cannot be opened.
@@ -280,18 +281,27 @@ class FolderWatcher:
         key = identity(self.outdir)
         if key in _HELD_LOCKS:
             return key, _HELD_LOCKS[key]
-        try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:  # read-only: a lock file another user left is still locked
+            descriptor = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError as exc:
             raise OutputError(f"{path}: cannot open the watch lock ({exc.strerror})") from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             os.close(descriptor)
             raise OutputError(
                 f"{self.outdir}: another edge-seg watch writes here (it holds {LOCK_FILE}): "
                 "one watcher per output folder"
             ) from None
+        except OSError as exc:
+            os.close(descriptor)
+            self.warn(
+                one_line(
+                    f"{path}: cannot be locked here ({exc.strerror}), so a second watcher "
+                    "writing in this folder would not be refused"
+                )
+            )
+            return key, -1
         _HELD_LOCKS[key] = descriptor
         return key, descriptor
 
@@ -527,7 +537,11 @@ class FolderWatcher:
         try:
             self._refuse_own_output(path, info)
             record = self.process(path, outputs)
-            synced(outputs.files())  # before the state says done: no empty mask taken as done
+            try:  # before the state says done: no empty mask taken as done
+                synced(outputs.files())
+            except OSError:  # the storage failing: they are not kept, as not done
+                self._remove_outputs(outputs.name)
+                raise
             self._remember_outputs(path, outputs)
         except Exception as exc:  # a daemon outlives any one file; the record says what happened
             gone = isinstance(exc, InputError) and not os.path.lexists(path)

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+import edge_runtime.app.watcher as watcher_module
 from edge_runtime.app.watcher import LOCK_FILE, RETRY_FIRST, RETRY_MAX, STATE_FILE, FolderWatcher
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.schema import MAX_TEXT
@@ -1139,3 +1140,61 @@ def test_a_photograph_rewritten_in_place_with_its_size_and_time_is_done_again(tm
     assert (os.stat(photo).st_ino, os.stat(photo).st_mtime_ns) == (inode, stamp)
     assert len(list(FolderWatcher(drop, out, process, settle=1).poll())) == 1
     assert calls == [b"A", b"B"]
+
+
+def test_a_file_system_without_locks_or_flushes_still_watches(tmp_path, monkeypatch):
+    """NFS without its lock daemon (ENOLCK) or a file system that flushes no folder (EINVAL):
+    the watcher was refused as a second watcher, or failed every photograph; it now warns of
+    the missing lock once and goes on."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+
+    def no_locks(descriptor, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    real_fsync = os.fsync
+
+    def no_folder_flush(descriptor):
+        if os.path.isdir(f"/proc/self/fd/{descriptor}"):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(watcher_module.fcntl, "flock", no_locks)
+    monkeypatch.setattr(os, "fsync", no_folder_flush)
+    warned = []
+    watcher = FolderWatcher(drop, out, _copying_process([]), settle=1, warn=warned.append)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    assert warned == [
+        f"{out / LOCK_FILE}: cannot be locked here (No locks available), so a second watcher "
+        "writing in this folder would not be refused"
+    ]
+    assert json.loads((out / STATE_FILE).read_text())["a.png"]["ok"]
+
+
+def test_outputs_that_cannot_be_flushed_are_not_kept_to_pile_up(tmp_path, monkeypatch):
+    """A failing card (EIO on flushing): the photograph fails and is tried again, and what it
+    wrote is removed, where each try left another set (a_mask, a-2_mask, a-3_mask, ...)."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    failing = [True]
+    real_fsync = os.fsync
+
+    def flaky(descriptor):
+        if failing[0]:
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", flaky)
+    clock = [0.0]
+    warned = []  # the state cannot be saved either, said once
+    watcher = FolderWatcher(
+        drop, out, _copying_process([]), settle=1, warn=warned.append, clock=lambda: clock[0]
+    )
+    for _ in range(3):
+        (record,) = watcher.poll()
+        assert not record["ok"] and "retry_in_s" in record
+        clock[0] += 1000
+    assert not list(out.glob("*_mask.png"))
+    failing[0] = False
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    assert sorted(p.name for p in out.glob("*_mask.png")) == ["a_mask.png"]
