@@ -131,7 +131,7 @@ def plan_outputs(
     """
     taken = {identity(p) for p in inputs} - {None}
     used = set() if used is None else used
-    folded = {name.casefold() for name in used}  # A.png and a.jpg: one name on a FAT card
+    folded = {name.lower() for name in used}  # A.png and a.jpg: one name on a FAT card
     plans = []
     for path in inputs:
         stem, n = fitted_name(path.stem), 1
@@ -142,11 +142,11 @@ def plan_outputs(
                 identity(p) in taken or (keep_existing and os.path.lexists(p))
                 for p in outputs.files()
             )
-            if name.casefold() not in folded and not clash:
+            if name.lower() not in folded and not clash:
                 break
             n += 1
         used.add(name)
-        folded.add(name.casefold())
+        folded.add(name.lower())
         plans.append(outputs)
     return plans
 

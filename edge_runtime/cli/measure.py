@@ -116,10 +116,10 @@ def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
             stem = fitted_name(path.stem)
             name = stem if n == 1 else f"{stem}-{n}"
             target = outdir / f"{name}_{PICTURE_KIND}.png"
-            if name.casefold() not in used and identity(target) not in taken:
+            if name.lower() not in used and identity(target) not in taken:
                 break
             n += 1
-        used.add(name.casefold())  # a FAT card takes A and a for one name
+        used.add(name.lower())  # a FAT card takes A and a for one name
         chosen.append(target)
     return chosen
 

@@ -1,6 +1,7 @@
 """``edge-seg watch``: the camera's drop folder."""
 
 import contextlib
+import functools
 import json
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from edge_runtime.cli.options import (
     refuse_given,
     segmenter_options,
 )
+from edge_runtime.cli.results import ResultLines
 from edge_runtime.cli.segment import warned
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.verdict_record import verdict_word
@@ -81,13 +83,14 @@ def watch(
 
     Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts; a bad file is
     reported and skipped (until it changes); a failure that is not the file's (a full disk, a
-    model that fails) is retried with growing pauses; SIGINT or SIGTERM stops after the current
-    photograph. A photograph that changed is done again, its earlier outputs removed. Each
-    photograph gets a verdict ("ok", "retake: blurred", "not fundus": also a warning on
-    stderr). With --once, each photograph left unprocessed (not settled yet, not examinable, or
-    failed in an earlier run and unchanged since) gets a warning, and the exit status is 1 if
-    any photograph failed or was left, or a signal stopped it (the rest are left for the next
-    run). Either way the exit status is 1 if the state could not be saved at the end.
+    model that fails) is retried with growing pauses; SIGINT, SIGTERM or SIGHUP stops after the
+    current photograph, and so does standard output closing (exit status 1). A photograph that
+    changed is done again, its earlier outputs removed. Each photograph gets a verdict ("ok",
+    "retake: blurred", "not fundus": also a warning on stderr). With --once, each photograph
+    left unprocessed (not settled yet, not examinable, or failed in an earlier run and unchanged
+    since) gets a warning, and the exit status is 1 if any photograph failed or was left, or a
+    signal stopped it (the rest are left for the next run). Either way the exit status is 1 if
+    the state could not be saved at the end.
     --measure needs --json: the records are where the measurements go.
     """
     if once:
@@ -107,14 +110,14 @@ def watch(
 
     watcher = FolderWatcher(directory, outdir, process, settle, warn=warn)
 
-    def report(record: dict) -> None:
+    def report(out: ResultLines, record: dict) -> None:
         if as_json:
-            click.echo(json.dumps(record, allow_nan=False))
+            out.echo(json.dumps(record, allow_nan=False))
         elif record["ok"]:
             path, mask = one_line(record["path"]), one_line(record["outputs"]["mask"])
             verdict = record.get("verdict")
             word = "" if verdict is None else f": {_word(verdict)}"
-            click.echo(f"{path} -> {mask}{word} ({record['ms']:.0f} ms)")
+            out.echo(f"{path} -> {mask}{word} ({record['ms']:.0f} ms)")
         else:
             retry = (
                 f" (trying again in {record['retry_in_s']:g} s)" if "retry_in_s" in record else ""
@@ -125,8 +128,9 @@ def watch(
         if once:
             failed = 0
             with stopping_on_signals() as stop:
+                out = ResultLines(stop)  # closing, it stops the look as a signal does
                 for record in watcher.poll(stop):
-                    report(record)
+                    report(out, record)
                     failed += not record["ok"]
             for left in watcher.unprocessed:
                 warn(one_line(f"{left.path}: left unprocessed, {left.reason}"))
@@ -140,16 +144,19 @@ def watch(
                 raise click.ClickException(said)
             return
         with stopping_on_signals() as stop:
+            out = ResultLines(stop)
             if not as_json:
-                click.echo(
-                    one_line(f"watching {directory} -> {outdir} (SIGINT or SIGTERM to stop)")
-                )
-            watcher.run(stop, interval, report)
+                out.echo(one_line(f"watching {directory} -> {outdir} ({STOPPED_BY} to stop)"))
+            watcher.run(stop, interval, functools.partial(report, out))
         if not watcher.save():
             raise click.ClickException(f"stopped; {UNSAVED}")
+        out.check("the photograph in progress")  # exit 1: a service manager starts it again
         if not as_json:
-            click.echo("stopped")
+            out.echo("stopped")
 
+
+STOPPED_BY = "SIGINT, SIGTERM or SIGHUP"
+"""What stops the watcher after the current photograph (said when it starts)."""
 
 UNSAVED = "the watch state could not be saved: a restart does again what it does not hold"
 

@@ -222,3 +222,23 @@ def test_a_stderr_that_cannot_be_written_loses_only_its_lines(photos, tmp_path):
         )
     assert done.returncode == 1 and "segmented 1 of 2 photographs" in done.stdout
     assert _files(tmp_path / "o") == ["p0_mask.png"]
+
+
+def test_watch_stops_when_stdout_closes_and_saves_what_it_did(photos, tmp_path):
+    """Its standard output gone (a journal restarted under a service), watch ended with exit
+    status 2, which a service manager takes as not to be restarted: it now stops after the
+    photograph in hand, saves its state, and exits 1; the next run does the rest."""
+    drop = tmp_path / "drop"
+    shutil.copytree(photos, drop)
+    for path in drop.iterdir():
+        os.utime(path, (time.time() - 10,) * 2)
+    out = tmp_path / "out"
+    done = _with_stdout_closed("watch", drop, "-o", out, "--once")
+    assert done.returncode == 1
+    assert (
+        "stopped as standard output closed: those not looked at are left for the next run"
+        in (done.stderr.splitlines()[-1])
+    )
+    assert [p.name for p in out.glob("*_mask.png")] == ["p0_mask.png"]
+    again = edge_seg("watch", drop, "-o", out, "--once")
+    assert len(again.stdout.splitlines()) == 3  # the other three
