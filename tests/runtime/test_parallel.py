@@ -277,6 +277,19 @@ def test_a_model_replaced_during_a_run_is_not_used_by_it(tmp_path, monkeypatch):
 # -- SIGINT, SIGTERM and SIGHUP ---------------------------------------------------------------
 
 
+def _in_a_session(command: list[str], hangup=signal.SIG_DFL) -> subprocess.Popen:
+    """``edge-seg COMMAND`` in a session of its own, SIGHUP set to ``hangup`` (by default not
+    ignored, even when the tests run under nohup)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge_runtime.cli.main", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, hangup),
+    )
+
+
 @pytest.mark.parametrize(
     ("signum", "to_group"),
     [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGINT, True), (signal.SIGHUP, True)],
@@ -288,15 +301,7 @@ def test_a_signal_stops_a_run_after_the_photographs_in_progress(tmp_path, signum
     prints a traceback, the exit status is 1 and no worker is left behind."""
     inputs = [str(_photo(tmp_path / "in" / f"p{i:02d}.png", i, (400, 440))) for i in range(12)]
     command = ["segment", *inputs, "-o", str(tmp_path / "out"), "--jobs", "2", "--json"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "edge_runtime.cli.main", *command],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        # not under nohup, even if the tests are (it would be ignored, as it should)
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
-    )
+    process = _in_a_session(command)
     try:
         stdout = process.stdout.readline()  # the first photograph is done
         if to_group:
@@ -373,14 +378,7 @@ def test_a_hangup_ignored_from_the_start_stays_ignored(tmp_path):
     does every photograph."""
     inputs = [str(_photo(tmp_path / "in" / f"p{i}.png", i, (300, 320))) for i in range(3)]
     command = ["segment", *inputs, "-o", str(tmp_path / "out"), "--jobs", "2", "--json"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "edge_runtime.cli.main", *command],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
-    )
+    process = _in_a_session(command, hangup=signal.SIG_IGN)
     first = process.stdout.readline()
     os.killpg(process.pid, signal.SIGHUP)
     stdout, stderr = process.communicate(timeout=120)

@@ -162,16 +162,33 @@ def test_watch_once_through_the_cli_with_the_bundled_model(tmp_path):
     assert mask.shape == (160, 180)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_watch_stops_cleanly_on_a_signal(tmp_path, signum):
-    drop, out = tmp_path / "drop", tmp_path / "out"
-    drop.mkdir()
-    proc = subprocess.Popen(
+def _looks(watcher: FolderWatcher) -> list[dict]:
+    """The records of tens of looks of ``watcher`` running as the daemon does, 0.3 s."""
+    records = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watcher.run, args=(stop, 0.01, records.append))
+    thread.start()
+    time.sleep(0.3)
+    stop.set()
+    thread.join()
+    return records
+
+
+def _daemon(drop, out) -> subprocess.Popen:
+    """``edge-seg watch DROP -o OUT`` running, its output read through pipes."""
+    return subprocess.Popen(
         [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop), "-o", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_watch_stops_cleanly_on_a_signal(tmp_path, signum):
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    proc = _daemon(drop, out)
     try:
         deadline = time.monotonic() + 30
         line = proc.stdout.readline()
@@ -595,15 +612,9 @@ def test_the_daemon_says_a_failure_once_and_a_restarted_one_once_more(tmp_path):
         raise InputError(f"{path}: not an image file Pillow can read")
 
     def run_a_while():
-        warnings, records = [], []
+        warnings = []
         watcher = FolderWatcher(drop, out, process, settle=1, warn=warnings.append)
-        stop = threading.Event()
-        thread = threading.Thread(target=watcher.run, args=(stop, 0.01, records.append))
-        thread.start()
-        time.sleep(0.3)  # tens of looks
-        stop.set()
-        thread.join()
-        return warnings, records
+        return warnings, _looks(watcher)
 
     warnings, records = run_a_while()
     assert [r["ok"] for r in records] == [False] and warnings == []  # the record said it
@@ -996,12 +1007,7 @@ def test_a_second_watcher_on_the_same_output_folder_is_refused(tmp_path):
     on one line (exit status 2); once it has stopped, the next may start."""
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "p.png")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop), "-o", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    daemon = _daemon(drop, out)
     try:
         assert daemon.stdout.readline().startswith("watching ")
         second = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
@@ -1058,19 +1064,11 @@ def test_a_state_file_that_is_a_link_is_refused_at_the_start(tmp_path):
     assert not list(out.glob("*_mask.png"))
 
 
-def _watched_folders(tmp_path):
-    drop, out = tmp_path / "drop", tmp_path / "out"
-    drop.mkdir()
-    out.mkdir()
-    return drop, out
-
-
 def test_an_error_exactly_as_long_as_the_state_allows_is_kept_whole(tmp_path):
     """A failure's error of exactly MAX_TEXT characters is remembered as it is, not shortened."""
-    drop, out = _watched_folders(tmp_path)
+    drop, out = _folders(tmp_path)
     (drop / "a.png").write_bytes(b"not a picture")
-    then = time.time() - 10
-    os.utime(drop / "a.png", (then, then))
+    _old(drop / "a.png")
 
     def failure_of_max_length(path, outputs):
         prefix = f"{path}: "
@@ -1086,27 +1084,20 @@ def test_an_error_exactly_as_long_as_the_state_allows_is_kept_whole(tmp_path):
 
 def test_the_daemon_does_not_warn_about_a_file_that_is_only_settling(tmp_path):
     """A file still settling is left for a later look without any warning (it is no problem)."""
-    drop, out = _watched_folders(tmp_path)
+    drop, out = _folders(tmp_path)
     (drop / "fresh.png").write_bytes(b"being written")
-    warned, records = [], []
+    warned = []
     watcher = FolderWatcher(drop, out, lambda path, outputs: {}, settle=60, warn=warned.append)
-    stop = threading.Event()
-    thread = threading.Thread(target=watcher.run, args=(stop, 0.01, records.append))
-    thread.start()
-    time.sleep(0.3)  # tens of looks
-    stop.set()
-    thread.join()
-    assert records == [] and warned == []
+    assert _looks(watcher) == [] and warned == []
     assert list(watcher.poll()) == []  # a look of its own: the file is left, settling
     assert [(u.path.name, u.settling) for u in watcher.unprocessed] == [("fresh.png", True)]
 
 
 def test_an_error_too_long_for_the_state_ends_with_an_ellipsis(tmp_path):
     """An error longer than MAX_TEXT is kept cut to MAX_TEXT characters, the last an ellipsis."""
-    drop, out = _watched_folders(tmp_path)
+    drop, out = _folders(tmp_path)
     (drop / "a.png").write_bytes(b"not a picture")
-    then = time.time() - 10
-    os.utime(drop / "a.png", (then, then))
+    _old(drop / "a.png")
 
     def long_failure(path, outputs):
         raise InputError(f"{path}: " + "y" * (2 * MAX_TEXT))
@@ -1120,7 +1111,7 @@ def test_an_error_too_long_for_the_state_ends_with_an_ellipsis(tmp_path):
 
 def test_a_photograph_rewritten_in_place_with_its_size_and_time_is_done_again(tmp_path):
     """A file overwritten in place (same inode, size and mtime) is redone: its ctime changed."""
-    drop, out = _watched_folders(tmp_path)
+    drop, out = _folders(tmp_path)
     photo = drop / "a.png"
     photo.write_bytes(b"A" * 100)
     then = time.time() - 10
