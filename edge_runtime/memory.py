@@ -74,7 +74,14 @@ def give_back_freed_memory(pixels: int) -> bool:
     memory is kept by this module's settings (:func:`keep_freed_memory`; an environment that
     tunes the allocator is left alone): the overlay's picture decoded next peaked 10-23 MB
     higher. Whether it did."""
-    if pixels < GIVE_BACK_FROM or not keep_freed_memory():
+    return pixels >= GIVE_BACK_FROM and give_back_kept_memory()
+
+
+def give_back_kept_memory() -> bool:
+    """Hand the free memory the heap keeps back to the system (glibc's ``malloc_trim``), when
+    this module's settings keep it (:func:`keep_freed_memory`): a watcher gone idle after
+    photographs of many sizes held 170 MB it did not use. Whether it did."""
+    if not keep_freed_memory():
         return False
     ctypes.CDLL(None).malloc_trim(0)
     return True
