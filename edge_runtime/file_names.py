@@ -17,3 +17,10 @@ def fitted_name(stem: str) -> str:
     while cut > MAX_NAME_BYTES - 3 and raw[cut] & 0xC0 == 0x80:  # inside a UTF-8 character
         cut -= 1
     return os.fsdecode(raw[:cut])
+
+
+def card_key(name: str) -> str:
+    """A name as a FAT or exFAT card (a camera's) compares it: each character upper-cased where
+    it stays one character (``A.png`` and ``a.png`` are one name there, ``micro`` and ``mu``
+    signs too; ``Strasse`` with an eszett is not ``STRASSE``)."""
+    return "".join(upper if len(upper := c.upper()) == 1 else c for c in name)

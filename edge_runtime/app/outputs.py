@@ -15,7 +15,7 @@ from edge_runtime.atomic import save_png
 from edge_runtime.data.artery_vein import colour_picture
 from edge_runtime.data.photos import PhotoDataset
 from edge_runtime.errors import InputError
-from edge_runtime.file_names import fitted_name
+from edge_runtime.file_names import card_key, fitted_name
 from edge_runtime.pipeline.decode import Photo
 
 OVERLAY_COLOUR = (0, 255, 64)
@@ -131,7 +131,7 @@ def plan_outputs(
     """
     taken = {identity(p) for p in inputs} - {None}
     used = set() if used is None else used
-    folded = {name.lower() for name in used}  # A.png and a.jpg: one name on a FAT card
+    folded = {card_key(name) for name in used}  # A.png and a.jpg: one name on a FAT card
     plans = []
     for path in inputs:
         stem, n = fitted_name(path.stem), 1
@@ -142,11 +142,11 @@ def plan_outputs(
                 identity(p) in taken or (keep_existing and os.path.lexists(p))
                 for p in outputs.files()
             )
-            if name.lower() not in folded and not clash:
+            if card_key(name) not in folded and not clash:
                 break
             n += 1
         used.add(name)
-        folded.add(name.lower())
+        folded.add(card_key(name))
         plans.append(outputs)
     return plans
 

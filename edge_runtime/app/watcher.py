@@ -194,6 +194,20 @@ def is_permanent(exc: BaseException) -> bool:
     return not isinstance(exc, (EdgeSegError, OSError, MemoryError))
 
 
+def _open_lock(path: Path) -> int:
+    """The lock file's descriptor: opened for writing (NFS locks only such a file), else, where
+    another user left it, for reading (a local file system locks that too).
+
+    Raises:
+        OSError: it can be opened neither way.
+    """
+    flags = os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(path, os.O_RDWR | flags, 0o644)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY | flags)
+
+
 _HELD_LOCKS: dict[tuple[int, int] | None, int] = {}
 """The :data:`LOCK_FILE` descriptors this process holds, by their output folder's identity."""
 
@@ -283,8 +297,8 @@ class FolderWatcher:
         key = identity(self.outdir)
         if key in _HELD_LOCKS:
             return key, _HELD_LOCKS[key]
-        try:  # read-only: a lock file another user left is still locked
-            descriptor = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            descriptor = _open_lock(path)
         except OSError as exc:
             raise OutputError(f"{path}: cannot open the watch lock ({exc.strerror})") from None
         try:

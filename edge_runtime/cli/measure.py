@@ -25,7 +25,7 @@ from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.errors import InputError, describe_failure, one_line
-from edge_runtime.file_names import fitted_name
+from edge_runtime.file_names import card_key, fitted_name
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import read_field_mask
 from edge_runtime.measure.measurements import MapMeasurements
@@ -116,10 +116,10 @@ def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
             stem = fitted_name(path.stem)
             name = stem if n == 1 else f"{stem}-{n}"
             target = outdir / f"{name}_{PICTURE_KIND}.png"
-            if name.lower() not in used and identity(target) not in taken:
+            if card_key(name) not in used and identity(target) not in taken:
                 break
             n += 1
-        used.add(name.lower())  # a FAT card takes A and a for one name
+        used.add(card_key(name))  # a FAT card takes A and a for one name
         chosen.append(target)
     return chosen
 

@@ -444,20 +444,28 @@ def read_binary(path: Path, shape: tuple[int, int], what: str) -> np.ndarray:
 
 
 def warn_if_turned_apart(photo: LabelledPhoto) -> None:
-    """Warn when a photograph and its label, mask or artery/vein label are stored with different
-    EXIF orientations (a phone's photograph, a label saved by a tool that dropped the tag): each
-    is read turned upright by its own, which is right for a label drawn on the photograph as
-    shown and scores one drawn on its stored pixels turned, without a word (F1 0.13 for DRIVE's
-    05 stored upside down)."""
+    """Warn when a photograph and its label, mask or artery/vein label are stored with EXIF
+    orientations that their sizes cannot tell apart (a tool saved the label without the tag):
+    each is read turned upright by its own, which is right for a label drawn on the
+    photograph as shown and scores one drawn on its stored pixels turned, without a word (F1
+    0.13 for DRIVE's 05 stored upside down). A quarter turn apart, a label drawn on the stored
+    pixels has the other size and is refused, unless the photograph is square."""
     files = {
         "photograph": photo.image,
         "label": photo.label,
         "mask": photo.mask,
         "artery/vein label": photo.artery_vein,
     }
-    turned = {role: stored_orientation(path) for role, path in files.items() if path is not None}
-    if len(set(turned.values())) > 1:
-        said = ", ".join(f"{role} {orientation}" for role, orientation in turned.items())
+    found = {role: stored_orientation(path) for role, path in files.items() if path is not None}
+    turn, size = found["photograph"]
+    square = size is not None and size[0] == size[1]
+    apart = [
+        role
+        for role, (other, _) in found.items()
+        if other != turn and (square or _quarter(other) == _quarter(turn))
+    ]
+    if apart:
+        said = ", ".join(f"{role} {orientation}" for role, (orientation, _) in found.items())
         warnings.warn(
             one_line(
                 f"{photo.image}: its files are stored turned apart (EXIF orientation: {said}): "
@@ -466,6 +474,11 @@ def warn_if_turned_apart(photo: LabelledPhoto) -> None:
             ),
             stacklevel=2,
         )
+
+
+def _quarter(orientation: int) -> bool:
+    """Whether an EXIF orientation turns a picture a quarter (its sides swapped)."""
+    return orientation in (5, 6, 7, 8)
 
 
 def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:

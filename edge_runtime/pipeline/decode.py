@@ -319,16 +319,19 @@ def check_single_picture(
         )
 
 
-def stored_orientation(path: Path) -> int:
-    """A file's EXIF orientation, from its header (1: stored upright; 1 too when it cannot be
-    read, which its reader then says): a PNG's only where its EXIF comes before its pixels."""
+def stored_orientation(path: Path) -> tuple[int, tuple[int, int] | None]:
+    """A file's EXIF orientation and its size as stored (width, height), from its header: 1
+    where it is stored upright, has no orientation or one of no meaning (0, 9: read upright), or
+    cannot be read (its size then ``None``: its reader says what is wrong); a PNG's only where
+    its EXIF comes before its pixels."""
     try:
         with opened_image(path, any_depth=True) as image:
-            if image.format == "PNG" and "exif" not in image.info:  # else Pillow decodes it all
-                return 1
-            return image.getexif().get(ORIENTATION, 1)
-    except Exception:  # the file's reader raises what is wrong with it
-        return 1
+            orientation = 1  # a PNG's EXIF after its pixels: Pillow would decode it all
+            if image.format != "PNG" or "exif" in image.info:
+                orientation = image.getexif().get(ORIENTATION, 1)
+            return (orientation if orientation in _TRANSPOSE else 1), image.size
+    except Exception:
+        return 1, None
 
 
 def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:

@@ -16,7 +16,6 @@ nothing waits for ever. Workers ignore SIGINT, SIGTERM and SIGHUP, which are the
 """
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -34,7 +33,6 @@ from edge_runtime.processes import (
     exit_description,
     process_context,
 )
-from edge_runtime.streams import to_null_device
 
 
 def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int:
@@ -88,27 +86,12 @@ def stopping_on_signals() -> Iterator[Stop]:
         for s in ENDING_SIGNALS
         if s != signal.SIGHUP or signal.getsignal(s) is not signal.SIG_IGN  # nohup
     ]
-
-    def request(signum: int, _frame) -> None:
-        if signum == signal.SIGHUP:  # the terminal is gone: writing to it would fail
-            _away_from_the_terminal()
-        stop.request(signum)
-
-    previous = {s: signal.signal(s, request) for s in heeded}
+    previous = {s: signal.signal(s, lambda signum, _: stop.request(signum)) for s in heeded}
     try:
         yield stop
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-
-def _away_from_the_terminal() -> None:
-    """Point standard output and error, where they are the terminal, at the null device: after
-    a hangup every write to it fails (EIO), and the run's files are still to be written."""
-    for fd in (1, 2):
-        with contextlib.suppress(OSError):
-            if os.isatty(fd):
-                to_null_device(fd)
 
 
 Lost = Callable[[Any, str, int | None], Any]

@@ -833,3 +833,23 @@ def test_a_photograph_stored_turned_apart_from_its_label_is_warned_of(tmp_path, 
         label.unlink()
         turned.save(label.with_suffix(".png"), exif=exif)
     assert "turned apart" not in _eval(root, "--jobs", "1", expect=0).output
+
+
+@pytest.mark.parametrize("orientation", [6, 0, 9])
+def test_what_sizes_tell_apart_or_means_nothing_is_not_warned_of(
+    tmp_path, make_photo_dataset, orientation
+):
+    """A phone's photograph stored a quarter turned (6) with a label drawn upright: a label
+    drawn on its stored pixels would have the other size, and be refused, so there is nothing
+    to warn of; nor of an orientation of no meaning (0, 9), read upright as the label is."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    (image,) = (root / "images").glob("eye1.*")
+    upright = Image.open(image)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    image.unlink()
+    stored = upright.transpose(Image.Transpose.ROTATE_90) if orientation == 6 else upright
+    stored.save(root / "images" / "eye1.png", exif=exif)
+    result = _eval(root, "--jobs", "1", expect=0)
+    assert "turned apart" not in result.output
+    assert upright.size[0] != upright.size[1]  # as a fundus photograph's
