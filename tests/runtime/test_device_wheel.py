@@ -13,11 +13,11 @@ import pytest
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).parents[2]
-MAX_WHEEL_BYTES = 600_000
-"""The notes say "about 570 KB" (567 KB measured, 2026-12-05); the bundled models are 104 KiB
-(vessels) and 274 KiB (arteries and veins)."""
-MAX_INSTALLED_BYTES = 1_100_000
-"""The notes say "about 1.0 MB of files" (1,005 KB measured, 2026-12-05: 50 KB of it the README
+MAX_WHEEL_BYTES = 650_000
+"""The notes say "about 600 KB" (602 KB measured, 2026-12-06; 567 KB on 2026-12-05); the bundled
+models are 104 KiB (vessels) and 274 KiB (arteries and veins)."""
+MAX_INSTALLED_BYTES = 1_200_000
+"""The notes say "about 1.1 MB of files" (1,101 KB measured, 2026-12-06: 58 KB of it the README
 as the package's description) before bytecode compilation."""
 
 
