@@ -102,6 +102,9 @@ class EdgeSegGroup(NamingGroup):
     def invoke(self, ctx: click.Context):
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
+            # Pillow's complaints about a damaged file name no file (its error here names it);
+            # set here, once, not around each decode: a filter is the whole process's
+            warnings.filterwarnings("ignore", module=r"PIL\.")
             try:
                 return super().invoke(ctx)
             except EdgeSegError as exc:

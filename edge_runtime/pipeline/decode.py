@@ -9,7 +9,6 @@ its size. Every problem is raised as :class:`InputError` naming the file.
 """
 
 import contextlib
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,27 +359,24 @@ def opened_image(
     Raises:
         InputError: missing, not a regular file, or any of these checks failed.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pillow's complaints about damaged tags name no file
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with open_regular(path, what) as f, Image.open(f) as image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise InputError(f"{path}: {width}x{height} pixels {_TOO_LARGE}")
-            if image.format in WHOLE_IMAGE_FORMATS and width * height > MAX_WHOLE_IMAGE_PIXELS:
-                raise InputError(
-                    f"{path}: {width}x{height} pixels exceed the "
-                    f"{MAX_WHOLE_IMAGE_PIXELS // 1_000_000}-megapixel limit of {image.format} "
-                    "files (their decoder holds the whole picture several times over); save "
-                    "it as PNG or TIFF (a photograph also as JPEG)"
-                )
-            if _deeper_than_16_bits(image) and not any_depth:
-                raise InputError(
-                    f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
-                    "are not supported; save it with 8 or 16 bits per channel"
-                )
-            check_single_picture(image, path)
-            yield image
+    with open_regular(path, what) as f, Image.open(f) as image:
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise InputError(f"{path}: {width}x{height} pixels {_TOO_LARGE}")
+        if image.format in WHOLE_IMAGE_FORMATS and width * height > MAX_WHOLE_IMAGE_PIXELS:
+            raise InputError(
+                f"{path}: {width}x{height} pixels exceed the "
+                f"{MAX_WHOLE_IMAGE_PIXELS // 1_000_000}-megapixel limit of {image.format} "
+                "files (their decoder holds the whole picture several times over); save "
+                "it as PNG or TIFF (a photograph also as JPEG)"
+            )
+        if _deeper_than_16_bits(image) and not any_depth:
+            raise InputError(
+                f"{path}: 32-bit {'float' if image.mode == 'F' else 'integer'} pixels "
+                "are not supported; save it with 8 or 16 bits per channel"
+            )
+        check_single_picture(image, path)
+        yield image
 
 
 def _decode(path: Path, reduce: bool = True) -> Photo:

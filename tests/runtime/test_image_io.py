@@ -1,4 +1,7 @@
 import struct
+import threading
+import time
+import warnings
 import zlib
 
 import numpy as np
@@ -248,3 +251,29 @@ def test_colours_are_told_apart_by_every_channel():
     assert levels(pixels) == MAX_LEVELS + 1
     with pytest.raises(InputError, match=f"got {MAX_LEVELS + 1} distinct values"):
         as_binary(pixels, "m.png", "map")
+
+
+def test_reading_files_in_one_thread_loses_no_warning_of_another(tmp_path):
+    """Each read set the process's warning filters to "ignore" while it lasted (Pillow's
+    complaints name no file): a camera program's other threads lost their warnings meanwhile,
+    none of 2,000 shown while one thread read photographs. The filters are left alone now."""
+    path = tmp_path / "p.png"
+    Image.fromarray(synthetic_fundus(120, 130)).save(path)
+    stop = threading.Event()
+
+    def read_on():
+        while not stop.is_set():
+            load_photo(path)
+
+    reader = threading.Thread(target=read_on)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reader.start()
+        try:
+            for i in range(300):
+                warnings.warn(f"the camera's own warning {i}", stacklevel=1)
+                time.sleep(0.001)
+        finally:
+            stop.set()
+            reader.join()
+    assert len([w for w in caught if "the camera's own warning" in str(w.message)]) == 300
