@@ -627,6 +627,15 @@ class FolderWatcher:
         if output is not None:
             raise InputError(f"{path}: is {output}, an output, not a photograph to segment")
 
+    def forget(self, path: Path) -> None:
+        """Forget a photograph this run took, its outputs removed, so that the next look takes
+        it again: its record could not be delivered (standard output closed as it was printed),
+        and a restart must neither repeat nor miss one."""
+        done = self.state.pop(path.name, None)
+        if done is not None:
+            self._remove_outputs(done.name)
+            self._unsaved = True
+
     def close(self) -> None:
         """Let another watcher write in the output folder (this one is done)."""
         key, descriptor = self._held

@@ -111,13 +111,10 @@ def watch(
     watcher = FolderWatcher(directory, outdir, process, settle, warn=warn)
 
     def report(out: ResultLines, record: dict) -> None:
-        if as_json:
-            out.echo(json.dumps(record, allow_nan=False))
-        elif record["ok"]:
-            path, mask = one_line(record["path"]), one_line(record["outputs"]["mask"])
-            verdict = record.get("verdict")
-            word = "" if verdict is None else f": {_word(verdict)}"
-            out.echo(f"{path} -> {mask}{word} ({record['ms']:.0f} ms)")
+        if record["ok"] or as_json:
+            out.echo(_shown(record, as_json))
+            if out.closed and record["ok"]:  # its record was lost: the next run does it again
+                watcher.forget(Path(record["path"]))
         else:
             retry = (
                 f" (trying again in {record['retry_in_s']:g} s)" if "retry_in_s" in record else ""
@@ -159,6 +156,16 @@ STOPPED_BY = "SIGINT, SIGTERM or SIGHUP"
 """What stops the watcher after the current photograph (said when it starts)."""
 
 UNSAVED = "the watch state could not be saved: a restart does again what it does not hold"
+
+
+def _shown(record: dict, as_json: bool) -> str:
+    """A photograph's line on stdout: its JSON record, or its mask and verdict."""
+    if as_json:
+        return json.dumps(record, allow_nan=False)
+    path, mask = one_line(record["path"]), one_line(record["outputs"]["mask"])
+    verdict = record.get("verdict")
+    word = "" if verdict is None else f": {_word(verdict)}"
+    return f"{path} -> {mask}{word} ({record['ms']:.0f} ms)"
 
 
 def _word(verdict: dict) -> str:

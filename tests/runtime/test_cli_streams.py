@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -227,7 +228,9 @@ def test_a_stderr_that_cannot_be_written_loses_only_its_lines(photos, tmp_path):
 def test_watch_stops_when_stdout_closes_and_saves_what_it_did(photos, tmp_path):
     """Its standard output gone (a journal restarted under a service), watch ended with exit
     status 2, which a service manager takes as not to be restarted: it now stops after the
-    photograph in hand, saves its state, and exits 1; the next run does the rest."""
+    photograph in hand, saves its state, and exits 1. The photograph whose record could not be
+    printed is forgotten, its outputs removed, so that the next run, which does the rest,
+    delivers its record too: none repeated, none missed."""
     drop = tmp_path / "drop"
     shutil.copytree(photos, drop)
     for path in drop.iterdir():
@@ -239,6 +242,8 @@ def test_watch_stops_when_stdout_closes_and_saves_what_it_did(photos, tmp_path):
         "stopped as standard output closed: those not looked at are left for the next run"
         in (done.stderr.splitlines()[-1])
     )
-    assert [p.name for p in out.glob("*_mask.png")] == ["p0_mask.png"]
-    again = edge_seg("watch", drop, "-o", out, "--once")
-    assert len(again.stdout.splitlines()) == 3  # the other three
+    assert not list(out.glob("*_mask.png"))
+    again = edge_seg("watch", drop, "-o", out, "--once", "--json")
+    records = [json.loads(line) for line in again.stdout.splitlines()]
+    assert [Path(r["path"]).name for r in records] == [f"p{i}.png" for i in range(4)]
+    assert sorted(p.name for p in out.glob("*_mask.png")) == [f"p{i}_mask.png" for i in range(4)]
