@@ -46,8 +46,10 @@ def _temporary(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds.
+def atomic_path(path: str | Path, durable: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds
+    (``durable``: the temporary flushed to the storage before, and the folder after, so that
+    the power going leaves the old file or the new one, whole).
 
     The temporary name is short whatever the final one (a long file name must not fail only
     because of it), hidden, unique to this process, and keeps the suffix (some writers choose
@@ -62,7 +64,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = _temporary(path)
     try:
         yield tmp
+        if durable:
+            _fsync(tmp)
         os.replace(tmp, path)
+        if durable:
+            _fsync(path.parent)
     except OSError as exc:
         if exc.filename != str(tmp) or exc.errno is None:
             raise

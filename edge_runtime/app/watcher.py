@@ -408,10 +408,8 @@ class FolderWatcher:
     def _save_state(self) -> None:
         text = self._state_text()
         try:
-            with atomic_path(self.state_path) as tmp:
+            with atomic_path(self.state_path, durable=True) as tmp:
                 tmp.write_text(text)
-                synced([tmp])  # the power going leaves the old state or the new, whole
-            synced([self.state_path])
         except OSError as exc:  # kept in memory; tried again after every poll, said once
             if not self._unsaved:
                 problem = exc.strerror or exc

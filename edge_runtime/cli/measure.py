@@ -32,7 +32,6 @@ from edge_runtime.measure.measurements import MapMeasurements
 from edge_runtime.measure.picture import draw_picture
 from edge_runtime.measure.scale import CameraScale
 from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
-from edge_runtime.pipeline.parallel import Stop
 
 
 def _options(artery_vein, fov, fov_auto, camera: CameraScale) -> MeasureOptions:
@@ -243,12 +242,11 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
         prepare_outdir(picture)
         pictures = _picture_paths([item.path for item in listed], picture)
     rows, failed, undrawn = [], 0, 0
-    stop = Stop()
-    out = ResultLines(stop)
+    out = ResultLines()
     for item, target in zip(listed, pictures, strict=True):
-        if stop.is_set():
+        if out.closed:
             failed += 1
-            rows.append(measurement_row(str(item.path), None, f"{item.path}: {stop.reason}"))
+            rows.append(measurement_row(str(item.path), None, f"{item.path}: {out.stop.reason}"))
             continue
         record, measured = _measure_one(item, options, target)
         rows.append(measurement_row(record["path"], measured, record.get("error")))

@@ -11,6 +11,7 @@ from edge_runtime.pipeline.decode import (
     ORIENTATION,
     SIXTEEN_BIT_MODES,
     opened_image,
+    turned_a_quarter,
 )
 
 KEPT_MODES = ("1", "L", "RGB", *SIXTEEN_BIT_MODES, "I", "F")
@@ -85,7 +86,7 @@ def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None
                     "pixels around every edge: save it losslessly, as PNG"
                 )
             width, height = image.size
-            if image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):
+            if turned_a_quarter(image.getexif().get(ORIENTATION, 1)):
                 width, height = height, width
             if shape is not None and (height, width) != tuple(shape):
                 raise InputError(

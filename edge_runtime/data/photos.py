@@ -50,6 +50,7 @@ from edge_runtime.pipeline.decode import (
     Photo,
     load_photo,
     stored_orientation,
+    turned_a_quarter,
 )
 
 DATASET_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
@@ -462,7 +463,7 @@ def warn_if_turned_apart(photo: LabelledPhoto) -> None:
     apart = [
         role
         for role, (other, _) in found.items()
-        if other != turn and (square or _quarter(other) == _quarter(turn))
+        if other != turn and (square or turned_a_quarter(other) == turned_a_quarter(turn))
     ]
     if apart:
         said = ", ".join(f"{role} {orientation}" for role, (orientation, _) in found.items())
@@ -474,11 +475,6 @@ def warn_if_turned_apart(photo: LabelledPhoto) -> None:
             ),
             stacklevel=2,
         )
-
-
-def _quarter(orientation: int) -> bool:
-    """Whether an EXIF orientation turns a picture a quarter (its sides swapped)."""
-    return orientation in (5, 6, 7, 8)
 
 
 def load_labelled(photo: LabelledPhoto) -> LoadedPhoto:

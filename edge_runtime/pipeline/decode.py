@@ -242,6 +242,12 @@ def reduce_pixels(pixels: np.ndarray, reduction: int) -> np.ndarray:
 ORIENTATION = 0x0112
 """EXIF orientation tag; values 5-8 turn the photograph a quarter, swapping its sides."""
 
+
+def turned_a_quarter(orientation: int) -> bool:
+    """Whether an EXIF orientation turns a picture a quarter, swapping its sides (5 to 8)."""
+    return orientation in (5, 6, 7, 8)
+
+
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -392,7 +398,7 @@ def _decode(path: Path, reduce: bool = True) -> Photo:
         image.load()
         rest = reduction // round(width / image.size[0])  # the JPEG decoder may have done some
         pixels = _array(_reduced_upright(image, rest, orientation))
-    shape = (width, height) if orientation in (5, 6, 7, 8) else (height, width)
+    shape = (width, height) if turned_a_quarter(orientation) else (height, width)
     return Photo(pixels, shape, reduction, path)
 
 

@@ -131,7 +131,7 @@ def run_jobs(
     try:
         yield from pool.run(items, lost, stop)
     finally:
-        pool.close()
+        pool.close(lost)
 
 
 @dataclass
@@ -151,11 +151,9 @@ class _Pool:
         self.size = size
         self.context = process_context()
         self.workers: list[_Worker] = []
-        self.lost: Lost | None = None
 
     def run(self, items: list, lost: Lost, stop: Stop) -> Iterator[Any]:
         """The records of ``items`` in order, as they come."""
-        self.lost = lost
         pending = list(enumerate(items))[::-1]  # popped from the end: the first item first
         done: dict[int, Any] = {}
         following = 0
@@ -229,10 +227,10 @@ class _Pool:
         worker.conn.close()
         self.workers.remove(worker)
 
-    def close(self) -> None:
+    def close(self, lost: Lost) -> None:
         """Let every worker go: those that hold nothing leave, the others are ended (the run
         ended early: what took the records raised), and what they wrote of their items is
-        removed by :data:`Lost` (its records are nobody's)."""
+        removed by ``lost`` (its records are nobody's)."""
         ended = []
         for worker in self.workers:
             if worker.holds is None:
@@ -244,8 +242,7 @@ class _Pool:
         for worker in list(self.workers):
             self._retire(worker)
         for worker in ended:
-            if self.lost is not None:
-                self.lost(worker.holds[1], "ended with the run", worker.process.pid)
+            lost(worker.holds[1], "ended with the run", worker.process.pid)
 
 
 def _answer(conn: Connection) -> tuple[str, Any] | None:

@@ -410,7 +410,7 @@ def unsaveable_state(monkeypatch):
     import edge_runtime.app.watcher as watch_module
 
     @contextlib.contextmanager
-    def full_disk(path):
+    def full_disk(path, durable=False):
         raise OSError(errno.ENOSPC, "No space left on device")
         yield
 
