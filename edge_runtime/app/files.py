@@ -93,7 +93,7 @@ def segment_file(
             give_back_freed_memory(photo.shape[0] * photo.shape[1])
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
-    written = write_outputs(outputs, photo, result, extras)
+    written = write_outputs(outputs, photo, result, extras, segmenter.provenance)
     done = time.perf_counter()
     return SegmentRecord(
         path=str(path),
@@ -110,4 +110,5 @@ def segment_file(
         verdict=verdict,
         measurements=measurements,
         not_measured=not_measured,
+        provenance=segmenter.provenance,
     )

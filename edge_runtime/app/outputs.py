@@ -12,11 +12,13 @@ from PIL import Image
 
 from edge_runtime.analysis.segmentation import Result
 from edge_runtime.atomic import save_png
+from edge_runtime.contract.provenance import PNG_KEY, Provenance
 from edge_runtime.data.artery_vein import colour_picture
 from edge_runtime.data.photos import PhotoDataset
-from edge_runtime.errors import InputError
+from edge_runtime.errors import EdgeSegError, InputError
 from edge_runtime.file_names import card_key, fitted_name
 from edge_runtime.pipeline.decode import Photo
+from edge_runtime.safe_open import open_regular
 
 OVERLAY_COLOUR = (0, 255, 64)
 OVERLAY_WEIGHT = 153
@@ -172,24 +174,47 @@ class Extras:
     prob: bool = False
 
 
+def provenance_text(provenance: Provenance | None) -> dict[str, str]:
+    """The text chunks that say what made a written file: PNG's own ``Software`` and the whole
+    :class:`Provenance` (:data:`~edge_runtime.contract.provenance.PNG_KEY`); none without."""
+    if provenance is None:
+        return {}
+    return {"Software": provenance.software, PNG_KEY: provenance.text()}
+
+
+def written_provenance(path: Path) -> Provenance | None:
+    """What made a map file, as ``segment`` recorded it in the file (:func:`provenance_text`);
+    ``None`` for a file without (a manual label, another program's map) or one whose record
+    cannot be read (it is no proof: anyone can write one)."""
+    try:
+        with open_regular(path, "a map") as f, Image.open(f) as image:
+            text = image.info.get(PNG_KEY) if image.format == "PNG" else None
+            return None if not isinstance(text, str) else Provenance.from_text(text)
+    except (EdgeSegError, OSError, ValueError, RecursionError, Image.DecompressionBombError):
+        return None
+
+
 def write_outputs(
     paths: OutputPaths,
     photo: Photo,
     result: Result,
     extras: Extras = Extras(),
+    provenance: Provenance | None = None,
 ) -> dict[str, str]:
     """Write the mask (8-bit 0/255), the ``extras`` (overlay, probability PNG) and, when the
     result has arteries and veins, their map (RGB: red artery, blue vein, black background),
     each atomically, in that order: a map not made yet is made after the vessel files' buffer
-    and the overlay's picture are freed. Returns {kind: path} of what was written.
+    and the overlay's picture are freed; each records its ``provenance``
+    (:func:`provenance_text`). Returns {kind: path} of what was written.
 
     All or none: when one cannot be written, those already written are removed before the
     error goes on (a photograph reported failed leaves no files).
     """
     written: dict[str, Path] = {}
     try:
-        _write_vessel_files(paths, photo, result, extras, written)
-        _write_artery_vein_file(paths, result, written)
+        text = provenance_text(provenance)
+        _write_vessel_files(paths, photo, result, extras, written, text)
+        _write_artery_vein_file(paths, result, written, text)
     except BaseException:
         for path in written.values():
             with contextlib.suppress(OSError):
@@ -199,26 +224,33 @@ def write_outputs(
 
 
 def _write_vessel_files(
-    paths: OutputPaths, photo: Photo, result: Result, extras: Extras, written: dict[str, Path]
+    paths: OutputPaths,
+    photo: Photo,
+    result: Result,
+    extras: Extras,
+    written: dict[str, Path],
+    text: dict[str, str],
 ) -> None:
-    """The mask and the ``extras``, each added to ``written`` once it is: one
-    photograph-sized uint8 buffer serves all three in turn."""
+    """The mask and the ``extras``, each with ``text`` and added to ``written`` once it is:
+    one photograph-sized uint8 buffer serves all three in turn."""
     buffer = np.multiply(result.mask, 255, dtype=np.uint8)
-    save_png(paths.mask, buffer)
+    save_png(paths.mask, buffer, text)
     written["mask"] = paths.mask
     if extras.overlay:
-        save_png(paths.overlay, overlay(photo, result.mask, alpha=buffer))
+        save_png(paths.overlay, overlay(photo, result.mask, alpha=buffer), text)
         written["overlay"] = paths.overlay
     if extras.prob:
         for rows, probability in result.probability_rows():
             buffer[rows] = np.round(probability * 255)
-        save_png(paths.prob, buffer)
+        save_png(paths.prob, buffer, text)
         written["prob"] = paths.prob
 
 
-def _write_artery_vein_file(paths: OutputPaths, result: Result, written: dict[str, Path]) -> None:
-    """The arteries and veins, when the result has them, added to ``written``."""
+def _write_artery_vein_file(
+    paths: OutputPaths, result: Result, written: dict[str, Path], text: dict[str, str]
+) -> None:
+    """The arteries and veins, when the result has them, with ``text``, added to ``written``."""
     classes = result.artery_vein
     if classes is not None:
-        save_png(paths.artery_vein, colour_picture(classes))
+        save_png(paths.artery_vein, colour_picture(classes), text)
         written["artery_vein"] = paths.artery_vein

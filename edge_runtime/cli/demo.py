@@ -32,7 +32,7 @@ def demo(outdir, runtime, config):
     photo = photo_from_array(photo)
     result = segmenter.segment(photo)
     paths = output_paths(outdir, "retina")
-    written = write_outputs(paths, photo, result, Extras(overlay=True))
+    written = write_outputs(paths, photo, result, Extras(overlay=True), segmenter.provenance)
     click.echo(
         f"scikit-image retina {photo.shape[1]}x{photo.shape[0]}: vessels "
         f"{result.stats.vessel_fraction:.1%} of the field of view, {result.stats.tiles} tiles, "

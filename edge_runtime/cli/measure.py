@@ -20,10 +20,13 @@ from edge_runtime.app.outputs import (
     WRITTEN_KINDS,
     identity,
     is_written_output,
+    written_provenance,
 )
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.cli.results import ResultLines
+from edge_runtime.contract.provenance import Provenance
+from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.file_names import card_key, fitted_name
 from edge_runtime.measure.files import MeasureOptions, measure_file
@@ -125,24 +128,28 @@ def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
 
 def _measure_one(
     item: Input, options: MeasureOptions, picture: Path | None
-) -> tuple[dict, MapMeasurements | None]:
-    """The JSON record of one map, and its measurements (``None`` when it failed, whatever
-    the reason: the record says why, and the other maps go on). A picture that cannot be
-    drawn or written is the record's ``picture_error``: the measurements stand."""
+) -> tuple[dict, MapMeasurements | None, Provenance | None]:
+    """The JSON record of one map, its measurements (``None`` when it failed, whatever the
+    reason: the record says why, and the other maps go on) and what made the map, as
+    ``segment`` recorded it in the file (``None`` for a map without: a manual label). A
+    picture that cannot be drawn or written is the record's ``picture_error``: the
+    measurements stand."""
     record = {"path": str(item.path), "ok": True}
     try:
         if item.problem:
             raise InputError(item.problem)
         analysis = measure_file(item.path, options)
     except Exception as exc:
-        return {**record, "ok": False, "error": describe_failure(exc, item.path)}, None
+        return {**record, "ok": False, "error": describe_failure(exc, item.path)}, None, None
     if picture is not None:
         try:
             save_png(picture, draw_picture(analysis))
             record["picture"] = str(picture)
         except Exception as exc:
             record["picture_error"] = describe_failure(exc, picture)
-    return {**record, **dataclasses.asdict(analysis.measurements)}, analysis.measurements
+    made = written_provenance(item.path)
+    record |= dataclasses.asdict(analysis.measurements)
+    return {**record, "provenance": encode(made)}, analysis.measurements, made
 
 
 def _text(path: Path, m: MapMeasurements) -> str:
@@ -248,8 +255,8 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
             failed += 1
             rows.append(measurement_row(str(item.path), None, f"{item.path}: {out.stop.reason}"))
             continue
-        record, measured = _measure_one(item, options, target)
-        rows.append(measurement_row(record["path"], measured, record.get("error")))
+        record, measured, made = _measure_one(item, options, target)
+        rows.append(measurement_row(record["path"], measured, record.get("error"), made))
         if measured is None:
             failed += 1
             click.echo(f"error: {record['error']}", err=True)

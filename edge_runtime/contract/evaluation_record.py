@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
 from edge_runtime.contract.artery_vein_metrics import mean_scores as mean_artery_vein
 from edge_runtime.contract.metrics import PhotoScores, defined_counts, mean_scores
+from edge_runtime.contract.provenance import Provenance
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class DatasetEvaluation:
     and those that could not be scored; the mean artery/vein metrics over the
     ``artery_vein_n`` photographs that have them (each metric over the
     ``artery_vein_counts`` of them where it is defined; a photograph whose arteries and veins
-    could not be scored is left out of it)."""
+    could not be scored is left out of it); and what made the maps scored
+    (:class:`Provenance`)."""
 
     n: int
     threshold: float
@@ -55,6 +57,7 @@ class DatasetEvaluation:
     artery_vein_n: int = 0
     artery_vein: ArteryVeinScores | None = None
     artery_vein_counts: dict[str, int] | None = None
+    provenance: Provenance | None = None
 
     @property
     def ungraded(self) -> tuple[ScoredPhoto, ...]:
@@ -68,9 +71,13 @@ class DatasetEvaluation:
 
     @classmethod
     def of(
-        cls, model: str, threshold: float, results: Sequence[ScoredPhoto | FailedPhoto]
+        cls,
+        model: str,
+        threshold: float,
+        results: Sequence[ScoredPhoto | FailedPhoto],
+        provenance: Provenance | None = None,
     ) -> "DatasetEvaluation":
-        """The evaluation of ``results``, in their order."""
+        """The evaluation of ``results``, in their order, made as ``provenance`` says."""
         scored = tuple(r for r in results if isinstance(r, ScoredPhoto))
         failed = tuple(r for r in results if isinstance(r, FailedPhoto))
         graded = [r.artery_vein for r in scored if r.artery_vein is not None]
@@ -85,6 +92,7 @@ class DatasetEvaluation:
             len(graded),
             mean_artery_vein(graded) if graded else None,
             defined_counts(graded, ArteryVeinScores) if graded else None,
+            provenance,
         )
 
 
@@ -92,7 +100,7 @@ class DatasetEvaluation:
 class PatchEvaluation:
     """A model's per-patch Dice on ``n`` labelled patches of ``data``: mean, minimum and median,
     and how many have no vessel in label or mask (``both_empty``: Dice counts as 1 there, by the
-    reference notebook's convention)."""
+    reference notebook's convention); and what made the masks (:class:`Provenance`)."""
 
     model: str
     data: str
@@ -103,3 +111,4 @@ class PatchEvaluation:
     dice_min: float
     dice_median: float
     both_empty: int
+    provenance: Provenance | None = None

@@ -4,6 +4,7 @@ encoded by :func:`~edge_runtime.contract.schema.encode`."""
 from dataclasses import dataclass, field
 
 from edge_runtime.contract.measurement_record import MapMeasurements
+from edge_runtime.contract.provenance import Provenance
 from edge_runtime.contract.verdict_record import VerdictRecord
 
 
@@ -37,6 +38,7 @@ class SegmentRecord:
     measurements: MapMeasurements | None = None
     not_measured: str | None = None
     warnings: tuple[str, ...] = ()
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)

@@ -25,4 +25,5 @@ def evaluate_patches(
         dice_min=float(dice.min()),
         dice_median=float(np.median(dice)),
         both_empty=count_both_empty(labels, masks),
+        provenance=segmenter.provenance,
     )

@@ -16,6 +16,7 @@ from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
 from edge_runtime.contract.metrics import PhotoScores, photo_scores
+from edge_runtime.contract.provenance import Provenance
 from edge_runtime.data.artery_vein import check_on_vessels, read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share, share_inside
@@ -181,7 +182,9 @@ def evaluate_photos(
             results.append(result)
             if progress:
                 progress(result, len(results))
-    return DatasetEvaluation.of(segmenter.model_name, segmenter.threshold, results)
+    return DatasetEvaluation.of(
+        segmenter.model_name, segmenter.threshold, results, segmenter.provenance
+    )
 
 
 def _cell(value: float | None) -> str:
@@ -195,6 +198,24 @@ def _markdown(text: str) -> str:
 
 SUMMARY_FILES = ("summary.csv", "summary.md")
 """What :func:`write_summary` writes in the report folder."""
+
+
+def _made_by(provenance: Provenance | None) -> list[str]:
+    """The report's paragraph on what made the maps it scores."""
+    if provenance is None:
+        return []
+    models = {"vessel model": provenance.model, "artery/vein model": provenance.artery_vein_model}
+    said = [
+        f"{kind} {model.version or '(no card)'} (SHA-256 {model.sha256})"
+        for kind, model in models.items()
+        if model is not None
+    ]
+    config = provenance.config
+    settings = (
+        f"channel {config.channel}, field of view {config.fov_diameter:g} pixels across, "
+        f"stride {config.stride}, test-time averaging {config.tta}"
+    )
+    return [f"Made by {provenance.software}: {', '.join([*said, settings])}.", ""]
 
 
 def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
@@ -231,6 +252,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         f"Threshold {evaluation.threshold}; metrics inside the field of view; an empty cell is "
         "undefined (an empty denominator) and left out of the mean.",
         "",
+        *_made_by(evaluation.provenance),
         "| photograph | " + " | ".join(columns) + " |",
         "|---" * (len(columns) + 1) + "|",
         *(f"| {_markdown(name)} | " + " | ".join(row) + " |" for name, row in rows),

@@ -13,6 +13,7 @@ import numpy as np
 
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.preprocessing import MODEL_INPUTS, PREPROCESSING_NAME
+from edge_runtime.contract.provenance import ModelIdentity
 from edge_runtime.errors import ModelError, first_line
 from edge_runtime.inference.bundled import resolve_model
 from edge_runtime.inference.interpreter import make_interpreter
@@ -79,7 +80,8 @@ class PatchModel:
             four channels; it sets the input's channels.
 
     :attr:`options` is then everything that built it, the checked bytes included, from which
-    another process builds the same model without opening or checking the file again.
+    another process builds the same model without opening or checking the file again;
+    :attr:`identity` names the file (its version and SHA-256) in what its outputs record.
 
     Raises:
         ModelError: the file is not a usable vessel model of ours (the message says why).
@@ -108,6 +110,7 @@ class PatchModel:
             raise ModelError(f"{self.path}: {exc}") from None
         self.has_card = card is not None
         self.card = card or ModelCard()
+        self.identity = ModelIdentity.of(content, card)
         if self.card.preprocessing.name != preprocessing:
             raise ModelError(
                 f"{self.path}: takes {self.card.preprocessing.name!r} input, expected "

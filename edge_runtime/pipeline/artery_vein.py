@@ -68,7 +68,8 @@ class ArteryVeinModel:
             (training and the gate run Keras models this way).
 
     :attr:`runtime` is, as for the vessel segmenter, the options that built it, the checked
-    bytes included, or ``None`` for another predictor; :attr:`tile` and :attr:`stride` are its
+    bytes included, or ``None`` for another predictor, and :attr:`identity` its file's version
+    and SHA-256 (``None`` likewise); :attr:`tile` and :attr:`stride` are its
     tiles' side and spacing, :attr:`fov_diameter` the disc's diameter at its working scale (its
     card's), in pixels of that scale.
 
@@ -80,6 +81,7 @@ class ArteryVeinModel:
         model = as_predictor(model, ARTERY_VEIN_MODEL, ARTERY_VEIN_PREPROCESSING)
         self.model: PatchPredictor = model
         self.runtime = model.options if isinstance(model, PatchModel) else None
+        self.identity = model.identity if isinstance(model, PatchModel) else None
         self.tile = model.side
         self.stride = max(1, self.tile // STRIDE_SHARE)
         self.fov_diameter = model.card.fov_diameter

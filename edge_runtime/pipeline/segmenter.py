@@ -30,9 +30,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from edge_runtime import __version__
 from edge_runtime.contract.artery_vein_classes import classes_from_probability
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
+from edge_runtime.contract.provenance import Provenance
 from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor, as_predictor
@@ -275,7 +277,9 @@ class Segmenter:
     :attr:`config` is the configuration in effect, every value filled. A segmenter built from a
     model file also has :attr:`runtime`, the options that built its model, the checked bytes
     included: :meth:`recipe` builds the same segmenter in another process without opening the
-    files again. One built on another predictor has ``None``.
+    files again. One built on another predictor has ``None``. :attr:`provenance` is what its
+    outputs record of what made them: the package, the models' versions and SHA-256, and
+    :attr:`config`.
 
     The first segmenter of a process has glibc's ``malloc`` keep a photograph's freed memory for
     the next (:func:`~edge_runtime.memory.keep_freed_memory`), unless the environment tunes
@@ -306,6 +310,12 @@ class Segmenter:
         self.runtime = model.options if isinstance(model, PatchModel) else None
         self.config = config.resolved(model.card)
         self.tile = model.side
+        self.provenance = Provenance(
+            f"edge-seg {__version__}",
+            model.identity if isinstance(model, PatchModel) else None,
+            self.config,
+            None if artery_vein is None else artery_vein.identity,
+        )
 
     @property
     def threshold(self) -> float:

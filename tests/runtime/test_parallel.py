@@ -47,12 +47,12 @@ WITH_KILLS = textwrap.dedent(
         return run
 
     def dying(save):
-        def run(path, image):
+        def run(path, image, *text):
             if "die" in path.name and path.name.endswith("_overlay.png"):
                 with atomic_path(path) as tmp:  # half written
                     tmp.write_bytes(b"half a picture")
                     os.kill(os.getpid(), signal.SIGKILL)
-            return save(path, image)
+            return save(path, image, *text)
         return run
 
     segment.run_job = killing(segment.run_job, lambda job: job.item.path.name)

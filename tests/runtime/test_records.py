@@ -38,6 +38,7 @@ SEGMENT_KEYS = [
     "measurements",
     "not_measured",  # added in 1.2
     "warnings",  # added in 1.2
+    "provenance",  # added in 1.2
 ]
 METRICS = ["f1", "sensitivity", "specificity", "accuracy", "auc"]
 
@@ -66,6 +67,7 @@ def test_eval_json_keeps_its_keys(tmp_path, run_cli, make_photo_dataset):
     assert list(report) == [
         *("n", "threshold", "model", "mean", "counts", "photos", "failed"),
         *("artery_vein_n", "artery_vein", "artery_vein_counts"),  # added in 1.2: --av
+        "provenance",  # added in 1.2
     ]
     assert report["artery_vein_n"] == 0 and report["artery_vein"] is None
     assert report["artery_vein_counts"] is None

@@ -16,6 +16,7 @@ from PIL import Image
 from edge_runtime import CameraScale, Result, Segmenter
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
 from edge_runtime.contract.measurement_record import MapMeasurements
+from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.files import COLUMNS
 from edge_runtime.pipeline import segmenter as pipeline
@@ -201,7 +202,7 @@ def test_segment_measure_writes_one_csv_row_per_input_failures_included(tmp_path
     record = json.loads(done.stdout.splitlines()[0])
     with open(out / "measurements.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["path", "ok", "error", *COLUMNS]
+    assert list(rows[0]) == ["path", "ok", "error", *COLUMNS, *PROVENANCE_COLUMNS]
     assert [row["path"] for row in rows] == [str(good), str(missing)]
     assert rows[0]["ok"] == "True" and rows[1]["ok"] == "False" and rows[1]["error"]
     pixels = record["measurements"]["vessels"]["vessel_pixels"]

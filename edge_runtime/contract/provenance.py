@@ -1,0 +1,85 @@
+"""What made a segmentation's outputs: the package, each model file (its version and SHA-256)
+and the decisions in effect. Every ``--json`` record, measurement CSV row and written map
+carries it, so that a study can tell which model drew and measured what, long after the
+camera's model was updated."""
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.schema import decode, encode
+from edge_runtime.contract.segmenter_config import SegmenterConfig
+
+PNG_KEY = "edge-seg"
+"""The keyword of the text chunk in which ``segment`` writes a map's :class:`Provenance`."""
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """A model file as a study names it: its card's version (``None`` without a card) and the
+    SHA-256 of the file's bytes, as ``sha256sum`` prints it."""
+
+    version: str | None
+    sha256: str
+
+    @classmethod
+    def of(cls, content: bytes, card: ModelCard | None) -> "ModelIdentity":
+        """The identity of a model file's ``content``, whose card is ``card``."""
+        version = None if card is None else card.model_version
+        return cls(version, hashlib.sha256(content).hexdigest())
+
+    def __post_init__(self):
+        if not (len(self.sha256) == 64 and set(self.sha256) <= set("0123456789abcdef")):
+            raise ValueError(f"got sha256 {self.sha256[:80]!r}, expected 64 hexadecimal digits")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What made an output: the package (``software``: ``edge-seg`` and its version), the
+    vessel model (``None`` for a predictor that is no model file, as training's Keras twin),
+    the segmenter's configuration in effect, every value filled, and the artery/vein model
+    chained after it, if any."""
+
+    software: str
+    model: ModelIdentity | None
+    config: SegmenterConfig
+    artery_vein_model: ModelIdentity | None = None
+
+    def text(self) -> str:
+        """One line of JSON, as written in a map's text chunk (:data:`PNG_KEY`)."""
+        return json.dumps(encode(self), separators=(",", ":"))
+
+    @classmethod
+    def from_text(cls, text: str) -> "Provenance":
+        """A provenance read back from :meth:`text`.
+
+        Raises:
+            ValueError: the text is not one (not JSON, or a field missing, mistyped or out of
+                range; the message names the field).
+        """
+        return decode(cls, json.loads(text))
+
+    def columns(self) -> dict[str, object]:
+        """Its values as a CSV row's :data:`COLUMNS`."""
+        values: list[object] = [self.software]
+        for name in MODELS:
+            model = getattr(self, name)
+            values += [None, None] if model is None else [model.version, model.sha256]
+        values += [getattr(self.config, name) for name in CONFIG_FIELDS]
+        return dict(zip(COLUMNS, values, strict=True))
+
+
+MODELS = ("model", "artery_vein_model")
+"""The fields of a :class:`Provenance` that name a model file."""
+
+CONFIG_FIELDS = tuple(spec.name for spec in dataclasses.fields(SegmenterConfig))
+"""The segmenter's settings, each a CSV column ``config_<name>``."""
+
+COLUMNS = (
+    "software",
+    *(f"{name}_{field}" for name in MODELS for field in ("version", "sha256")),
+    *(f"config_{name}" for name in CONFIG_FIELDS),
+)
+"""A CSV row's columns of a :class:`Provenance` (empty where a map has none)."""
