@@ -15,6 +15,7 @@ from edge_runtime.cli.options import (
     segmenter_options,
 )
 from edge_runtime.cli.results import ResultLines
+from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -91,6 +92,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
             click.echo(f"warning: {one_line(f'{item.path}: {judged.summary()}')}", err=True)
         if as_json:
             record = {"path": str(item.path), "ok": True, "verdict": judged.to_json(), "ms": ms}
+            record["provenance"] = None if segmenter is None else encode(segmenter.provenance)
             out.echo(json.dumps(record, allow_nan=False))
         else:
             out.echo(

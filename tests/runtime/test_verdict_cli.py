@@ -15,6 +15,8 @@ from edge_runtime.cli.options import SEGMENTER_OPTIONS, segmenter_options
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS, EXIT_RETAKE
 from edge_runtime.evaluation import degradations as d
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.verdict.checks import CHECKS, FUNDUS_CHECKS
 
 SHARP_SEED = 3
@@ -87,6 +89,7 @@ def test_a_folder_is_judged_photograph_by_photograph(pictures):
     good = by_name["good.png"]["verdict"]
     assert (good["fundus"], good["usable"], good["reasons"]) == (True, True, [])
     assert good["vessels"] is None and by_name["good.png"]["ms"] > 0
+    assert by_name["good.png"]["provenance"] is None  # no model ran
     blurred = by_name["blurred.png"]["verdict"]
     assert blurred["usable"] is False and blurred["reasons"][0]["code"] == "blurred"
     assert by_name["flash.png"]["verdict"]["fundus"] is False
@@ -95,8 +98,10 @@ def test_a_folder_is_judged_photograph_by_photograph(pictures):
 def test_with_vessels_runs_the_model_and_reports_its_map(pictures):
     result = _run(pictures / "good.png", "--with-vessels", "--json")
     assert result.exit_code == 0, result.output
-    vessels = json.loads(result.stdout)["verdict"]["vessels"]
-    assert set(vessels) == {"vessel_fraction", "indecision"}
+    record = json.loads(result.stdout)
+    assert set(record["verdict"]["vessels"]) == {"vessel_fraction", "indecision"}
+    card = read_card(read_model_bytes(DEFAULT_MODEL))
+    assert record["provenance"]["model"]["version"] == card.model_version
 
 
 def test_a_bad_model_or_no_photographs_are_refused(pictures, tmp_path):
