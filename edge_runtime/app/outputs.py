@@ -76,19 +76,21 @@ class OutputPaths:
     def states(self) -> tuple[tuple[int, int, int] | None, ...]:
         """What is at each of :meth:`files` now: (device, inode, modification time in ns),
         ``None`` where nothing is (:meth:`remove_changed` compares)."""
-        return tuple(_state(path) for path in self.files())
+        return tuple(file_state(path) for path in self.files())
 
     def remove_changed(self, before: tuple[tuple[int, int, int] | None, ...]) -> None:
         """Remove the files written since ``before`` (:meth:`states`) and no others: what a
         worker that died wrote of a photograph, which is then reported failed."""
         for path, was in zip(self.files(), before, strict=True):
-            now = _state(path)
+            now = file_state(path)
             if now is not None and now != was:
                 with contextlib.suppress(OSError):
                     path.unlink()
 
 
-def _state(path: Path) -> tuple[int, int, int] | None:
+def file_state(path: Path) -> tuple[int, int, int] | None:
+    """What is at a path now: (device, inode, modification time in ns) of the file or link
+    itself, ``None`` where nothing is; a file replaced or rewritten has another."""
     try:
         info = os.stat(path, follow_symlinks=False)
     except (OSError, ValueError):

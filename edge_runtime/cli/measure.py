@@ -18,6 +18,7 @@ from edge_runtime.app.measurement_csv import (
 from edge_runtime.app.outputs import (
     PICTURE_KIND,
     WRITTEN_KINDS,
+    file_state,
     identity,
     is_written_output,
     written_provenance,
@@ -138,7 +139,11 @@ def _measure_one(
     try:
         if item.problem:
             raise InputError(item.problem)
+        before = file_state(item.path)
+        made = written_provenance(item.path)
         analysis = measure_file(item.path, options)
+        if file_state(item.path) != before:  # replaced meanwhile: which was measured is unknown
+            made = None
     except Exception as exc:
         return {**record, "ok": False, "error": describe_failure(exc, item.path)}, None, None
     if picture is not None:
@@ -147,7 +152,6 @@ def _measure_one(
             record["picture"] = str(picture)
         except Exception as exc:
             record["picture_error"] = describe_failure(exc, picture)
-    made = written_provenance(item.path)
     record |= dataclasses.asdict(analysis.measurements)
     return {**record, "provenance": encode(made)}, analysis.measurements, made
 

@@ -80,7 +80,11 @@ def _number(value: Any, kind: type, where: str, bounds: tuple[float, float]) -> 
         if not (math.isfinite(value) and value == int(value)):
             _fail(where, value, "an integer")
         value = int(value)
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # JSON's integers have no limit; a float's range is the limit here
+        finite = False
+    if not finite:
         _fail(where, value, "a finite number")
     low, high = bounds
     if not low <= value <= high:

@@ -215,7 +215,7 @@ def _made_by(provenance: Provenance | None) -> list[str]:
         f"channel {config.channel}, field of view {config.fov_diameter:g} pixels across, "
         f"stride {config.stride}, test-time averaging {config.tta}"
     )
-    return [f"Made by {provenance.software}: {', '.join([*said, settings])}.", ""]
+    return [_markdown(f"Made by {provenance.software}: {', '.join([*said, settings])}."), ""]
 
 
 def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:

@@ -310,17 +310,23 @@ class Segmenter:
         self.runtime = model.options if isinstance(model, PatchModel) else None
         self.config = config.resolved(model.card)
         self.tile = model.side
-        self.provenance = Provenance(
-            f"edge-seg {__version__}",
-            model.identity if isinstance(model, PatchModel) else None,
-            self.config,
-            None if artery_vein is None else artery_vein.identity,
-        )
 
     @property
     def threshold(self) -> float:
         """The decision threshold in effect (that of :attr:`config`)."""
         return self.config.threshold
+
+    @property
+    def provenance(self) -> Provenance:
+        """What its results are made by: the package, the models' versions and SHA-256, and
+        :attr:`config`."""
+        model, chained = self.model, self.artery_vein
+        return Provenance(
+            f"edge-seg {__version__}",
+            model.identity if isinstance(model, PatchModel) else None,
+            self.config,
+            None if chained is None else chained.identity,
+        )
 
     @property
     def model_name(self) -> str:

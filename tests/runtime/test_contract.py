@@ -7,6 +7,7 @@ import pytest
 
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates, ModelScores
 from edge_runtime.contract.model_card import ModelCard, Preprocessing, TensorCoding
+from edge_runtime.contract.provenance import Provenance
 from edge_runtime.contract.schema import MAX_RECORD_BYTES, SchemaError, decode, encode
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.inference.bundled import DEFAULT_MODEL
@@ -202,3 +203,11 @@ def test_a_format_1_gate_keeps_its_comparisons():
     assert gate.pixel_agreement == pytest.approx(0.998337, abs=1e-6)
     assert gate.max_image_drop == pytest.approx(0.014947, abs=1e-6)
     assert gate.threshold == 0.47
+
+
+def test_a_provenance_with_an_integer_too_large_for_a_float_is_refused_with_a_value_error():
+    """Reading a record refuses a huge integer as any other out-of-range value: a ValueError
+    naming the field, never an OverflowError."""
+    text = '{"software":"x","model":null,"config":{"stride":1' + "0" * 400 + "}}"
+    with pytest.raises(ValueError, match="stride"):
+        Provenance.from_text(text)

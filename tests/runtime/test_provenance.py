@@ -3,22 +3,32 @@ models (version and SHA-256 of the file) and the segmenter's settings, so that a
 tell which model drew and measured what."""
 
 import csv
+import dataclasses
 import hashlib
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
 from edge_runtime import Segmenter
-from edge_runtime.app.outputs import written_provenance
+from edge_runtime.app.files import segment_file
+from edge_runtime.app.outputs import Extras, output_paths, written_provenance
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.provenance import PNG_KEY, ModelIdentity, Provenance
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL, DEFAULT_MODEL
-from edge_runtime.inference.model_file import read_card, read_model_bytes
+from edge_runtime.inference.model_file import (
+    card_text,
+    digest_field,
+    model_digest,
+    read_card,
+    read_model_bytes,
+)
 
 
 def _identity(path) -> dict:
@@ -168,3 +178,137 @@ def test_eval_on_patches_reports_what_made_the_masks(run_cli, patches_npz):
     done = run_cli("eval", patches_npz, *args, "--json")
     made = json.loads(done.stdout)["provenance"]
     assert made["model"] == _identity(DEFAULT_MODEL) and made["config"]["tta"] == "flip"
+
+
+def _cross(path: Path, text: str | None = None) -> Path:
+    label = np.zeros((120, 120), np.uint8)
+    label[60, 10:110] = label[10:110, 60] = 255
+    info = None
+    if text is not None:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(PNG_KEY, text)
+    Image.fromarray(label).save(path, pnginfo=info)
+    return path
+
+
+def test_a_record_holding_an_integer_too_large_for_a_float_is_measured_without(run_cli, tmp_path):
+    """A map's record whose stride or threshold is an integer of a few hundred digits (valid
+    JSON, within Python's digit limit) is read as no record: the map is measured, the other
+    maps too, and the CSV is written, with no traceback."""
+    huge = "1" + "0" * 400
+    maps = [
+        _cross(tmp_path / "plain.png"),
+        _cross(
+            tmp_path / "stride.png",
+            '{"software":"x","model":null,"config":{"stride":' + huge + "}}",
+        ),
+        _cross(
+            tmp_path / "threshold.png",
+            '{"software":"x","model":null,"config":{"threshold":' + huge + "}}",
+        ),
+    ]
+    table = tmp_path / "m.csv"
+    done = run_cli("measure", *maps, "--json", "--csv", table)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["provenance"] for r in records] == [None] * 3
+    with open(table, newline="") as f:
+        assert [row["ok"] for row in csv.DictReader(f)] == ["True"] * 3
+
+
+def test_a_map_replaced_while_measured_is_given_no_provenance(run_cli, tmp_path, monkeypatch):
+    """A map replaced while it is measured (a watcher doing its photograph again with an
+    updated model) is measured whole, old or new, but which one is not known: it is given no
+    provenance rather than the other map's (it was given the new one's)."""
+    import edge_runtime.cli.measure as measure_cli
+
+    old = _cross(tmp_path / "eye_mask.png", '{"software":"old","model":null,"config":{}}')
+    new = _cross(tmp_path / "new.png", '{"software":"new","model":null,"config":{}}')
+    measured = measure_cli.measure_file
+
+    def replaced_while_measured(path, options):
+        analysis = measured(path, options)
+        os.replace(new, path)
+        return analysis
+
+    monkeypatch.setattr(measure_cli, "measure_file", replaced_while_measured)
+    done = run_cli("measure", old, "--json")
+    assert json.loads(done.stdout)["provenance"] is None
+    monkeypatch.setattr(measure_cli, "measure_file", measured)
+    done = run_cli("measure", old, "--json")  # now the new map, left alone while measured
+    assert json.loads(done.stdout)["provenance"]["software"] == "new"
+
+
+def test_the_provenance_follows_the_configuration_in_effect(tmp_path):
+    """A segmenter whose ``config`` is replaced (as tests/runtime/test_parallel.py does, and
+    as its recipe carries to workers) records the configuration its masks were drawn with."""
+    photo = tmp_path / "eye.png"
+    Image.fromarray(synthetic_fundus(200, 220)).save(photo)
+    segmenter = Segmenter()
+    segmenter.config = dataclasses.replace(segmenter.config, threshold=0.2)
+    (tmp_path / "out").mkdir()
+    record = segment_file(segmenter, photo, output_paths(tmp_path / "out", "eye"), Extras())
+    assert record.provenance.config.threshold == 0.2
+    assert written_provenance(Path(record.outputs["mask"])).config.threshold == 0.2
+
+
+def test_worker_processes_record_the_parents_provenance(run_cli, tmp_path):
+    """With --jobs 2 each photograph is segmented in a worker rebuilt from the parent's
+    recipe: its record, CSV row and every map it wrote name the same models and settings."""
+    photos = []
+    for i in range(3):
+        photos.append(tmp_path / f"eye{i}.png")
+        Image.fromarray(synthetic_fundus(200 + 10 * i, 220)).save(photos[-1])
+    out = tmp_path / "out"
+    args = ("--av", "--overlay", "--prob", "--measure", "--threshold", "0.3", "--tta", "flip")
+    done = run_cli("segment", *photos, *args, "--jobs", "2", "-o", out, "--json")
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    made = Segmenter(
+        config=SegmenterConfig(threshold=0.3, tta="flip"), artery_vein=ARTERY_VEIN_MODEL
+    ).provenance
+    for record in records:
+        assert record["provenance"] == encode(made)
+        for path in record["outputs"].values():
+            assert written_provenance(Path(path)) == made, path
+    with open(out / "measurements.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {row["config_tta"] for row in rows} == {"flip"}
+    assert {row["artery_vein_model_sha256"] for row in rows} == {made.artery_vein_model.sha256}
+
+
+def test_watch_records_and_maps_name_what_made_them(run_cli, tmp_path):
+    """``watch --once --json`` records carry the provenance, and the maps it writes too."""
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    photo = drop / "eye.png"
+    Image.fromarray(synthetic_fundus(200, 220)).save(photo)
+    os.utime(photo, (1, 1))
+    done = run_cli("watch", drop, "-o", out, "--once", "--json", "--settle", "0", "--overlay")
+    (record,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert record["provenance"] == encode(Segmenter().provenance)
+    for path in record["outputs"].values():
+        assert encode(written_provenance(Path(path))) == record["provenance"], path
+
+
+def _model_versioned(path: Path, escaped_version: bytes) -> Path:
+    """The bundled model with its card's version replaced by ``escaped_version`` (as JSON
+    spells it, as long as the bundled one's) and its recorded digest made again."""
+    content = read_model_bytes(DEFAULT_MODEL)
+    version = read_card(content).model_version.encode()
+    spelled = b'"model_version": "' + version + b'"'
+    assert content.count(spelled) == 1 and len(escaped_version) == len(version)
+    content = content.replace(spelled, b'"model_version": "' + escaped_version + b'"')
+    card = type(read_card(read_model_bytes(DEFAULT_MODEL))).from_json(card_text(content))
+    digest = model_digest(content, card)
+    path.write_bytes(content.replace(digest_field(card.model_sha256), digest_field(digest)))
+    return path
+
+
+def test_the_summary_says_what_made_its_maps_in_one_line(run_cli, make_photo_dataset, tmp_path):
+    """A model whose card's version holds a line break or a table's bar still gets one
+    line in summary.md, and the table after it is intact."""
+    model = _model_versioned(tmp_path / "odd.tflite", b"\\n|x|")
+    data = make_photo_dataset(tmp_path / "data", "generic", count=2)
+    run_cli("eval", data, "--model", model, "--report", tmp_path / "report")
+    lines = (tmp_path / "report" / "summary.md").read_text().splitlines()
+    (made,) = [line for line in lines if "SHA-256" in line]
+    assert made.startswith("Made by edge-seg ") and made.endswith(".")
