@@ -11,13 +11,17 @@ photograph.
 Each worker holds one photograph at a time, so a worker that dies (the OOM killer under a
 memory limit, a signal, a native crash) is known with the photograph it held: that photograph
 fails with "worker died: killed by signal 9 (out of memory?)", a new worker takes the rest, and
-nothing waits for ever. Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
+nothing waits for ever. The first time a worker of several is killed by SIGKILL (the OOM
+killer's signal: the processes together may have outgrown the memory), its photograph is done
+again instead, on one process fewer from then on, with a warning; killed again, it fails.
+Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
 (:func:`stopping_on_signals`), and leave quietly when the parent is gone.
 """
 
 import contextlib
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -95,7 +99,8 @@ def stopping_on_signals() -> Iterator[Stop]:
 
 
 Lost = Callable[[Any, str, int | None], Any]
-"""``lost(item, reason, writer)``: the record of an item that has no result of its own, because
+"""``lost(item, reason, writer)``: the record (whose ``error`` says why, naming the item's
+file) of an item that has no result of its own, because
 its worker died ("worker died: killed by signal 9 (out of memory?)"; ``writer`` is that
 worker's process id, which names the temporary files it left) or a stop came before it was
 started ("stopped by SIGTERM before it was started"; ``writer`` is ``None``)."""
@@ -151,6 +156,7 @@ class _Pool:
         self.size = size
         self.context = process_context()
         self.workers: list[_Worker] = []
+        self.retried: set[int] = set()  # the items handed out again after a SIGKILL
 
     def run(self, items: list, lost: Lost, stop: Stop) -> Iterator[Any]:
         """The records of ``items`` in order, as they come."""
@@ -167,7 +173,7 @@ class _Pool:
                 yield done.pop(following)
                 following += 1
             if following < len(items):
-                self._collect(done, lost)
+                self._collect(pending, done, lost)
 
     def _start(self) -> _Worker:
         parent_end, child_end = self.context.Pipe()
@@ -197,9 +203,9 @@ class _Pool:
             try:
                 idle.conn.send(idle.holds)
             except OSError:  # it died before it took the item
-                self._bury(idle, done, lost)
+                self._bury(idle, pending, done, lost)
 
-    def _collect(self, done: dict, lost: Lost) -> None:
+    def _collect(self, pending: list, done: dict, lost: Lost) -> None:
         """Wait until a worker finishes its item or dies, and record what came of it."""
         busy = [w for w in self.workers if w.holds is not None]
         wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
@@ -212,15 +218,30 @@ class _Pool:
                 done[worker.holds[0]] = payload
                 worker.holds = None
             if not worker.process.is_alive():
-                self._bury(worker, done, lost)
+                self._bury(worker, pending, done, lost)
 
-    def _bury(self, worker: _Worker, done: dict, lost: Lost) -> None:
-        """A dead worker: the item it held is lost."""
+    def _bury(self, worker: _Worker, pending: list, done: dict, lost: Lost) -> None:
+        """A dead worker: what it wrote of the item it held is removed (``lost``) and the item
+        is lost; or, the first time a worker of several is killed by SIGKILL (the OOM killer,
+        when the processes together outgrow the memory), the item is handed out again next,
+        and the pool keeps one process fewer from then on (a warning says so)."""
         self._retire(worker)
-        if worker.holds is not None:
-            index, item = worker.holds
-            reason = f"worker died: {exit_description(worker.process.exitcode)}"
-            done[index] = lost(item, reason, worker.process.pid)
+        if worker.holds is None:
+            return
+        index, item = worker.holds
+        reason = f"worker died: {exit_description(worker.process.exitcode)}"
+        record = lost(item, reason, worker.process.pid)
+        if worker.process.exitcode != -signal.SIGKILL or self.size < 2 or index in self.retried:
+            done[index] = record
+            return
+        self.size -= 1
+        self.retried.add(index)
+        pending.append((index, item))
+        warnings.warn(
+            f"{record.error}; done again, on {self.size} process{'es' * (self.size > 1)} "
+            "from now on",
+            stacklevel=2,
+        )
 
     def _retire(self, worker: _Worker) -> None:
         worker.process.join()

@@ -39,10 +39,16 @@ WITH_KILLS = textwrap.dedent(
     from edge_runtime.atomic import atomic_path
     from edge_runtime.cli.main import cli
 
-    def killing(task, name_of):
+    def killing(task, path_of):
         def run(segmenter, job):
-            if "kill" in name_of(job):  # as the OOM killer would
-                os.kill(os.getpid(), signal.SIGKILL)
+            path = path_of(job)
+            if "abort" in path.name:  # a native crash
+                os.abort()
+            once = path.with_name(path.name + ".killed")
+            if "kill" in path.name and not ("once" in path.name and once.exists()):
+                if "once" in path.name:
+                    once.touch()
+                os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
             return task(segmenter, job)
         return run
 
@@ -55,14 +61,16 @@ WITH_KILLS = textwrap.dedent(
             return save(path, image, *text)
         return run
 
-    segment.run_job = killing(segment.run_job, lambda job: job.item.path.name)
-    photos.score_photo = killing(photos.score_photo, lambda job: job[0].name)
+    segment.run_job = killing(segment.run_job, lambda job: job.item.path)
+    photos.score_photo = killing(photos.score_photo, lambda job: job[0].image)
     outputs.save_png = dying(outputs.save_png)
     cli(sys.argv[1:])
     """
 )
-"""``edge-seg ARGS`` where the worker that takes a photograph named ``*kill*`` is killed, and
-one that writes the overlay of a photograph named ``*die*`` is killed half-way through it."""
+"""``edge-seg ARGS`` where the worker that takes a photograph named ``*kill*`` is killed by
+SIGKILL (``*killonce*``: the first time only), one that takes a photograph named ``*abort*``
+aborts (SIGABRT), and one that writes the overlay of a photograph named ``*die*`` is killed
+half-way through it."""
 
 
 def edge_seg_with_kills(*args, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -155,6 +163,45 @@ def test_a_worker_killed_while_writing_leaves_no_file_of_its_photograph(tmp_path
         "c_overlay.png",
     ]
     assert (out / "b_die_overlay.png").read_bytes() == earlier
+
+
+def test_a_photograph_whose_worker_was_killed_once_is_done_again_on_fewer_processes(tmp_path):
+    """The OOM killer's SIGKILL to one worker of several: the processes together may have
+    outgrown the memory, so its photograph is done again, on one process fewer from then on,
+    with a warning, and nothing is lost."""
+    names = ["a", "b_killonce", "c", "d"]
+    for seed, name in enumerate(names):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    out = tmp_path / "out"
+    done = edge_seg_with_kills("segment", tmp_path / "in", "-o", out, "--jobs", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    _no_traceback(done.stderr)
+    records = _records(done.stdout)
+    assert [Path(r["path"]).stem for r in records] == names and all(r["ok"] for r in records)
+    path = tmp_path / "in" / "b_killonce.png"
+    assert done.stderr.splitlines() == [
+        f"warning: {path}: {KILLED}; done again, on 1 process from now on"
+    ]
+    mask = np.asarray(Image.open(records[1]["outputs"]["mask"])) > 0
+    assert np.array_equal(mask, Segmenter().segment(path).mask.astype(bool))
+    assert sorted(p.name for p in out.iterdir()) == [f"{n}_mask.png" for n in names]
+
+
+def test_a_worker_that_crashed_or_was_killed_twice_fails_its_photograph(tmp_path):
+    """A native crash (SIGABRT) is no sign of memory: it fails at once; a photograph killed
+    again on fewer processes fails too (its memory is its own), after one warning."""
+    for seed, name in enumerate(["a", "b_abort", "c_kill", "d"]):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    done = edge_seg_with_kills(
+        "segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2", "--json"
+    )
+    assert done.returncode == 1, done.stderr
+    _no_traceback(done.stderr)
+    assert [r["ok"] for r in _records(done.stdout)] == [True, False, False, True]
+    aborted, killed = (tmp_path / "in" / f"{n}.png" for n in ("b_abort", "c_kill"))
+    assert f"error: {aborted}: worker died: killed by signal 6" in done.stderr
+    assert f"error: {killed}: {KILLED}" in done.stderr.splitlines()
+    assert sum(line.startswith("warning: ") for line in done.stderr.splitlines()) == 1
 
 
 def test_a_killed_worker_fails_its_photograph_in_eval_too(tmp_path, make_photo_dataset):
