@@ -138,9 +138,14 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     bar = len(work) > 1 and stderr.isatty() and not (stdout.isatty() or as_json)
     failed = not_fundus = 0
     rows = []
+    redone: dict[str, str] = {}  # why an input was done again, by its path, until reported
+
+    def note_redone(job: Job, why: str) -> None:
+        redone[str(job.item.path)] = why
+
     with stopping_on_signals() as stop:
         out = ResultLines(stop)
-        records = run_jobs(run_job, work, segmenter, jobs, lost_job, stop)
+        records = run_jobs(run_job, work, segmenter, jobs, lost_job, stop, note_redone)
         with (
             contextlib.closing(records),
             click.progressbar(  # the workers go, whatever happens
@@ -151,7 +156,8 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
                 failed += not record.ok
                 not_fundus += _not_fundus(record)
                 rows.append(_row(record))
-                _report(record, out, as_json, findings.camera, artery_vein is not None)
+                again = redone.pop(record.path, None)
+                _report(record, out, as_json, findings.camera, artery_vein is not None, again)
     done = len(work) - failed
     if not as_json:
         out.echo(
@@ -179,13 +185,16 @@ def _row(record: Record) -> dict[str, object]:
     return measurement_row(record.path, record.measurements, record.not_measured, record.provenance)
 
 
-def warned(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> SegmentRecord:
-    """The record with its warnings, each also printed on stderr naming the file: a picture
-    that is not a fundus photograph (and what failed); millimetres asked for by the
-    ``camera``'s field of view in degrees where no field of view was found (its measurements
-    are in pixels only); arteries and veins asked for (``artery_vein``) of a photograph without
-    colour (no map is written); a vessel map that was no vessel map to measure."""
-    found = []
+def warned(
+    record: SegmentRecord, camera: CameraScale, artery_vein: bool, redone: str | None = None
+) -> SegmentRecord:
+    """The record with its warnings, each also printed on stderr naming the file: why it was
+    done again (``redone``: its worker was killed); a picture that is not a fundus photograph
+    (and what failed); millimetres asked for by the ``camera``'s field of view in degrees where
+    no field of view was found (its measurements are in pixels only); arteries and veins asked
+    for (``artery_vein``) of a photograph without colour (no map is written); a vessel map that
+    was no vessel map to measure."""
+    found = [] if redone is None else [redone]
     if artery_vein and "artery_vein" not in record.outputs:
         found.append(f"{NO_COLOUR}, so no artery/vein map: they differ in colour")
     if _not_fundus(record):
@@ -203,12 +212,19 @@ def warned(record: SegmentRecord, camera: CameraScale, artery_vein: bool) -> Seg
 
 
 def _report(
-    record: Record, out: ResultLines, as_json: bool, camera: CameraScale, artery_vein: bool
+    record: Record,
+    out: ResultLines,
+    as_json: bool,
+    camera: CameraScale,
+    artery_vein: bool,
+    redone: str | None,
 ) -> None:
     if isinstance(record, SegmentFailure):
+        if redone is not None:  # and failed again
+            click.echo(f"warning: {one_line(f'{record.path}: {redone}')}", err=True)
         click.echo(f"error: {record.error}", err=True)
     else:
-        record = warned(record, camera, artery_vein)
+        record = warned(record, camera, artery_vein, redone)
     if as_json:
         out.echo(json.dumps(encode(record), allow_nan=False))
     elif isinstance(record, SegmentRecord):

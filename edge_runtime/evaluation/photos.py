@@ -6,6 +6,7 @@ import contextlib
 import csv
 import dataclasses
 import io
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,6 +161,11 @@ def lost_photo(
     return FailedPhoto(labelled.name, str(labelled.image), one_line(f"{labelled.image}: {reason}"))
 
 
+def _warn_redone(job: tuple[LabelledPhoto, Path | None], why: str) -> None:
+    """A warning naming a photograph done again after its worker was killed."""
+    warnings.warn(one_line(f"{job[0].image}: {why}"), stacklevel=2)
+
+
 def evaluate_photos(
     segmenter: Segmenter,
     dataset: PhotoDataset,
@@ -177,7 +183,8 @@ def evaluate_photos(
     so is each one not started once ``stop`` is set."""
     results = []
     work = [(photo, report) for photo in dataset.photos]
-    with contextlib.closing(run_jobs(score_photo, work, segmenter, jobs, lost_photo, stop)) as run:
+    run = run_jobs(score_photo, work, segmenter, jobs, lost_photo, stop, _warn_redone)
+    with contextlib.closing(run):
         for result in run:  # the workers go, whatever happens
             results.append(result)
             if progress:

@@ -11,9 +11,10 @@ photograph.
 Each worker holds one photograph at a time, so a worker that dies (the OOM killer under a
 memory limit, a signal, a native crash) is known with the photograph it held: that photograph
 fails with "worker died: killed by signal 9 (out of memory?)", a new worker takes the rest, and
-nothing waits for ever. The first time a worker of several is killed by SIGKILL (the OOM
-killer's signal: the processes together may have outgrown the memory), its photograph is done
-again instead, on one process fewer from then on, with a warning; killed again, it fails.
+nothing waits for ever. A photograph whose worker is killed by SIGKILL (the OOM killer's
+signal: the processes together may have outgrown the memory) is done again instead, once, on
+one process fewer from then on (one at least), unless a stop was asked; killed again, it
+fails.
 Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
 (:func:`stopping_on_signals`), and leave quietly when the parent is gone.
 """
@@ -106,6 +107,16 @@ worker's process id, which names the temporary files it left) or a stop came bef
 started ("stopped by SIGTERM before it was started"; ``writer`` is ``None``)."""
 
 
+Redone = Callable[[Any, str], None]
+"""``redone(item, why)``: told when an item is handed out again because its worker was killed
+("worker died: killed by signal 9 (out of memory?); done again, on 1 process from now on")."""
+
+
+def _warn(item: Any, why: str) -> None:
+    """The :data:`Redone` of a caller that says nothing else: a warning (without the item)."""
+    warnings.warn(why, stacklevel=2)
+
+
 def run_jobs(
     task: Callable[[Segmenter, Any], Any],
     items: Iterable[Any],
@@ -113,6 +124,7 @@ def run_jobs(
     jobs: int,
     lost: Lost,
     stop: Stop | None = None,
+    redone: Redone | None = None,
 ) -> Iterator[Any]:
     """``task(segmenter, item)`` for every item, in order: in this process with ``segmenter``
     when ``jobs`` is 1 (or the segmenter runs no model file: it has no
@@ -120,7 +132,9 @@ def run_jobs(
     (of its class).
     ``task`` must be a module-level function; what it raises ends the run, so a per-item failure
     should be its record. An item without a result of its own gets ``lost(item, reason,
-    writer)`` (:data:`Lost`). Once ``stop`` is set, no item is started.
+    writer)`` (:data:`Lost`); one done again after its worker was killed (the module's
+    docstring) is told to ``redone`` (:data:`Redone`; by default, a warning). Once ``stop`` is
+    set, no item is started.
 
     Raises:
         Exception: what ``task`` raised, or what a worker raised building its segmenter.
@@ -132,11 +146,11 @@ def run_jobs(
         for item in items:
             yield lost(item, stop.reason, None) if stop.is_set() else task(segmenter, item)
         return
-    pool = _Pool(task, recipe, min(jobs, len(items)))
+    pool = _Pool(task, recipe, min(jobs, len(items)), lost, stop, redone or _warn)
     try:
-        yield from pool.run(items, lost, stop)
+        yield from pool.run(items)
     finally:
-        pool.close(lost)
+        pool.close()
 
 
 @dataclass
@@ -149,31 +163,41 @@ class _Worker:
 
 
 class _Pool:
-    """Worker processes handed one item at a time, each replaced when it dies."""
+    """Worker processes handed one item at a time, each replaced when it dies (:func:`run_jobs`
+    says what ``lost``, ``stop`` and ``redone`` are)."""
 
-    def __init__(self, task: Callable, recipe: Callable[[], Segmenter], size: int):
+    def __init__(
+        self,
+        task: Callable,
+        recipe: Callable[[], Segmenter],
+        size: int,
+        lost: Lost,
+        stop: Stop,
+        redone: Redone,
+    ):
         self.task, self.recipe = task, recipe
         self.size = size
+        self.lost, self.stop, self.redone = lost, stop, redone
         self.context = process_context()
         self.workers: list[_Worker] = []
         self.retried: set[int] = set()  # the items handed out again after a SIGKILL
 
-    def run(self, items: list, lost: Lost, stop: Stop) -> Iterator[Any]:
+    def run(self, items: list) -> Iterator[Any]:
         """The records of ``items`` in order, as they come."""
         pending = list(enumerate(items))[::-1]  # popped from the end: the first item first
         done: dict[int, Any] = {}
         following = 0
         while following < len(items):
-            if stop.is_set():
+            if self.stop.is_set():
                 while pending:
                     index, item = pending.pop()
-                    done[index] = lost(item, stop.reason, None)
-            self._hand_out(pending, done, lost)
+                    done[index] = self.lost(item, self.stop.reason, None)
+            self._hand_out(pending, done)
             while following in done:
                 yield done.pop(following)
                 following += 1
             if following < len(items):
-                self._collect(pending, done, lost)
+                self._collect(pending, done)
 
     def _start(self) -> _Worker:
         parent_end, child_end = self.context.Pipe()
@@ -191,7 +215,7 @@ class _Pool:
         self.workers.append(worker)
         return worker
 
-    def _hand_out(self, pending: list, done: dict, lost: Lost) -> None:
+    def _hand_out(self, pending: list, done: dict) -> None:
         """An item to every idle worker, starting workers up to the pool's size."""
         while pending:
             idle = next((w for w in self.workers if w.holds is None), None)
@@ -203,9 +227,9 @@ class _Pool:
             try:
                 idle.conn.send(idle.holds)
             except OSError:  # it died before it took the item
-                self._bury(idle, pending, done, lost)
+                self._bury(idle, pending, done)
 
-    def _collect(self, pending: list, done: dict, lost: Lost) -> None:
+    def _collect(self, pending: list, done: dict) -> None:
         """Wait until a worker finishes its item or dies, and record what came of it."""
         busy = [w for w in self.workers if w.holds is not None]
         wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
@@ -218,37 +242,36 @@ class _Pool:
                 done[worker.holds[0]] = payload
                 worker.holds = None
             if not worker.process.is_alive():
-                self._bury(worker, pending, done, lost)
+                self._bury(worker, pending, done)
 
-    def _bury(self, worker: _Worker, pending: list, done: dict, lost: Lost) -> None:
+    def _bury(self, worker: _Worker, pending: list, done: dict) -> None:
         """A dead worker: what it wrote of the item it held is removed (``lost``) and the item
-        is lost; or, the first time a worker of several is killed by SIGKILL (the OOM killer,
-        when the processes together outgrow the memory), the item is handed out again next,
-        and the pool keeps one process fewer from then on (a warning says so)."""
+        is lost; or, the first time the item's worker is killed by SIGKILL (the OOM killer,
+        when the processes together outgrow the memory) and no stop was asked, the item is
+        handed out again next, the pool keeps one process fewer from then on (one at least)
+        and ``redone`` is told."""
         self._retire(worker)
         if worker.holds is None:
             return
         index, item = worker.holds
         reason = f"worker died: {exit_description(worker.process.exitcode)}"
-        record = lost(item, reason, worker.process.pid)
-        if worker.process.exitcode != -signal.SIGKILL or self.size < 2 or index in self.retried:
+        record = self.lost(item, reason, worker.process.pid)
+        killed = worker.process.exitcode == -signal.SIGKILL
+        if not killed or index in self.retried or self.stop.is_set():
             done[index] = record
             return
-        self.size -= 1
+        self.size = max(1, self.size - 1)
         self.retried.add(index)
         pending.append((index, item))
-        warnings.warn(
-            f"{record.error}; done again, on {self.size} process{'es' * (self.size > 1)} "
-            "from now on",
-            stacklevel=2,
-        )
+        processes = f"{self.size} process{'es' * (self.size > 1)}"
+        self.redone(item, f"{reason}; done again, on {processes} from now on")
 
     def _retire(self, worker: _Worker) -> None:
         worker.process.join()
         worker.conn.close()
         self.workers.remove(worker)
 
-    def close(self, lost: Lost) -> None:
+    def close(self) -> None:
         """Let every worker go: those that hold nothing leave, the others are ended (the run
         ended early: what took the records raised), and what they wrote of their items is
         removed by ``lost`` (its records are nobody's)."""
@@ -263,7 +286,7 @@ class _Pool:
         for worker in list(self.workers):
             self._retire(worker)
         for worker in ended:
-            lost(worker.holds[1], "ended with the run", worker.process.pid)
+            self.lost(worker.holds[1], "ended with the run", worker.process.pid)
 
 
 def _answer(conn: Connection) -> tuple[str, Any] | None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -499,3 +500,123 @@ def test_runtime_and_config_rebuild_the_segmenter_they_describe():
     segmenter = Segmenter(config=SegmenterConfig(threshold=0.4, stride=30))
     again = Segmenter(segmenter.runtime, segmenter.config)
     assert (again.runtime, again.config) == (segmenter.runtime, segmenter.config)
+
+
+STOP_THEN_KILL = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    import edge_runtime.cli.segment as segment
+    from edge_runtime.cli.main import cli
+
+    def killing(task):
+        def run(segmenter, job):
+            path = job.item.path
+            once = path.with_name(path.name + ".killed")
+            if "termkill" in path.name and not once.exists():
+                once.touch()
+                os.kill(os.getppid(), signal.SIGTERM)  # systemd's OOMPolicy=stop, say
+                time.sleep(0.5)
+                os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+            return task(segmenter, job)
+        return run
+
+    segment.run_job = killing(segment.run_job)
+    cli(sys.argv[1:])
+    """
+)
+
+
+def test_a_photograph_killed_while_the_run_stops_keeps_its_cause(tmp_path):
+    """A stop (SIGTERM) that comes before the photograph of a killed worker is done again: it is
+    not done again, so its record says its worker was killed (not "stopped before it was
+    started": it was started) and no warning says it is done again."""
+    for seed, name in enumerate(["a", "b_termkill", "c", "d"]):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    args = ["segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2", "--json"]
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_THEN_KILL, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,
+    )
+    assert done.returncode == 1, done.stderr
+    _no_traceback(done.stderr)
+    killed = _records(done.stdout)[1]
+    assert killed["error"] == f"{killed['path']}: {KILLED}"
+    assert "done again" not in done.stderr
+
+
+def _once_killed_then_slow(segmenter, item):
+    """Item 0 is killed by SIGKILL the first time; every item records which process ran it."""
+    folder, index = item
+    if index == 0 and not (folder / "killed").exists():
+        (folder / "killed").touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.2)
+    (folder / f"{index}.ran").write_text(f"{time.time()} {os.getpid()}")
+    return index
+
+
+class _Lost:
+    def __init__(self, item, reason, writer):
+        self.error = f"item {item[1]}: {reason}"
+
+
+def test_after_a_sigkill_the_pool_really_runs_one_process_fewer(tmp_path):
+    """Not only the warning: after the first SIGKILL of one worker of two, one process does
+    the rest (no replacement is started)."""
+    items = [(tmp_path, i) for i in range(6)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = list(run_jobs(_once_killed_then_slow, items, Segmenter(), 2, _Lost))
+    assert results == list(range(6))
+    assert [str(w.message) for w in caught] == [f"{KILLED}; done again, on 1 process from now on"]
+    killed_at = (tmp_path / "killed").stat().st_mtime
+    after = {
+        int(pid)
+        for when, pid in (p.read_text().split() for p in tmp_path.glob("*.ran"))
+        if float(when) - 0.2 > killed_at
+    }
+    assert len(after) == 1, after
+
+
+def test_a_photograph_done_again_says_so_in_its_record(tmp_path):
+    """Its record's ``warnings`` are the lines printed on stderr of it (README): the line that
+    says it was done again after its worker was killed is one."""
+    for seed, name in enumerate(["a", "b_killonce", "c"]):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    done = edge_seg_with_kills(
+        "segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    record = _records(done.stdout)[1]
+    printed = [line.removeprefix("warning: ") for line in done.stderr.splitlines()]
+    assert list(record["warnings"]) == printed
+
+
+def _both_killed_once(segmenter, item):
+    """Items 0 and 1 are killed by SIGKILL at the same moment, the first time each is run."""
+    folder, index = item
+    mark = folder / f"{index}.killed"
+    if index < 2 and not mark.exists():
+        mark.touch()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(
+            (folder / f"{i}.killed").exists() for i in range(2)
+        ):
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return index
+
+
+def test_two_workers_killed_at_once_both_have_their_items_done_again(tmp_path):
+    """Both workers of two killed together: neither item is lost for having died second, when
+    the pool was already down to one process."""
+    notes = []
+    items = [(tmp_path, i) for i in range(4)]
+    redone = lambda item, why: notes.append((item[1], why))  # noqa: E731
+    results = list(run_jobs(_both_killed_once, items, Segmenter(), 2, _Lost, None, redone))
+    assert results == [0, 1, 2, 3]
+    assert sorted(index for index, _ in notes) == [0, 1]
+    assert all(why.startswith(KILLED) for _, why in notes)
