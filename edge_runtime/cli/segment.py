@@ -139,8 +139,11 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     failed = not_fundus = 0
     rows = []
     redone: dict[str, str] = {}  # why an input was done again, by its path, until reported
+    killed = 0  # workers killed by SIGKILL, each taking a process from the run
 
     def note_redone(job: Job, why: str) -> None:
+        nonlocal killed
+        killed += 1
         redone[str(job.item.path)] = why
 
     with stopping_on_signals() as stop:
@@ -162,7 +165,9 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     if not as_json:
         out.echo(
             f"segmented {done} of {len(work)} photographs in "
-            f"{time.perf_counter() - started:.1f} s ({jobs} process{'es' * (jobs > 1)})"
+            f"{time.perf_counter() - started:.1f} s ({jobs} process{'es' * (jobs > 1)}"
+            + (f", {max(1, jobs - killed)} after {killed} killed" if killed else "")
+            + ")"
             + (f", {failed} failed" if failed else "")
             + (f", {not_fundus} not fundus" if not_fundus else "")
         )

@@ -620,3 +620,12 @@ def test_two_workers_killed_at_once_both_have_their_items_done_again(tmp_path):
     assert results == [0, 1, 2, 3]
     assert sorted(index for index, _ in notes) == [0, 1]
     assert all(why.startswith(KILLED) for _, why in notes)
+
+
+def test_the_summary_says_how_many_processes_were_left_after_a_kill(tmp_path):
+    """A run timed on a camera knows it finished on fewer processes than it started with."""
+    for seed, name in enumerate(["a", "b_killonce", "c"]):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    done = edge_seg_with_kills("segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    assert "(2 processes, 1 after 1 killed)" in done.stdout.splitlines()[-1]
