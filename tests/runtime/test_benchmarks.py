@@ -2,6 +2,7 @@
 running them by hand; here only that they work and print their tables)."""
 
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -191,3 +192,18 @@ def test_robustness_periphery_is_the_outer_ring_of_the_field_of_view(monkeypatch
     assert result.exit_code == 0, result.output
     found = re.search(r"^centre flattened +([\d.]+) +([\d.]+) ", result.output, re.M)
     assert float(found[1]) < 0.99 and float(found[2]) == 1.0  # field of view, periphery
+
+
+def test_threshold_screen(tmp_path, run_benchmark, make_photo_dataset):
+    pytest.importorskip("skimage", reason="its hysteresis comes with scikit-image (demo extra)")
+    run = tmp_path / "cv" / "fold0" / "run"
+    run.mkdir(parents=True)
+    shutil.copy(DEFAULT_MODEL, run / "model_int8.tflite")
+    make_photo_dataset(tmp_path / "cv" / "fold0" / "drive-test", "generic", count=2)
+    out = run_benchmark("threshold_screen.py", tmp_path / "cv", "--delta", "0.1")
+    lines = out.splitlines()
+    assert lines[0].startswith("drive, 2 photographs: F1 at t ")
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "hysteresis t-0.1",
+        "one threshold t-0.1",
+    ]

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -629,3 +630,102 @@ def test_the_summary_says_how_many_processes_were_left_after_a_kill(tmp_path):
     done = edge_seg_with_kills("segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2")
     assert done.returncode == 0, done.stderr
     assert "(2 processes, 1 after 1 killed)" in done.stdout.splitlines()[-1]
+
+
+def test_the_summary_counts_every_kill_and_never_fewer_than_one_process(tmp_path):
+    """Three workers of three killed, each once: the summary line says all three kills and
+    that the run finished on one process (never none, never one per kill fewer than that)."""
+    names = ["a_killonce", "b_killonce", "c_killonce", "d"]
+    for seed, name in enumerate(names):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    done = edge_seg_with_kills("segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "3")
+    assert done.returncode == 0, done.stderr
+    assert "(3 processes, 1 after 3 killed)" in done.stdout.splitlines()[-1]
+
+
+def test_only_a_photograph_done_again_is_warned_of_when_it_fails(tmp_path):
+    """A photograph killed twice prints the line that says it was done again before its
+    error; one that failed otherwise (a native crash) has its error and no such line."""
+    for seed, name in enumerate(["a", "b_abort", "c_kill", "d"]):
+        _photo(tmp_path / "in" / f"{name}.png", seed)
+    done = edge_seg_with_kills(
+        "segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2", "--json"
+    )
+    assert done.returncode == 1, done.stderr
+    killed = tmp_path / "in" / "c_kill.png"
+    assert [line for line in done.stderr.splitlines() if line.startswith("warning: ")] == [
+        f"warning: {killed}: {KILLED}; done again, on 1 process from now on"
+    ]
+
+
+def test_eval_warns_naming_the_photograph_done_again(tmp_path, make_photo_dataset):
+    """eval: the photograph of a worker killed once is done again and scored, and the warning
+    names its file (a study must know which photograph was)."""
+    data = make_photo_dataset(tmp_path / "data", "generic", count=3)
+    for folder, suffix in [("images", "png"), ("labels", "png"), ("masks", "bmp")]:
+        (data / folder / f"eye2.{suffix}").rename(data / folder / f"killonce2.{suffix}")
+    done = edge_seg_with_kills("eval", data, "--jobs", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    _no_traceback(done.stderr)
+    photo = data / "images" / "killonce2.png"
+    assert f"warning: {photo}: {KILLED}; done again, on 1 process from now on" in (
+        done.stderr.splitlines()
+    )
+
+
+def _killed_first_then_logged(segmenter, item):
+    """Item 0 is killed by SIGKILL the first time; the others wait until it was, then each
+    appends its index to a log, in the order they are done."""
+    folder, index = item
+    marker = folder / "killed"
+    if index == 0 and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    with open(folder / "log", "a") as log:
+        log.write(f"{index}\n")
+    return index
+
+
+def test_the_item_of_a_killed_worker_is_done_again_next(tmp_path):
+    """The item of a killed worker is handed out again before the items not started: the
+    records after it, held back to keep their order, are not all delayed until the run's
+    end."""
+    items = [(tmp_path, i) for i in range(6)]
+    notes = []
+    redone = lambda item, why: notes.append(item[1])  # noqa: E731
+    results = list(run_jobs(_killed_first_then_logged, items, Segmenter(), 2, _Lost, None, redone))
+    assert results == list(range(6)) and notes == [0]
+    assert (tmp_path / "log").read_text().split() == ["1", "0", "2", "3", "4", "5"]
+
+
+def _killed_after_answering(segmenter, item):
+    """Item 0's worker answers, then is killed by SIGKILL (idle, holding nothing)."""
+    _, index = item
+    if index == 0:
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    else:
+        time.sleep(0.5)
+    return index
+
+
+def test_a_worker_killed_after_answering_loses_nothing(tmp_path, monkeypatch):
+    """A worker killed once it has sent its item's result (the OOM killer between two items):
+    the result stands, no item is done again nor lost, and the run goes on."""
+    answer = parallel._answer
+
+    def slow_answer(conn):  # the parent sees the worker dead by the time it looks
+        got = answer(conn)
+        if got is not None:
+            time.sleep(0.5)
+        return got
+
+    monkeypatch.setattr(parallel, "_answer", slow_answer)
+    notes = []
+    redone = lambda item, why: notes.append(item[1])  # noqa: E731
+    items = [(tmp_path, i) for i in range(4)]
+    results = list(run_jobs(_killed_after_answering, items, Segmenter(), 2, _Lost, None, redone))
+    assert results == [0, 1, 2, 3] and notes == []

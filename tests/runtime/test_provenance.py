@@ -7,6 +7,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +18,12 @@ from PIL import Image, PngImagePlugin
 from edge_runtime import Segmenter
 from edge_runtime.app.files import segment_file
 from edge_runtime.app.outputs import Extras, output_paths, written_provenance
+from edge_runtime.contract.evaluation_record import DatasetEvaluation, ScoredPhoto
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.provenance import PNG_KEY, ModelIdentity, Provenance
 from edge_runtime.contract.schema import encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
+from edge_runtime.evaluation.photos import write_summary
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL, DEFAULT_MODEL
 from edge_runtime.inference.model_file import (
@@ -312,3 +316,110 @@ def test_the_summary_says_what_made_its_maps_in_one_line(run_cli, make_photo_dat
     lines = (tmp_path / "report" / "summary.md").read_text().splitlines()
     (made,) = [line for line in lines if "SHA-256" in line]
     assert made.startswith("Made by edge-seg ") and made.endswith(".")
+
+
+def _cross_label() -> np.ndarray:
+    label = np.zeros((120, 120), np.uint8)
+    label[60, 10:110] = label[10:110, 60] = 255
+    return label
+
+
+def _png_map(path, text):
+    info = PngImagePlugin.PngInfo()
+    info.add_text(PNG_KEY, text)
+    Image.fromarray(_cross_label()).save(path, pnginfo=info)
+    return path
+
+
+def test_a_map_replaced_after_its_provenance_was_read_is_given_none(run_cli, tmp_path, monkeypatch):
+    """A map replaced between the reading of its provenance and its measuring (a watcher
+    doing it again with an updated model) is measured as the new map: the old map's
+    provenance must not be given to it."""
+    import edge_runtime.cli.measure as measure_cli
+
+    old = _png_map(tmp_path / "eye_mask.png", '{"software":"old","model":null,"config":{}}')
+    new = _png_map(tmp_path / "new.png", '{"software":"new","model":null,"config":{}}')
+    read = measure_cli.written_provenance
+
+    def replaced_after_reading(path):
+        made = read(path)
+        os.replace(new, path)
+        return made
+
+    monkeypatch.setattr(measure_cli, "written_provenance", replaced_after_reading)
+    done = run_cli("measure", old, "--json")
+    assert json.loads(done.stdout)["provenance"] is None
+
+
+@pytest.mark.filterwarnings("ignore:IM image format is deprecated:DeprecationWarning")
+def test_only_a_png_maps_text_chunk_is_read_as_its_provenance(run_cli, tmp_path):
+    """segment writes its record in a PNG's text chunk only: a map of another format whose
+    header happens to hold a field of that name (an IM file's header lines) is measured
+    without provenance."""
+    pytest.importorskip("PIL.ImImagePlugin")  # Pillow 15 drops the IM format
+    text = '{"software":"im","model":null,"config":{}}'
+    lines = [b"Image type: Greyscale image", b"Image size (x*y): 120*120"]
+    lines.append(f"{PNG_KEY}: {text}".encode())
+    header = b"\r\n".join(lines) + b"\r\n"
+    path = tmp_path / "cross.im"
+    path.write_bytes(header + b"\0" * (511 - len(header)) + b"\x1a" + _cross_label().tobytes())
+    with Image.open(path) as image:
+        assert image.format == "IM" and image.info[PNG_KEY] == text  # what a reader sees
+    assert written_provenance(path) is None
+    record = json.loads(run_cli("measure", path, "--json").stdout)
+    assert record["ok"] and record["provenance"] is None
+
+
+def _png_header_only(path, width, height):
+    def chunk(kind, data):
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
+def test_a_file_whose_record_cannot_be_read_has_no_provenance_and_measure_says_why(
+    run_cli, tmp_path
+):
+    """written_provenance answers None, never raises, for a path that is no readable map (a
+    directory, a missing file) and for a PNG too large to open (a decompression bomb), so
+    measure reports such a map with the map reader's message, not as an unexpected
+    DecompressionBombError."""
+    (tmp_path / "folder.png").mkdir()
+    bomb = _png_header_only(tmp_path / "bomb.png", 20_000, 10_000)
+    assert written_provenance(tmp_path / "folder.png") is None
+    assert written_provenance(tmp_path / "missing.png") is None
+    assert written_provenance(bomb) is None
+    done = run_cli("measure", bomb, "--json", expect=2)
+    error = json.loads(done.stdout)["error"]
+    assert error.startswith(f"{bomb}: cannot read a vessel map image") and "unexpected" not in error
+
+
+def test_an_identity_is_64_lower_case_hexadecimal_digits():
+    """A SHA-256 is named as sha256sum prints it: 64 lower-case hexadecimal digits, nothing
+    else of that length (upper case, other letters) is one."""
+    for digest in ("A" * 64, "g" * 64, "0" * 63 + " "):
+        with pytest.raises(ValueError, match="64 hexadecimal digits"):
+            ModelIdentity("1.0", digest)
+
+
+def test_the_summary_names_each_model_a_card_or_not_then_a_blank_line(tmp_path):
+    """summary.md's "Made by" paragraph names the vessel model (a file without a card as
+    such, not "None") and the artery/vein model chained after it, and a blank line parts it
+    from the table that follows (Markdown would join them)."""
+    made = dataclasses.replace(
+        Segmenter().provenance,
+        model=ModelIdentity(None, "a" * 64),
+        artery_vein_model=ModelIdentity("2.0", "b" * 64),
+    )
+    photos = [ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name="a")]
+    write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, photos, made))
+    lines = (tmp_path / "summary.md").read_text().splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("Made by ")]
+    assert f"vessel model (no card) (SHA-256 {'a' * 64})" in lines[at]
+    assert f"artery/vein model 2.0 (SHA-256 {'b' * 64})" in lines[at]
+    assert "None" not in lines[at]
+    assert lines[at + 1] == "" and lines[at + 2].startswith("| photograph |")
