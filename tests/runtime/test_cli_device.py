@@ -302,9 +302,9 @@ def test_jobs_reaches_the_run_and_its_summary(tmp_path, run_cli, monkeypatch):
     asked = []
     real = segment_module.run_jobs
 
-    def in_this_process(task, items, segmenter, jobs, lost, stop=None):
+    def in_this_process(task, items, segmenter, jobs, lost, stop=None, redone=None):
         asked.append(jobs)
-        return real(task, items, segmenter, 1, lost, stop)
+        return real(task, items, segmenter, 1, lost, stop, redone)
 
     monkeypatch.setattr(segment_module, "run_jobs", in_this_process)
     photos = (tmp_path / "p1.png", tmp_path / "p2.png")
