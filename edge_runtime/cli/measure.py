@@ -152,8 +152,8 @@ def _measure_one(
             record["picture"] = str(picture)
         except Exception as exc:
             record["picture_error"] = describe_failure(exc, picture)
-    record |= dataclasses.asdict(analysis.measurements)
-    return {**record, "provenance": encode(made)}, analysis.measurements, made
+    measured = dataclasses.asdict(analysis.measurements)
+    return {**record, **measured, "provenance": encode(made)}, analysis.measurements, made
 
 
 def _text(path: Path, m: MapMeasurements) -> str:
