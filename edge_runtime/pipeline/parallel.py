@@ -20,6 +20,7 @@ Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
 """
 
 import contextlib
+import queue
 import signal
 import threading
 import warnings
@@ -61,7 +62,8 @@ class Stop(threading.Event):
         """What asked: " by SIGTERM", " as standard output closed", or "" when unsaid."""
 
     def request(self, signum: int) -> None:
-        """Ask the run to stop (from a signal handler)."""
+        """Ask the run to stop because signal ``signum`` came (never from its handler: it takes
+        a lock; :func:`stopping_on_signals`)."""
         self.request_because(f" by {signal.Signals(signum).name}")
 
     def request_because(self, by: str) -> None:
@@ -81,7 +83,13 @@ def stopping_on_signals() -> Iterator[Stop]:
     ask the returned :class:`Stop` instead of ending the process (the previous handlers come
     back after it); SIGHUP ignored when the process started (``nohup``) stays ignored. In a
     thread other than the main one, where handlers cannot be set, the signals keep their usual
-    effect."""
+    effect.
+
+    A handler only hands the signal to a thread of this block, which asks the stop: a handler
+    runs in the main thread between two of its steps, perhaps while it holds the stop's lock
+    (waiting on it), so a handler that took that lock itself would wait for ever
+    (python/cpython#126434). A signal that arrived in the block has asked the stop when the
+    block ends."""
     stop = Stop()
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -91,12 +99,23 @@ def stopping_on_signals() -> Iterator[Stop]:
         for s in ENDING_SIGNALS
         if s != signal.SIGHUP or signal.getsignal(s) is not signal.SIG_IGN  # nohup
     ]
-    previous = {s: signal.signal(s, lambda signum, _: stop.request(signum)) for s in heeded}
+    arrived: queue.SimpleQueue[int | None] = queue.SimpleQueue()  # put() may interrupt get()
+    relay = threading.Thread(target=_relay, args=(arrived, stop), name="stop", daemon=True)
+    relay.start()
+    previous = {s: signal.signal(s, lambda signum, _: arrived.put(signum)) for s in heeded}
     try:
         yield stop
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        arrived.put(None)
+        relay.join()
+
+
+def _relay(arrived: queue.SimpleQueue, stop: Stop) -> None:
+    """Ask ``stop`` for each signal number put in ``arrived``, until ``None``."""
+    while (signum := arrived.get()) is not None:
+        stop.request(signum)
 
 
 Lost = Callable[[Any, str, int | None], Any]

@@ -436,6 +436,38 @@ def test_a_hangup_ignored_from_the_start_stays_ignored(tmp_path):
     assert len(list((tmp_path / "out").glob("*_mask.png"))) == 3
 
 
+HANDLED_WHILE_WAITING = textwrap.dedent(
+    """
+    import signal
+    from edge_runtime.pipeline.parallel import stopping_on_signals
+
+    with stopping_on_signals() as stop:
+        with stop._cond:  # held, as inside stop.wait() (the watcher's pause between looks)
+            signal.raise_signal(signal.SIGTERM)  # its handler runs here
+        print(stop.wait(20), stop.by)
+    """
+)
+
+
+def test_a_signal_that_comes_while_the_stop_is_waited_on_stops_the_run():
+    """A handler runs in the main thread, between two of its steps: there it asked the stop
+    itself, which takes the stop's lock, so when the main thread held that lock (inside
+    ``stop.wait()``, the watcher's pause) it waited for ever. ``edge-seg watch`` then ignored
+    SIGTERM (a CI run hung 30 s on it)."""
+    done = subprocess.run(
+        [sys.executable, "-c", HANDLED_WHILE_WAITING], capture_output=True, text=True, timeout=40
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True  by SIGTERM\n", "")
+
+
+def test_a_signal_just_before_the_block_ends_has_asked_the_stop():
+    """Asking is handed to a thread: the block waits for it, so what follows sees the stop."""
+    with parallel.stopping_on_signals() as stop:
+        signal.raise_signal(signal.SIGINT)
+    assert stop.is_set() and stop.by == " by SIGINT"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+
+
 def test_a_stop_in_one_process_comes_after_the_photograph_in_progress():
     """With one process the same: items after the stop are lost as stopped."""
     stop = Stop()

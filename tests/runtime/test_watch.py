@@ -174,14 +174,28 @@ def _looks(watcher: FolderWatcher) -> list[dict]:
     return records
 
 
-def _daemon(drop, out) -> subprocess.Popen:
-    """``edge-seg watch DROP -o OUT`` running, its output read through pipes."""
+def _daemon(drop, out, *options: str) -> subprocess.Popen:
+    """``edge-seg watch DROP -o OUT [OPTIONS]`` running, its output read through pipes, its
+    fault handler on (:func:`_ended` shows where it hung)."""
+    command = ["-m", "edge_runtime.cli.main", "watch", str(drop), "-o", str(out), *options]
     return subprocess.Popen(
-        [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop), "-o", str(out)],
+        [sys.executable, "-X", "faulthandler", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _ended(proc: subprocess.Popen, timeout: float = 30) -> tuple[str, str]:
+    """The rest of a :func:`_daemon`'s standard output and its standard error once it has
+    ended; one that runs past ``timeout`` fails the test with its threads' stacks (SIGABRT
+    makes its fault handler print them)."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        _, err = proc.communicate(timeout=30)
+        pytest.fail(f"edge-seg watch ran past {timeout:g} s:\n{err}")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -190,12 +204,9 @@ def test_watch_stops_cleanly_on_a_signal(tmp_path, signum):
     drop.mkdir()
     proc = _daemon(drop, out)
     try:
-        deadline = time.monotonic() + 30
-        line = proc.stdout.readline()
-        while "watching" not in line and time.monotonic() < deadline:
-            line = proc.stdout.readline()
+        assert "watching" in proc.stdout.readline()
         proc.send_signal(signum)
-        out_text, err = proc.communicate(timeout=30)
+        out_text, err = _ended(proc)
     finally:
         proc.kill()
     assert proc.returncode == 0
@@ -325,27 +336,13 @@ def _long_batch(tmp_path):
 
 def test_sigterm_stops_a_long_batch_after_the_photograph_in_progress(tmp_path):
     drop, out = _long_batch(tmp_path)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "edge_runtime.cli.main",
-            "watch",
-            str(drop),
-            "-o",
-            str(out),
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _daemon(drop, out, "--json")
     try:
         first = proc.stdout.readline()  # the first photograph is done: the batch is under way
         assert json.loads(first)["ok"]
         proc.send_signal(signal.SIGTERM)
         started = time.monotonic()
-        rest, err = proc.communicate(timeout=30)
+        rest, err = _ended(proc)
         stopped_in = time.monotonic() - started
     finally:
         proc.kill()
@@ -479,18 +476,12 @@ def test_an_output_folder_that_cannot_be_made_again_stops_the_watcher(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     link = tmp_path / "masks"
     link.symlink_to(out)
-    command = ["watch", str(drop), "-o", str(link), "--interval", "0.05"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge_runtime.cli.main", *command],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _daemon(drop, link, "--interval", "0.05")
     try:
         assert "watching" in proc.stdout.readline()
         (tmp_path / "new").symlink_to(tmp_path / "file")
         os.replace(tmp_path / "new", link)  # at once: the output folder is gone, a file there
-        _, err = proc.communicate(timeout=30)
+        _, err = _ended(proc)
     finally:
         proc.kill()
     assert proc.returncode == 2  # the unit's RestartPreventExitStatus: it fails, and says so
@@ -729,13 +720,11 @@ def test_watch_once_stops_on_sigterm_after_the_photograph_in_progress(tmp_path):
     """--once ended at once on SIGTERM (status 143, a temporary file and a mask without its
     overlay left behind)."""
     drop, out = _long_batch(tmp_path)
-    command = [sys.executable, "-m", "edge_runtime.cli.main", "watch", str(drop)]
-    command += ["-o", str(out), "--once", "--overlay", "--json"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _daemon(drop, out, "--once", "--overlay", "--json")
     try:
         assert json.loads(proc.stdout.readline())["ok"]  # the batch is under way
         proc.send_signal(signal.SIGTERM)
-        rest, err = proc.communicate(timeout=30)
+        rest, err = _ended(proc)
     finally:
         proc.kill()
     done = 1 + len(rest.splitlines())
@@ -1018,7 +1007,7 @@ def test_a_second_watcher_on_the_same_output_folder_is_refused(tmp_path):
         )
     finally:
         daemon.send_signal(signal.SIGTERM)
-        daemon.communicate(timeout=60)
+        _ended(daemon, 60)
     assert daemon.returncode == 0
     again = CliRunner().invoke(cli, ["watch", str(drop), "-o", str(out), "--once"])
     assert again.exit_code == 0, again.output
