@@ -1,11 +1,12 @@
-"""Child processes: how they are started, and what a child's end says; and ending this
-process cleanly on SIGTERM."""
+"""Child processes: how they are started, which the OOM killer ends first, and what a child's
+end says; and ending this process cleanly on SIGTERM."""
 
 import contextlib
 import multiprocessing
 import signal
 from collections.abc import Iterator
 from multiprocessing.context import BaseContext
+from pathlib import Path
 
 ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """The signals that end a run from outside: Ctrl-C, a service stopped, the terminal hung up
@@ -22,6 +23,23 @@ def process_context() -> BaseContext:
     """Forked children where the system can fork (Linux: a script without a ``__main__`` guard,
     or Python read from a pipe, can still use them), else spawned ones."""
     return multiprocessing.get_context("fork" if can_fork() else "spawn")
+
+
+OOM_SCORE_ADJ = Path("/proc/self/oom_score_adj")
+"""Linux's adjustment of this process's standing with the OOM killer, -1000 (never) to 1000
+(first)."""
+
+
+def first_for_the_oom_killer() -> bool:
+    """Make this process the one the kernel's OOM killer ends first (:data:`OOM_SCORE_ADJ` at
+    1000: a worker, whose photograph is done again, rather than the parent that holds the run's
+    results or the camera's other programs); whether it is now. Raising it needs no privilege;
+    a system without it (not Linux) keeps what it does."""
+    try:
+        OOM_SCORE_ADJ.write_text("1000")
+        return OOM_SCORE_ADJ.read_text().strip() == "1000"
+    except OSError:
+        return False
 
 
 def exit_description(exitcode: int) -> str:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from edge_runtime.analysis.segmentation import Result
 from edge_runtime.atomic import save_png
-from edge_runtime.contract.provenance import PNG_KEY, Provenance
+from edge_runtime.contract.provenance import PNG_KEY, Provenance, png_text
 from edge_runtime.data.artery_vein import colour_picture
 from edge_runtime.data.photos import PhotoDataset
 from edge_runtime.errors import EdgeSegError, InputError
@@ -176,16 +176,9 @@ class Extras:
     prob: bool = False
 
 
-def provenance_text(provenance: Provenance | None) -> dict[str, str]:
-    """The text chunks that say what made a written file: PNG's own ``Software`` and the whole
-    :class:`Provenance` (:data:`~edge_runtime.contract.provenance.PNG_KEY`); none without."""
-    if provenance is None:
-        return {}
-    return {"Software": provenance.software, PNG_KEY: provenance.text()}
-
-
 def written_provenance(path: Path) -> Provenance | None:
-    """What made a map file, as ``segment`` recorded it in the file (:func:`provenance_text`);
+    """What made a map file, as ``segment`` recorded it in the file
+    (:func:`~edge_runtime.contract.provenance.png_text`);
     ``None`` for a file without (a manual label, another program's map) or one whose record
     cannot be read (it is no proof: anyone can write one)."""
     try:
@@ -207,14 +200,14 @@ def write_outputs(
     result has arteries and veins, their map (RGB: red artery, blue vein, black background),
     each atomically, in that order: a map not made yet is made after the vessel files' buffer
     and the overlay's picture are freed; each records its ``provenance``
-    (:func:`provenance_text`). Returns {kind: path} of what was written.
+    (:func:`~edge_runtime.contract.provenance.png_text`). Returns {kind: path} of what was written.
 
     All or none: when one cannot be written, those already written are removed before the
     error goes on (a photograph reported failed leaves no files).
     """
     written: dict[str, Path] = {}
     try:
-        text = provenance_text(provenance)
+        text = png_text(provenance)
         _write_vessel_files(paths, photo, result, extras, written, text)
         _write_artery_vein_file(paths, result, written, text)
     except BaseException:

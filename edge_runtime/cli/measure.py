@@ -26,7 +26,7 @@ from edge_runtime.app.outputs import (
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.cli.results import ResultLines
-from edge_runtime.contract.provenance import Provenance
+from edge_runtime.contract.provenance import Provenance, png_text
 from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.file_names import card_key, fitted_name
@@ -148,7 +148,7 @@ def _measure_one(
         return {**record, "ok": False, "error": describe_failure(exc, item.path)}, None, None
     if picture is not None:
         try:
-            save_png(picture, draw_picture(analysis))
+            save_png(picture, draw_picture(analysis), png_text(made))
             record["picture"] = str(picture)
         except Exception as exc:
             record["picture_error"] = describe_failure(exc, picture)

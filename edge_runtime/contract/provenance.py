@@ -13,7 +13,8 @@ from edge_runtime.contract.schema import decode, encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 
 PNG_KEY = "edge-seg"
-"""The keyword of the text chunk in which ``segment`` writes a map's :class:`Provenance`."""
+"""The keyword of the text chunk in which a written picture (a map, a comparison, a
+measurement picture) carries its :class:`Provenance`."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,14 @@ class Provenance:
             values += [None, None] if model is None else [model.version, model.sha256]
         values += [getattr(self.config, name) for name in CONFIG_FIELDS]
         return dict(zip(COLUMNS, values, strict=True))
+
+
+def png_text(provenance: Provenance | None) -> dict[str, str]:
+    """The text chunks that say what made a written picture: PNG's own ``Software`` and the
+    whole ``provenance`` (:data:`PNG_KEY`); none without."""
+    if provenance is None:
+        return {}
+    return {"Software": provenance.software, PNG_KEY: provenance.text()}
 
 
 MODELS = ("model", "artery_vein_model")

@@ -17,7 +17,8 @@ from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
 from edge_runtime.contract.metrics import PhotoScores, photo_scores
-from edge_runtime.contract.provenance import Provenance
+from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
+from edge_runtime.contract.provenance import Provenance, png_text
 from edge_runtime.data.artery_vein import check_on_vessels, read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share, share_inside
@@ -112,7 +113,7 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
             picture = comparison_picture(
                 np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
             )
-            save_png(target, picture)
+            save_png(target, picture, png_text(segmenter.provenance))
         except Exception as exc:  # the scores stand; the report lacks this picture
             report_error = describe_failure(exc, target)
     graded = error = None
@@ -232,8 +233,9 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     lists the photographs that could not be scored with their errors. The mean's row is named
     ``(mean of N)``, which no photograph of a dataset is named; in ``summary.csv`` the row after
     it, ``(mean over)``, says over how many photographs each column's mean is taken (the
-    artery/vein means are over those with an artery/vein label). Both are written, or
-    neither."""
+    artery/vein means are over those with an artery/vein label), and the last columns of the
+    other rows say what made the maps (:data:`~edge_runtime.contract.provenance.COLUMNS`,
+    empty without a provenance). Both are written, or neither."""
     graded = evaluation.artery_vein is not None
     av_columns = [f"av_{m}" for m in ARTERY_VEIN_METRICS] if graded else []
 
@@ -244,14 +246,16 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     mean = f"(mean of {evaluation.n})"
     rows = [(p.name, cells(p, p.artery_vein)) for p in evaluation.photos]
     rows.append((mean, cells(evaluation.mean, evaluation.artery_vein)))
+    made = {} if evaluation.provenance is None else evaluation.provenance.columns()
+    made_cells = [made.get(c) for c in PROVENANCE_COLUMNS]  # None: an empty cell
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(["photograph", *METRICS, *av_columns])
-    writer.writerows([name, *row] for name, row in rows)
+    writer.writerow(["photograph", *METRICS, *av_columns, *PROVENANCE_COLUMNS])
+    writer.writerows([name, *row, *made_cells] for name, row in rows)
     counts = [evaluation.counts[m] for m in METRICS]
     if graded:
         counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]
-    writer.writerow(["(mean over)", *counts])
+    writer.writerow(["(mean over)", *counts, *[None] * len(PROVENANCE_COLUMNS)])
     columns = [*METRICS, *av_columns]
     lines = [
         f"# {evaluation.model} on {evaluation.n} photographs",

@@ -37,6 +37,7 @@ from edge_runtime.processes import (
     ENDING_SIGNALS,
     can_fork,
     exit_description,
+    first_for_the_oom_killer,
     process_context,
 )
 
@@ -323,9 +324,11 @@ def _serve(
     task: Callable,
 ) -> None:
     """A worker: build the segmenter (the parent's ``recipe``), then run each item it is
-    handed, until it is told to leave or the parent is gone."""
+    handed, until it is told to leave or the parent is gone. Short of memory, the kernel ends
+    a worker before anything else (:func:`~edge_runtime.processes.first_for_the_oom_killer`)."""
     for signum in ENDING_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)  # the parent's to handle
+    first_for_the_oom_killer()
     for other in inherited:
         other.close()
     try:

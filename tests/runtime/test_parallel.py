@@ -29,6 +29,9 @@ from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline import parallel
 from edge_runtime.pipeline.parallel import Stop, job_count, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.processes import OOM_SCORE_ADJ
+
+pytestmark = pytest.mark.timeout(180)  # a run that hangs (the bug these tests look for) fails
 
 KILLED = "worker died: killed by signal 9 (out of memory?)"
 
@@ -292,6 +295,21 @@ def test_workers_keep_every_setting_of_the_parent_segmenter():
     assert [what for _, what in records] == [(config, DEFAULT_MODEL.read_bytes())] * 4
 
 
+def _oom_score_adj(segmenter: Segmenter, item: int) -> tuple[int, str]:
+    return os.getpid(), OOM_SCORE_ADJ.read_text().strip()
+
+
+@pytest.mark.skipif(not OOM_SCORE_ADJ.exists(), reason="no OOM killer's score here (not Linux)")
+def test_the_oom_killer_ends_a_worker_first():
+    """Short of memory, the kernel ended whichever process it chose: the parent (the run's
+    records lost) or the camera's software. A worker's photograph is done again."""
+    parent = OOM_SCORE_ADJ.read_text()
+    records = list(run_jobs(_oom_score_adj, range(3), Segmenter(), 2, _lost))
+    assert os.getpid() not in {pid for pid, _ in records}  # they ran in workers
+    assert [score for _, score in records] == ["1000"] * 3
+    assert OOM_SCORE_ADJ.read_text() == parent  # the parent's own stays
+
+
 def test_a_model_replaced_during_a_run_is_not_used_by_it(tmp_path, monkeypatch):
     """Workers run the bytes the parent read and checked, never the file again: a model
     replaced while a --jobs 2 run starts gives no worker the new one (same threshold and
@@ -462,10 +480,11 @@ def test_a_signal_that_comes_while_the_stop_is_waited_on_stops_the_run():
 
 def test_a_signal_just_before_the_block_ends_has_asked_the_stop():
     """Asking is handed to a thread: the block waits for it, so what follows sees the stop."""
+    before = signal.getsignal(signal.SIGINT)  # ignored in a background job
     with parallel.stopping_on_signals() as stop:
         signal.raise_signal(signal.SIGINT)
     assert stop.is_set() and stop.by == " by SIGINT"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+    assert signal.getsignal(signal.SIGINT) is before  # given back
 
 
 def test_a_stop_in_one_process_comes_after_the_photograph_in_progress():

@@ -19,6 +19,7 @@ from edge_runtime.cli.evaluate import _shown
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, ScoredPhoto
 from edge_runtime.contract.metrics import photo_scores, roc_auc
+from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.data.photos import (
     LAYOUTS,
     find_dataset,
@@ -287,7 +288,7 @@ def test_eval_on_drive_photographs_agrees_with_an_independent_computation(dev_np
         "summary.md",
     ]
     assert (tmp_path / "r" / "summary.csv").read_text().splitlines()[0] == (
-        "photograph,f1,sensitivity,specificity,accuracy,auc"
+        "photograph,f1,sensitivity,specificity,accuracy,auc," + ",".join(PROVENANCE_COLUMNS)
     )
 
 

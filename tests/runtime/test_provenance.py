@@ -20,8 +20,9 @@ from edge_runtime.app.files import segment_file
 from edge_runtime.app.outputs import Extras, output_paths, written_provenance
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, ScoredPhoto
 from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.provenance import PNG_KEY, ModelIdentity, Provenance
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import decode, encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.evaluation.photos import write_summary
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -153,6 +154,30 @@ def test_eval_reports_what_made_the_maps_it_scored(run_cli, make_photo_dataset, 
     summary = (tmp_path / "report" / "summary.md").read_text()
     assert f"vessel model {made['model']['version']} (SHA-256 {made['model']['sha256']})" in summary
     assert "test-time averaging off" in summary and made["software"] in summary
+    with open(tmp_path / "report" / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["photograph"] for r in rows] == ["eye1", "eye2", "(mean of 2)", "(mean over)"]
+    columns = decode(Provenance, made).columns()
+    for row in rows[:3]:  # the photographs and their mean
+        assert {c: row[c] for c in PROVENANCE_COLUMNS} == {
+            c: "" if v is None else str(v) for c, v in columns.items()
+        }
+    assert {rows[3][c] for c in PROVENANCE_COLUMNS} == {""}  # counts, made by nothing
+    for picture in sorted((tmp_path / "report").glob("*_comparison.png")):
+        assert encode(written_provenance(picture)) == made, picture
+
+
+def test_a_measure_picture_carries_its_maps_provenance(segmented, run_cli, tmp_path):
+    """The picture shows the vessels of a map, and says what made them (nothing, for a map
+    without a record)."""
+    out, record, _ = segmented
+    plain = _cross(tmp_path / "plain.png")
+    run_cli("measure", out / "eye_mask.png", plain, "--picture", tmp_path / "pictures")
+    pictures = sorted((tmp_path / "pictures").iterdir())
+    assert [p.name for p in pictures] == ["eye_mask_measure.png", "plain_measure.png"]
+    assert encode(written_provenance(pictures[0])) == record["provenance"]
+    with Image.open(pictures[1]) as image:
+        assert PNG_KEY not in image.info and "Software" not in image.info
 
 
 def test_a_predictor_that_is_no_model_file_has_no_identity():
