@@ -3,6 +3,7 @@ end says; and ending this process cleanly on SIGTERM."""
 
 import contextlib
 import multiprocessing
+import os
 import signal
 from collections.abc import Iterator
 from multiprocessing.context import BaseContext
@@ -36,7 +37,11 @@ def first_for_the_oom_killer() -> bool:
     results or the camera's other programs); whether it is now. Raising it needs no privilege;
     a system without it (not Linux) keeps what it does."""
     try:
-        OOM_SCORE_ADJ.write_text("1000")
+        descriptor = os.open(OOM_SCORE_ADJ, os.O_WRONLY)  # never made: a /proc that is no procfs
+        try:
+            os.write(descriptor, b"1000")
+        finally:
+            os.close(descriptor)
         return OOM_SCORE_ADJ.read_text().strip() == "1000"
     except OSError:
         return False

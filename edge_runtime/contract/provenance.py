@@ -1,7 +1,7 @@
 """What made a segmentation's outputs: the package, each model file (its version and SHA-256)
-and the decisions in effect. Every ``--json`` record, measurement CSV row and written map
-carries it, so that a study can tell which model drew and measured what, long after the
-camera's model was updated."""
+and the decisions in effect. Every ``--json`` record, CSV row (measurements, an evaluation's
+summary) and written picture (maps, comparisons, measurement pictures) carries it, so that a
+study can tell which model drew and measured what, long after the camera's model was updated."""
 
 import dataclasses
 import hashlib
@@ -49,7 +49,7 @@ class Provenance:
     artery_vein_model: ModelIdentity | None = None
 
     def text(self) -> str:
-        """One line of JSON, as written in a map's text chunk (:data:`PNG_KEY`)."""
+        """One line of JSON, as written in a picture's text chunk (:data:`PNG_KEY`)."""
         return json.dumps(encode(self), separators=(",", ":"))
 
     @classmethod

@@ -103,8 +103,10 @@ def stopping_on_signals() -> Iterator[Stop]:
     arrived: queue.SimpleQueue[int | None] = queue.SimpleQueue()  # put() may interrupt get()
     relay = threading.Thread(target=_relay, args=(arrived, stop), name="stop", daemon=True)
     relay.start()
-    previous = {s: signal.signal(s, lambda signum, _: arrived.put(signum)) for s in heeded}
-    try:
+    previous = {}
+    try:  # each handler set is put back, whatever comes after it
+        for signum in heeded:
+            previous[signum] = signal.signal(signum, lambda signum, _: arrived.put(signum))
         yield stop
     finally:
         for signum, handler in previous.items():

@@ -29,7 +29,7 @@ from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline import parallel
 from edge_runtime.pipeline.parallel import Stop, job_count, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
-from edge_runtime.processes import OOM_SCORE_ADJ
+from edge_runtime.processes import OOM_SCORE_ADJ, can_fork
 
 pytestmark = pytest.mark.timeout(180)  # a run that hangs (the bug these tests look for) fails
 
@@ -299,7 +299,25 @@ def _oom_score_adj(segmenter: Segmenter, item: int) -> tuple[int, str]:
     return os.getpid(), OOM_SCORE_ADJ.read_text().strip()
 
 
-@pytest.mark.skipif(not OOM_SCORE_ADJ.exists(), reason="no OOM killer's score here (not Linux)")
+def test_each_worker_and_only_a_worker_asks_to_be_first_for_the_oom_killer(tmp_path, monkeypatch):
+    """Whatever the machine (a parent already at 1000, a /proc that refuses the write, not
+    Linux): every worker asks, the parent never does."""
+    if not can_fork():
+        pytest.skip("the stand-in reaches workers only when they are forked")
+    asked = tmp_path / "asked"
+    asked.mkdir()
+    monkeypatch.setattr(
+        parallel, "first_for_the_oom_killer", lambda: (asked / str(os.getpid())).touch()
+    )
+    records = list(run_jobs(_oom_score_adj, range(3), Segmenter(), 2, _lost))
+    workers = {str(pid) for pid, _ in records}
+    assert {p.name for p in asked.iterdir()} == workers and str(os.getpid()) not in workers
+
+
+@pytest.mark.skipif(
+    not OOM_SCORE_ADJ.exists() or OOM_SCORE_ADJ.read_text().strip() == "1000",
+    reason="no OOM killer's score here, or this process is first already (nothing to see)",
+)
 def test_the_oom_killer_ends_a_worker_first():
     """Short of memory, the kernel ended whichever process it chose: the parent (the run's
     records lost) or the camera's software. A worker's photograph is done again."""
@@ -485,6 +503,28 @@ def test_a_signal_just_before_the_block_ends_has_asked_the_stop():
         signal.raise_signal(signal.SIGINT)
     assert stop.is_set() and stop.by == " by SIGINT"
     assert signal.getsignal(signal.SIGINT) is before  # given back
+
+
+def test_a_handler_that_cannot_be_set_leaves_the_others_as_they_were(monkeypatch):
+    """Setting the last handler failed after the first ones were set: they stayed, handing
+    signals to a thread that no longer reads them (Ctrl-C ignored for good), and that thread
+    was left waiting."""
+    real = signal.signal
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def refusing(signum, handler):
+        if signum == signal.SIGUSR1:
+            raise OSError("refused")
+        return real(signum, handler)
+
+    heeded = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)  # the last one cannot be set
+    monkeypatch.setattr(parallel, "ENDING_SIGNALS", heeded)
+    monkeypatch.setattr(signal, "signal", refusing)
+    with pytest.raises(OSError), parallel.stopping_on_signals():
+        pass
+    monkeypatch.undo()
+    assert {s: signal.getsignal(s) for s in before} == before
+    assert not [t for t in threading.enumerate() if t.name == "stop"]  # no relay left behind
 
 
 def test_a_stop_in_one_process_comes_after_the_photograph_in_progress():

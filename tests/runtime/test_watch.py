@@ -1,5 +1,6 @@
 """The drop-folder watcher: slow writers, restarts, bad files, clean stops."""
 
+import concurrent.futures
 import contextlib
 import errno
 import json
@@ -187,15 +188,19 @@ def _daemon(drop, out, *options: str) -> subprocess.Popen:
 
 
 def _ended(proc: subprocess.Popen, timeout: float = 30) -> tuple[str, str]:
-    """The rest of a :func:`_daemon`'s standard output and its standard error once it has
-    ended; one that runs past ``timeout`` fails the test with its threads' stacks (SIGABRT
-    makes its fault handler print them)."""
-    try:
-        return proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGABRT)
-        _, err = proc.communicate(timeout=30)
-        pytest.fail(f"edge-seg watch ran past {timeout:g} s:\n{err}")
+    """The rest of a :func:`_daemon`'s standard output (with what ``readline`` already
+    buffered, which ``communicate`` would miss) and its standard error once it has ended; one
+    that runs past ``timeout`` fails the test with its threads' stacks (SIGABRT makes its
+    fault handler print them)."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        out, err = pool.submit(proc.stdout.read), pool.submit(proc.stderr.read)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(30)
+            pytest.fail(f"edge-seg watch ran past {timeout:g} s:\n{err.result()}")
+        return out.result(), err.result()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
