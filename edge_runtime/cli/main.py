@@ -30,7 +30,7 @@ from edge_runtime.cli.watch import watch
 from edge_runtime.errors import EdgeSegError, one_line
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import read_card, read_model_bytes
-from edge_runtime.native_logs import show_native_logs
+from edge_runtime.native_logs import quiet_libtiff, show_native_logs
 from edge_runtime.processes import Terminated
 from edge_runtime.streams import stderr_forgiving
 
@@ -106,7 +106,8 @@ class EdgeSegGroup(NamingGroup):
             # set here, once, not around each decode: a filter is the whole process's
             warnings.filterwarnings("ignore", module=r"PIL\.")
             try:
-                return super().invoke(ctx)
+                with quiet_libtiff():  # the same, in libtiff's own lines
+                    return super().invoke(ctx)
             except EdgeSegError as exc:
                 raise InputFailure(one_line(str(exc))) from None
             except click.UsageError as exc:
@@ -153,7 +154,8 @@ def _verbose(_ctx: click.Context, _param, value: bool) -> None:
     help="Show the package's and the bundled model's versions.",
 )
 @click.option("--verbose", is_flag=True, expose_value=False, is_eager=True, callback=_verbose,
-              help="Let the native libraries' log lines through (LiteRT, TensorFlow).")  # fmt: skip
+              help="Let the native libraries' log lines through (LiteRT, TensorFlow, "
+              "libtiff).")  # fmt: skip
 def cli() -> None:
     """Retinal vessel segmentation on small devices.
 

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.native_logs import VERBOSE_ENV, quiet_libtiff
 
 EDGE_SEG = [sys.executable, "-m", "edge_runtime.cli.main"]
 
@@ -112,6 +113,51 @@ def test_eval_bench_info_and_watch_are_quiet(photos, tmp_path, dev_npz):
 def test_verbose_lets_the_native_log_lines_through():
     done = edge_seg("--verbose", "bench", "--size", "120x130", "--runs", "1")
     assert "XNNPACK" in done.stderr
+
+
+def _damaged_tiff(path: Path) -> Path:
+    """An LZW-compressed TIFF whose compressed pixels were overwritten: libtiff decodes it."""
+    Image.fromarray(synthetic_fundus(300, 300)).save(path, compression="tiff_lzw")
+    content = bytearray(path.read_bytes())
+    for i in range(200, 2000, 7):
+        content[i] ^= 0xFF
+    path.write_bytes(bytes(content))
+    return path
+
+
+def test_a_damaged_tiff_is_said_on_one_line_without_libtiffs_own(tmp_path):
+    """libtiff printed "tempfile.tif: Using code not yet in table." (no such file) before the
+    command's own line; with --verbose it still does."""
+    photo = _damaged_tiff(tmp_path / "damaged.tif")
+    runs = [
+        subprocess.run(
+            [*EDGE_SEG, *flags, "segment", str(photo), "-o", str(tmp_path / "masks")],
+            capture_output=True,
+            text=True,
+        )
+        for flags in ([], ["--verbose"])
+    ]
+    assert [run.returncode for run in runs] == [1, 1]
+    quiet, verbose = (run.stderr.splitlines() for run in runs)
+    assert quiet[0].startswith(f"error: {photo}: cannot decode image (")
+    assert quiet[1:] == ["Error: 1 of 1 inputs failed"]
+    assert any(line.startswith("tempfile.tif: ") for line in verbose)  # libtiff's own
+
+
+def test_libtiff_is_quiet_inside_the_block_only(tmp_path, capfd, monkeypatch):
+    """Its handlers are the process's: the ones before come back after the block (an API user's
+    program keeps libtiff's lines)."""
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    photo = _damaged_tiff(tmp_path / "damaged.tif")
+
+    def decode() -> str:
+        with pytest.raises(OSError), Image.open(photo) as image:
+            image.load()
+        return capfd.readouterr().err
+
+    with quiet_libtiff():
+        assert decode() == ""
+    assert decode().startswith("tempfile.tif: ")
 
 
 def test_demo_is_quiet(tmp_path):
