@@ -1,6 +1,7 @@
 """Results on stdout, nothing on stderr but warnings and errors (progress only on a terminal),
 run as a user runs them: in a subprocess, without a terminal. And --jobs gives the same masks."""
 
+import ctypes
 import json
 import os
 import re
@@ -8,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -293,3 +295,23 @@ def test_watch_stops_when_stdout_closes_and_saves_what_it_did(photos, tmp_path):
     records = [json.loads(line) for line in again.stdout.splitlines()]
     assert [Path(r["path"]).name for r in records] == [f"p{i}.png" for i in range(4)]
     assert sorted(p.name for p in out.glob("*_mask.png")) == [f"p{i}_mask.png" for i in range(4)]
+
+
+def test_libtiff_is_quiet_unless_verbose_is_exactly_one(tmp_path, capfd, monkeypatch):
+    """EDGE_SEG_VERBOSE=0 (or empty) is not verbose, as for the other native libraries."""
+    photo = _damaged_tiff(tmp_path / "damaged.tif")
+    for value in ("0", ""):
+        monkeypatch.setenv(VERBOSE_ENV, value)
+        with quiet_libtiff():
+            with pytest.raises(OSError), Image.open(photo) as image:
+                image.load()
+            assert capfd.readouterr().err == "", value
+
+
+def test_a_pillow_without_libtiffs_handlers_changes_nothing(monkeypatch):
+    """A Pillow whose imaging library lacks libtiff (or names its functions otherwise): the
+    block changes nothing and raises nothing."""
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    monkeypatch.setattr(ctypes, "CDLL", lambda *args, **kwargs: types.SimpleNamespace())
+    with quiet_libtiff():
+        pass

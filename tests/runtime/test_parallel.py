@@ -820,3 +820,41 @@ def test_a_worker_killed_after_answering_loses_nothing(tmp_path, monkeypatch):
     items = [(tmp_path, i) for i in range(4)]
     results = list(run_jobs(_killed_after_answering, items, Segmenter(), 2, _Lost, None, redone))
     assert results == [0, 1, 2, 3] and notes == []
+
+
+def test_a_signal_that_comes_while_the_handlers_are_put_back_has_asked_the_stop(monkeypatch):
+    """The relay is told to end only after every handler is put back: a signal that came while
+    they were (its handler still this block's) was handed to a relay already gone, and lost."""
+    real = signal.signal
+
+    def signalled_while_restoring(signum, handler):
+        if signum == signal.SIGINT:  # putting back SIGINT's own handler
+            signal.raise_signal(signal.SIGINT)  # this block's handler still runs it
+        return real(signum, handler)
+
+    with parallel.stopping_on_signals() as stop:
+        monkeypatch.setattr(signal, "signal", signalled_while_restoring)
+    monkeypatch.undo()
+    assert stop.is_set() and stop.by == " by SIGINT"
+
+
+def test_every_signal_of_the_block_is_handed_on_and_the_last_says_why():
+    """The relay asks the stop for each signal until the block ends, not for the first only."""
+    with parallel.stopping_on_signals() as stop:
+        signal.raise_signal(signal.SIGINT)
+        assert stop.wait(20)  # the first one asked
+        signal.raise_signal(signal.SIGTERM)
+    assert stop.by == " by SIGTERM"
+
+
+def test_a_hangup_ignored_from_the_start_is_not_heeded_by_the_block():
+    """Under ``nohup`` SIGHUP stays ignored inside the block (no stop on a terminal's hangup)."""
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with parallel.stopping_on_signals() as stop:
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
+        assert not stop.is_set()
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)

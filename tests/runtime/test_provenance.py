@@ -247,7 +247,8 @@ def test_a_record_holding_an_integer_too_large_for_a_float_is_measured_without(r
 def test_a_map_replaced_while_measured_is_given_no_provenance(run_cli, tmp_path, monkeypatch):
     """A map replaced while it is measured (a watcher doing its photograph again with an
     updated model) is measured whole, old or new, but which one is not known: it is given no
-    provenance rather than the other map's (it was given the new one's)."""
+    provenance rather than the other map's (it was given the new one's), and so is its
+    picture (it was given the provenance read before the map was replaced)."""
     import edge_runtime.cli.measure as measure_cli
 
     old = _cross(tmp_path / "eye_mask.png", '{"software":"old","model":null,"config":{}}')
@@ -260,8 +261,11 @@ def test_a_map_replaced_while_measured_is_given_no_provenance(run_cli, tmp_path,
         return analysis
 
     monkeypatch.setattr(measure_cli, "measure_file", replaced_while_measured)
-    done = run_cli("measure", old, "--json")
-    assert json.loads(done.stdout)["provenance"] is None
+    done = run_cli("measure", old, "--json", "--picture", tmp_path / "pictures")
+    record = json.loads(done.stdout)
+    assert record["provenance"] is None
+    with Image.open(record["picture"]) as image:
+        assert PNG_KEY not in image.info and "Software" not in image.info
     monkeypatch.setattr(measure_cli, "measure_file", measured)
     done = run_cli("measure", old, "--json")  # now the new map, left alone while measured
     assert json.loads(done.stdout)["provenance"]["software"] == "new"
@@ -448,3 +452,19 @@ def test_the_summary_names_each_model_a_card_or_not_then_a_blank_line(tmp_path):
     assert f"artery/vein model 2.0 (SHA-256 {'b' * 64})" in lines[at]
     assert "None" not in lines[at]
     assert lines[at + 1] == "" and lines[at + 2].startswith("| photograph |")
+
+
+def test_eval_comparison_pictures_carry_the_settings_in_effect(
+    run_cli, make_photo_dataset, tmp_path
+):
+    """A comparison picture says what made the map it shows, the run's own settings (not the
+    defaults): as the JSON record and summary.csv say."""
+    data = make_photo_dataset(tmp_path / "data", "generic", count=2)
+    report = tmp_path / "report"
+    done = run_cli("eval", data, "--json", "--report", report, "--threshold", "0.3")
+    made = json.loads(done.stdout)["provenance"]
+    assert made["config"]["threshold"] == 0.3
+    pictures = sorted(report.glob("*_comparison.png"))
+    assert len(pictures) == 2
+    for picture in pictures:
+        assert encode(written_provenance(picture)) == made, picture
