@@ -273,11 +273,58 @@ def _generic(root: Path) -> list[LabelledPhoto]:
     return photos
 
 
+def _unmatched(names: set[str], files: Iterable[Path], ending: str = "") -> list[Path]:
+    """The ``files`` whose lower-cased stem, less ``ending``, is none of ``names``."""
+    return [p for p in files if p.stem.lower().removesuffix(ending) not in names]
+
+
+def _names(folder: Path) -> set[str]:
+    """The lower-cased stems of a folder's image files."""
+    return {image.stem.lower() for image in _listed(folder)}
+
+
+def _drive_unmatched(root: Path) -> list[Path]:
+    """DRIVE's labels (by the photograph's number), masks and artery/vein labels of no
+    photograph."""
+    parts = [root / "training", root / "test"]
+    if any((part / "1st_manual").is_dir() for part in parts):
+        return [path for part in parts for path in _drive_unmatched(part)]
+    names = _names(root / "images")
+    numbers = {name.partition("_")[0] for name in names}
+    return [
+        *_unmatched(numbers, _listed(root / "1st_manual"), "_manual1"),
+        *_unmatched(names, _listed(root / "mask"), "_mask"),
+        *_unmatched(names, _listed(root / "AV")),
+    ]
+
+
+def _stare_unmatched(root: Path) -> list[Path]:
+    """STARE's labels of no photograph."""
+    return _unmatched(_names(root / "stare-images"), _listed(root / "labels-ah"), ".ah")
+
+
+def _hrf_unmatched(root: Path) -> list[Path]:
+    """HRF's labels and masks of no photograph."""
+    names = _names(root / "images")
+    return [
+        *_unmatched(names, _listed(root / "manual1")),
+        *_unmatched(names, _listed(root / "mask"), "_mask"),
+    ]
+
+
+def _chase_unmatched(root: Path) -> list[Path]:
+    """CHASE_DB1's first observer's labels of no photograph (the second's are never read)."""
+    found = sorted(_chase_files(root), key=lambda p: (p.name.lower(), str(p)))
+    names = {p.stem.lower() for p in found if not p.stem.lower().endswith(CHASE_LABELS)}
+    scored = [p for p in found if p.stem.lower().endswith(CHASE_LABELS[0])]
+    return _unmatched(names, scored, CHASE_LABELS[0])
+
+
 def _generic_unmatched(root: Path) -> list[Path]:
     """The generic layout's labels, masks and artery/vein labels named as no photograph is."""
-    names = {image.stem.lower() for image in _listed(root / "images")}
+    names = _names(root / "images")
     folders = ("labels", "masks", "labels-av")
-    return [p for f in folders for p in _listed(root / f) if p.stem.lower() not in names]
+    return [path for f in folders for path in _unmatched(names, _listed(root / f))]
 
 
 def _one_per_name(photos: list[LabelledPhoto]) -> list[LabelledPhoto]:
@@ -336,7 +383,7 @@ class Layout:
     fits: Callable[[Path], bool]
     photos: Callable[[Path], list[LabelledPhoto]]
     files: str
-    unmatched: Callable[[Path], list[Path]] = lambda _root: []
+    unmatched: Callable[[Path], list[Path]]
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -346,21 +393,25 @@ LAYOUTS: dict[str, Layout] = {
         "images/NN_test.tif or NN_training.tif, 1st_manual/NN_manual1.gif, "
         "mask/NN_test_mask.gif, optional AV/NN_test.png (artery/vein) (also under training/ "
         "and test/)",
+        _drive_unmatched,
     ),
     "stare": Layout(
         lambda r: (r / "stare-images").is_dir(),
         _stare,
         "stare-images/imNNNN.png, labels-ah/imNNNN.ah.png",
+        _stare_unmatched,
     ),
     "hrf": Layout(
         lambda r: (r / "manual1").is_dir(),
         _hrf,
         "images/NN_h.jpg, manual1/NN_h.tif, mask/NN_h_mask.tif",
+        _hrf_unmatched,
     ),
     "chase": Layout(
         lambda r: any(p.stem.lower().endswith("_1stho") for p in _chase_files(r)),
         _chase,
         "Image_NNL.jpg beside Image_NNL_1stHO.png (any subfolder)",
+        _chase_unmatched,
     ),
     "generic": Layout(
         lambda r: (r / "images").is_dir() and (r / "labels").is_dir(),

@@ -23,6 +23,7 @@ from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.data.photos import (
     LAYOUTS,
     find_dataset,
+    list_dataset,
     load_labelled,
     photo_holdout,
 )
@@ -713,6 +714,24 @@ def test_the_photo_holdout_leaves_a_photograph_to_train_on_and_spreads_over_the_
     for count in range(2, 12):
         assert len(photo_holdout(count, 0.99)) == count - 1
     assert photo_holdout(10, 0.2).tolist() == [2, 7]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_label_whose_photograph_is_missing_is_named_in_every_layout(
+    tmp_path, make_photo_dataset, layout
+):
+    """Only the generic layout named them: a DRIVE or STARE folder copied without one of its
+    photographs was scored on the rest in silence."""
+    root = make_photo_dataset(tmp_path / layout, layout, count=3)
+    listed = list_dataset(root)
+    assert listed.unmatched == ()
+    gone = listed.photos[-1]
+    gone.image.unlink()
+    left = {gone.label} | ({gone.mask} if gone.mask else set())
+    if layout == "drive":  # its artery/vein label too
+        (root / "AV").mkdir()
+        left.add(Path(shutil.copy(gone.label, root / "AV" / f"{gone.name}{gone.label.suffix}")))
+    assert set(list_dataset(root).unmatched) == left
 
 
 def test_a_file_matching_no_photograph_is_named_once_whoever_lists_its_folder(
