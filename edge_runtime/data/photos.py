@@ -195,9 +195,14 @@ def _photo(
     )
 
 
-def _drive(root: Path) -> list[LabelledPhoto]:
+def _drive_parts(root: Path) -> list[Path]:
+    """DRIVE's ``training/`` and ``test/`` folders, when it is split so; else none."""
     parts = [root / "training", root / "test"]
-    if any((part / "1st_manual").is_dir() for part in parts):
+    return parts if any((part / "1st_manual").is_dir() for part in parts) else []
+
+
+def _drive(root: Path) -> list[LabelledPhoto]:
+    if parts := _drive_parts(root):
         return [photo for part in parts for photo in _drive(part)]
     labels, masks = _by(_STEM, _listed(root / "1st_manual")), _by(_STEM, _listed(root / "mask"))
     artery_veins = _by(_STEM, _listed(root / "AV"))  # RITE: AV/01_test.png
@@ -249,8 +254,13 @@ def _chase_files(root: Path) -> Iterator[Path]:
             yield path
 
 
+def _chase_sorted(root: Path) -> list[Path]:
+    """:func:`_chase_files`, sorted by lower-cased name (then path)."""
+    return sorted(_chase_files(root), key=lambda p: (p.name.lower(), str(p)))
+
+
 def _chase(root: Path) -> list[LabelledPhoto]:
-    found = sorted(_chase_files(root), key=lambda p: (p.name.lower(), str(p)))
+    found = _chase_sorted(root)
     labels = _by(_STEM, found)
     photos = []
     for image in found:
@@ -286,8 +296,7 @@ def _names(folder: Path) -> set[str]:
 def _drive_unmatched(root: Path) -> list[Path]:
     """DRIVE's labels (by the photograph's number), masks and artery/vein labels of no
     photograph."""
-    parts = [root / "training", root / "test"]
-    if any((part / "1st_manual").is_dir() for part in parts):
+    if parts := _drive_parts(root):
         return [path for part in parts for path in _drive_unmatched(part)]
     names = _names(root / "images")
     numbers = {name.partition("_")[0] for name in names}
@@ -314,7 +323,7 @@ def _hrf_unmatched(root: Path) -> list[Path]:
 
 def _chase_unmatched(root: Path) -> list[Path]:
     """CHASE_DB1's first observer's labels of no photograph (the second's are never read)."""
-    found = sorted(_chase_files(root), key=lambda p: (p.name.lower(), str(p)))
+    found = _chase_sorted(root)
     names = {p.stem.lower() for p in found if not p.stem.lower().endswith(CHASE_LABELS)}
     scored = [p for p in found if p.stem.lower().endswith(CHASE_LABELS[0])]
     return _unmatched(names, scored, CHASE_LABELS[0])

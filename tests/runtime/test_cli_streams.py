@@ -127,6 +127,13 @@ def _damaged_tiff(path: Path) -> Path:
     return path
 
 
+def _decoding_says(photo: Path, capfd) -> str:
+    """What decoding a damaged TIFF printed on standard error (its failure raised)."""
+    with pytest.raises(OSError), Image.open(photo) as image:
+        image.load()
+    return capfd.readouterr().err
+
+
 def test_a_damaged_tiff_is_said_on_one_line_without_libtiffs_own(tmp_path):
     """libtiff printed "tempfile.tif: Using code not yet in table." (no such file) before the
     command's own line; with --verbose it still does."""
@@ -151,15 +158,9 @@ def test_libtiff_is_quiet_inside_the_block_only(tmp_path, capfd, monkeypatch):
     program keeps libtiff's lines)."""
     monkeypatch.delenv(VERBOSE_ENV, raising=False)
     photo = _damaged_tiff(tmp_path / "damaged.tif")
-
-    def decode() -> str:
-        with pytest.raises(OSError), Image.open(photo) as image:
-            image.load()
-        return capfd.readouterr().err
-
     with quiet_libtiff():
-        assert decode() == ""
-    assert decode().startswith("tempfile.tif: ")
+        assert _decoding_says(photo, capfd) == ""
+    assert _decoding_says(photo, capfd).startswith("tempfile.tif: ")
 
 
 def test_demo_is_quiet(tmp_path):
@@ -303,9 +304,7 @@ def test_libtiff_is_quiet_unless_verbose_is_exactly_one(tmp_path, capfd, monkeyp
     for value in ("0", ""):
         monkeypatch.setenv(VERBOSE_ENV, value)
         with quiet_libtiff():
-            with pytest.raises(OSError), Image.open(photo) as image:
-                image.load()
-            assert capfd.readouterr().err == "", value
+            assert _decoding_says(photo, capfd) == "", value
 
 
 def test_a_pillow_without_libtiffs_handlers_changes_nothing(monkeypatch):
