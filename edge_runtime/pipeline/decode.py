@@ -9,6 +9,8 @@ its size. Every problem is raised as :class:`InputError` naming the file.
 """
 
 import contextlib
+import os
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -324,16 +326,39 @@ def check_single_picture(
         )
 
 
+MAX_PNG_EXIF_BYTES = 1 << 20
+"""Largest PNG ``eXIf`` chunk whose orientation is read (a camera's EXIF is under 64 KiB)."""
+
+
+def _png_exif_after_pixels(image: Image.Image) -> Image.Exif:
+    """A PNG's EXIF where it follows the pixels, found by stepping over the chunks' data
+    rather than decoding it (Pillow's ``getexif`` decodes the whole picture to reach it); empty
+    where there is none, or it is larger than :data:`MAX_PNG_EXIF_BYTES`."""
+    exif, f = Image.Exif(), image.fp
+    f.seek(8)  # past the PNG signature
+    while len(head := f.read(8)) == 8:
+        length, kind = struct.unpack(">I4s", head)
+        if kind == b"eXIf" and length <= MAX_PNG_EXIF_BYTES:
+            exif.load(f.read(length))
+            break
+        if kind == b"IEND":
+            break
+        f.seek(length + 4, os.SEEK_CUR)  # the data and its CRC
+    return exif
+
+
 def stored_orientation(path: Path) -> tuple[int, tuple[int, int] | None]:
-    """A file's EXIF orientation and its size as stored (width, height), from its header: 1
-    where it is stored upright, has no orientation or one of no meaning (0, 9: read upright), or
-    cannot be read (its size then ``None``: its reader says what is wrong); a PNG's only where
-    its EXIF comes before its pixels."""
+    """A file's EXIF orientation and its size as stored (width, height), from its header (a
+    PNG's EXIF also after its pixels): 1 where it is stored upright, has no orientation or one
+    of no meaning (0, 9: read upright), or cannot be read (its size then ``None``: its reader
+    says what is wrong)."""
     try:
         with opened_image(path, any_depth=True) as image:
-            orientation = 1  # a PNG's EXIF after its pixels: Pillow would decode it all
-            if image.format != "PNG" or "exif" in image.info:
-                orientation = image.getexif().get(ORIENTATION, 1)
+            if image.format == "PNG" and "exif" not in image.info:
+                exif = _png_exif_after_pixels(image)
+            else:
+                exif = image.getexif()
+            orientation = exif.get(ORIENTATION, 1)
             return (orientation if orientation in _TRANSPOSE else 1), image.size
     except Exception:
         return 1, None

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from PIL.PngImagePlugin import PngImageFile
 
 from edge_runtime.cli.evaluate import _shown
 from edge_runtime.cli.main import cli
@@ -37,6 +38,7 @@ from edge_runtime.evaluation.photos import (
     write_summary,
 )
 from edge_runtime.measure.skeleton import skeletonize
+from edge_runtime.pipeline.decode import stored_orientation
 from edge_runtime.pipeline.segmenter import Segmenter
 
 
@@ -853,6 +855,47 @@ def test_a_photograph_stored_turned_apart_from_its_label_is_warned_of(tmp_path, 
         label.unlink()
         turned.save(label.with_suffix(".png"), exif=exif)
     assert "turned apart" not in _eval(root, "--jobs", "1", expect=0).output
+
+
+def _with_exif_after_pixels(path: Path) -> None:
+    """Rewrite a PNG so that its eXIf chunk follows its pixels, as some tools store it."""
+    data = path.read_bytes()
+    chunks, at = [], 8
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        chunks.append(data[at : at + 12 + length])
+        at += 12 + length
+    exif = [c for c in chunks if c[4:8] == b"eXIf"]
+    rest = [c for c in chunks if c[4:8] != b"eXIf"]
+    assert len(exif) == 1 and rest[-1][4:8] == b"IEND"
+    path.write_bytes(data[:8] + b"".join(rest[:-1] + exif + rest[-1:]))
+
+
+def test_a_png_whose_orientation_follows_its_pixels_is_warned_of(
+    tmp_path, make_photo_dataset, monkeypatch
+):
+    """A PNG photograph whose EXIF orientation comes after its pixels (Pillow reads it only
+    once the pixels are decoded) and a label without one: warned of as one whose EXIF comes
+    first, without decoding the photograph for it."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    (image,) = (root / "images").glob("eye1.*")
+    exif = Image.Exif()
+    exif[0x0112] = 3  # turned 180 degrees
+    turned, stored = Image.open(image).rotate(180), root / "images" / "eye1.png"
+    image.unlink()
+    turned.save(stored, exif=exif)
+    _with_exif_after_pixels(stored)
+    with Image.open(stored) as opened:
+        assert "exif" not in opened.info  # not in the header Pillow reads first
+    size = Image.open(stored).size
+    with monkeypatch.context() as decoding:  # the orientation is read without the pixels
+        decoding.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
+        decoding.setattr(PngImageFile, "load", lambda self: pytest.fail("pixels decoded"))
+        assert stored_orientation(stored) == (3, size)
+    result = _eval(root, "--jobs", "1", expect=0)
+    assert "its files are stored turned apart (EXIF orientation: photograph 3, label 1" in (
+        result.output
+    )
 
 
 @pytest.mark.parametrize("orientation", [6, 0, 9])
