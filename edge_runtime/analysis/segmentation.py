@@ -25,7 +25,7 @@ from typing import TypeVar
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.measure.field import field_from_mask, whole_frame
 from edge_runtime.measure.maps import VesselMap
-from edge_runtime.measure.measurements import analyse_map
+from edge_runtime.measure.measurements import analyse_map, refuse_too_much_of_the_field
 from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
 from edge_runtime.pipeline import segmenter
 from edge_runtime.verdict import Verdict, assess
@@ -69,9 +69,11 @@ class Result(segmenter.Result):
             field = field_from_mask(_kept_or_made(self, "fov", self.make_fov))
         else:  # the whole frame, as measure calls it (its disc the short side's)
             field = whole_frame(self.mask.shape)
+        vessels = self.mask.view(bool)  # the mask is 0/1: no copy
+        refuse_too_much_of_the_field(vessels, field)  # before the scale and the second model
+        scale = camera.scale(field.spanned_px)
         classes = _kept_or_made(self, "artery_vein", self.make_artery_vein)
-        vessels = VesselMap(self.mask.view(bool), classes)  # the mask is 0/1: no copy
-        return analyse_map(vessels, field, camera.scale(field.spanned_px)).measurements
+        return analyse_map(VesselMap(vessels, classes), field, scale).measurements
 
 
 def _kept_or_made(result: Result, name: str, make: Callable[[], _T]) -> _T:

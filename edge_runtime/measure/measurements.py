@@ -196,6 +196,18 @@ def _caliber_record(found: Calibers | None, scale: Scale | None) -> CaliberMeasu
     )
 
 
+def refuse_too_much_of_the_field(vessels: np.ndarray, field: Field) -> None:
+    """Refuse a boolean map whose vessels cover too much of ``field``
+    (:func:`~edge_runtime.data.vessel_share.too_much_of_the_field`: inverted?).
+
+    Raises:
+        NotVessels: they do.
+    """
+    problem = too_much_of_the_field(vessels, field.mask)
+    if problem:
+        raise NotVessels(problem)
+
+
 def analyse_map(vessel_map: VesselMap, field: Field, scale: Scale | None) -> MapAnalysis:
     """Measure a map inside a field of view (``field.mask`` the map's size), with a scale or
     without (``None``): all its vessels, the disc, and for an artery/vein map each class and
@@ -214,9 +226,7 @@ def analyse_map(vessel_map: VesselMap, field: Field, scale: Scale | None) -> Map
             f"field of view of shape {field.mask.shape}, expected the map's "
             f"{vessel_map.vessels.shape}"
         )
-    problem = too_much_of_the_field(vessel_map.vessels, field.mask)
-    if problem:
-        raise NotVessels(problem)
+    refuse_too_much_of_the_field(vessel_map.vessels, field)
     vessels = vessel_map.vessels & field.mask
     traced = trace(vessels)
     mm_per_px = None if scale is None else scale.mm_per_px

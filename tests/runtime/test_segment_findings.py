@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime import CameraScale, Result, Segmenter
+from edge_runtime import ArteryVeinModel, CameraScale, Result, Segmenter
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.files import COLUMNS
+from edge_runtime.measure.measurements import NotVessels
+from edge_runtime.measure.scale import NoScale
 from edge_runtime.pipeline import segmenter as pipeline
 from edge_runtime.verdict import Verdict, assess_capture
 
@@ -305,3 +307,18 @@ def test_a_model_map_that_is_no_vessel_map_is_not_measured_and_its_files_stand(
     # the map stands, so its row still names the models and settings that drew it
     assert row["model_sha256"] == record["provenance"]["model"]["sha256"]
     assert row["config_tta"] == record["provenance"]["config"]["tta"]
+
+
+def test_a_mask_that_is_no_vessel_map_is_refused_before_its_scale_and_arteries(monkeypatch):
+    """A mask over the whole field (an inverted one, say) is no vessel map: that is said, not
+    that the field's degrees make no scale, and the artery/vein model is not run for it."""
+    fundus = np.zeros((100, 100, 3), np.uint8)
+    fundus[30:70, 30:70] = synthetic_fundus(40, 40, seed=3)  # a field 36 pixels across
+    result = Segmenter(artery_vein=ArteryVeinModel()).segment(fundus)
+    camera = CameraScale(field_degrees=180)
+    with pytest.raises(NoScale, match=r"^a field of view 36 pixels across makes 180 degrees"):
+        result.measure(camera)
+    result.mask[:] = 1
+    monkeypatch.setattr(Result, "make_artery_vein", lambda self: pytest.fail("arteries made"))
+    with pytest.raises(NotVessels, match=r"^vessels cover 100% of the field of view, expected"):
+        result.measure(camera)
