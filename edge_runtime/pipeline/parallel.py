@@ -12,8 +12,9 @@ Each worker holds one photograph at a time, so a worker that dies (the OOM kille
 memory limit, a signal, a native crash) is known with the photograph it held: that photograph
 fails with "worker died: killed by signal 9 (out of memory?)", a new worker takes the rest, and
 nothing waits for ever. A photograph whose worker is killed by SIGKILL (the OOM killer's
-signal: the processes together may have outgrown the memory) is done again instead, once, on
-one process fewer from then on (one at least), unless a stop was asked; killed again, it
+signal) while other workers held photographs too (the processes together may have outgrown the
+memory) is done again instead, once, on one process fewer from then on (one at least), unless
+a stop was asked; killed again, or killed while it ran alone (its memory is its own), it
 fails.
 Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
 (:func:`stopping_on_signals`), and leave quietly when the parent is gone.
@@ -177,11 +178,13 @@ def run_jobs(
 
 @dataclass
 class _Worker:
-    """A worker process, the parent's end of its pipe, and the item it holds."""
+    """A worker process, the parent's end of its pipe, the item it holds, and whether another
+    worker held one too at some time while it did."""
 
     process: BaseProcess
     conn: Connection
     holds: tuple[int, Any] | None = None
+    shared: bool = False
 
 
 class _Pool:
@@ -246,6 +249,10 @@ class _Pool:
                     return
                 idle = self._start()
             idle.holds = pending.pop()
+            busy = [w for w in self.workers if w.holds is not None and w is not idle]
+            idle.shared = bool(busy)
+            for worker in busy:
+                worker.shared = True
             try:
                 idle.conn.send(idle.holds)
             except OSError:  # it died before it took the item
@@ -269,9 +276,9 @@ class _Pool:
     def _bury(self, worker: _Worker, pending: list, done: dict) -> None:
         """A dead worker: what it wrote of the item it held is removed (``lost``) and the item
         is lost; or, the first time the item's worker is killed by SIGKILL (the OOM killer,
-        when the processes together outgrow the memory) and no stop was asked, the item is
-        handed out again next, the pool keeps one process fewer from then on (one at least)
-        and ``redone`` is told."""
+        when the processes together outgrow the memory) while another worker held an item too,
+        and no stop was asked, the item is handed out again next, the pool keeps one process
+        fewer from then on (one at least) and ``redone`` is told."""
         self._retire(worker)
         if worker.holds is None:
             return
@@ -279,7 +286,7 @@ class _Pool:
         reason = f"worker died: {exit_description(worker.process.exitcode)}"
         record = self.lost(item, reason, worker.process.pid)
         killed = worker.process.exitcode == -signal.SIGKILL
-        if not killed or index in self.retried or self.stop.is_set():
+        if not killed or not worker.shared or index in self.retried or self.stop.is_set():
             done[index] = record
             return
         self.size = max(1, self.size - 1)

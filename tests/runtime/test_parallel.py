@@ -195,15 +195,15 @@ def test_a_photograph_whose_worker_was_killed_once_is_done_again_on_fewer_proces
 def test_a_worker_that_crashed_or_was_killed_twice_fails_its_photograph(tmp_path):
     """A native crash (SIGABRT) is no sign of memory: it fails at once; a photograph killed
     again on fewer processes fails too (its memory is its own), after one warning."""
-    for seed, name in enumerate(["a", "b_abort", "c_kill", "d"]):
+    for seed, name in enumerate(["a_abort", "b_kill", "c", "d"]):  # the first two side by side
         _photo(tmp_path / "in" / f"{name}.png", seed)
     done = edge_seg_with_kills(
         "segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2", "--json"
     )
     assert done.returncode == 1, done.stderr
     _no_traceback(done.stderr)
-    assert [r["ok"] for r in _records(done.stdout)] == [True, False, False, True]
-    aborted, killed = (tmp_path / "in" / f"{n}.png" for n in ("b_abort", "c_kill"))
+    assert [r["ok"] for r in _records(done.stdout)] == [False, False, True, True]
+    aborted, killed = (tmp_path / "in" / f"{n}.png" for n in ("a_abort", "b_kill"))
     assert f"error: {aborted}: worker died: killed by signal 6" in done.stderr
     assert f"error: {killed}: {KILLED}" in done.stderr.splitlines()
     assert sum(line.startswith("warning: ") for line in done.stderr.splitlines()) == 1
@@ -702,6 +702,45 @@ def _both_killed_once(segmenter, item):
     return index
 
 
+def _killed_alone_later(segmenter, item):
+    """Item 0 is killed by SIGKILL the first time, while item 1 runs (1 ends once the parent
+    has reaped 0's worker, so it has seen the death); item 2 is killed every time."""
+    folder, index = item
+    mark = folder / "0.killed"
+    if index == 0 and not mark.exists():
+        mark.write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    if index == 1:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _reaped(mark):
+            time.sleep(0.01)
+    if index == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return index
+
+
+def _reaped(mark: Path) -> bool:
+    """Whether the process whose number ``mark`` holds is gone, zombie included."""
+    try:
+        os.kill(int(mark.read_text()), 0)
+    except (FileNotFoundError, ValueError):  # not written yet
+        return False
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_photograph_killed_while_it_ran_alone_is_not_done_again(tmp_path):
+    """Its memory is its own, so a second try on the same one process would only meet the OOM
+    killer again: it fails at once; one killed beside another is still done again."""
+    notes = []
+    items = [(tmp_path, i) for i in range(3)]
+    redone = lambda item, why: notes.append(item[1])  # noqa: E731
+    results = list(run_jobs(_killed_alone_later, items, Segmenter(), 2, _Lost, None, redone))
+    assert results[:2] == [0, 1] and notes == [0]
+    assert results[2].error == f"item 2: {KILLED}"
+
+
 def test_two_workers_killed_at_once_both_have_their_items_done_again(tmp_path):
     """Both workers of two killed together: neither item is lost for having died second, when
     the pool was already down to one process."""
@@ -737,13 +776,13 @@ def test_the_summary_counts_every_kill_and_never_fewer_than_one_process(tmp_path
 def test_only_a_photograph_done_again_is_warned_of_when_it_fails(tmp_path):
     """A photograph killed twice prints the line that says it was done again before its
     error; one that failed otherwise (a native crash) has its error and no such line."""
-    for seed, name in enumerate(["a", "b_abort", "c_kill", "d"]):
+    for seed, name in enumerate(["a_abort", "b_kill", "c", "d"]):  # the first two side by side
         _photo(tmp_path / "in" / f"{name}.png", seed)
     done = edge_seg_with_kills(
         "segment", tmp_path / "in", "-o", tmp_path / "out", "--jobs", "2", "--json"
     )
     assert done.returncode == 1, done.stderr
-    killed = tmp_path / "in" / "c_kill.png"
+    killed = tmp_path / "in" / "b_kill.png"
     assert [line for line in done.stderr.splitlines() if line.startswith("warning: ")] == [
         f"warning: {killed}: {KILLED}; done again, on 1 process from now on"
     ]
@@ -754,11 +793,12 @@ def test_eval_warns_naming_the_photograph_done_again(tmp_path, make_photo_datase
     names its file (a study must know which photograph was)."""
     data = make_photo_dataset(tmp_path / "data", "generic", count=3)
     for folder, suffix in [("images", "png"), ("labels", "png"), ("masks", "bmp")]:
-        (data / folder / f"eye2.{suffix}").rename(data / folder / f"killonce2.{suffix}")
+        # first by name: started beside another, not alone after both others
+        (data / folder / f"eye2.{suffix}").rename(data / folder / f"a_killonce2.{suffix}")
     done = edge_seg_with_kills("eval", data, "--jobs", "2", "--json")
     assert done.returncode == 0, done.stderr
     _no_traceback(done.stderr)
-    photo = data / "images" / "killonce2.png"
+    photo = data / "images" / "a_killonce2.png"
     assert f"warning: {photo}: {KILLED}; done again, on 1 process from now on" in (
         done.stderr.splitlines()
     )
