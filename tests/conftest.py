@@ -10,6 +10,7 @@ when it is absent; under CI, or with ``EDGE_SEG_REQUIRE_DATA=1``, a missing file
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,15 @@ def _strict() -> bool:
     return any(
         os.environ.get(name, "").lower() in ("1", "true") for name in ("CI", REQUIRE_DATA_ENV)
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the tests as it does a command typed at a terminal: a shell that starts
+    them in the background ignores SIGINT, and the commands they run would inherit that and
+    (rightly) keep ignoring it, so every test of Ctrl-C would wait for nothing. The tests of
+    a SIGINT ignored from the start set it so themselves."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

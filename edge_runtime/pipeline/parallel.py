@@ -83,8 +83,10 @@ class Stop(threading.Event):
 def stopping_on_signals() -> Iterator[Stop]:
     """Inside the block, SIGINT, SIGTERM and SIGHUP (:data:`~edge_runtime.processes.ENDING_SIGNALS`)
     ask the returned :class:`Stop` instead of ending the process (the previous handlers come
-    back after it); SIGHUP ignored when the process started (``nohup``) stays ignored. In a
-    thread other than the main one, where handlers cannot be set, the signals keep their usual
+    back after it); one ignored when the block begins stays ignored, as a program started
+    with it ignored is expected to keep it (``nohup`` ignores SIGHUP, a shell SIGINT for a
+    command it runs in the background, and Python then leaves Ctrl-C alone too). In a thread
+    other than the main one, where handlers cannot be set, the signals keep their usual
     effect.
 
     A handler only hands the signal to a thread of this block, which asks the stop: a handler
@@ -96,11 +98,7 @@ def stopping_on_signals() -> Iterator[Stop]:
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
-    heeded = [
-        s
-        for s in ENDING_SIGNALS
-        if s != signal.SIGHUP or signal.getsignal(s) is not signal.SIG_IGN  # nohup
-    ]
+    heeded = [s for s in ENDING_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
     arrived: queue.SimpleQueue[int | None] = queue.SimpleQueue()  # put() may interrupt get()
     relay = threading.Thread(target=_relay, args=(arrived, stop), name="stop", daemon=True)
     relay.start()

@@ -29,7 +29,7 @@ from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline import parallel
 from edge_runtime.pipeline.parallel import Stop, job_count, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
-from edge_runtime.processes import OOM_SCORE_ADJ, can_fork
+from edge_runtime.processes import ENDING_SIGNALS, OOM_SCORE_ADJ, can_fork
 
 pytestmark = pytest.mark.timeout(180)  # a run that hangs (the bug these tests look for) fails
 
@@ -362,16 +362,22 @@ def test_a_model_replaced_during_a_run_is_not_used_by_it(tmp_path, monkeypatch):
 # -- SIGINT, SIGTERM and SIGHUP ---------------------------------------------------------------
 
 
-def _in_a_session(command: list[str], hangup=signal.SIG_DFL) -> subprocess.Popen:
-    """``edge-seg COMMAND`` in a session of its own, SIGHUP set to ``hangup`` (by default not
-    ignored, even when the tests run under nohup)."""
+def _in_a_session(command: list[str], ignored: tuple[int, ...] = ()) -> subprocess.Popen:
+    """``edge-seg COMMAND`` in a session of its own, started with the ``ignored`` signals
+    ignored and SIGINT, SIGTERM and SIGHUP otherwise at their defaults (even when the tests
+    run under nohup or in the background)."""
+
+    def started() -> None:
+        for signum in ENDING_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN if signum in ignored else signal.SIG_DFL)
+
     return subprocess.Popen(
         [sys.executable, "-m", "edge_runtime.cli.main", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, hangup),
+        preexec_fn=started,
     )
 
 
@@ -458,18 +464,21 @@ def test_a_terminal_that_hangs_up_ends_the_run_with_its_files_written(tmp_path, 
         assert {"summary.csv", "summary.md"} <= {p.name for p in out.iterdir()}
 
 
-def test_a_hangup_ignored_from_the_start_stays_ignored(tmp_path):
-    """Started under ``nohup`` (SIGHUP ignored), a run goes on through a terminal's hangup and
-    does every photograph."""
-    inputs = [str(_photo(tmp_path / "in" / f"p{i}.png", i, (300, 320))) for i in range(3)]
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT], ids=["nohup", "background"])
+def test_a_signal_ignored_from_the_start_stays_ignored(tmp_path, signum):
+    """Started under ``nohup`` (SIGHUP ignored) or in the background by a shell script (SIGINT
+    ignored, so that Ctrl-C at its terminal stops the script, not it), a run goes on through a
+    terminal's hangup or Ctrl-C and does every photograph, as Python itself keeps an ignored
+    SIGINT."""
+    inputs = [str(_photo(tmp_path / "in" / f"p{i}.png", i, (300, 320))) for i in range(8)]
     command = ["segment", *inputs, "-o", str(tmp_path / "out"), "--jobs", "2", "--json"]
-    process = _in_a_session(command, hangup=signal.SIG_IGN)
+    process = _in_a_session(command, ignored=(signum,))
     first = process.stdout.readline()
-    os.killpg(process.pid, signal.SIGHUP)
+    os.killpg(process.pid, signum)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert all(r["ok"] for r in _records(first + stdout))
-    assert len(list((tmp_path / "out").glob("*_mask.png"))) == 3
+    assert len(list((tmp_path / "out").glob("*_mask.png"))) == len(inputs)
 
 
 HANDLED_WHILE_WAITING = textwrap.dedent(
@@ -887,14 +896,21 @@ def test_every_signal_of_the_block_is_handed_on_and_the_last_says_why():
     assert stop.by == " by SIGTERM"
 
 
-def test_a_hangup_ignored_from_the_start_is_not_heeded_by_the_block():
-    """Under ``nohup`` SIGHUP stays ignored inside the block (no stop on a terminal's hangup)."""
-    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ignored_from_the_start_is_not_heeded_by_the_block(signum):
+    """A signal ignored when the block begins (SIGHUP under ``nohup``, SIGINT in a script's
+    background) stays ignored inside it; the others are heeded."""
+    before = {s: signal.getsignal(s) for s in ENDING_SIGNALS}
     try:
+        for other in ENDING_SIGNALS:  # as a terminal's command has them (the tests may not)
+            signal.signal(other, signal.SIG_IGN if other == signum else signal.SIG_DFL)
         with parallel.stopping_on_signals() as stop:
-            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
-            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
+            assert signal.getsignal(signum) is signal.SIG_IGN
+            for other in set(ENDING_SIGNALS) - {signum}:
+                assert signal.getsignal(other) not in (signal.SIG_DFL, signal.SIG_IGN)
+            signal.raise_signal(signum)
         assert not stop.is_set()
-        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        assert signal.getsignal(signum) is signal.SIG_IGN
     finally:
-        signal.signal(signal.SIGHUP, before)
+        for other, handler in before.items():
+            signal.signal(other, handler)
