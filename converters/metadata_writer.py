@@ -138,12 +138,15 @@ def build_card(
     """The card of a converted model, without a gate (the caller adds it after the gate).
 
     The threshold is ``threshold`` if given, else the one tuned in training (the run's
-    ``record``, :func:`run_record`), else the default.
+    ``record``, :func:`run_record`), else the default; the patch size is the side of the
+    converted model's input.
     """
     if threshold is None:
         threshold = record.threshold if record else DEFAULT_THRESHOLD
+    model_input = interpreter.get_input_details()[0]
     return ModelCard(
         model_version=model_version,
+        patch_size=int(model_input["shape"][1]),
         architecture=record.arch if record else "unknown",
         width=record.width if record else None,
         parameters=parameters,
@@ -151,7 +154,7 @@ def build_card(
         threshold=threshold,
         channel=record.channel if record else "luma",
         quantization=quantization,
-        input=tensor_coding(interpreter.get_input_details()[0]),
+        input=tensor_coding(model_input),
         output=tensor_coding(interpreter.get_output_details()[0]),
         training_data_sha256=record.data_sha256 if record else None,
         training=(

@@ -801,7 +801,7 @@ class _Interpreter:
     """The two calls build_card makes of an interpreter."""
 
     def get_input_details(self):
-        return [{"dtype": np.int8, "quantization": (1 / 255, -128)}]
+        return [{"dtype": np.int8, "quantization": (1 / 255, -128), "shape": [1, 96, 96, 1]}]
 
     def get_output_details(self):
         return [{"dtype": np.int8, "quantization": (1 / 256, -128)}]
@@ -824,6 +824,7 @@ def test_the_card_takes_each_field_from_its_own_record_field():
     assert card.macs_per_patch == record.macs_per_patch
     assert card.training == TrainingSummary("bce", record.epochs, 123, record.holdout)
     assert card.training_data_sha256 == record.data_sha256
+    assert card.patch_size == 96  # the converted model's, not the default 64
     given = build_card(record, _Interpreter(), "int8", 0.61, "1.0.0", record.params)
     assert given.threshold == 0.61  # convert --threshold wins over the tuned one
 
