@@ -4,6 +4,10 @@ under ``"verdict"``, encoded by :func:`~edge_runtime.contract.schema.encode`, an
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+RED_BLUE_SWAPPED = "red-blue-swapped"
+"""The reason beside ``not-fundus`` of a photograph whose colour is a fundus's with its red and
+blue swapped: a picture handed over as BGR (OpenCV's order) rather than RGB."""
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -39,9 +43,14 @@ class VerdictRecord:
 
     def summary(self) -> str:
         """One short line: ``ok``, ``retake: blurred (sharpness 1.13 < 1.26), ...`` or ``not a
-        fundus photograph (redness 0.33 < 0.45)``."""
+        fundus photograph (redness 0.33 < 0.45)``, and for a picture whose red and blue are
+        swapped, ``: red and blue swapped? (stored as BGR: swapped_redness 0.62 > 0.45)``."""
         if not self.fundus:
-            return f"not a fundus photograph ({self.reasons[0].detail()})"
+            said = f"not a fundus photograph ({self.reasons[0].detail()})"
+            swapped = [r for r in self.reasons if r.code == RED_BLUE_SWAPPED]
+            if swapped:
+                said += f": red and blue swapped? (stored as BGR: {swapped[0].detail()})"
+            return said
         if self.usable:
             return "ok"
         return "retake: " + ", ".join(str(reason) for reason in self.reasons)

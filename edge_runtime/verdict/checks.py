@@ -9,11 +9,16 @@ firmware_notes/VERDICT.md).
 import math
 from dataclasses import dataclass
 
+from edge_runtime.contract.verdict_record import RED_BLUE_SWAPPED
+
 NOT_FUNDUS = "not-fundus"
 UNSURE_VESSELS = "unsure-vessels"
 
 REASONS: dict[str, str] = {
     NOT_FUNDUS: "not a retinal photograph: not the orange-red of a fundus, or no fundus's detail",
+    RED_BLUE_SWAPPED: "with not-fundus: its colour is a fundus's with red and blue swapped, and "
+    "it passes every other test of a fundus: the camera software handed over BGR (OpenCV's "
+    "order), not RGB",
     "blurred": "out of focus or moved: fine vessels are smeared",
     "too-dark": "under-exposed: too little light for the vessels to show",
     "over-exposed": "over-exposed: part of the field is clipped white",

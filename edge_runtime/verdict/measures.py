@@ -128,6 +128,10 @@ class Measurements:
     round_field: float | None = None
     """For a grayscale photograph, whose colour cannot be judged: 1 when a fundus camera's dark,
     round border was found around its field, else 0 (``None`` for a colour photograph)."""
+    swapped_redness: float | None = None
+    swapped_blueness: float | None = None
+    """``redness`` and ``blueness`` of the photograph with its red and blue swapped: a fundus's
+    colour when it was handed over as BGR (``None`` where colour is not judged)."""
 
 
 def inner_field(shape: tuple[int, int], fov: FieldOfView, share: float = INNER) -> np.ndarray:
@@ -418,10 +422,13 @@ def measure(photo: Photo, prepared: Prepared) -> Measurements:
         blocks = (blockiness(pixels, framed.box) - 1) * framed.scale
     lost, offset = framing(prepared.shape, fov) if fov.found else (None, None)
     grayscale = not has_colour(pixels)  # a red-free or monochrome camera's: no colour to judge
-    redness, blueness = (None, None) if grayscale else field_colour(pixels, shrunk(fov, reduction))
+    colour = swapped = (None, None)
+    if not grayscale:
+        decoded_fov = shrunk(fov, reduction)
+        colour = field_colour(pixels, decoded_fov)
+        swapped = field_colour(pixels[..., 2::-1], decoded_fov)
     return Measurements(
-        redness,
-        blueness,
+        *colour,
         brightness=float(field.mean()) / full_scale if field.size else 0.0,
         clipped=float(np.mean(field >= CLIPPED * full_scale)) if field.size else 0.0,
         evenness=evenness(quarter, quarter_inner),
@@ -435,4 +442,6 @@ def measure(photo: Photo, prepared: Prepared) -> Measurements:
         fov_found=fov.found,
         structure=structure(quarter, quarter_inner),
         round_field=float(fov.found) if grayscale else None,
+        swapped_redness=swapped[0],
+        swapped_blueness=swapped[1],
     )

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from edge_runtime.contract.schema import encode
-from edge_runtime.contract.verdict_record import Reason, VerdictRecord
+from edge_runtime.contract.verdict_record import RED_BLUE_SWAPPED, Reason, VerdictRecord
 from edge_runtime.verdict.checks import (
     CHECKS,
     FUNDUS_CHECKS,
@@ -80,6 +80,19 @@ def _failed(checks: tuple[Check, ...], measured: object) -> list[tuple[float, Re
     return failed
 
 
+def _red_blue_swapped(fundus_checks: tuple[Check, ...], measured: Measurements) -> tuple:
+    """The :data:`RED_BLUE_SWAPPED` reason (the swapped redness against redness's limit) of a
+    photograph that fails ``fundus_checks`` but passes them all with its red and blue swapped;
+    none otherwise."""
+    swapped = dataclasses.replace(
+        measured, redness=measured.swapped_redness, blueness=measured.swapped_blueness
+    )
+    redness = next((c for c in fundus_checks if c.measure == "redness"), None)
+    if measured.swapped_redness is None or redness is None or _failed(fundus_checks, swapped):
+        return ()
+    return (Reason(RED_BLUE_SWAPPED, "swapped_redness", measured.swapped_redness, redness.limit),)
+
+
 def judge(
     measurements: Measurements,
     vessels: VesselMeasurements | None = None,
@@ -94,7 +107,9 @@ def judge(
     ``vessel_retake``."""
     not_fundus = _failed(fundus_checks, measurements)
     if not_fundus:
-        reasons = tuple(reason for _, reason in not_fundus)
+        reasons = tuple(reason for _, reason in not_fundus) + _red_blue_swapped(
+            fundus_checks, measurements
+        )
         return Verdict(False, False, 0.0, reasons, measurements, vessels)
     failed = _failed(checks, measurements)
     if vessels is not None:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from edge_runtime.contract.verdict_record import Reason, VerdictRecord
+from edge_runtime.contract.verdict_record import RED_BLUE_SWAPPED, Reason, VerdictRecord
 from edge_runtime.evaluation import degradations as d
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.decode import photo_from_array
@@ -100,7 +100,9 @@ def test_every_check_names_a_documented_reason_and_a_measurement(photo):
     measured = assess_capture(photo).measurements
     for check in FUNDUS_CHECKS + CHECKS:
         assert check.code in REASONS and hasattr(measured, check.measure)
-    assert {c.code for c in CHECKS} | {NOT_FUNDUS, VESSEL_RETAKE.code} == set(REASONS)
+    assert {c.code for c in CHECKS} | {NOT_FUNDUS, VESSEL_RETAKE.code, RED_BLUE_SWAPPED} == set(
+        REASONS
+    )
 
 
 def _grayer(photo: np.ndarray, share: float) -> np.ndarray:
@@ -157,7 +159,10 @@ def _crossing(degrade: Callable, code: str, good: float, bad: float, steps: int 
     return on_good, on_bad
 
 
-@pytest.mark.parametrize("code", [c for c in REASONS if c != UNSURE_VESSELS])  # needs the model
+# unsure-vessels needs the model; red-blue-swapped is not a limit crossed (its own test below)
+@pytest.mark.parametrize(
+    "code", [c for c in REASONS if c not in (UNSURE_VESSELS, RED_BLUE_SWAPPED)]
+)
 def test_each_reason_is_given_just_beyond_its_limit_and_not_just_inside(photo, code):
     degrade, good, bad = _degradations(photo)[code]
     inside, beyond = _crossing(degrade, code, good, bad)
@@ -204,8 +209,38 @@ def test_ordinary_pictures_are_not_fundus_photographs(name):
 
 @pytest.mark.parametrize("name", ["astronaut", "chelsea", "coffee", "rocket", "camera"])
 def test_natural_photographs_are_not_fundus_photographs(name):
+    """Nor, with their red and blue swapped, would they be: no hint of BGR for them."""
     data = pytest.importorskip("skimage.data", reason="the pictures ship with scikit-image")
-    assert not assess_capture(getattr(data, name)()).fundus
+    verdict = assess_capture(getattr(data, name)())
+    assert not verdict.fundus and RED_BLUE_SWAPPED not in _codes(verdict)
+
+
+def test_a_fundus_photograph_handed_over_as_bgr_is_told_so(photo):
+    """OpenCV keeps pictures in BGR order: a camera program that hands one over unconverted gets
+    "not a fundus photograph" (its colour is blue), and now why; the photograph as RGB, a
+    grayscale one and a warm flash get no such reason."""
+    verdict = assess_capture(photo[..., ::-1].copy())
+    assert not verdict.fundus and _codes(verdict) == {NOT_FUNDUS, RED_BLUE_SWAPPED}
+    swapped = next(r for r in verdict.reasons if r.code == RED_BLUE_SWAPPED)
+    original = assess_capture(photo).measurements
+    assert swapped.value == pytest.approx(original.redness)  # the colour turned back
+    assert verdict.measurements.swapped_blueness == pytest.approx(original.blueness)
+    assert verdict.summary().endswith(
+        f": red and blue swapped? (stored as BGR: swapped_redness {swapped.value:.3g} > 0.45)"
+    )
+    assert verdict.record().word() == "not fundus"
+    for other in (photo, photo.mean(axis=2).astype(np.uint8), ORDINARY["a warm flash"]()):
+        assert RED_BLUE_SWAPPED not in _codes(assess_capture(other))
+
+
+def test_a_bgr_picture_that_would_still_fail_is_not_said_to_be_swapped(photo):
+    """A BGR fundus photograph that is also blank of detail (every other test of a fundus
+    must pass as well): no hint that swapping alone would make it one."""
+    colour = photo.reshape(-1, 3).mean(axis=0)
+    grain = np.random.default_rng(0).normal(colour, 12, photo.shape)  # its colour, no detail
+    verdict = assess_capture(np.clip(grain, 0, 255).astype(np.uint8)[..., ::-1].copy())
+    assert not verdict.fundus and RED_BLUE_SWAPPED not in _codes(verdict)
+    assert verdict.measurements.swapped_redness > 0.45  # the colour alone would pass
 
 
 def test_a_grayscale_fundus_photograph_is_judged_by_its_round_field_not_its_colour(photo):
