@@ -269,8 +269,8 @@ def evaluate(
     that cannot be scored is reported on one line and skipped; the exit status is 1 if any was
     (or, with --av, if a photograph's arteries and veins could not be scored: its vessels are;
     or, with --report, if a picture could not be written: its scores stand), or if there is
-    nothing to evaluate. SIGINT, SIGTERM or SIGHUP stops it after the photographs in
-    progress; the others fail as stopped.
+    nothing to evaluate. SIGINT, SIGTERM or SIGHUP (unless ignored when it started: nohup)
+    stops it after the photographs in progress; the others fail as stopped.
     """
     if not os.path.lexists(data):
         raise InputError(f"{data}: no such file or folder")

@@ -113,8 +113,9 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     fundus photograph is also a warning on stderr, and the exit status is 4 when some were not
     (and none failed). Outputs are written under a temporary name and renamed, and never
     replace an input.
-    SIGINT, SIGTERM or SIGHUP stops it after the photographs in progress; the others fail as
-    stopped. So does standard output closing (| head); the exit status is then 1.
+    SIGINT, SIGTERM or SIGHUP (unless ignored when it started: nohup) stops it after the
+    photographs in progress; the others fail as stopped. So does standard output closing
+    (| head); the exit status is then 1.
     """
     started = time.perf_counter()
     check_jobs(jobs, runtime)

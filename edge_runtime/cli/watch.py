@@ -3,6 +3,7 @@
 import contextlib
 import functools
 import json
+import signal
 from pathlib import Path
 
 import click
@@ -83,8 +84,9 @@ def watch(
 
     Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts; a bad file is
     reported and skipped (until it changes); a failure that is not the file's (a full disk, a
-    model that fails) is retried with growing pauses; SIGINT, SIGTERM or SIGHUP stops after the
-    current photograph, and so does standard output closing (exit status 1). A photograph that
+    model that fails) is retried with growing pauses; SIGINT, SIGTERM or SIGHUP (unless ignored
+    when it started: nohup) stops after the current photograph, and so does standard output
+    closing (exit status 1). A photograph that
     changed is done again, its earlier outputs removed. Each photograph gets a verdict ("ok",
     "retake: blurred", "not fundus": also a warning on stderr). With --once, each photograph
     left unprocessed (not settled yet, not examinable, or failed in an earlier run and unchanged
@@ -143,7 +145,8 @@ def watch(
         with stopping_on_signals() as stop:
             out = ResultLines(stop)
             if not as_json:
-                out.echo(one_line(f"watching {directory} -> {outdir} ({STOPPED_BY} to stop)"))
+                said = f"{directory} -> {outdir} ({_either(stop.signals)} to stop)"
+                out.echo(one_line(f"watching {said}"))
             watcher.run(stop, interval, functools.partial(report, out))
         if not watcher.save():
             raise click.ClickException(f"stopped; {UNSAVED}")
@@ -152,8 +155,12 @@ def watch(
             out.echo("stopped")
 
 
-STOPPED_BY = "SIGINT, SIGTERM or SIGHUP"
-"""What stops the watcher after the current photograph (said when it starts)."""
+def _either(signals: tuple[signal.Signals, ...]) -> str:
+    """The signals that stop the watcher, in words (said when it starts): "SIGINT, SIGTERM or
+    SIGHUP", "SIGINT or SIGTERM" under ``nohup``."""
+    names = [s.name for s in signals] or ["no signal"]
+    return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
+
 
 UNSAVED = "the watch state could not be saved: a restart does again what it does not hold"
 

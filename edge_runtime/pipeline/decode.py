@@ -354,8 +354,10 @@ def stored_orientation(path: Path) -> tuple[int, tuple[int, int] | None]:
     says what is wrong)."""
     try:
         with opened_image(path, any_depth=True) as image:
-            if image.format == "PNG" and "exif" not in image.info:
-                exif = _png_exif_after_pixels(image)
+            if image.format == "PNG":  # not PNG's own getexif, which decodes the pixels
+                exif = Image.Image.getexif(image)  # its header's EXIF, XMP or text chunk
+                if ORIENTATION not in exif:
+                    exif = _png_exif_after_pixels(image)
             else:
                 exif = image.getexif()
             orientation = exif.get(ORIENTATION, 1)

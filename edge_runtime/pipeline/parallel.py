@@ -12,10 +12,10 @@ Each worker holds one photograph at a time, so a worker that dies (the OOM kille
 memory limit, a signal, a native crash) is known with the photograph it held: that photograph
 fails with "worker died: killed by signal 9 (out of memory?)", a new worker takes the rest, and
 nothing waits for ever. A photograph whose worker is killed by SIGKILL (the OOM killer's
-signal) while other workers held photographs too (the processes together may have outgrown the
-memory) is done again instead, once, on one process fewer from then on (one at least), unless
-a stop was asked; killed again, or killed while it ran alone (its memory is its own), it
-fails.
+signal) while the run had other worker processes (together they may have outgrown the memory)
+is done again instead, once, on one process fewer from then on (one at least), unless a stop
+was asked; killed again, or killed while it was the run's only worker process from start to
+end (no other's memory to spare), it fails.
 Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
 (:func:`stopping_on_signals`), and leave quietly when the parent is gone.
 """
@@ -62,6 +62,8 @@ class Stop(threading.Event):
         super().__init__()
         self.by = ""
         """What asked: " by SIGTERM", " as standard output closed", or "" when unsaid."""
+        self.signals: tuple[signal.Signals, ...] = ()
+        """The signals that ask it (:func:`stopping_on_signals`)."""
 
     def request(self, signum: int) -> None:
         """Ask the run to stop because signal ``signum`` came (never from its handler: it takes
@@ -85,9 +87,9 @@ def stopping_on_signals() -> Iterator[Stop]:
     ask the returned :class:`Stop` instead of ending the process (the previous handlers come
     back after it); one ignored when the block begins stays ignored, as a program started
     with it ignored is expected to keep it (``nohup`` ignores SIGHUP, a shell SIGINT for a
-    command it runs in the background, and Python then leaves Ctrl-C alone too). In a thread
-    other than the main one, where handlers cannot be set, the signals keep their usual
-    effect.
+    command it runs in the background, and Python then leaves Ctrl-C alone too), and so does
+    one whose handler was set outside Python (which could not be put back). In a thread other
+    than the main one, where handlers cannot be set, the signals keep their usual effect.
 
     A handler only hands the signal to a thread of this block, which asks the stop: a handler
     runs in the main thread between two of its steps, perhaps while it holds the stop's lock
@@ -98,7 +100,8 @@ def stopping_on_signals() -> Iterator[Stop]:
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
-    heeded = [s for s in ENDING_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
+    heeded = [s for s in ENDING_SIGNALS if signal.getsignal(s) not in (signal.SIG_IGN, None)]
+    stop.signals = tuple(heeded)
     arrived: queue.SimpleQueue[int | None] = queue.SimpleQueue()  # put() may interrupt get()
     relay = threading.Thread(target=_relay, args=(arrived, stop), name="stop", daemon=True)
     relay.start()
@@ -176,8 +179,8 @@ def run_jobs(
 
 @dataclass
 class _Worker:
-    """A worker process, the parent's end of its pipe, the item it holds, and whether another
-    worker held one too at some time while it did."""
+    """A worker process, the parent's end of its pipe, the item it holds, and whether the run
+    had another worker process at some time while it held it (``shared``)."""
 
     process: BaseProcess
     conn: Connection
@@ -234,6 +237,8 @@ class _Pool:
         )
         process.start()
         child_end.close()
+        for busy in self.workers:
+            busy.shared = True
         worker = _Worker(process, parent_end)
         self.workers.append(worker)
         return worker
@@ -246,14 +251,11 @@ class _Pool:
                 if len(self.workers) >= self.size:
                     return
                 idle = self._start()
-            idle.holds = pending.pop()
-            busy = [w for w in self.workers if w.holds is not None and w is not idle]
-            idle.shared = bool(busy)
-            for worker in busy:
-                worker.shared = True
+            idle.holds, idle.shared = pending.pop(), len(self.workers) > 1
             try:
                 idle.conn.send(idle.holds)
-            except OSError:  # it died before it took the item
+            except OSError:  # it died before it took the item, which is not to blame
+                idle.shared = True
                 self._bury(idle, pending, done)
 
     def _collect(self, pending: list, done: dict) -> None:
@@ -274,9 +276,10 @@ class _Pool:
     def _bury(self, worker: _Worker, pending: list, done: dict) -> None:
         """A dead worker: what it wrote of the item it held is removed (``lost``) and the item
         is lost; or, the first time the item's worker is killed by SIGKILL (the OOM killer,
-        when the processes together outgrow the memory) while another worker held an item too,
-        and no stop was asked, the item is handed out again next, the pool keeps one process
-        fewer from then on (one at least) and ``redone`` is told."""
+        when the processes together outgrow the memory) and the run had another worker
+        process while it held the item (``shared``: else a second try would spare no other's
+        memory) and no stop was asked, the item is handed out again next, the pool keeps one
+        process fewer from then on (one at least) and ``redone`` is told."""
         self._retire(worker)
         if worker.holds is None:
             return

@@ -129,9 +129,10 @@ class Measurements:
     """For a grayscale photograph, whose colour cannot be judged: 1 when a fundus camera's dark,
     round border was found around its field, else 0 (``None`` for a colour photograph)."""
     swapped_redness: float | None = None
+    """``redness`` of the photograph with its red and blue swapped: a fundus's when it was
+    handed over as BGR (``None`` where colour is not judged)."""
     swapped_blueness: float | None = None
-    """``redness`` and ``blueness`` of the photograph with its red and blue swapped: a fundus's
-    colour when it was handed over as BGR (``None`` where colour is not judged)."""
+    """``blueness`` of the photograph with its red and blue swapped."""
 
 
 def inner_field(shape: tuple[int, int], fov: FieldOfView, share: float = INNER) -> np.ndarray:
@@ -183,23 +184,28 @@ def box_mean(image: np.ndarray, radius: int) -> np.ndarray:
     return out
 
 
-def field_colour(pixels: np.ndarray, fov: FieldOfView) -> tuple[float | None, float | None]:
+Colour = tuple[float | None, float | None]
+"""A field's (red share, blue share); ``None`` where it is not judged."""
+
+
+def field_colour(pixels: np.ndarray, fov: FieldOfView) -> tuple[Colour, Colour]:
     """(red share, blue share) of the colour of the field's pixels where no channel is
     clipped: the warmer of their mean colour and their colour above each channel's
     :data:`DARK_PERCENTILE` (the larger red share, the smaller blue share) of a colour
-    photograph (:func:`measure` does not ask it of a grayscale one); ``None`` (not judged) when
-    fewer than :data:`COLOURED` of the field's pixels are left: clipped colours are not the
-    retina's."""
+    photograph (:func:`measure` does not ask it of a grayscale one); and the same with red and
+    blue swapped (a photograph handed over as BGR). ``None`` (not judged) when fewer than
+    :data:`COLOURED` of the field's pixels are left: clipped colours are not the retina's."""
     small, step = colour_sample(pixels)
     field = small[inner_field(small.shape[:2], shrunk(fov, step))]
     unclipped = field[(field < CLIPPED * np.iinfo(pixels.dtype).max).all(axis=1)]
     if len(unclipped) < max(2, COLOURED * len(field)):
-        return None, None
+        return (None, None), (None, None)
     field = unclipped.astype(np.float32)
     mean = field.mean(axis=0)
     dark = np.array([quantile(field[:, c], DARK_PERCENTILE / 100) for c in range(3)])
     (red, blue), (reflected_red, reflected_blue) = _shares(mean), _shares(mean - dark)
-    return max(red, reflected_red), min(blue, reflected_blue)
+    as_is = max(red, reflected_red), min(blue, reflected_blue)
+    return as_is, (max(blue, reflected_blue), min(red, reflected_red))
 
 
 def _shares(colour: np.ndarray) -> tuple[float, float]:
@@ -424,9 +430,7 @@ def measure(photo: Photo, prepared: Prepared) -> Measurements:
     grayscale = not has_colour(pixels)  # a red-free or monochrome camera's: no colour to judge
     colour = swapped = (None, None)
     if not grayscale:
-        decoded_fov = shrunk(fov, reduction)
-        colour = field_colour(pixels, decoded_fov)
-        swapped = field_colour(pixels[..., 2::-1], decoded_fov)
+        colour, swapped = field_colour(pixels, shrunk(fov, reduction))
     return Measurements(
         *colour,
         brightness=float(field.mean()) / full_scale if field.size else 0.0,

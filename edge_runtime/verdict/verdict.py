@@ -80,7 +80,9 @@ def _failed(checks: tuple[Check, ...], measured: object) -> list[tuple[float, Re
     return failed
 
 
-def _red_blue_swapped(fundus_checks: tuple[Check, ...], measured: Measurements) -> tuple:
+def _red_blue_swapped(
+    fundus_checks: tuple[Check, ...], measured: Measurements
+) -> tuple[Reason, ...]:
     """The :data:`RED_BLUE_SWAPPED` reason (the swapped redness against redness's limit) of a
     photograph that fails ``fundus_checks`` but passes them all with its red and blue swapped;
     none otherwise."""

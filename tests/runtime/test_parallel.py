@@ -739,6 +739,118 @@ def _reaped(mark: Path) -> bool:
     return False
 
 
+def test_a_photograph_killed_as_the_only_worker_process_is_not_done_again(tmp_path):
+    """Once the pool is down to one process, a second try would spare no other process's
+    memory and only meet the OOM killer again: the photograph fails at once; one killed beside
+    another process is still done again."""
+    notes = []
+    items = [(tmp_path, i) for i in range(3)]
+    redone = lambda item, why: notes.append(item[1])  # noqa: E731
+    results = list(run_jobs(_killed_alone_later, items, Segmenter(), 2, _Lost, None, redone))
+    assert results[:2] == [0, 1] and notes == [0]
+    assert results[2].error == f"item 2: {KILLED}"
+
+
+def _killed_after_the_other_finished(segmenter, item):
+    """Item 1 ends at once; item 0 waits until the parent has it, then is killed by SIGKILL
+    every time, its worker the only one busy (the other idle, but alive)."""
+    folder, index = item
+    if index == 1:
+        (folder / "1.done").touch()
+        return index
+    while not (folder / "1.done").exists():
+        time.sleep(0.01)
+    time.sleep(0.5)  # the parent has collected item 1
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_photograph_killed_beside_an_idle_worker_is_done_again(tmp_path):
+    """An idle worker process holds memory too (its interpreter, its model, the heap it keeps
+    for the next photograph): a photograph killed beside one is done again on fewer
+    processes (and, killed again there, fails)."""
+    notes = []
+    items = [(tmp_path, 0), (tmp_path, 1)]
+    redone = lambda item, why: notes.append(item[1])  # noqa: E731
+    results = list(
+        run_jobs(_killed_after_the_other_finished, items, Segmenter(), 2, _Lost, None, redone)
+    )
+    assert notes == [0] and results[1] == 1
+    assert results[0].error == f"item 0: {KILLED}"
+
+
+def _quick(segmenter, item):
+    return item[1]
+
+
+def test_an_item_handed_to_a_worker_already_dead_is_done_again(tmp_path, monkeypatch):
+    """The OOM killer ended an idle worker just before the parent handed it the next item: the
+    item never ran, so it is not to blame, and is done by another process."""
+    collect, hand_out = parallel._Pool._collect, parallel._Pool._hand_out
+    killed = []
+
+    def slow_collect(self, pending, done):  # a loaded parent: both answers are in at once
+        time.sleep(0.5)
+        return collect(self, pending, done)
+
+    def killing_first(self, pending, done):
+        if pending and self.workers and not killed and all(w.holds is None for w in self.workers):
+            killed.append(self.workers[0].process.pid)
+            os.kill(killed[0], signal.SIGKILL)  # the OOM killer, on an idle worker
+            self.workers[0].process.join(10)
+        return hand_out(self, pending, done)
+
+    monkeypatch.setattr(parallel._Pool, "_collect", slow_collect)
+    monkeypatch.setattr(parallel._Pool, "_hand_out", killing_first)
+    notes = []
+    redone = lambda item, why: notes.append(item[1])  # noqa: E731
+    items = [(tmp_path, i) for i in range(3)]
+    assert list(run_jobs(_quick, items, Segmenter(), 2, _Lost, None, redone)) == [0, 1, 2]
+    assert killed and notes == [2]
+
+
+def _both_killed_once(segmenter, item):
+    """Items 0 and 1 are killed by SIGKILL at the same moment, the first time each is run."""
+    folder, index = item
+    mark = folder / f"{index}.killed"
+    if index < 2 and not mark.exists():
+        mark.touch()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(
+            (folder / f"{i}.killed").exists() for i in range(2)
+        ):
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return index
+
+
+def _killed_alone_later(segmenter, item):
+    """Item 0 is killed by SIGKILL the first time, while item 1 runs (1 ends once the parent
+    has reaped 0's worker, so it has seen the death); item 2 is killed every time."""
+    folder, index = item
+    mark = folder / "0.killed"
+    if index == 0 and not mark.exists():
+        mark.write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    if index == 1:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _reaped(mark):
+            time.sleep(0.01)
+    if index == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return index
+
+
+def _reaped(mark: Path) -> bool:
+    """Whether the process whose number ``mark`` holds is gone, zombie included."""
+    try:
+        os.kill(int(mark.read_text()), 0)
+    except (FileNotFoundError, ValueError):  # not written yet
+        return False
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def test_a_photograph_killed_while_it_ran_alone_is_not_done_again(tmp_path):
     """Its memory is its own, so a second try on the same one process would only meet the OOM
     killer again: it fails at once; one killed beside another is still done again."""
@@ -894,6 +1006,17 @@ def test_every_signal_of_the_block_is_handed_on_and_the_last_says_why():
         assert stop.wait(20)  # the first one asked
         signal.raise_signal(signal.SIGTERM)
     assert stop.by == " by SIGTERM"
+
+
+def test_a_signal_handled_outside_python_is_left_to_its_handler(monkeypatch):
+    """A handler set in C (a library, an LD_PRELOAD) reads as None and could not be put back
+    (``signal.signal`` refuses None): the block leaves that signal alone."""
+    real = signal.getsignal
+    monkeypatch.setattr(signal, "getsignal", lambda s: None if s == signal.SIGHUP else real(s))
+    before = real(signal.SIGHUP)
+    with parallel.stopping_on_signals() as stop:
+        assert real(signal.SIGHUP) is before
+    assert signal.SIGHUP not in stop.signals and signal.SIGTERM in stop.signals
 
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT, signal.SIGTERM])

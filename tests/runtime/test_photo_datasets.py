@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from PIL.PngImagePlugin import PngImageFile
+from PIL.PngImagePlugin import PngImageFile, PngInfo
 
 from edge_runtime.cli.evaluate import _shown
 from edge_runtime.cli.main import cli
@@ -871,22 +871,43 @@ def _with_exif_after_pixels(path: Path) -> None:
     path.write_bytes(data[:8] + b"".join(rest[:-1] + exif + rest[-1:]))
 
 
-def test_a_png_whose_orientation_follows_its_pixels_is_warned_of(
-    tmp_path, make_photo_dataset, monkeypatch
+XMP_TURNED = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="3"/></rdf:RDF></x:xmpmeta>'
+)
+"""XMP metadata saying a picture is stored turned 180 degrees."""
+
+
+def _png_turned_after_pixels(turned: Image.Image, path: Path) -> None:
+    """Save a PNG whose EXIF orientation (turned 180 degrees) follows its pixels."""
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    turned.save(path, exif=exif)
+    _with_exif_after_pixels(path)
+    with Image.open(path) as opened:
+        assert "exif" not in opened.info  # not in the header Pillow reads first
+
+
+def _png_turned_by_xmp(turned: Image.Image, path: Path) -> None:
+    """Save a PNG whose orientation (turned 180 degrees) is in XMP, as some editors write it."""
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", XMP_TURNED)
+    turned.save(path, pnginfo=info)
+
+
+@pytest.mark.parametrize("save", [_png_turned_after_pixels, _png_turned_by_xmp])
+def test_a_png_whose_orientation_is_not_in_its_exif_header_is_warned_of(
+    tmp_path, make_photo_dataset, monkeypatch, save
 ):
-    """A PNG photograph whose EXIF orientation comes after its pixels (Pillow reads it only
-    once the pixels are decoded) and a label without one: warned of as one whose EXIF comes
-    first, without decoding the photograph for it."""
+    """A PNG photograph whose orientation comes after its pixels (Pillow reads it only once the
+    pixels are decoded) or in XMP (which the decoder honours too), and a label without one:
+    warned of as one whose EXIF comes first, without decoding the photograph for it."""
     root = make_photo_dataset(tmp_path / "d", "generic", count=2)
     (image,) = (root / "images").glob("eye1.*")
-    exif = Image.Exif()
-    exif[0x0112] = 3  # turned 180 degrees
     turned, stored = Image.open(image).rotate(180), root / "images" / "eye1.png"
     image.unlink()
-    turned.save(stored, exif=exif)
-    _with_exif_after_pixels(stored)
-    with Image.open(stored) as opened:
-        assert "exif" not in opened.info  # not in the header Pillow reads first
+    save(turned, stored)
     size = Image.open(stored).size
     with monkeypatch.context() as decoding:  # the orientation is read without the pixels
         decoding.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))

@@ -23,6 +23,7 @@ from edge_runtime.cli.main import cli
 from edge_runtime.contract.schema import MAX_TEXT
 from edge_runtime.errors import InputError, ModelError, NetworkError, OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.processes import ENDING_SIGNALS
 
 
 def _folders(tmp_path):
@@ -175,15 +176,22 @@ def _looks(watcher: FolderWatcher) -> list[dict]:
     return records
 
 
-def _daemon(drop, out, *options: str) -> subprocess.Popen:
+def _daemon(drop, out, *options: str, ignored: tuple[int, ...] = ()) -> subprocess.Popen:
     """``edge-seg watch DROP -o OUT [OPTIONS]`` running, its output read through pipes, its
-    fault handler on (:func:`_ended` shows where it hung)."""
+    fault handler on (:func:`_ended` shows where it hung), started with the ``ignored`` signals
+    ignored and SIGHUP otherwise at its default (even when the tests run under nohup)."""
     command = ["-m", "edge_runtime.cli.main", "watch", str(drop), "-o", str(out), *options]
+
+    def started() -> None:
+        for signum in ENDING_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN if signum in ignored else signal.SIG_DFL)
+
     return subprocess.Popen(
         [sys.executable, "-X", "faulthandler", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=started,
     )
 
 
@@ -216,6 +224,24 @@ def test_watch_stops_cleanly_on_a_signal(tmp_path, signum):
         proc.kill()
     assert proc.returncode == 0
     assert "stopped" in out_text and err == ""
+
+
+@pytest.mark.parametrize(
+    ("ignored", "said"),
+    [((), "SIGINT, SIGTERM or SIGHUP"), ((signal.SIGHUP,), "SIGINT or SIGTERM")],
+    ids=["terminal", "nohup"],
+)
+def test_watch_says_which_signals_stop_it(tmp_path, ignored, said):
+    """Under ``nohup`` a hangup does not stop it, and its first line does not say it would."""
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    proc = _daemon(drop, out, ignored=ignored)
+    try:
+        assert proc.stdout.readline() == f"watching {drop} -> {out} ({said} to stop)\n"
+        proc.send_signal(signal.SIGTERM)
+        _ended(proc)
+    finally:
+        proc.kill()
 
 
 def test_an_unexpected_error_in_one_file_does_not_stop_the_watcher(tmp_path):
