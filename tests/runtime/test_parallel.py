@@ -808,60 +808,6 @@ def test_an_item_handed_to_a_worker_already_dead_is_done_again(tmp_path, monkeyp
     assert killed and notes == [2]
 
 
-def _both_killed_once(segmenter, item):
-    """Items 0 and 1 are killed by SIGKILL at the same moment, the first time each is run."""
-    folder, index = item
-    mark = folder / f"{index}.killed"
-    if index < 2 and not mark.exists():
-        mark.touch()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not all(
-            (folder / f"{i}.killed").exists() for i in range(2)
-        ):
-            time.sleep(0.01)
-        os.kill(os.getpid(), signal.SIGKILL)
-    return index
-
-
-def _killed_alone_later(segmenter, item):
-    """Item 0 is killed by SIGKILL the first time, while item 1 runs (1 ends once the parent
-    has reaped 0's worker, so it has seen the death); item 2 is killed every time."""
-    folder, index = item
-    mark = folder / "0.killed"
-    if index == 0 and not mark.exists():
-        mark.write_text(str(os.getpid()))
-        os.kill(os.getpid(), signal.SIGKILL)
-    if index == 1:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not _reaped(mark):
-            time.sleep(0.01)
-    if index == 2:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return index
-
-
-def _reaped(mark: Path) -> bool:
-    """Whether the process whose number ``mark`` holds is gone, zombie included."""
-    try:
-        os.kill(int(mark.read_text()), 0)
-    except (FileNotFoundError, ValueError):  # not written yet
-        return False
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def test_a_photograph_killed_while_it_ran_alone_is_not_done_again(tmp_path):
-    """Its memory is its own, so a second try on the same one process would only meet the OOM
-    killer again: it fails at once; one killed beside another is still done again."""
-    notes = []
-    items = [(tmp_path, i) for i in range(3)]
-    redone = lambda item, why: notes.append(item[1])  # noqa: E731
-    results = list(run_jobs(_killed_alone_later, items, Segmenter(), 2, _Lost, None, redone))
-    assert results[:2] == [0, 1] and notes == [0]
-    assert results[2].error == f"item 2: {KILLED}"
-
-
 def test_two_workers_killed_at_once_both_have_their_items_done_again(tmp_path):
     """Both workers of two killed together: neither item is lost for having died second, when
     the pool was already down to one process."""
