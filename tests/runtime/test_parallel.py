@@ -983,3 +983,26 @@ def test_a_signal_ignored_from_the_start_is_not_heeded_by_the_block(signum):
     finally:
         for other, handler in before.items():
             signal.signal(other, handler)
+
+
+def test_an_item_handed_to_the_run_s_only_worker_already_dead_is_done_again(tmp_path, monkeypatch):
+    """The OOM killer ended the run's only worker process just after it started, before it
+    took its first item: the item never ran, so it is not to blame even though no other
+    process was there, and it is done by a new one rather than failed."""
+    start = parallel._Pool._start
+    killed = []
+
+    def killed_on_start(self):
+        worker = start(self)
+        if not killed:
+            killed.append(worker.process.pid)
+            os.kill(worker.process.pid, signal.SIGKILL)  # the OOM killer, on the new worker
+            worker.process.join(10)
+        return worker
+
+    monkeypatch.setattr(parallel._Pool, "_start", killed_on_start)
+    notes = []
+    redone = lambda item, why: notes.append(item[1])  # noqa: E731
+    items = [(tmp_path, i) for i in range(3)]
+    assert list(run_jobs(_quick, items, Segmenter(), 2, _Lost, None, redone)) == [0, 1, 2]
+    assert killed and notes == [0]

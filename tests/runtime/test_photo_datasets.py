@@ -937,3 +937,62 @@ def test_what_sizes_tell_apart_or_means_nothing_is_not_warned_of(
     result = _eval(root, "--jobs", "1", expect=0)
     assert "turned apart" not in result.output
     assert upright.size[0] != upright.size[1]  # as a fundus photograph's
+
+
+def _png_exif_chunk(path: Path) -> tuple[int, int]:
+    """Where a PNG's eXIf chunk starts (its length field) and how long its data is."""
+    data = path.read_bytes()
+    at = data.index(b"eXIf") - 4
+    return at, int.from_bytes(data[at : at + 4], "big")
+
+
+@pytest.mark.parametrize(("spare", "orientation"), [(0, 3), (-1, 1)], ids=["at", "over"])
+def test_an_exif_after_the_pixels_is_read_up_to_its_size_limit_and_no_further(
+    tmp_path, monkeypatch, spare, orientation
+):
+    """An eXIf chunk after a PNG's pixels is read when it is at most MAX_PNG_EXIF_BYTES long
+    (the limit itself included); a longer one is stepped over, its orientation read upright,
+    rather than read whole into memory."""
+    path = tmp_path / "eye.png"
+    _png_turned_after_pixels(Image.new("RGB", (64, 48)), path)
+    _, length = _png_exif_chunk(path)
+    monkeypatch.setattr("edge_runtime.pipeline.decode.MAX_PNG_EXIF_BYTES", length + spare)
+    assert stored_orientation(path) == (orientation, (64, 48))
+
+
+def test_an_exif_after_a_png_s_end_is_not_its_orientation(tmp_path):
+    """Chunks after IEND are no part of the picture: the decoder never reads them, so it reads
+    the photograph as stored, and an orientation there is none to warn of."""
+    path = tmp_path / "eye.png"
+    _png_turned_after_pixels(Image.new("RGB", (64, 48)), path)
+    data = path.read_bytes()
+    at, _ = _png_exif_chunk(path)
+    end = data[-12:]
+    assert end[4:8] == b"IEND" and data[at:-12].endswith(data[-16:-12])  # eXIf just before
+    path.write_bytes(data[:at] + end + data[at:-12])  # IEND, then the eXIf
+    with Image.open(path) as decoded:
+        decoded.load()
+        assert decoded.getexif().get(0x0112) is None  # read as stored
+    assert stored_orientation(path) == (1, (64, 48))
+
+
+def test_a_png_whose_header_exif_has_no_orientation_reads_the_one_after_its_pixels(tmp_path):
+    """A header EXIF without an orientation (ImageMagick's "Raw profile type exif" text chunk,
+    a camera's make only) and an eXIf chunk after the pixels that has one: the decoder turns the
+    photograph by the latter, so the warning must read it too."""
+    header = Image.Exif()
+    header[0x010F] = "Camera"  # its make
+    raw = header.tobytes()
+    info = PngInfo()
+    info.add_text("Raw profile type exif", f"\nexif\n{len(raw):8d}\n{raw.hex()}\n")
+    turned = Image.Exif()
+    turned[0x0112] = 3
+    path = tmp_path / "eye.png"
+    Image.new("RGB", (64, 48)).save(path, pnginfo=info, exif=turned)
+    _with_exif_after_pixels(path)
+    with Image.open(path) as decoded:
+        assert 0x010F in Image.Image.getexif(decoded)  # the header's EXIF, without orientation
+    with Image.open(path) as decoded:
+        decoded.load()
+        assert decoded.getexif().get(0x0112) == 3  # what the decoder turns it by
+    assert stored_orientation(path) == (3, (64, 48))

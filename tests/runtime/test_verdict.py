@@ -532,3 +532,47 @@ def test_a_value_rounded_onto_an_upper_limit_still_reads_beyond_it():
     record = VerdictRecord(True, False, 0.5, (reason,), {}, None)
     assert record.summary() == "retake: over-exposed (clipped 0.39 > 0.39)"
     assert Reason("blurred", "sharpness", 1.13, 1.26).detail() == "sharpness 1.13 < 1.26"
+
+
+def test_the_red_blue_swapped_reason_comes_after_the_checks_it_failed(photo):
+    """The reasons are the fundus checks failed, in their order, then red-blue-swapped, which
+    says why: the summary names a failed check first (a limit crossed, not the swapped
+    colour, which passes), and JSON readers taking the first reason get a failed check."""
+    verdict = assess_capture(photo[..., ::-1].copy())
+    *failed, last = verdict.reasons
+    assert failed and {r.code for r in failed} == {NOT_FUNDUS}
+    assert last.code == RED_BLUE_SWAPPED
+    first = next(c for c in FUNDUS_CHECKS if c.fails(getattr(verdict.measurements, c.measure)))
+    assert (failed[0].measure, failed[0].limit) == (first.measure, first.limit)
+    said = verdict.record().reasons[0].detail()  # rounded as the summary has it
+    assert verdict.summary().startswith(f"not a fundus photograph ({said}): ")
+    assert verdict.to_json()["reasons"][0]["code"] == NOT_FUNDUS
+
+
+def test_a_veiled_fundus_photograph_handed_over_as_bgr_is_told_so_by_its_colour_above_the_dark(
+    photo,
+):
+    """A cold veil over the field (stray light lifting its dark parts towards blue) makes the
+    mean colour cold; the colour above the dark is still the fundus's, and judges it. Handed
+    over as BGR, the swapped colour is taken the same way (the warmer of the two), so the
+    swapped redness is the photograph's own and the swap is said."""
+    inside = photo.sum(axis=2, keepdims=True) > 30  # the black border left black
+    veiled = np.clip(photo + np.array([0, 30, 80]) * inside, 0, 255).astype(np.uint8)
+    upright = assess_capture(veiled)
+    assert upright.fundus  # the veil alone does not make it no fundus photograph
+    verdict = assess_capture(veiled[..., ::-1].copy())
+    assert verdict.measurements.swapped_redness == pytest.approx(upright.measurements.redness)
+    assert verdict.measurements.swapped_blueness == pytest.approx(upright.measurements.blueness)
+    assert not verdict.fundus and _codes(verdict) == {NOT_FUNDUS, RED_BLUE_SWAPPED}
+
+
+def test_measurements_without_the_swapped_colour_get_no_red_blue_swapped_reason():
+    """Measurements without a swapped colour (a calibration's cached ones, made before it was
+    measured; ``None``, as where colour is not judged) fail the colour checks as they are, and
+    no red-blue-swapped reason rests on a swapped colour never measured; with one, it does."""
+    cold = dataclasses.replace(CLEAN, redness=0.3)
+    verdict = judge(cold)
+    assert not verdict.fundus and _codes(verdict) == {NOT_FUNDUS}
+    assert verdict.summary() == "not a fundus photograph (redness 0.3 < 0.45)"
+    swapped = judge(dataclasses.replace(cold, swapped_redness=0.6, swapped_blueness=0.1))
+    assert _codes(swapped) == {NOT_FUNDUS, RED_BLUE_SWAPPED}

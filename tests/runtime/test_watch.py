@@ -1256,3 +1256,36 @@ def test_the_memory_kept_for_photographs_is_given_back_when_the_folder_goes_quie
     watcher.run(Timed(), 0.0, done.append)
     assert len(done) == 4  # first, a, b, c
     assert len(given_back) == 2  # after b (quiet), and after c
+
+
+@pytest.mark.parametrize(
+    ("signals", "said"),
+    [
+        ((), "no signal"),
+        ((signal.SIGTERM,), "SIGTERM"),
+        ((signal.SIGINT, signal.SIGTERM), "SIGINT or SIGTERM"),
+        (ENDING_SIGNALS, "SIGINT, SIGTERM or SIGHUP"),
+    ],
+    ids=["none", "one", "two", "three"],
+)
+def test_which_signals_stop_the_watcher_are_said_in_words(signals, said):
+    """One signal is named alone (no dangling "or"), and none at all (every one ignored when it
+    started) is said so rather than failing the start."""
+    from edge_runtime.cli.watch import _either
+
+    assert _either(tuple(signals)) == said
+
+
+def test_watch_says_which_signals_stop_it_when_only_one_does(tmp_path):
+    """Started with SIGINT and SIGHUP ignored (nohup in a script's background): its first line
+    names SIGTERM alone, which stops it."""
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    proc = _daemon(drop, out, ignored=(signal.SIGINT, signal.SIGHUP))
+    try:
+        assert proc.stdout.readline() == f"watching {drop} -> {out} (SIGTERM to stop)\n"
+        proc.send_signal(signal.SIGTERM)
+        _ended(proc)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
