@@ -782,6 +782,14 @@ def _quick(segmenter, item):
     return item[1]
 
 
+def _quick_run(tmp_path: Path) -> tuple[list, list]:
+    """The records of three quick items on two processes, and the items done again."""
+    notes = []
+    redone = lambda item, why: notes.append(item[1])  # noqa: E731
+    items = [(tmp_path, i) for i in range(3)]
+    return list(run_jobs(_quick, items, Segmenter(), 2, _Lost, None, redone)), notes
+
+
 def test_an_item_handed_to_a_worker_already_dead_is_done_again(tmp_path, monkeypatch):
     """The OOM killer ended an idle worker just before the parent handed it the next item: the
     item never ran, so it is not to blame, and is done by another process."""
@@ -801,11 +809,8 @@ def test_an_item_handed_to_a_worker_already_dead_is_done_again(tmp_path, monkeyp
 
     monkeypatch.setattr(parallel._Pool, "_collect", slow_collect)
     monkeypatch.setattr(parallel._Pool, "_hand_out", killing_first)
-    notes = []
-    redone = lambda item, why: notes.append(item[1])  # noqa: E731
-    items = [(tmp_path, i) for i in range(3)]
-    assert list(run_jobs(_quick, items, Segmenter(), 2, _Lost, None, redone)) == [0, 1, 2]
-    assert killed and notes == [2]
+    results, notes = _quick_run(tmp_path)
+    assert results == [0, 1, 2] and killed and notes == [2]
 
 
 def test_two_workers_killed_at_once_both_have_their_items_done_again(tmp_path):
@@ -1001,8 +1006,5 @@ def test_an_item_handed_to_the_run_s_only_worker_already_dead_is_done_again(tmp_
         return worker
 
     monkeypatch.setattr(parallel._Pool, "_start", killed_on_start)
-    notes = []
-    redone = lambda item, why: notes.append(item[1])  # noqa: E731
-    items = [(tmp_path, i) for i in range(3)]
-    assert list(run_jobs(_quick, items, Segmenter(), 2, _Lost, None, redone)) == [0, 1, 2]
-    assert killed and notes == [0]
+    results, notes = _quick_run(tmp_path)
+    assert results == [0, 1, 2] and killed and notes == [0]
