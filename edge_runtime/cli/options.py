@@ -26,6 +26,7 @@ from edge_runtime.measure.scale import (
     PIXELS_ONLY,
     CameraScale,
 )
+from edge_runtime.pipeline.parallel import PROCESS_MEMORY
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -177,8 +178,10 @@ jobs_option = click.option(
     "--jobs",
     type=click.IntRange(1, 256),
     default=None,
-    help="Processes, each with its own interpreter [default: as many as the cores this process "
-    "may use (its CPU affinity and cgroup quota) hold at --threads each, for several "
+    help="Processes, each with its own interpreter and photograph [default: as many as the "
+    "cores this process may use (its CPU affinity and cgroup quota) hold at --threads each, "
+    f"and its free memory (the system's, and its cgroup's limit) at {PROCESS_MEMORY // 2**20} "
+    "MiB each, for several "
     "photographs]; one only with --delegate edgetpu (more is a usage "
     "error). Results are the same as with one.",
 )

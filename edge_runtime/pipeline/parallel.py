@@ -23,6 +23,7 @@ Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
 import contextlib
 import queue
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +34,7 @@ from typing import Any
 
 from edge_runtime.cores import usable_cores
 from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.memory_room import memory_room
 from edge_runtime.pipeline.segmenter import Segmenter
 from edge_runtime.processes import (
     ENDING_SIGNALS,
@@ -42,17 +44,31 @@ from edge_runtime.processes import (
     process_context,
 )
 
+PROCESS_MEMORY = 384 * 2**20
+"""The memory each process of the default count is counted to take: the most that the largest
+accepted photograph of any format peaks at with every output (firmware_notes/budgets.md; the
+slow tier holds each format to it)."""
+
 
 def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int:
     """Processes for ``items`` photographs: one with a delegate (there is one accelerator),
     else ``requested``, else as many as the cores this process may use
     (:func:`~edge_runtime.cores.usable_cores`) hold at ``runtime.threads`` interpreter
-    threads each, and no more than there are photographs. Each process holds its own
-    photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
+    threads each and the memory it may still take
+    (:func:`~edge_runtime.memory_room.memory_room`) holds at :data:`PROCESS_MEMORY` each, and
+    no more than there are photographs. Each process holds its own photograph, so the peak
+    memory grows with the count (firmware_notes/budgets.md)."""
     if runtime.delegate:
         return 1
-    wanted = requested or usable_cores() // runtime.threads
+    wanted = requested or min(usable_cores() // runtime.threads, processes_in_memory())
     return max(1, min(wanted, items))
+
+
+def processes_in_memory() -> int:
+    """How many processes of :data:`PROCESS_MEMORY` the memory this process may still take
+    holds (:func:`~edge_runtime.memory_room.memory_room`); unbounded where nothing says."""
+    room = memory_room()
+    return sys.maxsize if room is None else room // PROCESS_MEMORY
 
 
 class Stop(threading.Event):

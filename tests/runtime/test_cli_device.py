@@ -299,6 +299,7 @@ def test_jobs_reaches_the_run_and_its_summary(tmp_path, run_cli, monkeypatch):
     for seed in (1, 2):
         Image.fromarray(synthetic_fundus(120, 130, seed=seed)).save(tmp_path / f"p{seed}.png")
     monkeypatch.setattr(parallel, "usable_cores", lambda: 8)  # the default would be 2 processes
+    monkeypatch.setattr(parallel, "memory_room", lambda: None)  # whatever memory is free
     asked = []
     real = segment_module.run_jobs
 

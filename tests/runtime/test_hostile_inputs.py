@@ -22,6 +22,7 @@ from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import card_text
 from edge_runtime.pipeline.decode import MAX_PIXELS, MAX_WHOLE_IMAGE_PIXELS
+from edge_runtime.pipeline.parallel import PROCESS_MEMORY
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 EDGE_SEG = [sys.executable, "-m", "edge_runtime.cli.main"]
@@ -242,11 +243,13 @@ def _peak_mb(*args) -> float:
     return float(done.stdout)
 
 
+MEMORY_LIMIT_MB = PROCESS_MEMORY / 2**20
+"""What the largest accepted photograph of any format may peak at, with every output: what the
+default --jobs counts for each process."""
+
 MEMORY_SHARE = 0.75
-MEMORY_LIMIT_MB = MEMORY_SHARE * MEMORY_CAP_MB
-"""What the largest accepted photograph of any format may peak at, with every output (the rest
-of the unit's cap is a margin for other library versions and machines; budgets.md says the
-same)."""
+"""The share of the unit's cap that :data:`MEMORY_LIMIT_MB` is (the rest is a margin for other
+library versions and machines; budgets.md says the same)."""
 
 
 def _largest(limit: int) -> tuple[int, int]:
@@ -323,6 +326,7 @@ def test_the_largest_accepted_photograph_stays_well_under_the_units_memory_cap(t
 
 
 def test_the_budgets_state_the_memory_limit_the_tests_hold():
+    assert MEMORY_LIMIT_MB == MEMORY_SHARE * MEMORY_CAP_MB
     budgets = (UNIT.parent / "budgets.md").read_text()
     share = f"{MEMORY_SHARE * 100:.0f} %"
     limit = f"{MEMORY_LIMIT_MB:.0f} MB, {share} of the unit's `MemoryMax={MEMORY_CAP_MB}M`"

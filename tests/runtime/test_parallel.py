@@ -114,6 +114,7 @@ def _no_traceback(stderr: str) -> None:
 
 def test_job_count_fills_the_cores_at_the_interpreter_threads_each(monkeypatch):
     monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
+    monkeypatch.setattr(parallel, "memory_room", lambda: None)  # nothing says (test_cgroups.py)
     assert job_count(None, 20, RuntimeOptions()) == 8
     assert job_count(None, 20, RuntimeOptions(threads=2)) == 4
     assert job_count(None, 20, RuntimeOptions(threads=16)) == 1

@@ -1,23 +1,26 @@
-"""The cores a process may use, the default of --jobs: its CPU affinity, capped by the tightest
-CPU quota of its cgroups (v2 and v1), read from fake cgroup trees."""
+"""The cores and the memory a process may use, which set the default of --jobs: its CPU
+affinity capped by the tightest CPU quota of its cgroups (v2 and v1), and the system's available
+memory capped by what its cgroups' memory limits leave, read from fake cgroup trees."""
 
 import os
 from pathlib import Path
 
 import pytest
 
-from edge_runtime import cores
+from edge_runtime import cgroups, cores, memory_room
 from edge_runtime.inference.runtime_options import RuntimeOptions
-from edge_runtime.pipeline.parallel import job_count
+from edge_runtime.pipeline.parallel import PROCESS_MEMORY, job_count
 
 UNIT = "/system.slice/edge-seg-watch.service"
 
 
 @pytest.fixture
 def tree(tmp_path, monkeypatch):
-    """A fake /sys/fs/cgroup (``tree / "fs"``) and /proc/self/cgroup (``tree / "self"``)."""
-    monkeypatch.setattr(cores, "OWN_CGROUP", tmp_path / "self")
-    monkeypatch.setattr(cores, "CGROUP_ROOT", tmp_path / "fs")
+    """A fake /sys/fs/cgroup (``tree / "fs"``), /proc/self/cgroup (``tree / "self"``) and
+    /proc/meminfo (``tree / "meminfo"``, not there until written), 8 cores."""
+    monkeypatch.setattr(cgroups, "OWN_CGROUP", tmp_path / "self")
+    monkeypatch.setattr(cgroups, "CGROUP_ROOT", tmp_path / "fs")
+    monkeypatch.setattr(memory_room, "MEMINFO", tmp_path / "meminfo")
     monkeypatch.delattr(os, "process_cpu_count", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
     (tmp_path / "fs").mkdir()
@@ -133,7 +136,89 @@ def test_a_v1_cpu_controller_that_is_not_mounted_reads_no_quota(tree):
 
 def test_a_cgroup_path_holding_a_colon_is_read_whole(tree):
     """Only the first two colons of a /proc/self/cgroup line separate its fields."""
-    assert cores.own_cgroups("0::/pod:abc\n") == {"": "/pod:abc"}
+    assert cgroups.own_cgroups("0::/pod:abc\n") == {"": "/pod:abc"}
     (tree / "self").write_text("0::/pod:abc\n")
     _files(tree / "fs", {"pod:abc/cpu.max": "100000 100000"})
     assert cores.cgroup_cpu_quota() == 1.0
+
+
+MiB = 2**20
+
+
+def _meminfo(tree: Path, available_kb: int) -> None:
+    (tree / "meminfo").write_text(
+        f"MemTotal:        {2 * available_kb} kB\nMemFree:          1000 kB\n"
+        f"MemAvailable:    {available_kb} kB\nBuffers:           100 kB\n"
+    )
+
+
+def _v2_memory(tree: Path, folder: str, limit: str, current: int, cache: int = 0, high="max"):
+    """A cgroup v2 folder's memory limit, use and droppable file cache in the fake tree."""
+    files = {"memory.max": limit, "memory.high": high, "memory.current": str(current)}
+    stat = {"memory.stat": f"anon 1\ninactive_file {cache}"}
+    _files(tree / "fs" / folder.lstrip("/"), {**files, **stat})
+
+
+def test_the_default_count_keeps_to_the_memory_of_the_systemd_unit(tree):
+    """The camera's unit (MemoryMax=512M) on a Pi with 8 GB: 8 processes of the largest
+    photograph would take 3 GB; the unit holds one. Its file cache that can be dropped is room."""
+    _meminfo(tree, 8 * 2**20)
+    (tree / "self").write_text(f"0::{UNIT}\n")
+    _v2_memory(tree, UNIT, str(512 * MiB), current=150 * MiB, cache=30 * MiB)
+    assert memory_room.memory_room() == (512 - 150 + 30) * MiB
+    assert job_count(None, 20, RuntimeOptions()) == 1
+    _v2_memory(tree, UNIT, str(2048 * MiB), current=150 * MiB)
+    assert job_count(None, 20, RuntimeOptions()) == 4  # 1898 MiB hold 4 processes of 384
+    assert job_count(8, 20, RuntimeOptions()) == 8  # as asked: the retry meets what follows
+
+
+def test_memory_high_and_a_slice_above_bind_as_memory_max_does(tree):
+    """systemd's MemoryHigh= (the kernel throttles a cgroup above it) and a slice's limit over
+    the unit's own."""
+    _meminfo(tree, 8 * 2**20)
+    (tree / "self").write_text(f"0::{UNIT}\n")
+    _v2_memory(tree, UNIT, "max", current=0, high=str(800 * MiB))
+    _v2_memory(tree, "/system.slice", str(4096 * MiB), current=0)
+    assert memory_room.memory_room() == 800 * MiB
+    assert job_count(None, 20, RuntimeOptions()) == 2
+    _v2_memory(tree, "/system.slice", str(4096 * MiB), current=3700 * MiB)
+    assert memory_room.memory_room() == 396 * MiB
+    assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+def test_a_cgroup_v1_memory_limit_binds_and_none_leaves_the_systems_memory(tree):
+    """Docker's --memory=1g on a cgroup v1 host, under a parent without a limit (v1 writes
+    none as a number near 2**63); without one, a Pi 4 with 2 GB and one with 1 GB."""
+    (tree / "self").write_text("4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n")
+    unlimited = {"memory.limit_in_bytes": "9223372036854771712", "memory.usage_in_bytes": "1"}
+    _files(tree / "fs" / "memory" / "docker", unlimited)
+    usage = {"memory.usage_in_bytes": str(300 * MiB), "memory.stat": "total_inactive_file 1048576"}
+    _files(tree / "fs" / "memory" / "docker/abc", {"memory.limit_in_bytes": str(2**30), **usage})
+    _meminfo(tree, 8 * 2**20)
+    assert memory_room.memory_room() == (1024 - 300 + 1) * MiB
+    assert job_count(None, 20, RuntimeOptions()) == 1
+    _files(tree / "fs" / "memory" / "docker/abc", unlimited)
+    _meminfo(tree, 1_600_000)  # a Pi 4 with 2 GB: 1562 MiB available
+    assert job_count(None, 20, RuntimeOptions()) == 4
+    _meminfo(tree, 700_000)  # with 1 GB
+    assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+def test_memory_that_holds_no_process_still_runs_one(tree):
+    _meminfo(tree, 100_000)
+    assert memory_room.memory_room() < PROCESS_MEMORY
+    assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+@pytest.mark.parametrize(
+    "meminfo", [None, "MemTotal: 100 kB\n", "MemAvailable:\n", "MemAvailable: x kB\n"]
+)
+def test_nothing_that_says_how_much_memory_is_left_leaves_the_cores_to_count(tree, meminfo):
+    """No /proc/meminfo (macOS), one without MemAvailable (Linux before 3.14) or unreadable, and
+    no cgroup: the cores alone set the count."""
+    if meminfo is not None:
+        (tree / "meminfo").write_text(meminfo)
+    (tree / "self").write_text(f"0::{UNIT}\n")
+    _files(tree / "fs", {f"{UNIT}/memory.max": "max"})  # no limit: no memory.current read
+    assert memory_room.memory_room() is None
+    assert job_count(None, 20, RuntimeOptions()) == 8

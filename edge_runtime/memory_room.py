@@ -1,0 +1,93 @@
+"""How much more memory this process may take: what the system has available and what its
+cgroups' memory limits leave, the least.
+
+The system's is ``MemAvailable`` in ``/proc/meminfo``: free memory and the cache the kernel can
+drop, without swapping. A cgroup's is its limit less its use, the file cache it can drop not
+counted as used: v2's ``memory.max`` or ``memory.high`` (systemd's ``MemoryMax=``,
+``MemoryHigh=``) less ``memory.current`` and ``memory.stat``'s ``inactive_file``; v1's
+``memory.limit_in_bytes`` less ``memory.usage_in_bytes`` and ``total_inactive_file`` (Docker's
+``--memory`` on either). The tightest of this process's cgroups and those above it applies
+(:func:`~edge_runtime.cgroups.tightest`).
+"""
+
+from pathlib import Path
+
+from edge_runtime.cgroups import tightest
+
+MEMINFO = Path("/proc/meminfo")
+"""The kernel's account of the system's memory, a line each: ``MemAvailable:  812345 kB``."""
+
+V1_MEMORY_FOLDERS = ("memory",)
+"""Where cgroup v1's memory controller is mounted below the cgroup root."""
+
+
+def memory_room() -> int | None:
+    """Bytes this process may still take (the module's account); None where neither the
+    system nor a cgroup says (not Linux)."""
+    known = [
+        room
+        for room in (system_available(), tightest(v2_room, v1_room, "memory", V1_MEMORY_FOLDERS))
+        if room is not None
+    ]
+    return max(0, int(min(known))) if known else None
+
+
+def system_available() -> int | None:
+    """``MemAvailable`` of :data:`MEMINFO` in bytes; None where it cannot be read."""
+    try:
+        return available(MEMINFO.read_text())
+    except OSError:
+        return None
+
+
+def available(meminfo: str) -> int | None:
+    """``MemAvailable`` of a ``/proc/meminfo`` listing, in bytes; None without it (Linux before
+    3.14) or unreadable."""
+    for line in meminfo.splitlines():
+        name, _, value = line.partition(":")
+        if name == "MemAvailable":
+            fields = value.split()
+            return int(fields[0]) * 1024 if fields and fields[0].isdigit() else None
+    return None
+
+
+def v2_room(folder: Path) -> int | None:
+    """What a cgroup v2 folder's ``memory.max`` and ``memory.high`` leave, less the cgroup's use
+    beyond the file cache it can drop; None where it sets neither ("max", or none: the root)."""
+    limits = [_number(folder / name) for name in ("memory.max", "memory.high")]
+    limit = min((value for value in limits if value is not None), default=None)
+    if limit is None:
+        return None
+    used = int((folder / "memory.current").read_text())
+    return limit - used + _stat(folder / "memory.stat", "inactive_file")
+
+
+def v1_room(folder: Path) -> int:
+    """What a cgroup v1 memory folder's ``memory.limit_in_bytes`` leaves (near 2**63 where it
+    sets none), less the cgroup's use beyond the file cache it can drop."""
+    limit = int((folder / "memory.limit_in_bytes").read_text())
+    used = int((folder / "memory.usage_in_bytes").read_text())
+    return limit - used + _stat(folder / "memory.stat", "total_inactive_file")
+
+
+def _number(path: Path) -> int | None:
+    """A cgroup file's one number; None for "max", a file that is not there, or anything else."""
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _stat(path: Path, key: str) -> int:
+    """One entry of a cgroup's ``memory.stat`` (``inactive_file 123``); 0 where it is not
+    there."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        name, _, value = line.partition(" ")
+        if name == key and value.strip().isdigit():
+            return int(value)
+    return 0
