@@ -1,6 +1,7 @@
 """The CSV file of a run's measurements (``measure --csv``, ``segment --measure``): one row
-per input, its path, whether it succeeded (else the error), the flat measurements and what made
-its map (:class:`~edge_runtime.contract.provenance.Provenance`, empty for a map without)."""
+per input, its path, whether it succeeded (else the error), the package that measured it, the
+flat measurements and what made its map
+(:class:`~edge_runtime.contract.provenance.Provenance`, empty for a map without)."""
 
 import csv
 import io
@@ -10,11 +11,11 @@ from edge_runtime.app.outputs import identity, is_written_output
 from edge_runtime.atomic import check_writable, write_text
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
-from edge_runtime.contract.provenance import Provenance
+from edge_runtime.contract.provenance import SOFTWARE, Provenance
 from edge_runtime.errors import OutputError
 from edge_runtime.measure.files import COLUMNS, flat_record
 
-HEADER = ["path", "ok", "error", *COLUMNS, *PROVENANCE_COLUMNS]
+HEADER = ["path", "ok", "error", "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
 """The CSV's columns, in order."""
 
 
@@ -24,12 +25,13 @@ def measurement_row(
     error: str | None = None,
     provenance: Provenance | None = None,
 ) -> dict[str, object]:
-    """One row: an input's measurements, or the error that left it without, and what made its
-    map."""
+    """One row: an input's measurements and the package that made them (``measured_by``:
+    this one), or the error that left it without, and what made its map."""
     made = {} if provenance is None else provenance.columns()
     if measurements is None:
         return {"path": path, "ok": False, "error": error, **made}
-    return {"path": path, "ok": True, **flat_record(measurements), **made}
+    measured = {"measured_by": SOFTWARE, **flat_record(measurements)}
+    return {"path": path, "ok": True, **measured, **made}
 
 
 def check_csv_target(target: Path, inputs: list[Path]) -> None:

@@ -26,7 +26,7 @@ from edge_runtime.app.outputs import (
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.cli.results import ResultLines
-from edge_runtime.contract.provenance import Provenance, png_text
+from edge_runtime.contract.provenance import SOFTWARE, Provenance, png_text
 from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.file_names import card_key, fitted_name
@@ -152,7 +152,7 @@ def _measure_one(
             record["picture"] = str(picture)
         except Exception as exc:
             record["picture_error"] = describe_failure(exc, picture)
-    measured = dataclasses.asdict(analysis.measurements)
+    measured = {"measured_by": SOFTWARE, **dataclasses.asdict(analysis.measurements)}
     return {**record, **measured, "provenance": encode(made)}, analysis.measurements, made
 
 

@@ -8,9 +8,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from edge_runtime import __version__
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.schema import decode, encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
+
+SOFTWARE = f"edge-seg {__version__}"
+"""This package, as a :class:`Provenance` and a picture's ``Software`` chunk name it."""
 
 PNG_KEY = "edge-seg"
 """The keyword of the text chunk in which a written picture (a map, a comparison, a
@@ -73,11 +77,12 @@ class Provenance:
 
 
 def png_text(provenance: Provenance | None) -> dict[str, str]:
-    """The text chunks that say what made a written picture: PNG's own ``Software`` and the
-    whole ``provenance`` (:data:`PNG_KEY`); none without."""
-    if provenance is None:
-        return {}
-    return {"Software": provenance.software, PNG_KEY: provenance.text()}
+    """The text chunks that say what made a picture written by this package: PNG's own
+    ``Software`` (:data:`SOFTWARE`, which drew it) and the ``provenance`` of what it shows
+    (:data:`PNG_KEY`; a measurement picture's is its map's, which an older package may have
+    made), unless none is known."""
+    made = {} if provenance is None else {PNG_KEY: provenance.text()}
+    return {"Software": SOFTWARE, **made}
 
 
 MODELS = ("model", "artery_vein_model")

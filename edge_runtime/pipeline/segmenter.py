@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from edge_runtime import __version__
 from edge_runtime.contract.artery_vein_classes import classes_from_probability
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
-from edge_runtime.contract.provenance import Provenance
+from edge_runtime.contract.provenance import SOFTWARE, Provenance
 from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor, as_predictor
@@ -322,7 +321,7 @@ class Segmenter:
         :attr:`config`."""
         model, chained = self.model, self.artery_vein
         return Provenance(
-            f"edge-seg {__version__}",
+            SOFTWARE,
             model.identity if isinstance(model, PatchModel) else None,
             self.config,
             None if chained is None else chained.identity,

@@ -16,6 +16,7 @@ from test_measure_maps import star, star_off_the_diagonal
 from edge_runtime.app.measurement_csv import measurement_row, write_measurement_csv
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
+from edge_runtime.contract.provenance import SOFTWARE
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.field import whole_frame
 from edge_runtime.measure.files import COLUMNS
@@ -92,7 +93,7 @@ def test_csv_and_pictures(maps, tmp_path):
     with open(table, newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["path"] for r in rows] == [str(vessel), str(av)]
-    assert list(rows[0]) == ["path", "ok", "error", *COLUMNS, *PROVENANCE_COLUMNS]
+    assert list(rows[0]) == ["path", "ok", "error", "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
     assert float(rows[0]["vessels_density"]) > 0 and rows[0]["calibers_crae_px"] == ""
     for name in ("eye", "eye_av"):
         with Image.open(pictures / f"{name}_measure.png") as picture:
@@ -442,6 +443,7 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
     with open(target, newline="") as f:
         [row] = list(csv.DictReader(f))
     assert (row["path"], row["ok"], row["error"]) == ("eye_av.png", "True", "")
+    assert row["measured_by"] == SOFTWARE
     record = dataclasses.asdict(m)
     checked = 0
     for name, value in record.items():
@@ -455,7 +457,7 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
             else:
                 assert float(row[column]) == pytest.approx(inner), column
             checked += 1
-    assert checked == len(row) - 3 - len(PROVENANCE_COLUMNS)
+    assert checked == len(row) - 4 - len(PROVENANCE_COLUMNS)
     assert all(row[column] == "" for column in PROVENANCE_COLUMNS)  # a map of no model's
 
 

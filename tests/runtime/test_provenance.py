@@ -21,7 +21,7 @@ from edge_runtime.app.outputs import Extras, output_paths, written_provenance
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, ScoredPhoto
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
-from edge_runtime.contract.provenance import PNG_KEY, ModelIdentity, Provenance
+from edge_runtime.contract.provenance import PNG_KEY, SOFTWARE, ModelIdentity, Provenance
 from edge_runtime.contract.schema import decode, encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.evaluation.photos import write_summary
@@ -169,7 +169,7 @@ def test_eval_reports_what_made_the_maps_it_scored(run_cli, make_photo_dataset, 
 
 def test_a_measure_picture_carries_its_maps_provenance(segmented, run_cli, tmp_path):
     """The picture shows the vessels of a map, and says what made them (nothing, for a map
-    without a record)."""
+    without a record); its Software chunk names the package that drew it."""
     out, record, _ = segmented
     plain = _cross(tmp_path / "plain.png")
     run_cli("measure", out / "eye_mask.png", plain, "--picture", tmp_path / "pictures")
@@ -177,7 +177,28 @@ def test_a_measure_picture_carries_its_maps_provenance(segmented, run_cli, tmp_p
     assert [p.name for p in pictures] == ["eye_mask_measure.png", "plain_measure.png"]
     assert encode(written_provenance(pictures[0])) == record["provenance"]
     with Image.open(pictures[1]) as image:
-        assert PNG_KEY not in image.info and "Software" not in image.info
+        assert PNG_KEY not in image.info and image.info["Software"] == SOFTWARE
+
+
+def test_measurements_name_the_package_that_made_them_not_only_the_maps(run_cli, tmp_path):
+    """A map segmented on the camera by an older package and measured on a host by this one:
+    measurements' definitions change between versions, so the record, the CSV row and the
+    picture's Software chunk name the measuring package; the map's provenance is kept as it
+    was (its picture's Software chunk named the older package, which drew nothing there)."""
+    old = '{"software":"edge-seg 1.1.0","model":null,"config":{}}'
+    mask = _cross(tmp_path / "eye_mask.png", old)
+    table, pictures = tmp_path / "m.csv", tmp_path / "pictures"
+    done = run_cli("measure", mask, "--json", "--csv", table, "--picture", pictures)
+    record = json.loads(done.stdout)
+    assert (
+        record["measured_by"] == SOFTWARE and record["provenance"]["software"] == "edge-seg 1.1.0"
+    )
+    with open(table, newline="") as f:
+        [row] = csv.DictReader(f)
+    assert (row["measured_by"], row["software"]) == (SOFTWARE, "edge-seg 1.1.0")
+    with Image.open(record["picture"]) as image:
+        assert image.info["Software"] == SOFTWARE
+    assert written_provenance(Path(record["picture"])).software == "edge-seg 1.1.0"
 
 
 def test_a_predictor_that_is_no_model_file_has_no_identity():
@@ -265,7 +286,7 @@ def test_a_map_replaced_while_measured_is_given_no_provenance(run_cli, tmp_path,
     record = json.loads(done.stdout)
     assert record["provenance"] is None
     with Image.open(record["picture"]) as image:
-        assert PNG_KEY not in image.info and "Software" not in image.info
+        assert PNG_KEY not in image.info and image.info["Software"] == SOFTWARE
     monkeypatch.setattr(measure_cli, "measure_file", measured)
     done = run_cli("measure", old, "--json")  # now the new map, left alone while measured
     assert json.loads(done.stdout)["provenance"]["software"] == "new"

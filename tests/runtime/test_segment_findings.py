@@ -204,9 +204,10 @@ def test_segment_measure_writes_one_csv_row_per_input_failures_included(tmp_path
     record = json.loads(done.stdout.splitlines()[0])
     with open(out / "measurements.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["path", "ok", "error", *COLUMNS, *PROVENANCE_COLUMNS]
+    assert list(rows[0]) == ["path", "ok", "error", "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
     assert [row["path"] for row in rows] == [str(good), str(missing)]
     assert rows[0]["ok"] == "True" and rows[1]["ok"] == "False" and rows[1]["error"]
+    assert [row["measured_by"] for row in rows] == [record["provenance"]["software"], ""]
     pixels = record["measurements"]["vessels"]["vessel_pixels"]
     assert int(rows[0]["vessels_vessel_pixels"]) == pixels
 
