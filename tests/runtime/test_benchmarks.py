@@ -49,6 +49,15 @@ def test_high_resolution(make_photo_dataset, tmp_path, run_benchmark):
     assert "native (130x120)" in out and "enlarged (260x240)" in out
 
 
+def test_working_scale(make_photo_dataset, tmp_path, run_benchmark):
+    dataset = make_photo_dataset(tmp_path / "drive", "drive", count=1)
+    out = run_benchmark("working_scale.py", dataset, "--diameter", "270", "--diameter", "540")
+    lines = out.splitlines()
+    assert lines[0].endswith("trained at a field 540 pixels across")
+    assert lines[2].startswith("drive (1), 270: F1 ") and lines[2].endswith("(0.25x)")
+    assert lines[3].startswith("drive (1), 540: F1 ") and lines[3].endswith("(1.00x)")
+
+
 def test_against_release(run_benchmark, tmp_path):
     repo = Path(__file__).resolve().parents[2]  # this checkout as its own baseline
     Image.fromarray(synthetic_fundus(300, 320)).save(tmp_path / "large.png")
