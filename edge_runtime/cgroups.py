@@ -14,7 +14,7 @@ OWN_CGROUP = Path("/proc/self/cgroup")
 """This process's cgroups, a line each: ``0::/PATH`` (v2), ``N:cpu,cpuacct:/PATH`` (v1)."""
 
 Limit = Callable[[Path], float | None]
-"""Reads one cgroup folder's limit; None for none (or an error: OSError is taken as none)."""
+"""Reads one cgroup folder's limit; None for none (an OSError or a ValueError reads as none)."""
 
 
 def tightest(v2: Limit, v1: Limit, controller: str, mounts: tuple[str, ...]) -> float | None:
@@ -55,5 +55,5 @@ def _read(folder: Path, limit: Limit) -> float | None:
     """``limit(folder)``, None where it cannot be read."""
     try:
         return limit(folder)
-    except OSError:
+    except (OSError, ValueError):  # a file that is not there, or holds no number
         return None

@@ -47,7 +47,7 @@ def available(meminfo: str) -> int | None:
         name, _, value = line.partition(":")
         if name == "MemAvailable":
             fields = value.split()
-            return int(fields[0]) * 1024 if fields and fields[0].isdigit() else None
+            return int(fields[0]) * 1024 if fields and fields[0].isdecimal() else None
     return None
 
 
@@ -58,15 +58,18 @@ def v2_room(folder: Path) -> int | None:
     limit = min((value for value in limits if value is not None), default=None)
     if limit is None:
         return None
-    used = int((folder / "memory.current").read_text())
+    used = _number(folder / "memory.current") or 0  # unreadable: the whole limit is room
     return limit - used + _stat(folder / "memory.stat", "inactive_file")
 
 
-def v1_room(folder: Path) -> int:
+def v1_room(folder: Path) -> int | None:
     """What a cgroup v1 memory folder's ``memory.limit_in_bytes`` leaves (near 2**63 where it
-    sets none), less the cgroup's use beyond the file cache it can drop."""
-    limit = int((folder / "memory.limit_in_bytes").read_text())
-    used = int((folder / "memory.usage_in_bytes").read_text())
+    sets none), less the cgroup's use beyond the file cache it can drop; None where the limit
+    is no number."""
+    limit = _number(folder / "memory.limit_in_bytes")
+    if limit is None:
+        return None
+    used = _number(folder / "memory.usage_in_bytes") or 0  # unreadable: the whole limit is room
     return limit - used + _stat(folder / "memory.stat", "total_inactive_file")
 
 
@@ -76,7 +79,7 @@ def _number(path: Path) -> int | None:
         text = path.read_text().strip()
     except OSError:
         return None
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None
 
 
 def _stat(path: Path, key: str) -> int:
@@ -88,6 +91,6 @@ def _stat(path: Path, key: str) -> int:
         return 0
     for line in lines:
         name, _, value = line.partition(" ")
-        if name == key and value.strip().isdigit():
+        if name == key and value.strip().isdecimal():
             return int(value)
     return 0

@@ -222,3 +222,46 @@ def test_nothing_that_says_how_much_memory_is_left_leaves_the_cores_to_count(tre
     _files(tree / "fs", {f"{UNIT}/memory.max": "max"})  # no limit: no memory.current read
     assert memory_room.memory_room() is None
     assert job_count(None, 20, RuntimeOptions()) == 8
+
+
+@pytest.mark.parametrize("current", [None, "", "x"])
+def test_a_v2_limit_whose_use_cannot_be_read_still_binds(tree, current):
+    """memory.current missing, empty or no number: no traceback from the default --jobs, and
+    the unit's MemoryMax=512M is not dropped (its whole limit is counted as room)."""
+    _meminfo(tree, 8 * 2**20)
+    (tree / "self").write_text(f"0::{UNIT}\n")
+    files = {f"{UNIT}/memory.max": str(512 * MiB), f"{UNIT}/memory.high": "max"}
+    if current is not None:
+        files[f"{UNIT}/memory.current"] = current
+    _files(tree / "fs", files)
+    assert memory_room.memory_room() == 512 * MiB
+    assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+@pytest.mark.parametrize("limit", ["", "x", "max"])
+def test_a_v1_limit_that_is_no_number_is_no_limit(tree, limit):
+    (tree / "self").write_text("4:memory:/docker/abc\n")
+    _files(
+        tree / "fs" / "memory" / "docker/abc",
+        {"memory.limit_in_bytes": limit, "memory.usage_in_bytes": "1"},
+    )
+    _meminfo(tree, 8 * 2**20)
+    assert memory_room.memory_room() == 8 * 2**30
+    assert job_count(None, 20, RuntimeOptions()) == 8
+
+
+def test_a_v1_limit_whose_use_cannot_be_read_still_binds(tree):
+    (tree / "self").write_text("4:memory:/docker/abc\n")
+    _files(
+        tree / "fs" / "memory" / "docker/abc",
+        {"memory.limit_in_bytes": str(2**30), "memory.usage_in_bytes": ""},
+    )
+    _meminfo(tree, 8 * 2**20)
+    assert memory_room.memory_room() == 2**30
+    assert job_count(None, 20, RuntimeOptions()) == 2
+
+
+def test_a_meminfo_value_that_is_no_decimal_number_reads_none(tree):
+    """str.isdigit() accepts '²', which int() refuses: no traceback."""
+    (tree / "meminfo").write_text("MemAvailable:    ² kB\n")
+    assert memory_room.memory_room() is None

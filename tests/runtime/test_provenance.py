@@ -8,6 +8,8 @@ import hashlib
 import json
 import os
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -489,3 +491,10 @@ def test_eval_comparison_pictures_carry_the_settings_in_effect(
     assert len(pictures) == 2
     for picture in pictures:
         assert encode(written_provenance(picture)) == made, picture
+
+
+def test_provenance_can_be_the_first_module_imported():
+    """contract/provenance.py imports __version__ from the package whose __init__ imports it
+    back: a fresh interpreter that starts there must not meet a half-initialised package."""
+    code = "import edge_runtime.contract.provenance as p; assert p.SOFTWARE.startswith('edge-seg ')"
+    subprocess.run([sys.executable, "-c", code], check=True)
