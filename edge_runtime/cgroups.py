@@ -1,7 +1,8 @@
 """This process's cgroups, v2 and v1: the tightest limit that they and those above them set.
 
 A limit is read on this process's cgroup v2 folder and every one above it, and on the folders of
-its cgroup v1 controller (mounted below :data:`CGROUP_ROOT`): the least applies.
+its cgroup v1 controller (mounted below :data:`CGROUP_ROOT`): the least applies. On a hybrid
+host (v1 controllers, and systemd's v2 hierarchy in :data:`HYBRID_V2`), v2's are read there.
 """
 
 from collections.abc import Callable
@@ -9,6 +10,11 @@ from pathlib import Path, PurePosixPath
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 """Where cgroups are mounted: v2's hierarchy itself, or v1's controllers in folders below."""
+
+HYBRID_V2 = "unified"
+"""Where a hybrid host mounts the cgroup v2 hierarchy below :data:`CGROUP_ROOT` (systemd's
+choice: the v1 controllers in folders beside it); a controller a kernel started with
+``cgroup_no_v1=`` keeps from v1 is there."""
 
 OWN_CGROUP = Path("/proc/self/cgroup")
 """This process's cgroups, a line each: ``0::/PATH`` (v2), ``N:cpu,cpuacct:/PATH`` (v1)."""
@@ -28,7 +34,9 @@ def tightest(v2: Limit, v1: Limit, controller: str, mounts: tuple[str, ...]) -> 
         return None
     limits = []
     if "" in own:
-        limits += [_read(folder, v2) for folder in _upwards(CGROUP_ROOT, own[""])]
+        hybrid = CGROUP_ROOT / HYBRID_V2
+        v2_root = hybrid if hybrid.is_dir() else CGROUP_ROOT
+        limits += [_read(folder, v2) for folder in _upwards(v2_root, own[""])]
     path = next((path for names, path in own.items() if controller in names.split(",")), None)
     root = next((CGROUP_ROOT / f for f in mounts if (CGROUP_ROOT / f).is_dir()), None)
     if path is not None and root is not None:

@@ -265,3 +265,16 @@ def test_a_meminfo_value_that_is_no_decimal_number_reads_none(tree):
     """str.isdigit() accepts '²', which int() refuses: no traceback."""
     (tree / "meminfo").write_text("MemAvailable:    ² kB\n")
     assert memory_room.memory_room() is None
+
+
+def test_a_hybrid_hosts_v2_limits_are_read_in_its_unified_hierarchy(tree):
+    """systemd's hybrid layout: v1 controllers beside the v2 hierarchy in unified/, where a
+    kernel started with cgroup_no_v1=memory keeps the memory controller."""
+    _meminfo(tree, 8 * 2**20)
+    (tree / "self").write_text(f"4:cpu,cpuacct:/\n0::{UNIT}\n")
+    _files(tree / "fs" / "unified", {f"{UNIT}/memory.max": str(512 * MiB)})
+    _files(tree / "fs" / "unified", {f"{UNIT}/cpu.max": "200000 100000"})
+    _v1_quota(tree, "", "-1")
+    assert memory_room.memory_room() == 512 * MiB
+    assert cores.cgroup_cpu_quota() == 2.0
+    assert job_count(None, 20, RuntimeOptions()) == 1
