@@ -41,7 +41,7 @@ from edge_runtime.evaluation.photos import (
     write_summary,
 )
 from edge_runtime.inference.runtime_options import RuntimeOptions
-from edge_runtime.pipeline.parallel import job_count, stopping_on_signals
+from edge_runtime.pipeline.parallel import SCORING_MEMORY, job_count, stopping_on_signals
 from edge_runtime.pipeline.segmenter import Segmenter
 
 ARTERY_VEIN_SHOWN = {
@@ -154,7 +154,7 @@ def _photographs(
         for name in SUMMARY_FILES:
             check_writable(report / name)
     total = len(dataset.photos)
-    jobs = job_count(jobs, total, runtime)
+    jobs = job_count(jobs, total, runtime, SCORING_MEMORY)
     with stopping_on_signals() as stop:
         out = ResultLines(stop)
         progress = _reporter(total, out, as_json)
@@ -241,7 +241,7 @@ def _patches(
 @artery_vein_options(
     "scores the photographs with an artery/vein label on their arteries and veins."
 )
-@jobs_option
+@jobs_option(SCORING_MEMORY)
 @json_option
 def evaluate(
     data,

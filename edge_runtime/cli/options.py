@@ -26,7 +26,6 @@ from edge_runtime.measure.scale import (
     PIXELS_ONLY,
     CameraScale,
 )
-from edge_runtime.pipeline.parallel import PROCESS_MEMORY
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -174,17 +173,21 @@ trusted_keys_option = click.option(
     help="Run only models signed by one of the public keys (*.pub) in this folder; set but "
     "empty, or without a usable key, nothing runs.",
 )
-jobs_option = click.option(
-    "--jobs",
-    type=click.IntRange(1, 256),
-    default=None,
-    help="Processes, each with its own interpreter and photograph [default: as many as the "
-    "cores this process may use (its CPU affinity and cgroup quota) hold at --threads each, "
-    f"and its free memory (the system's, and its cgroup's limit) at {PROCESS_MEMORY // 2**20} "
-    "MiB each, for several "
-    "photographs]; one only with --delegate edgetpu (more is a usage "
-    "error). Results are the same as with one.",
-)
+
+
+def jobs_option(memory: int) -> Callable:
+    """The ``--jobs`` option of a command whose processes each count ``memory`` bytes in the
+    default (:func:`~edge_runtime.pipeline.parallel.job_count`)."""
+    return click.option(
+        "--jobs",
+        type=click.IntRange(1, 256),
+        default=None,
+        help="Processes, each with its own interpreter and photograph [default: as many as the "
+        "cores this process may use (its CPU affinity and cgroup quota) hold at --threads each, "
+        f"and its free memory (the system's, and its cgroup's limit) at {memory // 2**20} "
+        "MiB each, for several photographs]; one only with --delegate edgetpu (more is a usage "
+        "error). Results are the same as with one.",
+    )
 
 
 def check_jobs(jobs: int | None, runtime: RuntimeOptions) -> None:

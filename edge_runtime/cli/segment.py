@@ -37,7 +37,12 @@ from edge_runtime.contract.segment_record import SegmentFailure, SegmentRecord
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.scale import CameraScale
 from edge_runtime.pipeline.grayscale import NO_COLOUR
-from edge_runtime.pipeline.parallel import job_count, run_jobs, stopping_on_signals
+from edge_runtime.pipeline.parallel import (
+    PROCESS_MEMORY,
+    job_count,
+    run_jobs,
+    stopping_on_signals,
+)
 
 MEASUREMENTS_CSV = "measurements.csv"
 """The file in OUTDIR that ``--measure`` writes: one row per input of the run."""
@@ -97,7 +102,7 @@ def lost_job(job: Job, reason: str, writer: int | None) -> SegmentFailure:
 )
 @click.option("--prob", is_flag=True, help="Also write <stem>_prob.png (probability x 255).")
 @findings_options
-@jobs_option
+@jobs_option(PROCESS_MEMORY)
 @json_option
 def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, findings, jobs, as_json):
     """Segment vessels in photographs: files, folders or glob patterns.

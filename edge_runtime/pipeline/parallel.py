@@ -45,30 +45,38 @@ from edge_runtime.processes import (
 )
 
 PROCESS_MEMORY = 384 * 2**20
-"""The memory each process of the default count is counted to take: the most that the largest
-accepted photograph of any format peaks at with every output (firmware_notes/budgets.md; the
-slow tier holds each format to it)."""
+"""The memory each process of ``segment``'s default count is counted to take: the most that the
+largest accepted photograph of any format peaks at with every output (firmware_notes/budgets.md;
+the slow tier holds each format to it)."""
+
+SCORING_MEMORY = 1280 * 2**20
+"""The memory each process of ``eval``'s default count is counted to take: the largest accepted
+photograph scored against its vessel and artery/vein labels with a ``--report`` picture peaks
+at about three quarters of it (budgets.md; the slow tier holds it under it): beside
+``segment``'s maps, its labels, sorted scores, picture and the artery/vein label's centre lines
+are each the photograph's size."""
 
 
-def job_count(requested: int | None, items: int, runtime: RuntimeOptions) -> int:
+def job_count(
+    requested: int | None, items: int, runtime: RuntimeOptions, memory: int = PROCESS_MEMORY
+) -> int:
     """Processes for ``items`` photographs: one with a delegate (there is one accelerator),
     else ``requested``, else as many as the cores this process may use
     (:func:`~edge_runtime.cores.usable_cores`) hold at ``runtime.threads`` interpreter
-    threads each and the memory it may still take
-    (:func:`~edge_runtime.memory_room.memory_room`) holds at :data:`PROCESS_MEMORY` each, and
-    no more than there are photographs. Each process holds its own photograph, so the peak
-    memory grows with the count (firmware_notes/budgets.md)."""
+    threads each and the memory it may still take holds at ``memory`` each
+    (:func:`processes_in_memory`), and no more than there are photographs. Each process holds
+    its own photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
     if runtime.delegate:
         return 1
-    wanted = requested or min(usable_cores() // runtime.threads, processes_in_memory())
+    wanted = requested or min(usable_cores() // runtime.threads, processes_in_memory(memory))
     return max(1, min(wanted, items))
 
 
-def processes_in_memory() -> int:
-    """How many processes of :data:`PROCESS_MEMORY` the memory this process may still take
+def processes_in_memory(memory: int) -> int:
+    """How many processes of ``memory`` bytes each the memory this process may still take
     holds (:func:`~edge_runtime.memory_room.memory_room`); unbounded where nothing says."""
     room = memory_room()
-    return sys.maxsize if room is None else room // PROCESS_MEMORY
+    return sys.maxsize if room is None else room // memory
 
 
 class Stop(threading.Event):

@@ -315,6 +315,39 @@ def test_jobs_reaches_the_run_and_its_summary(tmp_path, run_cli, monkeypatch):
     assert asked == [1, 2]
 
 
+def test_eval_counts_more_memory_a_process_than_segment(
+    tmp_path, run_cli, monkeypatch, make_photo_dataset
+):
+    """Scoring holds a photograph's labels and sorted scores beside its maps: eval's default
+    counts SCORING_MEMORY a process where segment's counts PROCESS_MEMORY (a 25-megapixel
+    photograph peaked at 976 MiB in eval, 362 in segment)."""
+    import edge_runtime.cli.evaluate as evaluate_module
+    import edge_runtime.cli.segment as segment_module
+    from edge_runtime.pipeline import parallel
+
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
+    monkeypatch.setattr(parallel, "memory_room", lambda: 1536 * 2**20)
+    asked = []
+    segmented = segment_module.run_jobs
+
+    def in_this_process(task, items, segmenter, jobs, lost, stop=None, redone=None):
+        asked.append(("segment", jobs))
+        return segmented(task, items, segmenter, 1, lost, stop, redone)
+
+    scored = evaluate_module.evaluate_photos
+
+    def scored_here(segmenter, dataset, report, progress, jobs, stop):
+        asked.append(("eval", jobs))
+        return scored(segmenter, dataset, report, progress, 1, stop)
+
+    monkeypatch.setattr(segment_module, "run_jobs", in_this_process)
+    monkeypatch.setattr(evaluate_module, "evaluate_photos", scored_here)
+    dataset = make_photo_dataset(tmp_path / "drive", "drive", count=5)
+    run_cli("segment", dataset / "images", "-o", tmp_path / "out")
+    run_cli("eval", dataset)
+    assert asked == [("segment", 4), ("eval", 1)]  # 1536 MiB: 4 of 384, 1 of 1280
+
+
 def test_bench_reports_per_patch_per_photograph_and_the_size_as_measured(run_cli, monkeypatch):
     """Guards against patch_ms = PATCHES / ms (the ratio inverted), photo_ms divided by PATCHES, and
     height and width swapped: test_bench_json checks only > 0."""

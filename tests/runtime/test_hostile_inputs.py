@@ -22,7 +22,7 @@ from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import card_text
 from edge_runtime.pipeline.decode import MAX_PIXELS, MAX_WHOLE_IMAGE_PIXELS
-from edge_runtime.pipeline.parallel import PROCESS_MEMORY
+from edge_runtime.pipeline.parallel import PROCESS_MEMORY, SCORING_MEMORY
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 EDGE_SEG = [sys.executable, "-m", "edge_runtime.cli.main"]
@@ -323,6 +323,29 @@ def test_the_largest_accepted_photograph_stays_well_under_the_units_memory_cap(t
     outputs = ("--overlay", "--prob", "--av", "--measure")
     peak = _peak_mb("segment", photo, "-o", tmp_path / "out", *outputs)
     assert peak < MEMORY_LIMIT_MB, f"{name}: {peak:.0f} MB"
+
+
+@pytest.mark.slow  # about 15 s: writing and scoring a 25-megapixel photograph and its labels
+def test_scoring_the_largest_accepted_photograph_stays_under_evals_memory_a_process(tmp_path):
+    """eval's default --jobs counts SCORING_MEMORY a process: its labels, sorted scores and
+    report picture beside segment's maps (976 MiB here, 2026-12-07)."""
+    image = _fundus("RGB")
+    rows, columns = np.ogrid[: image.height, : image.width]
+    centred = (rows - image.height / 2) ** 2 + (columns - image.width / 2) ** 2
+    vessels = (rows % 37 < 3) & (centred < (0.4 * image.height) ** 2)  # lines in the field
+    classes = np.zeros((*vessels.shape, 3), np.uint8)
+    classes[vessels] = (255, 0, 0)
+    classes[::74][vessels[::74]] = (0, 0, 255)
+    files = {
+        "images": image,
+        "labels": Image.fromarray(vessels),
+        "labels-av": Image.fromarray(classes),
+    }
+    for folder, picture in files.items():
+        (tmp_path / "set" / folder).mkdir(parents=True)
+        picture.save(tmp_path / "set" / folder / "eye.png")
+    peak = _peak_mb("eval", tmp_path / "set", "--av", "--report", tmp_path / "report")
+    assert peak < SCORING_MEMORY / 2**20, f"{peak:.0f} MB"
 
 
 def test_the_budgets_state_the_memory_limit_the_tests_hold():
