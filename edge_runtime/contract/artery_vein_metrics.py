@@ -88,7 +88,8 @@ def _shaped(what: str, array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _codes(what: str, classes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """An artery/vein map as int64, checked to be of ``shape`` and to hold only codes."""
+    """An artery/vein map of integers, checked to be of ``shape`` and to hold only codes (as
+    it is: a 25-megapixel map widened to int64 took 200 MB)."""
     classes = _shaped(what, classes, shape)
     if not np.issubdtype(classes.dtype, np.integer):
         raise InputError(f"got a {what} of {classes.dtype}, expected integer artery/vein codes")
@@ -97,12 +98,12 @@ def _codes(what: str, classes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray
             f"got a {what} with values from {classes.min()} to {classes.max()}, expected "
             f"artery/vein codes 0 to {_CODES - 1}"
         )
-    return classes.astype(np.int64)
+    return classes
 
 
 def _confusion(truth: np.ndarray, predicted: np.ndarray, where: np.ndarray) -> np.ndarray:
     """Counts (truth code, predicted code) of the pixels ``where`` holds."""
-    pairs = truth[where] * _CODES + predicted[where]
+    pairs = truth[where].astype(np.intp) * _CODES + predicted[where]
     return np.bincount(pairs, minlength=_CODES * _CODES).reshape(_CODES, _CODES)
 
 

@@ -25,6 +25,7 @@ from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share, share_
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.file_names import fitted_name
 from edge_runtime.measure.skeleton import skeletonize
+from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.pipeline.decode import to_uint8
 from edge_runtime.pipeline.grayscale import NO_COLOUR
 from edge_runtime.pipeline.parallel import Stop, run_jobs
@@ -46,13 +47,19 @@ def comparison_picture(
     pixels: np.ndarray, mask: np.ndarray, label: np.ndarray, fov: np.ndarray
 ) -> np.ndarray:
     """The photograph, dimmed, with true positives, false positives and false negatives in
-    their colours (RGB uint8, the photograph's size); outside the field of view dimmer still."""
-    picture = to_uint8(pixels) // 2
-    picture[~fov] //= 2
-    predicted, truth = mask.astype(bool) & fov, label & fov
-    picture[predicted & truth] = TRUE_POSITIVE
-    picture[predicted & ~truth] = FALSE_POSITIVE
-    picture[~predicted & truth] = FALSE_NEGATIVE
+    their colours (RGB uint8, the photograph's size); outside the field of view dimmer still.
+    Drawn a block of rows at a time: at 25 megapixels, whole-picture steps took 348 MiB more
+    than the picture."""
+    photo = to_uint8(pixels)
+    picture = np.empty_like(photo)
+    for rows in row_blocks(*photo.shape[:2]):
+        block, inside = photo[rows] // 2, fov[rows]
+        block[~inside] //= 2
+        predicted, truth = mask[rows].astype(bool) & inside, label[rows] & inside
+        block[predicted & truth] = TRUE_POSITIVE
+        block[predicted & ~truth] = FALSE_POSITIVE
+        block[~predicted & truth] = FALSE_NEGATIVE
+        picture[rows] = block
     return picture
 
 

@@ -49,10 +49,10 @@ PROCESS_MEMORY = 384 * 2**20
 largest accepted photograph of any format peaks at with every output (firmware_notes/budgets.md;
 the slow tier holds each format to it)."""
 
-SCORING_MEMORY = 1280 * 2**20
+SCORING_MEMORY = 1024 * 2**20
 """The memory each process of ``eval``'s default count is counted to take: the largest accepted
 photograph scored against its vessel and artery/vein labels with a ``--report`` picture peaks
-at about three quarters of it (budgets.md; the slow tier holds it under it): beside
+at about two thirds of it (budgets.md; the slow tier holds it under it): beside
 ``segment``'s maps, its labels, sorted scores, picture and the artery/vein label's centre lines
 are each the photograph's size."""
 

@@ -320,7 +320,7 @@ def test_eval_counts_more_memory_a_process_than_segment(
 ):
     """Scoring holds a photograph's labels and sorted scores beside its maps: eval's default
     counts SCORING_MEMORY a process where segment's counts PROCESS_MEMORY (a 25-megapixel
-    photograph peaked at 976 MiB in eval, 362 in segment)."""
+    photograph peaked at 701 MiB in eval, 362 in segment)."""
     import edge_runtime.cli.evaluate as evaluate_module
     import edge_runtime.cli.segment as segment_module
     from edge_runtime.pipeline import parallel
@@ -345,7 +345,7 @@ def test_eval_counts_more_memory_a_process_than_segment(
     dataset = make_photo_dataset(tmp_path / "drive", "drive", count=5)
     run_cli("segment", dataset / "images", "-o", tmp_path / "out")
     run_cli("eval", dataset)
-    assert asked == [("segment", 4), ("eval", 1)]  # 1536 MiB: 4 of 384, 1 of 1280
+    assert asked == [("segment", 4), ("eval", 1)]  # 1536 MiB: 4 of 384, 1 of 1024
 
 
 def test_bench_reports_per_patch_per_photograph_and_the_size_as_measured(run_cli, monkeypatch):

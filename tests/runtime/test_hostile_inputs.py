@@ -328,7 +328,7 @@ def test_the_largest_accepted_photograph_stays_well_under_the_units_memory_cap(t
 @pytest.mark.slow  # about 15 s: writing and scoring a 25-megapixel photograph and its labels
 def test_scoring_the_largest_accepted_photograph_stays_under_evals_memory_a_process(tmp_path):
     """eval's default --jobs counts SCORING_MEMORY a process: its labels, sorted scores and
-    report picture beside segment's maps (976 MiB here, 2026-12-07)."""
+    report picture beside segment's maps (701 MiB here, 2026-12-07)."""
     image = _fundus("RGB")
     rows, columns = np.ogrid[: image.height, : image.width]
     centred = (rows - image.height / 2) ** 2 + (columns - image.width / 2) ** 2
