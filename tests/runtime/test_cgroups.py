@@ -278,3 +278,60 @@ def test_a_hybrid_hosts_v2_limits_are_read_in_its_unified_hierarchy(tree):
     assert memory_room.memory_room() == 512 * MiB
     assert cores.cgroup_cpu_quota() == 2.0
     assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+def test_a_v1_cpu_controller_mounted_alone_is_read(tree):
+    """A v1 host that mounts cpu in its own folder, without cpu,cpuacct: the second of the
+    mounts is looked for. Guards against taking only the first of V1_CPU_FOLDERS (or dropping
+    "cpu" from it): the quota was lost and 8 processes shared one core."""
+    (tree / "self").write_text("4:cpu:/docker/abc\n3:cpuacct:/docker/abc\n")
+    files = {"cpu.cfs_quota_us": "100000", "cpu.cfs_period_us": "100000"}
+    _files(tree / "fs" / "cpu" / "docker/abc", files)
+    assert cores.cgroup_cpu_quota() == 1.0
+    assert cores.usable_cores() == 1
+
+
+def test_a_v1_container_whose_own_cgroup_is_mounted_as_the_root_is_bound(tree):
+    """Docker on cgroup v1 without a cgroup namespace: /proc/self/cgroup names the host's path
+    (/docker/abc) but the container's own cgroup is bind-mounted at the controller's folder,
+    with nothing below it. The walk up reaches that folder: its limits bind. Guards against
+    leaving the mount's root folder out of the folders above."""
+    (tree / "self").write_text("5:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n")
+    usage = {"memory.usage_in_bytes": str(300 * MiB), "memory.stat": "total_inactive_file 0"}
+    _files(tree / "fs" / "memory", {"memory.limit_in_bytes": str(2**30), **usage})
+    _v1_quota(tree, "", "200000")
+    _meminfo(tree, 8 * 2**20)
+    assert memory_room.memory_room() == (1024 - 300) * MiB
+    assert cores.cgroup_cpu_quota() == 2.0
+    assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+@pytest.mark.parametrize("limit, high", [(600, 1024), (1024, 600)])
+def test_the_lower_of_memory_max_and_memory_high_binds(tree, limit, high):
+    """A unit with both MemoryMax= and MemoryHigh=: the lower binds, whichever it is. Guards
+    against max() of the two (only one of them was ever set in the other tests)."""
+    _meminfo(tree, 8 * 2**20)
+    (tree / "self").write_text(f"0::{UNIT}\n")
+    _v2_memory(tree, UNIT, str(limit * MiB), current=0, high=str(high * MiB))
+    assert memory_room.memory_room() == 600 * MiB
+    assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+def test_a_cgroup_over_its_memory_high_has_no_room_left(tree):
+    """memory.high only throttles: a cgroup's use may stand above it. What it leaves is none,
+    not a negative number of bytes."""
+    _meminfo(tree, 8 * 2**20)
+    (tree / "self").write_text(f"0::{UNIT}\n")
+    _v2_memory(tree, UNIT, "max", current=600 * MiB, high=str(512 * MiB))
+    assert memory_room.memory_room() == 0
+    assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+def test_a_memory_stat_entry_that_is_no_number_credits_no_cache_and_the_limit_binds(tree):
+    """An inactive_file that is no number is no cache to count as room; the limit stays.
+    Guards against int() on it: its ValueError dropped the whole cgroup's limit."""
+    _meminfo(tree, 8 * 2**20)
+    (tree / "self").write_text(f"0::{UNIT}\n")
+    _v2_memory(tree, UNIT, str(512 * MiB), current=100 * MiB, cache="x")
+    assert memory_room.memory_room() == 412 * MiB
+    assert job_count(None, 20, RuntimeOptions()) == 1

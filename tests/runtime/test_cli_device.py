@@ -437,3 +437,16 @@ def test_a_pattern_that_matches_nothing_stays_one_missing_input(tmp_path):
     inputs = collect_inputs([pattern, str(tmp_path / "photo.jpg")])
     assert [str(i.path) for i in inputs] == [pattern, str(tmp_path / "photo.jpg")]
     assert inputs[0].problem is None and not inputs[0].empty
+
+
+@pytest.mark.parametrize("command", ["segment", "eval"])
+def test_the_jobs_help_states_the_memory_each_default_process_is_counted_to_take(command):
+    """The default --jobs counts PROCESS_MEMORY a process for segment, SCORING_MEMORY for eval:
+    each help says its own in MiB. Guards against the help's number drifting from what is
+    counted."""
+    from edge_runtime.pipeline.parallel import PROCESS_MEMORY, SCORING_MEMORY
+
+    memory = {"segment": PROCESS_MEMORY, "eval": SCORING_MEMORY}[command]
+    usage = CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output
+    said = " ".join(usage.split())
+    assert f"at {memory / 2**20:g} MiB each" in said

@@ -496,3 +496,16 @@ def test_a_field_mask_with_no_pixel_outside_is_refused(maps, tmp_path, outside):
     result = run(vessel, "--fov", odd)
     assert result.exit_code == 2
     assert f"{odd}: no pixel outside the field of view (0), expected a disc" in result.output
+
+
+def test_a_map_that_failed_names_no_package_that_measured_it(maps, tmp_path):
+    """measured_by says which package made the measurements: a record without measurements
+    has none, as its CSV row's measured_by is empty (test_segment_findings.py)."""
+    vessel, _, _ = maps
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG not really")
+    done = run(junk, vessel, "--json")
+    assert done.exit_code == 1
+    failed, measured = (json.loads(line) for line in done.stdout.splitlines())
+    assert not failed["ok"] and "measured_by" not in failed
+    assert measured["ok"] and measured["measured_by"] == SOFTWARE
