@@ -348,6 +348,43 @@ def test_scoring_the_largest_accepted_photograph_stays_under_evals_memory_a_proc
     assert peak < SCORING_MEMORY / 2**20, f"{peak:.0f} MB"
 
 
+def _allocated_mb(call) -> float:
+    """The peak of what Python and numpy allocated while ``call()`` ran, in MB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_scoring_arteries_and_veins_makes_no_wide_copy_of_the_maps():
+    """artery_vein_scores widened both maps to int64 (8 bytes a pixel each: 400 MiB of a
+    25-megapixel photograph's 976 MiB in eval); it counts the found pixels' pairs only."""
+    from edge_runtime.contract.artery_vein_metrics import artery_vein_scores
+
+    rng = np.random.default_rng(0)
+    truth, predicted = (rng.integers(0, 4, (2000, 2000)).astype(np.int8) for _ in range(2))
+    fov, centre = np.ones((2000, 2000), bool), rng.random((2000, 2000)) < 0.05
+    peak = _allocated_mb(lambda: artery_vein_scores(truth, predicted, fov, centre))
+    assert peak < 12 * truth.size / 2**20, f"{peak:.0f} MB"  # 28 MB; 99 MB widened
+
+
+def test_the_report_picture_is_drawn_without_photograph_sized_temporaries():
+    """comparison_picture's whole-picture steps took 348 MiB beyond a 25-megapixel picture;
+    drawn a block of rows at a time, it takes little more than the picture."""
+    from edge_runtime.evaluation.photos import comparison_picture
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 255, (2000, 2000, 3), dtype=np.uint8)
+    mask = (rng.random((2000, 2000)) < 0.1).astype(np.uint8)
+    label, fov = rng.random((2000, 2000)) < 0.1, np.ones((2000, 2000), bool)
+    peak = _allocated_mb(lambda: comparison_picture(pixels, mask, label, fov))
+    assert peak < 2 * pixels.nbytes / 2**20, f"{peak:.0f} MB"  # 13 MB; 51 MB whole
+
+
 def test_the_budgets_state_the_memory_limit_the_tests_hold():
     assert MEMORY_LIMIT_MB == MEMORY_SHARE * MEMORY_CAP_MB
     budgets = (UNIT.parent / "budgets.md").read_text()
