@@ -5,9 +5,10 @@ The system's is ``MemAvailable`` in ``/proc/meminfo``: free memory and the cache
 drop, without swapping. A cgroup's is its limit less its use, the file cache it can drop not
 counted as used: v2's ``memory.max`` or ``memory.high`` (systemd's ``MemoryMax=``,
 ``MemoryHigh=``) less ``memory.current`` and ``memory.stat``'s ``inactive_file``; v1's
-``memory.limit_in_bytes`` less ``memory.usage_in_bytes`` and ``total_inactive_file`` (Docker's
-``--memory`` on either). The tightest of this process's cgroups and those above it applies
-(:func:`~edge_runtime.cgroups.tightest`).
+``memory.limit_in_bytes`` (or ``memory.stat``'s ``hierarchical_memory_limit``, the tightest of
+those above it too, which a container may not see as folders) less ``memory.usage_in_bytes`` and
+``total_inactive_file`` (Docker's ``--memory`` on either). The tightest of this process's
+cgroups and those above it applies (:func:`~edge_runtime.cgroups.tightest`).
 """
 
 from pathlib import Path
@@ -59,18 +60,20 @@ def v2_room(folder: Path) -> int | None:
     if limit is None:
         return None
     used = _number(folder / "memory.current") or 0  # unreadable: the whole limit is room
-    return limit - used + _stat(folder / "memory.stat", "inactive_file")
+    return limit - used + _stats(folder / "memory.stat").get("inactive_file", 0)
 
 
 def v1_room(folder: Path) -> int | None:
-    """What a cgroup v1 memory folder's ``memory.limit_in_bytes`` leaves (near 2**63 where it
-    sets none), less the cgroup's use beyond the file cache it can drop; None where the limit
-    is no number."""
-    limit = _number(folder / "memory.limit_in_bytes")
+    """What a cgroup v1 memory folder's ``memory.limit_in_bytes`` or its hierarchical limit
+    leaves (near 2**63 where none is set), less the cgroup's use beyond the file cache it can
+    drop; None where neither is a number."""
+    stats = _stats(folder / "memory.stat")
+    limits = [_number(folder / "memory.limit_in_bytes"), stats.get("hierarchical_memory_limit")]
+    limit = min((value for value in limits if value is not None), default=None)
     if limit is None:
         return None
     used = _number(folder / "memory.usage_in_bytes") or 0  # unreadable: the whole limit is room
-    return limit - used + _stat(folder / "memory.stat", "total_inactive_file")
+    return limit - used + stats.get("total_inactive_file", 0)
 
 
 def _number(path: Path) -> int | None:
@@ -82,15 +85,12 @@ def _number(path: Path) -> int | None:
     return int(text) if text.isdecimal() else None
 
 
-def _stat(path: Path, key: str) -> int:
-    """One entry of a cgroup's ``memory.stat`` (``inactive_file 123``); 0 where it is not
-    there."""
+def _stats(path: Path) -> dict[str, int]:
+    """A cgroup's ``memory.stat`` (``inactive_file 123`` a line), its entries that are numbers;
+    none where it cannot be read."""
     try:
         lines = path.read_text().splitlines()
     except OSError:
-        return 0
-    for line in lines:
-        name, _, value = line.partition(" ")
-        if name == key and value.strip().isdecimal():
-            return int(value)
-    return 0
+        return {}
+    entries = (line.partition(" ") for line in lines)
+    return {name: int(value) for name, _, value in entries if value.strip().isdecimal()}

@@ -335,3 +335,16 @@ def test_a_memory_stat_entry_that_is_no_number_credits_no_cache_and_the_limit_bi
     _v2_memory(tree, UNIT, str(512 * MiB), current=100 * MiB, cache="x")
     assert memory_room.memory_room() == 412 * MiB
     assert job_count(None, 20, RuntimeOptions()) == 1
+
+
+def test_a_v1_limit_set_above_what_a_container_sees_binds_through_its_hierarchical_limit(tree):
+    """A v1 container sees only its own cgroup, mounted as the root, without a limit of its
+    own; a pod's limit on the cgroup above it shows in memory.stat's
+    hierarchical_memory_limit."""
+    (tree / "self").write_text("5:memory:/kubepods/pod1/abc\n")
+    stat = f"hierarchical_memory_limit {2**30}\ntotal_inactive_file {10 * MiB}\n"
+    files = {"memory.limit_in_bytes": "9223372036854771712", "memory.stat": stat}
+    _files(tree / "fs" / "memory", {**files, "memory.usage_in_bytes": str(300 * MiB)})
+    _meminfo(tree, 8 * 2**20)
+    assert memory_room.memory_room() == (1024 - 300 + 10) * MiB
+    assert job_count(None, 20, RuntimeOptions()) == 1
