@@ -28,8 +28,9 @@ from edge_runtime.evaluation.photos import evaluate_photos
 @click.option("--model", default=None, help="A .tflite model [default: bundled].")
 def main(datasets: tuple[str, ...], diameters: tuple[float, ...], model: str | None) -> None:
     """Print each dataset's scores at each working diameter."""
-    own = Segmenter(model).config.fov_diameter
-    click.echo(f"model {Segmenter(model).model_name}, trained at a field {own:g} pixels across")
+    bundled = Segmenter(model)
+    own = bundled.config.fov_diameter
+    click.echo(f"model {bundled.model_name}, trained at a field {own:g} pixels across")
     click.echo("dataset, diameter: F1, AUC, sensitivity, specificity (work against its own)")
     for dataset in datasets:
         found = list_dataset(Path(dataset), None)

@@ -5,7 +5,7 @@ its cgroup v1 controller (mounted below :data:`CGROUP_ROOT`): the least applies.
 host (v1 controllers, and systemd's v2 hierarchy in :data:`HYBRID_V2`), v2's are read there.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -41,6 +41,11 @@ def tightest(v2: Limit, v1: Limit, controller: str, mounts: tuple[str, ...]) -> 
     root = next((CGROUP_ROOT / f for f in mounts if (CGROUP_ROOT / f).is_dir()), None)
     if path is not None and root is not None:
         limits += [_read(folder, v1) for folder in _upwards(root, path)]
+    return least(limits)
+
+
+def least(limits: Iterable[float | None]) -> float | None:
+    """The least of the ``limits`` that are set (not None); None where none is."""
     return min((limit for limit in limits if limit is not None), default=None)
 
 

@@ -13,7 +13,7 @@ cgroups and those above it applies (:func:`~edge_runtime.cgroups.tightest`).
 
 from pathlib import Path
 
-from edge_runtime.cgroups import tightest
+from edge_runtime.cgroups import least, tightest
 
 MEMINFO = Path("/proc/meminfo")
 """The kernel's account of the system's memory, a line each: ``MemAvailable:  812345 kB``."""
@@ -25,12 +25,8 @@ V1_MEMORY_FOLDERS = ("memory",)
 def memory_room() -> int | None:
     """Bytes this process may still take (the module's account); None where neither the
     system nor a cgroup says (not Linux)."""
-    known = [
-        room
-        for room in (system_available(), tightest(v2_room, v1_room, "memory", V1_MEMORY_FOLDERS))
-        if room is not None
-    ]
-    return max(0, int(min(known))) if known else None
+    room = least([system_available(), tightest(v2_room, v1_room, "memory", V1_MEMORY_FOLDERS)])
+    return None if room is None else max(0, int(room))
 
 
 def system_available() -> int | None:
@@ -55,8 +51,7 @@ def available(meminfo: str) -> int | None:
 def v2_room(folder: Path) -> int | None:
     """What a cgroup v2 folder's ``memory.max`` and ``memory.high`` leave, less the cgroup's use
     beyond the file cache it can drop; None where it sets neither ("max", or none: the root)."""
-    limits = [_number(folder / name) for name in ("memory.max", "memory.high")]
-    limit = min((value for value in limits if value is not None), default=None)
+    limit = least(_number(folder / name) for name in ("memory.max", "memory.high"))
     if limit is None:
         return None
     used = _number(folder / "memory.current") or 0  # unreadable: the whole limit is room
@@ -68,8 +63,9 @@ def v1_room(folder: Path) -> int | None:
     leaves (near 2**63 where none is set), less the cgroup's use beyond the file cache it can
     drop; None where neither is a number."""
     stats = _stats(folder / "memory.stat")
-    limits = [_number(folder / "memory.limit_in_bytes"), stats.get("hierarchical_memory_limit")]
-    limit = min((value for value in limits if value is not None), default=None)
+    limit = least(
+        [_number(folder / "memory.limit_in_bytes"), stats.get("hierarchical_memory_limit")]
+    )
     if limit is None:
         return None
     used = _number(folder / "memory.usage_in_bytes") or 0  # unreadable: the whole limit is room

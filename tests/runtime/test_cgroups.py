@@ -76,11 +76,16 @@ def test_a_cgroup_v1_quota_caps_the_cores_too(tree):
     assert cores.usable_cores() == 1
 
 
-def test_a_quota_under_a_core_still_gives_one_process(tree):
-    (tree / "self").write_text("0::/slow\n")
-    _files(tree / "fs", {"slow/cpu.max": "50000 100000"})
-    assert cores.cgroup_cpu_quota() == 0.5
-    assert cores.usable_cores() == 1
+@pytest.mark.parametrize(
+    ("cpu_max", "quota", "processes"), [("50000 100000", 0.5, 1), ("250000 100000", 2.5, 3)]
+)
+def test_a_quota_is_rounded_up_to_whole_cores(tree, cpu_max, quota, processes):
+    """Under a core still gives one process; 2.5 cores give 3 (rounded to the nearest even
+    number it would be 2)."""
+    (tree / "self").write_text("0::/unit\n")
+    _files(tree / "fs", {"unit/cpu.max": cpu_max})
+    assert cores.cgroup_cpu_quota() == quota
+    assert cores.usable_cores() == processes
 
 
 def test_a_cgroup_outside_this_namespace_reads_no_quota(tree):
@@ -102,14 +107,6 @@ def test_no_cgroups_to_read_is_no_quota(tree):
     assert cores.cgroup_cpu_quota() is None  # no /proc/self/cgroup (macOS)
     (tree / "self").write_text("0::/gone\n")  # a cgroup without a cpu.max
     assert cores.cgroup_cpu_quota() is None
-
-
-def test_a_quota_of_a_half_core_more_is_rounded_up(tree):
-    """2.5 cores give 3 processes: rounded to the nearest even number it would be 2."""
-    (tree / "self").write_text("0::/unit\n")
-    _files(tree / "fs", {"unit/cpu.max": "250000 100000"})
-    assert cores.cgroup_cpu_quota() == 2.5
-    assert cores.usable_cores() == 3
 
 
 def test_a_cgroup_v1_host_without_a_v2_line_reads_its_quota(tree):

@@ -585,18 +585,18 @@ def _npz_of_zeros(path: Path, shapes: dict[str, tuple[tuple[int, ...], str]]) ->
 
 def _refused(load) -> tuple[str, float]:
     """The error ``load()`` raises, and the peak of what Python and numpy allocated meanwhile
-    (in MB)."""
-    import tracemalloc
-
+    (in MB, :func:`_allocated_mb`)."""
     from edge_runtime.errors import InputError
 
-    tracemalloc.start()
-    try:
+    said = []
+
+    def refuse():
         with pytest.raises(InputError) as raised:
             load()
-        return str(raised.value), tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
+        said.append(str(raised.value))
+
+    peak = _allocated_mb(refuse)
+    return said[0], peak
 
 
 def test_a_mismatch_the_headers_declare_is_refused_before_any_array_is_inflated(tmp_path):
