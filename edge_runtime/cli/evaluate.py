@@ -154,7 +154,7 @@ def _photographs(
         for name in SUMMARY_FILES:
             check_writable(report / name)
     total = len(dataset.photos)
-    jobs = job_count(jobs, total, runtime, SCORING_MEMORY)
+    jobs = job_count(jobs, [photo.image for photo in dataset.photos], runtime, SCORING_MEMORY)
     with stopping_on_signals() as stop:
         out = ResultLines(stop)
         progress = _reporter(total, out, as_json)

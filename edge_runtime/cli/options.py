@@ -26,6 +26,7 @@ from edge_runtime.measure.scale import (
     PIXELS_ONLY,
     CameraScale,
 )
+from edge_runtime.pipeline.parallel import ProcessMemory
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -175,18 +176,18 @@ trusted_keys_option = click.option(
 )
 
 
-def jobs_option(memory: int) -> Callable:
-    """The ``--jobs`` option of a command whose processes each count ``memory`` bytes in the
-    default (:func:`~edge_runtime.pipeline.parallel.job_count`)."""
+def jobs_option(memory: ProcessMemory) -> Callable:
+    """The ``--jobs`` option of a command whose processes each count ``memory`` in the default
+    (:func:`~edge_runtime.pipeline.parallel.job_count`)."""
     return click.option(
         "--jobs",
         type=click.IntRange(1, 256),
         default=None,
         help="Processes, each with its own interpreter and photograph [default: as many as the "
         "cores this process may use (its CPU affinity and cgroup quota) hold at --threads each, "
-        f"and its free memory (the system's, and its cgroup's limit) at {memory // 2**20} "
-        "MiB each, for several photographs]; one only with --delegate edgetpu (more is a usage "
-        "error). Results are the same as with one.",
+        "and its free memory (the system's, and its cgroup's limit) holds at "
+        f"{memory.describe()} a process, for several photographs]; one only with --delegate "
+        "edgetpu (more is a usage error). Results are the same as with one.",
     )
 
 

@@ -38,7 +38,7 @@ from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.scale import CameraScale
 from edge_runtime.pipeline.grayscale import NO_COLOUR
 from edge_runtime.pipeline.parallel import (
-    PROCESS_MEMORY,
+    SEGMENT_MEMORY,
     job_count,
     run_jobs,
     stopping_on_signals,
@@ -102,7 +102,7 @@ def lost_job(job: Job, reason: str, writer: int | None) -> SegmentFailure:
 )
 @click.option("--prob", is_flag=True, help="Also write <stem>_prob.png (probability x 255).")
 @findings_options
-@jobs_option(PROCESS_MEMORY)
+@jobs_option(SEGMENT_MEMORY)
 @json_option
 def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, findings, jobs, as_json):
     """Segment vessels in photographs: files, folders or glob patterns.
@@ -139,7 +139,7 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
         Job(item, outputs, extras, findings, outputs.states())
         for item, outputs in zip(listed, plans, strict=True)
     ]
-    jobs = job_count(jobs, len(work), runtime)
+    jobs = job_count(jobs, [item.path for item in listed if item.problem is None], runtime)
     stdout, stderr = sys.stdout, sys.stderr
     bar = len(work) > 1 and stderr.isatty() and not (stdout.isatty() or as_json)
     failed = not_fundus = 0

@@ -366,6 +366,16 @@ def stored_orientation(path: Path) -> tuple[int, tuple[int, int] | None]:
         return 1, None
 
 
+def stored_pixels(path: Path) -> int | None:
+    """A photograph's pixel count from its file's header; ``None`` where it cannot be read or is
+    refused (:func:`opened_image`)."""
+    try:
+        with opened_image(path) as image:
+            return image.width * image.height
+    except Exception:  # Pillow raises many kinds on a damaged header; its reader says which
+        return None
+
+
 def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
     """A file's pixels as stored, in 8-bit RGB, and its EXIF orientation."""
     with opened_image(path) as image:

@@ -23,18 +23,19 @@ Workers ignore SIGINT, SIGTERM and SIGHUP, which are the parent's to handle
 import contextlib
 import queue
 import signal
-import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from edge_runtime.cores import usable_cores
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.memory_room import memory_room
+from edge_runtime.pipeline.decode import stored_pixels
 from edge_runtime.pipeline.segmenter import Segmenter
 from edge_runtime.processes import (
     ENDING_SIGNALS,
@@ -44,39 +45,77 @@ from edge_runtime.processes import (
     process_context,
 )
 
-PROCESS_MEMORY = 384 * 2**20
-"""The memory each process of ``segment``'s default count is counted to take: the most that the
-largest accepted photograph of any format peaks at with every output (firmware_notes/budgets.md;
-the slow tier holds each format to it)."""
 
-SCORING_MEMORY = 1024 * 2**20
-"""The memory each process of ``eval``'s default count is counted to take: the largest accepted
-photograph scored against its vessel and artery/vein labels with a ``--report`` picture peaks
-at about two thirds of it (budgets.md; the slow tier holds it under it): beside
-``segment``'s maps, its labels, sorted scores, picture and the artery/vein label's centre lines
-are each the photograph's size."""
+@dataclass(frozen=True)
+class ProcessMemory:
+    """The memory one process of a command's default count is counted to take for a photograph:
+    ``base`` bytes and ``per_megapixel`` more for each of its megapixels, at most ``most``
+    (what the largest accepted photograph takes)."""
+
+    base: int
+    per_megapixel: int
+    most: int
+
+    def for_pixels(self, pixels: int) -> int:
+        """What a photograph of ``pixels`` is counted to take."""
+        return min(self.most, self.base + self.per_megapixel * pixels // 1_000_000)
+
+    def for_photographs(self, photos: Iterable[Path]) -> int:
+        """What the largest of ``photos`` is counted to take, by their files' headers
+        (:func:`~edge_runtime.pipeline.decode.stored_pixels`). A file whose header cannot be
+        read, or is refused, fails before it is decoded: it counts as none."""
+        need = self.base
+        for path in photos:
+            pixels = stored_pixels(path)
+            if pixels is not None:
+                need = max(need, self.for_pixels(pixels))
+            if need == self.most:
+                break
+        return need
+
+    def describe(self) -> str:
+        """The figures in words: "128 MiB and 20 MiB a megapixel of the largest photograph, at
+        most 384 MiB"."""
+        base, per, most = (value // 2**20 for value in (self.base, self.per_megapixel, self.most))
+        return f"{base} MiB and {per} MiB a megapixel of the largest photograph, at most {most} MiB"
+
+
+SEGMENT_MEMORY = ProcessMemory(128 * 2**20, 20 * 2**20, 384 * 2**20)
+"""What a process of ``segment``'s default count is counted to take: over what each size and
+format peaked at with every output (firmware_notes/budgets.md: 96-98 MiB for a DRIVE-sized
+photograph, 307 MiB for a 12-megapixel WebP, decoded whole), and at most what the largest
+accepted photograph of any format peaks at (the slow tier holds each to it)."""
+
+SCORING_MEMORY = ProcessMemory(128 * 2**20, 32 * 2**20, 1024 * 2**20)
+"""What a process of ``eval``'s default count is counted to take: beside ``segment``'s maps,
+its labels, sorted scores, ``--report`` picture and the artery/vein label's centre lines are
+each the photograph's size (budgets.md: 98 MiB for a DRIVE-sized photograph scored with
+``--av --report``, 276 MiB at 6.8 megapixels, 701 MiB for the largest; the slow tier holds
+them under it)."""
 
 
 def job_count(
-    requested: int | None, items: int, runtime: RuntimeOptions, memory: int = PROCESS_MEMORY
+    requested: int | None,
+    photos: Sequence[Path],
+    runtime: RuntimeOptions,
+    memory: ProcessMemory = SEGMENT_MEMORY,
 ) -> int:
-    """Processes for ``items`` photographs: one with a delegate (there is one accelerator),
-    else ``requested``, else as many as the cores this process may use
-    (:func:`~edge_runtime.cores.usable_cores`) hold at ``runtime.threads`` interpreter
-    threads each and the memory it may still take holds at ``memory`` each
-    (:func:`processes_in_memory`), and no more than there are photographs. Each process holds
+    """Processes for ``photos``: one with a delegate (there is one accelerator), else
+    ``requested``, else as many as the cores this process may use
+    (:func:`~edge_runtime.cores.usable_cores`) hold at ``runtime.threads`` interpreter threads
+    each and the memory it may still take (:func:`~edge_runtime.memory_room.memory_room`) holds
+    at what the largest of them takes (``memory``; their headers are read only when the memory
+    would not hold the most each), and no more than there are photographs. Each process holds
     its own photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
     if runtime.delegate:
         return 1
-    wanted = requested or min(usable_cores() // runtime.threads, processes_in_memory(memory))
-    return max(1, min(wanted, items))
-
-
-def processes_in_memory(memory: int) -> int:
-    """How many processes of ``memory`` bytes each the memory this process may still take
-    holds (:func:`~edge_runtime.memory_room.memory_room`); unbounded where nothing says."""
+    if requested:
+        return max(1, min(requested, len(photos)))
+    wanted = min(usable_cores() // runtime.threads, len(photos))
     room = memory_room()
-    return sys.maxsize if room is None else room // memory
+    if room is not None and room < wanted * memory.most:
+        wanted = min(wanted, room // memory.for_photographs(photos))
+    return max(1, wanted)
 
 
 class Stop(threading.Event):

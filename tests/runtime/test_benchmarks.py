@@ -43,6 +43,23 @@ def test_jobs(run_benchmark):
     assert "speed-up:" in out
 
 
+def test_process_memory(run_benchmark):
+    from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
+
+    out = run_benchmark("process_memory.py", "--size", "584x565", "--format", "jpg")
+    figures = re.fullmatch(
+        r"584x565 \(0\.33 MP\), jpg: (\d+) / (\d+) \(([\d.]+)x\); (\d+) / (\d+) \(([\d.]+)x\)",
+        out.splitlines()[1],
+    )
+    assert figures, out
+    values = [float(value) for value in figures.groups()]
+    for memory, (peak, counted, ratio) in zip(
+        (SEGMENT_MEMORY, SCORING_MEMORY), (values[:3], values[3:]), strict=True
+    ):
+        assert counted == round(memory.for_pixels(584 * 565) / 2**20)
+        assert ratio > 1 and abs(ratio - counted / peak) < 0.02  # rounded as printed
+
+
 def test_high_resolution(make_photo_dataset, tmp_path, run_benchmark):
     dataset = make_photo_dataset(tmp_path / "drive", "drive", count=1)  # 130x120 photographs
     out = run_benchmark("high_resolution.py", dataset, "--factor", "2")

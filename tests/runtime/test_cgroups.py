@@ -9,18 +9,26 @@ import pytest
 
 from edge_runtime import cgroups, cores, memory_room
 from edge_runtime.inference.runtime_options import RuntimeOptions
-from edge_runtime.pipeline.parallel import PROCESS_MEMORY, job_count
+from edge_runtime.pipeline import parallel
+from edge_runtime.pipeline.decode import MAX_PIXELS
+from edge_runtime.pipeline.parallel import SEGMENT_MEMORY, job_count
 
 UNIT = "/system.slice/edge-seg-watch.service"
+
+PHOTOS = [Path(f"photo{i}.jpg") for i in range(20)]
+"""Photographs that each count as the largest accepted (their headers say 25 megapixels, in
+the ``tree`` fixture): :data:`~edge_runtime.pipeline.parallel.SEGMENT_MEMORY`'s most, 384 MiB."""
 
 
 @pytest.fixture
 def tree(tmp_path, monkeypatch):
     """A fake /sys/fs/cgroup (``tree / "fs"``), /proc/self/cgroup (``tree / "self"``) and
-    /proc/meminfo (``tree / "meminfo"``, not there until written), 8 cores."""
+    /proc/meminfo (``tree / "meminfo"``, not there until written), 8 cores, and photographs of
+    25 megapixels (:data:`PHOTOS`)."""
     monkeypatch.setattr(cgroups, "OWN_CGROUP", tmp_path / "self")
     monkeypatch.setattr(cgroups, "CGROUP_ROOT", tmp_path / "fs")
     monkeypatch.setattr(memory_room, "MEMINFO", tmp_path / "meminfo")
+    monkeypatch.setattr(parallel, "stored_pixels", lambda path: MAX_PIXELS)
     monkeypatch.delattr(os, "process_cpu_count", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
     (tmp_path / "fs").mkdir()
@@ -47,7 +55,7 @@ def test_the_default_count_keeps_to_the_cores_this_process_may_use(tree, monkeyp
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
     (tree / "self").write_text("0::/\n")
     assert cores.usable_cores() == 1
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
     monkeypatch.setattr(os, "process_cpu_count", lambda: 2, raising=False)  # Python 3.13's
     assert cores.usable_cores() == 2
 
@@ -163,10 +171,10 @@ def test_the_default_count_keeps_to_the_memory_of_the_systemd_unit(tree):
     (tree / "self").write_text(f"0::{UNIT}\n")
     _v2_memory(tree, UNIT, str(512 * MiB), current=150 * MiB, cache=30 * MiB)
     assert memory_room.memory_room() == (512 - 150 + 30) * MiB
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
     _v2_memory(tree, UNIT, str(2048 * MiB), current=150 * MiB)
-    assert job_count(None, 20, RuntimeOptions()) == 4  # 1898 MiB hold 4 processes of 384
-    assert job_count(8, 20, RuntimeOptions()) == 8  # as asked: the retry meets what follows
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 4  # 1898 MiB hold 4 processes of 384
+    assert job_count(8, PHOTOS, RuntimeOptions()) == 8  # as asked: the retry meets what follows
 
 
 def test_memory_high_and_a_slice_above_bind_as_memory_max_does(tree):
@@ -177,10 +185,10 @@ def test_memory_high_and_a_slice_above_bind_as_memory_max_does(tree):
     _v2_memory(tree, UNIT, "max", current=0, high=str(800 * MiB))
     _v2_memory(tree, "/system.slice", str(4096 * MiB), current=0)
     assert memory_room.memory_room() == 800 * MiB
-    assert job_count(None, 20, RuntimeOptions()) == 2
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 2
     _v2_memory(tree, "/system.slice", str(4096 * MiB), current=3700 * MiB)
     assert memory_room.memory_room() == 396 * MiB
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 def test_a_cgroup_v1_memory_limit_binds_and_none_leaves_the_systems_memory(tree):
@@ -193,18 +201,18 @@ def test_a_cgroup_v1_memory_limit_binds_and_none_leaves_the_systems_memory(tree)
     _files(tree / "fs" / "memory" / "docker/abc", {"memory.limit_in_bytes": str(2**30), **usage})
     _meminfo(tree, 8 * 2**20)
     assert memory_room.memory_room() == (1024 - 300 + 1) * MiB
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
     _files(tree / "fs" / "memory" / "docker/abc", unlimited)
     _meminfo(tree, 1_600_000)  # a Pi 4 with 2 GB: 1562 MiB available
-    assert job_count(None, 20, RuntimeOptions()) == 4
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 4
     _meminfo(tree, 700_000)  # with 1 GB
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 def test_memory_that_holds_no_process_still_runs_one(tree):
     _meminfo(tree, 100_000)
-    assert memory_room.memory_room() < PROCESS_MEMORY
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert memory_room.memory_room() < SEGMENT_MEMORY.base
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 @pytest.mark.parametrize(
@@ -218,7 +226,7 @@ def test_nothing_that_says_how_much_memory_is_left_leaves_the_cores_to_count(tre
     (tree / "self").write_text(f"0::{UNIT}\n")
     _files(tree / "fs", {f"{UNIT}/memory.max": "max"})  # no limit: no memory.current read
     assert memory_room.memory_room() is None
-    assert job_count(None, 20, RuntimeOptions()) == 8
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 8
 
 
 @pytest.mark.parametrize("current", [None, "", "x"])
@@ -232,7 +240,7 @@ def test_a_v2_limit_whose_use_cannot_be_read_still_binds(tree, current):
         files[f"{UNIT}/memory.current"] = current
     _files(tree / "fs", files)
     assert memory_room.memory_room() == 512 * MiB
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 @pytest.mark.parametrize("limit", ["", "x", "max"])
@@ -244,7 +252,7 @@ def test_a_v1_limit_that_is_no_number_is_no_limit(tree, limit):
     )
     _meminfo(tree, 8 * 2**20)
     assert memory_room.memory_room() == 8 * 2**30
-    assert job_count(None, 20, RuntimeOptions()) == 8
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 8
 
 
 def test_a_v1_limit_whose_use_cannot_be_read_still_binds(tree):
@@ -255,7 +263,7 @@ def test_a_v1_limit_whose_use_cannot_be_read_still_binds(tree):
     )
     _meminfo(tree, 8 * 2**20)
     assert memory_room.memory_room() == 2**30
-    assert job_count(None, 20, RuntimeOptions()) == 2
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 2
 
 
 def test_a_meminfo_value_that_is_no_decimal_number_reads_none(tree):
@@ -274,7 +282,7 @@ def test_a_hybrid_hosts_v2_limits_are_read_in_its_unified_hierarchy(tree):
     _v1_quota(tree, "", "-1")
     assert memory_room.memory_room() == 512 * MiB
     assert cores.cgroup_cpu_quota() == 2.0
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 def test_a_v1_cpu_controller_mounted_alone_is_read(tree):
@@ -300,7 +308,7 @@ def test_a_v1_container_whose_own_cgroup_is_mounted_as_the_root_is_bound(tree):
     _meminfo(tree, 8 * 2**20)
     assert memory_room.memory_room() == (1024 - 300) * MiB
     assert cores.cgroup_cpu_quota() == 2.0
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 @pytest.mark.parametrize("limit, high", [(600, 1024), (1024, 600)])
@@ -311,7 +319,7 @@ def test_the_lower_of_memory_max_and_memory_high_binds(tree, limit, high):
     (tree / "self").write_text(f"0::{UNIT}\n")
     _v2_memory(tree, UNIT, str(limit * MiB), current=0, high=str(high * MiB))
     assert memory_room.memory_room() == 600 * MiB
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 def test_a_cgroup_over_its_memory_high_has_no_room_left(tree):
@@ -321,7 +329,7 @@ def test_a_cgroup_over_its_memory_high_has_no_room_left(tree):
     (tree / "self").write_text(f"0::{UNIT}\n")
     _v2_memory(tree, UNIT, "max", current=600 * MiB, high=str(512 * MiB))
     assert memory_room.memory_room() == 0
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 def test_a_memory_stat_entry_that_is_no_number_credits_no_cache_and_the_limit_binds(tree):
@@ -331,7 +339,7 @@ def test_a_memory_stat_entry_that_is_no_number_credits_no_cache_and_the_limit_bi
     (tree / "self").write_text(f"0::{UNIT}\n")
     _v2_memory(tree, UNIT, str(512 * MiB), current=100 * MiB, cache="x")
     assert memory_room.memory_room() == 412 * MiB
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1
 
 
 def test_a_v1_limit_set_above_what_a_container_sees_binds_through_its_hierarchical_limit(tree):
@@ -344,4 +352,4 @@ def test_a_v1_limit_set_above_what_a_container_sees_binds_through_its_hierarchic
     _files(tree / "fs" / "memory", {**files, "memory.usage_in_bytes": str(300 * MiB)})
     _meminfo(tree, 8 * 2**20)
     assert memory_room.memory_room() == (1024 - 300 + 10) * MiB
-    assert job_count(None, 20, RuntimeOptions()) == 1
+    assert job_count(None, PHOTOS, RuntimeOptions()) == 1

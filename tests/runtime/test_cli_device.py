@@ -319,14 +319,15 @@ def test_eval_counts_more_memory_a_process_than_segment(
     tmp_path, run_cli, monkeypatch, make_photo_dataset
 ):
     """Scoring holds a photograph's labels and sorted scores beside its maps: eval's default
-    counts SCORING_MEMORY a process where segment's counts PROCESS_MEMORY (a 25-megapixel
-    photograph peaked at 701 MiB in eval, 362 in segment)."""
+    counts SCORING_MEMORY a process where segment's counts SEGMENT_MEMORY (a 25-megapixel
+    photograph peaked at 701 MiB in eval, 362 in segment); the headers here say 25 megapixels."""
     import edge_runtime.cli.evaluate as evaluate_module
     import edge_runtime.cli.segment as segment_module
     from edge_runtime.pipeline import parallel
 
     monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
     monkeypatch.setattr(parallel, "memory_room", lambda: 1536 * 2**20)
+    monkeypatch.setattr(parallel, "stored_pixels", lambda path: 25_000_000)
     asked = []
     segmented = segment_module.run_jobs
 
@@ -441,12 +442,13 @@ def test_a_pattern_that_matches_nothing_stays_one_missing_input(tmp_path):
 
 @pytest.mark.parametrize("command", ["segment", "eval"])
 def test_the_jobs_help_states_the_memory_each_default_process_is_counted_to_take(command):
-    """The default --jobs counts PROCESS_MEMORY a process for segment, SCORING_MEMORY for eval:
-    each help says its own in MiB. Guards against the help's number drifting from what is
-    counted."""
-    from edge_runtime.pipeline.parallel import PROCESS_MEMORY, SCORING_MEMORY
+    """The default --jobs counts SEGMENT_MEMORY a process for segment, SCORING_MEMORY for eval:
+    each help says its own. Guards against the help's figures drifting from what is counted."""
+    from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
 
-    memory = {"segment": PROCESS_MEMORY, "eval": SCORING_MEMORY}[command]
+    memory = {"segment": SEGMENT_MEMORY, "eval": SCORING_MEMORY}[command]
     usage = CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output
     said = " ".join(usage.split())
-    assert f"at {memory / 2**20:g} MiB each" in said
+    base, per, most = (value // 2**20 for value in (memory.base, memory.per_megapixel, memory.most))
+    wanted = f"{base} MiB and {per} MiB a megapixel of the largest photograph, at most {most} MiB"
+    assert f"holds at {wanted} a process" in said

@@ -21,8 +21,8 @@ from edge_runtime.errors import OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import card_text
-from edge_runtime.pipeline.decode import MAX_PIXELS, MAX_WHOLE_IMAGE_PIXELS
-from edge_runtime.pipeline.parallel import PROCESS_MEMORY, SCORING_MEMORY
+from edge_runtime.pipeline.decode import MAX_PIXELS, MAX_WHOLE_IMAGE_PIXELS, REDUCED_LONG_SIDE
+from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 EDGE_SEG = [sys.executable, "-m", "edge_runtime.cli.main"]
@@ -227,25 +227,9 @@ MEMORY_CAP_MB = next(
 """The systemd unit's MemoryMax, in MB."""
 
 
-def _peak_mb(*args) -> float:
-    """Peak RSS of a fresh ``edge-seg`` process running ``args``."""
-    code = (
-        "import resource, subprocess, sys\n"
-        "done = subprocess.run(sys.argv[1:], capture_output=True)\n"
-        # 4: segmented, and judged not a fundus photograph (the uniform frame)
-        "assert done.returncode in (0, 4), done.stderr.decode()[-2000:]\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, *EDGE_SEG, *map(str, args)], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    return float(done.stdout)
-
-
-MEMORY_LIMIT_MB = PROCESS_MEMORY / 2**20
+MEMORY_LIMIT_MB = SEGMENT_MEMORY.most / 2**20
 """What the largest accepted photograph of any format may peak at, with every output: what the
-default --jobs counts for each process."""
+default --jobs counts for each process of it."""
 
 MEMORY_SHARE = 0.75
 """The share of the unit's cap that :data:`MEMORY_LIMIT_MB` is (the rest is a margin for other
@@ -259,6 +243,11 @@ def _largest(limit: int) -> tuple[int, int]:
 
 
 LARGEST, LARGEST_WHOLE = _largest(MAX_PIXELS), _largest(MAX_WHOLE_IMAGE_PIXELS)
+
+DECODED_WHOLE = (2 * REDUCED_LONG_SIDE - 1, (2 * REDUCED_LONG_SIDE - 1) * 2 // 3)
+"""The largest 3:2 photograph decoded whole (not reduced): the most memory a megapixel takes."""
+
+DRIVE_SIZED = (584, 565)
 
 
 def _fundus(mode: str, size: tuple[int, int] = LARGEST, turned: bool = False) -> Image.Image:
@@ -309,43 +298,47 @@ MEMORY_CASES = {
     "rgb.avif": lambda: _fundus("RGB", LARGEST_WHOLE),
     # 64 rows of 390,000: once worked through as one block of rows the size of the photograph
     "strip.png": lambda: _fundus("RGB", (MAX_PIXELS // 64, 64)),
+    # below the largest, what the default --jobs counts a process falls with the pixels
+    "drive.jpg": lambda: _fundus("RGB", DRIVE_SIZED),
+    "whole.png": lambda: _fundus("RGBA", DECODED_WHOLE, turned=True),
+    "whole.webp": lambda: _fundus("RGB", DECODED_WHOLE),
 }
 """The largest accepted photograph of every format Pillow decodes a different way (budgets.md
-lists what each peaks at)."""
+lists what each peaks at), and smaller ones that cost the most for their size."""
 
 
 @pytest.mark.slow  # 3-14 s a photograph here, mostly writing a 25-megapixel overlay
 @pytest.mark.parametrize("name", MEMORY_CASES)
-def test_the_largest_accepted_photograph_stays_well_under_the_units_memory_cap(tmp_path, name):
+def test_a_photograph_stays_under_what_the_default_jobs_counts_for_it(
+    tmp_path, name, load_benchmark
+):
+    """The largest accepted photograph well under the unit's memory cap (MEMORY_LIMIT_MB), and
+    each under SEGMENT_MEMORY for its size (peaks measured by benchmarks/process_memory.py)."""
     photo = tmp_path / name
     image = MEMORY_CASES[name]()
     image.save(photo, exif=image.getexif())
     outputs = ("--overlay", "--prob", "--av", "--measure")
-    peak = _peak_mb("segment", photo, "-o", tmp_path / "out", *outputs)
-    assert peak < MEMORY_LIMIT_MB, f"{name}: {peak:.0f} MB"
+    peak = load_benchmark("process_memory").peak_mib(
+        "segment", photo, "-o", tmp_path / "out", *outputs
+    )
+    counted = SEGMENT_MEMORY.for_pixels(image.width * image.height) / 2**20
+    assert peak < min(counted, MEMORY_LIMIT_MB), f"{name}: {peak:.0f} MB, counted {counted:.0f}"
 
 
 @pytest.mark.slow  # about 15 s: writing and scoring a 25-megapixel photograph and its labels
-def test_scoring_the_largest_accepted_photograph_stays_under_evals_memory_a_process(tmp_path):
+@pytest.mark.parametrize("size", [LARGEST, DECODED_WHOLE])
+def test_scoring_a_photograph_stays_under_what_evals_default_jobs_counts_for_it(
+    tmp_path, size, load_benchmark
+):
     """eval's default --jobs counts SCORING_MEMORY a process: its labels, sorted scores and
-    report picture beside segment's maps (701 MiB here, 2026-12-07)."""
-    image = _fundus("RGB")
-    rows, columns = np.ogrid[: image.height, : image.width]
-    centred = (rows - image.height / 2) ** 2 + (columns - image.width / 2) ** 2
-    vessels = (rows % 37 < 3) & (centred < (0.4 * image.height) ** 2)  # lines in the field
-    classes = np.zeros((*vessels.shape, 3), np.uint8)
-    classes[vessels] = (255, 0, 0)
-    classes[::74][vessels[::74]] = (0, 0, 255)
-    files = {
-        "images": image,
-        "labels": Image.fromarray(vessels),
-        "labels-av": Image.fromarray(classes),
-    }
-    for folder, picture in files.items():
-        (tmp_path / "set" / folder).mkdir(parents=True)
-        picture.save(tmp_path / "set" / folder / "eye.png")
-    peak = _peak_mb("eval", tmp_path / "set", "--av", "--report", tmp_path / "report")
-    assert peak < SCORING_MEMORY / 2**20, f"{peak:.0f} MB"
+    report picture beside segment's maps (701 MiB for the largest, 276 MiB at 6.8 megapixels
+    here, 2026-12-07)."""
+    measuring = load_benchmark("process_memory")
+    image = _fundus("RGB", size)
+    image.save(tmp_path / "eye.png")
+    measuring.labelled_set(tmp_path / "set", tmp_path / "eye.png")
+    peak = measuring.peak_mib("eval", tmp_path / "set", "--av", "--report", tmp_path / "report")
+    assert peak < SCORING_MEMORY.for_pixels(image.width * image.height) / 2**20, f"{peak:.0f} MB"
 
 
 def _allocated_mb(call) -> float:

@@ -27,7 +27,7 @@ from edge_runtime.evaluation.synthetic import synthetic_fundus, synthetic_label
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline import parallel
-from edge_runtime.pipeline.parallel import Stop, job_count, run_jobs
+from edge_runtime.pipeline.parallel import ProcessMemory, Stop, job_count, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
 from edge_runtime.processes import ENDING_SIGNALS, OOM_SCORE_ADJ, can_fork
 
@@ -115,13 +115,63 @@ def _no_traceback(stderr: str) -> None:
 def test_job_count_fills_the_cores_at_the_interpreter_threads_each(monkeypatch):
     monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
     monkeypatch.setattr(parallel, "memory_room", lambda: None)  # nothing says (test_cgroups.py)
-    assert job_count(None, 20, RuntimeOptions()) == 8
-    assert job_count(None, 20, RuntimeOptions(threads=2)) == 4
-    assert job_count(None, 20, RuntimeOptions(threads=16)) == 1
-    assert job_count(None, 3, RuntimeOptions()) == 3  # no more than the photographs
-    assert job_count(5, 20, RuntimeOptions(threads=4)) == 5  # as asked
-    assert job_count(256, 2, RuntimeOptions()) == 2  # as asked, but no more than the photographs
-    assert job_count(5, 20, RuntimeOptions(delegate="edgetpu")) == 1  # one accelerator
+    photos = [Path(f"p{i}.png") for i in range(20)]
+    assert job_count(None, photos, RuntimeOptions()) == 8
+    assert job_count(None, photos, RuntimeOptions(threads=2)) == 4
+    assert job_count(None, photos, RuntimeOptions(threads=16)) == 1
+    assert job_count(None, photos[:3], RuntimeOptions()) == 3  # no more than the photographs
+    assert job_count(5, photos, RuntimeOptions(threads=4)) == 5  # as asked
+    assert job_count(256, photos[:2], RuntimeOptions()) == 2  # as asked, no more than photographs
+    assert job_count(5, photos, RuntimeOptions(delegate="edgetpu")) == 1  # one accelerator
+
+
+def test_a_process_is_counted_by_the_size_of_its_photograph_up_to_the_largest():
+    memory = ProcessMemory(base=100, per_megapixel=10, most=300)
+    assert memory.for_pixels(0) == 100
+    assert memory.for_pixels(2_500_000) == 125
+    assert memory.for_pixels(20_000_000) == memory.for_pixels(25_000_000) == 300
+
+
+def test_the_default_count_holds_as_many_of_the_photographs_in_hand_as_the_memory_does(
+    tmp_path, monkeypatch
+):
+    """A Pi with 1 GB (about 700 MiB free) ran one process, at the 384 MiB the largest accepted
+    photograph takes, whatever the photographs; a DRIVE-sized one takes about 100 MiB, so 4 fit.
+    The largest in hand counts; a file that fails before it is decoded (no header, or too large
+    to be accepted) counts as none."""
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    monkeypatch.setattr(parallel, "memory_room", lambda: 700 * 2**20)
+    small = [tmp_path / f"small{i}.jpg" for i in range(6)]
+    for seed, path in enumerate(small):
+        Image.fromarray(synthetic_fundus(565, 584, seed=seed)).save(path)
+    large, broken, refused = tmp_path / "large.png", tmp_path / "broken.jpg", tmp_path / "big.png"
+    Image.new("L", (3504, 2336)).save(large)  # 128 + 20 x 8.19 = 291 MiB
+    broken.write_bytes(b"not an image")
+    Image.new("1", (6000, 5000)).save(refused)  # 30 megapixels, over the 25 accepted
+    assert job_count(None, small, RuntimeOptions()) == 4
+    assert job_count(None, [*small, large], RuntimeOptions()) == 2
+    assert job_count(None, [*small, broken, refused, tmp_path], RuntimeOptions()) == 4
+    assert job_count(1, small, RuntimeOptions()) == 1  # as asked
+
+
+def test_headers_are_read_only_while_the_memory_is_short_and_the_largest_not_yet_found(
+    monkeypatch,
+):
+    """Memory that holds the largest photograph for each core reads no file; a file counted
+    as the largest ends the reading."""
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    monkeypatch.setattr(parallel, "memory_room", lambda: 4 * 384 * 2**20)
+    read = []
+
+    def largest(path):
+        read.append(path)
+        return 25_000_000
+
+    monkeypatch.setattr(parallel, "stored_pixels", largest)
+    photos = [Path(f"p{i}.jpg") for i in range(8)]
+    assert job_count(None, photos, RuntimeOptions()) == 4 and not read
+    monkeypatch.setattr(parallel, "memory_room", lambda: 1000 * 2**20)
+    assert job_count(None, photos, RuntimeOptions()) == 2 and read == photos[:1]
 
 
 # -- a worker that dies ------------------------------------------------------------------------
