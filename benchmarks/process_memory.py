@@ -4,12 +4,13 @@ what their default ``--jobs`` counts it to take, measured in one run.
     python benchmarks/process_memory.py [--size 584x565 --size 3199x2132 ...] [--format jpg ...]
 
 For each size (default: DRIVE's, 2, 6.8 (the largest decoded whole), 8.2, 12 and 25 megapixels)
-and format (default: JPEG, an RGBA PNG turned by EXIF, CMYK TIFF, WebP; WebP only up to its 12
-megapixels), writes a synthetic photograph and prints the peak RSS (MiB) of a fresh
-``edge-seg segment --overlay --prob --av --measure`` process, and of ``edge-seg eval --av
---report`` on it with vessel and artery/vein labels, each beside what it is counted
-(``SEGMENT_MEMORY`` and ``SCORING_MEMORY``) and the ratio counted / peak (above 1: the count
-holds it). firmware_notes/budgets.md keeps the table.
+and format (default: JPEG, an RGBA PNG turned by EXIF, CMYK TIFF, WebP, JPEG 2000, AVIF; the
+last three, decoded whole, only up to their 12 megapixels), writes a synthetic photograph and
+prints the peak RSS (MiB) of a fresh ``edge-seg segment --overlay --prob --av --measure``
+process, and of ``edge-seg eval --av --report`` on it with vessel and artery/vein labels (not
+for JPEG 2000 and AVIF, which a dataset's folder does not take), each beside what it is
+counted (``SEGMENT_MEMORY`` and ``SCORING_MEMORY``) and the ratio counted / peak (above 1: the
+count holds it). firmware_notes/budgets.md keeps the table.
 """
 
 import subprocess
@@ -23,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from edge_runtime.evaluation.synthetic import synthetic_fundus
-from edge_runtime.pipeline.decode import MAX_WHOLE_IMAGE_PIXELS
+from edge_runtime.pipeline.decode import IMAGE_SUFFIXES, MAX_WHOLE_IMAGE_PIXELS
 from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
 
 SIZES = ("584x565", "1411x1411", "3199x2132", "3504x2336", "4242x2828", "6123x4082")
@@ -40,8 +41,13 @@ FORMATS: dict[str, Callable[[np.ndarray, Path], None]] = {
     "rgba.png": _turned_rgba,
     "cmyk.tif": lambda photo, path: Image.fromarray(photo).convert("CMYK").save(path),
     "webp": lambda photo, path: Image.fromarray(photo).save(path),
+    "jp2": lambda photo, path: Image.fromarray(photo).save(path),
+    "avif": lambda photo, path: Image.fromarray(photo).save(path),
 }
 """How each format's photograph is written."""
+
+DECODED_WHOLE = ("webp", "jp2", "avif")
+"""The formats whose decoders cannot decode reduced (refused above 12 megapixels)."""
 
 
 def peak_mib(*args: object) -> float:
@@ -88,6 +94,19 @@ def _size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def _peaks(work: Path, name: str, photo: np.ndarray) -> tuple[float, float | None]:
+    """The peaks of ``segment`` with every output and of ``eval --av --report`` (``None`` for
+    a format a dataset's folder does not take) on ``photo`` written as format ``name``."""
+    path = work / f"photo.{name}"
+    FORMATS[name](photo, path)
+    options = ("--overlay", "--prob", "--av", "--measure")
+    segmented = peak_mib("segment", path, "-o", work / "out", *options)
+    if path.suffix not in IMAGE_SUFFIXES:
+        return segmented, None
+    labelled_set(work / "set", path)
+    return segmented, peak_mib("eval", work / "set", "--av", "--report", work / "report")
+
+
 @click.command()
 @click.option("--size", "sizes", multiple=True, default=SIZES, show_default=True)
 @click.option(
@@ -100,22 +119,19 @@ def main(sizes: tuple[str, ...], formats: tuple[str, ...]) -> None:
         pixels = width * height
         photo = synthetic_fundus(height, width)
         for name in formats:
-            if name == "webp" and pixels > MAX_WHOLE_IMAGE_PIXELS:
+            if name in DECODED_WHOLE and pixels > MAX_WHOLE_IMAGE_PIXELS:
                 continue
             with tempfile.TemporaryDirectory() as work:
-                path = Path(work) / f"photo.{name}"
-                FORMATS[name](photo, path)
-                options = ("--overlay", "--prob", "--av", "--measure")
-                segmented = peak_mib("segment", path, "-o", Path(work) / "out", *options)
-                labelled_set(Path(work) / "set", path)
-                scored = peak_mib("eval", Path(work) / "set", "--av", "--report", Path(work) / "r")
-            counts = [
-                memory.for_pixels(pixels) / 2**20 for memory in (SEGMENT_MEMORY, SCORING_MEMORY)
-            ]
-            figures = [
-                f"{peak:.0f} / {counted:.0f} ({counted / peak:.2f}x)"
-                for peak, counted in zip((segmented, scored), counts, strict=True)
-            ]
+                peaks = _peaks(Path(work), name, photo)
+            figures = []
+            for peak, memory in zip(peaks, (SEGMENT_MEMORY, SCORING_MEMORY), strict=True):
+                counted = memory.for_pixels(pixels) / 2**20
+                ratio = (
+                    "not scored"
+                    if peak is None
+                    else f"{peak:.0f} / {counted:.0f} ({counted / peak:.2f}x)"
+                )
+                figures.append(ratio)
             click.echo(f"{width}x{height} ({pixels / 1e6:.2f} MP), {name}: " + "; ".join(figures))
 
 

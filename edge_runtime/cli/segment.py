@@ -139,7 +139,7 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
         Job(item, outputs, extras, findings, outputs.states())
         for item, outputs in zip(listed, plans, strict=True)
     ]
-    jobs = job_count(jobs, [item.path for item in listed if item.problem is None], runtime)
+    jobs = job_count(jobs, [item.path for item in listed], runtime)
     stdout, stderr = sys.stdout, sys.stderr
     bar = len(work) > 1 and stderr.isatty() and not (stdout.isatty() or as_json)
     failed = not_fundus = 0

@@ -60,33 +60,35 @@ class ProcessMemory:
         """What a photograph of ``pixels`` is counted to take."""
         return min(self.most, self.base + self.per_megapixel * pixels // 1_000_000)
 
-    def for_photographs(self, photos: Iterable[Path]) -> int:
+    def for_photographs(self, photos: Iterable[Path], up_to: int | None = None) -> int:
         """What the largest of ``photos`` is counted to take, by their files' headers
-        (:func:`~edge_runtime.pipeline.decode.stored_pixels`). A file whose header cannot be
-        read, or is refused, fails before it is decoded: it counts as none."""
+        (:func:`~edge_runtime.pipeline.decode.stored_pixels`), read no further once it is
+        ``up_to`` (or the most). A file whose header cannot be read, or is refused, fails before
+        it is decoded: it counts as none."""
+        limit = self.most if up_to is None else min(self.most, up_to)
         need = self.base
         for path in photos:
+            if need >= limit:
+                break
             pixels = stored_pixels(path)
             if pixels is not None:
                 need = max(need, self.for_pixels(pixels))
-            if need == self.most:
-                break
         return need
 
     def describe(self) -> str:
-        """The figures in words: "128 MiB and 20 MiB a megapixel of the largest photograph, at
+        """The figures in words: "128 MiB and 22 MiB a megapixel of the largest photograph, at
         most 384 MiB"."""
         base, per, most = (value // 2**20 for value in (self.base, self.per_megapixel, self.most))
         return f"{base} MiB and {per} MiB a megapixel of the largest photograph, at most {most} MiB"
 
 
-SEGMENT_MEMORY = ProcessMemory(128 * 2**20, 20 * 2**20, 384 * 2**20)
+SEGMENT_MEMORY = ProcessMemory(128 * 2**20, 22 * 2**20, 384 * 2**20)
 """What a process of ``segment``'s default count is counted to take: over what each size and
 format peaked at with every output (firmware_notes/budgets.md: 96-98 MiB for a DRIVE-sized
-photograph, 307 MiB for a 12-megapixel WebP, decoded whole), and at most what the largest
-accepted photograph of any format peaks at (the slow tier holds each to it)."""
+photograph, about 350 MiB for a 12-megapixel JPEG 2000, decoded whole), and at most what the
+largest accepted photograph of any format peaks at (the slow tier holds each to it)."""
 
-SCORING_MEMORY = ProcessMemory(128 * 2**20, 32 * 2**20, 1024 * 2**20)
+SCORING_MEMORY = ProcessMemory(128 * 2**20, 36 * 2**20, 1024 * 2**20)
 """What a process of ``eval``'s default count is counted to take: beside ``segment``'s maps,
 its labels, sorted scores, ``--report`` picture and the artery/vein label's centre lines are
 each the photograph's size (budgets.md: 98 MiB for a DRIVE-sized photograph scored with
@@ -105,8 +107,9 @@ def job_count(
     (:func:`~edge_runtime.cores.usable_cores`) hold at ``runtime.threads`` interpreter threads
     each and the memory it may still take (:func:`~edge_runtime.memory_room.memory_room`) holds
     at what the largest of them takes (``memory``; their headers are read only when the memory
-    would not hold the most each), and no more than there are photographs. Each process holds
-    its own photograph, so the peak memory grows with the count (firmware_notes/budgets.md)."""
+    would not hold the most for each process, and only while more than one may fit), and no
+    more than there are photographs. Each process holds its own photograph, so the peak memory
+    grows with the count (firmware_notes/budgets.md)."""
     if runtime.delegate:
         return 1
     if requested:
@@ -114,7 +117,8 @@ def job_count(
     wanted = min(usable_cores() // runtime.threads, len(photos))
     room = memory_room()
     if room is not None and room < wanted * memory.most:
-        wanted = min(wanted, room // memory.for_photographs(photos))
+        # read no further once the largest read leaves room for one process only
+        wanted = min(wanted, room // memory.for_photographs(photos, up_to=room // 2 + 1))
     return max(1, wanted)
 
 

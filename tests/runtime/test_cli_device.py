@@ -319,15 +319,22 @@ def test_eval_counts_more_memory_a_process_than_segment(
     tmp_path, run_cli, monkeypatch, make_photo_dataset
 ):
     """Scoring holds a photograph's labels and sorted scores beside its maps: eval's default
-    counts SCORING_MEMORY a process where segment's counts SEGMENT_MEMORY (a 25-megapixel
-    photograph peaked at 701 MiB in eval, 362 in segment); the headers here say 25 megapixels."""
+    counts SCORING_MEMORY a process where segment's counts SEGMENT_MEMORY, each by the size of
+    the photographs (their headers here say 3504x2336), never of their labels; an input that
+    is not there counts as none."""
     import edge_runtime.cli.evaluate as evaluate_module
     import edge_runtime.cli.segment as segment_module
     from edge_runtime.pipeline import parallel
 
     monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
     monkeypatch.setattr(parallel, "memory_room", lambda: 1536 * 2**20)
-    monkeypatch.setattr(parallel, "stored_pixels", lambda path: 25_000_000)
+    read = []
+
+    def children_camera(path):
+        read.append(path)
+        return 3504 * 2336
+
+    monkeypatch.setattr(parallel, "stored_pixels", children_camera)
     asked = []
     segmented = segment_module.run_jobs
 
@@ -344,9 +351,15 @@ def test_eval_counts_more_memory_a_process_than_segment(
     monkeypatch.setattr(segment_module, "run_jobs", in_this_process)
     monkeypatch.setattr(evaluate_module, "evaluate_photos", scored_here)
     dataset = make_photo_dataset(tmp_path / "drive", "drive", count=5)
-    run_cli("segment", dataset / "images", "-o", tmp_path / "out")
+    photos = sorted((dataset / "images").iterdir())
+    missing = tmp_path / "missing.jpg"
+    result = run_cli("segment", dataset / "images", missing, "-o", tmp_path / "out", expect=1)
+    assert f"error: {missing}: no such file" in result.stderr
+    assert read == [*photos, missing]
+    read.clear()
     run_cli("eval", dataset)
-    assert asked == [("segment", 4), ("eval", 1)]  # 1536 MiB: 4 of 384, 1 of 1024
+    assert read == photos
+    assert asked == [("segment", 4), ("eval", 3)]  # 1536 MiB: 4 of 308, 3 of 423
 
 
 def test_bench_reports_per_patch_per_photograph_and_the_size_as_measured(run_cli, monkeypatch):
@@ -440,6 +453,11 @@ def test_a_pattern_that_matches_nothing_stays_one_missing_input(tmp_path):
     assert inputs[0].problem is None and not inputs[0].empty
 
 
+def _mib(memory) -> tuple[int, ...]:
+    """A ProcessMemory's base, per megapixel and most, in MiB."""
+    return tuple(value // 2**20 for value in (memory.base, memory.per_megapixel, memory.most))
+
+
 @pytest.mark.parametrize("command", ["segment", "eval"])
 def test_the_jobs_help_states_the_memory_each_default_process_is_counted_to_take(command):
     """The default --jobs counts SEGMENT_MEMORY a process for segment, SCORING_MEMORY for eval:
@@ -449,6 +467,20 @@ def test_the_jobs_help_states_the_memory_each_default_process_is_counted_to_take
     memory = {"segment": SEGMENT_MEMORY, "eval": SCORING_MEMORY}[command]
     usage = CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output
     said = " ".join(usage.split())
-    base, per, most = (value // 2**20 for value in (memory.base, memory.per_megapixel, memory.most))
+    base, per, most = _mib(memory)
     wanted = f"{base} MiB and {per} MiB a megapixel of the largest photograph, at most {most} MiB"
     assert f"holds at {wanted} a process" in said
+
+
+@pytest.mark.parametrize(
+    "doc, commands",
+    [("README.md", ("segment", "eval")), ("firmware_notes/raspberry-pi.md", ("segment",))],
+)
+def test_the_docs_state_the_memory_each_default_process_is_counted_to_take(doc, commands):
+    from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
+
+    text = " ".join((Path(__file__).parents[2] / doc).read_text().split())
+    for command in commands:
+        memory = {"segment": SEGMENT_MEMORY, "eval": SCORING_MEMORY}[command]
+        base, per, most = _mib(memory)
+        assert f"{base} MiB and {per} MiB a megapixel" in text and f"at most {most} MiB" in text

@@ -248,6 +248,7 @@ DECODED_WHOLE = (2 * REDUCED_LONG_SIDE - 1, (2 * REDUCED_LONG_SIDE - 1) * 2 // 3
 """The largest 3:2 photograph decoded whole (not reduced): the most memory a megapixel takes."""
 
 DRIVE_SIZED = (584, 565)
+"""A DRIVE photograph's size: the least a process is counted, beside the libraries' own."""
 
 
 def _fundus(mode: str, size: tuple[int, int] = LARGEST, turned: bool = False) -> Image.Image:
@@ -302,6 +303,7 @@ MEMORY_CASES = {
     "drive.jpg": lambda: _fundus("RGB", DRIVE_SIZED),
     "whole.png": lambda: _fundus("RGBA", DECODED_WHOLE, turned=True),
     "whole.webp": lambda: _fundus("RGB", DECODED_WHOLE),
+    "children.jp2": lambda: _fundus("RGB", (3504, 2336)),  # the most a megapixel
 }
 """The largest accepted photograph of every format Pillow decodes a different way (budgets.md
 lists what each peaks at), and smaller ones that cost the most for their size."""
@@ -322,7 +324,7 @@ def test_a_photograph_stays_under_what_the_default_jobs_counts_for_it(
         "segment", photo, "-o", tmp_path / "out", *outputs
     )
     counted = SEGMENT_MEMORY.for_pixels(image.width * image.height) / 2**20
-    assert peak < min(counted, MEMORY_LIMIT_MB), f"{name}: {peak:.0f} MB, counted {counted:.0f}"
+    assert peak < counted <= MEMORY_LIMIT_MB, f"{name}: {peak:.0f} MB, counted {counted:.0f}"
 
 
 @pytest.mark.slow  # about 15 s: writing and scoring a 25-megapixel photograph and its labels

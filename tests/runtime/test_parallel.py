@@ -145,20 +145,22 @@ def test_the_default_count_holds_as_many_of_the_photographs_in_hand_as_the_memor
     for seed, path in enumerate(small):
         Image.fromarray(synthetic_fundus(565, 584, seed=seed)).save(path)
     large, broken, refused = tmp_path / "large.png", tmp_path / "broken.jpg", tmp_path / "big.png"
-    Image.new("L", (3504, 2336)).save(large)  # 128 + 20 x 8.19 = 291 MiB
+    Image.new("L", (3504, 2336)).save(large)  # 128 + 22 x 8.19 = 308 MiB
     broken.write_bytes(b"not an image")
     Image.new("1", (6000, 5000)).save(refused)  # 30 megapixels, over the 25 accepted
+    fifo = tmp_path / "fifo.jpg"
+    os.mkfifo(fifo)  # opened, it would block until a writer came
     assert job_count(None, small, RuntimeOptions()) == 4
     assert job_count(None, [*small, large], RuntimeOptions()) == 2
-    assert job_count(None, [*small, broken, refused, tmp_path], RuntimeOptions()) == 4
+    assert job_count(None, [*small, broken, refused, tmp_path, fifo], RuntimeOptions()) == 4
     assert job_count(1, small, RuntimeOptions()) == 1  # as asked
 
 
 def test_headers_are_read_only_while_the_memory_is_short_and_the_largest_not_yet_found(
     monkeypatch,
 ):
-    """Memory that holds the largest photograph for each core reads no file; a file counted
-    as the largest ends the reading."""
+    """Memory that holds the largest photograph for each process reads no file, nor memory
+    that holds two processes of none; a file counted as the largest ends the reading."""
     monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
     monkeypatch.setattr(parallel, "memory_room", lambda: 4 * 384 * 2**20)
     read = []
@@ -172,6 +174,24 @@ def test_headers_are_read_only_while_the_memory_is_short_and_the_largest_not_yet
     assert job_count(None, photos, RuntimeOptions()) == 4 and not read
     monkeypatch.setattr(parallel, "memory_room", lambda: 1000 * 2**20)
     assert job_count(None, photos, RuntimeOptions()) == 2 and read == photos[:1]
+    read.clear()
+    monkeypatch.setattr(parallel, "memory_room", lambda: 200 * 2**20)  # under two processes
+    assert job_count(None, photos, RuntimeOptions()) == 1 and not read
+
+
+def test_reading_ends_once_the_largest_read_leaves_room_for_one_process(monkeypatch):
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    monkeypatch.setattr(parallel, "memory_room", lambda: 500 * 2**20)
+    sizes = {"small.jpg": 300_000, "large.jpg": 8_000_000}  # 134 and 299 MiB
+    read = []
+
+    def header(path):
+        read.append(path.name)
+        return sizes[path.name]
+
+    monkeypatch.setattr(parallel, "stored_pixels", header)
+    photos = [Path("small.jpg"), Path("large.jpg"), Path("small.jpg")]
+    assert job_count(None, photos, RuntimeOptions()) == 1 and read == ["small.jpg", "large.jpg"]
 
 
 # -- a worker that dies ------------------------------------------------------------------------
