@@ -60,12 +60,12 @@ class ProcessMemory:
         """What a photograph of ``pixels`` is counted to take."""
         return min(self.most, self.base + self.per_megapixel * pixels // 1_000_000)
 
-    def for_photographs(self, photos: Iterable[Path], up_to: int | None = None) -> int:
+    def for_photographs(self, photos: Iterable[Path], up_to: int) -> int:
         """What the largest of ``photos`` is counted to take, by their files' headers
         (:func:`~edge_runtime.pipeline.decode.stored_pixels`), read no further once it is
-        ``up_to`` (or the most). A file whose header cannot be read, or is refused, fails before
+        ``up_to`` or the most. A file whose header cannot be read, or is refused, fails before
         it is decoded: it counts as none."""
-        limit = self.most if up_to is None else min(self.most, up_to)
+        limit = min(self.most, up_to)
         need = self.base
         for path in photos:
             if need >= limit:
