@@ -453,8 +453,12 @@ def test_a_pattern_that_matches_nothing_stays_one_missing_input(tmp_path):
     assert inputs[0].problem is None and not inputs[0].empty
 
 
-def _mib(memory) -> tuple[int, ...]:
-    """A ProcessMemory's base, per megapixel and most, in MiB."""
+def _mib(command: str) -> tuple[int, ...]:
+    """The base, per megapixel and most of what a process of ``command``'s default --jobs is
+    counted to take, in MiB."""
+    from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
+
+    memory = {"segment": SEGMENT_MEMORY, "eval": SCORING_MEMORY}[command]
     return tuple(value // 2**20 for value in (memory.base, memory.per_megapixel, memory.most))
 
 
@@ -462,12 +466,9 @@ def _mib(memory) -> tuple[int, ...]:
 def test_the_jobs_help_states_the_memory_each_default_process_is_counted_to_take(command):
     """The default --jobs counts SEGMENT_MEMORY a process for segment, SCORING_MEMORY for eval:
     each help says its own. Guards against the help's figures drifting from what is counted."""
-    from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
-
-    memory = {"segment": SEGMENT_MEMORY, "eval": SCORING_MEMORY}[command]
     usage = CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output
     said = " ".join(usage.split())
-    base, per, most = _mib(memory)
+    base, per, most = _mib(command)
     wanted = f"{base} MiB and {per} MiB a megapixel of the largest photograph, at most {most} MiB"
     assert f"holds at {wanted} a process" in said
 
@@ -477,10 +478,7 @@ def test_the_jobs_help_states_the_memory_each_default_process_is_counted_to_take
     [("README.md", ("segment", "eval")), ("firmware_notes/raspberry-pi.md", ("segment",))],
 )
 def test_the_docs_state_the_memory_each_default_process_is_counted_to_take(doc, commands):
-    from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
-
     text = " ".join((Path(__file__).parents[2] / doc).read_text().split())
     for command in commands:
-        memory = {"segment": SEGMENT_MEMORY, "eval": SCORING_MEMORY}[command]
-        base, per, most = _mib(memory)
+        base, per, most = _mib(command)
         assert f"{base} MiB and {per} MiB a megapixel" in text and f"at most {most} MiB" in text
