@@ -315,6 +315,33 @@ def test_jobs_reaches_the_run_and_its_summary(tmp_path, run_cli, monkeypatch):
     assert asked == [1, 2]
 
 
+def test_eval_jobs_and_its_default_count_only_the_photographs_it_scores(
+    tmp_path, run_cli, monkeypatch, make_photo_dataset
+):
+    """eval's --jobs reaches its run, and its default holds no more processes than the
+    photographs --holdout keeps. Guards against eval's ``job_count(None, ...)`` (--jobs
+    ignored: test_jobs_reaches_the_run_and_its_summary holds only segment to it) and against
+    counting ``found.photos`` (every photograph found, held out or not) in its place."""
+    import edge_runtime.cli.evaluate as evaluate_module
+    from edge_runtime.pipeline import parallel
+
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
+    monkeypatch.setattr(parallel, "memory_room", lambda: None)  # whatever memory is free
+    asked = []
+    scored = evaluate_module.evaluate_photos
+
+    def scored_here(segmenter, dataset, report, progress, jobs, stop):
+        asked.append(jobs)
+        return scored(segmenter, dataset, report, progress, 1, stop)
+
+    monkeypatch.setattr(evaluate_module, "evaluate_photos", scored_here)
+    dataset = make_photo_dataset(tmp_path / "drive", "drive", count=5)
+    run_cli("eval", dataset, "--jobs", "2")
+    run_cli("eval", dataset)
+    run_cli("eval", dataset, "--holdout", "0.2")  # one of the five held out
+    assert asked == [2, 5, 1]
+
+
 def test_eval_counts_more_memory_a_process_than_segment(
     tmp_path, run_cli, monkeypatch, make_photo_dataset
 ):

@@ -2,11 +2,13 @@
 held and never hangs the run; every worker runs exactly the segmenter the parent checked, the
 model file's later fate and every setting included; SIGINT and SIGTERM stop the run cleanly."""
 
+import io
 import json
 import os
 import pty
 import re
 import signal
+import struct
 import subprocess
 import sys
 import textwrap
@@ -27,6 +29,7 @@ from edge_runtime.evaluation.synthetic import synthetic_fundus, synthetic_label
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline import parallel
+from edge_runtime.pipeline.decode import stored_pixels
 from edge_runtime.pipeline.parallel import ProcessMemory, Stop, job_count, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
 from edge_runtime.processes import ENDING_SIGNALS, OOM_SCORE_ADJ, can_fork
@@ -192,6 +195,65 @@ def test_reading_ends_once_the_largest_read_leaves_room_for_one_process(monkeypa
     monkeypatch.setattr(parallel, "stored_pixels", header)
     photos = [Path("small.jpg"), Path("large.jpg"), Path("small.jpg")]
     assert job_count(None, photos, RuntimeOptions()) == 1 and read == ["small.jpg", "large.jpg"]
+
+
+def test_the_largest_header_read_counts_not_the_last(monkeypatch):
+    """A large photograph read before small ones still counts: 700 MiB hold 2 processes of
+    its 308 MiB, not 4 of the small ones' 134. Guards against counting the last header read
+    (``need = self.for_pixels(pixels)``), which the other tests cannot tell from the largest:
+    their largest photograph is always the last one read."""
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    monkeypatch.setattr(parallel, "memory_room", lambda: 700 * 2**20)
+    sizes = {"large.jpg": 3504 * 2336, "small.jpg": 300_000}  # 308 and 134 MiB
+    read = []
+
+    def header(path):
+        read.append(path.name)
+        return sizes[path.name]
+
+    monkeypatch.setattr(parallel, "stored_pixels", header)
+    photos = [Path("large.jpg"), Path("small.jpg"), Path("small.jpg")]
+    assert job_count(None, photos, RuntimeOptions()) == 2
+    assert read == ["large.jpg", "small.jpg", "small.jpg"]  # 308 MiB leaves room for two
+
+
+def test_a_photograph_that_leaves_room_for_exactly_two_does_not_end_the_reading(monkeypatch):
+    """300 MiB hold exactly two processes of a 1-megapixel photograph's 150 MiB: a larger one
+    further on (304 MiB) may still leave room for one only, so reading goes on. Guards against
+    ``up_to=room // 2`` (the ``+ 1`` dropped), which stopped at the first photograph and ran
+    two processes where one fits."""
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    monkeypatch.setattr(parallel, "memory_room", lambda: 300 * 2**20)
+    sizes = {"one.jpg": 1_000_000, "eight.jpg": 8_000_000}  # 150 and 304 MiB
+    read = []
+
+    def header(path):
+        read.append(path.name)
+        return sizes[path.name]
+
+    monkeypatch.setattr(parallel, "stored_pixels", header)
+    photos = [Path("one.jpg"), Path("eight.jpg")]
+    assert job_count(None, photos, RuntimeOptions()) == 1 and read == ["one.jpg", "eight.jpg"]
+
+
+def test_a_header_that_pillow_refuses_as_a_decompression_bomb_counts_as_none(tmp_path, monkeypatch):
+    """A header claiming over twice Pillow's MAX_IMAGE_PIXELS raises DecompressionBombError,
+    which is neither an OSError nor a ValueError: the file fails before it is decoded, like
+    any refused one, and counts as none. Guards against stored_pixels catching fewer kinds
+    (``except (OSError, ValueError)``): the error escaped the default --jobs as a traceback."""
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    monkeypatch.setattr(parallel, "memory_room", lambda: 700 * 2**20)
+    small = [tmp_path / f"small{i}.jpg" for i in range(3)]
+    for path in small:
+        Image.new("L", (565, 584)).save(path)  # 135 MiB
+    stored = io.BytesIO()
+    Image.new("L", (4, 4)).save(stored, "BMP")
+    header = bytearray(stored.getvalue())
+    header[18:26] = struct.pack("<ii", 20000, 10000)  # 200 megapixels, over 2 x 89
+    bomb = tmp_path / "bomb.bmp"
+    bomb.write_bytes(bytes(header))
+    assert stored_pixels(bomb) is None
+    assert job_count(None, [*small, bomb, *small], RuntimeOptions()) == 4
 
 
 # -- a worker that dies ------------------------------------------------------------------------
