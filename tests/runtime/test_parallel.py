@@ -182,58 +182,43 @@ def test_headers_are_read_only_while_the_memory_is_short_and_the_largest_not_yet
     assert job_count(None, photos, RuntimeOptions()) == 1 and not read
 
 
-def test_reading_ends_once_the_largest_read_leaves_room_for_one_process(monkeypatch):
+HEADERS = {
+    "small.jpg": 300_000,
+    "large.jpg": 3504 * 2336,
+    "one.jpg": 1_000_000,
+    "eight.jpg": 8_000_000,
+}
+"""The pixels each photograph's header says: 134, 308, 150 and 304 MiB for segment."""
+
+
+@pytest.mark.parametrize(
+    "room_mib, names, count, read_names",
+    [
+        # the largest read leaves room for one process: reading ends there
+        (500, ["small.jpg", "large.jpg", "small.jpg"], 1, ["small.jpg", "large.jpg"]),
+        # the largest counts, not the last read (308 MiB leave room for two: reading goes on)
+        (700, ["large.jpg", "small.jpg", "small.jpg"], 2, ["large.jpg", "small.jpg", "small.jpg"]),
+        # one that leaves room for exactly two (150 of 300 MiB) does not end the reading
+        (300, ["one.jpg", "eight.jpg"], 1, ["one.jpg", "eight.jpg"]),
+    ],
+)
+def test_the_largest_header_read_counts_and_reading_ends_once_one_process_is_left(
+    monkeypatch, room_mib, names, count, read_names
+):
+    """Guards against counting the last header read instead of the largest, and against
+    reading that ends one photograph early (``room // 2`` for ``room // 2 + 1``: two
+    processes where one fits) or late."""
     monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
-    monkeypatch.setattr(parallel, "memory_room", lambda: 500 * 2**20)
-    sizes = {"small.jpg": 300_000, "large.jpg": 8_000_000}  # 134 and 299 MiB
+    monkeypatch.setattr(parallel, "memory_room", lambda: room_mib * 2**20)
     read = []
 
     def header(path):
         read.append(path.name)
-        return sizes[path.name]
+        return HEADERS[path.name]
 
     monkeypatch.setattr(parallel, "stored_pixels", header)
-    photos = [Path("small.jpg"), Path("large.jpg"), Path("small.jpg")]
-    assert job_count(None, photos, RuntimeOptions()) == 1 and read == ["small.jpg", "large.jpg"]
-
-
-def test_the_largest_header_read_counts_not_the_last(monkeypatch):
-    """A large photograph read before small ones still counts: 700 MiB hold 2 processes of
-    its 308 MiB, not 4 of the small ones' 134. Guards against counting the last header read
-    (``need = self.for_pixels(pixels)``), which the other tests cannot tell from the largest:
-    their largest photograph is always the last one read."""
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
-    monkeypatch.setattr(parallel, "memory_room", lambda: 700 * 2**20)
-    sizes = {"large.jpg": 3504 * 2336, "small.jpg": 300_000}  # 308 and 134 MiB
-    read = []
-
-    def header(path):
-        read.append(path.name)
-        return sizes[path.name]
-
-    monkeypatch.setattr(parallel, "stored_pixels", header)
-    photos = [Path("large.jpg"), Path("small.jpg"), Path("small.jpg")]
-    assert job_count(None, photos, RuntimeOptions()) == 2
-    assert read == ["large.jpg", "small.jpg", "small.jpg"]  # 308 MiB leaves room for two
-
-
-def test_a_photograph_that_leaves_room_for_exactly_two_does_not_end_the_reading(monkeypatch):
-    """300 MiB hold exactly two processes of a 1-megapixel photograph's 150 MiB: a larger one
-    further on (304 MiB) may still leave room for one only, so reading goes on. Guards against
-    ``up_to=room // 2`` (the ``+ 1`` dropped), which stopped at the first photograph and ran
-    two processes where one fits."""
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
-    monkeypatch.setattr(parallel, "memory_room", lambda: 300 * 2**20)
-    sizes = {"one.jpg": 1_000_000, "eight.jpg": 8_000_000}  # 150 and 304 MiB
-    read = []
-
-    def header(path):
-        read.append(path.name)
-        return sizes[path.name]
-
-    monkeypatch.setattr(parallel, "stored_pixels", header)
-    photos = [Path("one.jpg"), Path("eight.jpg")]
-    assert job_count(None, photos, RuntimeOptions()) == 1 and read == ["one.jpg", "eight.jpg"]
+    assert job_count(None, [Path(name) for name in names], RuntimeOptions()) == count
+    assert read == read_names
 
 
 def test_a_header_that_pillow_refuses_as_a_decompression_bomb_counts_as_none(tmp_path, monkeypatch):
