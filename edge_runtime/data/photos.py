@@ -6,7 +6,7 @@ field-of-view detection decides. Layouts, detected in this order (or named):
 
 - ``drive``: ``images/NN_test.tif`` or ``NN_training.tif`` (no other names),
   ``1st_manual/NN_manual1.gif``, ``mask/NN_test_mask.gif``, optional artery/vein labels
-  ``AV/NN_test.png`` (RITE); or ``training/`` and ``test/`` folders holding that layout;
+  ``AV/NN_test.png`` (RITE); and ``training/`` and ``test/`` folders holding that layout;
 - ``stare``: ``stare-images/imNNNN.png`` (or ``.ppm``), ``labels-ah/imNNNN.ah.png``;
 - ``hrf``: ``images/NN_h.jpg``, ``manual1/NN_h.tif``, ``mask/NN_h_mask.tif``;
 - ``chase``: ``Image_NNx.jpg`` with ``Image_NNx_1stHO.png``, in the folder or folders below it;
@@ -196,14 +196,17 @@ def _photo(
 
 
 def _drive_parts(root: Path) -> list[Path]:
-    """DRIVE's ``training/`` and ``test/`` folders, when it is split so; else none."""
+    """The folders of a DRIVE copy that hold its layout: the top level, and its ``training/``
+    and ``test/`` folders when it is split so (a photograph in any of them is read)."""
     parts = [root / "training", root / "test"]
-    return parts if any((part / "1st_manual").is_dir() for part in parts) else []
+    return [root, *parts] if any((part / "1st_manual").is_dir() for part in parts) else [root]
 
 
 def _drive(root: Path) -> list[LabelledPhoto]:
-    if parts := _drive_parts(root):
-        return [photo for part in parts for photo in _drive(part)]
+    return [photo for part in _drive_parts(root) for photo in _drive_part(part)]
+
+
+def _drive_part(root: Path) -> list[LabelledPhoto]:
     labels, masks = _by(_STEM, _listed(root / "1st_manual")), _by(_STEM, _listed(root / "mask"))
     artery_veins = _by(_STEM, _listed(root / "AV"))  # RITE: AV/01_test.png
     photos = []
@@ -296,8 +299,10 @@ def _names(folder: Path) -> set[str]:
 def _drive_unmatched(root: Path) -> list[Path]:
     """DRIVE's labels (by the photograph's number), masks and artery/vein labels of no
     photograph."""
-    if parts := _drive_parts(root):
-        return [path for part in parts for path in _drive_unmatched(part)]
+    return [path for part in _drive_parts(root) for path in _drive_part_unmatched(part)]
+
+
+def _drive_part_unmatched(root: Path) -> list[Path]:
     names = _names(root / "images")
     numbers = {name.partition("_")[0] for name in names}
     return [

@@ -67,6 +67,29 @@ def test_drive_training_and_test_folders_together(tmp_path, make_photo_dataset):
     assert all(photo.problem for photo in photos)
 
 
+def test_drive_photographs_beside_its_training_and_test_folders_are_read(
+    tmp_path, make_photo_dataset
+):
+    """A folder split by a `test/` (or `training/`) folder still has its own photographs and
+    files read: they were dropped, and the mean was of the others only, without a word."""
+    make_photo_dataset(tmp_path, "drive", count=2)
+    test = make_photo_dataset(tmp_path / "test", "drive", count=3)
+    for number in ("01", "02"):  # the test folder's own photograph: 03
+        for path in (f"images/{number}_test.tif", f"mask/{number}_test_mask.gif"):
+            (test / path).unlink()
+        (test / "1st_manual" / f"{number}_manual1.gif").unlink()
+    stray = tmp_path / "mask" / "09_test_mask.gif"  # beside them, a mask of no photograph
+    shutil.copy(tmp_path / "mask" / "01_test_mask.gif", stray)
+    photos = find_dataset(tmp_path).photos
+    assert sorted(str(photo.image.relative_to(tmp_path)) for photo in photos) == [
+        "images/01_test.tif",
+        "images/02_test.tif",
+        "test/images/03_test.tif",
+    ]
+    assert not any(photo.problem for photo in photos)
+    assert LAYOUTS["drive"].unmatched(tmp_path) == [stray]
+
+
 def _twin(path: Path, name: str | None = None) -> Path:
     """A copy of a file beside it, under its name in capitals (or ``name``)."""
     twin = path.with_name(name or path.name.upper())
