@@ -3,15 +3,16 @@
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from edge_runtime.errors import InputError, first_line
 from edge_runtime.pipeline.decode import (
     NOT_AN_IMAGE,
-    ORIENTATION,
     SIXTEEN_BIT_MODES,
     opened_image,
-    turned_a_quarter,
+    orientation_left,
+    upright,
+    upright_size,
 )
 
 KEPT_MODES = ("1", "L", "RGB", *SIXTEEN_BIT_MODES, "I", "F")
@@ -85,18 +86,16 @@ def read_label_image(path: Path, what: str, shape: tuple[int, int] | None = None
                     f"{path}: {what} saved as {saved}, whose compression changes the "
                     "pixels around every edge: save it losslessly, as PNG"
                 )
-            width, height = image.size
-            if turned_a_quarter(image.getexif().get(ORIENTATION, 1)):
-                width, height = height, width
+            width, height = upright_size(image)
             if shape is not None and (height, width) != tuple(shape):
                 raise InputError(
                     f"{path}: {width}x{height} pixels, but the photograph is {shape[1]}x{shape[0]}"
                 )
-            upright = ImageOps.exif_transpose(image)
-            _refuse_transparency(upright, path, what)
-            if upright.mode not in KEPT_MODES:
-                upright = upright.convert("RGB")
-            return np.asarray(upright)
+            turned = upright(image, orientation_left(image))
+            _refuse_transparency(turned, path, what)
+            if turned.mode not in KEPT_MODES:
+                turned = turned.convert("RGB")
+            return np.asarray(turned)
     except InputError:
         raise
     except UnidentifiedImageError:

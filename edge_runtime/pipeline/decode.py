@@ -9,6 +9,8 @@ its size. Every problem is raised as :class:`InputError` naming the file.
 """
 
 import contextlib
+import functools
+import io
 import os
 import struct
 from collections.abc import Callable, Iterator
@@ -122,7 +124,7 @@ class Photo:
 
     def _full_picture(self) -> Image.Image:
         stored, orientation = _stored_rgb8(self.source)
-        picture = _upright(stored, orientation)  # turned after the file's own pixels are freed
+        picture = upright(stored, orientation)  # turned after the file's own pixels are freed
         if picture.size[::-1] != self.shape:
             raise InputError(
                 f"{self.source}: changed while being segmented (now {picture.size[0]}x"
@@ -217,7 +219,7 @@ def _reduced_upright(image: Image.Image, reduction: int, orientation: int) -> Im
     xs = _spans(image.width, reduction, "x" in reversed_)
     ys = _spans(image.height, reduction, "y" in reversed_)
     if len(xs) == len(ys) == 1:
-        return _upright(_reduced(image, reduction), orientation)
+        return upright(_reduced(image, reduction), orientation)
     pieces = [
         (_reduced(image, reduction, (x0, y0, x1, y1)), (dx, dy))
         for x0, x1, dx in xs
@@ -227,7 +229,7 @@ def _reduced_upright(image: Image.Image, reduction: int, orientation: int) -> Im
     reduced = Image.new(pieces[0][0].mode, size)
     for piece, at in pieces:
         reduced.paste(piece, at)
-    return _upright(reduced, orientation)
+    return upright(reduced, orientation)
 
 
 def reduce_pixels(pixels: np.ndarray, reduction: int) -> np.ndarray:
@@ -265,7 +267,45 @@ _REVERSED = {2: "x", 3: "xy", 4: "y", 6: "y", 7: "xy", 8: "x"}
 """The stored axes each EXIF orientation's turn reverses."""
 
 
-def _upright(image: Image.Image, orientation: int) -> Image.Image:
+@functools.cache
+def _pillow_on_tiffs() -> tuple[bool, bool]:
+    """How this Pillow treats a TIFF's orientation: whether loading turns its pixels upright
+    (and drops the tag: 10.4 does), and whether the size it reads from the header is upright
+    already (11 and later)."""
+    stored = io.BytesIO()
+    Image.new("L", (2, 1)).save(stored, "TIFF", tiffinfo={ORIENTATION: 6})
+    with Image.open(stored) as image:
+        size_upright = image.size == (1, 2)
+        image.load()
+        return image.size == (1, 2), size_upright
+
+
+def _tagged_orientation(image: Image.Image) -> int:
+    """An opened image's EXIF orientation tag; 1 where it has none, or one of no meaning."""
+    orientation = image.getexif().get(ORIENTATION, 1)
+    return orientation if orientation in _TRANSPOSE else 1
+
+
+def orientation_left(image: Image.Image) -> int:
+    """The EXIF orientation that an image Pillow opened is still to be turned by: its tag, or
+    1 for a TIFF this Pillow turns upright itself when it loads it (turned by its tag as well,
+    it was turned twice)."""
+    if image.format == "TIFF" and _pillow_on_tiffs()[0]:
+        return 1
+    return _tagged_orientation(image)
+
+
+def upright_size(image: Image.Image) -> tuple[int, int]:
+    """The upright size (width, height) of an image Pillow opened, from its header and its
+    orientation (Pillow 11 and later read a TIFF's size upright already)."""
+    width, height = image.size
+    if image.format == "TIFF" and _pillow_on_tiffs()[1]:
+        return width, height
+    return (height, width) if turned_a_quarter(_tagged_orientation(image)) else (width, height)
+
+
+def upright(image: Image.Image, orientation: int) -> Image.Image:
+    """``image`` turned upright from an EXIF ``orientation`` (:func:`orientation_left`)."""
     method = _TRANSPOSE.get(orientation)
     return image if method is None else image.transpose(method)
 
@@ -380,7 +420,7 @@ def _stored_rgb8(path: Path) -> tuple[Image.Image, int]:
     """A file's pixels as stored, in 8-bit RGB, and its EXIF orientation."""
     with opened_image(path) as image:
         image.load()
-        return _rgb8(image), image.getexif().get(ORIENTATION, 1)
+        return _rgb8(image), orientation_left(image)
 
 
 def _deeper_than_16_bits(image: Image.Image) -> bool:
@@ -424,19 +464,20 @@ def opened_image(
 
 def _decode(path: Path, reduce: bool = True) -> Photo:
     with opened_image(path) as image:
-        width, height = image.size
-        orientation = image.getexif().get(ORIENTATION, 1)
+        width, height = upright_size(image)
+        orientation = orientation_left(image)  # before loading, which drops a TIFF's tag
         reduction = reduction_for(height, width) if reduce else 1
         # the JPEG decoder's own scaling leaves partial blocks at the stored right and bottom
         aligned = orientation == 1 or (width % reduction == 0 and height % reduction == 0)
+        done = 1
         if reduction > 1 and image.format == "JPEG" and aligned:
             # asked for the sides rounded down: Pillow scales by the whole ratio of the two
-            image.draft(image.mode, (width // reduction, height // reduction))
+            stored_width, stored_height = image.size
+            image.draft(image.mode, (stored_width // reduction, stored_height // reduction))
+            done = round(stored_width / image.size[0])  # the JPEG decoder may do some
         image.load()
-        rest = reduction // round(width / image.size[0])  # the JPEG decoder may have done some
-        pixels = _array(_reduced_upright(image, rest, orientation))
-    shape = (width, height) if turned_a_quarter(orientation) else (height, width)
-    return Photo(pixels, shape, reduction, path)
+        pixels = _array(_reduced_upright(image, reduction // done, orientation))
+    return Photo(pixels, (height, width), reduction, path)
 
 
 def load_photo(path: str | Path) -> Photo:
@@ -544,8 +585,8 @@ def photo_from_picture(image: Image.Image) -> Photo:
     if width * height > MAX_PIXELS:
         raise InputError(f"{name}: {width}x{height} pixels {_TOO_LARGE}")
     _decoding(name, lambda: _check_opened_pictures(image, name))
-    upright = _decoding(name, lambda: _array(_upright(image, image.getexif().get(ORIENTATION, 1))))
-    return photo_from_array(upright)
+    turned = _decoding(name, lambda: _array(upright(image, orientation_left(image))))
+    return photo_from_array(turned)
 
 
 def _check_opened_pictures(image: Image.Image, name: Path) -> None:

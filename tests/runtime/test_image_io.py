@@ -13,7 +13,12 @@ from edge_runtime.data.label_image import read_label_image
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.maps import read_map
-from edge_runtime.pipeline.decode import load_image, load_photo, photo_from_array
+from edge_runtime.pipeline.decode import (
+    load_image,
+    load_photo,
+    photo_from_array,
+    photo_from_picture,
+)
 
 PHOTO = synthetic_fundus(120, 160)
 
@@ -72,6 +77,39 @@ def test_exif_orientation_is_honoured(tmp_path):
     assert out.shape == (160, 120, 3)
 
 
+UPRIGHT = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+    8: lambda a: np.rot90(a, 1),
+}
+"""What shows each EXIF orientation's stored pixels upright (its definition), by hand."""
+
+
+@pytest.mark.parametrize("orientation", list(UPRIGHT))
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".webp"])
+def test_each_exif_orientation_turns_a_photograph_and_its_label_once(tmp_path, suffix, orientation):
+    """Every format that carries it, every orientation, against its definition: a TIFF was
+    turned twice (Pillow 11 and later turn TIFFs themselves), upside down or its sides swapped
+    back, mask and overlay with it."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    options = {"lossless": True} if suffix == ".webp" else {}
+    path = _save(tmp_path, f"p{suffix}", PHOTO, exif=exif.tobytes(), **options)
+    expected = UPRIGHT[orientation](PHOTO)
+    np.testing.assert_array_equal(load_image(path), expected)
+    np.testing.assert_array_equal(load_photo(path).pixels, expected)
+    with Image.open(path) as opened:
+        np.testing.assert_array_equal(photo_from_picture(opened).pixels, expected)
+    label = _save(tmp_path, f"l{suffix}", PHOTO[..., 1], exif=exif.tobytes(), **options)
+    read = read_label_image(label, "the label", shape=expected.shape[:2])
+    np.testing.assert_array_equal(np.atleast_3d(read)[..., 0], expected[..., 1])  # WebP: RGB
+
+
 def _block_mean(image: np.ndarray, r: int) -> np.ndarray:
     """Means of r x r blocks (partial blocks at the right and bottom mean what they hold)."""
     starts = [np.arange(0, n, r) for n in image.shape[:2]]
@@ -92,6 +130,8 @@ def _wide(width: int, height: int, gray16: bool = False) -> np.ndarray:
     ("name", "width", "orientation", "gray16", "tolerance"),
     [
         ("rgb.png", 3203, 6, False, 0.5),  # partial blocks, turned a quarter: reduced when upright
+        ("rgb.tif", 3203, 6, False, 0.5),  # turned by Pillow itself (11 and later)
+        ("rgb16.tif", 3203, 3, True, 0.5),
         ("gray16.png", 3203, 3, True, 0.5),
         ("odd.jpg", 3203, 8, False, 0.5),  # turned, partial blocks: decoded whole, then reduced
         ("even.jpg", 3200, 6, False, 24),  # the JPEG decoder's own scaling, not an exact mean
