@@ -40,6 +40,7 @@ MAX_WHOLE_IMAGE_PIXELS = 12_000_000
 so that it peaks no higher than the largest photograph of other formats."""
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".webp")
+IMAGE_SUFFIXES += (".jp2", ".j2k", ".jpf", ".jpx", ".avif")  # JPEG 2000 and AVIF
 """File name endings taken as photographs when a folder is given (any case)."""
 
 MIN_SIDE = 64

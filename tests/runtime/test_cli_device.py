@@ -19,6 +19,7 @@ from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import read_card
+from edge_runtime.pipeline.decode import load_photo
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -410,6 +411,34 @@ def test_a_folder_leaves_out_outputs_whatever_the_case_of_their_suffix(tmp_path)
     for name in ("eye.png", "eye_mask.PNG", "eye_overlay.Png"):
         Image.fromarray(synthetic_fundus(80, 80)).save(tmp_path / name, format="PNG")
     assert [i.path.name for i in collect_inputs([str(tmp_path)])] == ["eye.png"]
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [
+        ("eye.png", None),
+        ("eye.jpg", None),
+        ("eye.jpeg", None),
+        ("eye.tif", None),
+        ("eye.tiff", None),
+        ("eye.bmp", None),
+        ("eye.ppm", None),
+        ("eye.webp", "webp"),
+        ("eye.jp2", "jpg_2000"),
+        ("eye.j2k", "jpg_2000"),
+        ("eye.avif", "avif"),
+    ],
+)
+def test_a_folder_gives_its_photographs_in_every_format_decoded(tmp_path, name, codec):
+    """JPEG 2000 and AVIF photographs were decoded when named, but a folder, and `watch`,
+    left them out without a word."""
+    from PIL import features
+
+    if codec and not features.check(codec):
+        pytest.skip(f"this Pillow was built without {codec}")
+    Image.fromarray(synthetic_fundus(80, 80)).save(tmp_path / name)
+    assert [i.path.name for i in collect_inputs([str(tmp_path)])] == [name]
+    assert load_photo(tmp_path / name).shape == (80, 80)
 
 
 _DEMO_LINE = re.compile(
