@@ -66,17 +66,39 @@ def turn_sides(segments: Segments, span: int) -> np.ndarray:
     return np.where(turning, np.sign(cross), 0).astype(np.int8)
 
 
+def smoothed(segments: Segments, reach: int) -> Segments:
+    """The segments' centre lines, each point the mean of the points up to ``reach`` before
+    and after it along its segment (as many each way: fewer near the ends, whose points stay).
+
+    A thick vessel's thinned centre line jogs by a pixel here and there where a drawn line
+    would not; over a span of 6 pixels a jog turns it by up to 19 degrees, one way and then
+    the other, and each jog would count as two inflections.
+    """
+    points = segments.points.astype(np.float64)
+    if not len(points):
+        return Segments(points, segments.bounds)
+    index = np.arange(len(points))
+    member = segments.member
+    first, last = segments.bounds[member], segments.bounds[member + 1] - 1
+    each_way = np.minimum(np.minimum(index - first, last - index), reach)
+    total = np.concatenate([np.zeros((1, 2)), np.cumsum(points, axis=0)])
+    window = total[index + each_way + 1] - total[index - each_way]
+    return Segments(window / (2 * each_way + 1)[:, None], segments.bounds)
+
+
 def tortuosity_density(segments: Segments, span: int) -> np.ndarray:
     """Grisan's tortuosity density of each segment: cut at its inflection points into ``n``
     pieces turning one way each, ``(n - 1) / n * sum(arc_i / chord_i - 1) / arc`` (0 for a
     segment that turns one way only, however much; more for more, and more curved, turns).
 
-    An inflection lies where the side the segment turns to (:func:`turn_sides`) changes,
-    halfway between the last pixel turning one way and the first turning the other.
+    Measured on the centre line :func:`smoothed` over half the span each way. An inflection
+    lies where the side the segment turns to (:func:`turn_sides`) changes, halfway between the
+    last pixel turning one way and the first turning the other.
     """
     bounds = segments.bounds
     if len(bounds) < 2:
         return np.zeros(0)
+    segments = smoothed(segments, span // 2)
     side = turn_sides(segments, span)
     index = np.arange(len(side))
     member = segments.member
