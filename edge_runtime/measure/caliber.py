@@ -24,9 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_runtime.contract.artery_vein_classes import ArteryVein
-from edge_runtime.data.vessel_share import share_inside
 from edge_runtime.measure.disc import Disc
-from edge_runtime.measure.field import disc_mask
+from edge_runtime.measure.field import disc_mask, disc_pixels
 from edge_runtime.measure.grid import Grid, components, neighbour_pairs
 
 ZONE_B = (1.0, 1.5)
@@ -90,12 +89,14 @@ def central_equivalent(widths: list[float], coefficient: float) -> float:
 @dataclass(frozen=True)
 class ZoneB:
     """Zone B of a map: its pixels (``mask``, boolean) in the box of the map that holds them,
-    whose first pixel is the map's (``top``, ``left``); a map-sized ring would take as much
-    memory as the map for a ring a few per cent of it."""
+    whose first pixel is the map's (``top``, ``left``; a map-sized ring would take as much
+    memory as the map for a ring a few per cent of it), and how many pixels the whole ring has
+    (``pixels``), also those beyond the map's edges."""
 
     mask: np.ndarray
     top: int
     left: int
+    pixels: int
 
     def _box(self, image: np.ndarray) -> np.ndarray:
         """The part of a map-sized ``image`` under the box."""
@@ -112,8 +113,10 @@ class ZoneB:
         return held
 
     def share_inside(self, field: np.ndarray) -> float:
-        """Share of the ring inside a map-sized boolean ``field`` (1 for an empty ring)."""
-        return share_inside(self.mask, self._box(field))
+        """Share of the whole ring inside a map-sized boolean ``field``, the part beyond the
+        map's edges outside it (1 for an empty ring)."""
+        inside = np.count_nonzero(self.mask & self._box(field))
+        return inside / self.pixels if self.pixels else 1.0
 
 
 def zone_b(shape: tuple[int, int], disc: Disc) -> ZoneB:
@@ -127,7 +130,8 @@ def zone_b(shape: tuple[int, int], disc: Disc) -> ZoneB:
     )
     box = (max(0, bottom - top), max(0, right - left))
     inner, outer = (disc_mask(box, disc.center_y, disc.center_x, r, (top, left)) for r in radii)
-    return ZoneB(outer & ~inner, top, left)
+    pixels = [disc_pixels(disc.center_y, disc.center_x, r) for r in radii]
+    return ZoneB(outer & ~inner, top, left, pixels[1] - pixels[0])
 
 
 def zone_vessels(

@@ -1,6 +1,7 @@
 """The field of view a map is measured in: a mask of the retina's pixels and its diameter."""
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,15 @@ def disc_mask(
     half[np.abs(dy) > radius] = -1.0  # rows that miss the disc
     columns = np.arange(origin[1], origin[1] + shape[1])
     return (columns >= center_x - half[:, None]) & (columns <= center_x + half[:, None])
+
+
+def disc_pixels(center_y: float, center_x: float, radius: float) -> int:
+    """How many pixels :func:`disc_mask` holds around a centre on a map large enough to hold
+    them all, counted row by row (the parts beyond a map's edges too)."""
+    dy = np.arange(math.floor(center_y - radius), math.ceil(center_y + radius) + 1) - center_y
+    half = np.sqrt(np.maximum(radius**2 - dy**2, 0.0))
+    count = np.floor(center_x + half) - np.ceil(center_x - half) + 1
+    return int(count[np.abs(dy) <= radius].clip(min=0).sum())
 
 
 def whole_frame(shape: tuple[int, int]) -> Field:

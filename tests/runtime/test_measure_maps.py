@@ -12,7 +12,6 @@ from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.vessel_share import (
     check_inside,
     check_share,
-    share_inside,
     too_much_of_the_field,
 )
 from edge_runtime.errors import InputError
@@ -36,6 +35,7 @@ from edge_runtime.measure.disc import (
 )
 from edge_runtime.measure.field import (
     disc_mask,
+    disc_pixels,
     field_from_mask,
     field_from_vessels,
     whole_frame,
@@ -250,7 +250,7 @@ def test_zone_b_finds_each_vessel_with_its_width():
 def test_zone_b_holds_the_ring_of_the_whole_map_in_its_box(centre, diameter):
     """The ring is kept in the box that holds it (a map-sized one took 24 MB on the largest
     photograph), with the same pixels as the map-sized ring, also for a disc by or off the
-    frame's edge."""
+    frame's edge; its share inside a field is of the whole ring."""
     shape = (300, 320)
     disc = Disc(*centre, diameter_px=diameter, confidence=1.0)
     whole = [disc_mask(shape, disc.center_y, disc.center_x, diameter * r) for r in ZONE_B]
@@ -266,7 +266,12 @@ def test_zone_b_holds_the_ring_of_the_whole_map_in_its_box(centre, diameter):
     assert not ring.holds(np.array([-1, 0, 400]), np.array([0, -5, 10])).any()  # off the map
     left_half = np.zeros(shape, dtype=bool)
     left_half[:, :160] = True
-    assert ring.share_inside(left_half) == share_inside(expected, left_half)
+    beyond = [
+        disc_mask((2400, 2400), disc.center_y, disc.center_x, diameter * r, (-1200, -1200))
+        for r in ZONE_B
+    ]
+    whole_ring = np.count_nonzero(beyond[1] & ~beyond[0])  # its parts off the map outside
+    assert ring.share_inside(left_half) == np.count_nonzero(expected & left_half) / whole_ring
 
 
 def _zone_vessels_piece_by_piece(points, widths, disc, ring, classes):
@@ -532,6 +537,27 @@ def test_zone_b_takes_vessels_across_half_its_depth_and_mostly_of_a_known_class(
     classes[tuple(across.T)] = ArteryVein.ARTERY
     classes[tuple(across[: int(0.7 * len(across))].T)] = ArteryVein.UNCERTAIN
     assert zone_vessels(points, widths, disc, ring, classes) == []
+
+
+@pytest.mark.parametrize(
+    ("center", "radius"), [((150.0, 150.0), 60.0), ((3.3, 7.6), 41.5), ((-20.5, 299.2), 0.4)]
+)
+def test_a_disc_s_pixels_are_counted_as_its_mask_holds_them_beyond_the_map_too(center, radius):
+    whole = disc_mask((400, 400), *center, radius, origin=(-100, -100))
+    assert disc_pixels(*center, radius) == np.count_nonzero(whole)
+
+
+def test_zone_b_beyond_the_map_s_edges_counts_as_outside_its_field():
+    """A disc in a map's corner: a quarter of its ring lies on the map. The ring was cut to
+    the map before its share inside was taken, which read 1, and calibers were given from a
+    third of zone B (their limit is half)."""
+    field = np.ones((300, 300), bool)
+    centred = zone_b((300, 300), Disc(150.0, 150.0, diameter_px=40.0, confidence=1.0))
+    assert centred.share_inside(field) == 1.0
+    cornered = zone_b((300, 300), Disc(0.0, 0.0, diameter_px=40.0, confidence=1.0))
+    assert cornered.share_inside(field) == pytest.approx(0.25, abs=0.01)
+    two = [ZoneVessel(np.zeros(1, int), np.zeros(1, int), width) for width in (6.0, 5.0)]
+    assert calibers(two, two, cornered, field) is None
 
 
 def test_two_vessels_of_each_class_are_enough_for_the_calibers():
