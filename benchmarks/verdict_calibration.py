@@ -308,9 +308,10 @@ QUANTILES = np.linspace(0, 1, 81)
 """Candidate limits: these quantiles of a measurement over the photographs fitted on."""
 
 BY_HAND = ("field-cut-off",)
-"""Reasons whose limit is not fitted: a field cut by the frame loses vessels in proportion to
+"""Reasons whose checks are not fitted: a field cut by the frame loses vessels in proportion to
 the retina lost (an F1 drop of 0.14 at 0.6 radii), never enough for the objective to want it;
-its limit is set where a third of the disc is lost (a camera's own framing may cut a sixth)."""
+its limit is set where a third of the disc is lost (a camera's own framing may cut a sixth),
+and a frame's shape by the cameras' (no degradation here makes a strip of a photograph)."""
 
 
 @dataclass(frozen=True)
@@ -328,16 +329,16 @@ def fit_checks(samples: list[Sample]) -> tuple[Check, ...]:
     would be, plus the share of those to keep (below 0.02) that would be, plus the share of
     clean photographs kept: the most lenient of the best candidates (what the photographs
     fitted on do not decide is left to pass), or none (never triggered) when no limit helps;
-    its clean value is the clean photographs' median. :data:`BY_HAND` limits are kept."""
+    its clean value is the clean photographs' median. :data:`BY_HAND` checks are kept."""
     drop = np.array([s.drop for s in samples])
     clean = np.array([s.degradation == "clean" for s in samples])
     retake, keep = drop > RETAKE_DROP, drop < KEEP_DROP
     values = [_values(samples, c.measure) for c in CHECKS]
     checks = [
-        dataclasses.replace(
-            c,
-            limit=c.limit if c.code in BY_HAND else -np.inf if c.below else np.inf,
-            clean=float(np.nanmedian(v[clean])),
+        c
+        if c.code in BY_HAND
+        else dataclasses.replace(
+            c, limit=-np.inf if c.below else np.inf, clean=float(np.nanmedian(v[clean]))
         )
         for c, v in zip(CHECKS, values, strict=True)
     ]

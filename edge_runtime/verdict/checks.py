@@ -23,7 +23,8 @@ REASONS: dict[str, str] = {
     "too-dark": "under-exposed: too little light for the vessels to show",
     "over-exposed": "over-exposed: part of the field is clipped white",
     "uneven-light": "part of the field is in shadow (an eyelid, lashes, a small pupil)",
-    "field-cut-off": "part of the field of view lies outside the frame",
+    "field-cut-off": "part of the field of view lies outside the frame, or the frame is a "
+    "narrow strip of it",
     "off-centre": "the field of view is far from the frame's centre",
     "low-contrast": "washed out (haze, a cataract, a dirty lens): vessels barely darker than "
     "the retina",
@@ -99,12 +100,16 @@ CHECKS: tuple[Check, ...] = (
     Check("over-exposed", "clipped", 0.39, below=False, clean=0.0),
     Check("uneven-light", "evenness", 0.19, below=True, clean=0.72, logarithmic=True),
     Check("field-cut-off", "field_lost", 0.25, below=False, clean=0.0),
+    Check("field-cut-off", "frame_aspect", 2.5, below=False, clean=2.0),
     Check("off-centre", "offset", 0.31, below=False, clean=0.01),
     Check("low-contrast", "contrast", 0.021, below=True, clean=0.16, logarithmic=True),
     Check("noisy", "signal_to_noise", 6.2, below=True, clean=30.0, logarithmic=True),
     Check("compressed", "blockiness", 1.7, below=False, clean=0.15),
 )
-"""What makes a fundus photograph worth retaking; it is usable when it fails none."""
+"""What makes a fundus photograph worth retaking; it is usable when it fails none. A frame
+without a field of view found is a crop inside it; one whose long side is over 2.5 times its
+short side is a strip of it (cameras' frames are 1-1.78: 16:9 video; a 565x80 band of a DRIVE
+photograph read as usable, quality 0.94), and up to 2 its shape costs no quality."""
 
 VESSEL_QUALITY = Check("vessel-map", "indecision", 0.41, below=False, clean=0.31)
 """With the model run, the share of the vessel map it is unsure of lowers the quality score too

@@ -133,6 +133,10 @@ class Measurements:
     handed over as BGR (``None`` where colour is not judged)."""
     swapped_blueness: float | None = None
     """``blueness`` of the photograph with its red and blue swapped."""
+    frame_aspect: float | None = None
+    """For a photograph whose field of view was not found (a crop inside it, which fills the
+    frame): its long side over its short side (``None`` where the field was found, whose own
+    framing is measured)."""
 
 
 def inner_field(shape: tuple[int, int], fov: FieldOfView, share: float = INNER) -> np.ndarray:
@@ -448,4 +452,5 @@ def measure(photo: Photo, prepared: Prepared) -> Measurements:
         round_field=float(fov.found) if grayscale else None,
         swapped_redness=swapped[0],
         swapped_blueness=swapped[1],
+        frame_aspect=None if fov.found else max(prepared.shape) / min(prepared.shape),
     )
