@@ -1,6 +1,7 @@
 """Output file names cut to fit the 255 bytes a file system allows a name."""
 
 import os
+from collections.abc import Callable
 
 MAX_NAME_BYTES = 255 - len("_overlay.png") - len("-9999")
 """Output names are cut to this many bytes, so that every output file name fits the 255 bytes
@@ -24,3 +25,16 @@ def card_key(name: str) -> str:
     it stays one character (``A.png`` and ``a.png`` are one name there, ``micro`` and ``mu``
     signs too; ``Strasse`` with an eszett is not ``STRASSE``)."""
     return "".join(upper if len(upper := c.upper()) == 1 else c for c in name)
+
+
+def unique_name(stem: str, used: set[str], clashes: Callable[[str], bool] = lambda _: False) -> str:
+    """``stem`` as its outputs are named (:func:`fitted_name`), or with ``-2``, ``-3``... after
+    it: the first name that is none of ``used`` on a FAT card (``used`` holds :func:`card_key`
+    of the names taken, and takes this one's) and does not ``clash``."""
+    fitted, n = fitted_name(stem), 1
+    while True:
+        name = fitted if n == 1 else f"{fitted}-{n}"
+        if card_key(name) not in used and not clashes(name):
+            used.add(card_key(name))
+            return name
+        n += 1

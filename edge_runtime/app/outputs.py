@@ -16,7 +16,7 @@ from edge_runtime.contract.provenance import PNG_KEY, Provenance, png_text
 from edge_runtime.data.artery_vein import colour_picture
 from edge_runtime.data.photos import PhotoDataset
 from edge_runtime.errors import EdgeSegError, InputError
-from edge_runtime.file_names import card_key, fitted_name
+from edge_runtime.file_names import card_key, unique_name
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.safe_open import open_regular
 
@@ -136,22 +136,18 @@ def plan_outputs(
     taken = {identity(p) for p in inputs} - {None}
     used = set() if used is None else used
     folded = {card_key(name) for name in used}  # A.png and a.jpg: one name on a FAT card
+
+    def clashes(name: str) -> bool:
+        return any(
+            identity(p) in taken or (keep_existing and os.path.lexists(p))
+            for p in output_paths(outdir, name).files()
+        )
+
     plans = []
     for path in inputs:
-        stem, n = fitted_name(path.stem), 1
-        while True:
-            name = stem if n == 1 else f"{stem}-{n}"
-            outputs = output_paths(outdir, name)
-            clash = any(
-                identity(p) in taken or (keep_existing and os.path.lexists(p))
-                for p in outputs.files()
-            )
-            if card_key(name) not in folded and not clash:
-                break
-            n += 1
+        name = unique_name(path.stem, folded, clashes)
         used.add(name)
-        folded.add(card_key(name))
-        plans.append(outputs)
+        plans.append(output_paths(outdir, name))
     return plans
 
 

@@ -29,7 +29,7 @@ from edge_runtime.cli.results import ResultLines
 from edge_runtime.contract.provenance import SOFTWARE, Provenance, png_text
 from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, describe_failure, one_line
-from edge_runtime.file_names import card_key, fitted_name
+from edge_runtime.file_names import fitted_name, unique_name
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import read_field_mask
 from edge_runtime.measure.measurements import MapMeasurements
@@ -112,19 +112,15 @@ def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
     """``OUTDIR/<stem>_measure.png`` for each map; maps sharing a stem get ``-2``, ``-3``...,
     and no picture may be one of the maps under any path."""
     taken = {identity(p) for p in paths} - {None}
-    used, chosen = set(), []
-    for path in paths:
-        n = 1
-        while True:
-            stem = fitted_name(path.stem)
-            name = stem if n == 1 else f"{stem}-{n}"
-            target = outdir / f"{name}_{PICTURE_KIND}.png"
-            if card_key(name) not in used and identity(target) not in taken:
-                break
-            n += 1
-        used.add(card_key(name))  # a FAT card takes A and a for one name
-        chosen.append(target)
-    return chosen
+    used: set[str] = set()
+
+    def picture(name: str) -> Path:
+        return outdir / f"{name}_{PICTURE_KIND}.png"
+
+    def clashes(name: str) -> bool:
+        return identity(picture(name)) in taken
+
+    return [picture(unique_name(path.stem, used, clashes)) for path in paths]
 
 
 def _measure_one(

@@ -23,7 +23,7 @@ from edge_runtime.data.artery_vein import check_on_vessels, read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share, share_inside
 from edge_runtime.errors import InputError, describe_failure, one_line
-from edge_runtime.file_names import fitted_name
+from edge_runtime.file_names import unique_name
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.pipeline.decode import to_uint8
@@ -96,14 +96,15 @@ def grade_artery_vein(
 
 
 def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) -> PhotoResult:
-    """One photograph segmented and scored (and drawn into the report folder, if any).
+    """One photograph segmented and scored (and drawn into its comparison picture, the job's
+    path, if any).
 
     Its arteries and veins are scored too when the segmenter chains an artery/vein model and
     the photograph has an artery/vein label. What goes wrong with the photograph, whatever it
     is, is its result's error and ends nothing else; what goes wrong with its arteries and
     veins only, or with writing its picture, is that error, and its vessel scores stand.
     """
-    labelled, report = job
+    labelled, target = job
     try:
         loaded = load_labelled(labelled)
         result = segmenter.segment(loaded.photo)
@@ -114,8 +115,7 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
             labelled.name, str(labelled.image), describe_failure(exc, labelled.image)
         )
     report_error = None
-    if report is not None:
-        target = report / f"{fitted_name(labelled.name)}_comparison.png"
+    if target is not None:
         try:
             picture = comparison_picture(
                 np.asarray(loaded.photo.picture()), result.mask, loaded.label, fov
@@ -163,15 +163,26 @@ def lost_photo(
     died or a stop came before it was started (see
     :func:`~edge_runtime.pipeline.parallel.run_jobs`); a dead worker's temporary files in the
     report folder are removed."""
-    labelled, report = job
-    if report is not None and writer is not None:
-        remove_partials_of(report, writer)
+    labelled, picture = job
+    if picture is not None and writer is not None:
+        remove_partials_of(picture.parent, writer)
     return FailedPhoto(labelled.name, str(labelled.image), one_line(f"{labelled.image}: {reason}"))
 
 
 def _warn_redone(job: tuple[LabelledPhoto, Path | None], why: str) -> None:
     """A warning naming a photograph done again after its worker was killed."""
     warnings.warn(one_line(f"{job[0].image}: {why}"), stacklevel=2)
+
+
+def _pictures(photos: tuple[LabelledPhoto, ...], report: Path | None) -> list[Path | None]:
+    """Each photograph's comparison picture in ``report`` (none without one):
+    ``<name>_comparison.png``, names that are one once cut to fit a file name given ``-2``,
+    ``-3``..."""
+    used: set[str] = set()
+    return [
+        None if report is None else report / f"{unique_name(photo.name, used)}_comparison.png"
+        for photo in photos
+    ]
 
 
 def evaluate_photos(
@@ -184,13 +195,13 @@ def evaluate_photos(
 ) -> DatasetEvaluation:
     """Segment every photograph of ``dataset`` as the device does and score it inside its field
     of view (the dataset's mask, else the one the runtime detects). With ``report``, write a
-    comparison picture per photograph there (``<name>_comparison.png``, see
-    :func:`comparison_picture`). ``progress(result, done)`` is told of each photograph as it is
-    scored or fails. With ``jobs`` above 1, on that many processes (the same scores). A
-    photograph that cannot be scored is recorded with its error (see :func:`score_photo`), and
-    so is each one not started once ``stop`` is set."""
+    comparison picture per photograph there (:func:`_pictures`, :func:`comparison_picture`).
+    ``progress(result, done)`` is told of each photograph as it is scored or fails. With
+    ``jobs`` above 1, on that many processes (the same scores). A photograph that cannot be
+    scored is recorded with its error (see :func:`score_photo`), and so is each one not
+    started once ``stop`` is set."""
     results = []
-    work = [(photo, report) for photo in dataset.photos]
+    work = list(zip(dataset.photos, _pictures(dataset.photos, report), strict=True))
     run = run_jobs(score_photo, work, segmenter, jobs, lost_photo, stop, _warn_redone)
     with contextlib.closing(run):
         for result in run:  # the workers go, whatever happens

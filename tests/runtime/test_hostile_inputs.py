@@ -19,6 +19,7 @@ import edge_runtime.cli.segment as segment_command
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.errors import OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.file_names import fitted_name
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import card_text
 from edge_runtime.pipeline.decode import MAX_PIXELS, MAX_WHOLE_IMAGE_PIXELS, REDUCED_LONG_SIDE
@@ -646,6 +647,21 @@ def test_long_names_fit_measure_pictures_and_eval_reports(tmp_path, run_cli, mak
     summary_csv, summary_md, comparison = sorted(p.name for p in (tmp_path / "report").iterdir())
     assert (summary_csv, summary_md) == ("summary.csv", "summary.md")
     assert comparison.endswith("_comparison.png") and len(comparison.encode()) <= 255
+
+
+def test_photographs_whose_long_names_are_one_once_cut_keep_a_comparison_picture_each(
+    tmp_path, run_cli, make_photo_dataset
+):
+    """Two names alike in their first 238 bytes: eval --report wrote one picture over the
+    other (which one depended on which process ended last), and said nothing."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    for folder in ("images", "labels", "masks"):
+        for file in (root / folder).iterdir():
+            file.rename(file.with_name("x" * 240 + file.name))
+    run_cli("eval", root, "--report", tmp_path / "report")
+    pictures = sorted(p.name for p in (tmp_path / "report").glob("*_comparison.png"))
+    cut = fitted_name("x" * 240 + "eye1")
+    assert pictures == [f"{cut}-2_comparison.png", f"{cut}_comparison.png"]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from edge_runtime.app.outputs import Extras, output_paths
 from edge_runtime.contract.metrics import PhotoScores
 from edge_runtime.errors import OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
-from edge_runtime.file_names import MAX_NAME_BYTES, fitted_name
+from edge_runtime.file_names import MAX_NAME_BYTES, card_key, fitted_name, unique_name
 
 SEGMENT_KEYS = [
     "path",
@@ -160,6 +160,20 @@ def test_output_names_leave_room_for_a_numbered_overlay_within_255_bytes():
     assert len(name.encode()) == MAX_NAME_BYTES
     assert len(f"{name}-9999_overlay.png".encode()) <= 255
     assert fitted_name("é" * 200).encode().decode() == "é" * (MAX_NAME_BYTES // 2)
+
+
+def test_a_unique_name_is_the_fitted_stem_or_the_first_numbered_one_free():
+    used: set[str] = set()
+    long = "p" * 300
+    assert unique_name(long, used) == fitted_name(long)
+    assert unique_name(long + "q", used) == f"{fitted_name(long)}-2"  # one once cut
+    assert unique_name("Eye", used) == "Eye" and unique_name("eye", used) == "eye-2"  # FAT
+    assert unique_name("a", used, clashes=lambda name: name in ("a", "a-2")) == "a-3"
+    assert used == {card_key(n) for n in (fitted_name(long), f"{fitted_name(long)}-2")} | {
+        "EYE",
+        "EYE-2",
+        "A-3",
+    }
 
 
 def test_an_output_folder_that_is_not_writable_is_refused(tmp_path, monkeypatch):
