@@ -82,8 +82,9 @@ def _shown_artery_vein(
 
 def _warn_of_unlabelled(data: Path, dataset: PhotoDataset) -> None:
     """Say which photographs have no artery/vein label: their vessels are scored, their
-    arteries and veins are not, and the artery/vein means are over the others."""
-    unlabelled = [p.name for p in dataset.photos if not p.has_artery_vein]
+    arteries and veins are not, and the artery/vein means are over the others (a photograph
+    that cannot be scored at all, its label missing say, fails with its own error instead)."""
+    unlabelled = [p.name for p in dataset.photos if not (p.has_artery_vein or p.problem)]
     if unlabelled:
         named = ", ".join(unlabelled[:3]) + (", ..." if len(unlabelled) > 3 else "")
         click.echo(

@@ -296,6 +296,21 @@ def test_eval_av_scores_the_photographs_with_artery_vein_labels(
     assert plain["artery_vein"] is None and plain["artery_vein_n"] == 0
 
 
+def test_eval_av_says_no_artery_vein_label_only_of_photographs_without_one(
+    tmp_path, make_photo_dataset, run_cli
+):
+    """A photograph with an artery/vein label but no vessel label fails with its own error:
+    it was also said to have no artery/vein label, and the file was there."""
+    root = _with_artery_vein_labels(make_photo_dataset(tmp_path / "eyes", "generic", count=3))
+    (root / "labels" / "eye1.png").unlink()
+    (root / "labels-av" / "eye2.png").unlink()
+    failed = run_cli("eval", root, "--av", expect=1)
+    assert f"{root / 'images' / 'eye1.png'}: no label" in failed.stderr
+    assert f"warning: {root}: 1 of 3 photographs have no artery/vein label (eye2):" in (
+        failed.stderr
+    )
+
+
 def test_eval_av_fails_when_nothing_has_artery_vein_labels(tmp_path, make_photo_dataset, run_cli):
     root = make_photo_dataset(tmp_path / "eyes", "generic", count=1)
     (root / "labels-av").mkdir()  # empty: a gate run with --av must not pass on nothing
