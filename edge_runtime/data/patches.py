@@ -7,6 +7,7 @@ trailing channel axis of 1. Every problem is raised as :class:`InputError` namin
 
 import contextlib
 import hashlib
+import math
 import tokenize
 import zipfile
 import zlib
@@ -173,6 +174,12 @@ def _check_images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         bad = int(np.count_nonzero(~np.isfinite(x)))
         raise InputError(f"{path}: '{key}' has {bad} non-finite values (NaN or inf)")
+    if np.issubdtype(x.dtype, np.floating) and x.size:
+        low, high = float(x.min()), float(x.max())
+        if not math.isfinite(high - low):  # each patch's stretch would divide inf by inf
+            raise InputError(
+                f"{path}: '{key}' spans {low:g} to {high:g}, wider than a 64-bit float holds"
+            )
     return x
 
 

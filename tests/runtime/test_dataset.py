@@ -64,6 +64,11 @@ def test_labeled_loader_reads_any_keys(tmp_path):
         # scored Dice 1.0 and passed the gate, measuring nothing
         ({"x_train": X2, "y_train": Y2 * 0}, "'y_train' holds no vessel pixel, expected"),
         ({"x_train": X2 * np.nan, "y_train": Y2}, "'x_train' has 8192 non-finite values"),
+        # finite, but each patch's stretch divided inf by inf: Dice 0.0000, and exit 0
+        (
+            {"x_train": np.where(np.indices(X2.shape).sum(0) % 2, 1e308, -1e308), "y_train": Y2},
+            "'x_train' spans -1e[+]308 to 1e[+]308, wider than a 64-bit float holds",
+        ),
         ({"x_train": X2[:, :32], "y_train": Y2}, r"'x_train' has shape \(2, 32, 64\)"),
         ({"x_train": np.zeros((0, 64, 64)), "y_train": _masks(0)}, r"has shape \(0, 64, 64\)"),
         ({"x_train": X2, "y_train": Y2, "x_val": X2}, "only one of 'x_val' and 'y_val'"),
