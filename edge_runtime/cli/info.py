@@ -7,6 +7,7 @@ import click
 from edge_runtime.cli.options import json_option, model_option, trusted_keys_option
 from edge_runtime.contract.gate_report import GateReport
 from edge_runtime.contract.preprocessing import MODEL_INPUTS
+from edge_runtime.errors import ModelError
 from edge_runtime.inference.description import ModelReport, describe_model
 
 
@@ -70,6 +71,8 @@ def _summary(report: ModelReport) -> str:
     lines.append(f"signed:       {_signature_line(report)}")
     lines.append(f"Edge TPU:     {'ready' if not report.edgetpu_issues else 'not ready'}")
     lines += [f"  - {issue}" for issue in report.edgetpu_issues]
+    if report.problem:
+        lines.append(f"runs:         no, the runtime refuses it: {report.problem}")
     return "\n".join(lines)
 
 
@@ -78,6 +81,12 @@ def _summary(report: ModelReport) -> str:
 @trusted_keys_option
 @json_option
 def info(model: str | None, trusted_keys: str | None, as_json: bool) -> None:
-    """Show a model's metadata, tensors, operators, Edge TPU readiness and signature."""
+    """Show a model's metadata, tensors, operators, Edge TPU readiness and signature.
+
+    Exit status 2 when the runtime would refuse to run the model (its tensors are not those
+    of its kind): it is described, and the last line says why.
+    """
     report = describe_model(model, trusted_keys)
     click.echo(json.dumps(report.to_json(), allow_nan=False) if as_json else _summary(report))
+    if report.problem:
+        raise ModelError(report.problem)

@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.preprocessing import MODEL_INPUTS
 from edge_runtime.contract.schema import encode
 from edge_runtime.errors import ModelError, first_line
 from edge_runtime.inference.bundled import DEFAULT_MODEL, resolve_model
 from edge_runtime.inference.edgetpu import audit_edgetpu
 from edge_runtime.inference.interpreter import backend_name, make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
+from edge_runtime.inference.patch_model import check_ports
 from edge_runtime.inference.quantization import tensor_quantization
 from edge_runtime.inference.signatures import (
     TrustedKeys,
@@ -60,6 +62,9 @@ class ModelReport:
     signature_key_id: str | None = None
     verified: bool | None = None
     signature_issue: str | None = None
+    problem: str | None = None
+    """Why the runtime would refuse to run it (its tensors are not those of its kind), or
+    ``None``."""
 
     @property
     def settings(self) -> ModelCard:
@@ -73,7 +78,8 @@ class ModelReport:
         ``edgetpu_ready``, ``edgetpu_issues``, ``signed_by`` (the key that signed it, only
         when verified), ``signature_key_id`` (the key the signature file names, verified or
         not), ``signature_verified`` (None without trusted keys), ``signature_issue`` (why the
-        signature file beside the model is damaged)."""
+        signature file beside the model is damaged), ``problem`` (why the runtime would refuse
+        to run it, or None)."""
         settings = self.settings
         return {
             "model": self.model,
@@ -98,6 +104,7 @@ class ModelReport:
             "signature_key_id": self.signature_key_id,
             "signature_verified": self.verified,
             "signature_issue": self.signature_issue,
+            "problem": self.problem,
         }
 
 
@@ -141,6 +148,13 @@ def describe_model(
     except (RuntimeError, ValueError, IndexError) as exc:
         raise ModelError(f"{path}: cannot list the model's operators ({first_line(exc)})") from None
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    settings = card or ModelCard()
+    try:
+        channels = MODEL_INPUTS[settings.preprocessing.name].channels
+        check_ports(path, inputs, outputs, settings.patch_size, channels)
+        problem = None
+    except ModelError as exc:
+        problem = str(exc)
     return ModelReport(
         model=str(path),
         default_model=path.resolve() == DEFAULT_MODEL.resolve(),
@@ -155,4 +169,5 @@ def describe_model(
         signature_key_id=signer,
         verified=True if keys is not None else None,
         signature_issue=signature_issue,
+        problem=problem,
     )

@@ -52,6 +52,33 @@ class PatchPredictor(Protocol):
         ...
 
 
+def check_ports(
+    path: Path | str, inputs: list[dict], outputs: list[dict], side: int, channels: int
+) -> None:
+    """Refuse an interpreter's ``inputs`` and ``outputs`` (LiteRT's details) that are not one
+    batch of ``side`` x ``side`` patches of ``channels`` in and one probability out, in int8,
+    uint8 or float32.
+
+    Raises:
+        ModelError: they are not (the message names ``path`` and what differs).
+    """
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelError(
+            f"{path}: {len(inputs)} inputs and {len(outputs)} outputs, expected one each"
+        )
+    for role, detail, depth in (("input", inputs[0], channels), ("output", outputs[0], 1)):
+        shape = tuple(int(d) for d in detail["shape_signature"])
+        if len(shape) != 4 or shape[0] not in (1, -1) or shape[1:] != (side, side, depth):
+            raise ModelError(
+                f"{path}: {role} shape {list(shape)}, expected [1, {side}, {side}, {depth}]"
+            )
+        if np.dtype(detail["dtype"]) not in (np.int8, np.uint8, np.float32):
+            raise ModelError(
+                f"{path}: {role} type {np.dtype(detail['dtype']).name}, "
+                "expected int8, uint8 or float32"
+            )
+
+
 class PatchModel:
     """Runs a vessel model on batches of patches through a LiteRT interpreter.
 
@@ -148,27 +175,8 @@ class PatchModel:
     def _check_signature(self) -> None:
         inputs = self.interpreter.get_input_details()
         outputs = self.interpreter.get_output_details()
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise ModelError(
-                f"{self.path}: {len(inputs)} inputs and {len(outputs)} outputs, expected one each"
-            )
+        check_ports(self.path, inputs, outputs, self.side, self.channels)
         self._input, self._output = inputs[0], outputs[0]
-        side = self.side
-        for role, detail, depth in (
-            ("input", self._input, self.channels),
-            ("output", self._output, 1),
-        ):
-            shape = tuple(int(d) for d in detail["shape_signature"])
-            if len(shape) != 4 or shape[0] not in (1, -1) or shape[1:] != (side, side, depth):
-                raise ModelError(
-                    f"{self.path}: {role} shape {list(shape)}, "
-                    f"expected [1, {side}, {side}, {depth}]"
-                )
-            if np.dtype(detail["dtype"]) not in (np.int8, np.uint8, np.float32):
-                raise ModelError(
-                    f"{self.path}: {role} type {np.dtype(detail['dtype']).name}, "
-                    "expected int8, uint8 or float32"
-                )
 
     def _allocate(self, batch_size: int) -> int:
         """Allocate tensors for ``batch_size`` patches if the model allows, else for one."""

@@ -169,6 +169,30 @@ def test_info_says_not_ready_for_the_edge_tpu_and_why(bundled_report):
     assert "Edge TPU:     ready" in _summary(bundled_report)
 
 
+@pytest.mark.parametrize(
+    ("fixture", "problem"),
+    [
+        ("wrong_input_shape.tflite", "input shape [1, 32, 32, 3], expected [1, 64, 64, 1]"),
+        ("two_inputs.tflite", "2 inputs and 1 outputs, expected one each"),
+    ],
+)
+def test_info_says_which_models_the_runtime_refuses_and_exits_2(fixture, problem):
+    """Info called them vessel models of 64-pixel patches, Edge TPU ready, exit 0; segment
+    refuses them."""
+    model = Path(__file__).parents[1] / "fixtures" / fixture
+    said = f"{model}: {problem}"
+    assert describe_model(model).problem == said
+    runner = CliRunner()
+    text = runner.invoke(cli, ["info", "--model", str(model)])
+    assert (
+        text.exit_code == 2 and f"runs:         no, the runtime refuses it: {said}" in text.stdout
+    )
+    as_json = runner.invoke(cli, ["info", "--model", str(model), "--json"])
+    assert as_json.exit_code == 2 and f'"problem": "{said}"' in as_json.stdout
+    assert f"Error: {said}" in as_json.stderr
+    assert describe_model().problem is None and describe_model(ARTERY_VEIN_MODEL).problem is None
+
+
 def test_info_names_an_artery_vein_model_as_such():
     """Info's kind line follows the card's preprocessing: the bundled artery/vein model is not
     called a vessel model."""
