@@ -164,7 +164,7 @@ def _text(path: Path, m: MapMeasurements) -> str:
         parts.append(f"D0 {v.d0:.3f}")
     if v.tortuosity_median is not None:
         parts.append(
-            f"tortuosity {v.tortuosity_median:.3f}, tortuosity density {v.tortuosity_density:.4f} "
+            f"tortuosity {v.tortuosity_median:.3f}, tortuosity density {v.tortuosity_density:.6f} "
             f"({v.segments} segments)"
         )
     parts.append(f"{v.end_points} end and {v.branch_points} branch points")

@@ -16,9 +16,11 @@ def _bands(limit: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     of one pixel of radius, nearest first."""
     dy, dx = np.mgrid[-limit : limit + 1, -limit : limit + 1]
     squared = (dy**2 + dx**2).ravel()
+    disc = squared <= limit**2  # not the square's corners: past the radius, none or all
+    dy, dx, squared = dy.ravel()[disc], dx.ravel()[disc], squared[disc]
     band = np.floor(np.sqrt(squared)).astype(np.int64)
     order = np.argsort(squared, kind="stable")
-    dy, dx, squared, band = dy.ravel()[order], dx.ravel()[order], squared[order], band[order]
+    dy, dx, squared, band = dy[order], dx[order], squared[order], band[order]
     edges = np.searchsorted(band, np.arange(1, limit + 1))
     return [
         (dy[a:b], dx[a:b], squared[a:b])

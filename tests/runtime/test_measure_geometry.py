@@ -343,6 +343,16 @@ def test_distance_is_capped_inside_a_huge_blob():
     assert nearest_background(mask, np.array([150]), np.array([150])).distance[0] == MAX_DISTANCE
 
 
+@pytest.mark.parametrize("radius", [70, 79, 100])
+def test_distance_past_the_search_radius_is_the_cap_not_a_far_corner(radius):
+    """The search reached a square's corners, past its radius: the centres of round blobs of
+    radius 70 and 79 read 70.0 and 79.0 pixels from the background, wider than the cap allows
+    (a blob of radius 100, beyond the corners too, read the cap)."""
+    ys, xs = np.mgrid[:260, :260] - 130
+    blob = ys**2 + xs**2 <= radius**2
+    assert nearest_background(blob, np.array([130]), np.array([130])).distance[0] == MAX_DISTANCE
+
+
 @pytest.mark.parametrize("thickness", [1, 2, 3, 5, 6, 7, 10])
 def test_width_of_a_bar_of_known_thickness(thickness):
     mask = bar(thickness)
