@@ -50,10 +50,13 @@ def skeleton_links(grid: Grid, index: np.ndarray, codes: np.ndarray) -> Links:
 @dataclass(frozen=True)
 class Segments:
     """The segments of a skeleton that have two ends, each as its pixels in order from one end
-    to the other: segment ``i`` is ``points[bounds[i]:bounds[i + 1]]`` ((n, 2) y, x)."""
+    to the other: segment ``i`` is ``points[bounds[i]:bounds[i + 1]]`` ((n, 2) y, x); and
+    which are ``loops``, both ends at one junction (a ring hung from a vessel; none where not
+    given)."""
 
     points: np.ndarray
     bounds: np.ndarray
+    loops: np.ndarray | None = None
 
     @cached_property
     def member(self) -> np.ndarray:
@@ -76,6 +79,12 @@ class Segments:
     def chord_between(self, first: np.ndarray, last: np.ndarray) -> np.ndarray:
         """Straight distance from pixel ``first[i]`` to pixel ``last[i]``."""
         return np.hypot(*(self.points[last] - self.points[first]).T)
+
+    @cached_property
+    def looped(self) -> np.ndarray:
+        """Whether each segment is one of the :attr:`loops`."""
+        count = len(self.bounds) - 1
+        return np.zeros(count, dtype=bool) if self.loops is None else self.loops
 
     @cached_property
     def arc(self) -> np.ndarray:
@@ -118,12 +127,14 @@ def graph_of(grid: Grid, index: np.ndarray, codes: np.ndarray) -> SkeletonGraph:
     ys, xs = grid.coordinates(links.index)
     points = np.column_stack([ys, xs])
     junction = degree >= 3
+    cluster = _cluster_labels(links, junction)
+    pixels, bounds = _segments(links, ~junction)
     return SkeletonGraph(
         points=points,
         length=float(links.length.sum()),
         end_points=points[degree == 1],
-        branch_points=_clusters(points, links, junction),
-        segments=_segments(points, links, ~junction),
+        branch_points=_centres(points, cluster),
+        segments=Segments(points[pixels], bounds, _loops(links, cluster, pixels, bounds)),
     )
 
 
@@ -132,20 +143,50 @@ def _within(links: Links, member: np.ndarray) -> np.ndarray:
     return member[links.first] & member[links.second]
 
 
-def _clusters(points: np.ndarray, links: Links, member: np.ndarray) -> np.ndarray:
-    """The centre (y, x) of each group of touching ``member`` pixels."""
+def _cluster_labels(links: Links, member: np.ndarray) -> np.ndarray:
+    """Which group of touching ``member`` pixels each pixel is in (-1 for the others)."""
     where = np.flatnonzero(member)
-    if not len(where):
+    label = np.full(len(member), -1)
+    if len(where):
+        local = np.full(len(member), -1)
+        local[where] = np.arange(len(where))
+        inside = _within(links, member)
+        first, second = local[links.first[inside]], local[links.second[inside]]
+        label[where] = components(len(where), first, second)
+    return label
+
+
+def _centres(points: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """The centre (y, x) of each group of pixels (``label``; -1 for a pixel in none)."""
+    grouped = label >= 0
+    count = np.bincount(label[grouped])
+    if not len(count):
         return np.zeros((0, 2))
-    local = np.full(len(points), -1)
-    local[where] = np.arange(len(where))
-    inside = _within(links, member)
-    label = components(len(where), local[links.first[inside]], local[links.second[inside]])
-    count = np.bincount(label)
-    return np.column_stack([np.bincount(label, weights=points[where, k]) / count for k in (0, 1)])
+    sums = [np.bincount(label[grouped], weights=points[grouped, k]) for k in (0, 1)]
+    return np.column_stack([total / count for total in sums])
 
 
-def _segments(points: np.ndarray, links: Links, member: np.ndarray) -> Segments:
+def _loops(links: Links, cluster: np.ndarray, pixels: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Whether each segment (its ``pixels`` in order, split by ``bounds``) has both ends
+    linked to one group of junction pixels (``cluster``: -1 outside any)."""
+    looped = np.zeros(len(bounds) - 1, dtype=bool)
+    groups = int(cluster.max(initial=-1)) + 1
+    if not groups or not len(looped):
+        return looped
+    firsts, lasts = pixels[bounds[:-1]], pixels[bounds[1:] - 1]
+    near = np.concatenate([links.first, links.second])
+    far = cluster[np.concatenate([links.second, links.first])]
+    touching = np.unique(near[far >= 0] * groups + far[far >= 0])  # (pixel, group) as a number
+    segment_of = np.full(len(cluster), -1)
+    segment_of[firsts] = np.arange(len(firsts))
+    segment = segment_of[touching // groups]  # the segment whose first end touches the group
+    starting = segment >= 0
+    segment, group = segment[starting], touching[starting] % groups
+    looped[segment[np.isin(lasts[segment] * groups + group, touching)]] = True
+    return looped
+
+
+def _segments(links: Links, member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The pieces of ``member`` pixels that are paths with two ends (not a closed loop, not a
     single pixel), each in order from its end of lower index to the other, the pieces in the
     order of those ends.
@@ -157,10 +198,11 @@ def _segments(points: np.ndarray, links: Links, member: np.ndarray) -> Segments:
     to its chain's last arc, doubling the jump each round) until a round brings no more arcs to
     the last of their chain: after k rounds every arc up to 2**k from it is there, so such a
     round means all are (a closed loop's arcs never are). The chain from each path's lower end
-    is the piece in order.
+    is the piece in order. Returns the pieces' pixels (positions in ``links.index``) one piece
+    after the other, and where each starts (and the last ends).
     """
     where = np.flatnonzero(member)
-    local = np.full(len(points), -1)
+    local = np.full(len(member), -1)
     local[where] = np.arange(len(where))
     inside = _within(links, member)
     first, second = local[links.first[inside]], local[links.second[inside]]
@@ -196,4 +238,4 @@ def _segments(points: np.ndarray, links: Links, member: np.ndarray) -> Segments:
     order = np.empty(bounds[-1], dtype=np.int64)
     order[position] = source[along]
     order[position + 1] = target[along]
-    return Segments(points[where[order]], bounds)
+    return where[order], bounds

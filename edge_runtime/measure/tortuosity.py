@@ -3,6 +3,7 @@ distance between its ends: 1 for a straight segment, more the more it winds) and
 density of Grisan et al. (IEEE TMI 27(3), 2008), which also counts how often a segment changes
 the side it turns to."""
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,14 +77,14 @@ def smoothed(segments: Segments, reach: int) -> Segments:
     """
     points = segments.points.astype(np.float64)
     if not len(points):
-        return Segments(points, segments.bounds)
+        return dataclasses.replace(segments, points=points)
     index = np.arange(len(points))
     member = segments.member
     first, last = segments.bounds[member], segments.bounds[member + 1] - 1
     each_way = np.minimum(np.minimum(index - first, last - index), reach)
     total = np.concatenate([np.zeros((1, 2)), np.cumsum(points, axis=0)])
     window = total[index + each_way + 1] - total[index - each_way]
-    return Segments(window / (2 * each_way + 1)[:, None], segments.bounds)
+    return dataclasses.replace(segments, points=window / (2 * each_way + 1)[:, None])
 
 
 def tortuosity_density(segments: Segments, span: int) -> np.ndarray:
@@ -126,9 +127,9 @@ def tortuosity_density(segments: Segments, span: int) -> np.ndarray:
 
 def tortuosity(segments: Segments, span: int) -> Tortuosity:
     """The tortuosity of ``segments`` (turns measured over ``span`` pixels,
-    :func:`turn_span`), those shorter than :data:`MIN_ARC` left out."""
+    :func:`turn_span`), those shorter than :data:`MIN_ARC` and loops left out."""
     arc, chord = segments.arc, segments.chord
-    keep = (arc >= MIN_ARC) & (chord > 0)
+    keep = (arc >= MIN_ARC) & (chord > 0) & ~segments.looped
     if not keep.any():
         return Tortuosity(None, None, None, 0)
     density = tortuosity_density(segments, span)[keep]

@@ -195,6 +195,22 @@ def test_a_closed_ring_has_no_ends_and_no_segment_to_measure():
     assert tortuosity(graph.segments, MIN_TURN_SPAN) == Tortuosity(None, None, None, 0)
 
 
+def test_a_ring_hung_from_a_vessel_is_a_loop_left_out_of_tortuosity():
+    """A ring with a straight vessel ending on it: the ring is one segment from the junction
+    back to it, its ends two pixels apart, and read a tortuosity of about 190 (median 96.7
+    with the vessel's 1, index 3.24). Two vessels meeting at one junction are no loop."""
+    yy, xx = np.mgrid[:120, :200]
+    lasso = np.abs(np.hypot(yy - 60, xx - 130) - 40) <= 1.5
+    lasso[59:62, 10:92] = True
+    graph = skeleton_graph(skeletonize(lasso))
+    assert len(graph.branch_points) == 1 and graph.segments.looped.tolist().count(True) == 1
+    assert graph.segments.arc[graph.segments.looped][0] > 200  # the ring
+    measured = tortuosity(graph.segments, MIN_TURN_SPAN)
+    assert (measured.segments, measured.median, measured.index) == (1, 1.0, 1.0)
+    y = skeleton_graph(skeletonize(y_shape())).segments
+    assert len(y.arc) == 3 and not y.looped.any()
+
+
 def test_tortuosity_leaves_out_short_segments():
     short = [(0, x) for x in range(int(MIN_ARC))]  # 9 steps along
     straight = [(10, x) for x in range(13)]  # 12 along, 12 across
