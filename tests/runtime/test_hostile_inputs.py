@@ -289,6 +289,7 @@ MEMORY_CASES = {
     "rgb.tif": lambda: _fundus("RGB"),
     "rgba.tif": lambda: _fundus("RGBA"),
     "cmyk.tif": lambda: _fundus("CMYK"),
+    "turned.tif": lambda: _fundus("CMYK", turned=True),  # Pillow turns it whole as it loads
     "gray16.tif": _gray16,
     "rgb.bmp": lambda: _fundus("RGB"),
     "rgb.ppm": lambda: _fundus("RGB"),
