@@ -126,11 +126,27 @@ def thin(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     (a 2000 by 1000 band took 4 s).
     """
     code = _ring_codes(grid, grid.set_pixels())
+    squares = _squares(grid, code)
     _peel(grid, code)
+    grid.flat[squares], code[squares] = 1, 0  # a pixel each, alone
     left = grid.set_pixels()
     _remove_redundant(grid, code, left)
     skeleton = left[grid.flat[left] == 1]
     return skeleton, code[skeleton]
+
+
+SQUARE = {(0, 0): 0b00011100, (0, 1): 0b01110000, (1, 0): 0b00000111, (1, 1): 0b11000001}
+"""The ring codes of the four pixels of a 2x2 square alone: Zhang and Suen remove all four at
+once (the one shape they remove whole), so its top left pixel is put back."""
+
+
+def _squares(grid: Grid, code: np.ndarray) -> np.ndarray:
+    """The top left pixels (flat indices) of the 2x2 squares that stand alone, by their ring
+    codes ``code`` (as long as ``grid.flat``)."""
+    corners = np.flatnonzero(code == SQUARE[0, 0])
+    for (dy, dx), expected in SQUARE.items():
+        corners = corners[code[corners + grid.offset(dy, dx)] == expected]
+    return corners
 
 
 def _peel(grid: Grid, code: np.ndarray) -> None:

@@ -100,6 +100,20 @@ def test_skeleton_is_thin_minimal_inside_and_keeps_the_pieces(seed):
     assert not REDUNDANT[grid.codes(grid.set_pixels())].any()  # no removable staircase pixel
 
 
+def test_a_2x2_square_alone_keeps_a_pixel_of_its_skeleton_anywhere():
+    """Zhang and Suen remove all four of its pixels at once: its vessel pixels were counted
+    and it had no length, no width and no piece (every other small blob keeps one)."""
+    for y, x in [(3, 3), (0, 0), (8, 8), (0, 8)]:
+        mask = np.zeros((10, 10), dtype=bool)
+        mask[y : y + 2, x : x + 2] = True
+        mask[5, 0] = True  # and a pixel alone, untouched
+        skeleton = skeletonize(mask)
+        assert np.argwhere(skeleton).tolist() == sorted([[y, x], [5, 0]])
+    pair = np.zeros((10, 10), dtype=bool)
+    pair[3:5, 3:5] = pair[5:7, 5:7] = True  # touching at a corner: thinned as before
+    assert _pieces(skeletonize(pair)) == 1
+
+
 def test_skeleton_of_a_bar_is_its_centre_line():
     skeleton = skeletonize(bar(5))
     rows = np.flatnonzero(skeleton.any(axis=1))
