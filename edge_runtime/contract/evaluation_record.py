@@ -1,6 +1,7 @@
 """What ``eval`` reports: a model's scores on labelled photographs or patches, the documents
 ``--json`` prints, encoded by :func:`~edge_runtime.contract.schema.encode`."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -8,6 +9,19 @@ from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
 from edge_runtime.contract.artery_vein_metrics import mean_scores as mean_artery_vein
 from edge_runtime.contract.metrics import PhotoScores, defined_counts, mean_scores
 from edge_runtime.contract.provenance import Provenance
+
+MEAN_OVER_ROW = "(mean over)"
+"""The summary's row that says over how many photographs each column's mean is taken."""
+
+SUMMARY_ROWS = re.compile(r"\(mean (of \d+|over)\)")
+"""The names of the summary's rows that are no photograph's: ``(mean of N)`` and
+:data:`MEAN_OVER_ROW` (a photograph named so is refused: which row is which could not be
+told)."""
+
+
+def mean_row(n: int) -> str:
+    """The name of the summary's row of the mean over ``n`` photographs."""
+    return f"(mean of {n})"
 
 
 @dataclass(frozen=True)

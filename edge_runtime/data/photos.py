@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.contract.evaluation_record import SUMMARY_ROWS
 from edge_runtime.data.binary_image import as_binary, as_field_mask
 from edge_runtime.data.label_image import read_label_image
 from edge_runtime.data.vessel_share import check_inside, check_not_speckle, check_share
@@ -343,18 +344,26 @@ def _generic_unmatched(root: Path) -> list[Path]:
 
 def _one_per_name(photos: list[LabelledPhoto]) -> list[LabelledPhoto]:
     """The photographs, those that share a name (another format, another letter case, another
-    folder) each with that problem: a name must say which photograph a score is of."""
+    folder), or are named as a row of eval's summaries is (:data:`SUMMARY_ROWS`), each with
+    that problem: a name must say which photograph a score is of."""
     images: dict[str, list[Path]] = defaultdict(list)
     for photo in photos:
         images[photo.name].append(photo.image)
     unique = []
     for photo in photos:
         same = images[photo.name]
+        problem = None
         if len(same) > 1:
             problem = (
                 f"{photo.image}: got {len(same)} photographs named {photo.name!r} "
                 f"({_listing(same)}), expected one"
             )
+        elif SUMMARY_ROWS.fullmatch(photo.name):
+            problem = (
+                f"{photo.image}: named {photo.name!r}, as eval's summaries name a row of means "
+                "(its scores could not be told from theirs): rename it"
+            )
+        if problem:
             photo = LabelledPhoto(photo.name, photo.image, None, problem=problem)
         unique.append(photo)
     return unique

@@ -15,7 +15,13 @@ import numpy as np
 from edge_runtime.atomic import remove_partials_of, save_png, write_texts
 from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores, artery_vein_scores
-from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
+from edge_runtime.contract.evaluation_record import (
+    MEAN_OVER_ROW,
+    DatasetEvaluation,
+    FailedPhoto,
+    ScoredPhoto,
+    mean_row,
+)
 from edge_runtime.contract.metrics import PhotoScores, photo_scores
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.provenance import Provenance, png_text
@@ -249,11 +255,13 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     undefined metric is an empty cell), with its artery/vein metrics (``av_...``) when some
     were scored; ``summary.md`` also says over how many photographs each mean is taken, and
     lists the photographs that could not be scored with their errors. The mean's row is named
-    ``(mean of N)``, which no photograph of a dataset is named; in ``summary.csv`` the row after
-    it, ``(mean over)``, says over how many photographs each column's mean is taken (the
-    artery/vein means are over those with an artery/vein label), and the last columns of the
-    other rows say what made the maps (:data:`~edge_runtime.contract.provenance.COLUMNS`,
-    empty without a provenance). Both are written, or neither."""
+    ``(mean of N)``, which no photograph of a dataset is named
+    (:data:`~edge_runtime.contract.evaluation_record.SUMMARY_ROWS`); in
+    ``summary.csv`` the row after it, ``(mean over)``, says over how many photographs each
+    column's mean is taken (the artery/vein means are over those with an artery/vein label),
+    and the last columns of the other rows say what made the maps
+    (:data:`~edge_runtime.contract.provenance.COLUMNS`, empty without a provenance). Both are
+    written, or neither."""
     graded = evaluation.artery_vein is not None
     av_columns = [f"av_{m}" for m in ARTERY_VEIN_METRICS] if graded else []
 
@@ -261,7 +269,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         av = [_cell(getattr(artery_vein, m, None)) for m in ARTERY_VEIN_METRICS]
         return [_cell(getattr(vessels, m)) for m in METRICS] + (av if graded else [])
 
-    mean = f"(mean of {evaluation.n})"
+    mean = mean_row(evaluation.n)
     rows = [(p.name, cells(p, p.artery_vein)) for p in evaluation.photos]
     rows.append((mean, cells(evaluation.mean, evaluation.artery_vein)))
     made = {} if evaluation.provenance is None else evaluation.provenance.columns()
@@ -273,7 +281,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     counts = [evaluation.counts[m] for m in METRICS]
     if graded:
         counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]
-    writer.writerow(["(mean over)", *counts, *[None] * len(PROVENANCE_COLUMNS)])
+    writer.writerow([MEAN_OVER_ROW, *counts, *[None] * len(PROVENANCE_COLUMNS)])
     columns = [*METRICS, *av_columns]
     lines = [
         f"# {evaluation.model} on {evaluation.n} photographs",

@@ -90,6 +90,24 @@ def test_drive_photographs_beside_its_training_and_test_folders_are_read(
     assert LAYOUTS["drive"].unmatched(tmp_path) == [stray]
 
 
+@pytest.mark.parametrize("name", ["(mean of 2)", "(mean over)"])
+def test_a_photograph_named_as_a_summary_row_of_means_is_refused(
+    tmp_path, make_photo_dataset, name
+):
+    """Its row in summary.csv and summary.md was one more named so, beside the mean's."""
+    root = make_photo_dataset(tmp_path, "generic", count=2)
+    for folder in ("images", "labels", "masks"):
+        (file,) = (root / folder).glob("eye1.*")
+        file.rename(file.with_name(name + file.suffix))
+    photos = {photo.name: photo for photo in find_dataset(root).photos}
+    image = root / "images" / f"{name}.png"
+    assert photos[name].problem == (
+        f"{image}: named {name!r}, as eval's summaries name a row of means (its scores could "
+        "not be told from theirs): rename it"
+    )
+    assert photos["eye2"].problem is None
+
+
 def _twin(path: Path, name: str | None = None) -> Path:
     """A copy of a file beside it, under its name in capitals (or ``name``)."""
     twin = path.with_name(name or path.name.upper())
