@@ -463,8 +463,43 @@ def opened_image(
         yield image
 
 
+WIDE_COLOUR_LOWEST = 16
+"""A file of 16-bit colour is read at 8 bits (Pillow keeps the high byte of each value); one
+whose highest byte is below this holds a 10- or 12-bit sensor's values not scaled to 16 bits
+(under 4,096), which that leaves at 4 bits or fewer (DRIVE's 05_test so: F1 0.67 against 0.79,
+and called grayscale), and is refused. (A photograph using its whole range this little would
+be under 6 % of full brightness.)"""
+
+
+def _wide_colour(image: Image.Image) -> bool:
+    """Whether an opened (not yet loaded) file holds 16-bit colour, which Pillow reads at 8."""
+    tile = image.tile[0] if image.tile else None
+    raw = tile.args if tile is not None else None
+    raw = raw[0] if isinstance(raw, tuple) else raw
+    return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "RGBX;16"))
+
+
+def _check_wide_colour(image: Image.Image, path: Path, wide: bool) -> None:
+    """Refuse a loaded file of 16-bit colour (``wide``) whose values are a 10- or 12-bit
+    sensor's, not scaled to 16 bits (:data:`WIDE_COLOUR_LOWEST`).
+
+    Raises:
+        InputError: its values are so.
+    """
+    if not wide:
+        return
+    highest = max(high for _, high in image.getextrema()[:3])
+    if highest < WIDE_COLOUR_LOWEST:
+        raise InputError(
+            f"{path}: 16-bit colour whose values stay under {(highest + 1) * 256:,} (a 10- or "
+            "12-bit sensor's, not scaled to 16 bits): they are read at 8 bits, the high byte, "
+            "which leaves too little; scale them to 16 bits (shift them left) or save 8 bits"
+        )
+
+
 def _decode(path: Path, reduce: bool = True) -> Photo:
     with opened_image(path) as image:
+        wide = _wide_colour(image)  # before a PNG's EXIF is read, which loads its pixels
         width, height = upright_size(image)
         orientation = orientation_left(image)  # before loading, which drops a TIFF's tag
         reduction = reduction_for(height, width) if reduce else 1
@@ -477,6 +512,7 @@ def _decode(path: Path, reduce: bool = True) -> Photo:
             image.draft(image.mode, (stored_width // reduction, stored_height // reduction))
             done = round(stored_width / image.size[0])  # the JPEG decoder may do some
         image.load()
+        _check_wide_colour(image, path, wide)
         pixels = _array(_reduced_upright(image, reduction // done, orientation))
     return Photo(pixels, (height, width), reduction, path)
 
@@ -485,12 +521,14 @@ def load_photo(path: str | Path) -> Photo:
     """Decode a photograph for the pipeline, reduced when large (see :class:`Photo`).
 
     Alpha is dropped, palette and CMYK images become RGB; 32-bit integer and float images are
-    refused. The image is rotated upright by its EXIF orientation.
+    refused, and so is 16-bit colour holding values not scaled to 16 bits
+    (:data:`WIDE_COLOUR_LOWEST`). The image is rotated upright by its EXIF orientation.
 
     Raises:
         InputError: a blank or missing path, not a regular file, an empty, unreadable, truncated or
             malformed file, an image larger than :data:`MAX_PIXELS` or with a side below
-            :data:`MIN_SIDE`, or a file of several pictures (:func:`check_single_picture`).
+            :data:`MIN_SIDE`, a file of several pictures (:func:`check_single_picture`), or
+            16-bit colour of a 10- or 12-bit sensor's values.
     """
     path = _given_path(path)
     return _load(path, lambda: _decode(path))
@@ -586,7 +624,9 @@ def photo_from_picture(image: Image.Image) -> Photo:
     if width * height > MAX_PIXELS:
         raise InputError(f"{name}: {width}x{height} pixels {_TOO_LARGE}")
     _decoding(name, lambda: _check_opened_pictures(image, name))
+    wide = _wide_colour(image)
     turned = _decoding(name, lambda: _array(upright(image, orientation_left(image))))
+    _check_wide_colour(image, name, wide)
     return photo_from_array(turned)
 
 

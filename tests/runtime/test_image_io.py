@@ -1,3 +1,4 @@
+import re
 import struct
 import threading
 import time
@@ -108,6 +109,49 @@ def test_each_exif_orientation_turns_a_photograph_and_its_label_once(tmp_path, s
     label = _save(tmp_path, f"l{suffix}", PHOTO[..., 1], exif=exif.tobytes(), **options)
     read = read_label_image(label, "the label", shape=expected.shape[:2])
     np.testing.assert_array_equal(np.atleast_3d(read)[..., 0], expected[..., 1])  # WebP: RGB
+
+
+def _wide_colour_png(path, values: np.ndarray) -> None:
+    """A 16-bit RGB PNG (Pillow writes none): its rows filtered by none, compressed."""
+    height, width, _ = values.shape
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in values)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_colour_of_a_12_bit_sensor_is_refused_and_of_16_bits_read(tmp_path, suffix):
+    """Pillow reads 16-bit colour at 8 bits, the high byte: a 12-bit sensor's values, not
+    scaled up, kept 4 bits (F1 0.67 for 0.79 on DRIVE's 05_test), and the photograph was
+    called grayscale, with exit 0."""
+    twelve = PHOTO.astype(np.uint16) * 16  # under 4,096
+    full = PHOTO.astype(np.uint16) * 257
+    paths = []
+    for name, values in (("twelve", twelve), ("full", full)):
+        path = tmp_path / f"{name}{suffix}"
+        if suffix == ".png":
+            _wide_colour_png(path, values)
+        else:
+            tifffile = pytest.importorskip("tifffile", reason="writes 16-bit RGB TIFFs")
+            tifffile.imwrite(path, values)
+        paths.append(path)
+    with Image.open(paths[0]) as opened:
+        assert opened.mode == "RGB"  # read at 8 bits: what the check is for
+    said = r": 16-bit colour whose values stay under [\d,]+ \(a 10- or 12-bit sensor's"
+    with pytest.raises(InputError, match=re.escape(str(paths[0])) + said):
+        load_photo(paths[0])
+    with Image.open(paths[0]) as opened, pytest.raises(InputError, match=said):
+        photo_from_picture(opened)
+    np.testing.assert_array_equal(load_image(paths[1]), PHOTO)  # the high byte: the 8 bits
 
 
 def _block_mean(image: np.ndarray, r: int) -> np.ndarray:
