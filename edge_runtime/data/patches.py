@@ -7,7 +7,6 @@ trailing channel axis of 1. Every problem is raised as :class:`InputError` namin
 
 import contextlib
 import hashlib
-import math
 import tokenize
 import zipfile
 import zlib
@@ -175,10 +174,14 @@ def _check_images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
         bad = int(np.count_nonzero(~np.isfinite(x)))
         raise InputError(f"{path}: '{key}' has {bad} non-finite values (NaN or inf)")
     if np.issubdtype(x.dtype, np.floating) and x.size:
-        low, high = float(x.min()), float(x.max())
-        if not math.isfinite(high - low):  # each patch's stretch would divide inf by inf
+        low, high = x.min(axis=(-2, -1)), x.max(axis=(-2, -1))
+        with np.errstate(over="ignore"):
+            wide = np.flatnonzero(~np.isfinite(high.astype(np.float64) - low))
+        if len(wide):  # its stretch would divide inf by inf
+            first = wide[0]
             raise InputError(
-                f"{path}: '{key}' spans {low:g} to {high:g}, wider than a 64-bit float holds"
+                f"{path}: '{key}' patch {first} spans {low.flat[first]:g} to "
+                f"{high.flat[first]:g}, wider than a 64-bit float holds"
             )
     return x
 

@@ -40,7 +40,7 @@ MAX_WHOLE_IMAGE_PIXELS = 12_000_000
 so that it peaks no higher than the largest photograph of other formats."""
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm", ".webp")
-IMAGE_SUFFIXES += (".jp2", ".j2k", ".jpf", ".jpx", ".avif")  # JPEG 2000 and AVIF
+IMAGE_SUFFIXES += (".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".avif", ".avifs")
 """File name endings taken as photographs when a folder is given (any case)."""
 
 MIN_SIDE = 64
@@ -271,8 +271,8 @@ _REVERSED = {2: "x", 3: "xy", 4: "y", 6: "y", 7: "xy", 8: "x"}
 @functools.cache
 def _pillow_on_tiffs() -> tuple[bool, bool]:
     """How this Pillow treats a TIFF's orientation: whether loading turns its pixels upright
-    (and drops the tag: 10.4 does), and whether the size it reads from the header is upright
-    already (11 and later)."""
+    (and drops the tag: Pillow 10 and later), and whether the size it reads from the header
+    is upright already (11 and later)."""
     stored = io.BytesIO()
     Image.new("L", (2, 1)).save(stored, "TIFF", tiffinfo={ORIENTATION: 6})
     with Image.open(stored) as image:

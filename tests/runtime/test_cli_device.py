@@ -426,6 +426,8 @@ def test_a_folder_leaves_out_outputs_whatever_the_case_of_their_suffix(tmp_path)
         ("eye.webp", "webp"),
         ("eye.jp2", "jpg_2000"),
         ("eye.j2k", "jpg_2000"),
+        ("eye.j2c", "jpg_2000"),
+        ("eye.jpc", "jpg_2000"),
         ("eye.avif", "avif"),
     ],
 )

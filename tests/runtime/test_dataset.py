@@ -67,7 +67,7 @@ def test_labeled_loader_reads_any_keys(tmp_path):
         # finite, but each patch's stretch divided inf by inf: Dice 0.0000, and exit 0
         (
             {"x_train": np.where(np.indices(X2.shape).sum(0) % 2, 1e308, -1e308), "y_train": Y2},
-            "'x_train' spans -1e[+]308 to 1e[+]308, wider than a 64-bit float holds",
+            "'x_train' patch 0 spans -1e[+]308 to 1e[+]308, wider than a 64-bit float holds",
         ),
         ({"x_train": X2[:, :32], "y_train": Y2}, r"'x_train' has shape \(2, 32, 64\)"),
         ({"x_train": np.zeros((0, 64, 64)), "y_train": _masks(0)}, r"has shape \(0, 64, 64\)"),
@@ -85,6 +85,15 @@ def test_bad_arrays_name_the_file_and_problem(tmp_path, arrays, message):
         load_dataset(path)
     assert str(excinfo.value).startswith(f"{path}: ")
     assert "\n" not in str(excinfo.value)
+
+
+def test_patches_far_apart_each_within_a_float_s_range_are_read(tmp_path):
+    """The span that overflows is a patch's own: one patch near -1e308 and another near
+    +1e308 each stretch to 0-255 (the whole file's span was refused)."""
+    x = np.stack([np.full((64, 64), -1e308), np.full((64, 64), 1e308)])
+    x[:, 0, 0] *= 0.5
+    loaded, _ = load_labeled_patches(_write(tmp_path, imgs=x, masks=Y2), "imgs", "masks")
+    assert loaded.shape == (2, 64, 64)
 
 
 def test_missing_file(tmp_path):

@@ -489,8 +489,9 @@ def test_a_missing_edge_tpu_library_is_one_line_without_a_traceback(tmp_path):
     model.write_bytes((FIXTURES / "wrong_input_shape.tflite").read_bytes() + EDGETPU)
     done = subprocess.run(
         [*EDGE_SEG, "info", "--model", str(model)], capture_output=True, text=True
-    )  # info runs without the delegate: what is the model
-    assert done.returncode == 0 and "Traceback" not in done.stderr
+    )  # info runs without the delegate: what is the model (one the runtime refuses: exit 2)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stdout.startswith(f"model:        {model}\n") and "input shape" in done.stderr
     done = subprocess.run(
         [*EDGE_SEG, "bench", "--model", str(model), "--delegate", "edgetpu", "--runs", "1"],
         capture_output=True,

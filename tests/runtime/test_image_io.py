@@ -95,7 +95,7 @@ UPRIGHT = {
 @pytest.mark.parametrize("suffix", [".png", ".tif", ".webp"])
 def test_each_exif_orientation_turns_a_photograph_and_its_label_once(tmp_path, suffix, orientation):
     """Every format that carries it, every orientation, against its definition: a TIFF was
-    turned twice (Pillow 11 and later turn TIFFs themselves), upside down or its sides swapped
+    turned twice (Pillow 10 and later turn TIFFs themselves), upside down or its sides swapped
     back, mask and overlay with it."""
     exif = Image.Exif()
     exif[0x0112] = orientation
@@ -174,7 +174,7 @@ def _wide(width: int, height: int, gray16: bool = False) -> np.ndarray:
     ("name", "width", "orientation", "gray16", "tolerance"),
     [
         ("rgb.png", 3203, 6, False, 0.5),  # partial blocks, turned a quarter: reduced when upright
-        ("rgb.tif", 3203, 6, False, 0.5),  # turned by Pillow itself (11 and later)
+        ("rgb.tif", 3203, 6, False, 0.5),  # turned by Pillow itself (10 and later)
         ("rgb16.tif", 3203, 3, True, 0.5),
         ("gray16.png", 3203, 3, True, 0.5),
         ("odd.jpg", 3203, 8, False, 0.5),  # turned, partial blocks: decoded whole, then reduced
@@ -361,3 +361,41 @@ def test_reading_files_in_one_thread_loses_no_warning_of_another(tmp_path):
             stop.set()
             reader.join()
     assert len([w for w in caught if "the camera's own warning" in str(w.message)]) == 300
+
+
+def _drafted(path, reduction):
+    """What Pillow's JPEG decoder gives at 1/reduction scale (the stored pixels, not turned)."""
+    with Image.open(path) as image:
+        image.draft("RGB", (image.width // reduction, image.height // reduction))
+        return np.asarray(image.convert("RGB"))
+
+
+def test_a_turned_jpeg_whose_sides_allow_it_is_scaled_by_the_jpeg_decoder(tmp_path):
+    """Kills M05: the draft asked with the upright sides (1600 x 33 of a 3200 x 66 stored
+    picture) got no scaling at all, and the whole photograph was decoded at full size."""
+    rng = np.random.default_rng(3200)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "even.jpg"
+    Image.fromarray(rng.integers(0, 256, (66, 3200, 3), dtype=np.uint8)).save(
+        path, exif=exif.tobytes()
+    )
+    photo = load_photo(path)
+    assert photo.reduction == 2
+    np.testing.assert_array_equal(photo.pixels, np.rot90(_drafted(path, 2), -1))
+
+
+@pytest.mark.parametrize("tag", [0, 9])
+def test_a_jpeg_with_an_orientation_tag_of_no_meaning_is_read_as_upright(tmp_path, tag):
+    """Kills M03: a tag of no meaning (0, 9) counts as 1, so the photograph is scaled by the
+    JPEG decoder as an upright one is, odd sides and all."""
+    rng = np.random.default_rng(3203)
+    exif = Image.Exif()
+    exif[0x0112] = tag
+    path = tmp_path / "odd.jpg"
+    Image.fromarray(rng.integers(0, 256, (66, 3203, 3), dtype=np.uint8)).save(
+        path, exif=exif.tobytes()
+    )
+    photo = load_photo(path)
+    assert photo.shape == (66, 3203) and photo.reduction == 2
+    np.testing.assert_array_equal(photo.pixels, _drafted(path, 2))

@@ -15,6 +15,7 @@ from test_measure_maps import star, star_off_the_diagonal
 
 from edge_runtime.app.measurement_csv import measurement_row, write_measurement_csv
 from edge_runtime.cli.main import cli
+from edge_runtime.cli.measure import _picture_paths
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.provenance import SOFTWARE
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -509,3 +510,25 @@ def test_a_map_that_failed_names_no_package_that_measured_it(maps, tmp_path):
     failed, measured = (json.loads(line) for line in done.stdout.splitlines())
     assert not failed["ok"] and "measured_by" not in failed
     assert measured["ok"] and measured["measured_by"] == SOFTWARE
+
+
+def test_a_measure_picture_is_never_one_of_the_maps(tmp_path):
+    """Kills M13: a.png's picture would be a_measure.png, which is the other map given."""
+    maps = [tmp_path / "a.png", tmp_path / "a_measure.png"]
+    for path in maps:
+        path.write_bytes(b"")  # maps are told apart by the files they are
+    pictures = _picture_paths(maps, tmp_path)
+    assert pictures[0] == tmp_path / "a-2_measure.png"
+    assert not set(pictures) & set(maps)
+
+
+def test_the_tortuosity_density_is_printed_to_six_decimals(tmp_path):
+    """Kills M32: values are about 0.0004 now; four decimals printed 0.0004 or 0.0000."""
+    yy, xx = np.mgrid[:300, :300]
+    wavy = np.abs(yy - 150 - 20 * np.sin(2 * np.pi * xx / 100)) <= 3
+    wavy[:, :20] = wavy[:, 280:] = False
+    path = tmp_path / "wavy.png"
+    Image.fromarray(wavy.astype(np.uint8) * 255).save(path)
+    result = CliRunner().invoke(cli, ["measure", str(path)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"tortuosity density \d+\.\d{6} \(", result.output), result.output

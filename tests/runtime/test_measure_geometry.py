@@ -604,3 +604,49 @@ def test_a_map_32_pixels_across_is_the_smallest_with_a_dimension():
     a 32-pixel gasket has its dimension, a map a pixel narrower none."""
     assert fractal_dimensions(_gasket(5)).d0 == pytest.approx(math.log(3) / math.log(2))
     assert fractal_dimensions(np.ones((31, 400), dtype=bool)) is None
+
+
+def test_distance_just_past_the_search_radius_is_the_cap():
+    """Kills M25: a blob of radius 64.5: its centre's nearest background pixels lie between
+    64.5 and 65 pixels away, past the 64-pixel search; the cap, never more."""
+    ys, xs = np.mgrid[:200, :200] - 100
+    blob = ys**2 + xs**2 <= 64.5**2
+    found = nearest_background(blob, np.array([100]), np.array([100]))
+    assert found.distance[0] == MAX_DISTANCE and (found.dy[0], found.dx[0]) == (0, 0)
+
+
+def test_a_vessel_between_two_junctions_is_no_loop():
+    """Kills M27: an H: the bar between the two junctions has its ends at two different
+    junctions, no ring; the four legs have one end free."""
+    h = np.zeros((120, 120), bool)
+    h[10:110, 20:23] = h[10:110, 90:93] = True
+    h[59:62, 20:93] = True
+    graph = skeleton_graph(skeletonize(h))
+    assert len(graph.branch_points) == 2 and len(graph.segments.arc) == 5
+    assert not graph.segments.looped.any()
+
+
+def test_each_segment_s_tortuosity_density_is_its_own():
+    """Kills M29: the smoothing window of a segment's last points reached into the next
+    segment's first ones; measured together or alone, a segment reads the same."""
+    x = np.arange(0, 200)
+    wave = np.column_stack([np.round(100 + 15 * np.sin(2 * np.pi * x / 60)), x]).astype(int)
+    other = np.column_stack([np.full(120, 300), np.arange(400, 520)])  # far away, straight
+    # a path of pixels: keep only 8-connected steps by filling in each jump in y
+    steps = [wave[0]]
+    for p in wave[1:]:
+        while abs(p[0] - steps[-1][0]) > 1:
+            steps.append(np.array([steps[-1][0] + np.sign(p[0] - steps[-1][0]), steps[-1][1]]))
+        steps.append(p)
+    wave = np.array(steps)
+    alone = [
+        tortuosity_density(Segments(s, np.array([0, len(s)])), MIN_TURN_SPAN)[0]
+        for s in (wave, other)
+    ]
+    together = Segments(np.concatenate([wave, other]), np.array([0, len(wave), len(wave) + 120]))
+    assert alone[0] > 0
+    assert tortuosity_density(together, MIN_TURN_SPAN).tolist() == pytest.approx(alone, abs=1e-12)
+    swapped = Segments(np.concatenate([other, wave]), np.array([0, 120, len(wave) + 120]))
+    assert tortuosity_density(swapped, MIN_TURN_SPAN).tolist() == pytest.approx(
+        alone[::-1], abs=1e-12
+    )

@@ -761,3 +761,11 @@ def test_a_pixel_size_that_is_infinite_or_a_bool_is_refused(mm_per_px):
     """An infinite size makes infinite millimetres; True is no number (it would be 1 mm)."""
     with pytest.raises(ValueError, match=r"^got (inf|True) mm per pixel"):
         scale_from_pixel_size(mm_per_px)
+
+
+@pytest.mark.parametrize(("center", "radius"), [((0.5, 0.0), 1.0), ((10.5, 20.0), 3.0)])
+def test_a_disc_s_pixel_count_leaves_out_rows_beyond_its_radius(center, radius):
+    """Kills M21: a centre on a whole column and halfway between rows: the rows just past
+    the radius at the top and bottom hold no pixel (counted, each added one)."""
+    whole = disc_mask((100, 100), *center, radius, origin=(-50, -50))
+    assert disc_pixels(*center, radius) == np.count_nonzero(whole)

@@ -598,3 +598,12 @@ def test_measurements_without_the_swapped_colour_get_no_red_blue_swapped_reason(
     assert verdict.summary() == "not a fundus photograph (redness 0.3 < 0.45)"
     swapped = judge(dataclasses.replace(cold, swapped_redness=0.6, swapped_blueness=0.1))
     assert _codes(swapped) == {NOT_FUNDUS, RED_BLUE_SWAPPED}
+
+
+def test_a_tall_narrow_strip_is_cut_off_as_a_wide_one_is(photo):
+    """Kills M30: the frame's aspect is its long side over its short one, whichever is
+    which: a strip 80 wide and 320 high is as much a strip as one 320 wide and 80 high."""
+    strip = assess_capture(photo[130:450, 250:330])
+    assert not strip.measurements.fov_found
+    assert strip.measurements.frame_aspect == 4.0
+    assert [r.code for r in strip.reasons] == ["field-cut-off"] and not strip.usable
