@@ -58,7 +58,11 @@ class SegmenterConfig:
 
     def __post_init__(self):
         for name, kind in TYPES.items():
-            check_type(name, getattr(self, name), kind)
+            value = getattr(self, name)
+            check_type(name, value, kind)
+            if isinstance(value, (Real, Integral)) and type(value) not in (int, float):
+                # numpy's numbers as Python's: what the provenance writes as JSON
+                object.__setattr__(self, name, int(value) if kind is Integral else float(value))
         low, high = THRESHOLD_RANGE
         if self.threshold is not None and not low <= self.threshold <= high:  # False for NaN
             raise ValueError(f"got threshold {self.threshold}, expected {low}..{high}")

@@ -472,9 +472,16 @@ be under 6 % of full brightness.)"""
 
 
 def _wide_colour(image: Image.Image) -> bool:
-    """Whether an opened (not yet loaded) file holds 16-bit colour, which Pillow reads at 8."""
-    tile = image.tile[0] if image.tile else None
-    raw = tile.args if tile is not None else None
+    """Whether an image Pillow read from a file holds 16-bit colour, which it reads at 8: by
+    its tile before its pixels are loaded, and once they are, by its file opened again (if it
+    is still there, the same size); an image made in memory holds none."""
+    tiles = getattr(image, "tile", None)  # none on an image made in memory (Pillow 11)
+    filename = getattr(image, "filename", "")
+    if not tiles and filename and Path(filename).is_file():
+        with contextlib.suppress(Exception), Image.open(filename) as twin:
+            if sorted(twin.size) == sorted(image.size):
+                tiles = twin.tile
+    raw = tiles[0].args if tiles else None
     raw = raw[0] if isinstance(raw, tuple) else raw
     return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "RGBX;16"))
 
@@ -633,13 +640,19 @@ def photo_from_picture(image: Image.Image) -> Photo:
 def _check_opened_pictures(image: Image.Image, name: Path) -> None:
     """Refuse an image opened from a file that holds several pictures
     (:func:`check_single_picture`), counted on the file opened again, so that the caller's
-    image, its frame and any pixels changed in it, stays as it is. An image whose file is
-    closed or gone is taken as it was read."""
+    image, its frame and any pixels changed in it, stays as it is (one opened from memory, a
+    ``BytesIO``, is counted on itself: only one of several pictures is turned back to its
+    first, and refused). An image whose file is closed or gone is taken as it was read."""
     filename = getattr(image, "filename", "")
-    if not filename or getattr(image, "fp", None) is None or not Path(filename).is_file():
+    remedy = "pass the one meant alone, image.copy() after image.seek"
+    if getattr(image, "fp", None) is None:
+        return
+    if not filename:  # opened from memory (BytesIO): counted on itself, back at its first
+        check_single_picture(image, name, remedy)
+        return
+    if not Path(filename).is_file():
         return
     with Image.open(filename) as twin:
-        remedy = "pass the one meant alone, image.copy() after image.seek"
         check_single_picture(twin, name, remedy)
 
 

@@ -22,6 +22,7 @@ look in between):
 """
 
 import functools
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -75,7 +76,8 @@ class Prepared:
     there (boolean, same shape), ``framing`` how ``work`` was cut and scaled from the decoded
     pixels. ``shape`` is the photograph's own (H, W), ``fov`` its disc and ``box`` the framing's
     box in the photograph's own pixels (the decoded pixels may be reduced: see
-    :class:`~edge_runtime.pipeline.decode.Photo`).
+    :class:`~edge_runtime.pipeline.decode.Photo`). ``fov_diameter`` and ``channel`` are what
+    it was prepared with.
     """
 
     shape: tuple[int, int]
@@ -84,6 +86,8 @@ class Prepared:
     framing: Framing
     work: np.ndarray
     inside: np.ndarray
+    fov_diameter: float
+    channel: str
 
 
 class Result:
@@ -215,8 +219,9 @@ class Result:
 
 
 def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
-    """A photograph to segment: a :class:`Photo`, decoded from a path, a Pillow image (its
-    mode read as a file's), or a checked (H, W[, 3|4]) uint8/uint16 array.
+    """A photograph to segment: a :class:`Photo`, decoded from a path (``str``, ``bytes`` or
+    any ``os.PathLike``), a Pillow image (its mode read as a file's), or a checked
+    (H, W[, 3|4]) uint8/uint16 array.
 
     Raises:
         InputError: the file or picture cannot be used, or the array has the wrong shape or
@@ -225,8 +230,8 @@ def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
     """
     if isinstance(image, Photo):
         return check_sides(image)
-    if isinstance(image, (str, Path)):
-        return load_photo(image)
+    if isinstance(image, (str, bytes, os.PathLike)):  # os.DirEntry, PurePath...
+        return load_photo(os.fsdecode(image))
     if isinstance(image, Image.Image):
         return photo_from_picture(image)
     if not isinstance(image, np.ndarray):
@@ -254,7 +259,9 @@ def prepare(photo: Photo, fov_diameter: float, tile: int, channel: str = "luma")
         min(right * reduction, width),
     )
     inside = framing.work_fov.mask(framing.work_shape)
-    return Prepared(photo.shape, fov.enlarged(reduction), box, framing, work, inside)
+    return Prepared(
+        photo.shape, fov.enlarged(reduction), box, framing, work, inside, fov_diameter, channel
+    )
 
 
 class Segmenter:

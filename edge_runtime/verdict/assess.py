@@ -32,9 +32,11 @@ def assess(
     threshold: float | None = None,
 ) -> Verdict:
     """The verdict on a decoded photograph and what
-    :meth:`~edge_runtime.pipeline.segmenter.Segmenter.prepare` made of it; with the model's
-    working-scale vessel ``probability`` (the shape of ``prepared.work``) and its decision
-    ``threshold``, the vessel map's measurements count too.
+    :meth:`~edge_runtime.pipeline.segmenter.Segmenter.prepare` made of it (the photograph is
+    measured as the limits were calibrated: prepared again if ``prepared`` is at another
+    working size or channel); with the model's working-scale vessel ``probability`` (the shape
+    of ``prepared.work``) and its decision ``threshold``, the vessel map's measurements count
+    too.
 
     Raises:
         ValueError: ``probability`` is not the working scale's shape or holds values outside
@@ -55,7 +57,17 @@ def assess(
         if not (np.min(probability) >= -_ROUNDING and np.max(probability) <= 1 + _ROUNDING):
             raise ValueError("got probabilities outside [0, 1], expected the model's")
         vessels = measure_vessels(probability, prepared.inside, threshold)
-    return judge(measure(photo, prepared), vessels)
+    return judge(measure(photo, _as_calibrated(photo, prepared)), vessels)
+
+
+def _as_calibrated(photo: Photo, prepared: Prepared) -> Prepared:
+    """``prepared`` when it is what the limits were calibrated on (the bundled model's working
+    size and :data:`CAPTURE_CHANNEL`), else the photograph prepared so: a segmenter of another
+    working size or channel read its sharpness and noise at that scale (one photograph
+    ``blurred`` by these limits read ``ok`` at 300 or 1000 pixels across)."""
+    if prepared.fov_diameter == FOV_DIAMETER and prepared.channel == CAPTURE_CHANNEL:
+        return prepared
+    return prepare(photo, FOV_DIAMETER, PATCH_SIZE, CAPTURE_CHANNEL)
 
 
 def assess_capture(image: "np.ndarray | str | Path | Image.Image | Photo") -> Verdict:

@@ -151,6 +151,10 @@ def test_16_bit_colour_of_a_12_bit_sensor_is_refused_and_of_16_bits_read(tmp_pat
         load_photo(paths[0])
     with Image.open(paths[0]) as opened, pytest.raises(InputError, match=said):
         photo_from_picture(opened)
+    with Image.open(paths[0]) as opened:  # loaded: told by its file, opened again
+        opened.load()
+        with pytest.raises(InputError, match=said):
+            photo_from_picture(opened)
     np.testing.assert_array_equal(load_image(paths[1]), PHOTO)  # the high byte: the 8 bits
 
 

@@ -1,16 +1,22 @@
 """The whole-photograph pipeline with the bundled model, on synthetic and real photographs."""
 
+import io
+import os
 import re
+from pathlib import PurePosixPath
 
 import numpy as np
 import pytest
+from PIL import Image
 
+import edge_runtime
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.verdict import assess_capture
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +167,7 @@ def test_a_big_endian_array_is_read_as_its_values(segmenter):
     np.testing.assert_array_equal(segmenter.segment(swapped).mask, segmenter.segment(photo).mask)
 
 
-@pytest.mark.parametrize("given", [None, b"photo.png", 5, [[0, 1], [1, 0]]])
+@pytest.mark.parametrize("given", [None, 5, [[0, 1], [1, 0]]])
 def test_what_is_no_photograph_is_a_type_error_naming_its_type(segmenter, given):
     with pytest.raises(TypeError, match=f"got a {type(given).__name__} to segment, expected"):
         segmenter.segment(given)
@@ -337,6 +343,52 @@ def test_a_pillow_image_of_several_pictures_is_refused_as_its_file_is(segmenter,
         segmenter.segment(image)
     image.seek(1)
     assert segmenter.segment(image.copy()).mask.shape == (200, 240)
+    # opened from memory: counted on itself (it was taken as its first picture)
+    opened = Image.open(io.BytesIO((tmp_path / name).read_bytes()))
+    with pytest.raises(InputError, match="image: holds 2 pictures of 240x200, expected one"):
+        segmenter.segment(opened)
+
+
+def test_any_path_like_names_a_photograph(segmenter, tmp_path):
+    """A folder's os.scandir entries, a PurePath, bytes: TypeError 'expected a path'."""
+    path = tmp_path / "eye.png"
+    Image.fromarray(synthetic_fundus(200, 240)).save(path)
+    (entry,) = os.scandir(tmp_path)
+    expected = segmenter.segment(path).mask
+    for given in (entry, PurePosixPath(path), os.fsencode(path), str(path)):
+        np.testing.assert_array_equal(segmenter.segment(given).mask, expected)
+
+
+def test_a_configuration_of_numpy_numbers_is_recorded_as_python_s():
+    """numpy's numbers were taken, and the provenance then failed to be written as JSON
+    ('Object of type int64 is not JSON serializable')."""
+    config = SegmenterConfig(
+        threshold=np.float32(0.5), fov_diameter=np.int64(540), stride=np.int32(40)
+    )
+    assert (type(config.threshold), type(config.fov_diameter), type(config.stride)) == (
+        float,
+        float,
+        int,
+    )
+    assert config == SegmenterConfig(threshold=0.5, fov_diameter=540.0, stride=40)
+    assert '"stride":40' in Segmenter(config=config).provenance.text()
+
+
+def test_the_verdict_of_a_result_is_the_capture_verdict_whatever_the_working_size():
+    """Limits calibrated at the bundled model's working size and channel: a segmenter of
+    another measured the photograph at its own, and a frame assess_capture calls blurred read
+    'ok' at 300 or 1000 pixels across."""
+    frame = synthetic_fundus(584, 565)  # seed 0: blurred
+    captured = assess_capture(frame)
+    assert [r.code for r in captured.reasons] == ["blurred"]
+    for config in (
+        SegmenterConfig(fov_diameter=300),
+        SegmenterConfig(fov_diameter=1000),
+        SegmenterConfig(channel="luma"),
+    ):
+        verdict = edge_runtime.Segmenter(config=config).segment(frame).verdict
+        assert verdict.measurements == captured.measurements, config
+        assert [r.code for r in verdict.reasons] == ["blurred"]
 
 
 _FORK_WHILE_SEGMENTING = """
