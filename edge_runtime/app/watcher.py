@@ -263,6 +263,7 @@ class FolderWatcher:
         self._outputs: dict[tuple[int, int], _Output] = {}  # by (device, inode)
         self._warned: dict[Path, str] = {}
         self._reported: set[str] = set()  # the photographs whose failure this run recorded
+        self._folders: set[str] = set()  # the folders in it, warned of
         self._unsaved = False
         self._written: dict[tuple[int, int], Path] | None = None  # the output folder's, a look
         self._entry_texts: dict[tuple[str, Done], str] = {}  # see _state_text
@@ -420,16 +421,28 @@ class FolderWatcher:
 
     def _listing(self) -> list[str] | None:
         """The names of the folder's photographs, sorted (``None``, noted as unprocessed, when
-        the folder cannot be listed)."""
+        the folder cannot be listed); a folder in it is warned of once (a camera writing into
+        ``DCIM/100CANON/`` had nothing done, and nothing said)."""
+        names, folders = [], set()
         try:
             with os.scandir(self.directory) as entries:
-                return sorted(
-                    e.name for e in entries
-                    if not e.name.startswith(".") and Path(e.name).suffix.lower() in IMAGE_SUFFIXES
-                )  # fmt: skip
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
+                        names.append(entry.name)
+                    elif entry.is_dir(follow_symlinks=False):
+                        folders.add(entry.name)
         except OSError as exc:
             self._leave(self.directory, f"cannot list ({exc.strerror or exc})")
             return None
+        for name in sorted(folders - self._folders):
+            self.warn(
+                f"{one_line(str(self.directory / name))}: a folder: the photographs in it are "
+                "not looked at, only those in the watched folder itself"
+            )
+        self._folders = folders
+        return sorted(names)
 
     def _leave(self, path: Path, reason: str, settling: bool = False) -> None:
         self.unprocessed.append(Unprocessed(path, reason, settling))
@@ -543,6 +556,7 @@ class FolderWatcher:
             earlier, pending=False, ok=False, error=_kept(one_line(error))
         )
         self._save_state()
+        self._reported.add(path.name)  # its record says so: the looks that follow need not
         return {"path": str(path), "ok": False, "error": one_line(error)}
 
     def _take(self, path: Path, info: os.stat_result) -> dict | None:

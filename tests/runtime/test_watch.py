@@ -784,6 +784,23 @@ def _killed_after_the_mask(path, outputs):
     raise _Killed
 
 
+def test_a_folder_in_the_watched_one_is_warned_of_once(tmp_path):
+    """A camera writing into DCIM/100CANON/ had nothing done, and nothing said."""
+    drop, out = _folders(tmp_path)
+    (drop / "DCIM").mkdir()
+    _dropped(drop / "DCIM", tmp_path, "a.png")
+    _dropped(drop, tmp_path, "b.png", seed=2)
+    said = []
+    calls = []
+    watcher = FolderWatcher(drop, out, _copying_process(calls), settle=1, warn=said.append)
+    assert [r["ok"] for r in watcher.poll()] == [True] and calls == ["b.png"]
+    list(watcher.poll())
+    assert said == [
+        f"{drop / 'DCIM'}: a folder: the photographs in it are not looked at, only those in "
+        "the watched folder itself"
+    ]
+
+
 def test_a_photograph_cut_short_is_done_again_under_its_name_and_its_part_removed(tmp_path):
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "a.png")
@@ -818,8 +835,10 @@ def test_a_photograph_that_cuts_two_runs_short_is_left_failed_and_the_next_are_d
         with pytest.raises(_Killed):
             list(FolderWatcher(drop, out, _killed_after_the_mask, settle=1).poll())
     calls = []
-    records = list(FolderWatcher(drop, out, _copying_process(calls), settle=1).poll())
+    watcher = FolderWatcher(drop, out, _copying_process(calls), settle=1)
+    records = list(watcher.poll())
     assert [r["ok"] for r in records] == [False, True] and calls == ["b.png"]
+    assert list(watcher.poll()) == [] and watcher.unprocessed == []  # said once, by its record
     assert records[0]["error"] == (
         f"{drop / 'a.png'}: the watcher was cut short 2 times while segmenting it (killed: out "
         "of memory?), so it is left alone"
