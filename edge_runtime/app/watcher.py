@@ -21,8 +21,9 @@ there while the watcher runs. No output file is replaced unless the state says i
 made it (a new photograph of a forgotten one's name gets ``-2`` outputs). A photograph is
 remembered as taken (``pending``) before its outputs are written: one cut short (SIGKILL, power
 lost) is done again under its name at the next start, what it wrote removed first. Temporary
-files of writes cut short are removed at start, once
-:data:`~edge_runtime.atomic.STALE_PARTIAL_AGE` old.
+files of writes cut short are removed once :data:`~edge_runtime.atomic.STALE_PARTIAL_AGE` old,
+at start and every as long after (those of the run before a restart by the service manager
+would otherwise stay until the next).
 
 Who is at fault decides what follows a failure. A bad file (unreadable, truncated, not a
 photograph: :class:`~edge_runtime.errors.InputError`) is recorded as failed, with its error, and
@@ -55,7 +56,7 @@ from edge_runtime.app.outputs import (
     output_paths,
     plan_outputs,
 )
-from edge_runtime.atomic import atomic_path, remove_stale_partials, synced
+from edge_runtime.atomic import STALE_PARTIAL_AGE, atomic_path, remove_stale_partials, synced
 from edge_runtime.contract.schema import MAX_TEXT, bounded, decode, encode
 from edge_runtime.errors import (
     EdgeSegError,
@@ -338,6 +339,7 @@ class FolderWatcher:
         self._unsaved = True
 
     def _remove_stale_partials(self) -> None:
+        self._cleared_at = self.clock()
         try:
             removed = remove_stale_partials(self.outdir)
         except FileNotFoundError:
@@ -522,6 +524,8 @@ class FolderWatcher:
         self._written = None
         self._ensure_outdir()
         self._check_folders()
+        if self.clock() - self._cleared_at >= STALE_PARTIAL_AGE:  # a run killed since it began
+            self._remove_stale_partials()
         names = self._listing()
         if names is None:
             return

@@ -19,6 +19,7 @@ from PIL import Image
 
 import edge_runtime.app.watcher as watcher_module
 from edge_runtime.app.watcher import LOCK_FILE, RETRY_FIRST, RETRY_MAX, STATE_FILE, FolderWatcher
+from edge_runtime.atomic import STALE_PARTIAL_AGE
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.schema import MAX_TEXT
 from edge_runtime.errors import InputError, ModelError, NetworkError, OutputError
@@ -585,6 +586,25 @@ def test_stale_temporary_files_of_a_killed_writer_are_removed_at_start(tmp_path)
     FolderWatcher(drop, out, _copying_process([]), settle=1, warn=warnings.append)
     assert sorted(out.iterdir()) == sorted([fresh, mine, out / LOCK_FILE])
     assert warnings == [f"{out}: removed 1 temporary files of writes cut short ({stale.name})"]
+
+
+def test_stale_temporary_files_left_while_it_runs_are_removed_in_time(tmp_path):
+    """A watcher restarted by its service manager after a kill kept the last run's temporary
+    files for as long as it ran: they were cleared only at start, once ten minutes old."""
+    drop, out = _folders(tmp_path)
+    clock, said = _Clock(), []
+    watcher = FolderWatcher(
+        drop, out, _copying_process([]), settle=1, clock=clock, warn=said.append
+    )
+    left = out / f".edge-seg-{os.getpid() + 1}-1.partial.png"  # atomic_path's naming
+    left.write_bytes(b"half a mask")
+    _old(left, 3600)
+    list(watcher.poll())
+    assert left.exists()  # not yet another clearing
+    clock.now += STALE_PARTIAL_AGE
+    list(watcher.poll())
+    assert not left.exists()
+    assert said == [f"{out}: removed 1 temporary files of writes cut short ({left.name})"]
 
 
 # -- --once says what it left ------------------------------------------------------------------
