@@ -433,7 +433,7 @@ class FolderWatcher:
                         continue
                     if Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
                         names.append(entry.name)
-                    elif entry.is_dir(follow_symlinks=False):
+                    elif entry.is_dir() and not self._is_outdir(entry):  # a link to one too
                         folders.add(entry.name)
         except OSError as exc:
             self._leave(self.directory, f"cannot list ({exc.strerror or exc})")
@@ -445,6 +445,12 @@ class FolderWatcher:
             )
         self._folders = folders
         return sorted(names)
+
+    def _is_outdir(self, entry: os.DirEntry) -> bool:
+        """Whether a folder in the watched one is the output folder (which may be there)."""
+        with contextlib.suppress(OSError):
+            return os.path.samefile(entry.path, self.outdir)
+        return False
 
     def _leave(self, path: Path, reason: str, settling: bool = False) -> None:
         self.unprocessed.append(Unprocessed(path, reason, settling))

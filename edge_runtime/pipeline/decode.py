@@ -481,8 +481,12 @@ def _wide_colour(image: Image.Image) -> bool:
         with contextlib.suppress(Exception), Image.open(filename) as twin:
             if sorted(twin.size) == sorted(image.size):
                 tiles = twin.tile
-    raw = tiles[0].args if tiles else None
-    raw = raw[0] if isinstance(raw, tuple) else raw
+    if not tiles or image.mode not in ("RGB", "RGBA"):
+        return False
+    codec, args = tiles[0][0], tiles[0][3]  # a tuple before Pillow 11, a named one since
+    raw = args[0] if isinstance(args, tuple) else args
+    if codec == "ppm":  # (mode, the largest value): scaled to 8 bits by the largest value
+        return isinstance(args, tuple) and len(args) > 1 and args[1] > 255
     return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "RGBX;16"))
 
 
@@ -612,8 +616,11 @@ def photo_from_picture(image: Image.Image) -> Photo:
 
     Raises:
         InputError: 32-bit or float pixels, a size :func:`photo_from_array` refuses, several
-            pictures (as :func:`check_single_picture`), or pixels that cannot be decoded (a
-            damaged file, or one closed before they were read), named by the image's file.
+            pictures (as :func:`check_single_picture`), 16-bit colour of a 10- or 12-bit
+            sensor's values (:data:`WIDE_COLOUR_LOWEST`; told from the image, or once loaded
+            from its file: one loaded from memory cannot be told), or pixels that cannot be
+            decoded (a damaged file, or one closed before they were read), named by the image's
+            file.
     """
     name = Path(getattr(image, "filename", "") or "image")
     if getattr(image, "tile", None) and getattr(image, "fp", None) is None:

@@ -218,10 +218,10 @@ class Result:
         return out
 
 
-def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
-    """A photograph to segment: a :class:`Photo`, decoded from a path (``str``, ``bytes`` or
-    any ``os.PathLike``), a Pillow image (its mode read as a file's), or a checked
-    (H, W[, 3|4]) uint8/uint16 array.
+def as_photo(image: "np.ndarray | str | os.PathLike | Image.Image | Photo") -> Photo:
+    """A photograph to segment: a :class:`Photo`, decoded from a path (``str`` or any
+    ``os.PathLike``), a Pillow image (its mode read as a file's), or a checked (H, W[, 3|4])
+    uint8/uint16 array.
 
     Raises:
         InputError: the file or picture cannot be used, or the array has the wrong shape or
@@ -230,7 +230,7 @@ def as_photo(image: "np.ndarray | str | Path | Image.Image | Photo") -> Photo:
     """
     if isinstance(image, Photo):
         return check_sides(image)
-    if isinstance(image, (str, bytes, os.PathLike)):  # os.DirEntry, PurePath...
+    if isinstance(image, (str, os.PathLike)):  # os.DirEntry, PurePath... (bytes: a file's?)
         return load_photo(os.fsdecode(image))
     if isinstance(image, Image.Image):
         return photo_from_picture(image)

@@ -144,3 +144,11 @@ def test_colour_patches_are_refused(tmp_path):
     np.savez(tmp_path / "d.npz", x_train=np.ones((2, 64, 64, 3), np.uint8), y_train=Y2)
     with pytest.raises(InputError, match=r"'x_train' has shape \(2, 64, 64, 3\)"):
         load_dataset(tmp_path / "d.npz")
+
+
+def test_a_patch_whose_rows_each_fit_but_whose_span_does_not_is_refused(tmp_path):
+    """Kills M24 (the span of each row): a patch's own span is over its rows and columns."""
+    x = np.zeros((2, 64, 64))
+    x[1, 0::2], x[1, 1::2] = -1e308, 1e308  # each row constant, the patch 2e308 wide
+    with pytest.raises(InputError, match="'imgs' patch 1 spans -1e\\+308 to 1e\\+308, wider"):
+        load_labeled_patches(_write(tmp_path, imgs=x, masks=Y2), "imgs", "masks")

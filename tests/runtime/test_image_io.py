@@ -1,3 +1,4 @@
+import io
 import re
 import struct
 import threading
@@ -112,8 +113,8 @@ def test_each_exif_orientation_turns_a_photograph_and_its_label_once(tmp_path, s
 
 
 def _wide_colour_png(path, values: np.ndarray) -> None:
-    """A 16-bit RGB PNG (Pillow writes none): its rows filtered by none, compressed."""
-    height, width, _ = values.shape
+    """A 16-bit RGB or RGBA PNG (Pillow writes none): its rows filtered by none, compressed."""
+    height, width, channels = values.shape
     rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in values)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -121,7 +122,7 @@ def _wide_colour_png(path, values: np.ndarray) -> None:
             struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
         )
 
-    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 16, {3: 2, 4: 6}[channels], 0, 0, 0)
     path.write_bytes(
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
@@ -403,3 +404,84 @@ def test_a_jpeg_with_an_orientation_tag_of_no_meaning_is_read_as_upright(tmp_pat
     photo = load_photo(path)
     assert photo.shape == (66, 3203) and photo.reduction == 2
     np.testing.assert_array_equal(photo.pixels, _drafted(path, 2))
+
+
+def _twelve_bit(values: np.ndarray) -> np.ndarray:
+    return values.astype(np.uint16) * 16  # a 12-bit sensor's values, under 4,096
+
+
+def test_16_bit_colour_is_refused_under_4096_and_read_from_4096(tmp_path):
+    """Kills M01 (limit 17) and M02 (<=): values under 4,096 (high byte 15) are refused;
+    one value of 4,096 (high byte 16) is enough to read the photograph."""
+    under, at = _twelve_bit(PHOTO), _twelve_bit(PHOTO)
+    under[..., :3].flat[0], at[..., :3].flat[0] = 4095, 4096
+    for name, values in (("under", under), ("at", at)):
+        _wide_colour_png(tmp_path / f"{name}.png", values)
+    with pytest.raises(InputError, match="16-bit colour whose values stay under 4,096"):
+        load_photo(tmp_path / "under.png")
+    assert load_photo(tmp_path / "at.png").pixels.max() == 16
+
+
+def test_16_bit_colour_is_judged_by_its_brightest_colour_channel(tmp_path):
+    """Kills M03 (red alone): a photograph whose red is under 4,096 but whose green and blue
+    use the whole 16 bits is read."""
+    values = PHOTO.astype(np.uint16) * 257
+    values[..., 0] //= 32  # red under 2,048
+    _wide_colour_png(tmp_path / "dim_red.png", values)
+    assert load_photo(tmp_path / "dim_red.png").pixels.shape == PHOTO.shape
+
+
+def test_16_bit_colour_with_alpha_of_a_12_bit_sensor_is_refused(tmp_path):
+    """Kills M04 (RGBA;16 dropped): alpha does not hide a 12-bit sensor's colour."""
+    alpha = np.full((*PHOTO.shape[:2], 1), 65535, np.uint16)
+    path = tmp_path / "rgba.png"
+    _wide_colour_png(path, np.concatenate([_twelve_bit(PHOTO), alpha], axis=2))
+    with Image.open(path) as opened:
+        assert opened.mode == "RGBA"
+    with pytest.raises(InputError, match="16-bit colour whose values stay under"):
+        load_photo(path)
+
+
+def test_16_bit_colour_opened_from_memory_is_refused_as_its_file_is(tmp_path):
+    """Kills M08 (the tile read after the pixels are loaded): an image opened from a BytesIO
+    has no file to open again, only its tile says it was 16 bits."""
+    path = tmp_path / "twelve.png"
+    _wide_colour_png(path, _twelve_bit(PHOTO))
+    said = "image: 16-bit colour whose values stay under"
+    with Image.open(io.BytesIO(path.read_bytes())) as opened, pytest.raises(InputError, match=said):
+        photo_from_picture(opened)
+
+
+def test_a_loaded_image_is_not_judged_by_another_file_now_at_its_path(tmp_path):
+    """Kills M05 (size not compared): a dark 8-bit frame, loaded, whose path now holds a
+    16-bit colour file of another size, is taken as it was read."""
+    path = tmp_path / "frame.png"
+    dark = (PHOTO // 32).astype(np.uint8)  # under 8 everywhere
+    Image.fromarray(dark).save(path)
+    with Image.open(path) as opened:
+        opened.load()
+        _wide_colour_png(path, _twelve_bit(synthetic_fundus(100, 140)))
+        np.testing.assert_array_equal(photo_from_picture(opened).pixels, dark)
+
+
+def test_a_tile_of_plain_tuples_as_pillow_10_makes_is_read(tmp_path):
+    """Before Pillow 11 a tile is a plain tuple: reading it by name failed every photograph
+    (pyproject allows 10.1)."""
+    path = tmp_path / "twelve.png"
+    _wide_colour_png(path, _twelve_bit(PHOTO))
+    from edge_runtime.pipeline.decode import _wide_colour
+
+    with Image.open(path) as opened:
+        opened.tile = [tuple(tile) for tile in opened.tile]  # what Pillow 10 holds
+        assert _wide_colour(opened)
+
+
+def test_a_16_bit_ppm_of_a_12_bit_sensor_is_refused(tmp_path):
+    """Pillow scales a PPM by its largest value (65535 here): 12-bit values kept 4 bits."""
+    path = tmp_path / "twelve.ppm"
+    height, width, _ = PHOTO.shape
+    path.write_bytes(
+        f"P6 {width} {height} 65535\n".encode() + _twelve_bit(PHOTO).astype(">u2").tobytes()
+    )
+    with pytest.raises(InputError, match="16-bit colour whose values stay under"):
+        load_photo(path)

@@ -650,3 +650,12 @@ def test_each_segment_s_tortuosity_density_is_its_own():
     assert tortuosity_density(swapped, MIN_TURN_SPAN).tolist() == pytest.approx(
         alone[::-1], abs=1e-12
     )
+
+
+def test_a_2x2_square_with_a_pixel_at_its_corner_is_thinned_as_before():
+    """Kills M23 (the bottom right pixel not checked): a square with a pixel beyond its
+    bottom right corner is no square alone; Zhang and Suen leave a diagonal of two."""
+    mask = np.zeros((10, 10), dtype=bool)
+    mask[2:4, 2:4] = True
+    mask[4, 4] = True
+    assert np.argwhere(skeletonize(mask)).tolist() == [[3, 3], [4, 4]]

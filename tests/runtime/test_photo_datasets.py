@@ -1037,3 +1037,14 @@ def test_a_png_whose_header_exif_has_no_orientation_reads_the_one_after_its_pixe
         decoded.load()
         assert decoded.getexif().get(0x0112) == 3  # what the decoder turns it by
     assert stored_orientation(path) == (3, (64, 48))
+
+
+def test_a_photograph_whose_name_only_begins_as_a_summary_row_is_read(tmp_path, make_photo_dataset):
+    """Kills M18 (match, not fullmatch): '(mean of 2) left' is no row of the summary."""
+    root = make_photo_dataset(tmp_path, "generic", count=2)
+    name = "(mean of 2) left"
+    for folder in ("images", "labels", "masks"):
+        (file,) = (root / folder).glob("eye1.*")
+        file.rename(file.with_name(name + file.suffix))
+    photos = {photo.name: photo for photo in find_dataset(root).photos}
+    assert photos[name].problem is None

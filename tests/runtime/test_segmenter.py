@@ -1,5 +1,6 @@
 """The whole-photograph pipeline with the bundled model, on synthetic and real photographs."""
 
+import importlib
 import io
 import os
 import re
@@ -167,7 +168,7 @@ def test_a_big_endian_array_is_read_as_its_values(segmenter):
     np.testing.assert_array_equal(segmenter.segment(swapped).mask, segmenter.segment(photo).mask)
 
 
-@pytest.mark.parametrize("given", [None, 5, [[0, 1], [1, 0]]])
+@pytest.mark.parametrize("given", [None, b"\x89PNG\r\n", 5, [[0, 1], [1, 0]]])
 def test_what_is_no_photograph_is_a_type_error_naming_its_type(segmenter, given):
     with pytest.raises(TypeError, match=f"got a {type(given).__name__} to segment, expected"):
         segmenter.segment(given)
@@ -350,12 +351,14 @@ def test_a_pillow_image_of_several_pictures_is_refused_as_its_file_is(segmenter,
 
 
 def test_any_path_like_names_a_photograph(segmenter, tmp_path):
-    """A folder's os.scandir entries, a PurePath, bytes: TypeError 'expected a path'."""
+    """A folder's os.scandir entries (of a folder named in bytes too), a PurePath: TypeError
+    'expected a path'. Bytes are no path here: a file's contents, more likely."""
     path = tmp_path / "eye.png"
     Image.fromarray(synthetic_fundus(200, 240)).save(path)
     (entry,) = os.scandir(tmp_path)
+    (named_in_bytes,) = os.scandir(os.fsencode(tmp_path))
     expected = segmenter.segment(path).mask
-    for given in (entry, PurePosixPath(path), os.fsencode(path), str(path)):
+    for given in (entry, named_in_bytes, PurePosixPath(path), str(path)):
         np.testing.assert_array_equal(segmenter.segment(given).mask, expected)
 
 
@@ -449,3 +452,27 @@ def test_a_pillow_image_read_then_closed_is_taken_as_read(segmenter, tmp_path):
         with Image.open(_saved(tmp_path, name, frames)) as image:
             image.load()
         assert segmenter.segment(image).mask.shape == (200, 240)
+
+
+def test_the_verdict_of_the_default_configuration_prepares_the_photograph_once(monkeypatch):
+    """Kills M12 (Prepared records the tile as its working size) and M14 (always prepared
+    again): the bundled model's configuration is what the limits were calibrated on."""
+    result = edge_runtime.Segmenter().segment(synthetic_fundus(584, 565))
+    assert (result.prepared.fov_diameter, result.prepared.channel) == (540.0, "green")
+
+    def again(*args):
+        raise AssertionError("prepared again for the verdict")
+
+    monkeypatch.setattr(importlib.import_module("edge_runtime.verdict.assess"), "prepare", again)
+    assert [r.code for r in result.verdict.reasons] == ["blurred"]
+
+
+def test_the_bytes_of_a_file_are_no_path(segmenter, tmp_path):
+    """Taken for a path, a PNG's bytes gave an error of 38 kB, over 179 lines."""
+    buffer = io.BytesIO()
+    Image.fromarray(synthetic_fundus(200, 240)).save(buffer, "PNG")
+    with pytest.raises((TypeError, InputError)) as caught:
+        segmenter.segment(buffer.getvalue())
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 500
+    message.encode()  # no lone surrogate: printable to a UTF-8 terminal

@@ -819,6 +819,11 @@ def test_a_folder_in_the_watched_one_is_warned_of_once(tmp_path):
         f"{drop / 'DCIM'}: a folder: the photographs in it are not looked at, only those in "
         "the watched folder itself"
     ]
+    inside = drop / "masks"  # the output folder may be there: no folder of photographs
+    inside.mkdir()
+    said.clear()
+    list(FolderWatcher(drop, inside, _copying_process([]), settle=1, warn=said.append).poll())
+    assert said == [said[0]] and "DCIM" in said[0]
 
 
 def test_a_photograph_cut_short_is_done_again_under_its_name_and_its_part_removed(tmp_path):
@@ -1318,3 +1323,17 @@ def test_which_signals_stop_the_watcher_are_said_in_words(signals, said):
     from edge_runtime.cli.watch import _either
 
     assert _either(tuple(signals)) == said
+
+
+def test_a_link_to_a_folder_is_warned_of_as_a_folder(tmp_path):
+    """A link to a folder (a card's DCIM, say) is not looked into either: said so."""
+    drop, out = _folders(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    (drop / "DCIM").symlink_to(tmp_path / "elsewhere")
+    said = []
+    watcher = FolderWatcher(drop, out, _copying_process([]), settle=1, warn=said.append)
+    list(watcher.poll())
+    assert said == [
+        f"{drop / 'DCIM'}: a folder: the photographs in it are not looked at, only those in "
+        "the watched folder itself"
+    ]
