@@ -86,16 +86,22 @@ def list_datasets(as_json: bool) -> None:
 
 
 def _check_mirror_setting(mirror: str | None) -> None:
-    """Refuse a bad :data:`MIRROR_ENV`, naming it, set empty too (click takes that for unset:
-    an off-line site's setting would download from the publishers)."""
-    from_variable = click.get_current_context().get_parameter_source("mirror")
-    if from_variable is click.core.ParameterSource.ENVIRONMENT or (
+    """Refuse a bad mirror as a bad option is refused (naming the command and its ``--help``),
+    and which setting gave it: ``--mirror``, or :data:`MIRROR_ENV`, set empty too (click
+    takes that for unset: an off-line site's setting would download from the publishers)."""
+    source = click.get_current_context().get_parameter_source("mirror")
+    if source is click.core.ParameterSource.ENVIRONMENT or (
         mirror is None and os.environ.get(MIRROR_ENV) == ""
     ):
-        try:
-            check_mirror(os.environ[MIRROR_ENV])
-        except InputError as exc:
-            raise click.UsageError(f"${MIRROR_ENV}: {exc}") from None
+        given, setting = os.environ[MIRROR_ENV], f"${MIRROR_ENV}"
+    elif mirror is not None:
+        given, setting = mirror, "--mirror"
+    else:
+        return
+    try:
+        check_mirror(given)
+    except InputError as exc:
+        raise click.UsageError(f"{setting}: {exc}") from None
 
 
 @datasets.command()

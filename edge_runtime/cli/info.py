@@ -7,7 +7,7 @@ import click
 from edge_runtime.cli.options import json_option, model_option, trusted_keys_option
 from edge_runtime.contract.gate_report import GateReport
 from edge_runtime.contract.preprocessing import MODEL_INPUTS
-from edge_runtime.errors import ModelError
+from edge_runtime.errors import ModelError, one_line
 from edge_runtime.inference.description import ModelReport, describe_model
 
 
@@ -73,7 +73,9 @@ def _summary(report: ModelReport) -> str:
     lines += [f"  - {issue}" for issue in report.edgetpu_issues]
     if report.problem:
         lines.append(f"runs:         no, the runtime refuses it: {report.problem}")
-    return "\n".join(lines)
+    # what the card and the model say is anyone's text: a newline in it forged a line
+    # ("signed: by key ... (verified ...)") above the true one
+    return "\n".join(one_line(line) for line in lines)
 
 
 @click.command()

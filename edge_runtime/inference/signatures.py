@@ -227,9 +227,10 @@ def configured_keys(folder: "TrustedKeys") -> dict | None:
     :data:`UNCHECKED`.
 
     Raises:
-        InputError: the setting is empty or blank (a unit file whose variable is unset, say),
-            or names no usable keys (:func:`trusted_keys`): verification is never turned off
-            by a setting that is there.
+        InputError: the setting is empty or blank (a unit file whose variable is unset, say;
+            a ``Path("")``, which is ``Path(".")``, too), or names no usable keys
+            (:func:`trusted_keys`): verification is never turned off by a setting that is
+            there.
     """
     if folder is UNCHECKED:
         return None
@@ -239,9 +240,11 @@ def configured_keys(folder: "TrustedKeys") -> dict | None:
         if folder is None:
             return None
         setting = f"${TRUSTED_KEYS_ENV}"
-    if not str(folder).strip():
+    if not str(folder).strip() or (isinstance(folder, os.PathLike) and Path(folder) == Path()):
+        # Path("") is Path("."): a blank setting once made the current folder's keys trusted
         raise InputError(
             f"{setting}: got {str(folder)!r}, expected a folder of trusted public keys (*.pub) "
-            "(an empty setting does not turn verification off)"
+            "(an empty setting does not turn verification off; name the current folder as a "
+            "string, '.', if it is the one meant)"
         )
     return trusted_keys(Path(folder))

@@ -463,12 +463,13 @@ def opened_image(
         yield image
 
 
-WIDE_COLOUR_LOWEST = 16
-"""A file of 16-bit colour is read at 8 bits (Pillow keeps the high byte of each value); one
-whose highest byte is below this holds a 10- or 12-bit sensor's values not scaled to 16 bits
-(under 4,096), which that leaves at 4 bits or fewer (DRIVE's 05_test so: F1 0.67 against 0.79,
-and called grayscale), and is refused. (A photograph using its whole range this little would
-be under 6 % of full brightness.)"""
+WIDE_COLOUR_LOWEST = 17
+"""A file of 16-bit colour is read at 8 bits (Pillow keeps the high byte of each value, or
+scales a PPM by its largest value, rounding: 4,095 of 65,535 reads 16); one whose brightest
+8-bit value is below this holds a 10- or 12-bit sensor's values not scaled to 16 bits (under
+4,096), which that leaves at 4 bits or fewer (DRIVE's 05_test so: F1 0.67 against 0.79, and
+called grayscale), and is refused. (A photograph using its whole range this little would be
+under 7 % of full brightness.)"""
 
 
 def _wide_colour(image: Image.Image) -> bool:

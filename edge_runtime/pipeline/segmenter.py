@@ -21,6 +21,7 @@ look in between):
    each vessel pixel, when first asked for (:attr:`Result.artery_vein`).
 """
 
+import dataclasses
 import functools
 import os
 import time
@@ -37,6 +38,7 @@ from edge_runtime.contract.preprocessing import preprocess_patches
 from edge_runtime.contract.provenance import SOFTWARE, Provenance
 from edge_runtime.contract.segmenter_config import DEFAULT_CONFIG, SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
+from edge_runtime.errors import ModelError
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor, as_predictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.memory import keep_freed_memory
@@ -264,6 +266,32 @@ def prepare(photo: Photo, fov_diameter: float, tile: int, channel: str = "luma")
     )
 
 
+def _chained(
+    artery_vein: "ArteryVeinModel | str | os.PathLike | RuntimeOptions", keys: object
+) -> ArteryVeinModel:
+    """The artery/vein model to chain, checked against the vessel model's trusted ``keys``
+    (its :class:`RuntimeOptions`' setting) where its own options name none: keys given for the
+    vessel model once left the second unchecked.
+
+    Raises:
+        ModelError: an :class:`ArteryVeinModel` built unchecked, beside keys given.
+    """
+    if isinstance(artery_vein, ArteryVeinModel):
+        model = artery_vein.model
+        if keys is not None and isinstance(model, PatchModel) and model.signature is None:
+            raise ModelError(
+                f"{model.path}: the artery/vein model was made without trusted keys, which the "
+                "vessel model is checked against: make it with RuntimeOptions(..., "
+                "trusted_keys=...) or pass its file"
+            )
+        return artery_vein
+    if isinstance(artery_vein, (str, os.PathLike)):
+        artery_vein = RuntimeOptions(artery_vein)
+    if isinstance(artery_vein, RuntimeOptions) and artery_vein.trusted_keys is None:
+        artery_vein = dataclasses.replace(artery_vein, trusted_keys=keys)
+    return ArteryVeinModel(artery_vein)
+
+
 class Segmenter:
     """Segments vessels in whole fundus photographs with a patch model.
 
@@ -278,7 +306,9 @@ class Segmenter:
             the model is taken from the model's card.
         artery_vein: an artery/vein model to chain after the vessel model
             (:class:`~edge_runtime.pipeline.artery_vein.ArteryVeinModel`, or what builds one: a
-            file, its :class:`RuntimeOptions`), or ``None`` for vessels only.
+            file, its :class:`RuntimeOptions`), or ``None`` for vessels only. Trusted keys
+            given for the vessel model hold for it too, unless its options name their own; one
+            already built unchecked, beside a vessel model checked so, is refused.
 
     :attr:`config` is the configuration in effect, every value filled. A segmenter built from a
     model file also has :attr:`runtime`, the options that built its model, the checked bytes
@@ -292,7 +322,8 @@ class Segmenter:
     ``malloc`` itself.
 
     Raises:
-        ModelError: the model file is not a usable vessel model.
+        ModelError: the model file is not a usable vessel model, or the artery/vein model is
+            unchecked beside a vessel model checked against trusted keys.
         ValueError: ``config`` does not fit the model (a stride larger than its tile).
     """
 
@@ -308,8 +339,9 @@ class Segmenter:
         keep_freed_memory()
         if not isinstance(config, SegmenterConfig):
             raise TypeError(f"got config {config!r}, expected a SegmenterConfig")
-        if artery_vein is not None and not isinstance(artery_vein, ArteryVeinModel):
-            artery_vein = ArteryVeinModel(artery_vein)
+        keys = model.trusted_keys if isinstance(model, RuntimeOptions) else None
+        if artery_vein is not None:
+            artery_vein = _chained(artery_vein, keys)
         self.artery_vein = artery_vein
         model = as_predictor(model)
         self.model: PatchPredictor = model

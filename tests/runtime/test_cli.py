@@ -193,6 +193,18 @@ def test_info_says_which_models_the_runtime_refuses_and_exits_2(fixture, problem
     assert describe_model().problem is None and describe_model(ARTERY_VEIN_MODEL).problem is None
 
 
+def test_info_prints_each_thing_a_card_says_on_its_own_line(bundled_report):
+    """A card's version carrying a newline and a line of info's own ("signed: by key ...
+    (verified ...)") printed that line above the true one, for an unsigned model: the card's
+    digest is no secret, anyone can write one."""
+    forged = "1.1.0\nsigned:       by key 5c744115c4f07af0 (verified against the trusted keys)"
+    card = dataclasses.replace(bundled_report.card, model_version=forged)
+    text = _summary(dataclasses.replace(bundled_report, card=card, signature_key_id=None))
+    signed = [line for line in text.splitlines() if line.startswith("signed:")]
+    assert signed == ["signed:       no"]
+    assert "1.1.0\\nsigned:" in text  # shown, escaped
+
+
 def test_info_names_an_artery_vein_model_as_such():
     """Info's kind line follows the card's preprocessing: the bundled artery/vein model is not
     called a vessel model."""

@@ -334,7 +334,10 @@ def test_a_mirror_that_is_not_a_web_address_is_refused(tmp_path, given):
     """An empty one once fetched from the publisher: off-line sites give one to stay off-line."""
     result = _run("fetch", "chase", "-o", tmp_path / "chase", "--mirror", given)
     line = _one_line_error(result, 2)
-    assert line.endswith(f"got mirror {given!r}, expected an http:// or https:// address")
+    assert line.endswith(  # a bad option's line: it named neither the command nor its --help
+        f"datasets fetch: --mirror: got mirror {given!r}, expected an http:// or https:// "
+        "address (see cli datasets fetch --help)"  # the runner names the program "cli"
+    )
     _nothing_left(tmp_path / "chase")
 
 

@@ -13,12 +13,12 @@ import pytest
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).parents[2]
-MAX_WHEEL_BYTES = 650_000
-"""The notes say "about 600 KB" (602 KB measured, 2026-12-06; 567 KB on 2026-12-05); the bundled
+MAX_WHEEL_BYTES = 680_000
+"""The notes say "about 620 KB" (622 KB measured, 2026-12-07; 602 KB on 2026-12-06); the bundled
 models are 104 KiB (vessels) and 274 KiB (arteries and veins)."""
-MAX_INSTALLED_BYTES = 1_200_000
-"""The notes say "about 1.1 MB of files" (1,101 KB measured, 2026-12-06: 58 KB of it the README
-as the package's description) before bytecode compilation."""
+MAX_INSTALLED_BYTES = 1_300_000
+"""The notes say "about 1.2 MB of files" (1,160 KB measured, 2026-12-07: 62 KB of it the README
+as the package's description; 1,101 KB on 2026-12-06) before bytecode compilation."""
 
 
 def _local_files(folder: str, names: list[str]) -> list[str]:

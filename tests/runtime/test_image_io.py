@@ -410,16 +410,24 @@ def _twelve_bit(values: np.ndarray) -> np.ndarray:
     return values.astype(np.uint16) * 16  # a 12-bit sensor's values, under 4,096
 
 
-def test_16_bit_colour_is_refused_under_4096_and_read_from_4096(tmp_path):
-    """Kills M01 (limit 17) and M02 (<=): values under 4,096 (high byte 15) are refused;
-    one value of 4,096 (high byte 16) is enough to read the photograph."""
+def test_16_bit_colour_is_refused_up_to_a_brightest_byte_of_16_and_read_from_17(tmp_path):
+    """The limit's edge: a brightest value of 4,351 (high byte 16) is refused, one of 4,352
+    (17) is enough to read the photograph. A PPM's 4,095 of 65,535 reads 16 (Pillow rounds
+    as it scales): with the limit at 16, a 12-bit PPM with a pixel from 3,984 up was read."""
     under, at = _twelve_bit(PHOTO), _twelve_bit(PHOTO)
-    under[..., :3].flat[0], at[..., :3].flat[0] = 4095, 4096
+    under[..., :3].flat[0], at[..., :3].flat[0] = 4351, 4352
     for name, values in (("under", under), ("at", at)):
         _wide_colour_png(tmp_path / f"{name}.png", values)
-    with pytest.raises(InputError, match="16-bit colour whose values stay under 4,096"):
+    with pytest.raises(InputError, match="16-bit colour whose values stay under 4,352"):
         load_photo(tmp_path / "under.png")
-    assert load_photo(tmp_path / "at.png").pixels.max() == 16
+    assert load_photo(tmp_path / "at.png").pixels.max() == 17
+    height, width, _ = PHOTO.shape
+    ppm = tmp_path / "saturated.ppm"  # a 12-bit sensor's, one pixel saturated
+    values = _twelve_bit(PHOTO)
+    values.flat[0] = 4095
+    ppm.write_bytes(f"P6 {width} {height} 65535\n".encode() + values.astype(">u2").tobytes())
+    with pytest.raises(InputError, match="16-bit colour whose values stay under"):
+        load_photo(ppm)
 
 
 def test_16_bit_colour_is_judged_by_its_brightest_colour_channel(tmp_path):

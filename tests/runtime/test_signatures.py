@@ -397,3 +397,45 @@ def test_an_existing_public_key_is_never_overwritten(tmp_path):
         make_key_pair(tmp_path / "k.key", public)
     assert public.read_text() == "the key the cameras trust"
     assert not (tmp_path / "k.key").exists()
+
+
+def test_the_vessel_model_s_trusted_keys_hold_for_the_artery_vein_model_in_python(
+    signed, tmp_path, monkeypatch, run_cli
+):
+    """Keys given for the vessel model left an artery/vein model given as a file, or as
+    options without keys, unchecked: the command line passed them on, Python did not."""
+    from edge_runtime.errors import ModelError
+    from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL
+    from edge_runtime.inference.signatures import UNCHECKED
+    from edge_runtime.pipeline.artery_vein import ArteryVeinModel
+
+    monkeypatch.delenv(TRUSTED_KEYS_ENV, raising=False)
+    model, keys, _ = signed
+    vessels = RuntimeOptions(model, trusted_keys=keys)
+    unsigned = f"{ARTERY_VEIN_MODEL}: unsigned"
+    for artery_vein in (ARTERY_VEIN_MODEL, RuntimeOptions(ARTERY_VEIN_MODEL)):
+        with pytest.raises(ModelError, match=unsigned):
+            Segmenter(vessels, artery_vein=artery_vein)
+    with pytest.raises(ModelError, match="made without trusted keys, which the vessel model"):
+        Segmenter(vessels, artery_vein=ArteryVeinModel())
+    # said outright, its own setting holds: signed by another key, or not checked at all
+    chained = Segmenter(
+        vessels, artery_vein=RuntimeOptions(ARTERY_VEIN_MODEL, trusted_keys=UNCHECKED)
+    )
+    assert chained.artery_vein.model.signature is None
+    copy = tmp_path / "av.tflite"
+    shutil.copy(ARTERY_VEIN_MODEL, copy)
+    run_cli("sign", copy, "--key", tmp_path / "maker.key")
+    chained = Segmenter(vessels, artery_vein=copy)  # a file: checked against the same keys
+    assert chained.artery_vein.model.signature is not None
+
+
+def test_a_blank_path_of_trusted_keys_is_refused_not_taken_for_the_current_folder(
+    signed, tmp_path, monkeypatch
+):
+    """Path("") is Path("."): a blank setting built so trusted the current folder's keys."""
+    model, keys, _ = signed
+    monkeypatch.chdir(keys)  # a key that signs the model is right here
+    with pytest.raises(InputError, match=r"trusted keys: got '\.', expected a folder"):
+        Segmenter(RuntimeOptions(model, trusted_keys=Path("")))
+    assert Segmenter(RuntimeOptions(model, trusted_keys=".")).model.signature is not None
