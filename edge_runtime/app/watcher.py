@@ -22,8 +22,8 @@ made it (a new photograph of a forgotten one's name gets ``-2`` outputs). A phot
 remembered as taken (``pending``) before its outputs are written: one cut short (SIGKILL, power
 lost) is done again under its name at the next start, what it wrote removed first. Temporary
 files of writes cut short are removed once :data:`~edge_runtime.atomic.STALE_PARTIAL_AGE` old,
-at start and every as long after (those of the run before a restart by the service manager
-would otherwise stay until the next).
+at start and again each time that long has passed (those of a run killed and restarted by the
+service manager stayed until the next start).
 
 Who is at fault decides what follows a failure. A bad file (unreadable, truncated, not a
 photograph: :class:`~edge_runtime.errors.InputError`) is recorded as failed, with its error, and

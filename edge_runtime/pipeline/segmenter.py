@@ -41,6 +41,7 @@ from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
 from edge_runtime.errors import ModelError
 from edge_runtime.inference.patch_model import PatchModel, PatchPredictor, as_predictor
 from edge_runtime.inference.runtime_options import RuntimeOptions
+from edge_runtime.inference.signatures import UNCHECKED
 from edge_runtime.memory import keep_freed_memory
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
 from edge_runtime.pipeline.blocks import row_blocks
@@ -278,7 +279,8 @@ def _chained(
     """
     if isinstance(artery_vein, ArteryVeinModel):
         model = artery_vein.model
-        if keys is not None and isinstance(model, PatchModel) and model.signature is None:
+        checked = keys is not None and keys is not UNCHECKED
+        if checked and isinstance(model, PatchModel) and model.signature is None:
             raise ModelError(
                 f"{model.path}: the artery/vein model was made without trusted keys, which the "
                 "vessel model is checked against: make it with RuntimeOptions(..., "

@@ -418,6 +418,8 @@ def test_the_vessel_model_s_trusted_keys_hold_for_the_artery_vein_model_in_pytho
             Segmenter(vessels, artery_vein=artery_vein)
     with pytest.raises(ModelError, match="made without trusted keys, which the vessel model"):
         Segmenter(vessels, artery_vein=ArteryVeinModel())
+    unchecked = RuntimeOptions(model, trusted_keys=UNCHECKED)  # said outright: neither is
+    assert Segmenter(unchecked, artery_vein=ArteryVeinModel()).artery_vein.model.signature is None
     # said outright, its own setting holds: signed by another key, or not checked at all
     chained = Segmenter(
         vessels, artery_vein=RuntimeOptions(ARTERY_VEIN_MODEL, trusted_keys=UNCHECKED)
