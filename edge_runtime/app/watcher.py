@@ -425,7 +425,7 @@ class FolderWatcher:
         """The names of the folder's photographs, sorted (``None``, noted as unprocessed, when
         the folder cannot be listed); a folder in it is warned of once (a camera writing into
         ``DCIM/100CANON/`` had nothing done, and nothing said)."""
-        names, folders = [], set()
+        names, folders, outdir = [], set(), identity(self.outdir)  # which may be in it
         try:
             with os.scandir(self.directory) as entries:
                 for entry in entries:
@@ -433,7 +433,7 @@ class FolderWatcher:
                         continue
                     if Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
                         names.append(entry.name)
-                    elif entry.is_dir() and not self._is_outdir(entry):  # a link to one too
+                    elif entry.is_dir() and identity(Path(entry.path)) != outdir:  # links too
                         folders.add(entry.name)
         except OSError as exc:
             self._leave(self.directory, f"cannot list ({exc.strerror or exc})")
@@ -445,12 +445,6 @@ class FolderWatcher:
             )
         self._folders = folders
         return sorted(names)
-
-    def _is_outdir(self, entry: os.DirEntry) -> bool:
-        """Whether a folder in the watched one is the output folder (which may be there)."""
-        with contextlib.suppress(OSError):
-            return os.path.samefile(entry.path, self.outdir)
-        return False
 
     def _leave(self, path: Path, reason: str, settling: bool = False) -> None:
         self.unprocessed.append(Unprocessed(path, reason, settling))

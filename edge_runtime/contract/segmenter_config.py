@@ -60,7 +60,7 @@ class SegmenterConfig:
         for name, kind in TYPES.items():
             value = getattr(self, name)
             check_type(name, value, kind)
-            if isinstance(value, (Real, Integral)) and type(value) not in (int, float):
+            if isinstance(value, Real) and type(value) not in (int, float):
                 # numpy's numbers as Python's: what the provenance writes as JSON
                 object.__setattr__(self, name, int(value) if kind is Integral else float(value))
         low, high = THRESHOLD_RANGE
