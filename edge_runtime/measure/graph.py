@@ -51,8 +51,9 @@ def skeleton_links(grid: Grid, index: np.ndarray, codes: np.ndarray) -> Links:
 class Segments:
     """The segments of a skeleton that have two ends, each as its pixels in order from one end
     to the other: segment ``i`` is ``points[bounds[i]:bounds[i + 1]]`` ((n, 2) y, x); and
-    which are ``loops``, both ends at one junction (a ring hung from a vessel; none where not
-    given)."""
+    which are ``loops`` (none where not given): both ends at one junction (a ring hung from a
+    vessel), or at the same two junctions as another segment's (the two halves of a ring along
+    a vessel, where its centre line splits in two and joins again)."""
 
     points: np.ndarray
     bounds: np.ndarray
@@ -167,23 +168,22 @@ def _centres(points: np.ndarray, label: np.ndarray) -> np.ndarray:
 
 
 def _loops(links: Links, cluster: np.ndarray, pixels: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Whether each segment (its ``pixels`` in order, split by ``bounds``) has both ends
-    linked to one group of junction pixels (``cluster``: -1 outside any)."""
-    looped = np.zeros(len(bounds) - 1, dtype=bool)
-    groups = int(cluster.max(initial=-1)) + 1
-    if not groups or not len(looped):
-        return looped
-    firsts, lasts = pixels[bounds[:-1]], pixels[bounds[1:] - 1]
+    """Whether each segment (its ``pixels`` in order, split by ``bounds``) closes a ring: both
+    its ends linked to one group of junction pixels (``cluster``: -1 outside any), or to the
+    same two groups as another segment's ends.
+
+    A segment's end pixel is no junction (two links at most) and one of its links runs along
+    the segment, so it is linked to one group at most.
+    """
     near = np.concatenate([links.first, links.second])
     far = cluster[np.concatenate([links.second, links.first])]
-    touching = np.unique(near[far >= 0] * groups + far[far >= 0])  # (pixel, group) as a number
-    segment_of = np.full(len(cluster), -1)
-    segment_of[firsts] = np.arange(len(firsts))
-    segment = segment_of[touching // groups]  # the segment whose first end touches the group
-    starting = segment >= 0
-    segment, group = segment[starting], touching[starting] % groups
-    looped[segment[np.isin(lasts[segment] * groups + group, touching)]] = True
-    return looped
+    outside = (cluster[near] < 0) & (far >= 0)
+    group = np.full(len(cluster), -1)
+    group[near[outside]] = far[outside]
+    ends = np.sort(np.column_stack([group[pixels[bounds[:-1]]], group[pixels[bounds[1:] - 1]]]))
+    pair = ends[:, 0] * (int(cluster.max(initial=-1)) + 1) + ends[:, 1]  # as a number
+    _, which, count = np.unique(pair, return_inverse=True, return_counts=True)
+    return (ends[:, 0] >= 0) & ((ends[:, 0] == ends[:, 1]) | (count[which] > 1))
 
 
 def _segments(links: Links, member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -225,6 +225,43 @@ def test_a_ring_hung_from_a_vessel_is_a_loop_left_out_of_tortuosity():
     assert len(y.arc) == 3 and not y.looped.any()
 
 
+def test_a_ring_along_a_vessel_is_left_out_of_tortuosity():
+    """A straight vessel 17 pixels thick with a hole 3 by 30 inside it: its centre line splits
+    in two around the hole and joins again, two segments between the same two junctions that
+    bow around it (arcs 46.9 and 47.3 over chords 44). They read a tortuosity index of 1.031
+    (median 1.033, 4 segments) for a straight vessel; left out, the two straight pieces at
+    either end read 1."""
+    vessel = np.zeros((60, 200), dtype=bool)
+    vessel[22:39, 10:190] = True
+    vessel[29:32, 80:110] = False
+    graph = skeleton_graph(skeletonize(vessel))
+    assert len(graph.branch_points) == 2 and len(graph.segments.arc) == 4
+    halves = graph.segments.looped
+    assert halves.tolist().count(True) == 2
+    assert (graph.segments.arc[halves] > graph.segments.chord[halves] + 2).all()  # they bow
+    assert tortuosity(graph.segments, MIN_TURN_SPAN) == Tortuosity(1.0, 1.0, 0.0, 2)
+
+
+def test_segments_joining_the_same_two_junctions_are_loops_and_no_others():
+    """A hand-built skeleton: a straight line from x 5 to 95 on row 20, and two paths from
+    the junction at x 30 to the one at x 70, one up to row 14 and one down to row 26: three
+    segments between the same two junctions, all loops (the two bowed ones read 1.09); the
+    line's pieces from a free end to a junction are none, and they alone are measured
+    (straight: 1)."""
+    skeleton = np.zeros((40, 100), dtype=bool)
+    skeleton[20, 5:96] = True
+    for side in (-1, 1):
+        for i in range(1, 7):
+            skeleton[20 + side * i, 30 + i] = skeleton[20 + side * i, 70 - i] = True
+        skeleton[20 + side * 6, 36:65] = True
+    graph = skeleton_graph(skeleton)
+    segments = graph.segments
+    assert len(graph.branch_points) == 2 and len(segments.arc) == 5
+    free = segments.chord == 24.0  # x 5 to 29 and x 71 to 95
+    assert free.sum() == 2 and (segments.looped == ~free).all()
+    assert tortuosity(segments, MIN_TURN_SPAN) == Tortuosity(1.0, 1.0, 0.0, 2)
+
+
 def test_tortuosity_leaves_out_short_segments():
     short = [(0, x) for x in range(int(MIN_ARC))]  # 9 steps along
     straight = [(10, x) for x in range(13)]  # 12 along, 12 across
