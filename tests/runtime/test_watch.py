@@ -1202,6 +1202,115 @@ def test_a_photograph_rewritten_in_place_with_its_size_and_time_is_done_again(tm
     assert calls == [b"A", b"B"]
 
 
+def _access_time_set_back(photo, tmp_path):
+    info = os.stat(photo)
+    os.utime(photo, ns=(info.st_atime_ns - 10**9, info.st_mtime_ns))
+
+
+def _copied_with_its_times(photo, tmp_path, content=None):
+    """``rsync -t``: a new file of ``content`` (its own by default) given its times, moved in."""
+    info = os.stat(photo)
+    (tmp_path / "copy").write_bytes(photo.read_bytes() if content is None else content)
+    os.utime(tmp_path / "copy", ns=(info.st_atime_ns, info.st_mtime_ns))
+    os.replace(tmp_path / "copy", photo)
+
+
+def _rewritten_in_place(photo, tmp_path):
+    info = os.stat(photo)
+    content = bytearray(photo.read_bytes())
+    content[-20] ^= 1  # the same size, another content
+    photo.write_bytes(content)
+    os.utime(photo, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+@pytest.mark.parametrize(
+    ("change", "redone"),
+    [
+        (lambda photo, tmp_path: photo.chmod(0o600), False),
+        (lambda photo, tmp_path: os.link(photo, tmp_path / "backup.png"), False),
+        (_access_time_set_back, False),
+        (_copied_with_its_times, False),
+        (_rewritten_in_place, True),
+        (lambda photo, tmp_path: _copied_with_its_times(photo, tmp_path, b"B" * 100), True),
+    ],
+    ids=["chmod", "hard-link", "atime-set-back", "same-copy", "rewritten", "other-copy"],
+)
+def test_a_photograph_whose_status_alone_changed_is_not_done_again(
+    tmp_path, monkeypatch, change, redone
+):
+    """A chmod, a hard link, a backup setting the access time back, a copy of the same content
+    (rsync -t) change the ctime or inode: each was segmented again, rewriting the outputs. The
+    digest of the content tells them from a content of the same size and time."""
+    drop, out = _folders(tmp_path)
+    photo = drop / "a.png"
+    photo.write_bytes(b"A" * 100)
+    _old(photo)
+    calls = []
+
+    def process(path, outputs):
+        calls.append(path.read_bytes())
+        outputs.mask.write_bytes(b"mask")
+        return {"path": str(path), "ok": True}
+
+    assert len(list(FolderWatcher(drop, out, process, settle=1).poll())) == 1
+    time.sleep(0.02)  # a later change time
+    before = os.stat(photo)
+    change(photo, tmp_path)
+    after = os.stat(photo)
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert (after.st_ctime_ns, after.st_ino) != (before.st_ctime_ns, before.st_ino)
+    watcher = FolderWatcher(drop, out, process, settle=1)
+    assert len(list(watcher.poll())) == redone
+    assert len(calls) == 1 + redone and (out / "a_mask.png").exists()
+    kept = json.loads((out / STATE_FILE).read_text())["a.png"]
+    assert (kept["ctime_ns"], kept["inode"]) == (after.st_ctime_ns, after.st_ino)
+    monkeypatch.setattr(watcher_module, "_digest", None, raising=False)  # not read again
+    assert list(watcher.poll()) == []
+    assert len(calls) == 1 + redone
+
+
+def test_a_state_without_digests_does_its_photographs_again_on_a_change_of_status(tmp_path):
+    """A state file of an earlier version keeps no digest: it loads, and a photograph whose
+    status changed is done again, as that version did."""
+    drop, out = _folders(tmp_path)
+    photo = drop / "a.png"
+    photo.write_bytes(_png_bytes(tmp_path))
+    _old(photo)
+    calls = []
+    process = _fake_process(calls)
+    assert len(list(FolderWatcher(drop, out, process, settle=1).poll())) == 1
+    state = json.loads((out / STATE_FILE).read_text())
+    state["a.png"].pop("digest", None)
+    (out / STATE_FILE).write_text(json.dumps(state))
+    assert list(FolderWatcher(drop, out, process, settle=1).poll()) == []
+    time.sleep(0.02)
+    photo.chmod(0o600)
+    assert len(list(FolderWatcher(drop, out, process, settle=1).poll())) == 1
+    assert calls == ["a.png", "a.png"]
+
+
+def test_the_digest_is_of_the_content_segmented_not_of_a_rewrite_while_it_was(tmp_path):
+    """A photograph rewritten while it is segmented, into another of the same size and time,
+    keeps no digest of the new content: the outputs are of the old one, and it is done again."""
+    drop, out = _folders(tmp_path)
+    photo = drop / "a.png"
+    photo.write_bytes(b"A" * 100)
+    _old(photo)
+    calls = []
+
+    def process(path, outputs):
+        calls.append(path.read_bytes()[:1])
+        if len(calls) == 1:
+            _rewritten_in_place(path, tmp_path)
+        return {"path": str(path), "ok": True}
+
+    watcher = FolderWatcher(drop, out, process, settle=1)
+    assert len(list(watcher.poll())) == 1
+    assert len(list(watcher.poll())) == 1
+    assert list(watcher.poll()) == []
+    assert calls == [b"A", b"A"]  # the first byte unchanged: the rewrite was near the end
+
+
 def test_a_file_system_without_locks_or_flushes_still_watches(tmp_path, monkeypatch):
     """NFS without its lock daemon (ENOLCK) or a file system that flushes no folder (EINVAL):
     the watcher was refused as a second watcher, or failed every photograph; it now warns of
