@@ -459,7 +459,7 @@ class FolderWatcher:
                 for entry in entries:
                     if entry.name.startswith("."):
                         continue
-                    if Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
+                    if entry.name.lower().endswith(IMAGE_SUFFIXES):
                         names.append(entry.name)
                     elif entry.is_dir() and identity(Path(entry.path)) != outdir:  # links too
                         folders.add(entry.name)
@@ -500,16 +500,18 @@ class FolderWatcher:
             with contextlib.suppress(OSError):
                 made.unlink()
 
-    def _candidates(self, names: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
-        """The photographs with their stat, each taken when it is reached (a stat taken at the
-        look's start grows stale while the photographs before it are segmented: a file still
-        being written was taken half-written); entries that cannot be examined, or are no
-        regular file, are left (noted as unprocessed) and looked at again next time."""
+    def _candidates(self, names: list[str]) -> Iterator[tuple[str, os.stat_result]]:
+        """The photographs' names with their stat, each taken when it is reached (a stat taken
+        at the look's start grows stale while the photographs before it are segmented: a file
+        still being written was taken half-written); entries that cannot be examined, or are no
+        regular file, are left (noted as unprocessed) and looked at again next time. Names, not
+        Paths: a Path made of each photograph, and its text, was a third of an idle look."""
+        folder = os.fspath(self.directory)
         for name in names:
-            path = self.directory / name
             try:
-                info = os.stat(path)
+                info = os.stat(os.path.join(folder, name))
             except FileNotFoundError:
+                path = self.directory / name
                 if os.path.islink(path):  # a link to nothing (a card not mounted, say)
                     self._leave(
                         path,
@@ -517,12 +519,15 @@ class FolderWatcher:
                     )
                 continue  # else removed between listing and looking
             except OSError as exc:
-                self._leave(path, f"cannot be examined ({exc.strerror or exc})")
+                self._leave(self.directory / name, f"cannot be examined ({exc.strerror or exc})")
                 continue
             if stat.S_ISREG(info.st_mode):
-                yield path, info
+                yield name, info
             else:  # segment refuses it: so does the watcher, said once, not skipped silently
-                self._leave(path, "is not a regular file (a folder or FIFO named as a photograph)")
+                self._leave(
+                    self.directory / name,
+                    "is not a regular file (a folder or FIFO named as a photograph)",
+                )
 
     def _settled(self, path: Path, info: os.stat_result, now: float) -> bool:
         """Whether a file has settled; if not, it is noted as unprocessed."""
@@ -558,14 +563,16 @@ class FolderWatcher:
         if names is None:
             return
         self._forget_gone(names)
-        for path, info in self._candidates(names):
+        for name, info in self._candidates(names):
             if stop is not None and stop.is_set():
                 return
-            done = self.state.get(path.name)
-            if done is not None and not done.pending and self._unchanged(path, info, done):
-                if not done.ok and path.name not in self._reported:  # a failure of an earlier run
+            done = self.state.get(name)
+            if done is not None and not done.pending and self._unchanged(name, info, done):
+                if not done.ok and name not in self._reported:  # a failure of an earlier run
+                    path = self.directory / name
                     self._leave(path, _failed_before(path, done.error))
                 continue
+            path = self.directory / name
             now = self.clock()
             if not self._settled(path, info, now):
                 continue  # still being written, or just finished: look again later
@@ -578,20 +585,18 @@ class FolderWatcher:
         if self._unsaved:
             self._save_state()
 
-    def _unchanged(self, path: Path, info: os.stat_result, done: Done) -> bool:
-        """Whether ``path``, of stat ``info``, is still the photograph ``done`` remembers: its
-        stat matches, or only its status changed (its size, modification time and content
-        digest are the same), and its change time and inode are then remembered, so that the
-        next look does not read it again."""
+    def _unchanged(self, name: str, info: os.stat_result, done: Done) -> bool:
+        """Whether the photograph ``name``, of stat ``info``, is still the one ``done``
+        remembers: its stat matches, or only its status changed (its size, modification time
+        and content digest are the same), and its change time and inode are then remembered, so
+        that the next look does not read it again."""
         if done.matches(info):
             return True
         if done.digest is None or (done.size, done.mtime_ns) != (info.st_size, info.st_mtime_ns):
             return False
-        if _digest(path, info) != done.digest:
+        if _digest(self.directory / name, info) != done.digest:
             return False
-        self.state[path.name] = dataclasses.replace(
-            done, ctime_ns=info.st_ctime_ns, inode=info.st_ino
-        )
+        self.state[name] = dataclasses.replace(done, ctime_ns=info.st_ctime_ns, inode=info.st_ino)
         self._unsaved = True
         return True
 
