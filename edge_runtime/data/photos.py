@@ -6,7 +6,9 @@ field-of-view detection decides. Layouts, detected in this order (or named):
 
 - ``drive``: ``images/NN_test.tif`` or ``NN_training.tif`` (no other names),
   ``1st_manual/NN_manual1.gif``, ``mask/NN_test_mask.gif``, optional artery/vein labels
-  ``AV/NN_test.png`` (RITE); and ``training/`` and ``test/`` folders holding that layout;
+  ``AV/NN_test.png`` (RITE); and ``training/`` and ``test/`` folders holding that layout (a
+  photograph at the top level that is one of theirs copied, its labels and mask too, is read
+  once);
 - ``stare``: ``stare-images/imNNNN.png`` (or ``.ppm``), ``labels-ah/imNNNN.ah.png``;
 - ``hrf``: ``images/NN_h.jpg``, ``manual1/NN_h.tif``, ``mask/NN_h_mask.tif``;
 - ``chase``: ``Image_NNx.jpg`` with ``Image_NNx_1stHO.png``, in the folder or folders below it;
@@ -31,6 +33,7 @@ mask: nothing to score).
 
 import contextlib
 import dataclasses
+import filecmp
 import re
 import warnings
 from collections import defaultdict
@@ -198,13 +201,34 @@ def _photo(
 
 def _drive_parts(root: Path) -> list[Path]:
     """The folders of a DRIVE copy that hold its layout: the top level, and its ``training/``
-    and ``test/`` folders when it is split so (a photograph in any of them is read)."""
+    and ``test/`` folders when it is split so (a photograph in any of them is read; one at the
+    top level copied from one of theirs, with its labels and mask, once)."""
     parts = [root / "training", root / "test"]
     return [root, *parts] if any((part / "1st_manual").is_dir() for part in parts) else [root]
 
 
 def _drive(root: Path) -> list[LabelledPhoto]:
-    return [photo for part in _drive_parts(root) for photo in _drive_part(part)]
+    top, *split = _drive_parts(root)
+    photos = [photo for part in split for photo in _drive_part(part)]
+    theirs = {photo.name: photo for photo in photos}  # a copy of one of them is read once
+    return [p for p in _drive_part(top) if not _same_files(p, theirs.get(p.name))] + photos
+
+
+def _same_files(photo: LabelledPhoto, other: LabelledPhoto | None) -> bool:
+    """Whether ``other`` is ``photo`` copied: its photograph, label, mask and artery/vein label
+    the same bytes (DRIVE's top level holding its ``training/`` and ``test/`` merged)."""
+    if other is None:
+        return False
+    pairs = [
+        (getattr(photo, f), getattr(other, f)) for f in ("image", "label", "mask", "artery_vein")
+    ]
+    with contextlib.suppress(OSError):
+        return all(
+            (mine is None) == (theirs is None)
+            and (mine is None or filecmp.cmp(mine, theirs, shallow=False))
+            for mine, theirs in pairs
+        )
+    return False
 
 
 def _drive_part(root: Path) -> list[LabelledPhoto]:

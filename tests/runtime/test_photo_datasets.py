@@ -90,6 +90,37 @@ def test_drive_photographs_beside_its_training_and_test_folders_are_read(
     assert LAYOUTS["drive"].unmatched(tmp_path) == [stray]
 
 
+@pytest.mark.parametrize("differing", [None, "1st_manual/02_manual1.gif", "mask/02_test_mask.gif"])
+def test_drive_photographs_copied_to_its_top_level_are_read_once(
+    tmp_path, make_photo_dataset, differing
+):
+    """A DRIVE copy whose top level holds its test/ folder merged (the same files, byte for
+    byte): each photograph is read once, from test/; they were all refused as named twice.
+    One whose label or mask differs from its namesake's is still refused: which is right cannot
+    be told."""
+    test = make_photo_dataset(tmp_path / "test", "drive", count=3)
+    for folder in ("images", "1st_manual", "mask"):
+        shutil.copytree(test / folder, tmp_path / folder)
+    if differing:
+        with Image.open(tmp_path / differing) as picture:
+            changed = np.array(picture)
+        changed[:, :20] = 0
+        Image.fromarray(changed).save(tmp_path / differing)
+    photos = {
+        str(photo.image.relative_to(tmp_path)): photo for photo in find_dataset(tmp_path).photos
+    }
+    refused = {name for name, photo in photos.items() if photo.problem}
+    if differing is None:
+        assert sorted(photos) == [f"test/images/0{n}_test.tif" for n in (1, 2, 3)]
+        assert not refused
+    else:
+        assert sorted(photos) == ["images/02_test.tif"] + [
+            f"test/images/0{n}_test.tif" for n in (1, 2, 3)
+        ]
+        assert refused == {"images/02_test.tif", "test/images/02_test.tif"}
+        assert "got 2 photographs named '02_test'" in photos["images/02_test.tif"].problem
+
+
 @pytest.mark.parametrize("name", ["(mean of 2)", "(mean over)"])
 def test_a_photograph_named_as_a_summary_row_of_means_is_refused(
     tmp_path, make_photo_dataset, name
