@@ -103,7 +103,8 @@ def main(
         keras_model, int8 = run / "model.keras", run / "model_int8.tflite"
         tests = list(test_data.values())  # one folder a camera: fields given or detected
         check_data = [arg for folder in tests for arg in ("--check-data", folder)]
-        _run("convert", keras_model, "--calibration", train_data[0], *check_data, "-o", int8)
+        output = ["-o", int8, "--overwrite"]  # a fold's earlier conversion, with reuse
+        _run("convert", keras_model, "--calibration", train_data[0], *check_data, *output)
         data = [arg for folder in tests for arg in ("--data", folder)]
         gate = json.loads(_run("check", "--keras", keras_model, "--tflite", int8, *data, "--json"))
         gates.append({k: gate[k] for k in ("mean_drop", "max_image_drop", "pixel_agreement")})

@@ -2,6 +2,7 @@
 
 import functools
 import json
+import os
 import re
 import warnings
 from pathlib import Path
@@ -16,6 +17,7 @@ from edge_runtime.cli.options import (
     distinct_paths,
     finite_range,
     holdout_option,
+    overwrite_option,
     refuse_given,
     threshold_option,
 )
@@ -27,6 +29,7 @@ from edge_runtime.contract.gate_report import (
 from edge_runtime.contract.schema import encode
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS
 from edge_runtime.data.photos import datasets_of_folders
+from edge_runtime.errors import InputError
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import ARTERY_VEIN_RUN_FILES, RUN_FILES
 
@@ -228,6 +231,7 @@ def _echo_gate(report: GateReport) -> None:
     required=True,
     help="The .tflite file to write (atomically; nothing is written when the gate fails).",
 )
+@overwrite_option("an existing OUTPUT file")
 def convert(
     model: Path,
     output: Path,
@@ -235,6 +239,7 @@ def convert(
     no_check: bool,
     check_data: tuple[Path, ...],
     edgetpu: bool,
+    overwrite: bool,
     **options,
 ) -> None:
     """Convert a Keras MODEL to an int8 LiteRT model with its card, behind the gate.
@@ -254,7 +259,7 @@ def convert(
     if not int8:
         refuse_given(ctx, ("io", "edgetpu"), "of an int8 model, but --float makes a float one")
     _refuse_arrays_of_folders(check_data)
-    _check_output(output, model, (options["calibration"], *check_data))
+    _check_output(output, overwrite, model, (options["calibration"], *check_data))
     import_extra("tensorflow", "train")
     from converters.gate import GateFailure
     from converters.pipeline import ConvertOptions, convert_model
@@ -294,11 +299,12 @@ def _compile_edgetpu(model: Path) -> None:
     )
 
 
-def _check_output(output: Path, model: Path, data: tuple[Path, ...] = ()) -> None:
-    """Refuse, before converting, an output that cannot be written or overwrites an input.
+def _check_output(output: Path, overwrite: bool, model: Path, data: tuple[Path, ...]) -> None:
+    """Refuse, before converting, an output that cannot be written, overwrites an input or exists.
 
-    The inputs: ``model``, the run's files beside it (its record, which the card is made from)
-    and the ``data`` files, and the files in the ``data`` folders (photographs, labels).
+    One that exists (a signed model, say) is replaced only when ``overwrite``. The inputs:
+    ``model``, the run's files beside it (its record, which the card is made from) and the
+    ``data`` files, and the files in the ``data`` folders (photographs, labels).
     """
     inputs = [model, *(model.parent / name for name in {*RUN_FILES, *ARTERY_VEIN_RUN_FILES})]
     taken = identity(output)
@@ -309,7 +315,9 @@ def _check_output(output: Path, model: Path, data: tuple[Path, ...] = ()) -> Non
             raise click.UsageError(
                 f"{output}: the output would overwrite a file of the data folder {given}"
             )
-    check_writable(output)
+    check_writable(output)  # a link or a folder in the way is refused, --overwrite or not
+    if os.path.lexists(output) and not overwrite:
+        raise InputError(f"{output}: exists already; pass --overwrite to replace it")
 
 
 @click.command("embed-metadata")
@@ -523,8 +531,9 @@ _AV_GATES = ArteryVeinGates()
     required=True,
     help="The .tflite file to write (atomically; nothing is written when the gate fails).",
 )
+@overwrite_option("an existing OUTPUT file")
 def convert_artery_vein_command(
-    model, data, max_mean_drop, min_agreement, model_version, output
+    model, data, max_mean_drop, min_agreement, model_version, output, overwrite
 ) -> None:
     """Convert an artery/vein Keras MODEL to int8, behind its gate.
 
@@ -535,7 +544,7 @@ def convert_artery_vein_command(
     than --max-mean-drop, or the two class fewer than --min-agreement of those pixels alike,
     nothing is written to OUTPUT.
     """
-    _check_output(output, model, data)
+    _check_output(output, overwrite, model, data)
     import_extra("tensorflow", "train")
     from converters.artery_vein import (
         ArteryVeinConversion,

@@ -19,6 +19,7 @@ from edge_runtime.cli.options import (
     distinct_paths,
     finite_range,
     holdout_option,
+    overwrite_option,
     refuse_given,
 )
 from edge_runtime.data.photos import datasets_of_folders
@@ -201,7 +202,7 @@ _distinct_sources = functools.partial(distinct_paths, path_of=_source_path)
     help="Start from this model's weights (a run's model.keras of the same --arch and --width): "
     "fine-tuning, e.g. the release model for a new camera (recipe finetune).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace the files of an existing run directory.")
+@overwrite_option("the files of an earlier run in --out")
 def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None, **options) -> None:
     """Train a vessel model on patch files and folders of labelled photographs.
 
@@ -352,7 +353,7 @@ def artery_vein_training_options(command):
     help="A labelled folder to score the model on after training (a camera left out); repeatable.",
 )
 @artery_vein_training_options
-@click.option("--overwrite", is_flag=True, help="Replace the files of an earlier run in OUT.")
+@overwrite_option("the files of an earlier run in --out")
 def train_artery_vein_command(data, out, score_folders, overwrite, training):
     """Train an artery/vein model on folders of photographs with artery/vein labels.
 

@@ -98,6 +98,11 @@ def distinct_paths(
     return given
 
 
+def overwrite_option(what: str):
+    """``--overwrite``: replace ``what``, which an earlier run left (refused without it)."""
+    return click.option("--overwrite", is_flag=True, help=f"Replace {what} (refused without it).")
+
+
 model_option = click.option(
     "--model",
     type=NonBlankPath(path_type=str),

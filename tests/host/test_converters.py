@@ -708,7 +708,7 @@ def test_convert_without_the_run_record_warns_what_the_card_records(
     )
     card = read_card(out.read_bytes())
     assert (card.channel, card.threshold, card.training) == ("luma", 0.5, None)
-    assert "warning" not in run_cli("convert", host_model, *args).output
+    assert "warning" not in run_cli("convert", host_model, *args, "--overwrite").output
 
 
 def test_a_record_that_is_no_file_is_refused_not_taken_for_missing(
@@ -756,8 +756,26 @@ def test_converting_over_a_signed_model_names_its_stale_signature(
     run_cli(*args)
     run_cli("keygen", "--private", tmp_path / "k.key", "--public", tmp_path / "k.pub")
     run_cli("sign", target, "--key", tmp_path / "k.key")
-    done = run_cli(*args)
+    done = run_cli(*args, "--overwrite")
     assert f"{target}.sig: signed {target}'s bytes before it was converted again" in done.output
+
+
+@pytest.mark.parametrize("command", ["convert", "convert-artery-vein"])
+def test_an_existing_output_is_refused_without_overwrite(
+    command, host_model, subset_npz, tmp_path, run_cli
+):
+    """A signed model given as -o was replaced by a new conversion (exit 0), its card and
+    signature lost."""
+    target, signature = tmp_path / "m.tflite", tmp_path / "m.tflite.sig"
+    target.write_bytes(b"a signed model")
+    signature.write_bytes(b"its signature")
+    (tmp_path / "photos").mkdir()
+    data = ["--calibration", subset_npz, "--no-check"] if command == "convert" else []
+    data = data or ["--data", tmp_path / "photos"]
+    done = run_cli(command, host_model, *data, "-o", target, expect=2)
+    assert done.output == f"Error: {target}: exists already; pass --overwrite to replace it\n"
+    assert target.read_bytes() == b"a signed model"
+    assert signature.read_bytes() == b"its signature"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ floor=0.78 # the held-out photographs' mean F1 the model must reach (1.1.0: 0.82
 edge-seg train "$data/drive" "$data/stare" --recipe v2 --out "$run" --overwrite
 edge-seg convert "$run/model.keras" --calibration "$data/drive" \
   --check-data "$data/drive" --check-data "$data/stare" --check-holdout 0.2 --min-dice "$floor" \
-  --model-version "$version" -o "$run/vessels_int8.tflite"
+  --model-version "$version" -o "$run/vessels_int8.tflite" --overwrite
 edge-seg check --keras "$run/model.keras" --tflite "$run/vessels_int8.tflite" \
   --data "$data/drive" --data "$data/stare" --holdout 0.2 --min-dice "$floor" \
   --report "$run/gate-report"

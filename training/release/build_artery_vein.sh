@@ -17,7 +17,7 @@ version=1.2.0-dev
 edge-seg train-artery-vein "$data/drive" "$data/gave" "$data/les-av" --out "$run" --overwrite
 edge-seg convert-artery-vein "$run/model.keras" \
   --data "$data/drive" --data "$data/gave" --data "$data/les-av" \
-  --model-version "$version" -o "$run/artery_vein_int8.tflite"
+  --model-version "$version" -o "$run/artery_vein_int8.tflite" --overwrite
 if [[ -n "${EDGE_SEG_SIGNING_KEY:-}" ]]; then
   edge-seg sign "$run/artery_vein_int8.tflite" --key "$EDGE_SEG_SIGNING_KEY"
 else
