@@ -19,6 +19,7 @@ from edge_runtime.data.patches import file_sha256
 from edge_runtime.errors import InputError
 from edge_runtime.inference.model_file import ZERO_DIGEST, digest_field
 from edge_runtime.inference.quantization import tensor_quantization
+from training.models import architecture_of, multiply_accumulates
 
 
 def _embed_text(content: bytes, text: bytes) -> bytes:
@@ -68,10 +69,17 @@ def tensor_coding(detail: dict) -> TensorCoding:
     return TensorCoding(np.dtype(detail["dtype"]).name, scale, zero_point)
 
 
-def run_record(keras_path: Path, parameters: int) -> TrainingRecord | None:
+ANOTHER_RUNS_RECORD = (
+    "not its run's record (a run stopped while writing its files, or a record copied or edited?)"
+)
+"""Why a run's record that does not describe the model beside it is refused."""
+
+
+def run_record(keras_path: Path, model) -> TrainingRecord | None:
     """The checked record of the run a Keras model came from (``metrics.json``), if any.
 
-    It must count the model's ``parameters``.
+    It must count the parameters of ``model`` (loaded from ``keras_path``), and name its
+    architecture and width and count its multiply-accumulates: the model file is the truth.
 
     Its card takes the run's channel and threshold, and the gate, running both models alike,
     would not see another run's (a run stopped between writing its files, a record copied or
@@ -80,7 +88,7 @@ def run_record(keras_path: Path, parameters: int) -> TrainingRecord | None:
     Without one, a warning says what the card then records.
 
     Raises:
-        InputError: the record is there but invalid, or counts other parameters.
+        InputError: the record is there but invalid, or says another model.
     """
     path = keras_path.parent / RECORD_FILE
     if not os.path.lexists(path):
@@ -95,7 +103,9 @@ def run_record(keras_path: Path, parameters: int) -> TrainingRecord | None:
         record = TrainingRecord.read(path)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    parameters = model.count_params()
     refuse_another_runs_record(path, record.params, keras_path, parameters, record.model_sha256)
+    refuse_another_architecture(path, record, keras_path, model)
     return record
 
 
@@ -111,20 +121,53 @@ def refuse_another_runs_record(
     Raises:
         InputError: the counts or the digests differ.
     """
-    why = (
-        "not its run's record (a run stopped while writing its files, or a record copied or "
-        "edited?)"
-    )
     if recorded != parameters:
         raise InputError(
             f"{record_path}: records a model of {recorded:,} parameters, but {keras_path} has "
-            f"{parameters:,}: {why}"
+            f"{parameters:,}: {ANOTHER_RUNS_RECORD}"
         )
     if digest is not None and digest != file_sha256(keras_path):
         raise InputError(
             f"{record_path}: records another model file than {keras_path} (SHA-256 "
-            f"{digest[:12]}...): {why}"
+            f"{digest[:12]}...): {ANOTHER_RUNS_RECORD}"
         )
+
+
+def refuse_another_architecture(
+    record_path: Path, record: TrainingRecord, keras_path: Path, model
+) -> None:
+    """Refuse a run's record that says another architecture, width or cost than ``model``'s.
+
+    The model (loaded from ``keras_path``) is the truth: its
+    :func:`~training.models.architecture_of` and :func:`~training.models.multiply_accumulates`.
+    A record without a width (older ones) is checked for the architecture only.
+
+    Raises:
+        InputError: naming the record, what it says and what the model is.
+    """
+    found = architecture_of(model)
+    arch, width = found or (None, None)
+    if record.arch != arch or record.width not in (width, None):
+        said = _architecture(record.arch, record.width)
+        model_is = (
+            f"a {_architecture(arch, width)}"
+            if found
+            else "of none of this package's architectures"
+        )
+        raise InputError(
+            f"{record_path}: records a {said} model, but {keras_path} is {model_is}: "
+            f"{ANOTHER_RUNS_RECORD}"
+        )
+    macs = multiply_accumulates(model)
+    if record.macs_per_patch != macs:
+        raise InputError(
+            f"{record_path}: records {record.macs_per_patch:,} multiply-accumulates a patch, but "
+            f"{keras_path} makes {macs:,}: {ANOTHER_RUNS_RECORD}"
+        )
+
+
+def _architecture(arch: str | None, width: int | None) -> str:
+    return f"{arch} (width {width})" if width is not None else str(arch)
 
 
 def build_card(

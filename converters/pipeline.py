@@ -90,7 +90,7 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
     """
     model = load_keras_model(options.keras_path, PREPROCESSING_NAME)
     parameters = model.count_params()
-    record = run_record(options.keras_path, parameters)
+    record = run_record(options.keras_path, model)
     calibration = calibration_patches(options, record)
     device = pixel_shuffled(model)  # the same map, faster on a CPU
     content = export_tflite(device, calibration, options.quantization, options.io)

@@ -38,7 +38,7 @@ from training.config import (
     TrainConfig,
     default,
 )
-from training.models import ARCHITECTURES
+from training.models import ARCHITECTURES, MAX_WIDTH
 from training.sources import parse_data_argument
 
 AV_DEFAULTS = ArteryVeinTraining()
@@ -85,7 +85,7 @@ _distinct_sources = functools.partial(distinct_paths, path_of=_source_path)
 )
 @click.option(
     "--width",
-    type=click.IntRange(1, 64),
+    type=click.IntRange(1, MAX_WIDTH),
     default=default("width"),
     show_default=True,
     help="Channels of the first level, which set the size of "

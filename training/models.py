@@ -334,6 +334,35 @@ def build_model(
     return entry.build(batch_size)
 
 
+MAX_WIDTH = 64
+"""Most channels the first level of a sized architecture may have (``train --width``)."""
+
+
+def architecture_of(model: "keras.Model") -> tuple[str, int | None] | None:
+    """The registered architecture, and width if sized, that builds ``model``, if one does.
+
+    A build is ``model``'s when its layers are of the same kinds, with weights of the same
+    shapes, in the same order. A sized architecture's width is its first level's channels: the
+    filters of ``model``'s first convolution (at most :data:`MAX_WIDTH`).
+    """
+    from keras import layers
+
+    convolutions = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    width = convolutions[0].filters if convolutions else None
+    for entry in ARCHITECTURES.values():
+        if entry.sized and not (width and width <= MAX_WIDTH):
+            continue
+        built = entry.build(width=width) if entry.sized else entry.build()
+        if _layer_shapes(built) == _layer_shapes(model):
+            return entry.name, width if entry.sized else None
+    return None
+
+
+def _layer_shapes(model: "keras.Model") -> list[tuple[str, list[tuple]]]:
+    """Each layer's kind and the shapes of its weights, in order."""
+    return [(type(x).__name__, [tuple(w.shape) for w in x.weights]) for x in model.layers]
+
+
 def all_layers(model: "keras.Model") -> Iterator["keras.layers.Layer"]:
     """``model``'s layers, those of the models it nests included (:func:`pixel_shuffled`'s)."""
     for layer in model.layers:

@@ -577,6 +577,10 @@ def test_unwritable_outputs_are_one_line_errors(
     [
         ({"params": 999}, "records a model of 999 parameters, but "),  # another run's record
         ({"channel": "bogus"}, "channel"),  # once a traceback, or a card no runtime reads
+        # these three, edited by hand, were believed: the card said them of a unet of width 4
+        ({"arch": "unet-lite"}, "records a unet-lite (width 4) model, but "),
+        ({"width": 40}, "records a unet (width 40) model, but "),
+        ({"macs_per_patch": 1}, "records 1 multiply-accumulates a patch, but "),
     ],
 )
 def test_convert_refuses_a_run_record_that_is_not_the_models(

@@ -19,8 +19,10 @@ from edge_runtime.inference.interpreter import make_interpreter  # noqa: E402
 from edge_runtime.inference.quantization import quantize  # noqa: E402
 from training.models import (  # noqa: E402
     ARCHITECTURES,
+    MAX_WIDTH,
     all_layers,
     architecture,
+    architecture_of,
     build_model,
     build_unet,
     build_unet_lite,
@@ -106,6 +108,24 @@ def test_seed_edge_has_the_same_topology_without_upsampling_layers():
     model = build_model("seed-edge")
     assert "UpSampling2D" not in _layer_types(model)
     assert _interpolations(model, "Resizing") == ["bilinear", "nearest"]
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_a_model_is_told_by_its_layers_as_the_architecture_that_built_it(arch, tmp_path):
+    """convert believed the architecture a run's record named (seed and seed-edge have the
+    same parameters; any width of another architecture was believed alike)."""
+    width = EXPECTED[arch].width
+    build_model(arch, width=width).save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", compile=False)
+    assert architecture_of(loaded) == (arch, width)
+
+
+def test_a_model_of_no_architecture_here_is_told_as_none():
+    inputs = keras.Input((64, 64, 1))
+    assert architecture_of(keras.Model(inputs, keras.layers.Conv2D(1, 3)(inputs))) is None
+    assert architecture_of(build_unet(width=8, depth=2)) is None  # train builds depth 3
+    wide = keras.layers.Conv2D(MAX_WIDTH + 1, 1)(inputs)  # no U-Net this wide is built to compare
+    assert architecture_of(keras.Model(inputs, keras.layers.Conv2D(1, 1)(wide))) is None
 
 
 @pytest.mark.parametrize(("width", "params"), [(4, 30_821), (6, 68_767), (8, 121_737)])
