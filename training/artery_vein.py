@@ -378,20 +378,20 @@ def train_artery_vein_run(
     """Train, score and write an artery/vein run (``model.keras`` and its record in ``out``).
 
     It trains on the artery/vein labelled photographs of the ``data`` folders (segmented by
-    the bundled vessel model) and scores on those of the ``score`` folders.
+    the bundled vessel model) and scores on those of the ``score`` folders, read before it
+    trains (a folder that cannot be scored would lose the training).
 
     Raises:
         InputError: a folder has no usable artery/vein labelled photograph.
     """
     segmenter = Segmenter()
     examples = load_examples(data, segmenter, training)
+    scored = load_examples(score, segmenter, training) if score else []
     model, seconds = train_artery_vein(examples, training)
     photos, means = (), None
-    if score:
-        photos, means = scored_photos(
-            chained_model(device_model(model, training), training),
-            load_examples(score, segmenter, training),
-        )
+    if scored:
+        device = chained_model(device_model(model, training), training)
+        photos, means = scored_photos(device, scored)
     record = ArteryVeinRecord(
         training=training,
         data=tuple(Path(folder).name for folder in data),

@@ -113,6 +113,25 @@ def test_scoring_a_folder_it_trains_on_is_a_usage_error(labelled, run_cli, tmp_p
     assert not (tmp_path / "r").exists()
 
 
+def test_a_score_folder_that_cannot_be_scored_is_refused_before_training(
+    labelled, run_cli, tmp_path, monkeypatch
+):
+    """--score of a folder without artery/vein labels was read once trained: the training was
+    lost (12 minutes of the release's)."""
+    unlabelled = tmp_path / "camera"
+    shutil.copytree(labelled, unlabelled)
+    shutil.rmtree(unlabelled / "labels-av")
+
+    def trained(*_):
+        raise AssertionError("trained before the --score folder was read")
+
+    monkeypatch.setattr("training.artery_vein.train_artery_vein", trained)
+    args = ["train-artery-vein", labelled, "--score", unlabelled, "--out", tmp_path / "r"]
+    result = run_cli(*args, "--epochs", "1", "--crops", "4", expect=2)
+    assert f"Error: {unlabelled}: no photographs with an artery/vein label\n" in result.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_int8_model_carries_its_card_and_gate_and_runs_on_the_device(converted, labelled):
     _, model, printed = converted
     card = read_card(read_model_bytes(model))
