@@ -86,11 +86,17 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
 
     Raises:
         GateFailure: the gate failed (nothing was written).
-        InputError: the run record beside the model is not its run's.
+        InputError: the run record beside the model is not its run's, or the gate's data
+            cannot be used (found before converting).
     """
     model = load_keras_model(options.keras_path, PREPROCESSING_NAME)
     parameters = model.count_params()
     record = run_record(options.keras_path, model)
+    gate_data = None  # read before converting: data it cannot gate on would waste the conversion
+    if options.check_data:
+        gate_data = load_gate_data(
+            options.check_data, options.check_images, options.check_labels, options.check_holdout
+        )
     calibration = calibration_patches(options, record)
     device = pixel_shuffled(model)  # the same map, faster on a CPU
     content = export_tflite(device, calibration, options.quantization, options.io)
@@ -106,13 +112,7 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
     report = None
     with atomic_path(options.output) as tmp:
         tmp.write_bytes(content)
-        if options.check_data:
-            gate_data = load_gate_data(
-                options.check_data,
-                options.check_images,
-                options.check_labels,
-                options.check_holdout,
-            )
+        if gate_data is not None:
             report = run_gate(
                 tmp, gate_data, options.gates, options.keras_path, unsigned=options.output
             )

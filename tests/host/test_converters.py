@@ -463,6 +463,22 @@ def test_convert_refuses_an_output_that_is_one_of_its_inputs(
     assert photograph.read_bytes() == before
 
 
+def test_gate_data_that_cannot_be_used_is_refused_before_converting(
+    host_model, subset_npz, tmp_path, run_cli, monkeypatch
+):
+    """--check-data was read once the model was converted: minutes of calibration lost to a
+    one-line error."""
+
+    def converted(*_):
+        raise AssertionError("converted before the gate's data was read")
+
+    monkeypatch.setattr("converters.pipeline.export_tflite", converted)
+    args = ["convert", host_model, "--calibration", subset_npz, "--check-data", subset_npz]
+    done = run_cli(*args, "--check-labels", "y_nothing", "-o", tmp_path / "m.tflite", expect=2)
+    assert f"Error: {subset_npz}: " in done.output and "y_nothing" in done.output
+    assert not (tmp_path / "m.tflite").exists()
+
+
 @pytest.mark.parametrize(
     ("options", "says"),
     [
