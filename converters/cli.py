@@ -259,11 +259,15 @@ def convert(
     if not int8:
         refuse_given(ctx, ("io", "edgetpu"), "of an int8 model, but --float makes a float one")
     _refuse_arrays_of_folders(check_data)
-    _check_output(output, overwrite, model, (options["calibration"], *check_data))
+    inputs = (options["calibration"], *check_data)
+    _check_output(output, overwrite, model, inputs)
     import_extra("tensorflow", "train")
+    from converters.edgetpu_compile import build_path
     from converters.gate import GateFailure
     from converters.pipeline import ConvertOptions, convert_model
 
+    if edgetpu:  # and the compiler's build beside it, refused alike
+        _check_output(build_path(output), overwrite, model, inputs)
     try:
         with ending_cleanly_on_sigterm():  # an unfinished output is removed, never left
             result = convert_model(

@@ -34,6 +34,11 @@ def find_edgetpu_compiler() -> str | None:
     return shutil.which(COMPILER)
 
 
+def build_path(model: Path) -> Path:
+    """Where ``edgetpu_compiler`` writes ``model``'s build: ``<stem>_edgetpu.tflite`` beside it."""
+    return model.with_name(f"{model.stem}_edgetpu.tflite")
+
+
 def compile_for_edgetpu(model: Path) -> EdgeTpuBuild:
     """Compile ``model`` for the Edge TPU, or say how when the compiler is missing.
 
@@ -47,7 +52,7 @@ def compile_for_edgetpu(model: Path) -> EdgeTpuBuild:
             :data:`COMPILE_TIMEOUT_S`.
         ModelError: its build is not the model's (:func:`~converters.pipeline.copy_card`).
     """
-    compiled = model.with_name(f"{model.stem}_edgetpu.tflite")
+    compiled = build_path(model)
     command = [COMPILER, "-s", "-o", str(model.parent), str(model)]
     embed = ["edge-seg", "embed-metadata", "--from", str(model), str(compiled)]
     commands = (shlex.join(command), shlex.join(embed))  # safe to paste into a shell

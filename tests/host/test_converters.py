@@ -509,6 +509,23 @@ def test_edgetpu_without_the_compiler_prints_the_commands(
     )
 
 
+def test_an_existing_edge_tpu_build_is_refused_without_overwrite(
+    host_model, subset_npz, run_cli, tmp_path, monkeypatch
+):
+    """convert --edgetpu replaced an earlier build beside OUTPUT, and a compiler that failed
+    removed it (a signed build, OUTPUT itself new)."""
+    failing = tmp_path / "edgetpu_compiler"
+    failing.write_text('#!/bin/sh\necho "Model not quantized" >&2\nexit 1\n')
+    failing.chmod(0o755)
+    monkeypatch.setattr("converters.edgetpu_compile.find_edgetpu_compiler", lambda: str(failing))
+    target, build = tmp_path / "m.tflite", tmp_path / "m_edgetpu.tflite"
+    build.write_bytes(b"a signed build")
+    args = ["convert", host_model, "--calibration", subset_npz, "--no-check", "--edgetpu"]
+    done = run_cli(*args, "-o", target, expect=2)
+    assert done.output == f"Error: {build}: exists already; pass --overwrite to replace it\n"
+    assert build.read_bytes() == b"a signed build" and not target.exists()
+
+
 def test_edgetpu_compiles_and_re_embeds_the_metadata(
     host_model, patches_npz, run_cli, tmp_path, monkeypatch
 ):
