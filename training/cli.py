@@ -3,15 +3,18 @@
 It needs the 'train' extra (TensorFlow).
 """
 
+import contextlib
 import dataclasses
 import functools
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from edge_runtime.app.files import prepare_outdir
 from edge_runtime.app.outputs import identity, refuse_output_among
-from edge_runtime.atomic import refuse_in_the_way
+from edge_runtime.atomic import check_writable, folders_removed_on_failure, refuse_in_the_way
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -60,6 +63,23 @@ def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) ->
         raise InputError(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
     for name in files:
         refuse_in_the_way(out / name)
+
+
+@contextlib.contextmanager
+def run_folder(out: Path, files: tuple[str, ...]) -> Iterator[None]:
+    """Make ``out`` and check that a run's ``files`` can be written there, then train inside.
+
+    A folder that cannot be made or written in is refused before training, not once trained
+    (the training lost). Made here, it is removed again when the run fails or is stopped.
+
+    Raises:
+        OutputError: ``out`` cannot be made or written in (one line, exit status 2).
+    """
+    with folders_removed_on_failure(out):
+        prepare_outdir(out)
+        for name in files:
+            check_writable(out / name)
+        yield
 
 
 def _source_path(argument: str) -> Path:
@@ -237,7 +257,7 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
     import_extra("tensorflow", "train")
     from training.trainer import train as run_training
 
-    with ending_cleanly_on_sigterm():  # an unfinished run's files are removed, never left
+    with ending_cleanly_on_sigterm(), run_folder(out, RUN_FILES):  # unfinished: nothing left
         result = run_training(config)
     run = f"(best epoch {result.best_epoch}/{result.epochs}, {result.params:,} parameters)"
     if result.holdout_f1 is not None:
@@ -374,7 +394,7 @@ def train_artery_vein_command(data, out, score_folders, overwrite, training):
     import_extra("tensorflow", "train")
     from training.artery_vein import train_artery_vein_run
 
-    with ending_cleanly_on_sigterm():
+    with ending_cleanly_on_sigterm(), run_folder(out, ARTERY_VEIN_RUN_FILES):
         record = train_artery_vein_run(list(data), out, training, list(score_folders))
     line = (
         f"trained on {record.photographs} photographs ({record.parameters:,} parameters, "

@@ -325,6 +325,32 @@ def test_a_run_folder_that_is_a_folder_of_the_data_is_refused(
     assert sorted(p.name for p in (data / "images").iterdir()) == before
 
 
+@pytest.mark.parametrize(
+    ("command", "trainer"),
+    [
+        ("train", "training.trainer.train"),
+        ("train-artery-vein", "training.artery_vein.train_artery_vein_run"),
+    ],
+)
+def test_a_run_folder_that_cannot_be_made_is_refused_before_training(
+    command, trainer, tmp_path, run_cli, monkeypatch, make_photo_dataset
+):
+    """--out under a file (or on a read-only file system) was refused once trained: 30 epochs
+    trained, then 'Error: FILE/run/.edge-seg-...partial.png: Not a directory', the training lost."""
+
+    def trained(*_):
+        raise AssertionError("trained before the run folder was made")
+
+    monkeypatch.setattr(trainer, trained)
+    data = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = run_cli(command, data, "--out", blocker / "run", "--epochs", "1", expect=2)
+    assert done.output == (
+        f"Error: {blocker / 'run'}: cannot create the output directory (Not a directory)\n"
+    )
+
+
 def test_sigterm_while_a_run_is_written_keeps_the_earlier_run_and_says_so(
     unet_run, subset_npz, tmp_path, monkeypatch
 ):
