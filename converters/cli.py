@@ -485,11 +485,16 @@ def keygen(private: Path, public: Path) -> None:
     required=True,
     help="The private key (edge-seg keygen).",
 )
-def sign(model: Path, key: Path) -> None:
-    """Sign MODEL (its bytes, hence its card): writes MODEL.sig beside it."""
+@overwrite_option("a MODEL.sig of this model by another key")
+def sign(model: Path, key: Path, overwrite: bool) -> None:
+    """Sign MODEL (its bytes, hence its card): writes MODEL.sig beside it.
+
+    A MODEL.sig of other bytes (MODEL converted again) is replaced; one of these bytes by
+    another key only with --overwrite.
+    """
     from converters.signing import sign_model
 
-    target, signature = sign_model(model, key)
+    target, signature = sign_model(model, key, overwrite)
     version = signature.statement.model_version or "without a card: no version"
     click.echo(f"wrote {target} (key {signature.key_id}, model {version})")
 

@@ -20,6 +20,7 @@ from edge_runtime.inference.signatures import (
     canonical,
     key_id,
     read_key_file,
+    read_signature,
     statement_for,
 )
 
@@ -32,6 +33,26 @@ def warn_if_signed_before(model: Path, why: str) -> None:
             f"{signature}: signed {model}'s bytes before {why}, so it no longer verifies: sign "
             "the model again",
             stacklevel=3,
+        )
+
+
+def _refuse_another_keys(target: Path, signature: Signature) -> None:
+    """Refuse to replace ``target``, a signature of the same bytes by another key.
+
+    Raises:
+        InputError: it is one.
+    """
+    if not os.path.lexists(target):
+        return
+    try:
+        earlier = read_signature(target)
+    except InputError:  # damaged: nothing to keep
+        return
+    same_bytes = earlier.statement.model_sha256 == signature.statement.model_sha256
+    if same_bytes and earlier.key_id != signature.key_id:
+        raise InputError(
+            f"{target}: already signs this model, by key {earlier.key_id}; pass --overwrite to "
+            f"replace it with key {signature.key_id}'s"
         )
 
 
@@ -126,11 +147,14 @@ def load_private_key(path: Path):
     return key
 
 
-def sign_model(model: Path, private: Path) -> tuple[Path, Signature]:
+def sign_model(model: Path, private: Path, overwrite: bool = False) -> tuple[Path, Signature]:
     """Sign a model file with a private key: ``MODEL.sig`` beside it, written atomically.
 
+    A signature there of other bytes (the model converted again) is replaced; one of these
+    bytes by another key (the release key's, say) only with ``overwrite``.
+
     Raises:
-        InputError: the model or the key cannot be used.
+        InputError: the model or the key cannot be used, or another key signed the model.
         OutputError: the signature cannot be written.
     """
     key = load_private_key(private)
@@ -146,5 +170,7 @@ def sign_model(model: Path, private: Path) -> tuple[Path, Signature]:
         signature=base64.b64encode(key.sign(canonical(statement))).decode(),
     )
     target = model.with_name(model.name + SIGNATURE_SUFFIX)
+    if not overwrite:
+        _refuse_another_keys(target, signature)
     _write(target, (json.dumps(encode(signature), indent=1) + "\n").encode(), 0o644)
     return target, signature

@@ -38,6 +38,29 @@ def signed(tmp_path, run_cli):
     return model, keys, photo
 
 
+def test_signing_again_by_another_key_is_refused_unless_overwrite(signed, tmp_path, run_cli):
+    """A model's signature by one key (the release key's) was replaced in silence by another's;
+    one of other bytes (the model converted again) is replaced, as the same key's is."""
+    model, _, _ = signed
+    sig = model.with_name(model.name + ".sig")
+    first = sig.read_bytes()
+    run_cli("keygen", "--private", tmp_path / "other.key", "--public", tmp_path / "other.pub")
+    result = run_cli("sign", model, "--key", tmp_path / "other.key", expect=2)
+    assert result.output.count("\n") == 1 and f"{sig}: already signs this model, by key" in (
+        result.output
+    )
+    assert sig.read_bytes() == first
+    run_cli("sign", model, "--key", tmp_path / "maker.key")  # the same key: the same signature
+    assert sig.read_bytes() == first
+    run_cli("sign", model, "--key", tmp_path / "other.key", "--overwrite")
+    assert sig.read_bytes() != first
+    stale = json.loads(sig.read_text())
+    stale["statement"]["model_sha256"] = "0" * 64  # of the bytes before: converted again
+    sig.write_text(json.dumps(stale))
+    run_cli("sign", model, "--key", tmp_path / "maker.key")
+    assert sig.read_bytes() == first
+
+
 @pytest.fixture
 def no_interpreter(monkeypatch):
     """Any interpreter made while this is in force fails the test."""
