@@ -16,7 +16,7 @@ from edge_runtime.pipeline.blocks import row_blocks
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
-NO_COLOUR = "no colour (a grayscale photograph)"
+NO_COLOUR = "no colour found (a grayscale photograph, or one too dark to tell)"
 """How the messages that skip or refuse a photograph without colour name it."""
 
 COLOUR_SIDE = 80

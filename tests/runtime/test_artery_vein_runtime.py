@@ -26,6 +26,7 @@ from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.measure.skeleton import skeletonize
+from edge_runtime.pipeline.grayscale import has_colour
 
 A, V, U = ArteryVein.ARTERY, ArteryVein.VEIN, ArteryVein.UNCERTAIN
 
@@ -193,8 +194,8 @@ def test_segment_av_warns_of_a_grayscale_photograph_and_maps_the_others(tmp_path
     Image.open(colour).convert("L").save(grey)
     done = run_cli("segment", colour, grey, "--av", "--jobs", "1", "-o", tmp_path / "out")
     assert done.stderr == (
-        f"warning: {grey}: no colour (a grayscale photograph), so no artery/vein map: they "
-        "differ in colour\n"
+        f"warning: {grey}: no colour found (a grayscale photograph, or one too dark to tell), "
+        "so no artery/vein map: they differ in colour\n"
     )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "colour_av.png",
@@ -207,9 +208,21 @@ def test_segment_av_warns_of_a_grayscale_photograph_and_maps_the_others(tmp_path
     records = [json.loads(line) for line in run_cli(*args).stdout.splitlines()]
     assert [r["warnings"] for r in records] == [[], [done.stderr.removeprefix("warning: ")[:-1]]]
     refused = run_cli("bench", "--image", grey, "--av", "--runs", "1", expect=2)
-    assert "no colour (a grayscale photograph), so the artery/vein model would not run" in (
-        refused.output
+    assert (
+        "no colour found (a grayscale photograph, or one too dark to tell), so the artery/vein "
+        "model would not run" in refused.output
     )  # once timed without it, as if both outputs
+
+
+def test_a_colour_photograph_too_dark_to_tell_its_colour_is_not_called_grayscale(tmp_path, run_cli):
+    """At 4 % of its brightness a colour photograph's colour cannot be told: the warning said it
+    was grayscale, a wrong reason for an operator to act on."""
+    dark = tmp_path / "dark.png"
+    pixels = (synthetic_fundus(260, 280, seed=1) * 0.04).astype(np.uint8)
+    Image.fromarray(pixels).save(dark)
+    assert pixels.ndim == 3 and not has_colour(pixels)
+    done = run_cli("segment", dark, "--av", "-o", tmp_path / "out")
+    assert "no colour found (a grayscale photograph, or one too dark to tell)" in done.stderr
 
 
 def test_watch_av_writes_the_map_beside_the_mask(tmp_path, run_cli):
@@ -352,8 +365,8 @@ def test_eval_av_fails_a_grayscale_photograph_with_an_artery_vein_label(
     evaluation = json.loads(run_cli("eval", root, "--av", "--json", expect=1).stdout)
     assert not evaluation["failed"] and evaluation["n"] == 2
     assert evaluation["photos"][1]["artery_vein_error"] == (
-        f"{image}: no colour (a grayscale photograph), so no arteries and veins to score "
-        f"against {root / 'labels-av' / 'eye2.png'}"
+        f"{image}: no colour found (a grayscale photograph, or one too dark to tell), so no "
+        f"arteries and veins to score against {root / 'labels-av' / 'eye2.png'}"
     )
     assert evaluation["artery_vein_n"] == 1  # the colour photograph scored
     assert run_cli("eval", root, "--json").stdout  # without --av it is scored on its vessels
