@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import functools
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,17 +51,26 @@ AV_DEFAULTS = ArteryVeinTraining()
 def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) -> None:
     """Refuse to train into ``out`` when it holds a run's ``files`` or something in their way.
 
-    An earlier run's files are refused unless overwriting; a folder or a link where one would go
-    always (refused only once trained, the training would be lost).
+    An earlier run's files are refused unless overwriting; the files of another kind of run (a
+    vessel run's beside an artery/vein run's) and a folder or a link where one would go always
+    (refused only once trained, the training would be lost).
 
     Raises:
-        InputError: ``out`` holds an earlier run (exit status 2, as any bad option).
+        InputError: ``out`` holds an earlier run, or another kind's (exit status 2, as any bad
+            option).
         OSError: something is in a file's way (:func:`~edge_runtime.atomic.refuse_in_the_way`,
             which the run's writing would raise once trained; one line, exit status 2).
     """
     existing = [name for name in files if (out / name).exists()]
     if existing and not overwrite:
         raise InputError(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
+    other_kind = {*RUN_FILES, *ARTERY_VEIN_RUN_FILES} - set(files)
+    foreign = sorted(name for name in other_kind if os.path.lexists(out / name))
+    if foreign:  # replaced in part, the run's files would describe two models
+        raise InputError(
+            f"{out}: holds {', '.join(foreign)} of another kind of run, which this one would not "
+            "replace: train into another folder"
+        )
     for name in files:
         refuse_in_the_way(out / name)
 

@@ -93,6 +93,24 @@ def test_existing_run_is_not_overwritten(unet_run, subset_npz, run_cli):
     assert (out / "model.keras").read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    ("command", "other"), [("train", "artery_vein.json"), ("train-artery-vein", "metrics.json")]
+)
+def test_a_run_of_another_kind_is_not_overwritten_in_part(
+    subset_npz, tmp_path, run_cli, command, other
+):
+    """With --overwrite, a vessel run replaced an artery/vein run's model.keras and left its
+    artery_vein.json beside it (and the reverse): the folder described two models."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.keras").write_bytes(b"the other run's model")
+    (out / other).write_text("{}")
+    args = (command, subset_npz if command == "train" else tmp_path, "--out", out, "--epochs", "1")
+    result = run_cli(*args, "--overwrite", expect=2)
+    assert f"{out}: holds {other} of another kind of run" in result.output
+    assert (out / "model.keras").read_bytes() == b"the other run's model"
+
+
 def test_an_overwrite_that_fails_leaves_no_new_model_beside_the_old_record(
     unet_run, subset_npz, tmp_path, run_cli
 ):
