@@ -281,6 +281,15 @@ def _old(path, seconds=10):
     os.utime(path, (then, then))
 
 
+def _settled_photo(tmp_path):
+    """The drop and output folders, and a photograph in the drop folder settled long ago."""
+    drop, out = _folders(tmp_path)
+    photo = drop / "a.png"
+    photo.write_bytes(b"A" * 100)
+    _old(photo)
+    return drop, out, photo
+
+
 def test_a_failure_that_is_not_the_files_is_retried_never_recorded(tmp_path):
     from edge_runtime.app.watcher import RETRY_FIRST
 
@@ -1241,10 +1250,7 @@ def test_a_photograph_whose_status_alone_changed_is_not_done_again(
     """A chmod, a hard link, a backup setting the access time back, a copy of the same content
     (rsync -t) change the ctime or inode: each was segmented again, rewriting the outputs. The
     digest of the content tells them from a content of the same size and time."""
-    drop, out = _folders(tmp_path)
-    photo = drop / "a.png"
-    photo.write_bytes(b"A" * 100)
-    _old(photo)
+    drop, out, photo = _settled_photo(tmp_path)
     calls = []
 
     def process(path, outputs):
@@ -1292,10 +1298,7 @@ def test_a_state_without_digests_does_its_photographs_again_on_a_change_of_statu
 def test_the_digest_is_of_the_content_segmented_not_of_a_rewrite_while_it_was(tmp_path):
     """A photograph rewritten while it is segmented, into another of the same size and time,
     keeps no digest of the new content: the outputs are of the old one, and it is done again."""
-    drop, out = _folders(tmp_path)
-    photo = drop / "a.png"
-    photo.write_bytes(b"A" * 100)
-    _old(photo)
+    drop, out, _ = _settled_photo(tmp_path)
     calls = []
 
     def process(path, outputs):
