@@ -8,7 +8,7 @@ from pathlib import Path, PurePath
 from edge_runtime.contract.model_card import FOV_DIAMETER_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.contract.schema import bounded, check_choice, choice
-from training.models import ARCHITECTURES
+from training.models import ARCHITECTURES, MAX_WIDTH
 
 LOSSES = ("bce", "bce-dice")
 """Losses, see :mod:`training.losses`."""
@@ -118,6 +118,8 @@ class TrainConfig:
             check_choice(name, getattr(self, name), options)
         if not 1 <= self.epochs <= MAX_EPOCHS:  # as the artery/vein run's are
             raise ValueError(f"got epochs {self.epochs}, expected 1 to {MAX_EPOCHS}")
+        if not 1 <= self.width <= MAX_WIDTH:  # convert tells no wider model's architecture
+            raise ValueError(f"got width {self.width}, expected 1 to {MAX_WIDTH}")
 
     @classmethod
     def from_recipe(cls, recipe: str, **settings) -> "TrainConfig":

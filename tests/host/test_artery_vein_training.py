@@ -358,6 +358,18 @@ def test_a_vessel_run_of_no_or_too_many_epochs_is_refused_as_an_artery_vein_run_
             TrainConfig(data=("x.npz",), out="run", epochs=epochs)
 
 
+def test_a_vessel_run_wider_than_convert_tells_is_refused():
+    """TrainConfig took any width (only train --width was bounded): a run of width 65 trained,
+    and convert then refused its record as not its model's, which is of no architecture here."""
+    from training.config import TrainConfig
+    from training.models import MAX_WIDTH
+
+    assert TrainConfig(data=("x.npz",), out="run", width=MAX_WIDTH).width == MAX_WIDTH
+    for width in (0, MAX_WIDTH + 1):
+        with pytest.raises(ValueError, match=f"got width {width}, expected 1 to {MAX_WIDTH}"):
+            TrainConfig(data=("x.npz",), out="run", width=width)
+
+
 def _example(camera: int, value: float) -> ArteryVeinExample:
     """A 32-pixel example whose inputs are all ``value``, every pixel a labelled artery."""
     side = 32
