@@ -262,6 +262,21 @@ def test_segments_joining_the_same_two_junctions_are_loops_and_no_others():
     assert tortuosity(segments, MIN_TURN_SPAN) == Tortuosity(1.0, 1.0, 0.0, 2)
 
 
+def test_rings_through_three_or_more_junctions_are_measured():
+    """A ladder: two lines joined by three rungs, six junctions, each ring through four. No two
+    segments join the same two junctions, so none is a loop, and all eleven are measured
+    (straight: 1); junction pairs taken as one number that two pairs could share would make
+    loops of some."""
+    skeleton = np.zeros((40, 160), dtype=bool)
+    skeleton[10, 5:156] = skeleton[30, 5:156] = True
+    for x in (40, 80, 120):
+        skeleton[10:31, x] = True
+    graph = skeleton_graph(skeleton)
+    assert len(graph.branch_points) == 6 and len(graph.segments.arc) == 11
+    assert not graph.segments.looped.any()
+    assert tortuosity(graph.segments, MIN_TURN_SPAN) == Tortuosity(1.0, 1.0, 0.0, 11)
+
+
 def test_tortuosity_leaves_out_short_segments():
     short = [(0, x) for x in range(int(MIN_ARC))]  # 9 steps along
     straight = [(10, x) for x in range(13)]  # 12 along, 12 across
