@@ -1250,6 +1250,7 @@ def test_a_photograph_whose_status_alone_changed_is_not_done_again(
     """A chmod, a hard link, a backup setting the access time back, a copy of the same content
     (rsync -t) change the ctime or inode: each was segmented again, rewriting the outputs. The
     digest of the content tells them from a content of the same size and time."""
+    monkeypatch.setattr(watcher_module, "DIGEST_CHUNK", 16)  # in pieces: the last one counts
     drop, out, photo = _settled_photo(tmp_path)
     calls = []
 
@@ -1273,6 +1274,34 @@ def test_a_photograph_whose_status_alone_changed_is_not_done_again(
     monkeypatch.setattr(watcher_module, "_digest", None, raising=False)  # not read again
     assert list(watcher.poll()) == []
     assert len(calls) == 1 + redone
+
+
+def test_a_photograph_given_another_modification_time_is_done_again_once(tmp_path, monkeypatch):
+    """Its content the same, its time set back (touch -d): done again, as any change of size or
+    time is; the state then keeps the new time, so the next look neither reads nor redoes it."""
+    drop, out = _folders(tmp_path)
+    photo = drop / "a.png"
+    photo.write_bytes(_png_bytes(tmp_path))
+    _old(photo)
+    calls = []
+    watcher = FolderWatcher(drop, out, _fake_process(calls), settle=1)
+    assert len(list(watcher.poll())) == 1
+    _old(photo, seconds=20)
+    assert len(list(watcher.poll())) == 1
+    monkeypatch.setattr(watcher_module, "_digest", None, raising=False)  # not read again
+    assert list(watcher.poll()) == []
+    assert calls == ["a.png", "a.png"]
+
+
+def test_photographs_named_in_capitals_are_watched(tmp_path):
+    """IMG_0001.JPG, as cameras name them: a name's ending is matched in any case."""
+    drop, out = _folders(tmp_path)
+    for name in ("IMG_0001.PNG", "b.Png"):
+        (drop / name).write_bytes(_png_bytes(tmp_path))
+        _old(drop / name)
+    calls = []
+    assert len(list(FolderWatcher(drop, out, _fake_process(calls), settle=1).poll())) == 2
+    assert calls == ["IMG_0001.PNG", "b.Png"]
 
 
 def test_a_state_without_digests_does_its_photographs_again_on_a_change_of_status(tmp_path):
