@@ -121,6 +121,36 @@ def test_drive_photographs_copied_to_its_top_level_are_read_once(
         assert "got 2 photographs named '02_test'" in photos["images/02_test.tif"].problem
 
 
+@pytest.mark.parametrize("change", ["artery-vein", "same-size-and-time", "no-mask", "dangling"])
+def test_a_top_level_photograph_not_its_namesakes_copy_is_still_refused(
+    tmp_path, make_photo_dataset, change
+):
+    """Each of its files is compared byte for byte with its namesake's: another artery/vein
+    label, another label of the same size and time, a mask missing, a label that is a link to
+    nothing (a card not mounted) are not copies, and both photographs are refused."""
+    test = make_photo_dataset(tmp_path / "test", "drive", count=2)
+    for folder in ("images", "1st_manual", "mask"):
+        shutil.copytree(test / folder, tmp_path / folder)
+    label = tmp_path / "1st_manual" / "02_manual1.gif"
+    if change == "artery-vein":
+        for root, red in ((test, 0), (tmp_path, 255)):
+            (root / "AV").mkdir()
+            Image.new("RGB", (8, 8), (red, 0, 0)).save(root / "AV" / "02_test.png")
+    elif change == "same-size-and-time":
+        content = bytearray(label.read_bytes())
+        content[-2] ^= 1
+        label.write_bytes(content)
+        shutil.copystat(test / "1st_manual" / "02_manual1.gif", label)
+    elif change == "no-mask":
+        (tmp_path / "mask" / "02_test_mask.gif").unlink()
+    else:
+        label.unlink()
+        label.symlink_to(tmp_path / "nowhere.gif")
+    photos = find_dataset(tmp_path).photos
+    refused = sorted(str(photo.image.relative_to(tmp_path)) for photo in photos if photo.problem)
+    assert len(photos) == 3 and refused == ["images/02_test.tif", "test/images/02_test.tif"]
+
+
 @pytest.mark.parametrize("name", ["(mean of 2)", "(mean over)"])
 def test_a_photograph_named_as_a_summary_row_of_means_is_refused(
     tmp_path, make_photo_dataset, name
