@@ -216,8 +216,9 @@ def _drive(root: Path) -> list[LabelledPhoto]:
 
 def _same_files(photo: LabelledPhoto, other: LabelledPhoto | None) -> bool:
     """Whether ``other`` is ``photo`` copied: its photograph, label, mask and artery/vein label
-    the same bytes (DRIVE's top level holding its ``training/`` and ``test/`` merged)."""
-    if other is None:
+    the same bytes (DRIVE's top level holding its ``training/`` and ``test/`` merged); one
+    with artery/vein labels it cannot use (two) is not one without."""
+    if other is None or photo.has_artery_vein != other.has_artery_vein:
         return False
     pairs = [
         (getattr(photo, f), getattr(other, f)) for f in ("image", "label", "mask", "artery_vein")

@@ -121,13 +121,16 @@ def test_drive_photographs_copied_to_its_top_level_are_read_once(
         assert "got 2 photographs named '02_test'" in photos["images/02_test.tif"].problem
 
 
-@pytest.mark.parametrize("change", ["artery-vein", "same-size-and-time", "no-mask", "dangling"])
+@pytest.mark.parametrize(
+    "change", ["artery-vein", "two-artery-vein", "same-size-and-time", "no-mask", "dangling"]
+)
 def test_a_top_level_photograph_not_its_namesakes_copy_is_still_refused(
     tmp_path, make_photo_dataset, change
 ):
     """Each of its files is compared byte for byte with its namesake's: another artery/vein
     label, another label of the same size and time, a mask missing, a label that is a link to
-    nothing (a card not mounted) are not copies, and both photographs are refused."""
+    nothing (a card not mounted) are not copies, and both photographs are refused. One with two
+    artery/vein labels, whose namesake has none, was dropped, and its labels with it, unsaid."""
     test = make_photo_dataset(tmp_path / "test", "drive", count=2)
     for folder in ("images", "1st_manual", "mask"):
         shutil.copytree(test / folder, tmp_path / folder)
@@ -136,6 +139,10 @@ def test_a_top_level_photograph_not_its_namesakes_copy_is_still_refused(
         for root, red in ((test, 0), (tmp_path, 255)):
             (root / "AV").mkdir()
             Image.new("RGB", (8, 8), (red, 0, 0)).save(root / "AV" / "02_test.png")
+    elif change == "two-artery-vein":
+        (tmp_path / "AV").mkdir()
+        for suffix in (".png", ".gif"):
+            Image.new("RGB", (8, 8)).save(tmp_path / "AV" / f"02_test{suffix}")
     elif change == "same-size-and-time":
         content = bytearray(label.read_bytes())
         content[-2] ^= 1
