@@ -61,6 +61,17 @@ def test_signing_again_by_another_key_is_refused_unless_overwrite(signed, tmp_pa
     assert sig.read_bytes() == first
 
 
+def test_a_damaged_signature_is_replaced_by_any_key(signed, tmp_path, run_cli):
+    """A MODEL.sig that is no signature (cut short, edited) holds no key's word to keep."""
+    model, _, _ = signed
+    sig = model.with_name(model.name + ".sig")
+    sig.write_text('{"statement": ')
+    run_cli("keygen", "--private", tmp_path / "other.key", "--public", tmp_path / "other.pub")
+    done = run_cli("sign", model, "--key", tmp_path / "other.key")
+    assert f"wrote {sig} (key " in done.output
+    assert json.loads(sig.read_text())["key_id"] in done.output
+
+
 @pytest.fixture
 def no_interpreter(monkeypatch):
     """Any interpreter made while this is in force fails the test."""
