@@ -2,7 +2,7 @@
 
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -120,10 +120,24 @@ def test_a_model_is_told_by_its_layers_as_the_architecture_that_built_it(arch, t
     assert architecture_of(loaded) == (arch, width)
 
 
-def test_a_model_of_no_architecture_here_is_told_as_none():
+def test_a_model_of_no_architecture_here_is_told_as_none(monkeypatch):
     inputs = keras.Input((64, 64, 1))
     assert architecture_of(keras.Model(inputs, keras.layers.Conv2D(1, 3)(inputs))) is None
+    assert architecture_of(keras.Model(inputs, keras.layers.Dense(1)(inputs))) is None  # no conv
     assert architecture_of(build_unet(width=8, depth=2)) is None  # train builds depth 3
+    # the artery/vein model's kind at unet-lite's depth 2: its layers, with other weights' shapes
+    assert architecture_of(build_unet_lite(width=12, channels=3, maps=2)) is None
+
+    def narrow(build):
+        def built(*args, width, **kwargs):
+            assert width <= MAX_WIDTH, f"built a U-Net of width {width} to compare"
+            return build(*args, width=width, **kwargs)
+
+        return built
+
+    for name, entry in ARCHITECTURES.items():
+        if entry.sized:
+            monkeypatch.setitem(ARCHITECTURES, name, replace(entry, build=narrow(entry.build)))
     wide = keras.layers.Conv2D(MAX_WIDTH + 1, 1)(inputs)  # no U-Net this wide is built to compare
     assert architecture_of(keras.Model(inputs, keras.layers.Conv2D(1, 1)(wide))) is None
 
