@@ -631,6 +631,28 @@ def test_convert_refuses_a_run_record_that_is_not_the_models(
     assert not (tmp_path / "m.tflite").exists()
 
 
+def test_a_record_from_before_widths_is_checked_for_its_architecture_alone(host_model, tmp_path):
+    """A run's record written before records held a width is its model's (a mutant refused it
+    as of width none); its architecture is still checked."""
+    import shutil
+
+    from converters.metadata_writer import run_record
+    from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
+    from edge_runtime.errors import InputError
+    from training.model_io import load_keras_model
+
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    record = json.loads((run / "metrics.json").read_text())
+    del record["width"]
+    (run / "metrics.json").write_text(json.dumps(record))
+    model = load_keras_model(run / "model.keras", PREPROCESSING_NAME)
+    assert run_record(run / "model.keras", model).width is None
+    (run / "metrics.json").write_text(json.dumps({**record, "arch": "unet-lite"}))
+    with pytest.raises(InputError, match=r"records a unet-lite model, but .* a unet \(width 4\)"):
+        run_record(run / "model.keras", model)
+
+
 @pytest.mark.parametrize("version", ["1.0\nFAKE: gate passed", "", "x" * 65, "-rc1", "1.0 beta"])
 def test_a_model_version_that_could_forge_a_line_is_refused(tmp_path, run_cli, version):
     for command in ("convert", "convert-artery-vein"):
