@@ -231,7 +231,7 @@ def _echo_gate(report: GateReport) -> None:
     required=True,
     help="The .tflite file to write (atomically; nothing is written when the gate fails).",
 )
-@overwrite_option("an existing OUTPUT file")
+@overwrite_option("an existing OUTPUT file, and with --edgetpu its build beside it")
 def convert(
     model: Path,
     output: Path,

@@ -837,6 +837,23 @@ def test_an_existing_output_is_refused_without_overwrite(
     assert signature.read_bytes() == b"its signature"
 
 
+def test_a_link_as_output_is_refused_as_a_link_overwrite_or_not(
+    host_model, subset_npz, tmp_path, run_cli
+):
+    """--overwrite replaces a file; a link in the way is named as one, not 'exists already'
+    (which --overwrite would not have answered), and the file it points to is left."""
+    target, signed = tmp_path / "m.tflite", tmp_path / "signed.tflite"
+    signed.write_bytes(b"a signed model")
+    target.symlink_to(signed)
+    args = ["convert", host_model, "--calibration", subset_npz, "--no-check", "-o", target]
+    for overwrite in ([], ["--overwrite"]):
+        done = run_cli(*args, *overwrite, expect=2)
+        assert done.output == (
+            f"Error: {target}: is a symbolic link, not written over: name the file it points to\n"
+        )
+    assert signed.read_bytes() == b"a signed model"
+
+
 @pytest.mark.parametrize(
     "command",
     [
