@@ -1271,7 +1271,7 @@ def test_a_photograph_whose_status_alone_changed_is_not_done_again(
     assert len(calls) == 1 + redone and (out / "a_mask.png").exists()
     kept = json.loads((out / STATE_FILE).read_text())["a.png"]
     assert (kept["ctime_ns"], kept["inode"]) == (after.st_ctime_ns, after.st_ino)
-    monkeypatch.setattr(watcher_module, "_digest", None, raising=False)  # not read again
+    monkeypatch.setattr(watcher_module, "_digest", None)  # not read again
     assert list(watcher.poll()) == []
     assert len(calls) == 1 + redone
 
@@ -1288,7 +1288,7 @@ def test_a_photograph_given_another_modification_time_is_done_again_once(tmp_pat
     assert len(list(watcher.poll())) == 1
     _old(photo, seconds=20)
     assert len(list(watcher.poll())) == 1
-    monkeypatch.setattr(watcher_module, "_digest", None, raising=False)  # not read again
+    monkeypatch.setattr(watcher_module, "_digest", None)  # not read again
     assert list(watcher.poll()) == []
     assert calls == ["a.png", "a.png"]
 
