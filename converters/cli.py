@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.app.files import prepare_outdir
 from edge_runtime.app.outputs import identity, refuse_output_among
 from edge_runtime.atomic import check_writable, folders_removed_on_failure
 from edge_runtime.cli.extras import import_extra
@@ -435,12 +436,12 @@ def check(
         refuse_output_among(report_dir, datasets_of_folders(data), "--report")
     import_extra("tensorflow", "train")
     from converters.check import load_gate_data, run_gate
-    from converters.gate_files import prepare_report_folder, write_report
+    from converters.gate_files import REPORT_FILES, write_report
 
     # a report folder made for a run that fails before its report is removed again
     with folders_removed_on_failure(*filter(None, [report_dir])):
         if report_dir:
-            prepare_report_folder(report_dir)
+            prepare_outdir(report_dir, REPORT_FILES)  # the verdict is not lost to its report
         gate_data = load_gate_data(data, images_key, labels_key, holdout)
         if keras_path is None:
             gates = gates.floor_only()  # the limits given were refused above; these are defaults
@@ -494,7 +495,7 @@ def sign(model: Path, key: Path, overwrite: bool) -> None:
     """
     from converters.signing import sign_model
 
-    target, signature = sign_model(model, key, overwrite)
+    target, signature = sign_model(model, key, overwrite=overwrite)
     version = signature.statement.model_version or "without a card: no version"
     click.echo(f"wrote {target} (key {signature.key_id}, model {version})")
 

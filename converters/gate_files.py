@@ -9,27 +9,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from edge_runtime.app.files import prepare_outdir
-from edge_runtime.atomic import atomic_path, check_writable, write_text
+from edge_runtime.atomic import atomic_path, write_text
 from edge_runtime.contract.gate_report import UNITS, GateReport
 from edge_runtime.contract.schema import encode
 
 REPORT_FILES = ("report.json", "report.md", "dice_delta.png")
 """What :func:`write_report` writes, in order."""
-
-
-def prepare_report_folder(directory: Path) -> None:
-    """Create ``directory`` and check that every report file can be written there.
-
-    Done before the gate runs: its verdict is not to be lost to a report that cannot be written.
-
-    Raises:
-        OutputError: it cannot be created or written in, or a report file's name is taken by
-            a folder.
-    """
-    prepare_outdir(directory)
-    for name in REPORT_FILES:
-        check_writable(directory / name)
 
 
 def write_report(directory: Path, report: GateReport) -> None:

@@ -147,7 +147,7 @@ def load_private_key(path: Path):
     return key
 
 
-def sign_model(model: Path, private: Path, overwrite: bool = False) -> tuple[Path, Signature]:
+def sign_model(model: Path, private: Path, *, overwrite: bool) -> tuple[Path, Signature]:
     """Sign a model file with a private key: ``MODEL.sig`` beside it, written atomically.
 
     A signature there of other bytes (the model converted again) is replaced; one of these

@@ -15,7 +15,7 @@ import click
 
 from edge_runtime.app.files import prepare_outdir
 from edge_runtime.app.outputs import identity, refuse_output_among
-from edge_runtime.atomic import check_writable, folders_removed_on_failure, refuse_in_the_way
+from edge_runtime.atomic import folders_removed_on_failure, refuse_in_the_way
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
     NonBlankPath,
@@ -86,9 +86,7 @@ def run_folder(out: Path, files: tuple[str, ...]) -> Iterator[None]:
         OutputError: ``out`` cannot be made or written in (one line, exit status 2).
     """
     with folders_removed_on_failure(out):
-        prepare_outdir(out)
-        for name in files:
-            check_writable(out / name)
+        prepare_outdir(out, files)
         yield
 
 

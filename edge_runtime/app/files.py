@@ -8,6 +8,7 @@ from pathlib import Path
 
 from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.app.outputs import Extras, OutputPaths, write_outputs
+from edge_runtime.atomic import check_writable
 from edge_runtime.contract.segment_record import SegmentRecord
 from edge_runtime.errors import InputError, OutputError
 from edge_runtime.measure.measurements import NotVessels
@@ -16,11 +17,13 @@ from edge_runtime.memory import give_back_freed_memory
 from edge_runtime.pipeline.decode import load_photo
 
 
-def prepare_outdir(outdir: Path) -> None:
-    """Create the output directory and check it is writable.
+def prepare_outdir(outdir: Path, files: tuple[str, ...] = ()) -> None:
+    """Create the output directory and check it is writable, and that each of ``files`` can be
+    written there (before the work that makes them, which a failure to write would lose).
 
     Raises:
-        OutputError: it cannot be created, is not a directory, or is not writable.
+        OutputError: it cannot be created, is not a directory, or is not writable, or a file's
+            name is taken by a folder or a link (:func:`~edge_runtime.atomic.check_writable`).
     """
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -32,6 +35,8 @@ def prepare_outdir(outdir: Path) -> None:
         raise OutputError(f"{outdir}: is not a directory")
     if not os.access(outdir, os.W_OK | os.X_OK):
         raise OutputError(f"{outdir}: the output directory is not writable")
+    for name in files:
+        check_writable(outdir / name)
 
 
 def _ms(seconds: float) -> float:
