@@ -80,7 +80,8 @@ def run_folder(out: Path, files: tuple[str, ...]) -> Iterator[None]:
     """Make ``out`` and check that a run's ``files`` can be written there, then train inside.
 
     A folder that cannot be made or written in is refused before training, not once trained
-    (the training lost). Made here, it is removed again when the run fails or is stopped.
+    (the training lost). Made here, it is removed again when the run fails or is stopped and
+    leaves it empty.
 
     Raises:
         OutputError: ``out`` cannot be made or written in (one line, exit status 2).
