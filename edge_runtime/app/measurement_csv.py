@@ -14,6 +14,7 @@ from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.provenance import SOFTWARE, Provenance
 from edge_runtime.errors import OutputError
 from edge_runtime.measure.files import COLUMNS, flat_record
+from edge_runtime.spreadsheet import spreadsheet_cell
 
 HEADER = ["path", "ok", "error", "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
 """The CSV's columns, in order."""
@@ -54,7 +55,9 @@ def check_csv_target(target: Path, inputs: list[Path]) -> None:
 
 
 def write_measurement_csv(target: Path, rows: list[dict[str, object]]) -> None:
-    """All rows (:func:`measurement_row`) in one CSV file, written atomically.
+    """All rows (:func:`measurement_row`) in one CSV file, written atomically, each cell as
+    :func:`~edge_runtime.spreadsheet.spreadsheet_cell` makes it (a path ``=1+1.jpg`` as
+    ``'=1+1.jpg``).
 
     Raises:
         OutputError: it cannot be written.
@@ -62,5 +65,7 @@ def write_measurement_csv(target: Path, rows: list[dict[str, object]]) -> None:
     table = io.StringIO(newline="")
     writer = csv.DictWriter(table, HEADER, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(
+        {column: spreadsheet_cell(cell) for column, cell in row.items()} for row in rows
+    )
     write_text(target, table.getvalue())

@@ -36,6 +36,7 @@ from edge_runtime.pipeline.decode import to_uint8
 from edge_runtime.pipeline.grayscale import NO_COLOUR
 from edge_runtime.pipeline.parallel import Stop, run_jobs
 from edge_runtime.pipeline.segmenter import Segmenter
+from edge_runtime.spreadsheet import spreadsheet_cell
 
 METRICS = tuple(f.name for f in dataclasses.fields(PhotoScores))
 ARTERY_VEIN_METRICS = tuple(f.name for f in dataclasses.fields(ArteryVeinScores))
@@ -260,8 +261,9 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     ``summary.csv`` the row after it, ``(mean over)``, says over how many photographs each
     column's mean is taken (the artery/vein means are over those with an artery/vein label),
     and the last columns of the other rows say what made the maps
-    (:data:`~edge_runtime.contract.provenance.COLUMNS`, empty without a provenance). Both are
-    written, or neither."""
+    (:data:`~edge_runtime.contract.provenance.COLUMNS`, empty without a provenance), each
+    cell as :func:`~edge_runtime.spreadsheet.spreadsheet_cell` makes it. Both are written, or
+    neither."""
     graded = evaluation.artery_vein is not None
     av_columns = [f"av_{m}" for m in ARTERY_VEIN_METRICS] if graded else []
 
@@ -277,7 +279,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["photograph", *METRICS, *av_columns, *PROVENANCE_COLUMNS])
-    writer.writerows([name, *row, *made_cells] for name, row in rows)
+    writer.writerows([spreadsheet_cell(c) for c in [name, *row, *made_cells]] for name, row in rows)
     counts = [evaluation.counts[m] for m in METRICS]
     if graded:
         counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]

@@ -462,6 +462,31 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
     assert all(row[column] == "" for column in PROVENANCE_COLUMNS)  # a map of no model's
 
 
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("=1+1_mask.png", "'=1+1_mask.png"),
+        ("+cmd_mask.png", "'+cmd_mask.png"),
+        ("-2+3_mask.png", "'-2+3_mask.png"),
+        ("@SUM(A1)_mask.png", "'@SUM(A1)_mask.png"),
+        ("\teye_mask.png", "'\teye_mask.png"),
+        ("\reye_mask.png", "'\reye_mask.png"),
+        ("eye=1_mask.png", "eye=1_mask.png"),
+        ("-0.5", "-0.5"),  # a number: no formula
+    ],
+)
+def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
+    tmp_path, cell, written
+):
+    """OWASP's CSV injection: a map named =1+1_mask.png was its path's cell as it is, and a
+    spreadsheet opening the CSV ran it."""
+    target = tmp_path / "out.csv"
+    write_measurement_csv(target, [measurement_row(cell, None, "not a map")])
+    with open(target, newline="") as f:
+        [row] = list(csv.DictReader(f))
+    assert (row["path"], row["ok"], row["error"]) == (written, "False", "not a map")
+
+
 def test_a_map_given_more_than_once_is_measured_once(maps, tmp_path):
     """Its folder, its name, a pattern, another spelling and a link gave eight CSV rows for
     three maps: a study averaging them weighted some twice or three times."""

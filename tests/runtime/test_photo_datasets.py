@@ -805,6 +805,18 @@ def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(
     assert all(line.replace("\\|", "").count("|") == 7 for line in table)
 
 
+def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp_path):
+    """A photograph named =HYPERLINK(...) was its row's first cell as it is: a spreadsheet
+    opening summary.csv ran it (OWASP's CSV injection)."""
+    names = ['=HYPERLINK("http://x")', "@SUM(A1)", "-2+3", "+cmd", "\tx", "eye"]
+    photos = [ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name=name) for name in names]
+    write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, photos))
+    with open(tmp_path / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [row["photograph"] for row in rows[:-2]] == [*(f"'{n}" for n in names[:-1]), "eye"]
+    assert rows[0]["f1"] == "0.8000"
+
+
 def test_a_label_inverted_inside_a_small_field_of_view_is_refused():
     """Vessels cover 90 % of a field of view that is 7 % of the frame: the share is of the
     field, not the frame (6 %)."""

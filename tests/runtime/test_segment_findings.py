@@ -223,6 +223,25 @@ def test_a_name_not_utf_8_is_written_to_the_csv_escaped_as_messages_show_it(tmp_
     assert rows[1].startswith(f"{tmp_path / 'p'}\\udcff.png,True,")
 
 
+def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
+    tmp_path, run_cli, monkeypatch
+):
+    """Photographs named =1+1.png and +cmd.png gave the cells =1+1.png (Excel and LibreOffice
+    run it, OWASP's CSV injection) and +cmd.png: its error too, which starts with its path."""
+    monkeypatch.chdir(tmp_path)
+    _fundus(tmp_path / "=1+1.png")
+    (tmp_path / "+cmd.png").write_text("no image")
+    run_cli("segment", "=1+1.png", "+cmd.png", "-o", "out", "--measure", expect=1)
+    with open(tmp_path / "out" / "measurements.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(row["path"], row["ok"]) for row in rows] == [
+        ("'=1+1.png", "True"),
+        ("'+cmd.png", "False"),
+    ]
+    assert rows[1]["error"].startswith("'+cmd.png: ")
+    assert float(rows[0]["vessels_density"]) > 0
+
+
 def test_a_csv_target_that_is_a_folder_stops_segment_before_any_work(tmp_path, run_cli):
     out = tmp_path / "out"
     (out / "measurements.csv").mkdir(parents=True)

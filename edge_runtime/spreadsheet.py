@@ -1,0 +1,18 @@
+"""CSV cells that a spreadsheet shows as written and never runs (OWASP's CSV injection)."""
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How a cell that Excel, LibreOffice or Google Sheets evaluates as a formula starts: a
+photograph named ``=HYPERLINK(...).jpg`` or ``-2+3.png``, written as it is, runs as one."""
+
+
+def spreadsheet_cell(cell: object) -> object:
+    """``cell`` as a CSV file holds it: a text that starts as a formula does
+    (:data:`FORMULA_STARTS`) and is no number gets an apostrophe before it (``'=1+1.jpg``),
+    which spreadsheets read as "text follows"; anything else is left as it is."""
+    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
+        return cell
+    try:
+        float(cell)  # -0.5: a number, which no spreadsheet runs
+    except ValueError:
+        return "'" + cell
+    return cell
