@@ -1,6 +1,7 @@
 """The CSV file of a run's measurements (``measure --csv``, ``segment --measure``): one row
-per input, its path, whether it succeeded (else the error), the package that measured it, the
-flat measurements and what made its map
+per input, its path, whether it succeeded (else the error), the photograph's verdict
+(:class:`~edge_runtime.contract.verdict_record.VerdictRecord`, empty for a map), the package
+that measured it, the flat measurements and what made its map
 (:class:`~edge_runtime.contract.provenance.Provenance`, empty for a map without)."""
 
 import csv
@@ -12,11 +13,13 @@ from edge_runtime.atomic import check_writable, write_text
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.provenance import SOFTWARE, Provenance
+from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
+from edge_runtime.contract.verdict_record import VerdictRecord
 from edge_runtime.errors import OutputError
 from edge_runtime.measure.files import COLUMNS, flat_record
 from edge_runtime.spreadsheet import spreadsheet_cell
 
-HEADER = ["path", "ok", "error", "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
+HEADER = ["path", "ok", "error", *VERDICT_COLUMNS, "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
 """The CSV's columns, in order."""
 
 
@@ -25,14 +28,18 @@ def measurement_row(
     measurements: MapMeasurements | None,
     error: str | None = None,
     provenance: Provenance | None = None,
+    verdict: VerdictRecord | None = None,
 ) -> dict[str, object]:
     """One row: an input's measurements and the package that made them (``measured_by``:
-    this one), or the error that left it without, and what made its map."""
+    this one), or the error that left it without, its photograph's verdict (a photograph to
+    retake, or no fundus photograph, is measured too: the row says so) and what made its
+    map."""
     made = {} if provenance is None else provenance.columns()
+    judged = {} if verdict is None else verdict.columns()
     if measurements is None:
-        return {"path": path, "ok": False, "error": error, **made}
+        return {"path": path, "ok": False, "error": error, **judged, **made}
     measured = {"measured_by": SOFTWARE, **flat_record(measurements)}
-    return {"path": path, "ok": True, **measured, **made}
+    return {"path": path, "ok": True, **judged, **measured, **made}
 
 
 def check_csv_target(target: Path, inputs: list[Path]) -> None:

@@ -193,7 +193,9 @@ def _not_fundus(record: Record) -> bool:
 def _row(record: Record) -> dict[str, object]:
     if isinstance(record, SegmentFailure):
         return measurement_row(record.path, None, record.error)
-    return measurement_row(record.path, record.measurements, record.not_measured, record.provenance)
+    return measurement_row(
+        record.path, record.measurements, record.not_measured, record.provenance, record.verdict
+    )
 
 
 def warned(

@@ -59,6 +59,17 @@ class VerdictRecord:
         """The verdict in a word or two (:func:`verdict_word`)."""
         return verdict_word(self.fundus, self.usable, [reason.code for reason in self.reasons])
 
+    def columns(self) -> dict[str, object]:
+        """Its values as a CSV row's :data:`COLUMNS`: the reasons worst first, each with what
+        was measured against which limit (``blurred (sharpness 1.13 < 1.26), too-dark (...)``)."""
+        reasons = ", ".join(str(reason) for reason in self.reasons)
+        values = (self.fundus, self.usable, self.quality, reasons)
+        return dict(zip(COLUMNS, values, strict=True))
+
+
+COLUMNS = ("verdict_fundus", "verdict_usable", "verdict_quality", "verdict_reasons")
+"""A CSV row's columns of a :class:`VerdictRecord` (empty where a row has none)."""
+
 
 def verdict_word(fundus: bool, usable: bool, codes: Sequence[str]) -> str:
     """A verdict in a word or two, for a line per photograph: ``ok``, ``retake: blurred,

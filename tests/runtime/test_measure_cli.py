@@ -18,6 +18,7 @@ from edge_runtime.cli.main import cli
 from edge_runtime.cli.measure import _picture_paths
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.provenance import SOFTWARE
+from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.field import whole_frame
 from edge_runtime.measure.files import COLUMNS
@@ -94,7 +95,9 @@ def test_csv_and_pictures(maps, tmp_path):
     with open(table, newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["path"] for r in rows] == [str(vessel), str(av)]
-    assert list(rows[0]) == ["path", "ok", "error", "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
+    header = ["path", "ok", "error", *VERDICT_COLUMNS, "measured_by", *COLUMNS]
+    assert list(rows[0]) == [*header, *PROVENANCE_COLUMNS]
+    assert all(row[column] == "" for row in rows for column in VERDICT_COLUMNS)  # maps: none
     assert float(rows[0]["vessels_density"]) > 0 and rows[0]["calibers_crae_px"] == ""
     for name in ("eye", "eye_av"):
         with Image.open(pictures / f"{name}_measure.png") as picture:
@@ -458,7 +461,7 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
             else:
                 assert float(row[column]) == pytest.approx(inner), column
             checked += 1
-    assert checked == len(row) - 4 - len(PROVENANCE_COLUMNS)
+    assert checked == len(row) - 4 - len(VERDICT_COLUMNS) - len(PROVENANCE_COLUMNS)
     assert all(row[column] == "" for column in PROVENANCE_COLUMNS)  # a map of no model's
 
 

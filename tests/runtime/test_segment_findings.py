@@ -17,6 +17,7 @@ from edge_runtime import ArteryVeinModel, CameraScale, Result, Segmenter
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
+from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.files import COLUMNS
 from edge_runtime.measure.measurements import NotVessels
@@ -204,12 +205,45 @@ def test_segment_measure_writes_one_csv_row_per_input_failures_included(tmp_path
     record = json.loads(done.stdout.splitlines()[0])
     with open(out / "measurements.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["path", "ok", "error", "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
+    header = ["path", "ok", "error", *VERDICT_COLUMNS, "measured_by", *COLUMNS]
+    assert list(rows[0]) == [*header, *PROVENANCE_COLUMNS]
     assert [row["path"] for row in rows] == [str(good), str(missing)]
     assert rows[0]["ok"] == "True" and rows[1]["ok"] == "False" and rows[1]["error"]
     assert [row["measured_by"] for row in rows] == [record["provenance"]["software"], ""]
     pixels = record["measurements"]["vessels"]["vessel_pixels"]
     assert int(rows[0]["vessels_vessel_pixels"]) == pixels
+
+
+def test_each_csv_row_carries_its_photograph_s_verdict(tmp_path, run_cli):
+    """A picture that is no fundus photograph, or one to retake, had its row of measurements
+    (an AVR of 0.57 for a photograph of an astronaut) with ok True and nothing else: a study
+    reading the CSV pooled it with the rest."""
+    photo, blue = _fundus(tmp_path / "a.png"), _blue(tmp_path / "blue.png")
+    out = tmp_path / "out"
+    args = ("segment", photo, blue, tmp_path / "missing.png", "-o", out, "--measure", "--json")
+    done = run_cli(*args, expect=1)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    with open(out / "measurements.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for record, row in zip(records[:2], rows, strict=False):
+        verdict = record["verdict"]
+        assert row["ok"] == "True" and row["vessels_density"] != ""  # measured
+        assert (row["verdict_fundus"], row["verdict_usable"]) == (
+            str(verdict["fundus"]),
+            str(verdict["usable"]),
+        )
+        assert float(row["verdict_quality"]) == verdict["quality"]
+        codes = [reason["code"] for reason in verdict["reasons"]]
+        assert [
+            part.split(" (")[0] for part in filter(None, row["verdict_reasons"].split(", "))
+        ] == codes
+    assert rows[1]["verdict_fundus"] == "False" and rows[1]["verdict_usable"] == "False"
+    assert rows[1]["verdict_reasons"].startswith("not-fundus (contrast 0 < ")
+    assert all(rows[2][column] == "" for column in VERDICT_COLUMNS)  # it failed: no verdict
+    run_cli("segment", photo, "-o", out, "--measure", "--no-verdict")
+    with open(out / "measurements.csv", newline="") as f:
+        [row] = list(csv.DictReader(f))
+    assert row["ok"] == "True" and all(row[column] == "" for column in VERDICT_COLUMNS)
 
 
 def test_a_name_not_utf_8_is_written_to_the_csv_escaped_as_messages_show_it(tmp_path, run_cli):
