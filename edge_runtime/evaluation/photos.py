@@ -255,8 +255,10 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     """``summary.csv`` and ``summary.md``: every scored photograph's metrics and the mean (an
     undefined metric is an empty cell), with its artery/vein metrics (``av_...``) when some
     were scored; ``summary.md`` also says over how many photographs each mean is taken, and
-    lists the photographs that could not be scored with their errors. The mean's row is named
-    ``(mean of N)``, which no photograph of a dataset is named
+    lists the photographs that could not be scored with their errors; ``summary.csv`` gives
+    them rows of their own, before the mean's, their metrics empty and their ``error`` said
+    (a scored photograph's ``error`` says why its arteries and veins were not). The mean's row
+    is named ``(mean of N)``, which no photograph of a dataset is named
     (:data:`~edge_runtime.contract.evaluation_record.SUMMARY_ROWS`); in
     ``summary.csv`` the row after it, ``(mean over)``, says over how many photographs each
     column's mean is taken (the artery/vein means are over those with an artery/vein label),
@@ -274,17 +276,23 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     mean = mean_row(evaluation.n)
     rows = [(p.name, cells(p, p.artery_vein)) for p in evaluation.photos]
     rows.append((mean, cells(evaluation.mean, evaluation.artery_vein)))
+    columns = [*METRICS, *av_columns]
     made = {} if evaluation.provenance is None else evaluation.provenance.columns()
     made_cells = [made.get(c) for c in PROVENANCE_COLUMNS]  # None: an empty cell
+    errors = [p.artery_vein_error for p in evaluation.photos] + [None]  # the mean's: none
+    listed = [(name, error, row) for (name, row), error in zip(rows, errors, strict=True)]
+    listed[-1:-1] = [(p.name, p.error, [None] * len(columns)) for p in evaluation.failed]
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(["photograph", *METRICS, *av_columns, *PROVENANCE_COLUMNS])
-    writer.writerows([spreadsheet_cell(c) for c in [name, *row, *made_cells]] for name, row in rows)
+    writer.writerow(["photograph", "error", *columns, *PROVENANCE_COLUMNS])
+    writer.writerows(
+        [spreadsheet_cell(c) for c in [name, error, *row, *made_cells]]
+        for name, error, row in listed
+    )
     counts = [evaluation.counts[m] for m in METRICS]
     if graded:
         counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]
-    writer.writerow([MEAN_OVER_ROW, *counts, *[None] * len(PROVENANCE_COLUMNS)])
-    columns = [*METRICS, *av_columns]
+    writer.writerow([MEAN_OVER_ROW, None, *counts, *[None] * len(PROVENANCE_COLUMNS)])
     lines = [
         f"# {evaluation.model} on {evaluation.n} photographs",
         "",

@@ -1,6 +1,7 @@
 """Results on stdout, nothing on stderr but warnings and errors (progress only on a terminal),
 run as a user runs them: in a subprocess, without a terminal. And --jobs gives the same masks."""
 
+import csv
 import ctypes
 import json
 import os
@@ -214,7 +215,8 @@ def test_segment_stops_when_stdout_closes_and_writes_what_it_did(photos, tmp_pat
 
 def test_measure_eval_and_verdict_stop_when_stdout_closes(photos, tmp_path, dev_npz):
     """measure writes its CSV row of every map (those after the closing as stopped), eval its
-    report's summary of what it scored, and verdict stops: each says so and exits 1."""
+    report's summary of what it scored (and of the others, stopped), and verdict stops: each
+    says so and exits 1."""
     masks = tmp_path / "masks"
     edge_seg("segment", photos, "-o", masks)
     done = _with_stdout_closed("measure", masks, "--csv", tmp_path / "m.csv")
@@ -229,7 +231,15 @@ def test_measure_eval_and_verdict_stop_when_stdout_closes(photos, tmp_path, dev_
     done = _with_stdout_closed("eval", dev_npz.parent / "drive", "--report", report, "--jobs", "1")
     assert done.returncode == 1
     assert re.search(r"stopped after 1 of \d+ photographs$", done.stderr.splitlines()[-1])
-    assert len((report / "summary.csv").read_text().splitlines()) == 4  # 1 photograph, means
+    with open(report / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["error"] == "" and rows[0]["f1"] and rows[-2]["photograph"] == "(mean of 1)"
+    stopped = rows[1:-2]  # the others, each a row that says why it was not scored
+    assert len(stopped) == 15 and all(
+        row["error"].endswith("stopped as standard output closed before it was started")
+        and row["f1"] == ""
+        for row in stopped
+    )
 
 
 def test_a_closed_stderr_loses_only_the_messages(photos, tmp_path):

@@ -18,7 +18,8 @@ from PIL.PngImagePlugin import PngImageFile, PngInfo
 
 from edge_runtime.cli.evaluate import _shown
 from edge_runtime.cli.main import cli
-from edge_runtime.contract.evaluation_record import DatasetEvaluation, ScoredPhoto
+from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
+from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
 from edge_runtime.contract.metrics import photo_scores, roc_auc
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.data.photos import (
@@ -30,6 +31,7 @@ from edge_runtime.data.photos import (
 )
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.photos import (
+    ARTERY_VEIN_METRICS,
     FALSE_NEGATIVE,
     FALSE_POSITIVE,
     METRICS,
@@ -400,7 +402,7 @@ def test_eval_on_drive_photographs_agrees_with_an_independent_computation(dev_np
         "summary.md",
     ]
     assert (tmp_path / "r" / "summary.csv").read_text().splitlines()[0] == (
-        "photograph,f1,sensitivity,specificity,accuracy,auc," + ",".join(PROVENANCE_COLUMNS)
+        "photograph,error,f1,sensitivity,specificity,accuracy,auc," + ",".join(PROVENANCE_COLUMNS)
     )
 
 
@@ -803,6 +805,32 @@ def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(
         "| mean over",
     ]
     assert all(line.replace("\\|", "").count("|") == 7 for line in table)
+
+
+def test_the_summary_csv_has_a_row_for_each_photograph_that_could_not_be_scored(tmp_path):
+    """A folder of five photographs, one damaged, gave summary.csv four rows and the mean's:
+    the damaged one, and why, only in summary.md; a study reading the table could not tell
+    that a photograph was missing, nor which. A photograph whose arteries and veins could not
+    be scored says why too."""
+    graded = ArteryVeinScores(**dict.fromkeys(ARTERY_VEIN_METRICS, 0.5))
+    results = [
+        ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name="a", artery_vein=graded),
+        ScoredPhoto(0.6, 0.5, 0.9, 0.9, 0.9, name="b", artery_vein_error="b.png: grayscale"),
+        FailedPhoto("c", "c.png", "c.png: not an image file Pillow can read"),
+    ]
+    write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, results))
+    with open(tmp_path / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(row["photograph"], row["error"]) for row in rows] == [
+        ("a", ""),
+        ("b", "b.png: grayscale"),
+        ("c", "c.png: not an image file Pillow can read"),
+        ("(mean of 2)", ""),
+        ("(mean over)", ""),
+    ]
+    assert rows[1]["f1"] == "0.6000" and rows[1]["av_accuracy"] == ""
+    assert all(rows[2][column] == "" for column in [*METRICS, "av_accuracy"])
+    assert rows[3]["f1"] == "0.7000" and rows[4]["f1"] == "2"
 
 
 def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp_path):
