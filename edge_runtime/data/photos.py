@@ -63,7 +63,9 @@ DATASET_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 
 @dataclass(frozen=True)
 class LabelledPhoto:
-    """One photograph of a dataset: its files (``mask`` and ``artery_vein`` are ``None``
+    """One photograph of a dataset: its ``name``, its file's stem as written (what eval's
+    records and summaries name it by, so that they join with segment's on the name; its files
+    are matched whatever the letter case), its files (``mask`` and ``artery_vein`` are ``None``
     without one), or in ``problem`` why it cannot be used (then ``label``, ``mask`` and
     ``artery_vein`` may be ``None``), which :func:`load_labelled` raises.
 
@@ -210,8 +212,8 @@ def _drive_parts(root: Path) -> list[Path]:
 def _drive(root: Path) -> list[LabelledPhoto]:
     top, *split = _drive_parts(root)
     photos = [photo for part in split for photo in _drive_part(part)]
-    theirs = {photo.name: photo for photo in photos}  # a copy of one of them is read once
-    return [p for p in _drive_part(top) if not _same_files(p, theirs.get(p.name))] + photos
+    theirs = {photo.name.lower(): photo for photo in photos}  # a copy of one is read once
+    return [p for p in _drive_part(top) if not _same_files(p, theirs.get(p.name.lower()))] + photos
 
 
 def _same_files(photo: LabelledPhoto, other: LabelledPhoto | None) -> bool:
@@ -237,20 +239,20 @@ def _drive_part(root: Path) -> list[LabelledPhoto]:
     artery_veins = _by(_STEM, _listed(root / "AV"))  # RITE: AV/01_test.png
     photos = []
     for image in _listed(root / "images"):
-        name = image.stem.lower()
-        number, _, kind = name.partition("_")  # 21_training, 01_test
+        key = image.stem.lower()
+        number, _, kind = key.partition("_")  # 21_training, 01_test
         if not number.isdigit() or kind not in DRIVE_KINDS:
             problem = f"{image}: not a DRIVE photograph's name (NN_test or NN_training)"
-            photos.append(LabelledPhoto(name, image, None, problem=problem))
+            photos.append(LabelledPhoto(image.stem, image, None, problem=problem))
             continue
         photos.append(
             _photo(
-                name,
+                image.stem,
                 image,
                 labels.get(f"{number}_manual1", []),
-                masks.get(f"{name}_mask", []),
+                masks.get(f"{key}_mask", []),
                 root / "1st_manual" / f"{number}_manual1",
-                artery_veins.get(name, []),
+                artery_veins.get(key, []),
             )
         )
     return photos
@@ -260,9 +262,10 @@ def _stare(root: Path) -> list[LabelledPhoto]:
     labels = _by(_STEM, _listed(root / "labels-ah"))  # im0001.ah.png: stem im0001.ah
     photos = []
     for image in _listed(root / "stare-images"):
-        name = image.stem.lower()
         label = root / "labels-ah" / f"{image.stem}.ah"
-        photos.append(_photo(name, image, labels.get(f"{name}.ah", []), [], label))
+        photos.append(
+            _photo(image.stem, image, labels.get(f"{image.stem.lower()}.ah", []), [], label)
+        )
     return photos
 
 
@@ -270,9 +273,9 @@ def _hrf(root: Path) -> list[LabelledPhoto]:
     labels, masks = _by(_STEM, _listed(root / "manual1")), _by(_STEM, _listed(root / "mask"))
     photos = []
     for image in _listed(root / "images"):
-        name = image.stem.lower()
-        label, mask = labels.get(name, []), masks.get(f"{name}_mask", [])
-        photos.append(_photo(name, image, label, mask, root / "manual1" / image.stem))
+        key = image.stem.lower()
+        label, mask = labels.get(key, []), masks.get(f"{key}_mask", [])
+        photos.append(_photo(image.stem, image, label, mask, root / "manual1" / image.stem))
     return photos
 
 
@@ -293,10 +296,10 @@ def _chase(root: Path) -> list[LabelledPhoto]:
     labels = _by(_STEM, found)
     photos = []
     for image in found:
-        name = image.stem.lower()
-        if not name.endswith(CHASE_LABELS):
+        key = image.stem.lower()
+        if not key.endswith(CHASE_LABELS):
             label = image.with_name(f"{image.stem}_1stHO")
-            photos.append(_photo(name, image, labels.get(f"{name}_1stho", []), [], label))
+            photos.append(_photo(image.stem, image, labels.get(f"{key}_1stho", []), [], label))
     return photos
 
 
@@ -305,10 +308,10 @@ def _generic(root: Path) -> list[LabelledPhoto]:
     artery_veins = _by(_STEM, _listed(root / "labels-av"))
     photos = []
     for image in _listed(root / "images"):
-        name = image.stem.lower()
-        label, mask = labels.get(name, []), masks.get(name, [])
+        key = image.stem.lower()
+        label, mask = labels.get(key, []), masks.get(key, [])
         expected = root / "labels" / image.stem
-        photos.append(_photo(name, image, label, mask, expected, artery_veins.get(name, [])))
+        photos.append(_photo(image.stem, image, label, mask, expected, artery_veins.get(key, [])))
     return photos
 
 
@@ -373,10 +376,10 @@ def _one_per_name(photos: list[LabelledPhoto]) -> list[LabelledPhoto]:
     that problem: a name must say which photograph a score is of."""
     images: dict[str, list[Path]] = defaultdict(list)
     for photo in photos:
-        images[photo.name].append(photo.image)
+        images[photo.name.lower()].append(photo.image)
     unique = []
     for photo in photos:
-        same = images[photo.name]
+        same = images[photo.name.lower()]
         problem = None
         if len(same) > 1:
             problem = (

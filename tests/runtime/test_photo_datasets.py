@@ -228,7 +228,7 @@ def test_photographs_sharing_a_name_are_refused_naming_both(tmp_path, layout, ma
     photos = find_dataset(root).photos
     assert len(photos) == 4 and [p.problem is None for p in photos] == [True, False, False, True]
     for photo in photos[1:3]:
-        assert f"2 photographs named '{photos[1].name}' ({twin} and {image})" in _refused(photo)
+        assert f"2 photographs named '{photo.name}' ({twin} and {image})" in _refused(photo)
 
 
 def test_a_label_in_two_formats_is_refused_naming_both(tmp_path, make_photo_dataset):
@@ -248,7 +248,7 @@ def test_chase_photographs_of_one_name_in_two_folders_are_refused(tmp_path, make
     (root / "copy").mkdir()
     twin = shutil.copy(root / "photos" / "Image_03L.jpg", root / "copy")
     photos = find_dataset(root).photos
-    assert [p.name for p in photos] == ["image_01l", "image_02l", "image_03l", "image_03l"]
+    assert [p.name for p in photos] == ["Image_01L", "Image_02L", "Image_03L", "Image_03L"]
     assert f"({twin} and {root / 'photos' / 'Image_03L.jpg'})" in _refused(photos[2])
 
 
@@ -446,6 +446,23 @@ def _eval(*args, expect: int):
     assert result.exit_code == expect, result.output
     assert "Traceback" not in result.output
     return result
+
+
+def test_eval_names_a_photograph_as_its_file_is_named_whatever_the_letter_case(
+    tmp_path, make_photo_dataset
+):
+    """IMG_0001.JPG was scored as img_0001 (its JSON record, its summary row, its picture),
+    where segment names its mask IMG_0001_mask.png: a study joining the two on the name
+    matched none of a camera's upper-case photographs. Its label is still found in any case."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=2)
+    for path in root.glob("images/eye1.*"):
+        path.rename(path.with_name("EYE1" + path.suffix.upper()))
+    report = tmp_path / "r"
+    result = _eval(root, "--report", report, "--json", expect=0)
+    assert [p["name"] for p in json.loads(result.stdout)["photos"]] == ["EYE1", "eye2"]
+    with open(report / "summary.csv", newline="") as f:
+        assert [row["photograph"] for row in csv.DictReader(f)][:2] == ["EYE1", "eye2"]
+    assert (report / "EYE1_comparison.png").is_file()
 
 
 def test_a_report_picture_that_cannot_be_written_keeps_the_photograph_s_scores(
