@@ -386,7 +386,7 @@ def _one_per_name(photos: list[LabelledPhoto]) -> list[LabelledPhoto]:
                 f"{photo.image}: got {len(same)} photographs named {photo.name!r} "
                 f"({_listing(same)}), expected one"
             )
-        elif SUMMARY_ROWS.fullmatch(photo.name):
+        elif SUMMARY_ROWS.fullmatch(photo.name.lower()):  # (MEAN OF 2) too, as names compare
             problem = (
                 f"{photo.image}: named {photo.name!r}, as eval's summaries name a row of means "
                 "(its scores could not be told from theirs): rename it"

@@ -160,11 +160,13 @@ def test_a_top_level_photograph_not_its_namesakes_copy_is_still_refused(
     assert len(photos) == 3 and refused == ["images/02_test.tif", "test/images/02_test.tif"]
 
 
-@pytest.mark.parametrize("name", ["(mean of 2)", "(mean over)"])
+@pytest.mark.parametrize("name", ["(mean of 2)", "(mean over)", "(MEAN OF 2)", "(Mean Over)"])
 def test_a_photograph_named_as_a_summary_row_of_means_is_refused(
     tmp_path, make_photo_dataset, name
 ):
-    """Its row in summary.csv and summary.md was one more named so, beside the mean's."""
+    """Its row in summary.csv and summary.md was one more named so, beside the mean's (in
+    capitals too: names are compared whatever their letter case, and a spreadsheet's lookup
+    would take one for the other)."""
     root = make_photo_dataset(tmp_path, "generic", count=2)
     for folder in ("images", "labels", "masks"):
         (file,) = (root / folder).glob("eye1.*")
