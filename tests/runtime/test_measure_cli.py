@@ -476,6 +476,11 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
         ("\reye_mask.png", "'\reye_mask.png"),
         ("eye=1_mask.png", "eye=1_mask.png"),
         ("-0.5", "-0.5"),  # a number: no formula
+        ("+1e5", "+1e5"),
+        ("-inf", "'-inf"),  # numbers to Python's float(), formulas to a spreadsheet
+        ("-1_000", "'-1_000"),
+        ("\t1", "'\t1"),
+        ("-1\n", "'-1\n"),
     ],
 )
 def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
