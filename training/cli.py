@@ -61,9 +61,6 @@ def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) ->
         OSError: something is in a file's way (:func:`~edge_runtime.atomic.refuse_in_the_way`,
             which the run's writing would raise once trained; one line, exit status 2).
     """
-    existing = [name for name in files if (out / name).exists()]
-    if existing and not overwrite:
-        raise InputError(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
     other_kind = {*RUN_FILES, *ARTERY_VEIN_RUN_FILES} - set(files)
     foreign = sorted(name for name in other_kind if os.path.lexists(out / name))
     if foreign:  # replaced in part, the run's files would describe two models
@@ -71,6 +68,9 @@ def refuse_an_earlier_run(out: Path, files: tuple[str, ...], overwrite: bool) ->
             f"{out}: holds {', '.join(foreign)} of another kind of run, which this one would not "
             "replace: train into another folder"
         )
+    existing = [name for name in files if (out / name).exists()]
+    if existing and not overwrite:
+        raise InputError(f"{out}: already holds {', '.join(existing)}; pass --overwrite")
     for name in files:
         refuse_in_the_way(out / name)
 

@@ -106,8 +106,9 @@ def test_a_run_of_another_kind_is_not_overwritten_in_part(
     (out / "model.keras").write_bytes(b"the other run's model")
     (out / other).write_text("{}")
     args = (command, subset_npz if command == "train" else tmp_path, "--out", out, "--epochs", "1")
-    result = run_cli(*args, "--overwrite", expect=2)
-    assert f"{out}: holds {other} of another kind of run" in result.output
+    for overwrite in ("--overwrite", None):  # not told to pass --overwrite, then refused
+        result = run_cli(*filter(None, [*args, overwrite]), expect=2)
+        assert f"{out}: holds {other} of another kind of run" in result.output
     assert (out / "model.keras").read_bytes() == b"the other run's model"
 
 
