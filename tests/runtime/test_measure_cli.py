@@ -495,6 +495,24 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text
     assert (row["path"], row["ok"], row["error"]) == (written, "False", "not a map")
 
 
+def test_a_photograph_left_unmeasured_keeps_its_verdict_in_its_row():
+    """A map the model marked as more than half the field is no vessel map and has no
+    measurements, but its photograph's verdict (no fundus photograph, say) is its row's still
+    (a mutant dropping it there survived)."""
+    from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
+    from edge_runtime.contract.verdict_record import Reason, VerdictRecord
+
+    reason = Reason("not-fundus", "redness", 0.33, 0.45)
+    verdict = VerdictRecord(False, False, 0.1, (reason,), {}, None)
+    row = measurement_row("sky.jpg", None, "not a vessel map", None, verdict)
+    assert [row[column] for column in VERDICT_COLUMNS] == [
+        False,
+        False,
+        0.1,
+        "not-fundus (redness 0.33 < 0.45)",
+    ]
+
+
 def test_a_map_given_more_than_once_is_measured_once(maps, tmp_path):
     """Its folder, its name, a pattern, another spelling and a link gave eight CSV rows for
     three maps: a study averaging them weighted some twice or three times."""

@@ -2,6 +2,7 @@
 them (checked against an independent computation)."""
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -121,6 +122,44 @@ def test_drive_photographs_copied_to_its_top_level_are_read_once(
         ]
         assert refused == {"images/02_test.tif", "test/images/02_test.tif"}
         assert "got 2 photographs named '02_test'" in photos["images/02_test.tif"].problem
+
+
+def test_a_drive_copy_in_other_letter_case_is_read_once(tmp_path, make_photo_dataset):
+    """Names keep their letter case: a top-level 01_TEST.tif, test/'s 01_test.tif copied (and
+    02_test.tif, test/'s 02_TEST.tif), must still be taken for its copy (mutants comparing the
+    names as written refused both)."""
+    test = make_photo_dataset(tmp_path / "test", "drive", count=2)
+    for folder in ("images", "1st_manual", "mask"):
+        shutil.copytree(test / folder, tmp_path / folder)
+    (tmp_path / "images" / "01_test.tif").rename(tmp_path / "images" / "01_TEST.tif")
+    (test / "images" / "02_test.tif").rename(test / "images" / "02_TEST.tif")
+    photos = find_dataset(tmp_path).photos
+    assert [str(p.image.relative_to(tmp_path)) for p in photos] == [
+        "test/images/01_test.tif",
+        "test/images/02_TEST.tif",
+    ]
+    assert not any(photo.problem for photo in photos)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_photograph_in_capitals_keeps_its_name_and_its_files_in_every_layout(
+    tmp_path, make_photo_dataset, layout
+):
+    """A name kept in its file's letter case (01_TEST, as segment names it) must still find its
+    label, mask and artery/vein label, named in lower case, in every layout (mutants looking
+    them up by the name as written, or lower-casing HRF's name, survived)."""
+    root = make_photo_dataset(tmp_path, layout, count=2)
+    labels_av = {"drive": root / "AV" / "01_test.png", "generic": root / "labels-av" / "eye1.png"}
+    if layout in labels_av:
+        labels_av[layout].parent.mkdir()
+        labels_av[layout].write_bytes(b"")  # listed, not read
+    before = list_dataset(root).photos[0]
+    upper = before.image.with_name(before.image.stem.upper() + before.image.suffix.upper())
+    before.image.rename(upper)
+    after = list_dataset(root).photos[0]
+    assert after == dataclasses.replace(before, name=upper.stem, image=upper)
+    assert after.label and not after.problem and after.name != after.name.lower()
+    assert (after.artery_vein is not None) == (layout in labels_av)
 
 
 @pytest.mark.parametrize(
@@ -857,10 +896,12 @@ def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp
     opening summary.csv ran it (OWASP's CSV injection)."""
     names = ['=HYPERLINK("http://x")', "@SUM(A1)", "-2+3", "+cmd", "\tx", "eye"]
     photos = [ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name=name) for name in names]
-    write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, photos))
+    failed = FailedPhoto("=x", "=x.png", "=x.png: cannot be read")  # its error's cell too
+    write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, [*photos, failed]))
     with open(tmp_path / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [row["photograph"] for row in rows[:-2]] == [*(f"'{n}" for n in names[:-1]), "eye"]
+    assert [row["photograph"] for row in rows[:-3]] == [*(f"'{n}" for n in names[:-1]), "eye"]
+    assert (rows[-3]["photograph"], rows[-3]["error"]) == ("'=x", "'=x.png: cannot be read")
     assert rows[0]["f1"] == "0.8000"
 
 
