@@ -112,6 +112,18 @@ def test_a_run_of_another_kind_is_not_overwritten_in_part(
     assert (out / "model.keras").read_bytes() == b"the other run's model"
 
 
+def test_a_link_to_nothing_named_as_another_kind_of_run_s_file_is_refused(tmp_path):
+    """A dangling artery_vein.json beside a vessel run's files is one more file that would
+    describe another model once its target is back (a mutant asking exists() survived)."""
+    from edge_runtime.errors import InputError
+    from training.cli import refuse_an_earlier_run
+    from training.config import RUN_FILES
+
+    (tmp_path / "artery_vein.json").symlink_to(tmp_path / "nowhere.json")
+    with pytest.raises(InputError, match=r"holds artery_vein\.json of another kind of run"):
+        refuse_an_earlier_run(tmp_path, RUN_FILES, overwrite=True)
+
+
 def test_an_overwrite_that_fails_leaves_no_new_model_beside_the_old_record(
     unet_run, subset_npz, tmp_path, run_cli
 ):

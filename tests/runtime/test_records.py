@@ -192,6 +192,16 @@ def test_an_output_folder_that_is_not_writable_is_refused(tmp_path, monkeypatch)
         prepare_outdir(target)
 
 
+def test_an_output_folder_whose_file_is_taken_by_a_folder_is_refused_before_the_work(tmp_path):
+    """check --report's report.json a folder: refused only once the gate had run, its verdict
+    lost (a mutant dropping the files' check survived)."""
+    target = tmp_path / "report"
+    (target / "report.md").mkdir(parents=True)
+    with pytest.raises(OutputError, match=r"report\.md: is a folder, not a file to write"):
+        prepare_outdir(target, ("report.json", "report.md"))
+    prepare_outdir(target, ("report.json",))
+
+
 @pytest.fixture(scope="module")
 def bundled_segmenter():
     return Segmenter()
