@@ -876,9 +876,12 @@ def test_the_summary_csv_has_a_row_for_each_photograph_that_could_not_be_scored(
         ScoredPhoto(0.6, 0.5, 0.9, 0.9, 0.9, name="b", artery_vein_error="b.png: grayscale"),
         FailedPhoto("c", "c.png", "c.png: not an image file Pillow can read"),
     ]
-    write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, results))
+    made = Segmenter().provenance  # its columns last, in every row of a photograph
+    write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, results, made))
     with open(tmp_path / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
+    model = made.columns()[PROVENANCE_COLUMNS[-1]]
+    assert [row[PROVENANCE_COLUMNS[-1]] for row in rows] == [str(model)] * 4 + [""]
     assert [(row["photograph"], row["error"]) for row in rows] == [
         ("a", ""),
         ("b", "b.png: grayscale"),
