@@ -273,21 +273,18 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         av = [_cell(getattr(artery_vein, m, None)) for m in ARTERY_VEIN_METRICS]
         return [_cell(getattr(vessels, m)) for m in METRICS] + (av if graded else [])
 
-    mean = mean_row(evaluation.n)
-    rows = [(p.name, cells(p, p.artery_vein)) for p in evaluation.photos]
-    rows.append((mean, cells(evaluation.mean, evaluation.artery_vein)))
     columns = [*METRICS, *av_columns]
+    scored = [(p.name, p.artery_vein_error, cells(p, p.artery_vein)) for p in evaluation.photos]
+    unscored = [(p.name, p.error, [None] * len(columns)) for p in evaluation.failed]
+    mean = (mean_row(evaluation.n), None, cells(evaluation.mean, evaluation.artery_vein))
     made = {} if evaluation.provenance is None else evaluation.provenance.columns()
     made_cells = [made.get(c) for c in PROVENANCE_COLUMNS]  # None: an empty cell
-    errors = [p.artery_vein_error for p in evaluation.photos] + [None]  # the mean's: none
-    listed = [(name, error, row) for (name, row), error in zip(rows, errors, strict=True)]
-    listed[-1:-1] = [(p.name, p.error, [None] * len(columns)) for p in evaluation.failed]
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["photograph", "error", *columns, *PROVENANCE_COLUMNS])
     writer.writerows(
         [spreadsheet_cell(c) for c in [name, error, *row, *made_cells]]
-        for name, error, row in listed
+        for name, error, row in [*scored, *unscored, mean]
     )
     counts = [evaluation.counts[m] for m in METRICS]
     if graded:
@@ -302,7 +299,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         *_made_by(evaluation.provenance),
         "| photograph | " + " | ".join(columns) + " |",
         "|---" * (len(columns) + 1) + "|",
-        *(f"| {_markdown(name)} | " + " | ".join(row) + " |" for name, row in rows),
+        *(f"| {_markdown(name)} | " + " | ".join(row) + " |" for name, _, row in [*scored, mean]),
         "| mean over | " + " | ".join(map(str, counts)) + " |",
     ]
     for title, photos, error in (
