@@ -8,7 +8,6 @@ own server). Only the standard library's ``urllib`` is used, with the system's p
 certificate authorities.
 """
 
-import hashlib
 import re
 import shutil
 import urllib.error
@@ -20,6 +19,7 @@ from pathlib import Path
 from edge_runtime import __version__
 from edge_runtime.atomic import folders_removed_on_failure
 from edge_runtime.data.catalog import Archive, Dataset
+from edge_runtime.data.patches import file_sha256
 from edge_runtime.data.unpack import (
     MAX_ARCHIVE_BYTES,
     PARTIAL,
@@ -204,13 +204,10 @@ def _read(url: str, response: HTTPResponse) -> bytes:
 
 
 def _check_sha256(path: Path, expected: str) -> None:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(2**20):
-            digest.update(chunk)
-    if digest.hexdigest() != expected.lower():
+    found = file_sha256(path)
+    if found != expected.lower():
         path.unlink()
         raise InputError(
-            f"{path}: SHA-256 {digest.hexdigest()}, expected the publisher's {expected} "
+            f"{path}: SHA-256 {found}, expected the publisher's {expected} "
             "(not the publisher's file; removed)"
         )
