@@ -566,6 +566,8 @@ class FolderWatcher:
         for name, info in self._candidates(names):
             if stop is not None and stop.is_set():
                 return
+            if self._retry and self.clock() < self._retry.get(name, (0.0, 0.0))[0]:
+                continue  # its pause after a failure not its own: not even read until it ends
             done = self.state.get(name)
             if done is not None and not done.pending and self._unchanged(name, info, done):
                 if not done.ok and name not in self._reported:  # a failure of an earlier run
@@ -576,9 +578,6 @@ class FolderWatcher:
             now = self.clock()
             if not self._settled(path, info, now):
                 continue  # still being written, or just finished: look again later
-            retry_at, _ = self._retry.get(path.name, (0.0, 0.0))
-            if now < retry_at:
-                continue
             record = self._take(path, info)
             if record is not None:
                 yield record

@@ -1478,3 +1478,32 @@ def test_a_link_to_a_folder_is_warned_of_as_a_folder(tmp_path):
         f"{drop / 'DCIM'}: a folder: the photographs in it are not looked at, only those in "
         "the watched folder itself"
     ]
+
+
+def test_a_photograph_in_its_pause_after_a_failure_is_not_read_until_the_pause_ends(
+    tmp_path, monkeypatch
+):
+    """Its content changed at the same size and time, then a full disk: each look in the pause
+    read the whole photograph again to take its digest, only to skip it."""
+    drop, out, photo = _settled_photo(tmp_path)
+    disk_full, calls, clock = [False], [], _Clock()
+
+    def segmented(path, outputs):
+        calls.append(path.read_bytes()[-20])
+        return {"path": str(path), "ok": True}
+
+    watcher = FolderWatcher(drop, out, _failing_while(disk_full, segmented), settle=1, clock=clock)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    time.sleep(0.02)  # a later change time
+    _rewritten_in_place(photo, tmp_path)
+    disk_full[0] = True
+    assert [r["retry_in_s"] for r in watcher.poll()] == [RETRY_FIRST]
+    digest = watcher_module._digest
+    monkeypatch.setattr(watcher_module, "_digest", None)  # not read in the pause
+    clock.now += RETRY_FIRST / 2
+    assert list(watcher.poll()) == []
+    monkeypatch.setattr(watcher_module, "_digest", digest)
+    disk_full[0] = False
+    clock.now += RETRY_FIRST / 2
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    assert calls == [ord("A"), ord("A") ^ 1]
