@@ -98,7 +98,7 @@ def segment_file(
             give_back_freed_memory(photo.shape[0] * photo.shape[1])
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
-    written = write_outputs(outputs, photo, result, extras, segmenter.provenance)
+    written = write_outputs(outputs, photo, result, extras, segmenter.provenance, verdict)
     done = time.perf_counter()
     return SegmentRecord(
         path=str(path),

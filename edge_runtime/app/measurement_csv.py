@@ -1,6 +1,6 @@
 """The CSV file of a run's measurements (``measure --csv``, ``segment --measure``): one row
 per input, its path, whether it succeeded (else the error), the photograph's verdict
-(:class:`~edge_runtime.contract.verdict_record.VerdictRecord`, empty for a map), the package
+(:class:`~edge_runtime.contract.verdict_record.VerdictRecord`, empty for a map without), the package
 that measured it, the flat measurements and what made its map
 (:class:`~edge_runtime.contract.provenance.Provenance`, empty for a map without)."""
 

@@ -13,6 +13,8 @@ from PIL import Image
 from edge_runtime.analysis.segmentation import Result
 from edge_runtime.atomic import save_png
 from edge_runtime.contract.provenance import PNG_KEY, Provenance, png_text
+from edge_runtime.contract.verdict_record import PNG_KEY as VERDICT_KEY
+from edge_runtime.contract.verdict_record import VerdictRecord
 from edge_runtime.data.artery_vein import colour_picture
 from edge_runtime.data.photos import PhotoDataset
 from edge_runtime.errors import EdgeSegError, InputError
@@ -172,17 +174,37 @@ class Extras:
     prob: bool = False
 
 
-def written_provenance(path: Path) -> Provenance | None:
-    """What made a map file, as ``segment`` recorded it in the file
-    (:func:`~edge_runtime.contract.provenance.png_text`);
-    ``None`` for a file without (a manual label, another program's map) or one whose record
-    cannot be read (it is no proof: anyone can write one)."""
+@dataclass(frozen=True)
+class WrittenRecords:
+    """What a map file says of itself, as ``segment`` recorded it
+    (:func:`~edge_runtime.contract.provenance.png_text`): what made it and its photograph's
+    verdict; each ``None`` where the file holds none (a manual label, another program's map,
+    ``--no-verdict``) or one that cannot be read (it is no proof: anyone can write one)."""
+
+    provenance: Provenance | None = None
+    verdict: VerdictRecord | None = None
+
+
+def _record(cls, text: object):
+    """``cls.from_text(text)``, ``None`` for no text or text that is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return cls.from_text(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def written_records(path: Path) -> WrittenRecords:
+    """The :class:`WrittenRecords` of a map file (none for one that cannot be read)."""
     try:
         with open_regular(path, "a map") as f, Image.open(f) as image:
-            text = image.info.get(PNG_KEY) if image.format == "PNG" else None
-            return None if not isinstance(text, str) else Provenance.from_text(text)
+            chunks = image.info if image.format == "PNG" else {}
     except (EdgeSegError, OSError, ValueError, RecursionError, Image.DecompressionBombError):
-        return None
+        return WrittenRecords()
+    return WrittenRecords(
+        _record(Provenance, chunks.get(PNG_KEY)), _record(VerdictRecord, chunks.get(VERDICT_KEY))
+    )
 
 
 def write_outputs(
@@ -191,19 +213,21 @@ def write_outputs(
     result: Result,
     extras: Extras = Extras(),
     provenance: Provenance | None = None,
+    verdict: VerdictRecord | None = None,
 ) -> dict[str, str]:
     """Write the mask (8-bit 0/255), the ``extras`` (overlay, probability PNG) and, when the
     result has arteries and veins, their map (RGB: red artery, blue vein, black background),
     each atomically, in that order: a map not made yet is made after the vessel files' buffer
-    and the overlay's picture are freed; each records its ``provenance``
-    (:func:`~edge_runtime.contract.provenance.png_text`). Returns {kind: path} of what was written.
+    and the overlay's picture are freed; each records its ``provenance`` and its photograph's
+    ``verdict`` (:func:`~edge_runtime.contract.provenance.png_text`). Returns {kind: path} of
+    what was written.
 
     All or none: when one cannot be written, those already written are removed before the
     error goes on (a photograph reported failed leaves no files).
     """
     written: dict[str, Path] = {}
     try:
-        text = png_text(provenance)
+        text = png_text(provenance, verdict)
         _write_vessel_files(paths, photo, result, extras, written, text)
         _write_artery_vein_file(paths, result, written, text)
     except BaseException:

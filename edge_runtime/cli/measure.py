@@ -18,15 +18,16 @@ from edge_runtime.app.measurement_csv import (
 from edge_runtime.app.outputs import (
     PICTURE_KIND,
     WRITTEN_KINDS,
+    WrittenRecords,
     file_state,
     identity,
     is_written_output,
-    written_provenance,
+    written_records,
 )
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.cli.results import ResultLines
-from edge_runtime.contract.provenance import SOFTWARE, Provenance, png_text
+from edge_runtime.contract.provenance import SOFTWARE, png_text
 from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.file_names import fitted_name, unique_name
@@ -125,31 +126,33 @@ def _picture_paths(paths: list[Path], outdir: Path) -> list[Path]:
 
 def _measure_one(
     item: Input, options: MeasureOptions, picture: Path | None
-) -> tuple[dict, MapMeasurements | None, Provenance | None]:
+) -> tuple[dict, MapMeasurements | None, WrittenRecords]:
     """The JSON record of one map, its measurements (``None`` when it failed, whatever the
-    reason: the record says why, and the other maps go on) and what made the map, as
-    ``segment`` recorded it in the file (``None`` for a map without: a manual label). A
-    picture that cannot be drawn or written is the record's ``picture_error``: the
-    measurements stand."""
+    reason: the record says why, and the other maps go on) and what the map says of itself,
+    as ``segment`` recorded it in the file: what made it and its photograph's verdict (none
+    for a map without: a manual label). A picture that cannot be drawn or written is the
+    record's ``picture_error``: the measurements stand."""
     record = {"path": str(item.path), "ok": True}
     try:
         if item.problem:
             raise InputError(item.problem)
         before = file_state(item.path)
-        made = written_provenance(item.path)
+        written = written_records(item.path)
         analysis = measure_file(item.path, options)
         if file_state(item.path) != before:  # replaced meanwhile: which was measured is unknown
-            made = None
+            written = WrittenRecords()
     except Exception as exc:
-        return {**record, "ok": False, "error": describe_failure(exc, item.path)}, None, None
+        failed = {**record, "ok": False, "error": describe_failure(exc, item.path)}
+        return failed, None, WrittenRecords()
     if picture is not None:
         try:
-            save_png(picture, draw_picture(analysis), png_text(made))
+            save_png(picture, draw_picture(analysis), png_text(written.provenance, written.verdict))
             record["picture"] = str(picture)
         except Exception as exc:
             record["picture_error"] = describe_failure(exc, picture)
     measured = {"measured_by": SOFTWARE, **dataclasses.asdict(analysis.measurements)}
-    return {**record, **measured, "provenance": encode(made)}, analysis.measurements, made
+    said = {"provenance": encode(written.provenance), "verdict": encode(written.verdict)}
+    return {**record, **measured, **said}, analysis.measurements, written
 
 
 def _text(path: Path, m: MapMeasurements) -> str:
@@ -255,8 +258,12 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
             failed += 1
             rows.append(measurement_row(str(item.path), None, f"{item.path}: {out.stop.reason}"))
             continue
-        record, measured, made = _measure_one(item, options, target)
-        rows.append(measurement_row(record["path"], measured, record.get("error"), made))
+        record, measured, written = _measure_one(item, options, target)
+        rows.append(
+            measurement_row(
+                record["path"], measured, record.get("error"), written.provenance, written.verdict
+            )
+        )
         if measured is None:
             failed += 1
             click.echo(f"error: {record['error']}", err=True)

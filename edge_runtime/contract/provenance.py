@@ -12,6 +12,8 @@ from edge_runtime import __version__
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.schema import decode, encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
+from edge_runtime.contract.verdict_record import PNG_KEY as VERDICT_PNG_KEY
+from edge_runtime.contract.verdict_record import VerdictRecord
 
 SOFTWARE = f"edge-seg {__version__}"
 """This package, as a :class:`Provenance` and a picture's ``Software`` chunk name it."""
@@ -76,13 +78,15 @@ class Provenance:
         return dict(zip(COLUMNS, values, strict=True))
 
 
-def png_text(provenance: Provenance | None) -> dict[str, str]:
+def png_text(provenance: Provenance | None, verdict: VerdictRecord | None = None) -> dict[str, str]:
     """The text chunks that say what made a picture written by this package: PNG's own
     ``Software`` (:data:`SOFTWARE`, which drew it) and the ``provenance`` of what it shows
     (:data:`PNG_KEY`; a measurement picture's is its map's, which an older package may have
-    made), unless none is known."""
+    made), unless none is known; and a map's photograph's ``verdict``
+    (:data:`~edge_runtime.contract.verdict_record.PNG_KEY`), when one was made."""
     made = {} if provenance is None else {PNG_KEY: provenance.text()}
-    return {"Software": SOFTWARE, **made}
+    judged = {} if verdict is None else {VERDICT_PNG_KEY: verdict.text()}
+    return {"Software": SOFTWARE, **made, **judged}
 
 
 MODELS = ("model", "artery_vein_model")

@@ -92,13 +92,30 @@ def _number(value: Any, kind: type, where: str, bounds: tuple[float, float]) -> 
     return kind(value)
 
 
+def _takes(hint: Any, value: Any) -> bool:
+    """Whether ``value`` (parsed JSON) is of the kind a field of type ``hint`` holds, to tell
+    which member of a union it is meant for (a bool is no number)."""
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if typing.get_origin(hint) is tuple:
+        return isinstance(value, list)
+    if typing.get_origin(hint) is dict or dataclasses.is_dataclass(hint):
+        return isinstance(value, dict)
+    return True
+
+
 def _decode(hint: Any, value: Any, where: str, bounds: tuple[float, float]) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _decode(inner, value, where, bounds)
+        kinds = [a for a in args if a is not type(None)]
+        taking = [kind for kind in kinds if _takes(kind, value)] or kinds
+        return _decode(taking[0], value, where, bounds)  # refused by the first when none takes
     if hint is Any:
         return value
     if dataclasses.is_dataclass(hint):
@@ -113,6 +130,12 @@ def _decode(hint: Any, value: Any, where: str, bounds: tuple[float, float]) -> A
         if not isinstance(value, str) or len(value) > MAX_TEXT:
             _fail(where, value, f"a string of at most {MAX_TEXT} characters")
         return value
+    if origin is dict and args[0] is str:
+        if not isinstance(value, dict) or len(value) > MAX_ITEMS:
+            _fail(where, value, f"an object of at most {MAX_ITEMS} items")
+        for key in value:
+            _decode(str, key, f"{where} key", bounds)
+        return {k: _decode(args[1], v, f"{where}.{k}", bounds) for k, v in value.items()}
     if origin is tuple:
         if not isinstance(value, list) or len(value) > MAX_ITEMS:
             _fail(where, value, f"a list of at most {MAX_ITEMS} items")

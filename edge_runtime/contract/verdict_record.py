@@ -1,8 +1,16 @@
 """What ``verdict``, ``segment`` and ``watch`` report of a photograph's verdict: the typed record
-under ``"verdict"``, encoded by :func:`~edge_runtime.contract.schema.encode`, and its words."""
+under ``"verdict"``, encoded by :func:`~edge_runtime.contract.schema.encode`, its words, and the
+text chunk in which ``segment``'s maps carry it (:data:`PNG_KEY`), for ``measure`` to read back."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from edge_runtime.contract.schema import decode, encode
+
+PNG_KEY = "edge-seg-verdict"
+"""The keyword of the text chunk in which a map written by ``segment`` carries its photograph's
+:class:`VerdictRecord` (none with ``--no-verdict``)."""
 
 RED_BLUE_SWAPPED = "red-blue-swapped"
 """The reason beside ``not-fundus`` of a photograph whose colour is a fundus's with its red and
@@ -58,6 +66,20 @@ class VerdictRecord:
     def word(self) -> str:
         """The verdict in a word or two (:func:`verdict_word`)."""
         return verdict_word(self.fundus, self.usable, [reason.code for reason in self.reasons])
+
+    def text(self) -> str:
+        """One line of JSON, as written in a map's text chunk (:data:`PNG_KEY`)."""
+        return json.dumps(encode(self), separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def from_text(cls, text: str) -> "VerdictRecord":
+        """A verdict read back from :meth:`text`.
+
+        Raises:
+            ValueError: the text is not one (not JSON, or a field missing, mistyped or out of
+                range; the message names the field).
+        """
+        return decode(cls, json.loads(text))
 
     def columns(self) -> dict[str, object]:
         """Its values as a CSV row's :data:`COLUMNS`: the reasons worst first, each with what

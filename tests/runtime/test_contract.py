@@ -1,6 +1,7 @@
 """The typed documents: decoding checks every field; JSON round trips; format 1 is still read."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,27 @@ def test_a_provenance_with_an_integer_too_large_for_a_float_is_refused_with_a_va
     text = '{"software":"x","model":null,"config":{"stride":1' + "0" * 400 + "}}"
     with pytest.raises(ValueError, match="stride"):
         Provenance.from_text(text)
+
+
+def test_a_verdict_round_trips_through_its_text_its_measurements_of_several_kinds():
+    """A verdict's measurements map names to numbers, flags or ``None``: each read back as
+    the kind written (a flag is no number), and a value of no kind there refused, named."""
+    from edge_runtime.contract.verdict_record import Reason, VerdictRecord
+
+    reason = Reason("blurred", "sharpness", 1.1, 1.26)
+    measured = {"sharpness": 1.1, "red_blue_swapped": True, "fov_cut": None, "tiles": 3}
+    verdict = VerdictRecord(True, False, 0.4, (reason,), measured, {"density": 0.1})
+    again = VerdictRecord.from_text(verdict.text())
+    assert again == verdict and again.measurements["red_blue_swapped"] is True
+    document = json.loads(verdict.text())
+    for wrong, message in [
+        ({"sharpness": "1.1"}, "field 'measurements.sharpness': got '1.1', expected a number"),
+        ({"sharpness": [1]}, "field 'measurements.sharpness': got [1], expected a number"),
+        ([1.1], "field 'measurements': got [1.1], expected an object"),
+    ]:
+        with pytest.raises(SchemaError, match=re.escape(message)):
+            decode(VerdictRecord, {**document, "measurements": wrong})
+    with pytest.raises(
+        SchemaError, match=re.escape("'vessels.density': got True, expected a number")
+    ):
+        decode(VerdictRecord, {**document, "vessels": {"density": True}})

@@ -19,13 +19,15 @@ from PIL import Image, PngImagePlugin
 
 from edge_runtime import Segmenter
 from edge_runtime.app.files import segment_file
-from edge_runtime.app.outputs import Extras, output_paths, written_provenance
+from edge_runtime.app.outputs import Extras, output_paths, written_records
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, ScoredPhoto
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.provenance import PNG_KEY, SOFTWARE, ModelIdentity, Provenance
 from edge_runtime.contract.schema import decode, encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
+from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
+from edge_runtime.contract.verdict_record import PNG_KEY as VERDICT_PNG_KEY
 from edge_runtime.evaluation.photos import write_summary
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL, DEFAULT_MODEL
@@ -84,7 +86,7 @@ def test_every_written_map_records_what_made_it(segmented):
     for path in record["outputs"].values():
         with Image.open(path) as image:
             assert image.info["Software"] == record["provenance"]["software"]
-        assert encode(written_provenance(path)) == record["provenance"], path
+        assert encode(written_records(path).provenance) == record["provenance"], path
 
 
 def test_the_csv_gives_each_row_its_models_and_settings(segmented):
@@ -118,6 +120,51 @@ def test_measure_carries_a_maps_provenance_into_its_record_and_csv(segmented, ru
     with open(table, newline="") as f:
         (row,) = csv.DictReader(f)
     assert row["artery_vein_model_sha256"] == record["provenance"]["artery_vein_model"]["sha256"]
+
+
+def test_measure_carries_a_segmented_maps_verdict_into_its_record_and_csv(
+    segmented, run_cli, tmp_path
+):
+    """``measure`` on segment's maps left the verdict columns empty: a photograph to retake,
+    measured later on a host, was pooled unknowingly. Each map carries its photograph's
+    verdict, as it does its provenance, and measure reads it back, the measurement picture
+    too."""
+    out, record, (segment_row,) = segmented
+    table, pictures = tmp_path / "m.csv", tmp_path / "pictures"
+    for kind, flag in (("mask", ()), ("av", ("--av",))):
+        args = (out / f"eye_{kind}.png", "--json", "--csv", table, "--picture", pictures / kind)
+        done = run_cli("measure", *flag, *args)
+        assert json.loads(done.stdout)["verdict"] == record["verdict"], kind
+        with open(table, newline="") as f:
+            (row,) = csv.DictReader(f)
+        assert {c: row[c] for c in VERDICT_COLUMNS} == {c: segment_row[c] for c in VERDICT_COLUMNS}
+        assert row["verdict_fundus"] in ("True", "False") and row["verdict_quality"] != ""
+        picture = written_records(pictures / kind / f"eye_{kind}_measure.png")
+        assert encode(picture.verdict) == record["verdict"], kind
+
+
+def test_a_map_segmented_without_a_verdict_or_with_a_damaged_one_is_measured_without(
+    run_cli, tmp_path
+):
+    """``--no-verdict`` writes none; a damaged verdict text is measured without it, its
+    provenance still read."""
+    photo = tmp_path / "eye.png"
+    Image.fromarray(synthetic_fundus(200, 220)).save(photo)
+    run_cli("segment", photo, "--no-verdict", "-o", tmp_path / "out")
+    mask = tmp_path / "out" / "eye_mask.png"
+    assert written_records(mask).verdict is None
+    with Image.open(mask) as image:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(PNG_KEY, image.info[PNG_KEY])
+        info.add_text(VERDICT_PNG_KEY, '{"fundus": true, "usable": "yes"}')
+        image.save(tmp_path / "damaged.png", pnginfo=info)
+    table = tmp_path / "m.csv"
+    done = run_cli("measure", mask, tmp_path / "damaged.png", "--json", "--csv", table)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["verdict"] for r in records] == [None, None]
+    assert all(r["provenance"] is not None for r in records)
+    with open(table, newline="") as f:
+        assert {row[c] for row in csv.DictReader(f) for c in VERDICT_COLUMNS} == {""}
 
 
 def test_a_map_without_a_record_or_with_a_damaged_one_is_measured_without(run_cli, tmp_path):
@@ -166,7 +213,7 @@ def test_eval_reports_what_made_the_maps_it_scored(run_cli, make_photo_dataset, 
         }
     assert {rows[3][c] for c in PROVENANCE_COLUMNS} == {""}  # counts, made by nothing
     for picture in sorted((tmp_path / "report").glob("*_comparison.png")):
-        assert encode(written_provenance(picture)) == made, picture
+        assert encode(written_records(picture).provenance) == made, picture
 
 
 def test_a_measure_picture_carries_its_maps_provenance(segmented, run_cli, tmp_path):
@@ -177,7 +224,7 @@ def test_a_measure_picture_carries_its_maps_provenance(segmented, run_cli, tmp_p
     run_cli("measure", out / "eye_mask.png", plain, "--picture", tmp_path / "pictures")
     pictures = sorted((tmp_path / "pictures").iterdir())
     assert [p.name for p in pictures] == ["eye_mask_measure.png", "plain_measure.png"]
-    assert encode(written_provenance(pictures[0])) == record["provenance"]
+    assert encode(written_records(pictures[0]).provenance) == record["provenance"]
     with Image.open(pictures[1]) as image:
         assert PNG_KEY not in image.info and image.info["Software"] == SOFTWARE
 
@@ -200,7 +247,7 @@ def test_measurements_name_the_package_that_made_them_not_only_the_maps(run_cli,
     assert (row["measured_by"], row["software"]) == (SOFTWARE, "edge-seg 1.1.0")
     with Image.open(record["picture"]) as image:
         assert image.info["Software"] == SOFTWARE
-    assert written_provenance(Path(record["picture"])).software == "edge-seg 1.1.0"
+    assert written_records(Path(record["picture"])).provenance.software == "edge-seg 1.1.0"
 
 
 def test_a_predictor_that_is_no_model_file_has_no_identity():
@@ -304,7 +351,7 @@ def test_the_provenance_follows_the_configuration_in_effect(tmp_path):
     (tmp_path / "out").mkdir()
     record = segment_file(segmenter, photo, output_paths(tmp_path / "out", "eye"), Extras())
     assert record.provenance.config.threshold == 0.2
-    assert written_provenance(Path(record.outputs["mask"])).config.threshold == 0.2
+    assert written_records(Path(record.outputs["mask"])).provenance.config.threshold == 0.2
 
 
 def test_worker_processes_record_the_parents_provenance(run_cli, tmp_path):
@@ -324,7 +371,7 @@ def test_worker_processes_record_the_parents_provenance(run_cli, tmp_path):
     for record in records:
         assert record["provenance"] == encode(made)
         for path in record["outputs"].values():
-            assert written_provenance(Path(path)) == made, path
+            assert written_records(Path(path)).provenance == made, path
     with open(out / "measurements.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert {row["config_tta"] for row in rows} == {"flip"}
@@ -342,7 +389,7 @@ def test_watch_records_and_maps_name_what_made_them(run_cli, tmp_path):
     (record,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert record["provenance"] == encode(Segmenter().provenance)
     for path in record["outputs"].values():
-        assert encode(written_provenance(Path(path))) == record["provenance"], path
+        assert encode(written_records(Path(path)).provenance) == record["provenance"], path
 
 
 def _model_versioned(path: Path, escaped_version: bytes) -> Path:
@@ -391,14 +438,14 @@ def test_a_map_replaced_after_its_provenance_was_read_is_given_none(run_cli, tmp
 
     old = _png_map(tmp_path / "eye_mask.png", '{"software":"old","model":null,"config":{}}')
     new = _png_map(tmp_path / "new.png", '{"software":"new","model":null,"config":{}}')
-    read = measure_cli.written_provenance
+    read = measure_cli.written_records
 
     def replaced_after_reading(path):
         made = read(path)
         os.replace(new, path)
         return made
 
-    monkeypatch.setattr(measure_cli, "written_provenance", replaced_after_reading)
+    monkeypatch.setattr(measure_cli, "written_records", replaced_after_reading)
     done = run_cli("measure", old, "--json")
     assert json.loads(done.stdout)["provenance"] is None
 
@@ -417,7 +464,7 @@ def test_only_a_png_maps_text_chunk_is_read_as_its_provenance(run_cli, tmp_path)
     path.write_bytes(header + b"\0" * (511 - len(header)) + b"\x1a" + _cross_label().tobytes())
     with Image.open(path) as image:
         assert image.format == "IM" and image.info[PNG_KEY] == text  # what a reader sees
-    assert written_provenance(path) is None
+    assert written_records(path).provenance is None
     record = json.loads(run_cli("measure", path, "--json").stdout)
     assert record["ok"] and record["provenance"] is None
 
@@ -436,15 +483,15 @@ def _png_header_only(path, width, height):
 def test_a_file_whose_record_cannot_be_read_has_no_provenance_and_measure_says_why(
     run_cli, tmp_path
 ):
-    """written_provenance answers None, never raises, for a path that is no readable map (a
+    """written_records answers None, never raises, for a path that is no readable map (a
     directory, a missing file) and for a PNG too large to open (a decompression bomb), so
     measure reports such a map with the map reader's message, not as an unexpected
     DecompressionBombError."""
     (tmp_path / "folder.png").mkdir()
     bomb = _png_header_only(tmp_path / "bomb.png", 20_000, 10_000)
-    assert written_provenance(tmp_path / "folder.png") is None
-    assert written_provenance(tmp_path / "missing.png") is None
-    assert written_provenance(bomb) is None
+    assert written_records(tmp_path / "folder.png").provenance is None
+    assert written_records(tmp_path / "missing.png").provenance is None
+    assert written_records(bomb).provenance is None
     done = run_cli("measure", bomb, "--json", expect=2)
     error = json.loads(done.stdout)["error"]
     assert error.startswith(f"{bomb}: cannot read a vessel map image") and "unexpected" not in error
@@ -490,7 +537,7 @@ def test_eval_comparison_pictures_carry_the_settings_in_effect(
     pictures = sorted(report.glob("*_comparison.png"))
     assert len(pictures) == 2
     for picture in pictures:
-        assert encode(written_provenance(picture)) == made, picture
+        assert encode(written_records(picture).provenance) == made, picture
 
 
 def test_provenance_can_be_the_first_module_imported():
