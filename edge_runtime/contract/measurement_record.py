@@ -51,8 +51,10 @@ class DiscMeasurements:
 
 @dataclass(frozen=True)
 class CaliberMeasurements:
-    """CRAE and CRVE (pixels, and millimetres with a scale), AVR, and how many arteries and
-    veins of zone B entered them."""
+    """CRAE and CRVE (pixels, and millimetres with a scale), AVR, how many arteries and veins
+    of zone B entered them, and why they are in doubt (``caveats``, codes of
+    :data:`~edge_runtime.measure.caliber.CAVEATS`; none: Knudtson's six of each, zone B
+    in view, the disc found clearly)."""
 
     crae_px: float
     crve_px: float
@@ -61,6 +63,7 @@ class CaliberMeasurements:
     avr: float
     arteries: int
     veins: int
+    caveats: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,15 @@ Known limits: a vessel that branches inside the ring counts as one piece (its me
 then mostly its trunk's); two vessels that touch in the map merge into one; a ring that
 reaches out of the field of view loses the vessels there (no result when less than
 :data:`MIN_RING_INSIDE` of it is inside).
+
+Calibers are given from :data:`MIN_VESSELS` vessels of a class, but Knudtson's equivalent is
+one of six: from fewer it is another, smaller, number (from two equal widths 0.71 of six's for
+arteries, 0.63 for veins). So each result carries its :data:`CAVEATS`, why a study should not
+take it for Knudtson's without looking (:func:`caveats`): fewer than :data:`LARGEST` arteries
+(``few-arteries``) or veins (``few-veins``) in zone B, less than :data:`WHOLE_ZONE_B` of zone B
+inside the field of view (``zone-b-cut``), a disc found with a confidence below
+:data:`MIN_DISC_CONFIDENCE` (``disc-uncertain``). The values are kept (emptied, most of
+DRIVE's would be lost); what chose each limit: firmware_notes/MEASUREMENTS.md.
 """
 
 import math
@@ -49,6 +58,20 @@ class."""
 MIN_RING_INSIDE = 0.5
 """Share of zone B that must lie inside the field of view."""
 
+WHOLE_ZONE_B = 0.95
+"""Share of zone B inside the field of view below which its calibers are in doubt: zone B cut
+to 95 % by a straight edge changed the AVR by more than 10 % in 1 % of 311 cuts of the 39
+manual labels with zone B whole and six vessels of each class, cut to 90 % in 18 % of 277."""
+
+MIN_DISC_CONFIDENCE = 0.1
+"""Disc confidence below which the calibers are in doubt: 8 of the 88 manual artery/vein labels
+fall below it, and 17 of the 49 halves of them without their disc that got calibers (the
+confidence tells a disc from none only roughly: theirs is 0.17 at the median, the labels'
+0.32)."""
+
+CAVEATS = ("few-arteries", "few-veins", "zone-b-cut", "disc-uncertain")
+"""Why a result's CRAE, CRVE and AVR are in doubt, in this order (:func:`caveats`)."""
+
 KNUDTSON = {"artery": 0.88, "vein": 0.95}
 """Knudtson's branching coefficients."""
 
@@ -65,14 +88,15 @@ class ZoneVessel:
 
 @dataclass(frozen=True)
 class Calibers:
-    """CRAE and CRVE in pixels, their ratio ``avr``, and the vessels that entered each (the
-    widest :data:`LARGEST`)."""
+    """CRAE and CRVE in pixels, their ratio ``avr``, the vessels that entered each (the
+    widest :data:`LARGEST`), and why they are in doubt (``caveats``, :func:`caveats`)."""
 
     crae_px: float
     crve_px: float
     avr: float
     arteries: tuple[ZoneVessel, ...]
     veins: tuple[ZoneVessel, ...]
+    caveats: tuple[str, ...]
 
 
 def central_equivalent(widths: list[float], coefficient: float) -> float:
@@ -173,15 +197,37 @@ def zone_vessels(
     return sorted(vessels, key=lambda v: -v.width_px)
 
 
+def caveats(arteries: int, veins: int, inside: float, confidence: float) -> tuple[str, ...]:
+    """Why calibers from ``arteries`` and ``veins`` vessels of zone B, ``inside`` of which
+    (a share) lies in the field of view, around a disc found with ``confidence``, are in
+    doubt: the :data:`CAVEATS` that hold, in their order (fewer than :data:`LARGEST` of a
+    class, less than :data:`WHOLE_ZONE_B` of zone B, a confidence below
+    :data:`MIN_DISC_CONFIDENCE`)."""
+    doubts = (
+        arteries < LARGEST,
+        veins < LARGEST,
+        inside < WHOLE_ZONE_B,
+        confidence < MIN_DISC_CONFIDENCE,
+    )
+    return tuple(code for code, doubt in zip(CAVEATS, doubts, strict=True) if doubt)
+
+
 def calibers(
-    arteries: list[ZoneVessel], veins: list[ZoneVessel], ring: ZoneB, field: np.ndarray
+    arteries: list[ZoneVessel],
+    veins: list[ZoneVessel],
+    ring: ZoneB,
+    field: np.ndarray,
+    confidence: float,
 ) -> Calibers | None:
-    """CRAE, CRVE and AVR from the vessels of each class in zone B (``ring``); ``None`` when a
-    class has fewer than :data:`MIN_VESSELS` or the ring lies mostly outside the ``field``
-    (boolean, the map's size)."""
-    if ring.share_inside(field) < MIN_RING_INSIDE or min(len(arteries), len(veins)) < MIN_VESSELS:
+    """CRAE, CRVE and AVR from the vessels of each class in zone B (``ring``), with their
+    :func:`caveats` (``confidence``: the disc's); ``None`` when a class has fewer than
+    :data:`MIN_VESSELS` or the ring lies mostly outside the ``field`` (boolean, the map's
+    size)."""
+    inside = ring.share_inside(field)
+    if inside < MIN_RING_INSIDE or min(len(arteries), len(veins)) < MIN_VESSELS:
         return None
+    doubts = caveats(len(arteries), len(veins), inside, confidence)
     arteries, veins = arteries[:LARGEST], veins[:LARGEST]
     crae = central_equivalent([v.width_px for v in arteries], KNUDTSON["artery"])
     crve = central_equivalent([v.width_px for v in veins], KNUDTSON["vein"])
-    return Calibers(crae, crve, crae / crve, tuple(arteries), tuple(veins))
+    return Calibers(crae, crve, crae / crve, tuple(arteries), tuple(veins), doubts)

@@ -84,13 +84,12 @@ COLUMNS = [f.name for f in dataclasses.fields(MapMeasurements) if f.name not in 
 
 def flat_record(measurements: MapMeasurements) -> dict[str, object]:
     """The measurements as one flat row of :data:`COLUMNS` (``None`` where a nested record is
-    missing or a value undefined)."""
+    missing or a value undefined; codes, the calibers' caveats, in one cell, joined by
+    ``", "``: empty for none)."""
     nested = dataclasses.asdict(measurements)
     row = {}
     for column in COLUMNS:
         name, _, inner = column.partition("_")
-        if name in _NESTED:
-            row[column] = (nested[name] or {}).get(inner)
-        else:
-            row[column] = nested[column]
+        value = (nested[name] or {}).get(inner) if name in _NESTED else nested[column]
+        row[column] = ", ".join(value) if isinstance(value, tuple) else value
     return row

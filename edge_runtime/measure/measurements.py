@@ -169,7 +169,7 @@ def _classes(
             crossing[name] = zone_vessels(points, widths, disc, ring, vessel_map.classes)
     found = None
     if ring is not None:
-        found = calibers(crossing["arteries"], crossing["veins"], ring, field.mask)
+        found = calibers(crossing["arteries"], crossing["veins"], ring, field.mask, disc.confidence)
     return _Classes(measured["arteries"], measured["veins"], found)
 
 
@@ -193,6 +193,7 @@ def _caliber_record(found: Calibers | None, scale: Scale | None) -> CaliberMeasu
         found.avr,
         len(found.arteries),
         len(found.veins),
+        found.caveats,
     )
 
 

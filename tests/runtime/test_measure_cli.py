@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
-from test_measure_maps import star, star_off_the_diagonal
+from test_measure_maps import GREEN, ray, star, star_off_the_diagonal
 
 from edge_runtime.app.measurement_csv import measurement_row, write_measurement_csv
 from edge_runtime.cli.main import cli
@@ -73,6 +73,32 @@ def test_json_of_an_artery_vein_map_in_millimetres(maps):
     calibers = record["calibers"]
     assert calibers["arteries"] == calibers["veins"] == 6
     assert calibers["crae_mm"] == pytest.approx(calibers["crae_px"] * record["mm_per_px"])
+
+
+def test_calibers_from_fewer_than_six_vessels_of_a_class_say_so(maps, tmp_path):
+    """A CRAE or CRVE from fewer than Knudtson's six vessels was written as his, with only the
+    counts beside it: a study took it for one. Two veins of the star painted uncertain (green)
+    leave four: the CSV's calibers_caveats, the JSON's caveats and the line say few-veins; the
+    star's six of each say nothing."""
+    _, av, _ = maps
+    pixels = np.asarray(Image.open(av)).copy()
+    for k in (1, 3):
+        pixels[ray(k)] = GREEN
+    doubted = tmp_path / "doubted.png"
+    Image.fromarray(pixels).save(doubted)
+    table = tmp_path / "out.csv"
+    result = run(av, doubted, "--av", "--csv", table)
+    assert result.exit_code == 0, result.output
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["calibers_veins"], r["calibers_caveats"]) for r in rows] == [
+        ("6", ""),
+        ("4", "few-veins"),
+    ]
+    full, four = result.output.splitlines()[:2]
+    assert "in doubt" not in full and four.endswith("(in doubt: few-veins)")
+    record = json.loads(run(doubted, "--av", "--json").output)
+    assert record["calibers"]["caveats"] == ["few-veins"]
 
 
 def test_a_class_of_crossings_alone_gets_no_caliber(maps, tmp_path):
@@ -456,6 +482,8 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
             column = name if field is None else f"{name}_{field}"
             if inner is None:
                 assert row[column] == "", column
+            elif isinstance(inner, tuple):  # codes: the calibers' caveats
+                assert row[column] == ", ".join(inner), column
             elif isinstance(inner, str):
                 assert row[column] == inner, column
             else:

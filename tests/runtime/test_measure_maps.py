@@ -2,6 +2,7 @@
 central retinal equivalents, and a whole map's measurements."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,12 +17,18 @@ from edge_runtime.data.vessel_share import (
 )
 from edge_runtime.errors import InputError
 from edge_runtime.measure.caliber import (
+    CAVEATS,
     KNUDTSON,
+    LARGEST,
     MAX_UNCERTAIN,
+    MIN_DISC_CONFIDENCE,
+    MIN_RING_INSIDE,
     MIN_SPAN,
+    WHOLE_ZONE_B,
     ZONE_B,
     ZoneVessel,
     calibers,
+    caveats,
     central_equivalent,
     zone_b,
     zone_vessels,
@@ -327,7 +334,7 @@ def test_zone_b_takes_all_its_pieces_at_once_as_it_would_one_by_one(seed):
 def test_calibers_combine_the_six_widest_of_each_class():
     label, _, ring, found = _star_vessels()
     everywhere = np.ones(label.vessels.shape, dtype=bool)
-    result = calibers(found["arteries"], found["veins"], ring, everywhere)
+    result = calibers(found["arteries"], found["veins"], ring, everywhere, 1.0)
     widths = {kind: [v.width_px for v in found[kind]] for kind in ("arteries", "veins")}
     assert result.crae_px == pytest.approx(
         central_equivalent(widths["arteries"], KNUDTSON["artery"])
@@ -339,7 +346,7 @@ def test_calibers_combine_the_six_widest_of_each_class():
     widest = {kind: ZoneVessel(np.zeros(1, int), np.zeros(1, int), 30.0) for kind in widths}
     thinnest = {kind: ZoneVessel(np.zeros(1, int), np.zeros(1, int), 0.5) for kind in widths}
     more = {kind: [widest[kind], *found[kind], thinnest[kind]] for kind in widths}
-    result = calibers(more["arteries"], more["veins"], ring, everywhere)
+    result = calibers(more["arteries"], more["veins"], ring, everywhere, 1.0)
     assert result.arteries == (widest["arteries"], *found["arteries"][:5])
     assert result.veins == (widest["veins"], *found["veins"][:5])
     kept = {kind: [30.0, *widths[kind][:5]] for kind in widths}
@@ -347,8 +354,8 @@ def test_calibers_combine_the_six_widest_of_each_class():
     assert result.crve_px == pytest.approx(central_equivalent(kept["veins"], KNUDTSON["vein"]))
     half = np.zeros_like(everywhere)
     half[:, :140] = True  # most of zone B out of the field of view
-    assert calibers(found["arteries"], found["veins"], ring, half) is None
-    assert calibers(found["arteries"][:1], found["veins"], ring, everywhere) is None
+    assert calibers(found["arteries"], found["veins"], ring, half, 1.0) is None
+    assert calibers(found["arteries"][:1], found["veins"], ring, everywhere, 1.0) is None
 
 
 def test_a_map_is_measured_whole():
@@ -363,6 +370,7 @@ def test_a_map_is_measured_whole():
     )
     assert m.disc.confidence > 0.5  # nothing else converges
     assert m.calibers is not None and (m.calibers.arteries, m.calibers.veins) == (6, 6)
+    assert m.calibers.caveats == ()  # six of each, zone B whole, the disc clear
     assert m.calibers.crae_mm == pytest.approx(m.calibers.crae_px * 0.02)
     assert m.arteries.vessel_pixels + m.veins.vessel_pixels == m.vessels.vessel_pixels
     assert m.vessels.density == m.vessels.vessel_pixels / (300 * 300)
@@ -389,6 +397,7 @@ def test_a_vessel_of_uncertain_class_enters_neither_caliber_and_a_crossing_keeps
     label = read_map(save(tmp_path, "av.png", pixels), artery_vein=True)
     m = analyse_map(label, whole_frame(label.vessels.shape), None).measurements
     assert (m.calibers.arteries, m.calibers.veins) == (6, 4)
+    assert m.calibers.caveats == ("few-veins",)
     assert m.veins.vessel_pixels == np.count_nonzero(pixels[..., 1:].any(axis=2))  # still veins
     for k in (1, 3, 5, 7, 9, 11):
         pixels[ray(k)] = GREEN  # no vein of its own: no CRVE
@@ -557,13 +566,56 @@ def test_zone_b_beyond_the_map_s_edges_counts_as_outside_its_field():
     cornered = zone_b((300, 300), Disc(0.0, 0.0, diameter_px=40.0, confidence=1.0))
     assert cornered.share_inside(field) == pytest.approx(0.25, abs=0.01)
     two = [ZoneVessel(np.zeros(1, int), np.zeros(1, int), width) for width in (6.0, 5.0)]
-    assert calibers(two, two, cornered, field) is None
+    assert calibers(two, two, cornered, field, 1.0) is None
 
 
 def test_two_vessels_of_each_class_are_enough_for_the_calibers():
     ring = zone_b((300, 300), Disc(150.0, 150.0, diameter_px=40.0, confidence=1.0))
     two = [ZoneVessel(np.zeros(1, int), np.zeros(1, int), width) for width in (6.0, 5.0)]
-    assert calibers(two, two, ring, np.ones((300, 300), bool)) is not None
+    assert calibers(two, two, ring, np.ones((300, 300), bool), 1.0) is not None
+
+
+def test_each_caveat_holds_below_its_limit_and_not_at_it():
+    """A CRAE from two arteries was given as Knudtson's, of six, and nothing in its record said
+    otherwise; each caveat now says why the calibers are in doubt, in CAVEATS' order."""
+    assert caveats(LARGEST, LARGEST, WHOLE_ZONE_B, MIN_DISC_CONFIDENCE) == ()
+    assert caveats(LARGEST - 1, LARGEST, 1.0, 1.0) == ("few-arteries",)
+    assert caveats(LARGEST, LARGEST - 1, 1.0, 1.0) == ("few-veins",)
+    assert caveats(LARGEST, LARGEST, np.nextafter(WHOLE_ZONE_B, 0), 1.0) == ("zone-b-cut",)
+    low = np.nextafter(MIN_DISC_CONFIDENCE, 0)
+    assert caveats(LARGEST, LARGEST, 1.0, low) == ("disc-uncertain",)
+    assert caveats(2, 2, 0.6, 0.0) == CAVEATS
+
+
+def test_the_notes_and_the_readme_name_each_caveat_at_its_limit():
+    """A study reads what a caveat means from the docs: each code, and the limits as the code
+    holds them."""
+    root = Path(__file__).parents[2]
+    notes = " ".join((root / "firmware_notes" / "MEASUREMENTS.md").read_text().split())
+    readme = " ".join((root / "README.md").read_text().split())
+    for text in (notes, readme):
+        assert all(f"`{code}`" in text for code in CAVEATS)
+    assert f"fewer than {LARGEST} of the class in zone B" in notes
+    assert f"less than {WHOLE_ZONE_B * 100:g} % of zone B inside the field of view" in notes
+    assert f"the disc's confidence below {MIN_DISC_CONFIDENCE:g}" in notes
+
+
+def test_calibers_carry_the_caveats_of_the_vessels_found_not_of_the_six_kept():
+    ring = zone_b((300, 300), Disc(150.0, 150.0, diameter_px=40.0, confidence=1.0))
+    field = np.ones((300, 300), bool)
+
+    def vessels(*widths):
+        return [ZoneVessel(np.zeros(1, int), np.zeros(1, int), w) for w in widths]
+
+    two, six = vessels(6.0, 5.0), vessels(9.0, 8.0, 7.0, 6.0, 5.0, 4.0)
+    assert calibers(two, six, ring, field, 1.0).caveats == ("few-arteries",)
+    assert calibers(six, two, ring, field, 1.0).caveats == ("few-veins",)
+    assert calibers(six + six, six, ring, field, 1.0).caveats == ()  # the six widest of 12
+    assert calibers(six, six, ring, field, 0.05).caveats == ("disc-uncertain",)
+    cut = field.copy()
+    cut[:, 190:] = False  # zone B (radius 40 to 60 around x 150) cut by a straight edge
+    assert MIN_RING_INSIDE < ring.share_inside(cut) < WHOLE_ZONE_B
+    assert calibers(six, six, ring, cut, 1.0).caveats == ("zone-b-cut",)
 
 
 def test_a_map_s_densities_widths_and_points_by_their_definitions():
