@@ -40,12 +40,15 @@ class VesselMeasurements:
 @dataclass(frozen=True)
 class DiscMeasurements:
     """The optic disc found (:mod:`~edge_runtime.measure.disc`): centre and diameter in
-    pixels, diameter in millimetres with a scale, and the confidence (0-1)."""
+    pixels, diameter in millimetres with a scale, what that diameter rests on
+    (``diameter_source``: it is assumed, never measured, and without a scale so is the
+    camera's field of view), and the confidence (0-1)."""
 
     center_x: float
     center_y: float
     diameter_px: float
     diameter_mm: float | None
+    diameter_source: str
     confidence: float
 
 

@@ -159,3 +159,12 @@ def disc_diameter_px(field_diameter_px: float, mm_per_px: float | None) -> float
     if mm_per_px is None:
         mm_per_px = scale_from_field(DEFAULT_FIELD_DEGREES, field_diameter_px).mm_per_px
     return DISC_DIAMETER_MM / mm_per_px
+
+
+def disc_diameter_source(mm_per_px: float | None) -> str:
+    """What :func:`disc_diameter_px` rests on, for a map's record: ``assumed: 1.8 mm`` with a
+    scale, ``assumed: 1.8 mm, 45 degree field of view`` without."""
+    assumed = f"assumed: {DISC_DIAMETER_MM:g} mm"
+    if mm_per_px is None:
+        return f"{assumed}, {DEFAULT_FIELD_DEGREES:g} degree field of view"
+    return assumed

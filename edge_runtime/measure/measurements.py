@@ -21,7 +21,7 @@ from edge_runtime.contract.measurement_record import (
 from edge_runtime.data.vessel_share import too_much_of_the_field
 from edge_runtime.errors import InputError
 from edge_runtime.measure.caliber import Calibers, calibers, zone_b, zone_vessels
-from edge_runtime.measure.disc import Disc, disc_diameter_px, locate_disc
+from edge_runtime.measure.disc import Disc, disc_diameter_px, disc_diameter_source, locate_disc
 from edge_runtime.measure.field import Field
 from edge_runtime.measure.fractal import fractal_dimensions
 from edge_runtime.measure.graph import SkeletonGraph, graph_of
@@ -177,8 +177,9 @@ def _disc_record(disc: Disc | None, scale: Scale | None) -> DiscMeasurements | N
     if disc is None:
         return None
     diameter = disc.diameter_px
+    source = disc_diameter_source(None if scale is None else scale.mm_per_px)
     return DiscMeasurements(
-        disc.center_x, disc.center_y, diameter, _mm(diameter, scale), disc.confidence
+        disc.center_x, disc.center_y, diameter, _mm(diameter, scale), source, disc.confidence
     )
 
 

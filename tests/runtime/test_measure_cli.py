@@ -79,7 +79,8 @@ def test_calibers_from_fewer_than_six_vessels_of_a_class_say_so(maps, tmp_path):
     """A CRAE or CRVE from fewer than Knudtson's six vessels was written as his, with only the
     counts beside it: a study took it for one. Two veins of the star painted uncertain (green)
     leave four: the CSV's calibers_caveats, the JSON's caveats and the line say few-veins; the
-    star's six of each say nothing."""
+    star's six of each say nothing. The disc's diameter says it is assumed, and, without a
+    scale, in which field of view."""
     _, av, _ = maps
     pixels = np.asarray(Image.open(av)).copy()
     for k in (1, 3):
@@ -95,10 +96,12 @@ def test_calibers_from_fewer_than_six_vessels_of_a_class_say_so(maps, tmp_path):
         ("6", ""),
         ("4", "few-veins"),
     ]
+    assert {r["disc_diameter_source"] for r in rows} == {"assumed: 1.8 mm, 45 degree field of view"}
     full, four = result.output.splitlines()[:2]
     assert "in doubt" not in full and four.endswith("(in doubt: few-veins)")
-    record = json.loads(run(doubted, "--av", "--json").output)
+    record = json.loads(run(doubted, "--av", "--json", "--pixel-mm", 0.02).output)
     assert record["calibers"]["caveats"] == ["few-veins"]
+    assert record["disc"]["diameter_source"] == "assumed: 1.8 mm"
 
 
 def test_a_class_of_crossings_alone_gets_no_caliber(maps, tmp_path):

@@ -821,3 +821,14 @@ def test_a_disc_s_pixel_count_leaves_out_rows_beyond_its_radius(center, radius):
     the radius at the top and bottom hold no pixel (counted, each added one)."""
     whole = disc_mask((100, 100), *center, radius, origin=(-50, -50))
     assert disc_pixels(*center, radius) == np.count_nonzero(whole)
+
+
+def test_the_disc_s_diameter_says_it_is_assumed_and_on_what():
+    """disc_diameter_mm read 1.8 in every row, as if measured: its source says it is assumed,
+    and, without a scale, that so is the camera's field of view (a 30 degree camera's disc is
+    1.5 times as many pixels)."""
+    label = star_off_the_diagonal()
+    m = analyse_map(label, whole_frame(label.vessels.shape), scale_from_pixel_size(0.02))
+    assert m.measurements.disc.diameter_source == "assumed: 1.8 mm"
+    m = analyse_map(label, whole_frame(label.vessels.shape), None)
+    assert m.measurements.disc.diameter_source == "assumed: 1.8 mm, 45 degree field of view"
