@@ -178,8 +178,9 @@ def _text(path: Path, m: MapMeasurements) -> str:
         )
     if m.calibers:
         c = m.calibers
-        doubts = f" (in doubt: {', '.join(c.caveats)})" if c.caveats else ""
-        parts.append(f"CRAE {c.crae_px:.2f} px, CRVE {c.crve_px:.2f} px, AVR {c.avr:.3f}{doubts}")
+        parts.append(
+            f"CRAE {c.crae_px:.2f} px, CRVE {c.crve_px:.2f} px, AVR {c.avr:.3f}{c.doubts()}"
+        )
     return f"{one_line(str(path))}: " + ", ".join(parts)
 
 

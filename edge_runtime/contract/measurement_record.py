@@ -68,6 +68,11 @@ class CaliberMeasurements:
     veins: int
     caveats: tuple[str, ...]
 
+    def doubts(self) -> str:
+        """Its caveats as a line's words say them: `` (in doubt: few-veins, zone-b-cut)``,
+        nothing without."""
+        return f" (in doubt: {', '.join(self.caveats)})" if self.caveats else ""
+
 
 @dataclass(frozen=True)
 class MapMeasurements:

@@ -43,7 +43,9 @@ def _lines(analysis: MapAnalysis) -> list[str]:
         lines.append(f"disc: confidence {m.disc.confidence:.2f} (not validated)")
     if m.calibers:
         c = m.calibers
-        lines.append(f"CRAE {c.crae_px:.1f} px, CRVE {c.crve_px:.1f} px, AVR {c.avr:.2f}")
+        lines.append(
+            f"CRAE {c.crae_px:.1f} px, CRVE {c.crve_px:.1f} px, AVR {c.avr:.2f}{c.doubts()}"
+        )
     return lines
 
 

@@ -1,5 +1,7 @@
 """``measure --picture``'s circles around end and branch points."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -71,6 +73,11 @@ def test_the_picture_s_text_gives_each_number_under_its_own_name(star_analysis):
         f"AVR {m.calibers.avr:.2f}"
     )
     assert f"{m.calibers.crae_px:.1f}" != f"{m.calibers.crve_px:.1f}"
+    doubted = dataclasses.replace(m.calibers, caveats=("few-veins", "zone-b-cut"))
+    analysis = dataclasses.replace(
+        star_analysis, measurements=dataclasses.replace(m, calibers=doubted)
+    )
+    assert _lines(analysis)[-1] == calibers + " (in doubt: few-veins, zone-b-cut)"
 
 
 def _distances(picture, ink: int, points: np.ndarray) -> np.ndarray:
