@@ -486,12 +486,12 @@ def keygen(private: Path, public: Path) -> None:
     required=True,
     help="The private key (edge-seg keygen).",
 )
-@overwrite_option("a MODEL.sig of this model by another key")
+@overwrite_option("a MODEL.sig of this model by another key, or one that cannot be read")
 def sign(model: Path, key: Path, overwrite: bool) -> None:
     """Sign MODEL (its bytes, hence its card): writes MODEL.sig beside it.
 
-    A MODEL.sig of other bytes (MODEL converted again) is replaced; one of these bytes by
-    another key only with --overwrite.
+    A MODEL.sig of other bytes (MODEL converted again), or a damaged one, is replaced; one of
+    these bytes by another key, or one that cannot be read, only with --overwrite.
     """
     from converters.signing import sign_model
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from edge_runtime.atomic import atomic_path, folders_removed_on_failure
 from edge_runtime.contract.schema import encode
-from edge_runtime.errors import InputError, OutputError, first_line
+from edge_runtime.errors import InputError, OutputError, UnreadableError, first_line
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.signatures import (
     SIGNATURE_SUFFIX,
@@ -37,15 +37,21 @@ def warn_if_signed_before(model: Path, why: str) -> None:
 
 
 def _refuse_another_keys(target: Path, signature: Signature) -> None:
-    """Refuse to replace ``target``, a signature of the same bytes by another key.
+    """Refuse to replace ``target``, a signature of these bytes by another key or unreadable.
+
+    One that cannot be read may be another key's.
 
     Raises:
-        InputError: it is one.
+        InputError: it is one, or cannot be read.
     """
     if not os.path.lexists(target):
         return
     try:
         earlier = read_signature(target)
+    except UnreadableError as exc:  # not known to be damaged: it may be the release key's
+        raise InputError(
+            f"{exc}, so whose it is cannot be told; pass --overwrite to replace it"
+        ) from None
     except InputError:  # damaged: nothing to keep
         return
     same_bytes = earlier.statement.model_sha256 == signature.statement.model_sha256
@@ -150,11 +156,13 @@ def load_private_key(path: Path):
 def sign_model(model: Path, private: Path, *, overwrite: bool) -> tuple[Path, Signature]:
     """Sign a model file with a private key: ``MODEL.sig`` beside it, written atomically.
 
-    A signature there of other bytes (the model converted again) is replaced; one of these
-    bytes by another key (the release key's, say) only with ``overwrite``.
+    A signature there of other bytes (the model converted again), or a damaged one, is
+    replaced; one of these bytes by another key (the release key's, say), or one that cannot be
+    read, only with ``overwrite``.
 
     Raises:
-        InputError: the model or the key cannot be used, or another key signed the model.
+        InputError: the model or the key cannot be used, another key signed the model, or its
+            signature there cannot be read.
         OutputError: the signature cannot be written.
     """
     key = load_private_key(private)

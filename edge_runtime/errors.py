@@ -15,6 +15,11 @@ class InputError(EdgeSegError, ValueError):
     """A file or array given by the user cannot be used; the message names it and the problem."""
 
 
+class UnreadableError(InputError):
+    """A file that is there cannot be read (permission denied, an I/O error): what it holds is
+    unknown, which is not to say that it is damaged."""
+
+
 class ModelError(EdgeSegError, ValueError):
     """The model file cannot be loaded or run; the message names it and the problem.
 

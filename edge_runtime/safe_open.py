@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, UnreadableError
 
 _UNITS = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
 
@@ -27,8 +27,9 @@ def open_regular(path: Path, what: str, max_bytes: int | None = None) -> BinaryI
     ("an image file", ...).
 
     Raises:
-        InputError: missing, a directory or not a regular file, empty, larger than
-            ``max_bytes``, or unreadable; the message names the file.
+        InputError: missing, a directory or not a regular file, empty, or larger than
+            ``max_bytes``; the message names the file.
+        UnreadableError: it cannot be read (an :class:`InputError` too).
     """
     try:
         info = os.stat(path)
@@ -46,4 +47,4 @@ def open_regular(path: Path, what: str, max_bytes: int | None = None) -> BinaryI
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise UnreadableError(f"{path}: cannot be read ({exc.strerror or exc})") from None

@@ -131,11 +131,13 @@ def read_signature(path: Path) -> Signature:
     """Read and check a signature file's shape.
 
     Raises:
-        InputError: missing, unreadable, or not a signature document.
+        InputError: missing, or not a signature document.
+        UnreadableError: it cannot be read (:func:`~edge_runtime.safe_open.open_regular`).
     """
+    with open_regular(path, "a signature file", MAX_SIGNATURE_BYTES) as f:
+        data = f.read(MAX_SIGNATURE_BYTES + 1)
     try:
-        with open_regular(path, "a signature file", MAX_SIGNATURE_BYTES) as f:
-            return decode(Signature, json.loads(f.read(MAX_SIGNATURE_BYTES + 1)))
+        return decode(Signature, json.loads(data))
     except (SchemaError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(f"{path}: not a signature file ({exc})") from None
 

@@ -72,6 +72,58 @@ def test_a_damaged_signature_is_replaced_by_any_key(signed, tmp_path, run_cli):
     assert json.loads(sig.read_text())["key_id"] in done.output
 
 
+def _unreadable(path: Path, how: str, monkeypatch) -> None:
+    """Make ``path`` a file that cannot be read: by its mode, or (root reads whatever the mode)
+    by reading it failing as a file without read permission does."""
+    if how == "mode":
+        if os.geteuid() == 0:
+            pytest.skip("root reads a file whatever its mode: the 'refused' case stands in")
+        path.chmod(0)
+        return
+    real_open = os.open
+
+    def refused(file, flags, *args, **kwargs):
+        if Path(file) == path and not flags & (os.O_WRONLY | os.O_RDWR):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refused)
+
+
+@pytest.mark.parametrize("how", ["mode", "refused"])
+def test_a_signature_that_cannot_be_read_is_refused_unless_overwrite(
+    signed, tmp_path, run_cli, monkeypatch, how
+):
+    """A MODEL.sig that could not be read (permission denied) was taken for a damaged one and
+    replaced by any key's: the release key's signature lost without a word."""
+    model, _, _ = signed
+    sig = model.with_name(model.name + ".sig")
+    first = json.loads(sig.read_text())["key_id"]
+    run_cli("keygen", "--private", tmp_path / "other.key", "--public", tmp_path / "other.pub")
+    _unreadable(sig, how, monkeypatch)
+    before = sig.stat()
+    result = run_cli("sign", model, "--key", tmp_path / "other.key", expect=2)
+    assert result.output == (
+        f"Error: {sig}: cannot be read (Permission denied), so whose it is cannot be told; "
+        "pass --overwrite to replace it\n"
+    )
+    assert (sig.stat().st_ino, sig.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    run_cli("sign", model, "--key", tmp_path / "other.key", "--overwrite")
+    monkeypatch.undo()
+    assert first != json.loads(sig.read_text())["key_id"]
+
+
+def test_a_folder_named_as_the_signature_is_refused(signed, tmp_path, run_cli):
+    """A folder where MODEL.sig goes cannot be read as a signature, nor replaced by one."""
+    model, _, _ = signed
+    sig = model.with_name(model.name + ".sig")
+    sig.unlink()
+    sig.mkdir()
+    result = run_cli("sign", model, "--key", tmp_path / "maker.key", expect=2)
+    assert result.output == f"Error: {sig}: cannot write (is a folder, not a file to write)\n"
+    assert sig.is_dir() and not any(sig.iterdir())
+
+
 @pytest.fixture
 def no_interpreter(monkeypatch):
     """Any interpreter made while this is in force fails the test."""
