@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from edge_runtime.app.files import prepare_outdir
+from edge_runtime.app.files import prepare_report
 from edge_runtime.app.outputs import identity, refuse_output_among
 from edge_runtime.atomic import check_writable, folders_removed_on_failure
 from edge_runtime.cli.extras import import_extra
@@ -403,7 +403,8 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     "--report",
     "report_dir",
     type=NonBlankPath(file_okay=False, path_type=Path),
-    help="Write report.json, report.md and dice_delta.png here.",
+    help="Write report.json, report.md and dice_delta.png here (an earlier report's are "
+    "removed first: a run that fails leaves none).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def check(
@@ -440,8 +441,8 @@ def check(
 
     # a report folder made for a run that fails before its report is removed again
     with folders_removed_on_failure(*filter(None, [report_dir])):
-        if report_dir:
-            prepare_outdir(report_dir, REPORT_FILES)  # the verdict is not lost to its report
+        if report_dir:  # the verdict is not lost to its report, nor an earlier one taken for it
+            prepare_report(report_dir, REPORT_FILES)
         gate_data = load_gate_data(data, images_key, labels_key, holdout)
         if keras_path is None:
             gates = gates.floor_only()  # the limits given were refused above; these are defaults

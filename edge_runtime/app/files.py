@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.analysis.segmentation import Segmenter
-from edge_runtime.app.outputs import Extras, OutputPaths, write_outputs
+from edge_runtime.app.outputs import Extras, OutputPaths, drawn_by_this_package, write_outputs
 from edge_runtime.atomic import check_writable
 from edge_runtime.contract.segment_record import SegmentRecord
 from edge_runtime.errors import InputError, OutputError
@@ -37,6 +37,31 @@ def prepare_outdir(outdir: Path, files: tuple[str, ...] = ()) -> None:
         raise OutputError(f"{outdir}: the output directory is not writable")
     for name in files:
         check_writable(outdir / name)
+
+
+def prepare_report(folder: Path, files: tuple[str, ...], pictures: str = "") -> None:
+    """:func:`prepare_outdir` for a report of ``files`` (and, given ``pictures``, of a picture
+    per photograph named ``*<pictures>``), then remove an earlier report there: its ``files``,
+    and its pictures of whatever photographs, those this package drew
+    (:func:`~edge_runtime.app.outputs.drawn_by_this_package`). The folder then holds this run's
+    report alone once it is written, and none when the run fails, never an earlier one to be
+    taken for its own; other files in it stay.
+
+    Raises:
+        OutputError: as :func:`prepare_outdir`, or the folder cannot be listed or a file of the
+            earlier report removed.
+    """
+    prepare_outdir(folder, files)
+    earlier = [folder / name for name in files]
+    try:
+        if pictures:
+            drawn = (p for p in folder.iterdir() if p.name.endswith(pictures))
+            earlier += filter(drawn_by_this_package, drawn)
+        for path in earlier:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        where = exc.filename or folder
+        raise OutputError(f"{where}: cannot remove the earlier report ({exc.strerror})") from None
 
 
 def _ms(seconds: float) -> float:

@@ -185,6 +185,15 @@ class WrittenRecords:
     verdict: VerdictRecord | None = None
 
 
+def _chunks(path: Path) -> dict:
+    """The text chunks of a PNG file (none for another format or a file that cannot be read)."""
+    try:
+        with open_regular(path, "a map") as f, Image.open(f) as image:
+            return image.info if image.format == "PNG" else {}
+    except (EdgeSegError, OSError, ValueError, RecursionError, Image.DecompressionBombError):
+        return {}
+
+
 def _record(cls, text: object):
     """``cls.from_text(text)``, ``None`` for no text or text that is not one."""
     if not isinstance(text, str):
@@ -197,14 +206,17 @@ def _record(cls, text: object):
 
 def written_records(path: Path) -> WrittenRecords:
     """The :class:`WrittenRecords` of a map file (none for one that cannot be read)."""
-    try:
-        with open_regular(path, "a map") as f, Image.open(f) as image:
-            chunks = image.info if image.format == "PNG" else {}
-    except (EdgeSegError, OSError, ValueError, RecursionError, Image.DecompressionBombError):
-        return WrittenRecords()
+    chunks = _chunks(path)
     return WrittenRecords(
         _record(Provenance, chunks.get(PNG_KEY)), _record(VerdictRecord, chunks.get(VERDICT_KEY))
     )
+
+
+def drawn_by_this_package(path: Path) -> bool:
+    """Whether ``path`` is a picture this package drew, whatever its version: a PNG file, not
+    a link to one, that carries a provenance chunk
+    (:func:`~edge_runtime.contract.provenance.png_text`)."""
+    return not path.is_symlink() and isinstance(_chunks(path).get(PNG_KEY), str)
 
 
 def write_outputs(

@@ -10,9 +10,9 @@ from typing import NoReturn
 
 import click
 
-from edge_runtime.app.files import prepare_outdir
+from edge_runtime.app.files import prepare_report
 from edge_runtime.app.outputs import refuse_output_among
-from edge_runtime.atomic import check_writable
+from edge_runtime.atomic import folders_removed_on_failure
 from edge_runtime.cli.options import (
     NonBlankPath,
     artery_vein_options,
@@ -35,6 +35,7 @@ from edge_runtime.errors import InputError, one_line
 from edge_runtime.evaluation.patches import evaluate_patches
 from edge_runtime.evaluation.photos import (
     METRICS,
+    PICTURE_SUFFIX,
     SUMMARY_FILES,
     PhotoResult,
     evaluate_photos,
@@ -136,9 +137,12 @@ def _photographs(
     as_json: bool,
 ) -> None:
     check_jobs(jobs, runtime)
-    segmenter = Segmenter(runtime, config, artery_vein)
     found = list_dataset(data, layout)
     found.warn_of_unmatched()
+    if report is not None:  # an earlier report goes before the model is read
+        refuse_output_among(report, [found], "--report")
+        prepare_report(report, SUMMARY_FILES, PICTURE_SUFFIX)
+    segmenter = Segmenter(runtime, config, artery_vein)
     dataset = held_out(found, holdout)
     if not found.photos:
         _nothing_to_evaluate(data, f"no photographs in the {found.layout} layout")
@@ -149,11 +153,6 @@ def _photographs(
         _nothing_to_evaluate(data, "no artery/vein labels (labels-av/, AV/) to score --av on")
     if artery_vein is not None:
         _warn_of_unlabelled(data, dataset)
-    if report is not None:
-        refuse_output_among(report, [found], "--report")
-        prepare_outdir(report)
-        for name in SUMMARY_FILES:
-            check_writable(report / name)
     total = len(dataset.photos)
     jobs = job_count(jobs, [photo.image for photo in dataset.photos], runtime, SCORING_MEMORY)
     with stopping_on_signals() as stop:
@@ -236,7 +235,9 @@ def _patches(
     "report",
     type=NonBlankPath(file_okay=False, path_type=Path),
     help="Write, per photograph, a picture of true positives (green), false positives (red) "
-    "and false negatives (blue), and summary.csv and summary.md, into this folder.",
+    "and false negatives (blue), and summary.csv and summary.md, into this folder (an earlier "
+    "report there is removed first, its pictures of other photographs too: a run that fails "
+    "leaves none).",
 )
 @segmenter_options
 @artery_vein_options(
@@ -277,7 +278,8 @@ def evaluate(
         raise InputError(f"{data}: no such file or folder")
     if data.is_dir():
         _refuse(data, "a folder of photographs", images=images_key, labels=labels_key)
-        _photographs(data, layout, holdout, runtime, config, artery_vein, report, jobs, as_json)
+        with folders_removed_on_failure(*filter(None, [report])):  # made for a failed run
+            _photographs(data, layout, holdout, runtime, config, artery_vein, report, jobs, as_json)
     else:
         _refuse(data, "an .npz file", layout=layout, report=report, jobs=jobs, av=artery_vein)
         _patches(data, images_key, labels_key, holdout, runtime, config, as_json)

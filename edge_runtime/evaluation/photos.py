@@ -46,6 +46,9 @@ FALSE_POSITIVE = (255, 40, 40)
 FALSE_NEGATIVE = (40, 110, 255)
 """Colours of the report pictures: vessels found, vessels invented, vessels missed."""
 
+PICTURE_SUFFIX = "_comparison.png"
+"""How a photograph's report picture is named: ``<name>_comparison.png``."""
+
 PhotoResult = ScoredPhoto | FailedPhoto
 """One photograph's scores, or the one-line error that kept it from being scored."""
 
@@ -183,11 +186,11 @@ def _warn_redone(job: tuple[LabelledPhoto, Path | None], why: str) -> None:
 
 def _pictures(photos: tuple[LabelledPhoto, ...], report: Path | None) -> list[Path | None]:
     """Each photograph's comparison picture in ``report`` (none without one):
-    ``<name>_comparison.png``, names that are one once cut to fit a file name given ``-2``,
-    ``-3``..."""
+    ``<name>_comparison.png`` (:data:`PICTURE_SUFFIX`), names that are one once cut to fit a
+    file name given ``-2``, ``-3``..."""
     used: set[str] = set()
     return [
-        None if report is None else report / f"{unique_name(photo.name, used)}_comparison.png"
+        None if report is None else report / f"{unique_name(photo.name, used)}{PICTURE_SUFFIX}"
         for photo in photos
     ]
 

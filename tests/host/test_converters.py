@@ -580,6 +580,26 @@ def test_a_check_refused_before_its_report_leaves_no_report_folder(
     assert (tmp_path / "mine").is_dir()
 
 
+def test_a_check_that_fails_leaves_no_earlier_report_to_be_taken_for_its_own(
+    run_cli, tmp_path, make_photo_dataset
+):
+    """check --report into a folder of an earlier report: a run that failed on bad input (exit
+    status 2) left that report there, its verdict read as the new run's. What the user keeps
+    there stays."""
+    from converters.gate_files import REPORT_FILES
+    from edge_runtime.inference.bundled import DEFAULT_MODEL
+
+    data = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    report = tmp_path / "report"
+    args = ["check", "--data", data, "--min-dice", "0", "--report", report]
+    run_cli(*args, "--tflite", DEFAULT_MODEL)
+    (report / "notes.txt").write_text("mine")
+    assert sorted(p.name for p in report.iterdir()) == sorted([*REPORT_FILES, "notes.txt"])
+    done = run_cli(*args, "--tflite", tmp_path / "none.tflite", expect=2)
+    assert done.output == f"Error: {tmp_path / 'none.tflite'}: no such model file\n"
+    assert [p.name for p in report.iterdir()] == ["notes.txt"]
+
+
 def test_unwritable_outputs_are_one_line_errors(
     converted, host_model, subset_npz, run_cli, tmp_path
 ):

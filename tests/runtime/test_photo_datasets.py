@@ -506,6 +506,30 @@ def test_eval_names_a_photograph_as_its_file_is_named_whatever_the_letter_case(
     assert (report / "EYE1_comparison.png").is_file()
 
 
+def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset):
+    """eval --report into a folder of an earlier report left that run's pictures of photographs
+    the new run did not score beside its own, and a run that failed left the earlier report
+    whole, as if its own; what the user keeps there stays, a picture named like one of the
+    report's included (not drawn by edge-seg, or a link to one it drew)."""
+    three = make_photo_dataset(tmp_path / "three", "generic", count=3)
+    one = make_photo_dataset(tmp_path / "one", "generic", count=1)
+    report = tmp_path / "r"
+    _eval(three, "--report", report, expect=0)
+    shutil.copy(report / "eye2_comparison.png", tmp_path / "kept.png")
+    (report / "linked_comparison.png").symlink_to(tmp_path / "kept.png")
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(report / "mine_comparison.png")
+    (report / "notes.txt").write_text("mine")
+    mine = ["linked_comparison.png", "mine_comparison.png", "notes.txt"]
+    _eval(one, "--report", report, expect=0)
+    written = ["eye1_comparison.png", "summary.csv", "summary.md"]
+    assert sorted(p.name for p in report.iterdir()) == sorted(mine + written)
+    result = _eval(one, "--report", report, "--model", tmp_path / "none.tflite", expect=2)
+    assert result.output == f"Error: {tmp_path / 'none.tflite'}: no such model file\n"
+    assert sorted(p.name for p in report.iterdir()) == mine
+    _eval(one, "--report", tmp_path / "new", "--model", tmp_path / "none.tflite", expect=2)
+    assert not (tmp_path / "new").exists()  # made for the failed run, removed again
+
+
 def test_a_report_picture_that_cannot_be_written_keeps_the_photograph_s_scores(
     tmp_path, make_photo_dataset
 ):
@@ -1009,16 +1033,16 @@ def test_the_comparison_picture_colours_each_kind_of_pixel_inside_the_field_only
     assert [tuple(p) for p in picture[1]] == [(50, 50, 50)] * 4
 
 
-def test_a_report_that_cannot_be_written_loses_neither_the_means_nor_the_earlier_one(
+def test_a_report_that_cannot_be_written_keeps_the_means_and_no_earlier_table(
     tmp_path, make_photo_dataset, monkeypatch
 ):
     """The report's table and summary are written together after the means are printed: when
     the second cannot be written, the means are still shown, the exit status says it failed,
-    and the earlier run's table is left, not joined to a summary it does not match."""
+    and no table is left, neither this run's without its summary nor the earlier run's (removed
+    as the run started) beside this run's pictures."""
     root = make_photo_dataset(tmp_path / "d", "generic", count=2)
     report = tmp_path / "report"
     _eval(root, "--report", report, expect=0)
-    before = (report / "summary.csv").read_bytes()
     real_write_text = Path.write_text
 
     def failing(path, text, *args, **kwargs):
@@ -1030,7 +1054,10 @@ def test_a_report_that_cannot_be_written_loses_neither_the_means_nor_the_earlier
     result = _eval(root, "--report", report, "--threshold", "0.3", expect=2)
     assert "mean of 2 photographs" in result.output
     assert "cannot write summary.csv and summary.md (No space left on device)" in result.output
-    assert (report / "summary.csv").read_bytes() == before
+    assert sorted(p.name for p in report.iterdir()) == [
+        "eye1_comparison.png",
+        "eye2_comparison.png",
+    ]
 
 
 def test_a_photograph_stored_turned_apart_from_its_label_is_warned_of(tmp_path, make_photo_dataset):
