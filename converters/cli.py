@@ -30,7 +30,7 @@ from edge_runtime.contract.gate_report import (
 from edge_runtime.contract.schema import encode
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS
 from edge_runtime.data.photos import datasets_of_folders
-from edge_runtime.errors import InputError
+from edge_runtime.errors import EdgeSegError, InputError
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import ARTERY_VEIN_RUN_FILES, RUN_FILES
 
@@ -223,7 +223,8 @@ def _echo_gate(report: GateReport) -> None:
     "--edgetpu",
     is_flag=True,
     help="Also compile for the Edge TPU with edgetpu_compiler (x86 Debian host), "
-    "or print the command to do so.",
+    "or print the command to do so. A compiler that fails leaves OUTPUT written, with exit "
+    "status 2.",
 )
 @click.option(
     "-o",
@@ -288,13 +289,25 @@ def convert(
         _echo_gate(result.gate)
     click.echo(f"wrote {output} ({result.size_bytes / 1024:.1f} KiB, {result.quantization})")
     if edgetpu:
-        _compile_edgetpu(output)
+        _compile_edgetpu(output, gated=result.gate is not None)
 
 
-def _compile_edgetpu(model: Path) -> None:
+def _compile_edgetpu(model: Path, gated: bool) -> None:
+    """Compile ``model``, written and whole (``gated``: its gate passed), for the Edge TPU.
+
+    Raises:
+        EdgeSegError: the compiler failed, saying that ``model`` stands, without a build.
+    """
     from converters.edgetpu_compile import compile_for_edgetpu
 
-    build = compile_for_edgetpu(model)
+    try:
+        build = compile_for_edgetpu(model)
+    except (EdgeSegError, OSError) as exc:  # a script must not take the model for lost too
+        said = exc if isinstance(exc, EdgeSegError) else f"{exc.filename}: {exc.strerror or exc}"
+        how = "its gate passed" if gated else "not gated: --no-check"
+        raise EdgeSegError(
+            f"{said}; so no Edge TPU build, but {model} is written and whole ({how})"
+        ) from None
     if build.done:
         click.echo(f"wrote {build.compiled} (compiled for the Edge TPU, metadata re-embedded)")
         return

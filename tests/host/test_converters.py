@@ -13,6 +13,7 @@ import pytest
 
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
+from converters.edgetpu_compile import COMPILER  # noqa: E402
 from converters.tflite_export import export_tflite  # noqa: E402
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard  # noqa: E402
 from edge_runtime.inference.description import describe_model  # noqa: E402
@@ -524,6 +525,37 @@ def test_an_existing_edge_tpu_build_is_refused_without_overwrite(
     done = run_cli(*args, "-o", target, expect=2)
     assert done.output == f"Error: {build}: exists already; pass --overwrite to replace it\n"
     assert build.read_bytes() == b"a signed build" and not target.exists()
+
+
+@pytest.mark.parametrize(
+    "gate, said",
+    [
+        (["--no-check"], "not gated: --no-check"),
+        (["--check-data", "{npz}", "--check-holdout", "0.2"], "its gate passed"),
+    ],
+)
+def test_a_failed_edge_tpu_compile_says_the_model_is_written(
+    host_model, patches_npz, run_cli, tmp_path, monkeypatch, gate, said
+):
+    """convert --edgetpu whose compiler failed printed 'wrote OUT' on stdout and, on stderr with
+    exit status 2, only 'edgetpu_compiler failed on OUT': a script reading the error took OUT
+    for failed too. The exit status stays 2 (no Edge TPU model was made); the error says OUT is
+    written and whole, and whether gated."""
+    failing = tmp_path / "edgetpu_compiler"
+    failing.write_text('#!/bin/sh\necho "Model not quantized" >&2\nexit 1\n')
+    failing.chmod(0o755)
+    monkeypatch.setattr("converters.edgetpu_compile.find_edgetpu_compiler", lambda: str(failing))
+    target = tmp_path / "m.tflite"
+    args = ["convert", host_model, "--calibration", patches_npz, *CALIBRATION, "--edgetpu"]
+    gate = [a.format(npz=patches_npz) for a in gate]
+    done = run_cli(*args, *gate, "-o", target, expect=2)
+    assert done.stderr == (
+        f"Error: {COMPILER} failed on {target}: Model not quantized; so no Edge TPU build, but "
+        f"{target} is written and whole ({said})\n"
+    )
+    card = read_card(target.read_bytes())  # whole: its digest checked
+    assert (card.gate is None) == ("--no-check" in gate)
+    assert not (tmp_path / "m_edgetpu.tflite").exists()
 
 
 def test_edgetpu_compiles_and_re_embeds_the_metadata(
