@@ -18,10 +18,10 @@ veins, when there are) inside the detected field of view, in pixels (seconds on 
 photograph, benchmarks/measure_cost.py).
 """
 
-import functools
 from collections.abc import Callable
 from typing import TypeVar
 
+from edge_runtime.cached import cached_property
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.measure.field import field_from_mask, whole_frame
 from edge_runtime.measure.maps import VesselMap
@@ -37,13 +37,13 @@ class Result(segmenter.Result):
     """A segmentation (:class:`edge_runtime.pipeline.segmenter.Result`, its arteries and veins
     included) with its :attr:`verdict` and :attr:`measurements`."""
 
-    @functools.cached_property
+    @cached_property
     def verdict(self) -> Verdict:
         """The verdict on the photograph, its vessel map counted
         (:func:`edge_runtime.verdict.assess`)."""
         return assess(self.photo, self.prepared, self.work_probability, self.threshold)
 
-    @functools.cached_property
+    @cached_property
     def measurements(self) -> MapMeasurements:
         """The vascular measurements of the mask inside the detected field of view (the whole
         frame where none was), in pixels (firmware_notes/MEASUREMENTS.md): :meth:`measure`

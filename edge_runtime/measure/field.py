@@ -1,11 +1,11 @@
 """The field of view a map is measured in: a mask of the retina's pixels and its diameter."""
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.cached import cached_property
 from edge_runtime.errors import InputError
 
 AUTO_MARGIN = 2.0
@@ -29,7 +29,7 @@ class Field:
         which is not the camera's field of view (a map without one found gets no scale)."""
         return None if self.source == "frame" else self.diameter_px
 
-    @functools.cached_property
+    @cached_property
     def area_px(self) -> int:
         """Pixels inside."""
         return int(np.count_nonzero(self.mask))

@@ -9,10 +9,10 @@ taken out falls into segments: the vessel pieces between two end or branch point
 """
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
+from edge_runtime.cached import cached_property
 from edge_runtime.measure.grid import FORWARD, RING, Grid, components
 
 SQRT2 = float(np.sqrt(2.0))

@@ -5,11 +5,12 @@ so that each pixel's eight neighbours are at fixed offsets of its flat index and
 lookup leaves the array.
 """
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from edge_runtime.cached import cached_property
 
 RING = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
 """The eight neighbours (dy, dx) clockwise from north: bit ``i`` of a ring code is ``RING[i]``."""
@@ -40,7 +41,7 @@ class Grid:
         """Flat index step to the neighbour (dy, dx)."""
         return dy * self.width + dx
 
-    @functools.cached_property
+    @cached_property
     def ring(self) -> tuple[int, ...]:
         """The flat index steps to the eight neighbours, in :data:`RING` order (``index +
         step`` holds the neighbours of pixels ``index`` in one direction: a direction at a

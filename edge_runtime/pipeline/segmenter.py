@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from edge_runtime.cached import cached_property
 from edge_runtime.contract.artery_vein_classes import classes_from_probability
 from edge_runtime.contract.metrics import binarize
 from edge_runtime.contract.preprocessing import preprocess_patches
@@ -170,7 +171,7 @@ class Result:
             block *= fov
             yield rows, fov, block
 
-    @functools.cached_property
+    @cached_property
     def probability(self) -> np.ndarray:
         """Vessel probabilities (H, W) float32, 0 outside the field of view."""
         out = np.empty(self.prepared.shape, dtype=np.float32)
@@ -178,7 +179,7 @@ class Result:
             out[rows] = block
         return out
 
-    @functools.cached_property
+    @cached_property
     def work_artery_probability(self) -> np.ndarray | None:
         """Each pixel's probability of being an artery, at the artery/vein model's working scale
         (:meth:`~edge_runtime.pipeline.artery_vein.ArteryVeinModel.artery_probability`), or
@@ -189,7 +190,7 @@ class Result:
             self.photo, self.prepared, self.work_probability
         )
 
-    @functools.cached_property
+    @cached_property
     def artery_vein(self) -> np.ndarray | None:
         """The arteries and veins (H, W) int8
         :class:`~edge_runtime.contract.artery_vein_classes.ArteryVein` codes: each vessel pixel
@@ -208,7 +209,7 @@ class Result:
             out[rows] = classes_from_probability(self.mask[rows], probability)
         return out
 
-    @functools.cached_property
+    @cached_property
     def fov(self) -> np.ndarray:
         """The field of view (H, W) bool."""
         return self.make_fov()

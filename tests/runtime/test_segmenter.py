@@ -436,6 +436,57 @@ def test_a_process_forked_while_another_thread_segments_can_segment(threads):
     assert done.returncode == 0, done.stderr
 
 
+_FORK_WHILE_A_RESULT_IS_READ = """
+import os, signal, sys, threading, time
+import numpy as np
+from edge_runtime import Segmenter
+from edge_runtime.evaluation.synthetic import synthetic_fundus
+
+started, release = threading.Event(), threading.Event()
+
+class Held:
+    def artery_probability(self, photo, prepared, work_probability):
+        started.set()
+        release.wait()
+        return np.zeros_like(work_probability)
+
+segmenter = Segmenter()
+photo = synthetic_fundus(200, 240, seed=0)
+held = segmenter.segment(photo)
+held.artery_vein_model = Held()
+threading.Thread(target=lambda: held.artery_vein, daemon=True).start()
+started.wait()
+other = segmenter.segment(photo)
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if other.artery_vein is None else 3)
+deadline = time.monotonic() + 15
+while not os.waitpid(pid, os.WNOHANG)[0]:
+    if time.monotonic() > deadline:
+        os.kill(pid, signal.SIGKILL)
+        sys.exit("a forked child hung")
+    time.sleep(0.02)
+release.set()
+"""
+
+
+def test_a_process_forked_while_another_thread_reads_a_result_can_read_its_own():
+    """Python before 3.12 holds one lock around every object's computation of a
+    functools.cached_property: forked while a thread computed one result's arteries and veins,
+    the child hung for ever at its first (its own result's; a thread's verdict or measurements
+    alike), and the threads of one process waited for one another's."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_WHILE_A_RESULT_IS_READ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.parametrize("path", ["", "  "])
 def test_a_blank_image_path_is_refused_as_blank(segmenter, path):
     """Path("") is the current folder: it was called ".: is a directory"."""
