@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 
 VERBOSE_ENV = "EDGE_SEG_VERBOSE"
@@ -33,21 +34,65 @@ def show_native_logs() -> None:
 @contextlib.contextmanager
 def silenced() -> Iterator[None]:
     """Standard error (the file descriptor, so native code's writes too) goes nowhere inside the
-    block, unless :data:`VERBOSE_ENV` is set."""
+    block, unless :data:`VERBOSE_ENV` is set. Blocks of several threads at once share one
+    silence, and standard error points where it did before the first once the last has left
+    (when each block put back the descriptor it had found, two that overlapped left the silence
+    behind for good: threads each making a segmenter at once lost the process's standard
+    error)."""
     if os.environ.get(VERBOSE_ENV) == "1":
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    nowhere = os.open(os.devnull, os.O_WRONLY)
+    with _SILENCE.lock:
+        if not _SILENCE.blocks:
+            sys.stderr.flush()
+            _SILENCE.saved = os.dup(2)
+            nowhere = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(nowhere, 2)
+            os.close(nowhere)
+        _SILENCE.blocks += 1
     try:
-        os.dup2(nowhere, 2)
         yield
     finally:
+        with _SILENCE.lock:
+            _SILENCE.blocks -= 1
+            if not _SILENCE.blocks:
+                _SILENCE.speak()
+
+
+class _Silence:
+    """The blocks of :func:`silenced` open in this process, and where standard error pointed
+    before the first."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.blocks = 0
+        self.saved: int | None = None
+
+    def speak(self) -> None:
+        """Point standard error back where it was before the first block."""
         sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(nowhere)
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.saved = None
+
+    def after_fork(self) -> None:
+        """In a forked child: a lock of its own, and standard error back, which the threads
+        silencing it in the parent, not in the child, would never give back (no block is open
+        in the thread that forks: none forks)."""
+        self.lock = threading.Lock()
+        if self.blocks:
+            self.blocks = 0
+            self.speak()
+
+
+_SILENCE = _Silence()
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(  # the lock of the moment: a child forks with its own
+        before=lambda: _SILENCE.lock.acquire(),
+        after_in_parent=lambda: _SILENCE.lock.release(),
+        after_in_child=_SILENCE.after_fork,
+    )
 
 
 @contextlib.contextmanager

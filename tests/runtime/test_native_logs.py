@@ -1,0 +1,110 @@
+"""Standard error silenced around native libraries' chatter, by several threads at once."""
+
+import contextlib
+import os
+import threading
+
+import pytest
+
+from edge_runtime.native_logs import VERBOSE_ENV, silenced
+
+
+def _where(fd: int = 2) -> tuple[int, int]:
+    stat = os.fstat(fd)
+    return stat.st_dev, stat.st_ino
+
+
+@contextlib.contextmanager
+def _standard_error_kept():
+    """Standard error pointed back where it was after the test, whatever the code did to it."""
+    kept = os.dup(2)
+    try:
+        yield
+    finally:
+        os.dup2(kept, 2)
+        os.close(kept)
+
+
+@pytest.fixture
+def nowhere():
+    """Where a silenced standard error points."""
+    with open(os.devnull, "wb") as f:
+        yield _where(f.fileno())
+
+
+def test_overlapping_silences_of_two_threads_leave_standard_error_where_it_was(
+    monkeypatch, nowhere
+):
+    """Each block saved fd 2 and put back what it saved: the second, entered while the first
+    silenced, saved /dev/null and put it back last, so the camera's process (four threads each
+    making a Segmenter at once) lost its standard error for good, in one round of 16."""
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def first():
+        with silenced():
+            first_in.set()
+            second_in.wait()
+        first_out.set()
+
+    def second():
+        first_in.wait()
+        with silenced():
+            second_in.set()
+            first_out.wait()
+            seen.append(_where())  # the other thread left: still silenced while this is in
+
+    with _standard_error_kept():
+        before = _where()
+        threads = [threading.Thread(target=f) for f in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        after = _where()
+    assert seen == [nowhere]
+    assert after == before != nowhere
+
+
+_SCRIPT = """
+import os, signal, sys, threading
+from edge_runtime.native_logs import silenced
+
+inside, leave = threading.Event(), threading.Event()
+
+def hold():
+    with silenced():
+        inside.set()
+        leave.wait()
+
+threading.Thread(target=hold, daemon=True).start()
+inside.wait()
+pid = os.fork()
+if pid == 0:
+    signal.alarm(15)  # a child that hangs ends
+    with silenced():
+        pass
+    sys.stderr.write("the child's own line\\n")
+    sys.stderr.flush()
+    grandchild = os.fork()  # the child's own lock, free
+    if grandchild == 0:
+        os._exit(0)
+    os._exit(os.waitpid(grandchild, 0)[1])
+status = os.waitpid(pid, 0)[1]
+leave.set()
+sys.exit(status and f"the child ended with status {status}")
+"""
+
+
+def test_a_process_forked_while_a_thread_is_silenced_has_its_standard_error(monkeypatch):
+    """The child inherited fd 2 pointed at /dev/null by a thread it does not have, which was
+    never to put it back there: whatever the child said was lost. The child forks in turn."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stderr == "the child's own line\n", done.stderr
