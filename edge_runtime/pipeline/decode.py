@@ -642,7 +642,7 @@ def photo_from_picture(image: Image.Image) -> Photo:
     wide = _wide_colour(image)
     turned = _decoding(name, lambda: _array(upright(image, orientation_left(image))))
     _check_wide_colour(image, name, wide)
-    return photo_from_array(turned)
+    return photo_from_array(turned, name)
 
 
 def _check_opened_pictures(image: Image.Image, name: Path) -> None:
@@ -664,28 +664,27 @@ def _check_opened_pictures(image: Image.Image, name: Path) -> None:
         check_single_picture(twin, name, remedy)
 
 
-def photo_from_array(image: np.ndarray) -> Photo:
+def photo_from_array(image: np.ndarray, name: str | Path = "image array") -> Photo:
     """A :class:`Photo` of an (H, W[, 3|4]) uint8/uint16 array (alpha dropped), reduced as a file
     of that size would be. It holds a copy of the array's pixels: what is read of them later (a
     result's verdict, arteries and veins, picture) is the photograph given, even where the
-    caller's buffer has since taken the next frame.
+    caller's buffer has since taken the next frame. ``name`` says what the array is in errors
+    (a Pillow image's file).
 
     Raises:
         InputError: the array has the wrong shape or dtype, is too small or too large.
     """
     array = np.asarray(image)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise InputError(f"image array: shape {array.shape}, expected (H, W) or (H, W, 3|4)")
+        raise InputError(f"{name}: shape {array.shape}, expected (H, W) or (H, W, 3|4)")
     native = array.dtype.newbyteorder("=")  # a big-endian frame buffer's uint16 too
     if native not in (np.uint8, np.uint16):
-        raise InputError(f"image array: dtype {array.dtype}, expected uint8 or uint16")
+        raise InputError(f"{name}: dtype {array.dtype}, expected uint8 or uint16")
     height, width = array.shape[:2]
     if min(height, width) < MIN_SIDE:
-        raise InputError(
-            f"image array: shape {array.shape} is too small, each side needs {MIN_SIDE}"
-        )
+        raise InputError(f"{name}: shape {array.shape} is too small, each side needs {MIN_SIDE}")
     if height * width > MAX_PIXELS:
-        raise InputError(f"image array: {width}x{height} pixels {_TOO_LARGE}")
+        raise InputError(f"{name}: {width}x{height} pixels {_TOO_LARGE}")
     # a copy, in this machine's byte order: the caller's buffer is no longer read
     pixels = np.array(array[..., :3] if array.ndim == 3 else array, dtype=native)
     reduction = reduction_for(height, width)

@@ -494,6 +494,20 @@ def test_a_blank_image_path_is_refused_as_blank(segmenter, path):
         segmenter.segment(path)
 
 
+def test_a_pillow_image_too_small_is_named_by_its_file(segmenter, tmp_path):
+    """Its docstring promised the image's file in every error; a small one was called 'image
+    array: shape (40, 50, 3) is too small', which the caller never gave."""
+    from PIL import Image
+
+    path = tmp_path / "eye.png"
+    Image.fromarray(synthetic_fundus(40, 50)).save(path)
+    with Image.open(path) as image, pytest.raises(InputError) as refused:
+        segmenter.segment(image)
+    assert str(refused.value) == f"{path}: shape (40, 50, 3) is too small, each side needs 64"
+    with pytest.raises(InputError, match=r"^image array: shape \(40, 50, 3\) is too small"):
+        segmenter.segment(synthetic_fundus(40, 50))
+
+
 def test_a_pillow_image_read_then_closed_is_taken_as_read(segmenter, tmp_path):
     """Read in a with block and closed: counting its pictures seeked the closed file and
     Pillow's ValueError escaped (it was taken before, as it is again)."""
