@@ -280,7 +280,7 @@ def _trial_run(options: RuntimeOptions, batch_size: int, preprocessing: str) -> 
 
 
 def as_predictor(
-    model: "str | Path | RuntimeOptions | PatchPredictor | None",
+    model: "str | os.PathLike | RuntimeOptions | PatchPredictor | None",
     default: Path | None = None,
     preprocessing: str = PREPROCESSING_NAME,
 ) -> PatchPredictor:
@@ -292,7 +292,7 @@ def as_predictor(
         TypeError: ``model`` is none of these.
         ModelError: its file cannot be used.
     """
-    if model is None or isinstance(model, (str, Path)):
+    if model is None or isinstance(model, (str, os.PathLike)):  # a PurePath, an os.DirEntry too
         model = RuntimeOptions(default if model is None else model)
     if isinstance(model, RuntimeOptions):
         return PatchModel(model, preprocessing=preprocessing)

@@ -494,6 +494,17 @@ def test_a_blank_image_path_is_refused_as_blank(segmenter, path):
         segmenter.segment(path)
 
 
+def test_a_model_named_by_any_path_is_read():
+    """RuntimeOptions and an artery/vein model took any os.PathLike, the vessel model a str or
+    Path alone: Segmenter(PurePosixPath(...)) was refused as 'got model PurePosixPath(...),
+    expected a .tflite path'."""
+    from edge_runtime.inference.bundled import DEFAULT_MODEL
+
+    entry = next(e for e in os.scandir(DEFAULT_MODEL.parent) if e.name == DEFAULT_MODEL.name)
+    for given in (PurePosixPath(DEFAULT_MODEL), entry):
+        assert Segmenter(given).runtime.model == str(DEFAULT_MODEL)
+
+
 def test_a_pillow_image_too_small_is_named_by_its_file(segmenter, tmp_path):
     """Its docstring promised the image's file in every error; a small one was called 'image
     array: shape (40, 50, 3) is too small', which the caller never gave."""
