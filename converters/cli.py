@@ -30,7 +30,7 @@ from edge_runtime.contract.gate_report import (
 from edge_runtime.contract.schema import encode
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS
 from edge_runtime.data.photos import datasets_of_folders
-from edge_runtime.errors import EdgeSegError, InputError
+from edge_runtime.errors import EdgeSegError, InputError, os_error_line
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import ARTERY_VEIN_RUN_FILES, RUN_FILES
 
@@ -298,12 +298,12 @@ def _compile_edgetpu(model: Path, gated: bool) -> None:
     Raises:
         EdgeSegError: the compiler failed, saying that ``model`` stands, without a build.
     """
-    from converters.edgetpu_compile import compile_for_edgetpu
+    from converters.edgetpu_compile import build_path, compile_for_edgetpu
 
     try:
         build = compile_for_edgetpu(model)
     except (EdgeSegError, OSError) as exc:  # a script must not take the model for lost too
-        said = exc if isinstance(exc, EdgeSegError) else f"{exc.filename}: {exc.strerror or exc}"
+        said = exc if isinstance(exc, EdgeSegError) else os_error_line(exc, build_path(model))
         how = "its gate passed" if gated else "not gated: --no-check"
         raise EdgeSegError(
             f"{said}; so no Edge TPU build, but {model} is written and whole ({how})"

@@ -48,6 +48,14 @@ def first_line(exc: BaseException) -> str:
     return lines[0].strip() if lines else type(exc).__name__
 
 
+def os_error_line(exc: OSError, where: object = None) -> str:
+    """One line for an OSError: the file it names, else ``where`` when given (a failed write
+    names none: ``No space left on device``), and what the system said."""
+    named = exc.filename or where
+    said = exc.strerror or str(exc)
+    return one_line(f"{named}: {said}" if named else said)
+
+
 def describe_failure(exc: BaseException, path: object) -> str:
     """One line for an exception raised while processing ``path``: our own errors say it
     themselves; anything else is named as unexpected."""

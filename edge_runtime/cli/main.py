@@ -27,7 +27,7 @@ from edge_runtime.cli.measure import measure
 from edge_runtime.cli.segment import segment
 from edge_runtime.cli.verdict import verdict
 from edge_runtime.cli.watch import watch
-from edge_runtime.errors import EdgeSegError, one_line
+from edge_runtime.errors import EdgeSegError, one_line, os_error_line
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.native_logs import quiet_libtiff, show_native_logs
@@ -117,8 +117,7 @@ class EdgeSegGroup(NamingGroup):
             except Terminated:
                 raise Stopped("terminated") from None
             except OSError as exc:  # the file system said no: name the file, no traceback
-                where = f"{exc.filename}: " if exc.filename else ""
-                raise InputFailure(one_line(f"{where}{exc.strerror or exc}")) from None
+                raise InputFailure(os_error_line(exc)) from None
             except MemoryError:
                 raise click.ClickException("out of memory") from None
 

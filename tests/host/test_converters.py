@@ -3,7 +3,9 @@ model (tests/fixtures/host_model: unet width 4) and the synthetic patch set the 
 model scores a Dice of about 0.75 on it): none of this needs the reference data."""
 
 import dataclasses
+import errno
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -556,6 +558,29 @@ def test_a_failed_edge_tpu_compile_says_the_model_is_written(
     card = read_card(target.read_bytes())  # whole: its digest checked
     assert (card.gate is None) == ("--no-check" in gate)
     assert not (tmp_path / "m_edgetpu.tflite").exists()
+
+
+def test_a_full_disk_under_the_edge_tpu_build_is_named_not_none(
+    host_model, patches_npz, run_cli, tmp_path, monkeypatch
+):
+    """A write that failed as the build's card was copied in (an OSError naming no file: a full
+    disk) was said as 'None: No space left on device; so no Edge TPU build, ...'."""
+    fine = tmp_path / "edgetpu_compiler"
+    fine.write_text("#!/bin/sh\nexit 0\n")
+    fine.chmod(0o755)
+    monkeypatch.setattr("converters.edgetpu_compile.find_edgetpu_compiler", lambda: str(fine))
+
+    def disk_full(source, target):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("converters.edgetpu_compile.copy_card", disk_full)
+    target = tmp_path / "m.tflite"
+    args = ["convert", host_model, "--calibration", patches_npz, *CALIBRATION, "--edgetpu"]
+    done = run_cli(*args, "--no-check", "-o", target, expect=2)
+    assert done.stderr == (
+        f"Error: {tmp_path / 'm_edgetpu.tflite'}: {os.strerror(errno.ENOSPC)}; so no Edge TPU "
+        f"build, but {target} is written and whole (not gated: --no-check)\n"
+    )
 
 
 def test_edgetpu_compiles_and_re_embeds_the_metadata(

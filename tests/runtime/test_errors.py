@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from edge_runtime.errors import EdgeSegError, InputError, ModelError, NetworkError, OutputError
+from edge_runtime.errors import (
+    EdgeSegError,
+    InputError,
+    ModelError,
+    NetworkError,
+    OutputError,
+    os_error_line,
+)
 from edge_runtime.inference.model_file import read_model_bytes
 
 FAULTS = (InputError, ModelError, OutputError, NetworkError)
@@ -25,3 +32,13 @@ def test_a_bad_model_file_is_not_taken_for_a_bad_input(tmp_path: Path):
     with pytest.raises(ModelError, match=r"m\.tflite: .*not a TFLite model") as raised:
         read_model_bytes(model)
     assert not isinstance(raised.value, InputError)
+
+
+def test_an_os_error_is_one_line_naming_its_file_else_the_place_given():
+    """A failed write names no file (a full disk): the line names the place given, or none,
+    never 'None'."""
+    named = PermissionError(13, "Permission denied", "/data/a\nb.png")
+    assert os_error_line(named, "elsewhere") == "/data/a\\nb.png: Permission denied"
+    full = OSError(28, "No space left on device")
+    assert os_error_line(full) == "No space left on device"
+    assert os_error_line(full, Path("out.tflite")) == "out.tflite: No space left on device"
