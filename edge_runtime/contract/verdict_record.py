@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edge_runtime.contract.schema import decode, encode
+from edge_runtime.contract.schema import bounded, decode, encode
 
 PNG_KEY = "edge-seg-verdict"
 """The keyword of the text chunk in which a map written by ``segment`` carries its photograph's
@@ -44,7 +44,7 @@ class VerdictRecord:
 
     fundus: bool
     usable: bool
-    quality: float
+    quality: float = bounded(low=0.0, high=1.0)
     reasons: tuple[Reason, ...]
     measurements: dict[str, float | bool | None]
     vessels: dict[str, float] | None
@@ -73,13 +73,22 @@ class VerdictRecord:
 
     @classmethod
     def from_text(cls, text: str) -> "VerdictRecord":
-        """A verdict read back from :meth:`text`.
+        """A verdict read back from :meth:`text`: one that a verdict can be, usable when it is
+        a fundus photograph with no reason to retake it, and no fundus photograph for a reason.
 
         Raises:
             ValueError: the text is not one (not JSON, or a field missing, mistyped or out of
-                range; the message names the field).
+                range, the message naming the field; or its words disagree).
         """
-        return decode(cls, json.loads(text))
+        record = decode(cls, json.loads(text))
+        if record.usable != (record.fundus and not record.reasons) or not (
+            record.fundus or record.reasons
+        ):
+            raise ValueError(
+                f"a verdict whose words disagree: fundus {record.fundus}, usable "
+                f"{record.usable}, {len(record.reasons)} reasons"
+            )
+        return record
 
     def columns(self) -> dict[str, object]:
         """Its values as a CSV row's :data:`COLUMNS`: the reasons worst first, each with what

@@ -28,6 +28,7 @@ from edge_runtime.contract.schema import decode, encode
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
 from edge_runtime.contract.verdict_record import PNG_KEY as VERDICT_PNG_KEY
+from edge_runtime.contract.verdict_record import VerdictRecord
 from edge_runtime.evaluation.photos import write_summary
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL, DEFAULT_MODEL
@@ -163,6 +164,37 @@ def test_a_map_segmented_without_a_verdict_or_with_a_damaged_one_is_measured_wit
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["verdict"] for r in records] == [None, None]
     assert all(r["provenance"] is not None for r in records)
+    with open(table, newline="") as f:
+        assert {row[c] for row in csv.DictReader(f) for c in VERDICT_COLUMNS} == {""}
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"quality": 7.5},  # out of [0, 1]
+        {"fundus": False, "usable": True, "reasons": []},  # usable, but no fundus photograph
+        {"usable": True},  # usable, with a reason to retake
+        {"usable": False, "reasons": []},  # to retake, for no reason
+        {"fundus": False, "usable": False, "reasons": []},  # no fundus photograph, by no check
+    ],
+)
+def test_a_verdict_whose_words_disagree_is_measured_without(segmented, run_cli, tmp_path, odd):
+    """A verdict text no verdict can be (a forged or hand-edited map's) was read back as one:
+    'usable' True beside 'fundus' False, or a quality of 7.5, in the row as if judged, and a
+    study keeping the usable rows kept that map."""
+    out, record, _ = segmented
+    reason = {"code": "blurred", "measure": "sharpness", "value": 1.1, "limit": 1.26}
+    judged = {**record["verdict"], "fundus": True, "usable": False, "quality": 0.4}
+    text = json.dumps({**judged, "reasons": [reason], **odd})
+    assert VerdictRecord.from_text(json.dumps({**judged, "reasons": [reason]})).quality == 0.4
+    with Image.open(out / "eye_mask.png") as image:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(PNG_KEY, image.info[PNG_KEY])
+        info.add_text(VERDICT_PNG_KEY, text)
+        image.save(tmp_path / "odd.png", pnginfo=info)
+    table = tmp_path / "m.csv"
+    done = run_cli("measure", tmp_path / "odd.png", "--json", "--csv", table)
+    assert json.loads(done.stdout)["verdict"] is None
     with open(table, newline="") as f:
         assert {row[c] for row in csv.DictReader(f) for c in VERDICT_COLUMNS} == {""}
 
