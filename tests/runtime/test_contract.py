@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,15 @@ import pytest
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates, ModelScores
 from edge_runtime.contract.model_card import ModelCard, Preprocessing, TensorCoding
 from edge_runtime.contract.provenance import Provenance
-from edge_runtime.contract.schema import MAX_RECORD_BYTES, SchemaError, decode, encode
+from edge_runtime.contract.schema import (
+    MAX_ITEMS,
+    MAX_RECORD_BYTES,
+    MAX_TEXT,
+    SchemaError,
+    bounded,
+    decode,
+    encode,
+)
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.inference.model_file import card_span, model_digest, read_card
@@ -236,3 +245,28 @@ def test_a_verdict_round_trips_through_its_text_its_measurements_of_several_kind
         SchemaError, match=re.escape("'vessels.density': got True, expected a number")
     ):
         decode(VerdictRecord, {**document, "vessels": {"density": True}})
+
+
+@dataclass(frozen=True)
+class _Mixed:
+    """A document of the kinds a union joins, and an object of names with bounds."""
+
+    name_or_size: str | float
+    sizes_or_name: tuple[int, ...] | str
+    shares: dict[str, float] | None = bounded(None, 0.0, 1.0)  # noqa: RUF009 (a field())
+
+
+def test_a_union_reads_each_value_as_the_kind_it_is_and_an_object_keeps_its_bounds():
+    """Each member of a union takes the values of its own kind, whatever the order; an object
+    of names checks its names, its size and each value against the field's bounds."""
+    assert decode(_Mixed, {"name_or_size": 1.5, "sizes_or_name": "x"}) == _Mixed(1.5, "x")
+    read = decode(_Mixed, {"name_or_size": "x", "sizes_or_name": [1, 2], "shares": {"a": 0.5}})
+    assert read == _Mixed("x", (1, 2), {"a": 0.5})
+    document = {"name_or_size": "x", "sizes_or_name": "y"}
+    for shares, message in [
+        ({"a": 2.0}, "field 'shares.a': got 2.0, expected a number in [0, 1]"),
+        ({"a" * (MAX_TEXT + 1): 0.5}, "field 'shares key': got 'aaaa"),
+        (dict.fromkeys(map(str, range(MAX_ITEMS + 1)), 0.5), f"an object of at most {MAX_ITEMS}"),
+    ]:
+        with pytest.raises(SchemaError, match=re.escape(message)):
+            decode(_Mixed, {**document, "shares": shares})

@@ -618,6 +618,15 @@ def test_calibers_carry_the_caveats_of_the_vessels_found_not_of_the_six_kept():
     assert calibers(six, six, ring, cut, 1.0).caveats == ("zone-b-cut",)
 
 
+def test_a_map_whose_disc_is_not_told_from_another_place_says_disc_uncertain():
+    """Two equal stars side by side: wherever the disc is put, the other star weighs as much
+    (confidence 0), and the map's calibers say the disc is in doubt, its own confidence."""
+    label = read_map_from(np.concatenate([star(), star()], axis=1))
+    m = analyse_map(label, whole_frame(label.vessels.shape), scale_from_pixel_size(0.02))
+    assert m.measurements.disc.confidence < MIN_DISC_CONFIDENCE
+    assert m.measurements.calibers.caveats == ("disc-uncertain",)
+
+
 def test_a_map_s_densities_widths_and_points_by_their_definitions():
     label = read_map_from(star())
     measured = analyse_map(label, whole_frame((300, 300)), scale_from_pixel_size(0.02))

@@ -30,7 +30,7 @@ from edge_runtime.data.photos import (
     load_labelled,
     photo_holdout,
 )
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, OutputError
 from edge_runtime.evaluation.photos import (
     ARTERY_VEIN_METRICS,
     FALSE_NEGATIVE,
@@ -528,6 +528,36 @@ def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset)
     assert sorted(p.name for p in report.iterdir()) == mine
     _eval(one, "--report", tmp_path / "new", "--model", tmp_path / "none.tflite", expect=2)
     assert not (tmp_path / "new").exists()  # made for the failed run, removed again
+
+
+def test_a_report_of_files_alone_leaves_the_pictures_this_package_drew(
+    tmp_path, make_photo_dataset
+):
+    """check's report (files, no picture per photograph) prepared in a folder leaves every
+    picture edge-seg drew there, whatever it is named: only its own files go."""
+    from edge_runtime.app.files import prepare_report
+
+    report = tmp_path / "r"
+    _eval(make_photo_dataset(tmp_path / "d", "generic", count=1), "--report", report, expect=0)
+    prepare_report(report, ("summary.csv", "report.json"))
+    assert sorted(p.name for p in report.iterdir()) == ["eye1_comparison.png", "summary.md"]
+
+
+def test_an_earlier_report_file_that_cannot_be_removed_is_named(tmp_path, monkeypatch):
+    """The error names the file of the earlier report that stays, not only its folder."""
+    from edge_runtime.app.files import prepare_report
+
+    (tmp_path / "summary.csv").write_text("earlier")
+
+    def refused(path, missing_ok=False):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    with pytest.raises(OutputError) as raised:
+        prepare_report(tmp_path, ("summary.csv", "summary.md"))
+    assert str(raised.value) == (
+        f"{tmp_path / 'summary.csv'}: cannot remove the earlier report (Permission denied)"
+    )
 
 
 def test_a_report_picture_that_cannot_be_written_keeps_the_photograph_s_scores(
