@@ -192,3 +192,27 @@ def test_the_capture_example_gives_the_runtime_red_green_blue(monkeypatch):
     monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_FakePicamera2))
     frame = example.capture_frame()
     assert tuple(frame[0, 0]) == (200, 90, 40)
+
+
+def _sentences(doc: Path) -> list[str]:
+    return re.split(r"(?<=[.;])\s", re.sub(r"\s+", " ", doc.read_text()))
+
+
+@pytest.mark.parametrize("doc", [NOTES.parent / "README.md", *DOCS], ids=lambda doc: doc.name)
+def test_the_reduced_decoding_a_doc_states_is_the_decoders(doc):
+    """MODEL_CARD.md had photographs of up to 3504x2336 decoded at 1/2-1/8 scale, where the
+    decoder reduces them by 2 at most (a quarter only from a long side of 6400 pixels)."""
+    from edge_runtime.pipeline.decode import REDUCED_LONG_SIDE, reduction_for
+
+    for sentence in _sentences(doc):
+        for side in re.findall(r"long side of ([\d,]+) pixels or more", sentence):
+            assert int(side.replace(",", "")) == 2 * REDUCED_LONG_SIDE, sentence
+        for width, height in re.findall(
+            r"(\d+)\u00d7(\d+) is the largest photograph decoded whole", sentence
+        ):
+            assert reduction_for(int(height), int(width)) == 1, sentence
+            assert reduction_for(int(height), int(width) + 1) == 2, sentence
+        fractions = {int(n) for n in re.findall(r"\b1/(\d)\b", sentence)}
+        if fractions and re.search(r"decod|reduc", sentence):
+            sizes = re.findall(r"(\d+)\u00d7(\d+)", sentence)
+            assert fractions <= {reduction_for(int(h), int(w)) for w, h in sizes}, sentence
