@@ -3,9 +3,10 @@ tests make themselves (synthetic labelled photographs and patch sets), runners f
 line and the benchmark scripts, and the test tiers.
 
 Tiers: the default run skips the ``slow`` tier (subprocess memory measurements, the docs' snippets,
-benchmark scripts) with its reason; ``--slow`` runs it, and so does CI (``CI=true``). Tests that
-need the reference data are skipped, with one reason naming what is missing and how to get it,
-when it is absent; under CI, or with ``EDGE_SEG_REQUIRE_DATA=1``, a missing file fails instead.
+benchmark scripts) with its reason; ``--slow`` runs it, and so do CI (``CI=true``) and
+``EDGE_SEG_REQUIRE_DATA=1``. Tests that need the reference data are skipped, with one reason
+naming what is missing and how to get it, when it is absent; under CI, or with
+``EDGE_SEG_REQUIRE_DATA=1``, a missing file fails instead.
 """
 
 import importlib.util
@@ -48,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--slow",
         action="store_true",
         help="also run the slow tier: subprocess memory measurements, the docs' snippets and "
-        "the benchmark scripts (CI=true implies it)",
+        "the benchmark scripts (CI=true or EDGE_SEG_REQUIRE_DATA=1 implies it)",
     )
 
 
