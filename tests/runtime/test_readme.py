@@ -48,3 +48,13 @@ def test_the_segment_section_names_every_field_of_its_json_records():
     named = set(re.findall(r"`(\w+)`", section))
     missing = [f.name for f in fields(SegmentRecord) if f.name not in named]
     assert not missing, f"README's segment section does not name {missing}"
+
+
+def test_the_layout_names_every_layer_and_every_module_beside_them():
+    """It once left out streams.py."""
+    package = README.parent / "edge_runtime"
+    layout = README.read_text().split("## Layout")[1].split("\n## ")[0]
+    layers = sorted(f"{p.parent.name}/" for p in package.glob("*/__init__.py"))
+    modules = sorted(p.name for p in package.glob("*.py") if p.name != "__init__.py")
+    missing = [name for name in layers + modules if f"`{name}`" not in layout]
+    assert not missing, f"README's Layout section does not name {missing}"
