@@ -1,6 +1,8 @@
 """A picture of what was measured on a map: its skeleton, end and branch points, the optic disc
 with zone B, and the vessels that entered CRAE and CRVE, with the main numbers written on it."""
 
+from collections.abc import Callable
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -23,6 +25,12 @@ COLOURS = {
 
 INK = {name: index for index, name in enumerate(COLOURS)}
 """Each thing's index in the picture's palette (:data:`COLOURS` in order)."""
+
+MARGIN = 4
+"""Pixels between the picture's edge and its text."""
+
+LINE_HEIGHT = 12
+"""Pixels from one line of the picture's text to the next."""
 
 
 def _summary(m: VesselMeasurements, name: str) -> str:
@@ -107,6 +115,22 @@ def draw_picture(analysis: MapAnalysis) -> Image.Image:
     for vessel, ink in chosen:
         middle = len(vessel.ys) // 2
         draw.text((vessel.xs[middle] + dot, vessel.ys[middle]), f"{vessel.width_px:.1f}", fill=ink)
-    for row, line in enumerate(_lines(analysis)):
-        draw.text((4, 4 + 12 * row), line, fill=INK["text"])
+    rows = fitted(_lines(analysis), shape[1] - 2 * MARGIN, draw.textlength)
+    for row, line in enumerate(rows):
+        draw.text((MARGIN, MARGIN + LINE_HEIGHT * row), line, fill=INK["text"])
     return picture
+
+
+def fitted(lines: list[str], width: float, length: Callable[[str], float]) -> list[str]:
+    """``lines`` broken at spaces into rows no longer than ``width`` by ``length`` (a word
+    longer alone keeps a row of its own): a narrow map's picture showed only the start of its
+    longer lines, the calibers' caveats cut off."""
+    rows = []
+    for line in lines:
+        start = len(rows)
+        for word in line.split(" "):
+            if len(rows) > start and length(f"{rows[-1]} {word}") <= width:
+                rows[-1] += f" {word}"
+            else:
+                rows.append(word)
+    return rows

@@ -10,7 +10,7 @@ from test_measure_maps import star_off_the_diagonal
 from edge_runtime.measure.caliber import ZONE_B
 from edge_runtime.measure.field import whole_frame
 from edge_runtime.measure.measurements import analyse_map
-from edge_runtime.measure.picture import INK, _circle, _lines, draw_picture
+from edge_runtime.measure.picture import INK, _circle, _lines, draw_picture, fitted
 from edge_runtime.measure.scale import scale_from_pixel_size
 
 
@@ -108,3 +108,29 @@ def test_the_picture_draws_the_disc_margin_at_half_its_diameter_and_zone_b(star_
         assert (np.abs(radius - ring) < 0.03).sum() > 100
     rings = np.array([0.5, *ZONE_B])
     assert (np.abs(radius[:, None] - rings).min(axis=1) < 0.03).all()
+
+
+def test_a_narrow_maps_picture_shows_every_word_of_its_text(star_analysis):
+    """The text was drawn in lines as long as they came: a map under about 490 pixels wide
+    showed only their start, its calibers' caveats cut off. Rows now break at spaces to fit."""
+    doubted = dataclasses.replace(
+        star_analysis.measurements.calibers, caveats=("few-arteries", "few-veins", "zone-b-cut")
+    )
+    analysis = dataclasses.replace(
+        star_analysis,
+        measurements=dataclasses.replace(star_analysis.measurements, calibers=doubted),
+    )
+    lines = _lines(analysis)
+    draw = ImageDraw.Draw(Image.new("P", (1, 1)))
+    assert max(draw.textlength(line) for line in lines) > 250  # some would not fit
+    rows = fitted(lines, 250, draw.textlength)
+    assert all(draw.textlength(row) <= 250 for row in rows)
+    assert " ".join(rows).split() == " ".join(lines).split()  # every word, in order
+    assert rows[-1].endswith("(in doubt: few-arteries, few-veins, zone-b-cut)"[-25:])
+    assert fitted(["a-word-longer-than-the-row c", "b c"], 5, len) == [
+        "a-word-longer-than-the-row",
+        "c",
+        "b c",
+    ]
+    assert fitted(["b c"], 2, len) == ["b", "c"]
+    assert fitted(["ab cd", "ef"], 5, len) == ["ab cd", "ef"]  # a line starts a row
