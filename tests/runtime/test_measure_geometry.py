@@ -127,9 +127,9 @@ class _CountedLookups:
     def __init__(self):
         self.looked_up = 0
 
-    def take(self, table, codes):
+    def take(self, table, codes, out=None):
         self.looked_up += len(codes)
-        return np.take(table, codes)
+        return np.take(table, codes, out=out)
 
     def __getattr__(self, name):
         return getattr(np, name)
