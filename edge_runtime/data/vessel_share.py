@@ -35,9 +35,14 @@ def too_much_of_the_field(vessels: np.ndarray, field: np.ndarray | None) -> str 
     """Why a map's vessels cover more than :data:`MAX_VESSEL_SHARE` of its field of view
     (``field``, boolean, the map's size; ``None``: the whole frame); ``None`` if they do not."""
     if field is None:
-        share = np.count_nonzero(vessels) / max(1, vessels.size)
-    else:
-        share = np.count_nonzero(vessels & field) / max(1, np.count_nonzero(field))
+        return share_problem(np.count_nonzero(vessels), vessels.size)
+    return share_problem(np.count_nonzero(vessels & field), np.count_nonzero(field))
+
+
+def share_problem(vessel_pixels: int, field_pixels: int) -> str | None:
+    """Why ``vessel_pixels`` inside a field of view of ``field_pixels`` cover more than
+    :data:`MAX_VESSEL_SHARE` of it (:func:`too_much_of_the_field`); ``None`` if they do not."""
+    share = vessel_pixels / max(1, field_pixels)
     if share <= MAX_VESSEL_SHARE:
         return None
     return (

@@ -18,7 +18,7 @@ from edge_runtime.contract.measurement_record import (
     MapMeasurements,
     VesselMeasurements,
 )
-from edge_runtime.data.vessel_share import too_much_of_the_field
+from edge_runtime.data.vessel_share import share_problem, too_much_of_the_field
 from edge_runtime.errors import InputError
 from edge_runtime.measure.caliber import Calibers, calibers, zone_b, zone_vessels
 from edge_runtime.measure.disc import Disc, disc_diameter_px, disc_diameter_source, locate_disc
@@ -228,8 +228,10 @@ def analyse_map(vessel_map: VesselMap, field: Field, scale: Scale | None) -> Map
             f"field of view of shape {field.mask.shape}, expected the map's "
             f"{vessel_map.vessels.shape}"
         )
-    refuse_too_much_of_the_field(vessel_map.vessels, field)
-    vessels = vessel_map.vessels & field.mask
+    vessels = field.inside(vessel_map.vessels)
+    problem = share_problem(np.count_nonzero(vessels), field.area_px)  # no second pass
+    if problem:
+        raise NotVessels(problem)
     traced = trace(vessels)
     mm_per_px = None if scale is None else scale.mm_per_px
     diameter = disc_diameter_px(field.diameter_px, mm_per_px)

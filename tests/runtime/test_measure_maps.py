@@ -800,6 +800,17 @@ def test_vessels_outside_the_field_of_view_do_not_count_towards_its_share():
     assert measured == analyse_map(VesselMap(label.vessels), field, None).measurements
 
 
+def test_a_map_in_the_whole_frame_is_measured_as_it_is_not_copied_inside_it():
+    """analyse_map copied the map inside the field, the whole frame too (25 MB more of a
+    25-megapixel map while it was thinned); a map in a smaller field is still cut to it."""
+    label = read_map_from(star())
+    assert analyse_map(label, whole_frame((300, 300)), None).vessels is label.vessels
+    mask = np.zeros((300, 300), dtype=bool)
+    mask[:, :150] = True
+    inside = analyse_map(label, field_from_mask(mask), None).vessels
+    assert np.array_equal(inside, label.vessels & mask) and label.vessels[:, 150:].any()
+
+
 def test_vessels_covering_exactly_the_largest_share_are_let_through():
     """The share refused is more than half of the field: half is still a map."""
     half = np.zeros((20, 20), dtype=bool)
