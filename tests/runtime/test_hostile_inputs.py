@@ -397,6 +397,17 @@ def test_measuring_a_map_of_lines_holds_its_pixels_lists_once(tmp_path):
     assert peak < 12.5 * lines.size / 2**20, f"{peak:.0f} MB"
 
 
+def test_a_field_of_view_found_from_the_vessels_takes_no_list_of_them():
+    """field_from_vessels took every vessel pixel's row and column (16 bytes a vessel pixel);
+    the ends of each row tell the farthest pixel as well."""
+    from edge_runtime.measure.field import field_from_vessels
+
+    lines = np.zeros((2000, 2000), bool)
+    lines[::2] = True
+    peak = _allocated_mb(lambda: field_from_vessels(lines))  # 2 bytes a pixel: its disc
+    assert peak < 4 * lines.size / 2**20, f"{peak:.0f} MB"  # 16 a vessel pixel before
+
+
 def test_the_budgets_state_the_memory_limit_the_tests_hold():
     assert MEMORY_LIMIT_MB == MEMORY_SHARE * MEMORY_CAP_MB
     budgets = (UNIT.parent / "budgets.md").read_text()

@@ -41,6 +41,7 @@ from edge_runtime.measure.disc import (
     search_block,
 )
 from edge_runtime.measure.field import (
+    AUTO_MARGIN,
     disc_mask,
     disc_pixels,
     field_from_mask,
@@ -180,6 +181,20 @@ def test_field_diameters():
     auto = field_from_vessels(vessels)
     assert auto.source == "auto" and auto.mask[vessels].all()
     assert auto.diameter_px == pytest.approx(60 + 2 * 2.0)
+
+
+def test_a_field_from_the_vessels_reaches_their_farthest_pixel():
+    """Found from each row's first and last vessel pixels, it is the disc every vessel pixel
+    gives, to the last digit (the farthest of a row is at one of its ends)."""
+    rng = np.random.default_rng(0)
+    for shape, share in (((300, 400), 0.02), ((57, 31), 0.2), ((1, 50), 0.1), ((40, 1), 0.1)):
+        vessels = rng.random(shape) < share
+        ys, xs = np.nonzero(vessels)
+        cy, cx = (ys.min() + ys.max()) / 2, (xs.min() + xs.max()) / 2
+        radius = float(np.sqrt(((ys - cy) ** 2 + (xs - cx) ** 2).max())) + AUTO_MARGIN
+        auto = field_from_vessels(vessels)
+        assert auto.diameter_px == 2 * radius
+        assert np.array_equal(auto.mask, disc_mask(shape, cy, cx, radius))
 
 
 def test_scale_from_the_field_of_view():
