@@ -18,6 +18,7 @@ from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.data.label_image import read_label_image
 from edge_runtime.data.vessel_share import neighbours, share_inside
 from edge_runtime.errors import InputError
+from edge_runtime.pipeline.blocks import row_blocks
 
 COLOURS: dict[tuple[int, int, int], ArteryVein] = {
     (0, 0, 0): ArteryVein.BACKGROUND,
@@ -75,6 +76,15 @@ def colour_picture(classes: np.ndarray) -> Image.Image:
     return picture.convert("RGB")
 
 
+def _decoded(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The :class:`ArteryVein` codes of RGB pixels, and which are of a colour of no class."""
+    on = pixels == 255
+    stray = ~(on | (pixels == 0)).all(axis=2)
+    bits = on.view(np.uint8)
+    classes = _BY_CHANNELS[bits[..., 0] << 2 | bits[..., 1] << 1 | bits[..., 2]]
+    return classes, stray | (classes == _STRAY)
+
+
 def decode_artery_vein(
     pixels: np.ndarray, source: str | Path, blank_ok: bool = False
 ) -> np.ndarray:
@@ -93,11 +103,10 @@ def decode_artery_vein(
         raise InputError(
             f"{source}: got pixels of shape {pixels.shape} {pixels.dtype}, {_EXPECTED}"
         )
-    on = pixels == 255
-    stray = ~(on | (pixels == 0)).all(axis=2)
-    bits = on.view(np.uint8)
-    classes = _BY_CHANNELS[bits[..., 0] << 2 | bits[..., 1] << 1 | bits[..., 2]]
-    stray |= classes == _STRAY
+    classes = np.empty(pixels.shape[:2], dtype=np.int8)
+    stray = np.empty(pixels.shape[:2], dtype=bool)
+    for rows in row_blocks(*pixels.shape[:2]):  # whole, 10 bytes a pixel of temporaries
+        classes[rows], stray[rows] = _decoded(pixels[rows])
     if stray.any():
         y, x = np.unravel_index(np.flatnonzero(stray)[0], stray.shape)
         raise InputError(
@@ -107,7 +116,8 @@ def decode_artery_vein(
             "resized label blurs them)"
         )
     blank = blank_ok and not classes.any()
-    if not blank and not np.isin(classes, (ArteryVein.ARTERY, ArteryVein.VEIN)).any():
+    classed = ((classes == code).any() for code in (ArteryVein.ARTERY, ArteryVein.VEIN))
+    if not blank and not any(classed):  # np.isin took 7 bytes a pixel
         raise InputError(f"{source}: got no red or blue pixel, {_EXPECTED}")
     return classes
 
