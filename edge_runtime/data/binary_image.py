@@ -1,4 +1,5 @@
-"""Label, mask and vessel-map images as booleans: non-zero is set, in an image of a few values."""
+"""Label, mask and vessel-map images as booleans: non-zero is set, in an image of a few values;
+in one with no zero, its darkest colour when near black (:data:`NEAR_BLACK`) is the background."""
 
 from pathlib import Path
 
@@ -20,8 +21,27 @@ def levels(pixels: np.ndarray) -> int:
     return len(np.unique(pixels))
 
 
+NEAR_BLACK = 8 / 255
+"""Share of an integer image's full scale up to which each channel of its darkest colour may
+reach for that colour to be its background when it holds no zero: DRIVE's second observer's
+labels are palette GIFs whose black is (4, 2, 4), and were read as vessels everywhere."""
+
+
+def _near_black(pixels: np.ndarray) -> np.ndarray | None:
+    """The darkest colour of an 8- or 16-bit image when it is near black
+    (:data:`NEAR_BLACK`), else ``None``."""
+    if pixels.dtype not in (np.uint8, np.uint16):
+        return None
+    brightest = pixels.max(axis=2) if pixels.ndim == 3 else pixels
+    darkest = np.unravel_index(np.argmin(brightest), brightest.shape)
+    if brightest[darkest] > NEAR_BLACK * np.iinfo(pixels.dtype).max:
+        return None
+    return pixels[darkest]
+
+
 def as_binary(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
-    """The set pixels (any non-zero colour) of a ``what`` image, boolean (H, W).
+    """The set pixels of a ``what`` image, boolean (H, W): any non-zero colour, or in an
+    image with no zero any colour but its darkest when that is near black (:func:`_near_black`).
 
     Raises:
         InputError: it holds more than :data:`MAX_LEVELS` values, or (in floats) one that is
@@ -36,7 +56,12 @@ def as_binary(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
             "non-zero = set; a photograph, a probability map or a JPEG copy is not one: save "
             "it losslessly, as PNG)"
         )
-    return pixels.any(axis=2) if pixels.ndim == 3 else pixels != 0
+    found = pixels.any(axis=2) if pixels.ndim == 3 else pixels != 0
+    background = _near_black(pixels) if found.all() else None
+    if background is not None:
+        found = pixels != background
+        found = found.any(axis=2) if pixels.ndim == 3 else found
+    return found
 
 
 def as_field_mask(pixels: np.ndarray, path: Path) -> np.ndarray:

@@ -568,17 +568,23 @@ def test_a_map_given_more_than_once_is_measured_once(maps, tmp_path):
     assert f"warning: {link}: given more than once (as {vessel}): taken once" in result.output
 
 
-@pytest.mark.parametrize("outside", [1, 255], ids=["outside 1", "whole frame"])
+@pytest.mark.parametrize("outside", [9, 255], ids=["outside grey", "whole frame"])
 def test_a_field_mask_with_no_pixel_outside_is_refused(maps, tmp_path, outside):
     """A mask exported 1/255 (outside 1, inside 255) or of the whole frame was taken as the
-    whole frame: DRIVE 05's density 0.136 read 0.094, its length in millimetres 7.5 % short."""
+    whole frame: DRIVE 05's density 0.136 read 0.094, its length in millimetres 7.5 % short.
+    An outside near black (1) is read as the outside; one of another value is refused."""
     vessel, _, fov = maps
     mask = np.asarray(Image.open(fov))
-    odd = tmp_path / "odd.png"
+    odd, near_black = tmp_path / "odd.png", tmp_path / "near_black.png"
     Image.fromarray(np.where(mask > 0, 255, outside).astype(np.uint8)).save(odd)
     result = run(vessel, "--fov", odd)
     assert result.exit_code == 2
     assert f"{odd}: no pixel outside the field of view (0), expected a disc" in result.output
+    Image.fromarray(np.where(mask > 0, 255, 1).astype(np.uint8)).save(near_black)
+    measured = [run(vessel, "--fov", given, "--json") for given in (fov, near_black)]
+    assert [r.exit_code for r in measured] == [0, 0]
+    read = [json.loads(r.output) for r in measured]
+    assert read[0]["vessels"] == read[1]["vessels"] and read[0]["field_area_px"] > 0
 
 
 def test_a_map_that_failed_names_no_package_that_measured_it(maps, tmp_path):

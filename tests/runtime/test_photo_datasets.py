@@ -23,6 +23,7 @@ from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
 from edge_runtime.contract.evaluation_record import DatasetEvaluation, FailedPhoto, ScoredPhoto
 from edge_runtime.contract.metrics import photo_scores, roc_auc
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
+from edge_runtime.data.binary_image import as_binary
 from edge_runtime.data.photos import (
     LAYOUTS,
     find_dataset,
@@ -297,16 +298,37 @@ def test_a_mask_with_nothing_outside_is_refused_not_scored_over_the_frame(
     tmp_path, make_photo_dataset
 ):
     """A mask exported 1/255 (outside 1) was taken as the whole frame: GAVE g_001's
-    specificity 0.953 read 0.962 and its AUC 0.954 read 0.961, the black corners scored."""
+    specificity 0.953 read 0.962 and its AUC 0.954 read 0.961, the black corners scored. Its
+    near-black outside is now its outside; a mask with no outside at all is refused."""
     root = make_photo_dataset(tmp_path, "generic")
     mask = root / "masks" / "eye1.bmp"
     inside = np.asarray(Image.open(mask)) > 0
     assert not inside.all()  # the fixture's mask has an outside
     Image.fromarray(np.where(inside, 255, 1).astype(np.uint8)).save(mask)
+    np.testing.assert_array_equal(load_labelled(find_dataset(root).photos[0]).fov, inside)
+    Image.fromarray(np.where(inside, 255, 9).astype(np.uint8)).save(mask)  # grey, not black
     assert _refused(find_dataset(root).photos[0]) == (
         f"{mask}: no pixel outside the field of view (0), expected a disc: its outside is "
         "another value (1?), or it covers the whole frame (then give no mask)"
     )
+
+
+def test_a_label_whose_black_is_not_zero_is_read_by_its_near_black(tmp_path, make_photo_dataset):
+    """DRIVE's second observer's labels are palette GIFs whose black is (4, 2, 4): every pixel
+    was read as vessel, and measure and eval refused them as covering the whole field."""
+    root = make_photo_dataset(tmp_path, "generic")
+    photo = find_dataset(root).photos[0]
+    vessels = np.asarray(Image.open(photo.label)) > 0
+    gif = Image.fromarray(vessels.astype(np.uint8), "P")
+    gif.putpalette([4, 2, 4, 252, 254, 252])
+    gif.save(photo.label.with_suffix(".gif"))
+    photo.label.unlink()
+    np.testing.assert_array_equal(load_labelled(find_dataset(root).photos[0]).label, vessels)
+    for colour, read in [((4, 2, 4), vessels), ((9, 0, 0), np.ones_like(vessels))]:
+        pixels = np.where(vessels[..., None], 255, np.array(colour, np.uint8)).astype(np.uint8)
+        np.testing.assert_array_equal(as_binary(pixels, photo.label, "label"), read)
+    sixteen = np.where(vessels, 65535, 1028).astype(np.uint16)  # 4 of 255, on 16 bits
+    np.testing.assert_array_equal(as_binary(sixteen, photo.label, "label"), vessels)
 
 
 def test_a_mask_with_nothing_inside_or_a_label_without_vessels_is_refused(
