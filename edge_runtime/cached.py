@@ -17,7 +17,9 @@ class cached_property(functools.cached_property):
         """The value kept on ``instance``, computed the first time."""
         if instance is None:
             return self
-        kept = instance.__dict__
+        kept = getattr(instance, "__dict__", None)
+        if kept is None or self.attrname is None:  # functools' errors (its checks take no lock)
+            return super().__get__(instance, owner)
         value = kept.get(self.attrname, _MISSING)
         if value is _MISSING:
             value = kept[self.attrname] = self.func(instance)
