@@ -50,22 +50,25 @@ def silenced() -> Iterator[None]:
             os.dup2(nowhere, 2)
             os.close(nowhere)
         _SILENCE.blocks += 1
+        _SILENCE.own.blocks = getattr(_SILENCE.own, "blocks", 0) + 1
     try:
         yield
     finally:
         with _SILENCE.lock:
+            _SILENCE.own.blocks -= 1
             _SILENCE.blocks -= 1
             if not _SILENCE.blocks:
                 _SILENCE.speak()
 
 
 class _Silence:
-    """The blocks of :func:`silenced` open in this process, and where standard error pointed
-    before the first."""
+    """The blocks of :func:`silenced` open in this process (``own.blocks``: in this thread),
+    and where standard error pointed before the first."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.blocks = 0
+        self.own = threading.local()
         self.saved: int | None = None
 
     def speak(self) -> None:
@@ -76,13 +79,14 @@ class _Silence:
         self.saved = None
 
     def after_fork(self) -> None:
-        """In a forked child: a lock of its own, and standard error back, which the threads
-        silencing it in the parent, not in the child, would never give back (no block is open
-        in the thread that forks: none forks)."""
+        """In a forked child: a lock of its own, and the blocks of the thread that forked
+        alone (the child's one thread) counted open: with none, standard error back, which the
+        other threads silencing it in the parent would never give back there."""
         self.lock = threading.Lock()
-        if self.blocks:
-            self.blocks = 0
+        own = getattr(self.own, "blocks", 0)
+        if self.blocks and not own:
             self.speak()
+        self.blocks = own
 
 
 _SILENCE = _Silence()

@@ -108,3 +108,51 @@ def test_a_process_forked_while_a_thread_is_silenced_has_its_standard_error(monk
         [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and done.stderr == "the child's own line\n", done.stderr
+
+
+_FORKED_INSIDE = """
+import os, signal, sys, threading
+from edge_runtime.native_logs import silenced
+
+def say(line):
+    os.write(2, line.encode() + b"\\n")
+
+inside, leave = threading.Event(), threading.Event()
+
+def hold():
+    with silenced():
+        inside.set()
+        leave.wait()
+
+threading.Thread(target=hold, daemon=True).start()
+inside.wait()
+with silenced():
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(15)  # a child that hangs ends
+        say("inside the block that forked: silenced")
+if pid == 0:
+    say("the child's first line")
+    with silenced():
+        say("inside a later block: silenced")
+    say("the child's last line")
+    os._exit(0)
+status = os.waitpid(pid, 0)[1]
+leave.set()
+sys.exit(status and "the child failed")
+"""
+
+
+def test_a_process_forked_inside_a_silenced_block_keeps_its_silence_and_count(monkeypatch):
+    """The child took its forking thread's own block for one of the parent's other threads
+    (here one silenced too): it spoke inside that block and, once out of it, counted -1
+    blocks open, so that none of its later blocks silenced anything."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKED_INSIDE], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "the child's first line\nthe child's last line\n"
