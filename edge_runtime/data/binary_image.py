@@ -1,5 +1,6 @@
 """Label, mask and vessel-map images as booleans: non-zero is set, in an image of a few values;
-in one with no zero, its darkest colour when near black (:data:`NEAR_BLACK`) is the background."""
+in one of several colours and no zero, its darkest colour when near black (:data:`NEAR_BLACK`)
+is the background."""
 
 from pathlib import Path
 
@@ -27,21 +28,26 @@ reach for that colour to be its background when it holds no zero: DRIVE's second
 labels are palette GIFs whose black is (4, 2, 4), and were read as vessels everywhere."""
 
 
-def _near_black(pixels: np.ndarray) -> np.ndarray | None:
-    """The darkest colour of an 8- or 16-bit image when it is near black
-    (:data:`NEAR_BLACK`), else ``None``."""
+def _off_near_black(pixels: np.ndarray) -> np.ndarray | None:
+    """The pixels of an 8- or 16-bit image not of its darkest colour, boolean (H, W), when that
+    colour is near black (:data:`NEAR_BLACK`) and no other is as dark; else ``None``."""
     if pixels.dtype not in (np.uint8, np.uint16):
         return None
     brightest = pixels.max(axis=2) if pixels.ndim == 3 else pixels
     darkest = np.unravel_index(np.argmin(brightest), brightest.shape)
     if brightest[darkest] > NEAR_BLACK * np.iinfo(pixels.dtype).max:
         return None
-    return pixels[darkest]
+    off = pixels != pixels[darkest]
+    off = off.any(axis=2) if pixels.ndim == 3 else off
+    if (off & (brightest == brightest[darkest])).any():
+        return None  # (3, 0, 0) and (0, 0, 3): which lay first was the background
+    return off
 
 
 def as_binary(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
     """The set pixels of a ``what`` image, boolean (H, W): any non-zero colour, or in an
-    image with no zero any colour but its darkest when that is near black (:func:`_near_black`).
+    image of several colours and no zero any colour but its darkest when that is near black
+    (:func:`_off_near_black`; an image of one colour has nothing to tell it from).
 
     Raises:
         InputError: it holds more than :data:`MAX_LEVELS` values, or (in floats) one that is
@@ -49,19 +55,16 @@ def as_binary(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
     """
     if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
         raise InputError(f"{path}: holds values that are not numbers (NaN or infinite)")
-    found = levels(pixels)
-    if found > MAX_LEVELS:
+    values = levels(pixels)
+    if values > MAX_LEVELS:
         raise InputError(
-            f"{path}: got {found} distinct values, expected a {what} of a few (0 = background, "
+            f"{path}: got {values} distinct values, expected a {what} of a few (0 = background, "
             "non-zero = set; a photograph, a probability map or a JPEG copy is not one: save "
             "it losslessly, as PNG)"
         )
     found = pixels.any(axis=2) if pixels.ndim == 3 else pixels != 0
-    background = _near_black(pixels) if found.all() else None
-    if background is not None:
-        found = pixels != background
-        found = found.any(axis=2) if pixels.ndim == 3 else found
-    return found
+    off_black = _off_near_black(pixels) if values > 1 and found.all() else None
+    return found if off_black is None else off_black
 
 
 def as_field_mask(pixels: np.ndarray, path: Path) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime.data.binary_image import MAX_LEVELS, as_binary, levels
+from edge_runtime.data.binary_image import MAX_LEVELS, as_binary, as_field_mask, levels
 from edge_runtime.data.label_image import read_label_image
 from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -340,6 +340,36 @@ def test_colours_are_told_apart_by_every_channel():
     assert levels(pixels) == MAX_LEVELS + 1
     with pytest.raises(InputError, match=f"got {MAX_LEVELS + 1} distinct values"):
         as_binary(pixels, "m.png", "map")
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.ones((6, 6), np.uint8),
+        np.full((6, 6), 1028, np.uint16),
+        np.tile(np.array([4, 2, 4], np.uint8), (6, 6, 1)),
+    ],
+    ids=["1", "1028 of 16 bits", "(4, 2, 4)"],
+)
+def test_an_image_of_one_near_black_colour_is_all_set_as_any_other_colour(pixels):
+    """With no other colour, nothing tells its near-black from a vessel's or an inside's: a
+    map of 1s (vessels everywhere, saved 0/1) was measured as no vessel at all, exit 0, where
+    it was refused as covering the whole field, and a mask of the whole frame saved 0/1 was
+    refused as having no pixel inside."""
+    assert as_binary(pixels, "m.png", "map").all()
+    with pytest.raises(InputError, match="no pixel outside the field of view"):
+        as_field_mask(pixels, "m.png")
+
+
+def test_two_near_black_colours_equally_dark_leave_no_background_by_where_they_lie():
+    """(3, 0, 0) and (0, 0, 3) are equally dark: whichever came first in the image was read as
+    its background, the other as set."""
+    pixels = np.zeros((4, 4, 3), np.uint8)
+    pixels[:] = (3, 0, 0)
+    pixels[2:] = (0, 0, 3)
+    pixels[0, 0] = (255, 255, 255)
+    read = [as_binary(p, "m.png", "map") for p in (pixels, pixels[::-1].copy())]
+    assert read[0].all() and read[1].all()
 
 
 def test_reading_files_in_one_thread_loses_no_warning_of_another(tmp_path):
