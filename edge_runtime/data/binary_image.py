@@ -72,8 +72,8 @@ def as_field_mask(pixels: np.ndarray, path: Path) -> np.ndarray:
 
     Raises:
         InputError: not a mask (:func:`as_binary`), no pixel inside, or none outside: a mask
-            whose outside is not 0 (1 and 255, say) or of the whole frame would have the
-            black beyond the field scored or measured as retina.
+            whose outside is neither 0 nor near black (9 and 255, say) or of the whole frame
+            would have the black beyond the field scored or measured as retina.
     """
     mask = as_binary(pixels, path, "field-of-view mask")
     if not mask.any():
@@ -81,6 +81,6 @@ def as_field_mask(pixels: np.ndarray, path: Path) -> np.ndarray:
     if mask.all():
         raise InputError(
             f"{path}: no pixel outside the field of view (0), expected a disc: its outside "
-            "is another value (1?), or it covers the whole frame (then give no mask)"
+            "is another value, not black (grey?), or it covers the whole frame (then give no mask)"
         )
     return mask

@@ -309,7 +309,7 @@ def test_a_mask_with_nothing_outside_is_refused_not_scored_over_the_frame(
     Image.fromarray(np.where(inside, 255, 9).astype(np.uint8)).save(mask)  # grey, not black
     assert _refused(find_dataset(root).photos[0]) == (
         f"{mask}: no pixel outside the field of view (0), expected a disc: its outside is "
-        "another value (1?), or it covers the whole frame (then give no mask)"
+        "another value, not black (grey?), or it covers the whole frame (then give no mask)"
     )
 
 
