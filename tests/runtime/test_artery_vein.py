@@ -16,6 +16,7 @@ from edge_runtime.contract.artery_vein_metrics import (
     mean_scores,
 )
 from edge_runtime.data.artery_vein import (
+    CLASS_COLOURS,
     COLOURS,
     check_on_vessels,
     decode_artery_vein,
@@ -26,6 +27,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.measure.labelled import artery_vein_maps, labelled_maps
 from edge_runtime.measure.maps import read_map
 from edge_runtime.measure.skeleton import skeletonize
+from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK
 
 A, V, U = ArteryVein.ARTERY, ArteryVein.VEIN, ArteryVein.UNCERTAIN
 BLACK, RED, GREEN, BLUE, WHITE = (0, 0, 0), (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
@@ -72,6 +74,25 @@ def test_what_is_not_an_artery_vein_label_is_refused():
         decode_artery_vein(np.zeros((1, 2, 4), np.uint8), "rgba.png")
     with pytest.raises(InputError, match=r"green\.png: got no red or blue pixel"):
         decode_artery_vein(label(BLACK, GREEN, WHITE), "green.png")
+
+
+def test_a_label_of_arteries_alone_or_veins_alone_is_an_artery_vein_label():
+    """Either class makes it one (it was asked of both classes at once, then one at a time)."""
+    for colour, code in ((RED, A), (BLUE, V)):
+        assert decode_artery_vein(label(BLACK, colour), "av.png").tolist() == [[0, code]]
+
+
+def test_a_label_taller_than_a_block_of_rows_is_decoded_in_every_row():
+    """Its colours are decoded a block of rows at a time: a tall, narrow label's rows past
+    the first blocks are decoded too, and a stray colour in its last row is found."""
+    codes = np.random.default_rng(0).integers(0, 4, size=(2 * ROWS_PER_BLOCK + 7, 9))
+    pixels = CLASS_COLOURS[codes]
+    np.testing.assert_array_equal(decode_artery_vein(pixels, "av.png"), codes)
+    pixels[-1, -1] = (9, 9, 9)
+    with pytest.raises(
+        InputError, match=rf"got colour \(9, 9, 9\) at pixel \(8, {len(codes) - 1}\)"
+    ):
+        decode_artery_vein(pixels, "av.png")
 
 
 def test_a_label_file_is_read_at_the_photographs_size(tmp_path):

@@ -276,6 +276,27 @@ def test_a_file_of_several_pictures_is_refused_and_a_thumbnail_page_is_not(tmp_p
         load_photo(first)  # the thumbnail was read as the photograph
 
 
+@pytest.mark.parametrize(
+    "array, problem",
+    [
+        (np.zeros((70, 80, 2), np.uint8), "shape (70, 80, 2), expected"),
+        (np.zeros((70, 80), np.float32), "dtype float32, expected"),
+        (np.zeros((70, 40), np.uint8), "shape (70, 40) is too small"),
+        (np.broadcast_to(np.uint8(0), (5001, 5001)), "5001x5001 pixels exceed"),
+    ],
+    ids=["shape", "dtype", "small", "large"],
+)
+def test_every_error_of_an_array_names_what_the_caller_called_it(array, problem):
+    """photo_from_array takes the name of what it reads (a Pillow image's file); an array
+    given alone is an 'image array'."""
+    from edge_runtime.pipeline.decode import photo_from_array
+
+    for given, name in ((("cam.png",), "cam.png"), ((), "image array")):
+        with pytest.raises(InputError) as refused:
+            photo_from_array(array, *given)
+        assert str(refused.value).startswith(f"{name}: {problem}")
+
+
 def test_an_array_over_the_pixel_limit_is_refused_as_a_file_is():
     from edge_runtime.pipeline.decode import MAX_PIXELS, photo_from_array
 
@@ -370,6 +391,30 @@ def test_two_near_black_colours_equally_dark_leave_no_background_by_where_they_l
     pixels[0, 0] = (255, 255, 255)
     read = [as_binary(p, "m.png", "map") for p in (pixels, pixels[::-1].copy())]
     assert read[0].all() and read[1].all()
+
+
+def test_near_black_reaches_8_of_255_in_each_channel_and_no_further():
+    """The darkest colour is the background up to 8 in its brightest channel (2056 of 16
+    bits); one of 9 is a colour like any other, and the image is all set."""
+    for dark, background in ((8, True), (9, False)):
+        pixels = np.full((3, 3, 3), (0, dark, 1), np.uint8)
+        pixels[1, 1] = 255
+        assert as_binary(pixels, "m.png", "map").sum() == (1 if background else 9)
+    sixteen = np.array([[2056, 65535]], np.uint16)
+    assert as_binary(sixteen, "m.png", "map").tolist() == [[False, True]]
+    sixteen[0, 0] += 1
+    assert as_binary(sixteen, "m.png", "map").tolist() == [[True, True]]
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [np.array([[1.0, 255.0]], np.float32), np.array([[1, 255]], np.int32)],
+    ids=["float", "32-bit integers"],
+)
+def test_an_image_of_floats_or_wide_integers_with_no_zero_is_set_where_non_zero(pixels):
+    """Near black is a share of an 8- or 16-bit image's full scale; a float or 32-bit image
+    (Pillow's F and I modes) has none, and is read as non-zero = set."""
+    assert as_binary(pixels, "m.png", "map").all()
 
 
 def test_reading_files_in_one_thread_loses_no_warning_of_another(tmp_path):

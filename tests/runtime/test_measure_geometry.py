@@ -149,6 +149,23 @@ def test_thinning_a_thick_blob_looks_at_its_border_not_at_every_pixel_each_round
     assert set(columns[(rows > 80) & (rows < 240)].tolist()) <= {69, 70}  # its centre line
 
 
+@pytest.mark.parametrize("at_once", [1, 7, 64])
+def test_thinning_a_few_pixels_at_a_time_gives_the_skeleton_of_all_at_once(monkeypatch, at_once):
+    """Thinning works on PIXELS_AT_ONCE pixels at a time (a million): a map's pieces, its
+    staircases and 2x2 squares across the chunks' bounds are thinned as in one chunk."""
+    rng = np.random.default_rng(3)
+    mask = rng.random((60, 70)) < 0.45
+    mask[5:45, 20:50] = True  # a blob peeled over many rounds
+    mask[50:52, 3:5] = True  # a square alone
+    grid = Grid.of(mask)
+    whole = skeleton_module.thin(grid), skeleton_module.minimal(mask)
+    monkeypatch.setattr(skeleton_module, "PIXELS_AT_ONCE", at_once)
+    grid = Grid.of(mask)
+    chunked = skeleton_module.thin(grid), skeleton_module.minimal(mask)
+    for one, other in zip([*whole[0], whole[1]], [*chunked[0], chunked[1]], strict=True):
+        np.testing.assert_array_equal(one, other)
+
+
 def test_skeleton_of_an_empty_map_is_empty():
     assert not skeletonize(np.zeros((10, 10), dtype=bool)).any()
 

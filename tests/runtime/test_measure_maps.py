@@ -836,6 +836,23 @@ def test_vessels_covering_exactly_the_largest_share_are_let_through():
     assert too_much_of_the_field(half, None).startswith("vessels cover 50% of the field of view")
 
 
+def test_the_share_refused_is_of_the_field_not_of_the_frame():
+    """Vessels over more than half a field that is a quarter of the frame (an eighth of the
+    frame) are refused whoever measures them: analyse_map counts them against the field's
+    area, as measure_file does, not against the frame's; vessels outside a field never count,
+    and an empty field has none."""
+    vessels = np.zeros((40, 40), dtype=bool)
+    vessels[:20, :20] = np.arange(20)[:, None] % 3 != 2  # 2/3 of the field below
+    vessels[30:, 30:] = True  # outside it
+    inside = np.zeros_like(vessels)
+    inside[:20, :20] = True
+    problem = too_much_of_the_field(vessels, inside)
+    assert problem.startswith("vessels cover 70% of the field of view"), problem
+    with pytest.raises(NotVessels, match="vessels cover 70% of the field of view"):
+        analyse_map(VesselMap(vessels), field_from_mask(inside), None)
+    assert too_much_of_the_field(vessels, np.zeros_like(vessels)) is None
+
+
 def test_an_empty_artery_vein_map_is_refused_as_nothing_to_measure():
     """The codes of a map of no pixels have no range to check: it is an empty map."""
     empty = VesselMap(np.zeros((0, 0), bool), np.zeros((0, 0), np.int8))

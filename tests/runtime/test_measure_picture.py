@@ -9,8 +9,9 @@ from test_measure_maps import star_off_the_diagonal
 
 from edge_runtime.measure.caliber import ZONE_B
 from edge_runtime.measure.field import whole_frame
+from edge_runtime.measure.maps import VesselMap
 from edge_runtime.measure.measurements import analyse_map
-from edge_runtime.measure.picture import INK, _circle, _lines, draw_picture, fitted
+from edge_runtime.measure.picture import INK, MARGIN, _circle, _lines, draw_picture, fitted
 from edge_runtime.measure.scale import scale_from_pixel_size
 
 
@@ -134,3 +135,15 @@ def test_a_narrow_maps_picture_shows_every_word_of_its_text(star_analysis):
     ]
     assert fitted(["b c"], 2, len) == ["b", "c"]
     assert fitted(["ab cd", "ef"], 5, len) == ["ab cd", "ef"]  # a line starts a row
+
+
+@pytest.mark.parametrize("width", [120, 150, 200])
+def test_a_narrow_maps_text_keeps_its_margin_on_both_sides(width):
+    """Its rows are fitted to the picture less a margin on each side, not to its full width."""
+    vessels = np.zeros((200, width), dtype=bool)
+    vessels[100, 10 : width - 10] = True
+    vessels[20:180, width // 2] = True
+    analysis = analyse_map(VesselMap(vessels), whole_frame(vessels.shape), None)
+    text = np.asarray(draw_picture(analysis)) == INK["text"]
+    columns = np.flatnonzero(text.any(axis=0))
+    assert columns.min() >= MARGIN and columns.max() < width - MARGIN
