@@ -34,12 +34,15 @@ OUTSIDE_MARGIN = 1.05
 the dark)."""
 
 EDGE = 1.0
-"""Analysis pixels from the centres of the first and last bright pixels of a row out to the
-disc's edge (the threshold leaves the dim rim out): measured on the DRIVE masks, whose disc
-radius this makes right to within a pixel."""
+"""Analysis pixels from the centres of the first and last bright pixels of a row or column out
+to the disc's edge (the threshold leaves the dim rim out): measured on the DRIVE masks, whose
+disc radius this makes right to within a pixel."""
 
 FIT_ROUNDS = 4
 """Circle fits, each without the edge points far from the one before."""
+
+ON_CIRCLE = 1.5
+"""Analysis pixels from a circle within which an edge point lies on it."""
 
 
 @dataclass(frozen=True)
@@ -179,21 +182,47 @@ def _fit_circle(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float, float] | 
             return None
         radius = float(np.sqrt(squared))
         misfit = np.abs(np.hypot(ys - center_y, xs - center_x) - radius)
-        keep = misfit <= max(1.5, 3 * float(np.median(misfit[keep])))
+        keep = misfit <= max(ON_CIRCLE, 3 * float(np.median(misfit[keep])))
     return float(center_y), float(center_x), radius
+
+
+def _points_on(circle: tuple[float, float, float], ys: np.ndarray, xs: np.ndarray) -> int:
+    """How many of the points (``ys``, ``xs``) lie on ``circle`` (centre y, centre x, radius),
+    within :data:`ON_CIRCLE`."""
+    center_y, center_x, radius = circle
+    return int(
+        np.count_nonzero(np.abs(np.hypot(ys - center_y, xs - center_x) - radius) <= ON_CIRCLE)
+    )
+
+
+def _edge_points(inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the first and last pixel of the eroded bright region ``inside`` on
+    each row, where the disc's edge is: not where the region reaches the frame's side (the
+    erosion leaves it :data:`ERODE` pixels from it), which cuts the disc, not its edge."""
+    rows = np.flatnonzero(inside.any(axis=1))
+    first = inside[rows].argmax(axis=1)
+    last = inside.shape[1] - 1 - inside[rows, ::-1].argmax(axis=1)
+    ys, xs = np.concatenate([rows, rows]), np.concatenate([first, last])
+    on_disc = (xs > ERODE) & (xs < inside.shape[1] - 1 - ERODE)
+    return ys[on_disc], xs[on_disc]
 
 
 def detect_fov(image: np.ndarray) -> FieldOfView:
     """Find the field-of-view disc of a photograph (H, W) or (H, W, 3|4).
 
-    The photograph is subsampled and thresholded between its dark and bright levels; the bright
-    region is eroded, so that specks in the border vanish; and a circle is fitted to the first
-    and last bright pixel of each row (:func:`_fit_circle`): dark vessels and lesions inside do
-    not matter, a caption in the border is left out as far from the circle, and a disc cut off
-    at the top or bottom of the frame is still measured across its full diameter. The disc
-    counts as found when what lies outside it (beyond :data:`OUTSIDE_MARGIN` of its radius)
-    covers at least :data:`MIN_BORDER` of the frame and is dark (:data:`BLACK`): a frame filled
-    by the retina, or no retina at all, has no such border.
+    The photograph is subsampled and thresholded between its dark and bright levels; the
+    bright region is eroded, so that specks in the border vanish; a circle is fitted to the
+    first and last bright pixel of each row, another to those of each column
+    (:func:`_edge_points`, :func:`_fit_circle`), and the disc is the one more of them lie on
+    (:func:`_points_on`; the larger, if as many): dark vessels and lesions inside do not
+    matter, a caption in the border is left out as far from the circle, a disc cut off by any
+    side of the frame is still measured across its full diameter, and what hides the disc's
+    edge along the rows or the columns (an eyelid's shadow across the top, an aperture's
+    straight cut, which the columns read as its edge) pulls in only one fit, which fewer edge
+    points lie on. The disc counts as found when what lies outside it (beyond
+    :data:`OUTSIDE_MARGIN` of its radius) covers at least :data:`MIN_BORDER` of the frame and
+    is dark (:data:`BLACK`): a frame filled by the retina, or no retina at all, has no such
+    border.
     """
     height, width = image.shape[:2]
     step = max(1, int(np.ceil(max(height, width) / ANALYSIS_SIDE)))
@@ -203,21 +232,21 @@ def detect_fov(image: np.ndarray) -> FieldOfView:
     if bright - dark <= 0:
         return whole
     inside = eroded(small > dark + BORDER_LEVEL * (bright - dark), ERODE)
-    rows = np.flatnonzero(inside.any(axis=1))
-    if len(rows) < 3:
+    if min(np.count_nonzero(inside.any(axis=axis)) for axis in (0, 1)) < 3:
         return whole
-    first = inside[rows].argmax(axis=1)
-    last = inside.shape[1] - 1 - inside[rows, ::-1].argmax(axis=1)
-    edge_y = np.concatenate([rows, rows]).astype(np.float64)
-    edge_x = np.concatenate([first, last]).astype(np.float64)
-    on_disc = (edge_x > 0) & (edge_x < inside.shape[1] - 1)  # not where the frame cuts it
-    circle = _fit_circle(edge_y[on_disc], edge_x[on_disc])
-    if circle is None:
+    ys, xs = (np.arange(side, dtype=np.float64) for side in small.shape)  # analysis pixels
+    row_ys, row_xs = _edge_points(inside)
+    column_xs, column_ys = _edge_points(inside.T)
+    fits = [_fit_circle(ys[row_ys], xs[row_xs]), _fit_circle(ys[column_ys], xs[column_xs])]
+    fits = [fit for fit in fits if fit is not None]
+    if not fits:
         return whole
+    edge_ys = ys[np.concatenate([row_ys, column_ys])]
+    edge_xs = xs[np.concatenate([row_xs, column_xs])]
+    circle = max(fits, key=lambda fit: (_points_on(fit, edge_ys, edge_xs), fit[2]))
     center_y, center_x, radius = circle
     radius += ERODE + EDGE  # what the erosion took off, and where the edge really is
-    ys, xs = np.ogrid[: small.shape[0], : small.shape[1]]
-    beyond = (ys - center_y) ** 2 + (xs - center_x) ** 2 > (radius * OUTSIDE_MARGIN) ** 2
+    beyond = (ys[:, None] - center_y) ** 2 + (xs - center_x) ** 2 > (radius * OUTSIDE_MARGIN) ** 2
     border = small[beyond]
     if border.size < MIN_BORDER * small.size or np.median(border) > BLACK * bright:
         return whole

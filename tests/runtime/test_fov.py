@@ -108,3 +108,48 @@ def test_the_disc_radius_is_measured_to_half_a_percent(height, width):
 
     fov = detect_fov(to_grayscale(synthetic_fundus(height, width)))
     assert fov.radius == pytest.approx(0.46 * min(height, width), rel=0.005)
+
+
+def test_a_disc_cut_by_the_sides_of_the_frame_is_measured_across_its_full_width():
+    """The photograph above turned a quarter: a disc cut by the frame's left and right sides
+    (its edge points there are the frame's, not the disc's; they once made it 11 % small on
+    GAVE's photographs turned)."""
+    gray = to_grayscale(synthetic_fundus(800, 800))[:, 150:650]
+    fov = detect_fov(gray)
+    assert fov.found and fov.radius == pytest.approx(0.46 * 800, rel=0.03)
+    assert fov.center_x == pytest.approx(399.5 - 150, abs=12)
+    top, left, bottom, right = fov.box(gray.shape)
+    assert (left, right) == (0, 500) and top > 0 and bottom < 800
+
+
+def test_a_photograph_turned_or_mirrored_has_its_disc_turned_or_mirrored():
+    """The eight ways up of a photograph whose field is cut straight inside the frame at the top
+    and bottom (as STARE's camera's aperture cuts it) and by the frame's sides: the same disc,
+    turned back, whichever way up (the rows alone once read the straight cut, turned a
+    quarter, as the disc's edge, and the frame's sides as its edge)."""
+    gray = to_grayscale(synthetic_fundus(700, 900))[:, 170:730]
+    gray[:60] = gray[-60:] = 10
+    fov = detect_fov(gray)
+    assert fov.radius == pytest.approx(0.46 * 700, rel=0.005)  # 4 % short, rows alone
+    upright = fov.mask(gray.shape)
+    for mirrored in (False, True):
+        for turns in range(4):
+            picture = np.rot90(gray[:, ::-1] if mirrored else gray, turns)
+            mask = np.rot90(detect_fov(np.ascontiguousarray(picture)).mask(picture.shape), -turns)
+            mask = mask[:, ::-1] if mirrored else mask
+            assert np.count_nonzero(mask != upright) < 0.005 * upright.sum(), (mirrored, turns)
+
+
+@pytest.mark.parametrize("turns", [0, 1])
+def test_an_eyelids_shadow_across_the_field_does_not_pull_the_disc_in(turns):
+    """A shadow over the top 40 % of the field: the columns read its edge as the disc's (and
+    the rows do once the photograph is turned a quarter); the fit that more of the edge points
+    lie on is kept. Rows alone read the turned photograph's disc 20 % small; rows and columns
+    pooled in one fit read it 3 % small either way up."""
+    from edge_runtime.evaluation import degradations
+
+    photo = synthetic_fundus(700, 900)
+    disc = detect_fov(photo)
+    shaded = np.ascontiguousarray(np.rot90(degradations.eyelid(photo, disc, 0.4), turns))
+    found = detect_fov(shaded)
+    assert found.found and found.radius == pytest.approx(disc.radius, rel=0.01)
