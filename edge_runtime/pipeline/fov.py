@@ -195,6 +195,14 @@ def _points_on(circle: tuple[float, float, float], ys: np.ndarray, xs: np.ndarra
     )
 
 
+def _sampled(length: int, step: int) -> np.ndarray:
+    """Every ``step``-th pixel of a side ``length`` pixels long, from each end to its middle:
+    the same pixels counted from either end, so that the photograph turned or mirrored is
+    sampled alike."""
+    from_start = np.arange(0, length // 2 + 1, step)
+    return np.union1d(from_start, length - 1 - from_start)
+
+
 def _edge_points(inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rows, columns) of the first and last pixel of the eroded bright region ``inside`` on
     each row, where the disc's edge is: not where the region reaches the frame's side (the
@@ -210,23 +218,24 @@ def _edge_points(inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def detect_fov(image: np.ndarray) -> FieldOfView:
     """Find the field-of-view disc of a photograph (H, W) or (H, W, 3|4).
 
-    The photograph is subsampled and thresholded between its dark and bright levels; the
-    bright region is eroded, so that specks in the border vanish; a circle is fitted to the
-    first and last bright pixel of each row, another to those of each column
+    The photograph is subsampled (:func:`_sampled`) and thresholded between its dark and bright
+    levels; the bright region is eroded, so that specks in the border vanish; a circle is
+    fitted to the first and last bright pixel of each row, another to those of each column
     (:func:`_edge_points`, :func:`_fit_circle`), and the disc is the one more of them lie on
     (:func:`_points_on`; the larger, if as many): dark vessels and lesions inside do not
     matter, a caption in the border is left out as far from the circle, a disc cut off by any
     side of the frame is still measured across its full diameter, and what hides the disc's
     edge along the rows or the columns (an eyelid's shadow across the top, an aperture's
     straight cut, which the columns read as its edge) pulls in only one fit, which fewer edge
-    points lie on. The disc counts as found when what lies outside it (beyond
-    :data:`OUTSIDE_MARGIN` of its radius) covers at least :data:`MIN_BORDER` of the frame and
-    is dark (:data:`BLACK`): a frame filled by the retina, or no retina at all, has no such
-    border.
+    points lie on. The photograph turned or mirrored has the same disc, turned or mirrored.
+    The disc counts as found when what lies outside it (beyond :data:`OUTSIDE_MARGIN` of its
+    radius) covers at least :data:`MIN_BORDER` of the frame and is dark (:data:`BLACK`): a
+    frame filled by the retina, or no retina at all, has no such border.
     """
     height, width = image.shape[:2]
     step = max(1, int(np.ceil(max(height, width) / ANALYSIS_SIDE)))
-    small = to_grayscale(image[::step, ::step])
+    rows, columns = _sampled(height, step), _sampled(width, step)
+    small = to_grayscale(np.take(np.take(image, rows, axis=0), columns, axis=1))
     dark, bright = np.percentile(small, (1, 99))
     whole = FieldOfView((height - 1) / 2, (width - 1) / 2, 0.0, found=False)
     if bright - dark <= 0:
@@ -234,7 +243,7 @@ def detect_fov(image: np.ndarray) -> FieldOfView:
     inside = eroded(small > dark + BORDER_LEVEL * (bright - dark), ERODE)
     if min(np.count_nonzero(inside.any(axis=axis)) for axis in (0, 1)) < 3:
         return whole
-    ys, xs = (np.arange(side, dtype=np.float64) for side in small.shape)  # analysis pixels
+    ys, xs = rows / step, columns / step  # in analysis pixels
     row_ys, row_xs = _edge_points(inside)
     column_xs, column_ys = _edge_points(inside.T)
     fits = [_fit_circle(ys[row_ys], xs[row_xs]), _fit_circle(ys[column_ys], xs[column_xs])]

@@ -153,3 +153,34 @@ def test_an_eyelids_shadow_across_the_field_does_not_pull_the_disc_in(turns):
     shaded = np.ascontiguousarray(np.rot90(degradations.eyelid(photo, disc, 0.4), turns))
     found = detect_fov(shaded)
     assert found.found and found.radius == pytest.approx(disc.radius, rel=0.01)
+
+
+def _turned(fov, shape: tuple[int, int], mirrored: bool, turns: int) -> tuple[float, ...]:
+    """(centre y, centre x, radius) of ``fov`` in a photograph of ``shape`` mirrored left to
+    right, then turned by ``turns`` quarters as np.rot90 turns it."""
+    (height, width), y, x = shape, fov.center_y, fov.center_x
+    if mirrored:
+        x = width - 1 - x
+    for _ in range(turns):
+        y, x, height, width = width - 1 - x, y, width, height
+    return y, x, fov.radius
+
+
+@pytest.mark.parametrize(("height", "width"), [(700, 900), (583, 566)])
+def test_the_disc_of_a_photograph_turned_or_mirrored_is_exactly_its_disc_turned_or_mirrored(
+    height, width
+):
+    """Sides that are no multiple of the analysis step (plus one): the pixels analysed are
+    taken from each end of a side, so that each way up analyses the same pixels (every step-th
+    pixel from the top and left once put the disc 0.1-0.5 pixels elsewhere one way up than
+    another, and a crop cut at whole pixels then a pixel elsewhere: another working image)."""
+    gray = to_grayscale(synthetic_fundus(height, width))
+    fov = detect_fov(gray)
+    for mirrored in (False, True):
+        for turns in range(4):
+            picture = np.rot90(gray[:, ::-1] if mirrored else gray, turns)
+            found = detect_fov(np.ascontiguousarray(picture))
+            expected = _turned(fov, gray.shape, mirrored, turns)
+            assert (found.center_y, found.center_x, found.radius) == pytest.approx(
+                expected, abs=1e-6
+            ), (mirrored, turns)
