@@ -109,8 +109,8 @@ class FieldOfView:
         crop = (bottom - top, right - left)
         work = (max(min_side, round(crop[0] * scale)), max(min_side, round(crop[1] * scale)))
         work_fov = FieldOfView(
-            (self.center_y - top) * work[0] / crop[0],
-            (self.center_x - left) * work[1] / crop[1],
+            (self.center_y - top + 0.5) * work[0] / crop[0] - 0.5,
+            (self.center_x - left + 0.5) * work[1] / crop[1] - 0.5,
             self.radius * scale,
             self.found,
         )
@@ -139,8 +139,8 @@ class Framing:
         work = tuple(max(1, round(side * scale)) for side in self.crop_shape)
         fov = self.work_fov
         work_fov = FieldOfView(
-            fov.center_y * work[0] / self.work_shape[0],
-            fov.center_x * work[1] / self.work_shape[1],
+            (fov.center_y + 0.5) * work[0] / self.work_shape[0] - 0.5,
+            (fov.center_x + 0.5) * work[1] / self.work_shape[1] - 0.5,
             fov.radius * diameter / self.diameter,
             fov.found,
         )
