@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_runtime.pipeline.decode import Photo
-from edge_runtime.pipeline.fov import FieldOfView, eroded
+from edge_runtime.pipeline.fov import FieldOfView
 from edge_runtime.pipeline.grayscale import colour_sample, has_colour
 from edge_runtime.pipeline.segmenter import Prepared
+from edge_runtime.verdict.sharpness import sharpness
 
 INNER = 0.9
 """Share of the field's radius measured: its rim is dark and sharp on every camera."""
@@ -51,32 +52,6 @@ CONTRAST_PERCENTILE = 98
 BACKGROUND_RADIUS = 3
 """The surroundings of a pixel for contrast: a box of 2 * 3 + 1 pixels at a quarter of the
 working scale (28 working pixels, wider than the widest vessel)."""
-
-EDGE_PERCENTILE = 99
-"""Sharpness compares the strongest edges (this percentile of the gradient) at two scales."""
-
-BRIGHT = 1.5
-"""Sharpness is measured with the field clipped at this many times its median brightness: a
-bright reflection or exudate has edges far stronger than any vessel's, and a few of them
-would otherwise decide the comparison."""
-
-DARK = 0.4
-DARK_MARGIN = 2
-"""Sharpness reads only the lit field: quarter-scale pixels at least ``DARK`` times its median
-brightness, ``DARK_MARGIN`` quarter-scale pixels away from any darker. A field cut straight by
-the camera's aperture (STARE's, at top and bottom) has a dark band inside the disc, and that
-band's straight edge, which falls over two or three quarter-scale pixels, would otherwise
-decide the horizontal edges' strength, differently in a photograph and its mirror image."""
-
-EDGE_CANDIDATES = 0.1
-"""Share of the strongest gradients among which each orientation's strongest are sought."""
-
-CANDIDATE_SAMPLE = 16
-"""The strongest gradients' least is estimated from every 16th gradient: any estimate gives the
-same strengths (an orientation with too few candidates is sought among all its gradients)."""
-
-FINE_ROW_STEP = 4
-"""Sharpness reads the working scale's gradients on every 4th row (edges run many rows)."""
 
 STRUCTURE_RADIUS = 4
 """Structure is the field's variance left after averaging boxes of 2 * 4 + 1 pixels at a
@@ -280,78 +255,11 @@ def vessel_contrast(
     return max(0.0, quantile(weber, share)), max(0.0, quantile(darker, share))
 
 
-def _edge_strengths(
-    top: np.ndarray, below: np.ndarray, inside: np.ndarray, bright: np.float32, share: float
-) -> np.ndarray:
-    """The ``share`` quantile (as :func:`quantile`) of the gradient magnitude in each of four
-    orientation bins (0, 45, 90, 135 degrees), from rows ``top`` and the rows ``below`` them
-    clipped at ``bright``, where ``inside`` (for ``top``); 0 for an empty bin. Each bin's is
-    sought among about the :data:`EDGE_CANDIDATES` strongest gradients when it lies there (it
-    nearly always does). Only the pixels inside are read, into as few arrays as it can."""
-    keep = inside[:, :-1]
-    here, gx, gy = top[:, :-1][keep], top[:, 1:][keep], below[:, :-1][keep]
-    for pixels in (here, gx, gy):
-        np.minimum(pixels, bright, out=pixels)
-    gx -= here
-    gy -= here
-    squared = gx * gx
-    squared += np.multiply(gy, gy, out=here)
-    rising = (gx > 0) == (gy > 0)
-    ax, ay = np.abs(gx, out=gx), np.abs(gy, out=gy)
-    tan = np.float32(math.tan(math.pi / 8))
-    diagonal = ay > np.multiply(ax, tan, out=here)
-    diagonal &= ax > np.multiply(ay, tan, out=here)
-    steep = ay > ax
-    bins = np.where(diagonal, 3 - 2 * rising.view(np.uint8), 2 * steep.view(np.uint8))
-    strong = squared >= quantile(squared[::CANDIDATE_SAMPLE], 1 - EDGE_CANDIDATES)
-    candidates, candidate_bins = squared[strong], bins[strong]
-    strengths = np.zeros(4)
-    for k in range(4):
-        in_bin = bins == k
-        count = np.count_nonzero(in_bin)
-        if not count:
-            continue
-        above = count - min(count - 1, int(share * count))  # values at or above the quantile
-        members = candidates[candidate_bins == k]
-        if len(members) < above:
-            members = squared[in_bin]
-        strengths[k] = np.partition(members, len(members) - above)[len(members) - above]
-    return np.sqrt(strengths)
-
-
 def rows_inside(quarter_inner: np.ndarray, rows: np.ndarray, width: int) -> np.ndarray:
     """The field on some ``rows`` of the working scale (``width`` wide), from its mask at a
     quarter of it (to within 4 pixels)."""
     columns = np.minimum(np.arange(width) // 4, quarter_inner.shape[1] - 1)
     return quarter_inner[np.minimum(rows // 4, len(quarter_inner) - 1)][:, columns]
-
-
-def sharpness(
-    work: np.ndarray, quarter: np.ndarray, quarter_inner: np.ndarray, median: float
-) -> float:
-    """How much sharper the strongest edges are at the working scale (``work``) than at a
-    quarter of it (``quarter``, the field ``quarter_inner``), in the orientation
-    that lost most (a hand's movement blurs one orientation): 4 x the
-    :data:`EDGE_PERCENTILE` of the gradient at full scale (every :data:`FINE_ROW_STEP`-th
-    row) over that at quarter scale, least over four orientations, with the field clipped at
-    :data:`BRIGHT` times its ``median``, on its lit part only (:data:`DARK`). 1.28-2.55 on
-    the 108 clean photographs of four cameras; 1 when detail finer than 4 pixels is gone; 0
-    when nothing of the field is lit."""
-    bright = np.float32(BRIGHT * median)
-    lit = eroded(quarter_inner & (quarter >= DARK * median), DARK_MARGIN)
-    step = FINE_ROW_STEP
-    rows = len(work[1::step])
-    fine = _edge_strengths(
-        work[0:-1:step][:rows],
-        work[1::step],
-        rows_inside(lit, np.arange(0, rows * step, step), work.shape[1]),
-        bright,
-        EDGE_PERCENTILE / 100,
-    )
-    coarse = _edge_strengths(quarter[:-1], quarter[1:], lit[:-1], bright, EDGE_PERCENTILE / 100)
-    if not coarse.all():
-        return 0.0
-    return float(np.min(4 * fine / coarse))
 
 
 def noise_level(work: np.ndarray, quarter_inner: np.ndarray) -> float:
@@ -441,7 +349,7 @@ def measure(photo: Photo, prepared: Prepared) -> Measurements:
         clipped=float(np.mean(field >= CLIPPED * full_scale)) if field.size else 0.0,
         evenness=evenness(quarter, quarter_inner),
         contrast=contrast,
-        sharpness=sharpness(work, quarter, quarter_inner, median),
+        sharpness=sharpness(work, inner_field(work.shape, framed.work_fov)),
         noise=noise * 255 / full_scale,
         signal_to_noise=contrast_levels / noise,
         blockiness=blocks,
