@@ -309,7 +309,7 @@ QUANTILES = np.linspace(0, 1, 81)
 
 BY_HAND = ("field-cut-off",)
 """Reasons whose checks are not fitted: a field cut by the frame loses vessels in proportion to
-the retina lost (an F1 drop of 0.14 at 0.6 radii), never enough for the objective to want it;
+the retina lost (an F1 drop of 0.12 at 0.6 radii), never enough for the objective to want it;
 its limit is set where a third of the disc is lost (a camera's own framing may cut a sixth),
 and a frame's shape by the cameras' (no degradation here makes a strip of a photograph)."""
 

@@ -49,7 +49,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
 
     A folder gives its image files, less what segment writes (as segment's folders do).
     Prints a line per photograph: "ok", "retake: " and the reasons with what was measured
-    (e.g. "blurred (sharpness 1.13 < 1.26)"), or "not a fundus photograph" (also a warning on
+    (e.g. "blurred (sharpness 1.13 < 1.28)"), or "not a fundus photograph" (also a warning on
     stderr); with --json a record per photograph ("path", "ok", "verdict": {"fundus",
     "usable", "quality", "reasons", ...}, "ms"; or "error"). A bad file is reported on one
     line and skipped. Exit status: 0 every photograph usable, 3 some to retake, 4 some not

@@ -28,7 +28,7 @@ class Reason:
     limit: float
 
     def detail(self) -> str:
-        """What was measured against which limit: ``sharpness 1.13 < 1.26``."""
+        """What was measured against which limit: ``sharpness 1.13 < 1.28``."""
         sign = "<" if self.value < self.limit else ">"
         return f"{self.measure} {self.value:.3g} {sign} {self.limit:.3g}"
 
@@ -50,7 +50,7 @@ class VerdictRecord:
     vessels: dict[str, float] | None
 
     def summary(self) -> str:
-        """One short line: ``ok``, ``retake: blurred (sharpness 1.13 < 1.26), ...`` or ``not a
+        """One short line: ``ok``, ``retake: blurred (sharpness 1.13 < 1.28), ...`` or ``not a
         fundus photograph (redness 0.33 < 0.45)``, and for a picture whose red and blue are
         swapped, ``: red and blue swapped? (stored as BGR: swapped_redness 0.62 > 0.45)``."""
         if not self.fundus:
@@ -92,7 +92,7 @@ class VerdictRecord:
 
     def columns(self) -> dict[str, object]:
         """Its values as a CSV row's :data:`COLUMNS`: the reasons worst first, each with what
-        was measured against which limit (``blurred (sharpness 1.13 < 1.26), too-dark (...)``)."""
+        was measured against which limit (``blurred (sharpness 1.13 < 1.28), too-dark (...)``)."""
         reasons = ", ".join(str(reason) for reason in self.reasons)
         values = (self.fundus, self.usable, self.quality, reasons)
         return dict(zip(COLUMNS, values, strict=True))

@@ -95,7 +95,7 @@ red-free or monochrome camera's) has no colour to judge: it must show a fundus c
 round border around its field instead."""
 
 CHECKS: tuple[Check, ...] = (
-    Check("blurred", "sharpness", 1.26, below=True, clean=1.87, logarithmic=True),
+    Check("blurred", "sharpness", 1.28, below=True, clean=1.81, logarithmic=True),
     Check("too-dark", "brightness", 0.037, below=True, clean=0.31, logarithmic=True),
     Check("over-exposed", "clipped", 0.39, below=False, clean=0.0),
     Check("uneven-light", "evenness", 0.19, below=True, clean=0.72, logarithmic=True),

@@ -39,7 +39,7 @@ class Verdict:
     vessels: VesselMeasurements | None = None
 
     def summary(self) -> str:
-        """One short line: ``ok``, ``retake: blurred (sharpness 1.13 < 1.26), ...`` or ``not a
+        """One short line: ``ok``, ``retake: blurred (sharpness 1.13 < 1.28), ...`` or ``not a
         fundus photograph (redness 0.33 < 0.45)`` (:meth:`VerdictRecord.summary`)."""
         return self.record().summary()
 

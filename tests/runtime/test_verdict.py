@@ -392,7 +392,7 @@ CLEAN = Measurements(
     clipped=0.0,
     evenness=0.72,
     contrast=0.16,
-    sharpness=1.87,
+    sharpness=1.81,
     noise=1.0,
     signal_to_noise=30.0,
     blockiness=0.15,
@@ -408,10 +408,10 @@ def test_quality_is_one_when_clean_half_at_a_limit_and_falls_with_the_distance_b
     """An audit's mutations survived: the distance as a sum or a maximum of the excesses, and
     sharpness on a linear scale instead of a logarithmic one."""
     assert judge(CLEAN).quality == 1.0 and judge(CLEAN).usable
-    assert judge(dataclasses.replace(CLEAN, sharpness=1.26)).quality == pytest.approx(0.5)
-    two = dataclasses.replace(CLEAN, sharpness=1.26, offset=0.31)  # at two limits
+    assert judge(dataclasses.replace(CLEAN, sharpness=1.28)).quality == pytest.approx(0.5)
+    two = dataclasses.replace(CLEAN, sharpness=1.28, offset=0.31)  # at two limits
     assert judge(two).quality == pytest.approx(1 - 0.5 * math.sqrt(2))  # their root sum square
-    halfway = dataclasses.replace(CLEAN, sharpness=math.sqrt(1.87 * 1.26))  # on a log scale
+    halfway = dataclasses.replace(CLEAN, sharpness=math.sqrt(1.81 * 1.28))  # on a log scale
     assert judge(halfway).quality == pytest.approx(0.75)
 
 
