@@ -46,6 +46,16 @@ def test_a_blank_photo_is_all_field_of_view():
     assert not detect_fov(np.zeros((100, 100), dtype=np.float32)).found
 
 
+@pytest.mark.parametrize("turned", [False, True])
+def test_a_bright_bar_too_thin_to_outlast_the_erosion_across_is_no_disc(turned):
+    """A bar 5 pixels wide keeps one column (or row) of its 156 rows (columns) after the
+    erosion: too few to fit a circle across it, either way up (the check on the rows alone
+    found a disc of radius 123 around the bar upright)."""
+    gray = np.zeros((256, 256), dtype=np.float32)
+    gray[40:200, 100:105] = 200
+    assert not detect_fov(gray.T if turned else gray).found
+
+
 @pytest.mark.parametrize(("height", "width"), [(584, 565), (1000, 1400), (300, 400)])
 def test_a_framing_at_half_the_diameter_holds_the_same_disc_in_a_quarter_of_the_pixels(
     height, width
