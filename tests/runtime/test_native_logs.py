@@ -67,7 +67,7 @@ def test_overlapping_silences_of_two_threads_leave_standard_error_where_it_was(
     assert after == before != nowhere
 
 
-_SCRIPT = """
+_HELD = """
 import os, signal, sys, threading
 from edge_runtime.native_logs import silenced
 
@@ -80,6 +80,12 @@ def hold():
 
 threading.Thread(target=hold, daemon=True).start()
 inside.wait()
+"""
+"""A script's start: a thread holds a silenced() block open."""
+
+_SCRIPT = (
+    _HELD
+    + """
 pid = os.fork()
 if pid == 0:
     signal.alarm(15)  # a child that hangs ends
@@ -95,6 +101,7 @@ status = os.waitpid(pid, 0)[1]
 leave.set()
 sys.exit(status and f"the child ended with status {status}")
 """
+)
 
 
 def test_a_process_forked_while_a_thread_is_silenced_has_its_standard_error(monkeypatch):
@@ -110,22 +117,13 @@ def test_a_process_forked_while_a_thread_is_silenced_has_its_standard_error(monk
     assert done.returncode == 0 and done.stderr == "the child's own line\n", done.stderr
 
 
-_FORKED_INSIDE = """
-import os, signal, sys, threading
-from edge_runtime.native_logs import silenced
+_FORKED_INSIDE = (
+    _HELD
+    + """
 
 def say(line):
     os.write(2, line.encode() + b"\\n")
 
-inside, leave = threading.Event(), threading.Event()
-
-def hold():
-    with silenced():
-        inside.set()
-        leave.wait()
-
-threading.Thread(target=hold, daemon=True).start()
-inside.wait()
 with silenced():
     pid = os.fork()
     if pid == 0:
@@ -141,6 +139,7 @@ status = os.waitpid(pid, 0)[1]
 leave.set()
 sys.exit(status and "the child failed")
 """
+)
 
 
 def test_a_process_forked_inside_a_silenced_block_keeps_its_silence_and_count(monkeypatch):

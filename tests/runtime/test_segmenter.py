@@ -394,11 +394,27 @@ def test_the_verdict_of_a_result_is_the_capture_verdict_whatever_the_working_siz
         assert [r.code for r in verdict.reasons] == ["blurred"]
 
 
-_FORK_WHILE_SEGMENTING = """
+_AWAIT_CHILD = """
+def await_child(pid):
+    deadline = time.monotonic() + 15
+    while not os.waitpid(pid, os.WNOHANG)[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            sys.exit("a forked child hung")
+        time.sleep(0.02)
+"""
+"""A script's function that waits for a forked child, and fails if it hangs."""
+
+
+_FORK_WHILE_SEGMENTING = (
+    """
 import os, signal, sys, threading, time
 import numpy as np
 from edge_runtime import RuntimeOptions, Segmenter
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+"""
+    + _AWAIT_CHILD
+    + """
 
 segmenter = Segmenter(RuntimeOptions(threads=int(sys.argv[1])))
 photo = synthetic_fundus(200, 240, seed=0)
@@ -410,13 +426,9 @@ for _ in range(3):
     pid = os.fork()
     if pid == 0:
         os._exit(0 if np.array_equal(segmenter.segment(photo).mask, expected) else 3)
-    deadline = time.monotonic() + 15
-    while not os.waitpid(pid, os.WNOHANG)[0]:
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            sys.exit("a forked child hung")
-        time.sleep(0.02)
+    await_child(pid)
 """
+)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -436,11 +448,15 @@ def test_a_process_forked_while_another_thread_segments_can_segment(threads):
     assert done.returncode == 0, done.stderr
 
 
-_FORK_WHILE_A_RESULT_IS_READ = """
+_FORK_WHILE_A_RESULT_IS_READ = (
+    """
 import os, signal, sys, threading, time
 import numpy as np
 from edge_runtime import Segmenter
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+"""
+    + _AWAIT_CHILD
+    + """
 
 started, release = threading.Event(), threading.Event()
 
@@ -460,14 +476,10 @@ other = segmenter.segment(photo)
 pid = os.fork()
 if pid == 0:
     os._exit(0 if other.artery_vein is None else 3)
-deadline = time.monotonic() + 15
-while not os.waitpid(pid, os.WNOHANG)[0]:
-    if time.monotonic() > deadline:
-        os.kill(pid, signal.SIGKILL)
-        sys.exit("a forked child hung")
-    time.sleep(0.02)
+await_child(pid)
 release.set()
 """
+)
 
 
 def test_a_process_forked_while_another_thread_reads_a_result_can_read_its_own():
