@@ -11,6 +11,8 @@ the border (vectorised over them, through a table of the 256 neighbourhoods), ne
 background nor of the pixels inside, which it cannot remove.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from edge_runtime.measure.grid import Grid
@@ -65,14 +67,19 @@ would otherwise be as long as all the set pixels: a list of them takes 8 bytes a
 of lines: 12.5 million, 100 MB; their rows and columns worked out at once took 400 MB)."""
 
 
+def _parts(length: int) -> Iterator[slice]:
+    """Consecutive slices of :data:`PIXELS_AT_ONCE` (the last shorter) covering ``length``."""
+    return (slice(start, start + PIXELS_AT_ONCE) for start in range(0, length, PIXELS_AT_ONCE))
+
+
 def _ring_codes(grid: Grid) -> np.ndarray:
     """The ring codes of the set pixels, in an array as long as ``grid.flat`` (0 at the other
     pixels), looked up :data:`PIXELS_AT_ONCE` pixels of the grid at a time."""
     code = np.zeros(len(grid.flat), dtype=np.uint8)
     pixels = grid.flat.view(bool)  # numpy scans booleans several times faster
-    for start in range(0, len(pixels), PIXELS_AT_ONCE):
-        index = np.flatnonzero(pixels[start : start + PIXELS_AT_ONCE])
-        index += start
+    for part in _parts(len(pixels)):
+        index = np.flatnonzero(pixels[part])
+        index += part.start
         code[index] = grid.codes(index)
     return code
 
@@ -97,8 +104,7 @@ def _looked_up(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
     at a time: numpy's ``take`` (faster than indexing by uint8 codes) widens them to 8-byte
     indices (a map of lines' border: 100 MB)."""
     found = np.empty(len(codes), dtype=table.dtype)
-    for start in range(0, len(codes), PIXELS_AT_ONCE):
-        part = slice(start, start + PIXELS_AT_ONCE)
+    for part in _parts(len(codes)):
         np.take(table, codes[part], out=found[part])
     return found
 
@@ -111,8 +117,7 @@ def _remove_redundant(grid: Grid, code: np.ndarray) -> None:
     index = grid.set_pixels()
     quarter = _quarters(index, grid.width)
     for q in range(4):
-        for start in range(0, len(index), PIXELS_AT_ONCE):
-            part = slice(start, start + PIXELS_AT_ONCE)
+        for part in _parts(len(index)):
             one = index[part][quarter[part] == q]
             _remove(grid, code, one[_looked_up(REDUNDANT, code[one])])
 
@@ -121,12 +126,12 @@ def _quarters(index: np.ndarray, width: int) -> np.ndarray:
     """The quarter of each flat index of a grid ``width`` wide: its row's parity * 2 + its
     column's, 0..3 (uint8)."""
     quarter = np.empty(len(index), dtype=np.uint8)
-    for start in range(0, len(index), PIXELS_AT_ONCE):
-        y, x = np.divmod(index[start : start + PIXELS_AT_ONCE], width)
+    for part in _parts(len(index)):
+        y, x = np.divmod(index[part], width)
         y &= 1
         y <<= 1
         y |= x & 1  # in place: two temporaries of 8 bytes a pixel, not five
-        quarter[start : start + PIXELS_AT_ONCE] = y
+        quarter[part] = y
     return quarter
 
 
