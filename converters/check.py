@@ -92,29 +92,48 @@ def load_gate_data(
     return GatePatches(images[keep], labels[keep], keep, described)
 
 
-def run_gate(
+@dataclass(frozen=True)
+class GateModels:
+    """The models the gate compares, read, and their names for its report.
+
+    The LiteRT model runs as on the device; its Keras twin, when given, decides alike (Keras'
+    name "" without one).
+    """
+
+    device: Segmenter
+    twin: Segmenter | None
+    names: tuple[str, str]
+
+
+def load_gate_models(
     tflite_path: Path,
-    gate_data: GatePatches | GatePhotos,
-    gates: Gates,
     keras_path: Path | None = None,
     threshold: float | None = None,
     unsigned: Path | None = None,
-) -> GateReport:
-    """Score the LiteRT model and, when given, the Keras model on the same data.
+) -> GateModels:
+    """Read the LiteRT model and, when given, the Keras model, before the gate runs.
 
     Both decide alike, by the LiteRT model's configuration (its card's threshold unless
-    ``threshold`` is given, its channel, working size and stride), on patches preprocessed
-    alike, or on photographs through the device's whole pipeline (per-photograph F1 inside the
-    field of view).
+    ``threshold`` is given, its channel, working size and stride).
 
     ``unsigned``: the LiteRT model is a conversion on its way to this file, not yet signed: its
     signature is not checked, and the report names this file.
     """
     keys = UNCHECKED if unsigned else None
-    models = (str(unsigned or tflite_path), str(keras_path or ""))
+    names = (str(unsigned or tflite_path), str(keras_path or ""))
     keras = KerasPatches(load_keras_model(keras_path, PREPROCESSING_NAME)) if keras_path else None
     device = Segmenter(RuntimeOptions(tflite_path, trusted_keys=keys), SegmenterConfig(threshold))
     twin = Segmenter(keras, device.config) if keras else None
+    return GateModels(device, twin, names)
+
+
+def run_gate(models: GateModels, gate_data: GatePatches | GatePhotos, gates: Gates) -> GateReport:
+    """Score the LiteRT model and, when given, the Keras model on the same data.
+
+    On patches preprocessed alike, or on photographs through the device's whole pipeline
+    (per-photograph F1 inside the field of view).
+    """
+    device, twin = models.device, models.twin
     if isinstance(gate_data, GatePatches):
         images = gate_data.images
         compared = MaskComparison.of(
@@ -126,7 +145,7 @@ def run_gate(
             compared,
             device.threshold,
             gates,
-            models,
+            models.names,
             gate_data.indices,
             gate_data.data,
         )
@@ -141,7 +160,7 @@ def run_gate(
         MaskComparison.joined(compared),
         device.threshold,
         gates,
-        models,
+        models.names,
         data=gate_data.data,
         unit="photographs",
         names=gate_data.names,

@@ -417,7 +417,8 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     "report_dir",
     type=NonBlankPath(file_okay=False, path_type=Path),
     help="Write report.json, report.md and dice_delta.png here (an earlier report's are "
-    "removed first: a run that fails leaves none).",
+    "removed as the gate starts: a run that fails leaves none, one refused before it starts "
+    "leaves them as they were).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def check(
@@ -449,17 +450,19 @@ def check(
     if report_dir:
         refuse_output_among(report_dir, datasets_of_folders(data), "--report")
     import_extra("tensorflow", "train")
-    from converters.check import load_gate_data, run_gate
+    from converters.check import load_gate_data, load_gate_models, run_gate
     from converters.gate_files import REPORT_FILES, write_report
 
     # a report folder made for a run that fails before its report is removed again
     with folders_removed_on_failure(*filter(None, [report_dir])):
-        if report_dir:  # the verdict is not lost to its report, nor an earlier one taken for it
-            prepare_report(report_dir, REPORT_FILES)
         gate_data = load_gate_data(data, images_key, labels_key, holdout)
+        models = load_gate_models(tflite_path, keras_path, threshold)
+        if report_dir:  # as the gate starts: a run refused above leaves an earlier report,
+            # one that fails below leaves none, and the verdict is not lost to its report
+            prepare_report(report_dir, REPORT_FILES)
         if keras_path is None:
             gates = gates.floor_only()  # the limits given were refused above; these are defaults
-        report = run_gate(tflite_path, gate_data, gates, keras_path, threshold)
+        report = run_gate(models, gate_data, gates)
         if as_json:
             click.echo(json.dumps(encode(report), allow_nan=False))
         else:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converters.check import load_gate_data, run_gate
+from converters.check import load_gate_data, load_gate_models, run_gate
 from converters.gate import GateFailure
 from converters.metadata_writer import build_card, embed_card, run_record
 from converters.model_identity import check_same_model
@@ -113,9 +113,8 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
     with atomic_path(options.output) as tmp:
         tmp.write_bytes(content)
         if gate_data is not None:
-            report = run_gate(
-                tmp, gate_data, options.gates, options.keras_path, unsigned=options.output
-            )
+            models = load_gate_models(tmp, options.keras_path, unsigned=options.output)
+            report = run_gate(models, gate_data, options.gates)
             if not report.passed:
                 raise GateFailure(report)  # leaves the with block: the output is not written
             content = embed_card(content, dataclasses.replace(card, gate=report.summary()))

@@ -45,7 +45,8 @@ def prepare_report(folder: Path, files: tuple[str, ...], pictures: str = "") -> 
     and its pictures of whatever photographs, those this package drew
     (:func:`~edge_runtime.app.outputs.drawn_by_this_package`). The folder then holds this run's
     report alone once it is written, and none when the run fails, never an earlier one to be
-    taken for its own; other files in it stay.
+    taken for its own; other files in it stay. Called as the run starts, once its inputs and
+    model are checked: a run refused before leaves an earlier report as it was.
 
     Raises:
         OutputError: as :func:`prepare_outdir`, or the folder cannot be listed or a file of the

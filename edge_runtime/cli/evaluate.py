@@ -139,9 +139,8 @@ def _photographs(
     check_jobs(jobs, runtime)
     found = list_dataset(data, layout)
     found.warn_of_unmatched()
-    if report is not None:  # an earlier report goes before the model is read
+    if report is not None:
         refuse_output_among(report, [found], "--report")
-        prepare_report(report, SUMMARY_FILES, PICTURE_SUFFIX)
     segmenter = Segmenter(runtime, config, artery_vein)
     dataset = held_out(found, holdout)
     if not found.photos:
@@ -155,6 +154,8 @@ def _photographs(
         _warn_of_unlabelled(data, dataset)
     total = len(dataset.photos)
     jobs = job_count(jobs, [photo.image for photo in dataset.photos], runtime, SCORING_MEMORY)
+    if report is not None:  # once the run is sure to start: one refused leaves an earlier report
+        prepare_report(report, SUMMARY_FILES, PICTURE_SUFFIX)
     with stopping_on_signals() as stop:
         out = ResultLines(stop)
         progress = _reporter(total, out, as_json)
@@ -236,8 +237,8 @@ def _patches(
     type=NonBlankPath(file_okay=False, path_type=Path),
     help="Write, per photograph, a picture of true positives (green), false positives (red) "
     "and false negatives (blue), and summary.csv and summary.md, into this folder (an earlier "
-    "report there is removed first, its pictures of other photographs too: a run that fails "
-    "leaves none).",
+    "report there is removed as the run starts, its pictures of other photographs too: a run "
+    "that fails leaves none, one refused before it starts leaves it as it was).",
 )
 @segmenter_options
 @artery_vein_options(

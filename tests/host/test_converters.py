@@ -637,23 +637,34 @@ def test_a_check_refused_before_its_report_leaves_no_report_folder(
     assert (tmp_path / "mine").is_dir()
 
 
-def test_a_check_that_fails_leaves_no_earlier_report_to_be_taken_for_its_own(
+def test_a_check_refused_leaves_the_earlier_report_and_one_that_fails_after_none(
     run_cli, tmp_path, make_photo_dataset
 ):
-    """check --report into a folder of an earlier report: a run that failed on bad input (exit
-    status 2) left that report there, its verdict read as the new run's. What the user keeps
-    there stays."""
+    """check --report into a folder of an earlier report: a run refused before the gate ran (a
+    mistyped model, a folder without photographs) removed that report, leaving the user none; a
+    run that fails once the gate runs (exit status 2) leaves none to be taken for its own. What
+    the user keeps there stays."""
     from converters.gate_files import REPORT_FILES
     from edge_runtime.inference.bundled import DEFAULT_MODEL
 
     data = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
     report = tmp_path / "report"
-    args = ["check", "--data", data, "--min-dice", "0", "--report", report]
-    run_cli(*args, "--tflite", DEFAULT_MODEL)
+    args = ["check", "--min-dice", "0", "--report", report]
+    run_cli(*args, "--data", data, "--tflite", DEFAULT_MODEL)
     (report / "notes.txt").write_text("mine")
-    assert sorted(p.name for p in report.iterdir()) == sorted([*REPORT_FILES, "notes.txt"])
-    done = run_cli(*args, "--tflite", tmp_path / "none.tflite", expect=2)
+    before = {p.name: p.read_bytes() for p in report.iterdir()}
+    assert sorted(before) == sorted([*REPORT_FILES, "notes.txt"])
+    done = run_cli(*args, "--data", data, "--tflite", tmp_path / "none.tflite", expect=2)
     assert done.output == f"Error: {tmp_path / 'none.tflite'}: no such model file\n"
+    assert {p.name: p.read_bytes() for p in report.iterdir()} == before
+    (tmp_path / "empty" / "images").mkdir(parents=True)
+    done = run_cli(*args, "--data", tmp_path / "empty", "--tflite", DEFAULT_MODEL, expect=2)
+    assert done.output.startswith(f"Error: {tmp_path / 'empty'}: no labelled photographs found")
+    assert {p.name: p.read_bytes() for p in report.iterdir()} == before
+    truncated = data / "images" / "eye2.png"
+    truncated.write_bytes(truncated.read_bytes()[:100])
+    done = run_cli(*args, "--data", data, "--tflite", DEFAULT_MODEL, expect=2)
+    assert f"{truncated}: cannot decode image" in done.output
     assert [p.name for p in report.iterdir()] == ["notes.txt"]
 
 
@@ -1095,7 +1106,7 @@ def test_a_model_whose_ops_are_set_otherwise_is_another_model():
 
 def test_check_decides_at_the_threshold_given(monkeypatch):
     """check --threshold: the gate decides (and reports) at it, not at the card's."""
-    from converters.check import GatePatches, run_gate
+    from converters.check import GatePatches, load_gate_models, run_gate
     from edge_runtime.contract.gate_report import GateData, Gates
     from edge_runtime.evaluation.synthetic import synthetic_patches
     from edge_runtime.inference.bundled import DEFAULT_MODEL
@@ -1104,7 +1115,9 @@ def test_check_decides_at_the_threshold_given(monkeypatch):
     x, y = synthetic_patches(1)
     patches = GatePatches(x[:8], y[:8], np.arange(8), GateData("s.npz", "x_train", "y_train"))
     gates = Gates(None, None, None, None, 0.0)
-    low, high = (run_gate(DEFAULT_MODEL, patches, gates, threshold=t) for t in (0.1, 0.9))
+    low, high = (
+        run_gate(load_gate_models(DEFAULT_MODEL, threshold=t), patches, gates) for t in (0.1, 0.9)
+    )
     assert (low.threshold, high.threshold) == (0.1, 0.9)
     assert low.tflite.dice_mean != high.tflite.dice_mean
 

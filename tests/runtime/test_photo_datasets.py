@@ -530,9 +530,8 @@ def test_eval_names_a_photograph_as_its_file_is_named_whatever_the_letter_case(
 
 def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset):
     """eval --report into a folder of an earlier report left that run's pictures of photographs
-    the new run did not score beside its own, and a run that failed left the earlier report
-    whole, as if its own; what the user keeps there stays, a picture named like one of the
-    report's included (not drawn by edge-seg, or a link to one it drew)."""
+    the new run did not score beside its own; what the user keeps there stays, a picture named
+    like one of the report's included (not drawn by edge-seg, or a link to one it drew)."""
     three = make_photo_dataset(tmp_path / "three", "generic", count=3)
     one = make_photo_dataset(tmp_path / "one", "generic", count=1)
     report = tmp_path / "r"
@@ -545,11 +544,32 @@ def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset)
     _eval(one, "--report", report, expect=0)
     written = ["eye1_comparison.png", "summary.csv", "summary.md"]
     assert sorted(p.name for p in report.iterdir()) == sorted(mine + written)
-    result = _eval(one, "--report", report, "--model", tmp_path / "none.tflite", expect=2)
-    assert result.output == f"Error: {tmp_path / 'none.tflite'}: no such model file\n"
-    assert sorted(p.name for p in report.iterdir()) == mine
-    _eval(one, "--report", tmp_path / "new", "--model", tmp_path / "none.tflite", expect=2)
-    assert not (tmp_path / "new").exists()  # made for the failed run, removed again
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "said"),
+    [
+        (["--model", "none.tflite"], 2, "Error: none.tflite: no such model file"),
+        (["--holdout", "0.1"], 1, "nothing to evaluate: --holdout 0.1 of 1 photograph holds"),
+    ],
+    ids=["mistyped-model", "holds-none-out"],
+)
+def test_an_eval_refused_before_it_starts_leaves_the_earlier_report_as_it_was(
+    tmp_path, make_photo_dataset, monkeypatch, args, status, said
+):
+    """A run refused on its model or its photographs removed the earlier report as it started,
+    leaving the user none (a run that fails once started still leaves none: see the summary
+    that cannot be written); a folder that was not there is not made."""
+    monkeypatch.chdir(tmp_path)
+    one = make_photo_dataset(tmp_path / "one", "generic", count=1)
+    _eval(one, "--report", "r", expect=0)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()}
+    assert len(before) == 3
+    result = _eval(one, "--report", "r", *args, expect=status)
+    assert said in result.output
+    assert {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()} == before
+    _eval(one, "--report", tmp_path / "new" / "r", *args, expect=status)
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_report_of_files_alone_leaves_the_pictures_this_package_drew(
