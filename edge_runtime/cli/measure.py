@@ -224,17 +224,17 @@ def _text(path: Path, m: MapMeasurements) -> str:
 def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture):
     """Vascular measurements of vessel maps: files, folders or glob patterns.
 
-    A map is a vessel mask (non-zero = vessel, as segment writes) or, with --av, an
-    artery/vein label. Prints a line per map (or a JSON record with --json): vessel density,
-    skeleton length, mean width, fractal dimension, tortuosity, end and branch points, the
-    optic disc (a heuristic, not validated) and, with --av, each class's and CRAE, CRVE and
-    AVR. A folder gives its image files (GIFs too), less what segment and --picture write
-    beside the maps (_overlay, _prob, _measure, and _av without --av or _mask with it) and
-    the photographs of the maps beside them (photo.jpg by photo_mask.png; a note names
-    them). A
-    bad map is reported on one line on stderr and skipped; the exit status is 2 when the
-    only map failed, 1 when some of several did or a picture could not be written (its map's
-    measurements stand). Definitions, units and limits:
+    A map is a vessel mask (non-zero = vessel, as segment writes; in a map or --fov mask of
+    several colours and no zero, its near-black colour, each channel at most 8 of 255, is the
+    background) or, with --av, an artery/vein label. Prints a line per map (or a JSON record
+    with --json): vessel density, skeleton length, mean width, fractal dimension, tortuosity,
+    end and branch points, the optic disc (a heuristic, not validated) and, with --av, each
+    class's and CRAE, CRVE and AVR. A folder gives its image files (GIFs too), less what segment
+    and --picture write beside the maps (_overlay, _prob, _measure, and _av without --av or
+    _mask with it) and the photographs of the maps beside them (photo.jpg by photo_mask.png; a
+    note names them). A bad map is reported on one line on stderr and skipped; the exit status
+    is 2 when the only map failed, 1 when some of several did or a picture could not be written
+    (its map's measurements stand). Definitions, units and limits:
     firmware_notes/MEASUREMENTS.md.
     """
     started = time.perf_counter()

@@ -19,6 +19,7 @@ from edge_runtime.cli.measure import _picture_paths
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.provenance import SOFTWARE
 from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
+from edge_runtime.data.binary_image import NEAR_BLACK
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.field import whole_frame
 from edge_runtime.measure.files import COLUMNS
@@ -585,6 +586,20 @@ def test_a_field_mask_with_no_pixel_outside_is_refused(maps, tmp_path, outside):
     assert [r.exit_code for r in measured] == [0, 0]
     read = [json.loads(r.output) for r in measured]
     assert read[0]["vessels"] == read[1]["vessels"] and read[0]["field_area_px"] > 0
+
+
+def test_the_help_says_which_colour_of_a_map_without_zero_is_its_background(maps, tmp_path):
+    """--help said non-zero = vessel, where a map of several colours and no zero is read with
+    its near-black colour as background (DRIVE's second observer's GIFs, black 4, 2, 4)."""
+    vessel, _, _ = maps
+    set_pixels = np.asarray(Image.open(vessel))[..., None] > 0
+    near_black = tmp_path / "near_black.png"
+    Image.fromarray(np.where(set_pixels, 255, [4, 2, 4]).astype(np.uint8)).save(near_black)
+    read = [json.loads(run(given, "--json").output)["vessels"] for given in (vessel, near_black)]
+    assert read[0] == read[1]
+    said = " ".join(run("--help").output.split())
+    limit = round(NEAR_BLACK * 255)
+    assert f"no zero, its near-black colour, each channel at most {limit} of 255, is the" in said
 
 
 def test_a_map_that_failed_names_no_package_that_measured_it(maps, tmp_path):
