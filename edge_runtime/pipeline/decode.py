@@ -14,7 +14,7 @@ import io
 import os
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -117,11 +117,29 @@ class Photo:
 
     def picture(self) -> Image.Image:
         """The photograph at its own size as an 8-bit RGB Pillow image, for display (16-bit
-        photographs are scaled by their maximum); a reduced file is decoded again."""
+        photographs are scaled by their maximum); a reduced file is decoded again.
+
+        Raises:
+            ValueError: it is reduced, and neither its file nor its ``original`` is kept
+                (:meth:`without_original`).
+        """
         if self.reduction > 1 and self.source is not None:
             return _decoding(self.source, self._full_picture)
         pixels = self.original if self.original is not None else self.pixels
+        if pixels.shape[:2] != self.shape:
+            raise ValueError(
+                f"photo: got pixels reduced by {self.reduction} from {self.shape[1]}x"
+                f"{self.shape[0]} and neither their file nor the array of that size, expected "
+                "a photograph to show at its own size (a result keeps an array's reduced "
+                "pixels alone: show the Photo of photo_from_array)"
+            )
         return Image.fromarray(to_uint8(pixels))
+
+    def without_original(self) -> "Photo":
+        """This photograph without ``original``: what the pipeline reads of it, its pixels as
+        decoded, and no copy of an array at its own size (the pixels themselves where they are
+        not reduced: :meth:`picture` shows them as before)."""
+        return self if self.original is None else replace(self, original=None)
 
     def _full_picture(self) -> Image.Image:
         stored, orientation = _stored_rgb8(self.source)

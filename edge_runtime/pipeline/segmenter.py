@@ -101,10 +101,11 @@ class Result:
     result. ``probability`` (float32) and ``fov`` (bool), each as large as the photograph, are
     made when first asked for, so a caller that needs only the mask never pays their memory;
     :meth:`probability_rows` gives the probabilities a block of rows at a time. What they were
-    made from stays: the decoded ``photo``, what :func:`prepare` made of it (``prepared``) and
-    the probabilities at the working scale (``work_probability``, the shape of
-    ``prepared.work``). With an ``artery_vein_model`` chained, :attr:`artery_vein` classes each
-    vessel pixel, when first asked for.
+    made from stays: the decoded ``photo`` (its pixels as decoded, reduced where it is large,
+    and no copy of an array at its own size: :meth:`Photo.without_original`), what
+    :func:`prepare` made of it (``prepared``) and the probabilities at the working scale
+    (``work_probability``, the shape of ``prepared.work``). With an ``artery_vein_model``
+    chained, :attr:`artery_vein` classes each vessel pixel, when first asked for.
     """
 
     def __init__(
@@ -115,7 +116,8 @@ class Result:
         threshold: float,
         artery_vein_model: ArteryVeinModel | None = None,
     ):
-        self.photo, self.prepared, self.work_probability = photo, prepared, work_probability
+        self.photo = photo.without_original()  # no full-size copy of an array
+        self.prepared, self.work_probability = prepared, work_probability
         self.threshold, self.artery_vein_model = threshold, artery_vein_model
         self.mask = np.zeros(prepared.shape, dtype=np.uint8)
         self.vessel_pixels = self.fov_pixels = 0
