@@ -252,14 +252,23 @@ def _reduced_upright(image: Image.Image, reduction: int, orientation: int) -> Im
 
 
 def reduce_pixels(pixels: np.ndarray, reduction: int) -> np.ndarray:
-    """:func:`_reduced` for an (H, W[, 3]) uint8/uint16 array."""
+    """:func:`_reduced` for an (H, W[, 3]) uint8/uint16 array, a band of rows at a time: Pillow
+    holds 8-bit colour at 4 bytes a pixel, and averages 16-bit pixels widened to 32 bits."""
     if reduction == 1:
         return pixels
-    if pixels.dtype == np.uint8:
-        return np.asarray(Image.fromarray(pixels).reduce(reduction))
-    planes = [pixels] if pixels.ndim == 2 else [pixels[..., c] for c in range(3)]
-    reduced = [_array(_reduced(Image.fromarray(p.astype(np.int32)), reduction)) for p in planes]
-    return reduced[0] if pixels.ndim == 2 else np.dstack(reduced)
+    height, width = pixels.shape[:2]
+    shape = (-(-height // reduction), -(-width // reduction), *pixels.shape[2:])
+    reduced = np.empty(shape, dtype=pixels.dtype)
+    for rows in row_blocks(height, width, reduction):
+        into = reduced[rows.start // reduction : -(-rows.stop // reduction)]
+        if pixels.dtype == np.uint8:
+            into[...] = np.asarray(Image.fromarray(pixels[rows]).reduce(reduction))
+            continue
+        band, planes = np.atleast_3d(pixels[rows]), np.atleast_3d(into)
+        for c in range(band.shape[2]):
+            wide = Image.fromarray(band[..., c].astype(np.int32))
+            planes[..., c] = np.asarray(wide.reduce(reduction))
+    return reduced
 
 
 ORIENTATION = 0x0112
@@ -625,13 +634,13 @@ def load_image(path: str | Path) -> np.ndarray:
     return _load(path, lambda: _decode(path, reduce=False)).pixels
 
 
-def photo_from_picture(image: Image.Image) -> Photo:
+def photo_from_picture(image: Image.Image, keep_original: bool = True) -> Photo:
     """A :class:`Photo` of a Pillow image in memory, its mode read as a file's is (palette,
     CMYK, YCbCr and alpha become RGB; 8- and 16-bit grayscale stay, a 16-bit PGM's too),
     turned upright by its EXIF orientation as a file is (an image from ``Image.open`` still
     has it). Pillow's own ``transpose`` and ``rotate`` keep the tag: an image turned that way
     is turned again; ``ImageOps.exif_transpose`` removes it from the image it turns, and an
-    array has none.
+    array has none. ``keep_original`` as :func:`photo_from_array`'s.
 
     Raises:
         InputError: 32-bit or float pixels, a size :func:`photo_from_array` refuses, several
@@ -660,7 +669,7 @@ def photo_from_picture(image: Image.Image) -> Photo:
     wide = _wide_colour(image)
     turned = _decoding(name, lambda: _array(upright(image, orientation_left(image))))
     _check_wide_colour(image, name, wide)
-    return photo_from_array(turned, name)
+    return photo_from_array(turned, name, keep_original)
 
 
 def _check_opened_pictures(image: Image.Image, name: Path) -> None:
@@ -682,12 +691,16 @@ def _check_opened_pictures(image: Image.Image, name: Path) -> None:
         check_single_picture(twin, name, remedy)
 
 
-def photo_from_array(image: np.ndarray, name: str | Path = "image array") -> Photo:
+def photo_from_array(
+    image: np.ndarray, name: str | Path = "image array", keep_original: bool = True
+) -> Photo:
     """A :class:`Photo` of an (H, W[, 3|4]) uint8/uint16 array (alpha dropped), reduced as a file
     of that size would be. It holds a copy of the array's pixels: what is read of them later (a
     result's verdict, arteries and veins, picture) is the photograph given, even where the
     caller's buffer has since taken the next frame. ``name`` says what the array is in errors
-    (a Pillow image's file).
+    (a Pillow image's file). Without ``keep_original``, an array that is reduced is reduced
+    from the caller's pixels, never copied whole, and the photograph holds only its reduced
+    pixels (:meth:`Photo.without_original`: what a segmenter reads of an array it is given).
 
     Raises:
         InputError: the array has the wrong shape or dtype, is too small or too large.
@@ -703,7 +716,12 @@ def photo_from_array(image: np.ndarray, name: str | Path = "image array") -> Pho
         raise InputError(f"{name}: shape {array.shape} is too small, each side needs {MIN_SIDE}")
     if height * width > MAX_PIXELS:
         raise InputError(f"{name}: {width}x{height} pixels {_TOO_LARGE}")
-    # a copy, in this machine's byte order: the caller's buffer is no longer read
-    pixels = np.array(array[..., :3] if array.ndim == 3 else array, dtype=native)
+    colour = array[..., :3] if array.ndim == 3 else array
     reduction = reduction_for(height, width)
+    if reduction > 1 and not keep_original:  # reducing makes new pixels
+        return Photo(
+            reduce_pixels(colour.astype(native, copy=False), reduction), (height, width), reduction
+        )
+    # a copy, in this machine's byte order: the caller's buffer is no longer read
+    pixels = np.array(colour, dtype=native)
     return Photo(reduce_pixels(pixels, reduction), (height, width), reduction, original=pixels)

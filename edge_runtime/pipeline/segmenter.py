@@ -227,7 +227,8 @@ class Result:
 def as_photo(image: "np.ndarray | str | os.PathLike | Image.Image | Photo") -> Photo:
     """A photograph to segment: a :class:`Photo`, decoded from a path (``str`` or any
     ``os.PathLike``), a Pillow image (its mode read as a file's), or a checked (H, W[, 3|4])
-    uint8/uint16 array.
+    uint8/uint16 array (a picture's or array's pixels as decoded, reduced where large: never
+    copied whole then, :func:`~edge_runtime.pipeline.decode.photo_from_array`).
 
     Raises:
         InputError: the file or picture cannot be used, or the array has the wrong shape or
@@ -239,13 +240,13 @@ def as_photo(image: "np.ndarray | str | os.PathLike | Image.Image | Photo") -> P
     if isinstance(image, (str, os.PathLike)):  # os.DirEntry, PurePath... (bytes: a file's?)
         return load_photo(os.fsdecode(image))
     if isinstance(image, Image.Image):
-        return photo_from_picture(image)
+        return photo_from_picture(image, keep_original=False)
     if not isinstance(image, np.ndarray):
         raise TypeError(
             f"got a {type(image).__name__} to segment, expected a path, a Pillow image, a "
             "Photo or a numpy array"
         )
-    return photo_from_array(image)
+    return photo_from_array(image, keep_original=False)
 
 
 def prepare(photo: Photo, fov_diameter: float, tile: int, channel: str = "luma") -> Prepared:
