@@ -481,6 +481,30 @@ def test_a_jpeg_with_an_orientation_tag_of_no_meaning_is_read_as_upright(tmp_pat
     np.testing.assert_array_equal(photo.pixels, _drafted(path, 2))
 
 
+def test_a_16_bit_colour_array_is_read_as_its_file_is_to_the_bits_the_file_keeps(tmp_path):
+    """Pillow reads a 16-bit colour file at 8 bits (the high byte); an array keeps all 16. An
+    array of the values the file keeps (the low byte zero) gives the file's mask, arteries and
+    veins and verdict, and so does a Pillow image of the file; the verdict's measurements read
+    the array against 65,535 and the file's high byte against 255 (brightness within one 8-bit
+    level), and blockiness, JPEG's, only of 8-bit pixels."""
+    from edge_runtime import ArteryVeinModel, Segmenter
+
+    values = synthetic_fundus(300, 280).astype(np.uint16) * 256
+    path = tmp_path / "wide.png"
+    _wide_colour_png(path, values)
+    segmenter = Segmenter(artery_vein=ArteryVeinModel())
+    from_file = segmenter.segment(path)
+    with Image.open(path) as picture:
+        for given in (values, picture):
+            result = segmenter.segment(given)
+            np.testing.assert_array_equal(result.mask, from_file.mask)
+            np.testing.assert_array_equal(result.artery_vein, from_file.artery_vein)
+            verdict, expected = result.verdict, from_file.verdict
+            assert (verdict.reasons, verdict.quality) == (expected.reasons, expected.quality)
+            brightness = verdict.measurements.brightness, expected.measurements.brightness
+            assert abs(brightness[0] - brightness[1]) <= 1 / 255
+
+
 def _twelve_bit(values: np.ndarray) -> np.ndarray:
     return values.astype(np.uint16) * 16  # a 12-bit sensor's values, under 4,096
 
