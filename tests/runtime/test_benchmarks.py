@@ -43,6 +43,15 @@ def test_jobs(run_benchmark):
     assert "speed-up:" in out
 
 
+def test_api_memory(run_benchmark):
+    out = run_benchmark("api_memory.py", "--size", "584x565", "--bits", "16", "--given", "array")
+    said = (
+        r"584x565 16-bit array: segment\(\) peaks \d+ MiB of arrays, RSS [+-]\d+; the result "
+        r"holds \d+, \d+ with its verdict and arteries and veins read\n"
+    )
+    assert re.fullmatch(said, out), out
+
+
 def test_process_memory(run_benchmark):
     from edge_runtime.pipeline.parallel import SCORING_MEMORY, SEGMENT_MEMORY
 
