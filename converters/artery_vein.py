@@ -11,7 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from converters.metadata_writer import embed_card, refuse_another_runs_record, tensor_coding
+from converters.metadata_writer import (
+    embed_card,
+    refuse_another_runs_record,
+    refuse_edited_settings,
+    tensor_coding,
+)
 from converters.signing import warn_if_signed_before
 from converters.tflite_export import export_tflite
 from edge_runtime import __version__
@@ -157,6 +162,7 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         model.count_params(),
         record.model_sha256,
     )
+    refuse_edited_settings(record_path, record, options.keras_path)
     try:
         model = device_model(model, training)
     except ValueError as exc:  # a width or depth that does not build the model's layers

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import hashlib
+import json
 import os
 import warnings
 from pathlib import Path
@@ -12,6 +13,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
 from edge_runtime import __version__
+from edge_runtime.contract.bound_settings import BoundRecord, edited_settings, setting
 from edge_runtime.contract.metrics import DEFAULT_THRESHOLD
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard, TensorCoding, TrainingSummary
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
@@ -105,6 +107,7 @@ def run_record(keras_path: Path, model) -> TrainingRecord | None:
         raise InputError(str(exc)) from None
     parameters = model.count_params()
     refuse_another_runs_record(path, record.params, keras_path, parameters, record.model_sha256)
+    refuse_edited_settings(path, record, keras_path)
     refuse_another_architecture(path, record, keras_path, model)
     return record
 
@@ -130,6 +133,44 @@ def refuse_another_runs_record(
         raise InputError(
             f"{record_path}: records another model file than {keras_path} (SHA-256 "
             f"{digest[:12]}...): {ANOTHER_RUNS_RECORD}"
+        )
+
+
+ANOTHER_SETTING = {
+    "threshold": "to record another threshold, leave the record as written and pass --threshold",
+    "channel": "a model keeps the channel it was trained in: train again for another",
+    "training.fov_diameter": (
+        "a model keeps the scale it was trained at: train again for another field of view"
+    ),
+}
+"""What to do instead of editing each bound setting
+(:attr:`~edge_runtime.contract.bound_settings.BoundRecord.BOUND_SETTINGS`) in a record."""
+
+
+def refuse_edited_settings(record_path: Path, record: BoundRecord, keras_path: Path) -> None:
+    """Refuse a run's record whose bound settings are not those its run wrote for its model.
+
+    A record older than 1.2.0-dev binds none: it is taken, as one without a width or a model
+    digest is, and a warning says that its settings, which nothing else checks, go unchecked.
+
+    Raises:
+        InputError: naming the record, each setting edited and its value.
+    """
+    if record.settings_sha256 is None:
+        warnings.warn(
+            f"{record_path}: a record older than 1.2.0-dev, which does not bind its "
+            f"{' and '.join(record.BOUND_SETTINGS)} to {keras_path}: taken as written, unchecked "
+            "(a value edited by hand would go unnoticed; train again for a bound record)",
+            stacklevel=2,
+        )
+        return
+    edited = edited_settings(record)
+    if edited:
+        said = " and ".join(f"{name} {json.dumps(setting(record, name))}" for name in edited)
+        raise InputError(
+            f"{record_path}: its {said} {'is' if len(edited) == 1 else 'are'} not what its run "
+            f"wrote for {keras_path} (edited by hand?); "
+            + "; ".join(ANOTHER_SETTING[name] for name in edited)
         )
 
 

@@ -21,6 +21,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -34,6 +35,7 @@ from edge_runtime.contract.artery_vein_metrics import (
     artery_vein_scores,
     mean_scores,
 )
+from edge_runtime.contract.bound_settings import bind
 from edge_runtime.contract.schema import bounded, encode, read_record
 from edge_runtime.contract.training_record import Versions
 from edge_runtime.data.artery_vein import check_on_vessels, read_artery_vein
@@ -344,6 +346,13 @@ class ArteryVeinRecord:
     versions: Versions | None = None
     model_sha256: str | None = None
     """SHA-256 of the run's ``model.keras`` (``None`` in records older than 1.2.0-dev)."""
+    settings_sha256: dict[str, str] | None = None
+    """Each of :attr:`BOUND_SETTINGS` bound to ``model_sha256``
+    (:mod:`~edge_runtime.contract.bound_settings`; ``None`` in records older than 1.2.0-dev)."""
+
+    BOUND_SETTINGS: ClassVar[tuple[str, ...]] = ("training.fov_diameter",)
+    """The settings the card takes from the record, bound to the model file (the width and
+    depth are checked by building the model's layers)."""
 
     def write(self, path: Path) -> None:
         """Write as indented JSON, atomically."""
@@ -410,6 +419,6 @@ def train_artery_vein_run(
     with folders_removed_on_failure(out), files_together(out, run_files) as files:
         out.mkdir(parents=True, exist_ok=True)
         inference.save(files["model.keras"])
-        record = dataclasses.replace(record, model_sha256=file_sha256(files["model.keras"]))
+        record = bind(record, file_sha256(files["model.keras"]))
         record.write(files[ARTERY_VEIN_RECORD])
     return record

@@ -8,7 +8,6 @@ seeded and deterministic on the CPU: the same configuration, data and machine gi
 weights.
 """
 
-import dataclasses
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ import tensorflow as tf
 
 from edge_runtime import __version__
 from edge_runtime.atomic import files_together, folders_removed_on_failure
+from edge_runtime.contract.bound_settings import bind
 from edge_runtime.contract.metrics import (
     DEFAULT_THRESHOLD,
     best_mean_threshold,
@@ -424,5 +424,4 @@ def _write_run(
         inference.save(files["model.keras"])
         plot_history(history, result.best_epoch, files["history.png"])
         files["config.json"].write_text(json.dumps(config.record(), indent=2) + "\n")
-        digest = file_sha256(files["model.keras"])
-        dataclasses.replace(result, model_sha256=digest).write(files[RECORD_FILE])
+        bind(result, file_sha256(files["model.keras"])).write(files[RECORD_FILE])

@@ -4,6 +4,7 @@ written by ``train`` and read by ``convert`` (threshold, architecture, data fing
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS
@@ -73,6 +74,12 @@ class TrainingRecord:
     channel: str = choice("luma", CHANNELS)
     model_sha256: str | None = None
     """SHA-256 of the run's ``model.keras`` (``None`` in records older than 1.2.0-dev)."""
+    settings_sha256: dict[str, str] | None = None
+    """Each of :attr:`BOUND_SETTINGS` bound to ``model_sha256``
+    (:mod:`~edge_runtime.contract.bound_settings`; ``None`` in records older than 1.2.0-dev)."""
+
+    BOUND_SETTINGS: ClassVar[tuple[str, ...]] = ("threshold", "channel")
+    """The settings the card takes from the record, bound to the model file."""
 
     def write(self, path: Path) -> None:
         """Write as indented JSON (the caller makes it atomic)."""

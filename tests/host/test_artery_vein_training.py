@@ -13,6 +13,7 @@ from PIL import Image
 from converters.artery_vein import artery_vein_gate
 from edge_runtime import ArteryVein, ArteryVeinModel, Segmenter
 from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
+from edge_runtime.contract.bound_settings import edited_settings
 from edge_runtime.contract.gate_report import ArteryVeinGates
 from edge_runtime.contract.model_card import ModelCard, Preprocessing
 from edge_runtime.data.artery_vein import decode_artery_vein
@@ -91,6 +92,8 @@ def test_training_writes_the_model_and_a_record_of_what_it_scored(converted):
     assert record.photographs == 2 and record.data == ("eyes",) and record.parameters > 0
     assert record.training.epochs == 1 and record.training.width == 4
     assert record.training.draw_by == "camera"  # as given
+    assert list(record.settings_sha256) == ["training.fov_diameter"]
+    assert edited_settings(record) == ()  # bound to its model file, and converted so
     assert [p.name for p in record.scored] == ["eyes/eye1", "eyes/eye2"]
     assert f"accuracy on found vessels {record.accuracy:.4f}" in printed
 
@@ -316,6 +319,8 @@ def test_training_refuses_a_grayscale_photograph(labelled, tmp_path):
         ({"parameters": 999}, "records a model of 999 parameters"),
         ({"training": {"width": 16}}, "do not build"),  # once a set_weights traceback
         ({"training": {"fov_diameter": 20000}}, "fov_diameter"),  # once killed for memory
+        # believed once: the gate ran both models at it and passed
+        ({"training": {"fov_diameter": 300}}, "its training.fov_diameter 300.0 is not what its"),
         ({"training": {"epochs": 0}}, "epochs"),
     ],
 )
@@ -332,6 +337,7 @@ def test_convert_refuses_a_run_record_that_is_not_the_models(
     record["training"].update(edit.get("training", {}))
     (copy / ARTERY_VEIN_RECORD).write_text(json.dumps(record))
     args = ["convert-artery-vein", copy / "model.keras", "--data", labelled]
+    args += ["--max-mean-drop", "1", "--min-agreement", "0"]  # opened as for the run's own
     done = run_cli(*args, "-o", tmp_path / "m.tflite", expect=2)
     assert says in done.output and ARTERY_VEIN_RECORD in done.output
     assert not (tmp_path / "m.tflite").exists()

@@ -702,6 +702,10 @@ def test_unwritable_outputs_are_one_line_errors(
         ({"arch": "unet-lite"}, "records a unet-lite (width 4) model, but "),
         ({"width": 40}, "records a unet (width 40) model, but "),
         ({"macs_per_patch": 1}, "records 1 multiply-accumulates a patch, but "),
+        # these were believed too: the gate ran both models at them and passed
+        ({"threshold": 0.9}, "its threshold 0.9 is not what its run wrote for "),
+        ({"channel": "green"}, 'its channel "green" is not what its run wrote for '),
+        ({"threshold": 0.9, "channel": "green"}, 'threshold 0.9 and channel "green" are not'),
     ],
 )
 def test_convert_refuses_a_run_record_that_is_not_the_models(
@@ -716,7 +720,54 @@ def test_convert_refuses_a_run_record_that_is_not_the_models(
     args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
     done = run_cli(*args, "--no-check", "-o", tmp_path / "m.tflite", expect=2)
     assert says in done.output and "metrics.json" in done.output
-    assert not (tmp_path / "m.tflite").exists()
+    assert done.output.count("\n") == 1 and not (tmp_path / "m.tflite").exists()
+
+
+def test_a_threshold_is_changed_by_convert_threshold_not_by_editing_the_record(
+    host_model, patches_npz, tmp_path, run_cli
+):
+    """--threshold records another threshold over a record left as its run wrote it; a record
+    edited by hand is refused even so (it is no longer its run's), with the way to do it."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
+    args += ["--no-check", "--threshold", "0.6", "-o", tmp_path / "m.tflite"]
+    assert "warning" not in run_cli(*args).output
+    assert read_card((tmp_path / "m.tflite").read_bytes()).threshold == 0.6
+    record = json.loads((run / "metrics.json").read_text())
+    (run / "metrics.json").write_text(json.dumps({**record, "threshold": 0.6}))
+    done = run_cli(*args, "--overwrite", expect=2)
+    assert done.output == (
+        f"Error: {run / 'metrics.json'}: its threshold 0.6 is not what its run wrote for "
+        f"{run / 'model.keras'} (edited by hand?); to record another threshold, leave the "
+        "record as written and pass --threshold\n"
+    )
+
+
+def test_a_record_from_before_bound_settings_is_converted_with_a_warning(host_model, tmp_path):
+    """A run's record written before records bound their settings to the model file is its
+    model's, as one without a width is; that its threshold and channel go unchecked is said."""
+    import shutil
+
+    from converters.metadata_writer import run_record
+    from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
+    from training.model_io import load_keras_model
+
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    record = json.loads((run / "metrics.json").read_text())
+    del record["settings_sha256"]
+    (run / "metrics.json").write_text(json.dumps({**record, "threshold": 0.9}))
+    model = load_keras_model(run / "model.keras", PREPROCESSING_NAME)
+    with pytest.warns(UserWarning) as caught:
+        assert run_record(run / "model.keras", model).threshold == 0.9
+    assert [str(w.message) for w in caught] == [
+        f"{run / 'metrics.json'}: a record older than 1.2.0-dev, which does not bind its "
+        f"threshold and channel to {run / 'model.keras'}: taken as written, unchecked (a value "
+        "edited by hand would go unnoticed; train again for a bound record)"
+    ]
 
 
 def test_a_record_from_before_widths_is_checked_for_its_architecture_alone(host_model, tmp_path):

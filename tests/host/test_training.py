@@ -340,6 +340,33 @@ def test_a_record_beside_another_model_file_of_the_same_size_is_refused(
     )
 
 
+def test_a_run_binds_its_threshold_and_channel_to_its_model_file(
+    unet_run, subset_npz, tmp_path, run_cli
+):
+    """A run's threshold or channel edited in its record was written into the card, and the
+    gate ran both models at it and passed: the run binds them to its model file, and convert
+    refuses the record once one is edited."""
+    import shutil
+
+    from edge_runtime.contract.bound_settings import edited_settings
+    from edge_runtime.contract.training_record import TrainingRecord
+
+    out, _ = unet_run
+    record = TrainingRecord.read(out / "metrics.json")
+    assert sorted(record.settings_sha256) == ["channel", "threshold"]
+    assert edited_settings(record) == ()
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    edited = json.loads((run / "metrics.json").read_text())
+    edited["threshold"] = 0.9 if record.threshold != 0.9 else 0.1
+    (run / "metrics.json").write_text(json.dumps(edited))
+    args = ["convert", run / "model.keras", "--calibration", subset_npz, "--no-check"]
+    done = run_cli(*args, "-o", tmp_path / "m.tflite", expect=2)
+    assert f"{run / 'metrics.json'}: its threshold {edited['threshold']} is not what" in (
+        done.output
+    )
+
+
 @pytest.mark.parametrize("command", ["train", "train-artery-vein"])
 def test_a_run_folder_that_is_a_folder_of_the_data_is_refused(
     command, tmp_path, make_photo_dataset

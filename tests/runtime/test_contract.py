@@ -1,5 +1,6 @@
 """The typed documents: decoding checks every field; JSON round trips; format 1 is still read."""
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -176,6 +177,26 @@ def test_a_record_from_before_channels_was_trained_on_luma(tmp_path):
     luma, what every model was trained on then."""
     assert TrainingRecord.read(_record(tmp_path)).channel == "luma"
     assert TrainingRecord.read(_record(tmp_path, channel="green")).channel == "green"
+
+
+def test_a_bound_record_names_each_setting_edited_after_it_was_bound(tmp_path):
+    """A threshold or channel edited in a run's record was believed: the card said it and the
+    gate, running both models at it, passed. Each bound setting's digest ties its value to the
+    model file's; read back as written, none is edited."""
+    from edge_runtime.contract.bound_settings import bind, edited_settings
+
+    record = bind(TrainingRecord.read(_record(tmp_path)), "ab" * 32)
+    assert set(record.settings_sha256) == {"threshold", "channel"}
+    record.write(tmp_path / "bound.json")
+    assert edited_settings(TrainingRecord.read(tmp_path / "bound.json")) == ()
+    edits = {"threshold": 0.9, "channel": "green"}
+    for name, value in edits.items():
+        assert edited_settings(dataclasses.replace(record, **{name: value})) == (name,)
+    assert edited_settings(dataclasses.replace(record, **edits)) == ("threshold", "channel")
+    # bound to another model file's digest, every value is another run's
+    another = dataclasses.replace(record, model_sha256="cd" * 32)
+    assert edited_settings(another) == ("threshold", "channel")
+    assert edited_settings(TrainingRecord.read(_record(tmp_path))) == ()  # older: binds none
 
 
 @pytest.mark.parametrize("threshold", [0.0, 1.0, 1.5])
