@@ -1,7 +1,6 @@
 """``edge-seg convert`` and ``edge-seg check`` (host side; need the 'train' extra)."""
 
 import functools
-import json
 import os
 import re
 import warnings
@@ -27,7 +26,7 @@ from edge_runtime.contract.gate_report import (
     GateReport,
     Gates,
 )
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS
 from edge_runtime.data.photos import datasets_of_folders
 from edge_runtime.errors import EdgeSegError, InputError, os_error_line
@@ -464,7 +463,7 @@ def check(
             gates = gates.floor_only()  # the limits given were refused above; these are defaults
         report = run_gate(models, gate_data, gates)
         if as_json:
-            click.echo(json.dumps(encode(report), allow_nan=False))
+            click.echo(json_text(encode(report)))
         else:
             _echo_gate(report)
         if report_dir:

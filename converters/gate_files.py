@@ -1,6 +1,5 @@
 """Write a gate report directory: report.json, report.md and dice_delta.png."""
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -11,7 +10,7 @@ import numpy as np
 
 from edge_runtime.atomic import atomic_path, write_text
 from edge_runtime.contract.gate_report import UNITS, GateReport
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import encode, json_text
 
 REPORT_FILES = ("report.json", "report.md", "dice_delta.png")
 """What :func:`write_report` writes, in order."""
@@ -21,7 +20,7 @@ def write_report(directory: Path, report: GateReport) -> None:
     """Write the report files into ``directory`` (created if needed), each atomically."""
     directory.mkdir(parents=True, exist_ok=True)
     json_file, markdown, plot = (directory / name for name in REPORT_FILES)
-    write_text(json_file, json.dumps(encode(report), indent=2) + "\n")
+    write_text(json_file, json_text(encode(report), indent=2) + "\n")
     write_text(markdown, gate_markdown(report))
     with atomic_path(plot) as tmp:
         _plot_delta(report, tmp)

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from edge_runtime.errors import OutputError
+from edge_runtime.file_names import utf8_text
 from edge_runtime.processes import ENDING_SIGNALS
 
 _serial = itertools.count()
@@ -189,7 +190,7 @@ def _fsync(path: Path) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically in UTF-8; what a file name's bytes that are not
-    UTF-8 became (``\\udcff``) is written as that escape, as messages show it.
+    UTF-8 became is written as its escape (:func:`~edge_runtime.file_names.utf8_text`).
 
     Raises:
         OutputError: it cannot be written (naming ``path``, not the temporary file).
@@ -218,7 +219,7 @@ def write_texts(folder: Path, texts: dict[str, str]) -> None:
 
 
 def _write_utf8(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8", errors="backslashreplace")
+    path.write_text(utf8_text(text), encoding="utf-8")
 
 
 def what_is_in_the_way(path: Path) -> str | None:

@@ -1,4 +1,5 @@
-"""Output file names cut to fit the 255 bytes a file system allows a name."""
+"""Output file names cut to fit the 255 bytes a file system allows a name, and names that are
+not UTF-8 written as text."""
 
 import os
 from collections.abc import Callable
@@ -18,6 +19,15 @@ def fitted_name(stem: str) -> str:
     while cut > MAX_NAME_BYTES - 3 and raw[cut] & 0xC0 == 0x80:  # inside a UTF-8 character
         cut -= 1
     return os.fsdecode(raw[:cut])
+
+
+def utf8_text(text: str) -> str:
+    """``text`` with what the bytes of a file name that are not UTF-8 became (``os.fsdecode``
+    makes byte 0xFF the lone surrogate ``'\\udcff'``) written as that escape, the six
+    characters ``\\udcff``, as messages show it: text that any UTF-8 or JSON reader takes
+    whole, where a lone surrogate cannot be encoded, and JSON's escape of one is refused or
+    read as U+FFFD (which byte it was, lost) by many readers."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def card_key(name: str) -> str:

@@ -1,6 +1,5 @@
 """``edge-seg bench``: latency per patch and per photograph, peak memory, on this device."""
 
-import json
 from pathlib import Path
 
 import click
@@ -12,7 +11,7 @@ from edge_runtime.cli.options import (
     refuse_given,
     segmenter_options,
 )
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.evaluation.bench import benchmark
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.decode import MAX_PIXELS, MIN_SIDE
@@ -75,7 +74,7 @@ def bench(runtime, config, artery_vein, image, size, runs, as_json):
         photo, name = image, str(image)
     record = encode(benchmark(runtime, config, photo, name, runs, artery_vein))
     if as_json:
-        click.echo(json.dumps(record, allow_nan=False))
+        click.echo(json_text(record))
     else:
         width = max(map(len, record)) + 2
         for key, value in record.items():

@@ -2,7 +2,6 @@
 public download, prepare those downloaded by hand."""
 
 import dataclasses
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import click
 
 from edge_runtime.cli.groups import NamingGroup
 from edge_runtime.cli.options import NonBlankPath, json_option
+from edge_runtime.contract.schema import json_text
 from edge_runtime.data.catalog import DATASETS, Dataset
 from edge_runtime.data.fetch import check_mirror
 from edge_runtime.data.fetch import fetch as fetch_dataset
@@ -71,7 +71,7 @@ def datasets() -> None:
 def list_datasets(as_json: bool) -> None:
     """Each dataset's origin, licence, camera, photographs, labels, and how to get it."""
     if as_json:
-        click.echo(json.dumps([dataclasses.asdict(d) for d in DATASETS.values()], indent=2))
+        click.echo(json_text([dataclasses.asdict(d) for d in DATASETS.values()], indent=2))
         return
     for dataset in DATASETS.values():
         click.echo(

@@ -1,7 +1,6 @@
 """``edge-seg eval``: a model's accuracy on labelled photographs (the field's whole-photograph
 metrics) or on labelled patches of an .npz file (mean per-patch Dice)."""
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from edge_runtime.cli.results import ResultLines
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
 from edge_runtime.contract.evaluation_record import FailedPhoto
 from edge_runtime.contract.metrics import PhotoScores
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.data.photos import PhotoDataset, describe_layouts, held_out, list_dataset
@@ -162,7 +161,7 @@ def _photographs(
         evaluation = evaluate_photos(segmenter, dataset, report, progress, jobs, stop)
     scored = evaluation.n
     if as_json:
-        out.echo(json.dumps(encode(evaluation), allow_nan=False))
+        out.echo(json_text(encode(evaluation)))
     elif scored:
         out.echo(
             f"mean of {scored} photograph{'s' * (scored > 1)}: "
@@ -213,7 +212,7 @@ def _patches(
         _nothing_to_evaluate(data, f"--holdout {holdout} of {count} holds none out")
     evaluation = evaluate_patches(segmenter, images[keep], labels[keep], str(data))
     if as_json:
-        click.echo(json.dumps(encode(evaluation), allow_nan=False))
+        click.echo(json_text(encode(evaluation)))
         return
     empty = evaluation.both_empty
     convention = f"{empty} without a vessel in label or mask count as 1; " if empty else ""

@@ -1,12 +1,11 @@
 """``edge-seg info``: what a model is, and whether it is ready for the Edge TPU."""
 
-import json
-
 import click
 
 from edge_runtime.cli.options import json_option, model_option, trusted_keys_option
 from edge_runtime.contract.gate_report import GateReport
 from edge_runtime.contract.preprocessing import MODEL_INPUTS
+from edge_runtime.contract.schema import json_text
 from edge_runtime.errors import ModelError, one_line
 from edge_runtime.inference.description import ModelReport, describe_model
 
@@ -89,6 +88,6 @@ def info(model: str | None, trusted_keys: str | None, as_json: bool) -> None:
     of its kind): it is described, and the last line says why.
     """
     report = describe_model(model, trusted_keys)
-    click.echo(json.dumps(report.to_json(), allow_nan=False) if as_json else _summary(report))
+    click.echo(json_text(report.to_json()) if as_json else _summary(report))
     if report.problem:
         raise ModelError(report.problem)

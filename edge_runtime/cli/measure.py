@@ -1,7 +1,6 @@
 """``edge-seg measure``: vascular measurements of vessel masks or artery/vein label images."""
 
 import dataclasses
-import json
 import os
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.contract.provenance import SOFTWARE, png_text
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.file_names import fitted_name, unique_name
 from edge_runtime.measure.files import MeasureOptions, measure_file
@@ -273,7 +272,7 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
             undrawn += 1
             click.echo(f"error: {record['picture_error']}", err=True)
         if as_json:
-            out.echo(json.dumps(record, allow_nan=False))
+            out.echo(json_text(record))
         elif measured is not None:
             out.echo(_text(item.path, measured))
     done = len(listed) - failed

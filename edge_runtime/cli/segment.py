@@ -2,7 +2,6 @@
 
 import contextlib
 import dataclasses
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.contract.segment_record import SegmentFailure, SegmentRecord
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.measure.scale import CameraScale
@@ -239,7 +238,7 @@ def _report(
     else:
         record = warned(record, camera, artery_vein, redone)
     if as_json:
-        out.echo(json.dumps(encode(record), allow_nan=False))
+        out.echo(json_text(encode(record)))
     elif isinstance(record, SegmentRecord):
         verdict = "" if record.verdict is None else f"{record.verdict.word()}; "
         out.echo(

@@ -1,7 +1,6 @@
 """``edge-seg verdict``: is each photograph a fundus photograph, and good enough to keep? Fast,
 without the model, for the camera's capture loop."""
 
-import json
 import time
 
 import click
@@ -15,7 +14,7 @@ from edge_runtime.cli.options import (
     segmenter_options,
 )
 from edge_runtime.cli.results import ResultLines
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -83,7 +82,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
             error = describe_failure(exc, item.path)
             click.echo(f"error: {error}", err=True)
             if as_json:
-                out.echo(json.dumps({"path": str(item.path), "ok": False, "error": error}))
+                out.echo(json_text({"path": str(item.path), "ok": False, "error": error}))
             continue
         ms = round((time.perf_counter() - started) * 1000, 1)
         retake += judged.fundus and not judged.usable
@@ -93,7 +92,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
         if as_json:
             record = {"path": str(item.path), "ok": True, "verdict": judged.to_json(), "ms": ms}
             record["provenance"] = None if segmenter is None else encode(segmenter.provenance)
-            out.echo(json.dumps(record, allow_nan=False))
+            out.echo(json_text(record))
         else:
             out.echo(
                 f"{one_line(str(item.path))}: {judged.summary()} (quality {judged.quality:.2f})"

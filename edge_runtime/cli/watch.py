@@ -2,7 +2,6 @@
 
 import contextlib
 import functools
-import json
 import signal
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.cli.segment import warned
-from edge_runtime.contract.schema import encode
+from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.contract.verdict_record import verdict_word
 from edge_runtime.errors import one_line
 from edge_runtime.pipeline.parallel import stopping_on_signals
@@ -168,7 +167,7 @@ UNSAVED = "the watch state could not be saved: a restart does again what it does
 def _shown(record: dict, as_json: bool) -> str:
     """A photograph's line on stdout: its JSON record, or its mask and verdict."""
     if as_json:
-        return json.dumps(record, allow_nan=False)
+        return json_text(record)
     path, mask = one_line(record["path"]), one_line(record["outputs"]["mask"])
     verdict = record.get("verdict")
     word = "" if verdict is None else f": {_word(verdict)}"

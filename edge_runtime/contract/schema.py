@@ -16,6 +16,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, TypeVar
 
+from edge_runtime.file_names import utf8_text
 from edge_runtime.safe_open import open_regular
 
 T = TypeVar("T")
@@ -196,6 +197,31 @@ def decode(cls: type[T], document: Any, where: str = "") -> T:
             _fail(name, value, f"one of {', '.join(options)}")
         values[spec.name] = value
     return cls(**values)
+
+
+def json_text(value: Any, indent: int | None = None) -> str:
+    """What the package writes as JSON for others to read (``--json`` lines, reports):
+    ``value`` (JSON-ready, :func:`encode` makes it so) as strict JSON, no NaN or infinity.
+
+    A file name's bytes that are not UTF-8 are written as messages and CSV files show them
+    (:func:`~edge_runtime.file_names.utf8_text`: ``caf\\udce9.png`` for latin-1's
+    ``caf\\xe9.png``), never as JSON's escape of a lone surrogate.
+
+    Raises:
+        ValueError: a number is not finite.
+    """
+    return json.dumps(_utf8(value), allow_nan=False, indent=indent)
+
+
+def _utf8(value: Any) -> Any:
+    """JSON-ready ``value`` with every string (and key) as :func:`utf8_text` writes it."""
+    if isinstance(value, str):
+        return utf8_text(value)
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_utf8(v) for v in value]
+    return value
 
 
 def encode(value: Any) -> Any:

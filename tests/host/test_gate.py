@@ -200,3 +200,23 @@ def test_a_zero_drop_passes_limits_of_zero():
     compared = MaskComparison.of(_LABELS, _LABELS, _LABELS)
     report = evaluate_gate(compared, 0.5, Gates(0.0, 0.0, 1.0, 0.0, None))
     assert report.passed and report.failures == ()
+
+
+def test_the_report_names_a_photograph_not_utf_8_as_messages_show_it(tmp_path):
+    """report.json wrote a name whose bytes are not UTF-8 as a lone surrogate (caf\\udce9),
+    which strict readers refuse and jq reads as U+FFFD."""
+    import dataclasses
+
+    from converters.gate_files import write_report
+    from edge_runtime.contract.gate_report import GateData, ImageDrop
+
+    drops = [ImageDrop(0, 0.8, 0.7, 0.1, "eyes/caf\udce9")]
+    report = dataclasses.replace(
+        evaluate_gate(MaskComparison.of(LABELS, _mask(LABELS), _mask(LABELS)), 0.5, Gates()),
+        data=GateData("eyes\udcff"),
+        worst_drops=tuple(drops),
+    )
+    write_report(tmp_path, report)
+    written = json.loads((tmp_path / "report.json").read_bytes().decode("utf-8"))
+    assert written["data"]["path"] == "eyes\\udcff"
+    assert written["worst_drops"][0]["name"] == "eyes/caf\\udce9"

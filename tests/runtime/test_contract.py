@@ -126,6 +126,24 @@ def test_a_training_record_is_checked(tmp_path):
         TrainingRecord.read(path)
 
 
+def test_json_text_writes_a_name_not_utf_8_as_its_escape_in_every_string_and_key():
+    """What a file name's bytes that are not UTF-8 became (lone surrogates) is written as the
+    escape messages and CSV files show, never as JSON's escape of a lone surrogate; other
+    characters are JSON's as ever, and a number that is not finite is refused."""
+    from edge_runtime.contract.schema import json_text
+
+    value = {"caf\udce9": ["eye\udcff", ("\udc80", 1.5)], "é": "é😀", "n": None}
+    text = json_text(value)
+    assert json.loads(text) == {
+        "caf\\udce9": ["eye\\udcff", ["\\udc80", 1.5]],
+        "é": "é😀",
+        "n": None,
+    }
+    assert json.loads(json_text(value, indent=2)) == json.loads(text)
+    with pytest.raises(ValueError):
+        json_text({"dice": float("nan")})
+
+
 def test_decode_and_encode_are_inverse_for_a_report():
     report = GateReport(
         False,

@@ -930,6 +930,9 @@ def test_a_photograph_named_in_bytes_not_utf_8_gets_its_summary_row(tmp_path, ma
         "(mean over)",
     ]
     assert "| eye\\udcff |" in (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+    # its JSON record as the CSV has it, not a lone surrogate (U+FFFD to jq and JavaScript)
+    evaluation = json.loads(_eval(root, "--json", expect=0).stdout)
+    assert [photo["name"] for photo in evaluation["photos"]] == ["eye2", "eye\\udcff"]
 
 
 def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from edge_runtime import ArteryVeinModel, CameraScale, Result, Segmenter
-from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
+from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS, EXIT_RETAKE
 from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
@@ -255,6 +255,53 @@ def test_a_name_not_utf_8_is_written_to_the_csv_escaped_as_messages_show_it(tmp_
     assert "Traceback" not in done.output and "2 photographs" in done.stdout
     rows = (out / "measurements.csv").read_text(encoding="utf-8").splitlines()
     assert rows[1].startswith(f"{tmp_path / 'p'}\\udcff.png,True,")
+
+
+def _strings(value):
+    """Every string (and key) of parsed JSON."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_names_not_utf_8_are_written_to_every_json_line_escaped_as_messages_show_them(
+    tmp_path, run_cli
+):
+    """segment, measure, verdict, bench and watch --json wrote them as lone surrogates (caf\\udce9),
+    which strict readers refuse and jq or JavaScript read as U+FFFD (caf\\xe8 and caf\\xe9
+    one name there); they are written as the escape messages and the CSV show."""
+    ends = (b"\xe8", b"\xe9")
+    photos = [_fundus(Path(os.fsdecode(bytes(tmp_path / "caf") + end + b".png"))) for end in ends]
+    shown = [f"{tmp_path / 'caf'}\\udce8.png", f"{tmp_path / 'caf'}\\udce9.png"]
+    out = tmp_path / "out"
+    masks = [Path(os.fsdecode(bytes(out / "caf") + end + b"_mask.png")) for end in ends]
+    shown_masks = [f"{out / 'caf'}\\udce8_mask.png", f"{out / 'caf'}\\udce9_mask.png"]
+
+    def records(*args, expect=0) -> list[dict]:
+        lines = run_cli(*args, "--json", expect=expect).stdout.splitlines()
+        parsed = [json.loads(line) for line in lines]
+        for text in (text for record in parsed for text in _strings(record)):
+            text.encode("utf-8")  # no lone surrogate
+        return parsed
+
+    segmented = records("segment", *photos, "-o", out, "--measure")
+    assert [r["path"] for r in segmented] == shown
+    assert [r["outputs"]["mask"] for r in segmented] == shown_masks
+    assert [r["path"] for r in records("measure", *masks)] == shown_masks
+    assert [r["path"] for r in records("verdict", *photos, expect=EXIT_RETAKE)] == shown
+    assert [r["photo"] for r in records("bench", "--image", photos[0], "--runs", "1")] == shown[:1]
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for photo in photos:
+        os.utime(shutil.copy(photo, drop / photo.name), (time.time() - 10,) * 2)  # settled
+    watched = records("watch", drop, "-o", tmp_path / "watched", "--once")
+    assert sorted(r["path"] for r in watched) == [f"{drop / 'caf'}\\udce{n}.png" for n in (8, 9)]
 
 
 def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
