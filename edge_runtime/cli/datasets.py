@@ -66,10 +66,17 @@ def datasets() -> None:
     in the layout eval and train read."""
 
 
+def _fields(dataset: Dataset) -> str:
+    """Its camera's fields of view in degrees, each with its photographs' size, or none
+    stated."""
+    return ", ".join(f"{degrees:g}° ({size})" for size, degrees in dataset.fields) or "not stated"
+
+
 @datasets.command("list")
 @json_option
 def list_datasets(as_json: bool) -> None:
-    """Each dataset's origin, licence, camera, photographs, labels, and how to get it."""
+    """Each dataset's origin, licence, camera and its field of view, photographs, labels, and
+    how to get it."""
     if as_json:
         click.echo(json_text([dataclasses.asdict(d) for d in DATASETS.values()], indent=2))
         return
@@ -80,6 +87,7 @@ def list_datasets(as_json: bool) -> None:
             f"  licence: {dataset.licence}\n"
             f"  photographs: {dataset.photographs}, {dataset.resolution}\n"
             f"  camera: {dataset.camera}\n"
+            f"  field of view: {_fields(dataset)}\n"
             f"  labels: {dataset.labels}\n"
             f"  get it: {dataset.how_to_get()}\n"
         )

@@ -46,7 +46,10 @@ class Member:
 @dataclass(frozen=True)
 class Dataset:
     """A labelled set: what it is, where it comes from, and how it is unpacked and checked
-    (``files``: how many files each folder of the layout holds, ``"."`` its top)."""
+    (``files``: how many files each folder of the layout holds, ``"."`` its top); its camera's
+    field of view in degrees across the field-of-view disc, by photograph size (``fields``:
+    ``("WIDTHxHEIGHT", degrees)``, what gives its photographs' millimetres, ``--fov-degrees``;
+    none where the publisher states none)."""
 
     name: str
     title: str
@@ -63,6 +66,12 @@ class Dataset:
     archives: tuple[Archive, ...] = ()
     members: tuple[Member, ...] = ()
     files: tuple[tuple[str, int], ...] = ()
+    fields: tuple[tuple[str, float], ...] = ()
+
+    def field_degrees(self, size: tuple[int, int]) -> float | None:
+        """The field of view in degrees of this set's photographs of ``size`` (width, height):
+        ``None`` for a size ``fields`` does not name."""
+        return dict(self.fields).get(f"{size[0]}x{size[1]}")
 
     def how_to_get(self) -> str:
         """One line: the command that gets this dataset, or why none does."""
@@ -93,7 +102,7 @@ DATASETS: dict[str, Dataset] = {
             "Institute, University Medical Center Utrecht",
             homepage="https://drive.grand-challenge.org/",
             licence="research use, under the terms accepted at registration",
-            camera="Canon CR5 non-mydriatic 3CCD, 45° field",
+            camera="Canon CR5 non-mydriatic 3CCD",
             resolution="565x584",
             photographs=20,
             labels="vessels (1st_manual), field-of-view masks, for the 20 training photographs; "
@@ -107,6 +116,7 @@ DATASETS: dict[str, Dataset] = {
                 Member(_ANY + r"training/(images|1st_manual|mask)/([^/]+)$", r"training/\1/\2"),
             ),
             files=(("training/images", 20), ("training/1st_manual", 20), ("training/mask", 20)),
+            fields=(("565x584", 45.0),),
         ),
         Dataset(
             name="stare",
@@ -114,7 +124,7 @@ DATASETS: dict[str, Dataset] = {
             origin="Hoover et al., IEEE Trans. Med. Imaging 19(3), 2000; Clemson University",
             homepage=_STARE + "index.html",
             licence="none stated; free for research, citing Hoover et al. 2000 (unconfirmed)",
-            camera="TopCon TRV-50, 35° field",
+            camera="TopCon TRV-50",
             resolution="700x605",
             photographs=20,
             labels="vessels of two observers (labels-ah, Hoover; labels-vk, Kouznetsova); no "
@@ -133,6 +143,7 @@ DATASETS: dict[str, Dataset] = {
                 Member(_ANY + r"(im\d{4})\.vk\.ppm\.gz$", r"labels-vk/\1.vk.png", "ppm_gz_to_png"),
             ),
             files=(("stare-images", 20), ("labels-ah", 20), ("labels-vk", 20)),
+            fields=(("700x605", 35.0),),
         ),
         Dataset(
             name="chase",
@@ -142,7 +153,7 @@ DATASETS: dict[str, Dataset] = {
             homepage="https://researchinnovation.kingston.ac.uk/en/datasets/"
             "chasedb1-retinal-vessel-reference-dataset-4/",
             licence="CC BY 4.0",
-            camera="Nidek NM-200-D, hand-held, 30° field (both eyes of 14 children)",
+            camera="Nidek NM-200-D, hand-held (both eyes of 14 children)",
             resolution="999x960",
             photographs=28,
             labels="vessels of two observers (_1stHO, _2ndHO); no field-of-view masks",
@@ -157,6 +168,7 @@ DATASETS: dict[str, Dataset] = {
             ),
             members=(Member(_ANY + r"(Image_\d{2}[LR](?:\.jpg|_1stHO\.png|_2ndHO\.png))$", r"\1"),),
             files=((".", 84),),
+            fields=(("999x960", 30.0),),
         ),
         Dataset(
             name="hrf",
@@ -165,7 +177,7 @@ DATASETS: dict[str, Dataset] = {
             "FAU Erlangen-Nürnberg, with Brno University of Technology",
             homepage="https://www5.cs.fau.de/research/data/fundus-images/",
             licence="free for research, citing Budai et al. 2013 (unconfirmed)",
-            camera="Canon CR-1 with a Canon EOS 20D, 45° field",
+            camera="Canon CR-1 with a Canon EOS 20D",
             resolution="3504x2336",
             photographs=45,
             labels="vessels (manual1), field-of-view masks; 15 healthy, 15 glaucomatous, 15 "
@@ -181,6 +193,7 @@ DATASETS: dict[str, Dataset] = {
             ),
             members=(Member(_ANY + r"(images|manual1|mask)/([^/]+)$", r"\1/\2"),),
             files=(("images", 45), ("manual1", 45), ("mask", 45)),
+            fields=(("3504x2336", 45.0),),
         ),
         Dataset(
             name="les-av",
@@ -188,8 +201,7 @@ DATASETS: dict[str, Dataset] = {
             origin="Orlando et al., MICCAI 2018; KU Leuven",
             homepage="https://figshare.com/articles/dataset/LES-AV_dataset/11857698",
             licence="as stated on the figshare record (not confirmed here)",
-            camera="fundus camera of the Leuven Eye Study (model not confirmed here), 30° and "
-            "45° fields",
+            camera="fundus camera of the Leuven Eye Study (model not confirmed here)",
             resolution="1620x1444 (one 2196x1958)",
             photographs=22,
             labels="vessels, artery/vein colour maps (labels-av), field-of-view masks",
@@ -204,6 +216,9 @@ DATASETS: dict[str, Dataset] = {
                 Member(_ANY + r"LES-AV/arteries-and-veins/([^/]+)$", r"labels-av/\1"),
             ),
             files=(("images", 22), ("masks", 22), ("labels", 22), ("labels-av", 22)),
+            # the 30° ones by their discs' size too: about 0.21 of the field across, 0.14 in
+            # the 45° one (1.8 mm over 30 or 45 x 0.288 mm)
+            fields=(("1620x1444", 30.0), ("2196x1958", 45.0)),
         ),
         Dataset(
             name="gave",

@@ -928,6 +928,8 @@ def test_list_gives_each_set_its_origin_camera_photographs_labels_and_how_to_get
         assert f"  origin: {dataset.origin}; {dataset.homepage}" in lines
         assert f"  photographs: {dataset.photographs}, {dataset.resolution}" in lines
         assert f"  camera: {dataset.camera}" in lines
+        fields = [f"{degrees:g}° ({size})" for size, degrees in dataset.fields]
+        assert f"  field of view: {', '.join(fields) or 'not stated'}" in lines
         assert f"  labels: {dataset.labels}" in lines
         get_it = next(line for line in lines if line.startswith("  get it: "))
         expected = {
