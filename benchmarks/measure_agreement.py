@@ -6,7 +6,10 @@ labels, per camera: what a study gains from measuring the model's maps.
 For each labelled photograph of each camera's folder (DRIVE, STARE, GAVE, LES-AV), the
 photograph is segmented by ``edge_runtime.Segmenter`` (the bundled model) and both its mask and
 the manual label are measured inside the same field of view (the set's mask, else the
-segmenter's). Prints, per camera and measurement, the Pearson correlation across photographs
+segmenter's), with the set's field of view in degrees, which sizes the disc
+(:meth:`~edge_runtime.measure.labelled.LabelledMap.camera_scale`: DRIVE's 45, STARE's 35,
+LES-AV's 30 and 45 by the photograph's size; GAVE's is not stated, so a 45-degree field is
+assumed). Prints, per camera and measurement, the Pearson correlation across photographs
 between the two values and the mean bias (model - manual), with the mean manual value for
 scale; and how far apart the two discs are, in disc diameters.
 """
@@ -69,10 +72,11 @@ def main(data_dir: Path, cameras: str, limit: int | None) -> None:
             continue
         result = segmenter.segment(item.image)
         field = field_from_mask(read_field_mask(item.mask) if item.mask else result.fov)
+        scale = item.camera_scale(field.mask.shape).scale(field.spanned_px)
         manual = read_map(item.label).vessels
         model = result.mask != 0
         pairs[item.camera].append(
-            tuple(analyse_map(VesselMap(v), field, None).measurements for v in (model, manual))
+            tuple(analyse_map(VesselMap(v), field, scale).measurements for v in (model, manual))
         )
     header = ("camera", "photographs", "measurement", "manual mean", "Pearson r", "mean bias")
     print("| " + " | ".join(header) + " (model - manual) |")

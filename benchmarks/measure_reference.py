@@ -4,9 +4,12 @@
 
 For each labelled photograph of the data folder's cameras (DRIVE's 1st_manual, STARE's
 labels-ah, GAVE's and LES-AV's labels, inside their field-of-view masks; and their artery/vein
-labels), the maps are measured here and, through ``pvbm_reference.py``, by PVBM in a Python
-that has it (``--python``; PVBM brings PyTorch and OpenCV, so it lives in a virtual
-environment of its own). Prints, per measurement, how many maps, the Pearson correlation
+labels, whose disc is sized by the set's field of view in degrees,
+:meth:`~edge_runtime.measure.labelled.LabelledMap.camera_scale`: DRIVE's 45, LES-AV's 30 and 45
+by the photograph's size; GAVE's is not stated, so a 45-degree field is assumed), the maps are
+measured here and, through ``pvbm_reference.py``, by PVBM in a Python that has it
+(``--python``; PVBM brings PyTorch and OpenCV, so it lives in a virtual environment of its
+own). Prints, per measurement, how many maps, the Pearson correlation
 across them, the mean difference (ours - PVBM) and the mean and largest relative difference.
 ``d0``, ``d1``, ``d2`` use PVBM's box sizes on both sides (the same definition, an
 implementation check); ``d0 (defaults)`` compares each side's own settings.
@@ -58,7 +61,8 @@ def ours(item: LabelledMap, folder: Path) -> tuple[dict, dict]:
     vessels = read_map(item.label).vessels
     field = field_from_mask(read_field_mask(item.mask)) if item.mask else whole_frame(vessels.shape)
     vessels &= field.mask
-    measured = analyse_map(read_map(item.label), field, None).measurements.vessels
+    scale = item.camera_scale(vessels.shape).scale(field.spanned_px)
+    measured = analyse_map(read_map(item.label), field, scale).measurements.vessels
     fractal = fractal_dimensions(vessels, pvbm_box_sizes(vessels.shape))
     stem = f"{item.camera}-{item.name}"
     np.save(folder / f"{stem}.npy", vessels)
@@ -77,7 +81,7 @@ def ours(item: LabelledMap, folder: Path) -> tuple[dict, dict]:
     job = {"name": stem, "vessels": str(folder / f"{stem}.npy")}
     if item.artery_vein:
         av = read_map(item.artery_vein, artery_vein=True)
-        analysis = analyse_map(av, field, None)
+        analysis = analyse_map(av, field, scale)
         found, disc = analysis.measurements.calibers, analysis.disc
         if found and disc:
             record.update(crae=found.crae_px, crve=found.crve_px, avr=found.avr)

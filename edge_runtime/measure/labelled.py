@@ -1,16 +1,19 @@
 """The labelled maps of folders of labelled photographs, for checking the measurements: each
 photograph's manual vessel label, its artery/vein label where the set has them (DRIVE's
-``AV/NN_test.png`` (RITE), the generic layout's ``labels-av/NAME.png``), and its field-of-view
-mask."""
+``AV/NN_test.png`` (RITE), the generic layout's ``labels-av/NAME.png``), its field-of-view
+mask, and its camera's field of view in degrees where the catalog states it."""
 
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_runtime.data.catalog import DATASETS
 from edge_runtime.data.photos import list_dataset
+from edge_runtime.measure.scale import CameraScale
 
 CAMERAS = ("drive", "stare", "gave", "les-av")
-"""The folders of the shared reference data, one camera each."""
+"""The folders of the shared reference data, one camera each, named as the catalog names the
+sets (:data:`~edge_runtime.data.catalog.DATASETS`)."""
 
 ARTERY_VEIN_CAMERAS = ("drive", "gave", "les-av")
 """Those with artery/vein labels."""
@@ -27,6 +30,14 @@ class LabelledMap:
     label: Path
     artery_vein: Path | None
     mask: Path | None
+
+    def camera_scale(self, shape: tuple[int, int]) -> CameraScale:
+        """What gives its maps, ``shape`` (H, W), their millimetres: its set's field of view in
+        degrees for photographs of that size (the catalog's ``fields``), or pixels only where
+        the catalog states none (GAVE's)."""
+        dataset = DATASETS.get(self.camera)
+        degrees = None if dataset is None else dataset.field_degrees((shape[1], shape[0]))
+        return CameraScale(field_degrees=degrees)
 
 
 def labelled_maps(data_dir: str | Path, cameras: tuple[str, ...] = CAMERAS) -> list[LabelledMap]:

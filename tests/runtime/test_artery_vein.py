@@ -24,8 +24,9 @@ from edge_runtime.data.artery_vein import (
 )
 from edge_runtime.data.photos import find_dataset, list_dataset
 from edge_runtime.errors import InputError
-from edge_runtime.measure.labelled import artery_vein_maps, labelled_maps
+from edge_runtime.measure.labelled import LabelledMap, artery_vein_maps, labelled_maps
 from edge_runtime.measure.maps import read_map
+from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.blocks import ROWS_PER_BLOCK
 
@@ -196,6 +197,25 @@ def test_artery_vein_maps_are_the_labelled_ones_a_limit_per_camera(tmp_path, mak
     ]
     limited = artery_vein_maps(tmp_path, ("drive", "gave"), limit=1)
     assert [m.artery_vein for m in limited] == [first, third]
+
+
+@pytest.mark.parametrize(
+    ("camera", "shape", "expected"),
+    [
+        ("les-av", (1444, 1620), CameraScale(field_degrees=30)),
+        ("les-av", (1958, 2196), CameraScale(field_degrees=45)),
+        ("drive", (584, 565), CameraScale(field_degrees=45)),
+        ("stare", (605, 700), CameraScale(field_degrees=35)),
+        ("gave", (1024, 1536), PIXELS_ONLY),  # its field of view is not stated
+        ("les-av", (1620, 1444), PIXELS_ONLY),  # a size the set's photographs do not have
+        ("elsewhere", (584, 565), PIXELS_ONLY),  # a folder the catalog does not name
+    ],
+)
+def test_a_labelled_map_is_measured_with_its_sets_field_of_view(camera, shape, expected):
+    """LES-AV's 1620x1444 photographs are 30-degree ones: measured as 45-degree ones (no
+    scale), their disc was 201 pixels across where it is about 300, and zone B with it."""
+    item = LabelledMap(camera, "x", *[None] * 4)
+    assert item.camera_scale(shape) == expected
 
 
 # artery/vein maps from a model's outputs

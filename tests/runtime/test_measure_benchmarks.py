@@ -58,3 +58,18 @@ def test_measure_agreement_bias_is_the_model_less_the_manual(
     rows = {row[2]: row for row in drive}
     for measurement in ("density", "length_density_per_px"):
         assert rows[measurement][1] == "3" and float(rows[measurement][5].rstrip(" |")) < 0
+
+
+def test_measure_reference_sizes_les_avs_disc_by_its_30_degree_field(
+    dev_npz, tmp_path, load_benchmark
+):
+    """LES-AV's 1620x1444 photographs are 30-degree ones: the reference check sized their disc
+    for a 45-degree camera (201 pixels across, where 1.8 mm is 301 of a field 1444 across), and
+    zone B, where PVBM and we measure the calibers, with it."""
+    if not (dev_npz.parent / "les-av").is_dir():
+        pytest.skip("reference data has no les-av/ folder")
+    reference = load_benchmark("measure_reference")
+    item = next(i for i in labelled_maps(dev_npz.parent, ("les-av",)) if i.name == "111")
+    record, job = reference.ours(item, tmp_path)
+    assert job["disc"][2] == pytest.approx(1.8 / (30 * 0.288 / 1444))
+    assert record["avr"] > 0
