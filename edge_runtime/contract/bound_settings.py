@@ -10,6 +10,7 @@ be written into the card and gated at, the gate running both models at it and pa
 import dataclasses
 import hashlib
 import json
+from numbers import Real
 from typing import Any, ClassVar, Protocol, TypeVar
 
 
@@ -34,7 +35,13 @@ def setting(record: BoundRecord, name: str) -> Any:
 
 
 def setting_sha256(model_sha256: str | None, name: str, value: Any) -> str:
-    """SHA-256 binding the setting ``name`` of value ``value`` (a JSON value) to a model file."""
+    """SHA-256 binding the setting ``name`` of value ``value`` (a JSON value) to a model file.
+
+    A number is bound as a float, as a record reads its number fields back: a run given
+    ``fov_diameter=300`` writes 300 and reads 300.0, the same setting.
+    """
+    if isinstance(value, Real) and not isinstance(value, bool):
+        value = float(value)
     return hashlib.sha256(f"{model_sha256}:{name}={json.dumps(value)}".encode()).hexdigest()
 
 

@@ -2,6 +2,7 @@
 written on the device: on a small synthetic folder with artery/vein labels (the commands'
 mechanics; the real candidates' accuracies are benchmarks/artery_vein_screen.py's)."""
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -566,3 +567,17 @@ def test_training_scores_on_the_vessels_the_device_finds(tmp_path, make_photo_da
         result = segmenter.segment(image)
         share = np.count_nonzero(example.found) / np.count_nonzero(example.inside)
         assert share == pytest.approx(result.vessel_fraction, rel=0.25)
+
+
+def test_a_setting_given_as_an_integer_is_bound_as_the_record_reads_it(tmp_path):
+    """A run whose fov_diameter was given as 300 (an int, in Python) bound "300", and its record
+    reads back 300.0: convert refused the run's own record as edited by hand."""
+    from edge_runtime.contract.bound_settings import bind
+
+    training = ArteryVeinTraining(fov_diameter=300)
+    bind(ArteryVeinRecord(training, ("eyes",)), "ab" * 32).write(tmp_path / ARTERY_VEIN_RECORD)
+    read = ArteryVeinRecord.read(tmp_path / ARTERY_VEIN_RECORD)
+    assert read.training.fov_diameter == 300.0
+    assert edited_settings(read) == ()
+    edited = dataclasses.replace(read, training=dataclasses.replace(training, fov_diameter=301))
+    assert edited_settings(edited) == ("training.fov_diameter",)
