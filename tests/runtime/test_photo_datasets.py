@@ -551,8 +551,9 @@ def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset)
     [
         (["--model", "none.tflite"], 2, "Error: none.tflite: no such model file"),
         (["--holdout", "0.1"], 1, "nothing to evaluate: --holdout 0.1 of 1 photograph holds"),
+        (["--av"], 1, "nothing to evaluate: no artery/vein labels (labels-av/, AV/) to score"),
     ],
-    ids=["mistyped-model", "holds-none-out"],
+    ids=["mistyped-model", "holds-none-out", "no-artery-vein-labels"],
 )
 def test_an_eval_refused_before_it_starts_leaves_the_earlier_report_as_it_was(
     tmp_path, make_photo_dataset, monkeypatch, args, status, said
