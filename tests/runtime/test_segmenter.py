@@ -308,6 +308,44 @@ def test_a_large_frame_is_reduced_from_the_callers_pixels_never_copied_whole(dty
     np.testing.assert_array_equal(photo.pixels, expected)
 
 
+@pytest.mark.parametrize(
+    ("shape", "dtype"),
+    [((181, 6001, 3), np.uint8), ((181, 6001, 4), ">u2"), ((90, 14000), np.uint16)],
+    ids=["8-bit-colour", "16-bit-big-endian-rgba", "16-bit-gray-by-8"],
+)
+def test_a_frame_wider_than_a_block_is_reduced_as_it_would_be_whole(shape, dtype):
+    """A frame wider than 4,096 pixels is reduced a band of fewer than 128 rows at a time (87
+    of a 6001-pixel row, 37 of a 14,000-pixel one, rounded up to the reduction: blocks never
+    straddle two bands), a big-endian frame buffer's in this machine's byte order: the block
+    means of the whole frame, partial blocks at the right and bottom too."""
+    from edge_runtime.pipeline.segmenter import as_photo
+
+    frame = np.random.default_rng(3).integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    photo = as_photo(frame)
+    reduction = photo.reduction
+    colour = np.ascontiguousarray(frame[..., :3] if frame.ndim == 3 else frame)
+    if colour.dtype == np.uint8:
+        expected = np.asarray(Image.fromarray(colour).reduce(reduction))
+    else:
+        planes = np.atleast_3d(colour).astype(np.int32)  # Pillow averages 16 bits as 32
+        reduced = [Image.fromarray(plane).reduce(reduction) for plane in np.moveaxis(planes, 2, 0)]
+        expected = np.dstack(reduced)[..., 0] if frame.ndim == 2 else np.dstack(reduced)
+    assert reduction == (2 if shape[1] == 6001 else 8) and photo.original is None
+    assert photo.pixels.dtype == np.dtype(dtype).newbyteorder("=")
+    np.testing.assert_array_equal(photo.pixels, expected)
+
+
+def test_a_pillow_image_to_segment_keeps_no_copy_at_its_own_size():
+    """A Pillow image to segment was read out whole and copied whole again, the copy kept
+    beside the reduced pixels: it is reduced from what was read out, as an array is."""
+    from edge_runtime.pipeline.segmenter import as_photo
+
+    frame = synthetic_fundus(1700, 3210)
+    photo = as_photo(Image.fromarray(frame))
+    assert photo.reduction == 2 and photo.original is None
+    np.testing.assert_array_equal(photo.pixels, as_photo(frame).pixels)
+
+
 def test_one_segmenter_serves_two_threads_with_the_results_of_one(segmenter):
     """Two threads once shared its interpreter's tensors: a ModelError blamed on the model, or
     another photograph's mask."""
