@@ -934,6 +934,12 @@ def test_a_photograph_named_in_bytes_not_utf_8_gets_its_summary_row(tmp_path, ma
     # its JSON record as the CSV has it, not a lone surrogate (U+FFFD to jq and JavaScript)
     evaluation = json.loads(_eval(root, "--json", expect=0).stdout)
     assert [photo["name"] for photo in evaluation["photos"]] == ["eye2", "eye\\udcff"]
+    # and so is an .npz file's
+    patches = _npz(Path(os.fsdecode(bytes(tmp_path / "p") + b"\xff.npz")), 2)
+    evaluation = json.loads(
+        _eval(patches, "--images", "x", "--labels", "y", "--json", expect=0).stdout
+    )
+    assert evaluation["data"] == f"{tmp_path / 'p'}\\udcff.npz"
 
 
 def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(

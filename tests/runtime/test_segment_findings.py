@@ -19,6 +19,7 @@ from edge_runtime.contract.measurement_record import MapMeasurements
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
 from edge_runtime.contract.verdict_record import COLUMNS as VERDICT_COLUMNS
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.measure.files import COLUMNS
 from edge_runtime.measure.measurements import NotVessels
 from edge_runtime.measure.scale import NoScale
@@ -273,9 +274,10 @@ def _strings(value):
 def test_names_not_utf_8_are_written_to_every_json_line_escaped_as_messages_show_them(
     tmp_path, run_cli
 ):
-    """segment, measure, verdict, bench and watch --json wrote them as lone surrogates (caf\\udce9),
-    which strict readers refuse and jq or JavaScript read as U+FFFD (caf\\xe8 and caf\\xe9
-    one name there); they are written as the escape messages and the CSV show."""
+    """segment, measure, verdict (a photograph it read or not), bench, watch and info --json
+    wrote them as lone surrogates (caf\\udce9), which strict readers refuse and jq or JavaScript
+    read as U+FFFD (caf\\xe8 and caf\\xe9 one name there); they are written as the escape
+    messages and the CSV show."""
     ends = (b"\xe8", b"\xe9")
     photos = [_fundus(Path(os.fsdecode(bytes(tmp_path / "caf") + end + b".png"))) for end in ends]
     shown = [f"{tmp_path / 'caf'}\\udce8.png", f"{tmp_path / 'caf'}\\udce9.png"]
@@ -302,6 +304,14 @@ def test_names_not_utf_8_are_written_to_every_json_line_escaped_as_messages_show
         os.utime(shutil.copy(photo, drop / photo.name), (time.time() - 10,) * 2)  # settled
     watched = records("watch", drop, "-o", tmp_path / "watched", "--once")
     assert sorted(r["path"] for r in watched) == [f"{drop / 'caf'}\\udce{n}.png" for n in (8, 9)]
+    unreadable = Path(os.fsdecode(bytes(tmp_path / "bad") + ends[1] + b".png"))
+    unreadable.write_bytes(b"not a photograph")
+    failed = records("verdict", unreadable, expect=1)
+    assert [(r["path"], r["ok"]) for r in failed] == [(f"{tmp_path / 'bad'}\\udce9.png", False)]
+    model = Path(os.fsdecode(bytes(tmp_path / "caf") + ends[1] + b".tflite"))
+    shutil.copy(DEFAULT_MODEL, model)
+    described = records("info", "--model", model)
+    assert [r["model"] for r in described] == [f"{tmp_path / 'caf'}\\udce9.tflite"]
 
 
 def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
