@@ -622,6 +622,20 @@ def test_a_check_report_in_a_folder_of_the_data_is_refused(
     assert sorted(p.name for p in (data / "labels").iterdir()) == before
 
 
+def test_check_json_names_a_folder_not_utf_8_as_messages_show_it(
+    run_cli, tmp_path, make_photo_dataset
+):
+    """check --json wrote a folder's name whose bytes are not UTF-8 as a lone surrogate
+    (eyes\\udcff), which strict readers refuse and jq reads as U+FFFD."""
+    from edge_runtime.inference.bundled import DEFAULT_MODEL
+
+    folder = Path(os.fsdecode(bytes(tmp_path / "eyes") + b"\xff"))
+    data = make_photo_dataset(folder, "generic", count=2)
+    args = ["check", "--data", data, "--tflite", DEFAULT_MODEL, "--min-dice", "0", "--json"]
+    report = json.loads(run_cli(*args).stdout)
+    assert report["data"]["path"] == "eyes\\udcff"
+
+
 def test_a_check_refused_before_its_report_leaves_no_report_folder(
     converted, subset_npz, run_cli, tmp_path
 ):
