@@ -83,6 +83,22 @@ def test_the_artery_vein_release_files_belong_together():
     assert subprocess_ok(RELEASE / "build_artery_vein.sh")
 
 
+def test_the_release_records_are_bound_to_their_model_files():
+    """Each release record binds the settings its card takes to its committed model file, as a
+    run writes it: convert of the release twins checks them (an older record's go unchecked)."""
+    from edge_runtime.contract.bound_settings import edited_settings
+    from edge_runtime.data.patches import file_sha256
+    from training.artery_vein import ArteryVeinRecord
+    from training.config import ARTERY_VEIN_RECORD
+
+    vessels = TrainingRecord.read(RELEASE / "metrics.json")
+    artery_vein = ArteryVeinRecord.read(RELEASE / "artery_vein" / ARTERY_VEIN_RECORD)
+    for record, folder in ((vessels, RELEASE), (artery_vein, RELEASE / "artery_vein")):
+        assert record.model_sha256 == file_sha256(folder / "model.keras")
+        assert set(record.settings_sha256) == set(record.BOUND_SETTINGS)
+        assert edited_settings(record) == ()
+
+
 def test_bundled_artery_vein_model_passes_its_gate_against_its_keras_twin(dev_npz):
     from converters.artery_vein import artery_vein_gate
     from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
