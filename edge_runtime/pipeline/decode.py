@@ -253,12 +253,13 @@ def _reduced_upright(image: Image.Image, reduction: int, orientation: int) -> Im
 
 def reduce_pixels(pixels: np.ndarray, reduction: int) -> np.ndarray:
     """:func:`_reduced` for an (H, W[, 3]) uint8/uint16 array, a band of rows at a time: Pillow
-    holds 8-bit colour at 4 bytes a pixel, and averages 16-bit pixels widened to 32 bits."""
+    holds 8-bit colour at 4 bytes a pixel, and averages 16-bit pixels widened to 32 bits. The
+    reduced pixels are in this machine's byte order (a big-endian frame buffer's too)."""
     if reduction == 1:
         return pixels
     height, width = pixels.shape[:2]
     shape = (-(-height // reduction), -(-width // reduction), *pixels.shape[2:])
-    reduced = np.empty(shape, dtype=pixels.dtype)
+    reduced = np.empty(shape, dtype=pixels.dtype.newbyteorder("="))
     for rows in row_blocks(height, width, reduction):
         into = reduced[rows.start // reduction : -(-rows.stop // reduction)]
         if pixels.dtype == np.uint8:
@@ -719,9 +720,7 @@ def photo_from_array(
     colour = array[..., :3] if array.ndim == 3 else array
     reduction = reduction_for(height, width)
     if reduction > 1 and not keep_original:  # reducing makes new pixels
-        return Photo(
-            reduce_pixels(colour.astype(native, copy=False), reduction), (height, width), reduction
-        )
+        return Photo(reduce_pixels(colour, reduction), (height, width), reduction)
     # a copy, in this machine's byte order: the caller's buffer is no longer read
     pixels = np.array(colour, dtype=native)
     return Photo(reduce_pixels(pixels, reduction), (height, width), reduction, original=pixels)
