@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from edge_runtime.measure.labelled import labelled_maps
 from edge_runtime.measure.maps import read_map
+from edge_runtime.measure.measurements import analyse_map
+from edge_runtime.measure.scale import MM_PER_DEGREE
 
 pytestmark = pytest.mark.slow
 
@@ -73,3 +75,25 @@ def test_measure_reference_sizes_les_avs_disc_by_its_30_degree_field(
     record, job = reference.ours(item, tmp_path)
     assert job["disc"][2] == pytest.approx(1.8 / (30 * 0.288 / 1444))
     assert record["avr"] > 0
+
+
+def test_measure_agreement_sizes_stares_disc_by_its_35_degree_field(
+    dev_npz, monkeypatch, load_benchmark
+):
+    """STARE's photographs are 35-degree ones: both maps of each, the model's and the manual
+    one, are measured with that field over the field of view found (without it, the disc was
+    sized for a 45-degree camera, 0.78 times its size, and the disc row with it)."""
+    agreement = load_benchmark("measure_agreement")
+    measured = []
+
+    def recording(vessel_map, field, scale):
+        measured.append((field.spanned_px, scale))
+        return analyse_map(vessel_map, field, scale)
+
+    monkeypatch.setattr(agreement, "analyse_map", recording)
+    arguments = [str(dev_npz.parent), "--cameras", "stare", "--limit", "1"]
+    result = CliRunner().invoke(agreement.main, arguments)
+    assert result.exit_code == 0, result.output
+    assert len(measured) == 2
+    for spanned_px, scale in measured:
+        assert scale.mm_per_px == pytest.approx(35 * MM_PER_DEGREE / spanned_px)
