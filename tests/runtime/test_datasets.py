@@ -193,6 +193,8 @@ def test_list_names_every_set_with_its_licence_and_json_gives_the_records():
     records = json.loads(_run("list", "--json").output)
     assert [r["name"] for r in records] == list(DATASETS)
     assert {r["access"] for r in records} == {"direct", "manual", "private"}
+    les_av = next(r for r in records if r["name"] == "les-av")
+    assert les_av["fields"] == [["1620x1444", 30], ["2196x1958", 45]]
 
 
 @pytest.mark.parametrize(
@@ -938,6 +940,15 @@ def test_list_gives_each_set_its_origin_camera_photographs_labels_and_how_to_get
             "private": "not public",
         }[dataset.access]
         assert expected in get_it
+
+
+def test_each_field_of_view_is_of_a_photograph_size_the_set_has():
+    """A set's fields of view are keyed by the sizes its resolution names, each once: a size
+    mistyped in one of the two would leave its photographs without their field."""
+    for dataset in DATASETS.values():
+        sizes = [size for size, _ in dataset.fields]
+        named = re.findall(r"\d+x\d+", dataset.resolution)
+        assert len(set(sizes)) == len(sizes) and set(sizes) <= set(named), dataset.name
 
 
 def test_each_public_archive_address_serves_the_file_it_names():
