@@ -41,6 +41,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from converters.metadata_writer import refuse_edited_settings
 from edge_runtime.contract.artery_vein_classes import ArteryVein, classes_from_probability
 from edge_runtime.contract.artery_vein_input import standardised_colour
 from edge_runtime.contract.artery_vein_metrics import artery_vein_scores, mean_scores
@@ -280,9 +281,23 @@ def candidate_row(
     )
 
 
-def tile_row(held: str, run: Path, test: list[Example], tiles_per_photograph: int) -> Row:
-    """Score the tile model of ``run`` (trained without ``held``) on ``test``."""
-    record = TrainingRecord.read(run / RECORD_FILE)
+def tile_record(run: Path) -> TrainingRecord:
+    """The record of the finished tile run ``run``, its settings those its run wrote."""
+    path = run / RECORD_FILE
+    if not path.is_file():
+        raise click.ClickException(f"{run}: no finished tile run")
+    try:
+        record = TrainingRecord.read(path)
+        refuse_edited_settings(path, record, run / "model.keras")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return record
+
+
+def tile_row(
+    held: str, run: Path, record: TrainingRecord, test: list[Example], tiles_per_photograph: int
+) -> Row:
+    """Score the tile model of ``run`` (trained without ``held``; its ``record``) on ``test``."""
     model = load_keras_model(run / "model.keras", PREPROCESSING_NAME)
     config = SegmenterConfig(threshold=record.threshold, channel=record.channel)
     segmenter = Segmenter(KerasPatches(model), config)
@@ -334,9 +349,7 @@ def main(
     """Print, per held-out camera, the whole-field candidate's and the tile model's scores."""
     training = dataclasses.replace(training, fov_diameter=FOV_DIAMETER)  # the vessels' scale
     chosen = tuple(cameras.split(","))
-    for held in chosen if tile_runs is not None else ():
-        if not (tile_runs / f"tiles-{held}" / RECORD_FILE).is_file():
-            raise click.ClickException(f"{tile_runs / f'tiles-{held}'}: no finished tile run")
+    records = {held: tile_record(tile_runs / f"tiles-{held}") for held in chosen if tile_runs}
     examples = []
     for item in labelled_maps(data_dir, chosen):
         if limit is not None and sum(e.camera == item.camera for e in examples) == limit:
@@ -358,7 +371,8 @@ def main(
             rows.append(candidate_row(held, train_on, test, training, name))
             print(rows[-1].line(), flush=True)
         if tile_runs is not None:
-            rows.append(tile_row(held, tile_runs / f"tiles-{held}", test, tiles))
+            run = tile_runs / f"tiles-{held}"
+            rows.append(tile_row(held, run, records[held], test, tiles))
             print(rows[-1].line(), flush=True)
         if out is not None:
             out.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")

@@ -2,6 +2,8 @@
 running them by hand)."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,8 @@ from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import DEFAULT_MODEL
 
 pytestmark = pytest.mark.slow
+
+BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
 
 
 def test_int8_vs_float(host_model, patches_npz, run_benchmark):
@@ -69,6 +73,30 @@ def test_whole_field_screen(dev_npz, run_benchmark, tmp_path):
     assert all(0 <= float(row[n]) <= 1 for row in rows for n in (3, 4))  # F1, AUC
     assert 0 <= float(rows[0][6]) <= 1 and rows[1][6] == "-"  # A/V accuracy: the candidate's
     assert json.loads((tmp_path / "screen.json").read_text())[1]["model"] == "tiles v2"
+
+
+def test_whole_field_screen_refuses_an_edited_tile_record(dev_npz, tmp_path):
+    release = Path(__file__).parents[2] / "training" / "release"
+    run = tmp_path / "tiles-drive"
+    run.mkdir()
+    (run / "model.keras").symlink_to(release / "model.keras")
+    record = json.loads((release / "metrics.json").read_text())
+    record["threshold"] = 0.9  # edited by hand: scored at it, the screen would believe it
+    (run / "metrics.json").write_text(json.dumps(record))
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "whole_field_screen.py"),
+            str(dev_npz.parent),
+            *f"--tile-runs {tmp_path} --cameras drive --no-candidate".split(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"{run / 'metrics.json'}: its threshold 0.9 is not what its run wrote" in done.stderr
 
 
 def test_pixel_shuffle(make_photo_dataset, tmp_path, run_benchmark):
