@@ -198,6 +198,37 @@ def _sentences(doc: Path) -> list[str]:
     return re.split(r"(?<=[.;])\s", re.sub(r"\s+", " ", doc.read_text()))
 
 
+SET_NAMES = {"DRIVE": "drive", "STARE": "stare", "CHASE_DB1": "chase", "HRF": "hrf"}
+SET_NAMES |= {"LES-AV": "les-av", "GAVE": "gave"}
+"""How the documents name the catalog's sets."""
+
+
+def test_the_fields_of_view_the_docs_state_are_the_catalogs():
+    """The documents restate each set's field of view in degrees, which the catalog holds once
+    (``Dataset.fields``): a set's angle, and the angle given with a photograph size, must be
+    the catalog's, and a set whose angle the catalog does not hold (GAVE) is given none."""
+    from edge_runtime.data.catalog import DATASETS
+
+    by_size = {size: degrees for d in DATASETS.values() for size, degrees in d.fields}
+    stated = 0
+    for doc in [NOTES.parent / "README.md", *DOCS]:
+        for sentence in _sentences(doc):
+            names = "|".join(SET_NAMES)
+            for name, degrees in re.findall(rf"\b({names})'s (\d+)\u00b0", sentence):
+                angles = {a for _, a in DATASETS[SET_NAMES[name]].fields}
+                assert float(degrees) in angles, f"{doc.name}: {sentence}"
+                stated += 1
+            sized = re.findall(r"(\d+)\u00d7(\d+), (\d+)\u00b0 field", sentence)
+            sized += [
+                (w, h, a)
+                for a, w, h in re.findall(r"(\d+)\u00b0 for its one (\d+)\u00d7(\d+)", sentence)
+            ]
+            for width, height, degrees in sized:
+                assert by_size.get(f"{width}x{height}") == float(degrees), f"{doc.name}: {sentence}"
+                stated += 1
+    assert stated >= 10  # the documents' wording still found: DRIVE's 45° and the like
+
+
 @pytest.mark.parametrize("doc", [NOTES.parent / "README.md", *DOCS], ids=lambda doc: doc.name)
 def test_the_reduced_decoding_a_doc_states_is_the_decoders(doc):
     """MODEL_CARD.md had photographs of up to 3504x2336 decoded at 1/2-1/8 scale, where the
