@@ -4,15 +4,23 @@ where no real labelled photograph is at hand (a fresh clone has none)."""
 import numpy as np
 from PIL import Image
 
+from edge_runtime.pipeline.grayscale import LUMA_WEIGHTS
+
 DRAW_SIDE = 640
 """Larger images are drawn at about this size and enlarged, so that making a test photograph
 costs little memory next to segmenting it."""
 
+HUE = 4.0
+HUE_SIDE = 8.0
+"""Levels of red the disc's patches have above or below its shades of orange, at most (blue the
+other way, their brightness kept), patches about 25 pixels (pi times 8) across."""
+
 
 def synthetic_fundus(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """An (H, W, 3) uint8 image: a textured orange disc with dark curved "vessels" inside a
-    black border, deterministic for a seed. Not a substitute for real photographs in accuracy
-    checks; it exercises decoding, field-of-view detection, tiling and timing."""
+    """An (H, W, 3) uint8 image: a textured orange disc, in patches redder and bluer, with dark
+    curved "vessels" inside a black border, deterministic for a seed. Not a substitute for
+    real photographs in accuracy checks; it exercises decoding, field-of-view detection,
+    tiling and timing."""
     shrink = max(height, width) / DRAW_SIDE
     if shrink > 1:
         small = _draw(round(height / shrink), round(width / shrink), seed)
@@ -34,8 +42,14 @@ def _draw(height: int, width: int, seed: int) -> np.ndarray:
         vessels = np.maximum(vessels, np.exp(-(((ys - centre_line) / rng.uniform(1.5, 5)) ** 2)))
     noise = rng.normal(0, 0.02, (height, width)).astype(np.float32)
     gray = np.clip(brightness * (1 - 0.45 * vessels) + noise * (r <= 1), 0, 1)
-    colour = np.array([230, 120, 50], dtype=np.float32)
-    return (gray[..., None] * colour).astype(np.uint8)
+    photo = gray[..., None] * np.array([230, 120, 50], dtype=np.float32)
+    # patches redder and bluer at the same brightness (luma), as a real fundus's colour varies
+    # over it: colour, not one colour's shades, which have none to tell arteries from veins by
+    # (edge_runtime.pipeline.grayscale.has_colour)
+    hue = HUE * np.sin(xs / HUE_SIDE) * np.cos(ys / HUE_SIDE) * (r <= 1)
+    photo[..., 0] -= hue
+    photo[..., 2] += hue * (LUMA_WEIGHTS[0] / LUMA_WEIGHTS[2])
+    return np.clip(photo, 0, 255).astype(np.uint8)
 
 
 def synthetic_label(photo: np.ndarray) -> np.ndarray:

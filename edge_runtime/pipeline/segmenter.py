@@ -198,7 +198,7 @@ class Result:
         :class:`~edge_runtime.contract.artery_vein_classes.ArteryVein` codes: each vessel pixel
         of :attr:`mask` an artery or a vein, the rest background; ``None`` without an
         artery/vein model or for a photograph without colour (a red-free or monochrome
-        camera's: arteries and veins are told apart by colour)."""
+        camera's, or one tinted: arteries and veins are told apart by colour)."""
         return self.make_artery_vein()
 
     def make_artery_vein(self) -> np.ndarray | None:

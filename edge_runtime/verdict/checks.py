@@ -91,8 +91,8 @@ field's colour high, the blue share low), with the contrast of a retina's detail
 frame, not a scene's or a document's hard edges), and with structure larger than grain (not
 noise, however tinted: 0.015-0.018 for noise, 0.06 at least for real photographs in the
 calibration, over-exposed four times over; 0.23 with lesions). A grayscale photograph (a
-red-free or monochrome camera's) has no colour to judge: it must show a fundus camera's dark
-round border around its field instead."""
+red-free or monochrome camera's, or one tinted: sepia, a grey one coloured) has no colour to
+judge: it must show a fundus camera's dark round border around its field instead."""
 
 CHECKS: tuple[Check, ...] = (
     Check("blurred", "sharpness", 1.28, below=True, clean=1.81, logarithmic=True),

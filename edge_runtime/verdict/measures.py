@@ -339,7 +339,7 @@ def measure(photo: Photo, prepared: Prepared) -> Measurements:
     if reduction == 1 and pixels.dtype == np.uint8:
         blocks = (blockiness(pixels, framed.box) - 1) * framed.scale
     lost, offset = framing(prepared.shape, fov) if fov.found else (None, None)
-    grayscale = not has_colour(pixels)  # a red-free or monochrome camera's: no colour to judge
+    grayscale = not has_colour(pixels)  # red-free, monochrome or tinted: no colour to judge
     colour = swapped = (None, None)
     if not grayscale:
         colour, swapped = field_colour(pixels, shrunk(fov, reduction))

@@ -310,7 +310,9 @@ def test_training_refuses_a_grayscale_photograph(labelled, tmp_path):
     shutil.copytree(labelled, root)
     image = next((root / "images").glob("eye2.*"))
     Image.open(image).convert("L").save(image)
-    with pytest.raises(InputError, match=r"eye2\.png: no colour found \(a grayscale photograph"):
+    with pytest.raises(
+        InputError, match=r"eye2\.png: no colour found \(a grayscale or tinted photograph"
+    ):
         load_examples([root], Segmenter(), ArteryVeinTraining())
 
 

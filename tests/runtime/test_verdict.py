@@ -175,7 +175,8 @@ def _degradations(photo: np.ndarray) -> dict[str, tuple[Callable, float, float]]
         "low-contrast": (lambda s: d.haze(photo, disc, s), 0.0, 0.95),
         "noisy": (lambda s: d.sensor_noise(photo, s), 0.0, 20.0),
         "compressed": (lambda s: d.jpeg(photo, round(s)), 95, 2),
-        NOT_FUNDUS: (lambda s: _grayer(photo, s), 0.0, 0.95),  # colour, too pale (not gray)
+        # colour, too pale (not so gray that no colour is left, which is judged as grayscale)
+        NOT_FUNDUS: (lambda s: _grayer(photo, s), 0.0, 0.7),
     }
 
 
@@ -281,10 +282,12 @@ def test_a_bgr_picture_that_would_still_fail_is_not_said_to_be_swapped(photo):
 
 
 def test_a_grayscale_fundus_photograph_is_judged_by_its_round_field_not_its_colour(photo):
-    """A red-free or monochrome camera's photograph stays a fundus photograph; a grayscale
-    picture without a fundus camera's round field does not."""
+    """A red-free or monochrome camera's photograph stays a fundus photograph, and so does one
+    tinted (sepia: once "not a fundus photograph (redness 0.43 < 0.45)", its tint judged as a
+    fundus's colour); a grayscale picture without a fundus camera's round field does not."""
     gray = photo.mean(axis=2).astype(np.uint8)
-    for picture in (gray, np.repeat(gray[..., None], 3, axis=2)):
+    sepia = np.clip(gray[..., None] * np.array([1.35, 1.2, 0.94]), 0, 255).astype(np.uint8)
+    for picture in (gray, np.repeat(gray[..., None], 3, axis=2), sepia):
         verdict = assess_capture(picture)
         assert verdict.fundus and verdict.measurements.round_field == 1.0, verdict
     scene = gray.copy()
