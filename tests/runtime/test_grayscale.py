@@ -78,12 +78,14 @@ def _jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
 
 
 def test_one_colour_at_different_brightness_is_no_colour():
-    """A tinted photograph: a sepia print (its red clipped), a grey one coloured from dark brown
-    to cream, a red-free camera's green picture, 8 or 16 bits, saved as JPEG too (quality 90;
-    a strong tint's, as the green, reads as colour there). An artery/vein model, which
-    standardises each channel, sees the same three times, and once classed the vessels of
-    DRIVE's photographs tinted so 0.73-0.78 right, against 0.96 in colour. The synthetic
-    photograph's patches of colour at the same brightness are colour, saved at quality 50 too."""
+    """A tinted photograph: a sepia print (a brighter one's red clipped on much of its field:
+    shades that lie on no one straight line), a grey one coloured from dark brown to cream, a
+    red-free camera's green picture, 8 or 16 bits, saved as JPEG too (quality 90; a strong
+    tint's, as the green, reads as colour there). An artery/vein model, which standardises each
+    channel, sees the same three times, and once classed the vessels of DRIVE's photographs
+    tinted so 0.73-0.78 right, against 0.96 in colour. The synthetic photograph's patches of
+    colour at the same brightness are colour, saved at quality 50 too, and at 0.15 of its
+    brightness (judged as if brighter)."""
     photo = synthetic_fundus(584, 565)
     grey = photo.astype(np.float32) @ LUMA_WEIGHTS
     sepia, duotone, green = (
@@ -94,7 +96,10 @@ def test_one_colour_at_different_brightness_is_no_colour():
             grey[..., None] * np.array([0.3, 1.0, 0.4]),
         )
     )
-    for tinted in (sepia, duotone, green, _jpeg(sepia, 90), _jpeg(duotone, 90)):
+    bright = np.clip(grey[..., None] * np.array([2.5, 2.2, 1.75]), 0, 255).round()
+    assert np.mean(bright[..., 0] == 255) > 0.4  # its red clipped on much of the field
+    for tinted in (sepia, duotone, green, bright.astype(np.uint8), _jpeg(sepia, 90)):
         assert not has_colour(tinted)
-    assert not has_colour(sepia.astype(np.uint16) * 257)
+    assert not has_colour(_jpeg(duotone, 90)) and not has_colour(sepia.astype(np.uint16) * 257)
     assert has_colour(photo) and has_colour(_jpeg(photo, 50))
+    assert has_colour((photo * 0.15).astype(np.uint8))  # dim: read as if brighter
