@@ -41,11 +41,15 @@ def main(outdir: Path) -> None:
     result = segmenter.segment(frame)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = output_paths(outdir, "frame")
-    write_outputs(paths, frame, result, Extras(overlay=True))
+    # as segment's maps: which models and settings drew them, and the frame's verdict (measure
+    # reads both back, so a map stays told after a model update, and a frame to retake is known)
+    verdict = result.verdict.record()
+    write_outputs(paths, frame, result, Extras(overlay=True), segmenter.provenance, verdict)
     stats = result.stats
     print(
         f"vessels cover {stats.vessel_fraction:.1%} of the field of view "
-        f"({stats.tiles} tiles, {stats.ms['total']:.0f} ms); mask: {paths.mask}"
+        f"({stats.tiles} tiles, {stats.ms['total']:.0f} ms), {verdict.summary()}; "
+        f"mask: {paths.mask}"
     )
 
 

@@ -194,6 +194,27 @@ def test_the_capture_example_gives_the_runtime_red_green_blue(monkeypatch):
     assert tuple(frame[0, 0]) == (200, 90, 40)
 
 
+def test_the_capture_examples_maps_say_what_drew_them(tmp_path):
+    """The example wrote its frame's maps without their provenance and verdict, which
+    segment's carry: measure read them back as null (no model version after an update, the
+    CSV's verdict columns empty, so a frame to retake was pooled unknowingly)."""
+    import importlib.util
+
+    from edge_runtime.app.outputs import written_records
+    from edge_runtime.pipeline.segmenter import Segmenter
+
+    spec = importlib.util.spec_from_file_location(
+        "capture_and_segment", NOTES / "examples" / "capture_and_segment.py"
+    )
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.main(tmp_path)  # no picamera2 here: the synthetic frame, blurred
+    for name in ("frame_mask.png", "frame_overlay.png"):
+        records = written_records(tmp_path / name)
+        assert records.provenance == Segmenter().provenance, name
+        assert records.verdict is not None and records.verdict.summary().startswith("retake:")
+
+
 def _sentences(doc: Path) -> list[str]:
     return re.split(r"(?<=[.;])\s", re.sub(r"\s+", " ", doc.read_text()))
 
