@@ -281,7 +281,15 @@ def evaluate(
         with folders_removed_on_failure(*filter(None, [report])):  # made for a failed run
             _photographs(data, layout, holdout, runtime, config, artery_vein, report, jobs, as_json)
     else:
-        _refuse(data, "an .npz file", layout=layout, report=report, jobs=jobs, av=artery_vein)
+        _refuse(  # patches are grayscale already: no --channel
+            data,
+            "an .npz file",
+            layout=layout,
+            report=report,
+            jobs=jobs,
+            av=artery_vein,
+            channel=config.channel,
+        )
         _patches(data, images_key, labels_key, holdout, runtime, config, as_json)
 
 

@@ -490,6 +490,12 @@ def test_eval_holdout_scores_the_photographs_training_held_out(tmp_path, make_ph
             ["{npz}", "--images", "x", "--labels", "y", "--layout", "drive", "--jobs", "2"],
             "an .npz file takes no --layout or --jobs",
         ),
+        # its patches are grayscale already: --channel luma was taken, changed nothing and was
+        # recorded in the provenance's config as the channel in effect
+        (
+            ["{npz}", "--images", "x", "--labels", "y", "--channel", "luma"],
+            "an .npz file takes no --channel",
+        ),
         (["{folder}/missing"], "missing: no such file or folder"),
     ],
 )
