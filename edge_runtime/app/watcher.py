@@ -103,7 +103,9 @@ class Done:
     name its outputs got, whether it succeeded, and if not why (older state files lack it); of
     one done, the digest of the content segmented (:func:`_digest`; ``None`` where it changed
     while it was segmented, and in older state files), which tells a change of its status
-    alone from one of its content.
+    alone from one of its content; and the digest of the settings it was done with
+    (:func:`settings_digest`; ``None`` in older state files), which tells a restart with
+    other settings.
 
     A photograph is remembered ``pending`` from the moment it is taken until its record is
     made: found so at a start, it was cut short (SIGKILL, power lost, the memory cap), and what
@@ -126,6 +128,7 @@ class Done:
     pending: bool = False
     cut_short: int = bounded(low=0, default=0)
     digest: str | None = None
+    settings: str | None = None
 
     def __post_init__(self):
         if any(c in self.name for c in {"\0", os.sep, os.altsep or os.sep}):
@@ -176,6 +179,14 @@ def _digest(path: Path, info: os.stat_result) -> str | None:
     except (InputError, OSError):
         return None
     return digest.hexdigest() if _signature(after) == _signature(info) else None
+
+
+def settings_digest(*records: object) -> str:
+    """The digest of the records (dataclasses: the provenance, which files are written...) that
+    decide a photograph's outputs, as :attr:`Done.settings` keeps it: 16 hexadecimal digits
+    (64 bits, 30 bytes an entry in a state file of several hundred thousand)."""
+    text = json.dumps([encode(record) for record in records], sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -254,6 +265,9 @@ class FolderWatcher:
             raises is reported in the record, and decides whether the file is retried
             (:func:`is_permanent`).
         settle: seconds a file must stay unchanged before it is taken.
+        settings: the digest of the settings that decide the outputs (:func:`settings_digest`),
+            remembered of each photograph taken; those done with others (or remembered without)
+            are not done again, but counted in a warning at the start (``None``: not compared).
         warn: called with one line for a problem that is nobody's file (default:
             :func:`warnings.warn`).
         clock: monotonic seconds (for tests).
@@ -273,8 +287,10 @@ class FolderWatcher:
         settle: float = 1.0,
         warn: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        settings: str | None = None,
     ):
         self.directory, self.outdir, self.process, self.settle = directory, outdir, process, settle
+        self.settings = settings
         self._check_folders()
         self.warn = warn or (lambda message: warnings.warn(message, stacklevel=2))
         self.clock = clock
@@ -286,6 +302,7 @@ class FolderWatcher:
         except BaseException:
             self.close()
             raise
+        self._warn_done_otherwise()
         self.unprocessed: list[Unprocessed] = []
         self._seen: dict[str, tuple[tuple[int, ...], float]] = {}
         self._retry: dict[str, tuple[float, float]] = {}
@@ -406,6 +423,21 @@ class FolderWatcher:
             name: dataclasses.replace(done, cut_short=done.cut_short + 1) if done.pending else done
             for name, done in state.items()
         }
+
+    def _warn_done_otherwise(self) -> None:
+        """Say how many photographs remembered as done were done with other settings than
+        :attr:`settings` (or before the state kept them): they are not done again, so the
+        output folder holds maps of both."""
+        if self.settings is None:
+            return
+        others = sum(d.ok and d.settings != self.settings for d in self.state.values())
+        if others:
+            self.warn(
+                f"{one_line(str(self.state_path))}: {others} photographs were done with another "
+                "model or other settings (or by an older version); they are not done again "
+                "(each map's provenance says what drew it): remove this file, or write to "
+                "another output folder, to have them done with these"
+            )
 
     def _set_aside(self, problem: str) -> dict[str, Done]:
         """Move a damaged state file out of the way (kept for a look, beside any set aside
@@ -656,7 +688,7 @@ class FolderWatcher:
         # read once it is done: unchanged since it was taken, it is the content segmented
         digest = _digest(path, info) if record["ok"] else None
         self.state[path.name] = dataclasses.replace(
-            taken, ok=record["ok"], error=error, digest=digest
+            taken, ok=record["ok"], error=error, digest=digest, settings=self.settings
         )
         self._save_state()
         return record

@@ -10,7 +10,7 @@ import click
 from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.app.files import prepare_outdir, segment_file
 from edge_runtime.app.outputs import Extras
-from edge_runtime.app.watcher import FolderWatcher
+from edge_runtime.app.watcher import FolderWatcher, settings_digest
 from edge_runtime.cli.options import (
     ARTERY_VEIN_MAP_HELP,
     NonBlankPath,
@@ -105,11 +105,14 @@ def watch(
     def warn(message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
+    extras = Extras(overlay, prob)
+
     def process(path: Path, outputs) -> dict:
-        record = segment_file(segmenter, path, outputs, Extras(overlay, prob), findings)
+        record = segment_file(segmenter, path, outputs, extras, findings)
         return encode(warned(record, findings.camera, artery_vein is not None))
 
-    watcher = FolderWatcher(directory, outdir, process, settle, warn=warn)
+    settings = settings_digest(segmenter.provenance, extras, findings)
+    watcher = FolderWatcher(directory, outdir, process, settle, warn=warn, settings=settings)
 
     def report(out: ResultLines, record: dict) -> None:
         if record["ok"] or as_json:

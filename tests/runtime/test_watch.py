@@ -1507,3 +1507,60 @@ def test_a_photograph_in_its_pause_after_a_failure_is_not_read_until_the_pause_e
     clock.now += RETRY_FIRST / 2
     assert [r["ok"] for r in watcher.poll()] == [True]
     assert calls == [ord("A"), ord("A") ^ 1]
+
+
+OTHER_SETTINGS = "photographs were done with another model or other settings"
+
+
+def test_a_restart_with_other_settings_keeps_what_was_done_and_says_so_once(tmp_path):
+    """Restarted with another threshold and --av, the photographs done are not done again, and
+    one warning says how many were done otherwise and what to do; the same settings say
+    nothing."""
+    drop, out = _folders(tmp_path)
+    for seed in (1, 2):
+        Image.fromarray(synthetic_fundus(160, 180, seed=seed)).save(drop / f"p{seed}.png")
+        _old(drop / f"p{seed}.png")
+    args = ["watch", str(drop), "-o", str(out), "--once", "--settle", "0"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    masks = {p.name: p.read_bytes() for p in out.glob("*_mask.png")}
+    assert CliRunner().invoke(cli, args).stderr == ""  # the same settings
+    for more in (["--threshold", "0.3", "--av"], ["--json", "--overlay"]):
+        again = CliRunner().invoke(cli, [*args, *more])
+        assert again.exit_code == 0 and again.stdout == ""  # nothing done again
+        (line,) = again.stderr.splitlines()
+        assert line.startswith(f"warning: {out / STATE_FILE}: 2 {OTHER_SETTINGS}")
+        assert "remove this file" in line
+    assert {p.name: p.read_bytes() for p in out.glob("*.png")} == masks
+
+
+def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_others(tmp_path):
+    """An entry of an older state (no settings kept) counts as done otherwise; a photograph
+    that changes is done again with the new settings, and is then no longer counted."""
+    drop, out = _folders(tmp_path)
+    for name in ("a.png", "b.png"):
+        (drop / name).write_bytes(_png_bytes(tmp_path))
+        _old(drop / name)
+    process = _copying_process([])
+
+    def warnings_of(settings: str) -> list[str]:
+        said = []
+        watcher = FolderWatcher(drop, out, process, settle=0, warn=said.append, settings=settings)
+        list(watcher.poll())
+        watcher.close()
+        return [line for line in said if OTHER_SETTINGS in line]
+
+    assert warnings_of("old") == []
+    state = json.loads((out / STATE_FILE).read_text())
+    assert [entry["settings"] for entry in state.values()] == ["old", "old"]
+    del state["a.png"]["settings"]  # as an older version kept it
+    (out / STATE_FILE).write_text(json.dumps(state))
+    (said,) = warnings_of("old")
+    assert said.startswith(f"{out / STATE_FILE}: 1 {OTHER_SETTINGS}")
+    (drop / "b.png").write_bytes(_png_bytes(tmp_path, seed=3))  # changed: done with "new"
+    _old(drop / "b.png")
+    (said,) = warnings_of("new")  # said before b.png is done again
+    assert said.startswith(f"{out / STATE_FILE}: 2 {OTHER_SETTINGS}")
+    state = json.loads((out / STATE_FILE).read_text())
+    assert (state["a.png"].get("settings"), state["b.png"]["settings"]) == (None, "new")
+    (said,) = warnings_of("new")
+    assert said.startswith(f"{out / STATE_FILE}: 1 {OTHER_SETTINGS}")  # a.png alone
