@@ -11,9 +11,10 @@ another photograph). A change of its status alone is no change: a photograph don
 digest of the content segmented, and one found with its size and modification time but another
 change time or inode (a ``chmod``, a hard link made to it, its access time set back, a copy of
 the same content, ``rsync -t``) is read once to compare it, and is done again only if its
-content differs. A photograph removed from the folder is forgotten, so the state stays as
-small as the folder; its outputs stay. One removed while it is read is not a failure: the next
-look forgets it.
+content differs. A restart with other settings (another model, threshold, outputs) does not
+redo the photographs done: it counts them in one warning. A photograph removed from the folder
+is forgotten, so the state stays as small as the folder; its outputs stay. One removed while it
+is read is not a failure: the next look forgets it.
 
 The output folder is the watcher's own: removed, it is made again (with the state, so that
 nothing is redone); if it cannot be, the watcher stops with an

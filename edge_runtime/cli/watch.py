@@ -81,7 +81,9 @@ def watch(
 ):
     """Segment each photograph dropped into DIRECTORY once, when it is fully written.
 
-    Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts; a bad file is
+    Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts (restarted with
+    another model or other settings, the photographs done are not done again, and a warning
+    counts them: remove that file to have them redone); a bad file is
     reported and skipped (until it changes); a failure that is not the file's (a full disk, a
     model that fails) is retried with growing pauses; SIGINT, SIGTERM or SIGHUP (unless ignored
     when it started: nohup) stops after the current photograph, and so does standard output
