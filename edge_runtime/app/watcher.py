@@ -434,10 +434,11 @@ class FolderWatcher:
         others = sum(d.ok and d.settings != self.settings for d in self.state.values())
         if others:
             self.warn(
-                f"{one_line(str(self.state_path))}: {others} photographs were done with another "
-                "model or other settings (or by an older version); they are not done again "
-                "(each map's provenance says what drew it): remove this file, or write to "
-                "another output folder, to have them done with these"
+                f"{one_line(str(self.state_path))}: {others} remembered "
+                f"photograph{'s' if others != 1 else ''} done with another model or other "
+                "settings (or by an older version) not done again (each map's provenance says "
+                "what drew it): remove this file, or write to another output folder, to have "
+                "them done with these"
             )
 
     def _set_aside(self, problem: str) -> dict[str, Done]:

@@ -1509,7 +1509,7 @@ def test_a_photograph_in_its_pause_after_a_failure_is_not_read_until_the_pause_e
     assert calls == [ord("A"), ord("A") ^ 1]
 
 
-OTHER_SETTINGS = "photographs were done with another model or other settings"
+OTHER_SETTINGS = "done with another model or other settings"
 
 
 def test_a_restart_with_other_settings_keeps_what_was_done_and_says_so_once(tmp_path):
@@ -1528,7 +1528,9 @@ def test_a_restart_with_other_settings_keeps_what_was_done_and_says_so_once(tmp_
         again = CliRunner().invoke(cli, [*args, *more])
         assert again.exit_code == 0 and again.stdout == ""  # nothing done again
         (line,) = again.stderr.splitlines()
-        assert line.startswith(f"warning: {out / STATE_FILE}: 2 {OTHER_SETTINGS}")
+        assert line.startswith(
+            f"warning: {out / STATE_FILE}: 2 remembered photographs {OTHER_SETTINGS}"
+        )
         assert "remove this file" in line
     assert {p.name: p.read_bytes() for p in out.glob("*.png")} == masks
 
@@ -1555,12 +1557,14 @@ def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_ot
     del state["a.png"]["settings"]  # as an older version kept it
     (out / STATE_FILE).write_text(json.dumps(state))
     (said,) = warnings_of("old")
-    assert said.startswith(f"{out / STATE_FILE}: 1 {OTHER_SETTINGS}")
+    assert said.startswith(f"{out / STATE_FILE}: 1 remembered photograph {OTHER_SETTINGS}")
     (drop / "b.png").write_bytes(_png_bytes(tmp_path, seed=3))  # changed: done with "new"
     _old(drop / "b.png")
     (said,) = warnings_of("new")  # said before b.png is done again
-    assert said.startswith(f"{out / STATE_FILE}: 2 {OTHER_SETTINGS}")
+    assert said.startswith(f"{out / STATE_FILE}: 2 remembered photographs {OTHER_SETTINGS}")
     state = json.loads((out / STATE_FILE).read_text())
     assert (state["a.png"].get("settings"), state["b.png"]["settings"]) == (None, "new")
     (said,) = warnings_of("new")
-    assert said.startswith(f"{out / STATE_FILE}: 1 {OTHER_SETTINGS}")  # a.png alone
+    assert said.startswith(
+        f"{out / STATE_FILE}: 1 remembered photograph {OTHER_SETTINGS}"
+    )  # a.png alone
