@@ -4,8 +4,11 @@ A file is taken once it has settled: its signature (size, modification and chang
 stayed the same for ``settle`` seconds of this process's own monotonic clock, or its modification
 time is at least ``settle`` seconds in the past. A writer appending in pieces keeps changing the
 signature; a camera whose clock is wrong (a Raspberry Pi has no clock battery) cannot keep a file
-in the future forever. What was done is remembered in a state file in the output directory, so a
-restart neither repeats nor misses work; a file that changes (even into one of the same size and
+in the future forever. A file not named as a photograph (a ``.dcm``, a ``.heic``) is never
+taken: once it has settled (a temporary name renamed to a photograph's in time is not), one
+warning names it, and again only if it changes; a folder in it gets one too (hidden files
+none). What was done is remembered in a state file in the output directory, so a restart
+neither repeats nor misses work; a file that changes (even into one of the same size and
 time, ``cp -p``) is done again, and what was made of it before is removed first (it describes
 another photograph). A change of its status alone is no change: a photograph done keeps the
 digest of the content segmented, and one found with its size and modification time but another
@@ -311,6 +314,8 @@ class FolderWatcher:
         self._warned: dict[Path, str] = {}
         self._reported: set[str] = set()  # the photographs whose failure this run recorded
         self._folders: set[str] = set()  # the folders in it, warned of
+        self._others_seen: dict[str, tuple[tuple[int, ...], float]] = {}  # see _warn_not_taken
+        self._not_taken: dict[str, tuple[int, ...]] = {}  # its files warned of, by name
         self._unsaved = False
         self._written: dict[tuple[int, int], Path] | None = None  # the output folder's, a look
         self._entry_texts: dict[tuple[str, Done], str] = {}  # see _state_text
@@ -486,8 +491,9 @@ class FolderWatcher:
     def _listing(self) -> list[str] | None:
         """The names of the folder's photographs, sorted (``None``, noted as unprocessed, when
         the folder cannot be listed); a folder in it is warned of once (a camera writing into
-        ``DCIM/100CANON/`` had nothing done, and nothing said)."""
-        names, folders, outdir = [], set(), identity(self.outdir)  # which may be in it
+        ``DCIM/100CANON/`` had nothing done, and nothing said), and so is another file once it
+        has settled (:meth:`_warn_not_taken`)."""
+        names, others, folders, outdir = [], [], set(), identity(self.outdir)  # may be in it
         try:
             with os.scandir(self.directory) as entries:
                 for entry in entries:
@@ -497,6 +503,8 @@ class FolderWatcher:
                         names.append(entry.name)
                     elif entry.is_dir() and identity(Path(entry.path)) != outdir:  # links too
                         folders.add(entry.name)
+                    else:
+                        others.append(entry.name)
         except OSError as exc:
             self._leave(self.directory, f"cannot list ({exc.strerror or exc})")
             return None
@@ -506,7 +514,33 @@ class FolderWatcher:
                 "not looked at, only those in the watched folder itself"
             )
         self._folders = folders
+        self._warn_not_taken(sorted(others))
         return sorted(names)
+
+    def _warn_not_taken(self, names: list[str]) -> None:
+        """Warn of each file ``names`` that is not named as a photograph (a camera writing
+        ``.dcm`` or ``.heic`` files had nothing done, and nothing said) once it has settled, as
+        a photograph must (a temporary name renamed to a photograph's in time is never warned
+        of), and again only if it changes; remembered in this process only, as folders are."""
+        seen = {name: self._others_seen[name] for name in names if name in self._others_seen}
+        warned, now, folder = {}, self.clock(), os.fspath(self.directory)
+        for name in names:
+            try:
+                info = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue  # a link to nothing, removed or renamed meanwhile: no file to take
+            if not stat.S_ISREG(info.st_mode):
+                continue  # the output folder, a FIFO, a socket: no camera's file
+            signature = _signature(info)
+            if self._not_taken.get(name) == signature:
+                warned[name] = signature
+            elif self._unsettled(seen, name, info, now) is None:
+                self.warn(
+                    f"{one_line(str(self.directory / name))}: not taken: edge-seg takes only "
+                    f"photographs named {', '.join(IMAGE_SUFFIXES)} (in any case)"
+                )
+                warned[name] = signature
+        self._others_seen, self._not_taken = seen, warned
 
     def _leave(self, path: Path, reason: str, settling: bool = False) -> None:
         self.unprocessed.append(Unprocessed(path, reason, settling))
@@ -564,20 +598,31 @@ class FolderWatcher:
                 )
 
     def _settled(self, path: Path, info: os.stat_result, now: float) -> bool:
-        """Whether a file has settled; if not, it is noted as unprocessed."""
+        """Whether a photograph has settled; if not, it is noted as unprocessed."""
+        wait = self._unsettled(self._seen, path.name, info, now)
+        if wait is not None:
+            self._leave(path, f"not settled: {wait}", settling=True)
+        return wait is None
+
+    def _unsettled(
+        self,
+        seen: dict[str, tuple[tuple[int, ...], float]],
+        name: str,
+        info: os.stat_result,
+        now: float,
+    ) -> str | None:
+        """What a file of stat ``info`` waits for to settle, or ``None`` once it has; ``seen``
+        keeps, by name, each file's signature and when it was first seen with it."""
         signature = _signature(info)
-        seen = self._seen.get(path.name)
-        if seen is None or seen[0] != signature:
-            self._seen[path.name] = (signature, now)
-            seen = self._seen[path.name]
+        if seen.get(name, (None,))[0] != signature:
+            seen[name] = (signature, now)
         age = time.time() - info.st_mtime
-        if now - seen[1] >= self.settle or (age >= 0 and age >= self.settle):
-            return True
+        if now - seen[name][1] >= self.settle or (age >= 0 and age >= self.settle):
+            return None
         wait = f"unchanged for less than {self.settle:g} s"
         if age < 0:
             wait = f"modified {-age:.0f} s in the future (a clock running ahead?), {wait}"
-        self._leave(path, f"not settled: {wait}", settling=True)
-        return False
+        return wait
 
     def poll(self, stop: threading.Event | None = None) -> Iterator[dict]:
         """Process every new or changed photograph that has settled, yielding each record as it

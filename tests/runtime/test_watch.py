@@ -835,6 +835,61 @@ def test_a_folder_in_the_watched_one_is_warned_of_once(tmp_path):
     assert said == [said[0]] and "DCIM" in said[0]
 
 
+def _not_taken(path) -> str:
+    return (
+        f"{path}: not taken: edge-seg takes only photographs named .png, .jpg, .jpeg, .tif, "
+        ".tiff, .bmp, .ppm, .pgm, .webp, .jp2, .j2k, .j2c, .jpc, .jpf, .jpx, .avif, .avifs "
+        "(in any case)"
+    )
+
+
+def test_a_file_not_named_as_a_photograph_is_warned_of_once_it_has_settled(tmp_path):
+    """A camera writing .dcm files into the folder had nothing done, and nothing said."""
+    drop, out = _folders(tmp_path)
+    (drop / "a.dcm").write_bytes(b"DICM")  # just written: it may yet be renamed
+    (drop / ".b.dcm").write_bytes(b"DICM")  # hidden: a writer's own temporary, say
+    _old(drop / ".b.dcm")
+    (drop / "x.png.part").write_bytes(_png_bytes(tmp_path))  # a camera's temporary name
+    clock, said = _Clock(), []
+    watcher = FolderWatcher(
+        drop, out, _copying_process([]), settle=1, clock=clock, warn=said.append
+    )
+    assert list(watcher.poll()) == [] and said == []  # not settled yet
+    os.rename(drop / "x.png.part", drop / "x.png")  # renamed within the settle time
+    clock.now += 1
+    list(watcher.poll())
+    assert said == [_not_taken(drop / "a.dcm")]
+    clock.now += 1
+    assert [r["ok"] for r in watcher.poll()] == [True]  # x.png, never warned of
+    clock.now += 1
+    list(watcher.poll())
+    assert said == [_not_taken(drop / "a.dcm")]  # once while it is unchanged
+    (drop / "a.dcm").write_bytes(b"DICM again")  # changed: said again once it has settled
+    list(watcher.poll())
+    clock.now += 1
+    list(watcher.poll())
+    assert said == [_not_taken(drop / "a.dcm")] * 2
+
+
+def test_watch_once_warns_of_files_not_named_as_photographs_and_exits_0(tmp_path):
+    """They are no photographs, so none was left: warned of as a folder in it is."""
+    drop, out = _folders(tmp_path)
+    for name in ("a.dcm", "b.HEIC"):
+        (drop / name).write_bytes(b"not read")
+        _old(drop / name)
+    (drop / "fresh.txt").write_text("just written")
+    _dropped(drop, tmp_path, "c.PNG")
+    args = ["watch", str(drop), "-o", str(out), "--once", "--json"]
+    for _ in range(2):  # each run says it again
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.splitlines() == [
+            f"warning: {_not_taken(drop / 'a.dcm')}",
+            f"warning: {_not_taken(drop / 'b.HEIC')}",
+        ]
+    assert (out / "c_mask.png").exists()
+
+
 def test_a_photograph_cut_short_is_done_again_under_its_name_and_its_part_removed(tmp_path):
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "a.png")
