@@ -5,9 +5,9 @@ stayed the same for ``settle`` seconds of this process's own monotonic clock, or
 time is at least ``settle`` seconds in the past. A writer appending in pieces keeps changing the
 signature; a camera whose clock is wrong (a Raspberry Pi has no clock battery) cannot keep a file
 in the future forever. A file not named as a photograph (a ``.dcm``, a ``.heic``) is never
-taken: once it has settled (a temporary name renamed to a photograph's in time is not), one
-warning names it, and again only if it changes; a folder in it gets one too (hidden files
-none). What was done is remembered in a state file in the output directory, so a restart
+taken: the first of a kind (a suffix) to settle (a temporary name renamed to a photograph's in
+time does not) gets one warning a run, for all of that kind; a folder in it gets one too (hidden
+files none). What was done is remembered in a state file in the output directory, so a restart
 neither repeats nor misses work; a file that changes (even into one of the same size and
 time, ``cp -p``) is done again, and what was made of it before is removed first (it describes
 another photograph). A change of its status alone is no change: a photograph done keeps the
@@ -315,7 +315,7 @@ class FolderWatcher:
         self._reported: set[str] = set()  # the photographs whose failure this run recorded
         self._folders: set[str] = set()  # the folders in it, warned of
         self._others_seen: dict[str, tuple[tuple[int, ...], float]] = {}  # see _warn_not_taken
-        self._not_taken: dict[str, tuple[int, ...]] = {}  # its files warned of, by name
+        self._kinds_warned: set[str] = set()  # the suffixes of the files not taken, warned of
         self._unsaved = False
         self._written: dict[tuple[int, int], Path] | None = None  # the output folder's, a look
         self._entry_texts: dict[tuple[str, Done], str] = {}  # see _state_text
@@ -518,29 +518,33 @@ class FolderWatcher:
         return sorted(names)
 
     def _warn_not_taken(self, names: list[str]) -> None:
-        """Warn of each file ``names`` that is not named as a photograph (a camera writing
-        ``.dcm`` or ``.heic`` files had nothing done, and nothing said) once it has settled, as
-        a photograph must (a temporary name renamed to a photograph's in time is never warned
-        of), and again only if it changes; remembered in this process only, as folders are."""
-        seen = {name: self._others_seen[name] for name in names if name in self._others_seen}
-        warned, now, folder = {}, self.clock(), os.fspath(self.directory)
+        """Warn of the files ``names`` not named as a photograph (a camera writing ``.dcm`` or
+        ``.heic`` files had nothing done, and nothing said), once a kind (a suffix) a run, at
+        the first of that kind to settle, as a photograph must (a temporary name renamed to a
+        photograph's in time is never warned of): a camera writing a sidecar beside each
+        photograph gets one line, not one a photograph. Remembered in this process only, as
+        folders are."""
+        seen, now, folder = {}, self.clock(), os.fspath(self.directory)
         for name in names:
+            kind = os.path.splitext(name)[1].lower()
+            if kind in self._kinds_warned:
+                continue
             try:
                 info = os.stat(os.path.join(folder, name))
             except OSError:
                 continue  # a link to nothing, removed or renamed meanwhile: no file to take
             if not stat.S_ISREG(info.st_mode):
                 continue  # the output folder, a FIFO, a socket: no camera's file
-            signature = _signature(info)
-            if self._not_taken.get(name) == signature:
-                warned[name] = signature
-            elif self._unsettled(seen, name, info, now) is None:
+            if name in self._others_seen:
+                seen[name] = self._others_seen[name]
+            if self._unsettled(seen, name, info, now) is None:
+                others = f"any other {kind} file" if kind else "any other file without a suffix"
                 self.warn(
-                    f"{one_line(str(self.directory / name))}: not taken: edge-seg takes only "
-                    f"photographs named {', '.join(IMAGE_SUFFIXES)} (in any case)"
+                    f"{one_line(str(self.directory / name))}: not taken, nor {others}: edge-seg "
+                    f"takes only photographs named {', '.join(IMAGE_SUFFIXES)} (in any case)"
                 )
-                warned[name] = signature
-        self._others_seen, self._not_taken = seen, warned
+                self._kinds_warned.add(kind)
+        self._others_seen = seen
 
     def _leave(self, path: Path, reason: str, settling: bool = False) -> None:
         self.unprocessed.append(Unprocessed(path, reason, settling))

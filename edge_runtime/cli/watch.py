@@ -85,8 +85,9 @@ def watch(
     another model or other settings, the photographs done are not done again, and a warning
     counts them: remove that file to have them redone); a bad file is
     reported and skipped (until it changes); a file not named as a photograph it reads (a .dcm,
-    a .heic; hidden files aside) is not taken, and gets one warning, naming the suffixes read,
-    once unchanged for --settle seconds (a temporary name renamed in time gets none); a failure
+    a .heic; hidden files aside) is not taken: the first of its suffix to stay unchanged for
+    --settle seconds (a temporary name renamed in time does not) gets one warning a run for
+    all of that suffix, naming the suffixes read; a failure
     that is not the file's (a full disk, a model that fails) is retried with growing pauses;
     SIGINT, SIGTERM or SIGHUP (unless ignored when it started: nohup) stops after the current
     photograph, and so does standard output closing (exit status 1). A photograph that

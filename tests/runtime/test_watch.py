@@ -835,16 +835,17 @@ def test_a_folder_in_the_watched_one_is_warned_of_once(tmp_path):
     assert said == [said[0]] and "DCIM" in said[0]
 
 
-def _not_taken(path) -> str:
+def _not_taken(path, others: str) -> str:
     return (
-        f"{path}: not taken: edge-seg takes only photographs named .png, .jpg, .jpeg, .tif, "
-        ".tiff, .bmp, .ppm, .pgm, .webp, .jp2, .j2k, .j2c, .jpc, .jpf, .jpx, .avif, .avifs "
-        "(in any case)"
+        f"{path}: not taken, nor {others}: edge-seg takes only photographs named .png, .jpg, "
+        ".jpeg, .tif, .tiff, .bmp, .ppm, .pgm, .webp, .jp2, .j2k, .j2c, .jpc, .jpf, .jpx, .avif, "
+        ".avifs (in any case)"
     )
 
 
-def test_a_file_not_named_as_a_photograph_is_warned_of_once_it_has_settled(tmp_path):
-    """A camera writing .dcm files into the folder had nothing done, and nothing said."""
+def test_a_file_not_named_as_a_photograph_is_warned_of_once_a_kind_once_settled(tmp_path):
+    """A camera writing .dcm files into the folder had nothing done, and nothing said; one
+    writing a sidecar beside each photograph gets one line, not one a photograph."""
     drop, out = _folders(tmp_path)
     (drop / "a.dcm").write_bytes(b"DICM")  # just written: it may yet be renamed
     (drop / ".b.dcm").write_bytes(b"DICM")  # hidden: a writer's own temporary, say
@@ -858,17 +859,22 @@ def test_a_file_not_named_as_a_photograph_is_warned_of_once_it_has_settled(tmp_p
     os.rename(drop / "x.png.part", drop / "x.png")  # renamed within the settle time
     clock.now += 1
     list(watcher.poll())
-    assert said == [_not_taken(drop / "a.dcm")]
+    assert said == [_not_taken(drop / "a.dcm", "any other .dcm file")]
     clock.now += 1
     assert [r["ok"] for r in watcher.poll()] == [True]  # x.png, never warned of
+    (drop / "a.dcm").write_bytes(b"DICM again")  # changed, and more of its kind
+    for name in ("c.DCM", "c.json", "d.json", "README"):
+        (drop / name).write_text("a sidecar")
+        _old(drop / name)
     clock.now += 1
     list(watcher.poll())
-    assert said == [_not_taken(drop / "a.dcm")]  # once while it is unchanged
-    (drop / "a.dcm").write_bytes(b"DICM again")  # changed: said again once it has settled
-    list(watcher.poll())
     clock.now += 1
     list(watcher.poll())
-    assert said == [_not_taken(drop / "a.dcm")] * 2
+    assert said == [
+        _not_taken(drop / "a.dcm", "any other .dcm file"),
+        _not_taken(drop / "README", "any other file without a suffix"),
+        _not_taken(drop / "c.json", "any other .json file"),
+    ]
 
 
 def test_watch_once_warns_of_files_not_named_as_photographs_and_exits_0(tmp_path):
@@ -884,8 +890,8 @@ def test_watch_once_warns_of_files_not_named_as_photographs_and_exits_0(tmp_path
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
         assert result.stderr.splitlines() == [
-            f"warning: {_not_taken(drop / 'a.dcm')}",
-            f"warning: {_not_taken(drop / 'b.HEIC')}",
+            f"warning: {_not_taken(drop / 'a.dcm', 'any other .dcm file')}",
+            f"warning: {_not_taken(drop / 'b.HEIC', 'any other .heic file')}",
         ]
     assert (out / "c_mask.png").exists()
 
