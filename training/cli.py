@@ -245,8 +245,8 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
     holdout. The same seed on the same machine gives the same weights.
     """
     settings = {"data": tuple(data), "out": str(out)}
+    context = click.get_current_context()
     if recipe:  # the recipe fills what the command line left at its defaults
-        context = click.get_current_context()
         given = {
             name: value
             for name, value in options.items()
@@ -260,7 +260,16 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         config = TrainConfig(**settings, **options)
     if config.teacher is None:
         why = "of distillation, which needs --teacher"
-        refuse_given(click.get_current_context(), ("teacher_weight",), why)
+        refuse_given(context, ("teacher_weight",), why)
+    if not ARCHITECTURES[config.arch].sized:
+        why = f"of a sized architecture, but --arch {config.arch} has a fixed size"
+        refuse_given(context, ("width",), why)
+    if len(data) == 1 and not _source_path(data[0]).is_dir():
+        why = (
+            "of photographs or several .npz files, but one .npz file is trained on whole, "
+            "every patch once an epoch"
+        )
+        refuse_given(context, ("crops",), why)
     refuse_an_earlier_run(out, RUN_FILES, overwrite)
     refuse_output_among(out, datasets_of_folders(map(_source_path, data)), "--out")
     import_extra("tensorflow", "train")

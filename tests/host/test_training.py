@@ -244,6 +244,24 @@ def test_a_teacher_weight_without_a_teacher_is_a_usage_error(subset_npz, tmp_pat
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "refused"),
+    [
+        (("--arch", "seed-edge", "--width", "20"), "--width: an option of a sized architecture"),
+        (("--crops", "7"), "--crops: an option of photographs or several .npz files"),
+    ],
+)
+def test_options_that_would_change_nothing_are_usage_errors(
+    subset_npz, tmp_path, run_cli, options, refused
+):
+    """--width of seed-edge (90,589 parameters whatever the width) and --crops with one .npz
+    file (every patch trained on once an epoch) were taken, changed nothing, and config.json
+    recorded them as the run's settings (width 20, crops 7)."""
+    done = run_cli("train", subset_npz, "--out", tmp_path / "r", *options, expect=2)
+    assert refused in done.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_finetune_recipe_starts_from_the_release_twin():
     from training.config import RELEASE_TWIN, TrainConfig
 
