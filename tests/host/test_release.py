@@ -65,6 +65,35 @@ def test_the_release_build_script_is_valid_shell():
     assert subprocess_ok(RELEASE / "build.sh")
 
 
+@pytest.mark.parametrize(
+    ("script", "built"),
+    [
+        ("build.sh", ["vessels_int8.tflite", "vessels_int8.tflite.sig", "gate-report"]),
+        ("build_artery_vein.sh", ["artery_vein_int8.tflite", "artery_vein_int8.tflite.sig"]),
+    ],
+)
+def test_a_rebuild_whose_gate_fails_leaves_no_earlier_build(tmp_path, script, built):
+    """convert writes nothing when its gate fails, so a rebuild into the same folder left the
+    previous build's signed model, whose card says its gate passed, beside the new model.keras
+    (check against it: pixel agreement 47 %), to be shipped as this build's."""
+    import os
+    import subprocess
+
+    bin_dir, run = tmp_path / "bin", tmp_path / "run"
+    bin_dir.mkdir()
+    edge_seg = bin_dir / "edge-seg"  # trains, and fails every gate
+    edge_seg.write_text('#!/bin/sh\ncase "$1" in convert*) exit 1;; esac\n')
+    edge_seg.chmod(0o755)
+    run.mkdir()
+    for name in built:
+        (run / name).write_text("the previous build's")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("EDGE_SEG_SIGNING_KEY", None)
+    done = subprocess.run(["bash", RELEASE / script, tmp_path, run], env=env)
+    assert done.returncode == 1
+    assert [name for name in built if (run / name).exists()] == []
+
+
 def test_the_artery_vein_release_files_belong_together():
     from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
     from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL

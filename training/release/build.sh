@@ -17,6 +17,9 @@ run=${2:-$repo/runs/release-v2}
 version=1.2.0-dev
 floor=0.78 # the held-out photographs' mean F1 the model must reach (1.1.0: 0.826)
 
+# the previous build's model, signature and report go first: a gate that fails (convert writes
+# nothing then) must not leave them, signed and passed, beside the new run as if its own
+rm -rf "$run/vessels_int8.tflite" "$run/vessels_int8.tflite.sig" "$run/gate-report"
 edge-seg train "$data/drive" "$data/stare" --recipe v2 --out "$run" --overwrite
 edge-seg convert "$run/model.keras" --calibration "$data/drive" \
   --check-data "$data/drive" --check-data "$data/stare" --check-holdout 0.2 --min-dice "$floor" \

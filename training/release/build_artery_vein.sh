@@ -14,6 +14,9 @@ data=${1:-$repo/../shared/data}
 run=${2:-$repo/runs/release-artery-vein}
 version=1.2.0-dev
 
+# the previous build's model and signature go first: a gate that fails (convert writes
+# nothing then) must not leave them, signed and passed, beside the new run as if its own
+rm -rf "$run/artery_vein_int8.tflite" "$run/artery_vein_int8.tflite.sig"
 edge-seg train-artery-vein "$data/drive" "$data/gave" "$data/les-av" --out "$run" --overwrite
 edge-seg convert-artery-vein "$run/model.keras" \
   --data "$data/drive" --data "$data/gave" --data "$data/les-av" \
