@@ -270,6 +270,15 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
             "every patch once an epoch"
         )
         refuse_given(context, ("crops",), why)
+    if config.channel != "luma" and not any(_source_path(d).is_dir() for d in data):
+        default = context.get_parameter_source("channel") is click.core.ParameterSource.DEFAULT
+        source = f" (from --recipe {recipe})" if default else ""
+        raise click.UsageError(
+            f"--channel {config.channel}{source}: a channel of photographs, but .npz patches are "
+            "grayscale already, taken as luma (as the reference patches are): the model card "
+            f"would have the device read {config.channel} from photographs for a model trained "
+            "on luma"
+        )
     refuse_an_earlier_run(out, RUN_FILES, overwrite)
     refuse_output_among(out, datasets_of_folders(map(_source_path, data)), "--out")
     import_extra("tensorflow", "train")

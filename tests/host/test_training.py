@@ -262,6 +262,24 @@ def test_options_that_would_change_nothing_are_usage_errors(
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "refused"),
+    [
+        (("--channel", "green"), "--channel green: a channel of photographs"),
+        (("--recipe", "v2"), "--channel green (from --recipe v2): a channel of photographs"),
+    ],
+)
+def test_a_channel_of_photographs_is_refused_for_patches(
+    subset_npz, tmp_path, run_cli, options, refused
+):
+    """.npz patches are grayscale already (the reference patches luma): trained on them with
+    --channel green, or the v2 recipe's, the card told the device to read green from
+    photographs for a model trained on luma patches."""
+    done = run_cli("train", subset_npz, "--out", tmp_path / "r", *options, expect=2)
+    assert refused in done.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_finetune_recipe_starts_from_the_release_twin():
     from training.config import RELEASE_TWIN, TrainConfig
 
