@@ -7,7 +7,8 @@ quality score, and the reasons to retake it (numpy and Pillow only; no model nee
     verdict.usable, verdict.quality, verdict.summary()   # True, 0.93, "ok"
 
 - :mod:`~edge_runtime.verdict.measures`: what is measured on the photograph;
-- :mod:`~edge_runtime.verdict.sharpness`: its sharpness, the same whichever way up it is;
+- :mod:`~edge_runtime.verdict.sharpness`: its sharpness, the same whichever way up it is and
+  wherever the frame cuts it;
 - :mod:`~edge_runtime.verdict.vessels`: what is measured on the vessel map;
 - :mod:`~edge_runtime.verdict.checks`: the reasons, their meaning and limits (defined once);
 - :mod:`~edge_runtime.verdict.verdict`: :class:`Verdict` and :class:`Reason`, and the judgement;
