@@ -6,6 +6,7 @@ a picture moved by whole pixels, turned or mirrored reads the same sharpness, to
 import numpy as np
 import pytest
 
+from edge_runtime.verdict import sharpness as sharpness_module
 from edge_runtime.verdict.sharpness import (
     BOX,
     FLAT,
@@ -14,15 +15,13 @@ from edge_runtime.verdict.sharpness import (
     edge_strengths,
     orientations,
     sharpness,
-    steps,
 )
 
 
-def _reference(values, scale, width, read, share):
+def _reference(values, ceiling, scale, width, read, share):
     """Each orientation's nearest-rank ``share`` quantile of a quarter of the gradients around
     the corners read, by sorting them all."""
-    across, down = steps(values, scale, width, len(read))
-    squared, bins = corner_gradients(across, down, scale, width, np.flatnonzero(read))
+    squared, bins = corner_gradients(values, ceiling, scale, width, np.flatnonzero(read))
     quarter = np.count_nonzero(read)
     above = quarter - min(quarter - 1, int(share * quarter))
     strengths = np.zeros(4)
@@ -57,33 +56,53 @@ def _smeared(picture: np.ndarray, length: int) -> np.ndarray:
 @pytest.mark.parametrize("smear", [1, 9])
 def test_edge_strengths_are_each_orientations_quantile(seed, share, smear):
     picture, field = _picture(seed=seed)
-    pixels, boxes, lit = corners(_smeared(picture, smear) if smear > 1 else picture, field)
+    pixels, boxes, lit, ceiling = corners(_smeared(picture, smear) if smear > 1 else picture, field)
     width = picture.shape[1]
     for values, scale in ((pixels, 1), (boxes, BOX)):
-        expected = _reference(values, scale, width, lit, share)
-        assert edge_strengths(values, scale, width, lit, share) == pytest.approx(expected)
+        expected = _reference(values, ceiling, scale, width, lit, share)
+        read = edge_strengths(values, ceiling, scale, width, lit, share)
+        assert read == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("band", [97, 1000])
+def test_a_picture_read_a_band_at_a_time_reads_as_at_once(band, monkeypatch):
+    """The box means and candidates found in bands (a DRIVE photograph's working image holds
+    several of the default size; this picture, one) read the same edge strengths as a sort of
+    every gradient, and the same sharpness as read in one band."""
+    picture, field = _picture()
+    whole = sharpness(picture, field)
+    monkeypatch.setattr(sharpness_module, "BAND", band)
+    pixels, boxes, lit, ceiling = corners(picture, field)
+    width = picture.shape[1]
+    for values, scale in ((pixels, 1), (boxes, BOX)):
+        expected = _reference(values, ceiling, scale, width, lit, 0.99)
+        assert edge_strengths(values, ceiling, scale, width, lit, 0.99) == pytest.approx(expected)
+    assert sharpness(picture, field) == whole
 
 
 def test_an_orientation_with_too_few_gradients_has_no_edges():
     """A plane: every gradient the same, at 0 degrees, BOX times as strong between boxes; the
     other orientations have none."""
     ys, xs = np.mgrid[:60, :70].astype(np.float32)
-    pixels, boxes, lit = corners(50 + 0.75 * xs + 0.25 * ys, np.ones((60, 70), bool))
-    fine = edge_strengths(pixels, 1, 70, lit, 0.99)
+    pixels, boxes, lit, ceiling = corners(50 + 0.75 * xs + 0.25 * ys, np.ones((60, 70), bool))
+    fine = edge_strengths(pixels, ceiling, 1, 70, lit, 0.99)
     assert fine == pytest.approx([np.hypot(0.75, 0.25), 0, 0, 0], rel=1e-5)
-    assert edge_strengths(boxes, BOX, 70, lit, 0.99) == pytest.approx(BOX * fine, rel=1e-5)
+    coarse = edge_strengths(boxes, ceiling, BOX, 70, lit, 0.99)
+    assert coarse == pytest.approx(BOX * fine, rel=1e-5)
 
 
 def test_the_corner_gradients_of_a_block_are_those_of_its_four_corners():
     """a b / c d = 0 1 / 3 7 around the first corner: (x, y) steps from a (1, 3) and b (1, 6),
     within 22.5 degrees of the y axis (90 degrees), and from c (4, 3) and d (4, 6), diagonal,
-    rising (45 degrees)."""
+    rising (45 degrees); the values are clipped at the ceiling first."""
     picture = np.zeros((2 * BOX, 2 * BOX), np.float32)
     picture[BOX - 1 : BOX + 1, BOX - 1 : BOX + 1] = [[0, 1], [3, 7]]
-    across, down = steps(picture.ravel(), 1, 2 * BOX, 1)
-    squared, bins = corner_gradients(across, down, 1, 2 * BOX, np.array([0]))
+    squared, bins = corner_gradients(picture.ravel(), np.float32(10), 1, 2 * BOX, np.array([0]))
     assert squared.tolist() == [10, 37, 25, 52]
     assert bins.tolist() == [2, 2, 1, 1]
+    # clipped at 5, d is 5: steps across 1 and 2, down 3 and 4
+    squared, _ = corner_gradients(picture.ravel(), np.float32(5), 1, 2 * BOX, np.array([0]))
+    assert squared.tolist() == [10, 17, 13, 20]
 
 
 def test_orientations_are_each_gradient_s_to_within_22_5_degrees():
