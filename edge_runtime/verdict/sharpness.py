@@ -54,12 +54,16 @@ MEDIAN_STEP = 4 * BOX
 each side of the field's rows and columns and a box beyond (every corner would cost a sort of
 the whole field)."""
 
-CANDIDATE_SAMPLE = 128
+CANDIDATE_SAMPLE = 64
 CANDIDATE_SHARE = 2
 """Each orientation's strongest gradients are sought among those at least its *floor*: its
 strongest ``CANDIDATE_SHARE`` times their share around every ``CANDIDATE_SAMPLE``-th corner.
-Any sample gives the same strengths (where too few gradients reach the floors, all are
-searched)."""
+Any sample gives the same strengths: an orientation with too few gradients at its floor is
+sought again with the floor of ``RETRY`` times as many of the sample's strongest, and with a
+floor of 0 (all its gradients) where the sample has fewer. Searching all gradients at once
+instead took 30 ms more, and 8 % of the labelled photographs' readings needed it."""
+
+RETRY = 4
 
 WEAK = 0.4
 """An orientation across or down whose floor is under this share of the strongest
@@ -295,18 +299,22 @@ def edge_strengths(
     quarter = int(np.count_nonzero(read))  # one gradient a corner: a quarter of the four
     above = quarter - min(quarter - 1, int(share * quarter))  # gradients at or above
     sampled = np.flatnonzero(read[::CANDIDATE_SAMPLE]) * CANDIDATE_SAMPLE
-    squared, bins = corner_gradients(values, ceiling, scale, width, sampled)
-    wanted = CANDIDATE_SHARE * above * len(sampled) // quarter + 1
-    floors = np.array([*_largest(squared, bins, wanted), np.inf], dtype=np.float32)
-    weak = np.zeros(FLAT + 1, dtype=bool)  # the diagonals' gradients take both steps
-    weak[[0, 2]] = floors[[0, 2]] < WEAK * floors[:4].max()
-    at = _reaching(values, scale, width, read, floors, weak)
-    squared, bins = corner_gradients(values, ceiling, scale, width, at)
-    kept = squared >= floors.take(bins)
-    squared, bins = squared[kept], bins[kept]
-    if min(np.bincount(bins, minlength=FLAT + 1)[:4]) < above:  # too few: all
-        squared, bins = corner_gradients(values, ceiling, scale, width, np.flatnonzero(read))
-    return np.sqrt(_largest(squared, bins, above))
+    sample = corner_gradients(values, ceiling, scale, width, sampled)
+    rank = CANDIDATE_SHARE * above * len(sampled) // quarter + 1
+    floors = np.array([*_largest(*sample, rank), np.inf], dtype=np.float32)
+    while True:
+        weak = np.zeros(FLAT + 1, dtype=bool)  # the diagonals' gradients take both steps
+        weak[[0, 2]] = floors[[0, 2]] < WEAK * floors[:4].max()
+        at = _reaching(values, scale, width, read, floors, weak)
+        squared, bins = corner_gradients(values, ceiling, scale, width, at)
+        kept = squared >= floors.take(bins)
+        strongest = np.array(_largest(squared[kept], bins[kept], above))
+        # 0: fewer than ``above`` at the floor, unless that is 0 (all of its gradients)
+        short = (strongest == 0) & (floors[:4] > 0)
+        if not short.any():
+            return np.sqrt(strongest)
+        rank *= RETRY  # those short sought again, among more of the sample's strongest
+        floors[:4][short] = np.array(_largest(*sample, rank), dtype=np.float32)[short]
 
 
 def _largest(squared: np.ndarray, bins: np.ndarray, rank: int) -> list[float]:

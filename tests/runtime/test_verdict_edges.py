@@ -80,6 +80,28 @@ def test_a_picture_read_a_band_at_a_time_reads_as_at_once(band, monkeypatch):
     assert sharpness(picture, field) == whole
 
 
+def test_an_orientation_short_of_its_floor_is_sought_again_not_among_every_gradient(monkeypatch):
+    """This picture's sample sets one orientation's floor too high at the working scale: fewer
+    than its strongest 1 % reach it. It is sought again with a lower floor, among a few of the
+    corners (searching every corner's gradients took 30 ms more a photograph, and 8 % of the
+    labelled photographs' readings did it), and found as a sort of every gradient finds it."""
+    picture, field = _picture()
+    pixels, _, lit, ceiling = corners(picture, field)
+    width, read = picture.shape[1], []
+    gradients = sharpness_module.corner_gradients
+
+    def recorded(values, ceiling, scale, width, at):
+        read.append(len(at))
+        return gradients(values, ceiling, scale, width, at)
+
+    monkeypatch.setattr(sharpness_module, "corner_gradients", recorded)
+    strengths = edge_strengths(pixels, ceiling, 1, width, lit, 0.99)
+    assert len(read) == 3  # the sample, the candidates, the candidates again
+    assert max(read) < np.count_nonzero(lit) / 4
+    monkeypatch.setattr(sharpness_module, "corner_gradients", gradients)
+    assert strengths == pytest.approx(_reference(pixels, ceiling, 1, width, lit, 0.99))
+
+
 def test_an_orientation_with_too_few_gradients_has_no_edges():
     """A plane: every gradient the same, at 0 degrees, BOX times as strong between boxes; the
     other orientations have none."""
