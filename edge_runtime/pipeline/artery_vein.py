@@ -21,7 +21,6 @@ from edge_runtime.inference.patch_model import PatchModel, PatchPredictor, as_pr
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.fov import Framing
-from edge_runtime.pipeline.grayscale import has_colour
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.tiling import corners_inside, extract_tiles, stitch_tiles
 
@@ -97,7 +96,7 @@ class ArteryVeinModel:
         photographs, DRIVE's, made grayscale it classed 0.81 of the vessel pixels right, 0.67 at
         worst, against 0.96 in colour; it was never trained or checked on grayscale; tinted,
         their luma sepia or their green channel green, 0.78 and 0.73)."""
-        if not has_colour(photo.pixels):
+        if not photo.coloured:
             return None
         inputs, inside = framed_input(photo, prepared, vessel_probability, self.fov_diameter)
         return self.tiled_probability(inputs, inside)

@@ -21,8 +21,10 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from edge_runtime.cached import cached_property
 from edge_runtime.errors import InputError, described, first_line
 from edge_runtime.pipeline.blocks import row_blocks
+from edge_runtime.pipeline.grayscale import has_colour
 from edge_runtime.safe_open import open_regular
 
 MAX_PIXELS = 25_000_000
@@ -114,6 +116,12 @@ class Photo:
                 f"photo: got pixels of {pixels.shape[:2]}, which are not its shape {self.shape} "
                 f"reduced by {reduction}"
             )
+
+    @cached_property
+    def coloured(self) -> bool:
+        """Whether its pixels have colour (:func:`~edge_runtime.pipeline.grayscale.has_colour`),
+        read once for its verdict and its arteries and veins alike."""
+        return has_colour(self.pixels)
 
     def picture(self) -> Image.Image:
         """The photograph at its own size as an 8-bit RGB Pillow image, for display (16-bit

@@ -14,7 +14,7 @@ import numpy as np
 
 from edge_runtime.pipeline.decode import Photo
 from edge_runtime.pipeline.fov import FieldOfView
-from edge_runtime.pipeline.grayscale import colour_sample, has_colour
+from edge_runtime.pipeline.grayscale import colour_sample
 from edge_runtime.pipeline.segmenter import Prepared
 from edge_runtime.verdict.sharpness import sharpness
 
@@ -339,7 +339,7 @@ def measure(photo: Photo, prepared: Prepared) -> Measurements:
     if reduction == 1 and pixels.dtype == np.uint8:
         blocks = (blockiness(pixels, framed.box) - 1) * framed.scale
     lost, offset = framing(prepared.shape, fov) if fov.found else (None, None)
-    grayscale = not has_colour(pixels)  # red-free, monochrome or tinted: no colour to judge
+    grayscale = not photo.coloured  # red-free, monochrome or tinted: no colour to judge
     colour = swapped = (None, None)
     if not grayscale:
         colour, swapped = field_colour(pixels, shrunk(fov, reduction))
