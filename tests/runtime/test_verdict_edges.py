@@ -51,6 +51,21 @@ def _smeared(picture: np.ndarray, length: int) -> np.ndarray:
     return np.apply_along_axis(lambda row: np.convolve(row, kernel, "same"), 1, picture)
 
 
+@pytest.fixture(autouse=True)
+def passes(monkeypatch) -> list[int]:
+    """Each pass of :func:`edge_strengths` over the corners, in a test: one whose floors never
+    fell to 0 would pass forever, and fails here instead (no test needs 200)."""
+    reaching, read = sharpness_module._reaching, []
+
+    def counted(*arguments):
+        read.append(1)
+        assert len(read) <= 200, "edge_strengths does not end"
+        return reaching(*arguments)
+
+    monkeypatch.setattr(sharpness_module, "_reaching", counted)
+    return read
+
+
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("share", [0.5, 0.9, 0.99, 0.999])
 @pytest.mark.parametrize("smear", [1, 9])
@@ -171,3 +186,194 @@ def test_a_field_moved_by_whole_pixels_is_as_sharp(down, across):
     ):
         pair = (np.ascontiguousarray(a[rows, columns]) for a in (picture, field))
         assert sharpness(*pair) == pytest.approx(expected, rel=1e-6)
+
+
+def _plain_gradients(grid, ceiling, first, step, rows, columns):
+    """(squared magnitude, orientation bin) of the four gradients around each corner (``rows``,
+    ``columns``) of a 2-D float32 ``grid`` clipped at ``ceiling``: its 2 x 2 block of values
+    ``step`` apart from ``grid[first + row, first + column]``; the bins from the gradient's
+    angle, nearest multiple of 45 degrees."""
+    clipped = np.minimum(grid, np.float32(ceiling))
+    a, b = clipped[rows + first, columns + first], clipped[rows + first, columns + first + step]
+    c = clipped[rows + first + step, columns + first]
+    d = clipped[rows + first + step, columns + first + step]
+    across = np.concatenate([b - a, b - a, d - c, d - c])
+    down = np.concatenate([c - a, d - b, c - a, d - b])
+    angle = np.degrees(np.arctan2(down.astype(np.float64), across.astype(np.float64)))
+    bins = np.floor((angle + 22.5) / 45).astype(int) % 4
+    bins[(across == 0) & (down == 0)] = FLAT
+    return across * across + down * down, bins
+
+
+def _plain_strengths(squared, bins, quarter, share):
+    """Each orientation's ``above``-th strongest gradient, by sorting its gradients."""
+    above = quarter - min(quarter - 1, int(share * quarter))
+    ranked = [np.sort(squared[bins == k])[::-1] for k in range(4)]
+    return np.sqrt([float(r[above - 1]) if len(r) >= above else 0.0 for r in ranked])
+
+
+def _plain_box_means(work):
+    """The mean of the BOX x BOX box from each pixel that has one, summed plainly."""
+    height, width = work.shape
+    return np.array(
+        [
+            [work[y : y + BOX, x : x + BOX].astype(np.float64).mean() for x in range(width - 3)]
+            for y in range(height - 3)
+        ],
+        dtype=np.float32,
+    )
+
+
+def _plain_crop(work, field):
+    """The field's rows and a box beyond (the frame's where it cuts them)."""
+    rows = np.flatnonzero(field.any(axis=1))
+    top, bottom = max(0, rows[0] - BOX), rows[-1] + 1 + BOX
+    return work[top:bottom].astype(np.float32), field[top:bottom]
+
+
+def _plain_lit(work, field):
+    """(lit, ceiling, box means) of a picture as :func:`corners` documents them, corner by
+    corner with 2-D arrays ([row, column] of corners): four pixels in the field, four boxes at
+    least DARK times the median brightness of the four boxes around every MEDIAN_STEP-th corner
+    from each side of the rows and of the field's columns and a box beyond, and none darker nor
+    beyond the frame within DARK_MARGIN; BRIGHT times that median."""
+    boxes = _plain_box_means(work)
+    ys, xs = np.mgrid[: work.shape[0] - 2 * BOX + 1, : work.shape[1] - 2 * BOX + 1]
+    inside = np.all([field[ys + dy, xs + dx] for dy in (BOX - 1, BOX) for dx in (BOX - 1, BOX)], 0)
+    four = np.array([boxes[ys + dy, xs + dx] for dy in (0, BOX) for dx in (0, BOX)])
+    columns = np.flatnonzero(field.any(axis=0))
+    left = max(0, columns[0] - BOX)
+    right = min(work.shape[1], columns[-1] + 1 + BOX) - 2 * BOX + 1
+
+    def each_side(length):
+        steps = np.arange(0, max(length, 0), sharpness_module.MEDIAN_STEP)
+        return np.union1d(steps, length - 1 - steps).astype(int)
+
+    picked = np.ix_(each_side(ys.shape[0]), left + each_side(right - left))
+    brightness = four[(slice(None), *picked)].sum(axis=0)[inside[picked]] / 4
+    if not brightness.size:
+        return np.zeros(ys.shape, bool), np.float32(0), boxes
+    median = float(np.sort(brightness)[len(brightness) // 2])
+    lit = inside & np.all(four >= np.float32(sharpness_module.DARK * median), axis=0)
+    margin = sharpness_module.DARK_MARGIN
+    window = (2 * margin + 1, 2 * margin + 1)
+    lit = np.lib.stride_tricks.sliding_window_view(np.pad(lit, margin), window).all(axis=(2, 3))
+    return lit, np.float32(sharpness_module.BRIGHT * median), boxes
+
+
+def _plain_sharpness(work, field):
+    """:func:`sharpness` as its documentation reads, corner by corner with 2-D arrays: the
+    lit corners of the field's rows and a box beyond (:func:`_plain_lit`), their gradients at
+    both scales, clipped, sorted."""
+    if not field.any():
+        return 0.0
+    work, field = _plain_crop(work, field)
+    if min(work.shape) < 2 * BOX:
+        return 0.0
+    lit, ceiling, boxes = _plain_lit(work, field)
+    if not lit.any():
+        return 0.0
+    ys, xs = np.nonzero(lit)
+    fine, coarse = (
+        _plain_strengths(*_plain_gradients(grid, ceiling, first, step, ys, xs), len(ys), 0.99)
+        for grid, first, step in ((work, BOX - 1, 1), (boxes, 0, BOX))
+    )
+    if not coarse.all():
+        return 0.0
+    return float(np.min(BOX * fine / coarse))
+
+
+def _random_picture(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A small picture of whole levels 0-63 (its box means and their squared steps exact in
+    float32): waves in three random directions, a little noise (none: many equal gradients), dark
+    and bright patches; and a field of view that is a disc, a rectangle touching some of the
+    frame's sides, a disc with pinholes, or one row and one column."""
+    rng = np.random.default_rng(seed)
+    height, width = (int(side) for side in rng.integers(2 * BOX, 80, 2))
+    ys, xs = np.mgrid[:height, :width]
+    picture = 30 + rng.normal(0, rng.choice([0, 1, 3]), (height, width))
+    for angle, period in rng.uniform((0, 1), (np.pi, 6), (3, 2)):
+        picture += 5 * np.sin((xs * np.cos(angle) + ys * np.sin(angle)) / period)
+    for _ in range(rng.integers(0, 4)):
+        y, x = rng.integers(0, height), rng.integers(0, width)
+        picture[y : y + rng.integers(1, 20), x : x + rng.integers(1, 20)] = rng.choice([0, 5, 63])
+    picture = np.clip(np.round(picture), 0, 63).astype(np.float32)
+    centre, radius = rng.uniform(0, 1, 2) * (height, width), rng.uniform(5, 50)
+    field = (ys - centre[0]) ** 2 + (xs - centre[1]) ** 2 < radius**2
+    if seed % 4 == 1:
+        top, left = rng.integers(0, 4, 2)
+        bottom, right = height - rng.integers(0, 4), width - rng.integers(0, 4)
+        field = (ys >= top) & (ys < bottom) & (xs >= left) & (xs < right)
+    elif seed % 4 == 2:
+        field &= rng.random((height, width)) > 0.002
+    elif seed % 4 == 3 and seed % 8 == 7:
+        field[:] = False
+        field[rng.integers(0, height)] = True
+        field[:, rng.integers(0, width)] = True
+    return picture, field
+
+
+@pytest.mark.parametrize("seed", range(48))
+def test_sharpness_is_as_read_corner_by_corner(seed):
+    """A plain reading of every corner with 2-D arrays, sorting every gradient, finds the same
+    lit corners and ceiling and reads the same sharpness to the bit (pictures of whole levels,
+    their boxes' means exact in float32), and so does the picture read in bands of 7 corners,
+    with a sample of every corner or of none."""
+    picture, field = _random_picture(seed)
+    expected = _plain_sharpness(picture, field)
+    assert sharpness(picture, field) == expected
+    if field.any() and min(_plain_crop(picture, field)[0].shape) >= 2 * BOX:
+        work, cropped = _plain_crop(picture, field)
+        lit, ceiling, _ = _plain_lit(work, cropped)
+        _, _, read, read_ceiling = corners(work, cropped)
+        height, width = work.shape
+        read = np.pad(read, (0, 2 * BOX - 1)).reshape(height - 2 * BOX + 1, width)
+        assert (read[:, : width - 2 * BOX + 1] == lit).all() and not read[:, lit.shape[1] :].any()
+        assert read_ceiling == ceiling
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sharpness_module, "BAND", 7)
+        for sample in (1, 10**6):
+            patch.setattr(sharpness_module, "CANDIDATE_SAMPLE", sample)
+            assert sharpness(picture, field) == expected
+
+
+def test_most_of_the_random_pictures_have_a_sharpness():
+    """The pictures of the test above are not all read as 0 (nothing lit)."""
+    read = [_plain_sharpness(*_random_picture(seed)) for seed in range(48)]
+    assert sum(value > 0 for value in read) >= 12, read
+
+
+@pytest.mark.parametrize("seed", range(32))
+def test_edge_strengths_are_those_of_every_corner_sorted(seed, passes):
+    """Any corners read, values of any float or of a few levels (most gradients tied), any
+    share, clipped or not, a sample of every corner, of a few or of none, a band of 3 corners
+    or of all: each orientation's strength is that of a plain sort of its gradients, to the
+    bit, and found in at most 2 + log2 of the gradients' count passes over the corners (each
+    pass ranks a short orientation's floor at least twice as far down the sample, 0 past
+    it)."""
+    rng = np.random.default_rng(seed)
+    height, width = (int(side) for side in rng.integers(2 * BOX, 50, 2))
+    levels = int(rng.choice([0, 2, 3, 8]))  # 0: floats
+    picture = rng.normal(0, 10, (height, width)).astype(np.float32)
+    if levels:
+        picture = rng.integers(0, levels, (height, width)).astype(np.float32)
+    boxes = np.zeros((height, width), np.float32)
+    boxes[: height - 3, : width - 3] = _plain_box_means(picture)
+    chosen = rng.random((height - 2 * BOX + 1, width - 2 * BOX + 1)) < rng.choice([0.02, 0.5, 1])
+    chosen.flat[rng.integers(chosen.size)] = True
+    ys, xs = np.nonzero(chosen)
+    read = np.zeros((height - 2 * BOX) * width + chosen.shape[1], bool)
+    read[ys * width + xs] = True
+    share = float(rng.choice([0.5, 0.9, 0.99, 0.999]))
+    ceiling = np.float32(rng.choice([np.inf, np.median(picture)]))
+    with pytest.MonkeyPatch.context() as patch:
+        for values, first, step in ((picture, BOX - 1, 1), (boxes, 0, BOX)):
+            squared, bins = _plain_gradients(values, ceiling, first, step, ys, xs)
+            expected = _plain_strengths(squared, bins, len(ys), share)
+            for sample, band in ((64, 1 << 15), (1, 3), (5, 3), (10**6, 1 << 15)):
+                patch.setattr(sharpness_module, "CANDIDATE_SAMPLE", sample)
+                patch.setattr(sharpness_module, "BAND", band)
+                passes.clear()
+                read_ = edge_strengths(values.ravel(), ceiling, step, width, read, share)
+                assert read_.tolist() == expected.tolist(), (sample, band)
+                assert len(passes) <= 2 + np.log2(4 * len(ys))
