@@ -264,13 +264,15 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
     if not ARCHITECTURES[config.arch].sized:
         why = f"of a sized architecture, but --arch {config.arch} has a fixed size"
         refuse_given(context, ("width",), why)
-    if len(data) == 1 and not _source_path(data[0]).is_dir():
+    # a source that is no file is no .npz file: one missing is said so when it is read
+    patches = [_source_path(d).is_file() for d in data]
+    if patches == [True]:
         why = (
             "of photographs or several .npz files, but one .npz file is trained on whole, "
             "every patch once an epoch"
         )
         refuse_given(context, ("crops",), why)
-    if config.channel != "luma" and not any(_source_path(d).is_dir() for d in data):
+    if config.channel != "luma" and all(patches):
         default = context.get_parameter_source("channel") is click.core.ParameterSource.DEFAULT
         source = f" (from --recipe {recipe})" if default else ""
         raise click.UsageError(

@@ -280,6 +280,17 @@ def test_a_channel_of_photographs_is_refused_for_patches(
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("options", [("--recipe", "v2"), ("--crops", "7"), ("--channel", "green")])
+def test_a_mistyped_folder_is_said_to_be_missing_not_a_patch_file(tmp_path, run_cli, options):
+    """A folder of photographs mistyped (``train drvie --recipe v2``) was taken for an .npz
+    file: refused for the recipe's green channel or --crops, an error about patches that
+    named no problem of the command, where the missing folder was said before."""
+    done = run_cli("train", tmp_path / "drvie", "--out", tmp_path / "r", *options, expect=2)
+    assert f"{tmp_path / 'drvie'}: no such file" in done.output
+    assert "patches" not in done.output and "--crops" not in done.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_finetune_recipe_starts_from_the_release_twin():
     from training.config import RELEASE_TWIN, TrainConfig
 
