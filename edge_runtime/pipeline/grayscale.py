@@ -100,15 +100,20 @@ def has_colour(pixels: np.ndarray) -> bool:
     camera's have none: one channel, three equal ones (a coloured stamp on them aside), one
     alone, or one colour at different brightness (a tinted one): an artery/vein model, which
     standardises each channel, sees the same three times. Read on the scale of its sample's
-    99th percentile (a 12-bit sensor's as a 16-bit one's), a dim one as if brighter
-    (:data:`DIM_GAIN`)."""
+    99th percentile (a 12-bit sensor's as a 16-bit one's; in 16 bits, of the values short of
+    full scale, which a label may fill), a dim one as if brighter (:data:`DIM_GAIN`)."""
     if pixels.ndim == 2:
         return False
     small, _ = colour_sample(pixels)
     colours = small.reshape(-1, 3).T.astype(np.float32)  # (3, N)
-    if colours.size:  # the 99th percentile: a burned-in white label does not set the scale
-        rank = int(0.99 * (colours.size - 1))
-        top = max(float(np.partition(colours.ravel(), rank)[rank]), 1.0)
+    # the scale: the 99th percentile, which a burned-in white label does not set; in 16 bits,
+    # of the values short of full scale, which a label may fill (a 12-bit sensor's never reach)
+    values = colours.ravel()
+    if pixels.dtype != np.uint8:
+        values = values[values < np.iinfo(pixels.dtype).max]
+    if values.size:
+        rank = int(0.99 * (values.size - 1))
+        top = max(float(np.partition(values, rank)[rank]), 1.0)
         if pixels.dtype != np.uint8:
             colours *= 255 / top
             top = 255.0

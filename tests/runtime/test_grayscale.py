@@ -103,3 +103,15 @@ def test_one_colour_at_different_brightness_is_no_colour():
     assert not has_colour(_jpeg(duotone, 90)) and not has_colour(sepia.astype(np.uint16) * 257)
     assert has_colour(photo) and has_colour(_jpeg(photo, 50))
     assert has_colour((photo * 0.15).astype(np.uint8))  # dim: read as if brighter
+
+
+def test_a_12_bit_photograph_with_a_white_label_at_full_scale_keeps_its_colour():
+    """A label burned in at 65535 across the top of a 12-bit camera's 16-bit file set the
+    scale (the sample's 99th percentile) at 16 times the photograph's own: its colour then lay
+    a sixteenth as far off its tint, and was lost (10 of 10 DRIVE and STARE photographs with 4
+    rows of it, 7 of 10 before the tint rule; no artery/vein map, judged by its round field)."""
+    twelve_bits = synthetic_fundus(584, 565).astype(np.uint16) << 4
+    assert has_colour(twelve_bits)
+    twelve_bits[:8] = 65535
+    assert has_colour(twelve_bits)
+    assert not has_colour(np.full((40, 40, 3), 65535, np.uint16))  # all of it white: no colour
