@@ -5,7 +5,13 @@ import pytest
 from PIL import Image
 
 from edge_runtime.evaluation.synthetic import synthetic_fundus
-from edge_runtime.pipeline.grayscale import LUMA_WEIGHTS, has_colour, to_grayscale
+from edge_runtime.pipeline.grayscale import (
+    COLOUR_LEVELS,
+    LUMA_WEIGHTS,
+    has_colour,
+    off_tint,
+    to_grayscale,
+)
 
 
 def test_luma_matches_pillow_l_conversion():
@@ -115,3 +121,12 @@ def test_a_12_bit_photograph_with_a_white_label_at_full_scale_keeps_its_colour()
     twelve_bits[:8] = 65535
     assert has_colour(twelve_bits)
     assert not has_colour(np.full((40, 40, 3), 65535, np.uint16))  # all of it white: no colour
+
+
+def test_a_few_shades_of_one_colour_lie_on_their_tint():
+    """A small photograph's sample has few pixels, far apart in brightness: each one's tint is
+    read on a line through its neighbours, not their mean colour (which put 40 shades of sepia
+    from 20 to 180 up to 6.9 levels off their tint: colour)."""
+    grey = np.linspace(20, 180, 40)
+    sepia = (grey[:, None] * np.array([1.35, 1.2, 0.94])).round().T
+    assert off_tint(sepia).max() < COLOUR_LEVELS / 2
