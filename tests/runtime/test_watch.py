@@ -1585,7 +1585,13 @@ def test_a_restart_with_other_settings_keeps_what_was_done_and_says_so_once(tmp_
     assert CliRunner().invoke(cli, args).exit_code == 0
     masks = {p.name: p.read_bytes() for p in out.glob("*_mask.png")}
     assert CliRunner().invoke(cli, args).stderr == ""  # the same settings
-    for more in (["--threshold", "0.3", "--av"], ["--json", "--overlay"]):
+    other_settings = (
+        ["--threshold", "0.3", "--av"],
+        ["--json", "--overlay"],
+        ["--no-verdict"],  # the maps carry no verdict
+        ["--json", "--measure"],  # the records would carry measurements
+    )
+    for more in other_settings:
         again = CliRunner().invoke(cli, [*args, *more])
         assert again.exit_code == 0 and again.stdout == ""  # nothing done again
         (line,) = again.stderr.splitlines()
@@ -1629,3 +1635,51 @@ def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_ot
     assert said.startswith(
         f"{out / STATE_FILE}: 1 remembered photograph {OTHER_SETTINGS}"
     )  # a.png alone
+
+
+def test_photographs_that_failed_are_not_counted_as_done_otherwise_nor_any_without_settings(
+    tmp_path,
+):
+    """A photograph that failed is tried again when it changes, whatever the settings: it is
+    no map drawn otherwise; and a watcher given no settings (``None``) compares none."""
+    drop, out = _folders(tmp_path)
+    (drop / "bad.png").write_bytes(b"not a picture")
+    (drop / "good.png").write_bytes(_png_bytes(tmp_path))
+    for name in ("bad.png", "good.png"):
+        _old(drop / name)
+
+    def process(path, outputs):
+        if path.name == "bad.png":
+            raise InputError(f"{path}: not an image file Pillow can read")
+        return _copying_process([])(path, outputs)
+
+    def warnings_of(settings: str | None) -> list[str]:
+        said = []
+        watcher = FolderWatcher(drop, out, process, settle=0, warn=said.append, settings=settings)
+        list(watcher.poll())
+        watcher.close()
+        return [line for line in said if OTHER_SETTINGS in line]
+
+    assert warnings_of("old") == []
+    assert not json.loads((out / STATE_FILE).read_text())["bad.png"]["ok"]
+    (said,) = warnings_of("new")
+    assert said.startswith(f"{out / STATE_FILE}: 1 remembered photograph {OTHER_SETTINGS}")
+    assert warnings_of(None) == []
+
+
+def test_the_output_folder_in_the_watched_one_and_a_fifo_are_no_files_not_taken(tmp_path):
+    """Neither is a camera's file: no warning that it is not taken, once settled either."""
+    drop, _ = _folders(tmp_path)
+    inside = drop / "masks"
+    inside.mkdir()
+    os.mkfifo(drop / "camera.fifo")
+    for name in ("masks", "camera.fifo"):
+        _old(drop / name)
+    clock, said = _Clock(), []
+    watcher = FolderWatcher(
+        drop, inside, _copying_process([]), settle=1, clock=clock, warn=said.append
+    )
+    for _ in range(2):
+        list(watcher.poll())
+        clock.now += 2
+    assert said == []
