@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -278,6 +279,27 @@ def test_a_channel_of_photographs_is_refused_for_patches(
     done = run_cli("train", subset_npz, "--out", tmp_path / "r", *options, expect=2)
     assert refused in done.output
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    "data", [("{npz}", "{folder}"), ("{folder}", "{npz}"), ("{npz}", "{other}:2")]
+)
+def test_a_channel_and_crops_are_taken_with_photographs_or_several_npz_files(
+    subset_npz, tmp_path, run_cli, make_photo_dataset, data
+):
+    """Refused for one .npz file alone, --crops and a channel other than luma are taken with a
+    folder of photographs beside it (--channel then for the photographs, as the finetune and v2
+    recipes' green), and --crops with several .npz files: the command reaches the run folder,
+    whose earlier run it refuses, before anything is trained."""
+    folder = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "model.keras").write_text("an earlier run's")
+    other = shutil.copy(subset_npz, tmp_path / "other.npz")
+    sources = [d.format(npz=subset_npz, folder=folder, other=other) for d in data]
+    channel = ("--channel", "green") if "{folder}" in data else ()
+    done = run_cli("train", *sources, "--out", out, "--crops", "7", *channel, expect=2)
+    assert f"{out}: already holds model.keras; pass --overwrite" in done.output
 
 
 @pytest.mark.parametrize("options", [("--recipe", "v2"), ("--crops", "7"), ("--channel", "green")])
