@@ -1602,6 +1602,16 @@ def test_a_restart_with_other_settings_keeps_what_was_done_and_says_so_once(tmp_
     assert {p.name: p.read_bytes() for p in out.glob("*.png")} == masks
 
 
+def _warned_of_other_settings(drop, out, process, settings: str | None) -> list[str]:
+    """The warnings of photographs done with other settings, from one look at ``drop`` by a
+    watcher of ``settings``."""
+    said = []
+    watcher = FolderWatcher(drop, out, process, settle=0, warn=said.append, settings=settings)
+    list(watcher.poll())
+    watcher.close()
+    return [line for line in said if OTHER_SETTINGS in line]
+
+
 def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_others(tmp_path):
     """An entry of an older state (no settings kept) counts as done otherwise; a photograph
     that changes is done again with the new settings, and is then no longer counted."""
@@ -1612,11 +1622,7 @@ def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_ot
     process = _copying_process([])
 
     def warnings_of(settings: str) -> list[str]:
-        said = []
-        watcher = FolderWatcher(drop, out, process, settle=0, warn=said.append, settings=settings)
-        list(watcher.poll())
-        watcher.close()
-        return [line for line in said if OTHER_SETTINGS in line]
+        return _warned_of_other_settings(drop, out, process, settings)
 
     assert warnings_of("old") == []
     state = json.loads((out / STATE_FILE).read_text())
@@ -1654,11 +1660,7 @@ def test_photographs_that_failed_are_not_counted_as_done_otherwise_nor_any_witho
         return _copying_process([])(path, outputs)
 
     def warnings_of(settings: str | None) -> list[str]:
-        said = []
-        watcher = FolderWatcher(drop, out, process, settle=0, warn=said.append, settings=settings)
-        list(watcher.poll())
-        watcher.close()
-        return [line for line in said if OTHER_SETTINGS in line]
+        return _warned_of_other_settings(drop, out, process, settings)
 
     assert warnings_of("old") == []
     assert not json.loads((out / STATE_FILE).read_text())["bad.png"]["ok"]
