@@ -15,7 +15,10 @@ def _gate_line(gate: GateReport) -> str:
     if gate.keras is not None:
         scores = f"float {gate.keras.dice_mean:.4f}, {scores}"
     verdict = "passed" if gate.passed else "FAILED"
-    return f"{verdict}: Dice {scores} on {gate.n} {gate.unit}"
+    data = gate.data
+    held = f" (held out {data.holdout:g})" if data is not None and data.holdout else ""
+    of = f" of {one_line(data.path)}{held}" if data is not None else ""
+    return f"{verdict}: Dice {scores} on {gate.n} {gate.unit}{of}"
 
 
 def _signature_line(report: ModelReport) -> str:

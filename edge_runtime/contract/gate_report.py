@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from edge_runtime.contract.schema import bounded, choice
+from edge_runtime.errors import one_line
 
 UNITS = {"patches": "patch", "photographs": "photograph"}
 """What a gate's images are (labelled patches of an .npz file, or whole photographs), and one
@@ -143,4 +144,5 @@ class ArteryVeinGateReport:
             if value is not None
         )
         verdict = "passed" if self.passed else "FAILED: " + "; ".join(self.failures)
-        return f"artery/vein gate on {self.photographs} photographs: {numbers}; {verdict}"
+        of = f" of {one_line(', '.join(self.data))}" if self.data else ""
+        return f"artery/vein gate on {self.photographs} photographs{of}: {numbers}; {verdict}"

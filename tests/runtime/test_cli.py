@@ -205,7 +205,19 @@ def test_info_prints_each_thing_a_card_says_on_its_own_line(bundled_report):
     assert "1.1.0\\nsigned:" in text  # shown, escaped
 
 
+def test_info_names_the_photographs_the_gate_passed_on(bundled_report):
+    """own-camera.md says info shows the photographs a model's gate passed on: the text said
+    only how many ("on 7 photographs"), the JSON alone named them."""
+    gate = [line for line in _summary(bundled_report).splitlines() if line.startswith("gate:")]
+    assert gate == [
+        "gate:         passed: Dice float 0.8261, tflite 0.8262 on 7 photographs of "
+        "drive+stare (held out 0.2)"
+    ]
+
+
 def test_info_names_an_artery_vein_model_as_such():
     """Info's kind line follows the card's preprocessing: the bundled artery/vein model is not
     called a vessel model."""
-    assert "kind:         artery/vein model" in _summary(describe_model(ARTERY_VEIN_MODEL))
+    text = _summary(describe_model(ARTERY_VEIN_MODEL))
+    assert "kind:         artery/vein model" in text
+    assert "artery/vein gate on 88 photographs of drive, gave, les-av: float accuracy" in text
