@@ -87,9 +87,7 @@ def off_tint(colours: np.ndarray) -> np.ndarray:
     )
     off = colours - (channel - slope * total) / count - slope * brightness
     out = np.empty(len(brightness))
-    out[order] = np.maximum(np.maximum(off[0], off[1]), off[2]) - np.minimum(
-        np.minimum(off[0], off[1]), off[2]
-    )
+    out[order] = np.ptp(off, axis=0)
     return out
 
 
@@ -118,7 +116,7 @@ def has_colour(pixels: np.ndarray) -> bool:
             colours *= 255 / top
             top = 255.0
         colours *= min(DIM_GAIN, 255 / top)
-    lit = np.maximum(np.maximum(colours[0], colours[1]), colours[2]) > LIT_LEVEL
+    lit = colours.max(axis=0) > LIT_LEVEL
     if not lit.any():
         return False
     return bool(np.mean(off_tint(colours[:, lit]) > COLOUR_LEVELS) >= COLOUR_SHARE)
