@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.app.outputs import is_written_output
+from edge_runtime.errors import one_line
 from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
+
+PHOTOGRAPHS_TAKEN = f"photographs named {', '.join(IMAGE_SUFFIXES)} (in any case)"
+"""The files edge-seg takes as photographs, as its warnings of files not taken name them."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,10 @@ class Input:
     path: Path
     problem: str | None = None
     empty: bool = False
+
+
+_KINDS_NAMED = 8
+"""The most suffixes of other files that :func:`no_photographs` names (the line stays short)."""
 
 
 def _listed(path: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]) -> bool:
@@ -91,6 +99,29 @@ def collect_inputs(
             continue
         inputs += _folder(path, suffixes, keep, wanted) if is_dir else [Input(path)]
     return [] if all(item.empty for item in inputs) else _each_file_once(inputs)
+
+
+def no_photographs(arguments: list[str]) -> str:
+    """The one-line warning for ``arguments`` (folders, patterns) that gave no photograph
+    (:func:`collect_inputs` found none): which files are taken, and the suffixes of the other
+    files in their folders (hidden ones aside; "(no suffix)": without a suffix), if any: the first
+    :data:`_KINDS_NAMED` and how many more."""
+    found = set()
+    for argument in arguments:
+        magic = glob.has_magic(argument) and not os.path.lexists(argument)
+        for folder in sorted(glob.glob(argument)) if magic else [argument]:
+            with contextlib.suppress(OSError), os.scandir(folder) as entries:
+                found |= {
+                    os.path.splitext(entry.name)[1].lower() or "(no suffix)"
+                    for entry in entries
+                    if not entry.name.startswith(".") and entry.is_file()
+                } - set(IMAGE_SUFFIXES)
+    kinds = sorted(found)
+    if len(kinds) > _KINDS_NAMED:
+        kinds[_KINDS_NAMED:] = [f"{len(kinds) - _KINDS_NAMED} more"]
+    others = f"; other files in it: {', '.join(kinds)}" if found else ""
+    named = " ".join(arguments)
+    return one_line(f"no photographs in {named}: edge-seg takes only {PHOTOGRAPHS_TAKEN}{others}")
 
 
 def _each_file_once(inputs: list[Input]) -> list[Input]:

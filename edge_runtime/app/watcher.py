@@ -58,6 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.app.files import prepare_outdir
+from edge_runtime.app.inputs import PHOTOGRAPHS_TAKEN
 from edge_runtime.app.outputs import (
     OutputPaths,
     identity,
@@ -541,7 +542,7 @@ class FolderWatcher:
                 others = f"any other {kind} file" if kind else "any other file without a suffix"
                 self.warn(
                     f"{one_line(str(self.directory / name))}: not taken, nor {others}: edge-seg "
-                    f"takes only photographs named {', '.join(IMAGE_SUFFIXES)} (in any case)"
+                    f"takes only {PHOTOGRAPHS_TAKEN}"
                 )
                 self._kinds_warned.add(kind)
         self._others_seen = seen

@@ -11,7 +11,7 @@ import click
 
 from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.app.files import Findings, prepare_outdir, segment_file
-from edge_runtime.app.inputs import Input, collect_inputs
+from edge_runtime.app.inputs import Input, collect_inputs, no_photographs
 from edge_runtime.app.measurement_csv import (
     check_csv_target,
     measurement_row,
@@ -112,7 +112,8 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     Writes OUTDIR/<stem>_mask.png (8-bit, 255 = vessel, the size of the input). Prints a line
     per photograph (or a JSON record with --json) and a closing summary on stdout; a bad file is
     reported on one line on stderr and skipped, and the exit status is 1 if any input failed or
-    none was found (a warning says so: an empty folder is usually a camera that wrote elsewhere).
+    none was found (a warning says so, naming the suffixes read and those of the folder's other
+    files: an empty folder is usually a camera that wrote elsewhere).
     Each photograph gets a verdict ("ok", "retake: blurred", "not fundus"); one that is not a
     fundus photograph is also a warning on stderr, and the exit status is 4 when some were not
     (and none failed). Outputs are written under a temporary name and renamed, and never
@@ -126,7 +127,7 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     segmenter = Segmenter(runtime, config, artery_vein)  # a bad model or option stops here
     listed = collect_inputs(list(inputs))
     if not listed:
-        click.echo(f"warning: no photographs in {one_line(' '.join(inputs))}", err=True)
+        click.echo(f"warning: {no_photographs(list(inputs))}", err=True)
         click.get_current_context().exit(1)
     prepare_outdir(outdir)
     table = outdir / MEASUREMENTS_CSV if findings.measurements else None

@@ -5,7 +5,7 @@ import time
 
 import click
 
-from edge_runtime.app.inputs import collect_inputs
+from edge_runtime.app.inputs import collect_inputs, no_photographs
 from edge_runtime.cli.options import (
     SEGMENTER_OPTIONS,
     NonBlankPath,
@@ -65,7 +65,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
     segmenter = Segmenter(runtime, config) if with_vessels else None  # a bad model stops here
     listed = collect_inputs(list(inputs))
     if not listed:
-        click.echo(f"warning: no photographs in {one_line(' '.join(inputs))}", err=True)
+        click.echo(f"warning: {no_photographs(list(inputs))}", err=True)
         raise click.exceptions.Exit(1)
     failed = retake = not_fundus = 0
     out = ResultLines()

@@ -268,8 +268,44 @@ def test_segment_on_an_empty_folder_warns_and_fails(tmp_path):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(cli, ["segment", str(tmp_path / "empty"), "-o", tmp_path / "o"])
     assert result.exit_code == 1
-    assert result.stderr == f"warning: no photographs in {tmp_path / 'empty'}\n"
+    assert result.stderr == f"warning: no photographs in {tmp_path / 'empty'}: {TAKEN}\n"
     assert result.stdout == "" and not (tmp_path / "o").exists()
+
+
+TAKEN = (
+    "edge-seg takes only photographs named .png, .jpg, .jpeg, .tif, .tiff, .bmp, .ppm, .pgm, "
+    ".webp, .jp2, .j2k, .j2c, .jpc, .jpf, .jpx, .avif, .avifs (in any case)"
+)
+
+
+@pytest.mark.parametrize("command", ["segment", "verdict"])
+def test_a_folder_of_other_files_is_warned_of_naming_what_is_taken_and_what_was_found(
+    tmp_path, command
+):
+    """A camera writing .dcm or .heic files: "no photographs in DIR" named neither, where
+    watch's warning of files not taken names what it takes; hidden files, folders and
+    segment's outputs are no other kind; beyond 8 kinds, a count."""
+    camera, many = tmp_path / "camera", tmp_path / "many"
+    camera.mkdir()
+    many.mkdir()
+    for name in ("a.dcm", "b.DCM", "c.heic", "README", ".d.raw", "e_mask.png"):
+        (camera / name).write_bytes(b"x")
+    (camera / "f.avi").mkdir()
+    for kind in range(10):
+        (many / f"g.x{kind}").write_bytes(b"x")
+    for folders, found in [
+        ([camera], "(no suffix), .dcm, .heic"),
+        ([camera, many], "(no suffix), .dcm, .heic, .x0, .x1, .x2, .x3, .x4, 5 more"),
+    ]:
+        args = [command, *map(str, folders)] + ["-o", str(tmp_path / "o")] * (command == "segment")
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1
+        named = " ".join(map(str, folders))
+        assert (
+            result.stderr
+            == f"warning: no photographs in {named}: {TAKEN}; other files in it: {found}\n"
+        )
+        assert result.stdout == ""
 
 
 @pytest.mark.parametrize("command", ["segment", "verdict", "measure"])
