@@ -290,13 +290,16 @@ def edge_strengths(
     gradients were spread evenly over the four orientations (a quarter of them each, those too
     weak or flat to have one among them): the strength an orientation's strongest 1 % would
     have. 0 for an orientation with fewer gradients than that (a plateau of a photograph saved
-    in 8 bits, where detail finer than a level is lost, counts as what it is, no edge).
+    in 8 bits, where detail finer than a level is lost, counts as what it is, no edge), and for
+    every one where no corner is read.
 
     Sought among the gradients at least their orientation's floor (:data:`CANDIDATE_SHARE`):
     around the corners whose strongest gradient reaches the least of the floors, and for an
     orientation across or down far weaker than the others (:data:`WEAK`), around those whose
     strongest step that way could reach its own."""
     quarter = int(np.count_nonzero(read))  # one gradient a corner: a quarter of the four
+    if not quarter:
+        return np.zeros(4)  # no gradient: each orientation has fewer than its rank (1)
     above = quarter - min(quarter - 1, int(share * quarter))  # gradients at or above
     sampled = np.flatnonzero(read[::CANDIDATE_SAMPLE]) * CANDIDATE_SAMPLE
     sample = corner_gradients(values, ceiling, scale, width, sampled)

@@ -128,6 +128,19 @@ def test_an_orientation_with_too_few_gradients_has_no_edges():
     assert coarse == pytest.approx(BOX * fine, rel=1e-5)
 
 
+def test_no_corner_read_has_no_edges():
+    """Called with no corner to read (sharpness never calls it so: nothing lit is sharpness 0),
+    each orientation has fewer gradients than its rank, as a sort of none finds: 0 each (a
+    ZeroDivisionError before)."""
+    picture, field = _picture()
+    pixels, boxes, lit, ceiling = corners(picture, field)
+    none, width = np.zeros_like(lit), picture.shape[1]
+    for values, scale in ((pixels, 1), (boxes, BOX)):
+        read = edge_strengths(values, ceiling, scale, width, none, 0.99)
+        assert read.tolist() == [0.0] * 4
+        assert read.tolist() == _reference(values, ceiling, scale, width, none, 0.99).tolist()
+
+
 def test_the_corner_gradients_of_a_block_are_those_of_its_four_corners():
     """a b / c d = 0 1 / 3 7 around the first corner: (x, y) steps from a (1, 3) and b (1, 6),
     within 22.5 degrees of the y axis (90 degrees), and from c (4, 3) and d (4, 6), diagonal,
