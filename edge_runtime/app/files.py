@@ -14,7 +14,7 @@ from edge_runtime.errors import InputError, OutputError
 from edge_runtime.measure.measurements import NotVessels
 from edge_runtime.measure.scale import PIXELS_ONLY, CameraScale, NoScale
 from edge_runtime.memory import give_back_freed_memory
-from edge_runtime.pipeline.decode import load_photo
+from edge_runtime.pipeline.decode import Photo, load_photo
 
 
 def prepare_outdir(outdir: Path, files: tuple[str, ...] = ()) -> None:
@@ -87,17 +87,38 @@ def segment_file(
     extras: Extras,
     findings: Findings = Findings(),
 ) -> SegmentRecord:
-    """Segment one file, read its ``findings`` and write its outputs; returns its record, with
-    ``segment_ms`` (decoding included) and ``write_ms`` apart, ``stages_ms`` per stage
-    (``verdict``, ``artery_vein`` and ``measure`` when made), ``ms`` in all.
+    """Segment one file, read its ``findings`` and write its outputs: :func:`segment_photo` of
+    the file decoded, its decoding timed in its record.
 
     Raises:
         InputError: the file cannot be segmented.
         OutputError: an output cannot be written.
     """
     started = time.perf_counter()
-    photo = load_photo(path)
+    return segment_photo(segmenter, load_photo(path), str(path), outputs, extras, findings, started)
+
+
+def segment_photo(
+    segmenter: Segmenter,
+    photo: Photo,
+    source: str,
+    outputs: OutputPaths,
+    extras: Extras,
+    findings: Findings = Findings(),
+    started: float | None = None,
+) -> SegmentRecord:
+    """Segment a decoded photograph (``source``: where it came from, as its record and errors
+    name it), read its ``findings`` and write its outputs; returns its record, with
+    ``segment_ms`` (decoding included, from ``started``, a :func:`time.perf_counter`; none
+    when not given) and ``write_ms`` apart, ``stages_ms`` per stage (``verdict``,
+    ``artery_vein`` and ``measure`` when made), ``ms`` in all.
+
+    Raises:
+        InputError: the photograph cannot be measured in millimetres (``findings``).
+        OutputError: an output cannot be written.
+    """
     decoded = time.perf_counter()
+    started = decoded if started is None else started
     result = segmenter.segment(photo)
     segmented = time.perf_counter()
     stages = {k: v for k, v in result.stats.ms.items() if k not in ("decode", "total")}
@@ -119,7 +140,7 @@ def segment_file(
         except NotVessels as exc:  # a map the model made of something else: its files stand
             not_measured = f"its vessel map is no vessel map to measure: {exc}"
         except NoScale as exc:  # its field of view too small for the camera's degrees
-            raise InputError(f"{path}: {exc}") from None
+            raise InputError(f"{source}: {exc}") from None
         finally:
             give_back_freed_memory(photo.shape[0] * photo.shape[1])
         stages["measure"] = _ms(time.perf_counter() - measuring)
@@ -127,7 +148,7 @@ def segment_file(
     written = write_outputs(outputs, photo, result, extras, segmenter.provenance, verdict)
     done = time.perf_counter()
     return SegmentRecord(
-        path=str(path),
+        path=source,
         outputs=written,
         width=photo.shape[1],
         height=photo.shape[0],

@@ -480,7 +480,7 @@ def test_a_folder_gives_its_photographs_in_every_format_decoded(tmp_path, name, 
 
 
 _DEMO_LINE = re.compile(
-    r"scikit-image retina (\d+)x(\d+): vessels ([\d.]+)% of the field of view, (\d+) tiles, "
+    r"scikit-image retina (\d+)x(\d+): ok; vessels ([\d.]+)% of the field of view, (\d+) tiles, "
     r"(\d+) ms; wrote (.+) and (.+)\n"
 )
 
@@ -506,6 +506,20 @@ def test_demo_reports_the_vessels_tiles_time_and_files_of_its_segmentation(tmp_p
     assert found[7] == str(tmp_path / "retina_overlay.png")
     mask = np.asarray(Image.open(found[6]))
     assert np.array_equal(mask > 0, expected.mask > 0)
+
+
+def test_demo_writes_the_provenance_and_verdict_segment_writes_of_its_photograph(tmp_path, run_cli):
+    """The demo's maps carried the provenance without the verdict, which segment writes of the
+    same photograph and measure reads back: measure of the demo's mask said "verdict": null."""
+    Image.fromarray(_retina()).save(tmp_path / "retina.png")
+    run_cli("segment", tmp_path / "retina.png", "-o", tmp_path / "segment", "--overlay")
+    line = run_cli("demo", "-o", tmp_path / "demo").stdout
+    for name in ("retina_mask.png", "retina_overlay.png"):
+        demo = Image.open(tmp_path / "demo" / name).text
+        assert demo == Image.open(tmp_path / "segment" / name).text
+        assert set(demo) == {"Software", "edge-seg", "edge-seg-verdict"}
+    verdict = json.loads(run_cli("measure", tmp_path / "demo" / "retina_mask.png", "--json").stdout)
+    assert verdict["verdict"]["usable"] and line.startswith("scikit-image retina 1411x1411: ok; ")
 
 
 def test_demo_applies_the_segmenter_options(tmp_path, run_cli):
