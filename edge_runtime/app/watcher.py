@@ -15,9 +15,9 @@ digest of the content segmented, and one found with its size and modification ti
 change time or inode (a ``chmod``, a hard link made to it, its access time set back, a copy of
 the same content, ``rsync -t``) is read once to compare it, and is done again only if its
 content differs. A restart with other settings (another model, threshold, outputs) does not
-redo the photographs done: it counts them in one warning. A photograph removed from the folder
-is forgotten, so the state stays as small as the folder; its outputs stay. One removed while it
-is read is not a failure: the next look forgets it.
+redo the photographs done: it counts those still in the folder in one warning. A photograph
+removed from the folder is forgotten, so the state stays as small as the folder; its outputs
+stay. One removed while it is read is not a failure: the next look forgets it.
 
 The output folder is the watcher's own: removed, it is made again (with the state, so that
 nothing is redone); if it cannot be, the watcher stops with an
@@ -272,7 +272,8 @@ class FolderWatcher:
         settle: seconds a file must stay unchanged before it is taken.
         settings: the digest of the settings that decide the outputs (:func:`settings_digest`),
             remembered of each photograph taken; those done with others (or remembered without)
-            are not done again, but counted in a warning at the start (``None``: not compared).
+            are not done again, but those in the folder are counted in a warning at the first
+            look (``None``: not compared).
         warn: called with one line for a problem that is nobody's file (default:
             :func:`warnings.warn`).
         clock: monotonic seconds (for tests).
@@ -307,7 +308,7 @@ class FolderWatcher:
         except BaseException:
             self.close()
             raise
-        self._warn_done_otherwise()
+        self._compare_settings = settings is not None  # at the first look: _warn_done_otherwise
         self.unprocessed: list[Unprocessed] = []
         self._seen: dict[str, tuple[tuple[int, ...], float]] = {}
         self._retry: dict[str, tuple[float, float]] = {}
@@ -432,19 +433,20 @@ class FolderWatcher:
         }
 
     def _warn_done_otherwise(self) -> None:
-        """Say how many photographs remembered as done were done with other settings than
-        :attr:`settings` (or before the state kept them): they are not done again, so the
-        output folder holds maps of both."""
-        if self.settings is None:
-            return
+        """Say how many photographs in the folder, remembered as done, were done with other
+        settings than :attr:`settings` (or before the state kept them): they are not done
+        again, so the output folder holds maps of both. Once, at the first look, when those
+        gone from the folder are forgotten (:meth:`_forget_gone`): they are not done either
+        way."""
+        self._compare_settings = False
         others = sum(d.ok and d.settings != self.settings for d in self.state.values())
         if others:
+            plural = "s" if others != 1 else ""
             self.warn(
-                f"{one_line(str(self.state_path))}: {others} remembered "
-                f"photograph{'s' if others != 1 else ''} done with another model or other "
-                "settings (or by an older version) not done again (each map's provenance says "
-                "what drew it): remove this file, or write to another output folder, to have "
-                "them done with these"
+                f"{one_line(str(self.state_path))}: {others} photograph{plural} "
+                "in the folder done with another model or other settings (or by an older "
+                "version) not done again (each map's provenance says what drew it): remove this "
+                "file, or write to another output folder, to have them done with these"
             )
 
     def _set_aside(self, problem: str) -> dict[str, Done]:
@@ -647,6 +649,8 @@ class FolderWatcher:
         if names is None:
             return
         self._forget_gone(names)
+        if self._compare_settings:
+            self._warn_done_otherwise()
         for name, info in self._candidates(names):
             if stop is not None and stop.is_set():
                 return

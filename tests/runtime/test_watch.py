@@ -1596,7 +1596,7 @@ def test_a_restart_with_other_settings_keeps_what_was_done_and_says_so_once(tmp_
         assert again.exit_code == 0 and again.stdout == ""  # nothing done again
         (line,) = again.stderr.splitlines()
         assert line.startswith(
-            f"warning: {out / STATE_FILE}: 2 remembered photographs {OTHER_SETTINGS}"
+            f"warning: {out / STATE_FILE}: 2 photographs in the folder {OTHER_SETTINGS}"
         )
         assert "remove this file" in line
     assert {p.name: p.read_bytes() for p in out.glob("*.png")} == masks
@@ -1630,17 +1630,35 @@ def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_ot
     del state["a.png"]["settings"]  # as an older version kept it
     (out / STATE_FILE).write_text(json.dumps(state))
     (said,) = warnings_of("old")
-    assert said.startswith(f"{out / STATE_FILE}: 1 remembered photograph {OTHER_SETTINGS}")
+    assert said.startswith(f"{out / STATE_FILE}: 1 photograph in the folder {OTHER_SETTINGS}")
     (drop / "b.png").write_bytes(_png_bytes(tmp_path, seed=3))  # changed: done with "new"
     _old(drop / "b.png")
     (said,) = warnings_of("new")  # said before b.png is done again
-    assert said.startswith(f"{out / STATE_FILE}: 2 remembered photographs {OTHER_SETTINGS}")
+    assert said.startswith(f"{out / STATE_FILE}: 2 photographs in the folder {OTHER_SETTINGS}")
     state = json.loads((out / STATE_FILE).read_text())
     assert (state["a.png"].get("settings"), state["b.png"]["settings"]) == (None, "new")
     (said,) = warnings_of("new")
     assert said.startswith(
-        f"{out / STATE_FILE}: 1 remembered photograph {OTHER_SETTINGS}"
+        f"{out / STATE_FILE}: 1 photograph in the folder {OTHER_SETTINGS}"
     )  # a.png alone
+
+
+def test_photographs_gone_from_the_folder_are_not_counted_as_done_otherwise(tmp_path):
+    """Three done, two removed while the watcher was stopped: a restart with other settings
+    counted 3 not done again, where the one left is all that is not redone (the others are
+    forgotten at the first look); all three gone, nothing is said."""
+    drop, out = _folders(tmp_path)
+    for seed in range(3):
+        (drop / f"p{seed}.png").write_bytes(_png_bytes(tmp_path, seed=seed))
+        _old(drop / f"p{seed}.png")
+    process = _copying_process([])
+    assert _warned_of_other_settings(drop, out, process, "old") == []
+    for seed in (1, 2):
+        (drop / f"p{seed}.png").unlink()
+    (said,) = _warned_of_other_settings(drop, out, process, "new")
+    assert said.startswith(f"{out / STATE_FILE}: 1 photograph in the folder {OTHER_SETTINGS}")
+    (drop / "p0.png").unlink()
+    assert _warned_of_other_settings(drop, out, process, "newest") == []
 
 
 def test_photographs_that_failed_are_not_counted_as_done_otherwise_nor_any_without_settings(
@@ -1665,7 +1683,7 @@ def test_photographs_that_failed_are_not_counted_as_done_otherwise_nor_any_witho
     assert warnings_of("old") == []
     assert not json.loads((out / STATE_FILE).read_text())["bad.png"]["ok"]
     (said,) = warnings_of("new")
-    assert said.startswith(f"{out / STATE_FILE}: 1 remembered photograph {OTHER_SETTINGS}")
+    assert said.startswith(f"{out / STATE_FILE}: 1 photograph in the folder {OTHER_SETTINGS}")
     assert warnings_of(None) == []
 
 
