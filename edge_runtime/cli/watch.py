@@ -117,6 +117,8 @@ def watch(
         record = segment_file(segmenter, path, outputs, extras, findings)
         return encode(warned(record, findings.camera, artery_vein is not None))
 
+    # not --delegate: a model compiled for the Edge TPU runs only there and any other only on
+    # the CPU (make_interpreter refuses either elsewhere), so the model's SHA-256 says which
     settings = settings_digest(segmenter.provenance, extras, findings)
     watcher = FolderWatcher(directory, outdir, process, settle, warn=warn, settings=settings)
 
