@@ -13,6 +13,7 @@ from edge_runtime.app.outputs import identity, refuse_output_among
 from edge_runtime.atomic import check_writable, folders_removed_on_failure
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import (
+    HOLDOUT_HELP,
     NonBlankPath,
     distinct_paths,
     finite_range,
@@ -214,7 +215,9 @@ def _echo_gate(report: GateReport) -> None:
 )
 @holdout_option(
     "--check-holdout",
-    help="Gate only on what train --holdout F held out (see check --holdout).",
+    help="Gate only on what train --holdout F held out (see check --holdout): refused unless "
+    "MODEL's run record says its run held out F, and names each photograph gated on among "
+    "those it held out; taken with a warning without a record.",
 )
 @click.option("--no-check", is_flag=True, help="Skip the Dice gate (the metadata says so).")
 @gate_options
@@ -408,7 +411,11 @@ def embed_metadata_command(source: Path, target: Path) -> None:
     show_default=True,
     help="Array of masks in --data, when it is an .npz file.",
 )
-@holdout_option()
+@holdout_option(
+    help=f"{HOLDOUT_HELP} Refused unless the models' run held out F (the run record beside "
+    "--keras, which also names its held-out photographs, else the LiteRT model's card); taken "
+    "with a warning where neither says.",
+)
 @threshold_option()
 @gate_options
 @click.option(
@@ -436,9 +443,9 @@ def check(
 
     On a folder of labelled photographs, both run through the device's whole pipeline and each
     photograph's F1 is compared (inside the field of view); on an .npz file, each patch's Dice.
-    --holdout F restricts either to the holdout that train --holdout F kept. Exit status 0 when
-    every gate holds, 1 when one fails, 2 on bad input. Without --keras only the absolute floor
-    --min-dice is checked.
+    --holdout F restricts either to the holdout that train --holdout F kept, which must be what
+    the models' run held out. Exit status 0 when every gate holds, 1 when one fails, 2 on bad
+    input. Without --keras only the absolute floor --min-dice is checked.
     """
     if keras_path is None and gates.min_dice is None:
         raise click.UsageError("without --keras there is nothing to compare: give --min-dice")
@@ -451,11 +458,13 @@ def check(
     import_extra("tensorflow", "train")
     from converters.check import load_gate_data, load_gate_models, run_gate
     from converters.gate_files import REPORT_FILES, write_report
+    from converters.run_holdout import gated_run, refuse_another_holdout
 
     # a report folder made for a run that fails before its report is removed again
     with folders_removed_on_failure(*filter(None, [report_dir])):
         gate_data = load_gate_data(data, images_key, labels_key, holdout)
         models = load_gate_models(tflite_path, keras_path, threshold)
+        refuse_another_holdout(gate_data, gated_run(models, keras_path), "--holdout", tflite_path)
         if report_dir:  # as the gate starts: a run refused above leaves an earlier report,
             # one that fails below leaves none, and the verdict is not lost to its report
             prepare_report(report_dir, REPORT_FILES)

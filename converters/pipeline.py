@@ -10,13 +10,14 @@ from converters.check import load_gate_data, load_gate_models, run_gate
 from converters.gate import GateFailure
 from converters.metadata_writer import build_card, embed_card, run_record
 from converters.model_identity import check_same_model
+from converters.run_holdout import RunHoldout, refuse_another_holdout
 from converters.signing import warn_if_signed_before
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
 from edge_runtime.contract.gate_report import GateReport, Gates
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.preprocessing import PREPROCESSING_NAME, preprocess_patches
-from edge_runtime.contract.training_record import TrainingRecord
+from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS, load_patches
 from edge_runtime.errors import ModelError
 from edge_runtime.inference.interpreter import make_interpreter
@@ -86,8 +87,9 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
 
     Raises:
         GateFailure: the gate failed (nothing was written).
-        InputError: the run record beside the model is not its run's, or the gate's data
-            cannot be used (found before converting).
+        InputError: the run record beside the model is not its run's, the gate's data
+            cannot be used, or its holdout is not what the run held out (found before
+            converting).
     """
     model = load_keras_model(options.keras_path, PREPROCESSING_NAME)
     parameters = model.count_params()
@@ -97,6 +99,9 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
         gate_data = load_gate_data(
             options.check_data, options.check_images, options.check_labels, options.check_holdout
         )
+        path = options.keras_path.parent / RECORD_FILE
+        run = RunHoldout.of_record(path, record) if record else None
+        refuse_another_holdout(gate_data, run, "--check-holdout", options.keras_path)
     calibration = calibration_patches(options, record)
     device = pixel_shuffled(model)  # the same map, faster on a CPU
     content = export_tflite(device, calibration, options.quantization, options.io)

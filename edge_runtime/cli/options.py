@@ -146,11 +146,17 @@ def channel_option(
     )
 
 
+HOLDOUT_HELP = (
+    "Use only what train --holdout F held out: contiguous blocks of an .npz file's patches, or "
+    "photographs spread over a folder's sorted names."
+)
+"""What ``--holdout`` selects, as its help says."""
+
+
 def holdout_option(
     name: str = "--holdout",
     default: float | None = None,
-    help: str = "Use only what train --holdout F held out: contiguous blocks of an .npz file's "
-    "patches, or photographs spread over a folder's sorted names.",
+    help: str = HOLDOUT_HELP,
 ):
     """``--holdout`` (or another ``name``), the share of the data a training run held out."""
     return click.option(

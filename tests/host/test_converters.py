@@ -221,6 +221,61 @@ def test_check_passes_for_the_faithful_model(converted, host_model, patches_npz,
     assert report["keras"]["dice_mean"] > 0.7
 
 
+def test_a_holdout_other_than_the_run_s_is_refused(converted, host_model, patches_npz, run_cli):
+    """--check-holdout and check --holdout gate on what train --holdout held out. The fixture's
+    run held out 0.2; given 0.3, the gate ran, and the card said it passed on a holdout of 0.3:
+    of the run's own file, 161 patches, 6 of them trained on (and 48 of its guard bands)."""
+    record, tflite = host_model.parent / "metrics.json", converted[0] / "int8.tflite"
+    target = converted[0] / "other.tflite"
+    args = ["--calibration", patches_npz, *CALIBRATION, "--check-data", patches_npz, "-o", target]
+    done = run_cli("convert", host_model, *args, "--check-holdout", "0.3", expect=2)
+    assert done.output == (
+        f"Error: --check-holdout 0.3: {record} says its run held out 0.2, so the gate would score "
+        "patches it may have trained on as held out; give --check-holdout 0.2, or gate without it "
+        "on data the run never saw\n"
+    )
+    assert not target.exists()
+    check = ["check", "--tflite", tflite, "--data", patches_npz, *HOLDOUT[:-1], "0.3"]
+    twin = run_cli(*check, "--keras", host_model, expect=2)  # the Keras model's run record
+    assert f"Error: --holdout 0.3: {record} says its run held out 0.2, so " in twin.output
+    alone = run_cli(*check, "--min-dice", "0", expect=2)  # the LiteRT model's card
+    assert f"Error: --holdout 0.3: {tflite} says its run held out 0.2, so " in alone.output
+
+
+def test_a_holdout_of_a_run_that_held_nothing_out_is_refused(
+    subset_npz, train_smoke, run_cli, tmp_path
+):
+    train_smoke(subset_npz, tmp_path / "run", "--width", "4", "--holdout", "0")
+    model, target = tmp_path / "run" / "model.keras", tmp_path / "m.tflite"
+    args = ["--calibration", subset_npz, "--check-data", subset_npz, "-o", target]
+    done = run_cli("convert", model, *args, "--check-holdout", "0.2", expect=2)
+    assert done.output == (
+        f"Error: --check-holdout 0.2: {tmp_path / 'run' / 'metrics.json'} says its run held "
+        "nothing out (train --holdout 0), so the gate would score patches it may have trained on "
+        "as held out; gate without it on data the run never saw\n"
+    )
+    assert not target.exists()
+
+
+def test_a_holdout_nothing_records_is_taken_with_a_warning(
+    host_model, patches_npz, run_cli, tmp_path
+):
+    """A model out of its run folder: nothing says what it held out, so --check-holdout and
+    check --holdout are taken as given, as the warning says."""
+    moved = tmp_path / "model.keras"
+    moved.write_bytes(host_model.read_bytes())
+    out = tmp_path / "m.tflite"
+    args = ["--calibration", patches_npz, *CALIBRATION, "--check-data", patches_npz, "-o", out]
+    done = run_cli("convert", moved, *args, "--check-holdout", "0.2")
+    assert (
+        f"warning: --check-holdout 0.2: nothing says what {moved} held out in training (no run "
+        "record or card records it), so the gate takes what it selects as held out, unchecked"
+    ) in done.output
+    assert read_card(out.read_bytes()).gate.data.holdout == 0.2
+    check = ["check", "--tflite", out, "--data", patches_npz, *HOLDOUT, "--min-dice", "0"]
+    assert f"warning: --holdout 0.2: nothing says what {out} held out" in run_cli(*check).output
+
+
 def test_floor_only_check(converted, subset_npz, run_cli):
     out, _ = converted
     args = ["check", "--tflite", out / "int8.tflite", "--data", subset_npz]

@@ -187,6 +187,60 @@ def test_the_gate_on_photographs(tmp_path, host_model, dev_npz, run_cli):
     assert any("not a faithful conversion" in f for f in json.loads(mixed_up.stdout)["failures"])
 
 
+def test_the_gate_s_holdout_must_be_the_photographs_the_run_held_out(
+    tmp_path, host_model, subset_npz, run_cli
+):
+    """A run held out eye2 and eye7 of ten photographs (0.2). convert --check-holdout 0.3 gated
+    on eye1, eye5 and eye8, all trained on, and its card said it passed on a holdout of 0.3;
+    check --holdout 0.4 passed on four it trained on; 0.2 of the folder with two photographs
+    added since takes eye11 (trained on none of it, but not held out), and a run's holdout of
+    the kind of data it did not hold out (photographs of a run on patches, patches of a run on
+    photographs) selects what it may have trained on."""
+    photos, more = _photos(tmp_path / "photos", count=10), _photos(tmp_path / "more", count=12)
+    run = tmp_path / "run"
+    run_cli(
+        "train", photos, "--out", run, "--arch", "unet", "--width", "4", "--init", host_model, *TINY
+    )
+    record, model, target = run / "metrics.json", run / "model.keras", tmp_path / "m.tflite"
+    convert = ["convert", model, "--calibration", photos, "--calibration-size", "32", "-o", target]
+
+    def refused(*args, model=model) -> str:
+        done = run_cli(*convert[:1], model, *convert[2:], *args, expect=2)
+        assert not target.exists()
+        return done.stderr.splitlines()[-1]
+
+    assert refused("--check-data", photos, "--check-holdout", "0.3") == (
+        f"Error: --check-holdout 0.3: {record} says its run held out 0.2, so the gate would "
+        "score photographs it may have trained on as held out; give --check-holdout 0.2, or gate "
+        "without it on data the run never saw"
+    )
+    assert refused("--check-data", more, "--check-holdout", "0.2") == (
+        f"Error: {more / 'images' / 'eye11.png'}: --check-holdout 0.2 selects it, but {record} "
+        "does not name it among the 2 photographs its run held out and scored, so the gate may "
+        "score a photograph it trained on as held out (other photographs than the run's, or some "
+        "added since?); gate without --check-holdout on photographs the run never saw"
+    )
+    assert refused("--check-data", subset_npz, "--check-holdout", "0.2") == (
+        f"Error: --check-holdout 0.2: {record} says its run held out no patches (it trained on "
+        "photographs alone), so the gate would score patches it may have trained on as held "
+        "out; gate without --check-holdout on patches the run never saw"
+    )
+    on_patches = refused("--check-data", photos, "--check-holdout", "0.2", model=host_model)
+    assert on_patches.startswith(
+        f"Error: --check-holdout 0.2: {host_model.parent / 'metrics.json'} says its run held out "
+        "no photographs (it trained on patches alone), so the gate would score photographs"
+    )
+    run_cli(*convert, "--no-check")
+    check = ["check", "--keras", model, "--tflite", target, "--data", photos, "--json"]
+    assert run_cli(*check, "--holdout", "0.4", expect=2).output.startswith(
+        f"Error: --holdout 0.4: {record} says its run held out 0.2, so the gate would score "
+        "photographs it may have trained on"
+    )
+    loose = ["--max-mean-drop", "1", "--max-image-drop", "1", "--min-pixel-agreement", "0"]
+    report = json.loads(run_cli(*check, "--holdout", "0.2", *loose, "--max-mean-gain", "1").stdout)
+    assert sorted(w["name"] for w in report["worst_drops"]) == ["photos/eye2", "photos/eye7"]
+
+
 @pytest.mark.parametrize("layout", ["drive", "stare", "hrf", "chase", "generic"])
 def test_every_layout_gives_training_crops_and_holdout_photographs(
     tmp_path, layout, make_photo_dataset

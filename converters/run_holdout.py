@@ -1,0 +1,123 @@
+"""Whether the gate's holdout is what the model's training run held out.
+
+``convert --check-holdout F`` and ``check --holdout F`` gate on what ``train --holdout F`` held
+out, and the report and card then say the model passed on held-out data. Another share than the
+run's, or its share of other data, selects photographs or patches the model may have trained on.
+"""
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from converters.check import GateModels, GatePatches, GatePhotos
+from converters.metadata_writer import run_record
+from edge_runtime.contract.model_card import ModelCard
+from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
+from edge_runtime.errors import InputError
+
+
+@dataclass(frozen=True)
+class RunHoldout:
+    """What a model's training run held out, as ``source`` (its run's record, or its card) says.
+
+    ``share``: its ``train --holdout``. ``photos``: the names of the held-out photographs its
+    record scored (those that could be scored), ``None`` where nothing names them (a card).
+    ``patches``: how many patches it held out, ``None`` where nothing counts them (a card).
+    """
+
+    source: Path
+    share: float
+    photos: frozenset[str] | None = None
+    patches: int | None = None
+
+    @classmethod
+    def of_record(cls, path: Path, record: TrainingRecord) -> "RunHoldout | None":
+        """What the record at ``path`` says (``None``: an older record without the share)."""
+        if record.holdout is None:
+            return None
+        names = frozenset(photo.name for photo in record.holdout_photos or ())
+        return cls(path, record.holdout, names, record.holdout_patches)
+
+    @classmethod
+    def of_card(cls, path: Path, card: ModelCard) -> "RunHoldout | None":
+        """The share the card of the model at ``path`` records (``None``: it records none)."""
+        if card.training is None or card.training.holdout is None:
+            return None
+        return cls(path, card.training.holdout)
+
+
+def gated_run(models: GateModels, keras_path: Path | None) -> RunHoldout | None:
+    """What the run of the models ``check`` gates held out.
+
+    The Keras model's run record when one is beside it (checked as ``convert`` checks it), else
+    the LiteRT model's card (the share alone).
+
+    Raises:
+        InputError: the record beside the Keras model is not its run's.
+    """
+    if keras_path is not None and os.path.lexists(keras_path.parent / RECORD_FILE):
+        keras = models.twin.model.model  # the Keras model read from keras_path
+        return RunHoldout.of_record(keras_path.parent / RECORD_FILE, run_record(keras_path, keras))
+    return RunHoldout.of_card(Path(models.names[0]), models.device.model.card)
+
+
+def refuse_another_holdout(
+    gate_data: GatePatches | GatePhotos, run: RunHoldout | None, option: str, model: Path
+) -> None:
+    """Refuse a gate whose holdout (given as ``option``) is not what ``model``'s run held out.
+
+    The share must be the run's (a run without a holdout held nothing out). Where the run's
+    record names its held-out photographs, each photograph gated on must be one of them (the
+    same share of another folder, or of one with photographs added since, selects others; a
+    held-out photograph the run could not score is not named either); where it counts its
+    held-out patches, it must have held some out. Of an .npz file only the share is checked: the
+    record does not say which file's patches it held out, so the run's share of another file is
+    taken. Where nothing says what the run held out (no record, an older one, a card without
+    its training), the holdout is taken as given, with a warning.
+
+    Raises:
+        InputError: naming the option, what the run held out and the data it would score.
+    """
+    holdout = gate_data.data.holdout
+    if not holdout:
+        return
+    given = f"{option} {holdout}"
+    if run is None:
+        warnings.warn(
+            f"{given}: nothing says what {model} held out in training (no run record or card "
+            "records it), so the gate takes what it selects as held out, unchecked",
+            stacklevel=2,
+        )
+        return
+    unit = "photographs" if isinstance(gate_data, GatePhotos) else "patches"
+    if run.share != holdout:
+        held = f"held out {run.share}" if run.share else "held nothing out (train --holdout 0)"
+        instead = f"give {option} {run.share}, or gate" if run.share else "gate"
+        raise InputError(
+            f"{given}: {run.source} says its run {held}, so the gate would score {unit} it may "
+            f"have trained on as held out; {instead} without it on data the run never saw"
+        )
+    if isinstance(gate_data, GatePhotos) and run.photos is not None:
+        if not run.photos:
+            _refuse_none_held(given, run, "photographs", "patches", option)
+        for photo in gate_data.photos:
+            if photo.name not in run.photos:
+                raise InputError(
+                    f"{photo.image}: {given} selects it, but {run.source} does not name it "
+                    f"among the {len(run.photos)} photographs its run held out and scored, so "
+                    "the gate may score a photograph it trained on as held out (other "
+                    "photographs than the run's, or some added since?); gate without "
+                    f"{option} on photographs the run never saw"
+                )
+    if isinstance(gate_data, GatePatches) and run.patches == 0:
+        _refuse_none_held(given, run, "patches", "photographs", option)
+
+
+def _refuse_none_held(given: str, run: RunHoldout, unit: str, other: str, option: str) -> None:
+    """Refuse a holdout of ``unit`` from a run that held out none (it trained on ``other``)."""
+    raise InputError(
+        f"{given}: {run.source} says its run held out no {unit} (it trained on {other} alone), "
+        f"so the gate would score {unit} it may have trained on as held out; gate without "
+        f"{option} on {unit} the run never saw"
+    )
