@@ -31,6 +31,7 @@ from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS
 from edge_runtime.data.photos import datasets_of_folders
 from edge_runtime.errors import EdgeSegError, InputError, os_error_line
+from edge_runtime.inference.signatures import SIGNATURE_SUFFIX
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import ARTERY_VEIN_RUN_FILES, RUN_FILES
 
@@ -285,13 +286,26 @@ def convert(
             )
     except GateFailure as failure:
         _echo_gate(failure.report)
-        click.echo(f"not written: {output}", err=True)
+        click.echo(_not_written(output), err=True)
         raise SystemExit(1) from None
     if result.gate:
         _echo_gate(result.gate)
     click.echo(f"wrote {output} ({result.size_bytes / 1024:.1f} KiB, {result.quantization})")
     if edgetpu:
         _compile_edgetpu(output, gated=result.gate is not None)
+
+
+def _not_written(output: Path) -> str:
+    """The line saying that a gate that failed left ``output`` as it was (an earlier file too)."""
+    if not os.path.lexists(output):
+        return f"not written: {output}"
+    signature = output.with_name(output.name + SIGNATURE_SUFFIX)
+    if os.path.lexists(signature):
+        return (
+            f"not written: {output} (the earlier file and its signature {signature.name} "
+            "stand, as they were)"
+        )
+    return f"not written: {output} (the earlier file stands, as it was)"
 
 
 def _compile_edgetpu(model: Path, gated: bool) -> None:
@@ -595,7 +609,7 @@ def convert_artery_vein_command(
             )
     except ArteryVeinGateFailure as failure:
         click.echo(failure.report.line())
-        click.echo(f"not written: {output}", err=True)
+        click.echo(_not_written(output), err=True)
         raise SystemExit(1) from None
     click.echo(report.line())
     click.echo(f"wrote {output} ({output.stat().st_size / 1024:.1f} KiB, int8)")

@@ -171,8 +171,10 @@ def test_segment_av_writes_the_map_at_the_photographs_size(converted, labelled, 
 
 
 def test_a_failing_gate_writes_nothing_and_says_why(converted, labelled, tmp_path, run_cli):
+    """Over an earlier file (--overwrite), which stands, as the last line says."""
     run, _, _ = converted
     target = tmp_path / "av.tflite"
+    target.write_bytes(b"an earlier model")
     failed = run_cli(
         "convert-artery-vein",
         run / "model.keras",
@@ -180,13 +182,16 @@ def test_a_failing_gate_writes_nothing_and_says_why(converted, labelled, tmp_pat
         labelled,
         "-o",
         target,
+        "--overwrite",
         "--min-agreement",
         "1",
         expect=1,
     )
     assert "FAILED: " in failed.stdout and "int8 and float agree on" in failed.stdout
     assert "of the found vessel pixels, required 1.0" in failed.stdout
-    assert f"not written: {target}" in failed.stderr and not target.exists()
+    said = failed.stderr.splitlines()[-1]
+    assert said == f"not written: {target} (the earlier file stands, as it was)"
+    assert target.read_bytes() == b"an earlier model"
 
 
 def test_a_model_without_its_run_record_is_refused_on_one_line(converted, tmp_path, run_cli):

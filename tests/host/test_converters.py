@@ -198,6 +198,7 @@ def test_gate_fails_for_a_damaged_model_and_writes_nothing(
         expect=1,
     )
     assert "gate FAILED" in result.output and not target.exists()
+    assert result.stderr.splitlines()[-1] == f"not written: {target}"  # none was there before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
@@ -1025,6 +1026,26 @@ def test_converting_over_a_signed_model_names_its_stale_signature(
     run_cli("sign", target, "--key", tmp_path / "k.key")
     done = run_cli(*args, "--overwrite")
     assert f"{target}.sig: signed {target}'s bytes before it was converted again" in done.output
+
+
+def test_an_overwrite_whose_gate_fails_says_the_earlier_model_stands(
+    host_model, patches_npz, tmp_path, run_cli
+):
+    """It said only 'not written: OUTPUT', as if no model were there any more: the earlier one
+    and its signature stand, as they were."""
+    target, signature = tmp_path / "m.tflite", tmp_path / "m.tflite.sig"
+    target.write_bytes(b"a signed model")
+    signature.write_bytes(b"its signature")
+    args = ["--calibration", patches_npz, *CALIBRATION, "--check-data", patches_npz]
+    args += ["--check-holdout", "0.2", "--min-dice", "0.99", "-o", target, "--overwrite"]
+    done = run_cli("convert", host_model, *args, expect=1)
+    assert "gate FAILED" in done.stdout
+    assert done.stderr.splitlines()[-1] == (
+        f"not written: {target} (the earlier file and its signature m.tflite.sig stand, as they "
+        "were)"
+    )
+    assert target.read_bytes() == b"a signed model"
+    assert signature.read_bytes() == b"its signature"
 
 
 @pytest.mark.parametrize("command", ["convert", "convert-artery-vein"])
