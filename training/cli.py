@@ -99,6 +99,32 @@ def _source_path(argument: str) -> Path:
         return Path(argument)
 
 
+def _refuse_a_channel_for_patches(
+    context: click.Context, config: TrainConfig, patches: list[bool]
+) -> None:
+    """Refuse a channel other than luma when a source is an .npz file (``patches``: which are).
+
+    Its patches are grayscale already, taken as luma: alone or beside photographs read in the
+    channel, the card would have the device read it for a model trained on luma patches.
+
+    Raises:
+        click.UsageError: naming the channel, the recipe that set it, and the .npz files.
+    """
+    if config.channel == "luma" or not any(patches):
+        return
+    default = context.get_parameter_source("channel") is click.core.ParameterSource.DEFAULT
+    source = f" (from --recipe {config.recipe})" if default else ""
+    files = [str(_source_path(d)) for d, patch in zip(config.data, patches, strict=True) if patch]
+    trained = "luma patches" if all(patches) else f"luma patches and {config.channel} photographs"
+    raise click.UsageError(
+        f"--channel {config.channel}{source}: a channel of photographs, but "
+        f"{', '.join(files)} {'holds' if len(files) == 1 else 'hold'} .npz patches, "
+        "grayscale already and taken as luma (as the reference patches are): the model card "
+        f"would have the device read {config.channel} from photographs for a model trained on "
+        f"{trained}; pass --channel luma"
+    )
+
+
 _distinct_sources = functools.partial(distinct_paths, path_of=_source_path)
 """``distinct_paths`` of train's sources, their weights set aside (``drive drive:2``)."""
 
@@ -214,7 +240,8 @@ _distinct_sources = functools.partial(distinct_paths, path_of=_source_path)
 @channel_option(
     default=default("channel"),
     help="Grayscale of colour photographs the model learns from (and the device will use: the "
-    "model card records it): luma, or the green channel (steadier across cameras).",
+    "model card records it): luma, or the green channel (steadier across cameras). Only luma "
+    "where .npz patches are trained on, alone or beside photographs: they are grayscale already.",
 )
 @click.option(
     "--crops",
@@ -272,15 +299,7 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
             "every patch once an epoch"
         )
         refuse_given(context, ("crops",), why)
-    if config.channel != "luma" and all(patches):
-        default = context.get_parameter_source("channel") is click.core.ParameterSource.DEFAULT
-        source = f" (from --recipe {recipe})" if default else ""
-        raise click.UsageError(
-            f"--channel {config.channel}{source}: a channel of photographs, but .npz patches are "
-            "grayscale already, taken as luma (as the reference patches are): the model card "
-            f"would have the device read {config.channel} from photographs for a model trained "
-            "on luma"
-        )
+    _refuse_a_channel_for_patches(context, config, patches)
     refuse_an_earlier_run(out, RUN_FILES, overwrite)
     refuse_output_among(out, datasets_of_folders(map(_source_path, data)), "--out")
     import_extra("tensorflow", "train")

@@ -264,40 +264,51 @@ def test_options_that_would_change_nothing_are_usage_errors(
 
 
 @pytest.mark.parametrize(
-    ("options", "refused"),
+    ("data", "options", "refused"),
     [
-        (("--channel", "green"), "--channel green: a channel of photographs"),
-        (("--recipe", "v2"), "--channel green (from --recipe v2): a channel of photographs"),
+        (("{npz}",), ("--channel", "green"), "--channel green: a channel of photographs"),
+        (("{npz}",), ("--recipe", "v2"), "--channel green (from --recipe v2): a channel of"),
+        (("{npz}", "{folder}"), ("--channel", "green"), "--channel green: a channel of"),
+        (("{folder}", "{npz}:2"), ("--recipe", "v2"), "--channel green (from --recipe v2): a"),
+        (("{folder}", "{npz}"), ("--recipe", "finetune"), "--channel green (from --recipe fine"),
     ],
 )
 def test_a_channel_of_photographs_is_refused_for_patches(
-    subset_npz, tmp_path, run_cli, options, refused
+    subset_npz, tmp_path, run_cli, make_photo_dataset, data, options, refused
 ):
     """.npz patches are grayscale already (the reference patches luma): trained on them with
     --channel green, or the v2 recipe's, the card told the device to read green from
-    photographs for a model trained on luma patches."""
-    done = run_cli("train", subset_npz, "--out", tmp_path / "r", *options, expect=2)
+    photographs for a model trained on luma patches. Beside a folder of photographs too: the
+    photographs were read in green, the patches in luma, and the card said green. Refused
+    before the run folder is looked at (whose earlier run a command that would train refuses)."""
+    folder = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    sources = [d.format(npz=subset_npz, folder=folder) for d in data]
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "model.keras").write_text("an earlier run's")
+    done = run_cli("train", *sources, "--out", out, *options, expect=2)
     assert refused in done.output
-    assert not (tmp_path / "r").exists()
+    assert f"but {subset_npz} holds .npz patches" in done.output
+    assert "pass --channel luma" in done.output
+    assert [p.name for p in out.iterdir()] == ["model.keras"]
 
 
 @pytest.mark.parametrize(
     "data", [("{npz}", "{folder}"), ("{folder}", "{npz}"), ("{npz}", "{other}:2")]
 )
-def test_a_channel_and_crops_are_taken_with_photographs_or_several_npz_files(
+def test_crops_are_taken_with_photographs_or_several_npz_files(
     subset_npz, tmp_path, run_cli, make_photo_dataset, data
 ):
-    """Refused for one .npz file alone, --crops and a channel other than luma are taken with a
-    folder of photographs beside it (--channel then for the photographs, as the finetune and v2
-    recipes' green), and --crops with several .npz files: the command reaches the run folder,
-    whose earlier run it refuses, before anything is trained."""
+    """Refused for one .npz file alone, --crops is taken with a folder of photographs beside it
+    (either order) and with several .npz files, and --channel luma beside photographs: the
+    command reaches the run folder, whose earlier run it refuses, before anything is trained."""
     folder = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
     out = tmp_path / "r"
     out.mkdir()
     (out / "model.keras").write_text("an earlier run's")
     other = shutil.copy(subset_npz, tmp_path / "other.npz")
     sources = [d.format(npz=subset_npz, folder=folder, other=other) for d in data]
-    channel = ("--channel", "green") if "{folder}" in data else ()
+    channel = ("--recipe", "v2", "--channel", "luma") if "{folder}" in data else ()
     done = run_cli("train", *sources, "--out", out, "--crops", "7", *channel, expect=2)
     assert f"{out}: already holds model.keras; pass --overwrite" in done.output
 
