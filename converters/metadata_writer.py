@@ -242,7 +242,14 @@ def build_card(
         output=tensor_coding(interpreter.get_output_details()[0]),
         training_data_sha256=record.data_sha256 if record else None,
         training=(
-            TrainingSummary(record.loss, record.epochs, record.seed, record.holdout)
+            TrainingSummary(
+                record.loss,
+                record.epochs,
+                record.seed,
+                record.holdout,
+                record.start,
+                record.held_out_best_epoch,
+            )
             if record
             else None
         ),

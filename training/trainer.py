@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import keras
 import numpy as np
@@ -34,6 +34,7 @@ from edge_runtime.contract.metrics import (
     photo_scores,
     tune_threshold,
 )
+from edge_runtime.contract.model_card import ModelFile, TrainingStart
 from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.training_record import (
@@ -293,10 +294,10 @@ def _sources(config: TrainConfig, stack: ExitStack) -> list[PatchSource | PhotoS
     return sources
 
 
-def _initial_model(config: TrainConfig) -> tuple[keras.Model, str | None]:
+def _initial_model(config: TrainConfig) -> tuple[keras.Model, ModelFile | None]:
     """A new model of the configured architecture, or one with ``config.init``'s weights.
 
-    With ``config.init``, also the SHA-256 of that file.
+    With ``config.init``, also that file's name and SHA-256.
     """
     model = build_model(config.arch, width=config.width)
     if config.init is None:
@@ -308,7 +309,7 @@ def _initial_model(config: TrainConfig) -> tuple[keras.Model, str | None]:
         raise InputError(
             f"{config.init}: its weights do not fit --arch {config.arch} --width {config.width}"
         ) from None
-    return model, file_sha256(config.init)
+    return model, ModelFile(PurePath(config.init).name, file_sha256(config.init))
 
 
 def train(config: TrainConfig) -> TrainingRecord:
@@ -348,7 +349,7 @@ def _train(
         raise InputError(f"{config.teacher}: distillation takes a single .npz file as data")
     else:
         batches = CropBatches(sources, config)
-    model, init_sha256 = _initial_model(config)  # after the data: the seed's draws as ever
+    model, init = _initial_model(config)  # after the data: the seed's draws as ever
     holdout = HoldoutData(
         np.concatenate([s.x_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
         np.concatenate([s.y_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
@@ -396,8 +397,8 @@ def _train(
         holdout_photos=scores.photos,
         holdout_f1=_mean(scores.photos, "f1"),
         holdout_auc=_mean(scores.photos, "auc"),
-        init_sha256=init_sha256,
         channel=config.channel,
+        start=TrainingStart(config.recipe, init),
     )
     _write_run(Path(config.out), model, config, result, history.history)
     return result

@@ -4,6 +4,7 @@ import click
 
 from edge_runtime.cli.options import json_option, model_option, trusted_keys_option
 from edge_runtime.contract.gate_report import GateReport
+from edge_runtime.contract.model_card import TrainingSummary
 from edge_runtime.contract.preprocessing import MODEL_INPUTS
 from edge_runtime.contract.schema import json_text
 from edge_runtime.errors import ModelError, one_line
@@ -19,6 +20,31 @@ def _gate_line(gate: GateReport) -> str:
     held = f" (held out {data.holdout:g})" if data is not None and data.holdout else ""
     of = f" of {one_line(data.path)}{held}" if data is not None else ""
     return f"{verdict}: Dice {scores} on {gate.n} {gate.unit}{of}"
+
+
+def _training_line(training: TrainingSummary | None) -> str:
+    """How the model was made: what its training started from, and the epoch kept."""
+    if training is None:
+        return "not recorded (converted without its run's metrics.json?)"
+    start = training.start
+    if start is None:  # a card older than 1.2.0-dev: not "no recipe"
+        began = "recipe and starting model not recorded"
+    else:
+        recipe = f"recipe {start.recipe}" if start.recipe else "no recipe"
+        init = start.init
+        began = f"{recipe}, " + (
+            f"from {init.name} (SHA-256 {init.sha256[:12]}...)" if init else "from random weights"
+        )
+    epochs = "?" if training.epochs is None else training.epochs
+    if training.best_epoch is not None:
+        kept = f"epoch {training.best_epoch} of {epochs} kept (best held-out score)"
+    elif training.holdout == 0:
+        kept = f"the last of {epochs} epochs kept (nothing held out)"
+    elif training.holdout:
+        kept = f"{epochs} epochs (the one kept not recorded)"
+    else:
+        kept = f"{epochs} epochs"
+    return f"{began}; {kept}"
 
 
 def _signature_line(report: ModelReport) -> str:
@@ -49,6 +75,7 @@ def _summary(report: ModelReport) -> str:
             f"version:      {card.model_version} ({card.architecture}, {parameters} parameters, "
             f"{card.quantization})",
             f"created:      {card.created or '?'} by edge-seg {card.package_version or '?'}",
+            f"trained:      {_training_line(card.training)}",
         ]
         if card.gate:
             lines.append(f"gate:         {_gate_line(card.gate)}")

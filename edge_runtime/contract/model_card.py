@@ -54,13 +54,40 @@ class TensorCoding:
 
 
 @dataclass(frozen=True)
+class ModelFile:
+    """A model file as a record names it: its file name (no folder: the paths of the machine
+    that trained do not travel) and the SHA-256 of its bytes, as ``sha256sum`` prints it."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class TrainingStart:
+    """What a training run started from: the named recipe its settings came from (``edge-seg
+    train --recipe``) and the model whose weights it took (``--init``); ``None`` each for none
+    (the command line's settings, random weights)."""
+
+    recipe: str | None = None
+    init: ModelFile | None = None
+
+
+@dataclass(frozen=True)
 class TrainingSummary:
-    """The training settings that made the model."""
+    """The training settings that made the model.
+
+    ``start`` and ``best_epoch`` are ``None`` on cards converted before 1.2.0-dev recorded them
+    (``start`` is then not known, where on a newer card it says no recipe and random weights).
+    """
 
     loss: str | None = None
     epochs: int | None = bounded(None, 0, 10**7)
     seed: int | None = None
     holdout: float | None = bounded(None, 0, 1)
+    start: TrainingStart | None = None
+    best_epoch: int | None = bounded(None, 1, 10**7)
+    """The epoch whose weights were kept for their best held-out score; ``None`` where nothing
+    was held out (``holdout`` 0: the last epoch was kept)."""
 
 
 @dataclass(frozen=True)

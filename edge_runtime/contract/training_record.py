@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
+from edge_runtime.contract.model_card import TrainingStart
 from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.contract.schema import bounded, choice, encode, read_record
 
@@ -70,8 +71,10 @@ class TrainingRecord:
     holdout_photos: tuple[PhotoRecord, ...] | None = None
     holdout_f1: float | None = bounded(None, 0, 1)
     holdout_auc: float | None = bounded(None, 0, 1)
-    init_sha256: str | None = None
     channel: str = choice("luma", CHANNELS)
+    start: TrainingStart | None = None
+    """What the run started from (``None`` in records older than 1.2.0-dev: not recorded; they
+    gave the SHA-256 of a model started from alone, as ``init_sha256``, which is not read)."""
     model_sha256: str | None = None
     """SHA-256 of the run's ``model.keras`` (``None`` in records older than 1.2.0-dev)."""
     settings_sha256: dict[str, str] | None = None
@@ -80,6 +83,13 @@ class TrainingRecord:
 
     BOUND_SETTINGS: ClassVar[tuple[str, ...]] = ("threshold", "channel")
     """The settings the card takes from the record, bound to the model file."""
+
+    @property
+    def held_out_best_epoch(self) -> int | None:
+        """The epoch kept for its best held-out score (``best_epoch``); ``None`` for a run that
+        held nothing out, which kept its last."""
+        held_out = self.holdout_patches > 0 or bool(self.holdout_photos)
+        return self.best_epoch if held_out else None
 
     def write(self, path: Path) -> None:
         """Write as indented JSON (the caller makes it atomic)."""

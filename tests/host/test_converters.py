@@ -1132,20 +1132,28 @@ class _Interpreter:
 
 def test_the_card_takes_each_field_from_its_own_record_field():
     from converters.metadata_writer import build_card
-    from edge_runtime.contract.model_card import TrainingSummary
+    from edge_runtime.contract.model_card import ModelFile, TrainingStart, TrainingSummary
     from edge_runtime.contract.training_record import TrainingRecord
 
+    older = TrainingRecord.read(
+        Path(__file__).parents[1] / "fixtures" / "host_model" / "metrics.json"
+    )
+    start = TrainingStart("v2", ModelFile("release.keras", "ab" * 32))
     record = dataclasses.replace(
-        TrainingRecord.read(Path(__file__).parents[1] / "fixtures" / "host_model" / "metrics.json"),
-        channel="green",
-        seed=123,
-        loss="bce",
-        threshold=0.37,
+        older, channel="green", seed=123, loss="bce", threshold=0.37, start=start
     )
     card = build_card(record, _Interpreter(), "int8", None, "1.0.0", record.params)
     assert (card.channel, card.threshold, card.width) == ("green", 0.37, record.width)
     assert card.macs_per_patch == record.macs_per_patch
-    assert card.training == TrainingSummary("bce", record.epochs, 123, record.holdout)
+    assert card.training == TrainingSummary("bce", record.epochs, 123, record.holdout, start, 50)
+    # an older record names no start (not known, not "none"); its holdout chose epoch 50
+    assert (older.start, older.best_epoch, older.holdout_patches) == (None, 50, 107)
+    summary = build_card(older, _Interpreter(), "int8", None, "1.0.0", older.params).training
+    assert (summary.start, summary.best_epoch) == (None, 50)
+    # nothing held out: the last epoch was kept, no best one
+    everything = dataclasses.replace(record, holdout=0.0, holdout_patches=0, best_epoch=80)
+    summary = build_card(everything, _Interpreter(), "int8", None, "1.0.0", record.params).training
+    assert (summary.start, summary.best_epoch, summary.holdout) == (start, None, 0.0)
     assert card.training_data_sha256 == record.data_sha256
     assert card.patch_size == 96  # the converted model's, not the default 64
     given = build_card(record, _Interpreter(), "int8", 0.61, "1.0.0", record.params)

@@ -80,9 +80,10 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, host_model, run_cli
         "train", photos, "--out", out, "--arch", "unet", "--width", "4", "--init", host_model, *TINY
     )
     record = TrainingRecord.read(out / "metrics.json")
+    from edge_runtime.contract.model_card import ModelFile, TrainingStart
     from edge_runtime.data.patches import file_sha256
 
-    assert record.init_sha256 == file_sha256(host_model)
+    assert record.start == TrainingStart(None, ModelFile("model.keras", file_sha256(host_model)))
     result = run_cli(
         "train",
         photos,
@@ -98,6 +99,38 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, host_model, run_cli
     assert result.output == (
         f"Error: {host_model}: its weights do not fit --arch unet-lite --width 8\n"
     )
+
+
+def test_the_card_says_what_training_started_from_and_the_epoch_it_kept(tmp_path, run_cli):
+    """A study reading a card could not tell how the model was made: the card named no recipe,
+    no model whose weights training started from (the record gave its SHA-256 alone, and no
+    name), and not the epoch kept for its best held-out score (the record alone had it)."""
+    from edge_runtime.contract.model_card import ModelFile, TrainingStart
+    from edge_runtime.data.patches import file_sha256
+    from training.config import RELEASE_TWIN
+
+    photos = _photos(tmp_path / "photos")
+    out = tmp_path / "tuned"
+    run_cli("train", photos, "--out", out, "--recipe", "finetune", *TINY)
+    record = TrainingRecord.read(out / "metrics.json")
+    init = ModelFile("model.keras", file_sha256(RELEASE_TWIN))
+    assert record.start == TrainingStart("finetune", init)
+    model = tmp_path / "m.tflite"
+    convert = ["convert", out / "model.keras", "--calibration", photos, "--no-check", "-o", model]
+    run_cli(*convert, "--calibration-size", "16")
+    training = json.loads(run_cli("info", "--model", model, "--json").stdout)["metadata"][
+        "training"
+    ]
+    assert training["start"] == {
+        "recipe": "finetune",
+        "init": {"name": "model.keras", "sha256": init.sha256},
+    }
+    assert training["best_epoch"] == record.best_epoch  # a fifth held out: the best kept
+    said = run_cli("info", "--model", model).stdout
+    assert (
+        f"trained:      recipe finetune, from model.keras (SHA-256 {init.sha256[:12]}...); "
+        f"epoch {record.best_epoch} of 2 kept (best held-out score)\n"
+    ) in said
 
 
 def test_distillation_needs_a_single_patch_file(tmp_path, host_model, run_cli, subset_npz):

@@ -215,6 +215,36 @@ def test_info_names_the_photographs_the_gate_passed_on(bundled_report):
     ]
 
 
+def test_info_says_how_a_model_was_trained_and_what_its_card_does_not_record(bundled_report):
+    """A study reading a card could not tell how the model was made: info showed no recipe,
+    no model training started from and no epoch kept. The bundled 1.1.0's card, older than
+    these fields, says they are not recorded (not that there were none)."""
+    from edge_runtime.contract.model_card import ModelFile, TrainingStart
+
+    def trained(**fields) -> str:
+        training = dataclasses.replace(bundled_report.card.training, **fields)
+        card = dataclasses.replace(bundled_report.card, training=training)
+        return _line(_summary(dataclasses.replace(bundled_report, card=card)), "trained")
+
+    assert _line(_summary(bundled_report), "trained") == (
+        "trained:      recipe and starting model not recorded; 40 epochs (the one kept not "
+        "recorded)"
+    )
+    tuned = TrainingStart("finetune", ModelFile("model.keras", "0123456789ab" + "f" * 52))
+    assert trained(start=tuned, best_epoch=23) == (
+        "trained:      recipe finetune, from model.keras (SHA-256 0123456789ab...); epoch 23 "
+        "of 40 kept (best held-out score)"
+    )
+    assert trained(start=TrainingStart(), holdout=0.0) == (
+        "trained:      no recipe, from random weights; the last of 40 epochs kept (nothing "
+        "held out)"
+    )
+    card = dataclasses.replace(bundled_report.card, training=None)
+    assert _line(_summary(dataclasses.replace(bundled_report, card=card)), "trained") == (
+        "trained:      not recorded (converted without its run's metrics.json?)"
+    )
+
+
 def test_info_names_an_artery_vein_model_as_such():
     """Info's kind line follows the card's preprocessing: the bundled artery/vein model is not
     called a vessel model."""

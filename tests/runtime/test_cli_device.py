@@ -191,6 +191,11 @@ def test_info_on_the_bundled_model(run_cli):
     assert report["metadata"]["gate"]["passed"] is True
     assert report["inputs"][0]["dtype"] == "int8" and report["inputs"][0]["shape"] == [1, 64, 64, 1]
     assert report["settings"]["channel"] == report["metadata"]["channel"] == "green"
+    training = report["metadata"]["training"]  # 1.1.0's card is older than its start and best
+    assert training == {
+        "loss": "bce-dice", "epochs": 40, "seed": 2211, "holdout": 0.2, "start": None,
+        "best_epoch": None,
+    }  # fmt: skip
     text = run_cli("info").output
     assert "bundled default" in text and "Edge TPU:     ready" in text
     assert "threshold 0.52, green channel, 64px patches" in text

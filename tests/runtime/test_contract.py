@@ -217,6 +217,36 @@ def test_a_bound_record_names_each_setting_edited_after_it_was_bound(tmp_path):
     assert edited_settings(TrainingRecord.read(_record(tmp_path))) == ()  # older: binds none
 
 
+def test_a_record_names_what_its_run_started_from_and_an_older_one_nothing(tmp_path):
+    """A record says the recipe and the model (its name and SHA-256) a run started from, read
+    back as written and left out of the binding (it decides nothing on the device); one older
+    than that reads as not recording it (``None``, not "no recipe"), whatever it gave alone."""
+    from edge_runtime.contract.bound_settings import bind, edited_settings
+    from edge_runtime.contract.model_card import ModelFile, TrainingStart
+
+    older = _record(tmp_path, init_sha256="ab" * 32)
+    assert TrainingRecord.read(older).start is None
+    start = {"recipe": "finetune", "init": {"name": "model.keras", "sha256": "cd" * 32}}
+    record = TrainingRecord.read(_record(tmp_path, start=start))
+    assert record.start == TrainingStart("finetune", ModelFile("model.keras", "cd" * 32))
+    bound = bind(record, "ab" * 32)
+    bound.write(tmp_path / "bound.json")
+    again = TrainingRecord.read(tmp_path / "bound.json")
+    assert again == bound and edited_settings(again) == ()
+    scratch = {"recipe": None, "init": None}
+    assert TrainingRecord.read(_record(tmp_path, start=scratch)).start == TrainingStart()
+
+
+def test_a_record_s_best_epoch_is_its_holdout_s_choice_only_where_it_held_some_out(tmp_path):
+    """Without a holdout the run kept its last epoch: the card says so, and names no best."""
+    assert TrainingRecord.read(_record(tmp_path)).held_out_best_epoch == 2
+    photos = [{"name": "eye1", "f1": 0.5, "accuracy": 0.9}]
+    by_photos = _record(tmp_path, holdout_patches=0, holdout_photos=photos)
+    assert TrainingRecord.read(by_photos).held_out_best_epoch == 2
+    none = _record(tmp_path, holdout_patches=0, best_epoch=3, holdout=0.0)
+    assert TrainingRecord.read(none).held_out_best_epoch is None
+
+
 @pytest.mark.parametrize("threshold", [0.0, 1.0, 1.5])
 def test_a_record_with_a_threshold_out_of_range_is_refused(tmp_path, threshold):
     """convert takes its threshold from the record: one outside 0.01..0.99 is refused."""
