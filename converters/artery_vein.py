@@ -25,7 +25,12 @@ from edge_runtime.contract.artery_vein_classes import ArteryVein
 from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
 from edge_runtime.contract.artery_vein_metrics import mean_scores
 from edge_runtime.contract.gate_report import ArteryVeinGateReport, ArteryVeinGates
-from edge_runtime.contract.model_card import ModelCard, Preprocessing, TrainingSummary
+from edge_runtime.contract.model_card import (
+    ModelCard,
+    Preprocessing,
+    TrainingStart,
+    TrainingSummary,
+)
 from edge_runtime.errors import EdgeSegError, InputError, first_line
 from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.runtime_options import RuntimeOptions
@@ -186,7 +191,11 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         quantization="int8",
         input=tensor_coding(interpreter.get_input_details()[0]),
         output=tensor_coding(interpreter.get_output_details()[0]),
-        training=TrainingSummary("binary_crossentropy", training.epochs, training.seed),
+        # no recipe, random weights; nothing held out (--score's cameras choose nothing): the
+        # last epoch kept
+        training=TrainingSummary(
+            "binary_crossentropy", training.epochs, training.seed, 0.0, TrainingStart()
+        ),
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         package_version=__version__,
     )

@@ -16,7 +16,7 @@ from edge_runtime import ArteryVein, ArteryVeinModel, Segmenter
 from edge_runtime.contract.artery_vein_input import ARTERY_VEIN_PREPROCESSING
 from edge_runtime.contract.bound_settings import edited_settings
 from edge_runtime.contract.gate_report import ArteryVeinGates
-from edge_runtime.contract.model_card import ModelCard, Preprocessing
+from edge_runtime.contract.model_card import ModelCard, Preprocessing, TrainingStart
 from edge_runtime.data.artery_vein import decode_artery_vein
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from training.artery_vein import (
@@ -144,6 +144,10 @@ def test_the_int8_model_carries_its_card_and_gate_and_runs_on_the_device(convert
     assert card.preprocessing.name == ARTERY_VEIN_PREPROCESSING
     assert (card.patch_size, card.fov_diameter) == (272, 270)
     assert card.quantization == "int8" and card.input.dtype == "int8"
+    # no recipe, random weights (not "not recorded", as on a card older than its start), and
+    # nothing held out: the last epoch kept
+    assert card.training.start == TrainingStart() and card.training.holdout == 0
+    assert card.training.best_epoch is None
     gate = card.artery_vein_gate
     assert gate.passed and gate.photographs == 2 and gate.data == ("eyes",)
     assert f"int8 accuracy {gate.int8_accuracy:.4f}" in printed and "passed" in printed
