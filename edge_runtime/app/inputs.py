@@ -6,7 +6,7 @@ import glob
 import os
 import stat
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,18 +110,29 @@ def no_photographs(arguments: list[str]) -> str:
     for argument in arguments:
         magic = glob.has_magic(argument) and not os.path.lexists(argument)
         for folder in sorted(glob.glob(argument)) if magic else [argument]:
-            with contextlib.suppress(OSError), os.scandir(folder) as entries:
-                found |= {
-                    os.path.splitext(entry.name)[1].lower() or "(no suffix)"
-                    for entry in entries
-                    if not entry.name.startswith(".") and entry.is_file()
-                } - set(IMAGE_SUFFIXES)
+            found |= {
+                os.path.splitext(name)[1].lower() or "(no suffix)" for name in _files_in(folder)
+            } - set(IMAGE_SUFFIXES)
     kinds = sorted(found)
     if len(kinds) > _KINDS_NAMED:
         kinds[_KINDS_NAMED:] = [f"{len(kinds) - _KINDS_NAMED} more"]
     others = f"; other files in it: {', '.join(kinds)}" if found else ""
     named = " ".join(arguments)
     return one_line(f"no photographs in {named}: edge-seg takes only {PHOTOGRAPHS_TAKEN}{others}")
+
+
+def _files_in(folder: str) -> Iterator[str]:
+    """The names of the files in ``folder`` (links to files too), hidden ones aside; none when
+    it cannot be listed, and no entry that cannot be examined (a link in a loop), past which
+    the others are read."""
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                named = not entry.name.startswith(".") and entry.is_file()
+            except OSError:
+                continue
+            if named:
+                yield entry.name
 
 
 def _each_file_once(inputs: list[Input]) -> list[Input]:

@@ -313,6 +313,27 @@ def test_a_folder_of_other_files_is_warned_of_naming_what_is_taken_and_what_was_
         assert result.stdout == ""
 
 
+@pytest.mark.parametrize("command", ["segment", "verdict"])
+def test_the_folders_a_pattern_gives_are_read_past_an_entry_that_cannot_be_examined(
+    tmp_path, command
+):
+    """A link in a loop beside a camera's .dcm and .heic files: the warning named no other
+    file at all, the whole folder's reading given up at the entry that could not be
+    examined; the folders a pattern matches are read as those given are."""
+    for name in ("camera1", "camera2"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "camera1" / "a.dcm").write_bytes(b"x")
+    (tmp_path / "camera1" / "loop").symlink_to("loop")
+    (tmp_path / "camera2" / "b.heic").write_bytes(b"x")
+    pattern = str(tmp_path / "camera*")
+    args = [command, pattern] + ["-o", str(tmp_path / "o")] * (command == "segment")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"warning: no photographs in {pattern}: {TAKEN}; other files in it: .dcm, .heic\n"
+    )
+
+
 @pytest.mark.parametrize("command", ["segment", "verdict", "measure"])
 def test_an_empty_folder_among_other_inputs_is_a_failed_input(photos, tmp_path, command):
     """Once left out without a word, and the run ended 0: a camera writing elsewhere."""
