@@ -103,22 +103,27 @@ def collect_inputs(
 
 def no_photographs(arguments: list[str]) -> str:
     """The one-line warning for ``arguments`` (folders, patterns) that gave no photograph
-    (:func:`collect_inputs` found none): which files are taken, and the suffixes of the other
-    files in their folders (hidden ones aside; "(no suffix)": without a suffix), if any: the first
-    :data:`_KINDS_NAMED` and how many more."""
-    found = set()
+    (:func:`collect_inputs` found none): which files are taken, how many in their folders are
+    named as the maps edge-seg writes (never taken: segment given its output folder) and the
+    first of them, and the suffixes of the other files (hidden ones aside; "(no suffix)":
+    without a suffix), if any: the first :data:`_KINDS_NAMED` and how many more."""
+    found, maps, first = set(), 0, ""
     for argument in arguments:
         magic = glob.has_magic(argument) and not os.path.lexists(argument)
         for folder in sorted(glob.glob(argument)) if magic else [argument]:
-            found |= {
-                os.path.splitext(name)[1].lower() or "(no suffix)" for name in _files_in(folder)
-            } - set(IMAGE_SUFFIXES)
-    kinds = sorted(found)
+            for name in _files_in(folder):
+                if is_written_output(Path(name)):
+                    maps, first = maps + 1, min(first, name) if maps else name
+                else:
+                    found.add(os.path.splitext(name)[1].lower() or "(no suffix)")
+    kinds = sorted(found - set(IMAGE_SUFFIXES))  # (a photograph written since it was looked at)
     if len(kinds) > _KINDS_NAMED:
         kinds[_KINDS_NAMED:] = [f"{len(kinds) - _KINDS_NAMED} more"]
-    others = f"; other files in it: {', '.join(kinds)}" if found else ""
+    written = f", never the maps it writes ({maps} in it: {first}{', ...' * (maps > 1)})"
+    others = f"; other files in it: {', '.join(kinds)}" if kinds else ""
     named = " ".join(arguments)
-    return one_line(f"no photographs in {named}: edge-seg takes only {PHOTOGRAPHS_TAKEN}{others}")
+    taken = f"{PHOTOGRAPHS_TAKEN}{written if maps else ''}{others}"
+    return one_line(f"no photographs in {named}: edge-seg takes only {taken}")
 
 
 def _files_in(folder: str) -> Iterator[str]:

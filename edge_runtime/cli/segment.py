@@ -112,8 +112,9 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     Writes OUTDIR/<stem>_mask.png (8-bit, 255 = vessel, the size of the input). Prints a line
     per photograph (or a JSON record with --json) and a closing summary on stdout; a bad file is
     reported on one line on stderr and skipped, and the exit status is 1 if any input failed or
-    none was found (a warning says so, naming the suffixes read and those of the folder's other
-    files: an empty folder is usually a camera that wrote elsewhere).
+    none was found (a warning says so, naming the suffixes read, how many files are named as
+    the maps it writes, never taken, and the suffixes of the folder's other files: an empty
+    folder is usually a camera that wrote elsewhere).
     Each photograph gets a verdict ("ok", "retake: blurred", "not fundus"); one that is not a
     fundus photograph is also a warning on stderr, and the exit status is 4 when some were not
     (and none failed). Outputs are written under a temporary name and renamed, and never

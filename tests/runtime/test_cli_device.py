@@ -288,8 +288,8 @@ def test_a_folder_of_other_files_is_warned_of_naming_what_is_taken_and_what_was_
     tmp_path, command
 ):
     """A camera writing .dcm or .heic files: "no photographs in DIR" named neither, where
-    watch's warning of files not taken names what it takes; hidden files, folders and
-    segment's outputs are no other kind; beyond 8 kinds, a count."""
+    watch's warning of files not taken names what it takes; hidden files and folders are no
+    other kind, nor segment's outputs, counted apart; beyond 8 kinds, a count."""
     camera, many = tmp_path / "camera", tmp_path / "many"
     camera.mkdir()
     many.mkdir()
@@ -308,7 +308,8 @@ def test_a_folder_of_other_files_is_warned_of_naming_what_is_taken_and_what_was_
         named = " ".join(map(str, folders))
         assert (
             result.stderr
-            == f"warning: no photographs in {named}: {TAKEN}; other files in it: {found}\n"
+            == f"warning: no photographs in {named}: {TAKEN}, never the maps it writes (1 in it: "
+            f"e_mask.png); other files in it: {found}\n"
         )
         assert result.stdout == ""
 
@@ -331,6 +332,25 @@ def test_the_folders_a_pattern_gives_are_read_past_an_entry_that_cannot_be_exami
     assert result.exit_code == 1
     assert result.stderr == (
         f"warning: no photographs in {pattern}: {TAKEN}; other files in it: .dcm, .heic\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["segment", "verdict"])
+def test_an_output_folder_given_as_input_is_warned_of_naming_its_maps(tmp_path, command):
+    """segment given its own output folder was told that edge-seg takes photographs named
+    .png, of a folder of .png files, without a word of why none was taken: they are named as
+    the maps it writes, which it never takes as photographs."""
+    first = tmp_path / "first"
+    Image.fromarray(synthetic_fundus(160, 180, seed=1)).save(tmp_path / "a.png")
+    Image.fromarray(synthetic_fundus(160, 180, seed=2)).save(tmp_path / "b.png")
+    written = ["segment", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(first)]
+    assert CliRunner().invoke(cli, [*written, "--overlay", "--measure"]).exit_code == 0
+    args = [command, str(first)] + ["-o", str(tmp_path / "o")] * (command == "segment")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"warning: no photographs in {first}: {TAKEN}, never the maps it writes (4 in it: "
+        "a_mask.png, ...); other files in it: .csv\n"
     )
 
 
