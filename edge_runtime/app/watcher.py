@@ -15,9 +15,9 @@ digest of the content segmented, and one found with its size and modification ti
 change time or inode (a ``chmod``, a hard link made to it, its access time set back, a copy of
 the same content, ``rsync -t``) is read once to compare it, and is done again only if its
 content differs. A restart with other settings (another model, threshold, outputs) does not
-redo the photographs done: it counts those still in the folder in one warning. A photograph
-removed from the folder is forgotten, so the state stays as small as the folder; its outputs
-stay. One removed while it is read is not a failure: the next look forgets it.
+redo the photographs done: it counts those still in the folder, unchanged, in one warning. A
+photograph removed from the folder is forgotten, so the state stays as small as the folder; its
+outputs stay. One removed while it is read is not a failure: the next look forgets it.
 
 The output folder is the watcher's own: removed, it is made again (with the state, so that
 nothing is redone); if it cannot be, the watcher stops with an
@@ -272,8 +272,8 @@ class FolderWatcher:
         settle: seconds a file must stay unchanged before it is taken.
         settings: the digest of the settings that decide the outputs (:func:`settings_digest`),
             remembered of each photograph taken; those done with others (or remembered without)
-            are not done again, but those in the folder are counted in a warning at the first
-            look (``None``: not compared).
+            are not done again, but those in the folder and unchanged are counted in a warning
+            at the first look (``None``: not compared).
         warn: called with one line for a problem that is nobody's file (default:
             :func:`warnings.warn`).
         clock: monotonic seconds (for tests).
@@ -436,10 +436,13 @@ class FolderWatcher:
         """Say how many photographs in the folder, remembered as done, were done with other
         settings than :attr:`settings` (or before the state kept them): they are not done
         again, so the output folder holds maps of both. Once, at the first look, when those
-        gone from the folder are forgotten (:meth:`_forget_gone`): they are not done either
-        way."""
+        gone from the folder are forgotten (:meth:`_forget_gone`), and those changed since
+        left out: neither is left undone."""
         self._compare_settings = False
-        others = sum(d.ok and d.settings != self.settings for d in self.state.values())
+        others = sum(
+            done.ok and done.settings != self.settings and not self._changed(name, done)
+            for name, done in list(self.state.items())
+        )
         if others:
             plural = "s" if others != 1 else ""
             self.warn(
@@ -686,6 +689,15 @@ class FolderWatcher:
         self.state[name] = dataclasses.replace(done, ctime_ns=info.st_ctime_ns, inode=info.st_ino)
         self._unsaved = True
         return True
+
+    def _changed(self, name: str, done: Done) -> bool:
+        """Whether the photograph ``name`` has changed since it was ``done`` (a file that
+        cannot be examined now has not: nothing is done of it)."""
+        try:
+            info = os.stat(os.path.join(self.directory, name))
+        except OSError:
+            return False
+        return stat.S_ISREG(info.st_mode) and not self._unchanged(name, info, done)
 
     def _give_up(self, path: Path, earlier: Done, cut_short: int) -> dict:
         """Leave a photograph alone, failed, after ``cut_short`` runs were cut short on it."""

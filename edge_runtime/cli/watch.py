@@ -83,21 +83,21 @@ def watch(
 
     Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts (restarted with
     another model or other settings, the photographs done are not done again, and a warning
-    counts those still in DIRECTORY: remove that file to have them redone); a bad file is
-    reported and skipped (until it changes); a file not named as a photograph it reads (a .dcm,
-    a .heic; hidden files aside) is not taken: the first of its suffix to stay unchanged for
-    --settle seconds (a temporary name renamed in time does not) gets one warning a run for
-    all of that suffix, naming the suffixes read; a failure
-    that is not the file's (a full disk, a model that fails) is retried with growing pauses;
-    SIGINT, SIGTERM or SIGHUP (unless ignored when it started: nohup) stops after the current
-    photograph, and so does standard output closing (exit status 1). A photograph that
-    changed is done again, its earlier outputs removed. Each photograph gets a verdict ("ok",
-    "retake: blurred", "not fundus": also a warning on stderr). With --once, each photograph
-    left unprocessed (not settled yet, not examinable, or failed in an earlier run and unchanged
-    since) gets a warning, and the exit status is 1 if any photograph failed or was left, or a
-    signal stopped it (the rest are left for the next run); a file not taken is no photograph
-    left, and its warning keeps the status 0. Either way the exit status is 1 if
-    the state could not be saved at the end.
+    counts those still in DIRECTORY and unchanged: remove that file to have them redone); a bad
+    file is reported and skipped (until it changes); a file not named as a photograph it reads
+    (a .dcm, a .heic; hidden files aside) is not taken: the first of its suffix to stay
+    unchanged for --settle seconds (a temporary name renamed in time does not) gets one warning
+    a run for all of that suffix, naming the suffixes read; a failure that is not the file's (a
+    full disk, a model that fails) is retried with growing pauses; SIGINT, SIGTERM or SIGHUP
+    (unless ignored when it started: nohup) stops after the current photograph, and so does
+    standard output closing (exit status 1). A photograph that changed is done again, its
+    earlier outputs removed. Each photograph gets a verdict ("ok", "retake: blurred", "not
+    fundus": also a warning on stderr). With --once, each photograph left unprocessed (not
+    settled yet, not examinable, or failed in an earlier run and unchanged since) gets a
+    warning, and the exit status is 1 if any photograph failed or was left, or a signal stopped
+    it (the rest are left for the next run); a file not taken is no photograph left, and its
+    warning keeps the status 0. Either way the exit status is 1 if the state could not be saved
+    at the end.
     --measure needs --json: the records are where the measurements go.
     """
     if once:

@@ -1614,7 +1614,8 @@ def _warned_of_other_settings(drop, out, process, settings: str | None) -> list[
 
 def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_others(tmp_path):
     """An entry of an older state (no settings kept) counts as done otherwise; a photograph
-    that changes is done again with the new settings, and is then no longer counted."""
+    that changed is done again with the new settings, and is not counted as not done again
+    (it was, said before it was done)."""
     drop, out = _folders(tmp_path)
     for name in ("a.png", "b.png"):
         (drop / name).write_bytes(_png_bytes(tmp_path))
@@ -1633,8 +1634,9 @@ def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_ot
     assert said.startswith(f"{out / STATE_FILE}: 1 photograph in the folder {OTHER_SETTINGS}")
     (drop / "b.png").write_bytes(_png_bytes(tmp_path, seed=3))  # changed: done with "new"
     _old(drop / "b.png")
-    (said,) = warnings_of("new")  # said before b.png is done again
-    assert said.startswith(f"{out / STATE_FILE}: 2 photographs in the folder {OTHER_SETTINGS}")
+    (drop / "a.png").chmod(0o600)  # its status alone: not done again
+    (said,) = warnings_of("new")  # said before b.png is done again: a.png alone
+    assert said.startswith(f"{out / STATE_FILE}: 1 photograph in the folder {OTHER_SETTINGS}")
     state = json.loads((out / STATE_FILE).read_text())
     assert (state["a.png"].get("settings"), state["b.png"]["settings"]) == (None, "new")
     (said,) = warnings_of("new")
