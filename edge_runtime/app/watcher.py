@@ -147,6 +147,15 @@ class Done:
         )
 
 
+def _is_folder(entry: os.DirEntry) -> bool:
+    """Whether a folder's entry is a folder, or a link to one; one that cannot be examined (a
+    link in a loop) is none, and the folder's other entries are still listed."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def _failed_before(path: Path, error: str | None) -> str:
     """Why a photograph is left: it failed in an earlier look, with ``error``, and has not
     changed since (the error without the path it starts with)."""
@@ -507,7 +516,7 @@ class FolderWatcher:
                         continue
                     if entry.name.lower().endswith(IMAGE_SUFFIXES):
                         names.append(entry.name)
-                    elif entry.is_dir() and identity(Path(entry.path)) != outdir:  # links too
+                    elif _is_folder(entry) and identity(Path(entry.path)) != outdir:
                         folders.add(entry.name)
                     else:
                         others.append(entry.name)

@@ -694,6 +694,21 @@ def test_the_daemon_warns_once_about_a_file_it_cannot_examine(tmp_path):
     assert warnings == [f"{drop / 'loop.png'}: cannot be examined ({os.strerror(errno.ELOOP)})"]
 
 
+def test_a_link_in_a_loop_named_as_no_photograph_leaves_the_folder_listed(tmp_path):
+    """A link in a loop not named as a photograph (``loop``, asked whether it is a folder)
+    raised from the look's listing: the whole folder was left unprocessed, "cannot list (Too
+    many levels of symbolic links)", at every look, and nothing in it was ever done. It is no
+    folder, nor a file not taken (no file at all), and said nothing of."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "p.png")
+    (drop / "loop").symlink_to("loop")
+    said = []
+    watcher = FolderWatcher(drop, out, _copying_process([]), settle=0, warn=said.append)
+    assert [record["ok"] for record in watcher.poll()] == [True]
+    assert watcher.unprocessed == [] and said == []
+    watcher.close()
+
+
 def test_a_file_growing_while_others_are_segmented_is_not_taken_half_written(tmp_path):
     """Each file's stat was taken at the look's start: a file still being written, reached
     after photographs that took longer than the settle time, counted as settled and failed as
