@@ -289,17 +289,19 @@ def test_a_folder_of_other_files_is_warned_of_naming_what_is_taken_and_what_was_
 ):
     """A camera writing .dcm or .heic files: "no photographs in DIR" named neither, where
     watch's warning of files not taken names what it takes; hidden files and folders are no
-    other kind, nor segment's outputs, counted apart; beyond 8 kinds, a count."""
-    camera, many = tmp_path / "camera", tmp_path / "many"
-    camera.mkdir()
-    many.mkdir()
+    other kind, nor segment's outputs, counted apart; beyond 8 kinds, a count (8 are named)."""
+    camera, few, many = tmp_path / "camera", tmp_path / "few", tmp_path / "many"
+    for folder in (camera, few, many):
+        folder.mkdir()
     for name in ("a.dcm", "b.DCM", "c.heic", "README", ".d.raw", "e_mask.png"):
         (camera / name).write_bytes(b"x")
     (camera / "f.avi").mkdir()
     for kind in range(10):
-        (many / f"g.x{kind}").write_bytes(b"x")
+        for folder in (few, many)[kind >= 5 :]:  # .x0 to .x4 in both, the rest in many alone
+            (folder / f"g.x{kind}").write_bytes(b"x")
     for folders, found in [
         ([camera], "(no suffix), .dcm, .heic"),
+        ([camera, few], "(no suffix), .dcm, .heic, .x0, .x1, .x2, .x3, .x4"),
         ([camera, many], "(no suffix), .dcm, .heic, .x0, .x1, .x2, .x3, .x4, 5 more"),
     ]:
         args = [command, *map(str, folders)] + ["-o", str(tmp_path / "o")] * (command == "segment")
@@ -323,15 +325,18 @@ def test_the_folders_a_pattern_gives_are_read_past_an_entry_that_cannot_be_exami
     examined; the folders a pattern matches are read as those given are."""
     for name in ("camera1", "camera2"):
         (tmp_path / name).mkdir()
-    (tmp_path / "camera1" / "a.dcm").write_bytes(b"x")
-    (tmp_path / "camera1" / "loop").symlink_to("loop")
+    for name in ("a.dcm", "c.xml", "d.raw", "e.txt"):
+        (tmp_path / "camera1" / name).write_bytes(b"x")
+    for loop in ("loop1", "loop2", "loop3"):  # listed before some file, whatever the order
+        (tmp_path / "camera1" / loop).symlink_to(loop)
     (tmp_path / "camera2" / "b.heic").write_bytes(b"x")
     pattern = str(tmp_path / "camera*")
     args = [command, pattern] + ["-o", str(tmp_path / "o")] * (command == "segment")
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"warning: no photographs in {pattern}: {TAKEN}; other files in it: .dcm, .heic\n"
+        f"warning: no photographs in {pattern}: {TAKEN}; other files in it: .dcm, .heic, .raw, "
+        ".txt, .xml\n"
     )
 
 

@@ -210,7 +210,8 @@ def bundled_segmenter():
 def test_segment_file_times_are_milliseconds_to_a_tenth_and_decode_is_the_files(
     tmp_path, monkeypatch, bundled_segmenter
 ):
-    """segment_file's times are rounded to 0.1 ms; stages_ms['decode'] times loading the file."""
+    """segment_file's times are rounded to 0.1 ms; stages_ms['decode'] times loading the file,
+    which segment_ms includes (segment_photo times from where segment_file began)."""
     photo = tmp_path / "a.png"
     Image.fromarray(synthetic_fundus(120, 140, seed=3)).save(photo)
     real_load = files_module.load_photo
@@ -223,6 +224,8 @@ def test_segment_file_times_are_milliseconds_to_a_tenth_and_decode_is_the_files(
     monkeypatch.setattr(files_module, "load_photo", slow_load)
     record = segment_file(bundled_segmenter, photo, output_paths(tmp_path, "a"), Extras())
     assert record.stages_ms["decode"] >= 50.0
+    segmenting = [v for k, v in record.stages_ms.items() if k not in ("decode", "verdict", "write")]
+    assert record.segment_ms >= record.stages_ms["decode"] + sum(segmenting) - 0.5  # (rounding)
     own = [record.ms, record.segment_ms, record.write_ms]
     own += [record.stages_ms[k] for k in ("decode", "verdict", "write")]
     assert all(value == round(value, 1) for value in own), own

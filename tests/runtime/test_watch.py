@@ -1678,6 +1678,29 @@ def test_photographs_gone_from_the_folder_are_not_counted_as_done_otherwise(tmp_
     assert _warned_of_other_settings(drop, out, process, "newest") == []
 
 
+def test_the_warning_of_other_settings_waits_for_a_look_that_lists_the_folder(tmp_path):
+    """A first look that cannot list the folder (a card not mounted yet) compares nothing: the
+    warning is said at the first look that lists it, and at no look after."""
+    drop, out = _folders(tmp_path)
+    for seed in (1, 2):
+        _dropped(drop, tmp_path, f"p{seed}.png", seed)
+    process = _copying_process([])
+    assert _warned_of_other_settings(drop, out, process, "old") == []
+    drop.rename(tmp_path / "unmounted")
+    said = []
+    watcher = FolderWatcher(drop, out, process, settle=0, warn=said.append, settings="new")
+    assert list(watcher.poll()) == [] and said == []
+    assert [left.reason for left in watcher.unprocessed] == [
+        f"cannot list ({os.strerror(errno.ENOENT)})"
+    ]
+    (tmp_path / "unmounted").rename(drop)
+    for _ in range(3):
+        assert list(watcher.poll()) == []
+    watcher.close()
+    (line,) = said
+    assert line.startswith(f"{out / STATE_FILE}: 2 photographs in the folder {OTHER_SETTINGS}")
+
+
 def test_photographs_that_failed_are_not_counted_as_done_otherwise_nor_any_without_settings(
     tmp_path,
 ):
