@@ -53,6 +53,10 @@ class TensorCoding:
     zero_point: int = bounded(0, -(2**31), 2**31 - 1)
 
 
+MAX_RECORDED_EPOCHS = 10**7
+"""Most epochs a card (and the training record it is made from) may record."""
+
+
 @dataclass(frozen=True)
 class ModelFile:
     """A model file as a record names it: its file name (no folder: the paths of the machine
@@ -81,11 +85,11 @@ class TrainingSummary:
     """
 
     loss: str | None = None
-    epochs: int | None = bounded(None, 0, 10**7)
+    epochs: int | None = bounded(None, 0, MAX_RECORDED_EPOCHS)
     seed: int | None = None
     holdout: float | None = bounded(None, 0, 1)
     start: TrainingStart | None = None
-    best_epoch: int | None = bounded(None, 1, 10**7)
+    best_epoch: int | None = bounded(None, 1, MAX_RECORDED_EPOCHS)
     """The epoch whose weights were kept for their best held-out score; ``None`` where nothing
     was held out (``holdout`` 0: the last epoch was kept)."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
-from edge_runtime.contract.model_card import TrainingStart
+from edge_runtime.contract.model_card import MAX_RECORDED_EPOCHS, TrainingStart
 from edge_runtime.contract.preprocessing import CHANNELS
 from edge_runtime.contract.schema import bounded, choice, encode, read_record
 
@@ -51,8 +51,10 @@ class TrainingRecord:
     arch: str
     params: int = bounded(low=0)
     macs_per_patch: int = bounded(low=0)
-    epochs: int = bounded(low=0)
-    best_epoch: int = bounded(low=0)
+    epochs: int = bounded(low=0, high=MAX_RECORDED_EPOCHS)
+    best_epoch: int = bounded(low=1, high=MAX_RECORDED_EPOCHS)
+    """The epoch whose weights were kept: the best held out, else the last (bounded as the card
+    that takes them bounds them: one it refused would make a model no device loads)."""
     seed: int = bounded()
     threshold: float = bounded(low=THRESHOLD_RANGE[0], high=THRESHOLD_RANGE[1])
     holdout_patches: int = bounded(low=0)

@@ -793,6 +793,32 @@ def test_convert_refuses_a_run_record_that_is_not_the_models(
     assert done.output.count("\n") == 1 and not (tmp_path / "m.tflite").exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "bounds"),
+    [("best_epoch", 0, "[1, 1e+07]"), ("best_epoch", 10**7 + 1, "[1, 1e+07]"),
+     ("epochs", 10**7 + 1, "[0, 1e+07]")],
+)  # fmt: skip
+def test_convert_refuses_a_record_whose_epochs_no_card_holds(
+    host_model, patches_npz, tmp_path, run_cli, field, value, bounds
+):
+    """The card takes the record's epochs and the epoch it kept, and bounds them: a record
+    that kept epoch 0 (its bound was 0) converted into a model whose card the runtime refused
+    on every load ('field training.best_epoch: got 0, expected a number in [1, 1e+07]')."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    record = json.loads((run / "metrics.json").read_text())
+    (run / "metrics.json").write_text(json.dumps({**record, field: value}))
+    args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
+    done = run_cli(*args, "--no-check", "-o", tmp_path / "m.tflite", expect=2)
+    assert done.output == (
+        f"Error: {run / 'metrics.json'}: field '{field}': got {value}, expected a number in "
+        f"{bounds}\n"
+    )
+    assert not (tmp_path / "m.tflite").exists()
+
+
 def test_a_threshold_is_changed_by_convert_threshold_not_by_editing_the_record(
     host_model, patches_npz, tmp_path, run_cli
 ):
