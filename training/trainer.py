@@ -46,6 +46,7 @@ from edge_runtime.contract.training_record import (
 from edge_runtime.data.patches import file_sha256
 from edge_runtime.data.photos import LabelledPhoto, load_labelled
 from edge_runtime.errors import InputError
+from edge_runtime.file_names import utf8_text
 from edge_runtime.native_logs import VERBOSE_ENV
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.augment import augment_batch
@@ -309,7 +310,8 @@ def _initial_model(config: TrainConfig) -> tuple[keras.Model, ModelFile | None]:
         raise InputError(
             f"{config.init}: its weights do not fit --arch {config.arch} --width {config.width}"
         ) from None
-    return model, ModelFile(PurePath(config.init).name, file_sha256(config.init))
+    # a name's bytes that are not UTF-8 as messages show them: the card carries it to devices
+    return model, ModelFile(utf8_text(PurePath(config.init).name), file_sha256(config.init))
 
 
 def train(config: TrainConfig) -> TrainingRecord:

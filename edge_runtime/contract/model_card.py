@@ -60,7 +60,9 @@ MAX_RECORDED_EPOCHS = 10**7
 @dataclass(frozen=True)
 class ModelFile:
     """A model file as a record names it: its file name (no folder: the paths of the machine
-    that trained do not travel) and the SHA-256 of its bytes, as ``sha256sum`` prints it."""
+    that trained do not travel; bytes that are not UTF-8 as messages show them,
+    :func:`~edge_runtime.file_names.utf8_text`) and the SHA-256 of its bytes, as ``sha256sum``
+    prints it."""
 
     name: str
     sha256: str

@@ -74,16 +74,21 @@ def test_training_on_photographs_and_patches_together(tmp_path, subset_npz, trai
 
 
 def test_fine_tuning_starts_from_the_given_weights(tmp_path, host_model, run_cli):
+    """The record names the model started from by its file name, one whose bytes are not
+    UTF-8 as messages show it (it was written as JSON's escape of a lone surrogate, which
+    strict readers of the record and of the card it goes into refuse)."""
+    import os
+
     photos = _photos(tmp_path / "photos", layout="stare")
     out = tmp_path / "tuned"
-    run_cli(
-        "train", photos, "--out", out, "--arch", "unet", "--width", "4", "--init", host_model, *TINY
-    )
+    init = shutil.copy(host_model, os.fsdecode(bytes(tmp_path) + b"/caf\xe9.keras"))
+    run_cli("train", photos, "--out", out, "--arch", "unet", "--width", "4", "--init", init, *TINY)
     record = TrainingRecord.read(out / "metrics.json")
     from edge_runtime.contract.model_card import ModelFile, TrainingStart
     from edge_runtime.data.patches import file_sha256
 
-    assert record.start == TrainingStart(None, ModelFile("model.keras", file_sha256(host_model)))
+    named = ModelFile("caf\\udce9.keras", file_sha256(host_model))
+    assert record.start == TrainingStart(None, named)
     result = run_cli(
         "train",
         photos,
