@@ -239,6 +239,10 @@ def test_info_says_how_a_model_was_trained_and_what_its_card_does_not_record(bun
         "trained:      no recipe, from random weights; the last of 40 epochs kept (nothing "
         "held out)"
     )
+    # a card older than its holdout (the bundled artery/vein model's) says nothing of one
+    assert trained(holdout=None) == (
+        "trained:      recipe and starting model not recorded; 40 epochs"
+    )
     card = dataclasses.replace(bundled_report.card, training=None)
     assert _line(_summary(dataclasses.replace(bundled_report, card=card)), "trained") == (
         "trained:      not recorded (converted without its run's metrics.json?)"
