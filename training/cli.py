@@ -26,6 +26,7 @@ from edge_runtime.cli.options import (
     overwrite_option,
     refuse_given,
 )
+from edge_runtime.data.patches import check_npz_file
 from edge_runtime.data.photos import datasets_of_folders
 from edge_runtime.errors import InputError
 from edge_runtime.processes import ending_cleanly_on_sigterm
@@ -293,6 +294,8 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         refuse_given(context, ("width",), why)
     # a source that is no file is no .npz file: one missing is said so when it is read
     patches = [_source_path(d).is_file() for d in data]
+    for source in (_source_path(d) for d, patch in zip(data, patches, strict=True) if patch):
+        check_npz_file(source)  # a photograph given for its folder: said so, not taken as one
     if patches == [True]:
         why = (
             "of photographs or several .npz files, but one .npz file is trained on whole, "

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -64,15 +65,32 @@ _READ_ERRORS = (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error, K
 literals, hence the syntax errors; a damaged zip header can claim a version zipfile lacks)."""
 
 
+def _refuse_another_kind(f: BinaryIO, path: Path) -> None:
+    """Refuse the file ``f`` (at ``path``, read from its start) unless it begins as an .npz
+    (or an .npy) file does."""
+    if not f.read(len(NPY_MAGIC)).startswith((NPZ_MAGIC, NPY_MAGIC)):
+        raise InputError(
+            f"{path}: not an .npz file (numpy's zip of arrays); labelled photographs are "
+            "given as their folder"
+        )
+    f.seek(0)
+
+
+def check_npz_file(path: Path) -> None:
+    """Refuse ``path`` as an .npz file before its arrays are read: not a readable regular file,
+    or not begun as one (a photograph given where its folder is meant).
+
+    Raises:
+        InputError: naming the file and the problem.
+    """
+    with open_regular(path, "an .npz file") as f:
+        _refuse_another_kind(f, path)
+
+
 @contextlib.contextmanager
 def _open_npz(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
     with open_regular(path, "an .npz file") as f:
-        if not f.read(len(NPY_MAGIC)).startswith((NPZ_MAGIC, NPY_MAGIC)):
-            raise InputError(
-                f"{path}: not an .npz file (numpy's zip of arrays); labelled photographs are "
-                "given as their folder"
-            )
-        f.seek(0)
+        _refuse_another_kind(f, path)
         try:
             npz = np.load(f, allow_pickle=False)
         except _READ_ERRORS as exc:

@@ -326,6 +326,22 @@ def test_a_mistyped_folder_is_said_to_be_missing_not_a_patch_file(tmp_path, run_
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("options", [("--channel", "green"), ("--crops", "7"), ()])
+def test_a_photograph_given_for_its_folder_is_said_to_be_no_npz_file(
+    tmp_path, run_cli, make_photo_dataset, options
+):
+    """A photograph file given where its folder is meant (``train eyes eyes/images/eye1.png``)
+    was taken for an .npz file by the refusals of --channel green ('eye1.png holds .npz
+    patches ... pass --channel luma') and --crops, which named no problem of the command; said
+    to be no .npz file first, before the run folder is made."""
+    folder = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    photo = next((folder / "images").iterdir())
+    done = run_cli("train", folder, photo, "--out", tmp_path / "r", *options, expect=2)
+    assert f"{photo}: not an .npz file" in done.output
+    assert "holds .npz patches" not in done.output and "--crops" not in done.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_finetune_recipe_starts_from_the_release_twin():
     from training.config import RELEASE_TWIN, TrainConfig
 
