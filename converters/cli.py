@@ -478,7 +478,9 @@ def check(
     with folders_removed_on_failure(*filter(None, [report_dir])):
         gate_data = load_gate_data(data, images_key, labels_key, holdout)
         models = load_gate_models(tflite_path, keras_path, threshold)
-        refuse_another_holdout(gate_data, gated_run(models, keras_path), "--holdout", tflite_path)
+        if holdout:  # the run's record, read for its holdout alone (a gate on all is not)
+            run = gated_run(models, keras_path)
+            refuse_another_holdout(gate_data, run, "--holdout", tflite_path)
         if report_dir:  # as the gate starts: a run refused above leaves an earlier report,
             # one that fails below leaves none, and the verdict is not lost to its report
             prepare_report(report_dir, REPORT_FILES)

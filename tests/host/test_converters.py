@@ -27,6 +27,7 @@ CALIBRATION = ["--calibration-size", "128"]
 HOLDOUT = ["--images", "x_train", "--labels", "y_train", "--holdout", "0.2"]
 """A holdout of the synthetic patch set (34 of its 172 patches)."""
 RELEASE_KEYS = Path(__file__).parents[2] / "firmware_notes" / "keys"
+RELEASE_RUN = Path(__file__).parents[2] / "training" / "release"
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +242,27 @@ def test_a_holdout_other_than_the_run_s_is_refused(converted, host_model, patche
     assert f"Error: --holdout 0.3: {record} says its run held out 0.2, so " in twin.output
     alone = run_cli(*check, "--min-dice", "0", expect=2)  # the LiteRT model's card
     assert f"Error: --holdout 0.3: {tflite} says its run held out 0.2, so " in alone.output
+
+
+def test_check_reads_the_run_record_only_for_its_holdout(
+    converted, host_model, patches_npz, run_cli, tmp_path
+):
+    """check read the record beside --keras, which only its --holdout needs, whatever it was
+    given: a gate on all of the data (no --holdout, or --holdout 0) of a Keras model beside
+    another run's record (a model copied into another run's folder) was refused, where it
+    passed before; with --holdout F the record is checked, as convert checks it."""
+    moved = tmp_path / "model.keras"
+    moved.write_bytes(host_model.read_bytes())
+    record = tmp_path / "metrics.json"
+    record.write_bytes((RELEASE_RUN / "metrics.json").read_bytes())  # 83,259 parameters
+    check = ["check", "--keras", moved, "--tflite", converted[0] / "int8.tflite"]
+    check += ["--data", patches_npz, *HOLDOUT[:-2]]
+    assert json.loads(run_cli(*check, "--json").stdout)["n"] == 172
+    assert json.loads(run_cli(*check, "--holdout", "0", "--json").stdout)["n"] == 172
+    refused = run_cli(*check, "--holdout", "0.2", expect=2)
+    assert refused.output.startswith(
+        f"Error: {record}: records a model of 83,259 parameters, but {moved} has "
+    )
 
 
 def test_a_holdout_of_a_run_that_held_nothing_out_is_refused(
