@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,14 @@ import pytest
 
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
+from converters.check import GatePatches, GatePhotos  # noqa: E402
 from converters.edgetpu_compile import COMPILER  # noqa: E402
+from converters.run_holdout import RunHoldout, refuse_another_holdout  # noqa: E402
 from converters.tflite_export import export_tflite  # noqa: E402
+from edge_runtime.contract.gate_report import GateData  # noqa: E402
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard  # noqa: E402
+from edge_runtime.data.photos import LabelledPhoto  # noqa: E402
+from edge_runtime.errors import InputError  # noqa: E402
 from edge_runtime.inference.description import describe_model  # noqa: E402
 from edge_runtime.inference.model_file import card_text, model_digest, read_card  # noqa: E402
 from edge_runtime.pipeline.segmenter import Segmenter  # noqa: E402
@@ -297,6 +303,40 @@ def test_a_holdout_nothing_records_is_taken_with_a_warning(
     assert read_card(out.read_bytes()).gate.data.holdout == 0.2
     check = ["check", "--tflite", out, "--data", patches_npz, *HOLDOUT, "--min-dice", "0"]
     assert f"warning: --holdout 0.2: nothing says what {out} held out" in run_cli(*check).output
+
+
+def _gate_photos(holdout: float, *names: str):
+    """The gate's photographs ``names`` (files not read), as --holdout ``holdout`` selects."""
+    photos = [LabelledPhoto(name, Path("eyes") / f"{name}.png", None) for name in names]
+    return GatePhotos(photos, [f"eyes/{name}" for name in names], GateData("eyes", holdout=holdout))
+
+
+def _gate_patches(holdout: float):
+    """The gate's patches (none in fact), as --holdout ``holdout`` of a file selects."""
+    empty = np.zeros((0, 64, 64))
+    return GatePatches(empty, empty, np.zeros(0, int), GateData("p.npz", holdout=holdout))
+
+
+def test_what_the_run_s_holdout_refuses_and_takes():
+    """A run held out eye2 and eye7 of ten photographs (0.2). A smaller share is another share
+    too: 0.1 selects eye5, trained on, which only the share refuses where a card names no
+    photographs; every photograph gated on is looked at, not the first alone (eye11 after
+    eye2); a card, which counts no patches, takes its own share of patches; and --holdout 0
+    gates on all of the data, which it calls held out by no run, so no run is asked."""
+    record, card = Path("run/metrics.json"), Path("m.tflite")
+    run = RunHoldout(record, 0.2, frozenset({"eye2", "eye7"}), 0)
+    carded = RunHoldout(card, 0.2)
+    with pytest.raises(InputError, match=r"^--holdout 0\.1: m\.tflite says its run held out 0\.2,"):
+        refuse_another_holdout(_gate_photos(0.1, "eye5"), carded, "--holdout", card)
+    with pytest.raises(InputError, match=r"^eyes/eye11\.png: --holdout 0\.2 selects it, but "):
+        refuse_another_holdout(_gate_photos(0.2, "eye2", "eye11"), run, "--holdout", card)
+    refuse_another_holdout(_gate_photos(0.2, "eye2", "eye7"), run, "--holdout", card)
+    refuse_another_holdout(_gate_patches(0.2), carded, "--holdout", card)
+    with warnings.catch_warnings():  # nor a warning that nothing says what was held out
+        warnings.simplefilter("error")
+        for given in (run, carded, None):
+            refuse_another_holdout(_gate_photos(0, "eye5"), given, "--check-holdout", card)
+            refuse_another_holdout(_gate_patches(0), given, "--check-holdout", card)
 
 
 def test_floor_only_check(converted, subset_npz, run_cli):
@@ -895,7 +935,6 @@ def test_a_record_from_before_widths_is_checked_for_its_architecture_alone(host_
 
     from converters.metadata_writer import run_record
     from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
-    from edge_runtime.errors import InputError
     from training.model_io import load_keras_model
 
     run = tmp_path / "run"
