@@ -286,7 +286,7 @@ def convert(
             )
     except GateFailure as failure:
         _echo_gate(failure.report)
-        click.echo(_not_written(output), err=True)
+        click.echo(_not_written(output, build_path(output) if edgetpu else None), err=True)
         raise SystemExit(1) from None
     if result.gate:
         _echo_gate(result.gate)
@@ -295,17 +295,26 @@ def convert(
         _compile_edgetpu(output, gated=result.gate is not None)
 
 
-def _not_written(output: Path) -> str:
-    """The line saying that a gate that failed left ``output`` as it was (an earlier file too)."""
-    if not os.path.lexists(output):
-        return f"not written: {output}"
+def _not_written(output: Path, build: Path | None = None) -> str:
+    """The line saying that a gate that failed wrote nothing, naming the earlier files that stand.
+
+    Those are ``output``, its signature and ``build``, the Edge TPU build that ``--edgetpu`` was
+    to replace, where each is there.
+    """
     signature = output.with_name(output.name + SIGNATURE_SUFFIX)
-    if os.path.lexists(signature):
-        return (
-            f"not written: {output} (the earlier file and its signature {signature.name} "
-            "stand, as they were)"
-        )
-    return f"not written: {output} (the earlier file stands, as it was)"
+    earlier = []
+    if os.path.lexists(output):
+        earlier.append("the earlier file")
+        if os.path.lexists(signature):
+            earlier.append(f"its signature {signature.name}")
+    if build is not None and os.path.lexists(build):
+        earlier.append(f"{'the' if earlier else 'the earlier'} Edge TPU build {build.name}")
+    if not earlier:
+        return f"not written: {output}"
+    if len(earlier) == 1:
+        return f"not written: {output} ({earlier[0]} stands, as it was)"
+    listed = f"{', '.join(earlier[:-1])} and {earlier[-1]}"
+    return f"not written: {output} ({listed} stand, as they were)"
 
 
 def _compile_edgetpu(model: Path, gated: bool) -> None:

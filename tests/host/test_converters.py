@@ -1115,24 +1115,37 @@ def test_converting_over_a_signed_model_names_its_stale_signature(
     assert f"{target}.sig: signed {target}'s bytes before it was converted again" in done.output
 
 
+@pytest.mark.parametrize(
+    ("edgetpu", "stand"),
+    [
+        ([], "the earlier file and its signature m.tflite.sig stand, as they were"),
+        (
+            ["--edgetpu"],
+            "the earlier file, its signature m.tflite.sig and the Edge TPU build "
+            "m_edgetpu.tflite stand, as they were",
+        ),
+    ],
+)
 def test_an_overwrite_whose_gate_fails_says_the_earlier_model_stands(
-    host_model, patches_npz, tmp_path, run_cli
+    host_model, patches_npz, tmp_path, run_cli, edgetpu, stand
 ):
     """It said only 'not written: OUTPUT', as if no model were there any more: the earlier one
-    and its signature stand, as they were."""
+    and its signature stand, as they were, and with --edgetpu the build beside it too, which
+    --overwrite was to replace as well (the line named the model and its signature alone)."""
     target, signature = tmp_path / "m.tflite", tmp_path / "m.tflite.sig"
-    target.write_bytes(b"a signed model")
-    signature.write_bytes(b"its signature")
-    args = ["--calibration", patches_npz, *CALIBRATION, "--check-data", patches_npz]
+    build = tmp_path / "m_edgetpu.tflite"
+    for path in (target, signature, build):
+        path.write_bytes(path.name.encode())
+    args = ["--calibration", patches_npz, *CALIBRATION, "--check-data", patches_npz, *edgetpu]
     args += ["--check-holdout", "0.2", "--min-dice", "0.99", "-o", target, "--overwrite"]
     done = run_cli("convert", host_model, *args, expect=1)
     assert "gate FAILED" in done.stdout
-    assert done.stderr.splitlines()[-1] == (
-        f"not written: {target} (the earlier file and its signature m.tflite.sig stand, as they "
-        "were)"
-    )
-    assert target.read_bytes() == b"a signed model"
-    assert signature.read_bytes() == b"its signature"
+    assert done.stderr.splitlines()[-1] == f"not written: {target} ({stand})"
+    assert [path.read_bytes() for path in (target, signature, build)] == [
+        b"m.tflite",
+        b"m.tflite.sig",
+        b"m_edgetpu.tflite",
+    ]
 
 
 @pytest.mark.parametrize("command", ["convert", "convert-artery-vein"])
