@@ -61,14 +61,15 @@ def load_gate_data(
     """
     sources = [Path(data)] if isinstance(data, (str, Path)) else [Path(d) for d in data]
     if all(source.is_dir() for source in sources):
-        photos, names = [], []
+        photos, names, folders = [], [], []
         for source in sources:
             found = find_dataset(source)
             found.warn_of_unmatched()
             dataset = held_out(found, holdout)
             photos += dataset.photos
-            names += [f"{source.name}/{photo.name}" for photo in dataset.photos]
-        named = "+".join(source.name for source in sources)
+            names += [f"{found.name}/{photo.name}" for photo in dataset.photos]
+            folders.append(found.name)
+        named = "+".join(folders)
         if not photos:
             raise InputError(f"{named}: --holdout {holdout} holds no photograph out to gate on")
         return GatePhotos(photos, names, GateData(named, holdout=holdout))

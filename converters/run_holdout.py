@@ -21,8 +21,10 @@ from edge_runtime.errors import InputError
 class RunHoldout:
     """What a model's training run held out, as ``source`` (its run's record, or its card) says.
 
-    ``share``: its ``train --holdout``. ``photos``: the names of the held-out photographs its
-    record scored (those that could be scored), ``None`` where nothing names them (a card).
+    ``share``: its ``train --holdout``. ``photos``: the held-out photographs its record scored
+    (those that could be scored), each ``folder/name`` as the gate names it (the name alone in
+    records older than 1.2.0-dev, which name no folder), ``None`` where nothing names them (a
+    card).
     ``patches``: how many patches it held out, ``None`` where nothing counts them (a card).
     """
 
@@ -36,7 +38,8 @@ class RunHoldout:
         """What the record at ``path`` says (``None``: an older record without the share)."""
         if record.holdout is None:
             return None
-        names = frozenset(photo.name for photo in record.holdout_photos or ())
+        photos = record.holdout_photos or ()
+        names = frozenset(p.name if p.folder is None else f"{p.folder}/{p.name}" for p in photos)
         return cls(path, record.holdout, names, record.holdout_patches)
 
     @classmethod
@@ -68,9 +71,10 @@ def refuse_another_holdout(
     """Refuse a gate whose holdout (given as ``option``) is not what ``model``'s run held out.
 
     The share must be the run's (a run without a holdout held nothing out). Where the run's
-    record names its held-out photographs, each photograph gated on must be one of them (the
-    same share of another folder, or of one with photographs added since, selects others; a
-    held-out photograph the run could not score is not named either); where it counts its
+    record names its held-out photographs, each photograph gated on must be one of them, of the
+    same folder where the record names folders (the same share of another folder, or of one
+    with photographs added or removed since, selects others, which may share a held-out one's
+    name; a held-out photograph the run could not score is not named either); where it counts its
     held-out patches, it must have held some out. Of an .npz file only the share is checked: the
     record does not say which file's patches it held out, so the run's share of another file is
     taken. Where nothing says what the run held out (no record, an older one, a card without
@@ -101,13 +105,13 @@ def refuse_another_holdout(
     if isinstance(gate_data, GatePhotos) and run.photos is not None:
         if not run.photos:
             _refuse_none_held(given, run, "photographs", "patches", option)
-        for photo in gate_data.photos:
-            if photo.name not in run.photos:
+        for photo, name in zip(gate_data.photos, gate_data.names, strict=True):
+            if name not in run.photos and photo.name not in run.photos:  # folder/name, or name
                 raise InputError(
                     f"{photo.image}: {given} selects it, but {run.source} does not name it "
                     f"among the {len(run.photos)} photographs its run held out and scored, so "
                     "the gate may score a photograph it trained on as held out (other "
-                    "photographs than the run's, or some added since?); gate without "
+                    "photographs than the run's, or some added or removed since?); gate without "
                     f"{option} on photographs the run never saw"
                 )
     if isinstance(gate_data, GatePatches) and run.patches == 0:

@@ -182,6 +182,9 @@ class HoldoutData:
     x: np.ndarray
     y: np.ndarray
     photos: list[LabelledPhoto]
+    folders: list[str]
+    """The name of the folder each of ``photos`` is of (its
+    :attr:`~edge_runtime.data.photos.PhotoDataset.name`)."""
     segmenter: Segmenter
 
     @property
@@ -271,9 +274,10 @@ def _score_holdout(model: keras.Model, holdout: HoldoutData) -> HoldoutScores:
         found = holdout.photo_probabilities()
         threshold = best_mean_threshold([f1_by_threshold(p, lab, fov) for _, p, lab, fov in found])
         scores["threshold"] = threshold
+        found = zip(holdout.folders, holdout.photo_probabilities(), strict=True)
         scores["photos"] = tuple(
-            PhotoRecord(name, **asdict(photo_scores(p, label, fov, threshold)))
-            for name, p, label, fov in holdout.photo_probabilities()
+            PhotoRecord(name, **asdict(photo_scores(p, label, fov, threshold)), folder=folder)
+            for folder, (name, p, label, fov) in found
         )
     if len(holdout.x):  # per patch, at the threshold in effect
         per_patch = dice_per_patch(holdout.y, binarize(prob, scores["threshold"]))
@@ -356,6 +360,7 @@ def _train(
         np.concatenate([s.x_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
         np.concatenate([s.y_holdout for s in patch_sources]) if patch_sources else np.zeros(0),
         [photo for s in photo_sources for photo in s.holdout],
+        [s.dataset.name for s in photo_sources for _ in s.holdout],
         Segmenter(KerasPatches(model), SegmenterConfig(channel=config.channel)),  # as on the device
     )
     if config.holdout and not holdout:  # one photograph: photo_holdout holds none of it out

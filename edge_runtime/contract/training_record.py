@@ -37,6 +37,10 @@ class PhotoRecord:
     specificity: float | None = bounded(None, 0, 1)
     accuracy: float = bounded(0.0, 0, 1)
     auc: float | None = bounded(None, 0, 1)
+    folder: str | None = None
+    """The name of the folder it was held out of (a DATA folder of ``train``, named as the
+    gate's report names it); ``None`` in records older than 1.2.0-dev, which name the
+    photograph alone."""
 
 
 @dataclass(frozen=True)

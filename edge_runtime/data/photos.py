@@ -34,6 +34,7 @@ mask: nothing to score).
 import contextlib
 import dataclasses
 import filecmp
+import os
 import re
 import warnings
 from collections import defaultdict
@@ -107,6 +108,12 @@ class PhotoDataset:
     unmatched: tuple[Path, ...] = ()
     """Files of its label, mask and artery/vein label folders that match no photograph's name
     (a misnamed label, one whose photograph is missing): read by nothing."""
+
+    @property
+    def name(self) -> str:
+        """The folder's name, as the gate's report and a run's record name its photographs'
+        folder: that of its absolute path (``.`` goes by its own)."""
+        return Path(os.path.abspath(self.root)).name
 
     def warn_of_unmatched(self) -> None:
         """Warn of each of :attr:`unmatched`, which whatever reads the dataset leaves unread."""

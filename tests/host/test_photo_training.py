@@ -256,7 +256,7 @@ def test_the_gate_s_holdout_must_be_the_photographs_the_run_held_out(
         f"Error: {more / 'images' / 'eye11.png'}: --check-holdout 0.2 selects it, but {record} "
         "does not name it among the 2 photographs its run held out and scored, so the gate may "
         "score a photograph it trained on as held out (other photographs than the run's, or some "
-        "added since?); gate without --check-holdout on photographs the run never saw"
+        "added or removed since?); gate without --check-holdout on photographs the run never saw"
     )
     assert refused("--check-data", subset_npz, "--check-holdout", "0.2") == (
         f"Error: --check-holdout 0.2: {record} says its run held out no patches (it trained on "
@@ -277,6 +277,38 @@ def test_the_gate_s_holdout_must_be_the_photographs_the_run_held_out(
     loose = ["--max-mean-drop", "1", "--max-image-drop", "1", "--min-pixel-agreement", "0"]
     report = json.loads(run_cli(*check, "--holdout", "0.2", *loose, "--max-mean-gain", "1").stdout)
     assert sorted(w["name"] for w in report["worst_drops"]) == ["photos/eye2", "photos/eye7"]
+
+
+def test_the_gate_s_holdout_photographs_are_the_run_s_of_the_same_folder(tmp_path, run_cli):
+    """Two cameras' folders name their photographs alike: the run held out eye2 and eye7 of
+    clinic-a's ten, eye3 and eye7 of clinic-b's nine (eye1 to eye9). Its record named the
+    photographs alone, so clinic-a less eye0, whose 0.2 takes eye3 and eye7, passed the gate's
+    holdout check with eye3, trained on in clinic-a and held out of clinic-b alone. The record
+    names each photograph's folder, and the gate's photographs must be the run's of theirs."""
+    clinic_a, clinic_b = _photos(tmp_path / "clinic-a", 10), _photos(tmp_path / "clinic-b", 10)
+    later = tmp_path / "later" / "clinic-a"
+    shutil.copytree(clinic_a, later)
+    for path in (clinic_b / "images" / "eye0.png", clinic_b / "labels" / "eye0.png"):
+        path.unlink()
+    for path in (later / "images" / "eye0.png", later / "labels" / "eye0.png"):
+        path.unlink()
+    run = tmp_path / "run"
+    run_cli("train", clinic_a, clinic_b, "--out", run, "--arch", "unet", "--width", "4", *TINY)
+    held = TrainingRecord.read(run / "metrics.json").holdout_photos
+    assert [(photo.folder, photo.name) for photo in held] == [
+        ("clinic-a", "eye2"),
+        ("clinic-a", "eye7"),
+        ("clinic-b", "eye3"),
+        ("clinic-b", "eye7"),
+    ]
+    target = tmp_path / "m.tflite"
+    args = ["--calibration", clinic_a, "--check-data", later, "--check-holdout", "0.2"]
+    done = run_cli("convert", run / "model.keras", *args, "-o", target, expect=2)
+    assert done.stderr.splitlines()[-1].startswith(
+        f"Error: {later / 'images' / 'eye3.png'}: --check-holdout 0.2 selects it, but "
+        f"{run / 'metrics.json'} does not name it among the 4 photographs its run held out"
+    )
+    assert not target.exists()
 
 
 @pytest.mark.parametrize("layout", ["drive", "stare", "hrf", "chase", "generic"])
