@@ -119,9 +119,9 @@ def refuse_another_holdout(
 
 
 def _refuse_none_held(given: str, run: RunHoldout, unit: str, other: str, option: str) -> None:
-    """Refuse a holdout of ``unit`` from a run that held out none (it trained on ``other``)."""
+    """Refuse a holdout of ``unit`` from a run that held out none (only ``other``)."""
     raise InputError(
-        f"{given}: {run.source} says its run held out no {unit} (it trained on {other} alone), "
+        f"{given}: {run.source} says its run held out no {unit} (only {other}), "
         f"so the gate would score {unit} it may have trained on as held out; gate without "
         f"{option} on {unit} the run never saw"
     )

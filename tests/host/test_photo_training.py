@@ -259,14 +259,14 @@ def test_the_gate_s_holdout_must_be_the_photographs_the_run_held_out(
         "added or removed since?); gate without --check-holdout on photographs the run never saw"
     )
     assert refused("--check-data", subset_npz, "--check-holdout", "0.2") == (
-        f"Error: --check-holdout 0.2: {record} says its run held out no patches (it trained on "
-        "photographs alone), so the gate would score patches it may have trained on as held "
+        f"Error: --check-holdout 0.2: {record} says its run held out no patches (only "
+        "photographs), so the gate would score patches it may have trained on as held "
         "out; gate without --check-holdout on patches the run never saw"
     )
     on_patches = refused("--check-data", photos, "--check-holdout", "0.2", model=host_model)
     assert on_patches.startswith(
         f"Error: --check-holdout 0.2: {host_model.parent / 'metrics.json'} says its run held out "
-        "no photographs (it trained on patches alone), so the gate would score photographs"
+        "no photographs (only patches), so the gate would score photographs"
     )
     run_cli(*convert, "--no-check")
     check = ["check", "--keras", model, "--tflite", target, "--data", photos, "--json"]
