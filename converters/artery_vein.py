@@ -31,6 +31,7 @@ from edge_runtime.contract.model_card import (
     TrainingStart,
     TrainingSummary,
 )
+from edge_runtime.data.photos import folder_name
 from edge_runtime.errors import EdgeSegError, InputError, first_line
 from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.runtime_options import RuntimeOptions
@@ -200,7 +201,7 @@ def convert_artery_vein(options: ArteryVeinConversion) -> ArteryVeinGateReport:
         package_version=__version__,
     )
     content = embed_card(content, card)
-    data = tuple(Path(folder).name for folder in options.data)
+    data = tuple(map(folder_name, options.data))
     with atomic_path(options.output) as tmp:
         tmp.write_bytes(content)
         # the bytes just made, unsigned as yet: $EDGE_SEG_TRUSTED_KEYS refused them

@@ -98,6 +98,12 @@ class LabelledPhoto:
         return self.artery_vein
 
 
+def folder_name(root: str | Path) -> str:
+    """A dataset folder's name, as the gates' reports and a run's record name its photographs'
+    folder: that of its absolute path (``.`` goes by its own)."""
+    return Path(os.path.abspath(root)).name
+
+
 @dataclass(frozen=True)
 class PhotoDataset:
     """The labelled photographs of a folder, sorted by name."""
@@ -111,9 +117,8 @@ class PhotoDataset:
 
     @property
     def name(self) -> str:
-        """The folder's name, as the gate's report and a run's record name its photographs'
-        folder: that of its absolute path (``.`` goes by its own)."""
-        return Path(os.path.abspath(self.root)).name
+        """The folder's name (:func:`folder_name`)."""
+        return folder_name(self.root)
 
     def warn_of_unmatched(self) -> None:
         """Warn of each of :attr:`unmatched`, which whatever reads the dataset leaves unread."""

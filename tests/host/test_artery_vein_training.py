@@ -4,6 +4,7 @@ mechanics; the real candidates' accuracies are benchmarks/artery_vein_screen.py'
 
 import dataclasses
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -71,19 +72,26 @@ def converted(labelled, tmp_path_factory, run_cli):
     )
     model = run / "av.tflite"
     # one epoch leaves every probability near 0.5, where int8 rounding flips classes: the
-    # gate's limits are opened here (its verdicts are tested below)
-    convert = run_cli(
-        "convert-artery-vein",
-        run / "model.keras",
-        "--data",
-        labelled,
-        "-o",
-        model,
-        "--max-mean-drop",
-        "1",
-        "--min-agreement",
-        "0",
-    )
+    # gate's limits are opened here (its verdicts are tested below). Given as "." from within
+    # it, the folder is named by its own name on the card, as the vessel gate names it
+    # (Path(".").name is "").
+    here = os.getcwd()
+    os.chdir(labelled)
+    try:
+        convert = run_cli(
+            "convert-artery-vein",
+            run / "model.keras",
+            "--data",
+            ".",
+            "-o",
+            model,
+            "--max-mean-drop",
+            "1",
+            "--min-agreement",
+            "0",
+        )
+    finally:
+        os.chdir(here)
     return run, model, trained.stdout + convert.stdout
 
 
