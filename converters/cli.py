@@ -31,7 +31,7 @@ from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS
 from edge_runtime.data.photos import datasets_of_folders
 from edge_runtime.errors import EdgeSegError, InputError, os_error_line
-from edge_runtime.inference.signatures import SIGNATURE_SUFFIX
+from edge_runtime.inference.signatures import signature_named
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import ARTERY_VEIN_RUN_FILES, RUN_FILES
 
@@ -301,7 +301,7 @@ def _not_written(output: Path, build: Path | None = None) -> str:
     Those are ``output``, its signature and ``build``, the Edge TPU build that ``--edgetpu`` was
     to replace, where each is there.
     """
-    signature = output.with_name(output.name + SIGNATURE_SUFFIX)
+    signature = signature_named(output)
     earlier = []
     if os.path.lexists(output):
         earlier.append("the earlier file")

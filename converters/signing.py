@@ -15,19 +15,19 @@ from edge_runtime.contract.schema import encode
 from edge_runtime.errors import InputError, OutputError, UnreadableError, first_line
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from edge_runtime.inference.signatures import (
-    SIGNATURE_SUFFIX,
     Signature,
     canonical,
     key_id,
     read_key_file,
     read_signature,
+    signature_named,
     statement_for,
 )
 
 
 def warn_if_signed_before(model: Path, why: str) -> None:
     """Warn that ``model``'s signature file, if any, signed the bytes before ``why``."""
-    signature = model.with_name(model.name + SIGNATURE_SUFFIX)
+    signature = signature_named(model)
     if os.path.lexists(signature):
         warnings.warn(
             f"{signature}: signed {model}'s bytes before {why}, so it no longer verifies: sign "
@@ -177,7 +177,7 @@ def sign_model(model: Path, private: Path, *, overwrite: bool) -> tuple[Path, Si
         key_id=key_id(key.public_key()),
         signature=base64.b64encode(key.sign(canonical(statement))).decode(),
     )
-    target = model.with_name(model.name + SIGNATURE_SUFFIX)
+    target = signature_named(model)
     if not overwrite:
         _refuse_another_keys(target, signature)
     _write(target, (json.dumps(encode(signature), indent=1) + "\n").encode(), 0o644)

@@ -95,12 +95,17 @@ def statement_for(content: bytes, card: ModelCard | None) -> Statement:
     )
 
 
+def signature_named(model: Path) -> Path:
+    """The signature file named after ``model`` in its folder (``m.tflite.sig``), a link not
+    followed: where signing writes it."""
+    return model.with_name(model.name + SIGNATURE_SUFFIX)
+
+
 def signature_path(model: Path) -> Path:
     """Where a model's signature lies: beside the file itself (a symbolic link such as
     ``current.tflite`` is followed, so rolling back by relinking keeps the signature found)."""
-    real = Path(os.path.realpath(model))
-    beside = real.with_name(real.name + SIGNATURE_SUFFIX)
-    given = model.with_name(model.name + SIGNATURE_SUFFIX)
+    beside = signature_named(Path(os.path.realpath(model)))
+    given = signature_named(model)
     return beside if beside.exists() or not given.exists() else given
 
 
