@@ -44,7 +44,7 @@ from training.config import (
     default,
 )
 from training.models import ARCHITECTURES, MAX_WIDTH
-from training.sources import parse_data_argument
+from training.sources import refuse_a_channel_for_patches, source_path
 
 AV_DEFAULTS = ArteryVeinTraining()
 
@@ -92,41 +92,7 @@ def run_folder(out: Path, files: tuple[str, ...]) -> Iterator[None]:
         yield
 
 
-def _source_path(argument: str) -> Path:
-    """The path a ``PATH[:WEIGHT]`` argument names (a bad weight is refused in its turn)."""
-    try:
-        return parse_data_argument(argument)[0]
-    except InputError:
-        return Path(argument)
-
-
-def _refuse_a_channel_for_patches(
-    context: click.Context, config: TrainConfig, patches: list[bool]
-) -> None:
-    """Refuse a channel other than luma when a source is an .npz file (``patches``: which are).
-
-    Its patches are grayscale already, taken as luma: alone or beside photographs read in the
-    channel, the card would have the device read it for a model trained on luma patches.
-
-    Raises:
-        click.UsageError: naming the channel, the recipe that set it, and the .npz files.
-    """
-    if config.channel == "luma" or not any(patches):
-        return
-    default = context.get_parameter_source("channel") is click.core.ParameterSource.DEFAULT
-    source = f" (from --recipe {config.recipe})" if default else ""
-    files = [str(_source_path(d)) for d, patch in zip(config.data, patches, strict=True) if patch]
-    trained = "luma patches" if all(patches) else f"luma patches and {config.channel} photographs"
-    raise click.UsageError(
-        f"--channel {config.channel}{source}: a channel of photographs, but "
-        f"{', '.join(files)} {'holds' if len(files) == 1 else 'hold'} .npz patches, "
-        "grayscale already and taken as luma (as the reference patches are): the model card "
-        f"would have the device read {config.channel} from photographs for a model trained on "
-        f"{trained}; pass --channel luma"
-    )
-
-
-_distinct_sources = functools.partial(distinct_paths, path_of=_source_path)
+_distinct_sources = functools.partial(distinct_paths, path_of=source_path)
 """``distinct_paths`` of train's sources, their weights set aside (``drive drive:2``)."""
 
 
@@ -293,8 +259,8 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         why = f"of a sized architecture, but --arch {config.arch} has a fixed size"
         refuse_given(context, ("width",), why)
     # a source that is no file is no .npz file: one missing is said so when it is read
-    patches = [_source_path(d).is_file() for d in data]
-    for source in (_source_path(d) for d, patch in zip(data, patches, strict=True) if patch):
+    patches = [source_path(d).is_file() for d in data]
+    for source in (source_path(d) for d, patch in zip(data, patches, strict=True) if patch):
         check_npz_file(source)  # a photograph given for its folder: said so, not taken as one
     if patches == [True]:
         why = (
@@ -302,9 +268,12 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
             "every patch once an epoch"
         )
         refuse_given(context, ("crops",), why)
-    _refuse_a_channel_for_patches(context, config, patches)
+    try:  # a usage error, its .npz files checked above
+        refuse_a_channel_for_patches(config)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
     refuse_an_earlier_run(out, RUN_FILES, overwrite)
-    refuse_output_among(out, datasets_of_folders(map(_source_path, data)), "--out")
+    refuse_output_among(out, datasets_of_folders(map(source_path, data)), "--out")
     import_extra("tensorflow", "train")
     from training.trainer import train as run_training
 

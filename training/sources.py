@@ -22,7 +22,7 @@ import numpy as np
 from edge_runtime.contract.holdout import Split, holdout_split
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.preprocessing import PATCH_SIZE, preprocess_patches
-from edge_runtime.data.patches import file_sha256, load_dataset
+from edge_runtime.data.patches import check_npz_file, file_sha256, load_dataset
 from edge_runtime.data.photos import (
     LabelledPhoto,
     LoadedPhoto,
@@ -34,6 +34,7 @@ from edge_runtime.data.photos import (
 from edge_runtime.errors import InputError
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.segmenter import Prepared, prepare
+from training.config import RECIPES, TrainConfig
 
 
 def parse_data_argument(argument: str) -> tuple[Path, float]:
@@ -51,6 +52,46 @@ def parse_data_argument(argument: str) -> tuple[Path, float]:
             raise InputError(f"{argument}: the weight after ':' must be a positive number")
         return Path(path), value
     return Path(argument), 1.0
+
+
+def source_path(argument: str) -> Path:
+    """The path a ``PATH[:WEIGHT]`` argument names (a bad weight is refused in its turn)."""
+    try:
+        return parse_data_argument(argument)[0]
+    except InputError:
+        return Path(argument)
+
+
+def refuse_a_channel_for_patches(config: TrainConfig) -> None:
+    """Refuse a channel other than luma when a source is an .npz file, before anything is read.
+
+    Its patches are grayscale already, taken as luma: alone or beside photographs read in the
+    channel, the card would have the device read it for a model trained on luma patches. A file
+    among the sources that does not begin as an .npz file (a photograph given where its folder
+    is meant) is said to be none instead; a source that is no file is no .npz file (one missing
+    is said so when it is read).
+
+    Raises:
+        InputError: naming the channel, the recipe that set it, and the .npz files.
+    """
+    if config.channel == "luma":
+        return
+    paths = [source_path(d) for d in config.data]
+    files = [path for path in paths if path.is_file()]
+    if not files:
+        return
+    for path in files:
+        check_npz_file(path)
+    recipe = RECIPES.get(config.recipe, {})
+    source = f" (from --recipe {config.recipe})" if recipe.get("channel") == config.channel else ""
+    photographs = f" and {config.channel} photographs" if len(files) < len(paths) else ""
+    raise InputError(
+        f"--channel {config.channel}{source}: a channel of photographs, but "
+        f"{', '.join(map(str, files))} {'holds' if len(files) == 1 else 'hold'} .npz patches, "
+        "grayscale already and taken as luma (as the reference patches are): the model card "
+        f"would have the device read {config.channel} from photographs for a model trained on "
+        f"luma patches{photographs}; pass --channel luma"
+    )
 
 
 @dataclass

@@ -62,6 +62,7 @@ from training.sources import (
     load_patch_source,
     load_photo_source,
     parse_data_argument,
+    refuse_a_channel_for_patches,
     sources_sha256,
 )
 
@@ -323,7 +324,12 @@ def train(config: TrainConfig) -> TrainingRecord:
 
     With ``holdout == 0`` every patch is used for training, the last epoch is kept and the
     threshold stays at 0.5.
+
+    Raises:
+        InputError: among others, a channel other than luma where an .npz file is trained on
+            (:func:`~training.sources.refuse_a_channel_for_patches`), before anything is read.
     """
+    refuse_a_channel_for_patches(config)
     started = time.perf_counter()
     make_deterministic(config.seed)
     with ExitStack() as stack:

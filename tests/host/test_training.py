@@ -16,6 +16,7 @@ keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (
 
 from edge_runtime.cli.main import cli  # noqa: E402
 from edge_runtime.data.patches import file_sha256  # noqa: E402
+from edge_runtime.errors import InputError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +294,35 @@ def test_a_channel_of_photographs_is_refused_for_patches(
     assert f"but {subset_npz} holds .npz patches" in done.output
     assert "pass --channel luma" in done.output
     assert [p.name for p in out.iterdir()] == ["model.keras"]
+
+
+@pytest.mark.parametrize("recipe", [None, "v2"])
+def test_the_api_refuses_a_channel_of_photographs_beside_patches_before_reading(
+    subset_npz, tmp_path, make_photo_dataset, monkeypatch, recipe
+):
+    """training.trainer.train given photographs and an .npz file in green (a TrainConfig made
+    without the command) read the photographs in green, the patches in luma, and wrote a card
+    that said green: refused as the command refuses it, before any source is read."""
+    import training.trainer
+    from training.config import TrainConfig
+
+    def read(*_args):
+        raise AssertionError("read the sources before refusing the channel")
+
+    monkeypatch.setattr(training.trainer, "_sources", read)
+    folder = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    out = tmp_path / "r"
+    settings = {"data": (str(folder), f"{subset_npz}:2"), "out": str(out)}
+    if recipe:
+        config, named = TrainConfig.from_recipe(recipe, **settings), "green (from --recipe v2)"
+    else:
+        config, named = TrainConfig(**settings, channel="green"), "green"
+    with pytest.raises(InputError) as refused:
+        training.trainer.train(config)
+    assert str(refused.value).startswith(f"--channel {named}: a channel of photographs, but ")
+    assert f"{subset_npz} holds .npz patches" in str(refused.value)
+    assert "luma patches and green photographs; pass --channel luma" in str(refused.value)
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
