@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from edge_runtime.contract.gate_report import ArteryVeinGateReport, GateReport
 from edge_runtime.contract.metrics import DEFAULT_THRESHOLD, THRESHOLD_RANGE
 from edge_runtime.contract.preprocessing import CHANNELS, PATCH_SIZE, PREPROCESSING_NAME
-from edge_runtime.contract.schema import bounded, choice, decode, encode
+from edge_runtime.contract.schema import bounded, choice, decode, encode, sha256_digest
 
 METADATA_NAME = "edge_seg_metadata"
 """Name of the flatbuffer metadata entry that holds the card."""
@@ -65,7 +65,7 @@ class ModelFile:
     prints it."""
 
     name: str
-    sha256: str
+    sha256: str = sha256_digest()
 
 
 @dataclass(frozen=True)

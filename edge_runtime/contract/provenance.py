@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from edge_runtime import __version__
 from edge_runtime.contract.model_card import ModelCard
-from edge_runtime.contract.schema import decode, encode
+from edge_runtime.contract.schema import SHA256_TEXT, decode, encode, is_sha256
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.verdict_record import PNG_KEY as VERDICT_PNG_KEY
 from edge_runtime.contract.verdict_record import VerdictRecord
@@ -38,8 +38,8 @@ class ModelIdentity:
         return cls(version, hashlib.sha256(content).hexdigest())
 
     def __post_init__(self):
-        if not (len(self.sha256) == 64 and set(self.sha256) <= set("0123456789abcdef")):
-            raise ValueError(f"got sha256 {self.sha256[:80]!r}, expected 64 hexadecimal digits")
+        if not is_sha256(self.sha256):
+            raise ValueError(f"got sha256 {self.sha256[:80]!r}, expected {SHA256_TEXT}")
 
 
 @dataclass(frozen=True)

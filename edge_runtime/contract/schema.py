@@ -10,6 +10,7 @@ ignored, so an older reader accepts a newer document's additions.
 import dataclasses
 import json
 import math
+import re
 import types
 import typing
 from numbers import Integral, Real
@@ -40,6 +41,22 @@ def bounded(default: Any = dataclasses.MISSING, low: float = -math.inf, high: fl
 def choice(default: Any, options: tuple[str, ...]):
     """A dataclass field whose string must be one of ``options``."""
     return dataclasses.field(default=default, metadata={"choices": options})
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+SHA256_TEXT = "64 hexadecimal digits (lower case)"
+"""What a SHA-256 digest is written as, as ``sha256sum`` prints it."""
+
+
+def is_sha256(text: str) -> bool:
+    """Whether ``text`` is a SHA-256 digest as ``sha256sum`` prints it (:data:`SHA256_TEXT`)."""
+    return _SHA256.fullmatch(text) is not None
+
+
+def sha256_digest(default: Any = dataclasses.MISSING):
+    """A dataclass field whose string must be a SHA-256 digest (:func:`is_sha256`)."""
+    return dataclasses.field(default=default, metadata={"sha256": True})
 
 
 EXPECTED = {Real: "a number", Integral: "an integer", str: "a name"}
@@ -195,6 +212,8 @@ def decode(cls: type[T], document: Any, where: str = "") -> T:
         options = spec.metadata.get("choices")
         if options and value is not None and value not in options:
             _fail(name, value, f"one of {', '.join(options)}")
+        if spec.metadata.get("sha256") and value is not None and not is_sha256(value):
+            _fail(name, value, SHA256_TEXT)
         values[spec.name] = value
     return cls(**values)
 

@@ -237,6 +237,21 @@ def test_a_record_names_what_its_run_started_from_and_an_older_one_nothing(tmp_p
     assert TrainingRecord.read(_record(tmp_path, start=scratch)).start == TrainingStart()
 
 
+@pytest.mark.parametrize("digest", ["xyz", "CD" * 32, "cd" * 31 + "g0", "cd" * 32 + "\n", 7])
+def test_a_model_started_from_is_refused_without_a_sha256(tmp_path, digest):
+    """A card or record naming the model a run started from read any 'sha256' as its digest
+    ('xyz' too): it must be 64 lower-case hexadecimal digits, as sha256sum prints them,
+    refused naming the field otherwise."""
+    start = {"recipe": "finetune", "init": {"name": "model.keras", "sha256": digest}}
+    expected = "expected 64 hexadecimal digits" if isinstance(digest, str) else "expected a string"
+    shown = re.escape(repr(digest)[:30])  # the start of a long value
+    message = rf"field 'training\.start\.init\.sha256': got {shown}.*, {expected}"
+    with pytest.raises(ValueError, match=message):
+        ModelCard.from_json(_card(training={"start": start}))
+    with pytest.raises(ValueError, match=r"metrics\.json: field 'start\.init\.sha256': got"):
+        TrainingRecord.read(_record(tmp_path, start=start))
+
+
 def test_a_record_s_best_epoch_is_its_holdout_s_choice_only_where_it_held_some_out(tmp_path):
     """Without a holdout the run kept its last epoch: the card says so, and names no best."""
     assert TrainingRecord.read(_record(tmp_path)).held_out_best_epoch == 2
