@@ -69,8 +69,9 @@ def disc_pixels(center_y: float, center_x: float, radius: float) -> int:
 
 def whole_frame(shape: tuple[int, int]) -> Field:
     """The whole image as the field of view; its diameter is the image's short side (the disc
-    the frame holds)."""
-    return Field(np.ones(shape, dtype=bool), float(min(shape)), "frame")
+    the frame holds). Its mask is a read-only view of one ``True`` (no all-true copy: a
+    25-megapixel one was 25 MB); whatever writes into it is refused by numpy."""
+    return Field(np.broadcast_to(np.True_, shape), float(min(shape)), "frame")
 
 
 def field_from_mask(mask: np.ndarray) -> Field:

@@ -2,6 +2,7 @@
 central retinal equivalents, and a whole map's measurements."""
 
 import math
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -169,6 +170,22 @@ def test_an_inverted_field_mask_is_refused():
 
 
 # field of view and scale
+
+
+def test_the_whole_frame_holds_no_all_true_copy_of_its_size():
+    """The whole frame's mask was an all-true array of the map's size (25 MB for a
+    25-megapixel map, kept for the whole measurement): now a read-only view of one True,
+    every pixel inside, which nothing can write into."""
+    tracemalloc.start()
+    try:
+        field = whole_frame((5000, 5000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+    assert field.mask.shape == (5000, 5000) and field.area_px == 25_000_000
+    with pytest.raises(ValueError, match="read-only"):
+        field.mask[0, 0] = False
 
 
 def test_field_diameters():
