@@ -15,7 +15,8 @@ digest of the content segmented, and one found with its size and modification ti
 change time or inode (a ``chmod``, a hard link made to it, its access time set back, a copy of
 the same content, ``rsync -t``) is read once to compare it, and is done again only if its
 content differs. A restart with other settings (another model, threshold, outputs) does not
-redo the photographs done: it counts those still in the folder, unchanged, in one warning. A
+redo the photographs done: it counts those still in the folder, unchanged, in one warning, once
+a change of settings (not at every restart after an upgrade). A
 photograph removed from the folder is forgotten, so the state stays as small as the folder; its
 outputs stay. One removed while it is read is not a failure: the next look forgets it.
 
@@ -110,7 +111,9 @@ class Done:
     while it was segmented, and in older state files), which tells a change of its status
     alone from one of its content; and the digest of the settings it was done with
     (:func:`settings_digest`; ``None`` in older state files), which tells a restart with
-    other settings.
+    other settings; and, of one done otherwise, the settings of the watcher whose warning
+    counted it (:meth:`FolderWatcher._warn_done_otherwise`), so that the operator is told once
+    a change of settings, not at every start (an upgrade changes them: the package's version).
 
     A photograph is remembered ``pending`` from the moment it is taken until its record is
     made: found so at a start, it was cut short (SIGKILL, power lost, the memory cap), and what
@@ -134,6 +137,7 @@ class Done:
     cut_short: int = bounded(low=0, default=0)
     digest: str | None = None
     settings: str | None = None
+    warned: str | None = None
 
     def __post_init__(self):
         if any(c in self.name for c in {"\0", os.sep, os.altsep or os.sep}):
@@ -446,16 +450,24 @@ class FolderWatcher:
         settings than :attr:`settings` (or before the state kept them): they are not done
         again, so the output folder holds maps of both. Once, at the first look, when those
         gone from the folder are forgotten (:meth:`_forget_gone`), and those changed since
-        left out: neither is left undone."""
+        left out: neither is left undone; and once a change of settings: each photograph
+        counted remembers the settings it was counted under (:attr:`Done.warned`), and a
+        restart with those says nothing of it."""
         self._compare_settings = False
-        others = sum(
-            done.ok and done.settings != self.settings and not self._changed(name, done)
+        others = [
+            name
             for name, done in list(self.state.items())
-        )
+            if done.ok
+            and self.settings not in (done.settings, done.warned)
+            and not self._changed(name, done)
+        ]
+        for name in others:
+            self.state[name] = dataclasses.replace(self.state[name], warned=self.settings)
+            self._unsaved = True
         if others:
-            plural = "s" if others != 1 else ""
+            plural = "s" if len(others) != 1 else ""
             self.warn(
-                f"{one_line(str(self.state_path))}: {others} photograph{plural} "
+                f"{one_line(str(self.state_path))}: {len(others)} photograph{plural} "
                 "in the folder done with another model or other settings (or by an older "
                 "version) not done again (each map's provenance says what drew it): remove this "
                 "file, or write to another output folder, to have them done with these"

@@ -83,7 +83,8 @@ def watch(
 
     Progress is remembered in OUTDIR/.edge-seg-watch.json across restarts (restarted with
     another model or other settings, the photographs done are not done again, and a warning
-    counts those still in DIRECTORY and unchanged: remove that file to have them redone); a bad
+    counts those still in DIRECTORY and unchanged, once a change of settings: remove that file
+    to have them redone); a bad
     file is reported and skipped (until it changes); a file not named as a photograph it reads
     (a .dcm, a .heic; hidden files aside) is not taken: the first of its suffix to stay
     unchanged for --settle seconds (a temporary name renamed in time does not) gets one warning

@@ -1654,10 +1654,27 @@ def test_a_photograph_done_again_gets_these_settings_and_old_entries_count_as_ot
     assert said.startswith(f"{out / STATE_FILE}: 1 photograph in the folder {OTHER_SETTINGS}")
     state = json.loads((out / STATE_FILE).read_text())
     assert (state["a.png"].get("settings"), state["b.png"]["settings"]) == (None, "new")
-    (said,) = warnings_of("new")
+    (said,) = warnings_of("newer")
     assert said.startswith(
-        f"{out / STATE_FILE}: 1 photograph in the folder {OTHER_SETTINGS}"
-    )  # a.png alone
+        f"{out / STATE_FILE}: 2 photographs in the folder {OTHER_SETTINGS}"
+    )  # a.png, and b.png done with "new"
+
+
+def test_the_warning_of_other_settings_is_said_once_a_change_of_settings(tmp_path):
+    """After an upgrade (the settings digest holds the package's version) the warning came at
+    every start, for as long as the photographs stayed in the folder: it is said at the first
+    start with the new settings, not at the next with the same, and again at each change."""
+    drop, out = _folders(tmp_path)
+    for seed in (1, 2):
+        _dropped(drop, tmp_path, f"p{seed}.png", seed)
+    process = _copying_process([])
+    assert _warned_of_other_settings(drop, out, process, "1.0") == []
+    for settings, lines in (("1.1", 1), ("1.1", 0), ("1.2", 1), ("1.2", 0), ("1.1", 1)):
+        said = _warned_of_other_settings(drop, out, process, settings)
+        assert len(said) == lines, (settings, said)
+        assert all(f": 2 photographs in the folder {OTHER_SETTINGS}" in line for line in said)
+    state = json.loads((out / STATE_FILE).read_text())
+    assert {entry["settings"] for entry in state.values()} == {"1.0"}  # what drew the maps
 
 
 def test_photographs_gone_from_the_folder_are_not_counted_as_done_otherwise(tmp_path):
