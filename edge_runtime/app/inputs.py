@@ -3,10 +3,11 @@ name."""
 
 import contextlib
 import glob
+import itertools
 import os
 import stat
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,24 @@ class Input:
 _KINDS_NAMED = 8
 """The most suffixes of other files that :func:`no_photographs` names (the line stays short)."""
 
+_SUFFIX_SHOWN = 16
+"""The most characters of a suffix that :func:`no_photographs` shows (then "…"): a file named
+``x.`` and 250 characters made a line of a screen and more."""
+
+_READ_BELOW = 10_000
+"""The most entries :func:`no_photographs` reads of the folders in the folders given (one
+level down, no deeper): a folder of many stays quick (past them, its count says "at least")."""
+
 
 def _listed(path: Path, suffixes: tuple[str, ...], keep: Callable[[Path], bool]) -> bool:
     """Whether a file found in a folder is an input: not hidden (macOS's ._ files, a writer's
     temporary file), with one of ``suffixes``, and one to ``keep`` (given its path)."""
     return not path.name.startswith(".") and path.suffix.lower() in suffixes and keep(path)
+
+
+def _not_written(path: Path) -> bool:
+    """Whether a file is not named as one of the maps ``segment`` writes (never an input)."""
+    return not is_written_output(path)
 
 
 def _image_files(
@@ -49,9 +63,8 @@ def _image_files(
         for entry in entries:
             if not _listed(Path(entry.path), suffixes, keep):
                 continue
-            with contextlib.suppress(OSError):  # cannot be examined: let it fail in its turn
-                if entry.is_dir():
-                    continue
+            if examined(entry.is_dir):  # one that cannot be examined fails in its turn
+                continue
             found.append(Input(Path(entry.path)))
     return sorted(found, key=lambda i: i.path)
 
@@ -70,7 +83,7 @@ def _folder(
 def collect_inputs(
     arguments: list[str],
     suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
-    keep: Callable[[Path], bool] = lambda path: not is_written_output(path),
+    keep: Callable[[Path], bool] = _not_written,
     wanted: str = "image files",
 ) -> list[Input]:
     """Expand command-line inputs: a directory gives its image files (sorted; those with one
@@ -83,61 +96,111 @@ def collect_inputs(
     says so). A file given twice is taken once (:func:`_each_file_once`)."""
     inputs: list[Input] = []
     for argument in arguments:
-        path = Path(argument)
-        if glob.has_magic(argument) and not os.path.lexists(argument):
-            matches = [Path(p) for p in sorted(glob.glob(argument))]
-            if not matches:
-                inputs.append(Input(path))  # reported as missing
-            for match in matches:  # its files as named, as a shell would give them
-                is_folder = match.is_dir()
-                inputs += _folder(match, suffixes, keep, wanted) if is_folder else [Input(match)]
-            continue
-        try:
-            is_dir = path.is_dir()
-        except OSError as exc:
-            inputs.append(Input(path, f"{path}: cannot be read ({exc.strerror or exc})"))
-            continue
-        inputs += _folder(path, suffixes, keep, wanted) if is_dir else [Input(path)]
+        named = _paths_named(argument)
+        if not named:
+            inputs.append(Input(Path(argument)))  # reported as missing
+        for path in map(Path, named):  # a pattern's files as named, as a shell would give them
+            try:
+                is_dir = path.is_dir()
+            except OSError as exc:
+                inputs.append(Input(path, f"{path}: cannot be read ({exc.strerror or exc})"))
+                continue
+            inputs += _folder(path, suffixes, keep, wanted) if is_dir else [Input(path)]
     return [] if all(item.empty for item in inputs) else _each_file_once(inputs)
+
+
+def _paths_named(argument: str) -> list[str]:
+    """The paths a command-line input names: a pattern's matches (sorted; none: it matched
+    nothing), else the input itself (a file named with ``*?[`` too)."""
+    if glob.has_magic(argument) and not os.path.lexists(argument):
+        return sorted(glob.glob(argument))
+    return [argument]
 
 
 def no_photographs(arguments: list[str]) -> str:
     """The one-line warning for ``arguments`` (folders, patterns) that gave no photograph
     (:func:`collect_inputs` found none): which files are taken, how many in their folders are
     named as the maps edge-seg writes (never taken: segment given its output folder) and the
-    first of them, and the suffixes of the other files (hidden ones aside; "(no suffix)":
-    without a suffix), if any: the first :data:`_KINDS_NAMED` and how many more."""
-    found, maps, first = set(), 0, ""
-    for argument in arguments:
-        magic = glob.has_magic(argument) and not os.path.lexists(argument)
-        for folder in sorted(glob.glob(argument)) if magic else [argument]:
-            for name in _files_in(folder):
-                if is_written_output(Path(name)):
-                    maps, first = maps + 1, min(first, name) if maps else name
-                else:
-                    found.add(os.path.splitext(name)[1].lower() or "(no suffix)")
+    first of them, the suffixes of the other files (hidden ones aside; "(no suffix)": without
+    a suffix; each cut to :data:`_SUFFIX_SHOWN` characters), if any: the first
+    :data:`_KINDS_NAMED` and how many more; and how many photographs the folders in them hold
+    (one level down, at most :data:`_READ_BELOW` entries read), which are never looked at."""
+    folders = [folder for argument in arguments for folder in _paths_named(argument)]
+    found, maps, first, below, read = set(), 0, "", 0, 0
+    for folder in folders:
+        files, inner = _entries(folder)
+        for name in files:
+            if is_written_output(Path(name)):
+                maps, first = maps + 1, min(first, name) if maps else name
+            else:
+                found.add(_shown_suffix(name))
+        for subfolder in inner:
+            read += 1  # the folder itself counts one
+            if read > _READ_BELOW:
+                break
+            counted, entries = _photographs_in(os.path.join(folder, subfolder), _READ_BELOW - read)
+            below, read = below + counted, read + entries
     kinds = sorted(found - set(IMAGE_SUFFIXES))  # (a photograph written since it was looked at)
     if len(kinds) > _KINDS_NAMED:
         kinds[_KINDS_NAMED:] = [f"{len(kinds) - _KINDS_NAMED} more"]
-    written = f", never the maps it writes ({maps} in it: {first}{', ...' * (maps > 1)})"
-    others = f"; other files in it: {', '.join(kinds)}" if kinds else ""
+    them = "them" if len(folders) > 1 else "it"
+    written = f", never the maps it writes ({maps} in {them}: {first}{', ...' * (maps > 1)})"
+    others = f"; other files in {them}: {', '.join(kinds)}" if kinds else ""
+    some = f"at least {below}" if read >= _READ_BELOW else str(below)
+    plural = "s" * (below != 1)
+    inside = (
+        f"; {some} photograph{plural} in folders in {them}, which edge-seg does not look "
+        "into: name those folders"
+    )
     named = " ".join(arguments)
-    taken = f"{PHOTOGRAPHS_TAKEN}{written if maps else ''}{others}"
+    taken = f"{PHOTOGRAPHS_TAKEN}{written if maps else ''}{others}{inside if below else ''}"
     return one_line(f"no photographs in {named}: edge-seg takes only {taken}")
 
 
-def _files_in(folder: str) -> Iterator[str]:
-    """The names of the files in ``folder`` (links to files too), hidden ones aside; none when
-    it cannot be listed, and no entry that cannot be examined (a link in a loop), past which
-    the others are read."""
+def _shown_suffix(name: str) -> str:
+    """A file's suffix as :func:`no_photographs` names it: lower-cased, cut to
+    :data:`_SUFFIX_SHOWN` characters, "(no suffix)" where it has none."""
+    suffix = os.path.splitext(name)[1].lower() or "(no suffix)"
+    return suffix if len(suffix) <= _SUFFIX_SHOWN else suffix[:_SUFFIX_SHOWN] + "\u2026"
+
+
+def _entries(folder: str) -> tuple[list[str], list[str]]:
+    """The names of the files in ``folder`` (links to files too) and of the folders in it
+    (links to folders too), hidden ones aside; none when it cannot be listed, and no entry
+    that cannot be examined (a link in a loop), past which the others are read."""
+    files, folders = [], []
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
-            try:
-                named = not entry.name.startswith(".") and entry.is_file()
-            except OSError:
+            if entry.name.startswith("."):
                 continue
-            if named:
-                yield entry.name
+            if examined(entry.is_dir):
+                folders.append(entry.name)
+            elif examined(entry.is_file):
+                files.append(entry.name)
+    return files, folders
+
+
+def _photographs_in(folder: str, most: int) -> tuple[int, int]:
+    """How many photographs ``folder`` holds (as :func:`collect_inputs` would take them, hidden
+    ones aside), of its first ``most`` entries, and how many entries were read (``most``: it
+    may hold more); none when it cannot be listed."""
+    count = read = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in itertools.islice(entries, most):
+            read += 1
+            photograph = _listed(Path(entry.name), IMAGE_SUFFIXES, _not_written)
+            count += photograph and examined(entry.is_file)
+    return count, read
+
+
+def examined(test: Callable[[], bool]) -> bool:
+    """``test()``: a folder entry's ``is_dir`` or ``is_file`` (which follow links); false where
+    the entry cannot be examined (a link in a loop), so that the folder's other entries are
+    still listed."""
+    try:
+        return test()
+    except OSError:
+        return False
 
 
 def _each_file_once(inputs: list[Input]) -> list[Input]:

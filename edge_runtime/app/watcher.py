@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.app.files import prepare_outdir
-from edge_runtime.app.inputs import PHOTOGRAPHS_TAKEN
+from edge_runtime.app.inputs import PHOTOGRAPHS_TAKEN, examined
 from edge_runtime.app.outputs import (
     OutputPaths,
     identity,
@@ -149,15 +149,6 @@ class Done:
         return (self.size, self.mtime_ns) == (info.st_size, info.st_mtime_ns) and (
             self.ctime_ns is None or (self.ctime_ns, self.inode) == _change(info)
         )
-
-
-def _is_folder(entry: os.DirEntry) -> bool:
-    """Whether a folder's entry is a folder, or a link to one; one that cannot be examined (a
-    link in a loop) is none, and the folder's other entries are still listed."""
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
 
 
 def _failed_before(path: Path, error: str | None) -> str:
@@ -528,7 +519,7 @@ class FolderWatcher:
                         continue
                     if entry.name.lower().endswith(IMAGE_SUFFIXES):
                         names.append(entry.name)
-                    elif _is_folder(entry) and identity(Path(entry.path)) != outdir:
+                    elif examined(entry.is_dir) and identity(Path(entry.path)) != outdir:
                         folders.add(entry.name)
                     else:
                         others.append(entry.name)

@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+import edge_runtime.app.inputs as inputs_module
 from edge_runtime import Segmenter as FullSegmenter
-from edge_runtime.app.inputs import collect_inputs
+from edge_runtime.app.inputs import collect_inputs, no_photographs
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.gate_report import GateData
 from edge_runtime.contract.segmenter_config import SegmenterConfig
@@ -308,10 +309,11 @@ def test_a_folder_of_other_files_is_warned_of_naming_what_is_taken_and_what_was_
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 1
         named = " ".join(map(str, folders))
+        them = "them" if len(folders) > 1 else "it"  # several folders: "in it" read wrong
         assert (
             result.stderr
-            == f"warning: no photographs in {named}: {TAKEN}, never the maps it writes (1 in it: "
-            f"e_mask.png); other files in it: {found}\n"
+            == f"warning: no photographs in {named}: {TAKEN}, never the maps it writes (1 in "
+            f"{them}: e_mask.png); other files in {them}: {found}\n"
         )
         assert result.stdout == ""
 
@@ -335,9 +337,48 @@ def test_the_folders_a_pattern_gives_are_read_past_an_entry_that_cannot_be_exami
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"warning: no photographs in {pattern}: {TAKEN}; other files in it: .dcm, .heic, .raw, "
-        ".txt, .xml\n"
+        f"warning: no photographs in {pattern}: {TAKEN}; other files in them: .dcm, .heic, "
+        ".raw, .txt, .xml\n"
     )
+
+
+@pytest.mark.parametrize("command", ["segment", "verdict"])
+def test_no_photographs_names_those_in_folders_in_it_and_cuts_a_long_suffix(tmp_path, command):
+    """A camera writing into DCIM/100CANON/: "no photographs in DCIM" said nothing of the
+    photographs one folder down (watch warns of such a folder), and a file named x. and 240
+    characters put all of them on the line. Those one level down are counted (hidden ones and
+    maps aside), none deeper; each suffix shown is cut to 16 characters."""
+    dcim = tmp_path / "DCIM"
+    for folder in ("100CANON", "101CANON", "102CANON/deeper"):
+        (dcim / folder).mkdir(parents=True)
+    for name in ("100CANON/a.JPG", "100CANON/.b.jpg", "100CANON/c_mask.png", "101CANON/d.png"):
+        (dcim / name).write_bytes(b"x")
+    (dcim / "101CANON" / "e.tif").mkdir()  # a folder named as a photograph is none
+    (dcim / "102CANON" / "deeper" / "f.png").write_bytes(b"x")
+    (dcim / ("x." + "q" * 240)).write_bytes(b"x")
+    args = [command, str(dcim)] + ["-o", str(tmp_path / "o")] * (command == "segment")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"warning: no photographs in {dcim}: {TAKEN}; other files in it: .{'q' * 15}\u2026; 2 "
+        "photographs in folders in it, which edge-seg does not look into: name those folders\n"
+    )
+
+
+def test_no_photographs_reads_a_bounded_number_of_entries_in_its_folders(tmp_path, monkeypatch):
+    """The folders in the folder given are read one level down, up to a number of entries in
+    all, past which the count says "at least"."""
+    for folder, count in (("a", 3), ("b", 3), ("c", 3)):
+        (tmp_path / folder).mkdir()
+        for n in range(count):
+            (tmp_path / folder / f"{n}.png").write_bytes(b"x")
+    monkeypatch.setattr(inputs_module, "_READ_BELOW", 6)  # a, its 3 photographs, b and 1 of its
+    assert no_photographs([str(tmp_path)]).endswith(
+        "; at least 4 photographs in folders in it, which edge-seg does not look into: name "
+        "those folders"
+    )
+    monkeypatch.setattr(inputs_module, "_READ_BELOW", 13)
+    assert "; 9 photographs in folders" in no_photographs([str(tmp_path)])
 
 
 @pytest.mark.parametrize("command", ["segment", "verdict"])
