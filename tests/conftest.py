@@ -21,7 +21,10 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
+from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.evaluation.synthetic import synthetic_fundus, synthetic_label, synthetic_patches
+from edge_runtime.inference.bundled import DEFAULT_MODEL
+from edge_runtime.inference.model_file import card_text, digest_field, model_digest
 
 DATA_DIR_ENV = "EDGE_SEG_DATA_DIR"
 REQUIRE_DATA_ENV = "EDGE_SEG_REQUIRE_DATA"
@@ -201,6 +204,26 @@ def make_photo_dataset():
     """``make_photo_dataset(root, layout, count=3)``: a folder of synthetic labelled photographs
     in one of the dataset layouts (``edge_runtime.data.photos.LAYOUTS``)."""
     return _photo_dataset
+
+
+def _recarded(path: Path, spelled: bytes, respelled: bytes) -> Path:
+    """The bundled model, written to ``path``, with ``spelled`` (once in its card's JSON)
+    replaced by ``respelled`` (as long: the card's text cannot grow) and its recorded digest
+    made again."""
+    content = DEFAULT_MODEL.read_bytes()
+    assert content.count(spelled) == 1 and len(respelled) == len(spelled)
+    content = content.replace(spelled, respelled)
+    card = ModelCard.from_json(card_text(content))
+    digest = digest_field(model_digest(content, card))
+    path.write_bytes(content.replace(digest_field(card.model_sha256), digest))
+    return path
+
+
+@pytest.fixture(scope="session")
+def recarded_model():
+    """``recarded_model(path, spelled, respelled)``: the bundled model at ``path`` with some of
+    its card's JSON respelled (as long), its digest made again, so that it loads."""
+    return _recarded
 
 
 def _bounds(printed: str) -> tuple[float, float]:

@@ -33,9 +33,6 @@ from edge_runtime.evaluation.photos import write_summary
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.bundled import ARTERY_VEIN_MODEL, DEFAULT_MODEL
 from edge_runtime.inference.model_file import (
-    card_text,
-    digest_field,
-    model_digest,
     read_card,
     read_model_bytes,
 )
@@ -424,24 +421,14 @@ def test_watch_records_and_maps_name_what_made_them(run_cli, tmp_path):
         assert encode(written_records(Path(path)).provenance) == record["provenance"], path
 
 
-def _model_versioned(path: Path, escaped_version: bytes) -> Path:
-    """The bundled model with its card's version replaced by ``escaped_version`` (as JSON
-    spells it, as long as the bundled one's) and its recorded digest made again."""
-    content = read_model_bytes(DEFAULT_MODEL)
-    version = read_card(content).model_version.encode()
-    spelled = b'"model_version": "' + version + b'"'
-    assert content.count(spelled) == 1 and len(escaped_version) == len(version)
-    content = content.replace(spelled, b'"model_version": "' + escaped_version + b'"')
-    card = type(read_card(read_model_bytes(DEFAULT_MODEL))).from_json(card_text(content))
-    digest = model_digest(content, card)
-    path.write_bytes(content.replace(digest_field(card.model_sha256), digest_field(digest)))
-    return path
-
-
-def test_the_summary_says_what_made_its_maps_in_one_line(run_cli, make_photo_dataset, tmp_path):
+def test_the_summary_says_what_made_its_maps_in_one_line(
+    run_cli, make_photo_dataset, recarded_model, tmp_path
+):
     """A model whose card's version holds a line break or a table's bar still gets one
     line in summary.md, and the table after it is intact."""
-    model = _model_versioned(tmp_path / "odd.tflite", b"\\n|x|")
+    version = read_card(read_model_bytes(DEFAULT_MODEL)).model_version  # as long as \\n|x|
+    spelled = f'"model_version": "{version}"'.encode()
+    model = recarded_model(tmp_path / "odd.tflite", spelled, b'"model_version": "\\n|x|"')
     data = make_photo_dataset(tmp_path / "data", "generic", count=2)
     run_cli("eval", data, "--model", model, "--report", tmp_path / "report")
     lines = (tmp_path / "report" / "summary.md").read_text().splitlines()
