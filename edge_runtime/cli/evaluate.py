@@ -13,6 +13,7 @@ from edge_runtime.app.files import prepare_report
 from edge_runtime.app.outputs import refuse_output_among
 from edge_runtime.atomic import folders_removed_on_failure
 from edge_runtime.cli.options import (
+    HOLDOUT_HELP,
     NonBlankPath,
     artery_vein_options,
     check_jobs,
@@ -24,6 +25,7 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
+from edge_runtime.contract.card_holdout import refuse_another_card_holdout
 from edge_runtime.contract.evaluation_record import FailedPhoto
 from edge_runtime.contract.metrics import PhotoScores
 from edge_runtime.contract.schema import encode, json_text
@@ -141,6 +143,7 @@ def _photographs(
     if report is not None:
         refuse_output_among(report, [found], "--report")
     segmenter = Segmenter(runtime, config, artery_vein)
+    refuse_another_card_holdout(holdout, segmenter.model.card, segmenter.model_name, "photographs")
     dataset = held_out(found, holdout)
     if not found.photos:
         _nothing_to_evaluate(data, f"no photographs in the {found.layout} layout")
@@ -205,6 +208,7 @@ def _patches(
     if not images_key or not labels_key:
         raise click.UsageError(f"{data}: an .npz file needs --images and --labels (its arrays)")
     segmenter = Segmenter(runtime, config)
+    refuse_another_card_holdout(holdout, segmenter.model.card, segmenter.model_name, "patches")
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = select_holdout(data, len(images), holdout)
     if not len(keep):
@@ -228,7 +232,10 @@ def _patches(
 @click.argument("data", type=NonBlankPath(path_type=Path))
 @click.option("--images", "images_key", help="Array of patches in DATA.npz (needed for an .npz).")
 @click.option("--labels", "labels_key", help="Array of masks in DATA.npz (needed for an .npz).")
-@holdout_option()
+@holdout_option(
+    help=f"{HOLDOUT_HELP} Refused unless the model's card says its run held out F (any F, for a "
+    "run that held nothing out); taken with a warning where the card does not say."
+)
 @layout_option
 @click.option(
     "--report",

@@ -41,6 +41,7 @@ from edge_runtime.evaluation.photos import (
     comparison_picture,
     write_summary,
 )
+from edge_runtime.inference.bundled import DEFAULT_MODEL
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.decode import stored_orientation
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -476,10 +477,85 @@ def test_eval_of_an_npz_still_needs_its_arrays(dev_npz):
 
 def test_eval_holdout_scores_the_photographs_training_held_out(tmp_path, make_photo_dataset):
     root = make_photo_dataset(tmp_path / "d", "generic")
-    result = CliRunner().invoke(cli, ["eval", str(root), "--holdout", "0.3", "--json"])
+    result = CliRunner().invoke(cli, ["eval", str(root), "--holdout", "0.2", "--json"])
     assert result.exit_code == 0, result.output
-    held = [find_dataset(root).photos[i].name for i in photo_holdout(3, 0.3)]
+    held = [find_dataset(root).photos[i].name for i in photo_holdout(3, 0.2)]
     assert [p["name"] for p in json.loads(result.stdout)["photos"]] == held == ["eye2"]
+
+
+NPZ_ARRAYS = ["--images", "x", "--labels", "y"]
+"""The arrays of :func:`_npz`'s files, as eval is given them."""
+
+HOLDOUT_SPELLED = b'"epochs": 40, "holdout": 0.2'
+"""How the bundled model's card spells the share its run held out (its gate's is another)."""
+
+
+def _holdout_data(tmp_path: Path, make_photo_dataset) -> list[tuple[str, list]]:
+    """What --holdout selects, and eval's arguments, for each kind of data: photographs (with
+    --av too: synthetic photographs have no artery/vein label to score) and an .npz file's
+    patches."""
+    root = make_photo_dataset(tmp_path / "d", "generic")
+    npz = _npz(tmp_path / "p.npz", 40)
+    return [
+        ("photographs", [root]),
+        ("photographs", [root, "--av"]),
+        ("patches", [npz, *NPZ_ARRAYS]),
+    ]
+
+
+def test_eval_refuses_a_holdout_other_than_the_share_the_model_s_card_records(
+    tmp_path, make_photo_dataset
+):
+    """eval --holdout 0.3 of a model whose run held out 0.2 scored photographs and patches it
+    trained on and printed their scores as held out; the card's share is scored, silently."""
+    given = _holdout_data(tmp_path, make_photo_dataset)
+    for unit, data in given:
+        result = _eval(*data, "--holdout", "0.3", "--json", expect=2)
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"Error: --holdout 0.3: the card of {DEFAULT_MODEL} says its run held out 0.2, so "
+            f"{unit} it may have trained on would be scored as held out; give --holdout 0.2, "
+            "or score data the run never saw without it\n"
+        )
+    for _, data in given:
+        if "--av" not in data:
+            result = _eval(*data, "--holdout", "0.2", "--json", expect=0)
+            assert result.stderr == "" and json.loads(result.stdout)["n"]
+
+
+def test_eval_refuses_any_holdout_of_a_model_trained_on_all_of_its_data(
+    tmp_path, make_photo_dataset, recarded_model
+):
+    """A card recording holdout 0: its run held nothing out, so no share is held out."""
+    model = recarded_model(
+        tmp_path / "all.tflite", HOLDOUT_SPELLED, b'"epochs": 40, "holdout": 0.0'
+    )
+    for unit, data in _holdout_data(tmp_path, make_photo_dataset):
+        result = _eval(*data, "--model", model, "--holdout", "0.2", expect=2)
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"Error: --holdout 0.2: the card of {model} says its run held nothing out (train "
+            f"--holdout 0: it trained on all of its data), so {unit} it may have trained on "
+            "would be scored as held out; score data the run never saw without it\n"
+        )
+
+
+def test_eval_warns_that_a_holdout_a_card_does_not_record_is_taken_unchecked(
+    tmp_path, make_photo_dataset, recarded_model
+):
+    """A card without the share (older cards): the holdout is scored, with a one-line warning."""
+    model = recarded_model(
+        tmp_path / "old.tflite", HOLDOUT_SPELLED, b'"epochs": 40, "holdout":null'
+    )
+    for unit, data in _holdout_data(tmp_path, make_photo_dataset):
+        if "--av" not in data:
+            result = _eval(*data, "--model", model, "--holdout", "0.3", "--json", expect=0)
+            assert json.loads(result.stdout)["n"]
+            assert result.stderr == (
+                f"warning: --holdout 0.3: nothing says what {model} held out in training (its "
+                f"card does not record it), so the {unit} it selects are taken as held out, "
+                "unchecked\n"
+            )
 
 
 @pytest.mark.parametrize(
@@ -556,10 +632,11 @@ def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset)
     ("args", "status", "said"),
     [
         (["--model", "none.tflite"], 2, "Error: none.tflite: no such model file"),
-        (["--holdout", "0.1"], 1, "nothing to evaluate: --holdout 0.1 of 1 photograph holds"),
+        (["--holdout", "0.2"], 1, "nothing to evaluate: --holdout 0.2 of 1 photograph holds"),
+        (["--holdout", "0.1"], 2, "--holdout 0.1: the card of"),
         (["--av"], 1, "nothing to evaluate: no artery/vein labels (labels-av/, AV/) to score"),
     ],
-    ids=["mistyped-model", "holds-none-out", "no-artery-vein-labels"],
+    ids=["mistyped-model", "holds-none-out", "another-holdout", "no-artery-vein-labels"],
 )
 def test_an_eval_refused_before_it_starts_leaves_the_earlier_report_as_it_was(
     tmp_path, make_photo_dataset, monkeypatch, args, status, said
