@@ -14,11 +14,13 @@ another photograph). A change of its status alone is no change: a photograph don
 digest of the content segmented, and one found with its size and modification time but another
 change time or inode (a ``chmod``, a hard link made to it, its access time set back, a copy of
 the same content, ``rsync -t``) is read once to compare it, and is done again only if its
-content differs. A restart with other settings (another model, threshold, outputs) does not
-redo the photographs done: it counts those still in the folder, unchanged, in one warning, once
-a change of settings (not at every restart after an upgrade). A
-photograph removed from the folder is forgotten, so the state stays as small as the folder; its
-outputs stay. One removed while it is read is not a failure: the next look forgets it.
+content differs; one that cannot be read to compare it (its permission taken away, a lock) is
+kept as done, its outputs too, said once, and compared once it can be read. A restart with
+other settings (another model, threshold, outputs) does not redo the photographs done: it
+counts those still in the folder, unchanged, in one warning, once a change of settings (not at
+every restart after an upgrade). A photograph removed from the folder is forgotten, so the
+state stays as small as the folder; its outputs stay. One removed while it is read is not a
+failure: the next look forgets it.
 
 The output folder is the watcher's own: removed, it is made again (with the state, so that
 nothing is redone); if it cannot be, the watcher stops with an
@@ -73,6 +75,7 @@ from edge_runtime.errors import (
     EdgeSegError,
     InputError,
     OutputError,
+    UnreadableError,
     describe_failure,
     one_line,
 )
@@ -158,6 +161,16 @@ def _failed_before(path: Path, error: str | None) -> str:
     return f"failed before and unchanged since: {problem}"
 
 
+def _not_compared(path: Path, exc: UnreadableError) -> str:
+    """Why a photograph done is left as it was, outputs and all: only its status changed, and it
+    cannot be read to compare its content (the error without the path it starts with)."""
+    problem = str(exc).removeprefix(f"{path}: ")
+    return (
+        f"{problem} to compare it with the one done (of its size and time): kept as done, its "
+        "outputs too, and compared once it can be read"
+    )
+
+
 def _kept(error: str | None) -> str | None:
     """An error as the state file keeps it: at most the schema's :data:`MAX_TEXT` characters
     (a path of escaped bytes made one longer, and every restart then set the state aside)."""
@@ -178,14 +191,23 @@ def _digest(path: Path, info: os.stat_result) -> str | None:
     """The digest of ``path``'s content (BLAKE2b, 128 bits: 4 ms for a 3 MB JPEG on a PC, and
     no SHA instructions needed, which a Raspberry Pi 4 lacks), if it is still the file of stat
     ``info`` once read, so that it describes the content of that file; ``None`` if it changed
-    meanwhile or cannot be read."""
+    meanwhile (or was removed).
+
+    Raises:
+        UnreadableError: it cannot be read (its permission taken away, a lock, an I/O error):
+            whether it changed is not known.
+    """
     digest = hashlib.blake2b(digest_size=16)
     try:
         with open_regular(path, "a photograph") as f:
             while chunk := f.read(DIGEST_CHUNK):
                 digest.update(chunk)
             after = os.fstat(f.fileno())
-    except (InputError, OSError):
+    except OSError as exc:  # failing part way: as one refused when opened
+        raise UnreadableError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnreadableError:
+        raise
+    except InputError:  # removed, or no longer a regular file
         return None
     return digest.hexdigest() if _signature(after) == _signature(info) else None
 
@@ -672,7 +694,14 @@ class FolderWatcher:
             if self._retry and self.clock() < self._retry.get(name, (0.0, 0.0))[0]:
                 continue  # its pause after a failure not its own: not even read until it ends
             done = self.state.get(name)
-            if done is not None and not done.pending and self._unchanged(name, info, done):
+            try:
+                unchanged = (
+                    done is not None and not done.pending and self._unchanged(name, info, done)
+                )
+            except UnreadableError as exc:  # not known to have changed: kept as done, outputs too
+                self._leave(self.directory / name, _not_compared(self.directory / name, exc))
+                continue
+            if unchanged:
                 if not done.ok and name not in self._reported:  # a failure of an earlier run
                     path = self.directory / name
                     self._leave(path, _failed_before(path, done.error))
@@ -691,7 +720,11 @@ class FolderWatcher:
         """Whether the photograph ``name``, of stat ``info``, is still the one ``done``
         remembers: its stat matches, or only its status changed (its size, modification time
         and content digest are the same), and its change time and inode are then remembered, so
-        that the next look does not read it again."""
+        that the next look does not read it again.
+
+        Raises:
+            UnreadableError: only its status changed, and it cannot be read to compare it.
+        """
         if done.matches(info):
             return True
         if done.digest is None or (done.size, done.mtime_ns) != (info.st_size, info.st_mtime_ns):
@@ -704,12 +737,12 @@ class FolderWatcher:
 
     def _changed(self, name: str, done: Done) -> bool:
         """Whether the photograph ``name`` has changed since it was ``done`` (a file that
-        cannot be examined now has not: nothing is done of it)."""
+        cannot be examined or read now has not: nothing is done of it)."""
         try:
             info = os.stat(os.path.join(self.directory, name))
-        except OSError:
+            return stat.S_ISREG(info.st_mode) and not self._unchanged(name, info, done)
+        except (OSError, UnreadableError):
             return False
-        return stat.S_ISREG(info.st_mode) and not self._unchanged(name, info, done)
 
     def _give_up(self, path: Path, earlier: Done, cut_short: int) -> dict:
         """Leave a photograph alone, failed, after ``cut_short`` runs were cut short on it."""
@@ -766,7 +799,10 @@ class FolderWatcher:
             self._reported.add(path.name)
         error = _kept(record.get("error"))
         # read once it is done: unchanged since it was taken, it is the content segmented
-        digest = _digest(path, info) if record["ok"] else None
+        digest = None
+        if record["ok"]:
+            with contextlib.suppress(UnreadableError):
+                digest = _digest(path, info)
         self.state[path.name] = dataclasses.replace(
             taken, ok=record["ok"], error=error, digest=digest, settings=self.settings
         )

@@ -25,6 +25,7 @@ from edge_runtime.contract.schema import MAX_TEXT
 from edge_runtime.errors import InputError, ModelError, NetworkError, OutputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.processes import ENDING_SIGNALS
+from edge_runtime.safe_open import open_regular
 
 
 def _folders(tmp_path):
@@ -1350,6 +1351,80 @@ def test_a_photograph_whose_status_alone_changed_is_not_done_again(
     monkeypatch.setattr(watcher_module, "_digest", None)  # not read again
     assert list(watcher.poll()) == []
     assert len(calls) == 1 + redone
+
+
+def _refused_without_read_permission(monkeypatch):
+    """os.open refuses a file without read permission, as it does to any user but root (who
+    may run the tests, and reads anything)."""
+    real_open = os.open
+
+    def refusing(path, flags, *args, **kwargs):
+        if not flags & os.O_CREAT and os.path.isfile(path) and not os.stat(path).st_mode & 0o444:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+
+
+@pytest.mark.parametrize("rewritten", [False, True], ids=["unchanged", "rewritten"])
+def test_a_photograph_done_that_cannot_be_read_now_keeps_its_outputs(
+    tmp_path, monkeypatch, rewritten
+):
+    """A photograph done, made unreadable (chmod 000), could not be compared with the content
+    segmented, so it was taken as changed: its outputs removed, it was recorded failed. Now it
+    stays done, outputs and all, said once, and is compared when it can be read again: done
+    again only if its content changed meanwhile. One never done that cannot be read fails, and
+    is retried once its permission is given back, as before."""
+    _refused_without_read_permission(monkeypatch)
+    drop, out, photo = _settled_photo(tmp_path)
+    other = drop / "b.png"
+    other.write_bytes(b"B" * 100)
+    _old(other)
+    other.chmod(0)
+    calls, records, warnings = [], [], []
+
+    def process(path, outputs):
+        with open_regular(path, "a photograph") as f:  # refused as the decoder's open is
+            calls.append(f.read())
+        outputs.mask.write_bytes(b"mask")
+        return {"path": str(path), "ok": True}
+
+    def unreadable():
+        time.sleep(0.02)  # a later change time
+        photo.chmod(0)
+        if rewritten:
+            _rewritten_in_place(photo, tmp_path)
+
+    def kept():
+        assert (out / "a_mask.png").exists()
+        assert json.loads((out / STATE_FILE).read_text())["a.png"]["ok"]
+
+    def readable():
+        photo.chmod(0o644)
+        other.chmod(0o644)
+
+    steps = iter([unreadable, kept, readable])
+
+    class Looks(threading.Event):
+        def wait(self, timeout=None):
+            try:
+                next(steps)()
+            except StopIteration:
+                self.set()
+
+    watcher = FolderWatcher(drop, out, process, settle=1, warn=warnings.append)
+    watcher.run(Looks(), 0.0, records.append)
+    assert [(Path(r["path"]).name, r["ok"]) for r in records] == [
+        ("a.png", True),
+        ("b.png", False),
+        *[("a.png", True)] * rewritten,
+        ("b.png", True),
+    ]
+    assert "cannot be read (Permission denied)" in records[1]["error"]
+    assert len(calls) == 2 + rewritten and (out / "a_mask.png").exists()
+    assert len(warnings) == 1  # at the first look that could not read it, not at the next
+    assert warnings[0].startswith(f"{photo}: cannot be read (Permission denied) to compare it ")
+    assert json.loads((out / STATE_FILE).read_text())["a.png"]["ok"]
 
 
 def test_a_photograph_given_another_modification_time_is_done_again_once(tmp_path, monkeypatch):
