@@ -42,51 +42,64 @@ def silenced() -> Iterator[None]:
     if os.environ.get(VERBOSE_ENV) == "1":
         yield
         return
-    with _SILENCE.lock:
-        if not _SILENCE.blocks:
-            sys.stderr.flush()
-            _SILENCE.saved = os.dup(2)
-            nowhere = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(nowhere, 2)
-            os.close(nowhere)
-        _SILENCE.blocks += 1
-        _SILENCE.own.blocks = getattr(_SILENCE.own, "blocks", 0) + 1
-    try:
+    block = object()
+    try:  # entered before anything is done: a Ctrl-C at any point of the entry is undone
+        with _SILENCE.lock:
+            _SILENCE.enter(block)
         yield
     finally:
         with _SILENCE.lock:
-            _SILENCE.own.blocks -= 1
-            _SILENCE.blocks -= 1
-            if not _SILENCE.blocks:
-                _SILENCE.speak()
+            _SILENCE.leave(block)
 
 
 class _Silence:
-    """The blocks of :func:`silenced` open in this process (``own.blocks``: in this thread),
-    and where standard error pointed before the first."""
+    """The blocks of :func:`silenced` open in this process, each with its thread, and where
+    standard error pointed before the first (``None`` while it points there)."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.blocks = 0
-        self.own = threading.local()
+        self.blocks: dict[object, threading.Thread] = {}
         self.saved: int | None = None
 
+    def enter(self, block: object) -> None:
+        """Count ``block`` open, then point standard error at ``/dev/null`` unless it is
+        already: counted first, in one step, so that :meth:`leave` undoes whatever was done
+        before a KeyboardInterrupt (a Ctrl-C after the ``dup2``, before the count, left
+        standard error silenced for good)."""
+        self.blocks[block] = threading.current_thread()
+        if self.saved is None:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            nowhere = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(nowhere, 2)
+            finally:
+                os.close(nowhere)
+
+    def leave(self, block: object) -> None:
+        """Forget ``block`` (counted or not), and with none left open, point standard error
+        back (where it was silenced, in part or whole)."""
+        self.blocks.pop(block, None)
+        if not self.blocks and self.saved is not None:
+            self.speak()
+
     def speak(self) -> None:
-        """Point standard error back where it was before the first block."""
+        """Point standard error back where it was before the first block (forgotten only once
+        it points there: cut short before, the next :meth:`leave` does it again)."""
         sys.stderr.flush()
         os.dup2(self.saved, 2)
-        os.close(self.saved)
-        self.saved = None
+        saved, self.saved = self.saved, None
+        os.close(saved)
 
     def after_fork(self) -> None:
         """In a forked child: a lock of its own, and the blocks of the thread that forked
         alone (the child's one thread) counted open: with none, standard error back, which the
         other threads silencing it in the parent would never give back there."""
         self.lock = threading.Lock()
-        own = getattr(self.own, "blocks", 0)
-        if self.blocks and not own:
+        thread = threading.current_thread()
+        self.blocks = {block: t for block, t in self.blocks.items() if t is thread}
+        if not self.blocks and self.saved is not None:
             self.speak()
-        self.blocks = own
 
 
 _SILENCE = _Silence()

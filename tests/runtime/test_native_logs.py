@@ -1,11 +1,13 @@
 """Standard error silenced around native libraries' chatter, by several threads at once."""
 
 import contextlib
+import itertools
 import os
 import threading
 
 import pytest
 
+from edge_runtime import native_logs
 from edge_runtime.native_logs import VERBOSE_ENV, silenced
 
 
@@ -65,6 +67,58 @@ def test_overlapping_silences_of_two_threads_leave_standard_error_where_it_was(
         after = _where()
     assert seen == [nowhere]
     assert after == before != nowhere
+
+
+_ENTRY_CALLS = ("dup", "open", "dup2", "close")
+"""The calls of silenced()'s entry (the first block's), in order."""
+
+
+@contextlib.contextmanager
+def _interrupted(monkeypatch, call: int, after: bool):
+    """A KeyboardInterrupt (a Ctrl-C: Python's handlers run between bytecodes) just before, or
+    just after, the ``call``-th of the calls :data:`_ENTRY_CALLS` name; a descriptor made by a
+    call that is then interrupted is closed here, as the code never got it."""
+    calls, close = itertools.count(), os.close
+    with monkeypatch.context() as patched:
+        for name in _ENTRY_CALLS:
+            real = getattr(os, name)
+
+            def interrupting(*args, real=real, name=name):
+                this = next(calls)
+                if this == call and not after:
+                    raise KeyboardInterrupt
+                result = real(*args)
+                if this == call:
+                    if name in ("dup", "open"):
+                        close(result)
+                    raise KeyboardInterrupt
+                return result
+
+            patched.setattr(os, name, interrupting)
+        yield
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+@pytest.mark.parametrize("call", range(len(_ENTRY_CALLS)), ids=_ENTRY_CALLS)
+def test_a_ctrl_c_while_a_silence_begins_leaves_standard_error_where_it_was(
+    monkeypatch, nowhere, call, after
+):
+    """A KeyboardInterrupt after the dup2 and before the block was counted (or its try
+    entered) left standard error pointed at /dev/null, and no block open to point it back:
+    the process's standard error was lost for good, and the next silence saved /dev/null."""
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    with _standard_error_kept():
+        before = _where()
+        with _interrupted(monkeypatch, call, after), pytest.raises(KeyboardInterrupt), silenced():
+            pass
+        where = _where()
+        left_open = bool(native_logs._SILENCE.blocks), native_logs._SILENCE.saved
+        with silenced():
+            inside = _where()
+        after_next = _where()
+    assert where == before != nowhere
+    assert left_open == (False, None)
+    assert (inside, after_next) == (nowhere, before)
 
 
 _HELD = """
