@@ -481,7 +481,7 @@ def check(
     import_extra("tensorflow", "train")
     from converters.check import load_gate_data, load_gate_models, run_gate
     from converters.gate_files import REPORT_FILES, write_report
-    from converters.run_holdout import gated_run, refuse_another_holdout
+    from converters.run_holdout import gated_run, refuse_another_holdout, scored_by_the_run
 
     # a report folder made for a run that fails before its report is removed again
     with folders_removed_on_failure(*filter(None, [report_dir])):
@@ -490,6 +490,7 @@ def check(
         if holdout:  # the run's record, read for its holdout alone (a gate on all is not)
             run = gated_run(models, keras_path)
             refuse_another_holdout(gate_data, run, "--holdout", tflite_path)
+            gate_data = scored_by_the_run(gate_data, run)
         if report_dir:  # as the gate starts: a run refused above leaves an earlier report,
             # one that fails below leaves none, and the verdict is not lost to its report
             prepare_report(report_dir, REPORT_FILES)

@@ -10,7 +10,7 @@ from converters.check import load_gate_data, load_gate_models, run_gate
 from converters.gate import GateFailure
 from converters.metadata_writer import build_card, embed_card, run_record
 from converters.model_identity import check_same_model
-from converters.run_holdout import RunHoldout, refuse_another_holdout
+from converters.run_holdout import RunHoldout, refuse_another_holdout, scored_by_the_run
 from converters.signing import warn_if_signed_before
 from converters.tflite_export import export_tflite
 from edge_runtime.atomic import atomic_path
@@ -102,6 +102,7 @@ def convert_model(options: ConvertOptions) -> ConvertResult:
         path = options.keras_path.parent / RECORD_FILE
         run = RunHoldout.of_record(path, record) if record else None
         refuse_another_holdout(gate_data, run, "--check-holdout", options.keras_path)
+        gate_data = scored_by_the_run(gate_data, run)
     calibration = calibration_patches(options, record)
     device = pixel_shuffled(model)  # the same map, faster on a CPU
     content = export_tflite(device, calibration, options.quantization, options.io)

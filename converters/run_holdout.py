@@ -21,17 +21,19 @@ from edge_runtime.errors import InputError
 class RunHoldout:
     """What a model's training run held out, as ``source`` (its run's record, or its card) says.
 
-    ``share``: its ``train --holdout``. ``photos``: the held-out photographs its record scored
-    (those that could be scored), each ``folder/name`` as the gate names it (the name alone in
-    records older than 1.2.0-dev, which name no folder), ``None`` where nothing names them (a
-    card).
+    ``share``: its ``train --holdout``. ``photos``: the held-out photographs its record names
+    (scored or not; older records name those it scored alone), each ``folder/name`` as the gate
+    names it (the name alone in records older than 1.2.0-dev, which name no folder), ``None``
+    where nothing names them (a card).
     ``patches``: how many patches it held out, ``None`` where nothing counts them (a card).
+    ``unscored``: those of ``photos`` it could not score.
     """
 
     source: Path
     share: float
     photos: frozenset[str] | None = None
     patches: int | None = None
+    unscored: frozenset[str] = frozenset()
 
     @classmethod
     def of_record(cls, path: Path, record: TrainingRecord) -> "RunHoldout | None":
@@ -39,8 +41,11 @@ class RunHoldout:
         if record.holdout is None:
             return None
         photos = record.holdout_photos or ()
-        names = frozenset(p.name if p.folder is None else f"{p.folder}/{p.name}" for p in photos)
-        return cls(path, record.holdout, names, record.holdout_patches)
+        names = {p: p.name if p.folder is None else f"{p.folder}/{p.name}" for p in photos}
+        unscored = frozenset(name for p, name in names.items() if not p.scored)
+        return cls(
+            path, record.holdout, frozenset(names.values()), record.holdout_patches, unscored
+        )
 
     @classmethod
     def of_card(cls, path: Path, card: ModelCard) -> "RunHoldout | None":
@@ -74,7 +79,7 @@ def refuse_another_holdout(
     record names its held-out photographs, each photograph gated on must be one of them, of the
     same folder where the record names folders (the same share of another folder, or of one
     with photographs added or removed since, selects others, which may share a held-out one's
-    name; a held-out photograph the run could not score is not named either); where it counts its
+    name; one the run could not score is named all the same); where it counts its
     held-out patches, it must have held some out. Of an .npz file only the share is checked: the
     record does not say which file's patches it held out, so the run's share of another file is
     taken. Where nothing says what the run held out (no record, an older one, a card without
@@ -109,8 +114,8 @@ def refuse_another_holdout(
             if name not in run.photos and photo.name not in run.photos:  # folder/name, or name
                 raise InputError(
                     f"{photo.image}: {given} selects it, but {run.source} does not name it "
-                    f"among the {len(run.photos)} photographs its run held out and scored, so "
-                    "the gate may score a photograph it trained on as held out (other "
+                    f"among the {len(run.photos)} photographs its run held out, so the "
+                    "gate may score a photograph it trained on as held out (other "
                     "photographs than the run's, or some added or removed since?); gate without "
                     f"{option} on photographs the run never saw"
                 )
@@ -125,3 +130,27 @@ def _refuse_none_held(given: str, run: RunHoldout, unit: str, other: str, option
         f"so the gate would score {unit} it may have trained on as held out; gate without "
         f"{option} on {unit} the run never saw"
     )
+
+
+def scored_by_the_run(
+    gate_data: GatePatches | GatePhotos, run: RunHoldout | None
+) -> GatePatches | GatePhotos:
+    """``gate_data`` less the held-out photographs ``run`` could not score, with a warning each.
+
+    The run chose its checkpoint and threshold without them, and the gate could not score them
+    either (unreadable, or no vessel of the label inside the field of view, when trained).
+    """
+    if run is None or not run.unscored or not isinstance(gate_data, GatePhotos):
+        return gate_data
+    photos, names = [], []
+    for photo, name in zip(gate_data.photos, gate_data.names, strict=True):
+        if name in run.unscored:
+            warnings.warn(
+                f"{photo.image}: {run.source} says its run held it out but could not score it, "
+                "so the gate leaves it out too",
+                stacklevel=2,
+            )
+        else:
+            photos.append(photo)
+            names.append(name)
+    return GatePhotos(photos, names, gate_data.data)

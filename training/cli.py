@@ -281,13 +281,15 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         result = run_training(config)
     run = f"(best epoch {result.best_epoch}/{result.epochs}, {result.params:,} parameters)"
     if result.holdout_f1 is not None:
-        photos = result.holdout_photos
+        photos = [p for p in result.holdout_photos if p.scored]
         defined = sum(p.auc is not None for p in photos)  # both classes in the field of view
         auc = "undefined" if result.holdout_auc is None else f"{result.holdout_auc:.4f}"
         auc += f" (over {defined})" if 0 < defined < len(photos) else ""
+        unscored = len(result.holdout_photos) - len(photos)
+        also = f", not on {unscored} held out that could not be scored" if unscored else ""
         click.echo(
             f"holdout photographs: F1 {result.holdout_f1:.4f}, AUC {auc} at tuned threshold "
-            f"{result.threshold:.2f} on {len(photos)} photographs {run}; wrote {out}"
+            f"{result.threshold:.2f} on {len(photos)} photographs{also} {run}; wrote {out}"
         )
     elif result.holdout_dice_at_0_5 is not None:
         click.echo(

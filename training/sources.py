@@ -240,13 +240,15 @@ class PhotoSource:
     """A folder of labelled photographs: the training ones ready to crop, the holdout ones.
 
     The training photographs are kept on disk (:class:`PhotoCache`); the holdout is the ones
-    that can be scored, read again whenever they are, to be segmented as the device would.
+    that can be scored, read again whenever they are, to be segmented as the device would;
+    ``unscorable`` the held-out ones that cannot (:func:`unscorable`), held out all the same.
     """
 
     dataset: PhotoDataset
     weight: float
     train: PhotoCache
     holdout: list[LabelledPhoto]
+    unscorable: list[LabelledPhoto]
 
     def __enter__(self) -> "PhotoSource":
         return self
@@ -331,7 +333,8 @@ def load_photo_source(
     """A folder of labelled photographs, split by whole photographs (:func:`photo_holdout`).
 
     The training ones are prepared into a :class:`PhotoCache`; of the held-out ones, those that
-    can be scored are kept (:func:`unscorable`; the others are left out with a warning each).
+    can be scored are kept to be scored (:func:`unscorable`; the others apart, with a warning
+    each).
 
     Raises:
         InputError: the folder or one of its training photographs cannot be used, or none of
@@ -340,7 +343,7 @@ def load_photo_source(
     dataset = find_dataset(path, layout)
     dataset.warn_of_unmatched()
     held = photo_holdout(len(dataset.photos), holdout)
-    scorable = []
+    scorable, unscored = [], []
     for i in held:
         problem = unscorable(dataset.photos[i], channel)
         if problem:
@@ -349,6 +352,7 @@ def load_photo_source(
                 "checkpoint and threshold",
                 stacklevel=2,
             )
+            unscored.append(dataset.photos[i])
         else:
             scorable.append(dataset.photos[i])
     if len(held) and not scorable:
@@ -364,7 +368,7 @@ def load_photo_source(
     except BaseException:
         cache.close()
         raise
-    return PhotoSource(dataset, weight, cache, scorable)
+    return PhotoSource(dataset, weight, cache, scorable, unscored)
 
 
 def unscorable(photo: LabelledPhoto, channel: str) -> str | None:

@@ -187,6 +187,8 @@ class HoldoutData:
     """The name of the folder each of ``photos`` is of (its
     :attr:`~edge_runtime.data.photos.PhotoDataset.name`)."""
     segmenter: Segmenter
+    unscored: tuple[PhotoRecord, ...]
+    """The held-out photographs that cannot be scored, recorded without metrics."""
 
     @property
     def metric(self) -> str:
@@ -276,9 +278,12 @@ def _score_holdout(model: keras.Model, holdout: HoldoutData) -> HoldoutScores:
         threshold = best_mean_threshold([f1_by_threshold(p, lab, fov) for _, p, lab, fov in found])
         scores["threshold"] = threshold
         found = zip(holdout.folders, holdout.photo_probabilities(), strict=True)
-        scores["photos"] = tuple(
-            PhotoRecord(name, **asdict(photo_scores(p, label, fov, threshold)), folder=folder)
-            for folder, (name, p, label, fov) in found
+        scores["photos"] = (
+            *(
+                PhotoRecord(name, **asdict(photo_scores(p, label, fov, threshold)), folder=folder)
+                for folder, (name, p, label, fov) in found
+            ),
+            *holdout.unscored,
         )
     if len(holdout.x):  # per patch, at the threshold in effect
         per_patch = dice_per_patch(holdout.y, binarize(prob, scores["threshold"]))
@@ -368,6 +373,9 @@ def _train(
         [photo for s in photo_sources for photo in s.holdout],
         [s.dataset.name for s in photo_sources for _ in s.holdout],
         Segmenter(KerasPatches(model), SegmenterConfig(channel=config.channel)),  # as on the device
+        tuple(
+            PhotoRecord(p.name, folder=s.dataset.name) for s in photo_sources for p in s.unscorable
+        ),
     )
     if config.holdout and not holdout:  # one photograph: photo_holdout holds none of it out
         raise InputError(

@@ -29,27 +29,35 @@ class Versions:
 @dataclass(frozen=True)
 class PhotoRecord:
     """One holdout photograph's whole-photograph metrics (see
-    :class:`~edge_runtime.contract.metrics.PhotoScores`)."""
+    :class:`~edge_runtime.contract.metrics.PhotoScores`); every one ``None`` for a photograph
+    held out that the run could not score (no vessel of its label inside its field of view, or
+    unreadable: :func:`~training.sources.unscorable`), which older records left out."""
 
     name: str
-    f1: float = bounded(0.0, 0, 1)
+    f1: float | None = bounded(None, 0, 1)
     sensitivity: float | None = bounded(None, 0, 1)
     specificity: float | None = bounded(None, 0, 1)
-    accuracy: float = bounded(0.0, 0, 1)
+    accuracy: float | None = bounded(None, 0, 1)
     auc: float | None = bounded(None, 0, 1)
     folder: str | None = None
     """The name of the folder it was held out of (a DATA folder of ``train``, named as the
     gate's report names it); ``None`` in records older than 1.2.0-dev, which name the
     photograph alone."""
 
+    @property
+    def scored(self) -> bool:
+        """Whether the run scored it (a scored photograph's F1 is defined: its label has a
+        vessel inside the field of view)."""
+        return self.f1 is not None
+
 
 @dataclass(frozen=True)
 class TrainingRecord:
     """What a run made and measured. Holdout figures are ``None`` when it had no holdout.
 
-    A run on photographs records each holdout photograph's metrics at the tuned threshold
-    (``holdout_photos``) and their mean F1 and AUC; ``train_photos`` counts the photographs its
-    crops came from.
+    A run on photographs records each holdout photograph, with its metrics at the tuned
+    threshold where it could score it (``holdout_photos``), and their mean F1 and AUC;
+    ``train_photos`` counts the photographs its crops came from.
     """
 
     arch: str

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
 pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
+from edge_runtime.cli.main import cli
 from edge_runtime.contract.training_record import TrainingRecord
 from edge_runtime.data.photos import photo_holdout
 from edge_runtime.evaluation.synthetic import synthetic_fundus
@@ -254,7 +256,7 @@ def test_the_gate_s_holdout_must_be_the_photographs_the_run_held_out(
     )
     assert refused("--check-data", more, "--check-holdout", "0.2") == (
         f"Error: {more / 'images' / 'eye11.png'}: --check-holdout 0.2 selects it, but {record} "
-        "does not name it among the 2 photographs its run held out and scored, so the gate may "
+        "does not name it among the 2 photographs its run held out, so the gate may "
         "score a photograph it trained on as held out (other photographs than the run's, or some "
         "added or removed since?); gate without --check-holdout on photographs the run never saw"
     )
@@ -459,7 +461,9 @@ def _blank(path: Path, value: int = 0) -> None:
 def test_holdout_photographs_that_cannot_be_scored_are_left_out(tmp_path, run_cli):
     """One held-out photograph with an empty field-of-view mask, one whose label's vessels all
     lie outside its disc: neither has a vessel to find inside the field of view it is scored
-    in, so neither may choose the checkpoint; a warning names each."""
+    in, so neither may choose the checkpoint; a warning names each. The record left them out,
+    so the gate's holdout of the run's share of the same folder was refused as not held out:
+    the record names them, unscored, and the gate leaves them out as the run did."""
     photos = _photos(tmp_path / "photos")
     (photos / "masks").mkdir()
     Image.new("L", (200, 180), 0).save(photos / "masks" / "eye0.png")
@@ -469,14 +473,33 @@ def test_holdout_photographs_that_cannot_be_scored_are_left_out(tmp_path, run_cl
     label = np.zeros((180, 200), dtype=np.uint8)
     label[0, 0] = 255  # a corner, outside the disc
     Image.fromarray(label).save(photos / "labels" / "eye2.png")
-    result = run_cli("train", photos, "--out", tmp_path / "run", *LITE, "--holdout", "0.6", *TINY)
-    record = TrainingRecord.read(tmp_path / "run" / "metrics.json")
-    assert [p.name for p in record.holdout_photos] == ["eye4"] and record.train_photos == 2
+    run = tmp_path / "run"
+    result = run_cli("train", photos, "--out", run, *LITE, "--holdout", "0.6", *TINY)
+    record = TrainingRecord.read(run / "metrics.json")
+    held = [(p.name, p.scored) for p in record.holdout_photos]
+    assert held == [("eye4", True), ("eye0", False), ("eye2", False)]
+    assert record.train_photos == 2 and record.holdout_f1 == record.holdout_photos[0].f1
+    assert all(p.accuracy is None and p.auc is None for p in record.holdout_photos[1:])
+    assert " on 1 photographs, not on 2 held out that could not be scored (" in result.stdout
     left_out = [line for line in result.stderr.splitlines() if "held-out photograph" in line]
     assert len(left_out) == 2  # (under pytest, the libraries' deprecation warnings show too)
     assert left_out[0].startswith(f"warning: {photos / 'masks' / 'eye0.png'}: no pixel inside")
     assert left_out[1].startswith(f"warning: {photos / 'labels' / 'eye2.png'}: no vessel pixel")
     assert all("does not take part in choosing the checkpoint" in w for w in left_out)
+    calibration = tmp_path / "calibration"  # photographs that can be read for calibration
+    shutil.copytree(photos, calibration, ignore=shutil.ignore_patterns("eye0.png", "eye2.png"))
+    target = tmp_path / "m.tflite"
+    convert = ["convert", run / "model.keras", "--calibration", calibration, "-o", target]
+    gated = CliRunner().invoke(
+        cli, [str(a) for a in (*convert, "--check-data", photos, "--check-holdout", "0.6")]
+    )
+    # the gate ran on eye4 (this tiny model may pass or fail it, as the CPU trains it)
+    assert gated.exit_code in (0, 1) and "(1 photographs)" in gated.output, gated.output
+    assert [line for line in gated.stderr.splitlines() if "could not score it" in line] == [
+        f"warning: {photos / 'images' / name}: {run / 'metrics.json'} says its run held it out "
+        "but could not score it, so the gate leaves it out too"
+        for name in ("eye0.png", "eye2.png")
+    ]
 
 
 def test_a_holdout_without_a_scorable_photograph_stops_before_training(tmp_path, run_cli):

@@ -26,7 +26,9 @@ def test_the_release_files_belong_together(dev_npz):
     record = TrainingRecord.read(RELEASE / "metrics.json")
     config = json.loads((RELEASE / "config.json").read_text())
     card = read_card(DEFAULT_MODEL.read_bytes())
-    trained_on = [PhotoSource(find_dataset(folder), 1.0, [], []) for folder in _cameras(dev_npz)]
+    trained_on = [
+        PhotoSource(find_dataset(folder), 1.0, [], [], []) for folder in _cameras(dev_npz)
+    ]
     assert record.data_sha256 == card.training_data_sha256 == sources_sha256(trained_on)
     assert record.params == card.parameters and record.arch == config["arch"] == card.architecture
     assert record.threshold == card.threshold and record.width == config["width"] == card.width
