@@ -75,7 +75,11 @@ def refuse_another_holdout(
 ) -> None:
     """Refuse a gate whose holdout (given as ``option``) is not what ``model``'s run held out.
 
-    The share must be the run's (a run without a holdout held nothing out). Where the run's
+    The share must be the run's, exactly (a run without a holdout held nothing out): one that
+    differs however little is refused, even where it selects the same photographs or patches
+    (the card would record another share than the run's, and neither a card, which names no
+    photographs, nor a record of an .npz file, which does not name the file, lets a selection
+    be checked), the refusal showing both shares. Where the run's
     record names its held-out photographs, each photograph gated on must be one of them, of the
     same folder where the record names folders (the same share of another folder, or of one
     with photographs added or removed since, selects others, which may share a held-out one's
@@ -103,9 +107,10 @@ def refuse_another_holdout(
     if run.share != holdout:
         held = f"held out {run.share}" if run.share else "held nothing out (train --holdout 0)"
         instead = f"give {option} {run.share}, or gate" if run.share else "gate"
+        exactly = " (a share is taken only if it is the run's exactly)" if run.share else ""
         raise InputError(
             f"{given}: {run.source} says its run {held}, so the gate would score {unit} it may "
-            f"have trained on as held out; {instead} without it on data the run never saw"
+            f"have trained on as held out{exactly}; {instead} without it on data the run never saw"
         )
     if isinstance(gate_data, GatePhotos) and run.photos is not None:
         if not run.photos:

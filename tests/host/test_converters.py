@@ -239,7 +239,8 @@ def test_a_holdout_other_than_the_run_s_is_refused(converted, host_model, patche
     done = run_cli("convert", host_model, *args, "--check-holdout", "0.3", expect=2)
     assert done.output == (
         f"Error: --check-holdout 0.3: {record} says its run held out 0.2, so the gate would score "
-        "patches it may have trained on as held out; give --check-holdout 0.2, or gate without it "
+        "patches it may have trained on as held out (a share is taken only if it is the run's "
+        "exactly); give --check-holdout 0.2, or gate without it "
         "on data the run never saw\n"
     )
     assert not target.exists()
@@ -332,6 +333,10 @@ def test_what_the_run_s_holdout_refuses_and_takes():
         refuse_another_holdout(_gate_photos(0.2, "eye2", "eye11"), run, "--holdout", card)
     refuse_another_holdout(_gate_photos(0.2, "eye2", "eye7"), run, "--holdout", card)
     refuse_another_holdout(_gate_patches(0.2), carded, "--holdout", card)
+    # a share that selects the same photographs is another share all the same, both shown
+    nearly = r"^--holdout 0\.20000001: run/metrics\.json says its run held out 0\.2, .* \(a share "
+    with pytest.raises(InputError, match=nearly + r"is taken only if it is the run's exactly\); "):
+        refuse_another_holdout(_gate_photos(0.20000001, "eye2", "eye7"), run, "--holdout", card)
     with warnings.catch_warnings():  # nor a warning that nothing says what was held out
         warnings.simplefilter("error")
         for given in (run, carded, None):

@@ -251,7 +251,8 @@ def test_the_gate_s_holdout_must_be_the_photographs_the_run_held_out(
 
     assert refused("--check-data", photos, "--check-holdout", "0.3") == (
         f"Error: --check-holdout 0.3: {record} says its run held out 0.2, so the gate would "
-        "score photographs it may have trained on as held out; give --check-holdout 0.2, or gate "
+        "score photographs it may have trained on as held out (a share is taken only if it is "
+        "the run's exactly); give --check-holdout 0.2, or gate "
         "without it on data the run never saw"
     )
     assert refused("--check-data", more, "--check-holdout", "0.2") == (
