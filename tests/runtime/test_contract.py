@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from edge_runtime.contract.card_holdout import refuse_another_card_holdout
 from edge_runtime.contract.gate_report import GateData, GateReport, Gates, ModelScores
 from edge_runtime.contract.model_card import ModelCard, Preprocessing, TensorCoding
 from edge_runtime.contract.provenance import Provenance
@@ -237,7 +238,9 @@ def test_a_record_names_what_its_run_started_from_and_an_older_one_nothing(tmp_p
     assert TrainingRecord.read(_record(tmp_path, start=scratch)).start == TrainingStart()
 
 
-@pytest.mark.parametrize("digest", ["xyz", "CD" * 32, "cd" * 31 + "g0", "cd" * 32 + "\n", 7])
+@pytest.mark.parametrize(
+    "digest", ["xyz", "CD" * 32, "cd" * 31 + "g0", "cd" * 31 + "c", "cd" * 32 + "\n", 7]
+)
 def test_a_model_started_from_is_refused_without_a_sha256(tmp_path, digest):
     """A card or record naming the model a run started from read any 'sha256' as its digest
     ('xyz' too): it must be 64 lower-case hexadecimal digits, as sha256sum prints them,
@@ -250,6 +253,14 @@ def test_a_model_started_from_is_refused_without_a_sha256(tmp_path, digest):
         ModelCard.from_json(_card(training={"start": start}))
     with pytest.raises(ValueError, match=r"metrics\.json: field 'start\.init\.sha256': got"):
         TrainingRecord.read(_record(tmp_path, start=start))
+
+
+def test_a_card_without_its_training_takes_a_holdout_unchecked_with_a_warning():
+    """A card with no training section records no share either: the holdout is taken as
+    given, with the warning of a card without the share, not refused nor failed on."""
+    card = dataclasses.replace(read_card(DEFAULT_MODEL.read_bytes()), training=None)
+    with pytest.warns(UserWarning, match=r"^--holdout 0\.3: nothing says what m\.tflite held"):
+        refuse_another_card_holdout(0.3, card, "m.tflite", "patches")
 
 
 def test_a_record_s_best_epoch_is_its_holdout_s_choice_only_where_it_held_some_out(tmp_path):

@@ -523,6 +523,16 @@ def test_eval_refuses_a_holdout_other_than_the_share_the_model_s_card_records(
             assert result.stderr == "" and json.loads(result.stdout)["n"]
 
 
+def test_eval_holdout_0_holds_nothing_out_whatever_the_card_records(tmp_path, make_photo_dataset):
+    """--holdout 0 scores every photograph or patch, none of them as held out: taken without a
+    word of the card's share (0.2), as eval without --holdout is."""
+    for _, data in _holdout_data(tmp_path, make_photo_dataset):
+        if "--av" not in data:
+            every = json.loads(_eval(*data, "--json", expect=0).stdout)["n"]
+            result = _eval(*data, "--holdout", "0", "--json", expect=0)
+            assert result.stderr == "" and json.loads(result.stdout)["n"] == every > 1
+
+
 def test_eval_refuses_any_holdout_of_a_model_trained_on_all_of_its_data(
     tmp_path, make_photo_dataset, recarded_model
 ):
