@@ -325,6 +325,30 @@ def test_the_api_refuses_a_channel_of_photographs_beside_patches_before_reading(
     assert not out.exists()
 
 
+def test_the_api_s_channel_refusal_says_what_it_refuses(subset_npz, tmp_path, make_photo_dataset):
+    """refuse_a_channel_for_patches, as train() calls it: photographs alone in green are
+    taken; patches alone are said to be trained on as luma patches (no photographs); a recipe
+    that does not set the channel is not named; a photograph file among the sources is said to
+    be no .npz file (the command checks that first, the API only here)."""
+    from training.config import TrainConfig
+    from training.sources import refuse_a_channel_for_patches
+
+    folder = make_photo_dataset(tmp_path / "eyes", "generic", count=2)
+    photo = next((folder / "images").iterdir())
+    green = {"channel": "green", "out": str(tmp_path / "r")}
+    refuse_a_channel_for_patches(TrainConfig(data=(str(folder),), **green))
+    with pytest.raises(InputError) as refused:
+        refuse_a_channel_for_patches(
+            TrainConfig.from_recipe("v1-teacher", data=(str(subset_npz),), **green)
+        )
+    assert str(refused.value).startswith(
+        f"--channel green: a channel of photographs, but {subset_npz}"
+    )
+    assert str(refused.value).endswith("model trained on luma patches; pass --channel luma")
+    with pytest.raises(InputError, match=f"^{photo}: not an .npz file"):
+        refuse_a_channel_for_patches(TrainConfig(data=(str(folder), str(photo)), **green))
+
+
 @pytest.mark.parametrize(
     "data", [("{npz}", "{folder}"), ("{folder}", "{npz}"), ("{npz}", "{other}:2")]
 )
