@@ -14,9 +14,11 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.contract.card_holdout import refuse_another_card_holdout
 from edge_runtime.contract.metrics import dice_per_patch
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches
+from edge_runtime.errors import InputError
 from edge_runtime.evaluation.strips import holdout_runs, stitched_patch_dice
 from edge_runtime.pipeline.segmenter import Segmenter
 
@@ -43,6 +45,10 @@ def main(data: Path, images: str, labels: str, model: str | None, holdout: float
     runs = holdout_runs(x, holdout)
     covered = [i for run in runs for i in run]
     base = Segmenter(model)
+    try:  # scored as held out: what the model's run held out, as its card says
+        refuse_another_card_holdout(holdout, base.model.card, base.model_name, "patches")
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
     per_patch = dice_per_patch(y[covered], base.patch_masks(x[covered]))
     click.echo(
         f"{len(runs)} strips of {len(covered)} patches; per-patch Dice {per_patch.mean():.4f} "

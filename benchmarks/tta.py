@@ -15,10 +15,12 @@ from pathlib import Path
 
 import click
 
+from edge_runtime.contract.card_holdout import refuse_another_card_holdout
 from edge_runtime.contract.metrics import dice_per_patch
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.symmetry import TTA_MODES
 from edge_runtime.data.patches import TRAIN_IMAGES, TRAIN_LABELS, load_labeled_patches
+from edge_runtime.errors import InputError
 from edge_runtime.evaluation.strips import holdout_runs, stitched_patch_dice
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -35,6 +37,12 @@ def main(data: Path, model: str | None, holdout: float, repeats: int) -> None:
     runs = holdout_runs(x, holdout)
     covered = [i for run in runs for i in run]
     segmenters = {mode: Segmenter(model, SegmenterConfig(tta=mode)) for mode in TTA_MODES}
+    try:  # scored as held out: what the model's run held out, as its card says
+        refuse_another_card_holdout(
+            holdout, segmenters["off"].model.card, segmenters["off"].model_name, "patches"
+        )
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
     photo = synthetic_fundus(584, 565)
     times: dict[str, list[float]] = {mode: [] for mode in TTA_MODES}
     for segmenter in segmenters.values():

@@ -3,6 +3,8 @@ running them by hand; here only that they work and print their tables)."""
 
 import re
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +22,31 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def small_npz(patches_npz):
     return patches_npz
+
+
+@pytest.mark.parametrize("script", ["tta.py", "stride.py"])
+def test_a_benchmark_s_holdout_is_the_share_the_model_s_card_records(small_npz, script):
+    """tta.py and stride.py score a model on "patches the model never saw", its --holdout:
+    --holdout 0.3 of the bundled model (its card: held out 0.2) scored patches it may have
+    trained on, as eval --holdout did; refused on one line as eval refuses it."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).parents[2] / "benchmarks" / script),
+            small_npz,
+            "--holdout",
+            "0.3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"Error: --holdout 0.3: the card of {DEFAULT_MODEL} says its run held out 0.2, so "
+        "patches it may have trained on would be scored as held out; give --holdout 0.2, or "
+        "score data the run never saw without it"
+    )
 
 
 def test_stride(small_npz, run_benchmark):
