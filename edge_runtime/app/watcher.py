@@ -115,8 +115,9 @@ class Done:
     alone from one of its content; and the digest of the settings it was done with
     (:func:`settings_digest`; ``None`` in older state files), which tells a restart with
     other settings; and, of one done otherwise, the settings of the watcher whose warning
-    counted it (:meth:`FolderWatcher._warn_done_otherwise`), so that the operator is told once
-    a change of settings, not at every start (an upgrade changes them: the package's version).
+    counted it (:meth:`FolderWatcher._warn_done_otherwise`; until a start with those it was
+    done with), so that the operator is told once a change of settings, not at every start (an
+    upgrade changes them: the package's version), and again after a roll-back.
 
     A photograph is remembered ``pending`` from the moment it is taken until its record is
     made: found so at a start, it was cut short (SIGKILL, power lost, the memory cap), and what
@@ -465,22 +466,24 @@ class FolderWatcher:
         gone from the folder are forgotten (:meth:`_forget_gone`), and those changed since
         left out: neither is left undone; and once a change of settings: each photograph
         counted remembers the settings it was counted under (:attr:`Done.warned`), and a
-        restart with those says nothing of it."""
+        restart with those says nothing of it; a start with the settings it was done with
+        forgets them, so that the next change counts it again."""
         self._compare_settings = False
-        others = [
-            name
-            for name, done in list(self.state.items())
-            if done.ok
-            and self.settings not in (done.settings, done.warned)
-            and not self._changed(name, done)
-        ]
-        for name in others:
-            self.state[name] = dataclasses.replace(self.state[name], warned=self.settings)
-            self._unsaved = True
+        others = 0
+        for name, done in list(self.state.items()):
+            if done.settings == self.settings:
+                warned = None  # the next change tells of it (a roll-back, then the update again)
+            elif done.ok and done.warned != self.settings and not self._changed(name, done):
+                warned, others = self.settings, others + 1
+            else:
+                continue
+            if warned != done.warned:
+                self.state[name] = dataclasses.replace(done, warned=warned)
+                self._unsaved = True
         if others:
-            plural = "s" if len(others) != 1 else ""
+            plural = "s" if others != 1 else ""
             self.warn(
-                f"{one_line(str(self.state_path))}: {len(others)} photograph{plural} "
+                f"{one_line(str(self.state_path))}: {others} photograph{plural} "
                 "in the folder done with another model or other settings (or by an older "
                 "version) not done again (each map's provenance says what drew it): remove this "
                 "file, or write to another output folder, to have them done with these"

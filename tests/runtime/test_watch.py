@@ -1752,6 +1752,24 @@ def test_the_warning_of_other_settings_is_said_once_a_change_of_settings(tmp_pat
     assert {entry["settings"] for entry in state.values()} == {"1.0"}  # what drew the maps
 
 
+def test_the_warning_of_other_settings_is_said_again_after_a_roll_back(tmp_path):
+    """An update, a roll-back and the update again: the photographs done before the first are
+    told of at the second (a change of settings), not taken as told already; those done
+    during the roll-back too, and a start with the settings that drew them says nothing."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "p1.png", 1)
+    process = _copying_process([])
+    assert _warned_of_other_settings(drop, out, process, "1.0") == []
+    for settings, lines in (("2.0", 1), ("1.0", 0), ("2.0", 1), ("2.0", 0)):  # p1 (1.0)
+        said = _warned_of_other_settings(drop, out, process, settings)
+        assert len(said) == lines, (settings, said)
+    _dropped(drop, tmp_path, "p2.png", 2)  # done with 2.0
+    assert _warned_of_other_settings(drop, out, process, "2.0") == []
+    for settings in ("1.0", "2.0", "1.0"):  # p2, p1, p2
+        (said,) = _warned_of_other_settings(drop, out, process, settings)
+        assert f": 1 photograph in the folder {OTHER_SETTINGS}" in said, (settings, said)
+
+
 def test_photographs_gone_from_the_folder_are_not_counted_as_done_otherwise(tmp_path):
     """Three done, two removed while the watcher was stopped: a restart with other settings
     counted 3 not done again, where the one left is all that is not redone (the others are
