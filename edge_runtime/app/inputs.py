@@ -7,7 +7,7 @@ import itertools
 import os
 import stat
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,18 +128,16 @@ def no_photographs(arguments: list[str]) -> str:
     folders = [folder for argument in arguments for folder in _paths_named(argument)]
     found, maps, first, below, read = set(), 0, "", 0, 0
     for folder in folders:
-        files, inner = _entries(folder)
-        for name in files:
-            if is_written_output(Path(name)):
+        for name, is_folder in _entries(folder):
+            if is_folder:
+                if read < _READ_BELOW:  # the folder itself counts one
+                    most = _READ_BELOW - read - 1
+                    counted, entries = _photographs_in(os.path.join(folder, name), most)
+                    below, read = below + counted, read + 1 + entries
+            elif is_written_output(Path(name)):
                 maps, first = maps + 1, min(first, name) if maps else name
             else:
                 found.add(_shown_suffix(name))
-        for subfolder in inner:
-            read += 1  # the folder itself counts one
-            if read > _READ_BELOW:
-                break
-            counted, entries = _photographs_in(os.path.join(folder, subfolder), _READ_BELOW - read)
-            below, read = below + counted, read + entries
     kinds = sorted(found - set(IMAGE_SUFFIXES))  # (a photograph written since it was looked at)
     if len(kinds) > _KINDS_NAMED:
         kinds[_KINDS_NAMED:] = [f"{len(kinds) - _KINDS_NAMED} more"]
@@ -164,20 +162,19 @@ def _shown_suffix(name: str) -> str:
     return suffix if len(suffix) <= _SUFFIX_SHOWN else suffix[:_SUFFIX_SHOWN] + "\u2026"
 
 
-def _entries(folder: str) -> tuple[list[str], list[str]]:
+def _entries(folder: str) -> Iterator[tuple[str, bool]]:
     """The names of the files in ``folder`` (links to files too) and of the folders in it
-    (links to folders too), hidden ones aside; none when it cannot be listed, and no entry
-    that cannot be examined (a link in a loop), past which the others are read."""
-    files, folders = [], []
+    (links to folders too), each as it is read with whether it is a folder, hidden ones aside;
+    none when it cannot be listed, and no entry that cannot be examined (a link in a loop),
+    past which the others are read."""
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             if examined(entry.is_dir):
-                folders.append(entry.name)
+                yield entry.name, True
             elif examined(entry.is_file):
-                files.append(entry.name)
-    return files, folders
+                yield entry.name, False
 
 
 def _photographs_in(folder: str, most: int) -> tuple[int, int]:

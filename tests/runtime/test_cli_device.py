@@ -1,9 +1,13 @@
 """Device commands through click's runner, with the bundled model (no TensorFlow)."""
 
+import contextlib
+import itertools
 import json
+import os
 import re
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -379,6 +383,48 @@ def test_no_photographs_reads_a_bounded_number_of_entries_in_its_folders(tmp_pat
     )
     monkeypatch.setattr(inputs_module, "_READ_BELOW", 13)
     assert "; 9 photographs in folders" in no_photographs([str(tmp_path)])
+
+
+class _Entry:
+    """A folder entry, as os.scandir gives it, of a file (``is_folder``: of a folder)."""
+
+    def __init__(self, folder: str, name: str, is_folder: bool = False):
+        self.name, self.path, self._folder = name, f"{folder}/{name}", is_folder
+
+    def is_dir(self) -> bool:
+        return self._folder
+
+    def is_file(self) -> bool:
+        return not self._folder
+
+
+def test_no_photographs_holds_no_list_of_the_files_in_its_folder(tmp_path, monkeypatch):
+    """The names of a folder's files were all held in a list (25.8 MB traced for 200,000 in a
+    folder, 1.9 MB before it was read for the folders in it): its entries are taken as they
+    are read, as the suffixes and maps they name are all it keeps."""
+    many = str(tmp_path / "many")
+    listed = os.scandir
+
+    def scandir(folder):
+        if str(folder) != many:
+            return listed(folder)
+        files = (_Entry(many, f"{'IMG_' * 40}{n:06d}.dcm") for n in range(100_000))
+        return contextlib.nullcontext(itertools.chain(files, [_Entry(many, "100CANON", True)]))
+
+    (tmp_path / "many" / "100CANON").mkdir(parents=True)
+    (tmp_path / "many" / "100CANON" / "a.jpg").write_bytes(b"x")
+    monkeypatch.setattr(os, "scandir", scandir)
+    tracemalloc.start()
+    try:
+        said = no_photographs([many])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert said.endswith(
+        "other files in it: .dcm; 1 photograph in folders in it, which "
+        "edge-seg does not look into: name those folders"
+    )
+    assert peak < 8 * 2**20  # 28 MB held their names; pathlib interns them (4 MB here)
 
 
 @pytest.mark.parametrize("command", ["segment", "verdict"])
