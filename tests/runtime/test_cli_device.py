@@ -17,7 +17,7 @@ from PIL import Image
 
 import edge_runtime.app.inputs as inputs_module
 from edge_runtime import Segmenter as FullSegmenter
-from edge_runtime.app.inputs import collect_inputs, no_photographs
+from edge_runtime.app.inputs import Input, collect_inputs, no_photographs
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.gate_report import GateData
 from edge_runtime.contract.segmenter_config import SegmenterConfig
@@ -360,11 +360,13 @@ def test_no_photographs_names_those_in_folders_in_it_and_cuts_a_long_suffix(tmp_
     (dcim / "101CANON" / "e.tif").mkdir()  # a folder named as a photograph is none
     (dcim / "102CANON" / "deeper" / "f.png").write_bytes(b"x")
     (dcim / ("x." + "q" * 240)).write_bytes(b"x")
+    (dcim / ("y." + "r" * 15)).write_bytes(b"x")  # 16 characters: shown whole
     args = [command, str(dcim)] + ["-o", str(tmp_path / "o")] * (command == "segment")
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"warning: no photographs in {dcim}: {TAKEN}; other files in it: .{'q' * 15}\u2026; 2 "
+        f"warning: no photographs in {dcim}: {TAKEN}; other files in it: .{'q' * 15}\u2026, "
+        f".{'r' * 15}; 2 "
         "photographs in folders in it, which edge-seg does not look into: name those folders\n"
     )
 
@@ -383,6 +385,23 @@ def test_no_photographs_reads_a_bounded_number_of_entries_in_its_folders(tmp_pat
     )
     monkeypatch.setattr(inputs_module, "_READ_BELOW", 13)
     assert "; 9 photographs in folders" in no_photographs([str(tmp_path)])
+
+
+def test_no_photographs_counts_past_a_folder_in_it_that_cannot_be_listed(tmp_path, monkeypatch):
+    """A folder in the folder given that cannot be listed (permission denied, removed since it
+    was listed) holds none counted; the others are counted, and no error is raised."""
+    for folder in ("a", "locked", "z"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "p.png").write_bytes(b"x")
+    listed = os.scandir
+
+    def scandir(folder):
+        if str(folder) == str(tmp_path / "locked"):
+            raise PermissionError(13, "Permission denied", str(folder))
+        return listed(folder)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert "; 2 photographs in folders in it," in no_photographs([str(tmp_path)])
 
 
 class _Entry:
@@ -697,6 +716,22 @@ def test_a_pattern_that_matches_nothing_stays_one_missing_input(tmp_path):
     inputs = collect_inputs([pattern, str(tmp_path / "photo.jpg")])
     assert [str(i.path) for i in inputs] == [pattern, str(tmp_path / "photo.jpg")]
     assert inputs[0].problem is None and not inputs[0].empty
+
+
+def test_a_link_in_a_loop_named_as_a_photograph_in_a_folder_fails_alone(tmp_path):
+    """A folder's entry that cannot be examined (a link in a loop named loop.png) is one input
+    that fails in its turn: the folder's other photographs are still taken."""
+    (tmp_path / "loop.png").symlink_to("loop.png")
+    (tmp_path / "a.png").write_bytes(b"x")
+    inputs = collect_inputs([str(tmp_path)])
+    assert [(i.path.name, i.problem) for i in inputs] == [("a.png", None), ("loop.png", None)]
+
+
+def test_a_file_named_with_glob_characters_is_taken_as_named(tmp_path):
+    """IMG[1].png is the file of that name, not a pattern matching IMG1.png."""
+    for name in ("IMG[1].png", "IMG1.png"):
+        (tmp_path / name).write_bytes(b"x")
+    assert collect_inputs([str(tmp_path / "IMG[1].png")]) == [Input(tmp_path / "IMG[1].png")]
 
 
 def _mib(command: str) -> tuple[int, ...]:
