@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,12 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
 from edge_runtime import __version__
-from edge_runtime.contract.bound_settings import BoundRecord, edited_settings, setting
+from edge_runtime.contract.bound_settings import (
+    BoundRecord,
+    edited_settings,
+    setting,
+    unbound_settings,
+)
 from edge_runtime.contract.metrics import DEFAULT_THRESHOLD
 from edge_runtime.contract.model_card import METADATA_NAME, ModelCard, TensorCoding, TrainingSummary
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
@@ -136,9 +142,15 @@ def refuse_another_runs_record(
         )
 
 
+_ANOTHER_HOLDOUT = "a run keeps what it held out: train again for another holdout"
+
 ANOTHER_SETTING = {
     "threshold": "to record another threshold, leave the record as written and pass --threshold",
     "channel": "a model keeps the channel it was trained in: train again for another",
+    "holdout": _ANOTHER_HOLDOUT,
+    "holdout_patches": _ANOTHER_HOLDOUT,
+    "holdout_photos": _ANOTHER_HOLDOUT,
+    "start": "a run keeps what it started from: train again for another recipe or --init",
     "training.fov_diameter": (
         "a model keeps the scale it was trained at: train again for another field of view"
     ),
@@ -147,30 +159,44 @@ ANOTHER_SETTING = {
 (:attr:`~edge_runtime.contract.bound_settings.BoundRecord.BOUND_SETTINGS`) in a record."""
 
 
+def _listed(names: Sequence[str]) -> str:
+    """``names`` as a sentence lists them ("a, b and c")."""
+    return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+
+def _said(record: BoundRecord, name: str) -> str:
+    """A setting named with its value where that is one number, name, flag or null."""
+    value = setting(record, name)
+    one = isinstance(value, (str, int, float, type(None)))
+    return f"{name} {json.dumps(value)}" if one else name
+
+
 def refuse_edited_settings(record_path: Path, record: BoundRecord, keras_path: Path) -> None:
     """Refuse a run's record whose bound settings are not those its run wrote for its model.
 
-    A record older than 1.2.0-dev binds none: it is taken, as one without a width or a model
-    digest is, and a warning says that its settings, which nothing else checks, go unchecked.
+    A record older than 1.2.0-dev binds none, and one of an earlier 1.2.0-dev binds some: it is
+    taken, as one without a width or a model digest is, and a warning says that the settings it
+    does not bind, which nothing else checks, go unchecked.
 
     Raises:
         InputError: naming the record, each setting edited and its value.
     """
-    if record.settings_sha256 is None:
+    unbound = unbound_settings(record)
+    if unbound:
+        older = "older than" if record.settings_sha256 is None else "of an earlier"
         warnings.warn(
-            f"{record_path}: a record older than 1.2.0-dev, which does not bind its "
-            f"{' and '.join(record.BOUND_SETTINGS)} to {keras_path}: taken as written, unchecked "
+            f"{record_path}: a record {older} 1.2.0-dev, which does not bind its "
+            f"{_listed(unbound)} to {keras_path}: taken as written, unchecked "
             "(a value edited by hand would go unnoticed; train again for a bound record)",
             stacklevel=2,
         )
-        return
     edited = edited_settings(record)
     if edited:
-        said = " and ".join(f"{name} {json.dumps(setting(record, name))}" for name in edited)
+        said = _listed([_said(record, name) for name in edited])
         raise InputError(
             f"{record_path}: its {said} {'is' if len(edited) == 1 else 'are'} not what its run "
             f"wrote for {keras_path} (edited by hand?); "
-            + "; ".join(ANOTHER_SETTING[name] for name in edited)
+            + "; ".join(dict.fromkeys(ANOTHER_SETTING[name] for name in edited))
         )
 
 

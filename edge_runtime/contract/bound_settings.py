@@ -1,10 +1,12 @@
 """A run's record bound to its model file: each setting the device decides with that the record
 holds (the threshold chosen on held-out data, the grayscale channel, the working field-of-view
-diameter) carries a digest of its value and of the model file's digest.
+diameter), and what the gate and the card take from it (the share held out and what it held
+out, what the run started from), carries a digest of its value and of the model file's digest.
 
 Training writes the digests (:func:`bind`); ``convert`` refuses a record whose setting no
 longer matches its digest (:func:`edited_settings`): a value edited by hand would otherwise
-be written into the card and gated at, the gate running both models at it and passing.
+be written into the card and gated at, the gate running both models at it and passing (an
+edited holdout would let the gate score photographs the model was trained on).
 """
 
 import dataclasses
@@ -12,6 +14,8 @@ import hashlib
 import json
 from numbers import Real
 from typing import Any, ClassVar, Protocol, TypeVar
+
+from edge_runtime.contract.schema import encode
 
 
 class BoundRecord(Protocol):
@@ -34,15 +38,26 @@ def setting(record: BoundRecord, name: str) -> Any:
     return value
 
 
-def setting_sha256(model_sha256: str | None, name: str, value: Any) -> str:
-    """SHA-256 binding the setting ``name`` of value ``value`` (a JSON value) to a model file.
-
-    A number is bound as a float, as a record reads its number fields back: a run given
-    ``fov_diameter=300`` writes 300 and reads 300.0, the same setting.
-    """
+def _canonical(value: Any) -> Any:
+    """``value`` (JSON-ready) with each number a float, as a record reads its number fields
+    back: a run given ``fov_diameter=300`` writes 300 and reads 300.0, the same setting."""
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
     if isinstance(value, Real) and not isinstance(value, bool):
-        value = float(value)
-    return hashlib.sha256(f"{model_sha256}:{name}={json.dumps(value)}".encode()).hexdigest()
+        return float(value)
+    return value
+
+
+def setting_sha256(model_sha256: str | None, name: str, value: Any) -> str:
+    """SHA-256 binding the setting ``name`` of value ``value`` to a model file.
+
+    ``value`` is a record's field (a dataclass or a tuple of them too), bound as canonical JSON
+    (:func:`~edge_runtime.contract.schema.encode`, keys sorted, numbers as floats).
+    """
+    text = json.dumps(_canonical(encode(value)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{model_sha256}:{name}={text}".encode()).hexdigest()
 
 
 def bind(record: R, model_sha256: str) -> R:
@@ -55,17 +70,21 @@ def bind(record: R, model_sha256: str) -> R:
     return dataclasses.replace(record, model_sha256=model_sha256, settings_sha256=digests)
 
 
-def edited_settings(record: BoundRecord) -> tuple[str, ...]:
-    """The names of the record's settings whose values are not those it was bound with.
+def unbound_settings(record: BoundRecord) -> tuple[str, ...]:
+    """The names of the record's settings it holds no digest of: every one for a record written
+    before records were bound (``settings_sha256`` ``None``), and those bound since for one
+    written before them. Nothing checks them: the caller says so."""
+    digests = record.settings_sha256 or {}
+    return tuple(name for name in record.BOUND_SETTINGS if name not in digests)
 
-    None for a record written before records were bound (``settings_sha256`` ``None``): the
-    caller says what that leaves unchecked.
-    """
-    digests = record.settings_sha256
-    if digests is None:
-        return ()
+
+def edited_settings(record: BoundRecord) -> tuple[str, ...]:
+    """The names of the record's settings whose values are not those it was bound with (those
+    it holds no digest of aside: :func:`unbound_settings`)."""
+    digests = record.settings_sha256 or {}
     return tuple(
         name
         for name in record.BOUND_SETTINGS
-        if digests.get(name) != setting_sha256(record.model_sha256, name, setting(record, name))
+        if name in digests
+        and digests[name] != setting_sha256(record.model_sha256, name, setting(record, name))
     )

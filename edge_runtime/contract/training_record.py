@@ -95,8 +95,16 @@ class TrainingRecord:
     """Each of :attr:`BOUND_SETTINGS` bound to ``model_sha256``
     (:mod:`~edge_runtime.contract.bound_settings`; ``None`` in records older than 1.2.0-dev)."""
 
-    BOUND_SETTINGS: ClassVar[tuple[str, ...]] = ("threshold", "channel")
-    """The settings the card takes from the record, bound to the model file."""
+    BOUND_SETTINGS: ClassVar[tuple[str, ...]] = (
+        "threshold",
+        "channel",
+        "holdout",
+        "holdout_patches",
+        "holdout_photos",
+        "start",
+    )
+    """The settings the card and the gate take from the record, bound to the model file (records
+    of 1.2.0-dev before the holdout and start were bound hold digests of the first two alone)."""
 
     @property
     def held_out_best_epoch(self) -> int | None:

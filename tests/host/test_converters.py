@@ -909,9 +909,59 @@ def test_a_threshold_is_changed_by_convert_threshold_not_by_editing_the_record(
     )
 
 
-def test_a_record_from_before_bound_settings_is_converted_with_a_warning(host_model, tmp_path):
+@pytest.mark.parametrize(
+    "field, value, said",
+    [
+        ("holdout", 0.3, "holdout 0.3"),
+        ("holdout_patches", 0, "holdout_patches 0"),
+        ("start", {"recipe": "finetune", "init": None}, "start"),
+    ],
+)
+def test_a_record_s_holdout_or_start_edited_by_hand_is_refused(
+    host_model, patches_npz, tmp_path, run_cli, field, value, said
+):
+    """The share a run held out, what it held out and what it started from are bound to its
+    model file as its threshold is: a share edited by hand was taken by the gate (which would
+    then score what the model may have trained on) and written into the card, as was a start
+    edited."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    record = json.loads((run / "metrics.json").read_text())
+    (run / "metrics.json").write_text(json.dumps({**record, field: value}))
+    args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
+    done = run_cli(*args, "--no-check", "-o", tmp_path / "m.tflite", expect=2)
+    keeps = "what it held out" if field.startswith("holdout") else "what it started from"
+    assert done.output.startswith(
+        f"Error: {run / 'metrics.json'}: its {said} is not what its run wrote for "
+        f"{run / 'model.keras'} (edited by hand?); a run keeps {keeps}: train again for "
+    )
+    assert len(done.output.splitlines()) == 1 and not (tmp_path / "m.tflite").exists()
+
+
+@pytest.mark.parametrize(
+    "kept, older, unbound",
+    [
+        (
+            (),
+            "older than",
+            "threshold, channel, holdout, holdout_patches, holdout_photos and start",
+        ),
+        (
+            ("threshold", "channel"),
+            "of an earlier",
+            "holdout, holdout_patches, holdout_photos and start",
+        ),
+    ],
+)
+def test_a_record_from_before_bound_settings_is_converted_with_a_warning(
+    host_model, tmp_path, kept, older, unbound
+):
     """A run's record written before records bound their settings to the model file is its
-    model's, as one without a width is; that its threshold and channel go unchecked is said."""
+    model's, as one without a width is; that its settings go unchecked is said. One of a
+    1.2.0-dev that bound its threshold and channel alone is checked for those, and that its
+    holdout and start go unchecked is said."""
     import shutil
 
     from converters.metadata_writer import run_record
@@ -921,16 +971,21 @@ def test_a_record_from_before_bound_settings_is_converted_with_a_warning(host_mo
     run = tmp_path / "run"
     shutil.copytree(host_model.parent, run)
     record = json.loads((run / "metrics.json").read_text())
-    del record["settings_sha256"]
-    (run / "metrics.json").write_text(json.dumps({**record, "threshold": 0.9}))
+    digests = {name: record["settings_sha256"][name] for name in kept}
+    record = {**record, "settings_sha256": digests or None, "holdout": 0.3}
+    (run / "metrics.json").write_text(json.dumps(record))
     model = load_keras_model(run / "model.keras", PREPROCESSING_NAME)
     with pytest.warns(UserWarning) as caught:
-        assert run_record(run / "model.keras", model).threshold == 0.9
+        assert run_record(run / "model.keras", model).holdout == 0.3
     assert [str(w.message) for w in caught] == [
-        f"{run / 'metrics.json'}: a record older than 1.2.0-dev, which does not bind its "
-        f"threshold and channel to {run / 'model.keras'}: taken as written, unchecked (a value "
+        f"{run / 'metrics.json'}: a record {older} 1.2.0-dev, which does not bind its "
+        f"{unbound} to {run / 'model.keras'}: taken as written, unchecked (a value "
         "edited by hand would go unnoticed; train again for a bound record)"
     ]
+    if kept:  # what it binds is still checked
+        (run / "metrics.json").write_text(json.dumps({**record, "threshold": 0.9}))
+        with pytest.warns(UserWarning), pytest.raises(InputError, match=r"its threshold 0\.9 is"):
+            run_record(run / "model.keras", model)
 
 
 def test_a_record_from_before_widths_is_checked_for_its_architecture_alone(host_model, tmp_path):

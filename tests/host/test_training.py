@@ -505,7 +505,7 @@ def test_a_run_binds_its_threshold_and_channel_to_its_model_file(
 
     out, _ = unet_run
     record = TrainingRecord.read(out / "metrics.json")
-    assert sorted(record.settings_sha256) == ["channel", "threshold"]
+    assert tuple(record.settings_sha256) == record.BOUND_SETTINGS
     assert edited_settings(record) == ()
     run = tmp_path / "run"
     shutil.copytree(out, run)

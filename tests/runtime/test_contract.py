@@ -205,7 +205,7 @@ def test_a_bound_record_names_each_setting_edited_after_it_was_bound(tmp_path):
     from edge_runtime.contract.bound_settings import bind, edited_settings
 
     record = bind(TrainingRecord.read(_record(tmp_path)), "ab" * 32)
-    assert set(record.settings_sha256) == {"threshold", "channel"}
+    assert tuple(record.settings_sha256) == TrainingRecord.BOUND_SETTINGS
     record.write(tmp_path / "bound.json")
     assert edited_settings(TrainingRecord.read(tmp_path / "bound.json")) == ()
     edits = {"threshold": 0.9, "channel": "green"}
@@ -214,14 +214,47 @@ def test_a_bound_record_names_each_setting_edited_after_it_was_bound(tmp_path):
     assert edited_settings(dataclasses.replace(record, **edits)) == ("threshold", "channel")
     # bound to another model file's digest, every value is another run's
     another = dataclasses.replace(record, model_sha256="cd" * 32)
-    assert edited_settings(another) == ("threshold", "channel")
+    assert edited_settings(another) == TrainingRecord.BOUND_SETTINGS
     assert edited_settings(TrainingRecord.read(_record(tmp_path))) == ()  # older: binds none
+
+
+def test_a_record_binds_what_its_run_held_out_and_started_from(tmp_path):
+    """The share a run held out, its holdout patches and photographs, and what it started from
+    were not bound: edited by hand, the gate took the share (and would score what the model may
+    have trained on) and the card the start. Each is bound now, a photograph that could not be
+    scored (null metrics) and a start (dataclasses) too; a record of an earlier 1.2.0-dev, which
+    bound the threshold and channel alone, is checked for those and names the others unbound."""
+    from edge_runtime.contract.bound_settings import bind, edited_settings, unbound_settings
+    from edge_runtime.contract.model_card import ModelFile, TrainingStart
+
+    photos = [
+        {"name": "eye0.png", "f1": 0.8, "sensitivity": 0.7, "specificity": 0.9, "accuracy": 0.9,
+         "auc": 0.95, "folder": "drive"},
+        {"name": "eye2.png", "folder": "drive"},
+    ]  # fmt: skip
+    start = {"recipe": "finetune", "init": {"name": "model.keras", "sha256": "cd" * 32}}
+    written = _record(tmp_path, holdout=0.2, holdout_photos=photos, start=start)
+    record = bind(TrainingRecord.read(written), "ab" * 32)
+    record.write(tmp_path / "bound.json")
+    assert edited_settings(TrainingRecord.read(tmp_path / "bound.json")) == ()
+    edits = {
+        "holdout": 0.3,
+        "holdout_patches": 11,
+        "holdout_photos": record.holdout_photos[:1],
+        "start": TrainingStart("finetune", ModelFile("other.keras", "cd" * 32)),
+    }
+    for name, value in edits.items():
+        assert edited_settings(dataclasses.replace(record, **{name: value})) == (name,)
+    earlier = {name: record.settings_sha256[name] for name in ("threshold", "channel")}
+    earlier = dataclasses.replace(record, settings_sha256=earlier, **edits)
+    assert unbound_settings(earlier) == tuple(edits) and edited_settings(earlier) == ()
+    assert edited_settings(dataclasses.replace(earlier, threshold=0.9)) == ("threshold",)
 
 
 def test_a_record_names_what_its_run_started_from_and_an_older_one_nothing(tmp_path):
     """A record says the recipe and the model (its name and SHA-256) a run started from, read
-    back as written and left out of the binding (it decides nothing on the device); one older
-    than that reads as not recording it (``None``, not "no recipe"), whatever it gave alone."""
+    back as written and bound; one older than that reads as not recording it (``None``, not "no
+    recipe"), whatever it gave alone."""
     from edge_runtime.contract.bound_settings import bind, edited_settings
     from edge_runtime.contract.model_card import ModelFile, TrainingStart
 
