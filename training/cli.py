@@ -289,7 +289,8 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         also = f", not on {unscored} held out that could not be scored" if unscored else ""
         click.echo(
             f"holdout photographs: F1 {result.holdout_f1:.4f}, AUC {auc} at tuned threshold "
-            f"{result.threshold:.2f} on {len(photos)} photographs{also} {run}; wrote {out}"
+            f"{result.threshold:.2f} on {len(photos)} photograph{'s' * (len(photos) != 1)}{also} "
+            f"{run}; wrote {out}"
         )
     elif result.holdout_dice_at_0_5 is not None:
         click.echo(

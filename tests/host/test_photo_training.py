@@ -481,7 +481,7 @@ def test_holdout_photographs_that_cannot_be_scored_are_left_out(tmp_path, run_cl
     assert held == [("eye4", True), ("eye0", False), ("eye2", False)]
     assert record.train_photos == 2 and record.holdout_f1 == record.holdout_photos[0].f1
     assert all(p.accuracy is None and p.auc is None for p in record.holdout_photos[1:])
-    assert " on 1 photographs, not on 2 held out that could not be scored (" in result.stdout
+    assert " on 1 photograph, not on 2 held out that could not be scored (" in result.stdout
     left_out = [line for line in result.stderr.splitlines() if "held-out photograph" in line]
     assert len(left_out) == 2  # (under pytest, the libraries' deprecation warnings show too)
     assert left_out[0].startswith(f"warning: {photos / 'masks' / 'eye0.png'}: no pixel inside")
