@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import InputError
+from edge_runtime.ordered import distinct
 
 MAX_LEVELS = 16
 """A map holds a few values (a mask two, an artery/vein label four); an image with more
@@ -18,8 +19,8 @@ def levels(pixels: np.ndarray) -> int:
     """Distinct values (colours) of an (H, W) or (H, W, 3) image."""
     if pixels.ndim == 3:
         packed = pixels[..., 0].astype(np.uint32) << 16 | pixels[..., 1].astype(np.uint32) << 8
-        return len(np.unique(packed | pixels[..., 2]))
-    return len(np.unique(pixels))
+        return len(distinct(packed | pixels[..., 2]))
+    return len(distinct(pixels))
 
 
 NEAR_BLACK = 8 / 255

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.ordered import distinct, percentiles
 from edge_runtime.pipeline.grayscale import to_grayscale
 
 ANALYSIS_SIDE = 256
@@ -200,7 +201,7 @@ def _sampled(length: int, step: int) -> np.ndarray:
     the same pixels counted from either end, so that the photograph turned or mirrored is
     sampled alike."""
     from_start = np.arange(0, length // 2 + 1, step)
-    return np.union1d(from_start, length - 1 - from_start)
+    return distinct(np.concatenate([from_start, length - 1 - from_start]))
 
 
 def _edge_points(inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -236,7 +237,7 @@ def detect_fov(image: np.ndarray) -> FieldOfView:
     step = max(1, int(np.ceil(max(height, width) / ANALYSIS_SIDE)))
     rows, columns = _sampled(height, step), _sampled(width, step)
     small = to_grayscale(np.take(np.take(image, rows, axis=0), columns, axis=1))
-    dark, bright = np.percentile(small, (1, 99))
+    dark, bright = percentiles(small, (1, 99))
     whole = FieldOfView((height - 1) / 2, (width - 1) / 2, 0.0, found=False)
     if bright - dark <= 0:
         return whole

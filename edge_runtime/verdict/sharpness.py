@@ -30,6 +30,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from edge_runtime.ordered import distinct
+
 BOX = 4
 """Sharpness compares the working scale with a quarter of it: means of 4 x 4 pixels."""
 
@@ -104,7 +106,7 @@ def _all_of(masks: list[np.ndarray]) -> np.ndarray:
 def _from_each_side(length: int, step: int) -> np.ndarray:
     """Every ``step``-th of ``length`` positions, counted from either end."""
     from_start = np.arange(0, length, step)
-    return np.union1d(from_start, length - 1 - from_start)
+    return distinct(np.concatenate([from_start, length - 1 - from_start]))
 
 
 def _blocks(width: int, scale: int) -> tuple[int, int, int]:
