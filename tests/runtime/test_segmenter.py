@@ -553,8 +553,9 @@ def test_a_process_forked_while_another_thread_segments_can_segment(threads):
     The script ends its segmenting thread before it exits: Python before 3.14 ends a daemon
     thread still running at exit wherever it stands (python/cpython#87135), and one that stood
     in numpy's C++ np.unique (which np.percentile and np.union1d call, the field of view's
-    detection among them) aborted the process ("terminate called without an active
-    exception", 6 exits in 2,400 while a daemon thread segmented)."""
+    detection among them until it sorted instead, test_ordered.py) aborted the process
+    ("terminate called without an active exception", 6 exits in 2,400 while a daemon thread
+    segmented), and native code elsewhere may still."""
     import subprocess
     import sys
 
