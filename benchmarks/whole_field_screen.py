@@ -124,7 +124,7 @@ normalised over a window around each pixel (the tile model stretches each 64-pix
 def load_example(camera: str, photo: LabelledPhoto, inputs: str) -> Example:
     """A labelled photograph through the device's first stage, as the ``inputs`` say."""
     loaded = load_labelled(photo)
-    prepared = training_prepared(loaded, "green")
+    prepared = training_prepared(loaded.photo, "green")
     colour = framed_colour(loaded.photo, prepared.framing)
     inputs = INPUTS[inputs](colour, prepared.inside)
     vessels = working_label(loaded.label, prepared)

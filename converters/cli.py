@@ -151,8 +151,8 @@ def _echo_gate(report: GateReport) -> None:
     type=NonBlankPath(path_type=Path),
     required=True,
     help="What calibrates int8 activation ranges: an .npz file's patches, or a folder of "
-    "labelled photographs, the layouts eval reads (random crops through the device's "
-    "pipeline; the labels are not read).",
+    "photographs in a layout eval reads (random crops through the device's pipeline; only the "
+    "photographs are read, not their labels, which may be missing or blank, nor masks).",
 )
 @click.option(
     "--images",

@@ -24,7 +24,7 @@ from edge_runtime.inference.interpreter import make_interpreter
 from edge_runtime.inference.model_file import read_card, read_model_bytes
 from training.model_io import load_keras_model
 from training.models import pixel_shuffled
-from training.sources import load_photo_source
+from training.sources import unlabelled_source
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,16 @@ def calibration_patches(options: ConvertOptions, record: TrainingRecord | None) 
     """Preprocessed patches (N, P, P, 1) to calibrate int8 ranges on.
 
     They are an .npz file's patches in file order, or random crops of a folder's photographs
+    (:func:`~training.sources.unlabelled_source`: their labels and masks are not read)
     through the device's pipeline, in the grayscale channel the model was trained on (its run's
     ``record``), drawn with a fixed seed.
     """
     if not options.calibration.is_dir():
         calibration = preprocess_patches(load_patches(options.calibration, options.images_key))
         return calibration[: options.calibration_size] if options.calibration_size else calibration
-    source = load_photo_source(options.calibration, 1.0, 0.0, record.channel if record else "luma")
-    rng = np.random.default_rng(CALIBRATION_SEED)
-    return source.crops(rng, options.calibration_size or CALIBRATION_CROPS)[0]
+    with unlabelled_source(options.calibration, record.channel if record else "luma") as source:
+        rng = np.random.default_rng(CALIBRATION_SEED)
+        return source.crops(rng, options.calibration_size or CALIBRATION_CROPS)[0]
 
 
 def convert_model(options: ConvertOptions) -> ConvertResult:

@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from edge_runtime.data.photos import (
     photo_holdout,
 )
 from edge_runtime.errors import InputError
+from edge_runtime.pipeline.decode import Photo, load_photo
 from edge_runtime.pipeline.resize import resize
 from edge_runtime.pipeline.segmenter import Prepared, prepare
 from training.config import RECIPES, TrainConfig
@@ -108,9 +110,9 @@ class WorkingPhoto:
     inside: np.ndarray
 
 
-def training_prepared(loaded: LoadedPhoto, channel: str) -> Prepared:
+def training_prepared(photo: Photo, channel: str) -> Prepared:
     """The device's first stage with the model card's default disc and the training patch size."""
-    return prepare(loaded.photo, ModelCard().fov_diameter, PATCH_SIZE, channel)
+    return prepare(photo, ModelCard().fov_diameter, PATCH_SIZE, channel)
 
 
 def working_photo(loaded: LoadedPhoto, channel: str = "luma") -> WorkingPhoto:
@@ -118,7 +120,7 @@ def working_photo(loaded: LoadedPhoto, channel: str = "luma") -> WorkingPhoto:
 
     The label is resized antialiased, then halved at 0.5.
     """
-    prepared = training_prepared(loaded, channel)
+    prepared = training_prepared(loaded.photo, channel)
     return WorkingPhoto(
         loaded.name, prepared.work, working_label(loaded.label, prepared), prepared.inside
     )
@@ -361,14 +363,42 @@ def load_photo_source(
             "least one to choose the checkpoint and threshold"
         )
     training = np.delete(np.arange(len(dataset.photos)), held)
+    photos = (working_photo(load_labelled(dataset.photos[i]), channel) for i in training)
+    return PhotoSource(dataset, weight, _cached(photos), scorable, unscored)
+
+
+def unlabelled_source(path: Path, channel: str = "luma") -> PhotoSource:
+    """The photographs of a folder of labelled photographs alone, ready to crop, none held out.
+
+    Only the photographs are read (what calibrating int8 ranges needs): not their labels, which
+    may be missing or blank (a crop's label is empty), nor their masks (crops are centred in
+    the field of view the runtime detects, as a training photograph's are).
+
+    Raises:
+        InputError: the folder cannot be used, or one of its photographs cannot be read.
+    """
+    dataset = find_dataset(path)
+    photos = (
+        _unlabelled(photo.name, training_prepared(load_photo(photo.image), channel))
+        for photo in dataset.photos
+    )
+    return PhotoSource(dataset, 1.0, _cached(photos), [], [])
+
+
+def _unlabelled(name: str, prepared: Prepared) -> WorkingPhoto:
+    return WorkingPhoto(name, prepared.work, np.zeros_like(prepared.inside), prepared.inside)
+
+
+def _cached(photos: Iterable[WorkingPhoto]) -> PhotoCache:
+    """A :class:`PhotoCache` of ``photos`` (closed if one of them fails)."""
     cache = PhotoCache()
     try:
-        for i in training:
-            cache.add(working_photo(load_labelled(dataset.photos[i]), channel))
+        for photo in photos:
+            cache.add(photo)
     except BaseException:
         cache.close()
         raise
-    return PhotoSource(dataset, weight, cache, scorable, unscored)
+    return cache
 
 
 def unscorable(photo: LabelledPhoto, channel: str) -> str | None:
@@ -384,7 +414,7 @@ def unscorable(photo: LabelledPhoto, channel: str) -> str | None:
         return str(exc)
     fov = loaded.fov
     if fov is None:
-        prepared = training_prepared(loaded, channel)
+        prepared = training_prepared(loaded.photo, channel)
         fov = prepared.fov.mask(prepared.shape)
     if not fov.any():
         return f"{photo.mask or photo.image}: no pixel inside the field of view"

@@ -589,6 +589,29 @@ def test_convert_refuses_an_output_that_is_one_of_its_inputs(
     assert photograph.read_bytes() == before
 
 
+def test_calibration_reads_the_photographs_not_their_labels(
+    host_model, tmp_path, run_cli, make_photo_dataset
+):
+    """README and --help say a calibration folder's labels are not read, but each was checked
+    as for scoring: a blank label (eye2) refused the folder ('no vessel pixel', exit 2). A
+    missing label, or a STARE folder without its labels folder, calibrates as well."""
+    from PIL import Image
+
+    generic = make_photo_dataset(tmp_path / "generic", "generic", count=5)
+    blank = generic / "labels" / "eye2.png"
+    Image.fromarray(np.zeros_like(np.asarray(Image.open(blank)))).save(blank)
+    (generic / "labels" / "eye4.png").unlink()
+    stare = make_photo_dataset(tmp_path / "stare", "stare", count=2)
+    for label in (stare / "labels-ah").iterdir():
+        label.unlink()
+    (stare / "labels-ah").rmdir()
+    for folder in (generic, stare):
+        out = tmp_path / f"{folder.name}.tflite"
+        args = ["--calibration", folder, "--calibration-size", "32", "--no-check", "-o", out]
+        run_cli("convert", host_model, *args)
+        assert read_card(out.read_bytes()).quantization == "int8"
+
+
 def test_gate_data_that_cannot_be_used_is_refused_before_converting(
     host_model, subset_npz, tmp_path, run_cli, monkeypatch
 ):
