@@ -46,7 +46,9 @@ def main(data: Path, images: str, labels: str, model: str | None, holdout: float
     covered = [i for run in runs for i in run]
     base = Segmenter(model)
     try:  # scored as held out: what the model's run held out, as its card says
-        refuse_another_card_holdout(holdout, base.model.card, base.model_name, "patches")
+        refuse_another_card_holdout(
+            holdout, base.model.card, base.model_name, "patches", scorer="stride.py"
+        )
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     per_patch = dice_per_patch(y[covered], base.patch_masks(x[covered]))

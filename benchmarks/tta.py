@@ -39,7 +39,11 @@ def main(data: Path, model: str | None, holdout: float, repeats: int) -> None:
     segmenters = {mode: Segmenter(model, SegmenterConfig(tta=mode)) for mode in TTA_MODES}
     try:  # scored as held out: what the model's run held out, as its card says
         refuse_another_card_holdout(
-            holdout, segmenters["off"].model.card, segmenters["off"].model_name, "patches"
+            holdout,
+            segmenters["off"].model.card,
+            segmenters["off"].model_name,
+            "patches",
+            scorer="tta.py",
         )
     except InputError as exc:
         raise click.UsageError(str(exc)) from None

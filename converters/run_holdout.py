@@ -12,6 +12,7 @@ from pathlib import Path
 
 from converters.check import GateModels, GatePatches, GatePhotos
 from converters.metadata_writer import run_record
+from edge_runtime.contract.card_holdout import HoldoutCheck, RecordedShare, refuse_another_share
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
 from edge_runtime.errors import InputError
@@ -93,25 +94,13 @@ def refuse_another_holdout(
         InputError: naming the option, what the run held out and the data it would score.
     """
     holdout = gate_data.data.holdout
-    if not holdout:
+    unit = "photographs" if isinstance(gate_data, GatePhotos) else "patches"
+    unrecorded = "no run record or card records it"
+    check = HoldoutCheck(holdout, option, str(model), unit, "the gate", "gate", unrecorded)
+    refuse_another_share(check, None if run is None else RecordedShare(str(run.source), run.share))
+    if not holdout or run is None:
         return
     given = f"{option} {holdout}"
-    if run is None:
-        warnings.warn(
-            f"{given}: nothing says what {model} held out in training (no run record or card "
-            "records it), so the gate takes what it selects as held out, unchecked",
-            stacklevel=2,
-        )
-        return
-    unit = "photographs" if isinstance(gate_data, GatePhotos) else "patches"
-    if run.share != holdout:
-        held = f"held out {run.share}" if run.share else "held nothing out (train --holdout 0)"
-        instead = f"give {option} {run.share}, or gate" if run.share else "gate"
-        exactly = " (a share is taken only if it is the run's exactly)" if run.share else ""
-        raise InputError(
-            f"{given}: {run.source} says its run {held}, so the gate would score {unit} it may "
-            f"have trained on as held out{exactly}; {instead} without it on data the run never saw"
-        )
     if isinstance(gate_data, GatePhotos) and run.photos is not None:
         if not run.photos:
             _refuse_none_held(given, run, "photographs", "patches", option)

@@ -1,47 +1,96 @@
-"""Whether a holdout is the share a model's card says its training run held out.
+"""Whether a holdout is the share a model's training run held out.
 
 ``eval --holdout F`` scores, as held out, what ``train --holdout F`` held out; another share than
-the run's selects photographs or patches the model may have trained on. (The gate checks its
-holdout likewise, against the run's record where there is one: ``converters/run_holdout.py``.)
+the run's selects photographs or patches the model may have trained on. Its card says the run's
+share; the gate checks its holdout likewise (:func:`refuse_another_share`), against the run's
+record where there is one (``converters/run_holdout.py``).
 """
 
 import warnings
+from dataclasses import dataclass
 
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.errors import InputError
 
 
-def refuse_another_card_holdout(
-    holdout: float | None, card: ModelCard, model: str, unit: str, option: str = "--holdout"
-) -> None:
-    """Refuse a holdout (given as ``option``) that is not the share ``model``'s card records.
+@dataclass(frozen=True)
+class RecordedShare:
+    """The holdout share a model's run held out, as ``source`` (its card, its record) says."""
 
-    A card recording 0 (a run that held nothing out) refuses any; a card that records no share
-    (older cards, or one without its training) takes the holdout as given, with a warning.
-    ``None`` or 0 (no holdout) is never refused.
+    source: str
+    share: float
+
+
+@dataclass(frozen=True)
+class HoldoutCheck:
+    """A holdout to check, in the words of what scores it.
+
+    ``option`` gave ``holdout`` for ``model``'s ``unit`` (photographs, patches); ``scorer``
+    (eval, the gate) would score them, ``verb`` (score, gate) is what it does without the
+    option; ``unrecorded`` says why nothing may record the run's share.
+    """
+
+    holdout: float | None
+    option: str
+    model: str
+    unit: str
+    scorer: str
+    verb: str
+    unrecorded: str
+
+
+def refuse_another_share(check: HoldoutCheck, recorded: RecordedShare | None) -> None:
+    """Refuse a holdout that is not exactly the share ``recorded`` (a run that held out 0 held
+    nothing out, and refuses any); ``None`` or 0 (no holdout) is never refused.
+
+    Where nothing records the share (``recorded`` ``None``), the holdout is taken as given,
+    with a warning.
+
+    Raises:
+        InputError: naming the option, what says the run's share, and the share.
+    """
+    if not check.holdout:
+        return
+    given = f"{check.option} {check.holdout}"
+    if recorded is None:
+        warnings.warn(
+            f"{given}: nothing says what {check.model} held out in training ({check.unrecorded}"
+            f"), so {check.scorer} takes the {check.unit} it selects as held out, unchecked",
+            stacklevel=3,
+        )
+        return
+    share = recorded.share
+    if share != check.holdout:
+        held = f"held out {share}" if share else "held nothing out (train --holdout 0)"
+        instead = f"give {check.option} {share}, or {check.verb}" if share else check.verb
+        exactly = " (a share is taken only if it is the run's exactly)" if share else ""
+        raise InputError(
+            f"{given}: {recorded.source} says its run {held}, so {check.scorer} would score "
+            f"{check.unit} it may have trained on as held out{exactly}; {instead} without it on "
+            "data the run never saw"
+        )
+
+
+def refuse_another_card_holdout(
+    holdout: float | None,
+    card: ModelCard,
+    model: str,
+    unit: str,
+    option: str = "--holdout",
+    scorer: str = "eval",
+) -> None:
+    """Refuse a holdout (given as ``option``) that is not the share ``model``'s card records
+    (:func:`refuse_another_share`; ``scorer`` scores what it selects).
+
+    A card that records no share (older cards, or one without its training) takes the holdout
+    as given, with a warning.
 
     Raises:
         InputError: naming the option, the model and the share its card records.
     """
-    if not holdout:
-        return
-    given = f"{option} {holdout}"
     share = None if card.training is None else card.training.holdout
-    if share is None:
-        warnings.warn(
-            f"{given}: nothing says what {model} held out in training (its card does not "
-            f"record it), so the {unit} it selects are taken as held out, unchecked",
-            stacklevel=2,
-        )
-        return
-    if share != holdout:
-        held = (
-            f"held out {share}"
-            if share
-            else "held nothing out (train --holdout 0: it trained on all of its data)"
-        )
-        instead = f"give {option} {share}, or score" if share else "score"
-        raise InputError(
-            f"{given}: the card of {model} says its run {held}, so {unit} it may have trained "
-            f"on would be scored as held out; {instead} data the run never saw without it"
-        )
+    recorded = None if share is None else RecordedShare(f"the card of {model}", share)
+    words = HoldoutCheck(
+        holdout, option, model, unit, scorer, "score", "its card does not record it"
+    )
+    refuse_another_share(words, recorded)

@@ -299,7 +299,8 @@ def test_a_holdout_nothing_records_is_taken_with_a_warning(
     done = run_cli("convert", moved, *args, "--check-holdout", "0.2")
     assert (
         f"warning: --check-holdout 0.2: nothing says what {moved} held out in training (no run "
-        "record or card records it), so the gate takes what it selects as held out, unchecked"
+        "record or card records it), so the gate takes the patches it selects as held out, "
+        "unchecked"
     ) in done.output
     assert read_card(out.read_bytes()).gate.data.holdout == 0.2
     check = ["check", "--tflite", out, "--data", patches_npz, *HOLDOUT, "--min-dice", "0"]

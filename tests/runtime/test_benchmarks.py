@@ -44,8 +44,9 @@ def test_a_benchmark_s_holdout_is_the_share_the_model_s_card_records(small_npz, 
     assert done.returncode == 2 and done.stdout == "", done.stderr
     assert done.stderr.splitlines()[-1] == (
         f"Error: --holdout 0.3: the card of {DEFAULT_MODEL} says its run held out 0.2, so "
-        "patches it may have trained on would be scored as held out; give --holdout 0.2, or "
-        "score data the run never saw without it"
+        f"{script} would score patches it may have trained on as held out (a share is taken "
+        "only if it is the run's exactly); give --holdout 0.2, or score without it on data the "
+        "run never saw"
     )
 
 

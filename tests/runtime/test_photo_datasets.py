@@ -514,8 +514,9 @@ def test_eval_refuses_a_holdout_other_than_the_share_the_model_s_card_records(
         assert result.stdout == ""
         assert result.stderr == (
             f"Error: --holdout 0.3: the card of {DEFAULT_MODEL} says its run held out 0.2, so "
-            f"{unit} it may have trained on would be scored as held out; give --holdout 0.2, "
-            "or score data the run never saw without it\n"
+            f"eval would score {unit} it may have trained on as held out (a share is taken only "
+            "if it is the run's exactly); give --holdout 0.2, or score without it on data the "
+            "run never saw\n"
         )
     for _, data in given:
         if "--av" not in data:
@@ -545,8 +546,8 @@ def test_eval_refuses_any_holdout_of_a_model_trained_on_all_of_its_data(
         assert result.stdout == ""
         assert result.stderr == (
             f"Error: --holdout 0.2: the card of {model} says its run held nothing out (train "
-            f"--holdout 0: it trained on all of its data), so {unit} it may have trained on "
-            "would be scored as held out; score data the run never saw without it\n"
+            f"--holdout 0), so eval would score {unit} it may have trained on as held out; "
+            "score without it on data the run never saw\n"
         )
 
 
@@ -563,7 +564,7 @@ def test_eval_warns_that_a_holdout_a_card_does_not_record_is_taken_unchecked(
             assert json.loads(result.stdout)["n"]
             assert result.stderr == (
                 f"warning: --holdout 0.3: nothing says what {model} held out in training (its "
-                f"card does not record it), so the {unit} it selects are taken as held out, "
+                f"card does not record it), so eval takes the {unit} it selects as held out, "
                 "unchecked\n"
             )
 
