@@ -48,8 +48,13 @@ def silenced() -> Iterator[None]:
             _SILENCE.enter(block)
         yield
     finally:
-        with _SILENCE.lock:
-            _SILENCE.leave(block)
+        try:
+            with _SILENCE.lock:
+                _SILENCE.leave(block)
+        except BaseException:  # a Ctrl-C while leaving (or waiting for the lock): again, then on
+            with _SILENCE.lock:
+                _SILENCE.leave(block)
+            raise
 
 
 class _Silence:
@@ -78,7 +83,8 @@ class _Silence:
 
     def leave(self, block: object) -> None:
         """Forget ``block`` (counted or not), and with none left open, point standard error
-        back (where it was silenced, in part or whole)."""
+        back (where it was silenced, in part or whole); done again, it does what was left
+        undone (:func:`silenced` does it again when a KeyboardInterrupt cuts it short)."""
         self.blocks.pop(block, None)
         if not self.blocks and self.saved is not None:
             self.speak()

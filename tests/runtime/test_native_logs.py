@@ -121,6 +121,65 @@ def test_a_ctrl_c_while_a_silence_begins_leaves_standard_error_where_it_was(
     assert (inside, after_next) == (nowhere, before)
 
 
+_LEAVING_CALLS = len(_ENTRY_CALLS), len(_ENTRY_CALLS) + 1
+"""The calls of the last block's leaving, counted on from the entry's: its dup2, then its close."""
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+@pytest.mark.parametrize("call", _LEAVING_CALLS, ids=["dup2", "close"])
+def test_a_ctrl_c_while_a_silence_ends_leaves_standard_error_where_it_was(
+    monkeypatch, nowhere, call, after
+):
+    """A KeyboardInterrupt as the last block left, before its dup2 pointed standard error back,
+    left it pointed at /dev/null with no block open to point it back (until another block):
+    the command's own line for the Ctrl-C was lost. Leaving is done again, then raised."""
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    with _standard_error_kept():
+        before = _where()
+        with _interrupted(monkeypatch, call, after), pytest.raises(KeyboardInterrupt), silenced():
+            pass
+        where = _where()
+        left_open = bool(native_logs._SILENCE.blocks), native_logs._SILENCE.saved
+    assert where == before != nowhere
+    assert left_open == (False, None)
+
+
+class _InterruptedOnce:
+    """A lock whose ``count``-th acquiring raises KeyboardInterrupt (a Ctrl-C while it waits for
+    another thread's: acquiring a lock can be interrupted by a signal)."""
+
+    def __init__(self, count: int):
+        self.lock, self.uses = threading.Lock(), itertools.count(1)
+        self.count = count
+
+    def __enter__(self):
+        if next(self.uses) == self.count:
+            raise KeyboardInterrupt
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self.lock.__exit__(*exc)
+
+
+def test_a_ctrl_c_while_a_silence_waits_to_end_leaves_standard_error_where_it_was(
+    monkeypatch, nowhere
+):
+    """Interrupted waiting for the lock to leave, a block stayed counted open for good:
+    standard error stayed at /dev/null, and no later block pointed it back."""
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    monkeypatch.setattr(native_logs._SILENCE, "lock", _InterruptedOnce(2))
+    with _standard_error_kept():
+        before = _where()
+        with pytest.raises(KeyboardInterrupt), silenced():
+            pass
+        where = _where()
+        with silenced():
+            pass
+        after_next = _where()
+    assert (where, after_next) == (before, before) != (nowhere, nowhere)
+    assert not native_logs._SILENCE.blocks
+
+
 _HELD = """
 import os, signal, sys, threading
 from edge_runtime.native_logs import silenced
