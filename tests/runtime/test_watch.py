@@ -1427,6 +1427,92 @@ def test_a_photograph_done_that_cannot_be_read_now_keeps_its_outputs(
     assert json.loads((out / STATE_FILE).read_text())["a.png"]["ok"]
 
 
+class _FailingPartWay:
+    """A file whose reading fails part way, as a network share's may (EIO)."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+    def read(self, size=-1):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    def fileno(self):
+        return self.f.fileno()
+
+
+def test_a_photograph_done_whose_reading_fails_part_way_keeps_its_outputs(tmp_path, monkeypatch):
+    """Its status changed (a chmod), and its content opened but not read to the end (an I/O
+    error of a network share): as one that cannot be opened, it is kept as done, outputs and
+    all, and left unprocessed with the error, not taken as changed and done again."""
+    drop, out, photo = _settled_photo(tmp_path)
+    calls = []
+    watcher = FolderWatcher(drop, out, _fake_process(calls), settle=1)
+    photo.write_bytes(_png_bytes(tmp_path))
+    _old(photo)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    time.sleep(0.02)  # a later change time
+    photo.chmod(0o600)
+    real = watcher_module.open_regular
+    monkeypatch.setattr(watcher_module, "open_regular", lambda *a: _FailingPartWay(real(*a)))
+    assert list(watcher.poll()) == []
+    assert [(u.path, u.reason.split(" to compare")[0]) for u in watcher.unprocessed] == [
+        (photo, "cannot be read (Input/output error)")
+    ]
+    assert calls == ["a.png"] and (out / "a_mask.png").exists()
+
+
+def test_a_photograph_made_unreadable_as_it_is_segmented_is_done(tmp_path, monkeypatch):
+    """Segmented, then unreadable before the digest of its content was read (a sync tool's
+    lock, chmod 000): its record is made, as done, and the watcher goes on; no
+    UnreadableError out of the look."""
+    _refused_without_read_permission(monkeypatch)
+    drop, out, photo = _settled_photo(tmp_path)
+    made = _fake_process([])
+
+    def process(path, outputs):
+        record = made(path, outputs)
+        path.chmod(0)
+        return record
+
+    photo.write_bytes(_png_bytes(tmp_path))
+    _old(photo)
+    watcher = FolderWatcher(drop, out, process, settle=1)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    assert json.loads((out / STATE_FILE).read_text())["a.png"]["ok"]
+    assert (out / "a_mask.png").exists()
+
+
+def test_a_restart_with_other_settings_counts_a_photograph_done_that_cannot_be_read(
+    tmp_path, monkeypatch
+):
+    """After a model update, a photograph done whose status changed and that cannot be read
+    now is counted among those done otherwise (it is kept as done), not an UnreadableError out
+    of the first look."""
+    _refused_without_read_permission(monkeypatch)
+    drop, out, photo = _settled_photo(tmp_path)
+    watcher = FolderWatcher(drop, out, _fake_process([]), settle=1, settings="1.0")
+    photo.write_bytes(_png_bytes(tmp_path))
+    _old(photo)
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    watcher.close()
+    time.sleep(0.02)  # a later change time
+    photo.chmod(0)
+    warnings = []
+    watcher = FolderWatcher(drop, out, _fake_process([]), 1, warnings.append, settings="2.0")
+    assert list(watcher.poll()) == []
+    assert len(warnings) == 1 and ": 1 photograph in the folder done with another" in warnings[0]
+    assert [u.reason.split(" to compare")[0] for u in watcher.unprocessed] == [
+        "cannot be read (Permission denied)"
+    ]
+    watcher.close()
+
+
 def test_a_photograph_given_another_modification_time_is_done_again_once(tmp_path, monkeypatch):
     """Its content the same, its time set back (touch -d): done again, as any change of size or
     time is; the state then keeps the new time, so the next look neither reads nor redoes it."""
