@@ -268,3 +268,30 @@ def test_a_process_forked_inside_a_silenced_block_keeps_its_silence_and_count(mo
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == "the child's first line\nthe child's last line\n"
+
+
+_SAYS_AT_ONCE = (
+    _HELD
+    + """
+pid = os.fork()
+if pid == 0:
+    os.write(2, b"the child's own line\\n")
+    os._exit(0)
+status = os.waitpid(pid, 0)[1]
+leave.set()
+sys.exit(status and "the child failed")
+"""
+)
+
+
+def test_a_process_forked_while_a_thread_is_silenced_speaks_before_any_block(monkeypatch):
+    """The child's standard error is pointed back at the fork itself, not at the child's first
+    block: what it writes before any (a forked worker's error) is not lost."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv(VERBOSE_ENV, raising=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _SAYS_AT_ONCE], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stderr == "the child's own line\n", done.stderr
