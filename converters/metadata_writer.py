@@ -273,7 +273,7 @@ def build_card(
                 record.epochs,
                 record.seed,
                 record.holdout,
-                record.start,
+                record.started_from,
                 record.held_out_best_epoch,
             )
             if record

@@ -10,13 +10,12 @@ import numpy as np
 
 from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
 from edge_runtime.contract.symmetry import TTA_MODES, symmetry_average
-from edge_runtime.data.patches import file_sha256
 from training.model_io import load_keras_model, predict_probabilities
 
 
-def load_teacher(path: str | Path) -> tuple[keras.Model, str]:
-    """A trained model (a run's ``model.keras``) and the SHA-256 of its file."""
-    return load_keras_model(path, PREPROCESSING_NAME), file_sha256(path)
+def load_teacher(path: str | Path) -> keras.Model:
+    """A trained model (a run's ``model.keras``) to distil from."""
+    return load_keras_model(path, PREPROCESSING_NAME)
 
 
 def teacher_probabilities(teacher: keras.Model, x: np.ndarray) -> np.ndarray:

@@ -5,20 +5,31 @@ They run alone, or through the device's pipeline (:class:`KerasPatches`).
 
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import keras
 import numpy as np
 
 import training.layers  # (registers the layers a device form holds)
 import training.losses  # noqa: F401  (registers the custom losses saved with a model)
-from edge_runtime.contract.model_card import FOV_DIAMETER, ModelCard, Preprocessing
+from edge_runtime.contract.model_card import FOV_DIAMETER, ModelCard, ModelFile, Preprocessing
 from edge_runtime.contract.preprocessing import MODEL_INPUTS, ModelInput
+from edge_runtime.data.patches import file_sha256
 from edge_runtime.errors import InputError, first_line
+from edge_runtime.file_names import utf8_text
 from edge_runtime.safe_open import size_and_limit
 
 PREDICT_BATCH = 64
 """Patches per Keras predict step (memory, not results: predictions do not depend on it)."""
+
+
+def model_file(path: str | Path) -> ModelFile:
+    """A model file (``--init``, ``--teacher``) as a run's record names it.
+
+    Its file name, bytes that are not UTF-8 as messages show them (the card carries it to
+    devices), and the SHA-256 of its bytes.
+    """
+    return ModelFile(utf8_text(PurePath(path).name), file_sha256(path))
 
 
 def load_keras_model(path: str | Path, takes: str) -> keras.Model:

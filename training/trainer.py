@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -46,14 +46,18 @@ from edge_runtime.contract.training_record import (
 from edge_runtime.data.patches import file_sha256
 from edge_runtime.data.photos import LabelledPhoto, load_labelled
 from edge_runtime.errors import InputError
-from edge_runtime.file_names import utf8_text
 from edge_runtime.native_logs import VERBOSE_ENV
 from edge_runtime.pipeline.segmenter import Segmenter
 from training.augment import augment_batch
 from training.config import RUN_FILES, SCHEDULES, TrainConfig
 from training.distill import load_teacher, teacher_probabilities
 from training.losses import distillation_loss, get_loss
-from training.model_io import KerasPatches, load_keras_model, predict_probabilities
+from training.model_io import (
+    KerasPatches,
+    load_keras_model,
+    model_file,
+    predict_probabilities,
+)
 from training.models import ARCHITECTURES, build_model, multiply_accumulates
 from training.plots import plot_history
 from training.sources import (
@@ -320,8 +324,7 @@ def _initial_model(config: TrainConfig) -> tuple[keras.Model, ModelFile | None]:
         raise InputError(
             f"{config.init}: its weights do not fit --arch {config.arch} --width {config.width}"
         ) from None
-    # a name's bytes that are not UTF-8 as messages show them: the card carries it to devices
-    return model, ModelFile(utf8_text(PurePath(config.init).name), file_sha256(config.init))
+    return model, model_file(config.init)
 
 
 def train(config: TrainConfig) -> TrainingRecord:
@@ -346,13 +349,14 @@ def _train(
 ) -> TrainingRecord:
     photo_sources = [s for s in sources if isinstance(s, PhotoSource)]
     patch_sources = [s for s in sources if isinstance(s, PatchSource)]
-    loss, teacher_sha256 = get_loss(config.loss), None
+    loss, teacher = get_loss(config.loss), None
     if len(sources) == 1 and patch_sources:  # one patch file: every patch once per epoch
         source = patch_sources[0]
         targets = source.y
         if config.teacher:  # the teacher sees every patch, as when the release was made
-            teacher, teacher_sha256 = load_teacher(config.teacher)
-            targets = np.concatenate([targets, teacher_probabilities(teacher, source.x)], axis=-1)
+            soft = teacher_probabilities(load_teacher(config.teacher), source.x)
+            targets = np.concatenate([targets, soft], axis=-1)
+            teacher = model_file(config.teacher)
             loss = distillation_loss(loss, config.teacher_weight)
         batches = AugmentedBatches(
             source.x_train,
@@ -411,7 +415,6 @@ def _train(
         holdout_dice_at_threshold=scores.dice_at_threshold,
         holdout_dice_per_patch=scores.per_patch,
         data_sha256=sources_sha256(sources),
-        teacher_sha256=teacher_sha256,
         train_seconds=round(time.perf_counter() - started, 1),
         versions=software_versions(),
         train_photos=sum(len(s.train) for s in photo_sources),
@@ -419,7 +422,7 @@ def _train(
         holdout_f1=_mean(scores.photos, "f1"),
         holdout_auc=_mean(scores.photos, "auc"),
         channel=config.channel,
-        start=TrainingStart(config.recipe, init),
+        start=TrainingStart(config.recipe, init, teacher),
     )
     _write_run(Path(config.out), model, config, result, history.history)
     return result

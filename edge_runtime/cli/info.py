@@ -4,7 +4,7 @@ import click
 
 from edge_runtime.cli.options import json_option, model_option, trusted_keys_option
 from edge_runtime.contract.gate_report import GateReport
-from edge_runtime.contract.model_card import TrainingSummary
+from edge_runtime.contract.model_card import ModelFile, TrainingSummary
 from edge_runtime.contract.preprocessing import MODEL_INPUTS
 from edge_runtime.contract.schema import json_text
 from edge_runtime.errors import ModelError, one_line
@@ -22,6 +22,12 @@ def _gate_line(gate: GateReport) -> str:
     return f"{verdict}: Dice {scores} on {gate.n} {gate.unit}{of}"
 
 
+def _model_file(model: ModelFile) -> str:
+    """A model a card names, by its file name (where recorded) and the start of its SHA-256."""
+    digest = f"SHA-256 {model.sha256[:12]}..."
+    return f"{model.name} ({digest})" if model.name else f"a model of {digest} (name not recorded)"
+
+
 def _training_line(training: TrainingSummary | None) -> str:
     """How the model was made: what its training started from, and the epoch kept."""
     if training is None:
@@ -31,10 +37,9 @@ def _training_line(training: TrainingSummary | None) -> str:
         began = "recipe and starting model not recorded"
     else:
         recipe = f"recipe {start.recipe}" if start.recipe else "no recipe"
-        init = start.init
-        began = f"{recipe}, " + (
-            f"from {init.name} (SHA-256 {init.sha256[:12]}...)" if init else "from random weights"
-        )
+        began = f"{recipe}, from {_model_file(start.init) if start.init else 'random weights'}"
+        if start.teacher:
+            began += f", distilled from {_model_file(start.teacher)}"
     epochs = "?" if training.epochs is None else training.epochs
     if training.best_epoch is not None:
         kept = f"epoch {training.best_epoch} of {epochs} kept (best held-out score)"

@@ -62,20 +62,23 @@ class ModelFile:
     """A model file as a record names it: its file name (no folder: the paths of the machine
     that trained do not travel; bytes that are not UTF-8 as messages show them,
     :func:`~edge_runtime.file_names.utf8_text`) and the SHA-256 of its bytes, as ``sha256sum``
-    prints it."""
+    prints it. ``name`` is ``None`` for a teacher known by its SHA-256 alone, as records older
+    than :attr:`TrainingStart.teacher` gave it (``teacher_sha256``)."""
 
-    name: str
+    name: str | None
     sha256: str = sha256_digest()
 
 
 @dataclass(frozen=True)
 class TrainingStart:
     """What a training run started from: the named recipe its settings came from (``edge-seg
-    train --recipe``) and the model whose weights it took (``--init``); ``None`` each for none
-    (the command line's settings, random weights)."""
+    train --recipe``), the model whose weights it took (``--init``) and the model it was
+    distilled from (``--teacher``); ``None`` each for none (the command line's settings, random
+    weights, no distillation)."""
 
     recipe: str | None = None
     init: ModelFile | None = None
+    teacher: ModelFile | None = None
 
 
 @dataclass(frozen=True)

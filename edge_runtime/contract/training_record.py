@@ -2,14 +2,14 @@
 written by ``train`` and read by ``convert`` (threshold, architecture, data fingerprint)."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
 from edge_runtime.contract.metrics import THRESHOLD_RANGE
-from edge_runtime.contract.model_card import MAX_RECORDED_EPOCHS, TrainingStart
+from edge_runtime.contract.model_card import MAX_RECORDED_EPOCHS, ModelFile, TrainingStart
 from edge_runtime.contract.preprocessing import CHANNELS
-from edge_runtime.contract.schema import bounded, choice, encode, read_record
+from edge_runtime.contract.schema import bounded, choice, encode, read_record, sha256_digest
 
 RECORD_FILE = "metrics.json"
 """Name of the record in a run directory, beside ``model.keras``."""
@@ -75,7 +75,9 @@ class TrainingRecord:
     holdout_dice_at_threshold: float | None = bounded(None, 0, 1)
     holdout_dice_per_patch: tuple[float, ...] | None = bounded(None, 0, 1)
     data_sha256: str = ""
-    teacher_sha256: str | None = None
+    teacher_sha256: str | None = sha256_digest(None)
+    """SHA-256 of the ``--teacher`` model, as records older than ``start.teacher`` gave it (read:
+    :attr:`started_from`); runs now name the teacher in ``start`` and write ``None`` here."""
     train_seconds: float = bounded(0.0, 0)
     versions: Versions | None = None
     width: int | None = bounded(None, 1, 4096)
@@ -105,6 +107,16 @@ class TrainingRecord:
     )
     """The settings the card and the gate take from the record, bound to the model file (records
     of 1.2.0-dev before the holdout and start were bound hold digests of the first two alone)."""
+
+    @property
+    def started_from(self) -> TrainingStart | None:
+        """``start`` as a card records it: in a record older than ``start.teacher`` that gave
+        its teacher's SHA-256 alone (``teacher_sha256``), that teacher, unnamed (``None`` still
+        where ``start`` itself is not recorded)."""
+        start = self.start
+        if start is None or start.teacher or self.teacher_sha256 is None:
+            return start
+        return replace(start, teacher=ModelFile(None, self.teacher_sha256))
 
     @property
     def held_out_best_epoch(self) -> int | None:

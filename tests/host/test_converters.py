@@ -1334,6 +1334,15 @@ def test_the_card_takes_each_field_from_its_own_record_field():
     assert (older.start, older.best_epoch, older.holdout_patches) == (None, 50, 107)
     summary = build_card(older, _Interpreter(), "int8", None, "1.0.0", older.params).training
     assert (summary.start, summary.best_epoch) == (None, 50)
+    # a teacher goes to the card by name; an older record's (teacher_sha256) by its digest alone
+    distilled = dataclasses.replace(start, teacher=ModelFile("teacher.keras", "cd" * 32))
+    summary = build_card(
+        dataclasses.replace(record, start=distilled), _Interpreter(), "int8", None, "1.0.0", 1
+    ).training
+    assert summary.start == distilled
+    given = dataclasses.replace(record, teacher_sha256="cd" * 32)
+    summary = build_card(given, _Interpreter(), "int8", None, "1.0.0", 1).training
+    assert summary.start == dataclasses.replace(start, teacher=ModelFile(None, "cd" * 32))
     # nothing held out: the last epoch was kept, no best one
     everything = dataclasses.replace(record, holdout=0.0, holdout_patches=0, best_epoch=80)
     summary = build_card(everything, _Interpreter(), "int8", None, "1.0.0", record.params).training

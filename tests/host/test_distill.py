@@ -1,5 +1,6 @@
 """Distillation: teacher targets, the mixed loss, and a smoke run through the CLI."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -7,6 +8,9 @@ import pytest
 
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
+from edge_runtime.contract.bound_settings import edited_settings  # noqa: E402
+from edge_runtime.contract.model_card import ModelFile, TrainingStart  # noqa: E402
+from edge_runtime.contract.training_record import TrainingRecord  # noqa: E402
 from edge_runtime.data.patches import file_sha256  # noqa: E402
 from training.distill import teacher_probabilities  # noqa: E402
 from training.losses import bce_dice_loss, distillation_loss  # noqa: E402
@@ -40,11 +44,18 @@ def test_distillation_loss_mixes_labels_and_teacher():
 
 
 def test_distilled_run_records_its_teacher(subset_npz, host_model, tmp_path, train_smoke):
+    """The teacher was recorded by its SHA-256 alone (teacher_sha256), not by name: the record's
+    start names it beside --init, bound to the model file with the rest of start."""
     teacher = host_model
     train_smoke(subset_npz, tmp_path, "--arch", "unet-lite", "--width", "4", "--teacher", teacher)
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    record = TrainingRecord.read(tmp_path / "metrics.json")
     config = json.loads((tmp_path / "config.json").read_text())
-    assert metrics["teacher_sha256"] == file_sha256(teacher)
+    named = ModelFile(teacher.name, file_sha256(teacher))  # no path
+    assert record.start == TrainingStart(None, None, named) and record.teacher_sha256 is None
+    assert record.model_sha256 == file_sha256(tmp_path / "model.keras")
+    assert edited_settings(record) == ()
+    unnamed = dataclasses.replace(record.start, teacher=None)
+    assert edited_settings(dataclasses.replace(record, start=unnamed)) == ("start",)
     assert config["teacher"] == teacher.name and config["teacher_weight"] == 0.8  # no path
 
 

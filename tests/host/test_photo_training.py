@@ -131,6 +131,7 @@ def test_the_card_says_what_training_started_from_and_the_epoch_it_kept(tmp_path
     assert training["start"] == {
         "recipe": "finetune",
         "init": {"name": "model.keras", "sha256": init.sha256},
+        "teacher": None,
     }
     assert training["best_epoch"] == record.best_epoch  # a fifth held out: the best kept
     said = run_cli("info", "--model", model).stdout

@@ -42,7 +42,7 @@ def test_run_writes_every_output(unet_run, subset_npz):
     assert metrics["holdout_patches"] == 24 and metrics["train_patches"] == 48
     assert 1 <= metrics["best_epoch"] <= 2
     # no recipe, random weights: said so (a record without them is older, not recording them)
-    assert metrics["start"] == {"recipe": None, "init": None}
+    assert metrics["start"] == {"recipe": None, "init": None, "teacher": None}
     assert 0.05 <= metrics["threshold"] <= 0.95
     assert 0 <= metrics["holdout_dice_at_0_5"] <= metrics["holdout_dice_at_threshold"] <= 1
     per_patch = metrics["holdout_dice_per_patch"]

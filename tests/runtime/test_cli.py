@@ -235,6 +235,16 @@ def test_info_says_how_a_model_was_trained_and_what_its_card_does_not_record(bun
         "trained:      recipe finetune, from model.keras (SHA-256 0123456789ab...); epoch 23 "
         "of 40 kept (best held-out score)"
     )
+    distilled = TrainingStart("v1", None, ModelFile("teacher.keras", "fedcba987654" + "0" * 52))
+    assert trained(start=distilled, best_epoch=23) == (
+        "trained:      recipe v1, from random weights, distilled from teacher.keras (SHA-256 "
+        "fedcba987654...); epoch 23 of 40 kept (best held-out score)"
+    )
+    older = TrainingStart("v1", None, ModelFile(None, "fedcba987654" + "0" * 52))  # teacher_sha256
+    assert trained(start=older, best_epoch=23).startswith(
+        "trained:      recipe v1, from random weights, distilled from a model of SHA-256 "
+        "fedcba987654... (name not recorded); epoch 23"
+    )
     assert trained(start=TrainingStart(), holdout=0.0) == (
         "trained:      no recipe, from random weights; the last of 40 epochs kept (nothing "
         "held out)"

@@ -271,6 +271,30 @@ def test_a_record_names_what_its_run_started_from_and_an_older_one_nothing(tmp_p
     assert TrainingRecord.read(_record(tmp_path, start=scratch)).start == TrainingStart()
 
 
+def test_a_record_names_its_teacher_in_its_start_and_an_older_one_by_its_digest(tmp_path):
+    """--teacher was recorded as teacher_sha256 alone, not by name and not on the card. A record
+    names it in start beside --init, bound with it; an older record's teacher_sha256 still reads,
+    and goes to the card as a teacher of that SHA-256 whose name is not recorded (where its start
+    is recorded; one without start records none of it)."""
+    from edge_runtime.contract.bound_settings import bind, edited_settings
+    from edge_runtime.contract.model_card import ModelFile, TrainingStart
+
+    teacher = ModelFile("teacher.keras", "ef" * 32)
+    start = {"recipe": "v1", "teacher": {"name": "teacher.keras", "sha256": "ef" * 32}}
+    record = bind(TrainingRecord.read(_record(tmp_path, start=start)), "ab" * 32)
+    assert record.start == TrainingStart("v1", None, teacher) == record.started_from
+    other = dataclasses.replace(record.start, teacher=ModelFile("other.keras", "ef" * 32))
+    assert edited_settings(dataclasses.replace(record, start=other)) == ("start",)
+    older = TrainingRecord.read(
+        _record(tmp_path, start={"recipe": "v1", "init": None}, teacher_sha256="ef" * 32)
+    )
+    assert older.start == TrainingStart("v1")
+    assert older.started_from == TrainingStart("v1", None, ModelFile(None, "ef" * 32))
+    assert TrainingRecord.read(_record(tmp_path, teacher_sha256="ef" * 32)).started_from is None
+    with pytest.raises(ValueError, match=r"field 'teacher_sha256': got 'xyz', expected 64 hex"):
+        TrainingRecord.read(_record(tmp_path, teacher_sha256="xyz"))
+
+
 @pytest.mark.parametrize(
     "digest", ["xyz", "CD" * 32, "cd" * 31 + "g0", "cd" * 31 + "c", "cd" * 32 + "\n", 7]
 )
