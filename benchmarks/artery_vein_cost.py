@@ -26,6 +26,7 @@ import click
 import numpy as np
 
 from edge_runtime.analysis.segmentation import Segmenter
+from edge_runtime.errors import counted
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.inference.patch_model import PatchModel
 from edge_runtime.pipeline.artery_vein import ArteryVeinModel
@@ -76,7 +77,7 @@ def main(image: str | None, size: str, repeats: int, models: tuple[str, ...]) ->
             statistics.median(artery_vein_ms[k]),
         )
         print(
-            f"{Path(model.runtime.model).name}: {tiles} artery/vein tile{'s' * (tiles > 1)} of "
+            f"{Path(model.runtime.model).name}: {counted(tiles, 'artery/vein tile')} of "
             f"{model.tile} px (a disc {model.fov_diameter:g} px across), "
             f"{np.count_nonzero(classes == 1)} artery and {np.count_nonzero(classes == 2)} vein "
             f"pixels; vessels {vessels:.1f} ms, arteries/veins {arteries_veins:.1f} ms (median of "

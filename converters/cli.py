@@ -139,7 +139,7 @@ def _echo_gate(report: GateReport) -> None:
             f"pixel agreement {report.pixel_agreement:.4%}"
         )
     verdict = "passed" if report.passed else "FAILED"
-    click.echo(f"gate {verdict}: {line} ({report.n} {report.unit})")
+    click.echo(f"gate {verdict}: {line} ({report.counted()})")
     for failure in report.failures:
         click.echo(f"  gate failed: {failure}")
 

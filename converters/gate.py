@@ -21,6 +21,7 @@ from edge_runtime.contract.gate_report import (
 )
 from edge_runtime.contract.metrics import dice_per_patch, dice_score
 from edge_runtime.data.vessel_share import MAX_VESSEL_SHARE
+from edge_runtime.errors import counted
 
 WORST = 5
 """How many of the largest per-image drops a report lists."""
@@ -239,7 +240,8 @@ def _regression_failures(report: GateReport, gates: Gates, drop: np.ndarray) -> 
         count = int(np.count_nonzero(drop > gates.max_image_drop))
         worst = report.worst_drops[0]
         failures.append(
-            f"{count} {unit} drop more than {gates.max_image_drop} Dice "
+            f"{counted(count, UNITS[unit], unit)} {'drops' if count == 1 else 'drop'} more "
+            f"than {gates.max_image_drop} Dice "
             f"(worst: {UNITS[unit]} {worst.shown}, {report.max_image_drop:.4f})"
         )
     return failures

@@ -11,6 +11,7 @@ import numpy as np
 from edge_runtime.atomic import atomic_path, write_text
 from edge_runtime.contract.gate_report import UNITS, GateReport
 from edge_runtime.contract.schema import encode, json_text
+from edge_runtime.errors import counted
 
 REPORT_FILES = ("report.json", "report.md", "dice_delta.png")
 """What :func:`write_report` writes, in order."""
@@ -32,7 +33,8 @@ def gate_markdown(report: GateReport) -> str:
     lines = [
         f"## Quantization gate: {verdict}",
         "",
-        f"{report.n} labelled {report.unit}, threshold {report.threshold}.",
+        f"{counted(report.n, f'labelled {UNITS[report.unit]}', f'labelled {report.unit}')}, "
+        f"threshold {report.threshold}.",
         "",
         "| model | mean Dice |",
         "|---|---|",
@@ -72,7 +74,7 @@ def _plot_delta(report: GateReport, path: Path) -> None:
     else:
         ax.hist(tflite, bins=40)
         ax.set(xlabel=f"per-{one} Dice (LiteRT)", ylabel=report.unit)
-    ax.set_title(f"{'passed' if report.passed else 'FAILED'}: {report.n} {report.unit}")
+    ax.set_title(f"{'passed' if report.passed else 'FAILED'}: {report.counted()}")
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=100)
     plt.close(fig)

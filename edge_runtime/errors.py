@@ -42,6 +42,12 @@ def one_line(message: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with its noun, singular for 1 alone: ``counted(1, "photograph")`` is "1 photograph"
+    and ``counted(0, "photograph")`` "0 photographs"; ``plural`` where it is not ``noun`` + s."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (native errors run to many lines), or its type."""
     lines = str(exc).strip().splitlines()

@@ -28,7 +28,7 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.data.patches import check_npz_file
 from edge_runtime.data.photos import datasets_of_folders
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, counted
 from edge_runtime.processes import ending_cleanly_on_sigterm
 from training.config import (
     ARTERY_VEIN_RUN_FILES,
@@ -289,7 +289,7 @@ def train(data: tuple[str, ...], out: Path, overwrite: bool, recipe: str | None,
         also = f", not on {unscored} held out that could not be scored" if unscored else ""
         click.echo(
             f"holdout photographs: F1 {result.holdout_f1:.4f}, AUC {auc} at tuned threshold "
-            f"{result.threshold:.2f} on {len(photos)} photograph{'s' * (len(photos) != 1)}{also} "
+            f"{result.threshold:.2f} on {counted(len(photos), 'photograph')}{also} "
             f"{run}; wrote {out}"
         )
     elif result.holdout_dice_at_0_5 is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.app.outputs import is_written_output
-from edge_runtime.errors import one_line
+from edge_runtime.errors import counted, one_line
 from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
 
 PHOTOGRAPHS_TAKEN = f"photographs named {', '.join(IMAGE_SUFFIXES)} (in any case)"
@@ -132,8 +132,8 @@ def no_photographs(arguments: list[str]) -> str:
             if is_folder:
                 if read < _READ_BELOW:  # the folder itself counts one
                     most = _READ_BELOW - read - 1
-                    counted, entries = _photographs_in(os.path.join(folder, name), most)
-                    below, read = below + counted, read + 1 + entries
+                    found_below, entries = _photographs_in(os.path.join(folder, name), most)
+                    below, read = below + found_below, read + 1 + entries
             elif is_written_output(Path(name)):
                 maps, first = maps + 1, min(first, name) if maps else name
             else:
@@ -144,12 +144,8 @@ def no_photographs(arguments: list[str]) -> str:
     them = "them" if len(folders) > 1 else "it"
     written = f", never the maps it writes ({maps} in {them}: {first}{', ...' * (maps > 1)})"
     others = f"; other files in {them}: {', '.join(kinds)}" if kinds else ""
-    some = f"at least {below}" if read >= _READ_BELOW else str(below)
-    plural = "s" * (below != 1)
-    inside = (
-        f"; {some} photograph{plural} in folders in {them}, which edge-seg does not look "
-        "into: name those folders"
-    )
+    some = ("at least " if read >= _READ_BELOW else "") + counted(below, "photograph")
+    inside = f"; {some} in folders in {them}, which edge-seg does not look into: name those folders"
     named = " ".join(arguments)
     taken = f"{PHOTOGRAPHS_TAKEN}{written if maps else ''}{others}{inside if below else ''}"
     return one_line(f"no photographs in {named}: edge-seg takes only {taken}")

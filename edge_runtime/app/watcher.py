@@ -76,6 +76,7 @@ from edge_runtime.errors import (
     InputError,
     OutputError,
     UnreadableError,
+    counted,
     describe_failure,
     one_line,
 )
@@ -481,9 +482,8 @@ class FolderWatcher:
                 self.state[name] = dataclasses.replace(done, warned=warned)
                 self._unsaved = True
         if others:
-            plural = "s" if others != 1 else ""
             self.warn(
-                f"{one_line(str(self.state_path))}: {others} photograph{plural} "
+                f"{one_line(str(self.state_path))}: {counted(others, 'photograph')} "
                 "in the folder done with another model or other settings (or by an older "
                 "version) not done again (each map's provenance says what drew it): remove this "
                 "file, or write to another output folder, to have them done with these"

@@ -32,7 +32,7 @@ from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.data.photos import PhotoDataset, describe_layouts, held_out, list_dataset
-from edge_runtime.errors import InputError, one_line
+from edge_runtime.errors import InputError, counted, one_line
 from edge_runtime.evaluation.patches import evaluate_patches
 from edge_runtime.evaluation.photos import (
     METRICS,
@@ -167,7 +167,7 @@ def _photographs(
         out.echo(json_text(encode(evaluation)))
     elif scored:
         out.echo(
-            f"mean of {scored} photograph{'s' * (scored > 1)}: "
+            f"mean of {counted(scored, 'photograph')}: "
             f"{_shown(evaluation.mean, evaluation.counts, scored)} "
             f"({dataset.layout} layout; threshold {evaluation.threshold}, "
             f"model {evaluation.model})"

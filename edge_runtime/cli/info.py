@@ -19,7 +19,7 @@ def _gate_line(gate: GateReport) -> str:
     data = gate.data
     held = f" (held out {data.holdout:g})" if data is not None and data.holdout else ""
     of = f" of {one_line(data.path)}{held}" if data is not None else ""
-    return f"{verdict}: Dice {scores} on {gate.n} {gate.unit}{of}"
+    return f"{verdict}: Dice {scores} on {gate.counted()}{of}"
 
 
 def _model_file(model: ModelFile) -> str:

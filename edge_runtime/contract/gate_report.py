@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from edge_runtime.contract.schema import bounded, choice
-from edge_runtime.errors import one_line
+from edge_runtime.errors import counted, one_line
 
 UNITS = {"patches": "patch", "photographs": "photograph"}
 """What a gate's images are (labelled patches of an .npz file, or whole photographs), and one
@@ -99,6 +99,10 @@ class GateReport:
     pixel_agreement: float | None = bounded(None, 0, 1)
     worst_drops: tuple[ImageDrop, ...] = ()
 
+    def counted(self) -> str:
+        """How many images the gate ran on, with their noun: "1 photograph", "34 patches"."""
+        return counted(self.n, UNITS[self.unit], self.unit)
+
     def summary(self) -> "GateReport":
         """What a model card carries: the report without its per-image scores, each model named
         by its file name (a card travels; the paths of the machine that built it do not)."""
@@ -145,4 +149,5 @@ class ArteryVeinGateReport:
         )
         verdict = "passed" if self.passed else "FAILED: " + "; ".join(self.failures)
         of = f" of {one_line(', '.join(self.data))}" if self.data else ""
-        return f"artery/vein gate on {self.photographs} photographs{of}: {numbers}; {verdict}"
+        on = counted(self.photographs, "photograph")
+        return f"artery/vein gate on {on}{of}: {numbers}; {verdict}"

@@ -41,7 +41,7 @@ def test_an_int8_model_worse_than_its_twin_fails_on_the_drop_and_the_agreement()
     failures = " | ".join(report.failures)
     assert "agree on only 96.88%" in failures
     assert "mean Dice drop 0.2500 exceeds 0.005" in failures
-    assert "1 patches drop more than 0.05 Dice (worst: patch 0, 1.0000)" in failures
+    assert "1 patch drops more than 0.05 Dice (worst: patch 0, 1.0000)" in failures
 
 
 def test_each_limit_can_be_turned_off():
@@ -187,7 +187,7 @@ def test_a_small_mean_drop_fails_and_one_image_s_drop_fails_though_the_mean_is_s
     assert mean_only.failures == ("mean Dice drop 0.0167 exceeds 0.005 (worst patches: 0, 1, 2)",)
     image_only = evaluate_gate(compared, 0.5, Gates(None, 0.05, None, None, None))
     assert not image_only.passed
-    assert image_only.failures[0].startswith("1 patches drop more than 0.05 Dice (worst: patch 0")
+    assert image_only.failures[0].startswith("1 patch drops more than 0.05 Dice (worst: patch 0")
     assert evaluate_gate(compared, 0.5, Gates(None, 0.07, None, None, None)).passed
 
 
@@ -220,3 +220,20 @@ def test_the_report_names_a_photograph_not_utf_8_as_messages_show_it(tmp_path):
     written = json.loads((tmp_path / "report.json").read_bytes().decode("utf-8"))
     assert written["data"]["path"] == "eyes\\udcff"
     assert written["worst_drops"][0]["name"] == "eyes/caf\\udce9"
+
+
+def test_a_gate_on_one_photograph_says_1_photograph(capsys):
+    """convert and check said "(1 photographs)" of a gate on one photograph (a run's holdout of
+    one), as its report's Markdown and info's gate line did: the noun is singular for 1."""
+    from converters.cli import _echo_gate
+    from converters.gate_files import gate_markdown
+    from edge_runtime.contract.gate_report import GateReport, ModelScores
+    from edge_runtime.errors import counted
+
+    one = GateReport(True, 0.5, 1, ModelScores("m.tflite", 0.8), unit="photographs")
+    _echo_gate(one)
+    assert capsys.readouterr().out == "gate passed: LiteRT Dice 0.8000 (1 photograph)\n"
+    assert "\n1 labelled photograph, threshold 0.5.\n" in gate_markdown(one)
+    assert one.counted() == "1 photograph"
+    assert GateReport(True, 0.5, 34, ModelScores("m", 0.8)).counted() == "34 patches"
+    assert [counted(n, "photograph") for n in (0, 2)] == ["0 photographs", "2 photographs"]

@@ -496,7 +496,7 @@ def test_holdout_photographs_that_cannot_be_scored_are_left_out(tmp_path, run_cl
         cli, [str(a) for a in (*convert, "--check-data", photos, "--check-holdout", "0.6")]
     )
     # the gate ran on eye4 (this tiny model may pass or fail it, as the CPU trains it)
-    assert gated.exit_code in (0, 1) and "(1 photographs)" in gated.output, gated.output
+    assert gated.exit_code in (0, 1) and "(1 photograph)" in gated.output, gated.output
     assert [line for line in gated.stderr.splitlines() if "could not score it" in line] == [
         f"warning: {photos / 'images' / name}: {run / 'metrics.json'} says its run held it out "
         "but could not score it, so the gate leaves it out too"
