@@ -133,6 +133,9 @@ def scored_by_the_run(
 
     The run chose its checkpoint and threshold without them, and the gate could not score them
     either (unreadable, or no vessel of the label inside the field of view, when trained).
+
+    Raises:
+        InputError: it would leave out every photograph (the run scored none of them).
     """
     if run is None or not run.unscored or not isinstance(gate_data, GatePhotos):
         return gate_data
@@ -147,4 +150,10 @@ def scored_by_the_run(
         else:
             photos.append(photo)
             names.append(name)
+    if not photos:
+        raise InputError(
+            f"{gate_data.data.path}: {run.source} says its run could not score any photograph "
+            "the gate's holdout selects, so the gate has none to gate on; gate on the folders "
+            "the run held them out of, or without the holdout on photographs the run never saw"
+        )
     return GatePhotos(photos, names, gate_data.data)

@@ -1485,3 +1485,32 @@ def test_a_model_with_a_fixed_batch_of_two_is_refused_naming_the_file(tmp_path, 
     ), result.output
     assert result.output.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_the_gate_leaves_out_what_the_run_could_not_score_and_refuses_to_gate_on_none():
+    """The run held out eye2, eye5 and eye7 and could not score eye5 or eye7: the gate leaves
+    each out with a warning and keeps the others in order. A gate whose holdout selects only
+    photographs the run could not score (a folder of those two alone, of which --holdout 0.6
+    selects eye7) gated on none: a traceback ('need at least one array to concatenate')."""
+    from converters.run_holdout import scored_by_the_run
+
+    record = Path("run/metrics.json")
+    unscored = frozenset({"eyes/eye5", "eyes/eye7"})
+    run = RunHoldout(record, 0.6, frozenset({"eyes/eye2"}) | unscored, None, unscored)
+    with pytest.warns(UserWarning) as caught:
+        kept = scored_by_the_run(_gate_photos(0.6, "eye2", "eye5", "eye7"), run)
+    assert kept.names == ["eyes/eye2"] and [p.name for p in kept.photos] == ["eye2"]
+    assert [str(w.message) for w in caught] == [
+        f"eyes/{name}.png: run/metrics.json says its run held it out but could not score it, "
+        "so the gate leaves it out too"
+        for name in ("eye5", "eye7")
+    ]
+    with pytest.warns(UserWarning), pytest.raises(InputError) as refused:
+        scored_by_the_run(_gate_photos(0.6, "eye7"), run)
+    assert str(refused.value) == (
+        "eyes: run/metrics.json says its run could not score any photograph the gate's holdout "
+        "selects, so the gate has none to gate on; gate on the folders the run held them out "
+        "of, or without the holdout on photographs the run never saw"
+    )
+    patches = _gate_patches(0.6)  # patches are never left out
+    assert scored_by_the_run(patches, run) is patches
