@@ -40,9 +40,11 @@ def setting(record: BoundRecord, name: str) -> Any:
 
 def _canonical(value: Any) -> Any:
     """``value`` (JSON-ready) with each number a float, as a record reads its number fields
-    back: a run given ``fov_diameter=300`` writes 300 and reads 300.0, the same setting."""
+    back: a run given ``fov_diameter=300`` writes 300 and reads 300.0, the same setting; and
+    each field that is ``None`` left out, as a record reads a field it lacks, so that one added
+    since (``None`` in every record written before) leaves their digests as they were."""
     if isinstance(value, dict):
-        return {key: _canonical(item) for key, item in value.items()}
+        return {key: _canonical(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
         return [_canonical(item) for item in value]
     if isinstance(value, Real) and not isinstance(value, bool):
@@ -54,7 +56,8 @@ def setting_sha256(model_sha256: str | None, name: str, value: Any) -> str:
     """SHA-256 binding the setting ``name`` of value ``value`` to a model file.
 
     ``value`` is a record's field (a dataclass or a tuple of them too), bound as canonical JSON
-    (:func:`~edge_runtime.contract.schema.encode`, keys sorted, numbers as floats).
+    (:func:`~edge_runtime.contract.schema.encode`, keys sorted, numbers as floats, fields that
+    are ``None`` left out).
     """
     text = json.dumps(_canonical(encode(value)), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{model_sha256}:{name}={text}".encode()).hexdigest()

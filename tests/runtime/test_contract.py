@@ -422,3 +422,24 @@ def test_a_union_reads_each_value_as_the_kind_it_is_and_an_object_keeps_its_boun
     ]:
         with pytest.raises(SchemaError, match=re.escape(message)):
             decode(_Mixed, {**document, "shares": shares})
+
+
+def test_a_field_added_to_a_bound_setting_s_record_leaves_its_digest_as_it_was():
+    """A start or held-out photograph is bound as its fields' JSON: a field added later (a
+    start's teacher, say), None in every record written before, made each such record's digest
+    another, so convert refused every record of a run started from a recipe as 'edited by
+    hand'. A field that is None is bound as if absent, as it is read; a value still binds."""
+    from edge_runtime.contract.bound_settings import setting_sha256
+    from edge_runtime.contract.model_card import TrainingStart
+
+    @dataclasses.dataclass(frozen=True)
+    class LaterStart:  # TrainingStart with a field added since
+        recipe: str | None = None
+        init: object = None
+        teacher: str | None = None
+
+    model = "ab" * 32
+    written = setting_sha256(model, "start", TrainingStart("finetune"))
+    assert setting_sha256(model, "start", LaterStart("finetune")) == written
+    assert setting_sha256(model, "start", LaterStart("finetune", teacher="t")) != written
+    assert setting_sha256(model, "start", None) != setting_sha256(model, "start", TrainingStart())
