@@ -1514,3 +1514,18 @@ def test_the_gate_leaves_out_what_the_run_could_not_score_and_refuses_to_gate_on
     )
     patches = _gate_patches(0.6)  # patches are never left out
     assert scored_by_the_run(patches, run) is patches
+
+
+def test_a_run_s_record_names_as_unscored_only_its_photographs_without_metrics(tmp_path):
+    """A photograph scored without an AUC (one class in its field of view) is scored all the
+    same: only one with no F1 was not, and only that one is left out of the gate."""
+    from edge_runtime.contract.training_record import PhotoRecord, TrainingRecord
+
+    photos = (
+        PhotoRecord("eye2", 0.8, 0.7, 0.9, 0.9, None, folder="eyes"),
+        PhotoRecord("eye5", folder="eyes"),
+    )
+    record = TrainingRecord.read(Path(__file__).parents[1] / "fixtures/host_model/metrics.json")
+    record = dataclasses.replace(record, holdout=0.6, holdout_photos=photos)
+    run = RunHoldout.of_record(Path("run/metrics.json"), record)
+    assert run.photos == {"eyes/eye2", "eyes/eye5"} and run.unscored == {"eyes/eye5"}

@@ -431,6 +431,7 @@ def test_a_field_added_to_a_bound_setting_s_record_leaves_its_digest_as_it_was()
     hand'. A field that is None is bound as if absent, as it is read; a value still binds."""
     from edge_runtime.contract.bound_settings import setting_sha256
     from edge_runtime.contract.model_card import TrainingStart
+    from edge_runtime.contract.training_record import PhotoRecord
 
     @dataclasses.dataclass(frozen=True)
     class LaterStart:  # TrainingStart with a field added since
@@ -443,3 +444,14 @@ def test_a_field_added_to_a_bound_setting_s_record_leaves_its_digest_as_it_was()
     assert setting_sha256(model, "start", LaterStart("finetune")) == written
     assert setting_sha256(model, "start", LaterStart("finetune", teacher="t")) != written
     assert setting_sha256(model, "start", None) != setting_sha256(model, "start", TrainingStart())
+
+    @dataclasses.dataclass(frozen=True)
+    class LaterPhoto:  # PhotoRecord, unscored, with a field added since
+        name: str
+        f1: float | None = None
+        folder: str | None = None
+        mean_width: float | None = None
+
+    photos = (PhotoRecord("eye2", 0.5, folder="drive"), PhotoRecord("eye5", folder="drive"))
+    later = (LaterPhoto("eye2", 0.5, "drive"), LaterPhoto("eye5", folder="drive"))
+    assert setting_sha256(model, "p", photos) == setting_sha256(model, "p", later)
