@@ -174,18 +174,18 @@ def _said(record: BoundRecord, name: str) -> str:
 def refuse_edited_settings(record_path: Path, record: BoundRecord, keras_path: Path) -> None:
     """Refuse a run's record whose bound settings are not those its run wrote for its model.
 
-    A record older than 1.2.0-dev binds none, and one of an earlier 1.2.0-dev binds some: it is
-    taken, as one without a width or a model digest is, and a warning says that the settings it
-    does not bind, which nothing else checks, go unchecked.
+    A record of an earlier version binds none of them, or some (the threshold and channel
+    alone, as the release record does): it is taken, as one without a width or a model digest
+    is, and a warning says that the settings it does not bind, which nothing else checks, go
+    unchecked.
 
     Raises:
         InputError: naming the record, each setting edited and its value.
     """
     unbound = unbound_settings(record)
     if unbound:
-        older = "older than" if record.settings_sha256 is None else "of an earlier"
         warnings.warn(
-            f"{record_path}: a record {older} 1.2.0-dev, which does not bind its "
+            f"{record_path}: a record of an earlier version, which does not bind its "
             f"{_listed(unbound)} to {keras_path}: taken as written, unchecked "
             "(a value edited by hand would go unnoticed; train again for a bound record)",
             stacklevel=2,

@@ -965,26 +965,18 @@ def test_a_record_s_holdout_or_start_edited_by_hand_is_refused(
 
 
 @pytest.mark.parametrize(
-    "kept, older, unbound",
+    "kept, unbound",
     [
-        (
-            (),
-            "older than",
-            "threshold, channel, holdout, holdout_patches, holdout_photos and start",
-        ),
-        (
-            ("threshold", "channel"),
-            "of an earlier",
-            "holdout, holdout_patches, holdout_photos and start",
-        ),
+        ((), "threshold, channel, holdout, holdout_patches, holdout_photos and start"),
+        (("threshold", "channel"), "holdout, holdout_patches, holdout_photos and start"),
     ],
 )
 def test_a_record_from_before_bound_settings_is_converted_with_a_warning(
-    host_model, tmp_path, kept, older, unbound
+    host_model, tmp_path, kept, unbound
 ):
     """A run's record written before records bound their settings to the model file is its
-    model's, as one without a width is; that its settings go unchecked is said. One of a
-    1.2.0-dev that bound its threshold and channel alone is checked for those, and that its
+    model's, as one without a width is; that its settings go unchecked is said. One that bound
+    its threshold and channel alone (the release record) is checked for those, and that its
     holdout and start go unchecked is said."""
     import shutil
 
@@ -1002,7 +994,7 @@ def test_a_record_from_before_bound_settings_is_converted_with_a_warning(
     with pytest.warns(UserWarning) as caught:
         assert run_record(run / "model.keras", model).holdout == 0.3
     assert [str(w.message) for w in caught] == [
-        f"{run / 'metrics.json'}: a record {older} 1.2.0-dev, which does not bind its "
+        f"{run / 'metrics.json'}: a record of an earlier version, which does not bind its "
         f"{unbound} to {run / 'model.keras'}: taken as written, unchecked (a value "
         "edited by hand would go unnoticed; train again for a bound record)"
     ]

@@ -222,7 +222,7 @@ def test_a_record_binds_what_its_run_held_out_and_started_from(tmp_path):
     """The share a run held out, its holdout patches and photographs, and what it started from
     were not bound: edited by hand, the gate took the share (and would score what the model may
     have trained on) and the card the start. Each is bound now, a photograph that could not be
-    scored (null metrics) and a start (dataclasses) too; a record of an earlier 1.2.0-dev, which
+    scored (null metrics) and a start (dataclasses) too; a record of an earlier version, which
     bound the threshold and channel alone, is checked for those and names the others unbound."""
     from edge_runtime.contract.bound_settings import bind, edited_settings, unbound_settings
     from edge_runtime.contract.model_card import ModelFile, TrainingStart
