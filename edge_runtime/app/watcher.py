@@ -36,13 +36,17 @@ files of writes cut short are removed once :data:`~edge_runtime.atomic.STALE_PAR
 at start and again each time that long has passed (those of a run killed and restarted by the
 service manager stayed until the next start).
 
-Who is at fault decides what follows a failure. A bad file (unreadable, truncated, not a
-photograph: :class:`~edge_runtime.errors.InputError`) is recorded as failed, with its error, and
+Who is at fault decides what follows a failure. A bad file (truncated, not a photograph, too
+large: :class:`~edge_runtime.errors.InputError`) is recorded as failed, with its error, and
 retried only if it changes; until then it is left unprocessed, which a restarted watcher says
 once and each run of ``--once`` says again. Anything else (a full disk, an output folder gone
 read-only, a model that fails to run, memory running out) says nothing about the file: it is
 not recorded, and the file is tried again after a pause that doubles up to :data:`RETRY_MAX`
-seconds, until it succeeds.
+seconds, until it succeeds. So is a file that cannot be opened or read
+(:class:`~edge_runtime.errors.UnreadableError`: a lock a sync tool or the camera's writer
+holds, a network share's transient error), whose content is not known: its error is said once,
+not at every try, and its record is made when it is done; a photograph done, to be done again,
+that cannot be read keeps its outputs (noted as unprocessed) until it can be.
 """
 
 import contextlib
@@ -100,8 +104,8 @@ stop every photograph after it, restart after restart."""
 
 RETRY_FIRST = 2.0
 RETRY_MAX = 300.0
-"""Seconds before a file whose failure was not its own is tried again: the first pause, doubling
-up to the longest."""
+"""Seconds before a file whose failure was not its own (or that could not be read) is tried
+again: the first pause, doubling up to the longest."""
 
 DIGEST_CHUNK = 2**20
 """Bytes of a photograph read at a time to take its digest (:func:`_digest`)."""
@@ -163,14 +167,12 @@ def _failed_before(path: Path, error: str | None) -> str:
     return f"failed before and unchanged since: {problem}"
 
 
-def _not_compared(path: Path, exc: UnreadableError) -> str:
-    """Why a photograph done is left as it was, outputs and all: only its status changed, and it
-    cannot be read to compare its content (the error without the path it starts with)."""
+def _kept_unread(path: Path, exc: UnreadableError, purpose: str, then: str) -> str:
+    """Why a photograph done is left as it was, outputs and all: it cannot be read for
+    ``purpose``, which is ``then`` done once it can be (the error without the path it starts
+    with)."""
     problem = str(exc).removeprefix(f"{path}: ")
-    return (
-        f"{problem} to compare it with the one done (of its size and time): kept as done, its "
-        "outputs too, and compared once it can be read"
-    )
+    return f"{problem} {purpose}: kept as done, its outputs too, and {then} once it can be read"
 
 
 def _kept(error: str | None) -> str | None:
@@ -234,6 +236,16 @@ class _Output:
 
 
 @dataclass(frozen=True)
+class _Retry:
+    """When a photograph whose failure was not its own is taken again (:attr:`at`, of the
+    watcher's clock), the pause before it, and the error of its last try."""
+
+    at: float
+    pause: float
+    error: str
+
+
+@dataclass(frozen=True)
 class Unprocessed:
     """A photograph (or the folder) a look left alone, and why; ``settling`` when it only
     waits to settle, and a later look takes it."""
@@ -260,10 +272,11 @@ def is_permanent(exc: BaseException) -> bool:
 
     The file's own errors (:class:`InputError`) and unexpected ones are; those of the system (a
     full disk, the model, memory, the network: every other library error and ``OSError``) are
-    not.
+    not, nor is a file that cannot be read (:class:`UnreadableError`: a lock a sync tool or the
+    camera's writer holds, a network share's transient error), whose content is not known.
     """
     if isinstance(exc, InputError):
-        return True
+        return not isinstance(exc, UnreadableError)
     return not isinstance(exc, (EdgeSegError, OSError, MemoryError))
 
 
@@ -339,7 +352,7 @@ class FolderWatcher:
         self._compare_settings = settings is not None  # at the first look: _warn_done_otherwise
         self.unprocessed: list[Unprocessed] = []
         self._seen: dict[str, tuple[tuple[int, ...], float]] = {}
-        self._retry: dict[str, tuple[float, float]] = {}
+        self._retry: dict[str, _Retry] = {}
         self._outputs: dict[tuple[int, int], _Output] = {}  # by (device, inode)
         self._warned: dict[Path, str] = {}
         self._reported: set[str] = set()  # the photographs whose failure this run recorded
@@ -694,7 +707,7 @@ class FolderWatcher:
         for name, info in self._candidates(names):
             if stop is not None and stop.is_set():
                 return
-            if self._retry and self.clock() < self._retry.get(name, (0.0, 0.0))[0]:
+            if name in self._retry and self.clock() < self._retry[name].at:
                 continue  # its pause after a failure not its own: not even read until it ends
             done = self.state.get(name)
             try:
@@ -702,7 +715,9 @@ class FolderWatcher:
                     done is not None and not done.pending and self._unchanged(name, info, done)
                 )
             except UnreadableError as exc:  # not known to have changed: kept as done, outputs too
-                self._leave(self.directory / name, _not_compared(self.directory / name, exc))
+                path = self.directory / name
+                compare = "to compare it with the one done (of its size and time)"
+                self._leave(path, _kept_unread(path, exc, compare, "compared"))
                 continue
             if unchanged:
                 if not done.ok and name not in self._reported:  # a failure of an earlier run
@@ -713,6 +728,8 @@ class FolderWatcher:
             now = self.clock()
             if not self._settled(path, info, now):
                 continue  # still being written, or just finished: look again later
+            if done is not None and done.ok and not self._readable(path, info):
+                continue  # its outputs kept until it can be read and done again
             record = self._take(path, info)
             if record is not None:
                 yield record
@@ -736,6 +753,17 @@ class FolderWatcher:
             return False
         self.state[name] = dataclasses.replace(done, ctime_ns=info.st_ctime_ns, inode=info.st_ino)
         self._unsaved = True
+        return True
+
+    def _readable(self, path: Path, info: os.stat_result) -> bool:
+        """Whether a photograph done, to be done again, can be read (its outputs are removed
+        before it is); if not, it is noted as unprocessed, kept as done, outputs and all (one
+        made unreadable as it was segmented, its digest not read, would lose them)."""
+        try:
+            _digest(path, info)
+        except UnreadableError as exc:
+            self._leave(path, _kept_unread(path, exc, "to do it again", "done again"))
+            return False
         return True
 
     def _changed(self, name: str, done: Done) -> bool:
@@ -762,7 +790,7 @@ class FolderWatcher:
 
     def _take(self, path: Path, info: os.stat_result) -> dict | None:
         """Process a photograph: its record, or ``None`` when it was removed while it was read
-        (gone, not failed: the next look forgets it)."""
+        (gone, not failed: the next look forgets it) or could not be read again (:meth:`_pause`)."""
         earlier = self.state.get(path.name)
         if earlier is not None and (earlier.ok or earlier.pending):
             self._remove_outputs(earlier.name)  # they describe another photograph, or a part
@@ -792,11 +820,7 @@ class FolderWatcher:
             if gone:
                 return None
             if not is_permanent(exc):
-                _, pause = self._retry.get(path.name, (0.0, RETRY_FIRST / 2))
-                pause = min(RETRY_MAX, 2 * pause)
-                self._retry[path.name] = (self.clock() + pause, pause)
-                record["retry_in_s"] = pause
-                return record
+                return self._pause(path.name, record, isinstance(exc, UnreadableError))
         self._retry.pop(path.name, None)
         if not record["ok"]:  # its record says so: the looks that follow need not
             self._reported.add(path.name)
@@ -811,6 +835,17 @@ class FolderWatcher:
         )
         self._save_state()
         return record
+
+    def _pause(self, name: str, record: dict, unreadable: bool) -> dict | None:
+        """Take ``name`` again after a pause, the last doubled up to :data:`RETRY_MAX`; its
+        failure's ``record``, with the pause, or ``None`` for one that could not be read
+        (``unreadable``) again, as its last record said (said once, not at every try)."""
+        last = self._retry.get(name)
+        pause = min(RETRY_MAX, 2 * last.pause) if last else RETRY_FIRST
+        self._retry[name] = _Retry(self.clock() + pause, pause, record["error"])
+        if unreadable and last is not None and last.error == record["error"]:
+            return None
+        return {**record, "retry_in_s": pause}
 
     def _restore(self, name: str, earlier: Done | None) -> None:
         """Remember of ``name`` what was remembered before it was taken (its outputs, if any,

@@ -89,7 +89,8 @@ def watch(
     (a .dcm, a .heic; hidden files aside) is not taken: the first of its suffix to stay
     unchanged for --settle seconds (a temporary name renamed in time does not) gets one warning
     a run for all of that suffix, naming the suffixes read; a failure that is not the file's (a
-    full disk, a model that fails) is retried with growing pauses; SIGINT, SIGTERM or SIGHUP
+    full disk, a model that fails) is retried with growing pauses, and so is a file that cannot
+    be read (a lock, a network share's error: said once); SIGINT, SIGTERM or SIGHUP
     (unless ignored when it started: nohup) stops after the current photograph, and so does
     standard output closing (exit status 1). A photograph that changed is done again, its
     earlier outputs removed. Each photograph gets a verdict ("ok", "retake: blurred", "not
@@ -128,10 +129,9 @@ def watch(
             out.echo(_shown(record, as_json))
             if out.closed and record["ok"]:  # its record was lost: the next run does it again
                 watcher.forget(Path(record["path"]))
-        else:
-            retry = (
-                f" (trying again in {record['retry_in_s']:g} s)" if "retry_in_s" in record else ""
-            )
+        else:  # --once does not try again: the next run does
+            again = "retry_in_s" in record and not once
+            retry = f" (trying again in {record['retry_in_s']:g} s)" if again else ""
             click.echo(f"error: {record['error']}{retry}", err=True)
 
     with contextlib.closing(watcher):  # lets another watcher write there after it

@@ -1373,8 +1373,8 @@ def test_a_photograph_done_that_cannot_be_read_now_keeps_its_outputs(
     """A photograph done, made unreadable (chmod 000), could not be compared with the content
     segmented, so it was taken as changed: its outputs removed, it was recorded failed. Now it
     stays done, outputs and all, said once, and is compared when it can be read again: done
-    again only if its content changed meanwhile. One never done that cannot be read fails, and
-    is retried once its permission is given back, as before."""
+    again only if its content changed meanwhile. One never done that cannot be read fails, said
+    once, and is tried again after pauses (each look here ends one) until it is done."""
     _refused_without_read_permission(monkeypatch)
     drop, out, photo = _settled_photo(tmp_path)
     other = drop / "b.png"
@@ -1403,16 +1403,17 @@ def test_a_photograph_done_that_cannot_be_read_now_keeps_its_outputs(
         photo.chmod(0o644)
         other.chmod(0o644)
 
-    steps = iter([unreadable, kept, readable])
+    steps, clock = iter([unreadable, kept, readable]), _Clock()
 
     class Looks(threading.Event):
         def wait(self, timeout=None):
+            clock.now += RETRY_MAX
             try:
                 next(steps)()
             except StopIteration:
                 self.set()
 
-    watcher = FolderWatcher(drop, out, process, settle=1, warn=warnings.append)
+    watcher = FolderWatcher(drop, out, process, settle=1, warn=warnings.append, clock=clock)
     watcher.run(Looks(), 0.0, records.append)
     assert [(Path(r["path"]).name, r["ok"]) for r in records] == [
         ("a.png", True),
@@ -1511,6 +1512,144 @@ def test_a_restart_with_other_settings_counts_a_photograph_done_that_cannot_be_r
         "cannot be read (Permission denied)"
     ]
     watcher.close()
+
+
+def _refused_while(monkeypatch, path, refusing):
+    """os.open refuses ``path`` while ``refusing(n)``, ``n`` the opens refused so far, as a
+    sync tool's lock or a share's transient error does (chmod 000 does not stop root, who may
+    run the tests); the list of the opens refused."""
+    real_open = os.open
+    refused = []
+
+    def opening(file, flags, *args, **kwargs):
+        if os.fspath(file) == os.fspath(path) and refusing(len(refused)):
+            refused.append(file)
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", opening)
+    return refused
+
+
+def _reading_process(calls, clock):
+    """:func:`_fake_process`, after opening the photograph as the decoder does (open_regular);
+    ``calls`` gets the time of ``clock`` of each try."""
+    made = _fake_process([])
+
+    def process(path, outputs):
+        calls.append(clock())
+        with open_regular(path, "a photograph"):
+            pass
+        return made(path, outputs)
+
+    return process
+
+
+def _timed_looks(watcher, clock, seconds):
+    """The records of each look of ``watcher`` running as the daemon does, a look a second of
+    ``clock``, for ``seconds``."""
+    looks = [[]]
+
+    class Looks(threading.Event):
+        def wait(self, timeout=None):
+            clock.now += 1
+            if len(looks) == seconds:
+                self.set()
+            else:
+                looks.append([])
+
+    watcher.run(Looks(), 1.0, lambda record: looks[-1].append(record))
+    return looks
+
+
+def test_a_photograph_refused_when_first_taken_is_tried_again_until_it_is_done(
+    tmp_path, monkeypatch
+):
+    """A photograph refused at its first opens (a lock a sync tool held, then let go: its
+    size and times unchanged) was recorded failed and never tried again: lost. Now it is said
+    once, tried again after pauses that double, and done; the looks between do not read it."""
+    drop, out, photo = _settled_photo(tmp_path)
+    photo.write_bytes(_png_bytes(tmp_path))
+    _old(photo)
+    _refused_while(monkeypatch, photo, lambda n: n < 3)
+    tries, warnings, clock = [], [], _Clock()
+    watcher = FolderWatcher(drop, out, _reading_process(tries, clock), 1, warnings.append, clock)
+    looks = _timed_looks(watcher, clock, 20)
+    assert [t - tries[0] for t in tries] == [0, RETRY_FIRST, 3 * RETRY_FIRST, 7 * RETRY_FIRST]
+    said = {n: [(r["ok"], r.get("retry_in_s")) for r in look] for n, look in enumerate(looks)}
+    assert {n: records for n, records in said.items() if records} == {
+        0: [(False, RETRY_FIRST)],  # said once when refused
+        7 * RETRY_FIRST: [(True, None)],  # and when done at last
+    }
+    assert looks[0][0]["error"] == f"{photo}: cannot be read (Permission denied)"
+    assert warnings == [] and (out / "a_mask.png").exists()
+    assert json.loads((out / STATE_FILE).read_text())["a.png"]["ok"]
+
+
+def test_a_photograph_that_stays_unreadable_is_tried_at_most_once_a_pause(tmp_path, monkeypatch):
+    """One that can never be read (a lock never let go) does not spin: tried at pauses that
+    double up to RETRY_MAX, said once in an hour of looks, the looks between not reading it."""
+    drop, out, photo = _settled_photo(tmp_path)
+    _refused_while(monkeypatch, photo, lambda n: True)
+    tries, warnings, clock = [], [], _Clock()
+    watcher = FolderWatcher(drop, out, _reading_process(tries, clock), 1, warnings.append, clock)
+    looks = _timed_looks(watcher, clock, 3600)
+    pauses = np.diff(tries).tolist()
+    doubling = [RETRY_FIRST * 2**n for n in range(int(np.log2(RETRY_MAX / RETRY_FIRST)) + 1)]
+    assert pauses[: len(doubling)] == doubling and set(pauses[len(doubling) :]) == {RETRY_MAX}
+    records = [record for look in looks for record in look]
+    assert len(records) == 1 and not records[0]["ok"] and warnings == []
+    assert "a.png" not in json.loads((out / STATE_FILE).read_text())
+
+
+def test_watch_once_fails_a_photograph_refused_and_a_later_run_does_it(tmp_path, monkeypatch):
+    """--once fails a photograph it cannot read (exit 1, as before); the next run, the lock let
+    go, does it (it was left failed until it changed)."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    _refused_while(monkeypatch, drop / "a.png", lambda n: n < 1)
+    args = ["watch", str(drop), "-o", str(out), "--once"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 1 and first.stderr.splitlines() == [
+        f"error: {drop / 'a.png'}: cannot be read (Permission denied)",
+        "Error: 1 photographs failed, 0 left unprocessed",
+    ]
+    again = CliRunner().invoke(cli, args)
+    assert (again.exit_code, again.stderr) == (0, "")
+    assert again.stdout.startswith(f"{drop / 'a.png'} -> {out / 'a_mask.png'}")
+
+
+def test_a_photograph_done_without_its_digest_and_unreadable_keeps_its_outputs(
+    tmp_path, monkeypatch
+):
+    """Made unreadable while it was segmented (done, no digest of its content kept), its
+    change time then differs: it was taken as changed, its outputs removed, and recorded
+    failed when it could not be read. Now it is kept as done, outputs and all, said once, and
+    done again once it can be read."""
+    drop, out, photo = _settled_photo(tmp_path)
+    photo.write_bytes(_png_bytes(tmp_path))
+    _old(photo)
+    calls, warnings, clock, locked = [], [], _Clock(), []
+    _refused_while(monkeypatch, photo, lambda n: locked)
+    made = _reading_process(calls, clock)
+
+    def process(path, outputs):
+        record = made(path, outputs)
+        time.sleep(0.02)  # a later change time
+        path.chmod(0o600)  # its status changed,
+        locked.append(True)  # and it cannot be read before the digest of its content is
+        return record
+
+    watcher = FolderWatcher(drop, out, process, 1, warnings.append, clock)
+    records = [record for look in _timed_looks(watcher, clock, 10) for record in look]
+    assert [r["ok"] for r in records] == [True] and len(calls) == 1
+    assert json.loads((out / STATE_FILE).read_text())["a.png"]["digest"] is None
+    assert (out / "a_mask.png").exists() and len(warnings) == 1
+    assert warnings[0].startswith(f"{photo}: cannot be read (Permission denied) to do it again")
+    locked.clear()
+    records += watcher.poll()
+    assert [r["ok"] for r in records] == [True, True] and len(calls) == 2
+    assert (out / "a_mask.png").exists()
 
 
 def test_a_photograph_given_another_modification_time_is_done_again_once(tmp_path, monkeypatch):
