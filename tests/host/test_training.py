@@ -600,7 +600,7 @@ def test_the_threshold_is_the_best_on_the_holdout_patches_and_the_dice_is_taken_
     prob = rng.choice([0.1, 0.2, 0.325, 0.4, 0.45, 0.7, 0.9], size=(5, 4, 4, 1))
     prob[:, 0, 0, 0] = 0.4  # each patch has a vessel pixel that 0.5 misses
     truth = (prob > 0.3).astype(np.float32)
-    holdout = HoldoutData(prob.astype(np.float32), truth, [], [], None)
+    holdout = HoldoutData(prob.astype(np.float32), truth, [], [], None, ())
     scores = _score_holdout(_identity_model(), holdout)
     assert scores.threshold == pytest.approx(0.32)
     assert scores.dice_at_threshold == pytest.approx(1.0)
@@ -623,7 +623,7 @@ def test_holdout_photographs_choose_the_threshold_and_are_scored_at_it():
             yield "eye", prob, label, fov
 
     patches = np.full((2, 4, 4, 1), 0.6, np.float32)  # vessels at 0.6: found at 0.56, not 0.65
-    holdout = Photos(patches, np.ones_like(patches), [object()], ["eyes"], None)
+    holdout = Photos(patches, np.ones_like(patches), [object()], ["eyes"], None, ())
     scores = _score_holdout(_identity_model(), holdout)
     assert scores.threshold == pytest.approx(0.56)
     assert scores.photos[0].name == "eye" and scores.photos[0].f1 == pytest.approx(1.0)
