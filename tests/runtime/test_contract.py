@@ -295,6 +295,31 @@ def test_a_record_names_its_teacher_in_its_start_and_an_older_one_by_its_digest(
         TrainingRecord.read(_record(tmp_path, teacher_sha256="xyz"))
 
 
+def test_a_bound_setting_keeps_its_digest_when_a_later_release_adds_an_optional_field(tmp_path):
+    """start gained teacher, and every record bound before no longer matched its digest: the
+    canonical JSON held each null field ("teacher": null), so a field a later release adds
+    (null in what it reads of an older record) changed the digest of every record written now.
+    A null field is left out of what is bound; a value edited to null is still refused."""
+    from edge_runtime.contract.bound_settings import bind, edited_settings, setting_sha256
+    from edge_runtime.contract.model_card import ModelFile, TrainingStart
+
+    @dataclass(frozen=True)
+    class LaterStart(TrainingStart):
+        seeds: int | None = None
+
+    init = ModelFile("model.keras", "cd" * 32)
+    for start in (TrainingStart(), TrainingStart("v1", init)):
+        later = LaterStart(start.recipe, start.init, start.teacher)
+        assert setting_sha256("ab" * 32, "start", later) == setting_sha256(
+            "ab" * 32, "start", start
+        )
+    start = {"recipe": "v1", "init": {"name": "model.keras", "sha256": "cd" * 32}}
+    record = bind(TrainingRecord.read(_record(tmp_path, start=start)), "ab" * 32)
+    unnamed = dataclasses.replace(record.start, init=None)
+    assert edited_settings(dataclasses.replace(record, start=unnamed)) == ("start",)
+    assert edited_settings(dataclasses.replace(record, start=None)) == ("start",)
+
+
 @pytest.mark.parametrize(
     "digest", ["xyz", "CD" * 32, "cd" * 31 + "g0", "cd" * 31 + "c", "cd" * 32 + "\n", 7]
 )
