@@ -7,7 +7,7 @@ from edge_runtime.contract.gate_report import GateReport
 from edge_runtime.contract.model_card import ModelFile, TrainingSummary
 from edge_runtime.contract.preprocessing import MODEL_INPUTS
 from edge_runtime.contract.schema import json_text
-from edge_runtime.errors import ModelError, one_line
+from edge_runtime.errors import ModelError, counted, one_line
 from edge_runtime.inference.description import ModelReport, describe_model
 
 
@@ -41,14 +41,15 @@ def _training_line(training: TrainingSummary | None) -> str:
         if start.teacher:
             began += f", distilled from {_model_file(start.teacher)}"
     epochs = "?" if training.epochs is None else training.epochs
+    trained = "? epochs" if training.epochs is None else counted(training.epochs, "epoch")
     if training.best_epoch is not None:
         kept = f"epoch {training.best_epoch} of {epochs} kept (best held-out score)"
     elif training.holdout == 0:
-        kept = f"the last of {epochs} epochs kept (nothing held out)"
+        kept = f"the last of {trained} kept (nothing held out)"
     elif training.holdout:
-        kept = f"{epochs} epochs (the one kept not recorded)"
+        kept = f"{trained} (the one kept not recorded)"
     else:
-        kept = f"{epochs} epochs"
+        kept = trained
     return f"{began}; {kept}"
 
 

@@ -253,6 +253,13 @@ def test_info_says_how_a_model_was_trained_and_what_its_card_does_not_record(bun
     assert trained(holdout=None) == (
         "trained:      recipe and starting model not recorded; 40 epochs"
     )
+    # one epoch is said singular, as counted() says a count: "the last of 1 epochs" was said
+    assert trained(start=TrainingStart(), holdout=0.0, epochs=1).endswith(
+        "the last of 1 epoch kept (nothing held out)"
+    )
+    assert trained(epochs=1).endswith("; 1 epoch (the one kept not recorded)")
+    assert trained(holdout=None, epochs=1).endswith("; 1 epoch")
+    assert trained(holdout=None, epochs=None).endswith("; ? epochs")
     card = dataclasses.replace(bundled_report.card, training=None)
     assert _line(_summary(dataclasses.replace(bundled_report, card=card)), "trained") == (
         "trained:      not recorded (converted without its run's metrics.json?)"
