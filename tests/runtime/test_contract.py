@@ -291,6 +291,9 @@ def test_a_record_names_its_teacher_in_its_start_and_an_older_one_by_its_digest(
     assert older.start == TrainingStart("v1")
     assert older.started_from == TrainingStart("v1", None, ModelFile(None, "ef" * 32))
     assert TrainingRecord.read(_record(tmp_path, teacher_sha256="ef" * 32)).started_from is None
+    # start's teacher is bound; a teacher_sha256 beside it (not bound: edited in) is not read
+    beside = dataclasses.replace(record, teacher_sha256="cd" * 32)
+    assert beside.started_from == TrainingStart("v1", None, teacher)
     with pytest.raises(ValueError, match=r"field 'teacher_sha256': got 'xyz', expected 64 hex"):
         TrainingRecord.read(_record(tmp_path, teacher_sha256="xyz"))
 

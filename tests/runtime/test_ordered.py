@@ -56,6 +56,9 @@ def test_distinct_values_and_percentiles_are_numpys(photo):
     rng = np.random.default_rng(0)
     arrays = [to_grayscale(photo), photo, photo[:1, :1]]
     arrays += [(rng.random(n) * 300).astype(t) for n in (2, 3, 77) for t in (np.float32, np.uint8)]
+    # half way between two ranks, numpy reaches the value from above: low + half the step is
+    # another float32 here (0.50973696 against 0.5097369)
+    arrays += [np.array([0.07889238, 0.94058144], np.float32)]
     for values in arrays:
         for percents in [(1, 99), (0, 50, 100), (37.3,)]:
             expected = np.percentile(values, percents)
@@ -63,3 +66,13 @@ def test_distinct_values_and_percentiles_are_numpys(photo):
             assert found.dtype == expected.dtype and np.array_equal(found, expected)
         assert np.array_equal(distinct(values), np.unique(values))
         assert distinct(values).dtype == values.dtype
+
+
+def test_a_maps_colours_are_counted_by_all_three_channels():
+    """A map's colours that differ in blue alone are as many colours (a photograph of 17 such
+    shades is no map), read without numpy's hash unique."""
+    from edge_runtime.data.binary_image import MAX_LEVELS, levels
+
+    shades = np.zeros((1, MAX_LEVELS + 1, 3), np.uint8)
+    shades[..., 2] = np.arange(MAX_LEVELS + 1)
+    assert levels(shades) == MAX_LEVELS + 1 == levels(shades[..., ::-1])
