@@ -148,7 +148,7 @@ def _photographs(
     if not found.photos:
         _nothing_to_evaluate(data, f"no photographs in the {found.layout} layout")
     if not dataset.photos:
-        count = f"{len(found.photos)} photograph"  # photo_holdout holds out one of two or more
+        count = counted(len(found.photos), "photograph")  # one: photo_holdout holds out of 2+
         _nothing_to_evaluate(data, f"--holdout {holdout} of {count} holds none out")
     if artery_vein is not None and not any(p.has_artery_vein for p in dataset.photos):
         _nothing_to_evaluate(data, "no artery/vein labels (labels-av/, AV/) to score --av on")
@@ -212,7 +212,7 @@ def _patches(
     images, labels = load_labeled_patches(data, images_key, labels_key)
     keep = select_holdout(data, len(images), holdout)
     if not len(keep):
-        count = f"{len(images)} patch{'es' * (len(images) > 1)}"
+        count = counted(len(images), "patch", "patches")
         _nothing_to_evaluate(data, f"--holdout {holdout} of {count} holds none out")
     evaluation = evaluate_patches(segmenter, images[keep], labels[keep], str(data))
     if as_json:
