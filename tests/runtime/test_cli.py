@@ -272,3 +272,7 @@ def test_info_names_an_artery_vein_model_as_such():
     text = _summary(describe_model(ARTERY_VEIN_MODEL))
     assert "kind:         artery/vein model" in text
     assert "artery/vein gate on 88 photographs of drive, gave, les-av: float accuracy" in text
+    from edge_runtime.contract.gate_report import ArteryVeinGateReport
+
+    one = ArteryVeinGateReport(True, photographs=1, float_accuracy=0.9)
+    assert one.line() == "artery/vein gate on 1 photograph: float accuracy 0.9000; passed"
