@@ -15,7 +15,7 @@ from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.data.patches import load_labeled_patches, select_holdout
 from edge_runtime.data.photos import LabelledPhoto, find_dataset, held_out, load_labelled
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, counted
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.inference.signatures import UNCHECKED
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -82,11 +82,13 @@ def load_gate_data(
     keep = select_holdout(data, len(images), holdout)
     if not len(keep):
         raise InputError(
-            f"{data}: --holdout {holdout} of {len(images)} patches holds none out to gate on"
+            f"{data}: --holdout {holdout} of {counted(len(images), 'patch', 'patches')} holds none "
+            "out to gate on"
         )
     if not labels[keep].any():
         raise InputError(
-            f"{data}: the {len(keep)} patches gated on hold no vessel pixel, expected some: "
+            f"{data}: the {counted(len(keep), 'patch', 'patches')} gated on "
+            f"{'holds' if len(keep) == 1 else 'hold'} no vessel pixel, expected some: "
             "a Dice gate on empty labels measures nothing"
         )
     described = GateData(data.name, images_key, labels_key, holdout)

@@ -420,12 +420,12 @@ def train_artery_vein_command(data, out, score_folders, overwrite, training):
     with ending_cleanly_on_sigterm(), run_folder(out, ARTERY_VEIN_RUN_FILES):
         record = train_artery_vein_run(list(data), out, training, list(score_folders))
     line = (
-        f"trained on {record.photographs} photographs ({record.parameters:,} parameters, "
-        f"{record.train_seconds:.0f} s)"
+        f"trained on {counted(record.photographs, 'photograph')} "
+        f"({record.parameters:,} parameters, {record.train_seconds:.0f} s)"
     )
     if record.accuracy is not None:
         line += (
-            f"; scored {len(record.scored)} photographs: accuracy on found vessels "
+            f"; scored {counted(len(record.scored), 'photograph')}: accuracy on found vessels "
             f"{record.accuracy:.4f}, centre lines {record.centreline_accuracy:.4f}"
         )
     click.echo(f"{line}; wrote {out}")

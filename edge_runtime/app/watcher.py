@@ -444,8 +444,9 @@ class FolderWatcher:
         if removed:
             self.warn(
                 one_line(
-                    f"{self.outdir}: removed {len(removed)} temporary files of writes cut short "
-                    f"({', '.join(p.name for p in removed[:3])}{', ...' * (len(removed) > 3)})"
+                    f"{self.outdir}: removed {counted(len(removed), 'temporary file')} of writes "
+                    f"cut short ({', '.join(p.name for p in removed[:3])}"
+                    f"{', ...' * (len(removed) > 3)})"
                 )
             )
 

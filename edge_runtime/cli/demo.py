@@ -9,6 +9,7 @@ from edge_runtime.app.files import prepare_outdir, segment_photo
 from edge_runtime.app.outputs import Extras, output_paths
 from edge_runtime.cli.extras import import_extra
 from edge_runtime.cli.options import NonBlankPath, segmenter_options
+from edge_runtime.errors import counted
 from edge_runtime.pipeline.decode import photo_from_array
 
 
@@ -37,7 +38,7 @@ def demo(outdir, runtime, config):
     )
     click.echo(
         f"scikit-image retina {record.width}x{record.height}: {record.verdict.word()}; vessels "
-        f"{record.vessel_fraction:.1%} of the field of view, {record.tiles} tiles, "
+        f"{record.vessel_fraction:.1%} of the field of view, {counted(record.tiles, 'tile')}, "
         f"{record.segment_ms:.0f} ms; wrote {record.outputs['mask']} and "
         f"{record.outputs['overlay']}"
     )

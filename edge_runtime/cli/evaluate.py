@@ -221,7 +221,7 @@ def _patches(
     empty = evaluation.both_empty
     convention = f"{empty} without a vessel in label or mask count as 1; " if empty else ""
     click.echo(
-        f"mean Dice {evaluation.dice_mean:.4f} on {evaluation.n} patches "
+        f"mean Dice {evaluation.dice_mean:.4f} on {counted(evaluation.n, 'patch', 'patches')} "
         f"({convention}threshold {evaluation.threshold}, model {evaluation.model})"
     )
 

@@ -28,7 +28,7 @@ from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_op
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.contract.provenance import SOFTWARE, png_text
 from edge_runtime.contract.schema import encode, json_text
-from edge_runtime.errors import InputError, describe_failure, one_line
+from edge_runtime.errors import InputError, counted, describe_failure, one_line
 from edge_runtime.file_names import fitted_name, unique_name
 from edge_runtime.measure.files import MeasureOptions, measure_file
 from edge_runtime.measure.maps import read_field_mask
@@ -167,7 +167,7 @@ def _text(path: Path, m: MapMeasurements) -> str:
     if v.tortuosity_median is not None:
         parts.append(
             f"tortuosity {v.tortuosity_median:.3f}, tortuosity density {v.tortuosity_density:.6f} "
-            f"({v.segments} segments)"
+            f"({counted(v.segments, 'segment')})"
         )
     parts.append(f"{v.end_points} end and {v.branch_points} branch points")
     if m.disc:

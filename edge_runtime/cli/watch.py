@@ -25,7 +25,7 @@ from edge_runtime.cli.results import ResultLines
 from edge_runtime.cli.segment import warned
 from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.contract.verdict_record import verdict_word
-from edge_runtime.errors import one_line
+from edge_runtime.errors import counted, one_line
 from edge_runtime.pipeline.parallel import stopping_on_signals
 
 
@@ -144,7 +144,8 @@ def watch(
                     failed += not record["ok"]
             for left in watcher.unprocessed:
                 warn(one_line(f"{left.path}: left unprocessed, {left.reason}"))
-            said = f"{failed} photographs failed, {len(watcher.unprocessed)} left unprocessed"
+            left = len(watcher.unprocessed)
+            said = f"{counted(failed, 'photograph')} failed, {left} left unprocessed"
             if stop.is_set():
                 said += f"; stopped{stop.by}: those not looked at are left for the next run"
             saved = watcher.save()

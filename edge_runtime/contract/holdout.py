@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.errors import counted
+
 HOLDOUT_BLOCKS = 3
 """Number of contiguous holdout blocks, spread evenly over the patch indices."""
 
@@ -66,7 +68,10 @@ def holdout_split(
     holdout, excluded = _blocks(n, fraction, blocks, guard)
     train = ~excluded
     if not train.any():
-        raise ValueError(f"holdout fraction {fraction} of {n} patches leaves nothing to train on")
+        raise ValueError(
+            f"holdout fraction {fraction} of {counted(n, 'patch', 'patches')} leaves nothing to "
+            "train on"
+        )
     return Split(
         np.flatnonzero(train), np.flatnonzero(holdout), np.flatnonzero(excluded & ~holdout)
     )

@@ -19,7 +19,7 @@ import numpy as np
 
 from edge_runtime.contract.holdout import holdout_indices
 from edge_runtime.contract.preprocessing import PATCH_SIZE
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, counted
 from edge_runtime.safe_open import open_regular, size_and_limit
 
 TRAIN_IMAGES, TRAIN_LABELS = "x_train", "y_train"
@@ -147,7 +147,8 @@ def _check_declared(
 def _check_counts(path: Path, images_key: str, n: int, labels_key: str, masks: int) -> None:
     if masks != n:
         raise InputError(
-            f"{path}: '{labels_key}' has {masks} masks but '{images_key}' has {n} patches"
+            f"{path}: '{labels_key}' has {counted(masks, 'mask')} but '{images_key}' has "
+            f"{counted(n, 'patch', 'patches')}"
         )
 
 

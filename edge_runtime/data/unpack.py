@@ -34,7 +34,7 @@ from PIL import Image
 from edge_runtime.atomic import folders_removed_on_failure
 from edge_runtime.data.catalog import Dataset, Member
 from edge_runtime.data.photos import find_dataset, load_labelled
-from edge_runtime.errors import InputError, OutputError, first_line
+from edge_runtime.errors import InputError, OutputError, counted, first_line
 from edge_runtime.pipeline.decode import MAX_PIXELS
 from edge_runtime.safe_open import open_regular
 
@@ -436,13 +436,13 @@ def _check(staging: Path, dataset: Dataset, archives: Sequence[Path], progress: 
         )
         if found != expected:
             raise InputError(
-                f"{given}: {folder}/ of {dataset.name} would hold {found} files, expected "
-                f"{expected} (an archive missing, incomplete, or not the publisher's)"
+                f"{given}: {folder}/ of {dataset.name} would hold {counted(found, 'file')}, "
+                f"expected {expected} (an archive missing, incomplete, or not the publisher's)"
             )
     photos = find_dataset(staging, dataset.layout).photos
     if len(photos) != dataset.photographs:
         raise InputError(
-            f"{given}: {len(photos)} labelled photographs of {dataset.name}, expected "
+            f"{given}: {counted(len(photos), 'labelled photograph')} of {dataset.name}, expected "
             f"{dataset.photographs}"
         )
     for done, photo in enumerate(photos, 1):

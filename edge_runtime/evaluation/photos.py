@@ -28,7 +28,7 @@ from edge_runtime.contract.provenance import Provenance, png_text
 from edge_runtime.data.artery_vein import check_on_vessels, read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share, share_inside
-from edge_runtime.errors import InputError, describe_failure, one_line
+from edge_runtime.errors import InputError, counted, describe_failure, one_line
 from edge_runtime.file_names import unique_name
 from edge_runtime.measure.skeleton import skeletonize
 from edge_runtime.pipeline.blocks import row_blocks
@@ -294,7 +294,7 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]
     writer.writerow([MEAN_OVER_ROW, None, *counts, *[None] * len(PROVENANCE_COLUMNS)])
     lines = [
-        f"# {evaluation.model} on {evaluation.n} photographs",
+        f"# {evaluation.model} on {counted(evaluation.n, 'photograph')}",
         "",
         f"Threshold {evaluation.threshold}; metrics inside the field of view; an empty cell is "
         "undefined (an empty denominator) and left out of the mean.",

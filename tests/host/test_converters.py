@@ -16,7 +16,7 @@ import pytest
 
 keras = pytest.importorskip("keras", reason="host tests need the 'train' extra (TensorFlow)")
 
-from converters.check import GatePatches, GatePhotos  # noqa: E402
+from converters.check import GatePatches, GatePhotos, load_gate_data  # noqa: E402
 from converters.edgetpu_compile import COMPILER  # noqa: E402
 from converters.run_holdout import RunHoldout, refuse_another_holdout  # noqa: E402
 from converters.tflite_export import export_tflite  # noqa: E402
@@ -1521,3 +1521,15 @@ def test_a_run_s_record_names_as_unscored_only_its_photographs_without_metrics(t
     record = dataclasses.replace(record, holdout=0.6, holdout_photos=photos)
     run = RunHoldout.of_record(Path("run/metrics.json"), record)
     assert run.photos == {"eyes/eye2", "eyes/eye5"} and run.unscored == {"eyes/eye5"}
+
+
+def test_the_gate_s_patch_counts_of_one_are_said_singular(tmp_path):
+    """'of 1 patches holds none out' and 'the 1 patches gated on hold no vessel pixel'."""
+    x, y = np.zeros((3, 64, 64), np.float32), np.zeros((3, 64, 64), np.uint8)
+    y[[0, 2], 10:20, 10:20] = 1  # the one patch that --holdout 0.2 keeps, the middle, is empty
+    np.savez(tmp_path / "three.npz", x=x, y=y)
+    np.savez(tmp_path / "one.npz", x=x[:1], y=y[:1])
+    with pytest.raises(InputError, match=r"--holdout 0\.5 of 1 patch holds none out to gate on"):
+        load_gate_data(tmp_path / "one.npz", "x", "y", 0.5)
+    with pytest.raises(InputError, match="the 1 patch gated on holds no vessel pixel, expected"):
+        load_gate_data(tmp_path / "three.npz", "x", "y", 0.2)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -276,3 +277,13 @@ def test_info_names_an_artery_vein_model_as_such():
 
     one = ArteryVeinGateReport(True, photographs=1, float_accuracy=0.9)
     assert one.line() == "artery/vein gate on 1 photograph: float accuracy 0.9000; passed"
+
+
+def test_eval_s_patch_mean_counts_one_patch_singular(tmp_path, patches_npz):
+    """--holdout 0.2 of three patches scores one: 'on 1 patches' was said."""
+    with np.load(patches_npz) as data:
+        np.savez(tmp_path / "three.npz", x=data["x_train"][:3], y=data["y_train"][:3])
+    args = ["eval", str(tmp_path / "three.npz"), "--images", "x", "--labels", "y"]
+    result = CliRunner().invoke(cli, [*args, "--holdout", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert " on 1 patch (" in result.output

@@ -74,7 +74,11 @@ def test_labeled_loader_reads_any_keys(tmp_path):
         ({"x_train": X2, "y_train": Y2, "x_val": X2}, "only one of 'x_val' and 'y_val'"),
         (
             {"x_train": X2, "y_train": Y2, "x_val": X2[:1], "y_val": Y2},
-            "'y_val' has 2 masks but 'x_val' has 1",
+            "'y_val' has 2 masks but 'x_val' has 1 patch$",
+        ),
+        (
+            {"x_train": X2, "y_train": Y2, "x_val": X2, "y_val": Y2[:1]},
+            "'y_val' has 1 mask but 'x_val' has 2 patches$",
         ),
         ({"x_train": np.array(["a"] * 2), "y_train": Y2}, "'x_train' has shape"),
     ],

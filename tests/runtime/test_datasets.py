@@ -26,9 +26,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from edge_runtime.cli.main import cli
-from edge_runtime.data import fetch
+from edge_runtime.data import fetch, unpack
 from edge_runtime.data.catalog import DATASETS, Archive
 from edge_runtime.data.photos import LAYOUTS, find_dataset, load_labelled
+from edge_runtime.errors import InputError
 from edge_runtime.evaluation.synthetic import synthetic_fundus, synthetic_label
 
 SIZE = (72, 76)
@@ -1061,3 +1062,18 @@ def test_a_mirror_on_the_command_line_stands_though_the_variable_is_set_empty(
     result = _fetch(mirror, "chase", tmp_path / "chase")
     assert result.exit_code == 0, result.output
     assert mirror.ranges == [None]
+
+
+def test_a_count_of_one_file_or_photograph_is_said_singular(tmp_path):
+    """The checks of what was unpacked said '1 files' and '1 labelled photographs'."""
+    staging = tmp_path / "staging"
+    for folder in ("images", "labels"):
+        (staging / folder).mkdir(parents=True)
+        (staging / folder / "a.png").write_bytes(b"")
+    gave = DATASETS["gave"]
+    files = dataclasses.replace(gave, files=(("images", 2),))
+    with pytest.raises(InputError, match=r"images/ of gave would hold 1 file, expected 2 "):
+        unpack._check(staging, files, [Path("g.zip")], unpack.no_progress)
+    photographs = dataclasses.replace(gave, files=(), layout="generic", photographs=2)
+    with pytest.raises(InputError, match=r"^g\.zip: 1 labelled photograph of gave, expected 2$"):
+        unpack._check(staging, photographs, [Path("g.zip")], unpack.no_progress)

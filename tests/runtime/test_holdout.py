@@ -46,6 +46,8 @@ def test_fraction_out_of_range(fraction):
 def test_holdout_leaving_no_training_data_is_refused():
     with pytest.raises(ValueError, match="leaves nothing to train on"):
         holdout_split(20, 0.5, blocks=2, guard=8)
+    with pytest.raises(ValueError, match="of 1 patch leaves"):
+        holdout_split(1, 0.9)
 
 
 @pytest.mark.parametrize("n", [60, 500])

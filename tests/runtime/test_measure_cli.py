@@ -634,4 +634,4 @@ def test_the_tortuosity_density_is_printed_to_six_decimals(tmp_path):
     Image.fromarray(wavy.astype(np.uint8) * 255).save(path)
     result = CliRunner().invoke(cli, ["measure", str(path)])
     assert result.exit_code == 0, result.output
-    assert re.search(r"tortuosity density \d+\.\d{6} \(", result.output), result.output
+    assert re.search(r"tortuosity density \d+\.\d{6} \(1 segment\)", result.output), result.output

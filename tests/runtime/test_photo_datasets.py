@@ -1092,6 +1092,8 @@ def test_the_summary_csv_has_a_row_for_each_photograph_that_could_not_be_scored(
     assert rows[1]["f1"] == "0.6000" and rows[1]["av_accuracy"] == ""
     assert all(rows[2][column] == "" for column in [*METRICS, "av_accuracy"])
     assert rows[3]["f1"] == "0.7000" and rows[4]["f1"] == "2"
+    write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, results[:1], made))
+    assert (tmp_path / "summary.md").read_text().startswith("# m.tflite on 1 photograph\n")
 
 
 def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp_path):

@@ -595,7 +595,7 @@ def test_stale_temporary_files_of_a_killed_writer_are_removed_at_start(tmp_path)
     warnings = []
     FolderWatcher(drop, out, _copying_process([]), settle=1, warn=warnings.append)
     assert sorted(out.iterdir()) == sorted([fresh, mine, out / LOCK_FILE])
-    assert warnings == [f"{out}: removed 1 temporary files of writes cut short ({stale.name})"]
+    assert warnings == [f"{out}: removed 1 temporary file of writes cut short ({stale.name})"]
 
 
 def test_stale_temporary_files_left_while_it_runs_are_removed_in_time(tmp_path):
@@ -614,7 +614,7 @@ def test_stale_temporary_files_left_while_it_runs_are_removed_in_time(tmp_path):
     clock.now += STALE_PARTIAL_AGE
     list(watcher.poll())
     assert not left.exists()
-    assert said == [f"{out}: removed 1 temporary files of writes cut short ({left.name})"]
+    assert said == [f"{out}: removed 1 temporary file of writes cut short ({left.name})"]
 
 
 # -- --once says what it left ------------------------------------------------------------------
@@ -1612,7 +1612,7 @@ def test_watch_once_fails_a_photograph_refused_and_a_later_run_does_it(tmp_path,
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 1 and first.stderr.splitlines() == [
         f"error: {drop / 'a.png'}: cannot be read (Permission denied)",
-        "Error: 1 photographs failed, 0 left unprocessed",
+        "Error: 1 photograph failed, 0 left unprocessed",
     ]
     again = CliRunner().invoke(cli, args)
     assert (again.exit_code, again.stderr) == (0, "")
