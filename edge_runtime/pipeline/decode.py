@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from edge_runtime.cached import cached_property
-from edge_runtime.errors import InputError, described, first_line
+from edge_runtime.errors import InputError, UnreadableError, described, first_line
 from edge_runtime.pipeline.blocks import row_blocks
 from edge_runtime.pipeline.grayscale import has_colour
 from edge_runtime.safe_open import open_regular
@@ -577,6 +577,8 @@ def load_photo(path: str | Path) -> Photo:
             malformed file, an image larger than :data:`MAX_PIXELS` or with a side below
             :data:`MIN_SIDE`, a file of several pictures (:func:`check_single_picture`), or
             16-bit colour of a 10- or 12-bit sensor's values.
+        UnreadableError: it cannot be opened or read, even part way through (an I/O error):
+            an :class:`InputError` too, of the file system, not of the file.
     """
     path = _given_path(path)
     return _load(path, lambda: _decode(path))
@@ -599,7 +601,9 @@ file)."""
 
 
 def _decoding(path: Path, decode: Callable[[], _T]) -> _T:
-    """``decode()``, whatever Pillow raises turned into an :class:`InputError` naming ``path``."""
+    """``decode()``, whatever Pillow raises turned into an :class:`InputError` naming ``path``;
+    an error of the file system (an ``OSError`` with an errno: EIO part way through, EACCES of
+    a share), which Pillow's own decode errors lack, into an :class:`UnreadableError`."""
     try:
         return decode()
     except InputError:
@@ -611,6 +615,8 @@ def _decoding(path: Path, decode: Callable[[], _T]) -> _T:
     except MemoryError:
         raise
     except Exception as exc:  # malformed bytes make Pillow's decoders raise almost anything
+        if isinstance(exc, OSError) and exc.errno is not None:  # the file system's, not Pillow's
+            raise UnreadableError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         raise InputError(f"{path}: cannot decode image ({first_line(exc)})") from None
 
 

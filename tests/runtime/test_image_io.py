@@ -1,4 +1,6 @@
+import errno
 import io
+import os
 import re
 import struct
 import threading
@@ -12,9 +14,10 @@ from PIL import Image
 
 from edge_runtime.data.binary_image import MAX_LEVELS, as_binary, as_field_mask, levels
 from edge_runtime.data.label_image import read_label_image
-from edge_runtime.errors import InputError
+from edge_runtime.errors import InputError, UnreadableError
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.measure.maps import read_map
+from edge_runtime.pipeline import decode
 from edge_runtime.pipeline.decode import (
     load_image,
     load_photo,
@@ -237,6 +240,36 @@ def test_bad_files_name_the_file_and_the_problem(tmp_path, make, message):
     with pytest.raises(InputError, match=message) as excinfo:
         load_image(path)
     assert str(excinfo.value).startswith(f"{path}: ") and "\n" not in str(excinfo.value)
+
+
+class _FailingPartWay(io.FileIO):
+    """A file whose reads past its first 2,000 bytes fail with EIO (a damaged SD card, a
+    network share dropping)."""
+
+    def readinto(self, buffer):
+        if self.tell() >= 2000:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return super().readinto(buffer)
+
+
+@pytest.mark.parametrize("name", ["eio.png", "eio.jpg"])
+def test_an_io_error_part_way_through_decoding_is_unreadable_not_undecodable(
+    tmp_path, monkeypatch, name
+):
+    """EIO raised as Pillow decodes (an OSError with an errno) was "cannot decode image", a
+    failure of the file's, which the watcher never tries again until the file changes; it is
+    the file system's, the file not known to be damaged: an UnreadableError, tried again."""
+    path = _save(tmp_path, name, synthetic_fundus(400, 400))
+    real_open = decode.open_regular
+
+    def failing_part_way(file, what, max_bytes=None):
+        with real_open(file, what, max_bytes) as f:
+            return io.BufferedReader(_FailingPartWay(os.dup(f.fileno())))
+
+    monkeypatch.setattr(decode, "open_regular", failing_part_way)
+    with pytest.raises(UnreadableError) as excinfo:
+        load_photo(path)
+    assert str(excinfo.value) == f"{path}: cannot be read (Input/output error)"
 
 
 @pytest.mark.parametrize("name", ["cut.png", "cut.jpg"])
