@@ -183,6 +183,11 @@ def _kept(error: str | None) -> str | None:
     return error[: MAX_TEXT - 1] + "\u2026"
 
 
+def _failure(path: Path, exc: BaseException) -> dict:
+    """The record of a photograph whose processing raised ``exc``."""
+    return {"path": str(path), "ok": False, "error": describe_failure(exc, path)}
+
+
 def _change(info: os.stat_result) -> tuple[int, int]:
     return info.st_ctime_ns, info.st_ino
 
@@ -798,6 +803,12 @@ class FolderWatcher:
         cut_short = earlier.cut_short if earlier and earlier.pending else 0
         if cut_short >= MAX_CUT_SHORT and earlier.matches(info):
             return self._give_up(path, earlier, cut_short)
+        try:  # refused (a lock): tried again, the state not written twice for nothing
+            open_regular(path, "a photograph").close()
+        except UnreadableError as exc:
+            return self._pause(path.name, _failure(path, exc), True)
+        except InputError:
+            pass  # gone, or no longer a regular file: process says which
         used = {done.name for key, done in self.state.items() if key != path.name}
         # a forgotten photograph's results keep their names: a new one of its stem gets "-2"
         outputs: OutputPaths = plan_outputs([path], self.outdir, used, keep_existing=True)[0]
@@ -815,7 +826,7 @@ class FolderWatcher:
             self._remember_outputs(path, outputs)
         except Exception as exc:  # a daemon outlives any one file; the record says what happened
             gone = isinstance(exc, InputError) and not os.path.lexists(path)
-            record = {"path": str(path), "ok": False, "error": describe_failure(exc, path)}
+            record = _failure(path, exc)
             if gone or not is_permanent(exc):  # nothing to record: as it was before
                 self._restore(path.name, earlier)
             if gone:
