@@ -9,6 +9,7 @@ from pathlib import Path
 from edge_runtime.analysis.segmentation import Segmenter
 from edge_runtime.app.outputs import Extras, OutputPaths, drawn_by_this_package, write_outputs
 from edge_runtime.atomic import check_writable
+from edge_runtime.contract.provenance import photograph_name
 from edge_runtime.contract.segment_record import SegmentRecord
 from edge_runtime.errors import InputError, OutputError
 from edge_runtime.measure.measurements import NotVessels
@@ -108,10 +109,12 @@ def segment_photo(
     started: float | None = None,
 ) -> SegmentRecord:
     """Segment a decoded photograph (``source``: where it came from, as its record and errors
-    name it), read its ``findings`` and write its outputs; returns its record, with
-    ``segment_ms`` (decoding included, from ``started``, a :func:`time.perf_counter`; none
-    when not given) and ``write_ms`` apart, ``stages_ms`` per stage (``verdict``,
-    ``artery_vein`` and ``measure`` when made), ``ms`` in all.
+    name it; its maps and record name the photograph by its file name,
+    :func:`~edge_runtime.contract.provenance.photograph_name`), read its ``findings`` and
+    write its outputs; returns its record, with ``segment_ms`` (decoding included, from
+    ``started``, a :func:`time.perf_counter`; none when not given) and ``write_ms`` apart,
+    ``stages_ms`` per stage (``verdict``, ``artery_vein`` and ``measure`` when made), ``ms``
+    in all.
 
     Raises:
         InputError: the photograph cannot be measured in millimetres (``findings``).
@@ -145,10 +148,14 @@ def segment_photo(
             give_back_freed_memory(photo.shape[0] * photo.shape[1])
         stages["measure"] = _ms(time.perf_counter() - measuring)
     writing = time.perf_counter()
-    written = write_outputs(outputs, photo, result, extras, segmenter.provenance, verdict)
+    photograph = photograph_name(source)
+    written = write_outputs(
+        outputs, photo, result, extras, segmenter.provenance, verdict, photograph
+    )
     done = time.perf_counter()
     return SegmentRecord(
         path=source,
+        photograph=photograph,
         outputs=written,
         width=photo.shape[1],
         height=photo.shape[0],

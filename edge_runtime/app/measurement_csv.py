@@ -1,5 +1,7 @@
 """The CSV file of a run's measurements (``measure --csv``, ``segment --measure``): one row
-per input, its path, whether it succeeded (else the error), the photograph's verdict
+per input, its path, the photograph's name
+(:func:`~edge_runtime.contract.provenance.photograph_name`, empty for a map that does not name
+it), whether it succeeded (else the error), the photograph's verdict
 (:class:`~edge_runtime.contract.verdict_record.VerdictRecord`, empty for a map without), the package
 that measured it, the flat measurements and what made its map
 (:class:`~edge_runtime.contract.provenance.Provenance`, empty for a map without)."""
@@ -19,7 +21,16 @@ from edge_runtime.errors import OutputError
 from edge_runtime.measure.files import COLUMNS, flat_record
 from edge_runtime.spreadsheet import spreadsheet_cell
 
-HEADER = ["path", "ok", "error", *VERDICT_COLUMNS, "measured_by", *COLUMNS, *PROVENANCE_COLUMNS]
+HEADER = [
+    "path",
+    "photograph",
+    "ok",
+    "error",
+    *VERDICT_COLUMNS,
+    "measured_by",
+    *COLUMNS,
+    *PROVENANCE_COLUMNS,
+]
 """The CSV's columns, in order."""
 
 
@@ -29,17 +40,19 @@ def measurement_row(
     error: str | None = None,
     provenance: Provenance | None = None,
     verdict: VerdictRecord | None = None,
+    photograph: str | None = None,
 ) -> dict[str, object]:
     """One row: an input's measurements and the package that made them (``measured_by``:
     this one), or the error that left it without, its photograph's verdict (a photograph to
-    retake, or no fundus photograph, is measured too: the row says so) and what made its
-    map."""
+    retake, or no fundus photograph, is measured too: the row says so), what made its map and
+    the name of the ``photograph`` it was made of."""
     made = {} if provenance is None else provenance.columns()
     judged = {} if verdict is None else verdict.columns()
+    named = {"path": path, "photograph": photograph}
     if measurements is None:
-        return {"path": path, "ok": False, "error": error, **judged, **made}
+        return {**named, "ok": False, "error": error, **judged, **made}
     measured = {"measured_by": SOFTWARE, **flat_record(measurements)}
-    return {"path": path, "ok": True, **judged, **measured, **made}
+    return {**named, "ok": True, **judged, **measured, **made}
 
 
 def check_csv_target(target: Path, inputs: list[Path]) -> None:

@@ -12,7 +12,13 @@ from PIL import Image
 
 from edge_runtime.analysis.segmentation import Result
 from edge_runtime.atomic import save_png
-from edge_runtime.contract.provenance import PNG_KEY, Provenance, png_text
+from edge_runtime.contract.provenance import (
+    PHOTOGRAPH_KEY,
+    PNG_KEY,
+    Provenance,
+    photograph_from_text,
+    png_text,
+)
 from edge_runtime.contract.verdict_record import PNG_KEY as VERDICT_KEY
 from edge_runtime.contract.verdict_record import VerdictRecord
 from edge_runtime.data.artery_vein import colour_picture
@@ -177,12 +183,19 @@ class Extras:
 @dataclass(frozen=True)
 class WrittenRecords:
     """What a map file says of itself, as ``segment`` recorded it
-    (:func:`~edge_runtime.contract.provenance.png_text`): what made it and its photograph's
-    verdict; each ``None`` where the file holds none (a manual label, another program's map,
-    ``--no-verdict``) or one that cannot be read (it is no proof: anyone can write one)."""
+    (:func:`~edge_runtime.contract.provenance.png_text`): what made it, its photograph's
+    verdict and that photograph's name; each ``None`` where the file holds none (a manual
+    label, another program's map, an older package's, ``--no-verdict``) or one that cannot be
+    read (it is no proof: anyone can write one)."""
 
     provenance: Provenance | None = None
     verdict: VerdictRecord | None = None
+    photograph: str | None = None
+
+    def text(self) -> dict[str, str]:
+        """The text chunks that carry it on a picture drawn of the map (a measurement
+        picture)."""
+        return png_text(self.provenance, self.verdict, self.photograph)
 
 
 def _chunks(path: Path) -> dict:
@@ -208,7 +221,9 @@ def written_records(path: Path) -> WrittenRecords:
     """The :class:`WrittenRecords` of a map file (none for one that cannot be read)."""
     chunks = _chunks(path)
     return WrittenRecords(
-        _record(Provenance, chunks.get(PNG_KEY)), _record(VerdictRecord, chunks.get(VERDICT_KEY))
+        _record(Provenance, chunks.get(PNG_KEY)),
+        _record(VerdictRecord, chunks.get(VERDICT_KEY)),
+        photograph_from_text(chunks.get(PHOTOGRAPH_KEY)),
     )
 
 
@@ -226,20 +241,22 @@ def write_outputs(
     extras: Extras = Extras(),
     provenance: Provenance | None = None,
     verdict: VerdictRecord | None = None,
+    photograph: str | None = None,
 ) -> dict[str, str]:
     """Write the mask (8-bit 0/255), the ``extras`` (overlay, probability PNG) and, when the
     result has arteries and veins, their map (RGB: red artery, blue vein, black background),
     each atomically, in that order: a map not made yet is made after the vessel files' buffer
-    and the overlay's picture are freed; each records its ``provenance`` and its photograph's
-    ``verdict`` (:func:`~edge_runtime.contract.provenance.png_text`). Returns {kind: path} of
-    what was written.
+    and the overlay's picture are freed; each records its ``provenance``, its photograph's
+    ``verdict`` and that ``photograph``'s name
+    (:func:`~edge_runtime.contract.provenance.png_text`). Returns {kind: path} of what was
+    written.
 
     All or none: when one cannot be written, those already written are removed before the
     error goes on (a photograph reported failed leaves no files).
     """
     written: dict[str, Path] = {}
     try:
-        text = png_text(provenance, verdict)
+        text = png_text(provenance, verdict, photograph)
         _write_vessel_files(paths, photo, result, extras, written, text)
         _write_artery_vein_file(paths, result, written, text)
     except BaseException:

@@ -26,7 +26,7 @@ from edge_runtime.app.outputs import (
 from edge_runtime.atomic import save_png
 from edge_runtime.cli.options import NonBlankPath, camera_scale_options, json_option
 from edge_runtime.cli.results import ResultLines
-from edge_runtime.contract.provenance import SOFTWARE, png_text
+from edge_runtime.contract.provenance import SOFTWARE
 from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.errors import InputError, counted, describe_failure, one_line
 from edge_runtime.file_names import fitted_name, unique_name
@@ -128,10 +128,10 @@ def _measure_one(
 ) -> tuple[dict, MapMeasurements | None, WrittenRecords]:
     """The JSON record of one map, its measurements (``None`` when it failed, whatever the
     reason: the record says why, and the other maps go on) and what the map says of itself,
-    as ``segment`` recorded it in the file: what made it and its photograph's verdict (none
-    for a map without: a manual label). A picture that cannot be drawn or written is the
-    record's ``picture_error``: the measurements stand."""
-    record = {"path": str(item.path), "ok": True}
+    as ``segment`` recorded it in the file: what made it, its photograph's verdict and name
+    (none for a map without: a manual label, an older package's map). A picture that cannot be
+    drawn or written is the record's ``picture_error``: the measurements stand."""
+    path = str(item.path)
     try:
         if item.problem:
             raise InputError(item.problem)
@@ -141,11 +141,12 @@ def _measure_one(
         if file_state(item.path) != before:  # replaced meanwhile: which was measured is unknown
             written = WrittenRecords()
     except Exception as exc:
-        failed = {**record, "ok": False, "error": describe_failure(exc, item.path)}
+        failed = {"path": path, "ok": False, "error": describe_failure(exc, item.path)}
         return failed, None, WrittenRecords()
+    record = {"path": path, "photograph": written.photograph, "ok": True}
     if picture is not None:
         try:
-            save_png(picture, draw_picture(analysis), png_text(written.provenance, written.verdict))
+            save_png(picture, draw_picture(analysis), written.text())
             record["picture"] = str(picture)
         except Exception as exc:
             record["picture_error"] = describe_failure(exc, picture)
@@ -262,7 +263,12 @@ def measure(maps, artery_vein, fov, fov_auto, camera, as_json, csv_file, picture
         record, measured, written = _measure_one(item, options, target)
         rows.append(
             measurement_row(
-                record["path"], measured, record.get("error"), written.provenance, written.verdict
+                record["path"],
+                measured,
+                record.get("error"),
+                written.provenance,
+                written.verdict,
+                written.photograph,
             )
         )
         if measured is None:

@@ -195,7 +195,12 @@ def _row(record: Record) -> dict[str, object]:
     if isinstance(record, SegmentFailure):
         return measurement_row(record.path, None, record.error)
     return measurement_row(
-        record.path, record.measurements, record.not_measured, record.provenance, record.verdict
+        record.path,
+        record.measurements,
+        record.not_measured,
+        record.provenance,
+        record.verdict,
+        record.photograph,
     )
 
 

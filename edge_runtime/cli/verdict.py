@@ -14,6 +14,7 @@ from edge_runtime.cli.options import (
     segmenter_options,
 )
 from edge_runtime.cli.results import ResultLines
+from edge_runtime.contract.provenance import photograph_name
 from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.pipeline.decode import load_photo
@@ -49,7 +50,8 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
     A folder gives its image files, less what segment writes (as segment's folders do).
     Prints a line per photograph: "ok", "retake: " and the reasons with what was measured
     (e.g. "blurred (sharpness 1.13 < 1.28)"), or "not a fundus photograph" (also a warning on
-    stderr); with --json a record per photograph ("path", "ok", "verdict": {"fundus",
+    stderr); with --json a record per photograph ("path", "photograph", its file name as
+    segment's maps carry it and measure reports it, "ok", "verdict": {"fundus",
     "usable", "quality", "reasons", ...}, "ms"; or "error"). A bad file is reported on one
     line and skipped. Exit status: 0 every photograph usable, 3 some to retake, 4 some not
     fundus photographs, 1 some could not be read or none was found, 2 a bad model or option
@@ -90,7 +92,13 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
         if not judged.fundus:
             click.echo(f"warning: {one_line(f'{item.path}: {judged.summary()}')}", err=True)
         if as_json:
-            record = {"path": str(item.path), "ok": True, "verdict": judged.to_json(), "ms": ms}
+            record = {
+                "path": str(item.path),
+                "photograph": photograph_name(str(item.path)),
+                "ok": True,
+                "verdict": judged.to_json(),
+                "ms": ms,
+            }
             record["provenance"] = None if segmenter is None else encode(segmenter.provenance)
             out.echo(json_text(record))
         else:

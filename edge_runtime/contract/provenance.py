@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from edge_runtime import __version__
 from edge_runtime.contract.model_card import ModelCard
@@ -14,6 +15,7 @@ from edge_runtime.contract.schema import SHA256_TEXT, decode, encode, is_sha256
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.verdict_record import PNG_KEY as VERDICT_PNG_KEY
 from edge_runtime.contract.verdict_record import VerdictRecord
+from edge_runtime.file_names import utf8_text
 
 SOFTWARE = f"edge-seg {__version__}"
 """This package, as a :class:`Provenance` and a picture's ``Software`` chunk name it."""
@@ -21,6 +23,14 @@ SOFTWARE = f"edge-seg {__version__}"
 PNG_KEY = "edge-seg"
 """The keyword of the text chunk in which a written picture (a map, a comparison, a
 measurement picture) carries its :class:`Provenance`."""
+
+PHOTOGRAPH_KEY = "edge-seg-photograph"
+"""The keyword of the text chunk in which a map written by ``segment`` (and a measurement
+picture of it) names the photograph it was made of: its :func:`photograph_name`."""
+
+MAX_PHOTOGRAPH_TEXT = 255 * len("\\udcff")
+"""The longest :func:`photograph_name` text: a file name's 255 bytes, each one that is not
+UTF-8 written as its six-character escape (:func:`~edge_runtime.file_names.utf8_text`)."""
 
 
 @dataclass(frozen=True)
@@ -78,15 +88,39 @@ class Provenance:
         return dict(zip(COLUMNS, values, strict=True))
 
 
-def png_text(provenance: Provenance | None, verdict: VerdictRecord | None = None) -> dict[str, str]:
+def photograph_name(source: str) -> str:
+    """The photograph as every record names it for a study to join them (``photograph``):
+    the file name of ``source``, segment's and verdict's ``path``, without its folders (a map
+    is copied between machines, and a folder may be named after a patient)."""
+    return PurePath(source).name
+
+
+def photograph_from_text(text: object) -> str | None:
+    """The photograph's name read back from its text chunk (:data:`PHOTOGRAPH_KEY`); ``None``
+    for none, or for text that is no file name (empty, with a folder or a NUL, or longer than
+    :data:`MAX_PHOTOGRAPH_TEXT`)."""
+    if not isinstance(text, str) or not 0 < len(text) <= MAX_PHOTOGRAPH_TEXT:
+        return None
+    return None if "/" in text or "\0" in text else text
+
+
+def png_text(
+    provenance: Provenance | None,
+    verdict: VerdictRecord | None = None,
+    photograph: str | None = None,
+) -> dict[str, str]:
     """The text chunks that say what made a picture written by this package: PNG's own
     ``Software`` (:data:`SOFTWARE`, which drew it) and the ``provenance`` of what it shows
     (:data:`PNG_KEY`; a measurement picture's is its map's, which an older package may have
-    made), unless none is known; and a map's photograph's ``verdict``
-    (:data:`~edge_runtime.contract.verdict_record.PNG_KEY`), when one was made."""
+    made), unless none is known; a map's photograph's ``verdict``
+    (:data:`~edge_runtime.contract.verdict_record.PNG_KEY`), when one was made; and the name of
+    that ``photograph`` (:data:`PHOTOGRAPH_KEY`), when known, as JSON and CSV write it (a byte
+    that is not UTF-8 as its escape, :func:`~edge_runtime.file_names.utf8_text`): Latin-1 text
+    in a ``tEXt`` chunk, other text in a UTF-8 ``iTXt`` one."""
     made = {} if provenance is None else {PNG_KEY: provenance.text()}
     judged = {} if verdict is None else {VERDICT_PNG_KEY: verdict.text()}
-    return {"Software": SOFTWARE, **made, **judged}
+    named = {} if photograph is None else {PHOTOGRAPH_KEY: utf8_text(photograph)}
+    return {"Software": SOFTWARE, **made, **judged, **named}
 
 
 MODELS = ("model", "artery_vein_model")

@@ -12,6 +12,9 @@ from edge_runtime.contract.verdict_record import VerdictRecord
 class SegmentRecord:
     """One photograph segmented and its outputs written.
 
+    ``photograph`` is the file name of ``path``
+    (:func:`~edge_runtime.contract.provenance.photograph_name`), as its maps carry it and
+    ``measure`` and ``verdict`` report it: what a study joins their records by.
     ``outputs`` maps each kind written (``mask``, ``overlay``, ``prob``) to its file; ``ms`` is
     the whole, ``segment_ms`` the segmentation with decoding, ``write_ms`` the writing, and
     ``stages_ms`` each stage (``decode`` ... ``write``), all in milliseconds. ``verdict`` is
@@ -23,6 +26,7 @@ class SegmentRecord:
     """
 
     path: str
+    photograph: str
     ok: bool = field(default=True, init=False)
     outputs: dict[str, str]
     width: int

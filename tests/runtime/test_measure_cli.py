@@ -125,7 +125,7 @@ def test_csv_and_pictures(maps, tmp_path):
     with open(table, newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["path"] for r in rows] == [str(vessel), str(av)]
-    header = ["path", "ok", "error", *VERDICT_COLUMNS, "measured_by", *COLUMNS]
+    header = ["path", "photograph", "ok", "error", *VERDICT_COLUMNS, "measured_by", *COLUMNS]
     assert list(rows[0]) == [*header, *PROVENANCE_COLUMNS]
     assert all(row[column] == "" for row in rows for column in VERDICT_COLUMNS)  # maps: none
     assert float(rows[0]["vessels_density"]) > 0 and rows[0]["calibers_crae_px"] == ""

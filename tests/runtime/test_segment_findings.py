@@ -206,7 +206,7 @@ def test_segment_measure_writes_one_csv_row_per_input_failures_included(tmp_path
     record = json.loads(done.stdout.splitlines()[0])
     with open(out / "measurements.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    header = ["path", "ok", "error", *VERDICT_COLUMNS, "measured_by", *COLUMNS]
+    header = ["path", "photograph", "ok", "error", *VERDICT_COLUMNS, "measured_by", *COLUMNS]
     assert list(rows[0]) == [*header, *PROVENANCE_COLUMNS]
     assert [row["path"] for row in rows] == [str(good), str(missing)]
     assert rows[0]["ok"] == "True" and rows[1]["ok"] == "False" and rows[1]["error"]
