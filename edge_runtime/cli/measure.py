@@ -143,7 +143,7 @@ def _measure_one(
     except Exception as exc:
         failed = {"path": path, "ok": False, "error": describe_failure(exc, item.path)}
         return failed, None, WrittenRecords()
-    record = {"path": path, "photograph": written.photograph, "ok": True}
+    record = {"path": path, "ok": True}
     if picture is not None:
         try:
             save_png(picture, draw_picture(analysis), written.text())
@@ -151,7 +151,11 @@ def _measure_one(
         except Exception as exc:
             record["picture_error"] = describe_failure(exc, picture)
     measured = {"measured_by": SOFTWARE, **dataclasses.asdict(analysis.measurements)}
-    said = {"provenance": encode(written.provenance), "verdict": encode(written.verdict)}
+    said = {
+        "provenance": encode(written.provenance),
+        "verdict": encode(written.verdict),
+        "photograph": written.photograph,
+    }
     return {**record, **measured, **said}, analysis.measurements, written
 
 

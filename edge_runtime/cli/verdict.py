@@ -50,9 +50,9 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
     A folder gives its image files, less what segment writes (as segment's folders do).
     Prints a line per photograph: "ok", "retake: " and the reasons with what was measured
     (e.g. "blurred (sharpness 1.13 < 1.28)"), or "not a fundus photograph" (also a warning on
-    stderr); with --json a record per photograph ("path", "photograph", its file name as
-    segment's maps carry it and measure reports it, "ok", "verdict": {"fundus",
-    "usable", "quality", "reasons", ...}, "ms"; or "error"). A bad file is reported on one
+    stderr); with --json a record per photograph ("path", "ok", "verdict": {"fundus",
+    "usable", "quality", "reasons", ...}, "ms", "provenance", "photograph": the file name, as
+    segment's maps carry it and measure reports it; or "error"). A bad file is reported on one
     line and skipped. Exit status: 0 every photograph usable, 3 some to retake, 4 some not
     fundus photographs, 1 some could not be read or none was found, 2 a bad model or option
     (the model's options without --with-vessels too: they would change nothing).
@@ -92,14 +92,9 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
         if not judged.fundus:
             click.echo(f"warning: {one_line(f'{item.path}: {judged.summary()}')}", err=True)
         if as_json:
-            record = {
-                "path": str(item.path),
-                "photograph": photograph_name(str(item.path)),
-                "ok": True,
-                "verdict": judged.to_json(),
-                "ms": ms,
-            }
+            record = {"path": str(item.path), "ok": True, "verdict": judged.to_json(), "ms": ms}
             record["provenance"] = None if segmenter is None else encode(segmenter.provenance)
+            record["photograph"] = photograph_name(str(item.path))
             out.echo(json_text(record))
         else:
             out.echo(

@@ -26,7 +26,6 @@ class SegmentRecord:
     """
 
     path: str
-    photograph: str
     ok: bool = field(default=True, init=False)
     outputs: dict[str, str]
     width: int
@@ -43,6 +42,7 @@ class SegmentRecord:
     not_measured: str | None = None
     warnings: tuple[str, ...] = ()
     provenance: Provenance | None = None
+    photograph: str | None = None
 
 
 @dataclass(frozen=True)

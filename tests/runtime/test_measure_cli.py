@@ -476,7 +476,12 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
     write_measurement_csv(target, [measurement_row("eye_av.png", m)])
     with open(target, newline="") as f:
         [row] = list(csv.DictReader(f))
-    assert (row["path"], row["ok"], row["error"]) == ("eye_av.png", "True", "")
+    assert (row["path"], row["photograph"], row["ok"], row["error"]) == (
+        "eye_av.png",
+        "",
+        "True",
+        "",
+    )
     assert row["measured_by"] == SOFTWARE
     record = dataclasses.asdict(m)
     checked = 0
@@ -493,7 +498,7 @@ def test_each_csv_cell_holds_the_value_of_its_own_column(tmp_path):
             else:
                 assert float(row[column]) == pytest.approx(inner), column
             checked += 1
-    assert checked == len(row) - 4 - len(VERDICT_COLUMNS) - len(PROVENANCE_COLUMNS)
+    assert checked == len(row) - 5 - len(VERDICT_COLUMNS) - len(PROVENANCE_COLUMNS)
     assert all(row[column] == "" for column in PROVENANCE_COLUMNS)  # a map of no model's
 
 

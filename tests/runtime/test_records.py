@@ -39,6 +39,7 @@ SEGMENT_KEYS = [
     "not_measured",  # added in 1.2
     "warnings",  # added in 1.2
     "provenance",  # added in 1.2
+    "photograph",  # added in 1.2
 ]
 METRICS = ["f1", "sensitivity", "specificity", "accuracy", "auc"]
 

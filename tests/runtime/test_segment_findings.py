@@ -255,7 +255,7 @@ def test_a_name_not_utf_8_is_written_to_the_csv_escaped_as_messages_show_it(tmp_
     done = run_cli("segment", odd, tmp_path / "a.png", "-o", out, "--measure", expect=0)
     assert "Traceback" not in done.output and "2 photographs" in done.stdout
     rows = (out / "measurements.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[1].startswith(f"{tmp_path / 'p'}\\udcff.png,True,")
+    assert rows[1].startswith(f"{tmp_path / 'p'}\\udcff.png,p\\udcff.png,True,")
 
 
 def _strings(value):
