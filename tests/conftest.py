@@ -206,11 +206,11 @@ def make_photo_dataset():
     return _photo_dataset
 
 
-def _recarded(path: Path, spelled: bytes, respelled: bytes) -> Path:
-    """The bundled model, written to ``path``, with ``spelled`` (once in its card's JSON)
-    replaced by ``respelled`` (as long: the card's text cannot grow) and its recorded digest
-    made again."""
-    content = DEFAULT_MODEL.read_bytes()
+def _recarded(path: Path, spelled: bytes, respelled: bytes, model: Path = DEFAULT_MODEL) -> Path:
+    """A bundled model (the vessel model's by default), written to ``path``, with ``spelled``
+    (once in its card's JSON) replaced by ``respelled`` (as long: the card's text cannot grow)
+    and its recorded digest made again."""
+    content = model.read_bytes()
     assert content.count(spelled) == 1 and len(respelled) == len(spelled)
     content = content.replace(spelled, respelled)
     card = ModelCard.from_json(card_text(content))
@@ -221,8 +221,9 @@ def _recarded(path: Path, spelled: bytes, respelled: bytes) -> Path:
 
 @pytest.fixture(scope="session")
 def recarded_model():
-    """``recarded_model(path, spelled, respelled)``: the bundled model at ``path`` with some of
-    its card's JSON respelled (as long), its digest made again, so that it loads."""
+    """``recarded_model(path, spelled, respelled, model=DEFAULT_MODEL)``: a bundled model at
+    ``path`` with some of its card's JSON respelled (as long), its digest made again, so that it
+    loads."""
     return _recarded
 
 

@@ -25,7 +25,10 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
-from edge_runtime.contract.card_holdout import refuse_another_card_holdout
+from edge_runtime.contract.card_holdout import (
+    refuse_another_card_holdout,
+    refuse_artery_vein_holdout,
+)
 from edge_runtime.contract.evaluation_record import FailedPhoto
 from edge_runtime.contract.metrics import PhotoScores
 from edge_runtime.contract.schema import encode, json_text
@@ -144,6 +147,10 @@ def _photographs(
         refuse_output_among(report, [found], "--report")
     segmenter = Segmenter(runtime, config, artery_vein)
     refuse_another_card_holdout(holdout, segmenter.model.card, segmenter.model_name, "photographs")
+    if artery_vein is not None:
+        refuse_artery_vein_holdout(
+            holdout, segmenter.artery_vein.model.card, str(artery_vein.model)
+        )
     dataset = held_out(found, holdout)
     if not found.photos:
         _nothing_to_evaluate(data, f"no photographs in the {found.layout} layout")

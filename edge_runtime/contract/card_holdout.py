@@ -3,7 +3,8 @@
 ``eval --holdout F`` scores, as held out, what ``train --holdout F`` held out; another share than
 the run's selects photographs or patches the model may have trained on. Its card says the run's
 share; the gate checks its holdout likewise (:func:`refuse_another_share`), against the run's
-record where there is one (``converters/run_holdout.py``).
+record where there is one (``converters/run_holdout.py``). ``eval --av --holdout`` checks the
+artery/vein model's card too (:func:`refuse_artery_vein_holdout`): its trainer holds nothing out.
 """
 
 import warnings
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.errors import InputError
+
+CARD_UNRECORDED = "its card does not record it"
+"""Why nothing may say what a model whose card records no share held out."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,8 @@ class HoldoutCheck:
 
     ``option`` gave ``holdout`` for ``model``'s ``unit`` (photographs, patches); ``scorer``
     (eval, the gate) would score them, ``verb`` (score, gate) is what it does without the
-    option; ``unrecorded`` says why nothing may record the run's share.
+    option; ``unrecorded`` says why nothing may record the run's share, ``nothing_out`` how a
+    run comes to hold nothing out.
     """
 
     holdout: float | None
@@ -37,6 +42,7 @@ class HoldoutCheck:
     scorer: str
     verb: str
     unrecorded: str
+    nothing_out: str = "train --holdout 0"
 
 
 def refuse_another_share(check: HoldoutCheck, recorded: RecordedShare | None) -> None:
@@ -61,7 +67,7 @@ def refuse_another_share(check: HoldoutCheck, recorded: RecordedShare | None) ->
         return
     share = recorded.share
     if share != check.holdout:
-        held = f"held out {share}" if share else "held nothing out (train --holdout 0)"
+        held = f"held out {share}" if share else f"held nothing out ({check.nothing_out})"
         instead = f"give {check.option} {share}, or {check.verb}" if share else check.verb
         exactly = " (a share is taken only if it is the run's exactly)" if share else ""
         raise InputError(
@@ -88,9 +94,39 @@ def refuse_another_card_holdout(
     Raises:
         InputError: naming the option, the model and the share its card records.
     """
+    words = HoldoutCheck(holdout, option, model, unit, scorer, "score", CARD_UNRECORDED)
+    refuse_another_share(words, card_share(card, model))
+
+
+def card_share(card: ModelCard, model: str) -> RecordedShare | None:
+    """The share ``model``'s card says its run held out, or ``None`` where it records none."""
     share = None if card.training is None else card.training.holdout
-    recorded = None if share is None else RecordedShare(f"the card of {model}", share)
+    return None if share is None else RecordedShare(f"the card of {model}", share)
+
+
+def refuse_artery_vein_holdout(holdout: float | None, card: ModelCard, model: str) -> None:
+    """Refuse ``eval --av --holdout`` where the artery/vein model ``model`` may have trained on
+    the photographs it selects (:func:`refuse_another_share`, against its ``card``).
+
+    ``train-artery-vein`` holds nothing out, so any holdout is refused where the card records
+    0 or no share (a card converted before it recorded one, as the bundled 1.2.0-dev's), and
+    another share than one it records.
+
+    Raises:
+        InputError: naming --holdout, the artery/vein model, what its card says, and the ways
+            out: vessels alone on the holdout, or the artery/vein model on photographs it
+            never saw.
+    """
+    named = f"the artery/vein model {model}"
+    untold = RecordedShare(f"the trainer of {named} (its card records no share)", 0.0)
     words = HoldoutCheck(
-        holdout, option, model, unit, scorer, "score", "its card does not record it"
+        holdout,
+        "--holdout",
+        named,
+        "photographs",
+        "eval",
+        "leave out --av to score vessels alone on the holdout, or score the artery/vein model",
+        CARD_UNRECORDED,
+        "train-artery-vein has no --holdout",
     )
-    refuse_another_share(words, recorded)
+    refuse_another_share(words, card_share(card, named) or untold)
