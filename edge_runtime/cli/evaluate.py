@@ -241,7 +241,9 @@ def _patches(
 @click.option("--labels", "labels_key", help="Array of masks in DATA.npz (needed for an .npz).")
 @holdout_option(
     help=f"{HOLDOUT_HELP} Refused unless the model's card says its run held out F (any F, for a "
-    "run that held nothing out); taken with a warning where the card does not say."
+    "run that held nothing out); taken with a warning where the card does not say. With --av, "
+    "refused unless the artery/vein model's card says so too (train-artery-vein holds nothing "
+    "out: any F, where its card records 0 or no share)."
 )
 @layout_option
 @click.option(
