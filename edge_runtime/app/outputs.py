@@ -86,12 +86,16 @@ class OutputPaths:
         ``None`` where nothing is (:meth:`remove_changed` compares)."""
         return tuple(file_state(path) for path in self.files())
 
-    def remove_changed(self, before: tuple[tuple[int, int, int] | None, ...]) -> None:
+    def remove_changed(
+        self, before: tuple[tuple[int, int, int] | None, ...], *, changed: bool = True
+    ) -> None:
         """Remove the files written since ``before`` (:meth:`states`) and no others: what a
-        worker that died wrote of a photograph, which is then reported failed."""
+        worker that died wrote of a photograph, which is then reported failed; or, not
+        ``changed``, those there then and not written since (``watch``: a photograph done again
+        without an output its earlier maps had)."""
         for path, was in zip(self.files(), before, strict=True):
             now = file_state(path)
-            if now is not None and now != was:
+            if now is not None and (now != was) == changed:
                 with contextlib.suppress(OSError):
                     path.unlink()
 

@@ -9,18 +9,18 @@ taken: the first of a kind (a suffix) to settle (a temporary name renamed to a p
 time does not) gets one warning a run, for all of that kind; a folder in it gets one too (hidden
 files none). What was done is remembered in a state file in the output directory, so a restart
 neither repeats nor misses work; a file that changes (even into one of the same size and
-time, ``cp -p``) is done again, and what was made of it before is removed first (it describes
-another photograph). A change of its status alone is no change: a photograph done keeps the
-digest of the content segmented, and one found with its size and modification time but another
-change time or inode (a ``chmod``, a hard link made to it, its access time set back, a copy of
-the same content, ``rsync -t``) is read once to compare it, and is done again only if its
-content differs; one that cannot be read to compare it (its permission taken away, a lock) is
-kept as done, its outputs too, said once, and compared once it can be read. A restart with
-other settings (another model, threshold, outputs) does not redo the photographs done: it
-counts those still in the folder, unchanged, in one warning, once a change of settings (not at
-every restart after an upgrade). A photograph removed from the folder is forgotten, so the
-state stays as small as the folder; its outputs stay. One removed while it is read is not a
-failure: the next look forgets it.
+time, ``cp -p``) is done again, and what was made of it before is written over once it is
+decoded (removed if it fails: it describes another photograph). A change of its status alone is
+no change: a photograph done keeps the digest of the content segmented, and one found with its
+size and modification time but another change time or inode (a ``chmod``, a hard link made to
+it, its access time set back, a copy of the same content, ``rsync -t``) is read once to compare
+it, and is done again only if its content differs; one that cannot be read to compare it (its
+permission taken away, a lock) is kept as done, its outputs too, said once, and compared once it
+can be read. A restart with other settings (another model, threshold, outputs) does not redo the
+photographs done: it counts those still in the folder, unchanged, in one warning, once a change
+of settings (not at every restart after an upgrade). A photograph removed from the folder is
+forgotten, so the state stays as small as the folder; its outputs stay. One removed while it is
+read is not a failure: the next look forgets it.
 
 The output folder is the watcher's own: removed, it is made again (with the state, so that
 nothing is redone); if it cannot be, the watcher stops with an
@@ -763,14 +763,19 @@ class FolderWatcher:
 
     def _readable(self, path: Path, info: os.stat_result) -> bool:
         """Whether a photograph done, to be done again, can be read (its outputs are removed
-        before it is); if not, it is noted as unprocessed, kept as done, outputs and all (one
+        if it fails); if not, it is noted as unprocessed, kept as done, outputs and all (one
         made unreadable as it was segmented, its digest not read, would lose them)."""
         try:
             _digest(path, info)
         except UnreadableError as exc:
-            self._leave(path, _kept_unread(path, exc, "to do it again", "done again"))
+            self._unread(path, exc)
             return False
         return True
+
+    def _unread(self, path: Path, exc: UnreadableError) -> None:
+        """Note a photograph done, to be done again, that cannot be read (``exc``) as
+        unprocessed: kept as done, outputs and all, until it can be."""
+        self._leave(path, _kept_unread(path, exc, "to do it again", "done again"))
 
     def _changed(self, name: str, done: Done) -> bool:
         """Whether the photograph ``name`` has changed since it was ``done`` (a file that
@@ -796,28 +801,33 @@ class FolderWatcher:
 
     def _take(self, path: Path, info: os.stat_result) -> dict | None:
         """Process a photograph: its record, or ``None`` when it was removed while it was read
-        (gone, not failed: the next look forgets it) or could not be read again (:meth:`_pause`)."""
+        (gone, not failed: the next look forgets it) or could not be read (:meth:`_pause`; one
+        done is kept as done, :meth:`_unread`)."""
         earlier = self.state.get(path.name)
-        if earlier is not None and (earlier.ok or earlier.pending):
-            self._remove_outputs(earlier.name)  # they describe another photograph, or a part
+        if earlier is not None and earlier.pending:
+            self._remove_outputs(earlier.name)  # a part, of a run cut short
         cut_short = earlier.cut_short if earlier and earlier.pending else 0
         if cut_short >= MAX_CUT_SHORT and earlier.matches(info):
             return self._give_up(path, earlier, cut_short)
+        redone = earlier is not None and earlier.ok
         try:  # refused (a lock): tried again, the state not written twice for nothing
             open_regular(path, "a photograph").close()
         except UnreadableError as exc:
+            if redone:
+                return self._unread(path, exc)
             return self._pause(path.name, _failure(path, exc), True)
         except InputError:
             pass  # gone, or no longer a regular file: process says which
-        used = {done.name for key, done in self.state.items() if key != path.name}
-        # a forgotten photograph's results keep their names: a new one of its stem gets "-2"
-        outputs: OutputPaths = plan_outputs([path], self.outdir, used, keep_existing=True)[0]
+        # a done one's outputs are written over once it is decoded, and kept if it cannot be
+        outputs = output_paths(self.outdir, earlier.name) if redone else self._plan(path)
+        before = outputs.states()
         taken = Done(info.st_size, info.st_mtime_ns, outputs.name, False, *_change(info))
         self.state[path.name] = dataclasses.replace(taken, pending=True, cut_short=cut_short)
         self._save_state()  # before any output: a run cut short is known at the next start
         try:
             self._refuse_own_output(path, info)
             record = self.process(path, outputs)
+            outputs.remove_changed(before, changed=False)  # an earlier one's not written again
             try:  # before the state says done: no empty mask taken as done
                 synced(outputs.files())
             except OSError:  # the storage failing: they are not kept, as not done
@@ -825,6 +835,11 @@ class FolderWatcher:
                 raise
             self._remember_outputs(path, outputs)
         except Exception as exc:  # a daemon outlives any one file; the record says what happened
+            if redone and isinstance(exc, UnreadableError) and outputs.states() == before:
+                self._restore(path.name, earlier)
+                return self._unread(path, exc)
+            if redone:  # they describe another photograph, or are a part of a new one's
+                self._remove_outputs(outputs.name)
             gone = isinstance(exc, InputError) and not os.path.lexists(path)
             record = _failure(path, exc)
             if gone or not is_permanent(exc):  # nothing to record: as it was before
@@ -848,6 +863,13 @@ class FolderWatcher:
         self._save_state()
         return record
 
+    def _plan(self, path: Path) -> OutputPaths:
+        """The outputs of a photograph not done (or failed, or cut short): named after its
+        stem, unless another photograph's are (remembered, or a forgotten one's files: they keep
+        their names, and a new one of its stem gets "-2")."""
+        used = {done.name for key, done in self.state.items() if key != path.name}
+        return plan_outputs([path], self.outdir, used, keep_existing=True)[0]
+
     def _pause(self, name: str, record: dict, unreadable: bool) -> dict | None:
         """Take ``name`` again after a pause, the last doubled up to :data:`RETRY_MAX`; its
         failure's ``record``, with the pause, or ``None`` for one that could not be read
@@ -861,7 +883,7 @@ class FolderWatcher:
 
     def _restore(self, name: str, earlier: Done | None) -> None:
         """Remember of ``name`` what was remembered before it was taken (its outputs, if any,
-        were removed: the next look that takes it finds none)."""
+        were removed unless it could not be read: the next look that takes it finds none)."""
         if earlier is None:
             self.state.pop(name, None)
         else:

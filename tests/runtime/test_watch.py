@@ -22,7 +22,13 @@ from edge_runtime.app.watcher import LOCK_FILE, RETRY_FIRST, RETRY_MAX, STATE_FI
 from edge_runtime.atomic import STALE_PARTIAL_AGE
 from edge_runtime.cli.main import cli
 from edge_runtime.contract.schema import MAX_TEXT
-from edge_runtime.errors import InputError, ModelError, NetworkError, OutputError
+from edge_runtime.errors import (
+    InputError,
+    ModelError,
+    NetworkError,
+    OutputError,
+    UnreadableError,
+)
 from edge_runtime.evaluation.synthetic import synthetic_fundus
 from edge_runtime.processes import ENDING_SIGNALS
 from edge_runtime.safe_open import open_regular
@@ -1654,6 +1660,82 @@ def test_a_photograph_done_without_its_digest_and_unreadable_keeps_its_outputs(
     records += watcher.poll()
     assert [r["ok"] for r in records] == [True, True] and len(calls) == 2
     assert (out / "a_mask.png").exists()
+
+
+@pytest.mark.parametrize("refused_at", ["open", "decode"])
+def test_a_photograph_done_that_becomes_unreadable_as_it_is_taken_keeps_its_outputs(
+    tmp_path, monkeypatch, refused_at
+):
+    """Changed, readable when read to be done again, then refused when opened or decoded (a
+    lock taken meanwhile: the decoder's I/O error): its outputs were removed and it was
+    restored as done without them. Now it is left as one that cannot be read to be done
+    again: kept as done, outputs and all, said once, and done again once it can be read."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    calls, warnings, refusing = [], [], [False]
+    made = _fake_process(calls)
+
+    def process(path, outputs):
+        if refusing[0]:
+            raise UnreadableError(f"{path}: cannot be read (Input/output error)")
+        return made(path, outputs)
+
+    watcher = FolderWatcher(drop, out, process, 1, warnings.append, _Clock())
+    assert [r["ok"] for r in watcher.poll()] == [True]
+    done = json.loads((out / STATE_FILE).read_text())
+    _dropped(drop, tmp_path, "a.png", seed=2)
+    os.utime(drop / "a.png", ns=(0, os.stat(drop / "a.png").st_mtime_ns - 10**9))
+    real_digest, real_open = watcher_module._digest, watcher_module.open_regular
+
+    def digest(path, info):  # _readable reads it, and then it is refused
+        read = real_digest(path, info)
+        refusing[0] = True
+        return read
+
+    def opening(path, *args):
+        if refusing[0] and refused_at == "open" and args == ("a photograph",):
+            raise UnreadableError(f"{path}: cannot be read (Input/output error)")
+        return real_open(path, *args)
+
+    monkeypatch.setattr(watcher_module, "_digest", digest)
+    monkeypatch.setattr(watcher_module, "open_regular", opening)
+    for _ in range(2):
+        refusing[0] = False
+        watcher.run(_StopAfterOneLook(), 0.0, lambda record: pytest.fail(str(record)))
+        assert (out / "a_mask.png").read_bytes() == b"mask"
+        assert json.loads((out / STATE_FILE).read_text()) == done
+    assert len(warnings) == 1 and warnings[0].startswith(
+        f"{drop / 'a.png'}: cannot be read (Input/output error) to do it again: kept as done"
+    )
+    monkeypatch.setattr(watcher_module, "_digest", real_digest)
+    monkeypatch.setattr(watcher_module, "open_regular", real_open)
+    refusing[0] = False
+    assert [r["ok"] for r in watcher.poll()] == [True] and calls == ["a.png", "a.png"]
+    assert json.loads((out / STATE_FILE).read_text())["a.png"]["digest"] != done["a.png"]["digest"]
+
+
+def test_a_photograph_done_again_keeps_no_output_of_its_earlier_maps_not_written_again(tmp_path):
+    """Its outputs are written over once it is decoded, not removed before: an output its
+    earlier maps had and the new ones lack (an overlay, before a restart without --overlay) is
+    removed once it is done again, not left as the new photograph's."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    made = _fake_process([])
+
+    def with_overlay(path, outputs):
+        outputs.overlay.write_bytes(b"overlay")
+        return made(path, outputs)
+
+    assert [r["ok"] for r in FolderWatcher(drop, out, with_overlay, settle=1).poll()] == [True]
+    _dropped(drop, tmp_path, "a.png", seed=2)
+    os.utime(drop / "a.png", ns=(0, os.stat(drop / "a.png").st_mtime_ns - 10**9))
+    assert [r["ok"] for r in FolderWatcher(drop, out, made, settle=1).poll()] == [True]
+    assert sorted(p.name for p in out.glob("*.png")) == ["a_mask.png"]
+
+
+class _StopAfterOneLook(threading.Event):
+    def wait(self, timeout=None):
+        self.set()
 
 
 def test_a_photograph_given_another_modification_time_is_done_again_once(tmp_path, monkeypatch):
