@@ -1612,6 +1612,72 @@ def test_a_photograph_that_stays_unreadable_is_tried_at_most_once_a_pause(tmp_pa
     assert not (out / STATE_FILE).exists()
 
 
+def test_an_unreadable_photographs_error_is_said_again_when_it_changes(tmp_path, monkeypatch):
+    """Said once, not at every try, while its error stays the same: refused (EACCES), then
+    failing another way (EIO), each is said once, and then it is done."""
+    drop, out, photo = _settled_photo(tmp_path)
+    photo.write_bytes(_png_bytes(tmp_path))
+    _old(photo)
+    real_open, refused = os.open, []
+
+    def opening(file, flags, *args, **kwargs):
+        if os.fspath(file) == os.fspath(photo) and len(refused) < 4:
+            refused.append(errno.EACCES if len(refused) < 2 else errno.EIO)
+            raise OSError(refused[-1], os.strerror(refused[-1]), os.fspath(file))
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", opening)
+    clock = _Clock()
+    watcher = FolderWatcher(drop, out, _fake_process([]), 1, clock=clock)
+    records = [record for look in _timed_looks(watcher, clock, 40) for record in look]
+    assert [(r["ok"], r.get("error", "").removeprefix(f"{photo}: ")) for r in records] == [
+        (False, "cannot be read (Permission denied)"),
+        (False, "cannot be read (Input/output error)"),
+        (True, ""),
+    ]
+
+
+def test_a_failed_photograph_that_changed_and_cannot_be_read_is_tried_again(tmp_path, monkeypatch):
+    """Recorded failed (not a photograph), then rewritten and refused (a lock): it has no
+    outputs to keep, and is not said to be "kept as done": it fails, and is tried again after a
+    pause, as any photograph that cannot be read."""
+    drop, out, photo = _settled_photo(tmp_path)
+
+    def process(path, outputs):
+        raise InputError(f"{path}: not an image file Pillow can read")
+
+    clock = _Clock()
+    watcher = FolderWatcher(drop, out, process, 1, clock=clock)
+    assert [r["ok"] for r in watcher.poll()] == [False]
+    photo.write_bytes(b"B" * 200)
+    _old(photo)
+    _refused_while(monkeypatch, photo, lambda n: True)
+    records = list(watcher.poll())
+    assert [(r["error"], r["retry_in_s"]) for r in records] == [
+        (f"{photo}: cannot be read (Permission denied)", RETRY_FIRST)
+    ]
+    assert watcher.unprocessed == []
+    assert json.loads((out / STATE_FILE).read_text())["a.png"]["size"] == 100  # as it was
+
+
+def test_a_new_photograph_of_the_name_of_one_paused_and_gone_is_taken_at_once(
+    tmp_path, monkeypatch
+):
+    """One refused (paused) and then removed from the folder is forgotten, its pause too: a
+    new photograph of its name is taken at the next look, not after the old one's pause."""
+    drop, out, photo = _settled_photo(tmp_path)
+    refusing = [True]
+    _refused_while(monkeypatch, photo, lambda n: refusing[0])
+    calls, clock = [], _Clock()
+    watcher = FolderWatcher(drop, out, _fake_process(calls), 1, clock=clock)
+    assert [r["retry_in_s"] for r in watcher.poll()] == [RETRY_FIRST]
+    photo.unlink()
+    assert list(watcher.poll()) == []
+    refusing[0] = False
+    _dropped(drop, tmp_path, "a.png")
+    assert [r["ok"] for r in watcher.poll()] == [True] and calls == ["a.png"]
+
+
 def test_watch_once_fails_a_photograph_refused_and_a_later_run_does_it(tmp_path, monkeypatch):
     """--once fails a photograph it cannot read (exit 1, as before); the next run, the lock let
     go, does it (it was left failed until it changed)."""
