@@ -45,7 +45,8 @@ not recorded, and the file is tried again after a pause that doubles up to :data
 seconds, until it succeeds. So is a file that cannot be opened or read
 (:class:`~edge_runtime.errors.UnreadableError`: a lock a sync tool or the camera's writer
 holds, a network share's transient error), whose content is not known: its error is said once,
-not at every try, and its record is made when it is done; a photograph done, to be done again,
+not at every try, and its record is made when it is done (changed meanwhile, rewritten, it is
+tried at the next look); a photograph done, to be done again,
 that cannot be read keeps its outputs (noted as unprocessed) until it can be.
 """
 
@@ -243,11 +244,18 @@ class _Output:
 @dataclass(frozen=True)
 class _Retry:
     """When a photograph whose failure was not its own is taken again (:attr:`at`, of the
-    watcher's clock), the pause before it, and the error of its last try."""
+    watcher's clock), the pause before it, and the error of its last try; of one that could not
+    be read, its signature then (:attr:`unread`): changed (a camera rewrote it), it is taken
+    at the next look, not at the pause's end."""
 
     at: float
     pause: float
     error: str
+    unread: tuple[int, ...] | None = None
+
+    def holds(self, now: float, info: os.stat_result) -> bool:
+        """Whether a look at ``now`` leaves the photograph, of stat ``info``, alone."""
+        return now < self.at and self.unread in (None, _signature(info))
 
 
 @dataclass(frozen=True)
@@ -713,7 +721,7 @@ class FolderWatcher:
         for name, info in self._candidates(names):
             if stop is not None and stop.is_set():
                 return
-            if name in self._retry and self.clock() < self._retry[name].at:
+            if name in self._retry and self._retry[name].holds(self.clock(), info):
                 continue  # its pause after a failure not its own: not even read until it ends
             done = self.state.get(name)
             try:
@@ -815,7 +823,7 @@ class FolderWatcher:
         except UnreadableError as exc:
             if redone:
                 return self._unread(path, exc)
-            return self._pause(path.name, _failure(path, exc), True)
+            return self._pause(path.name, _failure(path, exc), _signature(info))
         except InputError:
             pass  # gone, or no longer a regular file: process says which
         # a done one's outputs are written over once it is decoded, and kept if it cannot be
@@ -847,7 +855,8 @@ class FolderWatcher:
             if gone:
                 return None
             if not is_permanent(exc):
-                return self._pause(path.name, record, isinstance(exc, UnreadableError))
+                unread = _signature(info) if isinstance(exc, UnreadableError) else None
+                return self._pause(path.name, record, unread)
         self._retry.pop(path.name, None)
         if not record["ok"]:  # its record says so: the looks that follow need not
             self._reported.add(path.name)
@@ -870,14 +879,15 @@ class FolderWatcher:
         used = {done.name for key, done in self.state.items() if key != path.name}
         return plan_outputs([path], self.outdir, used, keep_existing=True)[0]
 
-    def _pause(self, name: str, record: dict, unreadable: bool) -> dict | None:
-        """Take ``name`` again after a pause, the last doubled up to :data:`RETRY_MAX`; its
-        failure's ``record``, with the pause, or ``None`` for one that could not be read
-        (``unreadable``) again, as its last record said (said once, not at every try)."""
+    def _pause(self, name: str, record: dict, unread: tuple[int, ...] | None) -> dict | None:
+        """Take ``name`` again after a pause, the last doubled up to :data:`RETRY_MAX` (sooner
+        if it could not be read, of signature ``unread``, and changes); its failure's
+        ``record``, with the pause, or ``None`` for one that could not be read again, as its
+        last record said (said once, not at every try)."""
         last = self._retry.get(name)
         pause = min(RETRY_MAX, 2 * last.pause) if last else RETRY_FIRST
-        self._retry[name] = _Retry(self.clock() + pause, pause, record["error"])
-        if unreadable and last is not None and last.error == record["error"]:
+        self._retry[name] = _Retry(self.clock() + pause, pause, record["error"], unread)
+        if unread is not None and last is not None and last.error == record["error"]:
             return None
         return {**record, "retry_in_s": pause}
 

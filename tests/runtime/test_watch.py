@@ -1678,6 +1678,31 @@ def test_a_new_photograph_of_the_name_of_one_paused_and_gone_is_taken_at_once(
     assert [r["ok"] for r in watcher.poll()] == [True] and calls == ["a.png"]
 
 
+def test_a_paused_unreadable_photograph_rewritten_is_taken_at_the_next_look(tmp_path, monkeypatch):
+    """Refused, and paused; the camera then rewrites it (another size and time): it is taken
+    at the next look once settled, not after the pause (up to RETRY_MAX). Unchanged, it waits
+    out its pause; a failure not the file's (a full disk) does, changed or not."""
+    drop, out, photo = _settled_photo(tmp_path)
+    refusing, disk_full = [True], [False]
+    _refused_while(monkeypatch, photo, lambda n: refusing[0])
+    calls, clock = [], _Clock()
+    process = _failing_while(disk_full, _fake_process(calls))
+    watcher = FolderWatcher(drop, out, process, 1, clock=clock)
+    assert [r["retry_in_s"] for r in watcher.poll()] == [RETRY_FIRST]
+    refusing[0] = False
+    assert list(watcher.poll()) == []  # unchanged: its pause holds
+    _dropped(drop, tmp_path, "b.png")
+    (drop / "b.png").rename(photo)
+    disk_full[0] = True
+    assert [r["retry_in_s"] for r in watcher.poll()] == [2 * RETRY_FIRST]
+    _dropped(drop, tmp_path, "b.png", seed=2)
+    (drop / "b.png").rename(photo)
+    assert list(watcher.poll()) == []  # a full disk's pause holds, changed or not
+    disk_full[0] = False
+    clock.now += 2 * RETRY_FIRST
+    assert [r["ok"] for r in watcher.poll()] == [True] and calls == ["a.png"]
+
+
 def test_watch_once_fails_a_photograph_refused_and_a_later_run_does_it(tmp_path, monkeypatch):
     """--once fails a photograph it cannot read (exit 1, as before); the next run, the lock let
     go, does it (it was left failed until it changed)."""
