@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.app.outputs import is_written_output
+from edge_runtime.contract.provenance import photograph_name
 from edge_runtime.errors import counted, one_line
 from edge_runtime.pipeline.decode import IMAGE_SUFFIXES
 
@@ -27,6 +28,13 @@ class Input:
     path: Path
     problem: str | None = None
     empty: bool = False
+
+    @property
+    def photograph(self) -> str | None:
+        """Its name as the records give it (:func:`photograph_name`), a failed one's too;
+        ``None`` for one with a ``problem``, which is no photograph (a folder) or not known to
+        be one (a path that cannot be examined)."""
+        return None if self.problem else photograph_name(str(self.path))
 
 
 _KINDS_NAMED = 8

@@ -75,6 +75,7 @@ from edge_runtime.app.outputs import (
     plan_outputs,
 )
 from edge_runtime.atomic import STALE_PARTIAL_AGE, atomic_path, remove_stale_partials, synced
+from edge_runtime.contract.provenance import photograph_name
 from edge_runtime.contract.schema import MAX_TEXT, bounded, decode, encode
 from edge_runtime.errors import (
     EdgeSegError,
@@ -186,7 +187,18 @@ def _kept(error: str | None) -> str | None:
 
 def _failure(path: Path, exc: BaseException) -> dict:
     """The record of a photograph whose processing raised ``exc``."""
-    return {"path": str(path), "ok": False, "error": describe_failure(exc, path)}
+    return _failed(path, describe_failure(exc, path))
+
+
+def _failed(path: Path, error: str) -> dict:
+    """The record of a photograph that failed, the one line that says why and its name
+    (:func:`~edge_runtime.contract.provenance.photograph_name`), as segment's failures."""
+    return {
+        "path": str(path),
+        "ok": False,
+        "error": error,
+        "photograph": photograph_name(str(path)),
+    }
 
 
 def _change(info: os.stat_result) -> tuple[int, int]:
@@ -805,7 +817,7 @@ class FolderWatcher:
         )
         self._save_state()
         self._reported.add(path.name)  # its record says so: the looks that follow need not
-        return {"path": str(path), "ok": False, "error": one_line(error)}
+        return _failed(path, one_line(error))
 
     def _take(self, path: Path, info: os.stat_result) -> dict | None:
         """Process a photograph: its record, or ``None`` when it was removed while it was read

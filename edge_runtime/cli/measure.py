@@ -129,20 +129,24 @@ def _measure_one(
     """The JSON record of one map, its measurements (``None`` when it failed, whatever the
     reason: the record says why, and the other maps go on) and what the map says of itself,
     as ``segment`` recorded it in the file: what made it, its photograph's verdict and name
-    (none for a map without: a manual label, an older package's map). A picture that cannot be
-    drawn or written is the record's ``picture_error``: the measurements stand."""
+    (none for a map without: a manual label, an older package's map; of a map that failed, its
+    photograph's name alone, none for one that cannot be read). A picture that cannot be drawn
+    or written is the record's ``picture_error``: the measurements stand."""
     path = str(item.path)
+    before, written, analysis = file_state(item.path), WrittenRecords(), None
     try:
         if item.problem:
             raise InputError(item.problem)
-        before = file_state(item.path)
         written = written_records(item.path)
         analysis = measure_file(item.path, options)
-        if file_state(item.path) != before:  # replaced meanwhile: which was measured is unknown
-            written = WrittenRecords()
     except Exception as exc:
-        failed = {"path": path, "ok": False, "error": describe_failure(exc, item.path)}
-        return failed, None, WrittenRecords()
+        error = describe_failure(exc, item.path)
+    if file_state(item.path) != before:  # replaced meanwhile: which was measured is unknown
+        written = WrittenRecords()
+    if analysis is None:  # of a map that names it, the photograph whose map failed
+        named = WrittenRecords(photograph=written.photograph)
+        failed = {"path": path, "ok": False, "error": error, "photograph": named.photograph}
+        return failed, None, named
     record = {"path": path, "ok": True}
     if picture is not None:
         try:

@@ -70,7 +70,12 @@ def run_job(segmenter: Segmenter, job: Job) -> Record:
             raise InputError(job.item.problem)
         return segment_file(segmenter, job.item.path, job.outputs, job.extras, job.findings)
     except Exception as exc:
-        return SegmentFailure(str(job.item.path), describe_failure(exc, job.item.path))
+        return _failure(job, describe_failure(exc, job.item.path))
+
+
+def _failure(job: Job, error: str) -> SegmentFailure:
+    """The record of an input that failed, and the one line that says why."""
+    return SegmentFailure(str(job.item.path), error, job.item.photograph)
 
 
 def lost_job(job: Job, reason: str, writer: int | None) -> SegmentFailure:
@@ -81,7 +86,7 @@ def lost_job(job: Job, reason: str, writer: int | None) -> SegmentFailure:
     if writer is not None:
         job.outputs.remove_changed(job.before)
         remove_partials_of(job.outputs.mask.parent, writer)
-    return SegmentFailure(str(job.item.path), one_line(f"{job.item.path}: {reason}"))
+    return _failure(job, one_line(f"{job.item.path}: {reason}"))
 
 
 @click.command()
@@ -193,7 +198,7 @@ def _not_fundus(record: Record) -> bool:
 
 def _row(record: Record) -> dict[str, object]:
     if isinstance(record, SegmentFailure):
-        return measurement_row(record.path, None, record.error)
+        return measurement_row(record.path, None, record.error, photograph=record.photograph)
     return measurement_row(
         record.path,
         record.measurements,

@@ -14,7 +14,6 @@ from edge_runtime.cli.options import (
     segmenter_options,
 )
 from edge_runtime.cli.results import ResultLines
-from edge_runtime.contract.provenance import photograph_name
 from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.pipeline.decode import load_photo
@@ -84,7 +83,8 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
             error = describe_failure(exc, item.path)
             click.echo(f"error: {error}", err=True)
             if as_json:
-                out.echo(json_text({"path": str(item.path), "ok": False, "error": error}))
+                failure = {"path": str(item.path), "ok": False, "error": error}
+                out.echo(json_text({**failure, "photograph": item.photograph}))
             continue
         ms = round((time.perf_counter() - started) * 1000, 1)
         retake += judged.fundus and not judged.usable
@@ -94,7 +94,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
         if as_json:
             record = {"path": str(item.path), "ok": True, "verdict": judged.to_json(), "ms": ms}
             record["provenance"] = None if segmenter is None else encode(segmenter.provenance)
-            record["photograph"] = photograph_name(str(item.path))
+            record["photograph"] = item.photograph
             out.echo(json_text(record))
         else:
             out.echo(

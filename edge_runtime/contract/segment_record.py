@@ -47,8 +47,11 @@ class SegmentRecord:
 
 @dataclass(frozen=True)
 class SegmentFailure:
-    """An input that was not segmented, and the one line that says why."""
+    """An input that was not segmented, the one line that says why and the ``photograph``'s
+    name, as :class:`SegmentRecord` gives it (``None`` for an input that is no photograph: a
+    folder that cannot be listed)."""
 
     path: str
     ok: bool = field(default=False, init=False)
     error: str
+    photograph: str | None

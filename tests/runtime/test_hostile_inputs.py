@@ -83,6 +83,7 @@ def test_a_folder_that_cannot_be_listed_is_one_failed_input(tmp_path, monkeypatc
         "path": str(locked),
         "ok": False,
         "error": f"{locked}: cannot list the folder (Permission denied)",
+        "photograph": None,  # a folder, no photograph
     }
     assert records[1]["ok"]
 

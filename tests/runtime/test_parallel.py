@@ -258,7 +258,13 @@ def test_a_killed_worker_fails_its_photograph_and_the_others_are_done(tmp_path):
     records = _records(done.stdout)
     assert [Path(r["path"]).stem for r in records] == names
     killed = records[2]
-    assert killed == {"path": killed["path"], "ok": False, "error": f"{killed['path']}: {KILLED}"}
+    error = f"{killed['path']}: {KILLED}"
+    assert killed == {
+        "path": killed["path"],
+        "ok": False,
+        "error": error,
+        "photograph": "c_kill.png",
+    }
     assert f"error: {killed['path']}: {KILLED}" in done.stderr.splitlines()
     for record in records[:2] + records[3:]:
         mask = np.asarray(Image.open(record["outputs"]["mask"])) > 0

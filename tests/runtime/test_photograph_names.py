@@ -153,3 +153,48 @@ def test_watch_writes_maps_that_name_their_photograph(run_cli, tmp_path):
     assert record["photograph"] == "eye.png"
     for path in record["outputs"].values():
         assert written_records(Path(path)).photograph == "eye.png", path
+
+
+def test_segment_and_verdict_name_the_photograph_of_a_failure(run_cli, tmp_path):
+    """A photograph that failed is named as one that did not, in the record and in segment
+    --measure's CSV row (an empty cell, where a study joining the outputs lost it)."""
+    (tmp_path / "bad.png").write_bytes(b"not a picture")
+    bad, missing, out = tmp_path / "bad.png", tmp_path / "missing.png", tmp_path / "out"
+    done = run_cli("segment", bad, missing, "--measure", "-o", out, "--json", expect=1)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["ok"], r["photograph"]) for r in records] == [
+        (False, "bad.png"),
+        (False, "missing.png"),
+    ]
+    assert [row["photograph"] for row in _rows(out / "measurements.csv")] == [
+        "bad.png",
+        "missing.png",
+    ]
+    (record,) = [json.loads(run_cli("verdict", bad, "--json", expect=1).stdout)]
+    assert (record["ok"], record["photograph"]) == (False, "bad.png")
+
+
+def test_measure_names_the_photograph_of_a_map_that_failed_where_the_map_says(
+    segmented, run_cli, tmp_path
+):
+    """A map that is read but cannot be measured (a vessel map measured as arteries and veins)
+    names its photograph, as it says it; one that cannot be read names none."""
+    out, _, _ = segmented
+    (tmp_path / "bad.png").write_bytes(b"not a picture")
+    table = tmp_path / "m.csv"
+    args = ("--av", "--json", "--csv", table)
+    done = run_cli("measure", out / "05_test_mask.png", tmp_path / "bad.png", *args, expect=1)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["ok"], r["photograph"]) for r in records] == [(False, "05_test.png"), (False, None)]
+    assert [row["photograph"] for row in _rows(table)] == ["05_test.png", ""]
+    assert all(row["model_sha256"] == "" for row in _rows(table))  # the name alone
+
+
+def test_watch_names_the_photograph_of_a_failure(run_cli, tmp_path):
+    drop, out = tmp_path / "drop", tmp_path / "out"
+    drop.mkdir()
+    (drop / "bad.png").write_bytes(b"not a picture")
+    os.utime(drop / "bad.png", (1, 1))
+    done = run_cli("watch", drop, "-o", out, "--once", "--json", "--settle", "0", expect=1)
+    (record,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert (record["ok"], record["photograph"]) == (False, "bad.png")

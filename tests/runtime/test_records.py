@@ -56,7 +56,7 @@ def test_segment_json_keeps_its_keys_and_values(tmp_path, run_cli):
     assert (record["width"], record["height"]) == (220, 200) and record["fov_found"] is True
     assert isinstance(record["tiles"], int) and 0 < record["vessel_fraction"] < 1
     assert record["warnings"] == []
-    assert list(failure) == ["path", "ok", "error"]
+    assert list(failure) == ["path", "ok", "error", "photograph"]  # photograph: added in 1.2
     assert failure["path"] == str(missing) and failure["ok"] is False
     assert failure["error"].startswith(f"{missing}: ")
 
