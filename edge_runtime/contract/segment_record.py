@@ -42,7 +42,7 @@ class SegmentRecord:
     not_measured: str | None = None
     warnings: tuple[str, ...] = ()
     provenance: Provenance | None = None
-    photograph: str | None = None
+    photograph: str = field(kw_only=True)  # required, and last in the record as added in 1.2
 
 
 @dataclass(frozen=True)

@@ -240,3 +240,15 @@ def test_segment_file_keeps_the_vessel_fraction_to_six_decimals(tmp_path, bundle
     record = segment_file(bundled_segmenter, photo, output_paths(tmp_path, "a"), Extras())
     assert 0 < expected < 1
     assert record.vessel_fraction == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_segment_record_cannot_be_made_without_its_photograph():
+    """The field ends the record, after those with defaults, but has none: a record that does
+    not name its photograph is a mistake, not a record of an unnamed one."""
+    from edge_runtime.contract.segment_record import SegmentRecord
+
+    given = dict(outputs={}, width=1, height=1, vessel_fraction=0.0, tiles=1, fov_found=True)
+    given |= dict(ms=1.0, segment_ms=1.0, write_ms=0.0, stages_ms={})
+    with pytest.raises(TypeError, match="photograph"):
+        SegmentRecord("a.png", **given)
+    assert SegmentRecord("a.png", **given, photograph="a.png").photograph == "a.png"
