@@ -4,9 +4,13 @@ not UTF-8 written as text."""
 import os
 from collections.abc import Callable
 
-MAX_NAME_BYTES = 255 - len("_overlay.png") - len("-9999")
-"""Output names are cut to this many bytes, so that every output file name fits the 255 bytes
-file systems allow (``eval --report``'s ``_comparison.png`` too, which has no ``-2``)."""
+FILE_NAME_BYTES = 255
+"""The longest file name, in bytes, that file systems allow (Linux's ``NAME_MAX``)."""
+
+MAX_NAME_BYTES = FILE_NAME_BYTES - len("_overlay.png") - len("-9999")
+"""Output names are cut to this many bytes, so that every output file name fits the
+:data:`FILE_NAME_BYTES` file systems allow (``eval --report``'s ``_comparison.png`` too, which
+has no ``-2``)."""
 
 
 def fitted_name(stem: str) -> str:

@@ -15,7 +15,7 @@ from edge_runtime.contract.schema import SHA256_TEXT, decode, encode, is_sha256
 from edge_runtime.contract.segmenter_config import SegmenterConfig
 from edge_runtime.contract.verdict_record import PNG_KEY as VERDICT_PNG_KEY
 from edge_runtime.contract.verdict_record import VerdictRecord
-from edge_runtime.file_names import utf8_text
+from edge_runtime.file_names import FILE_NAME_BYTES, utf8_text
 
 SOFTWARE = f"edge-seg {__version__}"
 """This package, as a :class:`Provenance` and a picture's ``Software`` chunk name it."""
@@ -28,8 +28,9 @@ PHOTOGRAPH_KEY = "edge-seg-photograph"
 """The keyword of the text chunk in which a map written by ``segment`` (and a measurement
 picture of it) names the photograph it was made of: its :func:`photograph_name`."""
 
-MAX_PHOTOGRAPH_TEXT = 255 * len("\\udcff")
-"""The longest :func:`photograph_name` text: a file name's 255 bytes, each one that is not
+MAX_PHOTOGRAPH_TEXT = FILE_NAME_BYTES * len("\\udcff")
+"""The longest :func:`photograph_name` text: a file name's
+:data:`~edge_runtime.file_names.FILE_NAME_BYTES` bytes, each one that is not
 UTF-8 written as its six-character escape (:func:`~edge_runtime.file_names.utf8_text`)."""
 
 
@@ -97,11 +98,11 @@ def photograph_name(source: str) -> str:
 
 def photograph_from_text(text: object) -> str | None:
     """The photograph's name read back from its text chunk (:data:`PHOTOGRAPH_KEY`); ``None``
-    for none, or for text that is no file name (empty, with a folder or a NUL, or longer than
-    :data:`MAX_PHOTOGRAPH_TEXT`)."""
+    for none, or for text that is no file name (empty, ``.`` or ``..``, with a folder or a
+    NUL, or longer than :data:`MAX_PHOTOGRAPH_TEXT`): a study may join it to a folder."""
     if not isinstance(text, str) or not 0 < len(text) <= MAX_PHOTOGRAPH_TEXT:
         return None
-    return None if "/" in text or "\0" in text else text
+    return None if text in (".", "..") or "/" in text or "\0" in text else text
 
 
 def png_text(

@@ -18,6 +18,7 @@ from edge_runtime.contract.provenance import (
     photograph_from_text,
 )
 from edge_runtime.evaluation.synthetic import synthetic_fundus
+from edge_runtime.file_names import FILE_NAME_BYTES, utf8_text
 
 
 def _photo(path: Path) -> Path:
@@ -105,8 +106,11 @@ def test_a_map_that_names_no_photograph_or_no_file_reads_null(segmented, run_cli
 
 
 def test_a_name_is_read_back_as_a_file_name_or_not_at_all():
+    longest = utf8_text(os.fsdecode(b"\xff" * FILE_NAME_BYTES))  # each byte escaped
+    assert photograph_from_text(longest) == longest and len(longest) == MAX_PHOTOGRAPH_TEXT
     assert photograph_from_text("x" * MAX_PHOTOGRAPH_TEXT) == "x" * MAX_PHOTOGRAPH_TEXT
-    for text in (None, 7, "", "a/b.png", "a\0.png", "x" * (MAX_PHOTOGRAPH_TEXT + 1)):
+    bad = (None, 7, "", ".", "..", "a/b.png", "/", "a\0.png", "x" * (MAX_PHOTOGRAPH_TEXT + 1))
+    for text in bad:
         assert photograph_from_text(text) is None, text
 
 
