@@ -202,3 +202,30 @@ def test_watch_names_the_photograph_of_a_failure(run_cli, tmp_path):
     done = run_cli("watch", drop, "-o", out, "--once", "--json", "--settle", "0", expect=1)
     (record,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert (record["ok"], record["photograph"]) == (False, "bad.png")
+
+
+@pytest.mark.parametrize("artery_vein", [False, True])  # measured, and failed
+def test_a_map_replaced_while_it_is_measured_names_no_photograph(
+    segmented, run_cli, tmp_path, monkeypatch, artery_vein
+):
+    """What was read of the map's chunks may be another file's than what was measured: none of
+    it is reported, the photograph's name included."""
+    import edge_runtime.cli.measure as measure_module
+
+    out, _, _ = segmented
+    mask = tmp_path / "05_test_mask.png"
+    mask.write_bytes((out / "05_test_mask.png").read_bytes())
+    measured = measure_module.measure_file
+
+    def replacing(path, options):
+        with Image.open(path) as image:
+            image.load()
+        image.save(tmp_path / "other.png")  # the same map, without the chunks
+        os.replace(tmp_path / "other.png", path)
+        return measured(path, options)
+
+    monkeypatch.setattr(measure_module, "measure_file", replacing)
+    flags = ("--av",) if artery_vein else ()
+    done = run_cli("measure", mask, *flags, "--json", expect=2 if artery_vein else 0)
+    record = json.loads(done.stdout)
+    assert record["ok"] is not artery_vein and record["photograph"] is None
