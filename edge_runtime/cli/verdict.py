@@ -51,7 +51,8 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
     (e.g. "blurred (sharpness 1.13 < 1.28)"), or "not a fundus photograph" (also a warning on
     stderr); with --json a record per photograph ("path", "ok", "verdict": {"fundus",
     "usable", "quality", "reasons", ...}, "ms", "provenance", "photograph": the file name, as
-    segment's maps carry it and measure reports it; or "error"). A bad file is reported on one
+    segment's maps carry it and measure reports it; or "error" in place of the verdict, with
+    "photograph" still, null for an input that is no photograph). A bad file is reported on one
     line and skipped. Exit status: 0 every photograph usable, 3 some to retake, 4 some not
     fundus photographs, 1 some could not be read or none was found, 2 a bad model or option
     (the model's options without --with-vessels too: they would change nothing).
