@@ -1824,6 +1824,38 @@ def test_a_photograph_done_again_keeps_no_output_of_its_earlier_maps_not_written
     assert sorted(p.name for p in out.glob("*.png")) == ["a_mask.png"]
 
 
+@pytest.mark.parametrize("failure", ["undecodable", "full-disk", "refused-after-its-mask"])
+def test_a_photograph_done_again_that_fails_keeps_none_of_its_earlier_outputs(tmp_path, failure):
+    """A photograph done, changed and done again keeps its earlier outputs only until it is
+    decoded; failing then (its new content undecodable, the disk full once its mask is
+    written, refused once its mask is written: no longer the decode's refusal) leaves none of
+    them beside it, its earlier overlay too: they describe another photograph, or are a part
+    of the new one's. Refused after its mask, it is paused as any photograph that cannot be
+    read, not kept as done."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    made = _fake_process([])
+
+    def with_overlay(path, outputs):
+        outputs.overlay.write_bytes(b"overlay")
+        return made(path, outputs)
+
+    assert [r["ok"] for r in FolderWatcher(drop, out, with_overlay, settle=1).poll()] == [True]
+    _dropped(drop, tmp_path, "a.png", seed=2)
+
+    def failing(path, outputs):
+        if failure == "undecodable":
+            raise InputError(f"{path}: cannot decode image (broken data stream)")
+        outputs.mask.write_bytes(b"new mask")
+        if failure == "full-disk":
+            raise OutputError(f"{outputs.overlay}: cannot write (No space left on device)")
+        raise UnreadableError(f"{path}: cannot be read (Input/output error)")
+
+    records = list(FolderWatcher(drop, out, failing, settle=1).poll())
+    assert [(r["ok"], "retry_in_s" in r) for r in records] == [(False, failure != "undecodable")]
+    assert list(out.glob("*.png")) == []
+
+
 class _StopAfterOneLook(threading.Event):
     def wait(self, timeout=None):
         self.set()
