@@ -92,14 +92,14 @@ def watch(
     full disk, a model that fails) is retried with growing pauses, and so is a file that cannot
     be read (a lock, a network share's error: said once); SIGINT, SIGTERM or SIGHUP
     (unless ignored when it started: nohup) stops after the current photograph, and so does
-    standard output closing (exit status 1). A photograph that changed is done again, its
-    earlier outputs removed. Each photograph gets a verdict ("ok", "retake: blurred", "not
-    fundus": also a warning on stderr). With --once, each photograph left unprocessed (not
-    settled yet, not examinable, or failed in an earlier run and unchanged since) gets a
-    warning, and the exit status is 1 if any photograph failed or was left, or a signal stopped
-    it (the rest are left for the next run); a file not taken is no photograph left, and its
-    warning keeps the status 0. Either way the exit status is 1 if the state could not be saved
-    at the end.
+    standard output closing (exit status 1). A photograph that changed is done again, its earlier
+    outputs written over once it is decoded (those not written again removed; all removed if it
+    fails, kept while it cannot be read). Each photograph gets a verdict ("ok", "retake: blurred",
+    "not fundus": also a warning on stderr). With --once, each photograph left unprocessed (not
+    settled yet, not examinable, or failed in an earlier run and unchanged since) gets a warning,
+    and the exit status is 1 if any photograph failed or was left, or a signal stopped it (the rest
+    are left for the next run); a file not taken is no photograph left, and its warning keeps the
+    status 0. Either way the exit status is 1 if the state could not be saved at the end.
     --measure needs --json: the records are where the measurements go.
     """
     if once:
