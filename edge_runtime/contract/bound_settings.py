@@ -74,20 +74,26 @@ def bind(record: R, model_sha256: str) -> R:
 
 
 def unbound_settings(record: BoundRecord) -> tuple[str, ...]:
-    """The names of the record's settings it holds no digest of: every one for a record written
-    before records were bound (``settings_sha256`` ``None``), and those bound since for one
-    written before them. Nothing checks them: the caller says so."""
+    """The names of the record's settings written before they were bound: every one for a
+    record written before records were bound (``settings_sha256`` ``None``), and those after
+    the last it holds a digest of for one written before them (a release binds the settings
+    of :attr:`BoundRecord.BOUND_SETTINGS` up to some, in their order). Nothing checks them:
+    the caller says so."""
     digests = record.settings_sha256 or {}
-    return tuple(name for name in record.BOUND_SETTINGS if name not in digests)
+    names = record.BOUND_SETTINGS
+    bound = max((at + 1 for at, name in enumerate(names) if name in digests), default=0)
+    return names[bound:]
 
 
 def edited_settings(record: BoundRecord) -> tuple[str, ...]:
-    """The names of the record's settings whose values are not those it was bound with (those
-    it holds no digest of aside: :func:`unbound_settings`)."""
+    """The names of the record's settings whose values are not those it was bound with, or
+    whose digest is gone where a later setting's is not (those written before they were bound
+    aside: :func:`unbound_settings`)."""
     digests = record.settings_sha256 or {}
+    unbound = set(unbound_settings(record))
     return tuple(
         name
         for name in record.BOUND_SETTINGS
-        if name in digests
-        and digests[name] != setting_sha256(record.model_sha256, name, setting(record, name))
+        if name not in unbound
+        and digests.get(name) != setting_sha256(record.model_sha256, name, setting(record, name))
     )

@@ -105,8 +105,9 @@ class TrainingRecord:
         "holdout_photos",
         "start",
     )
-    """The settings the card and the gate take from the record, bound to the model file (records
-    of 1.2.0-dev before the holdout and start were bound hold digests of the first two alone)."""
+    """The settings the card and the gate take from the record, bound to the model file, in the
+    order they came to be bound (a setting bound later goes last: records of 1.2.0-dev before
+    the holdout and start were bound hold digests of the first two alone)."""
 
     @property
     def started_from(self) -> TrainingStart | None:

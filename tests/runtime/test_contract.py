@@ -251,6 +251,23 @@ def test_a_record_binds_what_its_run_held_out_and_started_from(tmp_path):
     assert edited_settings(dataclasses.replace(earlier, threshold=0.9)) == ("threshold",)
 
 
+def test_a_digest_removed_with_its_setting_edited_is_refused_not_taken_as_older(tmp_path):
+    """A record binds the settings of BOUND_SETTINGS up to one, in their order (a release binds
+    a new one last), so a digest is gone only after the last one left: one deleted with its
+    setting edited (the threshold, or the holdout beside a bound start) was taken as a record
+    of an earlier version, with a warning, and the edited value was carded and gated at."""
+    from edge_runtime.contract.bound_settings import bind, edited_settings, unbound_settings
+
+    start = {"recipe": "finetune", "init": {"name": "model.keras", "sha256": "cd" * 32}}
+    record = bind(TrainingRecord.read(_record(tmp_path, holdout=0.2, start=start)), "ab" * 32)
+    for name, value in (("threshold", 0.9), ("holdout", 0.5), ("channel", "luma")):
+        digests = {key: d for key, d in record.settings_sha256.items() if key != name}
+        edited = dataclasses.replace(record, settings_sha256=digests, **{name: value})
+        assert unbound_settings(edited) == () and edited_settings(edited) == (name,)
+    digests = {key: d for key, d in record.settings_sha256.items() if key != "start"}
+    assert unbound_settings(dataclasses.replace(record, settings_sha256=digests)) == ("start",)
+
+
 def test_a_record_names_what_its_run_started_from_and_an_older_one_nothing(tmp_path):
     """A record says the recipe and the model (its name and SHA-256) a run started from, read
     back as written and bound; one older than that reads as not recording it (``None``, not "no
