@@ -667,14 +667,16 @@ def test_demo_reports_the_vessels_tiles_time_and_files_of_its_segmentation(tmp_p
 
 def test_demo_writes_the_provenance_and_verdict_segment_writes_of_its_photograph(tmp_path, run_cli):
     """The demo's maps carried the provenance without the verdict, which segment writes of the
-    same photograph and measure reads back: measure of the demo's mask said "verdict": null."""
+    same photograph and measure reads back: measure of the demo's mask said "verdict": null.
+    They name the photograph as the demo's record does (scikit-image's, read from no file)."""
     Image.fromarray(_retina()).save(tmp_path / "retina.png")
     run_cli("segment", tmp_path / "retina.png", "-o", tmp_path / "segment", "--overlay")
     line = run_cli("demo", "-o", tmp_path / "demo").stdout
     for name in ("retina_mask.png", "retina_overlay.png"):
         demo = Image.open(tmp_path / "demo" / name).text
-        assert demo == Image.open(tmp_path / "segment" / name).text
-        assert set(demo) == {"Software", "edge-seg", "edge-seg-verdict"}
+        segment = Image.open(tmp_path / "segment" / name).text
+        assert demo == {**segment, "edge-seg-photograph": "skimage.data.retina()"}
+        assert set(demo) == {"Software", "edge-seg", "edge-seg-verdict", "edge-seg-photograph"}
     verdict = json.loads(run_cli("measure", tmp_path / "demo" / "retina_mask.png", "--json").stdout)
     assert verdict["verdict"]["usable"] and line.startswith("scikit-image retina 1411x1411: ok; ")
 
