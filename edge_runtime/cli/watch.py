@@ -96,11 +96,12 @@ def watch(
     outputs written over once it is decoded (those not written again removed; all removed if it
     fails, kept while it cannot be read). Each photograph gets a verdict ("ok", "retake: blurred",
     "not fundus": also a warning on stderr). With --once, each photograph left unprocessed (not
-    settled yet, not examinable, or failed in an earlier run and unchanged since) gets a warning,
-    and the exit status is 1 if any photograph failed or was left, or a signal stopped it (the rest
-    are left for the next run); a file not taken is no photograph left, and its warning keeps the
-    status 0. Either way the exit status is 1 if the state could not be saved at the end.
-    --measure needs --json: the records are where the measurements go.
+    settled yet, not examinable, failed in an earlier run and unchanged since, or done and
+    changed but unreadable to compare it or do it again: kept as done, its outputs too) gets a
+    warning, and the exit status is 1 if any photograph failed or was left, or a signal stopped
+    it (the rest are left for the next run); a file not taken is no photograph left, and its
+    warning keeps the status 0. Either way the exit status is 1 if the state could not be saved
+    at the end. --measure needs --json: the records are where the measurements go.
     """
     if once:
         why = "of the time between looks, but --once looks once"
