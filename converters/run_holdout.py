@@ -12,7 +12,12 @@ from pathlib import Path
 
 from converters.check import GateModels, GatePatches, GatePhotos
 from converters.metadata_writer import run_record
-from edge_runtime.contract.card_holdout import HoldoutCheck, RecordedShare, refuse_another_share
+from edge_runtime.contract.card_holdout import (
+    HoldoutCheck,
+    RecordedShare,
+    card_share,
+    refuse_another_share,
+)
 from edge_runtime.contract.model_card import ModelCard
 from edge_runtime.contract.training_record import RECORD_FILE, TrainingRecord
 from edge_runtime.errors import InputError
@@ -51,9 +56,8 @@ class RunHoldout:
     @classmethod
     def of_card(cls, path: Path, card: ModelCard) -> "RunHoldout | None":
         """The share the card of the model at ``path`` records (``None``: it records none)."""
-        if card.training is None or card.training.holdout is None:
-            return None
-        return cls(path, card.training.holdout)
+        recorded = card_share(card, str(path))
+        return None if recorded is None else cls(path, recorded.share)
 
 
 def gated_run(models: GateModels, keras_path: Path | None) -> RunHoldout | None:
