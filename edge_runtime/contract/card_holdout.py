@@ -30,9 +30,10 @@ class HoldoutCheck:
     """A holdout to check, in the words of what scores it.
 
     ``option`` gave ``holdout`` for ``model``'s ``unit`` (photographs, patches); ``scorer``
-    (eval, the gate) would score them, ``verb`` (score, gate) is what it does without the
-    option; ``unrecorded`` says why nothing may record the run's share, ``nothing_out`` how a
-    run comes to hold nothing out.
+    (eval, the gate) would score them, ``way_out`` says what to do instead, ending where
+    "without it on data the run never saw" follows (score, gate, or a sentence of ways out);
+    ``unrecorded`` says why nothing may record the run's share, ``nothing_out`` how a run comes
+    to hold nothing out.
     """
 
     holdout: float | None
@@ -40,7 +41,7 @@ class HoldoutCheck:
     model: str
     unit: str
     scorer: str
-    verb: str
+    way_out: str
     unrecorded: str
     nothing_out: str = "train --holdout 0"
 
@@ -68,7 +69,7 @@ def refuse_another_share(check: HoldoutCheck, recorded: RecordedShare | None) ->
     share = recorded.share
     if share != check.holdout:
         held = f"held out {share}" if share else f"held nothing out ({check.nothing_out})"
-        instead = f"give {check.option} {share}, or {check.verb}" if share else check.verb
+        instead = f"give {check.option} {share}, or {check.way_out}" if share else check.way_out
         exactly = " (a share is taken only if it is the run's exactly)" if share else ""
         raise InputError(
             f"{given}: {recorded.source} says its run {held}, so {check.scorer} would score "
@@ -118,7 +119,7 @@ def refuse_artery_vein_holdout(holdout: float | None, card: ModelCard, model: st
             never saw.
     """
     named = f"the artery/vein model {model}"
-    untold = RecordedShare(f"the trainer of {named} (its card records no share)", 0.0)
+    untold = RecordedShare(f"the card of {named}, which records no share,", 0.0)
     words = HoldoutCheck(
         holdout,
         "--holdout",

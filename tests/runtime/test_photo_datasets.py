@@ -585,8 +585,8 @@ ARTERY_VEIN_WAY_OUT = (
     [
         (
             None,
-            "the trainer of the artery/vein model {model} (its card records no share) says its "
-            "run held nothing out (train-artery-vein has no --holdout), so eval would score "
+            "the card of the artery/vein model {model}, which records no share, says its run "
+            "held nothing out (train-artery-vein has no --holdout), so eval would score "
             "photographs it may have trained on as held out; ",
         ),
         (
@@ -723,7 +723,7 @@ def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset)
         (["--holdout", "0.2"], 1, "nothing to evaluate: --holdout 0.2 of 1 photograph holds"),
         (["--holdout", "0.1"], 2, "--holdout 0.1: the card of"),
         (["--av"], 1, "nothing to evaluate: no artery/vein labels (labels-av/, AV/) to score"),
-        (["--av", "--holdout", "0.2"], 2, "--holdout 0.2: the trainer of the artery/vein model"),
+        (["--av", "--holdout", "0.2"], 2, "--holdout 0.2: the card of the artery/vein model"),
     ],
     ids=[
         "mistyped-model",
