@@ -517,8 +517,8 @@ class FolderWatcher:
                 warned, others = self.settings, others + 1
             else:
                 continue
-            if warned != done.warned:
-                self.state[name] = dataclasses.replace(done, warned=warned)
+            if warned != done.warned:  # from the entry now: _changed may have kept a new stat
+                self.state[name] = dataclasses.replace(self.state[name], warned=warned)
                 self._unsaved = True
         if others:
             self.warn(

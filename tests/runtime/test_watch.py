@@ -2204,6 +2204,30 @@ def test_the_warning_of_other_settings_is_said_again_after_a_roll_back(tmp_path)
         assert f": 1 photograph in the folder {OTHER_SETTINGS}" in said, (settings, said)
 
 
+def test_a_status_change_seen_by_a_start_with_other_settings_is_kept(tmp_path, monkeypatch):
+    """A start with other settings compares a photograph done, whose status alone changed (a
+    chmod), by its digest: its new change time and inode are kept with the settings it was
+    counted under, not dropped, so that it is not read again in that look or the next."""
+    drop, out = _folders(tmp_path)
+    _dropped(drop, tmp_path, "a.png")
+    process = _copying_process([])
+    assert _warned_of_other_settings(drop, out, process, "old") == []
+    time.sleep(0.02)  # a later change time
+    (drop / "a.png").chmod(0o600)
+    after = os.stat(drop / "a.png")
+    reads = []
+    real_digest = watcher_module._digest
+    monkeypatch.setattr(watcher_module, "_digest", lambda *a: reads.append(a) or real_digest(*a))
+    said = []
+    watcher = FolderWatcher(drop, out, process, settle=0, warn=said.append, settings="new")
+    assert list(watcher.poll()) == [] and len(said) == 1
+    assert len(reads) == 1  # read once, to compare it: not again in the same look
+    kept = watcher.state["a.png"]
+    assert (kept.ctime_ns, kept.inode, kept.warned) == (after.st_ctime_ns, after.st_ino, "new")
+    assert list(watcher.poll()) == [] and len(reads) == 1  # nor at the next
+    watcher.close()
+
+
 def test_photographs_gone_from_the_folder_are_not_counted_as_done_otherwise(tmp_path):
     """Three done, two removed while the watcher was stopped: a restart with other settings
     counted 3 not done again, where the one left is all that is not redone (the others are
