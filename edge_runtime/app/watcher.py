@@ -77,6 +77,7 @@ from edge_runtime.app.outputs import (
 from edge_runtime.atomic import STALE_PARTIAL_AGE, atomic_path, remove_stale_partials, synced
 from edge_runtime.contract.provenance import photograph_name
 from edge_runtime.contract.schema import MAX_TEXT, bounded, decode, encode
+from edge_runtime.contract.segment_record import SegmentFailure
 from edge_runtime.errors import (
     EdgeSegError,
     InputError,
@@ -193,12 +194,7 @@ def _failure(path: Path, exc: BaseException) -> dict:
 def _failed(path: Path, error: str) -> dict:
     """The record of a photograph that failed, the one line that says why and its name
     (:func:`~edge_runtime.contract.provenance.photograph_name`), as segment's failures."""
-    return {
-        "path": str(path),
-        "ok": False,
-        "error": error,
-        "photograph": photograph_name(str(path)),
-    }
+    return encode(SegmentFailure(str(path), error, photograph_name(str(path))))
 
 
 def _change(info: os.stat_result) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from edge_runtime.cli.options import (
 )
 from edge_runtime.cli.results import ResultLines
 from edge_runtime.contract.schema import encode, json_text
+from edge_runtime.contract.segment_record import SegmentFailure
 from edge_runtime.errors import InputError, describe_failure, one_line
 from edge_runtime.pipeline.decode import load_photo
 from edge_runtime.pipeline.segmenter import Segmenter
@@ -84,8 +85,7 @@ def verdict(inputs, with_vessels, runtime, config, as_json):
             error = describe_failure(exc, item.path)
             click.echo(f"error: {error}", err=True)
             if as_json:
-                failure = {"path": str(item.path), "ok": False, "error": error}
-                out.echo(json_text({**failure, "photograph": item.photograph}))
+                out.echo(json_text(encode(SegmentFailure(str(item.path), error, item.photograph))))
             continue
         ms = round((time.perf_counter() - started) * 1000, 1)
         retake += judged.fundus and not judged.usable

@@ -49,7 +49,7 @@ class SegmentRecord:
 class SegmentFailure:
     """An input that was not segmented, the one line that says why and the ``photograph``'s
     name, as :class:`SegmentRecord` gives it (``None`` for an input that is no photograph: a
-    folder that cannot be listed)."""
+    folder that cannot be listed); ``watch`` and ``verdict`` report their failures with it."""
 
     path: str
     ok: bool = field(default=False, init=False)
