@@ -33,8 +33,10 @@ class Input:
     def photograph(self) -> str | None:
         """Its name as the records give it (:func:`photograph_name`), a failed one's too;
         ``None`` for one with a ``problem``, which is no photograph (a folder) or not known to
-        be one (a path that cannot be examined)."""
-        return None if self.problem else photograph_name(str(self.path))
+        be one (a path that cannot be examined), and for a pattern that matched nothing."""
+        if self.problem or _is_pattern(str(self.path)):
+            return None
+        return photograph_name(str(self.path))
 
 
 _KINDS_NAMED = 8
@@ -120,9 +122,13 @@ def collect_inputs(
 def _paths_named(argument: str) -> list[str]:
     """The paths a command-line input names: a pattern's matches (sorted; none: it matched
     nothing), else the input itself (a file named with ``*?[`` too)."""
-    if glob.has_magic(argument) and not os.path.lexists(argument):
-        return sorted(glob.glob(argument))
-    return [argument]
+    return sorted(glob.glob(argument)) if _is_pattern(argument) else [argument]
+
+
+def _is_pattern(argument: str) -> bool:
+    """Whether a command-line input is a glob pattern: it has ``*?[`` and no file is named so
+    (one that is is taken as named)."""
+    return glob.has_magic(argument) and not os.path.lexists(argument)
 
 
 def no_photographs(arguments: list[str]) -> str:

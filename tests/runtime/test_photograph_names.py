@@ -178,6 +178,20 @@ def test_segment_and_verdict_name_the_photograph_of_a_failure(run_cli, tmp_path)
     assert (record["ok"], record["photograph"]) == (False, "bad.png")
 
 
+def test_a_pattern_that_matched_nothing_names_no_photograph(run_cli, tmp_path):
+    """segment 'np/*/nothing*.jpg' gave "photograph": "nothing*.jpg": a pattern is no
+    photograph; a file missing beside it is still named, and so is a file named with ``*``."""
+    pattern, missing = str(tmp_path / "*" / "nothing*.jpg"), tmp_path / "missing.jpg"
+    starred = tmp_path / "star*.png"
+    starred.write_bytes(b"not a picture")
+    inputs = (pattern, missing, starred)
+    done = run_cli("segment", *inputs, "-o", tmp_path / "out", "--json", expect=1)
+    named = [json.loads(line)["photograph"] for line in done.stdout.splitlines()]
+    assert named == [None, "missing.jpg", "star*.png"]
+    done = run_cli("verdict", *inputs, "--json", expect=1)
+    assert [json.loads(line)["photograph"] for line in done.stdout.splitlines()] == named
+
+
 def test_measure_names_the_photograph_of_a_map_that_failed_where_the_map_says(
     segmented, run_cli, tmp_path
 ):
