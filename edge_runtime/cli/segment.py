@@ -33,7 +33,7 @@ from edge_runtime.cli.results import ResultLines
 from edge_runtime.cli.verdict import EXIT_NOT_FUNDUS
 from edge_runtime.contract.schema import encode, json_text
 from edge_runtime.contract.segment_record import SegmentFailure, SegmentRecord
-from edge_runtime.errors import InputError, describe_failure, one_line
+from edge_runtime.errors import InputError, counted, describe_failure, one_line
 from edge_runtime.measure.scale import CameraScale
 from edge_runtime.pipeline.grayscale import NO_COLOUR
 from edge_runtime.pipeline.parallel import (
@@ -177,7 +177,7 @@ def segment(inputs, outdir, runtime, config, artery_vein, overlay, prob, finding
     if not as_json:
         out.echo(
             f"segmented {done} of {len(work)} photographs in "
-            f"{time.perf_counter() - started:.1f} s ({jobs} process{'es' * (jobs > 1)}"
+            f"{time.perf_counter() - started:.1f} s ({counted(jobs, 'process', 'processes')}"
             + (f", {max(1, jobs - killed)} after {killed} killed" if killed else "")
             + ")"
             + (f", {failed} failed" if failed else "")

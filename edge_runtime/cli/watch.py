@@ -143,8 +143,8 @@ def watch(
                 for record in watcher.poll(stop):
                     report(out, record)
                     failed += not record["ok"]
-            for left in watcher.unprocessed:
-                warn(one_line(f"{left.path}: left unprocessed, {left.reason}"))
+            for unprocessed in watcher.unprocessed:
+                warn(one_line(f"{unprocessed.path}: left unprocessed, {unprocessed.reason}"))
             left = len(watcher.unprocessed)
             said = f"{counted(failed, 'photograph')} failed, {left} left unprocessed"
             if stop.is_set():

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime.cores import usable_cores
+from edge_runtime.errors import counted
 from edge_runtime.inference.runtime_options import RuntimeOptions
 from edge_runtime.memory_room import memory_room
 from edge_runtime.pipeline.decode import stored_pixels
@@ -360,7 +361,7 @@ class _Pool:
         self.size = max(1, self.size - 1)
         self.retried.add(index)
         pending.append((index, item))
-        processes = f"{self.size} process{'es' * (self.size > 1)}"
+        processes = counted(self.size, "process", "processes")
         self.redone(item, f"{reason}; done again, on {processes} from now on")
 
     def _retire(self, worker: _Worker) -> None:
