@@ -98,14 +98,21 @@ def _interrupted(monkeypatch, call: int, after: bool):
         yield
 
 
+_CALLS = (*(f"entry-{name}" for name in _ENTRY_CALLS), "leaving-dup2", "leaving-close")
+"""The calls of the first block's entry (:data:`_ENTRY_CALLS`), then of the last block's
+leaving, counted on from them: its dup2, then its close."""
+
+
 @pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
-@pytest.mark.parametrize("call", range(len(_ENTRY_CALLS)), ids=_ENTRY_CALLS)
-def test_a_ctrl_c_while_a_silence_begins_leaves_standard_error_where_it_was(
+@pytest.mark.parametrize("call", range(len(_CALLS)), ids=_CALLS)
+def test_a_ctrl_c_while_a_silence_begins_or_ends_leaves_standard_error_where_it_was(
     monkeypatch, nowhere, call, after
 ):
     """A KeyboardInterrupt after the dup2 and before the block was counted (or its try
     entered) left standard error pointed at /dev/null, and no block open to point it back:
-    the process's standard error was lost for good, and the next silence saved /dev/null."""
+    the process's standard error was lost for good, and the next silence saved /dev/null. One
+    as the last block left, before its dup2 pointed standard error back, did the same (the
+    command's own line for the Ctrl-C lost): leaving is done again, then raised."""
     monkeypatch.delenv(VERBOSE_ENV, raising=False)
     with _standard_error_kept():
         before = _where()
@@ -119,29 +126,6 @@ def test_a_ctrl_c_while_a_silence_begins_leaves_standard_error_where_it_was(
     assert where == before != nowhere
     assert left_open == (False, None)
     assert (inside, after_next) == (nowhere, before)
-
-
-_LEAVING_CALLS = len(_ENTRY_CALLS), len(_ENTRY_CALLS) + 1
-"""The calls of the last block's leaving, counted on from the entry's: its dup2, then its close."""
-
-
-@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
-@pytest.mark.parametrize("call", _LEAVING_CALLS, ids=["dup2", "close"])
-def test_a_ctrl_c_while_a_silence_ends_leaves_standard_error_where_it_was(
-    monkeypatch, nowhere, call, after
-):
-    """A KeyboardInterrupt as the last block left, before its dup2 pointed standard error back,
-    left it pointed at /dev/null with no block open to point it back (until another block):
-    the command's own line for the Ctrl-C was lost. Leaving is done again, then raised."""
-    monkeypatch.delenv(VERBOSE_ENV, raising=False)
-    with _standard_error_kept():
-        before = _where()
-        with _interrupted(monkeypatch, call, after), pytest.raises(KeyboardInterrupt), silenced():
-            pass
-        where = _where()
-        left_open = bool(native_logs._SILENCE.blocks), native_logs._SILENCE.saved
-    assert where == before != nowhere
-    assert left_open == (False, None)
 
 
 class _InterruptedOnce:

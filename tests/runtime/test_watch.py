@@ -1805,10 +1805,9 @@ def test_a_photograph_done_that_becomes_unreadable_as_it_is_taken_keeps_its_outp
     assert json.loads((out / STATE_FILE).read_text())["a.png"]["digest"] != done["a.png"]["digest"]
 
 
-def test_a_photograph_done_again_keeps_no_output_of_its_earlier_maps_not_written_again(tmp_path):
-    """Its outputs are written over once it is decoded, not removed before: an output its
-    earlier maps had and the new ones lack (an overlay, before a restart without --overlay) is
-    removed once it is done again, not left as the new photograph's."""
+def _done_with_an_overlay_then_changed(tmp_path):
+    """(drop, out, made): a.png done with a mask and an overlay, then rewritten (another
+    content); ``made`` makes a mask alone."""
     drop, out = _folders(tmp_path)
     _dropped(drop, tmp_path, "a.png")
     made = _fake_process([])
@@ -1819,6 +1818,14 @@ def test_a_photograph_done_again_keeps_no_output_of_its_earlier_maps_not_written
 
     assert [r["ok"] for r in FolderWatcher(drop, out, with_overlay, settle=1).poll()] == [True]
     _dropped(drop, tmp_path, "a.png", seed=2)
+    return drop, out, made
+
+
+def test_a_photograph_done_again_keeps_no_output_of_its_earlier_maps_not_written_again(tmp_path):
+    """Its outputs are written over once it is decoded, not removed before: an output its
+    earlier maps had and the new ones lack (an overlay, before a restart without --overlay) is
+    removed once it is done again, not left as the new photograph's."""
+    drop, out, made = _done_with_an_overlay_then_changed(tmp_path)
     os.utime(drop / "a.png", ns=(0, os.stat(drop / "a.png").st_mtime_ns - 10**9))
     assert [r["ok"] for r in FolderWatcher(drop, out, made, settle=1).poll()] == [True]
     assert sorted(p.name for p in out.glob("*.png")) == ["a_mask.png"]
@@ -1832,16 +1839,7 @@ def test_a_photograph_done_again_that_fails_keeps_none_of_its_earlier_outputs(tm
     them beside it, its earlier overlay too: they describe another photograph, or are a part
     of the new one's. Refused after its mask, it is paused as any photograph that cannot be
     read, not kept as done."""
-    drop, out = _folders(tmp_path)
-    _dropped(drop, tmp_path, "a.png")
-    made = _fake_process([])
-
-    def with_overlay(path, outputs):
-        outputs.overlay.write_bytes(b"overlay")
-        return made(path, outputs)
-
-    assert [r["ok"] for r in FolderWatcher(drop, out, with_overlay, settle=1).poll()] == [True]
-    _dropped(drop, tmp_path, "a.png", seed=2)
+    drop, out, _ = _done_with_an_overlay_then_changed(tmp_path)
 
     def failing(path, outputs):
         if failure == "undecodable":
