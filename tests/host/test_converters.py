@@ -6,6 +6,7 @@ import dataclasses
 import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -562,15 +563,27 @@ def test_convert_without_a_gate_set_is_a_usage_error(host_model, patches_npz, ru
     assert "--check-data" in result.output
 
 
+def _run_with_record(host_model: Path, tmp_path: Path, **edits) -> Path:
+    """A copy of the fixture model's run folder as tmp_path/run, its record edited by edits."""
+    run = tmp_path / "run"
+    shutil.copytree(host_model.parent, run)
+    if edits:
+        _edit_record(run, **edits)
+    return run
+
+
+def _edit_record(run: Path, **edits) -> None:
+    """Write run's metrics.json again with edits over what it holds."""
+    record = run / "metrics.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()), **edits}))
+
+
 def test_convert_refuses_an_output_that_is_one_of_its_inputs(
     host_model, subset_npz, tmp_path, run_cli, make_photo_dataset
 ):
     """A labelled .npz, the run record the card is made from, or a photograph of a data folder
     was overwritten with the model (exit 0)."""
-    import shutil
-
-    run = tmp_path / "run"
-    shutil.copytree(host_model.parent, run)
+    run = _run_with_record(host_model, tmp_path)
     data = tmp_path / "data.npz"
     shutil.copy(subset_npz, data)
     for output in (data, run / "metrics.json", tmp_path / "run" / ".." / "data.npz"):
@@ -872,12 +885,7 @@ def test_unwritable_outputs_are_one_line_errors(
 def test_convert_refuses_a_run_record_that_is_not_the_models(
     host_model, patches_npz, tmp_path, run_cli, edit, says
 ):
-    import shutil
-
-    run = tmp_path / "run"
-    shutil.copytree(host_model.parent, run)
-    record = json.loads((run / "metrics.json").read_text())
-    (run / "metrics.json").write_text(json.dumps({**record, **edit}))
+    run = _run_with_record(host_model, tmp_path, **edit)
     args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
     done = run_cli(*args, "--no-check", "-o", tmp_path / "m.tflite", expect=2)
     assert says in done.output and "metrics.json" in done.output
@@ -895,12 +903,7 @@ def test_convert_refuses_a_record_whose_epochs_no_card_holds(
     """The card takes the record's epochs and the epoch it kept, and bounds them: a record
     that kept epoch 0 (its bound was 0) converted into a model whose card the runtime refused
     on every load ('field training.best_epoch: got 0, expected a number in [1, 1e+07]')."""
-    import shutil
-
-    run = tmp_path / "run"
-    shutil.copytree(host_model.parent, run)
-    record = json.loads((run / "metrics.json").read_text())
-    (run / "metrics.json").write_text(json.dumps({**record, field: value}))
+    run = _run_with_record(host_model, tmp_path, **{field: value})
     args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
     done = run_cli(*args, "--no-check", "-o", tmp_path / "m.tflite", expect=2)
     assert done.output == (
@@ -915,16 +918,12 @@ def test_a_threshold_is_changed_by_convert_threshold_not_by_editing_the_record(
 ):
     """--threshold records another threshold over a record left as its run wrote it; a record
     edited by hand is refused even so (it is no longer its run's), with the way to do it."""
-    import shutil
-
-    run = tmp_path / "run"
-    shutil.copytree(host_model.parent, run)
+    run = _run_with_record(host_model, tmp_path)
     args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
     args += ["--no-check", "--threshold", "0.6", "-o", tmp_path / "m.tflite"]
     assert "warning" not in run_cli(*args).output
     assert read_card((tmp_path / "m.tflite").read_bytes()).threshold == 0.6
-    record = json.loads((run / "metrics.json").read_text())
-    (run / "metrics.json").write_text(json.dumps({**record, "threshold": 0.6}))
+    _edit_record(run, threshold=0.6)
     done = run_cli(*args, "--overwrite", expect=2)
     assert done.output == (
         f"Error: {run / 'metrics.json'}: its threshold 0.6 is not what its run wrote for "
@@ -948,12 +947,7 @@ def test_a_record_s_holdout_or_start_edited_by_hand_is_refused(
     model file as its threshold is: a share edited by hand was taken by the gate (which would
     then score what the model may have trained on) and written into the card, as was a start
     edited."""
-    import shutil
-
-    run = tmp_path / "run"
-    shutil.copytree(host_model.parent, run)
-    record = json.loads((run / "metrics.json").read_text())
-    (run / "metrics.json").write_text(json.dumps({**record, field: value}))
+    run = _run_with_record(host_model, tmp_path, **{field: value})
     args = ["convert", run / "model.keras", "--calibration", patches_npz, *CALIBRATION]
     done = run_cli(*args, "--no-check", "-o", tmp_path / "m.tflite", expect=2)
     keeps = "what it held out" if field.startswith("holdout") else "what it started from"
@@ -978,18 +972,13 @@ def test_a_record_from_before_bound_settings_is_converted_with_a_warning(
     model's, as one without a width is; that its settings go unchecked is said. One that bound
     its threshold and channel alone (the release record) is checked for those, and that its
     holdout and start go unchecked is said."""
-    import shutil
-
     from converters.metadata_writer import run_record
     from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
     from training.model_io import load_keras_model
 
-    run = tmp_path / "run"
-    shutil.copytree(host_model.parent, run)
-    record = json.loads((run / "metrics.json").read_text())
-    digests = {name: record["settings_sha256"][name] for name in kept}
-    record = {**record, "settings_sha256": digests or None, "holdout": 0.3}
-    (run / "metrics.json").write_text(json.dumps(record))
+    run = _run_with_record(host_model, tmp_path)
+    digests = json.loads((run / "metrics.json").read_text())["settings_sha256"]
+    _edit_record(run, settings_sha256={name: digests[name] for name in kept} or None, holdout=0.3)
     model = load_keras_model(run / "model.keras", PREPROCESSING_NAME)
     with pytest.warns(UserWarning) as caught:
         assert run_record(run / "model.keras", model).holdout == 0.3
@@ -999,7 +988,7 @@ def test_a_record_from_before_bound_settings_is_converted_with_a_warning(
         "edited by hand would go unnoticed; train again for a bound record)"
     ]
     if kept:  # what it binds is still checked
-        (run / "metrics.json").write_text(json.dumps({**record, "threshold": 0.9}))
+        _edit_record(run, threshold=0.9)
         with pytest.warns(UserWarning), pytest.raises(InputError, match=r"its threshold 0\.9 is"):
             run_record(run / "model.keras", model)
 
@@ -1007,20 +996,17 @@ def test_a_record_from_before_bound_settings_is_converted_with_a_warning(
 def test_a_record_from_before_widths_is_checked_for_its_architecture_alone(host_model, tmp_path):
     """A run's record written before records held a width is its model's (a mutant refused it
     as of width none); its architecture is still checked."""
-    import shutil
-
     from converters.metadata_writer import run_record
     from edge_runtime.contract.preprocessing import PREPROCESSING_NAME
     from training.model_io import load_keras_model
 
-    run = tmp_path / "run"
-    shutil.copytree(host_model.parent, run)
+    run = _run_with_record(host_model, tmp_path)
     record = json.loads((run / "metrics.json").read_text())
     del record["width"]
     (run / "metrics.json").write_text(json.dumps(record))
     model = load_keras_model(run / "model.keras", PREPROCESSING_NAME)
     assert run_record(run / "model.keras", model).width is None
-    (run / "metrics.json").write_text(json.dumps({**record, "arch": "unet-lite"}))
+    _edit_record(run, arch="unet-lite")
     with pytest.raises(InputError, match=r"records a unet-lite model, but .* a unet \(width 4\)"):
         run_record(run / "model.keras", model)
 
@@ -1147,10 +1133,7 @@ def test_a_record_that_is_no_file_is_refused_not_taken_for_missing(
 ):
     """A directory (or a FIFO, a link to a device) named metrics.json was "missing": the card
     got the defaults (luma, threshold 0.5) with exit 0."""
-    import shutil
-
-    run = tmp_path / "run"
-    shutil.copytree(host_model.parent, run)
+    run = _run_with_record(host_model, tmp_path)
     (run / "metrics.json").unlink()
     (run / "metrics.json").mkdir()
     args = ["convert", run / "model.keras", "--calibration", subset_npz, "--no-check"]
