@@ -3,7 +3,7 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from edge_runtime.contract.artery_vein_metrics import ArteryVeinScores
 from edge_runtime.contract.artery_vein_metrics import mean_scores as mean_artery_vein
@@ -26,7 +26,9 @@ def mean_row(n: int) -> str:
 
 @dataclass(frozen=True)
 class ScoredPhoto(PhotoScores):
-    """One photograph's whole-photograph metrics, under its name, and its artery/vein metrics.
+    """One photograph's whole-photograph metrics, under its name (its file's stem) and
+    ``photograph``, its file name, as segment's records give it
+    (:func:`~edge_runtime.contract.provenance.photograph_name`), and its artery/vein metrics.
 
     They are there when an artery/vein model classed its vessels and it has an artery/vein
     label; when they could not be made (a damaged label, a grayscale photograph),
@@ -39,16 +41,18 @@ class ScoredPhoto(PhotoScores):
     artery_vein: ArteryVeinScores | None = None
     artery_vein_error: str | None = None
     report_error: str | None = None
+    photograph: str = field(kw_only=True)  # required, and last in the record as added in 1.2
 
 
 @dataclass(frozen=True)
 class FailedPhoto:
-    """A photograph (``image``, its file) that could not be scored, and the one line that says
-    why."""
+    """A photograph (``image``, its file; ``photograph``, its file name) that could not be
+    scored, and the one line that says why."""
 
     name: str
     image: str
     error: str
+    photograph: str  # last in the record as added in 1.2
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from edge_runtime.contract.evaluation_record import (
 )
 from edge_runtime.contract.metrics import PhotoScores, photo_scores
 from edge_runtime.contract.provenance import COLUMNS as PROVENANCE_COLUMNS
-from edge_runtime.contract.provenance import Provenance, png_text
+from edge_runtime.contract.provenance import Provenance, photograph_name, png_text
 from edge_runtime.data.artery_vein import check_on_vessels, read_artery_vein
 from edge_runtime.data.photos import LabelledPhoto, PhotoDataset, load_labelled
 from edge_runtime.data.vessel_share import MIN_INSIDE_SHARE, check_share, share_inside
@@ -121,9 +121,7 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         fov = result.fov if loaded.fov is None else loaded.fov
         scores = photo_scores(result.probability, loaded.label, fov, result.threshold)
     except Exception as exc:
-        return FailedPhoto(
-            labelled.name, str(labelled.image), describe_failure(exc, labelled.image)
-        )
+        return _failed(labelled, describe_failure(exc, labelled.image))
     report_error = None
     if target is not None:
         try:
@@ -145,7 +143,14 @@ def score_photo(segmenter: Segmenter, job: tuple[LabelledPhoto, Path | None]) ->
         artery_vein=graded,
         artery_vein_error=error,
         report_error=report_error,
+        photograph=photograph_name(str(labelled.image)),
     )
+
+
+def _failed(labelled: LabelledPhoto, error: str) -> FailedPhoto:
+    """The result of a photograph that could not be scored, for ``error``."""
+    image = str(labelled.image)
+    return FailedPhoto(labelled.name, image, error, photograph_name(image))
 
 
 def _grade_result(
@@ -176,7 +181,7 @@ def lost_photo(
     labelled, picture = job
     if picture is not None and writer is not None:
         remove_partials_of(picture.parent, writer)
-    return FailedPhoto(labelled.name, str(labelled.image), one_line(f"{labelled.image}: {reason}"))
+    return _failed(labelled, one_line(f"{labelled.image}: {reason}"))
 
 
 def _warn_redone(job: tuple[LabelledPhoto, Path | None], why: str) -> None:

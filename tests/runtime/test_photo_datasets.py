@@ -698,6 +698,25 @@ def test_eval_names_a_photograph_as_its_file_is_named_whatever_the_letter_case(
     assert (report / "EYE1_comparison.png").is_file()
 
 
+def test_eval_names_each_photograph_by_its_file_name_as_the_other_outputs_do(
+    tmp_path, make_photo_dataset
+):
+    """eval named a photograph by its stem alone (05_test) in its JSON record, where segment,
+    verdict, watch and measure give its file name as ``photograph`` (05_test.tif): a study
+    joining the outputs on it lost eval's. Its failures are named too."""
+    root = make_photo_dataset(tmp_path / "d", "generic", count=3)
+    for path in root.glob("images/eye1.*"):
+        path.rename(path.with_name("EYE1.PNG"))  # the file name, as written, not the stem
+    (root / "images" / "eye3.png").write_text("not an image")
+    report = tmp_path / "r"
+    evaluation = json.loads(_eval(root, "--report", report, "--json", expect=1).stdout)
+    assert [(p["name"], p["photograph"]) for p in evaluation["photos"]] == [
+        ("EYE1", "EYE1.PNG"),
+        ("eye2", "eye2.png"),
+    ]
+    assert [(p["name"], p["photograph"]) for p in evaluation["failed"]] == [("eye3", "eye3.png")]
+
+
 def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset):
     """eval --report into a folder of an earlier report left that run's pictures of photographs
     the new run did not score beside its own; what the user keeps there stays, a picture named
@@ -872,8 +891,8 @@ def test_a_mean_says_over_how_many_photographs_each_metric_is_defined():
     """A metric undefined on a photograph (here no background kept to score) is left out of
     its mean, which says so."""
     photos = [
-        ScoredPhoto(0.8, 0.7, 0.98, 0.96, 0.97, name="a"),
-        ScoredPhoto(0.6, 0.5, None, 0.95, None, name="b"),
+        ScoredPhoto(0.8, 0.7, 0.98, 0.96, 0.97, name="a", photograph="a.png"),
+        ScoredPhoto(0.6, 0.5, None, 0.95, None, name="b", photograph="b.png"),
     ]
     evaluation = DatasetEvaluation.of("m.tflite", 0.5, photos)
     assert evaluation.mean.specificity == 0.98 and evaluation.counts["specificity"] == 1
@@ -1156,9 +1175,18 @@ def test_the_summary_csv_has_a_row_for_each_photograph_that_could_not_be_scored(
     be scored says why too."""
     graded = ArteryVeinScores(**dict.fromkeys(ARTERY_VEIN_METRICS, 0.5))
     results = [
-        ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name="a", artery_vein=graded),
-        ScoredPhoto(0.6, 0.5, 0.9, 0.9, 0.9, name="b", artery_vein_error="b.png: grayscale"),
-        FailedPhoto("c", "c.png", "c.png: not an image file Pillow can read"),
+        ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name="a", photograph="a.png", artery_vein=graded),
+        ScoredPhoto(
+            0.6,
+            0.5,
+            0.9,
+            0.9,
+            0.9,
+            name="b",
+            photograph="b.png",
+            artery_vein_error="b.png: grayscale",
+        ),
+        FailedPhoto("c", "c.png", "c.png: not an image file Pillow can read", "c.png"),
     ]
     made = Segmenter().provenance  # its columns last, in every row of a photograph
     write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, results, made))
@@ -1184,8 +1212,8 @@ def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp
     """A photograph named =HYPERLINK(...) was its row's first cell as it is: a spreadsheet
     opening summary.csv ran it (OWASP's CSV injection)."""
     names = ['=HYPERLINK("http://x")', "@SUM(A1)", "-2+3", "+cmd", "\tx", "eye"]
-    photos = [ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name=name) for name in names]
-    failed = FailedPhoto("=x", "=x.png", "=x.png: cannot be read")  # its error's cell too
+    photos = [ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name=n, photograph=f"{n}.png") for n in names]
+    failed = FailedPhoto("=x", "=x.png", "=x.png: cannot be read", "=x.png")  # its error's cell too
     write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, [*photos, failed]))
     with open(tmp_path / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -1258,8 +1286,8 @@ def test_the_summary_puts_each_photograph_s_metric_under_its_column_and_counts_e
     summary.md: the "mean over" row gives, under each metric, over how many photographs its
     mean is taken (here not all the same)."""
     photos = [
-        ScoredPhoto(0.81, 0.72, 0.93, 0.94, 0.95, name="a"),
-        ScoredPhoto(0.61, 0.52, None, 0.84, None, name="b"),
+        ScoredPhoto(0.81, 0.72, 0.93, 0.94, 0.95, name="a", photograph="a.png"),
+        ScoredPhoto(0.61, 0.52, None, 0.84, None, name="b", photograph="b.png"),
     ]
     evaluation = DatasetEvaluation.of("m.tflite", 0.5, photos)
     write_summary(tmp_path, evaluation)

@@ -533,7 +533,7 @@ def test_the_summary_names_each_model_a_card_or_not_then_a_blank_line(tmp_path):
         model=ModelIdentity(None, "a" * 64),
         artery_vein_model=ModelIdentity("2.0", "b" * 64),
     )
-    photos = [ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name="a")]
+    photos = [ScoredPhoto(0.8, 0.7, 0.9, 0.9, 0.9, name="a", photograph="a.png")]
     write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, photos, made))
     lines = (tmp_path / "summary.md").read_text().splitlines()
     (at,) = [i for i, line in enumerate(lines) if line.startswith("Made by ")]

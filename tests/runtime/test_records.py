@@ -75,11 +75,16 @@ def test_eval_json_keeps_its_keys(tmp_path, run_cli, make_photo_dataset):
     assert report["n"] == 1 and list(report["mean"]) == METRICS
     assert report["counts"] == dict.fromkeys(METRICS, 1)
     (photo,) = report["photos"]
-    assert photo["name"] == "eye1"
-    assert set(photo) == {"name", *METRICS, "artery_vein", "artery_vein_error", "report_error"}
+    assert (photo["name"], photo["photograph"]) == ("eye1", "eye1.png")
+    assert list(photo) == [
+        *METRICS,
+        *("name", "artery_vein", "artery_vein_error", "report_error"),
+        "photograph",  # added in 1.2
+    ]
     assert PhotoScores(*(photo[m] for m in METRICS)) == PhotoScores(**report["mean"])
     (failed,) = report["failed"]
-    assert list(failed) == ["name", "image", "error"] and failed["name"] == "eye2"
+    assert list(failed) == ["name", "image", "error", "photograph"]  # photograph: added in 1.2
+    assert (failed["name"], failed["photograph"]) == ("eye2", "eye2.png")
 
 
 def test_bench_json_keeps_its_keys(run_cli):
