@@ -265,10 +265,12 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
     were scored; ``summary.md`` also says over how many photographs each mean is taken, and
     lists the photographs that could not be scored with their errors; ``summary.csv`` gives
     them rows of their own, before the mean's, their metrics empty and their ``error`` said
-    (a scored photograph's ``error`` says why its arteries and veins were not). The mean's row
-    is named ``(mean of N)``, which no photograph of a dataset is named
-    (:data:`~edge_runtime.contract.evaluation_record.SUMMARY_ROWS`); in
-    ``summary.csv`` the row after it, ``(mean over)``, says over how many photographs each
+    (a scored photograph's ``error`` says why its arteries and veins were not). Each row is
+    named by ``name``, a photograph's stem; in ``summary.csv`` ``photograph`` gives its file
+    name too (empty in the mean's rows), as segment's records do. The mean's row is named
+    ``(mean of N)``, which no photograph of a dataset is named
+    (:data:`~edge_runtime.contract.evaluation_record.SUMMARY_ROWS`); in ``summary.csv`` the
+    row after it, ``(mean over)``, says over how many photographs each
     column's mean is taken (the artery/vein means are over those with an artery/vein label),
     and the last columns of the other rows say what made the maps
     (:data:`~edge_runtime.contract.provenance.COLUMNS`, empty without a provenance), each
@@ -282,22 +284,25 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         return [_cell(getattr(vessels, m)) for m in METRICS] + (av if graded else [])
 
     columns = [*METRICS, *av_columns]
-    scored = [(p.name, p.artery_vein_error, cells(p, p.artery_vein)) for p in evaluation.photos]
-    unscored = [(p.name, p.error, [None] * len(columns)) for p in evaluation.failed]
-    mean = (mean_row(evaluation.n), None, cells(evaluation.mean, evaluation.artery_vein))
+    scored = [
+        (p.name, p.photograph, p.artery_vein_error, cells(p, p.artery_vein))
+        for p in evaluation.photos
+    ]
+    unscored = [(p.name, p.photograph, p.error, [None] * len(columns)) for p in evaluation.failed]
+    mean = (mean_row(evaluation.n), None, None, cells(evaluation.mean, evaluation.artery_vein))
     made = {} if evaluation.provenance is None else evaluation.provenance.columns()
     made_cells = [made.get(c) for c in PROVENANCE_COLUMNS]  # None: an empty cell
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(["photograph", "error", *columns, *PROVENANCE_COLUMNS])
+    writer.writerow(["name", "photograph", "error", *columns, *PROVENANCE_COLUMNS])
     writer.writerows(
-        [spreadsheet_cell(c) for c in [name, error, *row, *made_cells]]
-        for name, error, row in [*scored, *unscored, mean]
+        [spreadsheet_cell(c) for c in [name, photograph, error, *row, *made_cells]]
+        for name, photograph, error, row in [*scored, *unscored, mean]
     )
     counts = [evaluation.counts[m] for m in METRICS]
     if graded:
         counts += [evaluation.artery_vein_counts[m] for m in ARTERY_VEIN_METRICS]
-    writer.writerow([MEAN_OVER_ROW, None, *counts, *[None] * len(PROVENANCE_COLUMNS)])
+    writer.writerow([MEAN_OVER_ROW, None, None, *counts, *[None] * len(PROVENANCE_COLUMNS)])
     lines = [
         f"# {evaluation.model} on {counted(evaluation.n, 'photograph')}",
         "",
@@ -307,7 +312,10 @@ def write_summary(report: Path, evaluation: DatasetEvaluation) -> None:
         *_made_by(evaluation.provenance),
         "| photograph | " + " | ".join(columns) + " |",
         "|---" * (len(columns) + 1) + "|",
-        *(f"| {_markdown(name)} | " + " | ".join(row) + " |" for name, _, row in [*scored, mean]),
+        *(
+            f"| {_markdown(name)} | " + " | ".join(row) + " |"
+            for name, _, _, row in [*scored, mean]
+        ),
         "| mean over | " + " | ".join(map(str, counts)) + " |",
     ]
     for title, photos, error in (

@@ -493,7 +493,7 @@ def test_eval_av_report_summary_carries_the_artery_vein_scores(
     evaluation = json.loads(done.stdout)
     with open(report / "summary.csv", newline="") as table:
         rows = list(csv.DictReader(table))
-    assert [r["photograph"] for r in rows] == ["eye1", "eye2", "(mean of 2)", "(mean over)"]
+    assert [r["name"] for r in rows] == ["eye1", "eye2", "(mean of 2)", "(mean over)"]
     scores = evaluation["photos"][0]["artery_vein"]
     assert float(rows[0]["av_accuracy"]) == pytest.approx(scores["accuracy"], abs=5e-5)
     assert rows[1]["av_accuracy"] == "" and rows[1]["f1"] != ""  # no artery/vein label

@@ -233,7 +233,7 @@ def test_measure_eval_and_verdict_stop_when_stdout_closes(photos, tmp_path, dev_
     assert re.search(r"stopped after 1 of \d+ photographs$", done.stderr.splitlines()[-1])
     with open(report / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert rows[0]["error"] == "" and rows[0]["f1"] and rows[-2]["photograph"] == "(mean of 1)"
+    assert rows[0]["error"] == "" and rows[0]["f1"] and rows[-2]["name"] == "(mean of 1)"
     stopped = rows[1:-2]  # the others, each a row that says why it was not scored
     assert len(stopped) == 15 and all(
         row["error"].endswith("stopped as standard output closed before it was started")

@@ -466,7 +466,8 @@ def test_eval_on_drive_photographs_agrees_with_an_independent_computation(dev_np
         "summary.md",
     ]
     assert (tmp_path / "r" / "summary.csv").read_text().splitlines()[0] == (
-        "photograph,error,f1,sensitivity,specificity,accuracy,auc," + ",".join(PROVENANCE_COLUMNS)
+        "name,photograph,error,f1,sensitivity,specificity,accuracy,auc,"
+        + ",".join(PROVENANCE_COLUMNS)
     )
 
 
@@ -694,16 +695,17 @@ def test_eval_names_a_photograph_as_its_file_is_named_whatever_the_letter_case(
     result = _eval(root, "--report", report, "--json", expect=0)
     assert [p["name"] for p in json.loads(result.stdout)["photos"]] == ["EYE1", "eye2"]
     with open(report / "summary.csv", newline="") as f:
-        assert [row["photograph"] for row in csv.DictReader(f)][:2] == ["EYE1", "eye2"]
+        assert [row["name"] for row in csv.DictReader(f)][:2] == ["EYE1", "eye2"]
     assert (report / "EYE1_comparison.png").is_file()
 
 
 def test_eval_names_each_photograph_by_its_file_name_as_the_other_outputs_do(
     tmp_path, make_photo_dataset
 ):
-    """eval named a photograph by its stem alone (05_test) in its JSON record, where segment,
-    verdict, watch and measure give its file name as ``photograph`` (05_test.tif): a study
-    joining the outputs on it lost eval's. Its failures are named too."""
+    """eval named a photograph by its stem alone (05_test) in its JSON record and summary.csv
+    row (whose column of stems was headed photograph), where segment, verdict, watch and
+    measure give its file name as ``photograph`` (05_test.tif): a study joining the outputs on
+    it lost eval's. Its failures are named too; the stem is still ``name``."""
     root = make_photo_dataset(tmp_path / "d", "generic", count=3)
     for path in root.glob("images/eye1.*"):
         path.rename(path.with_name("EYE1.PNG"))  # the file name, as written, not the stem
@@ -715,6 +717,16 @@ def test_eval_names_each_photograph_by_its_file_name_as_the_other_outputs_do(
         ("eye2", "eye2.png"),
     ]
     assert [(p["name"], p["photograph"]) for p in evaluation["failed"]] == [("eye3", "eye3.png")]
+    with open(report / "summary.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ["name", "photograph", "error"]
+    assert [row[:2] for row in rows[1:]] == [
+        ["EYE1", "EYE1.PNG"],
+        ["eye2", "eye2.png"],
+        ["eye3", "eye3.png"],
+        ["(mean of 2)", ""],
+        ["(mean over)", ""],
+    ]
 
 
 def test_eval_report_folder_holds_one_run_s_report(tmp_path, make_photo_dataset):
@@ -1121,7 +1133,7 @@ def test_a_photograph_named_in_bytes_not_utf_8_gets_its_summary_row(tmp_path, ma
     assert "Traceback" not in result.output and "mean" in result.stdout
     rows = (tmp_path / "r" / "summary.csv").read_text(encoding="utf-8").splitlines()
     assert [row.split(",")[0] for row in rows] == [
-        "photograph",
+        "name",
         "eye2",
         "eye\\udcff",
         "(mean of 2)",
@@ -1150,7 +1162,7 @@ def test_the_summary_keeps_its_rows_whatever_the_photographs_are_named(
     _eval(root, "--report", tmp_path / "r", expect=0)
     rows = (tmp_path / "r" / "summary.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows] == [
-        "photograph",
+        "name",
         "a|b",
         "mean",
         "(mean of 2)",
@@ -1194,7 +1206,7 @@ def test_the_summary_csv_has_a_row_for_each_photograph_that_could_not_be_scored(
         rows = list(csv.DictReader(f))
     model = made.columns()[PROVENANCE_COLUMNS[-1]]
     assert [row[PROVENANCE_COLUMNS[-1]] for row in rows] == [str(model)] * 4 + [""]
-    assert [(row["photograph"], row["error"]) for row in rows] == [
+    assert [(row["name"], row["error"]) for row in rows] == [
         ("a", ""),
         ("b", "b.png: grayscale"),
         ("c", "c.png: not an image file Pillow can read"),
@@ -1217,8 +1229,12 @@ def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp
     write_summary(tmp_path, DatasetEvaluation.of("m.tflite", 0.5, [*photos, failed]))
     with open(tmp_path / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [row["photograph"] for row in rows[:-3]] == [*(f"'{n}" for n in names[:-1]), "eye"]
-    assert (rows[-3]["photograph"], rows[-3]["error"]) == ("'=x", "'=x.png: cannot be read")
+    assert [row["name"] for row in rows[:-3]] == [*(f"'{n}" for n in names[:-1]), "eye"]
+    assert [rows[-3][c] for c in ("name", "photograph", "error")] == [
+        "'=x",
+        "'=x.png",
+        "'=x.png: cannot be read",
+    ]
     assert rows[0]["f1"] == "0.8000"
 
 
@@ -1292,7 +1308,7 @@ def test_the_summary_puts_each_photograph_s_metric_under_its_column_and_counts_e
     evaluation = DatasetEvaluation.of("m.tflite", 0.5, photos)
     write_summary(tmp_path, evaluation)
     with open(tmp_path / "summary.csv", newline="") as f:
-        rows = {row["photograph"]: row for row in csv.DictReader(f)}
+        rows = {row["name"]: row for row in csv.DictReader(f)}
     for photo in photos:
         for metric in METRICS:
             value = getattr(photo, metric)

@@ -234,7 +234,7 @@ def test_eval_reports_what_made_the_maps_it_scored(run_cli, make_photo_dataset, 
     assert "test-time averaging off" in summary and made["software"] in summary
     with open(tmp_path / "report" / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [r["photograph"] for r in rows] == ["eye1", "eye2", "(mean of 2)", "(mean over)"]
+    assert [r["name"] for r in rows] == ["eye1", "eye2", "(mean of 2)", "(mean over)"]
     columns = decode(Provenance, made).columns()
     for row in rows[:3]:  # the photographs and their mean
         assert {c: row[c] for c in PROVENANCE_COLUMNS} == {
